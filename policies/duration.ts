@@ -1,0 +1,33 @@
+/** Durations in policies are written like `90s`, `30m`, `1h`, `1h30m` or `2d`. */
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+const DURATION = /^(?:\d+[smhdw])+$/;
+const PART = /(\d+)([smhdw])/g;
+
+export type DurationResult = { ok: true; seconds: number } | { ok: false; message: string };
+
+export function parseDuration(text: string): DurationResult {
+  const trimmed = text.trim();
+  if (!DURATION.test(trimmed)) {
+    return {
+      ok: false,
+      message: `invalid duration "${text}": expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`,
+    };
+  }
+  let seconds = 0;
+  for (const [, amount, unit] of trimmed.matchAll(PART)) seconds += Number(amount) * UNIT_SECONDS[unit];
+  if (seconds <= 0) return { ok: false, message: `invalid duration "${text}": must be longer than zero` };
+  return { ok: true, seconds };
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds <= 0) return '0s';
+  const parts: string[] = [];
+  let rest = Math.floor(seconds);
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join('');
+}

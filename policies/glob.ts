@@ -1,0 +1,63 @@
+/**
+ * Glob patterns for policy conditions (branch, environment, paths, …).
+ *
+ * Semantics, matched against the whole value (a full repository-relative path for `paths`):
+ *   `*` any characters except `/`   ·   `**` any characters including `/` (whole segments)
+ *   `?` one character except `/`    ·   `{a,b}` either alternative   ·   `[abc]` one of the characters
+ * Dotfiles match like any other file. There is no negation: a leading `!` is an error, because
+ * "everything except" in a gate is better said with a separate rule.
+ */
+import picomatch from 'picomatch';
+
+export type GlobMatcher = (value: string) => boolean;
+export type GlobResult = { ok: true; match: GlobMatcher } | { ok: false; message: string };
+
+const OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, strictBrackets: true };
+
+export function compileGlob(pattern: string): GlobResult {
+  const problem = globProblem(pattern);
+  if (problem) return { ok: false, message: `invalid glob "${pattern}": ${problem}` };
+  if (!/[*?[{]/.test(pattern)) return { ok: true, match: (value) => value === pattern };
+  try {
+    const re = picomatch.makeRe(pattern, OPTIONS);
+    return { ok: true, match: (value) => re.test(value) };
+  } catch (err) {
+    return { ok: false, message: `invalid glob "${pattern}": ${(err as Error).message}` };
+  }
+}
+
+function globProblem(pattern: string): string | undefined {
+  if (pattern.length === 0) return 'a pattern cannot be empty';
+  if (pattern !== pattern.trim()) return 'leading or trailing whitespace';
+  if (pattern.startsWith('!')) return 'negation with "!" is not supported; write a separate rule instead';
+  if (pattern.includes('***')) return '"***" is not a valid wildcard; use "**"';
+  let brackets = 0;
+  let braces = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[') brackets++;
+    else if (c === ']') brackets = Math.max(0, brackets - 1);
+    else if (c === '{') braces++;
+    else if (c === '}') {
+      if (braces === 0) return 'unmatched "}"';
+      braces--;
+    }
+  }
+  if (brackets > 0) return 'unclosed "["';
+  if (braces > 0) return 'unclosed "{"';
+  return undefined;
+}
+
+/** Compiles a list of patterns into one matcher; a value matches when any pattern does. */
+export function compileGlobs(patterns: readonly string[]): GlobMatcher {
+  const matchers = patterns.map((p) => {
+    const compiled = compileGlob(p);
+    if (!compiled.ok) throw new Error(compiled.message);
+    return compiled.match;
+  });
+  return (value) => matchers.some((m) => m(value));
+}
