@@ -1,0 +1,102 @@
+/** `mercurial-jit explain`: evaluate a policy for the facts given on the command line. */
+import { evaluate } from '../../policies/evaluate.js';
+import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
+import type { RequestFacts } from '../../policies/types.js';
+import { formatDecision } from './format-decision.js';
+import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, readInput, type CliIo } from './io.js';
+import { loadCodeownersFile, repositoryPath } from './load-codeowners.js';
+import { loadPolicyFile } from './load-policy.js';
+
+export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--codeowners FILE] --action A
+         [--environment E] [--branch B] [--target-branch B] [--severity S] [--event E]
+         [--actor U] [--labels a,b] [--files a,b | --files-from FILE] [--format json|text]
+
+Prints the decision for one request: no approval needed, or the requirements; which rules
+matched and why, which did not and why; who may approve (code owners per group of changed
+files, teams, users and roles, before expansion).
+
+  --policy FILE         the policy (for example ${DEFAULT_POLICY_PATH})
+  --extends ORG_FILE    the org policy named by the policy's _extends
+  --codeowners FILE     the CODEOWNERS file (without it, no file has a code owner)
+  --action A            the step's action input (required)
+  --environment E       deployment environment
+  --branch B            the run's branch (a pull request's head branch)
+  --target-branch B     a pull request's base branch
+  --severity S          one of the policy's severities
+  --event E             the triggering event, e.g. push, pull_request, workflow_dispatch
+  --actor U             the requester's login
+  --labels a,b          pull request labels, comma-separated
+  --files a,b           changed files, comma-separated
+  --files-from FILE     changed files, one per line
+  --format FORMAT       json (default) or text
+`;
+
+export async function explainCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: {
+      policy: { type: 'string' },
+      extends: { type: 'string' },
+      codeowners: { type: 'string' },
+      action: { type: 'string' },
+      environment: { type: 'string' },
+      branch: { type: 'string' },
+      'target-branch': { type: 'string' },
+      severity: { type: 'string' },
+      event: { type: 'string' },
+      actor: { type: 'string' },
+      labels: { type: 'string' },
+      files: { type: 'string' },
+      'files-from': { type: 'string' },
+      ...FORMAT_OPTION,
+      ...HELP_OPTION,
+    },
+  });
+  if (values.help) {
+    io.stdout(EXPLAIN_USAGE);
+    return EXIT.ok;
+  }
+  if (values.policy === undefined) throw new UsageError('--policy FILE is required');
+  if (values.action === undefined || values.action === '') throw new UsageError('--action A is required');
+  if (values.files !== undefined && values['files-from'] !== undefined) {
+    throw new UsageError('give either --files or --files-from, not both');
+  }
+  const format = formatOf(values.format);
+
+  let changedFiles = commaList(values.files) ?? [];
+  if (values['files-from'] !== undefined) {
+    const read = await readInput(io, values['files-from']);
+    if (!read.ok) {
+      io.stderr(`${values['files-from']}: ${read.reason}\n`);
+      return EXIT.invalidInput;
+    }
+    changedFiles = read.bytes.toString('utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
+  }
+
+  const loaded = await loadPolicyFile(io, values.policy, values.extends, 'error');
+  const codeowners = values.codeowners === undefined ? undefined : await loadCodeownersFile(io, values.codeowners);
+  if (!loaded.ok || (codeowners && !codeowners.ok)) return EXIT.invalidInput;
+
+  const facts: RequestFacts = {
+    action: values.action,
+    ...optional('environment', values.environment),
+    ...optional('branch', values.branch),
+    ...optional('targetBranch', values['target-branch']),
+    ...optional('severity', values.severity),
+    ...optional('event', values.event),
+    ...optional('actor', values.actor),
+    ...(values.labels !== undefined ? { labels: commaList(values.labels) } : {}),
+    changedFiles: changedFiles.map(repositoryPath),
+  };
+  const decision = evaluate(loaded.policy, facts, { codeowners: codeowners?.codeowners });
+  io.stdout(format === 'json' ? json(decision) : formatDecision(decision));
+  return codeowners?.hasErrors ? EXIT.invalidInput : EXIT.ok;
+}
+
+function commaList(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}

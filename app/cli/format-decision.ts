@@ -1,0 +1,79 @@
+/** A decision as text for people (`explain --format text`); the JSON form is the decision itself. */
+import { describeApprovers } from '../../policies/approvers.js';
+import type { ApproverSet, Decision } from '../../policies/decision.js';
+import { formatDuration } from '../../policies/duration.js';
+import type { SourceLocation } from '../../policies/types.js';
+
+/** Long file lists are cut here; the JSON output always has them all. */
+const FILES_SHOWN = 10;
+
+const where = (l: SourceLocation): string => `${l.file}:${l.line}:${l.col}`;
+const mark = (ok: boolean): string => (ok ? '✓' : '✗');
+
+export function formatDecision(decision: Decision): string {
+  const out: string[] = [decision.summary, ''];
+  if (decision.problems.length > 0) {
+    out.push('Blocked because:', ...decision.problems.map((p) => `  - ${p}`), '');
+  }
+
+  out.push('Rules:');
+  if (decision.rules.length === 0) out.push('  (the policy has no rules)');
+  for (const rule of decision.rules) {
+    const effect = rule.effect === 'none' ? 'not matched' : rule.effect === 'auto_approve' ? 'auto-approves' : 'requires approval';
+    out.push(`  ${mark(rule.matched)} ${rule.name} — ${effect} (${where(rule.location)})`);
+    if (rule.conditions.length === 0) out.push('      no conditions: applies to every request');
+    for (const c of rule.conditions) out.push(`      ${c.error ? '!' : mark(c.matched)} ${c.reason}`);
+    for (const e of rule.escalations) out.push(`      ${e.applied ? '↑' : '·'} escalation (${where(e.location)}): ${e.reason}`);
+  }
+
+  if (decision.requirements.length > 0) {
+    out.push('', 'Requirements (each must be met):');
+    for (const r of decision.requirements) {
+      const from = r.rule === null ? 'defaults (no rule matched)' : `rule ${r.rule}`;
+      out.push(`  ${from}: ${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}`);
+      out.push(...approverLines(r.approvers, '      '));
+      out.push(`      self-approval ${r.allowSelfApproval ? 'allowed' : 'not allowed'}`);
+      for (const e of r.escalatedBy) out.push(`      raised by the escalation at ${where(e.location)}: ${e.reason}`);
+      for (const s of r.scheduled) {
+        const extra = describeApprovers(s.approvers);
+        const parts = [
+          ...(s.approvals !== undefined ? [`require ${s.approvals}`] : []),
+          ...(extra !== 'nobody' ? [`add ${extra}`] : []),
+          ...(s.notify.length > 0 ? [`notify ${s.notify.join(', ')}`] : []),
+        ];
+        out.push(`      after ${formatDuration(s.afterSeconds)} still pending: ${parts.join('; ') || 'nothing'}`);
+      }
+      if (r.unsatisfiable) out.push(`      ✗ unsatisfiable: ${r.unsatisfiable}`);
+    }
+  }
+
+  if (decision.codeowners) {
+    const co = decision.codeowners;
+    out.push('', co.available ? 'Code owners of the changed files:' : 'Code owners of the changed files: no CODEOWNERS file');
+    for (const g of co.groups) {
+      const lines = g.rules.map((r) => `${r.line} (${r.pattern})`).join(', ');
+      out.push(`  ${g.owners.join(' ')} — CODEOWNERS line ${lines}:`, ...fileLines(g.files));
+    }
+    if (co.unowned.length > 0) out.push('  unowned:', ...fileLines(co.unowned));
+  }
+
+  out.push('', `Timeout: ${formatDuration(decision.timeoutSeconds)}`);
+  if (decision.notify.length > 0) out.push(`Notify: ${decision.notify.join(', ')}`);
+  out.push(`Approvers need ${decision.eligibility.minPermission} permission${decision.eligibility.allowBots ? '' : '; bots may not approve'}`);
+  return `${out.join('\n')}\n`;
+}
+
+function approverLines(set: ApproverSet, indent: string): string[] {
+  const lines: string[] = [];
+  if (set.codeowners) lines.push(`${indent}code owners: ${set.owners.length > 0 ? set.owners.join(' ') : '(none)'}`);
+  if (set.teams.length > 0) lines.push(`${indent}teams: ${set.teams.join(' ')}`);
+  if (set.users.length > 0) lines.push(`${indent}users: ${set.users.map((u) => `@${u}`).join(' ')}`);
+  if (set.roles.length > 0) lines.push(`${indent}roles: ${set.roles.join(' ')}`);
+  return lines;
+}
+
+function fileLines(files: readonly string[]): string[] {
+  const shown = files.slice(0, FILES_SHOWN).map((f) => `      ${f}`);
+  if (files.length > FILES_SHOWN) shown.push(`      … and ${files.length - FILES_SHOWN} more`);
+  return shown;
+}

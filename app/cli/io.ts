@@ -1,0 +1,58 @@
+/** What every CLI command gets, and the pieces they share: exit codes, usage errors, reading files. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface CliIo {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** Relative file arguments are read from here. */
+  cwd: string;
+}
+
+/** Exit codes, documented in `mercurial-jit --help` and the README. */
+export const EXIT = {
+  ok: 0,
+  /** An input file is invalid or unreadable. */
+  invalidInput: 1,
+  /** Bad arguments: usage help was printed on stderr. */
+  usage: 2,
+} as const;
+
+export type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+/** Thrown for bad arguments; the command table prints the message and the command's usage. */
+export class UsageError extends Error {}
+
+export type Format = 'json' | 'text';
+
+export const FORMAT_OPTION = { format: { type: 'string', default: 'json' } } as const;
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** node's parseArgs (strict by default: unknown options are errors), its errors turned into usage errors. */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function formatOf(value: string | undefined): Format {
+  if (value === 'json' || value === 'text') return value;
+  throw new UsageError(`--format must be json or text, not "${value}"`);
+}
+
+export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
+
+export async function readInput(io: CliIo, file: string): Promise<ReadResult> {
+  try {
+    return { ok: true, bytes: await readFile(resolve(io.cwd, file)) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    return { ok: false, reason: `cannot read: ${why}` };
+  }
+}
+
+export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

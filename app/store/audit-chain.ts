@@ -1,0 +1,97 @@
+/**
+ * The audit trail's hash chain. Each event's hash is SHA-256 over the RFC 8785 canonical JSON of
+ * (seq, previous hash, request id, type, actor, time, facts), so changing any of them, or the
+ * order of the rows, breaks the chain from that row on. No I/O here.
+ */
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface ChainedFields {
+  seq: number;
+  prevHash: string;
+  requestId: string | null;
+  type: string;
+  actor: string;
+  at: Date;
+  facts: unknown;
+}
+
+export function auditHash(event: ChainedFields): string {
+  const canonical = canonicalize({
+    seq: event.seq,
+    prevHash: event.prevHash,
+    requestId: event.requestId,
+    type: event.type,
+    actor: event.actor,
+    at: event.at.toISOString(),
+    facts: event.facts,
+  });
+  if (canonical === undefined) throw new Error('audit event cannot be serialised');
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+export interface ChainProblem {
+  seq: number;
+  reason: string;
+}
+
+/**
+ * Checks rows fed in seq order against the chain, then the last row against the head record.
+ * Reports only the first problem: everything after it is untrustworthy anyway.
+ */
+export class ChainVerifier {
+  #expectedSeq = 1;
+  #prevHash = GENESIS_HASH;
+  #problem: ChainProblem | undefined;
+
+  get checked(): number {
+    return this.#expectedSeq - 1;
+  }
+
+  get problem(): ChainProblem | undefined {
+    return this.#problem;
+  }
+
+  /** Returns false once a problem is found. */
+  push(row: ChainedFields & { hash: string }): boolean {
+    if (this.#problem) return false;
+    const seq = this.#expectedSeq;
+    if (row.seq !== seq) {
+      const missing = row.seq > seq ? `rows ${seq}..${row.seq - 1} are missing (deleted)` : `out of order`;
+      return this.#fail(seq, `expected seq ${seq} but found ${row.seq}: ${missing}`);
+    }
+    if (row.prevHash !== this.#prevHash) {
+      return this.#fail(seq, `prev_hash ${row.prevHash} does not match the hash of seq ${seq - 1} (${this.#prevHash}): the row before it was changed or replaced`);
+    }
+    const computed = auditHash(row);
+    if (computed !== row.hash) {
+      return this.#fail(seq, `hash mismatch: stored ${row.hash}, computed ${computed}: the row was edited (type ${row.type}, actor ${row.actor})`);
+    }
+    this.#prevHash = row.hash;
+    this.#expectedSeq++;
+    return true;
+  }
+
+  /** The head record says how long the chain is and how it ends: rows missing from the end show here. */
+  finish(head: { seq: number; hash: string } | undefined): ChainProblem | undefined {
+    if (this.#problem) return this.#problem;
+    const last = this.#expectedSeq - 1;
+    if (!head) {
+      this.#fail(last + 1, 'the audit head record is missing');
+    } else if (head.seq > last) {
+      this.#fail(last + 1, `the head record says the chain ends at seq ${head.seq} but it ends at seq ${last}: rows ${last + 1}..${head.seq} are missing (deleted from the end)`);
+    } else if (head.seq < last) {
+      this.#fail(head.seq + 1, `rows after the head record's seq ${head.seq} were added outside the App`);
+    } else if (head.hash !== this.#prevHash) {
+      this.#fail(last, `the head record's hash ${head.hash} does not match the last row's hash ${this.#prevHash}`);
+    }
+    return this.#problem;
+  }
+
+  #fail(seq: number, reason: string): false {
+    this.#problem = { seq, reason };
+    return false;
+  }
+}

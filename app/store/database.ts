@@ -1,0 +1,18 @@
+/**
+ * The little the store needs from a PostgreSQL connection, so the same SQL runs on PGlite and on
+ * a PostgreSQL server. Rows come back as the driver parses them (jsonb as values,
+ * timestamptz as Date); int8 may be a string or a number depending on the driver.
+ */
+export interface SqlExecutor {
+  query<Row extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Several statements separated by semicolons, without parameters. */
+  exec(text: string): Promise<void>;
+}
+
+export interface Database extends SqlExecutor {
+  /** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** LISTEN on `channel` (a lower-case identifier); resolves once the LISTEN is in effect. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+/**
+ * Numbered schema migrations, applied in order, each exactly once, tracked in `schema_migrations`.
+ * They live in TypeScript rather than .sql files so that a build or bundle always carries them.
+ * Never edit a migration that has shipped: add the next number.
+ */
+import type { Database } from './database.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'requests, votes, deliveries, timers, audit trail',
+    sql: `
+CREATE TABLE requests (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  repository_id bigint NOT NULL,
+  run_id bigint NOT NULL,
+  run_attempt integer NOT NULL,
+  action text NOT NULL,
+  repository text NOT NULL,
+  requester text NOT NULL,
+  status text NOT NULL DEFAULT 'pending'
+    CHECK (status IN ('pending', 'approved', 'rejected', 'timed_out', 'cancelled', 'failed')),
+  reason text,
+  completed_by text,
+  facts jsonb NOT NULL,
+  decision jsonb,
+  pr_number integer,
+  check_run_id bigint,
+  check_run_url text,
+  comment_id bigint,
+  comment_url text,
+  issue_number integer,
+  issue_url text,
+  deadline timestamptz,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  completed_at timestamptz,
+  CONSTRAINT requests_key UNIQUE (repository_id, run_id, run_attempt, action),
+  CONSTRAINT requests_final_is_complete CHECK ((status = 'pending') = (completed_at IS NULL))
+);
+CREATE UNIQUE INDEX requests_check_run ON requests (check_run_id) WHERE check_run_id IS NOT NULL;
+CREATE INDEX requests_pr ON requests (repository_id, pr_number) WHERE pr_number IS NOT NULL;
+CREATE INDEX requests_issue ON requests (repository_id, issue_number) WHERE issue_number IS NOT NULL;
+CREATE INDEX requests_status ON requests (status, created_at);
+
+-- A final request never changes status again, whatever code or person issues the UPDATE.
+CREATE FUNCTION requests_final_is_final() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.status <> 'pending' AND NEW.status IS DISTINCT FROM OLD.status THEN
+    RAISE EXCEPTION 'request % is already %', OLD.id, OLD.status;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER requests_final_is_final BEFORE UPDATE ON requests
+  FOR EACH ROW EXECUTE FUNCTION requests_final_is_final();
+
+CREATE TABLE votes (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  request_id uuid NOT NULL REFERENCES requests (id),
+  login text NOT NULL,
+  choice text NOT NULL CHECK (choice IN ('approve', 'reject')),
+  note text NOT NULL,
+  via text NOT NULL,
+  facts jsonb NOT NULL,
+  at timestamptz NOT NULL
+);
+-- One vote per person: GitHub logins are case-insensitive.
+CREATE UNIQUE INDEX votes_one_per_person ON votes (request_id, lower(login));
+
+CREATE TABLE webhook_deliveries (
+  delivery_id text PRIMARY KEY,
+  event text NOT NULL,
+  state text NOT NULL CHECK (state IN ('processing', 'done')),
+  received_at timestamptz NOT NULL,
+  lease_until timestamptz NOT NULL,
+  attempts integer NOT NULL
+);
+
+CREATE TABLE timers (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind text NOT NULL,
+  request_id uuid REFERENCES requests (id),
+  key text UNIQUE,
+  due_at timestamptz NOT NULL,
+  payload jsonb NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  claim_token uuid,
+  lease_until timestamptz,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX timers_due ON timers (due_at);
+CREATE INDEX timers_request ON timers (request_id) WHERE request_id IS NOT NULL;
+
+CREATE TABLE audit_events (
+  seq bigint PRIMARY KEY CHECK (seq > 0),
+  request_id uuid,
+  type text NOT NULL,
+  actor text NOT NULL,
+  at timestamptz NOT NULL,
+  facts jsonb NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL
+);
+CREATE INDEX audit_events_request ON audit_events (request_id, seq);
+
+-- The chain's last seq and hash, updated with every append: deleting rows at the end shows.
+CREATE TABLE audit_head (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
+INSERT INTO audit_head (seq, hash) VALUES (0, repeat('0', 64));
+
+-- Append-only: the App never edits or deletes audit rows; the hash chain catches whoever bypasses this.
+CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_events is append-only';
+END $$;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+`,
+  },
+];
+
+/** Schema names become part of identifiers and of the notification channel, so keep them plain. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
+
+export function assertSchemaName(schema: string): void {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name "${schema}": use 1-40 lower-case letters, digits or _, not starting with a digit`);
+  }
+}
+
+/**
+ * Applies the missing migrations in one transaction under an advisory lock, so several replicas
+ * starting at once apply each migration exactly once and none starts on a half-migrated schema.
+ * Returns the versions it applied.
+ */
+export async function migrate(db: Database, schema: string | undefined): Promise<number[]> {
+  if (schema) assertSchemaName(schema);
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mercurial-jit migrate ${schema ?? ''}`]);
+    if (schema) await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row) => Number(row.version)));
+    const missing = MIGRATIONS.filter((migration) => !applied.has(migration.version));
+    for (const migration of missing) {
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+    }
+    return missing.map((migration) => migration.version);
+  });
+}

@@ -1,0 +1,496 @@
+/**
+ * The Store over a Database: the same SQL for PGlite and PostgreSQL.
+ *
+ * Lock order, to stay free of deadlocks: a request row, then its timers, then the audit head.
+ * Every change to a request notifies the store's channel inside its transaction, so listeners
+ * hear of it only once it is committed.
+ */
+import { randomUUID } from 'node:crypto';
+import { auditHash, ChainVerifier } from './audit-chain.js';
+import type { Database, SqlExecutor } from './database.js';
+import { toAuditEvent, toRequest, toTimer, toVote } from './rows.js';
+import {
+  ALL_REQUESTS,
+  FINAL_STATUSES,
+  type ApprovalRequest,
+  type AuditEvent,
+  type AuditVerification,
+  type ChangeEvent,
+  type ChangeKind,
+  type ClaimedTimer,
+  type Completion,
+  type NewAuditEvent,
+  type NewRequest,
+  type NewTimer,
+  type NewVote,
+  type RequestKey,
+  type RequestStatus,
+  type RequestUpdate,
+  type Store,
+  type Timer,
+  type TransitionResult,
+  type Unsubscribe,
+  type Vote,
+  type VoteResult,
+} from './store.js';
+
+export interface SqlStoreOptions {
+  /** Used only to name the notification channel: stores on one database and schema share it. */
+  schema?: string;
+  clock?: () => Date;
+  /** How long a claimed timer or webhook delivery stays with its claimant before others may retry it. */
+  leaseMs?: number;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+const VERIFY_BATCH = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The actor recorded for what the App does on its own, such as a deadline passing. */
+const APP_ACTOR = 'app';
+
+export class SqlStore implements Store {
+  readonly #db: Database;
+  readonly #channel: string;
+  readonly #clock: () => Date;
+  readonly #leaseMs: number;
+  readonly #listeners = new Map<string, Set<(event: ChangeEvent) => void>>();
+  #unlisten: Promise<() => Promise<void>> | undefined;
+
+  constructor(db: Database, options: SqlStoreOptions = {}) {
+    this.#db = db;
+    this.#channel = `mercurial_jit_changes${options.schema ? `_${options.schema}` : ''}`;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  // ── requests ────────────────────────────────────────────────────────────────────────────────
+
+  async createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }> {
+    return this.#db.transaction(async (tx) => {
+      const now = this.#clock();
+      const inserted = await tx.query(
+        `INSERT INTO requests (repository_id, run_id, run_attempt, action, repository, requester, facts,
+                               decision, deadline, pr_number, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $11)
+         ON CONFLICT ON CONSTRAINT requests_key DO NOTHING
+         RETURNING *`,
+        [
+          input.repositoryId,
+          input.runId,
+          input.runAttempt,
+          input.action,
+          input.repository,
+          input.requester,
+          json(input.facts),
+          input.decision === undefined ? null : json(input.decision),
+          input.deadline ?? null,
+          input.prNumber ?? null,
+          now,
+        ],
+      );
+      if (inserted.length === 0) {
+        // A concurrent create that won the race has committed: ON CONFLICT waited for it.
+        const existing = await tx.query(`SELECT * FROM requests WHERE ${KEY_MATCH}`, keyParams(input));
+        return { created: false, request: toRequest(existing[0]) };
+      }
+      const request = toRequest(inserted[0]);
+      if (request.deadline) await this.#scheduleDeadline(tx, request.id, request.deadline);
+      await this.#append(tx, { type: 'requested', actor: request.requester, requestId: request.id, facts: input.facts });
+      await this.#notify(tx, request, 'created');
+      return { created: true, request };
+    });
+  }
+
+  async getRequest(id: string): Promise<ApprovalRequest | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const rows = await this.#db.query('SELECT * FROM requests WHERE id = $1', [id]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  async findRequest(key: RequestKey): Promise<ApprovalRequest | undefined> {
+    const rows = await this.#db.query(`SELECT * FROM requests WHERE ${KEY_MATCH}`, keyParams(key));
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  async findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined> {
+    const rows = await this.#db.query('SELECT * FROM requests WHERE check_run_id = $1', [checkRunId]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  async listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]> {
+    const rows = await this.#db.query(
+      `SELECT * FROM requests
+       WHERE repository_id = $1 AND (pr_number = $2 OR issue_number = $2) AND ($3::text IS NULL OR status = $3)
+       ORDER BY created_at, id`,
+      [repositoryId, number, status ?? null],
+    );
+    return rows.map(toRequest);
+  }
+
+  async listRequests(filter: { status?: RequestStatus; limit?: number } = {}): Promise<ApprovalRequest[]> {
+    const rows = await this.#db.query(
+      `SELECT * FROM requests WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2`,
+      [filter.status ?? null, filter.limit ?? 1000],
+    );
+    return rows.map(toRequest);
+  }
+
+  async countRequestsByStatus(): Promise<Record<RequestStatus, number>> {
+    const counts: Record<RequestStatus, number> = { pending: 0, approved: 0, rejected: 0, timed_out: 0, cancelled: 0, failed: 0 };
+    const rows = await this.#db.query<{ status: RequestStatus; count: unknown }>(
+      'SELECT status, count(*) AS count FROM requests GROUP BY status',
+    );
+    for (const row of rows) counts[row.status] = Number(row.count);
+    return counts;
+  }
+
+  async updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.#db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE requests SET
+           decision = COALESCE($2::jsonb, decision),
+           facts = COALESCE($3::jsonb, facts),
+           deadline = CASE WHEN status = 'pending' THEN COALESCE($4, deadline) ELSE deadline END,
+           pr_number = COALESCE($5, pr_number),
+           check_run_id = COALESCE($6, check_run_id),
+           check_run_url = COALESCE($7, check_run_url),
+           comment_id = COALESCE($8, comment_id),
+           comment_url = COALESCE($9, comment_url),
+           issue_number = COALESCE($10, issue_number),
+           issue_url = COALESCE($11, issue_url),
+           updated_at = $12
+         WHERE id = $1
+         RETURNING *`,
+        [
+          id,
+          update.decision === undefined ? null : json(update.decision),
+          update.facts === undefined ? null : json(update.facts),
+          update.deadline ?? null,
+          update.prNumber ?? null,
+          update.checkRunId ?? null,
+          update.checkRunUrl ?? null,
+          update.commentId ?? null,
+          update.commentUrl ?? null,
+          update.issueNumber ?? null,
+          update.issueUrl ?? null,
+          this.#clock(),
+        ],
+      );
+      if (rows.length === 0) return undefined;
+      const request = toRequest(rows[0]);
+      if (update.deadline && request.status === 'pending') await this.#scheduleDeadline(tx, request.id, update.deadline);
+      await this.#notify(tx, request, 'updated');
+      return request;
+    });
+  }
+
+  async completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.#db.transaction((tx) => this.#complete(tx, id, completion));
+  }
+
+  async #complete(tx: SqlExecutor, id: string, completion: Completion): Promise<TransitionResult | undefined> {
+    if (!FINAL_STATUSES.includes(completion.status)) throw new Error(`"${completion.status}" is not a final status`);
+    const now = this.#clock();
+    const updated = await tx.query(
+      `UPDATE requests SET status = $2, reason = $3, completed_by = $4, completed_at = $5, updated_at = $5
+       WHERE id = $1 AND status = 'pending'
+       RETURNING *`,
+      [id, completion.status, completion.reason, completion.actor, now],
+    );
+    if (updated.length === 0) {
+      const current = await tx.query('SELECT * FROM requests WHERE id = $1', [id]);
+      return current[0] && { changed: false, request: toRequest(current[0]) };
+    }
+    const request = toRequest(updated[0]);
+    await tx.query('DELETE FROM timers WHERE request_id = $1', [id]);
+    const auditType =
+      completion.auditType ?? (completion.status === 'approved' && completion.reason === 'auto' ? 'auto_approved' : completion.status);
+    await this.#append(tx, {
+      type: auditType,
+      actor: completion.actor,
+      requestId: id,
+      facts: { status: completion.status, reason: completion.reason, ...completion.facts },
+    });
+    await this.#notify(tx, request, 'completed');
+    return { changed: true, request };
+  }
+
+  // ── votes ───────────────────────────────────────────────────────────────────────────────────
+
+  async castVote(vote: NewVote): Promise<VoteResult> {
+    if (!UUID.test(vote.requestId)) return { outcome: 'not_found' };
+    return this.#db.transaction(async (tx): Promise<VoteResult> => {
+      // The row lock makes votes on one request take turns, on this replica and on every other.
+      const locked = await tx.query('SELECT * FROM requests WHERE id = $1 FOR UPDATE', [vote.requestId]);
+      if (locked.length === 0) return { outcome: 'not_found' };
+      const request = toRequest(locked[0]);
+      const now = this.#clock();
+      if (request.status === 'pending' && request.deadline && request.deadline <= now) {
+        // The deadline passed before its timer fired: a late vote must not approve.
+        const result = await this.#complete(tx, request.id, { status: 'timed_out', reason: 'deadline', actor: APP_ACTOR });
+        return { outcome: 'closed', request: result!.request };
+      }
+      if (request.status !== 'pending') return { outcome: 'closed', request };
+
+      const inserted = await tx.query(
+        `INSERT INTO votes (request_id, login, choice, note, via, facts, at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+         ON CONFLICT (request_id, lower(login)) DO NOTHING
+         RETURNING id`,
+        [request.id, vote.login, vote.choice, vote.note ?? '', vote.via, json(vote.facts ?? {}), now],
+      );
+      const votes = await listVotes(tx, request.id);
+      if (inserted.length === 0) return { outcome: 'duplicate', request, votes };
+
+      await this.#append(tx, {
+        type: 'vote',
+        actor: vote.login,
+        requestId: request.id,
+        facts: { choice: vote.choice, note: vote.note ?? '', via: vote.via, ...vote.facts },
+      });
+      const tally = vote.tally(votes, request);
+      if (tally === 'pending') {
+        await this.#notify(tx, request, 'vote');
+        return { outcome: 'recorded', request, votes, completed: false };
+      }
+      const result = await this.#complete(tx, request.id, {
+        status: tally,
+        reason: tally === 'approved' ? 'quorum' : (vote.rejectReason ?? vote.note ?? 'rejected'),
+        actor: vote.login,
+        facts: { votes: votes.map((v) => ({ login: v.login, choice: v.choice })) },
+      });
+      return { outcome: 'recorded', request: result!.request, votes, completed: result!.changed };
+    });
+  }
+
+  async listVotes(requestId: string): Promise<Vote[]> {
+    if (!UUID.test(requestId)) return [];
+    return listVotes(this.#db, requestId);
+  }
+
+  // ── webhook deliveries ──────────────────────────────────────────────────────────────────────
+
+  async claimDelivery(deliveryId: string, event: string): Promise<boolean> {
+    const now = this.#clock();
+    // A claim whose lease ran out belongs to a replica that died mid-delivery: take it over.
+    const rows = await this.#db.query(
+      `INSERT INTO webhook_deliveries AS d (delivery_id, event, state, received_at, lease_until, attempts)
+       VALUES ($1, $2, 'processing', $3, $4, 1)
+       ON CONFLICT (delivery_id) DO UPDATE SET lease_until = EXCLUDED.lease_until, attempts = d.attempts + 1
+         WHERE d.state = 'processing' AND d.lease_until <= EXCLUDED.received_at
+       RETURNING delivery_id`,
+      [deliveryId, event, now, new Date(now.getTime() + this.#leaseMs)],
+    );
+    return rows.length === 1;
+  }
+
+  async completeDelivery(deliveryId: string): Promise<void> {
+    await this.#db.query(`UPDATE webhook_deliveries SET state = 'done' WHERE delivery_id = $1`, [deliveryId]);
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    await this.#db.query(`DELETE FROM webhook_deliveries WHERE delivery_id = $1 AND state = 'processing'`, [deliveryId]);
+  }
+
+  // ── timers ──────────────────────────────────────────────────────────────────────────────────
+
+  async scheduleTimer(timer: NewTimer): Promise<Timer> {
+    const rows = await this.#db.query(SCHEDULE_TIMER, [
+      timer.kind,
+      timer.requestId ?? null,
+      timer.key ?? null,
+      timer.dueAt,
+      json(timer.payload ?? {}),
+      this.#clock(),
+    ]);
+    return toTimer(rows[0]);
+  }
+
+  async claimDueTimers(now: Date, limit: number): Promise<ClaimedTimer[]> {
+    const rows = await this.#db.query(
+      `UPDATE timers SET claim_token = $3, lease_until = $4, attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM timers
+         WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+         ORDER BY due_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [now, limit, randomUUID(), new Date(now.getTime() + this.#leaseMs)],
+    );
+    return rows.map((row) => ({
+      ...toTimer(row),
+      claimToken: String(row.claim_token),
+      leaseUntil: row.lease_until as Date,
+    }));
+  }
+
+  async completeTimer(timer: ClaimedTimer): Promise<boolean> {
+    const rows = await this.#db.query('DELETE FROM timers WHERE id = $1 AND claim_token = $2 RETURNING id', [
+      timer.id,
+      timer.claimToken,
+    ]);
+    return rows.length === 1;
+  }
+
+  async releaseTimer(timer: ClaimedTimer, retryAt: Date): Promise<void> {
+    await this.#db.query(
+      'UPDATE timers SET due_at = $3, claim_token = NULL, lease_until = NULL WHERE id = $1 AND claim_token = $2',
+      [timer.id, timer.claimToken, retryAt],
+    );
+  }
+
+  async cancelTimers(filter: { requestId: string; kind?: string } | { key: string }): Promise<number> {
+    const rows =
+      'key' in filter
+        ? await this.#db.query('DELETE FROM timers WHERE key = $1 RETURNING id', [filter.key])
+        : await this.#db.query('DELETE FROM timers WHERE request_id = $1 AND ($2::text IS NULL OR kind = $2) RETURNING id', [
+            filter.requestId,
+            filter.kind ?? null,
+          ]);
+    return rows.length;
+  }
+
+  async nextTimerDue(): Promise<Date | undefined> {
+    // A timer leased to a replica is not claimable before its lease ends, so it must not wake anyone sooner.
+    const rows = await this.#db.query<{ due: Date | null }>(
+      'SELECT min(GREATEST(due_at, COALESCE(lease_until, due_at))) AS due FROM timers',
+    );
+    return rows[0]?.due ?? undefined;
+  }
+
+  async #scheduleDeadline(tx: SqlExecutor, requestId: string, deadline: Date): Promise<void> {
+    await tx.query(SCHEDULE_TIMER, ['deadline', requestId, `deadline:${requestId}`, deadline, '{}', this.#clock()]);
+  }
+
+  // ── change notifications ────────────────────────────────────────────────────────────────────
+
+  async subscribe(requestId: string, listener: (event: ChangeEvent) => void): Promise<Unsubscribe> {
+    let listeners = this.#listeners.get(requestId);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(requestId, listeners);
+    }
+    listeners.add(listener);
+    try {
+      this.#unlisten ??= this.#db.listen(this.#channel, (payload) => this.#dispatch(payload));
+      await this.#unlisten;
+    } catch (err) {
+      this.#unlisten = undefined;
+      listeners.delete(listener);
+      throw err;
+    }
+    return async () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#listeners.get(requestId) === listeners) this.#listeners.delete(requestId);
+    };
+  }
+
+  #dispatch(payload: string): void {
+    let event: ChangeEvent;
+    try {
+      event = JSON.parse(payload) as ChangeEvent;
+    } catch {
+      return; // not ours: someone else NOTIFYing on the channel
+    }
+    for (const key of [event.requestId, ALL_REQUESTS]) {
+      for (const listener of this.#listeners.get(key) ?? []) listener(event);
+    }
+  }
+
+  async #notify(tx: SqlExecutor, request: ApprovalRequest, change: ChangeKind): Promise<void> {
+    const event: ChangeEvent = { requestId: request.id, status: request.status, change };
+    await tx.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify(event)]);
+  }
+
+  // ── audit trail ─────────────────────────────────────────────────────────────────────────────
+
+  async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
+    return this.#db.transaction((tx) => this.#append(tx, event));
+  }
+
+  async #append(tx: SqlExecutor, event: NewAuditEvent): Promise<AuditEvent> {
+    // Locking the head row makes appends take turns, so the chain stays one line across replicas.
+    const heads = await tx.query<{ seq: unknown; hash: string }>('SELECT seq, hash FROM audit_head FOR UPDATE');
+    if (heads.length !== 1) throw new Error('audit head record is missing: refusing to append to a tampered trail');
+    // Round-trip the facts through jsonb first so that the hash covers exactly what is stored.
+    const [{ facts }] = await tx.query<{ facts: unknown }>('SELECT $1::jsonb AS facts', [json(event.facts ?? {})]);
+    const fields = {
+      seq: Number(heads[0].seq) + 1,
+      prevHash: heads[0].hash,
+      requestId: event.requestId ?? null,
+      type: event.type,
+      actor: event.actor,
+      at: this.#clock(),
+      facts,
+    };
+    const hash = auditHash(fields);
+    await tx.query(
+      `INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+      [fields.seq, fields.requestId, fields.type, fields.actor, fields.at, json(facts), fields.prevHash, hash],
+    );
+    await tx.query('UPDATE audit_head SET seq = $1, hash = $2', [fields.seq, hash]);
+    return { ...fields, facts: facts as Record<string, unknown>, hash };
+  }
+
+  async listAudit(filter: { requestId?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditEvent[]> {
+    if (filter.requestId !== undefined && !UUID.test(filter.requestId)) return [];
+    const rows = await this.#db.query(
+      `SELECT * FROM audit_events WHERE ($1::uuid IS NULL OR request_id = $1) AND seq > $2 ORDER BY seq LIMIT $3`,
+      [filter.requestId ?? null, filter.afterSeq ?? 0, filter.limit ?? 1000],
+    );
+    return rows.map(toAuditEvent);
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    return this.#db.transaction(async (tx) => {
+      // One snapshot for the head and every row, so appends made meanwhile don't look like tampering.
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const heads = await tx.query<{ seq: unknown; hash: string }>('SELECT seq, hash FROM audit_head');
+      const verifier = new ChainVerifier();
+      let afterSeq = 0;
+      for (;;) {
+        const rows = await tx.query('SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, VERIFY_BATCH]);
+        for (const row of rows) if (!verifier.push(toAuditEvent(row))) break;
+        if (verifier.problem || rows.length < VERIFY_BATCH) break;
+        afterSeq = Number(rows[rows.length - 1].seq);
+      }
+      const head = heads.length === 1 ? { seq: Number(heads[0].seq), hash: heads[0].hash } : undefined;
+      const problem = verifier.finish(head);
+      if (problem) return { ok: false, ...problem, checked: verifier.checked };
+      return { ok: true, count: verifier.checked, headHash: head!.hash };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await this.#db.close();
+  }
+}
+
+const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4';
+
+function keyParams(key: RequestKey): unknown[] {
+  return [key.repositoryId, key.runId, key.runAttempt, key.action];
+}
+
+// Scheduling a key again moves the timer and takes it back from any claimant.
+const SCHEDULE_TIMER = `
+  INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+  VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+  ON CONFLICT (key) DO UPDATE SET
+    kind = EXCLUDED.kind, request_id = EXCLUDED.request_id, due_at = EXCLUDED.due_at,
+    payload = EXCLUDED.payload, claim_token = NULL, lease_until = NULL, attempts = 0
+  RETURNING *`;
+
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+async function listVotes(db: SqlExecutor, requestId: string): Promise<Vote[]> {
+  const rows = await db.query('SELECT * FROM votes WHERE request_id = $1 ORDER BY id', [requestId]);
+  return rows.map(toVote);
+}

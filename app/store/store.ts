@@ -1,0 +1,249 @@
+/**
+ * The App's durable store: approval requests, votes, webhook deliveries, timers, change
+ * notifications and the hash-chained audit trail. One interface, two back ends (embedded PGlite
+ * and PostgreSQL) that share the SQL, so several App replicas may share one PostgreSQL database.
+ *
+ * Every method either commits all of its effects or none of them, and throws on any database
+ * error: callers fail closed by letting the error propagate.
+ */
+
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'failed';
+export type FinalStatus = Exclude<RequestStatus, 'pending'>;
+export const FINAL_STATUSES: readonly FinalStatus[] = ['approved', 'rejected', 'timed_out', 'cancelled', 'failed'];
+
+/** What makes a request unique: a retried step reattaches to the same request. */
+export interface RequestKey {
+  repositoryId: string;
+  runId: string;
+  runAttempt: string;
+  action: string;
+}
+
+export interface NewRequest extends RequestKey {
+  /** `owner/name`. */
+  repository: string;
+  /** The OIDC `actor`. */
+  requester: string;
+  /** Everything else known about the run (installation, ref, sha, environment, …), stored as jsonb. */
+  facts: object;
+  /** The policy decision, when it is already known at creation. */
+  decision?: object;
+  /** When set (and the request is pending) a `deadline` timer is scheduled in the same transaction. */
+  deadline?: Date;
+  prNumber?: number;
+}
+
+export interface ApprovalRequest extends RequestKey {
+  id: string;
+  repository: string;
+  requester: string;
+  status: RequestStatus;
+  /** Why it is in its status: `auto`, `quorum`, a reject reason, `deadline`, … Null while pending. */
+  reason: string | null;
+  /** Who completed it (a voter's login, the requester who cancelled, `app` for timeouts). */
+  completedBy: string | null;
+  facts: Record<string, unknown>;
+  decision: Record<string, unknown> | null;
+  prNumber: number | null;
+  checkRunId: number | null;
+  checkRunUrl: string | null;
+  commentId: number | null;
+  commentUrl: string | null;
+  issueNumber: number | null;
+  issueUrl: string | null;
+  deadline: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+/** Fields a caller may set after creation. Absent fields are left alone. */
+export interface RequestUpdate {
+  decision?: object;
+  facts?: object;
+  /** Replaces the deadline and reschedules its timer (only while pending). */
+  deadline?: Date;
+  prNumber?: number;
+  checkRunId?: number;
+  checkRunUrl?: string;
+  commentId?: number;
+  commentUrl?: string;
+  issueNumber?: number;
+  issueUrl?: string;
+}
+
+export interface Completion {
+  status: FinalStatus;
+  reason: string;
+  actor: string;
+  /** Extra facts for the audit event. */
+  facts?: object;
+  /** Audit event type; by default the status, or `auto_approved` for an approval with reason `auto`. */
+  auditType?: string;
+}
+
+export interface TransitionResult {
+  /** True only for the one caller whose call moved the request out of `pending`. */
+  changed: boolean;
+  request: ApprovalRequest;
+}
+
+export type VoteChoice = 'approve' | 'reject';
+
+export interface Vote {
+  requestId: string;
+  login: string;
+  choice: VoteChoice;
+  note: string;
+  via: string;
+  at: Date;
+  /** Extras such as the requirements the voter was eligible for, or the comment id. */
+  facts: Record<string, unknown>;
+}
+
+export type TallyOutcome = 'approved' | 'rejected' | 'pending';
+
+/**
+ * The policy library's tally: given every vote recorded so far (the new one included) and the
+ * request, say whether the request is now complete. Runs inside the transaction that holds the
+ * request's row lock, so it must be pure and quick. If it throws, the vote is not recorded.
+ */
+export type Tally = (votes: readonly Vote[], request: ApprovalRequest) => TallyOutcome;
+
+export interface NewVote {
+  requestId: string;
+  login: string;
+  choice: VoteChoice;
+  note?: string;
+  via: string;
+  facts?: object;
+  tally: Tally;
+  /** Reason recorded when the tally rejects; defaults to the vote's note. */
+  rejectReason?: string;
+}
+
+export type VoteResult =
+  | { outcome: 'not_found' }
+  /** The request was already final (or its deadline had passed): the vote was not recorded. */
+  | { outcome: 'closed'; request: ApprovalRequest }
+  /** This person had already voted on this request: nothing changed. */
+  | { outcome: 'duplicate'; request: ApprovalRequest; votes: Vote[] }
+  /** Recorded; `completed` is true when this vote's tally completed the request. */
+  | { outcome: 'recorded'; request: ApprovalRequest; votes: Vote[]; completed: boolean };
+
+export interface NewTimer {
+  kind: string;
+  dueAt: Date;
+  requestId?: string;
+  /** Scheduling again with the same key replaces the timer instead of adding one. */
+  key?: string;
+  payload?: object;
+}
+
+export interface Timer {
+  id: number;
+  kind: string;
+  requestId: string | null;
+  key: string | null;
+  dueAt: Date;
+  payload: Record<string, unknown>;
+  /** How many times it has been claimed, this claim included. */
+  attempts: number;
+}
+
+/** A timer claimed by this replica until `leaseUntil`; pass it back to complete or release it. */
+export interface ClaimedTimer extends Timer {
+  claimToken: string;
+  leaseUntil: Date;
+}
+
+export type ChangeKind = 'created' | 'updated' | 'vote' | 'completed';
+
+export interface ChangeEvent {
+  requestId: string;
+  status: RequestStatus;
+  change: ChangeKind;
+}
+
+/** Subscribe to every request's changes. */
+export const ALL_REQUESTS = '*';
+export type Unsubscribe = () => Promise<void>;
+
+export type AuditEventType =
+  | 'requested'
+  | 'auto_approved'
+  | 'vote'
+  | 'approved'
+  | 'rejected'
+  | 'timed_out'
+  | 'cancelled'
+  | 'failed'
+  | 'policy_error'
+  | (string & {});
+
+export interface NewAuditEvent {
+  type: AuditEventType;
+  actor: string;
+  requestId?: string | null;
+  facts?: object;
+}
+
+export interface AuditEvent {
+  seq: number;
+  requestId: string | null;
+  type: string;
+  actor: string;
+  at: Date;
+  facts: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export type AuditVerification =
+  | { ok: true; count: number; headHash: string }
+  | { ok: false; seq: number; reason: string; checked: number };
+
+export interface Store {
+  /** Creates the request, or returns the existing one for the same key (`created: false`). */
+  createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }>;
+  getRequest(id: string): Promise<ApprovalRequest | undefined>;
+  findRequest(key: RequestKey): Promise<ApprovalRequest | undefined>;
+  findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
+  /** Requests whose PR number or approval issue number is `number` in that repository, oldest first. */
+  listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]>;
+  listRequests(filter?: { status?: RequestStatus; limit?: number }): Promise<ApprovalRequest[]>;
+  countRequestsByStatus(): Promise<Record<RequestStatus, number>>;
+  updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
+  /** Moves a pending request to a final status, exactly once; undefined when there is no such request. */
+  completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined>;
+
+  castVote(vote: NewVote): Promise<VoteResult>;
+  listVotes(requestId: string): Promise<Vote[]>;
+
+  /** True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere). */
+  claimDelivery(deliveryId: string, event: string): Promise<boolean>;
+  completeDelivery(deliveryId: string): Promise<void>;
+  /** Handling failed: forget the claim so that GitHub's redelivery is handled. */
+  releaseDelivery(deliveryId: string): Promise<void>;
+
+  scheduleTimer(timer: NewTimer): Promise<Timer>;
+  /** Claims up to `limit` timers due at `now`; each is claimed by one caller until its lease ends. */
+  claimDueTimers(now: Date, limit: number): Promise<ClaimedTimer[]>;
+  /** Deletes a handled timer; false if it was rescheduled or re-claimed meanwhile. */
+  completeTimer(timer: ClaimedTimer): Promise<boolean>;
+  /** Handling failed: make it due again at `retryAt`. */
+  releaseTimer(timer: ClaimedTimer, retryAt: Date): Promise<void>;
+  cancelTimers(filter: { requestId: string; kind?: string } | { key: string }): Promise<number>;
+  /** When the next timer becomes claimable (due, and not leased), so a replica knows how long it may sleep. */
+  nextTimerDue(): Promise<Date | undefined>;
+
+  /** Resolves once listening, so a change committed after it resolves is always delivered. */
+  subscribe(requestId: string, listener: (event: ChangeEvent) => void): Promise<Unsubscribe>;
+
+  appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
+  listAudit(filter?: { requestId?: string; afterSeq?: number; limit?: number }): Promise<AuditEvent[]>;
+  /** Recomputes the whole chain; reports the first row that is missing, edited or out of place. */
+  verifyAudit(): Promise<AuditVerification>;
+
+  close(): Promise<void>;
+}

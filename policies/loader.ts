@@ -1,0 +1,286 @@
+/**
+ * The policy loader: `.github/jit-approval.yml` text in, a validated, normalised Policy out, or
+ * located diagnostics (`file:line:col: message`). Pure and total: no I/O, never throws, and never
+ * returns a policy when anything is wrong.
+ *
+ * `_extends` precedence (also in docs/POLICY.md). The repository's file is layered over the org's
+ * (base) file, one level only:
+ * - `severities`, `unmatched` and each key of `defaults`: the repository's value wins, except that a
+ *   repository cannot loosen what the org file sets explicitly: `unmatched: require`, a higher
+ *   `min_permission` and `allow_bots: false` stay (a warning says the repository's value is ignored).
+ * - `rules`: the org's rules come first and are always kept; the repository's are appended. A
+ *   repository rule with an org rule's name is an error. Org rules are sealed with the org's own
+ *   defaults (approvals, approvers, timeout, self-approval), so a repository's `defaults` cannot
+ *   weaken them (see `sealed`).
+ */
+import { DEFAULT_SEVERITIES } from './schema.js';
+import { checkSchema, describeValue, readablePath, type SchemaProblem } from './schema-check.js';
+import { checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
+import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
+import { approverRefs, rule as normaliseRule, seconds, type RawDefaults, type RawPolicy, type RawRule } from './normalise.js';
+import { parseYamlSource, type YamlSource } from './yaml-source.js';
+import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation } from './types.js';
+
+export { DEFAULT_POLICY_PATH, parseExtendsRef, type ExtendsRef } from './extends-ref.js';
+export { parseApproverRef } from './approver-ref.js';
+
+export interface PolicySource {
+  file: string;
+  text: string | Uint8Array;
+}
+
+export interface LoadOptions {
+  /** Notifier names configured on the App; when given, any other name in `notify` is an error. */
+  knownNotifiers?: Iterable<string>;
+  /** The org policy named by the file's `_extends`, fetched by the caller (see readExtends). */
+  base?: PolicySource;
+  /**
+   * A file with `_extends` but no `base` is an error by default: evaluating it alone would drop the
+   * org's rules. `warn` is for checking one file on its own (`mercurial-jit validate`).
+   */
+  unresolvedExtends?: 'error' | 'warn';
+}
+
+export type LoadResult =
+  | { ok: true; policy: Policy; warnings: PolicyDiagnostic[] }
+  | { ok: false; diagnostics: PolicyDiagnostic[] };
+
+export type ReadExtendsResult =
+  | { ok: true; ref?: ExtendsRef & { location: SourceLocation } }
+  | { ok: false; diagnostics: PolicyDiagnostic[] };
+
+export const BUILT_IN_DEFAULTS: Readonly<PolicyDefaults> = Object.freeze({
+  approvals: 1,
+  approvers: [{ kind: 'codeowners' } as const],
+  timeoutSeconds: 3600,
+  allowSelfApproval: false,
+  allowBots: false,
+  minPermission: 'write',
+});
+
+const PERMISSION_ORDER: PermissionLevel[] = ['read', 'triage', 'write', 'maintain', 'admin'];
+
+export function formatDiagnostic(d: PolicyDiagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
+/** The `_extends` reference of a policy file, if any, so the caller can fetch the base file. */
+export function readExtends(text: string | Uint8Array, file: string): ReadExtendsResult {
+  const source = parseYamlSource(text, file);
+  if (source.diagnostics.length > 0) return { ok: false, diagnostics: source.diagnostics };
+  const value = source.value as Record<string, unknown> | null;
+  if (typeof value !== 'object' || value === null || !('_extends' in value)) return { ok: true };
+  const located = (message: string): ReadExtendsResult => ({
+    ok: false,
+    diagnostics: [{ ...source.locate('/_extends'), pointer: '/_extends', message: `_extends: ${message}` }],
+  });
+  if (typeof value._extends !== 'string') return located(`expected a string, got ${describeValue(value._extends)}`);
+  const ref = parseExtendsRef(value._extends);
+  if (!ref.ok) return located(ref.message);
+  return { ok: true, ref: { ...ref.ref, location: source.locate('/_extends') } };
+}
+
+export function loadPolicy(text: string | Uint8Array, file: string, options: LoadOptions = {}): LoadResult {
+  try {
+    return load(text, file, options);
+  } catch (err) {
+    // Unreachable by design; kept so that a bug fails closed with a located message, never a throw.
+    return { ok: false, diagnostics: [{ file, line: 1, col: 1, pointer: '', message: `internal error while loading the policy: ${(err as Error).message}` }] };
+  }
+}
+
+interface CheckedFile {
+  source: YamlSource;
+  raw: RawPolicy | undefined;
+  diagnostics: PolicyDiagnostic[];
+}
+
+function load(text: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
+  const known = options.knownNotifiers ? new Set(options.knownNotifiers) : undefined;
+  const repo = checkFile(text, file, known);
+  const base = options.base ? checkFile(options.base.text, options.base.file, known) : undefined;
+  const diagnostics = [...(base?.diagnostics ?? []), ...repo.diagnostics];
+  const warnings: PolicyDiagnostic[] = [];
+
+  if (base?.raw?._extends !== undefined) {
+    diagnostics.push(at(base.source, '/_extends', '_extends: the org policy cannot itself use _extends; only one level of _extends is supported'));
+  }
+  if (repo.raw?._extends !== undefined && !base) {
+    const problem = at(repo.source, '/_extends', `_extends "${repo.raw._extends}" is not resolved: the org policy it names must be loaded together with this file`);
+    (options.unresolvedExtends === 'warn' ? warnings : diagnostics).push(problem);
+  }
+  if (diagnostics.length > 0 || !repo.raw || (base && !base.raw)) return failed(diagnostics);
+
+  const merged = mergeLayers(base?.raw && { ...base, raw: base.raw }, { ...repo, raw: repo.raw }, warnings);
+  const crossFile = checkAcrossFiles(merged);
+  if (crossFile.length > 0) return failed(crossFile);
+  return { ok: true, policy: merged.policy, warnings };
+}
+
+function failed(diagnostics: PolicyDiagnostic[]): LoadResult {
+  return { ok: false, diagnostics: sortByPosition(diagnostics) };
+}
+
+function sortByPosition(diagnostics: PolicyDiagnostic[]): PolicyDiagnostic[] {
+  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+}
+
+function at(source: YamlSource, pointer: string, message: string, target: 'value' | 'key' = 'value'): PolicyDiagnostic {
+  return { ...source.locate(pointer, target), pointer, message };
+}
+
+function checkFile(text: string | Uint8Array, file: string, known: ReadonlySet<string> | undefined): CheckedFile {
+  const source = parseYamlSource(text, file);
+  if (source.diagnostics.length > 0) return { source, raw: undefined, diagnostics: source.diagnostics };
+  // The specific checks come first: where both flag one value (a bad duration also fails the
+  // schema's pattern), their message is the clearer one and the schema's is dropped.
+  const problems: SchemaProblem[] = [...checkPolicyFile(source.value, known), ...checkSchema(source.value)];
+  const seen = new Set<string>();
+  const diagnostics: PolicyDiagnostic[] = [];
+  for (const problem of problems) {
+    const key = `${problem.target}:${problem.pointer}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    diagnostics.push(at(source, problem.pointer, problem.message, problem.target));
+  }
+  return { source, raw: diagnostics.length === 0 ? (source.value as RawPolicy) : undefined, diagnostics };
+}
+
+interface Layer {
+  source: YamlSource;
+  raw: RawPolicy;
+}
+
+interface RuleEntry {
+  layer: Layer;
+  index: number;
+  raw: RawRule;
+  fromBase: boolean;
+}
+
+interface Merged {
+  policy: Policy;
+  rules: RuleEntry[];
+  /** Where the severities in force were set (undefined: the built-in list). */
+  severitiesFrom?: Layer;
+}
+
+function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagnostic[]): Merged {
+  const orgDefaults = applyDefaults(BUILT_IN_DEFAULTS, base?.raw.defaults);
+  const defaults = applyDefaults(orgDefaults, repo.raw.defaults);
+  let unmatched = repo.raw.unmatched ?? base?.raw.unmatched ?? 'approve';
+
+  if (base) {
+    const floor = (key: string, pointer: string, why: string) =>
+      warnings.push(at(repo.source, pointer, `${key} is ignored: ${why}; a repository can tighten the org policy, not loosen it`));
+    const baseDefaults = base.raw.defaults ?? {};
+    if (base.raw.unmatched === 'require' && unmatched === 'approve') {
+      unmatched = 'require';
+      floor('unmatched: approve', '/unmatched', `the org policy (${where(base, '/unmatched')}) sets unmatched: require`);
+    }
+    const orgMin = baseDefaults.min_permission;
+    if (orgMin && PERMISSION_ORDER.indexOf(defaults.minPermission) < PERMISSION_ORDER.indexOf(orgMin)) {
+      floor(`min_permission: ${defaults.minPermission}`, '/defaults/min_permission', `the org policy (${where(base, '/defaults/min_permission')}) requires ${orgMin}`);
+      defaults.minPermission = orgMin;
+    }
+    if (baseDefaults.allow_bots === false && defaults.allowBots) {
+      floor('allow_bots: true', '/defaults/allow_bots', `the org policy (${where(base, '/defaults/allow_bots')}) sets allow_bots: false`);
+      defaults.allowBots = false;
+    }
+  }
+
+  const entries: RuleEntry[] = [
+    ...(base?.raw.rules ?? []).map((raw, index) => ({ layer: base as Layer, index, raw, fromBase: true })),
+    ...(repo.raw.rules ?? []).map((raw, index) => ({ layer: repo, index, raw, fromBase: false })),
+  ];
+  const rules = entries.map((entry) => {
+    const normalised = normaliseRule(entry.raw, `/rules/${entry.index}`, (pointer) => entry.layer.source.locate(pointer));
+    return entry.fromBase ? sealed(normalised, orgDefaults) : normalised;
+  });
+  const severitiesFrom = repo.raw.severities ? repo : base?.raw.severities ? base : undefined;
+  return {
+    policy: {
+      version: 1,
+      severities: [...(severitiesFrom?.raw.severities ?? DEFAULT_SEVERITIES)],
+      defaults,
+      unmatched,
+      rules,
+    },
+    rules: entries,
+    severitiesFrom,
+  };
+}
+
+function applyDefaults(under: Readonly<PolicyDefaults>, raw: RawDefaults | undefined): PolicyDefaults {
+  const out: PolicyDefaults = { ...under, approvers: [...under.approvers] };
+  if (!raw) return out;
+  if (raw.approvals !== undefined) out.approvals = raw.approvals;
+  if (raw.approvers !== undefined) out.approvers = approverRefs(raw.approvers);
+  if (raw.timeout !== undefined) out.timeoutSeconds = seconds(raw.timeout);
+  if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
+  if (raw.allow_bots !== undefined) out.allowBots = raw.allow_bots;
+  if (raw.min_permission !== undefined) out.minPermission = raw.min_permission;
+  if (raw.reminder !== undefined) out.reminderSeconds = seconds(raw.reminder);
+  return out;
+}
+
+/**
+ * An org rule means what the org file says: what it leaves out comes from the org's defaults, never
+ * the repository's. An escalation raises the rule's own requirement (more approvals, more approvers),
+ * so it is left as written, except on an auto-approving rule: there the evaluator starts a raising
+ * escalation from the defaults, which must then be the org's.
+ */
+function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
+  const complete = (spec: RequirementSpec | undefined): RequirementSpec => ({
+    approvals: spec?.approvals ?? orgDefaults.approvals,
+    approvers: spec?.approvers ?? [...orgDefaults.approvers],
+  });
+  const autoApproves = rule.autoApprove && !rule.require;
+  const raises = (e: Escalation) => e.require !== undefined || (e.approvers?.length ?? 0) > 0;
+  return {
+    ...rule,
+    require: autoApproves ? undefined : complete(rule.require),
+    timeoutSeconds: rule.timeoutSeconds ?? orgDefaults.timeoutSeconds,
+    allowSelfApproval: rule.allowSelfApproval ?? orgDefaults.allowSelfApproval,
+    escalate: autoApproves ? rule.escalate.map((e) => (raises(e) ? { ...e, require: complete(e.require) } : e)) : rule.escalate,
+  };
+}
+
+function where(layer: Layer, pointer: string): string {
+  const { file, line, col } = layer.source.locate(pointer);
+  return `${file}:${line}:${col}`;
+}
+
+/** Checks that need the merged view: severities in force, rule names unique across both files. */
+function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
+  const diagnostics: PolicyDiagnostic[] = [];
+  const { severities } = merged.policy;
+  const firstByName = new Map<string, RuleEntry>();
+  for (const entry of merged.rules) {
+    const pointer = `/rules/${entry.index}`;
+    const report = (p: string, message: string) => diagnostics.push(at(entry.layer.source, p, `${readablePath(p)}: ${message}`));
+    checkSeverityCondition(entry.raw.if?.severity, `${pointer}/if/severity`, severities, report);
+    (entry.raw.escalate ?? []).forEach((e, j) =>
+      checkSeverityCondition(e.if?.severity, `${pointer}/escalate/${j}/if/severity`, severities, report),
+    );
+    const first = firstByName.get(entry.raw.name);
+    if (!first) {
+      firstByName.set(entry.raw.name, entry);
+      continue;
+    }
+    const previous = where(first.layer, `/rules/${first.index}/name`);
+    report(
+      `${pointer}/name`,
+      first.fromBase && !entry.fromBase
+        ? `rule name "${entry.raw.name}" is already used by the org policy at ${previous}; org rules cannot be overridden or removed, so choose another name`
+        : `duplicate rule name "${entry.raw.name}": already used at ${previous}`,
+    );
+  }
+  if (merged.severitiesFrom && diagnostics.length > 0) {
+    // Helps when an org rule names a severity the repository's own `severities` dropped.
+    return diagnostics.map((d) =>
+      d.message.includes('unknown severity') ? { ...d, message: `${d.message} (from ${where(merged.severitiesFrom as Layer, '/severities')})` } : d,
+    );
+  }
+  return diagnostics;
+}

@@ -1,0 +1,142 @@
+/**
+ * Schema-valid YAML data (snake_case, strings or lists) → the normalised model of types.ts
+ * (camelCase, lists, seconds, parsed approvers). Only ever called on values that passed every check.
+ */
+import { parseApproverRef } from './approver-ref.js';
+import { parseDuration } from './duration.js';
+import type { ApproverRef, Conditions, Escalation, PermissionLevel, RequirementSpec, Rule, SeverityCondition, SourceLocation } from './types.js';
+
+type Patterns = string | string[];
+
+export interface RawConditions {
+  action?: Patterns;
+  environment?: Patterns;
+  branch?: Patterns;
+  target_branch?: Patterns;
+  severity?: string | string[] | { at_least: string };
+  paths?: Patterns;
+  event?: Patterns;
+  actor?: Patterns;
+  labels?: Patterns;
+}
+
+export interface RawRequirement {
+  approvals?: number;
+  approvers?: string[];
+}
+
+export interface RawEscalation {
+  if?: RawConditions;
+  after?: string;
+  require?: RawRequirement;
+  approvers?: string[];
+  notify?: string[];
+}
+
+export interface RawRule {
+  name: string;
+  if?: RawConditions;
+  require?: RawRequirement;
+  auto_approve?: boolean;
+  escalate?: RawEscalation[];
+  notify?: string[];
+  timeout?: string;
+  allow_self_approval?: boolean;
+}
+
+export interface RawDefaults {
+  approvals?: number;
+  approvers?: string[];
+  timeout?: string;
+  allow_self_approval?: boolean;
+  allow_bots?: boolean;
+  min_permission?: PermissionLevel;
+  reminder?: string;
+}
+
+export interface RawPolicy {
+  version: 1;
+  _extends?: string;
+  severities?: string[];
+  defaults?: RawDefaults;
+  unmatched?: 'approve' | 'require';
+  rules?: RawRule[];
+}
+
+/** Locates a JSON pointer within the file a rule came from. */
+export type Locate = (pointer: string) => SourceLocation;
+
+export function seconds(duration: string): number {
+  const parsed = parseDuration(duration);
+  if (!parsed.ok) throw new Error(`unchecked duration reached normalisation: ${parsed.message}`);
+  return parsed.seconds;
+}
+
+export function approverRefs(approvers: readonly string[]): ApproverRef[] {
+  return approvers.map((text) => {
+    const parsed = parseApproverRef(text);
+    if (!parsed.ok) throw new Error(`unchecked approver reached normalisation: ${parsed.message}`);
+    return parsed.ref;
+  });
+}
+
+const list = (value: Patterns | undefined): string[] | undefined => (value === undefined ? undefined : typeof value === 'string' ? [value] : [...value]);
+
+function severityCondition(value: RawConditions['severity']): SeverityCondition | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return { anyOf: [value] };
+  if (Array.isArray(value)) return { anyOf: [...value] };
+  return { atLeast: value.at_least };
+}
+
+export function conditions(raw: RawConditions | undefined): Conditions {
+  const out: Conditions = {};
+  if (!raw) return out;
+  const set = <K extends keyof Conditions>(key: K, value: Conditions[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set('action', list(raw.action));
+  set('environment', list(raw.environment));
+  set('branch', list(raw.branch));
+  set('targetBranch', list(raw.target_branch));
+  set('severity', severityCondition(raw.severity));
+  set('paths', list(raw.paths));
+  set('event', list(raw.event));
+  set('actor', list(raw.actor));
+  set('labels', list(raw.labels));
+  return out;
+}
+
+export function requirement(raw: RawRequirement | undefined): RequirementSpec | undefined {
+  if (!raw) return undefined;
+  const out: RequirementSpec = {};
+  if (raw.approvals !== undefined) out.approvals = raw.approvals;
+  if (raw.approvers !== undefined) out.approvers = approverRefs(raw.approvers);
+  return out;
+}
+
+export function rule(raw: RawRule, pointer: string, locate: Locate): Rule {
+  const out: Rule = {
+    name: raw.name,
+    location: locate(pointer),
+    if: conditions(raw.if),
+    autoApprove: raw.auto_approve ?? false,
+    escalate: (raw.escalate ?? []).map((e, j) => escalation(e, `${pointer}/escalate/${j}`, locate)),
+    notify: [...(raw.notify ?? [])],
+  };
+  const require = requirement(raw.require);
+  if (require) out.require = require;
+  if (raw.timeout !== undefined) out.timeoutSeconds = seconds(raw.timeout);
+  if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
+  return out;
+}
+
+function escalation(raw: RawEscalation, pointer: string, locate: Locate): Escalation {
+  const out: Escalation = { location: locate(pointer), notify: [...(raw.notify ?? [])] };
+  if (raw.if !== undefined) out.if = conditions(raw.if);
+  if (raw.after !== undefined) out.afterSeconds = seconds(raw.after);
+  const require = requirement(raw.require);
+  if (require) out.require = require;
+  if (raw.approvers !== undefined) out.approvers = approverRefs(raw.approvers);
+  return out;
+}

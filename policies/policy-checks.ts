@@ -1,0 +1,116 @@
+/**
+ * Checks the JSON Schema cannot express: globs, durations, approvers, notifier names, escalation
+ * shape, severities against the file's own list, duplicate rule names. They walk the raw value
+ * defensively (it may also violate the schema) so that one run reports every problem.
+ */
+import { parseApproverRef } from './approver-ref.js';
+import { parseDuration } from './duration.js';
+import { parseExtendsRef } from './extends-ref.js';
+import { compileGlob } from './glob.js';
+import { readablePath, suggestion, type SchemaProblem } from './schema-check.js';
+import { joinPointer } from './yaml-source.js';
+
+/** A year: anything longer is a typo, and keeps every duration a safe integer. */
+export const MAX_DURATION_SECONDS = 365 * 86400;
+
+const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'event', 'actor', 'labels'];
+
+type Report = (pointer: string, message: string) => void;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const entries = (v: unknown): [number, unknown][] => (Array.isArray(v) ? [...v.entries()] : []);
+
+/** Problems within one file, before any merge. */
+export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<string> | undefined): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const report: Report = (pointer, message) => problems.push({ pointer, target: 'value', message: `${readablePath(pointer)}: ${message}` });
+  if (!isRecord(value)) return problems;
+
+  if (typeof value._extends === 'string') {
+    const ref = parseExtendsRef(value._extends);
+    if (!ref.ok) report('/_extends', ref.message);
+  }
+  if (isRecord(value.defaults)) {
+    checkDuration(value.defaults.timeout, '/defaults/timeout', report);
+    checkDuration(value.defaults.reminder, '/defaults/reminder', report);
+    checkApprovers(value.defaults.approvers, '/defaults/approvers', report);
+  }
+  for (const [i, rule] of entries(value.rules)) {
+    if (!isRecord(rule)) continue;
+    const at = `/rules/${i}`;
+    checkConditions(rule.if, `${at}/if`, report);
+    if (isRecord(rule.require)) checkApprovers(rule.require.approvers, `${at}/require/approvers`, report);
+    if (rule.auto_approve === true && rule.require !== undefined) {
+      report(`${at}/auto_approve`, 'a rule cannot both auto_approve and require approval; split it into two rules');
+    }
+    checkDuration(rule.timeout, `${at}/timeout`, report);
+    checkNotify(rule.notify, `${at}/notify`, knownNotifiers, report);
+    for (const [j, escalation] of entries(rule.escalate)) {
+      if (!isRecord(escalation)) continue;
+      const here = `${at}/escalate/${j}`;
+      if (escalation.if === undefined && escalation.after === undefined) {
+        report(here, 'an escalation needs "if" (a condition) or "after" (a duration), or both');
+      }
+      if (escalation.require === undefined && escalation.approvers === undefined && escalation.notify === undefined) {
+        report(here, 'an escalation needs "require", "approvers" or "notify": otherwise it changes nothing');
+      }
+      checkConditions(escalation.if, `${here}/if`, report);
+      checkDuration(escalation.after, `${here}/after`, report);
+      if (isRecord(escalation.require)) checkApprovers(escalation.require.approvers, `${here}/require/approvers`, report);
+      checkApprovers(escalation.approvers, `${here}/approvers`, report);
+      checkNotify(escalation.notify, `${here}/notify`, knownNotifiers, report);
+    }
+  }
+  return problems;
+}
+
+function checkConditions(conditions: unknown, at: string, report: Report): void {
+  if (!isRecord(conditions)) return;
+  for (const key of GLOB_CONDITIONS) {
+    const value = conditions[key];
+    const items: [string, unknown][] = Array.isArray(value)
+      ? value.map((item, k) => [joinPointer(`${at}/${key}`, k), item])
+      : [[`${at}/${key}`, value]];
+    for (const [pointer, pattern] of items) {
+      if (typeof pattern !== 'string' || pattern === '') continue;
+      const glob = compileGlob(pattern);
+      if (!glob.ok) report(pointer, glob.message);
+    }
+  }
+}
+
+function checkDuration(value: unknown, pointer: string, report: Report): void {
+  if (typeof value !== 'string') return;
+  const parsed = parseDuration(value);
+  if (!parsed.ok) report(pointer, parsed.message);
+  else if (parsed.seconds > MAX_DURATION_SECONDS) report(pointer, `duration "${value}" is longer than a year (365d)`);
+}
+
+function checkApprovers(value: unknown, at: string, report: Report): void {
+  for (const [k, approver] of entries(value)) {
+    if (typeof approver !== 'string') continue;
+    const parsed = parseApproverRef(approver);
+    if (!parsed.ok) report(`${at}/${k}`, parsed.message);
+  }
+}
+
+function checkNotify(value: unknown, at: string, known: ReadonlySet<string> | undefined, report: Report): void {
+  if (!known) return;
+  for (const [k, name] of entries(value)) {
+    if (typeof name !== 'string' || name === '' || known.has(name)) continue;
+    const list = [...known].sort();
+    const expected = list.length > 0 ? `The App knows: ${list.join(', ')}` : 'The App has no notifiers configured';
+    report(`${at}/${k}`, `unknown notifier "${name}"${suggestion(name, list)} ${expected}`);
+  }
+}
+
+/** Unknown severity names in a condition, given the severities in force. */
+export function checkSeverityCondition(condition: unknown, at: string, severities: readonly string[], report: Report): void {
+  const check = (name: unknown, pointer: string) => {
+    if (typeof name !== 'string' || name === '' || severities.includes(name)) return;
+    report(pointer, `unknown severity "${name}"${suggestion(name, severities)} Severities are: ${severities.join(', ')}`);
+  };
+  if (typeof condition === 'string') check(condition, at);
+  else if (Array.isArray(condition)) condition.forEach((name, k) => check(name, `${at}/${k}`));
+  else if (isRecord(condition)) check(condition.at_least, `${at}/at_least`);
+}

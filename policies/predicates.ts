@@ -1,0 +1,225 @@
+/**
+ * One small pure predicate per `if` key. Each says whether the request's facts satisfy the condition
+ * and why, in words a reviewer can check. A condition on a fact the request does not have never
+ * matches. A condition that cannot be judged (bad glob, unknown severity) reports `error`, which the
+ * evaluator turns into a blocked decision: fail closed.
+ */
+import { compileGlob, type GlobMatcher } from './glob.js';
+import type { Conditions, RequestFacts, SeverityCondition } from './types.js';
+
+export type ConditionKey = keyof Conditions;
+
+export interface ConditionResult {
+  key: ConditionKey;
+  matched: boolean;
+  reason: string;
+  /** Set when the condition could not be judged; the decision is then blocked. */
+  error?: true;
+}
+
+/** Per-evaluation caches: globs compiled once, changed files indexed once, however many rules use them. */
+export class PredicateContext {
+  private readonly globs = new Map<string, ReturnType<typeof compileGlob>>();
+  private readonly firstMatchingFile = new Map<string, string | null>();
+  private readonly sortedFiles: string[];
+
+  constructor(
+    readonly facts: RequestFacts,
+    readonly severities: readonly string[],
+  ) {
+    this.sortedFiles = [...new Set(facts.changedFiles)].sort(compareCodeUnits);
+  }
+
+  glob(pattern: string): ReturnType<typeof compileGlob> {
+    let compiled = this.globs.get(pattern);
+    if (!compiled) {
+      compiled = compileGlob(pattern);
+      this.globs.set(pattern, compiled);
+    }
+    return compiled;
+  }
+
+  get changedFileCount(): number {
+    return this.sortedFiles.length;
+  }
+
+  /**
+   * The first changed file (in code-unit order) matching a valid pattern, or null. Only files that
+   * start with the pattern's literal prefix can match, so a binary search skips the rest: a 500-rule
+   * policy over 10,000 files stays fast.
+   */
+  firstFileMatching(pattern: string, match: GlobMatcher): string | null {
+    const cached = this.firstMatchingFile.get(pattern);
+    if (cached !== undefined) return cached;
+    const prefix = literalPrefix(pattern);
+    let found: string | null = null;
+    for (let i = lowerBound(this.sortedFiles, prefix); i < this.sortedFiles.length; i++) {
+      const file = this.sortedFiles[i];
+      if (!file.startsWith(prefix)) break;
+      if (match(file)) {
+        found = file;
+        break;
+      }
+    }
+    this.firstMatchingFile.set(pattern, found);
+    return found;
+  }
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The characters before the first glob metacharacter (or escape): every match starts with them.
+ * A trailing `/` is left out because `dir/**` also matches `dir` itself; and none is used when the
+ * glob library would normalise the literal part (`./a`, `a//b`, `/a`), since matches then differ.
+ */
+function literalPrefix(pattern: string): string {
+  const special = pattern.search(/[*?[{\\]/);
+  const prefix = special === -1 ? pattern : pattern.slice(0, special);
+  if (/(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\//.test(prefix)) return '';
+  return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+}
+
+function lowerBound(sorted: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const code = (s: string): string => `\`${s}\``;
+const codeList = (items: readonly string[]): string => items.map(code).join(', ');
+
+function invalidGlobs(key: ConditionKey, patterns: readonly string[], ctx: PredicateContext): ConditionResult | null {
+  for (const pattern of patterns) {
+    const compiled = ctx.glob(pattern);
+    if (!compiled.ok) return { key, matched: false, reason: `${key}: ${compiled.message}`, error: true };
+  }
+  return null;
+}
+
+/** A single-valued fact (branch, environment, …) against a list of globs: any of them. */
+function matchScalar(
+  key: ConditionKey,
+  label: string,
+  value: string | undefined,
+  patterns: readonly string[],
+  ctx: PredicateContext,
+  normalise: (s: string) => string = (s) => s,
+): ConditionResult {
+  const invalid = invalidGlobs(key, patterns, ctx);
+  if (invalid) return invalid;
+  if (value === undefined || value === '') {
+    return { key, matched: false, reason: `${label}: the request has no ${label}, so ${label} ${codeList(patterns)} does not match` };
+  }
+  const subject = normalise(value);
+  for (const pattern of patterns) {
+    const compiled = ctx.glob(normalise(pattern));
+    if (compiled.ok && compiled.match(subject)) {
+      return { key, matched: true, reason: `${label} ${code(value)} matches ${code(pattern)}` };
+    }
+  }
+  return { key, matched: false, reason: `${label} ${code(value)} matches none of ${codeList(patterns)}` };
+}
+
+export const matchAction = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
+  matchScalar('action', 'action', ctx.facts.action, patterns, ctx);
+
+export const matchEnvironment = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
+  matchScalar('environment', 'environment', ctx.facts.environment, patterns, ctx);
+
+export const matchBranch = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
+  matchScalar('branch', 'branch', ctx.facts.branch, patterns, ctx);
+
+export const matchTargetBranch = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
+  matchScalar('targetBranch', 'target branch', ctx.facts.targetBranch, patterns, ctx);
+
+export const matchEvent = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
+  matchScalar('event', 'event', ctx.facts.event, patterns, ctx);
+
+/** GitHub logins are case-insensitive, so `Alice` is the same person as `alice`. */
+export const matchActor = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
+  matchScalar('actor', 'actor', ctx.facts.actor, patterns, ctx, (s) => s.toLowerCase());
+
+export function matchSeverity(condition: SeverityCondition, ctx: PredicateContext): ConditionResult {
+  const key = 'severity';
+  const order = ctx.severities;
+  const known = (s: string): boolean => order.includes(s);
+  const wanted = 'atLeast' in condition ? [condition.atLeast] : condition.anyOf;
+  const unknownWanted = wanted.filter((s) => !known(s));
+  if (unknownWanted.length > 0) {
+    return { key, matched: false, error: true, reason: `severity: the condition names ${codeList(unknownWanted)}, which is not one of the policy's severities (${order.join(' < ')})` };
+  }
+  const severity = ctx.facts.severity;
+  const describe = 'atLeast' in condition ? `at least ${code(condition.atLeast)}` : `one of ${codeList(condition.anyOf)}`;
+  if (severity === undefined || severity === '') {
+    return { key, matched: false, reason: `severity: the request has no severity, so severity ${describe} does not match` };
+  }
+  if (!known(severity)) {
+    // A typo such as `Critical` must not slip past a gate written for `critical`.
+    return { key, matched: false, error: true, reason: `severity ${code(severity)} is not one of the policy's severities (${order.join(' < ')})` };
+  }
+  if ('atLeast' in condition) {
+    const matched = order.indexOf(severity) >= order.indexOf(condition.atLeast);
+    return { key, matched, reason: `severity ${code(severity)} is ${matched ? '' : 'not '}at least ${code(condition.atLeast)} (${order.join(' < ')})` };
+  }
+  const matched = condition.anyOf.includes(severity);
+  return { key, matched, reason: `severity ${code(severity)} is ${matched ? '' : 'not '}one of ${codeList(condition.anyOf)}` };
+}
+
+export function matchPaths(patterns: readonly string[], ctx: PredicateContext): ConditionResult {
+  const key = 'paths';
+  const invalid = invalidGlobs(key, patterns, ctx);
+  if (invalid) return invalid;
+  const count = ctx.changedFileCount;
+  if (count === 0) {
+    return { key, matched: false, reason: `paths: the request has no changed files, so paths ${codeList(patterns)} does not match` };
+  }
+  for (const pattern of patterns) {
+    const compiled = ctx.glob(pattern);
+    const file = compiled.ok ? ctx.firstFileMatching(pattern, compiled.match) : null;
+    if (file !== null) return { key, matched: true, reason: `changed file ${code(file)} matches ${code(pattern)}` };
+  }
+  const files = count === 1 ? 'the 1 changed file' : `the ${count} changed files`;
+  return { key, matched: false, reason: `none of ${files} matches ${codeList(patterns)}` };
+}
+
+export function matchLabels(patterns: readonly string[], ctx: PredicateContext): ConditionResult {
+  const key = 'labels';
+  const invalid = invalidGlobs(key, patterns, ctx);
+  if (invalid) return invalid;
+  const labels = ctx.facts.labels ?? [];
+  if (labels.length === 0) {
+    return { key, matched: false, reason: `labels: the request has no labels, so labels ${codeList(patterns)} does not match` };
+  }
+  for (const pattern of patterns) {
+    const compiled = ctx.glob(pattern);
+    const label = compiled.ok ? labels.find((l) => compiled.match(l)) : undefined;
+    if (label !== undefined) return { key, matched: true, reason: `label ${code(label)} matches ${code(pattern)}` };
+  }
+  return { key, matched: false, reason: `labels ${codeList(labels)} match none of ${codeList(patterns)}` };
+}
+
+/**
+ * Every present key, in a fixed order (cheap facts first). All are evaluated, not just up to the
+ * first miss, so an explanation shows every reason a rule did or did not apply.
+ */
+export function evaluateConditions(conditions: Conditions, ctx: PredicateContext): ConditionResult[] {
+  const results: ConditionResult[] = [];
+  if (conditions.action) results.push(matchAction(conditions.action, ctx));
+  if (conditions.environment) results.push(matchEnvironment(conditions.environment, ctx));
+  if (conditions.branch) results.push(matchBranch(conditions.branch, ctx));
+  if (conditions.targetBranch) results.push(matchTargetBranch(conditions.targetBranch, ctx));
+  if (conditions.severity) results.push(matchSeverity(conditions.severity, ctx));
+  if (conditions.event) results.push(matchEvent(conditions.event, ctx));
+  if (conditions.actor) results.push(matchActor(conditions.actor, ctx));
+  if (conditions.labels) results.push(matchLabels(conditions.labels, ctx));
+  if (conditions.paths) results.push(matchPaths(conditions.paths, ctx));
+  return results;
+}

@@ -1,0 +1,192 @@
+/**
+ * The JSON Schema (draft 2020-12) of `.github/jit-approval.yml`, version 1.
+ *
+ * Authored here so `policies/` needs no filesystem at runtime; `npm run schema` writes the same
+ * object to `policies/jit-approval.schema.json` for editors, and a test fails when the two drift.
+ * `patternErrorMessage` is the message VS Code / yaml-language-server show for a `pattern`
+ * mismatch; the loader shows it too. Cross-field rules (an escalation needs `if` or `after`, …)
+ * are checked by the loader, which is the authority.
+ */
+
+export const DEFAULT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** A GitHub login: alphanumerics and single inner hyphens, at most 39 characters. */
+const LOGIN = '[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}';
+const TEAM_SLUG = '[A-Za-z0-9][A-Za-z0-9_.-]*';
+export const APPROVER_PATTERN = `^(?:codeowners|role:(?:admin|maintain|write)|@${LOGIN}/${TEAM_SLUG}|@?${LOGIN}(?:\\[bot\\])?)$`;
+export const DURATION_PATTERN = '^(?:\\d+[smhdw])+$';
+const NAME_PATTERN = '^\\S(?:.*\\S)?$';
+
+const duration = (description: string) => ({
+  description: `${description} Written like 90s, 30m, 1h, 1h30m, 2d or 1w.`,
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  patternErrorMessage: 'expected a duration such as 90s, 30m, 1h, 1h30m, 2d or 1w',
+});
+
+const patterns = (description: string) => ({
+  description: `${description} A single glob or a list of globs; the condition holds when any of them matches.`,
+  type: ['string', 'array'],
+  minLength: 1,
+  minItems: 1,
+  items: { type: 'string', minLength: 1, description: 'A glob: * ? ** {a,b} [abc]; no "!" negation.' },
+});
+
+const approvers = (description: string) => ({
+  description,
+  type: 'array',
+  minItems: 1,
+  items: { $ref: '#/$defs/approver' },
+});
+
+const notify = {
+  description: 'Names of notifiers configured on the App (for example slack-deploys, pager). Secrets never live here.',
+  type: 'array',
+  items: { type: 'string', minLength: 1, description: 'A notifier name from the App configuration.' },
+};
+
+export const policySchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'Mercurial JIT Action Approval policy',
+  description: 'Which workflow steps need approval, by whom. Lives in .github/jit-approval.yml on the default branch.',
+  type: 'object',
+  required: ['version'],
+  additionalProperties: false,
+  properties: {
+    version: { description: 'Policy file format version. Always 1.', const: 1 },
+    _extends: {
+      description:
+        'Inherit an org policy: ".github" (the org\'s .github repository, same path), "repo", "repo:path/file.yml" or "owner/repo:path/file.yml". Org rules are kept; see docs/POLICY.md for precedence.',
+      type: 'string',
+      minLength: 1,
+    },
+    severities: {
+      description: 'Severity levels, ordered from lowest to highest. Used by if.severity and at_least.',
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, pattern: NAME_PATTERN, patternErrorMessage: 'expected a severity name without surrounding spaces' },
+      default: [...DEFAULT_SEVERITIES],
+    },
+    defaults: {
+      description: 'Values used by rules (and by unmatched: require) that do not set their own.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        approvals: { description: 'How many distinct eligible people must approve.', type: 'integer', minimum: 1, default: 1 },
+        approvers: approvers('Who may approve when a rule does not say. Default: [codeowners].'),
+        timeout: duration('How long a request waits for a decision before it times out. Default: 1h.'),
+        allow_self_approval: {
+          description: 'Whether the person who triggered the run may approve it. Default: false.',
+          type: 'boolean',
+          default: false,
+        },
+        allow_bots: { description: 'Whether bot accounts may approve. Default: false.', type: 'boolean', default: false },
+        min_permission: {
+          description: 'The lowest repository permission an approver must have. Default: write.',
+          enum: ['write', 'maintain', 'admin'],
+          default: 'write',
+        },
+        reminder: duration('Re-notify approvers of a pending request at this interval. Default: no reminders.'),
+      },
+    },
+    unmatched: {
+      description: 'When no rule matches: approve (no approval needed) or require (the defaults apply). Default: approve.',
+      enum: ['approve', 'require'],
+      default: 'approve',
+    },
+    rules: {
+      description: 'Every matching rule\'s requirement must be met; a requirement wins over auto_approve.',
+      type: 'array',
+      items: { $ref: '#/$defs/rule' },
+    },
+  },
+  $defs: {
+    approver: {
+      description:
+        'Who may approve: codeowners (owners of the changed files), @org/team, a user login (with or without @), or role:admin, role:maintain, role:write.',
+      type: 'string',
+      pattern: APPROVER_PATTERN,
+      patternErrorMessage: 'expected codeowners, @org/team, a user login, or role:admin|maintain|write',
+    },
+    conditions: {
+      description: 'Every key present must hold; a list means any of its entries.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        action: patterns('The action input of the step (for example deploy).'),
+        environment: patterns('The environment of the job or step.'),
+        branch: patterns("The run's branch (for a pull request, its head branch)."),
+        target_branch: patterns("A pull request's base branch."),
+        severity: {
+          description: 'A severity, a list of severities, or {at_least: X} using the order of severities.',
+          type: ['string', 'array', 'object'],
+          minLength: 1,
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          required: ['at_least'],
+          additionalProperties: false,
+          properties: { at_least: { description: 'The lowest matching severity.', type: 'string', minLength: 1 } },
+        },
+        paths: patterns('Changed files, repository-relative; holds when any changed file matches.'),
+        event: patterns('The event that started the run (push, pull_request, workflow_dispatch, …).'),
+        actor: patterns('The login that started the run.'),
+        labels: patterns("A pull request's labels; holds when any label matches."),
+      },
+    },
+    requirement: {
+      description:
+        'How many approvals, from whom. On a rule, keys left out come from defaults; on an escalation, approvals raises the count and approvers adds people.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        approvals: { description: 'How many distinct eligible people must approve.', type: 'integer', minimum: 1 },
+        approvers: approvers('Who may approve.'),
+      },
+    },
+    escalation: {
+      description:
+        'By condition (if + require: a stronger requirement when the condition holds) and/or by time (after: notify and widen approvers while still pending).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        if: { $ref: '#/$defs/conditions' },
+        after: duration('Escalate when the request is still pending after this long.'),
+        require: { $ref: '#/$defs/requirement' },
+        approvers: approvers('People who become eligible to approve when this escalation applies.'),
+        notify,
+      },
+    },
+    rule: {
+      description: 'A rule: when its if holds, its requirement applies (or auto_approve).',
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          description: 'A unique name, shown in decisions and on the check run.',
+          type: 'string',
+          maxLength: 100,
+          pattern: NAME_PATTERN,
+          patternErrorMessage: 'expected a name without leading or trailing spaces',
+        },
+        if: { $ref: '#/$defs/conditions' },
+        require: { $ref: '#/$defs/requirement' },
+        auto_approve: {
+          description: 'No approval needed when this rule matches (unless another matching rule requires one).',
+          type: 'boolean',
+          default: false,
+        },
+        escalate: { description: 'Escalations, by condition or by time.', type: 'array', items: { $ref: '#/$defs/escalation' } },
+        notify,
+        timeout: duration('How long a request under this rule waits for a decision.'),
+        allow_self_approval: { description: 'Whether the requester may approve under this rule.', type: 'boolean' },
+      },
+    },
+  },
+} as const;
+
+/** The committed `jit-approval.schema.json`, byte for byte. */
+export function policySchemaJson(): string {
+  return `${JSON.stringify(policySchema, null, 2)}\n`;
+}

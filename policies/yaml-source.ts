@@ -1,0 +1,166 @@
+/**
+ * YAML text → plain value plus a way to locate any JSON pointer in it, using the `yaml` package's
+ * Document API and a LineCounter. Never throws: every problem becomes a located diagnostic.
+ */
+import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type Scalar } from 'yaml';
+import type { PolicyDiagnostic, SourceLocation } from './types.js';
+
+/** A policy is a few kilobytes; anything near this is a mistake or an attack. */
+export const MAX_POLICY_CHARS = 1024 * 1024;
+/** Bounds alias expansion (the "billion laughs" attack); the yaml package throws beyond it. */
+const MAX_ALIAS_COUNT = 100;
+const MAX_YAML_PROBLEMS = 10;
+
+export interface YamlSource {
+  file: string;
+  /** The document's value as plain JSON-like data; undefined when the text has errors. */
+  value: unknown;
+  diagnostics: PolicyDiagnostic[];
+  /** Where the node at `pointer` starts; with `key`, where its key starts (for unknown keys). */
+  locate(pointer: string, target?: 'value' | 'key'): SourceLocation;
+}
+
+export function parseYamlSource(input: string | Uint8Array, file: string): YamlSource {
+  const text = typeof input === 'string' ? input : decodeUtf8(input);
+  const lineCounter = new LineCounter();
+  const parsed: { doc?: Document } = {};
+  const source: YamlSource = {
+    file,
+    value: undefined,
+    diagnostics: [],
+    locate: (pointer, target = 'value') => locateNode(file, lineCounter, parsed.doc, pointer, target),
+  };
+  const fail = (offset: number, message: string): YamlSource => {
+    const { line, col } = offset === 0 ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+    source.diagnostics.push({ file, line, col, pointer: '', message });
+    return source;
+  };
+
+  if (text === undefined) return fail(0, 'the file is not valid UTF-8 text');
+  if (text.length > MAX_POLICY_CHARS) return fail(0, `the file is too large (${text.length} characters; at most ${MAX_POLICY_CHARS})`);
+
+  // Counted here rather than by the parser, which skips newlines inside multi-line quoted scalars.
+  lineCounter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+  let docs: Document[];
+  try {
+    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, stringKeys: true, logLevel: 'silent' }) as Document[];
+  } catch (err) {
+    // The parser recurses per nesting level; absurd nesting exhausts the stack.
+    return fail(0, `the YAML could not be parsed: ${(err as Error).message}`);
+  }
+  if (docs.length > 1) {
+    const second = docs[1].range?.[0] ?? 0;
+    return fail(second, 'expected a single YAML document, found a second one ("---"); put the whole policy in one document');
+  }
+  const doc = docs[0];
+  parsed.doc = doc;
+  if (!doc) return fail(0, 'the policy file is empty: expected a mapping starting with "version: 1"');
+  const seen = new Set<string>();
+  for (const problem of [...doc.errors, ...doc.warnings]) {
+    const { line, col } = lineCounter.linePos(problem.pos[0]);
+    const message = describeYamlProblem(doc, problem.code, problem.message, problem.pos[0]);
+    // One mistake (an unclosed bracket) can cascade into hundreds of reports; the first few say it.
+    if (seen.has(message) || seen.size >= MAX_YAML_PROBLEMS) continue;
+    seen.add(message);
+    source.diagnostics.push({ file, line, col, pointer: '', message });
+  }
+  if (source.diagnostics.length > 0) return source;
+  if (doc.contents === null) return fail(0, 'the policy file is empty: expected a mapping starting with "version: 1"');
+  try {
+    source.value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!/alias/i.test(message)) return fail(0, `the YAML could not be read: ${message}`);
+    return fail(startOf(findNode(doc, isAlias)) ?? 0, `the YAML could not be expanded: ${message} (at most ${MAX_ALIAS_COUNT} alias uses)`);
+  }
+  return source;
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeYamlProblem(doc: Document, code: string, message: string, offset: number): string {
+  if (code === 'DUPLICATE_KEY') {
+    const key = findNode(doc, (node) => isPair(node) && startOf(node.key) === offset) as Pair<Scalar> | undefined;
+    return `duplicate key "${String(key?.key.value)}": each key may appear only once in a mapping`;
+  }
+  if (message.includes('call stack')) return 'the YAML is nested too deeply';
+  if (code === 'TAG_RESOLVE_FAILED') return `${message}: policy files use plain YAML without custom tags`;
+  return `YAML syntax error: ${message}`;
+}
+
+/** The first node in document order that satisfies the predicate (iterative: nesting may be deep). */
+function findNode(doc: Document, predicate: (node: unknown) => boolean): unknown {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (predicate(node)) return node;
+    if (isMap(node) || isSeq(node)) stack.push(...[...node.items].reverse());
+    else if (isPair(node)) stack.push(node.value, node.key);
+  }
+  return undefined;
+}
+
+/** Decodes a JSON pointer (RFC 6901) into its segments. */
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export function joinPointer(pointer: string, segment: string | number): string {
+  return `${pointer}/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+}
+
+/**
+ * Walks the document along the pointer, following aliases, and returns where the deepest node that
+ * exists starts: a missing key points at its parent mapping; an empty value (`key:`) at its key.
+ */
+function locateNode(
+  file: string,
+  lineCounter: LineCounter,
+  doc: Document | undefined,
+  pointer: string,
+  target: 'value' | 'key',
+): SourceLocation {
+  let node: unknown = doc?.contents;
+  let offset = startOf(node) ?? 0;
+  const segments = pointerSegments(pointer);
+  for (const [i, segment] of segments.entries()) {
+    if (isAlias(node) && doc) node = (node as Alias).resolve(doc);
+    const last = i === segments.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+      if (!pair) break;
+      const keyStart = startOf(pair.key);
+      const valueStart = isEmptyScalar(pair.value) ? undefined : startOf(pair.value);
+      offset = (last && target === 'key' ? keyStart : (valueStart ?? keyStart)) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item: unknown = node.items[Number(segment)];
+      if (item === undefined) break;
+      offset = startOf(item) ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  const { line, col } = offset === 0 ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+  return { file, line, col };
+}
+
+function startOf(node: unknown): number | undefined {
+  return (node as Node | null)?.range?.[0];
+}
+
+function isEmptyScalar(node: unknown): boolean {
+  return node === null || (isScalar(node) && node.value === null && node.range?.[0] === node.range?.[1]);
+}

@@ -1,0 +1,45 @@
+/** The installed command: the compiled CLI run through bin/mercurial-jit.js as a child process. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { CODEOWNERS, POLICY, makeWorkspace } from './fixtures.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/mercurial-jit.js', import.meta.url));
+const workspace = makeWorkspace({ '.github/jit-approval.yml': POLICY, CODEOWNERS, 'bad.yml': 'version: 2\n' });
+
+beforeAll(async () => {
+  await run('npm', ['run', 'build'], { cwd: ROOT });
+}, 120_000);
+afterAll(workspace.cleanup);
+
+async function bin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: workspace.dir });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('validate, owners and explain through the built bin, with their exit codes', async () => {
+  expect(await bin('validate')).toMatchObject({ code: 0, stderr: '' });
+
+  const invalid = await bin('validate', 'bad.yml');
+  expect(invalid.code).toBe(1);
+  expect(invalid.stderr).toMatch(/^bad\.yml:1:10: /m);
+
+  const owners = await bin('owners', '--codeowners', 'CODEOWNERS', 'infra/x.tf');
+  expect(JSON.parse(owners.stdout)).toEqual({ 'infra/x.tf': ['@acme/sre', '@carol'] });
+
+  const explain = await bin('explain', '--policy', '.github/jit-approval.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy', '--environment', 'production', '--branch', 'main', '--files', 'infra/x.tf');
+  expect(explain.code).toBe(0);
+  expect(JSON.parse(explain.stdout)).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'production', approvals: 1 }] });
+
+  const usage = await bin('explain', '--policy');
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toContain('Usage: mercurial-jit explain');
+});

@@ -1,0 +1,288 @@
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { main } from '../../app/cli/main.js';
+import { CODEOWNERS, POLICY, makeWorkspace } from './fixtures.js';
+
+const workspace = makeWorkspace({
+  '.github/jit-approval.yml': POLICY,
+  'policy.yml': POLICY,
+  'CODEOWNERS': CODEOWNERS,
+  'broken-CODEOWNERS': `${CODEOWNERS}[abc] @x\n*.md @docs-team nobody\n`,
+  'typo.yml': 'version: 1\nrules:\n  - name: a\n    iff: { action: [deploy] }\n    require: { aprovals: 2 }\n',
+  'bad-duration.yml': 'version: 1\ndefaults: { timeout: 1 hour }\n',
+  'not-yaml.yml': 'version: 1\nrules: [\n',
+  'child.yml': '_extends: .github\nversion: 1\nrules:\n  - name: repo-rule\n    if: { action: [x] }\n    auto_approve: true\n',
+  'org.yml': 'version: 1\nunmatched: require\nrules:\n  - name: org-rule\n    if: { action: [y] }\n    require: { approvers: ["@acme/org-leads"] }\n',
+  'owners-only.yml': 'version: 1\nrules:\n  - name: reviewed\n    if: { action: [deploy] }\n    require: { approvers: [codeowners] }\n',
+  'files.txt': 'infra/main.tf\n\ndocs/guide.md\r\nvendor/lib.js\n',
+});
+afterAll(workspace.cleanup);
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: workspace.dir });
+  return { code, stdout, stderr };
+}
+
+describe('mercurial-jit', () => {
+  test('no command: usage on stderr, exit 2', async () => {
+    const r = await run();
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('Usage: mercurial-jit COMMAND');
+  });
+
+  test('--help lists the commands and the exit codes on stdout', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    for (const word of ['validate', 'owners', 'explain', 'audit', 'Exit codes:', '2  bad arguments']) expect(r.stdout).toContain(word);
+  });
+
+  test('audit is dispatched to its own module, which parses its own arguments', async () => {
+    const r = await run('audit', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('mercurial-jit audit verify');
+  });
+
+  test.each(['frobnicate', 'constructor', '__proto__'])('unknown command %p: exit 2', async (name) => {
+    const r = await run(name);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`unknown command "${name}"`);
+  });
+});
+
+describe('validate', () => {
+  test('the default file, valid: exit 0', async () => {
+    const r = await run('validate');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true, file: '.github/jit-approval.yml', rules: 2, warnings: [] });
+    expect(r.stderr).toBe('');
+  });
+
+  test('text format', async () => {
+    expect(await run('validate', 'policy.yml', '--format', 'text')).toEqual({ code: 0, stdout: 'policy.yml: valid (2 rules)\n', stderr: '' });
+  });
+
+  test('unknown keys: FILE:LINE:COL lines with a suggestion, exit 1', async () => {
+    const r = await run('validate', 'typo.yml');
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(line).toMatch(/^typo\.yml:\d+:\d+: /);
+    expect(r.stderr).toMatch(/^typo\.yml:4:5: .*iff.*did you mean.*if/im);
+    expect(r.stderr).toMatch(/^typo\.yml:5:\d+: .*aprovals.*approvals/m);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ valid: false, file: 'typo.yml' });
+    expect(out.diagnostics.length).toBe(lines.length);
+  });
+
+  test.each([
+    ['bad-duration.yml', /^bad-duration\.yml:2:\d+: .*duration/m],
+    ['not-yaml.yml', /^not-yaml\.yml:\d+:\d+: /m],
+    ['missing.yml', /^missing\.yml:1:1: cannot read: no such file$/m],
+  ])('%s: exit 1 with a located message', async (file, pattern) => {
+    const r = await run('validate', file, '--format', 'text');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stdout).toMatch(new RegExp(`^${file.replace('.', '\\.')}: invalid`));
+  });
+
+  test('an unresolved _extends is a warning; with --extends the two are checked together', async () => {
+    const alone = await run('validate', 'child.yml');
+    expect(alone.code).toBe(0);
+    expect(alone.stderr).toMatch(/^child\.yml:1:\d+: warning: _extends/m);
+    const both = await run('validate', 'child.yml', '--extends', 'org.yml');
+    expect(both.code).toBe(0);
+    expect(JSON.parse(both.stdout)).toMatchObject({ valid: true, rules: 2 });
+  });
+
+  test.each([
+    [['validate', 'a.yml', 'b.yml'], 'validate takes one FILE'],
+    [['validate', '--nope'], "Unknown option '--nope'"],
+    [['validate', '--format', 'xml'], '--format must be json or text'],
+  ])('bad arguments %p: usage on stderr, exit 2', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('Usage: mercurial-jit validate');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('owners', () => {
+  test('owners per path, [] when unowned or un-owned', async () => {
+    const r = await run('owners', '--codeowners', 'CODEOWNERS', 'infra/a.tf', './docs/x.md', 'vendor/y.js', 'README.md');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      'infra/a.tf': ['@acme/sre', '@carol'],
+      './docs/x.md': ['@dave'],
+      'vendor/y.js': [],
+      'README.md': ['@acme/platform'],
+    });
+    expect(r.stderr).toBe('');
+  });
+
+  test('a path named __proto__ is an ordinary key', async () => {
+    const r = await run('owners', '--codeowners', 'CODEOWNERS', '__proto__');
+    expect(r.stdout).toBe('{\n  "__proto__": [\n    "@acme/platform"\n  ]\n}\n');
+  });
+
+  test('text format names the deciding line', async () => {
+    const r = await run('owners', '--codeowners', 'CODEOWNERS', '--format', 'text', 'infra/a.tf', 'vendor/y.js');
+    expect(r.stdout).toBe('infra/a.tf  @acme/sre @carol  (line 2: /infra/)\nvendor/y.js  (unowned)  (line 4: /vendor/)\n');
+  });
+
+  test('CODEOWNERS errors go to stderr with their location, bad lines are skipped, exit 1', async () => {
+    const r = await run('owners', '--codeowners', 'broken-CODEOWNERS', 'abc', 'x.md');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^broken-CODEOWNERS:5:1: Invalid pattern/m);
+    expect(r.stderr).toMatch(/^broken-CODEOWNERS:6:\d+: Invalid owner/m);
+    expect(JSON.parse(r.stdout)).toEqual({ abc: ['@acme/platform'], 'x.md': ['@acme/platform'] });
+  });
+
+  test('an unreadable CODEOWNERS: exit 1', async () => {
+    const r = await run('owners', '--codeowners', 'nope', 'a');
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'nope: cannot read: no such file\n' });
+  });
+
+  test.each([
+    [['owners', 'a.ts'], '--codeowners FILE is required'],
+    [['owners', '--codeowners', 'CODEOWNERS'], 'give at least one PATH'],
+    [['owners', '--codeowners'], "Option '--codeowners <value>' argument missing"],
+  ])('bad arguments %p: exit 2', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('Usage: mercurial-jit owners');
+  });
+});
+
+describe('explain', () => {
+  const base = ['explain', '--policy', 'policy.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy'];
+
+  test('a production deploy: requirements, matched rules and who may approve', async () => {
+    const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--actor', 'bob', '--files', 'infra/main.tf,docs/guide.md,vendor/lib.js');
+    expect(r.code).toBe(0);
+    const decision = JSON.parse(r.stdout);
+    expect(decision).toMatchObject({
+      outcome: 'approval_required',
+      facts: { action: 'deploy', environment: 'production', branch: 'main', severity: 'critical', actor: 'bob', changedFileCount: 3 },
+      timeoutSeconds: 7200,
+      notify: ['slack-deploys'],
+    });
+    expect(decision.rules.map((x: { name: string; matched: boolean; effect: string }) => [x.name, x.matched, x.effect])).toEqual([
+      ['production', true, 'require'],
+      ['docs', true, 'auto_approve'],
+    ]);
+    expect(decision.requirements).toEqual([
+      expect.objectContaining({
+        rule: 'production',
+        approvals: 2,
+        approvers: { codeowners: true, owners: ['@acme/sre', '@carol', '@dave'], teams: ['@acme/team-leads', '@acme/security'], users: [], roles: [] },
+        scheduled: [expect.objectContaining({ afterSeconds: 1800, notify: ['pager'] })],
+        unsatisfiable: null,
+      }),
+    ]);
+    expect(decision.codeowners).toEqual({
+      available: true,
+      groups: [
+        { owners: ['@acme/sre', '@carol'], rules: [{ pattern: '/infra/', line: 2 }], files: ['infra/main.tf'] },
+        { owners: ['@dave'], rules: [{ pattern: 'docs/', line: 3 }], files: ['docs/guide.md'] },
+      ],
+      unowned: ['vendor/lib.js'],
+    });
+  });
+
+  test('--files-from reads one path per line', async () => {
+    const fromFile = JSON.parse((await run(...base, '--environment', 'prod-eu', '--branch', 'release/1', '--files-from', 'files.txt')).stdout);
+    const inline = JSON.parse((await run(...base, '--environment', 'prod-eu', '--branch', 'release/1', '--files', 'infra/main.tf,docs/guide.md,vendor/lib.js')).stdout);
+    expect(fromFile.facts.changedFileCount).toBe(3);
+    expect(fromFile).toEqual(inline);
+  });
+
+  test('docs only, no environment: no approval needed', async () => {
+    const r = await run(...base, '--files', 'docs/a.md', '--labels', 'docs,small');
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'auto_approve', requirements: [], facts: { labels: ['docs', 'small'] } });
+  });
+
+  test('text format explains in words', async () => {
+    const r = await run(...base, '--environment', 'production', '--branch', 'feature/x', '--files', 'docs/a.md', '--format', 'text');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('No approval needed: `docs` auto-approves');
+    expect(r.stdout).toContain('✗ production — not matched (policy.yml:5:5)');
+    expect(r.stdout).toContain('✗ branch `feature/x` matches none of `main`, `release/**`');
+  });
+
+  test('text format shows requirements, escalations and code owner groups', async () => {
+    const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--files', 'infra/main.tf,vendor/lib.js', '--format', 'text');
+    for (const line of [
+      'Approval required: 2 approvals from a code owner of the changed files, @acme/team-leads or @acme/security (rule `production`)',
+      '      ↑ escalation (policy.yml:11:9): applied: severity `critical` is one of `critical`',
+      '  rule production: 2 approvals from a code owner of the changed files, @acme/team-leads or @acme/security',
+      '      code owners: @acme/sre @carol',
+      '      after 30m still pending: add @acme/sre-oncall; notify pager',
+      '  @acme/sre @carol — CODEOWNERS line 2 (/infra/):',
+      '  unowned:\n      vendor/lib.js',
+      'Timeout: 2h',
+    ]) {
+      expect(r.stdout).toContain(line);
+    }
+  });
+
+  test('text format of a blocked decision says why', async () => {
+    const r = await run('explain', '--policy', 'owners-only.yml', '--action', 'deploy', '--actor', 'bob', '--format', 'text');
+    expect(r.stdout).toMatch(/^Blocked: rule `reviewed`: needs 1 approval but only 0 eligible people are listed/);
+    expect(r.stdout).toContain('Blocked because:\n  - rule `reviewed`:');
+    expect(r.stdout).toContain('✗ unsatisfiable: needs 1 approval');
+    expect(r.stdout).toContain('Code owners of the changed files: no CODEOWNERS file');
+  });
+
+  test('a codeowners-only requirement without CODEOWNERS is blocked, never approved', async () => {
+    const r = await run('explain', '--policy', 'owners-only.yml', '--action', 'deploy', '--files', 'src/a.ts');
+    expect(r.code).toBe(0);
+    const decision = JSON.parse(r.stdout);
+    expect(decision.outcome).toBe('blocked');
+    expect(decision.requirements[0].unsatisfiable).toContain('there is no CODEOWNERS file');
+  });
+
+  test('an unknown severity blocks', async () => {
+    const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'Critical');
+    const decision = JSON.parse(r.stdout);
+    expect(decision.outcome).toBe('blocked');
+    expect(decision.problems[0]).toContain('severity `Critical` is not one of');
+  });
+
+  test('an invalid policy: diagnostics on stderr, no decision, exit 1', async () => {
+    const r = await run('explain', '--policy', 'typo.yml', '--action', 'deploy');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^typo\.yml:4:5: /m);
+  });
+
+  test('an unresolved _extends is an error for explain: the org rules would be missing', async () => {
+    const alone = await run('explain', '--policy', 'child.yml', '--action', 'y');
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toMatch(/^child\.yml:1:\d+: _extends/m);
+    const both = await run('explain', '--policy', 'child.yml', '--extends', 'org.yml', '--action', 'y');
+    expect(JSON.parse(both.stdout)).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'org-rule' }] });
+  });
+
+  test('CODEOWNERS errors: the decision is still printed, exit 1', async () => {
+    const r = await run('explain', '--policy', 'policy.yml', '--codeowners', 'broken-CODEOWNERS', '--action', 'deploy');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^broken-CODEOWNERS:5:1: /m);
+    expect(JSON.parse(r.stdout).outcome).toBe('auto_approve');
+  });
+
+  test.each([
+    [['explain', '--action', 'deploy'], '--policy FILE is required'],
+    [['explain', '--policy', 'policy.yml'], '--action A is required'],
+    [['explain', '--policy', 'policy.yml', '--action', 'd', '--files', 'a', '--files-from', 'files.txt'], 'either --files or --files-from'],
+    [['explain', '--policy', 'policy.yml', '--action', 'd', 'stray'], 'Unexpected argument'],
+    [['explain', '--policy', 'policy.yml', '--action', 'd', '--sevrity', 'high'], "Unknown option '--sevrity'"],
+  ])('bad arguments %p: exit 2', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('Usage: mercurial-jit explain');
+  });
+});

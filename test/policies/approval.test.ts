@@ -1,0 +1,144 @@
+import { describe, expect, test } from '@jest/globals';
+import { activeRequirements, checkEligibility, tallyVotes, type ApprovalSubject, type Vote, type Voter } from '../../policies/approval.js';
+import type { ApproverSet, Requirement } from '../../policies/decision.js';
+
+const at = { file: 'p.yml', line: 3, col: 5 };
+const set = (s: Partial<ApproverSet>): ApproverSet => ({ codeowners: false, owners: [], teams: [], users: [], roles: [], ...s });
+const requirement = (r: Partial<Requirement>): Requirement => ({
+  rule: 'production',
+  location: at,
+  approvals: 1,
+  approvers: set({}),
+  allowSelfApproval: false,
+  escalatedBy: [],
+  scheduled: [],
+  unsatisfiable: null,
+  ...r,
+});
+const subject = (requirements: Requirement[], eligibility: Partial<ApprovalSubject['eligibility']> = {}): ApprovalSubject => ({
+  outcome: 'approval_required',
+  requirements,
+  eligibility: { minPermission: 'write', allowBots: false, ...eligibility },
+});
+const voter = (login: string, v: Partial<Voter> = {}): Voter => ({ login, isBot: false, permission: 'write', teams: [], ...v });
+const REQUESTER = { requester: 'bob' };
+
+const codeownersAndLeads = subject([
+  requirement({ approvers: set({ codeowners: true, owners: ['@carol', '@acme/sre', 'dana@example.com'], teams: ['@acme/leads'] }) }),
+]);
+
+describe('eligibility', () => {
+  const rows: [string, ApprovalSubject, Voter, boolean, string][] = [
+    ['personal code owner', codeownersAndLeads, voter('carol'), true, '@carol may approve for rule `production`'],
+    ['code owner login ignores case', codeownersAndLeads, voter('Carol'), true, 'may approve'],
+    ['member of an owning team', codeownersAndLeads, voter('sam', { teams: ['acme/sre'] }), true, 'may approve'],
+    ['member of a listed team', codeownersAndLeads, voter('lee', { teams: ['acme/leads'] }), true, 'may approve'],
+    ['team names ignore case', codeownersAndLeads, voter('lee', { teams: ['Acme/Leads'] }), true, 'may approve'],
+    ['a team of another org with the same slug', codeownersAndLeads, voter('x', { teams: ['other/leads'] }), false, '@x is not a code owner of the changed files nor in @acme/leads'],
+    ['not listed', codeownersAndLeads, voter('mallory'), false, '@mallory is not a code owner of the changed files nor in @acme/leads'],
+    ['an e-mail owner is not a login', codeownersAndLeads, voter('dana'), false, '@dana is not a code owner'],
+    ['the requester', codeownersAndLeads, voter('bob', { teams: ['acme/leads'] }), false, '@bob is the requester and self-approval is not allowed'],
+    ['the requester, whatever the case', codeownersAndLeads, voter('BOB', { teams: ['acme/leads'] }), false, 'is the requester'],
+    ['the requester where self-approval is allowed', subject([requirement({ allowSelfApproval: true, approvers: set({ users: ['bob'] }) })]), voter('bob'), true, 'may approve'],
+    ['read permission', codeownersAndLeads, voter('carol', { permission: 'read' }), false, '@carol has read permission; write is required'],
+    ['no access', codeownersAndLeads, voter('carol', { permission: 'none' }), false, '@carol has no access to the repository; write is required'],
+    ['minimum permission from the policy', subject([requirement({ approvers: set({ users: ['carol'] }) })], { minPermission: 'maintain' }), voter('carol'), false, '@carol has write permission; maintain is required'],
+    ['admin meets any minimum', subject([requirement({ approvers: set({ users: ['carol'] }) })], { minPermission: 'maintain' }), voter('carol', { permission: 'admin' }), true, 'may approve'],
+    ['a bot', subject([requirement({ approvers: set({ teams: ['@acme/ci'] }) })]), voter('ci-helper', { isBot: true, teams: ['acme/ci'] }), false, '@ci-helper is a bot and the policy does not let bots approve'],
+    ['a [bot] login is a bot even if not flagged', subject([requirement({ approvers: set({ users: ['deployer[bot]'] }) })]), voter('deployer[bot]'), false, 'is a bot'],
+    ['bots allowed', subject([requirement({ approvers: set({ users: ['deployer[bot]'] }) })], { allowBots: true }), voter('deployer[bot]', { isBot: true }), true, 'may approve'],
+    ['role by permission', subject([requirement({ approvers: set({ roles: ['maintain'] }) })]), voter('m', { permission: 'admin' }), true, 'may approve'],
+    ['role below', subject([requirement({ approvers: set({ roles: ['maintain'] }) })]), voter('w'), false, '@w is not someone with maintain permission'],
+  ];
+  test.each(rows)('%s', (_case, s, v, eligible, reason) => {
+    const result = checkEligibility(s, v, REQUESTER);
+    expect(result.eligible).toBe(eligible);
+    expect(result.reason).toContain(reason);
+  });
+
+  test('different reasons per requirement are all given', () => {
+    const s = subject([
+      requirement({ rule: 'a', approvers: set({ users: ['bob'] }) }),
+      requirement({ rule: 'b', approvers: set({ teams: ['@acme/sre'] }), allowSelfApproval: true }),
+    ]);
+    expect(checkEligibility(s, voter('bob'), REQUESTER).reason).toBe(
+      'rule `a`: @bob is the requester and self-approval is not allowed; rule `b`: @bob is not in @acme/sre',
+    );
+  });
+
+  test('a voter counts towards every requirement that lists them', () => {
+    const s = subject([
+      requirement({ rule: 'a', approvers: set({ users: ['carol'] }) }),
+      requirement({ rule: 'b', approvers: set({ users: ['dave'] }) }),
+      requirement({ rule: 'c', approvers: set({ teams: ['@acme/sre'] }) }),
+    ]);
+    expect(checkEligibility(s, voter('carol', { teams: ['acme/sre'] }), REQUESTER).requirements).toEqual([0, 2]);
+  });
+
+  test('a time escalation makes more people eligible once due, not before', () => {
+    const s = subject([requirement({ approvers: set({ users: ['carol'] }), scheduled: [{ location: at, afterSeconds: 1800, notify: [], approvers: set({ teams: ['@acme/oncall'] }) }] })]);
+    const oncall = voter('olga', { teams: ['acme/oncall'] });
+    expect(checkEligibility(s, oncall, { ...REQUESTER, elapsedSeconds: 1799 }).eligible).toBe(false);
+    expect(checkEligibility(s, oncall, { ...REQUESTER, elapsedSeconds: 1800 }).eligible).toBe(true);
+  });
+
+  test('time escalations can raise the count and keep the larger one', () => {
+    const base = requirement({ approvals: 2, scheduled: [
+      { location: at, afterSeconds: 60, notify: [], approvals: 3, approvers: set({}) },
+      { location: at, afterSeconds: 120, notify: [], approvals: 1, approvers: set({}) },
+    ] });
+    expect(activeRequirements([base], 0)[0].approvals).toBe(2);
+    expect(activeRequirements([base], 60)[0].approvals).toBe(3);
+    expect(activeRequirements([base], 600)[0].approvals).toBe(3);
+  });
+});
+
+describe('tally', () => {
+  const two = subject([
+    requirement({ rule: 'production', approvals: 2, approvers: set({ codeowners: true, owners: ['@carol', '@acme/sre'] }) }),
+    requirement({ rule: 'security', approvals: 1, approvers: set({ teams: ['@acme/security'] }) }),
+  ]);
+  const carol = voter('carol');
+  const sam = voter('sam', { teams: ['acme/sre'] });
+  const sec = voter('sec', { teams: ['acme/security'] });
+  const both = voter('pat', { teams: ['acme/sre', 'acme/security'] });
+  const approve = (v: Voter): Vote => ({ voter: v, verdict: 'approve' });
+  const reject = (v: Voter): Vote => ({ voter: v, verdict: 'reject' });
+
+  const rows: [string, Vote[], string, string][] = [
+    ['no votes', [], 'pending', 'waiting for 2 more from a code owner of the changed files; 1 more from @acme/security'],
+    ['quorum met by distinct eligible people', [approve(carol), approve(sam), approve(sec)], 'approved', 'approved by @carol, @sam, @sec'],
+    ['one person approving twice counts once', [approve(carol), approve(voter('Carol')), approve(sec)], 'pending', 'waiting for 1 more from a code owner'],
+    ['one person in two groups counts once per requirement', [approve(both), approve(carol)], 'approved', 'approved by @pat, @carol'],
+    ['ineligible approvals do not count', [approve(voter('bob', { teams: ['acme/sre'] })), approve(voter('mallory')), approve(sec)], 'pending', 'waiting for 2 more'],
+    ['an eligible reject rejects at once', [approve(carol), reject(sec), approve(sam)], 'rejected', 'rejected by @sec'],
+    ['an ineligible reject is ignored', [reject(voter('mallory')), approve(carol), approve(sam), approve(sec)], 'approved', 'approved by'],
+    ['a reject after approval changes nothing', [approve(carol), approve(sam), approve(sec), reject(both)], 'approved', 'approved by'],
+  ];
+  test.each(rows)('%s', (_case, votes, status, reason) => {
+    const tally = tallyVotes(two, votes, REQUESTER);
+    expect(tally.status).toBe(status);
+    expect(tally.reason).toContain(reason);
+  });
+
+  test('says who approved and what is awaited per requirement, and why votes were ignored', () => {
+    const tally = tallyVotes(two, [approve(carol), approve(voter('mallory')), approve(voter('bob'))], REQUESTER);
+    expect(tally.requirements).toEqual([
+      { rule: 'production', approvals: 2, approvedBy: ['carol'], awaiting: 1, awaitingFrom: 'a code owner of the changed files' },
+      { rule: 'security', approvals: 1, approvedBy: [], awaiting: 1, awaitingFrom: '@acme/security' },
+    ]);
+    expect(tally.ignored).toEqual([
+      { login: 'mallory', verdict: 'approve', reason: 'rule `production`: @mallory is not a code owner of the changed files; rule `security`: @mallory is not in @acme/security' },
+      { login: 'bob', verdict: 'approve', reason: '@bob is the requester and self-approval is not allowed' },
+    ]);
+  });
+
+  test('a blocked decision is never approved, whatever the votes', () => {
+    const blocked: ApprovalSubject = { ...two, outcome: 'blocked' };
+    expect(tallyVotes(blocked, [approve(carol), approve(sam), approve(sec)], REQUESTER).status).toBe('blocked');
+  });
+
+  test('an auto-approved decision needs no votes', () => {
+    expect(tallyVotes({ ...subject([]), outcome: 'auto_approve' }, [], REQUESTER).status).toBe('approved');
+  });
+});

@@ -1,0 +1,199 @@
+import { describe, expect, test } from '@jest/globals';
+import { formatDiagnostic, loadPolicy, readExtends, type LoadResult } from '../../policies/loader.js';
+import type { Policy } from '../../policies/types.js';
+
+const REPO = '.github/jit-approval.yml';
+const BASE = 'acme/.github:.github/jit-approval.yml';
+const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+function merge(base: string, repo: string): LoadResult {
+  return loadPolicy(repo, REPO, { base: { file: BASE, text: base } });
+}
+
+function merged(base: string, repo: string): { policy: Policy; warnings: string[] } {
+  const result = merge(base, repo);
+  if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  return { policy: result.policy, warnings: result.warnings.map(formatDiagnostic) };
+}
+
+function errors(base: string, repo: string): string[] {
+  const result = merge(base, repo);
+  expect(result).not.toHaveProperty('policy');
+  return result.ok ? [] : result.diagnostics.map(formatDiagnostic);
+}
+
+describe('readExtends', () => {
+  test.each([
+    ['.github', { repo: '.github', path: '.github/jit-approval.yml' }],
+    ['policies', { repo: 'policies', path: '.github/jit-approval.yml' }],
+    ['policies:org/deploy.yml', { repo: 'policies', path: 'org/deploy.yml' }],
+    ['acme-corp/policies:deploy.yml', { owner: 'acme-corp', repo: 'policies', path: 'deploy.yml' }],
+  ])('_extends: %s', (reference, expected) => {
+    const result = readExtends(yaml('version: 1', `_extends: "${reference}"`), REPO);
+    expect(result).toEqual({ ok: true, ref: { ...expected, location: { file: REPO, line: 2, col: 11 } } });
+  });
+
+  test('no _extends: nothing to fetch', () => {
+    expect(readExtends('version: 1\n', REPO)).toEqual({ ok: true });
+    expect(readExtends('- a list\n', REPO)).toEqual({ ok: true });
+  });
+
+  test.each([
+    ['a path escaping the repository', '_extends: "policies:../secrets.yml"', '2:11', 'without "." or ".." segments'],
+    ['an absolute path', '_extends: "policies:/etc/passwd"', '2:11', 'relative to the repository root'],
+    ['not a reference', '_extends: "two words"', '2:11', 'not a repository reference'],
+    ['not a string', '_extends: [.github]', '2:11', 'expected a string, got a list'],
+    ['broken YAML (reported where the parser gives up)', '_extends: ".github', '3:1', 'YAML syntax error'],
+    ['an empty file', '', '1:1', 'empty'],
+  ])('%s is a located error', (_name, line, position, fragment) => {
+    const result = readExtends(line === '' ? '' : yaml('version: 1', line), REPO);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(`${result.diagnostics[0].line}:${result.diagnostics[0].col}`).toBe(position);
+      expect(result.diagnostics[0].message).toContain(fragment);
+    }
+  });
+});
+
+describe('_extends merge precedence', () => {
+  test('severities, unmatched and each default: the repository overrides the org, key by key', () => {
+    const { policy, warnings } = merged(
+      yaml('version: 1', 'severities: [minor, major]', 'defaults: { approvals: 2, timeout: 2h, reminder: 10m }', 'unmatched: approve'),
+      yaml('version: 1', '_extends: .github', 'defaults: { timeout: 30m, min_permission: admin }', 'unmatched: require'),
+    );
+    expect(warnings).toEqual([]);
+    expect(policy.severities).toEqual(['minor', 'major']);
+    expect(policy.unmatched).toBe('require');
+    expect(policy.defaults).toEqual({
+      approvals: 2,
+      approvers: [{ kind: 'codeowners' }],
+      timeoutSeconds: 1800,
+      allowSelfApproval: false,
+      allowBots: false,
+      minPermission: 'admin',
+      reminderSeconds: 600,
+    });
+    expect(merged('version: 1\n', yaml('version: 1', 'severities: [a, b, c]')).policy.severities).toEqual(['a', 'b', 'c']);
+  });
+
+  test.each([
+    ['unmatched: require', 'unmatched: require', 'unmatched: approve', (p: Policy) => p.unmatched, 'require', '3:12', 'unmatched: approve is ignored'],
+    [
+      'min_permission: maintain',
+      'defaults: { min_permission: maintain }',
+      'defaults: { min_permission: write }',
+      (p: Policy) => p.defaults.minPermission,
+      'maintain',
+      '3:29',
+      'min_permission: write is ignored: the org policy (acme/.github:.github/jit-approval.yml:2:29) requires maintain',
+    ],
+    ['allow_bots: false', 'defaults: { allow_bots: false }', 'defaults: { allow_bots: true }', (p: Policy) => p.defaults.allowBots, false, '3:25', 'allow_bots: true is ignored'],
+  ])('a repository cannot loosen an org %s: the stricter value stays, with a located warning', (_name, baseLine, repoLine, read, expected, position, fragment) => {
+    const { policy, warnings } = merged(yaml('version: 1', baseLine), yaml('version: 1', '_extends: .github', repoLine));
+    expect(read(policy)).toBe(expected);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${REPO}:${position}: `);
+    expect(warnings[0]).toContain(fragment);
+  });
+
+  test('what the org leaves unsaid, the repository decides', () => {
+    const { policy, warnings } = merged('version: 1\n', yaml('version: 1', 'defaults: { allow_bots: true }', 'unmatched: approve'));
+    expect(warnings).toEqual([]);
+    expect(policy.defaults.allowBots).toBe(true);
+    expect(policy.unmatched).toBe('approve');
+  });
+
+  test("rules: the org's come first and are kept, the repository's are appended, each located in its own file", () => {
+    const { policy } = merged(
+      yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { environment: production }'),
+      yaml('version: 1', '_extends: .github', 'rules:', '  - name: docs', '    if: { paths: "docs/**" }', '    auto_approve: true'),
+    );
+    expect(policy.rules.map((r) => [r.name, `${r.location.file}:${r.location.line}:${r.location.col}`])).toEqual([
+      ['org-prod', `${BASE}:3:5`],
+      ['docs', `${REPO}:4:5`],
+    ]);
+  });
+
+  test("org rules are sealed with the org's defaults: a repository's defaults cannot weaken them", () => {
+    const { policy } = merged(
+      yaml(
+        'version: 1',
+        'defaults: { approvals: 2, approvers: ["@acme/security"], timeout: 4h }',
+        'rules:',
+        '  - name: org-prod',
+        '    if: { environment: production }',
+        '    escalate:',
+        '      - if: { severity: critical }',
+        '        require: { approvals: 3 }',
+        '  - name: org-docs',
+        '    if: { paths: "docs/**" }',
+        '    auto_approve: true',
+        '    escalate:',
+        '      - if: { severity: critical }',
+        '        approvers: ["@acme/docs-leads"]',
+        '      - after: 1h',
+        '        notify: [pager]',
+      ),
+      yaml('version: 1', 'defaults: { approvals: 1, approvers: [mallory], timeout: 5m, allow_self_approval: true }', 'rules:', '  - name: repo-rule'),
+    );
+    const [orgProd, orgDocs, repoRule] = policy.rules;
+    const security = [{ kind: 'team', org: 'acme', slug: 'security' }];
+    expect(orgProd.require).toEqual({ approvals: 2, approvers: security });
+    // An escalation raises the org rule's own (sealed) requirement, so it stays as written.
+    expect(orgProd.escalate[0].require).toEqual({ approvals: 3 });
+    expect(orgProd.timeoutSeconds).toBe(4 * 3600);
+    expect(orgProd.allowSelfApproval).toBe(false);
+    expect(orgDocs.require).toBeUndefined();
+    expect(orgDocs.autoApprove).toBe(true);
+    // On an auto-approving rule a raising escalation starts from the defaults: the org's.
+    expect(orgDocs.escalate[0].require).toEqual({ approvals: 2, approvers: security });
+    expect(orgDocs.escalate[1]).not.toHaveProperty('require');
+    // The repository's own rules and the unmatched case do use the repository's defaults.
+    expect(repoRule.require).toBeUndefined();
+    expect(repoRule).not.toHaveProperty('timeoutSeconds');
+    expect(policy.defaults).toMatchObject({ approvals: 1, approvers: [{ kind: 'user', login: 'mallory' }], timeoutSeconds: 300, allowSelfApproval: true });
+  });
+
+  test("a repository rule reusing an org rule's name is an error at the repository rule, naming the org rule", () => {
+    expect(
+      errors(yaml('version: 1', 'rules:', '  - name: production', '    require: { approvals: 2 }'), yaml('version: 1', '_extends: .github', 'rules:', '  - name: production', '    auto_approve: true')),
+    ).toEqual([
+      `${REPO}:4:11: rules[0].name: rule name "production" is already used by the org policy at ${BASE}:3:11; org rules cannot be overridden or removed, so choose another name`,
+    ]);
+  });
+
+  test('only one level: a base that itself uses _extends is an error in the base file', () => {
+    expect(errors(yaml('version: 1', '_extends: enterprise-policies'), yaml('version: 1', '_extends: .github'))).toEqual([
+      `${BASE}:2:11: _extends: the org policy cannot itself use _extends; only one level of _extends is supported`,
+    ]);
+  });
+
+  test('problems in the base file name the base file; problems in both files are all reported', () => {
+    expect(
+      errors(
+        yaml('version: 1', 'rules:', '  - name: org', '    if: { branch: "{main" }'),
+        yaml('version: 1', '_extends: .github', 'defaults: { timeout: forever }'),
+      ),
+    ).toEqual([
+      `${REPO}:3:22: defaults.timeout: invalid duration "forever": expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`,
+      `${BASE}:4:19: rules[0].if.branch: invalid glob "{main": unclosed "{"`,
+    ]);
+  });
+
+  test("an org rule naming a severity that the repository's severities dropped is an error in the base file", () => {
+    expect(
+      errors(
+        yaml('version: 1', 'rules:', '  - name: org', '    if: { severity: { at_least: high } }'),
+        yaml('version: 1', '_extends: .github', 'severities: [p3, p2, p1]'),
+      ),
+    ).toEqual([
+      `${BASE}:4:33: rules[0].if.severity.at_least: unknown severity "high". Severities are: p3, p2, p1 (from ${REPO}:3:13)`,
+    ]);
+  });
+
+  test('an invalid base never yields a policy, even when the repository file is fine', () => {
+    const result = merge('version: 2\n', 'version: 1\n');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.diagnostics.map((d) => d.file)).toEqual([BASE]);
+  });
+});

@@ -1,0 +1,180 @@
+import { describe, expect, test } from '@jest/globals';
+import {
+  evaluateConditions,
+  matchAction,
+  matchActor,
+  matchBranch,
+  matchEnvironment,
+  matchEvent,
+  matchLabels,
+  matchPaths,
+  matchSeverity,
+  matchTargetBranch,
+  PredicateContext,
+} from '../../policies/predicates.js';
+import type { RequestFacts, SeverityCondition } from '../../policies/types.js';
+
+const SEVERITIES = ['low', 'medium', 'high', 'critical'];
+const ctxFor = (facts: Partial<RequestFacts>): PredicateContext =>
+  new PredicateContext({ action: 'deploy', changedFiles: [], ...facts }, SEVERITIES);
+
+type Row = [string, Partial<RequestFacts>, string[], boolean, string];
+
+describe.each([
+  ['action', matchAction, [
+    ['exact name', { action: 'deploy' }, ['deploy'], true, 'action `deploy` matches `deploy`'],
+    ['glob', { action: 'db-migrate' }, ['db-*'], true, 'action `db-migrate` matches `db-*`'],
+    ['other name', { action: 'deploy' }, ['release', 'db-*'], false, 'action `deploy` matches none of `release`, `db-*`'],
+    ['case matters', { action: 'Deploy' }, ['deploy'], false, 'matches none of'],
+  ] as Row[]],
+  ['environment', matchEnvironment, [
+    ['listed', { environment: 'production' }, ['staging', 'production'], true, 'environment `production` matches `production`'],
+    ['glob', { environment: 'prod-eu' }, ['prod-*'], true, 'matches `prod-*`'],
+    ['not listed', { environment: 'staging' }, ['prod-*'], false, 'environment `staging` matches none of `prod-*`'],
+    ['missing', {}, ['prod-*'], false, 'the request has no environment'],
+    ['empty string counts as missing', { environment: '' }, ['*'], false, 'the request has no environment'],
+  ] as Row[]],
+  ['branch', matchBranch, [
+    ['main', { branch: 'main' }, ['main', 'release/**'], true, 'branch `main` matches `main`'],
+    ['deep release branch', { branch: 'release/2024/q1' }, ['release/**'], true, 'matches `release/**`'],
+    ['single star stops at slash', { branch: 'release/2024/q1' }, ['release/*'], false, 'matches none of `release/*`'],
+    ['feature branch', { branch: 'feature/x' }, ['main', 'release/**'], false, 'branch `feature/x` matches none of `main`, `release/**`'],
+    ['missing', {}, ['main'], false, 'branch: the request has no branch'],
+  ] as Row[]],
+  ['target branch', matchTargetBranch, [
+    ['base main', { targetBranch: 'main' }, ['main'], true, 'target branch `main` matches `main`'],
+    ['the run branch is not the target', { branch: 'main' }, ['main'], false, 'the request has no target branch'],
+    ['other base', { targetBranch: 'develop' }, ['main'], false, 'matches none of `main`'],
+  ] as Row[]],
+  ['event', matchEvent, [
+    ['push', { event: 'push' }, ['push', 'workflow_dispatch'], true, 'event `push` matches `push`'],
+    ['pull_request', { event: 'pull_request' }, ['push'], false, 'event `pull_request` matches none of `push`'],
+    ['pull_request is not pull_request_target', { event: 'pull_request_target' }, ['pull_request'], false, 'matches none of'],
+    ['missing', {}, ['push'], false, 'the request has no event'],
+  ] as Row[]],
+  ['actor', matchActor, [
+    ['exact', { actor: 'alice' }, ['alice'], true, 'actor `alice` matches `alice`'],
+    ['logins ignore case', { actor: 'Alice' }, ['alice'], true, 'actor `Alice` matches `alice`'],
+    ['pattern ignores case', { actor: 'renovate-bot' }, ['Renovate-*'], true, 'matches `Renovate-*`'],
+    ['bot login needs escaped brackets', { actor: 'dependabot[bot]' }, ['dependabot\\[bot\\]'], true, 'matches'],
+    ['someone else', { actor: 'mallory' }, ['alice', 'bob'], false, 'actor `mallory` matches none of `alice`, `bob`'],
+    ['missing', {}, ['alice'], false, 'the request has no actor'],
+  ] as Row[]],
+])('%s', (_name, predicate, rows) => {
+  test.each(rows)('%s', (_case, facts, patterns, matched, reason) => {
+    const result = predicate(patterns, ctxFor(facts));
+    expect(result.matched).toBe(matched);
+    expect(result.reason).toContain(reason);
+    expect(result.error).toBeUndefined();
+  });
+
+  test('an invalid glob is an error, never a match', () => {
+    const result = predicate(['!main'], ctxFor({ action: 'main', environment: 'main', branch: 'main', targetBranch: 'main', event: 'main', actor: 'main' }));
+    expect(result).toMatchObject({ matched: false, error: true });
+    expect(result.reason).toContain('negation');
+  });
+});
+
+describe('severity', () => {
+  const rows: [string, string | undefined, SeverityCondition, boolean, string][] = [
+    ['any-of hit', 'high', { anyOf: ['high', 'critical'] }, true, 'severity `high` is one of `high`, `critical`'],
+    ['any-of miss', 'medium', { anyOf: ['high', 'critical'] }, false, 'severity `medium` is not one of `high`, `critical`'],
+    ['at least, equal', 'high', { atLeast: 'high' }, true, 'severity `high` is at least `high` (low < medium < high < critical)'],
+    ['at least, above', 'critical', { atLeast: 'high' }, true, 'severity `critical` is at least `high`'],
+    ['at least, below', 'medium', { atLeast: 'high' }, false, 'severity `medium` is not at least `high`'],
+    ['at least lowest matches everything known', 'low', { atLeast: 'low' }, true, 'is at least `low`'],
+    ['missing', undefined, { atLeast: 'low' }, false, 'severity: the request has no severity, so severity at least `low` does not match'],
+  ];
+  test.each(rows)('%s', (_case, severity, condition, matched, reason) => {
+    const result = matchSeverity(condition, ctxFor({ severity }));
+    expect(result).toMatchObject({ matched, reason: expect.stringContaining(reason) });
+    expect(result.error).toBeUndefined();
+  });
+
+  test('the order is the policy\'s, not alphabetical or built in', () => {
+    const ctx = new PredicateContext({ action: 'a', severity: 'sev2', changedFiles: [] }, ['sev3', 'sev2', 'sev1']);
+    expect(matchSeverity({ atLeast: 'sev2' }, ctx).matched).toBe(true);
+    expect(matchSeverity({ atLeast: 'sev1' }, ctx).matched).toBe(false);
+  });
+
+  test.each([
+    ['request severity not in the policy (a typo)', 'Critical', { atLeast: 'high' } as SeverityCondition, 'severity `Critical` is not one of the policy\'s severities'],
+    ['condition names an unknown severity', 'high', { atLeast: 'urgent' } as SeverityCondition, 'the condition names `urgent`'],
+    ['any-of names an unknown severity', 'high', { anyOf: ['high', 'sev0'] } as SeverityCondition, 'the condition names `sev0`'],
+  ])('%s is an error, never a match', (_case, severity, condition, reason) => {
+    const result = matchSeverity(condition, ctxFor({ severity }));
+    expect(result).toMatchObject({ matched: false, error: true });
+    expect(result.reason).toContain(reason);
+  });
+});
+
+describe('paths', () => {
+  const rows: [string, string[], string[], boolean, string][] = [
+    ['one file under infra', ['README.md', 'infra/main.tf'], ['infra/**'], true, 'changed file `infra/main.tf` matches `infra/**`'],
+    ['second pattern', ['db/migrations/001.sql'], ['infra/**', 'db/migrations/**'], true, 'matches `db/migrations/**`'],
+    ['exact path', ['package.json', 'src/a.ts'], ['package.json'], true, 'changed file `package.json` matches `package.json`'],
+    ['exact path is not a prefix', ['package.json.bak'], ['package.json'], false, 'none of the 1 changed file matches `package.json`'],
+    ['star stays in one directory', ['src/deep/a.ts'], ['src/*.ts'], false, 'none of the 1 changed file'],
+    ['leading double star', ['a/b/c/schema.sql'], ['**/*.sql'], true, 'matches `**/*.sql`'],
+    ['dotfiles match', ['.github/workflows/ci.yml'], ['.github/**'], true, 'matches `.github/**`'],
+    ['braces', ['api/v2/x.proto'], ['api/{v1,v2}/**'], true, 'matches `api/{v1,v2}/**`'],
+    ['prefix search does not skip a shorter sibling', ['infra', 'infra-old/x', 'infra/a'], ['infra/*'], true, 'changed file `infra/a`'],
+    ['no file matches', ['docs/a.md', 'src/b.ts'], ['infra/**'], false, 'none of the 2 changed files matches `infra/**`'],
+    ['case matters', ['Infra/main.tf'], ['infra/**'], false, 'none of'],
+    ['no changed files', [], ['**'], false, 'paths: the request has no changed files'],
+  ];
+  test.each(rows)('%s', (_case, changedFiles, patterns, matched, reason) => {
+    const result = matchPaths(patterns, ctxFor({ changedFiles }));
+    expect(result).toMatchObject({ matched, reason: expect.stringContaining(reason) });
+  });
+
+  test('an invalid glob is an error even when another pattern matches', () => {
+    const result = matchPaths(['**', 'src/[a'], ctxFor({ changedFiles: ['src/a'] }));
+    expect(result).toMatchObject({ matched: false, error: true });
+  });
+
+  test('agrees with a plain scan over every file for many patterns', () => {
+    const files = ['a', 'a/b', 'a/b/c.ts', 'a-b/c', 'ab/c', 'b/a/c.ts', 'x.ts', 'a/.hidden', 'z/y/x/w.md'];
+    const patterns = ['a/**', 'a/*', '*.ts', '**/*.ts', 'a*/c', 'a?b/c', '**/c', 'b/**/c.ts', 'z/**', 'q/**', 'a/b', '{a,b}/**', 'a/**/c.ts'];
+    const fileSets = [[...files].reverse(), ...files.map((f) => [f])];
+    for (const changedFiles of fileSets) {
+      const ctx = ctxFor({ changedFiles });
+      for (const pattern of patterns) {
+        const compiled = ctx.glob(pattern);
+        if (!compiled.ok) throw new Error(compiled.message);
+        expect([pattern, changedFiles, matchPaths([pattern], ctx).matched]).toEqual([pattern, changedFiles, changedFiles.some(compiled.match)]);
+      }
+    }
+  });
+});
+
+describe('labels', () => {
+  const rows: [string, string[] | undefined, string[], boolean, string][] = [
+    ['one of the labels', ['bug', 'deploy:prod'], ['deploy:*'], true, 'label `deploy:prod` matches `deploy:*`'],
+    ['none', ['bug'], ['deploy:*', 'hotfix'], false, 'labels `bug` match none of `deploy:*`, `hotfix`'],
+    ['no labels', [], ['hotfix'], false, 'the request has no labels'],
+    ['labels missing', undefined, ['hotfix'], false, 'the request has no labels'],
+  ];
+  test.each(rows)('%s', (_case, labels, patterns, matched, reason) => {
+    expect(matchLabels(patterns, ctxFor({ labels }))).toMatchObject({ matched, reason: expect.stringContaining(reason) });
+  });
+});
+
+describe('evaluateConditions', () => {
+  test('evaluates every present key, even after a miss, so every reason is shown', () => {
+    const results = evaluateConditions(
+      { branch: ['main'], environment: ['production'], paths: ['infra/**'], severity: { atLeast: 'high' } },
+      ctxFor({ branch: 'dev', environment: 'production', severity: 'critical', changedFiles: ['infra/x'] }),
+    );
+    expect(results.map((r) => [r.key, r.matched])).toEqual([
+      ['environment', true],
+      ['branch', false],
+      ['severity', true],
+      ['paths', true],
+    ]);
+  });
+
+  test('no conditions gives no results', () => {
+    expect(evaluateConditions({}, ctxFor({}))).toEqual([]);
+  });
+});

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import pg from 'pg';
+import { ALL_REQUESTS, openStore, type Store, type VoteResult } from '../../app/store/index.js';
+import { MIGRATIONS } from '../../app/store/migrations.js';
+import { dropSchema, openPostgresBackend, POSTGRES_URL, randomSchema, type PostgresBackend } from './harness.js';
+import { collect, describeStoreBehaviour, newRequest, quorum } from './store-behaviour.js';
+
+describe('store on PostgreSQL', () => {
+  describeStoreBehaviour(openPostgresBackend);
+});
+
+describe('several App replicas on one PostgreSQL database', () => {
+  let backend: PostgresBackend;
+  let a: Store;
+  let b: Store;
+  beforeAll(async () => {
+    backend = await openPostgresBackend();
+    a = backend.store;
+    b = await backend.openReplica();
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  test('concurrent votes through two replicas complete each request exactly once', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { request } = await a.createRequest(newRequest());
+      const votes: Promise<VoteResult>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const replica = i % 2 === 0 ? a : b;
+        // Half the voters vote twice, once through each replica.
+        const login = `voter${i % 15}`;
+        votes.push(replica.castVote({ requestId: request.id, login, choice: 'approve', via: 'comment', tally: quorum(4) }));
+      }
+      const results = await Promise.all(votes);
+      expect(results.filter((result) => result.outcome === 'recorded' && result.completed)).toHaveLength(1);
+      expect(results.filter((result) => result.outcome === 'recorded')).toHaveLength(4);
+      expect(await a.listVotes(request.id)).toHaveLength(4);
+      const final = (await b.listAudit({ requestId: request.id })).map((event) => event.type);
+      expect(final.filter((type) => type === 'approved')).toHaveLength(1);
+      expect(final.filter((type) => type === 'vote')).toHaveLength(4);
+    }
+    expect(await b.verifyAudit()).toMatchObject({ ok: true });
+  });
+
+  test('concurrent audit appends from two replicas keep one linear chain', async () => {
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).appendAudit({ type: 'notification_attempt', actor: 'app', facts: { i } })),
+    );
+    const verified = await a.verifyAudit();
+    expect(verified.ok).toBe(true);
+  });
+
+  test('each due timer is claimed by exactly one replica', async () => {
+    const now = backend.clock.now;
+    const kind = 'escalation-race';
+    for (let i = 0; i < 20; i++) await a.scheduleTimer({ kind, dueAt: now, payload: { i } });
+    const batches = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).claimDueTimers(now, 3)));
+    const claimed = batches.flat().filter((timer) => timer.kind === kind);
+    expect(new Set(claimed.map((timer) => timer.id)).size).toBe(claimed.length);
+    const rest = (await b.claimDueTimers(now, 100)).filter((timer) => timer.kind === kind);
+    expect(claimed.length + rest.length).toBe(20);
+    expect(new Set([...claimed, ...rest].map((timer) => timer.id)).size).toBe(20);
+  });
+
+  test('a change made through one replica is heard by a subscriber on another', async () => {
+    const { request } = await a.createRequest(newRequest());
+    const seen = collect(1, { skipCreated: true });
+    const unsubscribe = await a.subscribe(request.id, seen.listener);
+    await b.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'button', tally: quorum(1) });
+    expect(await seen.done).toEqual([{ requestId: request.id, status: 'approved', change: 'completed' }]);
+    await unsubscribe();
+  });
+
+  test('a subscriber keeps hearing changes after its listening connection is killed', async () => {
+    const listening = `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN mercurial_jit_changes_${backend.schema}'`;
+    await a.subscribe(ALL_REQUESTS, () => {});
+    const killed = await backend.sql(`SELECT pg_terminate_backend(pid) AS killed FROM (${listening}) AS l`);
+    expect(killed.length).toBeGreaterThan(0);
+    const deadline = Date.now() + 10_000;
+    while ((await backend.sql(listening)).length === 0) {
+      if (Date.now() > deadline) throw new Error('the listener did not reconnect');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { request } = await b.createRequest(newRequest());
+    const seen = collect(1, { skipCreated: true });
+    const unsubscribe = await a.subscribe(request.id, seen.listener);
+    await b.completeRequest(request.id, { status: 'cancelled', reason: 'cancelled', actor: 'octocat' });
+    expect(await seen.done).toEqual([{ requestId: request.id, status: 'cancelled', change: 'completed' }]);
+    await unsubscribe();
+  });
+
+  test('a delivery replayed to the other replica is handled once', async () => {
+    const id = `delivery-${Date.now()}`;
+    const claims = await Promise.all([a.claimDelivery(id, 'issue_comment'), b.claimDelivery(id, 'issue_comment')]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('migrations', () => {
+  const schema = randomSchema();
+  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+  afterAll(async () => {
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  test('replicas starting together apply each migration exactly once', async () => {
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openStore({ databaseUrl: POSTGRES_URL, schema })));
+    await Promise.all(stores.map((store) => store.close()));
+    const { rows } = await pool.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+    expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((migration) => migration.version));
+
+    const again = await openStore({ databaseUrl: POSTGRES_URL, schema });
+    await again.close();
+    const { rows: after } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`);
+    expect(after[0].n).toBe(MIGRATIONS.length);
+  });
+
+  test('a schema name that is not a plain identifier is refused', async () => {
+    await expect(openStore({ databaseUrl: POSTGRES_URL, schema: 'x; DROP TABLE y' })).rejects.toThrow(/invalid schema name/);
+  });
+});

@@ -1,0 +1,602 @@
+/**
+ * The behaviour every Store back end must have. Each back-end test file runs it against one real
+ * database; tests share that store, so each works on its own requests and timer kinds.
+ */
+import { randomInt } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import {
+  ALL_REQUESTS,
+  type ApprovalRequest,
+  type ChangeEvent,
+  type NewRequest,
+  type Tally,
+  type VoteResult,
+} from '../../app/store/index.js';
+import { auditHash } from '../../app/store/audit-chain.js';
+import type { Backend } from './harness.js';
+
+/** The shape of the policy library's tally: any reject rejects, `approvals` approvals approve. */
+export function quorum(approvals: number): Tally {
+  return (votes) => {
+    if (votes.some((vote) => vote.choice === 'reject')) return 'rejected';
+    return votes.filter((vote) => vote.choice === 'approve').length >= approvals ? 'approved' : 'pending';
+  };
+}
+
+const repositoryId = String(randomInt(1, 2 ** 40));
+let runs = 0;
+
+export function newRequest(overrides: Partial<NewRequest> = {}): NewRequest {
+  runs += 1;
+  return {
+    repositoryId,
+    runId: String(1_000_000 + runs),
+    runAttempt: '1',
+    action: 'deploy',
+    repository: 'acme/web',
+    requester: 'octocat',
+    facts: { ref: 'refs/heads/main', sha: 'abc123', environment: 'production' },
+    ...overrides,
+  };
+}
+
+/**
+ * Resolves with the events a listener saw once `count` arrived, or rejects after `ms`.
+ * Notifications travel asynchronously, so one committed just before subscribing may still arrive:
+ * tests that subscribe to a request after creating it skip its `created` event.
+ */
+export function collect(
+  count: number,
+  options: { skipCreated?: boolean; ms?: number } = {},
+): { events: ChangeEvent[]; listener: (e: ChangeEvent) => void; done: Promise<ChangeEvent[]> } {
+  const events: ChangeEvent[] = [];
+  let resolve!: (events: ChangeEvent[]) => void;
+  const done = new Promise<ChangeEvent[]>((res, reject) => {
+    resolve = res;
+    const why = (): Error => new Error(`only ${events.length} of ${count} events: ${JSON.stringify(events)}`);
+    setTimeout(() => reject(why()), options.ms ?? 5000).unref();
+  });
+  return {
+    events,
+    done,
+    listener: (event) => {
+      if (options.skipCreated && event.change === 'created') return;
+      events.push(event);
+      if (events.length === count) resolve(events);
+    },
+  };
+}
+
+/** Polls `probe` until it returns a non-empty list, for up to `ms`. */
+async function eventually<T>(probe: () => T[], ms = 5000): Promise<T[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const found = probe();
+    if (found.length > 0) return found;
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function describeStoreBehaviour(open: () => Promise<Backend>): void {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await open();
+  }, 60_000);
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  async function auditTypes(requestId: string): Promise<string[]> {
+    return (await backend.store.listAudit({ requestId })).map((event) => event.type);
+  }
+
+  async function create(overrides: Partial<NewRequest> = {}): Promise<ApprovalRequest> {
+    const { created, request } = await backend.store.createRequest(newRequest(overrides));
+    expect(created).toBe(true);
+    return request;
+  }
+
+  describe('requests', () => {
+    test('creating is idempotent on repository, run, attempt and action', async () => {
+      const input = newRequest();
+      const first = await backend.store.createRequest(input);
+      expect(first.created).toBe(true);
+      expect(first.request).toMatchObject({ status: 'pending', repositoryId: input.repositoryId, runId: input.runId, reason: null });
+
+      const retry = await backend.store.createRequest({ ...input, facts: { different: true } });
+      expect(retry.created).toBe(false);
+      expect(retry.request.id).toBe(first.request.id);
+      expect(retry.request.facts).toEqual(input.facts);
+
+      const otherAttempt = await backend.store.createRequest({ ...input, runAttempt: '2' });
+      expect(otherAttempt.created).toBe(true);
+      expect(otherAttempt.request.id).not.toBe(first.request.id);
+
+      expect(await auditTypes(first.request.id)).toEqual(['requested']);
+      expect(await backend.store.findRequest(input)).toEqual(first.request);
+    });
+
+    test('concurrent creates of one request make exactly one', async () => {
+      const input = newRequest();
+      const results = await Promise.all(Array.from({ length: 8 }, () => backend.store.createRequest(input)));
+      expect(results.filter((result) => result.created)).toHaveLength(1);
+      expect(new Set(results.map((result) => result.request.id)).size).toBe(1);
+      expect(await auditTypes(results[0].request.id)).toEqual(['requested']);
+    });
+
+    test('an unknown or malformed id is not found', async () => {
+      expect(await backend.store.getRequest('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+      expect(await backend.store.getRequest("1' OR '1'='1")).toBeUndefined();
+      expect(await backend.store.completeRequest('not-a-uuid', { status: 'cancelled', reason: 'x', actor: 'a' })).toBeUndefined();
+    });
+
+    test('a request completes exactly once, and only the caller that completed it is told so', async () => {
+      const request = await create();
+      const results = await Promise.all([
+        backend.store.completeRequest(request.id, { status: 'approved', reason: 'quorum', actor: 'alice' }),
+        backend.store.completeRequest(request.id, { status: 'cancelled', reason: 'cancelled by the Action', actor: 'octocat' }),
+        backend.store.completeRequest(request.id, { status: 'timed_out', reason: 'deadline', actor: 'app' }),
+      ]);
+      const winners = results.filter((result) => result!.changed);
+      expect(winners).toHaveLength(1);
+      const final = winners[0]!.request;
+      for (const result of results) expect(result!.request.status).toBe(final.status);
+
+      const stored = await backend.store.getRequest(request.id);
+      expect(stored).toMatchObject({ status: final.status, reason: final.reason, completedBy: final.completedBy });
+      expect(stored!.completedAt).toEqual(backend.clock.now);
+      expect(await auditTypes(request.id)).toEqual(['requested', final.status]);
+    });
+
+    test('auto-approval is audited as auto_approved', async () => {
+      const request = await create();
+      const result = await backend.store.completeRequest(request.id, {
+        status: 'approved',
+        reason: 'auto',
+        actor: 'policy',
+        facts: { rules: ['docs'] },
+      });
+      expect(result).toMatchObject({ changed: true, request: { status: 'approved', reason: 'auto' } });
+      const events = await backend.store.listAudit({ requestId: request.id });
+      expect(events.map((event) => event.type)).toEqual(['requested', 'auto_approved']);
+      expect(events[1].facts).toEqual({ status: 'approved', reason: 'auto', rules: ['docs'] });
+    });
+
+    test('the database itself refuses to change a final status', async () => {
+      const request = await create();
+      await backend.store.completeRequest(request.id, { status: 'rejected', reason: 'no', actor: 'bob' });
+      await expect(backend.sql(`UPDATE requests SET status = 'approved' WHERE id = $1`, [request.id])).rejects.toThrow(/already rejected/);
+      expect((await backend.store.getRequest(request.id))!.status).toBe('rejected');
+    });
+
+    test('GitHub ids and the decision are kept and found again', async () => {
+      const request = await create({ prNumber: 42 });
+      const checkRunId = randomInt(1, 2 ** 40);
+      const updated = await backend.store.updateRequest(request.id, {
+        decision: { outcome: 'approval_required', requirements: [{ approvals: 2 }] },
+        checkRunId,
+        checkRunUrl: `https://github.example/acme/web/runs/${checkRunId}`,
+        commentId: 7,
+        commentUrl: 'https://github.example/acme/web/pull/42#issuecomment-7',
+      });
+      expect(updated).toMatchObject({
+        decision: { outcome: 'approval_required', requirements: [{ approvals: 2 }] },
+        checkRunId,
+        commentId: 7,
+        prNumber: 42,
+        issueNumber: null,
+      });
+      expect((await backend.store.findRequestByCheckRun(checkRunId))?.id).toBe(request.id);
+
+      const viaIssue = await create();
+      await backend.store.updateRequest(viaIssue.id, { issueNumber: 43, issueUrl: 'https://github.example/acme/web/issues/43' });
+      expect((await backend.store.listRequestsForIssue(repositoryId, 42)).map((r) => r.id)).toEqual([request.id]);
+      expect((await backend.store.listRequestsForIssue(repositoryId, 43, 'pending')).map((r) => r.id)).toEqual([viaIssue.id]);
+      expect(await backend.store.listRequestsForIssue(repositoryId, 43, 'approved')).toEqual([]);
+    });
+
+    test('counts requests by status', async () => {
+      const before = await backend.store.countRequestsByStatus();
+      const request = await create();
+      await create();
+      await backend.store.completeRequest(request.id, { status: 'cancelled', reason: 'cancelled', actor: 'octocat' });
+      const after = await backend.store.countRequestsByStatus();
+      expect(after.pending - before.pending).toBe(1);
+      expect(after.cancelled - before.cancelled).toBe(1);
+      expect(after.approved).toBe(before.approved);
+    });
+  });
+
+  describe('votes', () => {
+    test('a quorum of two: the same person twice counts once, the second person approves', async () => {
+      const request = await create();
+      const cast = (login: string): Promise<VoteResult> =>
+        backend.store.castVote({ requestId: request.id, login, choice: 'approve', note: 'lgtm', via: 'comment', tally: quorum(2) });
+
+      expect(await cast('alice')).toMatchObject({ outcome: 'recorded', completed: false, request: { status: 'pending' } });
+      const again = await cast('Alice');
+      expect(again).toMatchObject({ outcome: 'duplicate', request: { status: 'pending' } });
+      expect(again.outcome === 'duplicate' && again.votes.map((vote) => vote.login)).toEqual(['alice']);
+
+      const second = await cast('bob');
+      expect(second).toMatchObject({ outcome: 'recorded', completed: true, request: { status: 'approved', reason: 'quorum', completedBy: 'bob' } });
+      expect(await cast('carol')).toMatchObject({ outcome: 'closed', request: { status: 'approved' } });
+
+      expect((await backend.store.listVotes(request.id)).map((vote) => vote.login)).toEqual(['alice', 'bob']);
+      expect(await auditTypes(request.id)).toEqual(['requested', 'vote', 'vote', 'approved']);
+    });
+
+    test('a reject completes the request at once with its reason', async () => {
+      const request = await create();
+      await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'button', tally: quorum(2) });
+      const result = await backend.store.castVote({
+        requestId: request.id,
+        login: 'bob',
+        choice: 'reject',
+        note: 'not during the freeze',
+        via: 'comment',
+        facts: { commentId: 99 },
+        tally: quorum(2),
+      });
+      expect(result).toMatchObject({ outcome: 'recorded', completed: true, request: { status: 'rejected', reason: 'not during the freeze' } });
+      const events = await backend.store.listAudit({ requestId: request.id });
+      expect(events.map((event) => [event.type, event.actor])).toEqual([
+        ['requested', 'octocat'],
+        ['vote', 'alice'],
+        ['vote', 'bob'],
+        ['rejected', 'bob'],
+      ]);
+      expect(events[2].facts).toEqual({ choice: 'reject', note: 'not during the freeze', via: 'comment', commentId: 99 });
+    });
+
+    test('a tally that throws records nothing', async () => {
+      const request = await create();
+      await expect(
+        backend.store.castVote({
+          requestId: request.id,
+          login: 'alice',
+          choice: 'approve',
+          via: 'comment',
+          tally: () => {
+            throw new Error('policy error');
+          },
+        }),
+      ).rejects.toThrow('policy error');
+      expect(await backend.store.listVotes(request.id)).toEqual([]);
+      expect(await auditTypes(request.id)).toEqual(['requested']);
+      expect((await backend.store.getRequest(request.id))!.status).toBe('pending');
+    });
+
+    test('a vote on an unknown request is not found', async () => {
+      const result = await backend.store.castVote({
+        requestId: '00000000-0000-4000-8000-000000000000',
+        login: 'alice',
+        choice: 'approve',
+        via: 'comment',
+        tally: quorum(1),
+      });
+      expect(result).toEqual({ outcome: 'not_found' });
+    });
+
+    test('many concurrent votes complete the request exactly once', async () => {
+      const request = await create();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          backend.store.castVote({ requestId: request.id, login: `voter${i}`, choice: 'approve', via: 'comment', tally: quorum(3) }),
+        ),
+      );
+      const completed = results.filter((result) => result.outcome === 'recorded' && result.completed);
+      expect(completed).toHaveLength(1);
+      expect(results.filter((result) => result.outcome === 'recorded')).toHaveLength(3);
+      expect(results.filter((result) => result.outcome === 'closed')).toHaveLength(17);
+      expect(await backend.store.listVotes(request.id)).toHaveLength(3);
+      expect((await auditTypes(request.id)).filter((type) => type === 'approved')).toHaveLength(1);
+    });
+
+    test('a vote after the deadline times the request out instead of counting', async () => {
+      const request = await create({ deadline: new Date(backend.clock.now.getTime() + 60_000) });
+      backend.clock.advance(61_000);
+      const result = await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'comment', tally: quorum(1) });
+      expect(result).toMatchObject({ outcome: 'closed', request: { status: 'timed_out', reason: 'deadline' } });
+      expect(await backend.store.listVotes(request.id)).toEqual([]);
+      expect(await auditTypes(request.id)).toEqual(['requested', 'timed_out']);
+    });
+  });
+
+  describe('webhook deliveries', () => {
+    test('a replayed delivery is handled once', async () => {
+      const id = `delivery-${randomInt(2 ** 40)}`;
+      expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(true);
+      expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(false);
+      await backend.store.completeDelivery(id);
+      expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(false);
+      backend.clock.advance(24 * 3600_000);
+      expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(false);
+    });
+
+    test('concurrent claims of one delivery: exactly one wins', async () => {
+      const id = `delivery-${randomInt(2 ** 40)}`;
+      const claims = await Promise.all(Array.from({ length: 6 }, () => backend.store.claimDelivery(id, 'check_run')));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    });
+
+    test('a failed delivery can be handled again, and so can one whose handler died', async () => {
+      const released = `delivery-${randomInt(2 ** 40)}`;
+      expect(await backend.store.claimDelivery(released, 'issue_comment')).toBe(true);
+      await backend.store.releaseDelivery(released);
+      expect(await backend.store.claimDelivery(released, 'issue_comment')).toBe(true);
+
+      const abandoned = `delivery-${randomInt(2 ** 40)}`;
+      expect(await backend.store.claimDelivery(abandoned, 'issue_comment')).toBe(true);
+      backend.clock.advance(30_000);
+      expect(await backend.store.claimDelivery(abandoned, 'issue_comment')).toBe(false);
+      backend.clock.advance(31_000);
+      expect(await backend.store.claimDelivery(abandoned, 'issue_comment')).toBe(true);
+    });
+  });
+
+  describe('timers', () => {
+    const kind = (): string => `test-${randomInt(2 ** 40)}`;
+    const mine = <T extends { kind: string }>(timers: T[], k: string): T[] => timers.filter((timer) => timer.kind === k);
+
+    test('due timers are claimed once, completed, and later ones wait', async () => {
+      const k = kind();
+      const now = backend.clock.now;
+      for (let i = 0; i < 5; i++) await backend.store.scheduleTimer({ kind: k, dueAt: new Date(now.getTime() - i * 1000), payload: { i } });
+      const later = await backend.store.scheduleTimer({ kind: k, dueAt: new Date(now.getTime() + 3600_000) });
+
+      const claims = await Promise.all(Array.from({ length: 4 }, () => backend.store.claimDueTimers(now, 100)));
+      const claimed = claims.flatMap((batch) => mine(batch, k));
+      expect(claimed).toHaveLength(5);
+      expect(new Set(claimed.map((timer) => timer.id)).size).toBe(5);
+      expect(claimed.map((timer) => timer.payload.i).sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(claimed.every((timer) => timer.attempts === 1)).toBe(true);
+
+      for (const timer of claimed) expect(await backend.store.completeTimer(timer)).toBe(true);
+      expect(mine(await backend.store.claimDueTimers(new Date(now.getTime() + 120_000), 100), k)).toEqual([]);
+      const due = mine(await backend.store.claimDueTimers(new Date(now.getTime() + 3600_000), 100), k);
+      expect(due.map((timer) => timer.id)).toEqual([later.id]);
+    });
+
+    test('a claimed timer whose handler died is claimed again after its lease', async () => {
+      const k = kind();
+      const now = backend.clock.now;
+      await backend.store.scheduleTimer({ kind: k, dueAt: now });
+      const [first] = mine(await backend.store.claimDueTimers(now, 100), k);
+      expect(mine(await backend.store.claimDueTimers(new Date(now.getTime() + 59_000), 100), k)).toEqual([]);
+      const [again] = mine(await backend.store.claimDueTimers(new Date(now.getTime() + 61_000), 100), k);
+      expect(again).toMatchObject({ id: first.id, attempts: 2 });
+      // The first claimant's late completion must not delete what another replica now holds.
+      expect(await backend.store.completeTimer(first)).toBe(false);
+      expect(await backend.store.completeTimer(again)).toBe(true);
+    });
+
+    test('the next timer is the earliest one claimable, not one leased to someone else', async () => {
+      const k = kind();
+      const now = new Date(backend.clock.now.getTime() + 7 * 24 * 3600_000);
+      // Clear the timers other tests left due before this test's window.
+      for (const timer of await backend.store.claimDueTimers(now, 10_000)) await backend.store.completeTimer(timer);
+      await backend.store.scheduleTimer({ kind: k, dueAt: new Date(now.getTime() + 1000) });
+      await backend.store.scheduleTimer({ kind: k, dueAt: new Date(now.getTime() + 90_000) });
+      expect(await backend.store.nextTimerDue()).toEqual(new Date(now.getTime() + 1000));
+      const [leased] = await backend.store.claimDueTimers(new Date(now.getTime() + 1000), 100);
+      expect(leased.kind).toBe(k);
+      // Leased until now + 1 s + 60 s: the other timer, due at now + 90 s, is not the next any more.
+      expect(await backend.store.nextTimerDue()).toEqual(leased.leaseUntil);
+      await backend.store.completeTimer(leased);
+      expect(await backend.store.nextTimerDue()).toEqual(new Date(now.getTime() + 90_000));
+      for (const timer of await backend.store.claimDueTimers(new Date(now.getTime() + 90_000), 100)) await backend.store.completeTimer(timer);
+    });
+
+    test('a released timer is due again at the retry time', async () => {
+      const k = kind();
+      const now = backend.clock.now;
+      await backend.store.scheduleTimer({ kind: k, dueAt: now });
+      const [timer] = mine(await backend.store.claimDueTimers(now, 100), k);
+      await backend.store.releaseTimer(timer, new Date(now.getTime() + 10_000));
+      expect(mine(await backend.store.claimDueTimers(new Date(now.getTime() + 9_000), 100), k)).toEqual([]);
+      expect(mine(await backend.store.claimDueTimers(new Date(now.getTime() + 10_000), 100), k).map((t) => t.id)).toEqual([timer.id]);
+    });
+
+    test('scheduling a key again moves the timer instead of adding one', async () => {
+      const k = kind();
+      const key = `reminder:${k}`;
+      const now = backend.clock.now;
+      const first = await backend.store.scheduleTimer({ kind: k, key, dueAt: now });
+      const [claimed] = mine(await backend.store.claimDueTimers(now, 100), k);
+      const moved = await backend.store.scheduleTimer({ kind: k, key, dueAt: new Date(now.getTime() + 5000), payload: { round: 2 } });
+      expect(moved.id).toBe(first.id);
+      expect(await backend.store.completeTimer(claimed)).toBe(false);
+      const [due] = mine(await backend.store.claimDueTimers(new Date(now.getTime() + 5000), 100), k);
+      expect(due).toMatchObject({ id: first.id, payload: { round: 2 } });
+      expect(await backend.store.cancelTimers({ key })).toBe(1);
+    });
+
+    test('a deadline is a timer, and completing the request removes it', async () => {
+      const deadline = new Date(backend.clock.now.getTime() + 3600_000);
+      const request = await create({ deadline });
+      const claimed = (await backend.store.claimDueTimers(deadline, 1000)).filter((timer) => timer.requestId === request.id);
+      expect(claimed).toMatchObject([{ kind: 'deadline', key: `deadline:${request.id}`, dueAt: deadline }]);
+      await backend.store.releaseTimer(claimed[0], deadline);
+
+      await backend.store.completeRequest(request.id, { status: 'approved', reason: 'quorum', actor: 'alice' });
+      const after = await backend.store.claimDueTimers(new Date(deadline.getTime() + 1), 1000);
+      expect(after.filter((timer) => timer.requestId === request.id)).toEqual([]);
+    });
+  });
+
+  describe('change notifications', () => {
+    test('a subscriber hears of votes and completion of its request, and nothing else', async () => {
+      const request = await create();
+      const other = await create();
+      const seen = collect(2, { skipCreated: true });
+      const unsubscribe = await backend.store.subscribe(request.id, seen.listener);
+      await backend.store.castVote({ requestId: other.id, login: 'alice', choice: 'approve', via: 'comment', tally: quorum(2) });
+      await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'comment', tally: quorum(2) });
+      await backend.store.castVote({ requestId: request.id, login: 'bob', choice: 'approve', via: 'comment', tally: quorum(2) });
+      expect(await seen.done).toEqual([
+        { requestId: request.id, status: 'pending', change: 'vote' },
+        { requestId: request.id, status: 'approved', change: 'completed' },
+      ]);
+      await unsubscribe();
+      await backend.store.completeRequest(other.id, { status: 'cancelled', reason: 'x', actor: 'octocat' });
+      await backend.store.updateRequest(request.id, { commentId: 5 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen.events).toHaveLength(2);
+    });
+
+    test('an all-requests subscriber hears of new requests', async () => {
+      const events: ChangeEvent[] = [];
+      const unsubscribe = await backend.store.subscribe(ALL_REQUESTS, (event) => events.push(event));
+      const request = await create();
+      const [event] = await eventually(() => events.filter((e) => e.requestId === request.id));
+      expect(event).toEqual({ requestId: request.id, status: 'pending', change: 'created' });
+      await unsubscribe();
+    });
+
+    test('a rolled-back change notifies nobody', async () => {
+      const request = await create();
+      const seen = collect(1, { skipCreated: true });
+      const unsubscribe = await backend.store.subscribe(request.id, seen.listener);
+      await expect(
+        backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'comment', tally: () => {
+          throw new Error('boom');
+        } }),
+      ).rejects.toThrow('boom');
+      await backend.store.completeRequest(request.id, { status: 'cancelled', reason: 'x', actor: 'octocat' });
+      expect(await seen.done).toEqual([{ requestId: request.id, status: 'cancelled', change: 'completed' }]);
+      await unsubscribe();
+    });
+  });
+
+  // Last: these tamper with the trail and restore it, so they must not interleave with other appends.
+  describe('audit trail', () => {
+    test('events chain: each holds the previous hash, and the chain verifies', async () => {
+      const appended = [];
+      for (let i = 0; i < 3; i++) {
+        appended.push(await backend.store.appendAudit({ type: 'notification_attempt', actor: 'app', facts: { notifier: 'slack', i } }));
+      }
+      expect(appended[1].prevHash).toBe(appended[0].hash);
+      expect(appended[2].prevHash).toBe(appended[1].hash);
+      expect(appended[1].seq).toBe(appended[0].seq + 1);
+      expect(appended[0].at).toEqual(backend.clock.now);
+      const verified = await backend.store.verifyAudit();
+      expect(verified).toEqual({ ok: true, count: appended[2].seq, headHash: appended[2].hash });
+    });
+
+    test('facts that jsonb normalises still verify: key order, big and decimal numbers, unicode', async () => {
+      const facts = { z: 1, a: { y: [1.5, 1.0, 2 ** 60], b: null }, 'ünïcødé': '☃ \u2028 "quoted"', nested: [{ b: 2, a: 1 }] };
+      const event = await backend.store.appendAudit({ type: 'policy_error', actor: 'app', facts });
+      const [stored] = await backend.store.listAudit({ afterSeq: event.seq - 1, limit: 1 });
+      expect(stored).toEqual(event);
+      expect(stored.facts).toEqual(facts);
+      expect((await backend.store.verifyAudit()).ok).toBe(true);
+    });
+
+    test('the database refuses to edit or delete audit rows', async () => {
+      await expect(backend.sql(`UPDATE audit_events SET actor = 'mallory' WHERE seq = 1`)).rejects.toThrow(/append-only/);
+      await expect(backend.sql('DELETE FROM audit_events WHERE seq = 1')).rejects.toThrow(/append-only/);
+      await expect(backend.sql('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
+    });
+
+    describe('with the append-only trigger disabled, as an attacker with table rights could', () => {
+      let middle: number;
+      let last: number;
+      beforeAll(async () => {
+        for (let i = 0; i < 4; i++) await backend.store.appendAudit({ type: 'notification_attempt', actor: 'app', facts: { i } });
+        const events = await backend.store.listAudit({ limit: 100_000 });
+        last = events[events.length - 1].seq;
+        middle = last - 2;
+        await backend.sql('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
+      });
+      afterAll(async () => {
+        await backend.sql('ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only');
+      });
+
+      async function snapshot(seq: number): Promise<Record<string, unknown>> {
+        const [row] = await backend.sql('SELECT * FROM audit_events WHERE seq = $1', [seq]);
+        return row;
+      }
+
+      async function insert(row: Record<string, unknown>, seq = row.seq): Promise<void> {
+        await backend.sql(
+          `INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+          [seq, row.request_id, row.type, row.actor, row.at, JSON.stringify(row.facts), row.prev_hash, row.hash],
+        );
+      }
+
+      async function restore(...rows: Record<string, unknown>[]): Promise<void> {
+        await backend.sql('DELETE FROM audit_events WHERE seq = ANY($1::bigint[])', [rows.map((row) => row.seq)]);
+        for (const row of rows) await insert(row);
+        expect((await backend.store.verifyAudit()).ok).toBe(true);
+      }
+
+      test('an edited row is caught at that row', async () => {
+        const original = await snapshot(middle);
+        await backend.sql(`UPDATE audit_events SET facts = '{"i": 99}' WHERE seq = $1`, [middle]);
+        const verified = await backend.store.verifyAudit();
+        expect(verified).toMatchObject({ ok: false, seq: middle, checked: middle - 1 });
+        expect(verified.ok === false && verified.reason).toMatch(/hash mismatch.*edited/);
+        await restore(original);
+      });
+
+      test('an edited row whose own hash was recomputed is caught at the next row', async () => {
+        const original = await snapshot(middle);
+        const forgedHash = auditHash({
+          seq: middle,
+          prevHash: String(original.prev_hash),
+          requestId: (original.request_id as string | null) ?? null,
+          type: String(original.type),
+          actor: 'mallory',
+          at: original.at as Date,
+          facts: original.facts,
+        });
+        await backend.sql(`UPDATE audit_events SET actor = $2, hash = $3 WHERE seq = $1`, [middle, 'mallory', forgedHash]);
+        const verified = await backend.store.verifyAudit();
+        expect(verified).toMatchObject({ ok: false, seq: middle + 1 });
+        expect(verified.ok === false && verified.reason).toMatch(/prev_hash .* does not match the hash of seq/);
+        await restore(original);
+      });
+
+      test('a row deleted from the middle is caught', async () => {
+        const original = await snapshot(middle);
+        await backend.sql('DELETE FROM audit_events WHERE seq = $1', [middle]);
+        const verified = await backend.store.verifyAudit();
+        expect(verified).toMatchObject({ ok: false, seq: middle });
+        expect(verified.ok === false && verified.reason).toMatch(/missing \(deleted\)/);
+        await insert(original);
+        expect((await backend.store.verifyAudit()).ok).toBe(true);
+      });
+
+      test('a row deleted from the end is caught through the head record', async () => {
+        const original = await snapshot(last);
+        await backend.sql('DELETE FROM audit_events WHERE seq = $1', [last]);
+        const verified = await backend.store.verifyAudit();
+        expect(verified).toMatchObject({ ok: false, seq: last });
+        expect(verified.ok === false && verified.reason).toMatch(/deleted from the end/);
+        await insert(original);
+        expect((await backend.store.verifyAudit()).ok).toBe(true);
+      });
+
+      test('rows swapped in place are caught', async () => {
+        const a = await snapshot(middle);
+        const b = await snapshot(middle + 1);
+        await backend.sql('DELETE FROM audit_events WHERE seq IN ($1, $2)', [middle, middle + 1]);
+        await insert(b, middle);
+        await insert(a, middle + 1);
+        expect(await backend.store.verifyAudit()).toMatchObject({ ok: false, seq: middle });
+        await restore(a, b);
+      });
+
+      test('the App refuses to append once the head record is gone', async () => {
+        const [head] = await backend.sql('SELECT seq, hash FROM audit_head');
+        await backend.sql('DELETE FROM audit_head');
+        expect(await backend.store.verifyAudit()).toMatchObject({ ok: false, reason: expect.stringMatching(/head record is missing/) });
+        await expect(backend.store.appendAudit({ type: 'vote', actor: 'x' })).rejects.toThrow(/head record is missing/);
+        await backend.sql('INSERT INTO audit_head (seq, hash) VALUES ($1, $2)', [head.seq, head.hash]);
+        expect((await backend.store.verifyAudit()).ok).toBe(true);
+      });
+    });
+  });
+}
