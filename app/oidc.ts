@@ -40,6 +40,11 @@ export interface OidcVerifierOptions {
   /** Seconds of clock skew tolerated on exp/nbf/iat. */
   clockToleranceSeconds?: number;
   fetchTimeoutMs?: number;
+  /**
+   * After a fetch, the JWKS is not refetched for an unknown `kid` for this long: it bounds what
+   * forged `kid`s can cost us, and is also how long a just-rotated key can go unrecognised.
+   */
+  jwksCooldownMs?: number;
 }
 
 const REQUIRED_CLAIMS = [
@@ -98,7 +103,7 @@ export class OidcVerifier {
     }
     return createRemoteJWKSet(new URL(document.jwks_uri), {
       timeoutDuration: this.options.fetchTimeoutMs ?? 5000,
-      cooldownDuration: 30_000,
+      cooldownDuration: this.options.jwksCooldownMs ?? 5_000,
       cacheMaxAge: 10 * 60_000,
     });
   }
