@@ -1,0 +1,81 @@
+/** Payload bodies for the Actions events the double can announce: workflow_run and deployment_protection_rule. */
+import { nodeId, repoJson, userJson, type Urls } from './shapes.js';
+import { timestamp, type DoubleState } from './state.js';
+import type { Repo, User } from './types.js';
+
+export interface WorkflowRunSpec {
+  repository: string;
+  actor: string;
+  action: 'requested' | 'in_progress' | 'completed';
+  run_id?: number;
+  run_number?: number;
+  run_attempt?: number;
+  workflow?: string;
+  workflow_path?: string;
+  head_branch?: string;
+  event?: string;
+  conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'neutral' | null;
+}
+
+export interface DeploymentGateSpec {
+  repository: string;
+  actor: string;
+  environment: string;
+  run_id?: number;
+  ref?: string;
+  app_id?: number;
+}
+
+const WORKFLOW_ID = 161335;
+
+export function workflowRunBody(state: DoubleState, urls: Urls, repo: Repo, actor: User, spec: WorkflowRunSpec, runId: number) {
+  const branch = spec.head_branch ?? repo.defaultBranch;
+  const commit = state.resolveRef(repo, branch);
+  if (!commit) throw new Error(`${repo.fullName}: unknown branch ${branch}`);
+  const path = spec.workflow_path ?? '.github/workflows/ci.yml';
+  const api = `${urls.api}/repos/${repo.fullName}/actions/runs/${runId}`;
+  const now = timestamp();
+  const author = state.user(commit.author);
+  const person = { name: author?.name ?? commit.author, email: author?.email ?? `${commit.author}@users.noreply.example` };
+  const workflowUrl = `${urls.api}/repos/${repo.fullName}/actions/workflows/${WORKFLOW_ID}`;
+  const status = spec.action === 'requested' ? 'queued' : spec.action;
+  return {
+    workflow: {
+      id: WORKFLOW_ID, node_id: nodeId('Workflow', WORKFLOW_ID), name: spec.workflow ?? 'CI', path, state: 'active',
+      created_at: repo.createdAt, updated_at: repo.createdAt, url: workflowUrl,
+      html_url: `${urls.web}/${repo.fullName}/blob/${repo.defaultBranch}/${path}`, badge_url: `${urls.web}/${repo.fullName}/workflows/CI/badge.svg`,
+    },
+    workflow_run: {
+      id: runId, name: spec.workflow ?? 'CI', node_id: nodeId('WorkflowRun', runId), head_branch: branch, head_sha: commit.sha,
+      path, display_title: commit.message, run_number: spec.run_number ?? 1, event: spec.event ?? 'push', status,
+      conclusion: spec.action === 'completed' ? spec.conclusion ?? 'success' : null, workflow_id: WORKFLOW_ID,
+      check_suite_id: runId + 1, check_suite_node_id: nodeId('CheckSuite', runId + 1), url: api,
+      html_url: `${urls.web}/${repo.fullName}/actions/runs/${runId}`, pull_requests: [], created_at: now, updated_at: now,
+      actor: userJson(actor, urls), triggering_actor: userJson(actor, urls), run_attempt: spec.run_attempt ?? 1,
+      referenced_workflows: [], run_started_at: now, jobs_url: `${api}/jobs`, logs_url: `${api}/logs`,
+      check_suite_url: `${urls.api}/repos/${repo.fullName}/check-suites/${runId + 1}`, artifacts_url: `${api}/artifacts`,
+      cancel_url: `${api}/cancel`, rerun_url: `${api}/rerun`, previous_attempt_url: null, workflow_url: workflowUrl,
+      head_commit: { id: commit.sha, tree_id: commit.sha, message: commit.message, timestamp: commit.date, author: person, committer: person },
+      repository: repoJson(repo, state, urls), head_repository: repoJson(repo, state, urls),
+    },
+  };
+}
+
+export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, actor: User, spec: DeploymentGateSpec, runId: number, deploymentId: number) {
+  const ref = spec.ref ?? repo.defaultBranch;
+  const commit = state.resolveRef(repo, ref);
+  if (!commit) throw new Error(`${repo.fullName}: unknown ref ${ref}`);
+  const api = `${urls.api}/repos/${repo.fullName}`;
+  const now = timestamp();
+  return {
+    environment: spec.environment, event: 'workflow_dispatch',
+    deployment_callback_url: `${api}/actions/runs/${runId}/deployment_protection_rule`,
+    deployment: {
+      url: `${api}/deployments/${deploymentId}`, id: deploymentId, node_id: nodeId('Deployment', deploymentId), sha: commit.sha, ref,
+      task: 'deploy', payload: {}, original_environment: spec.environment, environment: spec.environment, description: null,
+      creator: userJson(actor, urls), created_at: now, updated_at: now, statuses_url: `${api}/deployments/${deploymentId}/statuses`,
+      repository_url: api, transient_environment: false, production_environment: false,
+    },
+    pull_requests: [],
+  };
+}

@@ -1,0 +1,129 @@
+/** Typed client for the control API; works against an in-process double or one started with the CLI. */
+import type { DeploymentGateSpec, WorkflowRunSpec } from './actions-events.js';
+import type { FaultSpec, LatencySpec, RateLimitSpec } from './faults.js';
+import type { MintOptions, RunnerJob } from './oidc.js';
+import type { Exchange } from './server.js';
+import type { FileMap, Permission, Seed } from './types.js';
+
+export interface DeliverySummary {
+  seq: number;
+  id: string;
+  event: string;
+  action: string | null;
+  app_id: number;
+  state: 'queued' | 'held' | 'delivered' | 'failed' | 'undeliverable';
+  /** Status code the receiver answered with on the last attempt (null: no answer). */
+  status: number | null;
+  error?: string;
+  attempts: number;
+  payload: Record<string, unknown>;
+}
+
+export interface DeliveryQuery {
+  event?: string;
+  action?: string;
+  app_id?: number;
+  /** Only deliveries after this seq. */
+  after?: number;
+}
+
+export interface RegisteredJob {
+  jobId: string;
+  /** ACTIONS_ID_TOKEN_REQUEST_URL */
+  requestUrl: string;
+  /** ACTIONS_ID_TOKEN_REQUEST_TOKEN */
+  requestToken: string;
+  claims: Record<string, unknown>;
+}
+
+/** GitHub's JSON for a resource; typed loosely on purpose: tests assert on the fields they need. */
+export type GitHubJson = Record<string, unknown> & { id: number };
+
+export class ControlError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export class ControlClient {
+  constructor(private readonly baseUrl: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/_control${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!response.ok) throw new ControlError(response.status, `${method} /_control${path}: ${response.status} ${(parsed as { message?: string })?.message ?? text}`);
+    return parsed as T;
+  }
+
+  info() { return this.call<{ url: string; apiUrl: string; oidcIssuer: string; routes: string[] }>('GET', '/info'); }
+  /** Adds to the current state (users, teams, repos, apps, installations). */
+  seed(seed: Seed) { return this.call<void>('POST', '/seed', seed); }
+  /** Back to the start-up seed (or a new one); clears tokens, faults, counters, deliveries. */
+  reset(seed?: Seed) { return this.call<void>('POST', '/reset', seed ? { seed } : {}); }
+  setWebhook(appId: number, webhook: { url: string; secret: string }) { return this.call<void>('POST', `/apps/${appId}/webhook`, webhook); }
+  pushCommit(repository: string, commit: { branch: string; files: FileMap; message?: string; author?: string }) {
+    return this.call<{ sha: string }>('POST', `/repos/${repository}/commits`, commit);
+  }
+  /** Grants (or with null, removes) a direct collaborator permission. */
+  setPermission(repository: string, user: string, permission: Permission | null) {
+    return this.call<void>('POST', `/repos/${repository}/collaborators`, { user, permission });
+  }
+  installationToken(installationId: number) { return this.call<{ token: string }>('POST', '/tokens/installation', { installation_id: installationId }); }
+  /** A workflow's GITHUB_TOKEN for one repository. */
+  repositoryToken(repository: string, permissions?: Record<string, 'read' | 'write'>) {
+    return this.call<{ token: string }>('POST', '/tokens/repository', { repository, permissions });
+  }
+
+  // act as a user; each returns the seqs of the webhook deliveries it caused
+  comment(a: { repository: string; issue_number: number; user: string; body: string }) { return this.call<{ comment: GitHubJson; deliveries: number[] }>('POST', '/act/comment', a); }
+  editComment(a: { repository: string; comment_id: number; user: string; body: string }) { return this.call<{ comment: GitHubJson; deliveries: number[] }>('POST', '/act/edit-comment', a); }
+  clickCheckRunButton(a: { repository: string; check_run_id: number; user: string; identifier: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/click', a); }
+  openPull(a: { repository: string; user: string; title: string; head: string; base?: string; body?: string; draft?: boolean; files?: FileMap }) {
+    return this.call<{ number: number; head_sha: string; merge_sha: string; base_sha: string; deliveries: number[] }>('POST', '/act/open-pull', a);
+  }
+  install(a: { account: string; user: string; repositories?: string[]; app_id?: number }) { return this.call<{ installation_id: number; deliveries: number[] }>('POST', '/act/install', a); }
+  workflowRun(a: WorkflowRunSpec) { return this.call<{ run_id: number; deliveries: number[] }>('POST', '/act/workflow-run', a); }
+  deploymentGate(a: DeploymentGateSpec) { return this.call<{ run_id: number; deployment_id: number; deliveries: number[] }>('POST', '/act/deployment-gate', a); }
+
+  // read back what the App did
+  checkRuns(repository: string, sha?: string) { return this.call<GitHubJson[]>('GET', `/repos/${repository}/check-runs${sha ? `?sha=${sha}` : ''}`); }
+  issues(repository: string) { return this.call<GitHubJson[]>('GET', `/repos/${repository}/issues`); }
+  comments(repository: string, issueNumber?: number) { return this.call<GitHubJson[]>('GET', `/repos/${repository}/comments${issueNumber ? `?issue_number=${issueNumber}` : ''}`); }
+  reactions(repository: string) { return this.call<{ id: number; content: string; user: string; subject: unknown }[]>('GET', `/repos/${repository}/reactions`); }
+  deploymentReviews() { return this.call<{ repository: string; runId: number; environmentName: string; state: string; comment: string }[]>('GET', '/deployment-reviews'); }
+
+  // faults and counters
+  fault(spec: FaultSpec) { return this.call<void>('POST', '/faults', spec); }
+  latency(spec: LatencySpec) { return this.call<void>('POST', '/latency', spec); }
+  rateLimit(spec: RateLimitSpec) { return this.call<void>('POST', '/rate-limit', spec); }
+  clearFaults() { return this.call<void>('DELETE', '/faults'); }
+  /** Calls per `METHOD /route/{template}`. */
+  requestCounts() { return this.call<Record<string, number>>('GET', '/requests'); }
+  resetRequestCounts() { return this.call<void>('DELETE', '/requests'); }
+  exchanges() { return this.call<Exchange[]>('GET', '/exchanges'); }
+
+  // webhooks
+  deliveries(query: DeliveryQuery = {}) {
+    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call<DeliverySummary[]>('GET', `/deliveries?${qs}`);
+  }
+  /** Waits until a matching delivery was attempted and returns it (status = the receiver's answer). */
+  waitForDelivery(query: DeliveryQuery & { timeout_ms?: number }) { return this.call<DeliverySummary>('POST', '/deliveries/wait', query); }
+  deliveriesIdle() { return this.call<void>('POST', '/deliveries/idle'); }
+  pauseDeliveries() { return this.call<void>('POST', '/deliveries/pause'); }
+  /** Sends held deliveries: fifo, reverse, or these seqs first in this order. */
+  releaseDeliveries(order: 'fifo' | 'reverse' | number[] = 'fifo') { return this.call<number[]>('POST', '/deliveries/release', { order }); }
+  setDeliveryDelay(ms: number) { return this.call<void>('POST', '/deliveries/delay', { ms }); }
+  redeliver(seq: number) { return this.call<{ seq: number }>('POST', `/deliveries/${seq}/redeliver`); }
+
+  // OIDC
+  registerJob(job: RunnerJob) { return this.call<RegisteredJob>('POST', '/oidc/jobs', job); }
+  /** A token for a job's claims (or raw claims), with any audience, lifetime, issue time or issuer. */
+  mintIdToken(request: MintOptions & { job?: RunnerJob; claims?: Record<string, unknown> }) { return this.call<{ token: string }>('POST', '/oidc/mint', request); }
+  rotateOidcKey(options: { keep_old?: boolean } = {}) { return this.call<{ kid: string }>('POST', '/oidc/rotate', options); }
+}

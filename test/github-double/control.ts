@@ -1,0 +1,263 @@
+/** The control API (`/_control/…`): seed, act as users, read back, inject faults, count, drive webhooks and OIDC. */
+import { issueInstallationToken, issueRepositoryToken } from './auth.js';
+import { deploymentGateBody, workflowRunBody, type DeploymentGateSpec, type WorkflowRunSpec } from './actions-events.js';
+import type { FaultSpec, LatencySpec, RateLimitSpec } from './faults.js';
+import { HttpError, parseJsonBody, Router, type Reply } from './http.js';
+import type { MintOptions, RunnerJob } from './oidc.js';
+import type { GitHubDouble } from './server.js';
+import { checkRunJson, commentJson, issueJson } from './shapes.js';
+import type { Delivery, DeliveryFilter } from './webhooks.js';
+import type { FileMap, Issue, Permission, Repo, Seed } from './types.js';
+
+type Body = Record<string, unknown>;
+type ControlHandler = (double: GitHubDouble, params: Record<string, string>, body: Body, url: URL) => Reply | Promise<Reply>;
+
+const ok = (body: unknown = { ok: true }, status = 200): Reply => ({ status, body });
+const badRequest = (message: string) => new HttpError(400, { message });
+
+function str(body: Body, name: string): string {
+  const value = body[name];
+  if (typeof value !== 'string' || value === '') throw badRequest(`${name} (string) is required`);
+  return value;
+}
+
+function repoOf(double: GitHubDouble, fullName: string): Repo {
+  const repo = double.state.repos.get(fullName.toLowerCase());
+  if (!repo) throw new HttpError(404, { message: `unknown repository ${fullName}` });
+  return repo;
+}
+
+function issueOf(double: GitHubDouble, repo: Repo, number: number): Issue {
+  const issue = double.state.issue(repo, number);
+  if (!issue) throw new HttpError(404, { message: `unknown issue ${repo.fullName}#${number}` });
+  return issue;
+}
+
+/** Runs a state change and returns what it produced plus the webhook deliveries it queued. */
+function withDeliveries<T>(double: GitHubDouble, change: () => T): { result: T; deliveries: Delivery[] } {
+  const before = double.dispatcher.lastSeq;
+  const result = change();
+  return { result, deliveries: double.dispatcher.list({ after: before }) };
+}
+
+function deliverySummary(d: Delivery) {
+  const last = d.attempts.at(-1);
+  return { seq: d.seq, id: d.id, event: d.event, action: d.action, app_id: d.appId, state: d.state, status: last?.status ?? null, error: last?.error, attempts: d.attempts.length, payload: JSON.parse(d.body) as unknown };
+}
+
+function deliveryFilter(source: Body | URLSearchParams): DeliveryFilter {
+  const get = (k: string) => (source instanceof URLSearchParams ? source.get(k) ?? undefined : (source[k] as string | number | undefined));
+  const after = get('after');
+  const appId = get('app_id');
+  return {
+    event: get('event') as string | undefined, action: get('action') as string | undefined,
+    after: after === undefined ? undefined : Number(after), appId: appId === undefined ? undefined : Number(appId),
+  };
+}
+
+const router = new Router<ControlHandler>()
+  .add('GET', '/_control/info', (d) => ok({ url: d.urls.web, apiUrl: d.urls.api, oidcIssuer: d.oidc.issuer, routes: d.router.templates }))
+  .add('POST', '/_control/seed', (d, _p, body) => {
+    d.state.applySeed(body as Seed);
+    return ok();
+  })
+  .add('POST', '/_control/reset', (d, _p, body) => {
+    d.reset(body.seed as Seed | undefined);
+    return ok();
+  })
+  .add('POST', '/_control/apps/{app_id}/webhook', (d, p, body) => {
+    const app = d.state.apps.get(Number(p.app_id));
+    if (!app) throw new HttpError(404, { message: `unknown app ${p.app_id}` });
+    app.webhook = { url: str(body, 'url'), secret: str(body, 'secret') };
+    return ok();
+  })
+  .add('POST', '/_control/repos/{owner}/{repo}/commits', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const commit = d.state.commit(repo, str(body, 'branch'), (body.files ?? {}) as FileMap, String(body.message ?? 'Update'), String(body.author ?? repo.owner.login));
+    return ok({ sha: commit.sha }, 201);
+  })
+  .add('POST', '/_control/repos/{owner}/{repo}/collaborators', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const user = d.state.ensureUser(str(body, 'user'));
+    if (body.permission === null) repo.collaborators.delete(user.login.toLowerCase());
+    else repo.collaborators.set(user.login.toLowerCase(), str(body, 'permission') as Permission);
+    return ok();
+  })
+  .add('POST', '/_control/tokens/installation', (d, _p, body) => {
+    const installation = d.state.installations.get(Number(body.installation_id));
+    if (!installation) throw new HttpError(404, { message: `unknown installation ${String(body.installation_id)}` });
+    return ok({ token: issueInstallationToken(d.state, installation, {}).token }, 201);
+  })
+  .add('POST', '/_control/tokens/repository', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const permissions = (body.permissions ?? { checks: 'read', contents: 'read', metadata: 'read', issues: 'read', pull_requests: 'read' }) as Record<string, 'read' | 'write'>;
+    return ok({ token: issueRepositoryToken(d.state, repo, permissions).token }, 201);
+  })
+
+  // ---- act as a user -----------------------------------------------------------------------
+  .add('POST', '/_control/act/comment', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const issue = issueOf(d, repo, Number(body.issue_number));
+    const { result, deliveries } = withDeliveries(d, () => d.state.createComment(repo, issue, d.state.ensureUser(str(body, 'user')), str(body, 'body'), null));
+    return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+  .add('POST', '/_control/act/edit-comment', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const comment = d.state.comments.get(Number(body.comment_id));
+    if (!comment || comment.repoId !== repo.id) throw new HttpError(404, { message: `unknown comment ${String(body.comment_id)}` });
+    const { result, deliveries } = withDeliveries(d, () => d.state.editComment(repo, comment, d.state.ensureUser(str(body, 'user')), str(body, 'body')));
+    return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) });
+  })
+  .add('POST', '/_control/act/click', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const run = d.state.checkRuns.get(Number(body.check_run_id));
+    if (!run || run.repoId !== repo.id) throw new HttpError(404, { message: `unknown check run ${String(body.check_run_id)}` });
+    try {
+      const { deliveries } = withDeliveries(d, () => d.state.requestCheckRunAction(repo, run, d.state.ensureUser(str(body, 'user')), str(body, 'identifier')));
+      return ok({ deliveries: deliveries.map((x) => x.seq) });
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(422, { message: (error as Error).message });
+    }
+  })
+  .add('POST', '/_control/act/open-pull', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const { result, deliveries } = withDeliveries(d, () => d.state.openPull(repo, d.state.ensureUser(str(body, 'user')), {
+      title: str(body, 'title'), head: str(body, 'head'), base: body.base as string | undefined, body: body.body as string | undefined,
+      draft: body.draft as boolean | undefined, files: body.files as FileMap | undefined,
+    }, { notify: true }));
+    return ok({ number: result.number, head_sha: result.headSha, merge_sha: result.mergeSha, base_sha: result.baseSha, deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+  .add('POST', '/_control/act/install', (d, _p, body) => {
+    const appId = body.app_id === undefined ? d.state.defaultAppId() : Number(body.app_id);
+    const { result, deliveries } = withDeliveries(d, () => d.state.install(appId, str(body, 'account'), body.repositories as string[] | undefined, d.state.ensureUser(str(body, 'user'))));
+    return ok({ installation_id: result.id, deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+  .add('POST', '/_control/act/workflow-run', (d, _p, body) => {
+    const spec = body as unknown as WorkflowRunSpec;
+    const repo = repoOf(d, str(body, 'repository'));
+    const actor = d.state.ensureUser(str(body, 'actor'));
+    const runId = spec.run_id ?? d.state.nextId('checkSuite');
+    const { deliveries } = withDeliveries(d, () => d.state.announce({
+      name: 'workflow_run', action: str(body, 'action'), repo, sender: actor, body: workflowRunBody(d.state, d.urls, repo, actor, spec, runId),
+    }));
+    return ok({ run_id: runId, deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+  .add('POST', '/_control/act/deployment-gate', (d, _p, body) => {
+    const spec = body as unknown as DeploymentGateSpec;
+    const repo = repoOf(d, str(body, 'repository'));
+    const actor = d.state.ensureUser(str(body, 'actor'));
+    const appId = spec.app_id ?? d.state.defaultAppId();
+    const runId = spec.run_id ?? d.state.nextId('checkSuite');
+    const deploymentId = d.state.nextId('checkSuite');
+    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId });
+    const { deliveries } = withDeliveries(d, () => d.state.announce({
+      name: 'deployment_protection_rule', action: 'requested', repo, sender: actor, appId,
+      body: deploymentGateBody(d.state, d.urls, repo, actor, spec, runId, deploymentId),
+    }));
+    return ok({ run_id: runId, deployment_id: deploymentId, deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+
+  // ---- read back ---------------------------------------------------------------------------
+  .add('GET', '/_control/repos/{owner}/{repo}/check-runs', (d, p, _b, url) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const sha = url.searchParams.get('sha');
+    const runs = [...d.state.checkRuns.values()].filter((r) => r.repoId === repo.id && (!sha || r.headSha === sha));
+    return ok(runs.map((r) => checkRunJson(r, repo, d.state, d.urls)));
+  })
+  .add('GET', '/_control/repos/{owner}/{repo}/issues', (d, p) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    return ok([...(d.state.issues.get(repo.id)?.values() ?? [])].map((i) => issueJson(i, repo, d.state, d.urls)));
+  })
+  .add('GET', '/_control/repos/{owner}/{repo}/comments', (d, p, _b, url) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const number = url.searchParams.get('issue_number');
+    return ok(d.state.commentsOf(repo, number ? Number(number) : undefined).map((c) => commentJson(c, repo, d.state, d.urls)));
+  })
+  .add('GET', '/_control/repos/{owner}/{repo}/reactions', (d, p) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const mine = d.state.reactions.filter((r) => (r.subject.kind === 'issue' ? r.subject.repoId === repo.id : d.state.comments.get(r.subject.commentId)?.repoId === repo.id));
+    return ok(mine.map((r) => ({ id: r.id, content: r.content, user: r.user.login, subject: r.subject })));
+  })
+  .add('GET', '/_control/deployment-reviews', (d) => ok(d.state.deploymentReviews.map((r) => ({ ...r, repository: d.state.repoById(r.repoId)?.fullName }))))
+
+  // ---- faults and counters -------------------------------------------------------------------
+  .add('POST', '/_control/faults', (d, _p, body) => {
+    d.faults.addFault(body as unknown as FaultSpec);
+    return ok();
+  })
+  .add('POST', '/_control/latency', (d, _p, body) => {
+    d.faults.addLatency(body as unknown as LatencySpec);
+    return ok();
+  })
+  .add('POST', '/_control/rate-limit', (d, _p, body) => {
+    d.faults.setRateLimit(body as RateLimitSpec);
+    return ok();
+  })
+  .add('DELETE', '/_control/faults', (d) => {
+    d.faults.clear();
+    return ok();
+  })
+  .add('GET', '/_control/requests', (d) => ok(Object.fromEntries(d.counts)))
+  .add('DELETE', '/_control/requests', (d) => {
+    d.counts.clear();
+    return ok();
+  })
+  .add('GET', '/_control/exchanges', (d) => ok(d.exchanges))
+
+  // ---- webhooks ------------------------------------------------------------------------------
+  .add('GET', '/_control/deliveries', (d, _p, _b, url) => ok(d.dispatcher.list(deliveryFilter(url.searchParams)).map(deliverySummary)))
+  .add('POST', '/_control/deliveries/wait', async (d, _p, body) => {
+    try {
+      return ok(deliverySummary(await d.dispatcher.waitFor(deliveryFilter(body), Number(body.timeout_ms ?? 5000))));
+    } catch (error) {
+      throw new HttpError(408, { message: (error as Error).message });
+    }
+  })
+  .add('POST', '/_control/deliveries/idle', async (d) => {
+    await d.dispatcher.idle();
+    return ok();
+  })
+  .add('POST', '/_control/deliveries/pause', (d) => {
+    d.dispatcher.pause();
+    return ok();
+  })
+  .add('POST', '/_control/deliveries/release', (d, _p, body) => ok(d.dispatcher.release((body.order ?? 'fifo') as 'fifo' | 'reverse' | number[]).map((x) => x.seq)))
+  .add('POST', '/_control/deliveries/delay', (d, _p, body) => {
+    d.dispatcher.setDelay(Number(body.ms ?? 0));
+    return ok();
+  })
+  .add('POST', '/_control/deliveries/{seq}/redeliver', (d, p) => {
+    try {
+      return ok({ seq: d.dispatcher.redeliver(Number(p.seq)).seq });
+    } catch (error) {
+      throw new HttpError(404, { message: (error as Error).message });
+    }
+  })
+
+  // ---- OIDC ----------------------------------------------------------------------------------
+  .add('POST', '/_control/oidc/jobs', (d, _p, body) => {
+    try {
+      return ok(d.oidc.registerJob(d.state, body as unknown as RunnerJob), 201);
+    } catch (error) {
+      throw badRequest((error as Error).message);
+    }
+  })
+  .add('POST', '/_control/oidc/mint', async (d, _p, body) => {
+    const claims = body.job ? d.oidc.claimsFor(d.state, body.job as RunnerJob) : {};
+    const token = await d.oidc.mint({ ...claims, ...(body.claims as Body | undefined) }, body as MintOptions);
+    return ok({ token }, 201);
+  })
+  .add('POST', '/_control/oidc/rotate', async (d, _p, body) => ok({ kid: await d.oidc.rotate({ keepOld: body.keep_old !== false }) }));
+
+export async function handleControl(double: GitHubDouble, method: string, path: string, url: URL, raw: string): Promise<Reply> {
+  const found = router.match(method, path);
+  if (!found || 'allowed' in found) throw new HttpError(404, { message: `no control route ${method} ${path}` });
+  const body = method === 'GET' ? {} : parseJsonBody(raw);
+  try {
+    return await found.route.handler(double, found.params, body, url);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw badRequest((error as Error).message);
+  }
+}

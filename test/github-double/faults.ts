@@ -1,0 +1,120 @@
+/** Injected faults (status on a route for the next N calls), latency, and GitHub's rate limits. */
+import { defaultErrorBody, HttpError } from './http.js';
+
+export interface FaultSpec {
+  /** Route template as GitHub documents it (e.g. `/repos/{owner}/{repo}/check-runs`), or `*` for every REST route. */
+  route: string;
+  method?: string;
+  status: number;
+  body?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** How many calls fail; default 1. */
+  times?: number;
+}
+
+export interface LatencySpec {
+  route?: string;
+  method?: string;
+  ms: number;
+  /** Default: until cleared. */
+  times?: number;
+}
+
+export interface RateLimitSpec {
+  /** Requests per token per window (default 5000). */
+  limit?: number;
+  /** Exhaust the primary limit now: every call fails until the window resets after this many seconds. */
+  exhaustForSeconds?: number;
+  /** Secondary (abuse) limit for the next N calls, answered with retry-after. */
+  secondary?: { times: number; retryAfterSeconds?: number };
+}
+
+interface Counted<T> { spec: T; remaining: number }
+
+const matches = (spec: { route?: string; method?: string }, method: string, template: string) =>
+  (!spec.route || spec.route === '*' || spec.route === template) && (!spec.method || spec.method.toUpperCase() === method);
+
+export class Faults {
+  private faults: Counted<FaultSpec>[] = [];
+  private latencies: Counted<LatencySpec>[] = [];
+  private limit = 5000;
+  private windowEndsAt = Date.now() + 3600_000;
+  private exhaustedUntil = 0;
+  private secondary: Counted<{ retryAfterSeconds: number }> | null = null;
+  private readonly used = new Map<string, number>();
+
+  addFault(spec: FaultSpec): void {
+    this.faults.push({ spec, remaining: spec.times ?? 1 });
+  }
+
+  addLatency(spec: LatencySpec): void {
+    this.latencies.push({ spec, remaining: spec.times ?? Number.POSITIVE_INFINITY });
+  }
+
+  setRateLimit(spec: RateLimitSpec): void {
+    if (spec.limit !== undefined) this.limit = spec.limit;
+    if (spec.exhaustForSeconds !== undefined) {
+      this.exhaustedUntil = Date.now() + spec.exhaustForSeconds * 1000;
+      this.windowEndsAt = this.exhaustedUntil;
+    }
+    if (spec.secondary) this.secondary = { spec: { retryAfterSeconds: spec.secondary.retryAfterSeconds ?? 60 }, remaining: spec.secondary.times };
+  }
+
+  clear(): void {
+    this.faults = [];
+    this.latencies = [];
+    this.limit = 5000;
+    this.exhaustedUntil = 0;
+    this.secondary = null;
+    this.used.clear();
+  }
+
+  latencyFor(method: string, template: string): number {
+    const hit = this.latencies.find((l) => l.remaining > 0 && matches(l.spec, method, template));
+    if (!hit) return 0;
+    hit.remaining -= 1;
+    return hit.spec.ms;
+  }
+
+  /** The injected error for this call, if any (consumes one use). */
+  takeFault(method: string, template: string): HttpError | undefined {
+    const hit = this.faults.find((f) => f.remaining > 0 && matches(f.spec, method, template));
+    if (!hit) return undefined;
+    hit.remaining -= 1;
+    return new HttpError(hit.spec.status, hit.spec.body ?? defaultErrorBody(hit.spec.status), hit.spec.headers);
+  }
+
+  private rollWindow(now: number): void {
+    if (now >= this.windowEndsAt) {
+      this.used.clear();
+      this.windowEndsAt = now + 3600_000;
+    }
+  }
+
+  /** Counts the call against `key`'s quota and returns GitHub's x-ratelimit-* headers, or throws the rate-limit 403. */
+  consume(key: string, describe: string): Record<string, string> {
+    const now = Date.now();
+    this.rollWindow(now);
+    const reset = Math.ceil(this.windowEndsAt / 1000);
+    const retryAfter = String(Math.max(1, reset - Math.floor(now / 1000)));
+    if (this.secondary && this.secondary.remaining > 0) {
+      this.secondary.remaining -= 1;
+      throw new HttpError(403, {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits', status: '403',
+      }, { 'retry-after': String(this.secondary.spec.retryAfterSeconds) });
+    }
+    const used = this.used.get(key) ?? 0;
+    const headers = (remaining: number, usedNow: number) => ({
+      'x-ratelimit-limit': String(this.limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-used': String(usedNow),
+      'x-ratelimit-reset': String(reset), 'x-ratelimit-resource': 'core',
+    });
+    if (now < this.exhaustedUntil || used >= this.limit) {
+      throw new HttpError(403, {
+        message: `API rate limit exceeded for ${describe}.`, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api', status: '403',
+      }, { ...headers(0, used), 'retry-after': retryAfter });
+    }
+    this.used.set(key, used + 1);
+    return headers(this.limit - used - 1, used + 1);
+  }
+}

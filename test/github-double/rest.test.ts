@@ -1,0 +1,352 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
+import { SignJWT, importPKCS8 } from 'jose';
+import { createPrivateKey } from 'node:crypto';
+import { createProbot, Probot } from 'probot';
+import { APP_ID, appKeys, INSTALLATION_ID, OTHER_APP_ID, otherAppKeys, REPO, standardSeed } from './fixtures.js';
+import { startGitHubDouble, type RunningGitHubDouble } from './index.js';
+
+let gh: RunningGitHubDouble;
+let probot: Probot;
+
+beforeAll(async () => {
+  gh = await startGitHubDouble({ seed: standardSeed() });
+  probot = new Probot({ appId: APP_ID, privateKey: appKeys.privateKey, baseUrl: gh.apiUrl, logLevel: 'fatal' });
+});
+afterAll(() => gh.close());
+beforeEach(() => gh.control.reset());
+
+type Installed = Awaited<ReturnType<Probot['auth']>>;
+const installed = () => probot.auth(INSTALLATION_ID) as Promise<Installed>;
+const [owner, repo] = REPO.split('/');
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A plain client without retry/throttle plugins, so status codes reach the test unaltered. */
+async function plainClient(): Promise<Octokit> {
+  const { token } = await gh.control.installationToken(INSTALLATION_ID);
+  return new Octokit({ auth: token, baseUrl: gh.apiUrl, log: quiet });
+}
+
+async function appJwt(claims: { iat: number; exp: number; iss?: string | number }, pem = appKeys.privateKey): Promise<string> {
+  const key = await importPKCS8(createPrivateKey(pem).export({ type: 'pkcs8', format: 'pem' }).toString(), 'RS256');
+  return new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setIssuer(String(claims.iss ?? APP_ID)).setIssuedAt(claims.iat).setExpirationTime(claims.exp).sign(key);
+}
+
+describe('App authentication', () => {
+  it('lets Probot find the installation and mint a token scoped to it, as on GitHub', async () => {
+    const app = await probot.auth();
+    const { data: installation } = await app.rest.apps.getRepoInstallation({ owner, repo });
+    expect(installation).toMatchObject({ id: INSTALLATION_ID, app_id: APP_ID, repository_selection: 'selected', account: { login: 'acme' } });
+    const octokit = await installed();
+    const { data } = await octokit.rest.repos.get({ owner, repo });
+    expect(data.full_name).toBe(REPO);
+    expect(data.default_branch).toBe('main');
+    // The installation covers widgets only: another repository of the same org is invisible.
+    await expect(octokit.rest.repos.get({ owner, repo: 'secret' })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('works through GHE_HOST + GHE_PROTOCOL, the way the App is configured', async () => {
+    const configured = await createProbot({
+      env: { APP_ID: String(APP_ID), PRIVATE_KEY: appKeys.privateKey, GHE_HOST: gh.host, GHE_PROTOCOL: 'http', LOG_LEVEL: 'fatal', WEBHOOK_SECRET: 's' },
+    });
+    const octokit = await configured.auth(INSTALLATION_ID);
+    const { data } = await octokit.rest.issues.get({ owner, repo, issue_number: 2 });
+    expect(data.title).toBe('Tracking');
+    expect((await gh.control.requestCounts())['GET /repos/{owner}/{repo}/issues/{issue_number}']).toBe(1);
+  });
+
+  it('rejects App JWTs that are forged, expired, too long-lived or from the future, with GitHub messages', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const call = (jwt: string) => fetch(`${gh.apiUrl}/repos/${REPO}/installation`, { headers: { authorization: `Bearer ${jwt}` } });
+    const cases: [string, string][] = [
+      [await appJwt({ iat: now - 30, exp: now + 500 }, otherAppKeys.privateKey), 'A JSON web token could not be decoded'],
+      [await appJwt({ iat: now - 700, exp: now - 100 }), "'Expiration time' claim ('exp') must be a numeric value"],
+      [await appJwt({ iat: now - 30, exp: now + 1200 }), "'Expiration time' claim ('exp') is too far in the future"],
+      [await appJwt({ iat: now + 300, exp: now + 500 }), "'Issued at' claim ('iat') must be an Integer"],
+      [await appJwt({ iat: now - 30, exp: now + 500, iss: 99 }), "'Issuer' claim ('iss') must be an Integer"],
+    ];
+    for (const [jwt, message] of cases) {
+      const response = await call(jwt);
+      expect(response.status).toBe(401);
+      expect((await response.json()) as object).toMatchObject({ message: expect.stringContaining(message), documentation_url: expect.any(String) });
+    }
+    expect((await call(await appJwt({ iat: now - 30, exp: now + 570 }))).status).toBe(200);
+  });
+
+  it('requires a token on REST calls and refuses an App JWT where an installation token is needed', async () => {
+    expect((await fetch(`${gh.apiUrl}/repos/${REPO}`)).status).toBe(401);
+    expect((await fetch(`${gh.apiUrl}/repos/${REPO}`, { headers: { authorization: 'token ghs_nope' } })).status).toBe(401);
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await appJwt({ iat: now - 30, exp: now + 500 });
+    expect((await fetch(`${gh.apiUrl}/repos/${REPO}`, { headers: { authorization: `Bearer ${jwt}` } })).status).toBe(403);
+  });
+
+  it('narrows tokens to requested repositories and refuses permissions the installation lacks', async () => {
+    const app = await new Probot({ appId: OTHER_APP_ID, privateKey: otherAppKeys.privateKey, baseUrl: gh.apiUrl, logLevel: 'fatal' }).auth();
+    const { data } = await app.rest.apps.createInstallationAccessToken({ installation_id: 778, repositories: ['secret'], permissions: { issues: 'read' } });
+    expect(data.repositories?.map((r) => r.name)).toEqual(['secret']);
+    const narrowed = new Octokit({ auth: data.token, baseUrl: gh.apiUrl, log: quiet });
+    await expect(narrowed.rest.repos.get({ owner, repo: 'secret' })).rejects.toMatchObject({ status: 403 }); // no metadata permission asked
+    await expect(narrowed.rest.issues.listForRepo({ owner, repo: 'widgets' })).rejects.toMatchObject({ status: 404 });
+    expect((await narrowed.rest.issues.listForRepo({ owner, repo: 'secret' })).status).toBe(200);
+  });
+});
+
+describe('workflow tokens and Probot config', () => {
+  it('gives a workflow GITHUB_TOKEN read access to its own repository only, and no check-run writes', async () => {
+    const { token } = await gh.control.repositoryToken(REPO);
+    const octokit = new Octokit({ auth: token, baseUrl: gh.apiUrl, log: quiet });
+    const { data } = await octokit.rest.checks.listForRef({ owner, repo, ref: 'main' });
+    expect(data.total_count).toBe(0);
+    await expect(octokit.rest.repos.get({ owner, repo: 'secret' })).rejects.toMatchObject({ status: 404 });
+    await expect(octokit.rest.checks.create({ owner, repo, name: 'x', head_sha: 'main' })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('serves repository config files the way Probot\'s config plugin reads them', async () => {
+    const octokit = await installed();
+    const { config } = await octokit.config.get({ owner, repo, path: '.github/jit-approval.yml' });
+    expect(config).toEqual({ version: 1 });
+    const { config: missing } = await octokit.config.get({ owner, repo, path: '.github/absent.yml' });
+    expect(missing).toEqual({});
+  });
+});
+
+describe('check runs', () => {
+  const actions = [
+    { label: 'Approve', description: 'Approve this deployment', identifier: 'approve' },
+    { label: 'Reject', description: 'Reject this deployment', identifier: 'reject' },
+  ];
+
+  it('creates, updates, gets and lists check runs with buttons', async () => {
+    const octokit = await installed();
+    const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+    const { data: created } = await octokit.rest.checks.create({
+      owner, repo, name: 'jit-approval', head_sha: pull.head.sha, status: 'completed', conclusion: 'action_required',
+      details_url: 'https://jit.example.com/r/1', output: { title: 'Approval needed', summary: 'Waiting for @acme/team-leads' }, actions,
+    });
+    expect(created).toMatchObject({ status: 'completed', conclusion: 'action_required', head_sha: pull.head.sha, app: { id: APP_ID } });
+    expect(created.pull_requests.map((p) => p.number)).toEqual([1]);
+    const { data: updated } = await octokit.rest.checks.update({ owner, repo, check_run_id: created.id, conclusion: 'success', output: { title: 'Approved', summary: 'by alice' }, actions: [] });
+    expect(updated.output).toMatchObject({ title: 'Approved', summary: 'by alice' });
+    expect((await octokit.rest.checks.get({ owner, repo, check_run_id: created.id })).data.conclusion).toBe('success');
+    const { data: list } = await octokit.rest.checks.listForRef({ owner, repo, ref: 'feature', check_name: 'jit-approval' });
+    expect(list.total_count).toBe(1);
+    expect(list.check_runs[0].id).toBe(created.id);
+    expect(await gh.control.checkRuns(REPO, pull.head.sha)).toEqual([expect.objectContaining({ id: created.id, conclusion: 'success' })]);
+  });
+
+  it('enforces GitHub limits on actions, outputs and completion', async () => {
+    const octokit = await plainClient();
+    const { data: main } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'main' });
+    const base = { owner, repo, name: 'gate', head_sha: main.sha };
+    const rejected = async (extra: Record<string, unknown>, field: string) => {
+      const error = await octokit.rest.checks.create({ ...base, ...extra } as never).then(() => undefined, (e: { status: number; response: { data: { errors: { field: string }[] } } }) => e);
+      expect(error?.status).toBe(422);
+      expect(error?.response.data.errors.map((e) => e.field)).toContain(field);
+    };
+    await rejected({ actions: [...actions, ...actions] }, 'actions');
+    await rejected({ actions: [{ ...actions[0], label: 'L'.repeat(21) }] }, 'actions[0].label');
+    await rejected({ actions: [{ ...actions[0], identifier: 'i'.repeat(21) }] }, 'actions[0].identifier');
+    await rejected({ actions: [{ ...actions[0], description: 'd'.repeat(41) }] }, 'actions[0].description');
+    await rejected({ status: 'completed' }, 'conclusion');
+    await rejected({ output: { title: 'only a title' } }, 'output.summary');
+    await rejected({ output: { title: 't', summary: 's'.repeat(65536) } }, 'output.summary');
+    await rejected({ status: 'waiting' }, 'status');
+    await expect(octokit.rest.checks.create({ ...base, head_sha: 'f'.repeat(40) })).rejects.toMatchObject({ status: 422 });
+    const { data: ok } = await octokit.rest.checks.create({ ...base, actions: [{ label: 'L'.repeat(20), description: 'd'.repeat(40), identifier: 'i'.repeat(20) }], conclusion: 'neutral' });
+    expect(ok.status).toBe('completed');
+  });
+
+  it('lets only the App that created a check run change it', async () => {
+    const mine = await installed();
+    const { data: main } = await mine.rest.repos.getCommit({ owner, repo, ref: 'main' });
+    const { data: run } = await mine.rest.checks.create({ owner, repo, name: 'gate', head_sha: main.sha });
+    const other = await new Probot({ appId: OTHER_APP_ID, privateKey: otherAppKeys.privateKey, baseUrl: gh.apiUrl, logLevel: 'fatal' }).auth(778);
+    await expect(other.rest.checks.update({ owner, repo, check_run_id: run.id, conclusion: 'success' })).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe('issues, comments and reactions', () => {
+  it('creates and closes an issue, comments, edits and paginates comments through Link headers', async () => {
+    const octokit = await installed();
+    const { data: issue } = await octokit.rest.issues.create({ owner, repo, title: 'Approve deploy', body: 'cc @alice' });
+    expect(issue.user?.login).toBe('jit-approval[bot]');
+    for (let i = 0; i < 5; i += 1) await octokit.rest.issues.createComment({ owner, repo, issue_number: issue.number, body: `c${i}` });
+    const firstPage = await octokit.rest.issues.listComments({ owner, repo, issue_number: issue.number, per_page: 2 });
+    expect(firstPage.data.map((c) => c.body)).toEqual(['c0', 'c1']);
+    expect(firstPage.headers.link).toMatch(/rel="next".*rel="last"/);
+    const all = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 2 });
+    expect(all.map((c) => c.body)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    const { data: edited } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: all[0].id, body: 'edited' });
+    expect(edited.body).toBe('edited');
+    const { data: closed } = await octokit.rest.issues.update({ owner, repo, issue_number: issue.number, state: 'closed', state_reason: 'completed' });
+    expect(closed).toMatchObject({ state: 'closed', state_reason: 'completed', comments: 5 });
+    expect(closed.closed_at).toEqual(expect.any(String));
+  });
+
+  it('refuses to let an App edit a human comment', async () => {
+    const { comment } = await gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body: '/approve' });
+    const octokit = await plainClient();
+    await expect(octokit.rest.issues.updateComment({ owner, repo, comment_id: comment.id, body: 'forged' })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('adds a reaction once: 201, then 200 for the same one', async () => {
+    const { comment } = await gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body: '/approve' });
+    const octokit = await plainClient();
+    const first = await octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: comment.id, content: '+1' });
+    const second = await octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: comment.id, content: '+1' });
+    expect([first.status, second.status]).toEqual([201, 200]);
+    expect(second.data.id).toBe(first.data.id);
+    const { data: readBack } = await octokit.rest.issues.getComment({ owner, repo, comment_id: comment.id });
+    expect(readBack.reactions).toMatchObject({ '+1': 1, total_count: 1 });
+    await expect(octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: comment.id, content: 'nope' as never })).rejects.toMatchObject({ status: 422 });
+  });
+});
+
+describe('pull requests and repository contents', () => {
+  it('lists PR files with pagination and finds PRs for a commit', async () => {
+    const octokit = await installed();
+    const files = await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1, per_page: 2 });
+    expect(files.map((f) => f.filename)).toEqual(['infra/main.tf', 'src/file0.ts', 'src/file1.ts', 'src/file2.ts', 'src/file3.ts', 'src/file4.ts']);
+    expect(files[0]).toMatchObject({ status: 'modified', additions: 1, deletions: 1 });
+    const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+    expect(pull).toMatchObject({ number: 1, changed_files: 6, head: { ref: 'feature' }, base: { ref: 'main' }, user: { login: 'carol' } });
+    const { data: forCommit } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: pull.head.sha });
+    expect(forCommit.map((p) => p.number)).toEqual([1]);
+    const { data: onMain } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: pull.base.sha });
+    expect(onMain).toEqual([]);
+    // The base moving on changes the test-merge commit, not what the PR changes.
+    const { sha: newBase } = await gh.control.pushCommit(REPO, { branch: 'main', files: { 'unrelated.txt': 'u\n' } });
+    const { data: moved } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+    expect(moved.base.sha).toBe(newBase);
+    expect(moved.merge_commit_sha).not.toBe(pull.merge_commit_sha);
+    expect((await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1 })).map((f) => f.filename)).toEqual(files.map((f) => f.filename));
+    const { data: merge } = await octokit.rest.repos.getContent({ owner, repo, path: 'unrelated.txt', ref: 'refs/pull/1/merge' });
+    expect(Array.isArray(merge) ? undefined : merge.type).toBe('file');
+  });
+
+  it('serves contents base64-encoded per ref, raw on request, and 404 for missing paths', async () => {
+    const octokit = await installed();
+    const read = async (ref?: string) => {
+      const { data } = await octokit.rest.repos.getContent({ owner, repo, path: 'infra/main.tf', ref });
+      if (Array.isArray(data) || data.type !== 'file') throw new Error('expected a file');
+      return Buffer.from(data.content, 'base64').toString('utf8');
+    };
+    expect(await read()).toBe('resource "x" "y" {}\n');
+    expect(await read('feature')).toBe('resource "x" "z" {}\n');
+    expect(await read('refs/heads/feature')).toBe('resource "x" "z" {}\n');
+    const raw = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner, repo, path: 'CODEOWNERS', mediaType: { format: 'raw' } });
+    expect(raw.data).toBe('* @acme/team-leads\n');
+    const { data: dir } = await octokit.rest.repos.getContent({ owner, repo, path: 'src', ref: 'feature' });
+    expect(Array.isArray(dir) && dir.map((e) => e.name)).toEqual(['file0.ts', 'file1.ts', 'file2.ts', 'file3.ts', 'file4.ts']);
+    const missing = await octokit.rest.repos.getContent({ owner, repo, path: 'nope.txt' }).catch((e: { status: number; response: { data: unknown } }) => e);
+    expect(missing).toMatchObject({ status: 404, response: { data: { message: 'Not Found', documentation_url: expect.any(String) } } });
+  });
+
+  it('compares refs and shows a commit with its files', async () => {
+    const octokit = await installed();
+    const { sha } = await gh.control.pushCommit(REPO, { branch: 'feature', files: { 'docs/x.md': '# x\n' }, message: 'docs' });
+    const { data: compare } = await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: 'main...feature' });
+    expect(compare).toMatchObject({ status: 'ahead', ahead_by: 2, behind_by: 0, total_commits: 2 });
+    expect(compare.files?.map((f) => f.filename)).toContain('docs/x.md');
+    const { data: commit } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
+    expect(commit.files?.map((f) => f.filename)).toEqual(['docs/x.md']);
+    expect(commit.commit.message).toBe('docs');
+  });
+});
+
+describe('people', () => {
+  it('reports permission levels from direct and team grants, GitHub-style', async () => {
+    const octokit = await installed();
+    const level = async (username: string) => (await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username })).data;
+    expect(await level('alice')).toMatchObject({ permission: 'admin', role_name: 'admin' });
+    expect(await level('bob')).toMatchObject({ permission: 'write', role_name: 'write' });
+    expect(await level('carol')).toMatchObject({ permission: 'read', role_name: 'read' });
+    expect(await level('dave')).toMatchObject({ permission: 'write', role_name: 'maintain' }); // via team-leads
+    expect(await level('erin')).toMatchObject({ permission: 'none' });
+    await expect(level('nobody-here')).rejects.toMatchObject({ status: 404 });
+    await gh.control.setPermission(REPO, 'erin', 'triage');
+    expect(await level('erin')).toMatchObject({ permission: 'read', role_name: 'triage' });
+  });
+
+  it('answers team membership and member lists, and users', async () => {
+    const octokit = await installed();
+    const { data: membership } = await octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'team-leads', username: 'alice' });
+    expect(membership).toMatchObject({ role: 'maintainer', state: 'active' });
+    await expect(octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'team-leads', username: 'bob' })).rejects.toMatchObject({ status: 404 });
+    const members = await octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: 'acme', team_slug: 'team-leads', per_page: 1 });
+    expect(members.map((m) => m.login).sort()).toEqual(['alice', 'dave']);
+    const { data: bot } = await octokit.rest.users.getByUsername({ username: 'renovate[bot]' });
+    expect(bot.type).toBe('Bot');
+  });
+});
+
+describe('GitHub behaviours: ETags, errors, faults, rate limits, counting', () => {
+  it('answers If-None-Match with 304 without spending rate limit', async () => {
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    const get = (headers: Record<string, string> = {}) => fetch(`${gh.apiUrl}/repos/${REPO}/pulls/1`, { headers: { authorization: `token ${token}`, ...headers } });
+    const first = await get();
+    const etag = first.headers.get('etag') as string;
+    expect(etag).toMatch(/^W\/"/);
+    const remaining = Number(first.headers.get('x-ratelimit-remaining'));
+    expect((await get({ 'if-none-match': etag })).status).toBe(304);
+    const third = await get();
+    expect(Number(third.headers.get('x-ratelimit-remaining'))).toBe(remaining - 1);
+    // A change makes the old ETag stale.
+    await gh.control.comment({ repository: REPO, issue_number: 1, user: 'alice', body: 'hi' });
+    expect((await get({ 'if-none-match': etag })).status).toBe(200);
+  });
+
+  it('returns 422 with errors for invalid input', async () => {
+    const octokit = await plainClient();
+    const error = await octokit.rest.issues.create({ owner, repo, title: '' }).catch((e: { status: number; response: { data: unknown } }) => e);
+    expect(error).toMatchObject({ status: 422, response: { data: { message: 'Validation Failed', errors: [{ resource: 'Issue', field: 'title', code: 'missing_field' }] } } });
+  });
+
+  it('injects a status on a route for the next N calls, then recovers', async () => {
+    const octokit = await plainClient();
+    await gh.control.fault({ route: '/repos/{owner}/{repo}/pulls/{pull_number}', method: 'GET', status: 502, times: 2 });
+    await expect(octokit.rest.pulls.get({ owner, repo, pull_number: 1 })).rejects.toMatchObject({ status: 502 });
+    await expect(octokit.rest.pulls.get({ owner, repo, pull_number: 1 })).rejects.toMatchObject({ status: 502 });
+    expect((await octokit.rest.pulls.get({ owner, repo, pull_number: 1 })).status).toBe(200);
+    expect((await octokit.rest.issues.get({ owner, repo, issue_number: 2 })).status).toBe(200);
+  });
+
+  it('answers an exhausted primary rate limit with 403, x-ratelimit-* and retry-after; and a secondary one', async () => {
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    const get = () => fetch(`${gh.apiUrl}/repos/${REPO}`, { headers: { authorization: `token ${token}` } });
+    await gh.control.rateLimit({ limit: 2 });
+    expect((await get()).headers.get('x-ratelimit-remaining')).toBe('1');
+    expect((await get()).status).toBe(200);
+    const limited = await get();
+    expect(limited.status).toBe(403);
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(Number(limited.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { message: string }).message).toMatch(/API rate limit exceeded for installation ID 777/);
+    await gh.control.clearFaults();
+    await gh.control.rateLimit({ secondary: { times: 1, retryAfterSeconds: 7 } });
+    const secondary = await get();
+    expect([secondary.status, secondary.headers.get('retry-after')]).toEqual([403, '7']);
+    expect((await get()).status).toBe(200);
+  });
+
+  it('adds latency and counts requests per route', async () => {
+    const octokit = await plainClient();
+    await gh.control.resetRequestCounts();
+    await gh.control.latency({ route: '/repos/{owner}/{repo}/issues/{issue_number}', ms: 300, times: 1 });
+    const started = Date.now();
+    await octokit.rest.issues.get({ owner, repo, issue_number: 2 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    await octokit.rest.issues.get({ owner, repo, issue_number: 2 });
+    await octokit.rest.repos.get({ owner, repo }).catch(() => undefined);
+    expect(await gh.control.requestCounts()).toMatchObject({ 'GET /repos/{owner}/{repo}/issues/{issue_number}': 2, 'GET /repos/{owner}/{repo}': 1 });
+  });
+
+  it('serves REST at / as well as /api/v3', async () => {
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    const root = new Octokit({ auth: token, baseUrl: gh.url, log: quiet });
+    expect((await root.rest.issues.get({ owner, repo, issue_number: 2 })).data.title).toBe('Tracking');
+  });
+});

@@ -1,0 +1,251 @@
+/** Seed (input) and in-memory state types of the GitHub double. */
+
+export type Permission = 'read' | 'triage' | 'write' | 'maintain' | 'admin';
+export const PERMISSION_ORDER: readonly Permission[] = ['read', 'triage', 'write', 'maintain', 'admin'];
+
+export interface SeedUser {
+  login: string;
+  id?: number;
+  type?: 'User' | 'Bot' | 'Organization';
+  name?: string;
+  email?: string;
+}
+
+export interface SeedTeam {
+  org: string;
+  slug: string;
+  name?: string;
+  members?: string[];
+  maintainers?: string[];
+  /** Repository name (in `org`) → permission the team grants on it. */
+  repos?: Record<string, Permission>;
+}
+
+/** Files of one branch: path → content. On a non-default branch these overlay the default branch's files (null deletes). */
+export type FileMap = Record<string, string | null>;
+
+export interface SeedPull {
+  number?: number;
+  title: string;
+  head: string;
+  base?: string;
+  user: string;
+  body?: string;
+  state?: 'open' | 'closed';
+  draft?: boolean;
+}
+
+export interface SeedIssue {
+  number?: number;
+  title: string;
+  body?: string;
+  user: string;
+  state?: 'open' | 'closed';
+  labels?: string[];
+}
+
+export interface SeedRepo {
+  owner: string;
+  name: string;
+  id?: number;
+  private?: boolean;
+  defaultBranch?: string;
+  /** Branch name → files. The default branch is created even when absent here. */
+  branches?: Record<string, FileMap>;
+  /** Direct collaborators: login → permission. The owner (a user) is always admin. */
+  collaborators?: Record<string, Permission>;
+  pulls?: SeedPull[];
+  issues?: SeedIssue[];
+}
+
+export interface SeedApp {
+  id: number;
+  slug?: string;
+  name?: string;
+  owner?: string;
+  /** PEM (SPKI or PKCS#1) public key the App's JWTs are verified with. */
+  publicKey: string;
+  webhook?: { url: string; secret: string };
+  /** Events the App subscribes to; absent = all. */
+  events?: string[];
+  permissions?: Record<string, 'read' | 'write'>;
+}
+
+export interface SeedInstallation {
+  id?: number;
+  appId?: number;
+  account: string;
+  /** Repository names in `account`; absent = all repositories. */
+  repositories?: string[];
+  permissions?: Record<string, 'read' | 'write'>;
+}
+
+export interface Seed {
+  users?: SeedUser[];
+  teams?: SeedTeam[];
+  repos?: SeedRepo[];
+  apps?: SeedApp[];
+  installations?: SeedInstallation[];
+}
+
+export interface User {
+  id: number;
+  login: string;
+  type: 'User' | 'Bot' | 'Organization';
+  name: string | null;
+  email: string | null;
+  createdAt: string;
+}
+
+export interface Commit {
+  sha: string;
+  parents: string[];
+  message: string;
+  author: string;
+  date: string;
+  /** Full tree: path → content. */
+  files: Map<string, string>;
+}
+
+export interface Repo {
+  id: number;
+  owner: User;
+  name: string;
+  fullName: string;
+  private: boolean;
+  defaultBranch: string;
+  branches: Map<string, string>;
+  commits: Map<string, Commit>;
+  collaborators: Map<string, Permission>;
+  createdAt: string;
+  pushedAt: string;
+}
+
+export interface Team {
+  id: number;
+  org: string;
+  slug: string;
+  name: string;
+  members: Map<string, 'member' | 'maintainer'>;
+  repos: Map<string, Permission>;
+}
+
+export interface Issue {
+  id: number;
+  repoId: number;
+  number: number;
+  title: string;
+  body: string | null;
+  author: User;
+  state: 'open' | 'closed';
+  stateReason: 'completed' | 'not_planned' | 'reopened' | null;
+  labels: string[];
+  assignees: User[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  /** Set when the issue is a pull request's conversation. */
+  pullNumber?: number;
+}
+
+export interface Pull {
+  id: number;
+  repoId: number;
+  number: number;
+  headRef: string;
+  baseRef: string;
+  headSha: string;
+  baseSha: string;
+  mergeSha: string;
+  draft: boolean;
+  merged: boolean;
+}
+
+export interface Comment {
+  id: number;
+  repoId: number;
+  issueNumber: number;
+  author: User;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+  viaAppId: number | null;
+}
+
+export type ReactionContent = '+1' | '-1' | 'laugh' | 'confused' | 'heart' | 'hooray' | 'rocket' | 'eyes';
+export const REACTION_CONTENTS: readonly ReactionContent[] = ['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'];
+
+export interface Reaction {
+  id: number;
+  subject: { kind: 'issue'; repoId: number; number: number } | { kind: 'comment'; commentId: number };
+  user: User;
+  content: ReactionContent;
+  createdAt: string;
+}
+
+export interface CheckRunAction {
+  label: string;
+  description: string;
+  identifier: string;
+}
+
+export interface CheckRun {
+  id: number;
+  repoId: number;
+  appId: number;
+  checkSuiteId: number;
+  name: string;
+  headSha: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion: string | null;
+  detailsUrl: string | null;
+  externalId: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  output: { title: string | null; summary: string | null; text: string | null; annotationsCount: number };
+  actions: CheckRunAction[];
+  updatedAt: string;
+}
+
+export interface App {
+  id: number;
+  slug: string;
+  name: string;
+  owner: User;
+  bot: User;
+  publicKey: string;
+  webhook: { url: string; secret: string } | null;
+  events: string[] | null;
+  permissions: Record<string, 'read' | 'write'>;
+  createdAt: string;
+}
+
+export interface Installation {
+  id: number;
+  appId: number;
+  account: User;
+  /** Repository ids, or 'all'. */
+  repositories: Set<number> | 'all';
+  permissions: Record<string, 'read' | 'write'>;
+  createdAt: string;
+}
+
+export interface TokenGrant {
+  token: string;
+  kind: 'installation' | 'actions';
+  installationId: number | null;
+  appId: number | null;
+  repositoryIds: Set<number> | 'all';
+  permissions: Record<string, 'read' | 'write'>;
+  expiresAt: number;
+}
+
+export interface DeploymentReview {
+  repoId: number;
+  runId: number;
+  appId: number;
+  environmentName: string;
+  state: 'approved' | 'rejected';
+  comment: string;
+  at: string;
+}
