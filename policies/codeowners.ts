@@ -60,6 +60,8 @@ export function parseCodeowners(text: string, path: string = 'CODEOWNERS'): Code
   }
   const { rules, patterns, errors } = parseLines(text, path);
   const index = new RuleIndex(patterns);
+  // One frozen answer per rule, made when first needed: a lookup then allocates nothing of its own.
+  const answers: OwnersMatch[] = [];
   return {
     path,
     rules,
@@ -67,8 +69,7 @@ export function parseCodeowners(text: string, path: string = 'CODEOWNERS'): Code
     ownersOf(file: string): OwnersMatch {
       const last = index.lastMatch(file);
       if (last < 0) return UNOWNED;
-      const rule = rules[last];
-      return { owners: rule.owners, rule };
+      return (answers[last] ??= Object.freeze({ owners: rules[last].owners, rule: rules[last] }));
     },
   };
 }

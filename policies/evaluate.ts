@@ -82,7 +82,7 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   const needsCodeowners = pending.some(
     (r) => r.approvers.some(isCodeowners) || r.scheduled.some((e) => refsOf(e).some(isCodeowners)),
   );
-  const codeowners = needsCodeowners ? summariseCodeowners(facts.changedFiles, options.codeowners) : null;
+  const codeowners = needsCodeowners ? summariseCodeowners(ctx.uniqueFiles, options.codeowners) : null;
   const owners = codeowners ? unionIgnoringCase([], codeowners.groups.flatMap((g) => g.owners)) : [];
   const requirements = pending.map((r) => resolveRequirement(r, policy, owners, codeowners, facts.actor));
   for (const r of requirements) {
@@ -245,9 +245,9 @@ function unsatisfiableReason(
   return `needs ${approvals} approval${approvals === 1 ? '' : 's'} but only ${distinct.size} eligible ${distinct.size === 1 ? 'person is' : 'people are'} listed (${listed})${why.length > 0 ? `: ${why.join('; ')}` : ''}`;
 }
 
-function summariseCodeowners(files: readonly string[], lookup: OwnersLookup | undefined): CodeownersSummary {
-  const unique = [...new Set(files)];
-  if (!lookup) return { available: false, groups: [], unowned: unique };
+/** `unique`: the changed files without repeats, in first-seen order. */
+function summariseCodeowners(unique: readonly string[], lookup: OwnersLookup | undefined): CodeownersSummary {
+  if (!lookup) return { available: false, groups: [], unowned: [...unique] };
   const groupsByOwners = new Map<string, OwnerGroup>();
   // Many files share a CODEOWNERS line, so each line's group is found once.
   const groupsByLine = new Map<number, OwnerGroup>();

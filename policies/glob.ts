@@ -4,6 +4,7 @@
  * Semantics, matched against the whole value (a full repository-relative path for `paths`):
  *   `*` any characters except `/`   ·   `**` any characters including `/` (whole segments)
  *   `?` one character except `/`    ·   `{a,b}` either alternative   ·   `[abc]` one of the characters
+ *   (except in `actor`, where brackets are literal: see ACTOR_GLOB)
  * Dotfiles match like any other file. There is no negation: a leading `!` is an error, because
  * "everything except" in a gate is better said with a separate rule.
  */
@@ -14,19 +15,32 @@ export type GlobResult = { ok: true; match: GlobMatcher } | { ok: false; message
 
 const OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, strictBrackets: true };
 
-export function compileGlob(pattern: string): GlobResult {
-  const problem = globProblem(pattern);
+export interface GlobOptions {
+  /** `[` and `]` stand for themselves instead of a character class. */
+  literalBrackets?: boolean;
+}
+
+/**
+ * For `actor`: a bot's login ends in `[bot]` (`dependabot[bot]`), and as a class that suffix would
+ * also match `dependabotb` or `dependabott`, other accounts anyone may register.
+ */
+export const ACTOR_GLOB: Readonly<GlobOptions> = Object.freeze({ literalBrackets: true });
+
+export function compileGlob(pattern: string, options: Readonly<GlobOptions> = {}): GlobResult {
+  const problem = globProblem(pattern, options);
   if (problem) return { ok: false, message: `invalid glob "${pattern}": ${problem}` };
-  if (!/[*?[{]/.test(pattern)) return { ok: true, match: (value) => value === pattern };
+  // Escapes each bracket for picomatch; an already escaped character is kept as written.
+  const glob = options.literalBrackets ? pattern.replace(/\\.|[[\]]/g, (c) => (c.length === 1 ? `\\${c}` : c)) : pattern;
+  if (!/[*?[{]/.test(glob)) return { ok: true, match: (value) => value === pattern };
   try {
-    const re = picomatch.makeRe(pattern, OPTIONS);
+    const re = picomatch.makeRe(glob, OPTIONS);
     return { ok: true, match: (value) => re.test(value) };
   } catch (err) {
     return { ok: false, message: `invalid glob "${pattern}": ${(err as Error).message}` };
   }
 }
 
-function globProblem(pattern: string): string | undefined {
+function globProblem(pattern: string, options: Readonly<GlobOptions>): string | undefined {
   if (pattern.length === 0) return 'a pattern cannot be empty';
   if (pattern !== pattern.trim()) return 'leading or trailing whitespace';
   if (pattern.startsWith('!')) return 'negation with "!" is not supported; write a separate rule instead';
@@ -39,6 +53,7 @@ function globProblem(pattern: string): string | undefined {
       i++;
       continue;
     }
+    if (options.literalBrackets && (c === '[' || c === ']')) continue;
     if (c === '[') brackets++;
     else if (c === ']') brackets = Math.max(0, brackets - 1);
     else if (c === '{') braces++;

@@ -6,7 +6,7 @@
 import { parseApproverRef } from './approver-ref.js';
 import { parseDuration } from './duration.js';
 import { parseExtendsRef } from './extends-ref.js';
-import { compileGlob } from './glob.js';
+import { ACTOR_GLOB, compileGlob } from './glob.js';
 import { readablePath, suggestion, type SchemaProblem } from './schema-check.js';
 import { joinPointer } from './yaml-source.js';
 
@@ -73,7 +73,7 @@ function checkConditions(conditions: unknown, at: string, report: Report): void 
       : [[`${at}/${key}`, value]];
     for (const [pointer, pattern] of items) {
       if (typeof pattern !== 'string' || pattern === '') continue;
-      const glob = compileGlob(pattern);
+      const glob = compileGlob(pattern, key === 'actor' ? ACTOR_GLOB : {});
       if (!glob.ok) report(pointer, glob.message);
     }
   }

@@ -4,7 +4,7 @@
  * matches. A condition that cannot be judged (bad glob, unknown severity) reports `error`, which the
  * evaluator turns into a blocked decision: fail closed.
  */
-import { compileGlob, type GlobMatcher } from './glob.js';
+import { ACTOR_GLOB, compileGlob, type GlobMatcher, type GlobOptions } from './glob.js';
 import type { Conditions, RequestFacts, SeverityCondition } from './types.js';
 
 export type ConditionKey = keyof Conditions;
@@ -20,21 +20,27 @@ export interface ConditionResult {
 /** Per-evaluation caches: globs compiled once, changed files indexed once, however many rules use them. */
 export class PredicateContext {
   private readonly globs = new Map<string, ReturnType<typeof compileGlob>>();
+  private readonly literalBracketGlobs = new Map<string, ReturnType<typeof compileGlob>>();
   private readonly firstMatchingFile = new Map<string, string | null>();
+  /** The changed files without repeats, in first-seen order. */
+  readonly uniqueFiles: readonly string[];
   private readonly sortedFiles: string[];
 
   constructor(
     readonly facts: RequestFacts,
     readonly severities: readonly string[],
   ) {
-    this.sortedFiles = [...new Set(facts.changedFiles)].sort(compareCodeUnits);
+    this.uniqueFiles = [...new Set(facts.changedFiles)];
+    // The default sort orders strings by UTF-16 code units, as lowerBound's `<` does.
+    this.sortedFiles = [...this.uniqueFiles].sort();
   }
 
-  glob(pattern: string): ReturnType<typeof compileGlob> {
-    let compiled = this.globs.get(pattern);
+  glob(pattern: string, options: Readonly<GlobOptions> = {}): ReturnType<typeof compileGlob> {
+    const cache = options.literalBrackets ? this.literalBracketGlobs : this.globs;
+    let compiled = cache.get(pattern);
     if (!compiled) {
-      compiled = compileGlob(pattern);
-      this.globs.set(pattern, compiled);
+      compiled = compileGlob(pattern, options);
+      cache.set(pattern, compiled);
     }
     return compiled;
   }
@@ -66,10 +72,6 @@ export class PredicateContext {
   }
 }
 
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * The characters before the first glob metacharacter (or escape): every match starts with them.
  * A trailing `/` is left out because `dir/**` also matches `dir` itself; and none is used when the
@@ -96,9 +98,9 @@ function lowerBound(sorted: readonly string[], value: string): number {
 const code = (s: string): string => `\`${s}\``;
 const codeList = (items: readonly string[]): string => items.map(code).join(', ');
 
-function invalidGlobs(key: ConditionKey, patterns: readonly string[], ctx: PredicateContext): ConditionResult | null {
+function invalidGlobs(key: ConditionKey, patterns: readonly string[], ctx: PredicateContext, options?: Readonly<GlobOptions>): ConditionResult | null {
   for (const pattern of patterns) {
-    const compiled = ctx.glob(pattern);
+    const compiled = ctx.glob(pattern, options);
     if (!compiled.ok) return { key, matched: false, reason: `${key}: ${compiled.message}`, error: true };
   }
   return null;
@@ -112,15 +114,16 @@ function matchScalar(
   patterns: readonly string[],
   ctx: PredicateContext,
   normalise: (s: string) => string = (s) => s,
+  options?: Readonly<GlobOptions>,
 ): ConditionResult {
-  const invalid = invalidGlobs(key, patterns, ctx);
+  const invalid = invalidGlobs(key, patterns, ctx, options);
   if (invalid) return invalid;
   if (value === undefined || value === '') {
     return { key, matched: false, reason: `${label}: the request has no ${label}, so ${label} ${codeList(patterns)} does not match` };
   }
   const subject = normalise(value);
   for (const pattern of patterns) {
-    const compiled = ctx.glob(normalise(pattern));
+    const compiled = ctx.glob(normalise(pattern), options);
     if (compiled.ok && compiled.match(subject)) {
       return { key, matched: true, reason: `${label} ${code(value)} matches ${code(pattern)}` };
     }
@@ -143,9 +146,12 @@ export const matchTargetBranch = (patterns: readonly string[], ctx: PredicateCon
 export const matchEvent = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
   matchScalar('event', 'event', ctx.facts.event, patterns, ctx);
 
-/** GitHub logins are case-insensitive, so `Alice` is the same person as `alice`. */
+/**
+ * GitHub logins are case-insensitive, so `Alice` is the same person as `alice`; brackets are literal,
+ * so `dependabot[bot]` names that bot and `*[bot]` any bot (see ACTOR_GLOB).
+ */
 export const matchActor = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
-  matchScalar('actor', 'actor', ctx.facts.actor, patterns, ctx, (s) => s.toLowerCase());
+  matchScalar('actor', 'actor', ctx.facts.actor, patterns, ctx, (s) => s.toLowerCase(), ACTOR_GLOB);
 
 export function matchSeverity(condition: SeverityCondition, ctx: PredicateContext): ConditionResult {
   const key = 'severity';

@@ -130,7 +130,7 @@ export const policySchema = {
         },
         paths: patterns('Changed files, repository-relative; holds when any changed file matches.'),
         event: patterns('The event that started the run (push, pull_request, workflow_dispatch, …).'),
-        actor: patterns('The login that started the run.'),
+        actor: patterns('The login that started the run, ignoring case. Brackets are literal: `dependabot[bot]` is that bot, `*[bot]` any bot.'),
         labels: patterns("A pull request's labels; holds when any label matches."),
       },
     },

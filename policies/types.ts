@@ -28,7 +28,14 @@ export type ApproverRef =
   | { kind: 'user'; login: string }
   | { kind: 'role'; role: 'admin' | 'maintain' | 'write' };
 
-/** A requirement as written on a rule or escalation: fields left out fall back to `defaults`. */
+/**
+ * A requirement as written. On a rule, what is left out comes from `defaults`. On an escalation it
+ * raises the rule's requirement and does not fall back to `defaults`: `approvals` counts only if
+ * higher than the rule's, `approvers` are added to the rule's, and what is left out leaves the rule's
+ * as it is (evaluate.ts `raise`; a time escalation's go to the App in `scheduled`, for when it
+ * fires). The exception is a condition escalation on an auto-approving rule, which has nothing to
+ * raise: what it leaves out comes from `defaults` (evaluate.ts `fromEscalation`).
+ */
 export interface RequirementSpec {
   approvals?: number;
   approvers?: ApproverRef[];

@@ -4,7 +4,7 @@
  * comment, or GitHub's inline ` # …`). A line with any error is skipped as a whole and reported,
  * as GitHub does, so it can neither own nor un-own anything.
  */
-import { compilePattern, type CompiledPattern } from './pattern.js';
+import { compilePattern, type CompiledPattern, type PatternResult } from './pattern.js';
 
 export type CodeownersErrorKind = 'Invalid pattern' | 'Invalid owner' | 'File too large';
 
@@ -52,6 +52,9 @@ const LOGIN_WITHOUT_AT = /^[A-Za-z0-9][A-Za-z0-9_-]*(?:\/[A-Za-z0-9][A-Za-z0-9_.
 
 export function parseLines(text: string, path: string): ParsedLines {
   const parsed: ParsedLines = { rules: [], patterns: [], errors: [] };
+  // Files repeat patterns (a `*.ts` per team): one compiled pattern per distinct text, which also
+  // lets the rule index see that only the last of the repeats can ever decide.
+  const compiledByText = new Map<string, PatternResult>();
   const lines = text.split('\n');
   lines.forEach((source, index) => {
     const line = index + 1;
@@ -63,7 +66,8 @@ export function parseLines(text: string, path: string): ParsedLines {
     const report = (offset: number, kind: CodeownersErrorKind, reason: string, suggestion: string | null) =>
       parsed.errors.push(codeownersError({ path, line, column: offset + 1, kind, source, reason, suggestion }));
 
-    const compiled = compilePattern(patternWord.text);
+    let compiled = compiledByText.get(patternWord.text);
+    if (!compiled) compiledByText.set(patternWord.text, (compiled = compilePattern(patternWord.text)));
     if (!compiled.ok) report(patternWord.offset + compiled.offset, 'Invalid pattern', compiled.message, compiled.suggestion);
     for (const owner of ownerWords) {
       const problem = ownerProblem(owner.text);

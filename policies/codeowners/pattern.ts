@@ -55,6 +55,8 @@ function fail(offset: number, message: string, suggestion: string | null = null)
 }
 
 const SPECIAL = /[\\!*?[\]]/;
+/** The characters the lexer treats specially after the first one (`!` is special only first). */
+const RUN_END = '\\/*?[]';
 
 /** Splits the pattern into segments of pieces, applying escapes; rejects what GitHub does not support. */
 function lex(raw: string): Lexed | Failure {
@@ -105,7 +107,11 @@ function lex(raw: string): Lexed | Failure {
     } else if (c === '?') {
       current.push({ kind: 'one' });
     } else {
-      pushText(c);
+      // A run of ordinary characters as one string, not one string per character.
+      let end = i + 1;
+      while (end < raw.length && !RUN_END.includes(raw[end])) end++;
+      pushText(raw.slice(i, end));
+      i = end - 1;
     }
   }
   return { segments, offsets };
@@ -144,7 +150,13 @@ export function compilePattern(raw: string): PatternResult {
   for (const p of pieces) push(isGlobstar(p) ? GLOBSTAR : p);
   if (directoryOnly) push(GLOBSTAR);
 
-  return { ok: true, pattern: { matches: matcherFor(segments), key: indexKey(segments) } };
+  return { ok: true, pattern: { matches: lazyMatcher(segments), key: indexKey(segments) } };
+}
+
+/** Built on first use: thanks to the rule index, most rules of a large file are never tested. */
+function lazyMatcher(segments: Segment[]): (path: string) => boolean {
+  let match: ((path: string) => boolean) | undefined;
+  return (path) => (match ??= matcherFor(segments))(path);
 }
 
 function matcherFor(segments: Segment[]): (path: string) => boolean {
@@ -159,13 +171,17 @@ function matcherFor(segments: Segment[]): (path: string) => boolean {
     return (path) => path === exact || path.startsWith(prefix);
   }
   const re = toRegExp(segments);
-  // A match contains every literal piece of the pattern: checking the longest one first is much
-  // cheaper than the regular expression, and rules most candidates out.
+  // A match contains every literal piece of the pattern: checking them (longest first) is much
+  // cheaper than the regular expression and rules most candidates out. All of them, because the
+  // index already guarantees one (the ".ts" of "*fleet*.ts"), which then rules nothing out.
   const required = segments
     .flatMap((segment) => (segment === GLOBSTAR ? [] : segment))
-    .reduce((longest, piece) => (piece.kind === 'text' && piece.text.length > longest.length ? piece.text : longest), '');
-  if (required.length === 0) return (path) => re.test(path);
-  return (path) => path.includes(required) && re.test(path);
+    .flatMap((piece) => (piece.kind === 'text' ? [piece.text] : []))
+    .sort((a, b) => b.length - a.length);
+  return (path) => {
+    for (const text of required) if (!path.includes(text)) return false;
+    return re.test(path);
+  };
 }
 
 /** Patterns without wildcards (by far the most common) are matched with string comparisons. */

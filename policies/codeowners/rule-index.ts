@@ -8,7 +8,7 @@
  * its only candidates. The last matching rule overall is the highest-numbered match over the buckets,
  * so each bucket is scanned from its end and only down to the best match found so far.
  * A key is only a necessary condition: the pattern always decides, so the index skips rules but
- * never changes a result.
+ * never changes a result. Patterns are compared by identity: parse.ts compiles each distinct text once.
  */
 import type { CompiledPattern } from './pattern.js';
 
@@ -26,7 +26,16 @@ export class RuleIndex {
   private readonly root = newNode();
 
   constructor(private readonly patterns: readonly CompiledPattern[]) {
+    // A rule whose pattern (the same compiled object) recurs later can never be the last match:
+    // the later one matches the same paths. Leaving it out saves testing it.
+    const shadowed = new Set<number>();
+    const later = new Set<CompiledPattern>();
+    for (let rule = patterns.length - 1; rule >= 0; rule--) {
+      if (later.has(patterns[rule])) shadowed.add(rule);
+      else later.add(patterns[rule]);
+    }
     patterns.forEach(({ key }, rule) => {
+      if (shadowed.has(rule)) return;
       let node = this.root;
       for (const segment of key.prefix) {
         let child = node.children.get(segment);

@@ -220,6 +220,39 @@ describe('pattern semantics', () => {
     expect(codeowners.ownersOf('src/a.js').owners).toEqual(['@all']);
   });
 
+  test('a repeated pattern: its last occurrence decides, wherever other rules fall between', () => {
+    const text = '*.js @first\n/src/ @src\n*.js @again\n/lib/ @lib\n';
+    expect(ownersOf(text, ['src/a.js', 'lib/a.js', 'a.js', 'src/a.css'])).toEqual({
+      'src/a.js': ['@again'],
+      'lib/a.js': ['@lib'],
+      'a.js': ['@again'],
+      'src/a.css': ['@src'],
+    });
+    expect(parseCodeowners(text).ownersOf('a.js').rule).toEqual({ line: 3, pattern: '*.js', owners: ['@again'] });
+  });
+
+  test('a repeated un-owning pattern still un-owns', () => {
+    expect(ownersOf('/gen/\n* @all\n/gen/\n', ['gen/a.ts', 'a.ts'])).toEqual({ 'gen/a.ts': [], 'a.ts': ['@all'] });
+  });
+
+  test.each([
+    ['fleet.ts', true],
+    ['a/my-fleet-x.ts', true],
+    ['a/fleet/x.ts', false],
+    ['fleet.ts/inner.js', true],
+    ['a/fleet.tsx', false],
+    ['x.ts', false],
+  ])('every literal piece of "*fleet*.ts" must be in %s to match: %p', (path, matches) => {
+    expect(parseCodeowners('*fleet*.ts @fleet\n').ownersOf(path).owners).toEqual(matches ? ['@fleet'] : []);
+  });
+
+  test('a lookup answers the same each time', () => {
+    const codeowners = parseCodeowners('* @all\n/src/ @src\n');
+    expect(codeowners.ownersOf('src/a.ts')).toEqual({ owners: ['@src'], rule: { line: 2, pattern: '/src/', owners: ['@src'] } });
+    expect(codeowners.ownersOf('src/b.ts')).toEqual(codeowners.ownersOf('src/a.ts'));
+    expect(codeowners.ownersOf('a.ts').owners).toEqual(['@all']);
+  });
+
   test('nothing matches: no owners and no rule', () => {
     expect(parseCodeowners('/docs/ @d\n').ownersOf('src/a.ts')).toEqual({ owners: [], rule: null });
     expect(parseCodeowners('').ownersOf('a')).toEqual({ owners: [], rule: null });

@@ -363,6 +363,12 @@ describe('loadPolicy: every error is located and says what was expected', () => 
     ]);
   });
 
+  test('actor brackets are literal, so an unbalanced one is no glob error there (it still is elsewhere)', () => {
+    const text = (key: string) => yaml('version: 1', 'rules:', '  - name: r', `    if: { ${key}: ["dependabot[bot]", "x[bot"] }`);
+    expect(mustLoad(text('actor')).rules[0].if).toEqual({ actor: ['dependabot[bot]', 'x[bot'] });
+    expect(mustFail(text('branch')).map(formatDiagnostic)).toEqual([`${FILE}:4:39: rules[0].if.branch[1]: invalid glob "x[bot": unclosed "["`]);
+  });
+
   test('an unresolved _extends is only a warning when the caller asks for it (single-file validation)', () => {
     const result = loadPolicy(yaml('version: 1', '_extends: .github'), FILE, { unresolvedExtends: 'warn' });
     expect(result.ok).toBe(true);

@@ -56,7 +56,15 @@ describe.each([
     ['exact', { actor: 'alice' }, ['alice'], true, 'actor `alice` matches `alice`'],
     ['logins ignore case', { actor: 'Alice' }, ['alice'], true, 'actor `Alice` matches `alice`'],
     ['pattern ignores case', { actor: 'renovate-bot' }, ['Renovate-*'], true, 'matches `Renovate-*`'],
-    ['bot login needs escaped brackets', { actor: 'dependabot[bot]' }, ['dependabot\\[bot\\]'], true, 'matches'],
+    ['bot login as GitHub writes it', { actor: 'dependabot[bot]' }, ['dependabot[bot]'], true, 'actor `dependabot[bot]` matches `dependabot[bot]`'],
+    ['bot login ignores case', { actor: 'Dependabot[bot]' }, ['dependabot[bot]'], true, 'matches `dependabot[bot]`'],
+    ['escaped brackets still mean the same', { actor: 'dependabot[bot]' }, ['dependabot\\[bot\\]'], true, 'matches'],
+    ['[bot] is not a character class', { actor: 'dependabotb' }, ['dependabot[bot]'], false, 'actor `dependabotb` matches none of `dependabot[bot]`'],
+    ['[bot] is not a character class (t)', { actor: 'dependabott' }, ['dependabot[bot]'], false, 'matches none of'],
+    ['the user of the same name is not the bot', { actor: 'dependabot' }, ['dependabot[bot]'], false, 'matches none of'],
+    ['any bot', { actor: 'renovate[bot]' }, ['*[bot]'], true, 'actor `renovate[bot]` matches `*[bot]`'],
+    ['any bot is not any login ending in b, o or t', { actor: 'robot' }, ['*[bot]'], false, 'actor `robot` matches none of `*[bot]`'],
+    ['a bracket alone is literal, not an error', { actor: 'x[bot' }, ['x[bot'], true, 'matches `x[bot`'],
     ['someone else', { actor: 'mallory' }, ['alice', 'bob'], false, 'actor `mallory` matches none of `alice`, `bob`'],
     ['missing', {}, ['alice'], false, 'the request has no actor'],
   ] as Row[]],
@@ -73,6 +81,12 @@ describe.each([
     expect(result).toMatchObject({ matched: false, error: true });
     expect(result.reason).toContain('negation');
   });
+});
+
+test('brackets stay a character class outside actor', () => {
+  expect(matchBranch(['v[12]'], ctxFor({ branch: 'v2' })).matched).toBe(true);
+  expect(matchBranch(['v[12]'], ctxFor({ branch: 'v3' })).matched).toBe(false);
+  expect(matchActor(['v[12]'], ctxFor({ actor: 'v2' })).matched).toBe(false);
 });
 
 describe('severity', () => {
