@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'dist/', 'coverage/', '.data/'] },
+  { ignores: ['node_modules/', 'build/', 'dist/', 'coverage/', '.data/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

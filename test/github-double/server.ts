@@ -74,6 +74,9 @@ export class GitHubDouble {
         if (!res.headersSent) this.send(req, res, { status: 500, body: { message: String(error), documentation_url: 'https://docs.github.com/rest' } });
       });
     });
+    // Outlive clients' idle keep-alive sockets (undici keeps them 4 s), so the server never closes a
+    // socket at the moment a client reuses it (ECONNRESET on the client's next request).
+    this.server.keepAliveTimeout = 65_000;
   }
 
   private freshState(): DoubleState {

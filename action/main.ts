@@ -1,0 +1,92 @@
+/** The Action: open an approval request at the App, wait for its decision, pass or fail the step. */
+import * as core from '@actions/core';
+import { AppClient, type RequestView } from './client.js';
+import { checkRunFallbackFromEnvironment, type CheckRunFallback } from './fallback.js';
+import { readInputs, type ActionInputs } from './inputs.js';
+import { writeSummary } from './summary.js';
+import { cancelOnTermination, waitForDecision, type Outcome } from './wait.js';
+
+function fallbackFor(inputs: ActionInputs): CheckRunFallback | undefined {
+  if (!inputs.githubToken) {
+    core.info('No github-token given: if the App is unreachable, the step waits for it without reading the check run.');
+    return undefined;
+  }
+  try {
+    return checkRunFallbackFromEnvironment(inputs.githubToken, inputs.action);
+  } catch (err) {
+    core.warning(`The check run fallback is off: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+async function report(outcome: Outcome, inputs: ActionInputs): Promise<void> {
+  core.setOutput('decision', outcome.decision ?? '');
+  core.setOutput('approved-by', outcome.approvedBy.join(','));
+  core.setOutput('request-id', outcome.requestId ?? '');
+  core.setOutput('check-run-url', outcome.checkRunUrl ?? '');
+  core.setOutput('reason', outcome.reason);
+  await writeSummary(outcome, inputs);
+
+  const where = outcome.checkRunUrl ? ` See ${outcome.checkRunUrl}` : '';
+  switch (outcome.decision) {
+    case 'approved':
+      core.info(`Approved by ${outcome.approvedBy.join(', ') || 'the approvers'}.`);
+      return;
+    case 'auto_approved':
+      core.info(`No approval needed: ${outcome.reason}.`);
+      return;
+    case 'rejected':
+      if (inputs.failOnReject) core.setFailed(`Rejected: ${outcome.reason}.${where}`);
+      else core.warning(`Rejected: ${outcome.reason}. fail-on-reject is false, so the step passes.${where}`);
+      return;
+    case 'timed_out':
+      core.setFailed(`Timed out waiting for approval: ${outcome.reason}.${where}`);
+      return;
+    case 'cancelled':
+      core.setFailed(`Cancelled: ${outcome.reason}.${where}`);
+      return;
+    case undefined: {
+      const problems = outcome.problems.length > 0 ? `\n${outcome.problems.join('\n')}` : '';
+      core.setFailed(`The request cannot be approved: ${outcome.reason}${problems}${where}`);
+      return;
+    }
+  }
+}
+
+export async function run(): Promise<void> {
+  let stopListening = () => {};
+  try {
+    const inputs = readInputs();
+    const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, onRetry: (line) => core.info(line) });
+    const fallback = fallbackFor(inputs);
+    let current: RequestView | undefined;
+    const startedAt = Date.now();
+
+    stopListening = cancelOnTermination(client, () => current, (line) => core.warning(line), (view) => {
+      const outcome: Outcome = {
+        status: 'cancelled',
+        decision: 'cancelled',
+        reason: 'the job was cancelled',
+        approvedBy: view?.approvedBy ?? [],
+        matchedRules: view?.matchedRules ?? [],
+        problems: [],
+        requestId: view?.id,
+        checkRunUrl: view?.checkRunUrl,
+        source: 'app',
+        waitedSeconds: Math.round((Date.now() - startedAt) / 1000),
+      };
+      report(outcome, inputs).finally(() => process.exit(1));
+    });
+
+    const outcome = await waitForDecision(
+      { action: inputs.action, environment: inputs.environment, severity: inputs.severity, summary: inputs.summary, timeoutSeconds: inputs.timeoutSeconds },
+      { client, fallback, log: (line) => core.info(line), warn: (line) => core.warning(line), onRequest: (view) => (current = view) },
+    );
+    await report(outcome, inputs);
+  } catch (err) {
+    // Fail closed: whatever went wrong, the step does not pass.
+    core.setFailed(err instanceof Error ? err.message : String(err));
+  } finally {
+    stopListening();
+  }
+}

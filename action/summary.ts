@@ -1,0 +1,50 @@
+/** The job summary: the decision record, readable on the run's page without opening the App. */
+import * as core from '@actions/core';
+import { formatDuration } from '../policies/duration.js';
+import type { Outcome } from './wait.js';
+
+const HEADINGS: Record<Outcome['status'], string> = {
+  approved: '✅ Approved',
+  rejected: '❌ Rejected',
+  timed_out: '⏱️ Timed out',
+  cancelled: '🚫 Cancelled',
+  failed: '⚠️ Cannot be approved',
+};
+
+/** Table cells hold one line, and a `|` would end the cell. */
+const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+
+export interface SummarySubject {
+  action: string;
+  environment?: string;
+}
+
+export function summaryMarkdown(outcome: Outcome, subject: SummarySubject): string {
+  const heading = outcome.decision === 'auto_approved' ? '✅ Approved automatically' : HEADINGS[outcome.status];
+  const target = `\`${subject.action}\`${subject.environment ? ` to \`${subject.environment}\`` : ''}`;
+  const rows: [string, string][] = [
+    ['Decision', outcome.decision ?? 'none (error)'],
+    ['Approved by', outcome.approvedBy.map((login) => (login.startsWith('@') ? login : `@${login}`)).join(', ') || '—'],
+    ['Reason', outcome.reason || '—'],
+    ['Matched rules', outcome.matchedRules.join(', ') || '—'],
+    ['Request', outcome.requestId ? `\`${outcome.requestId}\`` : '—'],
+    ['Check run', outcome.checkRunUrl ? `[${outcome.checkRunUrl}](${outcome.checkRunUrl})` : '—'],
+    ['Waited', formatDuration(outcome.waitedSeconds)],
+  ];
+  if (outcome.source === 'check-run') rows.push(['Read from', 'the check run (the App was unreachable)']);
+  const lines = [
+    `## ${heading}: ${target}`,
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${name} | ${cell(value)} |`),
+  ];
+  if (outcome.problems.length > 0) lines.push('', '**Policy errors**', '', '```', ...outcome.problems, '```');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes nothing outside a runner (no GITHUB_STEP_SUMMARY), where core.summary would throw. */
+export async function writeSummary(outcome: Outcome, subject: SummarySubject): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary.addRaw(summaryMarkdown(outcome, subject)).write();
+}

@@ -1,0 +1,247 @@
+/**
+ * Opens the request and long-polls it to a final status. While the App is unreachable, the check run
+ * it owns is read instead; on the Action's own deadline the request is cancelled.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from '../policies/duration.js';
+import { AppClient, AppUnreachableError, type BackoffPolicy, type OpenRequest, type RequestStatus, type RequestView } from './client.js';
+import type { CheckRunFallback, CheckRunReading } from './fallback.js';
+
+export type Decision = 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'auto_approved';
+
+export interface Outcome {
+  status: Exclude<RequestStatus, 'pending'>;
+  /** Undefined for `failed` (the policy could not be evaluated): that is an error, not a decision. */
+  decision?: Decision;
+  reason: string;
+  approvedBy: string[];
+  matchedRules: string[];
+  problems: string[];
+  requestId?: string;
+  checkRunUrl?: string;
+  /** Where the outcome was read: the App, or its check run while the App was unreachable. */
+  source: 'app' | 'check-run';
+  waitedSeconds: number;
+}
+
+export interface WaitSettings {
+  /** The `wait` asked of each long poll; the App answers sooner when the request changes. */
+  pollWaitSeconds: number;
+  progressIntervalMs: number;
+  /** Pause between check run reads while the App is unreachable. */
+  fallbackIntervalMs: number;
+  /** Used only while the App has never answered and no `timeout` input is set: the policy's default. */
+  unknownTimeoutSeconds: number;
+  /** Extra time given to the App past its own deadline, so its `timed_out` arrives before ours. */
+  deadlineGraceMs: number;
+}
+
+export const DEFAULT_WAIT_SETTINGS: WaitSettings = {
+  pollWaitSeconds: 25,
+  // Equal to the poll's wait, so every idle poll prints one line: about every 30 s with the round trip.
+  progressIntervalMs: 25_000,
+  fallbackIntervalMs: 5_000,
+  unknownTimeoutSeconds: 3600,
+  deadlineGraceMs: 30_000,
+};
+
+/** One try per call while degraded: the fallback interval already spaces the attempts. */
+const SINGLE_ATTEMPT: BackoffPolicy = { attempts: 1, baseMs: 0, maxMs: 0 };
+/** Cancelling must finish before the runner kills the process (SIGINT, then SIGTERM 7.5 s later). */
+const CANCEL_BACKOFF: BackoffPolicy = { attempts: 2, baseMs: 500, maxMs: 1000 };
+
+export interface WaitDependencies {
+  client: AppClient;
+  /** Absent when no GitHub token was given. */
+  fallback?: CheckRunFallback;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  /** Told the request id as soon as it is known, so a cancelled job can cancel the request. */
+  onRequest?: (view: RequestView) => void;
+  now?: () => number;
+}
+
+export function decisionOf(status: RequestStatus, reason: string): Decision | undefined {
+  if (status === 'approved') return reason === 'auto' ? 'auto_approved' : 'approved';
+  if (status === 'pending' || status === 'failed') return undefined;
+  return status;
+}
+
+const mention = (login: string) => (login.startsWith('@') ? login : `@${login}`);
+const list = (names: string[]) => names.join(', ');
+
+/** The line printed about every 30 s while waiting. */
+export function progressLine(view: RequestView, msLeft: number): string {
+  const parts: string[] = [];
+  if (view.matchedRules.length > 0) parts.push(`rules: ${list(view.matchedRules)}`);
+  if (view.approvalsRequired !== undefined) parts.push(`${view.approvedBy.length} of ${view.approvalsRequired} approvals`);
+  const head = `Waiting for approval${parts.length > 0 ? ` (${parts.join('; ')})` : ''}`;
+  const approved = view.approvedBy.length > 0 ? `approved by ${list(view.approvedBy.map(mention))}` : 'no approvals yet';
+  // The App words these itself ("1 more from @acme/leads"), so they are printed as given.
+  const awaited = view.awaiting.length > 0 ? `awaiting ${list(view.awaiting)}` : '';
+  const left = `${formatDuration(Math.ceil(msLeft / 1000))} left`;
+  return `${head}: ${[approved, awaited, left].filter(Boolean).join('; ')}${view.checkRunUrl ? ` — ${view.checkRunUrl}` : ''}`;
+}
+
+export function fallbackProgressLine(reading: CheckRunReading | undefined, msLeft: number): string {
+  const left = `${formatDuration(Math.ceil(msLeft / 1000))} left`;
+  if (!reading) return `The App is unreachable and has no check run for this step yet; retrying; ${left}`;
+  return `The App is unreachable; its check run is still pending (${reading.checkRunUrl}); retrying; ${left}`;
+}
+
+function outcomeFromView(view: RequestView, waitedSeconds: number): Outcome {
+  return {
+    status: view.status as Outcome['status'],
+    decision: decisionOf(view.status, view.reason),
+    reason: view.reason,
+    approvedBy: view.approvedBy,
+    matchedRules: view.matchedRules,
+    problems: view.problems,
+    requestId: view.id,
+    checkRunUrl: view.checkRunUrl,
+    source: 'app',
+    waitedSeconds,
+  };
+}
+
+export async function waitForDecision(
+  request: OpenRequest,
+  deps: WaitDependencies,
+  settings: WaitSettings = DEFAULT_WAIT_SETTINGS,
+): Promise<Outcome> {
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const waited = () => Math.round((now() - startedAt) / 1000);
+  const ownDeadline = request.timeoutSeconds !== undefined ? startedAt + request.timeoutSeconds * 1000 : undefined;
+  let view: RequestView | undefined;
+  let degraded = false;
+  let lastProgress = { at: 0, state: '' };
+
+  const deadline = () => {
+    const appDeadline = view?.deadline ? view.deadline.getTime() + settings.deadlineGraceMs : undefined;
+    if (ownDeadline !== undefined && appDeadline !== undefined) return Math.min(ownDeadline, appDeadline);
+    return ownDeadline ?? appDeadline ?? startedAt + settings.unknownTimeoutSeconds * 1000;
+  };
+  /** Prints at once when `state` changed (a vote, say), else at most once per interval. */
+  const progress = (state: string, text: string) => {
+    if (state !== lastProgress.state || now() - lastProgress.at >= settings.progressIntervalMs) {
+      deps.log(text);
+      lastProgress = { at: now(), state };
+    }
+  };
+
+  for (;;) {
+    const msLeft = deadline() - now();
+    if (msLeft <= 0) return timeOut(request, view, deps, waited());
+    const backoff = degraded ? SINGLE_ATTEMPT : undefined;
+    try {
+      const wasOpen = view !== undefined;
+      view = view
+        ? await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1000))), backoff)
+        : await deps.client.open(request, backoff);
+      if (!wasOpen) {
+        deps.onRequest?.(view);
+        deps.log(`Approval request ${view.id} opened${view.checkRunUrl ? `: ${view.checkRunUrl}` : ''}`);
+      }
+      if (degraded) deps.log('The App is reachable again.');
+      degraded = false;
+      if (view.status !== 'pending') return outcomeFromView(view, waited());
+      progress(JSON.stringify([view.approvedBy, view.awaiting]), progressLine(view, deadline() - now()));
+    } catch (err) {
+      if (!(err instanceof AppUnreachableError)) throw err;
+      if (!degraded) {
+        const meanwhile = deps.fallback ? 'Reading the approval check run with GITHUB_TOKEN' : 'Retrying';
+        deps.warn(`${err.message}. ${meanwhile} until the App answers again.`);
+      }
+      degraded = true;
+      const reading = await readFallback(deps, view);
+      if (reading && reading.status !== 'pending') {
+        deps.log(`Decision read from the check run ${reading.checkRunUrl}: ${reading.status}`);
+        return {
+          status: reading.status,
+          decision: decisionOf(reading.status, reading.reason),
+          reason: reading.reason,
+          approvedBy: reading.approvedBy,
+          matchedRules: view?.matchedRules ?? [],
+          problems: [],
+          requestId: view?.id,
+          checkRunUrl: reading.checkRunUrl,
+          source: 'check-run',
+          waitedSeconds: waited(),
+        };
+      }
+      if (deps.fallback) progress(`fallback ${reading?.checkRunId}`, fallbackProgressLine(reading, deadline() - now()));
+      await sleep(Math.max(0, Math.min(settings.fallbackIntervalMs, deadline() - now())));
+    }
+  }
+}
+
+async function readFallback(deps: WaitDependencies, view: RequestView | undefined): Promise<CheckRunReading | undefined> {
+  if (!deps.fallback) return undefined;
+  try {
+    return await deps.fallback.read({ checkRunId: view?.checkRunId, requestId: view?.id });
+  } catch (err) {
+    deps.warn(`Reading the check run failed too: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+async function timeOut(request: OpenRequest, view: RequestView | undefined, deps: WaitDependencies, waitedSeconds: number): Promise<Outcome> {
+  let reason = `no decision within ${formatDuration(waitedSeconds)}`;
+  if (view) {
+    reason += `; request ${view.id} cancelled`;
+    try {
+      const cancelled = await deps.client.cancel(view.id, 'timeout', CANCEL_BACKOFF);
+      // A decision that landed just before the cancel is still the App's decision.
+      if (cancelled.status !== 'pending' && cancelled.status !== 'timed_out' && cancelled.status !== 'cancelled') {
+        return outcomeFromView(cancelled, waitedSeconds);
+      }
+    } catch (err) {
+      deps.warn(`Could not cancel request ${view.id} at the App (${err instanceof Error ? err.message : String(err)}); it expires at its own deadline.`);
+    }
+  }
+  return {
+    status: 'timed_out',
+    decision: 'timed_out',
+    reason,
+    approvedBy: view?.approvedBy ?? [],
+    matchedRules: view?.matchedRules ?? [],
+    problems: [],
+    requestId: view?.id,
+    checkRunUrl: view?.checkRunUrl,
+    source: 'app',
+    waitedSeconds,
+  };
+}
+
+/**
+ * When the job is cancelled the runner sends SIGINT (then SIGTERM): cancel the request at the App so
+ * approvers are not asked about a step that no longer waits, then let `onDone` end the process.
+ */
+export function cancelOnTermination(
+  client: AppClient,
+  current: () => RequestView | undefined,
+  warn: (line: string) => void,
+  onDone: (view?: RequestView) => void,
+): () => void {
+  let cancelling = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (cancelling) return;
+    cancelling = true;
+    const view = current();
+    if (!view) return onDone();
+    client.cancel(view.id, 'job_cancelled', CANCEL_BACKOFF).then(
+      (cancelled) => onDone(cancelled),
+      (err: unknown) => {
+        warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
+        onDone(view);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

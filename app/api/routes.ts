@@ -1,0 +1,185 @@
+/**
+ * The App's own HTTP routes, added to Probot's server next to its webhook route:
+ * the request API for the Action (Bearer OIDC), the check run's details page, health and metrics.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'probot';
+import type { Gate } from '../gate/gate.js';
+import { InputError } from '../gate/gate.js';
+import type { Publisher } from '../gate/publisher.js';
+import type { GateRequest } from '../gate/request.js';
+import { AppNotInstalledError } from '../github/installations.js';
+import { OidcError, type OidcVerifier, type RunIdentity } from '../oidc.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Store } from '../store/store.js';
+import { HttpError, readJson, sendError, sendJson } from './http.js';
+import { parseCancelBody, parseOpenBody } from './request-body.js';
+import { requestView } from './view.js';
+
+export const MAX_WAIT_SECONDS = 60;
+
+export interface ApiOptions {
+  gate: Gate;
+  store: Store;
+  publisher: Publisher;
+  verifier: OidcVerifier;
+  metrics: Metrics;
+  log: Logger;
+  /** Aborted when the App shuts down: open long polls answer at once so the Action re-polls elsewhere. */
+  shutdown: AbortSignal;
+}
+
+const REQUEST_PATH = /^\/api\/v1\/requests\/([^/]+)$/;
+const CANCEL_PATH = /^\/api\/v1\/requests\/([^/]+)\/cancel$/;
+const DETAILS_PATH = /^\/requests\/([^/]+)$/;
+
+/** A Probot server handler: answers the App's routes and returns false for anything else. */
+export function createApiHandler(options: ApiOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://app.invalid');
+    const path = url.pathname;
+    try {
+      if (path === '/healthz' && req.method === 'GET') return await health(options, res);
+      if (path === '/metrics' && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
+        res.end(await options.metrics.registry.metrics());
+        return true;
+      }
+      const details = DETAILS_PATH.exec(path);
+      if (details && req.method === 'GET') return await detailsPage(options, details[1], res);
+      if (!path.startsWith('/api/v1/')) return false;
+
+      if (path === '/api/v1/requests') {
+        allow(req, 'POST');
+        const run = await authenticate(options, req);
+        const input = parseOpenBody(await readJson(req));
+        const request = await openRequest(options, run, input);
+        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id)));
+        return true;
+      }
+      const cancel = CANCEL_PATH.exec(path);
+      if (cancel) {
+        allow(req, 'POST');
+        const run = await authenticate(options, req);
+        await ownRequest(options, run, cancel[1]);
+        const reason = parseCancelBody(await readJson(req));
+        const request = (await options.gate.cancel(cancel[1], reason, run.actor))!;
+        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id)));
+        return true;
+      }
+      const single = REQUEST_PATH.exec(path);
+      if (single) {
+        allow(req, 'GET');
+        const run = await authenticate(options, req);
+        const request = await ownRequest(options, run, single[1]);
+        const answer = await waitForChange(options, request, waitSeconds(url), req);
+        sendJson(res, 200, requestView(answer, options.publisher.detailsUrl(answer.id)));
+        return true;
+      }
+      throw new HttpError(404, 'not_found', `no route ${req.method} ${path}`);
+    } catch (err) {
+      if (err instanceof HttpError) sendError(res, err);
+      else {
+        options.log.error({ err, path }, 'request failed');
+        sendError(res, new HttpError(500, 'internal', 'the App could not answer; nothing was approved'));
+      }
+      return true;
+    }
+  };
+}
+
+function allow(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new HttpError(405, 'method_not_allowed', `use ${method}`);
+}
+
+async function authenticate(options: ApiOptions, req: IncomingMessage): Promise<RunIdentity> {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new HttpError(401, 'unauthenticated', 'send the job\'s GitHub Actions OIDC token as "Authorization: Bearer <token>"');
+  try {
+    return await options.verifier.verify(match[1]);
+  } catch (err) {
+    if (err instanceof OidcError) {
+      if (err.reason === 'discovery') throw new HttpError(503, 'oidc_unavailable', err.message);
+      throw new HttpError(401, `token_${err.reason}`, err.message);
+    }
+    throw err;
+  }
+}
+
+/** A token only ever sees requests of its own repository and run; anything else does not exist for it. */
+async function ownRequest(options: ApiOptions, run: RunIdentity, id: string): Promise<GateRequest> {
+  const request = await options.gate.view(id);
+  if (!request || request.repositoryId !== run.repositoryId || request.runId !== run.runId) {
+    throw new HttpError(404, 'not_found', `no request ${id} for this run`);
+  }
+  return request;
+}
+
+async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnType<typeof parseOpenBody>): Promise<GateRequest> {
+  try {
+    return await options.gate.open(run, input);
+  } catch (err) {
+    if (err instanceof InputError) throw new HttpError(422, 'invalid_request', err.message);
+    if (err instanceof AppNotInstalledError) throw new HttpError(422, 'app_not_installed', err.message);
+    throw err;
+  }
+}
+
+function waitSeconds(url: URL): number {
+  const raw = url.searchParams.get('wait');
+  if (raw === null) return 0;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new HttpError(400, 'invalid_wait', 'wait must be a number of seconds ≥ 0');
+  return Math.min(seconds, MAX_WAIT_SECONDS);
+}
+
+/** Long poll: answers as soon as the request changes (a vote or a final status), or when `seconds` pass. */
+async function waitForChange(options: ApiOptions, request: GateRequest, seconds: number, req: IncomingMessage): Promise<GateRequest> {
+  if (seconds === 0 || request.status !== 'pending' || options.shutdown.aborted) return request;
+  let wake!: () => void;
+  const changed = new Promise<void>((resolve) => (wake = resolve));
+  // Progress (a vote) and decisions wake the poll; bookkeeping updates such as a stored check run id do not.
+  const unsubscribe = await options.store.subscribe(request.id, (event) => {
+    if (event.change === 'vote' || event.status !== request.status) wake();
+  });
+  const timer = setTimeout(wake, seconds * 1000);
+  req.socket.once('close', wake);
+  options.shutdown.addEventListener('abort', wake);
+  try {
+    // Subscribed first, then re-read: a change between the first read and subscribing is not missed.
+    const latest = await options.gate.view(request.id);
+    if (latest && (latest.status !== request.status || latest.votes.length !== request.votes.length)) return latest;
+    await changed;
+    return (await options.gate.view(request.id)) ?? request;
+  } finally {
+    clearTimeout(timer);
+    req.socket.off('close', wake);
+    options.shutdown.removeEventListener('abort', wake);
+    await unsubscribe();
+  }
+}
+
+async function health(options: ApiOptions, res: ServerResponse): Promise<boolean> {
+  try {
+    await options.store.countRequestsByStatus();
+    sendJson(res, 200, { status: 'ok' });
+  } catch (err) {
+    sendJson(res, 503, { status: 'unavailable', error: { code: 'store_unavailable', message: (err as Error).message } });
+  }
+  return true;
+}
+
+/** The check run's "details" link: status and where to act, nothing a repository reader could not already see. */
+async function detailsPage(options: ApiOptions, id: string, res: ServerResponse): Promise<boolean> {
+  const request = await options.gate.view(id);
+  if (!request) throw new HttpError(404, 'not_found', `no request ${id}`);
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const html = `<!doctype html><meta charset="utf-8"><title>jit: ${escape(request.action)}</title>
+<h1>jit: ${escape(request.action)}</h1>
+<p>Status: <strong>${escape(request.status)}</strong>${request.reason ? ` (${escape(request.reason)})` : ''}</p>
+${request.checkRun ? `<p><a href="${escape(request.checkRun.url)}">Check run on GitHub</a></p>` : ''}`;
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
+  return true;
+}

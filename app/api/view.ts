@@ -1,0 +1,34 @@
+/** A request as the API answers it (snake_case, as the Action's client reads it). */
+import { approversOf } from '../gate/notifications.js';
+import { requirementProgress } from '../gate/progress.js';
+import type { GateRequest } from '../gate/request.js';
+
+export function requestView(request: GateRequest, detailsUrl: string) {
+  const progress = requirementProgress(request);
+  return {
+    id: request.id,
+    status: request.status,
+    reason: request.reason,
+    repository: `${request.owner}/${request.repo}`,
+    run_id: request.runId,
+    run_attempt: request.runAttempt,
+    action: request.action,
+    environment: request.environment ?? null,
+    severity: request.severity ?? null,
+    requester: request.requester,
+    matched_rules: (request.decision?.rules ?? []).filter((rule) => rule.matched).map((rule) => rule.name),
+    approvals_required: progress.reduce((most, r) => Math.max(most, r.approvals), 0),
+    requirements: progress.map((r) => ({ rule: r.rule, approvals: r.approvals, approved_by: r.approvedBy, awaiting: r.awaiting, awaiting_from: r.awaitingFrom })),
+    eligible_approvers: approversOf(request),
+    approved_by: [...new Set(progress.flatMap((r) => r.approvedBy))],
+    rejected_by: request.votes.find((v) => v.choice === 'reject')?.login ?? null,
+    awaiting: request.status === 'pending' ? progress.filter((r) => r.awaiting > 0).map((r) => `${r.awaiting} more from ${r.awaitingFrom}`) : [],
+    problems: request.problems,
+    check_run_id: request.checkRun?.id ?? null,
+    check_run_url: request.checkRun?.url ?? null,
+    details_url: detailsUrl,
+    created_at: request.createdAt,
+    deadline: request.deadline ?? null,
+    completed_at: request.completedAt ?? null,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Tells the policy's notifiers (configured on the App, named by rules) about a request's moments:
+ * requested, escalated, decided. Sending never holds up or fails the gate: the dispatcher retries
+ * on its own and records every attempt in the audit trail.
+ */
+import { emptyApproverSet, mergeApproverSets } from '../../policies/approvers.js';
+import type { NotificationDispatcher, NotificationEvent } from '../notify/index.js';
+import { approverStrings } from '../notify/index.js';
+import type { FinalStatus } from '../store/store.js';
+import { currentRequirements } from './progress.js';
+import type { GateRequest } from './request.js';
+
+export class RequestNotifications {
+  constructor(private readonly dispatcher: NotificationDispatcher) {}
+
+  requested(request: GateRequest): void {
+    if (!needsPeople(request)) return;
+    this.dispatcher.dispatch({ ...base(request), kind: 'requested' }, request.decision!.notify);
+  }
+
+  escalated(request: GateRequest, addedApprovers: string[], notifierNames: string[]): void {
+    if (!needsPeople(request)) return;
+    this.dispatcher.dispatch({ ...base(request), kind: 'escalated', addedApprovers }, [...request.decision!.notify, ...notifierNames]);
+  }
+
+  decided(request: GateRequest): void {
+    if (!needsPeople(request) || request.status === 'pending') return;
+    const decision = { status: request.status as FinalStatus, by: request.completedBy, reason: request.reason };
+    this.dispatcher.dispatch({ ...base(request), kind: 'decided', decision }, request.decision!.notify);
+  }
+}
+
+/** Auto-approvals and policy errors concern nobody but the workflow: they are on the check run. */
+function needsPeople(request: GateRequest): boolean {
+  return request.decision?.outcome === 'approval_required';
+}
+
+/** Who may approve now, as the notifiers name them. */
+export function approversOf(request: GateRequest): string[] {
+  return approverStrings(currentRequirements(request).map((r) => r.approvers).reduce(mergeApproverSets, emptyApproverSet()));
+}
+
+type EventBase = Omit<Extract<NotificationEvent, { kind: 'requested' | 'reminder' }>, 'kind'>;
+
+function base(request: GateRequest): EventBase {
+  const requirements = currentRequirements(request);
+  return {
+    requestId: request.id,
+    repository: `${request.owner}/${request.repo}`,
+    action: request.action,
+    requester: request.requester,
+    branch: request.ref.startsWith('refs/heads/') ? request.ref.slice('refs/heads/'.length) : undefined,
+    sha: request.headSha,
+    environment: request.environment,
+    severity: request.severity,
+    summary: request.summary,
+    matchedRules: (request.decision?.rules ?? []).filter((rule) => rule.matched).map((rule) => rule.name),
+    approvers: approversOf(request),
+    approvalsRequired: requirements.reduce((most, r) => Math.max(most, r.approvals), 0),
+    links: {
+      checkRun: request.checkRun?.url,
+      pullRequest: request.pullNumber !== undefined ? request.comment?.url?.replace(/#.*$/, '') : undefined,
+      issue: request.issue?.url,
+    },
+    requestedAt: request.createdAt,
+    occurredAt: new Date().toISOString(),
+  };
+}

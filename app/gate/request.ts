@@ -1,0 +1,108 @@
+/**
+ * The gate's view of one approval request: the store's row and votes, with the run facts and the
+ * policy decision (kept as jsonb by the store) typed again.
+ */
+import type { Decision } from '../../policies/decision.js';
+import type { ApprovalRequest, RequestStatus, Vote as StoredVote, VoteChoice } from '../store/store.js';
+
+export type { RequestStatus, VoteChoice };
+
+/** What the Action sends; everything else about the run comes from the OIDC token. */
+export interface RequestInput {
+  action: string;
+  environment?: string;
+  severity?: string;
+  summary?: string;
+  /** Seconds the Action will wait; the deadline is the sooner of this and the policy's timeout. */
+  timeoutSeconds?: number;
+}
+
+/** Run facts kept with the request (the store's `facts` column). */
+export interface RunFacts {
+  owner: string;
+  repo: string;
+  installationId: number;
+  eventName: string;
+  ref: string;
+  sha: string;
+  /** The commit the check run is on: the PR's head for `pull_request` runs, else the run's sha. */
+  headSha: string;
+  environment?: string;
+  severity?: string;
+  summary?: string;
+  timeoutSeconds?: number;
+  /** `file:line:col: message` lines when the policy could not be loaded. */
+  problems?: string[];
+}
+
+export interface Vote {
+  login: string;
+  choice: VoteChoice;
+  /** The `/approve` note or the `/reject` reason. */
+  note: string;
+  via: string;
+  at: string;
+  /** Indexes into `decision.requirements` that this voter was eligible for when voting. */
+  eligibleFor: number[];
+}
+
+export interface GateRequest extends RunFacts {
+  id: string;
+  repositoryId: string;
+  runId: string;
+  runAttempt: string;
+  action: string;
+  /** The OIDC `actor`: who started the run, and may not approve it unless the policy says so. */
+  requester: string;
+  pullNumber?: number;
+  status: RequestStatus;
+  reason: string;
+  completedBy?: string;
+  decision?: Decision;
+  problems: string[];
+  votes: Vote[];
+  createdAt: string;
+  deadline?: string;
+  completedAt?: string;
+  checkRun?: { id: number; url: string };
+  comment?: { id: number; url: string };
+  issue?: { number: number; url: string };
+}
+
+export function eligibleFor(vote: StoredVote): number[] {
+  const value = vote.facts.eligibleFor;
+  return Array.isArray(value) ? value.filter((n): n is number => typeof n === 'number') : [];
+}
+
+export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]): GateRequest {
+  const facts = row.facts as unknown as RunFacts;
+  return {
+    ...facts,
+    id: row.id,
+    repositoryId: row.repositoryId,
+    runId: row.runId,
+    runAttempt: row.runAttempt,
+    action: row.action,
+    requester: row.requester,
+    pullNumber: row.prNumber ?? undefined,
+    status: row.status,
+    reason: row.reason ?? '',
+    completedBy: row.completedBy ?? undefined,
+    decision: (row.decision as unknown as Decision | null) ?? undefined,
+    problems: facts.problems ?? [],
+    votes: votes.map((vote) => ({
+      login: vote.login,
+      choice: vote.choice,
+      note: vote.note,
+      via: vote.via,
+      at: vote.at.toISOString(),
+      eligibleFor: eligibleFor(vote),
+    })),
+    createdAt: row.createdAt.toISOString(),
+    deadline: row.deadline?.toISOString(),
+    completedAt: row.completedAt?.toISOString(),
+    checkRun: row.checkRunId ? { id: row.checkRunId, url: row.checkRunUrl ?? '' } : undefined,
+    comment: row.commentId ? { id: row.commentId, url: row.commentUrl ?? '' } : undefined,
+    issue: row.issueNumber ? { number: row.issueNumber, url: row.issueUrl ?? '' } : undefined,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Runs the store's durable timers (request deadlines): they survive restarts, and with several
+ * replicas each timer is claimed by one of them. Sleeps until the next timer is due, at most `pollMs`.
+ */
+import type { Logger } from 'probot';
+import type { ClaimedTimer, Store } from '../store/store.js';
+import { DEADLINE_TIMER, ESCALATION_TIMER, type Gate } from './gate.js';
+
+export interface TimerWorkerOptions {
+  store: Store;
+  gate: Gate;
+  log: Logger;
+  /** Longest sleep, so a timer scheduled by another replica is noticed. */
+  pollMs?: number;
+  retryMs?: number;
+}
+
+export class TimerWorker {
+  private timeout?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(private readonly options: TimerWorkerOptions) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timeout);
+    await this.running;
+  }
+
+  /** Looks again soon, e.g. after this replica scheduled a deadline. */
+  poke(): void {
+    if (!this.running) this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timeout);
+    this.timeout = setTimeout(() => {
+      this.running = this.tick().finally(() => (this.running = undefined));
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    const { store, log } = this.options;
+    const pollMs = this.options.pollMs ?? 5000;
+    let next = pollMs;
+    try {
+      const due = await store.claimDueTimers(new Date(), 20);
+      await Promise.all(due.map((timer) => this.run(timer)));
+      const nextDue = due.length > 0 ? new Date() : await store.nextTimerDue();
+      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - Date.now()));
+    } catch (err) {
+      log.error({ err }, 'timer check failed');
+    }
+    this.schedule(next);
+  }
+
+  private async run(timer: ClaimedTimer): Promise<void> {
+    const { store, gate, log } = this.options;
+    try {
+      if (timer.kind === DEADLINE_TIMER && timer.requestId) await gate.expire(timer.requestId);
+      else if (timer.kind === ESCALATION_TIMER && timer.requestId) await gate.escalate(timer.requestId, timer.payload);
+      else log.warn({ timer }, 'unknown timer kind; dropping it');
+      await store.completeTimer(timer);
+    } catch (err) {
+      log.error({ err, timer: timer.id }, 'timer failed; will retry');
+      await store.releaseTimer(timer, new Date(Date.now() + (this.options.retryMs ?? 30_000))).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Conditional GET requests: GitHub answers `304 Not Modified` to a matching `If-None-Match` without
+ * charging the rate limit, so every GET revalidates its cached copy instead of trusting it.
+ */
+import type { ProbotOctokit } from 'probot';
+
+type Octokit = InstanceType<typeof ProbotOctokit>;
+type CachedResponse = Awaited<ReturnType<Octokit['request']>>;
+
+export class ResponseCache {
+  private readonly entries = new Map<string, { etag: string; response: CachedResponse }>();
+
+  constructor(private readonly capacity = 2000) {}
+
+  get(key: string) {
+    const entry = this.entries.get(key);
+    if (entry) {
+      // Re-insert to keep the map in least-recently-used order.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  set(key: string, etag: string, response: CachedResponse): void {
+    this.entries.delete(key);
+    this.entries.set(key, { etag, response });
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** Installs the revalidating cache on one installation's Octokit; keys include the installation so no answer crosses installations. */
+export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, installationId: number): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    if (options.method !== 'GET') return request(options);
+    const { url } = octokit.request.endpoint.parse(options);
+    const key = `${installationId} ${url}`;
+    const cached = cache.get(key);
+    if (cached) options.headers = { ...options.headers, 'if-none-match': cached.etag };
+    try {
+      const response = await request(options);
+      const etag = response.headers.etag;
+      if (typeof etag === 'string') cache.set(key, etag, response as CachedResponse);
+      return response;
+    } catch (err) {
+      if (cached && (err as { status?: number }).status === 304) return cached.response;
+      throw err;
+    }
+  });
+}

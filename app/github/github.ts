@@ -1,0 +1,84 @@
+/**
+ * Every GitHub call the App makes goes through this one interface, bound to one installation.
+ * The gate and the webhook handlers depend on it, never on Octokit, so the rules stay readable.
+ */
+import type { PermissionLevel } from '../../policies/types.js';
+
+export type RepoCoordinates = { owner: string; repo: string };
+
+export type RepositoryPermission = PermissionLevel | 'none';
+
+export interface PullRequestInfo {
+  number: number;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  author: string;
+  labels: string[];
+  htmlUrl: string;
+}
+
+export interface GitHubUser {
+  login: string;
+  /** GitHub's account type: `User`, `Bot` or `Organization`. */
+  type: string;
+}
+
+/** Button on a completed check run; GitHub caps label and identifier at 20 characters, description at 40. */
+export interface CheckRunButton {
+  label: string;
+  description: string;
+  identifier: string;
+}
+
+export type CheckRunConclusion = 'action_required' | 'success' | 'failure' | 'timed_out' | 'cancelled';
+
+export interface CheckRunContent {
+  name: string;
+  headSha: string;
+  externalId: string;
+  detailsUrl: string;
+  conclusion: CheckRunConclusion;
+  title: string;
+  summary: string;
+  text?: string;
+  buttons: CheckRunButton[];
+}
+
+export interface CheckRunRef {
+  id: number;
+  htmlUrl: string;
+}
+
+export interface IssueRef {
+  number: number;
+  htmlUrl: string;
+}
+
+export interface CommentRef {
+  id: number;
+  htmlUrl: string;
+}
+
+export interface GitHubClient {
+  defaultBranch(repo: RepoCoordinates): Promise<string>;
+  /** The file's text at `ref`, or undefined when there is no such file. */
+  fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;
+  pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo>;
+  pullRequestFiles(repo: RepoCoordinates, number: number): Promise<string[]>;
+  /** Files changed between two commits (three-dot compare, as for a pushed range). */
+  compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<string[]>;
+  commit(repo: RepoCoordinates, sha: string): Promise<{ parents: string[]; files: string[] }>;
+  /** The `before` of the push that moved `ref` to `sha`, when GitHub still lists that push. */
+  pushedFrom(repo: RepoCoordinates, ref: string, sha: string): Promise<string | undefined>;
+  permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission>;
+  isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
+  user(login: string): Promise<GitHubUser>;
+  createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef>;
+  updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef>;
+  createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef>;
+  updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef>;
+  createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef>;
+  updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void>;
+  closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void>;
+}

@@ -1,0 +1,165 @@
+/** GitHubClient over an installation Octokit from Probot (which keeps its retry and throttling plugins). */
+import type { ProbotOctokit } from 'probot';
+import type {
+  CheckRunContent,
+  CheckRunRef,
+  CommentRef,
+  GitHubClient,
+  GitHubUser,
+  IssueRef,
+  PullRequestInfo,
+  RepoCoordinates,
+  RepositoryPermission,
+} from './github.js';
+
+type Octokit = InstanceType<typeof ProbotOctokit>;
+
+const PERMISSION_LEVELS = new Set(['read', 'triage', 'write', 'maintain', 'admin']);
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { status?: number }).status === 404;
+}
+
+export class OctokitGitHubClient implements GitHubClient {
+  constructor(private readonly octokit: Octokit) {}
+
+  async defaultBranch(repo: RepoCoordinates): Promise<string> {
+    const { data } = await this.octokit.rest.repos.get(repo);
+    return data.default_branch;
+  }
+
+  async fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref });
+      if (Array.isArray(data) || data.type !== 'file') return undefined;
+      return Buffer.from(data.content, 'base64').toString('utf8');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo> {
+    const { data } = await this.octokit.rest.pulls.get({ ...repo, pull_number: number });
+    return {
+      number: data.number,
+      headSha: data.head.sha,
+      headRef: data.head.ref,
+      baseRef: data.base.ref,
+      author: data.user.login,
+      labels: data.labels.map((label) => label.name),
+      htmlUrl: data.html_url,
+    };
+  }
+
+  async pullRequestFiles(repo: RepoCoordinates, number: number): Promise<string[]> {
+    const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
+    return changedPaths(files);
+  }
+
+  async compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<string[]> {
+    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 100 });
+    return changedPaths(data.files ?? []);
+  }
+
+  async commit(repo: RepoCoordinates, sha: string): Promise<{ parents: string[]; files: string[] }> {
+    const { data } = await this.octokit.rest.repos.getCommit({ ...repo, ref: sha, per_page: 100 });
+    return { parents: data.parents.map((parent) => parent.sha), files: changedPaths(data.files ?? []) };
+  }
+
+  async pushedFrom(repo: RepoCoordinates, ref: string, sha: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/activity', { ...repo, ref, per_page: 100 });
+      const push = (data as Array<{ before: string; after: string; activity_type: string }>).find(
+        (activity) => activity.after === sha && (activity.activity_type === 'push' || activity.activity_type === 'force_push'),
+      );
+      return push?.before;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: login });
+      // role_name carries the fine levels (triage, maintain) that `permission` folds away.
+      const level = (data as { role_name?: string }).role_name ?? data.permission;
+      return PERMISSION_LEVELS.has(level) ? (level as RepositoryPermission) : data.permission === 'none' ? 'none' : 'read';
+    } catch (err) {
+      if (isNotFound(err)) return 'none';
+      throw err;
+    }
+  }
+
+  async isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean> {
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: teamSlug, username: login });
+      return data.state === 'active';
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async user(login: string): Promise<GitHubUser> {
+    const { data } = await this.octokit.rest.users.getByUsername({ username: login });
+    return { login: data.login, type: data.type };
+  }
+
+  async createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef> {
+    const { data } = await this.octokit.rest.checks.create({ ...repo, head_sha: content.headSha, ...checkRunFields(content) });
+    return { id: data.id, htmlUrl: data.html_url ?? '' };
+  }
+
+  async updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef> {
+    const { data } = await this.octokit.rest.checks.update({ ...repo, check_run_id: id, ...checkRunFields(content) });
+    return { id: data.id, htmlUrl: data.html_url ?? '' };
+  }
+
+  async createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef> {
+    const { data } = await this.octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
+    return { id: data.id, htmlUrl: data.html_url };
+  }
+
+  async updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef> {
+    const { data } = await this.octokit.rest.issues.updateComment({ ...repo, comment_id: commentId, body });
+    return { id: data.id, htmlUrl: data.html_url };
+  }
+
+  async createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef> {
+    const { data } = await this.octokit.rest.issues.create({ ...repo, title, body });
+    return { number: data.number, htmlUrl: data.html_url };
+  }
+
+  async updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, body });
+  }
+
+  async closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void> {
+    await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, state: 'closed', state_reason: reason });
+  }
+}
+
+/** Renames and removals count under both names: moving a file out of a gated path must not dodge the gate. */
+function changedPaths(files: Array<{ filename: string; previous_filename?: string }>): string[] {
+  const paths = new Set<string>();
+  for (const file of files) {
+    paths.add(file.filename);
+    if (file.previous_filename) paths.add(file.previous_filename);
+  }
+  return [...paths];
+}
+
+function checkRunFields(content: CheckRunContent) {
+  return {
+    name: content.name,
+    external_id: content.externalId,
+    details_url: content.detailsUrl,
+    status: 'completed' as const,
+    conclusion: content.conclusion,
+    completed_at: new Date().toISOString(),
+    output: { title: content.title, summary: content.summary, ...(content.text ? { text: content.text } : {}) },
+    actions: content.buttons,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The Probot app: webhooks for votes, the request API for the Action, deadlines. A thin adapter:
+ * decisions come from `policies/`, state from the store, GitHub access from `app/github/`.
+ */
+import { setMaxListeners } from 'node:events';
+import type { ApplicationFunction } from 'probot';
+import { createApiHandler } from './api/routes.js';
+import { Gate } from './gate/gate.js';
+import { RequestNotifications } from './gate/notifications.js';
+import { Publisher } from './gate/publisher.js';
+import { TimerWorker } from './gate/timers.js';
+import { Installations } from './github/installations.js';
+import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig } from './notify/index.js';
+import { OidcVerifier } from './oidc.js';
+import { Metrics } from './ops/metrics.js';
+import type { Store } from './store/store.js';
+import { handleButton } from './webhooks/buttons.js';
+import { handleComment } from './webhooks/comments.js';
+import { once } from './webhooks/deliveries.js';
+import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
+
+export interface JitAppOptions {
+  store: Store;
+  /** Public base URL of the App: check run details links, and the default OIDC audience. */
+  appUrl: string;
+  oidcIssuer: string;
+  oidcAudience?: string;
+  timerPollMs?: number;
+  /** The App's notifiers (NOTIFIERS_FILE); none when absent. */
+  notifiers?: NotifiersConfig;
+}
+
+export interface JitApp {
+  appFn: ApplicationFunction;
+  /** Stops the timer worker and answers open long polls; the caller then closes the server and the store. */
+  stop(): Promise<void>;
+}
+
+export function jitApp(options: JitAppOptions): JitApp {
+  let timers: TimerWorker | undefined;
+  let dispatcher: NotificationDispatcher | undefined;
+  const shutdown = new AbortController();
+  // Every open long poll listens for shutdown; there may be many more than Node's default warning threshold.
+  setMaxListeners(0, shutdown.signal);
+  const appFn: ApplicationFunction = (app, { addHandler }) => {
+    const { store } = options;
+    const log = app.log.child({ name: 'jit' });
+    const metrics = new Metrics(store);
+    const installations = new Installations(app);
+    const publisher = new Publisher({ store, appUrl: options.appUrl, github: (id) => installations.client(id) });
+    const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
+    dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), log });
+    const gate = new Gate({
+      store,
+      installations,
+      publisher,
+      log,
+      notifications: new RequestNotifications(dispatcher),
+      knownNotifiers: notifierNames(notifiersConfig),
+      onCompleted: (request) => metrics.requestCompleted(request),
+    });
+    const verifier = new OidcVerifier({ issuer: options.oidcIssuer, audience: options.oidcAudience ?? options.appUrl });
+
+    answerForgedSignaturesWith401(app);
+    app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
+    app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
+    addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, shutdown: shutdown.signal }));
+
+    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs });
+    timers.start();
+  };
+  return {
+    appFn,
+    async stop() {
+      shutdown.abort();
+      await timers?.stop();
+      // Deliveries still retrying are dropped at shutdown; their attempts so far are in the audit trail.
+      await Promise.race([dispatcher?.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    },
+  };
+}

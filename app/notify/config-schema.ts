@@ -1,0 +1,89 @@
+/** JSON Schema (draft 2020-12) of the NOTIFIERS_FILE: named notifiers of three kinds. */
+
+const url = {
+  description: 'An http(s) URL.',
+  type: 'string',
+  pattern: '^https?://[^\\s]+$',
+  patternErrorMessage: 'expected an http:// or https:// URL',
+};
+
+// `alice@example.com` or `Alice <alice@example.com>`, the two forms nodemailer takes.
+const address = {
+  type: 'string',
+  pattern: '^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$',
+  patternErrorMessage: 'expected an e-mail address such as jit@example.com or "JIT <jit@example.com>"',
+};
+
+const slack = {
+  type: 'object',
+  required: ['type', 'url'],
+  additionalProperties: false,
+  properties: {
+    type: { const: 'slack' },
+    url: { ...url, description: 'The Slack incoming-webhook URL (a secret: reference an environment variable).' },
+  },
+};
+
+const email = {
+  type: 'object',
+  required: ['type', 'host', 'from', 'to'],
+  additionalProperties: false,
+  properties: {
+    type: { const: 'email' },
+    host: { type: 'string', minLength: 1, description: 'The SMTP server.' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Default: 465 when secure, else 587.' },
+    secure: { type: 'boolean', description: 'TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it.' },
+    require_tls: { type: 'boolean', description: 'Refuse to send unless STARTTLS succeeds. Default: false.' },
+    auth: {
+      type: 'object',
+      required: ['user', 'pass'],
+      additionalProperties: false,
+      properties: { user: { type: 'string', minLength: 1 }, pass: { type: 'string', minLength: 1 } },
+    },
+    from: address,
+    to: { type: 'array', minItems: 1, uniqueItems: true, items: address },
+    subject_prefix: { type: 'string', description: 'Default: "[JIT approval]".' },
+  },
+};
+
+const webhook = {
+  type: 'object',
+  required: ['type', 'url', 'secret'],
+  additionalProperties: false,
+  properties: {
+    type: { const: 'webhook' },
+    url,
+    secret: {
+      type: 'string',
+      minLength: 16,
+      description: 'Key of the HMAC-SHA256 signature in X-Jit-Signature-256 (a secret: reference an environment variable).',
+    },
+  },
+};
+
+export const notifiersSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'Mercurial JIT Action Approval notifiers',
+  type: 'object',
+  required: ['notifiers'],
+  additionalProperties: false,
+  properties: {
+    notifiers: {
+      description: 'Notifiers by name; policies refer to these names in `notify:`.',
+      type: 'object',
+      propertyNames: {
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        patternErrorMessage: 'a notifier name is letters, digits, ".", "_" or "-", starting with a letter or digit',
+      },
+      additionalProperties: {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { description: 'slack, email or webhook.', type: 'string' } },
+        discriminator: { propertyName: 'type' },
+        oneOf: [slack, email, webhook],
+      },
+    },
+  },
+};
+
+export const NOTIFIER_TYPES = ['slack', 'email', 'webhook'] as const;

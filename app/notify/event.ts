@@ -1,0 +1,58 @@
+/**
+ * What a notification says: one typed event per moment in a request's life. Renderers turn it into
+ * a Slack message, an e-mail or a webhook body; nothing here does I/O.
+ */
+import type { ApproverSet } from '../../policies/decision.js';
+import type { FinalStatus } from '../store/store.js';
+
+export type NotificationKind = 'requested' | 'reminder' | 'escalated' | 'decided';
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['requested', 'reminder', 'escalated', 'decided'];
+
+export interface NotificationLinks {
+  /** The approval check run, where the Approve and Reject buttons are. */
+  checkRun?: string;
+  pullRequest?: string;
+  /** The approval issue, for runs without a pull request. */
+  issue?: string;
+}
+
+export interface NotificationDecision {
+  status: FinalStatus;
+  /** Who completed the request: an approver's login, the requester who cancelled, `app` for timeouts. */
+  by?: string;
+  reason?: string;
+}
+
+interface NotificationBase {
+  requestId: string;
+  /** `owner/name`. */
+  repository: string;
+  action: string;
+  requester: string;
+  branch?: string;
+  sha: string;
+  environment?: string;
+  severity?: string;
+  /** The workflow's own one-line description of the step, when it gave one. */
+  summary?: string;
+  matchedRules: string[];
+  /** Who may approve, as plain strings: `@org/team`, `@user`, `role:write`, or an e-mail from CODEOWNERS. */
+  approvers: string[];
+  approvalsRequired: number;
+  links: NotificationLinks;
+  /** ISO 8601: when the request was made. */
+  requestedAt: string;
+  /** ISO 8601: when this event happened (a reminder's "pending for" is measured to it). */
+  occurredAt: string;
+}
+
+export type NotificationEvent =
+  | (NotificationBase & { kind: 'requested' | 'reminder' })
+  | (NotificationBase & { kind: 'escalated'; /** Approvers the escalation added, already in `approvers`. */ addedApprovers: string[] })
+  | (NotificationBase & { kind: 'decided'; decision: NotificationDecision });
+
+/** Flattens the evaluator's approver set into the plain strings an event carries, without repeats. */
+export function approverStrings(set: ApproverSet): string[] {
+  const all = [...set.teams, ...set.owners, ...set.users.map((login) => `@${login}`), ...set.roles.map((role) => `role:${role}`)];
+  return [...new Set(all)];
+}

@@ -1,0 +1,62 @@
+/**
+ * The JSON body of a signed webhook delivery. Pure. Keys are snake_case, as in GitHub's payloads;
+ * absent facts are `null` so receivers see a stable shape. `version` changes only on a breaking change.
+ */
+import type { NotificationEvent } from './event.js';
+
+export const WEBHOOK_PAYLOAD_VERSION = 1;
+
+export interface WebhookPayload {
+  version: typeof WEBHOOK_PAYLOAD_VERSION;
+  event: NotificationEvent['kind'];
+  occurred_at: string;
+  request: {
+    id: string;
+    repository: string;
+    action: string;
+    requester: string;
+    branch: string | null;
+    sha: string;
+    environment: string | null;
+    severity: string | null;
+    summary: string | null;
+    matched_rules: string[];
+    approvers: string[];
+    approvals_required: number;
+    requested_at: string;
+    status: 'pending' | NonNullable<WebhookPayload['decision']>['status'];
+    links: { check_run: string | null; pull_request: string | null; issue: string | null };
+  };
+  /** Approvers an `escalated` event added; null for other events. */
+  added_approvers: string[] | null;
+  /** Set on `decided` events only. */
+  decision: { status: 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'failed'; by: string | null; reason: string | null } | null;
+}
+
+export function renderWebhook(event: NotificationEvent): WebhookPayload {
+  const decision = event.kind === 'decided' ? { status: event.decision.status, by: event.decision.by ?? null, reason: event.decision.reason ?? null } : null;
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    event: event.kind,
+    occurred_at: event.occurredAt,
+    request: {
+      id: event.requestId,
+      repository: event.repository,
+      action: event.action,
+      requester: event.requester,
+      branch: event.branch ?? null,
+      sha: event.sha,
+      environment: event.environment ?? null,
+      severity: event.severity ?? null,
+      summary: event.summary ?? null,
+      matched_rules: event.matchedRules,
+      approvers: event.approvers,
+      approvals_required: event.approvalsRequired,
+      requested_at: event.requestedAt,
+      status: decision?.status ?? 'pending',
+      links: { check_run: event.links.checkRun ?? null, pull_request: event.links.pullRequest ?? null, issue: event.links.issue ?? null },
+    },
+    added_approvers: event.kind === 'escalated' ? event.addedApprovers : null,
+    decision,
+  };
+}

@@ -1,0 +1,12 @@
+/** Replies to a command that did not count. */
+export function helpReply(login: string, problem: string, suggestion?: string): string {
+  return [
+    `@${login} ${problem}.${suggestion ? ` Did you mean \`${suggestion}\`?` : ''}`,
+    '',
+    'Commands: `/approve [note]` approves; `/reject <reason>` rejects (a reason is required). Write the command on the first line of a new comment; edits are not counted.',
+  ].join('\n');
+}
+
+export function refusedReply(login: string, why: string): string {
+  return `@${login} your vote was not counted: ${why}.`;
+}

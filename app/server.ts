@@ -1,0 +1,131 @@
+/**
+ * Starts the App from its environment (Probot's variable names, plus APP_URL, OIDC_ISSUER,
+ * OIDC_AUDIENCE, DATABASE_URL and DATA_DIR). `npm start` runs this file.
+ */
+import { getPrivateKey } from '@probot/get-private-key';
+import { pino } from 'pino';
+import { Probot, Server, type Logger } from 'probot';
+import { pathToFileURL } from 'node:url';
+import { jitApp } from './index.js';
+import { loadNotifiersConfig, type NotifiersConfig } from './notify/index.js';
+import { openStore } from './store/index.js';
+
+const SHUTDOWN_GRACE_MS = 5000;
+
+export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+
+export interface AppSettings {
+  appId: number;
+  privateKey: string;
+  webhookSecret: string;
+  port: number;
+  host?: string;
+  /** REST base URL: `https://api.github.com`, or `<GHE_PROTOCOL>://<GHE_HOST>/api/v3`. */
+  githubApiUrl: string;
+  appUrl: string;
+  oidcIssuer: string;
+  oidcAudience?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** Defaults to JSON lines on stdout at `logLevel`; Probot and the App log through it. */
+  log?: Logger;
+  timerPollMs?: number;
+  notifiers?: NotifiersConfig;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
+  const missing = ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'].filter((name) => !env[name]);
+  const privateKey = getPrivateKey({ env });
+  if (!privateKey) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH');
+  if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(', ')}`);
+  return {
+    appId: Number(env.APP_ID),
+    privateKey: privateKey!,
+    webhookSecret: env.WEBHOOK_SECRET!,
+    port: Number(env.PORT ?? 3000),
+    host: env.HOST,
+    githubApiUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3` : 'https://api.github.com',
+    appUrl: env.APP_URL!,
+    oidcIssuer: env.OIDC_ISSUER || GITHUB_OIDC_ISSUER,
+    oidcAudience: env.OIDC_AUDIENCE || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR || undefined,
+    logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
+  };
+}
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startApp(settings: AppSettings): Promise<RunningApp> {
+  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const app = jitApp({
+    store,
+    appUrl: settings.appUrl,
+    oidcIssuer: settings.oidcIssuer,
+    oidcAudience: settings.oidcAudience,
+    timerPollMs: settings.timerPollMs,
+    notifiers: settings.notifiers,
+  });
+  const log = settings.log ?? pino({ name: 'probot', level: settings.logLevel ?? 'info' });
+  const server = new Server({
+    Probot: Probot.defaults({
+      appId: settings.appId,
+      privateKey: settings.privateKey,
+      secret: settings.webhookSecret,
+      baseUrl: settings.githubApiUrl,
+      log,
+    }),
+    log,
+    port: settings.port,
+    host: settings.host,
+    enableStaticFiles: false,
+  });
+  let httpServer: Awaited<ReturnType<Server['start']>>;
+  try {
+    await server.load(app.appFn);
+    httpServer = await server.start();
+  } catch (err) {
+    await app.stop();
+    await store.close();
+    throw err;
+  }
+  return {
+    url: `http://${server.host}:${server.port}`,
+    port: server.port,
+    async stop() {
+      await app.stop();
+      const closed = server.stop();
+      httpServer.closeIdleConnections();
+      // Requests in flight (webhooks being handled) get a moment to finish before the store closes.
+      const grace = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await closed.finally(() => clearTimeout(grace));
+      await store.close();
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let running: RunningApp;
+  try {
+    running = await startApp({ ...settingsFromEnv(), notifiers: await loadNotifiersConfig() });
+  } catch (err) {
+    console.error(`mercurial-jit app: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      running.stop().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

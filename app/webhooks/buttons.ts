@@ -1,0 +1,32 @@
+/** The Approve and Reject buttons on the check run, delivered as `check_run.requested_action`. */
+import type { Context } from 'probot';
+import type { Gate } from '../gate/gate.js';
+import { APPROVE_BUTTON, REJECT_BUTTON } from '../render/check-run.js';
+import { refusedReply } from '../render/replies.js';
+
+export function handleButton(gate: Gate) {
+  return async (context: Context<'check_run.requested_action'>): Promise<void> => {
+    const { check_run: checkRun, requested_action: action, repository, sender } = context.payload;
+    const choice = action?.identifier === APPROVE_BUTTON.identifier ? 'approve' : action?.identifier === REJECT_BUTTON.identifier ? 'reject' : undefined;
+    if (!choice || !checkRun.external_id) return;
+    const request = await gate.view(checkRun.external_id);
+    // The external id is ours, but check it belongs to this repository and this very check run.
+    if (!request || request.repositoryId !== String(repository.id) || request.checkRun?.id !== checkRun.id) return;
+    const outcome = await gate.vote({
+      requestId: request.id,
+      login: sender.login,
+      senderType: sender.type,
+      choice,
+      note: choice === 'reject' ? 'rejected with the check run button' : '',
+      via: 'button',
+    });
+    if (outcome.counted) return;
+    // A button click has no thread of its own; answer where the request is discussed.
+    const thread = request.pullNumber ?? request.issue?.number;
+    if (thread !== undefined) {
+      await context.octokit.rest.issues.createComment(context.repo({ issue_number: thread, body: refusedReply(sender.login, outcome.why) }));
+    } else {
+      context.log.warn({ requestId: request.id, login: sender.login, why: outcome.why }, 'button vote not counted');
+    }
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * End to end: the bundled Action as a child process, the real App (embedded store) and the GitHub
+ * double, all over loopback. Votes arrive as GitHub would send them: webhooks from the double.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
+import { openStore } from '../../app/store/index.js';
+import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble } from '../github-double/index.js';
+import { eventually, killRunningSteps, startStep, type RunningStep, type StepResult } from './action-process.js';
+
+const REPOSITORY = 'acme/web';
+const APP_ID = 5151;
+const WEBHOOK_SECRET = 'e2e-secret';
+const POLICY = `version: 1
+defaults: { approvals: 1, approvers: [alice, carol], timeout: 1h }
+unmatched: approve
+rules:
+  - name: production
+    if: { environment: [production] }
+    require: { approvals: 1, approvers: [alice, carol] }
+`;
+
+let github: RunningGitHubDouble;
+let app: RunningApp | undefined;
+let settings: AppSettings;
+
+/** What each step's request should have left in the App's audit trail, checked by the last test. */
+const AUDITED_TYPES = new Set(['requested', 'vote', 'approved', 'auto_approved', 'rejected', 'timed_out', 'cancelled']);
+const expectedTrails: { requestId: string; types: string[] }[] = [];
+function expectTrail(result: StepResult, types: string[]): void {
+  expectedTrails.push({ requestId: result.outputs['request-id'], types });
+}
+let dataDir: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  const keys = generateAppKeyPair();
+  github = await startGitHubDouble({
+    seed: {
+      users: [{ login: 'dev' }, { login: 'alice' }, { login: 'carol' }],
+      repos: [{
+        owner: 'acme', name: 'web',
+        branches: { main: { '.github/jit-approval.yml': POLICY, 'README.md': '# web\n' } },
+        collaborators: { dev: 'write', alice: 'admin', carol: 'write' },
+      }],
+      apps: [{ id: APP_ID, slug: 'mercurial-jit', publicKey: keys.publicKey }],
+      installations: [{ appId: APP_ID, account: 'acme' }],
+    },
+  });
+  dataDir = mkdtempSync(join(tmpdir(), 'jit-e2e-'));
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  settings = {
+    appId: APP_ID, privateKey: keys.privateKey, webhookSecret: WEBHOOK_SECRET, port, host: '127.0.0.1',
+    githubApiUrl: github.apiUrl, appUrl, oidcIssuer: github.oidcIssuer, dataDir, logLevel: 'warn',
+  };
+  app = await startApp(settings);
+  await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+}, 120_000);
+
+afterEach(killRunningSteps);
+
+afterAll(async () => {
+  await app?.stop();
+  await github?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function step(inputs: Record<string, string>) {
+  const job = await github.control.registerJob({ repository: REPOSITORY, actor: 'dev' });
+  const claims = job.claims as Record<string, string>;
+  const { token } = await github.control.repositoryToken(REPOSITORY, { checks: 'read', metadata: 'read' });
+  return startStep({
+    inputs: { action: 'deploy', 'app-url': app!.url, 'github-token': token, ...inputs },
+    env: {
+      GITHUB_REPOSITORY: REPOSITORY, GITHUB_REPOSITORY_OWNER: 'acme', GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
+      GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: 'dev', GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
+      GITHUB_API_URL: github.apiUrl, GITHUB_SERVER_URL: github.url,
+      ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,
+    },
+  });
+}
+
+interface CheckRunJson {
+  id: number;
+  html_url: string;
+  external_id: string | null;
+  conclusion: string | null;
+}
+
+/** The App's check run for a request: the App puts the request id in `external_id`. */
+async function checkRunOf(requestId: string): Promise<CheckRunJson | undefined> {
+  const runs = (await github.control.checkRuns(REPOSITORY)) as unknown as CheckRunJson[];
+  return runs.find((run) => run.external_id === requestId);
+}
+
+/** The pending check run of this step's request, once the App has made it. */
+async function pendingCheckRun(running: RunningStep): Promise<CheckRunJson> {
+  let requestId = '';
+  await eventually('the request to be opened', () => {
+    requestId = /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
+    return requestId !== '';
+  });
+  let found: CheckRunJson | undefined;
+  await eventually('the App to create the check run', async () => {
+    found = await checkRunOf(requestId);
+    return found?.conclusion === 'action_required';
+  });
+  return found!;
+}
+
+describe('the Action against the App and the GitHub double', () => {
+  it('auto-approves when no rule needs approval', async () => {
+    const result = await (await step({ environment: 'staging' })).result;
+    expect(result.stdout).not.toContain('::error::');
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs).toMatchObject({ decision: 'auto_approved', reason: 'auto', 'approved-by': '' });
+    expect(result.outputs['request-id']).not.toBe('');
+    expect(result.summary).toContain('## ✅ Approved automatically: `deploy` to `staging`');
+    expectTrail(result, ['requested', 'auto_approved']);
+  });
+
+  it('waits for an approver and passes with who approved', async () => {
+    const running = await step({ environment: 'production', timeout: '2m' });
+    const checkRun = await pendingCheckRun(running);
+    await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun.id, user: 'alice', identifier: 'jit-approve' });
+
+    const result = await running.result;
+    expect(result.stdout).not.toContain('::error::');
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs).toMatchObject({ decision: 'approved', 'approved-by': 'alice', 'check-run-url': checkRun.html_url });
+    expect(result.summary).toContain('| Approved by | @alice |');
+    expect(result.summary).toContain('| Matched rules | production |');
+    expectTrail(result, ['requested', 'vote', 'approved']);
+  }, 60_000);
+
+  it('fails the step when an approver rejects', async () => {
+    const running = await step({ environment: 'production', timeout: '2m' });
+    const checkRun = await pendingCheckRun(running);
+    await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun.id, user: 'carol', identifier: 'jit-reject' });
+
+    const result = await running.result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.decision).toBe('rejected');
+    expect(result.stdout).toMatch(/::error::Rejected: /);
+    expect(result.summary).toContain('## ❌ Rejected: `deploy` to `production`');
+    expectTrail(result, ['requested', 'vote', 'rejected']);
+  }, 60_000);
+
+  it('passes a rejection through when fail-on-reject is false', async () => {
+    const running = await step({ environment: 'production', timeout: '2m', 'fail-on-reject': 'false' });
+    const checkRun = await pendingCheckRun(running);
+    await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun.id, user: 'carol', identifier: 'jit-reject' });
+
+    const result = await running.result;
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.decision).toBe('rejected');
+    expect(result.stdout).toMatch(/::warning::Rejected: .*fail-on-reject is false/);
+  }, 60_000);
+
+  it('cancels the request and fails on its own timeout', async () => {
+    const result = await (await step({ environment: 'production', timeout: '3s' })).result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.decision).toBe('timed_out');
+    // Whichever deadline fires first, the App's or the step's own (which cancels), the request ends timed out.
+    expect(result.stdout).toMatch(/::error::Timed out waiting for approval: /);
+    expect(result.summary).toContain('## ⏱️ Timed out');
+    // The App updates its check run just after answering.
+    await eventually('the check run to conclude timed_out', async () => (await checkRunOf(result.outputs['request-id']))?.conclusion === 'timed_out');
+    expectTrail(result, ['requested', 'timed_out']);
+  }, 60_000);
+
+  it('cancels the request when the job is cancelled (SIGINT)', async () => {
+    const running = await step({ environment: 'production', timeout: '2m' });
+    await eventually('the request to be opened', () => running.stdout().includes('Approval request'));
+    running.child.kill('SIGINT');
+
+    const result = await running.result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.decision).toBe('cancelled');
+    // The App updates its check run just after answering.
+    await eventually('the check run to conclude cancelled', async () => (await checkRunOf(result.outputs['request-id']))?.conclusion === 'cancelled');
+    expectTrail(result, ['requested', 'cancelled']);
+  }, 60_000);
+
+  // Last: it restarts the App.
+  it('gets an approval that arrives while the App restarts', async () => {
+    const running = await step({ environment: 'production', timeout: '3m' });
+    const checkRun = await pendingCheckRun(running);
+    await app!.stop();
+    await eventually('the step to notice the App is gone', () => running.stdout().includes('Reading the approval check run with GITHUB_TOKEN'), 30_000);
+
+    // The click's webhook finds nobody listening; GitHub keeps it for "Redeliver".
+    const { deliveries } = await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun.id, user: 'alice', identifier: 'jit-approve' });
+    const missed = await github.control.waitForDelivery({ event: 'check_run', after: deliveries[0] - 1, timeout_ms: 10_000 });
+    expect(missed.state).toBe('failed');
+
+    app = await startApp(settings);
+    await github.control.redeliver(deliveries[0]);
+
+    const result = await running.result;
+    expect(result.stdout).not.toContain('::error::');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('The App is reachable again.');
+    expect(result.outputs).toMatchObject({ decision: 'approved', 'approved-by': 'alice', 'check-run-url': checkRun.html_url });
+    expectTrail(result, ['requested', 'vote', 'approved']);
+  }, 180_000);
+
+  it("leaves an intact audit trail of every step's request and decision", async () => {
+    await app?.stop();
+    app = undefined;
+    const store = await openStore({ dataDir });
+    try {
+      expect(await store.verifyAudit()).toMatchObject({ ok: true });
+      for (const { requestId, types } of expectedTrails) {
+        const events = await store.listAudit({ requestId });
+        expect({ requestId, types: events.map((event) => event.type).filter((type) => AUDITED_TYPES.has(type)) }).toEqual({ requestId, types });
+      }
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import { summaryMarkdown } from '../../action/summary.js';
+import type { Outcome } from '../../action/wait.js';
+
+const outcome = (overrides: Partial<Outcome>): Outcome => ({
+  status: 'approved', decision: 'approved', reason: 'quorum', approvedBy: [], matchedRules: [], problems: [], source: 'app', waitedSeconds: 0, ...overrides,
+});
+
+describe('summaryMarkdown', () => {
+  it('renders the whole decision record', () => {
+    const markdown = summaryMarkdown(
+      outcome({
+        approvedBy: ['alice', 'bob'], matchedRules: ['production'], requestId: 'r1',
+        checkRunUrl: 'https://github.test/o/r/runs/9', waitedSeconds: 130,
+      }),
+      { action: 'deploy', environment: 'production' },
+    );
+    expect(markdown).toBe(
+      [
+        '## ✅ Approved: `deploy` to `production`',
+        '',
+        '| | |',
+        '|---|---|',
+        '| Decision | approved |',
+        '| Approved by | @alice, @bob |',
+        '| Reason | quorum |',
+        '| Matched rules | production |',
+        '| Request | `r1` |',
+        '| Check run | [https://github.test/o/r/runs/9](https://github.test/o/r/runs/9) |',
+        '| Waited | 2m10s |',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it.each([
+    { name: 'auto-approval', outcome: outcome({ decision: 'auto_approved', reason: 'auto' }), lines: ['## ✅ Approved automatically: `deploy`', '| Decision | auto_approved |'] },
+    { name: 'rejection', outcome: outcome({ status: 'rejected', decision: 'rejected', reason: 'not on a Friday' }), lines: ['## ❌ Rejected: `deploy`', '| Reason | not on a Friday |'] },
+    { name: 'timeout', outcome: outcome({ status: 'timed_out', decision: 'timed_out', reason: 'no decision within 30m' }), lines: ['## ⏱️ Timed out: `deploy`', '| Approved by | — |'] },
+    { name: 'cancellation', outcome: outcome({ status: 'cancelled', decision: 'cancelled' }), lines: ['## 🚫 Cancelled: `deploy`'] },
+    {
+      name: 'a pipe or newline in the reason cannot break the table',
+      outcome: outcome({ status: 'rejected', decision: 'rejected', reason: 'a | b\nc' }),
+      lines: ['| Reason | a \\| b c |'],
+    },
+    {
+      name: 'read from the check run',
+      outcome: outcome({ source: 'check-run' }),
+      lines: ['| Read from | the check run (the App was unreachable) |'],
+    },
+    {
+      name: 'policy errors',
+      outcome: outcome({ status: 'failed', decision: undefined, reason: 'invalid policy', problems: ['.github/jit-approval.yml:3:5: unknown key "rulez"'] }),
+      lines: ['## ⚠️ Cannot be approved: `deploy`', '| Decision | none (error) |', '**Policy errors**', '.github/jit-approval.yml:3:5: unknown key "rulez"'],
+    },
+  ])('$name', ({ outcome: input, lines }) => {
+    const markdown = summaryMarkdown(input, { action: 'deploy' }).split('\n');
+    for (const line of lines) expect(markdown).toContain(line);
+  });
+});

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { job, REPO, World } from './harness.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start();
+}, 60_000);
+afterAll(async () => world?.stop());
+
+describe('opening a request', () => {
+  it('auto-approves when no rule requires approval, with a successful check run', async () => {
+    const run = job();
+    const { status, body } = await world.open(run, { action: 'lint' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: [] });
+    const checkRun = await world.checkRun(body.check_run_id as number);
+    expect(checkRun).toMatchObject({ name: 'jit: lint', status: 'completed', conclusion: 'success', external_id: body.id });
+    expect(checkRun.actions).toEqual([]);
+  });
+
+  it('is idempotent per run, attempt and action, also for concurrent retries', async () => {
+    const run = job();
+    const body = { action: 'deploy', environment: 'production' };
+    const [first, concurrent] = await Promise.all([world.open(run, body), world.open(run, body)]);
+    const again = await world.open(run, body);
+    expect(concurrent.body.id).toBe(first.body.id);
+    expect(again.body).toMatchObject({ id: first.body.id, status: 'pending' });
+    expect((await world.control.checkRuns(REPO)).filter((r) => r.external_id === first.body.id)).toHaveLength(1);
+    const nextAttempt = await world.open({ ...run, run_attempt: 2 }, body);
+    expect(nextAttempt.body.id).not.toBe(first.body.id);
+  });
+});
+
+describe('reading GitHub', () => {
+  it('revalidates the policy with conditional requests, which GitHub answers 304 without rate-limit cost', async () => {
+    await world.open(job(), { action: 'lint' });
+    const before = (await world.control.exchanges()).length;
+    await world.open(job(), { action: 'lint' });
+    const policyReads = (await world.control.exchanges())
+      .slice(before)
+      .filter((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/contents/{path}');
+    expect(policyReads.length).toBeGreaterThan(0);
+    expect(policyReads.every((exchange) => exchange.status === 304)).toBe(true);
+  });
+});
+
+describe('failing closed', () => {
+  it('fails a request under an invalid policy, with file:line:col on the check run', async () => {
+    const run = job({ repository: 'acme/broken' });
+    const { status, body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    expect(status).toBe(200);
+    expect(body.status).toBe('failed');
+    expect(body.problems).toEqual([expect.stringMatching(/^\.github\/jit-approval\.yml:5:\d+: .*approvals/)]);
+    const checkRun = (await world.checkRunOf(body.id as string, 'acme/broken'))!;
+    expect(checkRun.conclusion).toBe('failure');
+    expect(checkRun.output.summary).toContain('.github/jit-approval.yml:5:');
+  });
+});
+
+describe('an unreachable GitHub API', () => {
+  it('fails the request closed and says why, never approving', async () => {
+    // More failures than Octokit's retries: the policy cannot be read.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/contents/{path}', status: 502, times: 10 });
+    try {
+      const { body } = await world.open(job(), { action: 'lint' });
+      expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining('could not establish the facts for a decision') });
+    } finally {
+      await world.control.clearFaults();
+    }
+  }, 60_000);
+});
+
+describe('a pull request that moved after its run started', () => {
+  it('fails closed rather than put an approval of old code on the new head', async () => {
+    const opened = await world.control.openPull({ repository: REPO, user: 'mallory', title: 'Sneaky', head: 'sneaky', files: { 'src/app.ts': 'export const safe = true;\n' } });
+    await world.control.pushCommit(REPO, { branch: 'sneaky', files: { 'src/app.ts': 'export const safe = false;\n' } });
+    const staleRun = job({ ref: `refs/pull/${opened.number}/merge`, sha: opened.merge_sha, event_name: 'pull_request' });
+    const { body } = await world.open(staleRun, { action: 'deploy', environment: 'production' });
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${opened.number} was updated after this run started`) });
+  });
+});
+
+describe('authentication and scoping', () => {
+  it('refuses a request without a token, with an expired token, or for another audience', async () => {
+    const run = job();
+    const missing = await world.api('POST', '/api/v1/requests', undefined, { action: 'deploy' });
+    expect(missing.status).toBe(401);
+    expect(missing.body.error?.code).toBe('unauthenticated');
+
+    const expired = await world.token(run, { lifetimeSeconds: 60, issuedAtOffsetSeconds: -600 });
+    const late = await world.api('POST', '/api/v1/requests', expired, { action: 'deploy' });
+    expect(late.status).toBe(401);
+    expect(late.body.error?.code).toBe('token_expired');
+
+    const foreign = await world.token(run, { audience: 'https://someone-else.example' });
+    const wrong = await world.api('POST', '/api/v1/requests', foreign, { action: 'deploy' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error?.code).toBe('token_audience');
+  });
+
+  it('hides a request from a token of another repository or another run (404, not 403)', async () => {
+    const run = job({ environment: 'production' });
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    expect(body.status).toBe('pending');
+    const id = body.id as string;
+
+    for (const stranger of [job({ repository: 'acme/api' }), job()]) {
+      const read = await world.poll(stranger, id);
+      expect(read.status).toBe(404);
+      expect(read.body.error?.code).toBe('not_found');
+      const cancel = await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(stranger), { reason: 'job_cancelled' });
+      expect(cancel.status).toBe(404);
+    }
+    expect((await world.poll(run, id)).body.status).toBe('pending');
+  });
+
+  it('takes the environment from the token: the Action may not claim another one', async () => {
+    const answer = await world.open(job({ environment: 'staging' }), { action: 'deploy', environment: 'production' });
+    expect(answer.status).toBe(422);
+    expect(answer.body.error).toEqual({ code: 'invalid_request', message: 'environment "production" does not match this job\'s environment "staging"' });
+  });
+
+  it('rejects a body that does not follow the API, saying what is wrong', async () => {
+    const answer = await world.open(job(), { action: 'deploy', timeout: 5 });
+    expect(answer.status).toBe(422);
+    expect(answer.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('timeout') });
+  });
+});
+
+describe('cancel and long-poll', () => {
+  it('times out a request when the Action stops waiting, and a long poll answers at once on the change', async () => {
+    const run = job({ environment: 'production' });
+    const { body } = await world.open(run, { action: 'deploy' });
+    const id = body.id as string;
+    const started = Date.now();
+    const polling = world.poll(run, id, 30);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancelled = await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'timeout' });
+    expect(cancelled.body.status).toBe('timed_out');
+    const polled = await polling;
+    expect(polled.body.status).toBe('timed_out');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const checkRun = await world.checkRun(body.check_run_id as number);
+    expect(checkRun.conclusion).toBe('timed_out');
+  });
+});
+
+describe('operations', () => {
+  it('answers /healthz and /metrics in Prometheus text', async () => {
+    await world.open(job(), { action: 'publish-docs' });
+    await world.open(job({ environment: 'production' }), { action: 'deploy' });
+    const health = await fetch(`${world.app.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const metrics = await fetch(`${world.app.url}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    expect(text).toMatch(/^jit_requests\{status="approved"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^jit_requests\{status="pending"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^jit_decision_latency_seconds_count\{status="approved"\} [1-9]\d*$/m);
+    expect(text).toContain('# TYPE jit_webhook_handling_seconds histogram');
+  });
+
+  it('serves the check run\'s details page', async () => {
+    const { body } = await world.open(job(), { action: 'publish-docs' });
+    const page = await fetch(`${world.app.url}/requests/${body.id}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Status: <strong>approved</strong>');
+    expect((await fetch(`${world.app.url}/requests/not-a-request`)).status).toBe(404);
+  });
+});

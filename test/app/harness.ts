@@ -1,0 +1,265 @@
+/**
+ * One world for the App's integration tests: the GitHub double (REST, webhooks, OIDC issuer) and
+ * the real Probot server of the App, talking over loopback with signed webhooks and real tokens.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { pino } from 'pino';
+import { parseNotifiersConfig } from '../../app/notify/index.js';
+import { startApp, type RunningApp } from '../../app/server.js';
+import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
+
+export const APP_ID = 5151;
+export const INSTALLATION_ID = 8181;
+export const WEBHOOK_SECRET = 'test-webhook-secret';
+export const APP_URL = 'https://jit.example.test';
+export const REPO = 'acme/web';
+export const OTHER_REPO = 'acme/api';
+
+export const POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: [production] }
+    require: { approvals: 1, approvers: [codeowners] }
+    notify: [ops-hook]
+  - name: database
+    if: { environment: [prod-db] }
+    require: { approvals: 2, approvers: [codeowners] }
+  - name: docs
+    if: { action: [publish-docs] }
+    auto_approve: true
+  - name: staging
+    if: { environment: [staging] }
+    require: { approvals: 1, approvers: [bob] }
+    escalate:
+      - after: 6s
+        approvers: [carol]
+`;
+
+/** `approvals: zero` is on line 5, column 25. */
+export const BROKEN_POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: [production] }
+    require: { approvals: zero }
+`;
+
+const keys = generateAppKeyPair();
+
+export function seed(): Seed {
+  return {
+    users: [{ login: 'alice' }, { login: 'bob' }, { login: 'carol' }, { login: 'mallory' }, { login: 'deploy-bot[bot]', type: 'Bot' }],
+    repos: [
+      {
+        owner: 'acme',
+        name: 'web',
+        defaultBranch: 'main',
+        branches: {
+          main: { '.github/jit-approval.yml': POLICY, '.github/CODEOWNERS': '* @alice @bob\n', 'src/app.ts': 'export {};\n' },
+          feature: { 'src/app.ts': 'export const x = 1;\n' },
+        },
+        collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write', 'deploy-bot[bot]': 'write' },
+        pulls: [{ number: 7, title: 'Feature', head: 'feature', user: 'mallory' }],
+      },
+      {
+        owner: 'acme',
+        name: 'api',
+        defaultBranch: 'main',
+        branches: { main: { '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: all\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n' } },
+        collaborators: { alice: 'admin', mallory: 'write' },
+      },
+      {
+        owner: 'acme',
+        name: 'broken',
+        defaultBranch: 'main',
+        branches: { main: { '.github/jit-approval.yml': BROKEN_POLICY } },
+        collaborators: { alice: 'admin', mallory: 'write' },
+      },
+    ],
+    apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey: keys.publicKey }],
+    installations: [{ id: INSTALLATION_ID, appId: APP_ID, account: 'acme' }],
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CheckRunJson {
+  id: number;
+  name: string;
+  head_sha: string;
+  external_id: string;
+  status: string;
+  conclusion: string;
+  details_url: string;
+  output: { title: string; summary: string; text: string };
+  actions: { identifier: string }[];
+}
+
+export interface IssueJson {
+  number: number;
+  title: string;
+  body: string | null;
+  state: string;
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown> & { error?: { code: string; message: string } };
+}
+
+/** A receiver for the `ops-hook` webhook notifier the test policy names. */
+export interface Notification {
+  event: string;
+  request: { id: string; approvers: string[]; matched_rules: string[] };
+  decision: { status: string; by: string | null; reason: string | null } | null;
+}
+
+export class World {
+  app!: RunningApp;
+  readonly notifications: Notification[] = [];
+  private port = 0;
+  private receiver?: HttpServer;
+
+  private constructor(readonly github: RunningGitHubDouble, readonly dataDir: string) {}
+
+  static async start(): Promise<World> {
+    const github = await startGitHubDouble({ seed: seed() });
+    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')));
+    world.port = await freePort();
+    await world.startReceiver();
+    await world.startApp();
+    return world;
+  }
+
+  private async startReceiver(): Promise<void> {
+    this.receiver = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        this.notifications.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Notification);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.receiver!.listen(0, '127.0.0.1', resolve));
+  }
+
+  private notifiersConfig() {
+    const { port } = this.receiver!.address() as { port: number };
+    const text = `notifiers:\n  ops-hook:\n    type: webhook\n    url: http://127.0.0.1:${port}/hook\n    secret: test-notifier-secret-0123\n`;
+    const parsed = parseNotifiersConfig(text, 'notifiers.yml', {});
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.diagnostics));
+    return parsed.config;
+  }
+
+  get control() {
+    return this.github.control;
+  }
+
+  /** Starts (or restarts) the App on the same port and the same data directory. */
+  async startApp(): Promise<void> {
+    this.app = await startApp({
+      appId: APP_ID,
+      privateKey: keys.privateKey,
+      webhookSecret: WEBHOOK_SECRET,
+      port: this.port,
+      host: '127.0.0.1',
+      githubApiUrl: this.github.apiUrl,
+      appUrl: APP_URL,
+      oidcIssuer: this.github.oidcIssuer,
+      dataDir: this.dataDir,
+      log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      timerPollMs: 200,
+      notifiers: this.notifiersConfig(),
+    });
+    await this.control.setWebhook(APP_ID, { url: `${this.app.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.stop();
+    await new Promise((resolve) => this.receiver?.close(resolve));
+    await this.github.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** A job's OIDC token from the double's issuer, for the App's audience unless told otherwise. */
+  async token(job: RunnerJob, options: { audience?: string; lifetimeSeconds?: number; issuedAtOffsetSeconds?: number } = {}): Promise<string> {
+    const { token } = await this.control.mintIdToken({ job, audience: options.audience ?? APP_URL, ...options });
+    return token;
+  }
+
+  async api(method: 'GET' | 'POST', path: string, token: string | undefined, body?: unknown): Promise<ApiAnswer> {
+    const response = await fetch(`${this.app.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
+  }
+
+  async open(job: RunnerJob, body: Record<string, unknown>): Promise<ApiAnswer> {
+    return this.api('POST', '/api/v1/requests', await this.token(job), body);
+  }
+
+  async poll(job: RunnerJob, id: string, wait = 0): Promise<ApiAnswer> {
+    return this.api('GET', `/api/v1/requests/${id}?wait=${wait}`, await this.token(job));
+  }
+
+  /** Waits until every webhook the double queued has been answered by the App. */
+  async settle(): Promise<void> {
+    await this.control.deliveriesIdle();
+  }
+
+  async checkRun(id: number, repository = REPO): Promise<CheckRunJson> {
+    const runs = (await this.control.checkRuns(repository)) as unknown as CheckRunJson[];
+    return runs.find((run) => run.id === id)!;
+  }
+
+  async checkRunOf(requestId: string, repository = REPO): Promise<CheckRunJson | undefined> {
+    const runs = (await this.control.checkRuns(repository)) as unknown as CheckRunJson[];
+    return runs.find((run) => run.external_id === requestId);
+  }
+
+  /** The approval issue of a request (issues and PRs without a body have `body: null`). */
+  async issueOf(requestId: string, repository = REPO): Promise<IssueJson | undefined> {
+    const issues = (await this.control.issues(repository)) as unknown as IssueJson[];
+    return issues.find((issue) => issue.body?.includes(`request ${requestId}`));
+  }
+
+  async comment(issueNumber: number, user: string, body: string) {
+    const result = await this.control.comment({ repository: REPO, issue_number: issueNumber, user, body });
+    await this.settle();
+    return result;
+  }
+}
+
+let runIds = 70_000;
+/** A push job on main unless told otherwise; each call is a new run. */
+export function job(overrides: Partial<RunnerJob> = {}): RunnerJob {
+  return { repository: REPO, actor: 'mallory', run_id: ++runIds, ...overrides };
+}
+
+/** Retries `read` until `accept` holds or `timeoutMs` passes; returns the last value read. */
+export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}

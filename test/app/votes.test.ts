@@ -1,0 +1,209 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunnerJob } from '../github-double/index.js';
+import { signWebhookBody } from '../github-double/index.js';
+import { eventually, job, REPO, World } from './harness.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start();
+}, 60_000);
+afterAll(async () => world?.stop());
+
+/** Each test starts with nothing pending on the PR: commands there would otherwise have to name their request. */
+const opened: Array<{ run: RunnerJob; id: string }> = [];
+afterEach(async () => {
+  for (const { run, id } of opened.splice(0)) {
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }
+});
+
+const PR = 7;
+const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+
+async function openPending(body: Record<string, unknown> = { action: 'deploy', environment: 'production' }, run = prJob()) {
+  const { status, body: answer } = await world.open(run, body);
+  expect(status).toBe(200);
+  expect(answer.status).toBe('pending');
+  opened.push({ run, id: answer.id as string });
+  return { run, id: answer.id as string, checkRunId: answer.check_run_id as number, answer };
+}
+
+async function commentsOn(issueNumber: number) {
+  return (await world.control.comments(REPO, issueNumber)) as Array<{ id: number; body: string; user: { login: string } }>;
+}
+
+async function threadComment(id: string) {
+  return (await commentsOn(PR)).find((c) => c.body.includes(`request ${id}`))!;
+}
+
+describe('a pull request run', () => {
+  it('waits with Approve and Reject buttons on the PR head, and one comment on the PR', async () => {
+    const { id, checkRunId, answer } = await openPending();
+    expect(answer).toMatchObject({ matched_rules: ['production'], approvals_required: 1, eligible_approvers: ['@alice', '@bob'] });
+    const checkRun = await world.checkRun(checkRunId);
+    expect(checkRun).toMatchObject({ name: 'jit: deploy', status: 'completed', conclusion: 'action_required', details_url: `https://jit.example.test/requests/${id}` });
+    expect(checkRun.actions.map((a) => a.identifier)).toEqual(['jit-approve', 'jit-reject']);
+    const { token } = await world.control.repositoryToken(REPO);
+    const headSha = (await (await fetch(`${world.github.apiUrl}/repos/${REPO}/pulls/${PR}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { head: { sha: string } };
+    expect(checkRun.head_sha).toBe(headSha.head.sha);
+    expect(await threadComment(id)).toBeDefined();
+  });
+
+  it('is approved by a code owner\'s /approve comment; the comment is edited in place', async () => {
+    const { run, id, checkRunId } = await openPending();
+    await world.comment(PR, 'bob', '/approve ship it');
+    const { body } = await world.poll(run, id);
+    expect(body).toMatchObject({ status: 'approved', reason: 'quorum', approved_by: ['bob'] });
+    const checkRun = await world.checkRun(checkRunId);
+    expect(checkRun.conclusion).toBe('success');
+    expect(checkRun.actions).toEqual([]);
+    expect(checkRun.output.text).toContain('"login": "bob"');
+    const ours = (await commentsOn(PR)).filter((c) => c.body.includes(`request ${id}`));
+    expect(ours).toHaveLength(1);
+    expect(ours[0].body).toContain('approved by @bob');
+  });
+
+  it('is approved by the Approve button', async () => {
+    const { run, id, checkRunId } = await openPending();
+    await world.control.clickCheckRunButton({ repository: REPO, check_run_id: checkRunId, user: 'alice', identifier: 'jit-approve' });
+    await world.settle();
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+    expect((await world.checkRun(checkRunId)).conclusion).toBe('success');
+  });
+
+  it('notifies the rule\'s notifier when approval is requested and when it is decided', async () => {
+    const { id } = await openPending();
+    await world.comment(PR, 'bob', '/approve');
+    const events = await eventually(async () => world.notifications.filter((n) => n.request.id === id), (found) => found.length >= 2);
+    expect(events.map((n) => n.event)).toEqual(['requested', 'decided']);
+    expect(events[0].request).toMatchObject({ matched_rules: ['production'], approvers: ['@alice', '@bob'] });
+    expect(events[1].decision).toMatchObject({ status: 'approved', by: 'bob' });
+  });
+
+  it('is rejected at once by an eligible /reject, with the reason', async () => {
+    const { run, id, checkRunId } = await openPending();
+    await world.comment(PR, 'alice', '/reject not during the freeze');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'rejected', reason: 'not during the freeze', rejected_by: 'alice' });
+    const checkRun = await world.checkRun(checkRunId);
+    expect(checkRun.conclusion).toBe('failure');
+    expect(checkRun.output.title).toContain('rejected by @alice: not during the freeze');
+  });
+
+  it('needs two different people for a quorum of 2: a second vote by the same person does not count', async () => {
+    const { run, id } = await openPending({ action: 'migrate', environment: 'prod-db' });
+    await world.comment(PR, 'bob', '/approve');
+    await world.comment(PR, 'bob', '/approve again');
+    const afterTwice = await world.poll(run, id);
+    expect(afterTwice.body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('already voted');
+    await world.comment(PR, 'alice', '/approve');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['bob', 'alice'] });
+  });
+
+  it('refuses self-approval and a non-owner, and says why', async () => {
+    const { run, id } = await openPending();
+    // mallory started the run and is not an owner; carol has write access but owns nothing.
+    await world.comment(PR, 'mallory', '/approve');
+    expect((await commentsOn(PR)).at(-1)!.body).toMatch(/@mallory your vote was not counted: .*requester/);
+    await world.comment(PR, 'carol', '/approve');
+    expect((await commentsOn(PR)).at(-1)!.body).toMatch(/@carol your vote was not counted: .*not a code owner/);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('ignores an edited comment, however it now reads', async () => {
+    const { run, id } = await openPending();
+    const { comment } = await world.comment(PR, 'bob', 'looks fine to me');
+    await world.control.editComment({ repository: REPO, comment_id: comment.id, user: 'bob', body: '/approve' });
+    await world.settle();
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('answers an unknown or malformed command with help', async () => {
+    await openPending();
+    await world.comment(PR, 'bob', '/aprove');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('Did you mean `/approve`?');
+    await world.comment(PR, 'bob', '/reject');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('needs a reason');
+  });
+});
+
+describe('commands that must not count', () => {
+  it('ignores commands from bots entirely', async () => {
+    const { run, id } = await openPending();
+    const before = (await commentsOn(PR)).length;
+    await world.comment(PR, 'deploy-bot[bot]', '/approve');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await commentsOn(PR)).length).toBe(before + 1); // the bot's own comment, no reply
+  });
+
+  it('makes a command name its action when several different requests wait on the PR', async () => {
+    const deploy = await openPending({ action: 'deploy', environment: 'production' });
+    const migrate = await openPending({ action: 'migrate', environment: 'production' });
+    await world.comment(PR, 'bob', '/approve looks good');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`deploy`, `migrate`)');
+    await world.comment(PR, 'bob', '/approve migrate looks good');
+    expect((await world.poll(migrate.run, migrate.id)).body.status).toBe('approved');
+    expect((await world.poll(deploy.run, deploy.id)).body.status).toBe('pending');
+  });
+});
+
+describe('webhook deliveries', () => {
+  it('refuses a forged signature with 401', async () => {
+    const body = JSON.stringify({ action: 'created', comment: { body: '/approve' } });
+    const response = await fetch(`${world.app.url}/api/github/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'issue_comment',
+        'x-github-delivery': 'forged-1',
+        'x-hub-signature-256': signWebhookBody('not-the-secret', body),
+      },
+      body,
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('handles a replayed delivery once', async () => {
+    const { run, id } = await openPending({ action: 'migrate', environment: 'prod-db' });
+    const { deliveries } = await world.comment(PR, 'bob', '/approve');
+    const before = (await commentsOn(PR)).length;
+    await world.control.redeliver(deliveries[0]);
+    await world.settle();
+    const redelivered = (await world.control.deliveries({ event: 'issue_comment' })).at(-1)!;
+    expect(redelivered.status).toBe(200);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+    // No "already voted" reply either: the replay was not handled at all.
+    expect((await commentsOn(PR)).length).toBe(before);
+  });
+});
+
+describe('a time escalation', () => {
+  it('widens who may approve once due, and mentions the new approvers', async () => {
+    const run = job({ environment: 'staging' });
+    const { body } = await world.open(run, { action: 'deploy' });
+    const id = body.id as string;
+    expect(body).toMatchObject({ status: 'pending', eligible_approvers: ['@bob'] });
+    const issue = (await world.issueOf(id))!;
+    await world.comment(issue.number, 'carol', '/approve');
+    expect((await commentsOn(issue.number)).at(-1)!.body).toMatch(/@carol your vote was not counted/);
+
+    const escalated = await eventually(() => world.issueOf(id), (found) => found?.body?.includes('@carol') ?? false, 15_000);
+    expect(escalated?.body).toContain('Approvers: @bob, @carol');
+    await world.comment(issue.number, 'carol', '/approve');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['carol'] });
+  });
+});
+
+describe('a run without a pull request', () => {
+  it('opens an approval issue mentioning the approvers, and closes it with the decision', async () => {
+    const run = job({ environment: 'production' });
+    const { body } = await world.open(run, { action: 'deploy' });
+    expect(body.status).toBe('pending');
+    const issue = (await world.issueOf(body.id as string))!;
+    expect(issue.title).toContain('Approval needed: deploy to production');
+    expect(issue.body).toContain('Approvers: @alice, @bob');
+    await world.comment(issue.number, 'alice', '/approve');
+    expect((await world.poll(run, body.id as string)).body.status).toBe('approved');
+    expect((await world.issueOf(body.id as string))?.state).toBe('closed');
+  });
+});

@@ -1,0 +1,302 @@
+/** Delivery over real loopback servers: Slack and webhook posts to an HTTP receiver, mail to an SMTP server. */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
+import { parseNotifiersConfig } from '../../app/notify/config.js';
+import { NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
+import { createNotifiers } from '../../app/notify/notifiers.js';
+import { renderWebhook } from '../../app/notify/render-webhook.js';
+import { decidedEvent, requestedEvent } from './sample-event.js';
+import { startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from './receivers.js';
+
+type AuditRecord = Parameters<NotificationAudit>[0];
+
+const WEBHOOK_SECRET = 'whsec-test-0123456789abcdef';
+const SMTP_LOGIN = { user: 'jit', pass: 'mail-password' };
+const FAST_RETRY = { attempts: 3, minDelayMs: 20, maxDelayMs: 100, jitter: true };
+
+const servers: (HttpReceiver | SmtpReceiver)[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function http(respond?: Parameters<typeof startHttpReceiver>[0]) {
+  const receiver = await startHttpReceiver(respond);
+  servers.push(receiver);
+  return receiver;
+}
+
+async function smtp() {
+  const receiver = await startSmtpReceiver(SMTP_LOGIN);
+  servers.push(receiver);
+  return receiver;
+}
+
+/** A dispatcher for a notifiers file, configured through the same parser the App uses. */
+function dispatcherFor(yaml: string, env: Record<string, string>, options: { timeoutMs?: number; retry?: object } = {}) {
+  const parsed = parseNotifiersConfig(yaml, 'notifiers.yml', env);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.diagnostics));
+  const audit: AuditRecord[] = [];
+  const dispatcher = new NotificationDispatcher({
+    notifiers: createNotifiers(parsed.config, { timeoutMs: options.timeoutMs ?? 5000 }),
+    audit: async (record) => void audit.push(record),
+    retry: { ...FAST_RETRY, ...options.retry },
+  });
+  return { dispatcher, audit };
+}
+
+const attemptsOf = (audit: AuditRecord[], notifier: string) =>
+  audit.filter((r) => r.type === 'notification_attempt' && r.facts.notifier === notifier).map((r) => r.facts as unknown as Record<string, unknown>);
+const failuresOf = (audit: AuditRecord[], notifier: string) =>
+  audit.filter((r) => r.type === 'notification_failed' && r.facts.notifier === notifier).map((r) => r.facts as unknown as Record<string, unknown>);
+
+function expectedSignature(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+describe('Slack', () => {
+  test('posts a Block Kit message for the request, then a follow-up with the decision', async () => {
+    const slack = await http();
+    const { dispatcher, audit } = dispatcherFor('notifiers:\n  slack-deploys:\n    type: slack\n    url: ${SLACK_URL}\n', {
+      SLACK_URL: `${slack.url}/services/T000/B000/secret`,
+    });
+
+    dispatcher.dispatch(requestedEvent(), ['slack-deploys']);
+    await dispatcher.idle();
+    dispatcher.dispatch(decidedEvent({ status: 'approved', by: 'lee', reason: 'ship it' }), ['slack-deploys']);
+    await dispatcher.idle();
+
+    expect(slack.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([
+      ['POST', '/services/T000/B000/secret', 'application/json'],
+      ['POST', '/services/T000/B000/secret', 'application/json'],
+    ]);
+    const [request, followUp] = slack.requests.map((r) => JSON.parse(r.body));
+    expect(request.text).toBe('Approval needed: deploy in acme/payments');
+    expect(request.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Approval needed: deploy in acme/payments', emoji: true } });
+    const fields = request.blocks.flatMap((b: { fields?: { text: string }[] }) => b.fields ?? []).map((f: { text: string }) => f.text);
+    expect(fields).toEqual(
+      expect.arrayContaining(['*Requested by*\ndana', '*Branch*\nmain', '*Commit*\n9fceb02', '*Environment*\nproduction', '*Severity*\nhigh', '*Matched rules*\nproduction']),
+    );
+    expect(fields).toContain('*Who may approve*\n@acme/sre, @lee, role:maintain (2 approvals needed)');
+    const buttons = request.blocks.find((b: { type: string }) => b.type === 'actions').elements;
+    expect(buttons.map((b: { url: string }) => b.url)).toEqual(['https://github.com/acme/payments/runs/123', 'https://github.com/acme/payments/pull/42']);
+
+    expect(followUp.text).toBe('Approved: deploy in acme/payments');
+    expect(JSON.stringify(followUp.blocks)).toContain('*Decision*\\nApproved by lee: ship it');
+    expect(attemptsOf(audit, 'slack-deploys').map((a) => [a.event, a.attempt, a.outcome, a.status])).toEqual([
+      ['requested', 1, 'delivered', 200],
+      ['decided', 1, 'delivered', 200],
+    ]);
+  });
+});
+
+describe('signed webhook', () => {
+  test('posts the JSON event with a signature that verifies with the shared secret, an event header and a delivery id', async () => {
+    const receiver = await http();
+    const { dispatcher, audit } = dispatcherFor('notifiers:\n  pager:\n    type: webhook\n    url: ${PAGER_URL}\n    secret: ${PAGER_SECRET}\n', {
+      PAGER_URL: `${receiver.url}/hooks/jit`,
+      PAGER_SECRET: WEBHOOK_SECRET,
+    });
+    const event = requestedEvent();
+
+    dispatcher.dispatch(event, ['pager']);
+    await dispatcher.idle();
+
+    const [request] = receiver.requests;
+    expect(receiver.requests).toHaveLength(1);
+    expect(request.path).toBe('/hooks/jit');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['x-jit-event']).toBe('requested');
+    expect(request.headers['x-jit-delivery']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(request.headers['user-agent']).toBe('mercurial-jit-notifier');
+    const signature = String(request.headers['x-jit-signature-256']);
+    expect(timingSafeEqual(Buffer.from(signature), Buffer.from(expectedSignature(request.body, WEBHOOK_SECRET)))).toBe(true);
+    expect(signature).not.toBe(expectedSignature(request.body, `${WEBHOOK_SECRET}x`));
+    expect(JSON.parse(request.body)).toEqual(renderWebhook(event));
+    expect(attemptsOf(audit, 'pager')).toEqual([
+      expect.objectContaining({ attempt: 1, maxAttempts: 3, outcome: 'delivered', status: 200, deliveryId: request.headers['x-jit-delivery'] }),
+    ]);
+  });
+});
+
+describe('e-mail', () => {
+  test('sends one mail with a plain-text and an escaped HTML part to every recipient, through SMTP AUTH', async () => {
+    const server = await smtp();
+    const { dispatcher, audit } = dispatcherFor(
+      [
+        'notifiers:',
+        '  oncall-mail:',
+        '    type: email',
+        '    host: 127.0.0.1',
+        '    port: ${SMTP_PORT}',
+        '    auth: { user: jit, pass: "${SMTP_PASS}" }',
+        '    from: "JIT approvals <jit@example.com>"',
+        '    to: [oncall@example.com, lead@example.com]',
+      ].join('\n'),
+      { SMTP_PORT: String(server.port), SMTP_PASS: SMTP_LOGIN.pass },
+    );
+
+    dispatcher.dispatch(requestedEvent({ summary: 'Deploy <script>alert(1)</script> & more' }), ['oncall-mail']);
+    await dispatcher.idle();
+    dispatcher.dispatch(decidedEvent({ status: 'rejected', by: 'lee', reason: 'not today' }), ['oncall-mail']);
+    await dispatcher.idle();
+
+    expect(server.mails).toHaveLength(2);
+    const [{ envelope, user, mail }, { mail: followUp }] = server.mails;
+    expect(user).toBe('jit');
+    expect(envelope).toEqual({ from: 'jit@example.com', to: ['oncall@example.com', 'lead@example.com'] });
+    expect(mail.subject).toBe('[JIT approval] Approval needed: deploy in acme/payments');
+    expect(mail.from?.value).toEqual([{ address: 'jit@example.com', name: 'JIT approvals' }]);
+    expect(mail.headers.get('x-jit-event')).toBe('requested');
+    expect(mail.text).toContain('Deploy <script>alert(1)</script> & more');
+    expect(mail.text).toMatch(/Requested by:\s+dana/);
+    expect(mail.text).toContain('Review and approve: https://github.com/acme/payments/runs/123');
+    expect(mail.html).toContain('<p>Deploy &lt;script&gt;alert(1)&lt;/script&gt; &amp; more</p>');
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.html).toContain('<a href="https://github.com/acme/payments/runs/123">Review and approve</a>');
+
+    expect(followUp.subject).toBe('[JIT approval] Rejected: deploy in acme/payments');
+    expect(followUp.text).toMatch(/Decision:\s+Rejected by lee: not today/);
+    // The follow-up joins the thread of the first mail.
+    expect(followUp.inReplyTo).toBe(mail.messageId);
+    expect(attemptsOf(audit, 'oncall-mail').map((a) => a.outcome)).toEqual(['delivered', 'delivered']);
+  });
+
+  test('wrong SMTP credentials are a permanent failure: one attempt, audited', async () => {
+    const server = await smtp();
+    const { dispatcher, audit } = dispatcherFor(
+      `notifiers:\n  mail:\n    type: email\n    host: 127.0.0.1\n    port: ${server.port}\n    auth: { user: jit, pass: wrong }\n    from: jit@example.com\n    to: [a@example.com]\n`,
+      {},
+    );
+    dispatcher.dispatch(requestedEvent(), ['mail']);
+    await dispatcher.idle();
+    expect(server.mails).toHaveLength(0);
+    expect(attemptsOf(audit, 'mail')).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', error: expect.stringMatching(/535/) })]);
+    expect(failuresOf(audit, 'mail')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
+  });
+});
+
+describe('retries', () => {
+  test('a receiver that is down and then recovers gets the notification once, and every attempt is audited', async () => {
+    const receiver = await http((index) => (index < 2 ? 500 : 200));
+    const { dispatcher, audit } = dispatcherFor(`notifiers:\n  pager:\n    type: webhook\n    url: ${'${URL}'}\n    secret: ${WEBHOOK_SECRET}\n`, { URL: receiver.url });
+
+    dispatcher.dispatch(requestedEvent(), ['pager']);
+    await dispatcher.idle();
+
+    expect(receiver.requests).toHaveLength(3);
+    // One delivery, retried: the same id and the same signed body every time.
+    expect(new Set(receiver.requests.map((r) => r.headers['x-jit-delivery'])).size).toBe(1);
+    expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(1);
+    expect(attemptsOf(audit, 'pager').map((a) => [a.attempt, a.outcome, a.status])).toEqual([
+      [1, 'failed', 500],
+      [2, 'failed', 500],
+      [3, 'delivered', 200],
+    ]);
+    expect(attemptsOf(audit, 'pager')[0].error).toBe('the webhook answered HTTP 500: receiver is down');
+    expect(failuresOf(audit, 'pager')).toEqual([]);
+    // Backoff: the retries were spaced out, not fired back to back.
+    expect(receiver.requests[1].at - receiver.requests[0].at).toBeGreaterThanOrEqual(FAST_RETRY.minDelayMs - 5);
+  });
+
+  test('a notifier that stays down exhausts its attempts and is audited as failed, while the others are delivered without waiting for it', async () => {
+    const dead = await http(() => 'hang');
+    const alive = await http();
+    const mail = await smtp();
+    const { dispatcher, audit } = dispatcherFor(
+      [
+        'notifiers:',
+        '  dead:',
+        '    type: webhook',
+        `    url: ${dead.url}`,
+        `    secret: ${WEBHOOK_SECRET}`,
+        '  alive:',
+        '    type: slack',
+        `    url: ${alive.url}/slack`,
+        '  mail:',
+        '    type: email',
+        '    host: 127.0.0.1',
+        `    port: ${mail.port}`,
+        `    auth: { user: ${SMTP_LOGIN.user}, pass: ${SMTP_LOGIN.pass} }`,
+        '    from: jit@example.com',
+        '    to: [oncall@example.com]',
+      ].join('\n'),
+      {},
+      { timeoutMs: 300 },
+    );
+
+    expect(dispatcher.dispatch(requestedEvent(), ['dead', 'alive', 'mail'])).toBeUndefined();
+
+    await Promise.all([alive.received(1), mail.received(1)]);
+    // The dead notifier's first attempt is still hanging: nothing of it has been recorded yet.
+    expect(dead.requests).toHaveLength(1);
+    expect(attemptsOf(audit, 'dead')).toEqual([]);
+
+    await dispatcher.idle();
+    expect(dead.requests).toHaveLength(3);
+    expect(attemptsOf(audit, 'dead').map((a) => [a.attempt, a.outcome, a.error])).toEqual([
+      [1, 'failed', 'the webhook could not be reached: no answer in time'],
+      [2, 'failed', 'the webhook could not be reached: no answer in time'],
+      [3, 'failed', 'the webhook could not be reached: no answer in time'],
+    ]);
+    expect(failuresOf(audit, 'dead')).toEqual([expect.objectContaining({ attempts: 3, reason: 'attempts_exhausted', event: 'requested' })]);
+    expect(attemptsOf(audit, 'alive').map((a) => a.outcome)).toEqual(['delivered']);
+    expect(attemptsOf(audit, 'mail').map((a) => a.outcome)).toEqual(['delivered']);
+    // Every record names the request, so the App can file it under it.
+    expect(new Set(audit.map((r) => r.requestId))).toEqual(new Set(['req-7f3a']));
+  });
+
+  test('a client error is not retried: the configuration is wrong, and retrying cannot fix it', async () => {
+    const receiver = await http(() => 404);
+    const { dispatcher, audit } = dispatcherFor(`notifiers:\n  pager:\n    type: webhook\n    url: ${receiver.url}\n    secret: ${WEBHOOK_SECRET}\n`, {});
+    dispatcher.dispatch(requestedEvent(), ['pager']);
+    await dispatcher.idle();
+    expect(receiver.requests).toHaveLength(1);
+    expect(failuresOf(audit, 'pager')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error', error: 'the webhook answered HTTP 404: receiver is down' })]);
+  });
+
+  test('a rate limit (429) is retried', async () => {
+    const receiver = await http((index) => (index === 0 ? 429 : 200));
+    const { dispatcher, audit } = dispatcherFor(`notifiers:\n  s:\n    type: slack\n    url: ${receiver.url}\n`, {});
+    dispatcher.dispatch(requestedEvent(), ['s']);
+    await dispatcher.idle();
+    expect(attemptsOf(audit, 's').map((a) => [a.outcome, a.status])).toEqual([
+      ['failed', 429],
+      ['delivered', 200],
+    ]);
+  });
+});
+
+describe('dispatch', () => {
+  test('an unknown notifier name is audited as a failure, never thrown, and the known ones are still delivered once each', async () => {
+    const receiver = await http();
+    const { dispatcher, audit } = dispatcherFor(`notifiers:\n  s:\n    type: slack\n    url: ${receiver.url}\n`, {});
+    expect(() => dispatcher.dispatch(requestedEvent(), ['pagr', 's', 's'])).not.toThrow();
+    await dispatcher.idle();
+    expect(receiver.requests).toHaveLength(1);
+    expect(failuresOf(audit, 'pagr')).toEqual([
+      expect.objectContaining({ attempts: 0, reason: 'unknown_notifier', error: 'no notifier named "pagr" is configured (configured: s)' }),
+    ]);
+  });
+
+  test('a failing audit write is logged and does not stop the delivery', async () => {
+    const receiver = await http();
+    const parsed = parseNotifiersConfig(`notifiers:\n  s:\n    type: slack\n    url: ${receiver.url}\n`, 'n.yml', {});
+    if (!parsed.ok) throw new Error('bad test config');
+    const warn = jest.fn();
+    const dispatcher = new NotificationDispatcher({
+      notifiers: createNotifiers(parsed.config),
+      audit: () => Promise.reject(new Error('database is down')),
+      retry: FAST_RETRY,
+      log: { warn },
+    });
+    dispatcher.dispatch(requestedEvent(), ['s']);
+    await dispatcher.idle();
+    expect(receiver.requests).toHaveLength(1);
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ err: expect.objectContaining({ message: 'database is down' }) }), 'could not record a notification audit event');
+  });
+
+  test('idle() resolves at once when nothing is outstanding', async () => {
+    const { dispatcher } = dispatcherFor('notifiers: {}\n', {});
+    await expect(dispatcher.idle()).resolves.toBeUndefined();
+  });
+});
