@@ -1,0 +1,28 @@
+# The Mercurial JIT App. Build: docker build -t mercurial-jit .
+# Run:   docker run -p 3000:3000 -v jit-data:/app/.data --env-file jit.env mercurial-jit
+# (jit.env: APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, APP_URL, …; see README "Run the App").
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY policies ./policies
+COPY app ./app
+# `npm ci` also builds through `prepare`; `npm run build` is kept explicit so the step reads plainly.
+RUN npm ci --no-audit --no-fund && npm run build
+
+FROM node:24-slim
+ENV NODE_ENV=production PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Runtime dependencies only; --ignore-scripts skips `prepare`, whose compiler is a dev dependency.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/build ./build
+COPY bin ./bin
+# The embedded store (PGlite) lives in ./.data unless DATABASE_URL points at PostgreSQL.
+RUN mkdir -p /app/.data && chown node:node /app/.data
+VOLUME ["/app/.data"]
+USER node
+EXPOSE 3000
+# What `npm start` runs once built. Started directly rather than through npm, the App is PID 1 and
+# gets the container's SIGTERM itself, so it finishes in-flight webhooks and closes the store.
+CMD ["node", "build/app/server.js"]

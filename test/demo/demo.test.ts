@@ -1,0 +1,45 @@
+/** `npm run demo` is the README's first command: run it as a user would and check the story it tells. */
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const demoDirs = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('jit-demo-')));
+
+describe('npm run demo', () => {
+  it('plays the story, exits 0 and leaves nothing running or behind', async () => {
+    const before = demoDirs();
+    const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'test/demo/run.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 150_000,
+      env: { ...process.env, DEMO_VERBOSE: '' },
+    });
+
+    expect(stderr).not.toContain('DEMO FAILED');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/1\. alice's workflow reaches the deploy step/);
+    expect(stdout).toMatch(/the App opened check run "jit: deploy" \(action_required\)/);
+    expect(stdout).toMatch(/> @bob your vote was not counted: .*not a code owner/);
+    expect(stdout).toContain('The step is still waiting.');
+    expect(stdout).toMatch(/step │ Approved by carol\./);
+    expect(stdout).toMatch(/The step resumed and exited 0, \d+ ms after carol's comment/);
+    expect(stdout).toMatch(/decision +approved\n.*approved-by +carol\n/);
+    expect(stdout).toMatch(/The story played as expected in \d+ ms; approval → step exit: \d+ ms\./);
+    // Timings on every beat, and no JSON log lines from the App.
+    expect(stdout).toMatch(/^\[ +\d+ ms\] 3\. carol/m);
+    expect(stdout).not.toMatch(/^\{"level"/m);
+    // The runner hides these workflow commands; so does the demo (the token must not be printed).
+    expect(stdout).not.toContain('::add-mask::');
+
+    // Nothing is left: the App and the double no longer listen, and the temp dir is gone.
+    const urls = [...stdout.matchAll(/(?:App|GitHub double) at (http:\/\/127\.0\.0\.1:\d+)/g)].map((match) => match[1]);
+    expect(urls).toHaveLength(2);
+    for (const url of urls) {
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    }
+    expect([...demoDirs()].filter((name) => !before.has(name))).toEqual([]);
+  }, 160_000);
+});

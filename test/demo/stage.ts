@@ -1,0 +1,257 @@
+/**
+ * The stage shared by `npm run demo` and the approval benchmarks: the GitHub double (seeded with
+ * acme/payments), the real App as its own process started from its environment as `npm start` does
+ * (embedded store in a temp dir), and steps run from the committed Action bundle with a runner's
+ * environment. Everything talks over loopback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { BUNDLE, startStep, type RunningStep } from '../action/action-process.js';
+import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
+
+export const REPOSITORY = 'acme/payments';
+export const APP_ID = 4242;
+export const APP_BOT = 'mercurial-jit[bot]';
+const WEBHOOK_SECRET = 'demo-webhook-secret';
+const APP_ENTRY = resolve(import.meta.dirname, '../../app/server.ts');
+const APP_MANIFEST = resolve(import.meta.dirname, '../../app.yml');
+
+/** The App is registered as app.yml says: the double refuses calls and withholds events it does not grant. */
+function registeredAs(): { permissions: Record<string, 'read' | 'write'>; events: string[] } {
+  const manifest = parse(readFileSync(APP_MANIFEST, 'utf8')) as { default_permissions: Record<string, 'read' | 'write'>; default_events: string[] };
+  return { permissions: manifest.default_permissions, events: manifest.default_events };
+}
+
+export const POLICY = `version: 1
+unmatched: approve
+rules:
+  - name: production-deploy
+    if: { action: deploy, environment: production }
+    require: { approvals: 1, approvers: [codeowners] }
+`;
+
+export const CODEOWNERS = `# Everything is the payments team's; production infrastructure is carol's.
+*         @alice
+/infra/   @carol
+`;
+
+/** The file the deploy under approval changed: owned by carol alone. */
+export const CHANGED_FILE = 'infra/production.tf';
+
+/** `<org>/payments` in each org, each org its own installation of the App (the demo uses acme only). */
+function seed(publicKey: string, orgs: string[]): Seed {
+  return {
+    users: [{ login: 'alice', name: 'Alice (requester)' }, { login: 'bob', name: 'Bob' }, { login: 'carol', name: 'Carol (code owner)' }],
+    repos: orgs.map((org) => ({
+      owner: org,
+      name: 'payments',
+      defaultBranch: 'main',
+      branches: {
+        main: {
+          '.github/jit-approval.yml': POLICY,
+          '.github/CODEOWNERS': CODEOWNERS,
+          [CHANGED_FILE]: 'replicas = 3\n',
+          'src/charge.ts': 'export const charge = () => 0;\n',
+        },
+      },
+      collaborators: { alice: 'write', bob: 'write', carol: 'maintain' },
+    })),
+    apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey, ...registeredAs() }],
+    installations: orgs.map((org) => ({ appId: APP_ID, account: org })),
+  };
+}
+
+export interface StageOptions {
+  /** Forward the App's JSON logs (at LOG_LEVEL, default `info`) to stderr instead of keeping them for a failure report. */
+  verbose?: boolean;
+  /** Orgs to seed with a `payments` repository; default `acme` only. */
+  orgs?: string[];
+}
+
+export interface DeployStep {
+  running: RunningStep;
+  runId: string;
+  repository: string;
+}
+
+export class Stage {
+  private appLog = '';
+
+  private constructor(
+    readonly github: RunningGitHubDouble,
+    private readonly app: ChildProcess,
+    readonly appUrl: string,
+    private readonly dataDir: string,
+  ) {}
+
+  static async start(options: StageOptions = {}): Promise<Stage> {
+    if (!existsSync(BUNDLE)) throw new Error(`the Action bundle ${BUNDLE} is missing: run 'npm run build:action'`);
+    const keys = generateAppKeyPair();
+    const orgs = options.orgs ?? ['acme'];
+    const github = await startGitHubDouble({ seed: seed(keys.publicKey, orgs) });
+    const dataDir = mkdtempSync(join(tmpdir(), 'jit-demo-'));
+    let app: ChildProcess | undefined;
+    try {
+      const port = await freePort();
+      const appUrl = `http://127.0.0.1:${port}`;
+      const { host } = new URL(github.url);
+      // The App's own environment, exactly as README documents it for a real deployment.
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        APP_ID: String(APP_ID),
+        PRIVATE_KEY: keys.privateKey,
+        WEBHOOK_SECRET,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        GHE_HOST: host,
+        GHE_PROTOCOL: 'http',
+        APP_URL: appUrl,
+        OIDC_ISSUER: github.oidcIssuer,
+        DATA_DIR: join(dataDir, 'store'),
+        LOG_LEVEL: options.verbose ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
+      };
+      app = spawn(process.execPath, ['--import', 'tsx', APP_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const stage = new Stage(github, app, appUrl, dataDir);
+      stage.captureAppOutput(options.verbose ?? false);
+      await stage.waitUntilHealthy();
+      // The deploy under approval ships this commit: it changes carol's file only.
+      for (const org of orgs) {
+        await github.control.pushCommit(`${org}/payments`, { branch: 'main', files: { [CHANGED_FILE]: 'replicas = 5\n' }, message: 'Scale the payments API to 5 replicas', author: 'alice' });
+      }
+      await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+      return stage;
+    } catch (err) {
+      app?.kill('SIGKILL');
+      await github.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  get control() {
+    return this.github.control;
+  }
+
+  /** What the App logged (warnings and errors unless verbose), for a failure report. */
+  appOutput(): string {
+    return this.appLog;
+  }
+
+  private captureAppOutput(verbose: boolean): void {
+    for (const stream of [this.app.stdout!, this.app.stderr!]) {
+      stream.on('data', (chunk: Buffer) => {
+        if (verbose) process.stderr.write(chunk);
+        else this.appLog = (this.appLog + chunk.toString()).slice(-20_000);
+      });
+    }
+  }
+
+  private async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (this.app.exitCode !== null) throw new Error(`the App exited with code ${this.app.exitCode} at start:\n${this.appLog}`);
+      try {
+        if ((await fetch(`${this.appUrl}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`the App did not answer ${this.appUrl}/healthz within ${timeoutMs / 1000} s:\n${this.appLog}`);
+  }
+
+  /** Starts the Action bundle as alice's `deploy` step to production on a push to main; each call is a new run. */
+  async startDeploy(inputs: Record<string, string> = {}, repository = REPOSITORY): Promise<DeployStep> {
+    const job = await this.control.registerJob({ repository, actor: 'alice', event_name: 'push', environment: 'production' });
+    const claims = job.claims as Record<string, string>;
+    const { token } = await this.control.repositoryToken(repository, { checks: 'read', metadata: 'read' });
+    const running = startStep({
+      inputs: { action: 'deploy', environment: 'production', 'app-url': this.appUrl, 'github-token': token, timeout: '10m', ...inputs },
+      env: {
+        GITHUB_REPOSITORY: repository, GITHUB_REPOSITORY_OWNER: repository.split('/')[0], GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
+        GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
+        GITHUB_API_URL: this.github.apiUrl, GITHUB_SERVER_URL: this.github.url,
+        ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,
+      },
+    });
+    return { running, runId: claims.run_id, repository };
+  }
+
+  /** The request id the step printed once the App opened its request. */
+  async requestIdOf(step: DeployStep, timeoutMs = 30_000): Promise<string> {
+    let id = '';
+    await until(`run ${step.runId} to open its request`, () => {
+      id = /Approval request (\S+) opened/.exec(step.running.stdout())?.[1] ?? '';
+      return id !== '';
+    }, timeoutMs, () => step.running.child.exitCode !== null ? `the step exited early:\n${step.running.stdout()}` : undefined);
+    return id;
+  }
+
+  /** The approval issue the App opened for a request (runs without a PR get one). */
+  async approvalIssueOf(requestId: string, repository = REPOSITORY, timeoutMs = 30_000): Promise<{ number: number; title: string; body: string }> {
+    let issue: { number: number; title: string; body: string } | undefined;
+    await until(`the approval issue of request ${requestId}`, async () => {
+      const issues = (await this.control.issues(repository)) as unknown as Array<{ number: number; title: string; body: string | null }>;
+      const found = issues.find((candidate) => candidate.body?.includes(requestId));
+      issue = found && { number: found.number, title: found.title, body: found.body ?? '' };
+      return issue !== undefined;
+    }, timeoutMs);
+    return issue!;
+  }
+
+  /** `user` posts `body` on the issue; resolves once GitHub would have queued the webhook. */
+  async comment(issueNumber: number, user: string, body: string, repository = REPOSITORY): Promise<void> {
+    await this.control.comment({ repository, issue_number: issueNumber, user, body });
+  }
+
+  async appCommentsOn(issueNumber: number): Promise<string[]> {
+    const comments = (await this.control.comments(REPOSITORY, issueNumber)) as unknown as Array<{ body: string; user: { login: string } }>;
+    return comments.filter((comment) => comment.user.login === APP_BOT).map((comment) => comment.body);
+  }
+
+  /** Stops the App (gracefully, so the store closes cleanly), the double, and removes the temp dir. */
+  async stop(): Promise<void> {
+    if (this.app.exitCode === null && this.app.signalCode === null) {
+      const exited = new Promise((resolveExit) => this.app.once('exit', resolveExit));
+      this.app.kill('SIGTERM');
+      const killer = setTimeout(() => this.app.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await this.github.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+/** Polls `condition` every 20 ms; `giveUp` may name a reason to stop early (say, the process died). */
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  giveUp: () => string | undefined = () => undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    const reason = giveUp();
+    if (reason) throw new Error(`gave up waiting for ${what}: ${reason}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
