@@ -4,7 +4,7 @@ import { AppClient, type RequestView } from './client.js';
 import { checkRunFallbackFromEnvironment, type CheckRunFallback } from './fallback.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { writeSummary } from './summary.js';
-import { cancelOnTermination, waitForDecision, type Outcome } from './wait.js';
+import { cancelOnTermination, endedOutcome, waitForDecision, type Outcome } from './wait.js';
 
 function fallbackFor(inputs: ActionInputs): CheckRunFallback | undefined {
   if (!inputs.githubToken) {
@@ -63,18 +63,7 @@ export async function run(): Promise<void> {
     const startedAt = Date.now();
 
     stopListening = cancelOnTermination(client, () => current, (line) => core.warning(line), (view) => {
-      const outcome: Outcome = {
-        status: 'cancelled',
-        decision: 'cancelled',
-        reason: 'the job was cancelled',
-        approvedBy: view?.approvedBy ?? [],
-        matchedRules: view?.matchedRules ?? [],
-        problems: [],
-        requestId: view?.id,
-        checkRunUrl: view?.checkRunUrl,
-        source: 'app',
-        waitedSeconds: Math.round((Date.now() - startedAt) / 1000),
-      };
+      const outcome = endedOutcome('cancelled', 'the job was cancelled', view, Math.round((Date.now() - startedAt) / 1000));
       report(outcome, inputs).finally(() => process.exit(1));
     });
 

@@ -200,9 +200,14 @@ async function timeOut(request: OpenRequest, view: RequestView | undefined, deps
       deps.warn(`Could not cancel request ${view.id} at the App (${err instanceof Error ? err.message : String(err)}); it expires at its own deadline.`);
     }
   }
+  return endedOutcome('timed_out', reason, view, waitedSeconds);
+}
+
+/** The outcome when the step itself ended the wait (timeout, job cancelled), with what the App last said. */
+export function endedOutcome(status: 'timed_out' | 'cancelled', reason: string, view: RequestView | undefined, waitedSeconds: number): Outcome {
   return {
-    status: 'timed_out',
-    decision: 'timed_out',
+    status,
+    decision: status,
     reason,
     approvedBy: view?.approvedBy ?? [],
     matchedRules: view?.matchedRules ?? [],

@@ -25957,9 +25957,12 @@ async function timeOut(request2, view, deps, waitedSeconds) {
       deps.warn(`Could not cancel request ${view.id} at the App (${err instanceof Error ? err.message : String(err)}); it expires at its own deadline.`);
     }
   }
+  return endedOutcome("timed_out", reason, view, waitedSeconds);
+}
+function endedOutcome(status, reason, view, waitedSeconds) {
   return {
-    status: "timed_out",
-    decision: "timed_out",
+    status,
+    decision: status,
     reason,
     approvedBy: view?.approvedBy ?? [],
     matchedRules: view?.matchedRules ?? [],
@@ -26049,18 +26052,7 @@ async function run() {
     let current;
     const startedAt = Date.now();
     stopListening = cancelOnTermination(client, () => current, (line) => warning(line), (view) => {
-      const outcome2 = {
-        status: "cancelled",
-        decision: "cancelled",
-        reason: "the job was cancelled",
-        approvedBy: view?.approvedBy ?? [],
-        matchedRules: view?.matchedRules ?? [],
-        problems: [],
-        requestId: view?.id,
-        checkRunUrl: view?.checkRunUrl,
-        source: "app",
-        waitedSeconds: Math.round((Date.now() - startedAt) / 1e3)
-      };
+      const outcome2 = endedOutcome("cancelled", "the job was cancelled", view, Math.round((Date.now() - startedAt) / 1e3));
       report(outcome2, inputs).finally(() => process.exit(1));
     });
     const outcome = await waitForDecision(

@@ -1,5 +1,8 @@
-/** Validates a parsed policy value against the JSON Schema and words each violation for a person. */
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+/**
+ * Validates a parsed value against a JSON Schema and words each violation for a person: the policy
+ * schema here (`checkSchema`), and any other file's schema through `schemaChecker`.
+ */
+import { Ajv2020, type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { policySchema } from './schema.js';
 import { joinPointer, pointerSegments } from './yaml-source.js';
@@ -11,22 +14,63 @@ export interface SchemaProblem {
   message: string;
 }
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-// Editors (VS Code, yaml-language-server) show this instead of the raw pattern; the loader does too.
-ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-const validate = ajv.compile(policySchema);
-
-export function checkSchema(value: unknown): SchemaProblem[] {
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map(describe);
+export interface SchemaCheckerOptions {
+  /**
+   * Whether messages may quote the offending value (`got "x"`). Off for files that hold secrets:
+   * then a message names only the kind of value (`got a string`), never the value.
+   */
+  echoValues: boolean;
+  /**
+   * Wording for keywords particular to one schema (e.g. a `discriminator`), tried before the common
+   * ones. Return a problem, `null` to drop the error (another error says it), or `undefined` for
+   * the common wording.
+   */
+  keywords?: Record<string, (error: ErrorObject, here: (message: string, pointer?: string) => SchemaProblem) => SchemaProblem | null | undefined>;
 }
 
-function describe(error: ErrorObject): SchemaProblem {
+/** Compiles a schema with the options both of our schemas need (all errors, with the data; `patternErrorMessage`). */
+export function compileSchema(schema: object, ajvOptions: Options = {}): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, ...ajvOptions });
+  // Editors (VS Code, yaml-language-server) show this instead of the raw pattern; the loaders do too.
+  ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+  return ajv.compile(schema);
+}
+
+/** A checker for one compiled schema: value in, every violation worded for a person out (each message once). */
+export function schemaChecker(validate: ValidateFunction, options: SchemaCheckerOptions): (value: unknown) => SchemaProblem[] {
+  return (value) => {
+    if (validate(value)) return [];
+    const problems: SchemaProblem[] = [];
+    const seen = new Set<string>();
+    for (const error of validate.errors ?? []) {
+      const problem = describe(error, options);
+      if (!problem || seen.has(problem.message)) continue;
+      seen.add(problem.message);
+      problems.push(problem);
+    }
+    return problems;
+  };
+}
+
+export const checkSchema = schemaChecker(compileSchema(policySchema, { allowUnionTypes: true }), { echoValues: true });
+
+function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProblem | undefined {
   const at = error.instancePath;
   const params = error.params as Record<string, unknown>;
   const schema = (error.parentSchema ?? {}) as Record<string, unknown>;
-  const here = (message: string): SchemaProblem => ({ pointer: at, target: 'value', message: `${readablePath(at)}: ${message}` });
+  const here = (message: string, pointer = at): SchemaProblem => ({ pointer, target: 'value', message: `${readablePath(pointer)}: ${message}` });
+  // `, got <value>` where values may be shown.
+  const got = (value: unknown) => (options.echoValues ? `, got ${describeValue(value)}` : '');
+  const special = options.keywords?.[error.keyword]?.(error, here);
+  if (special !== undefined) return special ?? undefined;
+  if (error.propertyName !== undefined) {
+    // A key that fails `propertyNames`: said at the key.
+    const pointer = joinPointer(at, error.propertyName);
+    return { pointer, target: 'key', message: `${readablePath(pointer)}: ${String(schema.patternErrorMessage ?? error.message)}` };
+  }
   switch (error.keyword) {
+    case 'propertyNames':
+      return undefined; // reported by the name's own error above
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const pointer = joinPointer(at, key);
@@ -36,30 +80,35 @@ function describe(error: ErrorObject): SchemaProblem {
     case 'required':
       return here(`missing required key "${String(params.missingProperty)}"`);
     case 'type':
-      return here(`expected ${describeTypes(params.type)}, got ${describeValue(error.data)}`);
+      return here(`expected ${describeTypes(params.type)}, got ${options.echoValues ? describeValue(error.data) : describeKind(error.data)}`);
     case 'const':
-      return here(`expected ${JSON.stringify(params.allowedValue)}, got ${describeValue(error.data)}`);
+      if (!options.echoValues) break;
+      return here(`expected ${JSON.stringify(params.allowedValue)}${got(error.data)}`);
     case 'enum':
+      if (!options.echoValues) break;
       return here(`expected one of: ${(params.allowedValues as unknown[]).join(', ')}; got ${describeValue(error.data)}`);
     case 'minimum':
-      return here(`expected a number of at least ${String(params.limit)}, got ${describeValue(error.data)}`);
+    case 'maximum':
+      if (schema.minimum !== undefined && schema.maximum !== undefined) {
+        return here(`expected ${describeTypes(schema.type ?? 'number')} from ${String(schema.minimum)} to ${String(schema.maximum)}${got(error.data)}`);
+      }
+      return here(`expected a number of ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}${got(error.data)}`);
     case 'minItems':
-      return here(`expected a list with at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}, got an empty list`);
+      return here(`expected a list with at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}${Array.isArray(error.data) && error.data.length === 0 ? ', got an empty list' : ''}`);
     case 'minLength':
-      return here('expected a non-empty string');
+      return here(params.limit === 1 ? 'expected a non-empty string' : `expected at least ${String(params.limit)} characters`);
     case 'maxLength':
       return here(`expected at most ${String(params.limit)} characters`);
     case 'uniqueItems': {
-      const [first, second] = [Number(params.j), Number(params.i)].sort((a, b) => a - b);
-      const pointer = joinPointer(at, second);
-      const item = (error.data as unknown[])[second];
-      return { pointer, target: 'value', message: `${readablePath(pointer)}: duplicate ${describeValue(item)} (same as item ${first + 1})` };
+      const [first, repeat] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
+      const pointer = joinPointer(at, repeat);
+      if (!options.echoValues) return here(`item ${repeat + 1} repeats item ${first + 1}`, pointer);
+      return here(`duplicate ${describeValue((error.data as unknown[])[repeat])} (same as item ${first + 1})`, pointer);
     }
     case 'pattern':
-      return here(`${typeof schema.patternErrorMessage === 'string' ? schema.patternErrorMessage : `expected to match ${String(params.pattern)}`}, got ${describeValue(error.data)}`);
-    default:
-      return here(error.message ?? `violates the schema (${error.keyword})`);
+      return here(`${typeof schema.patternErrorMessage === 'string' ? schema.patternErrorMessage : `expected to match ${String(params.pattern)}`}${got(error.data)}`);
   }
+  return here(error.message ?? `violates the schema (${error.keyword})`);
 }
 
 /**
@@ -97,10 +146,20 @@ function describeTypes(types: unknown): string {
   return list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
 }
 
+/** The value itself, shortened: for files without secrets. */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** Names the kind of a value without showing it: for files whose values are secrets. */
+export function describeKind(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  return `a ${typeof value}`;
 }

@@ -1,6 +1,7 @@
 /**
  * YAML text → plain value plus a way to locate any JSON pointer in it, using the `yaml` package's
- * Document API and a LineCounter. Never throws: every problem becomes a located diagnostic.
+ * Document API and a LineCounter. Never throws: every problem becomes a located diagnostic. Used
+ * for policy files and (through its options) for the App's notifier configuration.
  */
 import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import type { PolicyDiagnostic, SourceLocation } from './types.js';
@@ -20,7 +21,26 @@ export interface YamlSource {
   locate(pointer: string, target?: 'value' | 'key'): SourceLocation;
 }
 
-export function parseYamlSource(input: string | Uint8Array, file: string): YamlSource {
+export interface YamlSourceOptions {
+  /** The longest text accepted, in characters; MAX_POLICY_CHARS unless given. */
+  maxChars?: number;
+  /** What the file holds, as messages name it; "policy" unless given. */
+  subject?: string;
+  /** The message for a file with nothing in it. */
+  emptyMessage?: string;
+  /** Report a duplicate key in the yaml package's own words ("YAML syntax error: Map keys must be unique…"). */
+  yamlDuplicateKeyMessage?: boolean;
+  /**
+   * Runs on the parsed document before it becomes a value, once it has no syntax errors and is not
+   * empty; it may change scalars. Each problem it returns is reported at its offset in the text,
+   * and then there is no value.
+   */
+  prepare?: (doc: Document) => { offset: number; message: string }[];
+}
+
+export function parseYamlSource(input: string | Uint8Array, file: string, options: YamlSourceOptions = {}): YamlSource {
+  const { maxChars = MAX_POLICY_CHARS, subject = 'policy', prepare } = options;
+  const emptyMessage = options.emptyMessage ?? 'the policy file is empty: expected a mapping starting with "version: 1"';
   const text = typeof input === 'string' ? input : decodeUtf8(input);
   const lineCounter = new LineCounter();
   const parsed: { doc?: Document } = {};
@@ -37,7 +57,7 @@ export function parseYamlSource(input: string | Uint8Array, file: string): YamlS
   };
 
   if (text === undefined) return fail(0, 'the file is not valid UTF-8 text');
-  if (text.length > MAX_POLICY_CHARS) return fail(0, `the file is too large (${text.length} characters; at most ${MAX_POLICY_CHARS})`);
+  if (text.length > maxChars) return fail(0, `the file is too large (${text.length} characters; at most ${maxChars})`);
 
   // Counted here rather than by the parser, which skips newlines inside multi-line quoted scalars.
   lineCounter.addNewLine(0);
@@ -51,22 +71,26 @@ export function parseYamlSource(input: string | Uint8Array, file: string): YamlS
   }
   if (docs.length > 1) {
     const second = docs[1].range?.[0] ?? 0;
-    return fail(second, 'expected a single YAML document, found a second one ("---"); put the whole policy in one document');
+    return fail(second, `expected a single YAML document, found a second one ("---"); put the whole ${subject} in one document`);
   }
   const doc = docs[0];
   parsed.doc = doc;
-  if (!doc) return fail(0, 'the policy file is empty: expected a mapping starting with "version: 1"');
+  if (!doc) return fail(0, emptyMessage);
   const seen = new Set<string>();
   for (const problem of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lineCounter.linePos(problem.pos[0]);
-    const message = describeYamlProblem(doc, problem.code, problem.message, problem.pos[0]);
+    const message = describeYamlProblem(doc, problem.code, problem.message, problem.pos[0], subject, options.yamlDuplicateKeyMessage ?? false);
     // One mistake (an unclosed bracket) can cascade into hundreds of reports; the first few say it.
     if (seen.has(message) || seen.size >= MAX_YAML_PROBLEMS) continue;
     seen.add(message);
     source.diagnostics.push({ file, line, col, pointer: '', message });
   }
   if (source.diagnostics.length > 0) return source;
-  if (doc.contents === null) return fail(0, 'the policy file is empty: expected a mapping starting with "version: 1"');
+  if (doc.contents === null) return fail(0, emptyMessage);
+  if (prepare) {
+    for (const { offset, message } of prepare(doc)) fail(offset, message);
+    if (source.diagnostics.length > 0) return source;
+  }
   try {
     source.value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
@@ -85,13 +109,13 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-function describeYamlProblem(doc: Document, code: string, message: string, offset: number): string {
-  if (code === 'DUPLICATE_KEY') {
+function describeYamlProblem(doc: Document, code: string, message: string, offset: number, subject: string, yamlDuplicateKeyMessage: boolean): string {
+  if (code === 'DUPLICATE_KEY' && !yamlDuplicateKeyMessage) {
     const key = findNode(doc, (node) => isPair(node) && startOf(node.key) === offset) as Pair<Scalar> | undefined;
     return `duplicate key "${String(key?.key.value)}": each key may appear only once in a mapping`;
   }
   if (message.includes('call stack')) return 'the YAML is nested too deeply';
-  if (code === 'TAG_RESOLVE_FAILED') return `${message}: policy files use plain YAML without custom tags`;
+  if (code === 'TAG_RESOLVE_FAILED') return `${message}: ${subject} files use plain YAML without custom tags`;
   return `YAML syntax error: ${message}`;
 }
 

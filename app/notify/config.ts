@@ -8,10 +8,9 @@
  * value, since values are often secrets.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import { readablePath, suggestion } from '../../policies/schema-check.js';
-import { joinPointer, pointerSegments } from '../../policies/yaml-source.js';
+import { isMap, isPair, isScalar, isSeq, visit, type Document } from 'yaml';
+import { compileSchema, readablePath, schemaChecker, suggestion } from '../../policies/schema-check.js';
+import { joinPointer, parseYamlSource } from '../../policies/yaml-source.js';
 import { NOTIFIER_TYPES, notifiersSchema } from './config-schema.js';
 
 export interface SlackNotifierConfig {
@@ -94,31 +93,23 @@ export async function loadNotifiersConfig(env: NodeJS.ProcessEnv = process.env):
   return result.config;
 }
 
+const NOT_A_MAPPING = 'expected a mapping with a "notifiers:" key';
+
 export function parseNotifiersConfig(text: string, file: string, env: NodeJS.ProcessEnv): NotifiersParseResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, stringKeys: true });
-  const position = (offset: number) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, col };
-  };
-  const syntax = doc.errors.map((e) => ({ ...position(e.pos[0]), message: `YAML syntax error: ${e.message}` }));
-  if (syntax.length > 0) return { ok: false, diagnostics: syntax };
-  if (!isMap(doc.contents)) {
-    return { ok: false, diagnostics: [{ ...position(doc.contents?.range?.[0] ?? 0), message: 'expected a mapping with a "notifiers:" key' }] };
-  }
+  const source = parseYamlSource(text, file, {
+    subject: 'notifier configuration',
+    emptyMessage: NOT_A_MAPPING,
+    yamlDuplicateKeyMessage: true,
+    prepare: (doc) => (isMap(doc.contents) ? substituteVariables(doc, text, env) : [{ offset: doc.contents?.range?.[0] ?? 0, message: NOT_A_MAPPING }]),
+  });
+  if (source.diagnostics.length > 0) return { ok: false, diagnostics: source.diagnostics.map(({ file, line, col, message }) => ({ file, line, col, message })) };
 
-  const unresolved = substituteVariables(doc, text, env).map(({ offset, message }) => ({ ...position(offset), message }));
-  if (unresolved.length > 0) return { ok: false, diagnostics: unresolved };
-
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (!validate(value)) {
-    const diagnostics = describeErrors(validate.errors ?? [], value).map(({ pointer, target, message }) => ({
-      ...position(offsetOf(doc, pointer, target)),
-      message,
-    }));
+  const problems = checkNotifiersSchema(source.value);
+  if (problems.length > 0) {
+    const diagnostics = problems.map(({ pointer, target, message }) => ({ ...source.locate(pointer, target), message }));
     return { ok: false, diagnostics: diagnostics.sort((a, b) => a.line - b.line || a.col - b.col) };
   }
-  return { ok: true, config: { file, notifiers: toConfigs(value as RawFile) } };
+  return { ok: true, config: { file, notifiers: toConfigs(source.value as RawFile) } };
 }
 
 const REFERENCE = /\$(\$?)\{([^}]*)\}/g;
@@ -163,117 +154,19 @@ function pointerOf(path: readonly unknown[]): string {
   return pointer;
 }
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, discriminator: true, coerceTypes: true });
-// Shown instead of a raw regular expression, as the policy schema does.
-ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-const validate: ValidateFunction = ajv.compile(notifiersSchema);
-
-interface Problem {
-  pointer: string;
-  target: 'value' | 'key';
-  message: string;
-}
-
-function describeErrors(errors: ErrorObject[], root: unknown): Problem[] {
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  for (const error of errors) {
-    const problem = describe(error, root);
-    if (!problem || seen.has(problem.message)) continue;
-    seen.add(problem.message);
-    problems.push(problem);
-  }
-  return problems;
-}
-
-function describe(error: ErrorObject, root: unknown): Problem | undefined {
-  const at = error.instancePath;
-  const params = error.params as Record<string, unknown>;
-  const schema = (error.parentSchema ?? {}) as Record<string, unknown>;
-  const here = (message: string, pointer = at): Problem => ({ pointer, target: 'value', message: `${readablePath(pointer)}: ${message}` });
-  if (error.propertyName !== undefined) {
-    const pointer = joinPointer(at, error.propertyName);
-    return { pointer, target: 'key', message: `${readablePath(pointer)}: ${String(schema.patternErrorMessage ?? error.message)}` };
-  }
-  switch (error.keyword) {
-    case 'propertyNames':
-      return undefined; // reported by the name's own error above
-    case 'additionalProperties': {
-      const key = String(params.additionalProperty);
-      const pointer = joinPointer(at, key);
-      const known = Object.keys((schema.properties ?? {}) as object);
-      return { pointer, target: 'key', message: `${readablePath(pointer)}: unknown key "${key}"${suggestion(key, known)} Expected one of: ${known.join(', ')}` };
-    }
-    case 'required':
-      return here(`missing required key "${String(params.missingProperty)}"`);
-    case 'discriminator': {
-      const type = (valueAt(root, at) as Record<string, unknown> | undefined)?.type;
+// coerceTypes: a port from the environment (`port: ${SMTP_PORT}`) is a string until checked.
+const checkNotifiersSchema = schemaChecker(compileSchema(notifiersSchema, { discriminator: true, coerceTypes: true }), {
+  // Values are often secrets: messages name their kind, never the value.
+  echoValues: false,
+  keywords: {
+    discriminator: (error, here) => {
+      const type = (error.data as Record<string, unknown> | undefined)?.type;
       // A missing or non-string type is reported by `required` or `type`.
-      if (typeof type !== 'string') return undefined;
-      const pointer = joinPointer(at, 'type');
-      return here(`unknown notifier type "${type}"${suggestion(type, NOTIFIER_TYPES)} Expected one of: ${NOTIFIER_TYPES.join(', ')}`, pointer);
-    }
-    case 'type':
-      return here(`expected ${TYPE_WORDS[String(params.type)] ?? String(params.type)}, got ${kindOf(error.data)}`);
-    case 'pattern':
-      return here(String(schema.patternErrorMessage ?? `expected to match ${String(params.pattern)}`));
-    case 'minLength':
-      return here(params.limit === 1 ? 'expected a non-empty string' : `expected at least ${String(params.limit)} characters`);
-    case 'minItems':
-      return here(`expected a list with at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`);
-    case 'uniqueItems': {
-      const [first, repeat] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
-      return here(`item ${repeat + 1} repeats item ${first + 1}`, joinPointer(at, repeat));
-    }
-    case 'minimum':
-    case 'maximum':
-      return here(`expected a whole number from 1 to 65535`);
-    default:
-      return here(error.message ?? `violates the schema (${error.keyword})`);
-  }
-}
-
-const TYPE_WORDS: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'a whole number', boolean: 'true or false' };
-
-/** Names the kind of a value without showing it: values are often secrets. */
-function kindOf(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  return `a ${typeof value}`;
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let value = root;
-  for (const segment of pointerSegments(pointer)) value = (value as Record<string, unknown> | undefined)?.[segment];
-  return value;
-}
-
-/** Where the node at `pointer` starts in the text (its key, for `target: 'key'`); the nearest existing parent otherwise. */
-function offsetOf(doc: Document, pointer: string, target: 'value' | 'key'): number {
-  let node: unknown = doc.contents;
-  let offset = (node as Node).range?.[0] ?? 0;
-  const segments = pointerSegments(pointer);
-  for (const [i, segment] of segments.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
-      if (!pair) break;
-      const keyStart = (pair.key as Node).range?.[0];
-      const valueStart = (pair.value as Node | null)?.range?.[0];
-      offset = (i === segments.length - 1 && target === 'key' ? keyStart : (valueStart ?? keyStart)) ?? offset;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(segment)] as Node | undefined;
-      if (!item) break;
-      offset = item.range?.[0] ?? offset;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return offset;
-}
+      if (typeof type !== 'string') return null;
+      return here(`unknown notifier type "${type}"${suggestion(type, NOTIFIER_TYPES)} Expected one of: ${NOTIFIER_TYPES.join(', ')}`, joinPointer(error.instancePath, 'type'));
+    },
+  },
+});
 
 interface RawNotifier {
   type: 'slack' | 'email' | 'webhook';
