@@ -10,7 +10,7 @@ import { RequestNotifications } from './gate/notifications.js';
 import { Publisher } from './gate/publisher.js';
 import { TimerWorker } from './gate/timers.js';
 import { Installations } from './github/installations.js';
-import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig } from './notify/index.js';
+import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
@@ -28,6 +28,8 @@ export interface JitAppOptions {
   timerPollMs?: number;
   /** The App's notifiers (NOTIFIERS_FILE); none when absent. */
   notifiers?: NotifiersConfig;
+  /** How notifications are retried; docs/NOTIFICATIONS.md describes the default. */
+  notificationRetry?: Partial<RetryPolicy>;
 }
 
 export interface JitApp {
@@ -49,7 +51,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     const installations = new Installations(app);
     const publisher = new Publisher({ store, appUrl: options.appUrl, github: (id) => installations.client(id) });
     const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
-    dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), log });
+    dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log });
     const gate = new Gate({
       store,
       installations,

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Probot, Server, type Logger } from 'probot';
 import { pathToFileURL } from 'node:url';
 import { jitApp } from './index.js';
-import { loadNotifiersConfig, type NotifiersConfig } from './notify/index.js';
+import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { openStore } from './store/index.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -26,12 +26,15 @@ export interface AppSettings {
   oidcIssuer: string;
   oidcAudience?: string;
   databaseUrl?: string;
+  /** A PostgreSQL schema for the App's tables (default `public`): how several test Apps share one database. */
+  databaseSchema?: string;
   dataDir?: string;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Defaults to JSON lines on stdout at `logLevel`; Probot and the App log through it. */
   log?: Logger;
   timerPollMs?: number;
   notifiers?: NotifiersConfig;
+  notificationRetry?: Partial<RetryPolicy>;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
@@ -62,7 +65,7 @@ export interface RunningApp {
 }
 
 export async function startApp(settings: AppSettings): Promise<RunningApp> {
-  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.databaseSchema });
   const app = jitApp({
     store,
     appUrl: settings.appUrl,
@@ -70,6 +73,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     oidcAudience: settings.oidcAudience,
     timerPollMs: settings.timerPollMs,
     notifiers: settings.notifiers,
+    notificationRetry: settings.notificationRetry,
   });
   const log = settings.log ?? pino({ name: 'probot', level: settings.logLevel ?? 'info' });
   const server = new Server({

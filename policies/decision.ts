@@ -94,6 +94,11 @@ export interface Decision {
   /** Present when a requirement lists `codeowners`. */
   codeowners: CodeownersSummary | null;
   timeoutSeconds: number;
+  /**
+   * Re-notify at this interval while the request waits (`defaults.reminder`); null when the policy
+   * sets no reminder or nobody needs to approve.
+   */
+  reminderSeconds: number | null;
   notify: string[];
   eligibility: { minPermission: PermissionLevel; allowBots: boolean };
 }

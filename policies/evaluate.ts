@@ -100,6 +100,8 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     requirements,
     codeowners,
     timeoutSeconds: timeouts.length > 0 ? Math.min(...timeouts) : policy.defaults.timeoutSeconds,
+    // Only a request that waits for people has anyone to remind.
+    reminderSeconds: outcome === 'approval_required' ? (policy.defaults.reminderSeconds ?? null) : null,
     notify,
     eligibility: { minPermission: policy.defaults.minPermission, allowBots: policy.defaults.allowBots },
   };

@@ -58,6 +58,7 @@ export function formatDecision(decision: Decision): string {
   }
 
   out.push('', `Timeout: ${formatDuration(decision.timeoutSeconds)}`);
+  if (decision.reminderSeconds) out.push(`Reminders: every ${formatDuration(decision.reminderSeconds)}`);
   if (decision.notify.length > 0) out.push(`Notify: ${decision.notify.join(', ')}`);
   out.push(`Approvers need ${decision.eligibility.minPermission} permission${decision.eligibility.allowBots ? '' : '; bots may not approve'}`);
   return `${out.join('\n')}\n`;

@@ -25,6 +25,7 @@ import { lookUpVoter } from './voters.js';
 export const APP_ACTOR = 'app';
 export const DEADLINE_TIMER = 'deadline';
 export const ESCALATION_TIMER = 'escalation';
+export const REMINDER_TIMER = 'reminder';
 
 export class InputError extends Error {}
 
@@ -122,7 +123,7 @@ export class Gate {
     const { store } = this.options;
     const repo = { owner: facts.owner, repo: facts.repo };
     const defaultBranch = await github.defaultBranch(repo);
-    const [context, inputs] = await Promise.all([loadRunContext(github, repo, run), loadPolicyInputs(github, repo, defaultBranch, this.options.knownNotifiers)]);
+    const [context, inputs] = await Promise.all([loadRunContext(github, repo, run, defaultBranch), loadPolicyInputs(github, repo, defaultBranch, this.options.knownNotifiers)]);
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha };
     if (!inputs.ok) {
       await store.updateRequest(request.id, { facts: { ...updatedFacts, problems: inputs.problems }, prNumber: context.pull?.number });
@@ -148,7 +149,10 @@ export class Gate {
       deadline: new Date(request.createdAt.getTime() + timeout * 1000),
       ...(context.pull ? { prNumber: context.pull.number } : {}),
     });
-    if (decision.outcome === 'approval_required') await this.scheduleEscalations(request, decision);
+    if (decision.outcome === 'approval_required') {
+      await this.scheduleEscalations(request, decision);
+      if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(request.createdAt.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
+    }
     if (decision.outcome === 'auto_approve') await this.complete(request.id, { status: 'approved', reason: 'auto' });
     if (decision.outcome === 'blocked') await this.complete(request.id, { status: 'failed', reason: decision.problems.join('; ') || decision.summary });
   }
@@ -166,6 +170,33 @@ export class Gate {
         });
       }
     }
+  }
+
+  /**
+   * A request has one reminder timer, under one key: scheduling it again replaces it (and takes it
+   * back from the replica that claimed it), and completing the request deletes it with the others.
+   */
+  private async scheduleReminder(requestId: string, dueAt: Date, everySeconds: number): Promise<void> {
+    await this.options.store.scheduleTimer({ kind: REMINDER_TIMER, requestId, key: `reminder:${requestId}`, dueAt, payload: { every: everySeconds } });
+  }
+
+  /**
+   * A reminder timer fired: re-notify while the request waits, then schedule the next one. After
+   * downtime the reminders missed are not sent in a burst: one now, the next on the interval's grid.
+   */
+  async remind(requestId: string, dueAt: Date): Promise<void> {
+    const row = await this.options.store.getRequest(requestId);
+    if (row?.status !== 'pending') return;
+    const request = await this.view(requestId);
+    const every = request?.decision?.reminderSeconds;
+    if (!request || !every) return;
+    const intervalMs = every * 1000;
+    const missed = Math.max(0, Math.floor((this.now().getTime() - dueAt.getTime()) / intervalMs));
+    const next = new Date(dueAt.getTime() + (missed + 1) * intervalMs);
+    // The next one is durable before this one is sent: a failure after this point can lose one
+    // reminder, never send it twice. Past the deadline the request ends, so none is needed.
+    if (!row.deadline || next < row.deadline) await this.scheduleReminder(requestId, next, every);
+    this.options.notifications.reminder(request);
   }
 
   /** An escalation timer fired: record it and show the widened requirement while the request still waits. */
@@ -232,6 +263,8 @@ export class Gate {
         return { counted: false, why: 'there is no such request' };
       case 'closed':
         await this.publishQuietly(row.id);
+        // A late vote after a missed deadline: this call timed the request out, so it counts it once.
+        if (result.completed) await this.completed(result.request);
         return { counted: false, why: `the request is already ${result.request.status.replace('_', ' ')}` };
       case 'duplicate':
         return { counted: false, why: 'you have already voted on this request; each person counts once' };

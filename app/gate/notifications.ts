@@ -1,7 +1,7 @@
 /**
  * Tells the policy's notifiers (configured on the App, named by rules) about a request's moments:
- * requested, escalated, decided. Sending never holds up or fails the gate: the dispatcher retries
- * on its own and records every attempt in the audit trail.
+ * requested, reminder, escalated, decided. Sending never holds up or fails the gate: the dispatcher
+ * retries on its own and records every attempt in the audit trail.
  */
 import { emptyApproverSet, mergeApproverSets } from '../../policies/approvers.js';
 import type { NotificationDispatcher, NotificationEvent } from '../notify/index.js';
@@ -16,6 +16,12 @@ export class RequestNotifications {
   requested(request: GateRequest): void {
     if (!needsPeople(request)) return;
     this.dispatcher.dispatch({ ...base(request), kind: 'requested' }, request.decision!.notify);
+  }
+
+  /** Still pending at a reminder interval (`defaults.reminder`): the same notifiers as the request. */
+  reminder(request: GateRequest): void {
+    if (!needsPeople(request) || request.status !== 'pending') return;
+    this.dispatcher.dispatch({ ...base(request), kind: 'reminder' }, request.decision!.notify);
   }
 
   escalated(request: GateRequest, addedApprovers: string[], notifierNames: string[]): void {

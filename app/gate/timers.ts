@@ -1,10 +1,11 @@
 /**
- * Runs the store's durable timers (request deadlines): they survive restarts, and with several
- * replicas each timer is claimed by one of them. Sleeps until the next timer is due, at most `pollMs`.
+ * Runs the store's durable timers (request deadlines, time escalations, reminders): they survive
+ * restarts, and with several replicas each timer is claimed by one of them. Sleeps until the next
+ * timer is due, at most `pollMs`.
  */
 import type { Logger } from 'probot';
 import type { ClaimedTimer, Store } from '../store/store.js';
-import { DEADLINE_TIMER, ESCALATION_TIMER, type Gate } from './gate.js';
+import { DEADLINE_TIMER, ESCALATION_TIMER, REMINDER_TIMER, type Gate } from './gate.js';
 
 export interface TimerWorkerOptions {
   store: Store;
@@ -65,6 +66,7 @@ export class TimerWorker {
     try {
       if (timer.kind === DEADLINE_TIMER && timer.requestId) await gate.expire(timer.requestId);
       else if (timer.kind === ESCALATION_TIMER && timer.requestId) await gate.escalate(timer.requestId, timer.payload);
+      else if (timer.kind === REMINDER_TIMER && timer.requestId) await gate.remind(timer.requestId, timer.dueAt);
       else log.warn({ timer }, 'unknown timer kind; dropping it');
       await store.completeTimer(timer);
     } catch (err) {

@@ -60,17 +60,42 @@ export interface CommentRef {
   htmlUrl: string;
 }
 
+/** Changed paths as GitHub listed them; `complete` is false when GitHub's cap may have cut the list short. */
+export interface ChangedFiles {
+  files: string[];
+  complete: boolean;
+}
+
+/** How `head` relates to `base` in a comparison (GitHub's compare `status`). */
+export type ComparisonStatus = 'ahead' | 'behind' | 'diverged' | 'identical';
+
+/** One entry of GitHub's repository activity that moved a ref (push, force push, branch creation, merge). */
+export interface RefActivity {
+  /** 40 zeros when the activity created the ref. */
+  before: string;
+  after: string;
+  ref: string;
+  type: string;
+}
+
 export interface GitHubClient {
   defaultBranch(repo: RepoCoordinates): Promise<string>;
   /** The file's text at `ref`, or undefined when there is no such file. */
   fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;
   pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo>;
-  pullRequestFiles(repo: RepoCoordinates, number: number): Promise<string[]>;
-  /** Files changed between two commits (three-dot compare, as for a pushed range). */
-  compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<string[]>;
-  commit(repo: RepoCoordinates, sha: string): Promise<{ parents: string[]; files: string[] }>;
-  /** The `before` of the push that moved `ref` to `sha`, when GitHub still lists that push. */
-  pushedFrom(repo: RepoCoordinates, ref: string, sha: string): Promise<string | undefined>;
+  /** All pages of the PR's files (GitHub lists at most 3000). */
+  pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles>;
+  /** Files changed from the merge base of `base` and `head` to `head` (three-dot compare; GitHub lists at most 300). */
+  compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<ChangedFiles & { status: ComparisonStatus }>;
+  /** The commit's parents and all pages of its files (GitHub lists at most 3000). */
+  commit(repo: RepoCoordinates, sha: string): Promise<ChangedFiles & { parents: string[] }>;
+  /** The commit's parents only (one request). */
+  commitParents(repo: RepoCoordinates, sha: string): Promise<string[]>;
+  /**
+   * The activities (pushes, force pushes, branch creations, merges) that moved `ref` to `sha`, newest first,
+   * from GitHub's recent activity of that ref; empty when GitHub lists none.
+   */
+  activitiesTo(repo: RepoCoordinates, ref: string, sha: string): Promise<RefActivity[]>;
   permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission>;
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
   user(login: string): Promise<GitHubUser>;

@@ -1,13 +1,16 @@
 /** GitHubClient over an installation Octokit from Probot (which keeps its retry and throttling plugins). */
 import type { ProbotOctokit } from 'probot';
 import type {
+  ChangedFiles,
   CheckRunContent,
   CheckRunRef,
   CommentRef,
+  ComparisonStatus,
   GitHubClient,
   GitHubUser,
   IssueRef,
   PullRequestInfo,
+  RefActivity,
   RepoCoordinates,
   RepositoryPermission,
 } from './github.js';
@@ -15,6 +18,15 @@ import type {
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
 const PERMISSION_LEVELS = new Set(['read', 'triage', 'write', 'maintain', 'admin']);
+
+/** GitHub's documented caps: a list this long may have been cut short. */
+export const MAX_PULL_FILES = 3000;
+export const MAX_COMMIT_FILES = 3000;
+export const MAX_COMPARE_FILES = 300;
+/** How far back (pages of 100) to look in a ref's activity for the push that produced a run's commit. */
+const MAX_ACTIVITY_PAGES = 5;
+/** Activities that move a ref to `after` (a deletion moves it nowhere). */
+const REF_MOVES = new Set(['push', 'force_push', 'branch_creation', 'pr_merge', 'merge_queue_merge']);
 
 export function isNotFound(err: unknown): boolean {
   return (err as { status?: number }).status === 404;
@@ -52,32 +64,51 @@ export class OctokitGitHubClient implements GitHubClient {
     };
   }
 
-  async pullRequestFiles(repo: RepoCoordinates, number: number): Promise<string[]> {
+  async pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles> {
     const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
-    return changedPaths(files);
+    return { files: changedPaths(files), complete: files.length < MAX_PULL_FILES };
   }
 
-  async compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<string[]> {
-    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 100 });
-    return changedPaths(data.files ?? []);
+  async compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<ChangedFiles & { status: ComparisonStatus }> {
+    // With paging parameters the files come on the first page only, up to 300 for the whole comparison;
+    // one commit per page keeps that page small.
+    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 1, page: 1 });
+    const files = data.files ?? [];
+    // No `files` at all for a non-empty comparison: GitHub gave up on the diff.
+    const complete = files.length < MAX_COMPARE_FILES && (data.files !== undefined || data.status === 'identical');
+    return { files: changedPaths(files), complete, status: data.status };
   }
 
-  async commit(repo: RepoCoordinates, sha: string): Promise<{ parents: string[]; files: string[] }> {
-    const { data } = await this.octokit.rest.repos.getCommit({ ...repo, ref: sha, per_page: 100 });
-    return { parents: data.parents.map((parent) => parent.sha), files: changedPaths(data.files ?? []) };
-  }
-
-  async pushedFrom(repo: RepoCoordinates, ref: string, sha: string): Promise<string | undefined> {
-    try {
-      const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/activity', { ...repo, ref, per_page: 100 });
-      const push = (data as Array<{ before: string; after: string; activity_type: string }>).find(
-        (activity) => activity.after === sha && (activity.activity_type === 'push' || activity.activity_type === 'force_push'),
-      );
-      return push?.before;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
+  async commit(repo: RepoCoordinates, sha: string): Promise<ChangedFiles & { parents: string[] }> {
+    // A large commit's files continue on further pages (Link header), up to 3000.
+    let parents: string[] = [];
+    const files: Array<{ filename: string; previous_filename?: string }> = [];
+    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.repos.getCommit, { ...repo, ref: sha, per_page: 100 })) {
+      const page = data as unknown as { parents: Array<{ sha: string }>; files?: Array<{ filename: string; previous_filename?: string }> };
+      parents = page.parents.map((parent) => parent.sha);
+      files.push(...(page.files ?? []));
     }
+    return { parents, files: changedPaths(files), complete: files.length < MAX_COMMIT_FILES };
+  }
+
+  async commitParents(repo: RepoCoordinates, sha: string): Promise<string[]> {
+    const { data } = await this.octokit.rest.repos.getCommit({ ...repo, ref: sha, per_page: 1 });
+    return data.parents.map((parent) => parent.sha);
+  }
+
+  async activitiesTo(repo: RepoCoordinates, ref: string, sha: string): Promise<RefActivity[]> {
+    const found: RefActivity[] = [];
+    let pages = 0;
+    // Newest first; stop at the end of the first page that lists the commit (older pushes of the same commit are rare).
+    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.repos.listActivities, { ...repo, ref, per_page: 100 })) {
+      for (const activity of data) {
+        if (activity.after === sha && activity.ref === ref && REF_MOVES.has(activity.activity_type)) {
+          found.push({ before: activity.before, after: activity.after, ref: activity.ref, type: activity.activity_type });
+        }
+      }
+      if (found.length || ++pages >= MAX_ACTIVITY_PAGES) break;
+    }
+    return found;
   }
 
   async permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission> {

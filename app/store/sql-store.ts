@@ -230,9 +230,9 @@ export class SqlStore implements Store {
       if (request.status === 'pending' && request.deadline && request.deadline <= now) {
         // The deadline passed before its timer fired: a late vote must not approve.
         const result = await this.#complete(tx, request.id, { status: 'timed_out', reason: 'deadline', actor: APP_ACTOR });
-        return { outcome: 'closed', request: result!.request };
+        return { outcome: 'closed', request: result!.request, completed: result!.changed };
       }
-      if (request.status !== 'pending') return { outcome: 'closed', request };
+      if (request.status !== 'pending') return { outcome: 'closed', request, completed: false };
 
       const inserted = await tx.query(
         `INSERT INTO votes (request_id, login, choice, note, via, facts, at)

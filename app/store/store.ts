@@ -124,8 +124,12 @@ export interface NewVote {
 
 export type VoteResult =
   | { outcome: 'not_found' }
-  /** The request was already final (or its deadline had passed): the vote was not recorded. */
-  | { outcome: 'closed'; request: ApprovalRequest }
+  /**
+   * The request was already final (or its deadline had passed): the vote was not recorded.
+   * `completed` is true when this very call timed the request out (a late vote after a missed
+   * deadline): the caller is then the one that saw it complete, and must count and announce it.
+   */
+  | { outcome: 'closed'; request: ApprovalRequest; completed: boolean }
   /** This person had already voted on this request: nothing changed. */
   | { outcome: 'duplicate'; request: ApprovalRequest; votes: Vote[] }
   /** Recorded; `completed` is true when this vote's tally completed the request. */

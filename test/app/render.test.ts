@@ -24,6 +24,7 @@ const decision = {
   requirements: [requirement],
   codeowners: null,
   timeoutSeconds: 3600,
+  reminderSeconds: null,
   notify: [],
   eligibility: { minPermission: 'write', allowBots: false },
 } as Decision;

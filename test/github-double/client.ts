@@ -69,6 +69,11 @@ export class ControlClient {
   pushCommit(repository: string, commit: { branch: string; files: FileMap; message?: string; author?: string }) {
     return this.call<{ sha: string }>('POST', `/repos/${repository}/commits`, commit);
   }
+
+  /** One push of several commits (oldest first): one repository activity from the branch's old head (`before`) to `sha`. */
+  push(repository: string, push: { branch: string; commits: Array<{ files: FileMap; message?: string }>; author?: string }) {
+    return this.call<{ before: string; sha: string; shas: string[] }>('POST', `/repos/${repository}/pushes`, push);
+  }
   /** Grants (or with null, removes) a direct collaborator permission. */
   setPermission(repository: string, user: string, permission: Permission | null) {
     return this.call<void>('POST', `/repos/${repository}/collaborators`, { user, permission });

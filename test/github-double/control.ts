@@ -76,6 +76,13 @@ const router = new Router<ControlHandler>()
     const commit = d.state.commit(repo, str(body, 'branch'), (body.files ?? {}) as FileMap, String(body.message ?? 'Update'), String(body.author ?? repo.owner.login));
     return ok({ sha: commit.sha }, 201);
   })
+  .add('POST', '/_control/repos/{owner}/{repo}/pushes', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const commits = Array.isArray(body.commits) ? (body.commits as Array<{ files?: FileMap; message?: string }>) : [];
+    if (!commits.length) throw new HttpError(422, { message: 'commits: at least one commit is required' });
+    const pushed = d.state.push(repo, str(body, 'branch'), commits.map((c) => ({ files: c.files ?? {}, message: c.message })), String(body.author ?? repo.owner.login));
+    return ok({ before: pushed.before, sha: pushed.commits[pushed.commits.length - 1].sha, shas: pushed.commits.map((c) => c.sha) }, 201);
+  })
   .add('POST', '/_control/repos/{owner}/{repo}/collaborators', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
     const user = d.state.ensureUser(str(body, 'user'));

@@ -102,6 +102,13 @@ async function exercise(): Promise<void> {
   await fail(octokit.rest.repos.getContent({ owner, repo, path: 'missing.txt' }));
   const { data: main } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'main' });
   await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: 'main...feature' });
+  const pushed = await gh.control.push(REPO, { branch: 'feature', commits: [{ files: { 'a.txt': 'a\n' } }, { files: { 'b.txt': 'b\n' } }] });
+  const { data: pagedCompare } = await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${pushed.before}...${pushed.sha}`, per_page: 1, page: 2 });
+  expect(pagedCompare.files).toEqual([]);
+  const activities = await octokit.paginate(octokit.rest.repos.listActivities, { owner, repo, ref: 'refs/heads/feature', per_page: 1 });
+  expect(activities[0]).toMatchObject({ activity_type: 'push', before: pushed.before, after: pushed.sha, ref: 'refs/heads/feature' });
+  expect(activities[activities.length - 1]).toMatchObject({ activity_type: 'branch_creation', before: '0'.repeat(40) });
+  await octokit.rest.repos.listActivities({ owner, repo, activity_type: 'push', direction: 'asc', time_period: 'day' });
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
   await octokit.rest.pulls.list({ owner, repo, state: 'all' });
   await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1, per_page: 4 });

@@ -1,7 +1,7 @@
 /** GitHub-shaped JSON for the double's state (the REST and webhook representations share these). */
 import { blobSha, type FileChange } from './git.js';
 import type { DoubleState } from './state.js';
-import { REACTION_CONTENTS, type App, type CheckRun, type Comment, type Commit, type Installation, type Issue, type Pull, type Reaction, type Repo, type User } from './types.js';
+import { REACTION_CONTENTS, type Activity, type App, type CheckRun, type Comment, type Commit, type Installation, type Issue, type Pull, type Reaction, type Repo, type User } from './types.js';
 
 export interface Urls {
   /** REST base, e.g. http://127.0.0.1:PORT/api/v3 */
@@ -197,6 +197,14 @@ export function diffEntryJson(change: FileChange, repo: Repo, ref: string, urls:
 function gitActor(state: DoubleState, login: string, date: string) {
   const user = state.user(login);
   return { name: user?.name ?? login, email: user?.email ?? `${login}@users.noreply.example`, date };
+}
+
+export function activityJson(a: Activity, state: DoubleState, urls: Urls) {
+  const actor = state.user(a.actor);
+  return {
+    id: a.id, node_id: nodeId('RepositoryActivity', a.id), before: a.before, after: a.after, ref: a.ref,
+    timestamp: a.timestamp, activity_type: a.type, actor: actor ? userJson(actor, urls) : null,
+  };
 }
 
 export function commitJson(commit: Commit, repo: Repo, state: DoubleState, urls: Urls, changes?: FileChange[]) {

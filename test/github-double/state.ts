@@ -2,10 +2,13 @@
 import { ancestry, commitSha } from './git.js';
 import {
   PERMISSION_ORDER,
-  type App, type CheckRun, type CheckRunAction, type Comment, type Commit, type DeploymentReview, type FileMap,
+  type Activity, type App, type CheckRun, type CheckRunAction, type Comment, type Commit, type DeploymentReview, type FileMap,
   type Installation, type Issue, type Permission, type Pull, type Reaction, type ReactionContent, type Repo,
   type Seed, type SeedRepo, type Team, type TokenGrant, type User,
 } from './types.js';
+
+/** The `before` of a push that created its branch. */
+export const NO_COMMIT = '0'.repeat(40);
 
 export function timestamp(date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -31,7 +34,7 @@ const DEFAULT_APP_PERMISSIONS: Record<string, 'read' | 'write'> = {
 /** Distinct starting points keep ids of different kinds from colliding, as on GitHub. */
 const ID_BASES = {
   user: 1000, repo: 5000, team: 200, issue: 3_000_000, comment: 9_000_000, reaction: 4_000_000,
-  checkRun: 7_000_000, checkSuite: 6_000_000, pull: 2_000_000, installation: 40_000, token: 1,
+  checkRun: 7_000_000, checkSuite: 6_000_000, pull: 2_000_000, installation: 40_000, token: 1, activity: 8_000_000,
 };
 
 export class DoubleState {
@@ -121,7 +124,7 @@ export class DoubleState {
     const defaultBranch = seed.defaultBranch ?? 'main';
     const repo: Repo = {
       id: seed.id ?? this.nextId('repo'), owner, name: seed.name, fullName: `${owner.login}/${seed.name}`,
-      private: seed.private ?? true, defaultBranch, branches: new Map(), commits: new Map(), collaborators: new Map(),
+      private: seed.private ?? true, defaultBranch, branches: new Map(), commits: new Map(), activities: [], collaborators: new Map(),
       createdAt: timestamp(), pushedAt: timestamp(),
     };
     this.repos.set(repo.fullName.toLowerCase(), repo);
@@ -238,8 +241,12 @@ export class DoubleState {
 
   // ---- git -----------------------------------------------------------------------------------
 
-  /** Adds a commit on `branch` (created from `parent` if new); `files` overlay the parent's tree, null deletes. */
-  commit(repo: Repo, branch: string, files: FileMap, message: string, author: string, parent?: string | null): Commit {
+  /**
+   * Adds a commit on `branch` (created from `parent` if new); `files` overlay the parent's tree, null deletes.
+   * Recorded as a push of that one commit (a `branch_creation` when the branch is new) unless `record` is false.
+   */
+  commit(repo: Repo, branch: string, files: FileMap, message: string, author: string, parent?: string | null, record = true): Commit {
+    const before = repo.branches.get(branch) ?? NO_COMMIT;
     const parentSha = parent === undefined ? repo.branches.get(branch) ?? repo.branches.get(repo.defaultBranch) ?? null : parent;
     const tree = new Map(parentSha ? repo.commits.get(parentSha)?.files : undefined);
     for (const [path, content] of Object.entries(files)) {
@@ -252,10 +259,30 @@ export class DoubleState {
     repo.commits.set(sha, commit);
     repo.branches.set(branch, sha);
     repo.pushedAt = commit.date;
+    if (record) this.recordPush(repo, branch, before, sha, author);
     for (const pull of this.pulls.get(repo.id)?.values() ?? []) {
       if (pull.headRef === branch || pull.baseRef === branch) this.refreshPullCommits(repo, pull);
     }
     return commit;
+  }
+
+  /** One `git push` of several commits (oldest first) onto `branch`: one activity from the old head to the last commit. */
+  push(repo: Repo, branch: string, commits: Array<{ files: FileMap; message?: string }>, author: string): { before: string; commits: Commit[] } {
+    if (!commits.length) throw new Error('a push needs at least one commit');
+    const before = repo.branches.get(branch) ?? NO_COMMIT;
+    const pushed = commits.map((c, i) => this.commit(repo, branch, c.files, c.message ?? `Update ${i + 1}`, author, undefined, false));
+    this.recordPush(repo, branch, before, pushed[pushed.length - 1].sha, author);
+    return { before, commits: pushed };
+  }
+
+  private recordPush(repo: Repo, branch: string, before: string, after: string, actor: string): Activity {
+    this.ensureUser(actor);
+    const activity: Activity = {
+      id: this.nextId('activity'), before, after, ref: `refs/heads/${branch}`,
+      type: before === NO_COMMIT ? 'branch_creation' : 'push', actor, timestamp: timestamp(),
+    };
+    repo.activities.push(activity);
+    return activity;
   }
 
   /** GitHub's test-merge commit: the base tree with the head's changes applied (conflicts: head wins). */

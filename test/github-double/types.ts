@@ -107,6 +107,23 @@ export interface Commit {
   files: Map<string, string>;
 }
 
+/** GitHub's repository activity kinds (`GET /repos/{owner}/{repo}/activity`). */
+export type ActivityType = 'push' | 'force_push' | 'branch_creation' | 'branch_deletion' | 'pr_merge' | 'merge_queue_merge';
+
+/** One change of a ref, as "List repository activities" reports it. */
+export interface Activity {
+  id: number;
+  /** `0000…` (40 zeros) when the push created the branch. */
+  before: string;
+  after: string;
+  /** Full ref, `refs/heads/<branch>`. */
+  ref: string;
+  type: ActivityType;
+  /** Login of the pusher. */
+  actor: string;
+  timestamp: string;
+}
+
 export interface Repo {
   id: number;
   owner: User;
@@ -116,6 +133,8 @@ export interface Repo {
   defaultBranch: string;
   branches: Map<string, string>;
   commits: Map<string, Commit>;
+  /** Every push that moved a branch, oldest first. */
+  activities: Activity[];
   collaborators: Map<string, Permission>;
   createdAt: string;
   pushedAt: string;

@@ -184,6 +184,20 @@ describe('timeouts, notifications and self-approval', () => {
     expect(evaluate(policy(rules), facts()).timeoutSeconds).toBe(seconds);
   });
 
+  test('reminders: the defaults interval while approval is required, else none', () => {
+    const withReminder = (rules: Partial<Rule>[], reminderSeconds?: number) =>
+      policy(rules, { defaults: { ...policy([]).defaults, approvers: [team('a')], ...(reminderSeconds === undefined ? {} : { reminderSeconds }) } });
+    const requiring: Partial<Rule>[] = [{ require: { approvers: [team('a')] } }];
+    expect(evaluate(withReminder(requiring, 900), facts())).toMatchObject({ outcome: 'approval_required', reminderSeconds: 900 });
+    expect(evaluate(withReminder(requiring), facts())).toMatchObject({ outcome: 'approval_required', reminderSeconds: null });
+    // Nothing to wait for, or nothing that could ever be approved: nobody to remind.
+    expect(evaluate(withReminder([{ autoApprove: true }], 900), facts())).toMatchObject({ outcome: 'auto_approve', reminderSeconds: null });
+    expect(evaluate(withReminder([{ require: { approvals: 2, approvers: [user('solo')] } }], 900), facts())).toMatchObject({ outcome: 'blocked', reminderSeconds: null });
+    // `unmatched: require` waits on the defaults, so it is reminded too.
+    expect(evaluate(withReminder([{ if: { action: ['x'] } }], 60), facts()).reminderSeconds).toBeNull();
+    expect(evaluate({ ...withReminder([{ if: { action: ['x'] } }], 60), unmatched: 'require' }, facts()).reminderSeconds).toBe(60);
+  });
+
   test('notify names are collected once each, from matching rules only', () => {
     const decision = evaluate(
       policy([

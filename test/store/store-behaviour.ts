@@ -221,7 +221,7 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
 
       const second = await cast('bob');
       expect(second).toMatchObject({ outcome: 'recorded', completed: true, request: { status: 'approved', reason: 'quorum', completedBy: 'bob' } });
-      expect(await cast('carol')).toMatchObject({ outcome: 'closed', request: { status: 'approved' } });
+      expect(await cast('carol')).toMatchObject({ outcome: 'closed', completed: false, request: { status: 'approved' } });
 
       expect((await backend.store.listVotes(request.id)).map((vote) => vote.login)).toEqual(['alice', 'bob']);
       expect(await auditTypes(request.id)).toEqual(['requested', 'vote', 'vote', 'approved']);
@@ -298,9 +298,26 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       const request = await create({ deadline: new Date(backend.clock.now.getTime() + 60_000) });
       backend.clock.advance(61_000);
       const result = await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'comment', tally: quorum(1) });
-      expect(result).toMatchObject({ outcome: 'closed', request: { status: 'timed_out', reason: 'deadline' } });
+      expect(result).toMatchObject({ outcome: 'closed', completed: true, request: { status: 'timed_out', reason: 'deadline' } });
       expect(await backend.store.listVotes(request.id)).toEqual([]);
       expect(await auditTypes(request.id)).toEqual(['requested', 'timed_out']);
+      // Only the call that timed it out says so; a later late vote finds it already closed.
+      const later = await backend.store.castVote({ requestId: request.id, login: 'bob', choice: 'approve', via: 'comment', tally: quorum(1) });
+      expect(later).toMatchObject({ outcome: 'closed', completed: false, request: { status: 'timed_out' } });
+      expect(await auditTypes(request.id)).toEqual(['requested', 'timed_out']);
+    });
+
+    test('concurrent late votes: exactly one of them times the request out', async () => {
+      const request = await create({ deadline: new Date(backend.clock.now.getTime() + 60_000) });
+      backend.clock.advance(61_000);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          backend.store.castVote({ requestId: request.id, login: `late${i}`, choice: 'approve', via: 'comment', tally: quorum(1) }),
+        ),
+      );
+      expect(results.every((result) => result.outcome === 'closed')).toBe(true);
+      expect(results.filter((result) => result.outcome === 'closed' && result.completed)).toHaveLength(1);
+      expect((await auditTypes(request.id)).filter((type) => type === 'timed_out')).toHaveLength(1);
     });
   });
 

@@ -1,9 +1,20 @@
-/** Repository: metadata, contents per ref, a commit, and compare. */
+/** Repository: metadata, contents per ref, a commit, compare, and the repository's activity (pushes). */
 import { ancestry, blobSha, diffTrees } from '../git.js';
-import { githubError, notFound } from '../http.js';
-import { commitJson, contentFileJson, directoryEntryJson, repoJson } from '../shapes.js';
-import type { Commit } from '../types.js';
+import { githubError, notFound, paginate } from '../http.js';
+import { activityJson, commitJson, contentFileJson, directoryEntryJson, repoJson } from '../shapes.js';
+import type { Activity, Commit } from '../types.js';
 import type { RestContext, RestRegistrar } from './context.js';
+
+/** Compare lists at most 300 changed files for the whole comparison (GitHub's documented limit). */
+const MAX_COMPARE_FILES = 300;
+/** Without paging parameters compare lists at most 250 commits, the most recent ones. */
+const MAX_COMPARE_COMMITS = 250;
+
+const TIME_PERIODS: Record<string, number> = { day: 1, week: 7, month: 30, quarter: 91, year: 365 };
+
+/** Opaque cursors, as GitHub's activity Link headers carry (`before=`/`after=`). */
+const cursorOf = (activity: Activity) => Buffer.from(`cursor:${activity.id}`).toString('base64url');
+const idOfCursor = (cursor: string) => Number(Buffer.from(cursor, 'base64url').toString('utf8').replace(/^cursor:/, ''));
 
 function resolve(ctx: RestContext, ref: string): Commit {
   const commit = ctx.state.resolveRef(ctx.repo, ref);
@@ -76,8 +87,14 @@ export const registerRepos: RestRegistrar = (add) => {
       const behind = baseHistory.filter((c) => !inHead.has(c.sha));
       const status = base.sha === head.sha ? 'identical' : !behind.length ? 'ahead' : !ahead.length ? 'behind' : 'diverged';
       const html = `${ctx.urls.web}/${ctx.repo.fullName}/compare/${ctx.params.basehead}`;
-      const changes = diffTrees(mergeBase.files, head.files);
+      const changes = diffTrees(mergeBase.files, head.files).slice(0, MAX_COMPARE_FILES);
+      // With paging parameters the commits are paged and the files appear on the first page only.
+      const q = ctx.url.searchParams;
+      const paged = q.has('per_page') || q.has('page');
+      const { page: commits, headers } = paged ? paginate(ahead, ctx.url) : { page: ahead.slice(-MAX_COMPARE_COMMITS), headers: {} };
+      const firstPage = !paged || Math.max(1, Number(q.get('page')) || 1) === 1;
       return {
+        headers,
         status: 200,
         body: {
           url: `${ctx.urls.api}/repos/${ctx.repo.fullName}/compare/${ctx.params.basehead}`, html_url: html,
@@ -85,10 +102,50 @@ export const registerRepos: RestRegistrar = (add) => {
           diff_url: `${html}.diff`, patch_url: `${html}.patch`,
           base_commit: commitJson(base, ctx.repo, ctx.state, ctx.urls), merge_base_commit: commitJson(mergeBase, ctx.repo, ctx.state, ctx.urls),
           status, ahead_by: ahead.length, behind_by: behind.length, total_commits: ahead.length,
-          commits: ahead.map((c) => commitJson(c, ctx.repo, ctx.state, ctx.urls)),
-          files: commitJson(head, ctx.repo, ctx.state, ctx.urls, changes).files,
+          commits: commits.map((c) => commitJson(c, ctx.repo, ctx.state, ctx.urls)),
+          files: firstPage ? commitJson(head, ctx.repo, ctx.state, ctx.urls, changes).files : [],
         },
       };
+    },
+  });
+
+  add('GET', '/repos/{owner}/{repo}/activity', {
+    auth: 'token', permission: ['metadata', 'read'],
+    handler: (ctx) => {
+      const q = ctx.url.searchParams;
+      const ref = q.get('ref');
+      const fullRef = ref && !ref.startsWith('refs/') ? `refs/heads/${ref}` : ref;
+      const period = TIME_PERIODS[q.get('time_period') ?? ''];
+      const since = period ? Date.now() - period * 86_400_000 : 0;
+      let items = ctx.repo.activities
+        .filter((a) => !fullRef || a.ref === fullRef)
+        .filter((a) => !q.get('actor') || a.actor.toLowerCase() === q.get('actor')?.toLowerCase())
+        .filter((a) => !q.get('activity_type') || a.type === q.get('activity_type'))
+        .filter((a) => Date.parse(a.timestamp) >= since - 1000);
+      if (q.get('direction') !== 'asc') items = [...items].reverse();
+      const perPage = Math.min(100, Math.max(1, Number(q.get('per_page')) || 30));
+      const after = q.get('after');
+      const before = q.get('before');
+      let start = 0;
+      let end = items.length;
+      if (after) start = items.findIndex((a) => a.id === idOfCursor(after)) + 1;
+      if (before) end = Math.max(0, items.findIndex((a) => a.id === idOfCursor(before)));
+      const page = before && !after ? items.slice(Math.max(start, end - perPage), end) : items.slice(start, Math.min(end, start + perPage));
+      const links: string[] = [];
+      const link = (name: 'before' | 'after', activity: Activity, rel: string) => {
+        const u = new URL(ctx.url);
+        u.searchParams.delete('before');
+        u.searchParams.delete('after');
+        u.searchParams.set(name, cursorOf(activity));
+        links.push(`<${u.toString()}>; rel="${rel}"`);
+      };
+      const firstIndex = page.length ? items.indexOf(page[0]) : start;
+      const lastIndex = page.length ? items.indexOf(page[page.length - 1]) : start - 1;
+      if (page.length && lastIndex < items.length - 1) link('after', page[page.length - 1], 'next');
+      if (page.length && firstIndex > 0) link('before', page[0], 'prev');
+      const body = page.map((a) => activityJson(a, ctx.state, ctx.urls));
+      const headers: Record<string, string> = links.length ? { link: links.join(', ') } : {};
+      return { status: 200, headers, body };
     },
   });
 };
