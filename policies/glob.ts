@@ -66,13 +66,3 @@ function globProblem(pattern: string, options: Readonly<GlobOptions>): string | 
   if (braces > 0) return 'unclosed "{"';
   return undefined;
 }
-
-/** Compiles a list of patterns into one matcher; a value matches when any pattern does. */
-export function compileGlobs(patterns: readonly string[]): GlobMatcher {
-  const matchers = patterns.map((p) => {
-    const compiled = compileGlob(p);
-    if (!compiled.ok) throw new Error(compiled.message);
-    return compiled.match;
-  });
-  return (value) => matchers.some((m) => m(value));
-}
