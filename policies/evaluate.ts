@@ -17,6 +17,7 @@ import type {
   RuleEvaluation,
   ScheduledEscalation,
 } from './decision.js';
+import { closest, distance } from 'fastest-levenshtein';
 import { formatDuration } from './duration.js';
 import { evaluateConditions, PredicateContext, type ConditionResult } from './predicates.js';
 import type { ApproverRef, Escalation, Policy, RequestFacts, RequirementSpec, Rule } from './types.js';
@@ -74,6 +75,9 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
       escalations,
     });
   }
+
+  const unknownAction = unknownActionProblem(policy, matchedRules, facts.action);
+  if (unknownAction) problems.push(unknownAction);
 
   if (matchedRules.length === 0 && policy.unmatched === 'require') {
     pending.push({ rule: null, approvals: policy.defaults.approvals, approvers: policy.defaults.approvers, escalatedBy: [], scheduled: [] });
@@ -303,3 +307,19 @@ function summarise(
   );
   return `Approval required: ${needs.join('; ')}`;
 }
+
+/**
+ * An action that no rule matched and that is a near miss of one the policy names (`deploi` for
+ * `deploy`) is a typo in the step: refuse it rather than let `unmatched: approve` wave it through.
+ * Actions far from every named one are ordinary unmatched requests.
+ */
+function unknownActionProblem(policy: Policy, matchedRules: readonly Rule[], action: string): string | undefined {
+  if (matchedRules.length > 0 || policy.unmatched !== 'approve') return undefined;
+  const named = [...new Set(policy.rules.flatMap((rule) => rule.if.action ?? []))];
+  if (named.length === 0 || named.includes(action)) return undefined;
+  const nearest = closest(action, named);
+  if (distance(action, nearest) > MAX_ACTION_TYPO_DISTANCE) return undefined;
+  return `unknown action \`${action}\`: no rule matched it and it looks like a typo of \`${nearest}\`, which the policy names; fix the step's \`action\` input or add a rule for it`;
+}
+
+const MAX_ACTION_TYPO_DISTANCE = 2;

@@ -48,6 +48,29 @@ describe('outcome', () => {
     expect(decision.problems.length > 0).toBe(outcome === 'blocked');
   });
 
+  describe('an action no rule matched that is a near miss of a named one', () => {
+    const deploy: Partial<Rule> = { name: 'deploy', if: { action: ['deploy'], environment: ['production'] }, require: { approvals: 1, approvers: [team('leads')] } };
+    const prod: Partial<Rule> = { name: 'production', if: { environment: ['production'] }, require: { approvals: 1, approvers: [team('leads')] } };
+    const rows: [string, Policy, RequestFacts, string][] = [
+      ['is blocked as a typo when unmatched requests are waved through', policy([deploy]), facts({ action: 'deploi' }), 'blocked'],
+      ['is an ordinary unmatched request when far from every named action', policy([deploy]), facts({ action: 'publish-docs' }), 'auto_approve'],
+      ['is fine when it is the named action and other conditions fail', policy([deploy]), facts({ action: 'deploy', environment: 'staging' }), 'auto_approve'],
+      ['is gated normally when another rule matches it', policy([deploy, prod]), facts({ action: 'deploi', environment: 'production' }), 'approval_required'],
+      ['is not checked when unmatched requests already need approval', policy([deploy], { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('leads')] } }), facts({ action: 'deploi' }), 'approval_required'],
+    ];
+    test.each(rows)('%s', (_case, p, f, outcome) => {
+      const decision = evaluate(p, f);
+      expect(decision.outcome).toBe(outcome);
+      expect(decision.problems.some((problem) => problem.startsWith(`unknown action \`${f.action}\``))).toBe(outcome === 'blocked');
+    });
+
+    test('the problem names the action it resembles', () => {
+      expect(evaluate(policy([deploy]), facts({ action: 'deploi' })).problems).toEqual([
+        "unknown action `deploi`: no rule matched it and it looks like a typo of `deploy`, which the policy names; fix the step's `action` input or add a rule for it",
+      ]);
+    });
+  });
+
   test('every rule is listed with its per-condition results', () => {
     const decision = evaluate(policy([docs, prod]), facts({ environment: 'staging', changedFiles: ['docs/a.md'] }));
     expect(decision.rules).toEqual([
