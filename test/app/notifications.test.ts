@@ -15,7 +15,8 @@ import { startApp, type RunningApp } from '../../app/server.js';
 import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble } from '../github-double/index.js';
 import { startHttpReceiver, type HttpReceiver } from '../notify/receivers.js';
 import { dropSchema, POSTGRES_URL, randomSchema } from '../store/harness.js';
-import { APP_ID, APP_URL, eventually, freePort, job, REPO, seed, WEBHOOK_SECRET, type ApiAnswer, type IssueJson } from './harness.js';
+import { freePort } from '../free-port.js';
+import { APP_ID, APP_URL, eventually, job, REPO, seed, WEBHOOK_SECRET, type ApiAnswer, type IssueJson } from './harness.js';
 
 const OPS_REPO = 'acme/ops';
 const NOTIFIER_SECRET = 'test-notifier-secret-0123';
