@@ -15,7 +15,7 @@ import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
 import { handleButton } from './webhooks/buttons.js';
-import { handleComment } from './webhooks/comments.js';
+import { handleComment, handleDeletedComment } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
 import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
 
@@ -30,6 +30,8 @@ export interface JitAppOptions {
   notifiers?: NotifiersConfig;
   /** How notifications are retried; docs/NOTIFICATIONS.md describes the default. */
   notificationRetry?: Partial<RetryPolicy>;
+  /** Repositories (`owner/name`) besides each owner's `.github` that policies may `_extends`. */
+  extendsRepositories?: readonly string[];
 }
 
 export interface JitApp {
@@ -59,12 +61,14 @@ export function jitApp(options: JitAppOptions): JitApp {
       log,
       notifications: new RequestNotifications(dispatcher),
       knownNotifiers: notifierNames(notifiersConfig),
+      extendsRepositories: options.extendsRepositories,
       onCompleted: (request) => metrics.requestCompleted(request),
     });
     const verifier = new OidcVerifier({ issuer: options.oidcIssuer, audience: options.oidcAudience ?? options.appUrl });
 
     answerForgedSignaturesWith401(app);
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
+    app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
     addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, shutdown: shutdown.signal }));
 

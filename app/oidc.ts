@@ -22,6 +22,8 @@ export interface RunIdentity {
   headRef?: string;
   workflowRef?: string;
   jobWorkflowRef?: string;
+  /** The job's own check run (GitHub adds it to tokens since late 2025; older servers omit it). */
+  checkRunId?: string;
   tokenId?: string;
 }
 
@@ -136,6 +138,7 @@ function identityFrom(payload: JWTPayload): RunIdentity {
     headRef: claim('head_ref'),
     workflowRef: claim('workflow_ref'),
     jobWorkflowRef: claim('job_workflow_ref'),
+    checkRunId: claim('check_run_id'),
     tokenId: claim('jti'),
   };
 }

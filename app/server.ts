@@ -35,6 +35,8 @@ export interface AppSettings {
   timerPollMs?: number;
   notifiers?: NotifiersConfig;
   notificationRetry?: Partial<RetryPolicy>;
+  /** `EXTENDS_REPOSITORIES`: `owner/name` list of repositories besides each owner's `.github` that policies may `_extends`. */
+  extendsRepositories?: string[];
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
@@ -55,6 +57,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR || undefined,
     logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
+    extendsRepositories: (env.EXTENDS_REPOSITORIES ?? '').split(/[\s,]+/).filter(Boolean),
   };
 }
 
@@ -74,6 +77,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     timerPollMs: settings.timerPollMs,
     notifiers: settings.notifiers,
     notificationRetry: settings.notificationRetry,
+    extendsRepositories: settings.extendsRepositories,
   });
   const log = settings.log ?? pino({ name: 'probot', level: settings.logLevel ?? 'info' });
   const server = new Server({

@@ -3,13 +3,15 @@
  * reject, or leave it pending. Pure: the App expands teams and permissions into `Voter` facts first,
  * and passes in how long the request has been pending (for time escalations).
  */
-import { describeApprovers, isTeamOwner, mergeApproverSets } from './approvers.js';
-import type { Decision, Requirement } from './decision.js';
+import { describeApprovers, describeOwnerGroup, isTeamOwner, mergeApproverSets, requirementName } from './approvers.js';
+import type { Decision, OwnerGroupRequirement, Requirement } from './decision.js';
 import type { PermissionLevel } from './types.js';
 
 /** A person (or bot) who voted, as the App found them at vote time. */
 export interface Voter {
   login: string;
+  /** GitHub's account id: logins can be renamed and then reused by someone else, ids cannot. */
+  id?: string;
   isBot: boolean;
   /** Their permission on the repository; `none` when they have no access. */
   permission: PermissionLevel | 'none';
@@ -17,9 +19,20 @@ export interface Voter {
   teams: readonly string[];
 }
 
+/**
+ * Someone the request is for: who started the run, and for a run tied to a pull request its author.
+ * Nobody approves their own request unless the policy allows self-approval.
+ */
+export interface Requester {
+  login: string;
+  /** Compared first when both sides have one: a renamed account is still the same person. */
+  id?: string;
+  /** How they relate to the request, for the reason a vote is refused. */
+  role: 'started the run' | 'opened the pull request';
+}
+
 export interface ApprovalOptions {
-  /** The request's actor (from the OIDC token). */
-  requester: string;
+  requesters: readonly Requester[];
   /** How long the request has been pending: time escalations at or below it apply. */
   elapsedSeconds?: number;
 }
@@ -40,12 +53,23 @@ export interface Vote {
   verdict: Verdict;
 }
 
+/** An owner group of a requirement and who covered it, if anyone has. */
+export interface GroupTally {
+  owners: string[];
+  patterns: string[];
+  coveredBy: string | null;
+}
+
 export interface RequirementTally {
   rule: string | null;
+  /** Set when the requirement was added by a condition escalation. */
+  escalation: Requirement['escalation'];
   approvals: number;
   /** Eligible distinct approvers, in the order they voted. */
   approvedBy: string[];
-  /** How many more approvals this requirement needs. */
+  /** With `codeowners`: each owned group of changed files and who covered it. */
+  groups: GroupTally[];
+  /** How many more approvals this requirement needs (at least one while a group is uncovered). */
   awaiting: number;
   awaitingFrom: string;
 }
@@ -63,16 +87,18 @@ const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none: 0, rea
 
 const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** The requirements with every time escalation due by `elapsedSeconds` applied. */
+/** The same account: by id when both are known (renames keep ids), else by login. */
+function samePerson(voter: Voter, requester: Requester): boolean {
+  if (voter.id !== undefined && requester.id !== undefined) return voter.id === requester.id;
+  return sameLogin(voter.login, requester.login);
+}
+
+/** The requirements with every time escalation due by `elapsedSeconds` applied: more people may approve. */
 export function activeRequirements(requirements: readonly Requirement[], elapsedSeconds = 0): Requirement[] {
   return requirements.map((requirement) => {
     const due = requirement.scheduled.filter((e) => e.afterSeconds <= elapsedSeconds);
     if (due.length === 0) return requirement;
-    return {
-      ...requirement,
-      approvals: Math.max(requirement.approvals, ...due.map((e) => e.approvals ?? 0)),
-      approvers: due.reduce((set, e) => mergeApproverSets(set, e.approvers), requirement.approvers),
-    };
+    return { ...requirement, approvers: due.reduce((set, e) => mergeApproverSets(set, e.approvers), requirement.approvers) };
   });
 }
 
@@ -87,31 +113,40 @@ export function checkEligibility(decision: ApprovalSubject, voter: Voter, option
     return { eligible: false, reason: `${who} ${has}; ${minPermission} is required`, requirements: [] };
   }
   const requirements = activeRequirements(decision.requirements, options.elapsedSeconds);
-  const verdicts = requirements.map((r) => requirementEligibility(r, voter, options.requester));
+  const verdicts = requirements.map((r) => requirementEligibility(r, voter, options.requesters));
   const eligibleFor = verdicts.flatMap((v, i) => (v === null ? [i] : []));
   if (eligibleFor.length > 0) {
-    const rules = eligibleFor.map((i) => ruleName(requirements[i]));
-    return { eligible: true, reason: `${who} may approve for ${rules.join(', ')}`, requirements: eligibleFor };
+    const names = eligibleFor.map((i) => requirementName(requirements[i]));
+    return { eligible: true, reason: `${who} may approve for ${names.join(', ')}`, requirements: eligibleFor };
   }
   if (requirements.length === 0) return { eligible: false, reason: 'nothing needs approval', requirements: [] };
   const distinct = [...new Set(verdicts)];
   const reason =
-    distinct.length === 1 ? distinct[0] : verdicts.map((v, i) => `${ruleName(requirements[i])}: ${v}`).join('; ');
+    distinct.length === 1 ? distinct[0] : verdicts.map((v, i) => `${requirementName(requirements[i])}: ${v}`).join('; ');
   return { eligible: false, reason: reason ?? '', requirements: [] };
 }
 
+function inTeam(voter: Voter, team: string): boolean {
+  return voter.teams.some((t) => sameLogin(`@${t}`, team));
+}
+
+/** Whether the voter is one of these CODEOWNERS owners (a person by login, or a member of a team owner). */
+function isOwner(voter: Voter, owners: readonly string[]): boolean {
+  return owners.some((o) => (isTeamOwner(o) ? inTeam(voter, o) : sameLogin(o, `@${voter.login}`)));
+}
+
 /** Null when the voter counts towards the requirement, else why not. */
-function requirementEligibility(requirement: Requirement, voter: Voter, requester: string): string | null {
+function requirementEligibility(requirement: Requirement, voter: Voter, requesters: readonly Requester[]): string | null {
   const who = `@${voter.login}`;
-  if (sameLogin(voter.login, requester) && !requirement.allowSelfApproval) {
-    return `${who} is the requester and self-approval is not allowed`;
+  const self = requesters.find((r) => samePerson(voter, r));
+  if (self && !requirement.allowSelfApproval) {
+    return `${who} ${self.role} and may not approve it (self-approval is not allowed)`;
   }
   const { owners, teams, users, roles } = requirement.approvers;
-  const inTeam = (team: string): boolean => voter.teams.some((t) => sameLogin(`@${t}`, team));
   const listed =
     users.some((u) => sameLogin(u, voter.login)) ||
-    teams.some(inTeam) ||
-    owners.some((o) => (isTeamOwner(o) ? inTeam(o) : sameLogin(o, who))) ||
+    teams.some((team) => inTeam(voter, team)) ||
+    isOwner(voter, owners) ||
     roles.some((role) => PERMISSION_RANK[voter.permission] >= PERMISSION_RANK[role]);
   if (listed) return null;
   return `${who} is not ${notListed(requirement)}`;
@@ -127,25 +162,45 @@ function notListed(requirement: Requirement): string {
   return parts.length > 0 ? parts.join(' nor ') : 'listed by any approver';
 }
 
-const ruleName = (r: Requirement): string => (r.rule === null ? 'the default requirement' : `rule \`${r.rule}\``);
+function tallyGroups(groups: readonly OwnerGroupRequirement[], approvers: readonly Voter[]): GroupTally[] {
+  return groups.map((group) => ({
+    owners: group.owners,
+    patterns: group.patterns,
+    coveredBy: approvers.find((voter) => isOwner(voter, group.owners))?.login ?? null,
+  }));
+}
+
+function requirementTally(requirement: Requirement, approvers: readonly Voter[]): RequirementTally {
+  const groups = tallyGroups(requirement.approvers.ownerGroups, approvers);
+  const uncovered = requirement.approvers.ownerGroups.filter((_, i) => groups[i].coveredBy === null);
+  const short = Math.max(0, requirement.approvals - approvers.length);
+  return {
+    rule: requirement.rule,
+    escalation: requirement.escalation,
+    approvals: requirement.approvals,
+    approvedBy: approvers.map((v) => v.login),
+    groups,
+    awaiting: Math.max(short, uncovered.length > 0 ? 1 : 0),
+    awaitingFrom:
+      uncovered.length > 0
+        ? uncovered.map((g) => `an owner of ${describeOwnerGroup(g)}`).join(' and ')
+        : describeApprovers(requirement.approvers),
+  };
+}
+
+const isMet = (t: RequirementTally): boolean => t.awaiting === 0;
 
 /**
  * Votes in the order they were cast. The first eligible reject rejects; otherwise the request is
  * approved by the first vote after which every requirement has its quorum of distinct eligible
- * approvers. Later votes do not change a final result.
+ * approvers and, where it lists `codeowners`, each owned group of changed files has an approval from
+ * one of its owners. Later votes do not change a final result.
  */
 export function tallyVotes(decision: ApprovalSubject, votes: readonly Vote[], options: ApprovalOptions): Tally {
   const requirements = activeRequirements(decision.requirements, options.elapsedSeconds);
-  const approvedBy: string[][] = requirements.map(() => []);
+  const approvedBy: Voter[][] = requirements.map(() => []);
   const ignored: Tally['ignored'] = [];
-  const summary = (): RequirementTally[] =>
-    requirements.map((r, i) => ({
-      rule: r.rule,
-      approvals: r.approvals,
-      approvedBy: approvedBy[i],
-      awaiting: Math.max(0, r.approvals - approvedBy[i].length),
-      awaitingFrom: describeApprovers(r.approvers),
-    }));
+  const summary = (): RequirementTally[] => requirements.map((r, i) => requirementTally(r, approvedBy[i]));
 
   if (decision.outcome === 'blocked') {
     return { status: 'blocked', reason: 'the decision is blocked, so no vote can approve it', requirements: summary(), rejectedBy: null, ignored };
@@ -164,16 +219,15 @@ export function tallyVotes(decision: ApprovalSubject, votes: readonly Vote[], op
       return { status: 'rejected', reason: `rejected by @${vote.voter.login}`, requirements: summary(), rejectedBy: vote.voter.login, ignored };
     }
     for (const i of eligibility.requirements) {
-      if (!approvedBy[i].some((login) => sameLogin(login, vote.voter.login))) approvedBy[i].push(vote.voter.login);
+      if (!approvedBy[i].some((voter) => sameLogin(voter.login, vote.voter.login))) approvedBy[i].push(vote.voter);
     }
-    if (requirements.every((r, i) => approvedBy[i].length >= r.approvals)) {
-      const everyone = [...new Set(approvedBy.flat().map((l) => `@${l}`))];
-      return { status: 'approved', reason: `approved by ${everyone.join(', ')}`, requirements: summary(), rejectedBy: null, ignored };
+    const tallies = summary();
+    if (tallies.every(isMet)) {
+      const everyone = [...new Set(approvedBy.flat().map((v) => `@${v.login}`))];
+      return { status: 'approved', reason: `approved by ${everyone.join(', ')}`, requirements: tallies, rejectedBy: null, ignored };
     }
   }
   const tallies = summary();
-  const waiting = tallies
-    .filter((t) => t.awaiting > 0)
-    .map((t) => `${t.awaiting} more from ${t.awaitingFrom}`);
+  const waiting = tallies.filter((t) => !isMet(t)).map((t) => `${t.awaiting} more from ${t.awaitingFrom}`);
   return { status: 'pending', reason: `waiting for ${waiting.join('; ')}`, requirements: tallies, rejectedBy: null, ignored };
 }

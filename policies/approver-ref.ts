@@ -6,7 +6,7 @@ export type ApproverRefResult = { ok: true; ref: ApproverRef } | { ok: false; me
 
 const ROLES = ['admin', 'maintain', 'write'] as const;
 const VALID = new RegExp(APPROVER_PATTERN);
-const EXPECTED = 'expected codeowners, @org/team, a user login (@alice or alice), or role:admin|maintain|write';
+const EXPECTED = 'expected codeowners, codeowners:any, @org/team, a user login (@alice or alice), or role:admin|maintain|write';
 
 export function parseApproverRef(text: string): ApproverRefResult {
   if (text.startsWith('role:')) {
@@ -14,8 +14,12 @@ export function parseApproverRef(text: string): ApproverRefResult {
     if (role) return { ok: true, ref: { kind: 'role', role } };
     return { ok: false, message: `"${text}" is not a role: expected role:admin, role:maintain or role:write` };
   }
+  if (text.startsWith('codeowners:') && text !== 'codeowners:any') {
+    return { ok: false, message: `"${text}" is not an approver: write codeowners (each group of changed files needs one of its owners) or codeowners:any (any owner of any changed file)` };
+  }
   if (!VALID.test(text)) return { ok: false, message: `invalid approver "${text}": ${EXPECTED}` };
   if (text === 'codeowners') return { ok: true, ref: { kind: 'codeowners' } };
+  if (text === 'codeowners:any') return { ok: true, ref: { kind: 'codeowners', any: true } };
   const team = /^@([^/]+)\/(.+)$/.exec(text);
   if (team) return { ok: true, ref: { kind: 'team', org: team[1], slug: team[2] } };
   return { ok: true, ref: { kind: 'user', login: text.replace(/^@/, '') } };

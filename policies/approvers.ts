@@ -1,19 +1,36 @@
 /** Building and combining approver sets. Logins, teams and owners compare case-insensitively, as on GitHub. */
-import type { ApproverSet, Role } from './decision.js';
+import type { ApproverSet, OwnerGroupRequirement, Requirement, Role } from './decision.js';
 import type { ApproverRef } from './types.js';
 
 export function emptyApproverSet(): ApproverSet {
-  return { codeowners: false, owners: [], teams: [], users: [], roles: [] };
+  return { codeowners: false, owners: [], ownerGroups: [], teams: [], users: [], roles: [] };
 }
 
-/** `codeownerOwners` are the owners of the changed files, used when the refs include `codeowners`. */
-export function approverSetFrom(refs: readonly ApproverRef[], codeownerOwners: readonly string[]): ApproverSet {
+/** The code owners of the changed files: all of them, and grouped by the files they share. */
+export interface ChangedFileOwners {
+  owners: readonly string[];
+  groups: readonly OwnerGroupRequirement[];
+}
+
+export const NO_OWNERS: ChangedFileOwners = Object.freeze({ owners: [], groups: [] });
+
+/**
+ * `owned`: the owners of the changed files, used when the refs include `codeowners`. A set made only to
+ * widen who may approve (`widening`, for time escalations) never adds groups to cover: code owners it
+ * names become eligible as `any`.
+ */
+export function approverSetFrom(refs: readonly ApproverRef[], owned: ChangedFileOwners, widening = false): ApproverSet {
   const set = emptyApproverSet();
   for (const ref of refs) {
     switch (ref.kind) {
       case 'codeowners':
-        set.codeowners = true;
-        set.owners = unionIgnoringCase(set.owners, codeownerOwners);
+        set.owners = unionIgnoringCase(set.owners, owned.owners);
+        if (ref.any || widening) {
+          if (!set.codeowners) set.codeowners = 'any';
+        } else {
+          set.codeowners = 'each_group';
+          set.ownerGroups = owned.groups.map((g) => ({ ...g, owners: [...g.owners], patterns: [...g.patterns] }));
+        }
         break;
       case 'team':
         set.teams = unionIgnoringCase(set.teams, [`@${ref.org}/${ref.slug}`]);
@@ -29,10 +46,12 @@ export function approverSetFrom(refs: readonly ApproverRef[], codeownerOwners: r
   return set;
 }
 
+/** `b` widens `a`: everyone in either may approve; only `a`'s owner groups must be covered. */
 export function mergeApproverSets(a: ApproverSet, b: ApproverSet): ApproverSet {
   return {
-    codeowners: a.codeowners || b.codeowners,
+    codeowners: a.codeowners || (b.codeowners ? 'any' : false),
     owners: unionIgnoringCase(a.owners, b.owners),
+    ownerGroups: a.ownerGroups,
     teams: unionIgnoringCase(a.teams, b.teams),
     users: unionIgnoringCase(a.users, b.users),
     roles: [...a.roles, ...b.roles.filter((r: Role) => !a.roles.includes(r))],
@@ -57,13 +76,28 @@ export function isTeamOwner(owner: string): boolean {
   return owner.startsWith('@') && owner.includes('/');
 }
 
-/** Who is listed, in words: "a code owner of the changed files, @acme/leads or @alice". */
+/** How people recognise a group of files: its CODEOWNERS patterns, shortened. */
+export function describeOwnerGroup(group: OwnerGroupRequirement): string {
+  const shown = group.patterns.slice(0, 3).map((p) => `\`${p}\``).join(', ');
+  const more = group.patterns.length > 3 ? ` and ${group.patterns.length - 3} more` : '';
+  return `${shown || 'the changed files'}${more} (${group.owners.join(' ')})`;
+}
+
+/** Who is listed, in words: "a code owner of each changed group, @acme/leads or @alice". */
 export function describeApprovers(set: ApproverSet): string {
   const parts: string[] = [];
-  if (set.codeowners) parts.push('a code owner of the changed files');
+  if (set.codeowners === 'each_group') parts.push('a code owner of each group of changed files');
+  else if (set.codeowners === 'any') parts.push('a code owner of the changed files');
   parts.push(...set.teams);
   parts.push(...set.users.map((u) => `@${u}`));
   parts.push(...set.roles.map((r) => `anyone with ${r} permission`));
   if (parts.length === 0) return 'nobody';
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }
+
+/** "rule `production`", "rule `production` (escalation at line 12)", "the default requirement". */
+export function requirementName(r: Pick<Requirement, 'rule' | 'escalation'>): string {
+  if (r.rule === null) return 'the default requirement';
+  return `rule \`${r.rule}\`${r.escalation ? ` (escalation at line ${r.escalation.location.line})` : ''}`;
+}
+

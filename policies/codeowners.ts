@@ -33,7 +33,15 @@ export interface Codeowners {
   readonly errors: readonly CodeownersError[];
   /** Owners of a repository-relative path (no leading slash), case-sensitively. */
   ownersOf(file: string): OwnersMatch;
+  /**
+   * The last rule that owns every path (`*`, `**`, `/**`): the repository's default owners, who
+   * stand for all files when nobody can say which files a change touches. Null when there is none.
+   */
+  catchAllOwners(): { owners: readonly string[]; rule: CodeownersRule } | null;
 }
+
+/** Patterns that match every path. */
+const CATCH_ALL_PATTERNS = new Set(['*', '**', '/**', '**/*', '/**/*']);
 
 export function chooseCodeownersPath(exists: (path: string) => boolean): string | undefined {
   return CODEOWNERS_LOCATIONS.find((location) => exists(location));
@@ -56,7 +64,7 @@ export function parseCodeowners(text: string, path: string = 'CODEOWNERS'): Code
       reason: `the file is ${size} bytes; GitHub ignores a CODEOWNERS file of ${CODEOWNERS_MAX_BYTES} bytes (3 MB) or more, so nothing is owned`,
       suggestion: 'Shorten the file, for example with directory patterns instead of one line per file.',
     });
-    return { path, rules: [], errors: [tooLarge], ownersOf: () => UNOWNED };
+    return { path, rules: [], errors: [tooLarge], ownersOf: () => UNOWNED, catchAllOwners: () => null };
   }
   const { rules, patterns, errors } = parseLines(text, path);
   const index = new RuleIndex(patterns);
@@ -70,6 +78,10 @@ export function parseCodeowners(text: string, path: string = 'CODEOWNERS'): Code
       const last = index.lastMatch(file);
       if (last < 0) return UNOWNED;
       return (answers[last] ??= Object.freeze({ owners: rules[last].owners, rule: rules[last] }));
+    },
+    catchAllOwners() {
+      const rule = rules.findLast((r) => CATCH_ALL_PATTERNS.has(r.pattern));
+      return rule ? { owners: rule.owners, rule } : null;
     },
   };
 }

@@ -7,12 +7,29 @@ import type { PermissionLevel, RequestFacts, SourceLocation } from './types.js';
 
 export type Role = 'admin' | 'maintain' | 'write';
 
+/**
+ * Changed files that share their code owners, as one requirement needs them covered: an approval from
+ * one of `owners` (GitHub's code-owner review).
+ */
+export interface OwnerGroupRequirement {
+  owners: string[];
+  /** The CODEOWNERS patterns that own these files, for people to recognise the group. */
+  patterns: string[];
+  fileCount: number;
+}
+
 /** Who may approve, before team and role expansion. */
 export interface ApproverSet {
-  /** The requirement lists `codeowners`: the owners below are those of the changed files. */
-  codeowners: boolean;
+  /**
+   * How the requirement lists code owners: `each_group` (`codeowners`: every owned group of changed
+   * files needs one of its owners), `any` (`codeowners:any`, or code owners made eligible by a time
+   * escalation: any owner of any changed file counts), or false when it does not list them.
+   */
+  codeowners: false | 'each_group' | 'any';
   /** CODEOWNERS owners of the changed files as written there: `@user`, `@org/team` or an e-mail. */
   owners: string[];
+  /** With `each_group`: the groups that must each be covered. */
+  ownerGroups: OwnerGroupRequirement[];
   /** `@org/slug`. */
   teams: string[];
   /** Logins, without `@`. */
@@ -25,9 +42,7 @@ export interface ScheduledEscalation {
   location: SourceLocation;
   afterSeconds: number;
   notify: string[];
-  /** Raised approval count once fired, when the escalation's `require` sets one. */
-  approvals?: number;
-  /** Approvers who become eligible once fired. */
+  /** People who may also approve once it fired (`also_eligible`); they widen who counts, the count stays. */
   approvers: ApproverSet;
 }
 
@@ -35,12 +50,15 @@ export interface Requirement {
   /** The rule this comes from; null for the defaults applied when no rule matched (`unmatched: require`). */
   rule: string | null;
   location: SourceLocation | null;
+  /**
+   * Set when a condition escalation of the rule added this requirement: it must be met as well as the
+   * rule's own. `reason` says why the escalation applied.
+   */
+  escalation: { location: SourceLocation; reason: string } | null;
   /** Distinct eligible people who must approve. */
   approvals: number;
   approvers: ApproverSet;
   allowSelfApproval: boolean;
-  /** Condition-based escalations that raised this requirement, with the reason they applied. */
-  escalatedBy: { location: SourceLocation; reason: string }[];
   scheduled: ScheduledEscalation[];
   /** Set when nobody listed could ever meet this requirement: the request is blocked, never approved. */
   unsatisfiable: string | null;
@@ -78,9 +96,21 @@ export interface CodeownersSummary {
   available: boolean;
   groups: OwnerGroup[];
   unowned: string[];
+  /**
+   * Set when the change set is unknown: then nobody can say which files change, and the owners of
+   * the catch-all rule (`*`) stand for all of them (`groups` holds that one group, if there is one).
+   */
+  unknownChanges?: string;
 }
 
 export type Outcome = 'auto_approve' | 'approval_required' | 'blocked';
+
+/** The facts the decision was taken on, as recorded with it (the changed files are counted, not listed). */
+export type DecisionFacts = Omit<RequestFacts, 'changedFiles'> & {
+  changedFileCount: number;
+  /** True when the request stated no severity and `severity` is the one assumed (`defaults.severity`, else the highest). */
+  severityAssumed?: boolean;
+};
 
 export interface Decision {
   outcome: Outcome;
@@ -88,7 +118,7 @@ export interface Decision {
   summary: string;
   /** Why the decision is blocked; empty unless `outcome` is `blocked`. */
   problems: string[];
-  facts: Omit<RequestFacts, 'changedFiles'> & { changedFileCount: number };
+  facts: DecisionFacts;
   rules: RuleEvaluation[];
   requirements: Requirement[];
   /** Present when a requirement lists `codeowners`. */

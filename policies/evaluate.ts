@@ -2,11 +2,12 @@
  * Policy + request facts (+ CODEOWNERS) → Decision. Pure: the caller passes every input.
  *
  * Every matching rule's requirement must be met; a requirement wins over another rule's
- * auto-approval. Condition escalations raise a requirement (the larger approval count, the union of
- * approvers); time escalations are handed to the App in `scheduled`. Anything that cannot be judged,
- * or a requirement nobody could meet, blocks the request: it is never approved by default.
+ * auto-approval. A condition escalation that holds adds a requirement of its own, which must be met
+ * as well (critical needs security *and* the code owner); time escalations are handed to the App in
+ * `scheduled`, and only ever widen who may approve. Anything that cannot be judged, or a requirement
+ * nobody could meet, blocks the request: it is never approved by default.
  */
-import { approverSetFrom, describeApprovers, isTeamOwner, mergeApproverSets, unionIgnoringCase } from './approvers.js';
+import { approverSetFrom, describeApprovers, describeOwnerGroup, isTeamOwner, mergeApproverSets, NO_OWNERS, requirementName, unionIgnoringCase, type ChangedFileOwners } from './approvers.js';
 import type {
   ApproverSet,
   CodeownersSummary,
@@ -19,12 +20,14 @@ import type {
 } from './decision.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { formatDuration } from './duration.js';
-import { evaluateConditions, PredicateContext, type ConditionResult } from './predicates.js';
-import type { ApproverRef, Escalation, Policy, RequestFacts, RequirementSpec, Rule } from './types.js';
+import { evaluateConditions, PredicateContext, type ConditionPurpose, type ConditionResult } from './predicates.js';
+import type { ApproverRef, Escalation, Policy, RequestFacts, Rule, SourceLocation } from './types.js';
 
 /** What the evaluator needs from a parsed CODEOWNERS file. */
 export interface OwnersLookup {
   ownersOf(file: string): { owners: readonly string[]; rule: { pattern: string; line: number } | null };
+  /** The owners of the last catch-all rule (`*`, `/*`… that owns every file), if any: who owns "everything". */
+  catchAllOwners?(): { owners: readonly string[]; rule: { pattern: string; line: number } } | null;
 }
 
 export interface EvaluateOptions {
@@ -35,15 +38,20 @@ export interface EvaluateOptions {
 /** A requirement before `codeowners` is resolved to names. */
 interface PendingRequirement {
   rule: Rule | null;
+  escalation: { location: SourceLocation; reason: string } | null;
   approvals: number;
   approvers: ApproverRef[];
-  escalatedBy: { location: Escalation['location']; reason: string }[];
+  allowSelfApproval: boolean;
   scheduled: Escalation[];
 }
 
 export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateOptions = {}): Decision {
-  const ctx = new PredicateContext(facts, policy.severities);
   const problems: string[] = [];
+  const severityInForce = severityOf(policy, facts, problems);
+  // An unknown severity is reported once, above, not again by every rule that reads it.
+  const reportErrors = (where: string, conditions: readonly ConditionResult[]) =>
+    reportConditionErrors(where, severityInForce.unknown ? conditions.filter((c) => c.key !== 'severity') : conditions, problems);
+  const ctx = new PredicateContext({ ...facts, severity: severityInForce.severity }, policy.severities);
   const notify: string[] = [];
   const pending: PendingRequirement[] = [];
   const rules: RuleEvaluation[] = [];
@@ -52,8 +60,8 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   const timeouts: number[] = [];
 
   for (const rule of policy.rules) {
-    const conditions = evaluateConditions(rule.if, ctx);
-    reportErrors(`rule \`${rule.name}\``, conditions, problems);
+    const conditions = evaluateConditions(rule.if, ctx, autoApproves(rule) ? 'loosen' : 'tighten');
+    reportErrors(`rule \`${rule.name}\``, conditions);
     const matched = conditions.every((c) => c.matched);
     if (!matched) {
       rules.push({ name: rule.name, location: rule.location, matched, conditions, effect: 'none', escalations: [] });
@@ -61,9 +69,9 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     }
     matchedRules.push(rule);
     addAll(notify, rule.notify);
-    const { requirement, escalations } = applyRule(rule, policy, ctx, problems, notify);
-    if (requirement) {
-      pending.push(requirement);
+    const { requirements, escalations } = applyRule(rule, policy, ctx, reportErrors, notify);
+    if (requirements.length > 0) {
+      pending.push(...requirements);
       timeouts.push(rule.timeoutSeconds ?? policy.defaults.timeoutSeconds);
     }
     rules.push({
@@ -71,7 +79,7 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
       location: rule.location,
       matched,
       conditions,
-      effect: requirement ? 'require' : 'auto_approve',
+      effect: requirements.length > 0 ? 'require' : 'auto_approve',
       escalations,
     });
   }
@@ -80,26 +88,36 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   if (unknownAction) problems.push(unknownAction);
 
   if (matchedRules.length === 0 && policy.unmatched === 'require') {
-    pending.push({ rule: null, approvals: policy.defaults.approvals, approvers: policy.defaults.approvers, escalatedBy: [], scheduled: [] });
+    pending.push({
+      rule: null,
+      escalation: null,
+      approvals: policy.defaults.approvals,
+      approvers: policy.defaults.approvers,
+      allowSelfApproval: policy.defaults.allowSelfApproval,
+      scheduled: [],
+    });
   }
 
-  const needsCodeowners = pending.some(
-    (r) => r.approvers.some(isCodeowners) || r.scheduled.some((e) => refsOf(e).some(isCodeowners)),
-  );
-  const codeowners = needsCodeowners ? summariseCodeowners(ctx.uniqueFiles, options.codeowners) : null;
-  const owners = codeowners ? unionIgnoringCase([], codeowners.groups.flatMap((g) => g.owners)) : [];
-  const requirements = pending.map((r) => resolveRequirement(r, policy, owners, codeowners, facts.actor));
+  const needsCodeowners = pending.some((r) => r.approvers.some(isCodeowners) || r.scheduled.some((e) => (e.alsoEligible ?? []).some(isCodeowners)));
+  const codeowners = needsCodeowners ? summariseCodeowners(ctx, options.codeowners) : null;
+  const owned = codeowners ? changedFileOwners(codeowners) : NO_OWNERS;
+  const requirements = pending.map((r) => resolveRequirement(r, owned, codeowners, facts.actor));
   for (const r of requirements) {
-    if (r.unsatisfiable) problems.push(`${r.rule === null ? 'default requirement' : `rule \`${r.rule}\``}: ${r.unsatisfiable}`);
+    if (r.unsatisfiable) problems.push(`${requirementName(r)}: ${r.unsatisfiable}`);
   }
 
   const outcome = problems.length > 0 ? 'blocked' : requirements.length > 0 ? 'approval_required' : 'auto_approve';
-  const { changedFiles, ...otherFacts } = facts;
+  const { changedFiles: _listed, ...otherFacts } = facts;
   return {
     outcome,
     summary: summarise(outcome, rules, requirements, problems, policy.unmatched),
     problems,
-    facts: { ...otherFacts, changedFileCount: changedFiles.length },
+    facts: {
+      ...otherFacts,
+      ...(severityInForce.severity !== undefined ? { severity: severityInForce.severity } : {}),
+      ...(severityInForce.assumed ? { severityAssumed: true } : {}),
+      changedFileCount: ctx.changedFileCount,
+    },
     rules,
     requirements,
     codeowners,
@@ -111,23 +129,47 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   };
 }
 
+/**
+ * A request that states no severity is as severe as the policy allows (`defaults.severity`, else the
+ * highest): leaving the input out must never dodge a severity rule. A severity the policy does not
+ * list blocks the request, whether or not a rule reads it, since it is most likely a typo.
+ */
+function severityOf(policy: Policy, facts: RequestFacts, problems: string[]): { severity: string | undefined; assumed: boolean; unknown: boolean } {
+  if (facts.severity !== undefined && facts.severity !== '') {
+    const unknown = !policy.severities.includes(facts.severity);
+    if (unknown) problems.push(`severity \`${facts.severity}\` is not one of the policy's severities (${policy.severities.join(' < ')})`);
+    return { severity: facts.severity, assumed: false, unknown };
+  }
+  return { severity: policy.defaults.severity ?? policy.severities[policy.severities.length - 1], assumed: true, unknown: false };
+}
+
+const autoApproves = (rule: Rule): boolean => rule.autoApprove && !rule.require;
+
 function applyRule(
   rule: Rule,
   policy: Policy,
   ctx: PredicateContext,
-  problems: string[],
+  reportErrors: (where: string, conditions: readonly ConditionResult[]) => void,
   notify: string[],
-): { requirement: PendingRequirement | null; escalations: EscalationEvaluation[] } {
-  let requirement: PendingRequirement | null =
-    rule.require || !rule.autoApprove ? { rule, ...withDefaults(rule.require, policy), escalatedBy: [], scheduled: [] } : null;
+): { requirements: PendingRequirement[]; escalations: EscalationEvaluation[] } {
+  const own = autoApproves(rule)
+    ? null
+    : {
+        approvals: rule.require?.approvals ?? policy.defaults.approvals,
+        approvers: rule.require?.approvers ?? policy.defaults.approvers,
+      };
+  const allowSelfApproval = rule.allowSelfApproval ?? policy.defaults.allowSelfApproval;
+  const added: PendingRequirement[] = [];
   const escalations: EscalationEvaluation[] = [];
   const timed: Escalation[] = [];
 
   for (const escalation of rule.escalate) {
-    const conditions = escalation.if ? evaluateConditions(escalation.if, ctx) : [];
-    reportErrors(`rule \`${rule.name}\` escalation at line ${escalation.location.line}`, conditions, problems);
-    const holds = conditions.every((c) => c.matched);
     const kind = escalation.afterSeconds === undefined ? 'condition' : 'time';
+    // A time escalation lets more people approve (it loosens); a condition escalation adds a requirement.
+    const purpose: ConditionPurpose = kind === 'time' ? 'loosen' : 'tighten';
+    const conditions = escalation.if ? evaluateConditions(escalation.if, ctx, purpose) : [];
+    reportErrors(`rule \`${rule.name}\` escalation at line ${escalation.location.line}`, conditions);
+    const holds = conditions.every((c) => c.matched);
     const because = conditions.map((c) => c.reason).join('; ');
     if (!holds) {
       escalations.push({ location: escalation.location, kind, applied: false, conditions, reason: `not applied: ${because}` });
@@ -136,17 +178,28 @@ function applyRule(
       escalations.push({ location: escalation.location, kind, applied: true, conditions, reason: `scheduled after ${formatDuration(escalation.afterSeconds ?? 0)}${because ? `: ${because}` : ''}` });
     } else {
       addAll(notify, escalation.notify);
-      const raises = escalation.require || (escalation.approvers && escalation.approvers.length > 0);
-      if (raises) {
-        requirement = requirement ? raise(requirement, escalation) : fromEscalation(rule, escalation, policy);
-        requirement.escalatedBy.push({ location: escalation.location, reason: because || 'unconditional' });
+      const reason = because || 'unconditional';
+      if (escalation.require) {
+        // What the escalation leaves out is the rule's own (the defaults', on an auto-approving rule).
+        const base = own ?? { approvals: policy.defaults.approvals, approvers: policy.defaults.approvers };
+        added.push({
+          rule,
+          escalation: { location: escalation.location, reason },
+          approvals: escalation.require.approvals ?? base.approvals,
+          approvers: escalation.require.approvers ?? base.approvers,
+          allowSelfApproval,
+          scheduled: [],
+        });
       }
-      escalations.push({ location: escalation.location, kind, applied: true, conditions, reason: `applied: ${because || 'unconditional'}` });
+      escalations.push({ location: escalation.location, kind, applied: true, conditions, reason: `applied: ${reason}` });
     }
   }
 
-  if (requirement) {
-    requirement.scheduled = timed;
+  const requirements: PendingRequirement[] = [];
+  if (own) requirements.push({ rule, escalation: null, ...own, allowSelfApproval, scheduled: [] });
+  requirements.push(...added);
+  if (requirements.length > 0) {
+    for (const requirement of requirements) requirement.scheduled = timed;
   } else {
     for (const e of escalations) {
       if (e.kind === 'time' && e.applied) {
@@ -155,74 +208,54 @@ function applyRule(
       }
     }
   }
-  return { requirement, escalations };
-}
-
-function withDefaults(spec: RequirementSpec | undefined, policy: Policy): { approvals: number; approvers: ApproverRef[] } {
-  return { approvals: spec?.approvals ?? policy.defaults.approvals, approvers: spec?.approvers ?? policy.defaults.approvers };
-}
-
-function raise(base: PendingRequirement, escalation: Escalation): PendingRequirement {
-  return {
-    ...base,
-    approvals: Math.max(base.approvals, escalation.require?.approvals ?? 0),
-    approvers: [...base.approvers, ...refsOf(escalation)],
-    escalatedBy: [...base.escalatedBy],
-  };
-}
-
-/** An escalation on an auto-approving rule: its approvers alone, else the defaults'. */
-function fromEscalation(rule: Rule, escalation: Escalation, policy: Policy): PendingRequirement {
-  const approvers = refsOf(escalation);
-  return {
-    rule,
-    approvals: escalation.require?.approvals ?? policy.defaults.approvals,
-    approvers: approvers.length > 0 ? approvers : policy.defaults.approvers,
-    escalatedBy: [],
-    scheduled: [],
-  };
-}
-
-function refsOf(escalation: Escalation): ApproverRef[] {
-  return [...(escalation.require?.approvers ?? []), ...(escalation.approvers ?? [])];
+  return { requirements, escalations };
 }
 
 const isCodeowners = (ref: ApproverRef): boolean => ref.kind === 'codeowners';
 
+function changedFileOwners(summary: CodeownersSummary): ChangedFileOwners {
+  return {
+    owners: unionIgnoringCase([], summary.groups.flatMap((g) => g.owners)),
+    groups: summary.groups.map((g) => ({
+      owners: g.owners,
+      patterns: g.rules.map((r) => r.pattern),
+      fileCount: summary.unknownChanges !== undefined ? 0 : g.files.length,
+    })),
+  };
+}
+
 function resolveRequirement(
   pending: PendingRequirement,
-  policy: Policy,
-  owners: readonly string[],
+  owned: ChangedFileOwners,
   codeowners: CodeownersSummary | null,
   requester: string | undefined,
 ): Requirement {
-  const approvers = approverSetFrom(pending.approvers, owners);
+  const approvers = approverSetFrom(pending.approvers, owned);
   const scheduled: ScheduledEscalation[] = pending.scheduled.map((e) => ({
     location: e.location,
     afterSeconds: e.afterSeconds ?? 0,
     notify: e.notify,
-    ...(e.require?.approvals !== undefined ? { approvals: e.require.approvals } : {}),
-    approvers: approverSetFrom(refsOf(e), owners),
+    approvers: approverSetFrom(e.alsoEligible ?? [], owned, true),
   }));
   // A zero count would approve with no votes; auto_approve is how a policy says "no approval".
   const approvals = Math.max(1, pending.approvals);
-  const allowSelfApproval = pending.rule?.allowSelfApproval ?? policy.defaults.allowSelfApproval;
   const everyone = scheduled.reduce((set, e) => mergeApproverSets(set, e.approvers), approvers);
   return {
     rule: pending.rule?.name ?? null,
     location: pending.rule?.location ?? null,
+    escalation: pending.escalation,
     approvals,
     approvers,
-    allowSelfApproval,
-    escalatedBy: pending.escalatedBy,
+    allowSelfApproval: pending.allowSelfApproval,
     scheduled,
-    unsatisfiable: unsatisfiableReason(everyone, approvals, allowSelfApproval, requester, codeowners),
+    unsatisfiable: unsatisfiableReason(everyone, approvals, pending.allowSelfApproval, requester, codeowners),
   };
 }
 
 /**
  * Only what is certain before expansion: a team or a role may hold anyone, but a list of named
- * people (users and personal code owners) holds exactly those people.
+ * people (users and personal code owners) holds exactly those people. An owner group that must be
+ * covered needs at least one owner who may approve.
  */
 function unsatisfiableReason(
   set: ApproverSet,
@@ -231,10 +264,20 @@ function unsatisfiableReason(
   requester: string | undefined,
   codeowners: CodeownersSummary | null,
 ): string | null {
+  const self = requester?.toLowerCase();
+  const mayApprove = (person: string) => allowSelfApproval || self === undefined || person.toLowerCase() !== self;
+  // An e-mail owner cannot be matched to the GitHub account that votes, so it covers nothing.
+  const ownerMayApprove = (owner: string) => isTeamOwner(owner) || (owner.startsWith('@') && mayApprove(owner.slice(1)));
+  if (set.codeowners && set.owners.length === 0 && codeowners?.unknownChanges !== undefined) {
+    return `it lists \`codeowners\`, but the changed files are unknown (${codeowners.unknownChanges}) and CODEOWNERS has no catch-all rule (\`*\`) to say who owns everything`;
+  }
+  const uncovered = set.ownerGroups.find((group) => !group.owners.some(ownerMayApprove));
+  if (uncovered) {
+    return `the files owned by ${describeOwnerGroup(uncovered)} need an approval from one of their owners, and none of them can give it (an e-mail owner cannot be matched to a GitHub account, and the requester @${requester ?? '?'} may not approve their own request)`;
+  }
   if (set.teams.length > 0 || set.roles.length > 0 || set.owners.some(isTeamOwner)) return null;
   const people = [...set.owners.map((o) => o.replace(/^@/, '')), ...set.users];
   const distinct = new Set(people.map((p) => p.toLowerCase()));
-  const self = requester?.toLowerCase();
   const excludesRequester = !allowSelfApproval && self !== undefined && distinct.delete(self);
   if (distinct.size >= approvals) return null;
 
@@ -251,14 +294,23 @@ function unsatisfiableReason(
   return `needs ${approvals} approval${approvals === 1 ? '' : 's'} but only ${distinct.size} eligible ${distinct.size === 1 ? 'person is' : 'people are'} listed (${listed})${why.length > 0 ? `: ${why.join('; ')}` : ''}`;
 }
 
-/** `unique`: the changed files without repeats, in first-seen order. */
-function summariseCodeowners(unique: readonly string[], lookup: OwnersLookup | undefined): CodeownersSummary {
-  if (!lookup) return { available: false, groups: [], unowned: [...unique] };
+/**
+ * Changed files grouped by their owners. With an unknown change set nobody can say which files
+ * change, so the owners of the catch-all rule stand for all of them.
+ */
+function summariseCodeowners(ctx: PredicateContext, lookup: OwnersLookup | undefined): CodeownersSummary {
+  const unknown = ctx.facts.unknownChanges;
+  if (!lookup) return { available: false, groups: [], unowned: [...ctx.uniqueFiles], ...(unknown !== undefined ? { unknownChanges: unknown } : {}) };
+  if (unknown !== undefined) {
+    const catchAll = lookup.catchAllOwners?.() ?? null;
+    const groups = catchAll && catchAll.owners.length > 0 ? [{ owners: [...catchAll.owners], rules: [{ ...catchAll.rule }], files: [] }] : [];
+    return { available: true, groups, unowned: [], unknownChanges: unknown };
+  }
   const groupsByOwners = new Map<string, OwnerGroup>();
   // Many files share a CODEOWNERS line, so each line's group is found once.
   const groupsByLine = new Map<number, OwnerGroup>();
   const unowned: string[] = [];
-  for (const file of unique) {
+  for (const file of ctx.uniqueFiles) {
     const { owners, rule } = lookup.ownersOf(file);
     if (owners.length === 0 || !rule) {
       unowned.push(file);
@@ -266,7 +318,7 @@ function summariseCodeowners(unique: readonly string[], lookup: OwnersLookup | u
     }
     let group = groupsByLine.get(rule.line);
     if (!group) {
-      const key = owners.join(' ');
+      const key = owners.map((o) => o.toLowerCase()).sort().join(' ');
       group = groupsByOwners.get(key);
       if (!group) {
         group = { owners: [...owners], rules: [], files: [] };
@@ -280,7 +332,7 @@ function summariseCodeowners(unique: readonly string[], lookup: OwnersLookup | u
   return { available: true, groups: [...groupsByOwners.values()], unowned };
 }
 
-function reportErrors(where: string, conditions: readonly ConditionResult[], problems: string[]): void {
+function reportConditionErrors(where: string, conditions: readonly ConditionResult[], problems: string[]): void {
   for (const c of conditions) if (c.error) problems.push(`${where}: ${c.reason}`);
 }
 
@@ -303,9 +355,9 @@ function summarise(
       : `No approval needed: ${matched.join(', ')} auto-approve${matched.length === 1 ? 's' : ''}`;
   }
   const needs = requirements.map(
-    (r) => `${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}${r.rule === null ? ' (defaults: no rule matched)' : ` (rule \`${r.rule}\`)`}`,
+    (r) => `${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}${r.rule === null ? ' (defaults: no rule matched)' : ` (${requirementName(r)})`}`,
   );
-  return `Approval required: ${needs.join('; ')}`;
+  return `Approval required: ${needs.join('; and ')}`;
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { DEFAULT_SEVERITIES } from './schema.js';
 import { checkSchema, describeValue, readablePath, type SchemaProblem } from './schema-check.js';
-import { checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
+import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, rule as normaliseRule, seconds, type RawDefaults, type RawPolicy, type RawRule } from './normalise.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -160,6 +160,8 @@ interface RuleEntry {
 
 interface Merged {
   policy: Policy;
+  /** The org's file (if any), then the repository's. */
+  layers: Layer[];
   rules: RuleEntry[];
   /** Where the severities in force were set (undefined: the built-in list). */
   severitiesFrom?: Layer;
@@ -187,6 +189,14 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
       floor('allow_bots: true', '/defaults/allow_bots', `the org policy (${where(base, '/defaults/allow_bots')}) sets allow_bots: false`);
       defaults.allowBots = false;
     }
+    // A request that states no severity must stay at least as severe as the org assumes.
+    const severities: readonly string[] = repo.raw.severities ?? base.raw.severities ?? DEFAULT_SEVERITIES;
+    const orgSeverity = baseDefaults.severity ?? severities[severities.length - 1];
+    const rank = (name: string | undefined) => (name === undefined ? severities.length - 1 : severities.indexOf(name));
+    if (repo.raw.defaults?.severity !== undefined && rank(repo.raw.defaults.severity) >= 0 && rank(orgSeverity) >= 0 && rank(repo.raw.defaults.severity) < rank(orgSeverity)) {
+      floor(`severity: ${repo.raw.defaults.severity}`, '/defaults/severity', `the org policy assumes \`${orgSeverity}\` for a request that states no severity`);
+      defaults.severity = orgSeverity;
+    }
   }
 
   const entries: RuleEntry[] = [
@@ -206,6 +216,7 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
       unmatched,
       rules,
     },
+    layers: base ? [base, repo] : [repo],
     rules: entries,
     severitiesFrom,
   };
@@ -221,14 +232,15 @@ function applyDefaults(under: Readonly<PolicyDefaults>, raw: RawDefaults | undef
   if (raw.allow_bots !== undefined) out.allowBots = raw.allow_bots;
   if (raw.min_permission !== undefined) out.minPermission = raw.min_permission;
   if (raw.reminder !== undefined) out.reminderSeconds = seconds(raw.reminder);
+  if (raw.severity !== undefined) out.severity = raw.severity;
   return out;
 }
 
 /**
  * An org rule means what the org file says: what it leaves out comes from the org's defaults, never
- * the repository's. An escalation raises the rule's own requirement (more approvals, more approvers),
- * so it is left as written, except on an auto-approving rule: there the evaluator starts a raising
- * escalation from the defaults, which must then be the org's.
+ * the repository's. A condition escalation's requirement takes what it leaves out from the rule's
+ * own (sealed here), except on an auto-approving rule: there it comes from the defaults, which must
+ * then be the org's.
  */
 function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
   const complete = (spec: RequirementSpec | undefined): RequirementSpec => ({
@@ -236,13 +248,13 @@ function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
     approvers: spec?.approvers ?? [...orgDefaults.approvers],
   });
   const autoApproves = rule.autoApprove && !rule.require;
-  const raises = (e: Escalation) => e.require !== undefined || (e.approvers?.length ?? 0) > 0;
+  const sealEscalation = (e: Escalation): Escalation => (e.require !== undefined ? { ...e, require: complete(e.require) } : e);
   return {
     ...rule,
     require: autoApproves ? undefined : complete(rule.require),
     timeoutSeconds: rule.timeoutSeconds ?? orgDefaults.timeoutSeconds,
     allowSelfApproval: rule.allowSelfApproval ?? orgDefaults.allowSelfApproval,
-    escalate: autoApproves ? rule.escalate.map((e) => (raises(e) ? { ...e, require: complete(e.require) } : e)) : rule.escalate,
+    escalate: autoApproves ? rule.escalate.map(sealEscalation) : rule.escalate,
   };
 }
 
@@ -255,6 +267,9 @@ function where(layer: Layer, pointer: string): string {
 function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
   const diagnostics: PolicyDiagnostic[] = [];
   const { severities } = merged.policy;
+  for (const layer of merged.layers) {
+    checkDefaultSeverity(layer.raw.defaults?.severity, severities, (p, message) => diagnostics.push(at(layer.source, p, `${readablePath(p)}: ${message}`)));
+  }
   const firstByName = new Map<string, RuleEntry>();
   for (const entry of merged.rules) {
     const pointer = `/rules/${entry.index}`;

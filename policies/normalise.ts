@@ -15,6 +15,7 @@ export interface RawConditions {
   target_branch?: Patterns;
   severity?: string | string[] | { at_least: string };
   paths?: Patterns;
+  only_paths?: Patterns;
   event?: Patterns;
   actor?: Patterns;
   labels?: Patterns;
@@ -29,7 +30,7 @@ export interface RawEscalation {
   if?: RawConditions;
   after?: string;
   require?: RawRequirement;
-  approvers?: string[];
+  also_eligible?: string[];
   notify?: string[];
 }
 
@@ -52,6 +53,7 @@ export interface RawDefaults {
   allow_bots?: boolean;
   min_permission?: PermissionLevel;
   reminder?: string;
+  severity?: string;
 }
 
 export interface RawPolicy {
@@ -101,6 +103,7 @@ export function conditions(raw: RawConditions | undefined): Conditions {
   set('targetBranch', list(raw.target_branch));
   set('severity', severityCondition(raw.severity));
   set('paths', list(raw.paths));
+  set('onlyPaths', list(raw.only_paths));
   set('event', list(raw.event));
   set('actor', list(raw.actor));
   set('labels', list(raw.labels));
@@ -137,6 +140,6 @@ function escalation(raw: RawEscalation, pointer: string, locate: Locate): Escala
   if (raw.after !== undefined) out.afterSeconds = seconds(raw.after);
   const require = requirement(raw.require);
   if (require) out.require = require;
-  if (raw.approvers !== undefined) out.approvers = approverRefs(raw.approvers);
+  if (raw.also_eligible !== undefined) out.alsoEligible = approverRefs(raw.also_eligible);
   return out;
 }

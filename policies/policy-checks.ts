@@ -13,7 +13,7 @@ import { joinPointer } from './yaml-source.js';
 /** A year: anything longer is a typo, and keeps every duration a safe integer. */
 export const MAX_DURATION_SECONDS = 365 * 86400;
 
-const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'event', 'actor', 'labels'];
+const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'only_paths', 'event', 'actor', 'labels'];
 
 type Report = (pointer: string, message: string) => void;
 
@@ -24,6 +24,7 @@ const entries = (v: unknown): [number, unknown][] => (Array.isArray(v) ? [...v.e
 export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<string> | undefined): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const report: Report = (pointer, message) => problems.push({ pointer, target: 'value', message: `${readablePath(pointer)}: ${message}` });
+  const reportKey: Report = (pointer, message) => problems.push({ pointer, target: 'key', message: `${readablePath(pointer)}: ${message}` });
   if (!isRecord(value)) return problems;
 
   if (typeof value._extends === 'string') {
@@ -48,16 +49,34 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
     for (const [j, escalation] of entries(rule.escalate)) {
       if (!isRecord(escalation)) continue;
       const here = `${at}/escalate/${j}`;
-      if (escalation.if === undefined && escalation.after === undefined) {
+      const timed = escalation.after !== undefined;
+      if (escalation.if === undefined && !timed) {
         report(here, 'an escalation needs "if" (a condition) or "after" (a duration), or both');
       }
-      if (escalation.require === undefined && escalation.approvers === undefined && escalation.notify === undefined) {
-        report(here, 'an escalation needs "require", "approvers" or "notify": otherwise it changes nothing');
+      if (escalation.approvers !== undefined) {
+        reportKey(
+          `${here}/approvers`,
+          'an escalation has no "approvers": write "require: { approvers: [...] }" (with "if") for people who must approve as well, or "also_eligible: [...]" (with "after") for people who may also approve once it fires',
+        );
+      } else if (escalation.require === undefined && escalation.also_eligible === undefined && escalation.notify === undefined) {
+        report(here, 'an escalation needs "require", "also_eligible" or "notify": otherwise it changes nothing');
+      }
+      if (timed && escalation.require !== undefined) {
+        report(
+          `${here}/require`,
+          'a time escalation cannot add a requirement (the request would get harder to approve the longer it waits); use "also_eligible" to let more people approve, or move "require" to an escalation with "if"',
+        );
+      }
+      if (!timed && escalation.also_eligible !== undefined) {
+        report(
+          `${here}/also_eligible`,
+          '"also_eligible" lets more people approve once a request has waited, so it needs "after"; to require more when a condition holds, use "require"',
+        );
       }
       checkConditions(escalation.if, `${here}/if`, report);
       checkDuration(escalation.after, `${here}/after`, report);
       if (isRecord(escalation.require)) checkApprovers(escalation.require.approvers, `${here}/require/approvers`, report);
-      checkApprovers(escalation.approvers, `${here}/approvers`, report);
+      checkApprovers(escalation.also_eligible, `${here}/also_eligible`, report);
       checkNotify(escalation.notify, `${here}/notify`, knownNotifiers, report);
     }
   }
@@ -102,6 +121,12 @@ function checkNotify(value: unknown, at: string, known: ReadonlySet<string> | un
     const expected = list.length > 0 ? `The App knows: ${list.join(', ')}` : 'The App has no notifiers configured';
     report(`${at}/${k}`, `unknown notifier "${name}"${suggestion(name, list)} ${expected}`);
   }
+}
+
+/** An unknown `defaults.severity`, given the severities in force. */
+export function checkDefaultSeverity(value: unknown, severities: readonly string[], report: Report): void {
+  if (typeof value !== 'string' || value === '' || severities.includes(value)) return;
+  report('/defaults/severity', `unknown severity "${value}"${suggestion(value, severities)} Severities are: ${severities.join(', ')}`);
 }
 
 /** Unknown severity names in a condition, given the severities in force. */

@@ -3,11 +3,19 @@
  * and why, in words a reviewer can check. A condition on a fact the request does not have never
  * matches. A condition that cannot be judged (bad glob, unknown severity) reports `error`, which the
  * evaluator turns into a blocked decision: fail closed.
+ *
+ * Conditions are judged for a `purpose`: whether holding them tightens the gate (a rule that
+ * requires approval, an escalation that adds a requirement) or loosens it (an auto-approving rule, a
+ * time escalation that lets more people approve). When the change set is unknown, the path
+ * conditions hold for what tightens and never for what loosens.
  */
 import { ACTOR_GLOB, compileGlob, type GlobMatcher, type GlobOptions } from './glob.js';
 import type { Conditions, RequestFacts, SeverityCondition } from './types.js';
 
 export type ConditionKey = keyof Conditions;
+
+/** What holding the conditions does to the gate; see the header. */
+export type ConditionPurpose = 'tighten' | 'loosen';
 
 export interface ConditionResult {
   key: ConditionKey;
@@ -26,6 +34,10 @@ export class PredicateContext {
   readonly uniqueFiles: readonly string[];
   private readonly sortedFiles: string[];
 
+  /**
+   * `facts.severity` is the severity in force: the evaluator fills in the policy's default for a
+   * request that states none.
+   */
   constructor(
     readonly facts: RequestFacts,
     readonly severities: readonly string[],
@@ -47,6 +59,11 @@ export class PredicateContext {
 
   get changedFileCount(): number {
     return this.sortedFiles.length;
+  }
+
+  /** Every changed file, in code-unit order. */
+  get sortedChangedFiles(): readonly string[] {
+    return this.sortedFiles;
   }
 
   /**
@@ -134,8 +151,9 @@ function matchScalar(
 export const matchAction = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
   matchScalar('action', 'action', ctx.facts.action, patterns, ctx);
 
+/** GitHub's environment names are case-insensitive: `Production` is `production`. */
 export const matchEnvironment = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
-  matchScalar('environment', 'environment', ctx.facts.environment, patterns, ctx);
+  matchScalar('environment', 'environment', ctx.facts.environment, patterns, ctx, (s) => s.toLowerCase());
 
 export const matchBranch = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
   matchScalar('branch', 'branch', ctx.facts.branch, patterns, ctx);
@@ -179,10 +197,21 @@ export function matchSeverity(condition: SeverityCondition, ctx: PredicateContex
   return { key, matched, reason: `severity ${code(severity)} is ${matched ? '' : 'not '}one of ${codeList(condition.anyOf)}` };
 }
 
-export function matchPaths(patterns: readonly string[], ctx: PredicateContext): ConditionResult {
+/** With an unknown change set, a path condition holds exactly when holding it tightens the gate. */
+function unknownChangeSet(key: ConditionKey, label: string, patterns: readonly string[], why: string, purpose: ConditionPurpose): ConditionResult {
+  const matched = purpose === 'tighten';
+  const effect = matched
+    ? 'so it holds: an unknown change set always satisfies a condition that requires approval'
+    : 'so it does not hold: an unknown change set never satisfies a condition that loosens the gate';
+  return { key, matched, reason: `${label} ${codeList(patterns)}: the changed files are unknown (${why}), ${effect}` };
+}
+
+/** Any changed file matches one of the patterns. */
+export function matchPaths(patterns: readonly string[], ctx: PredicateContext, purpose: ConditionPurpose = 'tighten'): ConditionResult {
   const key = 'paths';
   const invalid = invalidGlobs(key, patterns, ctx);
   if (invalid) return invalid;
+  if (ctx.facts.unknownChanges !== undefined) return unknownChangeSet(key, 'paths', patterns, ctx.facts.unknownChanges, purpose);
   const count = ctx.changedFileCount;
   if (count === 0) {
     return { key, matched: false, reason: `paths: the request has no changed files, so paths ${codeList(patterns)} does not match` };
@@ -194,6 +223,26 @@ export function matchPaths(patterns: readonly string[], ctx: PredicateContext): 
   }
   const files = count === 1 ? 'the 1 changed file' : `the ${count} changed files`;
   return { key, matched: false, reason: `none of ${files} matches ${codeList(patterns)}` };
+}
+
+/**
+ * Every changed file matches one of the patterns, and there is at least one: "docs only". An empty
+ * change set says nothing about what is deployed, so it does not count as docs only.
+ */
+export function matchOnlyPaths(patterns: readonly string[], ctx: PredicateContext, purpose: ConditionPurpose = 'loosen'): ConditionResult {
+  const key = 'onlyPaths';
+  const invalid = invalidGlobs(key, patterns, ctx);
+  if (invalid) return invalid;
+  if (ctx.facts.unknownChanges !== undefined) return unknownChangeSet(key, 'only_paths', patterns, ctx.facts.unknownChanges, purpose);
+  const count = ctx.changedFileCount;
+  if (count === 0) {
+    return { key, matched: false, reason: `only_paths: the request has no changed files, so only_paths ${codeList(patterns)} does not hold` };
+  }
+  const matchers = patterns.map((pattern) => ctx.glob(pattern)).flatMap((compiled) => (compiled.ok ? [compiled.match] : []));
+  const outside = ctx.sortedChangedFiles.find((file) => !matchers.some((match) => match(file)));
+  if (outside !== undefined) return { key, matched: false, reason: `changed file ${code(outside)} matches none of ${codeList(patterns)}` };
+  const files = count === 1 ? 'the 1 changed file matches' : `all ${count} changed files match`;
+  return { key, matched: true, reason: `${files} ${codeList(patterns)}` };
 }
 
 export function matchLabels(patterns: readonly string[], ctx: PredicateContext): ConditionResult {
@@ -216,7 +265,7 @@ export function matchLabels(patterns: readonly string[], ctx: PredicateContext):
  * Every present key, in a fixed order (cheap facts first). All are evaluated, not just up to the
  * first miss, so an explanation shows every reason a rule did or did not apply.
  */
-export function evaluateConditions(conditions: Conditions, ctx: PredicateContext): ConditionResult[] {
+export function evaluateConditions(conditions: Conditions, ctx: PredicateContext, purpose: ConditionPurpose): ConditionResult[] {
   const results: ConditionResult[] = [];
   if (conditions.action) results.push(matchAction(conditions.action, ctx));
   if (conditions.environment) results.push(matchEnvironment(conditions.environment, ctx));
@@ -226,6 +275,7 @@ export function evaluateConditions(conditions: Conditions, ctx: PredicateContext
   if (conditions.event) results.push(matchEvent(conditions.event, ctx));
   if (conditions.actor) results.push(matchActor(conditions.actor, ctx));
   if (conditions.labels) results.push(matchLabels(conditions.labels, ctx));
-  if (conditions.paths) results.push(matchPaths(conditions.paths, ctx));
+  if (conditions.paths) results.push(matchPaths(conditions.paths, ctx, purpose));
+  if (conditions.onlyPaths) results.push(matchOnlyPaths(conditions.onlyPaths, ctx, purpose));
   return results;
 }

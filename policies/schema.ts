@@ -13,7 +13,7 @@ export const DEFAULT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
 /** A GitHub login: alphanumerics and single inner hyphens, at most 39 characters. */
 const LOGIN = '[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}';
 const TEAM_SLUG = '[A-Za-z0-9][A-Za-z0-9_.-]*';
-export const APPROVER_PATTERN = `^(?:codeowners|role:(?:admin|maintain|write)|@${LOGIN}/${TEAM_SLUG}|@?${LOGIN}(?:\\[bot\\])?)$`;
+export const APPROVER_PATTERN = `^(?:codeowners(?::any)?|role:(?:admin|maintain|write)|@${LOGIN}/${TEAM_SLUG}|@?${LOGIN}(?:\\[bot\\])?)$`;
 export const DURATION_PATTERN = '^(?:\\d+[smhdw])+$';
 const NAME_PATTERN = '^\\S(?:.*\\S)?$';
 
@@ -88,6 +88,11 @@ export const policySchema = {
           default: 'write',
         },
         reminder: duration('Re-notify approvers of a pending request at this interval. Default: no reminders.'),
+        severity: {
+          description: 'The severity of a request whose step states none. Default: the highest of severities, so leaving it out never dodges a severity rule.',
+          type: 'string',
+          minLength: 1,
+        },
       },
     },
     unmatched: {
@@ -104,10 +109,10 @@ export const policySchema = {
   $defs: {
     approver: {
       description:
-        'Who may approve: codeowners (owners of the changed files), @org/team, a user login (with or without @), or role:admin, role:maintain, role:write.',
+        'Who may approve: codeowners (each group of changed files with code owners needs one of its owners, as GitHub\'s code-owner review), codeowners:any (any owner of any changed file), @org/team, a user login (with or without @), or role:admin, role:maintain, role:write.',
       type: 'string',
       pattern: APPROVER_PATTERN,
-      patternErrorMessage: 'expected codeowners, @org/team, a user login, or role:admin|maintain|write',
+      patternErrorMessage: 'expected codeowners, codeowners:any, @org/team, a user login, or role:admin|maintain|write',
     },
     conditions: {
       description: 'Every key present must hold; a list means any of its entries.',
@@ -128,7 +133,8 @@ export const policySchema = {
           additionalProperties: false,
           properties: { at_least: { description: 'The lowest matching severity.', type: 'string', minLength: 1 } },
         },
-        paths: patterns('Changed files, repository-relative; holds when any changed file matches.'),
+        paths: patterns('Changed files, repository-relative; holds when any changed file matches. For "only these files changed" (what auto-approve rules want) use only_paths.'),
+        only_paths: patterns('Changed files, repository-relative; holds when there is at least one changed file and every changed file matches one of the globs ("docs only").'),
         event: patterns('The event that started the run (push, pull_request, workflow_dispatch, …).'),
         actor: patterns('The login that started the run, ignoring case. Brackets are literal: `dependabot[bot]` is that bot, `*[bot]` any bot.'),
         labels: patterns("A pull request's labels; holds when any label matches."),
@@ -136,7 +142,7 @@ export const policySchema = {
     },
     requirement: {
       description:
-        'How many approvals, from whom. On a rule, keys left out come from defaults; on an escalation, approvals raises the count and approvers adds people.',
+        'How many approvals, from whom. On a rule, keys left out come from defaults; on a condition escalation it is an additional requirement, and keys left out come from the rule\'s own requirement.',
       type: 'object',
       additionalProperties: false,
       properties: {
@@ -146,14 +152,14 @@ export const policySchema = {
     },
     escalation: {
       description:
-        'By condition (if + require: a stronger requirement when the condition holds) and/or by time (after: notify and widen approvers while still pending).',
+        'By condition (if + require: an additional requirement that must also be met when the condition holds) or by time (after: while still pending, notify and let more people approve with also_eligible).',
       type: 'object',
       additionalProperties: false,
       properties: {
         if: { $ref: '#/$defs/conditions' },
         after: duration('Escalate when the request is still pending after this long.'),
         require: { $ref: '#/$defs/requirement' },
-        approvers: approvers('People who become eligible to approve when this escalation applies.'),
+        also_eligible: approvers('Time escalations only: people who may also approve once it fires. They widen who counts; the number of approvals stays.'),
         notify,
       },
     },

@@ -23,18 +23,19 @@ export type PermissionLevel = 'read' | 'triage' | 'write' | 'maintain' | 'admin'
  * `codeowners`, `@org/team`, `login` or `@login`, `role:admin|maintain|write`.
  */
 export type ApproverRef =
-  | { kind: 'codeowners' }
+  /**
+   * `codeowners`: each group of changed files that has code owners needs an approval from one of that
+   * group's owners (GitHub's code-owner review). `codeowners:any`: any owner of any changed file.
+   */
+  | { kind: 'codeowners'; any?: true }
   | { kind: 'team'; org: string; slug: string }
   | { kind: 'user'; login: string }
   | { kind: 'role'; role: 'admin' | 'maintain' | 'write' };
 
 /**
- * A requirement as written. On a rule, what is left out comes from `defaults`. On an escalation it
- * raises the rule's requirement and does not fall back to `defaults`: `approvals` counts only if
- * higher than the rule's, `approvers` are added to the rule's, and what is left out leaves the rule's
- * as it is (evaluate.ts `raise`; a time escalation's go to the App in `scheduled`, for when it
- * fires). The exception is a condition escalation on an auto-approving rule, which has nothing to
- * raise: what it leaves out comes from `defaults` (evaluate.ts `fromEscalation`).
+ * A requirement as written. On a rule, what is left out comes from `defaults`. On a condition
+ * escalation it is an additional requirement that must be met as well as the rule's; what it leaves
+ * out comes from the rule's own requirement (from `defaults` on an auto-approving rule).
  */
 export interface RequirementSpec {
   approvals?: number;
@@ -50,7 +51,10 @@ export interface Conditions {
   branch?: string[];
   targetBranch?: string[];
   severity?: SeverityCondition;
+  /** Holds when any changed file matches. */
   paths?: string[];
+  /** Holds when there is at least one changed file and every changed file matches. */
+  onlyPaths?: string[];
   event?: string[];
   actor?: string[];
   labels?: string[];
@@ -58,13 +62,14 @@ export interface Conditions {
 
 export interface Escalation {
   location: SourceLocation;
-  /** Condition-based escalation: applied by the evaluator when the conditions hold. */
+  /** The condition: alone, the escalation applies when it holds; with `afterSeconds`, it limits when the timer is set. */
   if?: Conditions;
   /** Time-based escalation: fired by the App while the request is still pending. */
   afterSeconds?: number;
+  /** Condition escalations only: an additional requirement that must also be met. */
   require?: RequirementSpec;
-  /** Extra approvers who become eligible when this escalation applies. */
-  approvers?: ApproverRef[];
+  /** Time escalations only: people who may also approve once it fires (they widen, never add). */
+  alsoEligible?: ApproverRef[];
   notify: string[];
 }
 
@@ -89,6 +94,8 @@ export interface PolicyDefaults {
   minPermission: PermissionLevel;
   /** Re-notify pending requests at this interval; undefined means no reminders. */
   reminderSeconds?: number;
+  /** The severity of a request that states none; undefined means the highest of `severities`. */
+  severity?: string;
 }
 
 export interface Policy {
@@ -113,5 +120,12 @@ export interface RequestFacts {
   event?: string;
   actor?: string;
   labels?: string[];
+  /** The changed files; empty when `unknownChanges` is set. */
   changedFiles: string[];
+  /**
+   * Set when what the request changes cannot be established (no approved base to compare with, a
+   * force push, an event whose target is unknown), saying why. An unknown change set never satisfies
+   * a condition that loosens the gate and always satisfies one that tightens it.
+   */
+  unknownChanges?: string;
 }

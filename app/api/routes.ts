@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
-import { InputError } from '../gate/gate.js';
+import { ConflictError, InputError } from '../gate/gate.js';
 import type { Publisher } from '../gate/publisher.js';
 import type { GateRequest } from '../gate/request.js';
 import { AppNotInstalledError } from '../github/installations.js';
@@ -121,6 +121,7 @@ async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnT
     return await options.gate.open(run, input);
   } catch (err) {
     if (err instanceof InputError) throw new HttpError(422, 'invalid_request', err.message);
+    if (err instanceof ConflictError) throw new HttpError(409, 'request_conflict', err.message);
     if (err instanceof AppNotInstalledError) throw new HttpError(422, 'app_not_installed', err.message);
     throw err;
   }

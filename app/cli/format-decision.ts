@@ -1,5 +1,5 @@
 /** A decision as text for people (`explain --format text`); the JSON form is the decision itself. */
-import { describeApprovers } from '../../policies/approvers.js';
+import { describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
 import type { ApproverSet, Decision } from '../../policies/decision.js';
 import { formatDuration } from '../../policies/duration.js';
 import type { SourceLocation } from '../../policies/types.js';
@@ -29,16 +29,15 @@ export function formatDecision(decision: Decision): string {
   if (decision.requirements.length > 0) {
     out.push('', 'Requirements (each must be met):');
     for (const r of decision.requirements) {
-      const from = r.rule === null ? 'defaults (no rule matched)' : `rule ${r.rule}`;
+      const from = r.rule === null ? 'defaults (no rule matched)' : requirementName(r).replace(/`/g, '');
       out.push(`  ${from}: ${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}`);
+      if (r.escalation) out.push(`      added by the escalation at ${where(r.escalation.location)}: ${r.escalation.reason}`);
       out.push(...approverLines(r.approvers, '      '));
       out.push(`      self-approval ${r.allowSelfApproval ? 'allowed' : 'not allowed'}`);
-      for (const e of r.escalatedBy) out.push(`      raised by the escalation at ${where(e.location)}: ${e.reason}`);
       for (const s of r.scheduled) {
         const extra = describeApprovers(s.approvers);
         const parts = [
-          ...(s.approvals !== undefined ? [`require ${s.approvals}`] : []),
-          ...(extra !== 'nobody' ? [`add ${extra}`] : []),
+          ...(extra !== 'nobody' ? [`also eligible: ${extra}`] : []),
           ...(s.notify.length > 0 ? [`notify ${s.notify.join(', ')}`] : []),
         ];
         out.push(`      after ${formatDuration(s.afterSeconds)} still pending: ${parts.join('; ') || 'nothing'}`);
@@ -50,6 +49,7 @@ export function formatDecision(decision: Decision): string {
   if (decision.codeowners) {
     const co = decision.codeowners;
     out.push('', co.available ? 'Code owners of the changed files:' : 'Code owners of the changed files: no CODEOWNERS file');
+    if (co.unknownChanges !== undefined) out.push(`  the changed files are unknown (${co.unknownChanges}): the catch-all rule's owners stand for all of them`);
     for (const g of co.groups) {
       const lines = g.rules.map((r) => `${r.line} (${r.pattern})`).join(', ');
       out.push(`  ${g.owners.join(' ')} — CODEOWNERS line ${lines}:`, ...fileLines(g.files));
@@ -66,7 +66,11 @@ export function formatDecision(decision: Decision): string {
 
 function approverLines(set: ApproverSet, indent: string): string[] {
   const lines: string[] = [];
-  if (set.codeowners) lines.push(`${indent}code owners: ${set.owners.length > 0 ? set.owners.join(' ') : '(none)'}`);
+  if (set.codeowners === 'any') lines.push(`${indent}code owners (any of): ${set.owners.length > 0 ? set.owners.join(' ') : '(none)'}`);
+  if (set.codeowners === 'each_group') {
+    lines.push(`${indent}code owners, one approval for each group:${set.ownerGroups.length > 0 ? '' : ' (no changed file has a code owner)'}`);
+    for (const group of set.ownerGroups) lines.push(`${indent}  ${describeOwnerGroup(group)}`);
+  }
   if (set.teams.length > 0) lines.push(`${indent}teams: ${set.teams.join(' ')}`);
   if (set.users.length > 0) lines.push(`${indent}users: ${set.users.map((u) => `@${u}`).join(' ')}`);
   if (set.roles.length > 0) lines.push(`${indent}roles: ${set.roles.join(' ')}`);

@@ -4,7 +4,7 @@
  * message saying what is wrong, never `approved`.
  */
 import type { Logger } from 'probot';
-import { checkEligibility, tallyVotes, type Voter } from '../../policies/approval.js';
+import { checkEligibility, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
@@ -29,6 +29,9 @@ export const REMINDER_TIMER = 'reminder';
 
 export class InputError extends Error {}
 
+/** A step reattached to its request with facts that differ from those the request was opened with. */
+export class ConflictError extends Error {}
+
 export interface GateOptions {
   store: Store;
   installations: Installations;
@@ -38,6 +41,8 @@ export interface GateOptions {
   notifications: RequestNotifications;
   /** Notifier names configured on the App, which policies may name. */
   knownNotifiers: ReadonlySet<string>;
+  /** Repositories (`owner/name`) besides each owner's `.github` that policies may `_extends`. */
+  extendsRepositories?: readonly string[];
   /** Called when a request reaches a final status, for metrics. */
   onCompleted?: (request: ApprovalRequest) => void;
 }
@@ -45,11 +50,14 @@ export interface GateOptions {
 export interface Voting {
   requestId: string;
   login: string;
-  /** The webhook sender's account type, when the event carried it. */
+  /** The webhook sender's account id and type, when the event carried them. */
+  senderId?: string;
   senderType?: string;
   choice: VoteChoice;
   note: string;
   via: 'comment' | 'button';
+  /** For a comment: its id (so it can be withdrawn by deleting it) and when GitHub says it was created. */
+  comment?: { id: number; createdAt: string };
 }
 
 export type VoteOutcome = { counted: true; request: GateRequest } | { counted: false; why: string };
@@ -66,17 +74,30 @@ export class Gate {
     return row && toGateRequest(row, await this.options.store.listVotes(row.id));
   }
 
-  /** Creates the request for this run and action, or reattaches to it (a retried step). */
+  /**
+   * Creates the request for this job and action, or reattaches to it (a retried step). A request
+   * belongs to one job of one run attempt: the token's `check_run_id` names the job where GitHub
+   * provides it, else the environment does. Reattaching with other facts is a conflict, never an answer
+   * with another job's decision.
+   */
   async open(run: RunIdentity, input: RequestInput): Promise<GateRequest> {
     const { store } = this.options;
-    const key = { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt, action: input.action };
-    const existing = await store.findRequest(key);
-    if (existing) return (await this.view(existing.id))!;
-
-    // The job's `environment:` is in the token; the Action's input may only repeat it.
-    if (run.environment && input.environment && run.environment !== input.environment) {
+    // The job's `environment:` is in the token; the Action's input may only repeat it (names ignore case, as on GitHub).
+    if (run.environment && input.environment && run.environment.toLowerCase() !== input.environment.toLowerCase()) {
       throw new InputError(`environment "${input.environment}" does not match this job's environment "${run.environment}"`);
     }
+    const environment = run.environment ?? input.environment;
+    const environmentKey = (environment ?? '').toLowerCase();
+    const key = {
+      repositoryId: run.repositoryId,
+      runId: run.runId,
+      runAttempt: run.runAttempt,
+      action: input.action,
+      jobKey: run.checkRunId ? `check_run:${run.checkRunId}` : `environment:${environmentKey}`,
+    };
+    const existing = await store.findRequest(key);
+    if (existing) return this.reattach(existing, input, environment);
+
     const [owner, repo] = run.repository.split('/');
     const { installationId, github } = await this.options.installations.forRepository(owner, repo);
     const facts: RunFacts = {
@@ -87,10 +108,11 @@ export class Gate {
       ref: run.ref,
       sha: run.sha,
       headSha: run.sha,
-      environment: run.environment ?? input.environment,
+      environment,
       severity: input.severity,
       summary: input.summary,
       timeoutSeconds: input.timeoutSeconds,
+      requesters: [{ login: run.actor, id: run.actorId, role: 'started the run' }],
     };
     const created = this.now();
     // A deadline from the start: if this replica dies before deciding, the request still ends.
@@ -99,10 +121,32 @@ export class Gate {
       ...key,
       repository: run.repository,
       requester: run.actor,
+      environmentKey,
+      commitSha: run.sha,
       facts,
       deadline: provisional,
     });
-    if (isNew) await this.decide(request, run, github, facts);
+    if (!isNew) return this.reattach(request, input, environment);
+    await this.decide(request, run, github, facts);
+    return (await this.view(request.id))!;
+  }
+
+  /** A retried step gets its own request back; a different step claiming it gets a conflict. */
+  private async reattach(request: ApprovalRequest, input: RequestInput, environment: string | undefined): Promise<GateRequest> {
+    const facts = request.facts as unknown as RunFacts;
+    const differences: string[] = [];
+    const same = (a: string | undefined, b: string | undefined, ignoreCase = false) =>
+      (a ?? '') === (b ?? '') || (ignoreCase && (a ?? '').toLowerCase() === (b ?? '').toLowerCase());
+    if (!same(facts.environment, environment, true)) differences.push(`environment "${environment ?? ''}" (the request has "${facts.environment ?? ''}")`);
+    if (!same(facts.severity, input.severity)) differences.push(`severity "${input.severity ?? ''}" (the request has "${facts.severity ?? ''}")`);
+    if (!same(facts.summary, input.summary)) differences.push('a different summary');
+    if (facts.timeoutSeconds !== input.timeoutSeconds) differences.push(`timeout ${input.timeoutSeconds ?? 'unset'} (the request has ${facts.timeoutSeconds ?? 'unset'})`);
+    if (differences.length > 0) {
+      throw new ConflictError(
+        `request ${request.id} for \`${request.action}\` in this run attempt was opened with other facts; this step sends ${differences.join(', ')}. ` +
+          'Each gated step of a job needs its own action name, and a retried step must send the same inputs',
+      );
+    }
     return (await this.view(request.id))!;
   }
 
@@ -123,8 +167,20 @@ export class Gate {
     const { store } = this.options;
     const repo = { owner: facts.owner, repo: facts.repo };
     const defaultBranch = await github.defaultBranch(repo);
-    const [context, inputs] = await Promise.all([loadRunContext(github, repo, run, defaultBranch), loadPolicyInputs(github, repo, defaultBranch, this.options.knownNotifiers)]);
-    const updatedFacts: RunFacts = { ...facts, headSha: context.headSha };
+    const base = await store.findLastApproved({
+      repositoryId: request.repositoryId,
+      action: request.action,
+      environmentKey: request.environmentKey,
+      before: request.createdAt,
+    });
+    const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'}`;
+    const [context, inputs] = await Promise.all([
+      loadRunContext(github, repo, run, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
+      loadPolicyInputs(github, repo, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories }),
+    ]);
+    const requesters: Requester[] = [...(facts.requesters ?? [])];
+    if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
+    const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters };
     if (!inputs.ok) {
       await store.updateRequest(request.id, { facts: { ...updatedFacts, problems: inputs.problems }, prNumber: context.pull?.number });
       await this.complete(request.id, { status: 'failed', reason: 'the approval policy is invalid', auditType: 'policy_error', facts: { problems: inputs.problems } });
@@ -140,12 +196,13 @@ export class Gate {
       actor: run.actor,
       labels: context.labels,
       changedFiles: context.changedFiles,
+      ...(context.unknownChanges !== undefined ? { unknownChanges: context.unknownChanges } : {}),
     };
     const decision = evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners });
     const timeout = Math.min(decision.timeoutSeconds, facts.timeoutSeconds ?? Infinity);
     await store.updateRequest(request.id, {
       decision,
-      facts: { ...updatedFacts, problems: decision.problems },
+      facts: { ...updatedFacts, evaluated: requestFacts, problems: decision.problems },
       deadline: new Date(request.createdAt.getTime() + timeout * 1000),
       ...(context.pull ? { prNumber: context.pull.number } : {}),
     });
@@ -233,46 +290,120 @@ export class Gate {
     if (decided) this.options.notifications.decided(decided);
   }
 
+  /**
+   * One vote, from a comment or a button. Every vote received leaves an audit event, whether it
+   * counted or not. A vote counts only if it was cast after the request opened, on the code the
+   * request is about (a pull request whose head moved supersedes the request), by an eligible voter;
+   * and before it completes the request, every earlier approver is looked up again, since
+   * permissions change.
+   */
   async vote(voting: Voting): Promise<VoteOutcome> {
     const { store, installations } = this.options;
     const row = await store.getRequest(voting.requestId);
     if (!row) return { counted: false, why: 'there is no such request' };
-    if (row.status !== 'pending') return { counted: false, why: `the request is already ${row.status.replace('_', ' ')}` };
+    const refuse = async (why: string, type = 'vote_refused'): Promise<VoteOutcome> => {
+      await store.appendAudit({ type, actor: voting.login, requestId: row.id, facts: { choice: voting.choice, via: voting.via, reason: why, ...commentFacts(voting) } });
+      return { counted: false, why };
+    };
+    if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
-    if (!decision) return { counted: false, why: 'the request is still being evaluated; try again in a moment' };
+    if (!decision) return refuse('the request is still being evaluated; try again in a moment', 'vote_ignored');
+    if (voting.comment && Math.floor(Date.parse(voting.comment.createdAt) / 1000) < Math.floor(row.createdAt.getTime() / 1000)) {
+      return refuse(`the comment was written at ${voting.comment.createdAt}, before this request was opened (${row.createdAt.toISOString()}); only commands written for it count`);
+    }
     const facts = row.facts as unknown as RunFacts;
     const github = await installations.client(facts.installationId);
-    const voter = await lookUpVoter(github, { owner: facts.owner, repo: facts.repo }, voting.login, voting.senderType, decision);
-    const approvalOptions = { requester: row.requester, elapsedSeconds: this.elapsedSeconds(row) };
-    const eligibility = checkEligibility(decision, voter, approvalOptions);
-    if (!eligibility.eligible) {
-      await store.appendAudit({ type: 'vote_refused', actor: voting.login, requestId: row.id, facts: { choice: voting.choice, via: voting.via, reason: eligibility.reason } });
-      return { counted: false, why: eligibility.reason };
+    const repo = { owner: facts.owner, repo: facts.repo };
+    if (row.prNumber !== null) {
+      const superseded = await this.supersededBy(github, repo, row.prNumber, facts.headSha);
+      if (superseded) {
+        const why = `pull request #${row.prNumber} has moved on to ${superseded.slice(0, 7)} since this run tested ${facts.headSha.slice(0, 7)}, so approving this run would approve code nobody sees on the pull request; re-run the workflow on the new head`;
+        const outcome = await refuse(why);
+        if (await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` })) await this.publishQuietly(row.id);
+        return outcome;
+      }
     }
+    const voter = await lookUpVoter(github, repo, { login: voting.login, id: voting.senderId, type: voting.senderType }, decision);
+    const approvalOptions = this.approvalOptions(row);
+    const eligibility = checkEligibility(decision, voter, approvalOptions);
+    if (!eligibility.eligible) return refuse(eligibility.reason);
+
+    const recheck = voting.choice === 'approve' ? await this.recheckApprovers(row, decision, voter, github, repo) : { refreshedVoters: [], audit: [] };
     const result = await store.castVote({
       requestId: row.id,
       login: voter.login,
       choice: voting.choice,
       note: voting.note,
       via: voting.via,
+      ...(voting.comment ? { commentId: voting.comment.id } : {}),
       facts: { voter, eligibleFor: eligibility.requirements },
-      tally: (votes, current) => tally(decision, votes, current, this.elapsedSeconds(current)),
+      refreshedVoters: recheck.refreshedVoters,
+      audit: recheck.audit,
+      tally: (votes, current) => tally(decision, votes, this.approvalOptions(current)),
     });
     switch (result.outcome) {
       case 'not_found':
         return { counted: false, why: 'there is no such request' };
-      case 'closed':
+      case 'closed': {
         await this.publishQuietly(row.id);
         // A late vote after a missed deadline: this call timed the request out, so it counts it once.
         if (result.completed) await this.completed(result.request);
-        return { counted: false, why: `the request is already ${result.request.status.replace('_', ' ')}` };
+        return refuse(`the request is already ${result.request.status.replace('_', ' ')}`, 'vote_ignored');
+      }
       case 'duplicate':
-        return { counted: false, why: 'you have already voted on this request; each person counts once' };
+        return refuse('you have already voted on this request; each person counts once', 'vote_ignored');
       case 'recorded':
         await this.publishQuietly(row.id);
         if (result.completed) await this.completed(result.request);
         return { counted: true, request: (await this.view(row.id))! };
     }
+  }
+
+  /** The PR's head now, when it is no longer the commit the request is about. */
+  private async supersededBy(github: GitHubClient, repo: { owner: string; repo: string }, prNumber: number, headSha: string): Promise<string | undefined> {
+    const pull = await github.pullRequest(repo, prNumber);
+    return pull.headSha !== headSha ? pull.headSha : undefined;
+  }
+
+  /**
+   * When this approval could complete the request, every earlier approver is looked up again: one who
+   * lost permission or team membership since voting no longer counts, and the audit trail says so.
+   */
+  private async recheckApprovers(
+    row: ApprovalRequest,
+    decision: Decision,
+    voter: Voter,
+    github: GitHubClient,
+    repo: { owner: string; repo: string },
+  ): Promise<{ refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[] }> {
+    const votes = await this.options.store.listVotes(row.id);
+    const options = this.approvalOptions(row);
+    const asCast = (v: StoredVote) => ({ voter: v.facts.voter as Voter, verdict: v.choice });
+    const prospective = tallyVotes(decision, [...votes.map(asCast), { voter, verdict: 'approve' }], options);
+    if (prospective.status !== 'approved') return { refreshedVoters: [], audit: [] };
+    const earlier = votes.filter((v) => v.choice === 'approve' && v.login.toLowerCase() !== voter.login.toLowerCase());
+    const refreshedVoters = await Promise.all(
+      earlier.map(async (v) => {
+        const stored = v.facts.voter as Voter;
+        return { login: v.login, voter: await lookUpVoter(github, repo, { login: stored.login, id: stored.id, type: stored.isBot ? 'Bot' : 'User' }, decision) };
+      }),
+    );
+    const audit = refreshedVoters.flatMap(({ login, voter: fresh }) => {
+      const now = checkEligibility(decision, fresh, options);
+      return now.eligible ? [] : [{ type: 'vote_no_longer_counts', actor: APP_ACTOR, facts: { login, reason: now.reason } }];
+    });
+    return { refreshedVoters, audit };
+  }
+
+  /** A command comment was deleted: the votes it cast on pending requests stop counting. */
+  async withdrawComment(repositoryId: string, commentId: number, actor: string): Promise<void> {
+    const withdrawn = await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor);
+    for (const { request } of withdrawn) await this.publishQuietly(request.id);
+  }
+
+  private approvalOptions(row: ApprovalRequest): ApprovalOptions {
+    const facts = row.facts as unknown as RunFacts;
+    return { requesters: facts.requesters ?? [{ login: row.requester, role: 'started the run' }], elapsedSeconds: this.elapsedSeconds(row) };
   }
 
   /** The Action gave up waiting (`timeout`) or its job was cancelled. */
@@ -301,12 +432,12 @@ export class Gate {
   }
 }
 
-/** The store's tally callback: the policy library's arithmetic over the voters as they were when they voted. */
-function tally(decision: Decision, votes: readonly StoredVote[], request: ApprovalRequest, elapsedSeconds: number) {
-  const result = tallyVotes(
-    decision,
-    votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice })),
-    { requester: request.requester, elapsedSeconds },
-  );
+/** The store's tally callback: the policy library's arithmetic over the voters as last looked up. */
+function tally(decision: Decision, votes: readonly StoredVote[], options: ApprovalOptions) {
+  const result = tallyVotes(decision, votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice })), options);
   return result.status === 'blocked' ? 'pending' : result.status;
+}
+
+function commentFacts(voting: Voting): object {
+  return voting.comment ? { comment_id: voting.comment.id, comment_created_at: voting.comment.createdAt } : {};
 }

@@ -1,19 +1,37 @@
 /**
  * The policy and CODEOWNERS, always read from the default branch: a change under review can never
- * weaken its own gate. `_extends` names the org's base file, read from that repository's default branch.
+ * weaken its own gate. `_extends` names an org base file, read from that repository's default branch.
+ *
+ * The App's installation may reach many private repositories, so a policy may only `_extends` its
+ * owner's `.github` repository or a repository the App's operator allows, and nothing about another
+ * repository's file is ever quoted back: whether it is missing, not allowed or unreadable reads the
+ * same, and its problems are reported by position and kind only.
  */
 import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from '../../policies/codeowners.js';
 import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type PolicySource } from '../../policies/loader.js';
-import type { Policy } from '../../policies/types.js';
+import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 
 export type PolicyInputs =
-  | { ok: true; policy: Policy; codeowners?: Codeowners; file: string }
+  | { ok: true; policy: Policy; codeowners?: Codeowners; file: string; warnings: string[] }
   /** `problems` are `file:line:col: message` lines. */
   | { ok: false; problems: string[] };
 
-/** `knownNotifiers`: the App's configured notifier names; a policy naming another one is invalid. */
-export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinates, defaultBranch: string, knownNotifiers: Iterable<string>): Promise<PolicyInputs> {
+export interface PolicySourceOptions {
+  /** The App's configured notifier names; a policy naming another one is invalid. */
+  knownNotifiers: Iterable<string>;
+  /** `owner/name` of repositories besides each owner's `.github` that a policy may `_extends`. */
+  extendsRepositories?: readonly string[];
+}
+
+/** May a policy of `repo` extend `base`? Its owner's `.github`, or what the operator lists. */
+export function mayExtend(repo: RepoCoordinates, base: RepoCoordinates, allowed: readonly string[] = []): boolean {
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  if (same(base.owner, repo.owner) && base.repo === '.github') return true;
+  return allowed.some((name) => same(name, `${base.owner}/${base.repo}`));
+}
+
+export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinates, defaultBranch: string, options: PolicySourceOptions): Promise<PolicyInputs> {
   const own = await github.fileAt(repo, DEFAULT_POLICY_PATH, defaultBranch);
   let source: PolicySource;
   if (own !== undefined) {
@@ -30,29 +48,53 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
     }
     source = { file: `${repo.owner}/.github:${DEFAULT_POLICY_PATH}`, text: orgText };
   }
+  const ownFile = source.file === DEFAULT_POLICY_PATH ? source.file : undefined;
+  const report = (diagnostics: readonly PolicyDiagnostic[]) => diagnostics.map((d) => (d.file === ownFile ? formatDiagnostic(d) : withheld(d)));
 
   const extendsRef = readExtends(source.text, source.file);
-  if (!extendsRef.ok) return { ok: false, problems: extendsRef.diagnostics.map(formatDiagnostic) };
+  if (!extendsRef.ok) return { ok: false, problems: report(extendsRef.diagnostics) };
   let base: PolicySource | undefined;
   if (extendsRef.ref) {
     const { owner = repo.owner, repo: baseRepo, path, location } = extendsRef.ref;
-    const text = await readDefaultBranchFile(github, { owner, repo: baseRepo }, path);
+    const target = { owner, repo: baseRepo };
+    const text = mayExtend(repo, target, options.extendsRepositories) ? await readDefaultBranchFile(github, target, path) : undefined;
     if (text === undefined) {
-      return { ok: false, problems: [`${location.file}:${location.line}:${location.col}: _extends names ${owner}/${baseRepo}:${path}, which does not exist or the App cannot read`] };
+      const where = `${location.file}:${location.line}:${location.col}`;
+      return {
+        ok: false,
+        problems: [
+          location.file === ownFile
+            ? `${where}: _extends names ${owner}/${baseRepo}:${path}, which does not exist, cannot be read by the App, or is not one it may extend (the owner's .github repository, or one the App's operator allows)`
+            : withheld(location),
+        ],
+      };
     }
     base = { file: `${owner}/${baseRepo}:${path}`, text };
   }
 
-  const loaded = loadPolicy(source.text, source.file, { base, knownNotifiers });
-  if (!loaded.ok) return { ok: false, problems: loaded.diagnostics.map(formatDiagnostic) };
-  return { ok: true, policy: loaded.policy, codeowners: await loadCodeowners(github, repo, defaultBranch), file: source.file };
+  const loaded = loadPolicy(source.text, source.file, { base, knownNotifiers: options.knownNotifiers });
+  if (!loaded.ok) return { ok: false, problems: report(loaded.diagnostics) };
+  return {
+    ok: true,
+    policy: loaded.policy,
+    codeowners: await loadCodeowners(github, repo, defaultBranch),
+    file: source.file,
+    warnings: report(loaded.warnings),
+  };
+}
+
+/** A problem in another repository's file: where, and that it is there, but never what the file says. */
+function withheld(d: Pick<PolicyDiagnostic, 'file' | 'line' | 'col'>): string {
+  return `${d.file}:${d.line}:${d.col}: this file of another repository has a problem here; its text is not shown in this repository (check it with \`mercurial-jit validate\` there)`;
 }
 
 async function readDefaultBranchFile(github: GitHubClient, repo: RepoCoordinates, path: string): Promise<string | undefined> {
   try {
     return await github.fileAt(repo, path, await github.defaultBranch(repo));
   } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
+    // Missing, private to another installation, or refused: all the same to whoever reads the answer.
+    const status = (err as { status?: number }).status;
+    if (status === 404 || status === 403 || status === 401) return undefined;
     throw err;
   }
 }

@@ -2,7 +2,9 @@
  * The gate's view of one approval request: the store's row and votes, with the run facts and the
  * policy decision (kept as jsonb by the store) typed again.
  */
+import type { Requester, Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
+import type { RequestFacts } from '../../policies/types.js';
 import type { ApprovalRequest, RequestStatus, Vote as StoredVote, VoteChoice } from '../store/store.js';
 
 export type { RequestStatus, VoteChoice };
@@ -31,6 +33,13 @@ export interface RunFacts {
   severity?: string;
   summary?: string;
   timeoutSeconds?: number;
+  /**
+   * Who the request is for, and so may not approve it unless the policy allows self-approval: who
+   * started the run and, for a pull request run, who opened the pull request. By account id too.
+   */
+  requesters?: Requester[];
+  /** The facts the policy was evaluated on (changed files included), so a policy change can be replayed on them. */
+  evaluated?: RequestFacts;
   /** `file:line:col: message` lines when the policy could not be loaded. */
   problems?: string[];
 }
@@ -44,6 +53,8 @@ export interface Vote {
   at: string;
   /** Indexes into `decision.requirements` that this voter was eligible for when voting. */
   eligibleFor: number[];
+  /** The voter as last looked up (permission, teams, bot), which the tally counts. */
+  voter?: Voter;
 }
 
 export interface GateRequest extends RunFacts {
@@ -97,6 +108,7 @@ export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]
       via: vote.via,
       at: vote.at.toISOString(),
       eligibleFor: eligibleFor(vote),
+      ...(vote.facts.voter ? { voter: vote.facts.voter as Voter } : {}),
     })),
     createdAt: row.createdAt.toISOString(),
     deadline: row.deadline?.toISOString(),

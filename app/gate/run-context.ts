@@ -1,12 +1,16 @@
 /**
  * What GitHub knows about the run a token speaks for: where its check run goes, which branch and
- * PR it belongs to, and which files it changes (the PR's files, the pushed range, or the commit).
+ * PR it belongs to, and which files it changes.
  *
- * The changed files decide which rules match, so a list that may be short is never used: when GitHub
- * cannot say what a run changes (no such push in its activity, a capped list, an API error), the
- * request fails closed with a `RunContextError` that says so.
+ * "What changes" is what would reach the environment if this request were approved: for a pull
+ * request run, the PR's files; for any other run whose code is its own commit, the files changed
+ * since the commit of the last approved request of the same action and environment, when that commit
+ * is an ancestor of this one. Where that base cannot be established (the first run, a force push or
+ * rollback, an event that runs code other than its commit, a list GitHub cuts short) the change set
+ * is **unknown**, said with the reason, and the policy treats it as the worst case. A run whose facts
+ * GitHub contradicts fails closed with a `RunContextError`.
  */
-import type { ChangedFiles, GitHubClient, PullRequestInfo, RefActivity, RepoCoordinates } from '../github/github.js';
+import type { ChangedFiles, GitHubClient, PullRequestInfo, RepoCoordinates } from '../github/github.js';
 import type { RunIdentity } from '../oidc.js';
 
 export interface RunContext {
@@ -16,34 +20,85 @@ export interface RunContext {
   targetBranch?: string;
   labels: string[];
   changedFiles: string[];
+  /** Why the change set is unknown; undefined when `changedFiles` is the whole of it. */
+  unknownChanges?: string;
+}
+
+/** The approved request a non-PR run is compared with (see the header), if there is one. */
+export interface ApprovedBase {
+  /** The commit it approved. */
+  sha: string;
+  /** How people recognise it in a reason: "request 1b2c… (run 123)". */
+  label: string;
 }
 
 /** A run GitHub's facts contradict, or whose changes cannot be established; the request fails closed with this message. */
 export class RunContextError extends Error {}
 
 const PULL_REF = /^refs\/pull\/(\d+)\/(?:merge|head)$/;
-const NO_COMMIT = /^0+$/;
+
+/**
+ * Events whose run builds and deploys the commit the token names. Other events (`pull_request_target`,
+ * `issue_comment`, `workflow_run`, reviews, …) run the default branch's workflow about something
+ * else, often a pull request's head, which the token does not name: their change set is unknown.
+ */
+const RUNS_ITS_OWN_COMMIT = new Set(['push', 'workflow_dispatch', 'schedule', 'repository_dispatch', 'merge_group', 'release', 'create', 'deployment']);
 
 const short = (sha: string) => sha.slice(0, 7);
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-function undetermined(why: string): RunContextError {
-  return new RunContextError(`the changed files could not be determined: ${why}; failing closed rather than deciding on a partial list`);
+/** A list GitHub may have cut short is no list at all: the change set is then unknown. */
+function filesOrUnknown(list: ChangedFiles, what: string): { changedFiles: string[]; unknownChanges?: string } {
+  if (!list.complete) return { changedFiles: [], unknownChanges: `GitHub's list of ${what} may be truncated (it lists only so many files)` };
+  return { changedFiles: list.files };
 }
 
-function completeOrFail(list: ChangedFiles, what: string): string[] {
-  if (!list.complete) throw undetermined(`GitHub's list of ${what} may be truncated (it lists only so many files)`);
-  return list.files;
-}
-
-export async function loadRunContext(github: GitHubClient, repo: RepoCoordinates, run: RunIdentity, defaultBranch: string): Promise<RunContext> {
+/**
+ * `subject` names what the base is looked for ("deploy to production"); `base` is the last approved
+ * request of it, if any.
+ */
+export async function loadRunContext(
+  github: GitHubClient,
+  repo: RepoCoordinates,
+  run: RunIdentity,
+  comparison: { subject: string; base: ApprovedBase | undefined },
+): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber));
   const branch = run.ref.startsWith('refs/heads/') ? run.ref.slice('refs/heads/'.length) : undefined;
-  const changedFiles = run.eventName === 'push'
-    ? await pushedFiles(github, repo, run, defaultBranch)
-    : completeOrFail(await github.commit(repo, run.sha), `the files of commit ${short(run.sha)}`);
-  return { headSha: run.sha, branch, labels: [], changedFiles };
+  const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
+  if (!RUNS_ITS_OWN_COMMIT.has(run.eventName)) {
+    return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which` };
+  }
+  const { base, subject } = comparison;
+  if (!base) return { ...context, unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with` };
+  const since = await changesSince(github, repo, base, run.sha, subject);
+  return { ...context, ...since };
+}
+
+async function changesSince(
+  github: GitHubClient,
+  repo: RepoCoordinates,
+  base: ApprovedBase,
+  head: string,
+  subject: string,
+): Promise<{ changedFiles: string[]; unknownChanges?: string }> {
+  let comparison: Awaited<ReturnType<GitHubClient['compareFiles']>>;
+  try {
+    comparison = await github.compareFiles(repo, base.sha, head);
+  } catch (err) {
+    // The base commit may be gone (a force push and garbage collection): then nothing can be compared.
+    if ((err as { status?: number }).status === 404) {
+      return { changedFiles: [], unknownChanges: `the last approved commit of ${subject}, ${short(base.sha)} (${base.label}), can no longer be compared with ${short(head)}` };
+    }
+    throw err;
+  }
+  if (comparison.status !== 'ahead' && comparison.status !== 'identical') {
+    return {
+      changedFiles: [],
+      unknownChanges: `the last approved commit of ${subject}, ${short(base.sha)} (${base.label}), is not an ancestor of ${short(head)} (${comparison.status}: a force push, a rollback or another branch)`,
+    };
+  }
+  return filesOrUnknown(comparison, `the files changed from ${short(base.sha)} (${base.label}) to ${short(head)}`);
 }
 
 async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunIdentity, number: number): Promise<RunContext> {
@@ -52,7 +107,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
   // approve code the reviewers no longer see on the PR.
   if (parents.length === 2 && parents[1] !== pull.headSha) {
     throw new RunContextError(
-      `pull request #${number} was updated after this run started (run tested ${parents[1].slice(0, 7)}, head is now ${pull.headSha.slice(0, 7)}); re-run the workflow on the new head`,
+      `pull request #${number} was updated after this run started (run tested ${short(parents[1])}, head is now ${short(pull.headSha)}); re-run the workflow on the new head`,
     );
   }
   return {
@@ -61,49 +116,6 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
     branch: pull.headRef,
     targetBranch: pull.baseRef,
     labels: pull.labels,
-    changedFiles: completeOrFail(await github.pullRequestFiles(repo, number), `pull request #${number}'s files`),
+    ...filesOrUnknown(await github.pullRequestFiles(repo, number), `pull request #${number}'s files`),
   };
-}
-
-/**
- * Every file the push that produced `run.sha` changed, not just its last commit: GitHub's activity of the
- * ref gives the push (`before` → `after`), and compare gives the files of that range.
- */
-async function pushedFiles(github: GitHubClient, repo: RepoCoordinates, run: RunIdentity, defaultBranch: string): Promise<string[]> {
-  let pushes: RefActivity[];
-  try {
-    pushes = await github.activitiesTo(repo, run.ref, run.sha);
-  } catch (err) {
-    throw undetermined(`GitHub's repository activity could not be read (${messageOf(err)})`);
-  }
-  if (!pushes.length) throw undetermined(`GitHub's repository activity lists no push of ${short(run.sha)} to ${run.ref}`);
-  const files = new Set<string>();
-  try {
-    // The same commit pushed more than once (e.g. a branch reset back to it): the union of every such push.
-    for (const push of pushes) for (const file of await filesOfPush(github, repo, push, defaultBranch)) files.add(file);
-  } catch (err) {
-    if (err instanceof RunContextError) throw err;
-    throw undetermined(`GitHub's comparison of the pushed range failed (${messageOf(err)})`);
-  }
-  return [...files];
-}
-
-async function filesOfPush(github: GitHubClient, repo: RepoCoordinates, push: RefActivity, defaultBranch: string): Promise<string[]> {
-  if (NO_COMMIT.test(push.before)) {
-    if (push.ref !== `refs/heads/${defaultBranch}`) return rangeFiles(github, repo, defaultBranch, push.after);
-    // The push created the default branch itself: all of it is new. Only a root commit lists that in full.
-    const commit = await github.commit(repo, push.after);
-    if (commit.parents.length) throw undetermined(`the push created the default branch ${defaultBranch} with history, so everything in it is new`);
-    return completeOrFail(commit, `the files of commit ${short(push.after)}`);
-  }
-  const forward = await github.compareFiles(repo, push.before, push.after);
-  const files = completeOrFail(forward, `the files changed from ${short(push.before)} to ${short(push.after)}`);
-  if (forward.status === 'ahead' || forward.status === 'identical') return files;
-  // A force push (or reset) dropped commits: the files they changed change back, so they count too.
-  const dropped = await github.compareFiles(repo, push.after, push.before);
-  return [...files, ...completeOrFail(dropped, `the files of the commits the push dropped from ${short(push.before)}`)];
-}
-
-async function rangeFiles(github: GitHubClient, repo: RepoCoordinates, base: string, head: string): Promise<string[]> {
-  return completeOrFail(await github.compareFiles(repo, base, head), `the files changed from ${base} to ${short(head)}`);
 }

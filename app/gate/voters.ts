@@ -17,11 +17,19 @@ export function listedTeams(decision: Decision): string[] {
   return [...teams];
 }
 
-export async function lookUpVoter(github: GitHubClient, repo: RepoCoordinates, login: string, senderType: string | undefined, decision: Decision): Promise<Voter> {
+/** Who voted, as the webhook said: the login, and GitHub's account id and type when it carried them. */
+export interface VoterIdentity {
+  login: string;
+  id?: string;
+  type?: string;
+}
+
+export async function lookUpVoter(github: GitHubClient, repo: RepoCoordinates, who: VoterIdentity, decision: Decision): Promise<Voter> {
+  const { login } = who;
   const [permission, user, teams] = await Promise.all([
     github.permission(repo, login),
-    // The webhook's sender type is GitHub's word too; only ask when it is missing.
-    senderType ? Promise.resolve({ login, type: senderType }) : github.user(login),
+    // The webhook's sender is GitHub's word too; only ask when it is missing something.
+    who.type !== undefined && who.id !== undefined ? Promise.resolve({ login, id: who.id, type: who.type }) : github.user(login),
     Promise.all(
       listedTeams(decision).map(async (team) => {
         const [org, slug] = team.split('/');
@@ -29,5 +37,5 @@ export async function lookUpVoter(github: GitHubClient, repo: RepoCoordinates, l
       }),
     ),
   ]);
-  return { login, isBot: user.type === 'Bot', permission, teams: teams.filter((t): t is string => t !== undefined) };
+  return { login, id: user.id, isBot: user.type === 'Bot', permission, teams: teams.filter((t): t is string => t !== undefined) };
 }

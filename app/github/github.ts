@@ -14,12 +14,15 @@ export interface PullRequestInfo {
   headRef: string;
   baseRef: string;
   author: string;
+  /** The author's account id (logins can be renamed). */
+  authorId: string;
   labels: string[];
   htmlUrl: string;
 }
 
 export interface GitHubUser {
   login: string;
+  id: string;
   /** GitHub's account type: `User`, `Bot` or `Organization`. */
   type: string;
 }
@@ -69,15 +72,6 @@ export interface ChangedFiles {
 /** How `head` relates to `base` in a comparison (GitHub's compare `status`). */
 export type ComparisonStatus = 'ahead' | 'behind' | 'diverged' | 'identical';
 
-/** One entry of GitHub's repository activity that moved a ref (push, force push, branch creation, merge). */
-export interface RefActivity {
-  /** 40 zeros when the activity created the ref. */
-  before: string;
-  after: string;
-  ref: string;
-  type: string;
-}
-
 export interface GitHubClient {
   defaultBranch(repo: RepoCoordinates): Promise<string>;
   /** The file's text at `ref`, or undefined when there is no such file. */
@@ -87,15 +81,8 @@ export interface GitHubClient {
   pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles>;
   /** Files changed from the merge base of `base` and `head` to `head` (three-dot compare; GitHub lists at most 300). */
   compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<ChangedFiles & { status: ComparisonStatus }>;
-  /** The commit's parents and all pages of its files (GitHub lists at most 3000). */
-  commit(repo: RepoCoordinates, sha: string): Promise<ChangedFiles & { parents: string[] }>;
-  /** The commit's parents only (one request). */
+  /** The commit's parents (one request). */
   commitParents(repo: RepoCoordinates, sha: string): Promise<string[]>;
-  /**
-   * The activities (pushes, force pushes, branch creations, merges) that moved `ref` to `sha`, newest first,
-   * from GitHub's recent activity of that ref; empty when GitHub lists none.
-   */
-  activitiesTo(repo: RepoCoordinates, ref: string, sha: string): Promise<RefActivity[]>;
   permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission>;
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
   user(login: string): Promise<GitHubUser>;

@@ -10,7 +10,6 @@ import type {
   GitHubUser,
   IssueRef,
   PullRequestInfo,
-  RefActivity,
   RepoCoordinates,
   RepositoryPermission,
 } from './github.js';
@@ -21,12 +20,7 @@ const PERMISSION_LEVELS = new Set(['read', 'triage', 'write', 'maintain', 'admin
 
 /** GitHub's documented caps: a list this long may have been cut short. */
 export const MAX_PULL_FILES = 3000;
-export const MAX_COMMIT_FILES = 3000;
 export const MAX_COMPARE_FILES = 300;
-/** How far back (pages of 100) to look in a ref's activity for the push that produced a run's commit. */
-const MAX_ACTIVITY_PAGES = 5;
-/** Activities that move a ref to `after` (a deletion moves it nowhere). */
-const REF_MOVES = new Set(['push', 'force_push', 'branch_creation', 'pr_merge', 'merge_queue_merge']);
 
 export function isNotFound(err: unknown): boolean {
   return (err as { status?: number }).status === 404;
@@ -59,6 +53,7 @@ export class OctokitGitHubClient implements GitHubClient {
       headRef: data.head.ref,
       baseRef: data.base.ref,
       author: data.user.login,
+      authorId: String(data.user.id),
       labels: data.labels.map((label) => label.name),
       htmlUrl: data.html_url,
     };
@@ -79,36 +74,9 @@ export class OctokitGitHubClient implements GitHubClient {
     return { files: changedPaths(files), complete, status: data.status };
   }
 
-  async commit(repo: RepoCoordinates, sha: string): Promise<ChangedFiles & { parents: string[] }> {
-    // A large commit's files continue on further pages (Link header), up to 3000.
-    let parents: string[] = [];
-    const files: Array<{ filename: string; previous_filename?: string }> = [];
-    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.repos.getCommit, { ...repo, ref: sha, per_page: 100 })) {
-      const page = data as unknown as { parents: Array<{ sha: string }>; files?: Array<{ filename: string; previous_filename?: string }> };
-      parents = page.parents.map((parent) => parent.sha);
-      files.push(...(page.files ?? []));
-    }
-    return { parents, files: changedPaths(files), complete: files.length < MAX_COMMIT_FILES };
-  }
-
   async commitParents(repo: RepoCoordinates, sha: string): Promise<string[]> {
     const { data } = await this.octokit.rest.repos.getCommit({ ...repo, ref: sha, per_page: 1 });
     return data.parents.map((parent) => parent.sha);
-  }
-
-  async activitiesTo(repo: RepoCoordinates, ref: string, sha: string): Promise<RefActivity[]> {
-    const found: RefActivity[] = [];
-    let pages = 0;
-    // Newest first; stop at the end of the first page that lists the commit (older pushes of the same commit are rare).
-    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.repos.listActivities, { ...repo, ref, per_page: 100 })) {
-      for (const activity of data) {
-        if (activity.after === sha && activity.ref === ref && REF_MOVES.has(activity.activity_type)) {
-          found.push({ before: activity.before, after: activity.after, ref: activity.ref, type: activity.activity_type });
-        }
-      }
-      if (found.length || ++pages >= MAX_ACTIVITY_PAGES) break;
-    }
-    return found;
   }
 
   async permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission> {
@@ -135,7 +103,7 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async user(login: string): Promise<GitHubUser> {
     const { data } = await this.octokit.rest.users.getByUsername({ username: login });
-    return { login: data.login, type: data.type };
+    return { login: data.login, id: String(data.id), type: data.type };
   }
 
   async createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef> {

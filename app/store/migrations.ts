@@ -128,6 +128,39 @@ CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
   FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
 `,
   },
+  {
+    version: 2,
+    name: 'requests belong to one job; approved bases; comment claims; withdrawn votes',
+    sql: `
+-- A request belongs to one job of one run attempt: two jobs of a run with the same action never share one.
+ALTER TABLE requests ADD COLUMN job_key text NOT NULL DEFAULT '';
+ALTER TABLE requests DROP CONSTRAINT requests_key;
+ALTER TABLE requests ADD CONSTRAINT requests_key UNIQUE (repository_id, run_id, run_attempt, action, job_key);
+-- The environment, compared ignoring case as GitHub does; '' for none.
+ALTER TABLE requests ADD COLUMN environment_key text NOT NULL DEFAULT '';
+-- The commit the request approves: what a later request of the same action and environment is compared with.
+ALTER TABLE requests ADD COLUMN commit_sha text;
+CREATE INDEX requests_last_approved ON requests (repository_id, action, environment_key, completed_at DESC)
+  WHERE status = 'approved';
+
+-- A command comment counts at most once, whatever delivery carries it.
+CREATE TABLE command_comments (
+  repository_id bigint NOT NULL,
+  comment_id bigint NOT NULL,
+  state text NOT NULL CHECK (state IN ('processing', 'done')),
+  received_at timestamptz NOT NULL,
+  lease_until timestamptz NOT NULL,
+  PRIMARY KEY (repository_id, comment_id)
+);
+
+-- A vote made by a comment that is later deleted is withdrawn (while the request is pending).
+ALTER TABLE votes ADD COLUMN comment_id bigint;
+ALTER TABLE votes ADD COLUMN withdrawn_at timestamptz;
+DROP INDEX votes_one_per_person;
+CREATE UNIQUE INDEX votes_one_per_person ON votes (request_id, lower(login)) WHERE withdrawn_at IS NULL;
+CREATE INDEX votes_comment ON votes (comment_id) WHERE comment_id IS NOT NULL;
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

@@ -11,6 +11,8 @@ export function toVote(row: Row): Vote {
     note: String(row.note),
     via: String(row.via),
     at: row.at as Date,
+    commentId: optionalNumber(row.comment_id),
+    withdrawnAt: (row.withdrawn_at ?? null) as Date | null,
     facts: row.facts as Record<string, unknown>,
   };
 }
@@ -30,8 +32,11 @@ export function toRequest(row: Row): ApprovalRequest {
     runId: String(row.run_id),
     runAttempt: String(row.run_attempt),
     action: String(row.action),
+    jobKey: String(row.job_key ?? ''),
     repository: String(row.repository),
     requester: String(row.requester),
+    environmentKey: String(row.environment_key ?? ''),
+    commitSha: optionalString(row.commit_sha),
     status: row.status as RequestStatus,
     reason: optionalString(row.reason),
     completedBy: optionalString(row.completed_by),

@@ -69,9 +69,9 @@ export class SqlStore implements Store {
     return this.#db.transaction(async (tx) => {
       const now = this.#clock();
       const inserted = await tx.query(
-        `INSERT INTO requests (repository_id, run_id, run_attempt, action, repository, requester, facts,
-                               decision, deadline, pr_number, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $11)
+        `INSERT INTO requests (repository_id, run_id, run_attempt, action, job_key, repository, requester, facts,
+                               decision, deadline, pr_number, created_at, updated_at, environment_key, commit_sha)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $12, $13, $14)
          ON CONFLICT ON CONSTRAINT requests_key DO NOTHING
          RETURNING *`,
         [
@@ -79,6 +79,7 @@ export class SqlStore implements Store {
           input.runId,
           input.runAttempt,
           input.action,
+          input.jobKey,
           input.repository,
           input.requester,
           json(input.facts),
@@ -86,6 +87,8 @@ export class SqlStore implements Store {
           input.deadline ?? null,
           input.prNumber ?? null,
           now,
+          input.environmentKey,
+          input.commitSha ?? null,
         ],
       );
       if (inserted.length === 0) {
@@ -114,6 +117,17 @@ export class SqlStore implements Store {
 
   async findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined> {
     const rows = await this.#db.query('SELECT * FROM requests WHERE check_run_id = $1', [checkRunId]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  async findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; before: Date }): Promise<ApprovalRequest | undefined> {
+    const rows = await this.#db.query(
+      `SELECT * FROM requests
+       WHERE repository_id = $1 AND action = $2 AND environment_key = $3 AND status = 'approved' AND created_at < $4
+       ORDER BY completed_at DESC, id DESC
+       LIMIT 1`,
+      [filter.repositoryId, filter.action, filter.environmentKey, filter.before],
+    );
     return rows[0] && toRequest(rows[0]);
   }
 
@@ -235,14 +249,22 @@ export class SqlStore implements Store {
       if (request.status !== 'pending') return { outcome: 'closed', request, completed: false };
 
       const inserted = await tx.query(
-        `INSERT INTO votes (request_id, login, choice, note, via, facts, at)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
-         ON CONFLICT (request_id, lower(login)) DO NOTHING
+        `INSERT INTO votes (request_id, login, choice, note, via, facts, at, comment_id)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+         ON CONFLICT (request_id, lower(login)) WHERE withdrawn_at IS NULL DO NOTHING
          RETURNING id`,
-        [request.id, vote.login, vote.choice, vote.note ?? '', vote.via, json(vote.facts ?? {}), now],
+        [request.id, vote.login, vote.choice, vote.note ?? '', vote.via, json(vote.facts ?? {}), now, vote.commentId ?? null],
       );
+      if (inserted.length === 0) return { outcome: 'duplicate', request, votes: await listVotes(tx, request.id) };
+      for (const refreshed of vote.refreshedVoters ?? []) {
+        await tx.query(
+          `UPDATE votes SET facts = jsonb_set(facts, '{voter}', $3::jsonb)
+           WHERE request_id = $1 AND lower(login) = lower($2) AND withdrawn_at IS NULL`,
+          [request.id, refreshed.login, json(refreshed.voter)],
+        );
+      }
+      for (const event of vote.audit ?? []) await this.#append(tx, { ...event, requestId: request.id });
       const votes = await listVotes(tx, request.id);
-      if (inserted.length === 0) return { outcome: 'duplicate', request, votes };
 
       await this.#append(tx, {
         type: 'vote',
@@ -265,9 +287,68 @@ export class SqlStore implements Store {
     });
   }
 
-  async listVotes(requestId: string): Promise<Vote[]> {
+  async listVotes(requestId: string, options: { includeWithdrawn?: boolean } = {}): Promise<Vote[]> {
     if (!UUID.test(requestId)) return [];
-    return listVotes(this.#db, requestId);
+    return listVotes(this.#db, requestId, options.includeWithdrawn);
+  }
+
+  async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
+    return this.#db.transaction(async (tx) => {
+      // Lock the pending requests first (lock order: request, then the rest), then their votes.
+      const requests = await tx.query(
+        `SELECT r.* FROM requests r
+         WHERE r.repository_id = $1 AND r.status = 'pending'
+           AND EXISTS (SELECT 1 FROM votes v WHERE v.request_id = r.id AND v.comment_id = $2 AND v.withdrawn_at IS NULL)
+         ORDER BY r.id
+         FOR UPDATE`,
+        [repositoryId, commentId],
+      );
+      const withdrawn: { request: ApprovalRequest; vote: Vote }[] = [];
+      const now = this.#clock();
+      for (const row of requests) {
+        const request = toRequest(row);
+        const rows = await tx.query(
+          `UPDATE votes SET withdrawn_at = $3 WHERE request_id = $1 AND comment_id = $2 AND withdrawn_at IS NULL RETURNING *`,
+          [request.id, commentId, now],
+        );
+        for (const voteRow of rows) {
+          const vote = toVote(voteRow);
+          await this.#append(tx, {
+            type: 'vote_withdrawn',
+            actor,
+            requestId: request.id,
+            facts: { login: vote.login, choice: vote.choice, comment_id: commentId, reason: 'the comment that cast it was deleted' },
+          });
+          withdrawn.push({ request, vote });
+        }
+        await this.#notify(tx, request, 'vote');
+      }
+      return withdrawn;
+    });
+  }
+
+  // ── command comments ────────────────────────────────────────────────────────────────────────
+
+  async claimComment(repositoryId: string, commentId: number): Promise<boolean> {
+    const now = this.#clock();
+    // As with deliveries: a claim whose lease ran out belongs to a replica that died mid-way.
+    const rows = await this.#db.query(
+      `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until)
+       VALUES ($1, $2, 'processing', $3, $4)
+       ON CONFLICT (repository_id, comment_id) DO UPDATE SET lease_until = EXCLUDED.lease_until
+         WHERE c.state = 'processing' AND c.lease_until <= EXCLUDED.received_at
+       RETURNING comment_id`,
+      [repositoryId, commentId, now, new Date(now.getTime() + this.#leaseMs)],
+    );
+    return rows.length === 1;
+  }
+
+  async completeComment(repositoryId: string, commentId: number): Promise<void> {
+    await this.#db.query(`UPDATE command_comments SET state = 'done' WHERE repository_id = $1 AND comment_id = $2`, [repositoryId, commentId]);
+  }
+
+  async releaseComment(repositoryId: string, commentId: number): Promise<void> {
+    await this.#db.query(`DELETE FROM command_comments WHERE repository_id = $1 AND comment_id = $2 AND state = 'processing'`, [repositoryId, commentId]);
   }
 
   // ── webhook deliveries ──────────────────────────────────────────────────────────────────────
@@ -471,10 +552,10 @@ export class SqlStore implements Store {
   }
 }
 
-const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4';
+const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4 AND job_key = $5';
 
 function keyParams(key: RequestKey): unknown[] {
-  return [key.repositoryId, key.runId, key.runAttempt, key.action];
+  return [key.repositoryId, key.runId, key.runAttempt, key.action, key.jobKey];
 }
 
 // Scheduling a key again moves the timer and takes it back from any claimant.
@@ -490,7 +571,10 @@ function json(value: unknown): string {
   return JSON.stringify(value);
 }
 
-async function listVotes(db: SqlExecutor, requestId: string): Promise<Vote[]> {
-  const rows = await db.query('SELECT * FROM votes WHERE request_id = $1 ORDER BY id', [requestId]);
+async function listVotes(db: SqlExecutor, requestId: string, includeWithdrawn = false): Promise<Vote[]> {
+  const rows = await db.query(
+    `SELECT * FROM votes WHERE request_id = $1 AND ($2 OR withdrawn_at IS NULL) ORDER BY id`,
+    [requestId, includeWithdrawn],
+  );
   return rows.map(toVote);
 }

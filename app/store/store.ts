@@ -17,6 +17,8 @@ export interface RequestKey {
   runId: string;
   runAttempt: string;
   action: string;
+  /** The job within the run attempt (`check_run:<id>` from the token, else the environment), so two jobs never share a request. */
+  jobKey: string;
 }
 
 export interface NewRequest extends RequestKey {
@@ -24,6 +26,10 @@ export interface NewRequest extends RequestKey {
   repository: string;
   /** The OIDC `actor`. */
   requester: string;
+  /** The environment, lower-cased (GitHub compares names ignoring case); '' for none. */
+  environmentKey: string;
+  /** The commit the request approves, compared with by later requests of the same action and environment. */
+  commitSha?: string;
   /** Everything else known about the run (installation, ref, sha, environment, …), stored as jsonb. */
   facts: object;
   /** The policy decision, when it is already known at creation. */
@@ -37,6 +43,8 @@ export interface ApprovalRequest extends RequestKey {
   id: string;
   repository: string;
   requester: string;
+  environmentKey: string;
+  commitSha: string | null;
   status: RequestStatus;
   /** Why it is in its status: `auto`, `quorum`, a reject reason, `deadline`, … Null while pending. */
   reason: string | null;
@@ -97,7 +105,11 @@ export interface Vote {
   note: string;
   via: string;
   at: Date;
-  /** Extras such as the requirements the voter was eligible for, or the comment id. */
+  /** The `/approve` or `/reject` comment that cast it, if a comment did. */
+  commentId: number | null;
+  /** Set when the comment that cast it was deleted while the request was pending: it no longer counts. */
+  withdrawnAt: Date | null;
+  /** Extras such as the voter's facts and the requirements they were eligible for. */
   facts: Record<string, unknown>;
 }
 
@@ -116,10 +128,24 @@ export interface NewVote {
   choice: VoteChoice;
   note?: string;
   via: string;
+  commentId?: number;
   facts?: object;
+  /**
+   * Fresh facts for earlier voters, looked up again before this vote could complete the request
+   * (permissions change): each replaces that voter's stored `facts.voter` before the tally runs.
+   */
+  refreshedVoters?: { login: string; voter: object }[];
+  /** Audit events written in the same transaction, before the vote's own (e.g. an earlier vote that no longer counts). */
+  audit?: NewAuditEvent[];
   tally: Tally;
   /** Reason recorded when the tally rejects; defaults to the vote's note. */
   rejectReason?: string;
+}
+
+/** A vote withdrawn because its comment was deleted. */
+export interface WithdrawnVote {
+  request: ApprovalRequest;
+  vote: Vote;
 }
 
 export type VoteResult =
@@ -213,6 +239,8 @@ export interface Store {
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   findRequest(key: RequestKey): Promise<ApprovalRequest | undefined>;
   findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
+  /** The most recently approved request of this action and environment in the repository, created before `before`. */
+  findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; before: Date }): Promise<ApprovalRequest | undefined>;
   /** Requests whose PR number or approval issue number is `number` in that repository, oldest first. */
   listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]>;
   listRequests(filter?: { status?: RequestStatus; limit?: number }): Promise<ApprovalRequest[]>;
@@ -222,7 +250,19 @@ export interface Store {
   completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined>;
 
   castVote(vote: NewVote): Promise<VoteResult>;
-  listVotes(requestId: string): Promise<Vote[]>;
+  /** The votes that count (withdrawn ones only with `includeWithdrawn`), in the order cast. */
+  listVotes(requestId: string, options?: { includeWithdrawn?: boolean }): Promise<Vote[]>;
+  /**
+   * A command comment was deleted: the votes it cast on pending requests of the repository stop
+   * counting (each withdrawal is audited). Votes on final requests stay as they were.
+   */
+  withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<WithdrawnVote[]>;
+
+  /** True when this replica should act on the comment; false when it was acted on (or is being) already. */
+  claimComment(repositoryId: string, commentId: number): Promise<boolean>;
+  completeComment(repositoryId: string, commentId: number): Promise<void>;
+  /** Handling failed: forget the claim so that a redelivery is handled. */
+  releaseComment(repositoryId: string, commentId: number): Promise<void>;
 
   /** True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere). */
   claimDelivery(deliveryId: string, event: string): Promise<boolean>;

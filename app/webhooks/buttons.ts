@@ -15,6 +15,7 @@ export function handleButton(gate: Gate) {
     const outcome = await gate.vote({
       requestId: request.id,
       login: sender.login,
+      senderId: String(sender.id),
       senderType: sender.type,
       choice,
       note: choice === 'reject' ? 'rejected with the check run button' : '',

@@ -1,53 +1,131 @@
 /**
- * `/approve` and `/reject` in PR and approval-issue comments. Only `issue_comment.created` is
- * subscribed: an edited comment could otherwise turn an old "LGTM" into a vote after the fact.
+ * `/approve` and `/reject` in PR and approval-issue comments. A comment votes once, when it is
+ * created: an edit never counts (it could turn an old "LGTM" into a vote after the fact), a replay
+ * of its delivery under another delivery id never counts twice, and deleting it withdraws its vote
+ * while the request is still pending.
  */
 import type { Context } from 'probot';
-import type { Gate } from '../gate/gate.js';
+import { APP_ACTOR, type Gate } from '../gate/gate.js';
 import { helpReply, refusedReply } from '../render/replies.js';
 import type { ApprovalRequest, Store } from '../store/store.js';
-import { parseCommand, targetAction } from './commands.js';
+import { parseCommand } from './commands.js';
 
 export function handleComment(gate: Gate, store: Store) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
-    const { comment, issue, repository, sender } = context.payload;
-    // Bots, this App included, never vote here; replying to them could loop.
-    if (sender.type === 'Bot' || comment.user?.type === 'Bot') return;
+    const { comment, issue, repository } = context.payload;
     const command = parseCommand(comment.body);
     if (!command) return;
-    const requests = await store.listRequestsForIssue(String(repository.id), issue.number);
+    const repositoryId = String(repository.id);
+    const requests = await store.listRequestsForIssue(repositoryId, issue.number);
     if (requests.length === 0) return; // not a thread the gate is waiting on
-    const reply = async (body: string) => {
-      await context.octokit.rest.issues.createComment(context.repo({ issue_number: issue.number, body }));
-    };
-    const login = sender.login;
-    if (command.kind === 'invalid') return reply(helpReply(login, command.problem, command.suggestion));
-
-    const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
-    if (pending.length === 0) return reply(refusedReply(login, 'nothing is waiting for approval here any more'));
-    let target = pending[0];
-    let text = command.kind === 'approve' ? command.note : command.reason;
-    if (pending.length > 1) {
-      const named = targetAction(text, pending.map((r) => r.action));
-      if (!named) {
-        const actions = pending.map((r) => `\`${r.action}\``).join(', ');
-        return reply(helpReply(login, `several requests are waiting here (${actions}); name the one you mean, for example \`/${command.kind} ${pending[0].action} …\``));
-      }
-      target = pending.find((r) => r.action === named.action)!;
-      text = named.rest;
-      if (command.kind === 'reject' && text.length === 0) return reply(helpReply(login, '`/reject` needs a reason'));
+    if (!(await store.claimComment(repositoryId, comment.id))) {
+      context.log.info({ comment: comment.id }, 'command comment already handled; ignoring it');
+      return;
     }
-    const outcome = await gate.vote({ requestId: target.id, login, senderType: sender.type, choice: command.kind, note: text, via: 'comment' });
-    if (!outcome.counted) await reply(refusedReply(login, outcome.why));
+    try {
+      await handleCommand(context, gate, store, command, requests);
+      await store.completeComment(repositoryId, comment.id);
+    } catch (err) {
+      await store.releaseComment(repositoryId, comment.id).catch(() => undefined);
+      throw err;
+    }
+  };
+}
+
+async function handleCommand(
+  context: Context<'issue_comment.created'>,
+  gate: Gate,
+  store: Store,
+  command: NonNullable<ReturnType<typeof parseCommand>>,
+  requests: ApprovalRequest[],
+): Promise<void> {
+  const { comment, issue, sender } = context.payload;
+  const login = sender.login;
+  const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
+  // Bots, this App included, never vote here, and get no reply (that could loop); the attempt is still on record.
+  if (sender.type === 'Bot' || comment.user?.type === 'Bot') {
+    if (command.kind !== 'invalid') {
+      for (const request of pending) {
+        await store.appendAudit({
+          type: 'vote_refused',
+          actor: login,
+          requestId: request.id,
+          facts: { choice: command.kind, via: 'comment', reason: `@${login} is a bot; bots never vote by comment`, comment_id: comment.id },
+        });
+      }
+    }
+    return;
+  }
+  const reply = async (body: string) => {
+    await context.octokit.rest.issues.createComment(context.repo({ issue_number: issue.number, body }));
+  };
+  if (command.kind === 'invalid') return reply(helpReply(login, command.problem, command.suggestion));
+
+  if (pending.length === 0) {
+    const latest = requests[requests.length - 1];
+    await store.appendAudit({
+      type: 'vote_ignored',
+      actor: login,
+      requestId: latest.id,
+      facts: { choice: command.kind, via: 'comment', reason: 'nothing is waiting for approval here any more', comment_id: comment.id },
+    });
+    return reply(refusedReply(login, 'nothing is waiting for approval here any more'));
+  }
+  const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending);
+  if (!chosen.target) {
+    const names = pending.map((r) => `\`${targetName(r, pending)}\``).join(', ');
+    return reply(helpReply(login, `several requests are waiting here (${names}); name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``));
+  }
+  const { target, rest: text } = chosen;
+  if (command.kind === 'reject' && text.length === 0) return reply(helpReply(login, '`/reject` needs a reason'));
+  const outcome = await gate.vote({
+    requestId: target.id,
+    login,
+    senderId: String(sender.id),
+    senderType: sender.type,
+    choice: command.kind,
+    note: text,
+    via: 'comment',
+    comment: { id: comment.id, createdAt: comment.created_at },
+  });
+  if (!outcome.counted) await reply(refusedReply(login, outcome.why));
+}
+
+/** A deleted command comment withdraws the vote it cast, while the request is still pending. */
+export function handleDeletedComment(gate: Gate) {
+  return async (context: Context<'issue_comment.deleted'>): Promise<void> => {
+    const { comment, repository, sender } = context.payload;
+    await gate.withdrawComment(String(repository.id), comment.id, sender?.login ?? APP_ACTOR);
   };
 }
 
 /**
- * Several runs may wait on one PR with the same action (a re-run, a new push): a command is for the
- * newest, which is the run of what the PR shows now. Distinct actions must be named.
+ * Several runs may wait on one PR with the same action and environment (a re-run, a new push): a
+ * command is for the newest, which is the run of what the PR shows now. Requests that differ in
+ * action or environment are different gates, and a command must name the one it means.
  */
 function newestPerAction(oldestFirst: readonly ApprovalRequest[]): ApprovalRequest[] {
   const newest = new Map<string, ApprovalRequest>();
-  for (const request of oldestFirst) newest.set(request.action, request);
+  for (const request of oldestFirst) newest.set(`${request.action}\n${request.environmentKey}`, request);
   return [...newest.values()];
+}
+
+/** How a command names a request: its action, and its environment too where the action alone is ambiguous. */
+function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[]): string {
+  const sameAction = pending.filter((r) => r.action === request.action);
+  return sameAction.length > 1 && request.environmentKey ? `${request.action} ${request.environmentKey}` : request.action;
+}
+
+/**
+ * The request a command is for. With one waiting, that one; with several, the command's first word
+ * names the action and, where two wait with that action, its second word the environment.
+ */
+function chooseTarget(text: string, pending: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string } {
+  if (pending.length === 1) return { target: pending[0], rest: text };
+  const [first = '', second = '', ...others] = text.split(/\s+/);
+  const byAction = pending.filter((r) => r.action.toLowerCase() === first.toLowerCase());
+  if (byAction.length === 1) return { target: byAction[0], rest: [second, ...others].join(' ').trim() };
+  const byEnvironment = byAction.filter((r) => r.environmentKey === second.toLowerCase());
+  if (byEnvironment.length === 1) return { target: byEnvironment[0], rest: others.join(' ') };
+  return { rest: text };
 }

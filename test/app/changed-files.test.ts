@@ -1,9 +1,12 @@
 /**
- * The changed files decide which rules match, so the App must see all of them: every commit of a push
- * (from GitHub's repository activity and compare), all of a PR's files, and never a list GitHub may
- * have cut short. When it cannot, the request fails closed.
+ * The changed files decide which rules match, so they must be what approving the request would
+ * really ship: for a run of its own commit, everything since the last approved request of the same
+ * action and environment (not just the tip commit, not just the last push); for a pull request, all
+ * of its files. Where that cannot be established, the change set is unknown and the policy treats it
+ * as the worst case: approval is needed, and the decision says why.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunnerJob } from '../github-double/index.js';
 import { job, World } from './harness.js';
 
 const INFRA = 'acme/infra';
@@ -12,11 +15,10 @@ rules:
   - name: infrastructure
     if: { paths: ["infra/**"] }
     require: { approvals: 1, approvers: [alice] }
-  - name: docs
-    if: { paths: ["docs/**"] }
+  - name: docs-only
+    if: { only_paths: ["docs/**"] }
     auto_approve: true
 `;
-const UNDETERMINED = 'the changed files could not be determined';
 
 let world: World;
 beforeAll(async () => {
@@ -33,87 +35,156 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.stop());
 
-const pushJob = (sha: string, branch = 'main') => job({ repository: INFRA, ref: `refs/heads/${branch}`, sha, event_name: 'push' });
+const runOf = (sha: string, overrides: Partial<RunnerJob> = {}) =>
+  job({ repository: INFRA, ref: 'refs/heads/main', sha, event_name: 'push', environment: 'production', ...overrides });
 
-describe('a push of several commits', () => {
-  it('counts the files of every pushed commit: an infra change followed by a docs change needs approval', async () => {
-    const pushed = await world.control.push(INFRA, {
-      branch: 'main',
-      author: 'mallory',
-      commits: [
-        { files: { 'infra/main.tf': 'replicas = 0\n' }, message: 'Scale to zero' },
-        { files: { 'docs/index.md': '# Infra, documented\n' }, message: 'Docs' },
-      ],
-    });
-    const { body } = await world.open(pushJob(pushed.sha), { action: 'deploy' });
-    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure', 'docs']) });
-    const checkRun = (await world.checkRunOf(body.id as string, INFRA))!;
-    expect(checkRun.conclusion).toBe('action_required');
+async function open(run: RunnerJob) {
+  const { status, body } = await world.open(run, { action: 'deploy' });
+  expect(status).toBe(200);
+  return body;
+}
+
+/** Alice approves with the check run's button, as an approver would. */
+async function approve(body: Record<string, unknown>) {
+  await world.control.clickCheckRunButton({ repository: INFRA, check_run_id: body.check_run_id as number, user: 'alice', identifier: 'jit-approve' });
+  await world.settle();
+  lastApproved = `${String(body.id)}, run ${String(body.run_id)}`;
+}
+
+async function decisionOf(body: Record<string, unknown>) {
+  const checkRun = (await world.checkRunOf(body.id as string, INFRA))!;
+  return JSON.parse(/```json\n([\s\S]*)\n```/.exec(checkRun.output.text)![1]).decision as {
+    facts: { changedFileCount: number; unknownChanges?: string };
+    rules: { name: string; matched: boolean; conditions: { reason: string }[] }[];
+  };
+}
+
+/** The label the App gives the last approved request: "<id>, run <run>". */
+let lastApproved = '';
+async function lastApprovedId(): Promise<string> {
+  return lastApproved;
+}
+
+async function pushTo(branch: string, ...commits: Record<string, string>[]) {
+  return world.control.push(INFRA, { branch, author: 'mallory', commits: commits.map((files) => ({ files })) });
+}
+
+describe('what a run of its own commit changes: everything since the last approved run of that action and environment', () => {
+  let approvedSha: string;
+  let firstSha: string;
+
+  it('knows nothing on the first run, so a docs-only change still needs approval, and says why', async () => {
+    const pushed = await pushTo('main', { 'docs/first.md': 'first\n' });
+    const run = runOf(pushed.sha);
+    const body = await open(run);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    const decision = await decisionOf(body);
+    expect(decision.facts.unknownChanges).toBe(`no earlier run of \`deploy\` to \`production\` was approved, so there is nothing to compare ${pushed.sha.slice(0, 7)} with`);
+    expect(decision.rules.find((r) => r.name === 'docs-only')!.conditions[0].reason).toContain('never satisfies a condition that loosens the gate');
+    await approve(body);
+    expect((await world.poll(run, body.id as string)).body.status).toBe('approved');
+    approvedSha = pushed.sha;
+    firstSha = pushed.sha;
   });
 
-  it('auto-approves a push whose commits touch only docs (the rule still works)', async () => {
-    const pushed = await world.control.push(INFRA, {
-      branch: 'main',
-      commits: [{ files: { 'docs/a.md': 'a\n' } }, { files: { 'docs/b.md': 'b\n' } }],
-    });
-    const { body } = await world.open(pushJob(pushed.sha), { action: 'deploy' });
-    expect(body).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: ['docs'] });
+  it('a dispatched run counts every commit since, not only its tip: infra with docs on top needs approval', async () => {
+    const pushed = await pushTo('main', { 'infra/main.tf': 'replicas = 0\n' }, { 'docs/index.md': '# Infra, documented\n' });
+    const body = await open(runOf(pushed.sha, { event_name: 'workflow_dispatch' }));
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(body)).facts).toMatchObject({ changedFileCount: 2 });
+    expect((await decisionOf(body)).facts.unknownChanges).toBeUndefined();
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(runOf(pushed.sha)), { reason: 'job_cancelled' });
   });
 
-  it('compares a new branch against the default branch, so its first push counts every commit', async () => {
-    const pushed = await world.control.push(INFRA, {
-      branch: 'hotfix',
-      commits: [{ files: { 'infra/main.tf': 'replicas = 9\n' } }, { files: { 'docs/hotfix.md': 'why\n' } }],
-    });
-    expect(pushed.before).toBe('0'.repeat(40));
-    const { body } = await world.open(pushJob(pushed.sha, 'hotfix'), { action: 'deploy' });
-    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
-  });
-});
-
-describe('failing closed when the changed files cannot be determined', () => {
-  it('fails a push run whose push GitHub does not list, and says so on the check run', async () => {
-    // A real commit, but never pushed to main: the token's claim cannot be matched to a push.
-    const elsewhere = await world.control.pushCommit(INFRA, { branch: 'side', files: { 'docs/side.md': 'side\n' } });
-    const { body } = await world.open(pushJob(elsewhere.sha, 'main'), { action: 'deploy' });
-    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(UNDETERMINED) });
-    expect(body.reason).toContain(`lists no push of ${elsewhere.sha.slice(0, 7)} to refs/heads/main`);
-    const checkRun = (await world.checkRunOf(body.id as string, INFRA))!;
-    expect(checkRun.conclusion).toBe('failure');
-    expect(checkRun.output.summary).toContain(UNDETERMINED);
+  it('a push of docs only after an unapproved infra push still carries the infra change', async () => {
+    // Push 1 (infra) waits and is rejected; push 2 touches only docs. Deploying push 2 deploys push 1 too.
+    const infra = await pushTo('main', { 'infra/main.tf': 'replicas = 100\n' });
+    const first = await open(runOf(infra.sha));
+    expect(first.status).toBe('pending');
+    await world.control.clickCheckRunButton({ repository: INFRA, check_run_id: first.check_run_id as number, user: 'alice', identifier: 'jit-reject' });
+    await world.settle();
+    const docs = await pushTo('main', { 'docs/after.md': 'after\n' });
+    const second = await open(runOf(docs.sha));
+    expect(second).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    await approve(second);
+    approvedSha = docs.sha;
   });
 
-  it('fails closed when GitHub\'s repository activity cannot be read', async () => {
-    const pushed = await world.control.push(INFRA, { branch: 'main', commits: [{ files: { 'docs/c.md': 'c\n' } }] });
+  it('is only the docs once the infra change was approved: then a docs-only push deploys without approval', async () => {
+    const docs = await pushTo('main', { 'docs/more.md': 'more\n' });
+    const body = await open(runOf(docs.sha));
+    expect(body).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: ['docs-only'] });
+    expect((await decisionOf(body)).facts).toMatchObject({ changedFileCount: 1 });
+    approvedSha = docs.sha;
+    lastApproved = `${String(body.id)}, run ${String(body.run_id)}`;
+  });
+
+  it('is measured per environment: approving staging is no base for production', async () => {
+    const docs = await pushTo('main', { 'docs/staging.md': 'staging\n' });
+    const staging = await open(runOf(docs.sha, { environment: 'staging' }));
+    expect(staging.status).toBe('pending');
+    const decision = await decisionOf(staging);
+    expect(decision.facts.unknownChanges).toContain('no earlier run of `deploy` to `staging` was approved');
+    await world.api('POST', `/api/v1/requests/${String(staging.id)}/cancel`, await world.token(runOf(docs.sha)), { reason: 'job_cancelled' });
+  });
+
+  it('is unknown for a rollback: the last approved commit is not an ancestor of the one deployed', async () => {
+    // Deploying an older commit takes back every change since; a comparison would show none of them.
+    const body = await open(runOf(firstSha, { event_name: 'workflow_dispatch' }));
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(body)).facts.unknownChanges).toBe(
+      `the last approved commit of \`deploy\` to \`production\`, ${approvedSha.slice(0, 7)} (request ${(await lastApprovedId())}), is not an ancestor of ${firstSha.slice(0, 7)} (behind: a force push, a rollback or another branch)`,
+    );
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(runOf(firstSha)), { reason: 'job_cancelled' });
+  });
+
+  it.each(['pull_request_target', 'issue_comment', 'workflow_run'])('is unknown for a `%s` run, which may run code other than its commit', async (event) => {
+    const docs = await pushTo('main', { [`docs/${event}.md`]: 'x\n' });
+    const body = await open(runOf(docs.sha, { event_name: event }));
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(body)).facts.unknownChanges).toContain(`a \`${event}\` run can run code other than its commit`);
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(runOf(docs.sha)), { reason: 'job_cancelled' });
+  });
+
+  it('is unknown when GitHub\'s comparison may be cut short (300 files or more)', async () => {
+    const files = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`docs/generated/${i}.md`, `${i}\n`]));
+    const pushed = await pushTo('main', files, { 'docs/d.md': 'd\n' });
+    const body = await open(runOf(pushed.sha));
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(body)).facts.unknownChanges).toContain("GitHub's list of the files changed from");
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(runOf(pushed.sha)), { reason: 'job_cancelled' });
+  });
+
+  it('fails closed, approving nothing, when GitHub cannot compare', async () => {
+    const pushed = await pushTo('main', { 'docs/e.md': 'e\n' });
     // More failures than Octokit retries.
-    await world.control.fault({ route: '/repos/{owner}/{repo}/activity', status: 500, times: 10 });
+    await world.control.fault({ route: '/repos/{owner}/{repo}/compare/{basehead}', status: 500, times: 10 });
     try {
-      const { body } = await world.open(pushJob(pushed.sha), { action: 'deploy' });
-      expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`${UNDETERMINED}: GitHub's repository activity could not be read`) });
+      const body = await open(runOf(pushed.sha));
+      expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining('could not establish the facts for a decision') });
     } finally {
       await world.control.clearFaults();
     }
   }, 60_000);
+});
 
-  it('fails closed on a push of 300 or more files, where GitHub\'s compare list may be cut short', async () => {
-    const files = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`docs/generated/${i}.md`, `${i}\n`]));
-    const pushed = await world.control.push(INFRA, { branch: 'main', commits: [{ files }, { files: { 'docs/d.md': 'd\n' } }] });
-    const { body } = await world.open(pushJob(pushed.sha), { action: 'deploy' });
-    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`${UNDETERMINED}: GitHub's list of the files changed from`) });
-  });
-
-  it('reads all pages of a pull request\'s files, and fails closed at GitHub\'s 3000-file cap', async () => {
+describe('what a pull request run changes: all of the pull request\'s files', () => {
+  it('reads every page of them, and is unknown at GitHub\'s 3000-file cap', async () => {
     // 150 docs files and one infra file last: only a paginated read sees the infra change.
     const many = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`docs/pages/${String(i).padStart(3, '0')}.md`, `${i}\n`]));
     const paged = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Docs and a bit more', head: 'paged', files: { ...many, 'infra/zz.tf': 'x\n' } });
     const prJob = job({ repository: INFRA, ref: `refs/pull/${paged.number}/merge`, sha: paged.merge_sha, event_name: 'pull_request', head_ref: 'paged', base_ref: 'main' });
-    const { body } = await world.open(prJob, { action: 'deploy' });
-    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+    expect(await open(prJob)).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+
+    const docsOnly = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Docs', head: 'docs-only', files: { 'docs/pr.md': 'pr\n' } });
+    const docsJob = job({ repository: INFRA, ref: `refs/pull/${docsOnly.number}/merge`, sha: docsOnly.merge_sha, event_name: 'pull_request', head_ref: 'docs-only', base_ref: 'main' });
+    expect(await open(docsJob)).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: ['docs-only'] });
 
     const huge = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`docs/huge/${i}.md`, `${i}\n`]));
     const capped = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Huge', head: 'huge', files: huge });
     const hugeJob = job({ repository: INFRA, ref: `refs/pull/${capped.number}/merge`, sha: capped.merge_sha, event_name: 'pull_request', head_ref: 'huge', base_ref: 'main' });
-    const answer = await world.open(hugeJob, { action: 'deploy' });
-    expect(answer.body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`${UNDETERMINED}: GitHub's list of pull request #${capped.number}'s files may be truncated`) });
+    const body = await open(hugeJob);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(body)).facts.unknownChanges).toContain(`GitHub's list of pull request #${capped.number}'s files may be truncated`);
   }, 60_000);
 });

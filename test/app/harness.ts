@@ -36,7 +36,7 @@ rules:
     require: { approvals: 1, approvers: [bob] }
     escalate:
       - after: 6s
-        approvers: [carol]
+        also_eligible: [carol]
 `;
 
 /** `approvals: zero` is on line 5, column 25. */

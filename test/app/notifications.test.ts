@@ -33,7 +33,7 @@ rules:
     escalate:
       - after: 3s
         notify: [pager]
-        approvers: ["@acme/sre"]
+        also_eligible: ["@acme/sre"]
 `;
 
 /** acme/ops: reminders every 2 s, and an escalation after 2 s. */
@@ -47,7 +47,7 @@ rules:
     escalate:
       - after: 2s
         notify: [pager]
-        approvers: ["@acme/sre"]
+        also_eligible: ["@acme/sre"]
 `;
 
 const keys = generateAppKeyPair();

@@ -7,10 +7,10 @@ import { threadBody } from '../../app/render/thread.js';
 const requirement: Requirement = {
   rule: 'production',
   location: { file: '.github/jit-approval.yml', line: 3, col: 5 },
+  escalation: null,
   approvals: 2,
-  approvers: { codeowners: true, owners: ['@alice', '@acme/leads'], teams: [], users: ['bob'], roles: [] },
+  approvers: { codeowners: 'any', owners: ['@alice', '@acme/leads'], ownerGroups: [], teams: [], users: ['bob'], roles: [] },
   allowSelfApproval: false,
-  escalatedBy: [],
   scheduled: [],
   unsatisfiable: null,
 };

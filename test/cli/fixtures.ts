@@ -17,11 +17,11 @@ rules:
         require: { approvals: 2, approvers: ["@acme/security"] }
       - after: 30m
         notify: [pager]
-        approvers: ["@acme/sre-oncall"]
+        also_eligible: ["@acme/sre-oncall"]
     notify: [slack-deploys]
     timeout: 2h
   - name: docs
-    if: { paths: ["docs/**"] }
+    if: { only_paths: ["docs/**"] }
     auto_approve: true
 `;
 

@@ -169,16 +169,36 @@ describe('explain', () => {
       timeoutSeconds: 7200,
       notify: ['slack-deploys'],
     });
+    // `docs` holds only when every changed file is under docs/: this change has infra in it too.
     expect(decision.rules.map((x: { name: string; matched: boolean; effect: string }) => [x.name, x.matched, x.effect])).toEqual([
       ['production', true, 'require'],
-      ['docs', true, 'auto_approve'],
+      ['docs', false, 'none'],
     ]);
     expect(decision.requirements).toEqual([
       expect.objectContaining({
         rule: 'production',
-        approvals: 2,
-        approvers: { codeowners: true, owners: ['@acme/sre', '@carol', '@dave'], teams: ['@acme/team-leads', '@acme/security'], users: [], roles: [] },
+        escalation: null,
+        approvals: 1,
+        approvers: {
+          codeowners: 'each_group',
+          owners: ['@acme/sre', '@carol', '@dave'],
+          ownerGroups: [
+            { owners: ['@acme/sre', '@carol'], patterns: ['/infra/'], fileCount: 1 },
+            { owners: ['@dave'], patterns: ['docs/'], fileCount: 1 },
+          ],
+          teams: ['@acme/team-leads'],
+          users: [],
+          roles: [],
+        },
         scheduled: [expect.objectContaining({ afterSeconds: 1800, notify: ['pager'] })],
+        unsatisfiable: null,
+      }),
+      // Critical needs security as well as the code owners.
+      expect.objectContaining({
+        rule: 'production',
+        escalation: expect.objectContaining({ reason: 'severity `critical` is one of `critical`' }),
+        approvals: 2,
+        approvers: expect.objectContaining({ codeowners: false, teams: ['@acme/security'] }),
         unsatisfiable: null,
       }),
     ]);
@@ -215,11 +235,13 @@ describe('explain', () => {
   test('text format shows requirements, escalations and code owner groups', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--files', 'infra/main.tf,vendor/lib.js', '--format', 'text');
     for (const line of [
-      'Approval required: 2 approvals from a code owner of the changed files, @acme/team-leads or @acme/security (rule `production`)',
+      'Approval required: 1 approval from a code owner of each group of changed files or @acme/team-leads (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 11))',
       '      ↑ escalation (policy.yml:11:9): applied: severity `critical` is one of `critical`',
-      '  rule production: 2 approvals from a code owner of the changed files, @acme/team-leads or @acme/security',
-      '      code owners: @acme/sre @carol',
-      '      after 30m still pending: add @acme/sre-oncall; notify pager',
+      '  rule production: 1 approval from a code owner of each group of changed files or @acme/team-leads',
+      '      code owners, one approval for each group:\n        `/infra/` (@acme/sre @carol)',
+      '  rule production (escalation at line 11): 2 approvals from @acme/security',
+      '      added by the escalation at policy.yml:11:9: severity `critical` is one of `critical`',
+      '      after 30m still pending: also eligible: @acme/sre-oncall; notify pager',
       '  @acme/sre @carol — CODEOWNERS line 2 (/infra/):',
       '  unowned:\n      vendor/lib.js',
       'Timeout: 2h',

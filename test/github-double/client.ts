@@ -87,6 +87,7 @@ export class ControlClient {
   // act as a user; each returns the seqs of the webhook deliveries it caused
   comment(a: { repository: string; issue_number: number; user: string; body: string }) { return this.call<{ comment: GitHubJson; deliveries: number[] }>('POST', '/act/comment', a); }
   editComment(a: { repository: string; comment_id: number; user: string; body: string }) { return this.call<{ comment: GitHubJson; deliveries: number[] }>('POST', '/act/edit-comment', a); }
+  deleteComment(a: { repository: string; comment_id: number; user: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/delete-comment', a); }
   clickCheckRunButton(a: { repository: string; check_run_id: number; user: string; identifier: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/click', a); }
   openPull(a: { repository: string; user: string; title: string; head: string; base?: string; body?: string; draft?: boolean; files?: FileMap }) {
     return this.call<{ number: number; head_sha: string; merge_sha: string; base_sha: string; deliveries: number[] }>('POST', '/act/open-pull', a);

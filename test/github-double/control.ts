@@ -73,15 +73,23 @@ const router = new Router<ControlHandler>()
   })
   .add('POST', '/_control/repos/{owner}/{repo}/commits', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
-    const commit = d.state.commit(repo, str(body, 'branch'), (body.files ?? {}) as FileMap, String(body.message ?? 'Update'), String(body.author ?? repo.owner.login));
+    const branch = str(body, 'branch');
+    const author = String(body.author ?? repo.owner.login);
+    const before = repo.branches.get(branch) ?? '0'.repeat(40);
+    const commit = d.state.commit(repo, branch, (body.files ?? {}) as FileMap, String(body.message ?? 'Update'), author);
+    d.state.pushedTo(repo, branch, before, commit.sha, d.state.ensureUser(author));
     return ok({ sha: commit.sha }, 201);
   })
   .add('POST', '/_control/repos/{owner}/{repo}/pushes', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
     const commits = Array.isArray(body.commits) ? (body.commits as Array<{ files?: FileMap; message?: string }>) : [];
     if (!commits.length) throw new HttpError(422, { message: 'commits: at least one commit is required' });
-    const pushed = d.state.push(repo, str(body, 'branch'), commits.map((c) => ({ files: c.files ?? {}, message: c.message })), String(body.author ?? repo.owner.login));
-    return ok({ before: pushed.before, sha: pushed.commits[pushed.commits.length - 1].sha, shas: pushed.commits.map((c) => c.sha) }, 201);
+    const branch = str(body, 'branch');
+    const author = String(body.author ?? repo.owner.login);
+    const pushed = d.state.push(repo, branch, commits.map((c) => ({ files: c.files ?? {}, message: c.message })), author);
+    const sha = pushed.commits[pushed.commits.length - 1].sha;
+    d.state.pushedTo(repo, branch, pushed.before, sha, d.state.ensureUser(author));
+    return ok({ before: pushed.before, sha, shas: pushed.commits.map((c) => c.sha) }, 201);
   })
   .add('POST', '/_control/repos/{owner}/{repo}/collaborators', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
@@ -114,6 +122,13 @@ const router = new Router<ControlHandler>()
     if (!comment || comment.repoId !== repo.id) throw new HttpError(404, { message: `unknown comment ${String(body.comment_id)}` });
     const { result, deliveries } = withDeliveries(d, () => d.state.editComment(repo, comment, d.state.ensureUser(str(body, 'user')), str(body, 'body')));
     return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) });
+  })
+  .add('POST', '/_control/act/delete-comment', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const comment = d.state.comments.get(Number(body.comment_id));
+    if (!comment || comment.repoId !== repo.id) throw new HttpError(404, { message: `unknown comment ${String(body.comment_id)}` });
+    const { deliveries } = withDeliveries(d, () => d.state.deleteComment(repo, comment, d.state.ensureUser(str(body, 'user'))));
+    return ok({ deliveries: deliveries.map((x) => x.seq) });
   })
   .add('POST', '/_control/act/click', (d, _p, body) => {
     const repo = repoOf(d, str(body, 'repository'));

@@ -20,6 +20,10 @@ export interface RunnerJob {
   run_number?: number;
   run_attempt?: number;
   workflow?: string;
+  /** The job's id in the workflow (default `build`); with the run it names the job's check run. */
+  job?: string;
+  /** The job's check run id, for the `check_run_id` claim; by default derived from the run, attempt and job. */
+  check_run_id?: number;
   /** Workflow file path, default `.github/workflows/ci.yml`. */
   workflow_path?: string;
   head_ref?: string;
@@ -80,7 +84,7 @@ export class OidcIssuer {
         'sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'sha', 'repository', 'repository_id', 'repository_owner',
         'repository_owner_id', 'repository_visibility', 'run_id', 'run_number', 'run_attempt', 'runner_environment', 'actor',
         'actor_id', 'workflow', 'workflow_ref', 'workflow_sha', 'head_ref', 'base_ref', 'event_name', 'ref_type',
-        'ref_protected', 'environment', 'environment_node_id', 'job_workflow_ref', 'job_workflow_sha',
+        'ref_protected', 'environment', 'environment_node_id', 'job_workflow_ref', 'job_workflow_sha', 'check_run_id',
       ],
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: ['openid'],
@@ -99,11 +103,14 @@ export class OidcIssuer {
     const runId = job.run_id ?? ++this.runIds;
     const workflowRef = `${repo.fullName}/${job.workflow_path ?? '.github/workflows/ci.yml'}@${ref}`;
     const subject = job.environment ? `environment:${job.environment}` : eventName === 'pull_request' ? 'pull_request' : `ref:${ref}`;
+    const runAttempt = job.run_attempt ?? 1;
+    // Each job of each attempt has its own check run; the same job always gets the same id here.
+    const checkRunId = job.check_run_id ?? 30_000_000_000 + (parseInt(createHash('sha256').update(`${repo.id}:${runId}:${runAttempt}:${job.job ?? 'build'}`).digest('hex').slice(0, 8), 16) % 1_000_000_000);
     return {
       sub: `repo:${repo.fullName}:${subject}`,
       ref, sha, repository: repo.fullName, repository_id: String(repo.id), repository_owner: repo.owner.login,
       repository_owner_id: String(repo.owner.id), repository_visibility: repo.private ? 'private' : 'public',
-      run_id: String(runId), run_number: String(job.run_number ?? 1), run_attempt: String(job.run_attempt ?? 1),
+      run_id: String(runId), run_number: String(job.run_number ?? 1), run_attempt: String(runAttempt), check_run_id: String(checkRunId),
       runner_environment: 'self-hosted', actor: actor.login, actor_id: String(actor.id), workflow: job.workflow ?? 'CI',
       workflow_ref: workflowRef, workflow_sha: sha, job_workflow_ref: workflowRef, job_workflow_sha: sha,
       head_ref: job.head_ref ?? '', base_ref: job.base_ref ?? '', event_name: eventName,

@@ -360,6 +360,22 @@ export class DoubleState {
     return comment;
   }
 
+  /** Deleting a comment removes it and tells Apps (`issue_comment.deleted`, with the comment as it was). */
+  deleteComment(repo: Repo, comment: Comment, deleter: User): void {
+    this.comments.delete(comment.id);
+    const issue = this.issue(repo, comment.issueNumber) as Issue;
+    this.emit({ name: 'issue_comment', action: 'deleted', repo, sender: deleter, body: { issue, comment } });
+  }
+
+  /** A push moved `branch` from `before` to `after`: open pull requests with that head are synchronized. */
+  pushedTo(repo: Repo, branch: string, before: string, after: string, pusher: User): void {
+    for (const pull of this.pulls.get(repo.id)?.values() ?? []) {
+      const issue = this.issue(repo, pull.number) as Issue;
+      if (pull.headRef !== branch || issue.state !== 'open') continue;
+      this.emit({ name: 'pull_request', action: 'synchronize', repo, sender: pusher, body: { number: pull.number, before, after, pull } });
+    }
+  }
+
   commentsOf(repo: Repo, issueNumber?: number): Comment[] {
     return [...this.comments.values()].filter((c) => c.repoId === repo.id && (issueNumber === undefined || c.issueNumber === issueNumber));
   }

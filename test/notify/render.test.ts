@@ -197,7 +197,7 @@ describe('renderWebhook', () => {
 });
 
 test('approverStrings flattens the evaluator approver set without repeats', () => {
-  expect(approverStrings({ codeowners: true, owners: ['@acme/web', '@lee', 'ops@example.com'], teams: ['@acme/sre', '@acme/web'], users: ['lee', 'kim'], roles: ['admin'] })).toEqual([
+  expect(approverStrings({ codeowners: 'any', owners: ['@acme/web', '@lee', 'ops@example.com'], ownerGroups: [], teams: ['@acme/sre', '@acme/web'], users: ['lee', 'kim'], roles: ['admin'] })).toEqual([
     '@acme/sre',
     '@acme/web',
     '@lee',

@@ -3,14 +3,14 @@ import { activeRequirements, checkEligibility, tallyVotes, type ApprovalSubject,
 import type { ApproverSet, Requirement } from '../../policies/decision.js';
 
 const at = { file: 'p.yml', line: 3, col: 5 };
-const set = (s: Partial<ApproverSet>): ApproverSet => ({ codeowners: false, owners: [], teams: [], users: [], roles: [], ...s });
+const set = (s: Partial<ApproverSet>): ApproverSet => ({ codeowners: false, owners: [], ownerGroups: [], teams: [], users: [], roles: [], ...s });
 const requirement = (r: Partial<Requirement>): Requirement => ({
   rule: 'production',
   location: at,
+  escalation: null,
   approvals: 1,
   approvers: set({}),
   allowSelfApproval: false,
-  escalatedBy: [],
   scheduled: [],
   unsatisfiable: null,
   ...r,
@@ -21,10 +21,10 @@ const subject = (requirements: Requirement[], eligibility: Partial<ApprovalSubje
   eligibility: { minPermission: 'write', allowBots: false, ...eligibility },
 });
 const voter = (login: string, v: Partial<Voter> = {}): Voter => ({ login, isBot: false, permission: 'write', teams: [], ...v });
-const REQUESTER = { requester: 'bob' };
+const REQUESTER = { requesters: [{ login: 'bob', id: '11', role: 'started the run' as const }] };
 
 const codeownersAndLeads = subject([
-  requirement({ approvers: set({ codeowners: true, owners: ['@carol', '@acme/sre', 'dana@example.com'], teams: ['@acme/leads'] }) }),
+  requirement({ approvers: set({ codeowners: 'any', owners: ['@carol', '@acme/sre', 'dana@example.com'], teams: ['@acme/leads'] }) }),
 ]);
 
 describe('eligibility', () => {
@@ -37,8 +37,10 @@ describe('eligibility', () => {
     ['a team of another org with the same slug', codeownersAndLeads, voter('x', { teams: ['other/leads'] }), false, '@x is not a code owner of the changed files nor in @acme/leads'],
     ['not listed', codeownersAndLeads, voter('mallory'), false, '@mallory is not a code owner of the changed files nor in @acme/leads'],
     ['an e-mail owner is not a login', codeownersAndLeads, voter('dana'), false, '@dana is not a code owner'],
-    ['the requester', codeownersAndLeads, voter('bob', { teams: ['acme/leads'] }), false, '@bob is the requester and self-approval is not allowed'],
-    ['the requester, whatever the case', codeownersAndLeads, voter('BOB', { teams: ['acme/leads'] }), false, 'is the requester'],
+    ['the requester', codeownersAndLeads, voter('bob', { teams: ['acme/leads'] }), false, '@bob started the run and may not approve it (self-approval is not allowed)'],
+    ['the requester, whatever the case', codeownersAndLeads, voter('BOB', { teams: ['acme/leads'] }), false, 'started the run'],
+    ['the requester under a new login: the account id is the same', codeownersAndLeads, voter('robert', { id: '11', teams: ['acme/leads'] }), false, '@robert started the run'],
+    ['another account that took the requester\'s old login', codeownersAndLeads, voter('bob', { id: '99', teams: ['acme/leads'] }), true, 'may approve'],
     ['the requester where self-approval is allowed', subject([requirement({ allowSelfApproval: true, approvers: set({ users: ['bob'] }) })]), voter('bob'), true, 'may approve'],
     ['read permission', codeownersAndLeads, voter('carol', { permission: 'read' }), false, '@carol has read permission; write is required'],
     ['no access', codeownersAndLeads, voter('carol', { permission: 'none' }), false, '@carol has no access to the repository; write is required'],
@@ -62,8 +64,17 @@ describe('eligibility', () => {
       requirement({ rule: 'b', approvers: set({ teams: ['@acme/sre'] }), allowSelfApproval: true }),
     ]);
     expect(checkEligibility(s, voter('bob'), REQUESTER).reason).toBe(
-      'rule `a`: @bob is the requester and self-approval is not allowed; rule `b`: @bob is not in @acme/sre',
+      'rule `a`: @bob started the run and may not approve it (self-approval is not allowed); rule `b`: @bob is not in @acme/sre',
     );
+  });
+
+  test('the author of the pull request a run belongs to is a requester too', () => {
+    const s = subject([requirement({ approvers: set({ users: ['dora', 'bob'] }) })]);
+    const requesters = { requesters: [...REQUESTER.requesters, { login: 'dora', id: '22', role: 'opened the pull request' as const }] };
+    expect(checkEligibility(s, voter('dora', { id: '22' }), requesters).reason).toBe('@dora opened the pull request and may not approve it (self-approval is not allowed)');
+    expect(checkEligibility(s, voter('bob', { id: '11' }), requesters).eligible).toBe(false);
+    const allowed = subject([requirement({ allowSelfApproval: true, approvers: set({ users: ['dora'] }) })]);
+    expect(checkEligibility(allowed, voter('dora', { id: '22' }), requesters).eligible).toBe(true);
   });
 
   test('a voter counts towards every requirement that lists them', () => {
@@ -82,20 +93,20 @@ describe('eligibility', () => {
     expect(checkEligibility(s, oncall, { ...REQUESTER, elapsedSeconds: 1800 }).eligible).toBe(true);
   });
 
-  test('time escalations can raise the count and keep the larger one', () => {
-    const base = requirement({ approvals: 2, scheduled: [
-      { location: at, afterSeconds: 60, notify: [], approvals: 3, approvers: set({}) },
-      { location: at, afterSeconds: 120, notify: [], approvals: 1, approvers: set({}) },
+  test('time escalations widen who may approve and never change the count', () => {
+    const base = requirement({ approvals: 2, approvers: set({ users: ['carol'] }), scheduled: [
+      { location: at, afterSeconds: 60, notify: [], approvers: set({ teams: ['@acme/oncall'] }) },
+      { location: at, afterSeconds: 120, notify: [], approvers: set({ users: ['dave'] }) },
     ] });
-    expect(activeRequirements([base], 0)[0].approvals).toBe(2);
-    expect(activeRequirements([base], 60)[0].approvals).toBe(3);
-    expect(activeRequirements([base], 600)[0].approvals).toBe(3);
+    expect(activeRequirements([base], 0)[0]).toEqual(base);
+    expect(activeRequirements([base], 60)[0]).toMatchObject({ approvals: 2, approvers: { users: ['carol'], teams: ['@acme/oncall'] } });
+    expect(activeRequirements([base], 600)[0]).toMatchObject({ approvals: 2, approvers: { users: ['carol', 'dave'], teams: ['@acme/oncall'] } });
   });
 });
 
 describe('tally', () => {
   const two = subject([
-    requirement({ rule: 'production', approvals: 2, approvers: set({ codeowners: true, owners: ['@carol', '@acme/sre'] }) }),
+    requirement({ rule: 'production', approvals: 2, approvers: set({ codeowners: 'any', owners: ['@carol', '@acme/sre'] }) }),
     requirement({ rule: 'security', approvals: 1, approvers: set({ teams: ['@acme/security'] }) }),
   ]);
   const carol = voter('carol');
@@ -124,12 +135,12 @@ describe('tally', () => {
   test('says who approved and what is awaited per requirement, and why votes were ignored', () => {
     const tally = tallyVotes(two, [approve(carol), approve(voter('mallory')), approve(voter('bob'))], REQUESTER);
     expect(tally.requirements).toEqual([
-      { rule: 'production', approvals: 2, approvedBy: ['carol'], awaiting: 1, awaitingFrom: 'a code owner of the changed files' },
-      { rule: 'security', approvals: 1, approvedBy: [], awaiting: 1, awaitingFrom: '@acme/security' },
+      { rule: 'production', escalation: null, approvals: 2, approvedBy: ['carol'], groups: [], awaiting: 1, awaitingFrom: 'a code owner of the changed files' },
+      { rule: 'security', escalation: null, approvals: 1, approvedBy: [], groups: [], awaiting: 1, awaitingFrom: '@acme/security' },
     ]);
     expect(tally.ignored).toEqual([
       { login: 'mallory', verdict: 'approve', reason: 'rule `production`: @mallory is not a code owner of the changed files; rule `security`: @mallory is not in @acme/security' },
-      { login: 'bob', verdict: 'approve', reason: '@bob is the requester and self-approval is not allowed' },
+      { login: 'bob', verdict: 'approve', reason: '@bob started the run and may not approve it (self-approval is not allowed)' },
     ]);
   });
 
@@ -140,5 +151,48 @@ describe('tally', () => {
 
   test('an auto-approved decision needs no votes', () => {
     expect(tallyVotes({ ...subject([]), outcome: 'auto_approve' }, [], REQUESTER).status).toBe('approved');
+  });
+});
+
+describe('code owners, one approval for each group of changed files', () => {
+  // payments is owned by @acme/payments, docs by @acme/docs (and @dana); a change touching both needs both.
+  const payments = { owners: ['@acme/payments'], patterns: ['/payments/'], fileCount: 3 };
+  const docs = { owners: ['@acme/docs', '@dana'], patterns: ['*.md'], fileCount: 1 };
+  const eachGroup = (approvals = 1) =>
+    subject([requirement({ approvals, approvers: set({ codeowners: 'each_group', owners: ['@acme/payments', '@acme/docs', '@dana'], ownerGroups: [payments, docs] }) })]);
+  const anyOwner = subject([requirement({ approvers: set({ codeowners: 'any', owners: ['@acme/payments', '@acme/docs', '@dana'] }) })]);
+  const pay = voter('pia', { teams: ['acme/payments'] });
+  const doc = voter('dan', { teams: ['acme/docs'] });
+  const dana = voter('dana');
+  const approve = (v: Voter): Vote => ({ voter: v, verdict: 'approve' });
+
+  const rows: [string, ApprovalSubject, Vote[], string][] = [
+    ['a docs owner alone does not release a payments change', eachGroup(), [approve(doc)], 'pending'],
+    ['the payments owner alone leaves the docs group waiting', eachGroup(), [approve(pay)], 'pending'],
+    ['an owner of each group approves', eachGroup(), [approve(doc), approve(pay)], 'approved'],
+    ['a personal owner covers their group', eachGroup(), [approve(dana), approve(pay)], 'approved'],
+    ['each group covered, but the count is not reached', eachGroup(3), [approve(doc), approve(pay)], 'pending'],
+    ['the union mode lets any owner approve', anyOwner, [approve(doc)], 'approved'],
+  ];
+  test.each(rows)('%s', (_case, s, votes, status) => {
+    expect(tallyVotes(s, votes, REQUESTER).status).toBe(status);
+  });
+
+  test('says which groups are covered and which still wait', () => {
+    const tally = tallyVotes(eachGroup(), [approve(doc)], REQUESTER);
+    expect(tally.requirements[0].groups).toEqual([
+      { owners: ['@acme/payments'], patterns: ['/payments/'], coveredBy: null },
+      { owners: ['@acme/docs', '@dana'], patterns: ['*.md'], coveredBy: 'dan' },
+    ]);
+    expect(tally.requirements[0].awaiting).toBe(1);
+    expect(tally.reason).toBe('waiting for 1 more from an owner of `/payments/` (@acme/payments)');
+  });
+
+  test('a time escalation widens who may approve, but the owner groups must still be covered', () => {
+    const oncall = { location: at, afterSeconds: 60, notify: [], approvers: set({ teams: ['@acme/oncall'] }) };
+    const s = subject([requirement({ approvers: set({ codeowners: 'each_group', owners: ['@acme/payments'], ownerGroups: [payments] }), scheduled: [oncall] })]);
+    const olga = voter('olga', { teams: ['acme/oncall'] });
+    expect(tallyVotes(s, [approve(olga)], { ...REQUESTER, elapsedSeconds: 61 }).status).toBe('pending');
+    expect(tallyVotes(s, [approve(olga), approve(pay)], { ...REQUESTER, elapsedSeconds: 61 }).status).toBe('approved');
   });
 });

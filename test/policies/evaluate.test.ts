@@ -90,7 +90,7 @@ describe('fail closed', () => {
     const p = policy([{ name: 'sev', if: { severity: { atLeast: 'high' } }, require: { approvals: 1, approvers: [team('sre')] } }]);
     const decision = evaluate(p, facts({ severity: 'Critical' }));
     expect(decision.outcome).toBe('blocked');
-    expect(decision.problems).toEqual([expect.stringContaining('rule `sev`: severity `Critical` is not one of')]);
+    expect(decision.problems).toEqual(["severity `Critical` is not one of the policy's severities (low < medium < high < critical)"]);
   });
 
   test('an invalid glob in a rule that did not match still blocks', () => {
@@ -107,6 +107,8 @@ describe('fail closed', () => {
     ['only codeowners, no CODEOWNERS file', policy([{ name: 'r', require: { approvers: [CODEOWNERS] } }]), facts(), undefined, 'there is no CODEOWNERS file'],
     ['only codeowners, every file unowned', policy([{ name: 'r', require: { approvers: [CODEOWNERS] } }]), facts({ changedFiles: ['x/y'] }), owners([['/docs/', '@alice']]), 'no changed file has a code owner'],
     ['the only listed user is the requester', policy([{ name: 'r', require: { approvers: [user('requester')] } }]), facts(), undefined, 'the requester @requester may not approve their own request'],
+    ['an owned group whose only owner is the requester', policy([{ name: 'r', require: { approvers: [CODEOWNERS, team('leads')] } }]), facts({ changedFiles: ['src/app.ts', 'infra/main.tf'] }), owners([['*', '@acme/web'], ['/infra/', '@requester']]), 'need an approval from one of their owners'],
+    ['an owned group whose only owner is an e-mail address', policy([{ name: 'r', require: { approvers: [CODEOWNERS, team('leads')] } }]), facts({ changedFiles: ['infra/main.tf'] }), owners([['/infra/', 'ops@example.com']]), 'an e-mail owner cannot be matched'],
     ['two approvals from one listed user', policy([{ name: 'r', require: { approvals: 2, approvers: [user('alice')] } }]), facts(), undefined, 'needs 2 approvals but only 1 eligible person is listed (@alice)'],
     ['the requester is the only personal code owner', policy([{ name: 'r', require: { approvers: [CODEOWNERS] } }]), facts(), owners([['*', '@Requester']]), 'may not approve their own request'],
   ];
@@ -122,7 +124,7 @@ describe('fail closed', () => {
     ['a role may hold anyone', policy([{ name: 'r', require: { approvals: 3, approvers: [{ kind: 'role', role: 'maintain' }] } }]), facts(), undefined],
     ['a team code owner may hold anyone', policy([{ name: 'r', require: { approvals: 2, approvers: [CODEOWNERS] } }]), facts(), owners([['*', '@acme/web']])],
     ['self-approval allowed', policy([{ name: 'r', require: { approvers: [user('requester')] }, allowSelfApproval: true }]), facts(), undefined],
-    ['a time escalation adds approvers later', policy([{ name: 'r', require: { approvers: [CODEOWNERS] }, escalate: [esc({ afterSeconds: 1800, approvers: [team('oncall')] })] }]), facts(), undefined],
+    ['a time escalation adds approvers later', policy([{ name: 'r', require: { approvers: [CODEOWNERS] }, escalate: [esc({ afterSeconds: 1800, alsoEligible: [team('oncall')] })] }]), facts(), undefined],
   ];
   test.each(satisfiable)('satisfiable: %s', (_case, p, f, lookup) => {
     const decision = evaluate(p, f, { codeowners: lookup });
@@ -135,28 +137,45 @@ describe('escalation', () => {
   const production = (escalate: Escalation[]): Policy =>
     policy([{ name: 'production', if: { environment: ['production'] }, require: { approvals: 1, approvers: [CODEOWNERS, team('leads')] }, escalate, notify: ['slack-deploys'] }]);
   const critical = esc({ location: at(20), if: { severity: { anyOf: ['critical'] } }, require: { approvals: 2, approvers: [team('security')] }, notify: ['security-pager'] });
-  const later = esc({ location: at(25), afterSeconds: 1800, notify: ['pager'], approvers: [team('sre-oncall')] });
+  const later = esc({ location: at(25), afterSeconds: 1800, notify: ['pager'], alsoEligible: [team('sre-oncall')] });
 
-  test('a condition escalation raises approvals, adds approvers and notifications', () => {
+  test('a condition escalation adds a requirement that must be met as well as the rule\'s', () => {
     const decision = evaluate(production([critical, later]), facts({ environment: 'production', severity: 'critical' }));
-    const [req] = decision.requirements;
-    expect(req.approvals).toBe(2);
-    expect(req.approvers.teams).toEqual(['@acme/leads', '@acme/security']);
-    expect(req.escalatedBy).toEqual([{ location: at(20), reason: 'severity `critical` is one of `critical`' }]);
+    expect(decision.requirements).toHaveLength(2);
+    const [own, security] = decision.requirements;
+    expect(own).toMatchObject({ rule: 'production', escalation: null, approvals: 1, approvers: { codeowners: 'each_group', teams: ['@acme/leads'] } });
+    expect(security).toMatchObject({
+      rule: 'production',
+      escalation: { location: at(20), reason: 'severity `critical` is one of `critical`' },
+      approvals: 2,
+      approvers: { codeowners: false, teams: ['@acme/security'] },
+    });
+    expect(decision.summary).toBe(
+      'Approval required: 1 approval from a code owner of each group of changed files or @acme/leads (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 20))',
+    );
     expect(decision.notify).toEqual(['slack-deploys', 'security-pager']);
+  });
+
+  test('two code owners cannot ship a critical change without security: the escalation never widens the rule\'s approvers', () => {
+    const decision = evaluate(production([critical]), facts({ environment: 'production', severity: 'critical' }));
+    expect(decision.requirements[0].approvers.teams).toEqual(['@acme/leads']);
+    expect(decision.requirements[0].approvals).toBe(1);
   });
 
   test('a condition escalation that does not hold changes nothing and says why', () => {
     const decision = evaluate(production([critical]), facts({ environment: 'production', severity: 'high' }));
-    expect(decision.requirements[0]).toMatchObject({ approvals: 1, escalatedBy: [] });
-    expect(decision.requirements[0].approvers.teams).toEqual(['@acme/leads']);
+    expect(decision.requirements).toHaveLength(1);
+    expect(decision.requirements[0]).toMatchObject({ approvals: 1, escalation: null });
     expect(decision.rules[0].escalations[0]).toMatchObject({ kind: 'condition', applied: false, reason: 'not applied: severity `high` is not one of `critical`' });
     expect(decision.notify).toEqual(['slack-deploys']);
   });
 
-  test('escalation never lowers the approval count', () => {
-    const p = policy([{ name: 'r', require: { approvals: 3, approvers: [team('a')] }, escalate: [esc({ if: { action: ['deploy'] }, require: { approvals: 2 } })] }]);
-    expect(evaluate(p, facts()).requirements[0].approvals).toBe(3);
+  test('what an escalation\'s requirement leaves out comes from the rule\'s own', () => {
+    const p = policy([{ name: 'r', require: { approvals: 3, approvers: [team('a')] }, escalate: [esc({ if: { action: ['deploy'] }, require: { approvals: 4 } }), esc({ if: { action: ['deploy'] }, require: { approvers: [team('b')] } })] }]);
+    const [own, more, other] = evaluate(p, facts()).requirements;
+    expect(own).toMatchObject({ approvals: 3, approvers: { teams: ['@acme/a'] } });
+    expect(more).toMatchObject({ approvals: 4, approvers: { teams: ['@acme/a'] } });
+    expect(other).toMatchObject({ approvals: 3, approvers: { teams: ['@acme/b'] } });
   });
 
   test('a condition escalation turns an auto-approving rule into a requirement', () => {
@@ -165,8 +184,9 @@ describe('escalation', () => {
     const decision = evaluate(p, facts({ severity: 'high' }));
     expect(decision.outcome).toBe('approval_required');
     expect(decision.rules[0].effect).toBe('require');
+    expect(decision.requirements).toHaveLength(1);
     expect(decision.requirements[0]).toMatchObject({ approvals: 1, approvers: { codeowners: false, teams: ['@acme/docs-leads'] } });
-    expect(decision.requirements[0].escalatedBy).toHaveLength(1);
+    expect(decision.requirements[0].escalation).not.toBeNull();
   });
 
   test('an escalation with only a count on an auto-approving rule asks the default approvers', () => {
@@ -176,15 +196,15 @@ describe('escalation', () => {
     expect(evaluate(p, facts()).requirements[0]).toMatchObject({ approvals: 2, approvers: { teams: ['@acme/reviewers'] } });
   });
 
-  test('time escalations are passed through for the App to schedule, not applied now', () => {
-    const decision = evaluate(production([later]), facts({ environment: 'production' }));
-    const [req] = decision.requirements;
-    expect(req.approvers.teams).toEqual(['@acme/leads']);
-    expect(req.scheduled).toEqual([
-      { location: at(25), afterSeconds: 1800, notify: ['pager'], approvers: { codeowners: false, owners: [], teams: ['@acme/sre-oncall'], users: [], roles: [] } },
-    ]);
-    expect(decision.notify).toEqual(['slack-deploys']);
-    expect(decision.rules[0].escalations[0]).toMatchObject({ kind: 'time', applied: true, reason: 'scheduled after 30m' });
+  test('time escalations are passed through for the App to schedule, on every requirement of the rule', () => {
+    const decision = evaluate(production([critical, later]), facts({ environment: 'production', severity: 'critical' }));
+    for (const req of decision.requirements) {
+      expect(req.scheduled).toEqual([
+        { location: at(25), afterSeconds: 1800, notify: ['pager'], approvers: { codeowners: false, owners: [], ownerGroups: [], teams: ['@acme/sre-oncall'], users: [], roles: [] } },
+      ]);
+    }
+    expect(decision.requirements[0].approvers.teams).toEqual(['@acme/leads']);
+    expect(decision.rules[0].escalations[1]).toMatchObject({ kind: 'time', applied: true, reason: 'scheduled after 30m' });
   });
 
   test('a time escalation on an auto-approving rule is not scheduled', () => {
@@ -192,6 +212,104 @@ describe('escalation', () => {
     const decision = evaluate(p, facts());
     expect(decision.outcome).toBe('auto_approve');
     expect(decision.rules[0].escalations[0]).toMatchObject({ applied: false, reason: expect.stringContaining('auto-approves') });
+  });
+});
+
+describe('code owners', () => {
+  const lookup = owners([['*', '@acme/web'], ['/payments/', '@acme/payments'], ['*.md', '@acme/docs']]);
+  const gated = (approver: ApproverRef) => policy([{ name: 'r', require: { approvals: 1, approvers: [approver] } }]);
+
+  test('`codeowners` needs each group of changed files covered: touching one .md does not let docs approve payments', () => {
+    const decision = evaluate(gated(CODEOWNERS), facts({ changedFiles: ['payments/charge.ts', 'payments/README.md', 'README.md'] }), { codeowners: lookup });
+    expect(decision.requirements[0].approvers).toMatchObject({
+      codeowners: 'each_group',
+      owners: ['@acme/payments', '@acme/docs'],
+      ownerGroups: [
+        { owners: ['@acme/payments'], patterns: ['/payments/'], fileCount: 1 },
+        { owners: ['@acme/docs'], patterns: ['*.md'], fileCount: 2 },
+      ],
+    });
+  });
+
+  test('`codeowners:any` is the union: any owner of any changed file', () => {
+    const decision = evaluate(gated({ kind: 'codeowners', any: true }), facts({ changedFiles: ['payments/charge.ts', 'README.md'] }), { codeowners: lookup });
+    expect(decision.requirements[0].approvers).toMatchObject({ codeowners: 'any', owners: ['@acme/payments', '@acme/docs'], ownerGroups: [] });
+  });
+
+  test('an unknown change set: the catch-all rule\'s owners stand for every file', () => {
+    const unknown = facts({ changedFiles: [], unknownChanges: 'no earlier run was approved' });
+    const decision = evaluate(gated(CODEOWNERS), unknown, { codeowners: lookup });
+    expect(decision.outcome).toBe('approval_required');
+    expect(decision.codeowners).toMatchObject({ unknownChanges: 'no earlier run was approved', groups: [{ owners: ['@acme/web'], rules: [{ pattern: '*', line: 1 }] }] });
+    expect(decision.requirements[0].approvers.ownerGroups).toEqual([{ owners: ['@acme/web'], patterns: ['*'], fileCount: 0 }]);
+  });
+
+  test('an unknown change set without a catch-all rule is blocked: nobody can say who owns the change', () => {
+    const decision = evaluate(gated(CODEOWNERS), facts({ changedFiles: [], unknownChanges: 'a force push' }), { codeowners: owners([['/payments/', '@acme/payments']]) });
+    expect(decision.outcome).toBe('blocked');
+    expect(decision.problems[0]).toContain('the changed files are unknown (a force push) and CODEOWNERS has no catch-all rule');
+  });
+});
+
+describe('an unknown change set', () => {
+  const docsOnly: Partial<Rule> = { name: 'docs-only', if: { onlyPaths: ['docs/**'] }, autoApprove: true };
+  const infra: Partial<Rule> = { name: 'infra', if: { paths: ['infra/**'] }, require: { approvers: [team('sre')] } };
+  const unknown = facts({ changedFiles: [], unknownChanges: 'no earlier run was approved' });
+
+  test('never satisfies an auto-approve condition', () => {
+    const decision = evaluate(policy([docsOnly]), unknown);
+    expect(decision.rules[0].matched).toBe(false);
+    expect(decision.rules[0].conditions[0].reason).toContain('never satisfies a condition that loosens the gate');
+  });
+
+  test('always satisfies a requiring one, and the decision says why', () => {
+    const decision = evaluate(policy([docsOnly, infra]), unknown);
+    expect(decision.outcome).toBe('approval_required');
+    expect(decision.rules[1]).toMatchObject({ matched: true, effect: 'require' });
+    expect(decision.rules[1].conditions[0].reason).toBe(
+      'paths `infra/**`: the changed files are unknown (no earlier run was approved), so it holds: an unknown change set always satisfies a condition that requires approval',
+    );
+  });
+
+  test('satisfies a condition escalation (it tightens) but not a time escalation\'s condition (it loosens)', () => {
+    const p = policy([{ name: 'r', require: { approvers: [team('a')] }, escalate: [
+      esc({ if: { paths: ['db/**'] }, require: { approvers: [team('dba')] } }),
+      esc({ if: { onlyPaths: ['docs/**'] }, afterSeconds: 60, alsoEligible: [team('docs')] }),
+    ] }]);
+    const decision = evaluate(p, unknown);
+    expect(decision.requirements.map((r) => r.approvers.teams)).toEqual([['@acme/a'], ['@acme/dba']]);
+    expect(decision.requirements[0].scheduled).toEqual([]);
+  });
+});
+
+describe('severity', () => {
+  const critical: Partial<Rule> = { name: 'critical', if: { severity: { atLeast: 'critical' } }, require: { approvers: [team('security')] } };
+
+  test('a request that states no severity is the highest', () => {
+    const decision = evaluate(policy([critical]), facts());
+    expect(decision.outcome).toBe('approval_required');
+    expect(decision.facts).toMatchObject({ severity: 'critical', severityAssumed: true });
+  });
+
+  test('or the policy\'s defaults.severity', () => {
+    const p = policy([critical], { defaults: { ...policy([]).defaults, severity: 'medium' } });
+    const decision = evaluate(p, facts());
+    expect(decision.outcome).toBe('auto_approve');
+    expect(decision.facts).toMatchObject({ severity: 'medium', severityAssumed: true });
+  });
+
+  test('a severity the policy does not list is blocked even when no rule reads severity', () => {
+    const decision = evaluate(policy([{ name: 'any', if: { action: ['deploy'] }, autoApprove: true }]), facts({ severity: 'Critical' }));
+    expect(decision.outcome).toBe('blocked');
+    expect(decision.problems).toEqual(['severity `Critical` is not one of the policy\'s severities (low < medium < high < critical)']);
+  });
+});
+
+describe('environment names ignore case, as on GitHub', () => {
+  test('`Production` matches a rule for `production`', () => {
+    const p = policy([{ name: 'prod', if: { environment: ['production', 'prod-*'] }, require: { approvers: [team('sre')] } }]);
+    expect(evaluate(p, facts({ environment: 'Production' })).outcome).toBe('approval_required');
+    expect(evaluate(p, facts({ environment: 'PROD-EU' })).outcome).toBe('approval_required');
   });
 });
 
@@ -267,13 +385,19 @@ describe('who may approve', () => {
       unowned: ['vendor/lib.js'],
     });
     expect(decision.requirements[0].approvers).toEqual({
-      codeowners: true,
+      codeowners: 'each_group',
       owners: ['@acme/sre', '@carol', '@dave', '@acme/everyone'],
+      ownerGroups: [
+        { owners: ['@acme/sre', '@carol'], patterns: ['/infra/', '/infra/dns/'], fileCount: 2 },
+        { owners: ['@dave'], patterns: ['/docs/'], fileCount: 1 },
+        { owners: ['@acme/everyone'], patterns: ['*'], fileCount: 1 },
+      ],
       teams: [],
       users: ['erin'],
       roles: ['admin'],
     });
-    expect(decision.facts).toEqual({ action: 'deploy', actor: 'requester', changedFileCount: 6 });
+    // Each file once, however often the change lists it; the severity the request left out is the highest.
+    expect(decision.facts).toEqual({ action: 'deploy', actor: 'requester', changedFileCount: 5, severity: 'critical', severityAssumed: true });
   });
 
   test('CODEOWNERS is not consulted when no requirement lists codeowners', () => {

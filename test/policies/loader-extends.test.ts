@@ -130,7 +130,7 @@ describe('_extends merge precedence', () => {
         '    auto_approve: true',
         '    escalate:',
         '      - if: { severity: critical }',
-        '        approvers: ["@acme/docs-leads"]',
+        '        require: { approvals: 1 }',
         '      - after: 1h',
         '        notify: [pager]',
       ),
@@ -139,14 +139,14 @@ describe('_extends merge precedence', () => {
     const [orgProd, orgDocs, repoRule] = policy.rules;
     const security = [{ kind: 'team', org: 'acme', slug: 'security' }];
     expect(orgProd.require).toEqual({ approvals: 2, approvers: security });
-    // An escalation raises the org rule's own (sealed) requirement, so it stays as written.
+    // An escalation's requirement takes what it leaves out from the org rule's own (sealed), so it stays as written.
     expect(orgProd.escalate[0].require).toEqual({ approvals: 3 });
     expect(orgProd.timeoutSeconds).toBe(4 * 3600);
     expect(orgProd.allowSelfApproval).toBe(false);
     expect(orgDocs.require).toBeUndefined();
     expect(orgDocs.autoApprove).toBe(true);
-    // On an auto-approving rule a raising escalation starts from the defaults: the org's.
-    expect(orgDocs.escalate[0].require).toEqual({ approvals: 2, approvers: security });
+    // On an auto-approving rule an escalation's requirement starts from the defaults: the org's.
+    expect(orgDocs.escalate[0].require).toEqual({ approvals: 1, approvers: security });
     expect(orgDocs.escalate[1]).not.toHaveProperty('require');
     // The repository's own rules and the unmatched case do use the repository's defaults.
     expect(repoRule.require).toBeUndefined();

@@ -124,7 +124,7 @@ describe('loadPolicy: valid policies normalise', () => {
         '        require: { approvals: 2, approvers: ["@acme/security"] }',
         '      - after: 30m',
         '        notify: [pager]',
-        '        approvers: ["@acme/sre-oncall"]',
+        '        also_eligible: ["@acme/sre-oncall"]',
         '    notify: [slack-deploys]',
         '    timeout: 2h',
         '    allow_self_approval: true',
@@ -147,7 +147,7 @@ describe('loadPolicy: valid policies normalise', () => {
           {
             location: { file: FILE, line: 9, col: 9 },
             afterSeconds: 1800,
-            approvers: [{ kind: 'team', org: 'acme', slug: 'sre-oncall' }],
+            alsoEligible: [{ kind: 'team', org: 'acme', slug: 'sre-oncall' }],
             notify: ['pager'],
           },
         ],
@@ -284,7 +284,7 @@ const errorCases: ErrorCase[] = [
     undefined,
     [
       ['3:15', 'defaults.approvers[0]: "role:owner" is not a role: expected role:admin, role:maintain or role:write'],
-      ['3:29', 'defaults.approvers[1]: invalid approver "@acme/"', 'expected codeowners, @org/team'],
+      ['3:29', 'defaults.approvers[1]: invalid approver "@acme/"', 'expected codeowners, codeowners:any, @org/team'],
       ['3:39', 'invalid approver "not a login"'],
       ['3:54', 'invalid approver "-dash"'],
     ],
@@ -311,8 +311,41 @@ const errorCases: ErrorCase[] = [
     undefined,
     [
       ['5:9', 'rules[0].escalate[0]: an escalation needs "if" (a condition) or "after"'],
-      ['6:9', 'rules[0].escalate[1]: an escalation needs "require", "approvers" or "notify"'],
+      ['6:9', 'rules[0].escalate[1]: an escalation needs "require", "also_eligible" or "notify"'],
     ],
+  ],
+  [
+    'escalations that mix up adding a requirement and widening who may approve',
+    yaml(
+      'version: 1',
+      'rules:',
+      '  - name: r',
+      '    escalate:',
+      '      - if: { severity: critical }',
+      '        approvers: ["@acme/security"]',
+      '      - after: 30m',
+      '        require: { approvals: 2 }',
+      '      - if: { severity: critical }',
+      '        also_eligible: ["@acme/security"]',
+    ),
+    undefined,
+    [
+      ['6:9', 'rules[0].escalate[0].approvers: an escalation has no "approvers": write "require: { approvers: [...] }" (with "if") for people who must approve as well, or "also_eligible: [...]" (with "after")'],
+      ['8:18', 'rules[0].escalate[1].require: a time escalation cannot add a requirement'],
+      ['10:24', 'rules[0].escalate[2].also_eligible: "also_eligible" lets more people approve once a request has waited, so it needs "after"'],
+    ],
+  ],
+  [
+    'a default severity the policy does not list',
+    yaml('version: 1', 'severities: [low, high]', 'defaults: { severity: medium }'),
+    undefined,
+    [['3:23', 'defaults.severity: unknown severity "medium"']],
+  ],
+  [
+    'codeowners with a mode other than any',
+    yaml('version: 1', 'defaults: { approvers: ["codeowners:all"] }'),
+    undefined,
+    [['2:25', '"codeowners:all" is not an approver: write codeowners (each group of changed files needs one of its owners) or codeowners:any']],
   ],
   ['an unresolved _extends', yaml('version: 1', '_extends: .github'), undefined, [['2:11', '_extends ".github" is not resolved']]],
   ['an invalid _extends', yaml('version: 1', '_extends: "../x:/etc/passwd"'), { base: { file: 'b.yml', text: 'version: 1\n' } }, [['2:11', 'invalid _extends']]],
@@ -357,7 +390,7 @@ describe('loadPolicy: every error is located and says what was expected', () => 
     );
     expect(diagnostics.map(formatDiagnostic)).toEqual([
       `${FILE}:3:12: defaults.timeout: invalid duration "soon": expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`,
-      `${FILE}:4:3: defaults.alow_bots: unknown key "alow_bots"; did you mean "allow_bots"? Expected one of: approvals, approvers, timeout, allow_self_approval, allow_bots, min_permission, reminder`,
+      `${FILE}:4:3: defaults.alow_bots: unknown key "alow_bots"; did you mean "allow_bots"? Expected one of: approvals, approvers, timeout, allow_self_approval, allow_bots, min_permission, reminder, severity`,
       `${FILE}:7:19: rules[0].if.branch: invalid glob "[main": unclosed "["`,
       `${FILE}:8:48: rules[0].require.approvals: expected a whole number, got "two"`,
     ]);

@@ -7,6 +7,7 @@ import {
   matchEnvironment,
   matchEvent,
   matchLabels,
+  matchOnlyPaths,
   matchPaths,
   matchSeverity,
   matchTargetBranch,
@@ -33,6 +34,8 @@ describe.each([
     ['not listed', { environment: 'staging' }, ['prod-*'], false, 'environment `staging` matches none of `prod-*`'],
     ['missing', {}, ['prod-*'], false, 'the request has no environment'],
     ['empty string counts as missing', { environment: '' }, ['*'], false, 'the request has no environment'],
+    ['names ignore case, as on GitHub', { environment: 'Production' }, ['production'], true, 'environment `Production` matches `production`'],
+    ['globs ignore case too', { environment: 'PROD-eu' }, ['prod-*'], true, 'matches `prod-*`'],
   ] as Row[]],
   ['branch', matchBranch, [
     ['main', { branch: 'main' }, ['main', 'release/**'], true, 'branch `main` matches `main`'],
@@ -162,6 +165,48 @@ describe('paths', () => {
   });
 });
 
+describe('paths with an unknown change set', () => {
+  const unknown = ctxFor({ changedFiles: [], unknownChanges: 'a force push' });
+  test.each([
+    ['tightens: holds', 'tighten', true, 'so it holds: an unknown change set always satisfies a condition that requires approval'],
+    ['loosens: does not hold', 'loosen', false, 'so it does not hold: an unknown change set never satisfies a condition that loosens the gate'],
+  ] as const)('%s', (_case, purpose, matched, reason) => {
+    expect(matchPaths(['infra/**'], unknown, purpose)).toEqual({ key: 'paths', matched, reason: `paths \`infra/**\`: the changed files are unknown (a force push), ${reason}` });
+    expect(matchOnlyPaths(['docs/**'], unknown, purpose)).toMatchObject({ key: 'onlyPaths', matched });
+  });
+
+  test('an invalid glob is still an error', () => {
+    expect(matchPaths(['[a'], unknown, 'loosen')).toMatchObject({ error: true });
+  });
+});
+
+describe('only_paths', () => {
+  const rows: [string, string[], string[], boolean, string][] = [
+    ['every file is documentation', ['docs/a.md', 'README.md'], ['docs/**', '**/*.md'], true, 'all 2 changed files match `docs/**`, `**/*.md`'],
+    ['one file', ['docs/a.md'], ['docs/**'], true, 'the 1 changed file matches `docs/**`'],
+    ['one infra file among docs', ['docs/a.md', 'infra/main.tf', 'docs/b.md'], ['docs/**'], false, 'changed file `infra/main.tf` matches none of `docs/**`'],
+    ['no changed files says nothing', [], ['docs/**'], false, 'only_paths: the request has no changed files'],
+    ['a star stays in its directory', ['docs/deep/a.md'], ['docs/*'], false, 'changed file `docs/deep/a.md`'],
+  ];
+  test.each(rows)('%s', (_case, changedFiles, patterns, matched, reason) => {
+    expect(matchOnlyPaths(patterns, ctxFor({ changedFiles }))).toMatchObject({ key: 'onlyPaths', matched, reason: expect.stringContaining(reason) });
+  });
+
+  test('agrees with a plain "every file matches some pattern" over many sets', () => {
+    const files = ['docs/a.md', 'README.md', 'src/x.ts', 'docs/img/a.png', '.github/CODEOWNERS'];
+    const patterns = [['docs/**'], ['**/*.md'], ['docs/**', '*.md'], ['**'], ['src/**', 'docs/**'], ['.github/**']];
+    for (let mask = 1; mask < 1 << files.length; mask++) {
+      const changedFiles = files.filter((_, i) => mask & (1 << i));
+      const ctx = ctxFor({ changedFiles });
+      for (const set of patterns) {
+        const matchers = set.map((p) => { const c = ctx.glob(p); if (!c.ok) throw new Error(c.message); return c.match; });
+        const expected = changedFiles.every((f) => matchers.some((m) => m(f)));
+        expect([set, changedFiles, matchOnlyPaths(set, ctx).matched]).toEqual([set, changedFiles, expected]);
+      }
+    }
+  });
+});
+
 describe('labels', () => {
   const rows: [string, string[] | undefined, string[], boolean, string][] = [
     ['one of the labels', ['bug', 'deploy:prod'], ['deploy:*'], true, 'label `deploy:prod` matches `deploy:*`'],
@@ -179,6 +224,7 @@ describe('evaluateConditions', () => {
     const results = evaluateConditions(
       { branch: ['main'], environment: ['production'], paths: ['infra/**'], severity: { atLeast: 'high' } },
       ctxFor({ branch: 'dev', environment: 'production', severity: 'critical', changedFiles: ['infra/x'] }),
+      'tighten',
     );
     expect(results.map((r) => [r.key, r.matched])).toEqual([
       ['environment', true],
@@ -189,6 +235,6 @@ describe('evaluateConditions', () => {
   });
 
   test('no conditions gives no results', () => {
-    expect(evaluateConditions({}, ctxFor({}))).toEqual([]);
+    expect(evaluateConditions({}, ctxFor({}), 'tighten')).toEqual([]);
   });
 });

@@ -33,8 +33,11 @@ export function newRequest(overrides: Partial<NewRequest> = {}): NewRequest {
     runId: String(1_000_000 + runs),
     runAttempt: '1',
     action: 'deploy',
+    jobKey: 'check_run:1',
     repository: 'acme/web',
     requester: 'octocat',
+    environmentKey: 'production',
+    commitSha: 'abc123',
     facts: { ref: 'refs/heads/main', sha: 'abc123', environment: 'production' },
     ...overrides,
   };
