@@ -5,6 +5,7 @@
 import * as core from '@actions/core';
 import { HttpClient } from '@actions/http-client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { answerMismatch, jobEnvironmentOf, type StepIdentity } from './step-identity.js';
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'failed';
 const STATUSES: readonly RequestStatus[] = ['pending', 'approved', 'rejected', 'timed_out', 'cancelled', 'failed'];
@@ -13,6 +14,12 @@ const STATUSES: readonly RequestStatus[] = ['pending', 'approved', 'rejected', '
 export interface RequestView {
   id: string;
   status: RequestStatus;
+  /** Whose request it is: `owner/name`, run id, attempt, action and environment. */
+  repository: string;
+  runId: string;
+  runAttempt: string;
+  action: string;
+  environment?: string;
   /** Why it is in its status: `auto`, `quorum`, the reject reason, the policy error, … */
   reason: string;
   matchedRules: string[];
@@ -26,6 +33,8 @@ export interface RequestView {
   problems: string[];
   checkRunId?: number;
   checkRunUrl?: string;
+  /** The GitHub App the App runs as: only a check run made by it may stand in for the App. */
+  appId?: number;
   deadline?: Date;
 }
 
@@ -104,17 +113,32 @@ function parseJson(text: string): unknown {
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
-/** Checks what the decision rests on (id, status) strictly; an answer without them is an error, never a pass. */
+const OWNER_FIELDS = ['repository', 'run_id', 'run_attempt', 'action'] as const;
+
+/**
+ * Checks what the decision rests on (id, status, and whose request it is) strictly; an answer without
+ * them is an error, never a pass.
+ */
 export function parseRequestView(body: unknown): RequestView {
   const json = (body ?? {}) as Record<string, unknown>;
   const status = json.status as RequestStatus;
+  const excerpt = () => JSON.stringify(body).slice(0, 300);
   if (typeof json.id !== 'string' || !STATUSES.includes(status)) {
-    throw new AppApiError(200, 'bad_response', `The App answered without a request id and a known status: ${JSON.stringify(body).slice(0, 300)}`);
+    throw new AppApiError(200, 'bad_response', `The App answered without a request id and a known status: ${excerpt()}`);
+  }
+  const missing = OWNER_FIELDS.filter((field) => typeof json[field] !== 'string');
+  if (missing.length > 0) {
+    throw new AppApiError(200, 'bad_response', `The App answered without saying whose request it is (${missing.join(', ')}): ${excerpt()}`);
   }
   const deadline = typeof json.deadline === 'string' ? new Date(json.deadline) : undefined;
   return {
     id: json.id,
     status,
+    repository: json.repository as string,
+    runId: json.run_id as string,
+    runAttempt: json.run_attempt as string,
+    action: json.action as string,
+    environment: typeof json.environment === 'string' ? json.environment : undefined,
     reason: typeof json.reason === 'string' ? json.reason : '',
     matchedRules: strings(json.matched_rules),
     approvalsRequired: typeof json.approvals_required === 'number' ? json.approvals_required : undefined,
@@ -124,6 +148,7 @@ export function parseRequestView(body: unknown): RequestView {
     problems: strings(json.problems),
     checkRunId: typeof json.check_run_id === 'number' ? json.check_run_id : undefined,
     checkRunUrl: typeof json.check_run_url === 'string' ? json.check_run_url : undefined,
+    appId: Number.isSafeInteger(json.app_id) && (json.app_id as number) > 0 ? (json.app_id as number) : undefined,
     deadline: deadline && !Number.isNaN(deadline.getTime()) ? deadline : undefined,
   };
 }
@@ -131,6 +156,8 @@ export function parseRequestView(body: unknown): RequestView {
 export interface AppClientOptions {
   appUrl: string;
   audience: string;
+  /** Every answer must be about this step; any other fails the call. */
+  step: StepIdentity;
   backoff?: BackoffPolicy;
   /** Logged once per retry, so a flaky App is visible in the job log. */
   onRetry?: (message: string) => void;
@@ -138,6 +165,8 @@ export interface AppClientOptions {
 
 interface CallOptions {
   body?: unknown;
+  /** The request the call is about: the answer must be that one. */
+  requestId?: string;
   /** Socket idle timeout; long polls need more than the wait they ask for. */
   timeoutMs: number;
   backoff?: BackoffPolicy;
@@ -148,6 +177,10 @@ export class AppClient {
 
   constructor(private readonly options: AppClientOptions) {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  get appUrl(): string {
+    return this.options.appUrl;
   }
 
   /** Idempotent at the App (per run, attempt and action), so a retried POST reattaches to the same request. */
@@ -165,12 +198,12 @@ export class AppClient {
   /** Long poll: the App answers when the request changes or after `waitSeconds`. */
   get(id: string, waitSeconds: number, backoff?: BackoffPolicy): Promise<RequestView> {
     const path = `/api/v1/requests/${encodeURIComponent(id)}?wait=${waitSeconds}`;
-    return this.call('GET', path, { timeoutMs: (waitSeconds + 15) * 1000, backoff });
+    return this.call('GET', path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1000, backoff });
   }
 
   cancel(id: string, reason: 'timeout' | 'job_cancelled', backoff?: BackoffPolicy): Promise<RequestView> {
     const path = `/api/v1/requests/${encodeURIComponent(id)}/cancel`;
-    return this.call('POST', path, { body: { reason }, timeoutMs: 10_000, backoff });
+    return this.call('POST', path, { body: { reason }, requestId: id, timeoutMs: 10_000, backoff });
   }
 
   private async idToken(): Promise<string> {
@@ -193,14 +226,15 @@ export class AppClient {
         let failure: string;
         let waitAtLeastMs = 0;
         try {
-          const headers = { authorization: `Bearer ${await this.idToken()}`, accept: 'application/json' };
+          const idToken = await this.idToken();
+          const headers = { authorization: `Bearer ${idToken}`, accept: 'application/json' };
           const response =
             method === 'GET'
               ? await http.get(url, headers)
               : await http.post(url, JSON.stringify(options.body ?? {}), { ...headers, 'content-type': 'application/json' });
           const status = response.message.statusCode ?? 0;
           const text = await response.readBody();
-          if (status >= 200 && status < 300) return parseRequestView(parseJson(text));
+          if (status >= 200 && status < 300) return this.ownAnswer(parseRequestView(parseJson(text)), idToken, options.requestId);
           if (status !== 429 && status < 500) throw apiError(status, text, method, path);
           failure = `HTTP ${status}`;
           waitAtLeastMs = retryAfterMs(response.message.headers['retry-after']);
@@ -218,6 +252,12 @@ export class AppClient {
     } finally {
       http.dispose();
     }
+  }
+
+  private ownAnswer(view: RequestView, idToken: string, requestId: string | undefined): RequestView {
+    const mismatch = answerMismatch(view, this.options.step, { requestId, jobEnvironment: jobEnvironmentOf(idToken) });
+    if (mismatch) throw new AppApiError(200, 'wrong_request', mismatch);
+    return view;
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * When the App stays unreachable, the approval check run it owns still tells the outcome. The Action
- * reads it with GITHUB_TOKEN, revalidating with If-None-Match: a 304 costs no rate limit.
+ * reads it with GITHUB_TOKEN, revalidating with If-None-Match: a 304 costs no rate limit. Only the
+ * check run the App itself named is read, and only if the App's own GitHub App made it: any other
+ * App installed on the repository can make a check run of the same name on the same commit.
  */
 import * as github from '@actions/github';
 import type { RequestStatus } from './client.js';
+import type { StepIdentity } from './step-identity.js';
 
 type Octokit = ReturnType<typeof github.getOctokit>;
 
@@ -16,19 +19,12 @@ export interface CheckRunReading {
   approvedBy: string[];
 }
 
-export interface CheckRunTarget {
-  owner: string;
-  repo: string;
-  /** The commit the App puts the check run on: a PR's head, else the run's sha. */
-  headSha: string;
-  action: string;
-  runId: string;
-  runAttempt: string;
-}
-
-/** Must match the App's name for the check run (app/render/check-run.ts). */
-export function approvalCheckRunName(action: string): string {
-  return `jit: ${action}`;
+/** What the App said about its request before it became unreachable. */
+export interface AppsCheckRun {
+  checkRunId: number;
+  requestId: string;
+  /** The id of the GitHub App the App runs as. */
+  appId: number;
 }
 
 /** The App's decision record, embedded in the check run's text as a ```json block. */
@@ -47,7 +43,7 @@ interface ApiCheckRun {
   status: string;
   conclusion: string | null;
   external_id: string | null;
-  app: { slug?: string } | null;
+  app: { id?: number; slug?: string } | null;
   output: { title: string | null; text?: string | null };
 }
 
@@ -62,14 +58,13 @@ function decisionRecord(run: ApiCheckRun): DecisionRecord | undefined {
 }
 
 /**
- * Only a check run of this very run attempt and action, not made by GitHub Actions itself: a check
- * run made with GITHUB_TOKEN could be written by the workflow, so it must never count as approval.
+ * Only the App's own check run for this request, run attempt and action. Made by any other App (or
+ * by GitHub Actions, with a token the workflow holds) it must never count as approval.
  */
-export function belongsTo(run: ApiCheckRun, target: CheckRunTarget, requestId?: string): boolean {
-  if (!run.app || run.app.slug === 'github-actions') return false;
-  if (requestId && run.external_id !== requestId) return false;
+export function belongsTo(run: ApiCheckRun, step: StepIdentity, known: AppsCheckRun): boolean {
+  if (run.id !== known.checkRunId || run.app?.id !== known.appId || run.external_id !== known.requestId) return false;
   const record = decisionRecord(run);
-  return record?.action === target.action && record.run?.id === target.runId && record.run.attempt === target.runAttempt;
+  return record?.request === known.requestId && record.action === step.action && record.run?.id === step.runId && record.run.attempt === step.runAttempt;
 }
 
 /** Reads conclusions conservatively: anything not clearly decided is still pending. */
@@ -98,24 +93,19 @@ export function readCheckRun(run: ApiCheckRun): CheckRunReading {
 export class CheckRunFallback {
   private readonly cache = new Map<string, { etag: string; data: unknown }>();
 
-  constructor(private readonly octokit: Octokit, private readonly target: CheckRunTarget) {}
+  constructor(private readonly octokit: Octokit, private readonly step: StepIdentity) {}
 
-  /** The check run's reading, or undefined when the App has not made one for this run yet. */
-  async read(known?: { checkRunId?: number; requestId?: string }): Promise<CheckRunReading | undefined> {
-    const { owner, repo } = this.target;
-    let candidates: ApiCheckRun[];
-    if (known?.checkRunId) {
-      candidates = [await this.conditionalGet<ApiCheckRun>('GET /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-        owner, repo, check_run_id: known.checkRunId,
-      })];
-    } else {
-      const page = await this.conditionalGet<{ check_runs: ApiCheckRun[] }>('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-        owner, repo, ref: this.target.headSha, check_name: approvalCheckRunName(this.target.action), filter: 'all', per_page: 100,
-      });
-      candidates = page.check_runs;
+  /** The reading of the check run the App named; an error if that check run is not the App's own for this step. */
+  async read(known: AppsCheckRun): Promise<CheckRunReading> {
+    const [owner, repo] = this.step.repository.split('/');
+    const run = await this.conditionalGet<ApiCheckRun>('GET /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      owner, repo, check_run_id: known.checkRunId,
+    });
+    if (!belongsTo(run, this.step, known)) {
+      const maker = run.app ? `${run.app.slug ?? 'an App'} (id ${run.app.id})` : 'no App';
+      throw new Error(`check run ${run.id} (made by ${maker}) is not the App's record of request ${known.requestId} for this step (the App's id is ${known.appId}); it is not trusted`);
     }
-    const mine = candidates.filter((run) => belongsTo(run, this.target, known?.requestId)).sort((a, b) => b.id - a.id);
-    return mine.length > 0 ? readCheckRun(mine[0]) : undefined;
+    return readCheckRun(run);
   }
 
   private async conditionalGet<T>(route: string, parameters: Record<string, string | number>): Promise<T> {
@@ -136,16 +126,7 @@ export class CheckRunFallback {
   }
 }
 
-/** Builds the fallback from the runner's environment; GITHUB_API_URL points Octokit at GHES or a double. */
-export function checkRunFallbackFromEnvironment(token: string, action: string): CheckRunFallback {
-  const { context } = github;
-  const pullRequest = context.payload.pull_request as { head?: { sha?: string } } | undefined;
-  const octokit = github.getOctokit(token, { baseUrl: context.apiUrl });
-  return new CheckRunFallback(octokit, {
-    ...context.repo,
-    headSha: pullRequest?.head?.sha ?? context.sha,
-    action,
-    runId: String(context.runId),
-    runAttempt: String(context.runAttempt),
-  });
+/** Builds the fallback for this step; GITHUB_API_URL points Octokit at GHES or a double. */
+export function checkRunFallbackFromEnvironment(token: string, step: StepIdentity): CheckRunFallback {
+  return new CheckRunFallback(github.getOctokit(token, { baseUrl: github.context.apiUrl }), step);
 }

@@ -3,16 +3,17 @@ import * as core from '@actions/core';
 import { AppClient, type RequestView } from './client.js';
 import { checkRunFallbackFromEnvironment, type CheckRunFallback } from './fallback.js';
 import { readInputs, type ActionInputs } from './inputs.js';
+import { stepIdentityFromEnvironment, type StepIdentity } from './step-identity.js';
 import { writeSummary } from './summary.js';
 import { cancelOnTermination, endedOutcome, waitForDecision, type Outcome } from './wait.js';
 
-function fallbackFor(inputs: ActionInputs): CheckRunFallback | undefined {
+function fallbackFor(inputs: ActionInputs, step: StepIdentity): CheckRunFallback | undefined {
   if (!inputs.githubToken) {
     core.info('No github-token given: if the App is unreachable, the step waits for it without reading the check run.');
     return undefined;
   }
   try {
-    return checkRunFallbackFromEnvironment(inputs.githubToken, inputs.action);
+    return checkRunFallbackFromEnvironment(inputs.githubToken, step);
   } catch (err) {
     core.warning(`The check run fallback is off: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
@@ -57,8 +58,9 @@ export async function run(): Promise<void> {
   let stopListening = () => {};
   try {
     const inputs = readInputs();
-    const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, onRetry: (line) => core.info(line) });
-    const fallback = fallbackFor(inputs);
+    const step = stepIdentityFromEnvironment(inputs);
+    const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, step, onRetry: (line) => core.info(line) });
+    const fallback = fallbackFor(inputs, step);
     let current: RequestView | undefined;
     const startedAt = Date.now();
 

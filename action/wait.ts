@@ -1,11 +1,12 @@
 /**
  * Opens the request and long-polls it to a final status. While the App is unreachable, the check run
- * it owns is read instead; on the Action's own deadline the request is cancelled.
+ * it named as its own is read instead; an App never reached approves nothing. On the Action's own
+ * deadline the request is cancelled.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../policies/duration.js';
 import { AppClient, AppUnreachableError, type BackoffPolicy, type OpenRequest, type RequestStatus, type RequestView } from './client.js';
-import type { CheckRunFallback, CheckRunReading } from './fallback.js';
+import type { AppsCheckRun, CheckRunFallback, CheckRunReading } from './fallback.js';
 
 export type Decision = 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'auto_approved';
 
@@ -83,10 +84,25 @@ export function progressLine(view: RequestView, msLeft: number): string {
   return `${head}: ${[approved, awaited, left].filter(Boolean).join('; ')}${view.checkRunUrl ? ` — ${view.checkRunUrl}` : ''}`;
 }
 
-export function fallbackProgressLine(reading: CheckRunReading | undefined, msLeft: number): string {
+/** The line printed about every 30 s while the App is unreachable. */
+export function unreachableProgressLine(appUrl: string, view: RequestView | undefined, reading: CheckRunReading | undefined, msLeft: number): string {
   const left = `${formatDuration(Math.ceil(msLeft / 1000))} left`;
-  if (!reading) return `The App is unreachable and has no check run for this step yet; retrying; ${left}`;
+  if (!view) return `The App at ${appUrl} has not been reached yet, and nothing is approved without it; retrying; ${left}`;
+  if (!reading) return `The App is unreachable; retrying; ${left}`;
   return `The App is unreachable; its check run is still pending (${reading.checkRunUrl}); retrying; ${left}`;
+}
+
+/** The check run may stand in for the App only once the App itself named it and the GitHub App that makes it. */
+function appsCheckRun(view: RequestView | undefined): AppsCheckRun | undefined {
+  if (view?.checkRunId === undefined || view.appId === undefined) return undefined;
+  return { checkRunId: view.checkRunId, requestId: view.id, appId: view.appId };
+}
+
+function whileUnreachable(deps: WaitDependencies, view: RequestView | undefined): string {
+  if (!view) return 'The App has not answered yet, so nothing can be read in its place; retrying until it answers or the step times out.';
+  if (!deps.fallback) return 'Retrying until the App answers again.';
+  if (!appsCheckRun(view)) return 'The App named no check run of its own for this request, so none is read in its place; retrying until the App answers again.';
+  return 'Reading the approval check run with GITHUB_TOKEN until the App answers again.';
 }
 
 function outcomeFromView(view: RequestView, waitedSeconds: number): Outcome {
@@ -115,6 +131,8 @@ export async function waitForDecision(
   const ownDeadline = request.timeoutSeconds !== undefined ? startedAt + request.timeoutSeconds * 1000 : undefined;
   let view: RequestView | undefined;
   let degraded = false;
+  let lastFailure = '';
+  let lastFallbackProblem = '';
   let lastProgress = { at: 0, state: '' };
 
   const deadline = () => {
@@ -132,7 +150,10 @@ export async function waitForDecision(
 
   for (;;) {
     const msLeft = deadline() - now();
-    if (msLeft <= 0) return timeOut(request, view, deps, waited());
+    if (msLeft <= 0) {
+      if (!view) throw new AppUnreachableError(`The App at ${deps.client.appUrl} was never reached; nothing was approved. ${lastFailure}`);
+      return timeOut(view, deps, waited());
+    }
     const backoff = degraded ? SINGLE_ATTEMPT : undefined;
     try {
       const wasOpen = view !== undefined;
@@ -149,12 +170,13 @@ export async function waitForDecision(
       progress(JSON.stringify([view.approvedBy, view.awaiting]), progressLine(view, deadline() - now()));
     } catch (err) {
       if (!(err instanceof AppUnreachableError)) throw err;
-      if (!degraded) {
-        const meanwhile = deps.fallback ? 'Reading the approval check run with GITHUB_TOKEN' : 'Retrying';
-        deps.warn(`${err.message}. ${meanwhile} until the App answers again.`);
-      }
+      lastFailure = `Last error: ${err.message}.`;
+      if (!degraded) deps.warn(`${err.message}. ${whileUnreachable(deps, view)}`);
       degraded = true;
-      const reading = await readFallback(deps, view);
+      const { reading, problem = '' } = await readFallback(deps, view);
+      // Said once, not on every read: the same problem recurs until the App is back.
+      if (problem && problem !== lastFallbackProblem) deps.warn(`Reading the check run failed too: ${problem}`);
+      lastFallbackProblem = problem;
       if (reading && reading.status !== 'pending') {
         deps.log(`Decision read from the check run ${reading.checkRunUrl}: ${reading.status}`);
         return {
@@ -170,35 +192,32 @@ export async function waitForDecision(
           waitedSeconds: waited(),
         };
       }
-      if (deps.fallback) progress(`fallback ${reading?.checkRunId}`, fallbackProgressLine(reading, deadline() - now()));
+      progress(`unreachable ${reading?.checkRunId}`, unreachableProgressLine(deps.client.appUrl, view, reading, deadline() - now()));
       await sleep(Math.max(0, Math.min(settings.fallbackIntervalMs, deadline() - now())));
     }
   }
 }
 
-async function readFallback(deps: WaitDependencies, view: RequestView | undefined): Promise<CheckRunReading | undefined> {
-  if (!deps.fallback) return undefined;
+async function readFallback(deps: WaitDependencies, view: RequestView | undefined): Promise<{ reading?: CheckRunReading; problem?: string }> {
+  const known = appsCheckRun(view);
+  if (!deps.fallback || !known) return {};
   try {
-    return await deps.fallback.read({ checkRunId: view?.checkRunId, requestId: view?.id });
+    return { reading: await deps.fallback.read(known) };
   } catch (err) {
-    deps.warn(`Reading the check run failed too: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
+    return { problem: err instanceof Error ? err.message : String(err) };
   }
 }
 
-async function timeOut(request: OpenRequest, view: RequestView | undefined, deps: WaitDependencies, waitedSeconds: number): Promise<Outcome> {
-  let reason = `no decision within ${formatDuration(waitedSeconds)}`;
-  if (view) {
-    reason += `; request ${view.id} cancelled`;
-    try {
-      const cancelled = await deps.client.cancel(view.id, 'timeout', CANCEL_BACKOFF);
-      // A decision that landed just before the cancel is still the App's decision.
-      if (cancelled.status !== 'pending' && cancelled.status !== 'timed_out' && cancelled.status !== 'cancelled') {
-        return outcomeFromView(cancelled, waitedSeconds);
-      }
-    } catch (err) {
-      deps.warn(`Could not cancel request ${view.id} at the App (${err instanceof Error ? err.message : String(err)}); it expires at its own deadline.`);
+async function timeOut(view: RequestView, deps: WaitDependencies, waitedSeconds: number): Promise<Outcome> {
+  const reason = `no decision within ${formatDuration(waitedSeconds)}; request ${view.id} cancelled`;
+  try {
+    const cancelled = await deps.client.cancel(view.id, 'timeout', CANCEL_BACKOFF);
+    // A decision that landed just before the cancel is still the App's decision.
+    if (cancelled.status !== 'pending' && cancelled.status !== 'timed_out' && cancelled.status !== 'cancelled') {
+      return outcomeFromView(cancelled, waitedSeconds);
     }
+  } catch (err) {
+    deps.warn(`Could not cancel request ${view.id} at the App (${err instanceof Error ? err.message : String(err)}); it expires at its own deadline.`);
   }
   return endedOutcome('timed_out', reason, view, waitedSeconds);
 }

@@ -21,6 +21,8 @@ import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
 
 export interface JitAppOptions {
   store: Store;
+  /** The GitHub App's id (APP_ID), reported to the Action with each request. */
+  appId: number;
   /** Public base URL of the App: check run details links, and the default OIDC audience. */
   appUrl: string;
   oidcIssuer: string;
@@ -41,6 +43,7 @@ export interface JitApp {
 }
 
 export function jitApp(options: JitAppOptions): JitApp {
+  const appUrl = options.appUrl.replace(/\/+$/, '');
   let timers: TimerWorker | undefined;
   let dispatcher: NotificationDispatcher | undefined;
   const shutdown = new AbortController();
@@ -51,7 +54,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     const log = app.log.child({ name: 'jit' });
     const metrics = new Metrics(store);
     const installations = new Installations(app);
-    const publisher = new Publisher({ store, appUrl: options.appUrl, github: (id) => installations.client(id) });
+    const publisher = new Publisher({ store, appUrl, github: (id) => installations.client(id) });
     const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
     dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log });
     const gate = new Gate({
@@ -64,13 +67,14 @@ export function jitApp(options: JitAppOptions): JitApp {
       extendsRepositories: options.extendsRepositories,
       onCompleted: (request) => metrics.requestCompleted(request),
     });
-    const verifier = new OidcVerifier({ issuer: options.oidcIssuer, audience: options.oidcAudience ?? options.appUrl });
+    // The Action's default audience is its app-url without a trailing slash; either spelling of APP_URL is the App.
+    const verifier = new OidcVerifier({ issuer: options.oidcIssuer, audience: options.oidcAudience ?? [appUrl, `${appUrl}/`] });
 
     answerForgedSignaturesWith401(app);
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
-    addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, shutdown: shutdown.signal }));
+    addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, appId: options.appId, shutdown: shutdown.signal }));
 
     timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs });
     timers.start();

@@ -38,7 +38,8 @@ export class OidcError extends Error {
 export interface OidcVerifierOptions {
   /** e.g. `https://token.actions.githubusercontent.com`, or `https://HOST/_services/token` on GHES. */
   issuer: string;
-  audience: string;
+  /** A token must be for one of these. */
+  audience: string | string[];
   /** Seconds of clock skew tolerated on exp/nbf/iat. */
   clockToleranceSeconds?: number;
   fetchTimeoutMs?: number;

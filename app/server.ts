@@ -71,6 +71,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.databaseSchema });
   const app = jitApp({
     store,
+    appId: settings.appId,
     appUrl: settings.appUrl,
     oidcIssuer: settings.oidcIssuer,
     oidcAudience: settings.oidcAudience,

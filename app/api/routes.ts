@@ -25,6 +25,8 @@ export interface ApiOptions {
   verifier: OidcVerifier;
   metrics: Metrics;
   log: Logger;
+  /** The GitHub App's id, reported with each request. */
+  appId: number;
   /** Aborted when the App shuts down: open long polls answer at once so the Action re-polls elsewhere. */
   shutdown: AbortSignal;
 }
@@ -54,7 +56,7 @@ export function createApiHandler(options: ApiOptions) {
         const run = await authenticate(options, req);
         const input = parseOpenBody(await readJson(req));
         const request = await openRequest(options, run, input);
-        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id)));
+        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id), options.appId));
         return true;
       }
       const cancel = CANCEL_PATH.exec(path);
@@ -64,7 +66,7 @@ export function createApiHandler(options: ApiOptions) {
         await ownRequest(options, run, cancel[1]);
         const reason = parseCancelBody(await readJson(req));
         const request = (await options.gate.cancel(cancel[1], reason, run.actor))!;
-        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id)));
+        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id), options.appId));
         return true;
       }
       const single = REQUEST_PATH.exec(path);
@@ -73,7 +75,7 @@ export function createApiHandler(options: ApiOptions) {
         const run = await authenticate(options, req);
         const request = await ownRequest(options, run, single[1]);
         const answer = await waitForChange(options, request, waitSeconds(url), req);
-        sendJson(res, 200, requestView(answer, options.publisher.detailsUrl(answer.id)));
+        sendJson(res, 200, requestView(answer, options.publisher.detailsUrl(answer.id), options.appId));
         return true;
       }
       throw new HttpError(404, 'not_found', `no route ${req.method} ${path}`);

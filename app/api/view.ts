@@ -1,9 +1,12 @@
-/** A request as the API answers it (snake_case, as the Action's client reads it). */
+/**
+ * A request as the API answers it (snake_case, as the Action's client reads it). `app_id` is the
+ * GitHub App the App runs as: the Action trusts a check run in the App's place only if that App made it.
+ */
 import { approversOf } from '../gate/notifications.js';
 import { requirementProgress } from '../gate/progress.js';
 import type { GateRequest } from '../gate/request.js';
 
-export function requestView(request: GateRequest, detailsUrl: string) {
+export function requestView(request: GateRequest, detailsUrl: string, appId: number) {
   const progress = requirementProgress(request);
   return {
     id: request.id,
@@ -26,6 +29,7 @@ export function requestView(request: GateRequest, detailsUrl: string) {
     problems: request.problems,
     check_run_id: request.checkRun?.id ?? null,
     check_run_url: request.checkRun?.url ?? null,
+    app_id: appId,
     details_url: detailsUrl,
     created_at: request.createdAt,
     deadline: request.deadline ?? null,

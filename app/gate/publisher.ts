@@ -14,7 +14,7 @@ import { toGateRequest } from './request.js';
 
 export interface PublisherOptions {
   store: Store;
-  /** The App's public base URL, for the check run's details link. */
+  /** The App's public base URL without a trailing slash, for the check run's details link. */
   appUrl: string;
   github: (installationId: number) => Promise<GitHubClient>;
 }
@@ -25,7 +25,7 @@ export class Publisher {
   constructor(private readonly options: PublisherOptions) {}
 
   detailsUrl(requestId: string): string {
-    return `${this.options.appUrl.replace(/\/$/, '')}/requests/${requestId}`;
+    return `${this.options.appUrl}/requests/${requestId}`;
   }
 
   /** Brings GitHub in line with the stored request, creating the check run and thread when missing. */

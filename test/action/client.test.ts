@@ -2,10 +2,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import fc from 'fast-check';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as github from '@actions/github';
 import { waitForDecision, DEFAULT_WAIT_SETTINGS } from '../../action/wait.js';
 import {
   AppApiError, AppClient, AppUnreachableError, MissingIdTokenPermissionError, backoffDelayMs, parseRequestView, type BackoffPolicy,
 } from '../../action/client.js';
+import { CheckRunFallback } from '../../action/fallback.js';
+import type { StepIdentity } from '../../action/step-identity.js';
+
+/** The step every client here is for, and the fields of an App answer that say so. */
+const STEP: StepIdentity = { action: 'deploy', environment: 'production', repository: 'acme/web', runId: '900', runAttempt: '2' };
+const OWN = { repository: 'acme/web', run_id: '900', run_attempt: '2', action: 'deploy', environment: 'production' };
 
 describe('backoffDelayMs', () => {
   const policy: BackoffPolicy = { attempts: 6, baseMs: 500, maxMs: 8000 };
@@ -35,16 +42,25 @@ describe('backoffDelayMs', () => {
 describe('parseRequestView', () => {
   it('reads the App answer', () => {
     const view = parseRequestView({
-      id: 'r1', status: 'pending', reason: '', matched_rules: ['production'], approvals_required: 2,
+      id: 'r1', status: 'pending', reason: '', ...OWN, matched_rules: ['production'], approvals_required: 2,
       eligible_approvers: ['alice', '@acme/leads'], approved_by: ['alice'], awaiting: ['@acme/leads'],
-      check_run_id: 7, check_run_url: 'https://github.test/o/r/runs/7', deadline: '2030-01-01T00:00:00Z',
+      check_run_id: 7, check_run_url: 'https://github.test/o/r/runs/7', app_id: 5151, deadline: '2030-01-01T00:00:00Z',
     });
-    expect(view).toMatchObject({ id: 'r1', status: 'pending', matchedRules: ['production'], approvalsRequired: 2, approvedBy: ['alice'], checkRunId: 7 });
+    expect(view).toMatchObject({
+      id: 'r1', status: 'pending', repository: 'acme/web', runId: '900', runAttempt: '2', action: 'deploy', environment: 'production',
+      matchedRules: ['production'], approvalsRequired: 2, approvedBy: ['alice'], checkRunId: 7, appId: 5151,
+    });
     expect(view.deadline?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
   });
 
   it.each([{ status: 'approved' }, { id: 'r1', status: 'ok' }, { id: 1, status: 'approved' }, null])('refuses %j rather than guess', (body) => {
     expect(() => parseRequestView(body)).toThrow(AppApiError);
+  });
+
+  it.each(['repository', 'run_id', 'run_attempt', 'action'])('refuses an answer that does not say its %s', (field) => {
+    const body: Record<string, unknown> = { id: 'r1', status: 'approved', reason: 'auto', ...OWN };
+    delete body[field];
+    expect(() => parseRequestView(body)).toThrow(new RegExp(`without saying whose request it is \\(${field}\\)`));
   });
 });
 
@@ -63,6 +79,8 @@ let script: Script[] = [];
 /** Answers what the script does not; by default, a 500. */
 let unscripted: (method: string, url: string) => Script = () => ({ status: 500, body: { error: { code: 'script_empty', message: 'no scripted answer' } } });
 let tokensIssued = 0;
+/** When set, the runner's tokens carry this job `environment` claim (unsigned: only the App verifies them). */
+let tokenEnvironment: string | undefined;
 const appRequests: { method: string; url: string; authorization: string; body: string }[] = [];
 
 async function body(req: IncomingMessage): Promise<string> {
@@ -76,7 +94,9 @@ beforeAll(async () => {
     const text = await body(req);
     if (req.url?.startsWith('/token')) {
       tokensIssued++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: `token-${tokensIssued}` }));
+      const claims = Buffer.from(JSON.stringify({ environment: tokenEnvironment })).toString('base64url');
+      const value = tokenEnvironment === undefined ? `token-${tokensIssued}` : `eyJhbGciOiJSUzI1NiJ9.${claims}.c2ln`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value }));
       return;
     }
     appRequests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization ?? '', body: text });
@@ -98,19 +118,20 @@ afterEach(() => {
   script = [];
   unscripted = defaultUnscripted;
   tokensIssued = 0;
+  tokenEnvironment = undefined;
   appRequests.length = 0;
   delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
   delete process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
 });
 
-function client(backoff: BackoffPolicy = { attempts: 4, baseMs: 10, maxMs: 50 }, appUrl = base) {
+function client(backoff: BackoffPolicy = { attempts: 4, baseMs: 10, maxMs: 50 }, appUrl = base, step = STEP) {
   process.env.ACTIONS_ID_TOKEN_REQUEST_URL = `${base}/token?api-version=2.0`;
   process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'runtime-token';
   const retries: string[] = [];
-  return { retries, client: new AppClient({ appUrl, audience: 'https://jit.test', backoff, onRetry: (line) => retries.push(line) }) };
+  return { retries, client: new AppClient({ appUrl, audience: 'https://jit.test', step, backoff, onRetry: (line) => retries.push(line) }) };
 }
 
-const pending = { id: 'r1', status: 'pending', reason: '' };
+const pending = { id: 'r1', status: 'pending', reason: '', ...OWN };
 
 describe('AppClient', () => {
   it('retries 5xx and 429 with a fresh OIDC token on every attempt', async () => {
@@ -140,6 +161,8 @@ describe('AppClient', () => {
   it.each([
     { status: 404, code: 'unknown_action', message: 'No rule mentions action "deploi"; known actions: deploy, migrate' },
     { status: 422, code: 'policy_invalid', message: '.github/jit-approval.yml:4:7: rules[0].require.approvals must be >= 1' },
+    // A retried open that reattaches with other facts than the request it finds: retrying cannot help.
+    { status: 409, code: 'request_conflict', message: 'this run already has a request for deploy to staging; this job asks for production' },
   ])('surfaces a $status with the App message and does not retry', async ({ status, code, message }) => {
     script = [{ status, body: { error: { code, message } } }];
     const error = await client().client.open({ action: 'deploi' }).catch((err: unknown) => err);
@@ -181,10 +204,122 @@ describe('AppClient', () => {
   });
 });
 
+describe('answers about another step', () => {
+  const approved = { ...pending, status: 'approved', reason: 'auto' };
+
+  it.each([
+    { name: "another job's environment", answer: { environment: 'staging' }, says: 'environment "staging", not this step\'s environment "production"' },
+    { name: 'no environment', answer: { environment: null }, says: 'environment none, not this step\'s environment "production"' },
+    { name: 'another action', answer: { action: 'migrate' }, says: 'action "migrate", not this step\'s action "deploy"' },
+    { name: 'another repository', answer: { repository: 'acme/api' }, says: 'repository acme/api, not this step\'s repository acme/web' },
+    { name: 'another run', answer: { run_id: '901' }, says: 'run 901, not this step\'s run 900' },
+    { name: 'another attempt', answer: { run_attempt: '1' }, says: 'attempt 1, not this step\'s attempt 2' },
+  ])('fails on an approval for $name, without retrying', async ({ answer, says }) => {
+    script = [{ status: 200, body: { ...approved, ...answer } }];
+    const error = await client().client.open({ action: 'deploy', environment: 'production' }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AppApiError);
+    expect((error as AppApiError).code).toBe('wrong_request');
+    expect((error as Error).message).toBe(`The App answered with the request for ${says} (request r1); nothing was approved.`);
+    expect(appRequests).toHaveLength(1);
+  });
+
+  it('compares environment, owner and repository names ignoring case, as GitHub does', async () => {
+    script = [{ status: 200, body: { ...approved, environment: 'Production', repository: 'Acme/Web' } }];
+    await expect(client().client.open({ action: 'deploy', environment: 'production' })).resolves.toMatchObject({ status: 'approved' });
+  });
+
+  it("without an environment input, goes by the job's environment in its OIDC token", async () => {
+    const withoutInput = { ...STEP, environment: undefined };
+    script = [{ status: 200, body: { ...approved, environment: 'staging' } }];
+    await expect(client(undefined, base, withoutInput).client.open({ action: 'deploy' })).resolves.toMatchObject({ status: 'approved' });
+
+    tokenEnvironment = 'production';
+    script = [{ status: 200, body: { ...approved, environment: 'staging' } }];
+    await expect(client(undefined, base, withoutInput).client.open({ action: 'deploy' })).rejects.toThrow(
+      'The App answered with the request for environment "staging", not this step\'s environment "production"',
+    );
+  });
+
+  it('fails when a poll or a cancel answers about another request', async () => {
+    script = [{ status: 200, body: { ...approved, id: 'r2' } }, { status: 200, body: { ...pending, id: 'r2', status: 'cancelled' } }];
+    const { client: app } = client();
+    await expect(app.get('r1', 1)).rejects.toThrow('The App answered with the request for id r2, not this step\'s id r1 (request r2)');
+    await expect(app.cancel('r1', 'timeout')).rejects.toThrow('id r2, not this step\'s id r1');
+  });
+
+  it("fails the wait when a poll hands over another job's decision", async () => {
+    script = [{ status: 200, body: pending }, { status: 200, body: { ...approved, environment: 'staging' } }];
+    const wait = waitForDecision({ action: 'deploy', environment: 'production', timeoutSeconds: 30 }, { client: client().client, log: () => {}, warn: () => {} });
+    await expect(wait).rejects.toThrow(/the request for environment "staging", not this step's environment "production"/);
+    expect(appRequests.map((r) => r.method)).toEqual(['POST', 'GET']);
+  });
+
+  it('ends the wait with the App\'s message on a 409, without retrying', async () => {
+    const message = 'this run already has a request for deploy to staging; this job asks for production';
+    script = [{ status: 409, body: { error: { code: 'request_conflict', message } } }];
+    const wait = waitForDecision({ action: 'deploy', environment: 'production', timeoutSeconds: 30 }, { client: client().client, log: () => {}, warn: () => {} });
+    await expect(wait).rejects.toThrow(`The App refused POST /api/v1/requests (409 request_conflict): ${message}`);
+    expect(appRequests).toHaveLength(1);
+  });
+});
+
+describe('the check run in place of an unreachable App', () => {
+  /** This loopback server as the GitHub API, for the fallback's GITHUB_TOKEN reads. */
+  const fallback = () => new CheckRunFallback(github.getOctokit('ghs_test', { baseUrl: base, retry: { enabled: false } }), STEP);
+  const fast = { ...DEFAULT_WAIT_SETTINGS, pollWaitSeconds: 1, fallbackIntervalMs: 50 };
+  const checkRunReads = () => appRequests.filter((r) => r.url.includes('/check-runs'));
+
+  it('is never read for an App that was never reached, and the step fails at its deadline', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const warnings: string[] = [];
+    const wait = waitForDecision(
+      { action: 'deploy', environment: 'production', timeoutSeconds: 1 },
+      { client: client({ attempts: 2, baseMs: 10, maxMs: 20 }, deadUrl).client, fallback: fallback(), log: () => {}, warn: (line) => warnings.push(line) },
+      fast,
+    );
+    await expect(wait).rejects.toThrow(new RegExp(`^The App at ${deadUrl} was never reached; nothing was approved\\. Last error: POST ${deadUrl}/api/v1/requests failed`));
+    expect(checkRunReads()).toEqual([]);
+    expect(warnings[0]).toContain('The App has not answered yet, so nothing can be read in its place');
+  });
+
+  it("reads only the check run the App named, and only if the App's GitHub App made it", async () => {
+    const view = { ...pending, check_run_id: 7, check_run_url: 'https://github.test/acme/web/runs/7', app_id: 5151, deadline: '2999-01-01T00:00:00Z' };
+    const record = { request: 'r1', action: 'deploy', run: { id: '900', attempt: '2' }, status: 'approved', reason: 'quorum', votes: [] };
+    const impostor = {
+      id: 7, html_url: 'https://github.test/acme/web/runs/7', status: 'completed', conclusion: 'success', external_id: 'r1',
+      app: { id: 6666, slug: 'impostor' }, output: { title: 'approved', text: `\`\`\`json\n${JSON.stringify(record)}\n\`\`\`` },
+    };
+    let opened = false;
+    unscripted = (method, url) => {
+      if (url.endsWith('/check-runs/7')) return { status: 200, body: impostor };
+      if (url.endsWith('/cancel')) return { status: 503, body: {} };
+      if (opened) return { status: 503, body: { error: { code: 'unavailable', message: 'gone' } } };
+      opened = true;
+      return { status: 200, body: view };
+    };
+    const warnings: string[] = [];
+    const outcome = await waitForDecision(
+      { action: 'deploy', environment: 'production', timeoutSeconds: 1 },
+      { client: client({ attempts: 1, baseMs: 0, maxMs: 0 }).client, fallback: fallback(), log: () => {}, warn: (line) => warnings.push(line) },
+      fast,
+    );
+    expect(outcome).toMatchObject({ status: 'timed_out', source: 'app' });
+    expect(checkRunReads().length).toBeGreaterThan(0);
+    expect(checkRunReads().every((r) => r.url === '/repos/acme/web/check-runs/7')).toBe(true);
+    // Said once, however often the check run is read.
+    expect(warnings.filter((line) => line.includes('check run 7 (made by impostor (id 6666)) is not the App\'s record of request r1'))).toHaveLength(1);
+    expect(checkRunReads().length).toBeGreaterThan(1);
+  });
+});
+
 describe('waitForDecision', () => {
   it('cancels the request on its own deadline and reports a timeout', async () => {
     unscripted = (method, url) => {
-      if (url.endsWith('/cancel')) return { status: 200, body: { id: 'r1', status: 'timed_out', reason: 'cancelled: timeout' } };
+      if (url.endsWith('/cancel')) return { status: 200, body: { id: 'r1', status: 'timed_out', reason: 'cancelled: timeout', ...OWN } };
       // The App's deadline is later than the step's: the step's own timeout must fire.
       return { status: 200, body: { ...pending, deadline: '2999-01-01T00:00:00Z' }, delayMs: method === 'GET' ? 300 : 0 };
     };
@@ -207,7 +342,7 @@ describe('waitForDecision', () => {
   it('takes a decision that lands just before the cancel', async () => {
     unscripted = (method, url) =>
       url.endsWith('/cancel')
-        ? { status: 200, body: { id: 'r1', status: 'approved', reason: 'quorum', approved_by: ['alice'] } }
+        ? { status: 200, body: { id: 'r1', status: 'approved', reason: 'quorum', approved_by: ['alice'], ...OWN } }
         : { status: 200, body: pending, delayMs: method === 'GET' ? 300 : 0 };
     const { client: app } = client();
     const outcome = await waitForDecision(

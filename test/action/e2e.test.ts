@@ -1,19 +1,26 @@
 /**
  * End to end: the bundled Action as a child process, the real App (embedded store) and the GitHub
- * double, all over loopback. Votes arrive as GitHub would send them: webhooks from the double.
+ * double, all over loopback. Votes arrive as GitHub would send them: webhooks from the double. Steps
+ * reach the App through a relay (its public URL), which a test can cut to part the runner from the App.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Probot } from 'probot';
 import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { openStore } from '../../app/store/index.js';
-import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble } from '../github-double/index.js';
+import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble } from '../github-double/index.js';
 import { eventually, killRunningSteps, startStep, type RunningStep, type StepResult } from './action-process.js';
+import { startTcpRelay, type TcpRelay } from './tcp-relay.js';
 
 const REPOSITORY = 'acme/web';
 const APP_ID = 5151;
+/** Another GitHub App installed on the same account, with its own key: it can make check runs named like the App's. */
+const IMPOSTOR_APP_ID = 6161;
+const IMPOSTOR_INSTALLATION_ID = 6262;
+const impostorKeys = generateAppKeyPair();
 const WEBHOOK_SECRET = 'e2e-secret';
 const POLICY = `version: 1
 defaults: { approvals: 1, approvers: [alice, carol], timeout: 1h }
@@ -27,6 +34,7 @@ rules:
 let github: RunningGitHubDouble;
 let app: RunningApp | undefined;
 let settings: AppSettings;
+let relay: TcpRelay;
 
 /** What each step's request should have left in the App's audit trail, checked by the last test. */
 const AUDITED_TYPES = new Set(['requested', 'vote', 'approved', 'auto_approved', 'rejected', 'timed_out', 'cancelled']);
@@ -47,35 +55,51 @@ beforeAll(async () => {
         branches: { main: { '.github/jit-approval.yml': POLICY, 'README.md': '# web\n' } },
         collaborators: { dev: 'write', alice: 'admin', carol: 'write' },
       }],
-      apps: [{ id: APP_ID, slug: 'mercurial-jit', publicKey: keys.publicKey }],
-      installations: [{ appId: APP_ID, account: 'acme' }],
+      apps: [
+        { id: APP_ID, slug: 'mercurial-jit', publicKey: keys.publicKey },
+        { id: IMPOSTOR_APP_ID, slug: 'jit-impostor', publicKey: impostorKeys.publicKey },
+      ],
+      installations: [{ appId: APP_ID, account: 'acme' }, { id: IMPOSTOR_INSTALLATION_ID, appId: IMPOSTOR_APP_ID, account: 'acme' }],
     },
   });
   dataDir = mkdtempSync(join(tmpdir(), 'jit-e2e-'));
   const port = await freePort();
-  const appUrl = `http://127.0.0.1:${port}`;
+  relay = await startTcpRelay({ host: '127.0.0.1', port });
   settings = {
     appId: APP_ID, privateKey: keys.privateKey, webhookSecret: WEBHOOK_SECRET, port, host: '127.0.0.1',
-    githubApiUrl: github.apiUrl, appUrl, oidcIssuer: github.oidcIssuer, dataDir, logLevel: 'warn',
+    githubApiUrl: github.apiUrl, appUrl: relay.url, oidcIssuer: github.oidcIssuer, dataDir, logLevel: 'warn',
   };
   app = await startApp(settings);
-  await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+  // GitHub reaches the App directly, not through the runners' way in.
+  await github.control.setWebhook(APP_ID, { url: `${app.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
 }, 120_000);
 
 afterEach(killRunningSteps);
 
 afterAll(async () => {
   await app?.stop();
+  await relay?.close();
   await github?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function step(inputs: Record<string, string>) {
-  const job = await github.control.registerJob({ repository: REPOSITORY, actor: 'dev' });
-  const claims = job.claims as Record<string, string>;
+interface Job {
+  claims: Record<string, string>;
+  requestUrl: string;
+  requestToken: string;
+}
+
+async function runnerJob(options: Partial<RunnerJob> = {}): Promise<Job> {
+  const job = await github.control.registerJob({ repository: REPOSITORY, actor: 'dev', ...options });
+  return { claims: job.claims as Record<string, string>, requestUrl: job.requestUrl, requestToken: job.requestToken };
+}
+
+async function step(inputs: Record<string, string>, job?: Job) {
+  job ??= await runnerJob();
+  const { claims } = job;
   const { token } = await github.control.repositoryToken(REPOSITORY, { checks: 'read', metadata: 'read' });
-  return startStep({
-    inputs: { action: 'deploy', 'app-url': app!.url, 'github-token': token, ...inputs },
+  const running = startStep({
+    inputs: { action: 'deploy', 'app-url': relay.url, 'github-token': token, ...inputs },
     env: {
       GITHUB_REPOSITORY: REPOSITORY, GITHUB_REPOSITORY_OWNER: 'acme', GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
       GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: 'dev', GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
@@ -83,6 +107,7 @@ async function step(inputs: Record<string, string>) {
       ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,
     },
   });
+  return { ...running, claims };
 }
 
 interface CheckRunJson {
@@ -98,11 +123,15 @@ async function checkRunOf(requestId: string): Promise<CheckRunJson | undefined> 
   return runs.find((run) => run.external_id === requestId);
 }
 
+function requestIdOf(running: RunningStep): string {
+  return /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
+}
+
 /** The pending check run of this step's request, once the App has made it. */
 async function pendingCheckRun(running: RunningStep): Promise<CheckRunJson> {
   let requestId = '';
   await eventually('the request to be opened', () => {
-    requestId = /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
+    requestId = requestIdOf(running);
     return requestId !== '';
   });
   let found: CheckRunJson | undefined;
@@ -111,6 +140,31 @@ async function pendingCheckRun(running: RunningStep): Promise<CheckRunJson> {
     return found?.conclusion === 'action_required';
   });
   return found!;
+}
+
+/**
+ * Another App, authenticating with its own key, posts what the App would post on approval: a
+ * successful `jit: deploy` check run on the run's commit, with a decision record naming the run.
+ */
+async function impostorApproves(claims: Record<string, string>, requestId = 'req-forged'): Promise<void> {
+  const impostor = new Probot({ appId: IMPOSTOR_APP_ID, privateKey: impostorKeys.privateKey, baseUrl: github.apiUrl, logLevel: 'fatal' });
+  const octokit = await impostor.auth(IMPOSTOR_INSTALLATION_ID);
+  const record = {
+    request: requestId, repository: REPOSITORY, run: { id: claims.run_id, attempt: claims.run_attempt }, action: 'deploy',
+    status: 'approved', reason: 'quorum', votes: [{ login: 'alice', choice: 'approve' }],
+  };
+  await octokit.rest.checks.create({
+    owner: 'acme', repo: 'web', name: 'jit: deploy', head_sha: claims.sha, external_id: requestId, status: 'completed', conclusion: 'success',
+    output: { title: '`deploy` approved by @alice', summary: 'approved', text: ['## Decision record', '', '```json', JSON.stringify(record, null, 2), '```'].join('\n') },
+  });
+}
+
+const CHECK_RUN_ROUTES = new Set(['/repos/{owner}/{repo}/check-runs/{check_run_id}', '/repos/{owner}/{repo}/commits/{ref}/check-runs']);
+
+/** Check run reads served so far (the App never reads check runs; the step's fallback does). */
+async function checkRunReads(status?: number): Promise<number> {
+  const exchanges = await github.control.exchanges();
+  return exchanges.filter((e) => e.method === 'GET' && CHECK_RUN_ROUTES.has(e.route) && (status === undefined || e.status === status)).length;
 }
 
 describe('the Action against the App and the GitHub double', () => {
@@ -185,6 +239,67 @@ describe('the Action against the App and the GitHub double', () => {
     // The App updates its check run just after answering.
     await eventually('the check run to conclude cancelled', async () => (await checkRunOf(result.outputs['request-id']))?.conclusion === 'cancelled');
     expectTrail(result, ['requested', 'cancelled']);
+  }, 60_000);
+
+  it('fails a job that is handed the decision of another job of the same run', async () => {
+    const runId = 5_500_001;
+    const staging = await (await step({ environment: 'staging' }, await runnerJob({ run_id: runId, environment: 'staging' }))).result;
+    expect(staging.outputs.decision).toBe('auto_approved');
+    expectTrail(staging, ['requested', 'auto_approved']);
+
+    // The same run and action in a production job: one step names its environment, one leaves it to the job's token.
+    for (const inputs of [{ environment: 'production' }, {}] as Record<string, string>[]) {
+      const result = await (await step({ timeout: '1m', ...inputs }, await runnerJob({ run_id: runId, environment: 'production' }))).result;
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs.decision).toBeUndefined();
+      // Either the step notices the foreign answer, or the App refuses to hand it over.
+      expect(result.stdout).toMatch(
+        /::error::(The App answered with the request for environment "staging", not this step's environment "production"|The App refused POST \/api\/v1\/requests \(409 request_conflict\))/,
+      );
+    }
+  }, 60_000);
+
+  it("reads only the App's own check run while the runner cannot reach the App", async () => {
+    const running = await step({ environment: 'production', timeout: '2m' });
+    const checkRun = await pendingCheckRun(running);
+    const notModifiedBefore = await checkRunReads(304);
+    await relay.cut();
+    try {
+      await eventually('the step to notice the App is out of reach', () => running.stdout().includes('Reading the approval check run with GITHUB_TOKEN'), 30_000);
+      await eventually('a conditional read answered 304', async () => (await checkRunReads(304)) > notModifiedBefore, 30_000);
+
+      await impostorApproves(running.claims, checkRun.external_id!);
+      const readsBefore = await checkRunReads();
+      await eventually('another read of the check run', async () => (await checkRunReads()) > readsBefore, 30_000);
+      expect(running.child.exitCode).toBeNull();
+
+      // The App still gets GitHub's webhooks: it records the rejection on its check run, where the step reads it.
+      await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun.id, user: 'carol', identifier: 'jit-reject' });
+      const result = await running.result;
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toContain(`Decision read from the check run ${checkRun.html_url}: rejected`);
+      expect(result.outputs).toMatchObject({ decision: 'rejected', 'check-run-url': checkRun.html_url });
+      expect(result.summary).toContain('| Read from | the check run (the App was unreachable) |');
+      expectTrail(result, ['requested', 'vote', 'rejected']);
+    } finally {
+      await relay.mend();
+    }
+  }, 90_000);
+
+  it("never takes another App's check run for the answer of an App it never reached", async () => {
+    const job = await runnerJob();
+    await impostorApproves(job.claims);
+    const readsBefore = await checkRunReads();
+    await relay.cut();
+    try {
+      const result = await (await step({ environment: 'production', timeout: '6s' }, job)).result;
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toContain(`::error::The App at ${relay.url} was never reached; nothing was approved.`);
+      expect(result.outputs.decision).toBeUndefined();
+      expect(await checkRunReads()).toBe(readsBefore);
+    } finally {
+      await relay.mend();
+    }
   }, 60_000);
 
   // Last: it restarts the App.

@@ -1,36 +1,44 @@
 import { describe, expect, it } from '@jest/globals';
-import { belongsTo, readCheckRun, type CheckRunTarget } from '../../action/fallback.js';
+import { belongsTo, readCheckRun, type AppsCheckRun } from '../../action/fallback.js';
+import type { StepIdentity } from '../../action/step-identity.js';
 
-const target: CheckRunTarget = { owner: 'acme', repo: 'web', headSha: 'abc', action: 'deploy', runId: '900', runAttempt: '2' };
+const step: StepIdentity = { action: 'deploy', environment: 'production', repository: 'acme/web', runId: '900', runAttempt: '2' };
+/** What the App said before it became unreachable. */
+const known: AppsCheckRun = { checkRunId: 7, requestId: 'r1', appId: 5151 };
+/** GitHub Actions' own App: what a check run made with GITHUB_TOKEN shows. */
+const GITHUB_ACTIONS = { id: 15368, slug: 'github-actions' };
 
-/** A check run as the list endpoint returns it, its text holding the App's decision record. */
-function checkRun(overrides: { slug?: string | null; externalId?: string; record?: Record<string, unknown> | string; status?: string; conclusion?: string | null; title?: string } = {}) {
+/** A check run as GitHub returns it, its text holding the App's decision record. */
+function checkRun(overrides: { id?: number; app?: { id: number; slug: string } | null; externalId?: string; record?: Record<string, unknown> | string; status?: string; conclusion?: string | null; title?: string } = {}) {
   const record = overrides.record ?? { request: 'r1', action: 'deploy', run: { id: '900', attempt: '2' }, status: 'pending', reason: '', votes: [] };
   return {
-    id: 7,
+    id: overrides.id ?? 7,
     html_url: 'https://github.test/acme/web/runs/7',
     status: overrides.status ?? 'completed',
     conclusion: overrides.conclusion === undefined ? 'action_required' : overrides.conclusion,
     external_id: overrides.externalId ?? 'r1',
-    app: overrides.slug === null ? null : { slug: overrides.slug ?? 'mercurial-jit' },
+    app: overrides.app === undefined ? { id: 5151, slug: 'mercurial-jit' } : overrides.app,
     output: { title: overrides.title ?? 'Waiting', text: typeof record === 'string' ? record : `## Decision record\n\n\`\`\`json\n${JSON.stringify(record, null, 2)}\n\`\`\`` },
   };
 }
 
 describe('belongsTo', () => {
+  const record = (overrides: Record<string, unknown>) => ({ request: 'r1', action: 'deploy', run: { id: '900', attempt: '2' }, ...overrides });
   it.each([
-    { name: "the App's check run for this run attempt and action", run: checkRun(), requestId: undefined, expected: true },
-    { name: 'the same, with the known request id', run: checkRun(), requestId: 'r1', expected: true },
-    { name: 'made with GITHUB_TOKEN, which the workflow itself controls', run: checkRun({ slug: 'github-actions' }), requestId: undefined, expected: false },
-    { name: 'no app', run: checkRun({ slug: null }), requestId: undefined, expected: false },
-    { name: 'another request', run: checkRun({ externalId: 'r0' }), requestId: 'r1', expected: false },
-    { name: 'an earlier run attempt', run: checkRun({ record: { action: 'deploy', run: { id: '900', attempt: '1' } } }), requestId: undefined, expected: false },
-    { name: 'another run', run: checkRun({ record: { action: 'deploy', run: { id: '901', attempt: '2' } } }), requestId: undefined, expected: false },
-    { name: 'another action', run: checkRun({ record: { action: 'migrate', run: { id: '900', attempt: '2' } } }), requestId: undefined, expected: false },
-    { name: 'no decision record', run: checkRun({ record: 'approved, trust me' }), requestId: undefined, expected: false },
-    { name: 'a broken decision record', run: checkRun({ record: '```json\n{"action": \n```' }), requestId: undefined, expected: false },
-  ])('$name → $expected', ({ run, requestId, expected }) => {
-    expect(belongsTo(run, target, requestId)).toBe(expected);
+    { name: "the App's check run for this request, run attempt and action", run: checkRun(), expected: true },
+    { name: 'made by another App installed on the repository', run: checkRun({ app: { id: 6666, slug: 'mercurial-jit' } }), expected: false },
+    { name: 'made with GITHUB_TOKEN, which the workflow itself controls', run: checkRun({ app: GITHUB_ACTIONS }), expected: false },
+    { name: 'no app', run: checkRun({ app: null }), expected: false },
+    { name: 'not the check run the App named', run: checkRun({ id: 8 }), expected: false },
+    { name: 'another request', run: checkRun({ externalId: 'r0' }), expected: false },
+    { name: 'a record of another request', run: checkRun({ record: record({ request: 'r0' }) }), expected: false },
+    { name: 'an earlier run attempt', run: checkRun({ record: record({ run: { id: '900', attempt: '1' } }) }), expected: false },
+    { name: 'another run', run: checkRun({ record: record({ run: { id: '901', attempt: '2' } }) }), expected: false },
+    { name: 'another action', run: checkRun({ record: record({ action: 'migrate' }) }), expected: false },
+    { name: 'no decision record', run: checkRun({ record: 'approved, trust me' }), expected: false },
+    { name: 'a broken decision record', run: checkRun({ record: '```json\n{"action": \n```' }), expected: false },
+  ])('$name → $expected', ({ run, expected }) => {
+    expect(belongsTo(run, step, known)).toBe(expected);
   });
 });
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RequestView } from '../../action/client.js';
 import type { CheckRunReading } from '../../action/fallback.js';
-import { decisionOf, fallbackProgressLine, progressLine } from '../../action/wait.js';
+import { decisionOf, progressLine, unreachableProgressLine } from '../../action/wait.js';
 
 const view = (overrides: Partial<RequestView>): RequestView => ({
-  id: 'r1', status: 'pending', reason: '', matchedRules: [], eligibleApprovers: [], approvedBy: [], awaiting: [], problems: [], ...overrides,
+  id: 'r1', status: 'pending', reason: '', repository: 'o/r', runId: '1', runAttempt: '1', action: 'deploy',
+  matchedRules: [], eligibleApprovers: [], approvedBy: [], awaiting: [], problems: [], ...overrides,
 });
 
 describe('progressLine', () => {
@@ -35,13 +36,14 @@ describe('progressLine', () => {
   });
 });
 
-describe('fallbackProgressLine', () => {
+describe('unreachableProgressLine', () => {
   const reading: CheckRunReading = { status: 'pending', checkRunId: 3, checkRunUrl: 'https://github.test/o/r/runs/3', reason: '', approvedBy: [] };
   it.each([
-    { reading: undefined, line: 'The App is unreachable and has no check run for this step yet; retrying; 5m left' },
-    { reading, line: 'The App is unreachable; its check run is still pending (https://github.test/o/r/runs/3); retrying; 5m left' },
-  ])('$line', ({ reading: input, line }) => {
-    expect(fallbackProgressLine(input, 300_000)).toBe(line);
+    { opened: undefined, reading: undefined, line: 'The App at https://jit.test has not been reached yet, and nothing is approved without it; retrying; 5m left' },
+    { opened: view({}), reading: undefined, line: 'The App is unreachable; retrying; 5m left' },
+    { opened: view({}), reading, line: 'The App is unreachable; its check run is still pending (https://github.test/o/r/runs/3); retrying; 5m left' },
+  ])('$line', ({ opened, reading: input, line }) => {
+    expect(unreachableProgressLine('https://jit.test', opened, input, 300_000)).toBe(line);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { job, REPO, World } from './harness.js';
+import { APP_ID, APP_URL, job, REPO, World } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -16,6 +16,17 @@ describe('opening a request', () => {
     const checkRun = await world.checkRun(body.check_run_id as number);
     expect(checkRun).toMatchObject({ name: 'jit: lint', status: 'completed', conclusion: 'success', external_id: body.id });
     expect(checkRun.actions).toEqual([]);
+  });
+
+  it("says whose request it is and which GitHub App makes its check run, in every answer", async () => {
+    const run = job({ environment: 'production' });
+    const own = { repository: REPO, run_id: String(run.run_id), run_attempt: '1', action: 'deploy', environment: 'production', app_id: APP_ID };
+    const opened = await world.open(run, { action: 'deploy' });
+    expect(opened.body).toMatchObject(own);
+    expect((await world.control.checkRuns(REPO)).find((r) => r.id === opened.body.check_run_id)).toMatchObject({ app: { id: APP_ID } });
+    expect((await world.poll(run, opened.body.id as string)).body).toMatchObject(own);
+    const cancelled = await world.api('POST', `/api/v1/requests/${opened.body.id}/cancel`, await world.token(run), { reason: 'timeout' });
+    expect(cancelled.body).toMatchObject(own);
   });
 
   it('is idempotent per run, attempt and action, also for concurrent retries', async () => {
@@ -96,6 +107,13 @@ describe('authentication and scoping', () => {
     const wrong = await world.api('POST', '/api/v1/requests', foreign, { action: 'deploy' });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error?.code).toBe('token_audience');
+  });
+
+  it('takes a token for APP_URL with a trailing slash as well', async () => {
+    const slashed = await world.token(job(), { audience: `${APP_URL}/` });
+    const answer = await world.api('POST', '/api/v1/requests', slashed, { action: 'lint' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.details_url).toBe(`${APP_URL}/requests/${answer.body.id}`);
   });
 
   it('hides a request from a token of another repository or another run (404, not 403)', async () => {

@@ -122,11 +122,12 @@ export class World {
   private port = 0;
   private receiver?: HttpServer;
 
-  private constructor(readonly github: RunningGitHubDouble, readonly dataDir: string) {}
+  private constructor(readonly github: RunningGitHubDouble, readonly dataDir: string, readonly appUrl: string) {}
 
-  static async start(): Promise<World> {
+  /** `appUrl`: the App's APP_URL, as its operator wrote it. */
+  static async start(options: { appUrl?: string } = {}): Promise<World> {
     const github = await startGitHubDouble({ seed: seed() });
-    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')));
+    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), options.appUrl ?? APP_URL);
     world.port = await freePort();
     await world.startReceiver();
     await world.startApp();
@@ -166,7 +167,7 @@ export class World {
       port: this.port,
       host: '127.0.0.1',
       githubApiUrl: this.github.apiUrl,
-      appUrl: APP_URL,
+      appUrl: this.appUrl,
       oidcIssuer: this.github.oidcIssuer,
       dataDir: this.dataDir,
       log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
