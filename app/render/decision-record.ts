@@ -26,8 +26,6 @@ export function decisionRecord(request: GateRequest) {
   };
 }
 
-export type DecisionRecord = ReturnType<typeof decisionRecord>;
-
 /** The fields that can grow without bound (notes, reasons, changed files); the rest are small and identify the run. */
 const BULKY = ['reason', 'votes', 'problems', 'decision'] as const;
 
@@ -53,9 +51,13 @@ export function decisionRecordText(request: GateRequest, limit: Limit): string {
   throw new Error(`the decision record does not fit GitHub's limit of ${limitText(limit)}`);
 }
 
+/** Characters JSON may hold raw that would make the record read differently from what it says: bidirectional controls, line separators. */
+const MISLEADING = /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 function render(record: object): string {
-  // JSON.stringify escapes line breaks, so no line of it can close the fence early.
-  return ['## Decision record', '', '```json', JSON.stringify(record, null, 2), '```'].join('\n');
+  // JSON.stringify escapes line breaks, so no line of it can close the fence early; the escapes below parse back to the same text.
+  const json = JSON.stringify(record, null, 2).replace(MISLEADING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return ['## Decision record', '', '```json', json, '```'].join('\n');
 }
 
 function shortenJson(value: unknown, limits: { text: number; items: number }): unknown {

@@ -26,7 +26,8 @@ export interface Limit {
 }
 
 export const LIMITS = {
-  issueBody: { max: 65_536, measure: utf16Units, unit: 'characters' },
+  /** An issue's or a comment's body. */
+  body: { max: 65_536, measure: utf16Units, unit: 'characters' },
   issueTitle: { max: 256, measure: utf16Units, unit: 'characters' },
   checkRunOutput: { max: 65_535, measure: utf8Bytes, unit: 'bytes' },
   /**

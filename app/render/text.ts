@@ -7,7 +7,7 @@ import { inlineCode, oneLine } from './untrusted.js';
 /** Caller text in the decision line is cut to this many characters; the votes below show more of it. */
 const HEADLINE_TEXT_MAX = 200;
 /** An `/approve` note or `/reject` reason in the list of votes is cut to this many characters. */
-export const NOTE_MAX = 1_000;
+const NOTE_MAX = 1_000;
 /** The decision line names this many approvers, then says how many more. */
 const HEADLINE_APPROVERS_MAX = 10;
 

@@ -32,7 +32,7 @@ export function threadBody(request: GateRequest, links: { checkRunUrl?: string; 
     head: [[requestMarker(request.id), `### ${headline(request)}`, '', requested, ''], ...summary],
     middle: [...requirementBlocks(request), ...voteBlocks(request)],
     tail: [tail],
-  }, LIMITS.issueBody);
+  }, LIMITS.body);
 }
 
 export function issueTitle(request: GateRequest): string {

@@ -164,6 +164,9 @@ describe('text the App did not write', () => {
       // The workflow's summary is not on the check run; a decided one shows the votes.
       expectContained(content.summary, { headings: 0, html: [], shows: subject.status !== 'pending' });
       expect(rendered(content.text!).prose).not.toMatch(/@mallory-friend|evil\.example/);
+      // The decision record keeps the text whole, with the misleading characters escaped.
+      expect(content.text).not.toMatch(/[\r\u2028\u202e]/);
+      expect(recordOf(content.text!).reason).toBe(subject.reason);
       expect(content.title).not.toMatch(/[\r\n\u2028\u202e]/);
     }
     expect(checkRunContent(rejected, 'u').title).toMatch(/^`deploy` to `prod`uction @mallory-friend ### .*` rejected by @carol: a lone carriage return ###/);
