@@ -2,26 +2,53 @@
 import { describeApprovers } from '../../policies/approvers.js';
 import { currentRequirements, requirementProgress } from '../gate/progress.js';
 import type { GateRequest, Vote } from '../gate/request.js';
+import { inlineCode, oneLine } from './untrusted.js';
 
-export function headline(request: GateRequest): string {
-  const subject = `\`${request.action}\`${request.environment ? ` to \`${request.environment}\`` : ''}`;
+/** Caller text in the decision line is cut to this many characters; the votes below show more of it. */
+const HEADLINE_TEXT_MAX = 200;
+/** An `/approve` note or `/reject` reason in the list of votes is cut to this many characters. */
+const NOTE_MAX = 1_000;
+/** The decision line names this many approvers, then says how many more. */
+const HEADLINE_APPROVERS_MAX = 10;
+
+/** How the decision line shows names (action, environment) and sentences (a reason) it did not write. */
+export interface HeadlineStyle {
+  name(text: string): string;
+  sentence(text: string): string;
+}
+
+/** For Markdown: everything not the App's own wording as code, which GitHub renders literally. */
+export const MARKDOWN: HeadlineStyle = {
+  name: (text) => inlineCode(text, HEADLINE_TEXT_MAX),
+  sentence: (text) => inlineCode(text, HEADLINE_TEXT_MAX),
+};
+
+/** For plain-text fields such as a check run's title: one line, cut by the field's own limit. */
+export const PLAIN: HeadlineStyle = {
+  name: (text) => `\`${oneLine(text)}\``,
+  sentence: oneLine,
+};
+
+/** The decision line: what is being approved and where it stands. */
+export function headline(request: GateRequest, style: HeadlineStyle = MARKDOWN): string {
+  const subject = `${style.name(request.action)}${request.environment ? ` to ${style.name(request.environment)}` : ''}`;
   switch (request.status) {
     case 'pending':
       return `Waiting for approval of ${subject}: ${progress(request)}`;
     case 'approved':
       return request.reason === 'auto'
-        ? `${subject} approved automatically: ${request.decision?.summary ?? 'no rule requires approval'}`
-        : `${subject} approved by ${logins(request.votes.filter((v) => v.choice === 'approve'))}`;
+        ? `${subject} approved automatically: ${oneLine(request.decision?.summary ?? 'no rule requires approval')}`
+        : `${subject} approved by ${logins(request.votes.filter((v) => v.choice === 'approve'), HEADLINE_APPROVERS_MAX)}`;
     case 'rejected': {
       const rejection = request.votes.find((v) => v.choice === 'reject');
-      return `${subject} rejected${rejection ? ` by @${rejection.login}: ${rejection.note}` : `: ${request.reason}`}`;
+      return `${subject} rejected${rejection ? ` by @${rejection.login}: ${style.sentence(rejection.note)}` : `: ${style.sentence(request.reason)}`}`;
     }
     case 'timed_out':
       return `${subject} timed out without a decision`;
     case 'cancelled':
-      return `${subject} cancelled: ${request.reason}`;
+      return `${subject} cancelled: ${style.sentence(request.reason)}`;
     case 'failed':
-      return `${subject} cannot be approved: ${request.reason}`;
+      return `${subject} cannot be approved: ${style.sentence(request.reason)}`;
   }
 }
 
@@ -34,52 +61,37 @@ export function progress(request: GateRequest): string {
     .join(', ');
 }
 
-export function requirementLines(request: GateRequest): string[] {
+/**
+ * Who may approve, as blocks of lines: a heading, then one block per requirement, so a text cut to
+ * GitHub's limit leaves out whole entries.
+ */
+export function requirementBlocks(request: GateRequest): string[][] {
   const requirements = currentRequirements(request);
   if (requirements.length === 0) return [];
   return [
-    '**Who may approve**',
-    '',
+    ['**Who may approve**', ''],
     ...requirements.map((requirement) => {
-      const where = requirement.rule ? `rule \`${requirement.rule}\`` : 'policy defaults';
+      const where = requirement.rule ? `rule ${inlineCode(requirement.rule, HEADLINE_TEXT_MAX)}` : 'policy defaults';
       const self = requirement.allowSelfApproval ? '' : `; not @${request.requester}, who started the run`;
-      return `- ${where}: ${requirement.approvals} × ${describeApprovers(requirement.approvers)}${self}`;
+      return [`- ${where}: ${requirement.approvals} × ${describeApprovers(requirement.approvers)}${self}`];
     }),
-    '',
+    [''],
   ];
 }
 
-export function votesLines(request: GateRequest): string[] {
+/** The votes, as blocks of lines like `requirementBlocks`. Notes and reasons are shown as code. */
+export function voteBlocks(request: GateRequest): string[][] {
   if (request.votes.length === 0) return [];
   return [
-    '**Votes**',
-    '',
-    ...request.votes.map((vote) => `- @${vote.login} ${vote.choice === 'approve' ? 'approved' : 'rejected'} via ${vote.via}${vote.note ? `: ${vote.note}` : ''} (${vote.at})`),
-    '',
+    ['**Votes**', ''],
+    ...request.votes.map((vote) => [`- @${vote.login} ${vote.choice === 'approve' ? 'approved' : 'rejected'} via ${vote.via}${vote.note ? `: ${inlineCode(vote.note, NOTE_MAX)}` : ''} (${vote.at})`]),
+    [''],
   ];
 }
 
-export function logins(votes: readonly Vote[]): string {
-  return votes.map((v) => `@${v.login}`).join(', ') || 'nobody';
-}
-
-/** The record kept on the check run: enough to audit the decision without the App's database. */
-export function decisionRecord(request: GateRequest) {
-  return {
-    request: request.id,
-    repository: `${request.owner}/${request.repo}`,
-    run: { id: request.runId, attempt: request.runAttempt, event: request.eventName, ref: request.ref, sha: request.headSha },
-    action: request.action,
-    environment: request.environment ?? null,
-    severity: request.severity ?? null,
-    requester: request.requester,
-    status: request.status,
-    reason: request.reason,
-    created_at: request.createdAt,
-    deadline: request.deadline,
-    completed_at: request.completedAt ?? null,
-    votes: request.votes,
-    problems: request.problems,
-    decision: request.decision ?? null,
-  };
+/** `@bob, @alice`; past `max`, `@bob, @alice and 3 more`. */
+export function logins(votes: readonly Vote[], max = Infinity): string {
+  const named = votes.slice(0, max).map((v) => `@${v.login}`).join(', ');
+  if (!named) return 'nobody';
+  return votes.length > max ? `${named} and ${votes.length - max} more` : named;
 }

@@ -1,6 +1,15 @@
 /** The PR comment (edited in place) or, for runs without a PR, the approval issue. */
 import type { GateRequest } from '../gate/request.js';
-import { headline, requirementLines, votesLines } from './text.js';
+import { fitDocument, LIMITS, shorten } from './limits.js';
+import { headline, requirementBlocks, voteBlocks } from './text.js';
+import { blockQuote, codeBlock, inlineCode, oneLine } from './untrusted.js';
+
+/** The API takes summaries of at most 4,000 characters (code points); this many UTF-16 code units always holds them. */
+const SUMMARY_MAX = 8_000;
+/** A ref or a severity in the "Requested by" line is cut to this many characters. */
+const NAME_MAX = 255;
+/** The environment in an issue title is cut to this many characters, so the title keeps its run number. */
+const TITLE_ENVIRONMENT_MAX = 100;
 
 /** Hidden marker so a human reading the thread's source can tell which request a comment tracks. */
 export function requestMarker(requestId: string): string {
@@ -9,25 +18,24 @@ export function requestMarker(requestId: string): string {
 
 /** `approvers` is the mention line (teams first, capped at GitHub's 50 mentions). */
 export function threadBody(request: GateRequest, links: { checkRunUrl?: string; approvers: string }): string {
-  const lines = [
-    requestMarker(request.id),
-    `### ${headline(request)}`,
-    '',
-    `Requested by @${request.requester} in run ${request.runId} (attempt ${request.runAttempt}) on \`${request.ref}\`${request.severity ? `, severity \`${request.severity}\`` : ''}.`,
-    ...(request.summary ? ['', `> ${request.summary.replace(/\n/g, '\n> ')}`] : []),
-    '',
-    ...requirementLines(request),
-    ...votesLines(request),
-  ];
+  const requested = `Requested by @${request.requester} in run ${request.runId} (attempt ${request.runAttempt}) on ${inlineCode(request.ref, NAME_MAX)}${request.severity ? `, severity ${inlineCode(request.severity, NAME_MAX)}` : ''}.`;
+  // The summary is the workflow's own text: a quoted code block, so it reads as quoted and renders literally.
+  const summary = request.summary ? [blockQuote(codeBlock(request.summary, SUMMARY_MAX)), ['']] : [];
+  const tail: string[] = [];
   if (request.status === 'pending') {
-    if (links.approvers) lines.push(`Approvers: ${links.approvers}`, '');
-    lines.push(`Reply \`/approve [note]\` or \`/reject <reason>\`, or use the buttons on the check run${links.checkRunUrl ? ` (${links.checkRunUrl})` : ''}. Edited comments do not count. Deadline: ${request.deadline ?? 'none'}.`);
+    if (links.approvers) tail.push(`Approvers: ${links.approvers}`, '');
+    tail.push(`Reply \`/approve [note]\` or \`/reject <reason>\`, or use the buttons on the check run${links.checkRunUrl ? ` (${links.checkRunUrl})` : ''}. Edited comments do not count. Deadline: ${request.deadline ?? 'none'}.`);
   } else if (links.checkRunUrl) {
-    lines.push(`Decision record: ${links.checkRunUrl}`);
+    tail.push(`Decision record: ${links.checkRunUrl}`);
   }
-  return lines.join('\n');
+  return fitDocument({
+    head: [[requestMarker(request.id), `### ${headline(request)}`, '', requested, ''], ...summary],
+    middle: [...requirementBlocks(request), ...voteBlocks(request)],
+    tail: [tail],
+  }, LIMITS.body);
 }
 
 export function issueTitle(request: GateRequest): string {
-  return `Approval needed: ${request.action}${request.environment ? ` to ${request.environment}` : ''} (run ${request.runId})`;
+  const environment = request.environment ? ` to ${shorten(oneLine(request.environment), TITLE_ENVIRONMENT_MAX)}` : '';
+  return shorten(`Approval needed: ${request.action}${environment} (run ${request.runId})`, LIMITS.issueTitle.max, LIMITS.issueTitle.measure);
 }

@@ -1,8 +1,14 @@
 /**
- * Slash commands in issue and PR comments. Only the first non-empty line is read, so quoting a
- * command further down ("> /approve") in a reply never votes.
+ * Slash commands in issue and PR comments, read as GitHub renders the comment (CommonMark with
+ * GitHub's extensions). A command counts only as the first line of a plain paragraph that opens
+ * the comment: never in code (fenced or indented), a block quote, an HTML comment or other HTML
+ * block such as `<details>`, a table, a list or a heading, and never further down, so quoting a
+ * command in a reply never votes.
  */
 import { closest, distance } from 'fastest-levenshtein';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
 
 export type Command =
   | { kind: 'approve'; note: string }
@@ -12,10 +18,19 @@ export type Command =
 
 const KNOWN = ['approve', 'reject'] as const;
 
+type Block = ReturnType<typeof fromMarkdown>['children'][number];
+type Paragraph = Extract<Block, { type: 'paragraph' }>;
+type Inline = Paragraph['children'][number];
+
+/** The line endings of Markdown; a lone `\r` ends a line too. */
+const LINE_ENDING = /\r\n|\r|\n/;
+/** The command word, which must be plain text at the very start of the paragraph. */
+const COMMAND_WORD = /^\/[A-Za-z][\w-]*(?=\s|$)/;
+
 /** The command in a comment body, or undefined when the comment is not a slash command at all. */
 export function parseCommand(body: string): Command | undefined {
-  const firstLine = body.split(/\r?\n/).find((line) => line.trim().length > 0)?.trim();
-  const match = firstLine?.match(/^\/([A-Za-z][\w-]*)(?:\s+(.*))?$/);
+  const line = commandLine(body);
+  const match = line?.match(/^\/([A-Za-z][\w-]*)(?:\s+([\s\S]*))?$/);
   if (!match) return undefined;
   const name = match[1].toLowerCase();
   const rest = (match[2] ?? '').trim();
@@ -30,6 +45,42 @@ export function parseCommand(body: string): Command | undefined {
   }
   // Other bots' commands (`/label`, `/cc`) are none of our business.
   return undefined;
+}
+
+/** The first line of the comment's first block, as rendered text, when that block is a paragraph opening with a command word. */
+function commandLine(body: string): string | undefined {
+  const first = fromMarkdown(body, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }).children[0];
+  if (first?.type !== 'paragraph') return undefined;
+  const opening = first.children[0];
+  if (opening?.type !== 'text' || !COMMAND_WORD.test(opening.value)) return undefined;
+  return firstLine(first).trim();
+}
+
+function firstLine(paragraph: Paragraph): string {
+  let line = '';
+  for (const node of paragraph.children) {
+    if (node.type === 'break') break;
+    const text = renderedText(node);
+    const end = text.search(LINE_ENDING);
+    if (end >= 0) return line + text.slice(0, end);
+    line += text;
+  }
+  return line;
+}
+
+/** The text a reader sees: HTML tags are not text, images show their alt text, code spans their content on one line. */
+function renderedText(node: Inline): string {
+  switch (node.type) {
+    case 'html':
+      return '';
+    case 'inlineCode':
+      return node.value.replace(/\r\n|\r|\n/g, ' ');
+    case 'image':
+      return node.alt ?? '';
+    default:
+      if ('value' in node) return node.value;
+      return 'children' in node ? node.children.map((child) => renderedText(child)).join('') : '';
+  }
 }
 
 /** When several requests wait on one thread, a command names the action it is for as its first word. */

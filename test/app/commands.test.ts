@@ -33,6 +33,53 @@ describe('parseCommand', () => {
   });
 });
 
+describe('commands are read only where GitHub renders them as a plain paragraph line', () => {
+  it.each([
+    ['an indented code block (four spaces)', '    /approve'],
+    ['an indented code block (a tab)', '\t/approve'],
+    ['an indented code block after blank lines', '\n\n    /approve ship it'],
+    ['a fenced code block', '```\n/approve\n```'],
+    ['a tilde-fenced code block', '~~~\n/approve\n~~~'],
+    ['a block quote', '> /approve'],
+    ['a lazy continuation of a block quote', '> quoted\n/approve'],
+    ['an HTML comment', '<!-- /approve -->'],
+    ['an HTML comment over several lines', '<!--\n/approve\n-->'],
+    ['a paragraph after an HTML comment', '<!-- hidden -->\n/approve'],
+    ['a <details> block', '<details>\n/approve\n</details>'],
+    ['a <details> block with blank lines', '<details><summary>Why</summary>\n\n/approve\n\n</details>'],
+    ['another HTML block', '<div>\n/approve\n</div>'],
+    ['a table', '| /approve |\n| --- |'],
+    ['a table whose header row has no pipes at its ends', '/approve | now\n--- | ---'],
+    ['a bullet list', '- /approve'],
+    ['an ordered list', '1. /approve'],
+    ['a task list', '- [ ] /approve'],
+    ['an ATX heading', '# /approve'],
+    ['a setext heading', '/approve\n==='],
+    ['a setext heading underlined with dashes', '/approve\n---'],
+    ['a link', '[/approve](https://example.com)'],
+    ['emphasis', '*/approve*'],
+    ['inline HTML', '<span>/approve</span>'],
+    ['a footnote definition', '[^1]: /approve'],
+    ['a link reference definition before it', '[x]: https://example.com\n/approve'],
+    ['a second paragraph', 'LGTM\n\n/approve'],
+  ])('not in %s', (_, body) => {
+    expect(parseCommand(body)).toBeUndefined();
+  });
+
+  it.each([
+    ['indented by up to three spaces', '   /approve ok', { kind: 'approve', note: 'ok' }],
+    ['after blank lines', '\n\n/approve', { kind: 'approve', note: '' }],
+    ['ending at a lone \\r, which ends a Markdown line', '/approve ok\r/reject no', { kind: 'approve', note: 'ok' }],
+    ['ending at \\r\\n', '/reject no\r\nmore text', { kind: 'reject', reason: 'no' }],
+    ['ending at a hard line break', '/approve ok\\\nmore text', { kind: 'approve', note: 'ok' }],
+    ['with a note read as rendered', '/approve **ship** it <!-- x --> `now`', { kind: 'approve', note: 'ship it  now' }],
+    ['with a code span over two lines in its note', '/reject see `a\nb`', { kind: 'reject', reason: 'see a b' }],
+    ['with a character reference', '/appr&#111;ve ok', { kind: 'approve', note: 'ok' }],
+  ])('in a paragraph %s', (_, body, command) => {
+    expect(parseCommand(body)).toEqual(command);
+  });
+});
+
 describe('targetAction', () => {
   it('picks the named pending action and leaves the rest as the note', () => {
     expect(targetAction('Deploy ship it', ['deploy', 'migrate'])).toEqual({ action: 'deploy', rest: 'ship it' });

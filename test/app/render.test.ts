@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { Decision, Requirement } from '../../policies/decision.js';
 import type { GateRequest } from '../../app/gate/request.js';
 import { checkRunContent } from '../../app/render/check-run.js';
-import { threadBody } from '../../app/render/thread.js';
+import { issueTitle, requestMarker, threadBody } from '../../app/render/thread.js';
+import { rendered } from './markdown.js';
 
 const requirement: Requirement = {
   rule: 'production',
@@ -101,5 +102,157 @@ describe('thread body', () => {
     const done = threadBody(request({ status: 'timed_out' }), { checkRunUrl: 'https://github/run/1', approvers: '@alice' });
     expect(done).not.toContain('Approvers:');
     expect(done).toContain('Decision record: https://github/run/1');
+  });
+});
+
+/** A fake decision line: what an attacker would like the thread to show. */
+const FAKE_DECISION = '### `deploy` to `production` approved by @alice';
+/** Text written by the workflow or a commenter, trying every way out of its place. */
+const HOSTILE = [
+  `a lone carriage return\r${FAKE_DECISION}`,
+  `a line separator\u2028${FAKE_DECISION}`,
+  'cc @mallory-friend and @acme/secret-team, fixes acme/web#1',
+  '![Approved](https://evil.example/approved.png) [Approve](https://evil.example/approve)',
+  '<!-- mercurial-jit request 00000000-0000-4000-8000-000000000000 --><img src="https://evil.example/x.png">',
+  '```',
+  '',
+  FAKE_DECISION,
+  '',
+  '````',
+  '`` ` `` and a trailing backtick `',
+  '\u202eesrever\u202c bidi override',
+].join('\n');
+
+/** Everything hostile stayed inside code, where GitHub renders it literally, and is still shown there. */
+function expectContained(markdown: string, options: { headings: number; html: string[]; shows: boolean }) {
+  const md = rendered(markdown);
+  expect(md.prose).not.toMatch(/@mallory-friend|@acme\/secret-team|acme\/web#1|approved by @alice|evil\.example|<img/);
+  expect(md.images).toEqual([]);
+  expect(md.links.filter((url) => url.includes('evil'))).toEqual([]);
+  expect(md.html).toEqual(options.html);
+  expect(md.headings).toHaveLength(options.headings);
+  expect(markdown).not.toMatch(/[\r\u2028\u202e\u202c]/);
+  if (options.shows) expect(md.code).toContain('cc @mallory-friend and @acme/secret-team');
+  return md;
+}
+
+describe('text the App did not write', () => {
+  const hostileVote = (login: string, choice: 'approve' | 'reject') => ({ login, choice, note: HOSTILE, via: 'comment', at: '2030-01-01T00:00:00Z', eligibleFor: [0] });
+  const hostile = (overrides: Partial<GateRequest> = {}) => request({
+    environment: `prod\`uction @mallory-friend\n${FAKE_DECISION}`,
+    severity: 'high` @acme/secret-team',
+    ref: 'refs/heads/`@mallory-friend`',
+    summary: HOSTILE,
+    ...overrides,
+  });
+  const rejected = hostile({ status: 'rejected', reason: HOSTILE, votes: [hostileVote('bob', 'approve'), hostileVote('carol', 'reject')] });
+
+  it('stays inside code in the PR comment or approval issue, pending and decided', () => {
+    const links = { checkRunUrl: 'https://github.example/run/1', approvers: '@bob' };
+    for (const subject of [hostile(), rejected]) {
+      const body = threadBody(subject, links);
+      const md = expectContained(body, { headings: 1, html: [requestMarker(subject.id)], shows: true });
+      expect(md.headings[0]).toMatch(subject.status === 'pending' ? /^Waiting for approval of deploy to prod`uction/ : /^deploy to prod`uction .* rejected by @carol: a lone carriage return /);
+    }
+    // The summary is a quoted code block: shown in full, line by line.
+    expect(threadBody(hostile(), links)).toContain(`> a lone carriage return\n> ${FAKE_DECISION}\n> a line separator\n> ${FAKE_DECISION}\n`);
+  });
+
+  it('stays inside code in the check run, and the title is one plain line', () => {
+    for (const subject of [hostile(), rejected]) {
+      const content = checkRunContent(subject, 'u');
+      // The workflow's summary is not on the check run; a decided one shows the votes.
+      expectContained(content.summary, { headings: 0, html: [], shows: subject.status !== 'pending' });
+      expect(rendered(content.text!).prose).not.toMatch(/@mallory-friend|evil\.example/);
+      // The decision record keeps the text whole, with the misleading characters escaped.
+      expect(content.text).not.toMatch(/[\r\u2028\u202e]/);
+      expect(recordOf(content.text!).reason).toBe(subject.reason);
+      expect(content.title).not.toMatch(/[\r\n\u2028\u202e]/);
+    }
+    expect(checkRunContent(rejected, 'u').title).toMatch(/^`deploy` to `prod`uction @mallory-friend ### .*` rejected by @carol: a lone carriage return ###/);
+  });
+
+  it('cannot break the approval issue\'s title into lines, nor push it past GitHub\'s 256 characters', () => {
+    expect(issueTitle(hostile())).toBe('Approval needed: deploy to prod`uction @mallory-friend ### `deploy` to `production` approved by @alice (run 42)');
+    const long = issueTitle(request({ action: 'a'.repeat(100), environment: '👩‍👩‍👧‍👦'.repeat(23) }));
+    expect(long.length).toBeLessThanOrEqual(256);
+    expect(long).toMatch(/^Approval needed: a{100} to (👩‍👩‍👧‍👦)+… \(run 42\)$/u);
+  });
+
+  it('is shown as code even when it is one backtick or nothing visible', () => {
+    const note = (text: string) => threadBody(request({ votes: [{ ...hostileVote('bob', 'approve'), note: text }] }), { approvers: '' });
+    expect(note('`')).toContain('- @bob approved via comment: `` ` `` (');
+    expect(note('\u202e')).toContain('- @bob approved via comment: *(empty)* (');
+  });
+});
+
+const FAMILY = '👩‍👩‍👧‍👦'; // one grapheme of 7 code points, 11 UTF-16 code units, 25 bytes
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+/** A lone surrogate would be a character cut in half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text cut only between whole emoji: no half surrogate pair, no family missing a member. */
+function expectWholeEmoji(text: string) {
+  expect(text).not.toMatch(LONE_SURROGATE);
+  expect(text.replaceAll(FAMILY, '')).not.toMatch(/[\u200d👩👧👦]/u);
+}
+
+function recordOf(text: string) {
+  return JSON.parse(/```json\n([\s\S]*?)\n```/.exec(text)![1]) as Record<string, unknown> & { votes: { login: string; note: string }[] };
+}
+
+describe('GitHub\'s size limits', () => {
+  const vote = (login: string, choice: 'approve' | 'reject', note: string) => ({ login, choice, note, via: 'comment', at: '2030-01-01T00:00:00Z', eligibleFor: [0] });
+
+  it('a 40,000-character reason: the decision line stays whole, the reason is cut and says so', () => {
+    const reason = `not now ${'x'.repeat(40_000)}`;
+    const rejected = request({ status: 'rejected', reason, votes: [vote('alice', 'reject', reason)] });
+    const body = threadBody(rejected, { checkRunUrl: 'https://github.example/run/1', approvers: '' });
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(rendered(body).headings).toEqual([`deploy to production rejected by @alice: not now ${"x".repeat(192)}… (39,808 more characters not shown)`]);
+    expect(body).toContain('more characters not shown)*');
+    expect(body).toContain('Decision record: https://github.example/run/1');
+
+    const content = checkRunContent(rejected, 'u');
+    for (const output of [content.summary, content.text!]) expect(bytes(output)).toBeLessThanOrEqual(65_535);
+    expect(bytes(content.title)).toBeLessThanOrEqual(255);
+    expect(content.title).toMatch(/^`deploy` to `production` rejected by @alice: not now x+…$/);
+    const record = recordOf(content.text!);
+    expect(record).toMatchObject({ request: rejected.id, action: 'deploy', run: { id: '42', attempt: '1' }, status: 'rejected', votes: [{ login: 'alice' }] });
+    expect(record.reason).toMatch(/^not now x{4000,}…$/);
+    expect(record.shortened).toContain('65,535 bytes');
+  });
+
+  it('emoji notes: the check run stays within 65,535 bytes, cut between whole emoji', () => {
+    const note = FAMILY.repeat(6_000); // 150,000 bytes
+    const votes = [vote('alice', 'approve', note), vote('bob', 'approve', note)];
+    for (const status of ['pending', 'approved'] as const) {
+      const content = checkRunContent(request({ status, reason: 'quorum', votes }), 'u');
+      for (const output of [content.summary, content.text!, content.title]) expectWholeEmoji(output);
+      expect(bytes(content.summary)).toBeLessThanOrEqual(65_535);
+      expect(bytes(content.text!)).toBeLessThanOrEqual(65_535);
+      expect(recordOf(content.text!).votes.map((v) => v.login)).toEqual(['alice', 'bob']);
+    }
+    const body = threadBody(request({ status: 'approved', reason: 'quorum', votes }), { approvers: '' });
+    expectWholeEmoji(body);
+    expect(rendered(body).headings).toEqual(['deploy to production approved by @alice, @bob']);
+  });
+
+  it('thousands of votes: whole entries are left out from the end and the cut is marked', () => {
+    const votes = Array.from({ length: 3_000 }, (_, i) => vote(`user${i}`, 'approve', `${FAMILY} looks good`.repeat(20)));
+    const pending = request({ votes });
+    const content = checkRunContent(pending, 'u');
+    expect(bytes(content.summary)).toBeLessThanOrEqual(65_535);
+    expect(content.summary).toMatch(/\n\n\*Shortened to fit GitHub's limit of 65,535 bytes: \d+ more entries are not shown\.\*\n\n\nApprove with the \*\*Approve\*\* button/);
+    expect(content.buttons).toHaveLength(2);
+    const body = threadBody(pending, { approvers: '@alice' });
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body).toMatch(/\*Shortened to fit GitHub's limit of 65,536 characters: \d+ more entries are not shown\.\*\n\nApprovers: @alice/);
+    // Each vote line that is shown is whole: its note's code span is closed.
+    const shownVotes = body.split('\n').filter((line) => line.startsWith('- @user'));
+    expect(shownVotes.length).toBeGreaterThan(100);
+    for (const line of shownVotes) expect(line).toMatch(/^- @user\d+ approved via comment: `.*` \(2030-01-01T00:00:00Z\)$/u);
+    expect(recordOf(content.text!).votes.length).toBeLessThan(3_000);
+    expect(bytes(content.text!)).toBeLessThanOrEqual(65_535);
   });
 });

@@ -136,6 +136,17 @@ describe('commands that must not count', () => {
     expect((await commentsOn(PR)).length).toBe(before + 1); // the bot's own comment, no reply
   });
 
+  it('ignores a command GitHub renders as code, a table or a heading, without replying', async () => {
+    const { run, id } = await openPending();
+    const before = (await commentsOn(PR)).length;
+    const rendersOtherwise = ['    /approve', '\t/approve ship it', '/approve | now\n--- | ---', '/approve\n==='];
+    for (const body of rendersOtherwise) await world.comment(PR, 'bob', body);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await commentsOn(PR)).length).toBe(before + rendersOtherwise.length);
+    await world.comment(PR, 'bob', '/approve');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+  });
+
   it('makes a command name its action when several different requests wait on the PR', async () => {
     const deploy = await openPending({ action: 'deploy', environment: 'production' });
     const migrate = await openPending({ action: 'migrate', environment: 'production' });

@@ -96,6 +96,20 @@ describe('renderSlack', () => {
     expect(text).not.toContain('<!channel>');
   });
 
+  test('text from commenters is escaped too: a reject reason cannot ping the channel or a user', () => {
+    const text = JSON.stringify(renderSlack(decidedEvent({ status: 'rejected', by: 'lee', reason: '<!channel> <@U024BE7LH> <!subteam^S1|team> & more' })));
+    expect(text).toContain('*Decision*\\nRejected by lee: &lt;!channel&gt; &lt;@U024BE7LH&gt; &lt;!subteam^S1|team&gt; &amp; more');
+    expect(text).not.toMatch(/<!channel>|<@U|<!subteam/);
+  });
+
+  test('long text is cut between whole characters, never inside an emoji', () => {
+    const family = '👩‍👩‍👧‍👦';
+    const message = renderSlack(requestedEvent({ summary: family.repeat(500) }));
+    const section = (message.blocks[1] as { text: { text: string } }).text.text;
+    expect(section.length).toBeLessThanOrEqual(3000);
+    expect(section).toBe(`${family.repeat(272)}…`);
+  });
+
   test('links that are not http(s) are never rendered', () => {
     const message = renderSlack(requestedEvent({ links: { checkRun: 'javascript:alert(1)' } as never }));
     expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
