@@ -21,7 +21,16 @@ export function requestView(request: GateRequest, detailsUrl: string, appId: num
     requester: request.requester,
     matched_rules: (request.decision?.rules ?? []).filter((rule) => rule.matched).map((rule) => rule.name),
     approvals_required: progress.reduce((most, r) => Math.max(most, r.approvals), 0),
-    requirements: progress.map((r) => ({ rule: r.rule, approvals: r.approvals, approved_by: r.approvedBy, awaiting: r.awaiting, awaiting_from: r.awaitingFrom })),
+    requirements: progress.map((r) => ({
+      rule: r.rule,
+      escalation_line: r.escalation?.location.line ?? null,
+      approvals: r.approvals,
+      approved_by: r.approvedBy,
+      // With `codeowners`: each owned group of changed files, and who covered it (null: still waiting).
+      owner_groups: r.groups.map((g) => ({ owners: g.owners, patterns: g.patterns, covered_by: g.coveredBy })),
+      awaiting: r.awaiting,
+      awaiting_from: r.awaitingFrom,
+    })),
     eligible_approvers: approversOf(request),
     approved_by: [...new Set(progress.flatMap((r) => r.approvedBy))],
     rejected_by: request.votes.find((v) => v.choice === 'reject')?.login ?? null,

@@ -20,7 +20,8 @@ export function decisionRecord(request: GateRequest) {
     created_at: request.createdAt,
     deadline: request.deadline,
     completed_at: request.completedAt ?? null,
-    votes: request.votes,
+    // Who voted and how; not what the App looked up about them (permission, teams), which is theirs.
+    votes: request.votes.map(({ login, choice, note, via, at, eligibleFor }) => ({ login, choice, note, via, at, eligibleFor })),
     problems: request.problems,
     decision: request.decision ?? null,
   };

@@ -1,5 +1,5 @@
 /** Wording shared by the check run, the PR comment and the approval issue. */
-import { describeApprovers } from '../../policies/approvers.js';
+import { describeApprovers, describeOwnerGroup } from '../../policies/approvers.js';
 import { currentRequirements, requirementProgress } from '../gate/progress.js';
 import type { GateRequest, Vote } from '../gate/request.js';
 import { inlineCode, oneLine } from './untrusted.js';
@@ -68,12 +68,20 @@ export function progress(request: GateRequest): string {
 export function requirementBlocks(request: GateRequest): string[][] {
   const requirements = currentRequirements(request);
   if (requirements.length === 0) return [];
+  const progress = requirementProgress(request);
+  const requesters = request.requesters ?? [{ login: request.requester, role: 'started the run' }];
+  const notSelf = `; not ${requesters.map((r) => `@${r.login}, who ${r.role}`).join(', nor ')}`;
   return [
     ['**Who may approve**', ''],
-    ...requirements.map((requirement) => {
-      const where = requirement.rule ? `rule ${inlineCode(requirement.rule, HEADLINE_TEXT_MAX)}` : 'policy defaults';
-      const self = requirement.allowSelfApproval ? '' : `; not @${request.requester}, who started the run`;
-      return [`- ${where}: ${requirement.approvals} × ${describeApprovers(requirement.approvers)}${self}`];
+    ...requirements.map((requirement, i) => {
+      const escalation = requirement.escalation ? ` (escalation at line ${requirement.escalation.location.line})` : '';
+      const where = requirement.rule ? `rule ${inlineCode(requirement.rule, HEADLINE_TEXT_MAX)}${escalation}` : 'policy defaults';
+      const added = requirement.escalation ? ` (added because ${inlineCode(requirement.escalation.reason, HEADLINE_TEXT_MAX)})` : '';
+      const self = requirement.allowSelfApproval ? '' : notSelf;
+      const groups = (progress[i]?.groups ?? []).map(
+        (group) => `  - ${group.coveredBy ? `✅ covered by @${group.coveredBy}` : '⏳ waiting'}: an owner of ${describeOwnerGroup({ ...group, fileCount: 0 })}`,
+      );
+      return [`- ${where}${added}: ${requirement.approvals} × ${describeApprovers(requirement.approvers)}${self}`, ...groups];
     }),
     [''],
   ];
