@@ -8,7 +8,7 @@ import { Probot, Server, type Logger } from 'probot';
 import { pathToFileURL } from 'node:url';
 import { jitApp } from './index.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
-import { openStore } from './store/index.js';
+import { openStore, type Store } from './store/index.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -64,6 +64,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
 export interface RunningApp {
   url: string;
   port: number;
+  /** The App's store, for whoever runs the App in-process (tests, tools) to read its audit trail. */
+  store: Store;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   return {
     url: `http://${server.host}:${server.port}`,
     port: server.port,
+    store,
     async stop() {
       await app.stop();
       const closed = server.stop();

@@ -18,6 +18,7 @@ import { checkSchema, describeValue, readablePath, type SchemaProblem } from './
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, rule as normaliseRule, seconds, type RawDefaults, type RawPolicy, type RawRule } from './normalise.js';
+import { lintFile, lintShadowedRules } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation } from './types.js';
 
@@ -114,7 +115,13 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   const merged = mergeLayers(base?.raw && { ...base, raw: base.raw }, { ...repo, raw: repo.raw }, warnings);
   const crossFile = checkAcrossFiles(merged);
   if (crossFile.length > 0) return failed(crossFile);
-  return { ok: true, policy: merged.policy, warnings };
+  for (const layer of merged.layers) {
+    for (const { pointer, message } of lintFile(layer.raw)) warnings.push(at(layer.source, pointer, message));
+  }
+  for (const { rule, message } of lintShadowedRules(merged.policy.rules, merged.policy.severities)) {
+    warnings.push({ ...rule.location, pointer: '', message });
+  }
+  return { ok: true, policy: merged.policy, warnings: sortByPosition(warnings) };
 }
 
 function failed(diagnostics: PolicyDiagnostic[]): LoadResult {

@@ -14,6 +14,7 @@ import { joinPointer } from './yaml-source.js';
 export const MAX_DURATION_SECONDS = 365 * 86400;
 
 const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'only_paths', 'event', 'actor', 'labels'];
+const CONDITION_KEYS = [...GLOB_CONDITIONS, 'severity'];
 
 type Report = (pointer: string, message: string) => void;
 
@@ -39,6 +40,9 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
   for (const [i, rule] of entries(value.rules)) {
     if (!isRecord(rule)) continue;
     const at = `/rules/${i}`;
+    for (const key of Object.keys(rule)) {
+      if (CONDITION_KEYS.includes(key)) reportKey(`${at}/${key}`, `"${key}" is a condition: put it under "if:" (if: { ${key}: … })`);
+    }
     checkConditions(rule.if, `${at}/if`, report);
     if (isRecord(rule.require)) checkApprovers(rule.require.approvers, `${at}/require/approvers`, report);
     if (rule.auto_approve === true && rule.require !== undefined) {
@@ -99,6 +103,10 @@ function checkConditions(conditions: unknown, at: string, report: Report): void 
 }
 
 function checkDuration(value: unknown, pointer: string, report: Report): void {
+  if (typeof value === 'number') {
+    report(pointer, `a duration needs a unit: write ${value}s, or ${value}m if you meant minutes (a bare number is not read as seconds)`);
+    return;
+  }
   if (typeof value !== 'string') return;
   const parsed = parseDuration(value);
   if (!parsed.ok) report(pointer, parsed.message);

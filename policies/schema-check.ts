@@ -119,8 +119,10 @@ export function suggestion(word: string, candidates: readonly string[]): string 
   if (candidates.length === 0) return '.';
   const squash = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   const sameLetters = candidates.find((c) => squash(c) === squash(word));
-  const nearest = sameLetters ?? closest(word, [...candidates]);
-  const close = sameLetters !== undefined || distance(word, nearest) <= Math.max(2, Math.floor(word.length / 3));
+  // `escalations` for `escalate`: one word grown from the other.
+  const grown = candidates.find((c) => Math.min(c.length, word.length) >= 5 && (squash(word).startsWith(squash(c).slice(0, -1)) || squash(c).startsWith(squash(word))));
+  const nearest = sameLetters ?? grown ?? closest(word, [...candidates]);
+  const close = sameLetters !== undefined || grown !== undefined || distance(word, nearest) <= Math.max(2, Math.floor(word.length / 3));
   return close ? `; did you mean "${nearest}"?` : '.';
 }
 

@@ -96,7 +96,7 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
   } catch (err) {
     const message = (err as Error).message;
     if (!/alias/i.test(message)) return fail(0, `the YAML could not be read: ${message}`);
-    return fail(startOf(findNode(doc, isAlias)) ?? 0, `the YAML could not be expanded: ${message} (at most ${MAX_ALIAS_COUNT} alias uses)`);
+    return fail(startOf(findNode(doc, isAlias)) ?? 0, `the YAML could not be expanded: ${message} (at most ${MAX_ALIAS_COUNT} alias uses)${quotingHint(message)}`);
   }
   return source;
 }
@@ -116,7 +116,18 @@ function describeYamlProblem(doc: Document, code: string, message: string, offse
   }
   if (message.includes('call stack')) return 'the YAML is nested too deeply';
   if (code === 'TAG_RESOLVE_FAILED') return `${message}: ${subject} files use plain YAML without custom tags`;
-  return `YAML syntax error: ${message}`;
+  return `YAML syntax error: ${message}${quotingHint(message)}`;
+}
+
+/**
+ * Globs and logins start with characters YAML reads as syntax (`*` an alias, `[` a list, `@` reserved):
+ * the usual cause of these errors in a policy, so say how to write the value instead.
+ */
+function quotingHint(message: string): string {
+  if (/reserved character @/.test(message)) return '; quote a value that starts with "@", for example "@acme/leads"';
+  if (/Alias cannot be an empty string|Unresolved alias/.test(message)) return '; a value starting with "*" is read as a YAML alias: quote globs, for example "*.md"';
+  if (/Unexpected scalar at node end|Unexpected flow/.test(message)) return '; a value starting with "[" or "{" is read as a YAML list or mapping: quote a glob that starts with one, for example "[abc]*.md"';
+  return '';
 }
 
 /** The first node in document order that satisfies the predicate (iterative: nesting may be deep). */

@@ -3,13 +3,15 @@ import { DEFAULT_POLICY_PATH, formatDiagnostic } from '../../policies/loader.js'
 import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, type CliIo } from './io.js';
 import { loadPolicyFile } from './load-policy.js';
 
-export const VALIDATE_USAGE = `Usage: mercurial-jit validate [FILE] [--extends ORG_FILE] [--format json|text]
+export const VALIDATE_USAGE = `Usage: mercurial-jit validate [FILE] [--extends ORG_FILE] [--strict] [--format json|text]
 
 Checks a policy file (default ${DEFAULT_POLICY_PATH}) against the schema and the policy rules.
-Problems are printed on stderr as FILE:LINE:COL: message.
+Problems are printed on stderr as FILE:LINE:COL: message, and so are warnings about what a valid
+policy probably does not mean (each with the fix).
 
   --extends ORG_FILE  the org policy named by the file's _extends, to check the two together
                       (without it, an _extends is reported as a warning)
+  --strict            treat warnings as problems: exit 1 when there are any
   --format FORMAT     json (default) or text
 `;
 
@@ -17,7 +19,7 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
-    options: { extends: { type: 'string' }, ...FORMAT_OPTION, ...HELP_OPTION },
+    options: { extends: { type: 'string' }, strict: { type: 'boolean' }, ...FORMAT_OPTION, ...HELP_OPTION },
   });
   if (values.help) {
     io.stdout(VALIDATE_USAGE);
@@ -35,7 +37,9 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   }
   const { policy, warnings } = loaded;
   for (const w of warnings) io.stderr(`${formatDiagnostic({ ...w, message: `warning: ${w.message}` })}\n`);
-  if (format === 'json') io.stdout(json({ valid: true, file, rules: policy.rules.length, warnings }));
-  else io.stdout(`${file}: valid (${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'})\n`);
-  return EXIT.ok;
+  const strictFailure = values.strict === true && warnings.length > 0;
+  if (format === 'json') io.stdout(json({ valid: !strictFailure, file, rules: policy.rules.length, warnings }));
+  else if (strictFailure) io.stdout(`${file}: invalid under --strict (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n`);
+  else io.stdout(`${file}: valid (${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}${warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''})\n`);
+  return strictFailure ? EXIT.invalidInput : EXIT.ok;
 }

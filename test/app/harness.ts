@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { pino } from 'pino';
 import { parseNotifiersConfig } from '../../app/notify/index.js';
-import { startApp, type RunningApp } from '../../app/server.js';
+import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
 
 export const APP_ID = 5151;
@@ -122,12 +122,17 @@ export class World {
   private port = 0;
   private receiver?: HttpServer;
 
-  private constructor(readonly github: RunningGitHubDouble, readonly dataDir: string, readonly appUrl: string) {}
+  private constructor(
+    readonly github: RunningGitHubDouble,
+    readonly dataDir: string,
+    readonly appUrl: string,
+    private readonly settings: Pick<AppSettings, 'extendsRepositories'>,
+  ) {}
 
-  /** `appUrl`: the App's APP_URL, as its operator wrote it. */
-  static async start(options: { appUrl?: string } = {}): Promise<World> {
+  /** `appUrl`: the App's APP_URL, as its operator wrote it; `settings`: more of the operator's configuration. */
+  static async start(options: { appUrl?: string; settings?: Pick<AppSettings, 'extendsRepositories'> } = {}): Promise<World> {
     const github = await startGitHubDouble({ seed: seed() });
-    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), options.appUrl ?? APP_URL);
+    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), options.appUrl ?? APP_URL, options.settings ?? {});
     world.port = await freePort();
     await world.startReceiver();
     await world.startApp();
@@ -173,6 +178,7 @@ export class World {
       log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
       timerPollMs: 200,
       notifiers: this.notifiersConfig(),
+      ...this.settings,
     });
     await this.control.setWebhook(APP_ID, { url: `${this.app.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
   }
@@ -231,10 +237,15 @@ export class World {
     return issues.find((issue) => issue.body?.includes(`request ${requestId}`));
   }
 
-  async comment(issueNumber: number, user: string, body: string) {
-    const result = await this.control.comment({ repository: REPO, issue_number: issueNumber, user, body });
+  async comment(issueNumber: number, user: string, body: string, repository = REPO) {
+    const result = await this.control.comment({ repository, issue_number: issueNumber, user, body });
     await this.settle();
     return result;
+  }
+
+  /** The audit events of one request, in order: every vote received leaves one, counted or not. */
+  async audit(requestId: string) {
+    return this.app.store.listAudit({ requestId });
   }
 }
 

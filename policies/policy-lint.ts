@@ -1,0 +1,103 @@
+/**
+ * Warnings for a valid policy that probably does not say what its author meant: each names the place
+ * and the fix. They never change what the policy does; `mercurial-jit validate --strict` makes them
+ * fail, and the policy preview on a pull request shows them at their line.
+ */
+import { closest, distance } from 'fastest-levenshtein';
+import { conditionsImply } from './implication.js';
+import { joinPointer } from './yaml-source.js';
+import type { RawConditions, RawPolicy } from './normalise.js';
+import type { Rule } from './types.js';
+
+export interface LintWarning {
+  pointer: string;
+  message: string;
+}
+
+const KEYWORDS = ['codeowners', 'codeowners:any'];
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+const HAS_WILDCARD = /[*?[{]/;
+
+/** Warnings about one file's own values (patterns, approvers), located by JSON pointer. */
+export function lintFile(raw: RawPolicy): LintWarning[] {
+  const warnings: LintWarning[] = [];
+  const approvers = (value: unknown, at: string) =>
+    list(value).forEach((approver, k) => {
+      const warning = typeof approver === 'string' ? approverWarning(approver) : undefined;
+      if (warning) warnings.push({ pointer: joinPointer(at, k), message: warning });
+    });
+  const conditions = (value: RawConditions | undefined, at: string) => {
+    if (!isRecord(value)) return;
+    for (const key of ['paths', 'only_paths'] as const) {
+      const patterns = value[key];
+      list(patterns).forEach((pattern, k) => {
+        const warning = typeof pattern === 'string' ? pathWarning(key, pattern) : undefined;
+        if (warning) warnings.push({ pointer: Array.isArray(patterns) ? joinPointer(`${at}/${key}`, k) : `${at}/${key}`, message: warning });
+      });
+    }
+  };
+  approvers(raw.defaults?.approvers, '/defaults/approvers');
+  (raw.rules ?? []).forEach((rule, i) => {
+    const at = `/rules/${i}`;
+    conditions(rule.if, `${at}/if`);
+    approvers(rule.require?.approvers, `${at}/require/approvers`);
+    if (rule.auto_approve === true && isRecord(rule.if) && rule.if.paths !== undefined) {
+      warnings.push({
+        pointer: `${at}/if/paths`,
+        message:
+          '`paths` holds when *any* changed file matches, so this rule also auto-approves a change that touches other files as well (one docs file in an infra change); to auto-approve only changes made entirely of these files, write `only_paths`',
+      });
+    }
+    (rule.escalate ?? []).forEach((escalation, j) => {
+      conditions(escalation.if, `${at}/escalate/${j}/if`);
+      approvers(escalation.require?.approvers, `${at}/escalate/${j}/require/approvers`);
+      approvers(escalation.also_eligible, `${at}/escalate/${j}/also_eligible`);
+    });
+  });
+  return warnings;
+}
+
+/** CODEOWNERS writes directories as `/infra/` or `infra/`; a policy glob matches whole file paths. */
+function pathWarning(key: string, pattern: string): string | undefined {
+  const fix = (dir: string) => `\`${dir.replace(/^\/+|\/+$/g, '')}/**\``;
+  if (pattern.startsWith('/')) {
+    return `\`${pattern}\` never matches: changed files are written without a leading "/" (${key} are globs over file paths, not CODEOWNERS patterns); for everything under that directory write ${fix(pattern)}`;
+  }
+  if (pattern.endsWith('/')) {
+    return `\`${pattern}\` never matches: a changed file's path never ends in "/"; for everything under that directory write ${fix(pattern)}`;
+  }
+  const last = pattern.slice(pattern.lastIndexOf('/') + 1);
+  if (!HAS_WILDCARD.test(pattern) && !last.includes('.') && /^[a-z0-9_-]+$/.test(last)) {
+    return `\`${pattern}\` matches only a file named exactly that, not what is inside a directory of that name; for the directory write ${fix(pattern)}`;
+  }
+  return undefined;
+}
+
+/** A login one typo away from a keyword is almost always the keyword. */
+function approverWarning(approver: string): string | undefined {
+  const word = approver.replace(/^@/, '');
+  if (KEYWORDS.includes(approver) || word.includes('/') || approver.startsWith('role:')) return undefined;
+  const nearest = closest(word.toLowerCase(), KEYWORDS);
+  if (distance(word.toLowerCase(), nearest) > 2) return undefined;
+  return `"${approver}" is read as the GitHub user @${word}; did you mean \`${nearest}\`?`;
+}
+
+/**
+ * An auto-approving rule whose every match is also matched by a rule that requires approval never
+ * has an effect: a requirement wins over auto_approve. Only certain cases are reported.
+ */
+export function lintShadowedRules(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
+  const found: { rule: Rule; message: string }[] = [];
+  for (const auto of rules) {
+    if (!auto.autoApprove || auto.require) continue;
+    const requiring = rules.find((other) => other !== auto && !(other.autoApprove && !other.require) && conditionsImply(auto.if, other.if, severities));
+    if (requiring) {
+      found.push({
+        rule: auto,
+        message: `rule "${auto.name}" never has an effect: every request it matches also matches rule "${requiring.name}" (${requiring.location.file}:${requiring.location.line}), which requires approval, and a requirement wins over auto_approve; narrow "${requiring.name}" or remove this rule`,
+      });
+    }
+  }
+  return found;
+}

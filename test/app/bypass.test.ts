@@ -1,0 +1,295 @@
+/**
+ * Ways around the gate, tried as an attacker would, over HTTP against the real App and the GitHub
+ * double: each must leave the request waiting (or failed), never approved by someone the policy does
+ * not ask for.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
+import { job, REPO, WEBHOOK_SECRET, World } from './harness.js';
+
+const JOBS = 'acme/jobs';
+const JOBS_POLICY = `version: 1
+rules:
+  - name: staging
+    if: { environment: staging }
+    auto_approve: true
+  - name: production
+    if: { environment: production }
+    require: { approvals: 1, approvers: [alice] }
+`;
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start({ settings: { extendsRepositories: ['acme/policies'] } });
+  await world.control.seed({
+    repos: [
+      { owner: 'acme', name: 'jobs', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin', mallory: 'write' } },
+      // Private repositories the App's installation can read, which no policy may name.
+      { owner: 'acme', name: 'vault', branches: { main: { 'secrets/prod.env': 'API_KEY=hunter2-production-secret\nDB_PASSWORD=correct-horse\n' } } },
+      {
+        owner: 'acme',
+        name: 'leaky',
+        branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: vault:secrets/prod.env\n' } },
+        collaborators: { mallory: 'admin' },
+      },
+      {
+        owner: 'acme',
+        name: 'probe',
+        branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: no-such-repo:secrets/prod.env\n' } },
+        collaborators: { mallory: 'admin' },
+      },
+      // A repository the operator allows, with a problem whose text must stay there.
+      { owner: 'acme', name: 'policies', branches: { main: { 'base.yml': 'version: 1\nrules:\n  - name: org\n    if: { branch: "[hunter2-in-a-glob" }\n' } } },
+      {
+        owner: 'acme',
+        name: 'allowed',
+        branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: policies:base.yml\n' } },
+        collaborators: { mallory: 'admin' },
+      },
+    ],
+  });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+const opened: Array<{ run: RunnerJob; id: string }> = [];
+afterEach(async () => {
+  for (const { run, id } of opened.splice(0)) {
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }
+});
+
+async function openPending(run: RunnerJob, body: Record<string, unknown>) {
+  const answer = await world.open(run, body);
+  expect(answer.status).toBe(200);
+  expect(answer.body.status).toBe('pending');
+  opened.push({ run, id: answer.body.id as string });
+  return answer.body;
+}
+
+async function commentsOn(issueNumber: number) {
+  return (await world.control.comments(REPO, issueNumber)) as Array<{ id: number; body: string; user: { login: string } }>;
+}
+
+let pulls = 0;
+/** A fresh pull request on acme/web (CODEOWNERS `* @alice @bob`) and a job of a pull_request run on it. */
+async function pullRun(user = 'mallory', actor = user) {
+  const head = `change-${++pulls}`;
+  const pr = await world.control.openPull({ repository: REPO, user, title: `Change ${pulls}`, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+  const run = job({ actor, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+  return { pr, run, head };
+}
+
+async function idOf(login: string): Promise<string> {
+  const { token } = await world.control.repositoryToken(REPO);
+  const user = (await (await fetch(`${world.github.apiUrl}/users/${login}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: number };
+  return String(user.id);
+}
+
+describe('a request belongs to one job of one run attempt', () => {
+  const runId = 555_000;
+
+  it('a production job never reattaches to the staging job\'s auto-approved request', async () => {
+    const staging = job({ repository: JOBS, run_id: runId, job: 'staging', environment: 'staging' });
+    const production = job({ repository: JOBS, run_id: runId, job: 'production', environment: 'production' });
+    const first = await world.open(staging, { action: 'deploy' });
+    expect(first.body).toMatchObject({ status: 'approved', reason: 'auto', environment: 'staging' });
+    const second = await world.open(production, { action: 'deploy' });
+    expect(second.body).toMatchObject({ status: 'pending', environment: 'production', matched_rules: ['production'] });
+    expect(second.body.id).not.toBe(first.body.id);
+    opened.push({ run: production, id: second.body.id as string });
+  });
+
+  it('also where GitHub gives no check_run_id claim (older servers): the environment keeps the jobs apart', async () => {
+    const noClaim = { check_run_id: '' };
+    const staging = job({ repository: JOBS, run_id: runId + 1, job: 'staging', environment: 'staging', extra_claims: noClaim });
+    const production = job({ repository: JOBS, run_id: runId + 1, job: 'production', environment: 'production', extra_claims: noClaim });
+    expect((await world.open(staging, { action: 'deploy' })).body.status).toBe('approved');
+    const second = await world.open(production, { action: 'deploy' });
+    expect(second.body).toMatchObject({ status: 'pending', environment: 'production' });
+    opened.push({ run: production, id: second.body.id as string });
+  });
+
+  it('a step reattaching with other facts is refused with 409, never answered with the other decision', async () => {
+    const run = job({ repository: JOBS, run_id: runId + 2, environment: 'production' });
+    const first = await openPending(run, { action: 'deploy', severity: 'high', summary: 'ship v1' });
+    expect((await world.open(run, { action: 'deploy', severity: 'high', summary: 'ship v1' })).body.id).toBe(first.id);
+    for (const other of [{ severity: 'low', summary: 'ship v1' }, { severity: 'high', summary: 'something else' }]) {
+      const conflict = await world.open(run, { action: 'deploy', ...other });
+      expect(conflict.status).toBe(409);
+      expect(conflict.body.error).toMatchObject({ code: 'request_conflict', message: expect.stringContaining(`request ${String(first.id)} for \`deploy\` in this run attempt was opened with other facts`) });
+    }
+  });
+
+  it('another attempt of the same run opens its own request', async () => {
+    const run = job({ repository: JOBS, run_id: runId + 3, environment: 'production' });
+    const first = await openPending(run, { action: 'deploy' });
+    const retry = await openPending({ ...run, run_attempt: 2 }, { action: 'deploy' });
+    expect(retry.id).not.toBe(first.id);
+  });
+});
+
+describe('_extends reads only what the App\'s operator allows, and never quotes another repository', () => {
+  it('refuses another private repository without reading it, with the same message as a missing one', async () => {
+    const leaky = await world.open(job({ repository: 'acme/leaky', actor: 'mallory' }), { action: 'deploy' });
+    expect(leaky.body).toMatchObject({ status: 'failed' });
+    const text = JSON.stringify(leaky.body) + JSON.stringify(await world.checkRunOf(leaky.body.id as string, 'acme/leaky'));
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('API_KEY');
+    // The App did not even read it: nothing GitHub served names the vault.
+    expect(JSON.stringify(await world.control.exchanges())).not.toContain('acme/vault');
+
+    const probe = await world.open(job({ repository: 'acme/probe', actor: 'mallory' }), { action: 'deploy' });
+    const message = (body: Record<string, unknown>, name: string) => (body.problems as string[])[0].replace(name, 'X');
+    expect(message(leaky.body, 'vault')).toBe(message(probe.body, 'no-such-repo'));
+    expect((leaky.body.problems as string[])[0]).toContain('is not one it may extend');
+  });
+
+  it('reports a problem in an allowed repository\'s file by place only', async () => {
+    const allowed = await world.open(job({ repository: 'acme/allowed', actor: 'mallory' }), { action: 'deploy' });
+    expect(allowed.body.status).toBe('failed');
+    expect(allowed.body.problems).toEqual([
+      'acme/policies:base.yml:4:19: this file of another repository has a problem here; its text is not shown in this repository (check it with `mercurial-jit validate` there)',
+    ]);
+    expect(JSON.stringify(allowed.body)).not.toContain('hunter2');
+  });
+});
+
+describe('votes count once, from the right person, on the code under review', () => {
+  it('a replayed /approve delivery under a new delivery id does not approve a newer request', async () => {
+    const { pr, run } = await pullRun();
+    const first = await openPending(run, { action: 'deploy', environment: 'production' });
+    const { deliveries } = await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.poll(run, first.id as string)).body.status).toBe('approved');
+
+    const rerun = { ...run, run_id: (run.run_id as number) + 50_000 };
+    const second = await openPending(rerun, { action: 'deploy', environment: 'production' });
+    const [captured] = await world.control.deliveries({ after: deliveries[0] - 1 });
+    const body = JSON.stringify(captured.payload);
+    const replay = await fetch(`${world.app.url}/api/github/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'issue_comment',
+        'x-github-delivery': '00000000-1111-2222-3333-444444444444',
+        'x-hub-signature-256': signWebhookBody(WEBHOOK_SECRET, body),
+      },
+      body,
+    });
+    expect(replay.status).toBeLessThan(300);
+    expect((await world.poll(rerun, second.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('a comment written before the request opened does not count for it', async () => {
+    const { pr, run } = await pullRun();
+    await world.control.pauseDeliveries();
+    await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+    // The request opens after the comment was written, and only then does its delivery arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.control.releaseDeliveries('fifo');
+    await world.settle();
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await commentsOn(pr.number)).at(-1)!.body).toContain('before this request was opened');
+  });
+
+  it('a refused comment delivered again under a new delivery id is not handled again', async () => {
+    const { pr, run } = await pullRun();
+    await openPending(run, { action: 'deploy', environment: 'production' });
+    const { deliveries } = await world.comment(pr.number, 'carol', '/approve');
+    const replies = (await commentsOn(pr.number)).length;
+    const [captured] = await world.control.deliveries({ after: deliveries[0] - 1 });
+    const body = JSON.stringify(captured.payload);
+    for (const id of ['aaaaaaaa-0000-0000-0000-000000000001', 'aaaaaaaa-0000-0000-0000-000000000002']) {
+      await fetch(`${world.app.url}/api/github/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': id, 'x-hub-signature-256': signWebhookBody(WEBHOOK_SECRET, body) },
+        body,
+      });
+    }
+    expect((await commentsOn(pr.number)).length).toBe(replies);
+  });
+
+  it('the author of the pull request may not approve a run someone else started', async () => {
+    // bob (a code owner) opened the PR; alice re-ran its workflow, so the token's actor is alice.
+    const { pr, run } = await pullRun('bob', 'alice');
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.comment(pr.number, 'bob', '/approve');
+    expect((await commentsOn(pr.number)).at(-1)!.body).toBe('@bob your vote was not counted: @bob opened the pull request and may not approve it (self-approval is not allowed).');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('a renamed account is still the requester: the account id decides, not the login', async () => {
+    const { pr, run } = await pullRun();
+    const renamed = { ...run, extra_claims: { actor: 'bob-before-rename', actor_id: await idOf('bob') } };
+    const request = await openPending(renamed, { action: 'deploy', environment: 'production' });
+    await world.comment(pr.number, 'bob', '/approve');
+    expect((await commentsOn(pr.number)).at(-1)!.body).toContain('@bob started the run and may not approve it');
+    expect((await world.poll(renamed, request.id as string)).body.status).toBe('pending');
+  });
+
+  it('an approval after the pull request moved on does not count, and the request fails as superseded', async () => {
+    const { pr, run, head } = await pullRun();
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.control.pushCommit(REPO, { branch: head, files: { [`src/${head}.ts`]: 'export const changed = true;\n' }, author: 'mallory' });
+    await world.comment(pr.number, 'bob', '/approve');
+    expect((await commentsOn(pr.number)).at(-1)!.body).toContain(`pull request #${pr.number} has moved on`);
+    const { body } = await world.poll(run, request.id as string);
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining('superseded'), approved_by: [] });
+    expect((await world.checkRun(body.check_run_id as number)).conclusion).toBe('failure');
+  });
+});
+
+describe('votes are re-checked', () => {
+  it('deleting a counted /approve withdraws it while the request waits', async () => {
+    const { pr, run } = await pullRun();
+    // prod-db needs two code owners.
+    const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    const { comment } = await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.poll(run, request.id as string)).body.approved_by).toEqual(['bob']);
+    await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'bob' });
+    await world.settle();
+    expect((await world.poll(run, request.id as string)).body.approved_by).toEqual([]);
+    await world.comment(pr.number, 'alice', '/approve');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+    await world.comment(pr.number, 'bob', '/approve again, for real');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice', 'bob'] });
+    expect((await world.audit(request.id as string)).map((e) => e.type)).toContain('vote_withdrawn');
+  });
+
+  it('an approver who lost write permission since voting does not complete the quorum', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    await world.comment(pr.number, 'bob', '/approve');
+    await world.control.setPermission(REPO, 'bob', 'read');
+    try {
+      await world.comment(pr.number, 'alice', '/approve');
+      expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+      const events = await world.audit(request.id as string);
+      expect(events.find((e) => e.type === 'vote_no_longer_counts')?.facts).toMatchObject({ login: 'bob', reason: '@bob has read permission; write is required' });
+    } finally {
+      await world.control.setPermission(REPO, 'bob', 'write');
+    }
+  });
+});
+
+describe('every vote received is in the audit trail', () => {
+  it('the losing vote of a race, a late vote and a bot\'s /approve all leave an event', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.comment(pr.number, 'deploy-bot[bot]', '/approve');
+    await world.control.pauseDeliveries();
+    await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+    await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'alice', body: '/reject not today' });
+    await world.control.releaseDeliveries('fifo');
+    await world.settle();
+    await world.comment(pr.number, 'alice', '/reject too late');
+    const events = (await world.audit(request.id as string)).filter((e) => e.type.startsWith('vote'));
+    expect(events.map((e) => [e.type, e.actor])).toEqual([
+      ['vote_refused', 'deploy-bot[bot]'],
+      ['vote', 'bob'],
+      ['vote_ignored', 'alice'],
+      ['vote_ignored', 'alice'],
+    ]);
+    expect(events[2].facts).toMatchObject({ choice: 'reject', reason: 'the request is already approved' });
+  });
+});
