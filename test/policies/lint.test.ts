@@ -1,0 +1,90 @@
+import { describe, expect, test } from '@jest/globals';
+import { conditionsImply } from '../../policies/implication.js';
+import { formatDiagnostic, loadPolicy } from '../../policies/loader.js';
+import type { Conditions } from '../../policies/types.js';
+
+const FILE = '.github/jit-approval.yml';
+const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+function warningsOf(text: string): string[] {
+  const result = loadPolicy(text, FILE);
+  if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  return result.warnings.map(formatDiagnostic);
+}
+
+describe('warnings for a valid policy that probably does not say what was meant', () => {
+  const rows: [string, string, string[]][] = [
+    [
+      'CODEOWNERS-style directories in paths',
+      yaml('version: 1', 'rules:', '  - name: infra', '    if: { paths: ["/infra/", "infra/", "infra", "infra/**", "Makefile", "*.tf"] }'),
+      [
+        `${FILE}:4:19: \`/infra/\` never matches: changed files are written without a leading "/" (paths are globs over file paths, not CODEOWNERS patterns); for everything under that directory write \`infra/**\``,
+        `${FILE}:4:30: \`infra/\` never matches: a changed file's path never ends in "/"; for everything under that directory write \`infra/**\``,
+        `${FILE}:4:40: \`infra\` matches only a file named exactly that, not what is inside a directory of that name; for the directory write \`infra/**\``,
+      ],
+    ],
+    [
+      'a near miss of codeowners among the approvers',
+      yaml('version: 1', 'defaults: { approvers: [codeowner] }', 'rules:', '  - name: r', '    require: { approvers: ["code-owners", codeowners, alice] }'),
+      [
+        `${FILE}:2:25: "codeowner" is read as the GitHub user @codeowner; did you mean \`codeowners\`?`,
+        `${FILE}:5:28: "code-owners" is read as the GitHub user @code-owners; did you mean \`codeowners\`?`,
+      ],
+    ],
+    [
+      'an auto-approve rule on any changed file',
+      yaml('version: 1', 'rules:', '  - name: docs', '    if: { paths: "docs/**" }', '    auto_approve: true'),
+      [`${FILE}:4:18: \`paths\` holds when *any* changed file matches, so this rule also auto-approves a change that touches other files as well (one docs file in an infra change); to auto-approve only changes made entirely of these files, write \`only_paths\``],
+    ],
+    [
+      'an auto-approve rule that a requiring rule always overrides',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production }',
+        '  - name: docs',
+        '    if: { environment: [production], only_paths: ["docs/**"] }',
+        '    auto_approve: true',
+      ),
+      [`${FILE}:5:5: rule "docs" never has an effect: every request it matches also matches rule "production" (${FILE}:3), which requires approval, and a requirement wins over auto_approve; narrow "production" or remove this rule`],
+    ],
+    [
+      'nothing to say about a policy that means what it says',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production, paths: ["infra/**"] }',
+        '    require: { approvers: [codeowners, "@acme/leads"] }',
+        '  - name: docs',
+        '    if: { environment: production, only_paths: ["docs/**", "**/*.md"] }',
+        '    auto_approve: true',
+      ),
+      [],
+    ],
+  ];
+  test.each(rows)('%s', (_case, text, expected) => {
+    expect(warningsOf(text)).toEqual(expected);
+  });
+});
+
+describe('conditionsImply: certain only from how the conditions are written', () => {
+  const SEVERITIES = ['low', 'medium', 'high', 'critical'];
+  const rows: [string, Conditions, Conditions, boolean][] = [
+    ['anything implies no conditions', { environment: ['staging'] }, {}, true],
+    ['the same environment, ignoring case', { environment: ['Production'] }, { environment: ['production'] }, true],
+    ['a narrower list of branches', { branch: ['main'] }, { branch: ['main', 'release/**'] }, true],
+    ['a wider list is not implied', { branch: ['main', 'dev'] }, { branch: ['main'] }, false],
+    ['a missing fact is not implied', {}, { environment: ['production'] }, false],
+    ['** takes anything', { branch: ['feature/x'] }, { branch: ['**'] }, true],
+    ['globs are not reasoned about', { branch: ['release/1'] }, { branch: ['release/*'] }, false],
+    ['narrower severities', { severity: { atLeast: 'high' } }, { severity: { anyOf: ['high', 'critical'] } }, true],
+    ['wider severities', { severity: { atLeast: 'medium' } }, { severity: { atLeast: 'high' } }, false],
+    ['every file under docs means some file under docs', { onlyPaths: ['docs/**'] }, { paths: ['docs/**', 'infra/**'] }, true],
+    ['some file under docs is not every file', { paths: ['docs/**'] }, { onlyPaths: ['docs/**'] }, false],
+  ];
+  test.each(rows)('%s', (_case, a, b, expected) => {
+    expect(conditionsImply(a, b, SEVERITIES)).toBe(expected);
+  });
+});
