@@ -4,6 +4,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { ApplicationFunction } from 'probot';
+import { Admission, type AdmissionSettings } from './api/admission.js';
 import { createApiHandler } from './api/routes.js';
 import { Gate } from './gate/gate.js';
 import { RequestNotifications } from './gate/notifications.js';
@@ -34,6 +35,8 @@ export interface JitAppOptions {
   notificationRetry?: Partial<RetryPolicy>;
   /** Repositories (`owner/name`) besides each owner's `.github` that policies may `_extends`. */
   extendsRepositories?: readonly string[];
+  /** Which repository owners may open requests, and how many may be pending. */
+  admission?: AdmissionSettings;
 }
 
 export interface JitApp {
@@ -71,10 +74,12 @@ export function jitApp(options: JitAppOptions): JitApp {
     const verifier = new OidcVerifier({ issuer: options.oidcIssuer, audience: options.oidcAudience ?? [appUrl, `${appUrl}/`] });
 
     answerForgedSignaturesWith401(app);
+    app.on(['installation', 'installation_repositories'], async () => installations.forget());
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
-    addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, appId: options.appId, shutdown: shutdown.signal }));
+    const admission = new Admission(store, options.admission);
+    addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
 
     timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs });
     timers.start();

@@ -2,7 +2,7 @@
  * Verifies GitHub Actions OIDC tokens. The claims are facts the workflow cannot forge, so the
  * App takes the repository, run and actor from them rather than from anything the Action sends.
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 
 /** The run a verified token speaks for. GitHub sends every custom claim as a string. */
 export interface RunIdentity {
@@ -61,6 +61,7 @@ export class OidcVerifier {
   constructor(private readonly options: OidcVerifierOptions) {}
 
   async verify(token: string): Promise<RunIdentity> {
+    refuseUnverifiable(token, this.options.issuer, this.options.audience);
     const keySet = await this.keySet();
     let payload: JWTPayload;
     try {
@@ -109,6 +110,37 @@ export class OidcVerifier {
       cooldownDuration: this.options.jwksCooldownMs ?? 5_000,
       cacheMaxAge: 10 * 60_000,
     });
+  }
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * What can be refused without the issuer: anything but a compact RS256 JWS that names its key and
+ * is from our issuer for our audience. Such a token is a 401 even while the issuer is unreachable,
+ * and costs no fetch.
+ */
+function refuseUnverifiable(token: string, issuer: string, audience: string | readonly string[]): void {
+  if (!COMPACT_JWS.test(token)) throw new OidcError('malformed', 'the OIDC token is not a signed JWT (three base64url parts)');
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let payload: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    payload = decodeJwt(token);
+  } catch {
+    throw new OidcError('malformed', 'the OIDC token\'s header or claims are not base64url-encoded JSON objects');
+  }
+  if (header.alg !== 'RS256') {
+    throw new OidcError('algorithm', `the OIDC token is signed with "${String(header.alg).slice(0, 32)}"; GitHub's tokens are RS256`);
+  }
+  if (typeof header.kid !== 'string' || header.kid === '') throw new OidcError('malformed', 'the OIDC token does not name its signing key (kid)');
+  if (payload.iss !== issuer) {
+    throw new OidcError('issuer', `the OIDC token's "iss" claim is not acceptable: expected ${issuer}`);
+  }
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const accepted = typeof audience === 'string' ? [audience] : audience;
+  if (!audiences.some((aud) => typeof aud === 'string' && accepted.includes(aud))) {
+    throw new OidcError('audience', `the OIDC token's "aud" claim is not acceptable: expected ${accepted[0]}`);
   }
 }
 

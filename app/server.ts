@@ -1,14 +1,17 @@
 /**
  * Starts the App from its environment (Probot's variable names, plus APP_URL, OIDC_ISSUER,
- * OIDC_AUDIENCE, DATABASE_URL and DATA_DIR). `npm start` runs this file.
+ * OIDC_AUDIENCE, DATABASE_URL, DATA_DIR and the admission limits). `npm start` runs this file.
  */
 import { getPrivateKey } from '@probot/get-private-key';
-import { pino } from 'pino';
-import { Probot, Server, type Logger } from 'probot';
+import type { DestinationStream } from 'pino';
+import { Probot, Server } from 'probot';
 import { pathToFileURL } from 'node:url';
+import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
 import { jitApp } from './index.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
+import { createAppLogger, type LogLevel } from './ops/log.js';
 import { openStore, type Store } from './store/index.js';
+import { withWebhookBodyLimit } from './webhooks/body-limit.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -29,14 +32,15 @@ export interface AppSettings {
   /** A PostgreSQL schema for the App's tables (default `public`): how several test Apps share one database. */
   databaseSchema?: string;
   dataDir?: string;
-  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-  /** Defaults to JSON lines on stdout at `logLevel`; Probot and the App log through it. */
-  log?: Logger;
+  logLevel?: LogLevel;
+  /** Where the JSON log lines go (stdout by default); credentials are censored before they get there. */
+  logDestination?: DestinationStream;
   timerPollMs?: number;
   notifiers?: NotifiersConfig;
   notificationRetry?: Partial<RetryPolicy>;
   /** `EXTENDS_REPOSITORIES`: `owner/name` list of repositories besides each owner's `.github` that policies may `_extends`. */
   extendsRepositories?: string[];
+  admission?: AdmissionSettings;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
@@ -58,6 +62,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     dataDir: env.DATA_DIR || undefined,
     logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
     extendsRepositories: (env.EXTENDS_REPOSITORIES ?? '').split(/[\s,]+/).filter(Boolean),
+    admission: admissionSettingsFromEnv(env),
   };
 }
 
@@ -81,16 +86,17 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     notifiers: settings.notifiers,
     notificationRetry: settings.notificationRetry,
     extendsRepositories: settings.extendsRepositories,
+    admission: settings.admission,
   });
-  const log = settings.log ?? pino({ name: 'probot', level: settings.logLevel ?? 'info' });
+  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey] });
   const server = new Server({
-    Probot: Probot.defaults({
+    Probot: withWebhookBodyLimit(Probot.defaults({
       appId: settings.appId,
       privateKey: settings.privateKey,
       secret: settings.webhookSecret,
       baseUrl: settings.githubApiUrl,
       log,
-    }),
+    })),
     log,
     port: settings.port,
     host: settings.host,

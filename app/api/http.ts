@@ -1,8 +1,8 @@
 /** Small JSON helpers for the App's own routes. Errors always have the shape `{ error: { code, message } }`. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
@@ -14,26 +14,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  const headers = error.status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {};
+  const headers: Record<string, string> = { ...error.headers };
+  if (error.status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+  // The unread rest of an oversized body is not drained: the connection ends with the answer.
+  if (error.status === 413) headers.connection = 'close';
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   sendJson(res, error.status, { error: { code: error.code, message: error.message } });
-}
-
-export async function readJson(req: IncomingMessage, limitBytes = 64 * 1024): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw new HttpError(413, 'body_too_large', `the body is larger than ${limitBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${(err as Error).message}`);
-  }
 }

@@ -12,7 +12,9 @@ import { AppNotInstalledError } from '../github/installations.js';
 import { OidcError, type OidcVerifier, type RunIdentity } from '../oidc.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store } from '../store/store.js';
-import { HttpError, readJson, sendError, sendJson } from './http.js';
+import type { Admission } from './admission.js';
+import { API_BODY_LIMIT_BYTES, readJson, refuseDeclaredOverLimit } from './body.js';
+import { HttpError, sendError, sendJson } from './http.js';
 import { parseCancelBody, parseOpenBody } from './request-body.js';
 import { requestView } from './view.js';
 
@@ -27,6 +29,7 @@ export interface ApiOptions {
   log: Logger;
   /** The GitHub App's id, reported with each request. */
   appId: number;
+  admission: Admission;
   /** Aborted when the App shuts down: open long polls answer at once so the Action re-polls elsewhere. */
   shutdown: AbortSignal;
 }
@@ -50,11 +53,14 @@ export function createApiHandler(options: ApiOptions) {
       const details = DETAILS_PATH.exec(path);
       if (details && req.method === 'GET') return await detailsPage(options, details[1], res);
       if (!path.startsWith('/api/v1/')) return false;
+      // Refused before the token is verified: an oversized body is not worth a network call.
+      if (req.method === 'POST') refuseDeclaredOverLimit(req, API_BODY_LIMIT_BYTES);
 
       if (path === '/api/v1/requests') {
         allow(req, 'POST');
         const run = await authenticate(options, req);
         const input = parseOpenBody(await readJson(req));
+        await options.admission.checkPendingQuota(run, input);
         const request = await openRequest(options, run, input);
         sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id), options.appId));
         return true;
@@ -98,8 +104,9 @@ async function authenticate(options: ApiOptions, req: IncomingMessage): Promise<
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new HttpError(401, 'unauthenticated', 'send the job\'s GitHub Actions OIDC token as "Authorization: Bearer <token>"');
+  let run: RunIdentity;
   try {
-    return await options.verifier.verify(match[1]);
+    run = await options.verifier.verify(match[1]);
   } catch (err) {
     if (err instanceof OidcError) {
       if (err.reason === 'discovery') throw new HttpError(503, 'oidc_unavailable', err.message);
@@ -107,12 +114,17 @@ async function authenticate(options: ApiOptions, req: IncomingMessage): Promise<
     }
     throw err;
   }
+  options.admission.checkOwner(run);
+  return run;
 }
 
-/** A token only ever sees requests of its own repository and run; anything else does not exist for it. */
+/**
+ * A token only ever sees requests of its own repository, run and run attempt; anything else does not
+ * exist for it. A re-run is another attempt: it opens its own requests and cannot answer for earlier ones.
+ */
 async function ownRequest(options: ApiOptions, run: RunIdentity, id: string): Promise<GateRequest> {
   const request = await options.gate.view(id);
-  if (!request || request.repositoryId !== run.repositoryId || request.runId !== run.runId) {
+  if (!request || request.repositoryId !== run.repositoryId || request.runId !== run.runId || request.runAttempt !== run.runAttempt) {
     throw new HttpError(404, 'not_found', `no request ${id} for this run`);
   }
   return request;

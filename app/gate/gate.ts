@@ -17,7 +17,7 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs } from './policy-source.js';
 import type { Publisher } from './publisher.js';
-import { toGateRequest, type GateRequest, type RequestInput, type RunFacts } from './request.js';
+import { requestKeyFor, toGateRequest, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { loadRunContext, RunContextError } from './run-context.js';
 import { lookUpVoter } from './voters.js';
 
@@ -88,13 +88,7 @@ export class Gate {
     }
     const environment = run.environment ?? input.environment;
     const environmentKey = (environment ?? '').toLowerCase();
-    const key = {
-      repositoryId: run.repositoryId,
-      runId: run.runId,
-      runAttempt: run.runAttempt,
-      action: input.action,
-      jobKey: run.checkRunId ? `check_run:${run.checkRunId}` : `environment:${environmentKey}`,
-    };
+    const key = requestKeyFor(run, input.action, environment);
     const existing = await store.findRequest(key);
     if (existing) return this.reattach(existing, input, environment);
 

@@ -5,9 +5,26 @@
 import type { Requester, Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import type { RequestFacts } from '../../policies/types.js';
-import type { ApprovalRequest, RequestStatus, Vote as StoredVote, VoteChoice } from '../store/store.js';
+import type { RunIdentity } from '../oidc.js';
+import type { ApprovalRequest, RequestKey, RequestStatus, Vote as StoredVote, VoteChoice } from '../store/store.js';
 
 export type { RequestStatus, VoteChoice };
+
+/**
+ * Which request a step's call is about: its run attempt, action and job. The token's `check_run_id`
+ * names the job where GitHub provides it, else the environment does (compared ignoring case, as
+ * GitHub compares names), so two jobs of one run never share a request.
+ */
+export function requestKeyFor(run: RunIdentity, action: string, environment: string | undefined): RequestKey {
+  const environmentKey = (environment ?? '').toLowerCase();
+  return {
+    repositoryId: run.repositoryId,
+    runId: run.runId,
+    runAttempt: run.runAttempt,
+    action,
+    jobKey: run.checkRunId ? `check_run:${run.checkRunId}` : `environment:${environmentKey}`,
+  };
+}
 
 /** What the Action sends; everything else about the run comes from the OIDC token. */
 export interface RequestInput {

@@ -1,6 +1,7 @@
 /** Finds the App's installation on a repository and hands out GitHubClients bound to it. */
 import type { Probot } from 'probot';
 import { ResponseCache, useConditionalRequests } from './conditional-requests.js';
+import { ExpiringCache } from './expiring-cache.js';
 import type { GitHubClient } from './github.js';
 import { isNotFound, OctokitGitHubClient } from './octokit-client.js';
 
@@ -10,26 +11,51 @@ export class AppNotInstalledError extends Error {
   }
 }
 
+/** How long a repository's installation is used without asking GitHub again. */
+export const INSTALLED_TTL_MS = 10 * 60_000;
+/** How long "not installed" (GitHub's 404) stands; installing the App anywhere ends it at once (`forget`). */
+export const NOT_INSTALLED_TTL_MS = 60_000;
+const LOOKUP_CAPACITY = 10_000;
+
 export class Installations {
   private readonly cache = new ResponseCache();
+  /** Installation id by lowercased `owner/repo` (GitHub's names are case-insensitive); null: not installed. */
+  private readonly lookups = new ExpiringCache<string, number | null>(LOOKUP_CAPACITY);
 
   constructor(private readonly probot: Probot) {}
 
   async forRepository(owner: string, repo: string): Promise<{ installationId: number; github: GitHubClient }> {
-    const appOctokit = await this.probot.auth();
-    useConditionalRequests(appOctokit, this.cache, 0);
-    try {
-      const { data } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
-      return { installationId: data.id, github: await this.client(data.id) };
-    } catch (err) {
-      if (isNotFound(err)) throw new AppNotInstalledError(`${owner}/${repo}`);
-      throw err;
+    const key = `${owner}/${repo}`.toLowerCase();
+    let installationId = this.lookups.get(key);
+    if (installationId === undefined) {
+      // Any other failure (a 401 for a bad App key, a 5xx) is thrown and nothing is cached.
+      installationId = await this.lookUp(owner, repo);
+      this.lookups.set(key, installationId, installationId === null ? NOT_INSTALLED_TTL_MS : INSTALLED_TTL_MS);
     }
+    if (installationId === null) throw new AppNotInstalledError(`${owner}/${repo}`);
+    return { installationId, github: await this.client(installationId) };
+  }
+
+  /** The App was installed, uninstalled, or given other repositories: every cached lookup may be wrong. */
+  forget(): void {
+    this.lookups.clear();
   }
 
   async client(installationId: number): Promise<GitHubClient> {
     const octokit = await this.probot.auth(installationId);
     useConditionalRequests(octokit, this.cache, installationId);
     return new OctokitGitHubClient(octokit);
+  }
+
+  private async lookUp(owner: string, repo: string): Promise<number | null> {
+    const appOctokit = await this.probot.auth();
+    useConditionalRequests(appOctokit, this.cache, 0);
+    try {
+      const { data } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
+      return data.id;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
   }
 }

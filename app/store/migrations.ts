@@ -142,6 +142,8 @@ ALTER TABLE requests ADD COLUMN environment_key text NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN commit_sha text;
 CREATE INDEX requests_last_approved ON requests (repository_id, action, environment_key, completed_at DESC)
   WHERE status = 'approved';
+-- The pending caps count a repository's and a run's waiting requests on every open.
+CREATE INDEX requests_pending ON requests (repository_id, run_id, run_attempt) WHERE status = 'pending';
 
 -- A command comment counts at most once, whatever delivery carries it.
 CREATE TABLE command_comments (

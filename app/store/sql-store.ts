@@ -231,6 +231,15 @@ export class SqlStore implements Store {
     return { changed: true, request };
   }
 
+  async countPendingRequests(run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }> {
+    const rows = await this.#db.query<{ repository: unknown; run_attempt: unknown }>(
+      `SELECT count(*) AS repository, count(*) FILTER (WHERE run_id = $2 AND run_attempt = $3) AS run_attempt
+       FROM requests WHERE repository_id = $1 AND status = 'pending'`,
+      [run.repositoryId, run.runId, run.runAttempt],
+    );
+    return { repository: Number(rows[0].repository), runAttempt: Number(rows[0].run_attempt) };
+  }
+
   // ── votes ───────────────────────────────────────────────────────────────────────────────────
 
   async castVote(vote: NewVote): Promise<VoteResult> {

@@ -248,6 +248,8 @@ export interface Store {
   updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
   /** Moves a pending request to a final status, exactly once; undefined when there is no such request. */
   completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined>;
+  /** Pending requests of a repository, and of one attempt of one of its runs: what admission caps are checked against. */
+  countPendingRequests(run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }>;
 
   castVote(vote: NewVote): Promise<VoteResult>;
   /** The votes that count (withdrawn ones only with `includeWithdrawn`), in the order cast. */

@@ -20,7 +20,7 @@ rules:
 
 let world: World;
 beforeAll(async () => {
-  world = await World.start({ settings: { extendsRepositories: ['acme/policies'] } });
+  world = await World.start({ extendsRepositories: ['acme/policies'] });
   await world.control.seed({
     repos: [
       { owner: 'acme', name: 'jobs', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin', mallory: 'write' } },

@@ -7,7 +7,6 @@ import { freePort } from '../free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { pino } from 'pino';
 import { parseNotifiersConfig } from '../../app/notify/index.js';
 import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
@@ -48,6 +47,8 @@ rules:
 `;
 
 const keys = generateAppKeyPair();
+/** The App's private key, for tests that check it never leaks. */
+export const APP_PRIVATE_KEY = keys.privateKey;
 
 export function seed(): Seed {
   return {
@@ -106,6 +107,7 @@ export interface IssueJson {
 
 export interface ApiAnswer {
   status: number;
+  headers: Headers;
   body: Record<string, unknown> & { error?: { code: string; message: string } };
 }
 
@@ -122,17 +124,12 @@ export class World {
   private port = 0;
   private receiver?: HttpServer;
 
-  private constructor(
-    readonly github: RunningGitHubDouble,
-    readonly dataDir: string,
-    readonly appUrl: string,
-    private readonly settings: Pick<AppSettings, 'extendsRepositories'>,
-  ) {}
+  private constructor(readonly github: RunningGitHubDouble, readonly dataDir: string, private readonly settings: Partial<AppSettings>) {}
 
-  /** `appUrl`: the App's APP_URL, as its operator wrote it; `settings`: more of the operator's configuration. */
-  static async start(options: { appUrl?: string; settings?: Pick<AppSettings, 'extendsRepositories'> } = {}): Promise<World> {
+  /** `settings` override the App's test settings (log level and destination, admission limits, …). */
+  static async start(settings: Partial<AppSettings> = {}): Promise<World> {
     const github = await startGitHubDouble({ seed: seed() });
-    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), options.appUrl ?? APP_URL, options.settings ?? {});
+    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), settings);
     world.port = await freePort();
     await world.startReceiver();
     await world.startApp();
@@ -172,10 +169,10 @@ export class World {
       port: this.port,
       host: '127.0.0.1',
       githubApiUrl: this.github.apiUrl,
-      appUrl: this.appUrl,
+      appUrl: APP_URL,
       oidcIssuer: this.github.oidcIssuer,
       dataDir: this.dataDir,
-      log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      logLevel: (process.env.LOG_LEVEL as AppSettings['logLevel']) ?? 'silent',
       timerPollMs: 200,
       notifiers: this.notifiersConfig(),
       ...this.settings,
@@ -205,7 +202,7 @@ export class World {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
+    return { status: response.status, headers: response.headers, body: (await response.json()) as ApiAnswer['body'] };
   }
 
   async open(job: RunnerJob, body: Record<string, unknown>): Promise<ApiAnswer> {

@@ -9,9 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { pino } from 'pino';
 import { EVENT_HEADER, parseNotifiersConfig, SIGNATURE_HEADER, type NotifiersConfig } from '../../app/notify/index.js';
-import { startApp, type RunningApp } from '../../app/server.js';
+import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble } from '../github-double/index.js';
 import { startHttpReceiver, type HttpReceiver } from '../notify/receivers.js';
 import { dropSchema, POSTGRES_URL, randomSchema } from '../store/harness.js';
@@ -156,7 +155,7 @@ class NotifyWorld {
       appUrl: APP_URL,
       oidcIssuer: this.github.oidcIssuer,
       ...('dataDir' in database ? { dataDir: database.dataDir } : { databaseUrl: POSTGRES_URL, databaseSchema: database.schema }),
-      log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      logLevel: (process.env.LOG_LEVEL as AppSettings['logLevel']) ?? 'silent',
       timerPollMs: 100,
       notifiers: this.notifiers(),
       // Quick retries, so a notifier that comes back is heard from within the test.
@@ -188,7 +187,7 @@ class NotifyWorld {
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
+    return { status: response.status, headers: response.headers, body: (await response.json()) as ApiAnswer['body'] };
   }
 
   async issueOf(requestId: string, repository: string): Promise<IssueJson | undefined> {

@@ -89,7 +89,8 @@ describe('OidcVerifier', () => {
 
   test('names the discovery URL when the issuer is unreachable', async () => {
     const lost = new OidcVerifier({ issuer: 'http://127.0.0.1:9/_services/token', audience: AUDIENCE, fetchTimeoutMs: 500 });
-    const error = await lost.verify('x.y.z').then(() => undefined, (err: OidcError) => err);
+    const token = await mint({ issuer: 'http://127.0.0.1:9/_services/token' });
+    const error = await lost.verify(token).then(() => undefined, (err: OidcError) => err);
     expect(error?.reason).toBe('discovery');
     expect(error?.message).toContain('http://127.0.0.1:9/_services/token/.well-known/openid-configuration');
   });

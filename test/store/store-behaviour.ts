@@ -209,6 +209,19 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(after.cancelled - before.cancelled).toBe(1);
       expect(after.approved).toBe(before.approved);
     });
+
+    test('counts the pending requests of a repository and of one run attempt', async () => {
+      const repository = String(randomInt(1, 2 ** 40));
+      const run = { repositoryId: repository, runId: '77', runAttempt: '1' };
+      await backend.store.createRequest(newRequest({ ...run, action: 'deploy' }));
+      const done = await backend.store.createRequest(newRequest({ ...run, action: 'migrate' }));
+      await backend.store.createRequest(newRequest({ ...run, runAttempt: '2' }));
+      await backend.store.createRequest(newRequest({ repositoryId: repository, runId: '78' }));
+      await backend.store.createRequest(newRequest({ ...run, repositoryId: String(Number(repository) + 1) }));
+      await backend.store.completeRequest(done.request.id, { status: 'approved', reason: 'auto', actor: 'app' });
+      expect(await backend.store.countPendingRequests(run)).toEqual({ repository: 3, runAttempt: 1 });
+      expect(await backend.store.countPendingRequests({ ...run, runId: '79' })).toEqual({ repository: 3, runAttempt: 0 });
+    });
   });
 
   describe('votes', () => {

@@ -1,0 +1,170 @@
+/**
+ * Who may drive the request API, and how far: the owner allow-list, the caps on pending requests,
+ * cached installation lookups, and a request answering only its own run attempt.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { settingsFromEnv } from '../../app/server.js';
+import type { RunnerJob } from '../github-double/index.js';
+import { APP_ID, APP_PRIVATE_KEY, job, World, type ApiAnswer } from './harness.js';
+
+/** Opening a pending request takes a few seconds on a busy machine; these tests open several. */
+const SLOW_TEST_MS = 90_000;
+const INSTALLATION_LOOKUP = 'GET /repos/{owner}/{repo}/installation';
+const AUTO_APPROVE = 'version: 1\nrules:\n  - name: all\n    if: {}\n    auto_approve: true\n';
+
+let world: World;
+beforeAll(async () => {
+  // Owners in any case: GitHub's logins are case-insensitive.
+  world = await World.start({ admission: { allowedOwners: ['ACME', 'NewCo'], maxPendingPerRun: 2, maxPendingPerRepository: 3 } });
+  await world.control.seed({
+    repos: [
+      // Installed, but its owner is not on the allow-list.
+      { owner: 'evil', name: 'web', branches: { main: { '.github/jit-approval.yml': AUTO_APPROVE } }, collaborators: { mallory: 'admin' } },
+      // Allowed, but not (yet) installed.
+      { owner: 'newco', name: 'site', branches: { main: { '.github/jit-approval.yml': AUTO_APPROVE } }, collaborators: { alice: 'admin' } },
+      { owner: 'acme', name: 'fresh', branches: { main: { '.github/jit-approval.yml': AUTO_APPROVE } }, collaborators: { alice: 'admin' } },
+    ],
+    installations: [{ appId: APP_ID, account: 'evil' }],
+  });
+}, 120_000);
+afterAll(async () => world?.stop());
+
+/** Every test leaves nothing pending, so each starts below the caps. */
+const opened: Array<{ run: RunnerJob; id: string }> = [];
+afterEach(async () => {
+  for (const { run, id } of opened.splice(0)) {
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }
+});
+
+async function openPending(run: RunnerJob, action: string): Promise<string> {
+  const { status, body } = await world.open(run, { action, environment: 'production' });
+  expect(status).toBe(200);
+  expect(body.status).toBe('pending');
+  opened.push({ run, id: body.id as string });
+  return body.id as string;
+}
+
+async function gitHubCalls(): Promise<Record<string, number>> {
+  const counts = await world.control.requestCounts();
+  // The OIDC issuer is how a token is verified, not a call on the token's behalf.
+  return Object.fromEntries(Object.entries(counts).filter(([route]) => !route.includes('/_services/token')));
+}
+
+function expectRefusal(answer: ApiAnswer, status: number, code: string): string {
+  expect({ status: answer.status, code: answer.body.error?.code }).toEqual({ status, code });
+  return answer.body.error!.message;
+}
+
+describe('the owner allow-list', () => {
+  it('refuses runs of another owner with 403 and a clear message, before any GitHub call', async () => {
+    await world.control.resetRequestCounts();
+    const run: RunnerJob = { repository: 'evil/web', actor: 'mallory', run_id: 990_001 };
+    const message = expectRefusal(await world.open(run, { action: 'deploy' }), 403, 'owner_not_allowed');
+    expect(message).toContain('"evil"');
+    expect(message).toContain('ALLOWED_OWNERS');
+    expect(await gitHubCalls()).toEqual({});
+    expect(await world.control.checkRuns('evil/web')).toEqual([]);
+    const someId = '00000000-0000-4000-8000-000000000001';
+    expectRefusal(await world.poll(run, someId), 403, 'owner_not_allowed');
+    expectRefusal(await world.api('POST', `/api/v1/requests/${someId}/cancel`, await world.token(run), {}), 403, 'owner_not_allowed');
+  });
+
+  it('serves the owners on it, whatever the case of their names', async () => {
+    const { status, body } = await world.open(job(), { action: 'publish-docs' });
+    expect({ status, decision: body.status }).toEqual({ status: 200, decision: 'approved' });
+  });
+});
+
+describe('the caps on pending requests', () => {
+  it('refuse a third pending request of one run attempt with 429 and Retry-After; a retried step still reattaches', async () => {
+    const run = job();
+    const first = await openPending(run, 'deploy-a');
+    await openPending(run, 'deploy-b');
+    const refused = await world.open(run, { action: 'deploy-c', environment: 'production' });
+    expect(expectRefusal(refused, 429, 'too_many_pending')).toContain('MAX_PENDING_PER_RUN');
+    expect(refused.headers.get('retry-after')).toBe('30');
+    const retried = await world.open(run, { action: 'deploy-a', environment: 'production' });
+    expect({ status: retried.status, id: retried.body.id }).toEqual({ status: 200, id: first });
+    // Once one ends, there is room again.
+    await world.api('POST', `/api/v1/requests/${first}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+    await openPending(run, 'deploy-c');
+  }, SLOW_TEST_MS);
+
+  it('count each attempt of a run on its own', async () => {
+    const firstAttempt = job({ run_attempt: 1 });
+    await openPending(firstAttempt, 'deploy-a');
+    await openPending(firstAttempt, 'deploy-b');
+    await openPending({ ...firstAttempt, run_attempt: 2 }, 'deploy-a');
+  }, SLOW_TEST_MS);
+
+  it('refuse a fourth pending request of one repository, in any run, while other repositories are served', async () => {
+    for (let i = 0; i < 3; i++) await openPending(job(), 'deploy');
+    const refused = await world.open(job(), { action: 'deploy', environment: 'production' });
+    expect(expectRefusal(refused, 429, 'too_many_pending')).toContain('MAX_PENDING_PER_REPOSITORY');
+    expect(refused.headers.get('retry-after')).toBe('30');
+    const elsewhere = await world.open(job({ repository: 'acme/api' }), { action: 'deploy' });
+    expect(elsewhere.status).toBe(200);
+    opened.push({ run: job({ repository: 'acme/api' }), id: elsewhere.body.id as string });
+  }, SLOW_TEST_MS);
+});
+
+describe('installation lookups', () => {
+  it('are cached: requests of one repository do not each look the installation up', async () => {
+    await world.control.resetRequestCounts();
+    for (let i = 0; i < 3; i++) expect((await world.open(job(), { action: 'publish-docs' })).body.status).toBe('approved');
+    expect((await gitHubCalls())[INSTALLATION_LOOKUP] ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('remember "not installed" only until the App is installed', async () => {
+    await world.control.resetRequestCounts();
+    const run = (): RunnerJob => ({ repository: 'newco/site', actor: 'alice' });
+    expectRefusal(await world.open(run(), { action: 'deploy' }), 422, 'app_not_installed');
+    expectRefusal(await world.open(run(), { action: 'deploy' }), 422, 'app_not_installed');
+    expect((await gitHubCalls())[INSTALLATION_LOOKUP]).toBe(1);
+    await world.control.install({ account: 'newco', user: 'alice' });
+    await world.settle();
+    const served = await world.open(run(), { action: 'deploy' });
+    expect({ status: served.status, decision: served.body.status }).toEqual({ status: 200, decision: 'approved' });
+  });
+
+  it('that fail are not cached', async () => {
+    await world.control.resetRequestCounts();
+    await world.control.fault({ route: '/repos/{owner}/{repo}/installation', method: 'GET', status: 401, times: 1 });
+    const run = (): RunnerJob => ({ repository: 'acme/fresh', actor: 'alice' });
+    expect((await world.open(run(), { action: 'deploy' })).status).toBe(500);
+    const served = await world.open(run(), { action: 'deploy' });
+    expect({ status: served.status, decision: served.body.status }).toEqual({ status: 200, decision: 'approved' });
+    expect((await gitHubCalls())[INSTALLATION_LOOKUP]).toBe(2);
+  });
+});
+
+describe('a request', () => {
+  it('answers only its own run attempt: another attempt of the run can neither read nor cancel it', async () => {
+    const firstAttempt = job({ run_attempt: 1 });
+    const id = await openPending(firstAttempt, 'deploy');
+    const rerun = { ...firstAttempt, run_attempt: 2 };
+    expectRefusal(await world.poll(rerun, id), 404, 'not_found');
+    expectRefusal(await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(rerun), { reason: 'job_cancelled' }), 404, 'not_found');
+    const own = await world.poll(firstAttempt, id);
+    expect({ status: own.status, decision: own.body.status }).toEqual({ status: 200, decision: 'pending' });
+  }, SLOW_TEST_MS);
+});
+
+describe('the admission settings', () => {
+  const env = { APP_ID: '1', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: APP_PRIVATE_KEY };
+
+  it('are read from ALLOWED_OWNERS, MAX_PENDING_PER_REPOSITORY and MAX_PENDING_PER_RUN', () => {
+    expect(settingsFromEnv({ ...env, ALLOWED_OWNERS: 'acme, acme-labs', MAX_PENDING_PER_REPOSITORY: '50', MAX_PENDING_PER_RUN: '5' }).admission)
+      .toEqual({ allowedOwners: ['acme', 'acme-labs'], maxPendingPerRepository: 50, maxPendingPerRun: 5 });
+    expect(settingsFromEnv(env).admission).toEqual({});
+  });
+
+  it.each([
+    [{ ALLOWED_OWNERS: 'acme,not/an-owner' }, 'ALLOWED_OWNERS: not a GitHub user or organization name: not/an-owner'],
+    [{ MAX_PENDING_PER_REPOSITORY: '0' }, 'MAX_PENDING_PER_REPOSITORY: expected a whole number of at least 1, got "0"'],
+    [{ MAX_PENDING_PER_RUN: 'ten' }, 'MAX_PENDING_PER_RUN: expected a whole number of at least 1, got "ten"'],
+  ])('refuse a bad value, naming its variable: %j', (bad, message) => {
+    expect(() => settingsFromEnv({ ...env, ...bad })).toThrow(message);
+  });
+});
