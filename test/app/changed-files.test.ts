@@ -117,3 +117,28 @@ describe('failing closed when the changed files cannot be determined', () => {
     expect(answer.body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`${UNDETERMINED}: GitHub's list of pull request #${capped.number}'s files may be truncated`) });
   }, 60_000);
 });
+
+describe('renamed files and rewritten history', () => {
+  it('counts a renamed file under its old path too: moving a gated file out of its path still needs approval', async () => {
+    const pushed = await world.control.push(INFRA, { branch: 'main', author: 'mallory', commits: [{ renames: { 'infra/main.tf': 'docs/main.tf' } }] });
+    const { body } = await world.open(pushJob(pushed.sha), { action: 'deploy' });
+    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+
+    // The same through a pull request's files.
+    await world.control.pushCommit(INFRA, { branch: 'main', files: { 'infra/pr.tf': 'size = 3\n' } });
+    await world.control.pushCommit(INFRA, { branch: 'move', renames: { 'infra/pr.tf': 'docs/pr.md' } });
+    const pull = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Tidy up', head: 'move' });
+    const prJob = job({ repository: INFRA, ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: 'move', base_ref: 'main' });
+    const onPull = await world.open(prJob, { action: 'deploy' });
+    expect(onPull.body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+  });
+
+  it('counts the files a force push dropped: rewinding past an infra change needs approval', async () => {
+    const start = await world.control.push(INFRA, { branch: 'main', commits: [{ files: { 'docs/e.md': 'e\n' } }] });
+    await world.control.push(INFRA, { branch: 'main', commits: [{ files: { 'infra/net.tf': 'open = true\n' } }] });
+    const forced = await world.control.forcePush(INFRA, { branch: 'main', sha: start.sha, author: 'mallory' });
+    expect(forced.activity_type).toBe('force_push');
+    const { body } = await world.open(pushJob(start.sha), { action: 'deploy' });
+    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+  });
+});

@@ -122,7 +122,7 @@ const router = new Router<ControlHandler>()
   .add('POST', '/_control/act/comment', (d, _p, body) => {
     const repo = repoOf(d, str(body, 'repository'));
     const issue = issueOf(d, repo, Number(body.issue_number));
-    assertCommentBody(str(body, 'body'));
+    assertCommentBody(str(body, 'body'), 'create');
     const { result, deliveries } = withDeliveries(d, () => d.state.createComment(repo, issue, d.state.ensureUser(str(body, 'user')), str(body, 'body'), null));
     return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) }, 201);
   })
@@ -130,7 +130,7 @@ const router = new Router<ControlHandler>()
     const repo = repoOf(d, str(body, 'repository'));
     const comment = d.state.comments.get(Number(body.comment_id));
     if (!comment || comment.repoId !== repo.id) throw new HttpError(404, { message: `unknown comment ${String(body.comment_id)}` });
-    assertCommentBody(str(body, 'body'));
+    assertCommentBody(str(body, 'body'), 'edit');
     const { result, deliveries } = withDeliveries(d, () => d.state.editComment(repo, comment, d.state.ensureUser(str(body, 'user')), str(body, 'body')));
     return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) });
   })

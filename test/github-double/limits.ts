@@ -25,11 +25,12 @@ export function assertIssueBody(body: string | null | undefined): void {
   }
 }
 
-/** Issue comments answer in a different shape from issues (field `data`, capitalised message). */
-export function assertCommentBody(body: string): void {
-  if (characters(body) > MAX_BODY_CHARACTERS) {
-    throw validationFailed([{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: `Body is too long (maximum is ${MAX_BODY_CHARACTERS} characters)` }]);
-  }
+/** Creating a comment is refused in another shape (field `data`, capitalised message) than editing one. */
+export function assertCommentBody(body: string, change: 'create' | 'edit'): void {
+  if (characters(body) <= MAX_BODY_CHARACTERS) return;
+  throw validationFailed([change === 'create'
+    ? { resource: 'IssueComment', code: 'unprocessable', field: 'data', message: `Body is too long (maximum is ${MAX_BODY_CHARACTERS} characters)` }
+    : { resource: 'IssueComment', code: 'custom', field: 'body', message: `body is too long (maximum is ${MAX_BODY_CHARACTERS} characters)` }]);
 }
 
 /** The field is named without its `output.` prefix in GitHub's answer. */

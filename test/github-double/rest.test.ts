@@ -192,6 +192,14 @@ describe('issues, comments and reactions', () => {
     await expect(octokit.rest.issues.updateComment({ owner, repo, comment_id: comment.id, body: 'forged' })).rejects.toMatchObject({ status: 403 });
   });
 
+  it('refuses over-long comments made through the control API too, as GitHub\'s web UI does', async () => {
+    const body = 'x'.repeat(65_537);
+    await expect(gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body })).rejects.toMatchObject({ status: 422 });
+    const { comment } = await gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body: body.slice(1) });
+    await expect(gh.control.editComment({ repository: REPO, comment_id: comment.id, user: 'alice', body })).rejects.toMatchObject({ status: 422 });
+    expect((await gh.control.comments(REPO, 2)).map((c) => (c.body as string).length)).toEqual([65_536]);
+  });
+
   it('adds a reaction once: 201, then 200 for the same one', async () => {
     const { comment } = await gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body: '/approve' });
     const octokit = await plainClient();

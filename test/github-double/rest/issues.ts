@@ -100,7 +100,7 @@ export const registerIssues: RestRegistrar = (add) => {
       const issue = findIssue(ctx);
       const body = stringField(ctx.body, 'body');
       if (body === undefined || body === '') throw validationFailed([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
-      assertCommentBody(body);
+      assertCommentBody(body, 'create');
       const comment = ctx.state.createComment(ctx.repo, issue, actingUser(ctx), body, callerAppId(ctx));
       return { status: 201, body: commentJson(comment, ctx.repo, ctx.state, ctx.urls) };
     },
@@ -131,7 +131,7 @@ export const registerIssues: RestRegistrar = (add) => {
       if (comment.author.id !== editor.id) throw forbiddenForIntegration();
       const body = stringField(ctx.body, 'body');
       if (body === undefined || body === '') throw validationFailed([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
-      assertCommentBody(body);
+      assertCommentBody(body, 'edit');
       ctx.state.editComment(ctx.repo, comment, editor, body);
       return { status: 200, body: commentJson(comment, ctx.repo, ctx.state, ctx.urls) };
     },
