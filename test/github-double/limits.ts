@@ -13,8 +13,8 @@ export const MAX_CHECK_OUTPUT_BYTES = 65_535;
 
 const characters = (text: string) => [...text].length;
 
-export function assertIssueTitle(title: string): void {
-  if (characters(title) > MAX_TITLE_CHARACTERS) {
+export function assertIssueTitle(title: string | undefined): void {
+  if (title && characters(title) > MAX_TITLE_CHARACTERS) {
     throw validationFailed([{ resource: 'Issue', code: 'custom', field: 'title', message: `title is too long (maximum is ${MAX_TITLE_CHARACTERS} characters)` }]);
   }
 }

@@ -350,7 +350,11 @@ describe('repository history: labels, renames, large commits, force pushes, dele
   it('merges a pull request with a merge commit on its base, a pr_merge activity, and a closed, merged pull request', async () => {
     const octokit = await plainClient();
     const { data: before } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+    const { data: run } = await octokit.rest.checks.create({ owner, repo, name: 'gate', head_sha: before.head.sha });
+    expect(run.pull_requests.map((p) => p.number)).toEqual([1]);
     const { sha } = await gh.control.mergePull({ repository: REPO, number: 1, user: 'alice' });
+    // A check run lists only open pull requests.
+    expect((await octokit.rest.checks.get({ owner, repo, check_run_id: run.id })).data.pull_requests).toEqual([]);
     const { data: merged } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
     expect(merged).toMatchObject({ state: 'closed', merged: true, merge_commit_sha: sha, merged_by: { login: 'alice' }, base: { sha: before.base.sha }, head: { sha: before.head.sha } });
     expect(merged.merged_at).toEqual(expect.any(String));

@@ -266,7 +266,8 @@ export function directoryEntryJson(path: string, type: 'file' | 'dir', sha: stri
 export function checkRunJson(run: CheckRun, repo: Repo, state: DoubleState, urls: Urls) {
   const app = state.apps.get(run.appId) as App;
   const url = `${urls.api}/repos/${repo.fullName}/check-runs/${run.id}`;
-  const pulls = state.pullsForCommit(repo, run.headSha).filter((p) => p.headSha === run.headSha);
+  // Only open pull requests whose head is the run's commit, as GitHub documents.
+  const pulls = state.pullsForCommit(repo, run.headSha).filter((p) => p.headSha === run.headSha && state.issue(repo, p.number)?.state === 'open');
   const repoRef = { id: repo.id, url: `${urls.api}/repos/${repo.fullName}`, name: repo.name };
   return {
     id: run.id, node_id: nodeId('CheckRun', run.id), head_sha: run.headSha, external_id: run.externalId ?? '', url,

@@ -84,7 +84,7 @@ export const registerIssues: RestRegistrar = (add) => {
       if (stateReason !== undefined && stateReason !== null && !['completed', 'not_planned', 'reopened'].includes(stateReason)) {
         throw validationFailed([{ resource: 'Issue', field: 'state_reason', code: 'invalid' }]);
       }
-      assertIssueTitle(stringField(ctx.body, 'title') ?? '');
+      assertIssueTitle(stringField(ctx.body, 'title'));
       assertIssueBody(stringField(ctx.body, 'body'));
       ctx.state.updateIssue(ctx.repo, issue, {
         title: stringField(ctx.body, 'title'), body: ctx.body.body === undefined ? undefined : (ctx.body.body as string | null),
