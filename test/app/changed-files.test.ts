@@ -188,3 +188,31 @@ describe('what a pull request run changes: all of the pull request\'s files', ()
     expect((await decisionOf(body)).facts.unknownChanges).toContain(`GitHub's list of pull request #${capped.number}'s files may be truncated`);
   }, 60_000);
 });
+
+describe('renamed files and rewritten history', () => {
+  it('counts a renamed file under its old path too: moving a gated file out of its path still needs approval', async () => {
+    const pushed = await world.control.push(INFRA, { branch: 'main', author: 'mallory', commits: [{ renames: { 'infra/main.tf': 'docs/main.tf' } }] });
+    const { body } = await world.open(runOf(pushed.sha), { action: 'deploy' });
+    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+
+    // The same through a pull request's files.
+    await world.control.pushCommit(INFRA, { branch: 'main', files: { 'infra/pr.tf': 'size = 3\n' } });
+    await world.control.pushCommit(INFRA, { branch: 'move', renames: { 'infra/pr.tf': 'docs/pr.md' } });
+    const pull = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Tidy up', head: 'move' });
+    const prJob = job({ repository: INFRA, ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: 'move', base_ref: 'main' });
+    const onPull = await world.open(prJob, { action: 'deploy' });
+    expect(onPull.body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+  });
+
+  it('is unknown after a force push back past the last approved commit: rewinding needs approval, and says why', async () => {
+    const start = await world.control.push(INFRA, { branch: 'main', commits: [{ files: { 'docs/e.md': 'e\n' } }] });
+    const infra = await world.control.push(INFRA, { branch: 'main', commits: [{ files: { 'infra/net.tf': 'open = true\n' } }] });
+    const approved = await open(runOf(infra.sha));
+    await approve(approved);
+    const forced = await world.control.forcePush(INFRA, { branch: 'main', sha: start.sha, author: 'mallory' });
+    expect(forced.activity_type).toBe('force_push');
+    const { body } = await world.open(runOf(start.sha), { action: 'deploy' });
+    expect(body).toMatchObject({ status: 'pending', matched_rules: expect.arrayContaining(['infrastructure']) });
+    expect((await decisionOf(body)).facts.unknownChanges).toContain(`${infra.sha.slice(0, 7)} (request ${String(approved.id)}, run ${String(approved.run_id)}), is not an ancestor of ${start.sha.slice(0, 7)}`);
+  });
+});

@@ -36,6 +36,13 @@ export interface RegisteredJob {
   claims: Record<string, unknown>;
 }
 
+/** What a history change recorded in the repository's activity. */
+export interface ActivityRecord {
+  before: string;
+  after: string;
+  activity_type: string;
+}
+
 /** GitHub's JSON for a resource; typed loosely on purpose: tests assert on the fields they need. */
 export type GitHubJson = Record<string, unknown> & { id: number };
 
@@ -66,13 +73,24 @@ export class ControlClient {
   /** Back to the start-up seed (or a new one); clears tokens, faults, counters, deliveries. */
   reset(seed?: Seed) { return this.call<void>('POST', '/reset', seed ? { seed } : {}); }
   setWebhook(appId: number, webhook: { url: string; secret: string }) { return this.call<void>('POST', `/apps/${appId}/webhook`, webhook); }
-  pushCommit(repository: string, commit: { branch: string; files: FileMap; message?: string; author?: string }) {
+  /** One push of one commit; `renames` (old path → new path) move files, keeping their content unless `files` say otherwise. */
+  pushCommit(repository: string, commit: { branch: string; files?: FileMap; renames?: Record<string, string>; message?: string; author?: string }) {
     return this.call<{ sha: string }>('POST', `/repos/${repository}/commits`, commit);
   }
 
   /** One push of several commits (oldest first): one repository activity from the branch's old head (`before`) to `sha`. */
-  push(repository: string, push: { branch: string; commits: Array<{ files: FileMap; message?: string }>; author?: string }) {
+  push(repository: string, push: { branch: string; commits: Array<{ files?: FileMap; renames?: Record<string, string>; message?: string }>; author?: string }) {
     return this.call<{ before: string; sha: string; shas: string[] }>('POST', `/repos/${repository}/pushes`, push);
+  }
+
+  /** Moves an existing branch to any commit of the repository: a `force_push` activity (a `push` if it only fast-forwards). */
+  forcePush(repository: string, push: { branch: string; sha: string; author?: string }) {
+    return this.call<ActivityRecord>('POST', `/repos/${repository}/force-push`, push);
+  }
+
+  /** Deletes a branch: a `branch_deletion` activity. Refused for the default branch and for branches of open pull requests. */
+  deleteBranch(repository: string, deletion: { branch: string; author?: string }) {
+    return this.call<ActivityRecord>('POST', `/repos/${repository}/delete-branch`, deletion);
   }
   /** Grants (or with null, removes) a direct collaborator permission. */
   setPermission(repository: string, user: string, permission: Permission | null) {
@@ -89,9 +107,13 @@ export class ControlClient {
   editComment(a: { repository: string; comment_id: number; user: string; body: string }) { return this.call<{ comment: GitHubJson; deliveries: number[] }>('POST', '/act/edit-comment', a); }
   deleteComment(a: { repository: string; comment_id: number; user: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/delete-comment', a); }
   clickCheckRunButton(a: { repository: string; check_run_id: number; user: string; identifier: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/click', a); }
-  openPull(a: { repository: string; user: string; title: string; head: string; base?: string; body?: string; draft?: boolean; files?: FileMap }) {
+  openPull(a: { repository: string; user: string; title: string; head: string; base?: string; body?: string; draft?: boolean; files?: FileMap; labels?: string[] }) {
     return this.call<{ number: number; head_sha: string; merge_sha: string; base_sha: string; deliveries: number[] }>('POST', '/act/open-pull', a);
   }
+  /** Merges an open pull request with a merge commit: a `pr_merge` activity on the base branch and `pull_request.closed`. */
+  mergePull(a: { repository: string; number: number; user: string }) { return this.call<{ sha: string; deliveries: number[] }>('POST', '/act/merge-pull', a); }
+  /** Someone clicks "Re-run" on a check run: `check_run.rerequested` to the App that owns it. */
+  rerunCheckRun(a: { repository: string; check_run_id: number; user: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/rerun', a); }
   install(a: { account: string; user: string; repositories?: string[]; app_id?: number }) { return this.call<{ installation_id: number; deliveries: number[] }>('POST', '/act/install', a); }
   workflowRun(a: WorkflowRunSpec) { return this.call<{ run_id: number; deliveries: number[] }>('POST', '/act/workflow-run', a); }
   deploymentGate(a: DeploymentGateSpec) { return this.call<{ run_id: number; deployment_id: number; deliveries: number[] }>('POST', '/act/deployment-gate', a); }
@@ -125,6 +147,14 @@ export class ControlClient {
   /** Sends held deliveries: fifo, reverse, or these seqs first in this order. */
   releaseDeliveries(order: 'fifo' | 'reverse' | number[] = 'fifo') { return this.call<number[]>('POST', '/deliveries/release', { order }); }
   setDeliveryDelay(ms: number) { return this.call<void>('POST', '/deliveries/delay', { ms }); }
+  /**
+   * `sequential` (the default): one delivery at a time, in order. `concurrent`: as GitHub sends them, each at
+   * once after a random delay of up to `max_jitter_ms` (default 50), so they overlap and arrive out of order;
+   * the same `seed` gives the same delays.
+   */
+  setDeliveryMode(mode: { mode: 'sequential' } | { mode: 'concurrent'; max_jitter_ms?: number; seed?: number }) {
+    return this.call<void>('POST', '/deliveries/mode', mode);
+  }
   redeliver(seq: number) { return this.call<{ seq: number }>('POST', `/deliveries/${seq}/redeliver`); }
 
   // OIDC

@@ -2,7 +2,9 @@
 import { issueInstallationToken, issueRepositoryToken } from './auth.js';
 import { deploymentGateBody, workflowRunBody, type DeploymentGateSpec, type WorkflowRunSpec } from './actions-events.js';
 import type { FaultSpec, LatencySpec, RateLimitSpec } from './faults.js';
+import { deleteBranch, forcePush, HistoryError, mergePull, withRenames } from './history.js';
 import { HttpError, parseJsonBody, Router, type Reply } from './http.js';
+import { assertCommentBody } from './limits.js';
 import type { MintOptions, RunnerJob } from './oidc.js';
 import type { GitHubDouble } from './server.js';
 import { checkRunJson, commentJson, issueJson } from './shapes.js';
@@ -10,6 +12,7 @@ import type { Delivery, DeliveryFilter } from './webhooks.js';
 import type { FileMap, Issue, Permission, Repo, Seed } from './types.js';
 
 type Body = Record<string, unknown>;
+type PushedCommit = { files?: FileMap; renames?: Record<string, string>; message?: string };
 type ControlHandler = (double: GitHubDouble, params: Record<string, string>, body: Body, url: URL) => Reply | Promise<Reply>;
 
 const ok = (body: unknown = { ok: true }, status = 200): Reply => ({ status, body });
@@ -76,20 +79,34 @@ const router = new Router<ControlHandler>()
     const branch = str(body, 'branch');
     const author = String(body.author ?? repo.owner.login);
     const before = repo.branches.get(branch) ?? '0'.repeat(40);
-    const commit = d.state.commit(repo, branch, (body.files ?? {}) as FileMap, String(body.message ?? 'Update'), author);
+    const [files] = withRenames(repo, branch, [body as PushedCommit]);
+    const commit = d.state.commit(repo, branch, files, String(body.message ?? 'Update'), author);
     d.state.pushedTo(repo, branch, before, commit.sha, d.state.ensureUser(author));
     return ok({ sha: commit.sha }, 201);
   })
   .add('POST', '/_control/repos/{owner}/{repo}/pushes', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
-    const commits = Array.isArray(body.commits) ? (body.commits as Array<{ files?: FileMap; message?: string }>) : [];
-    if (!commits.length) throw new HttpError(422, { message: 'commits: at least one commit is required' });
     const branch = str(body, 'branch');
+    const commits = Array.isArray(body.commits) ? (body.commits as PushedCommit[]) : [];
+    if (!commits.length) throw new HttpError(422, { message: 'commits: at least one commit is required' });
     const author = String(body.author ?? repo.owner.login);
-    const pushed = d.state.push(repo, branch, commits.map((c) => ({ files: c.files ?? {}, message: c.message })), author);
+    const files = withRenames(repo, branch, commits);
+    const pushed = d.state.push(repo, branch, commits.map((c, i) => ({ files: files[i], message: c.message })), author);
     const sha = pushed.commits[pushed.commits.length - 1].sha;
     d.state.pushedTo(repo, branch, pushed.before, sha, d.state.ensureUser(author));
     return ok({ before: pushed.before, sha, shas: pushed.commits.map((c) => c.sha) }, 201);
+  })
+  .add('POST', '/_control/repos/{owner}/{repo}/force-push', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const author = String(body.author ?? repo.owner.login);
+    const activity = forcePush(d.state, repo, str(body, 'branch'), str(body, 'sha'), author);
+    d.state.pushedTo(repo, str(body, 'branch'), activity.before, activity.after, d.state.ensureUser(author));
+    return ok({ before: activity.before, after: activity.after, activity_type: activity.type }, 201);
+  })
+  .add('POST', '/_control/repos/{owner}/{repo}/delete-branch', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const activity = deleteBranch(d.state, repo, str(body, 'branch'), String(body.author ?? repo.owner.login));
+    return ok({ before: activity.before, after: activity.after, activity_type: activity.type }, 201);
   })
   .add('POST', '/_control/repos/{owner}/{repo}/collaborators', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
@@ -113,6 +130,7 @@ const router = new Router<ControlHandler>()
   .add('POST', '/_control/act/comment', (d, _p, body) => {
     const repo = repoOf(d, str(body, 'repository'));
     const issue = issueOf(d, repo, Number(body.issue_number));
+    assertCommentBody(str(body, 'body'), 'create');
     const { result, deliveries } = withDeliveries(d, () => d.state.createComment(repo, issue, d.state.ensureUser(str(body, 'user')), str(body, 'body'), null));
     return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) }, 201);
   })
@@ -120,6 +138,7 @@ const router = new Router<ControlHandler>()
     const repo = repoOf(d, str(body, 'repository'));
     const comment = d.state.comments.get(Number(body.comment_id));
     if (!comment || comment.repoId !== repo.id) throw new HttpError(404, { message: `unknown comment ${String(body.comment_id)}` });
+    assertCommentBody(str(body, 'body'), 'edit');
     const { result, deliveries } = withDeliveries(d, () => d.state.editComment(repo, comment, d.state.ensureUser(str(body, 'user')), str(body, 'body')));
     return ok({ comment: commentJson(result, repo, d.state, d.urls), deliveries: deliveries.map((x) => x.seq) });
   })
@@ -146,9 +165,24 @@ const router = new Router<ControlHandler>()
     const repo = repoOf(d, str(body, 'repository'));
     const { result, deliveries } = withDeliveries(d, () => d.state.openPull(repo, d.state.ensureUser(str(body, 'user')), {
       title: str(body, 'title'), head: str(body, 'head'), base: body.base as string | undefined, body: body.body as string | undefined,
-      draft: body.draft as boolean | undefined, files: body.files as FileMap | undefined,
+      draft: body.draft as boolean | undefined, files: body.files as FileMap | undefined, labels: body.labels as string[] | undefined,
     }, { notify: true }));
     return ok({ number: result.number, head_sha: result.headSha, merge_sha: result.mergeSha, base_sha: result.baseSha, deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+  .add('POST', '/_control/act/merge-pull', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const merger = d.state.ensureUser(str(body, 'user'));
+    const { result, deliveries } = withDeliveries(d, () => mergePull(d.state, repo, Number(body.number), merger));
+    return ok({ sha: result.commit.sha, deliveries: deliveries.map((x) => x.seq) }, 201);
+  })
+  .add('POST', '/_control/act/rerun', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const run = d.state.checkRuns.get(Number(body.check_run_id));
+    if (!run || run.repoId !== repo.id) throw new HttpError(404, { message: `unknown check run ${String(body.check_run_id)}` });
+    const { deliveries } = withDeliveries(d, () => d.state.announce({
+      name: 'check_run', action: 'rerequested', repo, sender: d.state.ensureUser(str(body, 'user')), appId: run.appId, body: { check_run: run },
+    }));
+    return ok({ deliveries: deliveries.map((x) => x.seq) });
   })
   .add('POST', '/_control/act/install', (d, _p, body) => {
     const appId = body.app_id === undefined ? d.state.defaultAppId() : Number(body.app_id);
@@ -245,6 +279,12 @@ const router = new Router<ControlHandler>()
     return ok();
   })
   .add('POST', '/_control/deliveries/release', (d, _p, body) => ok(d.dispatcher.release((body.order ?? 'fifo') as 'fifo' | 'reverse' | number[]).map((x) => x.seq)))
+  .add('POST', '/_control/deliveries/mode', (d, _p, body) => {
+    const mode = str(body, 'mode');
+    if (mode !== 'sequential' && mode !== 'concurrent') throw badRequest('mode must be sequential or concurrent');
+    d.dispatcher.setMode(mode === 'sequential' ? { mode } : { mode, maxJitterMs: body.max_jitter_ms as number | undefined, seed: body.seed as number | undefined });
+    return ok();
+  })
   .add('POST', '/_control/deliveries/delay', (d, _p, body) => {
     d.dispatcher.setDelay(Number(body.ms ?? 0));
     return ok();
@@ -280,6 +320,7 @@ export async function handleControl(double: GitHubDouble, method: string, path: 
     return await found.route.handler(double, found.params, body, url);
   } catch (error) {
     if (error instanceof HttpError) throw error;
+    if (error instanceof HistoryError) throw new HttpError(422, { message: error.message });
     throw badRequest((error as Error).message);
   }
 }

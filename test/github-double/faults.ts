@@ -20,13 +20,22 @@ export interface LatencySpec {
   times?: number;
 }
 
+/**
+ * GitHub answers an exceeded limit with 403 or 429. For a secondary limit it says when to retry with
+ * `retry-after`, or with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`, or not at all (wait a minute).
+ */
+export type LimitStatus = 403 | 429;
+export type SecondaryWait = 'retry-after' | 'reset' | 'none';
+
 export interface RateLimitSpec {
   /** Requests per token per window (default 5000). */
   limit?: number;
   /** Exhaust the primary limit now: every call fails until the window resets after this many seconds. */
   exhaustForSeconds?: number;
-  /** Secondary (abuse) limit for the next N calls, answered with retry-after. */
-  secondary?: { times: number; retryAfterSeconds?: number };
+  /** Status of an exhausted primary limit (default 403). */
+  status?: LimitStatus;
+  /** Secondary limit for the next N calls (default: 403 with `retry-after`, 60 seconds). */
+  secondary?: { times: number; retryAfterSeconds?: number; status?: LimitStatus; wait?: SecondaryWait };
 }
 
 interface Counted<T> { spec: T; remaining: number }
@@ -40,7 +49,8 @@ export class Faults {
   private limit = 5000;
   private windowEndsAt = Date.now() + 3600_000;
   private exhaustedUntil = 0;
-  private secondary: Counted<{ retryAfterSeconds: number }> | null = null;
+  private primaryStatus: LimitStatus = 403;
+  private secondary: Counted<{ retryAfterSeconds: number; status: LimitStatus; wait: SecondaryWait }> | null = null;
   private readonly used = new Map<string, number>();
 
   addFault(spec: FaultSpec): void {
@@ -57,7 +67,11 @@ export class Faults {
       this.exhaustedUntil = Date.now() + spec.exhaustForSeconds * 1000;
       this.windowEndsAt = this.exhaustedUntil;
     }
-    if (spec.secondary) this.secondary = { spec: { retryAfterSeconds: spec.secondary.retryAfterSeconds ?? 60 }, remaining: spec.secondary.times };
+    if (spec.status !== undefined) this.primaryStatus = spec.status;
+    if (spec.secondary) {
+      const { times, retryAfterSeconds = 60, status = 403, wait = 'retry-after' } = spec.secondary;
+      this.secondary = { spec: { retryAfterSeconds, status, wait }, remaining: times };
+    }
   }
 
   clear(): void {
@@ -65,6 +79,7 @@ export class Faults {
     this.latencies = [];
     this.limit = 5000;
     this.exhaustedUntil = 0;
+    this.primaryStatus = 403;
     this.secondary = null;
     this.used.clear();
   }
@@ -97,21 +112,24 @@ export class Faults {
     this.rollWindow(now);
     const reset = Math.ceil(this.windowEndsAt / 1000);
     const retryAfter = String(Math.max(1, reset - Math.floor(now / 1000)));
+    const used = this.used.get(key) ?? 0;
+    const headers = (remaining: number, usedNow: number, resetAt = reset) => ({
+      'x-ratelimit-limit': String(this.limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-used': String(usedNow),
+      'x-ratelimit-reset': String(resetAt), 'x-ratelimit-resource': 'core',
+    });
     if (this.secondary && this.secondary.remaining > 0) {
       this.secondary.remaining -= 1;
-      throw new HttpError(403, {
+      const { status, wait, retryAfterSeconds } = this.secondary.spec;
+      const until = headers(0, used, Math.floor(now / 1000) + retryAfterSeconds);
+      throw new HttpError(status, {
         message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits', status: '403',
-      }, { 'retry-after': String(this.secondary.spec.retryAfterSeconds) });
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits', status: String(status),
+      }, wait === 'retry-after' ? { 'retry-after': String(retryAfterSeconds) } : wait === 'reset' ? until : {});
     }
-    const used = this.used.get(key) ?? 0;
-    const headers = (remaining: number, usedNow: number) => ({
-      'x-ratelimit-limit': String(this.limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-used': String(usedNow),
-      'x-ratelimit-reset': String(reset), 'x-ratelimit-resource': 'core',
-    });
     if (now < this.exhaustedUntil || used >= this.limit) {
-      throw new HttpError(403, {
-        message: `API rate limit exceeded for ${describe}.`, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api', status: '403',
+      throw new HttpError(this.primaryStatus, {
+        message: `API rate limit exceeded for ${describe}.`, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        status: String(this.primaryStatus),
       }, { ...headers(0, used), 'retry-after': retryAfter });
     }
     this.used.set(key, used + 1);

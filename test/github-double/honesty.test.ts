@@ -1,13 +1,21 @@
 /**
  * Keeps the double honest: every response body it served during a broad exercise, and every webhook payload it
- * sent, must validate against GitHub's own descriptions (@octokit/openapi, @octokit/openapi-webhooks).
+ * sent, must validate against GitHub's own descriptions (@octokit/openapi, @octokit/openapi-webhooks); every
+ * request the real App sends in a representative flow must validate against the request side of those
+ * descriptions, for api.github.com and for each GitHub Enterprise Server release described; and the limits
+ * GitHub is known to enforce are replayed as cases the double must refuse, as GitHub does.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { SignJWT, importPKCS8 } from 'jose';
+import { createPrivateKey } from 'node:crypto';
 import { Probot } from 'probot';
+import { job, REPO as APP_REPO, World } from '../app/harness.js';
 import { APP_ID, appKeys, INSTALLATION_ID, REPO, standardSeed } from './fixtures.js';
 import { startGitHubDouble, type RunningGitHubDouble } from './index.js';
 import type { Exchange } from './server.js';
@@ -41,10 +49,12 @@ function nullableToJsonSchema(node: unknown): void {
 
 /** Compiles schemas from one description lazily, with its `#/components/...` refs pointing into it. */
 class SchemaBook {
-  private readonly ajv = addFormats(new Ajv({ strict: false, allErrors: false, validateSchema: false }));
+  private readonly ajv: Ajv;
   private readonly cache = new Map<string, ValidateFunction>();
 
-  constructor(private readonly id: string, components: Json) {
+  /** `coerceTypes`: query and path parameters arrive as strings. */
+  constructor(private readonly id: string, components: Json, options: { coerceTypes?: boolean } = {}) {
+    this.ajv = addFormats(new Ajv({ strict: false, allErrors: false, validateSchema: false, coerceTypes: options.coerceTypes ?? false }));
     this.ajv.addSchema({ $id: id, components }, id);
   }
 
@@ -58,11 +68,37 @@ class SchemaBook {
   }
 }
 
-const rest = loadJson('@octokit/openapi/generated/api.github.com.json');
-nullableToJsonSchema(rest.components);
-const restBook = new SchemaBook('rest', { schemas: dig(rest, 'components', 'schemas') });
+/** A REST description with its schemas compiled for bodies, and (coercing strings) for parameters. */
+interface Description {
+  name: string;
+  json: Json;
+  bodies: SchemaBook;
+  parameters: SchemaBook;
+}
+
+function loadDescription(name: string): Description {
+  const json = loadJson(`@octokit/openapi/generated/${name}.json`);
+  nullableToJsonSchema(json.components);
+  nullableToJsonSchema(json.paths);
+  const components = { schemas: dig(json, 'components', 'schemas') };
+  return { name, json, bodies: new SchemaBook(name, components), parameters: new SchemaBook(`${name}-parameters`, components, { coerceTypes: true }) };
+}
+
+/** The GitHub Enterprise Server releases a package describes, oldest first (`ghes-3.17`, …). */
+function ghesReleases(packageName: string): string[] {
+  const generated = dirname(require.resolve(`${packageName}/generated/api.github.com.json`));
+  const version = (name: string) => name.replace('ghes-', '').split('.').map(Number);
+  return readdirSync(generated).filter((f) => /^ghes-\d+\.\d+\.json$/.test(f)).map((f) => f.replace(/\.json$/, ''))
+    .sort((a, b) => version(a)[0] - version(b)[0] || version(a)[1] - version(b)[1]);
+}
+
+const dotcom = loadDescription('api.github.com');
+const rest = dotcom.json;
+const restBook = dotcom.bodies;
 const webhooks = loadJson('@octokit/openapi-webhooks/generated/api.github.com.json');
 const webhookBook = new SchemaBook('webhooks', { schemas: dig(webhooks, 'components', 'schemas') });
+const GHES_REST = ghesReleases('@octokit/openapi');
+const GHES_WEBHOOKS = ghesReleases('@octokit/openapi-webhooks');
 
 /** The JSON schema GitHub documents for a response, or the generic error schema for undocumented error statuses. */
 function responseSchema(exchange: Exchange): Json | undefined {
@@ -144,6 +180,19 @@ async function exercise(): Promise<void> {
   await octokit.rest.teams.listMembersInOrg({ org: 'acme', team_slug: 'team-leads' });
   await octokit.rest.users.getByUsername({ username: 'alice' });
 
+  // History beyond plain pushes: a rename, a commit paged past 300 files, a merged pull request, team edge cases.
+  const { sha: renamed } = await gh.control.pushCommit(REPO, { branch: 'feature', renames: { 'infra/main.tf': 'infra/moved.tf' } });
+  const { data: renameCommit } = await octokit.rest.repos.getCommit({ owner, repo, ref: renamed });
+  expect(renameCommit.files?.[0]).toMatchObject({ status: 'renamed', previous_filename: 'infra/main.tf' });
+  const many = Object.fromEntries(Array.from({ length: 301 }, (_, i) => [`bulk/${i}.txt`, `${i}\n`]));
+  const { sha: bulk } = await gh.control.pushCommit(REPO, { branch: 'bulk', files: many });
+  const { data: bulkPage } = await octokit.rest.repos.getCommit({ owner, repo, ref: bulk, per_page: 100, page: 4 });
+  expect(bulkPage.files).toHaveLength(1);
+  expect((await gh.control.forcePush(REPO, { branch: 'bulk', sha: main.sha })).activity_type).toBe('force_push');
+  await gh.control.seed({ teams: [{ org: 'acme', slug: 'team-leads-db', parent: 'team-leads', members: ['bob'], pending: ['carol'] }] });
+  const { data: pending } = await octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'team-leads-db', username: 'carol' });
+  expect(pending.state).toBe('pending');
+
   const gate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production' });
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', state: 'approved', comment: 'ok' });
 
@@ -152,7 +201,14 @@ async function exercise(): Promise<void> {
   const { comment: human } = await gh.control.comment({ repository: REPO, issue_number: 1, user: 'alice', body: '/approve' });
   await gh.control.editComment({ repository: REPO, comment_id: human.id, user: 'alice', body: '/approve now' });
   await gh.control.clickCheckRunButton({ repository: REPO, check_run_id: run.id, user: 'alice', identifier: 'approve' });
-  await gh.control.openPull({ repository: REPO, user: 'carol', title: 'More', head: 'more', files: { 'x.txt': 'x\n' } });
+  await gh.control.rerunCheckRun({ repository: REPO, check_run_id: run.id, user: 'alice' });
+  const more = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'More', head: 'more', files: { 'x.txt': 'x\n' }, labels: ['infra'] });
+  await gh.control.mergePull({ repository: REPO, number: more.number, user: 'alice' });
+  const { data: merged } = await octokit.rest.pulls.get({ owner, repo, pull_number: more.number });
+  expect(merged).toMatchObject({ merged: true, labels: [{ name: 'infra' }] });
+  await gh.control.deleteBranch(REPO, { branch: 'more', author: 'alice' });
+  const { data: history } = await octokit.rest.repos.listActivities({ owner, repo, per_page: 3 });
+  expect(history.map((a) => a.activity_type)).toEqual(['branch_deletion', 'pr_merge', 'branch_creation']);
   await gh.control.install({ account: 'acme', user: 'alice', repositories: ['secret'] });
   for (const action of ['requested', 'in_progress', 'completed'] as const) await gh.control.workflowRun({ repository: REPO, actor: 'bob', action, run_id: 5 });
 }
@@ -206,8 +262,270 @@ describe('honesty against GitHub\'s published descriptions', () => {
     }
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
-      'check_run.requested_action', 'deployment_protection_rule.requested', 'installation.created', 'issue_comment.created',
-      'issue_comment.edited', 'pull_request.opened', 'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
+      'check_run.requested_action', 'check_run.rerequested', 'deployment_protection_rule.requested', 'installation.created', 'issue_comment.created',
+      'issue_comment.edited', 'pull_request.closed', 'pull_request.opened', 'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
     ]);
+  });
+});
+
+/** Why each limit is believed: GitHub's descriptions and docs, or GitHub's own answers quoted in public issues. */
+interface KnownLimit {
+  limit: string;
+  source: string;
+  /** Must be refused with `answer`. */
+  refused: (octokit: Octokit) => Promise<unknown>;
+  /** The same request at the limit, which must pass. */
+  accepted: (octokit: Octokit) => Promise<unknown>;
+  answer: { status: number; message?: string; errors?: Json[] };
+}
+
+const overBy = (n: number, unit = 'x') => unit.repeat(n + 1);
+
+function knownLimits(mainSha: string): KnownLimit[] {
+  const [owner, repo] = REPO.split('/');
+  const issue = (octokit: Octokit, fields: { title?: string; body?: string }) => octokit.rest.issues.create({ owner, repo, title: 't', ...fields });
+  const comment = (octokit: Octokit, body: string) => octokit.rest.issues.createComment({ owner, repo, issue_number: 2, body });
+  const editComment = async (octokit: Octokit, body: string) => {
+    const { data } = await comment(octokit, 'draft');
+    return octokit.rest.issues.updateComment({ owner, repo, comment_id: data.id, body });
+  };
+  const checkRun = (octokit: Octokit, fields: Json) => octokit.request('POST /repos/{owner}/{repo}/check-runs', { owner, repo, name: 'gate', head_sha: mainSha, ...fields });
+  const action = { label: 'Approve', description: 'Approve it', identifier: 'approve' };
+  const annotation = { path: 'a.txt', start_line: 1, end_line: 1, annotation_level: 'notice', message: 'm' };
+  const output = (fields: Json) => ({ output: { title: 't', summary: 's', ...fields } });
+  const tooLong = (resource: string, code: string, field: string, message: string) => ({ status: 422, message: 'Validation Failed', errors: [{ resource, code, field, message }] });
+  return [
+    {
+      limit: 'issue body: 65,536 characters', source: 'GitHub\'s answer quoted in trstringer/manual-approval#89 and JasonEtco/create-an-issue#123',
+      refused: (o) => issue(o, { body: overBy(65_536) }), accepted: (o) => issue(o, { body: 'x'.repeat(65_536) }),
+      answer: tooLong('Issue', 'custom', 'body', 'body is too long (maximum is 65536 characters)'),
+    },
+    {
+      limit: 'issue title: 256 characters', source: 'GitHub\'s answer quoted in googleapis/repo-automation-bots#1895 and anomalyco/opencode#3723',
+      refused: (o) => issue(o, { title: overBy(256) }), accepted: (o) => issue(o, { title: 't'.repeat(256) }),
+      answer: tooLong('Issue', 'custom', 'title', 'title is too long (maximum is 256 characters)'),
+    },
+    {
+      limit: 'issue body on edit: 65,536 characters', source: 'as on creation (the same Issue validation)',
+      refused: (o) => o.rest.issues.update({ owner, repo, issue_number: 2, body: overBy(65_536) }),
+      accepted: (o) => o.rest.issues.update({ owner, repo, issue_number: 2, body: 'x'.repeat(65_536) }),
+      answer: tooLong('Issue', 'custom', 'body', 'body is too long (maximum is 65536 characters)'),
+    },
+    {
+      limit: 'comment body: 65,536 characters', source: 'GitHub\'s answer quoted in elastic/kibana#71307 and easybuilders/easybuild-easyconfigs#24647',
+      refused: (o) => comment(o, overBy(65_536)), accepted: (o) => comment(o, 'x'.repeat(65_536)),
+      answer: tooLong('IssueComment', 'unprocessable', 'data', 'Body is too long (maximum is 65536 characters)'),
+    },
+    {
+      limit: 'comment body on edit: 65,536 characters', source: 'GitHub\'s answer quoted in suzuki-shunsuke/github-comment#124',
+      refused: (o) => editComment(o, overBy(65_536)), accepted: (o) => editComment(o, 'x'.repeat(65_536)),
+      answer: tooLong('IssueComment', 'custom', 'body', 'body is too long (maximum is 65536 characters)'),
+    },
+    {
+      // 32,768 two-byte characters: well under 65,535 characters, one byte over the limit.
+      limit: 'check-run output.summary: 65,535 bytes', source: 'GitHub\'s answer quoted in github/docs#35252 (the docs say characters)',
+      refused: (o) => checkRun(o, output({ summary: 'é'.repeat(32_768) })), accepted: (o) => checkRun(o, output({ summary: `${'é'.repeat(32_767)}x` })),
+      answer: tooLong('CheckRun', 'custom', 'summary', 'summary exceeds a maximum bytesize of 65535'),
+    },
+    {
+      limit: 'check-run output.text: 65,535 bytes', source: 'as output.summary (github/docs#35252); maxLength 65535 in the OpenAPI description',
+      refused: (o) => checkRun(o, output({ text: 'é'.repeat(32_768) })), accepted: (o) => checkRun(o, output({ text: `${'é'.repeat(32_767)}x` })),
+      answer: tooLong('CheckRun', 'custom', 'text', 'text exceeds a maximum bytesize of 65535'),
+    },
+    {
+      limit: 'check-run annotations: 50 per request', source: 'OpenAPI description of POST /repos/{owner}/{repo}/check-runs (maxItems 50)',
+      refused: (o) => checkRun(o, output({ annotations: Array(51).fill(annotation) })), accepted: (o) => checkRun(o, output({ annotations: Array(50).fill(annotation) })),
+      answer: { status: 422, errors: [expect.objectContaining({ field: 'output.annotations' }) as Json] },
+    },
+    {
+      limit: 'check-run actions: 3', source: 'OpenAPI description of POST /repos/{owner}/{repo}/check-runs (maxItems 3)',
+      refused: (o) => checkRun(o, { actions: Array(4).fill(action) }), accepted: (o) => checkRun(o, { actions: Array(3).fill(action) }),
+      answer: { status: 422, errors: [expect.objectContaining({ field: 'actions' }) as Json] },
+    },
+    {
+      limit: 'check-run action label: 20 characters', source: 'OpenAPI description (maxLength 20)',
+      refused: (o) => checkRun(o, { actions: [{ ...action, label: overBy(20) }] }), accepted: (o) => checkRun(o, { actions: [{ ...action, label: 'l'.repeat(20) }] }),
+      answer: { status: 422, errors: [expect.objectContaining({ field: 'actions[0].label' }) as Json] },
+    },
+    {
+      limit: 'check-run action identifier: 20 characters', source: 'OpenAPI description (maxLength 20)',
+      refused: (o) => checkRun(o, { actions: [{ ...action, identifier: overBy(20) }] }), accepted: (o) => checkRun(o, { actions: [{ ...action, identifier: 'i'.repeat(20) }] }),
+      answer: { status: 422, errors: [expect.objectContaining({ field: 'actions[0].identifier' }) as Json] },
+    },
+    {
+      limit: 'check-run action description: 40 characters', source: 'OpenAPI description (maxLength 40)',
+      refused: (o) => checkRun(o, { actions: [{ ...action, description: overBy(40) }] }), accepted: (o) => checkRun(o, { actions: [{ ...action, description: 'd'.repeat(40) }] }),
+      answer: { status: 422, errors: [expect.objectContaining({ field: 'actions[0].description' }) as Json] },
+    },
+  ];
+}
+
+describe('limits GitHub is known to enforce', () => {
+  let octokit: Octokit;
+  let mainSha: string;
+  beforeAll(async () => {
+    await gh.control.reset();
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    octokit = new Octokit({ auth: token, baseUrl: gh.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    mainSha = (await octokit.rest.repos.getCommit({ owner: 'acme', repo: 'widgets', ref: 'main' })).data.sha;
+  });
+
+  it.each(knownLimits('0'.repeat(40)).map((l) => [l.limit, l.source]))('refuses past the limit, accepts at it: %s (%s)', async (limit) => {
+    const known = knownLimits(mainSha).find((l) => l.limit === limit) as KnownLimit;
+    const refusal = await known.refused(octokit).then(() => undefined, (error: { status: number; response: { data: Json } }) => error);
+    expect(refusal).toMatchObject({ status: known.answer.status, response: { data: { ...(known.answer.message ? { message: known.answer.message } : {}), errors: known.answer.errors } } });
+    await expect(known.accepted(octokit)).resolves.toMatchObject({ status: expect.any(Number) });
+  });
+
+  it('refuses App JWTs that live longer than 10 minutes (GitHub docs: "Generating a JSON Web Token")', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const key = await importPKCS8(createPrivateKey(appKeys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString(), 'RS256');
+    const jwt = (exp: number) => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setIssuer(String(APP_ID)).setIssuedAt(now - 30).setExpirationTime(exp).sign(key);
+    const call = async (exp: number) => (await fetch(`${gh.apiUrl}/app`, { headers: { authorization: `Bearer ${await jwt(exp)}` } })).status;
+    expect([await call(now + 660), await call(now + 590)]).toEqual([401, 200]);
+  });
+});
+
+/** The request side of one exchange against one description: route, path and query parameters, JSON body. */
+function requestProblems(description: Description, exchange: Exchange): string[] {
+  const method = exchange.method.toLowerCase();
+  const where = `${description.name}: ${exchange.method} ${exchange.route}`;
+  const operation = dig(description.json, 'paths', exchange.route, method) as Json | undefined;
+  if (!operation) return [`${where}: not described`];
+  const problems: string[] = [];
+  const parameters = ((operation.parameters ?? []) as Json[]).map((p) =>
+    (typeof p.$ref === 'string' ? dig(description.json, 'components', 'parameters', p.$ref.split('/').pop() as string) : p) as Json);
+  for (const [location, given] of [['path', exchange.request.params], ['query', exchange.request.query]] as const) {
+    const declared = parameters.filter((p) => p.in === location);
+    for (const [name, value] of Object.entries(given)) {
+      const parameter = declared.find((p) => p.name === name);
+      if (!parameter) {
+        problems.push(`${where}: undocumented ${location} parameter ${name}`);
+        continue;
+      }
+      const validate = description.parameters.validator(`${where} ${location} ${name}`, { type: 'object', properties: { value: parameter.schema as Json } });
+      if (!validate({ value })) problems.push(`${where}: ${location} parameter ${name}=${JSON.stringify(value)}: ${JSON.stringify(validate.errors?.slice(0, 2))}`);
+    }
+    for (const parameter of declared) {
+      if (parameter.required && !(String(parameter.name) in given)) problems.push(`${where}: missing ${location} parameter ${String(parameter.name)}`);
+    }
+  }
+  const schema = dig(operation, 'requestBody', 'content', 'application/json', 'schema') as Json | undefined;
+  const body = exchange.request.body;
+  if (body === undefined) {
+    if (dig(operation, 'requestBody', 'required') === true) problems.push(`${where}: the body is required`);
+  } else if (!schema) {
+    problems.push(`${where}: sends a body the route does not take`);
+  } else {
+    const validate = description.bodies.validator(`${where} body`, schema);
+    if (!validate(body)) problems.push(`${where}: body ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+    // GitHub ignores fields it does not know, which hides typos; the App should send none.
+    const known = schema.properties as Json | undefined;
+    if (known && body && typeof body === 'object') {
+      for (const field of Object.keys(body)) if (!(field in known)) problems.push(`${where}: undocumented body field ${field}`);
+    }
+  }
+  return problems;
+}
+
+const TEAM_POLICY = `version: 1
+rules:
+  - name: all
+    if: {}
+    require: { approvals: 2, approvers: ["@acme/leads"] }
+`;
+
+/** A representative flow of the real App: pull request and push runs, comment and button votes, a refusal, teams. */
+async function driveTheApp(world: World): Promise<void> {
+  const prRun = job({ ref: 'refs/pull/7/merge', event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+  const onPull = await world.open(prRun, { action: 'deploy', environment: 'production' });
+  expect(onPull.body.status).toBe('pending');
+  await world.comment(7, 'mallory', '/approve'); // the requester: refused, with a reply
+  await world.comment(7, 'bob', '/approve ship it');
+  expect((await world.poll(prRun, onPull.body.id as string)).body.status).toBe('approved');
+
+  const pushed = await world.control.push(APP_REPO, { branch: 'main', commits: [{ renames: { 'src/app.ts': 'src/main.ts' } }] });
+  const pushRun = job({ ref: 'refs/heads/main', sha: pushed.sha, event_name: 'push' });
+  const onPush = await world.open(pushRun, { action: 'deploy', environment: 'production' });
+  const issue = await world.issueOf(onPush.body.id as string);
+  await world.comment(issue!.number, 'alice', '/reject not today');
+  expect((await world.poll(pushRun, onPush.body.id as string)).body.status).toBe('rejected');
+
+  const stagingRun = job();
+  const staging = await world.open(stagingRun, { action: 'deploy', environment: 'staging' });
+  await world.control.clickCheckRunButton({ repository: APP_REPO, check_run_id: staging.body.check_run_id as number, user: 'bob', identifier: 'jit-approve' });
+  await world.settle();
+  expect((await world.poll(stagingRun, staging.body.id as string)).body.status).toBe('approved');
+  expect((await world.open(job(), { action: 'publish-docs' })).body.status).toBe('approved');
+
+  // Team approvers: a child team's member counts, a pending member does not.
+  await world.control.seed({
+    users: [{ login: 'dave' }],
+    // carol may write, so only her pending membership keeps her vote from counting.
+    repos: [{ owner: 'acme', name: 'teamed', branches: { main: { '.github/jit-approval.yml': TEAM_POLICY } }, collaborators: { carol: 'write' } }],
+    teams: [
+      { org: 'acme', slug: 'leads', members: ['bob'], pending: ['carol'], repos: { teamed: 'write' } },
+      { org: 'acme', slug: 'leads-db', parent: 'leads', members: ['dave'] },
+    ],
+  });
+  const teamRun = job({ repository: 'acme/teamed' });
+  const teamed = await world.open(teamRun, { action: 'deploy' });
+  const teamIssue = await world.issueOf(teamed.body.id as string, 'acme/teamed');
+  for (const user of ['carol', 'dave', 'bob']) await world.control.comment({ repository: 'acme/teamed', issue_number: teamIssue!.number, user, body: '/approve' });
+  await world.settle();
+  expect((await world.poll(teamRun, teamed.body.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['dave', 'bob'] });
+}
+
+describe('requests the App sends', () => {
+  let world: World;
+  let exchanges: Exchange[];
+  beforeAll(async () => {
+    world = await World.start();
+    await driveTheApp(world);
+    exchanges = world.github.double.exchanges;
+  }, 120_000);
+  afterAll(async () => world?.stop());
+
+  it('covers the App\'s reads and writes', () => {
+    const used = new Set(exchanges.map((e) => `${e.method} ${e.route}`));
+    expect([...used].sort()).toEqual(expect.arrayContaining([
+      'GET /repos/{owner}/{repo}/activity', 'GET /repos/{owner}/{repo}/commits/{ref}', 'GET /repos/{owner}/{repo}/compare/{basehead}',
+      'GET /orgs/{org}/teams/{team_slug}/memberships/{username}', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+      'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
+      'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    ]));
+  });
+
+  it('sends only what GitHub\'s description of each route accepts', () => {
+    expect(exchanges.flatMap((e) => requestProblems(dotcom, e))).toEqual([]);
+  });
+
+  it('uses only routes and requests every GitHub Enterprise Server release described accepts', () => {
+    expect(GHES_REST.length).toBeGreaterThan(0);
+    const problems = GHES_REST.flatMap((name) => {
+      const description = loadDescription(name);
+      return exchanges.flatMap((e) => requestProblems(description, e));
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('relies beyond this flow only on webhooks and routes every GitHub Enterprise Server release described has', () => {
+    // The App's webhooks (and the deployment gate's), and the routes the Action's fallback and the gate's callback use.
+    const events = ['issue-comment-created', 'check-run-requested-action', 'deployment-protection-rule-requested'];
+    const routes = [
+      'GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+      'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule',
+    ];
+    const missing = [
+      ...GHES_WEBHOOKS.flatMap((name) => {
+        const described = loadJson(`@octokit/openapi-webhooks/generated/${name}.json`);
+        return events.filter((event) => !dig(described, 'webhooks', event)).map((event) => `${name}: ${event}`);
+      }),
+      ...GHES_REST.flatMap((name) => {
+        const described = loadJson(`@octokit/openapi/generated/${name}.json`);
+        return routes.filter((r) => !dig(described, 'paths', r.split(' ')[1], r.split(' ')[0].toLowerCase())).map((r) => `${name}: ${r}`);
+      }),
+    ];
+    expect([GHES_WEBHOOKS.length > 0, GHES_REST.length > 0, missing]).toEqual([true, true, []]);
   });
 });

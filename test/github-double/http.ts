@@ -59,14 +59,18 @@ export function parseJsonBody(raw: string): Record<string, unknown> {
   throw githubError(400, 'Problems parsing JSON');
 }
 
-/** Slices `items` by `per_page` (default 30, max 100) and `page`, and builds GitHub's Link header from the request URL. */
-export function paginate<T>(items: T[], requestUrl: URL): { page: T[]; headers: Record<string, string> } {
-  const perPage = Math.min(100, Math.max(1, Number(requestUrl.searchParams.get('per_page')) || 30));
+/**
+ * Slices `items` by `per_page` (max 100; `defaultPerPage` when absent) and `page`, and builds GitHub's Link
+ * header from the request URL (which keeps `per_page` only when the client sent it).
+ */
+export function paginate<T>(items: T[], requestUrl: URL, defaultPerPage = 30): { page: T[]; headers: Record<string, string> } {
+  const asked = requestUrl.searchParams.has('per_page');
+  const perPage = asked ? Math.min(100, Math.max(1, Number(requestUrl.searchParams.get('per_page')) || 30)) : defaultPerPage;
   const page = Math.max(1, Number(requestUrl.searchParams.get('page')) || 1);
   const last = Math.max(1, Math.ceil(items.length / perPage));
   const link = (p: number, rel: string) => {
     const u = new URL(requestUrl);
-    u.searchParams.set('per_page', String(perPage));
+    if (asked) u.searchParams.set('per_page', String(perPage));
     u.searchParams.set('page', String(p));
     return `<${u.toString()}>; rel="${rel}"`;
   };

@@ -151,7 +151,8 @@ describe('check runs', () => {
     await rejected({ actions: [{ ...actions[0], description: 'd'.repeat(41) }] }, 'actions[0].description');
     await rejected({ status: 'completed' }, 'conclusion');
     await rejected({ output: { title: 'only a title' } }, 'output.summary');
-    await rejected({ output: { title: 't', summary: 's'.repeat(65536) } }, 'output.summary');
+    // GitHub names the field without its `output.` prefix here.
+    await rejected({ output: { title: 't', summary: 's'.repeat(65536) } }, 'summary');
     await rejected({ status: 'waiting' }, 'status');
     await expect(octokit.rest.checks.create({ ...base, head_sha: 'f'.repeat(40) })).rejects.toMatchObject({ status: 422 });
     const { data: ok } = await octokit.rest.checks.create({ ...base, actions: [{ label: 'L'.repeat(20), description: 'd'.repeat(40), identifier: 'i'.repeat(20) }], conclusion: 'neutral' });
@@ -189,6 +190,14 @@ describe('issues, comments and reactions', () => {
     const { comment } = await gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body: '/approve' });
     const octokit = await plainClient();
     await expect(octokit.rest.issues.updateComment({ owner, repo, comment_id: comment.id, body: 'forged' })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('refuses over-long comments made through the control API too, as GitHub\'s web UI does', async () => {
+    const body = 'x'.repeat(65_537);
+    await expect(gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body })).rejects.toMatchObject({ status: 422 });
+    const { comment } = await gh.control.comment({ repository: REPO, issue_number: 2, user: 'alice', body: body.slice(1) });
+    await expect(gh.control.editComment({ repository: REPO, comment_id: comment.id, user: 'alice', body })).rejects.toMatchObject({ status: 422 });
+    expect((await gh.control.comments(REPO, 2)).map((c) => (c.body as string).length)).toEqual([65_536]);
   });
 
   it('adds a reaction once: 201, then 200 for the same one', async () => {
@@ -256,6 +265,111 @@ describe('pull requests and repository contents', () => {
   });
 });
 
+describe('repository history: labels, renames, large commits, force pushes, deletions and merges', () => {
+  const activities = async (octokit: Octokit, ref: string) =>
+    (await octokit.rest.repos.listActivities({ owner, repo, ref })).data.map((a) => ({ type: a.activity_type, before: a.before, after: a.after }));
+
+  it('gives a pull request its issue\'s labels, from the seed and from later edits', async () => {
+    await gh.control.seed({ repos: [{ owner: 'acme', name: 'labelled', branches: { main: { a: 'a\n' }, topic: { b: 'b\n' } }, pulls: [{ number: 3, title: 'Topic', head: 'topic', user: 'carol', labels: ['infra', 'urgent'] }] }] });
+    const { token } = await gh.control.installationToken(778); // the other App's installation covers every repository
+    const octokit = new Octokit({ auth: token, baseUrl: gh.apiUrl, log: quiet });
+    const { data: pull } = await octokit.rest.pulls.get({ owner, repo: 'labelled', pull_number: 3 });
+    expect(pull.labels.map((l) => l.name)).toEqual(['infra', 'urgent']);
+    await octokit.rest.issues.update({ owner, repo: 'labelled', issue_number: 3, labels: ['docs'] });
+    const { data: listed } = await octokit.rest.pulls.list({ owner, repo: 'labelled' });
+    expect(listed[0].labels.map((l) => l.name)).toEqual(['docs']);
+  });
+
+  it('lists a renamed file with its previous name in a commit, a comparison and a pull request', async () => {
+    const octokit = await plainClient();
+    const { sha: moved } = await gh.control.pushCommit(REPO, { branch: 'feature', renames: { CODEOWNERS: '.github/CODEOWNERS' } });
+    const { data: commit } = await octokit.rest.repos.getCommit({ owner, repo, ref: moved });
+    expect(commit.files).toEqual([expect.objectContaining({ filename: '.github/CODEOWNERS', previous_filename: 'CODEOWNERS', status: 'renamed', changes: 0 })]);
+    expect(commit.files?.[0]).not.toHaveProperty('patch');
+    // Renamed and edited: still a rename while most of the content carries over, now with a patch.
+    const { sha: edited } = await gh.control.pushCommit(REPO, {
+      branch: 'feature', renames: { '.github/CODEOWNERS': 'docs/CODEOWNERS' }, files: { 'docs/CODEOWNERS': '* @acme/team-leads\n# moved\n' },
+    });
+    const { data: editedCommit } = await octokit.rest.repos.getCommit({ owner, repo, ref: edited });
+    expect(editedCommit.files).toEqual([expect.objectContaining({ filename: 'docs/CODEOWNERS', previous_filename: '.github/CODEOWNERS', status: 'renamed', patch: expect.any(String) })]);
+    const { data: compare } = await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: 'main...feature' });
+    expect(compare.files?.find((f) => f.filename === 'docs/CODEOWNERS')).toMatchObject({ status: 'renamed', previous_filename: 'CODEOWNERS' });
+    const files = await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1 });
+    expect(files.find((f) => f.filename === 'docs/CODEOWNERS')).toMatchObject({ status: 'renamed', previous_filename: 'CODEOWNERS' });
+    expect(files.map((f) => f.filename)).not.toContain('CODEOWNERS');
+    // Content that changed beyond recognition is a removal and an addition, as in git.
+    await gh.control.pushCommit(REPO, { branch: 'feature', renames: { 'docs/CODEOWNERS': 'docs/OWNERS' }, files: { 'docs/OWNERS': 'nothing alike\n' } });
+    const { data: unrelated } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'feature' });
+    expect(unrelated.files?.map((f) => [f.filename, f.status])).toEqual([['docs/CODEOWNERS', 'removed'], ['docs/OWNERS', 'added']]);
+    await expect(gh.control.pushCommit(REPO, { branch: 'feature', renames: { 'no/such.file': 'x' } })).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('pages a commit\'s files past 300, as GitHub does, up to 3000', async () => {
+    const octokit = await plainClient();
+    const files = (n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}/f${i}.txt`, `${prefix} ${i}\n`]));
+    const { sha: small } = await gh.control.pushCommit(REPO, { branch: 'main', files: files(300, 'small') });
+    const unpaged = await octokit.rest.repos.getCommit({ owner, repo, ref: small, per_page: 100 });
+    expect([unpaged.data.files?.length, unpaged.headers.link]).toEqual([300, undefined]);
+    const { sha: large } = await gh.control.pushCommit(REPO, { branch: 'main', files: files(450, 'large') });
+    const first = await octokit.rest.repos.getCommit({ owner, repo, ref: large });
+    expect(first.data.files).toHaveLength(300);
+    expect(first.data.stats?.total).toBe(450);
+    expect(first.headers.link).toMatch(/rel="next"/);
+    const pages: Array<{ sha: string; files: unknown[] }> = [];
+    for await (const { data } of octokit.paginate.iterator(octokit.rest.repos.getCommit, { owner, repo, ref: large, per_page: 100 })) pages.push(data as never);
+    expect(pages.map((p) => p.files.length)).toEqual([100, 100, 100, 100, 50]);
+    expect(new Set(pages.map((p) => p.sha))).toEqual(new Set([large]));
+    const { sha: huge } = await gh.control.pushCommit(REPO, { branch: 'main', files: files(3100, 'huge') });
+    let listed = 0;
+    for await (const { data } of octokit.paginate.iterator(octokit.rest.repos.getCommit, { owner, repo, ref: huge, per_page: 100 })) listed += (data as unknown as { files: unknown[] }).files.length;
+    expect(listed).toBe(3000);
+  });
+
+  it('records force pushes, fast-forwards and branch deletions in the repository\'s activity', async () => {
+    const octokit = await plainClient();
+    const { sha: start } = await gh.control.pushCommit(REPO, { branch: 'topic', files: { 't.txt': '1\n' } });
+    const { sha: next } = await gh.control.pushCommit(REPO, { branch: 'topic', files: { 't.txt': '2\n' } });
+    expect(await gh.control.forcePush(REPO, { branch: 'topic', sha: start, author: 'bob' })).toEqual({ before: next, after: start, activity_type: 'force_push' });
+    expect((await gh.control.forcePush(REPO, { branch: 'topic', sha: next })).activity_type).toBe('push');
+    await gh.control.deleteBranch(REPO, { branch: 'topic', author: 'bob' });
+    expect(await activities(octokit, 'refs/heads/topic')).toEqual([
+      { type: 'branch_deletion', before: next, after: '0'.repeat(40) },
+      { type: 'push', before: start, after: next },
+      { type: 'force_push', before: next, after: start },
+      { type: 'push', before: start, after: next },
+      { type: 'branch_creation', before: '0'.repeat(40), after: start },
+    ]);
+    const { data: forced } = await octokit.rest.repos.listActivities({ owner, repo, activity_type: 'force_push' });
+    expect(forced.map((a) => a.actor?.login)).toEqual(['bob']);
+    await expect(octokit.rest.repos.getCommit({ owner, repo, ref: 'topic' })).rejects.toMatchObject({ status: 404 });
+    await expect(gh.control.deleteBranch(REPO, { branch: 'main' })).rejects.toMatchObject({ status: 422 });
+    await expect(gh.control.deleteBranch(REPO, { branch: 'feature' })).rejects.toMatchObject({ status: 422 }); // head of open PR #1
+    await expect(gh.control.forcePush(REPO, { branch: 'main', sha: 'f'.repeat(40) })).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('merges a pull request with a merge commit on its base, a pr_merge activity, and a closed, merged pull request', async () => {
+    const octokit = await plainClient();
+    const { data: before } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+    const { data: run } = await octokit.rest.checks.create({ owner, repo, name: 'gate', head_sha: before.head.sha });
+    expect(run.pull_requests.map((p) => p.number)).toEqual([1]);
+    const { sha } = await gh.control.mergePull({ repository: REPO, number: 1, user: 'alice' });
+    // A check run lists only open pull requests.
+    expect((await octokit.rest.checks.get({ owner, repo, check_run_id: run.id })).data.pull_requests).toEqual([]);
+    const { data: merged } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+    expect(merged).toMatchObject({ state: 'closed', merged: true, merge_commit_sha: sha, merged_by: { login: 'alice' }, base: { sha: before.base.sha }, head: { sha: before.head.sha } });
+    expect(merged.merged_at).toEqual(expect.any(String));
+    const { data: commit } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'main' });
+    expect([commit.sha, commit.parents.map((p) => p.sha)]).toEqual([sha, [before.base.sha, before.head.sha]]);
+    expect(commit.files?.map((f) => f.filename)).toEqual((await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1 })).map((f) => f.filename));
+    expect((await activities(octokit, 'main'))[0]).toEqual({ type: 'pr_merge', before: before.base.sha, after: sha });
+    // On the default branch, the merged pull request is the one associated with its commits.
+    const { data: associated } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: before.head.sha });
+    expect(associated.map((p) => p.number)).toEqual([1]);
+    await expect(gh.control.mergePull({ repository: REPO, number: 1, user: 'alice' })).rejects.toMatchObject({ status: 422 });
+    await gh.control.deleteBranch(REPO, { branch: 'feature' }); // the merged pull request's branch may go now
+  });
+});
+
 describe('people', () => {
   it('reports permission levels from direct and team grants, GitHub-style', async () => {
     const octokit = await installed();
@@ -268,6 +382,33 @@ describe('people', () => {
     await expect(level('nobody-here')).rejects.toMatchObject({ status: 404 });
     await gh.control.setPermission(REPO, 'erin', 'triage');
     expect(await level('erin')).toMatchObject({ permission: 'read', role_name: 'triage' });
+  });
+
+  it('reports pending memberships, and members of child teams as members of their parents, with the parents\' access', async () => {
+    await gh.control.seed({
+      users: [{ login: 'frank' }, { login: 'gina' }],
+      teams: [
+        { org: 'acme', slug: 'platform', parent: 'team-leads', members: ['frank'], pending: ['gina'] },
+        { org: 'acme', slug: 'platform-db', parent: 'platform', maintainers: ['erin'] },
+      ],
+    });
+    const octokit = await installed();
+    const membership = async (team_slug: string, username: string) =>
+      (await octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug, username })).data;
+    expect(await membership('team-leads', 'frank')).toMatchObject({ role: 'member', state: 'active' });
+    expect(await membership('team-leads', 'erin')).toMatchObject({ role: 'member', state: 'active' }); // grandchild team
+    expect(await membership('platform-db', 'erin')).toMatchObject({ role: 'maintainer', state: 'active' });
+    expect(await membership('platform', 'gina')).toMatchObject({ role: 'member', state: 'pending' });
+    await expect(membership('team-leads', 'gina')).rejects.toMatchObject({ status: 404 });
+    await expect(membership('platform', 'dave')).rejects.toMatchObject({ status: 404 }); // parents' members are not the child's
+    const members = await octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: 'acme', team_slug: 'team-leads' });
+    expect(members.map((m) => m.login).sort()).toEqual(['alice', 'dave', 'erin', 'frank']);
+    const maintainers = await octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: 'acme', team_slug: 'team-leads', role: 'maintainer' });
+    expect(maintainers.map((m) => m.login)).toEqual(['alice']);
+    const level = async (username: string) => (await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username })).data.role_name;
+    expect(await level('frank')).toBe('maintain'); // team-leads' grant on widgets, through the child team
+    expect(await level('gina')).toBe('none');
+    await expect(gh.control.seed({ teams: [{ org: 'acme', slug: 'orphan', parent: 'nowhere' }] })).rejects.toMatchObject({ status: 400 });
   });
 
   it('answers team membership and member lists, and users', async () => {
@@ -330,6 +471,26 @@ describe('GitHub behaviours: ETags, errors, faults, rate limits, counting', () =
     const secondary = await get();
     expect([secondary.status, secondary.headers.get('retry-after')]).toEqual([403, '7']);
     expect((await get()).status).toBe(200);
+  });
+
+  it('answers exceeded limits with 429 as well as 403, saying when to retry as GitHub does', async () => {
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    const get = () => fetch(`${gh.apiUrl}/repos/${REPO}`, { headers: { authorization: `token ${token}` } });
+    await gh.control.rateLimit({ secondary: { times: 1, status: 429, wait: 'reset', retryAfterSeconds: 30 } });
+    const byReset = await get();
+    expect([byReset.status, byReset.headers.get('retry-after'), byReset.headers.get('x-ratelimit-remaining')]).toEqual([429, null, '0']);
+    expect(Number(byReset.headers.get('x-ratelimit-reset')) - Date.now() / 1000).toBeGreaterThan(25);
+    expect(((await byReset.json()) as { message: string }).message).toMatch(/secondary rate limit/);
+    await gh.control.rateLimit({ secondary: { times: 1, status: 403, wait: 'none' } });
+    const silent = await get();
+    expect([silent.status, silent.headers.get('retry-after'), silent.headers.get('x-ratelimit-remaining')]).toEqual([403, null, null]);
+    expect((await get()).status).toBe(200);
+    await gh.control.rateLimit({ limit: 1, status: 429 });
+    const { token: fresh } = await gh.control.installationToken(INSTALLATION_ID);
+    const getFresh = () => fetch(`${gh.apiUrl}/repos/${REPO}`, { headers: { authorization: `token ${fresh}` } });
+    expect((await getFresh()).status).toBe(200);
+    const primary = await getFresh();
+    expect([primary.status, primary.headers.get('x-ratelimit-remaining')]).toEqual([429, '0']);
   });
 
   it('adds latency and counts requests per route', async () => {

@@ -20,13 +20,29 @@ import { DoubleState } from './state.js';
 import type { Seed } from './types.js';
 import { WebhookDispatcher } from './webhooks.js';
 
-/** One served response, kept so tests can check the double against GitHub's API description. */
+/** One request and the response served, kept so tests can check both sides against GitHub's API description. */
 export interface Exchange {
   method: string;
   route: string;
+  /** The request's path parameters, query parameters (repeated ones as arrays) and JSON body (absent when empty). */
+  request: { params: Record<string, string>; query: Record<string, string | string[]>; body?: unknown };
   status: number;
   contentType: string;
   body: unknown;
+}
+
+function requestOf(url: URL, params: Record<string, string>, raw: string): Exchange['request'] {
+  const query: Record<string, string | string[]> = {};
+  for (const name of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(name);
+    query[name] = values.length === 1 ? values[0] : values;
+  }
+  if (raw.trim() === '') return { params, query };
+  try {
+    return { params, query, body: JSON.parse(raw) as unknown };
+  } catch {
+    return { params, query, body: raw };
+  }
 }
 
 const MAX_EXCHANGES = 5000;
@@ -149,7 +165,8 @@ export class GitHubDouble {
     const { route, params } = found;
     const template = route.template;
     this.count(`${method} ${template}`);
-    const record = (reply: Reply) => this.record(method, template, reply);
+    const request = requestOf(url, params, raw);
+    const record = (reply: Reply) => this.record(method, template, request, reply);
     try {
       const latency = this.faults.latencyFor(method, template);
       if (latency) await sleep(latency);
@@ -205,9 +222,9 @@ export class GitHubDouble {
     return { kind: 'token', grant: lookupToken(this.state, credential) };
   }
 
-  private record(method: string, route: string, reply: Reply): void {
+  private record(method: string, route: string, request: Exchange['request'], reply: Reply): void {
     this.exchanges.push({
-      method, route, status: reply.status,
+      method, route, request, status: reply.status,
       contentType: reply.headers?.['content-type'] ?? 'application/json', body: reply.body,
     });
     if (this.exchanges.length > MAX_EXCHANGES) this.exchanges.shift();

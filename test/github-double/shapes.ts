@@ -95,6 +95,14 @@ export function reactionRollup(reactions: Reaction[], url: string) {
   return { url, total_count: reactions.length, ...counts };
 }
 
+/** A pull request's labels are its issue's. */
+function labelsJson(issue: Issue, repo: Repo, urls: Urls) {
+  return issue.labels.map((name, index) => ({
+    id: index + 1, node_id: nodeId('Label', `${repo.id}:${name}`), url: `${urls.api}/repos/${repo.fullName}/labels/${encodeURIComponent(name)}`,
+    name, description: null, color: 'ededed', default: false,
+  }));
+}
+
 export function issueJson(issue: Issue, repo: Repo, state: DoubleState, urls: Urls) {
   const api = `${urls.api}/repos/${repo.fullName}/issues/${issue.number}`;
   const html = `${urls.web}/${repo.fullName}/${issue.pullNumber ? 'pull' : 'issues'}/${issue.number}`;
@@ -104,10 +112,7 @@ export function issueJson(issue: Issue, repo: Repo, state: DoubleState, urls: Ur
     labels_url: `${api}/labels{/name}`, comments_url: `${api}/comments`, events_url: `${api}/events`, html_url: html,
     number: issue.number, state: issue.state, state_reason: issue.stateReason, title: issue.title, body: issue.body,
     user: userJson(issue.author, urls),
-    labels: issue.labels.map((name, index) => ({
-      id: index + 1, node_id: nodeId('Label', `${repo.id}:${name}`), url: `${urls.api}/repos/${repo.fullName}/labels/${encodeURIComponent(name)}`,
-      name, description: null, color: 'ededed', default: false,
-    })),
+    labels: labelsJson(issue, repo, urls),
     assignee: assignees[0] ?? null, assignees, milestone: null, locked: false, active_lock_reason: null,
     comments: state.commentsOf(repo, issue.number).length, closed_at: issue.closedAt, created_at: issue.createdAt,
     updated_at: issue.updatedAt, closed_by: null, author_association: authorAssociation(state, repo, issue.author),
@@ -116,7 +121,7 @@ export function issueJson(issue: Issue, repo: Repo, state: DoubleState, urls: Ur
     ...(issue.pullNumber ? {
       pull_request: {
         url: `${urls.api}/repos/${repo.fullName}/pulls/${issue.number}`, html_url: html, diff_url: `${html}.diff`,
-        patch_url: `${html}.patch`, merged_at: null,
+        patch_url: `${html}.patch`, merged_at: state.pull(repo, issue.number)?.mergedAt ?? null,
       },
     } : {}),
   };
@@ -157,8 +162,8 @@ export function pullJson(pull: Pull, repo: Repo, state: DoubleState, urls: Urls,
     issue_url: issueApi, commits_url: `${api}/commits`, review_comments_url: `${api}/comments`,
     review_comment_url: `${urls.api}/repos/${repo.fullName}/pulls/comments{/number}`, comments_url: `${issueApi}/comments`,
     statuses_url: statuses, number: pull.number, state: issue.state, locked: false, title: issue.title,
-    user: userJson(issue.author, urls), body: issue.body, labels: [], milestone: null, active_lock_reason: null,
-    created_at: issue.createdAt, updated_at: issue.updatedAt, closed_at: issue.closedAt, merged_at: null,
+    user: userJson(issue.author, urls), body: issue.body, labels: labelsJson(issue, repo, urls), milestone: null, active_lock_reason: null,
+    created_at: issue.createdAt, updated_at: issue.updatedAt, closed_at: issue.closedAt, merged_at: pull.mergedAt,
     merge_commit_sha: pull.mergeSha, assignee: assignees[0] ?? null, assignees, requested_reviewers: [], requested_teams: [],
     head: branchJson(repo, pull.headRef, pull.headSha, state, urls), base: branchJson(repo, pull.baseRef, pull.baseSha, state, urls),
     _links: {
@@ -168,7 +173,9 @@ export function pullJson(pull: Pull, repo: Repo, state: DoubleState, urls: Urls,
     },
     author_association: authorAssociation(state, repo, issue.author), auto_merge: null, draft: pull.draft,
     // Only in the single-PR representation:
-    merged: pull.merged, mergeable: true, rebaseable: true, mergeable_state: 'clean', merged_by: null,
+    // GitHub stops computing mergeability once a pull request is merged.
+    merged: pull.merged, mergeable: pull.merged ? null : true, rebaseable: pull.merged ? null : true,
+    mergeable_state: pull.merged ? 'unknown' : 'clean', merged_by: pull.mergedBy ? userJson(pull.mergedBy, urls) : null,
     comments: state.commentsOf(repo, pull.number).length, review_comments: 0, maintainer_can_modify: false, commits: 1,
     additions: changes.reduce((n, c) => n + c.additions, 0), deletions: changes.reduce((n, c) => n + c.deletions, 0),
     changed_files: changes.length,
@@ -190,7 +197,8 @@ export function diffEntryJson(change: FileChange, repo: Repo, ref: string, urls:
     sha: change.sha, filename: change.filename, status: change.status, additions: change.additions, deletions: change.deletions,
     changes: change.additions + change.deletions, blob_url: `${urls.web}/${repo.fullName}/blob/${ref}/${path}`,
     raw_url: `${urls.web}/${repo.fullName}/raw/${ref}/${path}`, contents_url: `${urls.api}/repos/${repo.fullName}/contents/${path}?ref=${ref}`,
-    patch: change.patch,
+    ...(change.patch === undefined ? {} : { patch: change.patch }),
+    ...(change.previousFilename === undefined ? {} : { previous_filename: change.previousFilename }),
   };
 }
 
@@ -207,7 +215,8 @@ export function activityJson(a: Activity, state: DoubleState, urls: Urls) {
   };
 }
 
-export function commitJson(commit: Commit, repo: Repo, state: DoubleState, urls: Urls, changes?: FileChange[]) {
+/** `files` is the page of `changes` to list (a large commit's files are paged; `stats` always cover them all). */
+export function commitJson(commit: Commit, repo: Repo, state: DoubleState, urls: Urls, changes?: FileChange[], files = changes) {
   const api = `${urls.api}/repos/${repo.fullName}/commits/${commit.sha}`;
   const author = state.user(commit.author);
   return {
@@ -223,7 +232,7 @@ export function commitJson(commit: Commit, repo: Repo, state: DoubleState, urls:
     parents: commit.parents.map((sha) => ({ sha, url: `${urls.api}/repos/${repo.fullName}/commits/${sha}`, html_url: `${urls.web}/${repo.fullName}/commit/${sha}` })),
     ...(changes ? {
       stats: { additions: changes.reduce((n, c) => n + c.additions, 0), deletions: changes.reduce((n, c) => n + c.deletions, 0), total: changes.reduce((n, c) => n + c.additions + c.deletions, 0) },
-      files: changes.map((c) => diffEntryJson(c, repo, commit.sha, urls)),
+      files: (files ?? []).map((c) => diffEntryJson(c, repo, commit.sha, urls)),
     } : {}),
   };
 }
@@ -257,7 +266,8 @@ export function directoryEntryJson(path: string, type: 'file' | 'dir', sha: stri
 export function checkRunJson(run: CheckRun, repo: Repo, state: DoubleState, urls: Urls) {
   const app = state.apps.get(run.appId) as App;
   const url = `${urls.api}/repos/${repo.fullName}/check-runs/${run.id}`;
-  const pulls = state.pullsForCommit(repo, run.headSha).filter((p) => p.headSha === run.headSha);
+  // Only open pull requests whose head is the run's commit, as GitHub documents.
+  const pulls = state.pullsForCommit(repo, run.headSha).filter((p) => p.headSha === run.headSha && state.issue(repo, p.number)?.state === 'open');
   const repoRef = { id: repo.id, url: `${urls.api}/repos/${repo.fullName}`, name: repo.name };
   return {
     id: run.id, node_id: nodeId('CheckRun', run.id), head_sha: run.headSha, external_id: run.externalId ?? '', url,

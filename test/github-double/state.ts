@@ -1,5 +1,6 @@
 /** All of the double's state, in memory, with deterministic ids, plus the domain operations that change it. */
 import { ancestry, commitSha } from './git.js';
+import { ancestorsOf, assertHierarchy } from './teams.js';
 import {
   PERMISSION_ORDER,
   type Activity, type App, type CheckRun, type CheckRunAction, type Comment, type Commit, type DeploymentReview, type FileMap,
@@ -83,12 +84,17 @@ export class DoubleState {
     for (const r of seed.repos ?? []) this.addRepo(r);
     for (const t of seed.teams ?? []) {
       const org = this.ensureUser(t.org, 'Organization');
-      const team: Team = { id: this.nextId('team'), org: org.login, slug: t.slug, name: t.name ?? t.slug, members: new Map(), repos: new Map() };
+      const team: Team = {
+        id: this.nextId('team'), org: org.login, slug: t.slug, name: t.name ?? t.slug, members: new Map(), pending: new Map(),
+        parent: t.parent ?? null, repos: new Map(),
+      };
       for (const m of t.members ?? []) team.members.set(this.ensureUser(m).login.toLowerCase(), 'member');
       for (const m of t.maintainers ?? []) team.members.set(this.ensureUser(m).login.toLowerCase(), 'maintainer');
+      for (const m of t.pending ?? []) team.pending.set(this.ensureUser(m).login.toLowerCase(), 'member');
       for (const [name, permission] of Object.entries(t.repos ?? {})) team.repos.set(name.toLowerCase(), permission);
       this.teams.set(`${org.login}/${t.slug}`.toLowerCase(), team);
     }
+    assertHierarchy(this.teams);
     for (const a of seed.apps ?? []) {
       const slug = a.slug ?? `app-${a.id}`;
       const app: App = {
@@ -143,7 +149,7 @@ export class DoubleState {
       if (i.state === 'closed') Object.assign(issue, { state: 'closed', stateReason: 'completed', closedAt: timestamp() });
     }
     for (const p of seed.pulls ?? []) {
-      const pull = this.openPull(repo, this.ensureUser(p.user), { title: p.title, head: p.head, base: p.base, body: p.body, draft: p.draft, number: p.number }, { notify: false });
+      const pull = this.openPull(repo, this.ensureUser(p.user), { title: p.title, head: p.head, base: p.base, body: p.body, draft: p.draft, number: p.number, labels: p.labels }, { notify: false });
       if (p.state === 'closed') Object.assign(this.issue(repo, pull.number) as Issue, { state: 'closed', closedAt: timestamp() });
     }
     return repo;
@@ -216,7 +222,7 @@ export class DoubleState {
     return this.teams.get(`${org}/${slug}`.toLowerCase());
   }
 
-  /** Highest of: owner (admin), direct collaborator, and the teams the user is in. */
+  /** Highest of: owner (admin), direct collaborator, and the teams the user is an active member of (with their parents' grants). */
   permissionOf(repo: Repo, login: string): Permission | 'none' {
     const key = login.toLowerCase();
     if (repo.owner.login.toLowerCase() === key) return 'admin';
@@ -224,8 +230,11 @@ export class DoubleState {
     const direct = repo.collaborators.get(key);
     if (direct) grants.push(direct);
     for (const team of this.teams.values()) {
-      const viaTeam = team.repos.get(repo.name.toLowerCase());
-      if (viaTeam && team.org.toLowerCase() === repo.owner.login.toLowerCase() && team.members.has(key)) grants.push(viaTeam);
+      if (team.org.toLowerCase() !== repo.owner.login.toLowerCase() || !team.members.has(key)) continue;
+      for (const granting of [team, ...ancestorsOf(this.teams, team)]) {
+        const viaTeam = granting.repos.get(repo.name.toLowerCase());
+        if (viaTeam) grants.push(viaTeam);
+      }
     }
     if (!grants.length) return 'none';
     return grants.reduce((a, b) => (PERMISSION_ORDER.indexOf(a) >= PERMISSION_ORDER.indexOf(b) ? a : b));
@@ -259,7 +268,7 @@ export class DoubleState {
     repo.commits.set(sha, commit);
     repo.branches.set(branch, sha);
     repo.pushedAt = commit.date;
-    if (record) this.recordPush(repo, branch, before, sha, author);
+    if (record) this.recordActivity(repo, branch, before, sha, author);
     for (const pull of this.pulls.get(repo.id)?.values() ?? []) {
       if (pull.headRef === branch || pull.baseRef === branch) this.refreshPullCommits(repo, pull);
     }
@@ -271,22 +280,27 @@ export class DoubleState {
     if (!commits.length) throw new Error('a push needs at least one commit');
     const before = repo.branches.get(branch) ?? NO_COMMIT;
     const pushed = commits.map((c, i) => this.commit(repo, branch, c.files, c.message ?? `Update ${i + 1}`, author, undefined, false));
-    this.recordPush(repo, branch, before, pushed[pushed.length - 1].sha, author);
+    this.recordActivity(repo, branch, before, pushed[pushed.length - 1].sha, author);
     return { before, commits: pushed };
   }
 
-  private recordPush(repo: Repo, branch: string, before: string, after: string, actor: string): Activity {
+  /** One change of a branch in the repository's activity; a plain push (or a creation) unless `type` says otherwise. */
+  recordActivity(repo: Repo, branch: string, before: string, after: string, actor: string, type?: Activity['type']): Activity {
     this.ensureUser(actor);
     const activity: Activity = {
       id: this.nextId('activity'), before, after, ref: `refs/heads/${branch}`,
-      type: before === NO_COMMIT ? 'branch_creation' : 'push', actor, timestamp: timestamp(),
+      type: type ?? (before === NO_COMMIT ? 'branch_creation' : 'push'), actor, timestamp: timestamp(),
     };
     repo.activities.push(activity);
     return activity;
   }
 
-  /** GitHub's test-merge commit: the base tree with the head's changes applied (conflicts: head wins). */
-  private refreshPullCommits(repo: Repo, pull: Pull): void {
+  /**
+   * GitHub's test-merge commit: the base tree with the head's changes applied (conflicts: head wins).
+   * A merged pull request, or one whose branch is gone, keeps the commits it had.
+   */
+  refreshPullCommits(repo: Repo, pull: Pull): void {
+    if (pull.merged || !repo.branches.has(pull.headRef) || !repo.branches.has(pull.baseRef)) return;
     pull.headSha = repo.branches.get(pull.headRef) as string;
     pull.baseSha = repo.branches.get(pull.baseRef) as string;
     const head = repo.commits.get(pull.headSha) as Commit;
@@ -305,6 +319,14 @@ export class DoubleState {
     const sha = commitSha({ parents: [pull.baseSha, pull.headSha], message, author: 'github', files: tree, salt: `${repo.fullName}:pull/${pull.number}` });
     repo.commits.set(sha, { sha, parents: [pull.baseSha, pull.headSha], message, author: 'github', date: timestamp(), files: tree });
     pull.mergeSha = sha;
+  }
+
+  /** Stores a commit with these parents and this whole tree, moving no branch (merge commits, rewritten history). */
+  addCommit(repo: Repo, spec: { parents: string[]; files: Map<string, string>; message: string; author: string; salt: string }): Commit {
+    const sha = commitSha({ parents: spec.parents, message: spec.message, author: spec.author, files: spec.files, salt: `${repo.fullName}:${spec.salt}` });
+    const commit: Commit = { sha, parents: spec.parents, message: spec.message, author: spec.author, date: timestamp(), files: spec.files };
+    repo.commits.set(sha, commit);
+    return commit;
   }
 
   // ---- issues, comments, reactions -------------------------------------------------------------
@@ -396,15 +418,15 @@ export class DoubleState {
 
   // ---- pull requests -------------------------------------------------------------------------
 
-  openPull(repo: Repo, author: User, spec: { title: string; head: string; base?: string; body?: string; draft?: boolean; number?: number; files?: FileMap }, options: { notify: boolean }): Pull {
+  openPull(repo: Repo, author: User, spec: { title: string; head: string; base?: string; body?: string; draft?: boolean; number?: number; files?: FileMap; labels?: string[] }, options: { notify: boolean }): Pull {
     const base = spec.base ?? repo.defaultBranch;
     if (spec.files) this.commit(repo, spec.head, spec.files, spec.title, author.login);
     if (!repo.branches.has(spec.head)) throw new Error(`${repo.fullName}: unknown head branch ${spec.head}`);
     if (!repo.branches.has(base)) throw new Error(`${repo.fullName}: unknown base branch ${base}`);
-    const issue = this.createIssue(repo, author, { title: spec.title, body: spec.body ?? null, labels: [], number: spec.number });
+    const issue = this.createIssue(repo, author, { title: spec.title, body: spec.body ?? null, labels: spec.labels ?? [], number: spec.number });
     const pull: Pull = {
       id: this.nextId('pull'), repoId: repo.id, number: issue.number, headRef: spec.head, baseRef: base,
-      headSha: '', baseSha: '', mergeSha: '', draft: spec.draft ?? false, merged: false,
+      headSha: '', baseSha: '', mergeSha: '', draft: spec.draft ?? false, merged: false, mergedAt: null, mergedBy: null,
     };
     issue.pullNumber = pull.number;
     this.pulls.get(repo.id)?.set(pull.number, pull);

@@ -17,6 +17,10 @@ export interface SeedTeam {
   name?: string;
   members?: string[];
   maintainers?: string[];
+  /** Invited to the organization and added to the team, invitation not yet accepted: membership `pending`. */
+  pending?: string[];
+  /** Slug of the parent team in the same organization: this team's members are members of the parent too. */
+  parent?: string;
   /** Repository name (in `org`) → permission the team grants on it. */
   repos?: Record<string, Permission>;
 }
@@ -33,6 +37,8 @@ export interface SeedPull {
   body?: string;
   state?: 'open' | 'closed';
   draft?: boolean;
+  /** Label names; a pull request's labels are its issue's. */
+  labels?: string[];
 }
 
 export interface SeedIssue {
@@ -145,7 +151,12 @@ export interface Team {
   org: string;
   slug: string;
   name: string;
+  /** Active direct members: login (lower case) → role. */
   members: Map<string, 'member' | 'maintainer'>;
+  /** Members whose organization invitation is pending: login (lower case) → role. */
+  pending: Map<string, 'member' | 'maintainer'>;
+  /** Slug of the parent team, or null. */
+  parent: string | null;
   repos: Map<string, Permission>;
 }
 
@@ -178,6 +189,8 @@ export interface Pull {
   mergeSha: string;
   draft: boolean;
   merged: boolean;
+  mergedAt: string | null;
+  mergedBy: User | null;
 }
 
 export interface Comment {

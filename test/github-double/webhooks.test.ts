@@ -135,6 +135,28 @@ describe('webhook headers and payloads', () => {
     expect(delivery.app_id).toBe(APP_ID);
   });
 
+  it('announces a click on "Re-run" as check_run.rerequested, to the App that owns the run only', async () => {
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    const sha = (await gh.control.pushCommit(REPO, { branch: 'main', files: { 'r.txt': 'r\n' } })).sha;
+    const created = await fetch(`${gh.apiUrl}/repos/${REPO}/check-runs`, {
+      method: 'POST', headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'gate', head_sha: sha, conclusion: 'failure', output: { title: 't', summary: 's' } }),
+    });
+    const run = (await created.json()) as { id: number };
+    const { deliveries } = await gh.control.rerunCheckRun({ repository: REPO, check_run_id: run.id, user: 'bob' });
+    expect(deliveries).toHaveLength(1); // the other App installed on acme hears nothing
+    const delivery = await gh.control.waitForDelivery({ event: 'check_run', action: 'rerequested' });
+    expect(delivery).toMatchObject({ app_id: APP_ID, payload: { action: 'rerequested', check_run: { id: run.id, head_sha: sha, conclusion: 'failure' }, sender: { login: 'bob' } } });
+  });
+
+  it('announces a merged pull request as pull_request.closed with merged set', async () => {
+    const { sha } = await gh.control.mergePull({ repository: REPO, number: 1, user: 'alice' });
+    const delivery = await gh.control.waitForDelivery({ event: 'pull_request', action: 'closed' });
+    expect(delivery.payload).toMatchObject({
+      number: 1, sender: { login: 'alice' }, pull_request: { merged: true, merge_commit_sha: sha, state: 'closed', merged_by: { login: 'alice' } },
+    });
+  });
+
   it('announces pull requests, installations, workflow runs and deployment protection rules', async () => {
     const pull = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'More', head: 'more', files: { 'infra/db.tf': 'db\n' } });
     expect((await gh.control.waitForDelivery({ event: 'pull_request' })).payload).toMatchObject({ action: 'opened', number: pull.number, pull_request: { head: { sha: pull.head_sha }, changed_files: 1 } });
@@ -177,6 +199,45 @@ describe('delivery controls', () => {
     await gh.control.releaseDeliveries([more[1], more[2], more[0]]);
     await gh.control.deliveriesIdle();
     expect(bodies()).toEqual(['b', 'c', 'a']);
+  });
+
+  it('sends deliveries concurrently and out of order in concurrent mode, as GitHub may', async () => {
+    // A receiver that takes a while to answer shows whether deliveries overlap.
+    let open = 0;
+    let mostOpen = 0;
+    const arrived: string[] = [];
+    const slow = createServer((req, res) => {
+      open += 1;
+      mostOpen = Math.max(mostOpen, open);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => setTimeout(() => {
+        arrived.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { comment: { body: string } }).comment.body);
+        open -= 1;
+        res.writeHead(204).end();
+      }, 40));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      await gh.control.setWebhook(APP_ID, { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, secret: SECRET });
+      await gh.control.setDeliveryMode({ mode: 'concurrent', max_jitter_ms: 120, seed: 7 });
+      const sent = Array.from({ length: 8 }, (_, i) => `c${i}`);
+      for (const body of sent) await comment(body);
+      await gh.control.deliveriesIdle();
+      expect([...arrived].sort()).toEqual(sent);
+      expect(arrived).not.toEqual(sent);
+      expect(mostOpen).toBeGreaterThan(1);
+      // Back to one at a time, in order.
+      await gh.control.setDeliveryMode({ mode: 'sequential' });
+      arrived.length = 0;
+      mostOpen = 0;
+      for (const body of sent) await comment(body);
+      await gh.control.deliveriesIdle();
+      expect([arrived, mostOpen]).toEqual([sent, 1]);
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
   });
 
   it('delays deliveries and redelivers one with the same GUID', async () => {

@@ -1,4 +1,7 @@
-/** Webhook deliveries: GitHub-shaped payloads, signed, sent in order, with hold/reorder/delay/redeliver controls. */
+/**
+ * Webhook deliveries: GitHub-shaped payloads, signed, sent one at a time in order or (as GitHub, which promises
+ * no order) concurrently and out of order, with hold/reorder/delay/redeliver controls.
+ */
 import { createHmac } from 'node:crypto';
 import { checkRunJson, commentJson, installationJson, issueJson, nodeId, pullJson, repoJson, userJson, type Urls } from './shapes.js';
 import { diffTrees } from './git.js';
@@ -38,6 +41,21 @@ export interface DeliveryFilter {
 const MAX_DELIVERIES = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `sequential`: one delivery at a time, in order. `concurrent`: each at once after its own random delay. */
+export type DeliveryMode = { mode: 'sequential' } | { mode: 'concurrent'; maxJitterMs?: number; seed?: number };
+
+/** A small seeded generator (mulberry32), so an out-of-order run can be replayed with the same seed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 function deliveryGuid(seq: number): string {
   return `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`;
 }
@@ -51,6 +69,8 @@ export class WebhookDispatcher {
   private paused = false;
   private delayMs = 0;
   private chain: Promise<void> = Promise.resolve();
+  private concurrent: { maxJitterMs: number; random: () => number } | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private readonly waiters = new Set<() => void>();
 
@@ -130,6 +150,13 @@ export class WebhookDispatcher {
 
   private schedule(delivery: Delivery): void {
     delivery.state = 'queued';
+    if (this.concurrent) {
+      const jitter = Math.floor(this.concurrent.random() * (this.concurrent.maxJitterMs + 1));
+      const sending = sleep(this.delayMs + jitter).then(() => this.send(delivery));
+      this.inFlight.add(sending);
+      void sending.finally(() => this.inFlight.delete(sending));
+      return;
+    }
     this.chain = this.chain.then(async () => {
       if (this.delayMs) await sleep(this.delayMs);
       await this.send(delivery);
@@ -176,6 +203,11 @@ export class WebhookDispatcher {
     this.deliveries.length = 0;
     this.paused = false;
     this.delayMs = 0;
+    this.concurrent = null;
+  }
+
+  setMode(mode: DeliveryMode): void {
+    this.concurrent = mode.mode === 'concurrent' ? { maxJitterMs: mode.maxJitterMs ?? 50, random: seededRandom(mode.seed ?? 1) } : null;
   }
 
   setDelay(ms: number): void {
@@ -241,8 +273,8 @@ export class WebhookDispatcher {
     let current: Promise<void>;
     do {
       current = this.chain;
-      await current;
-    } while (current !== this.chain);
+      await Promise.all([current, ...this.inFlight]);
+    } while (current !== this.chain || this.inFlight.size > 0);
   }
 
   private notify(): void {

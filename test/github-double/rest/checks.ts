@@ -1,5 +1,6 @@
 /** Check runs, with the limits GitHub's Checks API enforces. */
 import { forbiddenForIntegration, notFound, paginate, validationFailed, type FieldError } from '../http.js';
+import { checkOutputTooLong } from '../limits.js';
 import { checkRunJson } from '../shapes.js';
 import { timestamp } from '../state.js';
 import type { CheckRun, CheckRunAction } from '../types.js';
@@ -9,7 +10,7 @@ const STATUSES = ['queued', 'in_progress', 'completed'] as const;
 /** Reserved for GitHub Actions; an App may not set them. */
 const RESERVED_STATUSES = ['waiting', 'requested', 'pending'];
 const CONCLUSIONS = ['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'timed_out'];
-const LIMITS = { actions: 3, label: 20, description: 40, identifier: 20, summary: 65535, text: 65535, annotations: 50 };
+const LIMITS = { actions: 3, label: 20, description: 40, identifier: 20, annotations: 50 };
 
 type Fields = Partial<Omit<CheckRun, 'id' | 'repoId' | 'appId' | 'checkSuiteId' | 'updatedAt'>> & { annotationsAdded?: number };
 
@@ -53,8 +54,11 @@ function readCheckRunBody(body: Record<string, unknown>, creating: boolean): Fie
     else {
       if (typeof output.title !== 'string') errors.push({ resource: 'CheckRun', field: 'output.title', code: 'missing_field', message: 'output.title is required' });
       if (typeof output.summary !== 'string') errors.push({ resource: 'CheckRun', field: 'output.summary', code: 'missing_field', message: 'output.summary is required' });
-      else if (output.summary.length > LIMITS.summary) invalid('output.summary', `output.summary is longer than ${LIMITS.summary} characters`);
-      if (output.text !== undefined && (typeof output.text !== 'string' || output.text.length > LIMITS.text)) invalid('output.text', `output.text must be a string of at most ${LIMITS.text} characters`);
+      if (output.text !== undefined && typeof output.text !== 'string') invalid('output.text', 'output.text must be a string');
+      for (const field of ['summary', 'text'] as const) {
+        const tooLong = typeof output[field] === 'string' ? checkOutputTooLong(field, output[field]) : undefined;
+        if (tooLong) errors.push(tooLong);
+      }
       const annotations = output.annotations;
       if (annotations !== undefined) {
         if (!Array.isArray(annotations)) invalid('output.annotations', 'output.annotations must be an array');

@@ -1,5 +1,6 @@
 /** Issues, issue comments and reactions. */
 import { forbiddenForIntegration, notFound, paginate, validationFailed } from '../http.js';
+import { assertCommentBody, assertIssueBody, assertIssueTitle } from '../limits.js';
 import { commentJson, issueJson, reactionJson } from '../shapes.js';
 import { REACTION_CONTENTS, type Comment, type Issue, type ReactionContent, type User } from '../types.js';
 import { actingUser, callerAppId, stringField, type RestContext, type RestRegistrar } from './context.js';
@@ -43,6 +44,8 @@ export const registerIssues: RestRegistrar = (add) => {
     handler: (ctx) => {
       const title = stringField(ctx.body, 'title');
       if (!title) throw validationFailed([{ resource: 'Issue', field: 'title', code: 'missing_field' }]);
+      assertIssueTitle(title);
+      assertIssueBody(stringField(ctx.body, 'body'));
       const issue = ctx.state.createIssue(ctx.repo, actingUser(ctx), {
         title, body: stringField(ctx.body, 'body') ?? null, labels: labels(ctx.body.labels) ?? [], assignees: users(ctx, ctx.body.assignees),
       });
@@ -81,6 +84,8 @@ export const registerIssues: RestRegistrar = (add) => {
       if (stateReason !== undefined && stateReason !== null && !['completed', 'not_planned', 'reopened'].includes(stateReason)) {
         throw validationFailed([{ resource: 'Issue', field: 'state_reason', code: 'invalid' }]);
       }
+      assertIssueTitle(stringField(ctx.body, 'title'));
+      assertIssueBody(stringField(ctx.body, 'body'));
       ctx.state.updateIssue(ctx.repo, issue, {
         title: stringField(ctx.body, 'title'), body: ctx.body.body === undefined ? undefined : (ctx.body.body as string | null),
         state, stateReason, labels: labels(ctx.body.labels), assignees: users(ctx, ctx.body.assignees),
@@ -95,6 +100,7 @@ export const registerIssues: RestRegistrar = (add) => {
       const issue = findIssue(ctx);
       const body = stringField(ctx.body, 'body');
       if (body === undefined || body === '') throw validationFailed([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
+      assertCommentBody(body, 'create');
       const comment = ctx.state.createComment(ctx.repo, issue, actingUser(ctx), body, callerAppId(ctx));
       return { status: 201, body: commentJson(comment, ctx.repo, ctx.state, ctx.urls) };
     },
@@ -125,6 +131,7 @@ export const registerIssues: RestRegistrar = (add) => {
       if (comment.author.id !== editor.id) throw forbiddenForIntegration();
       const body = stringField(ctx.body, 'body');
       if (body === undefined || body === '') throw validationFailed([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
+      assertCommentBody(body, 'edit');
       ctx.state.editComment(ctx.repo, comment, editor, body);
       return { status: 200, body: commentJson(comment, ctx.repo, ctx.state, ctx.urls) };
     },

@@ -1,6 +1,7 @@
 /** People: collaborator permission levels, team membership and users. */
 import { notFound, paginate } from '../http.js';
 import { publicUserJson, userJson } from '../shapes.js';
+import { activeMembersOf, membershipIn } from '../teams.js';
 import type { Team } from '../types.js';
 import type { RestContext, RestRegistrar } from './context.js';
 
@@ -43,11 +44,11 @@ export const registerPeople: RestRegistrar = (add) => {
     handler: (ctx) => {
       const team = findTeam(ctx);
       const user = ctx.state.user(ctx.params.username);
-      const role = user && team.members.get(user.login.toLowerCase());
-      if (!user || !role) throw notFound();
+      const membership = user && membershipIn(ctx.state.teams, team, user.login);
+      if (!user || !membership) throw notFound();
       return {
         status: 200,
-        body: { url: `${ctx.urls.api}/organizations/${team.org}/team/${team.id}/memberships/${user.login}`, role, state: 'active' },
+        body: { url: `${ctx.urls.api}/organizations/${team.org}/team/${team.id}/memberships/${user.login}`, ...membership },
       };
     },
   });
@@ -57,8 +58,9 @@ export const registerPeople: RestRegistrar = (add) => {
     handler: (ctx) => {
       const team = findTeam(ctx);
       const role = ctx.url.searchParams.get('role') ?? 'all';
-      const members = [...team.members].filter(([, r]) => role === 'all' || r === role)
-        .map(([login]) => ctx.state.user(login))
+      // Pending members are not listed (GitHub lists them as the team's invitations).
+      const members = activeMembersOf(ctx.state.teams, team).filter((m) => role === 'all' || m.role === role)
+        .map(({ login }) => ctx.state.user(login))
         .filter((u) => u !== undefined)
         .sort((a, b) => a.id - b.id);
       const { page, headers } = paginate(members, ctx.url);

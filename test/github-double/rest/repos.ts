@@ -9,6 +9,9 @@ import type { RestContext, RestRegistrar } from './context.js';
 const MAX_COMPARE_FILES = 300;
 /** Without paging parameters compare lists at most 250 commits, the most recent ones. */
 const MAX_COMPARE_COMMITS = 250;
+/** A commit lists at most 3000 files; past 300 they are paged (300 a page unless `per_page` says otherwise). */
+const MAX_COMMIT_FILES = 3000;
+const COMMIT_FILES_UNPAGED = 300;
 
 const TIME_PERIODS: Record<string, number> = { day: 1, week: 7, month: 30, quarter: 91, year: 365 };
 
@@ -66,8 +69,11 @@ export const registerRepos: RestRegistrar = (add) => {
     handler: (ctx) => {
       const commit = resolve(ctx, ctx.params.ref);
       const parent = commit.parents[0] ? ctx.repo.commits.get(commit.parents[0]) : undefined;
-      const changes = diffTrees(parent?.files ?? new Map(), commit.files);
-      return { status: 200, body: commitJson(commit, ctx.repo, ctx.state, ctx.urls, changes) };
+      const changes = diffTrees(parent?.files ?? new Map(), commit.files).slice(0, MAX_COMMIT_FILES);
+      if (changes.length <= COMMIT_FILES_UNPAGED) return { status: 200, body: commitJson(commit, ctx.repo, ctx.state, ctx.urls, changes) };
+      // Every page repeats the commit; only the file list moves on.
+      const { page, headers } = paginate(changes, ctx.url, COMMIT_FILES_UNPAGED);
+      return { status: 200, headers, body: commitJson(commit, ctx.repo, ctx.state, ctx.urls, changes, page) };
     },
   });
 
