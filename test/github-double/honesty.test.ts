@@ -200,15 +200,17 @@ async function exercise(): Promise<void> {
   await gh.control.setWebhook(APP_ID, { url: `${gh.url}/_control/info`, secret: 's' }); // any endpoint: only payloads matter here
   const { comment: human } = await gh.control.comment({ repository: REPO, issue_number: 1, user: 'alice', body: '/approve' });
   await gh.control.editComment({ repository: REPO, comment_id: human.id, user: 'alice', body: '/approve now' });
+  await gh.control.deleteComment({ repository: REPO, comment_id: human.id, user: 'alice' });
   await gh.control.clickCheckRunButton({ repository: REPO, check_run_id: run.id, user: 'alice', identifier: 'approve' });
   await gh.control.rerunCheckRun({ repository: REPO, check_run_id: run.id, user: 'alice' });
   const more = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'More', head: 'more', files: { 'x.txt': 'x\n' }, labels: ['infra'] });
+  await gh.control.pushCommit(REPO, { branch: 'more', files: { 'y.txt': 'y\n' }, author: 'carol' });
   await gh.control.mergePull({ repository: REPO, number: more.number, user: 'alice' });
   const { data: merged } = await octokit.rest.pulls.get({ owner, repo, pull_number: more.number });
   expect(merged).toMatchObject({ merged: true, labels: [{ name: 'infra' }] });
   await gh.control.deleteBranch(REPO, { branch: 'more', author: 'alice' });
   const { data: history } = await octokit.rest.repos.listActivities({ owner, repo, per_page: 3 });
-  expect(history.map((a) => a.activity_type)).toEqual(['branch_deletion', 'pr_merge', 'branch_creation']);
+  expect(history.map((a) => a.activity_type)).toEqual(['branch_deletion', 'pr_merge', 'push']);
   await gh.control.install({ account: 'acme', user: 'alice', repositories: ['secret'] });
   for (const action of ['requested', 'in_progress', 'completed'] as const) await gh.control.workflowRun({ repository: REPO, actor: 'bob', action, run_id: 5 });
 }
@@ -263,7 +265,8 @@ describe('honesty against GitHub\'s published descriptions', () => {
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
       'check_run.requested_action', 'check_run.rerequested', 'deployment_protection_rule.requested', 'installation.created', 'issue_comment.created',
-      'issue_comment.edited', 'pull_request.closed', 'pull_request.opened', 'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
+      'issue_comment.deleted', 'issue_comment.edited', 'pull_request.closed', 'pull_request.opened', 'pull_request.synchronize',
+      'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
     ]);
   });
 });
@@ -489,7 +492,7 @@ describe('requests the App sends', () => {
   it('covers the App\'s reads and writes', () => {
     const used = new Set(exchanges.map((e) => `${e.method} ${e.route}`));
     expect([...used].sort()).toEqual(expect.arrayContaining([
-      'GET /repos/{owner}/{repo}/activity', 'GET /repos/{owner}/{repo}/commits/{ref}', 'GET /repos/{owner}/{repo}/compare/{basehead}',
+      'GET /repos/{owner}/{repo}/commits/{ref}', 'GET /repos/{owner}/{repo}/compare/{basehead}',
       'GET /orgs/{org}/teams/{team_slug}/memberships/{username}', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
