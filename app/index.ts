@@ -15,6 +15,7 @@ import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, typ
 import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
+import { handlePolicyPreview } from './preview/policy-preview.js';
 import { handleButton } from './webhooks/buttons.js';
 import { handleComment, handleDeletedComment } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
@@ -56,7 +57,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     const { store } = options;
     const log = app.log.child({ name: 'jit' });
     const metrics = new Metrics(store);
-    const installations = new Installations(app);
+    const installations = new Installations(app, options.appId);
     const publisher = new Publisher({ store, appUrl, github: (id) => installations.client(id) });
     const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
     dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log });
@@ -78,6 +79,10 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
+    app.on(
+      ['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'],
+      once(store, metrics, handlePolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories })),
+    );
     const admission = new Admission(store, options.admission);
     addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
 

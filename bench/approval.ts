@@ -53,7 +53,10 @@ export async function measureApproval(): Promise<BenchReport[]> {
   }
 }
 
+let changes = 0;
+/** A new change to carol's file, then its deploy: each flow ships a change of its own (redeploying an approved commit changes nothing). */
 async function openFlow(stage: Stage, repository: string): Promise<Flow> {
+  await stage.pushChange(repository, `replicas = ${++changes}\n`);
   const step = await stage.startDeploy({ timeout: '10m' }, repository);
   const requestId = await stage.requestIdOf(step, 60_000);
   const issue = await stage.approvalIssueOf(requestId, repository, 60_000);

@@ -101,6 +101,8 @@ export interface CodeownersSummary {
    * the catch-all rule (`*`) stand for all of them (`groups` holds that one group, if there is one).
    */
   unknownChanges?: string;
+  /** Set when the request changes no file (a redeploy): the catch-all rule's owners stand for it, likewise. */
+  nothingChanged?: true;
 }
 
 export type Outcome = 'auto_approve' | 'approval_required' | 'blocked';

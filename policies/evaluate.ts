@@ -268,8 +268,9 @@ function unsatisfiableReason(
   const mayApprove = (person: string) => allowSelfApproval || self === undefined || person.toLowerCase() !== self;
   // An e-mail owner cannot be matched to the GitHub account that votes, so it covers nothing.
   const ownerMayApprove = (owner: string) => isTeamOwner(owner) || (owner.startsWith('@') && mayApprove(owner.slice(1)));
-  if (set.codeowners && set.owners.length === 0 && codeowners?.unknownChanges !== undefined) {
-    return `it lists \`codeowners\`, but the changed files are unknown (${codeowners.unknownChanges}) and CODEOWNERS has no catch-all rule (\`*\`) to say who owns everything`;
+  if (set.codeowners && set.owners.length === 0 && codeowners?.available && (codeowners.unknownChanges !== undefined || codeowners.nothingChanged)) {
+    const why = codeowners.nothingChanged ? 'the request changes no file' : `the changed files are unknown (${codeowners.unknownChanges})`;
+    return `it lists \`codeowners\`, but ${why} and CODEOWNERS has no catch-all rule (\`*\`) to say who owns everything`;
   }
   const uncovered = set.ownerGroups.find((group) => !group.owners.some(ownerMayApprove));
   if (uncovered) {
@@ -296,15 +297,17 @@ function unsatisfiableReason(
 
 /**
  * Changed files grouped by their owners. With an unknown change set nobody can say which files
- * change, so the owners of the catch-all rule stand for all of them.
+ * change, and with an empty one (a redeploy of what was approved) no file does: then the owners of
+ * the catch-all rule stand for the deploy.
  */
 function summariseCodeowners(ctx: PredicateContext, lookup: OwnersLookup | undefined): CodeownersSummary {
   const unknown = ctx.facts.unknownChanges;
-  if (!lookup) return { available: false, groups: [], unowned: [...ctx.uniqueFiles], ...(unknown !== undefined ? { unknownChanges: unknown } : {}) };
-  if (unknown !== undefined) {
+  const standIn = unknown !== undefined ? { unknownChanges: unknown } : ctx.changedFileCount === 0 ? { nothingChanged: true as const } : undefined;
+  if (!lookup) return { available: false, groups: [], unowned: [...ctx.uniqueFiles], ...standIn };
+  if (standIn) {
     const catchAll = lookup.catchAllOwners?.() ?? null;
     const groups = catchAll && catchAll.owners.length > 0 ? [{ owners: [...catchAll.owners], rules: [{ ...catchAll.rule }], files: [] }] : [];
-    return { available: true, groups, unowned: [], unknownChanges: unknown };
+    return { available: true, groups, unowned: [], ...standIn };
   }
   const groupsByOwners = new Map<string, OwnerGroup>();
   // Many files share a CODEOWNERS line, so each line's group is found once.

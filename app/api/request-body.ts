@@ -28,8 +28,14 @@ function problems(errors: typeof validateOpen.errors): string {
   return (errors ?? []).map((e) => `${e.instancePath || 'body'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
 }
 
+/** Its check run would be named `jit: policy`, the policy preview's, and be mistaken for it. */
+const RESERVED_ACTIONS = new Set(['policy']);
+
 export function parseOpenBody(body: unknown): RequestInput {
   if (!validateOpen(body)) throw new HttpError(422, 'invalid_request', problems(validateOpen.errors));
+  if (RESERVED_ACTIONS.has(body.action.toLowerCase())) {
+    throw new HttpError(422, 'invalid_request', `/action "${body.action}" is reserved: the check run \`jit: policy\` is the policy preview's; name the gated step's action something else`);
+  }
   return {
     action: body.action,
     environment: body.environment,

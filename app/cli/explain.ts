@@ -7,7 +7,7 @@ import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseComm
 import { loadCodeownersFile, repositoryPath } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
 
-export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--codeowners FILE] --action A
+export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--extends ORG_FILE] [--codeowners FILE] --action A
          [--environment E] [--branch B] [--target-branch B] [--severity S] [--event E]
          [--actor U] [--labels a,b] [--files a,b | --files-from FILE] [--format json|text]
 
@@ -22,12 +22,14 @@ files, teams, users and roles, before expansion).
   --environment E       deployment environment
   --branch B            the run's branch (a pull request's head branch)
   --target-branch B     a pull request's base branch
-  --severity S          one of the policy's severities
+  --severity S          one of the policy's severities (without it: defaults.severity, else the highest)
   --event E             the triggering event, e.g. push, pull_request, workflow_dispatch
   --actor U             the requester's login
   --labels a,b          pull request labels, comma-separated
   --files a,b           changed files, comma-separated
   --files-from FILE     changed files, one per line
+  --unknown-changes WHY the changed files are not known (the App's case after a force push or on a
+                        first run): path conditions then hold for rules that require approval only
   --format FORMAT       json (default) or text
 `;
 
@@ -48,6 +50,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
       labels: { type: 'string' },
       files: { type: 'string' },
       'files-from': { type: 'string' },
+      'unknown-changes': { type: 'string' },
       ...FORMAT_OPTION,
       ...HELP_OPTION,
     },
@@ -58,8 +61,8 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
   }
   if (values.policy === undefined) throw new UsageError('--policy FILE is required');
   if (values.action === undefined || values.action === '') throw new UsageError('--action A is required');
-  if (values.files !== undefined && values['files-from'] !== undefined) {
-    throw new UsageError('give either --files or --files-from, not both');
+  if ([values.files, values['files-from'], values['unknown-changes']].filter((v) => v !== undefined).length > 1) {
+    throw new UsageError('give one of --files, --files-from and --unknown-changes');
   }
   const format = formatOf(values.format);
 
@@ -87,6 +90,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     ...optional('actor', values.actor),
     ...(values.labels !== undefined ? { labels: commaList(values.labels) } : {}),
     changedFiles: changedFiles.map(repositoryPath),
+    ...optional('unknownChanges', values['unknown-changes']),
   };
   const decision = evaluate(loaded.policy, facts, { codeowners: codeowners?.codeowners });
   io.stdout(format === 'json' ? json(decision) : formatDecision(decision));

@@ -50,6 +50,7 @@ export function formatDecision(decision: Decision): string {
     const co = decision.codeowners;
     out.push('', co.available ? 'Code owners of the changed files:' : 'Code owners of the changed files: no CODEOWNERS file');
     if (co.unknownChanges !== undefined) out.push(`  the changed files are unknown (${co.unknownChanges}): the catch-all rule's owners stand for all of them`);
+    if (co.nothingChanged) out.push("  the request changes no file: the catch-all rule's owners stand for it");
     for (const g of co.groups) {
       const lines = g.rules.map((r) => `${r.line} (${r.pattern})`).join(', ');
       out.push(`  ${g.owners.join(' ')} — CODEOWNERS line ${lines}:`, ...fileLines(g.files));

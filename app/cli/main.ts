@@ -33,6 +33,13 @@ const COMMANDS: Record<string, CommandEntry> = {
       return { run: m.explainCommand, usage: m.EXPLAIN_USAGE };
     },
   },
+  diff: {
+    summary: 'compare the decisions of two versions of a policy',
+    load: async () => {
+      const m = await import('./diff.js');
+      return { run: m.diffCommand, usage: m.DIFF_USAGE };
+    },
+  },
   audit: {
     summary: 'audit verify: check that the audit trail was not tampered with',
     // audit parses its own arguments and prints its own usage.

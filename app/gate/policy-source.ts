@@ -12,10 +12,18 @@ import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type Po
 import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 
+/** A problem or warning in the repository's own policy file, which can be shown at its line. */
+export interface OwnFileNote {
+  line: number;
+  col: number;
+  level: 'failure' | 'warning';
+  message: string;
+}
+
 export type PolicyInputs =
-  | { ok: true; policy: Policy; codeowners?: Codeowners; file: string; warnings: string[] }
+  | { ok: true; policy: Policy; codeowners?: Codeowners; file: string; warnings: string[]; notes: OwnFileNote[] }
   /** `problems` are `file:line:col: message` lines. */
-  | { ok: false; problems: string[] };
+  | { ok: false; problems: string[]; notes: OwnFileNote[] };
 
 export interface PolicySourceOptions {
   /** The App's configured notifier names; a policy naming another one is invalid. */
@@ -31,8 +39,12 @@ export function mayExtend(repo: RepoCoordinates, base: RepoCoordinates, allowed:
   return allowed.some((name) => same(name, `${base.owner}/${base.repo}`));
 }
 
-export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinates, defaultBranch: string, options: PolicySourceOptions): Promise<PolicyInputs> {
-  const own = await github.fileAt(repo, DEFAULT_POLICY_PATH, defaultBranch);
+/**
+ * The policy and CODEOWNERS at `ref`: the default branch for every decision; a pull request's head
+ * only to preview what a change to them would do.
+ */
+export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinates, ref: string, options: PolicySourceOptions): Promise<PolicyInputs> {
+  const own = await github.fileAt(repo, DEFAULT_POLICY_PATH, ref);
   let source: PolicySource;
   if (own !== undefined) {
     source = { file: DEFAULT_POLICY_PATH, text: own };
@@ -43,16 +55,19 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
     if (orgText === undefined) {
       return {
         ok: false,
-        problems: [`${DEFAULT_POLICY_PATH}:1:1: no approval policy on ${repo.owner}/${repo.repo}@${defaultBranch} (nor in ${repo.owner}/.github); nothing is approved without one`],
+        problems: [`${DEFAULT_POLICY_PATH}:1:1: no approval policy on ${repo.owner}/${repo.repo}@${ref} (nor in ${repo.owner}/.github); nothing is approved without one`],
+        notes: [],
       };
     }
     source = { file: `${repo.owner}/.github:${DEFAULT_POLICY_PATH}`, text: orgText };
   }
   const ownFile = source.file === DEFAULT_POLICY_PATH ? source.file : undefined;
   const report = (diagnostics: readonly PolicyDiagnostic[]) => diagnostics.map((d) => (d.file === ownFile ? formatDiagnostic(d) : withheld(d)));
+  const notes = (diagnostics: readonly PolicyDiagnostic[], level: OwnFileNote['level']): OwnFileNote[] =>
+    diagnostics.filter((d) => d.file === ownFile).map((d) => ({ line: d.line, col: d.col, level, message: d.message }));
 
   const extendsRef = readExtends(source.text, source.file);
-  if (!extendsRef.ok) return { ok: false, problems: report(extendsRef.diagnostics) };
+  if (!extendsRef.ok) return { ok: false, problems: report(extendsRef.diagnostics), notes: notes(extendsRef.diagnostics, 'failure') };
   let base: PolicySource | undefined;
   if (extendsRef.ref) {
     const { owner = repo.owner, repo: baseRepo, path, location } = extendsRef.ref;
@@ -60,26 +75,25 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
     const text = mayExtend(repo, target, options.extendsRepositories) ? await readDefaultBranchFile(github, target, path) : undefined;
     if (text === undefined) {
       const where = `${location.file}:${location.line}:${location.col}`;
+      const message = `_extends names ${owner}/${baseRepo}:${path}, which does not exist, cannot be read by the App, or is not one it may extend (the owner's .github repository, or one the App's operator allows)`;
       return {
         ok: false,
-        problems: [
-          location.file === ownFile
-            ? `${where}: _extends names ${owner}/${baseRepo}:${path}, which does not exist, cannot be read by the App, or is not one it may extend (the owner's .github repository, or one the App's operator allows)`
-            : withheld(location),
-        ],
+        problems: [location.file === ownFile ? `${where}: ${message}` : withheld(location)],
+        notes: location.file === ownFile ? [{ line: location.line, col: location.col, level: 'failure', message }] : [],
       };
     }
     base = { file: `${owner}/${baseRepo}:${path}`, text };
   }
 
   const loaded = loadPolicy(source.text, source.file, { base, knownNotifiers: options.knownNotifiers });
-  if (!loaded.ok) return { ok: false, problems: report(loaded.diagnostics) };
+  if (!loaded.ok) return { ok: false, problems: report(loaded.diagnostics), notes: notes(loaded.diagnostics, 'failure') };
   return {
     ok: true,
     policy: loaded.policy,
-    codeowners: await loadCodeowners(github, repo, defaultBranch),
+    codeowners: await loadCodeowners(github, repo, ref),
     file: source.file,
     warnings: report(loaded.warnings),
+    notes: notes(loaded.warnings, 'warning'),
   };
 }
 
@@ -100,9 +114,9 @@ async function readDefaultBranchFile(github: GitHubClient, repo: RepoCoordinates
 }
 
 /** GitHub uses the first CODEOWNERS it finds in its search order. */
-async function loadCodeowners(github: GitHubClient, repo: RepoCoordinates, defaultBranch: string): Promise<Codeowners | undefined> {
+async function loadCodeowners(github: GitHubClient, repo: RepoCoordinates, ref: string): Promise<Codeowners | undefined> {
   for (const path of CODEOWNERS_LOCATIONS) {
-    const text = await github.fileAt(repo, path, defaultBranch);
+    const text = await github.fileAt(repo, path, ref);
     if (text !== undefined) return parseCodeowners(text, path);
   }
   return undefined;

@@ -36,6 +36,16 @@ export interface CheckRunButton {
 
 export type CheckRunConclusion = 'action_required' | 'success' | 'failure' | 'timed_out' | 'cancelled';
 
+/** A note on a line of a file in the repository; GitHub takes at most 50 per request. */
+export interface CheckRunAnnotation {
+  path: string;
+  startLine: number;
+  endLine: number;
+  level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
+}
+
 export interface CheckRunContent {
   name: string;
   headSha: string;
@@ -46,6 +56,8 @@ export interface CheckRunContent {
   summary: string;
   text?: string;
   buttons: CheckRunButton[];
+  /** At most 50: GitHub refuses more in one request (further ones go in updates, which add to them). */
+  annotations?: CheckRunAnnotation[];
 }
 
 export interface CheckRunRef {
@@ -87,6 +99,8 @@ export interface GitHubClient {
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
   user(login: string): Promise<GitHubUser>;
   createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef>;
+  /** This App's check run of that name and external id on the commit, if it made one. */
+  findCheckRun(repo: RepoCoordinates, sha: string, name: string, externalId: string): Promise<CheckRunRef | undefined>;
   updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef>;
   createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef>;
   updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef>;

@@ -22,7 +22,8 @@ export class Installations {
   /** Installation id by lowercased `owner/repo` (GitHub's names are case-insensitive); null: not installed. */
   private readonly lookups = new ExpiringCache<string, number | null>(LOOKUP_CAPACITY);
 
-  constructor(private readonly probot: Probot) {}
+  /** `appId`: the GitHub App this is, so check runs it made can be told from another App's. */
+  constructor(private readonly probot: Probot, private readonly appId: number) {}
 
   async forRepository(owner: string, repo: string): Promise<{ installationId: number; github: GitHubClient }> {
     const key = `${owner}/${repo}`.toLowerCase();
@@ -44,7 +45,7 @@ export class Installations {
   async client(installationId: number): Promise<GitHubClient> {
     const octokit = await this.probot.auth(installationId);
     useConditionalRequests(octokit, this.cache, installationId);
-    return new OctokitGitHubClient(octokit);
+    return new OctokitGitHubClient(octokit, this.appId);
   }
 
   private async lookUp(owner: string, repo: string): Promise<number | null> {

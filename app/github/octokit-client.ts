@@ -27,7 +27,10 @@ export function isNotFound(err: unknown): boolean {
 }
 
 export class OctokitGitHubClient implements GitHubClient {
-  constructor(private readonly octokit: Octokit) {}
+  constructor(
+    private readonly octokit: Octokit,
+    private readonly appId: number,
+  ) {}
 
   async defaultBranch(repo: RepoCoordinates): Promise<string> {
     const { data } = await this.octokit.rest.repos.get(repo);
@@ -111,6 +114,12 @@ export class OctokitGitHubClient implements GitHubClient {
     return { id: data.id, htmlUrl: data.html_url ?? '' };
   }
 
+  async findCheckRun(repo: RepoCoordinates, sha: string, name: string, externalId: string): Promise<CheckRunRef | undefined> {
+    const { data } = await this.octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: name, filter: 'all', per_page: 100 });
+    const found = data.check_runs.find((run) => run.external_id === externalId && run.app?.id === this.appId);
+    return found && { id: found.id, htmlUrl: found.html_url ?? '' };
+  }
+
   async updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef> {
     const { data } = await this.octokit.rest.checks.update({ ...repo, check_run_id: id, ...checkRunFields(content) });
     return { id: data.id, htmlUrl: data.html_url ?? '' };
@@ -151,6 +160,14 @@ function changedPaths(files: Array<{ filename: string; previous_filename?: strin
 }
 
 function checkRunFields(content: CheckRunContent) {
+  const annotations = content.annotations?.map((a) => ({
+    path: a.path,
+    start_line: a.startLine,
+    end_line: a.endLine,
+    annotation_level: a.level,
+    message: a.message,
+    ...(a.title ? { title: a.title } : {}),
+  }));
   return {
     name: content.name,
     external_id: content.externalId,
@@ -158,7 +175,12 @@ function checkRunFields(content: CheckRunContent) {
     status: 'completed' as const,
     conclusion: content.conclusion,
     completed_at: new Date().toISOString(),
-    output: { title: content.title, summary: content.summary, ...(content.text ? { text: content.text } : {}) },
+    output: {
+      title: content.title,
+      summary: content.summary,
+      ...(content.text ? { text: content.text } : {}),
+      ...(annotations && annotations.length > 0 ? { annotations } : {}),
+    },
     actions: content.buttons,
   };
 }

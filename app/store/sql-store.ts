@@ -149,6 +149,11 @@ export class SqlStore implements Store {
     return rows.map(toRequest);
   }
 
+  async listRecentRequests(repositoryId: string, limit: number): Promise<ApprovalRequest[]> {
+    const rows = await this.#db.query('SELECT * FROM requests WHERE repository_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [repositoryId, limit]);
+    return rows.map(toRequest);
+  }
+
   async countRequestsByStatus(): Promise<Record<RequestStatus, number>> {
     const counts: Record<RequestStatus, number> = { pending: 0, approved: 0, rejected: 0, timed_out: 0, cancelled: 0, failed: 0 };
     const rows = await this.#db.query<{ status: RequestStatus; count: unknown }>(

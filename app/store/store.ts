@@ -244,6 +244,8 @@ export interface Store {
   /** Requests whose PR number or approval issue number is `number` in that repository, oldest first. */
   listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]>;
   listRequests(filter?: { status?: RequestStatus; limit?: number }): Promise<ApprovalRequest[]>;
+  /** The repository's most recent requests, newest first. */
+  listRecentRequests(repositoryId: string, limit: number): Promise<ApprovalRequest[]>;
   countRequestsByStatus(): Promise<Record<RequestStatus, number>>;
   updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
   /** Moves a pending request to a final status, exactly once; undefined when there is no such request. */

@@ -135,8 +135,9 @@ describe('_extends reads only what the App\'s operator allows, and never quotes 
     const text = JSON.stringify(leaky.body) + JSON.stringify(await world.checkRunOf(leaky.body.id as string, 'acme/leaky'));
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('API_KEY');
-    // The App did not even read it: nothing GitHub served names the vault.
-    expect(JSON.stringify(await world.control.exchanges())).not.toContain('acme/vault');
+    // The App did not even ask GitHub for it.
+    const exchanges = (await world.control.exchanges()) as Array<{ request?: { params?: Record<string, string> } }>;
+    expect(exchanges.filter((e) => e.request?.params?.repo === 'vault')).toEqual([]);
 
     const probe = await world.open(job({ repository: 'acme/probe', actor: 'mallory' }), { action: 'deploy' });
     const message = (body: Record<string, unknown>, name: string) => (body.problems as string[])[0].replace(name, 'X');
@@ -290,6 +291,7 @@ describe('every vote received is in the audit trail', () => {
       ['vote_ignored', 'alice'],
       ['vote_ignored', 'alice'],
     ]);
-    expect(events[2].facts).toMatchObject({ choice: 'reject', reason: 'the request is already approved' });
+    // Whether the loser of the race found the request decided or no longer waiting depends on timing; either way it is on record.
+    expect(events[2].facts).toMatchObject({ choice: 'reject', reason: expect.stringMatching(/the request is already approved|nothing is waiting for approval here any more/) });
   });
 });

@@ -298,7 +298,7 @@ describe('explain', () => {
   test.each([
     [['explain', '--action', 'deploy'], '--policy FILE is required'],
     [['explain', '--policy', 'policy.yml'], '--action A is required'],
-    [['explain', '--policy', 'policy.yml', '--action', 'd', '--files', 'a', '--files-from', 'files.txt'], 'either --files or --files-from'],
+    [['explain', '--policy', 'policy.yml', '--action', 'd', '--files', 'a', '--files-from', 'files.txt'], 'give one of --files, --files-from and --unknown-changes'],
     [['explain', '--policy', 'policy.yml', '--action', 'd', 'stray'], 'Unexpected argument'],
     [['explain', '--policy', 'policy.yml', '--action', 'd', '--sevrity', 'high'], "Unknown option '--sevrity'"],
   ])('bad arguments %p: exit 2', async (argv, message) => {

@@ -37,7 +37,7 @@ function echoStepLog(child: NodeJS.ReadableStream): void {
 
 async function play(stage: Stage): Promise<number> {
   const { control } = stage;
-  say(`1. alice's workflow reaches the deploy step: \`deploy\` to \`production\` in ${REPOSITORY}`);
+  say(`1. alice pushed a change to ${CHANGED_FILE}; her workflow reaches the deploy step: \`deploy\` to \`production\` in ${REPOSITORY}`);
   const step = await stage.startDeploy();
   echoStepLog(step.running.child.stdout!);
   let exited: StepResult | undefined;
@@ -49,7 +49,7 @@ async function play(stage: Stage): Promise<number> {
   const checkRun = checkRuns.find((run) => run.external_id === requestId);
   expectThat(checkRun?.conclusion === 'action_required', `expected the App's check run to ask for action, found ${JSON.stringify(checkRun?.conclusion)}`);
   expectThat(issue.body.includes('@carol'), `expected approval issue #${issue.number} to mention @carol, the code owner of ${CHANGED_FILE}:\n${issue.body}`);
-  say(`   The policy requires a code owner of ${CHANGED_FILE}: the App opened check run "${checkRun!.name}" (action_required)`);
+  say(`   Since the last approved deploy only ${CHANGED_FILE} changed, so the policy asks its code owner: the App opened check run "${checkRun!.name}" (action_required)`);
   detail(`and approval issue #${issue.number} "${issue.title}", mentioning @carol`);
 
   say('2. bob (write access, not a code owner) comments "/approve"');
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stopOnSignal);
   try {
     say(`Ready. GitHub double at ${stage.github.url}: ${REPOSITORY} needs a code owner's approval to deploy to production`);
-    detail(`CODEOWNERS gives /infra/ to @carol; bob has write access; alice runs the workflow`);
+    detail(`CODEOWNERS gives /infra/ to @carol; bob has write access; alice runs the workflow; dave's earlier deploy was approved`);
     say(`App at ${stage.appUrl} (its own process, embedded store in a temp dir)`);
     say('Action: dist/index.js as a child process with a runner\'s environment\n');
     const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new StoryError(`the story took longer than ${STORY_TIMEOUT_MS / 1000} s`)), STORY_TIMEOUT_MS).unref());

@@ -34,7 +34,7 @@ rules:
     require: { approvals: 1, approvers: [codeowners] }
 `;
 
-export const CODEOWNERS = `# Everything is the payments team's; production infrastructure is carol's.
+export const CODEOWNERS = `# Everything is alice's; production infrastructure is carol's.
 *         @alice
 /infra/   @carol
 `;
@@ -45,7 +45,12 @@ export const CHANGED_FILE = 'infra/production.tf';
 /** `<org>/payments` in each org, each org its own installation of the App (the demo uses acme only). */
 function seed(publicKey: string, orgs: string[]): Seed {
   return {
-    users: [{ login: 'alice', name: 'Alice (requester)' }, { login: 'bob', name: 'Bob' }, { login: 'carol', name: 'Carol (code owner)' }],
+    users: [
+      { login: 'alice', name: 'Alice (requester)' },
+      { login: 'bob', name: 'Bob' },
+      { login: 'carol', name: 'Carol (code owner)' },
+      { login: 'dave', name: 'Dave (release engineer)' },
+    ],
     repos: orgs.map((org) => ({
       owner: org,
       name: 'payments',
@@ -58,7 +63,7 @@ function seed(publicKey: string, orgs: string[]): Seed {
           'src/charge.ts': 'export const charge = () => 0;\n',
         },
       },
-      collaborators: { alice: 'write', bob: 'write', carol: 'maintain' },
+      collaborators: { alice: 'write', bob: 'write', carol: 'maintain', dave: 'write' },
     })),
     apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey, ...registeredAs() }],
     installations: orgs.map((org) => ({ appId: APP_ID, account: org })),
@@ -118,11 +123,11 @@ export class Stage {
       const stage = new Stage(github, app, appUrl, dataDir);
       stage.captureAppOutput(options.verbose ?? false);
       await stage.waitUntilHealthy();
-      // The deploy under approval ships this commit: it changes carol's file only.
-      for (const org of orgs) {
-        await github.control.pushCommit(`${org}/payments`, { branch: 'main', files: { [CHANGED_FILE]: 'replicas = 5\n' }, message: 'Scale the payments API to 5 replicas', author: 'alice' });
-      }
       await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+      // What production runs: an earlier deploy, approved. What a deploy changes is measured from there.
+      for (const org of orgs) await stage.deployBaseline(`${org}/payments`);
+      // The deploy under approval ships this commit: it changes carol's file only.
+      for (const org of orgs) await stage.pushChange(`${org}/payments`, 'replicas = 5\n');
       return stage;
     } catch (err) {
       app?.kill('SIGKILL');
@@ -164,16 +169,34 @@ export class Stage {
     throw new Error(`the App did not answer ${this.appUrl}/healthz within ${timeoutMs / 1000} s:\n${this.appLog}`);
   }
 
-  /** Starts the Action bundle as alice's `deploy` step to production on a push to main; each call is a new run. */
-  async startDeploy(inputs: Record<string, string> = {}, repository = REPOSITORY): Promise<DeployStep> {
-    const job = await this.control.registerJob({ repository, actor: 'alice', event_name: 'push', environment: 'production' });
+  /**
+   * dave deploys main as it is, and alice approves: nothing was approved before, so the App cannot tell
+   * what that deploy changes and asks the catch-all owner. Later deploys are measured from this one.
+   */
+  async deployBaseline(repository: string): Promise<void> {
+    const step = await this.startDeploy({}, repository, 'dave');
+    const issue = await this.approvalIssueOf(await this.requestIdOf(step), repository);
+    await this.comment(issue.number, 'alice', '/approve baseline', repository);
+    const done = await step.running.result;
+    if (done.exitCode !== 0) throw new Error(`the baseline deploy of ${repository} was not approved:\n${done.stdout}${done.stderr}`);
+    await this.control.deliveriesIdle();
+  }
+
+  /** alice pushes a change to carol's file on main; the next deploy ships it. */
+  async pushChange(repository: string, content: string): Promise<void> {
+    await this.control.pushCommit(repository, { branch: 'main', files: { [CHANGED_FILE]: content }, message: 'Scale the payments API', author: 'alice' });
+  }
+
+  /** Starts the Action bundle as `actor`'s `deploy` step to production on a push to main; each call is a new run. */
+  async startDeploy(inputs: Record<string, string> = {}, repository = REPOSITORY, actor = 'alice'): Promise<DeployStep> {
+    const job = await this.control.registerJob({ repository, actor, event_name: 'push', environment: 'production' });
     const claims = job.claims as Record<string, string>;
     const { token } = await this.control.repositoryToken(repository, { checks: 'read', metadata: 'read' });
     const running = startStep({
       inputs: { action: 'deploy', environment: 'production', 'app-url': this.appUrl, 'github-token': token, timeout: '10m', ...inputs },
       env: {
         GITHUB_REPOSITORY: repository, GITHUB_REPOSITORY_OWNER: repository.split('/')[0], GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
-        GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
+        GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: actor, GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
         GITHUB_API_URL: this.github.apiUrl, GITHUB_SERVER_URL: this.github.url,
         ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,
       },
@@ -208,8 +231,8 @@ export class Stage {
     await this.control.comment({ repository, issue_number: issueNumber, user, body });
   }
 
-  async appCommentsOn(issueNumber: number): Promise<string[]> {
-    const comments = (await this.control.comments(REPOSITORY, issueNumber)) as unknown as Array<{ body: string; user: { login: string } }>;
+  async appCommentsOn(issueNumber: number, repository = REPOSITORY): Promise<string[]> {
+    const comments = (await this.control.comments(repository, issueNumber)) as unknown as Array<{ body: string; user: { login: string } }>;
     return comments.filter((comment) => comment.user.login === APP_BOT).map((comment) => comment.body);
   }
 

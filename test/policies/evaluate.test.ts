@@ -244,6 +244,12 @@ describe('code owners', () => {
     expect(decision.requirements[0].approvers.ownerGroups).toEqual([{ owners: ['@acme/web'], patterns: ['*'], fileCount: 0 }]);
   });
 
+  test('a redeploy that changes nothing: the catch-all rule\'s owners stand for it', () => {
+    const decision = evaluate(gated(CODEOWNERS), facts({ changedFiles: [] }), { codeowners: lookup });
+    expect(decision.outcome).toBe('approval_required');
+    expect(decision.requirements[0].approvers.ownerGroups).toEqual([{ owners: ['@acme/web'], patterns: ['*'], fileCount: 0 }]);
+  });
+
   test('an unknown change set without a catch-all rule is blocked: nobody can say who owns the change', () => {
     const decision = evaluate(gated(CODEOWNERS), facts({ changedFiles: [], unknownChanges: 'a force push' }), { codeowners: owners([['/payments/', '@acme/payments']]) });
     expect(decision.outcome).toBe('blocked');

@@ -164,15 +164,16 @@ describe('loadPolicy: valid policies normalise', () => {
         'version: 1',
         'rules:',
         '  - name: docs',
-        '    if: { paths: "docs/**" }',
+        '    if: { only_paths: "docs/**" }',
         '    auto_approve: true',
         '  - name: everything',
+        '    if: { environment: production }',
         '    require: { approvals: 3 }',
       ),
     );
     expect(policy.rules.map(({ name, if: conditions, autoApprove, require, escalate, notify }) => ({ name, conditions, autoApprove, require, escalate, notify }))).toEqual([
-      { name: 'docs', conditions: { paths: ['docs/**'] }, autoApprove: true, require: undefined, escalate: [], notify: [] },
-      { name: 'everything', conditions: {}, autoApprove: false, require: { approvals: 3 }, escalate: [], notify: [] },
+      { name: 'docs', conditions: { onlyPaths: ['docs/**'] }, autoApprove: true, require: undefined, escalate: [], notify: [] },
+      { name: 'everything', conditions: { environment: ['production'] }, autoApprove: false, require: { approvals: 3 }, escalate: [], notify: [] },
     ]);
     expect(policy.rules[1]).not.toHaveProperty('timeoutSeconds');
     expect(policy.rules[1]).not.toHaveProperty('allowSelfApproval');
@@ -225,7 +226,12 @@ const errorCases: ErrorCase[] = [
   ],
   ['unknown key without a close match', yaml('version: 1', 'colour: red'), undefined, [['2:1', 'unknown key "colour". Expected one of: version, _extends, severities']]],
   ['unknown condition key', yaml('version: 1', 'rules:', '  - name: r', '    if: { environments: prod }'), undefined, [['4:11', 'did you mean "environment"?']]],
-  ['wrong type', yaml('version: 1', 'defaults:', '  timeout: 30'), undefined, [['3:12', 'defaults.timeout: expected a string, got 30']]],
+  ['wrong type', yaml('version: 1', 'defaults:', '  approvals: "2"'), undefined, [['3:14', 'defaults.approvals: expected a whole number, got "2"']]],
+  ['a duration without a unit', yaml('version: 1', 'defaults:', '  timeout: 30'), undefined, [['3:12', 'defaults.timeout: a duration needs a unit: write 30s, or 30m if you meant minutes']]],
+  ['YAML syntax that a glob or a login starts with', yaml('version: 1', 'rules:', '  - name: r', '    if: { paths: *.md }'), undefined, [['4:18', 'a value starting with "*" is read as a YAML alias: quote globs, for example "*.md"']]],
+  ['a login that YAML reserves', yaml('version: 1', 'defaults: { approvers: [@alice] }'), undefined, [['2:25', 'quote a value that starts with "@", for example "@acme/leads"']]],
+  ['a condition written beside if:', yaml('version: 1', 'rules:', '  - name: r', '    paths: ["docs/**"]'), undefined, [['4:5', 'rules[0].paths: "paths" is a condition: put it under "if:"']]],
+  ['escalations for escalate', yaml('version: 1', 'rules:', '  - name: r', '    escalations: []'), undefined, [['4:5', 'unknown key "escalations"; did you mean "escalate"?']]],
   ['bad enum', yaml('version: 1', 'unmatched: deny'), undefined, [['2:12', 'expected one of: approve, require; got "deny"']]],
   ['min_permission read', yaml('version: 1', 'defaults: { min_permission: read }'), undefined, [['2:29', 'expected one of: write, maintain, admin']]],
   ['approvals below 1', yaml('version: 1', 'rules:', '  - name: r', '    require: { approvals: 0 }'), undefined, [['4:27', 'require.approvals: expected a number of at least 1, got 0']]],

@@ -1,0 +1,60 @@
+/** `mercurial-jit diff`: what a policy change does, before it merges — the App's policy preview, offline. */
+import { comparePolicies, comparisonTable, namedSituations } from '../../policies/compare.js';
+import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, type CliIo } from './io.js';
+import { loadCodeownersFile } from './load-codeowners.js';
+import { loadPolicyFile } from './load-policy.js';
+
+export const DIFF_USAGE = `Usage: mercurial-jit diff --before OLD.yml --after NEW.yml [--codeowners FILE]
+         [--codeowners-after FILE] [--extends ORG_FILE] [--format json|text]
+
+Compares the decisions of two versions of a policy for each action × environment × severity they
+name (path conditions judged as for an unknown change set, the worst case), and lists those that
+become stricter, looser or blocked. Problems in either file are printed on stderr.
+
+  --before FILE           the policy as it is (for example from the default branch)
+  --after FILE            the policy as it would be
+  --codeowners FILE       CODEOWNERS for both versions
+  --codeowners-after FILE CODEOWNERS for the new version, when the change edits it too
+  --extends ORG_FILE      the org policy both versions _extends
+  --format FORMAT         json (default) or text (a Markdown table)
+
+Exit codes: 0 the new policy is valid (whatever changed); 1 it is invalid; 2 bad arguments.
+`;
+
+export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: {
+      before: { type: 'string' },
+      after: { type: 'string' },
+      codeowners: { type: 'string' },
+      'codeowners-after': { type: 'string' },
+      extends: { type: 'string' },
+      ...FORMAT_OPTION,
+      ...HELP_OPTION,
+    },
+  });
+  if (values.help) {
+    io.stdout(DIFF_USAGE);
+    return EXIT.ok;
+  }
+  if (values.before === undefined || values.after === undefined) throw new UsageError('--before FILE and --after FILE are required');
+  const format = formatOf(values.format);
+
+  const before = await loadPolicyFile(io, values.before, values.extends, 'error');
+  const after = await loadPolicyFile(io, values.after, values.extends, 'error');
+  const owners = values.codeowners === undefined ? undefined : await loadCodeownersFile(io, values.codeowners);
+  const ownersAfter = values['codeowners-after'] === undefined ? owners : await loadCodeownersFile(io, values['codeowners-after']);
+  if ((owners && !owners.ok) || (ownersAfter && !ownersAfter.ok)) return EXIT.invalidInput;
+  if (!after.ok) {
+    io.stdout(format === 'json' ? json({ valid: false, file: values.after, diagnostics: after.diagnostics }) : `${values.after}: invalid\n`);
+    return EXIT.invalidInput;
+  }
+  const oldVersion = before.ok ? { policy: before.policy, codeowners: owners?.ok ? owners.codeowners : undefined } : null;
+  const newVersion = { policy: after.policy, codeowners: ownersAfter?.ok ? ownersAfter.codeowners : undefined };
+  const situations = namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]);
+  const comparisons = comparePolicies(oldVersion, newVersion, situations);
+  if (format === 'json') io.stdout(json({ valid: true, comparisons }));
+  else io.stdout(`${comparisonTable(comparisons)}\n`);
+  return EXIT.ok;
+}

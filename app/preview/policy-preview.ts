@@ -1,0 +1,154 @@
+/**
+ * The policy preview: when a pull request to the default branch changes the policy or a CODEOWNERS
+ * file, the App posts a `jit: policy` check run on its head with the new file's problems and
+ * warnings at their lines, and the decisions before and after the change side by side, for the
+ * situations the policies name and for the repository's recent requests replayed on their facts.
+ * An invalid new policy concludes `failure`, so a ruleset that requires the check keeps it out.
+ *
+ * It only shows: nothing the pull request's files say is used for a decision.
+ */
+import type { Context } from 'probot';
+import { CODEOWNERS_LOCATIONS } from '../../policies/codeowners.js';
+import { comparePolicies, comparisonTable, namedSituations, type Comparison, type PolicyVersion, type Situation } from '../../policies/compare.js';
+import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
+import type { RequestFacts } from '../../policies/types.js';
+import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/policy-source.js';
+import type { CheckRunAnnotation, CheckRunContent, GitHubClient, RepoCoordinates } from '../github/github.js';
+import type { Installations } from '../github/installations.js';
+import { fitDocument, LIMITS, shorten } from '../render/limits.js';
+import type { ApprovalRequest, Store } from '../store/store.js';
+
+export const POLICY_CHECK_NAME = 'jit: policy';
+/** GitHub takes at most 50 annotations in one request; more go in updates, which add to them. */
+const ANNOTATIONS_PER_REQUEST = 50;
+/** Warnings listed in the summary (all of them are annotations); the rest of the summary is the table. */
+const WARNINGS_SHOWN = 20;
+/** Recent requests replayed on the new policy. */
+const RECORDED_SITUATIONS = 20;
+const WATCHED = new Set<string>([DEFAULT_POLICY_PATH, ...CODEOWNERS_LOCATIONS]);
+
+export interface PolicyPreviewOptions {
+  store: Store;
+  installations: Installations;
+  appUrl: string;
+  knownNotifiers: ReadonlySet<string>;
+  extendsRepositories?: readonly string[];
+}
+
+type PullRequestEvent = Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>;
+
+export function handlePolicyPreview(options: PolicyPreviewOptions) {
+  return async (context: PullRequestEvent): Promise<void> => {
+    const { pull_request: pull, repository, installation } = context.payload;
+    // Only the default branch's policy gates anything; a change to another branch's copy changes nothing.
+    if (!installation || pull.base.ref !== repository.default_branch) return;
+    const repo = { owner: repository.owner.login, repo: repository.name };
+    const github = await options.installations.client(installation.id);
+    const { files } = await github.pullRequestFiles(repo, pull.number);
+    if (!files.some((file) => WATCHED.has(file))) return;
+    const externalId = `policy-preview:${pull.head.sha}`;
+    // A redelivery, or a reopened pull request at the same head, has been previewed already.
+    if (await github.findCheckRun(repo, pull.head.sha, POLICY_CHECK_NAME, externalId)) return;
+
+    const sources = { knownNotifiers: options.knownNotifiers, extendsRepositories: options.extendsRepositories };
+    const [before, after] = await Promise.all([
+      loadPolicyInputs(github, repo, repository.default_branch, sources),
+      loadPolicyInputs(github, repo, pull.head.sha, sources),
+    ]);
+    const recorded = await options.store.listRecentRequests(String(repository.id), RECORDED_SITUATIONS);
+    const content = previewContent({ before, after, recorded, headSha: pull.head.sha, externalId, detailsUrl: options.appUrl });
+    await publish(github, repo, content, annotationsOf(after.notes));
+  };
+}
+
+interface PreviewInput {
+  before: PolicyInputs;
+  after: PolicyInputs;
+  recorded: readonly ApprovalRequest[];
+  headSha: string;
+  externalId: string;
+  detailsUrl: string;
+}
+
+function version(inputs: PolicyInputs): PolicyVersion | null {
+  return inputs.ok ? { policy: inputs.policy, codeowners: inputs.codeowners } : null;
+}
+
+/** Recorded requests with the facts they were decided on (older ones recorded none). */
+function recordedSituations(requests: readonly ApprovalRequest[]): Situation[] {
+  return requests.flatMap((request) => {
+    const facts = (request.facts as { evaluated?: RequestFacts }).evaluated;
+    if (!facts) return [];
+    const where = facts.environment ? ` to ${facts.environment}` : '';
+    return [{ label: `request ${request.id.slice(0, 8)} (run ${request.runId}): ${request.action}${where}`, facts, source: 'recorded' as const }];
+  });
+}
+
+export function previewContent(input: PreviewInput): CheckRunContent {
+  const { before, after } = input;
+  const base = { name: POLICY_CHECK_NAME, headSha: input.headSha, externalId: input.externalId, detailsUrl: input.detailsUrl, buttons: [] };
+  if (!after.ok) {
+    const summary = fitDocument(
+      {
+        head: [[`The policy on this pull request is invalid: nothing would be approved under it. Fix the ${after.problems.length === 1 ? 'problem' : `${after.problems.length} problems`} below (also shown at their lines).`, '']],
+        middle: after.problems.map((problem) => [`- ${problem}`]),
+        tail: [],
+      },
+      LIMITS.checkRunOutput,
+    );
+    return { ...base, conclusion: 'failure', title: shorten(`Invalid policy: ${after.problems[0] ?? 'see the summary'}`, LIMITS.checkRunTitle.max, LIMITS.checkRunTitle.measure), summary };
+  }
+  const newVersion = version(after)!;
+  const oldVersion = version(before);
+  const situations = [...namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]), ...recordedSituations(input.recorded)];
+  const comparisons = comparePolicies(oldVersion, newVersion, situations);
+  const counts = countChanges(comparisons);
+  const warnings = after.warnings;
+  // The warnings first (they are about this file), then the table, whose rows a cut leaves out from the end.
+  const [tableHead, tableRule, ...tableRows] = comparisonTable(comparisons).split('\n');
+  const summary = fitDocument(
+    {
+      head: [
+        ...(warnings.length > 0
+          ? [
+              ['**Warnings** (shown at their lines too)', ''],
+              ...warnings.slice(0, WARNINGS_SHOWN).map((warning) => [`- ${shorten(warning, 1_000)}`]),
+              warnings.length > WARNINGS_SHOWN ? [`- … and ${warnings.length - WARNINGS_SHOWN} more, at their lines`, ''] : [''],
+            ]
+          : []),
+        [oldVersion ? 'Decisions before and after this change:' : 'The default branch has no valid policy; decisions under this one:', ''],
+        tableRule === undefined ? [tableHead] : [tableHead, tableRule],
+      ],
+      middle: tableRows.map((row) => [row]),
+      tail: [],
+    },
+    LIMITS.checkRunOutput,
+  );
+  const title = counts.changed === 0 ? 'Valid policy; no decision changes' : `Valid policy; ${counts.changed} decision${counts.changed === 1 ? '' : 's'} change (${counts.describe})`;
+  return { ...base, conclusion: 'success', title, summary };
+}
+
+function countChanges(comparisons: readonly Comparison[]): { changed: number; describe: string } {
+  const tally = new Map<string, number>();
+  for (const c of comparisons) if (c.change !== 'same') tally.set(c.change, (tally.get(c.change) ?? 0) + 1);
+  return { changed: [...tally.values()].reduce((a, b) => a + b, 0), describe: [...tally].map(([change, n]) => `${n} ${change}`).join(', ') };
+}
+
+function annotationsOf(notes: readonly OwnFileNote[]): CheckRunAnnotation[] {
+  return notes.map((note) => ({
+    path: DEFAULT_POLICY_PATH,
+    startLine: note.line,
+    endLine: note.line,
+    level: note.level,
+    title: note.level === 'failure' ? 'Policy error' : 'Policy warning',
+    message: shorten(note.message, 64 * 1024, LIMITS.checkRunOutput.measure),
+  }));
+}
+
+/** Creates the check run with the first 50 annotations, and adds the rest 50 at a time. */
+async function publish(github: GitHubClient, repo: RepoCoordinates, content: CheckRunContent, annotations: readonly CheckRunAnnotation[]): Promise<void> {
+  const { id } = await github.createCheckRun(repo, { ...content, annotations: annotations.slice(0, ANNOTATIONS_PER_REQUEST) });
+  for (let i = ANNOTATIONS_PER_REQUEST; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
+    await github.updateCheckRun(repo, id, { ...content, annotations: annotations.slice(i, i + ANNOTATIONS_PER_REQUEST) });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * What a policy change does, before it merges: the decisions of the old and the new policy side by
+ * side for the situations that matter (each action × environment × severity the policies name, and
+ * requests recorded with their facts), each classed as stricter, looser, blocked, unblocked,
+ * changed or the same. Pure: the caller passes both policies and every situation.
+ */
+import { describeApprovers, requirementName } from './approvers.js';
+import type { Decision } from './decision.js';
+import { evaluate, type OwnersLookup } from './evaluate.js';
+import type { Conditions, Policy, RequestFacts } from './types.js';
+
+export interface PolicyVersion {
+  policy: Policy;
+  codeowners?: OwnersLookup;
+}
+
+export interface Situation {
+  /** How people recognise it: "deploy to production, severity high" or "request 1b2c… (run 42)". */
+  label: string;
+  facts: RequestFacts;
+  /** `named`: built from what the policies name; `recorded`: a request the App recorded, replayed. */
+  source: 'named' | 'recorded';
+}
+
+export type Change = 'same' | 'stricter' | 'looser' | 'blocked' | 'unblocked' | 'changed';
+
+export interface DecisionSummary {
+  outcome: Decision['outcome'];
+  /** One line: "no approval needed", "1 from @acme/leads (rule `production`); 2 from …", "blocked: …". */
+  text: string;
+  /** Distinct approvals asked for across requirements, for comparing strictness. */
+  approvals: number;
+}
+
+export interface Comparison {
+  situation: Situation;
+  /** Null when there was no valid policy before. */
+  before: DecisionSummary | null;
+  after: DecisionSummary;
+  change: Change;
+}
+
+/** Facts a named situation has no value for: an unknown change set stands for "any change". */
+const ANY_CHANGE = 'any change: the situation names no files, so path conditions are judged as for an unknown change set';
+/** A table people read on a check run: past this many situations, the named ones are cut. */
+export const MAX_NAMED_SITUATIONS = 60;
+
+/** Each action × environment × severity the policies name with a literal value (globs name no one value). */
+export function namedSituations(policies: readonly Policy[]): Situation[] {
+  const actions = literals(policies, (c) => c.action);
+  const environments = literals(policies, (c) => c.environment);
+  const severities = [...new Set(policies.flatMap((p) => p.severities))];
+  const out: Situation[] = [];
+  for (const action of actions.length > 0 ? actions : ['deploy']) {
+    for (const environment of [...environments, undefined]) {
+      for (const severity of severities) {
+        if (out.length >= MAX_NAMED_SITUATIONS) return out;
+        out.push({
+          label: `${action}${environment ? ` to ${environment}` : ' (no environment)'}, severity ${severity}`,
+          facts: { action, environment, severity, changedFiles: [], unknownChanges: ANY_CHANGE },
+          source: 'named',
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function literals(policies: readonly Policy[], pick: (c: Conditions) => string[] | undefined): string[] {
+  const found = new Set<string>();
+  for (const policy of policies) {
+    for (const rule of policy.rules) {
+      for (const conditions of [rule.if, ...rule.escalate.flatMap((e) => (e.if ? [e.if] : []))]) {
+        for (const value of pick(conditions) ?? []) if (!/[*?[{]/.test(value)) found.add(value);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+export function summarise(decision: Decision): DecisionSummary {
+  if (decision.outcome === 'blocked') return { outcome: 'blocked', text: `blocked: ${decision.problems[0] ?? decision.summary}`, approvals: Infinity };
+  if (decision.outcome === 'auto_approve') return { outcome: 'auto_approve', text: 'no approval needed', approvals: 0 };
+  const parts = decision.requirements.map((r) => `${r.approvals} from ${describeApprovers(r.approvers)} (${requirementName(r)})`);
+  return { outcome: 'approval_required', text: parts.join('; '), approvals: decision.requirements.reduce((sum, r) => sum + r.approvals, 0) };
+}
+
+function classify(before: DecisionSummary | null, after: DecisionSummary): Change {
+  if (!before) return after.outcome === 'blocked' ? 'blocked' : 'changed';
+  if (before.text === after.text) return 'same';
+  if (after.outcome === 'blocked') return 'blocked';
+  if (before.outcome === 'blocked') return 'unblocked';
+  if (before.outcome === 'auto_approve') return 'stricter';
+  if (after.outcome === 'auto_approve') return 'looser';
+  if (after.approvals > before.approvals) return 'stricter';
+  if (after.approvals < before.approvals) return 'looser';
+  return 'changed';
+}
+
+export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[]): Comparison[] {
+  return situations.map((situation) => {
+    const was = before ? summarise(evaluate(before.policy, situation.facts, { codeowners: before.codeowners })) : null;
+    const now = summarise(evaluate(after.policy, situation.facts, { codeowners: after.codeowners }));
+    return { situation, before: was, after: now, change: classify(was, now) };
+  });
+}
+
+/** Stricter, looser and blocked first: what a reviewer of the change must look at. */
+const ORDER: Record<Change, number> = { blocked: 0, looser: 1, stricter: 2, unblocked: 3, changed: 4, same: 5 };
+
+/** A Markdown table of the comparisons, the changed ones first; `same` rows are counted, not listed. */
+export function comparisonTable(comparisons: readonly Comparison[]): string {
+  const changed = [...comparisons].filter((c) => c.change !== 'same').sort((a, b) => ORDER[a.change] - ORDER[b.change]);
+  const same = comparisons.length - changed.length;
+  if (changed.length === 0) return `No decision changes in the ${comparisons.length} situations compared.`;
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/[\r\n\u2028\u2029]+/g, ' ');
+  // A label may hold what a workflow sent (an environment name): shown as code, which renders literally.
+  const code = (text: string) => `\`${text.replace(/[`|\r\n\u2028\u2029]/g, ' ')}\``;
+  const rows = changed.map((c) => `| ${c.change} | ${code(c.situation.label)} | ${cell(c.before?.text ?? '(no valid policy)')} | ${cell(c.after.text)} |`);
+  return [
+    '| Change | Situation | Before | After |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    same > 0 ? `${same} other situation${same === 1 ? '' : 's'} decide${same === 1 ? 's' : ''} the same.` : '',
+  ].join('\n');
+}

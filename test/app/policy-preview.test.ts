@@ -1,0 +1,111 @@
+/**
+ * The policy preview, end to end: a pull request that changes the policy or CODEOWNERS gets a
+ * `jit: policy` check run with the new file's problems at their lines and the decisions before and
+ * after; an invalid policy fails it, so a required check keeps a broken policy out.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { job, World } from './harness.js';
+
+const REPO = 'acme/preview';
+const POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: production }
+    require: { approvals: 1, approvers: [alice] }
+  - name: staging
+    if: { environment: staging }
+    auto_approve: true
+`;
+
+interface PolicyCheck {
+  name: string;
+  head_sha: string;
+  conclusion: string;
+  output: { title: string; summary: string; annotations_count: number };
+}
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start();
+  await world.control.seed({
+    repos: [{ owner: 'acme', name: 'preview', branches: { main: { '.github/jit-approval.yml': POLICY, 'src/a.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }],
+  });
+  // A request the App recorded, which the preview replays on the new policy.
+  const { body } = await world.open(job({ repository: REPO, environment: 'staging' }), { action: 'deploy', severity: 'low' });
+  expect(body.status).toBe('approved');
+}, 60_000);
+afterAll(async () => world?.stop());
+
+let branches = 0;
+async function openPolicyPull(files: Record<string, string>) {
+  const head = `policy-${++branches}`;
+  const pull = await world.control.openPull({ repository: REPO, user: 'mallory', title: 'Change the policy', head, files });
+  await world.settle();
+  return { pull, head };
+}
+
+async function policyCheck(sha: string): Promise<PolicyCheck | undefined> {
+  const runs = (await world.control.checkRuns(REPO, sha)) as unknown as PolicyCheck[];
+  return runs.find((run) => run.name === 'jit: policy');
+}
+
+describe('a pull request that changes the policy', () => {
+  it('shows the decisions that change, stricter and looser, and succeeds for a valid policy', async () => {
+    const looser = POLICY.replace('require: { approvals: 1, approvers: [alice] }', 'require: { approvals: 2, approvers: [alice, bob] }').replace(
+      '    if: { environment: staging }\n    auto_approve: true',
+      '    if: { environment: staging }\n    require: { approvers: [alice] }',
+    );
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': looser });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check).toMatchObject({ conclusion: 'success', head_sha: pull.head_sha });
+    expect(check.output.title).toMatch(/^Valid policy; \d+ decisions change \(\d+ stricter\)$/);
+    expect(check.output.summary).toContain('| stricter | `deploy to production, severity low` | 1 from @alice (rule `production`) | 2 from @alice or @bob (rule `production`) |');
+    expect(check.output.summary).toContain('| stricter | `deploy to staging, severity low` | no approval needed | 1 from @alice (rule `staging`) |');
+    // The recorded staging request, replayed on its own facts.
+    expect(check.output.summary).toMatch(/\| stricter \| `request [0-9a-f]{8} \(run \d+\): deploy to staging` \| no approval needed \|/);
+  });
+
+  it('fails for an invalid policy and shows each problem at its line', async () => {
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': `${POLICY}  - name: broken\n    require: { approvals: zero }\n` });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check.conclusion).toBe('failure');
+    expect(check.output.title).toContain('Invalid policy: .github/jit-approval.yml:10:27: rules[2].require.approvals');
+    expect(check.output.annotations_count).toBe(1);
+  });
+
+  it('adds the warnings as annotations, more than GitHub takes in one request', async () => {
+    const paths = Array.from({ length: 60 }, (_, i) => `"/dir${i}/"`).join(', ');
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': `${POLICY}  - name: dirs\n    if: { paths: [${paths}] }\n` });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check.conclusion).toBe('success');
+    expect(check.output.annotations_count).toBe(60);
+    expect(check.output.summary).toContain('**Warnings** (shown at their lines too)');
+    expect(check.output.summary).toContain('… and 40 more, at their lines');
+  });
+
+  it('previews each new head once, and a fix on the branch turns the check green', async () => {
+    const { pull, head } = await openPolicyPull({ '.github/jit-approval.yml': 'version: 2\n' });
+    expect((await policyCheck(pull.head_sha))!.conclusion).toBe('failure');
+    const fixed = await world.control.pushCommit(REPO, { branch: head, files: { '.github/jit-approval.yml': POLICY.replace('approvals: 1', 'approvals: 2') }, author: 'mallory' });
+    await world.settle();
+    expect((await policyCheck(fixed.sha))!.conclusion).toBe('success');
+    await world.control.redeliver((await world.control.deliveries({ event: 'pull_request' })).at(-1)!.seq);
+    await world.settle();
+    const runs = (await world.control.checkRuns(REPO, fixed.sha)) as unknown as PolicyCheck[];
+    expect(runs.filter((run) => run.name === 'jit: policy')).toHaveLength(1);
+  });
+});
+
+describe('a pull request that leaves the policy and CODEOWNERS alone', () => {
+  it('gets no policy check', async () => {
+    const { pull } = await openPolicyPull({ 'src/b.ts': 'export const b = 1;\n' });
+    expect(await policyCheck(pull.head_sha)).toBeUndefined();
+  });
+});
+
+describe('a pull request that changes CODEOWNERS', () => {
+  it('is previewed too', async () => {
+    const { pull } = await openPolicyPull({ '.github/CODEOWNERS': '* @alice\n' });
+    expect((await policyCheck(pull.head_sha))!).toMatchObject({ conclusion: 'success', output: { title: 'Valid policy; no decision changes' } });
+  });
+});
