@@ -78,6 +78,8 @@ export interface RuleEvaluation {
   location: SourceLocation;
   matched: boolean;
   conditions: ConditionResult[];
+  /** The rule's `unless` conditions, when it has them: all holding means the rule does not apply. */
+  unless?: ConditionResult[];
   /** What the rule contributes: nothing (not matched), auto-approval, or a requirement. */
   effect: 'none' | 'auto_approve' | 'require';
   escalations: EscalationEvaluation[];

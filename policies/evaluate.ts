@@ -60,11 +60,15 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   const timeouts: number[] = [];
 
   for (const rule of policy.rules) {
-    const conditions = evaluateConditions(rule.if, ctx, autoApproves(rule) ? 'loosen' : 'tighten');
-    reportErrors(`rule \`${rule.name}\``, conditions);
-    const matched = conditions.every((c) => c.matched);
+    const purpose: ConditionPurpose = autoApproves(rule) ? 'loosen' : 'tighten';
+    const conditions = evaluateConditions(rule.if, ctx, purpose);
+    // `unless` holding takes the rule away: the opposite of what the rule itself does to the gate.
+    const unless = rule.unless ? evaluateConditions(rule.unless, ctx, purpose === 'tighten' ? 'loosen' : 'tighten') : undefined;
+    reportErrors(`rule \`${rule.name}\``, [...conditions, ...(unless ?? [])]);
+    const excepted = unless !== undefined && unless.length > 0 && unless.every((c) => c.matched);
+    const matched = conditions.every((c) => c.matched) && !excepted;
     if (!matched) {
-      rules.push({ name: rule.name, location: rule.location, matched, conditions, effect: 'none', escalations: [] });
+      rules.push({ name: rule.name, location: rule.location, matched, conditions, ...(unless ? { unless } : {}), effect: 'none', escalations: [] });
       continue;
     }
     matchedRules.push(rule);
@@ -79,6 +83,7 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
       location: rule.location,
       matched,
       conditions,
+      ...(unless ? { unless } : {}),
       effect: requirements.length > 0 ? 'require' : 'auto_approve',
       escalations,
     });

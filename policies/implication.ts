@@ -29,6 +29,26 @@ export function conditionsImply(a: Conditions, b: Conditions, severities: readon
   return true;
 }
 
+/**
+ * Whether no request can match both: some fact both name with literal values only (no globs) that
+ * share none, or severities that share none. Otherwise they may overlap.
+ */
+export function conditionsContradict(a: Conditions, b: Conditions, severities: readonly string[] = []): boolean {
+  for (const key of GLOB_KEYS) {
+    const x = a[key];
+    const y = b[key];
+    if (!x || !y || [...x, ...y].some((p) => /[*?[{]/.test(p))) continue;
+    const norm = (s: string) => (CASE_INSENSITIVE.has(key) ? s.toLowerCase() : s);
+    const ys = new Set(y.map(norm));
+    if (!x.some((value) => ys.has(norm(value)))) return true;
+  }
+  if (a.severity && b.severity) {
+    const bs = allowedSeverities(b.severity, severities);
+    if (![...allowedSeverities(a.severity, severities)].some((s) => bs.has(s))) return true;
+  }
+  return false;
+}
+
 function subset(have: readonly string[], wanted: readonly string[], ignoreCase: boolean): boolean {
   const norm = (s: string) => (ignoreCase ? s.toLowerCase() : s);
   const allowed = new Set(wanted.map(norm));

@@ -282,6 +282,7 @@ function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
     const pointer = `/rules/${entry.index}`;
     const report = (p: string, message: string) => diagnostics.push(at(entry.layer.source, p, `${readablePath(p)}: ${message}`));
     checkSeverityCondition(entry.raw.if?.severity, `${pointer}/if/severity`, severities, report);
+    checkSeverityCondition(entry.raw.unless?.severity, `${pointer}/unless/severity`, severities, report);
     (entry.raw.escalate ?? []).forEach((e, j) =>
       checkSeverityCondition(e.if?.severity, `${pointer}/escalate/${j}/if/severity`, severities, report),
     );

@@ -37,6 +37,7 @@ export interface RawEscalation {
 export interface RawRule {
   name: string;
   if?: RawConditions;
+  unless?: RawConditions;
   require?: RawRequirement;
   auto_approve?: boolean;
   escalate?: RawEscalation[];
@@ -127,6 +128,7 @@ export function rule(raw: RawRule, pointer: string, locate: Locate): Rule {
     escalate: (raw.escalate ?? []).map((e, j) => escalation(e, `${pointer}/escalate/${j}`, locate)),
     notify: [...(raw.notify ?? [])],
   };
+  if (raw.unless !== undefined) out.unless = conditions(raw.unless);
   const require = requirement(raw.require);
   if (require) out.require = require;
   if (raw.timeout !== undefined) out.timeoutSeconds = seconds(raw.timeout);

@@ -44,6 +44,7 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
       if (CONDITION_KEYS.includes(key)) reportKey(`${at}/${key}`, `"${key}" is a condition: put it under "if:" (if: { ${key}: … })`);
     }
     checkConditions(rule.if, `${at}/if`, report);
+    checkConditions(rule.unless, `${at}/unless`, report);
     if (isRecord(rule.require)) checkApprovers(rule.require.approvers, `${at}/require/approvers`, report);
     if (rule.auto_approve === true && rule.require !== undefined) {
       report(`${at}/auto_approve`, 'a rule cannot both auto_approve and require approval; split it into two rules');

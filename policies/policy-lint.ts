@@ -4,7 +4,7 @@
  * fail, and the policy preview on a pull request shows them at their line.
  */
 import { closest, distance } from 'fastest-levenshtein';
-import { conditionsImply } from './implication.js';
+import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
 import type { RawConditions, RawPolicy } from './normalise.js';
 import type { Rule } from './types.js';
@@ -91,11 +91,26 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
   const found: { rule: Rule; message: string }[] = [];
   for (const auto of rules) {
     if (!auto.autoApprove || auto.require) continue;
-    const requiring = rules.find((other) => other !== auto && !(other.autoApprove && !other.require) && conditionsImply(auto.if, other.if, severities));
+    // A requiring rule with `unless` may carve the auto-approved changes out: never certain enough to warn.
+    const requiring = rules.find((other) => other !== auto && !(other.autoApprove && !other.require) && !other.unless && conditionsImply(auto.if, other.if, severities));
     if (requiring) {
       found.push({
         rule: auto,
         message: `rule "${auto.name}" never has an effect: every request it matches also matches rule "${requiring.name}" (${requiring.location.file}:${requiring.location.line}), which requires approval, and a requirement wins over auto_approve; narrow "${requiring.name}" or remove this rule`,
+      });
+      continue;
+    }
+    const carveOut = auto.if.onlyPaths ?? auto.if.paths;
+    if (!carveOut) continue;
+    // A path carve-out next to a rule that requires approval whatever changed: where both match, the requirement wins.
+    const overriding = rules.find(
+      (other) => other !== auto && !(other.autoApprove && !other.require) && !other.unless && !other.if.paths && !other.if.onlyPaths && !conditionsContradict(auto.if, other.if, severities),
+    );
+    if (overriding) {
+      const globs = carveOut.map((g) => `"${g}"`).join(', ');
+      found.push({
+        rule: auto,
+        message: `where a request also matches rule "${overriding.name}" (${overriding.location.file}:${overriding.location.line}), that rule still requires approval whatever changed, and a requirement wins over auto_approve; to let it pass such changes, give "${overriding.name}" unless: { only_paths: [${globs}] }`,
       });
     }
   }

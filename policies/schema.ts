@@ -177,6 +177,10 @@ export const policySchema = {
           patternErrorMessage: 'expected a name without leading or trailing spaces',
         },
         if: { $ref: '#/$defs/conditions' },
+        unless: {
+          $ref: '#/$defs/conditions',
+          description: 'The rule does not apply when every key here holds, e.g. unless: { only_paths: ["docs/**"] } on a rule that requires approval.',
+        },
         require: { $ref: '#/$defs/requirement' },
         auto_approve: {
           description: 'No approval needed when this rule matches (unless another matching rule requires one).',

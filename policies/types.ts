@@ -77,6 +77,11 @@ export interface Rule {
   name: string;
   location: SourceLocation;
   if: Conditions;
+  /**
+   * The rule does not apply when every key here holds: how a requiring rule carves out what needs no
+   * approval (`unless: { only_paths: [docs/**] }`), since a requirement always wins over auto_approve.
+   */
+  unless?: Conditions;
   require?: RequirementSpec;
   autoApprove: boolean;
   escalate: Escalation[];

@@ -23,6 +23,11 @@ export function formatDecision(decision: Decision): string {
     out.push(`  ${mark(rule.matched)} ${rule.name} — ${effect} (${where(rule.location)})`);
     if (rule.conditions.length === 0) out.push('      no conditions: applies to every request');
     for (const c of rule.conditions) out.push(`      ${c.error ? '!' : mark(c.matched)} ${c.reason}`);
+    if (rule.unless && rule.unless.length > 0) {
+      const all = rule.unless.every((c) => c.matched);
+      out.push(`      unless (${all ? 'all hold, so the rule does not apply' : 'not all hold, so the rule is not excepted'}):`);
+      for (const c of rule.unless) out.push(`        ${c.error ? '!' : mark(c.matched)} ${c.reason}`);
+    }
     for (const e of rule.escalations) out.push(`      ${e.applied ? '↑' : '·'} escalation (${where(e.location)}): ${e.reason}`);
   }
 

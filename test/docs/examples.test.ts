@@ -3,7 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { loadPolicy } from '../../policies/loader.js';
+import { main } from '../../app/cli/main.js';
+import { formatDiagnostic, loadPolicy } from '../../policies/loader.js';
 import { exampleWorkflowFiles, formatProblem, lintWorkflows } from './lint-workflows.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -60,5 +61,60 @@ describe('example policies', () => {
     const workflow = parse(workflows.find((w) => w.name === name)!.text) as Workflow;
     const action = Object.values(workflow.jobs).flatMap((job) => job.steps).find((step) => step.uses?.includes('mercurial-jit-action-approval@'))!.with!.action;
     expect(readFileSync(join(POLICIES, name), 'utf8')).toMatch(new RegExp(`action: ${String(action)}\\b`));
+  });
+});
+
+/** `mercurial-jit explain` on an example, as a user would run it, parsed. */
+async function explain(policy: string, ...args: string[]): Promise<{ outcome: string; summary: string; requirements: Array<{ rule: string; approvals: number; approvers: { teams: string[]; users: string[]; roles: string[] } }> }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['explain', '--policy', policy, ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: join(ROOT, 'docs/examples') });
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  return JSON.parse(stdout);
+}
+
+describe('each example does what its comments say', () => {
+  it('every example policy loads without warnings', () => {
+    for (const file of [...readdirSync(POLICIES).map((name) => join(POLICIES, name)), join(ROOT, 'docs/examples/jit-approval.yml')]) {
+      const result = loadPolicy(readFileSync(file, 'utf8'), basename(file));
+      expect({ file: basename(file), warnings: result.ok ? result.warnings.map(formatDiagnostic) : ['invalid'] }).toEqual({ file: basename(file), warnings: [] });
+    }
+  });
+
+  it('production-deploy: a docs-only push needs no approval; docs with code still does', async () => {
+    const policy = 'policies/production-deploy.yml';
+    const base = ['--action', 'deploy', '--environment', 'production', '--branch', 'main'];
+    expect((await explain(policy, ...base, '--files', 'docs/guide.md,README.md')).outcome).toBe('auto_approve');
+    expect(await explain(policy, ...base, '--files', 'docs/guide.md,src/server.ts')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'production' }] });
+    // Nobody knows what a first deploy changes: it is never waved through as docs only.
+    expect((await explain(policy, ...base, '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
+  });
+
+  it('severity-escalation: critical needs security as well as the on-call lead', async () => {
+    const critical = await explain('policies/severity-escalation.yml', '--action', 'hotfix', '--severity', 'critical');
+    expect(critical.requirements.map((r) => [r.approvals, r.approvers.teams])).toEqual([
+      [1, ['@your-org/oncall-leads']],
+      [2, ['@your-org/security']],
+    ]);
+    const high = await explain('policies/severity-escalation.yml', '--action', 'hotfix', '--severity', 'high');
+    expect(high.requirements.map((r) => r.approvers.teams)).toEqual([['@your-org/oncall-leads']]);
+    // A hotfix step that states no severity is critical.
+    expect((await explain('policies/severity-escalation.yml', '--action', 'hotfix')).requirements).toHaveLength(2);
+  });
+
+  it('db-migration: two approvals from a DBA or a maintainer', async () => {
+    const decision = await explain('policies/db-migration.yml', '--action', 'migrate', '--environment', 'production-db');
+    expect(decision.requirements).toEqual([expect.objectContaining({ approvals: 2, approvers: expect.objectContaining({ teams: ['@your-org/dba'], roles: ['maintain'] }) })]);
+  });
+
+  it('the full example: critical adds security, on-call may step in after 30m, docs-only ships', async () => {
+    const policy = 'jit-approval.yml';
+    const production = ['--action', 'deploy', '--environment', 'prod-eu', '--branch', 'main', '--event', 'push', '--files', 'infra/main.tf'];
+    const critical = await explain(policy, ...production, '--severity', 'critical');
+    expect(critical.requirements.map((r) => [r.approvals, r.approvers.teams])).toEqual([
+      [1, ['@acme/team-leads']],
+      [2, ['@acme/security']],
+    ]);
+    expect((await explain(policy, '--action', 'deploy', '--files', 'docs/a.md,guide/README.md')).outcome).toBe('auto_approve');
   });
 });

@@ -288,6 +288,34 @@ describe('an unknown change set', () => {
   });
 });
 
+describe('unless: a requiring rule carves out what needs no approval', () => {
+  const production: Partial<Rule> = { name: 'production', if: { environment: ['production'] }, unless: { onlyPaths: ['docs/**'] }, require: { approvers: [team('sre')] } };
+
+  test('does not apply to a change made only of docs', () => {
+    const decision = evaluate(policy([production]), facts({ environment: 'production', changedFiles: ['docs/a.md'] }));
+    expect(decision.outcome).toBe('auto_approve');
+    expect(decision.rules[0]).toMatchObject({ matched: false, effect: 'none', unless: [{ key: 'onlyPaths', matched: true }] });
+  });
+
+  test('applies when anything else changed', () => {
+    expect(evaluate(policy([production]), facts({ environment: 'production', changedFiles: ['docs/a.md', 'src/a.ts'] })).outcome).toBe('approval_required');
+  });
+
+  test('applies when the change set is unknown: holding `unless` would loosen the gate', () => {
+    const decision = evaluate(policy([production]), facts({ environment: 'production', changedFiles: [], unknownChanges: 'first deploy' }));
+    expect(decision.outcome).toBe('approval_required');
+    expect(decision.rules[0].unless?.[0].reason).toContain('never satisfies a condition that loosens the gate');
+  });
+
+  test('on an auto-approving rule it tightens: an unknown change set takes the auto-approval away', () => {
+    const staging: Partial<Rule> = { name: 'staging', if: { environment: ['staging'] }, unless: { paths: ['infra/**'] }, autoApprove: true };
+    const p = policy([staging], { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('sre')] } });
+    expect(evaluate(p, facts({ environment: 'staging', changedFiles: ['src/a.ts'] })).outcome).toBe('auto_approve');
+    expect(evaluate(p, facts({ environment: 'staging', changedFiles: ['infra/a.tf'] })).outcome).toBe('approval_required');
+    expect(evaluate(p, facts({ environment: 'staging', changedFiles: [], unknownChanges: 'x' })).outcome).toBe('approval_required');
+  });
+});
+
 describe('severity', () => {
   const critical: Partial<Rule> = { name: 'critical', if: { severity: { atLeast: 'critical' } }, require: { approvers: [team('security')] } };
 

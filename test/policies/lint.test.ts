@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { conditionsImply } from '../../policies/implication.js';
+import { conditionsContradict, conditionsImply } from '../../policies/implication.js';
 import { formatDiagnostic, loadPolicy } from '../../policies/loader.js';
 import type { Conditions } from '../../policies/types.js';
 
@@ -50,6 +50,36 @@ describe('warnings for a valid policy that probably does not say what was meant'
       [`${FILE}:5:5: rule "docs" never has an effect: every request it matches also matches rule "production" (${FILE}:3), which requires approval, and a requirement wins over auto_approve; narrow "production" or remove this rule`],
     ],
     [
+      'a docs carve-out that a rule requiring approval whatever changed overrides',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production }',
+        '    require: { approvers: ["@acme/leads"] }',
+        '  - name: docs',
+        '    if: { only_paths: ["docs/**"] }',
+        '    auto_approve: true',
+      ),
+      [`${FILE}:6:5: where a request also matches rule "production" (${FILE}:3), that rule still requires approval whatever changed, and a requirement wins over auto_approve; to let it pass such changes, give "production" unless: { only_paths: ["docs/**"] }`],
+    ],
+    [
+      'no warning once the requiring rule carves the change out itself, or cannot meet the auto-approve rule',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production }',
+        '    unless: { only_paths: ["docs/**"] }',
+        '  - name: migrations',
+        '    if: { action: migrate }',
+        '  - name: docs',
+        '    if: { action: deploy, only_paths: ["docs/**"] }',
+        '    auto_approve: true',
+      ),
+      [],
+    ],
+    [
       'nothing to say about a policy that means what it says',
       yaml(
         'version: 1',
@@ -86,5 +116,19 @@ describe('conditionsImply: certain only from how the conditions are written', ()
   ];
   test.each(rows)('%s', (_case, a, b, expected) => {
     expect(conditionsImply(a, b, SEVERITIES)).toBe(expected);
+  });
+});
+
+describe('conditionsContradict: no request can match both', () => {
+  const SEVERITIES = ['low', 'medium', 'high', 'critical'];
+  const rows: [string, Conditions, Conditions, boolean][] = [
+    ['different literal actions', { action: ['deploy'] }, { action: ['migrate'] }, true],
+    ['environments differ only in case', { environment: ['Production'] }, { environment: ['production'] }, false],
+    ['a glob may match', { branch: ['release/*'] }, { branch: ['release/1'] }, false],
+    ['facts only one names', { action: ['deploy'] }, { environment: ['production'] }, false],
+    ['disjoint severities', { severity: { atLeast: 'high' } }, { severity: { anyOf: ['low'] } }, true],
+  ];
+  test.each(rows)('%s', (_case, a, b, expected) => {
+    expect(conditionsContradict(a, b, SEVERITIES)).toBe(expected);
   });
 });

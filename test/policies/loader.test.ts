@@ -164,7 +164,7 @@ describe('loadPolicy: valid policies normalise', () => {
         'version: 1',
         'rules:',
         '  - name: docs',
-        '    if: { only_paths: "docs/**" }',
+        '    if: { environment: staging, only_paths: "docs/**" }',
         '    auto_approve: true',
         '  - name: everything',
         '    if: { environment: production }',
@@ -172,7 +172,7 @@ describe('loadPolicy: valid policies normalise', () => {
       ),
     );
     expect(policy.rules.map(({ name, if: conditions, autoApprove, require, escalate, notify }) => ({ name, conditions, autoApprove, require, escalate, notify }))).toEqual([
-      { name: 'docs', conditions: { onlyPaths: ['docs/**'] }, autoApprove: true, require: undefined, escalate: [], notify: [] },
+      { name: 'docs', conditions: { environment: ['staging'], onlyPaths: ['docs/**'] }, autoApprove: true, require: undefined, escalate: [], notify: [] },
       { name: 'everything', conditions: { environment: ['production'] }, autoApprove: false, require: { approvals: 3 }, escalate: [], notify: [] },
     ]);
     expect(policy.rules[1]).not.toHaveProperty('timeoutSeconds');

@@ -1,0 +1,129 @@
+/**
+ * The policy means what it says, end to end through the App: a condition escalation adds a
+ * requirement, `codeowners` needs each owned group of changed files, a step without a severity is
+ * the highest, and environment names ignore case.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunnerJob } from '../github-double/index.js';
+import { job, World } from './harness.js';
+
+const REPO = 'acme/mono';
+const POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: production }
+    require: { approvals: 1, approvers: [codeowners] }
+    escalate:
+      - if: { severity: critical }
+        require: { approvals: 1, approvers: ["@acme/security"] }
+  - name: hotfix
+    if: { action: hotfix, severity: { at_least: high } }
+    require: { approvals: 1, approvers: [carol] }
+`;
+const CODEOWNERS = `* @alice
+/payments/ @acme/payments
+*.md @acme/docs
+`;
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start();
+  await world.control.seed({
+    teams: [
+      { org: 'acme', slug: 'payments', members: ['pia'] },
+      { org: 'acme', slug: 'docs', members: ['dan'] },
+      { org: 'acme', slug: 'security', members: ['sec'] },
+    ],
+    repos: [
+      {
+        owner: 'acme',
+        name: 'mono',
+        branches: { main: { '.github/jit-approval.yml': POLICY, '.github/CODEOWNERS': CODEOWNERS, 'payments/charge.ts': 'export {};\n', 'README.md': '# Mono\n' } },
+        collaborators: { alice: 'admin', pia: 'write', dan: 'write', sec: 'write', carol: 'write', mallory: 'write' },
+      },
+    ],
+  });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+const opened: Array<{ run: RunnerJob; id: string }> = [];
+afterEach(async () => {
+  for (const { run, id } of opened.splice(0)) {
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }
+});
+
+let pulls = 0;
+/** A pull request by mallory changing these files, and a job of its pull_request run. */
+async function pullRun(files: Record<string, string>, overrides: Partial<RunnerJob> = {}) {
+  const head = `change-${++pulls}`;
+  const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files });
+  const run = job({ repository: REPO, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main', ...overrides });
+  return { pr, run };
+}
+
+async function openPending(run: RunnerJob, body: Record<string, unknown>) {
+  const answer = await world.open(run, body);
+  expect(answer.body.status).toBe('pending');
+  opened.push({ run, id: answer.body.id as string });
+  return answer.body;
+}
+
+async function vote(pr: number, user: string, body = '/approve') {
+  await world.comment(pr, user, body, REPO);
+}
+
+describe('`codeowners`: each owned group of changed files needs one of its owners', () => {
+  it('a docs owner cannot release a payments change by touching one markdown file', async () => {
+    const { pr, run } = await pullRun({ 'payments/charge.ts': 'export const fee = 2;\n', 'payments/README.md': '# Fees\n' });
+    const request = await openPending(run, { action: 'deploy', environment: 'production', severity: 'low' });
+    await vote(pr.number, 'dan');
+    const afterDocs = (await world.poll(run, request.id as string)).body;
+    expect(afterDocs).toMatchObject({ status: 'pending', approved_by: ['dan'] });
+    const groups = (afterDocs.requirements as Array<{ owner_groups: unknown[] }>)[0].owner_groups;
+    expect(groups).toHaveLength(2);
+    expect(groups).toEqual(expect.arrayContaining([
+      { owners: ['@acme/payments'], patterns: ['/payments/'], covered_by: null },
+      { owners: ['@acme/docs'], patterns: ['*.md'], covered_by: 'dan' },
+    ]));
+    const thread = (await world.control.comments(REPO, pr.number)) as unknown as Array<{ body: string }>;
+    expect(thread.find((c) => c.body.includes(`request ${String(request.id)}`))!.body).toContain('⏳ waiting: an owner of `/payments/` (@acme/payments)');
+    await vote(pr.number, 'pia');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['dan', 'pia'] });
+  });
+});
+
+describe('a condition escalation adds a requirement', () => {
+  it('a critical deploy needs security as well as the code owner', async () => {
+    const { pr, run } = await pullRun({ 'payments/charge.ts': 'export const fee = 3;\n' });
+    const request = await openPending(run, { action: 'deploy', environment: 'production', severity: 'critical' });
+    await vote(pr.number, 'pia');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', awaiting: ['1 more from @acme/security'] });
+    await vote(pr.number, 'sec');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['pia', 'sec'] });
+  });
+});
+
+describe('a step that states no severity is as severe as the policy allows', () => {
+  it('leaving the input out does not dodge the high-severity rule', async () => {
+    const { run } = await pullRun({ 'src/x.ts': 'export {};\n' });
+    const body = await openPending(run, { action: 'hotfix' });
+    expect(body).toMatchObject({ matched_rules: ['hotfix'], severity: null });
+    const { body: low } = await world.open((await pullRun({ 'src/y.ts': 'export {};\n' })).run, { action: 'hotfix', severity: 'low' });
+    expect(low).toMatchObject({ status: 'approved', reason: 'auto' });
+  });
+
+  it('a severity the policy does not list fails closed, whatever the rules read', async () => {
+    const { run } = await pullRun({ 'src/z.ts': 'export {};\n' });
+    const { body } = await world.open(run, { action: 'lint', severity: 'Critical' });
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining("severity `Critical` is not one of the policy's severities") });
+  });
+});
+
+describe('environment names ignore case, as GitHub\'s do', () => {
+  it('a job in `Production` is gated by the rule for `production`', async () => {
+    const { run } = await pullRun({ 'payments/charge.ts': 'export const fee = 4;\n' }, { environment: 'Production' });
+    const body = await openPending(run, { action: 'deploy', environment: 'production', severity: 'low' });
+    expect(body).toMatchObject({ matched_rules: ['production'], environment: 'Production' });
+  });
+});
