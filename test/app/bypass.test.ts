@@ -294,4 +294,19 @@ describe('every vote received is in the audit trail', () => {
     // Whether the loser of the race found the request decided or no longer waiting depends on timing; either way it is on record.
     expect(events[2].facts).toMatchObject({ choice: 'reject', reason: expect.stringMatching(/the request is already approved|nothing is waiting for approval here any more/) });
   });
+
+  it('a second vote by the same person and an ineligible vote leave an event each', async () => {
+    const { pr, run } = await pullRun();
+    // prod-db needs two code owners, so the request still waits after bob's first vote.
+    const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    await world.comment(pr.number, 'bob', '/approve');
+    await world.comment(pr.number, 'bob', '/approve once more');
+    await world.comment(pr.number, 'carol', '/approve');
+    const events = (await world.audit(request.id as string)).filter((e) => e.type.startsWith('vote'));
+    expect(events.map((e) => [e.type, e.actor, (e.facts as { reason?: string }).reason ?? ''])).toEqual([
+      ['vote', 'bob', ''],
+      ['vote_ignored', 'bob', 'you have already voted on this request; each person counts once'],
+      ['vote_refused', 'carol', '@carol is not a code owner of the changed files'],
+    ]);
+  });
 });
