@@ -41,7 +41,7 @@ test('validate, owners and explain through the built bin, with their exit codes'
   expect(JSON.parse(explain.stdout)).toMatchObject({
     outcome: 'approval_required',
     facts: { severity: 'critical', severityAssumed: true },
-    requirements: [{ rule: 'production', approvals: 1, escalation: null }, { rule: 'production', approvals: 2, escalation: { location: { line: 11 } } }],
+    requirements: [{ rule: 'production', approvals: 1, escalation: null }, { rule: 'production', approvals: 2, escalation: { location: { line: 12 } } }],
   });
 
   const usage = await bin('explain', '--policy');

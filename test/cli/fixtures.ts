@@ -11,6 +11,7 @@ rules:
     if:
       environment: [production, "prod-*"]
       branch: [main, "release/**"]
+    unless: { only_paths: ["docs/**"] }
     require: { approvals: 1, approvers: [codeowners, "@acme/team-leads"] }
     escalate:
       - if: { severity: critical }

@@ -20,7 +20,8 @@ describe('npm run demo', () => {
 
     expect(stderr).not.toContain('DEMO FAILED');
     expect(status).toBe(0);
-    expect(stdout).toMatch(/1\. alice's workflow reaches the deploy step/);
+    expect(stdout).toMatch(/1\. alice pushed a change to infra\/production.tf; her workflow reaches the deploy step/);
+    expect(stdout).toContain('Since the last approved deploy only infra/production.tf changed');
     expect(stdout).toMatch(/the App opened check run "jit: deploy" \(action_required\)/);
     expect(stdout).toMatch(/> @bob your vote was not counted: .*not a code owner/);
     expect(stdout).toContain('The step is still waiting.');
