@@ -174,7 +174,6 @@ function matcherFor(segments: Segment[]): (path: string) => boolean {
     const prefix = `${exact}/`;
     return (path) => path === exact || path.startsWith(prefix);
   }
-  const automaton = new Automaton(toNodes(segments));
   // A match contains every literal piece of the pattern: checking them (longest first) is much
   // cheaper than the automaton and rules most candidates out. All of them, because the
   // index already guarantees one (the ".ts" of "*fleet*.ts"), which then rules nothing out.
@@ -182,9 +181,11 @@ function matcherFor(segments: Segment[]): (path: string) => boolean {
     .flatMap((segment) => (segment === GLOBSTAR ? [] : segment))
     .flatMap((piece) => (piece.kind === 'text' ? [piece.text] : []))
     .sort((a, b) => b.length - a.length);
+  // Built once a path gets past those checks: for many patterns none ever does.
+  let automaton: Automaton | undefined;
   return (path) => {
     for (const piece of required) if (!path.includes(piece)) return false;
-    return automaton.matches(path);
+    return (automaton ??= new Automaton(toNodes(segments))).matches(path);
   };
 }
 

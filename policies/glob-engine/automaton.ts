@@ -13,7 +13,7 @@
  * `*a??????????`, get there.
  * `matchingSteps` counts the steps, so tests can check the bound.
  */
-import { contains, type CharSet, type GlobNode } from './nodes.js';
+import { contains, text, type CharSet, type GlobNode } from './nodes.js';
 
 const CONSUME = 0;
 const SPLIT = 1;
@@ -77,6 +77,8 @@ interface Nfa {
   /** CONSUME: a loop over every character from which the pattern can end: once there, it matches. */
   matchesRest: boolean[];
   sets: CharSet[];
+  /** Keys of the sets that are not a single character, in order. */
+  otherSetKeys: string[];
   start: number;
 }
 
@@ -160,33 +162,39 @@ function buildNfa(nodes: readonly GlobNode[]): Nfa {
   }
   const matchesRest = kind.map(() => false);
   for (const loop of anyLoops) matchesRest[loop] = canEnd[out1[loop]];
-  return { kind, out1, out2, set, matchesRest, sets, start };
+  return { kind, out1, out2, set, matchesRest, sets, otherSetKeys: [...otherIds.keys()], start };
 }
 
+/**
+ * The groups that the sets other than single characters make, by their keys: most patterns use the
+ * same few (`*` and `?`, a trailing `**`), so each is worked out once. Bounded: it starts over when full.
+ */
+const groupsBySets = new Map<string, number[]>();
+const GROUPINGS_KEPT = 256;
+
 /** Groups the ASCII characters by how every set of the NFA treats them: one table column per group. */
-function groupAscii(sets: readonly CharSet[]): { groupOf: number[]; samples: number[] } {
-  let groupOf: number[] = new Array<number>(ASCII).fill(0);
-  let groups = 1;
+function groupAscii(nfa: Nfa): { groupOf: number[]; samples: number[] } {
   const singles: number[] = [];
-  for (const set of sets) {
+  const others: CharSet[] = [];
+  for (const set of nfa.sets) {
     const { ranges, negated } = set;
     if (!negated && ranges.length === 2 && ranges[0] === ranges[1]) {
       if (ranges[0] < ASCII) singles.push(ranges[0]);
-      continue;
+    } else {
+      others.push(set);
     }
-    // Splits every group into the characters in the set and those not.
-    const renumbered = new Array<number>(groups * 2).fill(-1);
-    const next: number[] = [];
-    let count = 0;
-    for (let code = 0; code < ASCII; code++) {
-      const key = groupOf[code] * 2 + (contains(set, code) ? 1 : 0);
-      if (renumbered[key] < 0) renumbered[key] = count++;
-      next.push(renumbered[key]);
-    }
-    groupOf = next;
-    groups = count;
   }
+  const key = nfa.otherSetKeys.join(' ');
+  let shared = groupsBySets.get(key);
+  if (!shared) {
+    shared = splitBy(others);
+    if (groupsBySets.size >= GROUPINGS_KEPT) groupsBySets.clear();
+    groupsBySets.set(key, shared);
+  }
+  const groupOf = [...shared];
   // A literal character is a group of its own.
+  let groups = 0;
+  for (const group of groupOf) groups = Math.max(groups, group + 1);
   const sizes = new Array<number>(groups).fill(0);
   for (const group of groupOf) sizes[group]++;
   for (const code of singles) {
@@ -200,8 +208,30 @@ function groupAscii(sets: readonly CharSet[]): { groupOf: number[]; samples: num
   return { groupOf, samples };
 }
 
+/** Per ASCII character, its group: characters are together when each set has all or none of them. */
+function splitBy(sets: readonly CharSet[]): number[] {
+  let groupOf: number[] = new Array<number>(ASCII).fill(0);
+  let groups = 1;
+  for (const set of sets) {
+    const renumbered = new Array<number>(groups * 2).fill(-1);
+    const next: number[] = [];
+    let count = 0;
+    for (let code = 0; code < ASCII; code++) {
+      const key = groupOf[code] * 2 + (contains(set, code) ? 1 : 0);
+      if (renumbered[key] < 0) renumbered[key] = count++;
+      next.push(renumbered[key]);
+    }
+    groupOf = next;
+    groups = count;
+  }
+  return groupOf;
+}
+
 /** A compiled pattern. */
 export class Automaton {
+  /** Literal text every match starts and ends with, checked before the automaton runs. */
+  private readonly prefix: string;
+  private readonly suffix: string;
   private readonly nfa: Nfa;
   /** Per ASCII character, its group: the column of the transition table. */
   private readonly groupOf: number[];
@@ -224,8 +254,11 @@ export class Automaton {
   private added = 0;
 
   constructor(nodes: readonly GlobNode[]) {
-    this.nfa = buildNfa(nodes);
-    const { groupOf, samples } = groupAscii(this.nfa.sets);
+    const { prefix, middle, suffix } = splitLiterals(nodes);
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.nfa = buildNfa(middle);
+    const { groupOf, samples } = groupAscii(this.nfa);
     this.groupOf = groupOf;
     this.samples = samples;
     this.width = samples.length;
@@ -235,12 +268,15 @@ export class Automaton {
   }
 
   matches(value: string): boolean {
+    const { prefix, suffix } = this;
+    const end = value.length - suffix.length;
+    steps += prefix.length + suffix.length;
+    if (end < prefix.length || !value.startsWith(prefix) || !value.endsWith(suffix)) return false;
     this.added = 0;
     let state = this.start === UNKNOWN ? this.startState() : this.start;
     const { table, groupOf, width } = this;
-    const length = value.length;
-    let i = 0;
-    while (i < length && state >= FIRST_STATE) {
+    let i = prefix.length;
+    while (i < end && state >= FIRST_STATE) {
       const code = value.charCodeAt(i);
       if (code < ASCII) {
         const cached = table[state * width + groupOf[code]];
@@ -251,13 +287,13 @@ export class Automaton {
         }
       }
       // Past this many new states the DFA is not paying for itself on this value.
-      if (this.added > NEW_STATES_PER_MATCH) return this.simulate(value, i, this.members[state], this.accepting[state]);
+      if (this.added > NEW_STATES_PER_MATCH) return this.simulate(value, i, end, this.members[state], this.accepting[state]);
       const codePoint = value.codePointAt(i) as number;
       // Characters outside ASCII (rare in paths) get no table cells: computed each time.
       state = code < ASCII ? this.follow(state, groupOf[code]) : this.step(state, codePoint);
       i += codePoint > 0xffff ? 2 : 1;
     }
-    steps += i + 1;
+    steps += i - prefix.length + 1;
     return state === MATCHES_REST || (state >= FIRST_STATE && this.accepting[state]);
   }
 
@@ -386,12 +422,12 @@ export class Automaton {
     return state;
   }
 
-  /** The rest of a match, from offset `i` in the NFA states `from`, without building DFA states. */
-  private simulate(value: string, i: number, from: readonly number[], accepting: boolean): boolean {
+  /** The rest of a match, from offset `i` to `end` in the NFA states `from`, without building DFA states. */
+  private simulate(value: string, i: number, end: number, from: readonly number[], accepting: boolean): boolean {
     let current = [...from];
     let next: number[] = [];
     const start = i;
-    while (i < value.length) {
+    while (i < end) {
       const codePoint = value.codePointAt(i) as number;
       i += codePoint > 0xffff ? 2 : 1;
       const found = this.advance(current, codePoint);
@@ -403,6 +439,34 @@ export class Automaton {
       [current, next] = [next, current];
     }
     steps += i - start + 1;
-    return accepting && i === value.length;
+    return accepting && i === end;
   }
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/**
+ * The literal text a pattern starts and ends with, compared as strings, and the nodes between them
+ * for the automaton: many patterns start with a directory (`apps/billing/**`) or end with an
+ * extension (`*.ts`), which would otherwise cost a DFA state per character. Neither may split a
+ * surrogate pair, so that the automaton reads the same characters as it would from the start.
+ */
+function splitLiterals(nodes: readonly GlobNode[]): { prefix: string; middle: GlobNode[]; suffix: string } {
+  let first = 0;
+  let last = nodes.length;
+  let prefix = '';
+  let suffix = '';
+  for (let node = nodes[first]; first < last && node.kind === 'text'; node = nodes[++first]) prefix += node.text;
+  for (let node = nodes[last - 1]; last > first && node.kind === 'text'; node = nodes[--last - 1]) suffix = node.text + suffix;
+  const middle = nodes.slice(first, last);
+  if (isHighSurrogate(prefix.charCodeAt(prefix.length - 1))) {
+    middle.unshift(text(prefix.slice(-1)));
+    prefix = prefix.slice(0, -1);
+  }
+  if (isLowSurrogate(suffix.charCodeAt(0))) {
+    middle.push(text(suffix.slice(0, 1)));
+    suffix = suffix.slice(1);
+  }
+  return { prefix, middle, suffix };
 }
