@@ -1,16 +1,17 @@
 /**
- * Matching without backtracking. A pattern's nodes become a Thompson automaton (NFA: one state per
- * literal character or wildcard, plus one split per alternative), which is run as a DFA built lazily:
- * a DFA state is the set of NFA states the value so far can be in, and each transition is computed
- * once, the first time it is needed, then read from a table.
+ * Matching without backtracking. A pattern's literal start and end (a directory, an extension) are
+ * compared as strings; what lies between becomes a Thompson automaton (NFA: one state per literal
+ * character or wildcard, plus one split per alternative), run as a DFA built lazily: a DFA state is
+ * the set of NFA states the value so far can be in, and each transition is computed once, the first
+ * time it is needed, then read from a table.
  *
  * Cost of one match, whatever the pattern and value: each character of the value is one table
  * lookup, or, when that transition is new, one pass over at most every NFA state (each is visited
  * once per pass) plus one table row. So a match takes O(|value| × |pattern|) steps in the worst case
  * and O(|value|) once the transitions it uses are known. Memory stays bounded too: one match adds at
  * most NEW_STATES_PER_MATCH DFA states and then carries on as a plain NFA simulation (same bound, no
- * table), and a full table starts over. Only patterns whose DFA would be exponential, such as
- * `*a??????????`, get there.
+ * table), a full table starts over, and at most DFAS_KEPT DFAs are kept. Only patterns whose DFA
+ * would be exponential, such as `*a??????????`, get near those limits.
  * `matchingSteps` counts the steps, so tests can check the bound.
  */
 import { contains, text, type CharSet, type GlobNode } from './nodes.js';
@@ -29,8 +30,9 @@ const UNKNOWN = -1;
 const FOUND_MATCH = 1;
 const FOUND_MATCHES_REST = 2;
 
-/** Cached transitions per pattern before the table starts over. */
-const TABLE_BUDGET = 1 << 15;
+/** Cached transitions, and NFA states listed by DFA states, per DFA before its table starts over. */
+const TABLE_BUDGET = 1 << 13;
+const MEMBERS_BUDGET = 1 << 14;
 /** DFA states one match may add before it carries on as a plain NFA simulation. */
 const NEW_STATES_PER_MATCH = 64;
 const ASCII = 128;
@@ -227,11 +229,54 @@ function splitBy(sets: readonly CharSet[]): number[] {
   return groupOf;
 }
 
+/**
+ * The DFAs of what lies between literal prefix and suffix, shared by every pattern with the same
+ * middle (`apps/billing/**` + `/*.ts` and `apps/search/**` + `/*.ts`) and kept from one compilation
+ * of a file to the next. Bounded: at most DFAS_KEPT of them, each of a small pattern (a longer one
+ * gets a DFA of its own, freed with it), each with a bounded table.
+ */
+const sharedDfas = new Map<string, LazyDfa>();
+const DFAS_KEPT = 256;
+const SHARED_KEY_LIMIT = 2000;
+
+function dfaFor(nodes: readonly GlobNode[]): LazyDfa {
+  const key = JSON.stringify(nodes);
+  if (key.length > SHARED_KEY_LIMIT) return new LazyDfa(nodes);
+  let dfa = sharedDfas.get(key);
+  if (!dfa) {
+    dfa = new LazyDfa(nodes);
+    if (sharedDfas.size >= DFAS_KEPT) sharedDfas.clear();
+    sharedDfas.set(key, dfa);
+  }
+  return dfa;
+}
+
 /** A compiled pattern. */
 export class Automaton {
-  /** Literal text every match starts and ends with, checked before the automaton runs. */
+  /** Literal text every match starts and ends with, compared as strings. */
   private readonly prefix: string;
   private readonly suffix: string;
+  /** What lies between them. */
+  private readonly dfa: LazyDfa;
+
+  constructor(nodes: readonly GlobNode[]) {
+    const { prefix, middle, suffix } = splitLiterals(nodes);
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.dfa = dfaFor(middle);
+  }
+
+  matches(value: string): boolean {
+    const { prefix, suffix } = this;
+    const end = value.length - suffix.length;
+    steps += prefix.length + suffix.length;
+    if (end < prefix.length || !value.startsWith(prefix) || !value.endsWith(suffix)) return false;
+    return this.dfa.matches(value, prefix.length, end);
+  }
+}
+
+/** An NFA run as a DFA built lazily (see the top of this file). */
+class LazyDfa {
   private readonly nfa: Nfa;
   /** Per ASCII character, its group: the column of the transition table. */
   private readonly groupOf: number[];
@@ -242,10 +287,12 @@ export class Automaton {
   private readonly words: number;
 
   /** Row per DFA state, cell per group: the next state, or UNKNOWN until first needed. */
-  private table: number[] = [];
+  private readonly table: number[] = [];
   /** Per DFA state: its NFA CONSUME states, ascending. */
   private members: number[][] = [];
   private accepting: boolean[] = [];
+  /** The length of all `members` together. */
+  private memberCount = 0;
   private readonly byKey = new Map<string, number>();
   private start = UNKNOWN;
   /** Bumped when the table starts over, which invalidates every DFA state number. */
@@ -254,28 +301,24 @@ export class Automaton {
   private added = 0;
 
   constructor(nodes: readonly GlobNode[]) {
-    const { prefix, middle, suffix } = splitLiterals(nodes);
-    this.prefix = prefix;
-    this.suffix = suffix;
-    this.nfa = buildNfa(middle);
+    this.nfa = buildNfa(nodes);
     const { groupOf, samples } = groupAscii(this.nfa);
     this.groupOf = groupOf;
     this.samples = samples;
     this.width = samples.length;
     this.maxStates = Math.max(FIRST_STATE + NEW_STATES_PER_MATCH, Math.floor(TABLE_BUDGET / this.width));
     this.words = Math.ceil(this.nfa.kind.length / 32);
+    // Rows for the reserved states, never read: they keep the table a dense array.
+    for (let cell = 0; cell < FIRST_STATE * this.width; cell++) this.table.push(UNKNOWN);
     this.restart();
   }
 
-  matches(value: string): boolean {
-    const { prefix, suffix } = this;
-    const end = value.length - suffix.length;
-    steps += prefix.length + suffix.length;
-    if (end < prefix.length || !value.startsWith(prefix) || !value.endsWith(suffix)) return false;
+  /** Whether `value`, from offset `i` up to `end`, matches. */
+  matches(value: string, i: number, end: number): boolean {
     this.added = 0;
     let state = this.start === UNKNOWN ? this.startState() : this.start;
     const { table, groupOf, width } = this;
-    let i = prefix.length;
+    const from = i;
     while (i < end && state >= FIRST_STATE) {
       const code = value.charCodeAt(i);
       if (code < ASCII) {
@@ -293,13 +336,14 @@ export class Automaton {
       state = code < ASCII ? this.follow(state, groupOf[code]) : this.step(state, codePoint);
       i += codePoint > 0xffff ? 2 : 1;
     }
-    steps += i - prefix.length + 1;
+    steps += i - from + 1;
     return state === MATCHES_REST || (state >= FIRST_STATE && this.accepting[state]);
   }
 
   private restart(): void {
     this.byKey.clear();
     this.members = [[], []];
+    this.memberCount = 0;
     this.accepting = [false, true];
     this.start = UNKNOWN;
     this.epoch++;
@@ -409,9 +453,10 @@ export class Automaton {
     }
     const members: number[] = [];
     this.takeBits(members);
-    if (this.members.length >= this.maxStates) this.restart();
+    if (this.members.length >= this.maxStates || this.memberCount + members.length > MEMBERS_BUDGET) this.restart();
     const state = this.members.length;
     this.members.push(members);
+    this.memberCount += members.length;
     this.accepting.push((found & FOUND_MATCH) !== 0);
     this.byKey.set(key, state);
     this.added++;
