@@ -256,6 +256,8 @@ export class Automaton {
   /** Literal text every match starts and ends with, compared as strings. */
   private readonly prefix: string;
   private readonly suffix: string;
+  /** The longest literal text every match has between them (`migrations` in `a/**` + `/migrations/*`), or ''. */
+  private readonly inner: string;
   /** What lies between them. */
   private readonly dfa: LazyDfa;
 
@@ -263,14 +265,21 @@ export class Automaton {
     const { prefix, middle, suffix } = splitLiterals(nodes);
     this.prefix = prefix;
     this.suffix = suffix;
+    this.inner = middle.reduce((longest, node) => (node.kind === 'text' && node.text.length > longest.length ? node.text : longest), '');
     this.dfa = dfaFor(middle);
   }
 
   matches(value: string): boolean {
-    const { prefix, suffix } = this;
+    const { prefix, suffix, inner } = this;
     const end = value.length - suffix.length;
     steps += prefix.length + suffix.length;
     if (end < prefix.length || !value.startsWith(prefix) || !value.endsWith(suffix)) return false;
+    // A search for the literal is much cheaper than the automaton and rules most values out.
+    if (inner) {
+      const at = value.indexOf(inner, prefix.length);
+      steps += end - prefix.length;
+      if (at < 0 || at + inner.length > end) return false;
+    }
     return this.dfa.matches(value, prefix.length, end);
   }
 }
