@@ -23,8 +23,8 @@
  *     literal, parentheses included; `|` inside parentheses is an error (`{a,b}` is the way to say it).
  *   - A pattern without `*`, `?`, `[` or `{` matches only itself, character for character.
  *
- * Matching never backtracks (policies/glob-engine): its cost grows with the value times the
- * pattern at worst, since the paths matched come from whoever pushes.
+ * Matching never backtracks (policies/glob-engine): at worst its cost grows with the value's length
+ * times the pattern's, whatever either holds. It has to: the paths matched come from whoever pushes.
  */
 import { Automaton } from './glob-engine/automaton.js';
 import { ANY, either, many, NOT_SLASH, one, optional, text, type GlobNode } from './glob-engine/nodes.js';
@@ -85,6 +85,9 @@ type Token = GlobNode | typeof SLASH | typeof GLOBSTAR;
 const SLASH = 'slash';
 const GLOBSTAR = 'globstar';
 
+/** Far more than any real pattern needs, and it keeps compiling a pattern linear in its length. */
+const MAX_BRACE_DEPTH = 32;
+
 interface Braces {
   /** The alternative the `{` was in. */
   outer: Token[];
@@ -144,6 +147,7 @@ function parse(pattern: string, options: Readonly<GlobOptions>): GlobNode[] | st
     } else if (c === ']' && !options.literalBrackets) {
       return 'unmatched "]"; write "\\]" to match it literally';
     } else if (c === '{') {
+      if (open.length === MAX_BRACE_DEPTH) return `braces nested more than ${MAX_BRACE_DEPTH} deep`;
       const outer = current;
       current = [];
       open.push({ outer, branches: [current], start: i });

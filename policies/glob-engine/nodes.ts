@@ -18,7 +18,7 @@ export type GlobNode =
   | { readonly kind: 'one'; readonly set: CharSet }
   /** Any number of characters of the set, none included. */
   | { readonly kind: 'many'; readonly set: CharSet }
-  /** Any one of the branches (an empty branch matches nothing at all, so it makes the rest optional). */
+  /** Any one of the branches (an empty branch matches the empty string: it makes the others optional). */
   | { readonly kind: 'either'; readonly branches: readonly (readonly GlobNode[])[] };
 
 const SLASH = 0x2f;

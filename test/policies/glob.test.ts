@@ -80,6 +80,12 @@ describe('policy globs', () => {
     expect(matcher('x]*', ACTOR_GLOB)('x]y')).toBe(true);
   });
 
+  test('braces nest up to 32 deep', () => {
+    const deepest = `${'{x,'.repeat(31)}{a,b}${'}'.repeat(31)}`;
+    expect(matcher(deepest)('b')).toBe(true);
+    expect(matcher(deepest)('c')).toBe(false);
+  });
+
   test('a compiled glob gives the same answers however often and in whatever order it is asked', () => {
     const match = matcher('**/{a,b}*-?.ts');
     const values = ['a-1.ts', 'x/b-2.ts', 'x/c-3.ts', 'b-12.ts', 'x/y/a--.ts', 'a-1.tsx'];
@@ -105,6 +111,7 @@ describe('policy globs', () => {
     ['[[:alpha:]]*', 'character classes such as "[:alpha:]" are not supported'],
     ['release-{1..3}', 'ranges such as "{1..3}" are not supported'],
     ['deploy-(eu|us)*', '"|" inside parentheses is not an alternative'],
+    [`${'{a,'.repeat(33)}b${'}'.repeat(33)}`, 'braces nested more than 32 deep'],
   ])('%j is an error: %s', (pattern, message) => {
     const compiled = compileGlob(pattern);
     expect(compiled).toEqual({ ok: false, message: expect.stringContaining(`invalid glob "${pattern}": ${message}`) });
