@@ -17,8 +17,8 @@
  *     `[!a]` is an error: in other glob dialects it means "not a", and here it never did. A bracket
  *     of plain characters also matches itself written out, so `app/[id]/**` matches the directory
  *     `app/[id]` as well as `app/i` and `app/d`.
- *   - `{a,b}` alternatives may hold any of the above and nest; `{a}`, without a comma, is literal.
- *     Ranges (`{1..3}`) are an error: write the alternatives.
+ *   - `{a,b}` alternatives may hold any of the above and nest (32 deep at most); `{a}`, without a
+ *     comma, is literal. Ranges (`{1..3}`) are an error: write the alternatives.
  *   - `\` makes the next character literal. A leading `./` is ignored. Every other character is
  *     literal, parentheses included; `|` inside parentheses is an error (`{a,b}` is the way to say it).
  *   - A pattern without `*`, `?`, `[` or `{` matches only itself, character for character.
