@@ -11,6 +11,7 @@ import { formatReport, type BenchReport } from './report.js';
 const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> = {
   owners: async () => (await import('./owners.js')).measureOwners(),
   explain: async () => (await import('./explain.js')).measureExplain(),
+  globs: async () => (await import('./globs.js')).measureGlobs(),
   approval: async () => (await import('./approval.js')).measureApproval(),
 };
 

@@ -91,13 +91,13 @@ export class PredicateContext {
 
 /**
  * The characters before the first glob metacharacter (or escape): every match starts with them.
- * A trailing `/` is left out because `dir/**` also matches `dir` itself; and none is used when the
- * glob library would normalise the literal part (`./a`, `a//b`, `/a`), since matches then differ.
+ * A trailing `/` is left out because `dir/**` also matches `dir` itself; and none is used for a
+ * pattern starting with `./`, which the glob ignores (see glob.ts).
  */
 function literalPrefix(pattern: string): string {
   const special = pattern.search(/[*?[{\\]/);
   const prefix = special === -1 ? pattern : pattern.slice(0, special);
-  if (/(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\//.test(prefix)) return '';
+  if (prefix.startsWith('./')) return '';
   return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
 }
 

@@ -11,9 +11,13 @@
  *   - `\` makes the next character literal (`\#file`, `my\ file`); matching is case-sensitive;
  *   - `!` negation and `[ ]` character ranges are not supported (GitHub's docs list them as
  *     exceptions), and neither is `***`: such patterns are errors, never approximations.
- * Written by hand rather than through picomatch or `ignore`: both implement other dialects (ranges,
- * braces, negation, gitignore's "a matched directory hides everything below it").
+ * Parsed by hand rather than through picomatch or `ignore`: both implement other dialects (ranges,
+ * braces, negation, gitignore's "a matched directory hides everything below it"). Matched by the
+ * glob engine that policy globs use (policies/glob-engine), which never backtracks: CODEOWNERS
+ * patterns are matched against paths that whoever pushes chooses.
  */
+import { Automaton } from '../glob-engine/automaton.js';
+import { ANY, many, NOT_SLASH, one, optional, text, type GlobNode } from '../glob-engine/nodes.js';
 
 /**
  * Where the rule index files a pattern: every path the pattern matches starts with `prefix` and, when
@@ -170,17 +174,18 @@ function matcherFor(segments: Segment[]): (path: string) => boolean {
     const prefix = `${exact}/`;
     return (path) => path === exact || path.startsWith(prefix);
   }
-  const re = toRegExp(segments);
   // A match contains every literal piece of the pattern: checking them (longest first) is much
-  // cheaper than the regular expression and rules most candidates out. All of them, because the
+  // cheaper than the automaton and rules most candidates out. All of them, because the
   // index already guarantees one (the ".ts" of "*fleet*.ts"), which then rules nothing out.
   const required = segments
     .flatMap((segment) => (segment === GLOBSTAR ? [] : segment))
     .flatMap((piece) => (piece.kind === 'text' ? [piece.text] : []))
     .sort((a, b) => b.length - a.length);
+  // Built once a path gets past those checks: for many patterns none ever does.
+  let automaton: Automaton | undefined;
   return (path) => {
-    for (const text of required) if (!path.includes(text)) return false;
-    return re.test(path);
+    for (const piece of required) if (!path.includes(piece)) return false;
+    return (automaton ??= new Automaton(toNodes(segments))).matches(path);
   };
 }
 
@@ -193,27 +198,29 @@ function literalPath(segments: Segment[]): { path: string; contentsOnly: boolean
   return { path: texts.join('/'), contentsOnly };
 }
 
-function toRegExp(segments: Segment[]): RegExp {
+/** The pattern as the glob engine's nodes, matched against the whole path. */
+function toNodes(segments: Segment[]): GlobNode[] {
   const last = segments.length - 1;
-  // Written so that the engine never backtracks over a leading "**": "(?:^|/)" instead of "^(?:.+/)?".
-  let source = segments[0] === GLOBSTAR && last > 0 ? '(?:^|/)' : '^';
+  const anything = [one(ANY), many(ANY)];
+  const nodes: GlobNode[] = [];
   segments.forEach((segment, i) => {
     if (segment === GLOBSTAR) {
-      if (last === 0) source += '.';
-      else if (i === last) source += '/.';
-      else if (i > 0) source += '/(?:.+/)?';
+      if (last === 0) nodes.push(...anything);
+      else if (i === 0) nodes.push(optional([many(ANY), text('/')]));
+      else if (i === last) nodes.push(text('/'), ...anything);
+      else nodes.push(text('/'), optional([...anything, text('/')]));
       return;
     }
-    if (i > 0 && segments[i - 1] !== GLOBSTAR) source += '/';
+    if (i > 0 && segments[i - 1] !== GLOBSTAR) nodes.push(text('/'));
     for (const piece of segment) {
-      if (piece.kind === 'star') source += '[^/]*';
-      else if (piece.kind === 'one') source += '[^/]';
-      else source += piece.text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+      if (piece.kind === 'star') nodes.push(many(NOT_SLASH));
+      else if (piece.kind === 'one') nodes.push(one(NOT_SLASH));
+      else nodes.push(text(piece.text));
     }
-    if (i === last) source += segment.length === 1 && segment[0].kind === 'star' ? '$' : '(?:/|$)';
+    // The path itself, or (unless the last segment is exactly "*") anything inside it.
+    if (i === last && !(segment.length === 1 && segment[0].kind === 'star')) nodes.push(optional([text('/'), many(ANY)]));
   });
-  // u: "?" is one character, not half of a surrogate pair; s: "." also matches a newline in a name.
-  return new RegExp(source, 'us');
+  return nodes;
 }
 
 /** The text of a segment without wildcards, else undefined. */
