@@ -8,15 +8,17 @@ import { Admission, type AdmissionSettings } from './api/admission.js';
 import { createApiHandler } from './api/routes.js';
 import { Gate } from './gate/gate.js';
 import { RequestNotifications } from './gate/notifications.js';
-import { Publisher } from './gate/publisher.js';
 import { TimerWorker } from './gate/timers.js';
 import { Installations } from './github/installations.js';
 import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
-import { handlePolicyPreview } from './preview/policy-preview.js';
-import { handleButton } from './webhooks/buttons.js';
+import { OutboxWorker, requestOutbox } from './outbox/index.js';
+import { RECONCILE_JOB, Reconciler } from './reconciler/reconciler.js';
+import { handlePolicyPreview, runPolicyPreview } from './preview/policy-preview.js';
+import { PREVIEW_JOB } from './store/store.js';
+import { handleButton, handleRerun } from './webhooks/buttons.js';
 import { handleComment, handleDeletedComment } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
 import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
@@ -30,6 +32,14 @@ export interface JitAppOptions {
   oidcIssuer: string;
   oidcAudience?: string;
   timerPollMs?: number;
+  /** How long evaluation is retried through transient GitHub failures before the request fails closed. */
+  evaluationBudgetMs?: number;
+  /** Longest sleep of the outbox between looks for jobs other replicas queued. */
+  outboxPollMs?: number;
+  /** How often the reconciler looks for what GitHub never sent (default 2 minutes). */
+  reconcileIntervalMs?: number;
+  /** How long GitHub's comment lists may lag behind a new comment, as the reconciler assumes (default a minute). */
+  reconcileListingLagMs?: number;
   /** The App's notifiers (NOTIFIERS_FILE); none when absent. */
   notifiers?: NotifiersConfig;
   /** How notifications are retried; docs/NOTIFICATIONS.md describes the default. */
@@ -49,6 +59,8 @@ export interface JitApp {
 export function jitApp(options: JitAppOptions): JitApp {
   const appUrl = options.appUrl.replace(/\/+$/, '');
   let timers: TimerWorker | undefined;
+  let outboxWorker: OutboxWorker | undefined;
+  let started: Promise<void> | undefined;
   let dispatcher: NotificationDispatcher | undefined;
   const shutdown = new AbortController();
   // Every open long poll listens for shutdown; there may be many more than Node's default warning threshold.
@@ -58,17 +70,16 @@ export function jitApp(options: JitAppOptions): JitApp {
     const log = app.log.child({ name: 'jit' });
     const metrics = new Metrics(store);
     const installations = new Installations(app, options.appId);
-    const publisher = new Publisher({ store, appUrl, github: (id) => installations.client(id) });
     const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
     dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log });
     const gate = new Gate({
       store,
       installations,
-      publisher,
       log,
       notifications: new RequestNotifications(dispatcher),
       knownNotifiers: notifierNames(notifiersConfig),
       extendsRepositories: options.extendsRepositories,
+      evaluationBudgetMs: options.evaluationBudgetMs,
       onCompleted: (request) => metrics.requestCompleted(request),
     });
     // The Action's default audience is its app-url without a trailing slash; either spelling of APP_URL is the App.
@@ -78,22 +89,26 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on(['installation', 'installation_repositories'], async () => installations.forget());
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
-    app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
-    app.on(
-      ['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'],
-      once(store, metrics, handlePolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories })),
-    );
+    app.on('check_run.requested_action', once(store, metrics, handleButton(gate, store)));
+    app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store)));
     const admission = new Admission(store, options.admission);
-    addHandler(createApiHandler({ gate, store, publisher, verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
+    const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
+    addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
 
-    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs });
+    const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs });
+    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() } });
     timers.start();
+    const preview = runPolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories });
+    outboxWorker = new OutboxWorker({ store, log, handlers: { ...outbox.handlers, [PREVIEW_JOB]: preview }, onGiveUp: outbox.onGiveUp, pollMs: options.outboxPollMs });
+    started = Promise.all([outboxWorker.start(), reconciler.start()]).then(() => undefined);
   };
   return {
     appFn,
     async stop() {
       shutdown.abort();
-      await timers?.stop();
+      await started;
+      await Promise.all([timers?.stop(), outboxWorker?.stop()]);
       // Deliveries still retrying are dropped at shutdown; their attempts so far are in the audit trail.
       await Promise.race([dispatcher?.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     },

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
 import { jitApp } from './index.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
+import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
 import { openStore, type Store } from './store/index.js';
 import { withWebhookBodyLimit } from './webhooks/body-limit.js';
@@ -36,6 +37,12 @@ export interface AppSettings {
   /** Where the JSON log lines go (stdout by default); credentials are censored before they get there. */
   logDestination?: DestinationStream;
   timerPollMs?: number;
+  /** Tests: how long evaluation is retried through GitHub outages (default 10 minutes). */
+  evaluationBudgetMs?: number;
+  /** `RECONCILE_INTERVAL`: how often the reconciler looks for what GitHub never sent (default 2 minutes). */
+  reconcileIntervalMs?: number;
+  /** How long the reconciler trusts GitHub's comment lists to lag behind (default a minute). */
+  reconcileListingLagMs?: number;
   notifiers?: NotifiersConfig;
   notificationRetry?: Partial<RetryPolicy>;
   /** `EXTENDS_REPOSITORIES`: `owner/name` list of repositories besides each owner's `.github` that policies may `_extends`. */
@@ -83,6 +90,9 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     oidcIssuer: settings.oidcIssuer,
     oidcAudience: settings.oidcAudience,
     timerPollMs: settings.timerPollMs,
+    evaluationBudgetMs: settings.evaluationBudgetMs,
+    reconcileIntervalMs: settings.reconcileIntervalMs,
+    reconcileListingLagMs: settings.reconcileListingLagMs,
     notifiers: settings.notifiers,
     notificationRetry: settings.notificationRetry,
     extendsRepositories: settings.extendsRepositories,
@@ -96,6 +106,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
       secret: settings.webhookSecret,
       baseUrl: settings.githubApiUrl,
       log,
+      Octokit: AppOctokit,
     })),
     log,
     port: settings.port,

@@ -6,7 +6,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
 import { ConflictError, InputError } from '../gate/gate.js';
-import type { Publisher } from '../gate/publisher.js';
 import type { GateRequest } from '../gate/request.js';
 import { AppNotInstalledError } from '../github/installations.js';
 import { OidcError, type OidcVerifier, type RunIdentity } from '../oidc.js';
@@ -23,7 +22,10 @@ export const MAX_WAIT_SECONDS = 60;
 export interface ApiOptions {
   gate: Gate;
   store: Store;
-  publisher: Publisher;
+  /** The check run's details link for a request. */
+  detailsUrl: (requestId: string) => string;
+  /** How long opening a request waits for its check run to appear, to name it in the answer. */
+  publicationWaitMs?: number;
   verifier: OidcVerifier;
   metrics: Metrics;
   log: Logger;
@@ -61,8 +63,8 @@ export function createApiHandler(options: ApiOptions) {
         const run = await authenticate(options, req);
         const input = parseOpenBody(await readJson(req));
         await options.admission.checkPendingQuota(run, input);
-        const request = await openRequest(options, run, input);
-        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id), options.appId));
+        const request = await shownOnGitHub(options, await openRequest(options, run, input), req);
+        sendJson(res, 200, requestView(request, options.detailsUrl(request.id), options.appId));
         return true;
       }
       const cancel = CANCEL_PATH.exec(path);
@@ -72,7 +74,7 @@ export function createApiHandler(options: ApiOptions) {
         await ownRequest(options, run, cancel[1]);
         const reason = parseCancelBody(await readJson(req));
         const request = (await options.gate.cancel(cancel[1], reason, run.actor))!;
-        sendJson(res, 200, requestView(request, options.publisher.detailsUrl(request.id), options.appId));
+        sendJson(res, 200, requestView(request, options.detailsUrl(request.id), options.appId));
         return true;
       }
       const single = REQUEST_PATH.exec(path);
@@ -81,7 +83,7 @@ export function createApiHandler(options: ApiOptions) {
         const run = await authenticate(options, req);
         const request = await ownRequest(options, run, single[1]);
         const answer = await waitForChange(options, request, waitSeconds(url), req);
-        sendJson(res, 200, requestView(answer, options.publisher.detailsUrl(answer.id), options.appId));
+        sendJson(res, 200, requestView(answer, options.detailsUrl(answer.id), options.appId));
         return true;
       }
       throw new HttpError(404, 'not_found', `no route ${req.method} ${path}`);
@@ -141,6 +143,31 @@ async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnT
   }
 }
 
+/** The outbox usually shows a new request within a moment: wait that long, so the answer can name its check run. */
+const PUBLICATION_WAIT_MS = 1000;
+
+/** The request once its check run exists, or as it is when that takes longer than a moment: it never waits on publication for long. */
+async function shownOnGitHub(options: ApiOptions, request: GateRequest, req: IncomingMessage): Promise<GateRequest> {
+  if (request.checkRun || options.shutdown.aborted) return request;
+  const deadline = Date.now() + (options.publicationWaitMs ?? PUBLICATION_WAIT_MS);
+  let wake: () => void = () => undefined;
+  const unsubscribe = await options.store.subscribe(request.id, () => wake());
+  try {
+    for (;;) {
+      // Armed before reading, so a change between the read and the wait is not missed.
+      const changed = new Promise<void>((resolve) => (wake = resolve));
+      const latest = (await options.gate.view(request.id)) ?? request;
+      const left = deadline - Date.now();
+      if (latest.checkRun || left <= 0 || req.socket.destroyed) return latest;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+      clearTimeout(timer);
+    }
+  } finally {
+    await unsubscribe();
+  }
+}
+
 function waitSeconds(url: URL): number {
   const raw = url.searchParams.get('wait');
   if (raw === null) return 0;
@@ -156,7 +183,7 @@ async function waitForChange(options: ApiOptions, request: GateRequest, seconds:
   const changed = new Promise<void>((resolve) => (wake = resolve));
   // Progress (a vote) and decisions wake the poll; bookkeeping updates such as a stored check run id do not.
   const unsubscribe = await options.store.subscribe(request.id, (event) => {
-    if (event.change === 'vote' || event.status !== request.status) wake();
+    if (event.change === 'vote' || ('status' in event && event.status !== request.status)) wake();
   });
   const timer = setTimeout(wake, seconds * 1000);
   req.socket.once('close', wake);

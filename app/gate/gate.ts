@@ -2,6 +2,10 @@
  * The request lifecycle: open (evaluate the policy against GitHub's facts), vote, cancel, expire.
  * Every path that cannot establish a decision fails closed: the request becomes `failed` with a
  * message saying what is wrong, never `approved`.
+ *
+ * Nothing here writes to GitHub: each change is committed to the store, which queues the request's
+ * publication in the same transaction, and the outbox (`app/outbox/`) brings GitHub in line. So a
+ * webhook is answered as soon as its effect is durable, and a crash never loses what to show.
  */
 import type { Logger } from 'probot';
 import { checkEligibility, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
@@ -11,12 +15,12 @@ import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import type { GitHubClient } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
+import { backoffMs, isTransient } from '../github/transient.js';
 import type { RunIdentity } from '../oidc.js';
-import type { ApprovalRequest, Store, Vote as StoredVote, VoteChoice } from '../store/store.js';
+import { EVALUATE_JOB, type ApprovalRequest, type HandledBy, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs } from './policy-source.js';
-import type { Publisher } from './publisher.js';
 import { requestKeyFor, toGateRequest, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { loadRunContext, RunContextError } from './run-context.js';
 import { lookUpVoter } from './voters.js';
@@ -27,6 +31,14 @@ export const DEADLINE_TIMER = 'deadline';
 export const ESCALATION_TIMER = 'escalation';
 export const REMINDER_TIMER = 'reminder';
 
+/** A GitHub failure that may pass: evaluation is retried (from the `evaluate` job) within the budget. */
+export class TransientError extends Error {}
+
+/** How long after opening a request its `evaluate` job falls due, should the first evaluation not finish. */
+const EVALUATE_GRACE_MS = 10_000;
+/** How long evaluation is retried through GitHub outages before the request fails closed. */
+const DEFAULT_EVALUATION_BUDGET_MS = 10 * 60_000;
+
 export class InputError extends Error {}
 
 /** A step reattached to its request with facts that differ from those the request was opened with. */
@@ -35,8 +47,9 @@ export class ConflictError extends Error {}
 export interface GateOptions {
   store: Store;
   installations: Installations;
-  publisher: Publisher;
   log: Logger;
+  /** How long evaluation is retried through transient GitHub failures (capped by the request's own timeout). */
+  evaluationBudgetMs?: number;
   now?: () => Date;
   notifications: RequestNotifications;
   /** Notifier names configured on the App, which policies may name. */
@@ -58,6 +71,8 @@ export interface Voting {
   via: 'comment' | 'button';
   /** For a comment: its id (so it can be withdrawn by deleting it) and when GitHub says it was created. */
   comment?: { id: number; createdAt: string };
+  /** The delivery (and comment) this vote comes from, marked done with the vote. */
+  handledBy?: HandledBy;
 }
 
 export type VoteOutcome = { counted: true; request: GateRequest } | { counted: false; why: string };
@@ -119,9 +134,15 @@ export class Gate {
       commitSha: run.sha,
       facts,
       deadline: provisional,
+      evaluateAt: new Date(created.getTime() + EVALUATE_GRACE_MS),
     });
     if (!isNew) return this.reattach(request, input, environment);
-    await this.decide(request, run, github, facts);
+    // Evaluated at once where GitHub answers; its `evaluate` job retries if it does not, or if this replica dies.
+    await this.evaluateRequest(request.id, github).catch(async (err) => {
+      if (!(err instanceof TransientError)) throw err;
+      this.options.log.warn({ err, requestId: request.id }, 'evaluation will be retried');
+      await store.scheduleTimer({ kind: EVALUATE_JOB, requestId: request.id, key: `${EVALUATE_JOB}:${request.id}`, dueAt: new Date(this.now().getTime() + backoffMs(1, err.cause)) });
+    });
     return (await this.view(request.id))!;
   }
 
@@ -144,20 +165,46 @@ export class Gate {
     return (await this.view(request.id))!;
   }
 
-  private async decide(request: ApprovalRequest, run: RunIdentity, github: GitHubClient, facts: RunFacts): Promise<void> {
+  /**
+   * Evaluates a pending request that has no decision yet, from what the store holds about its run.
+   * A transient GitHub failure throws `TransientError` (the `evaluate` job retries) until the budget
+   * is spent; then, and on any other failure, the request fails closed.
+   */
+  async evaluateRequest(requestId: string, client?: GitHubClient): Promise<void> {
+    const row = await this.options.store.getRequest(requestId);
+    if (!row || row.status !== 'pending' || row.decision) return;
+    const facts = row.facts as unknown as RunFacts;
     try {
-      await this.evaluate(request, run, github, facts);
+      const github = client ?? (await this.options.installations.client(facts.installationId));
+      await this.evaluate(row, github, facts);
     } catch (err) {
+      const budgetMs = Math.min(this.options.evaluationBudgetMs ?? DEFAULT_EVALUATION_BUDGET_MS, 1000 * (facts.timeoutSeconds ?? Infinity));
+      const within = this.now().getTime() - row.createdAt.getTime() < budgetMs;
+      if (!(err instanceof RunContextError) && isTransient(err) && within) {
+        throw new TransientError(`GitHub did not answer while evaluating request ${requestId}: ${(err as Error).message}`, { cause: err });
+      }
       const why = err instanceof RunContextError ? err.message : `could not establish the facts for a decision: ${(err as Error).message}`;
-      this.options.log.error({ err, requestId: request.id }, 'request evaluation failed');
-      await this.complete(request.id, { status: 'failed', reason: why });
+      this.options.log.error({ err, requestId }, 'request evaluation failed');
+      await this.complete(requestId, { status: 'failed', reason: why });
     }
-    await this.publishOrFail(request.id);
-    const shown = await this.view(request.id);
-    if (shown?.status === 'pending') this.options.notifications.requested(shown);
   }
 
-  private async evaluate(request: ApprovalRequest, run: RunIdentity, github: GitHubClient, facts: RunFacts): Promise<void> {
+  /** Tells the notifiers of a request that waits for people, once it is shown on GitHub (so links work). */
+  async announce(requestId: string): Promise<void> {
+    const row = await this.options.store.getRequest(requestId);
+    const facts = row?.facts as unknown as (RunFacts & { announced?: boolean }) | undefined;
+    if (!row || !facts || row.status !== 'pending' || facts.announced || !row.checkRunId) return;
+    await this.options.store.updateRequest(requestId, { facts: { ...facts, announced: true } });
+    const shown = await this.view(requestId);
+    if (shown) this.options.notifications.requested(shown);
+  }
+
+  /** The outbox gave up showing a pending request on GitHub: nobody can see it, so it cannot be approved fairly. */
+  async publicationFailed(requestId: string, why: string): Promise<void> {
+    await this.complete(requestId, { status: 'failed', reason: `could not show the request on GitHub: ${why}` });
+  }
+
+  private async evaluate(request: ApprovalRequest, github: GitHubClient, facts: RunFacts): Promise<void> {
     const { store } = this.options;
     const repo = { owner: facts.owner, repo: facts.repo };
     const defaultBranch = await github.defaultBranch(repo);
@@ -169,7 +216,7 @@ export class Gate {
     });
     const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'}`;
     const [context, inputs] = await Promise.all([
-      loadRunContext(github, repo, run, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
+      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
       loadPolicyInputs(github, repo, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories }),
     ]);
     const requesters: Requester[] = [...(facts.requesters ?? [])];
@@ -186,20 +233,22 @@ export class Gate {
       branch: context.branch,
       targetBranch: context.targetBranch,
       severity: facts.severity,
-      event: run.eventName,
-      actor: run.actor,
+      event: facts.eventName,
+      actor: request.requester,
       labels: context.labels,
       changedFiles: context.changedFiles,
       ...(context.unknownChanges !== undefined ? { unknownChanges: context.unknownChanges } : {}),
     };
     const decision = evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners });
     const timeout = Math.min(decision.timeoutSeconds, facts.timeoutSeconds ?? Infinity);
-    await store.updateRequest(request.id, {
+    const { recorded } = await store.recordDecision(request.id, {
       decision,
       facts: { ...updatedFacts, evaluated: requestFacts, problems: decision.problems },
       deadline: new Date(request.createdAt.getTime() + timeout * 1000),
       ...(context.pull ? { prNumber: context.pull.number } : {}),
     });
+    // Another evaluation of the same request (its job, on another replica) got there first.
+    if (!recorded) return;
     if (decision.outcome === 'approval_required') {
       await this.scheduleEscalations(request, decision);
       if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(request.createdAt.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
@@ -255,20 +304,10 @@ export class Gate {
     const row = await this.options.store.getRequest(requestId);
     if (row?.status !== 'pending') return;
     await this.options.store.appendAudit({ type: 'escalated', actor: APP_ACTOR, requestId, facts });
-    const request = await this.options.publisher.publish(requestId);
+    await this.options.store.enqueuePublish(requestId);
+    const request = await this.view(requestId);
     const escalation = request?.decision?.requirements[Number(facts.requirement)]?.scheduled[Number(facts.step)];
     if (request && escalation) this.options.notifications.escalated(request, approverStrings(escalation.approvers), escalation.notify);
-  }
-
-  /** A pending request nobody can see on GitHub cannot be approved fairly: fail it, then try to show that. */
-  private async publishOrFail(requestId: string): Promise<void> {
-    try {
-      await this.options.publisher.publish(requestId);
-    } catch (err) {
-      this.options.log.error({ err, requestId }, 'could not publish the request on GitHub');
-      const completed = await this.complete(requestId, { status: 'failed', reason: `could not show the request on GitHub: ${(err as Error).message}` });
-      if (completed) await this.options.publisher.publish(requestId).catch(() => undefined);
-    }
   }
 
   private async complete(requestId: string, completion: { status: 'approved' | 'failed' | 'timed_out' | 'cancelled'; reason: string; actor?: string; auditType?: string; facts?: object }): Promise<boolean> {
@@ -313,7 +352,7 @@ export class Gate {
       if (superseded) {
         const why = `pull request #${row.prNumber} has moved on to ${superseded.slice(0, 7)} since this run tested ${facts.headSha.slice(0, 7)}, so approving this run would approve code nobody sees on the pull request; re-run the workflow on the new head`;
         const outcome = await refuse(why);
-        if (await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` })) await this.publishQuietly(row.id);
+        await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` });
         return outcome;
       }
     }
@@ -330,6 +369,7 @@ export class Gate {
       note: voting.note,
       via: voting.via,
       ...(voting.comment ? { commentId: voting.comment.id } : {}),
+      ...(voting.handledBy ? { handledBy: voting.handledBy } : {}),
       facts: { voter, eligibleFor: eligibility.requirements },
       refreshedVoters: recheck.refreshedVoters,
       audit: recheck.audit,
@@ -339,7 +379,6 @@ export class Gate {
       case 'not_found':
         return { counted: false, why: 'there is no such request' };
       case 'closed': {
-        await this.publishQuietly(row.id);
         // A late vote after a missed deadline: this call timed the request out, so it counts it once.
         if (result.completed) await this.completed(result.request);
         return refuse(`the request is already ${result.request.status.replace('_', ' ')}`, 'vote_ignored');
@@ -347,7 +386,6 @@ export class Gate {
       case 'duplicate':
         return refuse('you have already voted on this request; each person counts once', 'vote_ignored');
       case 'recorded':
-        await this.publishQuietly(row.id);
         if (result.completed) await this.completed(result.request);
         return { counted: true, request: (await this.view(row.id))! };
     }
@@ -391,8 +429,7 @@ export class Gate {
 
   /** A command comment was deleted: the votes it cast on pending requests stop counting. */
   async withdrawComment(repositoryId: string, commentId: number, actor: string): Promise<void> {
-    const withdrawn = await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor);
-    for (const { request } of withdrawn) await this.publishQuietly(request.id);
+    await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor);
   }
 
   private approvalOptions(row: ApprovalRequest): ApprovalOptions {
@@ -402,27 +439,19 @@ export class Gate {
 
   /** The Action gave up waiting (`timeout`) or its job was cancelled. */
   async cancel(requestId: string, reason: 'timeout' | 'job_cancelled', actor: string): Promise<GateRequest | undefined> {
-    const completed = await this.complete(requestId, reason === 'timeout'
+    await this.complete(requestId, reason === 'timeout'
       ? { status: 'timed_out', reason: 'the step stopped waiting', actor }
       : { status: 'cancelled', reason: 'the job was cancelled', actor });
-    if (completed) await this.publishQuietly(requestId);
     return this.view(requestId);
   }
 
   /** A deadline timer fired. */
   async expire(requestId: string): Promise<void> {
     await this.complete(requestId, { status: 'timed_out', reason: 'deadline' });
-    // Publish even when already final: a retried timer after a failed publish must still reach GitHub.
-    await this.options.publisher.publish(requestId);
   }
 
   private elapsedSeconds(request: ApprovalRequest): number {
     return Math.max(0, (this.now().getTime() - request.createdAt.getTime()) / 1000);
-  }
-
-  /** The vote is already durable; a GitHub hiccup while showing it must not lose or undo it. */
-  private async publishQuietly(requestId: string): Promise<void> {
-    await this.options.publisher.publish(requestId).catch((err) => this.options.log.error({ err, requestId }, 'could not update GitHub'));
   }
 }
 

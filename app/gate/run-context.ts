@@ -11,7 +11,6 @@
  * GitHub contradicts fails closed with a `RunContextError`.
  */
 import type { ChangedFiles, GitHubClient, PullRequestInfo, RepoCoordinates } from '../github/github.js';
-import type { RunIdentity } from '../oidc.js';
 
 export interface RunContext {
   headSha: string;
@@ -56,10 +55,17 @@ function filesOrUnknown(list: ChangedFiles, what: string): { changedFiles: strin
  * `subject` names what the base is looked for ("deploy to production"); `base` is the last approved
  * request of it, if any.
  */
+/** What the token said about the run's commit: the ref and sha it ran, and the event that started it. */
+export interface RunCommit {
+  ref: string;
+  sha: string;
+  eventName: string;
+}
+
 export async function loadRunContext(
   github: GitHubClient,
   repo: RepoCoordinates,
-  run: RunIdentity,
+  run: RunCommit,
   comparison: { subject: string; base: ApprovedBase | undefined },
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
@@ -101,7 +107,7 @@ async function changesSince(
   return filesOrUnknown(comparison, `the files changed from ${short(base.sha)} (${base.label}) to ${short(head)}`);
 }
 
-async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunIdentity, number: number): Promise<RunContext> {
+async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunCommit, number: number): Promise<RunContext> {
   const [pull, parents] = await Promise.all([github.pullRequest(repo, number), github.commitParents(repo, run.sha)]);
   // The run tested merge commit (base, head-at-run-time). If the PR moved since, approving it would
   // approve code the reviewers no longer see on the PR.

@@ -4,8 +4,12 @@
  * timer is due, at most `pollMs`.
  */
 import type { Logger } from 'probot';
-import type { ClaimedTimer, Store } from '../store/store.js';
-import { DEADLINE_TIMER, ESCALATION_TIMER, REMINDER_TIMER, type Gate } from './gate.js';
+import { backoffMs } from '../github/transient.js';
+import { EVALUATE_JOB, OUTBOX_KINDS, type ClaimedTimer, type Store } from '../store/store.js';
+import { DEADLINE_TIMER, ESCALATION_TIMER, REMINDER_TIMER, TransientError, type Gate } from './gate.js';
+
+/** The outbox's jobs are its own worker's (`app/outbox/`). */
+const NOT_OUTBOX = { except: OUTBOX_KINDS };
 
 export interface TimerWorkerOptions {
   store: Store;
@@ -13,6 +17,8 @@ export interface TimerWorkerOptions {
   log: Logger;
   /** Longest sleep, so a timer scheduled by another replica is noticed. */
   pollMs?: number;
+  /** Kinds of timers other subsystems run (the reconciler's round). */
+  handlers?: Record<string, (timer: ClaimedTimer) => Promise<void>>;
   retryMs?: number;
 }
 
@@ -51,9 +57,9 @@ export class TimerWorker {
     const pollMs = this.options.pollMs ?? 5000;
     let next = pollMs;
     try {
-      const due = await store.claimDueTimers(new Date(), 20);
+      const due = await store.claimDueTimers(new Date(), 20, NOT_OUTBOX);
       await Promise.all(due.map((timer) => this.run(timer)));
-      const nextDue = due.length > 0 ? new Date() : await store.nextTimerDue();
+      const nextDue = due.length > 0 ? new Date() : await store.nextTimerDue(NOT_OUTBOX);
       if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - Date.now()));
     } catch (err) {
       log.error({ err }, 'timer check failed');
@@ -67,9 +73,16 @@ export class TimerWorker {
       if (timer.kind === DEADLINE_TIMER && timer.requestId) await gate.expire(timer.requestId);
       else if (timer.kind === ESCALATION_TIMER && timer.requestId) await gate.escalate(timer.requestId, timer.payload);
       else if (timer.kind === REMINDER_TIMER && timer.requestId) await gate.remind(timer.requestId, timer.dueAt);
+      else if (timer.kind === EVALUATE_JOB && timer.requestId) await gate.evaluateRequest(timer.requestId);
+      else if (this.options.handlers?.[timer.kind]) await this.options.handlers[timer.kind](timer);
       else log.warn({ timer }, 'unknown timer kind; dropping it');
       await store.completeTimer(timer);
     } catch (err) {
+      if (err instanceof TransientError) {
+        log.warn({ err, timer: timer.id, attempts: timer.attempts }, 'evaluation will be retried');
+        await store.releaseTimer(timer, new Date(Date.now() + backoffMs(timer.attempts, err.cause))).catch(() => undefined);
+        return;
+      }
       log.error({ err, timer: timer.id }, 'timer failed; will retry');
       await store.releaseTimer(timer, new Date(Date.now() + (this.options.retryMs ?? 30_000))).catch(() => undefined);
     }

@@ -65,6 +65,22 @@ export interface CheckRunRef {
   htmlUrl: string;
 }
 
+/** What a check run shows now, to compare with what it should. */
+export interface CheckRunState {
+  conclusion: string | null;
+  /** Its requested-action buttons' identifiers. */
+  buttons: string[];
+}
+
+/** A comment as listed on an issue or pull request. */
+export interface IssueComment {
+  id: number;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+  author: { login: string; id: string; type: string };
+}
+
 export interface IssueRef {
   number: number;
   htmlUrl: string;
@@ -99,12 +115,20 @@ export interface GitHubClient {
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
   user(login: string): Promise<GitHubUser>;
   createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef>;
+  /** The check run's conclusion and buttons (conditional: unchanged costs no rate limit). */
+  checkRunState(repo: RepoCoordinates, id: number): Promise<CheckRunState>;
   /** This App's check run of that name and external id on the commit, if it made one. */
   findCheckRun(repo: RepoCoordinates, sha: string, name: string, externalId: string): Promise<CheckRunRef | undefined>;
   updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef>;
   createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef>;
+  /** Every comment on the issue or pull request updated since `since` (conditional: an unchanged thread costs no rate limit). */
+  listComments(repo: RepoCoordinates, issueNumber: number, since: Date): Promise<IssueComment[]>;
+  /** A comment this App wrote on the issue since `since` whose body contains `marker` (to find what a failed attempt did create). */
+  findComment(repo: RepoCoordinates, issueNumber: number, marker: string, since: Date): Promise<CommentRef | undefined>;
   updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef>;
   createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef>;
+  /** An issue this App opened since `since` whose body contains `marker`. */
+  findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined>;
   updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void>;
   closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void>;
 }

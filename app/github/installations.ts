@@ -22,6 +22,8 @@ export class Installations {
   /** Installation id by lowercased `owner/repo` (GitHub's names are case-insensitive); null: not installed. */
   private readonly lookups = new ExpiringCache<string, number | null>(LOOKUP_CAPACITY);
 
+  private botLogin?: Promise<string>;
+
   /** `appId`: the GitHub App this is, so check runs it made can be told from another App's. */
   constructor(private readonly probot: Probot, private readonly appId: number) {}
 
@@ -45,7 +47,19 @@ export class Installations {
   async client(installationId: number): Promise<GitHubClient> {
     const octokit = await this.probot.auth(installationId);
     useConditionalRequests(octokit, this.cache, installationId);
-    return new OctokitGitHubClient(octokit, this.appId);
+    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin() });
+  }
+
+  /** The login the App comments as (`<slug>[bot]`), asked of GitHub once. */
+  private ownBotLogin(): Promise<string> {
+    this.botLogin ??= (async () => {
+      const { data } = await (await this.probot.auth()).rest.apps.getAuthenticated();
+      return `${data?.slug ?? ''}[bot]`;
+    })().catch((err) => {
+      this.botLogin = undefined;
+      throw err;
+    });
+    return this.botLogin;
   }
 
   private async lookUp(owner: string, repo: string): Promise<number | null> {

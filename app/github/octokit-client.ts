@@ -4,7 +4,9 @@ import type {
   ChangedFiles,
   CheckRunContent,
   CheckRunRef,
+  CheckRunState,
   CommentRef,
+  IssueComment,
   ComparisonStatus,
   GitHubClient,
   GitHubUser,
@@ -22,6 +24,13 @@ const PERMISSION_LEVELS = new Set(['read', 'triage', 'write', 'maintain', 'admin
 export const MAX_PULL_FILES = 3000;
 export const MAX_COMPARE_FILES = 300;
 
+/**
+ * A create that GitHub performed but whose answer was lost must not be sent again blindly (it would
+ * make a second check run, comment or issue): Octokit's automatic retry is off for them, and the
+ * outbox retries the whole publication, which looks for what the lost attempt made first.
+ */
+const NO_BLIND_RETRY = { request: { retries: 0 } };
+
 export function isNotFound(err: unknown): boolean {
   return (err as { status?: number }).status === 404;
 }
@@ -29,7 +38,7 @@ export function isNotFound(err: unknown): boolean {
 export class OctokitGitHubClient implements GitHubClient {
   constructor(
     private readonly octokit: Octokit,
-    private readonly appId: number,
+    private readonly app: { appId: number; botLogin: () => Promise<string> },
   ) {}
 
   async defaultBranch(repo: RepoCoordinates): Promise<string> {
@@ -110,13 +119,30 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 
   async createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef> {
-    const { data } = await this.octokit.rest.checks.create({ ...repo, head_sha: content.headSha, ...checkRunFields(content) });
+    const { data } = await this.octokit.rest.checks.create({ ...repo, head_sha: content.headSha, ...checkRunFields(content), ...NO_BLIND_RETRY });
     return { id: data.id, htmlUrl: data.html_url ?? '' };
+  }
+
+  async checkRunState(repo: RepoCoordinates, id: number): Promise<CheckRunState> {
+    const { data } = await this.octokit.rest.checks.get({ ...repo, check_run_id: id });
+    const buttons = (data as { actions?: Array<{ identifier: string }> }).actions ?? [];
+    return { conclusion: data.conclusion, buttons: buttons.map((b) => b.identifier) };
+  }
+
+  async listComments(repo: RepoCoordinates, issueNumber: number, since: Date): Promise<IssueComment[]> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, since: since.toISOString(), per_page: 100 });
+    return comments.map((c) => ({
+      id: c.id,
+      body: c.body ?? '',
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
+      author: { login: c.user?.login ?? '', id: String(c.user?.id ?? ''), type: c.user?.type ?? 'User' },
+    }));
   }
 
   async findCheckRun(repo: RepoCoordinates, sha: string, name: string, externalId: string): Promise<CheckRunRef | undefined> {
     const { data } = await this.octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: name, filter: 'all', per_page: 100 });
-    const found = data.check_runs.find((run) => run.external_id === externalId && run.app?.id === this.appId);
+    const found = data.check_runs.find((run) => run.external_id === externalId && run.app?.id === this.app.appId);
     return found && { id: found.id, htmlUrl: found.html_url ?? '' };
   }
 
@@ -126,8 +152,22 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 
   async createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef> {
-    const { data } = await this.octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
+    const { data } = await this.octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body, ...NO_BLIND_RETRY });
     return { id: data.id, htmlUrl: data.html_url };
+  }
+
+  async findComment(repo: RepoCoordinates, issueNumber: number, marker: string, since: Date): Promise<CommentRef | undefined> {
+    const bot = await this.app.botLogin();
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, since: since.toISOString(), per_page: 100 });
+    const found = comments.find((c) => c.user?.login === bot && (c.body ?? '').includes(marker));
+    return found && { id: found.id, htmlUrl: found.html_url };
+  }
+
+  async findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined> {
+    const bot = await this.app.botLogin();
+    const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...repo, state: 'all', creator: bot, since: since.toISOString(), per_page: 100 });
+    const found = issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker));
+    return found && { number: found.number, htmlUrl: found.html_url };
   }
 
   async updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef> {
@@ -136,7 +176,7 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 
   async createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef> {
-    const { data } = await this.octokit.rest.issues.create({ ...repo, title, body });
+    const { data } = await this.octokit.rest.issues.create({ ...repo, title, body, ...NO_BLIND_RETRY });
     return { number: data.number, htmlUrl: data.html_url };
   }
 

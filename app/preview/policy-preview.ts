@@ -16,7 +16,7 @@ import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/p
 import type { CheckRunAnnotation, CheckRunContent, GitHubClient, RepoCoordinates } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { fitDocument, LIMITS, shorten } from '../render/limits.js';
-import type { ApprovalRequest, Store } from '../store/store.js';
+import { PREVIEW_JOB, type ApprovalRequest, type ClaimedTimer, type Store } from '../store/store.js';
 
 export const POLICY_CHECK_NAME = 'jit: policy';
 /** GitHub takes at most 50 annotations in one request; more go in updates, which add to them. */
@@ -37,26 +37,52 @@ export interface PolicyPreviewOptions {
 
 type PullRequestEvent = Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>;
 
-export function handlePolicyPreview(options: PolicyPreviewOptions) {
+/** What the preview of one pull request head needs, queued in the outbox. */
+interface PreviewJob {
+  installationId: number;
+  owner: string;
+  repo: string;
+  repositoryId: string;
+  number: number;
+  headSha: string;
+  defaultBranch: string;
+}
+
+/** The webhook only queues the preview (the outbox runs it), so it is answered at once. */
+export function handlePolicyPreview(store: Store) {
   return async (context: PullRequestEvent): Promise<void> => {
     const { pull_request: pull, repository, installation } = context.payload;
     // Only the default branch's policy gates anything; a change to another branch's copy changes nothing.
     if (!installation || pull.base.ref !== repository.default_branch) return;
-    const repo = { owner: repository.owner.login, repo: repository.name };
-    const github = await options.installations.client(installation.id);
-    const { files } = await github.pullRequestFiles(repo, pull.number);
+    const job: PreviewJob = {
+      installationId: installation.id,
+      owner: repository.owner.login,
+      repo: repository.name,
+      repositoryId: String(repository.id),
+      number: pull.number,
+      headSha: pull.head.sha,
+      defaultBranch: repository.default_branch,
+    };
+    await store.scheduleTimer({ kind: PREVIEW_JOB, key: `${PREVIEW_JOB}:${job.repositoryId}:${job.headSha}`, dueAt: new Date(), payload: job });
+  };
+}
+
+/** The outbox's handler for a queued preview. */
+export function runPolicyPreview(options: PolicyPreviewOptions) {
+  return async (queued: ClaimedTimer): Promise<void> => {
+    const job = queued.payload as unknown as PreviewJob;
+    const repo = { owner: job.owner, repo: job.repo };
+    const github = await options.installations.client(job.installationId);
+    const { files } = await github.pullRequestFiles(repo, job.number);
     if (!files.some((file) => WATCHED.has(file))) return;
-    const externalId = `policy-preview:${pull.head.sha}`;
-    // A redelivery, or a reopened pull request at the same head, has been previewed already.
-    if (await github.findCheckRun(repo, pull.head.sha, POLICY_CHECK_NAME, externalId)) return;
+    const externalId = `policy-preview:${job.headSha}`;
+    // A redelivery, a reopened pull request at the same head, or an attempt whose answer was lost: previewed already.
+    if (await github.findCheckRun(repo, job.headSha, POLICY_CHECK_NAME, externalId)) return;
 
     const sources = { knownNotifiers: options.knownNotifiers, extendsRepositories: options.extendsRepositories };
-    const [before, after] = await Promise.all([
-      loadPolicyInputs(github, repo, repository.default_branch, sources),
-      loadPolicyInputs(github, repo, pull.head.sha, sources),
-    ]);
-    const recorded = await options.store.listRecentRequests(String(repository.id), RECORDED_SITUATIONS);
-    const content = previewContent({ before, after, recorded, headSha: pull.head.sha, externalId, detailsUrl: options.appUrl });
+    const [before, after] = await Promise.all([loadPolicyInputs(github, repo, job.defaultBranch, sources), loadPolicyInputs(github, repo, job.headSha, sources)]);
+    const recorded = await options.store.listRecentRequests(job.repositoryId, RECORDED_SITUATIONS);
+    const content = previewContent({ before, after, recorded, headSha: job.headSha, externalId, detailsUrl: options.appUrl });
     await publish(github, repo, content, annotationsOf(after.notes));
   };
 }

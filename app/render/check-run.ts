@@ -13,7 +13,7 @@ export const REJECT_BUTTON: CheckRunButton = { label: 'Reject', description: 'Re
 /** Policy errors beyond this many characters are cut; the check run must stay within its own limit. */
 const PROBLEMS_MAX = 16_000;
 
-const CONCLUSIONS: Record<RequestStatus, CheckRunConclusion> = {
+export const CONCLUSIONS: Record<RequestStatus, CheckRunConclusion> = {
   pending: 'action_required',
   approved: 'success',
   rejected: 'failure',

@@ -163,6 +163,17 @@ CREATE UNIQUE INDEX votes_one_per_person ON votes (request_id, lower(login)) WHE
 CREATE INDEX votes_comment ON votes (comment_id) WHERE comment_id IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'the outbox: when the publication of a request on GitHub first started',
+    sql: `
+-- Set before the first write to GitHub for a request: once set, a publication that finds no check
+-- run, comment or issue id in the store looks on GitHub for what an earlier attempt created.
+ALTER TABLE requests ADD COLUMN publish_started_at timestamptz;
+-- Jobs of the outbox are claimed by kind.
+CREATE INDEX timers_kind_due ON timers (kind, due_at);
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

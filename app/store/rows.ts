@@ -65,6 +65,7 @@ export function toTimer(row: Row): Timer {
     dueAt: row.due_at as Date,
     payload: row.payload as Record<string, unknown>,
     attempts: Number(row.attempts),
+    createdAt: row.created_at as Date,
   };
 }
 

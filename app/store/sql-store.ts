@@ -11,7 +11,13 @@ import type { Database, SqlExecutor } from './database.js';
 import { toAuditEvent, toRequest, toTimer, toVote } from './rows.js';
 import {
   ALL_REQUESTS,
+  EVALUATE_JOB,
   FINAL_STATUSES,
+  OUTBOX_KINDS,
+  OUTBOX_QUEUE,
+  PUBLISH_JOB,
+  type DecisionRecord,
+  type HandledBy,
   type ApprovalRequest,
   type AuditEvent,
   type AuditVerification,
@@ -98,6 +104,9 @@ export class SqlStore implements Store {
       }
       const request = toRequest(inserted[0]);
       if (request.deadline) await this.#scheduleDeadline(tx, request.id, request.deadline);
+      if (input.evaluateAt) {
+        await tx.query(SCHEDULE_TIMER, [EVALUATE_JOB, request.id, `${EVALUATE_JOB}:${request.id}`, input.evaluateAt, '{}', now]);
+      }
       await this.#append(tx, { type: 'requested', actor: request.requester, requestId: request.id, facts: input.facts });
       await this.#notify(tx, request, 'created');
       return { created: true, request };
@@ -141,10 +150,11 @@ export class SqlStore implements Store {
     return rows.map(toRequest);
   }
 
-  async listRequests(filter: { status?: RequestStatus; limit?: number } = {}): Promise<ApprovalRequest[]> {
+  async listRequests(filter: { status?: RequestStatus; completedAfter?: Date; limit?: number } = {}): Promise<ApprovalRequest[]> {
     const rows = await this.#db.query(
-      `SELECT * FROM requests WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2`,
-      [filter.status ?? null, filter.limit ?? 1000],
+      `SELECT * FROM requests WHERE ($1::text IS NULL OR status = $1) AND ($3::timestamptz IS NULL OR completed_at >= $3)
+       ORDER BY created_at, id LIMIT $2`,
+      [filter.status ?? null, filter.limit ?? 1000, filter.completedAfter ?? null],
     );
     return rows.map(toRequest);
   }
@@ -223,7 +233,9 @@ export class SqlStore implements Store {
       return current[0] && { changed: false, request: toRequest(current[0]) };
     }
     const request = toRequest(updated[0]);
-    await tx.query('DELETE FROM timers WHERE request_id = $1', [id]);
+    // Its deadline, escalations and reminders are over; showing the decision (the outbox) is not.
+    await tx.query('DELETE FROM timers WHERE request_id = $1 AND NOT (kind = ANY($2))', [id, [...OUTBOX_KINDS]]);
+    await this.#enqueuePublish(tx, id);
     const auditType =
       completion.auditType ?? (completion.status === 'approved' && completion.reason === 'auto' ? 'auto_approved' : completion.status);
     await this.#append(tx, {
@@ -243,6 +255,57 @@ export class SqlStore implements Store {
       [run.repositoryId, run.runId, run.runAttempt],
     );
     return { repository: Number(rows[0].repository), runAttempt: Number(rows[0].run_attempt) };
+  }
+
+  async recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }> {
+    if (!UUID.test(id)) return { recorded: false, request: undefined };
+    return this.#db.transaction(async (tx) => {
+      const now = this.#clock();
+      const rows = await tx.query(
+        `UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
+         WHERE id = $1 AND decision IS NULL AND status = 'pending'
+         RETURNING *`,
+        [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now],
+      );
+      if (rows.length === 0) {
+        const current = await tx.query('SELECT * FROM requests WHERE id = $1', [id]);
+        return { recorded: false, request: current[0] && toRequest(current[0]) };
+      }
+      const request = toRequest(rows[0]);
+      await tx.query('DELETE FROM timers WHERE key = $1', [`${EVALUATE_JOB}:${id}`]);
+      await this.#scheduleDeadline(tx, id, record.deadline);
+      await this.#enqueuePublish(tx, id);
+      await this.#notify(tx, request, 'updated');
+      return { recorded: true, request };
+    });
+  }
+
+  async markPublishStarted(requestId: string): Promise<boolean> {
+    const rows = await this.#db.query('UPDATE requests SET publish_started_at = $2 WHERE id = $1 AND publish_started_at IS NULL RETURNING id', [requestId, this.#clock()]);
+    return rows.length === 1;
+  }
+
+  async enqueuePublish(requestId: string): Promise<void> {
+    if (!UUID.test(requestId)) return;
+    await this.#db.transaction((tx) => this.#enqueuePublish(tx, requestId));
+  }
+
+  /**
+   * One publication job per request: queuing it again while a replica publishes takes the claim
+   * back (see SCHEDULE_TIMER), so that replica's completion fails and the latest state is published
+   * once more. A burst of votes thus ends in one publication of the final state.
+   */
+  async #enqueuePublish(tx: SqlExecutor, requestId: string): Promise<void> {
+    const now = this.#clock();
+    await tx.query(SCHEDULE_TIMER, [PUBLISH_JOB, requestId, `${PUBLISH_JOB}:${requestId}`, now, '{}', now]);
+  }
+
+  /** The delivery, and the command comment, are handled: done in the transaction that records what they did. */
+  async #markHandled(tx: SqlExecutor, handledBy: HandledBy | undefined): Promise<void> {
+    if (handledBy?.deliveryId) await tx.query(`UPDATE webhook_deliveries SET state = 'done' WHERE delivery_id = $1`, [handledBy.deliveryId]);
+    if (handledBy?.comment) {
+      await tx.query(`UPDATE command_comments SET state = 'done' WHERE repository_id = $1 AND comment_id = $2`, [handledBy.comment.repositoryId, handledBy.comment.commentId]);
+    }
   }
 
   // ── votes ───────────────────────────────────────────────────────────────────────────────────
@@ -278,6 +341,7 @@ export class SqlStore implements Store {
         );
       }
       for (const event of vote.audit ?? []) await this.#append(tx, { ...event, requestId: request.id });
+      await this.#markHandled(tx, vote.handledBy);
       const votes = await listVotes(tx, request.id);
 
       await this.#append(tx, {
@@ -288,6 +352,7 @@ export class SqlStore implements Store {
       });
       const tally = vote.tally(votes, request);
       if (tally === 'pending') {
+        await this.#enqueuePublish(tx, request.id);
         await this.#notify(tx, request, 'vote');
         return { outcome: 'recorded', request, votes, completed: false };
       }
@@ -335,6 +400,7 @@ export class SqlStore implements Store {
           });
           withdrawn.push({ request, vote });
         }
+        await this.#enqueuePublish(tx, request.id);
         await this.#notify(tx, request, 'vote');
       }
       return withdrawn;
@@ -385,13 +451,30 @@ export class SqlStore implements Store {
     await this.#db.query(`UPDATE webhook_deliveries SET state = 'done' WHERE delivery_id = $1`, [deliveryId]);
   }
 
-  async releaseDelivery(deliveryId: string): Promise<void> {
-    await this.#db.query(`DELETE FROM webhook_deliveries WHERE delivery_id = $1 AND state = 'processing'`, [deliveryId]);
+  async releaseDelivery(deliveryId: string): Promise<boolean> {
+    const rows = await this.#db.query(`DELETE FROM webhook_deliveries WHERE delivery_id = $1 AND state = 'processing' RETURNING delivery_id`, [deliveryId]);
+    return rows.length === 1;
   }
 
   // ── timers ──────────────────────────────────────────────────────────────────────────────────
 
   async scheduleTimer(timer: NewTimer): Promise<Timer> {
+    const scheduled = await this.#scheduleTimer(timer);
+    // The outbox sleeps until told: a reply queued outside a request's change would otherwise wait for its next look.
+    if (OUTBOX_KINDS.includes(timer.kind)) await this.#db.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify({ requestId: OUTBOX_QUEUE, change: 'queued' } satisfies ChangeEvent)]);
+    return scheduled;
+  }
+
+  async #scheduleTimer(timer: NewTimer): Promise<Timer> {
+    if (timer.keepExisting && timer.key) {
+      const kept = await this.#db.query(
+        `INSERT INTO timers (kind, request_id, key, due_at, payload, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+         ON CONFLICT (key) DO UPDATE SET key = timers.key
+         RETURNING *`,
+        [timer.kind, timer.requestId ?? null, timer.key, timer.dueAt, json(timer.payload ?? {}), this.#clock()],
+      );
+      return toTimer(kept[0]);
+    }
     const rows = await this.#db.query(SCHEDULE_TIMER, [
       timer.kind,
       timer.requestId ?? null,
@@ -403,17 +486,18 @@ export class SqlStore implements Store {
     return toTimer(rows[0]);
   }
 
-  async claimDueTimers(now: Date, limit: number): Promise<ClaimedTimer[]> {
+  async claimDueTimers(now: Date, limit: number, kinds: { only?: readonly string[]; except?: readonly string[] } = {}): Promise<ClaimedTimer[]> {
     const rows = await this.#db.query(
       `UPDATE timers SET claim_token = $3, lease_until = $4, attempts = attempts + 1
        WHERE id IN (
          SELECT id FROM timers
          WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+           AND ($5::text[] IS NULL OR kind = ANY($5)) AND ($6::text[] IS NULL OR NOT (kind = ANY($6)))
          ORDER BY due_at, id
          LIMIT $2
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [now, limit, randomUUID(), new Date(now.getTime() + this.#leaseMs)],
+      [now, limit, randomUUID(), new Date(now.getTime() + this.#leaseMs), kinds.only ? [...kinds.only] : null, kinds.except ? [...kinds.except] : null],
     );
     return rows.map((row) => ({
       ...toTimer(row),
@@ -448,10 +532,12 @@ export class SqlStore implements Store {
     return rows.length;
   }
 
-  async nextTimerDue(): Promise<Date | undefined> {
+  async nextTimerDue(kinds: { only?: readonly string[]; except?: readonly string[] } = {}): Promise<Date | undefined> {
     // A timer leased to a replica is not claimable before its lease ends, so it must not wake anyone sooner.
     const rows = await this.#db.query<{ due: Date | null }>(
-      'SELECT min(GREATEST(due_at, COALESCE(lease_until, due_at))) AS due FROM timers',
+      `SELECT min(GREATEST(due_at, COALESCE(lease_until, due_at))) AS due FROM timers
+       WHERE ($1::text[] IS NULL OR kind = ANY($1)) AND ($2::text[] IS NULL OR NOT (kind = ANY($2)))`,
+      [kinds.only ? [...kinds.only] : null, kinds.except ? [...kinds.except] : null],
     );
     return rows[0]?.due ?? undefined;
   }

@@ -36,6 +36,16 @@ export interface NewRequest extends RequestKey {
   decision?: object;
   /** When set (and the request is pending) a `deadline` timer is scheduled in the same transaction. */
   deadline?: Date;
+  /** When set, an `evaluate` job falls due then, in case whoever evaluates the request first does not finish. */
+  evaluateAt?: Date;
+  prNumber?: number;
+}
+
+/** A policy decision for a pending request that has none yet. */
+export interface DecisionRecord {
+  decision: object;
+  facts: object;
+  deadline: Date;
   prNumber?: number;
 }
 
@@ -122,8 +132,16 @@ export type TallyOutcome = 'approved' | 'rejected' | 'pending';
  */
 export type Tally = (votes: readonly Vote[], request: ApprovalRequest) => TallyOutcome;
 
+/** What a webhook delivery's handling did: marked done in the same transaction as its effect, so a crash cannot separate them. */
+export interface HandledBy {
+  deliveryId?: string;
+  comment?: { repositoryId: string; commentId: number };
+}
+
 export interface NewVote {
   requestId: string;
+  /** The delivery (and command comment) this vote comes from. */
+  handledBy?: HandledBy;
   login: string;
   choice: VoteChoice;
   note?: string;
@@ -168,6 +186,8 @@ export interface NewTimer {
   /** Scheduling again with the same key replaces the timer instead of adding one. */
   key?: string;
   payload?: object;
+  /** With a key: leave a timer already scheduled under it as it is. */
+  keepExisting?: boolean;
 }
 
 export interface Timer {
@@ -179,6 +199,8 @@ export interface Timer {
   payload: Record<string, unknown>;
   /** How many times it has been claimed, this claim included. */
   attempts: number;
+  /** When it was first scheduled (scheduling the same key again keeps it). */
+  createdAt: Date;
 }
 
 /** A timer claimed by this replica until `leaseUntil`; pass it back to complete or release it. */
@@ -189,11 +211,25 @@ export interface ClaimedTimer extends Timer {
 
 export type ChangeKind = 'created' | 'updated' | 'vote' | 'completed';
 
-export interface ChangeEvent {
-  requestId: string;
-  status: RequestStatus;
-  change: ChangeKind;
-}
+/** A request changed, or (seen only by `ALL_REQUESTS` listeners) a job was queued for the outbox. */
+export type ChangeEvent = { requestId: string; status: RequestStatus; change: ChangeKind } | { requestId: typeof OUTBOX_QUEUE; change: 'queued' };
+
+/** The `requestId` of a "job queued" event: no request has it, so only `ALL_REQUESTS` listeners hear it. */
+export const OUTBOX_QUEUE = '';
+
+/**
+ * Jobs that bring GitHub in line with the store (the outbox): publishing a request's check run and
+ * thread, and replies to commands. They live in the timers table, claimed with leases like timers,
+ * but outlive the request's completion (the decision must still be shown).
+ */
+export const PUBLISH_JOB = 'publish';
+export const REPLY_JOB = 'reply';
+/** The policy preview of a pull request (`app/preview/`). */
+export const PREVIEW_JOB = 'preview';
+export const OUTBOX_KINDS: readonly string[] = [PUBLISH_JOB, REPLY_JOB, PREVIEW_JOB];
+
+/** Evaluating a new request against the policy: a job, so that a replica dying mid-way does not strand it. */
+export const EVALUATE_JOB = 'evaluate';
 
 /** Subscribe to every request's changes. */
 export const ALL_REQUESTS = '*';
@@ -243,13 +279,23 @@ export interface Store {
   findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; before: Date }): Promise<ApprovalRequest | undefined>;
   /** Requests whose PR number or approval issue number is `number` in that repository, oldest first. */
   listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]>;
-  listRequests(filter?: { status?: RequestStatus; limit?: number }): Promise<ApprovalRequest[]>;
+  /** Oldest first; `completedAfter`: only requests that ended since then. */
+  listRequests(filter?: { status?: RequestStatus; completedAfter?: Date; limit?: number }): Promise<ApprovalRequest[]>;
   /** The repository's most recent requests, newest first. */
   listRecentRequests(repositoryId: string, limit: number): Promise<ApprovalRequest[]>;
   countRequestsByStatus(): Promise<Record<RequestStatus, number>>;
   updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
-  /** Moves a pending request to a final status, exactly once; undefined when there is no such request. */
+  /** Moves a pending request to a final status, exactly once (and queues its publication); undefined when there is no such request. */
   completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined>;
+  /**
+   * Stores the decision of a pending request that has none, cancels its `evaluate` job and queues its
+   * publication, in one transaction. False when it already had a decision (or ended) meanwhile.
+   */
+  recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }>;
+  /** Queues (or re-queues, if it is being published now) the publication of a request on GitHub. */
+  enqueuePublish(requestId: string): Promise<void>;
+  /** Notes that publication of the request starts; false when an earlier attempt had already started it. */
+  markPublishStarted(requestId: string): Promise<boolean>;
   /** Pending requests of a repository, and of one attempt of one of its runs: what admission caps are checked against. */
   countPendingRequests(run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }>;
 
@@ -271,19 +317,25 @@ export interface Store {
   /** True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere). */
   claimDelivery(deliveryId: string, event: string): Promise<boolean>;
   completeDelivery(deliveryId: string): Promise<void>;
-  /** Handling failed: forget the claim so that GitHub's redelivery is handled. */
-  releaseDelivery(deliveryId: string): Promise<void>;
+  /**
+   * Handling failed: forget the claim so that GitHub's redelivery is handled. False when the delivery
+   * was already marked done by the transaction that recorded its effect (then it stays done).
+   */
+  releaseDelivery(deliveryId: string): Promise<boolean>;
 
   scheduleTimer(timer: NewTimer): Promise<Timer>;
-  /** Claims up to `limit` timers due at `now`; each is claimed by one caller until its lease ends. */
-  claimDueTimers(now: Date, limit: number): Promise<ClaimedTimer[]>;
+  /**
+   * Claims up to `limit` timers due at `now`, of the kinds in `kinds.only` (or all but `kinds.except`);
+   * each is claimed by one caller until its lease ends.
+   */
+  claimDueTimers(now: Date, limit: number, kinds?: { only?: readonly string[]; except?: readonly string[] }): Promise<ClaimedTimer[]>;
   /** Deletes a handled timer; false if it was rescheduled or re-claimed meanwhile. */
   completeTimer(timer: ClaimedTimer): Promise<boolean>;
   /** Handling failed: make it due again at `retryAt`. */
   releaseTimer(timer: ClaimedTimer, retryAt: Date): Promise<void>;
   cancelTimers(filter: { requestId: string; kind?: string } | { key: string }): Promise<number>;
-  /** When the next timer becomes claimable (due, and not leased), so a replica knows how long it may sleep. */
-  nextTimerDue(): Promise<Date | undefined>;
+  /** When the next timer (of those kinds) becomes claimable (due, and not leased), so a replica knows how long it may sleep. */
+  nextTimerDue(kinds?: { only?: readonly string[]; except?: readonly string[] }): Promise<Date | undefined>;
 
   /** Resolves once listening, so a change committed after it resolves is always delivered. */
   subscribe(requestId: string, listener: (event: ChangeEvent) => void): Promise<Unsubscribe>;

@@ -1,10 +1,12 @@
 /** The Approve and Reject buttons on the check run, delivered as `check_run.requested_action`. */
 import type { Context } from 'probot';
 import type { Gate } from '../gate/gate.js';
+import { enqueueReply } from '../outbox/index.js';
+import type { Store } from '../store/store.js';
 import { APPROVE_BUTTON, REJECT_BUTTON } from '../render/check-run.js';
 import { refusedReply } from '../render/replies.js';
 
-export function handleButton(gate: Gate) {
+export function handleButton(gate: Gate, store: Store) {
   return async (context: Context<'check_run.requested_action'>): Promise<void> => {
     const { check_run: checkRun, requested_action: action, repository, sender } = context.payload;
     const choice = action?.identifier === APPROVE_BUTTON.identifier ? 'approve' : action?.identifier === REJECT_BUTTON.identifier ? 'reject' : undefined;
@@ -20,14 +22,30 @@ export function handleButton(gate: Gate) {
       choice,
       note: choice === 'reject' ? 'rejected with the check run button' : '',
       via: 'button',
+      handledBy: { deliveryId: context.id },
     });
     if (outcome.counted) return;
     // A button click has no thread of its own; answer where the request is discussed.
     const thread = request.pullNumber ?? request.issue?.number;
     if (thread !== undefined) {
-      await context.octokit.rest.issues.createComment(context.repo({ issue_number: thread, body: refusedReply(sender.login, outcome.why) }));
+      const reply = { installationId: request.installationId, owner: request.owner, repo: request.repo, issueNumber: thread, body: refusedReply(sender.login, outcome.why), answers: `click ${context.id}` };
+      await enqueueReply(store, reply, request.id);
     } else {
       context.log.warn({ requestId: request.id, login: sender.login, why: outcome.why }, 'button vote not counted');
     }
+  };
+}
+
+/**
+ * Someone clicked "Re-run" on the approval check run: show it again as the store has it (the state
+ * may have drifted if GitHub lost an update). Only this App's own check run of the request counts.
+ */
+export function handleRerun(gate: Gate, store: Store) {
+  return async (context: Context<'check_run.rerequested'>): Promise<void> => {
+    const { check_run: checkRun, repository } = context.payload;
+    if (!checkRun.external_id) return;
+    const request = await gate.view(checkRun.external_id);
+    if (!request || request.repositoryId !== String(repository.id) || request.checkRun?.id !== checkRun.id) return;
+    await store.enqueuePublish(request.id);
   };
 }

@@ -6,44 +6,71 @@
  */
 import type { Context } from 'probot';
 import { APP_ACTOR, type Gate } from '../gate/gate.js';
+import { enqueueReply } from '../outbox/index.js';
 import { helpReply, refusedReply } from '../render/replies.js';
 import type { ApprovalRequest, Store } from '../store/store.js';
 import { parseCommand } from './commands.js';
 
+/** A command comment as both a webhook and the reconciler see it. */
+export interface CommandComment {
+  repositoryId: string;
+  issueNumber: number;
+  id: number;
+  body: string;
+  createdAt: string;
+  author: { login: string; id: string; type: string };
+  /** The webhook delivery that brought it; none when the reconciler found it. */
+  deliveryId?: string;
+}
+
 export function handleComment(gate: Gate, store: Store) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
-    const { comment, issue, repository } = context.payload;
-    const command = parseCommand(comment.body);
-    if (!command) return;
-    const repositoryId = String(repository.id);
-    const requests = await store.listRequestsForIssue(repositoryId, issue.number);
-    if (requests.length === 0) return; // not a thread the gate is waiting on
-    if (!(await store.claimComment(repositoryId, comment.id))) {
-      context.log.info({ comment: comment.id }, 'command comment already handled; ignoring it');
-      return;
-    }
-    try {
-      await handleCommand(context, gate, store, command, requests);
-      await store.completeComment(repositoryId, comment.id);
-    } catch (err) {
-      await store.releaseComment(repositoryId, comment.id).catch(() => undefined);
-      throw err;
-    }
+    const { comment, issue, repository, sender } = context.payload;
+    await processCommandComment(gate, store, {
+      repositoryId: String(repository.id),
+      issueNumber: issue.number,
+      id: comment.id,
+      body: comment.body,
+      createdAt: comment.created_at,
+      // The sender is who created the comment; the comment's user says the same, and either may say "Bot".
+      author: { login: sender.login, id: String(sender.id), type: sender.type === 'Bot' || comment.user?.type === 'Bot' ? 'Bot' : sender.type },
+      deliveryId: context.id,
+    });
   };
 }
 
+/**
+ * Acts on a comment that may be a command: at most once per comment, whoever brings it (its webhook
+ * delivery, a replay of it, or the reconciler after a delivery was lost). Returns whether it was one
+ * for a thread the gate waits on.
+ */
+export async function processCommandComment(gate: Gate, store: Store, comment: CommandComment): Promise<boolean> {
+  const command = parseCommand(comment.body);
+  if (!command) return false;
+  const requests = await store.listRequestsForIssue(comment.repositoryId, comment.issueNumber);
+  if (requests.length === 0) return false; // not a thread the gate is waiting on
+  if (!(await store.claimComment(comment.repositoryId, comment.id))) return true;
+  try {
+    await handleCommand(gate, store, command, requests, comment);
+    await store.completeComment(comment.repositoryId, comment.id);
+  } catch (err) {
+    await store.releaseComment(comment.repositoryId, comment.id).catch(() => undefined);
+    throw err;
+  }
+  return true;
+}
+
 async function handleCommand(
-  context: Context<'issue_comment.created'>,
   gate: Gate,
   store: Store,
   command: NonNullable<ReturnType<typeof parseCommand>>,
   requests: ApprovalRequest[],
+  comment: CommandComment,
 ): Promise<void> {
-  const { comment, issue, sender } = context.payload;
-  const login = sender.login;
+  const login = comment.author.login;
   const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
   // Bots, this App included, never vote here, and get no reply (that could loop); the attempt is still on record.
-  if (sender.type === 'Bot' || comment.user?.type === 'Bot') {
+  if (comment.author.type === 'Bot') {
     if (command.kind !== 'invalid') {
       for (const request of pending) {
         await store.appendAudit({
@@ -56,8 +83,10 @@ async function handleCommand(
     }
     return;
   }
+  const thread = requests[requests.length - 1];
   const reply = async (body: string) => {
-    await context.octokit.rest.issues.createComment(context.repo({ issue_number: issue.number, body }));
+    const facts = thread.facts as { installationId: number; owner: string; repo: string };
+    await enqueueReply(store, { installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);
   };
   if (command.kind === 'invalid') return reply(helpReply(login, command.problem, command.suggestion));
 
@@ -81,12 +110,13 @@ async function handleCommand(
   const outcome = await gate.vote({
     requestId: target.id,
     login,
-    senderId: String(sender.id),
-    senderType: sender.type,
+    senderId: comment.author.id,
+    senderType: comment.author.type,
     choice: command.kind,
     note: text,
     via: 'comment',
-    comment: { id: comment.id, createdAt: comment.created_at },
+    comment: { id: comment.id, createdAt: comment.createdAt },
+    handledBy: { ...(comment.deliveryId ? { deliveryId: comment.deliveryId } : {}), comment: { repositoryId: comment.repositoryId, commentId: comment.id } },
   });
   if (!outcome.counted) await reply(refusedReply(login, outcome.why));
 }

@@ -1,13 +1,25 @@
 /**
  * Runs each webhook delivery once, however often GitHub (or an attacker replaying a captured,
- * correctly signed delivery) sends it: the store claims the delivery id first. A failed handling
- * releases the claim, so GitHub's redelivery gets another chance.
+ * correctly signed delivery) sends it: the store claims the delivery id first, and a handler's effect
+ * marks it done in the same transaction. A failed handling that committed nothing releases the claim
+ * (so a redelivery, or the reconciler, gets another chance) and is answered 503; one that had already
+ * committed its effect is answered 2xx, since doing it again would do it twice. Never GitHub's own
+ * status: a 403 rate limit from a call made while handling is not the App refusing the delivery.
  */
 import type { Context } from 'probot';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store } from '../store/store.js';
 
 type Handler<C extends Context> = (context: C) => Promise<void>;
+
+/** Nothing was committed: 503, so whoever sent it may send it again. */
+export class HandlingFailed extends Error {
+  readonly status = 503;
+
+  constructor(cause: unknown) {
+    super(`the delivery could not be handled: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
 
 export function once<C extends Context>(store: Store, metrics: Metrics, handler: Handler<C>): Handler<C> {
   return async (context) => {
@@ -23,9 +35,13 @@ export function once<C extends Context>(store: Store, metrics: Metrics, handler:
       await store.completeDelivery(context.id);
       stop({ outcome: 'handled' });
     } catch (err) {
-      await store.releaseDelivery(context.id).catch(() => undefined);
+      const released = await store.releaseDelivery(context.id).catch(() => true);
       stop({ outcome: 'error' });
-      throw err;
+      if (!released) {
+        context.log.error({ err, delivery: context.id, event }, 'delivery failed after its effect was committed; not handling it again');
+        return;
+      }
+      throw new HandlingFailed(err);
     }
   };
 }

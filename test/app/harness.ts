@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { parseNotifiersConfig } from '../../app/notify/index.js';
 import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
+import { OUTBOX_KINDS } from '../../app/store/store.js';
 import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
 
 export const APP_ID = 5151;
@@ -180,6 +181,19 @@ export class World {
     await this.control.setWebhook(APP_ID, { url: `${this.app.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
   }
 
+  /** What happens in `during` sends GitHub's webhooks nowhere (the App never hears of it), as in an outage. */
+  async withoutWebhooks<T>(during: () => Promise<T>): Promise<T> {
+    await this.control.deliveriesIdle();
+    await this.control.setWebhook(APP_ID, { url: `http://127.0.0.1:${await freePort()}/nobody-listens`, secret: WEBHOOK_SECRET });
+    try {
+      const result = await during();
+      await this.control.deliveriesIdle();
+      return result;
+    } finally {
+      await this.control.setWebhook(APP_ID, { url: `${this.app.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+    }
+  }
+
   async stop(): Promise<void> {
     await this.app?.stop();
     await new Promise((resolve) => this.receiver?.close(resolve));
@@ -205,7 +219,20 @@ export class World {
     return { status: response.status, headers: response.headers, body: (await response.json()) as ApiAnswer['body'] };
   }
 
+  /**
+   * Opens a request as the Action does. The App answers at once and shows the request on GitHub from
+   * its outbox; like a step's later polls, this waits (briefly) until the answer names the check run.
+   */
   async open(job: RunnerJob, body: Record<string, unknown>): Promise<ApiAnswer> {
+    const opened = await this.api('POST', '/api/v1/requests', await this.token(job), body);
+    if (opened.status !== 200) return opened;
+    await this.settle();
+    if (opened.body.check_run_id !== null) return opened;
+    return eventually(() => this.poll(job, opened.body.id as string), (answer) => answer.body.check_run_id !== null, 15_000);
+  }
+
+  /** Opens a request and answers exactly what the App answered, without waiting for its check run. */
+  async openAsIs(job: RunnerJob, body: Record<string, unknown>): Promise<ApiAnswer> {
     return this.api('POST', '/api/v1/requests', await this.token(job), body);
   }
 
@@ -214,16 +241,34 @@ export class World {
   }
 
   /** Waits until every webhook the double queued has been answered by the App. */
-  async settle(): Promise<void> {
-    await this.control.deliveriesIdle();
+  /**
+   * Waits until every webhook the double queued has been answered by the App, and the App's outbox
+   * has shown on GitHub what it committed (which may queue more webhooks): what GitHub would show
+   * once things calm down. Gives up after `timeoutMs` (an outbox job waiting out a fault's backoff).
+   */
+  async settle(timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await this.control.deliveriesIdle();
+      const queued = await this.app.store.nextTimerDue({ only: OUTBOX_KINDS });
+      if (queued === undefined) {
+        await this.control.deliveriesIdle();
+        if ((await this.app.store.nextTimerDue({ only: OUTBOX_KINDS })) === undefined) return;
+      }
+      if (Date.now() > until) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
+  /** A check run as GitHub shows it once the App's outbox has caught up. */
   async checkRun(id: number, repository = REPO): Promise<CheckRunJson> {
+    await this.settle();
     const runs = (await this.control.checkRuns(repository)) as unknown as CheckRunJson[];
     return runs.find((run) => run.id === id)!;
   }
 
   async checkRunOf(requestId: string, repository = REPO): Promise<CheckRunJson | undefined> {
+    await this.settle();
     const runs = (await this.control.checkRuns(repository)) as unknown as CheckRunJson[];
     return runs.find((run) => run.external_id === requestId);
   }

@@ -155,7 +155,7 @@ export class Stage {
     }
   }
 
-  private async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+  private async waitUntilHealthy(timeoutMs = 90_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       if (this.app.exitCode !== null) throw new Error(`the App exited with code ${this.app.exitCode} at start:\n${this.appLog}`);

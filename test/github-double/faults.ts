@@ -10,6 +10,11 @@ export interface FaultSpec {
   headers?: Record<string, string>;
   /** How many calls fail; default 1. */
   times?: number;
+  /**
+   * The call takes effect and only then fails: GitHub did what was asked, but its answer was lost (a
+   * 502 from a proxy after the fact). A client that simply retries does it twice.
+   */
+  after?: boolean;
 }
 
 export interface LatencySpec {
@@ -91,12 +96,12 @@ export class Faults {
     return hit.spec.ms;
   }
 
-  /** The injected error for this call, if any (consumes one use). */
-  takeFault(method: string, template: string): HttpError | undefined {
+  /** The injected error for this call, if any (consumes one use), and whether it comes after the call took effect. */
+  takeFault(method: string, template: string): { error: HttpError; after: boolean } | undefined {
     const hit = this.faults.find((f) => f.remaining > 0 && matches(f.spec, method, template));
     if (!hit) return undefined;
     hit.remaining -= 1;
-    return new HttpError(hit.spec.status, hit.spec.body ?? defaultErrorBody(hit.spec.status), hit.spec.headers);
+    return { error: new HttpError(hit.spec.status, hit.spec.body ?? defaultErrorBody(hit.spec.status), hit.spec.headers), after: hit.spec.after === true };
   }
 
   private rollWindow(now: number): void {

@@ -171,7 +171,7 @@ export class GitHubDouble {
       const latency = this.faults.latencyFor(method, template);
       if (latency) await sleep(latency);
       const fault = this.faults.takeFault(method, template);
-      if (fault) throw fault;
+      if (fault && !fault.after) throw fault.error;
 
       const caller = await this.authenticate(req, route.handler.auth);
       const quotaKey = caller.kind === 'app' ? `app:${caller.app.id}` : `token:${caller.grant.token}`;
@@ -190,6 +190,7 @@ export class GitHubDouble {
       }
       const body = method === 'GET' || method === 'HEAD' ? {} : parseJsonBody(raw);
       const reply = await route.handler.handler({ state: this.state, urls: this.urls, url, params, body, headers: req.headers, caller, repo: repo as never });
+      if (fault?.after) throw fault.error;
       if (method === 'GET') {
         const etag = reply.status === 200 ? etagOf(reply) : undefined;
         if (etag && ifNoneMatch(req, etag)) {

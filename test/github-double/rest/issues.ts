@@ -63,6 +63,8 @@ export const registerIssues: RestRegistrar = (add) => {
         .filter((i) => state === 'all' || i.state === state)
         .filter((i) => wantedLabels.every((l) => i.labels.includes(l)))
         .filter((i) => !q.get('creator') || i.author.login.toLowerCase() === q.get('creator')?.toLowerCase())
+        // GitHub: "Only show results that were last updated after the given time".
+        .filter((i) => !q.get('since') || i.updatedAt >= (q.get('since') as string))
         .sort((a, b) => b.number - a.number);
       const { page, headers } = paginate(issues, ctx.url);
       return { status: 200, headers, body: page.map((i) => issueJson(i, ctx.repo, ctx.state, ctx.urls)) };

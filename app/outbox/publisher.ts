@@ -1,0 +1,98 @@
+/**
+ * Shows a request on GitHub: the check run, and the PR comment or approval issue. It brings GitHub in
+ * line with the stored request whatever it showed before, so running it again is always safe; the
+ * outbox runs it once per change (and again after a failure).
+ *
+ * A write that GitHub performed but whose answer was lost (a 502 after the fact, a crash) must not
+ * be repeated: on a retry, what a previous attempt may have created is looked for first (the check
+ * run by its external id, the comment and the issue by their hidden marker).
+ */
+import { approversOf } from '../gate/notifications.js';
+import { toGateRequest, type GateRequest } from '../gate/request.js';
+import type { GitHubClient, RepoCoordinates } from '../github/github.js';
+import { mentionLine } from '../notify/index.js';
+import { checkRunContent } from '../render/check-run.js';
+import { issueTitle, requestMarker, threadBody } from '../render/thread.js';
+import type { Store } from '../store/store.js';
+
+export interface PublisherOptions {
+  store: Store;
+  /** The App's public base URL, for the check run's details link. */
+  appUrl: string;
+  github: (installationId: number) => Promise<GitHubClient>;
+}
+
+/** GitHub's timestamps have whole seconds: look from the second before, so nothing made in the same second is missed. */
+const sinceOf = (createdAt: string) => new Date(Math.floor(Date.parse(createdAt) / 1000) * 1000 - 1000);
+
+export class Publisher {
+  constructor(private readonly options: PublisherOptions) {}
+
+  detailsUrl(requestId: string): string {
+    return `${this.options.appUrl.replace(/\/$/, '')}/requests/${requestId}`;
+  }
+
+  /**
+   * Brings GitHub in line with the stored request, creating the check run and thread when missing,
+   * unless an earlier attempt may have created them without the store learning of it: then they are
+   * looked for first.
+   */
+  async publish(requestId: string): Promise<GateRequest | undefined> {
+    const { store } = this.options;
+    const row = await store.getRequest(requestId);
+    if (!row) return undefined;
+    const retry = !(await store.markPublishStarted(requestId));
+    let request = toGateRequest(row, await store.listVotes(requestId));
+    const github = await this.options.github(request.installationId);
+    const repo: RepoCoordinates = { owner: request.owner, repo: request.repo };
+
+    const content = checkRunContent(request, this.detailsUrl(request.id));
+    const knownRun = request.checkRun && { id: request.checkRun.id, htmlUrl: request.checkRun.url };
+    const existingRun = knownRun ?? (retry ? await github.findCheckRun(repo, request.headSha, content.name, request.id) : undefined);
+    if (existingRun) {
+      await github.updateCheckRun(repo, existingRun.id, content);
+      if (!knownRun) await store.updateRequest(request.id, { checkRunId: existingRun.id, checkRunUrl: existingRun.htmlUrl });
+      request = { ...request, checkRun: { id: existingRun.id, url: existingRun.htmlUrl } };
+    } else {
+      const checkRun = await github.createCheckRun(repo, content);
+      await store.updateRequest(request.id, { checkRunId: checkRun.id, checkRunUrl: checkRun.htmlUrl });
+      request = { ...request, checkRun: { id: checkRun.id, url: checkRun.htmlUrl } };
+    }
+
+    // Only requests that needed people get a conversation; auto-approvals and policy errors live on the check run.
+    if (!request.decision || request.decision.outcome !== 'approval_required') return request;
+    const body = threadBody(request, { checkRunUrl: request.checkRun?.url, approvers: mentionLine(approversOf(request)).line });
+    const marker = requestMarker(request.id);
+    if (request.pullNumber !== undefined) {
+      const known = request.comment && { id: request.comment.id, htmlUrl: request.comment.url };
+      const comment = known ?? (retry ? await github.findComment(repo, request.pullNumber, marker, sinceOf(request.createdAt)) : undefined);
+      if (comment) {
+        await github.updateComment(repo, comment.id, body);
+        if (!known) await store.updateRequest(request.id, { commentId: comment.id, commentUrl: comment.htmlUrl });
+      } else {
+        const created = await github.createComment(repo, request.pullNumber, body);
+        await store.updateRequest(request.id, { commentId: created.id, commentUrl: created.htmlUrl });
+        request = { ...request, comment: { id: created.id, url: created.htmlUrl } };
+      }
+      return request;
+    }
+    let issue = request.issue;
+    if (!issue && retry) {
+      const found = await github.findIssue(repo, marker, sinceOf(request.createdAt));
+      if (found) {
+        await store.updateRequest(request.id, { issueNumber: found.number, issueUrl: found.htmlUrl });
+        issue = { number: found.number, url: found.htmlUrl };
+      }
+    }
+    if (!issue) {
+      // A request decided before its issue was ever opened needs none: its check run says it all.
+      if (request.status !== 'pending') return request;
+      const created = await github.createIssue(repo, issueTitle(request), body);
+      await store.updateRequest(request.id, { issueNumber: created.number, issueUrl: created.htmlUrl });
+      return { ...request, issue: { number: created.number, url: created.htmlUrl } };
+    }
+    await github.updateIssue(repo, issue.number, body);
+    if (request.status !== 'pending') await github.closeIssue(repo, issue.number, request.status === 'approved' ? 'completed' : 'not_planned');
+    return { ...request, issue };
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Replies to commands (a refused vote, a command that needs fixing), sent from the outbox: queued
+ * with the vote's effect, sent once even when GitHub's answer to the first attempt is lost.
+ */
+import type { GitHubClient } from '../github/github.js';
+import { REPLY_JOB, type Store } from '../store/store.js';
+
+export interface ReplyJob {
+  installationId: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  body: string;
+  /** What the reply answers (a comment id, a button click's delivery): one reply each, ever. */
+  answers: string;
+}
+
+/** Hidden in the reply, so a retry can tell whether an earlier attempt already posted it. */
+export function replyMarker(answers: string): string {
+  return `<!-- mercurial-jit reply to ${answers} -->`;
+}
+
+export async function enqueueReply(store: Store, reply: ReplyJob, requestId?: string): Promise<void> {
+  await store.scheduleTimer({ kind: REPLY_JOB, key: `${REPLY_JOB}:${reply.owner}/${reply.repo}:${reply.answers}`, requestId, dueAt: new Date(), payload: reply });
+}
+
+export async function sendReply(github: GitHubClient, reply: ReplyJob, { retry, queuedAt }: { retry: boolean; queuedAt: Date }): Promise<void> {
+  const repo = { owner: reply.owner, repo: reply.repo };
+  const marker = replyMarker(reply.answers);
+  if (retry && (await github.findComment(repo, reply.issueNumber, marker, new Date(queuedAt.getTime() - 60_000)))) return;
+  await github.createComment(repo, reply.issueNumber, `${reply.body}\n\n${marker}`);
+}

@@ -1,0 +1,154 @@
+/**
+ * The outbox: brings GitHub in line with the store. Jobs (publish a request, send a reply) are
+ * queued by the store in the transaction of the change they show, claimed with a lease by one
+ * replica at a time, and deleted once done; a job queued again while it runs is run again after, so
+ * the last state is always the one shown, and a burst of changes is shown once. A failure is retried
+ * with backoff (as long as GitHub asks on a rate limit); a job that cannot succeed ends, and a
+ * pending request nobody can see on GitHub fails closed.
+ *
+ * Jobs of one installation run one after another, with a pause between them: GitHub asks for
+ * content-creating requests to be made serially, and counts its secondary limits per installation.
+ */
+import type { Logger } from 'probot';
+import { backoffMs, isTransient } from '../github/transient.js';
+import { ALL_REQUESTS, OUTBOX_KINDS, type ClaimedTimer, type Store, type Unsubscribe } from '../store/store.js';
+
+/** Runs one job (`job.attempts` > 1: an earlier attempt may have done part of it). */
+export type OutboxHandler = (job: ClaimedTimer) => Promise<void>;
+
+export interface OutboxOptions {
+  store: Store;
+  /** What each kind of job does. */
+  handlers: Record<string, OutboxHandler>;
+  /** A job was given up (it cannot succeed, or ran out of tries). */
+  onGiveUp: (job: ClaimedTimer, err: Error) => Promise<void>;
+  log: Logger;
+  /** Longest sleep between looks, so jobs queued by another replica are seen. */
+  pollMs?: number;
+  /** Tries before a job is given up. */
+  maxAttempts?: number;
+  /** Pause after each job of one installation. */
+  spacingMs?: number;
+}
+
+const ONLY_OUTBOX = { only: OUTBOX_KINDS };
+const BATCH = 50;
+
+export class OutboxWorker {
+  private timeout?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private unsubscribe?: Unsubscribe;
+  /** The tail of each installation's chain of jobs. */
+  private readonly lanes = new Map<number, Promise<void>>();
+  /** Jobs claimed and not yet finished: no more are claimed than can run before their leases end. */
+  private inFlight = 0;
+
+  constructor(private readonly options: OutboxOptions) {}
+
+  async start(): Promise<void> {
+    // Any change to a request may have queued its publication: look at once rather than at the next poll.
+    this.unsubscribe = await this.options.store.subscribe(ALL_REQUESTS, () => this.poke());
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timeout);
+    await this.unsubscribe?.();
+    await this.running;
+    await Promise.all(this.lanes.values());
+  }
+
+  /** Look for due jobs now (after the current look, if one is under way). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timeout);
+    this.timeout = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.schedule(0);
+        }
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    const { store, log } = this.options;
+    const pollMs = this.options.pollMs ?? 1000;
+    let next = pollMs;
+    try {
+      const room = BATCH - this.inFlight;
+      const due = room > 0 ? await store.claimDueTimers(new Date(), room, ONLY_OUTBOX) : [];
+      for (const job of due) this.enqueue(job);
+      const nextDue = due.length > 0 && due.length === room ? new Date() : await store.nextTimerDue(ONLY_OUTBOX);
+      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - Date.now()));
+    } catch (err) {
+      log.error({ err }, 'outbox check failed');
+    }
+    this.schedule(next);
+  }
+
+  /** Chains the job behind the installation's earlier ones. */
+  private enqueue(job: ClaimedTimer): void {
+    const installation = Number((job.payload as { installationId?: unknown }).installationId ?? 0);
+    this.inFlight += 1;
+    const lane = (async () => {
+      const key = installation || (job.requestId ? await this.installationOf(job.requestId) : 0);
+      const previous = this.lanes.get(key) ?? Promise.resolve();
+      const run = previous.then(() => this.run(job)).then(async () => {
+        await sleep(this.options.spacingMs ?? 0);
+      });
+      this.lanes.set(key, run);
+      await run;
+      if (this.lanes.get(key) === run) this.lanes.delete(key);
+    })();
+    void lane
+      .catch((err) => this.options.log.error({ err, job: job.id }, 'outbox job failed unexpectedly'))
+      .finally(() => {
+        this.inFlight -= 1;
+        this.poke();
+      });
+  }
+
+  private async installationOf(requestId: string): Promise<number> {
+    const row = await this.options.store.getRequest(requestId);
+    return Number((row?.facts as { installationId?: unknown } | undefined)?.installationId ?? 0);
+  }
+
+  private async run(job: ClaimedTimer): Promise<void> {
+    const { store, log } = this.options;
+    try {
+      const handler = this.options.handlers[job.kind];
+      if (handler) await handler(job);
+      else log.warn({ job }, 'unknown outbox job; dropping it');
+      await store.completeTimer(job);
+    } catch (err) {
+      const attempts = this.options.maxAttempts ?? 12;
+      // A 404 or a 422 will fail the same way again: only what may pass is retried.
+      const gaveUp = !isTransient(err) || job.attempts >= attempts;
+      if (!gaveUp) {
+        log.warn({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; will retry');
+        await store.releaseTimer(job, new Date(Date.now() + backoffMs(job.attempts, err))).catch(() => undefined);
+        return;
+      }
+      log.error({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; giving up');
+      await store.completeTimer(job).catch(() => undefined);
+      await this.options.onGiveUp(job, err as Error).catch((failure) => log.error({ err: failure, job: job.id }, 'could not record a failed outbox job'));
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

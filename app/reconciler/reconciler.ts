@@ -1,0 +1,111 @@
+/**
+ * The reconciler: what GitHub never sent. GitHub does not redeliver a webhook on its own, so a lost
+ * `/approve` would strand its request until the deadline, and a check run or thread could keep
+ * showing an old state if the outbox ever gave up. Every interval, one replica (the `reconcile` job is
+ * claimed like any timer) goes over the pending requests and those that ended recently:
+ *
+ * - it reads each thread's comments since the request opened (a conditional request: an unchanged
+ *   thread costs nothing against the rate limit) and acts on commands no delivery brought, under the
+ *   same rules (only comments created after the request, never edited ones; each comment once), and
+ *   withdraws votes whose comment is gone;
+ * - it compares each check run with the stored state, and queues a publication where they differ.
+ */
+import type { Logger } from 'probot';
+import type { Gate } from '../gate/gate.js';
+import type { RunFacts } from '../gate/request.js';
+import type { GitHubClient } from '../github/github.js';
+import { CONCLUSIONS, APPROVE_BUTTON } from '../render/check-run.js';
+import type { ApprovalRequest, Store } from '../store/store.js';
+import { processCommandComment } from '../webhooks/comments.js';
+
+export const RECONCILE_JOB = 'reconcile';
+export const DEFAULT_RECONCILE_INTERVAL_MS = 2 * 60_000;
+/** Requests looked at per round; the oldest first, so none waits forever behind newer ones. */
+const PER_ROUND = 500;
+/** How long after it ended a request's check run is still compared with the store. */
+const RECENTLY_ENDED_MS = 24 * 3600_000;
+const DEFAULT_LISTING_LAG_MS = 60_000;
+
+export interface ReconcilerOptions {
+  store: Store;
+  gate: Gate;
+  github: (installationId: number) => Promise<GitHubClient>;
+  log: Logger;
+  intervalMs?: number;
+  /** How far GitHub's lists may lag behind a comment just created. */
+  listingLagMs?: number;
+}
+
+export class Reconciler {
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  get intervalMs(): number {
+    return this.options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
+  }
+
+  /** Makes sure a round is scheduled (without moving one another replica scheduled). */
+  async start(): Promise<void> {
+    await this.options.store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(Date.now() + this.intervalMs), keepExisting: true });
+  }
+
+  /** One round, then the next is scheduled. A request that fails is logged and left for the next round. */
+  async run(): Promise<void> {
+    const { store, log } = this.options;
+    // The next round is durable first: a crash in this one does not end reconciling.
+    await store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(Date.now() + this.intervalMs) });
+    const pending = await store.listRequests({ status: 'pending', limit: PER_ROUND });
+    const ended = await store.listRequests({ completedAfter: new Date(Date.now() - RECENTLY_ENDED_MS), limit: PER_ROUND });
+    for (const request of [...pending, ...ended.filter((r) => r.status !== 'pending')]) {
+      try {
+        await this.reconcile(request);
+      } catch (err) {
+        log.warn({ err, requestId: request.id }, 'could not reconcile a request; trying again next round');
+      }
+    }
+  }
+
+  private async reconcile(request: ApprovalRequest): Promise<void> {
+    const facts = request.facts as unknown as RunFacts;
+    const github = await this.options.github(facts.installationId);
+    const repo = { owner: facts.owner, repo: facts.repo };
+    const thread = request.prNumber ?? request.issueNumber;
+    if (request.status === 'pending' && thread !== null) await this.missedCommands(github, repo, request, thread);
+    if (request.checkRunId !== null && (await this.checkRunDiffers(github, repo, request))) {
+      this.options.log.info({ requestId: request.id }, 'the check run differs from the request; publishing it again');
+      await this.options.store.enqueuePublish(request.id);
+    }
+  }
+
+  private async missedCommands(github: GitHubClient, repo: { owner: string; repo: string }, request: ApprovalRequest, thread: number): Promise<void> {
+    const opened = Math.floor(request.createdAt.getTime() / 1000) * 1000;
+    // Votes cast since shortly before this listing may come from comments it does not show yet.
+    const settledBefore = Date.now() - (this.options.listingLagMs ?? DEFAULT_LISTING_LAG_MS);
+    const comments = await github.listComments(repo, thread, new Date(opened));
+    for (const comment of comments) {
+      // Only what was written for this request, as written: an edited comment's first words are gone.
+      if (Date.parse(comment.createdAt) < opened || comment.updatedAt !== comment.createdAt) continue;
+      const acted = await processCommandComment(this.options.gate, this.options.store, {
+        repositoryId: request.repositoryId,
+        issueNumber: thread,
+        id: comment.id,
+        body: comment.body,
+        createdAt: comment.createdAt,
+        author: comment.author,
+      });
+      if (acted) this.options.log.debug({ requestId: request.id, comment: comment.id }, 'reconciled a command comment');
+    }
+    // A vote's comment no longer in the thread was deleted, even if its `deleted` webhook never came.
+    const present = new Set(comments.map((comment) => comment.id));
+    for (const vote of await this.options.store.listVotes(request.id)) {
+      if (vote.commentId === null || present.has(vote.commentId) || vote.at.getTime() > settledBefore) continue;
+      this.options.log.info({ requestId: request.id, comment: vote.commentId }, 'a vote\'s comment was deleted without a webhook; withdrawing the vote');
+      await this.options.gate.withdrawComment(request.repositoryId, vote.commentId, 'app');
+    }
+  }
+
+  private async checkRunDiffers(github: GitHubClient, repo: { owner: string; repo: string }, request: ApprovalRequest): Promise<boolean> {
+    const shown = await github.checkRunState(repo, request.checkRunId as number);
+    const wantsButtons = request.status === 'pending';
+    return shown.conclusion !== CONCLUSIONS[request.status] || shown.buttons.includes(APPROVE_BUTTON.identifier) !== wantsButtons;
+  }
+}

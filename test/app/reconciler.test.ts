@@ -1,0 +1,105 @@
+/**
+ * The reconciler brings back what GitHub never sent: a command whose webhook was lost is acted on,
+ * a deleted vote whose `deleted` webhook was lost is withdrawn, and a check run that shows an old
+ * state (the outbox gave up on it) is shown again. Each under the same rules as the webhook path.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually, job, REPO, World } from './harness.js';
+
+const INTERVAL_MS = 1500;
+let world: World;
+beforeAll(async () => {
+  world = await World.start({ reconcileIntervalMs: INTERVAL_MS, reconcileListingLagMs: 0 });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+let pulls = 0;
+async function pullRun() {
+  const head = `reconcile-${++pulls}`;
+  const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+  const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+  const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+  expect(body.status).toBe('pending');
+  return { pr, run, id: body.id as string, checkRunId: body.check_run_id as number };
+}
+
+type Comment = { id: number; body: string; user: { login: string } };
+const commentsOn = async (issueNumber: number) => (await world.control.comments(REPO, issueNumber)) as unknown as Comment[];
+
+describe('a command whose webhook GitHub never delivered', () => {
+  it('is counted within one interval, once', async () => {
+    const { pr, run, id } = await pullRun();
+    const started = Date.now();
+    await world.withoutWebhooks(() => world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' }));
+    expect((await world.poll(run, id)).body.status).toBe('pending');
+    const decided = await eventually(() => world.poll(run, id), (answer) => answer.body.status !== 'pending', 4 * INTERVAL_MS);
+    expect(decided.body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    expect(Date.now() - started).toBeLessThan(3 * INTERVAL_MS + 2000);
+    await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_MS));
+    expect((await world.audit(id)).filter((event) => event.type === 'vote')).toHaveLength(1);
+  }, 30_000);
+
+  it('is refused like a delivered one, with one reply however many rounds see it', async () => {
+    const { pr, run, id } = await pullRun();
+    await world.withoutWebhooks(() => world.control.comment({ repository: REPO, issue_number: pr.number, user: 'mallory', body: '/approve' }));
+    const replies = async () => (await commentsOn(pr.number)).filter((comment) => comment.body.startsWith('@mallory your vote was not counted'));
+    await eventually(replies, (found) => found.length > 0, 4 * INTERVAL_MS);
+    await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
+    await world.settle();
+    expect(await replies()).toHaveLength(1);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await world.audit(id)).filter((event) => event.type === 'vote_refused')).toHaveLength(1);
+  }, 30_000);
+
+  it('does not count a comment edited before the reconciler saw it', async () => {
+    const { pr, run, id } = await pullRun();
+    await world.withoutWebhooks(async () => {
+      const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: 'looks fine' });
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // GitHub's timestamps have whole seconds
+      await world.control.editComment({ repository: REPO, comment_id: comment.id as number, user: 'bob', body: '/approve' });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  }, 30_000);
+
+  it('does not count a comment written before the request opened', async () => {
+    const head = `reconcile-${++pulls}`;
+    const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+    await world.withoutWebhooks(() => world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' }));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
+    expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  }, 30_000);
+});
+
+describe('a vote whose comment was deleted without a webhook', () => {
+  it('is withdrawn before it can make a quorum', async () => {
+    // prod-db needs two code owners: bob votes, deletes his comment unheard, then alice votes.
+    const head = `reconcile-${++pulls}`;
+    const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+    const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main', environment: 'prod-db' });
+    const { body } = await world.open(run, { action: 'migrate', environment: 'prod-db' });
+    const id = body.id as string;
+    const { comment } = await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.poll(run, id)).body.approved_by).toEqual(['bob']);
+    await world.withoutWebhooks(() => world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'bob' }));
+    await eventually(async () => (await world.audit(id)).filter((event) => event.type === 'vote_withdrawn'), (found) => found.length > 0, 4 * INTERVAL_MS);
+    await world.comment(pr.number, 'alice', '/approve');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+  }, 30_000);
+});
+
+describe('a check run that shows an old state', () => {
+  it('is shown again when the outbox gave up on it', async () => {
+    const { pr, run, id, checkRunId } = await pullRun();
+    // GitHub refuses the update in a way that will not pass on a retry: the outbox gives up.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/check-runs/{check_run_id}', method: 'PATCH', status: 422, times: 1 });
+    await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.poll(run, id)).body.status).toBe('approved');
+    expect((await world.audit(id)).some((event) => event.type === 'publish_failed')).toBe(true);
+    const shown = await eventually(() => world.checkRun(checkRunId), (checkRun) => checkRun.conclusion === 'success', 4 * INTERVAL_MS);
+    expect(shown.actions).toEqual([]);
+  }, 30_000);
+});

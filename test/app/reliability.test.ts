@@ -1,0 +1,146 @@
+/**
+ * Nothing stranded: webhooks are answered once their effect is committed, GitHub is brought in line
+ * from the durable outbox (retried, without duplicates when GitHub's answer was lost), evaluation
+ * rides out a GitHub outage within its budget, and what was committed survives a restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually, job, REPO, World } from './harness.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start({ evaluationBudgetMs: 15_000 });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+let pulls = 0;
+async function pullRun() {
+  const head = `reliable-${++pulls}`;
+  const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+  const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+  return { pr, run };
+}
+
+type Json = Record<string, unknown> & { body?: string; external_id?: string; user?: { login: string } };
+const ours = (items: Json[], requestId: string) => items.filter((item) => item.external_id === requestId || item.body?.includes(`request ${requestId}`));
+
+describe('webhooks are answered once their effect is committed', () => {
+  it('a vote is counted and answered 2xx while GitHub refuses the check-run update; the outbox shows it later', async () => {
+    const { pr, run } = await pullRun();
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    await world.control.fault({ route: '/repos/{owner}/{repo}/check-runs/{check_run_id}', method: 'PATCH', status: 502, times: 6 });
+    const { deliveries } = await world.comment(pr.number, 'bob', '/approve');
+    const delivery = await world.control.waitForDelivery({ event: 'issue_comment', after: deliveries[0] - 1 });
+    expect(delivery.status).toBeGreaterThanOrEqual(200);
+    expect(delivery.status).toBeLessThan(300);
+    expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    const checkRun = await eventually(() => world.checkRun(body.check_run_id as number), (run) => run.conclusion === 'success', 30_000);
+    expect(checkRun).toMatchObject({ conclusion: 'success', actions: [] });
+    await world.control.clearFaults();
+  }, 60_000);
+
+  it('a delivery whose handling failed before committing anything is answered 503, and counts when delivered again', async () => {
+    const { pr, run } = await pullRun();
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    // A failure Octokit does not retry: bob's permission cannot be looked up, so nothing is recorded.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/collaborators/{username}/permission', status: 400, times: 1 });
+    const { deliveries } = await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.control.waitForDelivery({ event: 'issue_comment', after: deliveries[0] - 1 })).status).toBe(503);
+    expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    await world.control.clearFaults();
+    await world.control.redeliver(deliveries[0]);
+    await world.settle();
+    expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+  }, 60_000);
+});
+
+describe('a write GitHub performed but whose answer was lost is not made twice', () => {
+  it.each([
+    ['the check run', '/repos/{owner}/{repo}/check-runs'],
+    ['the approval issue', '/repos/{owner}/{repo}/issues'],
+  ])('%s', async (_what, route) => {
+    await world.control.fault({ route, method: 'POST', status: 502, times: 1, after: true });
+    const run = job({ environment: 'production' });
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    await eventually(async () => (await world.poll(run, body.id as string)).body, (b) => b.check_run_id !== null, 30_000);
+    await world.settle();
+    const issues = ours((await world.control.issues(REPO)) as unknown as Json[], body.id as string);
+    const runs = ours((await world.control.checkRuns(REPO)) as unknown as Json[], body.id as string);
+    await eventually(async () => ours((await world.control.issues(REPO)) as unknown as Json[], body.id as string), (found) => found.length > 0, 30_000);
+    expect(runs).toHaveLength(1);
+    expect(issues.length).toBeLessThanOrEqual(1);
+    expect(ours((await world.control.issues(REPO)) as unknown as Json[], body.id as string)).toHaveLength(1);
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }, 60_000);
+
+  it('the PR comment and a reply', async () => {
+    const { pr, run } = await pullRun();
+    await world.control.fault({ route: '/repos/{owner}/{repo}/issues/{issue_number}/comments', method: 'POST', status: 502, times: 1, after: true });
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    const thread = async () => ((await world.control.comments(REPO, pr.number)) as unknown as Json[]).filter((c) => c.body?.includes(`request ${String(body.id)}`));
+    expect(await eventually(thread, (found) => found.length > 0, 30_000)).toHaveLength(1);
+    // carol may not approve: the App replies, and loses the answer to its first try.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/issues/{issue_number}/comments', method: 'POST', status: 502, times: 1, after: true });
+    await world.comment(pr.number, 'carol', '/approve');
+    const replies = async () => ((await world.control.comments(REPO, pr.number)) as unknown as Json[]).filter((c) => c.body?.startsWith('@carol'));
+    await eventually(replies, (found) => found.length > 0, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await replies()).toHaveLength(1);
+    expect(await thread()).toHaveLength(1);
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }, 60_000);
+});
+
+describe('a check run GitHub shows wrongly', () => {
+  it('is shown again at once when someone re-runs it', async () => {
+    const { pr, run } = await pullRun();
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    const checkRunId = body.check_run_id as number;
+    // A refusal that will not pass on a retry: the outbox gives up and the check run keeps asking for approval.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/check-runs/{check_run_id}', method: 'PATCH', status: 422, times: 1 });
+    await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.poll(run, body.id as string)).body.status).toBe('approved');
+    expect((await world.checkRun(checkRunId)).conclusion).toBe('action_required');
+    await world.control.rerunCheckRun({ repository: REPO, check_run_id: checkRunId, user: 'bob' });
+    await world.settle();
+    expect(await world.checkRun(checkRunId)).toMatchObject({ conclusion: 'success', actions: [] });
+  }, 60_000);
+});
+
+describe('evaluation rides out a GitHub outage within its budget', () => {
+  it('keeps the request waiting while GitHub fails, and decides when it answers again', async () => {
+    await world.control.fault({ route: '/repos/{owner}/{repo}/contents/{path}', status: 502, times: 6 });
+    const run = job();
+    const opened = await world.openAsIs(run, { action: 'lint' });
+    expect(opened.body).toMatchObject({ status: 'pending', matched_rules: [], reason: '' });
+    const decided = await eventually(() => world.poll(run, opened.body.id as string), (a) => a.body.status !== 'pending', 30_000);
+    expect(decided.body).toMatchObject({ status: 'approved', reason: 'auto' });
+  }, 60_000);
+
+  it('fails closed, never approving, once the budget is spent', async () => {
+    await world.control.fault({ route: '/repos/{owner}/{repo}/contents/{path}', status: 502, times: 500 });
+    try {
+      const run = job();
+      const opened = await world.openAsIs(run, { action: 'lint' });
+      const decided = await eventually(() => world.poll(run, opened.body.id as string), (a) => a.body.status !== 'pending', 40_000);
+      expect(decided.body).toMatchObject({ status: 'failed', reason: expect.stringContaining('could not establish the facts for a decision') });
+    } finally {
+      await world.control.clearFaults();
+    }
+  }, 60_000);
+});
+
+describe('what was committed survives a restart', () => {
+  it('a decision whose publication was still queued when the App stopped is shown after it starts again', async () => {
+    const { pr, run } = await pullRun();
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    // GitHub refuses every check-run update until the App is back.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/check-runs/{check_run_id}', method: 'PATCH', status: 503, times: 1000 });
+    await world.comment(pr.number, 'bob', '/approve');
+    expect((await world.poll(run, body.id as string)).body.status).toBe('approved');
+    await world.app.stop();
+    await world.control.clearFaults();
+    await world.startApp();
+    const checkRun = await eventually(() => world.checkRun(body.check_run_id as number), (r) => r.conclusion === 'success', 30_000);
+    expect(checkRun.actions).toEqual([]);
+  }, 90_000);
+});
