@@ -13,6 +13,7 @@ import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
 import { openStore, type Store } from './store/index.js';
 import { withWebhookBodyLimit } from './webhooks/body-limit.js';
+import { parseDuration } from '../policies/duration.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -69,8 +70,17 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     dataDir: env.DATA_DIR || undefined,
     logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
     extendsRepositories: (env.EXTENDS_REPOSITORIES ?? '').split(/[\s,]+/).filter(Boolean),
+    reconcileIntervalMs: durationFromEnv(env, 'RECONCILE_INTERVAL'),
     admission: admissionSettingsFromEnv(env),
   };
+}
+
+function durationFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const parsed = parseDuration(raw);
+  if (!parsed.ok) throw new Error(`${name}: ${parsed.message}`);
+  return parsed.seconds * 1000;
 }
 
 export interface RunningApp {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
-import { job, World } from './harness.js';
+import { eventually, job, World } from './harness.js';
 
 const INFRA = 'acme/infra';
 const PATHS_POLICY = `version: 1
@@ -22,7 +22,8 @@ rules:
 
 let world: World;
 beforeAll(async () => {
-  world = await World.start();
+  // Short, so a GitHub that stays down fails a request within the test.
+  world = await World.start({ evaluationBudgetMs: 10_000 });
   await world.control.seed({
     repos: [{
       owner: 'acme',
@@ -155,12 +156,13 @@ describe('what a run of its own commit changes: everything since the last approv
     await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(runOf(pushed.sha)), { reason: 'job_cancelled' });
   });
 
-  it('fails closed, approving nothing, when GitHub cannot compare', async () => {
+  it('fails closed, approving nothing, when GitHub cannot compare within the evaluation budget', async () => {
     const pushed = await pushTo('main', { 'docs/e.md': 'e\n' });
-    // More failures than Octokit retries.
-    await world.control.fault({ route: '/repos/{owner}/{repo}/compare/{basehead}', status: 500, times: 10 });
+    await world.control.fault({ route: '/repos/{owner}/{repo}/compare/{basehead}', status: 500, times: 1000 });
     try {
-      const body = await open(runOf(pushed.sha));
+      const run = runOf(pushed.sha);
+      const opened = await world.openAsIs(run, { action: 'deploy' });
+      const body = (await eventually(() => world.poll(run, opened.body.id as string), (answer) => answer.body.status !== 'pending', 40_000)).body;
       expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining('could not establish the facts for a decision') });
     } finally {
       await world.control.clearFaults();

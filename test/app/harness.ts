@@ -240,7 +240,6 @@ export class World {
     return this.api('GET', `/api/v1/requests/${id}?wait=${wait}`, await this.token(job));
   }
 
-  /** Waits until every webhook the double queued has been answered by the App. */
   /**
    * Waits until every webhook the double queued has been answered by the App, and the App's outbox
    * has shown on GitHub what it committed (which may queue more webhooks): what GitHub would show

@@ -196,7 +196,7 @@ class NotifyWorld {
   }
 
   async vote(repository: string, requestId: string, user: string, body: string): Promise<void> {
-    const issue = (await this.issueOf(requestId, repository))!;
+    const issue = (await eventually(() => this.issueOf(requestId, repository), (found) => found !== undefined))!;
     await this.github.control.comment({ repository, issue_number: issue.number, user, body });
     await this.github.control.deliveriesIdle();
   }
@@ -232,7 +232,8 @@ describe('a time escalation across an App restart', () => {
     expect(body).toMatchObject({ status: 'pending', eligible_approvers: ['@bob'] });
     const id = body.id as string;
     const dueAt = Date.parse(body.created_at as string) + ESCALATE_AFTER_MS;
-    expect((await world.issueOf(id, REPO))?.body).toContain('Approvers: @bob\n');
+    // The approval issue is published from the outbox just after the request is answered.
+    expect((await eventually(() => world!.issueOf(id, REPO), (found) => found !== undefined))?.body).toContain('Approvers: @bob\n');
 
     await world.stopApp(app);
     // The App went down before the escalation was due, so only the restarted App can fire it.

@@ -75,6 +75,10 @@ export interface StageOptions {
   verbose?: boolean;
   /** Orgs to seed with a `payments` repository; default `acme` only. */
   orgs?: string[];
+  /** The App's PostgreSQL server; default: the embedded store in a temporary directory. */
+  databaseUrl?: string;
+  /** More of the App's environment (say, `RECONCILE_INTERVAL`). */
+  appEnv?: Record<string, string>;
 }
 
 export interface DeployStep {
@@ -85,12 +89,14 @@ export interface DeployStep {
 
 export class Stage {
   private appLog = '';
+  private app: ChildProcess | undefined;
 
   private constructor(
     readonly github: RunningGitHubDouble,
-    private readonly app: ChildProcess,
+    private readonly appEnv: Record<string, string>,
     readonly appUrl: string,
     private readonly dataDir: string,
+    private readonly verbose: boolean,
   ) {}
 
   static async start(options: StageOptions = {}): Promise<Stage> {
@@ -99,7 +105,7 @@ export class Stage {
     const orgs = options.orgs ?? ['acme'];
     const github = await startGitHubDouble({ seed: seed(keys.publicKey, orgs) });
     const dataDir = mkdtempSync(join(tmpdir(), 'jit-demo-'));
-    let app: ChildProcess | undefined;
+    let stage: Stage | undefined;
     try {
       const port = await freePort();
       const appUrl = `http://127.0.0.1:${port}`;
@@ -116,13 +122,12 @@ export class Stage {
         GHE_PROTOCOL: 'http',
         APP_URL: appUrl,
         OIDC_ISSUER: github.oidcIssuer,
-        DATA_DIR: join(dataDir, 'store'),
+        ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATA_DIR: join(dataDir, 'store') }),
         LOG_LEVEL: options.verbose ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
+        ...options.appEnv,
       };
-      app = spawn(process.execPath, ['--import', 'tsx', APP_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const stage = new Stage(github, app, appUrl, dataDir);
-      stage.captureAppOutput(options.verbose ?? false);
-      await stage.waitUntilHealthy();
+      stage = new Stage(github, env, appUrl, dataDir, options.verbose ?? false);
+      await stage.startApp();
       await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
       // What production runs: an earlier deploy, approved. What a deploy changes is measured from there.
       for (const org of orgs) await stage.deployBaseline(`${org}/payments`);
@@ -130,11 +135,27 @@ export class Stage {
       for (const org of orgs) await stage.pushChange(`${org}/payments`, 'replicas = 5\n');
       return stage;
     } catch (err) {
-      app?.kill('SIGKILL');
+      stage?.app?.kill('SIGKILL');
       await github.close();
       rmSync(dataDir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** Starts the App's process and waits until it answers `/healthz`. */
+  async startApp(): Promise<void> {
+    this.app = spawn(process.execPath, ['--import', 'tsx', APP_ENTRY], { env: this.appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.captureAppOutput(this.app);
+    await this.waitUntilHealthy(this.app);
+  }
+
+  /** Kills the App's process with SIGKILL, as a crash or an evicted container would, and waits until it is gone. */
+  async killApp(): Promise<void> {
+    const app = this.app;
+    if (!app || app.exitCode !== null || app.signalCode !== null) return;
+    const exited = new Promise((resolveExit) => app.once('exit', resolveExit));
+    app.kill('SIGKILL');
+    await exited;
   }
 
   get control() {
@@ -146,19 +167,19 @@ export class Stage {
     return this.appLog;
   }
 
-  private captureAppOutput(verbose: boolean): void {
-    for (const stream of [this.app.stdout!, this.app.stderr!]) {
+  private captureAppOutput(app: ChildProcess): void {
+    for (const stream of [app.stdout!, app.stderr!]) {
       stream.on('data', (chunk: Buffer) => {
-        if (verbose) process.stderr.write(chunk);
+        if (this.verbose) process.stderr.write(chunk);
         else this.appLog = (this.appLog + chunk.toString()).slice(-20_000);
       });
     }
   }
 
-  private async waitUntilHealthy(timeoutMs = 90_000): Promise<void> {
+  private async waitUntilHealthy(app: ChildProcess, timeoutMs = 90_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (this.app.exitCode !== null) throw new Error(`the App exited with code ${this.app.exitCode} at start:\n${this.appLog}`);
+      if (app.exitCode !== null) throw new Error(`the App exited with code ${app.exitCode} at start:\n${this.appLog}`);
       try {
         if ((await fetch(`${this.appUrl}/healthz`)).ok) return;
       } catch {
@@ -238,10 +259,11 @@ export class Stage {
 
   /** Stops the App (gracefully, so the store closes cleanly), the double, and removes the temp dir. */
   async stop(): Promise<void> {
-    if (this.app.exitCode === null && this.app.signalCode === null) {
-      const exited = new Promise((resolveExit) => this.app.once('exit', resolveExit));
-      this.app.kill('SIGTERM');
-      const killer = setTimeout(() => this.app.kill('SIGKILL'), 10_000);
+    const app = this.app;
+    if (app && app.exitCode === null && app.signalCode === null) {
+      const exited = new Promise((resolveExit) => app.once('exit', resolveExit));
+      app.kill('SIGTERM');
+      const killer = setTimeout(() => app.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(killer);
     }

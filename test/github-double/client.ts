@@ -155,6 +155,8 @@ export class ControlClient {
   setDeliveryMode(mode: { mode: 'sequential' } | { mode: 'concurrent'; max_jitter_ms?: number; seed?: number }) {
     return this.call<void>('POST', '/deliveries/mode', mode);
   }
+  /** New deliveries are dropped (never sent, as a lost delivery) or sent twice, with these probabilities; zeros end it. */
+  setDeliveryLoss(loss: { drop_rate?: number; duplicate_rate?: number; seed?: number }) { return this.call<void>('POST', '/deliveries/loss', loss); }
   redeliver(seq: number) { return this.call<{ seq: number }>('POST', `/deliveries/${seq}/redeliver`); }
 
   // OIDC

@@ -285,6 +285,14 @@ const router = new Router<ControlHandler>()
     d.dispatcher.setMode(mode === 'sequential' ? { mode } : { mode, maxJitterMs: body.max_jitter_ms as number | undefined, seed: body.seed as number | undefined });
     return ok();
   })
+  .add('POST', '/_control/deliveries/loss', (d, _p, body) => {
+    try {
+      d.dispatcher.setLoss({ dropRate: body.drop_rate as number | undefined, duplicateRate: body.duplicate_rate as number | undefined, seed: body.seed as number | undefined });
+    } catch (error) {
+      throw badRequest((error as Error).message);
+    }
+    return ok();
+  })
   .add('POST', '/_control/deliveries/delay', (d, _p, body) => {
     d.dispatcher.setDelay(Number(body.ms ?? 0));
     return ok();

@@ -8,8 +8,11 @@ export interface FaultSpec {
   status: number;
   body?: Record<string, unknown>;
   headers?: Record<string, string>;
-  /** How many calls fail; default 1. */
+  /** How many calls fail; default 1, or no limit with `rate`. */
   times?: number;
+  /** Fail each matching call with this probability (0–1) instead of every one; replayable with `seed`. */
+  rate?: number;
+  seed?: number;
   /**
    * The call takes effect and only then fails: GitHub did what was asked, but its answer was lost (a
    * 502 from a proxy after the fact). A client that simply retries does it twice.
@@ -45,11 +48,23 @@ export interface RateLimitSpec {
 
 interface Counted<T> { spec: T; remaining: number }
 
+/** A small seeded generator (mulberry32), so a run with random faults can be replayed with the same seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 const matches = (spec: { route?: string; method?: string }, method: string, template: string) =>
   (!spec.route || spec.route === '*' || spec.route === template) && (!spec.method || spec.method.toUpperCase() === method);
 
 export class Faults {
-  private faults: Counted<FaultSpec>[] = [];
+  private faults: Array<Counted<FaultSpec> & { random?: () => number }> = [];
   private latencies: Counted<LatencySpec>[] = [];
   private limit = 5000;
   private windowEndsAt = Date.now() + 3600_000;
@@ -59,7 +74,9 @@ export class Faults {
   private readonly used = new Map<string, number>();
 
   addFault(spec: FaultSpec): void {
-    this.faults.push({ spec, remaining: spec.times ?? 1 });
+    if (spec.rate !== undefined && !(spec.rate >= 0 && spec.rate <= 1)) throw new Error(`fault rate must be between 0 and 1, not ${spec.rate}`);
+    const random = spec.rate === undefined ? undefined : seededRandom(spec.seed ?? 1);
+    this.faults.push({ spec, remaining: spec.times ?? (random ? Number.POSITIVE_INFINITY : 1), random });
   }
 
   addLatency(spec: LatencySpec): void {
@@ -98,7 +115,7 @@ export class Faults {
 
   /** The injected error for this call, if any (consumes one use), and whether it comes after the call took effect. */
   takeFault(method: string, template: string): { error: HttpError; after: boolean } | undefined {
-    const hit = this.faults.find((f) => f.remaining > 0 && matches(f.spec, method, template));
+    const hit = this.faults.find((f) => f.remaining > 0 && matches(f.spec, method, template) && (!f.random || f.random() < f.spec.rate!));
     if (!hit) return undefined;
     hit.remaining -= 1;
     return { error: new HttpError(hit.spec.status, hit.spec.body ?? defaultErrorBody(hit.spec.status), hit.spec.headers), after: hit.spec.after === true };

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { checkRunJson, commentJson, installationJson, issueJson, nodeId, pullJson, repoJson, userJson, type Urls } from './shapes.js';
 import { diffTrees } from './git.js';
 import type { DomainEvent, DoubleState } from './state.js';
+import { seededRandom } from './faults.js';
 import type { App, CheckRun, Comment, Commit, Installation, Issue, Pull } from './types.js';
 
 export interface DeliveryAttempt {
@@ -42,19 +43,13 @@ const MAX_DELIVERIES = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `sequential`: one delivery at a time, in order. `concurrent`: each at once after its own random delay. */
-export type DeliveryMode = { mode: 'sequential' } | { mode: 'concurrent'; maxJitterMs?: number; seed?: number };
-
-/** A small seeded generator (mulberry32), so an out-of-order run can be replayed with the same seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+export interface DeliveryLoss {
+  dropRate?: number;
+  duplicateRate?: number;
+  seed?: number;
 }
+
+export type DeliveryMode = { mode: 'sequential' } | { mode: 'concurrent'; maxJitterMs?: number; seed?: number };
 
 function deliveryGuid(seq: number): string {
   return `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`;
@@ -70,6 +65,7 @@ export class WebhookDispatcher {
   private delayMs = 0;
   private chain: Promise<void> = Promise.resolve();
   private concurrent: { maxJitterMs: number; random: () => number } | null = null;
+  private loss: { dropRate: number; duplicateRate: number; random: () => number } | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private readonly waiters = new Set<() => void>();
@@ -100,7 +96,7 @@ export class WebhookDispatcher {
       created.push(delivery);
       if (!app.webhook) continue;
       if (this.paused) delivery.state = 'held';
-      else this.schedule(delivery);
+      else this.scheduleThroughLoss(delivery);
     }
     this.notify();
     return created;
@@ -146,6 +142,22 @@ export class WebhookDispatcher {
       ...(repo ? { repository: repoJson(repo, state, urls) } : {}),
       sender: userJson(event.sender, urls),
     };
+  }
+
+  /**
+   * A new delivery under simulated loss: dropped (GitHub shows it failed and never retries on its own),
+   * or sent twice with the same GUID (a proxy retried it), or sent once.
+   */
+  private scheduleThroughLoss(delivery: Delivery): void {
+    const loss = this.loss;
+    const roll = loss?.random() ?? 1;
+    if (loss && roll < loss.dropRate) {
+      delivery.state = 'failed';
+      delivery.attempts.push({ status: null, error: 'dropped in transit (simulated loss)', at: new Date().toISOString(), durationMs: 0 });
+      return;
+    }
+    this.schedule(delivery);
+    if (loss && roll < loss.dropRate + loss.duplicateRate) this.schedule(delivery);
   }
 
   private schedule(delivery: Delivery): void {
@@ -204,10 +216,21 @@ export class WebhookDispatcher {
     this.paused = false;
     this.delayMs = 0;
     this.concurrent = null;
+    this.loss = null;
   }
 
   setMode(mode: DeliveryMode): void {
     this.concurrent = mode.mode === 'concurrent' ? { maxJitterMs: mode.maxJitterMs ?? 50, random: seededRandom(mode.seed ?? 1) } : null;
+  }
+
+  /** New deliveries are dropped or sent twice with these probabilities (replayable with `seed`); zero rates end it. */
+  setLoss(loss: DeliveryLoss): void {
+    const { dropRate = 0, duplicateRate = 0, seed = 1 } = loss;
+    for (const [name, rate] of [['drop rate', dropRate], ['duplicate rate', duplicateRate]] as const) {
+      if (!(rate >= 0 && rate <= 1)) throw new Error(`${name} must be between 0 and 1, not ${rate}`);
+    }
+    if (dropRate + duplicateRate > 1) throw new Error('drop rate and duplicate rate together must not exceed 1');
+    this.loss = dropRate === 0 && duplicateRate === 0 ? null : { dropRate, duplicateRate, random: seededRandom(seed) };
   }
 
   setDelay(ms: number): void {
