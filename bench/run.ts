@@ -13,6 +13,7 @@ const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> =
   explain: async () => (await import('./explain.js')).measureExplain(),
   globs: async () => (await import('./globs.js')).measureGlobs(),
   approval: async () => (await import('./approval.js')).measureApproval(),
+  webhooks: async () => (await import('./webhooks.js')).measureWebhooks(),
 };
 
 const [name] = process.argv.slice(2);

@@ -163,7 +163,7 @@ export class World {
 
   /** Starts (or restarts) the App on the same port and the same data directory. */
   async startApp(): Promise<void> {
-    this.app = await startApp({
+    const app = await startApp({
       appId: APP_ID,
       privateKey: keys.privateKey,
       webhookSecret: WEBHOOK_SECRET,
@@ -178,8 +178,16 @@ export class World {
       notifiers: this.notifiersConfig(),
       ...this.settings,
     });
+    // A test may stop the App to simulate an outage; settle() then has no outbox to wait for.
+    this.appRunning = true;
+    this.app = { ...app, stop: async () => {
+      this.appRunning = false;
+      await app.stop();
+    } };
     await this.control.setWebhook(APP_ID, { url: `${this.app.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
   }
+
+  private appRunning = false;
 
   /** What happens in `during` sends GitHub's webhooks nowhere (the App never hears of it), as in an outage. */
   async withoutWebhooks<T>(during: () => Promise<T>): Promise<T> {
@@ -249,6 +257,7 @@ export class World {
     const until = Date.now() + timeoutMs;
     for (;;) {
       await this.control.deliveriesIdle();
+      if (!this.appRunning) return;
       const queued = await this.app.store.nextTimerDue({ only: OUTBOX_KINDS });
       if (queued === undefined) {
         await this.control.deliveriesIdle();

@@ -225,6 +225,21 @@ export class Stage {
     return { running, runId: claims.run_id, repository };
   }
 
+  /**
+   * Opens a request as `actor`'s deploy job would, straight over the App's API with the job's OIDC token,
+   * without an Action process (for loads larger than a process per step allows). Answers the request's id.
+   */
+  async openRequest(repository = REPOSITORY, body: Record<string, unknown> = { action: 'deploy', environment: 'production' }, actor = 'alice'): Promise<string> {
+    const job = await this.control.registerJob({ repository, actor, event_name: 'push', environment: 'production' });
+    const { token } = await this.control.mintIdToken({ claims: job.claims, audience: this.appUrl });
+    const response = await fetch(`${this.appUrl}/api/v1/requests`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as { id?: string };
+    if (response.status !== 200 || !answer.id) throw new Error(`opening a request for ${repository} answered ${response.status}: ${JSON.stringify(answer)}`);
+    return answer.id;
+  }
+
   /** The request id the step printed once the App opened its request. */
   async requestIdOf(step: DeployStep, timeoutMs = 30_000): Promise<string> {
     let id = '';

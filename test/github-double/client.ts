@@ -15,6 +15,8 @@ export interface DeliverySummary {
   /** Status code the receiver answered with on the last attempt (null: no answer). */
   status: number | null;
   error?: string;
+  /** How long the last attempt's exchange took, as GitHub's delivery log shows it. */
+  duration_ms: number | null;
   attempts: number;
   payload: Record<string, unknown>;
 }

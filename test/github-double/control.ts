@@ -45,7 +45,7 @@ function withDeliveries<T>(double: GitHubDouble, change: () => T): { result: T; 
 
 function deliverySummary(d: Delivery) {
   const last = d.attempts.at(-1);
-  return { seq: d.seq, id: d.id, event: d.event, action: d.action, app_id: d.appId, state: d.state, status: last?.status ?? null, error: last?.error, attempts: d.attempts.length, payload: JSON.parse(d.body) as unknown };
+  return { seq: d.seq, id: d.id, event: d.event, action: d.action, app_id: d.appId, state: d.state, status: last?.status ?? null, error: last?.error, duration_ms: last?.durationMs ?? null, attempts: d.attempts.length, payload: JSON.parse(d.body) as unknown };
 }
 
 function deliveryFilter(source: Body | URLSearchParams): DeliveryFilter {

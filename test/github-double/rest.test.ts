@@ -454,6 +454,26 @@ describe('GitHub behaviours: ETags, errors, faults, rate limits, counting', () =
     expect((await octokit.rest.issues.get({ owner, repo, issue_number: 2 })).status).toBe(200);
   });
 
+  it('fails a share of calls at random with `rate`, the same calls for the same seed', async () => {
+    const { token } = await gh.control.installationToken(INSTALLATION_ID);
+    const statuses = async () => {
+      const seen: number[] = [];
+      for (let i = 0; i < 60; i++) seen.push((await fetch(`${gh.apiUrl}/repos/${REPO}/issues/2`, { headers: { authorization: `token ${token}` } })).status);
+      return seen;
+    };
+    await gh.control.fault({ route: '*', status: 502, rate: 0.25, seed: 3 });
+    const first = await statuses();
+    await gh.control.clearFaults();
+    const failed = first.filter((status) => status === 502).length;
+    expect(failed).toBeGreaterThan(5);
+    expect(failed).toBeLessThan(30);
+    expect(first.filter((status) => status !== 502).every((status) => status === 200)).toBe(true);
+    await gh.control.fault({ route: '*', status: 502, rate: 0.25, seed: 3 });
+    expect(await statuses()).toEqual(first);
+    await gh.control.clearFaults();
+    expect((await statuses()).every((status) => status === 200)).toBe(true);
+  });
+
   it('answers an exhausted primary rate limit with 403, x-ratelimit-* and retry-after; and a secondary one', async () => {
     const { token } = await gh.control.installationToken(INSTALLATION_ID);
     const get = () => fetch(`${gh.apiUrl}/repos/${REPO}`, { headers: { authorization: `token ${token}` } });

@@ -240,6 +240,32 @@ describe('delivery controls', () => {
     }
   });
 
+  it('loses and duplicates deliveries at the asked rates, the same way for the same seed', async () => {
+    const run = async (seed: number) => {
+      receiver.received.length = 0;
+      const after = Math.max(0, ...(await gh.control.deliveries()).map((d) => d.seq));
+      await gh.control.setDeliveryLoss({ drop_rate: 0.3, duplicate_rate: 0.3, seed });
+      for (let i = 0; i < 40; i++) await comment(`l${i}`);
+      await gh.control.deliveriesIdle();
+      await gh.control.setDeliveryLoss({});
+      const listed = await gh.control.deliveries({ event: 'issue_comment', after });
+      return { received: bodies(), dropped: listed.filter((d) => d.state === 'failed').map((d) => d.seq - after), twice: listed.filter((d) => d.attempts === 2).map((d) => d.seq - after) };
+    };
+    const first = await run(11);
+    expect(first.dropped.length).toBeGreaterThan(4);
+    expect(first.twice.length).toBeGreaterThan(4);
+    // Each delivery arrives as often as it was sent: never for a dropped one, twice (same GUID) for a duplicated one.
+    expect(first.received.length).toBe(40 - first.dropped.length + first.twice.length);
+    const guids = receiver.received.map((r) => r.headers['x-github-delivery']);
+    expect(new Set(guids).size).toBe(40 - first.dropped.length);
+    expect(await run(11)).toEqual({ ...first, received: expect.any(Array) });
+    // With loss ended, every delivery arrives once.
+    receiver.received.length = 0;
+    await comment('after');
+    await gh.control.deliveriesIdle();
+    expect(bodies()).toEqual(['after']);
+  });
+
   it('delays deliveries and redelivers one with the same GUID', async () => {
     await gh.control.setDeliveryDelay(250);
     const started = Date.now();

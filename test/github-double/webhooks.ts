@@ -184,6 +184,7 @@ export class WebhookDispatcher {
       return;
     }
     const started = Date.now();
+    const clock = performance.now();
     const attempt: DeliveryAttempt = { status: null, at: new Date(started).toISOString(), durationMs: 0 };
     try {
       const response = await fetch(webhook.url, {
@@ -202,7 +203,7 @@ export class WebhookDispatcher {
     } catch (error) {
       attempt.error = (error as Error).message;
     }
-    attempt.durationMs = Date.now() - started;
+    attempt.durationMs = performance.now() - clock;
     delivery.attempts.push(attempt);
     delivery.state = attempt.status !== null && attempt.status >= 200 && attempt.status < 300 ? 'delivered' : 'failed';
     this.notify();

@@ -1,0 +1,98 @@
+/**
+ * How fast the App answers a webhook while votes pour in: VOTES_PER_SECOND `issue_comment` deliveries a second
+ * for SECONDS, spread over ORGS installations, on the demo's stage (the App in its own process with the
+ * embedded store; the GitHub double delivers each webhook at once and concurrently, as GitHub does).
+ *
+ * Each request gets REFUSED_PER_REQUEST votes the policy refuses (the author's own, people who own nothing
+ * the deploy changes), each of which the App must answer with a reply, then the approving vote. The App answers
+ * every delivery once the vote is committed and leaves GitHub's writes to its outbox; the answer time is what
+ * GitHub's hookshot measures (its timeout is 10 s). Beside it: how long the outbox takes to show every decision
+ * on GitHub afterwards, throttled as GitHub asks (one write per second per installation).
+ */
+import { Stage, until } from '../test/demo/stage.js';
+import type { BenchReport } from './report.js';
+
+const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+const VOTES_PER_SECOND = 50;
+const SECONDS = 10;
+const REFUSED_PER_REQUEST = 9;
+const REFUSING = ['alice', 'bob', 'dave'];
+
+interface Target {
+  repository: string;
+  requestId: string;
+  issueNumber: number;
+}
+
+export async function measureWebhooks(): Promise<BenchReport> {
+  const stage = await Stage.start({ orgs: ORGS });
+  try {
+    const votesPerRequest = REFUSED_PER_REQUEST + 1;
+    const requestsPerOrg = Math.ceil((VOTES_PER_SECOND * SECONDS) / votesPerRequest / ORGS.length);
+    const targets = (await Promise.all(ORGS.map(async (org) => {
+      const repository = `${org}/payments`;
+      const ids: string[] = [];
+      for (let i = 0; i < requestsPerOrg; i++) ids.push(await stage.openRequest(repository));
+      return Promise.all(ids.map(async (requestId) => ({ repository, requestId, issueNumber: (await stage.approvalIssueOf(requestId, repository, 300_000)).number })));
+    }))).flat();
+    await stage.control.deliveriesIdle();
+    await stage.control.setDeliveryMode({ mode: 'concurrent', max_jitter_ms: 0 });
+    const firstSeq = Math.max(0, ...(await stage.control.deliveries()).map((d) => d.seq));
+
+    // Votes interleave across requests and installations: the k-th vote of every request, then the next.
+    const votes: Array<{ target: Target; user: string; body: string }> = [];
+    for (let k = 0; k < votesPerRequest; k++) {
+      for (const target of targets) {
+        votes.push(k < REFUSED_PER_REQUEST
+          ? { target, user: REFUSING[k % REFUSING.length], body: '/approve' }
+          : { target, user: 'carol', body: '/approve' });
+      }
+    }
+    const started = performance.now();
+    const posting: Array<Promise<unknown>> = [];
+    for (const [i, vote] of votes.entries()) {
+      const due = started + (i * 1000) / VOTES_PER_SECOND;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      posting.push(stage.comment(vote.target.issueNumber, vote.user, vote.body, vote.target.repository));
+    }
+    await Promise.all(posting);
+    const postedS = (performance.now() - started) / 1000;
+    await stage.control.deliveriesIdle();
+    const answers = (await stage.control.deliveries({ event: 'issue_comment', after: firstSeq }))
+      .filter((d) => (d.payload as { action?: string; sender?: { login?: string } }).action === 'created' && !(d.payload as { sender: { login: string } }).sender.login.endsWith('[bot]'));
+    await until('GitHub to show every decision', async () => {
+      for (const org of ORGS) {
+        const issues = (await stage.control.issues(`${org}/payments`)) as unknown as Array<{ number: number; state: string }>;
+        if (targets.some((t) => t.repository === `${org}/payments` && issues.find((i) => i.number === t.issueNumber)?.state !== 'closed')) return false;
+      }
+      return true;
+    }, 600_000);
+    const drainedS = (performance.now() - started) / 1000;
+
+    const statuses = new Map<number, number>();
+    for (const d of answers) statuses.set(d.status ?? 0, (statuses.get(d.status ?? 0) ?? 0) + 1);
+    const durations = answers.map((d) => d.duration_ms ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
+    const at = (p: number) => durations[Math.min(durations.length - 1, Math.ceil((p / 100) * durations.length) - 1)];
+    return {
+      title: `Webhook answers under ${VOTES_PER_SECOND} votes a second across ${ORGS.length} installations`,
+      columns: ['measure', 'value'],
+      rows: [
+        ['votes delivered', String(answers.length)],
+        ['offered rate (votes/s)', (answers.length / postedS).toFixed(1)],
+        ['answer p50 (ms)', at(50).toFixed(1)],
+        ['answer p99 (ms)', at(99).toFixed(1)],
+        ['answer max (ms)', durations[durations.length - 1].toFixed(1)],
+        ['answers by status', [...statuses].map(([status, n]) => `${status}×${n}`).join(' ')],
+        ['every decision shown on GitHub after (s)', drainedS.toFixed(1)],
+      ],
+      notes: [
+        `${targets.length} requests, each with ${REFUSED_PER_REQUEST} refused votes (each answered by a reply) and one approving vote.`,
+        "Answer time is the double's measure of each delivery's HTTP exchange, as GitHub's hookshot times it; GitHub gives up after 10 s.",
+        'Publishing (replies, check runs, closing issues) runs from the outbox, throttled to one write per second per installation as GitHub asks.',
+      ],
+    };
+  } finally {
+    await stage.stop();
+  }
+}
