@@ -13,8 +13,8 @@ import { Stage, until } from '../test/demo/stage.js';
 import type { BenchReport } from './report.js';
 
 const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
-const VOTES_PER_SECOND = 50;
-const SECONDS = 10;
+const VOTES_PER_SECOND = Number(process.env.BENCH_VOTES_PER_SECOND ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const REFUSED_PER_REQUEST = 9;
 const REFUSING = ['alice', 'bob', 'dave'];
 

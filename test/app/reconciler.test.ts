@@ -4,7 +4,8 @@
  * state (the outbox gave up on it) is shown again. Each under the same rules as the webhook path.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventually, job, REPO, World } from './harness.js';
+import { settingsFromEnv } from '../../app/server.js';
+import { APP_PRIVATE_KEY, eventually, job, REPO, World } from './harness.js';
 
 const INTERVAL_MS = 1500;
 let world: World;
@@ -102,4 +103,18 @@ describe('a check run that shows an old state', () => {
     const shown = await eventually(() => world.checkRun(checkRunId), (checkRun) => checkRun.conclusion === 'success', 4 * INTERVAL_MS);
     expect(shown.actions).toEqual([]);
   }, 30_000);
+});
+
+describe('RECONCILE_INTERVAL', () => {
+  const env = { APP_ID: '1', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: APP_PRIVATE_KEY };
+
+  it('sets the interval as a duration, and is left to the default when unset', () => {
+    expect(settingsFromEnv({ ...env, RECONCILE_INTERVAL: '30s' }).reconcileIntervalMs).toBe(30_000);
+    expect(settingsFromEnv({ ...env, RECONCILE_INTERVAL: '1m30s' }).reconcileIntervalMs).toBe(90_000);
+    expect(settingsFromEnv(env).reconcileIntervalMs).toBeUndefined();
+  });
+
+  it('refuses a value that is not a duration, naming the variable', () => {
+    expect(() => settingsFromEnv({ ...env, RECONCILE_INTERVAL: '120' })).toThrow(/^RECONCILE_INTERVAL: invalid duration "120"/);
+  });
 });
