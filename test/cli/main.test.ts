@@ -235,9 +235,9 @@ describe('explain', () => {
   test('text format shows requirements, escalations and code owner groups', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--files', 'infra/main.tf,vendor/lib.js', '--format', 'text');
     for (const line of [
-      'Approval required: 1 approval from a code owner of each group of changed files or @acme/team-leads (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 12))',
+      'Approval required: 1 approval from a code owner of each group of changed files (@acme/team-leads count towards the total, not in an owner\'s place) (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 12))',
       '      ↑ escalation (policy.yml:12:9): applied: severity `critical` is one of `critical`',
-      '  rule production: 1 approval from a code owner of each group of changed files or @acme/team-leads',
+      '  rule production: 1 approval from a code owner of each group of changed files (@acme/team-leads count towards the total, not in an owner\'s place)',
       '      code owners, one approval for each group:\n        `/infra/` (@acme/sre @carol)',
       '  rule production (escalation at line 12): 2 approvals from @acme/security',
       '      added by the escalation at policy.yml:12:9: severity `critical` is one of `critical`',

@@ -152,7 +152,7 @@ describe('escalation', () => {
       approvers: { codeowners: false, teams: ['@acme/security'] },
     });
     expect(decision.summary).toBe(
-      'Approval required: 1 approval from a code owner of each group of changed files or @acme/leads (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 20))',
+      'Approval required: 1 approval from a code owner of each group of changed files (@acme/leads count towards the total, not in an owner\'s place) (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 20))',
     );
     expect(decision.notify).toEqual(['slack-deploys', 'security-pager']);
   });
