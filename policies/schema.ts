@@ -159,7 +159,7 @@ export const policySchema = {
         if: { $ref: '#/$defs/conditions' },
         after: duration('Escalate when the request is still pending after this long.'),
         require: { $ref: '#/$defs/requirement' },
-        also_eligible: approvers('Time escalations only: people who may also approve once it fires. They widen who counts; the number of approvals stays.'),
+        also_eligible: approvers("Time escalations only: people who may also approve for the rule's own requirement once it fires, never for one a condition escalation added. They widen who counts; the number of approvals stays."),
         notify,
       },
     },
