@@ -83,7 +83,7 @@ export interface Tally {
   ignored: { login: string; verdict: Verdict; reason: string }[];
 }
 
-const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
+export const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
 
 const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
