@@ -77,7 +77,7 @@ export const policySchema = {
         approvers: approvers('Who may approve when a rule does not say. Default: [codeowners].'),
         timeout: duration('How long a request waits for a decision before it times out. Default: 1h.'),
         allow_self_approval: {
-          description: 'Whether the person who triggered the run may approve it. Default: false.',
+          description: 'Whether the requesters may approve their own request: who started the run and, for a pull request run, who opened the pull request. Default: false.',
           type: 'boolean',
           default: false,
         },
@@ -190,7 +190,7 @@ export const policySchema = {
         escalate: { description: 'Escalations, by condition or by time.', type: 'array', items: { $ref: '#/$defs/escalation' } },
         notify,
         timeout: duration('How long a request under this rule waits for a decision.'),
-        allow_self_approval: { description: 'Whether the requester may approve under this rule.', type: 'boolean' },
+        allow_self_approval: { description: 'Whether the requesters (who started the run; for a pull request run, also who opened it) may approve under this rule.', type: 'boolean' },
       },
     },
   },
