@@ -83,7 +83,7 @@ export interface Tally {
   ignored: { login: string; verdict: Verdict; reason: string }[];
 }
 
-const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
+export const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
 
 const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
@@ -93,9 +93,14 @@ function samePerson(voter: Voter, requester: Requester): boolean {
   return sameLogin(voter.login, requester.login);
 }
 
-/** The requirements with every time escalation due by `elapsedSeconds` applied: more people may approve. */
+/**
+ * The requirements with every time escalation due by `elapsedSeconds` applied: more people may
+ * approve for a rule's own requirement. One a condition escalation added is never widened, whatever
+ * timers a stored decision carries on it: security must sign a critical change however long it waits.
+ */
 export function activeRequirements(requirements: readonly Requirement[], elapsedSeconds = 0): Requirement[] {
   return requirements.map((requirement) => {
+    if (requirement.escalation !== null) return requirement;
     const due = requirement.scheduled.filter((e) => e.afterSeconds <= elapsedSeconds);
     if (due.length === 0) return requirement;
     return { ...requirement, approvers: due.reduce((set, e) => mergeApproverSets(set, e.approvers), requirement.approvers) };

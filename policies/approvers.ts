@@ -83,15 +83,23 @@ export function describeOwnerGroup(group: OwnerGroupRequirement): string {
   return `${shown || 'the changed files'}${more} (${group.owners.join(' ')})`;
 }
 
-/** Who is listed, in words: "a code owner of each changed group, @acme/leads or @alice". */
+/**
+ * Who is listed, in words: "a code owner of the changed files, @acme/leads or @alice". With
+ * `codeowners` (each group) the others only add to the count, so they are not offered as an
+ * alternative: "a code owner of each group of changed files (@acme/leads count towards the total,
+ * not in an owner's place)".
+ */
 export function describeApprovers(set: ApproverSet): string {
-  const parts: string[] = [];
-  if (set.codeowners === 'each_group') parts.push('a code owner of each group of changed files');
-  else if (set.codeowners === 'any') parts.push('a code owner of the changed files');
-  parts.push(...set.teams);
-  parts.push(...set.users.map((u) => `@${u}`));
-  parts.push(...set.roles.map((r) => `anyone with ${r} permission`));
-  if (parts.length === 0) return 'nobody';
+  const others = [...set.teams, ...set.users.map((u) => `@${u}`), ...set.roles.map((r) => `anyone with ${r} permission`)];
+  if (set.codeowners === 'each_group') {
+    const owners = 'a code owner of each group of changed files';
+    return others.length === 0 ? owners : `${owners} (${anyOf(others)} count towards the total, not in an owner's place)`;
+  }
+  const parts = set.codeowners === 'any' ? ['a code owner of the changed files', ...others] : others;
+  return parts.length === 0 ? 'nobody' : anyOf(parts);
+}
+
+function anyOf(parts: readonly string[]): string {
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }
 

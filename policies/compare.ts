@@ -4,10 +4,11 @@
  * requests recorded with their facts), each classed as stricter, looser, blocked, unblocked,
  * changed or the same. Pure: the caller passes both policies and every situation.
  */
-import { describeApprovers, requirementName } from './approvers.js';
-import type { Decision } from './decision.js';
+import { activeRequirements, PERMISSION_RANK } from './approval.js';
+import { describeApprovers, isTeamOwner, requirementName } from './approvers.js';
+import type { ApproverSet, Decision, Requirement } from './decision.js';
 import { evaluate, type OwnersLookup } from './evaluate.js';
-import type { Conditions, Policy, RequestFacts } from './types.js';
+import type { Conditions, PermissionLevel, Policy, RequestFacts } from './types.js';
 
 export interface PolicyVersion {
   policy: Policy;
@@ -28,7 +29,7 @@ export interface DecisionSummary {
   outcome: Decision['outcome'];
   /** One line: "no approval needed", "1 from @acme/leads (rule `production`); 2 from …", "blocked: …". */
   text: string;
-  /** Distinct approvals asked for across requirements, for comparing strictness. */
+  /** Distinct approvals asked for across requirements. */
   approvals: number;
 }
 
@@ -85,23 +86,86 @@ export function summarise(decision: Decision): DecisionSummary {
   return { outcome: 'approval_required', text: parts.join('; '), approvals: decision.requirements.reduce((sum, r) => sum + r.approvals, 0) };
 }
 
-function classify(before: DecisionSummary | null, after: DecisionSummary): Change {
-  if (!before) return after.outcome === 'blocked' ? 'blocked' : 'changed';
-  if (before.text === after.text) return 'same';
+/**
+ * How one situation's decision changed. Between two decisions that both ask for approval, the new
+ * one is stricter when every set of votes that meets it also met the old one, and not the other way
+ * round (looser, the reverse): more approvals from the same people, as many from fewer, or two from
+ * alice or bob where one from alice was enough. When neither holds (two approvals from anyone with
+ * write permission instead of one from security) the change is only `changed`.
+ */
+export function classify(before: Decision | null, after: Decision): Change {
+  const now = summarise(after);
+  if (!before) return now.outcome === 'blocked' ? 'blocked' : 'changed';
+  if (summarise(before).text === now.text) return 'same';
   if (after.outcome === 'blocked') return 'blocked';
   if (before.outcome === 'blocked') return 'unblocked';
   if (before.outcome === 'auto_approve') return 'stricter';
   if (after.outcome === 'auto_approve') return 'looser';
-  if (after.approvals > before.approvals) return 'stricter';
-  if (after.approvals < before.approvals) return 'looser';
+  const stricter = atLeastAsStrict(after, before);
+  const looser = atLeastAsStrict(before, after);
+  if (stricter !== looser) return stricter ? 'stricter' : 'looser';
   return 'changed';
 }
 
+/**
+ * Whether votes that meet `a` always meet `b`: at every moment (time escalations widen who may
+ * approve), each requirement of `b` is implied by one of `a`'s, and `a` lets no one vote whom `b`
+ * would refuse.
+ */
+function atLeastAsStrict(a: Decision, b: Decision): boolean {
+  const floor = a.eligibility.minPermission;
+  if (PERMISSION_RANK[floor] < PERMISSION_RANK[b.eligibility.minPermission]) return false;
+  if (a.eligibility.allowBots && !b.eligibility.allowBots) return false;
+  const moments = new Set([0, ...[...a.requirements, ...b.requirements].flatMap((r) => r.scheduled.map((s) => s.afterSeconds))]);
+  return [...moments].every((t) => {
+    const [aNow, bNow] = [activeRequirements(a.requirements, t), activeRequirements(b.requirements, t)];
+    return bNow.every((rb) => aNow.some((ra) => implies(ra, rb, floor)));
+  });
+}
+
+/**
+ * Whatever `a`'s approvers are, enough of them count for `b`: `a`'s approvals less those who may be
+ * outsiders to `b` reach `b`'s, and covering `a`'s code-owner groups covers `b`'s.
+ */
+function implies(a: Requirement, b: Requirement, floor: PermissionLevel): boolean {
+  if (!coversGroups(a.approvers, b.approvers)) return false;
+  // The requester may be one of `a`'s approvers where `b` refuses them.
+  const requester = a.allowSelfApproval && !b.allowSelfApproval ? 1 : 0;
+  return a.approvals - outsiders(a.approvers, b.approvers, floor) - requester >= b.approvals;
+}
+
+/** Whether an approval from an owner of each of `inner`'s groups is one from an owner of each of `outer`'s. */
+function coversGroups(inner: ApproverSet, outer: ApproverSet): boolean {
+  return outer.ownerGroups.every((group) => inner.ownerGroups.some((mine) => mine.owners.every((owner) => includes(group.owners, owner))));
+}
+
+/**
+ * How many people `inner` lists that `outer` does not (of those with at least `floor` permission,
+ * as every voter must have): a count of named people, or Infinity when a team or role is left out.
+ */
+function outsiders(inner: ApproverSet, outer: ApproverSet, floor: PermissionLevel): number {
+  // A role at or below the permission every voter needs lists everyone who may vote at all.
+  if (outer.roles.some((role) => PERMISSION_RANK[role] <= PERMISSION_RANK[floor])) return 0;
+  const listsTeam = (team: string) => includes(outer.teams, team) || includes(outer.owners, team);
+  const listsUser = (login: string) => includes(outer.users, login) || includes(outer.owners, `@${login}`);
+  const groups = [
+    ...inner.roles.filter((role) => !outer.roles.some((wider) => PERMISSION_RANK[wider] <= PERMISSION_RANK[role])),
+    ...inner.teams.filter((team) => !listsTeam(team)),
+    ...inner.owners.filter((owner) => isTeamOwner(owner) && !listsTeam(owner)),
+  ];
+  if (groups.length > 0) return Infinity;
+  // An e-mail owner never votes: only owners that are accounts matter.
+  const people = [...inner.users, ...inner.owners.filter((owner) => owner.startsWith('@') && !isTeamOwner(owner)).map((owner) => owner.slice(1))];
+  return new Set(people.filter((login) => !listsUser(login)).map((login) => login.toLowerCase())).size;
+}
+
+const includes = (list: readonly string[], item: string): boolean => list.some((x) => x.toLowerCase() === item.toLowerCase());
+
 export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[]): Comparison[] {
   return situations.map((situation) => {
-    const was = before ? summarise(evaluate(before.policy, situation.facts, { codeowners: before.codeowners })) : null;
-    const now = summarise(evaluate(after.policy, situation.facts, { codeowners: after.codeowners }));
-    return { situation, before: was, after: now, change: classify(was, now) };
+    const was = before ? evaluate(before.policy, situation.facts, { codeowners: before.codeowners }) : null;
+    const now = evaluate(after.policy, situation.facts, { codeowners: after.codeowners });
+    return { situation, before: was ? summarise(was) : null, after: summarise(now), change: classify(was, now) };
   });
 }
 

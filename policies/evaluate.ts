@@ -4,8 +4,9 @@
  * Every matching rule's requirement must be met; a requirement wins over another rule's
  * auto-approval. A condition escalation that holds adds a requirement of its own, which must be met
  * as well (critical needs security *and* the code owner); time escalations are handed to the App in
- * `scheduled`, and only ever widen who may approve. Anything that cannot be judged, or a requirement
- * nobody could meet, blocks the request: it is never approved by default.
+ * `scheduled` of the rule's own requirement, and only ever widen who may approve for that one.
+ * Anything that cannot be judged, or a requirement nobody could meet, blocks the request: it is
+ * never approved by default.
  */
 import { approverSetFrom, describeApprovers, describeOwnerGroup, isTeamOwner, mergeApproverSets, NO_OWNERS, requirementName, unionIgnoringCase, type ChangedFileOwners } from './approvers.js';
 import type {
@@ -203,13 +204,27 @@ function applyRule(
   const requirements: PendingRequirement[] = [];
   if (own) requirements.push({ rule, escalation: null, ...own, allowSelfApproval, scheduled: [] });
   requirements.push(...added);
-  if (requirements.length > 0) {
-    for (const requirement of requirements) requirement.scheduled = timed;
+  const timedEvaluations = escalations.filter((e) => e.kind === 'time' && e.applied);
+  if (requirements.length === 0) {
+    for (const e of timedEvaluations) {
+      e.applied = false;
+      e.reason = 'not scheduled: the rule auto-approves, so nothing is pending';
+    }
+  } else if (own) {
+    // Only the rule's own requirement widens: what a condition escalation added (security for a
+    // critical change) is met by the people it names however long the request waits. One
+    // requirement carries the timers, so each fires once.
+    requirements[0].scheduled = timed;
   } else {
-    for (const e of escalations) {
-      if (e.kind === 'time' && e.applied) {
+    // An auto-approving rule has no requirement of its own to widen: its timers can only notify.
+    requirements[0].scheduled = timed.filter((e) => e.notify.length > 0).map(({ alsoEligible: _widensNothing, ...e }) => e);
+    for (const [i, e] of timedEvaluations.entries()) {
+      const why = 'also_eligible widens only the rule\'s own requirement, and this rule auto-approves, so it has none';
+      if (timed[i].notify.length === 0) {
         e.applied = false;
-        e.reason = 'not scheduled: the rule auto-approves, so nothing is pending';
+        e.reason = `not scheduled: ${why}`;
+      } else if (timed[i].alsoEligible !== undefined) {
+        e.reason = `${e.reason} (to notify only: ${why})`;
       }
     }
   }

@@ -126,7 +126,8 @@ function describeYamlProblem(doc: Document, code: string, message: string, offse
 function quotingHint(message: string): string {
   if (/reserved character @/.test(message)) return '; quote a value that starts with "@", for example "@acme/leads"';
   if (/Alias cannot be an empty string|Unresolved alias/.test(message)) return '; a value starting with "*" is read as a YAML alias: quote globs, for example "*.md"';
-  if (/Unexpected scalar at node end|Unexpected flow/.test(message)) return '; a value starting with "[" or "{" is read as a YAML list or mapping: quote a glob that starts with one, for example "[abc]*.md"';
+  // `[abc]*.md`: the `*` after the closing bracket is read as an alias.
+  if (/Unexpected (scalar|alias) at node end|Unexpected flow/.test(message)) return '; a value starting with "[" or "{" is read as a YAML list or mapping: quote a glob that starts with one, for example "[abc]*.md"';
   return '';
 }
 

@@ -1,13 +1,14 @@
 /**
  * The policy means what it says, end to end through the App: a condition escalation adds a
- * requirement, `codeowners` needs each owned group of changed files, a step without a severity is
- * the highest, and environment names ignore case.
+ * requirement that a time escalation never widens, `codeowners` needs each owned group of changed
+ * files, a step without a severity is the highest, and environment names ignore case.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
-import { job, World } from './harness.js';
+import { eventually, job, World } from './harness.js';
 
 const REPO = 'acme/mono';
+const ONCALL_AFTER_SECONDS = 2;
 const POLICY = `version: 1
 rules:
   - name: production
@@ -16,6 +17,8 @@ rules:
     escalate:
       - if: { severity: critical }
         require: { approvals: 1, approvers: ["@acme/security"] }
+      - after: ${ONCALL_AFTER_SECONDS}s
+        also_eligible: ["@acme/oncall"]
   - name: hotfix
     if: { action: hotfix, severity: { at_least: high } }
     require: { approvals: 1, approvers: [carol] }
@@ -33,13 +36,14 @@ beforeAll(async () => {
       { org: 'acme', slug: 'payments', members: ['pia'] },
       { org: 'acme', slug: 'docs', members: ['dan'] },
       { org: 'acme', slug: 'security', members: ['sec'] },
+      { org: 'acme', slug: 'oncall', members: ['olga', 'omar'] },
     ],
     repos: [
       {
         owner: 'acme',
         name: 'mono',
         branches: { main: { '.github/jit-approval.yml': POLICY, '.github/CODEOWNERS': CODEOWNERS, 'payments/charge.ts': 'export {};\n', 'README.md': '# Mono\n' } },
-        collaborators: { alice: 'admin', pia: 'write', dan: 'write', sec: 'write', carol: 'write', mallory: 'write' },
+        collaborators: { alice: 'admin', pia: 'write', dan: 'write', sec: 'write', carol: 'write', mallory: 'write', olga: 'write', omar: 'write' },
       },
     ],
   });
@@ -101,6 +105,21 @@ describe('a condition escalation adds a requirement', () => {
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', awaiting: ['1 more from @acme/security'] });
     await vote(pr.number, 'sec');
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['pia', 'sec'] });
+  });
+
+  it('once the on-call may step in, they still cannot stand in for security', async () => {
+    const { pr, run } = await pullRun({ 'payments/charge.ts': 'export const fee = 5;\n' });
+    const request = await openPending(run, { action: 'deploy', environment: 'production', severity: 'critical' });
+    await vote(pr.number, 'pia');
+    const due = await eventually(() => world.poll(run, request.id as string), (answer) => (answer.body.eligible_approvers as string[]).includes('@acme/oncall'), (ONCALL_AFTER_SECONDS + 10) * 1000);
+    expect(due.body.eligible_approvers).toContain('@acme/oncall');
+    await vote(pr.number, 'olga');
+    await vote(pr.number, 'omar');
+    const waiting = (await world.poll(run, request.id as string)).body;
+    expect(waiting).toMatchObject({ status: 'pending', awaiting: ['1 more from @acme/security'] });
+    expect((waiting.requirements as Array<{ approved_by: string[] }>).map((r) => r.approved_by)).toEqual([['pia', 'olga', 'omar'], []]);
+    await vote(pr.number, 'sec');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['pia', 'olga', 'omar', 'sec'] });
   });
 });
 

@@ -2,6 +2,17 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { main } from '../../app/cli/main.js';
 import { CODEOWNERS, POLICY, makeWorkspace } from './fixtures.js';
 
+const DIFF_BEFORE = `version: 1
+severities: [low, high]
+rules:
+  - name: production
+    if: { action: deploy, environment: production }
+    require: { approvals: 1, approvers: ["@acme/security"] }
+  - name: staging
+    if: { action: deploy, environment: staging }
+    auto_approve: true
+`;
+
 const workspace = makeWorkspace({
   '.github/jit-approval.yml': POLICY,
   'policy.yml': POLICY,
@@ -14,6 +25,10 @@ const workspace = makeWorkspace({
   'org.yml': 'version: 1\nunmatched: require\nrules:\n  - name: org-rule\n    if: { action: [y] }\n    require: { approvers: ["@acme/org-leads"] }\n',
   'owners-only.yml': 'version: 1\nrules:\n  - name: reviewed\n    if: { action: [deploy] }\n    require: { approvers: [codeowners] }\n',
   'files.txt': 'infra/main.tf\n\ndocs/guide.md\r\nvendor/lib.js\n',
+  'warns.yml': 'version: 1\nrules:\n  - name: docs\n    if: { paths: ["docs/**"] }\n    auto_approve: true\n',
+  'diff-before.yml': DIFF_BEFORE,
+  // Production: anyone with write permission instead of security (looser); staging now needs a lead (stricter).
+  'diff-after.yml': DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]').replace('auto_approve: true', 'require: { approvers: ["@acme/leads"] }'),
 });
 afterAll(workspace.cleanup);
 
@@ -86,6 +101,21 @@ describe('validate', () => {
     expect(r.stdout).toMatch(new RegExp(`^${file.replace('.', '\\.')}: invalid`));
   });
 
+  test('--strict: a warning makes a valid policy fail, with the warning at its line', async () => {
+    const lenient = await run('validate', 'warns.yml', '--format', 'text');
+    expect(lenient).toMatchObject({ code: 0, stdout: 'warns.yml: valid (1 rule, 1 warning)\n' });
+    expect(lenient.stderr).toMatch(/^warns\.yml:4:18: warning: `paths` holds when \*any\* changed file matches/);
+    const strict = await run('validate', 'warns.yml', '--strict', '--format', 'text');
+    expect(strict).toMatchObject({ code: 1, stdout: 'warns.yml: invalid under --strict (1 warning)\n', stderr: lenient.stderr });
+    const json = await run('validate', 'warns.yml', '--strict');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, file: 'warns.yml', warnings: [{ line: 4, col: 18, pointer: '/rules/0/if/paths' }] });
+  });
+
+  test('--strict on a policy without warnings: exit 0', async () => {
+    expect(await run('validate', 'policy.yml', '--strict', '--format', 'text')).toEqual({ code: 0, stdout: 'policy.yml: valid (2 rules)\n', stderr: '' });
+  });
+
   test('an unresolved _extends is a warning; with --extends the two are checked together', async () => {
     const alone = await run('validate', 'child.yml');
     expect(alone.code).toBe(0);
@@ -153,6 +183,82 @@ describe('owners', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr).toContain('Usage: mercurial-jit owners');
+  });
+});
+
+describe('diff', () => {
+  const diff = (...argv: string[]) => run('diff', '--before', 'diff-before.yml', ...argv);
+
+  test('a looser and a stricter change, each situation labelled; exit 0', async () => {
+    const r = await diff('--after', 'diff-after.yml');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const { valid, comparisons } = JSON.parse(r.stdout) as { valid: boolean; comparisons: Array<{ situation: { label: string }; change: string; before: { text: string }; after: { text: string } }> };
+    expect(valid).toBe(true);
+    expect(comparisons.map((c) => [c.situation.label, c.change])).toEqual([
+      ['deploy to production, severity low', 'looser'],
+      ['deploy to production, severity high', 'looser'],
+      ['deploy to staging, severity low', 'stricter'],
+      ['deploy to staging, severity high', 'stricter'],
+      ['deploy (no environment), severity low', 'same'],
+      ['deploy (no environment), severity high', 'same'],
+    ]);
+    expect(comparisons[0]).toMatchObject({ before: { text: '1 from @acme/security (rule `production`)' }, after: { text: '1 from anyone with write permission (rule `production`)' } });
+  });
+
+  test('text: a Markdown table, looser before stricter, the unchanged counted', async () => {
+    const r = await diff('--after', 'diff-after.yml', '--format', 'text');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        '| Change | Situation | Before | After |',
+        '|---|---|---|---|',
+        '| looser | `deploy to production, severity low` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
+        '| looser | `deploy to production, severity high` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
+        '| stricter | `deploy to staging, severity low` | no approval needed | 1 from @acme/leads (rule `staging`) |',
+        '| stricter | `deploy to staging, severity high` | no approval needed | 1 from @acme/leads (rule `staging`) |',
+        '',
+        '2 other situations decide the same.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('the reverse change is stricter where it was looser, and looser where it was stricter', async () => {
+    const r = await run('diff', '--before', 'diff-after.yml', '--after', 'diff-before.yml');
+    const changes = (JSON.parse(r.stdout) as { comparisons: Array<{ change: string }> }).comparisons.map((c) => c.change);
+    expect(changes).toEqual(['stricter', 'stricter', 'looser', 'looser', 'same', 'same']);
+  });
+
+  test('no change: the table says so', async () => {
+    const r = await diff('--after', 'diff-before.yml', '--format', 'text');
+    expect(r).toEqual({ code: 0, stdout: 'No decision changes in the 6 situations compared.\n', stderr: '' });
+  });
+
+  test('an invalid --after: its problems on stderr, exit 1', async () => {
+    const r = await diff('--after', 'typo.yml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^typo\.yml:4:5: .*iff/m);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, file: 'typo.yml' });
+    expect(await diff('--after', 'missing.yml', '--format', 'text')).toEqual({ code: 1, stdout: 'missing.yml: invalid\n', stderr: 'missing.yml:1:1: cannot read: no such file\n' });
+  });
+
+  test('an invalid --before: every decision is new; exit 0', async () => {
+    const r = await run('diff', '--before', 'typo.yml', '--after', 'diff-after.yml');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^typo\.yml:4:5: /m);
+    const comparisons = (JSON.parse(r.stdout) as { comparisons: Array<{ before: unknown; change: string }> }).comparisons;
+    expect(comparisons.every((c) => c.before === null && c.change === 'changed')).toBe(true);
+  });
+
+  test.each([
+    [['diff', '--after', 'diff-after.yml'], '--before FILE and --after FILE are required'],
+    [['diff', '--before', 'diff-before.yml'], '--before FILE and --after FILE are required'],
+    [['diff', '--before', 'diff-before.yml', '--after', 'diff-after.yml', '--format', 'xml'], '--format must be json or text'],
+  ])('bad arguments %p: exit 2', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('Usage: mercurial-jit diff');
   });
 });
 
@@ -235,9 +341,9 @@ describe('explain', () => {
   test('text format shows requirements, escalations and code owner groups', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--files', 'infra/main.tf,vendor/lib.js', '--format', 'text');
     for (const line of [
-      'Approval required: 1 approval from a code owner of each group of changed files or @acme/team-leads (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 12))',
+      'Approval required: 1 approval from a code owner of each group of changed files (@acme/team-leads count towards the total, not in an owner\'s place) (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 12))',
       '      ↑ escalation (policy.yml:12:9): applied: severity `critical` is one of `critical`',
-      '  rule production: 1 approval from a code owner of each group of changed files or @acme/team-leads',
+      '  rule production: 1 approval from a code owner of each group of changed files (@acme/team-leads count towards the total, not in an owner\'s place)',
       '      code owners, one approval for each group:\n        `/infra/` (@acme/sre @carol)',
       '  rule production (escalation at line 12): 2 approvals from @acme/security',
       '      added by the escalation at policy.yml:12:9: severity `critical` is one of `critical`',

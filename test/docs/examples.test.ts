@@ -4,7 +4,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { main } from '../../app/cli/main.js';
+import { tallyVotes, type Voter } from '../../policies/approval.js';
+import { parseCodeowners } from '../../policies/codeowners.js';
+import { evaluate } from '../../policies/evaluate.js';
 import { formatDiagnostic, loadPolicy } from '../../policies/loader.js';
+import type { Policy, RequestFacts } from '../../policies/types.js';
 import { exampleWorkflowFiles, formatProblem, lintWorkflows } from './lint-workflows.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -64,14 +68,28 @@ describe('example policies', () => {
   });
 });
 
+interface ExplainedApprovers { codeowners: false | 'each_group' | 'any'; teams: string[]; users: string[]; roles: string[] }
+
 /** `mercurial-jit explain` on an example, as a user would run it, parsed. */
-async function explain(policy: string, ...args: string[]): Promise<{ outcome: string; summary: string; requirements: Array<{ rule: string; approvals: number; approvers: { teams: string[]; users: string[]; roles: string[] } }> }> {
+async function explain(policy: string, ...args: string[]): Promise<{
+  outcome: string;
+  summary: string;
+  requirements: Array<{ rule: string; approvals: number; approvers: ExplainedApprovers; scheduled: Array<{ afterSeconds: number; approvers: ExplainedApprovers }> }>;
+}> {
   let stdout = '';
   let stderr = '';
   const code = await main(['explain', '--policy', policy, ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: join(ROOT, 'docs/examples') });
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   return JSON.parse(stdout);
 }
+
+function loadExample(path: string): Policy {
+  const result = loadPolicy(readFileSync(join(ROOT, 'docs/examples', path), 'utf8'), basename(path));
+  if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  return result.policy;
+}
+
+const exampleVoter = (login: string, team: string): Voter => ({ login, isBot: false, permission: 'write', teams: [team] });
 
 describe('each example does what its comments say', () => {
   it('every example policy loads without warnings', () => {
@@ -83,11 +101,38 @@ describe('each example does what its comments say', () => {
 
   it('production-deploy: a docs-only push needs no approval; docs with code still does', async () => {
     const policy = 'policies/production-deploy.yml';
-    const base = ['--action', 'deploy', '--environment', 'production', '--branch', 'main'];
+    const base = ['--action', 'deploy', '--environment', 'production', '--branch', 'main', '--event', 'push'];
     expect((await explain(policy, ...base, '--files', 'docs/guide.md,README.md')).outcome).toBe('auto_approve');
-    expect(await explain(policy, ...base, '--files', 'docs/guide.md,src/server.ts')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'production' }] });
+    expect(await explain(policy, ...base, '--files', 'docs/guide.md,src/server.ts')).toMatchObject({
+      outcome: 'approval_required',
+      requirements: [{ rule: 'production', approvers: { codeowners: 'each_group', teams: ['@your-org/release-managers'] } }],
+    });
     // Nobody knows what a first deploy changes: it is never waved through as docs only.
     expect((await explain(policy, ...base, '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
+  });
+
+  it('production-deploy: a push needs a code owner of each group; a manual deploy, a release manager', () => {
+    const policy = loadExample('policies/production-deploy.yml');
+    const codeowners = parseCodeowners('* @your-org/web\n/payments/ @your-org/payments\n', 'CODEOWNERS');
+    const web = exampleVoter('wen', 'your-org/web');
+    const payments = exampleVoter('pat', 'your-org/payments');
+    const releaseManager = exampleVoter('rae', 'your-org/release-managers');
+    const deploy = (event: string, ...voters: Voter[]) => deployOf(event, ['src/server.ts', 'payments/charge.ts'], codeowners, voters);
+    const deployOf = (event: string, changedFiles: string[], owners: ReturnType<typeof parseCodeowners>, voters: Voter[]) => {
+      const facts: RequestFacts = { action: 'deploy', environment: 'production', branch: 'main', event, actor: 'bob', changedFiles };
+      return tallyVotes(evaluate(policy, facts, { codeowners: owners }), voters.map((voter) => ({ voter, verdict: 'approve' as const })), { requesters: [{ login: 'bob', role: 'started the run' }] });
+    };
+    expect(deploy('push', web).status).toBe('pending');
+    expect(deploy('push', releaseManager).status).toBe('pending');
+    expect(deploy('push', web, payments)).toMatchObject({ status: 'approved', reason: 'approved by @wen, @pat' });
+    // Files nobody owns: a release manager approves the push.
+    expect(deployOf('push', ['src/server.ts'], parseCodeowners('/payments/ @your-org/payments\n', 'CODEOWNERS'), [releaseManager]).status).toBe('approved');
+    expect(deployOf('push', ['src/server.ts', 'payments/charge.ts'], parseCodeowners('/payments/ @your-org/payments\n', 'CODEOWNERS'), [releaseManager]).status).toBe('pending');
+    expect(deploy('workflow_dispatch', releaseManager)).toMatchObject({ status: 'approved', reason: 'approved by @rae' });
+    expect(deploy('workflow_dispatch', web, payments).status).toBe('pending');
+    // A trigger the workflow may gain later is gated too, never waved through.
+    expect(deploy('schedule', releaseManager).status).toBe('approved');
+    expect(deploy('schedule').status).toBe('pending');
   });
 
   it('severity-escalation: critical needs security as well as the on-call lead', async () => {
@@ -100,6 +145,18 @@ describe('each example does what its comments say', () => {
     expect(high.requirements.map((r) => r.approvers.teams)).toEqual([['@your-org/oncall-leads']]);
     // A hotfix step that states no severity is critical.
     expect((await explain('policies/severity-escalation.yml', '--action', 'hotfix')).requirements).toHaveLength(2);
+    // After 30 minutes the SRE on-call may approve in the lead's place, never in security's.
+    expect(critical.requirements.map((r) => r.scheduled.map((s) => [s.afterSeconds, s.approvers.teams]))).toEqual([[[1800, ['@your-org/sre-oncall']]], []]);
+  });
+
+  it('severity-escalation: two SRE on-call after 30 minutes do not ship a critical hotfix without security', () => {
+    const decision = evaluate(loadExample('policies/severity-escalation.yml'), { action: 'hotfix', severity: 'critical', actor: 'bob', changedFiles: [] });
+    const votes = (...voters: Voter[]) => voters.map((voter) => ({ voter, verdict: 'approve' as const }));
+    const [sre1, sre2] = [exampleVoter('sri', 'your-org/sre-oncall'), exampleVoter('sam', 'your-org/sre-oncall')];
+    const security = [exampleVoter('sec', 'your-org/security'), exampleVoter('sue', 'your-org/security')];
+    const after31m = { requesters: [{ login: 'bob', role: 'started the run' as const }], elapsedSeconds: 31 * 60 };
+    expect(tallyVotes(decision, votes(sre1, sre2), after31m)).toMatchObject({ status: 'pending', reason: 'waiting for 2 more from @your-org/security' });
+    expect(tallyVotes(decision, votes(sre1, ...security), after31m)).toMatchObject({ status: 'approved', reason: 'approved by @sri, @sec, @sue' });
   });
 
   it('db-migration: two approvals from a DBA or a maintainer', async () => {
@@ -115,6 +172,7 @@ describe('each example does what its comments say', () => {
       [1, ['@acme/team-leads']],
       [2, ['@acme/security']],
     ]);
+    expect(critical.requirements.map((r) => r.scheduled.map((s) => s.approvers.teams))).toEqual([[['@acme/sre-oncall']], []]);
     expect((await explain(policy, '--action', 'deploy', '--files', 'docs/a.md,guide/README.md')).outcome).toBe('auto_approve');
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { activeRequirements, checkEligibility, tallyVotes, type ApprovalSubject, type Vote, type Voter } from '../../policies/approval.js';
 import type { ApproverSet, Requirement } from '../../policies/decision.js';
+import { evaluate } from '../../policies/evaluate.js';
+import { loadPolicy } from '../../policies/loader.js';
 
 const at = { file: 'p.yml', line: 3, col: 5 };
 const set = (s: Partial<ApproverSet>): ApproverSet => ({ codeowners: false, owners: [], ownerGroups: [], teams: [], users: [], roles: [], ...s });
@@ -101,6 +103,55 @@ describe('eligibility', () => {
     expect(activeRequirements([base], 0)[0]).toEqual(base);
     expect(activeRequirements([base], 60)[0]).toMatchObject({ approvals: 2, approvers: { users: ['carol'], teams: ['@acme/oncall'] } });
     expect(activeRequirements([base], 600)[0]).toMatchObject({ approvals: 2, approvers: { users: ['carol', 'dave'], teams: ['@acme/oncall'] } });
+  });
+});
+
+describe('a time escalation widens the rule\'s own requirement, never one a condition escalation added', () => {
+  // docs/examples/policies/severity-escalation.yml: critical needs the on-call lead AND 2 from security;
+  // after 30 minutes SRE on-call may approve too, in the lead's place only.
+  const loaded = loadPolicy(
+    `version: 1
+rules:
+  - name: hotfix
+    if: { action: hotfix, severity: { at_least: high } }
+    require: { approvals: 1, approvers: ["@acme/oncall-leads"] }
+    escalate:
+      - if: { severity: critical }
+        require: { approvals: 2, approvers: ["@acme/security"] }
+      - after: 30m
+        notify: [pager]
+        also_eligible: ["@acme/sre-oncall"]
+`,
+    'severity-escalation.yml',
+  );
+  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('; '));
+  const hotfix = (severity: string) => evaluate(loaded.policy, { action: 'hotfix', severity, actor: 'bob', changedFiles: [] });
+  const lead = voter('lena', { teams: ['acme/oncall-leads'] });
+  const [sre1, sre2] = [voter('sri', { teams: ['acme/sre-oncall'] }), voter('sam', { teams: ['acme/sre-oncall'] })];
+  const [sec1, sec2] = [voter('sec', { teams: ['acme/security'] }), voter('sue', { teams: ['acme/security'] })];
+  const approve = (v: Voter): Vote => ({ voter: v, verdict: 'approve' });
+  const MINUTE = 60;
+
+  const rows: [string, string, number, Voter[], string, string][] = [
+    ['two SRE on-call before 30 minutes', 'critical', 10, [sre1, sre2], 'pending', 'waiting for 1 more from @acme/oncall-leads; 2 more from @acme/security'],
+    ['two SRE on-call after 30 minutes: still no security sign-off', 'critical', 31 * MINUTE, [sre1, sre2], 'pending', 'waiting for 2 more from @acme/security'],
+    ['SRE on-call and one security approver after 30 minutes', 'critical', 31 * MINUTE, [sre1, sec1, sre2], 'pending', 'waiting for 1 more from @acme/security'],
+    ['SRE on-call in the lead\'s place, and two security approvers', 'critical', 31 * MINUTE, [sre1, sec1, sec2], 'approved', 'approved by @sri, @sec, @sue'],
+    ['the same before 30 minutes: the lead is still needed', 'critical', 29 * MINUTE, [sre1, sec1, sec2], 'pending', 'waiting for 1 more from @acme/oncall-leads'],
+    ['the lead and two security approvers', 'critical', 10, [lead, sec1, sec2], 'approved', 'approved by @lena, @sec, @sue'],
+    ['high: SRE on-call alone after 30 minutes', 'high', 31 * MINUTE, [sre1], 'approved', 'approved by @sri'],
+  ];
+  test.each(rows)('%s', (_case, severity, elapsedSeconds, voters, status, reason) => {
+    const tally = tallyVotes(hotfix(severity), voters.map(approve), { ...REQUESTER, elapsedSeconds });
+    expect(tally.status).toBe(status);
+    expect(tally.reason).toBe(reason);
+  });
+
+  test('a stored decision whose added requirement carries a timer is still not widened', () => {
+    const oncall = { location: at, afterSeconds: 60, notify: [], approvers: set({ teams: ['@acme/sre-oncall'] }) };
+    const added = requirement({ escalation: { location: at, reason: 'severity `critical` is one of `critical`' }, approvers: set({ teams: ['@acme/security'] }), scheduled: [oncall] });
+    expect(activeRequirements([added], 3600)[0].approvers.teams).toEqual(['@acme/security']);
+    expect(tallyVotes(subject([added]), [approve(sre1)], { ...REQUESTER, elapsedSeconds: 3600 }).status).toBe('pending');
   });
 });
 

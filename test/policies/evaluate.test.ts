@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { evaluate, type OwnersLookup } from '../../policies/evaluate.js';
+import { emptyApproverSet } from '../../policies/approvers.js';
 import { parseCodeowners } from '../../policies/codeowners.js';
 import type { ApproverRef, Escalation, Policy, RequestFacts, Rule } from '../../policies/types.js';
 
@@ -151,7 +152,7 @@ describe('escalation', () => {
       approvers: { codeowners: false, teams: ['@acme/security'] },
     });
     expect(decision.summary).toBe(
-      'Approval required: 1 approval from a code owner of each group of changed files or @acme/leads (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 20))',
+      'Approval required: 1 approval from a code owner of each group of changed files (@acme/leads count towards the total, not in an owner\'s place) (rule `production`); and 2 approvals from @acme/security (rule `production` (escalation at line 20))',
     );
     expect(decision.notify).toEqual(['slack-deploys', 'security-pager']);
   });
@@ -196,15 +197,29 @@ describe('escalation', () => {
     expect(evaluate(p, facts()).requirements[0]).toMatchObject({ approvals: 2, approvers: { teams: ['@acme/reviewers'] } });
   });
 
-  test('time escalations are passed through for the App to schedule, on every requirement of the rule', () => {
+  test('time escalations are passed through for the App to schedule, on the rule\'s own requirement only', () => {
     const decision = evaluate(production([critical, later]), facts({ environment: 'production', severity: 'critical' }));
-    for (const req of decision.requirements) {
-      expect(req.scheduled).toEqual([
-        { location: at(25), afterSeconds: 1800, notify: ['pager'], approvers: { codeowners: false, owners: [], ownerGroups: [], teams: ['@acme/sre-oncall'], users: [], roles: [] } },
-      ]);
-    }
-    expect(decision.requirements[0].approvers.teams).toEqual(['@acme/leads']);
+    const [own, security] = decision.requirements;
+    expect(own.scheduled).toEqual([
+      { location: at(25), afterSeconds: 1800, notify: ['pager'], approvers: { codeowners: false, owners: [], ownerGroups: [], teams: ['@acme/sre-oncall'], users: [], roles: [] } },
+    ]);
+    // The on-call may stand in for a lead, never for security.
+    expect(security.escalation).not.toBeNull();
+    expect(security.scheduled).toEqual([]);
+    expect(own.approvers.teams).toEqual(['@acme/leads']);
     expect(decision.rules[0].escalations[1]).toMatchObject({ kind: 'time', applied: true, reason: 'scheduled after 30m' });
+  });
+
+  test('on an auto-approving rule that an escalation made require approval, a time escalation only notifies', () => {
+    const addsLeads = esc({ if: { severity: { atLeast: 'high' } }, require: { approvals: 1, approvers: [team('docs-leads')] } });
+    const silent = esc({ location: at(30), afterSeconds: 600, alsoEligible: [team('sre-oncall')] });
+    const decision = evaluate(policy([{ name: 'docs', autoApprove: true, escalate: [addsLeads, later, silent] }]), facts({ severity: 'high' }));
+    expect(decision.requirements).toHaveLength(1);
+    expect(decision.requirements[0].scheduled).toEqual([{ location: at(25), afterSeconds: 1800, notify: ['pager'], approvers: emptyApproverSet() }]);
+    expect(decision.rules[0].escalations.slice(1)).toEqual([
+      expect.objectContaining({ kind: 'time', applied: true, reason: "scheduled after 30m (to notify only: also_eligible widens only the rule's own requirement, and this rule auto-approves, so it has none)" }),
+      expect.objectContaining({ kind: 'time', applied: false, reason: "not scheduled: also_eligible widens only the rule's own requirement, and this rule auto-approves, so it has none" }),
+    ]);
   });
 
   test('a time escalation on an auto-approving rule is not scheduled', () => {

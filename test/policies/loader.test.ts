@@ -230,6 +230,13 @@ const errorCases: ErrorCase[] = [
   ['a duration without a unit', yaml('version: 1', 'defaults:', '  timeout: 30'), undefined, [['3:12', 'defaults.timeout: a duration needs a unit: write 30s, or 30m if you meant minutes']]],
   ['YAML syntax that a glob or a login starts with', yaml('version: 1', 'rules:', '  - name: r', '    if: { paths: *.md }'), undefined, [['4:18', 'a value starting with "*" is read as a YAML alias: quote globs, for example "*.md"']]],
   ['a login that YAML reserves', yaml('version: 1', 'defaults: { approvers: [@alice] }'), undefined, [['2:25', 'quote a value that starts with "@", for example "@acme/leads"']]],
+  // What follows the closing bracket is reported: an alias (`*`) or a scalar.
+  ...[['[abc]*.md', 19], ['{a,b}*.md', 19], ['[docs]/**', 20], ['{a,b}/**', 19]].map(([glob, col]): ErrorCase => [
+    `a glob that starts with a bracket or a brace: ${glob}`,
+    yaml('version: 1', 'rules:', '  - name: r', '    if:', `      paths: ${glob}`),
+    undefined,
+    [[`5:${col}`, 'YAML syntax error', 'a value starting with "[" or "{" is read as a YAML list or mapping: quote a glob that starts with one, for example "[abc]*.md"']],
+  ]),
   ['a condition written beside if:', yaml('version: 1', 'rules:', '  - name: r', '    paths: ["docs/**"]'), undefined, [['4:5', 'rules[0].paths: "paths" is a condition: put it under "if:"']]],
   ['escalations for escalate', yaml('version: 1', 'rules:', '  - name: r', '    escalations: []'), undefined, [['4:5', 'unknown key "escalations"; did you mean "escalate"?']]],
   ['bad enum', yaml('version: 1', 'unmatched: deny'), undefined, [['2:12', 'expected one of: approve, require; got "deny"']]],

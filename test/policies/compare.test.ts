@@ -1,0 +1,81 @@
+import { describe, expect, test } from '@jest/globals';
+import { parseCodeowners } from '../../policies/codeowners.js';
+import { classify, comparePolicies, comparisonTable, namedSituations, type Change } from '../../policies/compare.js';
+import { evaluate } from '../../policies/evaluate.js';
+import { loadPolicy } from '../../policies/loader.js';
+import type { Policy, RequestFacts } from '../../policies/types.js';
+
+const codeowners = parseCodeowners('* @acme/web\n/payments/ @acme/payments\n*.md @acme/docs\n', 'CODEOWNERS');
+const facts: RequestFacts = { action: 'deploy', environment: 'production', severity: 'high', actor: 'bob', changedFiles: ['payments/charge.ts', 'README.md'] };
+
+/** A policy with one production rule: `require` as written in YAML, and any more lines of the rule. */
+function policy(require: string, more = ''): Policy {
+  const loaded = loadPolicy(`version: 1\nrules:\n  - name: production\n    if: { environment: production }\n    require: ${require}\n${more}`, 'p.yml');
+  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n'));
+  return loaded.policy;
+}
+
+const decide = (p: Policy) => evaluate(p, facts, { codeowners });
+const security = (n: number) => `{ approvals: ${n}, approvers: ["@acme/security"] }`;
+const HIGH_NEEDS_SECURITY = '    escalate:\n      - if: { severity: { at_least: high } }\n        require: { approvers: ["@acme/security"] }\n';
+
+describe('classify: how a decision changed', () => {
+  const rows: [string, Policy, Policy, Change][] = [
+    ['the same requirement', policy(security(1)), policy(security(1)), 'same'],
+    ['a team widened to everyone with write permission, at the same count', policy(security(1)), policy('{ approvals: 1, approvers: ["role:write"] }'), 'looser'],
+    ['everyone with write permission narrowed to a team', policy('{ approvals: 1, approvers: ["role:write"] }'), policy(security(1)), 'stricter'],
+    ['a team added beside the old one', policy(security(1)), policy('{ approvals: 1, approvers: ["@acme/security", "@acme/leads"] }'), 'looser'],
+    ['a team taken away', policy('{ approvals: 1, approvers: ["@acme/security", "@acme/leads"] }'), policy(security(1)), 'stricter'],
+    ['one team for another', policy(security(1)), policy('{ approvals: 1, approvers: ["@acme/leads"] }'), 'changed'],
+    ['a user for a team', policy('{ approvals: 1, approvers: [alice] }'), policy(security(1)), 'changed'],
+    ['a user added', policy('{ approvals: 1, approvers: [alice] }'), policy('{ approvals: 1, approvers: [alice, carol] }'), 'looser'],
+    ['two from alice or carol where one from alice was enough: alice must approve either way', policy('{ approvals: 1, approvers: [alice] }'), policy('{ approvals: 2, approvers: [alice, carol] }'), 'stricter'],
+    ['one from alice where two from alice or carol were needed', policy('{ approvals: 2, approvers: [alice, carol] }'), policy('{ approvals: 1, approvers: [alice] }'), 'looser'],
+    ['two from alice or a team where one from alice was enough', policy('{ approvals: 1, approvers: [alice] }'), policy('{ approvals: 2, approvers: [alice, "@acme/leads"] }'), 'changed'],
+    ['more approvals from the same people', policy(security(1)), policy(security(2)), 'stricter'],
+    ['fewer approvals from the same people', policy(security(2)), policy(security(1)), 'looser'],
+    ['fewer approvals from more people', policy(security(2)), policy('{ approvals: 1, approvers: ["role:write"] }'), 'looser'],
+    ['more approvals from more people', policy(security(1)), policy('{ approvals: 2, approvers: ["role:write"] }'), 'changed'],
+    ['a lower role', policy('{ approvals: 1, approvers: ["role:maintain"] }'), policy('{ approvals: 1, approvers: ["role:write"] }'), 'looser'],
+    ['a higher role', policy('{ approvals: 1, approvers: ["role:write"] }'), policy('{ approvals: 1, approvers: ["role:maintain"] }'), 'stricter'],
+    ['any code owner becomes one for each group', policy('{ approvers: ["codeowners:any"] }'), policy('{ approvers: [codeowners] }'), 'stricter'],
+    ['one code owner for each group becomes any', policy('{ approvers: [codeowners] }'), policy('{ approvers: ["codeowners:any"] }'), 'looser'],
+    ['a team added beside the code owners', policy('{ approvers: [codeowners] }'), policy('{ approvers: [codeowners, "@acme/leads"] }'), 'looser'],
+    ['code owners of each group added beside a team', policy('{ approvers: ["@acme/leads"] }'), policy('{ approvers: [codeowners, "@acme/leads"] }'), 'changed'],
+    ['a condition escalation adds a requirement', policy('{ approvers: ["@acme/leads"] }'), policy('{ approvers: ["@acme/leads"] }', HIGH_NEEDS_SECURITY), 'stricter'],
+    ['a condition escalation taken away', policy('{ approvers: ["@acme/leads"] }', HIGH_NEEDS_SECURITY), policy('{ approvers: ["@acme/leads"] }'), 'looser'],
+  ];
+  test.each(rows)('%s', (_case, before, after, change) => {
+    expect(classify(decide(before), decide(after))).toBe(change);
+  });
+
+  test('outcomes: auto-approval, blocked, and no policy before', () => {
+    const auto = loadPolicy('version: 1\nrules: []\n', 'p.yml');
+    const blocked = policy('{ approvals: 2, approvers: [alice] }');
+    if (!auto.ok) throw new Error('invalid');
+    expect(classify(decide(auto.policy), decide(policy(security(1))))).toBe('stricter');
+    expect(classify(decide(policy(security(1))), decide(auto.policy))).toBe('looser');
+    expect(classify(decide(policy(security(1))), decide(blocked))).toBe('blocked');
+    expect(classify(decide(blocked), decide(policy(security(1))))).toBe('unblocked');
+    expect(classify(null, decide(policy(security(1))))).toBe('changed');
+    expect(classify(null, decide(blocked))).toBe('blocked');
+  });
+});
+
+describe('comparePolicies and the table', () => {
+  test('a widened team at the same count is a looser row, listed before a stricter one', () => {
+    const before = policy(security(1), '  - name: staging\n    if: { environment: staging }\n    require: { approvers: ["@acme/leads"] }\n');
+    const after = policy('{ approvals: 1, approvers: ["role:write"] }', '  - name: staging\n    if: { environment: staging }\n    require: { approvals: 2, approvers: ["@acme/leads"] }\n');
+    const comparisons = comparePolicies({ policy: before }, { policy: after }, namedSituations([before, after]).filter((s) => s.facts.severity === 'low'));
+    expect(comparisons.map((c) => [c.situation.label, c.change])).toEqual([
+      ['deploy to production, severity low', 'looser'],
+      ['deploy to staging, severity low', 'stricter'],
+      ['deploy (no environment), severity low', 'same'],
+    ]);
+    const rows = comparisonTable(comparisons).split('\n').filter((line) => /^\| (looser|stricter) /.test(line));
+    expect(rows).toEqual([
+      '| looser | `deploy to production, severity low` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
+      '| stricter | `deploy to staging, severity low` | 1 from @acme/leads (rule `staging`) | 2 from @acme/leads (rule `staging`) |',
+    ]);
+  });
+});
