@@ -69,10 +69,21 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR || undefined,
     logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
-    extendsRepositories: (env.EXTENDS_REPOSITORIES ?? '').split(/[\s,]+/).filter(Boolean),
+    extendsRepositories: repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'),
     reconcileIntervalMs: durationFromEnv(env, 'RECONCILE_INTERVAL'),
     admission: admissionSettingsFromEnv(env),
   };
+}
+
+/** GitHub's account names, and its repository names (`.` and `..` are not names). */
+const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+
+/** A comma- or space-separated list of `owner/name`; anything else is an error naming the variable, not an entry silently never matched. */
+function repositoriesFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  const entries = (env[name] ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
+  const bad = entries.filter((entry) => !REPOSITORY.test(entry));
+  if (bad.length > 0) throw new Error(`${name}: expected owner/name repositories (e.g. acme/policies), got: ${bad.join(', ')}`);
+  return entries;
 }
 
 function durationFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {

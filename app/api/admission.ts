@@ -1,11 +1,13 @@
 /**
  * Who may open requests, and how many: any workflow of a repository the App is installed on holds
  * a valid OIDC token, and every request it opens costs GitHub calls, mentions and notifications.
- * The owner allow-list is checked before any GitHub call; the pending caps before a request is made.
+ * The owner allow-list is checked before any GitHub call. The pending caps are checked before any
+ * GitHub call too, and again in the store's transaction that creates the request, so that requests
+ * opened at the same moment (on any replica) cannot together pass a cap.
  */
 import { requestKeyFor, type RequestInput } from '../gate/request.js';
 import type { RunIdentity } from '../oidc.js';
-import type { Store } from '../store/store.js';
+import type { PendingLimitError, PendingLimits, Store } from '../store/store.js';
 import { HttpError } from './http.js';
 
 export const DEFAULT_MAX_PENDING_PER_REPOSITORY = 100;
@@ -59,17 +61,32 @@ export class Admission {
     }
   }
 
-  /** 429 when one more pending request would pass a cap. A retried step reattaches to its request, so it is never refused. */
+  /** The caps, for the store to check again as it creates the request. */
+  get limits(): PendingLimits {
+    return { perRepository: this.maxPerRepository, perRunAttempt: this.maxPerRun };
+  }
+
+  /**
+   * 429 when one more pending request would pass a cap, before the request costs any GitHub call. A
+   * retried step reattaches to its request, so it is never refused.
+   */
   async checkPendingQuota(run: RunIdentity, input: RequestInput): Promise<void> {
     const key = requestKeyFor(run, input.action, run.environment ?? input.environment);
     if (await this.store.findRequest(key)) return;
     const pending = await this.store.countPendingRequests(key);
+    if (pending.runAttempt >= this.maxPerRun) throw this.tooMany(run, 'run_attempt', pending.runAttempt);
+    if (pending.repository >= this.maxPerRepository) throw this.tooMany(run, 'repository', pending.repository);
+  }
+
+  /** The same 429 for a cap the store found reached as it came to create the request. */
+  refusal(run: RunIdentity, err: PendingLimitError): HttpError {
+    return this.tooMany(run, err.scope, err.pending);
+  }
+
+  private tooMany(run: RunIdentity, scope: PendingLimitError['scope'], pending: number): HttpError {
     const retry = { 'retry-after': String(QUOTA_RETRY_AFTER_SECONDS) };
-    if (pending.runAttempt >= this.maxPerRun) {
-      throw new HttpError(429, 'too_many_pending', `this run already has ${pending.runAttempt} pending approval requests, the most the App allows (MAX_PENDING_PER_RUN); let some of them end first`, retry);
-    }
-    if (pending.repository >= this.maxPerRepository) {
-      throw new HttpError(429, 'too_many_pending', `${run.repository} already has ${pending.repository} pending approval requests, the most the App allows (MAX_PENDING_PER_REPOSITORY); let some of them end first`, retry);
-    }
+    return scope === 'run_attempt'
+      ? new HttpError(429, 'too_many_pending', `this run already has ${pending} pending approval requests, the most the App allows (MAX_PENDING_PER_RUN); let some of them end first`, retry)
+      : new HttpError(429, 'too_many_pending', `${run.repository} already has ${pending} pending approval requests, the most the App allows (MAX_PENDING_PER_REPOSITORY); let some of them end first`, retry);
   }
 }

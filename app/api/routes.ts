@@ -10,7 +10,7 @@ import type { GateRequest } from '../gate/request.js';
 import { AppNotInstalledError } from '../github/installations.js';
 import { OidcError, type OidcVerifier, type RunIdentity } from '../oidc.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { Store } from '../store/store.js';
+import { PendingLimitError, type Store } from '../store/store.js';
 import type { Admission } from './admission.js';
 import { API_BODY_LIMIT_BYTES, readJson, refuseDeclaredOverLimit } from './body.js';
 import { HttpError, sendError, sendJson } from './http.js';
@@ -134,8 +134,9 @@ async function ownRequest(options: ApiOptions, run: RunIdentity, id: string): Pr
 
 async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnType<typeof parseOpenBody>): Promise<GateRequest> {
   try {
-    return await options.gate.open(run, input);
+    return await options.gate.open(run, input, options.admission.limits);
   } catch (err) {
+    if (err instanceof PendingLimitError) throw options.admission.refusal(run, err);
     if (err instanceof InputError) throw new HttpError(422, 'invalid_request', err.message);
     if (err instanceof ConflictError) throw new HttpError(409, 'request_conflict', err.message);
     if (err instanceof AppNotInstalledError) throw new HttpError(422, 'app_not_installed', err.message);

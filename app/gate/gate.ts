@@ -17,7 +17,7 @@ import type { GitHubClient } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { backoffMs, isTransient } from '../github/transient.js';
 import type { RunIdentity } from '../oidc.js';
-import { EVALUATE_JOB, type ApprovalRequest, type HandledBy, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
+import { EVALUATE_JOB, type ApprovalRequest, type HandledBy, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs } from './policy-source.js';
@@ -93,9 +93,10 @@ export class Gate {
    * Creates the request for this job and action, or reattaches to it (a retried step). A request
    * belongs to one job of one run attempt: the token's `check_run_id` names the job where GitHub
    * provides it, else the environment does. Reattaching with other facts is a conflict, never an answer
-   * with another job's decision.
+   * with another job's decision. With `limits`, a new request past a cap on pending requests is
+   * refused (`PendingLimitError`), never created.
    */
-  async open(run: RunIdentity, input: RequestInput): Promise<GateRequest> {
+  async open(run: RunIdentity, input: RequestInput, limits?: PendingLimits): Promise<GateRequest> {
     const { store } = this.options;
     // The job's `environment:` is in the token; the Action's input may only repeat it (names ignore case, as on GitHub).
     if (run.environment && input.environment && run.environment.toLowerCase() !== input.environment.toLowerCase()) {
@@ -135,6 +136,7 @@ export class Gate {
       facts,
       deadline: provisional,
       evaluateAt: new Date(created.getTime() + EVALUATE_GRACE_MS),
+      ...(limits ? { limits } : {}),
     });
     if (!isNew) return this.reattach(request, input, environment);
     // Evaluated at once where GitHub answers; its `evaluate` job retries if it does not, or if this replica dies.

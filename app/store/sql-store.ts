@@ -27,6 +27,8 @@ import {
   type Completion,
   type NewAuditEvent,
   type NewRequest,
+  type PendingLimits,
+  PendingLimitError,
   type NewTimer,
   type NewVote,
   type RequestKey,
@@ -74,6 +76,7 @@ export class SqlStore implements Store {
   async createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }> {
     return this.#db.transaction(async (tx) => {
       const now = this.#clock();
+      if (input.limits) await this.#checkPendingLimits(tx, input, input.limits);
       const inserted = await tx.query(
         `INSERT INTO requests (repository_id, run_id, run_attempt, action, job_key, repository, requester, facts,
                                decision, deadline, pr_number, created_at, updated_at, environment_key, commit_sha)
@@ -111,6 +114,15 @@ export class SqlStore implements Store {
       await this.#notify(tx, request, 'created');
       return { created: true, request };
     });
+  }
+
+  async #checkPendingLimits(tx: SqlExecutor, input: NewRequest, limits: PendingLimits): Promise<void> {
+    // Creations in one repository take turns until they commit, so two cannot both count the same last free place.
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${input.repositoryId}`]);
+    if ((await tx.query(`SELECT 1 FROM requests WHERE ${KEY_MATCH}`, keyParams(input))).length > 0) return;
+    const pending = await countPending(tx, input);
+    if (pending.runAttempt >= limits.perRunAttempt) throw new PendingLimitError('run_attempt', pending.runAttempt);
+    if (pending.repository >= limits.perRepository) throw new PendingLimitError('repository', pending.repository);
   }
 
   async getRequest(id: string): Promise<ApprovalRequest | undefined> {
@@ -249,12 +261,7 @@ export class SqlStore implements Store {
   }
 
   async countPendingRequests(run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }> {
-    const rows = await this.#db.query<{ repository: unknown; run_attempt: unknown }>(
-      `SELECT count(*) AS repository, count(*) FILTER (WHERE run_id = $2 AND run_attempt = $3) AS run_attempt
-       FROM requests WHERE repository_id = $1 AND status = 'pending'`,
-      [run.repositoryId, run.runId, run.runAttempt],
-    );
-    return { repository: Number(rows[0].repository), runAttempt: Number(rows[0].run_attempt) };
+    return countPending(this.#db, run);
   }
 
   async recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }> {
@@ -653,6 +660,15 @@ export class SqlStore implements Store {
 }
 
 const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4 AND job_key = $5';
+
+async function countPending(sql: SqlExecutor, run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }> {
+  const rows = await sql.query<{ repository: unknown; run_attempt: unknown }>(
+    `SELECT count(*) AS repository, count(*) FILTER (WHERE run_id = $2 AND run_attempt = $3) AS run_attempt
+     FROM requests WHERE repository_id = $1 AND status = 'pending'`,
+    [run.repositoryId, run.runId, run.runAttempt],
+  );
+  return { repository: Number(rows[0].repository), runAttempt: Number(rows[0].run_attempt) };
+}
 
 function keyParams(key: RequestKey): unknown[] {
   return [key.repositoryId, key.runId, key.runAttempt, key.action, key.jobKey];

@@ -39,6 +39,21 @@ export interface NewRequest extends RequestKey {
   /** When set, an `evaluate` job falls due then, in case whoever evaluates the request first does not finish. */
   evaluateAt?: Date;
   prNumber?: number;
+  /** Caps on pending requests, checked in the transaction that creates this one (a request that exists already is returned, never refused). */
+  limits?: PendingLimits;
+}
+
+/** How many requests may be pending at once in one repository, and in one attempt of one workflow run. */
+export interface PendingLimits {
+  perRepository: number;
+  perRunAttempt: number;
+}
+
+/** Creating the request would pass a cap on pending requests: nothing was created. */
+export class PendingLimitError extends Error {
+  constructor(readonly scope: 'repository' | 'run_attempt', readonly pending: number) {
+    super(`${pending} requests are already pending in this ${scope === 'repository' ? 'repository' : 'run attempt'}, the most allowed`);
+  }
 }
 
 /** A policy decision for a pending request that has none yet. */
@@ -270,7 +285,11 @@ export type AuditVerification =
   | { ok: false; seq: number; reason: string; checked: number };
 
 export interface Store {
-  /** Creates the request, or returns the existing one for the same key (`created: false`). */
+  /**
+   * Creates the request, or returns the existing one for the same key (`created: false`). With
+   * `limits`, throws `PendingLimitError` instead of creating one past a cap, even when others are
+   * being created at the same time, on this replica or another.
+   */
   createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }>;
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   findRequest(key: RequestKey): Promise<ApprovalRequest | undefined>;

@@ -13,8 +13,11 @@ import { gfm } from 'micromark-extension-gfm';
 export type Command =
   | { kind: 'approve'; note: string }
   | { kind: 'reject'; reason: string }
-  /** Looks like a command meant for us but is not one we accept; `suggestion` is the likely intent. */
-  | { kind: 'invalid'; problem: string; suggestion?: string };
+  /**
+   * Looks like a command meant for us but is not one we accept; `choice` is the vote it looks meant
+   * to be (it is still on record), `suggestion` the command it likely meant.
+   */
+  | { kind: 'invalid'; choice: (typeof KNOWN)[number]; problem: string; suggestion?: string };
 
 const KNOWN = ['approve', 'reject'] as const;
 
@@ -36,12 +39,12 @@ export function parseCommand(body: string): Command | undefined {
   const rest = (match[2] ?? '').trim();
   if (name === 'approve') return { kind: 'approve', note: rest };
   if (name === 'reject') {
-    if (rest.length === 0) return { kind: 'invalid', problem: '`/reject` needs a reason, for example `/reject migration is not reversible`' };
+    if (rest.length === 0) return { kind: 'invalid', choice: 'reject', problem: '`/reject` needs a reason, for example `/reject migration is not reversible`' };
     return { kind: 'reject', reason: rest };
   }
-  const nearest = closest(name, [...KNOWN]);
+  const nearest = closest(name, [...KNOWN]) as (typeof KNOWN)[number];
   if (distance(name, nearest) <= 2 || name.startsWith(nearest)) {
-    return { kind: 'invalid', problem: `unknown command \`/${name}\``, suggestion: `/${nearest}` };
+    return { kind: 'invalid', choice: nearest, problem: `unknown command \`/${name}\``, suggestion: `/${nearest}` };
   }
   // Other bots' commands (`/label`, `/cc`) are none of our business.
   return undefined;

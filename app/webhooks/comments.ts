@@ -48,7 +48,8 @@ export async function processCommandComment(gate: Gate, store: Store, comment: C
   const command = parseCommand(comment.body);
   if (!command) return false;
   const requests = await store.listRequestsForIssue(comment.repositoryId, comment.issueNumber);
-  if (requests.length === 0) return false; // not a thread the gate is waiting on
+  // Not a thread of the gate's: the command is about no request, so there is nothing to record it against.
+  if (requests.length === 0) return false;
   if (!(await store.claimComment(comment.repositoryId, comment.id))) return true;
   try {
     await handleCommand(gate, store, command, requests, comment);
@@ -69,44 +70,46 @@ async function handleCommand(
 ): Promise<void> {
   const login = comment.author.login;
   const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
-  // Bots, this App included, never vote here, and get no reply (that could loop); the attempt is still on record.
-  if (comment.author.type === 'Bot') {
-    if (command.kind !== 'invalid') {
-      for (const request of pending) {
-        await store.appendAudit({
-          type: 'vote_refused',
-          actor: login,
-          requestId: request.id,
-          facts: { choice: command.kind, via: 'comment', reason: `@${login} is a bot; bots never vote by comment`, comment_id: comment.id },
-        });
-      }
-    }
-    return;
-  }
   const thread = requests[requests.length - 1];
+  const choice = command.kind === 'invalid' ? command.choice : command.kind;
+  /**
+   * A command that never reaches a vote is still on record: against each request it may have been
+   * for, or, with nothing waiting, against the thread's latest request, which it came too late for.
+   */
+  const onRecord = async (type: 'vote_refused' | 'vote_ignored', reason: string, about: readonly ApprovalRequest[] = pending.length > 0 ? pending : [thread]) => {
+    for (const request of about) {
+      await store.appendAudit({ type, actor: login, requestId: request.id, facts: { choice, via: 'comment', reason, comment_id: comment.id } });
+    }
+  };
+  // Bots, this App included, never vote here, and get no reply (that could loop).
+  if (comment.author.type === 'Bot') return onRecord('vote_refused', `@${login} is a bot; bots never vote by comment`);
   const reply = async (body: string) => {
     const facts = thread.facts as { installationId: number; owner: string; repo: string };
     await enqueueReply(store, { installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);
   };
-  if (command.kind === 'invalid') return reply(helpReply(login, command.problem, command.suggestion));
+  if (command.kind === 'invalid') {
+    await onRecord('vote_ignored', command.problem);
+    return reply(helpReply(login, command.problem, command.suggestion));
+  }
 
   if (pending.length === 0) {
-    const latest = requests[requests.length - 1];
-    await store.appendAudit({
-      type: 'vote_ignored',
-      actor: login,
-      requestId: latest.id,
-      facts: { choice: command.kind, via: 'comment', reason: 'nothing is waiting for approval here any more', comment_id: comment.id },
-    });
-    return reply(refusedReply(login, 'nothing is waiting for approval here any more'));
+    const why = 'nothing is waiting for approval here any more';
+    await onRecord('vote_ignored', why);
+    return reply(refusedReply(login, why));
   }
   const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending);
   if (!chosen.target) {
     const names = pending.map((r) => `\`${targetName(r, pending)}\``).join(', ');
-    return reply(helpReply(login, `several requests are waiting here (${names}); name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``));
+    const problem = `several requests are waiting here (${names}); name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``;
+    await onRecord('vote_ignored', problem);
+    return reply(helpReply(login, problem));
   }
   const { target, rest: text } = chosen;
-  if (command.kind === 'reject' && text.length === 0) return reply(helpReply(login, '`/reject` needs a reason'));
+  if (command.kind === 'reject' && text.length === 0) {
+    const problem = '`/reject` needs a reason';
+    await onRecord('vote_ignored', problem, [target]);
+    return reply(helpReply(login, problem));
+  }
   const outcome = await gate.vote({
     requestId: target.id,
     login,

@@ -11,6 +11,7 @@ import { APP_ID, APP_PRIVATE_KEY, job, World, type ApiAnswer } from './harness.j
 const SLOW_TEST_MS = 90_000;
 const INSTALLATION_LOOKUP = 'GET /repos/{owner}/{repo}/installation';
 const AUTO_APPROVE = 'version: 1\nrules:\n  - name: all\n    if: {}\n    auto_approve: true\n';
+const ALICE_APPROVES = 'version: 1\nrules:\n  - name: all\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n';
 
 let world: World;
 beforeAll(async () => {
@@ -23,6 +24,8 @@ beforeAll(async () => {
       // Allowed, but not (yet) installed.
       { owner: 'newco', name: 'site', branches: { main: { '.github/jit-approval.yml': AUTO_APPROVE } }, collaborators: { alice: 'admin' } },
       { owner: 'acme', name: 'fresh', branches: { main: { '.github/jit-approval.yml': AUTO_APPROVE } }, collaborators: { alice: 'admin' } },
+      // Each burst of concurrent opens needs a repository whose installation the App has not looked up yet.
+      ...['burst-run', 'burst-repository'].map((name) => ({ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': ALICE_APPROVES } }, collaborators: { alice: 'admin' as const, mallory: 'write' as const } })),
     ],
     installations: [{ appId: APP_ID, account: 'evil' }],
   });
@@ -109,6 +112,30 @@ describe('the caps on pending requests', () => {
   }, SLOW_TEST_MS);
 });
 
+describe('the caps on pending requests, for requests opened at the same moment', () => {
+  it.each([
+    ['run attempt', 'acme/burst-run', 2, 'MAX_PENDING_PER_RUN', (): RunnerJob => ({ repository: 'acme/burst-run', actor: 'mallory', run_id: 991_000 })],
+    ['repository', 'acme/burst-repository', 3, 'MAX_PENDING_PER_REPOSITORY', (i: number): RunnerJob => ({ repository: 'acme/burst-repository', actor: 'mallory', run_id: 992_000 + i })],
+  ])('are never passed in one %s, however the opens interleave', async (_scope, repository, cap, variable, runOf) => {
+    // Every open passes the first check while GitHub is slow to name the installation; only the store's own count can hold the cap.
+    await world.control.latency({ route: '/repos/{owner}/{repo}/installation', method: 'GET', ms: 700, times: 6 });
+    const bodies = Array.from({ length: 6 }, (_, i) => ({ run: runOf(i), body: { action: `deploy-${i}`, environment: 'production' } }));
+    const tokens = await Promise.all(bodies.map(({ run }) => world.token(run)));
+    const answers = await Promise.all(bodies.map(({ body }, i) => world.api('POST', '/api/v1/requests', tokens[i], body)));
+    for (const [i, answer] of answers.entries()) if (answer.status === 200) opened.push({ run: bodies[i].run, id: answer.body.id as string });
+    const served = answers.filter((answer) => answer.status === 200);
+    const refused = answers.filter((answer) => answer.status !== 200);
+    expect(served.map((answer) => answer.body.status)).toEqual(Array.from({ length: cap }, () => 'pending'));
+    expect(refused).toHaveLength(6 - cap);
+    for (const answer of refused) {
+      expect(expectRefusal(answer, 429, 'too_many_pending')).toContain(variable);
+      expect(answer.headers.get('retry-after')).toBe('30');
+    }
+    const pending = await world.app.store.listRequests({ status: 'pending' });
+    expect(pending.filter((request) => request.repository === repository)).toHaveLength(cap);
+  }, SLOW_TEST_MS);
+});
+
 describe('installation lookups', () => {
   it('are cached: requests of one repository do not each look the installation up', async () => {
     await world.control.resetRequestCounts();
@@ -166,5 +193,26 @@ describe('the admission settings', () => {
     [{ MAX_PENDING_PER_RUN: 'ten' }, 'MAX_PENDING_PER_RUN: expected a whole number of at least 1, got "ten"'],
   ])('refuse a bad value, naming its variable: %j', (bad, message) => {
     expect(() => settingsFromEnv({ ...env, ...bad })).toThrow(message);
+  });
+});
+
+describe('EXTENDS_REPOSITORIES', () => {
+  const env = { APP_ID: '1', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: APP_PRIVATE_KEY };
+
+  it('is read as owner/name repositories, separated by commas or spaces', () => {
+    expect(settingsFromEnv({ ...env, EXTENDS_REPOSITORIES: 'acme/policies, Acme-Labs/org.config  acme/.github' }).extendsRepositories)
+      .toEqual(['acme/policies', 'Acme-Labs/org.config', 'acme/.github']);
+    expect(settingsFromEnv(env).extendsRepositories).toEqual([]);
+  });
+
+  it.each([
+    ['policies', 'policies'],
+    ['acme/policies/base.yml', 'acme/policies/base.yml'],
+    ['acme/policies:base.yml', 'acme/policies:base.yml'],
+    ['acme/policies,acme/', 'acme/'],
+    ['-acme/policies', '-acme/policies'],
+    ['acme/..', 'acme/..'],
+  ])('refuses %j, naming the variable and the entry', (value, bad) => {
+    expect(() => settingsFromEnv({ ...env, EXTENDS_REPOSITORIES: value })).toThrow(`EXTENDS_REPOSITORIES: expected owner/name repositories (e.g. acme/policies), got: ${bad}`);
   });
 });

@@ -18,6 +18,19 @@ rules:
     require: { approvals: 1, approvers: [alice] }
 `;
 
+const ORG_POLICY = `version: 1
+rules:
+  - name: org-production
+    if: { environment: production }
+    require: { approvals: 1, approvers: [alice] }
+`;
+const TEAM_POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: production }
+    require: { approvals: 2, approvers: ["@acme/leads"] }
+`;
+
 let world: World;
 beforeAll(async () => {
   world = await World.start({ extendsRepositories: ['acme/policies'] });
@@ -38,8 +51,26 @@ beforeAll(async () => {
         branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: no-such-repo:secrets/prod.env\n' } },
         collaborators: { mallory: 'admin' },
       },
-      // A repository the operator allows, with a problem whose text must stay there.
-      { owner: 'acme', name: 'policies', branches: { main: { 'base.yml': 'version: 1\nrules:\n  - name: org\n    if: { branch: "[hunter2-in-a-glob" }\n' } } },
+      // A repository the operator allows: one file with a problem whose text must stay there, one that is fine.
+      {
+        owner: 'acme',
+        name: 'policies',
+        branches: { main: { 'base.yml': 'version: 1\nrules:\n  - name: org\n    if: { branch: "[hunter2-in-a-glob" }\n', 'good.yml': ORG_POLICY.replace('org-production', 'listed-production') } },
+      },
+      {
+        owner: 'acme',
+        name: 'allowed-good',
+        branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: policies:good.yml\n' } },
+        collaborators: { alice: 'admin', mallory: 'write' },
+      },
+      // The owner's own .github repository, which every policy of the owner may extend.
+      { owner: 'acme', name: '.github', branches: { main: { '.github/jit-approval.yml': ORG_POLICY } } },
+      { owner: 'acme', name: 'child', branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: .github\n' } }, collaborators: { alice: 'admin', mallory: 'write' } },
+      // Another owner's .github repository is not the owner's: no policy of acme may extend it.
+      { owner: 'globex', name: '.github', branches: { main: { '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: all\n    if: {}\n    auto_approve: true\n' } } },
+      { owner: 'acme', name: 'foreign', branches: { main: { '.github/jit-approval.yml': 'version: 1\n_extends: globex/.github\n' } }, collaborators: { mallory: 'admin' } },
+      // Two approvals from @acme/leads, whose membership decides who may approve.
+      { owner: 'acme', name: 'teamed', branches: { main: { '.github/jit-approval.yml': TEAM_POLICY } }, collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' } },
       {
         owner: 'acme',
         name: 'allowed',
@@ -47,6 +78,7 @@ beforeAll(async () => {
         collaborators: { mallory: 'admin' },
       },
     ],
+    teams: [{ org: 'acme', slug: 'leads', members: ['bob', 'carol'] }],
   });
 }, 60_000);
 afterAll(async () => world?.stop());
@@ -110,14 +142,27 @@ describe('a request belongs to one job of one run attempt', () => {
   });
 
   it('a step reattaching with other facts is refused with 409, never answered with the other decision', async () => {
-    const run = job({ repository: JOBS, run_id: runId + 2, environment: 'production' });
-    const first = await openPending(run, { action: 'deploy', severity: 'high', summary: 'ship v1' });
-    expect((await world.open(run, { action: 'deploy', severity: 'high', summary: 'ship v1' })).body.id).toBe(first.id);
-    for (const other of [{ severity: 'low', summary: 'ship v1' }, { severity: 'high', summary: 'something else' }]) {
-      const conflict = await world.open(run, { action: 'deploy', ...other });
-      expect(conflict.status).toBe(409);
-      expect(conflict.body.error).toMatchObject({ code: 'request_conflict', message: expect.stringContaining(`request ${String(first.id)} for \`deploy\` in this run attempt was opened with other facts`) });
+    // No `environment:` on the job: the step's input is the environment, and the token's check run keeps the key.
+    const run = job({ repository: JOBS, run_id: runId + 2 });
+    const withoutTimeout = { action: 'deploy', environment: 'production', severity: 'high', summary: 'ship v1' };
+    const facts = { ...withoutTimeout, timeout_seconds: 600 };
+    const first = await openPending(run, facts);
+    expect((await world.open(run, facts)).body.id).toBe(first.id);
+    // Environment names ignore case, as on GitHub: the same step.
+    expect((await world.open(run, { ...facts, environment: 'PRODUCTION' })).body.id).toBe(first.id);
+    for (const [other, difference] of [
+      [{ ...facts, severity: 'low' }, 'severity "low" (the request has "high")'],
+      [{ ...facts, summary: 'something else' }, 'a different summary'],
+      // staging is auto-approved: answering with the production request's state, or opening a new one, would be wrong either way.
+      [{ ...facts, environment: 'staging' }, 'environment "staging" (the request has "production")'],
+      [withoutTimeout, 'timeout unset (the request has 600)'],
+      [{ ...facts, timeout_seconds: 60 }, 'timeout 60 (the request has 600)'],
+    ] as const) {
+      const conflict = await world.open(run, other);
+      expect({ status: conflict.status, code: conflict.body.error?.code }).toEqual({ status: 409, code: 'request_conflict' });
+      expect(conflict.body.error?.message).toContain(`request ${String(first.id)} for \`deploy\` in this run attempt was opened with other facts; this step sends ${difference}.`);
     }
+    expect((await world.poll(run, first.id as string)).body).toMatchObject({ status: 'pending', environment: 'production', severity: 'high' });
   });
 
   it('another attempt of the same run opens its own request', async () => {
@@ -152,6 +197,47 @@ describe('_extends reads only what the App\'s operator allows, and never quotes 
       'acme/policies:base.yml:4:19: this file of another repository has a problem here; its text is not shown in this repository (check it with `mercurial-jit validate` there)',
     ]);
     expect(JSON.stringify(allowed.body)).not.toContain('hunter2');
+  });
+
+  it('loads the owner\'s .github repository, and a repository the operator lists', async () => {
+    const child = await openPending(job({ repository: 'acme/child' }), { action: 'deploy', environment: 'production' });
+    expect(child).toMatchObject({ matched_rules: ['org-production'], eligible_approvers: ['@alice'] });
+    const listed = await openPending(job({ repository: 'acme/allowed-good' }), { action: 'deploy', environment: 'production' });
+    expect(listed).toMatchObject({ matched_rules: ['listed-production'], eligible_approvers: ['@alice'] });
+  });
+
+  it('refuses another owner\'s .github repository without reading it', async () => {
+    await world.control.resetRequestCounts();
+    const foreign = await world.open(job({ repository: 'acme/foreign' }), { action: 'deploy' });
+    expect(foreign.body).toMatchObject({ status: 'failed', approved_by: [] });
+    expect(foreign.body.problems).toEqual([
+      '.github/jit-approval.yml:2:11: _extends names globex/.github:.github/jit-approval.yml, which does not exist, cannot be read by the App, or is not one it may extend (the owner\'s .github repository, or one the App\'s operator allows)',
+    ]);
+    const exchanges = (await world.control.exchanges()) as Array<{ request?: { params?: Record<string, string> } }>;
+    expect(exchanges.filter((e) => e.request?.params?.owner?.toLowerCase() === 'globex')).toEqual([]);
+  });
+});
+
+describe('a change cannot weaken its own gate', () => {
+  it('a pull request whose head loosens the policy and CODEOWNERS is judged by the default branch\'s', async () => {
+    const head = `loosen-${++pulls}`;
+    const pr = await world.control.openPull({
+      repository: REPO,
+      user: 'mallory',
+      title: 'Loosen the gate',
+      head,
+      files: {
+        '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: everything\n    if: {}\n    auto_approve: true\n',
+        '.github/CODEOWNERS': '* @carol\n',
+      },
+    });
+    const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    expect(request).toMatchObject({ matched_rules: ['production'], eligible_approvers: ['@alice', '@bob'] });
+    // carol owns everything only on the pull request's branch.
+    await world.comment(pr.number, 'carol', '/approve');
+    expect((await commentsOn(pr.number)).at(-1)!.body).toContain('@carol is not a code owner of the changed files');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 });
 
@@ -271,6 +357,20 @@ describe('votes are re-checked', () => {
       await world.control.setPermission(REPO, 'bob', 'write');
     }
   });
+
+  it('an approver who left the team that made them eligible does not complete the quorum', async () => {
+    const run = job({ repository: 'acme/teamed' });
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    const issue = (await world.issueOf(request.id as string, 'acme/teamed'))!;
+    await world.comment(issue.number, 'bob', '/approve', 'acme/teamed');
+    expect((await world.poll(run, request.id as string)).body.approved_by).toEqual(['bob']);
+    // bob leaves @acme/leads; he keeps his write permission on the repository.
+    await world.control.seed({ teams: [{ org: 'acme', slug: 'leads', members: ['carol'] }] });
+    await world.comment(issue.number, 'carol', '/approve', 'acme/teamed');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['carol'] });
+    const events = await world.audit(request.id as string);
+    expect(events.find((e) => e.type === 'vote_no_longer_counts')?.facts).toMatchObject({ login: 'bob', reason: expect.stringContaining('@acme/leads') });
+  });
 });
 
 describe('every vote received is in the audit trail', () => {
@@ -308,5 +408,41 @@ describe('every vote received is in the audit trail', () => {
       ['vote_ignored', 'bob', 'you have already voted on this request; each person counts once'],
       ['vote_refused', 'carol', '@carol is not a code owner of the changed files'],
     ]);
+  });
+
+  it('a command that names none of several waiting requests, a /reject without a reason and a mistyped command leave an event each', async () => {
+    const { pr, run } = await pullRun();
+    const deploy = await openPending(run, { action: 'deploy', environment: 'production' });
+    const migrate = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    await world.comment(pr.number, 'bob', '/approve looks fine');
+    expect((await commentsOn(pr.number)).at(-1)!.body).toContain('@bob several requests are waiting here (`deploy`, `migrate`); name the one you mean');
+    await world.comment(pr.number, 'alice', '/reject deploy');
+    await world.comment(pr.number, 'carol', '/aprove');
+    const votes = async (id: unknown) =>
+      (await world.audit(id as string)).filter((e) => e.type.startsWith('vote')).map((e) => [e.type, e.actor, e.facts.choice, e.facts.reason]);
+    const several = 'several requests are waiting here (`deploy`, `migrate`); name the one you mean, for example `/approve deploy …`';
+    expect(await votes(deploy.id)).toEqual([
+      ['vote_ignored', 'bob', 'approve', several],
+      ['vote_ignored', 'alice', 'reject', '`/reject` needs a reason'],
+      ['vote_ignored', 'carol', 'approve', 'unknown command `/aprove`'],
+    ]);
+    expect(await votes(migrate.id)).toEqual([
+      ['vote_ignored', 'bob', 'approve', several],
+      ['vote_ignored', 'carol', 'approve', 'unknown command `/aprove`'],
+    ]);
+    for (const request of [deploy, migrate]) expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('a bot\'s command on a thread where nothing waits any more leaves an event, and no reply', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.api('POST', `/api/v1/requests/${String(request.id)}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+    await world.settle();
+    const replies = (await commentsOn(pr.number)).length;
+    await world.comment(pr.number, 'deploy-bot[bot]', '/approve');
+    const events = (await world.audit(request.id as string)).filter((e) => e.type.startsWith('vote'));
+    expect(events.map((e) => [e.type, e.actor, e.facts.reason])).toEqual([['vote_refused', 'deploy-bot[bot]', '@deploy-bot[bot] is a bot; bots never vote by comment']]);
+    // Its own comment is the only new one.
+    expect((await commentsOn(pr.number)).length).toBe(replies + 1);
   });
 });

@@ -10,7 +10,7 @@ describe('parseCommand', () => {
 
   it('requires a reason for /reject', () => {
     expect(parseCommand('/reject not during the freeze')).toEqual({ kind: 'reject', reason: 'not during the freeze' });
-    expect(parseCommand('/reject')).toMatchObject({ kind: 'invalid', problem: expect.stringContaining('needs a reason') });
+    expect(parseCommand('/reject')).toMatchObject({ kind: 'invalid', choice: 'reject', problem: expect.stringContaining('needs a reason') });
     expect(parseCommand('/reject   ')).toMatchObject({ kind: 'invalid' });
   });
 
@@ -20,9 +20,9 @@ describe('parseCommand', () => {
   });
 
   it('suggests the intended command for near misses', () => {
-    expect(parseCommand('/aprove')).toEqual({ kind: 'invalid', problem: 'unknown command `/aprove`', suggestion: '/approve' });
+    expect(parseCommand('/aprove')).toEqual({ kind: 'invalid', choice: 'approve', problem: 'unknown command `/aprove`', suggestion: '/approve' });
     expect(parseCommand('/approved yes')).toMatchObject({ kind: 'invalid', suggestion: '/approve' });
-    expect(parseCommand('/rejected')).toMatchObject({ kind: 'invalid', suggestion: '/reject' });
+    expect(parseCommand('/rejected')).toMatchObject({ kind: 'invalid', choice: 'reject', suggestion: '/reject' });
   });
 
   it('ignores other bots\' commands and plain text', () => {

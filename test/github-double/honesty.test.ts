@@ -513,12 +513,13 @@ describe('requests the App sends', () => {
   });
 
   it('relies beyond this flow only on webhooks and routes every GitHub Enterprise Server release described has', () => {
-    // The App's webhooks (and the deployment gate's), and the routes the Action's fallback and the gate's callback use.
-    const events = ['issue-comment-created', 'check-run-requested-action', 'deployment-protection-rule-requested'];
-    const routes = [
-      'GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
-      'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule',
+    // Every webhook the App subscribes to (app/index.ts), and the routes the Action's fallback uses.
+    const events = [
+      'issue-comment-created', 'issue-comment-deleted', 'check-run-requested-action', 'check-run-rerequested',
+      'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened',
+      'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
     ];
+    const routes = ['GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs'];
     const missing = [
       ...GHES_WEBHOOKS.flatMap((name) => {
         const described = loadJson(`@octokit/openapi-webhooks/generated/${name}.json`);

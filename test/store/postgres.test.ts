@@ -90,6 +90,19 @@ describe('several App replicas on one PostgreSQL database', () => {
     await unsubscribe();
   });
 
+  test('requests created through two replicas at the same moment never pass a cap on pending ones', async () => {
+    const repositoryId = String(Date.now());
+    const limits = { perRepository: 5, perRunAttempt: 5 };
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).createRequest(newRequest({ repositoryId, runId: String(i), action: 'deploy', limits }))),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(5);
+    expect(attempts.filter((attempt) => attempt.status === 'rejected').map((attempt) => (attempt as PromiseRejectedResult).reason)).toEqual(
+      Array.from({ length: 15 }, () => expect.objectContaining({ scope: 'repository', pending: 5 })),
+    );
+    expect((await a.countPendingRequests({ repositoryId, runId: '0', runAttempt: '1' })).repository).toBe(5);
+  });
+
   test('a delivery replayed to the other replica is handled once', async () => {
     const id = `delivery-${Date.now()}`;
     const claims = await Promise.all([a.claimDelivery(id, 'issue_comment'), b.claimDelivery(id, 'issue_comment')]);

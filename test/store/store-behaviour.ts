@@ -9,6 +9,7 @@ import {
   type ApprovalRequest,
   type ChangeEvent,
   type NewRequest,
+  PendingLimitError,
   type Tally,
   type VoteResult,
 } from '../../app/store/index.js';
@@ -221,6 +222,33 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       await backend.store.completeRequest(done.request.id, { status: 'approved', reason: 'auto', actor: 'app' });
       expect(await backend.store.countPendingRequests(run)).toEqual({ repository: 3, runAttempt: 1 });
       expect(await backend.store.countPendingRequests({ ...run, runId: '79' })).toEqual({ repository: 3, runAttempt: 0 });
+    });
+
+    test('with limits, refuses a request past a cap on pending ones, creating nothing, and returns one that exists', async () => {
+      const repository = String(randomInt(1, 2 ** 40));
+      const limits = { perRepository: 3, perRunAttempt: 2 };
+      const run = { repositoryId: repository, runId: '77', runAttempt: '1', limits };
+      await create({ ...run, action: 'deploy' });
+      await create({ ...run, action: 'migrate' });
+      const third = backend.store.createRequest(newRequest({ ...run, action: 'seed' }));
+      await expect(third).rejects.toThrow(PendingLimitError);
+      await expect(third).rejects.toMatchObject({ scope: 'run_attempt', pending: 2 });
+      // A retried step gets its request back at the cap.
+      expect(await backend.store.createRequest(newRequest({ ...run, action: 'deploy' }))).toMatchObject({ created: false, request: { action: 'deploy' } });
+      await create({ ...run, runId: '78' });
+      await expect(backend.store.createRequest(newRequest({ ...run, runId: '79' }))).rejects.toMatchObject({ scope: 'repository', pending: 3 });
+      expect(await backend.store.countPendingRequests(run)).toEqual({ repository: 3, runAttempt: 2 });
+    });
+
+    test('with limits, requests created at the same moment never pass a cap', async () => {
+      const repository = String(randomInt(1, 2 ** 40));
+      const limits = { perRepository: 4, perRunAttempt: 3 };
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => backend.store.createRequest(newRequest({ repositoryId: repository, runId: String(i % 2), runAttempt: '1', action: `deploy-${i}`, limits }))),
+      );
+      expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(4);
+      for (const attempt of attempts) if (attempt.status === 'rejected') expect(attempt.reason).toBeInstanceOf(PendingLimitError);
+      expect((await backend.store.countPendingRequests({ repositoryId: repository, runId: '0', runAttempt: '1' })).repository).toBe(4);
     });
   });
 
