@@ -9,6 +9,7 @@
  * GitHub's hookshot measures (its timeout is 10 s). Beside it: how long the outbox takes to show every decision
  * on GitHub afterwards, throttled as GitHub asks (one write per second per installation).
  */
+import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { Stage, until } from '../test/demo/stage.js';
 import type { BenchReport } from './report.js';
 
@@ -24,8 +25,51 @@ interface Target {
   issueNumber: number;
 }
 
+interface Figures {
+  delivered: number;
+  offeredRate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statuses: string;
+  drainedS: number;
+  requests: number;
+}
+
+/** The same load on each store the App can run on: the embedded one and a PostgreSQL server. */
 export async function measureWebhooks(): Promise<BenchReport> {
-  const stage = await Stage.start({ orgs: ORGS });
+  const embedded = await measureOn(undefined);
+  const postgres = await PrivatePostgres.start();
+  let server: Figures;
+  try {
+    server = await measureOn(postgres.url);
+  } finally {
+    await postgres.stop();
+  }
+  const both = (value: (f: Figures) => string) => [value(embedded), value(server)];
+  return {
+    title: `Webhook answers under ${VOTES_PER_SECOND} votes a second across ${ORGS.length} installations`,
+    columns: ['measure', 'embedded store', 'PostgreSQL'],
+    rows: [
+      ['votes delivered', ...both((f) => String(f.delivered))],
+      ['offered rate (votes/s)', ...both((f) => f.offeredRate.toFixed(1))],
+      ['answer p50 (ms)', ...both((f) => f.p50.toFixed(1))],
+      ['answer p99 (ms)', ...both((f) => f.p99.toFixed(1))],
+      ['answer max (ms)', ...both((f) => f.max.toFixed(1))],
+      ['answers by status (0: none in 10 s)', ...both((f) => f.statuses)],
+      ['every decision shown on GitHub after (s)', ...both((f) => f.drainedS.toFixed(1))],
+    ],
+    notes: [
+      `${embedded.requests} requests, each with ${REFUSED_PER_REQUEST} refused votes (each answered by a reply) and one approving vote.`,
+      "Answer time is the double's measure of each delivery's HTTP exchange, as GitHub's hookshot times it; GitHub gives up after 10 s.",
+      'Publishing (replies, check runs, closing issues) runs from the outbox, throttled to one write per second per installation as GitHub asks.',
+      'BENCH_VOTES_PER_SECOND and BENCH_SECONDS change the load.',
+    ],
+  };
+}
+
+async function measureOn(databaseUrl: string | undefined): Promise<Figures> {
+  const stage = await Stage.start({ orgs: ORGS, databaseUrl });
   try {
     const votesPerRequest = REFUSED_PER_REQUEST + 1;
     const requestsPerOrg = Math.ceil((VOTES_PER_SECOND * SECONDS) / votesPerRequest / ORGS.length);
@@ -75,22 +119,8 @@ export async function measureWebhooks(): Promise<BenchReport> {
     const durations = answers.map((d) => d.duration_ms ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
     const at = (p: number) => durations[Math.min(durations.length - 1, Math.ceil((p / 100) * durations.length) - 1)];
     return {
-      title: `Webhook answers under ${VOTES_PER_SECOND} votes a second across ${ORGS.length} installations`,
-      columns: ['measure', 'value'],
-      rows: [
-        ['votes delivered', String(answers.length)],
-        ['offered rate (votes/s)', (answers.length / postedS).toFixed(1)],
-        ['answer p50 (ms)', at(50).toFixed(1)],
-        ['answer p99 (ms)', at(99).toFixed(1)],
-        ['answer max (ms)', durations[durations.length - 1].toFixed(1)],
-        ['answers by status', [...statuses].map(([status, n]) => `${status}×${n}`).join(' ')],
-        ['every decision shown on GitHub after (s)', drainedS.toFixed(1)],
-      ],
-      notes: [
-        `${targets.length} requests, each with ${REFUSED_PER_REQUEST} refused votes (each answered by a reply) and one approving vote.`,
-        "Answer time is the double's measure of each delivery's HTTP exchange, as GitHub's hookshot times it; GitHub gives up after 10 s.",
-        'Publishing (replies, check runs, closing issues) runs from the outbox, throttled to one write per second per installation as GitHub asks.',
-      ],
+      delivered: answers.length, offeredRate: answers.length / postedS, p50: at(50), p99: at(99), max: durations[durations.length - 1],
+      statuses: [...statuses].map(([status, n]) => `${status}×${n}`).join(' '), drainedS, requests: targets.length,
     };
   } finally {
     await stage.stop();
