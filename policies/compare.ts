@@ -80,6 +80,8 @@ function literals(policies: readonly Policy[], pick: (c: Conditions) => string[]
 
 export function summarise(decision: Decision): DecisionSummary {
   if (decision.outcome === 'blocked') return { outcome: 'blocked', text: `blocked: ${decision.problems[0] ?? decision.summary}`, approvals: Infinity };
+  // Held or rejected by a window: as strict as blocked while it lasts, so a change to it is never read as looser.
+  if (decision.outcome === 'held' || decision.outcome === 'rejected') return { outcome: decision.outcome, text: decision.summary, approvals: Infinity };
   if (decision.outcome === 'auto_approve') return { outcome: 'auto_approve', text: 'no approval needed', approvals: 0 };
   const parts = decision.requirements.map((r) => `${r.approvals} from ${describeApprovers(r.approvers)} (${requirementName(r)})`);
   return { outcome: 'approval_required', text: parts.join('; '), approvals: decision.requirements.reduce((sum, r) => sum + r.approvals, 0) };
@@ -90,6 +92,8 @@ function classify(before: DecisionSummary | null, after: DecisionSummary): Chang
   if (before.text === after.text) return 'same';
   if (after.outcome === 'blocked') return 'blocked';
   if (before.outcome === 'blocked') return 'unblocked';
+  if (after.approvals === Infinity && before.approvals !== Infinity) return 'stricter';
+  if (before.approvals === Infinity && after.approvals !== Infinity) return 'looser';
   if (before.outcome === 'auto_approve') return 'stricter';
   if (after.outcome === 'auto_approve') return 'looser';
   if (after.approvals > before.approvals) return 'stricter';
@@ -97,10 +101,11 @@ function classify(before: DecisionSummary | null, after: DecisionSummary): Chang
   return 'changed';
 }
 
-export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[]): Comparison[] {
+/** `at`: the instant freezes and deploy windows are judged at, for both versions. */
+export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[], at?: number): Comparison[] {
   return situations.map((situation) => {
-    const was = before ? summarise(evaluate(before.policy, situation.facts, { codeowners: before.codeowners })) : null;
-    const now = summarise(evaluate(after.policy, situation.facts, { codeowners: after.codeowners }));
+    const was = before ? summarise(evaluate(before.policy, situation.facts, { codeowners: before.codeowners, now: at })) : null;
+    const now = summarise(evaluate(after.policy, situation.facts, { codeowners: after.codeowners, now: at }));
     return { situation, before: was, after: now, change: classify(was, now) };
   });
 }
