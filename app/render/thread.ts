@@ -1,7 +1,7 @@
 /** The PR comment (edited in place) or, for runs without a PR, the approval issue. */
 import type { GateRequest } from '../gate/request.js';
 import { fitDocument, LIMITS, shorten } from './limits.js';
-import { headline, requirementBlocks, voteBlocks } from './text.js';
+import { headline, requirementBlocks, voteBlocks, windowBlocks } from './text.js';
 import { blockQuote, codeBlock, inlineCode, oneLine } from './untrusted.js';
 
 /** The API takes summaries of at most 4,000 characters (code points); this many UTF-16 code units always holds them. */
@@ -30,7 +30,7 @@ export function threadBody(request: GateRequest, links: { checkRunUrl?: string; 
   }
   return fitDocument({
     head: [[requestMarker(request.id), `### ${headline(request)}`, '', requested, ''], ...summary],
-    middle: [...requirementBlocks(request), ...voteBlocks(request)],
+    middle: [...windowBlocks(request), ...requirementBlocks(request), ...voteBlocks(request)],
     tail: [tail],
   }, LIMITS.body);
 }
