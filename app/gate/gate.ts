@@ -273,7 +273,8 @@ export class Gate {
     const waitingSince = released ? now.toISOString() : facts.waitingSince;
     const { recorded } = await store.recordDecision(request.id, {
       decision,
-      facts: { ...updatedFacts, evaluated: requestFacts, problems: decision.problems, ...(waitingSince ? { waitingSince } : {}) },
+      // A released request is announced by its `released` notification (its check run exists from the hold).
+      facts: { ...updatedFacts, evaluated: requestFacts, problems: decision.problems, ...(waitingSince ? { waitingSince } : {}), ...(released ? { announced: true } : {}) },
       deadline: this.deadlineOf(request, facts, decision, waitingSince, now),
       ...(context.pull ? { prNumber: context.pull.number } : {}),
       ...(previous ? { replace: true } : {}),
