@@ -289,13 +289,13 @@ export class Gate {
     if (released) {
       await store.appendAudit({ type: 'released', actor: APP_ACTOR, requestId: request.id, facts: { windows: previous?.windows?.closedBy ?? [], outcome: decision.outcome } });
     }
+    if (previous) {
+      // What was scheduled for the previous decision is replaced by what this one asks for (nothing, while held).
+      await store.cancelTimers({ requestId: request.id, kind: ESCALATION_TIMER });
+      await store.cancelTimers({ requestId: request.id, kind: REMINDER_TIMER });
+    }
     if (decision.outcome === 'approval_required') {
       const since = new Date(waitingSince ?? request.createdAt.toISOString());
-      if (previous) {
-        // What was scheduled for the previous decision is replaced by what this one asks for.
-        await store.cancelTimers({ requestId: request.id, kind: ESCALATION_TIMER });
-        await store.cancelTimers({ requestId: request.id, kind: REMINDER_TIMER });
-      }
       await this.scheduleEscalations(request, decision, since);
       if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(since.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
     }
@@ -479,7 +479,8 @@ export class Gate {
       refreshedVoters: recheck.refreshedVoters,
       // An override is on record as such, with its reason, before the vote that makes it.
       audit: [...recheck.audit, ...(override ? [{ type: 'override', actor: voter.login, facts: { ...override, via: voting.via } }] : [])],
-      tally: (votes, current) => tally(decision, votes, this.approvalOptions(current)),
+      // The decision as stored when the vote is counted: a window may have changed it since it was read.
+      tally: (votes, current) => tally((current.decision as unknown as Decision | null) ?? decision, votes, this.approvalOptions(current)),
     });
     switch (result.outcome) {
       case 'not_found':
