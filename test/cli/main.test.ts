@@ -14,6 +14,7 @@ const workspace = makeWorkspace({
   'org.yml': 'version: 1\nunmatched: require\nrules:\n  - name: org-rule\n    if: { action: [y] }\n    require: { approvers: ["@acme/org-leads"] }\n',
   'owners-only.yml': 'version: 1\nrules:\n  - name: reviewed\n    if: { action: [deploy] }\n    require: { approvers: [codeowners] }\n',
   'files.txt': 'infra/main.tf\n\ndocs/guide.md\r\nvendor/lib.js\n',
+  'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
 });
 afterAll(workspace.cleanup);
 
@@ -158,6 +159,22 @@ describe('owners', () => {
 
 describe('explain', () => {
   const base = ['explain', '--policy', 'policy.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy'];
+
+  test('--at judges freezes at that instant, in JSON and in text', async () => {
+    const held = JSON.parse((await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00+01:00')).stdout);
+    expect(held).toMatchObject({ outcome: 'held', windows: { at: '2026-12-05T11:00:00.000Z', closedBy: ['weekend'], opensAt: '2026-12-07T07:00:00.000Z' } });
+    const open = JSON.parse((await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-02T12:00:00Z')).stdout);
+    expect(open).toMatchObject({ outcome: 'auto_approve', windows: { open: true, recheckAt: '2026-12-04T16:00:00.000Z' } });
+    const text = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00Z', '--format', 'text');
+    expect(text.stdout).toContain('✗ freeze weekend — in force; now: 2026-12-04 17:00 Europe/Berlin – 2026-12-07 08:00 Europe/Berlin');
+    expect(text.stdout).toContain('may go ahead from 2026-12-07T07:00:00.000Z');
+  });
+
+  test('--at without a zone is a usage error: the machine\'s zone must not decide', async () => {
+    const r = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00');
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('--at must be an ISO 8601 instant with a zone');
+  });
 
   test('a production deploy: requirements, matched rules and who may approve', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--actor', 'bob', '--files', 'infra/main.tf,docs/guide.md,vendor/lib.js');
