@@ -91,6 +91,7 @@ describe('a freeze with mode: wait', () => {
     const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
     expect(issue?.body).toContain('Database maintenance.');
     expect(issue?.body).toContain('Frozen until');
+    expect(issue?.body).toContain('Votes count once a window lets the request go ahead.');
 
     // Nobody can approve it while it is held; the reply says until when.
     await world.comment(issue!.number, 'alice', '/approve', repository);
