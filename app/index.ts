@@ -48,6 +48,11 @@ export interface JitAppOptions {
   extendsRepositories?: readonly string[];
   /** Which repository owners may open requests, and how many may be pending. */
   admission?: AdmissionSettings;
+  /**
+   * The App's clock (milliseconds since the epoch; default Date.now): what freezes and deploy windows
+   * are judged against and what timers fall due by. The store must be given the same one.
+   */
+  clock?: () => number;
 }
 
 export interface JitApp {
@@ -67,6 +72,7 @@ export function jitApp(options: JitAppOptions): JitApp {
   setMaxListeners(0, shutdown.signal);
   const appFn: ApplicationFunction = (app, { addHandler }) => {
     const { store } = options;
+    const clock = options.clock ?? Date.now;
     const log = app.log.child({ name: 'jit' });
     const metrics = new Metrics(store);
     const installations = new Installations(app, options.appId);
@@ -76,7 +82,8 @@ export function jitApp(options: JitAppOptions): JitApp {
       store,
       installations,
       log,
-      notifications: new RequestNotifications(dispatcher),
+      notifications: new RequestNotifications(dispatcher, clock),
+      now: () => new Date(clock()),
       knownNotifiers: notifierNames(notifiersConfig),
       extendsRepositories: options.extendsRepositories,
       evaluationBudgetMs: options.evaluationBudgetMs,
@@ -91,16 +98,16 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate, store)));
     app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));
-    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store)));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
     const admission = new Admission(store, options.admission);
     const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
     addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
 
-    const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs });
-    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() } });
+    const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });
+    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() }, clock });
     timers.start();
-    const preview = runPolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories });
-    outboxWorker = new OutboxWorker({ store, log, handlers: { ...outbox.handlers, [PREVIEW_JOB]: preview }, onGiveUp: outbox.onGiveUp, pollMs: options.outboxPollMs });
+    const preview = runPolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories, clock });
+    outboxWorker = new OutboxWorker({ store, log, handlers: { ...outbox.handlers, [PREVIEW_JOB]: preview }, onGiveUp: outbox.onGiveUp, pollMs: options.outboxPollMs, clock });
     started = Promise.all([outboxWorker.start(), reconciler.start()]).then(() => undefined);
   };
   return {

@@ -49,6 +49,8 @@ export interface AppSettings {
   /** `EXTENDS_REPOSITORIES`: `owner/name` list of repositories besides each owner's `.github` that policies may `_extends`. */
   extendsRepositories?: string[];
   admission?: AdmissionSettings;
+  /** Tests: the App's clock (milliseconds since the epoch), for the store, timers and windows alike. Default: Date.now. */
+  clock?: () => number;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
@@ -103,7 +105,8 @@ export interface RunningApp {
 }
 
 export async function startApp(settings: AppSettings): Promise<RunningApp> {
-  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.databaseSchema });
+  const clock = settings.clock ?? Date.now;
+  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.databaseSchema, clock: () => new Date(clock()) });
   const app = jitApp({
     store,
     appId: settings.appId,
@@ -118,6 +121,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     notificationRetry: settings.notificationRetry,
     extendsRepositories: settings.extendsRepositories,
     admission: settings.admission,
+    clock,
   });
   const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey] });
   const server = new Server({

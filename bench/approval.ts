@@ -71,7 +71,7 @@ async function approve(stage: Stage, flow: Flow): Promise<number> {
   if (result.exitCode !== 0 || result.outputs.decision !== 'approved') {
     throw new Error(`run ${flow.step.runId}: expected an approved step, got exit ${result.exitCode}, outputs ${JSON.stringify(result.outputs)}\n${result.stdout}`);
   }
-  // The App answers the webhook once it has published the decision; the next approval waits for that.
+  // The next approval waits until the App has answered this one's webhook.
   await stage.control.deliveriesIdle();
   return latencyMs;
 }

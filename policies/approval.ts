@@ -39,6 +39,18 @@ export interface ApprovalOptions {
 
 export type ApprovalSubject = Pick<Decision, 'outcome' | 'requirements' | 'eligibility'>;
 
+/**
+ * An approval that would count towards an override of a closed window needs a reason: the override
+ * is on record with why it was made. Returns why the vote cannot count as cast, or null.
+ */
+export function overrideWithoutReason(decision: ApprovalSubject, eligibility: Eligibility, verdict: Verdict, note: string): string | null {
+  if (verdict !== 'approve' || note.trim() !== '') return null;
+  const overrides = eligibility.requirements.map((i) => decision.requirements[i]?.override).filter((o) => o !== undefined);
+  if (overrides.length === 0) return null;
+  const names = overrides.map((o) => `${o.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${o.window}\``).join(' and ');
+  return `this approval would override ${names}, and an override needs a reason: comment \`/approve <reason>\` (the button cannot give one)`;
+}
+
 export interface Eligibility {
   eligible: boolean;
   reason: string;
@@ -64,6 +76,8 @@ export interface RequirementTally {
   rule: string | null;
   /** Set when the requirement was added by a condition escalation. */
   escalation: Requirement['escalation'];
+  /** Set when a closed window asks for this requirement: an override, given with a reason. */
+  override?: Requirement['override'];
   approvals: number;
   /** Eligible distinct approvers, in the order they voted. */
   approvedBy: string[];
@@ -182,6 +196,7 @@ function requirementTally(requirement: Requirement, approvers: readonly Voter[])
   return {
     rule: requirement.rule,
     escalation: requirement.escalation,
+    ...(requirement.override ? { override: requirement.override } : {}),
     approvals: requirement.approvals,
     approvedBy: approvers.map((v) => v.login),
     groups,
@@ -209,6 +224,10 @@ export function tallyVotes(decision: ApprovalSubject, votes: readonly Vote[], op
 
   if (decision.outcome === 'blocked') {
     return { status: 'blocked', reason: 'the decision is blocked, so no vote can approve it', requirements: summary(), rejectedBy: null, ignored };
+  }
+  if (decision.outcome === 'held' || decision.outcome === 'rejected') {
+    const why = decision.outcome === 'held' ? 'a closed window holds the request until it opens' : 'a closed window rejects the request';
+    return { status: 'blocked', reason: `${why}, so no vote can approve it`, requirements: summary(), rejectedBy: null, ignored };
   }
   if (decision.outcome === 'auto_approve') {
     return { status: 'approved', reason: 'no approval needed', requirements: [], rejectedBy: null, ignored };

@@ -104,7 +104,8 @@ function anyOf(parts: readonly string[]): string {
 }
 
 /** "rule `production`", "rule `production` (escalation at line 12)", "the default requirement". */
-export function requirementName(r: Pick<Requirement, 'rule' | 'escalation'>): string {
+export function requirementName(r: Pick<Requirement, 'rule' | 'escalation' | 'override'>): string {
+  if (r.override) return `the override of ${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${r.override.window}\``;
   if (r.rule === null) return 'the default requirement';
   return `rule \`${r.rule}\`${r.escalation ? ` (escalation at line ${r.escalation.location.line})` : ''}`;
 }

@@ -81,6 +81,8 @@ function literals(policies: readonly Policy[], pick: (c: Conditions) => string[]
 
 export function summarise(decision: Decision): DecisionSummary {
   if (decision.outcome === 'blocked') return { outcome: 'blocked', text: `blocked: ${decision.problems[0] ?? decision.summary}`, approvals: Infinity };
+  // Held or rejected by a window: as strict as blocked while it lasts, so a change to it is never read as looser.
+  if (decision.outcome === 'held' || decision.outcome === 'rejected') return { outcome: decision.outcome, text: decision.summary, approvals: Infinity };
   if (decision.outcome === 'auto_approve') return { outcome: 'auto_approve', text: 'no approval needed', approvals: 0 };
   const parts = decision.requirements.map((r) => `${r.approvals} from ${describeApprovers(r.approvers)} (${requirementName(r)})`);
   return { outcome: 'approval_required', text: parts.join('; '), approvals: decision.requirements.reduce((sum, r) => sum + r.approvals, 0) };
@@ -99,6 +101,9 @@ export function classify(before: Decision | null, after: Decision): Change {
   if (summarise(before).text === now.text) return 'same';
   if (after.outcome === 'blocked') return 'blocked';
   if (before.outcome === 'blocked') return 'unblocked';
+  // Held or rejected by a window is as strict as blocked while it lasts.
+  if (stoppedByWindow(after) && !stoppedByWindow(before)) return 'stricter';
+  if (stoppedByWindow(before) && !stoppedByWindow(after)) return 'looser';
   if (before.outcome === 'auto_approve') return 'stricter';
   if (after.outcome === 'auto_approve') return 'looser';
   const stricter = atLeastAsStrict(after, before);
@@ -161,10 +166,13 @@ function outsiders(inner: ApproverSet, outer: ApproverSet, floor: PermissionLeve
 
 const includes = (list: readonly string[], item: string): boolean => list.some((x) => x.toLowerCase() === item.toLowerCase());
 
-export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[]): Comparison[] {
+const stoppedByWindow = (decision: Decision) => decision.outcome === 'held' || decision.outcome === 'rejected';
+
+/** `at`: the instant freezes and deploy windows are judged at, for both versions. */
+export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[], at?: number): Comparison[] {
   return situations.map((situation) => {
-    const was = before ? evaluate(before.policy, situation.facts, { codeowners: before.codeowners }) : null;
-    const now = evaluate(after.policy, situation.facts, { codeowners: after.codeowners });
+    const was = before ? evaluate(before.policy, situation.facts, { codeowners: before.codeowners, now: at }) : null;
+    const now = evaluate(after.policy, situation.facts, { codeowners: after.codeowners, now: at });
     return { situation, before: was ? summarise(was) : null, after: summarise(now), change: classify(was, now) };
   });
 }

@@ -3,7 +3,7 @@
  * Plain JSON (no class instances, no Maps, no undefined-vs-missing subtleties the App depends on).
  */
 import type { ConditionResult } from './predicates.js';
-import type { PermissionLevel, RequestFacts, SourceLocation } from './types.js';
+import type { PermissionLevel, RequestFacts, SourceLocation, WindowMode } from './types.js';
 
 export type Role = 'admin' | 'maintain' | 'write';
 
@@ -62,6 +62,58 @@ export interface Requirement {
   scheduled: ScheduledEscalation[];
   /** Set when nobody listed could ever meet this requirement: the request is blocked, never approved. */
   unsatisfiable: string | null;
+  /**
+   * Set when a closed window with `mode: require` asks for this requirement: an override, which must
+   * be met as well as the rules' requirements, and whose approvals need a reason.
+   */
+  override?: WindowOverride;
+}
+
+/** The window an override requirement lifts. */
+export interface WindowOverride {
+  window: string;
+  kind: 'freeze' | 'deploy_window';
+  location: SourceLocation;
+  message: string | null;
+}
+
+/** One freeze or deploy window, as it stands for this request at the instant judged. */
+export interface WindowEvaluation {
+  name: string;
+  kind: 'freeze' | 'deploy_window';
+  layer: 'org' | 'repository';
+  location: SourceLocation;
+  mode: WindowMode;
+  timeZone: string;
+  message: string | null;
+  /** Whether the request is in the window's scope (its `if`), and why. */
+  applies: boolean;
+  conditions: ConditionResult[];
+  /** A freeze: in force now. A deploy window: open now. */
+  inForce: boolean;
+  /** The period in force now, else the next one (ISO 8601 instants; `end` null when it never ends); null when there is none within a year. */
+  period: { start: string; end: string | null } | null;
+  /** `period` as people in the window's zone read it. */
+  periodLocal: { start: string; end: string | null } | null;
+}
+
+/** The freezes and deploy windows of the policy, judged for one request at one instant. */
+export interface WindowsDecision {
+  /** The instant judged (ISO 8601). */
+  at: string;
+  windows: WindowEvaluation[];
+  /** Whether the windows in scope let the request go ahead now. */
+  open: boolean;
+  /** The windows that hold it now: freezes in force, or a file's deploy windows when none of them is open. */
+  closedBy: string[];
+  /** What the closing windows do: the strictest of their modes (reject, then wait, then require); null when open. */
+  mode: WindowMode | null;
+  /** The closing windows' messages, for people. */
+  messages: string[];
+  /** When the request may next go ahead: `at` when open now; null when not within a year. */
+  opensAt: string | null;
+  /** When the request must be judged again because a window in scope changes: a freeze starts or ends, a deploy window opens or closes. Null: none within a year. */
+  recheckAt: string | null;
 }
 
 export interface EscalationEvaluation {
@@ -107,7 +159,11 @@ export interface CodeownersSummary {
   nothingChanged?: true;
 }
 
-export type Outcome = 'auto_approve' | 'approval_required' | 'blocked';
+/**
+ * `held`: a closed window with `mode: wait` holds the request until it opens (the requirements say
+ * what it will need then); `rejected`: a closed window with `mode: reject` ends it now.
+ */
+export type Outcome = 'auto_approve' | 'approval_required' | 'blocked' | 'held' | 'rejected';
 
 /** The facts the decision was taken on, as recorded with it (the changed files are counted, not listed). */
 export type DecisionFacts = Omit<RequestFacts, 'changedFiles'> & {
@@ -135,4 +191,6 @@ export interface Decision {
   reminderSeconds: number | null;
   notify: string[];
   eligibility: { minPermission: PermissionLevel; allowBots: boolean };
+  /** The policy's freezes and deploy windows for this request; null when the policy has none. */
+  windows?: WindowsDecision | null;
 }

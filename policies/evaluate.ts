@@ -18,11 +18,14 @@ import type {
   Requirement,
   RuleEvaluation,
   ScheduledEscalation,
+  WindowOverride,
+  WindowsDecision,
 } from './decision.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { formatDuration } from './duration.js';
 import { evaluateConditions, PredicateContext, type ConditionPurpose, type ConditionResult } from './predicates.js';
 import type { ApproverRef, Escalation, Policy, RequestFacts, Rule, SourceLocation } from './types.js';
+import { judgeWindows, untilText, windowNoun } from './window-judgement.js';
 
 /** What the evaluator needs from a parsed CODEOWNERS file. */
 export interface OwnersLookup {
@@ -34,6 +37,11 @@ export interface OwnersLookup {
 export interface EvaluateOptions {
   /** The default branch's CODEOWNERS; absent means there is none. */
   codeowners?: OwnersLookup;
+  /**
+   * The instant to judge freezes and deploy windows at (milliseconds since the epoch, or a Date). A
+   * policy with windows and no instant is blocked: time is never read here.
+   */
+  now?: number | Date;
 }
 
 /** A requirement before `codeowners` is resolved to names. */
@@ -44,6 +52,7 @@ interface PendingRequirement {
   approvers: ApproverRef[];
   allowSelfApproval: boolean;
   scheduled: Escalation[];
+  override?: WindowOverride;
 }
 
 export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateOptions = {}): Decision {
@@ -104,6 +113,22 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     });
   }
 
+  const windows = judgeWindowsIn(policy, ctx, options.now, reportErrors, problems);
+  if (windows && !windows.decision.open && windows.decision.mode === 'require') {
+    // An override is an additional requirement per window that holds the request; nobody approves their own override.
+    for (const window of windows.closing) {
+      pending.push({
+        rule: null,
+        escalation: null,
+        approvals: window.override?.approvals ?? 1,
+        approvers: window.override?.approvers ?? [],
+        allowSelfApproval: false,
+        scheduled: [],
+        override: { window: window.name, kind: window.kind, location: window.location, message: window.message ?? null },
+      });
+    }
+  }
+
   const needsCodeowners = pending.some((r) => r.approvers.some(isCodeowners) || r.scheduled.some((e) => (e.alsoEligible ?? []).some(isCodeowners)));
   const codeowners = needsCodeowners ? summariseCodeowners(ctx, options.codeowners) : null;
   const owned = codeowners ? changedFileOwners(codeowners) : NO_OWNERS;
@@ -112,11 +137,13 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     if (r.unsatisfiable) problems.push(`${requirementName(r)}: ${r.unsatisfiable}`);
   }
 
-  const outcome = problems.length > 0 ? 'blocked' : requirements.length > 0 ? 'approval_required' : 'auto_approve';
+  const closed = windows && !windows.decision.open ? windows.decision : null;
+  const outcome: Decision['outcome'] =
+    problems.length > 0 ? 'blocked' : closed?.mode === 'reject' ? 'rejected' : closed?.mode === 'wait' ? 'held' : requirements.length > 0 ? 'approval_required' : 'auto_approve';
   const { changedFiles: _listed, ...otherFacts } = facts;
   return {
     outcome,
-    summary: summarise(outcome, rules, requirements, problems, policy.unmatched),
+    summary: summarise(outcome, rules, requirements, problems, policy.unmatched, windows?.decision ?? null),
     problems,
     facts: {
       ...otherFacts,
@@ -132,9 +159,25 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     reminderSeconds: outcome === 'approval_required' ? (policy.defaults.reminderSeconds ?? null) : null,
     notify,
     eligibility: { minPermission: policy.defaults.minPermission, allowBots: policy.defaults.allowBots },
+    windows: windows?.decision ?? null,
   };
 }
 
+function judgeWindowsIn(
+  policy: Policy,
+  ctx: PredicateContext,
+  now: EvaluateOptions['now'],
+  reportErrors: (where: string, conditions: readonly ConditionResult[]) => void,
+  problems: string[],
+): ReturnType<typeof judgeWindows> | null {
+  if (!policy.windows || policy.windows.length === 0) return null;
+  const instant = now instanceof Date ? now.getTime() : now;
+  if (instant === undefined || !Number.isFinite(instant)) {
+    problems.push('the policy has freezes or deploy windows, but no time was given to judge them at');
+    return null;
+  }
+  return judgeWindows(policy.windows, ctx, instant, reportErrors, problems);
+}
 /**
  * A request that states no severity is as severe as the policy allows (`defaults.severity`, else the
  * highest): leaving the input out must never dodge a severity rule. A severity the policy does not
@@ -269,6 +312,7 @@ function resolveRequirement(
     allowSelfApproval: pending.allowSelfApproval,
     scheduled,
     unsatisfiable: unsatisfiableReason(everyone, approvals, pending.allowSelfApproval, requester, codeowners),
+    ...(pending.override ? { override: pending.override } : {}),
   };
 }
 
@@ -369,16 +413,25 @@ function summarise(
   requirements: readonly Requirement[],
   problems: readonly string[],
   unmatched: Policy['unmatched'],
+  windows: WindowsDecision | null,
 ): string {
   const matched = rules.filter((r) => r.matched).map((r) => `\`${r.name}\``);
   if (outcome === 'blocked') return `Blocked: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
+  if ((outcome === 'held' || outcome === 'rejected') && windows) {
+    const holding = windows.windows.filter((w) => windows.closedBy.includes(w.name));
+    const names = holding.map((w) => windowNoun(w)).join(', ');
+    const said = windows.messages.join(' ');
+    if (outcome === 'rejected') return `Rejected: ${names} ${holding.length === 1 ? 'holds' : 'hold'} this request ${untilText(windows)}: ${said}`;
+    const then = requirements.length > 0 ? `then ${summarise('approval_required', rules, requirements, problems, unmatched, null).replace(/^Approval required/, 'approval required')}` : 'then no approval needed';
+    return `Held ${untilText(windows)} by ${names}: ${said} (${then})`;
+  }
   if (outcome === 'auto_approve') {
     return matched.length === 0
       ? `No approval needed: no rule matched and the policy says \`unmatched: ${unmatched}\``
       : `No approval needed: ${matched.join(', ')} auto-approve${matched.length === 1 ? 's' : ''}`;
   }
   const needs = requirements.map(
-    (r) => `${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}${r.rule === null ? ' (defaults: no rule matched)' : ` (${requirementName(r)})`}`,
+    (r) => `${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}${r.rule === null && !r.override ? ' (defaults: no rule matched)' : ` (${requirementName(r)})`}${r.override ? ', each with a reason' : ''}`,
   );
   return `Approval required: ${needs.join('; and ')}`;
 }

@@ -12,15 +12,18 @@
  *   repository rule with an org rule's name is an error. Org rules are sealed with the org's own
  *   defaults (approvals, approvers, timeout, self-approval), so a repository's `defaults` cannot
  *   weaken them (see `sealed`).
+ * - `freezes` and `deploy_windows` likewise: the org's are always kept and a repository window with
+ *   an org window's name is an error. A repository's deploy windows never widen the org's: each
+ *   file's deploy windows must let a request through (see policies/windows.ts).
  */
 import { DEFAULT_SEVERITIES } from './schema.js';
 import { checkSchema, describeValue, readablePath, type SchemaProblem } from './schema-check.js';
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
-import { approverRefs, rule as normaliseRule, seconds, type RawDefaults, type RawPolicy, type RawRule } from './normalise.js';
-import { lintFile, lintShadowedRules } from './policy-lint.js';
+import { approverRefs, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
+import { lintFile, lintShadowedRules, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
-import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation } from './types.js';
+import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
 
 export { DEFAULT_POLICY_PATH, parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 export { parseApproverRef } from './approver-ref.js';
@@ -121,6 +124,9 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   for (const { rule, message } of lintShadowedRules(merged.policy.rules, merged.policy.severities)) {
     warnings.push({ ...rule.location, pointer: '', message });
   }
+  for (const layer of merged.layers) {
+    for (const { pointer, message } of lintWindows(layer.raw)) warnings.push(at(layer.source, pointer, message));
+  }
   return { ok: true, policy: merged.policy, warnings: sortByPosition(warnings) };
 }
 
@@ -170,6 +176,7 @@ interface Merged {
   /** The org's file (if any), then the repository's. */
   layers: Layer[];
   rules: RuleEntry[];
+  windows: WindowEntry[];
   /** Where the severities in force were set (undefined: the built-in list). */
   severitiesFrom?: Layer;
 }
@@ -215,6 +222,13 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
     return entry.fromBase ? sealed(normalised, orgDefaults) : normalised;
   });
   const severitiesFrom = repo.raw.severities ? repo : base?.raw.severities ? base : undefined;
+  const windowEntries: WindowEntry[] = [
+    ...(base ? windowsOf(base, true) : []),
+    ...windowsOf(repo, false),
+  ];
+  const windows = windowEntries.map((entry) =>
+    timeWindow(entry.raw, entry.kind, entry.fromBase ? 'org' : 'repository', entry.pointer, (pointer) => entry.layer.source.locate(pointer)),
+  );
   return {
     policy: {
       version: 1,
@@ -222,11 +236,25 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
       defaults,
       unmatched,
       rules,
+      ...(windows.length > 0 ? { windows } : {}),
     },
     layers: base ? [base, repo] : [repo],
     rules: entries,
+    windows: windowEntries,
     severitiesFrom,
   };
+}
+
+interface WindowEntry {
+  layer: Layer;
+  pointer: string;
+  kind: TimeWindow['kind'];
+  raw: RawWindow;
+  fromBase: boolean;
+}
+
+function windowsOf(layer: Layer, fromBase: boolean): WindowEntry[] {
+  return WINDOW_LISTS.flatMap(([list, kind]) => (layer.raw[list] ?? []).map((raw, i) => ({ layer, pointer: `/${list}/${i}`, kind, raw, fromBase })));
 }
 
 function applyDefaults(under: Readonly<PolicyDefaults>, raw: RawDefaults | undefined): PolicyDefaults {
@@ -297,6 +325,23 @@ function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
       first.fromBase && !entry.fromBase
         ? `rule name "${entry.raw.name}" is already used by the org policy at ${previous}; org rules cannot be overridden or removed, so choose another name`
         : `duplicate rule name "${entry.raw.name}": already used at ${previous}`,
+    );
+  }
+  const firstWindow = new Map<string, WindowEntry>();
+  for (const entry of merged.windows) {
+    const report = (p: string, message: string) => diagnostics.push(at(entry.layer.source, p, `${readablePath(p)}: ${message}`));
+    checkSeverityCondition(entry.raw.if?.severity, `${entry.pointer}/if/severity`, severities, report);
+    const first = firstWindow.get(entry.raw.name);
+    if (!first) {
+      firstWindow.set(entry.raw.name, entry);
+      continue;
+    }
+    const previous = where(first.layer, `${first.pointer}/name`);
+    report(
+      `${entry.pointer}/name`,
+      first.fromBase && !entry.fromBase
+        ? `window name "${entry.raw.name}" is already used by the org policy at ${previous}; org freezes and deploy windows cannot be overridden, loosened or removed, so choose another name`
+        : `duplicate window name "${entry.raw.name}": already used at ${previous} (names are shared by freezes and deploy windows)`,
     );
   }
   if (merged.severitiesFrom && diagnostics.length > 0) {

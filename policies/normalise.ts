@@ -4,7 +4,7 @@
  */
 import { parseApproverRef } from './approver-ref.js';
 import { parseDuration } from './duration.js';
-import type { ApproverRef, Conditions, Escalation, PermissionLevel, RequirementSpec, Rule, SeverityCondition, SourceLocation } from './types.js';
+import type { ApproverRef, Conditions, Escalation, PermissionLevel, RequirementSpec, Rule, SeverityCondition, SourceLocation, TimeWindow, WindowMode } from './types.js';
 
 type Patterns = string | string[];
 
@@ -46,6 +46,18 @@ export interface RawRule {
   allow_self_approval?: boolean;
 }
 
+export interface RawWindow {
+  name: string;
+  time_zone: string;
+  cron?: { start: string; end: string };
+  start?: string;
+  end?: string;
+  if?: RawConditions;
+  message?: string;
+  mode?: WindowMode;
+  override?: { approvals?: number; approvers: string[] };
+}
+
 export interface RawDefaults {
   approvals?: number;
   approvers?: string[];
@@ -64,7 +76,15 @@ export interface RawPolicy {
   defaults?: RawDefaults;
   unmatched?: 'approve' | 'require';
   rules?: RawRule[];
+  freezes?: RawWindow[];
+  deploy_windows?: RawWindow[];
 }
+
+/** The keys of a policy file that hold windows, with the kind each holds. */
+export const WINDOW_LISTS = [
+  ['freezes', 'freeze'],
+  ['deploy_windows', 'deploy_window'],
+] as const;
 
 /** Locates a JSON pointer within the file a rule came from. */
 export type Locate = (pointer: string) => SourceLocation;
@@ -143,5 +163,21 @@ function escalation(raw: RawEscalation, pointer: string, locate: Locate): Escala
   const require = requirement(raw.require);
   if (require) out.require = require;
   if (raw.also_eligible !== undefined) out.alsoEligible = approverRefs(raw.also_eligible);
+  return out;
+}
+
+export function timeWindow(raw: RawWindow, kind: TimeWindow['kind'], layer: TimeWindow['layer'], pointer: string, locate: Locate): TimeWindow {
+  const out: TimeWindow = {
+    kind,
+    name: raw.name,
+    location: locate(pointer),
+    layer,
+    timeZone: raw.time_zone,
+    schedule: raw.cron ? { kind: 'cron', start: raw.cron.start, end: raw.cron.end } : { kind: 'once', start: raw.start ?? '', end: raw.end ?? '' },
+    if: conditions(raw.if),
+    mode: raw.mode ?? 'wait',
+  };
+  if (raw.message !== undefined) out.message = raw.message;
+  if (raw.override) out.override = { approvals: raw.override.approvals ?? 1, approvers: approverRefs(raw.override.approvers) };
   return out;
 }

@@ -7,7 +7,9 @@ import { parseApproverRef } from './approver-ref.js';
 import { parseDuration } from './duration.js';
 import { parseExtendsRef } from './extends-ref.js';
 import { ACTOR_GLOB, compileGlob } from './glob.js';
+import { WINDOW_LISTS } from './normalise.js';
 import { readablePath, suggestion, type SchemaProblem } from './schema-check.js';
+import { compileCron, isValidTimeZone, knownTimeZones, localInstant } from './windows.js';
 import { joinPointer } from './yaml-source.js';
 
 /** A year: anything longer is a typo, and keeps every duration a safe integer. */
@@ -85,7 +87,64 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
       checkNotify(escalation.notify, `${here}/notify`, knownNotifiers, report);
     }
   }
+  for (const [list] of WINDOW_LISTS) {
+    for (const [i, window] of entries(value[list])) {
+      if (isRecord(window)) checkWindow(window, `/${list}/${i}`, report, reportKey);
+    }
+  }
   return problems;
+}
+
+/** A freeze or deploy window: its zone, its times (cron or one period, in order), its mode and override. */
+function checkWindow(window: Record<string, unknown>, at: string, report: Report, reportKey: Report): void {
+  for (const key of Object.keys(window)) {
+    if (CONDITION_KEYS.includes(key)) reportKey(`${at}/${key}`, `"${key}" is a condition: put it under "if:" (if: { ${key}: … })`);
+  }
+  const zone = typeof window.time_zone === 'string' && window.time_zone !== '' ? window.time_zone : undefined;
+  const zoneOk = zone !== undefined && isValidTimeZone(zone);
+  if (zone !== undefined && !zoneOk) {
+    report(`${at}/time_zone`, `unknown time zone "${zone}"${suggestion(zone, knownTimeZones())} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
+  }
+  // Cron and date-time syntax do not depend on the zone: with a bad zone they are still checked, in UTC.
+  const checkZone = zoneOk ? zone : 'UTC';
+  const once = window.start !== undefined || window.end !== undefined;
+  if (window.cron !== undefined && once) {
+    report(`${at}/cron`, 'give either cron: { start, end } (a recurrence) or start and end (one period), not both');
+  } else if (window.cron === undefined && !once) {
+    report(at, 'a window needs its times: cron: { start, end } for a recurrence, or start and end for one period');
+  }
+  if (isRecord(window.cron)) {
+    for (const key of ['start', 'end'] as const) {
+      const pattern = window.cron[key];
+      if (typeof pattern !== 'string' || pattern === '') continue;
+      const compiled = compileCron(pattern, checkZone);
+      if (!compiled.ok) report(`${at}/cron/${key}`, compiled.message);
+    }
+  }
+  if (window.cron === undefined && once) {
+    if (window.start === undefined) report(at, 'a window with "end" needs "start" as well');
+    if (window.end === undefined) report(at, 'a window with "start" needs "end" as well');
+    const instants: Record<string, number> = {};
+    for (const key of ['start', 'end'] as const) {
+      const text = window[key];
+      if (typeof text !== 'string') continue;
+      const instant = localInstant(text, checkZone);
+      if (instant.ok) instants[key] = instant.value;
+      else report(`${at}/${key}`, instant.message);
+    }
+    if (zoneOk && instants.start !== undefined && instants.end !== undefined && instants.end <= instants.start) {
+      report(`${at}/end`, `end ${String(window.end)} is not after start ${String(window.start)} in ${zone}: the period would be empty`);
+    }
+  }
+  const mode = window.mode ?? 'wait';
+  if (mode === 'require' && window.override === undefined) {
+    report(`${at}/mode`, 'mode: require needs "override: { approvers: [...] }": who may override, with a reason');
+  }
+  if (mode !== 'require' && window.override !== undefined) {
+    report(`${at}/override`, `"override" only applies with mode: require (this window's mode is ${String(mode)})`);
+  }
+  if (isRecord(window.override)) checkApprovers(window.override.approvers, `${at}/override/approvers`, report);
+  checkConditions(window.if, `${at}/if`, report);
 }
 
 function checkConditions(conditions: unknown, at: string, report: Report): void {

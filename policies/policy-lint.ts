@@ -6,8 +6,9 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
-import type { RawConditions, RawPolicy } from './normalise.js';
-import type { Rule } from './types.js';
+import { WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
+import type { Rule, WindowSchedule } from './types.js';
+import { compileCron, compileSchedule, everInForce } from './windows.js';
 
 export interface LintWarning {
   pointer: string;
@@ -115,4 +116,39 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
     }
   }
   return found;
+}
+
+/**
+ * Windows that can never change anything: a deploy window that never opens (requests in its scope
+ * could never go ahead), a freeze that never starts, or one that never ends once started. Judged
+ * on the schedule alone, never on today's date, so a file's warnings do not change over time.
+ */
+export function lintWindows(raw: RawPolicy): LintWarning[] {
+  const warnings: LintWarning[] = [];
+  for (const [list, kind] of WINDOW_LISTS) {
+    (raw[list] ?? []).forEach((window, i) => {
+      const at = `/${list}/${i}`;
+      const schedule: WindowSchedule = window.cron ? { kind: 'cron', ...window.cron } : { kind: 'once', start: window.start ?? '', end: window.end ?? '' };
+      const clock = compileSchedule(schedule, window.time_zone);
+      if (!clock.ok) return;
+      const pointer = window.cron ? `${at}/cron/start` : `${at}/start`;
+      if (!everInForce(clock.value, schedule)) {
+        warnings.push({
+          pointer,
+          message:
+            kind === 'deploy_window'
+              ? `deploy window "${window.name}" can never open: its start never comes, or always meets its end at the same moment; requests in its scope could never go ahead`
+              : `freeze "${window.name}" never takes effect: its start never comes, or always meets its end at the same moment`,
+        });
+        return;
+      }
+      if (kind === 'freeze' && window.cron) {
+        const ends = compileCron(window.cron.end, window.time_zone);
+        if (ends.ok && ends.value.nextRun(new Date(Date.UTC(2024, 0, 1))) === null) {
+          warnings.push({ pointer: `${at}/cron/end`, message: `freeze "${window.name}" never ends once it starts: "${window.cron.end}" never comes, so requests in its scope could never go ahead again` });
+        }
+      }
+    });
+  }
+  return warnings;
 }

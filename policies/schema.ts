@@ -16,6 +16,8 @@ const TEAM_SLUG = '[A-Za-z0-9][A-Za-z0-9_.-]*';
 export const APPROVER_PATTERN = `^(?:codeowners(?::any)?|role:(?:admin|maintain|write)|@${LOGIN}/${TEAM_SLUG}|@?${LOGIN}(?:\\[bot\\])?)$`;
 export const DURATION_PATTERN = '^(?:\\d+[smhdw])+$';
 const NAME_PATTERN = '^\\S(?:.*\\S)?$';
+const LOCAL_DATE_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}:\\d{2}(?::\\d{2})?)?$';
+const LOCAL_DATE_TIME_MESSAGE = 'expected a wall-clock date-time without an offset, YYYY-MM-DD or YYYY-MM-DDTHH:MM';
 
 const duration = (description: string) => ({
   description: `${description} Written like 90s, 30m, 1h, 1h30m, 2d or 1w.`,
@@ -105,6 +107,16 @@ export const policySchema = {
       type: 'array',
       items: { $ref: '#/$defs/rule' },
     },
+    freezes: {
+      description: 'Periods in which requests in scope may not go ahead (end of year, Friday evenings, a launch day). Org freezes from _extends always apply.',
+      type: 'array',
+      items: { $ref: '#/$defs/window' },
+    },
+    deploy_windows: {
+      description: 'Periods in which requests in scope may go ahead (business hours); outside all of a file\'s windows they may not.',
+      type: 'array',
+      items: { $ref: '#/$defs/window' },
+    },
   },
   $defs: {
     approver: {
@@ -161,6 +173,52 @@ export const policySchema = {
         require: { $ref: '#/$defs/requirement' },
         also_eligible: approvers("Time escalations only: people who may also approve for the rule's own requirement once it fires, never for one a condition escalation added. They widen who counts; the number of approvals stays."),
         notify,
+      },
+    },
+    window: {
+      description:
+        'A freeze or deploy window: wall-clock times in time_zone, either a recurrence (cron: { start, end }) or one period (start and end date-times); if limits it to some requests.',
+      type: 'object',
+      required: ['name', 'time_zone'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          description: 'A unique name among freezes and deploy windows, shown to people.',
+          type: 'string',
+          maxLength: 100,
+          pattern: NAME_PATTERN,
+          patternErrorMessage: 'expected a name without leading or trailing spaces',
+        },
+        time_zone: { description: 'An IANA time zone, for example Europe/Berlin or America/New_York. Times are wall-clock times there.', type: 'string', minLength: 1 },
+        cron: {
+          description: 'A recurrence: it starts at each time of start and lasts until the next time of end (as GitLab deploy freezes).',
+          type: 'object',
+          required: ['start', 'end'],
+          additionalProperties: false,
+          properties: {
+            start: { description: 'A cron expression, for example "0 17 * * 5" (Fridays 17:00).', type: 'string', minLength: 1 },
+            end: { description: 'A cron expression, for example "0 8 * * 1" (Mondays 08:00).', type: 'string', minLength: 1 },
+          },
+        },
+        start: { description: 'One period: its first moment, YYYY-MM-DD or YYYY-MM-DDTHH:MM in time_zone.', type: 'string', pattern: LOCAL_DATE_TIME_PATTERN, patternErrorMessage: LOCAL_DATE_TIME_MESSAGE },
+        end: { description: 'One period: the moment it is over, YYYY-MM-DD or YYYY-MM-DDTHH:MM in time_zone.', type: 'string', pattern: LOCAL_DATE_TIME_PATTERN, patternErrorMessage: LOCAL_DATE_TIME_MESSAGE },
+        if: { $ref: '#/$defs/conditions' },
+        message: { description: 'Shown to people on the check run, the thread and notifications.', type: 'string', minLength: 1, maxLength: 1000 },
+        mode: {
+          description: 'What happens to a request in scope while a freeze is on or outside a deploy window: wait (held until it opens, then decided again), reject (at once, with the message) or require (an override by named people, with a reason). Default: wait.',
+          enum: ['wait', 'reject', 'require'],
+          default: 'wait',
+        },
+        override: {
+          description: 'With mode: require: who may override, and how many of them (default 1). An override must give a reason.',
+          type: 'object',
+          required: ['approvers'],
+          additionalProperties: false,
+          properties: {
+            approvals: { description: 'How many distinct people must override.', type: 'integer', minimum: 1, default: 1 },
+            approvers: approvers('Who may override.'),
+          },
+        },
       },
     },
     rule: {

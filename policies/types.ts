@@ -111,6 +111,39 @@ export interface Policy {
   /** What happens when no rule matches: `approve` (no approval needed) or `require` (defaults apply). */
   unmatched: 'approve' | 'require';
   rules: Rule[];
+  /** Freezes and deploy windows, the org's first; none when absent. */
+  windows?: TimeWindow[];
+}
+
+/**
+ * What a closed window does to a request in its scope: `wait` holds it until the window opens (then it
+ * is decided again), `reject` ends it at once with the message, `require` lets named people override it
+ * with a reason, as an additional requirement.
+ */
+export type WindowMode = 'wait' | 'reject' | 'require';
+
+/** When a window is in force: a recurrence (cron start and end) or one explicit period, both wall-clock times in `timeZone`. */
+export type WindowSchedule = { kind: 'cron'; start: string; end: string } | { kind: 'once'; start: string; end: string };
+
+/**
+ * A freeze (no change while it is on) or a deploy window (changes only while it is open). Deploy windows
+ * of one file combine as "any of them is open"; the org's and the repository's must both be open.
+ */
+export interface TimeWindow {
+  kind: 'freeze' | 'deploy_window';
+  name: string;
+  location: SourceLocation;
+  /** `org` when it comes from the file named by `_extends`: the repository can neither remove nor loosen it. */
+  layer: 'org' | 'repository';
+  /** An IANA time zone name. */
+  timeZone: string;
+  schedule: WindowSchedule;
+  /** The requests it applies to, as a rule's `if`; empty: every request. */
+  if: Conditions;
+  message?: string;
+  mode: WindowMode;
+  /** With `mode: require`: who may override, and how many of them. */
+  override?: { approvals: number; approvers: ApproverRef[] };
 }
 
 /** Facts about one request. Everything the evaluator looks at is passed in here. */

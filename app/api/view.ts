@@ -5,6 +5,21 @@
 import { approversOf } from '../gate/notifications.js';
 import { requirementProgress } from '../gate/progress.js';
 import type { GateRequest } from '../gate/request.js';
+import { untilText } from '../../policies/window-judgement.js';
+
+function awaiting(request: GateRequest, progress: ReturnType<typeof requirementProgress>): string[] {
+  const windows = request.decision?.windows;
+  if (request.decision?.outcome === 'held' && windows) return [`the window to open: held ${untilText(windows)} by ${windows.closedBy.join(', ')} (${windows.messages.join(' ')})`];
+  return progress
+    .filter((r) => r.awaiting > 0)
+    .map((r) => (r.override ? `${r.awaiting} more override${r.awaiting === 1 ? '' : 's'} of ${r.override.window}, with a reason, from ${r.awaitingFrom}` : `${r.awaiting} more from ${r.awaitingFrom}`));
+}
+
+function windowView(request: GateRequest) {
+  const windows = request.decision?.windows;
+  if (request.status !== 'pending' || !windows || windows.open) return null;
+  return { held: request.decision?.outcome === 'held', closed_by: windows.closedBy, messages: windows.messages, opens_at: windows.opensAt };
+}
 
 export function requestView(request: GateRequest, detailsUrl: string, appId: number) {
   const progress = requirementProgress(request);
@@ -34,7 +49,9 @@ export function requestView(request: GateRequest, detailsUrl: string, appId: num
     eligible_approvers: approversOf(request),
     approved_by: [...new Set(progress.flatMap((r) => r.approvedBy))],
     rejected_by: request.votes.find((v) => v.choice === 'reject')?.login ?? null,
-    awaiting: request.status === 'pending' ? progress.filter((r) => r.awaiting > 0).map((r) => `${r.awaiting} more from ${r.awaitingFrom}`) : [],
+    awaiting: request.status === 'pending' ? awaiting(request, progress) : [],
+    // Set while a freeze or a closed deploy window holds the request or asks for an override.
+    window: windowView(request),
     problems: request.problems,
     check_run_id: request.checkRun?.id ?? null,
     check_run_url: request.checkRun?.url ?? null,

@@ -53,7 +53,7 @@ export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
   const oldVersion = before.ok ? { policy: before.policy, codeowners: owners?.ok ? owners.codeowners : undefined } : null;
   const newVersion = { policy: after.policy, codeowners: ownersAfter?.ok ? ownersAfter.codeowners : undefined };
   const situations = namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]);
-  const comparisons = comparePolicies(oldVersion, newVersion, situations);
+  const comparisons = comparePolicies(oldVersion, newVersion, situations, Date.now());
   if (format === 'json') io.stdout(json({ valid: true, comparisons }));
   else io.stdout(`${comparisonTable(comparisons)}\n`);
   return EXIT.ok;

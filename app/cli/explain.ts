@@ -9,11 +9,12 @@ import { loadPolicyFile } from './load-policy.js';
 
 export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--extends ORG_FILE] [--codeowners FILE] --action A
          [--environment E] [--branch B] [--target-branch B] [--severity S] [--event E]
-         [--actor U] [--labels a,b] [--files a,b | --files-from FILE] [--format json|text]
+         [--actor U] [--labels a,b] [--files a,b | --files-from FILE] [--at TIME] [--format json|text]
 
 Prints the decision for one request: no approval needed, or the requirements; which rules
 matched and why, which did not and why; who may approve (code owners per group of changed
-files, teams, users and roles, before expansion).
+files, teams, users and roles, before expansion); the freezes and deploy windows that apply,
+and when the request may next go ahead.
 
   --policy FILE         the policy (for example ${DEFAULT_POLICY_PATH})
   --extends ORG_FILE    the org policy named by the policy's _extends
@@ -30,6 +31,8 @@ files, teams, users and roles, before expansion).
   --files-from FILE     changed files, one per line
   --unknown-changes WHY the changed files are not known (the App's case after a force push or on a
                         first run): path conditions then hold for rules that require approval only
+  --at TIME             judge freezes and deploy windows at this instant, ISO 8601 with a zone
+                        (2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00); default: now
   --format FORMAT       json (default) or text
 `;
 
@@ -51,6 +54,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
       files: { type: 'string' },
       'files-from': { type: 'string' },
       'unknown-changes': { type: 'string' },
+      at: { type: 'string' },
       ...FORMAT_OPTION,
       ...HELP_OPTION,
     },
@@ -65,6 +69,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     throw new UsageError('give one of --files, --files-from and --unknown-changes');
   }
   const format = formatOf(values.format);
+  const at = values.at === undefined ? Date.now() : instantOf(values.at);
 
   let changedFiles = commaList(values.files) ?? [];
   if (values['files-from'] !== undefined) {
@@ -92,9 +97,16 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     changedFiles: changedFiles.map(repositoryPath),
     ...optional('unknownChanges', values['unknown-changes']),
   };
-  const decision = evaluate(loaded.policy, facts, { codeowners: codeowners?.codeowners });
+  const decision = evaluate(loaded.policy, facts, { codeowners: codeowners?.codeowners, now: at });
   io.stdout(format === 'json' ? json(decision) : formatDecision(decision));
   return codeowners?.hasErrors ? EXIT.invalidInput : EXIT.ok;
+}
+
+/** An instant with its zone: a time without one would depend on the machine's zone. */
+function instantOf(text: string): number {
+  const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(instant)) throw new UsageError(`--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, not "${text}"`);
+  return instant;
 }
 
 function commaList(value: string | undefined): string[] | undefined {

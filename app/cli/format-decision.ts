@@ -1,6 +1,6 @@
 /** A decision as text for people (`explain --format text`); the JSON form is the decision itself. */
 import { describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
-import type { ApproverSet, Decision } from '../../policies/decision.js';
+import type { ApproverSet, Decision, WindowsDecision } from '../../policies/decision.js';
 import { formatDuration } from '../../policies/duration.js';
 import type { SourceLocation } from '../../policies/types.js';
 
@@ -63,11 +63,28 @@ export function formatDecision(decision: Decision): string {
     if (co.unowned.length > 0) out.push('  unowned:', ...fileLines(co.unowned));
   }
 
+  if (decision.windows) out.push('', ...windowLines(decision.windows));
+
   out.push('', `Timeout: ${formatDuration(decision.timeoutSeconds)}`);
   if (decision.reminderSeconds) out.push(`Reminders: every ${formatDuration(decision.reminderSeconds)}`);
   if (decision.notify.length > 0) out.push(`Notify: ${decision.notify.join(', ')}`);
   out.push(`Approvers need ${decision.eligibility.minPermission} permission${decision.eligibility.allowBots ? '' : '; bots may not approve'}`);
   return `${out.join('\n')}\n`;
+}
+
+function windowLines(w: WindowsDecision): string[] {
+  const lines = [`Freezes and deploy windows at ${w.at}: ${w.open ? 'open' : `closed by ${w.closedBy.join(', ')} (${w.mode})`}`];
+  for (const window of w.windows) {
+    const kind = window.kind === 'freeze' ? 'freeze' : 'deploy window';
+    const state = window.kind === 'freeze' ? (window.inForce ? 'in force' : 'not in force') : window.inForce ? 'open' : 'closed';
+    const period = window.periodLocal ? `${window.inForce ? 'now' : 'next'}: ${window.periodLocal.start} – ${window.periodLocal.end ?? 'no end'}` : 'no period within a year';
+    lines.push(`  ${window.applies ? mark(!window.inForce === (window.kind === 'freeze')) : '·'} ${kind} ${window.name} — ${window.applies ? state : 'does not apply'}; ${period} (${where(window.location)})`);
+    for (const c of window.conditions) lines.push(`      ${c.error ? '!' : mark(c.matched)} ${c.reason}`);
+    if (window.message && window.applies) lines.push(`      "${window.message}"`);
+  }
+  if (!w.open) lines.push(w.opensAt ? `  may go ahead from ${w.opensAt}` : '  no opening within a year');
+  if (w.recheckAt) lines.push(`  a window in scope next changes at ${w.recheckAt}`);
+  return lines;
 }
 
 function approverLines(set: ApproverSet, indent: string): string[] {

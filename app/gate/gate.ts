@@ -8,11 +8,12 @@
  * webhook is answered as soon as its effect is durable, and a crash never loses what to show.
  */
 import type { Logger } from 'probot';
-import { checkEligibility, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
+import { checkEligibility, overrideWithoutReason, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
+import { untilText } from '../../policies/window-judgement.js';
 import type { GitHubClient } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { backoffMs, isTransient } from '../github/transient.js';
@@ -30,6 +31,8 @@ export const APP_ACTOR = 'app';
 export const DEADLINE_TIMER = 'deadline';
 export const ESCALATION_TIMER = 'escalation';
 export const REMINDER_TIMER = 'reminder';
+/** A freeze or deploy window in the request's scope changes: the request is decided again then. */
+export const WINDOW_TIMER = 'window';
 
 /** A GitHub failure that may pass: evaluation is retried (from the `evaluate` job) within the budget. */
 export class TransientError extends Error {}
@@ -175,13 +178,31 @@ export class Gate {
   async evaluateRequest(requestId: string, client?: GitHubClient): Promise<void> {
     const row = await this.options.store.getRequest(requestId);
     if (!row || row.status !== 'pending' || row.decision) return;
+    await this.decideFailingClosed(row, null, client);
+  }
+
+  /**
+   * A window timer fired: a freeze in the request's scope starts or ends, or a deploy window opens or
+   * closes. The request is decided again from the policy as it is now, so a request held by a freeze
+   * is released when it ends, and one that was waiting for people when a freeze started is held too.
+   */
+  async recheckWindows(requestId: string): Promise<void> {
+    const row = await this.options.store.getRequest(requestId);
+    if (!row || row.status !== 'pending' || !row.decision) return;
+    await this.decideFailingClosed(row, row.decision as unknown as Decision);
+  }
+
+  private async decideFailingClosed(row: ApprovalRequest, previous: Decision | null, client?: GitHubClient): Promise<void> {
+    const requestId = row.id;
     const facts = row.facts as unknown as RunFacts;
     try {
       const github = client ?? (await this.options.installations.client(facts.installationId));
-      await this.evaluate(row, github, facts);
+      await this.evaluate(row, github, facts, previous);
     } catch (err) {
       const budgetMs = Math.min(this.options.evaluationBudgetMs ?? DEFAULT_EVALUATION_BUDGET_MS, 1000 * (facts.timeoutSeconds ?? Infinity));
-      const within = this.now().getTime() - row.createdAt.getTime() < budgetMs;
+      // Deciding again (a window changed) has its own budget, from the moment it was due.
+      const since = previous ? this.now().getTime() - Date.parse(previous.windows?.recheckAt ?? row.updatedAt.toISOString()) : this.now().getTime() - row.createdAt.getTime();
+      const within = since < budgetMs;
       if (!(err instanceof RunContextError) && isTransient(err) && within) {
         throw new TransientError(`GitHub did not answer while evaluating request ${requestId}: ${(err as Error).message}`, { cause: err });
       }
@@ -196,6 +217,8 @@ export class Gate {
     const row = await this.options.store.getRequest(requestId);
     const facts = row?.facts as unknown as (RunFacts & { announced?: boolean }) | undefined;
     if (!row || !facts || row.status !== 'pending' || facts.announced || !row.checkRunId) return;
+    // A held request is announced when it is released, if it then needs people.
+    if ((row.decision as unknown as Decision | null)?.outcome === 'held') return;
     await this.options.store.updateRequest(requestId, { facts: { ...facts, announced: true } });
     const shown = await this.view(requestId);
     if (shown) this.options.notifications.requested(shown);
@@ -206,7 +229,12 @@ export class Gate {
     await this.complete(requestId, { status: 'failed', reason: `could not show the request on GitHub: ${why}` });
   }
 
-  private async evaluate(request: ApprovalRequest, github: GitHubClient, facts: RunFacts): Promise<void> {
+  /**
+   * Evaluates the policy for the request and acts on the decision. `previous`: the decision it had, when
+   * it is decided again because a window changed (then its time escalations, reminders and deadline
+   * start over from the moment it stops being held).
+   */
+  private async evaluate(request: ApprovalRequest, github: GitHubClient, facts: RunFacts, previous: Decision | null = null): Promise<void> {
     const { store } = this.options;
     const repo = { owner: facts.owner, repo: facts.repo };
     const defaultBranch = await github.defaultBranch(repo);
@@ -221,7 +249,7 @@ export class Gate {
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
       loadPolicyInputs(github, repo, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories }),
     ]);
-    const requesters: Requester[] = [...(facts.requesters ?? [])];
+    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run')];
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters };
     if (!inputs.ok) {
@@ -241,33 +269,103 @@ export class Gate {
       changedFiles: context.changedFiles,
       ...(context.unknownChanges !== undefined ? { unknownChanges: context.unknownChanges } : {}),
     };
-    const decision = evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners });
-    const timeout = Math.min(decision.timeoutSeconds, facts.timeoutSeconds ?? Infinity);
+    const now = this.now();
+    const decision = evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners, now });
+    const released = previous?.outcome === 'held' && decision.outcome !== 'held';
+    const waitingSince = released ? now.toISOString() : facts.waitingSince;
     const { recorded } = await store.recordDecision(request.id, {
       decision,
-      facts: { ...updatedFacts, evaluated: requestFacts, problems: decision.problems },
-      deadline: new Date(request.createdAt.getTime() + timeout * 1000),
+      // A released request is announced by its `released` notification (its check run exists from the hold).
+      facts: { ...updatedFacts, evaluated: requestFacts, problems: decision.problems, ...(waitingSince ? { waitingSince } : {}), ...(released ? { announced: true } : {}) },
+      deadline: this.deadlineOf(request, facts, decision, waitingSince, now),
       ...(context.pull ? { prNumber: context.pull.number } : {}),
+      ...(previous ? { replace: true } : {}),
     });
     // Another evaluation of the same request (its job, on another replica) got there first.
     if (!recorded) return;
+    await this.scheduleWindowCheck(request.id, decision);
+    const windows = decision.windows;
+    if (decision.outcome === 'held' && previous?.outcome !== 'held' && windows) {
+      await store.appendAudit({ type: 'held', actor: APP_ACTOR, requestId: request.id, facts: { windows: windows.closedBy, until: windows.opensAt, messages: windows.messages } });
+    }
+    if (released) {
+      await store.appendAudit({ type: 'released', actor: APP_ACTOR, requestId: request.id, facts: { windows: previous?.windows?.closedBy ?? [], outcome: decision.outcome } });
+    }
+    if (previous) {
+      // What was scheduled for the previous decision is replaced by what this one asks for (nothing, while held).
+      await store.cancelTimers({ requestId: request.id, kind: ESCALATION_TIMER });
+      await store.cancelTimers({ requestId: request.id, kind: REMINDER_TIMER });
+    }
     if (decision.outcome === 'approval_required') {
-      await this.scheduleEscalations(request, decision);
-      if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(request.createdAt.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
+      const since = new Date(waitingSince ?? request.createdAt.toISOString());
+      await this.scheduleEscalations(request, decision, since);
+      if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(since.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
+    }
+    if (released) {
+      const view = await this.view(request.id);
+      if (view) this.options.notifications.released(view, previous?.windows?.closedBy ?? []);
     }
     if (decision.outcome === 'auto_approve') await this.complete(request.id, { status: 'approved', reason: 'auto' });
     if (decision.outcome === 'blocked') await this.complete(request.id, { status: 'failed', reason: decision.problems.join('; ') || decision.summary });
+    if (decision.outcome === 'rejected' && windows) {
+      await this.complete(request.id, { status: 'rejected', reason: decision.summary, auditType: 'window_rejected', facts: { windows: windows.closedBy, messages: windows.messages } });
+    }
+    if (decision.outcome === 'approval_required' && previous) await this.retally(request.id, decision, github, repo);
+  }
+
+  /**
+   * The request's deadline: its timeout counts from when it starts waiting for people (when it was
+   * opened, or when the window holding it opens), and never goes past the step's own timeout.
+   */
+  private deadlineOf(request: ApprovalRequest, facts: RunFacts, decision: Decision, waitingSince: string | undefined, now: Date): Date {
+    const opensAt = decision.outcome === 'held' ? (decision.windows?.opensAt ? Date.parse(decision.windows.opensAt) : now.getTime()) : undefined;
+    const from = opensAt ?? Date.parse(waitingSince ?? request.createdAt.toISOString());
+    const policy = from + decision.timeoutSeconds * 1000;
+    const step = facts.timeoutSeconds !== undefined ? request.createdAt.getTime() + facts.timeoutSeconds * 1000 : Infinity;
+    return new Date(Math.min(policy, step));
+  }
+
+  /** One window timer per request, at the next moment a window in its scope changes; none when nothing will. */
+  private async scheduleWindowCheck(requestId: string, decision: Decision): Promise<void> {
+    const key = `${WINDOW_TIMER}:${requestId}`;
+    const at = decision.windows?.recheckAt;
+    if (at && (decision.outcome === 'held' || decision.outcome === 'approval_required')) {
+      await this.options.store.scheduleTimer({ kind: WINDOW_TIMER, requestId, key, dueAt: new Date(at) });
+    } else {
+      await this.options.store.cancelTimers({ key });
+    }
+  }
+
+  /**
+   * Decided again, the request may already have the approvals it needs (people approved the rule
+   * while an override was asked for, and the freeze has ended): every approver is looked up again,
+   * since permissions change, and the votes are counted against the new decision.
+   */
+  private async retally(requestId: string, decision: Decision, github: GitHubClient, repo: { owner: string; repo: string }): Promise<void> {
+    const row = await this.options.store.getRequest(requestId);
+    if (row?.status !== 'pending') return;
+    const votes = (await this.options.store.listVotes(requestId)).filter((v) => v.choice === 'approve');
+    if (votes.length === 0) return;
+    const voters = await Promise.all(
+      votes.map(async (v) => {
+        const stored = v.facts.voter as Voter;
+        return { voter: await lookUpVoter(github, repo, { login: stored.login, id: stored.id, type: stored.isBot ? 'Bot' : 'User' }, decision), verdict: 'approve' as const };
+      }),
+    );
+    const result = tallyVotes(decision, voters, this.approvalOptions(row));
+    if (result.status !== 'approved') return;
+    await this.complete(requestId, { status: 'approved', reason: 'quorum', facts: { votes: votes.map((v) => ({ login: v.login, choice: v.choice })), counted: 'when the request was decided again' } });
   }
 
   /** Time escalations (`after: 30m`) widen who may approve; a timer re-publishes so the new approvers are mentioned. */
-  private async scheduleEscalations(request: ApprovalRequest, decision: Decision): Promise<void> {
+  private async scheduleEscalations(request: ApprovalRequest, decision: Decision, since: Date): Promise<void> {
     for (const [index, requirement] of decision.requirements.entries()) {
       for (const [step, escalation] of requirement.scheduled.entries()) {
         await this.options.store.scheduleTimer({
           kind: ESCALATION_TIMER,
           requestId: request.id,
           key: `escalation:${request.id}:${index}:${step}`,
-          dueAt: new Date(request.createdAt.getTime() + escalation.afterSeconds * 1000),
+          dueAt: new Date(since.getTime() + escalation.afterSeconds * 1000),
           payload: { requirement: index, step, after: escalation.afterSeconds, notify: escalation.notify, location: escalation.location },
         });
       }
@@ -312,7 +410,7 @@ export class Gate {
     if (request && escalation) this.options.notifications.escalated(request, approverStrings(escalation.approvers), escalation.notify);
   }
 
-  private async complete(requestId: string, completion: { status: 'approved' | 'failed' | 'timed_out' | 'cancelled'; reason: string; actor?: string; auditType?: string; facts?: object }): Promise<boolean> {
+  private async complete(requestId: string, completion: { status: 'approved' | 'rejected' | 'failed' | 'timed_out' | 'cancelled'; reason: string; actor?: string; auditType?: string; facts?: object }): Promise<boolean> {
     const result = await this.options.store.completeRequest(requestId, { actor: APP_ACTOR, ...completion });
     if (result?.changed) await this.completed(result.request);
     return result?.changed ?? false;
@@ -343,6 +441,9 @@ export class Gate {
     if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
     if (!decision) return refuse('the request is still being evaluated; try again in a moment', 'vote_ignored');
+    if (decision.outcome === 'held' && decision.windows) {
+      return refuse(`the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.map((w) => `\`${w}\``).join(', ')} (${decision.windows.messages.join(' ')}); votes count once it is released`);
+    }
     if (voting.comment && Math.floor(Date.parse(voting.comment.createdAt) / 1000) < Math.floor(row.createdAt.getTime() / 1000)) {
       return refuse(`the comment was written at ${voting.comment.createdAt}, before this request was opened (${row.createdAt.toISOString()}); only commands written for it count`);
     }
@@ -362,6 +463,10 @@ export class Gate {
     const approvalOptions = this.approvalOptions(row);
     const eligibility = checkEligibility(decision, voter, approvalOptions);
     if (!eligibility.eligible) return refuse(eligibility.reason);
+    const noReason = overrideWithoutReason(decision, eligibility, voting.choice, voting.note);
+    if (noReason) return refuse(noReason);
+    const overridden = voting.choice === 'approve' ? eligibility.requirements.flatMap((i) => decision.requirements[i]?.override?.window ?? []) : [];
+    const override = overridden.length > 0 ? { windows: overridden, reason: voting.note } : undefined;
 
     const recheck = voting.choice === 'approve' ? await this.recheckApprovers(row, decision, voter, github, repo) : { refreshedVoters: [], audit: [] };
     const result = await store.castVote({
@@ -372,10 +477,12 @@ export class Gate {
       via: voting.via,
       ...(voting.comment ? { commentId: voting.comment.id } : {}),
       ...(voting.handledBy ? { handledBy: voting.handledBy } : {}),
-      facts: { voter, eligibleFor: eligibility.requirements },
+      facts: { voter, eligibleFor: eligibility.requirements, ...(override ? { override } : {}) },
       refreshedVoters: recheck.refreshedVoters,
-      audit: recheck.audit,
-      tally: (votes, current) => tally(decision, votes, this.approvalOptions(current)),
+      // An override is on record as such, with its reason, before the vote that makes it.
+      audit: [...recheck.audit, ...(override ? [{ type: 'override', actor: voter.login, facts: { ...override, via: voting.via } }] : [])],
+      // The decision as stored when the vote is counted: a window may have changed it since it was read.
+      tally: (votes, current) => tally((current.decision as unknown as Decision | null) ?? decision, votes, this.approvalOptions(current)),
     });
     switch (result.outcome) {
       case 'not_found':
@@ -452,8 +559,10 @@ export class Gate {
     await this.complete(requestId, { status: 'timed_out', reason: 'deadline' });
   }
 
+  /** How long the request has waited for people: since it was opened, or released by a window. */
   private elapsedSeconds(request: ApprovalRequest): number {
-    return Math.max(0, (this.now().getTime() - request.createdAt.getTime()) / 1000);
+    const since = (request.facts as unknown as RunFacts).waitingSince;
+    return Math.max(0, (this.now().getTime() - (since ? Date.parse(since) : request.createdAt.getTime())) / 1000);
   }
 }
 

@@ -4,41 +4,71 @@
  * retries on its own and records every attempt in the audit trail.
  */
 import { emptyApproverSet, mergeApproverSets } from '../../policies/approvers.js';
-import type { NotificationDispatcher, NotificationEvent } from '../notify/index.js';
+import type { NotificationDispatcher, NotificationEvent, NotificationOverride } from '../notify/index.js';
 import { approverStrings } from '../notify/index.js';
 import type { FinalStatus } from '../store/store.js';
 import { currentRequirements } from './progress.js';
 import type { GateRequest } from './request.js';
 
 export class RequestNotifications {
-  constructor(private readonly dispatcher: NotificationDispatcher) {}
+  constructor(
+    private readonly dispatcher: NotificationDispatcher,
+    /** The App's clock, for when each event happened. */
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private base(request: GateRequest): EventBase {
+    return base(request, this.clock());
+  }
 
   requested(request: GateRequest): void {
     if (!needsPeople(request)) return;
-    this.dispatcher.dispatch({ ...base(request), kind: 'requested' }, request.decision!.notify);
+    this.dispatcher.dispatch({ ...this.base(request), kind: 'requested' }, request.decision!.notify);
+  }
+
+  /** A window that held the request has opened: whoever the rules notify hears that it goes ahead, and whether it needs them. */
+  released(request: GateRequest, windows: string[]): void {
+    if (!request.decision) return;
+    this.dispatcher.dispatch({ ...this.base(request), kind: 'released', releasedFrom: windows }, request.decision.notify);
   }
 
   /** Still pending at a reminder interval (`defaults.reminder`): the same notifiers as the request. */
   reminder(request: GateRequest): void {
     if (!needsPeople(request) || request.status !== 'pending') return;
-    this.dispatcher.dispatch({ ...base(request), kind: 'reminder' }, request.decision!.notify);
+    this.dispatcher.dispatch({ ...this.base(request), kind: 'reminder' }, request.decision!.notify);
   }
 
   escalated(request: GateRequest, addedApprovers: string[], notifierNames: string[]): void {
     if (!needsPeople(request)) return;
-    this.dispatcher.dispatch({ ...base(request), kind: 'escalated', addedApprovers }, [...request.decision!.notify, ...notifierNames]);
+    this.dispatcher.dispatch({ ...this.base(request), kind: 'escalated', addedApprovers }, [...request.decision!.notify, ...notifierNames]);
   }
 
   decided(request: GateRequest): void {
-    if (!needsPeople(request) || request.status === 'pending') return;
+    // Told of the request (or of its release), people hear how it ended, a window's rejection included.
+    if (request.status === 'pending' || !request.decision || !(needsPeople(request) || request.announced)) return;
     const decision = { status: request.status as FinalStatus, by: request.completedBy, reason: request.reason };
-    this.dispatcher.dispatch({ ...base(request), kind: 'decided', decision }, request.decision!.notify);
+    this.dispatcher.dispatch({ ...this.base(request), kind: 'decided', decision }, request.decision.notify);
   }
 }
 
 /** Auto-approvals and policy errors concern nobody but the workflow: they are on the check run. */
 function needsPeople(request: GateRequest): boolean {
   return request.decision?.outcome === 'approval_required';
+}
+
+/** Windows that need an override now (pending), or were overridden by the approvals (decided). */
+function overrideOf(request: GateRequest): NotificationOverride | undefined {
+  const by = request.votes.flatMap((v) => (v.override && v.choice === 'approve' ? [{ login: v.login, reason: v.override.reason }] : []));
+  const needed = request.status === 'pending' ? (request.decision?.requirements ?? []).flatMap((r) => (r.override ? [r.override] : [])) : [];
+  const names = new Set([...needed.map((o) => `${o.kind === 'freeze' ? 'freeze' : 'deploy window'} ${o.window}`), ...request.votes.flatMap((v) => v.override?.windows.map((w) => windowLabel(request, w)) ?? [])]);
+  if (names.size === 0) return undefined;
+  const messages = [...new Set(needed.flatMap((o) => (o.message ? [o.message] : [])))];
+  return { windows: [...names], messages, by };
+}
+
+function windowLabel(request: GateRequest, name: string): string {
+  const known = request.decision?.windows?.windows.find((w) => w.name === name);
+  return `${known?.kind === 'deploy_window' ? 'deploy window' : 'freeze'} ${name}`;
 }
 
 /** Who may approve now, as the notifiers name them. */
@@ -48,8 +78,9 @@ export function approversOf(request: GateRequest): string[] {
 
 type EventBase = Omit<Extract<NotificationEvent, { kind: 'requested' | 'reminder' }>, 'kind'>;
 
-function base(request: GateRequest): EventBase {
-  const requirements = currentRequirements(request);
+function base(request: GateRequest, now: number): EventBase {
+  const requirements = currentRequirements(request, new Date(now));
+  const override = overrideOf(request);
   return {
     requestId: request.id,
     repository: `${request.owner}/${request.repo}`,
@@ -69,6 +100,7 @@ function base(request: GateRequest): EventBase {
       issue: request.issue?.url,
     },
     requestedAt: request.createdAt,
-    occurredAt: new Date().toISOString(),
+    occurredAt: new Date(now).toISOString(),
+    ...(override ? { override } : {}),
   };
 }

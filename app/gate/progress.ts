@@ -17,7 +17,8 @@ export function requirementProgress(request: GateRequest, now: Date = new Date()
   return tallyVotes(request.decision, votes, { requesters, elapsedSeconds: elapsedSeconds(request, now) }).requirements;
 }
 
+/** How long the request has waited for people: since it was opened, or released by a window that held it. */
 function elapsedSeconds(request: GateRequest, now: Date): number {
-  return Math.max(0, (now.getTime() - Date.parse(request.createdAt)) / 1000);
+  return Math.max(0, (now.getTime() - Date.parse(request.waitingSince ?? request.createdAt)) / 1000);
 }
 

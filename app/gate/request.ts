@@ -59,6 +59,13 @@ export interface RunFacts {
   evaluated?: RequestFacts;
   /** `file:line:col: message` lines when the policy could not be loaded. */
   problems?: string[];
+  /** Set once the request has been announced to its notifiers. */
+  announced?: boolean;
+  /**
+   * When the request started waiting for people, if not when it was opened: the moment a window that
+   * held it opened. Its timeout, time escalations and reminders count from here.
+   */
+  waitingSince?: string;
 }
 
 export interface Vote {
@@ -72,6 +79,8 @@ export interface Vote {
   eligibleFor: number[];
   /** The voter as last looked up (permission, teams, bot), which the tally counts. */
   voter?: Voter;
+  /** Set when the approval overrode closed windows: which, and the reason given. */
+  override?: { windows: string[]; reason: string };
 }
 
 export interface GateRequest extends RunFacts {
@@ -126,6 +135,7 @@ export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]
       at: vote.at.toISOString(),
       eligibleFor: eligibleFor(vote),
       ...(vote.facts.voter ? { voter: vote.facts.voter as Voter } : {}),
+      ...(vote.facts.override ? { override: vote.facts.override as { windows: string[]; reason: string } } : {}),
     })),
     createdAt: row.createdAt.toISOString(),
     deadline: row.deadline?.toISOString(),

@@ -1,12 +1,12 @@
 /**
- * Runs the store's durable timers (request deadlines, time escalations, reminders): they survive
+ * Runs the store's durable timers (request deadlines, time escalations, reminders, windows that open or close): they survive
  * restarts, and with several replicas each timer is claimed by one of them. Sleeps until the next
  * timer is due, at most `pollMs`.
  */
 import type { Logger } from 'probot';
 import { backoffMs } from '../github/transient.js';
 import { EVALUATE_JOB, OUTBOX_KINDS, type ClaimedTimer, type Store } from '../store/store.js';
-import { DEADLINE_TIMER, ESCALATION_TIMER, REMINDER_TIMER, TransientError, type Gate } from './gate.js';
+import { DEADLINE_TIMER, ESCALATION_TIMER, REMINDER_TIMER, TransientError, WINDOW_TIMER, type Gate } from './gate.js';
 
 /** The outbox's jobs are its own worker's (`app/outbox/`). */
 const NOT_OUTBOX = { except: OUTBOX_KINDS };
@@ -20,14 +20,19 @@ export interface TimerWorkerOptions {
   /** Kinds of timers other subsystems run (the reconciler's round). */
   handlers?: Record<string, (timer: ClaimedTimer) => Promise<void>>;
   retryMs?: number;
+  /** The App's clock (milliseconds since the epoch): timers fall due by it. */
+  clock?: () => number;
 }
 
 export class TimerWorker {
   private timeout?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private readonly now: () => number;
 
-  constructor(private readonly options: TimerWorkerOptions) {}
+  constructor(private readonly options: TimerWorkerOptions) {
+    this.now = options.clock ?? Date.now;
+  }
 
   start(): void {
     this.schedule(0);
@@ -57,10 +62,10 @@ export class TimerWorker {
     const pollMs = this.options.pollMs ?? 5000;
     let next = pollMs;
     try {
-      const due = await store.claimDueTimers(new Date(), 20, NOT_OUTBOX);
+      const due = await store.claimDueTimers(new Date(this.now()), 20, NOT_OUTBOX);
       await Promise.all(due.map((timer) => this.run(timer)));
-      const nextDue = due.length > 0 ? new Date() : await store.nextTimerDue(NOT_OUTBOX);
-      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - Date.now()));
+      const nextDue = due.length > 0 ? new Date(this.now()) : await store.nextTimerDue(NOT_OUTBOX);
+      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - this.now()));
     } catch (err) {
       log.error({ err }, 'timer check failed');
     }
@@ -74,17 +79,18 @@ export class TimerWorker {
       else if (timer.kind === ESCALATION_TIMER && timer.requestId) await gate.escalate(timer.requestId, timer.payload);
       else if (timer.kind === REMINDER_TIMER && timer.requestId) await gate.remind(timer.requestId, timer.dueAt);
       else if (timer.kind === EVALUATE_JOB && timer.requestId) await gate.evaluateRequest(timer.requestId);
+      else if (timer.kind === WINDOW_TIMER && timer.requestId) await gate.recheckWindows(timer.requestId);
       else if (this.options.handlers?.[timer.kind]) await this.options.handlers[timer.kind](timer);
       else log.warn({ timer }, 'unknown timer kind; dropping it');
       await store.completeTimer(timer);
     } catch (err) {
       if (err instanceof TransientError) {
         log.warn({ err, timer: timer.id, attempts: timer.attempts }, 'evaluation will be retried');
-        await store.releaseTimer(timer, new Date(Date.now() + backoffMs(timer.attempts, err.cause))).catch(() => undefined);
+        await store.releaseTimer(timer, new Date(this.now() + backoffMs(timer.attempts, err.cause))).catch(() => undefined);
         return;
       }
       log.error({ err, timer: timer.id }, 'timer failed; will retry');
-      await store.releaseTimer(timer, new Date(Date.now() + (this.options.retryMs ?? 30_000))).catch(() => undefined);
+      await store.releaseTimer(timer, new Date(this.now() + (this.options.retryMs ?? 30_000))).catch(() => undefined);
     }
   }
 }

@@ -5,8 +5,21 @@
 import type { ApproverSet } from '../../policies/decision.js';
 import type { FinalStatus } from '../store/store.js';
 
-export type NotificationKind = 'requested' | 'reminder' | 'escalated' | 'decided';
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['requested', 'reminder', 'escalated', 'decided'];
+export type NotificationKind = 'requested' | 'reminder' | 'escalated' | 'released' | 'decided';
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['requested', 'reminder', 'escalated', 'released', 'decided'];
+
+/**
+ * Closed windows that need an override (pending), or that were overridden (decided): said loudly by
+ * every renderer, since it bypasses a freeze.
+ */
+export interface NotificationOverride {
+  /** `freeze end-of-year`, `deploy window office-hours`. */
+  windows: string[];
+  /** The windows' messages. */
+  messages: string[];
+  /** Who overrode, and why; empty while the override is still needed. */
+  by: { login: string; reason: string }[];
+}
 
 export interface NotificationLinks {
   /** The approval check run, where the Approve and Reject buttons are. */
@@ -44,11 +57,15 @@ interface NotificationBase {
   requestedAt: string;
   /** ISO 8601: when this event happened (a reminder's "pending for" is measured to it). */
   occurredAt: string;
+  /** Set when closed windows need an override, or were overridden. */
+  override?: NotificationOverride;
 }
 
 export type NotificationEvent =
   | (NotificationBase & { kind: 'requested' | 'reminder' })
   | (NotificationBase & { kind: 'escalated'; /** Approvers the escalation added, already in `approvers`. */ addedApprovers: string[] })
+  /** A freeze or deploy window held the request and has opened: it goes ahead (and may now need approval). */
+  | (NotificationBase & { kind: 'released'; /** The windows that held it. */ releasedFrom: string[] })
   | (NotificationBase & { kind: 'decided'; decision: NotificationDecision });
 
 /** Flattens the evaluator's approver set into the plain strings an event carries, without repeats. */

@@ -2,7 +2,7 @@
 export { loadNotifiersConfig, parseNotifiersConfig, notifierNames, formatConfigDiagnostic, NotifiersConfigError } from './config.js';
 export type { NotifiersConfig, NotifierConfig, ConfigDiagnostic } from './config.js';
 export { approverStrings, NOTIFICATION_KINDS } from './event.js';
-export type { NotificationEvent, NotificationKind, NotificationLinks, NotificationDecision } from './event.js';
+export type { NotificationEvent, NotificationKind, NotificationLinks, NotificationDecision, NotificationOverride } from './event.js';
 export { createNotifiers, createNotifier, DeliveryError, SIGNATURE_HEADER, EVENT_HEADER, DELIVERY_HEADER } from './notifiers.js';
 export type { Notifier, NotifierOptions } from './notifiers.js';
 export { NotificationDispatcher, storeAudit, DEFAULT_RETRY_POLICY } from './dispatcher.js';

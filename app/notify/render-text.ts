@@ -9,8 +9,15 @@ const DECISION_WORDS: Record<NotificationDecision['status'], string> = {
   failed: 'Failed',
 };
 
-/** One line saying what happened, for a subject, a Slack header or a notification preview. */
+/** One line saying what happened, for a subject, a Slack header or a notification preview. An override is said first, loudly. */
 export function headline(event: NotificationEvent): string {
+  const line = plainHeadline(event);
+  if (!event.override) return line;
+  const windows = event.override.windows.join(', ');
+  return event.kind === 'decided' && event.override.by.length > 0 ? `⚠️ OVERRIDE of ${windows}: ${line}` : `⚠️ Needs an override of ${windows}: ${line}`;
+}
+
+function plainHeadline(event: NotificationEvent): string {
   const what = `${event.action} in ${event.repository}`;
   switch (event.kind) {
     case 'requested':
@@ -19,6 +26,8 @@ export function headline(event: NotificationEvent): string {
       return `Reminder: ${what} still needs approval (pending ${formatDuration(pendingSeconds(event))})`;
     case 'escalated':
       return `Escalated: ${what} still needs approval after ${formatDuration(pendingSeconds(event))}`;
+    case 'released':
+      return `Released: ${what} may go ahead now that ${event.releasedFrom.join(', ')} ${event.releasedFrom.length === 1 ? 'has' : 'have'} opened${event.approvalsRequired > 0 ? '; it needs approval' : ''}`;
     case 'decided':
       return `${DECISION_WORDS[event.decision.status]}: ${what}`;
   }
@@ -74,8 +83,16 @@ export function factRows(event: NotificationEvent): [string, string][] {
     ['Who may approve', approverSentence(event)],
   ];
   if (event.kind === 'escalated' && event.addedApprovers.length > 0) rows.push(['Added by escalation', event.addedApprovers.join(', ')]);
+  if (event.kind === 'released') rows.push(['Released from', event.releasedFrom.join(', ')]);
+  if (event.override) rows.push(['Override', overrideSentence(event.override)]);
   if (event.kind === 'decided') rows.push(['Decision', decisionSentence(event.decision)]);
   return rows.filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '');
+}
+
+function overrideSentence(override: NonNullable<NotificationEvent['override']>): string {
+  const said = override.messages.length > 0 ? ` (${override.messages.join(' ')})` : '';
+  if (override.by.length === 0) return `${override.windows.join(', ')} ${override.windows.length === 1 ? 'is' : 'are'} closed${said}: approving overrides it, and needs a reason`;
+  return `${override.windows.join(', ')} overridden by ${override.by.map((o) => `${o.login}: ${o.reason}`).join('; ')}`;
 }
 
 function approverSentence(event: NotificationEvent): string | undefined {

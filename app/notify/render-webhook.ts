@@ -29,6 +29,10 @@ export interface WebhookPayload {
   };
   /** Approvers an `escalated` event added; null for other events. */
   added_approvers: string[] | null;
+  /** The windows whose opening a `released` event reports; null for other events. */
+  released_from: string[] | null;
+  /** Closed windows that need an override (pending) or were overridden (decided), with who overrode and why; null when none. */
+  override: { windows: string[]; messages: string[]; by: { login: string; reason: string }[] } | null;
   /** Set on `decided` events only. */
   decision: { status: 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'failed'; by: string | null; reason: string | null } | null;
 }
@@ -57,6 +61,8 @@ export function renderWebhook(event: NotificationEvent): WebhookPayload {
       links: { check_run: event.links.checkRun ?? null, pull_request: event.links.pullRequest ?? null, issue: event.links.issue ?? null },
     },
     added_approvers: event.kind === 'escalated' ? event.addedApprovers : null,
+    released_from: event.kind === 'released' ? event.releasedFrom : null,
+    override: event.override ?? null,
     decision,
   };
 }

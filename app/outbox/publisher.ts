@@ -59,8 +59,9 @@ export class Publisher {
       request = { ...request, checkRun: { id: checkRun.id, url: checkRun.htmlUrl } };
     }
 
-    // Only requests that needed people get a conversation; auto-approvals and policy errors live on the check run.
-    if (!request.decision || request.decision.outcome !== 'approval_required') return request;
+    // Only requests that need people (or will, once a window opens) get a conversation; auto-approvals and policy errors live on the check run.
+    const hasThread = request.comment !== undefined || request.issue !== undefined;
+    if (!request.decision || !(hasThread || ['approval_required', 'held'].includes(request.decision.outcome))) return request;
     const body = threadBody(request, { checkRunUrl: request.checkRun?.url, approvers: mentionLine(approversOf(request)).line });
     const marker = requestMarker(request.id);
     if (request.pullNumber !== undefined) {

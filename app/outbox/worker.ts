@@ -29,6 +29,8 @@ export interface OutboxOptions {
   maxAttempts?: number;
   /** Pause after each job of one installation. */
   spacingMs?: number;
+  /** The App's clock (milliseconds since the epoch): jobs fall due by it. */
+  clock?: () => number;
 }
 
 const ONLY_OUTBOX = { only: OUTBOX_KINDS };
@@ -91,10 +93,11 @@ export class OutboxWorker {
     let next = pollMs;
     try {
       const room = BATCH - this.inFlight;
-      const due = room > 0 ? await store.claimDueTimers(new Date(), room, ONLY_OUTBOX) : [];
+      const now = this.options.clock ?? Date.now;
+      const due = room > 0 ? await store.claimDueTimers(new Date(now()), room, ONLY_OUTBOX) : [];
       for (const job of due) this.enqueue(job);
-      const nextDue = due.length > 0 && due.length === room ? new Date() : await store.nextTimerDue(ONLY_OUTBOX);
-      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - Date.now()));
+      const nextDue = due.length > 0 && due.length === room ? new Date(now()) : await store.nextTimerDue(ONLY_OUTBOX);
+      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - now()));
     } catch (err) {
       log.error({ err }, 'outbox check failed');
     }
@@ -141,7 +144,7 @@ export class OutboxWorker {
       const gaveUp = !isTransient(err) || job.attempts >= attempts;
       if (!gaveUp) {
         log.warn({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; will retry');
-        await store.releaseTimer(job, new Date(Date.now() + backoffMs(job.attempts, err))).catch(() => undefined);
+        await store.releaseTimer(job, new Date((this.options.clock ?? Date.now)() + backoffMs(job.attempts, err))).catch(() => undefined);
         return;
       }
       log.error({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; giving up');

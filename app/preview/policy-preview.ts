@@ -33,6 +33,8 @@ export interface PolicyPreviewOptions {
   appUrl: string;
   knownNotifiers: ReadonlySet<string>;
   extendsRepositories?: readonly string[];
+  /** The App's clock: freezes and deploy windows are judged as they stand now. */
+  clock?: () => number;
 }
 
 type PullRequestEvent = Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>;
@@ -49,7 +51,7 @@ interface PreviewJob {
 }
 
 /** The webhook only queues the preview (the outbox runs it), so it is answered at once. */
-export function handlePolicyPreview(store: Store) {
+export function handlePolicyPreview(store: Store, clock: () => number = Date.now) {
   return async (context: PullRequestEvent): Promise<void> => {
     const { pull_request: pull, repository, installation } = context.payload;
     // Only the default branch's policy gates anything; a change to another branch's copy changes nothing.
@@ -63,7 +65,7 @@ export function handlePolicyPreview(store: Store) {
       headSha: pull.head.sha,
       defaultBranch: repository.default_branch,
     };
-    await store.scheduleTimer({ kind: PREVIEW_JOB, key: `${PREVIEW_JOB}:${job.repositoryId}:${job.headSha}`, dueAt: new Date(), payload: job });
+    await store.scheduleTimer({ kind: PREVIEW_JOB, key: `${PREVIEW_JOB}:${job.repositoryId}:${job.headSha}`, dueAt: new Date(clock()), payload: job });
   };
 }
 
@@ -82,7 +84,7 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
     const sources = { knownNotifiers: options.knownNotifiers, extendsRepositories: options.extendsRepositories };
     const [before, after] = await Promise.all([loadPolicyInputs(github, repo, job.defaultBranch, sources), loadPolicyInputs(github, repo, job.headSha, sources)]);
     const recorded = await options.store.listRecentRequests(job.repositoryId, RECORDED_SITUATIONS);
-    const content = previewContent({ before, after, recorded, headSha: job.headSha, externalId, detailsUrl: options.appUrl });
+    const content = previewContent({ before, after, recorded, headSha: job.headSha, externalId, detailsUrl: options.appUrl, at: (options.clock ?? Date.now)() });
     await publish(github, repo, content, annotationsOf(after.notes));
   };
 }
@@ -94,6 +96,8 @@ interface PreviewInput {
   headSha: string;
   externalId: string;
   detailsUrl: string;
+  /** The instant freezes and deploy windows are judged at. */
+  at: number;
 }
 
 function version(inputs: PolicyInputs): PolicyVersion | null {
@@ -127,7 +131,7 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   const newVersion = version(after)!;
   const oldVersion = version(before);
   const situations = [...namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]), ...recordedSituations(input.recorded)];
-  const comparisons = comparePolicies(oldVersion, newVersion, situations);
+  const comparisons = comparePolicies(oldVersion, newVersion, situations, input.at);
   const counts = countChanges(comparisons);
   const warnings = after.warnings;
   // The warnings first (they are about this file), then the table, whose rows a cut leaves out from the end.

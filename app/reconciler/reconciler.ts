@@ -34,10 +34,16 @@ export interface ReconcilerOptions {
   intervalMs?: number;
   /** How far GitHub's lists may lag behind a comment just created. */
   listingLagMs?: number;
+  /** The App's clock (milliseconds since the epoch). */
+  clock?: () => number;
 }
 
 export class Reconciler {
-  constructor(private readonly options: ReconcilerOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.now = options.clock ?? Date.now;
+  }
 
   get intervalMs(): number {
     return this.options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
@@ -45,16 +51,16 @@ export class Reconciler {
 
   /** Makes sure a round is scheduled (without moving one another replica scheduled). */
   async start(): Promise<void> {
-    await this.options.store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(Date.now() + this.intervalMs), keepExisting: true });
+    await this.options.store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(this.now() + this.intervalMs), keepExisting: true });
   }
 
   /** One round, then the next is scheduled. A request that fails is logged and left for the next round. */
   async run(): Promise<void> {
     const { store, log } = this.options;
     // The next round is durable first: a crash in this one does not end reconciling.
-    await store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(Date.now() + this.intervalMs) });
+    await store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(this.now() + this.intervalMs) });
     const pending = await store.listRequests({ status: 'pending', limit: PER_ROUND });
-    const ended = await store.listRequests({ completedAfter: new Date(Date.now() - RECENTLY_ENDED_MS), limit: PER_ROUND });
+    const ended = await store.listRequests({ completedAfter: new Date(this.now() - RECENTLY_ENDED_MS), limit: PER_ROUND });
     for (const request of [...pending, ...ended.filter((r) => r.status !== 'pending')]) {
       try {
         await this.reconcile(request);
@@ -79,7 +85,7 @@ export class Reconciler {
   private async missedCommands(github: GitHubClient, repo: { owner: string; repo: string }, request: ApprovalRequest, thread: number): Promise<void> {
     const opened = Math.floor(request.createdAt.getTime() / 1000) * 1000;
     // Votes cast since shortly before this listing may come from comments it does not show yet.
-    const settledBefore = Date.now() - (this.options.listingLagMs ?? DEFAULT_LISTING_LAG_MS);
+    const settledBefore = this.now() - (this.options.listingLagMs ?? DEFAULT_LISTING_LAG_MS);
     const comments = await github.listComments(repo, thread, new Date(opened));
     for (const comment of comments) {
       // Only what was written for this request, as written: an edited comment's first words are gone.

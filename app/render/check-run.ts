@@ -3,7 +3,7 @@ import type { CheckRunButton, CheckRunConclusion, CheckRunContent } from '../git
 import type { GateRequest, RequestStatus } from '../gate/request.js';
 import { decisionRecordText } from './decision-record.js';
 import { fitDocument, LIMITS, shorten } from './limits.js';
-import { headline, PLAIN, requirementBlocks, voteBlocks } from './text.js';
+import { headline, PLAIN, requirementBlocks, voteBlocks, windowBlocks } from './text.js';
 import { codeBlock } from './untrusted.js';
 
 /** GitHub caps labels and identifiers at 20 characters and descriptions at 40. */
@@ -32,6 +32,7 @@ export function checkRunContent(request: GateRequest, detailsUrl: string): Check
     head: [[headline(request), '']],
     middle: [
       ...(request.problems.length > 0 ? [['**Policy errors**', '', ...codeBlock(request.problems.join('\n'), PROBLEMS_MAX), '']] : []),
+      ...windowBlocks(request),
       ...requirementBlocks(request),
       ...voteBlocks(request),
     ],

@@ -1,5 +1,6 @@
 /** Wording shared by the check run, the PR comment and the approval issue. */
 import { describeApprovers, describeOwnerGroup } from '../../policies/approvers.js';
+import { untilText } from '../../policies/window-judgement.js';
 import { currentRequirements, requirementProgress } from '../gate/progress.js';
 import type { GateRequest, Vote } from '../gate/request.js';
 import { inlineCode, oneLine } from './untrusted.js';
@@ -32,13 +33,24 @@ export const PLAIN: HeadlineStyle = {
 /** The decision line: what is being approved and where it stands. */
 export function headline(request: GateRequest, style: HeadlineStyle = MARKDOWN): string {
   const subject = `${style.name(request.action)}${request.environment ? ` to ${style.name(request.environment)}` : ''}`;
+  const windows = request.decision?.windows;
+  const overrides = overrideVotes(request);
   switch (request.status) {
     case 'pending':
+      if (request.decision?.outcome === 'held' && windows) {
+        return `${heldWord(request)} ${untilText(windows)}: ${subject} waits (${windows.messages.map((m) => style.sentence(m)).join(' ')})`;
+      }
+      if (overrideNeeded(request).length > 0) {
+        return `⚠️ ${heldWord(request)}: ${subject} needs an override of ${overrideNeeded(request).join(', ')}, with a reason: ${progress(request)}`;
+      }
       return `Waiting for approval of ${subject}: ${progress(request)}`;
     case 'approved':
-      return request.reason === 'auto'
-        ? `${subject} approved automatically: ${oneLine(request.decision?.summary ?? 'no rule requires approval')}`
-        : `${subject} approved by ${logins(request.votes.filter((v) => v.choice === 'approve'), HEADLINE_APPROVERS_MAX)}`;
+      if (request.reason === 'auto') return `${subject} approved automatically: ${oneLine(request.decision?.summary ?? 'no rule requires approval')}`;
+      if (overrides.length > 0) {
+        const windowsOverridden = [...new Set(overrides.flatMap((v) => v.override?.windows ?? []))].map((w) => `\`${w}\``).join(', ');
+        return `⚠️ OVERRIDE: ${subject} approved despite ${windowsOverridden} by ${logins(request.votes.filter((v) => v.choice === 'approve'), HEADLINE_APPROVERS_MAX)}; reason: ${style.sentence(overrides[0].override?.reason ?? '')}`;
+      }
+      return `${subject} approved by ${logins(request.votes.filter((v) => v.choice === 'approve'), HEADLINE_APPROVERS_MAX)}`;
     case 'rejected': {
       const rejection = request.votes.find((v) => v.choice === 'reject');
       return `${subject} rejected${rejection ? ` by @${rejection.login}: ${style.sentence(rejection.note)}` : `: ${style.sentence(request.reason)}`}`;
@@ -57,8 +69,51 @@ export function progress(request: GateRequest): string {
   const requirements = requirementProgress(request);
   if (requirements.length === 0) return 'no approvals needed';
   return requirements
-    .map((r) => `${Math.min(r.approvedBy.length, r.approvals)} of ${r.approvals} approval${r.approvals === 1 ? '' : 's'}${r.rule ? ` (${r.rule})` : ''}`)
+    .map((r) => `${Math.min(r.approvedBy.length, r.approvals)} of ${r.approvals} ${r.override ? 'override' : 'approval'}${r.approvals === 1 ? '' : 's'}${r.override ? ` (${r.override.window})` : r.rule ? ` (${r.rule})` : ''}`)
     .join(', ');
+}
+
+/** "Frozen" when a freeze holds the request, else "Outside the deploy window". */
+function heldWord(request: GateRequest): string {
+  const windows = request.decision?.windows;
+  const closing = windows?.windows.filter((w) => windows.closedBy.includes(w.name)) ?? [];
+  return closing.some((w) => w.kind === 'freeze') ? 'Frozen' : 'Outside the deploy window';
+}
+
+/** The windows a pending request needs an override of, as `freeze \`name\``. */
+function overrideNeeded(request: GateRequest): string[] {
+  if (request.decision?.outcome !== 'approval_required') return [];
+  return (request.decision.requirements ?? []).flatMap((r) => (r.override ? [`${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${r.override.window}\``] : []));
+}
+
+function overrideVotes(request: GateRequest): Vote[] {
+  return request.votes.filter((v) => v.choice === 'approve' && v.override);
+}
+
+/**
+ * What freezes and deploy windows do to the request, loudly: why it is held and until when, the
+ * override it needs and how to give one, or the overrides given and their reasons.
+ */
+export function windowBlocks(request: GateRequest): string[][] {
+  const windows = request.decision?.windows;
+  const given = overrideVotes(request);
+  const blocks: string[][] = [];
+  if (request.status === 'pending' && windows && !windows.open) {
+    const closing = windows.windows.filter((w) => windows.closedBy.includes(w.name));
+    const lines = [`> [!WARNING]`, `> **${heldWord(request)} ${untilText(windows)}** (${windows.opensAt ?? 'no opening within a year'})`];
+    for (const w of closing) lines.push(`> - ${w.kind === 'freeze' ? 'freeze' : 'deploy window'} ${inlineCode(w.name, HEADLINE_TEXT_MAX)}${w.message ? `: ${inlineCode(w.message, NOTE_MAX)}` : ''}`);
+    if (request.decision?.outcome === 'held') lines.push('>', '> The request is decided again when it opens; votes count from then on.');
+    else lines.push('>', '> Approving overrides it: an eligible approver comments `/approve <reason>`. The override and its reason are recorded in the audit trail.');
+    blocks.push(lines, ['']);
+  }
+  if (given.length > 0) {
+    blocks.push([
+      '> [!CAUTION]',
+      `> **Override** of ${[...new Set(given.flatMap((v) => v.override?.windows ?? []))].map((w) => inlineCode(w, HEADLINE_TEXT_MAX)).join(', ')}`,
+      ...given.map((v) => `> - @${v.login}: ${inlineCode(v.override?.reason ?? '', NOTE_MAX)}`),
+    ], ['']);
+  }
+  return blocks;
 }
 
 /**

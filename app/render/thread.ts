@@ -1,7 +1,7 @@
 /** The PR comment (edited in place) or, for runs without a PR, the approval issue. */
 import type { GateRequest } from '../gate/request.js';
 import { fitDocument, LIMITS, shorten } from './limits.js';
-import { headline, requirementBlocks, voteBlocks } from './text.js';
+import { headline, requirementBlocks, voteBlocks, windowBlocks } from './text.js';
 import { blockQuote, codeBlock, inlineCode, oneLine } from './untrusted.js';
 
 /** The API takes summaries of at most 4,000 characters (code points); this many UTF-16 code units always holds them. */
@@ -24,13 +24,14 @@ export function threadBody(request: GateRequest, links: { checkRunUrl?: string; 
   const tail: string[] = [];
   if (request.status === 'pending') {
     if (links.approvers) tail.push(`Approvers: ${links.approvers}`, '');
-    tail.push(`Reply \`/approve [note]\` or \`/reject <reason>\`, or use the buttons on the check run${links.checkRunUrl ? ` (${links.checkRunUrl})` : ''}. Edited comments do not count. Deadline: ${request.deadline ?? 'none'}.`);
+    if (request.decision?.outcome === 'held') tail.push(`Votes count once a window lets the request go ahead. Deadline: ${request.deadline ?? 'none'}.`);
+    else tail.push(`Reply \`/approve [note]\` or \`/reject <reason>\`, or use the buttons on the check run${links.checkRunUrl ? ` (${links.checkRunUrl})` : ''}. Edited comments do not count. Deadline: ${request.deadline ?? 'none'}.`);
   } else if (links.checkRunUrl) {
     tail.push(`Decision record: ${links.checkRunUrl}`);
   }
   return fitDocument({
     head: [[requestMarker(request.id), `### ${headline(request)}`, '', requested, ''], ...summary],
-    middle: [...requirementBlocks(request), ...voteBlocks(request)],
+    middle: [...windowBlocks(request), ...requirementBlocks(request), ...voteBlocks(request)],
     tail: [tail],
   }, LIMITS.body);
 }

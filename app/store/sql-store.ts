@@ -270,9 +270,9 @@ export class SqlStore implements Store {
       const now = this.#clock();
       const rows = await tx.query(
         `UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
-         WHERE id = $1 AND decision IS NULL AND status = 'pending'
+         WHERE id = $1 AND (decision IS NULL OR $7) AND status = 'pending'
          RETURNING *`,
-        [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now],
+        [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now, record.replace ?? false],
       );
       if (rows.length === 0) {
         const current = await tx.query('SELECT * FROM requests WHERE id = $1', [id]);

@@ -56,12 +56,14 @@ export class PendingLimitError extends Error {
   }
 }
 
-/** A policy decision for a pending request that has none yet. */
+/** A policy decision for a pending request that has none yet (or, with `replace`, a new one for a pending request). */
 export interface DecisionRecord {
   decision: object;
   facts: object;
   deadline: Date;
   prNumber?: number;
+  /** The request is decided again (a freeze started or ended): its earlier decision is replaced. */
+  replace?: boolean;
 }
 
 export interface ApprovalRequest extends RequestKey {
@@ -307,8 +309,9 @@ export interface Store {
   /** Moves a pending request to a final status, exactly once (and queues its publication); undefined when there is no such request. */
   completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined>;
   /**
-   * Stores the decision of a pending request that has none, cancels its `evaluate` job and queues its
-   * publication, in one transaction. False when it already had a decision (or ended) meanwhile.
+   * Stores the decision of a pending request that has none (or replaces it, with `replace`), cancels
+   * its `evaluate` job, reschedules its deadline and queues its publication, in one transaction.
+   * False when it already had a decision (without `replace`) or ended meanwhile.
    */
   recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }>;
   /** Queues (or re-queues, if it is being published now) the publication of a request on GitHub. */

@@ -29,6 +29,7 @@ const workspace = makeWorkspace({
   'diff-before.yml': DIFF_BEFORE,
   // Production: anyone with write permission instead of security (looser); staging now needs a lead (stricter).
   'diff-after.yml': DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]').replace('auto_approve: true', 'require: { approvers: ["@acme/leads"] }'),
+  'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
 });
 afterAll(workspace.cleanup);
 
@@ -264,6 +265,22 @@ describe('diff', () => {
 
 describe('explain', () => {
   const base = ['explain', '--policy', 'policy.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy'];
+
+  test('--at judges freezes at that instant, in JSON and in text', async () => {
+    const held = JSON.parse((await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00+01:00')).stdout);
+    expect(held).toMatchObject({ outcome: 'held', windows: { at: '2026-12-05T11:00:00.000Z', closedBy: ['weekend'], opensAt: '2026-12-07T07:00:00.000Z' } });
+    const open = JSON.parse((await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-02T12:00:00Z')).stdout);
+    expect(open).toMatchObject({ outcome: 'auto_approve', windows: { open: true, recheckAt: '2026-12-04T16:00:00.000Z' } });
+    const text = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00Z', '--format', 'text');
+    expect(text.stdout).toContain('✗ freeze weekend — in force; now: 2026-12-04 17:00 Europe/Berlin – 2026-12-07 08:00 Europe/Berlin');
+    expect(text.stdout).toContain('may go ahead from 2026-12-07T07:00:00.000Z');
+  });
+
+  test('--at without a zone is a usage error: the machine\'s zone must not decide', async () => {
+    const r = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00');
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('--at must be an ISO 8601 instant with a zone');
+  });
 
   test('a production deploy: requirements, matched rules and who may approve', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'critical', '--actor', 'bob', '--files', 'infra/main.tf,docs/guide.md,vendor/lib.js');

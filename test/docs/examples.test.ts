@@ -1,6 +1,7 @@
 /** The example workflows and policies in docs/examples are what users copy: they must be right. */
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { main } from '../../app/cli/main.js';
@@ -174,5 +175,40 @@ describe('each example does what its comments say', () => {
     ]);
     expect(critical.requirements.map((r) => r.scheduled.map((s) => s.approvers.teams))).toEqual([[['@acme/sre-oncall']], []]);
     expect((await explain(policy, '--action', 'deploy', '--files', 'docs/a.md,guide/README.md')).outcome).toBe('auto_approve');
+  });
+});
+
+/**
+ * docs/POLICY.md's "Freezes and windows": its policy, run through `explain` with each row of its
+ * table, must decide as the table says. A cell's parts separated by "…" appear in that order.
+ */
+describe('docs/POLICY.md: freezes and windows', () => {
+  const doc = readFileSync(join(ROOT, 'docs/POLICY.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Freezes and windows'), doc.indexOf('\n## ', doc.indexOf('## Freezes and windows') + 1));
+  const policy = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const rows = [...section.matchAll(/^\| `(--[^`]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]] as const);
+
+  it('has a policy that loads without warnings, and a table of decisions', () => {
+    const result = loadPolicy(policy, 'freezes.yml');
+    expect(result.ok ? result.warnings.map(formatDiagnostic) : result.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(rows)('explain --action deploy %s', async (args, said) => {
+    const dir = mkdtempSync(join(tmpdir(), 'jit-docs-'));
+    try {
+      writeFileSync(join(dir, 'freezes.yml'), policy);
+      const decision = await explain(join(dir, 'freezes.yml'), '--action', 'deploy', ...args.split(' '));
+      let from = 0;
+      for (const part of said.split('…').map((p) => p.trim())) {
+        const at = decision.summary.indexOf(part, from);
+        expect({ part, found: at >= from }).toEqual({ part, found: true });
+        from = at + part.length;
+      }
+      if (said.startsWith('Held')) expect(decision.outcome).toBe('held');
+      if (said.startsWith('Rejected')) expect(decision.outcome).toBe('rejected');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

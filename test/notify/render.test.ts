@@ -20,8 +20,19 @@ describe('headline', () => {
     [decidedEvent({ status: 'rejected', by: 'lee', reason: 'no' }), 'Rejected: deploy in acme/payments'],
     [decidedEvent({ status: 'timed_out', by: 'app' }), 'Timed out: deploy in acme/payments'],
     [decidedEvent({ status: 'cancelled', by: 'dana' }), 'Cancelled: deploy in acme/payments'],
+    [{ ...requestedEvent(), kind: 'released', releasedFrom: ['weekend'] } as NotificationEvent, 'Released: deploy in acme/payments may go ahead now that weekend has opened; it needs approval'],
+    [{ ...requestedEvent(), override: { windows: ['freeze end-of-year'], messages: ['Outages only.'], by: [] } }, '⚠️ Needs an override of freeze end-of-year: Approval needed: deploy in acme/payments'],
+    [{ ...decidedEvent({ status: 'approved', by: 'lee' }), override: { windows: ['freeze end-of-year'], messages: [], by: [{ login: 'lee', reason: 'outage' }] } }, '⚠️ OVERRIDE of freeze end-of-year: Approved: deploy in acme/payments'],
   ])('%#', (event, expected) => {
     expect(headline(event)).toBe(expected);
+  });
+
+  test('an override is in the facts of every renderer, with who and why', () => {
+    const event: NotificationEvent = { ...decidedEvent({ status: 'approved', by: 'lee' }), override: { windows: ['freeze end-of-year'], messages: [], by: [{ login: 'lee', reason: 'payments are down' }] } };
+    expect(renderEmail(event, '[JIT]').text).toContain('Override:');
+    expect(renderEmail(event, '[JIT]').text).toContain('freeze end-of-year overridden by lee: payments are down');
+    expect(renderEmail(event, '[JIT]').subject).toBe('[JIT] ⚠️ OVERRIDE of freeze end-of-year: Approved: deploy in acme/payments');
+    expect(JSON.stringify(renderSlack(event).blocks)).toContain('freeze end-of-year overridden by lee: payments are down');
   });
 });
 
@@ -195,8 +206,18 @@ describe('renderWebhook', () => {
         links: { check_run: 'https://github.com/acme/payments/runs/123', pull_request: 'https://github.com/acme/payments/pull/42', issue: null },
       },
       added_approvers: null,
+      released_from: null,
+      override: null,
       decision: null,
     });
+  });
+
+  test('a release and an override say what happened to the window', () => {
+    const released = renderWebhook({ ...requestedEvent(), kind: 'released', releasedFrom: ['weekend'] });
+    expect([released.event, released.request.status, released.released_from, released.override]).toEqual(['released', 'pending', ['weekend'], null]);
+    const override = { windows: ['freeze end-of-year'], messages: [], by: [{ login: 'lee', reason: 'payments are down' }] };
+    const decided = renderWebhook({ ...decidedEvent({ status: 'approved', by: 'lee' }), override });
+    expect([decided.event, decided.released_from, decided.override]).toEqual(['decided', null, override]);
   });
 
   test.each([

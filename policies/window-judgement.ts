@@ -1,0 +1,94 @@
+/**
+ * The freezes and deploy windows of a policy, judged for one request at one instant: which apply
+ * (their `if`, judged as conditions that tighten the gate), which hold the request now, what they
+ * do to it, when it may go ahead and when it must be judged again. Pure: the instant is passed in.
+ */
+import type { WindowEvaluation, WindowsDecision } from './decision.js';
+import { evaluateConditions, type ConditionResult, type PredicateContext } from './predicates.js';
+import type { TimeWindow, WindowMode } from './types.js';
+import { allowedAt, compileSchedule, nextAllowed, nextChange, wallClock, WINDOW_HORIZON_MS, type Period, type TimedWindow, type WindowClock } from './windows.js';
+
+/** Reject is the strictest: it ends the request; then wait, which holds it; require lets people override. */
+const STRICTNESS: Record<WindowMode, number> = { reject: 3, wait: 2, require: 1 };
+
+export function windowNoun(window: Pick<TimeWindow, 'kind' | 'name'>): string {
+  return `${window.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${window.name}\``;
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+export function judgeWindows(
+  windows: readonly TimeWindow[],
+  ctx: PredicateContext,
+  now: number,
+  reportErrors: (where: string, conditions: readonly ConditionResult[]) => void,
+  problems: string[],
+): { decision: WindowsDecision; closing: TimeWindow[] } {
+  const applying: { window: TimeWindow; clock: WindowClock }[] = [];
+  const evaluations: WindowEvaluation[] = [];
+  for (const window of windows) {
+    // A window in scope holds requests back: an unknown change set puts a request in scope of a path condition.
+    const conditions = evaluateConditions(window.if, ctx, 'tighten');
+    reportErrors(windowNoun(window), conditions);
+    const applies = conditions.every((c) => c.matched);
+    const compiled = compileSchedule(window.schedule, window.timeZone);
+    if (!compiled.ok) {
+      problems.push(`${windowNoun(window)}: ${compiled.message}`);
+      continue;
+    }
+    const clock = compiled.value;
+    if (applies) applying.push({ window, clock });
+    const current = clock.at(now);
+    const nextStart = current ? null : clock.nextStart(now, now + WINDOW_HORIZON_MS);
+    const period: Period | null = current ?? (nextStart === null ? null : clock.at(nextStart));
+    evaluations.push({
+      name: window.name,
+      kind: window.kind,
+      layer: window.layer,
+      location: window.location,
+      mode: window.mode,
+      timeZone: window.timeZone,
+      message: window.message ?? null,
+      applies,
+      conditions,
+      inForce: current !== null,
+      period: period && { start: iso(period.start), end: period.end === Infinity ? null : iso(period.end) },
+      periodLocal: period && { start: wallClock(period.start, window.timeZone), end: period.end === Infinity ? null : wallClock(period.end, window.timeZone) },
+    });
+  }
+
+  const timed: TimedWindow[] = applying.map(({ window, clock }) => ({ kind: window.kind, layer: window.layer, clock }));
+  const open = allowedAt(timed, now);
+  const closing = open ? [] : closingWindows(applying, now);
+  const mode = closing.reduce<WindowMode | null>((strictest, w) => (strictest === null || STRICTNESS[w.mode] > STRICTNESS[strictest] ? w.mode : strictest), null);
+  const opensAt = open ? now : nextAllowed(timed, now);
+  const recheckAt = nextChange(timed, now);
+  return {
+    decision: {
+      at: iso(now),
+      windows: evaluations,
+      open,
+      closedBy: closing.map((w) => w.name),
+      mode,
+      messages: closing.map((w) => w.message ?? `${windowNoun(w)} ${w.kind === 'freeze' ? 'is in force' : 'is closed'}`),
+      opensAt: opensAt === null ? null : iso(opensAt),
+      recheckAt: recheckAt === null ? null : iso(recheckAt),
+    },
+    closing,
+  };
+}
+
+/** What holds a request at `now`: the freezes in force, and each file's deploy windows when none of them is open. */
+function closingWindows(applying: readonly { window: TimeWindow; clock: WindowClock }[], now: number): TimeWindow[] {
+  const freezes = applying.filter(({ window, clock }) => window.kind === 'freeze' && clock.at(now)).map(({ window }) => window);
+  const deploy = applying.filter(({ window }) => window.kind === 'deploy_window');
+  const openLayers = new Set(deploy.filter(({ clock }) => clock.at(now)).map(({ window }) => window.layer));
+  return [...freezes, ...deploy.filter(({ window }) => !openLayers.has(window.layer)).map(({ window }) => window)];
+}
+
+/** "until 2027-01-04 08:00 Europe/Berlin", in the zone of the first window that holds the request. */
+export function untilText(decision: WindowsDecision): string {
+  if (decision.opensAt === null) return 'with no opening within a year';
+  const zone = decision.windows.find((w) => w.name === decision.closedBy[0])?.timeZone ?? 'UTC';
+  return `until ${wallClock(Date.parse(decision.opensAt), zone)}`;
+}

@@ -1,0 +1,225 @@
+/**
+ * Freezes and deploy windows in time: when each is in force, and when a request in their scope may
+ * go ahead. Pure: the instant to judge at is always passed in. Recurrences are read by croner and
+ * zones by luxon, never by hand.
+ *
+ * Times are wall-clock times in the window's zone. A boundary falls at the first instant at which the
+ * zone's clock reaches the time written: a time the clocks skip (spring forward) falls at the jump,
+ * and a time they show twice (fall back) counts at its first occurrence. Explicit date-times are read
+ * by the same cron engine as recurrences (a one-date pattern), so both follow that one rule.
+ *
+ * A recurrence is in force at `t` when its latest start at or before `t` is later than its latest end
+ * at or before `t` (as GitLab's deploy freezes): from a start until the next end, so a window may
+ * cross midnight or a weekend, and a start and an end at the same instant make an empty period.
+ */
+import { Cron } from 'croner';
+import { DateTime, IANAZone } from 'luxon';
+import type { WindowSchedule } from './types.js';
+
+/** How far ahead openings and closings are looked for. */
+export const WINDOW_HORIZON_MS = 366 * 86_400_000;
+/** Bounds every walk over occurrences, so no pattern can make a judgement slow. */
+const MAX_STEPS = 2_000;
+
+/** A period in force: `start` ≤ t < `end`; `end` is Infinity when it never ends. */
+export interface Period {
+  start: number;
+  end: number;
+}
+
+/** One window's schedule, compiled. */
+export interface WindowClock {
+  /** The period in force at `t`, if any. */
+  at(t: number): Period | null;
+  /** The start of the first non-empty period after `t`, up to `until`, looking at no more than `maxSteps` starts. */
+  nextStart(t: number, until: number, maxSteps?: number): number | null;
+  /** The first instant after `t` (up to `until`) at which this window may change state: a start or an end. */
+  nextBoundary(t: number, until: number): number | null;
+}
+
+export type Compiled<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** IANA names, for suggesting one in place of a misspelt zone. */
+export function knownTimeZones(): string[] {
+  return [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+}
+
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/** `2026-12-24`, `2026-12-24T18:00` or `2026-12-24T18:00:30`: a wall-clock time, without an offset. */
+export function parseLocalDateTime(text: string): Compiled<{ year: number; month: number; day: number; hour: number; minute: number; second: number }> {
+  const match = LOCAL_DATE_TIME.exec(text);
+  if (!match) {
+    const offset = /(?:Z|[+-]\d{2}:?\d{2})$/.test(text) && /^\d{4}-/.test(text);
+    return {
+      ok: false,
+      message: offset
+        ? `"${text}" has a UTC offset: write the wall-clock time in the window's time_zone without one, for example 2026-12-24T18:00`
+        : `"${text}" is not a date-time: write YYYY-MM-DD or YYYY-MM-DDTHH:MM (wall-clock time in the window's time_zone), for example 2026-12-24T18:00`,
+    };
+  }
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const checked = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: 'UTC' });
+  if (!checked.isValid) return { ok: false, message: `"${text}" is not a real date and time: ${checked.invalidExplanation ?? checked.invalidReason}` };
+  return { ok: true, value: { year, month, day, hour, minute, second } };
+}
+
+/** A cron expression as croner reads it, in `zone`. */
+export function compileCron(pattern: string, zone: string): Compiled<Cron> {
+  try {
+    const cron = new Cron(pattern, { timezone: zone, paused: true });
+    return { ok: true, value: cron };
+  } catch (err) {
+    return { ok: false, message: `invalid cron expression "${pattern}": ${(err as Error).message.replace(/^CronPattern: /, '')}` };
+  }
+}
+
+/** The first instant at which `zone`'s clock reads the local date-time `text`. */
+export function localInstant(text: string, zone: string): Compiled<number> {
+  const parsed = parseLocalDateTime(text);
+  if (!parsed.ok) return parsed;
+  const { year, month, day, hour, minute, second } = parsed.value;
+  // A one-date pattern, so that an explicit time meets a skipped or repeated hour as a recurrence does.
+  const cron = compileCron(`${second} ${minute} ${hour} ${day} ${month} *`, zone);
+  if (!cron.ok) return cron;
+  // Two days before the date in UTC is before it in every zone; the next run is then on that date.
+  const run = cron.value.nextRun(new Date(Date.UTC(year, month - 1, day) - 2 * 86_400_000));
+  if (!run) return { ok: false, message: `"${text}" could not be placed in time zone ${zone}` };
+  return { ok: true, value: run.getTime() };
+}
+
+/** A window's schedule in `zone`, ready to be asked about instants. */
+export function compileSchedule(schedule: WindowSchedule, zone: string): Compiled<WindowClock> {
+  if (!isValidTimeZone(zone)) return { ok: false, message: `unknown time zone "${zone}"` };
+  if (schedule.kind === 'once') {
+    const start = localInstant(schedule.start, zone);
+    if (!start.ok) return start;
+    const end = localInstant(schedule.end, zone);
+    if (!end.ok) return end;
+    return { ok: true, value: oncePeriod(start.value, end.value) };
+  }
+  const starts = compileCron(schedule.start, zone);
+  if (!starts.ok) return starts;
+  const ends = compileCron(schedule.end, zone);
+  if (!ends.ok) return ends;
+  return { ok: true, value: recurrence(starts.value, ends.value) };
+}
+
+function oncePeriod(start: number, end: number): WindowClock {
+  return {
+    at: (t) => (start <= t && t < end ? { start, end } : null),
+    nextStart: (t, until) => (start > t && start < end && start <= until ? start : null),
+    nextBoundary: (t, until) => [start, end].find((b) => b > t && b <= until) ?? null,
+  };
+}
+
+function recurrence(starts: Cron, ends: Cron): WindowClock {
+  /** The latest occurrence at or before `t` (croner's previous runs are strictly before the date given). */
+  const latest = (cron: Cron, t: number): number | null => cron.previousRuns(1, new Date(t + 1))[0]?.getTime() ?? null;
+  const next = (cron: Cron, t: number): number | null => cron.nextRun(new Date(t))?.getTime() ?? null;
+  const at = (t: number): Period | null => {
+    const start = latest(starts, t);
+    if (start === null) return null;
+    const lastEnd = latest(ends, t);
+    if (lastEnd !== null && lastEnd >= start) return null;
+    return { start, end: next(ends, t) ?? Infinity };
+  };
+  return {
+    at,
+    nextStart(t, until, maxSteps = MAX_STEPS) {
+      let from = t;
+      for (let step = 0; step < maxSteps; step++) {
+        const start = next(starts, from);
+        if (start === null || start > until) return null;
+        // A start with an end at the same instant opens nothing.
+        if (at(start)) return start;
+        from = start;
+      }
+      return null;
+    },
+    nextBoundary(t, until) {
+      const candidates = [next(starts, t), next(ends, t)].filter((b): b is number => b !== null && b <= until);
+      return candidates.length > 0 ? Math.min(...candidates) : null;
+    },
+  };
+}
+
+/** One window for judging: whether it is a freeze, and which file it comes from (deploy windows of one file combine). */
+export interface TimedWindow {
+  kind: 'freeze' | 'deploy_window';
+  layer: string;
+  clock: WindowClock;
+}
+
+/**
+ * Whether a request under these windows may go ahead at `t`: no freeze in force, and for each file
+ * that has deploy windows, one of its windows open.
+ */
+export function allowedAt(windows: readonly TimedWindow[], t: number): boolean {
+  if (windows.some((w) => w.kind === 'freeze' && w.clock.at(t))) return false;
+  const layers = new Map<string, boolean>();
+  for (const w of windows) {
+    if (w.kind !== 'deploy_window') continue;
+    layers.set(w.layer, (layers.get(w.layer) ?? false) || w.clock.at(t) !== null);
+  }
+  return [...layers.values()].every(Boolean);
+}
+
+/**
+ * The first instant at or after `t` at which the request may go ahead, or null when not within the
+ * horizon. Overlapping and back-to-back freezes are passed as one: the walk jumps to the latest end
+ * of those in force, then looks again.
+ */
+export function nextAllowed(windows: readonly TimedWindow[], t: number, horizonMs = WINDOW_HORIZON_MS): number | null {
+  const until = t + horizonMs;
+  let at = t;
+  for (let step = 0; step < MAX_STEPS && at <= until; step++) {
+    const frozenUntil = Math.max(-Infinity, ...windows.filter((w) => w.kind === 'freeze').map((w) => w.clock.at(at)?.end ?? -Infinity));
+    if (frozenUntil > at) {
+      if (frozenUntil === Infinity) return null;
+      at = frozenUntil;
+      continue;
+    }
+    if (allowedAt(windows, at)) return at;
+    // Some file's deploy windows are all closed: the earliest of them to open next.
+    const closedLayers = new Set(windows.filter((w) => w.kind === 'deploy_window').map((w) => w.layer));
+    for (const w of windows) if (w.kind === 'deploy_window' && w.clock.at(at)) closedLayers.delete(w.layer);
+    const openings = windows
+      .filter((w) => w.kind === 'deploy_window' && closedLayers.has(w.layer))
+      .map((w) => w.clock.nextStart(at, until))
+      .filter((s): s is number => s !== null);
+    if (openings.length === 0) return null;
+    at = Math.min(...openings);
+  }
+  return null;
+}
+
+/** The first instant after `t` at which any of the windows may change state, or null when none does within the horizon. */
+export function nextChange(windows: readonly TimedWindow[], t: number, horizonMs = WINDOW_HORIZON_MS): number | null {
+  const boundaries = windows.map((w) => w.clock.nextBoundary(t, t + horizonMs)).filter((b): b is number => b !== null);
+  return boundaries.length > 0 ? Math.min(...boundaries) : null;
+}
+
+/**
+ * Whether a window could ever be in force, judged over a sample of its periods from a fixed instant
+ * (not the clock, so the answer never changes): a start that never fires, or one that always meets
+ * an end at the same instant, opens nothing.
+ */
+export function everInForce(clock: WindowClock, schedule: WindowSchedule): boolean {
+  if (schedule.kind === 'once') return clock.nextStart(-Infinity, Infinity) !== null;
+  return clock.nextStart(SAMPLE_FROM, SAMPLE_FROM + 30 * WINDOW_HORIZON_MS, SAMPLE_STARTS) !== null;
+}
+
+const SAMPLE_FROM = Date.UTC(2024, 0, 1);
+/** Starts sampled: a pattern whose first hundred starts all meet an end is taken to always meet one. */
+const SAMPLE_STARTS = 100;
+
+/** An instant as people in the window's zone read it: `2026-12-24 18:00 Europe/Berlin`. */
+export function wallClock(t: number, zone: string): string {
+  const local = DateTime.fromMillis(t, { zone });
+  return `${local.toFormat(local.second === 0 ? 'yyyy-MM-dd HH:mm' : 'yyyy-MM-dd HH:mm:ss')} ${zone}`;
+}

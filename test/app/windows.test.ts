@@ -1,0 +1,224 @@
+/**
+ * Freezes and deploy windows end to end, with the App's clock under the test's control: a request held
+ * by a freeze is released when it ends; one waiting for people is held when a freeze starts; an
+ * override needs a reason and is on record; `reject` ends a request at once.
+ *
+ * The App's clock runs `offset` ahead of the real one. GitHub (the double) keeps real time, and a
+ * comment older than its request never votes, so each test opens its requests at offset 0 and only
+ * then moves time on.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunnerJob } from '../github-double/index.js';
+import { eventually, job, World, type ApiAnswer, type Notification } from './harness.js';
+
+const HOUR = 3600_000;
+let offset = 0;
+const clock = () => Date.now() + offset;
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start({ clock });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+const opened: Array<{ run: RunnerJob; id: string }> = [];
+afterEach(async () => {
+  for (const { run, id } of opened.splice(0)) {
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  }
+  offset = 0;
+});
+
+/** A wall-clock date-time in UTC, as a policy writes it. */
+const local = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+
+let repos = 0;
+/** A repository of its own whose policy requires alice for every deploy (waiting up to 4 hours) and has this freeze. */
+async function repoWithFreeze(freeze: string): Promise<string> {
+  const name = `frozen-${++repos}`;
+  const policy = `version: 1
+defaults: { timeout: 4h }
+rules:
+  - name: deploys
+    if: { action: deploy }
+    require: { approvals: 1, approvers: [alice] }
+    notify: [ops-hook]
+freezes:
+${freeze}`;
+  await world.control.seed({
+    repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
+  });
+  return `acme/${name}`;
+}
+
+async function open(repository: string): Promise<{ run: RunnerJob; id: string; answer: ApiAnswer['body'] }> {
+  const run = job({ repository });
+  const { status, body } = await world.open(run, { action: 'deploy' });
+  expect(status).toBe(200);
+  opened.push({ run, id: body.id as string });
+  return { run, id: body.id as string, answer: body };
+}
+
+/** Moves the App's clock on and waits until the request's answer satisfies `accept`. */
+async function after(ms: number, run: RunnerJob, id: string, accept: (answer: ApiAnswer['body']) => boolean): Promise<ApiAnswer['body']> {
+  offset += ms;
+  const answer = await eventually(async () => (await world.poll(run, id)).body, accept, 15_000);
+  await world.settle();
+  return answer;
+}
+
+const notificationsOf = (id: string) => world.notifications.filter((n: Notification) => n.request.id === id);
+const auditTypes = async (id: string) => (await world.audit(id)).map((e) => e.type);
+
+describe('a freeze with mode: wait', () => {
+  it('holds a request opened during the freeze and releases it when the freeze ends', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: maintenance
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + 2 * HOUR)}
+    message: Database maintenance.
+`);
+    const { run, id, answer } = await open(repository);
+    expect(answer).toMatchObject({ status: 'pending', window: { held: true, closed_by: ['maintenance'], messages: ['Database maintenance.'] } });
+    expect(answer.awaiting).toEqual([expect.stringContaining('held until')]);
+    // The step waits past the freeze: the timeout counts from when it opens.
+    expect(Date.parse(answer.deadline as string)).toBeGreaterThan(now + 2 * HOUR);
+
+    const checkRun = await world.checkRunOf(id, repository);
+    expect(checkRun?.conclusion).toBe('action_required');
+    expect(checkRun?.output.title).toMatch(/^Frozen until \d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})? UTC: `deploy` waits \(Database maintenance\.\)/);
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    expect(issue?.body).toContain('Database maintenance.');
+    expect(issue?.body).toContain('Frozen until');
+    expect(issue?.body).toContain('Votes count once a window lets the request go ahead.');
+
+    // Nobody can approve it while it is held; the reply says until when.
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    expect((await world.poll(run, id)).body.status).toBe('pending');
+    const replies = (await world.control.comments(repository, issue!.number)) as unknown as Array<{ body: string }>;
+    expect(replies.map((c) => c.body).join('\n')).toContain('the request is held until');
+    expect(notificationsOf(id)).toEqual([]);
+
+    // An hour on, still frozen; two hours on, released.
+    await after(HOUR, run, id, () => true);
+    expect((await world.poll(run, id)).body.window).not.toBeNull();
+    const released = await after(HOUR + 5_000, run, id, (a) => a.window === null);
+    expect(released).toMatchObject({ status: 'pending', approvals_required: 1, eligible_approvers: ['@alice'], awaiting: ['1 more from @alice'] });
+    expect((await world.checkRunOf(id, repository))?.output.title).toMatch(/^Waiting for approval of `deploy`/);
+    const events = await eventually(async () => notificationsOf(id), (found) => found.length > 0);
+    expect(events.map((n) => n.event)).toEqual(['released']);
+    expect(await auditTypes(id)).toEqual(expect.arrayContaining(['held', 'released']));
+
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', reason: 'quorum' });
+  });
+
+  it('holds a request that was waiting for people when the freeze starts', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: launch
+    time_zone: UTC
+    start: ${local(now + HOUR)}
+    end: ${local(now + 3 * HOUR)}
+    message: Launch in progress.
+`);
+    const { run, id, answer } = await open(repository);
+    expect(answer).toMatchObject({ status: 'pending', window: null, awaiting: ['1 more from @alice'] });
+
+    const held = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
+    expect(held).toMatchObject({ status: 'pending', window: { held: true, closed_by: ['launch'] } });
+    expect((await world.checkRunOf(id, repository))?.output.title).toContain('Frozen until');
+    expect(await auditTypes(id)).toContain('held');
+
+    const released = await after(2 * HOUR, run, id, (a) => a.window === null);
+    expect(released.status).toBe('pending');
+    const issue = await world.issueOf(id, repository);
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    expect((await world.poll(run, id)).body.status).toBe('approved');
+  });
+});
+
+describe('a freeze with mode: require', () => {
+  it('needs an override with a reason from a named approver, recorded as an override and shown loudly', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: end-of-quarter
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + 5 * HOUR)}
+    message: Quarter close; outages only.
+    mode: require
+    override: { approvers: [carol] }
+`);
+    const { run, id, answer } = await open(repository);
+    expect(answer).toMatchObject({ status: 'pending', window: { held: false, closed_by: ['end-of-quarter'] } });
+    expect(answer.awaiting).toEqual(['1 more from @alice', '1 more override of end-of-quarter, with a reason, from @carol']);
+    expect((await world.checkRunOf(id, repository))?.output.title).toMatch(/^⚠️ Frozen: `deploy` needs an override of freeze `end-of-quarter`, with a reason/);
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    expect(issue?.body).toContain('/approve <reason>');
+
+    // Without a reason the override is refused, with how to give one.
+    await world.comment(issue!.number, 'carol', '/approve', repository);
+    const replies = async () => ((await world.control.comments(repository, issue!.number)) as unknown as Array<{ body: string }>).map((c) => c.body).join('\n');
+    expect(await replies()).toContain('an override needs a reason: comment `/approve <reason>`');
+    expect((await world.poll(run, id)).body.approved_by).toEqual([]);
+
+    await world.comment(issue!.number, 'carol', '/approve payments are down and this is the fix', repository);
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['alice', 'carol'] });
+
+    const audit = await world.audit(id);
+    const override = audit.find((e) => e.type === 'override');
+    expect(override).toMatchObject({ actor: 'carol', facts: { windows: ['end-of-quarter'], reason: 'payments are down and this is the fix', via: 'comment' } });
+    const refused = audit.find((e) => e.type === 'vote_refused' && e.actor === 'carol');
+    expect(String(refused?.facts.reason)).toContain('an override needs a reason');
+
+    const checkRun = await world.checkRunOf(id, repository);
+    expect(checkRun?.output.title).toMatch(/^⚠️ OVERRIDE: `deploy` approved despite `end-of-quarter` by @carol, @alice; reason: payments are down/);
+    expect(checkRun?.output.summary).toContain('**Override** of `end-of-quarter`');
+    const decided = await eventually(async () => notificationsOf(id).filter((n) => n.event === 'decided'), (found) => found.length > 0);
+    expect((decided[0] as unknown as { override: unknown }).override).toEqual({
+      windows: ['freeze end-of-quarter'],
+      messages: [],
+      by: [{ login: 'carol', reason: 'payments are down and this is the fix' }],
+    });
+  });
+
+  it('lets the rule\'s approval through once the freeze ends, without an override', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: short
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+`);
+    const { run, id } = await open(repository);
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+    // Decided again when the freeze ends, alice's approval is all it needs.
+    const done = await after(HOUR + 5_000, run, id, (a) => a.status !== 'pending');
+    expect(done).toMatchObject({ status: 'approved', reason: 'quorum' });
+  });
+});
+
+describe('a freeze with mode: reject', () => {
+  it('ends the request at once with the message', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: launch-day
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + HOUR)}
+    mode: reject
+    message: Launch day; nothing ships.
+`);
+    const run = job({ repository });
+    const { status, body } = await world.open(run, { action: 'deploy' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'rejected', reason: expect.stringContaining('Launch day; nothing ships.') });
+    const checkRun = await world.checkRunOf(body.id as string, repository);
+    expect(checkRun).toMatchObject({ conclusion: 'failure' });
+    expect(checkRun?.output.title).toContain('Launch day; nothing ships.');
+    expect(await auditTypes(body.id as string)).toContain('window_rejected');
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * Freezes and deploy windows in a policy file: validation at file:line:col, warnings, `_extends`, and
+ * the decision at a given instant (the clock is always passed in).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { checkEligibility, overrideWithoutReason, tallyVotes, type Voter } from '../../policies/approval.js';
+import { evaluate } from '../../policies/evaluate.js';
+import { formatDiagnostic, loadPolicy } from '../../policies/loader.js';
+import type { Policy, RequestFacts } from '../../policies/types.js';
+
+const FILE = '.github/jit-approval.yml';
+
+function load(text: string, base?: string): Policy {
+  const result = loadPolicy(text, FILE, base ? { base: { file: 'acme/.github:.github/jit-approval.yml', text: base } } : {});
+  if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  return result.policy;
+}
+
+function problems(text: string, base?: string): string[] {
+  const result = loadPolicy(text, FILE, base ? { base: { file: 'org.yml', text: base } } : {});
+  return result.ok ? [] : result.diagnostics.map(formatDiagnostic);
+}
+
+function warnings(text: string): string[] {
+  const result = loadPolicy(text, FILE);
+  if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  return result.warnings.map(formatDiagnostic);
+}
+
+const facts = (f: Partial<RequestFacts> = {}): RequestFacts => ({ action: 'deploy', environment: 'production', actor: 'mallory', changedFiles: ['src/app.ts'], ...f });
+const at = (iso: string) => ({ now: Date.parse(iso) });
+
+const POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: production }
+    require: { approvals: 1, approvers: [alice] }
+  - name: docs
+    if: { action: publish-docs }
+    auto_approve: true
+freezes:
+  - name: end-of-year
+    time_zone: Europe/Berlin
+    start: 2026-12-21T00:00
+    end: 2027-01-04T08:00
+    if: { environment: production }
+    message: End-of-year freeze; outages only, with an override.
+    mode: require
+    override: { approvers: [carol, dave] }
+  - name: weekend
+    time_zone: Europe/Berlin
+    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }
+    message: No deploys over the weekend.
+  - name: launch-day
+    time_zone: America/New_York
+    start: 2026-12-10
+    end: 2026-12-11
+    if: { action: deploy }
+    mode: reject
+    message: Launch day; nothing ships.
+`;
+
+describe('what a closed window does to a request', () => {
+  const policy = load(POLICY);
+  const rows: [string, string, Partial<RequestFacts>, string, string][] = [
+    ['an ordinary Wednesday: the rules decide', '2026-12-02T10:00:00Z', {}, 'approval_required', 'Approval required: 1 approval from @alice (rule `production`)'],
+    ['a weekend freeze holds the request (wait is the default)', '2026-12-05T12:00:00Z', {}, 'held', 'Held until 2026-12-07 08:00 Europe/Berlin by freeze `weekend`: No deploys over the weekend.'],
+    ['a held request that would auto-approve still waits', '2026-12-05T12:00:00Z', { action: 'publish-docs', environment: undefined }, 'held', 'then no approval needed'],
+    ['launch day rejects at once with its message', '2026-12-10T15:00:00Z', {}, 'rejected', 'Launch day; nothing ships.'],
+    ['launch day is a New York day: 04:59Z is still 9 December there', '2026-12-10T04:59:00Z', {}, 'approval_required', 'rule `production`'],
+    ['the end-of-year freeze asks for an override as well as the rule', '2026-12-22T10:00:00Z', {}, 'approval_required', '1 approval from @carol or @dave (the override of freeze `end-of-year`), each with a reason'],
+    ['out of its scope, the end-of-year freeze does nothing', '2026-12-22T10:00:00Z', { environment: 'staging' }, 'auto_approve', 'No approval needed'],
+    ['a weekend inside the end-of-year freeze: waiting is stricter than an override', '2026-12-26T12:00:00Z', {}, 'held', 'freeze `end-of-year`, freeze `weekend`'],
+  ];
+  test.each(rows)('%s', (_case, instant, f, outcome, summary) => {
+    const decision = evaluate(policy, facts(f), at(instant));
+    expect(decision.outcome).toBe(outcome);
+    expect(decision.summary).toContain(summary);
+  });
+
+  test('held until the window opens, and judged again when any window in scope changes', () => {
+    const decision = evaluate(policy, facts(), at('2026-12-05T12:00:00Z'));
+    expect(decision.windows).toMatchObject({ open: false, closedBy: ['weekend'], mode: 'wait', opensAt: '2026-12-07T07:00:00.000Z', recheckAt: '2026-12-07T07:00:00.000Z' });
+    // What it will need once released is already known.
+    expect(decision.requirements.map((r) => r.rule)).toEqual(['production']);
+    const open = evaluate(policy, facts(), at('2026-12-02T10:00:00Z'));
+    expect(open.windows).toMatchObject({ open: true, closedBy: [], mode: null, opensAt: '2026-12-02T10:00:00.000Z', recheckAt: '2026-12-04T16:00:00.000Z' });
+  });
+
+  test('the held weekend ends into the end-of-year freeze: opens only when both are over', () => {
+    const decision = evaluate(policy, facts(), at('2026-12-19T12:00:00Z'));
+    // The weekend ends Monday 21 December 08:00, when the end-of-year freeze is already on: it needs an override from then on.
+    expect(decision.windows?.recheckAt).toBe('2026-12-20T23:00:00.000Z');
+    expect(decision.windows?.opensAt).toBe('2027-01-04T07:00:00.000Z');
+  });
+
+  test('each window says whether it applies and why', () => {
+    const decision = evaluate(policy, facts({ environment: 'staging' }), at('2026-12-22T10:00:00Z'));
+    const endOfYear = decision.windows?.windows.find((w) => w.name === 'end-of-year');
+    expect(endOfYear).toMatchObject({ applies: false, inForce: true, periodLocal: { start: '2026-12-21 00:00 Europe/Berlin', end: '2027-01-04 08:00 Europe/Berlin' } });
+    expect(endOfYear?.conditions[0].reason).toContain('`staging` matches none of `production`');
+  });
+
+  test('a policy with windows and no instant is blocked, never judged as open', () => {
+    const decision = evaluate(policy, facts());
+    expect(decision.outcome).toBe('blocked');
+    expect(decision.problems).toEqual(['the policy has freezes or deploy windows, but no time was given to judge them at']);
+  });
+
+  test('an unknown change set puts a request in scope of a path condition', () => {
+    const scoped = load(`version: 1
+freezes:
+  - name: infra
+    time_zone: UTC
+    start: 2026-12-01
+    end: 2027-01-01
+    if: { paths: ["infra/**"] }
+    mode: reject
+`);
+    expect(evaluate(scoped, facts({ changedFiles: ['src/a.ts'] }), at('2026-12-24T00:00:00Z')).outcome).toBe('auto_approve');
+    expect(evaluate(scoped, facts({ changedFiles: ['infra/a.tf'] }), at('2026-12-24T00:00:00Z')).outcome).toBe('rejected');
+    expect(evaluate(scoped, facts({ changedFiles: [], unknownChanges: 'first deploy' }), at('2026-12-24T00:00:00Z')).outcome).toBe('rejected');
+  });
+
+  test('an override only the requester could give is blocked', () => {
+    const self = load(POLICY.replace('override: { approvers: [carol, dave] }', 'override: { approvers: [mallory] }'));
+    const decision = evaluate(self, facts(), at('2026-12-22T10:00:00Z'));
+    expect(decision.outcome).toBe('blocked');
+    expect(decision.problems[0]).toContain('the override of freeze `end-of-year`');
+  });
+});
+
+describe('overrides', () => {
+  const policy = load(POLICY);
+  const decision = evaluate(policy, facts(), at('2026-12-22T10:00:00Z'));
+  const voter = (login: string): Voter => ({ login, isBot: false, permission: 'write', teams: [] });
+  const options = { requesters: [{ login: 'mallory', role: 'started the run' as const }] };
+
+  test('an approval towards an override needs a reason; one towards the rule alone does not', () => {
+    const carol = checkEligibility(decision, voter('carol'), options);
+    expect(overrideWithoutReason(decision, carol, 'approve', '')).toContain('an override needs a reason');
+    expect(overrideWithoutReason(decision, carol, 'approve', '   ')).toContain('an override needs a reason');
+    expect(overrideWithoutReason(decision, carol, 'approve', 'payment outage, fix is one line')).toBeNull();
+    expect(overrideWithoutReason(decision, carol, 'reject', '')).toBeNull();
+    const alice = checkEligibility(decision, voter('alice'), options);
+    expect(overrideWithoutReason(decision, alice, 'approve', '')).toBeNull();
+  });
+
+  test('the rule and the override must both be met', () => {
+    const tally = (logins: string[]) => tallyVotes(decision, logins.map((login) => ({ voter: voter(login), verdict: 'approve' as const })), options).status;
+    expect(tally(['alice'])).toBe('pending');
+    expect(tally(['carol'])).toBe('pending');
+    expect(tally(['alice', 'carol'])).toBe('approved');
+  });
+
+  test('no vote approves a held request', () => {
+    const held = evaluate(policy, facts(), at('2026-12-05T12:00:00Z'));
+    expect(tallyVotes(held, [{ voter: voter('alice'), verdict: 'approve' }], options)).toMatchObject({ status: 'blocked', reason: expect.stringContaining('holds the request') });
+  });
+});
+
+describe('validation', () => {
+  const window = (body: string, list = 'freezes') => `version: 1\n${list}:\n  - name: w\n${body}`;
+  test.each([
+    ['an unknown zone, with a suggestion', window('    time_zone: Europe/Berln\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n'), `${FILE}:4:16: freezes[0].time_zone: unknown time zone "Europe/Berln"; did you mean "Europe/Berlin"?`],
+    ['a bad cron field', window('    time_zone: UTC\n    cron: { start: "0 17 * * 8", end: "0 8 * * 1" }\n'), `${FILE}:5:20: freezes[0].cron.start: invalid cron expression "0 17 * * 8"`],
+    ['a date that does not exist', window('    time_zone: UTC\n    start: 2026-02-30\n    end: 2026-03-02\n'), `${FILE}:5:12: freezes[0].start: "2026-02-30" is not a real date and time`],
+    ['an end before the start', window('    time_zone: Europe/Berlin\n    start: 2026-12-24T18:00\n    end: 2026-12-24T09:00\n'), `${FILE}:6:10: freezes[0].end: end 2026-12-24T09:00 is not after start 2026-12-24T18:00 in Europe/Berlin`],
+    ['an offset', window('    time_zone: UTC\n    start: 2026-12-24T18:00Z\n    end: 2026-12-25\n'), `${FILE}:5:12: freezes[0].start: "2026-12-24T18:00Z" has a UTC offset`],
+    ['both kinds of times', window('    time_zone: UTC\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    start: 2026-12-24\n    end: 2026-12-25\n'), `${FILE}:5:11: freezes[0].cron: give either cron`],
+    ['no times', window('    time_zone: UTC\n'), `${FILE}:3:5: freezes[0]: a window needs its times`],
+    ['a start without an end', window('    time_zone: UTC\n    start: 2026-12-24\n'), `${FILE}:3:5: freezes[0]: a window with "start" needs "end" as well`],
+    ['require without override', window('    time_zone: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n    mode: require\n'), `${FILE}:7:11: freezes[0].mode: mode: require needs "override`],
+    ['override without require', window('    time_zone: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n    override: { approvers: [alice] }\n'), `${FILE}:7:15: freezes[0].override: "override" only applies with mode: require`],
+    ['a condition beside if', window('    time_zone: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n    environment: production\n', 'deploy_windows'), `${FILE}:7:5: deploy_windows[0].environment: "environment" is a condition: put it under "if:"`],
+    ['an unknown mode', window('    time_zone: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n    mode: hold\n'), `${FILE}:7:11: freezes[0].mode: expected one of: wait, reject, require; got "hold"`],
+    ['a duplicate name across freezes and deploy windows', `version: 1\nfreezes:\n  - { name: w, time_zone: UTC, start: 2026-12-24, end: 2026-12-25 }\ndeploy_windows:\n  - { name: w, time_zone: UTC, start: 2026-12-24, end: 2026-12-25 }\n`, `${FILE}:5:13: deploy_windows[0].name: duplicate window name "w": already used at ${FILE}:3:13`],
+    ['an unknown severity in scope', window('    time_zone: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n    if: { severity: urgent }\n'), `${FILE}:7:21: freezes[0].if.severity: unknown severity "urgent"`],
+  ])('%s', (_case, text, expected) => {
+    expect(problems(text).join('\n')).toContain(expected);
+  });
+
+  test('a deploy window that can never open and a freeze that never ends are warned about', () => {
+    expect(
+      warnings(`version: 1
+deploy_windows:
+  - name: never
+    time_zone: UTC
+    cron: { start: "0 9 * * *", end: "0 9 * * *" }
+freezes:
+  - name: forever
+    time_zone: UTC
+    cron: { start: "0 17 * * 5", end: "0 0 30 2 *" }
+  - name: fine
+    time_zone: UTC
+    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }
+`),
+    ).toEqual([
+      `${FILE}:5:20: deploy window "never" can never open: its start never comes, or always meets its end at the same moment; requests in its scope could never go ahead`,
+      `${FILE}:9:39: freeze "forever" never ends once it starts: "0 0 30 2 *" never comes, so requests in its scope could never go ahead again`,
+    ]);
+  });
+});
+
+describe('org freezes through _extends', () => {
+  const ORG = `version: 1
+freezes:
+  - name: end-of-year
+    time_zone: Europe/Berlin
+    start: 2026-12-21
+    end: 2027-01-04
+    mode: reject
+    message: Org-wide end-of-year freeze.
+deploy_windows:
+  - name: office-hours
+    time_zone: Europe/Berlin
+    cron: { start: "0 9 * * 1-5", end: "0 17 * * 1-5" }
+    mode: reject
+`;
+  const REPO = `version: 1
+_extends: .github
+rules:
+  - name: all
+    require: { approvers: [alice] }
+`;
+
+  test('an org freeze applies to the repository', () => {
+    const policy = load(REPO, ORG);
+    expect(policy.windows?.map((w) => [w.name, w.layer])).toEqual([['end-of-year', 'org'], ['office-hours', 'org']]);
+    expect(evaluate(policy, facts(), at('2026-12-22T10:00:00Z'))).toMatchObject({ outcome: 'rejected', summary: expect.stringContaining('Org-wide end-of-year freeze.') });
+  });
+
+  test('a repository cannot replace an org freeze by its name', () => {
+    const loosened = `${REPO}freezes:\n  - { name: end-of-year, time_zone: UTC, start: 2030-01-01, end: 2030-01-02, mode: require, override: { approvers: [mallory] } }\n`;
+    expect(problems(loosened, ORG)).toEqual([
+      `${FILE}:7:13: freezes[0].name: window name "end-of-year" is already used by the org policy at org.yml:3:11; org freezes and deploy windows cannot be overridden, loosened or removed, so choose another name`,
+    ]);
+  });
+
+  test('a repository deploy window does not widen the org\'s; its own freezes add to the org\'s', () => {
+    const widened = `${REPO}deploy_windows:\n  - { name: any-time, time_zone: UTC, cron: { start: "0 0 * * *", end: "59 23 * * *" } }\nfreezes:\n  - { name: demo-day, time_zone: UTC, start: 2026-12-03, end: 2026-12-04, mode: reject }\n`;
+    const policy = load(widened, ORG);
+    // Wednesday 2 December 20:00 Berlin: the org's office hours are over, whatever the repository's window says.
+    expect(evaluate(policy, facts(), at('2026-12-02T19:00:00Z')).outcome).toBe('rejected');
+    expect(evaluate(policy, facts(), at('2026-12-02T10:00:00Z')).outcome).toBe('approval_required');
+    expect(evaluate(policy, facts(), at('2026-12-03T10:00:00Z'))).toMatchObject({ outcome: 'rejected', windows: { closedBy: ['demo-day'] } });
+  });
+});
