@@ -181,24 +181,39 @@ function waitSeconds(url: URL): number {
 async function waitForChange(options: ApiOptions, request: GateRequest, seconds: number, req: IncomingMessage): Promise<GateRequest> {
   if (seconds === 0 || request.status !== 'pending' || options.shutdown.aborted) return request;
   let wake!: () => void;
-  const changed = new Promise<void>((resolve) => (wake = resolve));
-  // Progress (a vote) and decisions wake the poll; bookkeeping updates such as a stored check run id do not.
+  let changed = new Promise<void>((resolve) => (wake = resolve));
+  let timedOut = false;
+  // Progress (a vote) and decisions wake the poll; so does the first sight of the check run, which the
+  // outbox creates after the request opened and the Action needs for reading it while the App is away.
+  // Other bookkeeping (a stored comment id) does not.
+  const awaitingCheckRun = request.checkRun === undefined;
   const unsubscribe = await options.store.subscribe(request.id, (event) => {
-    if (event.change === 'vote' || ('status' in event && event.status !== request.status)) wake();
+    if (event.change === 'vote' || ('status' in event && event.status !== request.status) || (awaitingCheckRun && event.change === 'updated')) wake();
   });
-  const timer = setTimeout(wake, seconds * 1000);
-  req.socket.once('close', wake);
-  options.shutdown.addEventListener('abort', wake);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    wake();
+  }, seconds * 1000);
+  // `wake` is replaced while an update shows nothing new; these reach the current one.
+  const poke = () => wake();
+  req.socket.once('close', poke);
+  options.shutdown.addEventListener('abort', poke);
   try {
     // Subscribed first, then re-read: a change between the first read and subscribing is not missed.
     const latest = await options.gate.view(request.id);
-    if (latest && (latest.status !== request.status || latest.votes.length !== request.votes.length)) return latest;
-    await changed;
-    return (await options.gate.view(request.id)) ?? request;
+    const news = (now: GateRequest) => now.status !== request.status || now.votes.length !== request.votes.length || (awaitingCheckRun && now.checkRun !== undefined);
+    if (latest && news(latest)) return latest;
+    for (;;) {
+      await changed;
+      const now = (await options.gate.view(request.id)) ?? request;
+      // An update that showed nothing new (a comment id) keeps the poll waiting.
+      if (news(now) || timedOut || req.socket.destroyed || options.shutdown.aborted) return now;
+      changed = new Promise<void>((resolve) => (wake = resolve));
+    }
   } finally {
     clearTimeout(timer);
-    req.socket.off('close', wake);
-    options.shutdown.removeEventListener('abort', wake);
+    req.socket.off('close', poke);
+    options.shutdown.removeEventListener('abort', poke);
     await unsubscribe();
   }
 }
