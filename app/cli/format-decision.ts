@@ -11,7 +11,10 @@ const where = (l: SourceLocation): string => `${l.file}:${l.line}:${l.col}`;
 const mark = (ok: boolean): string => (ok ? '✓' : '✗');
 
 export function formatDecision(decision: Decision): string {
-  const out: string[] = [decision.summary, ''];
+  const out: string[] = [decision.summary];
+  // Conditions print the severity in force; say when the step left it out, or a reader takes it as stated.
+  if (decision.facts.severityAssumed && readsSeverity(decision)) out.push(`The step states no severity, so it is taken as \`${decision.facts.severity}\`.`);
+  out.push('');
   if (decision.problems.length > 0) {
     out.push('Blocked because:', ...decision.problems.map((p) => `  - ${p}`), '');
   }
@@ -70,6 +73,14 @@ export function formatDecision(decision: Decision): string {
   if (decision.notify.length > 0) out.push(`Notify: ${decision.notify.join(', ')}`);
   out.push(`Approvers need ${decision.eligibility.minPermission} permission${decision.eligibility.allowBots ? '' : '; bots may not approve'}`);
   return `${out.join('\n')}\n`;
+}
+
+function readsSeverity(decision: Decision): boolean {
+  const conditions = [
+    ...decision.rules.flatMap((rule) => [...rule.conditions, ...(rule.unless ?? []), ...rule.escalations.flatMap((e) => e.conditions)]),
+    ...(decision.windows?.windows.flatMap((w) => w.conditions) ?? []),
+  ];
+  return conditions.some((c) => c.key === 'severity');
 }
 
 function windowLines(w: WindowsDecision): string[] {

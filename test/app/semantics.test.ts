@@ -1,7 +1,8 @@
 /**
  * The policy means what it says, end to end through the App: a condition escalation adds a
  * requirement that a time escalation never widens, `codeowners` needs each owned group of changed
- * files, a step without a severity is the highest, and environment names ignore case.
+ * files, a step without a severity is the highest, environment names ignore case, and no glob and
+ * no path name can stall the App.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
@@ -28,6 +29,18 @@ const CODEOWNERS = `* @alice
 *.md @acme/docs
 `;
 
+/** Patterns that make a backtracking matcher take time growing with a power of the path's length. */
+const GLOBS_REPO = 'acme/globs';
+const GLOBS_POLICY = `version: 1
+rules:
+  - name: ends-in-b
+    if: { paths: ["*a*a*a*a*b"] }
+    require: { approvals: 1, approvers: [carol] }
+  - name: terraform
+    if: { paths: ["**/*-*-*-*.tf"] }
+    require: { approvals: 1, approvers: [carol] }
+`;
+
 let world: World;
 beforeAll(async () => {
   world = await World.start();
@@ -45,6 +58,12 @@ beforeAll(async () => {
         branches: { main: { '.github/jit-approval.yml': POLICY, '.github/CODEOWNERS': CODEOWNERS, 'payments/charge.ts': 'export {};\n', 'README.md': '# Mono\n' } },
         collaborators: { alice: 'admin', pia: 'write', dan: 'write', sec: 'write', carol: 'write', mallory: 'write', olga: 'write', omar: 'write' },
       },
+      {
+        owner: 'acme',
+        name: 'globs',
+        branches: { main: { '.github/jit-approval.yml': GLOBS_POLICY, 'README.md': '# Globs\n' } },
+        collaborators: { alice: 'admin', carol: 'write', mallory: 'write' },
+      },
     ],
   });
 }, 60_000);
@@ -61,8 +80,9 @@ let pulls = 0;
 /** A pull request by mallory changing these files, and a job of its pull_request run. */
 async function pullRun(files: Record<string, string>, overrides: Partial<RunnerJob> = {}) {
   const head = `change-${++pulls}`;
-  const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files });
-  const run = job({ repository: REPO, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main', ...overrides });
+  const repository = overrides.repository ?? REPO;
+  const pr = await world.control.openPull({ repository, user: 'mallory', title: head, head, files });
+  const run = job({ repository, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main', ...overrides });
   return { pr, run };
 }
 
@@ -144,5 +164,60 @@ describe('environment names ignore case, as GitHub\'s do', () => {
     const { run } = await pullRun({ 'payments/charge.ts': 'export const fee = 4;\n' }, { environment: 'Production' });
     const body = await openPending(run, { action: 'deploy', environment: 'production', severity: 'low' });
     expect(body).toMatchObject({ matched_rules: ['production'], environment: 'Production' });
+  });
+});
+
+describe('globs run in linear time, whatever the paths a change names', () => {
+  /**
+   * Paths that make a backtracking matcher try every way of splitting a long run of `a` or `-` among
+   * the pattern's stars before failing at the `/`: at 4,000 characters picomatch's regular
+   * expressions take well over a minute on each. Git stores a name of any length in a tree, and a
+   * push made to attack needs no checkout, so one long name is what an attacker sends; the double
+   * enforces no limit on paths, and each stays under the 4,096 bytes of PATH_MAX.
+   */
+  const worstForB = (length: number) => `${'a'.repeat(length - 2)}/b`;
+  const worstForTf = (length: number) => `${'-'.repeat(length - 4)}/.tf`;
+  const PATH_LENGTH = 4000;
+  /**
+   * The lengths grow by doubling, so that a backtracking matcher (whose time grows with the cube or
+   * the fourth power of the length) fails the bound within a step or two instead of blocking the
+   * process, and this test with it, for hours at 4,000 characters.
+   */
+  const LENGTHS = [125, 250, 500, 1000, 2000, PATH_LENGTH];
+  /** Far more than the engine takes (a few milliseconds), far less than a backtracking matcher would. */
+  const PROMPT_MS = 5000;
+
+  /** Opens the request of a pull request changing these files, timing the App's answer alone. */
+  async function openTimed(paths: string[]) {
+    const { run } = await pullRun(Object.fromEntries(paths.map((path) => [path, 'x\n'])), { repository: GLOBS_REPO });
+    const token = await world.token(run);
+    const started = performance.now();
+    const answer = await world.api('POST', '/api/v1/requests', token, { action: 'deploy', severity: 'low' });
+    const elapsedMs = performance.now() - started;
+    expect(answer.status).toBe(200);
+    if (answer.body.status === 'pending') opened.push({ run, id: answer.body.id as string });
+    return { body: answer.body, elapsedMs };
+  }
+
+  it('paths built to be worst cases, up to 4,000 characters, match neither pattern: no approval needed, answered at once', async () => {
+    for (const length of LENGTHS) {
+      const paths = [worstForB(length), worstForTf(length)];
+      expect(paths.map((path) => path.length)).toEqual([length, length]);
+      const { body, elapsedMs } = await openTimed(paths);
+      expect({ length, body }).toMatchObject({ length, body: { status: 'approved', reason: 'auto', matched_rules: [] } });
+      if (elapsedMs >= PROMPT_MS) throw new Error(`worst-case paths of ${length} characters took ${elapsedMs.toFixed(0)} ms to answer, over ${PROMPT_MS} ms`);
+      expect(await world.checkRunOf(body.id as string, GLOBS_REPO)).toMatchObject({ status: 'completed', conclusion: 'success' });
+    }
+  });
+
+  it.each([
+    ['ends-in-b', `${'a'.repeat(PATH_LENGTH - 1)}b`],
+    ['terraform', `${'-'.repeat(PATH_LENGTH - 3)}.tf`],
+  ])('beside the worst cases, a 4,000-character path that matches `%s` makes the rule apply, answered at once', async (rule, matching) => {
+    expect(matching).toHaveLength(PATH_LENGTH);
+    const { body, elapsedMs } = await openTimed([worstForB(PATH_LENGTH), worstForTf(PATH_LENGTH), matching]);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: [rule] });
+    expect(elapsedMs).toBeLessThan(PROMPT_MS);
+    expect(await world.checkRunOf(body.id as string, GLOBS_REPO)).toMatchObject({ status: 'completed', conclusion: 'action_required' });
   });
 });
