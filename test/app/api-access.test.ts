@@ -2,10 +2,10 @@
  * Who may drive the request API, and how far: the owner allow-list, the caps on pending requests,
  * cached installation lookups, and a request answering only its own run attempt.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { settingsFromEnv } from '../../app/server.js';
 import type { RunnerJob } from '../github-double/index.js';
-import { APP_ID, APP_PRIVATE_KEY, job, World, type ApiAnswer } from './harness.js';
+import { APP_ID, APP_PRIVATE_KEY, job, World, type ApiAnswer, cancelledAfterEach } from './harness.js';
 
 /** Opening a pending request takes a few seconds on a busy machine; these tests open several. */
 const SLOW_TEST_MS = 90_000;
@@ -32,13 +32,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => world?.stop());
 
-/** Every test leaves nothing pending, so each starts below the caps. */
-const opened: Array<{ run: RunnerJob; id: string }> = [];
-afterEach(async () => {
-  for (const { run, id } of opened.splice(0)) {
-    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
-  }
-});
+const opened = cancelledAfterEach(() => world);
 
 async function openPending(run: RunnerJob, action: string): Promise<string> {
   const { status, body } = await world.open(run, { action, environment: 'production' });

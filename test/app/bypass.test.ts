@@ -3,9 +3,9 @@
  * double: each must leave the request waiting (or failed), never approved by someone the policy does
  * not ask for.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
-import { job, REPO, WEBHOOK_SECRET, World } from './harness.js';
+import { job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
 
 const JOBS = 'acme/jobs';
 const JOBS_POLICY = `version: 1
@@ -83,12 +83,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.stop());
 
-const opened: Array<{ run: RunnerJob; id: string }> = [];
-afterEach(async () => {
-  for (const { run, id } of opened.splice(0)) {
-    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
-  }
-});
+const opened = cancelledAfterEach(() => world);
 
 async function openPending(run: RunnerJob, body: Record<string, unknown>) {
   const answer = await world.open(run, body);

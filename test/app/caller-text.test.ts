@@ -4,9 +4,8 @@
  * GitHub's limits so the decision still reaches GitHub: the check run's final conclusion without
  * buttons, the PR comment updated, the approval issue updated and closed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { RunnerJob } from '../github-double/index.js';
-import { job, REPO, World, type CheckRunJson } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { job, REPO, World, type CheckRunJson, cancelledAfterEach } from './harness.js';
 import { rendered } from './markdown.js';
 
 let world: World;
@@ -15,13 +14,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.stop());
 
-/** Each test starts with nothing pending on the PR, so a command there need not name its request. */
-const opened: Array<{ run: RunnerJob; id: string }> = [];
-afterEach(async () => {
-  for (const { run, id } of opened.splice(0)) {
-    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
-  }
-});
+const opened = cancelledAfterEach(() => world);
 
 const PR = 7;
 const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });

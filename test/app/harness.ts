@@ -2,6 +2,7 @@
  * One world for the App's integration tests: the GitHub double (REST, webhooks, OIDC issuer) and
  * the real Probot server of the App, talking over loopback with signed webhooks and real tokens.
  */
+import { afterEach } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../free-port.js';
 import { tmpdir } from 'node:os';
@@ -314,4 +315,18 @@ export async function eventually<T>(read: () => Promise<T>, accept: (value: T) =
     value = await read();
   }
   return value;
+}
+
+/**
+ * Where a test file lists the requests its tests open: each is cancelled after its test, so the next
+ * test starts with nothing pending (a command on a thread need not name its request).
+ */
+export function cancelledAfterEach(world: () => World): Array<{ run: RunnerJob; id: string }> {
+  const opened: Array<{ run: RunnerJob; id: string }> = [];
+  afterEach(async () => {
+    for (const { run, id } of opened.splice(0)) {
+      await world().api('POST', `/api/v1/requests/${id}/cancel`, await world().token(run), { reason: 'job_cancelled' });
+    }
+  });
+  return opened;
 }

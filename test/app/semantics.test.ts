@@ -4,9 +4,9 @@
  * files, a step without a severity is the highest, environment names ignore case, and no glob and
  * no path name can stall the App.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
-import { eventually, job, World } from './harness.js';
+import { eventually, job, World, cancelledAfterEach } from './harness.js';
 
 const REPO = 'acme/mono';
 const ONCALL_AFTER_SECONDS = 2;
@@ -69,12 +69,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.stop());
 
-const opened: Array<{ run: RunnerJob; id: string }> = [];
-afterEach(async () => {
-  for (const { run, id } of opened.splice(0)) {
-    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
-  }
-});
+const opened = cancelledAfterEach(() => world);
 
 let pulls = 0;
 /** A pull request by mallory changing these files, and a job of its pull_request run. */

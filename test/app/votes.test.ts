@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { RunnerJob } from '../github-double/index.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signWebhookBody } from '../github-double/index.js';
-import { eventually, job, REPO, World } from './harness.js';
+import { eventually, job, REPO, World, cancelledAfterEach } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -9,13 +8,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.stop());
 
-/** Each test starts with nothing pending on the PR: commands there would otherwise have to name their request. */
-const opened: Array<{ run: RunnerJob; id: string }> = [];
-afterEach(async () => {
-  for (const { run, id } of opened.splice(0)) {
-    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
-  }
-});
+const opened = cancelledAfterEach(() => world);
 
 const PR = 7;
 const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });

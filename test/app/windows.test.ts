@@ -9,7 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
-import { eventually, job, World, type ApiAnswer, type Notification } from './harness.js';
+import { cancelledAfterEach, eventually, job, World, type ApiAnswer, type Notification } from './harness.js';
 
 const HOUR = 3600_000;
 let offset = 0;
@@ -21,11 +21,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.stop());
 
-const opened: Array<{ run: RunnerJob; id: string }> = [];
-afterEach(async () => {
-  for (const { run, id } of opened.splice(0)) {
-    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
-  }
+const opened = cancelledAfterEach(() => world);
+afterEach(() => {
   offset = 0;
 });
 
