@@ -2,6 +2,7 @@
  * A deterministic, monorepo-like CODEOWNERS and a set of changed paths for benchmarks.
  * The same seed always gives the same text and paths, so runs are comparable across machines.
  */
+import { seededRandom } from '../test/seeded-random.js';
 
 export interface Monorepo {
   /** CODEOWNERS text with exactly `rules` rules (plus comments and blank lines). */
@@ -29,21 +30,9 @@ const INNER = ['src', 'server', 'public', 'common', 'lib', 'components', 'hooks'
 const EXTENSIONS = ['.ts', '.tsx', '.js', '.json', '.md', '.yml', '.go', '.proto', '.tf', '.py', '.snap', '.test.ts'];
 const FILES = ['index', 'types', 'service', 'handler', 'routes', 'config', 'README', 'package', 'schema', 'constants', 'helpers', 'plugin'];
 
-/** mulberry32: a small seeded generator; benchmarks need repeatability, not cryptographic quality. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateMonorepo(options: MonorepoOptions = {}): Monorepo {
   const { rules: ruleCount = 5000, paths: pathCount = 10000, seed = 42 } = options;
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const teams = Array.from({ length: 60 }, (_, i) => `@acme/team-${WORDS[i % WORDS.length]}${i >= WORDS.length ? '-2' : ''}`);
 

@@ -10,7 +10,7 @@
 import { CONCLUSIONS } from '../../app/render/check-run.js';
 import { openStore, type RequestStatus } from '../../app/store/index.js';
 import { auditCommand } from '../../app/cli/audit.js';
-import { seededRandom } from '../github-double/faults.js';
+import { seededRandom } from '../seeded-random.js';
 import { killRunningSteps, type StepResult } from '../action/action-process.js';
 import { Stage, until, type DeployStep } from '../demo/stage.js';
 import { PrivatePostgres } from './private-postgres.js';

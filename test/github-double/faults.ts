@@ -1,4 +1,5 @@
 /** Injected faults (status on a route for the next N calls), latency, and GitHub's rate limits. */
+import { seededRandom } from '../seeded-random.js';
 import { defaultErrorBody, HttpError } from './http.js';
 
 export interface FaultSpec {
@@ -48,17 +49,6 @@ export interface RateLimitSpec {
 
 interface Counted<T> { spec: T; remaining: number }
 
-/** A small seeded generator (mulberry32), so a run with random faults can be replayed with the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const matches = (spec: { route?: string; method?: string }, method: string, template: string) =>
   (!spec.route || spec.route === '*' || spec.route === template) && (!spec.method || spec.method.toUpperCase() === method);

@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { checkRunJson, commentJson, installationJson, issueJson, nodeId, pullJson, repoJson, userJson, type Urls } from './shapes.js';
 import { diffTrees } from './git.js';
 import type { DomainEvent, DoubleState } from './state.js';
-import { seededRandom } from './faults.js';
+import { seededRandom } from '../seeded-random.js';
 import type { App, CheckRun, Comment, Commit, Installation, Issue, Pull } from './types.js';
 
 export interface DeliveryAttempt {
