@@ -3,8 +3,9 @@
  * OIDC_AUDIENCE, DATABASE_URL, DATA_DIR and the admission limits). `npm start` runs this file.
  */
 import { getPrivateKey } from '@probot/get-private-key';
-import type { DestinationStream } from 'pino';
+import { levels as pinoLevels, type DestinationStream } from 'pino';
 import { Probot, Server } from 'probot';
+import { createPrivateKey } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
 import { jitApp } from './index.js';
@@ -53,28 +54,154 @@ export interface AppSettings {
   clock?: () => number;
 }
 
+/**
+ * Every setting is checked before the App starts: one error lists each problem with the form expected,
+ * so a deployment is fixed in one pass rather than one restart per mistake.
+ */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
-  const missing = ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'].filter((name) => !env[name]);
-  const privateKey = getPrivateKey({ env });
-  if (!privateKey) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH');
-  if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(', ')}`);
+  const problems: string[] = [];
+  const check = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  for (const name of ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'] as const) {
+    if (!env[name]) problems.push(`${name}: missing; expected ${EXPECTED[name]}`);
+  }
+  const appId = check(() => positiveIntegerFromEnv(env, 'APP_ID'));
+  const privateKey = check(() => privateKeyFromEnv(env));
+  const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
+  const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
+  const gheProtocol = check(() => oneOfFromEnv(env, 'GHE_PROTOCOL', ['http', 'https']));
+  const gheHost = check(() => hostFromEnv(env, 'GHE_HOST'));
+  if (gheProtocol && !gheHost) problems.push(`GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com`);
+  const oidcIssuer = check(() => urlFromEnv(env, 'OIDC_ISSUER'));
+  const databaseUrl = check(() => databaseUrlFromEnv(env, 'DATABASE_URL'));
+  const logLevel = check(() => oneOfFromEnv(env, 'LOG_LEVEL', LOG_LEVELS));
+  const extendsRepositories = check(() => repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'));
+  const reconcileIntervalMs = check(() => durationFromEnv(env, 'RECONCILE_INTERVAL'));
+  const admission = check(() => admissionSettingsFromEnv(env));
+  if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   return {
-    appId: Number(env.APP_ID),
+    appId: appId!,
     privateKey: privateKey!,
     webhookSecret: env.WEBHOOK_SECRET!,
-    port: Number(env.PORT ?? 3000),
-    host: env.HOST,
-    githubApiUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3` : 'https://api.github.com',
-    appUrl: env.APP_URL!,
-    oidcIssuer: env.OIDC_ISSUER || GITHUB_OIDC_ISSUER,
+    port,
+    host: env.HOST || undefined,
+    githubApiUrl: gheHost ? `${gheProtocol ?? 'https'}://${gheHost}/api/v3` : 'https://api.github.com',
+    appUrl: appUrl!,
+    oidcIssuer: oidcIssuer ?? GITHUB_OIDC_ISSUER,
     oidcAudience: env.OIDC_AUDIENCE || undefined,
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl,
     dataDir: env.DATA_DIR || undefined,
-    logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
-    extendsRepositories: repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'),
-    reconcileIntervalMs: durationFromEnv(env, 'RECONCILE_INTERVAL'),
-    admission: admissionSettingsFromEnv(env),
+    logLevel: logLevel as LogLevel | undefined,
+    extendsRepositories,
+    reconcileIntervalMs,
+    admission,
   };
+}
+
+const LOG_LEVELS = [...Object.keys(pinoLevels.values), 'silent'];
+
+const EXPECTED = {
+  APP_ID: "the App's numeric id from its settings page, e.g. 123456",
+  WEBHOOK_SECRET: 'the webhook secret set when the App was registered',
+  APP_URL: 'the public base URL of the App, e.g. https://jit.example.com',
+};
+
+/** Unset or empty: the default applies. */
+function raw(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: 'APP_ID'): number | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new Error(`${name}: expected ${EXPECTED[name]}, got "${value}"`);
+  return Number(value);
+}
+
+function urlFromEnv(env: NodeJS.ProcessEnv, name: 'APP_URL' | 'OIDC_ISSUER'): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  const expected = name === 'APP_URL' ? EXPECTED.APP_URL : `an absolute http(s) URL, e.g. ${GITHUB_OIDC_ISSUER}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name}: expected ${expected}, got "${value}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    throw new Error(`${name}: expected ${expected} (no credentials, query or fragment), got "${value}"`);
+  }
+  return value;
+}
+
+function portFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`${name}: expected a port number from 0 to 65535 (0: any free port), got "${value}"`);
+  return Number(value);
+}
+
+function oneOfFromEnv(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[]): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value)) throw new Error(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value;
+}
+
+/** A host name with an optional port: what goes between `https://` and `/api/v3`. */
+function hostFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(`https://${value}`);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.host !== value.toLowerCase() || url.pathname !== '/') {
+    throw new Error(`${name}: expected a host name without scheme or path, e.g. ghe.example.com, got "${value}"`);
+  }
+  return value;
+}
+
+function databaseUrlFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  // Never echo the value: it usually holds a password.
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new Error(`${name}: expected a postgres://user:password@host:5432/database URL`);
+  return value;
+}
+
+/** Probot's rules (PRIVATE_KEY, PRIVATE_KEY_PATH, or the one `.pem` in the working directory), then a parse, so a truncated key stops the start rather than the first GitHub call. */
+function privateKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  let key: string | null;
+  try {
+    key = getPrivateKey({ env });
+  } catch (err) {
+    const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH';
+    throw new Error(`${from}: ${(err as Error).message.replace(/^\[@probot\/get-private-key\] /, '')}`);
+  }
+  if (!key) throw new Error("PRIVATE_KEY or PRIVATE_KEY_PATH: missing; expected the App's private key as PEM text, or the path of its .pem file");
+  try {
+    createPrivateKey(key);
+  } catch {
+    const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : env.PRIVATE_KEY_PATH ? `PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})` : 'the .pem file in the working directory';
+    throw new Error(`${from}: expected a PEM private key (-----BEGIN RSA PRIVATE KEY----- …), but it does not parse as one`);
+  }
+  return key;
 }
 
 /** GitHub's account names, and its repository names (`.` and `..` are not names). */
