@@ -48,6 +48,8 @@ export interface JitAppOptions {
   extendsRepositories?: readonly string[];
   /** Which repository owners may open requests, and how many may be pending. */
   admission?: AdmissionSettings;
+  /** `METRICS_TOKEN`: the bearer token `GET /metrics` needs; absent, /metrics is open. */
+  metricsToken?: string;
   /**
    * The App's clock (milliseconds since the epoch; default Date.now): what freezes and deploy windows
    * are judged against and what timers fall due by. The store must be given the same one.
@@ -101,7 +103,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
     const admission = new Admission(store, options.admission);
     const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
-    addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
+    addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, metricsToken: options.metricsToken, shutdown: shutdown.signal }));
 
     const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });
     timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() }, clock });

@@ -50,6 +50,8 @@ export interface AppSettings {
   /** `EXTENDS_REPOSITORIES`: `owner/name` list of repositories besides each owner's `.github` that policies may `_extends`. */
   extendsRepositories?: string[];
   admission?: AdmissionSettings;
+  /** `METRICS_TOKEN`: the bearer token `GET /metrics` needs; unset, /metrics is open to anyone who reaches the App. */
+  metricsToken?: string;
   /** Tests: the App's clock (milliseconds since the epoch), for the store, timers and windows alike. Default: Date.now. */
   clock?: () => number;
 }
@@ -84,6 +86,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const extendsRepositories = check(() => repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'));
   const reconcileIntervalMs = check(() => durationFromEnv(env, 'RECONCILE_INTERVAL'));
   const admission = check(() => admissionSettingsFromEnv(env));
+  const metricsToken = check(() => metricsTokenFromEnv(env, 'METRICS_TOKEN'));
   if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   return {
     appId: appId!,
@@ -101,6 +104,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     extendsRepositories,
     reconcileIntervalMs,
     admission,
+    metricsToken,
   };
 }
 
@@ -167,6 +171,18 @@ function hostFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   }
   if (!url || url.host !== value.toLowerCase() || url.pathname !== '/') {
     throw new Error(`${name}: expected a host name without scheme or path, e.g. ghe.example.com, got "${value}"`);
+  }
+  return value;
+}
+
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function metricsTokenFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  // Never echoed: it is a credential.
+  if (value.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(value)) {
+    throw new Error(`${name}: expected a random token of at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces, e.g. from \`openssl rand -hex 32\``);
   }
   return value;
 }
@@ -248,9 +264,10 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     notificationRetry: settings.notificationRetry,
     extendsRepositories: settings.extendsRepositories,
     admission: settings.admission,
+    metricsToken: settings.metricsToken,
     clock,
   });
-  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey] });
+  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey, ...(settings.metricsToken ? [settings.metricsToken] : [])] });
   const server = new Server({
     Probot: withWebhookBodyLimit(Probot.defaults({
       appId: settings.appId,

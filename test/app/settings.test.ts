@@ -110,6 +110,16 @@ describe('the settings', () => {
     expect(problems[0]).toMatch(new RegExp(`^${name}: expected .*, got "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`));
   });
 
+  it('read METRICS_TOKEN, refusing a short or spaced token without echoing it', () => {
+    expect(settingsFromEnv({ ...good, METRICS_TOKEN: 'a'.repeat(16) }).metricsToken).toBe('a'.repeat(16));
+    expect(settingsFromEnv(good).metricsToken).toBeUndefined();
+    for (const token of ['short-token', 'sixteen chars or more']) {
+      const problems = problemsOf({ ...good, METRICS_TOKEN: token });
+      expect(problems).toEqual([expect.stringMatching(/^METRICS_TOKEN: expected a random token of at least 16 characters without spaces/)]);
+      expect(problems[0]).not.toContain(token);
+    }
+  });
+
   it('refuse GHE_PROTOCOL without GHE_HOST, which would otherwise be ignored', () => {
     expect(problemsOf({ ...good, GHE_PROTOCOL: 'http' })).toEqual(['GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com']);
   });
