@@ -6,9 +6,12 @@ import { getPrivateKey } from '@probot/get-private-key';
 import { levels as pinoLevels, type DestinationStream } from 'pino';
 import { Probot, Server } from 'probot';
 import { createPrivateKey } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
 import { jitApp } from './index.js';
+import { octokitRegistrar } from './github/manifest-conversion.js';
+import { readAppYml, SETUP_PATH, startSetup } from './setup/setup.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
@@ -77,9 +80,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const privateKey = check(() => privateKeyFromEnv(env));
   const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
   const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
-  const gheProtocol = check(() => oneOfFromEnv(env, 'GHE_PROTOCOL', ['http', 'https']));
-  const gheHost = check(() => hostFromEnv(env, 'GHE_HOST'));
-  if (gheProtocol && !gheHost) problems.push(`GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com`);
+  const github = check(() => githubFromEnv(env));
   const oidcIssuer = check(() => urlFromEnv(env, 'OIDC_ISSUER'));
   const databaseUrl = check(() => databaseUrlFromEnv(env, 'DATABASE_URL'));
   const logLevel = check(() => oneOfFromEnv(env, 'LOG_LEVEL', LOG_LEVELS));
@@ -94,7 +95,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     webhookSecret: env.WEBHOOK_SECRET!,
     port,
     host: env.HOST || undefined,
-    githubApiUrl: gheHost ? `${gheProtocol ?? 'https'}://${gheHost}/api/v3` : 'https://api.github.com',
+    githubApiUrl: github!.githubApiUrl,
     appUrl: appUrl!,
     oidcIssuer: oidcIssuer ?? GITHUB_OIDC_ISSUER,
     oidcAudience: env.OIDC_AUDIENCE || undefined,
@@ -106,6 +107,60 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     admission,
     metricsToken,
   };
+}
+
+export interface SetupSettings {
+  port: number;
+  host?: string;
+  appUrl: string;
+  /** GitHub's web base, where Apps are registered: `https://github.com`, or `<GHE_PROTOCOL>://<GHE_HOST>`. */
+  githubUrl: string;
+  githubApiUrl: string;
+}
+
+/** No credentials at all (not even a `.pem` in the working directory): the App has yet to be registered. */
+export function needsRegistration(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): boolean {
+  if (['APP_ID', 'WEBHOOK_SECRET', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH'].some((name) => raw(env, name) !== undefined)) return false;
+  return !readdirSync(cwd).some((name) => name.endsWith('.pem'));
+}
+
+/** What the setup page needs (APP_URL, where to listen, which GitHub), checked as strictly as the App's settings. */
+export function setupSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SetupSettings {
+  const problems: string[] = [];
+  const check = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  if (!env.APP_URL) problems.push(`APP_URL: missing; expected ${EXPECTED.APP_URL}`);
+  const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
+  const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
+  const github = check(() => githubFromEnv(env));
+  if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  return { port, host: env.HOST || undefined, appUrl: appUrl!, ...github! };
+}
+
+function githubFromEnv(env: NodeJS.ProcessEnv): { githubUrl: string; githubApiUrl: string } {
+  const problems: string[] = [];
+  const protocol = oneOf(() => oneOfFromEnv(env, 'GHE_PROTOCOL', ['http', 'https']), problems);
+  const host = oneOf(() => hostFromEnv(env, 'GHE_HOST'), problems);
+  if (protocol && !host && problems.length === 0) problems.push('GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com');
+  if (problems.length > 0) throw new Error(problems.join('\n  - '));
+  if (!host) return { githubUrl: 'https://github.com', githubApiUrl: 'https://api.github.com' };
+  const web = `${protocol ?? 'https'}://${host}`;
+  return { githubUrl: web, githubApiUrl: `${web}/api/v3` };
+}
+
+function oneOf<T>(read: () => T, problems: string[]): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    problems.push((err as Error).message);
+    return undefined;
+  }
 }
 
 const LOG_LEVELS = [...Object.keys(pinoLevels.values), 'silent'];
@@ -307,9 +362,32 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   };
 }
 
+/** Where the setup page saves the credentials, and where each start reads them from. */
+const ENV_FILE = '.env';
+
+/**
+ * Until the App is registered, serve the setup page; once it has saved the credentials, read them and
+ * go on to start the App on the same port.
+ */
+async function registerIfNeeded(): Promise<void> {
+  if (!needsRegistration()) return;
+  const settings = setupSettingsFromEnv();
+  const setup = await startSetup({ ...settings, registrar: octokitRegistrar(settings.githubApiUrl), appYml: await readAppYml(), envFile: ENV_FILE });
+  console.error(`mercurial-jit app: no credentials yet; open ${settings.appUrl.replace(/\/+$/, '')}${SETUP_PATH} to register the GitHub App`);
+  const app = await setup.registered;
+  // The browser gets its answer before the port is handed to the App.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await setup.stop();
+  process.loadEnvFile(ENV_FILE);
+  console.error(`mercurial-jit app: registered ${app.name} (App id ${app.id}); credentials saved in ${ENV_FILE}`);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let running: RunningApp;
   try {
+    // Variables already set win over the file's.
+    if (existsSync(ENV_FILE)) process.loadEnvFile(ENV_FILE);
+    await registerIfNeeded();
     running = await startApp({ ...settingsFromEnv(), notifiers: await loadNotifiersConfig() });
   } catch (err) {
     console.error(`mercurial-jit app: ${(err as Error).message}`);
