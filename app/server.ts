@@ -7,9 +7,13 @@ import { levels as pinoLevels, type DestinationStream } from 'pino';
 import { Probot, Server } from 'probot';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
-import { jitApp } from './index.js';
+import { jitApp, type JitApp } from './index.js';
+import { HttpError, sendError } from './api/http.js';
+import { sendMetrics } from './api/routes.js';
 import { octokitRegistrar } from './github/manifest-conversion.js';
 import { readAppYml, SETUP_PATH, startSetup } from './setup/setup.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
@@ -55,6 +59,10 @@ export interface AppSettings {
   admission?: AdmissionSettings;
   /** `METRICS_TOKEN`: the bearer token `GET /metrics` needs; unset, /metrics is open to anyone who reaches the App. */
   metricsToken?: string;
+  /** `METRICS_PORT`: serve /metrics on this port only (0: any free one), not on the App's. */
+  metricsPort?: number;
+  /** `METRICS_HOST`: the address of the metrics port (default: HOST). */
+  metricsHost?: string;
   /** Tests: the App's clock (milliseconds since the epoch), for the store, timers and windows alike. Default: Date.now. */
   clock?: () => number;
 }
@@ -88,6 +96,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const reconcileIntervalMs = check(() => durationFromEnv(env, 'RECONCILE_INTERVAL'));
   const admission = check(() => admissionSettingsFromEnv(env));
   const metricsToken = check(() => metricsTokenFromEnv(env, 'METRICS_TOKEN'));
+  const metricsPort = check(() => portFromEnv(env, 'METRICS_PORT'));
+  if (raw(env, 'METRICS_HOST') !== undefined && metricsPort === undefined && raw(env, 'METRICS_PORT') === undefined) {
+    problems.push('METRICS_HOST: set without METRICS_PORT; expected METRICS_PORT too, or neither to serve /metrics on the App\'s port');
+  }
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.push(`METRICS_PORT: expected a port other than the App's (PORT ${port}), got "${metricsPort}"`);
   if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   return {
     appId: appId!,
@@ -106,6 +119,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     reconcileIntervalMs,
     admission,
     metricsToken,
+    metricsPort,
+    metricsHost: env.METRICS_HOST || undefined,
   };
 }
 
@@ -297,6 +312,8 @@ function durationFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefin
 export interface RunningApp {
   url: string;
   port: number;
+  /** `METRICS_PORT`'s server, when /metrics has a port of its own. */
+  metricsUrl?: string;
   /** The App's store, for whoever runs the App in-process (tests, tools) to read its audit trail. */
   store: Store;
   stop(): Promise<void>;
@@ -320,6 +337,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     extendsRepositories: settings.extendsRepositories,
     admission: settings.admission,
     metricsToken: settings.metricsToken,
+    metricsElsewhere: settings.metricsPort !== undefined,
     clock,
   });
   const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey, ...(settings.metricsToken ? [settings.metricsToken] : [])] });
@@ -338,19 +356,25 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     enableStaticFiles: false,
   });
   let httpServer: Awaited<ReturnType<Server['start']>>;
+  let metricsServer: HttpServer | undefined;
   try {
     await server.load(app.appFn);
+    if (settings.metricsPort !== undefined) metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, settings.metricsHost ?? settings.host);
     httpServer = await server.start();
   } catch (err) {
+    if (metricsServer) await closeServer(metricsServer);
     await app.stop();
     await store.close();
     throw err;
   }
+  const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
   return {
     url: `http://${server.host}:${server.port}`,
     port: server.port,
+    metricsUrl: metricsAddress ? `http://${settings.metricsHost ?? settings.host ?? 'localhost'}:${metricsAddress.port}` : undefined,
     store,
     async stop() {
+      if (metricsServer) await closeServer(metricsServer);
       await app.stop();
       const closed = server.stop();
       httpServer.closeIdleConnections();
@@ -360,6 +384,31 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
       await store.close();
     },
   };
+}
+
+/** `METRICS_PORT`: a server of its own that answers `GET /metrics` and nothing else, for a scraper on an internal network. */
+async function startMetricsServer(metrics: JitApp['metrics'], token: string | undefined, port: number, host: string | undefined): Promise<HttpServer> {
+  const server = createHttpServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://metrics.invalid').pathname;
+    if (path !== '/metrics' || req.method !== 'GET') {
+      sendError(res, new HttpError(404, 'not_found', 'this port serves GET /metrics only'));
+      return;
+    }
+    sendMetrics(metrics, token, req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) sendError(res, err);
+      else sendError(res, new HttpError(500, 'internal', 'metrics could not be collected'));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+async function closeServer(server: HttpServer): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** Where the setup page saves the credentials, and where each start reads them from. */

@@ -35,6 +35,8 @@ export interface ApiOptions {
   admission: Admission;
   /** `METRICS_TOKEN`: when set, `GET /metrics` needs it as a bearer token. */
   metricsToken?: string;
+  /** `METRICS_PORT`: /metrics is served on its own port, and not here. */
+  metricsElsewhere?: boolean;
   /** Aborted when the App shuts down: open long polls answer at once so the Action re-polls elsewhere. */
   shutdown: AbortSignal;
 }
@@ -50,10 +52,8 @@ export function createApiHandler(options: ApiOptions) {
     const path = url.pathname;
     try {
       if (path === '/healthz' && req.method === 'GET') return await health(options, res);
-      if (path === '/metrics' && req.method === 'GET') {
-        if (options.metricsToken !== undefined) checkMetricsToken(req, options.metricsToken);
-        res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
-        res.end(await options.metrics.registry.metrics());
+      if (path === '/metrics' && req.method === 'GET' && !options.metricsElsewhere) {
+        await sendMetrics(options.metrics, options.metricsToken, req, res);
         return true;
       }
       const details = DETAILS_PATH.exec(path);
@@ -100,6 +100,13 @@ export function createApiHandler(options: ApiOptions) {
       return true;
     }
   };
+}
+
+/** `GET /metrics`, on the App's port or on its own (`METRICS_PORT`); behind the token when one is set. */
+export async function sendMetrics(metrics: Metrics, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (token !== undefined) checkMetricsToken(req, token);
+  res.writeHead(200, { 'content-type': metrics.registry.contentType });
+  res.end(await metrics.registry.metrics());
 }
 
 /**

@@ -120,6 +120,14 @@ describe('the settings', () => {
     }
   });
 
+  it('read METRICS_PORT and METRICS_HOST, refusing the App\'s own port and a host without a port', () => {
+    expect(settingsFromEnv({ ...good, PORT: '3000', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' })).toMatchObject({ metricsPort: 9464, metricsHost: '10.0.0.5' });
+    expect(settingsFromEnv(good).metricsPort).toBeUndefined();
+    expect(problemsOf({ ...good, METRICS_PORT: '3000' })).toEqual(['METRICS_PORT: expected a port other than the App\'s (PORT 3000), got "3000"']);
+    expect(problemsOf({ ...good, METRICS_PORT: 'metrics' })).toEqual(['METRICS_PORT: expected a port number from 0 to 65535 (0: any free port), got "metrics"']);
+    expect(problemsOf({ ...good, METRICS_HOST: '127.0.0.1' })).toEqual([expect.stringMatching(/^METRICS_HOST: set without METRICS_PORT/)]);
+  });
+
   it('refuse GHE_PROTOCOL without GHE_HOST, which would otherwise be ignored', () => {
     expect(problemsOf({ ...good, GHE_PROTOCOL: 'http' })).toEqual(['GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com']);
   });
