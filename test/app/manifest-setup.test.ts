@@ -5,13 +5,12 @@
  * authenticate as the new App and pass the App's own settings check.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createAppAuth } from '@octokit/auth-app';
-import { Octokit } from '@octokit/rest';
 import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { Probot } from 'probot';
 import { parse } from 'yaml';
 import { octokitRegistrar } from '../../app/github/manifest-conversion.js';
 import { needsRegistration, settingsFromEnv, setupSettingsFromEnv } from '../../app/server.js';
@@ -154,7 +153,7 @@ describe('registering', () => {
     const settings = settingsFromEnv({ ...env, APP_URL: appUrl });
     expect(settings.appId).toBe(appId);
     expect(createPublicKey(settings.privateKey).export({ type: 'spki', format: 'pem' })).toBe(github.double.state.apps.get(appId)!.publicKey);
-    const octokit = new Octokit({ baseUrl: github.apiUrl, authStrategy: createAppAuth, auth: { appId, privateKey: settings.privateKey } });
+    const octokit = await new Probot({ appId, privateKey: settings.privateKey, baseUrl: github.apiUrl, logLevel: 'fatal' }).auth();
     const { data } = await octokit.rest.apps.getAuthenticated();
     expect(data).toMatchObject({ id: appId, name: parse(APP_YML).name });
   });
