@@ -72,17 +72,10 @@ export interface AppSettings {
  * so a deployment is fixed in one pass rather than one restart per mistake.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
-  const problems: string[] = [];
-  const check = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (err) {
-      problems.push((err as Error).message);
-      return undefined;
-    }
-  };
+  const problems = new SettingProblems();
+  const check = <T>(read: () => T) => problems.check(read);
   for (const name of ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'] as const) {
-    if (!env[name]) problems.push(`${name}: missing; expected ${EXPECTED[name]}`);
+    if (!env[name]) problems.add(`${name}: missing; expected ${EXPECTED[name]}`);
   }
   const appId = check(() => positiveIntegerFromEnv(env, 'APP_ID'));
   const privateKey = check(() => privateKeyFromEnv(env));
@@ -98,10 +91,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const metricsToken = check(() => metricsTokenFromEnv(env, 'METRICS_TOKEN'));
   const metricsPort = check(() => portFromEnv(env, 'METRICS_PORT'));
   if (raw(env, 'METRICS_HOST') !== undefined && metricsPort === undefined && raw(env, 'METRICS_PORT') === undefined) {
-    problems.push('METRICS_HOST: set without METRICS_PORT; expected METRICS_PORT too, or neither to serve /metrics on the App\'s port');
+    problems.add('METRICS_HOST: set without METRICS_PORT; expected METRICS_PORT too, or neither to serve /metrics on the App\'s port');
   }
-  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.push(`METRICS_PORT: expected a port other than the App's (PORT ${port}), got "${metricsPort}"`);
-  if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.add(`METRICS_PORT: expected a port other than the App's (PORT ${port}), got "${metricsPort}"`);
+  problems.throwIfAny();
   return {
     appId: appId!,
     privateKey: privateKey!,
@@ -141,41 +134,54 @@ export function needsRegistration(env: NodeJS.ProcessEnv = process.env, cwd = pr
 
 /** What the setup page needs (APP_URL, where to listen, which GitHub), checked as strictly as the App's settings. */
 export function setupSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SetupSettings {
-  const problems: string[] = [];
-  const check = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (err) {
-      problems.push((err as Error).message);
-      return undefined;
-    }
-  };
-  if (!env.APP_URL) problems.push(`APP_URL: missing; expected ${EXPECTED.APP_URL}`);
+  const problems = new SettingProblems();
+  const check = <T>(read: () => T) => problems.check(read);
+  if (!env.APP_URL) problems.add(`APP_URL: missing; expected ${EXPECTED.APP_URL}`);
   const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
   const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
   const github = check(() => githubFromEnv(env));
-  if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  problems.throwIfAny();
   return { port, host: env.HOST || undefined, appUrl: appUrl!, ...github! };
 }
 
+/** The problems found in the environment, each `NAME: what is wrong; expected …`, thrown together as one error. */
+class SettingProblems {
+  private readonly problems: string[] = [];
+
+  add(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  /** Runs one variable's reader; what it throws becomes a problem, and the value undefined. */
+  check<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (err) {
+      this.problems.push(...(err instanceof SettingsError ? err.problems : [(err as Error).message]));
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new SettingsError(this.problems);
+  }
+}
+
+class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
 function githubFromEnv(env: NodeJS.ProcessEnv): { githubUrl: string; githubApiUrl: string } {
-  const problems: string[] = [];
-  const protocol = oneOf(() => oneOfFromEnv(env, 'GHE_PROTOCOL', ['http', 'https']), problems);
-  const host = oneOf(() => hostFromEnv(env, 'GHE_HOST'), problems);
-  if (protocol && !host && problems.length === 0) problems.push('GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com');
-  if (problems.length > 0) throw new Error(problems.join('\n  - '));
+  const problems = new SettingProblems();
+  const protocol = problems.check(() => oneOfFromEnv(env, 'GHE_PROTOCOL', ['http', 'https']));
+  const host = problems.check(() => hostFromEnv(env, 'GHE_HOST'));
+  if (protocol && raw(env, 'GHE_HOST') === undefined) problems.add('GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com');
+  problems.throwIfAny();
   if (!host) return { githubUrl: 'https://github.com', githubApiUrl: 'https://api.github.com' };
   const web = `${protocol ?? 'https'}://${host}`;
   return { githubUrl: web, githubApiUrl: `${web}/api/v3` };
-}
-
-function oneOf<T>(read: () => T, problems: string[]): T | undefined {
-  try {
-    return read();
-  } catch (err) {
-    problems.push((err as Error).message);
-    return undefined;
-  }
 }
 
 const LOG_LEVELS = [...Object.keys(pinoLevels.values), 'silent'];
