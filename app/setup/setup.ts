@@ -124,7 +124,7 @@ export async function readAppYml(): Promise<string> {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  throw new Error('app.yml: not found next to the App');
+  throw new Error('no credentials (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET), and no app.yml to register the App from: set them, or run the setup page from a checkout of the repository');
 }
 
 function setupBody(target: string, state: string, manifest: string, org: string, githubUrl: string): string {
