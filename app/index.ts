@@ -48,6 +48,10 @@ export interface JitAppOptions {
   extendsRepositories?: readonly string[];
   /** Which repository owners may open requests, and how many may be pending. */
   admission?: AdmissionSettings;
+  /** `METRICS_TOKEN`: the bearer token `GET /metrics` needs; absent, /metrics is open. */
+  metricsToken?: string;
+  /** `METRICS_PORT`: the server serves /metrics on its own port, so the App's routes leave it out. */
+  metricsElsewhere?: boolean;
   /**
    * The App's clock (milliseconds since the epoch; default Date.now): what freezes and deploy windows
    * are judged against and what timers fall due by. The store must be given the same one.
@@ -57,6 +61,8 @@ export interface JitAppOptions {
 
 export interface JitApp {
   appFn: ApplicationFunction;
+  /** The App's Prometheus metrics, for a server that serves them on a port of their own. */
+  metrics: Metrics;
   /** Stops the timer worker and answers open long polls; the caller then closes the server and the store. */
   stop(): Promise<void>;
 }
@@ -68,13 +74,13 @@ export function jitApp(options: JitAppOptions): JitApp {
   let started: Promise<void> | undefined;
   let dispatcher: NotificationDispatcher | undefined;
   const shutdown = new AbortController();
+  const metrics = new Metrics(options.store);
   // Every open long poll listens for shutdown; there may be many more than Node's default warning threshold.
   setMaxListeners(0, shutdown.signal);
   const appFn: ApplicationFunction = (app, { addHandler }) => {
     const { store } = options;
     const clock = options.clock ?? Date.now;
     const log = app.log.child({ name: 'jit' });
-    const metrics = new Metrics(store);
     const installations = new Installations(app, options.appId);
     const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
     dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log });
@@ -101,7 +107,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
     const admission = new Admission(store, options.admission);
     const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
-    addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
+    addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, metricsToken: options.metricsToken, metricsElsewhere: options.metricsElsewhere, shutdown: shutdown.signal }));
 
     const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });
     timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() }, clock });
@@ -112,6 +118,7 @@ export function jitApp(options: JitAppOptions): JitApp {
   };
   return {
     appFn,
+    metrics,
     async stop() {
       shutdown.abort();
       await started;

@@ -3,11 +3,19 @@
  * OIDC_AUDIENCE, DATABASE_URL, DATA_DIR and the admission limits). `npm start` runs this file.
  */
 import { getPrivateKey } from '@probot/get-private-key';
-import type { DestinationStream } from 'pino';
+import { levels as pinoLevels, type DestinationStream } from 'pino';
 import { Probot, Server } from 'probot';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
-import { jitApp } from './index.js';
+import { jitApp, type JitApp } from './index.js';
+import { HttpError, sendError } from './api/http.js';
+import { sendMetrics } from './api/routes.js';
+import { octokitRegistrar } from './github/manifest-conversion.js';
+import { readAppYml, SETUP_PATH, startSetup } from './setup/setup.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
@@ -49,32 +57,243 @@ export interface AppSettings {
   /** `EXTENDS_REPOSITORIES`: `owner/name` list of repositories besides each owner's `.github` that policies may `_extends`. */
   extendsRepositories?: string[];
   admission?: AdmissionSettings;
+  /** `METRICS_TOKEN`: the bearer token `GET /metrics` needs; unset, /metrics is open to anyone who reaches the App. */
+  metricsToken?: string;
+  /** `METRICS_PORT`: serve /metrics on this port only (0: any free one), not on the App's. */
+  metricsPort?: number;
+  /** `METRICS_HOST`: the address of the metrics port (default: HOST). */
+  metricsHost?: string;
   /** Tests: the App's clock (milliseconds since the epoch), for the store, timers and windows alike. Default: Date.now. */
   clock?: () => number;
 }
 
+/**
+ * Every setting is checked before the App starts: one error lists each problem with the form expected,
+ * so a deployment is fixed in one pass rather than one restart per mistake.
+ */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettings {
-  const missing = ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'].filter((name) => !env[name]);
-  const privateKey = getPrivateKey({ env });
-  if (!privateKey) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH');
-  if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(', ')}`);
+  const problems = new SettingProblems();
+  const check = <T>(read: () => T) => problems.check(read);
+  for (const name of ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'] as const) {
+    if (!env[name]) problems.add(`${name}: missing; expected ${EXPECTED[name]}`);
+  }
+  const appId = check(() => positiveIntegerFromEnv(env, 'APP_ID'));
+  const privateKey = check(() => privateKeyFromEnv(env));
+  const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
+  const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
+  const github = check(() => githubFromEnv(env));
+  const oidcIssuer = check(() => urlFromEnv(env, 'OIDC_ISSUER'));
+  const databaseUrl = check(() => databaseUrlFromEnv(env, 'DATABASE_URL'));
+  const logLevel = check(() => oneOfFromEnv(env, 'LOG_LEVEL', LOG_LEVELS));
+  const extendsRepositories = check(() => repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'));
+  const reconcileIntervalMs = check(() => durationFromEnv(env, 'RECONCILE_INTERVAL'));
+  const admission = check(() => admissionSettingsFromEnv(env));
+  const metricsToken = check(() => metricsTokenFromEnv(env, 'METRICS_TOKEN'));
+  const metricsPort = check(() => portFromEnv(env, 'METRICS_PORT'));
+  if (raw(env, 'METRICS_HOST') !== undefined && metricsPort === undefined && raw(env, 'METRICS_PORT') === undefined) {
+    problems.add('METRICS_HOST: set without METRICS_PORT; expected METRICS_PORT too, or neither to serve /metrics on the App\'s port');
+  }
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.add(`METRICS_PORT: expected a port other than the App's (PORT ${port}), got "${metricsPort}"`);
+  problems.throwIfAny();
   return {
-    appId: Number(env.APP_ID),
+    appId: appId!,
     privateKey: privateKey!,
     webhookSecret: env.WEBHOOK_SECRET!,
-    port: Number(env.PORT ?? 3000),
-    host: env.HOST,
-    githubApiUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3` : 'https://api.github.com',
-    appUrl: env.APP_URL!,
-    oidcIssuer: env.OIDC_ISSUER || GITHUB_OIDC_ISSUER,
+    port,
+    host: env.HOST || undefined,
+    githubApiUrl: github!.githubApiUrl,
+    appUrl: appUrl!,
+    oidcIssuer: oidcIssuer ?? GITHUB_OIDC_ISSUER,
     oidcAudience: env.OIDC_AUDIENCE || undefined,
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl,
     dataDir: env.DATA_DIR || undefined,
-    logLevel: env.LOG_LEVEL as AppSettings['logLevel'],
-    extendsRepositories: repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'),
-    reconcileIntervalMs: durationFromEnv(env, 'RECONCILE_INTERVAL'),
-    admission: admissionSettingsFromEnv(env),
+    logLevel: logLevel as LogLevel | undefined,
+    extendsRepositories,
+    reconcileIntervalMs,
+    admission,
+    metricsToken,
+    metricsPort,
+    metricsHost: env.METRICS_HOST || undefined,
   };
+}
+
+export interface SetupSettings {
+  port: number;
+  host?: string;
+  appUrl: string;
+  /** GitHub's web base, where Apps are registered: `https://github.com`, or `<GHE_PROTOCOL>://<GHE_HOST>`. */
+  githubUrl: string;
+  githubApiUrl: string;
+}
+
+/** No credentials at all (not even a `.pem` in the working directory): the App has yet to be registered. */
+export function needsRegistration(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): boolean {
+  if (['APP_ID', 'WEBHOOK_SECRET', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH'].some((name) => raw(env, name) !== undefined)) return false;
+  return !readdirSync(cwd).some((name) => name.endsWith('.pem'));
+}
+
+/** What the setup page needs (APP_URL, where to listen, which GitHub), checked as strictly as the App's settings. */
+export function setupSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SetupSettings {
+  const problems = new SettingProblems();
+  const check = <T>(read: () => T) => problems.check(read);
+  if (!env.APP_URL) problems.add(`APP_URL: missing; expected ${EXPECTED.APP_URL}`);
+  const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
+  const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
+  const github = check(() => githubFromEnv(env));
+  problems.throwIfAny();
+  return { port, host: env.HOST || undefined, appUrl: appUrl!, ...github! };
+}
+
+/** The problems found in the environment, each `NAME: what is wrong; expected …`, thrown together as one error. */
+class SettingProblems {
+  private readonly problems: string[] = [];
+
+  add(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  /** Runs one variable's reader; what it throws becomes a problem, and the value undefined. */
+  check<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (err) {
+      this.problems.push(...(err instanceof SettingsError ? err.problems : [(err as Error).message]));
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new SettingsError(this.problems);
+  }
+}
+
+class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+function githubFromEnv(env: NodeJS.ProcessEnv): { githubUrl: string; githubApiUrl: string } {
+  const problems = new SettingProblems();
+  const protocol = problems.check(() => oneOfFromEnv(env, 'GHE_PROTOCOL', ['http', 'https']));
+  const host = problems.check(() => hostFromEnv(env, 'GHE_HOST'));
+  if (protocol && raw(env, 'GHE_HOST') === undefined) problems.add('GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com');
+  problems.throwIfAny();
+  if (!host) return { githubUrl: 'https://github.com', githubApiUrl: 'https://api.github.com' };
+  const web = `${protocol ?? 'https'}://${host}`;
+  return { githubUrl: web, githubApiUrl: `${web}/api/v3` };
+}
+
+const LOG_LEVELS = [...Object.keys(pinoLevels.values), 'silent'];
+
+const EXPECTED = {
+  APP_ID: "the App's numeric id from its settings page, e.g. 123456",
+  WEBHOOK_SECRET: 'the webhook secret set when the App was registered',
+  APP_URL: 'the public base URL of the App, e.g. https://jit.example.com',
+};
+
+/** Unset or empty: the default applies. */
+function raw(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: 'APP_ID'): number | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new Error(`${name}: expected ${EXPECTED[name]}, got "${value}"`);
+  return Number(value);
+}
+
+function urlFromEnv(env: NodeJS.ProcessEnv, name: 'APP_URL' | 'OIDC_ISSUER'): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  const expected = name === 'APP_URL' ? EXPECTED.APP_URL : `an absolute http(s) URL, e.g. ${GITHUB_OIDC_ISSUER}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name}: expected ${expected}, got "${value}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    throw new Error(`${name}: expected ${expected} (no credentials, query or fragment), got "${value}"`);
+  }
+  return value;
+}
+
+function portFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`${name}: expected a port number from 0 to 65535 (0: any free port), got "${value}"`);
+  return Number(value);
+}
+
+function oneOfFromEnv(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[]): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value)) throw new Error(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value;
+}
+
+/** A host name with an optional port: what goes between `https://` and `/api/v3`. */
+function hostFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(`https://${value}`);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.host !== value.toLowerCase() || url.pathname !== '/') {
+    throw new Error(`${name}: expected a host name without scheme or path, e.g. ghe.example.com, got "${value}"`);
+  }
+  return value;
+}
+
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function metricsTokenFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  // Never echoed: it is a credential.
+  if (value.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(value)) {
+    throw new Error(`${name}: expected a random token of at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces, e.g. from \`openssl rand -hex 32\``);
+  }
+  return value;
+}
+
+function databaseUrlFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  // Never echo the value: it usually holds a password.
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new Error(`${name}: expected a postgres://user:password@host:5432/database URL`);
+  return value;
+}
+
+/** Probot's rules (PRIVATE_KEY, PRIVATE_KEY_PATH, or the one `.pem` in the working directory), then a parse, so a truncated key stops the start rather than the first GitHub call. */
+function privateKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  let key: string | null;
+  try {
+    key = getPrivateKey({ env });
+  } catch (err) {
+    const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH';
+    throw new Error(`${from}: ${(err as Error).message.replace(/^\[@probot\/get-private-key\] /, '')}`);
+  }
+  if (!key) throw new Error("PRIVATE_KEY or PRIVATE_KEY_PATH: missing; expected the App's private key as PEM text, or the path of its .pem file");
+  try {
+    createPrivateKey(key);
+  } catch {
+    const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : env.PRIVATE_KEY_PATH ? `PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})` : 'the .pem file in the working directory';
+    throw new Error(`${from}: expected a PEM private key (-----BEGIN RSA PRIVATE KEY----- …), but it does not parse as one`);
+  }
+  return key;
 }
 
 /** GitHub's account names, and its repository names (`.` and `..` are not names). */
@@ -99,6 +318,8 @@ function durationFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefin
 export interface RunningApp {
   url: string;
   port: number;
+  /** `METRICS_PORT`'s server, when /metrics has a port of its own. */
+  metricsUrl?: string;
   /** The App's store, for whoever runs the App in-process (tests, tools) to read its audit trail. */
   store: Store;
   stop(): Promise<void>;
@@ -121,9 +342,11 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     notificationRetry: settings.notificationRetry,
     extendsRepositories: settings.extendsRepositories,
     admission: settings.admission,
+    metricsToken: settings.metricsToken,
+    metricsElsewhere: settings.metricsPort !== undefined,
     clock,
   });
-  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey] });
+  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey, ...(settings.metricsToken ? [settings.metricsToken] : [])] });
   const server = new Server({
     Probot: withWebhookBodyLimit(Probot.defaults({
       appId: settings.appId,
@@ -139,19 +362,25 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     enableStaticFiles: false,
   });
   let httpServer: Awaited<ReturnType<Server['start']>>;
+  let metricsServer: HttpServer | undefined;
   try {
     await server.load(app.appFn);
+    if (settings.metricsPort !== undefined) metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, settings.metricsHost ?? settings.host);
     httpServer = await server.start();
   } catch (err) {
+    if (metricsServer) await closeServer(metricsServer);
     await app.stop();
     await store.close();
     throw err;
   }
+  const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
   return {
     url: `http://${server.host}:${server.port}`,
     port: server.port,
+    metricsUrl: metricsAddress ? `http://${settings.metricsHost ?? settings.host ?? 'localhost'}:${metricsAddress.port}` : undefined,
     store,
     async stop() {
+      if (metricsServer) await closeServer(metricsServer);
       await app.stop();
       const closed = server.stop();
       httpServer.closeIdleConnections();
@@ -163,9 +392,57 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   };
 }
 
+/** `METRICS_PORT`: a server of its own that answers `GET /metrics` and nothing else, for a scraper on an internal network. */
+async function startMetricsServer(metrics: JitApp['metrics'], token: string | undefined, port: number, host: string | undefined): Promise<HttpServer> {
+  const server = createHttpServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://metrics.invalid').pathname;
+    if (path !== '/metrics' || req.method !== 'GET') {
+      sendError(res, new HttpError(404, 'not_found', 'this port serves GET /metrics only'));
+      return;
+    }
+    sendMetrics(metrics, token, req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) sendError(res, err);
+      else sendError(res, new HttpError(500, 'internal', 'metrics could not be collected'));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+async function closeServer(server: HttpServer): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Where the setup page saves the credentials, and where each start reads them from. */
+const ENV_FILE = '.env';
+
+/**
+ * Until the App is registered, serve the setup page; once it has saved the credentials, read them and
+ * go on to start the App on the same port.
+ */
+async function registerIfNeeded(): Promise<void> {
+  if (!needsRegistration()) return;
+  const settings = setupSettingsFromEnv();
+  const setup = await startSetup({ ...settings, registrar: octokitRegistrar(settings.githubApiUrl), appYml: await readAppYml(), envFile: ENV_FILE });
+  console.error(`mercurial-jit app: no credentials yet; open ${settings.appUrl.replace(/\/+$/, '')}${SETUP_PATH} to register the GitHub App`);
+  const app = await setup.registered;
+  // The browser gets its answer before the port is handed to the App.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await setup.stop();
+  process.loadEnvFile(ENV_FILE);
+  console.error(`mercurial-jit app: registered ${app.name} (App id ${app.id}); credentials saved in ${ENV_FILE}`);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let running: RunningApp;
   try {
+    // Variables already set win over the file's.
+    if (existsSync(ENV_FILE)) process.loadEnvFile(ENV_FILE);
+    await registerIfNeeded();
     running = await startApp({ ...settingsFromEnv(), notifiers: await loadNotifiersConfig() });
   } catch (err) {
     console.error(`mercurial-jit app: ${(err as Error).message}`);

@@ -2,6 +2,7 @@
  * The App's own HTTP routes, added to Probot's server next to its webhook route:
  * the request API for the Action (Bearer OIDC), the check run's details page, health and metrics.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
@@ -32,6 +33,10 @@ export interface ApiOptions {
   /** The GitHub App's id, reported with each request. */
   appId: number;
   admission: Admission;
+  /** `METRICS_TOKEN`: when set, `GET /metrics` needs it as a bearer token. */
+  metricsToken?: string;
+  /** `METRICS_PORT`: /metrics is served on its own port, and not here. */
+  metricsElsewhere?: boolean;
   /** Aborted when the App shuts down: open long polls answer at once so the Action re-polls elsewhere. */
   shutdown: AbortSignal;
 }
@@ -47,9 +52,8 @@ export function createApiHandler(options: ApiOptions) {
     const path = url.pathname;
     try {
       if (path === '/healthz' && req.method === 'GET') return await health(options, res);
-      if (path === '/metrics' && req.method === 'GET') {
-        res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
-        res.end(await options.metrics.registry.metrics());
+      if (path === '/metrics' && req.method === 'GET' && !options.metricsElsewhere) {
+        await sendMetrics(options.metrics, options.metricsToken, req, res);
         return true;
       }
       const details = DETAILS_PATH.exec(path);
@@ -96,6 +100,25 @@ export function createApiHandler(options: ApiOptions) {
       return true;
     }
   };
+}
+
+/** `GET /metrics`, on the App's port or on its own (`METRICS_PORT`); behind the token when one is set. */
+export async function sendMetrics(metrics: Metrics, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (token !== undefined) checkMetricsToken(req, token);
+  res.writeHead(200, { 'content-type': metrics.registry.contentType });
+  res.end(await metrics.registry.metrics());
+}
+
+/**
+ * Metrics name repositories' activity; on a public APP_URL they are for the scraper only. Compared by
+ * digest, in constant time, so the answer's timing says nothing of the token.
+ */
+function checkMetricsToken(req: IncomingMessage, token: string): void {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  if (!match || !timingSafeEqual(digest(match[1]!), digest(token))) {
+    throw new HttpError(401, 'unauthenticated', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"');
+  }
 }
 
 function allow(req: IncomingMessage, method: string): void {

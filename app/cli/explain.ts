@@ -3,13 +3,14 @@ import { evaluate } from '../../policies/evaluate.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { formatDecision } from './format-decision.js';
-import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, readInput, type CliIo } from './io.js';
+import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, readTextInput, type CliIo } from './io.js';
 import { loadCodeownersFile, repositoryPath } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
 
 export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--extends ORG_FILE] [--codeowners FILE] --action A
          [--environment E] [--branch B] [--target-branch B] [--severity S] [--event E]
-         [--actor U] [--labels a,b] [--files a,b | --files-from FILE] [--at TIME] [--format json|text]
+         [--actor U] [--labels a,b] [--files a,b | --files-from FILE | --unknown-changes WHY]
+         [--at TIME] [--format json|text]
 
 Prints the decision for one request: no approval needed, or the requirements; which rules
 matched and why, which did not and why; who may approve (code owners per group of changed
@@ -73,12 +74,12 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
 
   let changedFiles = commaList(values.files) ?? [];
   if (values['files-from'] !== undefined) {
-    const read = await readInput(io, values['files-from']);
+    const read = await readTextInput(io, values['files-from']);
     if (!read.ok) {
-      io.stderr(`${values['files-from']}: ${read.reason}\n`);
+      io.stderr(`${read.message}\n`);
       return EXIT.invalidInput;
     }
-    changedFiles = read.bytes.toString('utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
+    changedFiles = read.text.split(/\r?\n/).filter((line) => line.trim() !== '');
   }
 
   const loaded = await loadPolicyFile(io, values.policy, values.extends, 'error');

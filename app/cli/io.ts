@@ -55,4 +55,20 @@ export async function readInput(io: CliIo, file: string): Promise<ReadResult> {
   }
 }
 
+export type TextResult = { ok: true; text: string } | { ok: false; message: string };
+
+/**
+ * A text input (CODEOWNERS, a list of files): refused, as `validate` refuses a policy, when it is not
+ * UTF-8, rather than decoded into replacement characters that match nothing.
+ */
+export async function readTextInput(io: CliIo, file: string): Promise<TextResult> {
+  const read = await readInput(io, file);
+  if (!read.ok) return { ok: false, message: `${file}: ${read.reason}` };
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(read.bytes) };
+  } catch {
+    return { ok: false, message: `${file}:1:1: the file is not valid UTF-8 text` };
+  }
+}
+
 export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -1,16 +1,16 @@
 /** Reads and parses a CODEOWNERS file; its errors go to stderr as `FILE:LINE:COL: message`. */
 import { parseCodeowners, type Codeowners } from '../../policies/codeowners.js';
-import { readInput, type CliIo } from './io.js';
+import { readTextInput, type CliIo } from './io.js';
 
 export type LoadedCodeowners = { ok: true; codeowners: Codeowners; hasErrors: boolean } | { ok: false };
 
 export async function loadCodeownersFile(io: CliIo, file: string): Promise<LoadedCodeowners> {
-  const read = await readInput(io, file);
+  const read = await readTextInput(io, file);
   if (!read.ok) {
-    io.stderr(`${file}: ${read.reason}\n`);
+    io.stderr(`${read.message}\n`);
     return { ok: false };
   }
-  const codeowners = parseCodeowners(read.bytes.toString('utf8'), file);
+  const codeowners = parseCodeowners(read.text, file);
   for (const e of codeowners.errors) io.stderr(`${file}:${e.line}:${e.column}: ${e.message}\n`);
   return { ok: true, codeowners, hasErrors: codeowners.errors.length > 0 };
 }

@@ -132,3 +132,23 @@ export interface GitHubClient {
   updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void>;
   closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void>;
 }
+
+/** What GitHub hands back once, when an App registered from a manifest is confirmed. */
+export interface RegisteredApp {
+  id: number;
+  slug: string;
+  name: string;
+  /** The App's page on GitHub; `/installations/new` under it installs the App. */
+  htmlUrl: string;
+  /** PEM private key. */
+  pem: string;
+  webhookSecret: string;
+}
+
+/**
+ * The manifest flow's exchange (`POST /app-manifests/{code}/conversions`): the one GitHub call made
+ * before the App has credentials, so it is not bound to an installation.
+ */
+export interface AppRegistrar {
+  convertManifest(code: string): Promise<RegisteredApp>;
+}

@@ -115,6 +115,6 @@ describe('RECONCILE_INTERVAL', () => {
   });
 
   it('refuses a value that is not a duration, naming the variable', () => {
-    expect(() => settingsFromEnv({ ...env, RECONCILE_INTERVAL: '120' })).toThrow(/^RECONCILE_INTERVAL: invalid duration "120"/);
+    expect(() => settingsFromEnv({ ...env, RECONCILE_INTERVAL: '120' })).toThrow(/^ {2}- RECONCILE_INTERVAL: invalid duration "120"/m);
   });
 });

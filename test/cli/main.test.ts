@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXPLAIN_USAGE } from '../../app/cli/explain.js';
 import { main } from '../../app/cli/main.js';
 import { CODEOWNERS, POLICY, makeWorkspace } from './fixtures.js';
 
@@ -32,6 +35,9 @@ const workspace = makeWorkspace({
   'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
 });
 afterAll(workspace.cleanup);
+// Latin-1 text, as an editor might save it: "* @jos\xe9" is not UTF-8.
+const LATIN1 = Buffer.from([0x2a, 0x20, 0x40, 0x6a, 0x6f, 0x73, 0xe9, 0x0a]);
+for (const name of ['latin1-CODEOWNERS', 'latin1.yml', 'latin1-files.txt']) writeFileSync(join(workspace.dir, name), LATIN1);
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -170,6 +176,14 @@ describe('owners', () => {
     expect(JSON.parse(r.stdout)).toEqual({ abc: ['@acme/platform'], 'x.md': ['@acme/platform'] });
   });
 
+  test('a CODEOWNERS that is not UTF-8 is refused as validate refuses such a policy, naming the file: exit 1', async () => {
+    const r = await run('owners', '--codeowners', 'latin1-CODEOWNERS', 'a');
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'latin1-CODEOWNERS:1:1: the file is not valid UTF-8 text\n' });
+    const policy = await run('validate', 'latin1.yml');
+    expect(policy.code).toBe(1);
+    expect(policy.stderr).toContain('latin1.yml:1:1: the file is not valid UTF-8 text');
+  });
+
   test('an unreadable CODEOWNERS: exit 1', async () => {
     const r = await run('owners', '--codeowners', 'nope', 'a');
     expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'nope: cannot read: no such file\n' });
@@ -265,6 +279,25 @@ describe('diff', () => {
 
 describe('explain', () => {
   const base = ['explain', '--policy', 'policy.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy'];
+
+  test('a --files-from list or CODEOWNERS that is not UTF-8 is refused, naming the file: exit 1', async () => {
+    const files = await run(...base, '--files-from', 'latin1-files.txt');
+    expect(files).toMatchObject({ code: 1, stdout: '', stderr: 'latin1-files.txt:1:1: the file is not valid UTF-8 text\n' });
+    const owners = await run('explain', '--policy', 'policy.yml', '--codeowners', 'latin1-CODEOWNERS', '--action', 'deploy');
+    expect(owners).toMatchObject({ code: 1, stdout: '' });
+    expect(owners.stderr).toContain('latin1-CODEOWNERS:1:1: the file is not valid UTF-8 text');
+  });
+
+  test('the usage line and the README list every option --help describes', async () => {
+    const options = (text: string) => [...new Set(text.match(/--[a-z][a-z-]*/g))].sort();
+    const [synopsis, , ...rest] = EXPLAIN_USAGE.split(/\n\n/);
+    const described = options(rest.join('\n').split('\n').filter((line) => /^ {2}--/.test(line)).join('\n'));
+    expect(described).toEqual(expect.arrayContaining(['--extends', '--unknown-changes']));
+    expect(options(synopsis!)).toEqual(described);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /### `mercurial-jit explain`\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(options(block ?? '')).toEqual(described);
+  });
 
   test('--at judges freezes at that instant, in JSON and in text', async () => {
     const held = JSON.parse((await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00+01:00')).stdout);

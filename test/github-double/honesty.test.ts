@@ -131,6 +131,14 @@ async function exercise(): Promise<void> {
   const octokit = await probot.auth(INSTALLATION_ID);
   const fail = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected an error'); }, () => undefined);
 
+  // The manifest flow: the web form hands back a code, which anyone may exchange once.
+  const manifest = { name: 'Honest Manifest App', url: 'https://honest.example.test', hook_attributes: { url: 'https://honest.example.test/hook' }, redirect_url: 'https://honest.example.test/cb', default_events: ['issue_comment'], default_permissions: { issues: 'write' } };
+  const redirect = await fetch(`${gh.url}/settings/apps/new`, { method: 'POST', body: new URLSearchParams({ manifest: JSON.stringify(manifest) }), redirect: 'manual' });
+  const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+  const anonymous = new Octokit({ baseUrl: gh.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  await anonymous.rest.apps.createFromManifest({ code });
+  await fail(anonymous.rest.apps.createFromManifest({ code }));
+
   await octokit.rest.apps.listReposAccessibleToInstallation();
   await octokit.rest.repos.get({ owner, repo });
   await octokit.rest.repos.getContent({ owner, repo, path: 'CODEOWNERS' });

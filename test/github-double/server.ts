@@ -6,6 +6,7 @@ import { grantCoversRepo, lookupToken, verifyAppJwt } from './auth.js';
 import { handleControl } from './control.js';
 import { Faults } from './faults.js';
 import { forbiddenForIntegration, githubError, HttpError, notFound, parseJsonBody, readBody, Router, type Reply } from './http.js';
+import { handleManifests, manifestRoute, type ManifestRoute } from './manifests.js';
 import { OIDC_PATH, OidcIssuer } from './oidc.js';
 import { registerActions } from './rest/actions.js';
 import { registerApps } from './rest/apps.js';
@@ -149,11 +150,29 @@ export class GitHubDouble {
         const reply = await this.oidc.handle(this.state, method, path, url, req.headers.authorization);
         return this.send(req, res, reply ?? { status: 404, body: { message: 'Not Found' } });
       }
+      const manifest = manifestRoute(method, path);
+      if (manifest) return this.handleManifest(req, res, manifest, url, raw);
       return await this.handleRest(req, res, method, path, url, raw);
     } catch (error) {
       if (error instanceof HttpError) return this.send(req, res, { status: error.status, body: error.body, headers: error.headers });
       throw error;
     }
+  }
+
+  private handleManifest(req: IncomingMessage, res: ServerResponse, route: ManifestRoute, url: URL, raw: string): void {
+    this.count(`POST ${route.template}`);
+    const record = (reply: Reply) => {
+      if (route.rest) this.record('POST', route.template, requestOf(url, route.params, raw), reply);
+    };
+    let reply: Reply;
+    try {
+      reply = handleManifests(this.state, this.urls, route, url, raw);
+    } catch (error) {
+      if (error instanceof HttpError) record({ status: error.status, body: error.body });
+      throw error;
+    }
+    record(reply);
+    this.send(req, res, reply);
   }
 
   private async handleRest(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, raw: string): Promise<void> {

@@ -1,0 +1,15 @@
+/** The manifest code exchange through Octokit; unauthenticated, as GitHub requires. */
+import { Octokit } from '@octokit/rest';
+import type { AppRegistrar, RegisteredApp } from './github.js';
+
+export function octokitRegistrar(apiUrl: string): AppRegistrar {
+  // A refused code is answered on the setup page; Octokit's own error log would only repeat it.
+  const quiet = () => undefined;
+  const octokit = new Octokit({ baseUrl: apiUrl, userAgent: 'mercurial-jit-setup', log: { debug: quiet, info: quiet, warn: console.warn, error: quiet } });
+  return {
+    async convertManifest(code: string): Promise<RegisteredApp> {
+      const { data } = await octokit.rest.apps.createFromManifest({ code });
+      return { id: data.id, slug: data.slug ?? String(data.id), name: data.name, htmlUrl: data.html_url, pem: data.pem, webhookSecret: data.webhook_secret ?? '' };
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * First start without credentials: the App serves a page whose button registers a GitHub App from
+ * `app.yml` (GitHub's manifest flow, on github.com or a GitHub Enterprise Server), receives the code
+ * at its callback, exchanges it for the App's id, key and webhook secret, and saves them to `.env`.
+ */
+import escapeHtml from 'escape-html';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse } from 'yaml';
+import type { AppRegistrar, RegisteredApp } from '../github/github.js';
+import { saveCredentials } from './env-file.js';
+
+export const SETUP_PATH = '/setup';
+export const CALLBACK_PATH = '/setup/callback';
+export const WEBHOOK_PATH = '/api/github/webhooks';
+
+export interface SetupOptions {
+  port: number;
+  host?: string;
+  /** The App's public base URL: GitHub sends the browser back to it, and will deliver webhooks to it. */
+  appUrl: string;
+  /** GitHub's web base: `https://github.com`, or the GitHub Enterprise Server's. */
+  githubUrl: string;
+  registrar: AppRegistrar;
+  /** The manifest to register: `app.yml`'s text. */
+  appYml: string;
+  /** Where the credentials are saved (`.env` in the working directory). */
+  envFile: string;
+}
+
+export interface RunningSetup {
+  url: string;
+  /** Settles once an App is registered and its credentials saved. */
+  registered: Promise<RegisteredApp>;
+  stop(): Promise<void>;
+}
+
+/** app.yml as GitHub's manifest, pointed at this deployment. Fails, naming the field, on a file that is not one. */
+export function manifestFrom(appYml: string, appUrl: string): Record<string, unknown> {
+  const manifest = parse(appYml) as unknown;
+  if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new Error('app.yml: expected a mapping of manifest fields');
+  const fields = manifest as Record<string, unknown>;
+  if (typeof fields.name !== 'string' || fields.name === '') throw new Error('app.yml: name: expected the App\'s name');
+  const base = appUrl.replace(/\/+$/, '');
+  return {
+    ...fields,
+    url: base,
+    hook_attributes: { ...(fields.hook_attributes as object | undefined), url: `${base}${WEBHOOK_PATH}`, active: true },
+    redirect_url: `${base}${CALLBACK_PATH}`,
+  };
+}
+
+const ORGANIZATION = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
+export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
+  const manifest = JSON.stringify(manifestFrom(options.appYml, options.appUrl));
+  // Ties the callback to a page this process served: a code from anyone else's flow is refused.
+  const state = randomBytes(24).toString('hex');
+  const githubUrl = options.githubUrl.replace(/\/+$/, '');
+  let resolveRegistered!: (app: RegisteredApp) => void;
+  const registered = new Promise<RegisteredApp>((resolve) => (resolveRegistered = resolve));
+  let done: RegisteredApp | undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://setup.invalid');
+    if (req.method !== 'GET') return page(res, 405, 'Not allowed', '<p>Use GET.</p>');
+    if (url.pathname === '/' || url.pathname === SETUP_PATH) {
+      if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));
+      const org = url.searchParams.get('org') ?? '';
+      if (org !== '' && !ORGANIZATION.test(org)) return page(res, 400, 'Not an organization name', `<p>"${escapeHtml(org)}" is not a GitHub organization name. <a href="${SETUP_PATH}">Back</a></p>`);
+      const target = org === '' ? `${githubUrl}/settings/apps/new` : `${githubUrl}/organizations/${encodeURIComponent(org)}/settings/apps/new`;
+      return page(res, 200, 'Register the Mercurial JIT App', setupBody(target, state, manifest, org, githubUrl));
+    }
+    if (url.pathname === CALLBACK_PATH) {
+      if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));
+      const code = url.searchParams.get('code');
+      const given = url.searchParams.get('state') ?? '';
+      if (!code || given.length !== state.length || !timingSafeEqual(Buffer.from(given), Buffer.from(state))) {
+        return page(res, 400, 'Not this App\'s registration', `<p>The callback did not come from the page this App served (missing code, or another state). Start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
+      }
+      let app: RegisteredApp;
+      try {
+        app = await options.registrar.convertManifest(code);
+        if (!app.pem || !app.webhookSecret) throw new Error('GitHub sent no private key or webhook secret');
+      } catch (err) {
+        return page(res, 502, 'Registration not completed', `<p>GitHub did not hand over the new App's credentials: ${escapeHtml((err as Error).message)}. A code can be used once, within an hour; start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
+      }
+      await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret });
+      done = app;
+      resolveRegistered(app);
+      return page(res, 200, 'Registered', registeredBody(app, options.envFile));
+    }
+    return page(res, 404, 'Not found', `<p>The App has no credentials yet: register it from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) page(res, 500, 'Setup failed', `<p>${escapeHtml((err as Error).message)}</p>`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? 'localhost'}:${port}`,
+    registered,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `app.yml` next to the package, where the repository keeps it. */
+export async function readAppYml(): Promise<string> {
+  for (const candidate of ['../../app.yml', '../../../app.yml']) {
+    try {
+      return await readFile(new URL(candidate, import.meta.url), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  throw new Error('no credentials (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET), and no app.yml to register the App from: set them, or run the setup page from a checkout of the repository');
+}
+
+function setupBody(target: string, state: string, manifest: string, org: string, githubUrl: string): string {
+  const account = org === '' ? 'your personal account' : `the organization <strong>${escapeHtml(org)}</strong>`;
+  return `<p>This App has no credentials yet. The button registers a GitHub App on ${escapeHtml(githubUrl)} for ${account},
+with the permissions and events in <code>app.yml</code>. GitHub then sends you back here, and the App saves its id,
+private key and webhook secret to <code>.env</code>.</p>
+<form method="post" action="${escapeHtml(`${target}?state=${state}`)}">
+<input type="hidden" name="manifest" value="${escapeHtml(manifest)}">
+<button type="submit">Register a GitHub App</button>
+</form>
+<form method="get" action="${SETUP_PATH}">
+<label>Register it for an organization instead: <input name="org" value="${escapeHtml(org)}" placeholder="acme"></label>
+<button type="submit">Use this organization</button>
+</form>`;
+}
+
+function registeredBody(app: RegisteredApp, envFile: string): string {
+  return `<p>Registered <strong>${escapeHtml(app.name)}</strong> (App id ${app.id}); its credentials are saved in <code>${escapeHtml(envFile)}</code>.
+Keep that file secret. Next, <a href="${escapeHtml(`${app.htmlUrl}/installations/new`)}">install the App</a> on the repositories it should gate.</p>`;
+}
+
+function page(res: ServerResponse, status: number, title: string, body: string): void {
+  const html = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>\n${body}\n</body></html>\n`;
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; form-action *" });
+  res.end(html);
+}

@@ -1,0 +1,186 @@
+/**
+ * The first start without credentials, over HTTP as a browser would go through it: the setup page's
+ * form registers a GitHub App from app.yml at the GitHub double, the double sends the browser back
+ * with a code, and the App exchanges it and saves the credentials to `.env`; those credentials then
+ * authenticate as the new App and pass the App's own settings check.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { Probot } from 'probot';
+import { parse } from 'yaml';
+import { octokitRegistrar } from '../../app/github/manifest-conversion.js';
+import { needsRegistration, settingsFromEnv, setupSettingsFromEnv } from '../../app/server.js';
+import { startSetup, type RunningSetup } from '../../app/setup/setup.js';
+import { freePort } from '../free-port.js';
+import { startGitHubDouble, type RunningGitHubDouble } from '../github-double/index.js';
+
+const APP_YML = readFileSync(new URL('../../app.yml', import.meta.url), 'utf8');
+
+let github: RunningGitHubDouble;
+let setup: RunningSetup;
+let dir: string;
+let appUrl: string;
+let envFile: string;
+
+beforeAll(async () => {
+  github = await startGitHubDouble({ seed: {} });
+  dir = mkdtempSync(join(tmpdir(), 'jit-setup-'));
+  envFile = join(dir, '.env');
+  const port = await freePort();
+  appUrl = `http://127.0.0.1:${port}`;
+  // As `npm start` reads them: the double stands for a GitHub Enterprise Server.
+  const settings = setupSettingsFromEnv({ APP_URL: appUrl, PORT: String(port), HOST: '127.0.0.1', GHE_HOST: github.host, GHE_PROTOCOL: 'http' });
+  expect(settings).toMatchObject({ githubUrl: github.url, githubApiUrl: github.apiUrl });
+  setup = await startSetup({ ...settings, registrar: octokitRegistrar(settings.githubApiUrl), appYml: APP_YML, envFile });
+}, 60_000);
+afterAll(async () => {
+  await setup?.stop();
+  await github?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The characters escape-html replaces, back. */
+const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+async function setupForm(query = ''): Promise<{ action: string; manifest: Record<string, unknown> }> {
+  const answer = await fetch(`${appUrl}/setup${query}`);
+  expect(answer.status).toBe(200);
+  const html = await answer.text();
+  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+  const manifest = /<input type="hidden" name="manifest" value="([^"]+)">/.exec(html)?.[1];
+  expect(action).toBeDefined();
+  expect(manifest).toBeDefined();
+  return { action: unescape(action!), manifest: JSON.parse(unescape(manifest!)) as Record<string, unknown> };
+}
+
+/** The browser submitting the form: GitHub's answer is a redirect to the App's callback. */
+async function submit(action: string, manifest: unknown): Promise<string> {
+  const answer = await fetch(action, { method: 'POST', body: new URLSearchParams({ manifest: JSON.stringify(manifest) }), redirect: 'manual' });
+  expect(answer.status).toBe(302);
+  return answer.headers.get('location')!;
+}
+
+describe('with no credentials', () => {
+  it('is what `npm start` detects: no APP_ID, key, secret or .pem file', () => {
+    expect(needsRegistration({ APP_URL: appUrl }, dir)).toBe(true);
+    expect(needsRegistration({ APP_URL: appUrl, APP_ID: '1' }, dir)).toBe(false);
+    writeFileSync(join(dir, 'app.pem'), '');
+    try {
+      expect(needsRegistration({ APP_URL: appUrl }, dir)).toBe(false);
+    } finally {
+      rmSync(join(dir, 'app.pem'));
+    }
+    expect(() => setupSettingsFromEnv({ APP_URL: 'notaurl', PORT: 'x' })).toThrow('invalid configuration:\n  - APP_URL: expected the public base URL of the App, e.g. https://jit.example.com, got "notaurl"\n  - PORT: expected');
+  });
+
+  it("serves a page whose form posts app.yml's permissions and events, pointed at this App, to GitHub", async () => {
+    const { action, manifest } = await setupForm();
+    const appYml = parse(APP_YML) as Record<string, unknown>;
+    expect(new URL(action).origin + new URL(action).pathname).toBe(`${github.url}/settings/apps/new`);
+    expect(new URL(action).searchParams.get('state')).toMatch(/^[0-9a-f]{48}$/);
+    expect(manifest).toEqual({
+      ...appYml,
+      url: appUrl,
+      hook_attributes: { url: `${appUrl}/api/github/webhooks`, active: true },
+      redirect_url: `${appUrl}/setup/callback`,
+    });
+  });
+
+  it('registers for an organization when one is named, and refuses what is not an organization name', async () => {
+    const { action } = await setupForm('?org=acme-labs');
+    expect(new URL(action).pathname).toBe('/organizations/acme-labs/settings/apps/new');
+    const bad = await fetch(`${appUrl}/setup?org=${encodeURIComponent('acme/../x')}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('is not a GitHub organization name');
+  });
+
+  it('says so, and saves nothing, when GitHub will not exchange the code', async () => {
+    const { action } = await setupForm();
+    const state = new URL(action).searchParams.get('state')!;
+    const answer = await fetch(`${appUrl}/setup/callback?code=not-a-code&state=${state}`);
+    expect(answer.status).toBe(502);
+    expect(await answer.text()).toContain("GitHub did not hand over the new App's credentials");
+    expect(existsSync(envFile)).toBe(false);
+  });
+
+  it("refuses a callback that does not carry this page's state, and saves nothing", async () => {
+    const { action, manifest } = await setupForm();
+    const location = new URL(await submit(action, manifest));
+    location.searchParams.set('state', 'f'.repeat(48));
+    const answer = await fetch(location);
+    expect(answer.status).toBe(400);
+    expect(existsSync(envFile)).toBe(false);
+  });
+});
+
+describe('registering', () => {
+  let appId: number;
+
+  beforeAll(async () => {
+    writeFileSync(envFile, 'APP_URL=https://jit.example.test\n# an earlier attempt\nAPP_ID=1\n');
+  });
+
+  it('exchanges the code and saves APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to .env, keeping its other lines', async () => {
+    const { action, manifest } = await setupForm();
+    const callback = await submit(action, manifest);
+    expect(callback.startsWith(`${appUrl}/setup/callback?code=`)).toBe(true);
+    const answer = await fetch(callback);
+    const html = await answer.text();
+    expect(answer.status).toBe(200);
+    const registered = await setup.registered;
+    appId = registered.id;
+    expect(html).toContain(`App id ${appId}`);
+    expect(html).toContain(`href="${registered.htmlUrl}/installations/new"`);
+
+    const text = readFileSync(envFile, 'utf8');
+    expect(text.startsWith('APP_URL=https://jit.example.test\n# an earlier attempt\n')).toBe(true);
+    expect(text).not.toContain('APP_ID=1\n');
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    const env = parseEnv(text);
+    expect(env.APP_ID).toBe(String(appId));
+
+    // The double now knows the App as the manifest described it.
+    const app = github.double.state.apps.get(appId)!;
+    expect(app).toMatchObject({ name: manifest.name, webhook: { url: `${appUrl}/api/github/webhooks`, secret: env.WEBHOOK_SECRET }, events: manifest.default_events, permissions: manifest.default_permissions });
+  });
+
+  it('saves credentials that pass the App settings check and authenticate as the new App', async () => {
+    const env = parseEnv(readFileSync(envFile, 'utf8'));
+    const settings = settingsFromEnv({ ...env, APP_URL: appUrl });
+    expect(settings.appId).toBe(appId);
+    expect(createPublicKey(settings.privateKey).export({ type: 'spki', format: 'pem' })).toBe(github.double.state.apps.get(appId)!.publicKey);
+    const octokit = await new Probot({ appId, privateKey: settings.privateKey, baseUrl: github.apiUrl, logLevel: 'fatal' }).auth();
+    const { data } = await octokit.rest.apps.getAuthenticated();
+    expect(data).toMatchObject({ id: appId, name: parse(APP_YML).name });
+  });
+
+  it('once registered, the setup page says so rather than offering a second registration', async () => {
+    const answer = await fetch(`${appUrl}/setup`);
+    const html = await answer.text();
+    expect(html).toContain(`App id ${appId}`);
+    expect(html).not.toContain('name="manifest"');
+  });
+});
+
+describe('the double', () => {
+  it('exchanges a code once only', async () => {
+    const manifest = { name: 'Once Only', url: 'https://once.example.test', hook_attributes: { url: 'https://once.example.test/hook' }, redirect_url: 'https://once.example.test/cb' };
+    const location = new URL(await submit(`${github.url}/settings/apps/new?state=s1`, manifest));
+    expect(location.searchParams.get('state')).toBe('s1');
+    const code = location.searchParams.get('code')!;
+    const registrar = octokitRegistrar(github.apiUrl);
+    const first = await registrar.convertManifest(code);
+    expect(first).toMatchObject({ name: 'Once Only', slug: 'once-only' });
+    await expect(registrar.convertManifest(code)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('refuses a form without a manifest, naming what is missing', async () => {
+    const answer = await fetch(`${github.url}/settings/apps/new`, { method: 'POST', body: new URLSearchParams({ manifest: JSON.stringify({ url: 'https://x.example.test' }) }), redirect: 'manual' });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toBe('Invalid GitHub App configuration: missing name, redirect_url');
+  });
+});

@@ -1,0 +1,44 @@
+/** `METRICS_TOKEN`: with it set, only a scraper holding the token reads /metrics; health stays open for probes. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { job, World } from './harness.js';
+
+const TOKEN = 'metrics-token-0123456789abcdef';
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start({ metricsToken: TOKEN });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+const metrics = (authorization?: string) => fetch(`${world.app.url}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
+
+describe('GET /metrics with METRICS_TOKEN set', () => {
+  it('serves Prometheus text to a request bearing the token', async () => {
+    await world.open(job(), { action: 'publish-docs' });
+    const answer = await metrics(`Bearer ${TOKEN}`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toContain('text/plain');
+    expect(await answer.text()).toMatch(/^jit_requests\{status="approved"\} [1-9]\d*$/m);
+  });
+
+  it.each([
+    ['no Authorization header', undefined],
+    ['another token', 'Bearer metrics-token-0123456789abcdeX'],
+    ['the token as a prefix of a longer one', `Bearer ${TOKEN}0`],
+    ['the token without the Bearer scheme', TOKEN],
+    ['the token as Basic credentials', `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`],
+  ])('answers 401 without any metric to %s', async (_case, authorization) => {
+    const answer = await metrics(authorization);
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const text = await answer.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'unauthenticated', message: 'send the METRICS_TOKEN as "Authorization: Bearer <token>"' } });
+    expect(text).not.toContain('jit_');
+  });
+
+  it('leaves /healthz open, for load balancers and probes', async () => {
+    const health = await fetch(`${world.app.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * The App's settings are checked at start: every problem is listed in one error, each naming its
+ * variable and the form expected, before anything listens or touches the database.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { settingsFromEnv } from '../../app/server.js';
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+const good = { APP_ID: '123456', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: privateKey };
+
+/** Raw strings, as a shell would set them (Probot types some variables more narrowly). */
+type Env = Record<string, string | undefined>;
+const settingsOf = (env: Env) => settingsFromEnv(env as NodeJS.ProcessEnv);
+
+function problemsOf(env: Env): string[] {
+  try {
+    settingsOf(env);
+  } catch (err) {
+    const [header, ...lines] = (err as Error).message.split('\n');
+    expect(header).toBe('invalid configuration:');
+    return lines.map((line) => line.replace(/^ {2}- /, ''));
+  }
+  throw new Error('expected the settings to be refused');
+}
+
+describe('the settings', () => {
+  it('are read when every value has its expected form', () => {
+    const settings = settingsFromEnv({
+      ...good,
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      GHE_HOST: 'ghe.example.com:8443',
+      GHE_PROTOCOL: 'http',
+      OIDC_ISSUER: 'https://ghe.example.com/_services/token',
+      DATABASE_URL: 'postgresql://jit:pw@db:5432/jit',
+      LOG_LEVEL: 'warn',
+    });
+    expect(settings).toMatchObject({
+      appId: 123456,
+      port: 8080,
+      host: '127.0.0.1',
+      githubApiUrl: 'http://ghe.example.com:8443/api/v3',
+      appUrl: 'https://jit.example.test',
+      oidcIssuer: 'https://ghe.example.com/_services/token',
+      databaseUrl: 'postgresql://jit:pw@db:5432/jit',
+      logLevel: 'warn',
+    });
+  });
+
+  it('fall back to the defaults when optional values are unset or empty', () => {
+    const settings = settingsOf({ ...good, PORT: '', LOG_LEVEL: '', GHE_HOST: '', OIDC_ISSUER: '' });
+    expect(settings).toMatchObject({ port: 3000, githubApiUrl: 'https://api.github.com', oidcIssuer: 'https://token.actions.githubusercontent.com' });
+    expect(settings.logLevel).toBeUndefined();
+    expect(settings.host).toBeUndefined();
+  });
+
+  it('list every problem in one error, each with the form expected', () => {
+    const problems = problemsOf({
+      APP_ID: 'abc',
+      APP_URL: 'notaurl',
+      LOG_LEVEL: 'loud',
+      PORT: '70000',
+      GHE_HOST: 'https://ghe.example.com/',
+      GHE_PROTOCOL: 'ftp',
+      DATABASE_URL: 'mysql://root:hunter2@db/jit',
+      MAX_PENDING_PER_RUN: 'ten',
+      RECONCILE_INTERVAL: '120',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET: missing; expected the webhook secret/),
+      `APP_ID: expected the App's numeric id from its settings page, e.g. 123456, got "abc"`,
+      `PRIVATE_KEY or PRIVATE_KEY_PATH: missing; expected the App's private key as PEM text, or the path of its .pem file`,
+      'APP_URL: expected the public base URL of the App, e.g. https://jit.example.com, got "notaurl"',
+      'PORT: expected a port number from 0 to 65535 (0: any free port), got "70000"',
+      'GHE_PROTOCOL: expected one of http, https, got "ftp"',
+      'GHE_HOST: expected a host name without scheme or path, e.g. ghe.example.com, got "https://ghe.example.com/"',
+      'DATABASE_URL: expected a postgres://user:password@host:5432/database URL',
+      'LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+      expect.stringMatching(/^RECONCILE_INTERVAL: invalid duration "120"/),
+      'MAX_PENDING_PER_RUN: expected a whole number of at least 1, got "ten"',
+    ]);
+  });
+
+  it('never echo the database URL, which holds a password', () => {
+    expect(() => settingsFromEnv({ ...good, DATABASE_URL: 'mysql://root:hunter2@db/jit' })).toThrow(/^(?![\s\S]*hunter2)/);
+  });
+
+  it.each([
+    ['APP_ID', '0'],
+    ['APP_ID', '-3'],
+    ['APP_ID', '1.5'],
+    ['APP_ID', '99999999999999999999'],
+    ['APP_URL', 'ftp://jit.example.test'],
+    ['APP_URL', 'jit.example.test'],
+    ['APP_URL', 'https://user:pw@jit.example.test'],
+    ['OIDC_ISSUER', 'token.actions.githubusercontent.com'],
+    ['PORT', 'http'],
+    ['PORT', '-1'],
+    ['LOG_LEVEL', 'INFO'],
+    ['GHE_HOST', 'ghe.example.com/api/v3'],
+  ])('refuse %s=%j, naming the variable', (name, value) => {
+    const problems = problemsOf({ ...good, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name}: expected .*, got "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`));
+  });
+
+  it('read METRICS_TOKEN, refusing a short or spaced token without echoing it', () => {
+    expect(settingsFromEnv({ ...good, METRICS_TOKEN: 'a'.repeat(16) }).metricsToken).toBe('a'.repeat(16));
+    expect(settingsFromEnv(good).metricsToken).toBeUndefined();
+    for (const token of ['short-token', 'sixteen chars or more']) {
+      const problems = problemsOf({ ...good, METRICS_TOKEN: token });
+      expect(problems).toEqual([expect.stringMatching(/^METRICS_TOKEN: expected a random token of at least 16 characters without spaces/)]);
+      expect(problems[0]).not.toContain(token);
+    }
+  });
+
+  it('read METRICS_PORT and METRICS_HOST, refusing the App\'s own port and a host without a port', () => {
+    expect(settingsFromEnv({ ...good, PORT: '3000', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' })).toMatchObject({ metricsPort: 9464, metricsHost: '10.0.0.5' });
+    expect(settingsFromEnv(good).metricsPort).toBeUndefined();
+    expect(problemsOf({ ...good, METRICS_PORT: '3000' })).toEqual(['METRICS_PORT: expected a port other than the App\'s (PORT 3000), got "3000"']);
+    expect(problemsOf({ ...good, METRICS_PORT: 'metrics' })).toEqual(['METRICS_PORT: expected a port number from 0 to 65535 (0: any free port), got "metrics"']);
+    expect(problemsOf({ ...good, METRICS_HOST: '127.0.0.1' })).toEqual([expect.stringMatching(/^METRICS_HOST: set without METRICS_PORT/)]);
+  });
+
+  it('refuse GHE_PROTOCOL without GHE_HOST, which would otherwise be ignored', () => {
+    expect(problemsOf({ ...good, GHE_PROTOCOL: 'http' })).toEqual(['GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com']);
+  });
+
+  it('refuse a private key that is not PEM, or a key file that does not parse, naming where it came from', () => {
+    expect(problemsOf({ ...good, PRIVATE_KEY: 'not a key' })).toEqual([expect.stringMatching(/^PRIVATE_KEY: The contents of "env.PRIVATE_KEY" could not be validated/)]);
+    const truncated = privateKey.slice(0, 200) + privateKey.slice(-40);
+    expect(problemsOf({ ...good, PRIVATE_KEY: truncated })).toEqual([expect.stringMatching(/^PRIVATE_KEY: expected a PEM private key .*does not parse/)]);
+    const dir = mkdtempSync(join(tmpdir(), 'jit-settings-'));
+    try {
+      const path = join(dir, 'app.pem');
+      writeFileSync(path, truncated);
+      const { PRIVATE_KEY: _unused, ...withoutKey } = good;
+      expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: path })).toEqual([expect.stringMatching(new RegExp(`^PRIVATE_KEY_PATH \\(${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): expected a PEM private key`))]);
+      expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: join(dir, 'missing.pem') })).toEqual([expect.stringMatching(/^PRIVATE_KEY_PATH: Private key does not exists at path/)]);
+      writeFileSync(path, privateKey);
+      expect(settingsFromEnv({ ...withoutKey, PRIVATE_KEY_PATH: path }).privateKey).toBe(privateKey);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stop `npm start` before it listens, printing every problem', async () => {
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
+      env: { PATH: process.env.PATH, APP_ID: 'abc', APP_URL: 'notaurl', LOG_LEVEL: 'loud', WEBHOOK_SECRET: 's', PRIVATE_KEY: privateKey } as Env as NodeJS.ProcessEnv,
+    });
+    const failure = await run.then(() => undefined, (err: { code: number; stderr: string }) => err);
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain('mercurial-jit app: invalid configuration:\n');
+    expect(failure?.stderr).toContain('  - APP_ID: expected');
+    expect(failure?.stderr).toContain('  - APP_URL: expected');
+    expect(failure?.stderr).toContain('  - LOG_LEVEL: expected');
+  }, 30_000);
+});
