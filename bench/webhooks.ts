@@ -7,7 +7,7 @@
  * the deploy changes), each of which the App must answer with a reply, then the approving vote. The App answers
  * every delivery once the vote is committed and leaves GitHub's writes to its outbox; the answer time is what
  * GitHub's hookshot measures (its timeout is 10 s). Beside it: how long the outbox takes to show every decision
- * on GitHub afterwards, throttled as GitHub asks (one write per second per installation).
+ * on GitHub afterwards, paced per installation as GitHub asks (a comment every 3 s, other writes every 1 s).
  */
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { Stage, until } from '../test/demo/stage.js';
@@ -62,7 +62,7 @@ export async function measureWebhooks(): Promise<BenchReport> {
     notes: [
       `${embedded.requests} requests, each with ${REFUSED_PER_REQUEST} refused votes (each answered by a reply) and one approving vote.`,
       "Answer time is the double's measure of each delivery's HTTP exchange, as GitHub's hookshot times it; GitHub gives up after 10 s.",
-      'Publishing (replies, check runs, closing issues) runs from the outbox, throttled to one write per second per installation as GitHub asks.',
+      "Publishing (replies, check runs, closing issues) runs from the outbox, paced per installation as GitHub asks (Octokit's throttling: a comment or issue every 3 s, other writes every 1 s).",
       'BENCH_VOTES_PER_SECOND and BENCH_SECONDS change the load.',
     ],
   };
