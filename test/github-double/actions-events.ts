@@ -22,7 +22,10 @@ export interface DeploymentGateSpec {
   actor: string;
   environment: string;
   run_id?: number;
+  /** A branch, tag or commit sha; the default branch when absent. */
   ref?: string;
+  /** The event that started the run (`push` unless told otherwise). */
+  event?: string;
   app_id?: number;
 }
 
@@ -68,7 +71,7 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
   const api = `${urls.api}/repos/${repo.fullName}`;
   const now = timestamp();
   return {
-    environment: spec.environment, event: 'workflow_dispatch',
+    environment: spec.environment, event: spec.event ?? 'push',
     deployment_callback_url: `${api}/actions/runs/${runId}/deployment_protection_rule`,
     deployment: {
       url: `${api}/deployments/${deploymentId}`, id: deploymentId, node_id: nodeId('Deployment', deploymentId), sha: commit.sha, ref,

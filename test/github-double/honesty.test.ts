@@ -194,6 +194,7 @@ async function exercise(): Promise<void> {
   expect(pending.state).toBe('pending');
 
   const gate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production' });
+  await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', comment: 'Waiting for 1 approval' });
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', state: 'approved', comment: 'ok' });
 
   // Webhooks of every kind the double sends.
