@@ -100,6 +100,16 @@ export interface ChangedFiles {
 /** How `head` relates to `base` in a comparison (GitHub's compare `status`). */
 export type ComparisonStatus = 'ahead' | 'behind' | 'diverged' | 'identical';
 
+/**
+ * An answer to a custom deployment protection rule (`state`), or without one a status report shown
+ * on the run (GitHub keeps at most 10 per deployment, each at most 1,024 characters).
+ */
+export interface DeploymentReview {
+  environmentName: string;
+  state?: 'approved' | 'rejected';
+  comment: string;
+}
+
 export interface GitHubClient {
   defaultBranch(repo: RepoCoordinates): Promise<string>;
   /** The file's text at `ref`, or undefined when there is no such file. */
@@ -131,4 +141,6 @@ export interface GitHubClient {
   findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined>;
   updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void>;
   closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void>;
+  /** Answers (or reports on) the deployment protection rule a run waits on; GitHub says 422 once it is answered. */
+  reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type {
   CheckRunRef,
   CheckRunState,
   CommentRef,
+  DeploymentReview,
   IssueComment,
   ComparisonStatus,
   GitHubClient,
@@ -186,6 +187,15 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void> {
     await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, state: 'closed', state_reason: reason });
+  }
+
+  async reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void> {
+    const body = { environment_name: review.environmentName, comment: review.comment };
+    await this.octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
+      ...repo,
+      run_id: runId,
+      ...(review.state ? { ...body, state: review.state } : body),
+    });
   }
 }
 
