@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { SignJWT, importPKCS8 } from 'jose';
 import { createPrivateKey } from 'node:crypto';
 import { Probot } from 'probot';
-import { job, REPO as APP_REPO, World } from '../app/harness.js';
+import { eventually, job, REPO as APP_REPO, World } from '../app/harness.js';
 import { APP_ID, appKeys, INSTALLATION_ID, REPO, standardSeed } from './fixtures.js';
 import { startGitHubDouble, type RunningGitHubDouble } from './index.js';
 import type { Exchange } from './server.js';
@@ -478,6 +478,15 @@ async function driveTheApp(world: World): Promise<void> {
   for (const user of ['carol', 'dave', 'bob']) await world.control.comment({ repository: 'acme/teamed', issue_number: teamIssue!.number, user, body: '/approve' });
   await world.settle();
   expect((await world.poll(teamRun, teamed.body.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['dave', 'bob'] });
+
+  // A job gated by the deployment protection rule: a status report while it waits, then the answer.
+  const gate = await world.control.deploymentGate({ repository: APP_REPO, actor: 'mallory', environment: 'production' });
+  await world.settle();
+  const gated = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+  const gateIssue = await world.issueOf(gated.id);
+  await world.comment(gateIssue!.number, 'bob', '/approve');
+  const reviews = await eventually(() => world.control.deploymentReviews(), (list) => list.some((r) => r.runId === gate.run_id && r.state === 'approved'));
+  expect(reviews.filter((r) => r.runId === gate.run_id).map((r) => r.state)).toEqual([null, 'approved']);
 }
 
 describe('requests the App sends', () => {
@@ -497,6 +506,7 @@ describe('requests the App sends', () => {
       'GET /orgs/{org}/teams/{team_slug}/memberships/{username}', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule',
     ]));
   });
 
@@ -517,7 +527,7 @@ describe('requests the App sends', () => {
     // Every webhook the App subscribes to (app/index.ts), and the routes the Action's fallback uses.
     const events = [
       'issue-comment-created', 'issue-comment-deleted', 'check-run-requested-action', 'check-run-rerequested',
-      'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened',
+      'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened', 'deployment-protection-rule-requested',
       'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
     ];
     const routes = ['GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs'];
