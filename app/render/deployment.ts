@@ -22,7 +22,7 @@ export function statusReport(request: GateRequest, now: Date): string | undefine
   if (request.status !== 'pending' || !request.decision) return undefined;
   const awaiting = requirementProgress(request, now)
     .filter((r) => r.awaiting > 0)
-    .map((r) => `${r.awaiting} more from ${r.awaitingFrom}${r.rule ? ` (${r.rule})` : ''}`);
+    .map((r) => `${r.awaiting} more from ${r.awaitingFrom}`);
   const approved = request.votes.filter((v) => v.choice === 'approve');
   const parts = [
     headline(request, PLAIN) + '.',
