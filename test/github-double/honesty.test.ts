@@ -195,6 +195,15 @@ async function exercise(): Promise<void> {
 
   const gate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production' });
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', comment: 'Waiting for 1 approval' });
+  // What an App reads to find the runs waiting on it.
+  const { data: waiting } = await octokit.rest.actions.listWorkflowRunsForRepo({ owner, repo, status: 'waiting' });
+  expect(waiting.workflow_runs.map((r) => r.id)).toEqual([gate.run_id]);
+  const { data: pendingDeployments } = await octokit.rest.actions.getPendingDeploymentsForRun({ owner, repo, run_id: gate.run_id });
+  expect(pendingDeployments.map((p) => p.environment.name)).toEqual(['production']);
+  const { data: rules } = await octokit.rest.repos.getAllDeploymentProtectionRules({ owner, repo, environment_name: 'production' });
+  expect(rules.custom_deployment_protection_rules?.map((r) => r.app.id)).toEqual([APP_ID]);
+  const { data: deployments } = await octokit.rest.repos.listDeployments({ owner, repo, sha: waiting.workflow_runs[0].head_sha, environment: 'production' });
+  expect(deployments.map((d) => d.id)).toEqual([gate.deployment_id]);
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', state: 'approved', comment: 'ok' });
 
   // Webhooks of every kind the double sends.

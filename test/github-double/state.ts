@@ -44,6 +44,10 @@ export interface PendingGate {
   environment: string;
   appId: number;
   reports: number;
+  /** Who started the run, the event, and the deployment GitHub made for the job (as the webhook carried it). */
+  actor: string;
+  event: string;
+  deployment: { id: number; sha: string; ref: string; [field: string]: unknown };
 }
 
 export class DoubleState {
