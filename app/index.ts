@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ApplicationFunction } from 'probot';
 import { Admission, type AdmissionSettings } from './api/admission.js';
-import { handleRuleRequested, reviewDeploymentJob } from './deployments/index.js';
+import { handleRuleRequested, recoverLostRules, reviewDeploymentJob } from './deployments/index.js';
 import { createApiHandler } from './api/routes.js';
 import { Gate } from './gate/gate.js';
 import { RequestNotifications } from './gate/notifications.js';
@@ -106,7 +106,11 @@ export function jitApp(options: JitAppOptions): JitApp {
     addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, shutdown: shutdown.signal }));
 
     const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });
-    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() }, clock });
+    const reconcile = async () => {
+      await reconciler.run();
+      await recoverLostRules({ store, gate, github: (id) => installations.client(id), appId: options.appId, log, now: clock });
+    };
+    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: reconcile }, clock });
     timers.start();
     const preview = runPolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories, clock });
     const deploymentReview = reviewDeploymentJob({ store, gate, github: (id) => installations.client(id), now: () => new Date(clock()) });

@@ -92,6 +92,37 @@ export function readRuleRequest(payload: Json): RuleRequest {
   return { run, deployment: { callbackRunId: runId, environment, deploymentId } };
 }
 
+/**
+ * The same facts for a run the reconciler found waiting on this App without a request (its webhook was
+ * lost): the run and environment from GitHub's list of waiting runs, the rest from the job's deployment.
+ */
+export function ruleRequestOf(found: {
+  repository: { owner: string; repo: string; id: string };
+  runId: number;
+  event: string;
+  environment: string;
+  deployment: { id: number; sha: string; ref: string; creator?: { login: string; id: string } };
+}): RuleRequest {
+  const repository = `${found.repository.owner}/${found.repository.repo}`;
+  const { deployment } = found;
+  if (!deployment.creator) throw new PayloadError(`deployment ${deployment.id} of ${repository}: \`creator\` is missing, so nobody can be named as who started the run`);
+  const run: RunIdentity = {
+    subject: `repo:${repository}:environment:${found.environment}`,
+    repository,
+    repositoryId: found.repository.id,
+    repositoryOwner: found.repository.owner,
+    ref: fullRef(deployment.ref, deployment.sha),
+    sha: deployment.sha,
+    actor: deployment.creator.login,
+    actorId: deployment.creator.id,
+    runId: String(found.runId),
+    runAttempt: '0',
+    eventName: found.event,
+    environment: found.environment,
+  };
+  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id } };
+}
+
 export function handleRuleRequested(gate: Gate) {
   return async (context: Context<'deployment_protection_rule.requested'>): Promise<void> => {
     let request: RuleRequest;

@@ -121,7 +121,7 @@ export class Gate {
    * run, the environment, the deployed commit and the deployment, so a vote on another commit's
    * request never counts for it. Its decision is sent through the rule's callback by the outbox.
    */
-  async openDeployment(run: RunIdentity, deployment: DeploymentFacts): Promise<GateRequest> {
+  async openDeployment(run: RunIdentity, deployment: DeploymentFacts): Promise<{ created: boolean; request: GateRequest }> {
     const environmentKey = deployment.environment.toLowerCase();
     const key: RequestKey = {
       repositoryId: run.repositoryId,
@@ -131,8 +131,8 @@ export class Gate {
       jobKey: `deployment:${environmentKey}:${run.sha}:${deployment.deploymentId}`,
     };
     const existing = await this.options.store.findRequest(key);
-    if (existing) return (await this.view(existing.id))!;
-    return this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment });
+    if (existing) return { created: false, request: (await this.view(existing.id))! };
+    return { created: true, request: await this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment }) };
   }
 
   private async create(run: RunIdentity, input: RequestInput, key: RequestKey, environment: string | undefined, extra: Partial<RunFacts>, limits?: PendingLimits): Promise<GateRequest> {

@@ -29,7 +29,8 @@ const RELAXED_POLICY = POLICY.replace('severities: [low, high]', 'severities: [l
 
 let world: World;
 beforeAll(async () => {
-  world = await World.start();
+  // Reconciler rounds every 2 s, so a lost webhook is recovered within the test.
+  world = await World.start({ reconcileIntervalMs: 2000 });
   const files = { 'src/app.ts': 'export {};\n', 'docs/index.md': '# Docs\n' };
   await world.control.seed({
     repos: [
@@ -161,6 +162,22 @@ describe('a job that targets an environment', () => {
     // Done: no job left retrying, and GitHub kept the first answer.
     expect(await world.app.store.nextTimerDue({ only: ['deployment_review'] })).toBeUndefined();
     expect((await reviewsOf(runId)).filter((r) => r.state !== null)).toEqual([expect.objectContaining({ state: 'rejected', comment: 'by hand' })]);
+  }, 60_000);
+});
+
+describe('a lost webhook', () => {
+  it('is recovered by the reconciler: the waiting run gets its request, and its approval releases the job', async () => {
+    const gate = await world.withoutWebhooks(() => world.control.deploymentGate({ repository: GATED, actor: 'mallory', environment: 'production' }));
+    const requestOf = async () => (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id));
+    expect(await requestOf()).toBeUndefined();
+    const request = await eventually(requestOf, (found) => found !== undefined, 15_000);
+    const main = (await world.control.deliveries({ event: 'deployment_protection_rule' })).map((d) => d.payload as { deployment: { id: number; sha: string } }).find((p) => p.deployment.id === gate.deployment_id)!;
+    expect(request).toMatchObject({ status: 'pending', action: 'deployment', requester: 'mallory', environmentKey: 'production', commitSha: main.deployment.sha });
+    await world.comment(await issueNumberOf(request!.id), 'alice', '/approve', GATED);
+    expect(await answerOf(gate.run_id)).toMatchObject({ environmentName: 'production', state: 'approved' });
+    // Answered, the run no longer waits: later rounds open nothing more for it.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await world.app.store.listRequests()).filter((r) => r.runId === String(gate.run_id))).toHaveLength(1);
   }, 60_000);
 });
 

@@ -539,7 +539,12 @@ describe('requests the App sends', () => {
       'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened', 'deployment-protection-rule-requested',
       'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
     ];
-    const routes = ['GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs'];
+    // Also what the reconciler reads to find runs waiting on the App whose webhook was lost.
+    const routes = [
+      'GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+      'GET /installation/repositories', 'GET /repos/{owner}/{repo}/actions/runs', 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments',
+      'GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules', 'GET /repos/{owner}/{repo}/deployments',
+    ];
     const missing = [
       ...GHES_WEBHOOKS.flatMap((name) => {
         const described = loadJson(`@octokit/openapi-webhooks/generated/${name}.json`);
