@@ -67,7 +67,7 @@ async function recoverRepository(options: RecoveryOptions, github: GitHubClient,
         options.log.error({ reason: err.message }, 'a run waiting on the App cannot be gated');
         continue;
       }
-      const { created, request } = await options.gate.openDeployment(found.run, found.deployment);
+      const { created, request } = await options.gate.openDeployment(found.run, found.deployment, found.pullAuthors);
       if (!created) continue;
       opened += 1;
       options.log.info({ requestId: request.id, runId: run.id, environment }, 'opened the request of a run whose deployment_protection_rule webhook never arrived');

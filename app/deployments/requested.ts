@@ -13,6 +13,8 @@ import type { RunIdentity } from '../oidc.js';
 export interface RuleRequest {
   run: RunIdentity;
   deployment: { callbackRunId: number; environment: string; deploymentId: number };
+  /** Who opened the pull requests the run is about: requesters too, so they cannot approve it unless the policy allows. */
+  pullAuthors: { login: string; id: string }[];
 }
 
 export class PayloadError extends Error {}
@@ -89,7 +91,9 @@ export function readRuleRequest(payload: Json): RuleRequest {
     eventName,
     environment,
   };
-  return { run, deployment: { callbackRunId: runId, environment, deploymentId } };
+  const pulls = Array.isArray(payload.pull_requests) ? (payload.pull_requests as Json[]) : [];
+  const pullAuthors = pulls.map((_, i) => ({ login: text(payload, `pull_requests.${i}.user.login`), id: String(id(payload, `pull_requests.${i}.user.id`)) }));
+  return { run, deployment: { callbackRunId: runId, environment, deploymentId }, pullAuthors };
 }
 
 /**
@@ -120,7 +124,8 @@ export function ruleRequestOf(found: {
     eventName: found.event,
     environment: found.environment,
   };
-  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id } };
+  // GitHub's list of waiting runs names their pull requests without authors: a reviewer sees them in the thread.
+  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id }, pullAuthors: [] };
 }
 
 export function handleRuleRequested(gate: Gate) {
@@ -133,6 +138,6 @@ export function handleRuleRequested(gate: Gate) {
       context.log.error({ delivery: context.id, reason: err.message }, 'deployment protection rule refused');
       return;
     }
-    await gate.openDeployment(request.run, request.deployment);
+    await gate.openDeployment(request.run, request.deployment, request.pullAuthors);
   };
 }

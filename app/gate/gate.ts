@@ -121,7 +121,7 @@ export class Gate {
    * run, the environment, the deployed commit and the deployment, so a vote on another commit's
    * request never counts for it. Its decision is sent through the rule's callback by the outbox.
    */
-  async openDeployment(run: RunIdentity, deployment: DeploymentFacts): Promise<{ created: boolean; request: GateRequest }> {
+  async openDeployment(run: RunIdentity, deployment: DeploymentFacts, pullAuthors: { login: string; id: string }[] = []): Promise<{ created: boolean; request: GateRequest }> {
     const environmentKey = deployment.environment.toLowerCase();
     const key: RequestKey = {
       repositoryId: run.repositoryId,
@@ -132,7 +132,11 @@ export class Gate {
     };
     const existing = await this.options.store.findRequest(key);
     if (existing) return { created: false, request: (await this.view(existing.id))! };
-    return { created: true, request: await this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment }) };
+    const requesters: Requester[] = [
+      { login: run.actor, id: run.actorId, role: 'started the run' },
+      ...pullAuthors.map((author): Requester => ({ login: author.login, id: author.id, role: 'opened the pull request' })),
+    ];
+    return { created: true, request: await this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment, requesters }) };
   }
 
   private async create(run: RunIdentity, input: RequestInput, key: RequestKey, environment: string | undefined, extra: Partial<RunFacts>, limits?: PendingLimits): Promise<GateRequest> {
@@ -277,7 +281,8 @@ export class Gate {
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
       loadPolicyInputs(github, repo, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories }),
     ]);
-    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run')];
+    // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
+    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run' || !context.pull)];
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters };
     if (!inputs.ok) {

@@ -34,7 +34,12 @@ beforeAll(async () => {
   const files = { 'src/app.ts': 'export {};\n', 'docs/index.md': '# Docs\n' };
   await world.control.seed({
     repos: [
-      { owner: 'acme', name: 'gated', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': POLICY, ...files } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } },
+      {
+        owner: 'acme', name: 'gated', defaultBranch: 'main',
+        branches: { main: { '.github/jit-approval.yml': POLICY, ...files }, feature: { 'src/app.ts': 'export const feature = 1;\n' } },
+        collaborators: { alice: 'admin', carol: 'write', mallory: 'write' },
+        pulls: [{ number: 3, title: 'Feature', head: 'feature', user: 'alice' }],
+      },
       { owner: 'acme', name: 'relaxed', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': RELAXED_POLICY, ...files } }, collaborators: { alice: 'admin', mallory: 'write' } },
     ],
   });
@@ -137,6 +142,18 @@ describe('a job that targets an environment', () => {
     expect((await reviewsOf(after.runId)).every((r) => r.state === null)).toBe(true);
   }, 60_000);
 
+  it('counts the author of the pull request a run is about among its requesters', async () => {
+    // carol re-runs a deploy of alice's pull request: alice, the only approver, may not approve her own change.
+    const gate = await world.control.deploymentGate({ repository: GATED, actor: 'carol', environment: 'production', pull_request: 3 });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'pending', requester: 'carol' });
+    await world.comment(await issueNumberOf(request.id), 'alice', '/approve', GATED);
+    const refusal = (await world.audit(request.id)).find((e) => e.type === 'vote_refused');
+    expect(refusal).toMatchObject({ actor: 'alice', facts: { reason: expect.stringContaining('opened the pull request') } });
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
+  }, 60_000);
+
   it("takes the policy's default severity when it sets one, else the highest", async () => {
     // In acme/relaxed a request without a severity is low, below the production rule's threshold.
     const relaxed = await deploy('production', { repository: RELAXED });
@@ -196,7 +213,14 @@ describe('reading the payload', () => {
     expect(readRuleRequest(payload())).toEqual({
       run: expect.objectContaining({ repository: 'acme/web', repositoryId: '9', runId: '42', sha: 'a'.repeat(40), ref: 'refs/heads/main', actor: 'bob', actorId: '2', eventName: 'push', environment: 'production' }),
       deployment: { callbackRunId: 42, environment: 'production', deploymentId: 7 },
+      pullAuthors: [],
     });
+  });
+
+  it('counts the authors of the pull requests the run is about as requesters', () => {
+    const withPull = { ...payload(), pull_requests: [{ number: 5, user: { login: 'carol', id: 4 } }] };
+    expect(readRuleRequest(withPull).pullAuthors).toEqual([{ login: 'carol', id: '4' }]);
+    expect(() => readRuleRequest({ ...payload(), pull_requests: [{ number: 5, user: { login: 'carol' } }] })).toThrow(/`pull_requests\.0\.user\.id`/);
   });
 
   it('refuses a payload it cannot trust, naming the field', () => {

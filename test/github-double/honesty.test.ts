@@ -214,6 +214,7 @@ async function exercise(): Promise<void> {
   await gh.control.clickCheckRunButton({ repository: REPO, check_run_id: run.id, user: 'alice', identifier: 'approve' });
   await gh.control.rerunCheckRun({ repository: REPO, check_run_id: run.id, user: 'alice' });
   const more = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'More', head: 'more', files: { 'x.txt': 'x\n' }, labels: ['infra'] });
+  await gh.control.deploymentGate({ repository: REPO, actor: 'carol', environment: 'staging', pull_request: more.number });
   await gh.control.pushCommit(REPO, { branch: 'more', files: { 'y.txt': 'y\n' }, author: 'carol' });
   await gh.control.mergePull({ repository: REPO, number: more.number, user: 'alice' });
   const { data: merged } = await octokit.rest.pulls.get({ owner, repo, pull_number: more.number });
