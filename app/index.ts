@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ApplicationFunction } from 'probot';
 import { Admission, type AdmissionSettings } from './api/admission.js';
+import { handleRuleRequested, recoverLostRules, reviewDeploymentJob } from './deployments/index.js';
 import { createApiHandler } from './api/routes.js';
 import { Gate } from './gate/gate.js';
 import { RequestNotifications } from './gate/notifications.js';
@@ -17,7 +18,7 @@ import type { Store } from './store/store.js';
 import { OutboxWorker, requestOutbox } from './outbox/index.js';
 import { RECONCILE_JOB, Reconciler } from './reconciler/reconciler.js';
 import { handlePolicyPreview, runPolicyPreview } from './preview/policy-preview.js';
-import { PREVIEW_JOB } from './store/store.js';
+import { DEPLOYMENT_REVIEW_JOB, PREVIEW_JOB } from './store/store.js';
 import { handleButton, handleRerun } from './webhooks/buttons.js';
 import { handleComment, handleDeletedComment } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
@@ -104,16 +105,22 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate, store)));
     app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));
+    app.on('deployment_protection_rule.requested', once(store, metrics, handleRuleRequested(gate)));
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
     const admission = new Admission(store, options.admission);
     const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
     addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, metricsToken: options.metricsToken, metricsElsewhere: options.metricsElsewhere, shutdown: shutdown.signal }));
 
     const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });
-    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: () => reconciler.run() }, clock });
+    const reconcile = async () => {
+      await reconciler.run();
+      await recoverLostRules({ store, gate, github: (id) => installations.client(id), appId: options.appId, log, now: clock });
+    };
+    timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: reconcile }, clock });
     timers.start();
     const preview = runPolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories, clock });
-    outboxWorker = new OutboxWorker({ store, log, handlers: { ...outbox.handlers, [PREVIEW_JOB]: preview }, onGiveUp: outbox.onGiveUp, pollMs: options.outboxPollMs, clock });
+    const deploymentReview = reviewDeploymentJob({ store, gate, github: (id) => installations.client(id), now: () => new Date(clock()) });
+    outboxWorker = new OutboxWorker({ store, log, handlers: { ...outbox.handlers, [PREVIEW_JOB]: preview, [DEPLOYMENT_REVIEW_JOB]: deploymentReview }, onGiveUp: outbox.onGiveUp, pollMs: options.outboxPollMs, clock });
     started = Promise.all([outboxWorker.start(), reconciler.start()]).then(() => undefined);
   };
   return {

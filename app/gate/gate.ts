@@ -18,13 +18,15 @@ import type { GitHubClient } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { backoffMs, isTransient } from '../github/transient.js';
 import type { RunIdentity } from '../oidc.js';
-import { EVALUATE_JOB, type ApprovalRequest, type HandledBy, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
+import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs } from './policy-source.js';
-import { requestKeyFor, toGateRequest, type GateRequest, type RequestInput, type RunFacts } from './request.js';
+import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { loadRunContext, RunContextError } from './run-context.js';
 import { lookUpVoter } from './voters.js';
+
+export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
 
 /** The actor recorded for what the App decides on its own. */
 export const APP_ACTOR = 'app';
@@ -106,11 +108,40 @@ export class Gate {
       throw new InputError(`environment "${input.environment}" does not match this job's environment "${run.environment}"`);
     }
     const environment = run.environment ?? input.environment;
-    const environmentKey = (environment ?? '').toLowerCase();
     const key = requestKeyFor(run, input.action, environment);
     const existing = await store.findRequest(key);
     if (existing) return this.reattach(existing, input, environment);
 
+    return this.create(run, input, key, environment, {}, limits);
+  }
+
+  /**
+   * Opens the request of a job that waits on this App as a custom deployment protection rule, or
+   * returns the one a redelivery of the same rule already opened. Its key binds the repository, the
+   * run, the environment, the deployed commit and the deployment, so a vote on another commit's
+   * request never counts for it. Its decision is sent through the rule's callback by the outbox.
+   */
+  async openDeployment(run: RunIdentity, deployment: DeploymentFacts, pullAuthors: { login: string; id: string }[] = []): Promise<{ created: boolean; request: GateRequest }> {
+    const environmentKey = deployment.environment.toLowerCase();
+    const key: RequestKey = {
+      repositoryId: run.repositoryId,
+      runId: run.runId,
+      runAttempt: run.runAttempt,
+      action: DEPLOYMENT_ACTION,
+      jobKey: `deployment:${environmentKey}:${run.sha}:${deployment.deploymentId}`,
+    };
+    const existing = await this.options.store.findRequest(key);
+    if (existing) return { created: false, request: (await this.view(existing.id))! };
+    const requesters: Requester[] = [
+      { login: run.actor, id: run.actorId, role: 'started the run' },
+      ...pullAuthors.map((author): Requester => ({ login: author.login, id: author.id, role: 'opened the pull request' })),
+    ];
+    return { created: true, request: await this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment, requesters }) };
+  }
+
+  private async create(run: RunIdentity, input: RequestInput, key: RequestKey, environment: string | undefined, extra: Partial<RunFacts>, limits?: PendingLimits): Promise<GateRequest> {
+    const { store } = this.options;
+    const environmentKey = (environment ?? '').toLowerCase();
     const [owner, repo] = run.repository.split('/');
     const { installationId, github } = await this.options.installations.forRepository(owner, repo);
     const facts: RunFacts = {
@@ -126,6 +157,7 @@ export class Gate {
       summary: input.summary,
       timeoutSeconds: input.timeoutSeconds,
       requesters: [{ login: run.actor, id: run.actorId, role: 'started the run' }],
+      ...extra,
     };
     const created = this.now();
     // A deadline from the start: if this replica dies before deciding, the request still ends.
@@ -249,7 +281,8 @@ export class Gate {
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
       loadPolicyInputs(github, repo, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories }),
     ]);
-    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run')];
+    // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
+    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run' || !context.pull)];
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters };
     if (!inputs.ok) {

@@ -26,6 +26,21 @@ export function requestKeyFor(run: RunIdentity, action: string, environment: str
   };
 }
 
+/** The action name of requests a job's deployment protection rule opens (policies may match it with `action:`). */
+export const DEPLOYMENT_ACTION = 'deployment';
+
+/** The deployment protection rule a job waits on: where its answer goes. */
+export interface DeploymentFacts {
+  /** The run whose callback answers the rule (from `deployment_callback_url`). */
+  callbackRunId: number;
+  environment: string;
+  deploymentId: number;
+  /** What the outbox has told GitHub so far: status reports made, the last one, and the answer once sent. */
+  reports?: number;
+  lastReport?: string;
+  answered?: 'approved' | 'rejected';
+}
+
 /** What the Action sends; everything else about the run comes from the OIDC token. */
 export interface RequestInput {
   action: string;
@@ -66,6 +81,8 @@ export interface RunFacts {
    * held it opened. Its timeout, time escalations and reminders count from here.
    */
   waitingSince?: string;
+  /** Set when the request gates a whole job through a custom deployment protection rule. */
+  deployment?: DeploymentFacts;
 }
 
 export interface Vote {

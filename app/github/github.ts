@@ -100,6 +100,32 @@ export interface ChangedFiles {
 /** How `head` relates to `base` in a comparison (GitHub's compare `status`). */
 export type ComparisonStatus = 'ahead' | 'behind' | 'diverged' | 'identical';
 
+/**
+ * An answer to a custom deployment protection rule (`state`), or without one a status report shown
+ * on the run (GitHub keeps at most 10 per deployment, each at most 1,024 characters).
+ */
+export interface DeploymentReview {
+  environmentName: string;
+  state?: 'approved' | 'rejected';
+  comment: string;
+}
+
+/** A workflow run waiting for its jobs' environments' protection rules. */
+export interface WaitingRun {
+  id: number;
+  headSha: string;
+  event: string;
+}
+
+/** A deployment GitHub made for a job that targets an environment. */
+export interface DeploymentInfo {
+  id: number;
+  sha: string;
+  ref: string;
+  environment: string;
+  creator?: { login: string; id: string };
+}
+
 export interface GitHubClient {
   defaultBranch(repo: RepoCoordinates): Promise<string>;
   /** The file's text at `ref`, or undefined when there is no such file. */
@@ -131,6 +157,18 @@ export interface GitHubClient {
   findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined>;
   updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void>;
   closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void>;
+  /** Answers (or reports on) the deployment protection rule a run waits on; GitHub says 422 once it is answered. */
+  reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void>;
+  /** The repositories this installation may access, with their ids. */
+  installationRepositories(): Promise<Array<RepoCoordinates & { id: string }>>;
+  /** The repository's runs waiting on a protection rule or reviewers (the first 100). */
+  waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]>;
+  /** The environments a waiting run's jobs wait on. */
+  pendingEnvironments(repo: RepoCoordinates, runId: number): Promise<string[]>;
+  /** The ids of the Apps whose deployment protection rule is enabled on the environment. */
+  protectionRuleApps(repo: RepoCoordinates, environment: string): Promise<number[]>;
+  /** Deployments of the commit to the environment, newest first. */
+  deployments(repo: RepoCoordinates, sha: string, environment: string): Promise<DeploymentInfo[]>;
 }
 
 /** What GitHub hands back once, when an App registered from a manifest is confirmed. */

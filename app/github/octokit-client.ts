@@ -6,6 +6,8 @@ import type {
   CheckRunRef,
   CheckRunState,
   CommentRef,
+  DeploymentInfo,
+  DeploymentReview,
   IssueComment,
   ComparisonStatus,
   GitHubClient,
@@ -14,6 +16,7 @@ import type {
   PullRequestInfo,
   RepoCoordinates,
   RepositoryPermission,
+  WaitingRun,
 } from './github.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -186,6 +189,42 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void> {
     await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, state: 'closed', state_reason: reason });
+  }
+
+  async reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void> {
+    const body = { environment_name: review.environmentName, comment: review.comment };
+    await this.octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
+      ...repo,
+      run_id: runId,
+      ...(review.state ? { ...body, state: review.state } : body),
+    });
+  }
+
+  async installationRepositories(): Promise<Array<RepoCoordinates & { id: string }>> {
+    const repositories = await this.octokit.paginate(this.octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    return repositories.map((r) => ({ owner: r.owner.login, repo: r.name, id: String(r.id) }));
+  }
+
+  async waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]> {
+    const { data } = await this.octokit.rest.actions.listWorkflowRunsForRepo({ ...repo, status: 'waiting', per_page: 100 });
+    return data.workflow_runs.map((run) => ({ id: run.id, headSha: run.head_sha, event: run.event }));
+  }
+
+  async pendingEnvironments(repo: RepoCoordinates, runId: number): Promise<string[]> {
+    const { data } = await this.octokit.rest.actions.getPendingDeploymentsForRun({ ...repo, run_id: runId });
+    return data.flatMap((pending) => (pending.environment.name ? [pending.environment.name] : []));
+  }
+
+  async protectionRuleApps(repo: RepoCoordinates, environment: string): Promise<number[]> {
+    const { data } = await this.octokit.rest.repos.getAllDeploymentProtectionRules({ ...repo, environment_name: environment });
+    return (data.custom_deployment_protection_rules ?? []).filter((rule) => rule.enabled).map((rule) => rule.app.id);
+  }
+
+  async deployments(repo: RepoCoordinates, sha: string, environment: string): Promise<DeploymentInfo[]> {
+    const { data } = await this.octokit.rest.repos.listDeployments({ ...repo, sha, environment, per_page: 100 });
+    return data
+      .map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, ...(d.creator ? { creator: { login: d.creator.login, id: String(d.creator.id) } } : {}) }))
+      .sort((a, b) => b.id - a.id);
   }
 }
 

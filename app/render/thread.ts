@@ -18,7 +18,7 @@ export function requestMarker(requestId: string): string {
 
 /** `approvers` is the mention line (teams first, capped at GitHub's 50 mentions). */
 export function threadBody(request: GateRequest, links: { checkRunUrl?: string; approvers: string }): string {
-  const requested = `Requested by @${request.requester} in run ${request.runId} (attempt ${request.runAttempt}) on ${inlineCode(request.ref, NAME_MAX)}${request.severity ? `, severity ${inlineCode(request.severity, NAME_MAX)}` : ''}.`;
+  const requested = `Requested by @${request.requester} in run ${request.runId}${request.runAttempt !== '0' ? ` (attempt ${request.runAttempt})` : ''} on ${inlineCode(request.ref, NAME_MAX)}${request.severity ? `, severity ${inlineCode(request.severity, NAME_MAX)}` : ''}.`;
   // The summary is the workflow's own text: a quoted code block, so it reads as quoted and renders literally.
   const summary = request.summary ? [blockQuote(codeBlock(request.summary, SUMMARY_MAX)), ['']] : [];
   const tail: string[] = [];

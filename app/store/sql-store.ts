@@ -13,6 +13,7 @@ import {
   ALL_REQUESTS,
   EVALUATE_JOB,
   FINAL_STATUSES,
+  DEPLOYMENT_REVIEW_JOB,
   OUTBOX_KINDS,
   OUTBOX_QUEUE,
   PUBLISH_JOB,
@@ -305,6 +306,9 @@ export class SqlStore implements Store {
   async #enqueuePublish(tx: SqlExecutor, requestId: string): Promise<void> {
     const now = this.#clock();
     await tx.query(SCHEDULE_TIMER, [PUBLISH_JOB, requestId, `${PUBLISH_JOB}:${requestId}`, now, '{}', now]);
+    // A job-level gate is also shown on (and finally answered through) the run's deployment protection rule.
+    const [gated] = await tx.query(`SELECT (facts -> 'deployment') IS NOT NULL AS gated FROM requests WHERE id = $1`, [requestId]);
+    if (gated?.gated) await tx.query(SCHEDULE_TIMER, [DEPLOYMENT_REVIEW_JOB, requestId, `${DEPLOYMENT_REVIEW_JOB}:${requestId}`, now, '{}', now]);
   }
 
   /** The delivery, and the command comment, are handled: done in the transaction that records what they did. */

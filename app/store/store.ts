@@ -243,7 +243,12 @@ export const PUBLISH_JOB = 'publish';
 export const REPLY_JOB = 'reply';
 /** The policy preview of a pull request (`app/preview/`). */
 export const PREVIEW_JOB = 'preview';
-export const OUTBOX_KINDS: readonly string[] = [PUBLISH_JOB, REPLY_JOB, PREVIEW_JOB];
+/**
+ * Answering the deployment protection rule a run waits on (`app/deployments/`): queued with every
+ * publication of a request whose facts name a `deployment`, so its decision reaches GitHub durably.
+ */
+export const DEPLOYMENT_REVIEW_JOB = 'deployment_review';
+export const OUTBOX_KINDS: readonly string[] = [PUBLISH_JOB, REPLY_JOB, PREVIEW_JOB, DEPLOYMENT_REVIEW_JOB];
 
 /** Evaluating a new request against the policy: a job, so that a replica dying mid-way does not strand it. */
 export const EVALUATE_JOB = 'evaluate';

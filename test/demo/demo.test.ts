@@ -28,6 +28,9 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/step │ Approved by carol\./);
     expect(stdout).toMatch(/The step resumed and exited 0, \d+ ms after carol's comment/);
     expect(stdout).toMatch(/decision +approved\n.*approved-by +carol\n/);
+    expect(stdout).toMatch(/4\. alice's `release` job targets `production` with no step at all/);
+    expect(stdout).toMatch(/The job waits\. The App opened approval issue #\d+, and the run page shows its status report:\n.*> Waiting for approval of `deployment` to `production`: .*1 more from @carol/);
+    expect(stdout).toMatch(/The App answered GitHub "approved" through the run's callback, and the job starts:\n.*> `deployment` to `production` approved by @carol/);
     expect(stdout).toMatch(/The story played as expected in \d+ ms; approval → step exit: \d+ ms\./);
     // Timings on every beat, and no JSON log lines from the App.
     expect(stdout).toMatch(/^\[ +\d+ ms\] 3\. carol/m);

@@ -2,7 +2,8 @@
  * `npm run demo`: the whole product on one machine, as a short story. The GitHub double, the real
  * App (its own process, embedded store) and the committed Action bundle (a child process with a
  * runner's environment) play: a production deploy waits for a code owner; a non-owner's `/approve`
- * is refused; the owner approves and the step resumes. Exits 0 only if every beat happened.
+ * is refused; the owner approves and the step resumes. Then a whole job, with no step, waits on the
+ * same policy as a deployment protection rule until it is approved. Exits 0 only if every beat happened.
  * DEMO_VERBOSE=1 also shows the App's logs.
  */
 import { killRunningSteps, type StepResult } from '../action/action-process.js';
@@ -78,6 +79,24 @@ async function play(stage: Stage): Promise<number> {
   expectThat(done.outputs['approved-by'] === 'carol', `expected approved-by=carol, got ${JSON.stringify(done.outputs['approved-by'])}`);
   say(`   The step resumed and exited 0, ${Math.round(latencyMs)} ms after carol's comment. Its outputs:`);
   for (const name of ['decision', 'approved-by', 'request-id', 'check-run-url', 'reason']) detail(`${name.padEnd(13)} ${done.outputs[name] ?? ''}`);
+
+  say('4. alice\'s `release` job targets `production` with no step at all: GitHub asks the App, a deployment protection rule of the environment');
+  const gate = await control.deploymentGate({ repository: REPOSITORY, actor: 'alice', environment: 'production' });
+  const jobIssue = await stage.approvalIssueAfter(issue.number);
+  type Review = Awaited<ReturnType<typeof control.deploymentReviews>>[number];
+  let reviews: Review[] = [];
+  const readReviews = async () => (reviews = (await control.deploymentReviews()).filter((review) => review.runId === gate.run_id));
+  await until('the App to report on the waiting job', async () => (await readReviews()).length > 0, 10_000);
+  expectThat(reviews.every((review) => review.state === null), `expected the job to wait, GitHub received ${JSON.stringify(reviews)}`);
+  say(`   The job waits. The App opened approval issue #${jobIssue.number}, and the run page shows its status report:`);
+  detail(`> ${reviews[0].comment}`);
+  say('5. carol comments "/approve" on the job\'s issue');
+  await stage.comment(jobIssue.number, 'carol', '/approve', REPOSITORY);
+  await until('the App to answer the deployment protection rule', async () => (await readReviews()).some((review) => review.state !== null), 10_000);
+  const answer = reviews.find((review) => review.state !== null)!;
+  expectThat(answer.state === 'approved', `expected the App to approve the job, it answered ${JSON.stringify(answer)}`);
+  say(`   The App answered GitHub "${answer.state}" through the run's callback, and the job starts:`);
+  detail(`> ${answer.comment}`);
   return latencyMs;
 }
 

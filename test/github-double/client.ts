@@ -125,7 +125,7 @@ export class ControlClient {
   issues(repository: string) { return this.call<GitHubJson[]>('GET', `/repos/${repository}/issues`); }
   comments(repository: string, issueNumber?: number) { return this.call<GitHubJson[]>('GET', `/repos/${repository}/comments${issueNumber ? `?issue_number=${issueNumber}` : ''}`); }
   reactions(repository: string) { return this.call<{ id: number; content: string; user: string; subject: unknown }[]>('GET', `/repos/${repository}/reactions`); }
-  deploymentReviews() { return this.call<{ repository: string; runId: number; environmentName: string; state: string; comment: string }[]>('GET', '/deployment-reviews'); }
+  deploymentReviews() { return this.call<{ repository: string; runId: number; environmentName: string; state: 'approved' | 'rejected' | null; comment: string }[]>('GET', '/deployment-reviews'); }
 
   // faults and counters
   fault(spec: FaultSpec) { return this.call<void>('POST', '/faults', spec); }

@@ -206,10 +206,10 @@ const router = new Router<ControlHandler>()
     const appId = spec.app_id ?? d.state.defaultAppId();
     const runId = spec.run_id ?? d.state.nextId('checkSuite');
     const deploymentId = d.state.nextId('checkSuite');
-    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId });
+    const gateBody = deploymentGateBody(d.state, d.urls, repo, actor, spec, runId, deploymentId);
+    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId, reports: 0, actor: actor.login, event: gateBody.event, deployment: gateBody.deployment });
     const { deliveries } = withDeliveries(d, () => d.state.announce({
-      name: 'deployment_protection_rule', action: 'requested', repo, sender: actor, appId,
-      body: deploymentGateBody(d.state, d.urls, repo, actor, spec, runId, deploymentId),
+      name: 'deployment_protection_rule', action: 'requested', repo, sender: actor, appId, body: gateBody,
     }));
     return ok({ run_id: runId, deployment_id: deploymentId, deliveries: deliveries.map((x) => x.seq) }, 201);
   })

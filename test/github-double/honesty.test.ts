@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { SignJWT, importPKCS8 } from 'jose';
 import { createPrivateKey } from 'node:crypto';
 import { Probot } from 'probot';
-import { job, REPO as APP_REPO, World } from '../app/harness.js';
+import { eventually, job, REPO as APP_REPO, World } from '../app/harness.js';
 import { APP_ID, appKeys, INSTALLATION_ID, REPO, standardSeed } from './fixtures.js';
 import { startGitHubDouble, type RunningGitHubDouble } from './index.js';
 import type { Exchange } from './server.js';
@@ -202,6 +202,16 @@ async function exercise(): Promise<void> {
   expect(pending.state).toBe('pending');
 
   const gate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production' });
+  await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', comment: 'Waiting for 1 approval' });
+  // What an App reads to find the runs waiting on it.
+  const { data: waiting } = await octokit.rest.actions.listWorkflowRunsForRepo({ owner, repo, status: 'waiting' });
+  expect(waiting.workflow_runs.map((r) => r.id)).toEqual([gate.run_id]);
+  const { data: pendingDeployments } = await octokit.rest.actions.getPendingDeploymentsForRun({ owner, repo, run_id: gate.run_id });
+  expect(pendingDeployments.map((p) => p.environment.name)).toEqual(['production']);
+  const { data: rules } = await octokit.rest.repos.getAllDeploymentProtectionRules({ owner, repo, environment_name: 'production' });
+  expect(rules.custom_deployment_protection_rules?.map((r) => r.app.id)).toEqual([APP_ID]);
+  const { data: deployments } = await octokit.rest.repos.listDeployments({ owner, repo, sha: waiting.workflow_runs[0].head_sha, environment: 'production' });
+  expect(deployments.map((d) => d.id)).toEqual([gate.deployment_id]);
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', state: 'approved', comment: 'ok' });
 
   // Webhooks of every kind the double sends.
@@ -212,6 +222,7 @@ async function exercise(): Promise<void> {
   await gh.control.clickCheckRunButton({ repository: REPO, check_run_id: run.id, user: 'alice', identifier: 'approve' });
   await gh.control.rerunCheckRun({ repository: REPO, check_run_id: run.id, user: 'alice' });
   const more = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'More', head: 'more', files: { 'x.txt': 'x\n' }, labels: ['infra'] });
+  await gh.control.deploymentGate({ repository: REPO, actor: 'carol', environment: 'staging', pull_request: more.number });
   await gh.control.pushCommit(REPO, { branch: 'more', files: { 'y.txt': 'y\n' }, author: 'carol' });
   await gh.control.mergePull({ repository: REPO, number: more.number, user: 'alice' });
   const { data: merged } = await octokit.rest.pulls.get({ owner, repo, pull_number: more.number });
@@ -485,6 +496,15 @@ async function driveTheApp(world: World): Promise<void> {
   for (const user of ['carol', 'dave', 'bob']) await world.control.comment({ repository: 'acme/teamed', issue_number: teamIssue!.number, user, body: '/approve' });
   await world.settle();
   expect((await world.poll(teamRun, teamed.body.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['dave', 'bob'] });
+
+  // A job gated by the deployment protection rule: a status report while it waits, then the answer.
+  const gate = await world.control.deploymentGate({ repository: APP_REPO, actor: 'mallory', environment: 'production' });
+  await world.settle();
+  const gated = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+  const gateIssue = await world.issueOf(gated.id);
+  await world.comment(gateIssue!.number, 'bob', '/approve');
+  const reviews = await eventually(() => world.control.deploymentReviews(), (list) => list.some((r) => r.runId === gate.run_id && r.state === 'approved'));
+  expect(reviews.filter((r) => r.runId === gate.run_id).map((r) => r.state)).toEqual([null, 'approved']);
 }
 
 describe('requests the App sends', () => {
@@ -504,6 +524,7 @@ describe('requests the App sends', () => {
       'GET /orgs/{org}/teams/{team_slug}/memberships/{username}', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule',
     ]));
   });
 
@@ -524,10 +545,15 @@ describe('requests the App sends', () => {
     // Every webhook the App subscribes to (app/index.ts), and the routes the Action's fallback uses.
     const events = [
       'issue-comment-created', 'issue-comment-deleted', 'check-run-requested-action', 'check-run-rerequested',
-      'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened',
+      'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened', 'deployment-protection-rule-requested',
       'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
     ];
-    const routes = ['GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs'];
+    // Also what the reconciler reads to find runs waiting on the App whose webhook was lost.
+    const routes = [
+      'GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+      'GET /installation/repositories', 'GET /repos/{owner}/{repo}/actions/runs', 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments',
+      'GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules', 'GET /repos/{owner}/{repo}/deployments',
+    ];
     const missing = [
       ...GHES_WEBHOOKS.flatMap((name) => {
         const described = loadJson(`@octokit/openapi-webhooks/generated/${name}.json`);

@@ -38,6 +38,18 @@ const ID_BASES = {
   checkRun: 7_000_000, checkSuite: 6_000_000, pull: 2_000_000, installation: 40_000, token: 1, activity: 8_000_000,
 };
 
+export interface PendingGate {
+  repoId: number;
+  runId: number;
+  environment: string;
+  appId: number;
+  reports: number;
+  /** Who started the run, the event, and the deployment GitHub made for the job (as the webhook carried it). */
+  actor: string;
+  event: string;
+  deployment: { id: number; sha: string; ref: string; [field: string]: unknown };
+}
+
 export class DoubleState {
   readonly users = new Map<string, User>();
   readonly repos = new Map<string, Repo>();
@@ -51,8 +63,10 @@ export class DoubleState {
   readonly reactions: Reaction[] = [];
   readonly checkRuns = new Map<number, CheckRun>();
   readonly deploymentReviews: DeploymentReview[] = [];
-  /** Deployment protection rules announced to an App and not yet answered through the callback. */
-  readonly pendingGates: { repoId: number; runId: number; environment: string; appId: number }[] = [];
+  /** Deployment protection rules announced to an App and not yet answered through the callback, with the status reports made on each. */
+  readonly pendingGates: PendingGate[] = [];
+  /** Deployment protection rules the App has answered: answering again is refused (422). */
+  readonly decidedGates: PendingGate[] = [];
   private readonly counters = new Map<keyof typeof ID_BASES, number>();
   private readonly issueNumbers = new Map<number, number>();
   private readonly checkSuites = new Map<string, number>();

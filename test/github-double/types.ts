@@ -277,7 +277,8 @@ export interface DeploymentReview {
   runId: number;
   appId: number;
   environmentName: string;
-  state: 'approved' | 'rejected';
+  /** Null for a status report (a comment shown on the run, deciding nothing). */
+  state: 'approved' | 'rejected' | null;
   comment: string;
   at: string;
 }

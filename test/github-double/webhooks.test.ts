@@ -169,13 +169,25 @@ describe('webhook headers and payloads', () => {
     const callback = (requested.payload as { deployment_callback_url: string }).deployment_callback_url;
     expect(callback).toBe(`${gh.apiUrl}/repos/${REPO}/actions/runs/${gate.run_id}/deployment_protection_rule`);
     const { token } = await gh.control.installationToken(INSTALLATION_ID);
-    const review = (state: string) => fetch(callback, {
+    const review = (body: Record<string, unknown>, url = callback) => fetch(url, {
       method: 'POST', headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ environment_name: 'production', state, comment: 'policy says yes' }),
+      body: JSON.stringify({ environment_name: 'production', ...body }),
     });
-    expect((await review('approved')).status).toBe(204);
-    expect((await review('approved')).status).toBe(404); // answered already
-    expect(await gh.control.deploymentReviews()).toEqual([expect.objectContaining({ repository: REPO, runId: gate.run_id, environmentName: 'production', state: 'approved' })]);
+    expect((await review({ comment: 'waiting for @alice' })).status).toBe(204); // a status report decides nothing
+    expect((await review({})).status).toBe(422); // a status report needs its comment
+    expect((await review({ comment: 'x'.repeat(1025) })).status).toBe(422);
+    expect((await review({ state: 'approved', comment: 'policy says yes' })).status).toBe(204);
+    expect((await review({ state: 'approved', comment: 'policy says yes' })).status).toBe(422); // answered already
+    expect(await gh.control.deploymentReviews()).toEqual([
+      expect.objectContaining({ repository: REPO, runId: gate.run_id, environmentName: 'production', state: null, comment: 'waiting for @alice' }),
+      expect.objectContaining({ repository: REPO, runId: gate.run_id, environmentName: 'production', state: 'approved' }),
+    ]);
+    // Ten status reports per deployment, then no more.
+    const other = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production' });
+    const otherCallback = `${gh.apiUrl}/repos/${REPO}/actions/runs/${other.run_id}/deployment_protection_rule`;
+    for (let i = 1; i <= 10; i++) expect((await review({ comment: `report ${i}` }, otherCallback)).status).toBe(204);
+    expect((await review({ comment: 'report 11' }, otherCallback)).status).toBe(422);
+    expect((await review({ state: 'rejected', comment: 'no' }, otherCallback)).status).toBe(204);
   });
 });
 

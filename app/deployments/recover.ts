@@ -1,0 +1,77 @@
+/**
+ * GitHub does not redeliver a lost webhook, and a job waiting on this App holds its concurrency group
+ * until GitHub gives up (30 days). Each reconciler round looks, in the repositories of installations
+ * the App has served lately, for runs waiting on an environment whose protection rules include this
+ * App, and opens the request of each one that has none. A request that exists is left as it is (the
+ * key is the same as the webhook's), so a late webhook and a round never open two.
+ */
+import type { Logger } from 'probot';
+import type { Gate } from '../gate/gate.js';
+import type { GitHubClient } from '../github/github.js';
+import type { Store } from '../store/store.js';
+import { PayloadError, ruleRequestOf } from './requested.js';
+
+/** Installations with a request in this window are looked through. */
+const SERVED_LATELY_MS = 30 * 24 * 3600_000;
+
+export interface RecoveryOptions {
+  store: Store;
+  gate: Gate;
+  github: (installationId: number) => Promise<GitHubClient>;
+  /** This App's id: only environments whose rules include it are its business. */
+  appId: number;
+  log: Logger;
+  now: () => number;
+}
+
+/** One round; a repository that fails is logged and looked at again next round. Answers how many requests it opened. */
+export async function recoverLostRules(options: RecoveryOptions): Promise<number> {
+  const { store, log } = options;
+  const requests = [
+    ...(await store.listRequests({ status: 'pending', limit: 500 })),
+    ...(await store.listRequests({ completedAfter: new Date(options.now() - SERVED_LATELY_MS), limit: 500 })),
+  ];
+  const installations = new Set(requests.map((r) => Number((r.facts as { installationId?: unknown }).installationId)).filter((id) => Number.isSafeInteger(id) && id > 0));
+  let opened = 0;
+  for (const installationId of installations) {
+    try {
+      const github = await options.github(installationId);
+      for (const repository of await github.installationRepositories()) {
+        try {
+          opened += await recoverRepository(options, github, repository);
+        } catch (err) {
+          log.warn({ err, repository: `${repository.owner}/${repository.repo}` }, 'could not look for runs waiting on the App; trying again next round');
+        }
+      }
+    } catch (err) {
+      log.warn({ err, installationId }, 'could not list the repositories of an installation; trying again next round');
+    }
+  }
+  return opened;
+}
+
+async function recoverRepository(options: RecoveryOptions, github: GitHubClient, repository: { owner: string; repo: string; id: string }): Promise<number> {
+  const gatedByUs = new Map<string, boolean>();
+  let opened = 0;
+  for (const run of await github.waitingRuns(repository)) {
+    for (const environment of await github.pendingEnvironments(repository, run.id)) {
+      if (!gatedByUs.has(environment)) gatedByUs.set(environment, (await github.protectionRuleApps(repository, environment)).includes(options.appId));
+      if (!gatedByUs.get(environment)) continue;
+      const [deployment] = await github.deployments(repository, run.headSha, environment);
+      if (!deployment) continue;
+      let found;
+      try {
+        found = ruleRequestOf({ repository, runId: run.id, event: run.event, environment, deployment });
+      } catch (err) {
+        if (!(err instanceof PayloadError)) throw err;
+        options.log.error({ reason: err.message }, 'a run waiting on the App cannot be gated');
+        continue;
+      }
+      const { created, request } = await options.gate.openDeployment(found.run, found.deployment, found.pullAuthors);
+      if (!created) continue;
+      opened += 1;
+      options.log.info({ requestId: request.id, runId: run.id, environment }, 'opened the request of a run whose deployment_protection_rule webhook never arrived');
+    }
+  }
+  return opened;
+}

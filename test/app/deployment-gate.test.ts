@@ -1,0 +1,234 @@
+/**
+ * The job-level gate: the App as a custom deployment protection rule. A job that targets an
+ * environment waits on the same policy, approvers and votes as a gated step, and the App answers
+ * GitHub through the run's callback (the double records every answer and status report).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readRuleRequest } from '../../app/deployments/index.js';
+import { eventually, INSTALLATION_ID, World } from './harness.js';
+
+const GATED = 'acme/gated';
+const RELAXED = 'acme/relaxed';
+const POLICY = `version: 1
+severities: [low, high]
+rules:
+  - name: production
+    if: { environment: [production], severity: { at_least: high } }
+    require: { approvals: 1, approvers: [alice] }
+  - name: staging
+    if: { environment: [staging] }
+    unless: { only_paths: ["docs/**"] }
+    require: { approvals: 1, approvers: [alice] }
+  - name: quick
+    if: { environment: [quick] }
+    require: { approvals: 1, approvers: [alice] }
+    timeout: 4s
+`;
+/** The same production rule, but requests without a severity are \`low\`. */
+const RELAXED_POLICY = POLICY.replace('severities: [low, high]', 'severities: [low, high]\ndefaults: { severity: low }');
+
+let world: World;
+beforeAll(async () => {
+  // Reconciler rounds every 2 s, so a lost webhook is recovered within the test.
+  world = await World.start({ reconcileIntervalMs: 2000 });
+  const files = { 'src/app.ts': 'export {};\n', 'docs/index.md': '# Docs\n' };
+  await world.control.seed({
+    repos: [
+      {
+        owner: 'acme', name: 'gated', defaultBranch: 'main',
+        branches: { main: { '.github/jit-approval.yml': POLICY, ...files }, feature: { 'src/app.ts': 'export const feature = 1;\n' } },
+        collaborators: { alice: 'admin', carol: 'write', mallory: 'write' },
+        pulls: [{ number: 3, title: 'Feature', head: 'feature', user: 'alice' }],
+      },
+      { owner: 'acme', name: 'relaxed', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': RELAXED_POLICY, ...files } }, collaborators: { alice: 'admin', mallory: 'write' } },
+    ],
+  });
+}, 60_000);
+afterAll(async () => world?.stop());
+
+/** A job of a new run targets `environment` at `ref` (main's head unless told); mallory started the run. */
+async function deploy(environment: string, options: { repository?: string; ref?: string } = {}) {
+  const gate = await world.control.deploymentGate({ repository: options.repository ?? GATED, actor: 'mallory', environment, ...(options.ref ? { ref: options.ref } : {}) });
+  await world.settle();
+  const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id) && r.environmentKey === environment);
+  return { runId: gate.run_id, request: request! };
+}
+
+async function reviewsOf(runId: number) {
+  return (await world.control.deploymentReviews()).filter((r) => r.runId === runId);
+}
+
+/** Waits for the App's answer to the run's rule. */
+async function answerOf(runId: number, timeoutMs = 10_000) {
+  const reviews = await eventually(() => reviewsOf(runId), (list) => list.some((r) => r.state !== null), timeoutMs);
+  return reviews.find((r) => r.state !== null);
+}
+
+async function issueNumberOf(requestId: string, repository = GATED): Promise<number> {
+  const issue = await eventually(() => world.issueOf(requestId, repository), (found) => found !== undefined);
+  return issue!.number;
+}
+
+describe('a job that targets an environment', () => {
+  it('waits for production, refuses ineligible approvals and is released by an eligible one', async () => {
+    const { runId, request } = await deploy('production');
+    expect(request).toMatchObject({ status: 'pending', action: 'deployment', requester: 'mallory' });
+    const head = (await world.control.checkRuns(GATED)) as unknown as { external_id: string; head_sha: string; conclusion: string }[];
+    const checkRun = head.find((r) => r.external_id === request.id)!;
+    // The check run is on the deployed commit, waiting with its buttons.
+    expect(checkRun).toMatchObject({ head_sha: request.commitSha, conclusion: 'action_required' });
+    // The run page says who is needed; nothing is decided yet.
+    const waiting = await eventually(() => reviewsOf(runId), (list) => list.length > 0);
+    expect(waiting).toEqual([expect.objectContaining({ environmentName: 'production', state: null, comment: expect.stringContaining('1 more from @alice') })]);
+
+    const issue = await issueNumberOf(request.id);
+    await world.comment(issue, 'mallory', '/approve', GATED); // started the run
+    await world.comment(issue, 'carol', '/approve', GATED); // not an approver of this rule
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
+    expect((await reviewsOf(runId)).every((r) => r.state === null)).toBe(true);
+    const refused = (await world.audit(request.id)).filter((e) => e.type === 'vote_refused').map((e) => e.actor);
+    expect(refused).toEqual(['mallory', 'carol']);
+
+    await world.comment(issue, 'alice', '/approve ship it', GATED);
+    const answer = await answerOf(runId);
+    expect(answer).toMatchObject({ environmentName: 'production', state: 'approved', comment: expect.stringContaining('@alice') });
+    expect((await world.audit(request.id)).map((e) => e.type)).toContain('deployment_answered');
+  }, 60_000);
+
+  it('is rejected through the callback when an approver rejects it', async () => {
+    const { runId, request } = await deploy('production');
+    await world.comment(await issueNumberOf(request.id), 'alice', '/reject not today', GATED);
+    expect(await answerOf(runId)).toMatchObject({ state: 'rejected', comment: expect.stringContaining('not today') });
+  }, 60_000);
+
+  it('is rejected through the callback when nobody decides in time', async () => {
+    const { runId, request } = await deploy('quick');
+    expect(request.status).toBe('pending');
+    expect(await answerOf(runId, 15_000)).toMatchObject({ environmentName: 'quick', state: 'rejected', comment: expect.stringContaining('timed out') });
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('timed_out');
+  }, 60_000);
+
+  it('approves at once a change of only docs since the last approved deploy of a non-production environment', async () => {
+    // The first deploy has nothing to compare with: its changes are unknown, so it needs approval.
+    const first = await deploy('staging');
+    expect(first.request.status).toBe('pending');
+    await world.comment(await issueNumberOf(first.request.id), 'alice', '/approve', GATED);
+    expect(await answerOf(first.runId)).toMatchObject({ state: 'approved' });
+
+    await world.control.pushCommit(GATED, { branch: 'main', files: { 'docs/index.md': '# Docs, again\n' }, author: 'mallory' });
+    const docs = await deploy('staging');
+    expect(docs.request.status).toBe('approved');
+    expect(docs.request.reason).toBe('auto');
+    expect(await answerOf(docs.runId)).toMatchObject({ state: 'approved', comment: expect.stringContaining('approved automatically') });
+    expect(await world.issueOf(docs.request.id, GATED)).toBeUndefined();
+
+    // Code, not docs: approval again.
+    await world.control.pushCommit(GATED, { branch: 'main', files: { 'src/app.ts': 'export const x = 2;\n' }, author: 'mallory' });
+    const code = await deploy('staging');
+    expect(code.request.status).toBe('pending');
+  }, 60_000);
+
+  it('does not count a vote for another commit', async () => {
+    const before = await deploy('production');
+    await world.control.pushCommit(GATED, { branch: 'main', files: { 'src/app.ts': 'export const y = 3;\n' }, author: 'mallory' });
+    const after = await deploy('production');
+    expect(after.request.commitSha).not.toBe(before.request.commitSha);
+    const checkRuns = (await world.control.checkRuns(GATED)) as unknown as { id: number; external_id: string }[];
+    const beforeCheckRun = checkRuns.find((r) => r.external_id === before.request.id)!;
+    await world.control.clickCheckRunButton({ repository: GATED, check_run_id: beforeCheckRun.id, user: 'alice', identifier: 'jit-approve' });
+    await world.settle();
+    expect(await answerOf(before.runId)).toMatchObject({ state: 'approved' });
+    expect((await world.app.store.getRequest(after.request.id))!.status).toBe('pending');
+    expect((await reviewsOf(after.runId)).every((r) => r.state === null)).toBe(true);
+  }, 60_000);
+
+  it('counts the author of the pull request a run is about among its requesters', async () => {
+    // carol re-runs a deploy of alice's pull request: alice, the only approver, may not approve her own change.
+    const gate = await world.control.deploymentGate({ repository: GATED, actor: 'carol', environment: 'production', pull_request: 3 });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'pending', requester: 'carol' });
+    await world.comment(await issueNumberOf(request.id), 'alice', '/approve', GATED);
+    const refusal = (await world.audit(request.id)).find((e) => e.type === 'vote_refused');
+    expect(refusal).toMatchObject({ actor: 'alice', facts: { reason: expect.stringContaining('opened the pull request') } });
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
+  }, 60_000);
+
+  it("takes the policy's default severity when it sets one, else the highest", async () => {
+    // In acme/relaxed a request without a severity is low, below the production rule's threshold.
+    const relaxed = await deploy('production', { repository: RELAXED });
+    expect(relaxed.request).toMatchObject({ status: 'approved', reason: 'auto' });
+    expect(await answerOf(relaxed.runId)).toMatchObject({ state: 'approved' });
+  }, 60_000);
+
+  it('opens one request for a redelivered rule, and takes a 422 for a rule already answered as done', async () => {
+    const { runId, request } = await deploy('production');
+    const [delivery] = await world.control.deliveries({ event: 'deployment_protection_rule' }).then((list) => list.filter((d) => (d.payload as { deployment_callback_url: string }).deployment_callback_url.endsWith(`/runs/${runId}/deployment_protection_rule`)));
+    await world.control.redeliver(delivery.seq);
+    await world.settle();
+    expect((await world.app.store.listRequests()).filter((r) => r.runId === String(runId))).toHaveLength(1);
+
+    // Someone answers the rule elsewhere first; the App's own answer then meets GitHub's 422.
+    const { token } = await world.control.installationToken(INSTALLATION_ID);
+    const callback = `${world.github.apiUrl}/repos/${GATED}/actions/runs/${runId}/deployment_protection_rule`;
+    const elsewhere = await fetch(callback, { method: 'POST', headers: { authorization: `token ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ environment_name: 'production', state: 'rejected', comment: 'by hand' }) });
+    expect(elsewhere.status).toBe(204);
+    await world.comment(await issueNumberOf(request.id), 'alice', '/approve', GATED);
+    const audit = await eventually(() => world.audit(request.id), (events) => events.some((e) => e.type === 'deployment_answered'));
+    expect(audit.map((e) => e.type)).toEqual(expect.arrayContaining(['deployment_already_answered', 'deployment_answered']));
+    // Done: no job left retrying, and GitHub kept the first answer.
+    expect(await world.app.store.nextTimerDue({ only: ['deployment_review'] })).toBeUndefined();
+    expect((await reviewsOf(runId)).filter((r) => r.state !== null)).toEqual([expect.objectContaining({ state: 'rejected', comment: 'by hand' })]);
+  }, 60_000);
+});
+
+describe('a lost webhook', () => {
+  it('is recovered by the reconciler: the waiting run gets its request, and its approval releases the job', async () => {
+    const gate = await world.withoutWebhooks(() => world.control.deploymentGate({ repository: GATED, actor: 'mallory', environment: 'production' }));
+    const requestOf = async () => (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id));
+    expect(await requestOf()).toBeUndefined();
+    const request = await eventually(requestOf, (found) => found !== undefined, 15_000);
+    const main = (await world.control.deliveries({ event: 'deployment_protection_rule' })).map((d) => d.payload as { deployment: { id: number; sha: string } }).find((p) => p.deployment.id === gate.deployment_id)!;
+    expect(request).toMatchObject({ status: 'pending', action: 'deployment', requester: 'mallory', environmentKey: 'production', commitSha: main.deployment.sha });
+    await world.comment(await issueNumberOf(request!.id), 'alice', '/approve', GATED);
+    expect(await answerOf(gate.run_id)).toMatchObject({ environmentName: 'production', state: 'approved' });
+    // Answered, the run no longer waits: later rounds open nothing more for it.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await world.app.store.listRequests()).filter((r) => r.runId === String(gate.run_id))).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('reading the payload', () => {
+  const payload = () => ({
+    action: 'requested',
+    environment: 'production',
+    event: 'push',
+    deployment_callback_url: 'https://api.github.com/repos/acme/web/actions/runs/42/deployment_protection_rule',
+    deployment: { id: 7, sha: 'a'.repeat(40), ref: 'main', creator: { login: 'bob', id: 2 } },
+    repository: { id: 9, full_name: 'acme/web' },
+    sender: { login: 'github-actions[bot]', id: 3 },
+  });
+
+  it('takes the run from the callback, the commit and actor from the deployment', () => {
+    expect(readRuleRequest(payload())).toEqual({
+      run: expect.objectContaining({ repository: 'acme/web', repositoryId: '9', runId: '42', sha: 'a'.repeat(40), ref: 'refs/heads/main', actor: 'bob', actorId: '2', eventName: 'push', environment: 'production' }),
+      deployment: { callbackRunId: 42, environment: 'production', deploymentId: 7 },
+      pullAuthors: [],
+    });
+  });
+
+  it('counts the authors of the pull requests the run is about as requesters', () => {
+    const withPull = { ...payload(), pull_requests: [{ number: 5, user: { login: 'carol', id: 4 } }] };
+    expect(readRuleRequest(withPull).pullAuthors).toEqual([{ login: 'carol', id: '4' }]);
+    expect(() => readRuleRequest({ ...payload(), pull_requests: [{ number: 5, user: { login: 'carol' } }] })).toThrow(/`pull_requests\.0\.user\.id`/);
+  });
+
+  it('refuses a payload it cannot trust, naming the field', () => {
+    const otherRepo = { ...payload(), deployment_callback_url: 'https://api.github.com/repos/evil/web/actions/runs/42/deployment_protection_rule' };
+    expect(() => readRuleRequest(otherRepo)).toThrow(/deployment_callback_url.*evil\/web/);
+    const noSha = { ...payload(), deployment: { ...payload().deployment, sha: 'main' } };
+    expect(() => readRuleRequest(noSha)).toThrow(/deployment\.sha/);
+    const { environment: _, ...noEnvironment } = payload();
+    expect(() => readRuleRequest(noEnvironment)).toThrow(/`environment`/);
+  });
+});
