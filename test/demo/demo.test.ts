@@ -1,22 +1,25 @@
 /** `npm run demo` is the README's first command: run it as a user would and check the story it tells. */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const demoDirs = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('jit-demo-')));
 
 describe('npm run demo', () => {
   it('plays the story, exits 0 and leaves nothing running or behind', async () => {
-    const before = demoDirs();
+    // A temp folder of the demo's own: other tests running meanwhile make temp dirs of their own.
+    const scratch = mkdtempSync(join(tmpdir(), 'jit-demo-test-'));
     const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'test/demo/run.ts'], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 150_000,
-      env: { ...process.env, DEMO_VERBOSE: '' },
+      env: { ...process.env, DEMO_VERBOSE: '', TMPDIR: scratch },
     });
+    // tsx keeps its compile cache there; anything else is the demo's.
+    const leftBehind = readdirSync(scratch).filter((name) => !name.startsWith('tsx-'));
+    rmSync(scratch, { recursive: true, force: true });
 
     expect(stderr).not.toContain('DEMO FAILED');
     expect(status).toBe(0);
@@ -44,6 +47,6 @@ describe('npm run demo', () => {
     for (const url of urls) {
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     }
-    expect([...demoDirs()].filter((name) => !before.has(name))).toEqual([]);
+    expect(leftBehind).toEqual([]);
   }, 160_000);
 });
