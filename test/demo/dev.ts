@@ -137,8 +137,7 @@ export class DevConsole {
   }
 
   private users(): string {
-    const width = Math.max(...PEOPLE.map((person) => person.login.length));
-    return PEOPLE.map((person) => `${person.login.padEnd(width)}  ${person.permission.padEnd(8)}  ${person.role}`).join('\n');
+    return usersTable().join('\n');
   }
 
   private async status(): Promise<string> {
@@ -169,14 +168,19 @@ export class DevConsole {
   }
 }
 
+/** One line per seeded user: login, access to the repository, part played. */
+function usersTable(): string[] {
+  const width = Math.max(...PEOPLE.map((person) => person.login.length));
+  return PEOPLE.map((person) => `${person.login.padEnd(width)}  ${person.permission.padEnd(8)}  ${person.role}`);
+}
+
 /** What `npm run dev` prints once everything is up. */
 export function banner(stage: Stage): string {
-  const width = Math.max(...PEOPLE.map((person) => person.login.length));
   return [
     `GitHub double at ${stage.github.url} (REST API ${stage.github.apiUrl}), seeded with ${REPOSITORY}`,
     `App at ${stage.appUrl} (its own process, embedded store in a temp dir; bot ${APP_BOT})`,
     'Seeded users:',
-    ...PEOPLE.map((person) => `  ${person.login.padEnd(width)}  ${person.permission.padEnd(8)}  ${person.role}`),
+    ...usersTable().map((line) => `  ${line}`),
     '',
     'Try this:',
     '  deploy                  (alice deploys to production; the policy asks carol, code owner of the changed file)',
