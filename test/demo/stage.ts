@@ -45,15 +45,18 @@ export const CODEOWNERS = `# Everything is alice's; production infrastructure is
 /** The file the deploy under approval changed: owned by carol alone. */
 export const CHANGED_FILE = 'infra/production.tf';
 
+/** The seeded people: their access to each `payments` repository, and the part each plays. */
+export const PEOPLE: ReadonlyArray<{ login: string; name: string; permission: 'write' | 'maintain'; role: string }> = [
+  { login: 'alice', name: 'Alice (requester)', permission: 'write', role: 'runs the workflow; owns everything but /infra/' },
+  { login: 'bob', name: 'Bob', permission: 'write', role: 'owns nothing' },
+  { login: 'carol', name: 'Carol (code owner)', permission: 'maintain', role: 'code owner of /infra/' },
+  { login: 'dave', name: 'Dave (release engineer)', permission: 'write', role: 'ran the earlier, approved deploy' },
+];
+
 /** `<org>/payments` in each org, each org its own installation of the App (the demo uses acme only). */
 function seed(publicKey: string, orgs: string[]): Seed {
   return {
-    users: [
-      { login: 'alice', name: 'Alice (requester)' },
-      { login: 'bob', name: 'Bob' },
-      { login: 'carol', name: 'Carol (code owner)' },
-      { login: 'dave', name: 'Dave (release engineer)' },
-    ],
+    users: PEOPLE.map(({ login, name }) => ({ login, name })),
     repos: orgs.map((org) => ({
       owner: org,
       name: 'payments',
@@ -66,7 +69,7 @@ function seed(publicKey: string, orgs: string[]): Seed {
           'src/charge.ts': 'export const charge = () => 0;\n',
         },
       },
-      collaborators: { alice: 'write', bob: 'write', carol: 'maintain', dave: 'write' },
+      collaborators: Object.fromEntries(PEOPLE.map(({ login, permission }) => [login, permission])),
     })),
     apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey, ...registeredAs() }],
     installations: orgs.map((org) => ({ appId: APP_ID, account: org })),
@@ -211,13 +214,17 @@ export class Stage {
     await this.control.pushCommit(repository, { branch: 'main', files: { [CHANGED_FILE]: content }, message: 'Scale the payments API', author: 'alice' });
   }
 
-  /** Starts the Action bundle as `actor`'s `deploy` step to production on a push to main; each call is a new run. */
+  /**
+   * Starts the Action bundle as `actor`'s `deploy` step on a push to main, to production unless
+   * `inputs.environment` names another (the job targets the same one); each call is a new run.
+   */
   async startDeploy(inputs: Record<string, string> = {}, repository = REPOSITORY, actor = 'alice'): Promise<DeployStep> {
-    const job = await this.control.registerJob({ repository, actor, event_name: 'push', environment: 'production' });
+    const environment = inputs.environment ?? 'production';
+    const job = await this.control.registerJob({ repository, actor, event_name: 'push', environment });
     const claims = job.claims as Record<string, string>;
     const { token } = await this.control.repositoryToken(repository, { checks: 'read', metadata: 'read' });
     const running = startStep({
-      inputs: { action: 'deploy', environment: 'production', 'app-url': this.appUrl, 'github-token': token, timeout: '10m', ...inputs },
+      inputs: { action: 'deploy', environment, 'app-url': this.appUrl, 'github-token': token, timeout: '10m', ...inputs },
       env: {
         GITHUB_REPOSITORY: repository, GITHUB_REPOSITORY_OWNER: repository.split('/')[0], GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
         GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: actor, GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
