@@ -341,6 +341,12 @@ export class Gate {
     if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
     if (!decision) return refuse('the request is still being evaluated; try again in a moment', 'vote_ignored');
+    // Its deadline passed before its timer fired: it timed out then, whatever this vote would find (a moved PR, say).
+    if (row.deadline && row.deadline <= this.now()) {
+      await this.complete(row.id, { status: 'timed_out', reason: 'deadline' });
+      const ended = (await store.getRequest(row.id))?.status ?? 'timed_out';
+      return refuse(`the request is already ${ended.replace('_', ' ')}`, 'vote_ignored');
+    }
     if (voting.comment && Math.floor(Date.parse(voting.comment.createdAt) / 1000) < Math.floor(row.createdAt.getTime() / 1000)) {
       return refuse(`the comment was written at ${voting.comment.createdAt}, before this request was opened (${row.createdAt.toISOString()}); only commands written for it count`);
     }
