@@ -461,9 +461,16 @@ export class Gate {
   }
 }
 
-/** The store's tally callback: the policy library's arithmetic over the voters as last looked up. */
+/**
+ * The store's tally callback: the policy library's arithmetic over the voters as last looked up. The
+ * request was still pending when this vote came, so no earlier vote completed it; an eligible reject
+ * rejects it then, even where a time escalation has since made the earlier approvals enough.
+ */
 function tally(decision: Decision, votes: readonly StoredVote[], options: ApprovalOptions) {
-  const result = tallyVotes(decision, votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice })), options);
+  const cast = votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice }));
+  const latest = cast.at(-1);
+  if (latest?.verdict === 'reject' && checkEligibility(decision, latest.voter, options).eligible) return 'rejected';
+  const result = tallyVotes(decision, cast, options);
   return result.status === 'blocked' ? 'pending' : result.status;
 }
 

@@ -26,6 +26,46 @@ async function play(policy: PolicySpec, events: ChaosEvent[], run: RunSpec = prB
   return actual;
 }
 
+describe('a /reject', () => {
+  it('rejects a waiting request even when a time escalation has since made the earlier approvals enough', async () => {
+    // bob's approval counts for the critical escalation's requirement only once `after: 10m` lists him too.
+    const policy: PolicySpec = {
+      defaults: { timeoutMinutes: 60 },
+      deploy: {
+        require: { approvals: 1, approvers: ['bob'] },
+        unlessDocsOnly: false,
+        escalation: { if: { severity: 'critical' }, require: { approvals: 1, approvers: ['carol'] } },
+        later: { afterMinutes: 10, alsoEligible: ['bob'] },
+      },
+    };
+    const { steps, final } = await play(policy, [
+      { kind: 'comment', by: 'bob', says: 'approve' },
+      { kind: 'wait', minutes: 15 },
+      { kind: 'comment', by: 'carol', says: 'reject' },
+    ]);
+    expect(steps[1].status).toBe('pending');
+    expect(final).toMatchObject({ status: 'rejected', completedBy: 'carol' });
+  });
+
+  it('still lets a later approval complete such a request', async () => {
+    const policy: PolicySpec = {
+      defaults: { timeoutMinutes: 60 },
+      deploy: {
+        require: { approvals: 1, approvers: ['bob', 'dave'] },
+        unlessDocsOnly: false,
+        escalation: { if: { severity: 'critical' }, require: { approvals: 1, approvers: ['carol'] } },
+        later: { afterMinutes: 10, alsoEligible: ['bob'] },
+      },
+    };
+    const { final } = await play(policy, [
+      { kind: 'comment', by: 'bob', says: 'approve' },
+      { kind: 'wait', minutes: 15 },
+      { kind: 'comment', by: 'dave', says: 'approve' },
+    ]);
+    expect(final).toMatchObject({ status: 'approved', completedBy: 'dave' });
+  });
+});
+
 describe('past its deadline, before its timer fires', () => {
   const policy: PolicySpec = { defaults: { timeoutMinutes: 30 }, deploy: { require: { approvals: 1, approvers: ['bob'] }, unlessDocsOnly: false } };
 
