@@ -474,6 +474,12 @@ export class Gate {
     if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
     if (!decision) return refuse('the request is still being evaluated; try again in a moment', 'vote_ignored');
+    // Its deadline passed before its timer fired: it timed out then, whatever this vote would find (a moved PR, say).
+    if (row.deadline && row.deadline <= this.now()) {
+      await this.complete(row.id, { status: 'timed_out', reason: 'deadline' });
+      const ended = (await store.getRequest(row.id))?.status ?? 'timed_out';
+      return refuse(`the request is already ${ended.replace('_', ' ')}`, 'vote_ignored');
+    }
     if (decision.outcome === 'held' && decision.windows) {
       return refuse(`the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.map((w) => `\`${w}\``).join(', ')} (${decision.windows.messages.join(' ')}); votes count once it is released`);
     }
@@ -599,9 +605,16 @@ export class Gate {
   }
 }
 
-/** The store's tally callback: the policy library's arithmetic over the voters as last looked up. */
+/**
+ * The store's tally callback: the policy library's arithmetic over the voters as last looked up. The
+ * request was still pending when this vote came, so no earlier vote completed it; an eligible reject
+ * rejects it then, even where a time escalation has since made the earlier approvals enough.
+ */
 function tally(decision: Decision, votes: readonly StoredVote[], options: ApprovalOptions) {
-  const result = tallyVotes(decision, votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice })), options);
+  const cast = votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice }));
+  const latest = cast.at(-1);
+  if (latest?.verdict === 'reject' && checkEligibility(decision, latest.voter, options).eligible) return 'rejected';
+  const result = tallyVotes(decision, cast, options);
   return result.status === 'blocked' ? 'pending' : result.status;
 }
 
