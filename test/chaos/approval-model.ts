@@ -131,7 +131,7 @@ export function decide(scenario: Scenario): ModelDecision {
           approvals: escalation.require.approvals ?? own.approvals,
           approvers: parseApprovers(escalation.require.approvers ?? own.approvers),
           allowSelfApproval,
-          later,
+          // A time escalation widens the rule's own requirement only, never one an escalation added (POLICY.md).
         });
       }
     }
