@@ -26,18 +26,21 @@ async function play(policy: PolicySpec, events: ChaosEvent[], run: RunSpec = prB
   return actual;
 }
 
+/** `approver` for the rule's own requirement, carol as well for a critical deploy, and bob eligible for the rule's own after 10 minutes. */
+const criticalNeedsCarolToo = (approver: string): PolicySpec => ({
+  defaults: { timeoutMinutes: 60 },
+  deploy: {
+    require: { approvals: 1, approvers: [approver] },
+    unlessDocsOnly: false,
+    escalation: { if: { severity: 'critical' }, require: { approvals: 1, approvers: ['carol'] } },
+    later: { afterMinutes: 10, alsoEligible: ['bob'] },
+  },
+});
+
 describe('a /reject', () => {
   it('rejects a waiting request even when a time escalation has since made the earlier approvals enough', async () => {
     // bob's approval meets the rule's own requirement; the critical escalation's still waits for carol.
-    const policy: PolicySpec = {
-      defaults: { timeoutMinutes: 60 },
-      deploy: {
-        require: { approvals: 1, approvers: ['bob'] },
-        unlessDocsOnly: false,
-        escalation: { if: { severity: 'critical' }, require: { approvals: 1, approvers: ['carol'] } },
-        later: { afterMinutes: 10, alsoEligible: ['bob'] },
-      },
-    };
+    const policy = criticalNeedsCarolToo('bob');
     const { steps, final } = await play(policy, [
       { kind: 'comment', by: 'bob', says: 'approve' },
       { kind: 'wait', minutes: 15 },
@@ -49,15 +52,7 @@ describe('a /reject', () => {
 
   it('still lets a later approval complete such a request', async () => {
     // After 10 minutes bob may stand in for dave on the rule's own requirement, never for carol on the added one.
-    const policy: PolicySpec = {
-      defaults: { timeoutMinutes: 60 },
-      deploy: {
-        require: { approvals: 1, approvers: ['dave'] },
-        unlessDocsOnly: false,
-        escalation: { if: { severity: 'critical' }, require: { approvals: 1, approvers: ['carol'] } },
-        later: { afterMinutes: 10, alsoEligible: ['bob'] },
-      },
-    };
+    const policy = criticalNeedsCarolToo('dave');
     const { steps, final } = await play(policy, [
       { kind: 'comment', by: 'bob', says: 'approve' },
       { kind: 'wait', minutes: 15 },
