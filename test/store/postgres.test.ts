@@ -75,10 +75,14 @@ describe('several App replicas on one PostgreSQL database', () => {
   test('a subscriber keeps hearing changes after its listening connection is killed', async () => {
     const listening = `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN mercurial_jit_changes_${backend.schema}'`;
     await a.subscribe(ALL_REQUESTS, () => {});
-    const killed = await backend.sql(`SELECT pg_terminate_backend(pid) AS killed FROM (${listening}) AS l`);
+    const killed = await backend.sql(`SELECT pid, pg_terminate_backend(pid) AS killed FROM (${listening}) AS l`);
     expect(killed.length).toBeGreaterThan(0);
+    // The killed backend can linger in pg_stat_activity for a moment, and a new one shows its LISTEN
+    // while it is still running: wait for a different backend that has finished it.
+    const killedPids = killed.map((row) => Number(row.pid));
+    const reconnected = `SELECT pid FROM (${listening} AND state = 'idle') AS l WHERE NOT (pid = ANY(ARRAY[${killedPids.join(',')}]::int[]))`;
     const deadline = Date.now() + 10_000;
-    while ((await backend.sql(listening)).length === 0) {
+    while ((await backend.sql(reconnected)).length === 0) {
       if (Date.now() > deadline) throw new Error('the listener did not reconnect');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
