@@ -20,7 +20,7 @@ import { RECONCILE_JOB, Reconciler } from './reconciler/reconciler.js';
 import { handlePolicyPreview, runPolicyPreview } from './preview/policy-preview.js';
 import { DEPLOYMENT_REVIEW_JOB, PREVIEW_JOB } from './store/store.js';
 import { handleButton, handleRerun } from './webhooks/buttons.js';
-import { handleComment, handleDeletedComment } from './webhooks/comments.js';
+import { handleComment, handleDeletedComment, mayBeCommand } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
 import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
 
@@ -101,9 +101,9 @@ export function jitApp(options: JitAppOptions): JitApp {
 
     answerForgedSignaturesWith401(app);
     app.on(['installation', 'installation_repositories'], async () => installations.forget());
-    app.on('issue_comment.created', once(store, metrics, handleComment(gate, store)));
+    app.on('issue_comment.created', once(store, metrics, handleComment(gate, store), mayBeCommand));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
-    app.on('check_run.requested_action', once(store, metrics, handleButton(gate, store)));
+    app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
     app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));
     app.on('deployment_protection_rule.requested', once(store, metrics, handleRuleRequested(gate)));
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));

@@ -18,7 +18,7 @@ import type { GitHubClient } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { backoffMs, isTransient } from '../github/transient.js';
 import type { RunIdentity } from '../oidc.js';
-import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
+import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, type NewTimer, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs } from './policy-source.js';
@@ -76,11 +76,17 @@ export interface Voting {
   via: 'comment' | 'button';
   /** For a comment: its id (so it can be withdrawn by deleting it) and when GitHub says it was created. */
   comment?: { id: number; createdAt: string };
-  /** The delivery (and comment) this vote comes from, marked done with the vote. */
+  /** The delivery (and comment) this vote comes from, marked done with the vote, or with the record of why it did not count. */
   handledBy?: HandledBy;
+  /** The reply a vote that does not count gets, queued in the same transaction as the record of why. */
+  replyIfRefused?: (why: string) => NewTimer;
 }
 
-export type VoteOutcome = { counted: true; request: GateRequest } | { counted: false; why: string };
+/**
+ * `handled`: the record of the vote (or of why it did not count) marked `handledBy` done in its
+ * transaction, so the caller has nothing left to mark.
+ */
+export type VoteOutcome = { counted: true; request: GateRequest } | { counted: false; why: string; handled: boolean };
 
 export class Gate {
   private readonly now: () => Date;
@@ -466,10 +472,14 @@ export class Gate {
   async vote(voting: Voting): Promise<VoteOutcome> {
     const { store, installations } = this.options;
     const row = await store.getRequest(voting.requestId);
-    if (!row) return { counted: false, why: 'there is no such request' };
-    const refuse = async (why: string, type = 'vote_refused'): Promise<VoteOutcome> => {
-      await store.appendAudit({ type, actor: voting.login, requestId: row.id, facts: { choice: voting.choice, via: voting.via, reason: why, ...commentFacts(voting) } });
-      return { counted: false, why };
+    if (!row) return { counted: false, why: 'there is no such request', handled: false };
+    const refuse = async (why: string, type = 'vote_refused', { markHandled = true } = {}): Promise<VoteOutcome> => {
+      await store.recordHandled({
+        audit: [{ type, actor: voting.login, requestId: row.id, facts: { choice: voting.choice, via: voting.via, reason: why, ...commentFacts(voting) } }],
+        timers: voting.replyIfRefused ? [voting.replyIfRefused(why)] : [],
+        ...(markHandled ? { handledBy: voting.handledBy } : {}),
+      });
+      return { counted: false, why, handled: markHandled && voting.handledBy !== undefined };
     };
     if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
@@ -493,7 +503,8 @@ export class Gate {
       const superseded = await this.supersededBy(github, repo, row.prNumber, facts.headSha);
       if (superseded) {
         const why = `pull request #${row.prNumber} has moved on to ${superseded.slice(0, 7)} since this run tested ${facts.headSha.slice(0, 7)}, so approving this run would approve code nobody sees on the pull request; re-run the workflow on the new head`;
-        const outcome = await refuse(why);
+        // The delivery is marked handled only once the request has failed too, so a crash between them is retried.
+        const outcome = await refuse(why, 'vote_refused', { markHandled: false });
         await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` });
         return outcome;
       }
@@ -525,7 +536,7 @@ export class Gate {
     });
     switch (result.outcome) {
       case 'not_found':
-        return { counted: false, why: 'there is no such request' };
+        return { counted: false, why: 'there is no such request', handled: false };
       case 'closed': {
         // A late vote after a missed deadline: this call timed the request out, so it counts it once.
         if (result.completed) await this.completed(result.request);

@@ -9,7 +9,7 @@ import { Publisher } from './publisher.js';
 import { sendReply, type ReplyJob } from './replies.js';
 import type { OutboxHandler } from './worker.js';
 
-export { enqueueReply, type ReplyJob } from './replies.js';
+export { replyTimer, type ReplyJob } from './replies.js';
 export { OutboxWorker, type OutboxHandler } from './worker.js';
 export { Publisher } from './publisher.js';
 

@@ -3,7 +3,7 @@
  * with the vote's effect, sent once even when GitHub's answer to the first attempt is lost.
  */
 import type { GitHubClient } from '../github/github.js';
-import { REPLY_JOB, type Store } from '../store/store.js';
+import { REPLY_JOB, type NewTimer } from '../store/store.js';
 
 export interface ReplyJob {
   installationId: number;
@@ -20,8 +20,9 @@ export function replyMarker(answers: string): string {
   return `<!-- mercurial-jit reply to ${answers} -->`;
 }
 
-export async function enqueueReply(store: Store, reply: ReplyJob, requestId?: string): Promise<void> {
-  await store.scheduleTimer({ kind: REPLY_JOB, key: `${REPLY_JOB}:${reply.owner}/${reply.repo}:${reply.answers}`, requestId, dueAt: new Date(), payload: reply });
+/** The outbox job that sends a reply: keyed on what it answers, so queuing it twice sends it once. */
+export function replyTimer(reply: ReplyJob, requestId?: string): NewTimer {
+  return { kind: REPLY_JOB, key: `${REPLY_JOB}:${reply.owner}/${reply.repo}:${reply.answers}`, requestId, dueAt: new Date(), payload: reply };
 }
 
 export async function sendReply(github: GitHubClient, reply: ReplyJob, { retry, queuedAt }: { retry: boolean; queuedAt: Date }): Promise<void> {

@@ -90,7 +90,7 @@ export class Reconciler {
     for (const comment of comments) {
       // Only what was written for this request, as written: an edited comment's first words are gone.
       if (Date.parse(comment.createdAt) < opened || comment.updatedAt !== comment.createdAt) continue;
-      const acted = await processCommandComment(this.options.gate, this.options.store, {
+      const { acted } = await processCommandComment(this.options.gate, this.options.store, {
         repositoryId: request.repositoryId,
         issueNumber: thread,
         id: comment.id,

@@ -19,6 +19,7 @@ import {
   PUBLISH_JOB,
   type DecisionRecord,
   type HandledBy,
+  type HandledOutcome,
   type ApprovalRequest,
   type AuditEvent,
   type AuditVerification,
@@ -470,15 +471,19 @@ export class SqlStore implements Store {
   // ── timers ──────────────────────────────────────────────────────────────────────────────────
 
   async scheduleTimer(timer: NewTimer): Promise<Timer> {
-    const scheduled = await this.#scheduleTimer(timer);
+    const scheduled = await this.#scheduleTimer(this.#db, timer);
     // The outbox sleeps until told: a reply queued outside a request's change would otherwise wait for its next look.
-    if (OUTBOX_KINDS.includes(timer.kind)) await this.#db.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify({ requestId: OUTBOX_QUEUE, change: 'queued' } satisfies ChangeEvent)]);
+    if (OUTBOX_KINDS.includes(timer.kind)) await this.#notifyOutbox(this.#db);
     return scheduled;
   }
 
-  async #scheduleTimer(timer: NewTimer): Promise<Timer> {
+  async #notifyOutbox(sql: SqlExecutor): Promise<void> {
+    await sql.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify({ requestId: OUTBOX_QUEUE, change: 'queued' } satisfies ChangeEvent)]);
+  }
+
+  async #scheduleTimer(sql: SqlExecutor, timer: NewTimer): Promise<Timer> {
     if (timer.keepExisting && timer.key) {
-      const kept = await this.#db.query(
+      const kept = await sql.query(
         `INSERT INTO timers (kind, request_id, key, due_at, payload, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
          ON CONFLICT (key) DO UPDATE SET key = timers.key
          RETURNING *`,
@@ -486,7 +491,7 @@ export class SqlStore implements Store {
       );
       return toTimer(kept[0]);
     }
-    const rows = await this.#db.query(SCHEDULE_TIMER, [
+    const rows = await sql.query(SCHEDULE_TIMER, [
       timer.kind,
       timer.requestId ?? null,
       timer.key ?? null,
@@ -495,6 +500,15 @@ export class SqlStore implements Store {
       this.#clock(),
     ]);
     return toTimer(rows[0]);
+  }
+
+  async recordHandled(outcome: HandledOutcome): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const event of outcome.audit) await this.#append(tx, event);
+      for (const timer of outcome.timers ?? []) await this.#scheduleTimer(tx, timer);
+      await this.#markHandled(tx, outcome.handledBy);
+      if ((outcome.timers ?? []).some((timer) => OUTBOX_KINDS.includes(timer.kind))) await this.#notifyOutbox(tx);
+    });
   }
 
   async claimDueTimers(now: Date, limit: number, kinds: { only?: readonly string[]; except?: readonly string[] } = {}): Promise<ClaimedTimer[]> {
@@ -604,11 +618,11 @@ export class SqlStore implements Store {
   }
 
   async #append(tx: SqlExecutor, event: NewAuditEvent): Promise<AuditEvent> {
-    // Locking the head row makes appends take turns, so the chain stays one line across replicas.
-    const heads = await tx.query<{ seq: unknown; hash: string }>('SELECT seq, hash FROM audit_head FOR UPDATE');
+    // Locking the head row makes appends take turns, so the chain stays one line across replicas. The
+    // facts make a round trip through jsonb in the same statement, so that the hash covers exactly what is stored.
+    const heads = await tx.query<{ seq: unknown; hash: string; facts: unknown }>('SELECT seq, hash, $1::jsonb AS facts FROM audit_head FOR UPDATE', [json(event.facts ?? {})]);
     if (heads.length !== 1) throw new Error('audit head record is missing: refusing to append to a tampered trail');
-    // Round-trip the facts through jsonb first so that the hash covers exactly what is stored.
-    const [{ facts }] = await tx.query<{ facts: unknown }>('SELECT $1::jsonb AS facts', [json(event.facts ?? {})]);
+    const { facts } = heads[0];
     const fields = {
       seq: Number(heads[0].seq) + 1,
       prevHash: heads[0].hash,
@@ -620,11 +634,12 @@ export class SqlStore implements Store {
     };
     const hash = auditHash(fields);
     await tx.query(
-      `INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+      `WITH appended AS (
+         INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8))
+       UPDATE audit_head SET seq = $1, hash = $8`,
       [fields.seq, fields.requestId, fields.type, fields.actor, fields.at, json(facts), fields.prevHash, hash],
     );
-    await tx.query('UPDATE audit_head SET seq = $1, hash = $2', [fields.seq, hash]);
     return { ...fields, facts: facts as Record<string, unknown>, hash };
   }
 

@@ -155,6 +155,13 @@ export interface HandledBy {
   comment?: { repositoryId: string; commentId: number };
 }
 
+/** What handling a delivery did when it changed no request: what goes on record, and the replies it queues. */
+export interface HandledOutcome {
+  audit: NewAuditEvent[];
+  timers?: NewTimer[];
+  handledBy?: HandledBy;
+}
+
 export interface NewVote {
   requestId: string;
   /** The delivery (and command comment) this vote comes from. */
@@ -368,6 +375,8 @@ export interface Store {
   subscribe(requestId: string, listener: (event: ChangeEvent) => void): Promise<Unsubscribe>;
 
   appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Records a handled delivery's audit events and queued timers, and marks it (and its comment) handled, in one transaction. */
+  recordHandled(outcome: HandledOutcome): Promise<void>;
   listAudit(filter?: { requestId?: string; afterSeq?: number; limit?: number }): Promise<AuditEvent[]>;
   /** Recomputes the whole chain; reports the first row that is missing, edited or out of place. */
   verifyAudit(): Promise<AuditVerification>;

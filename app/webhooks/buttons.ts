@@ -1,19 +1,21 @@
 /** The Approve and Reject buttons on the check run, delivered as `check_run.requested_action`. */
 import type { Context } from 'probot';
 import type { Gate } from '../gate/gate.js';
-import { enqueueReply } from '../outbox/index.js';
+import { replyTimer } from '../outbox/index.js';
 import type { Store } from '../store/store.js';
 import { APPROVE_BUTTON, REJECT_BUTTON } from '../render/check-run.js';
 import { refusedReply } from '../render/replies.js';
 
-export function handleButton(gate: Gate, store: Store) {
-  return async (context: Context<'check_run.requested_action'>): Promise<void> => {
+export function handleButton(gate: Gate) {
+  return async (context: Context<'check_run.requested_action'>): Promise<boolean> => {
     const { check_run: checkRun, requested_action: action, repository, sender } = context.payload;
     const choice = action?.identifier === APPROVE_BUTTON.identifier ? 'approve' : action?.identifier === REJECT_BUTTON.identifier ? 'reject' : undefined;
-    if (!choice || !checkRun.external_id) return;
+    if (!choice || !checkRun.external_id) return false;
     const request = await gate.view(checkRun.external_id);
     // The external id is ours, but check it belongs to this repository and this very check run.
-    if (!request || request.repositoryId !== String(repository.id) || request.checkRun?.id !== checkRun.id) return;
+    if (!request || request.repositoryId !== String(repository.id) || request.checkRun?.id !== checkRun.id) return false;
+    // A button click has no thread of its own; a vote that does not count is answered where the request is discussed.
+    const thread = request.pullNumber ?? request.issue?.number;
     const outcome = await gate.vote({
       requestId: request.id,
       login: sender.login,
@@ -23,16 +25,13 @@ export function handleButton(gate: Gate, store: Store) {
       note: choice === 'reject' ? 'rejected with the check run button' : '',
       via: 'button',
       handledBy: { deliveryId: context.id },
+      ...(thread !== undefined
+        ? { replyIfRefused: (why: string) => replyTimer({ installationId: request.installationId, owner: request.owner, repo: request.repo, issueNumber: thread, body: refusedReply(sender.login, why), answers: `click ${context.id}` }, request.id) }
+        : {}),
     });
-    if (outcome.counted) return;
-    // A button click has no thread of its own; answer where the request is discussed.
-    const thread = request.pullNumber ?? request.issue?.number;
-    if (thread !== undefined) {
-      const reply = { installationId: request.installationId, owner: request.owner, repo: request.repo, issueNumber: thread, body: refusedReply(sender.login, outcome.why), answers: `click ${context.id}` };
-      await enqueueReply(store, reply, request.id);
-    } else {
-      context.log.warn({ requestId: request.id, login: sender.login, why: outcome.why }, 'button vote not counted');
-    }
+    if (outcome.counted) return true;
+    if (thread === undefined) context.log.warn({ requestId: request.id, login: sender.login, why: outcome.why }, 'button vote not counted');
+    return outcome.handled;
   };
 }
 

@@ -30,8 +30,16 @@ const LINE_ENDING = /\r\n|\r|\n/;
 /** The command word, which must be plain text at the very start of the paragraph. */
 const COMMAND_WORD = /^\/[A-Za-z][\w-]*(?=\s|$)/;
 
+/**
+ * A command's paragraph opens with a `/`, written as itself, escaped (`\/`) or as a character
+ * reference (`&#47;`): a body whose first visible character is none of these is no command, and
+ * most comments are turned away here without parsing Markdown.
+ */
+const MAY_OPEN_COMMAND = /^[\s\uFEFF]*[/\\&]/;
+
 /** The command in a comment body, or undefined when the comment is not a slash command at all. */
 export function parseCommand(body: string): Command | undefined {
+  if (!MAY_OPEN_COMMAND.test(body)) return undefined;
   const line = commandLine(body);
   const match = line?.match(/^\/([A-Za-z][\w-]*)(?:\s+([\s\S]*))?$/);
   if (!match) return undefined;

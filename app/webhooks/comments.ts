@@ -6,9 +6,9 @@
  */
 import type { Context } from 'probot';
 import { APP_ACTOR, type Gate } from '../gate/gate.js';
-import { enqueueReply } from '../outbox/index.js';
+import { replyTimer } from '../outbox/index.js';
 import { helpReply, refusedReply } from '../render/replies.js';
-import type { ApprovalRequest, Store } from '../store/store.js';
+import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
 import { parseCommand } from './commands.js';
 
 /** A command comment as both a webhook and the reconciler see it. */
@@ -23,10 +23,15 @@ export interface CommandComment {
   deliveryId?: string;
 }
 
+/** Whether a new comment can be a command at all; others are answered without a look at the store. */
+export function mayBeCommand(context: Context<'issue_comment.created'>): boolean {
+  return parseCommand(context.payload.comment.body) !== undefined;
+}
+
 export function handleComment(gate: Gate, store: Store) {
-  return async (context: Context<'issue_comment.created'>): Promise<void> => {
+  return async (context: Context<'issue_comment.created'>): Promise<boolean> => {
     const { comment, issue, repository, sender } = context.payload;
-    await processCommandComment(gate, store, {
+    const outcome = await processCommandComment(gate, store, {
       repositoryId: String(repository.id),
       issueNumber: issue.number,
       id: comment.id,
@@ -36,79 +41,88 @@ export function handleComment(gate: Gate, store: Store) {
       author: { login: sender.login, id: String(sender.id), type: sender.type === 'Bot' || comment.user?.type === 'Bot' ? 'Bot' : sender.type },
       deliveryId: context.id,
     });
+    return outcome.deliveryMarked;
   };
 }
 
 /**
- * Acts on a comment that may be a command: at most once per comment, whoever brings it (its webhook
- * delivery, a replay of it, or the reconciler after a delivery was lost). Returns whether it was one
- * for a thread the gate waits on.
+ * What became of a comment: `acted` when it was a command for a thread the gate waits on, and
+ * `deliveryMarked` when the record of what it did also marked its delivery handled.
  */
-export async function processCommandComment(gate: Gate, store: Store, comment: CommandComment): Promise<boolean> {
+export interface CommentOutcome {
+  acted: boolean;
+  deliveryMarked: boolean;
+}
+
+/**
+ * Acts on a comment that may be a command: at most once per comment, whoever brings it (its webhook
+ * delivery, a replay of it, or the reconciler after a delivery was lost).
+ */
+export async function processCommandComment(gate: Gate, store: Store, comment: CommandComment): Promise<CommentOutcome> {
   const command = parseCommand(comment.body);
-  if (!command) return false;
+  if (!command) return { acted: false, deliveryMarked: false };
   const requests = await store.listRequestsForIssue(comment.repositoryId, comment.issueNumber);
   // Not a thread of the gate's: the command is about no request, so there is nothing to record it against.
-  if (requests.length === 0) return false;
-  if (!(await store.claimComment(comment.repositoryId, comment.id))) return true;
+  if (requests.length === 0) return { acted: false, deliveryMarked: false };
+  if (!(await store.claimComment(comment.repositoryId, comment.id))) return { acted: true, deliveryMarked: false };
   try {
-    await handleCommand(gate, store, command, requests, comment);
-    await store.completeComment(comment.repositoryId, comment.id);
+    const marked = await handleCommand(gate, store, command, requests, comment);
+    if (!marked) await store.completeComment(comment.repositoryId, comment.id);
+    return { acted: true, deliveryMarked: marked && comment.deliveryId !== undefined };
   } catch (err) {
     await store.releaseComment(comment.repositoryId, comment.id).catch(() => undefined);
     throw err;
   }
-  return true;
 }
 
+/** Handles a command on one of the gate's threads; true when its record marked the comment (and delivery) handled. */
 async function handleCommand(
   gate: Gate,
   store: Store,
   command: NonNullable<ReturnType<typeof parseCommand>>,
   requests: ApprovalRequest[],
   comment: CommandComment,
-): Promise<void> {
+): Promise<boolean> {
   const login = comment.author.login;
   const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
   const thread = requests[requests.length - 1];
   const choice = command.kind === 'invalid' ? command.choice : command.kind;
+  const handledBy: HandledBy = { ...(comment.deliveryId ? { deliveryId: comment.deliveryId } : {}), comment: { repositoryId: comment.repositoryId, commentId: comment.id } };
+  const replyWith = (body: string) => {
+    const facts = thread.facts as { installationId: number; owner: string; repo: string };
+    return replyTimer({ installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);
+  };
   /**
    * A command that never reaches a vote is still on record: against each request it may have been
    * for, or, with nothing waiting, against the thread's latest request, which it came too late for.
+   * The record, the reply and the mark that the comment is handled are one transaction.
    */
-  const onRecord = async (type: 'vote_refused' | 'vote_ignored', reason: string, about: readonly ApprovalRequest[] = pending.length > 0 ? pending : [thread]) => {
-    for (const request of about) {
-      await store.appendAudit({ type, actor: login, requestId: request.id, facts: { choice, via: 'comment', reason, comment_id: comment.id } });
-    }
+  const onRecord = async (type: 'vote_refused' | 'vote_ignored', reason: string, { reply, about = pending.length > 0 ? pending : [thread] }: { reply?: string; about?: readonly ApprovalRequest[] } = {}) => {
+    await store.recordHandled({
+      audit: about.map((request) => ({ type, actor: login, requestId: request.id, facts: { choice, via: 'comment', reason, comment_id: comment.id } })),
+      timers: reply === undefined ? [] : [replyWith(reply)],
+      handledBy,
+    });
+    return true;
   };
   // Bots, this App included, never vote here, and get no reply (that could loop).
   if (comment.author.type === 'Bot') return onRecord('vote_refused', `@${login} is a bot; bots never vote by comment`);
-  const reply = async (body: string) => {
-    const facts = thread.facts as { installationId: number; owner: string; repo: string };
-    await enqueueReply(store, { installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);
-  };
-  if (command.kind === 'invalid') {
-    await onRecord('vote_ignored', command.problem);
-    return reply(helpReply(login, command.problem, command.suggestion));
-  }
+  if (command.kind === 'invalid') return onRecord('vote_ignored', command.problem, { reply: helpReply(login, command.problem, command.suggestion) });
 
   if (pending.length === 0) {
     const why = 'nothing is waiting for approval here any more';
-    await onRecord('vote_ignored', why);
-    return reply(refusedReply(login, why));
+    return onRecord('vote_ignored', why, { reply: refusedReply(login, why) });
   }
   const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending);
   if (!chosen.target) {
     const names = pending.map((r) => `\`${targetName(r, pending)}\``).join(', ');
     const problem = `several requests are waiting here (${names}); name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``;
-    await onRecord('vote_ignored', problem);
-    return reply(helpReply(login, problem));
+    return onRecord('vote_ignored', problem, { reply: helpReply(login, problem) });
   }
   const { target, rest: text } = chosen;
   if (command.kind === 'reject' && text.length === 0) {
     const problem = '`/reject` needs a reason';
-    await onRecord('vote_ignored', problem, [target]);
-    return reply(helpReply(login, problem));
+    return onRecord('vote_ignored', problem, { reply: helpReply(login, problem), about: [target] });
   }
   const outcome = await gate.vote({
     requestId: target.id,
@@ -119,9 +133,10 @@ async function handleCommand(
     note: text,
     via: 'comment',
     comment: { id: comment.id, createdAt: comment.createdAt },
-    handledBy: { ...(comment.deliveryId ? { deliveryId: comment.deliveryId } : {}), comment: { repositoryId: comment.repositoryId, commentId: comment.id } },
+    handledBy,
+    replyIfRefused: (why) => replyWith(refusedReply(login, why)),
   });
-  if (!outcome.counted) await reply(refusedReply(login, outcome.why));
+  return outcome.counted || outcome.handled;
 }
 
 /** A deleted command comment withdraws the vote it cast, while the request is still pending. */

@@ -10,7 +10,8 @@ import type { Context } from 'probot';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store } from '../store/store.js';
 
-type Handler<C extends Context> = (context: C) => Promise<void>;
+/** Resolves true when the handler's own transaction already marked the delivery handled, with its effect. */
+type Handler<C extends Context> = (context: C) => Promise<void | boolean>;
 
 /** Nothing was committed: 503, so whoever sent it may send it again. */
 export class HandlingFailed extends Error {
@@ -21,18 +22,26 @@ export class HandlingFailed extends Error {
   }
 }
 
-export function once<C extends Context>(store: Store, metrics: Metrics, handler: Handler<C>): Handler<C> {
+/**
+ * `concerns` tells, from the payload alone, whether a delivery can have any effect: one that can't
+ * (an ordinary comment, most of what an `issue_comment` subscription brings) is answered without
+ * touching the store, since handling it twice would do nothing twice.
+ */
+export function once<C extends Context>(store: Store, metrics: Metrics, handler: Handler<C>, concerns: (context: C) => boolean = () => true): (context: C) => Promise<void> {
   return async (context) => {
     const event = 'action' in context.payload && context.payload.action ? `${context.name}.${String(context.payload.action)}` : context.name;
     const stop = metrics.webhookSeconds.startTimer({ event });
+    if (!concerns(context)) {
+      stop({ outcome: 'ignored' });
+      return;
+    }
     if (!(await store.claimDelivery(context.id, event))) {
       context.log.info({ delivery: context.id, event }, 'delivery already handled; ignoring the replay');
       stop({ outcome: 'replay' });
       return;
     }
     try {
-      await handler(context);
-      await store.completeDelivery(context.id);
+      if (!(await handler(context))) await store.completeDelivery(context.id);
       stop({ outcome: 'handled' });
     } catch (err) {
       const released = await store.releaseDelivery(context.id).catch(() => true);

@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
 import { parseCommand, targetAction } from '../../app/webhooks/commands.js';
 
 describe('parseCommand', () => {
@@ -84,5 +88,37 @@ describe('targetAction', () => {
   it('picks the named pending action and leaves the rest as the note', () => {
     expect(targetAction('Deploy ship it', ['deploy', 'migrate'])).toEqual({ action: 'deploy', rest: 'ship it' });
     expect(targetAction('ship it', ['deploy', 'migrate'])).toBeUndefined();
+  });
+});
+
+describe('the quick turn-away of bodies that open with no slash', () => {
+  // Built from the pieces that decide what a body's first paragraph opens with: blank space of every kind,
+  // the ways to write a slash (itself, escaped, as a character reference), and blocks that are not paragraphs.
+  const opening = fc.array(
+    fc.constantFrom('', ' ', '   ', '\t', '\n', '\r\n', '\r', '\uFEFF', '\u00a0', '\u2003', '\\', '/', '&#47;', '&#x2F;', '&#X2f;', '&sol;', '&#047;', '&amp;', '<!-- x -->', '> ', '- ', '# ', '`', 'a'),
+    { maxLength: 6 },
+  );
+  const word = fc.constantFrom('approve', 'approve ship it', 'reject not yet', 'aprove', 'rejct x');
+
+  it('never turns away a body whose first paragraph GitHub renders as a command', () => {
+    fc.assert(
+      fc.property(opening, word, (pieces, command) => {
+        const body = `${pieces.join('')}${command}`;
+        const first = fromMarkdown(body, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }).children[0];
+        const opensWithCommand = first?.type === 'paragraph' && first.children[0]?.type === 'text' && /^\/(approve|reject|aprove|rejct)(\s|$)/.test(first.children[0].value);
+        if (opensWithCommand) expect(parseCommand(body)).toBeDefined();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each([
+    ['a character reference', '&#47;approve'],
+    ['a named character reference', '&sol;approve'],
+    ['an escaped slash', '\\/approve'],
+    ['a byte order mark', '\uFEFF/approve'],
+    ['blank lines', '\n \n/approve'],
+  ])('still reads a command written with %s', (_, body) => {
+    expect(parseCommand(body)).toEqual({ kind: 'approve', note: '' });
   });
 });

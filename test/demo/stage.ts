@@ -13,6 +13,9 @@ import { parse } from 'yaml';
 import { BUNDLE, startStep, type RunningStep } from '../action/action-process.js';
 import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
 
+/** Linux reports process CPU time in USER_HZ ticks, fixed at 100 a second whatever the kernel's own tick. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export const REPOSITORY = 'acme/payments';
 export const APP_ID = 4242;
 export const APP_BOT = 'mercurial-jit[bot]';
@@ -153,6 +156,15 @@ export class Stage {
     this.app = spawn(process.execPath, ['--import', 'tsx', APP_ENTRY], { env: this.appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.captureAppOutput(this.app);
     await this.waitUntilHealthy(this.app);
+  }
+
+  /** CPU time the App's process has used so far, in milliseconds (Linux: from /proc). */
+  appCpuMs(): number {
+    const pid = this.app?.pid;
+    if (pid === undefined) throw new Error('the App is not running');
+    // utime and stime, the 14th and 15th fields, counted after the parenthesised command name.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   }
 
   /** Kills the App's process with SIGKILL, as a crash or an evicted container would, and waits until it is gone. */

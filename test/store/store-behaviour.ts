@@ -10,6 +10,7 @@ import {
   type ChangeEvent,
   type NewRequest,
   PendingLimitError,
+  REPLY_JOB,
   type Tally,
   type VoteResult,
 } from '../../app/store/index.js';
@@ -394,6 +395,32 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.claimDelivery(abandoned, 'issue_comment')).toBe(false);
       backend.clock.advance(31_000);
       expect(await backend.store.claimDelivery(abandoned, 'issue_comment')).toBe(true);
+    });
+
+    test('what a handled delivery did that changed no request is recorded, queued and marked handled together, or not at all', async () => {
+      const request = await create();
+      const delivery = `delivery-${randomInt(2 ** 40)}`;
+      const comment = { repositoryId: request.repositoryId, commentId: randomInt(2 ** 40) };
+      const reply = { kind: REPLY_JOB, key: `reply:${delivery}`, requestId: request.id, dueAt: backend.clock.now, payload: { body: 'not counted' } };
+      expect(await backend.store.claimDelivery(delivery, 'issue_comment')).toBe(true);
+      expect(await backend.store.claimComment(comment.repositoryId, comment.commentId)).toBe(true);
+
+      // A reply that cannot be queued: the record of the refusal goes too, and the delivery stays in hand.
+      const unqueueable = { ...reply, dueAt: new Date(Number.NaN) };
+      const refused = { type: 'vote_refused', actor: 'mallory', requestId: request.id, facts: { reason: 'not eligible' } };
+      await expect(backend.store.recordHandled({ audit: [refused], timers: [unqueueable], handledBy: { deliveryId: delivery, comment } })).rejects.toThrow();
+      expect(await auditTypes(request.id)).not.toContain('vote_refused');
+      expect(await backend.store.cancelTimers({ key: reply.key })).toBe(0);
+
+      await backend.store.recordHandled({ audit: [refused], timers: [reply], handledBy: { deliveryId: delivery, comment } });
+      expect((await auditTypes(request.id)).filter((type) => type === 'vote_refused')).toHaveLength(1);
+      // Marked handled: a replica that died after this would leave nothing for a redelivery to do twice.
+      expect(await backend.store.releaseDelivery(delivery)).toBe(false);
+      backend.clock.advance(24 * 3600_000);
+      expect(await backend.store.claimDelivery(delivery, 'issue_comment')).toBe(false);
+      expect(await backend.store.claimComment(comment.repositoryId, comment.commentId)).toBe(false);
+      expect(await backend.store.cancelTimers({ key: reply.key })).toBe(1);
+      expect((await backend.store.verifyAudit()).ok).toBe(true);
     });
   });
 
