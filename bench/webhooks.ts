@@ -74,8 +74,8 @@ export async function measureWebhooks(): Promise<BenchReport> {
 
 async function measureOn(databaseUrl: string | undefined): Promise<Figures> {
   // BENCH_PROFILE_DIR: the App writes a V8 CPU profile there when it stops, to see where a vote's time goes.
-  const profile = process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : undefined;
-  const stage = await Stage.start({ orgs: ORGS, databaseUrl, appEnv: profile });
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const stage = await Stage.start({ orgs: ORGS, databaseUrl, nodeArgs: profile });
   try {
     const votesPerRequest = REFUSED_PER_REQUEST + 1;
     const requestsPerOrg = Math.ceil((VOTES_PER_SECOND * SECONDS) / votesPerRequest / ORGS.length);

@@ -19,7 +19,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export const REPOSITORY = 'acme/payments';
 export const APP_ID = 4242;
 export const APP_BOT = 'mercurial-jit[bot]';
-const WEBHOOK_SECRET = 'demo-webhook-secret';
+export const WEBHOOK_SECRET = 'demo-webhook-secret';
 const APP_ENTRY = resolve(import.meta.dirname, '../../app/server.ts');
 const APP_MANIFEST = resolve(import.meta.dirname, '../../app.yml');
 
@@ -88,6 +88,8 @@ export interface StageOptions {
   databaseUrl?: string;
   /** More of the App's environment (say, `RECONCILE_INTERVAL`). */
   appEnv?: Record<string, string>;
+  /** Options for the App's `node` (say, `--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeArgs?: string[];
 }
 
 export interface DeployStep {
@@ -106,6 +108,7 @@ export class Stage {
     readonly appUrl: string,
     private readonly dataDir: string,
     private readonly verbose: boolean,
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   static async start(options: StageOptions = {}): Promise<Stage> {
@@ -135,7 +138,7 @@ export class Stage {
         LOG_LEVEL: options.verbose ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
         ...options.appEnv,
       };
-      stage = new Stage(github, env, appUrl, dataDir, options.verbose ?? false);
+      stage = new Stage(github, env, appUrl, dataDir, options.verbose ?? false, options.nodeArgs);
       await stage.startApp();
       await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
       // What production runs: an earlier deploy, approved. What a deploy changes is measured from there.
@@ -153,18 +156,25 @@ export class Stage {
 
   /** Starts the App's process and waits until it answers `/healthz`. */
   async startApp(): Promise<void> {
-    this.app = spawn(process.execPath, ['--import', 'tsx', APP_ENTRY], { env: this.appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.app = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', APP_ENTRY], { env: this.appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.captureAppOutput(this.app);
     await this.waitUntilHealthy(this.app);
   }
 
   /** CPU time the App's process has used so far, in milliseconds (Linux: from /proc). */
   appCpuMs(): number {
+    return processCpuMs(this.appPid());
+  }
+
+  /** The App's resident memory now, in MB (Linux: from /proc). */
+  appRssMb(): number {
+    return processRssMb(this.appPid());
+  }
+
+  appPid(): number {
     const pid = this.app?.pid;
     if (pid === undefined) throw new Error('the App is not running');
-    // utime and stime, the 14th and 15th fields, counted after the parenthesised command name.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return pid;
   }
 
   /** Kills the App's process with SIGKILL, as a crash or an evicted container would, and waits until it is gone. */
@@ -324,6 +334,19 @@ export class Stage {
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 /** Polls `condition` every 20 ms; `giveUp` may name a reason to stop early (say, the process died). */
+/** CPU time (user and system) a process has used so far, in milliseconds (Linux: from /proc). */
+export function processCpuMs(pid: number): number {
+  // utime and stime, the 14th and 15th fields, counted after the parenthesised command name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** A process's resident memory now, in MB (Linux: from /proc). */
+export function processRssMb(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
+
 export async function until(
   what: string,
   condition: () => boolean | Promise<boolean>,
