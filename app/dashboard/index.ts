@@ -15,12 +15,12 @@ import type { Gate, GateRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
 import { GitHubUserAccess, type OAuthCredentials } from '../github/user-access.js';
 import { FINAL_STATUSES, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
+import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
 import { Sessions } from './sessions.js';
 import { DASHBOARD_CSS } from './style.js';
 import { dashboardTemplates } from './templates.js';
 import { auditDetail, requestRow, requestView, requirementViews, timeText } from './views.js';
 
-export const DASHBOARD_PATH = '/dashboard';
 
 export interface DashboardOptions {
   gate: Gate;
@@ -85,7 +85,7 @@ export function createDashboardHandler(options: DashboardOptions) {
   const clock = options.clock ?? Date.now;
   const appUrl = options.appUrl.replace(/\/+$/, '');
   const appOrigin = new URL(appUrl).origin;
-  const callbackUrl = `${appUrl}${base}/auth/callback`;
+  const callbackUrl = `${appUrl}${DASHBOARD_CALLBACK_PATH}`;
   const webUrl = githubWebUrl(options.githubApiUrl);
   const eta = dashboardTemplates();
   const sessions = new Sessions(store, appUrl, base, clock, options.sessionTtlMs);
