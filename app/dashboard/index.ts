@@ -42,6 +42,7 @@ const AUDIT_PAGE_SIZE = 100;
 const EXPORT_BATCH = 1000;
 /** "Waiting for me" checks eligibility for at most this many pending requests, oldest first. */
 const WAITING_LIMIT = 100;
+const ELIGIBILITY_BATCH = 8;
 const FORM_LIMIT_BYTES = 64 * 1024;
 const VERIFICATION_TTL_MS = 30_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -143,9 +144,19 @@ export function createDashboardHandler(options: DashboardOptions) {
     return request;
   };
 
+  /** Whether the viewer may vote, by the gate's own checks; when GitHub cannot be asked, no buttons and the reason. */
+  const eligibilityOf = async (requestId: string, session: DashboardSession) => {
+    try {
+      return await gate.eligibility(requestId, { login: session.login, id: session.userId });
+    } catch (err) {
+      log.warn({ err, requestId }, 'dashboard could not check who may approve');
+      return { eligible: false, reason: 'GitHub could not be asked whether you may approve this request; try again in a moment.' };
+    }
+  };
+
   const requestPage = async (res: ServerResponse, view: Viewer, request: GateRequest, result?: { counted: boolean; text: string }) => {
     const events = await store.listAudit({ requestId: request.id, limit: 500 });
-    const eligibility = await gate.eligibility(request.id, { login: view.session.login, id: view.session.userId });
+    const eligibility = await eligibilityOf(request.id, view.session);
     return render(res, 200, '@request', {
       ...requestView(request, events, webUrl, clock()),
       eligibility,
@@ -197,9 +208,12 @@ export function createDashboardHandler(options: DashboardOptions) {
 
     if (path === base && method === 'GET') {
       const pending = await store.searchRequests({ repositories: view.readable, status: 'pending', oldestFirst: true, limit: WAITING_LIMIT });
+      // A few at a time: each asks GitHub about the viewer (conditional requests, mostly free of rate limit).
       const mine: typeof pending = [];
-      for (const request of pending) {
-        if ((await gate.eligibility(request.id, { login: view.session.login, id: view.session.userId })).eligible) mine.push(request);
+      for (let i = 0; i < pending.length; i += ELIGIBILITY_BATCH) {
+        const batch = pending.slice(i, i + ELIGIBILITY_BATCH);
+        const answers = await Promise.all(batch.map((request) => eligibilityOf(request.id, view.session)));
+        mine.push(...batch.filter((_, j) => answers[j]!.eligible));
       }
       return render(res, 200, '@waiting', { rows: mine.map((r) => requestRow(r, base, clock())), truncated: pending.length === WAITING_LIMIT, checked: WAITING_LIMIT }, chrome('Waiting for me', 'waiting'));
     }

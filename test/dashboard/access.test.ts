@@ -159,6 +159,23 @@ describe('voting from the dashboard', () => {
   });
 });
 
+describe('when GitHub cannot answer', () => {
+  it('the request page says it could not check who may approve, and offers no buttons', async () => {
+    const id = await openPending();
+    const bob = await signedIn('bob');
+    await world.control.fault({ route: '/repos/{owner}/{repo}/collaborators/{username}/permission', method: 'GET', status: 500, times: 1000 });
+    try {
+      const page = await bob.get(`/dashboard/requests/${id}`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('GitHub could not be asked whether you may approve');
+      expect(page.text).not.toContain('class="approve"');
+    } finally {
+      await world.control.clearFaults();
+    }
+    expect((await bob.get(`/dashboard/requests/${id}`)).text).toContain('class="approve"');
+  });
+});
+
 describe('the end of a session', () => {
   it('signing out ends the session: its cookie no longer signs anyone in', async () => {
     const carol = await signedIn('carol');
