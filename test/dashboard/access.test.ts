@@ -159,6 +159,22 @@ describe('voting from the dashboard', () => {
   });
 });
 
+describe('the audit export', () => {
+  it('streams every matching event, in chain order, across its batches', async () => {
+    const id = await openPending(job(), { action: 'export-many', environment: 'production' });
+    for (let i = 0; i < 2100; i++) await world.app.store.appendAudit({ type: 'notification_attempt', actor: 'app', requestId: id, facts: { i } });
+    const carol = await signedIn('carol');
+    const exported = await carol.get('/dashboard/audit/export.jsonl?action=export-many');
+    expect(exported.headers.get('content-disposition')).toBe('attachment; filename="audit.jsonl"');
+    const events = exported.text.trimEnd().split('\n').map((line) => JSON.parse(line) as { seq: number; request_id: string; facts: { i?: number } });
+    const stored = await world.app.store.listAudit({ requestId: id, limit: 10_000 });
+    expect(events.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+    expect(events.filter((e) => e.facts.i !== undefined).map((e) => e.facts.i)).toEqual(Array.from({ length: 2100 }, (_, i) => i));
+    const csv = await carol.get('/dashboard/audit/export.csv?action=export-many');
+    expect(csv.text.trimEnd().split('\n')).toHaveLength(stored.length + 1);
+  }, 60_000);
+});
+
 describe('when GitHub cannot answer', () => {
   it('the request page says it could not check who may approve, and offers no buttons', async () => {
     const id = await openPending();
