@@ -37,7 +37,7 @@ export class GitHubUserAccess {
   }
 
   private octokit(token?: string): Octokit {
-    return new Octokit({ baseUrl: this.apiUrl, auth: token, log: quiet, request: { retries: 0 } });
+    return new Octokit({ baseUrl: this.apiUrl, auth: token, log: quiet });
   }
 
   /** GitHub's sign-in page for the App, which sends the user back to `redirectUrl` with a code and `state`. */

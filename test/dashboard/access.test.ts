@@ -159,6 +159,20 @@ describe('voting from the dashboard', () => {
   });
 });
 
+describe('text the App did not write', () => {
+  it('is shown as text, never as markup: a summary and a note carrying HTML', async () => {
+    const attack = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    const id = await openPending(prJob(), { action: 'deploy', environment: 'production', summary: attack });
+    const bob = await signedIn('bob');
+    await bob.post(`/dashboard/requests/${id}/vote`, { choice: 'reject', note: `no ${attack}`, csrf: await bob.csrf() });
+    for (const path of [`/dashboard/requests/${id}`, '/dashboard/audit']) {
+      const page = await bob.get(path);
+      expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;');
+      expect(page.text).not.toMatch(/<script|<img/i);
+    }
+  });
+});
+
 describe('the audit export', () => {
   it('streams every matching event, in chain order, across its batches', async () => {
     const id = await openPending(job(), { action: 'export-many', environment: 'production' });
