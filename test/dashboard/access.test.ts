@@ -206,6 +206,24 @@ describe('when GitHub cannot answer', () => {
   });
 });
 
+describe('access that changes', () => {
+  it('is asked of GitHub again after a minute: who lost access to the repository no longer sees its requests', async () => {
+    const id = await openPending(job({ repository: OTHER_REPO }), { action: 'revoke-me' });
+    const mallory = await signedIn('mallory');
+    expect((await mallory.get(`/dashboard/requests/${id}`)).status).toBe(200);
+    await world.control.setPermission(OTHER_REPO, 'mallory', null);
+    try {
+      // Within the minute the cached answer stands; after it, GitHub's new answer does.
+      expect((await mallory.get(`/dashboard/requests/${id}`)).status).toBe(200);
+      clockOffsetMs += 61_000;
+      expect((await mallory.get(`/dashboard/requests/${id}`)).status).toBe(404);
+      expect((await mallory.get('/dashboard/requests')).text).not.toContain('revoke-me');
+    } finally {
+      await world.control.setPermission(OTHER_REPO, 'mallory', 'write');
+    }
+  });
+});
+
 describe('the end of a session', () => {
   it('signing out ends the session: its cookie no longer signs anyone in', async () => {
     const carol = await signedIn('carol');
@@ -214,6 +232,18 @@ describe('the end of a session', () => {
     expect(carol.cookies.has('jit_session')).toBe(false);
     carol.cookies.set('jit_session', cookie);
     expect((await carol.get('/dashboard/requests')).status).toBe(303);
+  });
+
+  it('a token GitHub no longer takes (the user revoked the App) ends the session', async () => {
+    const alice = await signedIn('alice');
+    expect((await alice.get('/dashboard/requests')).status).toBe(200);
+    const { tokens } = world.github.double.state;
+    for (const [token, grant] of tokens) if (grant.kind === 'user' && grant.login === 'alice') tokens.delete(token);
+    clockOffsetMs += 61_000; // past the cached answers
+    const after = await alice.get('/dashboard/requests');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/dashboard/sign-in');
+    expect(alice.cookies.has('jit_session')).toBe(false);
   });
 
   it('a session expires after eight hours', async () => {
