@@ -173,6 +173,20 @@ describe('text the App did not write', () => {
   });
 });
 
+describe('filters', () => {
+  it('refuse what is not a filter, naming the field', async () => {
+    const carol = await signedIn('carol');
+    const badDate = await carol.get('/dashboard/requests?from=yesterday');
+    expect(badDate.status).toBe(400);
+    expect(badDate.text).toContain('from: expected a date as YYYY-MM-DD, got &quot;yesterday&quot;');
+    const badStatus = await carol.get('/dashboard/requests?status=approvedish');
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.text).toContain('status: expected one of pending, approved');
+    expect((await carol.get('/dashboard/requests?after=not-a-page')).status).toBe(400);
+    expect((await carol.get('/dashboard/audit?to=2026-13-45')).status).toBe(400);
+  });
+});
+
 describe('the audit export', () => {
   it('streams every matching event, in chain order, across its batches', async () => {
     const id = await openPending(job(), { action: 'export-many', environment: 'production' });
