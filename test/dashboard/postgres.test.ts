@@ -1,7 +1,6 @@
 /**
- * The Audit page shows the result of verifying the hash chain: an edited row shows as such. The App
- * runs on PostgreSQL here, so the test can edit a row behind its back, as an intruder with the
- * database's credentials would.
+ * The dashboard with the App on PostgreSQL, where the test can write rows behind the App's back: many
+ * requests to page through, and an audit row edited as an intruder with the database's credentials would.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -22,6 +21,25 @@ afterAll(async () => {
   await world?.stop();
   await database?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await database?.end();
+});
+
+it('pages through all requests, newest first, each once', async () => {
+  await database.query(`INSERT INTO requests (repository_id, run_id, run_attempt, action, job_key, repository, requester, facts, status, created_at, updated_at, completed_at)
+    SELECT 1, 9000000 + n, 1, 'bulk', 'environment:', 'acme/web', 'mallory', '{"environment": "staging"}'::jsonb, 'approved',
+           now() - n * interval '1 second', now(), now()
+    FROM generate_series(1, 120) AS n`);
+  const bob = new DashboardClient(world);
+  await bob.signIn('bob');
+  const seen: string[] = [];
+  let next: string | undefined = '/dashboard/requests?action=bulk';
+  for (let pages = 0; next && pages < 10; pages++) {
+    const page = await bob.get(next);
+    seen.push(...[...page.text.matchAll(/href="\/dashboard\/requests\/([0-9a-f-]{36})"/g)].map((m) => m[1]!));
+    next = /<a rel="next" href="([^"]+)"/.exec(page.text)?.[1]?.replaceAll('&amp;', '&');
+  }
+  const stored = (await database.query("SELECT id FROM requests WHERE action = 'bulk' ORDER BY created_at DESC, id DESC")).rows.map((r: { id: string }) => r.id);
+  expect(seen).toEqual(stored);
+  expect(seen).toHaveLength(120);
 });
 
 it('the Audit page says the hash chain does not verify once a row was edited', async () => {
