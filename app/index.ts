@@ -7,10 +7,12 @@ import type { ApplicationFunction } from 'probot';
 import { Admission, type AdmissionSettings } from './api/admission.js';
 import { handleRuleRequested, recoverLostRules, reviewDeploymentJob } from './deployments/index.js';
 import { createApiHandler } from './api/routes.js';
+import { createDashboardHandler } from './dashboard/index.js';
 import { Gate } from './gate/gate.js';
 import { RequestNotifications } from './gate/notifications.js';
 import { TimerWorker } from './gate/timers.js';
 import { Installations } from './github/installations.js';
+import type { OAuthCredentials } from './github/user-access.js';
 import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
@@ -30,6 +32,12 @@ export interface JitAppOptions {
   appId: number;
   /** Public base URL of the App: check run details links, and the default OIDC audience. */
   appUrl: string;
+  /** GitHub's REST base URL, for the dashboard's sign-in and its questions asked with a user's token. */
+  githubApiUrl: string;
+  /** The GitHub App's OAuth credentials (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET): without them the dashboard only says how to enable it. */
+  oauth?: OAuthCredentials;
+  /** How long a dashboard session lasts (default 8 hours). */
+  sessionTtlMs?: number;
   oidcIssuer: string;
   oidcAudience?: string;
   timerPollMs?: number;
@@ -109,6 +117,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
     const admission = new Admission(store, options.admission);
     const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
+    addHandler(createDashboardHandler({ gate, store, appUrl, githubApiUrl: options.githubApiUrl, oauth: options.oauth, log, clock, sessionTtlMs: options.sessionTtlMs }));
     addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, metricsToken: options.metricsToken, metricsElsewhere: options.metricsElsewhere, shutdown: shutdown.signal }));
 
     const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });

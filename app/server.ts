@@ -65,6 +65,10 @@ export interface AppSettings {
   metricsHost?: string;
   /** Tests: the App's clock (milliseconds since the epoch), for the store, timers and windows alike. Default: Date.now. */
   clock?: () => number;
+  /** `GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET`: the GitHub App's OAuth credentials, which the dashboard signs people in with. */
+  oauth?: { clientId: string; clientSecret: string };
+  /** Tests: how long a dashboard session lasts (default 8 hours). */
+  sessionTtlMs?: number;
 }
 
 /**
@@ -90,6 +94,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const admission = check(() => admissionSettingsFromEnv(env));
   const metricsToken = check(() => metricsTokenFromEnv(env, 'METRICS_TOKEN'));
   const metricsPort = check(() => portFromEnv(env, 'METRICS_PORT'));
+  const oauth = check(() => oauthFromEnv(env));
   if (raw(env, 'METRICS_HOST') !== undefined && metricsPort === undefined && raw(env, 'METRICS_PORT') === undefined) {
     problems.add('METRICS_HOST: set without METRICS_PORT; expected METRICS_PORT too, or neither to serve /metrics on the App\'s port');
   }
@@ -114,6 +119,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     metricsToken,
     metricsPort,
     metricsHost: env.METRICS_HOST || undefined,
+    oauth,
   };
 }
 
@@ -251,6 +257,17 @@ function hostFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value;
 }
 
+/** Both or neither: the dashboard signs people in with the GitHub App's client id and secret. */
+function oauthFromEnv(env: NodeJS.ProcessEnv): { clientId: string; clientSecret: string } | undefined {
+  const clientId = raw(env, 'GITHUB_CLIENT_ID');
+  const clientSecret = raw(env, 'GITHUB_CLIENT_SECRET');
+  if (clientId === undefined && clientSecret === undefined) return undefined;
+  // The secret is never echoed.
+  if (clientId === undefined) throw new Error('GITHUB_CLIENT_ID: missing while GITHUB_CLIENT_SECRET is set; expected the GitHub App\'s client id (e.g. Iv23li…), or neither to leave the dashboard off');
+  if (clientSecret === undefined) throw new Error('GITHUB_CLIENT_SECRET: missing while GITHUB_CLIENT_ID is set; expected a client secret generated on the GitHub App\'s settings page, or neither to leave the dashboard off');
+  return { clientId, clientSecret };
+}
+
 const MIN_METRICS_TOKEN_LENGTH = 16;
 
 function metricsTokenFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -332,6 +349,9 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     store,
     appId: settings.appId,
     appUrl: settings.appUrl,
+    githubApiUrl: settings.githubApiUrl,
+    oauth: settings.oauth,
+    sessionTtlMs: settings.sessionTtlMs,
     oidcIssuer: settings.oidcIssuer,
     oidcAudience: settings.oidcAudience,
     timerPollMs: settings.timerPollMs,
@@ -346,7 +366,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     metricsElsewhere: settings.metricsPort !== undefined,
     clock,
   });
-  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey, ...(settings.metricsToken ? [settings.metricsToken] : [])] });
+  const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey, ...(settings.metricsToken ? [settings.metricsToken] : []), ...(settings.oauth ? [settings.oauth.clientSecret] : [])] });
   const server = new Server({
     Probot: withWebhookBodyLimit(Probot.defaults({
       appId: settings.appId,

@@ -1,6 +1,7 @@
 /**
  * The App's own HTTP routes, added to Probot's server next to its webhook route:
- * the request API for the Action (Bearer OIDC), the check run's details page, health and metrics.
+ * the request API for the Action (Bearer OIDC), health and metrics. The check run's details link
+ * leads to the dashboard (`app/dashboard/`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -43,7 +44,6 @@ export interface ApiOptions {
 
 const REQUEST_PATH = /^\/api\/v1\/requests\/([^/]+)$/;
 const CANCEL_PATH = /^\/api\/v1\/requests\/([^/]+)\/cancel$/;
-const DETAILS_PATH = /^\/requests\/([^/]+)$/;
 
 /** A Probot server handler: answers the App's routes and returns false for anything else. */
 export function createApiHandler(options: ApiOptions) {
@@ -56,8 +56,6 @@ export function createApiHandler(options: ApiOptions) {
         await sendMetrics(options.metrics, options.metricsToken, req, res);
         return true;
       }
-      const details = DETAILS_PATH.exec(path);
-      if (details && req.method === 'GET') return await detailsPage(options, details[1], res);
       if (!path.startsWith('/api/v1/')) return false;
       // Refused before the token is verified: an oversized body is not worth a network call.
       if (req.method === 'POST') refuseDeclaredOverLimit(req, API_BODY_LIMIT_BYTES);
@@ -248,19 +246,5 @@ async function health(options: ApiOptions, res: ServerResponse): Promise<boolean
   } catch (err) {
     sendJson(res, 503, { status: 'unavailable', error: { code: 'store_unavailable', message: (err as Error).message } });
   }
-  return true;
-}
-
-/** The check run's "details" link: status and where to act, nothing a repository reader could not already see. */
-async function detailsPage(options: ApiOptions, id: string, res: ServerResponse): Promise<boolean> {
-  const request = await options.gate.view(id);
-  if (!request) throw new HttpError(404, 'not_found', `no request ${id}`);
-  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const html = `<!doctype html><meta charset="utf-8"><title>jit: ${escape(request.action)}</title>
-<h1>jit: ${escape(request.action)}</h1>
-<p>Status: <strong>${escape(request.status)}</strong>${request.reason ? ` (${escape(request.reason)})` : ''}</p>
-${request.checkRun ? `<p><a href="${escape(request.checkRun.url)}">Check run on GitHub</a></p>` : ''}`;
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(html);
   return true;
 }

@@ -73,7 +73,7 @@ export interface Voting {
   senderType?: string;
   choice: VoteChoice;
   note: string;
-  via: 'comment' | 'button';
+  via: 'comment' | 'button' | 'dashboard';
   /** For a comment: its id (so it can be withdrawn by deleting it) and when GitHub says it was created. */
   comment?: { id: number; createdAt: string };
   /** The delivery (and comment) this vote comes from, marked done with the vote, or with the record of why it did not count. */
@@ -87,6 +87,25 @@ export interface Voting {
  * transaction, so the caller has nothing left to mark.
  */
 export type VoteOutcome = { counted: true; request: GateRequest } | { counted: false; why: string; handled: boolean };
+
+/** Whether someone could vote on a request now, and why (or why not), by the rules a vote is counted under. */
+export interface EligibilityAnswer {
+  eligible: boolean;
+  reason: string;
+}
+
+/** The facts someone fills in to see what a repository's policy would decide (the dashboard's "Explain"). */
+export interface ExplainFacts {
+  action: string;
+  environment?: string;
+  branch?: string;
+  severity?: string;
+  event?: string;
+  actor?: string;
+  changedFiles: string[];
+}
+
+export type ExplainAnswer = { ok: true; decision: Decision; defaultBranch: string } | { ok: false; problems: string[] };
 
 export class Gate {
   private readonly now: () => Date;
@@ -548,6 +567,44 @@ export class Gate {
         if (result.completed) await this.completed(result.request);
         return { counted: true, request: (await this.view(row.id))! };
     }
+  }
+
+  /**
+   * Whether `who` could vote on the request now: the checks `vote` makes before counting (status,
+   * evaluation, windows, the voter's permission, teams, bot, requester and code-owner groups), without
+   * voting. Looked up afresh each time, as a vote would be.
+   */
+  async eligibility(requestId: string, who: { login: string; id?: string }): Promise<EligibilityAnswer> {
+    const row = await this.options.store.getRequest(requestId);
+    if (!row) return { eligible: false, reason: 'there is no such request' };
+    if (row.status !== 'pending') return { eligible: false, reason: `the request is already ${row.status.replace('_', ' ')}` };
+    const decision = row.decision as unknown as Decision | null;
+    if (!decision) return { eligible: false, reason: 'the request is still being evaluated' };
+    if (decision.outcome === 'held' && decision.windows) {
+      return { eligible: false, reason: `the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.join(', ')}; votes count once it is released` };
+    }
+    const votes = await this.options.store.listVotes(row.id);
+    if (votes.some((v) => v.login.toLowerCase() === who.login.toLowerCase())) return { eligible: false, reason: `@${who.login} has already voted on this request; each person counts once` };
+    const facts = row.facts as unknown as RunFacts;
+    const github = await this.options.installations.client(facts.installationId);
+    const voter = await lookUpVoter(github, { owner: facts.owner, repo: facts.repo }, { login: who.login, id: who.id, type: who.id === undefined ? undefined : 'User' }, decision);
+    const verdict = checkEligibility(decision, voter, this.approvalOptions(row));
+    return { eligible: verdict.eligible, reason: verdict.reason };
+  }
+
+  /**
+   * What the repository's policy on its default branch, as it is now, decides for these facts: the
+   * same loading and evaluation a request gets, without opening one.
+   */
+  async explain(repository: string, facts: ExplainFacts): Promise<ExplainAnswer> {
+    const [owner, repo] = repository.split('/') as [string, string];
+    const { github } = await this.options.installations.forRepository(owner, repo);
+    const coordinates = { owner, repo };
+    const defaultBranch = await github.defaultBranch(coordinates);
+    const inputs = await loadPolicyInputs(github, coordinates, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories });
+    if (!inputs.ok) return { ok: false, problems: inputs.problems };
+    const requestFacts: RequestFacts = { ...facts, branch: facts.branch ?? defaultBranch };
+    return { ok: true, defaultBranch, decision: evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners, now: this.now() }) };
   }
 
   /** The PR's head now, when it is no longer the commit the request is about. */

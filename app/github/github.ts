@@ -181,6 +181,9 @@ export interface RegisteredApp {
   /** PEM private key. */
   pem: string;
   webhookSecret: string;
+  /** The App's OAuth credentials, which the dashboard signs people in with. */
+  clientId: string;
+  clientSecret: string;
 }
 
 /**

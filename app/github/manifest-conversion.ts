@@ -9,7 +9,7 @@ export function octokitRegistrar(apiUrl: string): AppRegistrar {
   return {
     async convertManifest(code: string): Promise<RegisteredApp> {
       const { data } = await octokit.rest.apps.createFromManifest({ code });
-      return { id: data.id, slug: data.slug ?? String(data.id), name: data.name, htmlUrl: data.html_url, pem: data.pem, webhookSecret: data.webhook_secret ?? '' };
+      return { id: data.id, slug: data.slug ?? String(data.id), name: data.name, htmlUrl: data.html_url, pem: data.pem, webhookSecret: data.webhook_secret ?? '', clientId: data.client_id, clientSecret: data.client_secret };
     },
   };
 }

@@ -29,7 +29,7 @@ export class Publisher {
   constructor(private readonly options: PublisherOptions) {}
 
   detailsUrl(requestId: string): string {
-    return `${this.options.appUrl.replace(/\/$/, '')}/requests/${requestId}`;
+    return `${this.options.appUrl.replace(/\/$/, '')}/dashboard/requests/${requestId}`;
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 
-export type Credentials = Record<'APP_ID' | 'PRIVATE_KEY' | 'WEBHOOK_SECRET', string>;
+export type Credentials = Record<'APP_ID' | 'PRIVATE_KEY' | 'WEBHOOK_SECRET' | 'GITHUB_CLIENT_ID' | 'GITHUB_CLIENT_SECRET', string>;
 
 export async function saveCredentials(path: string, credentials: Credentials): Promise<void> {
   let existing = '';

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import type { AppRegistrar, RegisteredApp } from '../github/github.js';
+import { DASHBOARD_CALLBACK_PATH } from '../dashboard/paths.js';
 import { saveCredentials } from './env-file.js';
 
 export const SETUP_PATH = '/setup';
@@ -49,6 +50,8 @@ export function manifestFrom(appYml: string, appUrl: string): Record<string, unk
     url: base,
     hook_attributes: { ...(fields.hook_attributes as object | undefined), url: `${base}${WEBHOOK_PATH}`, active: true },
     redirect_url: `${base}${CALLBACK_PATH}`,
+    // Where GitHub sends people back after signing in to the dashboard.
+    callback_urls: [`${base}${DASHBOARD_CALLBACK_PATH}`],
   };
 }
 
@@ -87,7 +90,7 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
       } catch (err) {
         return page(res, 502, 'Registration not completed', `<p>GitHub did not hand over the new App's credentials: ${escapeHtml((err as Error).message)}. A code can be used once, within an hour; start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
       }
-      await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret });
+      await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret, GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret });
       done = app;
       resolveRegistered(app);
       return page(res, 200, 'Registered', registeredBody(app, options.envFile));

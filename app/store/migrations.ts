@@ -174,6 +174,31 @@ ALTER TABLE requests ADD COLUMN publish_started_at timestamptz;
 CREATE INDEX timers_kind_due ON timers (kind, due_at);
 `,
   },
+  {
+    version: 4,
+    name: 'the dashboard: sessions, and indexes for its filters',
+    sql: `
+-- A signed-in dashboard user. The cookie holds the session id; only its SHA-256 is kept here, so a
+-- copy of the database does not let anyone take over a session.
+CREATE TABLE dashboard_sessions (
+  id_hash text PRIMARY KEY,
+  login text NOT NULL,
+  user_id bigint NOT NULL,
+  access_token text NOT NULL,
+  csrf_token text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+
+-- Pages list requests newest first, within the repositories the viewer can read, by these filters.
+CREATE INDEX requests_created ON requests (created_at DESC, id DESC);
+CREATE INDEX requests_repository_created ON requests (lower(repository), created_at DESC, id DESC);
+CREATE INDEX requests_requester ON requests (lower(requester), created_at DESC);
+CREATE INDEX votes_login ON votes (lower(login), request_id);
+CREATE INDEX audit_events_at ON audit_events (at);
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

@@ -1,5 +1,5 @@
 /** Rows as either driver returns them → the Store's types. int8 arrives as a string from `pg`. */
-import type { ApprovalRequest, AuditEvent, RequestStatus, Timer, Vote } from './store.js';
+import type { ApprovalRequest, AuditEvent, DashboardSession, RequestStatus, Timer, Vote } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -79,5 +79,17 @@ export function toAuditEvent(row: Row): AuditEvent {
     facts: row.facts as Record<string, unknown>,
     prevHash: String(row.prev_hash),
     hash: String(row.hash),
+  };
+}
+
+export function toSession(row: Row): DashboardSession {
+  return {
+    idHash: String(row.id_hash),
+    login: String(row.login),
+    userId: String(row.user_id),
+    accessToken: String(row.access_token),
+    csrfToken: String(row.csrf_token),
+    createdAt: row.created_at as Date,
+    expiresAt: row.expires_at as Date,
   };
 }

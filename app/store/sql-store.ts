@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditHash, ChainVerifier } from './audit-chain.js';
 import type { Database, SqlExecutor } from './database.js';
-import { toAuditEvent, toRequest, toTimer, toVote } from './rows.js';
+import { toAuditEvent, toRequest, toSession, toTimer, toVote } from './rows.js';
 import {
   ALL_REQUESTS,
   EVALUATE_JOB,
@@ -26,6 +26,9 @@ import {
   type ChangeEvent,
   type ChangeKind,
   type ClaimedTimer,
+  type AuditSearch,
+  type DashboardSession,
+  type RequestSearch,
   type Completion,
   type NewAuditEvent,
   type NewRequest,
@@ -650,6 +653,96 @@ export class SqlStore implements Store {
       [filter.requestId ?? null, filter.afterSeq ?? 0, filter.limit ?? 1000],
     );
     return rows.map(toAuditEvent);
+  }
+
+  // ── the dashboard ───────────────────────────────────────────────────────────────────────────
+
+  async listRequestRepositories(): Promise<string[]> {
+    const rows = await this.#db.query<{ repository: string }>('SELECT DISTINCT repository FROM requests ORDER BY repository');
+    return rows.map((row) => row.repository);
+  }
+
+  async searchRequests(filter: RequestSearch): Promise<ApprovalRequest[]> {
+    const order = filter.oldestFirst ? 'ASC' : 'DESC';
+    const rows = await this.#db.query(
+      `SELECT * FROM requests r
+       WHERE lower(r.repository) = ANY($1::text[])
+         AND ($2::text IS NULL OR r.status = $2)
+         AND ($3::text IS NULL OR r.action = $3)
+         AND ($4::text IS NULL OR r.environment_key = lower($4))
+         AND ($5::text IS NULL OR lower(r.requester) = lower($5))
+         AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM votes v WHERE v.request_id = r.id AND lower(v.login) = lower($6)))
+         AND ($7::timestamptz IS NULL OR r.created_at >= $7)
+         AND ($8::timestamptz IS NULL OR r.created_at < $8)
+         AND ($9::timestamptz IS NULL OR (r.created_at, r.id) ${filter.oldestFirst ? '>' : '<'} ($9, $10::uuid))
+       ORDER BY r.created_at ${order}, r.id ${order}
+       LIMIT $11`,
+      [
+        filter.repositories.map((name) => name.toLowerCase()),
+        filter.status ?? null,
+        filter.action ?? null,
+        filter.environment ?? null,
+        filter.requester ?? null,
+        filter.approver ?? null,
+        filter.createdFrom ?? null,
+        filter.createdBefore ?? null,
+        filter.after?.createdAt ?? null,
+        filter.after?.id ?? null,
+        filter.limit,
+      ],
+    );
+    return rows.map(toRequest);
+  }
+
+  async searchAudit(filter: AuditSearch): Promise<AuditEvent[]> {
+    if (filter.requestId !== undefined && !UUID.test(filter.requestId)) return [];
+    const rows = await this.#db.query(
+      `SELECT a.* FROM audit_events a JOIN requests r ON r.id = a.request_id
+       WHERE lower(r.repository) = ANY($1::text[])
+         AND ($2::uuid IS NULL OR a.request_id = $2)
+         AND ($3::text IS NULL OR a.type = $3)
+         AND ($4::text IS NULL OR lower(a.actor) = lower($4))
+         AND ($5::text IS NULL OR r.action = $5)
+         AND ($6::text IS NULL OR r.environment_key = lower($6))
+         AND ($7::timestamptz IS NULL OR a.at >= $7)
+         AND ($8::timestamptz IS NULL OR a.at < $8)
+         AND a.seq > $9
+       ORDER BY a.seq
+       LIMIT $10`,
+      [
+        filter.repositories.map((name) => name.toLowerCase()),
+        filter.requestId ?? null,
+        filter.type ?? null,
+        filter.actor ?? null,
+        filter.action ?? null,
+        filter.environment ?? null,
+        filter.from ?? null,
+        filter.before ?? null,
+        filter.afterSeq ?? 0,
+        filter.limit,
+      ],
+    );
+    return rows.map(toAuditEvent);
+  }
+
+  async createSession(session: DashboardSession): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.query('DELETE FROM dashboard_sessions WHERE expires_at <= $1', [session.createdAt]);
+      await tx.query(
+        `INSERT INTO dashboard_sessions (id_hash, login, user_id, access_token, csrf_token, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [session.idHash, session.login, session.userId, session.accessToken, session.csrfToken, session.createdAt, session.expiresAt],
+      );
+    });
+  }
+
+  async getSession(idHash: string, now: Date): Promise<DashboardSession | undefined> {
+    const rows = await this.#db.query('SELECT * FROM dashboard_sessions WHERE id_hash = $1 AND expires_at > $2', [idHash, now]);
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.#db.query('DELETE FROM dashboard_sessions WHERE id_hash = $1', [idHash]);
   }
 
   async verifyAudit(): Promise<AuditVerification> {

@@ -298,6 +298,51 @@ export type AuditVerification =
   | { ok: true; count: number; headHash: string }
   | { ok: false; seq: number; reason: string; checked: number };
 
+/** A signed-in dashboard user; `idHash` is the SHA-256 of the id the session cookie holds. */
+export interface DashboardSession {
+  idHash: string;
+  login: string;
+  userId: string;
+  /** The user's GitHub access token: what the dashboard asks GitHub which repositories they can read with. */
+  accessToken: string;
+  csrfToken: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** The dashboard's request filters: always within `repositories` (`owner/name`, compared ignoring case). */
+export interface RequestSearch {
+  repositories: readonly string[];
+  status?: RequestStatus;
+  action?: string;
+  /** Compared ignoring case, as GitHub compares environment names. */
+  environment?: string;
+  requester?: string;
+  /** Someone who voted on the request (a vote that counts or counted). */
+  approver?: string;
+  createdFrom?: Date;
+  createdBefore?: Date;
+  /** Oldest first (what waits longest first) instead of newest first. */
+  oldestFirst?: boolean;
+  /** Keyset paging: the last request of the previous page. */
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+/** The audit trail's filters: events of requests in `repositories`, with the request filters that apply to events. */
+export interface AuditSearch {
+  repositories: readonly string[];
+  requestId?: string;
+  type?: string;
+  actor?: string;
+  action?: string;
+  environment?: string;
+  from?: Date;
+  before?: Date;
+  afterSeq?: number;
+  limit: number;
+}
+
 export interface Store {
   /**
    * Creates the request, or returns the existing one for the same key (`created: false`). With
@@ -380,6 +425,17 @@ export interface Store {
   listAudit(filter?: { requestId?: string; afterSeq?: number; limit?: number }): Promise<AuditEvent[]>;
   /** Recomputes the whole chain; reports the first row that is missing, edited or out of place. */
   verifyAudit(): Promise<AuditVerification>;
+
+  /** The repositories (`owner/name`) that have requests: what the dashboard asks a viewer's access to. */
+  listRequestRepositories(): Promise<string[]>;
+  searchRequests(filter: RequestSearch): Promise<ApprovalRequest[]>;
+  /** Audit events of requests matching the filter, in chain order. */
+  searchAudit(filter: AuditSearch): Promise<AuditEvent[]>;
+  /** Stores a new session (and forgets the expired ones). */
+  createSession(session: DashboardSession): Promise<void>;
+  /** The session, unless it has expired by `now`. */
+  getSession(idHash: string, now: Date): Promise<DashboardSession | undefined>;
+  deleteSession(idHash: string): Promise<void>;
 
   close(): Promise<void>;
 }

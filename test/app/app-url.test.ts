@@ -16,8 +16,8 @@ describe('an APP_URL with a trailing slash', () => {
     const token = await world.token(job(), { audience: APP_URL });
     const { status, body } = await world.api('POST', '/api/v1/requests', token, { action: 'lint' });
     expect(status).toBe(200);
-    expect(body.details_url).toBe(`${APP_URL}/requests/${body.id}`);
-    expect((await world.checkRun(body.check_run_id as number)).details_url).toBe(`${APP_URL}/requests/${body.id}`);
+    expect(body.details_url).toBe(`${APP_URL}/dashboard/requests/${body.id}`);
+    expect((await world.checkRun(body.check_run_id as number)).details_url).toBe(`${APP_URL}/dashboard/requests/${body.id}`);
   });
 
   it('takes a token for the URL as written, with the slash', async () => {

@@ -100,7 +100,7 @@ describe('authentication and scoping', () => {
     const slashed = await world.token(job(), { audience: `${APP_URL}/` });
     const answer = await world.api('POST', '/api/v1/requests', slashed, { action: 'lint' });
     expect(answer.status).toBe(200);
-    expect(answer.body.details_url).toBe(`${APP_URL}/requests/${answer.body.id}`);
+    expect(answer.body.details_url).toBe(`${APP_URL}/dashboard/requests/${answer.body.id}`);
   });
 
   it('hides a request from a token of another repository or another run (404, not 403)', async () => {
@@ -166,11 +166,16 @@ describe('operations', () => {
     expect(text).toContain('# TYPE jit_webhook_handling_seconds histogram');
   });
 
-  it('serves the check run\'s details page', async () => {
-    const { body } = await world.open(job(), { action: 'publish-docs' });
-    const page = await fetch(`${world.app.url}/requests/${body.id}`);
+  it('without OAuth settings, the details link says how to enable the dashboard and shows nothing of the request', async () => {
+    const { body } = await world.open(job(), { action: 'publish-docs', summary: 'the quarterly numbers' });
+    const old = await fetch(`${world.app.url}/requests/${body.id}`, { redirect: 'manual' });
+    expect(old.status).toBe(301);
+    expect(old.headers.get('location')).toBe(`/dashboard/requests/${body.id}`);
+    const page = await fetch(`${world.app.url}/dashboard/requests/${body.id}`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Status: <strong>approved</strong>');
-    expect((await fetch(`${world.app.url}/requests/not-a-request`)).status).toBe(404);
+    const html = await page.text();
+    expect(html).toContain('GITHUB_CLIENT_ID');
+    expect(html).toContain(`${APP_URL}/dashboard/auth/callback`);
+    for (const secret of ['publish-docs', 'quarterly', 'approved', 'acme/web', String(body.id)]) expect(html).not.toContain(secret);
   });
 });

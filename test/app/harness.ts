@@ -11,7 +11,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { parseNotifiersConfig } from '../../app/notify/index.js';
 import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { OUTBOX_KINDS } from '../../app/store/store.js';
-import { generateAppKeyPair, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
+import { generateAppKeyPair, oauthCredentials, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
 
 export const APP_ID = 5151;
 export const INSTALLATION_ID = 8181;
@@ -52,7 +52,7 @@ const keys = generateAppKeyPair();
 /** The App's private key, for tests that check it never leaks. */
 export const APP_PRIVATE_KEY = keys.privateKey;
 
-export function seed(): Seed {
+export function seed(options: { callbackUrls?: string[] } = {}): Seed {
   return {
     users: [{ login: 'alice' }, { login: 'bob' }, { login: 'carol' }, { login: 'mallory' }, { login: 'deploy-bot[bot]', type: 'Bot' }],
     repos: [
@@ -82,7 +82,7 @@ export function seed(): Seed {
         collaborators: { alice: 'admin', mallory: 'write' },
       },
     ],
-    apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey: keys.publicKey }],
+    apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey: keys.publicKey, callbackUrls: options.callbackUrls }],
     installations: [{ id: INSTALLATION_ID, appId: APP_ID, account: 'acme' }],
   };
 }
@@ -128,11 +128,18 @@ export class World {
 
   private constructor(readonly github: RunningGitHubDouble, readonly dataDir: string, private readonly settings: Partial<AppSettings>) {}
 
-  /** `settings` override the App's test settings (log level and destination, admission limits, …). */
-  static async start(settings: Partial<AppSettings> = {}): Promise<World> {
-    const github = await startGitHubDouble({ seed: seed() });
-    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), settings);
-    world.port = await freePort();
+  /**
+   * `settings` override the App's test settings (log level and destination, admission limits, …).
+   * `dashboard`: the App is served at its own loopback address (APP_URL is where a browser reaches it)
+   * with the GitHub App's OAuth credentials, so people can sign in; tokens keep the usual audience.
+   */
+  static async start(settings: Partial<AppSettings> = {}, options: { dashboard?: boolean } = {}): Promise<World> {
+    const port = await freePort();
+    const local = `http://127.0.0.1:${port}`;
+    const github = await startGitHubDouble({ seed: seed(options.dashboard ? { callbackUrls: [`${local}/dashboard/auth/callback`] } : {}) });
+    const dashboard: Partial<AppSettings> = options.dashboard ? { appUrl: local, oidcAudience: APP_URL, oauth: oauthCredentials(APP_ID, keys.publicKey) } : {};
+    const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), { ...dashboard, ...settings });
+    world.port = port;
     await world.startReceiver();
     await world.startApp();
     return world;

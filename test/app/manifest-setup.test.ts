@@ -87,6 +87,7 @@ describe('with no credentials', () => {
       url: appUrl,
       hook_attributes: { url: `${appUrl}/api/github/webhooks`, active: true },
       redirect_url: `${appUrl}/setup/callback`,
+      callback_urls: [`${appUrl}/dashboard/auth/callback`],
     });
   });
 
@@ -124,7 +125,7 @@ describe('registering', () => {
     writeFileSync(envFile, 'APP_URL=https://jit.example.test\n# an earlier attempt\nAPP_ID=1\n');
   });
 
-  it('exchanges the code and saves APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to .env, keeping its other lines', async () => {
+  it('exchanges the code and saves APP_ID, PRIVATE_KEY, WEBHOOK_SECRET and the OAuth credentials to .env, keeping its other lines', async () => {
     const { action, manifest } = await setupForm();
     const callback = await submit(action, manifest);
     expect(callback.startsWith(`${appUrl}/setup/callback?code=`)).toBe(true);
@@ -142,9 +143,12 @@ describe('registering', () => {
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     const env = parseEnv(text);
     expect(env.APP_ID).toBe(String(appId));
+    // The dashboard's sign-in works from the first start: the App's OAuth credentials and its callback URL.
+    const app = github.double.state.apps.get(appId)!;
+    expect(env).toMatchObject({ GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret });
+    expect(app.callbackUrls).toEqual([`${appUrl}/dashboard/auth/callback`]);
 
     // The double now knows the App as the manifest described it.
-    const app = github.double.state.apps.get(appId)!;
     expect(app).toMatchObject({ name: manifest.name, webhook: { url: `${appUrl}/api/github/webhooks`, secret: env.WEBHOOK_SECRET }, events: manifest.default_events, permissions: manifest.default_permissions });
   });
 

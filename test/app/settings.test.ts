@@ -128,6 +128,15 @@ describe('the settings', () => {
     expect(problemsOf({ ...good, METRICS_HOST: '127.0.0.1' })).toEqual([expect.stringMatching(/^METRICS_HOST: set without METRICS_PORT/)]);
   });
 
+  it('read GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET together (the dashboard\'s sign-in), refusing one without the other and never echoing the secret', () => {
+    expect(settingsOf(good).oauth).toBeUndefined();
+    expect(settingsOf({ ...good, GITHUB_CLIENT_ID: 'Iv23liabc', GITHUB_CLIENT_SECRET: 'sekrit-value' }).oauth).toEqual({ clientId: 'Iv23liabc', clientSecret: 'sekrit-value' });
+    expect(problemsOf({ ...good, GITHUB_CLIENT_SECRET: 'sekrit-value' })).toEqual([expect.stringMatching(/^GITHUB_CLIENT_ID: missing while GITHUB_CLIENT_SECRET is set/)]);
+    const [noSecret] = problemsOf({ ...good, GITHUB_CLIENT_ID: 'Iv23liabc' });
+    expect(noSecret).toMatch(/^GITHUB_CLIENT_SECRET: missing while GITHUB_CLIENT_ID is set/);
+    expect(problemsOf({ ...good, GITHUB_CLIENT_SECRET: 'sekrit-value' }).join('\n')).not.toContain('sekrit');
+  });
+
   it('refuse GHE_PROTOCOL without GHE_HOST, which would otherwise be ignored', () => {
     expect(problemsOf({ ...good, GHE_PROTOCOL: 'http' })).toEqual(['GHE_PROTOCOL: set without GHE_HOST; expected GHE_HOST too, or neither for github.com']);
   });

@@ -34,7 +34,7 @@ describe('a pull request run', () => {
     const { id, checkRunId, answer } = await openPending();
     expect(answer).toMatchObject({ matched_rules: ['production'], approvals_required: 1, eligible_approvers: ['@alice', '@bob'] });
     const checkRun = await world.checkRun(checkRunId);
-    expect(checkRun).toMatchObject({ name: 'jit: deploy', status: 'completed', conclusion: 'action_required', details_url: `https://jit.example.test/requests/${id}` });
+    expect(checkRun).toMatchObject({ name: 'jit: deploy', status: 'completed', conclusion: 'action_required', details_url: `https://jit.example.test/dashboard/requests/${id}` });
     expect(checkRun.actions.map((a) => a.identifier)).toEqual(['jit-approve', 'jit-reject']);
     const { token } = await world.control.repositoryToken(REPO);
     const headSha = (await (await fetch(`${world.github.apiUrl}/repos/${REPO}/pulls/${PR}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { head: { sha: string } };

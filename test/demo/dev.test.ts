@@ -33,6 +33,9 @@ describe('npm run dev console', () => {
     expect(await devConsole.run('comment carol /approve')).toBe('no request yet: start one with "deploy"');
     expect(await devConsole.run('comment mallory /approve')).toMatch(/^unknown user "mallory"; seeded users: alice, bob, carol, dave$/);
     expect(banner(stage)).toContain(`App at ${stage.appUrl}`);
+    // The dashboard is on: it sends whoever is not signed in to sign in (through the double's OAuth page).
+    expect(banner(stage)).toContain(`Dashboard at ${stage.appUrl}/dashboard`);
+    expect((await fetch(`${stage.appUrl}/dashboard/`, { redirect: 'manual' })).headers.get('location')).toBe('/dashboard/sign-in?return_to=%2Fdashboard%2F');
   });
 
   it('deploy → comment carol /approve: the step prints its log, passes, and status shows the check run', async () => {

@@ -179,6 +179,7 @@ export function banner(stage: Stage): string {
   return [
     `GitHub double at ${stage.github.url} (REST API ${stage.github.apiUrl}), seeded with ${REPOSITORY}`,
     `App at ${stage.appUrl} (its own process, embedded store in a temp dir; bot ${APP_BOT})`,
+    `Dashboard at ${stage.appUrl}/dashboard (sign in as any seeded user on the double's page)`,
     'Seeded users:',
     ...usersTable().map((line) => `  ${line}`),
     '',

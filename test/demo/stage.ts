@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BUNDLE, startStep, type RunningStep } from '../action/action-process.js';
-import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
+import { generateAppKeyPair, oauthCredentials, startGitHubDouble, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
 
 /** Linux reports process CPU time in USER_HZ ticks, fixed at 100 a second whatever the kernel's own tick. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -57,7 +57,7 @@ export const PEOPLE: ReadonlyArray<{ login: string; name: string; permission: 'w
 ];
 
 /** `<org>/payments` in each org, each org its own installation of the App (the demo uses acme only). */
-function seed(publicKey: string, orgs: string[]): Seed {
+function seed(publicKey: string, orgs: string[], appUrl: string): Seed {
   return {
     users: PEOPLE.map(({ login, name }) => ({ login, name })),
     repos: orgs.map((org) => ({
@@ -74,7 +74,7 @@ function seed(publicKey: string, orgs: string[]): Seed {
       },
       collaborators: Object.fromEntries(PEOPLE.map(({ login, permission }) => [login, permission])),
     })),
-    apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey, ...registeredAs() }],
+    apps: [{ id: APP_ID, slug: 'mercurial-jit', name: 'Mercurial JIT', publicKey, ...registeredAs(), callbackUrls: [`${appUrl}/dashboard/auth/callback`] }],
     installations: orgs.map((org) => ({ appId: APP_ID, account: org })),
   };
 }
@@ -115,12 +115,13 @@ export class Stage {
     if (!existsSync(BUNDLE)) throw new Error(`the Action bundle ${BUNDLE} is missing: run 'npm run build:action'`);
     const keys = generateAppKeyPair();
     const orgs = options.orgs ?? ['acme'];
-    const github = await startGitHubDouble({ seed: seed(keys.publicKey, orgs) });
+    const port = await freePort();
+    const appUrl = `http://127.0.0.1:${port}`;
+    const github = await startGitHubDouble({ seed: seed(keys.publicKey, orgs, appUrl) });
     const dataDir = mkdtempSync(join(tmpdir(), 'jit-demo-'));
+    const oauth = oauthCredentials(APP_ID, keys.publicKey);
     let stage: Stage | undefined;
     try {
-      const port = await freePort();
-      const appUrl = `http://127.0.0.1:${port}`;
       const { host } = new URL(github.url);
       // The App's own environment, exactly as README documents it for a real deployment.
       const env: Record<string, string> = {
@@ -134,6 +135,9 @@ export class Stage {
         GHE_PROTOCOL: 'http',
         APP_URL: appUrl,
         OIDC_ISSUER: github.oidcIssuer,
+        // The dashboard: people sign in through the double's OAuth page as any seeded user.
+        GITHUB_CLIENT_ID: oauth.clientId,
+        GITHUB_CLIENT_SECRET: oauth.clientSecret,
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATA_DIR: join(dataDir, 'store') }),
         LOG_LEVEL: options.verbose ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
         ...options.appEnv,

@@ -95,6 +95,11 @@ export function lookupToken(state: DoubleState, token: string): TokenGrant {
 }
 
 export function grantCoversRepo(state: DoubleState, grant: TokenGrant, repo: Repo): boolean {
+  // A user access token reaches what both the App (installed there) and the user (who can read it) can.
+  if (grant.kind === 'user') {
+    if (!state.installationFor(repo, grant.appId ?? undefined)) return false;
+    return !repo.private || state.permissionOf(repo, grant.login ?? '') !== 'none';
+  }
   if (grant.repositoryIds !== 'all') return grant.repositoryIds.has(repo.id);
   const installation = grant.installationId === null ? undefined : state.installations.get(grant.installationId);
   return installation?.account.id === repo.owner.id;

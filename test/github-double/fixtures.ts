@@ -11,6 +11,9 @@ export const REPO = 'acme/widgets';
 export const appKeys: AppKeyPair = generateAppKeyPair();
 export const otherAppKeys: AppKeyPair = generateAppKeyPair();
 
+/** Where the App's OAuth web flow may send users back. */
+export const OAUTH_CALLBACK = 'https://honest.example.test/auth/callback';
+
 export function standardSeed(): Seed {
   const manyFiles = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`src/file${i}.ts`, `export const n = ${i};\n`]));
   return {
@@ -36,7 +39,7 @@ export function standardSeed(): Seed {
       { org: 'acme', slug: 'security', members: ['erin'] },
     ],
     apps: [
-      { id: APP_ID, slug: 'jit-approval', name: 'JIT Approval', publicKey: appKeys.publicKey },
+      { id: APP_ID, slug: 'jit-approval', name: 'JIT Approval', publicKey: appKeys.publicKey, callbackUrls: [OAUTH_CALLBACK] },
       { id: OTHER_APP_ID, slug: 'other-app', publicKey: otherAppKeys.publicKey },
     ],
     installations: [

@@ -16,7 +16,9 @@ import { SignJWT, importPKCS8 } from 'jose';
 import { createPrivateKey } from 'node:crypto';
 import { Probot } from 'probot';
 import { eventually, job, REPO as APP_REPO, World } from '../app/harness.js';
-import { APP_ID, appKeys, INSTALLATION_ID, REPO, standardSeed } from './fixtures.js';
+import { APP_ID, appKeys, INSTALLATION_ID, OAUTH_CALLBACK, REPO, standardSeed } from './fixtures.js';
+import { exchangeWebFlowCode } from '@octokit/oauth-methods';
+import { oauthCredentials } from './oauth.js';
 import { startGitHubDouble, type RunningGitHubDouble } from './index.js';
 import type { Exchange } from './server.js';
 
@@ -118,6 +120,22 @@ beforeAll(async () => {
 });
 afterAll(() => gh.close());
 
+/** A user access token from the OAuth web flow: the double's consent form posted as `login`, the code exchanged as Octokit's OAuth methods do. */
+async function userToken(login: string): Promise<string> {
+  const { clientId, clientSecret } = oauthCredentials(APP_ID, appKeys.publicKey);
+  const code = await authorizationCode(login);
+  const { authentication } = await exchangeWebFlowCode({ clientType: 'github-app', clientId, clientSecret, code, redirectUrl: OAUTH_CALLBACK, request: new Octokit({ baseUrl: gh.apiUrl }).request });
+  return authentication.token;
+}
+
+async function authorizationCode(login: string, redirectUri = OAUTH_CALLBACK): Promise<string> {
+  const { clientId } = oauthCredentials(APP_ID, appKeys.publicKey);
+  const consent = await fetch(`${gh.url}/login/oauth/authorize`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, state: 'st', login }) });
+  const location = new URL(consent.headers.get('location')!);
+  expect(location.searchParams.get('state')).toBe('st');
+  return location.searchParams.get('code')!;
+}
+
 /** Calls every route the double serves, on success and error paths, the way the App and Action do. */
 async function exercise(): Promise<void> {
   const probot = new Probot({ appId: APP_ID, privateKey: appKeys.privateKey, baseUrl: gh.apiUrl, logLevel: 'fatal' });
@@ -138,6 +156,13 @@ async function exercise(): Promise<void> {
   const anonymous = new Octokit({ baseUrl: gh.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   await anonymous.rest.apps.createFromManifest({ code });
   await fail(anonymous.rest.apps.createFromManifest({ code }));
+
+  // A user signed in through the App's OAuth web flow: who they are, and a repository both they and the App can read.
+  const asCarol = new Octokit({ baseUrl: gh.apiUrl, auth: await userToken('carol'), log: anonymous.log });
+  await asCarol.rest.users.getAuthenticated();
+  await asCarol.rest.repos.get({ owner, repo });
+  await fail(asCarol.rest.repos.get({ owner, repo: 'secret' }));
+  await fail(octokit.rest.users.getAuthenticated());
 
   await octokit.rest.apps.listReposAccessibleToInstallation();
   await octokit.rest.repos.get({ owner, repo });
@@ -408,6 +433,35 @@ describe('limits GitHub is known to enforce', () => {
   });
 });
 
+describe('the OAuth web flow refuses what GitHub refuses (GitHub docs: "Troubleshooting OAuth app access token request errors", "Generating a user access token for a GitHub App")', () => {
+  const { clientId, clientSecret } = oauthCredentials(APP_ID, appKeys.publicKey);
+  const exchange = (fields: Record<string, string>) => fetch(`${gh.url}/login/oauth/access_token`, {
+    method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, ...fields }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+
+  it('answers a wrong secret, a reused code and another redirect_uri with 200 and the error GitHub names', async () => {
+    const code = await authorizationCode('bob');
+    expect(await exchange({ code, client_secret: 'wrong' })).toMatchObject({ status: 200, body: { error: 'incorrect_client_credentials' } });
+    expect(await exchange({ code, redirect_uri: `${OAUTH_CALLBACK}/elsewhere` })).toMatchObject({ status: 200, body: { error: 'redirect_uri_mismatch' } });
+    expect(await exchange({ code })).toMatchObject({ status: 200, body: { token_type: 'bearer', access_token: expect.stringMatching(/^ghu_/) } });
+    expect(await exchange({ code })).toMatchObject({ status: 200, body: { error: 'bad_verification_code' } });
+  });
+
+  it('sends a redirect_uri outside the App\'s callback URLs back to the callback with redirect_uri_mismatch', async () => {
+    const consent = await fetch(`${gh.url}/login/oauth/authorize?client_id=${clientId}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&state=st`, { redirect: 'manual' });
+    const location = new URL(consent.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(OAUTH_CALLBACK);
+    expect(location.searchParams.get('error')).toBe('redirect_uri_mismatch');
+  });
+
+  it('gives a user token only what both the user and the App can reach', async () => {
+    const asErin = new Octokit({ baseUrl: gh.apiUrl, auth: await userToken('erin'), log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const [owner, repo] = REPO.split('/');
+    await expect(asErin.rest.repos.get({ owner, repo })).rejects.toMatchObject({ status: 404 });
+    await expect(asErin.rest.users.getAuthenticated()).resolves.toMatchObject({ data: { login: 'erin' } });
+  });
+});
+
 /** The request side of one exchange against one description: route, path and query parameters, JSON body. */
 function requestProblems(description: Description, exchange: Exchange): string[] {
   const method = exchange.method.toLowerCase();
@@ -548,8 +602,10 @@ describe('requests the App sends', () => {
       'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened', 'deployment-protection-rule-requested',
       'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
     ];
-    // Also what the reconciler reads to find runs waiting on the App whose webhook was lost.
+    // Also what the reconciler reads to find runs waiting on the App whose webhook was lost, and what the
+    // dashboard asks with a signed-in user's token.
     const routes = [
+      'GET /user', 'GET /repos/{owner}/{repo}',
       'GET /repos/{owner}/{repo}/check-runs/{check_run_id}', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
       'GET /installation/repositories', 'GET /repos/{owner}/{repo}/actions/runs', 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments',
       'GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules', 'GET /repos/{owner}/{repo}/deployments',

@@ -6,6 +6,7 @@ import type { Seed } from './types.js';
 export { ControlClient, ControlError } from './client.js';
 export type { DeliveryQuery, DeliverySummary, GitHubJson, RegisteredJob } from './client.js';
 export { generateAppKeyPair, type AppKeyPair } from './keys.js';
+export { oauthCredentials } from './oauth.js';
 export { sign as signWebhookBody } from './webhooks.js';
 export type { RunnerJob, MintOptions } from './oidc.js';
 export type { FaultSpec, LatencySpec, RateLimitSpec } from './faults.js';

@@ -26,6 +26,7 @@ interface Manifest {
   description?: string;
   hook_attributes?: { url?: string; active?: boolean };
   redirect_url?: string;
+  callback_urls?: string[];
   default_events?: string[];
   default_permissions?: Record<string, 'read' | 'write'>;
 }
@@ -96,17 +97,19 @@ function convert(state: DoubleState, urls: Urls, code: string, now: number): Rep
   const id = Math.max(FIRST_REGISTERED_APP_ID - 1, ...state.apps.keys()) + 1;
   const keys = generateAppKeyPair();
   const webhookSecret = randomBytes(20).toString('hex');
+  const clientSecret = randomBytes(20).toString('hex');
   const app = {
     id, slug, name: manifest.name, owner: state.ensureUser(entry.owner, 'Organization'), bot: state.ensureUser(`${slug}[bot]`, 'Bot'),
     publicKey: keys.publicKey, webhook: manifest.hook_attributes?.url ? { url: manifest.hook_attributes.url, secret: webhookSecret } : null,
     events: manifest.default_events ?? [], permissions: manifest.default_permissions ?? {}, createdAt: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    clientId: `Iv1.double${id}`, clientSecret, callbackUrls: manifest.callback_urls ?? [],
   };
   state.apps.set(id, app);
   return {
     status: 201,
     body: {
       ...appJson(app, urls), description: manifest.description ?? null, external_url: manifest.url,
-      client_id: `Iv1.double${id}`, client_secret: randomBytes(20).toString('hex'), webhook_secret: webhookSecret, pem: keys.privateKey,
+      client_id: app.clientId, client_secret: clientSecret, webhook_secret: webhookSecret, pem: keys.privateKey,
     },
   };
 }

@@ -7,6 +7,7 @@ import { handleControl } from './control.js';
 import { Faults } from './faults.js';
 import { forbiddenForIntegration, githubError, HttpError, notFound, parseJsonBody, readBody, Router, type Reply } from './http.js';
 import { handleManifests, manifestRoute, type ManifestRoute } from './manifests.js';
+import { handleOAuth, isOAuthPath } from './oauth.js';
 import { OIDC_PATH, OidcIssuer } from './oidc.js';
 import { registerActions } from './rest/actions.js';
 import { registerApps } from './rest/apps.js';
@@ -149,6 +150,10 @@ export class GitHubDouble {
         this.count(`${method} ${OIDC_PATH}${path.includes('/_apis/idtoken/') ? '/_apis/idtoken/{job}' : path.slice(OIDC_PATH.length)}`);
         const reply = await this.oidc.handle(this.state, method, path, url, req.headers.authorization);
         return this.send(req, res, reply ?? { status: 404, body: { message: 'Not Found' } });
+      }
+      if (isOAuthPath(url.pathname)) {
+        this.count(`${method} ${url.pathname}`);
+        return this.send(req, res, handleOAuth(this.state, method, url.pathname, url, raw, String(req.headers.accept ?? '')));
       }
       const manifest = manifestRoute(method, path);
       if (manifest) return this.handleManifest(req, res, manifest, url, raw);

@@ -1,5 +1,6 @@
 /** All of the double's state, in memory, with deterministic ids, plus the domain operations that change it. */
 import { ancestry, commitSha } from './git.js';
+import { oauthCredentials } from './oauth.js';
 import { ancestorsOf, assertHierarchy } from './teams.js';
 import {
   PERMISSION_ORDER,
@@ -115,6 +116,7 @@ export class DoubleState {
         id: a.id, slug, name: a.name ?? slug, owner: this.ensureUser(a.owner ?? 'github-double-apps', 'Organization'),
         bot: this.ensureUser(`${slug}[bot]`, 'Bot'), publicKey: a.publicKey, webhook: a.webhook ?? null,
         events: a.events ?? null, permissions: a.permissions ?? { ...DEFAULT_APP_PERMISSIONS }, createdAt: timestamp(),
+        ...oauthCredentials(a.id, a.publicKey), callbackUrls: a.callbackUrls ?? [],
       };
       this.apps.set(app.id, app);
     }

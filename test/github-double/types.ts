@@ -75,6 +75,8 @@ export interface SeedApp {
   /** Events the App subscribes to; absent = all. */
   events?: string[];
   permissions?: Record<string, 'read' | 'write'>;
+  /** Where the OAuth web flow may send a user back (the App's "Callback URL" settings). */
+  callbackUrls?: string[];
 }
 
 export interface SeedInstallation {
@@ -250,6 +252,11 @@ export interface App {
   events: string[] | null;
   permissions: Record<string, 'read' | 'write'>;
   createdAt: string;
+  /** The App's OAuth credentials, for the web flow that signs users in. */
+  clientId: string;
+  clientSecret: string;
+  /** Where the web flow may send a user back; a `redirect_uri` must be one of these or below one. */
+  callbackUrls: string[];
 }
 
 export interface Installation {
@@ -264,8 +271,11 @@ export interface Installation {
 
 export interface TokenGrant {
   token: string;
-  kind: 'installation' | 'actions';
+  /** `user`: a GitHub App's user access token (`ghu_`), acting for `login` where both the user and the App have access. */
+  kind: 'installation' | 'actions' | 'user';
   installationId: number | null;
+  /** The user a `user` token acts for. */
+  login?: string;
   appId: number | null;
   repositoryIds: Set<number> | 'all';
   permissions: Record<string, 'read' | 'write'>;

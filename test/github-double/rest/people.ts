@@ -1,5 +1,5 @@
 /** People: collaborator permission levels, team membership and users. */
-import { notFound, paginate } from '../http.js';
+import { forbiddenForIntegration, notFound, paginate } from '../http.js';
 import { publicUserJson, userJson } from '../shapes.js';
 import { activeMembersOf, membershipIn } from '../teams.js';
 import type { Team } from '../types.js';
@@ -65,6 +65,17 @@ export const registerPeople: RestRegistrar = (add) => {
         .sort((a, b) => a.id - b.id);
       const { page, headers } = paginate(members, ctx.url);
       return { status: 200, headers, body: page.map((u) => userJson(u, ctx.urls)) };
+    },
+  });
+
+  add('GET', '/user', {
+    auth: 'token',
+    handler: (ctx) => {
+      // Only a user access token acts for a user; an installation token has nobody to answer for.
+      const login = ctx.caller.kind === 'token' && ctx.caller.grant.kind === 'user' ? ctx.caller.grant.login : undefined;
+      const user = login === undefined ? undefined : ctx.state.user(login);
+      if (!user) throw forbiddenForIntegration();
+      return { status: 200, body: publicUserJson(user, ctx.urls) };
     },
   });
 

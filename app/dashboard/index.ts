@@ -1,0 +1,428 @@
+/**
+ * The dashboard, served by the App under /dashboard: sign in with GitHub, see what waits for you,
+ * approve or reject, search and export the audit trail, and ask what a policy would decide.
+ *
+ * Everything shown about a request is shown only to a signed-in user whom GitHub lets read its
+ * repository (asked with their own token, cached briefly); to anyone else the request does not exist.
+ * Votes go through the gate's vote path, under the same rules as a comment. Its one door into
+ * `app/gate/` is `gate.ts` (the Gate); the gate knows nothing of the dashboard.
+ */
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringify } from 'csv-stringify/sync';
+import type { Logger } from 'probot';
+import type { Gate, GateRequest } from '../gate/gate.js';
+import { readBody } from '../api/body.js';
+import { GitHubUserAccess, type OAuthCredentials } from '../github/user-access.js';
+import { FINAL_STATUSES, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
+import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
+import { Sessions } from './sessions.js';
+import { DASHBOARD_CSS } from './style.js';
+import { dashboardTemplates } from './templates.js';
+import { auditDetail, requestRow, requestView, requirementViews, timeText } from './views.js';
+
+
+export interface DashboardOptions {
+  gate: Gate;
+  store: Store;
+  /** Public base URL of the App: the OAuth callback is under it, and forms must come from it. */
+  appUrl: string;
+  /** GitHub's REST base URL; its web base (sign-in, links) is derived from it as Octokit does. */
+  githubApiUrl: string;
+  /** The GitHub App's OAuth credentials (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET); absent, nobody can sign in. */
+  oauth?: OAuthCredentials;
+  log: Logger;
+  clock?: () => number;
+  /** How long a session lasts (default 8 hours). */
+  sessionTtlMs?: number;
+}
+
+const PAGE_SIZE = 50;
+const AUDIT_PAGE_SIZE = 100;
+const EXPORT_BATCH = 1000;
+/** "Waiting for me" checks eligibility for at most this many pending requests, oldest first. */
+const WAITING_LIMIT = 100;
+const ELIGIBILITY_BATCH = 8;
+const FORM_LIMIT_BYTES = 64 * 1024;
+const VERIFICATION_TTL_MS = 30_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** No script at all, styles only from the App's own stylesheet, no framing, forms only back to the App. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+class PageError extends Error {
+  constructor(readonly status: number, readonly heading: string, message: string) {
+    super(message);
+  }
+}
+
+const notFound = () => new PageError(404, 'Not found', 'There is no such page or request, or you cannot read its repository on GitHub.');
+
+/** GitHub's web base for its REST base, as Octokit's OAuth methods derive it. */
+export function githubWebUrl(apiUrl: string): string {
+  const trimmed = apiUrl.replace(/\/+$/, '');
+  if (/^https:\/\/api\.github\.com$/.test(trimmed)) return 'https://github.com';
+  if (/^https:\/\/api\..*\.ghe\.com$/.test(trimmed)) return trimmed.replace('api.', '');
+  return trimmed.replace(/\/api\/v3$/, '');
+}
+
+interface Viewer {
+  session: DashboardSession;
+  /** Repositories with requests that GitHub lets this user read. */
+  readable: string[];
+}
+
+/** A Probot server handler: answers /dashboard and the old details links, and returns false for anything else. */
+export function createDashboardHandler(options: DashboardOptions) {
+  const base = DASHBOARD_PATH;
+  const { store, gate, log } = options;
+  const clock = options.clock ?? Date.now;
+  const appUrl = options.appUrl.replace(/\/+$/, '');
+  const appOrigin = new URL(appUrl).origin;
+  const callbackUrl = `${appUrl}${DASHBOARD_CALLBACK_PATH}`;
+  const webUrl = githubWebUrl(options.githubApiUrl);
+  const eta = dashboardTemplates();
+  const sessions = new Sessions(store, appUrl, base, clock, options.sessionTtlMs);
+  const github = options.oauth ? new GitHubUserAccess(options.oauth, options.githubApiUrl, clock) : undefined;
+  let verification: { at: number; text: string; ok: boolean } | undefined;
+
+  const render = (res: ServerResponse, status: number, page: string, data: Record<string, unknown>, chrome: { title: string; section?: string; session?: DashboardSession }) => {
+    const body = eta.render(page, { base, ...data });
+    const html = eta.render('@layout', { base, body, title: chrome.title, section: chrome.section, user: chrome.session?.login, csrf: chrome.session?.csrfToken });
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
+    res.end(html);
+    return true;
+  };
+  const redirect = (res: ServerResponse, location: string, status = 303) => {
+    res.writeHead(status, { location, ...SECURITY_HEADERS });
+    res.end();
+    return true;
+  };
+
+  /** The signed-in viewer and what they can read; without a session, GET pages send them to sign in. */
+  const viewer = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<Viewer | undefined> => {
+    const session = await sessions.current(req);
+    if (!session) {
+      if (req.method === 'GET') redirect(res, `${base}/sign-in?return_to=${encodeURIComponent(url.pathname + url.search)}`);
+      else throw new PageError(403, 'Not signed in', 'Your session has ended; sign in again. Nothing was recorded.');
+      return undefined;
+    }
+    try {
+      return { session, readable: await github!.readableOf(session.accessToken, await store.listRequestRepositories()) };
+    } catch (err) {
+      // GitHub no longer takes the token (revoked, the App's authorization removed): the session is over.
+      if ((err as { status?: number }).status === 401) {
+        await sessions.end(req, res);
+        redirect(res, `${base}/sign-in`);
+        return undefined;
+      }
+      throw err;
+    }
+  };
+
+  const readForm = async (req: IncomingMessage, session: DashboardSession): Promise<URLSearchParams> => {
+    const origin = req.headers.origin;
+    const form = new URLSearchParams((await readBody(req, FORM_LIMIT_BYTES)).toString('utf8'));
+    if ((origin !== undefined && origin !== appOrigin) || !sessions.checkCsrf(session, form.get('csrf') ?? undefined)) {
+      throw new PageError(403, 'Refused', 'This form was not sent from this dashboard (its CSRF token is missing or wrong); nothing was recorded.');
+    }
+    return form;
+  };
+
+  /** A request the viewer may see: it exists and GitHub lets them read its repository. */
+  const visibleRequest = async (id: string, view: Viewer): Promise<GateRequest> => {
+    if (!UUID.test(id)) throw notFound();
+    const request = await gate.view(id);
+    if (!request || !(await github!.canRead(view.session.accessToken, `${request.owner}/${request.repo}`))) throw notFound();
+    return request;
+  };
+
+  /** Whether the viewer may vote, by the gate's own checks; when GitHub cannot be asked, no buttons and the reason. */
+  const eligibilityOf = async (requestId: string, session: DashboardSession) => {
+    try {
+      return await gate.eligibility(requestId, { login: session.login, id: session.userId });
+    } catch (err) {
+      log.warn({ err, requestId }, 'dashboard could not check who may approve');
+      return { eligible: false, reason: 'GitHub could not be asked whether you may approve this request; try again in a moment.' };
+    }
+  };
+
+  const requestPage = async (res: ServerResponse, view: Viewer, request: GateRequest, result?: { counted: boolean; text: string }) => {
+    const events = await store.listAudit({ requestId: request.id, limit: 500 });
+    const eligibility = await eligibilityOf(request.id, view.session);
+    return render(res, 200, '@request', {
+      ...requestView(request, events, webUrl, clock()),
+      eligibility,
+      result,
+      csrf: view.session.csrfToken,
+      voteUrl: `${base}/requests/${request.id}/vote`,
+    }, { title: `${request.action} · ${request.owner}/${request.repo}`, session: view.session });
+  };
+
+  const routes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    const path = url.pathname.replace(/\/+$/, '') || base;
+    const method = req.method ?? 'GET';
+    if (path === `${base}/static/dashboard.css` && method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
+      res.end(DASHBOARD_CSS);
+      return true;
+    }
+    if (!github) return render(res, 200, '@not-configured', { callbackUrl }, { title: 'Dashboard not enabled' });
+
+    if (path === `${base}/sign-in` && method === 'GET') {
+      const returnTo = url.searchParams.get('return_to') ?? `${base}/`;
+      return render(res, 200, '@sign-in', { startUrl: `${base}/auth/start?return_to=${encodeURIComponent(returnTo)}`, message: url.searchParams.get('message') }, { title: 'Sign in' });
+    }
+    if (path === `${base}/auth/start` && method === 'GET') {
+      const state = sessions.beginSignIn(res, url.searchParams.get('return_to') ?? `${base}/`);
+      return redirect(res, github.authorizationUrl(callbackUrl, state), 302);
+    }
+    if (path === `${base}/auth/callback` && method === 'GET') {
+      const returnTo = sessions.finishSignIn(req, url.searchParams.get('state'));
+      if (returnTo === undefined) throw new PageError(400, 'Sign-in not completed', 'This sign-in did not start here, or took longer than ten minutes. Sign in again.');
+      const code = url.searchParams.get('code');
+      if (!code) throw new PageError(400, 'Sign-in not completed', `GitHub did not sign you in: ${url.searchParams.get('error_description') ?? url.searchParams.get('error') ?? 'no code'}.`);
+      await sessions.start(res, await github.signIn(code, callbackUrl));
+      return redirect(res, returnTo);
+    }
+    if (path === `${base}/sign-out` && method === 'POST') {
+      const session = await sessions.current(req);
+      if (session) {
+        await readForm(req, session);
+        github.forget(session.accessToken);
+      }
+      await sessions.end(req, res);
+      return redirect(res, `${base}/sign-in`);
+    }
+
+    const view = await viewer(req, res, url);
+    if (!view) return true;
+    const chrome = (title: string, section?: string) => ({ title, section, session: view.session });
+
+    if (path === base && method === 'GET') {
+      const pending = await store.searchRequests({ repositories: view.readable, status: 'pending', oldestFirst: true, limit: WAITING_LIMIT });
+      // A few at a time: each asks GitHub about the viewer (conditional requests, mostly free of rate limit).
+      const mine: typeof pending = [];
+      for (let i = 0; i < pending.length; i += ELIGIBILITY_BATCH) {
+        const batch = pending.slice(i, i + ELIGIBILITY_BATCH);
+        const answers = await Promise.all(batch.map((request) => eligibilityOf(request.id, view.session)));
+        mine.push(...batch.filter((_, j) => answers[j]!.eligible));
+      }
+      return render(res, 200, '@waiting', { rows: mine.map((r) => requestRow(r, base, clock())), truncated: pending.length === WAITING_LIMIT, checked: WAITING_LIMIT }, chrome('Waiting for me', 'waiting'));
+    }
+    if (path === `${base}/requests` && method === 'GET') {
+      const filters = requestFilters(url);
+      const search = requestSearch(filters, view.readable);
+      const after = afterCursor(url.searchParams.get('after'));
+      const rows = await store.searchRequests({ ...search, ...(after ? { after } : {}), limit: PAGE_SIZE + 1 });
+      const page = rows.slice(0, PAGE_SIZE);
+      const last = page.at(-1);
+      const next = new URLSearchParams(url.searchParams);
+      if (last) next.set('after', `${last.createdAt.toISOString()}_${last.id}`);
+      return render(res, 200, '@requests', {
+        rows: page.map((r) => requestRow(r, base, clock())), filters, repositories: view.readable, statuses: ['pending', ...FINAL_STATUSES], withStatus: true,
+        nextUrl: rows.length > PAGE_SIZE ? `${base}/requests?${next}` : undefined,
+      }, chrome('All requests', 'requests'));
+    }
+    const single = /^\/dashboard\/requests\/([^/]+)$/.exec(path);
+    if (single && method === 'GET') return requestPage(res, view, await visibleRequest(single[1]!, view));
+    const vote = /^\/dashboard\/requests\/([^/]+)\/vote$/.exec(path);
+    if (vote && method === 'POST') {
+      const form = await readForm(req, view.session);
+      const request = await visibleRequest(vote[1]!, view);
+      const choice = form.get('choice');
+      const note = (form.get('note') ?? '').trim();
+      if (choice !== 'approve' && choice !== 'reject') throw new PageError(400, 'Refused', 'The form must say approve or reject.');
+      if (choice === 'reject' && note === '') return requestPage(res, view, request, { counted: false, text: 'A reason is required to reject; nothing was recorded.' });
+      const outcome = await gate.vote({ requestId: request.id, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' });
+      const text = outcome.counted ? `Your ${choice === 'approve' ? 'approval' : 'rejection'} was recorded.` : `Your vote was not counted: ${outcome.why}.`;
+      return requestPage(res, view, outcome.counted ? outcome.request : ((await gate.view(request.id)) ?? request), { counted: outcome.counted, text });
+    }
+    if (path === `${base}/audit` && method === 'GET') {
+      const filters = auditFilters(url);
+      const search = auditSearch(filters, view.readable);
+      const afterSeq = Number(url.searchParams.get('after_seq') ?? 0) || 0;
+      const events = await store.searchAudit({ ...search, afterSeq, limit: AUDIT_PAGE_SIZE + 1 });
+      const page = events.slice(0, AUDIT_PAGE_SIZE);
+      const next = new URLSearchParams(url.searchParams);
+      if (page.length) next.set('after_seq', String(page.at(-1)!.seq));
+      const exportQuery = new URLSearchParams(url.searchParams);
+      exportQuery.delete('after_seq');
+      return render(res, 200, '@audit', {
+        rows: page.map((e) => ({ seq: e.seq, at: e.at.toISOString(), atText: timeText(e.at), type: e.type, actor: e.actor, href: `${base}/requests/${e.requestId}`, requestLabel: (e.requestId ?? '').slice(0, 8), detail: auditDetail(e) })),
+        filters, repositories: view.readable, withStatus: false, verification: await verifyChain(),
+        csvUrl: `${base}/audit/export.csv?${exportQuery}`, jsonlUrl: `${base}/audit/export.jsonl?${exportQuery}`,
+        nextUrl: events.length > AUDIT_PAGE_SIZE ? `${base}/audit?${next}` : undefined,
+      }, chrome('Audit', 'audit'));
+    }
+    const exported = /^\/dashboard\/audit\/export\.(csv|jsonl)$/.exec(path);
+    if (exported && method === 'GET') {
+      await exportAudit(res, auditSearch(auditFilters(url), view.readable), exported[1] as 'csv' | 'jsonl');
+      return true;
+    }
+    if (path === `${base}/explain` && (method === 'GET' || method === 'POST')) {
+      const empty = { repository: view.readable[0] ?? '', action: '', environment: '', branch: '', severity: '', event: '', files: '' };
+      if (method === 'GET') return render(res, 200, '@explain', { form: empty, repositories: view.readable, csrf: view.session.csrfToken }, chrome('Explain', 'explain'));
+      const posted = await readForm(req, view.session);
+      const form = Object.fromEntries(Object.keys(empty).map((k) => [k, (posted.get(k) ?? '').trim()])) as typeof empty;
+      if (!view.readable.includes(form.repository)) throw notFound();
+      if (!form.action) throw new PageError(400, 'Refused', 'action: required, the action name a workflow step passes.');
+      const optional = (value: string) => (value === '' ? undefined : value);
+      const answer = await gate.explain(form.repository, {
+        action: form.action, environment: optional(form.environment), branch: optional(form.branch), severity: optional(form.severity), event: optional(form.event),
+        actor: view.session.login, changedFiles: form.files.split(/\r?\n/).map((f) => f.trim()).filter((f) => f !== ''),
+      });
+      return render(res, 200, '@explain', {
+        form, repositories: view.readable, csrf: view.session.csrfToken,
+        ...(answer.ok ? { decision: answer.decision, defaultBranch: answer.defaultBranch, requirements: requirementViews(answer.decision) } : { problems: answer.problems }),
+      }, chrome('Explain', 'explain'));
+    }
+    throw notFound();
+  };
+
+  /** The whole chain is recomputed at most every 30 seconds, however many people look. */
+  const verifyChain = async () => {
+    if (!verification || clock() - verification.at > VERIFICATION_TTL_MS) {
+      const result = await store.verifyAudit();
+      verification = result.ok
+        ? { at: clock(), ok: true, text: `The audit trail's hash chain verifies: ${result.count} events, the last with hash ${result.headHash.slice(0, 16)}….` }
+        : { at: clock(), ok: false, text: `The audit trail's hash chain does NOT verify: event #${result.seq}: ${result.reason}. It may have been tampered with.` };
+    }
+    return verification;
+  };
+
+  /** Streamed in batches: however many events match, only one batch is in memory at a time. */
+  const exportAudit = async (res: ServerResponse, search: Omit<AuditSearch, 'limit'>, format: 'csv' | 'jsonl') => {
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8',
+      'content-disposition': `attachment; filename="audit.${format}"`,
+    });
+    const columns = ['seq', 'at', 'type', 'actor', 'request_id', 'facts', 'prev_hash', 'hash'];
+    const write = async (text: string) => {
+      if (!res.write(text)) await once(res, 'drain');
+    };
+    if (format === 'csv') await write(stringify([columns]));
+    let afterSeq = 0;
+    for (;;) {
+      const batch = await store.searchAudit({ ...search, afterSeq, limit: EXPORT_BATCH });
+      if (batch.length === 0 || res.destroyed) break;
+      const records = batch.map(exportRecord);
+      await write(format === 'csv'
+        ? stringify(records.map((r) => [r.seq, r.at, r.type, r.actor, r.request_id, JSON.stringify(r.facts), r.prev_hash, r.hash]))
+        : records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      afterSeq = batch.at(-1)!.seq;
+    }
+    res.end();
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://app.invalid');
+    // The check runs of earlier versions link here; the link now leads to the dashboard's page.
+    const old = /^\/requests\/([^/]+)$/.exec(url.pathname);
+    if (old && req.method === 'GET') return redirect(res, `${base}/requests/${encodeURIComponent(old[1]!)}`, 301);
+    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
+    try {
+      return await routes(req, res, url);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy(err as Error);
+        return true;
+      }
+      if (err instanceof PageError) {
+        const session = await sessions.current(req).catch(() => undefined);
+        return render(res, err.status, '@error', { heading: err.heading, message: err.message }, { title: err.heading, session });
+      }
+      log.error({ err, path: url.pathname }, 'dashboard page failed');
+      return render(res, 500, '@error', { heading: 'Something went wrong', message: 'The dashboard could not answer; nothing was recorded. Try again in a moment.' }, { title: 'Error' });
+    }
+  };
+}
+
+function exportRecord(event: AuditEvent) {
+  return { seq: event.seq, at: event.at.toISOString(), type: event.type, actor: event.actor, request_id: event.requestId, facts: event.facts, prev_hash: event.prevHash, hash: event.hash };
+}
+
+interface Filters {
+  repository: string;
+  status: string;
+  action: string;
+  environment: string;
+  requester: string;
+  approver: string;
+  type: string;
+  actor: string;
+  from: string;
+  to: string;
+}
+
+function readFilters(url: URL): Filters {
+  const get = (name: string) => (url.searchParams.get(name) ?? '').trim();
+  const filters: Filters = {
+    repository: get('repository'), status: get('status'), action: get('action'), environment: get('environment'), requester: get('requester'),
+    approver: get('approver'), type: get('type'), actor: get('actor'), from: get('from'), to: get('to'),
+  };
+  for (const name of ['from', 'to'] as const) {
+    if (filters[name] !== '' && (!DATE.test(filters[name]) || Number.isNaN(Date.parse(filters[name])))) {
+      throw new PageError(400, 'Invalid filter', `${name}: expected a date as YYYY-MM-DD, got "${filters[name]}"`);
+    }
+  }
+  return filters;
+}
+
+function requestFilters(url: URL): Filters {
+  const filters = readFilters(url);
+  if (filters.status !== '' && filters.status !== 'pending' && !(FINAL_STATUSES as readonly string[]).includes(filters.status)) {
+    throw new PageError(400, 'Invalid filter', `status: expected one of pending, ${FINAL_STATUSES.join(', ')}, got "${filters.status}"`);
+  }
+  return filters;
+}
+
+const auditFilters = readFilters;
+
+/** Within the readable repositories, and within the one chosen (a repository the viewer cannot read matches nothing). */
+function scope(filters: Filters, readable: string[]): string[] {
+  return filters.repository === '' ? readable : readable.filter((r) => r.toLowerCase() === filters.repository.toLowerCase());
+}
+
+const dayAfter = (date: string) => new Date(Date.parse(date) + 86_400_000);
+const orUndefined = (value: string) => (value === '' ? undefined : value);
+
+function requestSearch(filters: Filters, readable: string[]): Omit<RequestSearch, 'limit'> {
+  return {
+    repositories: scope(filters, readable),
+    status: orUndefined(filters.status) as RequestStatus | undefined,
+    action: orUndefined(filters.action),
+    environment: orUndefined(filters.environment),
+    requester: orUndefined(filters.requester),
+    approver: orUndefined(filters.approver),
+    createdFrom: filters.from ? new Date(filters.from) : undefined,
+    createdBefore: filters.to ? dayAfter(filters.to) : undefined,
+  };
+}
+
+function auditSearch(filters: Filters, readable: string[]): Omit<AuditSearch, 'limit'> {
+  return {
+    repositories: scope(filters, readable),
+    type: orUndefined(filters.type),
+    actor: orUndefined(filters.actor),
+    action: orUndefined(filters.action),
+    environment: orUndefined(filters.environment),
+    from: filters.from ? new Date(filters.from) : undefined,
+    before: filters.to ? dayAfter(filters.to) : undefined,
+  };
+}
+
+function afterCursor(raw: string | null): { createdAt: Date; id: string } | undefined {
+  if (!raw) return undefined;
+  const [at, id] = raw.split('_');
+  if (!at || !id || !UUID.test(id) || Number.isNaN(Date.parse(at))) throw new PageError(400, 'Invalid page', 'after: not a page of this list');
+  return { createdAt: new Date(at), id };
+}

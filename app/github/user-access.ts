@@ -1,0 +1,91 @@
+/**
+ * GitHub as a signed-in dashboard user sees it: the OAuth web flow of the App's own credentials
+ * (GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET), who the user is, and whether they can read a repository.
+ * A GitHub App's user access token reaches only repositories both the user and the App can access,
+ * so "can read" here means: the App is installed there and the user may read it.
+ */
+import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-methods';
+import { Octokit } from '@octokit/rest';
+import { ExpiringCache } from './expiring-cache.js';
+import { isNotFound } from './octokit-client.js';
+
+export interface OAuthCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface SignedInUser {
+  login: string;
+  id: string;
+  accessToken: string;
+  /** When GitHub says the token stops working (expiring user tokens), if it does. */
+  expiresAt?: Date;
+}
+
+/** How long an answer about a user's access to a repository stands: revoked access shows within this. */
+export const ACCESS_TTL_MS = 60_000;
+const ACCESS_CAPACITY = 50_000;
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export class GitHubUserAccess {
+  /** Keyed by token and lower-cased `owner/name`. */
+  private readonly readable: ExpiringCache<string, boolean>;
+
+  constructor(private readonly credentials: OAuthCredentials, private readonly apiUrl: string, now: () => number = Date.now) {
+    this.readable = new ExpiringCache(ACCESS_CAPACITY, now);
+  }
+
+  private octokit(token?: string): Octokit {
+    return new Octokit({ baseUrl: this.apiUrl, auth: token, log: quiet });
+  }
+
+  /** GitHub's sign-in page for the App, which sends the user back to `redirectUrl` with a code and `state`. */
+  authorizationUrl(redirectUrl: string, state: string): string {
+    return getWebFlowAuthorizationUrl({ clientType: 'github-app', clientId: this.credentials.clientId, redirectUrl, state, request: this.octokit().request }).url;
+  }
+
+  /** Exchanges the code GitHub sent back for the user's token, and asks who they are. */
+  async signIn(code: string, redirectUrl: string): Promise<SignedInUser> {
+    const { authentication } = await exchangeWebFlowCode({
+      clientType: 'github-app',
+      clientId: this.credentials.clientId,
+      clientSecret: this.credentials.clientSecret,
+      code,
+      redirectUrl,
+      request: this.octokit().request,
+    });
+    const { data } = await this.octokit(authentication.token).rest.users.getAuthenticated();
+    const expiresAt = 'expiresAt' in authentication && typeof authentication.expiresAt === 'string' ? new Date(authentication.expiresAt) : undefined;
+    return { login: data.login, id: String(data.id), accessToken: authentication.token, ...(expiresAt ? { expiresAt } : {}) };
+  }
+
+  /** Whether GitHub lets the token's user read the repository (a 404 means no); other failures are thrown, never read as yes. */
+  async canRead(token: string, repository: string): Promise<boolean> {
+    const key = `${token}\n${repository.toLowerCase()}`;
+    const known = this.readable.get(key);
+    if (known !== undefined) return known;
+    const [owner, repo] = repository.split('/');
+    let answer: boolean;
+    try {
+      await this.octokit(token).rest.repos.get({ owner: owner!, repo: repo! });
+      answer = true;
+    } catch (err) {
+      if (!isNotFound(err) && (err as { status?: number }).status !== 403) throw err;
+      answer = false;
+    }
+    this.readable.set(key, answer, ACCESS_TTL_MS);
+    return answer;
+  }
+
+  /** Of `repositories`, those the token's user can read. */
+  async readableOf(token: string, repositories: readonly string[]): Promise<string[]> {
+    const answers = await Promise.all(repositories.map(async (repository) => ((await this.canRead(token, repository)) ? repository : undefined)));
+    return answers.filter((r): r is string => r !== undefined);
+  }
+
+  /** Signing out forgets what the token could read. */
+  forget(token: string): void {
+    this.readable.deleteWhere((key) => key.startsWith(`${token}\n`));
+  }
+}
