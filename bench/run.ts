@@ -14,6 +14,7 @@ const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> =
   globs: async () => (await import('./globs.js')).measureGlobs(),
   approval: async () => (await import('./approval.js')).measureApproval(),
   webhooks: async () => (await import('./webhooks.js')).measureWebhooks(),
+  startup: async () => (await import('./startup.js')).measureStartup(),
 };
 
 const [name] = process.argv.slice(2);
