@@ -84,5 +84,7 @@ async function pgliteVersion(): Promise<string> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.stdout.write(`PGlite initdb template: ${await buildInitdbTemplate()}\n`);
+  const template = await initdbTemplateDir();
+  if (existsSync(join(template, 'PG_VERSION'))) process.stdout.write(`PGlite initdb template: ${template} (already built)\n`);
+  else process.stdout.write(`PGlite initdb template: ${await buildInitdbTemplate(template)}\n`);
 }
