@@ -7,8 +7,8 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY policies ./policies
 COPY app ./app
-# `npm ci` builds through `prepare`: the compiled App in build/, and PGlite's initdb run once into
-# build/pglite-initdb/, which a fresh embedded store starts from.
+# `npm ci` builds through `prepare`: the compiled App in build/, and in build/pglite-template/ the
+# initialised and migrated store that a fresh embedded store starts as a copy of.
 RUN npm ci --no-audit --no-fund
 
 FROM node:24-slim

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, SqlExecutor } from './database.js';
-import { seedFromInitdbTemplate } from './pglite-initdb.js';
+import { seedFromTemplate } from './pglite-template.js';
 
 const IN_MEMORY = 'memory://';
 
@@ -16,7 +16,7 @@ const SHARED_BUFFERS = '16MB';
  * transaction, so row locks never wait; the SQL is still the same as on a server.
  */
 export async function openPgliteDatabase(dataDir: string, schema?: string): Promise<Database> {
-  if (!dataDir.startsWith(IN_MEMORY) && !(await seedFromInitdbTemplate(dataDir))) await mkdir(dataDir, { recursive: true });
+  if (!dataDir.startsWith(IN_MEMORY) && !(await seedFromTemplate(dataDir))) await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
   // The single session keeps this setting for every later query and transaction.
   if (schema) await db.exec(`SET search_path TO ${schema}`);

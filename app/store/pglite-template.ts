@@ -1,23 +1,24 @@
 /**
- * PGlite runs initdb the first time it opens an empty directory: about 10 s of WebAssembly, with a
- * second PostgreSQL instance alive meanwhile (several hundred MB). The result depends only on the
- * PGlite release, so `npm run build` runs it once, into build/pglite-initdb/<PGlite version>/, and an
- * empty data directory starts as a copy of that cluster. The copy holds no table of ours: the
- * migrations still run at every start, as they do on PostgreSQL. Without a template for the
- * installed PGlite (run from source, or PGlite upgraded since the build), PGlite runs initdb itself.
- *
- * `node build/app/store/pglite-initdb.js` builds the template (the `build` script runs it).
+ * A fresh embedded store starts as a copy of one made at build time. Opening an empty directory,
+ * PGlite runs initdb (about 10 s of WebAssembly, with a second PostgreSQL instance alive meanwhile:
+ * several hundred MB), then the App applies its migrations; both depend only on the PGlite release
+ * and the migrations, so `npm run build` does them once (app/store/build-pglite-template.ts), into
+ * build/pglite-template/<PGlite version>-m<latest migration>/. Every start still runs the
+ * migrations, which find nothing to apply in a copy, and apply what an older copy lacks. Without a
+ * template for the installed PGlite (run from source, or PGlite upgraded since the build), PGlite
+ * runs initdb itself, as before.
  */
-import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync, type Dirent } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { fileURLToPath } from 'node:url';
+import { MIGRATIONS } from './migrations.js';
 
-/** Where the template for the installed PGlite lives (whether or not it was built). */
-export async function initdbTemplateDir(): Promise<string> {
-  return join(packageRoot(), 'build', 'pglite-initdb', await pgliteVersion());
+/** Where the template for the installed PGlite and these migrations lives (whether or not it was built). */
+export async function pgliteTemplateDir(): Promise<string> {
+  const latest = Math.max(...MIGRATIONS.map((migration) => migration.version));
+  return join(packageRoot(), 'build', 'pglite-template', `${await pgliteVersion()}-m${latest}`);
 }
 
 /**
@@ -26,8 +27,8 @@ export async function initdbTemplateDir(): Promise<string> {
  * only the template's own files, which the next start copies again. A directory holding anything else is
  * left to PGlite (it opens a cluster as it is, and its initdb refuses a directory that is not empty).
  */
-export async function seedFromInitdbTemplate(dataDir: string, template?: string): Promise<boolean> {
-  template ??= await initdbTemplateDir();
+export async function seedFromTemplate(dataDir: string, template?: string): Promise<boolean> {
+  template ??= await pgliteTemplateDir();
   if (!existsSync(join(template, 'PG_VERSION'))) return false;
   const entries = await readdir(dataDir).catch((err: NodeJS.ErrnoException): string[] => {
     if (err.code === 'ENOENT') return [];
@@ -51,19 +52,6 @@ async function copyTree(from: string, to: string, include: (path: string) => boo
   await Promise.all(entries.filter((entry) => entry.isFile()).map((file) => copyFile(join(file.parentPath, file.name), target(file))));
 }
 
-/** Runs PGlite's own initdb into the template directory (replacing an older one for the same release). */
-export async function buildInitdbTemplate(template?: string): Promise<string> {
-  template ??= await initdbTemplateDir();
-  const staging = `${template}.building-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(dirname(staging), { recursive: true });
-  const db = await PGlite.create(staging);
-  await db.close();
-  await rm(template, { recursive: true, force: true });
-  await rename(staging, template);
-  return template;
-}
-
 /** The directory holding package.json: the repository, or the installed App (build/ sits beside it). */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -81,10 +69,4 @@ async function pgliteVersion(): Promise<string> {
   const manifest = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
   if (typeof manifest.version !== 'string' || !/^[0-9A-Za-z.+-]+$/.test(manifest.version)) throw new Error(`@electric-sql/pglite: unreadable version in ${entry}/../package.json`);
   return manifest.version;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const template = await initdbTemplateDir();
-  if (existsSync(join(template, 'PG_VERSION'))) process.stdout.write(`PGlite initdb template: ${template} (already built)\n`);
-  else process.stdout.write(`PGlite initdb template: ${await buildInitdbTemplate(template)}\n`);
 }

@@ -5,29 +5,32 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { openStore } from '../../app/store/index.js';
 import { openPgliteDatabase } from '../../app/store/pglite-database.js';
-import { buildInitdbTemplate, seedFromInitdbTemplate } from '../../app/store/pglite-initdb.js';
+import { buildPgliteTemplate } from '../../app/store/build-pglite-template.js';
+import { MIGRATIONS } from '../../app/store/migrations.js';
+import { seedFromTemplate } from '../../app/store/pglite-template.js';
 import { newRequest } from './store-behaviour.js';
 
-describe('a fresh embedded store made from the initdb template', () => {
+describe('a fresh embedded store made from the template built with the App', () => {
   let scratch: string;
   let template: string;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'jit-initdb-'));
-    template = await buildInitdbTemplate(join(scratch, 'template'));
+    template = await buildPgliteTemplate(join(scratch, 'template'));
   }, 120_000);
 
   afterAll(async () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  test('a missing directory becomes a copy of the cluster, without our tables, and nothing is left beside it', async () => {
+  test('a missing directory becomes a copy of the migrated store, and nothing is left beside it', async () => {
     expect(await readFile(join(template, 'PG_VERSION'), 'utf8')).toMatch(/^\d+\n$/);
     const dataDir = join(scratch, 'missing', 'store');
-    expect(await seedFromInitdbTemplate(dataDir, template)).toBe(true);
+    expect(await seedFromTemplate(dataDir, template)).toBe(true);
     const db = await openPgliteDatabase(dataDir);
     try {
-      expect(await db.query("SELECT to_regclass('schema_migrations') AS found")).toEqual([{ found: null }]);
+      const applied = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(applied.map((row) => Number(row.version))).toEqual(MIGRATIONS.map((migration) => migration.version));
     } finally {
       await db.close();
     }
@@ -36,12 +39,12 @@ describe('a fresh embedded store made from the initdb template', () => {
 
   test('an empty directory becomes a store that migrates, keeps requests and reopens', async () => {
     const dataDir = await mkdtemp(join(scratch, 'empty-'));
-    expect(await seedFromInitdbTemplate(dataDir, template)).toBe(true);
+    expect(await seedFromTemplate(dataDir, template)).toBe(true);
     const start = new Date('2030-01-01T00:00:00Z');
     const first = await openStore({ dataDir, clock: () => start });
     const { request } = await first.createRequest(newRequest({ deadline: new Date(start.getTime() + 3600_000) }));
     await first.close();
-    expect(await seedFromInitdbTemplate(dataDir, template)).toBe(false);
+    expect(await seedFromTemplate(dataDir, template)).toBe(false);
     const reopened = await openStore({ dataDir, clock: () => start });
     try {
       expect(await reopened.getRequest(request.id)).toEqual(request);
@@ -55,7 +58,7 @@ describe('a fresh embedded store made from the initdb template', () => {
     const dataDir = join(scratch, 'occupied');
     await mkdir(dataDir);
     await writeFile(join(dataDir, 'notes.txt'), 'mine');
-    expect(await seedFromInitdbTemplate(dataDir, template)).toBe(false);
+    expect(await seedFromTemplate(dataDir, template)).toBe(false);
     expect(await readdir(dataDir)).toEqual(['notes.txt']);
   });
 
@@ -63,14 +66,14 @@ describe('a fresh embedded store made from the initdb template', () => {
     const dataDir = join(scratch, 'interrupted');
     await mkdir(join(dataDir, 'base'), { recursive: true });
     await writeFile(join(dataDir, 'postgresql.conf'), '');
-    expect(await seedFromInitdbTemplate(dataDir, template)).toBe(true);
+    expect(await seedFromTemplate(dataDir, template)).toBe(true);
     expect((await readdir(dataDir)).sort()).toEqual((await readdir(template)).sort());
     expect(await readFile(join(dataDir, 'postgresql.conf'), 'utf8')).toBe(await readFile(join(template, 'postgresql.conf'), 'utf8'));
   });
 
   test('without a template for the installed PGlite, nothing is seeded', async () => {
     const dataDir = join(scratch, 'untemplated');
-    expect(await seedFromInitdbTemplate(dataDir, join(scratch, 'no-such-template'))).toBe(false);
+    expect(await seedFromTemplate(dataDir, join(scratch, 'no-such-template'))).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
   });
 });
