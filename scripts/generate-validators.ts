@@ -6,8 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Ajv2020, type Options } from 'ajv/dist/2020.js';
+import { Ajv, type Options } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import standalone from 'ajv/dist/standalone/index.js';
+import { cancelBodySchema, openBodySchema } from '../app/api/request-body-schema.js';
 import { notifiersSchema } from '../app/notify/config-schema.js';
 import { policySchema, policySchemaJson } from '../policies/schema.js';
 
@@ -18,15 +20,27 @@ export function generatedFiles(): Record<string, string> {
     'policies/generated/policy-validator.ts': validatorModule(policySchema, { allowUnionTypes: true }, 'policies/schema.ts'),
     // coerceTypes: a port from the environment (`port: ${SMTP_PORT}`) is a string until checked.
     'app/notify/generated/notifiers-validator.ts': validatorModule(notifiersSchema, { discriminator: true, coerceTypes: true }, 'app/notify/config-schema.ts'),
+    'app/api/generated/request-body-validators.ts': requestBodyModule(),
   };
 }
 
-/** The options both schemas need (all errors, with the data; `patternErrorMessage`), as ESM source. */
+/** The Action's two request bodies (draft-07, all errors), one module exporting both validators. */
+function requestBodyModule(): string {
+  const ajv = new Ajv({ allErrors: true, code: { source: true, esm: true, lines: true } });
+  ajv.addSchema(openBodySchema, 'open').addSchema(cancelBodySchema, 'cancel');
+  return moduleText(standalone.default(ajv, { validateOpenBody: 'open', validateCancelBody: 'cancel' }), 'app/api/request-body-schema.ts');
+}
+
+/** A file's schema with the options both file schemas need (all errors, with the data; `patternErrorMessage`), as ESM source. */
 function validatorModule(schema: object, ajvOptions: Options, from: string): string {
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, ...ajvOptions, code: { source: true, esm: true, lines: true } });
   // Editors (VS Code, yaml-language-server) show this instead of the raw pattern; the loaders do too.
   ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-  const code = standalone.default(ajv, ajv.compile(schema));
+  return moduleText(standalone.default(ajv, ajv.compile(schema)), from);
+}
+
+/** ajv's standalone code as a module of this repository, marked generated. */
+function moduleText(code: string, from: string): string {
   // ajv's ESM output still require()s its runtime helpers (ucs2length, equal, …): import them instead.
   const helpers = new Map<string, string>();
   const body = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)/gi, (_: string, path: string) => {
