@@ -187,7 +187,10 @@ describe('a lost webhook', () => {
     const gate = await world.withoutWebhooks(() => world.control.deploymentGate({ repository: GATED, actor: 'mallory', environment: 'production' }));
     const requestOf = async () => (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id));
     expect(await requestOf()).toBeUndefined();
-    const request = await eventually(requestOf, (found) => found !== undefined, 15_000);
+    // A round first reconciles every request the tests before left (recently ended ones too), then looks
+    // through every repository of the installation, one GitHub call at a time: on a loaded machine that
+    // can take several intervals.
+    const request = await eventually(requestOf, (found) => found !== undefined, 30_000);
     const main = (await world.control.deliveries({ event: 'deployment_protection_rule' })).map((d) => d.payload as { deployment: { id: number; sha: string } }).find((p) => p.deployment.id === gate.deployment_id)!;
     expect(request).toMatchObject({ status: 'pending', action: 'deployment', requester: 'mallory', environmentKey: 'production', commitSha: main.deployment.sha });
     await world.comment(await issueNumberOf(request!.id), 'alice', '/approve', GATED);
@@ -195,7 +198,7 @@ describe('a lost webhook', () => {
     // Answered, the run no longer waits: later rounds open nothing more for it.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await world.app.store.listRequests()).filter((r) => r.runId === String(gate.run_id))).toHaveLength(1);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('reading the payload', () => {
