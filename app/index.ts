@@ -109,7 +109,7 @@ export function jitApp(options: JitAppOptions): JitApp {
 
     answerForgedSignaturesWith401(app);
     app.on(['installation', 'installation_repositories'], async () => installations.forget());
-    app.on('issue_comment.created', once(store, metrics, handleComment(gate, store), mayBeCommand));
+    app.on('issue_comment.created', once(store, metrics, handleComment(gate, store), { concerns: mayBeCommand, dedupedByHandler: true }));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
     app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));

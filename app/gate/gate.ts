@@ -492,13 +492,14 @@ export class Gate {
     const { store, installations } = this.options;
     const row = await store.getRequest(voting.requestId);
     if (!row) return { counted: false, why: 'there is no such request', handled: false };
-    const refuse = async (why: string, type = 'vote_refused', { markHandled = true } = {}): Promise<VoteOutcome> => {
+    // Whether this record or another handling's made the mark, nothing is left for the caller to mark.
+    const refuse = async (why: string, type = 'vote_refused'): Promise<VoteOutcome> => {
       await store.recordHandled({
         audit: [{ type, actor: voting.login, requestId: row.id, facts: { choice: voting.choice, via: voting.via, reason: why, ...commentFacts(voting) } }],
         timers: voting.replyIfRefused ? [voting.replyIfRefused(why)] : [],
-        ...(markHandled ? { handledBy: voting.handledBy } : {}),
+        handledBy: voting.handledBy,
       });
-      return { counted: false, why, handled: markHandled && voting.handledBy !== undefined };
+      return { counted: false, why, handled: voting.handledBy !== undefined };
     };
     if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
@@ -522,8 +523,8 @@ export class Gate {
       const superseded = await this.supersededBy(github, repo, row.prNumber, facts.headSha);
       if (superseded) {
         const why = `pull request #${row.prNumber} has moved on to ${superseded.slice(0, 7)} since this run tested ${facts.headSha.slice(0, 7)}, so approving this run would approve code nobody sees on the pull request; re-run the workflow on the new head`;
-        // The delivery is marked handled only once the request has failed too, so a crash between them is retried.
-        const outcome = await refuse(why, 'vote_refused', { markHandled: false });
+        // Should the App stop between the two, the request's next vote, or its deadline, ends it.
+        const outcome = await refuse(why);
         await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` });
         return outcome;
       }
@@ -563,6 +564,8 @@ export class Gate {
       }
       case 'duplicate':
         return refuse('you have already voted on this request; each person counts once', 'vote_ignored');
+      case 'already_handled':
+        return { counted: false, why: 'this vote was already handled', handled: true };
       case 'recorded':
         if (result.completed) await this.completed(result.request);
         return { counted: true, request: (await this.view(row.id))! };

@@ -18,6 +18,7 @@ import {
   OUTBOX_QUEUE,
   PUBLISH_JOB,
   type DecisionRecord,
+  AlreadyHandled,
   type HandledBy,
   type HandledOutcome,
   type ApprovalRequest,
@@ -315,11 +316,32 @@ export class SqlStore implements Store {
     if (gated?.gated) await tx.query(SCHEDULE_TIMER, [DEPLOYMENT_REVIEW_JOB, requestId, `${DEPLOYMENT_REVIEW_JOB}:${requestId}`, now, '{}', now]);
   }
 
-  /** The delivery, and the command comment, are handled: done in the transaction that records what they did. */
+  /**
+   * The delivery, and the command comment, are handled: done in the transaction that records what
+   * they did. A claim of this very handling ('processing') is taken over; a mark already 'done' is
+   * someone else's handling, and this transaction must not commit.
+   */
   async #markHandled(tx: SqlExecutor, handledBy: HandledBy | undefined): Promise<void> {
-    if (handledBy?.deliveryId) await tx.query(`UPDATE webhook_deliveries SET state = 'done' WHERE delivery_id = $1`, [handledBy.deliveryId]);
+    const now = this.#clock();
+    if (handledBy?.delivery) {
+      const marked = await tx.query(
+        `INSERT INTO webhook_deliveries AS d (delivery_id, event, state, received_at, lease_until, attempts)
+         VALUES ($1, $2, 'done', $3, $3, 1)
+         ON CONFLICT (delivery_id) DO UPDATE SET state = 'done' WHERE d.state = 'processing'
+         RETURNING delivery_id`,
+        [handledBy.delivery.id, handledBy.delivery.event, now],
+      );
+      if (marked.length === 0) throw new AlreadyHandled(`delivery ${handledBy.delivery.id}`);
+    }
     if (handledBy?.comment) {
-      await tx.query(`UPDATE command_comments SET state = 'done' WHERE repository_id = $1 AND comment_id = $2`, [handledBy.comment.repositoryId, handledBy.comment.commentId]);
+      const marked = await tx.query(
+        `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until)
+         VALUES ($1, $2, 'done', $3, $3)
+         ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done' WHERE c.state = 'processing'
+         RETURNING comment_id`,
+        [handledBy.comment.repositoryId, handledBy.comment.commentId, now],
+      );
+      if (marked.length === 0) throw new AlreadyHandled(`comment ${handledBy.comment.commentId}`);
     }
   }
 
@@ -327,6 +349,13 @@ export class SqlStore implements Store {
 
   async castVote(vote: NewVote): Promise<VoteResult> {
     if (!UUID.test(vote.requestId)) return { outcome: 'not_found' };
+    return this.#castVote(vote).catch((err: unknown) => {
+      if (err instanceof AlreadyHandled) return { outcome: 'already_handled' };
+      throw err;
+    });
+  }
+
+  #castVote(vote: NewVote): Promise<VoteResult> {
     return this.#db.transaction(async (tx): Promise<VoteResult> => {
       // The row lock makes votes on one request take turns, on this replica and on every other.
       const locked = await tx.query('SELECT * FROM requests WHERE id = $1 FOR UPDATE', [vote.requestId]);
@@ -424,26 +453,18 @@ export class SqlStore implements Store {
 
   // ── command comments ────────────────────────────────────────────────────────────────────────
 
-  async claimComment(repositoryId: string, commentId: number): Promise<boolean> {
-    const now = this.#clock();
-    // As with deliveries: a claim whose lease ran out belongs to a replica that died mid-way.
-    const rows = await this.#db.query(
-      `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until)
-       VALUES ($1, $2, 'processing', $3, $4)
-       ON CONFLICT (repository_id, comment_id) DO UPDATE SET lease_until = EXCLUDED.lease_until
-         WHERE c.state = 'processing' AND c.lease_until <= EXCLUDED.received_at
-       RETURNING comment_id`,
-      [repositoryId, commentId, now, new Date(now.getTime() + this.#leaseMs)],
-    );
+  async commentHandled(repositoryId: string, commentId: number): Promise<boolean> {
+    const rows = await this.#db.query(`SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $2 AND state = 'done'`, [repositoryId, commentId]);
     return rows.length === 1;
   }
 
   async completeComment(repositoryId: string, commentId: number): Promise<void> {
-    await this.#db.query(`UPDATE command_comments SET state = 'done' WHERE repository_id = $1 AND comment_id = $2`, [repositoryId, commentId]);
-  }
-
-  async releaseComment(repositoryId: string, commentId: number): Promise<void> {
-    await this.#db.query(`DELETE FROM command_comments WHERE repository_id = $1 AND comment_id = $2 AND state = 'processing'`, [repositoryId, commentId]);
+    const now = this.#clock();
+    await this.#db.query(
+      `INSERT INTO command_comments (repository_id, comment_id, state, received_at, lease_until) VALUES ($1, $2, 'done', $3, $3)
+       ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done'`,
+      [repositoryId, commentId, now],
+    );
   }
 
   // ── webhook deliveries ──────────────────────────────────────────────────────────────────────
@@ -462,8 +483,13 @@ export class SqlStore implements Store {
     return rows.length === 1;
   }
 
-  async completeDelivery(deliveryId: string): Promise<void> {
-    await this.#db.query(`UPDATE webhook_deliveries SET state = 'done' WHERE delivery_id = $1`, [deliveryId]);
+  async completeDelivery(deliveryId: string, event: string): Promise<void> {
+    const now = this.#clock();
+    await this.#db.query(
+      `INSERT INTO webhook_deliveries (delivery_id, event, state, received_at, lease_until, attempts) VALUES ($1, $2, 'done', $3, $3, 1)
+       ON CONFLICT (delivery_id) DO UPDATE SET state = 'done'`,
+      [deliveryId, event, now],
+    );
   }
 
   async releaseDelivery(deliveryId: string): Promise<boolean> {
@@ -505,13 +531,20 @@ export class SqlStore implements Store {
     return toTimer(rows[0]);
   }
 
-  async recordHandled(outcome: HandledOutcome): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      for (const event of outcome.audit) await this.#append(tx, event);
-      for (const timer of outcome.timers ?? []) await this.#scheduleTimer(tx, timer);
-      await this.#markHandled(tx, outcome.handledBy);
-      if ((outcome.timers ?? []).some((timer) => OUTBOX_KINDS.includes(timer.kind))) await this.#notifyOutbox(tx);
-    });
+  async recordHandled(outcome: HandledOutcome): Promise<boolean> {
+    try {
+      await this.#db.transaction(async (tx) => {
+        // The marks first: a handling that lost the race stops before writing anything.
+        await this.#markHandled(tx, outcome.handledBy);
+        for (const event of outcome.audit) await this.#append(tx, event);
+        for (const timer of outcome.timers ?? []) await this.#scheduleTimer(tx, timer);
+        if ((outcome.timers ?? []).some((timer) => OUTBOX_KINDS.includes(timer.kind))) await this.#notifyOutbox(tx);
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof AlreadyHandled) return false;
+      throw err;
+    }
   }
 
   async claimDueTimers(now: Date, limit: number, kinds: { only?: readonly string[]; except?: readonly string[] } = {}): Promise<ClaimedTimer[]> {

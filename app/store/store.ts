@@ -149,10 +149,21 @@ export type TallyOutcome = 'approved' | 'rejected' | 'pending';
  */
 export type Tally = (votes: readonly Vote[], request: ApprovalRequest) => TallyOutcome;
 
-/** What a webhook delivery's handling did: marked done in the same transaction as its effect, so a crash cannot separate them. */
+/**
+ * What a webhook delivery's handling did: marked done in the same transaction as its effect, so a
+ * crash cannot separate them. The mark is also the claim: a delivery or comment some other handling
+ * already marked done makes the transaction fail with `AlreadyHandled`, and none of it is kept.
+ */
 export interface HandledBy {
-  deliveryId?: string;
+  delivery?: { id: string; event: string };
   comment?: { repositoryId: string; commentId: number };
+}
+
+/** The delivery or comment was handled by someone else first (a replay, a duplicate, the reconciler): nothing was recorded. */
+export class AlreadyHandled extends Error {
+  constructor(what: string) {
+    super(`${what} was already handled`);
+  }
 }
 
 /** What handling a delivery did when it changed no request: what goes on record, and the replies it queues. */
@@ -200,6 +211,8 @@ export type VoteResult =
   | { outcome: 'closed'; request: ApprovalRequest; completed: boolean }
   /** This person had already voted on this request: nothing changed. */
   | { outcome: 'duplicate'; request: ApprovalRequest; votes: Vote[] }
+  /** Its delivery or comment had been handled already (see HandledBy): nothing was recorded. */
+  | { outcome: 'already_handled' }
   /** Recorded; `completed` is true when this vote's tally completed the request. */
   | { outcome: 'recorded'; request: ApprovalRequest; votes: Vote[]; completed: boolean };
 
@@ -387,15 +400,18 @@ export interface Store {
    */
   withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<WithdrawnVote[]>;
 
-  /** True when this replica should act on the comment; false when it was acted on (or is being) already. */
-  claimComment(repositoryId: string, commentId: number): Promise<boolean>;
+  /** True once a command comment was acted on: its effect's transaction marked it (see HandledBy), or `completeComment` did. */
+  commentHandled(repositoryId: string, commentId: number): Promise<boolean>;
+  /** Marks a command comment acted on when what it did was recorded without the mark. */
   completeComment(repositoryId: string, commentId: number): Promise<void>;
-  /** Handling failed: forget the claim so that a redelivery is handled. */
-  releaseComment(repositoryId: string, commentId: number): Promise<void>;
 
-  /** True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere). */
+  /**
+   * True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere).
+   * Deliveries whose effect marks them (HandledBy) need no claim: the mark is one.
+   */
   claimDelivery(deliveryId: string, event: string): Promise<boolean>;
-  completeDelivery(deliveryId: string): Promise<void>;
+  /** Marks the delivery done, claimed or not. */
+  completeDelivery(deliveryId: string, event: string): Promise<void>;
   /**
    * Handling failed: forget the claim so that GitHub's redelivery is handled. False when the delivery
    * was already marked done by the transaction that recorded its effect (then it stays done).
@@ -420,8 +436,11 @@ export interface Store {
   subscribe(requestId: string, listener: (event: ChangeEvent) => void): Promise<Unsubscribe>;
 
   appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
-  /** Records a handled delivery's audit events and queued timers, and marks it (and its comment) handled, in one transaction. */
-  recordHandled(outcome: HandledOutcome): Promise<void>;
+  /**
+   * Records a handled delivery's audit events and queued timers, and marks it (and its comment)
+   * handled, in one transaction; false, recording nothing, when either was handled already.
+   */
+  recordHandled(outcome: HandledOutcome): Promise<boolean>;
   listAudit(filter?: { requestId?: string; afterSeq?: number; limit?: number }): Promise<AuditEvent[]>;
   /** Recomputes the whole chain; reports the first row that is missing, edited or out of place. */
   verifyAudit(): Promise<AuditVerification>;

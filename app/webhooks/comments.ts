@@ -19,8 +19,6 @@ export interface CommandComment {
   body: string;
   createdAt: string;
   author: { login: string; id: string; type: string };
-  /** The webhook delivery that brought it; none when the reconciler found it. */
-  deliveryId?: string;
 }
 
 /** Whether a new comment can be a command at all; others are answered without a look at the store. */
@@ -29,9 +27,9 @@ export function mayBeCommand(context: Context<'issue_comment.created'>): boolean
 }
 
 export function handleComment(gate: Gate, store: Store) {
-  return async (context: Context<'issue_comment.created'>): Promise<boolean> => {
+  return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue, repository, sender } = context.payload;
-    const outcome = await processCommandComment(gate, store, {
+    await processCommandComment(gate, store, {
       repositoryId: String(repository.id),
       issueNumber: issue.number,
       id: comment.id,
@@ -39,40 +37,31 @@ export function handleComment(gate: Gate, store: Store) {
       createdAt: comment.created_at,
       // The sender is who created the comment; the comment's user says the same, and either may say "Bot".
       author: { login: sender.login, id: String(sender.id), type: sender.type === 'Bot' || comment.user?.type === 'Bot' ? 'Bot' : sender.type },
-      deliveryId: context.id,
     });
-    return outcome.deliveryMarked;
   };
 }
 
-/**
- * What became of a comment: `acted` when it was a command for a thread the gate waits on, and
- * `deliveryMarked` when the record of what it did also marked its delivery handled.
- */
+/** What became of a comment: `acted` when it was a command for a thread the gate waits on. */
 export interface CommentOutcome {
   acted: boolean;
-  deliveryMarked: boolean;
 }
 
 /**
  * Acts on a comment that may be a command: at most once per comment, whoever brings it (its webhook
- * delivery, a replay of it, or the reconciler after a delivery was lost).
+ * delivery, a replay of it, or the reconciler after a delivery was lost). The record of what it did
+ * marks the comment handled, in one transaction, and that mark decides between two handlings of it
+ * at once: the second records nothing.
  */
 export async function processCommandComment(gate: Gate, store: Store, comment: CommandComment): Promise<CommentOutcome> {
   const command = parseCommand(comment.body);
-  if (!command) return { acted: false, deliveryMarked: false };
+  if (!command) return { acted: false };
   const requests = await store.listRequestsForIssue(comment.repositoryId, comment.issueNumber);
   // Not a thread of the gate's: the command is about no request, so there is nothing to record it against.
-  if (requests.length === 0) return { acted: false, deliveryMarked: false };
-  if (!(await store.claimComment(comment.repositoryId, comment.id))) return { acted: true, deliveryMarked: false };
-  try {
-    const marked = await handleCommand(gate, store, command, requests, comment);
-    if (!marked) await store.completeComment(comment.repositoryId, comment.id);
-    return { acted: true, deliveryMarked: marked && comment.deliveryId !== undefined };
-  } catch (err) {
-    await store.releaseComment(comment.repositoryId, comment.id).catch(() => undefined);
-    throw err;
-  }
+  if (requests.length === 0) return { acted: false };
+  if (await store.commentHandled(comment.repositoryId, comment.id)) return { acted: true };
+  const marked = await handleCommand(gate, store, command, requests, comment);
+  if (!marked) await store.completeComment(comment.repositoryId, comment.id);
+  return { acted: true };
 }
 
 /** Handles a command on one of the gate's threads; true when its record marked the comment (and delivery) handled. */
@@ -87,7 +76,7 @@ async function handleCommand(
   const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
   const thread = requests[requests.length - 1];
   const choice = command.kind === 'invalid' ? command.choice : command.kind;
-  const handledBy: HandledBy = { ...(comment.deliveryId ? { deliveryId: comment.deliveryId } : {}), comment: { repositoryId: comment.repositoryId, commentId: comment.id } };
+  const handledBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id } };
   const replyWith = (body: string) => {
     const facts = thread.facts as { installationId: number; owner: string; repo: string };
     return replyTimer({ installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);

@@ -371,7 +371,7 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       const id = `delivery-${randomInt(2 ** 40)}`;
       expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(true);
       expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(false);
-      await backend.store.completeDelivery(id);
+      await backend.store.completeDelivery(id, 'issue_comment');
       expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(false);
       backend.clock.advance(24 * 3600_000);
       expect(await backend.store.claimDelivery(id, 'issue_comment')).toBe(false);
@@ -399,28 +399,56 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
 
     test('what a handled delivery did that changed no request is recorded, queued and marked handled together, or not at all', async () => {
       const request = await create();
-      const delivery = `delivery-${randomInt(2 ** 40)}`;
+      const delivery = { id: `delivery-${randomInt(2 ** 40)}`, event: 'check_run.requested_action' };
       const comment = { repositoryId: request.repositoryId, commentId: randomInt(2 ** 40) };
-      const reply = { kind: REPLY_JOB, key: `reply:${delivery}`, requestId: request.id, dueAt: backend.clock.now, payload: { body: 'not counted' } };
-      expect(await backend.store.claimDelivery(delivery, 'issue_comment')).toBe(true);
-      expect(await backend.store.claimComment(comment.repositoryId, comment.commentId)).toBe(true);
+      const reply = { kind: REPLY_JOB, key: `reply:${delivery.id}`, requestId: request.id, dueAt: backend.clock.now, payload: { body: 'not counted' } };
+      expect(await backend.store.claimDelivery(delivery.id, delivery.event)).toBe(true);
 
-      // A reply that cannot be queued: the record of the refusal goes too, and the delivery stays in hand.
+      // A reply that cannot be queued: the record of the refusal goes too, and neither is marked handled.
       const unqueueable = { ...reply, dueAt: new Date(Number.NaN) };
       const refused = { type: 'vote_refused', actor: 'mallory', requestId: request.id, facts: { reason: 'not eligible' } };
-      await expect(backend.store.recordHandled({ audit: [refused], timers: [unqueueable], handledBy: { deliveryId: delivery, comment } })).rejects.toThrow();
+      await expect(backend.store.recordHandled({ audit: [refused], timers: [unqueueable], handledBy: { delivery, comment } })).rejects.toThrow();
       expect(await auditTypes(request.id)).not.toContain('vote_refused');
       expect(await backend.store.cancelTimers({ key: reply.key })).toBe(0);
+      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(false);
 
-      await backend.store.recordHandled({ audit: [refused], timers: [reply], handledBy: { deliveryId: delivery, comment } });
+      expect(await backend.store.recordHandled({ audit: [refused], timers: [reply], handledBy: { delivery, comment } })).toBe(true);
       expect((await auditTypes(request.id)).filter((type) => type === 'vote_refused')).toHaveLength(1);
-      // Marked handled: a replica that died after this would leave nothing for a redelivery to do twice.
-      expect(await backend.store.releaseDelivery(delivery)).toBe(false);
+      // Marked handled: the delivery's claim is done, and the comment is on record as acted on.
+      expect(await backend.store.releaseDelivery(delivery.id)).toBe(false);
       backend.clock.advance(24 * 3600_000);
-      expect(await backend.store.claimDelivery(delivery, 'issue_comment')).toBe(false);
-      expect(await backend.store.claimComment(comment.repositoryId, comment.commentId)).toBe(false);
+      expect(await backend.store.claimDelivery(delivery.id, delivery.event)).toBe(false);
+      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(true);
       expect(await backend.store.cancelTimers({ key: reply.key })).toBe(1);
       expect((await backend.store.verifyAudit()).ok).toBe(true);
+    });
+
+    test('the mark is the claim: a comment handled twice, even at once, is recorded once', async () => {
+      const request = await create();
+      const comment = { repositoryId: request.repositoryId, commentId: randomInt(2 ** 40) };
+      const record = (i: number) => backend.store.recordHandled({
+        audit: [{ type: 'vote_ignored', actor: 'alice', requestId: request.id, facts: { i } }],
+        timers: [{ kind: REPLY_JOB, key: `reply:${comment.commentId}:${i}`, requestId: request.id, dueAt: backend.clock.now }],
+        handledBy: { comment },
+      });
+      const results = await Promise.all([0, 1, 2, 3].map(record));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await auditTypes(request.id)).filter((type) => type === 'vote_ignored')).toHaveLength(1);
+      const queued = await Promise.all([0, 1, 2, 3].map((i) => backend.store.cancelTimers({ key: `reply:${comment.commentId}:${i}` })));
+      expect(queued.reduce((a, b) => a + b, 0)).toBe(1);
+      // A vote brought by a comment some other handling already acted on is not counted either.
+      const vote = await backend.store.castVote({ requestId: request.id, login: 'bob', choice: 'approve', via: 'comment', handledBy: { comment }, tally: quorum(1) });
+      expect(vote).toEqual({ outcome: 'already_handled' });
+      expect(await backend.store.listVotes(request.id)).toEqual([]);
+      expect((await backend.store.getRequest(request.id))?.status).toBe('pending');
+    });
+
+    test('a comment marked handled without a record of its own stays handled', async () => {
+      const comment = { repositoryId: String(randomInt(2 ** 40)), commentId: randomInt(2 ** 40) };
+      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(false);
+      await backend.store.completeComment(comment.repositoryId, comment.commentId);
+      await backend.store.completeComment(comment.repositoryId, comment.commentId);
+      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(true);
     });
   });
 
