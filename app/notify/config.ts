@@ -9,11 +9,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, visit, type Document } from 'yaml';
-import type { ValidateFunction } from 'ajv';
-import { readablePath, schemaChecker, suggestion } from '../../policies/schema-check.js';
-import { validate as validateNotifiers } from './generated/notifiers-validator.js';
+import { compileSchema, readablePath, schemaChecker, suggestion } from '../../policies/schema-check.js';
 import { joinPointer, parseYamlSource } from '../../policies/yaml-source.js';
-import { NOTIFIER_TYPES } from './config-schema.js';
+import { NOTIFIER_TYPES, notifiersSchema } from './config-schema.js';
 
 export interface SlackNotifierConfig {
   name: string;
@@ -156,9 +154,8 @@ function pointerOf(path: readonly unknown[]): string {
   return pointer;
 }
 
-// The schema (config-schema.ts), compiled ahead by `npm run schema` with coerceTypes: a port from the
-// environment (`port: ${SMTP_PORT}`) is a string until checked.
-const checkNotifiersSchema = schemaChecker(validateNotifiers as ValidateFunction, {
+// coerceTypes: a port from the environment (`port: ${SMTP_PORT}`) is a string until checked.
+const checkNotifiersSchema = schemaChecker(compileSchema(notifiersSchema, { discriminator: true, coerceTypes: true }), {
   // Values are often secrets: messages name their kind, never the value.
   echoValues: false,
   keywords: {

@@ -1,5 +1,7 @@
 import type { Database } from './database.js';
 import { assertSchemaName, migrate } from './migrations.js';
+import { openPgliteDatabase } from './pglite-database.js';
+import { openPostgresDatabase } from './postgres-database.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -23,10 +25,9 @@ export interface OpenStoreOptions {
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   if (options.schema) assertSchemaName(options.schema);
-  // Only the driver in use is loaded: each costs a start tens of milliseconds.
   const db: Database = options.databaseUrl
-    ? (await import('./postgres-database.js')).openPostgresDatabase(options.databaseUrl, options.schema)
-    : await (await import('./pglite-database.js')).openPgliteDatabase(options.dataDir ?? DEFAULT_DATA_DIR, options.schema);
+    ? openPostgresDatabase(options.databaseUrl, options.schema)
+    : await openPgliteDatabase(options.dataDir ?? DEFAULT_DATA_DIR, options.schema);
   try {
     if (options.migrate ?? true) await migrate(db, options.schema);
   } catch (err) {
