@@ -64,7 +64,7 @@ export async function processCommandComment(gate: Gate, store: Store, comment: C
   return { acted: true };
 }
 
-/** Handles a command on one of the gate's threads; true when its record marked the comment (and delivery) handled. */
+/** Handles a command on one of the gate's threads; true when its record marked the comment handled. */
 async function handleCommand(
   gate: Gate,
   store: Store,
