@@ -67,6 +67,8 @@ export interface GateOptions {
 
 export interface Voting {
   requestId: string;
+  /** The request as the caller read it a moment ago, so it is not read again; its vote is still counted under the row's lock. */
+  read?: ApprovalRequest;
   login: string;
   /** The webhook sender's account id and type, when the event carried them. */
   senderId?: string;
@@ -490,7 +492,7 @@ export class Gate {
    */
   async vote(voting: Voting): Promise<VoteOutcome> {
     const { store, installations } = this.options;
-    const row = await store.getRequest(voting.requestId);
+    const row = voting.read?.id === voting.requestId ? voting.read : await store.getRequest(voting.requestId);
     if (!row) return { counted: false, why: 'there is no such request', handled: false };
     // Whether this record or another handling's made the mark, nothing is left for the caller to mark.
     const refuse = async (why: string, type = 'vote_refused'): Promise<VoteOutcome> => {

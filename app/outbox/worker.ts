@@ -35,9 +35,19 @@ export interface OutboxOptions {
 
 const ONLY_OUTBOX = { only: OUTBOX_KINDS };
 const BATCH = 50;
+/**
+ * Least time between two looks for due jobs. Every committed change pokes the outbox; under a burst
+ * of votes (one a few milliseconds) a look per change would cost the store two statements per vote
+ * for nothing, while jobs queued in one such window are all claimed by the next look anyway.
+ */
+const LOOK_SPACING_MS = 100;
 
 export class OutboxWorker {
   private timeout?: NodeJS.Timeout;
+  /** When the scheduled look runs (performance.now()). */
+  private lookAt = 0;
+  /** When the last look began (performance.now()). */
+  private lookedAt = Number.NEGATIVE_INFINITY;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -55,6 +65,11 @@ export class OutboxWorker {
     this.poke();
   }
 
+  /**
+   * Waits for the jobs under way, not for those queued behind them in their installation's lane:
+   * those go back to the store, due at once, for the next replica or the next start. Waiting for
+   * them would hold a shutdown for as long as GitHub's pacing of a whole backlog.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timeout);
@@ -63,25 +78,31 @@ export class OutboxWorker {
     await Promise.all(this.lanes.values());
   }
 
-  /** Look for due jobs now (after the current look, if one is under way). */
+  /** Look for due jobs soon: after the current look, if one is under way, and no sooner than the spacing allows. */
   poke(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.schedule(0);
+    const wait = Math.max(0, this.lookedAt + LOOK_SPACING_MS - performance.now());
+    // A look already due by then sees this change too.
+    if (this.timeout !== undefined && this.lookAt <= performance.now() + wait) return;
+    this.schedule(wait);
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     clearTimeout(this.timeout);
+    this.lookAt = performance.now() + delayMs;
     this.timeout = setTimeout(() => {
+      this.timeout = undefined;
+      this.lookedAt = performance.now();
       this.running = this.tick().finally(() => {
         this.running = undefined;
         if (this.again) {
           this.again = false;
-          this.schedule(0);
+          this.poke();
         }
       });
     }, delayMs);
@@ -112,7 +133,7 @@ export class OutboxWorker {
       const key = installation || (job.requestId ? await this.installationOf(job.requestId) : 0);
       const previous = this.lanes.get(key) ?? Promise.resolve();
       const run = previous.then(() => this.run(job)).then(async () => {
-        await sleep(this.options.spacingMs ?? 0);
+        if (!this.stopped) await sleep(this.options.spacingMs ?? 0);
       });
       this.lanes.set(key, run);
       await run;
@@ -133,6 +154,10 @@ export class OutboxWorker {
 
   private async run(job: ClaimedTimer): Promise<void> {
     const { store, log } = this.options;
+    if (this.stopped) {
+      await store.releaseTimer(job, new Date((this.options.clock ?? Date.now)())).catch(() => undefined);
+      return;
+    }
     try {
       const handler = this.options.handlers[job.kind];
       if (handler) await handler(job);

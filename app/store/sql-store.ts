@@ -453,9 +453,16 @@ export class SqlStore implements Store {
 
   // ── command comments ────────────────────────────────────────────────────────────────────────
 
-  async commentHandled(repositoryId: string, commentId: number): Promise<boolean> {
-    const rows = await this.#db.query(`SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $2 AND state = 'done'`, [repositoryId, commentId]);
-    return rows.length === 1;
+  async commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean }> {
+    // One row at least, whether or not the thread has requests: the mark rides on it.
+    const rows = await this.#db.query(
+      `SELECT r.*, mark.handled AS comment_handled
+       FROM (SELECT EXISTS (SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $3 AND state = 'done') AS handled) mark
+       LEFT JOIN requests r ON r.repository_id = $1 AND (r.pr_number = $2 OR r.issue_number = $2)
+       ORDER BY r.created_at, r.id`,
+      [repositoryId, issueNumber, commentId],
+    );
+    return { requests: rows.filter((row) => row.id !== null).map(toRequest), handled: rows[0]?.comment_handled === true };
   }
 
   async completeComment(repositoryId: string, commentId: number): Promise<void> {
@@ -500,34 +507,27 @@ export class SqlStore implements Store {
   // ── timers ──────────────────────────────────────────────────────────────────────────────────
 
   async scheduleTimer(timer: NewTimer): Promise<Timer> {
-    const scheduled = await this.#scheduleTimer(this.#db, timer);
-    // The outbox sleeps until told: a reply queued outside a request's change would otherwise wait for its next look.
-    if (OUTBOX_KINDS.includes(timer.kind)) await this.#notifyOutbox(this.#db);
-    return scheduled;
+    return this.#scheduleTimer(this.#db, timer);
   }
 
-  async #notifyOutbox(sql: SqlExecutor): Promise<void> {
-    await sql.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify({ requestId: OUTBOX_QUEUE, change: 'queued' } satisfies ChangeEvent)]);
-  }
-
+  /**
+   * The outbox sleeps until told, so queueing one of its jobs notifies it; the notice rides on the
+   * insert (a `RETURNING` column) rather than costing a statement of its own.
+   */
   async #scheduleTimer(sql: SqlExecutor, timer: NewTimer): Promise<Timer> {
+    const notice = OUTBOX_KINDS.includes(timer.kind) ? [this.#channel, JSON.stringify({ requestId: OUTBOX_QUEUE, change: 'queued' } satisfies ChangeEvent)] : [];
+    const returning = notice.length > 0 ? 'RETURNING *, pg_notify($7, $8) AS notified' : 'RETURNING *';
+    const values = [timer.kind, timer.requestId ?? null, timer.key ?? null, timer.dueAt, json(timer.payload ?? {}), this.#clock(), ...notice];
     if (timer.keepExisting && timer.key) {
       const kept = await sql.query(
         `INSERT INTO timers (kind, request_id, key, due_at, payload, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
          ON CONFLICT (key) DO UPDATE SET key = timers.key
-         RETURNING *`,
-        [timer.kind, timer.requestId ?? null, timer.key, timer.dueAt, json(timer.payload ?? {}), this.#clock()],
+         ${returning}`,
+        values,
       );
       return toTimer(kept[0]);
     }
-    const rows = await sql.query(SCHEDULE_TIMER, [
-      timer.kind,
-      timer.requestId ?? null,
-      timer.key ?? null,
-      timer.dueAt,
-      json(timer.payload ?? {}),
-      this.#clock(),
-    ]);
+    const rows = await sql.query(`${SCHEDULE_TIMER} ${returning}`, values);
     return toTimer(rows[0]);
   }
 
@@ -538,7 +538,6 @@ export class SqlStore implements Store {
         await this.#markHandled(tx, outcome.handledBy);
         for (const event of outcome.audit) await this.#append(tx, event);
         for (const timer of outcome.timers ?? []) await this.#scheduleTimer(tx, timer);
-        if ((outcome.timers ?? []).some((timer) => OUTBOX_KINDS.includes(timer.kind))) await this.#notifyOutbox(tx);
       });
       return true;
     } catch (err) {
@@ -825,8 +824,7 @@ const SCHEDULE_TIMER = `
   VALUES ($1, $2, $3, $4, $5::jsonb, $6)
   ON CONFLICT (key) DO UPDATE SET
     kind = EXCLUDED.kind, request_id = EXCLUDED.request_id, due_at = EXCLUDED.due_at,
-    payload = EXCLUDED.payload, claim_token = NULL, lease_until = NULL, attempts = 0
-  RETURNING *`;
+    payload = EXCLUDED.payload, claim_token = NULL, lease_until = NULL, attempts = 0`;
 
 function json(value: unknown): string {
   return JSON.stringify(value);

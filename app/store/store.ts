@@ -400,8 +400,12 @@ export interface Store {
    */
   withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<WithdrawnVote[]>;
 
-  /** True once a command comment was acted on: its effect's transaction marked it (see HandledBy), or `completeComment` did. */
-  commentHandled(repositoryId: string, commentId: number): Promise<boolean>;
+  /**
+   * What a command comment needs first, in one read: the requests of its thread (as
+   * `listRequestsForIssue`), and whether the comment was acted on already (its effect's transaction
+   * marked it, see HandledBy, or `completeComment` did).
+   */
+  commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean }>;
   /** Marks a command comment acted on when what it did was recorded without the mark. */
   completeComment(repositoryId: string, commentId: number): Promise<void>;
 

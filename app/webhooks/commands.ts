@@ -58,9 +58,12 @@ export function parseCommand(body: string): Command | undefined {
   return undefined;
 }
 
+/** GitHub's Markdown, built once rather than for every comment. */
+const GFM = { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] };
+
 /** The first line of the comment's first block, as rendered text, when that block is a paragraph opening with a command word. */
 function commandLine(body: string): string | undefined {
-  const first = fromMarkdown(body, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }).children[0];
+  const first = fromMarkdown(body, GFM).children[0];
   if (first?.type !== 'paragraph') return undefined;
   const opening = first.children[0];
   if (opening?.type !== 'text' || !COMMAND_WORD.test(opening.value)) return undefined;

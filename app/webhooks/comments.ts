@@ -9,10 +9,12 @@ import { APP_ACTOR, type Gate } from '../gate/gate.js';
 import { replyTimer } from '../outbox/index.js';
 import { helpReply, refusedReply } from '../render/replies.js';
 import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
-import { parseCommand } from './commands.js';
+import { parseCommand, type Command } from './commands.js';
 
 /** A command comment as both a webhook and the reconciler see it. */
 export interface CommandComment {
+  /** Its body's command, when already parsed. */
+  command?: Command;
   repositoryId: string;
   issueNumber: number;
   id: number;
@@ -21,15 +23,24 @@ export interface CommandComment {
   author: { login: string; id: string; type: string };
 }
 
+/** Each delivered comment's command, parsed once for both the look before the store and the handling. */
+const commands = new WeakMap<object, Command | undefined>();
+
+function commandOf(comment: { body: string }): Command | undefined {
+  if (!commands.has(comment)) commands.set(comment, parseCommand(comment.body));
+  return commands.get(comment);
+}
+
 /** Whether a new comment can be a command at all; others are answered without a look at the store. */
 export function mayBeCommand(context: Context<'issue_comment.created'>): boolean {
-  return parseCommand(context.payload.comment.body) !== undefined;
+  return commandOf(context.payload.comment) !== undefined;
 }
 
 export function handleComment(gate: Gate, store: Store) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue, repository, sender } = context.payload;
     await processCommandComment(gate, store, {
+      command: commandOf(comment),
       repositoryId: String(repository.id),
       issueNumber: issue.number,
       id: comment.id,
@@ -53,12 +64,12 @@ export interface CommentOutcome {
  * at once: the second records nothing.
  */
 export async function processCommandComment(gate: Gate, store: Store, comment: CommandComment): Promise<CommentOutcome> {
-  const command = parseCommand(comment.body);
+  const command = 'command' in comment ? comment.command : parseCommand(comment.body);
   if (!command) return { acted: false };
-  const requests = await store.listRequestsForIssue(comment.repositoryId, comment.issueNumber);
+  const { requests, handled } = await store.commandThread(comment.repositoryId, comment.issueNumber, comment.id);
   // Not a thread of the gate's: the command is about no request, so there is nothing to record it against.
   if (requests.length === 0) return { acted: false };
-  if (await store.commentHandled(comment.repositoryId, comment.id)) return { acted: true };
+  if (handled) return { acted: true };
   const marked = await handleCommand(gate, store, command, requests, comment);
   if (!marked) await store.completeComment(comment.repositoryId, comment.id);
   return { acted: true };
@@ -68,7 +79,7 @@ export async function processCommandComment(gate: Gate, store: Store, comment: C
 async function handleCommand(
   gate: Gate,
   store: Store,
-  command: NonNullable<ReturnType<typeof parseCommand>>,
+  command: Command,
   requests: ApprovalRequest[],
   comment: CommandComment,
 ): Promise<boolean> {
@@ -115,6 +126,7 @@ async function handleCommand(
   }
   const outcome = await gate.vote({
     requestId: target.id,
+    read: target,
     login,
     senderId: comment.author.id,
     senderType: comment.author.type,

@@ -199,6 +199,12 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await backend.store.listRequestsForIssue(repositoryId, 42)).map((r) => r.id)).toEqual([request.id]);
       expect((await backend.store.listRequestsForIssue(repositoryId, 43, 'pending')).map((r) => r.id)).toEqual([viaIssue.id]);
       expect(await backend.store.listRequestsForIssue(repositoryId, 43, 'approved')).toEqual([]);
+      // A command comment's first read: the thread's requests, and whether that comment was handled.
+      expect(await backend.store.commandThread(repositoryId, 43, 99)).toEqual({ requests: await backend.store.listRequestsForIssue(repositoryId, 43), handled: false });
+      await backend.store.completeComment(repositoryId, 99);
+      expect(await backend.store.commandThread(repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: true });
+      expect(await backend.store.commandThread(repositoryId, 44, 99)).toEqual({ requests: [], handled: true });
+      expect(await backend.store.commandThread(repositoryId, 44, 100)).toEqual({ requests: [], handled: false });
     });
 
     test('counts requests by status', async () => {
@@ -410,7 +416,7 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       await expect(backend.store.recordHandled({ audit: [refused], timers: [unqueueable], handledBy: { delivery, comment } })).rejects.toThrow();
       expect(await auditTypes(request.id)).not.toContain('vote_refused');
       expect(await backend.store.cancelTimers({ key: reply.key })).toBe(0);
-      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(false);
+      expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(false);
 
       expect(await backend.store.recordHandled({ audit: [refused], timers: [reply], handledBy: { delivery, comment } })).toBe(true);
       expect((await auditTypes(request.id)).filter((type) => type === 'vote_refused')).toHaveLength(1);
@@ -418,7 +424,7 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.releaseDelivery(delivery.id)).toBe(false);
       backend.clock.advance(24 * 3600_000);
       expect(await backend.store.claimDelivery(delivery.id, delivery.event)).toBe(false);
-      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(true);
+      expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(true);
       expect(await backend.store.cancelTimers({ key: reply.key })).toBe(1);
       expect((await backend.store.verifyAudit()).ok).toBe(true);
     });
@@ -445,10 +451,10 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
 
     test('a comment marked handled without a record of its own stays handled', async () => {
       const comment = { repositoryId: String(randomInt(2 ** 40)), commentId: randomInt(2 ** 40) };
-      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(false);
+      expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(false);
       await backend.store.completeComment(comment.repositoryId, comment.commentId);
       await backend.store.completeComment(comment.repositoryId, comment.commentId);
-      expect(await backend.store.commentHandled(comment.repositoryId, comment.commentId)).toBe(true);
+      expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(true);
     });
   });
 

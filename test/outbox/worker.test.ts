@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { OutboxWorker } from '../../app/outbox/worker.js';
+import { openStore, PUBLISH_JOB, type ClaimedTimer, type Store } from '../../app/store/index.js';
+
+let store: Store;
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+});
+afterAll(async () => store?.close());
+
+it('a stop waits for the job under way and hands the jobs queued behind it back, due at once', async () => {
+  const now = Date.now();
+  for (const n of [1, 2, 3]) await store.scheduleTimer({ kind: PUBLISH_JOB, dueAt: new Date(now - 10_000 + n), payload: { installationId: 7, n } });
+  const ran: number[] = [];
+  let started!: () => void;
+  const firstStarted = new Promise<void>((resolve) => (started = resolve));
+  let finish!: () => void;
+  const firstFinishes = new Promise<void>((resolve) => (finish = resolve));
+  const worker = new OutboxWorker({
+    store,
+    log: pino({ level: 'silent' }),
+    // One installation's jobs run one after another, a long pause apart, as GitHub's pacing makes them.
+    spacingMs: 60_000,
+    handlers: {
+      [PUBLISH_JOB]: async (job: ClaimedTimer) => {
+        ran.push((job.payload as { n: number }).n);
+        started();
+        await firstFinishes;
+      },
+    },
+    onGiveUp: async () => undefined,
+  });
+  await worker.start();
+  await firstStarted;
+  const stopping = worker.stop();
+  finish();
+  let timer: NodeJS.Timeout | undefined;
+  const stoppedIn = await Promise.race([stopping.then(() => 'stopped'), new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 5_000)))]);
+  clearTimeout(timer);
+  expect(stoppedIn).toBe('stopped');
+  expect(ran).toEqual([1]);
+  // The two never begun are claimable now by whoever runs next; the finished one is gone.
+  const left = await store.claimDueTimers(new Date(), 10, { only: [PUBLISH_JOB] });
+  expect(left.map((job) => (job.payload as { n: number }).n).sort()).toEqual([2, 3]);
+});
