@@ -35,7 +35,7 @@ export function generatePolicyYaml(monorepo: Monorepo, ruleCount = 500): string 
           require: { approvals: 2, approvers: ['codeowners', team(i + 1)] },
           escalate: [
             { if: { severity: { at_least: 'high' } }, require: { approvals: 3, approvers: [team(i + 2)] }, notify: ['security'] },
-            { after: '30m', approvers: [team(i + 3)], notify: ['pager'] },
+            { after: '30m', also_eligible: [team(i + 3)], notify: ['pager'] },
           ],
           notify: ['slack-deploys'],
         };

@@ -15,6 +15,8 @@ const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> =
   approval: async () => (await import('./approval.js')).measureApproval(),
   webhooks: async () => (await import('./webhooks.js')).measureWebhooks(),
   deliveries: async () => (await import('./deliveries.js')).measureDeliveries(),
+  startup: async () => (await import('./startup.js')).measureStartup(),
+  calls: async () => (await import('./calls.js')).measureCalls(),
 };
 
 const [name] = process.argv.slice(2);

@@ -2,9 +2,9 @@
  * Validates a parsed value against a JSON Schema and words each violation for a person: the policy
  * schema here (`checkSchema`), and any other file's schema through `schemaChecker`.
  */
-import { Ajv2020, type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
-import { policySchema } from './schema.js';
+import { validate as validatePolicy } from './generated/policy-validator.js';
 import { joinPointer, pointerSegments } from './yaml-source.js';
 
 export interface SchemaProblem {
@@ -28,14 +28,6 @@ export interface SchemaCheckerOptions {
   keywords?: Record<string, (error: ErrorObject, here: (message: string, pointer?: string) => SchemaProblem) => SchemaProblem | null | undefined>;
 }
 
-/** Compiles a schema with the options both of our schemas need (all errors, with the data; `patternErrorMessage`). */
-export function compileSchema(schema: object, ajvOptions: Options = {}): ValidateFunction {
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, ...ajvOptions });
-  // Editors (VS Code, yaml-language-server) show this instead of the raw pattern; the loaders do too.
-  ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-  return ajv.compile(schema);
-}
-
 /** A checker for one compiled schema: value in, every violation worded for a person out (each message once). */
 export function schemaChecker(validate: ValidateFunction, options: SchemaCheckerOptions): (value: unknown) => SchemaProblem[] {
   return (value) => {
@@ -52,7 +44,8 @@ export function schemaChecker(validate: ValidateFunction, options: SchemaChecker
   };
 }
 
-export const checkSchema = schemaChecker(compileSchema(policySchema, { allowUnionTypes: true }), { echoValues: true });
+/** The policy schema (policies/schema.ts), compiled ahead by `npm run schema`. */
+export const checkSchema = schemaChecker(validatePolicy as ValidateFunction, { echoValues: true });
 
 function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProblem | undefined {
   const at = error.instancePath;

@@ -1,28 +1,11 @@
-/** The Action's request bodies, validated with ajv; unknown fields are errors so a typo is never ignored silently. */
-import { Ajv } from 'ajv';
+/** The Action's request bodies, validated by ajv against request-body-schema.ts (compiled ahead by `npm run schema`). */
+import type { ValidateFunction } from 'ajv';
 import type { RequestInput } from '../gate/request.js';
+import { validateCancelBody, validateOpenBody } from './generated/request-body-validators.js';
 import { HttpError } from './http.js';
 
-const ajv = new Ajv({ allErrors: true });
-
-const validateOpen = ajv.compile<{ action: string; environment?: string; severity?: string; summary?: string; timeout_seconds?: number }>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['action'],
-  properties: {
-    action: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$' },
-    environment: { type: 'string', minLength: 1, maxLength: 255 },
-    severity: { type: 'string', minLength: 1, maxLength: 50 },
-    summary: { type: 'string', maxLength: 4000 },
-    timeout_seconds: { type: 'integer', minimum: 1, maximum: 35 * 86400 },
-  },
-});
-
-const validateCancel = ajv.compile<{ reason?: 'timeout' | 'job_cancelled' }>({
-  type: 'object',
-  additionalProperties: false,
-  properties: { reason: { enum: ['timeout', 'job_cancelled'] } },
-});
+const validateOpen = validateOpenBody as ValidateFunction<{ action: string; environment?: string; severity?: string; summary?: string; timeout_seconds?: number }>;
+const validateCancel = validateCancelBody as ValidateFunction<{ reason?: 'timeout' | 'job_cancelled' }>;
 
 function problems(errors: typeof validateOpen.errors): string {
   return (errors ?? []).map((e) => `${e.instancePath || 'body'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');

@@ -32,6 +32,15 @@ export class ResponseCache {
   }
 }
 
+/**
+ * A response of its own for every caller: callers change what they get (Octokit's paginate turns a
+ * list's `{ total_count, repositories }` into the array, in place), and a cached copy changed that way
+ * would be handed out again on the next 304 as if GitHub had sent it.
+ */
+function copyOf(response: CachedResponse): CachedResponse {
+  return { ...response, headers: { ...response.headers }, data: structuredClone(response.data) } as CachedResponse;
+}
+
 /** Installs the revalidating cache on one installation's Octokit; keys include the installation so no answer crosses installations. */
 export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, installationId: number): void {
   octokit.hook.wrap('request', async (request, options) => {
@@ -43,10 +52,10 @@ export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, i
     try {
       const response = await request(options);
       const etag = response.headers.etag;
-      if (typeof etag === 'string') cache.set(key, etag, response as CachedResponse);
+      if (typeof etag === 'string') cache.set(key, etag, copyOf(response as CachedResponse));
       return response;
     } catch (err) {
-      if (cached && (err as { status?: number }).status === 304) return cached.response;
+      if (cached && (err as { status?: number }).status === 304) return copyOf(cached.response);
       throw err;
     }
   });

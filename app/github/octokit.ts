@@ -5,6 +5,11 @@
  * A server error is retried once, at once: waiting longer inside one request would hold a webhook
  * answer or an API answer; what still fails is retried later by the outbox or the evaluation job,
  * with backoff, within their own budgets.
+ *
+ * Octokit's throttling spaces writes a second apart (comments and other notifying writes three
+ * seconds), as GitHub's best practices ask, per limiter id; Probot gives each installation's Octokit
+ * its installation id, so installations never queue behind each other
+ * (test/app/installation-pacing.test.ts).
  */
 import { ProbotOctokit } from 'probot';
 

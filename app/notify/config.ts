@@ -9,9 +9,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, visit, type Document } from 'yaml';
-import { compileSchema, readablePath, schemaChecker, suggestion } from '../../policies/schema-check.js';
+import type { ValidateFunction } from 'ajv';
+import { readablePath, schemaChecker, suggestion } from '../../policies/schema-check.js';
+import { validate as validateNotifiers } from './generated/notifiers-validator.js';
 import { joinPointer, parseYamlSource } from '../../policies/yaml-source.js';
-import { NOTIFIER_TYPES, notifiersSchema } from './config-schema.js';
+import { NOTIFIER_TYPES } from './config-schema.js';
 
 export interface SlackNotifierConfig {
   name: string;
@@ -154,8 +156,9 @@ function pointerOf(path: readonly unknown[]): string {
   return pointer;
 }
 
-// coerceTypes: a port from the environment (`port: ${SMTP_PORT}`) is a string until checked.
-const checkNotifiersSchema = schemaChecker(compileSchema(notifiersSchema, { discriminator: true, coerceTypes: true }), {
+// The schema (config-schema.ts), compiled ahead by `npm run schema` with coerceTypes: a port from the
+// environment (`port: ${SMTP_PORT}`) is a string until checked.
+const checkNotifiersSchema = schemaChecker(validateNotifiers as ValidateFunction, {
   // Values are often secrets: messages name their kind, never the value.
   echoValues: false,
   keywords: {

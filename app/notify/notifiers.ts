@@ -4,8 +4,8 @@
  * Error messages never contain a notifier's URL or credentials: they go into the audit trail.
  */
 import { sign } from '@octokit/webhooks-methods';
-import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
-import nodemailer from 'nodemailer';
+import type { IncomingWebhook } from '@slack/webhook';
+import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { EmailNotifierConfig, NotifierConfig, NotifiersConfig, SlackNotifierConfig, WebhookNotifierConfig } from './config.js';
 import type { NotificationEvent } from './event.js';
@@ -75,12 +75,16 @@ function isPermanentStatus(status: number): boolean {
   return status < 500 && status !== 408 && status !== 429;
 }
 
+// The Slack and mail clients are loaded on a notifier's first delivery: most Apps use neither, and loading them costs every start.
+
 function slackNotifier(config: SlackNotifierConfig, options: NotifierOptions): Notifier {
-  const webhook = new IncomingWebhook(config.url, { timeout: options.timeoutMs });
+  let webhook: IncomingWebhook | undefined;
   return {
     name: config.name,
     type: 'slack',
     async send(event) {
+      const { IncomingWebhook, IncomingWebhookHTTPError } = await import('@slack/webhook');
+      webhook ??= new IncomingWebhook(config.url, { timeout: options.timeoutMs });
       try {
         const result = await webhook.send(renderSlack(event));
         return { status: 200, response: result.text };
@@ -129,16 +133,20 @@ function webhookNotifier(config: WebhookNotifierConfig, options: NotifierOptions
 }
 
 function emailNotifier(config: EmailNotifierConfig, options: NotifierOptions): Notifier {
-  const transport = nodemailer.createTransport({
-    host: config.host,
-    port: config.port,
-    secure: config.secure,
-    requireTLS: config.requireTls,
-    ...(config.auth ? { auth: { user: config.auth.user, pass: config.auth.pass } } : {}),
-    connectionTimeout: options.timeoutMs,
-    greetingTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-  } satisfies SMTPTransport.Options);
+  let transport: Transporter<SMTPTransport.SentMessageInfo> | undefined;
+  const smtp = async () => {
+    transport ??= (await import('nodemailer')).default.createTransport({
+      host: config.host,
+      port: config.port,
+      secure: config.secure,
+      requireTLS: config.requireTls,
+      ...(config.auth ? { auth: { user: config.auth.user, pass: config.auth.pass } } : {}),
+      connectionTimeout: options.timeoutMs,
+      greetingTimeout: options.timeoutMs,
+      socketTimeout: options.timeoutMs,
+    } satisfies SMTPTransport.Options);
+    return transport;
+  };
   const domain = /@([^\s<>@]+)>?\s*$/.exec(config.from)?.[1] ?? 'localhost';
   return {
     name: config.name,
@@ -148,7 +156,7 @@ function emailNotifier(config: EmailNotifierConfig, options: NotifierOptions): N
       // Every mail about one request joins the thread the first one started.
       const thread = `<jit-request-${event.requestId}@${domain}>`;
       try {
-        const info = await transport.sendMail({
+        const info = await (await smtp()).sendMail({
           from: config.from,
           to: config.to,
           subject: message.subject,

@@ -1,7 +1,5 @@
 import type { Database } from './database.js';
 import { assertSchemaName, migrate } from './migrations.js';
-import { openPgliteDatabase } from './pglite-database.js';
-import { openPostgresDatabase } from './postgres-database.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -25,9 +23,10 @@ export interface OpenStoreOptions {
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   if (options.schema) assertSchemaName(options.schema);
+  // Only the driver in use is loaded: each costs a start tens of milliseconds.
   const db: Database = options.databaseUrl
-    ? openPostgresDatabase(options.databaseUrl, options.schema)
-    : await openPgliteDatabase(options.dataDir ?? DEFAULT_DATA_DIR, options.schema);
+    ? (await import('./postgres-database.js')).openPostgresDatabase(options.databaseUrl, options.schema)
+    : await (await import('./pglite-database.js')).openPgliteDatabase(options.dataDir ?? DEFAULT_DATA_DIR, options.schema);
   try {
     if (options.migrate ?? true) await migrate(db, options.schema);
   } catch (err) {

@@ -1,16 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, SqlExecutor } from './database.js';
+import { seedFromTemplate } from './pglite-template.js';
 
 const IN_MEMORY = 'memory://';
+
+/**
+ * PostgreSQL's 128 MB of shared buffers live in PGlite's WebAssembly memory and end up resident; a
+ * single-session embedded store works from the files (and the OS page cache) with far fewer.
+ */
+const SHARED_BUFFERS = '16MB';
 
 /**
  * Embedded PostgreSQL in WebAssembly. PGlite has a single session and queues every query and
  * transaction, so row locks never wait; the SQL is still the same as on a server.
  */
 export async function openPgliteDatabase(dataDir: string, schema?: string): Promise<Database> {
-  if (!dataDir.startsWith(IN_MEMORY)) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  if (!dataDir.startsWith(IN_MEMORY) && !(await seedFromTemplate(dataDir))) await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
   // The single session keeps this setting for every later query and transaction.
   if (schema) await db.exec(`SET search_path TO ${schema}`);
   return {

@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { ResponseCache } from '../../app/github/conditional-requests.js';
+import { ProbotOctokit } from 'probot';
+import { ResponseCache, useConditionalRequests } from '../../app/github/conditional-requests.js';
 
 const response = (data: string) => ({ status: 200, url: 'u', headers: {}, data }) as unknown as Parameters<ResponseCache['set']>[2];
 
@@ -20,5 +23,30 @@ describe('ResponseCache', () => {
     cache.set('a', 'W/"1"', response('old'));
     cache.set('a', 'W/"2"', response('new'));
     expect(cache.get('a')).toMatchObject({ etag: 'W/"2"', response: { data: 'new' } });
+  });
+});
+
+describe('useConditionalRequests', () => {
+  it('answers a 304 with the list GitHub sent, though paginate reshaped the first answer in place', async () => {
+    const body = JSON.stringify({ total_count: 2, repository_selection: 'all', repositories: [{ id: 1, name: 'web' }, { id: 2, name: 'gated' }] });
+    let notModified = 0;
+    const server = createServer((req, res) => {
+      if (req.headers['if-none-match'] === 'W/"1"') {
+        notModified += 1;
+        res.writeHead(304, { etag: 'W/"1"' }).end();
+      } else res.writeHead(200, { etag: 'W/"1"', 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const octokit = new ProbotOctokit({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, throttle: { enabled: false }, retry: { enabled: false } });
+      useConditionalRequests(octokit, new ResponseCache(), 1);
+      const names = async () => (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })).map((r) => r.name);
+      expect(await names()).toEqual(['web', 'gated']);
+      expect(await names()).toEqual(['web', 'gated']);
+      expect(await names()).toEqual(['web', 'gated']);
+      expect(notModified).toBe(2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { policySchema, policySchemaJson } from '../../policies/schema.js';
 import { loadPolicy } from '../../policies/loader.js';
+import { generatedFiles } from '../../scripts/generate-validators.js';
 
 const root = new URL('../../', import.meta.url);
 const committedSchema = readFileSync(new URL('policies/jit-approval.schema.json', root), 'utf8');
@@ -17,6 +18,10 @@ const validate = editorAjv.compile(JSON.parse(committedSchema));
 describe('policy JSON Schema', () => {
   test('the committed jit-approval.schema.json matches policies/schema.ts (run `npm run schema` after editing it)', () => {
     expect(committedSchema).toBe(policySchemaJson());
+  });
+
+  test('the committed validators compiled ahead from the schemas are current (run `npm run schema` after editing one)', () => {
+    for (const [path, text] of Object.entries(generatedFiles())) expect([path, readFileSync(new URL(path, root), 'utf8')]).toEqual([path, text]);
   });
 
   test('is a valid draft 2020-12 schema', () => {
