@@ -158,16 +158,6 @@ export class SqlStore implements Store {
     return rows[0] && toRequest(rows[0]);
   }
 
-  async listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]> {
-    const rows = await this.#db.query(
-      `SELECT * FROM requests
-       WHERE repository_id = $1 AND (pr_number = $2 OR issue_number = $2) AND ($3::text IS NULL OR status = $3)
-       ORDER BY created_at, id`,
-      [repositoryId, number, status ?? null],
-    );
-    return rows.map(toRequest);
-  }
-
   async listRequests(filter: { status?: RequestStatus; completedAfter?: Date; limit?: number } = {}): Promise<ApprovalRequest[]> {
     const rows = await this.#db.query(
       `SELECT * FROM requests WHERE ($1::text IS NULL OR status = $1) AND ($3::timestamptz IS NULL OR completed_at >= $3)

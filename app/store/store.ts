@@ -368,8 +368,6 @@ export interface Store {
   findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
   /** The most recently approved request of this action and environment in the repository, created before `before`. */
   findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; before: Date }): Promise<ApprovalRequest | undefined>;
-  /** Requests whose PR number or approval issue number is `number` in that repository, oldest first. */
-  listRequestsForIssue(repositoryId: string, number: number, status?: RequestStatus): Promise<ApprovalRequest[]>;
   /** Oldest first; `completedAfter`: only requests that ended since then. */
   listRequests(filter?: { status?: RequestStatus; completedAfter?: Date; limit?: number }): Promise<ApprovalRequest[]>;
   /** The repository's most recent requests, newest first. */
@@ -401,9 +399,10 @@ export interface Store {
   withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<WithdrawnVote[]>;
 
   /**
-   * What a command comment needs first, in one read: the requests of its thread (as
-   * `listRequestsForIssue`), and whether the comment was acted on already (its effect's transaction
-   * marked it, see HandledBy, or `completeComment` did).
+   * What a command comment needs first, in one read: the requests of its thread (those whose PR
+   * number or approval issue number is `issueNumber` in that repository, oldest first), and whether
+   * the comment was acted on already (its effect's transaction marked it, see HandledBy, or
+   * `completeComment` did).
    */
   commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean }>;
   /** Marks a command comment acted on when what it did was recorded without the mark. */
