@@ -5,18 +5,24 @@
  * decision from its outbox. The counts are read once the App has been quiet for QUIET_MS (its writes are
  * paced a second apart, so a publication is done well within that). The runner's OIDC token service is
  * not a REST API and is left out; the Action calls no GitHub route while the App answers it.
+ * Then SAME_COMMIT requests are opened at once on one new commit: the policy and CODEOWNERS are read
+ * once for all of them.
  */
 import { killRunningSteps } from '../test/action/action-process.js';
 import { Stage } from '../test/demo/stage.js';
 import type { BenchReport } from './report.js';
 
 const FLOWS = Number(process.env.BENCH_FLOWS ?? 5);
+const SAME_COMMIT = Number(process.env.BENCH_SAME_COMMIT ?? 5);
 const QUIET_MS = 4_000;
+const CONTENTS = 'GET /repos/{owner}/{repo}/contents/{path}';
+const HEAD = 'GET /repos/{owner}/{repo}/commits';
 const REPOSITORY = 'acme/payments';
 
 export async function measureCalls(): Promise<BenchReport> {
   const stage = await Stage.start();
   const perFlow: Record<string, number>[] = [];
+  let sameCommit: Record<string, number> = {};
   try {
     for (let flow = 0; flow < FLOWS; flow++) {
       await settle(stage);
@@ -30,6 +36,10 @@ export async function measureCalls(): Promise<BenchReport> {
       if (result.outputs.decision !== 'approved') throw new Error(`flow ${flow}: expected approved, got ${JSON.stringify(result.outputs)}\n${result.stdout}`);
       perFlow.push(await settle(stage));
     }
+    await stage.control.resetRequestCounts();
+    await stage.pushChange(REPOSITORY, 'replicas = 99\n');
+    await Promise.all(Array.from({ length: SAME_COMMIT }, (_, i) => stage.openRequest(REPOSITORY, { action: `migrate-${i}`, environment: 'production' })));
+    sameCommit = await settle(stage);
   } finally {
     killRunningSteps();
     await stage.stop();
@@ -48,6 +58,7 @@ export async function measureCalls(): Promise<BenchReport> {
     notes: [
       'The first flow also pays what the App caches (its installation token, the installation of the repository, its bot login).',
       'Each flow deploys a new commit of the default branch, so the policy and CODEOWNERS are read at a commit not seen before.',
+      `${SAME_COMMIT} requests opened at once on one new commit: ${sameCommit[HEAD] ?? 0} reads of the default branch's head, ${sameCommit[CONTENTS] ?? 0} file reads (policy and CODEOWNERS, read once for the commit).`,
     ],
   };
 }

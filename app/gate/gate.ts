@@ -21,7 +21,7 @@ import type { RunIdentity } from '../oidc.js';
 import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, type NewTimer, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
-import { loadPolicyInputs } from './policy-source.js';
+import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { loadRunContext, RunContextError } from './run-context.js';
 import { lookUpVoter } from './voters.js';
@@ -111,9 +111,14 @@ export type ExplainAnswer = { ok: true; decision: Decision; defaultBranch: strin
 
 export class Gate {
   private readonly now: () => Date;
+  private readonly policies = new PolicyCache();
 
   constructor(private readonly options: GateOptions) {
     this.now = options.now ?? (() => new Date());
+  }
+
+  private policySources(): PolicySourceOptions {
+    return { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories, cache: this.policies };
   }
 
   async view(requestId: string): Promise<GateRequest | undefined> {
@@ -296,7 +301,8 @@ export class Gate {
   private async evaluate(request: ApprovalRequest, github: GitHubClient, facts: RunFacts, previous: Decision | null = null): Promise<void> {
     const { store } = this.options;
     const repo = { owner: facts.owner, repo: facts.repo };
-    const defaultBranch = await github.defaultBranch(repo);
+    // Read at the default branch's head commit: one request names it, and its files are read once per commit.
+    const defaultBranchHead = await github.defaultBranchHead(repo);
     const base = await store.findLastApproved({
       repositoryId: request.repositoryId,
       action: request.action,
@@ -306,7 +312,7 @@ export class Gate {
     const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'}`;
     const [context, inputs] = await Promise.all([
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
-      loadPolicyInputs(github, repo, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories }),
+      loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
     ]);
     // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
     const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run' || !context.pull)];
@@ -605,8 +611,8 @@ export class Gate {
     const [owner, repo] = repository.split('/') as [string, string];
     const { github } = await this.options.installations.forRepository(owner, repo);
     const coordinates = { owner, repo };
-    const defaultBranch = await github.defaultBranch(coordinates);
-    const inputs = await loadPolicyInputs(github, coordinates, defaultBranch, { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories });
+    const [defaultBranch, head] = await Promise.all([github.defaultBranch(coordinates), github.defaultBranchHead(coordinates)]);
+    const inputs = await loadPolicyInputs(github, coordinates, head, this.policySources());
     if (!inputs.ok) return { ok: false, problems: inputs.problems };
     const requestFacts: RequestFacts = { ...facts, branch: facts.branch ?? defaultBranch };
     return { ok: true, defaultBranch, decision: evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners, now: this.now() }) };

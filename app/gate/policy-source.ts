@@ -8,8 +8,9 @@
  * same, and its problems are reported by position and kind only.
  */
 import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from '../../policies/codeowners.js';
-import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type PolicySource } from '../../policies/loader.js';
+import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type LoadResult, type PolicySource } from '../../policies/loader.js';
 import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
+import { ExpiringCache } from '../github/expiring-cache.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 
 /** A problem or warning in the repository's own policy file, which can be shown at its line. */
@@ -30,7 +31,68 @@ export interface PolicySourceOptions {
   knownNotifiers: Iterable<string>;
   /** `owner/name` of repositories besides each owner's `.github` that a policy may `_extends`. */
   extendsRepositories?: readonly string[];
+  /** Keeps what was read at a commit and what it parsed to; without it, everything is read again. */
+  cache?: PolicyCache;
 }
+
+/** A full commit id (SHA-1, or SHA-256 in repositories that use it): what is read at one never changes. */
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** Kept this long after last use, so a quiet App gives the memory back. */
+const KEEP_MS = 60 * 60_000;
+
+/**
+ * The policy and CODEOWNERS files read at a commit, and what they parsed to. A commit's files never
+ * change, so each is read once per commit however many requests are evaluated on it; reads at a branch
+ * name, and the org or `_extends` files read at another repository's default branch, are never kept.
+ * Parsing is kept by the texts parsed, so a new commit that leaves the policy as it was parses nothing.
+ */
+export class PolicyCache {
+  private readonly files: ExpiringCache<string, Promise<string | undefined>>;
+  private readonly policies: ExpiringCache<string, LoadResult>;
+  private readonly codeowners: ExpiringCache<string, Codeowners>;
+
+  constructor(capacity = 64, now: () => number = Date.now) {
+    this.files = new ExpiringCache(capacity * 4, now);
+    this.policies = new ExpiringCache(capacity, now);
+    this.codeowners = new ExpiringCache(capacity, now);
+  }
+
+  /** Concurrent reads of one file at one commit share one request; a failed read is not kept. */
+  fileAt(github: GitHubClient, repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {
+    if (!COMMIT_ID.test(ref)) return github.fileAt(repo, path, ref);
+    const key = `${repo.owner.toLowerCase()}/${repo.repo.toLowerCase()}@${ref}:${path}`;
+    const kept = this.files.get(key);
+    if (kept) return kept;
+    const read = github.fileAt(repo, path, ref);
+    this.files.set(key, read, KEEP_MS);
+    read.catch(() => {
+      if (this.files.get(key) === read) this.files.delete(key);
+    });
+    return read;
+  }
+
+  loadPolicy(source: PolicySource, base: PolicySource | undefined, knownNotifiers: Iterable<string>): LoadResult {
+    const notifiers = [...knownNotifiers];
+    const key = JSON.stringify([source.file, source.text, base?.file ?? null, base?.text ?? null, notifiers]);
+    const kept = this.policies.get(key);
+    if (kept) return kept;
+    const loaded = loadPolicy(source.text, source.file, { base, knownNotifiers: notifiers });
+    this.policies.set(key, loaded, KEEP_MS);
+    return loaded;
+  }
+
+  parseCodeowners(text: string, path: string): Codeowners {
+    const key = `${path}\0${text}`;
+    const kept = this.codeowners.get(key);
+    if (kept) return kept;
+    const parsed = parseCodeowners(text, path);
+    this.codeowners.set(key, parsed, KEEP_MS);
+    return parsed;
+  }
+}
+
+/** For callers without a cache of their own: with room for nothing, everything is read and parsed again. */
+const KEEPS_NOTHING = new PolicyCache(0);
 
 /** May a policy of `repo` extend `base`? Its owner's `.github`, or what the operator lists. */
 export function mayExtend(repo: RepoCoordinates, base: RepoCoordinates, allowed: readonly string[] = []): boolean {
@@ -44,7 +106,8 @@ export function mayExtend(repo: RepoCoordinates, base: RepoCoordinates, allowed:
  * only to preview what a change to them would do.
  */
 export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinates, ref: string, options: PolicySourceOptions): Promise<PolicyInputs> {
-  const own = await github.fileAt(repo, DEFAULT_POLICY_PATH, ref);
+  const cache = options.cache ?? KEEPS_NOTHING;
+  const own = await cache.fileAt(github, repo, DEFAULT_POLICY_PATH, ref);
   let source: PolicySource;
   if (own !== undefined) {
     source = { file: DEFAULT_POLICY_PATH, text: own };
@@ -85,12 +148,12 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
     base = { file: `${owner}/${baseRepo}:${path}`, text };
   }
 
-  const loaded = loadPolicy(source.text, source.file, { base, knownNotifiers: options.knownNotifiers });
+  const loaded = cache.loadPolicy(source, base, options.knownNotifiers);
   if (!loaded.ok) return { ok: false, problems: report(loaded.diagnostics), notes: notes(loaded.diagnostics, 'failure') };
   return {
     ok: true,
     policy: loaded.policy,
-    codeowners: await loadCodeowners(github, repo, ref),
+    codeowners: await loadCodeowners(github, repo, ref, cache),
     file: source.file,
     warnings: report(loaded.warnings),
     notes: notes(loaded.warnings, 'warning'),
@@ -114,10 +177,10 @@ async function readDefaultBranchFile(github: GitHubClient, repo: RepoCoordinates
 }
 
 /** GitHub uses the first CODEOWNERS it finds in its search order. */
-async function loadCodeowners(github: GitHubClient, repo: RepoCoordinates, ref: string): Promise<Codeowners | undefined> {
+async function loadCodeowners(github: GitHubClient, repo: RepoCoordinates, ref: string, cache: PolicyCache): Promise<Codeowners | undefined> {
   for (const path of CODEOWNERS_LOCATIONS) {
-    const text = await github.fileAt(repo, path, ref);
-    if (text !== undefined) return parseCodeowners(text, path);
+    const text = await cache.fileAt(github, repo, path, ref);
+    if (text !== undefined) return cache.parseCodeowners(text, path);
   }
   return undefined;
 }

@@ -19,6 +19,10 @@ export class ExpiringCache<K, V> {
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as K);
   }
 
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   deleteWhere(matches: (key: K) => boolean): void {
     for (const key of [...this.entries.keys()]) if (matches(key)) this.entries.delete(key);
   }

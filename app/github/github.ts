@@ -128,6 +128,8 @@ export interface DeploymentInfo {
 
 export interface GitHubClient {
   defaultBranch(repo: RepoCoordinates): Promise<string>;
+  /** The commit at the tip of the default branch (one request). Files read at a commit never change, so they can be kept. */
+  defaultBranchHead(repo: RepoCoordinates): Promise<string>;
   /** The file's text at `ref`, or undefined when there is no such file. */
   fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;
   pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo>;

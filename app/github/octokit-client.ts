@@ -49,6 +49,15 @@ export class OctokitGitHubClient implements GitHubClient {
     return data.default_branch;
   }
 
+  async defaultBranchHead(repo: RepoCoordinates): Promise<string> {
+    // Without `sha`, GitHub lists the default branch's history, newest first: one request, where the
+    // branch's name and then its head would be two.
+    const { data } = await this.octokit.rest.repos.listCommits({ ...repo, per_page: 1 });
+    const head = data[0]?.sha;
+    if (head === undefined) throw new Error(`${repo.owner}/${repo.repo}: GitHub listed no commit on the default branch`);
+    return head;
+  }
+
   async fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {
     try {
       const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { APP_ID, APP_URL, job, REPO, World } from './harness.js';
+import { APP_ID, APP_URL, job, POLICY, REPO, World } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -43,15 +43,29 @@ describe('opening a request', () => {
 });
 
 describe('reading GitHub', () => {
-  it('revalidates the policy with conditional requests, which GitHub answers 304 without rate-limit cost', async () => {
+  const reads = async (since: number, route: string) =>
+    (await world.control.exchanges()).slice(since).filter((exchange) => exchange.method === 'GET' && exchange.route === route);
+
+  it('reads the policy and CODEOWNERS once per default-branch commit, and again once the branch moves', async () => {
     await world.open(job(), { action: 'lint' });
-    const before = (await world.control.exchanges()).length;
-    await world.open(job(), { action: 'lint' });
-    const policyReads = (await world.control.exchanges())
-      .slice(before)
-      .filter((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/contents/{path}');
-    expect(policyReads.length).toBeGreaterThan(0);
-    expect(policyReads.every((exchange) => exchange.status === 304)).toBe(true);
+    let before = (await world.control.exchanges()).length;
+    await Promise.all([world.open(job(), { action: 'lint' }), world.open(job(), { action: 'lint' })]);
+    expect(await reads(before, '/repos/{owner}/{repo}/contents/{path}')).toEqual([]);
+    // The head is asked for each time, revalidated: GitHub answers 304 without rate-limit cost.
+    const heads = await reads(before, '/repos/{owner}/{repo}/commits');
+    expect(heads.map((exchange) => exchange.status)).toEqual([304, 304]);
+
+    // The next request is judged by a new commit on the default branch, which gates `lint` too.
+    const gated = `${POLICY}  - name: lint\n    if: { action: [lint] }\n    require: { approvals: 1, approvers: [bob] }\n`;
+    await world.control.pushCommit(REPO, { branch: 'main', files: { '.github/jit-approval.yml': gated } });
+    try {
+      before = (await world.control.exchanges()).length;
+      const opened = await world.open(job(), { action: 'lint' });
+      expect(opened.body).toMatchObject({ status: 'pending', matched_rules: ['lint'] });
+      expect((await reads(before, '/repos/{owner}/{repo}/contents/{path}')).map((exchange) => exchange.status)).toContain(200);
+    } finally {
+      await world.control.pushCommit(REPO, { branch: 'main', files: { '.github/jit-approval.yml': POLICY } });
+    }
   });
 });
 

@@ -108,7 +108,7 @@ describe('a check run GitHub shows wrongly', () => {
 
 describe('evaluation rides out a GitHub outage within its budget', () => {
   it('keeps the request waiting while GitHub fails, and decides when it answers again', async () => {
-    await world.control.fault({ route: '/repos/{owner}/{repo}/contents/{path}', status: 502, times: 6 });
+    await world.control.fault({ route: '/repos/{owner}/{repo}/commits', status: 502, times: 6 });
     const run = job();
     const opened = await world.openAsIs(run, { action: 'lint' });
     expect(opened.body).toMatchObject({ status: 'pending', matched_rules: [], reason: '' });
@@ -117,7 +117,7 @@ describe('evaluation rides out a GitHub outage within its budget', () => {
   }, 60_000);
 
   it('fails closed, never approving, once the budget is spent', async () => {
-    await world.control.fault({ route: '/repos/{owner}/{repo}/contents/{path}', status: 502, times: 500 });
+    await world.control.fault({ route: '/repos/{owner}/{repo}/commits', status: 502, times: 500 });
     try {
       const run = job();
       const opened = await world.openAsIs(run, { action: 'lint' });

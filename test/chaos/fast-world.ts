@@ -61,6 +61,10 @@ class InMemoryGitHub implements GitHubClient {
   async defaultBranch(): Promise<string> {
     return 'main';
   }
+  /** Each scenario's repository is new and its files never change, so one head serves them all. */
+  async defaultBranchHead(): Promise<string> {
+    return 'd'.repeat(40);
+  }
   async fileAt(r: RepoCoordinates, path: string): Promise<string | undefined> {
     return this.repo(r).files[path];
   }

@@ -170,6 +170,8 @@ async function exercise(): Promise<void> {
   await octokit.rest.repos.getContent({ owner, repo, path: 'src', ref: 'feature' });
   await fail(octokit.rest.repos.getContent({ owner, repo, path: 'missing.txt' }));
   const { data: main } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'main' });
+  expect((await octokit.rest.repos.listCommits({ owner, repo, per_page: 1 })).data.map((c) => c.sha)).toEqual([main.sha]);
+  await octokit.rest.repos.listCommits({ owner, repo, sha: 'feature' });
   await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: 'main...feature' });
   const pushed = await gh.control.push(REPO, { branch: 'feature', commits: [{ files: { 'a.txt': 'a\n' } }, { files: { 'b.txt': 'b\n' } }] });
   const { data: pagedCompare } = await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${pushed.before}...${pushed.sha}`, per_page: 1, page: 2 });
@@ -574,7 +576,7 @@ describe('requests the App sends', () => {
   it('covers the App\'s reads and writes', () => {
     const used = new Set(exchanges.map((e) => `${e.method} ${e.route}`));
     expect([...used].sort()).toEqual(expect.arrayContaining([
-      'GET /repos/{owner}/{repo}/commits/{ref}', 'GET /repos/{owner}/{repo}/compare/{basehead}',
+      'GET /repos/{owner}/{repo}/commits', 'GET /repos/{owner}/{repo}/commits/{ref}', 'GET /repos/{owner}/{repo}/compare/{basehead}',
       'GET /orgs/{org}/teams/{team_slug}/memberships/{username}', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',

@@ -263,6 +263,17 @@ describe('pull requests and repository contents', () => {
     expect(commit.files?.map((f) => f.filename)).toEqual(['docs/x.md']);
     expect(commit.commit.message).toBe('docs');
   });
+
+  it('lists commits newest first from the default branch, or from `sha`', async () => {
+    const octokit = await installed();
+    const { sha: feature } = await gh.control.pushCommit(REPO, { branch: 'feature', files: { 'docs/y.md': '# y\n' } });
+    const { sha: main } = await gh.control.pushCommit(REPO, { branch: 'main', files: { 'docs/z.md': '# z\n' } });
+    const { data: [head] } = await octokit.rest.repos.listCommits({ owner, repo, per_page: 1 });
+    expect(head.sha).toBe(main);
+    const { data: onFeature } = await octokit.rest.repos.listCommits({ owner, repo, sha: 'feature', per_page: 2 });
+    expect(onFeature[0].sha).toBe(feature);
+    expect(onFeature).toHaveLength(2);
+  });
 });
 
 describe('repository history: labels, renames, large commits, force pushes, deletions and merges', () => {

@@ -1,4 +1,4 @@
-/** Repository: metadata, contents per ref, a commit, compare, and the repository's activity (pushes). */
+/** Repository: metadata, contents per ref, commits, a commit, compare, and the repository's activity (pushes). */
 import { ancestry, blobSha, diffTrees } from '../git.js';
 import { githubError, notFound, paginate } from '../http.js';
 import { activityJson, commitJson, contentFileJson, directoryEntryJson, repoJson } from '../shapes.js';
@@ -61,6 +61,18 @@ export const registerRepos: RestRegistrar = (add) => {
         return directoryEntryJson(child, type, type === 'file' ? blobSha(text) : blobSha(`tree:${commit.sha}:${child}`), type === 'file' ? Buffer.byteLength(text) : 0, ctx.repo, ref, ctx.urls);
       });
       return { status: 200, body: entries };
+    },
+  });
+
+  // Newest first from `sha` (a branch or commit; the default branch when absent). The double lists the
+  // history breadth-first from there, which starts at the same head as GitHub's date order. Its
+  // repositories always have a first commit, so GitHub's 409 for an empty repository never arises.
+  add('GET', '/repos/{owner}/{repo}/commits', {
+    auth: 'token', permission: ['contents', 'read'],
+    handler: (ctx) => {
+      const head = resolve(ctx, ctx.url.searchParams.get('sha') || ctx.repo.defaultBranch);
+      const { page, headers } = paginate(ancestry(ctx.repo.commits, head.sha), ctx.url);
+      return { status: 200, headers, body: page.map((c) => commitJson(c, ctx.repo, ctx.state, ctx.urls)) };
     },
   });
 
