@@ -6,6 +6,7 @@
  *
  * BENCH_BASELINE=<another checkout, built>: the same starts from that tree too, alternating with this one,
  * so that a change is measured side by side on the same (shared, noisy) machine.
+ * BENCH_NODE_ARGS: options for the App's `node` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a start goes).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -93,7 +94,8 @@ async function startOnce(root: string, env: Record<string, string>): Promise<Sta
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const began = performance.now();
-  const app = spawn(process.execPath, [join(root, 'build/app/server.js')], {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const app = spawn(process.execPath, [...nodeArgs, join(root, 'build/app/server.js')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', APP_URL: url },
     stdio: ['ignore', 'ignore', 'pipe'],

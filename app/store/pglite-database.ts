@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Transaction } from '@electric-sql/pglite';
 import type { Database, SqlExecutor } from './database.js';
 import { seedFromTemplate } from './pglite-template.js';
 
@@ -17,6 +17,8 @@ const SHARED_BUFFERS = '16MB';
  */
 export async function openPgliteDatabase(dataDir: string, schema?: string): Promise<Database> {
   if (!dataDir.startsWith(IN_MEMORY) && !(await seedFromTemplate(dataDir))) await mkdir(dataDir, { recursive: true });
+  // Imported here, not at the top: the App's start bundle would otherwise load PGlite on PostgreSQL too.
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
   // The single session keeps this setting for every later query and transaction.
   if (schema) await db.exec(`SET search_path TO ${schema}`);
