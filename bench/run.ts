@@ -10,7 +10,7 @@ import { formatReport, type BenchReport } from './report.js';
 
 const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> = {
   owners: async () => (await import('./owners.js')).measureOwners(),
-  explain: async () => (await import('./explain.js')).measureExplain(),
+  explain: async () => [await (await import('./explain.js')).measureExplain(), await (await import('./explain-command.js')).measureExplainCommand()],
   globs: async () => (await import('./globs.js')).measureGlobs(),
   approval: async () => (await import('./approval.js')).measureApproval(),
   webhooks: async () => (await import('./webhooks.js')).measureWebhooks(),

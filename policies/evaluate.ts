@@ -276,14 +276,19 @@ function applyRule(
 
 const isCodeowners = (ref: ApproverRef): boolean => ref.kind === 'codeowners';
 
+/** Frozen: every requirement's `approvers.ownerGroups` is this one array (see approverSetFrom). */
 function changedFileOwners(summary: CodeownersSummary): ChangedFileOwners {
   return {
     owners: unionIgnoringCase([], summary.groups.flatMap((g) => g.owners)),
-    groups: summary.groups.map((g) => ({
-      owners: g.owners,
-      patterns: g.rules.map((r) => r.pattern),
-      fileCount: summary.unknownChanges !== undefined ? 0 : g.files.length,
-    })),
+    groups: Object.freeze(
+      summary.groups.map((g) =>
+        Object.freeze({
+          owners: Object.freeze([...g.owners]) as string[],
+          patterns: Object.freeze(g.rules.map((r) => r.pattern)) as string[],
+          fileCount: summary.unknownChanges !== undefined ? 0 : g.files.length,
+        }),
+      ),
+    ),
   };
 }
 

@@ -43,6 +43,12 @@ export interface LoadOptions {
    * org's rules. `warn` is for checking one file on its own (`mercurial-jit validate`).
    */
   unresolvedExtends?: 'error' | 'warn';
+  /**
+   * False skips the lint (policy-lint.ts) for a caller that never shows warnings (`mercurial-jit
+   * explain`): lint only warns, it never refuses a file, and on a 500-rule policy it is a tenth of a
+   * one-shot explain. Every check that can refuse a file still runs. True unless given.
+   */
+  lint?: boolean;
 }
 
 export type LoadResult =
@@ -118,6 +124,7 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   const merged = mergeLayers(base?.raw && { ...base, raw: base.raw }, { ...repo, raw: repo.raw }, warnings);
   const crossFile = checkAcrossFiles(merged);
   if (crossFile.length > 0) return failed(crossFile);
+  if (options.lint === false) return { ok: true, policy: merged.policy, warnings: sortByPosition(warnings) };
   for (const layer of merged.layers) {
     for (const { pointer, message } of lintFile(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }

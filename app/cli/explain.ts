@@ -3,7 +3,7 @@ import { evaluate } from '../../policies/evaluate.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { formatDecision } from './format-decision.js';
-import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, readTextInput, type CliIo } from './io.js';
+import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, parseCommandArgs, readTextInput, writeJson, type CliIo } from './io.js';
 import { loadCodeownersFile, repositoryPath } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
 
@@ -82,7 +82,8 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     changedFiles = read.text.split(/\r?\n/).filter((line) => line.trim() !== '');
   }
 
-  const loaded = await loadPolicyFile(io, values.policy, values.extends, 'error');
+  // explain prints no warnings (validate does), so the lint that finds them is skipped.
+  const loaded = await loadPolicyFile(io, values.policy, values.extends, 'error', false);
   const codeowners = values.codeowners === undefined ? undefined : await loadCodeownersFile(io, values.codeowners);
   if (!loaded.ok || (codeowners && !codeowners.ok)) return EXIT.invalidInput;
 
@@ -99,7 +100,8 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     ...optional('unknownChanges', values['unknown-changes']),
   };
   const decision = evaluate(loaded.policy, facts, { codeowners: codeowners?.codeowners, now: at });
-  io.stdout(format === 'json' ? json(decision) : formatDecision(decision));
+  if (format === 'json') writeJson(io, decision);
+  else io.stdout(formatDecision(decision));
   return codeowners?.hasErrors ? EXIT.invalidInput : EXIT.ok;
 }
 

@@ -2,10 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { jsonChunks } from './json-text.js';
 
 export interface CliIo {
   stdout(s: string): void;
   stderr(s: string): void;
+  /** UTF-8 bytes for stdout, for answers of many megabytes; without it they go to `stdout` as text. */
+  stdoutBytes?(chunk: Uint8Array): void;
   /** Relative file arguments are read from here. */
   cwd: string;
 }
@@ -72,3 +75,10 @@ export async function readTextInput(io: CliIo, file: string): Promise<TextResult
 }
 
 export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** Prints what `json(value)` returns, written in chunks that repeat shared parts' bytes (see json-text.ts). */
+export function writeJson(io: CliIo, value: unknown): void {
+  const chunks = jsonChunks(value);
+  if (io.stdoutBytes) for (const chunk of chunks) io.stdoutBytes(chunk);
+  else io.stdout(Buffer.concat(chunks).toString('utf8'));
+}

@@ -9,6 +9,7 @@ export async function loadPolicyFile(
   file: string,
   extendsFile: string | undefined,
   unresolvedExtends: 'error' | 'warn',
+  lint = true,
 ): Promise<LoadResult> {
   const unreadable = (path: string, message: string): LoadResult => {
     const diagnostic = { file: path, line: 1, col: 1, pointer: '', message };
@@ -23,7 +24,7 @@ export async function loadPolicyFile(
     if (!baseText.ok) return unreadable(extendsFile, baseText.reason);
     base = { file: extendsFile, text: baseText.bytes };
   }
-  const result = loadPolicy(text.bytes, file, { base, unresolvedExtends });
+  const result = loadPolicy(text.bytes, file, { base, unresolvedExtends, lint });
   if (!result.ok) for (const d of result.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
   return result;
 }

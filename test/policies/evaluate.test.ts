@@ -246,6 +246,20 @@ describe('code owners', () => {
     });
   });
 
+  test('every requirement shares one frozen list of owner groups, not a copy each', () => {
+    const p = policy([
+      { name: 'a', require: { approvals: 1, approvers: [CODEOWNERS] } },
+      { name: 'b', require: { approvals: 2, approvers: [CODEOWNERS, team('leads')] } },
+    ]);
+    const decision = evaluate(p, facts({ changedFiles: ['payments/charge.ts', 'README.md'] }), { codeowners: lookup });
+    const [a, b] = decision.requirements.map((r) => r.approvers.ownerGroups);
+    expect(a).toHaveLength(2);
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a) && a.every((g) => Object.isFrozen(g) && Object.isFrozen(g.owners) && Object.isFrozen(g.patterns))).toBe(true);
+    // The summary's groups stay the evaluator's own: freezing the shared ones does not reach them.
+    expect(Object.isFrozen(decision.codeowners?.groups[0].owners)).toBe(false);
+  });
+
   test('`codeowners:any` is the union: any owner of any changed file', () => {
     const decision = evaluate(gated({ kind: 'codeowners', any: true }), facts({ changedFiles: ['payments/charge.ts', 'README.md'] }), { codeowners: lookup });
     expect(decision.requirements[0].approvers).toMatchObject({ codeowners: 'any', owners: ['@acme/payments', '@acme/docs'], ownerGroups: [] });
