@@ -21,6 +21,8 @@ export const APP_ID = 4242;
 export const APP_BOT = 'mercurial-jit[bot]';
 export const WEBHOOK_SECRET = 'demo-webhook-secret';
 const APP_ENTRY = resolve(import.meta.dirname, '../../app/server.ts');
+/** The compiled App (`npm run build`), as `npm start` runs it: no TypeScript loader in its memory. */
+const BUILT_APP_ENTRY = resolve(import.meta.dirname, '../../build/app/server.js');
 const APP_MANIFEST = resolve(import.meta.dirname, '../../app.yml');
 
 /** The App is registered as app.yml says: the double refuses calls and withholds events it does not grant. */
@@ -90,6 +92,8 @@ export interface StageOptions {
   appEnv?: Record<string, string>;
   /** Options for the App's `node` (say, `--cpu-prof`, which NODE_OPTIONS may not carry). */
   nodeArgs?: string[];
+  /** Run the compiled App from build/ (`npm run build` first) rather than the sources through tsx. */
+  built?: boolean;
 }
 
 export interface DeployStep {
@@ -109,6 +113,7 @@ export class Stage {
     private readonly dataDir: string,
     private readonly verbose: boolean,
     private readonly nodeArgs: readonly string[] = [],
+    private readonly built = false,
   ) {}
 
   static async start(options: StageOptions = {}): Promise<Stage> {
@@ -142,7 +147,8 @@ export class Stage {
         LOG_LEVEL: options.verbose ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
         ...options.appEnv,
       };
-      stage = new Stage(github, env, appUrl, dataDir, options.verbose ?? false, options.nodeArgs);
+      if (options.built && !existsSync(BUILT_APP_ENTRY)) throw new Error(`${BUILT_APP_ENTRY} is missing: run 'npm run build'`);
+      stage = new Stage(github, env, appUrl, dataDir, options.verbose ?? false, options.nodeArgs, options.built);
       await stage.startApp();
       await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
       // What production runs: an earlier deploy, approved. What a deploy changes is measured from there.
@@ -160,7 +166,8 @@ export class Stage {
 
   /** Starts the App's process and waits until it answers `/healthz`. */
   async startApp(): Promise<void> {
-    this.app = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', APP_ENTRY], { env: this.appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry = this.built ? [BUILT_APP_ENTRY] : ['--import', 'tsx', APP_ENTRY];
+    this.app = spawn(process.execPath, [...this.nodeArgs, ...entry], { env: this.appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.captureAppOutput(this.app);
     await this.waitUntilHealthy(this.app);
   }
