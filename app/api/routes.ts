@@ -83,8 +83,8 @@ export function createApiHandler(options: ApiOptions) {
       if (single) {
         allow(req, 'GET');
         const run = await authenticate(options, req);
-        const request = await ownRequest(options, run, single[1]);
-        const answer = await waitForChange(options, request, waitSeconds(url), req);
+        const seconds = waitSeconds(url);
+        const answer = seconds === 0 || options.shutdown.aborted ? await ownRequest(options, run, single[1]) : await waitForChange(options, run, single[1], seconds, req);
         sendJson(res, 200, requestView(answer, options.detailsUrl(answer.id), options.appId));
         return true;
       }
@@ -198,35 +198,42 @@ function waitSeconds(url: URL): number {
   return Math.min(seconds, MAX_WAIT_SECONDS);
 }
 
-/** Long poll: answers as soon as the request changes (a vote or a final status), or when `seconds` pass. */
-async function waitForChange(options: ApiOptions, request: GateRequest, seconds: number, req: IncomingMessage): Promise<GateRequest> {
-  if (seconds === 0 || request.status !== 'pending' || options.shutdown.aborted) return request;
+/**
+ * Long poll: answers as soon as the request changes (a vote or a final status), or when `seconds` pass.
+ * Subscribed before the one read that checks ownership and takes the state to compare with, so a change
+ * in between is not missed; a poll thus costs one read of the request, not two.
+ */
+async function waitForChange(options: ApiOptions, run: RunIdentity, id: string, seconds: number, req: IncomingMessage): Promise<GateRequest> {
   let wake!: () => void;
   let changed = new Promise<void>((resolve) => (wake = resolve));
   let timedOut = false;
+  let request: GateRequest | undefined;
+  let awaitingCheckRun = false;
   // Progress (a vote) and decisions wake the poll; so does the first sight of the check run, which the
   // outbox creates after the request opened and the Action needs for reading it while the App is away.
-  // Other bookkeeping (a stored comment id) does not.
-  const awaitingCheckRun = request.checkRun === undefined;
-  const unsubscribe = await options.store.subscribe(request.id, (event) => {
-    if (event.change === 'vote' || ('status' in event && event.status !== request.status) || (awaitingCheckRun && event.change === 'updated')) wake();
+  // Other bookkeeping (a stored comment id) does not. Before the first read anything wakes it: that read
+  // may have missed the change, and the re-read tells.
+  const unsubscribe = await options.store.subscribe(id, (event) => {
+    if (!request || event.change === 'vote' || ('status' in event && event.status !== request.status) || (awaitingCheckRun && event.change === 'updated')) wake();
   });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    wake();
-  }, seconds * 1000);
+  let timer: NodeJS.Timeout | undefined;
   // `wake` is replaced while an update shows nothing new; these reach the current one.
   const poke = () => wake();
-  req.socket.once('close', poke);
-  options.shutdown.addEventListener('abort', poke);
   try {
-    // Subscribed first, then re-read: a change between the first read and subscribing is not missed.
-    const latest = await options.gate.view(request.id);
-    const news = (now: GateRequest) => now.status !== request.status || now.votes.length !== request.votes.length || (awaitingCheckRun && now.checkRun !== undefined);
-    if (latest && news(latest)) return latest;
+    const first = await ownRequest(options, run, id);
+    if (first.status !== 'pending' || options.shutdown.aborted) return first;
+    request = first;
+    awaitingCheckRun = first.checkRun === undefined;
+    timer = setTimeout(() => {
+      timedOut = true;
+      wake();
+    }, seconds * 1000);
+    req.socket.once('close', poke);
+    options.shutdown.addEventListener('abort', poke);
+    const news = (now: GateRequest) => now.status !== first.status || now.votes.length !== first.votes.length || (awaitingCheckRun && now.checkRun !== undefined);
     for (;;) {
       await changed;
-      const now = (await options.gate.view(request.id)) ?? request;
+      const now = (await options.gate.view(id)) ?? first;
       // An update that showed nothing new (a comment id) keeps the poll waiting.
       if (news(now) || timedOut || req.socket.destroyed || options.shutdown.aborted) return now;
       changed = new Promise<void>((resolve) => (wake = resolve));

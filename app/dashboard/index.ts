@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify } from 'csv-stringify/sync';
 import type { Logger } from 'probot';
+import type { Voter } from '../../policies/approval.js';
 import type { Gate, GateRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
 import { GitHubUserAccess, type OAuthCredentials } from '../github/user-access.js';
@@ -145,9 +146,9 @@ export function createDashboardHandler(options: DashboardOptions) {
   };
 
   /** Whether the viewer may vote, by the gate's own checks; when GitHub cannot be asked, no buttons and the reason. */
-  const eligibilityOf = async (requestId: string, session: DashboardSession) => {
+  const eligibilityOf = async (requestId: string, session: DashboardSession, shared?: Map<string, Promise<Voter>>) => {
     try {
-      return await gate.eligibility(requestId, { login: session.login, id: session.userId });
+      return await gate.eligibility(requestId, { login: session.login, id: session.userId }, shared);
     } catch (err) {
       log.warn({ err, requestId }, 'dashboard could not check who may approve');
       return { eligible: false, reason: 'GitHub could not be asked whether you may approve this request; try again in a moment.' };
@@ -210,9 +211,11 @@ export function createDashboardHandler(options: DashboardOptions) {
       const pending = await store.searchRequests({ repositories: view.readable, status: 'pending', oldestFirst: true, limit: WAITING_LIMIT });
       // A few at a time: each asks GitHub about the viewer (conditional requests, mostly free of rate limit).
       const mine: typeof pending = [];
+      // The viewer's permission and teams are asked of GitHub once per repository for the whole page.
+      const shared = new Map<string, Promise<Voter>>();
       for (let i = 0; i < pending.length; i += ELIGIBILITY_BATCH) {
         const batch = pending.slice(i, i + ELIGIBILITY_BATCH);
-        const answers = await Promise.all(batch.map((request) => eligibilityOf(request.id, view.session)));
+        const answers = await Promise.all(batch.map((request) => eligibilityOf(request.id, view.session, shared)));
         mine.push(...batch.filter((_, j) => answers[j]!.eligible));
       }
       return render(res, 200, '@waiting', { rows: mine.map((r) => requestRow(r, base, clock())), truncated: pending.length === WAITING_LIMIT, checked: WAITING_LIMIT }, chrome('Waiting for me', 'waiting'));

@@ -24,7 +24,7 @@ import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { loadRunContext, RunContextError } from './run-context.js';
-import { lookUpVoter } from './voters.js';
+import { listedTeams, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
 
@@ -585,7 +585,11 @@ export class Gate {
    * evaluation, windows, the voter's permission, teams, bot, requester and code-owner groups), without
    * voting. Looked up afresh each time, as a vote would be.
    */
-  async eligibility(requestId: string, who: { login: string; id?: string }): Promise<EligibilityAnswer> {
+  /**
+   * `shared`: lookups of one person made for one page, kept for the page's other requests of the same
+   * repository and teams (GitHub's answer would be the same; a list of 100 requests asked it 100 times).
+   */
+  async eligibility(requestId: string, who: { login: string; id?: string }, shared?: Map<string, Promise<Voter>>): Promise<EligibilityAnswer> {
     const row = await this.options.store.getRequest(requestId);
     if (!row) return { eligible: false, reason: 'there is no such request' };
     if (row.status !== 'pending') return { eligible: false, reason: `the request is already ${row.status.replace('_', ' ')}` };
@@ -597,8 +601,22 @@ export class Gate {
     const votes = await this.options.store.listVotes(row.id);
     if (votes.some((v) => v.login.toLowerCase() === who.login.toLowerCase())) return { eligible: false, reason: `@${who.login} has already voted on this request; each person counts once` };
     const facts = row.facts as unknown as RunFacts;
-    const github = await this.options.installations.client(facts.installationId);
-    const voter = await lookUpVoter(github, { owner: facts.owner, repo: facts.repo }, { login: who.login, id: who.id, type: who.id === undefined ? undefined : 'User' }, decision);
+    const lookUp = async () => {
+      const github = await this.options.installations.client(facts.installationId);
+      return lookUpVoter(github, { owner: facts.owner, repo: facts.repo }, { login: who.login, id: who.id, type: who.id === undefined ? undefined : 'User' }, decision);
+    };
+    let voter: Voter;
+    if (shared) {
+      const key = JSON.stringify([facts.installationId, facts.owner.toLowerCase(), facts.repo.toLowerCase(), who.login.toLowerCase(), who.id ?? null, [...listedTeams(decision)].sort()]);
+      let pending = shared.get(key);
+      if (!pending) {
+        pending = lookUp();
+        shared.set(key, pending);
+        // A failed lookup is not kept: the next request asks GitHub again.
+        pending.catch(() => shared.delete(key));
+      }
+      voter = await pending;
+    } else voter = await lookUp();
     const verdict = checkEligibility(decision, voter, this.approvalOptions(row));
     return { eligible: verdict.eligible, reason: verdict.reason };
   }

@@ -199,6 +199,15 @@ CREATE INDEX votes_login ON votes (lower(login), request_id);
 CREATE INDEX audit_events_at ON audit_events (at);
 `,
   },
+  {
+    version: 5,
+    name: 'an index of repository names, for the dashboard\'s list of them',
+    sql: `
+-- Every dashboard page (and vote) lists the repositories that have requests; with this index that is
+-- one index probe per repository rather than a scan of every request.
+CREATE INDEX requests_repository ON requests (repository);
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

@@ -159,6 +159,20 @@ describe('voting from the dashboard', () => {
   });
 });
 
+describe('waiting for me', () => {
+  it('lists each request the viewer may approve, asking GitHub about the viewer once per repository for the page', async () => {
+    const ids = [await openPending(), await openPending(), await openPending()];
+    const bob = await signedIn('bob');
+    await bob.get('/dashboard/');
+    await world.control.resetRequestCounts();
+    const page = await bob.get('/dashboard/');
+    expect(page.status).toBe(200);
+    for (const id of ids) expect(page.text).toContain(`/dashboard/requests/${id}`);
+    const counts = await world.control.requestCounts();
+    expect(counts['GET /repos/{owner}/{repo}/collaborators/{username}/permission']).toBe(1);
+  });
+});
+
 describe('text the App did not write', () => {
   it('is shown as text, never as markup: a summary and a note carrying HTML', async () => {
     const attack = '<script>alert(1)</script><img src=x onerror=alert(2)>';
