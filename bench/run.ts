@@ -17,6 +17,7 @@ const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> =
   deliveries: async () => (await import('./deliveries.js')).measureDeliveries(),
   startup: async () => (await import('./startup.js')).measureStartup(),
   calls: async () => (await import('./calls.js')).measureCalls(),
+  burst: async () => (await import('./burst.js')).measureBurst(),
   scale: async () => (await import('./scale.js')).measureScale(),
 };
 

@@ -132,8 +132,8 @@ export class OutboxWorker {
     const lane = (async () => {
       const key = installation || (job.requestId ? await this.installationOf(job.requestId) : 0);
       const previous = this.lanes.get(key) ?? Promise.resolve();
-      const run = previous.then(() => this.run(job)).then(async () => {
-        if (!this.stopped) await sleep(this.options.spacingMs ?? 0);
+      const run = previous.then(() => this.run(job)).then(async (ran) => {
+        if (ran && !this.stopped) await sleep(this.options.spacingMs ?? 0);
       });
       this.lanes.set(key, run);
       await run;
@@ -152,12 +152,17 @@ export class OutboxWorker {
     return Number((row?.facts as { installationId?: unknown } | undefined)?.installationId ?? 0);
   }
 
-  private async run(job: ClaimedTimer): Promise<void> {
+  /** Runs the job, or not (false) when it is no longer this replica's to run. */
+  private async run(job: ClaimedTimer): Promise<boolean> {
     const { store, log } = this.options;
     if (this.stopped) {
       await store.releaseTimer(job, new Date((this.options.clock ?? Date.now)())).catch(() => undefined);
-      return;
+      return false;
     }
+    // Its lease ended while it waited behind its installation's earlier jobs: the store hands it out
+    // again (here or to another replica), and that claim runs it. Running this one too would make its
+    // GitHub writes twice, and under a backlog the re-claimed copies crowd out the jobs never run.
+    if (job.leaseUntil.getTime() <= (this.options.clock ?? Date.now)()) return false;
     try {
       const handler = this.options.handlers[job.kind];
       if (handler) await handler(job);
@@ -170,12 +175,13 @@ export class OutboxWorker {
       if (!gaveUp) {
         log.warn({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; will retry');
         await store.releaseTimer(job, new Date((this.options.clock ?? Date.now)() + backoffMs(job.attempts, err))).catch(() => undefined);
-        return;
+        return true;
       }
       log.error({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; giving up');
       await store.completeTimer(job).catch(() => undefined);
       await this.options.onGiveUp(job, err as Error).catch((failure) => log.error({ err: failure, job: job.id }, 'could not record a failed outbox job'));
     }
+    return true;
   }
 }
 

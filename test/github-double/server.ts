@@ -31,6 +31,8 @@ export interface Exchange {
   status: number;
   contentType: string;
   body: unknown;
+  /** When the double answered, in ms since the epoch (pacing is read from these). */
+  at: number;
 }
 
 function requestOf(url: URL, params: Record<string, string>, raw: string): Exchange['request'] {
@@ -250,7 +252,7 @@ export class GitHubDouble {
   private record(method: string, route: string, request: Exchange['request'], reply: Reply): void {
     this.exchanges.push({
       method, route, request, status: reply.status,
-      contentType: reply.headers?.['content-type'] ?? 'application/json', body: reply.body,
+      contentType: reply.headers?.['content-type'] ?? 'application/json', body: reply.body, at: Date.now(),
     });
     if (this.exchanges.length > MAX_EXCHANGES) this.exchanges.shift();
   }

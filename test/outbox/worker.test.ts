@@ -44,3 +44,35 @@ it('a stop waits for the job under way and hands the jobs queued behind it back,
   const left = await store.claimDueTimers(new Date(), 10, { only: [PUBLISH_JOB] });
   expect(left.map((job) => (job.payload as { n: number }).n).sort()).toEqual([2, 3]);
 });
+
+it("a job whose lease ended while it waited behind its installation's earlier jobs runs once, from its new claim", async () => {
+  // Leases far shorter than the installation's backlog takes, as with hundreds of requests queued in one installation.
+  const leased = await openStore({ dataDir: 'memory://', leaseMs: 2000 });
+  try {
+    const now = Date.now();
+    for (const n of [1, 2, 3]) await leased.scheduleTimer({ kind: PUBLISH_JOB, dueAt: new Date(now - 10_000 + n), payload: { installationId: 7, n } });
+    const runs: Array<{ n: number; leaseLeftMs: number }> = [];
+    const worker = new OutboxWorker({
+      store: leased,
+      log: pino({ level: 'silent' }),
+      pollMs: 100,
+      spacingMs: 1200,
+      handlers: {
+        [PUBLISH_JOB]: async (job: ClaimedTimer) => {
+          runs.push({ n: (job.payload as { n: number }).n, leaseLeftMs: job.leaseUntil.getTime() - Date.now() });
+        },
+      },
+      onGiveUp: async () => undefined,
+    });
+    await worker.start();
+    const deadline = Date.now() + 8_000;
+    while (Date.now() < deadline && (runs.length < 3 || (await leased.nextTimerDue({ only: [PUBLISH_JOB] })) !== undefined)) await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker.stop();
+    // The third job's first claim lapsed at 2 s, before its turn at 2.4 s: only its second claim ran it.
+    expect(runs.map((run) => run.n).sort()).toEqual([1, 2, 3]);
+    for (const run of runs) expect(run.leaseLeftMs).toBeGreaterThan(0);
+    expect(await leased.nextTimerDue({ only: [PUBLISH_JOB] })).toBeUndefined();
+  } finally {
+    await leased.close();
+  }
+}, 60_000);
