@@ -16,6 +16,7 @@ import { killRunningSteps } from '../test/action/action-process.js';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { Stage, until, type DeployStep } from '../test/demo/stage.js';
 import type { BenchReport } from './report.js';
+import { appProfileArgs } from './profile.js';
 
 const ORGS = Array.from({ length: Number(process.env.BENCH_BURST_ORGS ?? 20) }, (_, i) => `org${String(i + 1).padStart(2, '0')}`);
 const FLOWS = Number(process.env.BENCH_BURST_FLOWS ?? 200);
@@ -32,14 +33,13 @@ const WRITE = /^(POST|PATCH|PUT|DELETE)$/;
 /** Octokit's throttling marks these as notifying: GitHub asks for more room between them. */
 const NOTIFYING = /^POST \/repos\/\{owner\}\/\{repo\}\/(issues|issues\/\{issue_number\}\/comments|pulls\/\{pull_number\}\/(comments|reviews))$/;
 
-const profile = () => (process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A stage on the chosen store; the PostgreSQL server, if any, stops with it. */
 async function startStage(orgs: string[], appEnv: Record<string, string> = {}): Promise<{ stage: Stage; stop: () => Promise<void> }> {
   const postgres = STORE === 'postgres' ? await PrivatePostgres.start() : undefined;
   try {
-    const stage = await Stage.start({ orgs, nodeArgs: profile(), appEnv, databaseUrl: postgres?.url });
+    const stage = await Stage.start({ orgs, nodeArgs: appProfileArgs(), appEnv, databaseUrl: postgres?.url });
     return { stage, stop: async () => {
       await stage.stop();
       await postgres?.stop();

@@ -27,6 +27,7 @@ import pg from 'pg';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { REPOSITORY, Stage, until } from '../test/demo/stage.js';
 import type { BenchReport } from './report.js';
+import { appProfileArgs } from './profile.js';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 1000);
 const PENDING = Number(process.env.BENCH_PENDING ?? 10_000);
@@ -218,8 +219,7 @@ export async function measureScale(): Promise<BenchReport[]> {
   const stage = await Stage.start({
     built: true,
     databaseUrl: postgres.url,
-    // BENCH_CPU_PROF=<dir>: the App writes a CPU profile there when it stops.
-    nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+    nodeArgs: appProfileArgs(),
     // One repository holds every request here; the caps would refuse the 101st.
     appEnv: { MAX_PENDING_PER_REPOSITORY: String(10 * (STEPS + PENDING + BATCH)) },
   });

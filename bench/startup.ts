@@ -6,7 +6,7 @@
  *
  * BENCH_BASELINE=<another checkout, built>: the same starts from that tree too, alternating with this one,
  * so that a change is measured side by side on the same (shared, noisy) machine.
- * BENCH_NODE_ARGS: options for the App's `node` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a start goes).
+ * BENCH_PROFILE_DIR: each start's CPU profile is written there.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { freePort } from '../test/free-port.js';
 import { startGitHubDouble } from '../test/github-double/index.js';
 import { generateAppKeyPair } from '../test/github-double/keys.js';
 import type { BenchReport } from './report.js';
+import { appProfileArgs } from './profile.js';
 
 const RUNS = Number(process.env.BENCH_STARTS ?? 5);
 /** How long the App sits idle after answering `/healthz` before its memory is read. */
@@ -94,8 +95,7 @@ async function startOnce(root: string, env: Record<string, string>): Promise<Sta
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const began = performance.now();
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const app = spawn(process.execPath, [...nodeArgs, join(root, 'build/app/server.js')], {
+  const app = spawn(process.execPath, [...appProfileArgs(), join(root, 'build/app/server.js')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', APP_URL: url },
     stdio: ['ignore', 'ignore', 'pipe'],

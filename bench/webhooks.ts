@@ -12,6 +12,7 @@
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { Stage, until } from '../test/demo/stage.js';
 import type { BenchReport } from './report.js';
+import { appProfileArgs } from './profile.js';
 
 const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const VOTES_PER_SECOND = Number(process.env.BENCH_VOTES_PER_SECOND ?? 50);
@@ -73,9 +74,7 @@ export async function measureWebhooks(): Promise<BenchReport> {
 }
 
 async function measureOn(databaseUrl: string | undefined): Promise<Figures> {
-  // BENCH_PROFILE_DIR: the App writes a V8 CPU profile there when it stops, to see where a vote's time goes.
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const stage = await Stage.start({ orgs: ORGS, databaseUrl, nodeArgs: profile });
+  const stage = await Stage.start({ orgs: ORGS, databaseUrl, nodeArgs: appProfileArgs() });
   try {
     const votesPerRequest = REFUSED_PER_REQUEST + 1;
     const requestsPerOrg = Math.ceil((VOTES_PER_SECOND * SECONDS) / votesPerRequest / ORGS.length);
