@@ -15,7 +15,7 @@
  */
 import { killRunningSteps } from '../test/action/action-process.js';
 import { Stage, type DeployStep } from '../test/demo/stage.js';
-import type { BenchReport } from './report.js';
+import { type BenchReport, percentile } from './report.js';
 
 const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const FLOWS_PER_ORG = 10;
@@ -137,9 +137,6 @@ function splitCounts(counts: Record<string, number>) {
 }
 
 /** Nearest rank: with 50 samples, p99 is the largest. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;

@@ -15,7 +15,7 @@
 import { killRunningSteps } from '../test/action/action-process.js';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { Stage, until, type DeployStep } from '../test/demo/stage.js';
-import type { BenchReport } from './report.js';
+import { type BenchReport, percentile } from './report.js';
 import { appProfileArgs } from './profile.js';
 
 const ORGS = Array.from({ length: Number(process.env.BENCH_BURST_ORGS ?? 20) }, (_, i) => `org${String(i + 1).padStart(2, '0')}`);
@@ -71,9 +71,6 @@ async function usageDuring<T>(stage: Stage, work: () => Promise<T>): Promise<{ r
 }
 
 /** Nearest rank. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);

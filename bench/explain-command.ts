@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateMonorepo } from './generate.js';
 import { generatePolicyYaml } from './generate-policy.js';
-import type { BenchReport } from './report.js';
+import { type BenchReport, percentile } from './report.js';
 
 const RUNS = Number(process.env.BENCH_EXPLAIN_RUNS ?? 10);
 const TARGET_MS = 400;
@@ -80,7 +80,7 @@ export async function measureExplainCommand(): Promise<BenchReport> {
     const user = runs.flatMap((r) => (r.userMs === undefined ? [] : [r.userMs])).sort((a, b) => a - b);
     const system = runs.flatMap((r) => (r.systemMs === undefined ? [] : [r.systemMs])).sort((a, b) => a - b);
     const cpuCell = (sorted: number[], p: number) => (sorted.length > 0 ? fmt(percentile(sorted, p)) : 'n/a');
-    rows.push([label, format, fmt(percentile(wall, 0.5)), fmt(percentile(wall, 0.9)), `${fmt(wall[0])} to ${fmt(wall.at(-1)!)}`, cpuCell(cpu, 0.5), cpuCell(cpu, 0.9), cpuCell(user, 0.5), cpuCell(system, 0.5), String(TARGET_MS)]);
+    rows.push([label, format, fmt(percentile(wall, 50)), fmt(percentile(wall, 90)), `${fmt(wall[0])} to ${fmt(wall.at(-1)!)}`, cpuCell(cpu, 50), cpuCell(cpu, 90), cpuCell(user, 50), cpuCell(system, 50), String(TARGET_MS)]);
   }
   return {
     title: `explain as a one-shot command: node bin/mercurial-jit.js explain (500 rules, 5,000 CODEOWNERS rules, 10,000 paths; ${RUNS} runs each)`,
@@ -113,9 +113,6 @@ function runOnce(root: string, cwd: string, args: string[], outFile: string, wit
   return { wallMs, cpuMs: user + system, userMs: user, systemMs: system };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en');

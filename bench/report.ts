@@ -20,3 +20,8 @@ export function formatReport(report: BenchReport): string {
     '',
   ].join('\n');
 }
+
+/** The nearest-rank percentile `p` (0 to 100) of values sorted ascending. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { REPOSITORY, Stage, until } from '../test/demo/stage.js';
-import type { BenchReport } from './report.js';
+import { type BenchReport, percentile } from './report.js';
 import { appProfileArgs } from './profile.js';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 1000);
@@ -207,9 +207,6 @@ function readProc(pid: number): string {
   return readFileSync(`/proc/${pid}/status`, 'utf8');
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const ms = (value: number) => Math.round(value).toLocaleString('en');
 const mb = (value: number) => value.toFixed(0);
