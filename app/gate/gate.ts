@@ -483,9 +483,9 @@ export class Gate {
   }
 
   /** Exactly one caller sees each request complete; it counts it and tells the notifiers. */
-  private async completed(request: ApprovalRequest): Promise<void> {
+  private async completed(request: ApprovalRequest, view?: GateRequest): Promise<void> {
     this.options.onCompleted?.(request);
-    const decided = await this.view(request.id);
+    const decided = view ?? (await this.view(request.id));
     if (decided) this.options.notifications.decided(decided);
   }
 
@@ -574,9 +574,12 @@ export class Gate {
         return refuse('you have already voted on this request; each person counts once', 'vote_ignored');
       case 'already_handled':
         return { counted: false, why: 'this vote was already handled', handled: true };
-      case 'recorded':
-        if (result.completed) await this.completed(result.request);
-        return { counted: true, request: (await this.view(row.id))! };
+      case 'recorded': {
+        // The vote's transaction read the request and its votes as it committed: they are the answer.
+        const view = toGateRequest(result.request, result.votes);
+        if (result.completed) await this.completed(result.request, view);
+        return { counted: true, request: view };
+      }
     }
   }
 

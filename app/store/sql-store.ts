@@ -69,6 +69,8 @@ export class SqlStore implements Store {
   readonly #leaseMs: number;
   readonly #listeners = new Map<string, Set<(event: ChangeEvent) => void>>();
   #unlisten: Promise<() => Promise<void>> | undefined;
+  /** The audit events each open transaction has recorded, appended as it finishes. */
+  readonly #pendingAudit = new WeakMap<SqlExecutor, NewAuditEvent[]>();
 
   constructor(db: Database, options: SqlStoreOptions = {}) {
     this.#db = db;
@@ -80,7 +82,7 @@ export class SqlStore implements Store {
   // ── requests ────────────────────────────────────────────────────────────────────────────────
 
   async createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }> {
-    return this.#db.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       const now = this.#clock();
       if (input.limits) await this.#checkPendingLimits(tx, input, input.limits);
       const inserted = await tx.query(
@@ -116,7 +118,7 @@ export class SqlStore implements Store {
       if (input.evaluateAt) {
         await tx.query(SCHEDULE_TIMER, [EVALUATE_JOB, request.id, `${EVALUATE_JOB}:${request.id}`, input.evaluateAt, '{}', now]);
       }
-      await this.#append(tx, { type: 'requested', actor: request.requester, requestId: request.id, facts: input.facts });
+      this.#append(tx, { type: 'requested', actor: request.requester, requestId: request.id, facts: input.facts });
       await this.#notify(tx, request, 'created');
       return { created: true, request };
     });
@@ -183,7 +185,7 @@ export class SqlStore implements Store {
 
   async updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined> {
     if (!UUID.test(id)) return undefined;
-    return this.#db.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       const rows = await tx.query(
         `UPDATE requests SET
            decision = COALESCE($2::jsonb, decision),
@@ -224,7 +226,7 @@ export class SqlStore implements Store {
 
   async completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined> {
     if (!UUID.test(id)) return undefined;
-    return this.#db.transaction((tx) => this.#complete(tx, id, completion));
+    return this.#transaction((tx) => this.#complete(tx, id, completion));
   }
 
   async #complete(tx: SqlExecutor, id: string, completion: Completion): Promise<TransitionResult | undefined> {
@@ -246,7 +248,7 @@ export class SqlStore implements Store {
     await this.#enqueuePublish(tx, id);
     const auditType =
       completion.auditType ?? (completion.status === 'approved' && completion.reason === 'auto' ? 'auto_approved' : completion.status);
-    await this.#append(tx, {
+    this.#append(tx, {
       type: auditType,
       actor: completion.actor,
       requestId: id,
@@ -262,7 +264,7 @@ export class SqlStore implements Store {
 
   async recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }> {
     if (!UUID.test(id)) return { recorded: false, request: undefined };
-    return this.#db.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       const now = this.#clock();
       const rows = await tx.query(
         `UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
@@ -290,7 +292,7 @@ export class SqlStore implements Store {
 
   async enqueuePublish(requestId: string): Promise<void> {
     if (!UUID.test(requestId)) return;
-    await this.#db.transaction((tx) => this.#enqueuePublish(tx, requestId));
+    await this.#transaction((tx) => this.#enqueuePublish(tx, requestId));
   }
 
   /**
@@ -346,7 +348,7 @@ export class SqlStore implements Store {
   }
 
   #castVote(vote: NewVote): Promise<VoteResult> {
-    return this.#db.transaction(async (tx): Promise<VoteResult> => {
+    return this.#transaction(async (tx): Promise<VoteResult> => {
       // The row lock makes votes on one request take turns, on this replica and on every other.
       const locked = await tx.query('SELECT * FROM requests WHERE id = $1 FOR UPDATE', [vote.requestId]);
       if (locked.length === 0) return { outcome: 'not_found' };
@@ -374,11 +376,11 @@ export class SqlStore implements Store {
           [request.id, refreshed.login, json(refreshed.voter)],
         );
       }
-      for (const event of vote.audit ?? []) await this.#append(tx, { ...event, requestId: request.id });
+      for (const event of vote.audit ?? []) this.#append(tx, { ...event, requestId: request.id });
       await this.#markHandled(tx, vote.handledBy);
       const votes = await listVotes(tx, request.id);
 
-      await this.#append(tx, {
+      this.#append(tx, {
         type: 'vote',
         actor: vote.login,
         requestId: request.id,
@@ -406,7 +408,7 @@ export class SqlStore implements Store {
   }
 
   async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
-    return this.#db.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       // Lock the pending requests first (lock order: request, then the rest), then their votes.
       const requests = await tx.query(
         `SELECT r.* FROM requests r
@@ -426,7 +428,7 @@ export class SqlStore implements Store {
         );
         for (const voteRow of rows) {
           const vote = toVote(voteRow);
-          await this.#append(tx, {
+          this.#append(tx, {
             type: 'vote_withdrawn',
             actor,
             requestId: request.id,
@@ -523,10 +525,10 @@ export class SqlStore implements Store {
 
   async recordHandled(outcome: HandledOutcome): Promise<boolean> {
     try {
-      await this.#db.transaction(async (tx) => {
+      await this.#transaction(async (tx) => {
         // The marks first: a handling that lost the race stops before writing anything.
         await this.#markHandled(tx, outcome.handledBy);
-        for (const event of outcome.audit) await this.#append(tx, event);
+        for (const event of outcome.audit) this.#append(tx, event);
         for (const timer of outcome.timers ?? []) await this.#scheduleTimer(tx, timer);
       });
       return true;
@@ -639,33 +641,61 @@ export class SqlStore implements Store {
   // ── audit trail ─────────────────────────────────────────────────────────────────────────────
 
   async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.#db.transaction((tx) => this.#append(tx, event));
+    return this.#db.transaction(async (tx) => (await this.#appendAll(tx, [event]))[0]);
   }
 
-  async #append(tx: SqlExecutor, event: NewAuditEvent): Promise<AuditEvent> {
+  /**
+   * Records an audit event of the transaction `tx`; the events are appended to the chain together
+   * when the transaction's work is done, just before it commits (see #transaction).
+   */
+  #append(tx: SqlExecutor, event: NewAuditEvent): void {
+    const pending = this.#pendingAudit.get(tx);
+    if (!pending) throw new Error('an audit event can only be recorded inside a store transaction');
+    pending.push(event);
+  }
+
+  /**
+   * Runs `work` in one transaction, then appends the audit events it recorded. The chain's head row
+   * is locked last and held only for the append and the commit: every append takes its turn on
+   * that one row, across replicas, so holding it while the rest of a transaction runs would make
+   * every transaction that records an event wait for every other one.
+   */
+  #transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      const pending: NewAuditEvent[] = [];
+      this.#pendingAudit.set(tx, pending);
+      const result = await work(tx);
+      if (pending.length > 0) await this.#appendAll(tx, pending);
+      return result;
+    });
+  }
+
+  async #appendAll(tx: SqlExecutor, events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
     // Locking the head row makes appends take turns, so the chain stays one line across replicas. The
-    // facts make a round trip through jsonb in the same statement, so that the hash covers exactly what is stored.
-    const heads = await tx.query<{ seq: unknown; hash: string; facts: unknown }>('SELECT seq, hash, $1::jsonb AS facts FROM audit_head FOR UPDATE', [json(event.facts ?? {})]);
+    // facts make a round trip through jsonb in the same statement, so that each hash covers exactly what is stored.
+    const heads = await tx.query<{ seq: unknown; hash: string; facts: unknown[] }>(
+      'SELECT seq, hash, $1::jsonb AS facts FROM audit_head FOR UPDATE',
+      [json(events.map((event) => event.facts ?? {}))],
+    );
     if (heads.length !== 1) throw new Error('audit head record is missing: refusing to append to a tampered trail');
-    const { facts } = heads[0];
-    const fields = {
-      seq: Number(heads[0].seq) + 1,
-      prevHash: heads[0].hash,
-      requestId: event.requestId ?? null,
-      type: event.type,
-      actor: event.actor,
-      at: this.#clock(),
-      facts,
-    };
-    const hash = auditHash(fields);
+    const at = this.#clock();
+    let seq = Number(heads[0].seq);
+    let prevHash = heads[0].hash;
+    const appended = events.map((event, i): AuditEvent => {
+      const fields = { seq: ++seq, prevHash, requestId: event.requestId ?? null, type: event.type, actor: event.actor, at, facts: heads[0].facts[i] };
+      const hash = auditHash(fields);
+      prevHash = hash;
+      return { ...fields, facts: fields.facts as Record<string, unknown>, hash };
+    });
     await tx.query(
       `WITH appended AS (
          INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8))
-       UPDATE audit_head SET seq = $1, hash = $8`,
-      [fields.seq, fields.requestId, fields.type, fields.actor, fields.at, json(facts), fields.prevHash, hash],
+         SELECT (e ->> 'seq')::bigint, (e ->> 'requestId')::uuid, e ->> 'type', e ->> 'actor', $2, e -> 'facts', e ->> 'prevHash', e ->> 'hash'
+         FROM jsonb_array_elements($1::jsonb) AS e)
+       UPDATE audit_head SET seq = $3, hash = $4`,
+      [json(appended.map(({ seq, requestId, type, actor, facts, prevHash, hash }) => ({ seq, requestId, type, actor, facts, prevHash, hash }))), at, seq, prevHash],
     );
-    return { ...fields, facts: facts as Record<string, unknown>, hash };
+    return appended;
   }
 
   async listAudit(filter: { requestId?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditEvent[]> {
@@ -758,7 +788,7 @@ export class SqlStore implements Store {
   }
 
   async createSession(session: DashboardSession): Promise<void> {
-    await this.#db.transaction(async (tx) => {
+    await this.#transaction(async (tx) => {
       await tx.query('DELETE FROM dashboard_sessions WHERE expires_at <= $1', [session.createdAt]);
       await tx.query(
         `INSERT INTO dashboard_sessions (id_hash, login, user_id, access_token, csrf_token, created_at, expires_at)
@@ -778,7 +808,7 @@ export class SqlStore implements Store {
   }
 
   async verifyAudit(): Promise<AuditVerification> {
-    return this.#db.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       // One snapshot for the head and every row, so appends made meanwhile don't look like tampering.
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const heads = await tx.query<{ seq: unknown; hash: string }>('SELECT seq, hash FROM audit_head');

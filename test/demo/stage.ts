@@ -152,7 +152,9 @@ export class Stage {
       await stage.startApp();
       await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
       // What production runs: an earlier deploy, approved. What a deploy changes is measured from there.
-      for (const org of orgs) await stage.deployBaseline(`${org}/payments`);
+      // Each org is an installation of its own, paced on its own by GitHub (and the App): side by side.
+      const started = stage;
+      await Promise.all(orgs.map((org) => started.deployBaseline(`${org}/payments`)));
       // The deploy under approval ships this commit: it changes carol's file only.
       for (const org of orgs) await stage.pushChange(`${org}/payments`, 'replicas = 5\n');
       return stage;

@@ -51,6 +51,40 @@ describe('several App replicas on one PostgreSQL database', () => {
     expect(verified.ok).toBe(true);
   });
 
+  test('a transaction waiting on a row does not hold up audit appends of other replicas', async () => {
+    // The audit chain's head row is every append's turn-taking point: a vote must lock it only to
+    // append, just before committing, not from its first event until it commits.
+    const { request } = await a.createRequest(newRequest({ deadline: new Date(backend.clock.now.getTime() + 3_600_000) }));
+    const blocker = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${backend.schema}` });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      // The deadline timer: the deciding vote deletes it, so it waits here after recording its vote.
+      expect((await blocker.query('SELECT id FROM timers WHERE request_id = $1 FOR UPDATE', [request.id])).rows).toHaveLength(1);
+      const vote = a.castVote({ requestId: request.id, login: 'carol', choice: 'approve', via: 'button', tally: quorum(1) });
+      const deadline = Date.now() + 10_000;
+      const waiting = `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM timers%'`;
+      while ((await backend.sql(waiting)).length === 0) {
+        if (Date.now() > deadline) throw new Error('the vote never reached the locked timer');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const appended = b.appendAudit({ type: 'notification_attempt', actor: 'app', facts: { while: 'a vote waits' } });
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([appended.then(() => 'appended'), new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 3000)))]);
+      clearTimeout(timer);
+      expect(outcome).toBe('appended');
+      await blocker.query('COMMIT');
+      expect(await vote).toMatchObject({ outcome: 'recorded', completed: true });
+      const events = await a.listAudit({ requestId: request.id });
+      expect(events.map((event) => event.type)).toEqual(['requested', 'vote', 'approved']);
+      expect(events[1].seq).toBeGreaterThan((await appended).seq);
+      expect(await a.verifyAudit()).toMatchObject({ ok: true });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+  });
+
   test('each due timer is claimed by exactly one replica', async () => {
     const now = backend.clock.now;
     const kind = 'escalation-race';
