@@ -12,6 +12,7 @@
  *     comment to the answer of the long poll waiting on it; then how long until every approval issue and
  *     check run is on GitHub, and how the App paced its writes (the double's log of every request).
  */
+import pg from 'pg';
 import { killRunningSteps } from '../test/action/action-process.js';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { Stage, until, type DeployStep } from '../test/demo/stage.js';
@@ -36,11 +37,11 @@ const NOTIFYING = /^POST \/repos\/\{owner\}\/\{repo\}\/(issues|issues\/\{issue_n
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A stage on the chosen store; the PostgreSQL server, if any, stops with it. */
-async function startStage(orgs: string[], appEnv: Record<string, string> = {}): Promise<{ stage: Stage; stop: () => Promise<void> }> {
+async function startStage(orgs: string[], appEnv: Record<string, string> = {}): Promise<{ stage: Stage; stop: () => Promise<void>; databaseUrl?: string }> {
   const postgres = STORE === 'postgres' ? await PrivatePostgres.start() : undefined;
   try {
     const stage = await Stage.start({ orgs, nodeArgs: appProfileArgs(), appEnv, databaseUrl: postgres?.url });
-    return { stage, stop: async () => {
+    return { stage, databaseUrl: postgres?.url, stop: async () => {
       await stage.stop();
       await postgres?.stop();
     } };
@@ -52,6 +53,8 @@ async function startStage(orgs: string[], appEnv: Record<string, string> = {}): 
 
 interface Usage {
   cpuMs: number;
+  /** This process's: the GitHub double and the bench's clients. */
+  benchCpuMs: number;
   wallMs: number;
   maxRssMb: number;
 }
@@ -59,12 +62,14 @@ interface Usage {
 /** The App's CPU time and its largest resident size while `work` runs, sampled every 100 ms. */
 async function usageDuring<T>(stage: Stage, work: () => Promise<T>): Promise<{ result: T; usage: Usage }> {
   const cpuBefore = stage.appCpuMs();
+  const benchBefore = process.cpuUsage();
   const started = performance.now();
   let maxRssMb = stage.appRssMb();
   const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, stage.appRssMb())), 100);
   try {
     const result = await work();
-    return { result, usage: { cpuMs: stage.appCpuMs() - cpuBefore, wallMs: performance.now() - started, maxRssMb: Math.max(maxRssMb, stage.appRssMb()) } };
+    const bench = process.cpuUsage(benchBefore);
+    return { result, usage: { cpuMs: stage.appCpuMs() - cpuBefore, benchCpuMs: (bench.user + bench.system) / 1000, wallMs: performance.now() - started, maxRssMb: Math.max(maxRssMb, stage.appRssMb()) } };
   } finally {
     clearInterval(sampler);
   }
@@ -109,13 +114,16 @@ interface Flow {
 interface ResumeFigures {
   latencies: ReturnType<typeof summary>;
   mean: number;
-  bursts: Array<{ size: number; p50: number; max: number; usage: Usage; answerP50: number; answerMax: number }>;
+  bursts: Array<{ size: number; p50: number; max: number; usage: Usage; answerP50: number; answerMax: number; committedP50?: number; toAnswerP50?: number; afterCommitP50?: number }>;
   setupS: number;
   usage: Usage;
 }
 
 async function measureResume(): Promise<ResumeFigures> {
-  const { stage, stop } = await startStage(ORGS);
+  const { stage, stop, databaseUrl } = await startStage(ORGS);
+  // On PostgreSQL the bench reads when each decision was committed (completed_at, the App's clock: this host's).
+  const database = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+  await database?.connect();
   try {
     const setupStarted = performance.now();
     const flows: Flow[] = [];
@@ -143,10 +151,19 @@ async function measureResume(): Promise<ResumeFigures> {
       for (let i = 0; i < order.length; i += BURST_SIZE) {
         const burst = order.slice(i, i + BURST_SIZE);
         const firstSeq = Math.max(0, ...(await stage.control.deliveries()).map((d) => d.seq));
+        const sentAt = new Map<string, number>();
+        const exitAt = new Map<string, number>();
+        const answeredAt = new Map<string, number>();
         const { result, usage: burstUsage } = await usageDuring(stage, () => Promise.all(burst.map(async (flow) => {
           const approvedAt = performance.now();
+          sentAt.set(flow.requestId, Date.now());
+          // The step prints this line as soon as its long poll has the decision.
+          flow.step.running.child.stdout?.on('data', (chunk: Buffer) => {
+            if (!answeredAt.has(flow.requestId) && chunk.toString().includes('Approved by')) answeredAt.set(flow.requestId, Date.now());
+          });
           await stage.comment(flow.issueNumber, 'carol', '/approve', flow.step.repository);
           const exitedAt = await flow.exitedAt;
+          exitAt.set(flow.requestId, Date.now() - (performance.now() - exitedAt));
           const result = await flow.step.running.result;
           if (result.exitCode !== 0 || result.outputs.decision !== 'approved') {
             throw new Error(`run ${flow.step.runId}: expected an approved step, got exit ${result.exitCode}, outputs ${JSON.stringify(result.outputs)}\n${result.stdout}${result.stderr}`);
@@ -160,13 +177,23 @@ async function measureResume(): Promise<ResumeFigures> {
         const answers = (await stage.control.deliveries({ event: 'issue_comment', after: firstSeq }))
           .filter((d) => (d.payload as { action?: string; sender?: { login?: string } }).action === 'created' && (d.payload as { sender: { login: string } }).sender.login === 'carol');
         const answered = summary(answers.map((d) => d.duration_ms ?? Number.POSITIVE_INFINITY));
-        bursts.push({ size: burst.length, p50: s.p50, max: s.max, usage: burstUsage, answerP50: answered.p50, answerMax: answered.max });
+        let split: { committedP50?: number; toAnswerP50?: number; afterCommitP50?: number } = {};
+        if (database) {
+          const { rows } = await database.query<{ id: string; completed_at: Date }>('SELECT id, completed_at FROM requests WHERE id = ANY($1::uuid[])', [burst.map((f) => f.requestId)]);
+          split = {
+            committedP50: summary(rows.map((r) => r.completed_at.getTime() - sentAt.get(r.id)!)).p50,
+            toAnswerP50: summary(rows.map((r) => (answeredAt.get(r.id) ?? Number.NaN) - r.completed_at.getTime())).p50,
+            afterCommitP50: summary(rows.map((r) => exitAt.get(r.id)! - r.completed_at.getTime())).p50,
+          };
+        }
+        bursts.push({ size: burst.length, p50: s.p50, max: s.max, usage: burstUsage, answerP50: answered.p50, answerMax: answered.max, ...split });
         await sleep(2000);
       }
     });
     return { latencies: summary(latencies), mean: latencies.reduce((a, b) => a + b, 0) / latencies.length, bursts, setupS, usage };
   } finally {
     killRunningSteps();
+    await database?.end();
     await stop();
   }
 }
@@ -324,15 +351,15 @@ export async function measureBurst(): Promise<BenchReport[]> {
     const a = await measureResume();
     reports.push({
       title: `approval burst: approving comment → step process exit, ${FLOWS} flows over ${ORGS.length} installations`,
-      columns: ['burst', 'flows', 'exit p50', 'exit max', 'webhook answer p50', 'webhook answer max', "App's CPU", "App's max RSS"],
+      columns: ['burst', 'flows', 'exit p50', 'exit max', 'webhook answer p50', 'webhook answer max', ...(STORE === 'postgres' ? ['committed p50', 'commit → step has it p50', 'commit → exit p50'] : []), "App's CPU", "bench's CPU", "App's max RSS"],
       rows: [
-        ...a.bursts.map((b, i) => [`#${i + 1}`, String(b.size), ms(b.p50), ms(b.max), ms(b.answerP50), ms(b.answerMax), `${Math.round(b.usage.cpuMs)} ms in ${Math.round(b.usage.wallMs)} ms`, `${Math.round(b.usage.maxRssMb)} MB`]),
-        ['all', String(a.latencies.n), ms(a.latencies.p50), ms(a.latencies.max), '', '', `${Math.round(a.usage.cpuMs)} ms in ${Math.round(a.usage.wallMs)} ms`, `${Math.round(a.usage.maxRssMb)} MB`],
+        ...a.bursts.map((b, i) => [`#${i + 1}`, String(b.size), ms(b.p50), ms(b.max), ms(b.answerP50), ms(b.answerMax), ...(STORE === 'postgres' ? [ms(b.committedP50 ?? NaN), ms(b.toAnswerP50 ?? NaN), ms(b.afterCommitP50 ?? NaN)] : []), `${Math.round(b.usage.cpuMs)} ms in ${Math.round(b.usage.wallMs)} ms`, `${Math.round(b.usage.benchCpuMs)} ms`, `${Math.round(b.usage.maxRssMb)} MB`]),
+        ['all', String(a.latencies.n), ms(a.latencies.p50), ms(a.latencies.max), '', '', ...(STORE === 'postgres' ? ['', '', ''] : []), `${Math.round(a.usage.cpuMs)} ms in ${Math.round(a.usage.wallMs)} ms`, `${Math.round(a.usage.benchCpuMs)} ms`, `${Math.round(a.usage.maxRssMb)} MB`],
       ],
       notes: [
         `All flows: p50 ${ms(a.latencies.p50)}, p99 ${ms(a.latencies.p99)}, mean ${ms(a.mean)}, max ${ms(a.latencies.max)} (targets: p50 ≤ 100 ms, p99 ≤ 500 ms). Nearest-rank percentiles.`,
         `${FLOWS} Action processes (dist/index.js) wait at once, long-polling the App; carol's "/approve" comes in bursts of ${BURST_SIZE}, round-robin over the installations, every comment of a burst posted at once and delivered concurrently (the double's concurrent mode, no jitter), 2 s between bursts. Setup (steps started ${START_BATCH} at a time, every issue and check run published) took ${a.setupS.toFixed(0)} s.`,
-        "Webhook answer: the double's time for each approving delivery's HTTP exchange; the App answers once the vote is committed, when the long poll also wakes. CPU is the App process's own (user and system) over the burst, from the first comment to the last step's exit; RSS is sampled every 100 ms.",
+        "Webhook answer: the double's time for each approving delivery's HTTP exchange; the App answers once the vote is committed, when the long poll also wakes. Committed: from the comment to the decision's completed_at in the store (PostgreSQL only); commit → step has it: to the step's printing the decision (its long poll answered); commit → exit: to the step's exit. CPU is the App process's own (user and system), and the bench's (the GitHub double and the clients, one process), over the burst, from the first comment to the last step's exit; RSS is sampled every 100 ms.",
         `Store: ${STORE === 'postgres' ? 'a PostgreSQL server of its own (BENCH_BURST_STORE=postgres)' : 'the embedded PGlite store, in the App\'s process'}.`,
       ],
     });

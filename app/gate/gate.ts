@@ -122,8 +122,8 @@ export class Gate {
   }
 
   async view(requestId: string): Promise<GateRequest | undefined> {
-    const row = await this.options.store.getRequest(requestId);
-    return row && toGateRequest(row, await this.options.store.listVotes(row.id));
+    const read = await this.options.store.getRequestWithVotes(requestId);
+    return read && toGateRequest(read.request, read.votes);
   }
 
   /**

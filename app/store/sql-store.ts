@@ -139,6 +139,22 @@ export class SqlStore implements Store {
     return rows[0] && toRequest(rows[0]);
   }
 
+  async getRequestWithVotes(id: string): Promise<{ request: ApprovalRequest; votes: Vote[] } | undefined> {
+    if (!UUID.test(id)) return undefined;
+    // One round trip instead of two: a waiting step's poll reads this on every change of its request.
+    const rows = await this.#db.query<Record<string, unknown> & { standing_votes: Record<string, unknown>[] }>(
+      `SELECT r.*, COALESCE(
+         (SELECT json_agg(v ORDER BY v.id) FROM votes v WHERE v.request_id = r.id AND v.withdrawn_at IS NULL), '[]'::json
+       ) AS standing_votes
+       FROM requests r WHERE r.id = $1`,
+      [id],
+    );
+    if (!rows[0]) return undefined;
+    // json_agg writes timestamps as text; the driver would have given Dates.
+    const votes = rows[0].standing_votes.map((vote) => toVote({ ...vote, at: new Date(String(vote.at)), withdrawn_at: null }));
+    return { request: toRequest(rows[0]), votes };
+  }
+
   async findRequest(key: RequestKey): Promise<ApprovalRequest | undefined> {
     const rows = await this.#db.query(`SELECT * FROM requests WHERE ${KEY_MATCH}`, keyParams(key));
     return rows[0] && toRequest(rows[0]);
@@ -301,11 +317,7 @@ export class SqlStore implements Store {
    * once more. A burst of votes thus ends in one publication of the final state.
    */
   async #enqueuePublish(tx: SqlExecutor, requestId: string): Promise<void> {
-    const now = this.#clock();
-    await tx.query(SCHEDULE_TIMER, [PUBLISH_JOB, requestId, `${PUBLISH_JOB}:${requestId}`, now, '{}', now]);
-    // A job-level gate is also shown on (and finally answered through) the run's deployment protection rule.
-    const [gated] = await tx.query(`SELECT (facts -> 'deployment') IS NOT NULL AS gated FROM requests WHERE id = $1`, [requestId]);
-    if (gated?.gated) await tx.query(SCHEDULE_TIMER, [DEPLOYMENT_REVIEW_JOB, requestId, `${DEPLOYMENT_REVIEW_JOB}:${requestId}`, now, '{}', now]);
+    await tx.query(SCHEDULE_PUBLICATION, [requestId, this.#clock(), PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB]);
   }
 
   /**
@@ -849,12 +861,22 @@ function keyParams(key: RequestKey): unknown[] {
 }
 
 // Scheduling a key again moves the timer and takes it back from any claimant.
-const SCHEDULE_TIMER = `
-  INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
-  VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+const RESCHEDULE_ON_CONFLICT = `
   ON CONFLICT (key) DO UPDATE SET
     kind = EXCLUDED.kind, request_id = EXCLUDED.request_id, due_at = EXCLUDED.due_at,
     payload = EXCLUDED.payload, claim_token = NULL, lease_until = NULL, attempts = 0`;
+const SCHEDULE_TIMER = `
+  INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+  VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+  ${RESCHEDULE_ON_CONFLICT}`;
+// The publication job, and for a job-level gate (shown on, and finally answered through, the run's
+// deployment protection rule) the deployment review job too: one statement.
+const SCHEDULE_PUBLICATION = `
+  INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+  SELECT job.kind, $1::text::uuid, job.kind || ':' || $1::text, $2, '{}'::jsonb, $2
+  FROM (VALUES ($3::text, true), ($4::text, false)) AS job (kind, always)
+  WHERE job.always OR EXISTS (SELECT 1 FROM requests WHERE id = $1::text::uuid AND (facts -> 'deployment') IS NOT NULL)
+  ${RESCHEDULE_ON_CONFLICT}`;
 
 function json(value: unknown): string {
   return JSON.stringify(value);

@@ -364,6 +364,8 @@ export interface Store {
    */
   createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }>;
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
+  /** The request and its votes that stand (not withdrawn), oldest first, read together in one statement. */
+  getRequestWithVotes(id: string): Promise<{ request: ApprovalRequest; votes: Vote[] } | undefined>;
   findRequest(key: RequestKey): Promise<ApprovalRequest | undefined>;
   findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
   /** The most recently approved request of this action and environment in the repository, created before `before`. */

@@ -276,6 +276,22 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await auditTypes(request.id)).toEqual(['requested', 'vote', 'vote', 'approved']);
     });
 
+    test('a request read with its votes is what the request and its standing votes read apart are', async () => {
+      const request = await create();
+      expect(await backend.store.getRequestWithVotes(request.id)).toEqual({ request: await backend.store.getRequest(request.id), votes: [] });
+      await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', note: 'ok', via: 'comment', commentId: 2 ** 40, facts: { voter: { login: 'alice', teams: ['a/b'] } }, tally: quorum(3) });
+      await backend.store.castVote({ requestId: request.id, login: 'bob', choice: 'approve', via: 'button', tally: quorum(3) });
+      await backend.store.withdrawCommentVotes(request.repositoryId, 2 ** 40, 'alice');
+      backend.clock.advance(1234);
+      await backend.store.castVote({ requestId: request.id, login: 'carol', choice: 'reject', note: 'no', via: 'comment', commentId: 7, tally: () => 'pending' });
+      const read = await backend.store.getRequestWithVotes(request.id);
+      expect(read).toEqual({ request: await backend.store.getRequest(request.id), votes: await backend.store.listVotes(request.id) });
+      expect(read?.votes.map((vote) => vote.login)).toEqual(['bob', 'carol']);
+      expect(read?.votes[1].at).toEqual(backend.clock.now);
+      expect(await backend.store.getRequestWithVotes('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+      expect(await backend.store.getRequestWithVotes('not-an-id')).toBeUndefined();
+    });
+
     test('a reject completes the request at once with its reason', async () => {
       const request = await create();
       await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'button', tally: quorum(2) });
