@@ -375,6 +375,7 @@ export async function measureBurst(): Promise<BenchReport[]> {
         ['all answered after', ms(b.allAnsweredMs)],
         ['answers by status', b.statuses],
         ["App's CPU / max RSS while opening", `${Math.round(b.openUsage.cpuMs)} ms / ${Math.round(b.openUsage.maxRssMb)} MB`],
+        ["bench's CPU while opening (the GitHub double, the clients)", `${Math.round(b.openUsage.benchCpuMs)} ms`],
         [`${EARLY_APPROVALS} early approvals: comment → long poll answers, p50 / max`, `${ms(b.earlyResume.p50)} / ${ms(b.earlyResume.max)}`],
         ['writes still to publish when those approvals came', String(b.earlyQueuedWrites)],
         [`all ${OPENED} approval issues on GitHub after`, DRAIN ? `${b.issuesPublishedS.toFixed(1)} s` : 'not waited for'],

@@ -8,7 +8,7 @@
  * same, and its problems are reported by position and kind only.
  */
 import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from '../../policies/codeowners.js';
-import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type LoadResult, type PolicySource } from '../../policies/loader.js';
+import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type LoadResult, type PolicySource, type ReadExtendsResult } from '../../policies/loader.js';
 import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
 import { ExpiringCache } from '../github/expiring-cache.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
@@ -49,11 +49,13 @@ const KEEP_MS = 60 * 60_000;
 export class PolicyCache {
   private readonly files: ExpiringCache<string, Promise<string | undefined>>;
   private readonly policies: ExpiringCache<string, LoadResult>;
+  private readonly extendsRefs: ExpiringCache<string, ReadExtendsResult>;
   private readonly codeowners: ExpiringCache<string, Codeowners>;
 
   constructor(capacity = 64, now: () => number = Date.now) {
     this.files = new ExpiringCache(capacity * 4, now);
     this.policies = new ExpiringCache(capacity, now);
+    this.extendsRefs = new ExpiringCache(capacity, now);
     this.codeowners = new ExpiringCache(capacity, now);
   }
 
@@ -68,6 +70,17 @@ export class PolicyCache {
     read.catch(() => {
       if (this.files.get(key) === read) this.files.delete(key);
     });
+    return read;
+  }
+
+  /** The file's `_extends`, which must be known before the policy can be loaded: a YAML parse of its own. */
+  readExtends(source: PolicySource): ReadExtendsResult {
+    if (typeof source.text !== 'string') return readExtends(source.text, source.file);
+    const key = `${source.file}\0${source.text}`;
+    const kept = this.extendsRefs.get(key);
+    if (kept) return kept;
+    const read = readExtends(source.text, source.file);
+    this.extendsRefs.set(key, read, KEEP_MS);
     return read;
   }
 
@@ -129,7 +142,7 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
   const notes = (diagnostics: readonly PolicyDiagnostic[], level: OwnFileNote['level']): OwnFileNote[] =>
     diagnostics.filter((d) => d.file === ownFile).map((d) => ({ line: d.line, col: d.col, level, message: d.message }));
 
-  const extendsRef = readExtends(source.text, source.file);
+  const extendsRef = cache.readExtends(source);
   if (!extendsRef.ok) return { ok: false, problems: report(extendsRef.diagnostics), notes: notes(extendsRef.diagnostics, 'failure') };
   let base: PolicySource | undefined;
   if (extendsRef.ref) {

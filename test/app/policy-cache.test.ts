@@ -46,7 +46,7 @@ describe('PolicyCache', () => {
     expect(reads).toEqual(['main:a.yml', 'main:a.yml', `${HEAD}:a.yml`, `${HEAD}:a.yml`]);
   });
 
-  it('parses a policy once per text, base and notifiers, and CODEOWNERS once per text', () => {
+  it('parses a policy (and its _extends) once per text, base and notifiers, and CODEOWNERS once per text', () => {
     const cache = new PolicyCache();
     const text = 'version: 1\nrules:\n  - name: all\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n';
     const source = { file: '.github/jit-approval.yml', text };
@@ -55,6 +55,11 @@ describe('PolicyCache', () => {
     expect(cache.loadPolicy({ ...source }, undefined, ['ops'])).toBe(first);
     expect(cache.loadPolicy(source, undefined, [])).not.toBe(first);
     expect(cache.loadPolicy({ ...source, text: `${text}# changed\n` }, undefined, ['ops'])).not.toBe(first);
+    const extendsRef = cache.readExtends({ file: source.file, text: `_extends: .github\n${text}` });
+    expect(extendsRef).toMatchObject({ ok: true, ref: { repo: '.github' } });
+    expect(cache.readExtends({ file: source.file, text: `_extends: .github\n${text}` })).toBe(extendsRef);
+    expect(cache.readExtends(source)).toEqual({ ok: true });
+    expect(cache.readExtends({ file: source.file, text: `_extends: 7\n${text}` })).toMatchObject({ ok: false });
     const owners = cache.parseCodeowners('* @alice\n', '.github/CODEOWNERS');
     expect(cache.parseCodeowners('* @alice\n', '.github/CODEOWNERS')).toBe(owners);
     expect(cache.parseCodeowners('* @bob\n', '.github/CODEOWNERS')).not.toBe(owners);
