@@ -12,6 +12,7 @@
  *     comment to the answer of the long poll waiting on it; then how long until every approval issue and
  *     check run is on GitHub, and how the App paced its writes (the double's log of every request).
  */
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { killRunningSteps } from '../test/action/action-process.js';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
@@ -198,6 +199,24 @@ async function measureResume(): Promise<ResumeFigures> {
   }
 }
 
+/**
+ * What ending costs the step processes themselves on this machine, apart from the App: `count` idle Node
+ * processes told at once to exit, from the word to each one's exit. A Node process's exit takes the
+ * kernel some milliseconds of CPU (its memory given back), and here every step shares the App's cores.
+ */
+async function nodeExitFloor(count: number): Promise<ReturnType<typeof summary>> {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', "process.stdin.once('data', () => process.exit(0))"], { stdio: ['pipe', 'ignore', 'ignore'] }));
+  await sleep(3000);
+  const told = performance.now();
+  const exits = children.map((child) => new Promise<number>((resolve) => {
+    if (child.exitCode !== null) resolve(0);
+    else child.once('exit', () => resolve(performance.now() - told));
+  }));
+  for (const child of children) child.stdin.end('go\n');
+  return summary(await Promise.all(exits));
+}
+
 /** Waits until the App has made no GitHub write for 5 s. */
 async function outboxQuiet(stage: Stage): Promise<void> {
   const exchanges = stage.github.double.exchanges;
@@ -349,6 +368,7 @@ export async function measureBurst(): Promise<BenchReport[]> {
   const reports: BenchReport[] = [];
   if (process.env.BENCH_BURST_PART !== 'open') {
     const a = await measureResume();
+    const [alone, together] = [await nodeExitFloor(1), await nodeExitFloor(BURST_SIZE)];
     reports.push({
       title: `approval burst: approving comment → step process exit, ${FLOWS} flows over ${ORGS.length} installations`,
       columns: ['burst', 'flows', 'exit p50', 'exit max', 'webhook answer p50', 'webhook answer max', ...(STORE === 'postgres' ? ['committed p50', 'commit → step has it p50', 'commit → exit p50'] : []), "App's CPU", "bench's CPU", "App's max RSS"],
@@ -358,6 +378,7 @@ export async function measureBurst(): Promise<BenchReport[]> {
       ],
       notes: [
         `All flows: p50 ${ms(a.latencies.p50)}, p99 ${ms(a.latencies.p99)}, mean ${ms(a.mean)}, max ${ms(a.latencies.max)} (targets: p50 ≤ 100 ms, p99 ≤ 500 ms). Nearest-rank percentiles.`,
+        `The steps' own ending on these cores, without the App: ${BURST_SIZE} idle Node processes told at once to exit took p50 ${ms(together.p50)}, max ${ms(together.max)} (one alone: ${ms(alone.max)}); a burst's steps end together on the App's cores, where on GitHub each runs on a runner of its own.`,
         `${FLOWS} Action processes (dist/index.js) wait at once, long-polling the App; carol's "/approve" comes in bursts of ${BURST_SIZE}, round-robin over the installations, every comment of a burst posted at once and delivered concurrently (the double's concurrent mode, no jitter), 2 s between bursts. Setup (steps started ${START_BATCH} at a time, every issue and check run published) took ${a.setupS.toFixed(0)} s.`,
         "Webhook answer: the double's time for each approving delivery's HTTP exchange; the App answers once the vote is committed, when the long poll also wakes. Committed: from the comment to the decision's completed_at in the store (PostgreSQL only); commit → step has it: to the step's printing the decision (its long poll answered); commit → exit: to the step's exit. CPU is the App process's own (user and system), and the bench's (the GitHub double and the clients, one process), over the burst, from the first comment to the last step's exit; RSS is sampled every 100 ms.",
         `Store: ${STORE === 'postgres' ? 'a PostgreSQL server of its own (BENCH_BURST_STORE=postgres)' : 'the embedded PGlite store, in the App\'s process'}.`,
