@@ -47,6 +47,7 @@ const CANCEL_PATH = /^\/api\/v1\/requests\/([^/]+)\/cancel$/;
 
 /** A Probot server handler: answers the App's routes and returns false for anything else. */
 export function createApiHandler(options: ApiOptions) {
+  const showing = new ShowingPerInstallation();
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://app.invalid');
     const path = url.pathname;
@@ -65,7 +66,7 @@ export function createApiHandler(options: ApiOptions) {
         const run = await authenticate(options, req);
         const input = parseOpenBody(await readJson(req));
         await options.admission.checkPendingQuota(run, input);
-        const request = await shownOnGitHub(options, await openRequest(options, run, input), req);
+        const request = await shownOnGitHub(options, await openRequest(options, run, input), req, showing);
         sendJson(res, 200, requestView(request, options.detailsUrl(request.id), options.appId));
         return true;
       }
@@ -168,9 +169,38 @@ async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnT
 /** The outbox usually shows a new request within a moment: wait that long, so the answer can name its check run. */
 const PUBLICATION_WAIT_MS = 1000;
 
+/**
+ * New requests waiting for their check run, per installation. The outbox creates an installation's
+ * check runs a second or more apart (GitHub's pacing of writes), so of requests opened together only
+ * the first can be shown within the wait: the others answer at once, and their steps learn of the
+ * check run from their long poll.
+ */
+class ShowingPerInstallation {
+  readonly #waiting = new Set<number>();
+
+  /** Whether a request of this installation may wait now; if so, `done` must be called after. */
+  begin(installationId: number): boolean {
+    if (this.#waiting.has(installationId)) return false;
+    this.#waiting.add(installationId);
+    return true;
+  }
+
+  done(installationId: number): void {
+    this.#waiting.delete(installationId);
+  }
+}
+
 /** The request once its check run exists, or as it is when that takes longer than a moment: it never waits on publication for long. */
-async function shownOnGitHub(options: ApiOptions, request: GateRequest, req: IncomingMessage): Promise<GateRequest> {
-  if (request.checkRun || options.shutdown.aborted) return request;
+async function shownOnGitHub(options: ApiOptions, request: GateRequest, req: IncomingMessage, showing: ShowingPerInstallation): Promise<GateRequest> {
+  if (request.checkRun || options.shutdown.aborted || !showing.begin(request.installationId)) return request;
+  try {
+    return await awaitCheckRun(options, request, req);
+  } finally {
+    showing.done(request.installationId);
+  }
+}
+
+async function awaitCheckRun(options: ApiOptions, request: GateRequest, req: IncomingMessage): Promise<GateRequest> {
   const deadline = Date.now() + (options.publicationWaitMs ?? PUBLICATION_WAIT_MS);
   let wake: () => void = () => undefined;
   const unsubscribe = await options.store.subscribe(request.id, () => wake());

@@ -126,9 +126,16 @@ export class SqlStore implements Store {
 
   async #checkPendingLimits(tx: SqlExecutor, input: NewRequest, limits: PendingLimits): Promise<void> {
     // Creations in one repository take turns until they commit, so two cannot both count the same last free place.
+    // The lock is a statement of its own: a statement reads what was committed when it began, and the
+    // count must see what the previous holder committed.
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${input.repositoryId}`]);
-    if ((await tx.query(`SELECT 1 FROM requests WHERE ${KEY_MATCH}`, keyParams(input))).length > 0) return;
-    const pending = await countPending(tx, input);
+    const [counted] = await tx.query<{ existing: boolean; repository: unknown; run_attempt: unknown }>(
+      `SELECT EXISTS (SELECT 1 FROM requests WHERE ${KEY_MATCH}) AS existing, pending.*
+       FROM (${COUNT_PENDING}) AS pending`,
+      keyParams(input),
+    );
+    if (counted.existing) return;
+    const pending = { repository: Number(counted.repository), runAttempt: Number(counted.run_attempt) };
     if (pending.runAttempt >= limits.perRunAttempt) throw new PendingLimitError('run_attempt', pending.runAttempt);
     if (pending.repository >= limits.perRepository) throw new PendingLimitError('repository', pending.repository);
   }
@@ -847,12 +854,13 @@ export class SqlStore implements Store {
 
 const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4 AND job_key = $5';
 
+/** $1 repository id, $2 run id, $3 run attempt. */
+const COUNT_PENDING = `
+  SELECT count(*) AS repository, count(*) FILTER (WHERE run_id = $2 AND run_attempt = $3) AS run_attempt
+  FROM requests WHERE repository_id = $1 AND status = 'pending'`;
+
 async function countPending(sql: SqlExecutor, run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }> {
-  const rows = await sql.query<{ repository: unknown; run_attempt: unknown }>(
-    `SELECT count(*) AS repository, count(*) FILTER (WHERE run_id = $2 AND run_attempt = $3) AS run_attempt
-     FROM requests WHERE repository_id = $1 AND status = 'pending'`,
-    [run.repositoryId, run.runId, run.runAttempt],
-  );
+  const rows = await sql.query<{ repository: unknown; run_attempt: unknown }>(COUNT_PENDING, [run.repositoryId, run.runId, run.runAttempt]);
   return { repository: Number(rows[0].repository), runAttempt: Number(rows[0].run_attempt) };
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { APP_ID, APP_URL, job, POLICY, REPO, World } from './harness.js';
+import { APP_ID, APP_URL, eventually, job, POLICY, REPO, World } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -27,6 +27,36 @@ describe('opening a request', () => {
     expect((await world.poll(run, opened.body.id as string)).body).toMatchObject(own);
     const cancelled = await world.api('POST', `/api/v1/requests/${opened.body.id}/cancel`, await world.token(run), { reason: 'timeout' });
     expect(cancelled.body).toMatchObject(own);
+  });
+
+  it('of requests opened together in one installation, only one waits for its check run', async () => {
+    // GitHub paces an installation's writes a second apart: the others' check runs cannot appear
+    // within the wait, so their steps are answered at once and learn of them from their long polls.
+    const runs = [job(), job(), job()];
+    const tokens = await Promise.all(runs.map((run) => world.token(run)));
+    await world.control.latency({ route: '/repos/{owner}/{repo}/check-runs', method: 'POST', ms: 3000, times: 3 });
+    const ids: string[] = [];
+    try {
+      const sent = performance.now();
+      const answers = await Promise.all(tokens.map(async (token) => {
+        const answer = await world.api('POST', '/api/v1/requests', token, { action: 'deploy', environment: 'production' });
+        return { ...answer, ms: performance.now() - sent };
+      }));
+      ids.push(...answers.map((answer) => answer.body.id as string));
+      expect(answers.map((answer) => [answer.status, answer.body.status, answer.body.check_run_id])).toEqual(runs.map(() => [200, 'pending', null]));
+      const [first, second, last] = answers.map((answer) => answer.ms).sort((a, b) => a - b);
+      // The one that waited answers the full second after the others, which did not wait.
+      expect(last).toBeGreaterThan(1000);
+      expect(last - second).toBeGreaterThan(600);
+      expect(second - first).toBeLessThan(600);
+      for (const [i, run] of runs.entries()) {
+        const shown = await eventually(() => world.poll(run, answers[i].body.id as string), (answer) => answer.body.check_run_id !== null, 20_000);
+        expect(shown.body.check_run_id).toEqual(expect.any(Number));
+      }
+    } finally {
+      await world.control.clearFaults();
+      for (const [i, id] of ids.entries()) await world.api('POST', `/api/v1/requests/${id}/cancel`, tokens[i], { reason: 'timeout' });
+    }
   });
 
   it('is idempotent per run, attempt and action, also for concurrent retries', async () => {
