@@ -311,7 +311,7 @@ export class Gate {
     });
     const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'}`;
     const [context, inputs] = await Promise.all([
-      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }),
+      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
     ]);
     // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.

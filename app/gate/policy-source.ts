@@ -41,19 +41,22 @@ const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const KEEP_MS = 60 * 60_000;
 
 /**
- * The policy and CODEOWNERS files read at a commit, and what they parsed to. A commit's files never
- * change, so each is read once per commit however many requests are evaluated on it; reads at a branch
- * name, and the org or `_extends` files read at another repository's default branch, are never kept.
- * Parsing is kept by the texts parsed, so a new commit that leaves the policy as it was parses nothing.
+ * The policy and CODEOWNERS files read at a commit, and what they parsed to; also the files changed
+ * between two commits. A commit's files never change, so each is read once per commit however many
+ * requests are evaluated on it; reads at a branch name, and the org or `_extends` files read at another
+ * repository's default branch, are never kept. Parsing is kept by the texts parsed, so a new commit
+ * that leaves the policy as it was parses nothing.
  */
 export class PolicyCache {
   private readonly files: ExpiringCache<string, Promise<string | undefined>>;
+  private readonly comparisons: ExpiringCache<string, Promise<Comparison>>;
   private readonly policies: ExpiringCache<string, LoadResult>;
   private readonly extendsRefs: ExpiringCache<string, ReadExtendsResult>;
   private readonly codeowners: ExpiringCache<string, Codeowners>;
 
   constructor(capacity = 64, now: () => number = Date.now) {
     this.files = new ExpiringCache(capacity * 4, now);
+    this.comparisons = new ExpiringCache(capacity, now);
     this.policies = new ExpiringCache(capacity, now);
     this.extendsRefs = new ExpiringCache(capacity, now);
     this.codeowners = new ExpiringCache(capacity, now);
@@ -62,15 +65,13 @@ export class PolicyCache {
   /** Concurrent reads of one file at one commit share one request; a failed read is not kept. */
   fileAt(github: GitHubClient, repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {
     if (!COMMIT_ID.test(ref)) return github.fileAt(repo, path, ref);
-    const key = `${repo.owner.toLowerCase()}/${repo.repo.toLowerCase()}@${ref}:${path}`;
-    const kept = this.files.get(key);
-    if (kept) return kept;
-    const read = github.fileAt(repo, path, ref);
-    this.files.set(key, read, KEEP_MS);
-    read.catch(() => {
-      if (this.files.get(key) === read) this.files.delete(key);
-    });
-    return read;
+    return shared(this.files, `${repositoryKey(repo)}@${ref}:${path}`, () => github.fileAt(repo, path, ref));
+  }
+
+  /** The files changed from `base` to `head`; kept only when both are commit ids, which never move. */
+  compareFiles(github: GitHubClient, repo: RepoCoordinates, base: string, head: string): Promise<Comparison> {
+    if (!COMMIT_ID.test(base) || !COMMIT_ID.test(head)) return github.compareFiles(repo, base, head);
+    return shared(this.comparisons, `${repositoryKey(repo)}:${base}...${head}`, () => github.compareFiles(repo, base, head));
   }
 
   /** The file's `_extends`, which must be known before the policy can be loaded: a YAML parse of its own. */
@@ -102,6 +103,24 @@ export class PolicyCache {
     this.codeowners.set(key, parsed, KEEP_MS);
     return parsed;
   }
+}
+
+type Comparison = Awaited<ReturnType<GitHubClient['compareFiles']>>;
+
+function repositoryKey(repo: RepoCoordinates): string {
+  return `${repo.owner.toLowerCase()}/${repo.repo.toLowerCase()}`;
+}
+
+/** Concurrent readers share one read; a failed read is not kept, so the next reader asks again. */
+function shared<T>(cache: ExpiringCache<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  const kept = cache.get(key);
+  if (kept) return kept;
+  const reading = read();
+  cache.set(key, reading, KEEP_MS);
+  reading.catch(() => {
+    if (cache.get(key) === reading) cache.delete(key);
+  });
+  return reading;
 }
 
 /** For callers without a cache of their own: with room for nothing, everything is read and parsed again. */

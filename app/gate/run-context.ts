@@ -11,6 +11,7 @@
  * GitHub contradicts fails closed with a `RunContextError`.
  */
 import type { ChangedFiles, GitHubClient, PullRequestInfo, RepoCoordinates } from '../github/github.js';
+import type { PolicyCache } from './policy-source.js';
 
 export interface RunContext {
   headSha: string;
@@ -48,7 +49,8 @@ const short = (sha: string) => sha.slice(0, 7);
 /** A list GitHub may have cut short is no list at all: the change set is then unknown. */
 function filesOrUnknown(list: ChangedFiles, what: string): { changedFiles: string[]; unknownChanges?: string } {
   if (!list.complete) return { changedFiles: [], unknownChanges: `GitHub's list of ${what} may be truncated (it lists only so many files)` };
-  return { changedFiles: list.files };
+  // A copy: a comparison is shared by the requests evaluated on it.
+  return { changedFiles: [...list.files] };
 }
 
 /**
@@ -67,6 +69,7 @@ export async function loadRunContext(
   repo: RepoCoordinates,
   run: RunCommit,
   comparison: { subject: string; base: ApprovedBase | undefined },
+  cache: PolicyCache,
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber));
@@ -77,7 +80,7 @@ export async function loadRunContext(
   }
   const { base, subject } = comparison;
   if (!base) return { ...context, unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with` };
-  const since = await changesSince(github, repo, base, run.sha, subject);
+  const since = await changesSince(github, repo, base, run.sha, subject, cache);
   return { ...context, ...since };
 }
 
@@ -87,10 +90,12 @@ async function changesSince(
   base: ApprovedBase,
   head: string,
   subject: string,
+  cache: PolicyCache,
 ): Promise<{ changedFiles: string[]; unknownChanges?: string }> {
   let comparison: Awaited<ReturnType<GitHubClient['compareFiles']>>;
   try {
-    comparison = await github.compareFiles(repo, base.sha, head);
+    // Requests on one commit, with one approved base, share the comparison.
+    comparison = await cache.compareFiles(github, repo, base.sha, head);
   } catch (err) {
     // The base commit may be gone (a force push and garbage collection): then nothing can be compared.
     if ((err as { status?: number }).status === 404) {

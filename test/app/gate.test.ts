@@ -76,11 +76,13 @@ describe('reading GitHub', () => {
   const reads = async (since: number, route: string) =>
     (await world.control.exchanges()).slice(since).filter((exchange) => exchange.method === 'GET' && exchange.route === route);
 
-  it('reads the policy and CODEOWNERS once per default-branch commit, and again once the branch moves', async () => {
+  it('reads the policy and CODEOWNERS once per default-branch commit, and again once the branch moves; compares two commits once', async () => {
     await world.open(job(), { action: 'lint' });
     let before = (await world.control.exchanges()).length;
     await Promise.all([world.open(job(), { action: 'lint' }), world.open(job(), { action: 'lint' })]);
     expect(await reads(before, '/repos/{owner}/{repo}/contents/{path}')).toEqual([]);
+    // Both are on one commit with one approved base: they share the comparison of the two.
+    expect((await reads(before, '/repos/{owner}/{repo}/compare/{basehead}')).length).toBeLessThanOrEqual(1);
     // The head is asked for each time, revalidated: GitHub answers 304 without rate-limit cost.
     const heads = await reads(before, '/repos/{owner}/{repo}/commits');
     expect(heads.map((exchange) => exchange.status)).toEqual([304, 304]);

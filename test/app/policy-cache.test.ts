@@ -5,20 +5,22 @@ import type { GitHubClient } from '../../app/github/github.js';
 const REPO = { owner: 'acme', repo: 'web' };
 const HEAD = 'a'.repeat(40);
 
-/** Only `fileAt` is called by the cache; it counts reads and can fail the next one. */
+/** Only `fileAt` and `compareFiles` are called by the cache; they count reads and can fail the next one. */
 function github(files: Record<string, string>) {
   const reads: string[] = [];
   let failNext = false;
+  const read = async <T>(what: string, answer: () => T): Promise<T> => {
+    reads.push(what);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (failNext) {
+      failNext = false;
+      throw Object.assign(new Error('Bad Gateway'), { status: 502 });
+    }
+    return answer();
+  };
   const client = {
-    async fileAt(_repo: unknown, path: string, ref: string) {
-      reads.push(`${ref}:${path}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      if (failNext) {
-        failNext = false;
-        throw Object.assign(new Error('Bad Gateway'), { status: 502 });
-      }
-      return files[path];
-    },
+    fileAt: (_repo: unknown, path: string, ref: string) => read(`${ref}:${path}`, () => files[path]),
+    compareFiles: (_repo: unknown, base: string, head: string) => read(`${base}...${head}`, () => ({ files: [`${base.slice(0, 1)}.txt`], complete: true, status: 'ahead' })),
   } as unknown as GitHubClient;
   return { client, reads, failNextRead: () => (failNext = true) };
 }
@@ -63,6 +65,23 @@ describe('PolicyCache', () => {
     const owners = cache.parseCodeowners('* @alice\n', '.github/CODEOWNERS');
     expect(cache.parseCodeowners('* @alice\n', '.github/CODEOWNERS')).toBe(owners);
     expect(cache.parseCodeowners('* @bob\n', '.github/CODEOWNERS')).not.toBe(owners);
+  });
+
+  it('compares two commit ids once, also for concurrent readers, but never a branch name nor after a failure', async () => {
+    const { client, reads, failNextRead } = github({});
+    const cache = new PolicyCache();
+    const base = 'b'.repeat(40);
+    const answers = await Promise.all([1, 2, 3].map(() => cache.compareFiles(client, REPO, base, HEAD)));
+    expect(answers.map((answer) => answer.files)).toEqual([['b.txt'], ['b.txt'], ['b.txt']]);
+    await cache.compareFiles(client, { owner: 'ACME', repo: 'web' }, base, HEAD);
+    await cache.compareFiles(client, REPO, 'main', HEAD);
+    await cache.compareFiles(client, REPO, 'main', HEAD);
+    const other = 'c'.repeat(40);
+    failNextRead();
+    await expect(cache.compareFiles(client, REPO, other, HEAD)).rejects.toMatchObject({ status: 502 });
+    expect((await cache.compareFiles(client, REPO, other, HEAD)).files).toEqual(['c.txt']);
+    await cache.compareFiles(client, { owner: 'acme', repo: 'api' }, base, HEAD);
+    expect(reads).toEqual([`${base}...${HEAD}`, `main...${HEAD}`, `main...${HEAD}`, `${other}...${HEAD}`, `${other}...${HEAD}`, `${base}...${HEAD}`]);
   });
 
   it('keeps nothing with room for nothing', async () => {
