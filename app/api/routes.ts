@@ -26,8 +26,6 @@ export interface ApiOptions {
   store: Store;
   /** The check run's details link for a request. */
   detailsUrl: (requestId: string) => string;
-  /** How long opening a request waits for its check run to appear, to name it in the answer. */
-  publicationWaitMs?: number;
   verifier: OidcVerifier;
   metrics: Metrics;
   log: Logger;
@@ -201,7 +199,7 @@ async function shownOnGitHub(options: ApiOptions, request: GateRequest, req: Inc
 }
 
 async function awaitCheckRun(options: ApiOptions, request: GateRequest, req: IncomingMessage): Promise<GateRequest> {
-  const deadline = Date.now() + (options.publicationWaitMs ?? PUBLICATION_WAIT_MS);
+  const deadline = Date.now() + PUBLICATION_WAIT_MS;
   let wake: () => void = () => undefined;
   const unsubscribe = await options.store.subscribe(request.id, () => wake());
   try {
