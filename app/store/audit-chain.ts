@@ -19,17 +19,34 @@ export interface ChainedFields {
 }
 
 export function auditHash(event: ChainedFields): string {
-  const canonical = canonicalize({
-    seq: event.seq,
-    prevHash: event.prevHash,
-    requestId: event.requestId,
-    type: event.type,
-    actor: event.actor,
-    at: event.at.toISOString(),
-    facts: event.facts,
-  });
-  if (canonical === undefined) throw new Error('audit event cannot be serialised');
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  const { head, middle, tail } = auditHashParts(event);
+  return createHash('sha256').update(`${head}${JSON.stringify(event.prevHash)}${middle}${JSON.stringify(event.seq)}${tail}`, 'utf8').digest('hex');
+}
+
+/** The canonical JSON of an event up to its previous hash, between that and its seq, and after its seq. */
+export interface AuditHashParts {
+  head: string;
+  middle: string;
+  tail: string;
+}
+
+/**
+ * The canonical JSON of an event cut around its seq and previous hash, the two fields only known once
+ * the chain's head is locked: the store sends these pieces and the database joins them to the head
+ * and hashes, so the head stays locked for one statement. The keys are in RFC 8785 order (actor, at,
+ * facts, prevHash, requestId, seq, type); the store's tests compare it with the canonical form.
+ */
+export function auditHashParts(event: Omit<ChainedFields, 'seq' | 'prevHash'>): AuditHashParts {
+  const canonical = (value: unknown): string => {
+    const text = canonicalize(value);
+    if (text === undefined) throw new Error('audit event cannot be serialised');
+    return text;
+  };
+  return {
+    head: `{"actor":${canonical(event.actor)},"at":${canonical(event.at.toISOString())},"facts":${canonical(event.facts)},"prevHash":`,
+    middle: `,"requestId":${canonical(event.requestId)},"seq":`,
+    tail: `,"type":${canonical(event.type)}}`,
+  };
 }
 
 export interface ChainProblem {

@@ -6,7 +6,7 @@
  * hear of it only once it is committed.
  */
 import { randomUUID } from 'node:crypto';
-import { auditHash, ChainVerifier } from './audit-chain.js';
+import { auditHashParts, ChainVerifier } from './audit-chain.js';
 import type { Database, SqlExecutor } from './database.js';
 import { toAuditEvent, toRequest, toSession, toTimer, toVote } from './rows.js';
 import {
@@ -84,13 +84,22 @@ export class SqlStore implements Store {
   async createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }> {
     return this.#transaction(async (tx) => {
       const now = this.#clock();
-      if (input.limits) await this.#checkPendingLimits(tx, input, input.limits);
+      // One statement writes the request, its deadline and evaluation timers, and the notice of it:
+      // none of them if the request exists already.
       const inserted = await tx.query(
-        `INSERT INTO requests (repository_id, run_id, run_attempt, action, job_key, repository, requester, facts,
-                               decision, deadline, pr_number, created_at, updated_at, environment_key, commit_sha)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $12, $13, $14)
-         ON CONFLICT ON CONSTRAINT requests_key DO NOTHING
-         RETURNING *`,
+        `WITH inserted AS (
+           INSERT INTO requests (repository_id, run_id, run_attempt, action, job_key, repository, requester, facts,
+                                 decision, deadline, pr_number, created_at, updated_at, environment_key, commit_sha)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $12, $13, $14)
+           ON CONFLICT ON CONSTRAINT requests_key DO NOTHING
+           RETURNING *),
+         scheduled AS (
+           INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+           SELECT job.kind, inserted.id, job.kind || ':' || inserted.id::text, job.due_at, '{}'::jsonb, $12
+           FROM inserted CROSS JOIN LATERAL (VALUES ('deadline', inserted.deadline), ($15, $16::timestamptz)) AS job (kind, due_at)
+           WHERE job.due_at IS NOT NULL
+           ${RESCHEDULE_ON_CONFLICT})
+         SELECT inserted.*, ${notifyChange('inserted', "'created'", '$17')} FROM inserted`,
         [
           input.repositoryId,
           input.runId,
@@ -106,6 +115,9 @@ export class SqlStore implements Store {
           now,
           input.environmentKey,
           input.commitSha ?? null,
+          EVALUATE_JOB,
+          input.evaluateAt ?? null,
+          this.#channel,
         ],
       );
       if (inserted.length === 0) {
@@ -114,28 +126,30 @@ export class SqlStore implements Store {
         return { created: false, request: toRequest(existing[0]) };
       }
       const request = toRequest(inserted[0]);
-      if (request.deadline) await this.#scheduleDeadline(tx, request.id, request.deadline);
-      if (input.evaluateAt) {
-        await tx.query(SCHEDULE_TIMER, [EVALUATE_JOB, request.id, `${EVALUATE_JOB}:${request.id}`, input.evaluateAt, '{}', now]);
-      }
       this.#append(tx, { type: 'requested', actor: request.requester, requestId: request.id, facts: input.facts });
-      await this.#notify(tx, request, 'created');
+      // Last, so that the turn it takes lasts only until the commit.
+      if (input.limits) await this.#checkPendingLimits(tx, request, input.limits);
       return { created: true, request };
     });
   }
 
-  async #checkPendingLimits(tx: SqlExecutor, input: NewRequest, limits: PendingLimits): Promise<void> {
-    // Creations in one repository take turns until they commit, so two cannot both count the same last free place.
-    // The lock is a statement of its own: a statement reads what was committed when it began, and the
-    // count must see what the previous holder committed.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${input.repositoryId}`]);
-    const [counted] = await tx.query<{ existing: boolean; repository: unknown; run_attempt: unknown }>(
-      `SELECT EXISTS (SELECT 1 FROM requests WHERE ${KEY_MATCH}) AS existing, pending.*
-       FROM (${COUNT_PENDING}) AS pending`,
-      keyParams(input),
+  /**
+   * Refuses the request `created` in this transaction when the others already pending reach a cap.
+   * Creations in one repository take turns from here until they commit, so two cannot both count the
+   * same last free place. The lock is a statement of its own: a statement reads what was committed
+   * when it began, and the count must see what the previous holder committed. The count stops one
+   * past the cap, as the answer is the same from there on, and includes the new request itself, so
+   * that it can be read from the index alone.
+   */
+  async #checkPendingLimits(tx: SqlExecutor, created: ApprovalRequest, limits: PendingLimits): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${created.repositoryId}`]);
+    const [counted] = await tx.query<{ repository: unknown; run_attempt: unknown }>(
+      `SELECT (SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND status = 'pending' LIMIT $4) r) AS repository,
+              (SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND status = 'pending' LIMIT $5) a) AS run_attempt`,
+      [created.repositoryId, created.runId, created.runAttempt, limits.perRepository + 1, limits.perRunAttempt + 1],
     );
-    if (counted.existing) return;
-    const pending = { repository: Number(counted.repository), runAttempt: Number(counted.run_attempt) };
+    const itself = created.status === 'pending' ? 1 : 0;
+    const pending = { repository: Number(counted.repository) - itself, runAttempt: Number(counted.run_attempt) - itself };
     if (pending.runAttempt >= limits.perRunAttempt) throw new PendingLimitError('run_attempt', pending.runAttempt);
     if (pending.repository >= limits.perRepository) throw new PendingLimitError('repository', pending.repository);
   }
@@ -289,22 +303,32 @@ export class SqlStore implements Store {
     if (!UUID.test(id)) return { recorded: false, request: undefined };
     return this.#transaction(async (tx) => {
       const now = this.#clock();
+      // One statement records the decision, drops the evaluation job, moves the deadline, queues the
+      // publication (and a job-level gate's deployment review) and sends the notice of it.
       const rows = await tx.query(
-        `UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
-         WHERE id = $1 AND (decision IS NULL OR $7) AND status = 'pending'
-         RETURNING *`,
-        [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now, record.replace ?? false],
+        `WITH updated AS (
+           UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
+           WHERE id = $1 AND (decision IS NULL OR $7) AND status = 'pending'
+           RETURNING *),
+         dropped AS (
+           DELETE FROM timers WHERE key = $8 || ':' || $1::text AND EXISTS (SELECT FROM updated)),
+         scheduled AS (
+           INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+           SELECT job.kind, updated.id, job.kind || ':' || updated.id::text, job.due_at, '{}'::jsonb, $6
+           FROM updated CROSS JOIN LATERAL (VALUES
+             ('deadline', updated.deadline),
+             ($9, $6::timestamptz),
+             ($10, CASE WHEN (updated.facts -> 'deployment') IS NOT NULL THEN $6::timestamptz END)) AS job (kind, due_at)
+           WHERE job.due_at IS NOT NULL
+           ${RESCHEDULE_ON_CONFLICT})
+         SELECT updated.*, ${notifyChange('updated', "'updated'", '$11')} FROM updated`,
+        [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now, record.replace ?? false, EVALUATE_JOB, PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
       );
       if (rows.length === 0) {
         const current = await tx.query('SELECT * FROM requests WHERE id = $1', [id]);
         return { recorded: false, request: current[0] && toRequest(current[0]) };
       }
-      const request = toRequest(rows[0]);
-      await tx.query('DELETE FROM timers WHERE key = $1', [`${EVALUATE_JOB}:${id}`]);
-      await this.#scheduleDeadline(tx, id, record.deadline);
-      await this.#enqueuePublish(tx, id);
-      await this.#notify(tx, request, 'updated');
-      return { recorded: true, request };
+      return { recorded: true, request: toRequest(rows[0]) };
     });
   }
 
@@ -690,31 +714,24 @@ export class SqlStore implements Store {
   }
 
   async #appendAll(tx: SqlExecutor, events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
-    // Locking the head row makes appends take turns, so the chain stays one line across replicas. The
-    // facts make a round trip through jsonb in the same statement, so that each hash covers exactly what is stored.
-    const heads = await tx.query<{ seq: unknown; hash: string; facts: unknown[] }>(
-      'SELECT seq, hash, $1::jsonb AS facts FROM audit_head FOR UPDATE',
-      [json(events.map((event) => event.facts ?? {}))],
-    );
-    if (heads.length !== 1) throw new Error('audit head record is missing: refusing to append to a tampered trail');
     const at = this.#clock();
-    let seq = Number(heads[0].seq);
-    let prevHash = heads[0].hash;
-    const appended = events.map((event, i): AuditEvent => {
-      const fields = { seq: ++seq, prevHash, requestId: event.requestId ?? null, type: event.type, actor: event.actor, at, facts: heads[0].facts[i] };
-      const hash = auditHash(fields);
-      prevHash = hash;
-      return { ...fields, facts: fields.facts as Record<string, unknown>, hash };
+    const prepared = events.map((event) => {
+      // The facts as the database will give them back (jsonb keeps what JSON text says, in its own
+      // key order, which canonical JSON sorts anyway), so each hash covers exactly what is stored.
+      const facts = JSON.parse(json(event.facts ?? {})) as Record<string, unknown>;
+      const fields = { requestId: event.requestId ?? null, type: event.type, actor: event.actor, at, facts };
+      return { fields, parts: auditHashParts(fields) };
     });
-    await tx.query(
-      `WITH appended AS (
-         INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
-         SELECT (e ->> 'seq')::bigint, (e ->> 'requestId')::uuid, e ->> 'type', e ->> 'actor', $2, e -> 'facts', e ->> 'prevHash', e ->> 'hash'
-         FROM jsonb_array_elements($1::jsonb) AS e)
-       UPDATE audit_head SET seq = $3, hash = $4`,
-      [json(appended.map(({ seq, requestId, type, actor, facts, prevHash, hash }) => ({ seq, requestId, type, actor, facts, prevHash, hash }))), at, seq, prevHash],
+    // One statement locks the head row, chains the events to it and moves it: appends take turns on
+    // that row across replicas, and each holds it for this statement and the commit, not for a round
+    // trip through the App in between.
+    const rows = await tx.query<{ chain: Array<{ seq: unknown; hash: string }> }>(
+      APPEND_AUDIT,
+      [json(prepared.map(({ fields, parts }) => ({ ...parts, requestId: fields.requestId, type: fields.type, actor: fields.actor, facts: fields.facts }))), at],
     );
-    return appended;
+    if (rows.length !== 1) throw new Error('audit head record is missing: refusing to append to a tampered trail');
+    const chain = rows[0].chain;
+    return prepared.map(({ fields }, i): AuditEvent => ({ ...fields, seq: Number(chain[i + 1].seq), prevHash: chain[i].hash, hash: chain[i + 1].hash }));
   }
 
   async listAudit(filter: { requestId?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditEvent[]> {
@@ -854,6 +871,32 @@ export class SqlStore implements Store {
 
 const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4 AND job_key = $5';
 
+/**
+ * $1 the events (each its hash parts, request id, type, actor and facts), $2 their time. Locks the
+ * chain's head row, chains the events to it (SHA-256 over each event's canonical JSON, see
+ * auditHashParts) and moves the head; returns the chain from the head it started at. The head
+ * is looked up with LIMIT 1 (it is a single row) so that the plan's estimates stay small: a plan
+ * estimated past jit_above_cost would be compiled on every append.
+ */
+export const APPEND_AUDIT = `
+  WITH RECURSIVE
+    head AS (SELECT seq, hash FROM audit_head LIMIT 1 FOR UPDATE),
+    events AS (SELECT e, ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, ord)),
+    chain (ord, seq, prev_hash, hash) AS (
+      SELECT 0::bigint, seq, NULL::text, hash FROM head
+      UNION ALL
+      SELECT events.ord, chain.seq + 1, chain.hash, encode(sha256(convert_to(
+        (events.e ->> 'head') || to_json(chain.hash)::text || (events.e ->> 'middle') || (chain.seq + 1)::text || (events.e ->> 'tail'),
+        'UTF8')), 'hex')
+      FROM chain JOIN events ON events.ord = chain.ord + 1),
+    appended AS (
+      INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
+      SELECT chain.seq, (events.e ->> 'requestId')::uuid, events.e ->> 'type', events.e ->> 'actor', $2, events.e -> 'facts', chain.prev_hash, chain.hash
+      FROM chain JOIN events USING (ord)),
+    last AS (SELECT seq, hash FROM chain ORDER BY ord DESC LIMIT 1)
+  UPDATE audit_head SET seq = last.seq, hash = last.hash FROM last
+  RETURNING (SELECT json_agg(json_build_object('seq', seq, 'hash', hash) ORDER BY ord) FROM chain) AS chain`;
+
 /** $1 repository id, $2 run id, $3 run attempt. */
 const COUNT_PENDING = `
   SELECT count(*) AS repository, count(*) FILTER (WHERE run_id = $2 AND run_attempt = $3) AS run_attempt
@@ -873,6 +916,14 @@ const RESCHEDULE_ON_CONFLICT = `
   ON CONFLICT (key) DO UPDATE SET
     kind = EXCLUDED.kind, request_id = EXCLUDED.request_id, due_at = EXCLUDED.due_at,
     payload = EXCLUDED.payload, claim_token = NULL, lease_until = NULL, attempts = 0`;
+/**
+ * The change notice of a request (a ChangeEvent, as #notify sends it) as a column of the statement
+ * that writes the request: `row` names the written row, `channel` the parameter holding the channel.
+ */
+function notifyChange(row: string, change: string, channel: string): string {
+  return `pg_notify(${channel}, json_build_object('requestId', ${row}.id, 'status', ${row}.status, 'change', ${change})::text) AS notified`;
+}
+
 const SCHEDULE_TIMER = `
   INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
   VALUES ($1, $2, $3, $4, $5::jsonb, $6)

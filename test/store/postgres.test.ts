@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pg from 'pg';
 import { ALL_REQUESTS, openStore, type Store, type VoteResult } from '../../app/store/index.js';
 import { MIGRATIONS } from '../../app/store/migrations.js';
+import { APPEND_AUDIT } from '../../app/store/sql-store.js';
 import { dropSchema, openPostgresBackend, POSTGRES_URL, randomSchema, type PostgresBackend } from './harness.js';
 import { collect, describeStoreBehaviour, newRequest, quorum } from './store-behaviour.js';
 
@@ -139,6 +140,49 @@ describe('several App replicas on one PostgreSQL database', () => {
       Array.from({ length: 15 }, () => expect.objectContaining({ scope: 'repository', pending: 5 })),
     );
     expect((await a.countPendingRequests({ repositoryId, runId: '0', runAttempt: '1' })).repository).toBe(5);
+  });
+
+  test('a request waiting for its turn on the cap has already been written: the turn lasts only to the commit', async () => {
+    // Creations in one repository take turns on the cap; what each writes before its turn is written
+    // side by side with the others, not one after another.
+    const repositoryId = String(Date.now() + 1);
+    const blocker = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${backend.schema}` });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${repositoryId}`]);
+      const created = a.createRequest(newRequest({ repositoryId, deadline: new Date(backend.clock.now.getTime() + 3_600_000), limits: { perRepository: 5, perRunAttempt: 5 } }));
+      const waiting = `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT pg_advisory_xact_lock%'`;
+      const deadline = Date.now() + 10_000;
+      let rows: Record<string, unknown>[];
+      while ((rows = await backend.sql(waiting)).length === 0) {
+        if (Date.now() > deadline) throw new Error('the creation never came to the cap');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const held = await backend.sql(
+        `SELECT DISTINCT relation::regclass::text AS relation FROM pg_locks WHERE pid = $1 AND mode = 'RowExclusiveLock' AND relation::regclass::text IN ('requests', 'timers')`,
+        [rows[0].pid],
+      );
+      expect(held.map((row) => row.relation).sort()).toEqual(['requests', 'timers']);
+      await blocker.query('COMMIT');
+      expect(await created).toMatchObject({ created: true });
+      expect(await a.verifyAudit()).toMatchObject({ ok: true });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+  });
+
+  test('an audit append is planned cheaply enough that PostgreSQL never compiles it', async () => {
+    // A plan estimated past jit_above_cost gets JIT-compiled on every append, some 30 ms while every
+    // other append waits on the chain's head.
+    const [plan] = await backend.sql(`EXPLAIN (FORMAT JSON) ${APPEND_AUDIT}`, [
+      JSON.stringify([{ head: '{"actor":"app","at":"2030-01-01T00:00:00.000Z","facts":{},"prevHash":', middle: ',"requestId":null,"seq":', tail: ',"type":"x"}', requestId: null, type: 'x', actor: 'app', facts: {} }]),
+      new Date(),
+    ]);
+    const [{ jit_above_cost: jitAboveCost }] = await backend.sql(`SELECT current_setting('jit_above_cost')::float AS jit_above_cost`);
+    const cost = (plan['QUERY PLAN'] as Array<{ Plan: { 'Total Cost': number } }>)[0].Plan['Total Cost'];
+    expect(cost).toBeLessThan(Math.min(Number(jitAboveCost), 100_000) / 10);
   });
 
   test('a delivery replayed to the other replica is handled once', async () => {

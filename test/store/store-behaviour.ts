@@ -205,6 +205,42 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.commandThread(repositoryId, 44, 100)).toEqual({ requests: [], handled: false });
     });
 
+    test("a new request's deadline and evaluation jobs are scheduled with it, and a recorded decision replaces them", async () => {
+      const now = backend.clock.now.getTime();
+      const timers = async (id: string) =>
+        (await backend.sql('SELECT kind, key, due_at FROM timers WHERE request_id = $1 ORDER BY kind', [id])).map((row) => ({
+          kind: row.kind,
+          key: row.key,
+          dueAt: new Date(String(row.due_at)).getTime(),
+        }));
+      const { request } = await backend.store.createRequest(newRequest({ deadline: new Date(now + 3_600_000), evaluateAt: new Date(now + 30_000) }));
+      expect(await timers(request.id)).toEqual([
+        { kind: 'deadline', key: `deadline:${request.id}`, dueAt: now + 3_600_000 },
+        { kind: 'evaluate', key: `evaluate:${request.id}`, dueAt: now + 30_000 },
+      ]);
+
+      const seen = collect(1, { skipCreated: true });
+      const unsubscribe = await backend.store.subscribe(request.id, seen.listener);
+      const decision = { outcome: 'approval_required', requirements: [{ approvals: 1 }] };
+      const recorded = await backend.store.recordDecision(request.id, { decision, facts: { ...request.facts, checked: true }, deadline: new Date(now + 7_200_000), prNumber: 7 });
+      expect(recorded).toMatchObject({ recorded: true, request: { id: request.id, decision, facts: { checked: true }, prNumber: 7, status: 'pending' } });
+      expect(await seen.done).toEqual([{ requestId: request.id, status: 'pending', change: 'updated' }]);
+      await unsubscribe();
+      // The evaluation is done: its job goes; the deadline moves; the decision is to be published now.
+      expect(await timers(request.id)).toEqual([
+        { kind: 'deadline', key: `deadline:${request.id}`, dueAt: now + 7_200_000 },
+        { kind: 'publish', key: `publish:${request.id}`, dueAt: now },
+      ]);
+      // Decided once: a second decision is not recorded unless it replaces the first.
+      expect(await backend.store.recordDecision(request.id, { decision: { outcome: 'auto_approve' }, facts: {}, deadline: new Date(now) })).toMatchObject({ recorded: false, request: { decision } });
+      expect(await timers(request.id)).toHaveLength(2);
+
+      // A job-level gate's request is also reviewed on its deployment.
+      const gate = await create();
+      await backend.store.recordDecision(gate.id, { decision, facts: { deployment: { environment: 'production' } }, deadline: new Date(now + 60_000) });
+      expect((await timers(gate.id)).map((timer) => timer.kind)).toEqual(['deadline', 'deployment_review', 'publish']);
+    });
+
     test('counts requests by status', async () => {
       const before = await backend.store.countRequestsByStatus();
       const request = await create();
