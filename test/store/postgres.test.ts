@@ -152,10 +152,12 @@ describe('several App replicas on one PostgreSQL database', () => {
       await blocker.query('BEGIN');
       await blocker.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${repositoryId}`]);
       const created = a.createRequest(newRequest({ repositoryId, deadline: new Date(backend.clock.now.getTime() + 3_600_000), limits: { perRepository: 5, perRunAttempt: 5 } }));
-      const waiting = `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT pg_advisory_xact_lock%'`;
+      // The backend waiting for this repository's lock: pg_locks shows an advisory key as its two halves.
+      const waiting = `SELECT pid FROM pg_locks, (SELECT hashtextextended($1, 0) AS k) AS lock
+                       WHERE locktype = 'advisory' AND NOT granted AND classid::bigint = (lock.k >> 32) & 4294967295 AND objid::bigint = lock.k & 4294967295`;
       const deadline = Date.now() + 10_000;
       let rows: Record<string, unknown>[];
-      while ((rows = await backend.sql(waiting)).length === 0) {
+      while ((rows = await backend.sql(waiting, [`pending-requests:${repositoryId}`])).length === 0) {
         if (Date.now() > deadline) throw new Error('the creation never came to the cap');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
