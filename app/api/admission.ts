@@ -7,7 +7,7 @@
  */
 import { requestKeyFor, type RequestInput } from '../gate/request.js';
 import type { RunIdentity } from '../oidc.js';
-import type { PendingLimitError, PendingLimits, Store } from '../store/store.js';
+import type { ApprovalRequest, PendingLimitError, PendingLimits, Store } from '../store/store.js';
 import { HttpError } from './http.js';
 
 export const DEFAULT_MAX_PENDING_PER_REPOSITORY = 100;
@@ -68,14 +68,16 @@ export class Admission {
 
   /**
    * 429 when one more pending request would pass a cap, before the request costs any GitHub call. A
-   * retried step reattaches to its request, so it is never refused.
+   * retried step reattaches to its request, so it is never refused. Returns what it found under the
+   * request's key: the request a retried step opened before, or null.
    */
-  async checkPendingQuota(run: RunIdentity, input: RequestInput): Promise<void> {
+  async checkPendingQuota(run: RunIdentity, input: RequestInput): Promise<ApprovalRequest | null> {
     const key = requestKeyFor(run, input.action, run.environment ?? input.environment);
-    if (await this.store.findRequest(key)) return;
-    const pending = await this.store.countPendingRequests(key);
+    const { existing, pending } = await this.store.findRequestOrCountPending(key, this.limits);
+    if (existing) return existing;
     if (pending.runAttempt >= this.maxPerRun) throw this.tooMany(run, 'run_attempt', pending.runAttempt);
     if (pending.repository >= this.maxPerRepository) throw this.tooMany(run, 'repository', pending.repository);
+    return null;
   }
 
   /** The same 429 for a cap the store found reached as it came to create the request. */

@@ -12,7 +12,7 @@ import type { GateRequest } from '../gate/request.js';
 import { AppNotInstalledError } from '../github/installations.js';
 import { OidcError, type OidcVerifier, type RunIdentity } from '../oidc.js';
 import type { Metrics } from '../ops/metrics.js';
-import { PendingLimitError, type Store } from '../store/store.js';
+import { PendingLimitError, type ApprovalRequest, type Store } from '../store/store.js';
 import type { Admission } from './admission.js';
 import { API_BODY_LIMIT_BYTES, readJson, refuseDeclaredOverLimit } from './body.js';
 import { HttpError, sendError, sendJson } from './http.js';
@@ -61,10 +61,11 @@ export function createApiHandler(options: ApiOptions) {
 
       if (path === '/api/v1/requests') {
         allow(req, 'POST');
+        const arrived = Date.now();
         const run = await authenticate(options, req);
         const input = parseOpenBody(await readJson(req));
-        await options.admission.checkPendingQuota(run, input);
-        const request = await shownOnGitHub(options, await openRequest(options, run, input), req, showing);
+        const existing = await options.admission.checkPendingQuota(run, input);
+        const request = await shownOnGitHub(options, await openRequest(options, run, input, existing), req, showing, arrived + PUBLICATION_WAIT_MS);
         sendJson(res, 200, requestView(request, options.detailsUrl(request.id), options.appId));
         return true;
       }
@@ -152,9 +153,9 @@ async function ownRequest(options: ApiOptions, run: RunIdentity, id: string): Pr
   return request;
 }
 
-async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnType<typeof parseOpenBody>): Promise<GateRequest> {
+async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnType<typeof parseOpenBody>, existing: ApprovalRequest | null): Promise<GateRequest> {
   try {
-    return await options.gate.open(run, input, options.admission.limits);
+    return await options.gate.open(run, input, { limits: options.admission.limits, existing });
   } catch (err) {
     if (err instanceof PendingLimitError) throw options.admission.refusal(run, err);
     if (err instanceof InputError) throw new HttpError(422, 'invalid_request', err.message);
@@ -164,7 +165,11 @@ async function openRequest(options: ApiOptions, run: RunIdentity, input: ReturnT
   }
 }
 
-/** The outbox usually shows a new request within a moment: wait that long, so the answer can name its check run. */
+/**
+ * The outbox usually shows a new request within a moment: the answer waits until that long after the
+ * step asked, so it can name its check run. Counted from the step's call, not from the end of the open:
+ * a request that took that long to open (a burst, a slow GitHub) is answered at once.
+ */
 const PUBLICATION_WAIT_MS = 1000;
 
 /**
@@ -188,18 +193,17 @@ class ShowingPerInstallation {
   }
 }
 
-/** The request once its check run exists, or as it is when that takes longer than a moment: it never waits on publication for long. */
-async function shownOnGitHub(options: ApiOptions, request: GateRequest, req: IncomingMessage, showing: ShowingPerInstallation): Promise<GateRequest> {
-  if (request.checkRun || options.shutdown.aborted || !showing.begin(request.installationId)) return request;
+/** The request once its check run exists, or as it is at `deadline`: it never waits on publication for long. */
+async function shownOnGitHub(options: ApiOptions, request: GateRequest, req: IncomingMessage, showing: ShowingPerInstallation, deadline: number): Promise<GateRequest> {
+  if (request.checkRun || options.shutdown.aborted || Date.now() >= deadline || !showing.begin(request.installationId)) return request;
   try {
-    return await awaitCheckRun(options, request, req);
+    return await awaitCheckRun(options, request, req, deadline);
   } finally {
     showing.done(request.installationId);
   }
 }
 
-async function awaitCheckRun(options: ApiOptions, request: GateRequest, req: IncomingMessage): Promise<GateRequest> {
-  const deadline = Date.now() + PUBLICATION_WAIT_MS;
+async function awaitCheckRun(options: ApiOptions, request: GateRequest, req: IncomingMessage, deadline: number): Promise<GateRequest> {
   let wake: () => void = () => undefined;
   const unsubscribe = await options.store.subscribe(request.id, () => wake());
   try {

@@ -131,9 +131,11 @@ export class Gate {
    * belongs to one job of one run attempt: the token's `check_run_id` names the job where GitHub
    * provides it, else the environment does. Reattaching with other facts is a conflict, never an answer
    * with another job's decision. With `limits`, a new request past a cap on pending requests is
-   * refused (`PendingLimitError`), never created.
+   * refused (`PendingLimitError`), never created. `existing`: what the caller has just found under the
+   * request's key (null: nothing), so it is not read again; a request created since is found as the
+   * store creates this one.
    */
-  async open(run: RunIdentity, input: RequestInput, limits?: PendingLimits): Promise<GateRequest> {
+  async open(run: RunIdentity, input: RequestInput, { limits, existing }: { limits?: PendingLimits; existing?: ApprovalRequest | null } = {}): Promise<GateRequest> {
     const { store } = this.options;
     // The job's `environment:` is in the token; the Action's input may only repeat it (names ignore case, as on GitHub).
     if (run.environment && input.environment && run.environment.toLowerCase() !== input.environment.toLowerCase()) {
@@ -141,8 +143,8 @@ export class Gate {
     }
     const environment = run.environment ?? input.environment;
     const key = requestKeyFor(run, input.action, environment);
-    const existing = await store.findRequest(key);
-    if (existing) return this.reattach(existing, input, environment);
+    const found = existing === undefined ? await store.findRequest(key) : existing;
+    if (found) return this.reattach(found, input, environment);
 
     return this.create(run, input, key, environment, {}, limits);
   }
@@ -207,7 +209,7 @@ export class Gate {
     });
     if (!isNew) return this.reattach(request, input, environment);
     // Evaluated at once where GitHub answers; its `evaluate` job retries if it does not, or if this replica dies.
-    await this.evaluateRequest(request.id, github).catch(async (err) => {
+    await this.decideFailingClosed(request, null, github).catch(async (err) => {
       if (!(err instanceof TransientError)) throw err;
       this.options.log.warn({ err, requestId: request.id }, 'evaluation will be retried');
       await store.scheduleTimer({ kind: EVALUATE_JOB, requestId: request.id, key: `${EVALUATE_JOB}:${request.id}`, dueAt: new Date(this.now().getTime() + backoffMs(1, err.cause)) });
@@ -349,7 +351,7 @@ export class Gate {
     });
     // Another evaluation of the same request (its job, on another replica) got there first.
     if (!recorded) return;
-    await this.scheduleWindowCheck(request.id, decision);
+    await this.scheduleWindowCheck(request.id, decision, previous);
     const windows = decision.windows;
     if (decision.outcome === 'held' && previous?.outcome !== 'held' && windows) {
       await store.appendAudit({ type: 'held', actor: APP_ACTOR, requestId: request.id, facts: { windows: windows.closedBy, until: windows.opensAt, messages: windows.messages } });
@@ -392,12 +394,13 @@ export class Gate {
   }
 
   /** One window timer per request, at the next moment a window in its scope changes; none when nothing will. */
-  private async scheduleWindowCheck(requestId: string, decision: Decision): Promise<void> {
+  private async scheduleWindowCheck(requestId: string, decision: Decision, previous: Decision | null): Promise<void> {
     const key = `${WINDOW_TIMER}:${requestId}`;
     const at = decision.windows?.recheckAt;
     if (at && (decision.outcome === 'held' || decision.outcome === 'approval_required')) {
       await this.options.store.scheduleTimer({ kind: WINDOW_TIMER, requestId, key, dueAt: new Date(at) });
-    } else {
+    } else if (previous) {
+      // A first decision has no timer to cancel: only a recorded decision schedules one.
       await this.options.store.cancelTimers({ key });
     }
   }

@@ -2,6 +2,7 @@
 import type { Probot } from 'probot';
 import { ResponseCache, useConditionalRequests } from './conditional-requests.js';
 import { ExpiringCache } from './expiring-cache.js';
+import { FreshReads } from './fresh-reads.js';
 import type { GitHubClient } from './github.js';
 import { isNotFound, OctokitGitHubClient } from './octokit-client.js';
 
@@ -21,6 +22,8 @@ export class Installations {
   private readonly cache = new ResponseCache();
   /** Installation id by lowercased `owner/repo` (GitHub's names are case-insensitive); null: not installed. */
   private readonly lookups = new ExpiringCache<string, number | null>(LOOKUP_CAPACITY);
+  /** Default-branch heads, read once for all the requests of a repository evaluated at the same moment. */
+  private readonly branchHeads = new FreshReads<string>();
 
   private botLogin?: Promise<string>;
 
@@ -47,7 +50,7 @@ export class Installations {
   async client(installationId: number): Promise<GitHubClient> {
     const octokit = await this.probot.auth(installationId);
     useConditionalRequests(octokit, this.cache, installationId);
-    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin() });
+    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin(), branchHeads: this.branchHeads });
   }
 
   /** The login the App comments as (`<slug>[bot]`), asked of GitHub once. */

@@ -19,6 +19,8 @@ import type {
   WaitingRun,
 } from './github.js';
 
+import type { FreshReads } from './fresh-reads.js';
+
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
 const PERMISSION_LEVELS = new Set(['read', 'triage', 'write', 'maintain', 'admin']);
@@ -41,7 +43,7 @@ export function isNotFound(err: unknown): boolean {
 export class OctokitGitHubClient implements GitHubClient {
   constructor(
     private readonly octokit: Octokit,
-    private readonly app: { appId: number; botLogin: () => Promise<string> },
+    private readonly app: { appId: number; botLogin: () => Promise<string>; branchHeads?: FreshReads<string> },
   ) {}
 
   async defaultBranch(repo: RepoCoordinates): Promise<string> {
@@ -49,13 +51,17 @@ export class OctokitGitHubClient implements GitHubClient {
     return data.default_branch;
   }
 
-  async defaultBranchHead(repo: RepoCoordinates): Promise<string> {
-    // Without `sha`, GitHub lists the default branch's history, newest first: one request, where the
-    // branch's name and then its head would be two.
-    const { data } = await this.octokit.rest.repos.listCommits({ ...repo, per_page: 1 });
-    const head = data[0]?.sha;
-    if (head === undefined) throw new Error(`${repo.owner}/${repo.repo}: GitHub listed no commit on the default branch`);
-    return head;
+  defaultBranchHead(repo: RepoCoordinates): Promise<string> {
+    const read = async () => {
+      // Without `sha`, GitHub lists the default branch's history, newest first: one request, where the
+      // branch's name and then its head would be two.
+      const { data } = await this.octokit.rest.repos.listCommits({ ...repo, per_page: 1 });
+      const head = data[0]?.sha;
+      if (head === undefined) throw new Error(`${repo.owner}/${repo.repo}: GitHub listed no commit on the default branch`);
+      return head;
+    };
+    // GitHub's names are case-insensitive: one repository, one key.
+    return this.app.branchHeads ? this.app.branchHeads.read(`${repo.owner}/${repo.repo}`.toLowerCase(), read) : read();
   }
 
   async fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {

@@ -114,11 +114,15 @@ export class OutboxWorker {
     let next = pollMs;
     try {
       const room = BATCH - this.inFlight;
-      const now = this.options.clock ?? Date.now;
-      const due = room > 0 ? await store.claimDueTimers(new Date(now()), room, ONLY_OUTBOX) : [];
-      for (const job of due) this.enqueue(job);
-      const nextDue = due.length > 0 && due.length === room ? new Date(now()) : await store.nextTimerDue(ONLY_OUTBOX);
-      if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - now()));
+      // Every claimed job is still under way: the next to finish pokes, and until then nothing more may
+      // be claimed, however many are due. Asking when the next one falls due would answer "now" and spin.
+      if (room > 0) {
+        const now = this.options.clock ?? Date.now;
+        const due = await store.claimDueTimers(new Date(now()), room, ONLY_OUTBOX);
+        for (const job of due) this.enqueue(job);
+        const nextDue = due.length === room ? new Date(now()) : await store.nextTimerDue(ONLY_OUTBOX);
+        if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - now()));
+      }
     } catch (err) {
       log.error({ err }, 'outbox check failed');
     }

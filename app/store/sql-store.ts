@@ -144,8 +144,7 @@ export class SqlStore implements Store {
   async #checkPendingLimits(tx: SqlExecutor, created: ApprovalRequest, limits: PendingLimits): Promise<void> {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${created.repositoryId}`]);
     const [counted] = await tx.query<{ repository: unknown; run_attempt: unknown }>(
-      `SELECT (SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND status = 'pending' LIMIT $4) r) AS repository,
-              (SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND status = 'pending' LIMIT $5) a) AS run_attempt`,
+      `SELECT ${boundedPendingCounts('$4', '$5')}`,
       [created.repositoryId, created.runId, created.runAttempt, limits.perRepository + 1, limits.perRunAttempt + 1],
     );
     const itself = created.status === 'pending' ? 1 : 0;
@@ -179,6 +178,19 @@ export class SqlStore implements Store {
   async findRequest(key: RequestKey): Promise<ApprovalRequest | undefined> {
     const rows = await this.#db.query(`SELECT * FROM requests WHERE ${KEY_MATCH}`, keyParams(key));
     return rows[0] && toRequest(rows[0]);
+  }
+
+  async findRequestOrCountPending(key: RequestKey, limits: PendingLimits): Promise<{ existing: ApprovalRequest | undefined; pending: { repository: number; runAttempt: number } }> {
+    const [row] = await this.#db.query<Record<string, unknown> & { pending_repository: unknown; pending_run_attempt: unknown }>(
+      `SELECT r.*, counted.repository AS pending_repository, counted.run_attempt AS pending_run_attempt
+       FROM (SELECT ${boundedPendingCounts('$6', '$7')}) counted
+       LEFT JOIN requests r ON r.repository_id = $1 AND r.run_id = $2 AND r.run_attempt = $3 AND r.action = $4 AND r.job_key = $5`,
+      [...keyParams(key), limits.perRepository + 1, limits.perRunAttempt + 1],
+    );
+    return {
+      existing: row.id === null ? undefined : toRequest(row),
+      pending: { repository: Number(row.pending_repository), runAttempt: Number(row.pending_run_attempt) },
+    };
   }
 
   async findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined> {
@@ -301,35 +313,31 @@ export class SqlStore implements Store {
 
   async recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }> {
     if (!UUID.test(id)) return { recorded: false, request: undefined };
-    return this.#transaction(async (tx) => {
-      const now = this.#clock();
-      // One statement records the decision, drops the evaluation job, moves the deadline, queues the
-      // publication (and a job-level gate's deployment review) and sends the notice of it.
-      const rows = await tx.query(
-        `WITH updated AS (
-           UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
-           WHERE id = $1 AND (decision IS NULL OR $7) AND status = 'pending'
-           RETURNING *),
-         dropped AS (
-           DELETE FROM timers WHERE key = $8 || ':' || $1::text AND EXISTS (SELECT FROM updated)),
-         scheduled AS (
-           INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
-           SELECT job.kind, updated.id, job.kind || ':' || updated.id::text, job.due_at, '{}'::jsonb, $6
-           FROM updated CROSS JOIN LATERAL (VALUES
-             ('deadline', updated.deadline),
-             ($9, $6::timestamptz),
-             ($10, CASE WHEN (updated.facts -> 'deployment') IS NOT NULL THEN $6::timestamptz END)) AS job (kind, due_at)
-           WHERE job.due_at IS NOT NULL
-           ${RESCHEDULE_ON_CONFLICT})
-         SELECT updated.*, ${notifyChange('updated', "'updated'", '$11')} FROM updated`,
-        [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now, record.replace ?? false, EVALUATE_JOB, PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
-      );
-      if (rows.length === 0) {
-        const current = await tx.query('SELECT * FROM requests WHERE id = $1', [id]);
-        return { recorded: false, request: current[0] && toRequest(current[0]) };
-      }
-      return { recorded: true, request: toRequest(rows[0]) };
-    });
+    const now = this.#clock();
+    // One statement, its own transaction, records the decision, drops the evaluation job, moves the
+    // deadline, queues the publication (and a job-level gate's deployment review) and sends the notice
+    // of it: no BEGIN and COMMIT round trips around it.
+    const rows = await this.#db.query(
+      `WITH updated AS (
+         UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
+         WHERE id = $1 AND (decision IS NULL OR $7) AND status = 'pending'
+         RETURNING *),
+       dropped AS (
+         DELETE FROM timers WHERE key = $8 || ':' || $1::text AND EXISTS (SELECT FROM updated)),
+       scheduled AS (
+         INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+         SELECT job.kind, updated.id, job.kind || ':' || updated.id::text, job.due_at, '{}'::jsonb, $6
+         FROM updated CROSS JOIN LATERAL (VALUES
+           ('deadline', updated.deadline),
+           ($9, $6::timestamptz),
+           ($10, CASE WHEN (updated.facts -> 'deployment') IS NOT NULL THEN $6::timestamptz END)) AS job (kind, due_at)
+         WHERE job.due_at IS NOT NULL
+         ${RESCHEDULE_ON_CONFLICT})
+       SELECT updated.*, ${notifyChange('updated', "'updated'", '$11')} FROM updated`,
+      [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now, record.replace ?? false, EVALUATE_JOB, PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
+    );
+    if (rows.length === 0) return { recorded: false, request: await this.getRequest(id) };
+    return { recorded: true, request: toRequest(rows[0]) };
   }
 
   async markPublishStarted(requestId: string): Promise<boolean> {
@@ -896,6 +904,16 @@ export const APPEND_AUDIT = `
     last AS (SELECT seq, hash FROM chain ORDER BY ord DESC LIMIT 1)
   UPDATE audit_head SET seq = last.seq, hash = last.hash FROM last
   RETURNING (SELECT json_agg(json_build_object('seq', seq, 'hash', hash) ORDER BY ord) FROM chain) AS chain`;
+
+/**
+ * The pending requests of repository $1 and of its run $2's attempt $3, counted only up to the
+ * bounds given (placeholders): a cap needs to know whether it is reached, not by how much, and a
+ * repository may hold thousands.
+ */
+function boundedPendingCounts(repositoryBound: string, runAttemptBound: string): string {
+  return `(SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND status = 'pending' LIMIT ${repositoryBound}) r) AS repository,
+          (SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND status = 'pending' LIMIT ${runAttemptBound}) a) AS run_attempt`;
+}
 
 /** $1 repository id, $2 run id, $3 run attempt. */
 const COUNT_PENDING = `

@@ -388,7 +388,13 @@ export interface Store {
   enqueuePublish(requestId: string): Promise<void>;
   /** Notes that publication of the request starts; false when an earlier attempt had already started it. */
   markPublishStarted(requestId: string): Promise<boolean>;
-  /** Pending requests of a repository, and of one attempt of one of its runs: what admission caps are checked against. */
+  /**
+   * The request under `key`, if any; and the pending requests of its repository and of its run
+   * attempt, each counted up to one past its cap in `limits` (how far past does not matter to a cap).
+   * What admission checks before a new request costs any GitHub call, in one round trip.
+   */
+  findRequestOrCountPending(key: RequestKey, limits: PendingLimits): Promise<{ existing: ApprovalRequest | undefined; pending: { repository: number; runAttempt: number } }>;
+  /** Pending requests of a repository, and of one attempt of one of its runs, all counted. */
   countPendingRequests(run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }>;
 
   castVote(vote: NewVote): Promise<VoteResult>;

@@ -59,6 +59,29 @@ describe('opening a request', () => {
     }
   });
 
+  it('a request that took a second to open is answered at once, without waiting for its check run', async () => {
+    // A slow open (a burst, a slow GitHub) has already used the moment the step is kept waiting for
+    // its check run: waiting a further second would only delay the step.
+    const run = job();
+    const token = await world.token(run);
+    const since = (await world.control.exchanges()).length;
+    await world.control.latency({ route: '/repos/{owner}/{repo}/commits', method: 'GET', ms: 1200, times: 1 });
+    await world.control.latency({ route: '/repos/{owner}/{repo}/check-runs', method: 'POST', ms: 3000, times: 1 });
+    let id: string | undefined;
+    try {
+      const answer = await world.api('POST', '/api/v1/requests', token, { action: 'deploy', environment: 'production' });
+      const answered = Date.now();
+      id = answer.body.id as string;
+      expect([answer.status, answer.body.status, answer.body.check_run_id]).toEqual([200, 'pending', null]);
+      const slowRead = (await world.control.exchanges()).slice(since).find((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/commits');
+      // Answered once evaluated; a wait after the open would have held it a full second longer.
+      expect(answered - slowRead!.at).toBeLessThan(1000);
+    } finally {
+      await world.control.clearFaults();
+      if (id) await world.api('POST', `/api/v1/requests/${id}/cancel`, token, { reason: 'timeout' });
+    }
+  });
+
   it('is idempotent per run, attempt and action, also for concurrent retries', async () => {
     const run = job();
     const body = { action: 'deploy', environment: 'production' };
@@ -98,6 +121,24 @@ describe('reading GitHub', () => {
     } finally {
       await world.control.pushCommit(REPO, { branch: 'main', files: { '.github/jit-approval.yml': POLICY } });
     }
+  });
+});
+
+describe('reading GitHub under a burst', () => {
+  it("requests evaluated while their repository's default branch is being read share the read that follows it", async () => {
+    const before = (await world.control.exchanges()).length;
+    await world.control.latency({ route: '/repos/{owner}/{repo}/commits', method: 'GET', ms: 800, times: 1 });
+    try {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => world.open(job(), { action: 'lint' })));
+      expect(answers.map((answer) => answer.body.status)).toEqual(['approved', 'approved', 'approved', 'approved', 'approved']);
+    } finally {
+      await world.control.clearFaults();
+    }
+    // The first request's read is slow; the four evaluated meanwhile do not take its answer (it may be
+    // older than they are), and do not read once each either: they share the next read.
+    const heads = (await world.control.exchanges()).slice(before).filter((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/commits');
+    expect(heads.length).toBeGreaterThanOrEqual(2);
+    expect(heads.length).toBeLessThanOrEqual(3);
   });
 });
 

@@ -76,3 +76,38 @@ it("a job whose lease ended while it waited behind its installation's earlier jo
     await leased.close();
   }
 }, 60_000);
+
+it('with every claimed job still under way, the worker waits for one to finish instead of asking the store again and again', async () => {
+  const busy = await openStore({ dataDir: 'memory://' });
+  const looks = { claims: 0, nextDue: 0 };
+  // Counts the worker's looks at the store; everything else passes through.
+  const counted = new Proxy(busy, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name === 'claimDueTimers') return (...args: Parameters<Store['claimDueTimers']>) => (looks.claims++, target.claimDueTimers(...args));
+      if (name === 'nextTimerDue') return (...args: Parameters<Store['nextTimerDue']>) => (looks.nextDue++, target.nextTimerDue(...args));
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const worker = new OutboxWorker({
+    store: counted,
+    log: pino({ level: 'silent' }),
+    // One installation's backlog, longer than a look claims: its jobs run a second apart, as GitHub's pacing makes them.
+    spacingMs: 1000,
+    handlers: { [PUBLISH_JOB]: async () => undefined },
+    onGiveUp: async () => undefined,
+  });
+  try {
+    const now = Date.now();
+    for (let n = 0; n < 80; n++) await busy.scheduleTimer({ kind: PUBLISH_JOB, dueAt: new Date(now - 10_000 + n), payload: { installationId: 7, n } });
+    await worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The first look claims a full batch; then a job finishes once a second, and each makes room for one
+    // look. A worker that asks when the next job falls due meanwhile is told "now", again and again.
+    expect(looks.claims).toBeGreaterThanOrEqual(1);
+    expect(looks.claims + looks.nextDue).toBeLessThanOrEqual(10);
+  } finally {
+    await worker.stop();
+    await busy.close();
+  }
+}, 30_000);

@@ -265,6 +265,20 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.countPendingRequests({ ...run, runId: '79' })).toEqual({ repository: 3, runAttempt: 0 });
     });
 
+    test('finds the request under a key, or counts the pending ones up to one past each cap', async () => {
+      const repository = String(randomInt(1, 2 ** 40));
+      const run = { repositoryId: repository, runId: '77', runAttempt: '1' };
+      for (const action of ['deploy', 'migrate', 'seed']) await create({ ...run, action });
+      await create({ ...run, runId: '78' });
+      const key = (action: string) => ({ ...run, action, jobKey: 'check_run:1' });
+      // Four pending in the repository, three in the run attempt: counted only as far as a cap needs.
+      expect(await backend.store.findRequestOrCountPending(key('verify'), { perRepository: 2, perRunAttempt: 1 })).toEqual({ existing: undefined, pending: { repository: 3, runAttempt: 2 } });
+      expect(await backend.store.findRequestOrCountPending(key('verify'), { perRepository: 10, perRunAttempt: 10 })).toEqual({ existing: undefined, pending: { repository: 4, runAttempt: 3 } });
+      const found = await backend.store.findRequestOrCountPending(key('migrate'), { perRepository: 10, perRunAttempt: 10 });
+      expect(found.existing).toEqual(await backend.store.findRequest(key('migrate')));
+      expect(found.existing).toMatchObject({ action: 'migrate', runId: '77' });
+    });
+
     test('with limits, refuses a request past a cap on pending ones, creating nothing, and returns one that exists', async () => {
       const repository = String(randomInt(1, 2 ** 40));
       const limits = { perRepository: 3, perRunAttempt: 2 };
