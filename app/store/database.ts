@@ -9,9 +9,20 @@ export interface SqlExecutor {
   exec(text: string): Promise<void>;
 }
 
+/** A connection inside a transaction. */
+export interface TransactionExecutor extends SqlExecutor {
+  /**
+   * Ends the transaction: runs `statements` (without parameters) and COMMIT in one round trip where
+   * the connection allows it, so that the locks they take are held on the server only, never across
+   * a round trip through the App. If one fails, none after it runs and the transaction rolls back.
+   * Nothing may run in the transaction after this.
+   */
+  commitWith(statements: readonly string[]): Promise<void>;
+}
+
 export interface Database extends SqlExecutor {
-  /** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction: COMMIT when it resolves (unless it committed), ROLLBACK when it throws. */
+  transaction<T>(work: (tx: TransactionExecutor) => Promise<T>): Promise<T>;
   /** LISTEN on `channel` (a lower-case identifier); resolves once the LISTEN is in effect. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

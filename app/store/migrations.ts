@@ -208,6 +208,48 @@ CREATE INDEX audit_events_at ON audit_events (at);
 CREATE INDEX requests_repository ON requests (repository);
 `,
   },
+  {
+    version: 6,
+    name: 'statements that travel with the COMMIT: the turn on the cap on pending requests, the audit append\'s refusal',
+    sql: `
+-- Takes the turn of a creation in its repository on the caps on pending requests, then counts the
+-- pending ones (each count stopping one past its cap, and including the new request when
+-- itself is 1), and refuses with SQLSTATE MJ001 at a cap. One statement, so that it can travel
+-- with the COMMIT and the turn lasts no round trip. A VOLATILE function takes a fresh snapshot for
+-- each query in it: the counts, made after the lock, see what the turn's previous holder committed.
+CREATE FUNCTION take_pending_turn(of_repository bigint, of_run bigint, of_attempt integer,
+                                  repository_cap integer, run_attempt_cap integer, itself integer)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  pending integer;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('pending-requests:' || of_repository::text, 0));
+  SELECT count(*) - itself INTO pending FROM (
+    SELECT FROM requests r
+    WHERE r.repository_id = of_repository AND r.run_id = of_run AND r.run_attempt = of_attempt AND r.status = 'pending'
+    LIMIT run_attempt_cap + 1) counted;
+  IF pending >= run_attempt_cap THEN
+    RAISE EXCEPTION USING ERRCODE = 'MJ001', MESSAGE = 'pending requests at the cap of a run attempt',
+      DETAIL = json_build_object('scope', 'run_attempt', 'pending', pending)::text;
+  END IF;
+  SELECT count(*) - itself INTO pending FROM (
+    SELECT FROM requests r WHERE r.repository_id = of_repository AND r.status = 'pending' LIMIT repository_cap + 1) counted;
+  IF pending >= repository_cap THEN
+    RAISE EXCEPTION USING ERRCODE = 'MJ001', MESSAGE = 'pending requests at the cap of a repository',
+      DETAIL = json_build_object('scope', 'repository', 'pending', pending)::text;
+  END IF;
+END
+$$;
+
+-- The audit append's answer when the chain's head is missing: an error, so that the transaction it
+-- ends is not committed past a tampered trail.
+CREATE FUNCTION refuse_audit_append(message text) RETURNS json LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = 'MJ002', MESSAGE = message;
+END
+$$;
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Transaction } from '@electric-sql/pglite';
-import type { Database, SqlExecutor } from './database.js';
+import type { Database, TransactionExecutor } from './database.js';
 import { seedFromTemplate } from './pglite-template.js';
 
 const IN_MEMORY = 'memory://';
@@ -33,11 +33,14 @@ export async function openPgliteDatabase(dataDir: string, schema?: string): Prom
   };
 }
 
-function executor(tx: Transaction): SqlExecutor {
+function executor(tx: Transaction): TransactionExecutor {
+  const exec = async (text: string): Promise<void> => {
+    await tx.exec(text);
+  };
   return {
     query: async (text, params) => (await tx.query(text, params ? [...params] : undefined)).rows as never,
-    exec: async (text) => {
-      await tx.exec(text);
-    },
+    exec,
+    // The single session never has another transaction waiting on a lock: PGlite commits when the work ends.
+    commitWith: (statements) => exec(statements.join(';\n')),
   };
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, SqlExecutor } from './database.js';
+import type { Database, SqlExecutor, TransactionExecutor } from './database.js';
 
 const RECONNECT_DELAY_MS = 1000;
 
@@ -17,10 +17,20 @@ export function openPostgresDatabase(connectionString: string, schema?: string):
     },
     transaction: async (work) => {
       const client = await pool.connect();
+      let committed = false;
+      const tx: TransactionExecutor = {
+        ...executor(client),
+        commitWith: async (statements) => {
+          // The simple query protocol runs them all in one round trip; from a statement that fails,
+          // the rest (the COMMIT too) are skipped and the transaction is left to roll back below.
+          await client.query([...statements, 'COMMIT'].join(';\n'));
+          committed = true;
+        },
+      };
       try {
         await client.query('BEGIN');
-        const result = await work(executor(client));
-        await client.query('COMMIT');
+        const result = await work(tx);
+        if (!committed) await client.query('COMMIT');
         client.release();
         return result;
       } catch (err) {

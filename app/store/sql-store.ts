@@ -1,13 +1,14 @@
 /**
  * The Store over a Database: the same SQL for PGlite and PostgreSQL.
  *
- * Lock order, to stay free of deadlocks: a request row, then its timers, then the audit head.
+ * Lock order, to stay free of deadlocks: a request row, then its timers, then a repository's turn
+ * on the cap on pending requests, then the audit head.
  * Every change to a request notifies the store's channel inside its transaction, so listeners
  * hear of it only once it is committed.
  */
 import { randomUUID } from 'node:crypto';
 import { auditHashParts, ChainVerifier } from './audit-chain.js';
-import type { Database, SqlExecutor } from './database.js';
+import type { Database, SqlExecutor, TransactionExecutor } from './database.js';
 import { toAuditEvent, toRequest, toSession, toTimer, toVote } from './rows.js';
 import {
   ALL_REQUESTS,
@@ -82,6 +83,7 @@ export class SqlStore implements Store {
   // ── requests ────────────────────────────────────────────────────────────────────────────────
 
   async createRequest(input: NewRequest): Promise<{ created: boolean; request: ApprovalRequest }> {
+    const { limits } = input;
     return this.#transaction(async (tx) => {
       const now = this.#clock();
       // One statement writes the request, its deadline and evaluation timers, and the notice of it:
@@ -127,30 +129,10 @@ export class SqlStore implements Store {
       }
       const request = toRequest(inserted[0]);
       this.#append(tx, { type: 'requested', actor: request.requester, requestId: request.id, facts: input.facts });
-      // Last, so that the turn it takes lasts only until the commit.
-      if (input.limits) await this.#checkPendingLimits(tx, request, input.limits);
       return { created: true, request };
+    }, (result) => (result.created && limits ? takePendingTurn(result.request, limits) : undefined)).catch((err: unknown) => {
+      throw pendingLimitRefusal(err) ?? err;
     });
-  }
-
-  /**
-   * Refuses the request `created` in this transaction when the others already pending reach a cap.
-   * Creations in one repository take turns from here until they commit, so two cannot both count the
-   * same last free place. The lock is a statement of its own: a statement reads what was committed
-   * when it began, and the count must see what the previous holder committed. The count stops one
-   * past the cap, as the answer is the same from there on, and includes the new request itself, so
-   * that it can be read from the index alone.
-   */
-  async #checkPendingLimits(tx: SqlExecutor, created: ApprovalRequest, limits: PendingLimits): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`pending-requests:${created.repositoryId}`]);
-    const [counted] = await tx.query<{ repository: unknown; run_attempt: unknown }>(
-      `SELECT ${boundedPendingCounts('$4', '$5')}`,
-      [created.repositoryId, created.runId, created.runAttempt, limits.perRepository + 1, limits.perRunAttempt + 1],
-    );
-    const itself = created.status === 'pending' ? 1 : 0;
-    const pending = { repository: Number(counted.repository) - itself, runAttempt: Number(counted.run_attempt) - itself };
-    if (pending.runAttempt >= limits.perRunAttempt) throw new PendingLimitError('run_attempt', pending.runAttempt);
-    if (pending.repository >= limits.perRepository) throw new PendingLimitError('repository', pending.repository);
   }
 
   async getRequest(id: string): Promise<ApprovalRequest | undefined> {
@@ -706,40 +688,48 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Runs `work` in one transaction, then appends the audit events it recorded. The chain's head row
-   * is locked last and held only for the append and the commit: every append takes its turn on
-   * that one row, across replicas, so holding it while the rest of a transaction runs would make
-   * every transaction that records an event wait for every other one.
+   * Runs `work` in one transaction, then ends it with `lastly`'s statement, if any, and the append of
+   * the audit events the work recorded, sent with the COMMIT in one round trip. The locks these take,
+   * a repository's turn on its cap and the chain's head row, are then held on the server only:
+   * every append takes its turn on that one row, across replicas, so holding it through the rest of
+   * a transaction, or through a round trip to the App, would make every transaction that records an
+   * event wait that much longer for every other one.
    */
-  #transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  #transaction<T>(work: (tx: TransactionExecutor) => Promise<T>, lastly?: (result: T) => string | undefined): Promise<T> {
     return this.#db.transaction(async (tx) => {
       const pending: NewAuditEvent[] = [];
       this.#pendingAudit.set(tx, pending);
       const result = await work(tx);
-      if (pending.length > 0) await this.#appendAll(tx, pending);
+      const statements: string[] = [];
+      const last = lastly?.(result);
+      if (last) statements.push(last);
+      if (pending.length > 0) {
+        const { events, at } = this.#prepareAppend(pending);
+        statements.push(appendAudit(sqlText(events) + '::jsonb', sqlText(at.toISOString()) + '::timestamptz'));
+      }
+      if (statements.length > 0) await tx.commitWith(statements);
       return result;
     });
   }
 
   async #appendAll(tx: SqlExecutor, events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
+    const prepared = this.#prepareAppend(events);
+    const rows = await tx.query<{ chain: Array<{ seq: unknown; hash: string }> }>(APPEND_AUDIT, [prepared.events, prepared.at]);
+    const chain = rows[0].chain;
+    return prepared.fields.map((fields, i): AuditEvent => ({ ...fields, seq: Number(chain[i + 1].seq), prevHash: chain[i].hash, hash: chain[i + 1].hash }));
+  }
+
+  /** The events as APPEND_AUDIT takes them (JSON text), and their time. */
+  #prepareAppend(events: readonly NewAuditEvent[]): { events: string; at: Date; fields: Array<Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>> } {
     const at = this.#clock();
-    const prepared = events.map((event) => {
+    const fields = events.map((event) => {
       // The facts as the database will give them back (jsonb keeps what JSON text says, in its own
       // key order, which canonical JSON sorts anyway), so each hash covers exactly what is stored.
       const facts = JSON.parse(json(event.facts ?? {})) as Record<string, unknown>;
-      const fields = { requestId: event.requestId ?? null, type: event.type, actor: event.actor, at, facts };
-      return { fields, parts: auditHashParts(fields) };
+      return { requestId: event.requestId ?? null, type: event.type, actor: event.actor, at, facts };
     });
-    // One statement locks the head row, chains the events to it and moves it: appends take turns on
-    // that row across replicas, and each holds it for this statement and the commit, not for a round
-    // trip through the App in between.
-    const rows = await tx.query<{ chain: Array<{ seq: unknown; hash: string }> }>(
-      APPEND_AUDIT,
-      [json(prepared.map(({ fields, parts }) => ({ ...parts, requestId: fields.requestId, type: fields.type, actor: fields.actor, facts: fields.facts }))), at],
-    );
-    if (rows.length !== 1) throw new Error('audit head record is missing: refusing to append to a tampered trail');
-    const chain = rows[0].chain;
-    return prepared.map(({ fields }, i): AuditEvent => ({ ...fields, seq: Number(chain[i + 1].seq), prevHash: chain[i].hash, hash: chain[i + 1].hash }));
+    const chained = fields.map((field) => ({ ...auditHashParts(field), requestId: field.requestId, type: field.type, actor: field.actor, facts: field.facts }));
+    return { events: json(chained), at, fields };
   }
 
   async listAudit(filter: { requestId?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditEvent[]> {
@@ -880,16 +870,19 @@ export class SqlStore implements Store {
 const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4 AND job_key = $5';
 
 /**
- * $1 the events (each its hash parts, request id, type, actor and facts), $2 their time. Locks the
+ * Appends `events` (an SQL expression of type jsonb: an array, each its hash parts, request id,
+ * type, actor and facts) at `at` (an expression of type timestamptz). One statement locks the
  * chain's head row, chains the events to it (SHA-256 over each event's canonical JSON, see
- * auditHashParts) and moves the head; returns the chain from the head it started at. The head
- * is looked up with LIMIT 1 (it is a single row) so that the plan's estimates stay small: a plan
- * estimated past jit_above_cost would be compiled on every append.
+ * auditHashParts) and moves the head; it returns the chain from the head it started at, and fails
+ * (SQLSTATE MJ002) if the head is missing, so that nothing is committed past a tampered trail. The
+ * head is looked up with LIMIT 1 (it is a single row) so that the plan's estimates stay small: a
+ * plan estimated past jit_above_cost would be compiled on every append.
  */
-export const APPEND_AUDIT = `
+function appendAudit(events: string, at: string): string {
+  return `
   WITH RECURSIVE
     head AS (SELECT seq, hash FROM audit_head LIMIT 1 FOR UPDATE),
-    events AS (SELECT e, ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, ord)),
+    events AS (SELECT e, ord FROM jsonb_array_elements(${events}) WITH ORDINALITY AS t(e, ord)),
     chain (ord, seq, prev_hash, hash) AS (
       SELECT 0::bigint, seq, NULL::text, hash FROM head
       UNION ALL
@@ -899,11 +892,44 @@ export const APPEND_AUDIT = `
       FROM chain JOIN events ON events.ord = chain.ord + 1),
     appended AS (
       INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
-      SELECT chain.seq, (events.e ->> 'requestId')::uuid, events.e ->> 'type', events.e ->> 'actor', $2, events.e -> 'facts', chain.prev_hash, chain.hash
+      SELECT chain.seq, (events.e ->> 'requestId')::uuid, events.e ->> 'type', events.e ->> 'actor', ${at}, events.e -> 'facts', chain.prev_hash, chain.hash
       FROM chain JOIN events USING (ord)),
-    last AS (SELECT seq, hash FROM chain ORDER BY ord DESC LIMIT 1)
-  UPDATE audit_head SET seq = last.seq, hash = last.hash FROM last
-  RETURNING (SELECT json_agg(json_build_object('seq', seq, 'hash', hash) ORDER BY ord) FROM chain) AS chain`;
+    last AS (SELECT seq, hash FROM chain ORDER BY ord DESC LIMIT 1),
+    moved AS (UPDATE audit_head SET seq = last.seq, hash = last.hash FROM last RETURNING 1)
+  SELECT CASE WHEN EXISTS (SELECT FROM moved) THEN (SELECT json_agg(json_build_object('seq', seq, 'hash', hash) ORDER BY ord) FROM chain)
+              ELSE refuse_audit_append('audit head record is missing: refusing to append to a tampered trail') END AS chain`;
+}
+
+/** $1 the events as JSON text, $2 their time; see appendAudit. */
+export const APPEND_AUDIT = appendAudit('$1::jsonb', '$2::timestamptz');
+
+/**
+ * `text` as an SQL string literal, for statements that travel with a COMMIT and so cannot take
+ * parameters. The E'' form means the same whatever standard_conforming_strings says.
+ */
+function sqlText(text: string): string {
+  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * The statement that refuses the request `created` when the others already pending reach a cap
+ * (see the take_pending_turn migration). It ends the creation's transaction, sent with the audit
+ * append and the COMMIT: creations in one repository take turns from its lock until they commit,
+ * so two cannot both count the same last free place, and the turn is held on the database server
+ * only. The values are written into the statement, so each must be an integer.
+ */
+function takePendingTurn(created: ApprovalRequest, limits: PendingLimits): string {
+  const values = [created.repositoryId, created.runId, created.runAttempt, limits.perRepository, limits.perRunAttempt, created.status === 'pending' ? 1 : 0];
+  for (const value of values) if (!/^-?\d{1,19}$/.test(String(value))) throw new Error(`not an integer: ${JSON.stringify(value)}`);
+  return `SELECT take_pending_turn(${values.join(', ')})`;
+}
+
+/** take_pending_turn's refusal (SQLSTATE MJ001, its details in JSON) as the store's error. */
+function pendingLimitRefusal(err: unknown): PendingLimitError | undefined {
+  if (!(err instanceof Error) || (err as { code?: unknown }).code !== 'MJ001') return undefined;
+  const detail = JSON.parse(String((err as { detail?: unknown }).detail)) as { scope: PendingLimitError['scope']; pending: number };
+  return new PendingLimitError(detail.scope, detail.pending);
+}
 
 /**
  * The pending requests of repository $1 and of its run $2's attempt $3, counted only up to the

@@ -142,9 +142,10 @@ describe('several App replicas on one PostgreSQL database', () => {
     expect((await a.countPendingRequests({ repositoryId, runId: '0', runAttempt: '1' })).repository).toBe(5);
   });
 
-  test('a request waiting for its turn on the cap has already been written: the turn lasts only to the commit', async () => {
+  test('a request waiting for its turn on the cap has already been written, and the statement waiting for the turn travels with the audit append', async () => {
     // Creations in one repository take turns on the cap; what each writes before its turn is written
-    // side by side with the others, not one after another.
+    // side by side with the others, not one after another, and the turn ends on the server: no round
+    // trip through the App between taking it and the commit.
     const repositoryId = String(Date.now() + 1);
     const blocker = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${backend.schema}` });
     await blocker.connect();
@@ -166,6 +167,9 @@ describe('several App replicas on one PostgreSQL database', () => {
         [rows[0].pid],
       );
       expect(held.map((row) => row.relation).sort()).toEqual(['requests', 'timers']);
+      const [activity] = await backend.sql('SELECT query FROM pg_stat_activity WHERE pid = $1', [rows[0].pid]);
+      // The turn, then the audit append (and the COMMIT, past what pg_stat_activity keeps of a query): one round trip.
+      expect(String(activity.query)).toMatch(/^SELECT take_pending_turn\([^;]*\);\s*WITH RECURSIVE\s+head AS \(SELECT seq, hash FROM audit_head /);
       await blocker.query('COMMIT');
       expect(await created).toMatchObject({ created: true });
       expect(await a.verifyAudit()).toMatchObject({ ok: true });

@@ -775,11 +775,16 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
         await restore(a, b);
       });
 
-      test('the App refuses to append once the head record is gone', async () => {
+      test('the App refuses to append once the head record is gone, and what the event would record is not written', async () => {
         const [head] = await backend.sql('SELECT seq, hash FROM audit_head');
         await backend.sql('DELETE FROM audit_head');
         expect(await backend.store.verifyAudit()).toMatchObject({ ok: false, reason: expect.stringMatching(/head record is missing/) });
         await expect(backend.store.appendAudit({ type: 'vote', actor: 'x' })).rejects.toThrow(/head record is missing/);
+        // A change is committed with its audit event or not at all, with or without a cap's turn.
+        const unrecorded = { repositoryId: String(randomInt(1, 2 ** 40)), runId: '5', runAttempt: '1', action: 'deploy' };
+        await expect(backend.store.createRequest(newRequest(unrecorded))).rejects.toThrow(/head record is missing/);
+        await expect(backend.store.createRequest(newRequest({ ...unrecorded, limits: { perRepository: 5, perRunAttempt: 5 } }))).rejects.toThrow(/head record is missing/);
+        expect(await backend.store.findRequest({ ...unrecorded, jobKey: newRequest(unrecorded).jobKey })).toBeUndefined();
         await backend.sql('INSERT INTO audit_head (seq, hash) VALUES ($1, $2)', [head.seq, head.hash]);
         expect((await backend.store.verifyAudit()).ok).toBe(true);
       });
