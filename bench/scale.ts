@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
@@ -229,7 +229,7 @@ export async function measureScale(): Promise<BenchReport[]> {
     phase('long polls');
     const polls = await measurePolls(stage, carol, db);
     phase('pending requests');
-    const scale = await measurePending(stage, carol, db);
+    const scale = await measurePending(stage, carol, db, postgres);
     const load = loadavg().map((l) => l.toFixed(2)).join(', ');
     polls.notes.push(`load average at the end: ${load}`);
     scale.notes.push(`load average at the end: ${load}`);
@@ -311,7 +311,7 @@ async function measurePolls(stage: Stage, carol: Browser, db: pg.Client): Promis
   };
 }
 
-async function measurePending(stage: Stage, carol: Browser, db: pg.Client): Promise<BenchReport> {
+async function measurePending(stage: Stage, carol: Browser, db: pg.Client, postgres: PrivatePostgres): Promise<BenchReport> {
   const seedFrom = performance.now();
   const seeded = await seedPending(db, PENDING);
   const seedMs = performance.now() - seedFrom;
@@ -319,12 +319,15 @@ async function measurePending(stage: Stage, carol: Browser, db: pg.Client): Prom
 
   await stage.pushChange(REPOSITORY, 'replicas = 9\n');
   const tokens = await pooled(Array.from({ length: BATCH }, () => undefined), 20, () => newStep(stage));
+  const cpu = new CpuMeter(stage, postgres);
   const openFrom = performance.now();
   const opened = await pooled(tokens, CONCURRENCY, (token) => open(stage, token));
   const openMs = performance.now() - openFrom;
+  const openCpu = cpu.lap();
   const decideFrom = performance.now();
   await pooled(opened, CONCURRENCY, (step) => carol.approve(step.id));
   const decideMs = performance.now() - decideFrom;
+  const decideCpu = cpu.lap();
 
   const pages: Array<[string, string]> = [
     ['dashboard: all requests, first page', '/dashboard/requests'],
@@ -334,6 +337,8 @@ async function measurePending(stage: Stage, carol: Browser, db: pg.Client): Prom
   const rows: string[][] = [
     ['open through the API, requests/s', (BATCH / (openMs / 1000)).toFixed(0), '', ''],
     ['decide (dashboard vote), requests/s', (BATCH / (decideMs / 1000)).toFixed(0), '', ''],
+    ['open: CPU ms per request, App / PostgreSQL / bench and double', openCpu.perRequest(BATCH), '', ''],
+    ['decide: CPU ms per request, App / PostgreSQL / bench and double', decideCpu.perRequest(BATCH), '', ''],
   ];
   for (const [label, path] of pages) {
     const times: number[] = [];
@@ -366,9 +371,34 @@ async function measurePending(stage: Stage, carol: Browser, db: pg.Client): Prom
     notes: [
       `${seeded.toLocaleString('en')} pending requests copied in SQL in ${ms(seedMs)} ms from one the API opened (${pendingNow.toLocaleString('en')} pending in all, in one repository).`,
       `${BATCH} requests opened through the API, ${CONCURRENCY} at a time (each answered once its check run exists or after 1 s), then each approved by carol's dashboard vote, ${CONCURRENCY} at a time.`,
+      `CPU: the App's process, the PostgreSQL server's (postmaster, backends, and backends that exited), and this process's (the clients, the GitHub double and the OIDC issuer); cores busy in all: open ${openCpu.cores(openMs)}, decide ${decideCpu.cores(decideMs)} (the machine has ${availableParallelism()}).`,
       `Pages loaded ${PAGE_LOADS} times each, one at a time, signed in as carol; the HTTP API has no list endpoint.`,
     ],
   };
+}
+
+/** CPU time used since the last lap by the App, the PostgreSQL server and this process. */
+class CpuMeter {
+  private last: { app: number; db: number; bench: number };
+
+  constructor(private readonly stage: Stage, private readonly postgres: PrivatePostgres) {
+    this.last = this.read();
+  }
+
+  private read(): { app: number; db: number; bench: number } {
+    const { user, system } = process.cpuUsage();
+    return { app: this.stage.appCpuMs(), db: this.postgres.cpuMs(), bench: (user + system) / 1000 };
+  }
+
+  lap(): { perRequest(count: number): string; cores(wallMs: number): string } {
+    const now = this.read();
+    const used = { app: now.app - this.last.app, db: now.db - this.last.db, bench: now.bench - this.last.bench };
+    this.last = now;
+    return {
+      perRequest: (count) => [used.app, used.db, used.bench].map((value) => (value / count).toFixed(2)).join(' / '),
+      cores: (wallMs) => ((used.app + used.db + used.bench) / wallMs).toFixed(2),
+    };
+  }
 }
 
 /** Copies the newest request PENDING times as pending requests of new runs, created over the last hour. */

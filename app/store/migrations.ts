@@ -250,6 +250,67 @@ END
 $$;
 `,
   },
+  {
+    version: 7,
+    name: 'pending requests counted per repository as they change, for the cap',
+    sql: `
+-- The cap on a repository's pending requests reads this count instead of counting them: a
+-- repository may hold thousands, and every new request would count them all.
+CREATE TABLE pending_request_counts (
+  repository_id bigint PRIMARY KEY,
+  pending integer NOT NULL CHECK (pending >= 0)
+);
+INSERT INTO pending_request_counts (repository_id, pending)
+  SELECT repository_id, count(*) FROM requests WHERE status = 'pending' GROUP BY repository_id;
+
+CREATE FUNCTION count_pending_request_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.status = 'pending' THEN
+    UPDATE pending_request_counts SET pending = pending - 1 WHERE repository_id = OLD.repository_id;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.status = 'pending' THEN
+    INSERT INTO pending_request_counts AS c (repository_id, pending) VALUES (NEW.repository_id, 1)
+      ON CONFLICT (repository_id) DO UPDATE SET pending = c.pending + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- Deferred to the COMMIT, so that the count's row is locked only while the transaction commits (it
+-- travels with the COMMIT, after the audit append, whose lock every change of status takes first),
+-- never across a round trip to the App. Each event carries its own row images, so a transaction's
+-- changes add up however many there are. Until then a transaction's own changes are not in the count.
+CREATE CONSTRAINT TRIGGER requests_count_pending
+  AFTER INSERT OR DELETE OR UPDATE OF status, repository_id ON requests
+  DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION count_pending_request_change();
+
+-- As before, but the repository's count is read, not made; a transaction's own new request is not
+-- in it yet (the count changes at the COMMIT), so it is not taken off.
+CREATE OR REPLACE FUNCTION take_pending_turn(of_repository bigint, of_run bigint, of_attempt integer,
+                                             repository_cap integer, run_attempt_cap integer, itself integer)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  pending integer;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('pending-requests:' || of_repository::text, 0));
+  SELECT count(*) - itself INTO pending FROM (
+    SELECT FROM requests r
+    WHERE r.repository_id = of_repository AND r.run_id = of_run AND r.run_attempt = of_attempt AND r.status = 'pending'
+    LIMIT run_attempt_cap + 1) counted;
+  IF pending >= run_attempt_cap THEN
+    RAISE EXCEPTION USING ERRCODE = 'MJ001', MESSAGE = 'pending requests at the cap of a run attempt',
+      DETAIL = json_build_object('scope', 'run_attempt', 'pending', pending)::text;
+  END IF;
+  SELECT COALESCE((SELECT c.pending FROM pending_request_counts c WHERE c.repository_id = of_repository), 0) INTO pending;
+  IF pending >= repository_cap THEN
+    RAISE EXCEPTION USING ERRCODE = 'MJ001', MESSAGE = 'pending requests at the cap of a repository',
+      DETAIL = json_build_object('scope', 'repository', 'pending', pending)::text;
+  END IF;
+END
+$$;
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

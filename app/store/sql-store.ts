@@ -932,12 +932,11 @@ function pendingLimitRefusal(err: unknown): PendingLimitError | undefined {
 }
 
 /**
- * The pending requests of repository $1 and of its run $2's attempt $3, counted only up to the
- * bounds given (placeholders): a cap needs to know whether it is reached, not by how much, and a
- * repository may hold thousands.
+ * The pending requests of repository $1 (its kept count) and of its run $2's attempt $3 (counted),
+ * each only up to the bound given (placeholders): a cap needs to know whether it is reached, not by how much.
  */
 function boundedPendingCounts(repositoryBound: string, runAttemptBound: string): string {
-  return `(SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND status = 'pending' LIMIT ${repositoryBound}) r) AS repository,
+  return `LEAST(COALESCE((SELECT pending FROM pending_request_counts WHERE repository_id = $1), 0), ${repositoryBound}) AS repository,
           (SELECT count(*) FROM (SELECT FROM requests WHERE repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND status = 'pending' LIMIT ${runAttemptBound}) a) AS run_attempt`;
 }
 

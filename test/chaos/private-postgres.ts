@@ -4,13 +4,15 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../free-port.js';
 
 const run = promisify(execFile);
 const DEBIAN_SERVERS = '/usr/lib/postgresql';
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function serverBinaries(): string {
   const versions = existsSync(DEBIAN_SERVERS) ? readdirSync(DEBIAN_SERVERS).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
@@ -54,6 +56,26 @@ export class PrivatePostgres {
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * CPU time the server has used, in ms: the postmaster and its live processes, plus what its exited
+   * backends used (the kernel adds a reaped child's time to its parent's cutime and cstime).
+   */
+  cpuMs(): number {
+    const postmaster = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ').map(Number);
+    const [, , , , , , , , , , , utime, stime, cutime, cstime] = stat(postmaster);
+    let ticks = utime + stime + cutime + cstime;
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const fields = stat(pid);
+        if (fields[1] === postmaster) ticks += fields[11] + fields[12];
+      } catch {
+        // The process exited while the list was read.
+      }
+    }
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
   }
 
   private pgCtl(args: string[]): Promise<void> {

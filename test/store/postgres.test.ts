@@ -218,6 +218,27 @@ describe('migrations', () => {
     expect(after[0].n).toBe(MIGRATIONS.length);
   });
 
+  test('a store that already holds pending requests starts its kept counts from them', async () => {
+    const store = await openStore({ databaseUrl: POSTGRES_URL, schema });
+    const run = { repositoryId: '5150', runId: '1', runAttempt: '1' };
+    const made = await Promise.all(['deploy', 'migrate', 'seed'].map((action) => store.createRequest(newRequest({ ...run, action }))));
+    await store.createRequest(newRequest({ ...run, repositoryId: '5151' }));
+    await store.completeRequest(made[0]!.request.id, { status: 'approved', reason: 'approved', actor: 'octocat' });
+    await store.close();
+    // As the store was before the counts were kept.
+    await pool.query(`DROP TABLE ${schema}.pending_request_counts; DROP TRIGGER requests_count_pending ON ${schema}.requests;
+      DROP FUNCTION ${schema}.count_pending_request_change(); DELETE FROM ${schema}.schema_migrations WHERE version = 7`);
+
+    const reopened = await openStore({ databaseUrl: POSTGRES_URL, schema });
+    try {
+      const { rows } = await pool.query(`SELECT repository_id::text, pending FROM ${schema}.pending_request_counts ORDER BY repository_id`);
+      expect(rows).toEqual([{ repository_id: '5150', pending: 2 }, { repository_id: '5151', pending: 1 }]);
+      await expect(reopened.createRequest(newRequest({ ...run, runId: '2', limits: { perRepository: 2, perRunAttempt: 5 } }))).rejects.toMatchObject({ scope: 'repository', pending: 2 });
+    } finally {
+      await reopened.close();
+    }
+  });
+
   test('a schema name that is not a plain identifier is refused', async () => {
     await expect(openStore({ databaseUrl: POSTGRES_URL, schema: 'x; DROP TABLE y' })).rejects.toThrow(/invalid schema name/);
   });

@@ -295,6 +295,28 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.countPendingRequests(run)).toEqual({ repository: 3, runAttempt: 2 });
     });
 
+    test('keeps each repository\'s count of pending requests as requests are created, refused and decided at once', async () => {
+      const repository = String(randomInt(1, 2 ** 40));
+      const run = (i: number) => ({ repositoryId: repository, runId: String(i), runAttempt: '1' });
+      const kept = async () => (await backend.store.findRequestOrCountPending({ ...run(0), action: 'none', jobKey: 'none' }, { perRepository: 1000, perRunAttempt: 1000 })).pending.repository;
+      const made = await Promise.all(Array.from({ length: 10 }, (_, i) => backend.store.createRequest(newRequest({ ...run(i), action: 'deploy' }))));
+      // A step asking again, and steps refused at a cap, change nothing.
+      await backend.store.createRequest(newRequest({ ...run(0), action: 'deploy' }));
+      await Promise.allSettled(Array.from({ length: 3 }, (_, i) => backend.store.createRequest(newRequest({ ...run(20 + i), limits: { perRepository: 10, perRunAttempt: 10 } }))));
+      expect(await kept()).toBe(10);
+      const statuses = ['approved', 'rejected', 'timed_out', 'cancelled'] as const;
+      await Promise.all(statuses.map((status, i) => backend.store.completeRequest(made[i]!.request.id, { status, reason: status === 'approved' ? 'approved' : status, actor: 'octocat' })));
+      // Completing one again changes nothing either.
+      await backend.store.completeRequest(made[0]!.request.id, { status: 'cancelled', reason: 'cancelled', actor: 'octocat' });
+      expect(await kept()).toBe(6);
+      expect((await backend.store.countPendingRequests(run(0))).repository).toBe(6);
+      // The places the decisions freed can be taken again, up to the cap.
+      const limits = { perRepository: 8, perRunAttempt: 10 };
+      const again = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => backend.store.createRequest(newRequest({ ...run(30 + i), limits }))));
+      expect(again.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(2);
+      expect(await kept()).toBe(8);
+    });
+
     test('with limits, requests created at the same moment never pass a cap', async () => {
       const repository = String(randomInt(1, 2 ** 40));
       const limits = { perRepository: 4, perRunAttempt: 3 };
