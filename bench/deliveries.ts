@@ -10,7 +10,8 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/free-port.js';
 import { generateAppKeyPair } from '../test/github-double/index.js';
-import { APP_ID, processCpuMs, processRssMb, Stage, until, WEBHOOK_SECRET } from '../test/demo/stage.js';
+import { APP_ID, Stage, until, WEBHOOK_SECRET } from '../test/demo/stage.js';
+import { processCpuMs, processRssMb } from '../test/process-usage.js';
 import type { BenchReport } from './report.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);

@@ -8,11 +8,10 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../free-port.js';
+import { processCpu } from '../process-usage.js';
 
 const run = promisify(execFile);
 const DEBIAN_SERVERS = '/usr/lib/postgresql';
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat's CPU times. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 function serverBinaries(): string {
   const versions = existsSync(DEBIAN_SERVERS) ? readdirSync(DEBIAN_SERVERS).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
@@ -64,18 +63,17 @@ export class PrivatePostgres {
    */
   cpuMs(): number {
     const postmaster = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ').map(Number);
-    const [, , , , , , , , , , , utime, stime, cutime, cstime] = stat(postmaster);
-    let ticks = utime + stime + cutime + cstime;
+    const own = processCpu(postmaster);
+    let used = own.cpuMs + own.reapedChildrenCpuMs;
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
       try {
-        const fields = stat(pid);
-        if (fields[1] === postmaster) ticks += fields[11] + fields[12];
+        const child = processCpu(pid);
+        if (child.parentPid === postmaster) used += child.cpuMs;
       } catch {
         // The process exited while the list was read.
       }
     }
-    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+    return used;
   }
 
   private pgCtl(args: string[]): Promise<void> {

@@ -7,14 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freePort } from '../free-port.js';
+import { processCpuMs, processRssMb } from '../process-usage.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BUNDLE, startStep, type RunningStep } from '../action/action-process.js';
 import { generateAppKeyPair, oauthCredentials, startGitHubDouble, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
-
-/** Linux reports process CPU time in USER_HZ ticks, fixed at 100 a second whatever the kernel's own tick. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export const REPOSITORY = 'acme/payments';
 export const APP_ID = 4242;
@@ -347,19 +345,6 @@ export class Stage {
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 /** Polls `condition` every 20 ms; `giveUp` may name a reason to stop early (say, the process died). */
-/** CPU time (user and system) a process has used so far, in milliseconds (Linux: from /proc). */
-export function processCpuMs(pid: number): number {
-  // utime and stime, the 14th and 15th fields, counted after the parenthesised command name.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** A process's resident memory now, in MB (Linux: from /proc). */
-export function processRssMb(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) / 1024;
-}
-
 export async function until(
   what: string,
   condition: () => boolean | Promise<boolean>,
