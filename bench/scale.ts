@@ -36,6 +36,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 const PAGE_LOADS = Number(process.env.BENCH_PAGE_LOADS ?? 20);
 /** What the Action asks of each long poll. */
 const POLL_WAIT_S = 25;
+/** BENCH_PG_STATEMENTS=1: report PostgreSQL's time per statement (pg_stat_statements) for the opens and the votes. */
+const STATEMENT_STATISTICS = process.env.BENCH_PG_STATEMENTS === '1';
 /** Long enough for each waiting step to re-poll once. */
 const WAIT_WINDOW_MS = Number(process.env.BENCH_WAIT_WINDOW_MS ?? (POLL_WAIT_S + 5) * 1000);
 
@@ -212,7 +214,7 @@ const ms = (value: number) => Math.round(value).toLocaleString('en');
 const mb = (value: number) => value.toFixed(0);
 
 export async function measureScale(): Promise<BenchReport[]> {
-  const postgres = await PrivatePostgres.start();
+  const postgres = await PrivatePostgres.start({ statementStatistics: STATEMENT_STATISTICS });
   const stage = await Stage.start({
     built: true,
     databaseUrl: postgres.url,
@@ -229,11 +231,12 @@ export async function measureScale(): Promise<BenchReport[]> {
     phase('long polls');
     const polls = await measurePolls(stage, carol, db);
     phase('pending requests');
-    const scale = await measurePending(stage, carol, db, postgres);
+    const statements: BenchReport[] = [];
+    const scale = await measurePending(stage, carol, db, postgres, statements);
     const load = loadavg().map((l) => l.toFixed(2)).join(', ');
     polls.notes.push(`load average at the end: ${load}`);
     scale.notes.push(`load average at the end: ${load}`);
-    return [polls, scale];
+    return [polls, scale, ...statements];
   } catch (err) {
     process.stderr.write(`scale: failed; the App's last output:\n${stage.appOutput()}\n`);
     throw err;
@@ -311,7 +314,7 @@ async function measurePolls(stage: Stage, carol: Browser, db: pg.Client): Promis
   };
 }
 
-async function measurePending(stage: Stage, carol: Browser, db: pg.Client, postgres: PrivatePostgres): Promise<BenchReport> {
+async function measurePending(stage: Stage, carol: Browser, db: pg.Client, postgres: PrivatePostgres, statements: BenchReport[]): Promise<BenchReport> {
   const seedFrom = performance.now();
   const seeded = await seedPending(db, PENDING);
   const seedMs = performance.now() - seedFrom;
@@ -319,15 +322,25 @@ async function measurePending(stage: Stage, carol: Browser, db: pg.Client, postg
 
   await stage.pushChange(REPOSITORY, 'replicas = 9\n');
   const tokens = await pooled(Array.from({ length: BATCH }, () => undefined), 20, () => newStep(stage));
+  if (STATEMENT_STATISTICS) await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()');
   const cpu = new CpuMeter(stage, postgres);
   const openFrom = performance.now();
-  const opened = await pooled(tokens, CONCURRENCY, (token) => open(stage, token));
+  const openLatencies: number[] = [];
+  const opened = await pooled(tokens, CONCURRENCY, async (token) => {
+    const from = performance.now();
+    const step = await open(stage, token);
+    openLatencies.push(performance.now() - from);
+    return step;
+  });
   const openMs = performance.now() - openFrom;
+  openLatencies.sort((a, b) => a - b);
   const openCpu = cpu.lap();
+  if (STATEMENT_STATISTICS) statements.push(await statementReport(db, `PostgreSQL's statements while ${BATCH} requests were opened`, BATCH));
   const decideFrom = performance.now();
   await pooled(opened, CONCURRENCY, (step) => carol.approve(step.id));
   const decideMs = performance.now() - decideFrom;
   const decideCpu = cpu.lap();
+  if (STATEMENT_STATISTICS) statements.push(await statementReport(db, `PostgreSQL's statements while ${BATCH} requests were decided`, BATCH));
 
   const pages: Array<[string, string]> = [
     ['dashboard: all requests, first page', '/dashboard/requests'],
@@ -336,6 +349,7 @@ async function measurePending(stage: Stage, carol: Browser, db: pg.Client, postg
   ];
   const rows: string[][] = [
     ['open through the API, requests/s', (BATCH / (openMs / 1000)).toFixed(0), '', ''],
+    ['open through the API, ms each', ms(percentile(openLatencies, 50)), ms(percentile(openLatencies, 95)), ms(openLatencies.at(-1)!)],
     ['decide (dashboard vote), requests/s', (BATCH / (decideMs / 1000)).toFixed(0), '', ''],
     ['open: CPU ms per request, App / PostgreSQL / bench and double', openCpu.perRequest(BATCH), '', ''],
     ['decide: CPU ms per request, App / PostgreSQL / bench and double', decideCpu.perRequest(BATCH), '', ''],
@@ -374,6 +388,26 @@ async function measurePending(stage: Stage, carol: Browser, db: pg.Client, postg
       `CPU: the App's process, the PostgreSQL server's (postmaster, backends, and backends that exited), and this process's (the clients, the GitHub double and the OIDC issuer); cores busy in all: open ${openCpu.cores(openMs)}, decide ${decideCpu.cores(decideMs)} (the machine has ${availableParallelism()}).`,
       `Pages loaded ${PAGE_LOADS} times each, one at a time, signed in as carol; the HTTP API has no list endpoint.`,
     ],
+  };
+}
+
+/** The statements that took the most of PostgreSQL's time since the last report, per request; then starts counting again. */
+async function statementReport(db: pg.Client, title: string, requests: number): Promise<BenchReport> {
+  const { rows } = await db.query<{ calls: string; exec: number; plan: number; query: string }>(
+    `SELECT calls, total_exec_time AS exec, total_plan_time AS plan, query FROM pg_stat_statements
+     WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time + total_plan_time DESC`,
+  );
+  await db.query('SELECT pg_stat_statements_reset()');
+  const per = (value: number) => (value / requests).toFixed(3);
+  const total = rows.reduce((sum, r) => ({ exec: sum.exec + r.exec, plan: sum.plan + r.plan, calls: sum.calls + Number(r.calls) }), { exec: 0, plan: 0, calls: 0 });
+  return {
+    title,
+    columns: ['calls per request', 'execution ms per request', 'planning ms per request', 'statement'],
+    rows: [
+      [per(total.calls), per(total.exec), per(total.plan), '(all statements)'],
+      ...rows.slice(0, 15).map((r) => [per(Number(r.calls)), per(r.exec), per(r.plan), r.query.replace(/\s+/g, ' ').slice(0, 110)]),
+    ],
+    notes: ['pg_stat_statements with track_planning; execution time includes waiting for locks; a function\'s own statements are counted in its call.'],
   };
 }
 

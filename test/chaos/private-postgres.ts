@@ -20,20 +20,30 @@ function serverBinaries(): string {
   return found;
 }
 
+export interface PrivatePostgresOptions {
+  /** Load pg_stat_statements, planning time included, to see what each statement costs. */
+  statementStatistics?: boolean;
+}
+
 export class PrivatePostgres {
-  private constructor(private readonly bin: string, private readonly dir: string, readonly port: number) {}
+  private constructor(
+    private readonly bin: string,
+    private readonly dir: string,
+    readonly port: number,
+    private readonly options: PrivatePostgresOptions,
+  ) {}
 
   /** postgres://… for the server's `postgres` database. */
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  static async start(): Promise<PrivatePostgres> {
+  static async start(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
     const bin = serverBinaries();
     const dir = mkdtempSync(join(tmpdir(), 'jit-chaos-pg-'));
     // The server refuses to run as root; Debian's package brings the `postgres` user.
     if (process.getuid?.() === 0) chownSync(dir, uid('postgres'), gid('postgres'));
-    const server = new PrivatePostgres(bin, dir, await freePort());
+    const server = new PrivatePostgres(bin, dir, await freePort(), options);
     await server.run('initdb', ['-D', server.dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
     await server.pgCtl(['start']);
     return server;
@@ -77,7 +87,8 @@ export class PrivatePostgres {
   }
 
   private pgCtl(args: string[]): Promise<void> {
-    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+    const statistics = this.options.statementStatistics ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on' : '';
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200${statistics}`;
     return this.run('pg_ctl', [...args, '-D', this.dataDir, '-w', '-t', '60', '-l', join(this.dir, 'server.log'), ...(args[0] === 'start' ? ['-o', options] : [])]);
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pg from 'pg';
 import { ALL_REQUESTS, openStore, type Store, type VoteResult } from '../../app/store/index.js';
 import { MIGRATIONS } from '../../app/store/migrations.js';
+import { openPostgresDatabase } from '../../app/store/postgres-database.js';
 import { APPEND_AUDIT } from '../../app/store/sql-store.js';
 import { dropSchema, openPostgresBackend, POSTGRES_URL, randomSchema, type PostgresBackend } from './harness.js';
 import { collect, describeStoreBehaviour, newRequest, quorum } from './store-behaviour.js';
@@ -195,6 +196,52 @@ describe('several App replicas on one PostgreSQL database', () => {
     const id = `delivery-${Date.now()}`;
     const claims = await Promise.all([a.claimDelivery(id, 'issue_comment'), b.claimDelivery(id, 'issue_comment')]);
     expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('prepared statements', () => {
+  const schema = randomSchema();
+  const db = openPostgresDatabase(POSTGRES_URL, schema);
+  const prepared = async () => (await db.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).map((row) => row.name);
+  beforeAll(async () => {
+    await db.exec(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.items (id int PRIMARY KEY, label text); INSERT INTO ${schema}.items VALUES (1, 'one')`);
+  });
+  afterAll(async () => {
+    await db.exec(`DROP SCHEMA ${schema} CASCADE`);
+    await db.close();
+  });
+
+  // One statement at a time: the pool hands out the connection last given back, so all of these share it.
+  test('a statement with parameters is prepared once per connection and then only bound', async () => {
+    await db.query('SELECT label FROM items WHERE id = $1', [1]);
+    await db.query('SELECT label FROM items WHERE id = $1', [1]);
+    expect(await prepared()).toHaveLength(1);
+    await db.transaction((tx) => tx.query('SELECT label FROM items WHERE id = $1 FOR UPDATE', [1]));
+    expect(await prepared()).toHaveLength(2);
+  });
+
+  test('a migration that changes what SELECT * returns is recovered from, in and out of transactions', async () => {
+    const read = () => db.query('SELECT * FROM items WHERE id = $1', [1]);
+    const lock = () => db.transaction((tx) => tx.query('SELECT * FROM items WHERE id = $1 FOR UPDATE', [1]));
+    expect(await read()).toEqual([{ id: 1, label: 'one' }]);
+    expect(await lock()).toEqual([{ id: 1, label: 'one' }]);
+    // What another replica's migration does; PostgreSQL then refuses the plans prepared before it.
+    await db.exec(`ALTER TABLE ${schema}.items ADD COLUMN note text`);
+    expect(await read()).toEqual([{ id: 1, label: 'one', note: null }]);
+    expect(await lock()).toEqual([{ id: 1, label: 'one', note: null }]);
+    await db.exec(`ALTER TABLE ${schema}.items ADD COLUMN tag text`);
+    expect(await lock()).toEqual([{ id: 1, label: 'one', note: null, tag: null }]);
+    expect(await read()).toEqual([{ id: 1, label: 'one', note: null, tag: null }]);
+  });
+
+  test('a pooler that loses prepared statements between calls turns naming off', async () => {
+    const read = () => db.query('SELECT label FROM items WHERE id = $1', [1]);
+    await read();
+    // What a transaction-mode pooler does when it hands the next call another server connection.
+    await db.exec('DEALLOCATE ALL');
+    expect(await read()).toEqual([{ label: 'one' }]);
+    expect(await db.transaction((tx) => tx.query('SELECT label FROM items WHERE id = $1', [1]))).toEqual([{ label: 'one' }]);
+    expect(await prepared()).toEqual([]);
   });
 });
 
