@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify } from 'csv-stringify/sync';
 import type { Logger } from 'probot';
 import type { Voter } from '../../policies/approval.js';
-import type { Gate, GateRequest } from '../gate/gate.js';
+import type { Gate, RequestRead, StoredRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
 import { GitHubUserAccess, type OAuthCredentials } from '../github/user-access.js';
 import { FINAL_STATUSES, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
@@ -138,26 +138,26 @@ export function createDashboardHandler(options: DashboardOptions) {
   };
 
   /** A request the viewer may see: it exists and GitHub lets them read its repository. */
-  const visibleRequest = async (id: string, view: Viewer): Promise<GateRequest> => {
+  const visibleRequest = async (id: string, view: Viewer): Promise<RequestRead> => {
     if (!UUID.test(id)) throw notFound();
-    const request = await gate.view(id);
-    if (!request || !(await github!.canRead(view.session.accessToken, `${request.owner}/${request.repo}`))) throw notFound();
-    return request;
+    const read = await gate.read(id);
+    if (!read || !(await github!.canRead(view.session.accessToken, `${read.request.owner}/${read.request.repo}`))) throw notFound();
+    return read;
   };
 
   /** Whether the viewer may vote, by the gate's own checks; when GitHub cannot be asked, no buttons and the reason. */
-  const eligibilityOf = async (requestId: string, session: DashboardSession, shared?: Map<string, Promise<Voter>>) => {
+  const eligibilityOf = async (request: string | StoredRequest, session: DashboardSession, shared?: Map<string, Promise<Voter>>) => {
     try {
-      return await gate.eligibility(requestId, { login: session.login, id: session.userId }, shared);
+      return await gate.eligibility(request, { login: session.login, id: session.userId }, shared);
     } catch (err) {
-      log.warn({ err, requestId }, 'dashboard could not check who may approve');
+      log.warn({ err, requestId: typeof request === 'string' ? request : request.row.id }, 'dashboard could not check who may approve');
       return { eligible: false, reason: 'GitHub could not be asked whether you may approve this request; try again in a moment.' };
     }
   };
 
-  const requestPage = async (res: ServerResponse, view: Viewer, request: GateRequest, result?: { counted: boolean; text: string }) => {
+  const requestPage = async (res: ServerResponse, view: Viewer, { request, ...stored }: RequestRead, result?: { counted: boolean; text: string }) => {
     const events = await store.listAudit({ requestId: request.id, limit: 500 });
-    const eligibility = await eligibilityOf(request.id, view.session);
+    const eligibility = await eligibilityOf(stored, view.session);
     return render(res, 200, '@request', {
       ...requestView(request, events, webUrl, clock()),
       eligibility,
@@ -239,14 +239,15 @@ export function createDashboardHandler(options: DashboardOptions) {
     const vote = /^\/dashboard\/requests\/([^/]+)\/vote$/.exec(path);
     if (vote && method === 'POST') {
       const form = await readForm(req, view.session);
-      const request = await visibleRequest(vote[1]!, view);
+      const read = await visibleRequest(vote[1]!, view);
       const choice = form.get('choice');
       const note = (form.get('note') ?? '').trim();
       if (choice !== 'approve' && choice !== 'reject') throw new PageError(400, 'Refused', 'The form must say approve or reject.');
-      if (choice === 'reject' && note === '') return requestPage(res, view, request, { counted: false, text: 'A reason is required to reject; nothing was recorded.' });
-      const outcome = await gate.vote({ requestId: request.id, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' });
+      if (choice === 'reject' && note === '') return requestPage(res, view, read, { counted: false, text: 'A reason is required to reject; nothing was recorded.' });
+      const outcome = await gate.vote({ requestId: read.row.id, read: read.row, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' });
       const text = outcome.counted ? `Your ${choice === 'approve' ? 'approval' : 'rejection'} was recorded.` : `Your vote was not counted: ${outcome.why}.`;
-      return requestPage(res, view, outcome.counted ? outcome.request : ((await gate.view(request.id)) ?? request), { counted: outcome.counted, text });
+      const after = outcome.counted ? { request: outcome.request, ...outcome.stored } : ((await gate.read(read.row.id)) ?? read);
+      return requestPage(res, view, after, { counted: outcome.counted, text });
     }
     if (path === `${base}/audit` && method === 'GET') {
       const filters = auditFilters(url);

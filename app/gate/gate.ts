@@ -88,7 +88,18 @@ export interface Voting {
  * `handled`: the record of the vote (or of why it did not count) marked `handledBy` done in its
  * transaction, so the caller has nothing left to mark.
  */
-export type VoteOutcome = { counted: true; request: GateRequest } | { counted: false; why: string; handled: boolean };
+export type VoteOutcome = { counted: true; request: GateRequest; stored: StoredRequest } | { counted: false; why: string; handled: boolean };
+
+/** A request as the store holds it, with the votes that stand: what a vote and `eligibility` check. */
+export interface StoredRequest {
+  row: ApprovalRequest;
+  votes: readonly StoredVote[];
+}
+
+/** A request as stored and as shown, from one read. */
+export interface RequestRead extends StoredRequest {
+  request: GateRequest;
+}
 
 /** Whether someone could vote on a request now, and why (or why not), by the rules a vote is counted under. */
 export interface EligibilityAnswer {
@@ -122,8 +133,13 @@ export class Gate {
   }
 
   async view(requestId: string): Promise<GateRequest | undefined> {
+    return (await this.read(requestId))?.request;
+  }
+
+  /** The request as stored and as shown, read once, for a caller that goes on to vote or check eligibility. */
+  async read(requestId: string): Promise<RequestRead | undefined> {
     const read = await this.options.store.getRequestWithVotes(requestId);
-    return read && toGateRequest(read.request, read.votes);
+    return read && { row: read.request, votes: read.votes, request: toGateRequest(read.request, read.votes) };
   }
 
   /**
@@ -581,7 +597,7 @@ export class Gate {
         // The vote's transaction read the request and its votes as it committed: they are the answer.
         const view = toGateRequest(result.request, result.votes);
         if (result.completed) await this.completed(result.request, view);
-        return { counted: true, request: view };
+        return { counted: true, request: view, stored: { row: result.request, votes: result.votes } };
       }
     }
   }
@@ -594,9 +610,10 @@ export class Gate {
   /**
    * `shared`: lookups of one person made for one page, kept for the page's other requests of the same
    * repository and teams (GitHub's answer would be the same; a list of 100 requests asked it 100 times).
+   * `stored`: the request and its votes as the caller read them a moment ago, so they are not read again.
    */
-  async eligibility(requestId: string, who: { login: string; id?: string }, shared?: Map<string, Promise<Voter>>): Promise<EligibilityAnswer> {
-    const row = await this.options.store.getRequest(requestId);
+  async eligibility(request: string | StoredRequest, who: { login: string; id?: string }, shared?: Map<string, Promise<Voter>>): Promise<EligibilityAnswer> {
+    const row = typeof request === 'string' ? await this.options.store.getRequest(request) : request.row;
     if (!row) return { eligible: false, reason: 'there is no such request' };
     if (row.status !== 'pending') return { eligible: false, reason: `the request is already ${row.status.replace('_', ' ')}` };
     const decision = row.decision as unknown as Decision | null;
@@ -604,7 +621,7 @@ export class Gate {
     if (decision.outcome === 'held' && decision.windows) {
       return { eligible: false, reason: `the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.join(', ')}; votes count once it is released` };
     }
-    const votes = await this.options.store.listVotes(row.id);
+    const votes = typeof request === 'string' ? await this.options.store.listVotes(row.id) : request.votes;
     if (votes.some((v) => v.login.toLowerCase() === who.login.toLowerCase())) return { eligible: false, reason: `@${who.login} has already voted on this request; each person counts once` };
     const facts = row.facts as unknown as RunFacts;
     const lookUp = async () => {

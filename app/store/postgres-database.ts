@@ -9,8 +9,8 @@ const MAX_NAMED_STATEMENTS = 500;
 const MAX_RENAMINGS = 10;
 
 /**
- * Names the store's statements, so that each connection parses a statement once and then only binds
- * it, and PostgreSQL can keep a plan (after five runs it switches to a generic plan when that is no
+ * Names the store's statements (each `query` is one statement; `exec` runs several, unnamed), so
+ * that each connection parses a statement once and then only binds it, and PostgreSQL can keep a plan (after five runs it switches to a generic plan when that is no
  * costlier than planning each time). Planning was about a third of the server's CPU per request.
  *
  * Two things undo prepared statements, and both are recovered from before anything runs: a
@@ -28,7 +28,7 @@ class StatementNames {
 
   config(text: string, params: readonly unknown[] | undefined): pg.QueryConfig {
     const values = params ? [...params] : undefined;
-    if (!values || this.#off) return { text, values };
+    if (this.#off) return { text, values };
     let name = this.#names.get(text);
     if (name === undefined) {
       if (this.#names.size >= MAX_NAMED_STATEMENTS) return { text, values };

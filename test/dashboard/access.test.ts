@@ -2,7 +2,7 @@
  * Who sees what on the dashboard, over HTTP: sign-in through GitHub's web flow, cookie flags, requests
  * of unreadable repositories as absent as requests that do not exist, CSRF, sign-out and session expiry.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { cancelledAfterEach, job, OTHER_REPO, World } from '../app/harness.js';
 import { DashboardClient } from './http-client.js';
 
@@ -142,6 +142,37 @@ describe('voting from the dashboard', () => {
     expect(request).toMatchObject({ status: 'approved', completedBy: 'bob' });
     const vote = (await world.audit(id)).find((e) => e.type === 'vote')!;
     expect(vote).toMatchObject({ actor: 'bob', facts: { choice: 'approve', via: 'dashboard', note: 'looks right' } });
+  });
+
+  it('reads a request once for its page and once before a vote, and answers a vote with the vote counted', async () => {
+    const id = await openPending(prJob(), { action: 'deploy', environment: 'prod-db' }); // two approvals
+    const bob = await signedIn('bob');
+    const csrf = await bob.csrf();
+    const { store } = world.app;
+    const reads = { getRequest: 0, listVotes: 0, getRequestWithVotes: 0 };
+    const counted = <K extends keyof typeof reads>(name: K) => {
+      const original = store[name].bind(store) as (...args: never[]) => unknown;
+      return jest.spyOn(store, name).mockImplementation(((...args: never[]) => {
+        reads[name]++;
+        return original(...args);
+      }) as never);
+    };
+    const spies = [counted('getRequest'), counted('listVotes'), counted('getRequestWithVotes')];
+    try {
+      const page = await bob.get(`/dashboard/requests/${id}`);
+      expect(page.text).toContain('class="approve"');
+      expect(reads).toEqual({ getRequest: 0, listVotes: 0, getRequestWithVotes: 1 });
+      const voted = await bob.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', csrf });
+      expect(voted.text).toContain('Your approval was recorded.');
+      // The request still waits for a second approval; the page knows bob's vote and offers no buttons.
+      expect(voted.text).toContain('@bob has already voted on this request');
+      expect(voted.text).not.toContain('class="approve"');
+      // The one listing of votes is the vote's own look at earlier approvers, made afresh before it counts.
+      expect(reads).toEqual({ getRequest: 0, listVotes: 1, getRequestWithVotes: 2 });
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(await world.app.store.getRequest(id)).toMatchObject({ status: 'pending' });
   });
 
   it('tells an ineligible user why, and does not count their vote', async () => {
