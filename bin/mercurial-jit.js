@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The CLI is compiled to build/ by `npm run build` (run automatically by `npm ci` through `prepare`).
-import { main } from '../build/app/cli/main.js';
+// The CLI is compiled and bundled to build/cli/ by `npm run build` (run automatically by `npm ci`
+// through `prepare`): `explain` then opens 9 JavaScript files instead of 110.
+import { main } from '../build/cli/main.js';
 
 process.exitCode = await main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),

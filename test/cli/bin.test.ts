@@ -1,8 +1,12 @@
 /** The installed command: the compiled CLI run through bin/mercurial-jit.js as a child process. */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { openStore } from '../../app/store/index.js';
 import { CODEOWNERS, POLICY, makeWorkspace } from './fixtures.js';
 
 const run = promisify(execFile);
@@ -48,3 +52,17 @@ test('validate, owners and explain through the built bin, with their exit codes'
   expect(usage.code).toBe(2);
   expect(usage.stderr).toContain('Usage: mercurial-jit explain');
 });
+
+test('audit verify through the built bin reads an embedded store', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'jit-bin-store-'));
+  try {
+    const store = await openStore({ dataDir });
+    for (let i = 0; i < 2; i++) await store.appendAudit({ type: 'notification_attempt', actor: 'app', facts: { i } });
+    await store.close();
+    const verified = await bin('audit', 'verify', '--data-dir', dataDir);
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toMatch(/^audit trail intact: 2 events, head sha256 [0-9a-f]{64}\n$/);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);
