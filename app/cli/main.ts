@@ -62,6 +62,7 @@ Exit codes:
   1  an input file is invalid or unreadable; problems are printed on stderr
      (owners and explain still print what GitHub would compute, skipping bad CODEOWNERS lines)
   2  bad arguments; usage is printed on stderr
+  141  whatever read the output closed it early (as \`| head\` does)
 `;
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

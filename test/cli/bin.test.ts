@@ -1,5 +1,6 @@
 /** The installed command: the compiled CLI run through bin/mercurial-jit.js as a child process. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +66,19 @@ test('audit verify through the built bin reads an embedded store', async () => {
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+}, 60_000);
+
+test('a reader that stops early ends the command quietly, with the status of a broken pipe', async () => {
+  // Some 900 KB of answer, far more than a pipe holds.
+  const paths = Array.from({ length: 20_000 }, (_, i) => `src/module-${i}/index.ts`);
+  const child = spawn(process.execPath, [BIN, 'owners', '--codeowners', 'CODEOWNERS', ...paths], { cwd: workspace.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
+  // What `| head -c 100` does: read a little, then close the pipe while the answer is still being written.
+  await once(child.stdout, 'data');
+  child.stdout.destroy();
+  const [code] = await exited;
+  expect(stderr).toBe('');
+  expect(code).toBe(141);
 }, 60_000);
