@@ -19,12 +19,12 @@
  *     beforehand, as runners mint their own), then decided through the dashboard's vote form; and the
  *     dashboard's list pages timed one at a time.
  */
-import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
+import { processMemoryMb } from '../test/process-usage.js';
 import { REPOSITORY, Stage, until } from '../test/demo/stage.js';
 import { type BenchReport, percentile } from './report.js';
 import { appProfileArgs } from './profile.js';
@@ -199,16 +199,6 @@ async function heapUsedMb(stage: Stage): Promise<number> {
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1024 / 1024;
 }
 
-function status(pid: number): { rssMb: number; hwmMb: number } {
-  const text = readProc(pid);
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
-  return { rssMb: kb('VmRSS'), hwmMb: kb('VmHWM') };
-}
-
-function readProc(pid: number): string {
-  return readFileSync(`/proc/${pid}/status`, 'utf8');
-}
-
 
 const ms = (value: number) => Math.round(value).toLocaleString('en');
 const mb = (value: number) => value.toFixed(0);
@@ -251,7 +241,7 @@ export async function measureScale(): Promise<BenchReport[]> {
 
 async function measurePolls(stage: Stage, carol: Browser, db: pg.Client): Promise<BenchReport> {
   const pid = stage.appPid();
-  const idle = status(pid);
+  const idle = processMemoryMb(pid);
   await stage.pushChange(REPOSITORY, 'replicas = 7\n');
   const tokens = await pooled(Array.from({ length: STEPS }, () => undefined), 20, () => newStep(stage));
   const openedAt = performance.now();
@@ -265,10 +255,10 @@ async function measurePolls(stage: Stage, carol: Browser, db: pg.Client): Promis
   const waitingFrom = performance.now();
   let waitingRss = 0;
   while (performance.now() - waitingFrom < WAIT_WINDOW_MS) {
-    waitingRss = Math.max(waitingRss, status(pid).rssMb);
+    waitingRss = Math.max(waitingRss, processMemoryMb(pid).rssMb);
     await sleep(500);
   }
-  const whileWaiting = status(pid);
+  const whileWaiting = processMemoryMb(pid);
   const heapWaiting = await heapUsedMb(stage);
   const cpuBefore = stage.appCpuMs();
 
@@ -291,7 +281,7 @@ async function measurePolls(stage: Stage, carol: Browser, db: pg.Client): Promis
   const fromAnswered = steps.map((step, i) => outcomes[i]!.at - answered.get(step.id)!).sort((a, b) => a - b);
   const fromSent = steps.map((step, i) => outcomes[i]!.at - sent.get(step.id)!).sort((a, b) => a - b);
   await sleep(5000);
-  const after = status(pid);
+  const after = processMemoryMb(pid);
   const heapAfter = await heapUsedMb(stage);
   const row = (label: string, values: number[]) => [label, ms(percentile(values, 50)), ms(percentile(values, 99)), ms(values.at(-1)!), ms(values[0]!)];
   return {

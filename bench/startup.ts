@@ -9,13 +9,14 @@
  * BENCH_PROFILE_DIR: each start's CPU profile is written there.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
 import { freePort } from '../test/free-port.js';
+import { processCpuMs, processMemoryMb } from '../test/process-usage.js';
 import { startGitHubDouble } from '../test/github-double/index.js';
 import { generateAppKeyPair } from '../test/github-double/keys.js';
 import type { BenchReport } from './report.js';
@@ -105,22 +106,14 @@ async function startOnce(root: string, env: Record<string, string>): Promise<Sta
   const exited = new Promise((resolveExit) => app.once('exit', resolveExit));
   try {
     const healthyMs = await untilHealthy(url, began, () => app.exitCode !== null, () => stderr);
-    const healthyCpuMs = cpuMs(app.pid!);
+    const healthyCpuMs = processCpuMs(app.pid!);
     await sleep(IDLE_MS);
-    const status = readFileSync(`/proc/${app.pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { healthyMs, healthyCpuMs, idleRssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+    const { rssMb, hwmMb } = processMemoryMb(app.pid!);
+    return { healthyMs, healthyCpuMs, idleRssMb: rssMb, peakRssMb: hwmMb };
   } finally {
     app.kill('SIGTERM');
     await exited;
   }
-}
-
-/** utime + stime from /proc/PID/stat, in clock ticks of 10 ms (Linux's USER_HZ). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function untilHealthy(url: string, began: number, gone: () => boolean, log: () => string): Promise<number> {

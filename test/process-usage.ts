@@ -24,8 +24,14 @@ export function processCpuMs(pid: number): number {
   return processCpu(pid).cpuMs;
 }
 
+/** A process's resident memory now and at its peak (VmHWM), in MB. */
+export function processMemoryMb(pid: number): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+  return { rssMb: mb('VmRSS'), hwmMb: mb('VmHWM') };
+}
+
 /** A process's resident memory now, in MB. */
 export function processRssMb(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) / 1024;
+  return processMemoryMb(pid).rssMb;
 }

@@ -10,8 +10,9 @@ const MAX_RENAMINGS = 10;
 
 /**
  * Names the store's statements (each `query` is one statement; `exec` runs several, unnamed), so
- * that each connection parses a statement once and then only binds it, and PostgreSQL can keep a plan (after five runs it switches to a generic plan when that is no
- * costlier than planning each time). Planning was about a third of the server's CPU per request.
+ * that each connection parses a statement once and then only binds it, and PostgreSQL can keep a
+ * plan (after five runs it switches to a generic plan when that is no costlier than planning each
+ * time). Planning was about a third of the server's CPU per request.
  *
  * Two things undo prepared statements, and both are recovered from before anything runs: a
  * migration by another replica that changes what `SELECT *` returns ("cached plan must not change
