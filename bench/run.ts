@@ -19,6 +19,7 @@ const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> =
   calls: async () => (await import('./calls.js')).measureCalls(),
   burst: async () => (await import('./burst.js')).measureBurst(),
   scale: async () => (await import('./scale.js')).measureScale(),
+  votes: async () => (await import('./votes.js')).measureVotes(),
 };
 
 const [name] = process.argv.slice(2);

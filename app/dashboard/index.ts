@@ -244,7 +244,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       const note = (form.get('note') ?? '').trim();
       if (choice !== 'approve' && choice !== 'reject') throw new PageError(400, 'Refused', 'The form must say approve or reject.');
       if (choice === 'reject' && note === '') return requestPage(res, view, read, { counted: false, text: 'A reason is required to reject; nothing was recorded.' });
-      const outcome = await gate.vote({ requestId: read.row.id, read: read.row, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' });
+      const outcome = await gate.vote({ requestId: read.row.id, read: read.row, readVotes: read.votes, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' });
       const text = outcome.counted ? `Your ${choice === 'approve' ? 'approval' : 'rejection'} was recorded.` : `Your vote was not counted: ${outcome.why}.`;
       const after = outcome.counted ? { request: outcome.request, ...outcome.stored } : ((await gate.read(read.row.id)) ?? read);
       return requestPage(res, view, after, { counted: outcome.counted, text });

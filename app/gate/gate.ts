@@ -18,7 +18,7 @@ import type { GitHubClient } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { backoffMs, isTransient } from '../github/transient.js';
 import type { RunIdentity } from '../oidc.js';
-import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, type NewTimer, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice } from '../store/store.js';
+import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, type NewTimer, type PendingLimits, type Store, type Vote as StoredVote, type VoteChoice, type VoteResult } from '../store/store.js';
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
@@ -69,6 +69,8 @@ export interface Voting {
   requestId: string;
   /** The request as the caller read it a moment ago, so it is not read again; its vote is still counted under the row's lock. */
   read?: ApprovalRequest;
+  /** The votes standing when `read` was read, with it: the earlier approvers looked up again before this vote completes the request. */
+  readVotes?: readonly StoredVote[];
   login: string;
   /** The webhook sender's account id and type, when the event carried them. */
   senderId?: string;
@@ -565,22 +567,42 @@ export class Gate {
     const overridden = voting.choice === 'approve' ? eligibility.requirements.flatMap((i) => decision.requirements[i]?.override?.window ?? []) : [];
     const override = overridden.length > 0 ? { windows: overridden, reason: voting.note } : undefined;
 
-    const recheck = voting.choice === 'approve' ? await this.recheckApprovers(row, decision, voter, github, repo) : { refreshedVoters: [], audit: [] };
-    const result = await store.castVote({
-      requestId: row.id,
-      login: voter.login,
-      choice: voting.choice,
-      note: voting.note,
-      via: voting.via,
-      ...(voting.comment ? { commentId: voting.comment.id } : {}),
-      ...(voting.handledBy ? { handledBy: voting.handledBy } : {}),
-      facts: { voter, eligibleFor: eligibility.requirements, ...(override ? { override } : {}) },
-      refreshedVoters: recheck.refreshedVoters,
-      // An override is on record as such, with its reason, before the vote that makes it.
-      audit: [...recheck.audit, ...(override ? [{ type: 'override', actor: voter.login, facts: { ...override, via: voting.via } }] : [])],
-      // The decision as stored when the vote is counted: a window may have changed it since it was read.
-      tally: (votes, current) => tally((current.decision as unknown as Decision | null) ?? decision, votes, this.approvalOptions(current)),
-    });
+    // The earlier approvers are looked up outside the vote's transaction (GitHub calls must not hold
+    // the request's lock), from votes read a moment before it. Should the votes the transaction finds
+    // under the lock complete the request with an approver that look-up did not cover (one who voted
+    // since), nothing is recorded and the look-up runs again on the votes as they are then.
+    let result: VoteResult | undefined;
+    for (let attempt = 1; !result; attempt++) {
+      const recheck = voting.choice === 'approve'
+        ? await this.recheckApprovers(row, decision, voter, github, repo, attempt === 1 ? voting.readVotes : undefined)
+        : { refreshedVoters: [], audit: [], covered: new Set<string>() };
+      try {
+        result = await store.castVote({
+          requestId: row.id,
+          login: voter.login,
+          choice: voting.choice,
+          note: voting.note,
+          via: voting.via,
+          ...(voting.comment ? { commentId: voting.comment.id } : {}),
+          ...(voting.handledBy ? { handledBy: voting.handledBy } : {}),
+          facts: { voter, eligibleFor: eligibility.requirements, ...(override ? { override } : {}) },
+          refreshedVoters: recheck.refreshedVoters,
+          // An override is on record as such, with its reason, before the vote that makes it.
+          audit: [...recheck.audit, ...(override ? [{ type: 'override', actor: voter.login, facts: { ...override, via: voting.via } }] : [])],
+          // The decision as stored when the vote is counted: a window may have changed it since it was read.
+          tally: (votes, current) => {
+            const status = tally((current.decision as unknown as Decision | null) ?? decision, votes, this.approvalOptions(current));
+            const unchecked = votes.filter((v) => v.choice === 'approve' && !sameLogin(v.login, voter.login) && !recheck.covered.has(v.login.toLowerCase()));
+            if (status === 'approved' && unchecked.length > 0) throw new UncheckedApprovers(unchecked.map((v) => v.login));
+            return status;
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof UncheckedApprovers)) throw err;
+        this.options.log.info({ requestId: row.id, approvers: err.logins, attempt }, 'votes arrived while a vote was checked: looking up the earlier approvers again');
+        if (attempt >= MAX_RECHECKS) return refuse(`other approvals (${err.logins.map((login) => `@${login}`).join(', ')}) kept arriving while this vote was checked; vote again`);
+      }
+    }
     switch (result.outcome) {
       case 'not_found':
         return { counted: false, why: 'there is no such request', handled: false };
@@ -675,13 +697,14 @@ export class Gate {
     voter: Voter,
     github: GitHubClient,
     repo: { owner: string; repo: string },
-  ): Promise<{ refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[] }> {
-    const votes = await this.options.store.listVotes(row.id);
+    read?: readonly StoredVote[],
+  ): Promise<{ refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[]; covered: Set<string> }> {
+    const votes = read ?? (await this.options.store.listVotes(row.id));
     const options = this.approvalOptions(row);
     const asCast = (v: StoredVote) => ({ voter: v.facts.voter as Voter, verdict: v.choice });
     const prospective = tallyVotes(decision, [...votes.map(asCast), { voter, verdict: 'approve' }], options);
-    if (prospective.status !== 'approved') return { refreshedVoters: [], audit: [] };
-    const earlier = votes.filter((v) => v.choice === 'approve' && v.login.toLowerCase() !== voter.login.toLowerCase());
+    if (prospective.status !== 'approved') return { refreshedVoters: [], audit: [], covered: new Set() };
+    const earlier = votes.filter((v) => v.choice === 'approve' && !sameLogin(v.login, voter.login));
     const refreshedVoters = await Promise.all(
       earlier.map(async (v) => {
         const stored = v.facts.voter as Voter;
@@ -692,7 +715,7 @@ export class Gate {
       const now = checkEligibility(decision, fresh, options);
       return now.eligible ? [] : [{ type: 'vote_no_longer_counts', actor: APP_ACTOR, facts: { login, reason: now.reason } }];
     });
-    return { refreshedVoters, audit };
+    return { refreshedVoters, audit, covered: new Set(earlier.map((v) => v.login.toLowerCase())) };
   }
 
   /** A command comment was deleted: the votes it cast on pending requests stop counting. */
@@ -723,6 +746,20 @@ export class Gate {
     const since = (request.facts as unknown as RunFacts).waitingSince;
     return Math.max(0, (this.now().getTime() - (since ? Date.parse(since) : request.createdAt.getTime())) / 1000);
   }
+}
+
+/** How many times a vote looks up earlier approvers again when approvals keep arriving while it is checked. */
+const MAX_RECHECKS = 3;
+
+/** The votes under the lock would approve with approvers the vote's look-up did not cover. */
+class UncheckedApprovers extends Error {
+  constructor(readonly logins: string[]) {
+    super(`approvers not looked up again: ${logins.join(', ')}`);
+  }
+}
+
+function sameLogin(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /**

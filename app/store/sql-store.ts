@@ -263,20 +263,25 @@ export class SqlStore implements Store {
   async #complete(tx: SqlExecutor, id: string, completion: Completion): Promise<TransitionResult | undefined> {
     if (!FINAL_STATUSES.includes(completion.status)) throw new Error(`"${completion.status}" is not a final status`);
     const now = this.#clock();
+    // One statement ends the request, drops its deadline, escalations and reminders (showing the
+    // decision, the outbox, goes on), queues its publication and sends the notice of it: a deciding
+    // vote's transaction makes one round trip for all of it, not four.
     const updated = await tx.query(
-      `UPDATE requests SET status = $2, reason = $3, completed_by = $4, completed_at = $5, updated_at = $5
-       WHERE id = $1 AND status = 'pending'
-       RETURNING *`,
-      [id, completion.status, completion.reason, completion.actor, now],
+      `WITH updated AS (
+         UPDATE requests SET status = $2, reason = $3, completed_by = $4, completed_at = $5, updated_at = $5
+         WHERE id = $1 AND status = 'pending'
+         RETURNING *),
+       dropped AS (
+         DELETE FROM timers WHERE request_id = $1 AND NOT (kind = ANY($6)) AND EXISTS (SELECT FROM updated)),
+       ${publicationOfUpdated('$5', '$7', '$8')}
+       SELECT updated.*, ${notifyChange('updated', "'completed'", '$9')} FROM updated`,
+      [id, completion.status, completion.reason, completion.actor, now, [...OUTBOX_KINDS], PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
     );
     if (updated.length === 0) {
       const current = await tx.query('SELECT * FROM requests WHERE id = $1', [id]);
       return current[0] && { changed: false, request: toRequest(current[0]) };
     }
     const request = toRequest(updated[0]);
-    // Its deadline, escalations and reminders are over; showing the decision (the outbox) is not.
-    await tx.query('DELETE FROM timers WHERE request_id = $1 AND NOT (kind = ANY($2))', [id, [...OUTBOX_KINDS]]);
-    await this.#enqueuePublish(tx, id);
     const auditType =
       completion.auditType ?? (completion.status === 'approved' && completion.reason === 'auto' ? 'auto_approved' : completion.status);
     this.#append(tx, {
@@ -285,7 +290,6 @@ export class SqlStore implements Store {
       requestId: id,
       facts: { status: completion.status, reason: completion.reason, ...completion.facts },
     });
-    await this.#notify(tx, request, 'completed');
     return { changed: true, request };
   }
 
@@ -341,6 +345,19 @@ export class SqlStore implements Store {
     await tx.query(SCHEDULE_PUBLICATION, [requestId, this.#clock(), PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB]);
   }
 
+  /** #enqueuePublish and #notify in one statement: one round trip, where a vote that leaves the request pending needs both. */
+  async #enqueuePublishAndNotify(tx: SqlExecutor, request: ApprovalRequest, change: ChangeKind): Promise<void> {
+    const event: ChangeEvent = { requestId: request.id, status: request.status, change };
+    await tx.query(`WITH queued AS (${SCHEDULE_PUBLICATION}) SELECT pg_notify($5, $6) AS notified`, [
+      request.id,
+      this.#clock(),
+      PUBLISH_JOB,
+      DEPLOYMENT_REVIEW_JOB,
+      this.#channel,
+      JSON.stringify(event),
+    ]);
+  }
+
   /**
    * The delivery, and the command comment, are handled: done in the transaction that records what
    * they did. A claim of this very handling ('processing') is taken over; a mark already 'done' is
@@ -394,14 +411,23 @@ export class SqlStore implements Store {
       }
       if (request.status !== 'pending') return { outcome: 'closed', request, completed: false };
 
-      const inserted = await tx.query(
-        `INSERT INTO votes (request_id, login, choice, note, via, facts, at, comment_id)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
-         ON CONFLICT (request_id, lower(login)) WHERE withdrawn_at IS NULL DO NOTHING
-         RETURNING id`,
+      // The vote and the request's votes in one statement. Its snapshot is taken after the lock above,
+      // so it sees every vote committed before this one; the insert's own row, which the statement's
+      // other reads cannot see, is added to them.
+      const rows = await tx.query(
+        `WITH inserted AS (
+           INSERT INTO votes (request_id, login, choice, note, via, facts, at, comment_id)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+           ON CONFLICT (request_id, lower(login)) WHERE withdrawn_at IS NULL DO NOTHING
+           RETURNING *)
+         SELECT *, true AS inserted FROM inserted
+         UNION ALL
+         SELECT *, false FROM votes WHERE request_id = $1 AND withdrawn_at IS NULL
+         ORDER BY id`,
         [request.id, vote.login, vote.choice, vote.note ?? '', vote.via, json(vote.facts ?? {}), now, vote.commentId ?? null],
       );
-      if (inserted.length === 0) return { outcome: 'duplicate', request, votes: await listVotes(tx, request.id) };
+      let votes = rows.map(toVote);
+      if (!rows.some((row) => row.inserted === true)) return { outcome: 'duplicate', request, votes };
       for (const refreshed of vote.refreshedVoters ?? []) {
         await tx.query(
           `UPDATE votes SET facts = jsonb_set(facts, '{voter}', $3::jsonb)
@@ -409,9 +435,9 @@ export class SqlStore implements Store {
           [request.id, refreshed.login, json(refreshed.voter)],
         );
       }
+      if ((vote.refreshedVoters ?? []).length > 0) votes = await listVotes(tx, request.id);
       for (const event of vote.audit ?? []) this.#append(tx, { ...event, requestId: request.id });
       await this.#markHandled(tx, vote.handledBy);
-      const votes = await listVotes(tx, request.id);
 
       this.#append(tx, {
         type: 'vote',
@@ -421,8 +447,7 @@ export class SqlStore implements Store {
       });
       const tally = vote.tally(votes, request);
       if (tally === 'pending') {
-        await this.#enqueuePublish(tx, request.id);
-        await this.#notify(tx, request, 'vote');
+        await this.#enqueuePublishAndNotify(tx, request, 'vote');
         return { outcome: 'recorded', request, votes, completed: false };
       }
       const result = await this.#complete(tx, request.id, {
@@ -469,8 +494,7 @@ export class SqlStore implements Store {
           });
           withdrawn.push({ request, vote });
         }
-        await this.#enqueuePublish(tx, request.id);
-        await this.#notify(tx, request, 'vote');
+        await this.#enqueuePublishAndNotify(tx, request, 'vote');
       }
       return withdrawn;
     });
@@ -979,6 +1003,15 @@ const SCHEDULE_PUBLICATION = `
   FROM (VALUES ($3::text, true), ($4::text, false)) AS job (kind, always)
   WHERE job.always OR EXISTS (SELECT 1 FROM requests WHERE id = $1::text::uuid AND (facts -> 'deployment') IS NOT NULL)
   ${RESCHEDULE_ON_CONFLICT}`;
+/** The same jobs as SCHEDULE_PUBLICATION, for the row an `updated` CTE wrote, as a CTE of that statement. */
+function publicationOfUpdated(now: string, publishJob: string, reviewJob: string): string {
+  return `queued AS (
+    INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+    SELECT job.kind, updated.id, job.kind || ':' || updated.id::text, ${now}::timestamptz, '{}'::jsonb, ${now}::timestamptz
+    FROM updated CROSS JOIN LATERAL (VALUES (${publishJob}::text, true), (${reviewJob}::text, (updated.facts -> 'deployment') IS NOT NULL)) AS job (kind, wanted)
+    WHERE job.wanted
+    ${RESCHEDULE_ON_CONFLICT})`;
+}
 
 function json(value: unknown): string {
   return JSON.stringify(value);

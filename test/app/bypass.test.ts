@@ -3,7 +3,7 @@
  * double: each must leave the request waiting (or failed), never approved by someone the policy does
  * not ask for.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
 import { job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
 
@@ -350,6 +350,73 @@ describe('votes are re-checked', () => {
       expect(events.find((e) => e.type === 'vote_no_longer_counts')?.facts).toMatchObject({ login: 'bob', reason: '@bob has read permission; write is required' });
     } finally {
       await world.control.setPermission(REPO, 'bob', 'write');
+    }
+  });
+
+  it('an approval that lands while another is checked, from someone who then lost permission, does not complete the quorum', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    // alice's vote finds no earlier approvers to look up again. Before it is counted, bob approves and
+    // then loses write permission: counted together, the two would approve without bob looked up again.
+    const { store } = world.app;
+    const castVote = store.castVote.bind(store);
+    // bob's comment is delivered while alice's delivery is still being handled, as GitHub may.
+    await world.control.setDeliveryMode({ mode: 'concurrent' });
+    const spy = jest.spyOn(store, 'castVote').mockImplementation(async (vote) => {
+      if (vote.login === 'alice' && spy.mock.calls.length === 1) {
+        // Not world.comment: it waits for every delivery to be answered, alice's among them.
+        await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+        const until = Date.now() + 10_000;
+        while (!(await store.listVotes(request.id as string)).some((v) => v.login === 'bob')) {
+          if (Date.now() > until) throw new Error("bob's vote was never counted");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await world.control.setPermission(REPO, 'bob', 'read');
+      }
+      return castVote(vote);
+    });
+    try {
+      await world.comment(pr.number, 'alice', '/approve');
+      expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+      const events = await world.audit(request.id as string);
+      expect(events.find((e) => e.type === 'vote_no_longer_counts')?.facts).toMatchObject({ login: 'bob', reason: '@bob has read permission; write is required' });
+      expect(events.filter((e) => e.type === 'vote').map((e) => e.actor)).toEqual(['bob', 'alice']);
+    } finally {
+      spy.mockRestore();
+      await world.control.setDeliveryMode({ mode: 'sequential' });
+      await world.control.setPermission(REPO, 'bob', 'write');
+    }
+  });
+
+  it('a vote that keeps finding approvals nobody looked up again is refused, not counted', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    await world.comment(pr.number, 'bob', '/approve');
+    // Each time alice's vote is counted, the votes under the lock hold one more approval than its
+    // look-up saw, as if approvals kept landing: it must give up rather than count them unchecked.
+    const { store } = world.app;
+    const castVote = store.castVote.bind(store);
+    let arrivals = 0;
+    const spy = jest.spyOn(store, 'castVote').mockImplementation(async (vote) => {
+      if (vote.login !== 'alice') return castVote(vote);
+      return castVote({
+        ...vote,
+        tally: (votes, current) => {
+          const bob = votes.find((v) => v.login === 'bob')!;
+          return vote.tally([...votes, { ...bob, login: `late-${++arrivals}` }], current);
+        },
+      });
+    });
+    try {
+      await world.comment(pr.number, 'alice', '/approve');
+      expect(arrivals).toBe(3);
+      expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+      expect((await commentsOn(pr.number)).at(-1)!.body).toContain('kept arriving while this vote was checked; vote again');
+      const events = await world.audit(request.id as string);
+      expect(events.at(-1)).toMatchObject({ type: 'vote_refused', actor: 'alice' });
+      expect(events.filter((e) => e.type === 'vote').map((e) => e.actor)).toEqual(['bob']);
+    } finally {
+      spy.mockRestore();
     }
   });
 

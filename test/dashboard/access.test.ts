@@ -150,10 +150,18 @@ describe('voting from the dashboard', () => {
     const csrf = await bob.csrf();
     const { store } = world.app;
     const reads = { getRequest: 0, listVotes: 0, getRequestWithVotes: 0 };
+    // Only the dashboard's reads count: the outbox publishing the request reads it too, at its own pace.
+    const fromDashboard = () => {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 100;
+      const stack = new Error().stack ?? '';
+      Error.stackTraceLimit = limit;
+      return /[\\/]app[\\/]dashboard[\\/]/.test(stack);
+    };
     const counted = <K extends keyof typeof reads>(name: K) => {
       const original = store[name].bind(store) as (...args: never[]) => unknown;
       return jest.spyOn(store, name).mockImplementation(((...args: never[]) => {
-        reads[name]++;
+        if (fromDashboard()) reads[name]++;
         return original(...args);
       }) as never);
     };
@@ -167,8 +175,9 @@ describe('voting from the dashboard', () => {
       // The request still waits for a second approval; the page knows bob's vote and offers no buttons.
       expect(voted.text).toContain('@bob has already voted on this request');
       expect(voted.text).not.toContain('class="approve"');
-      // The one listing of votes is the vote's own look at earlier approvers, made afresh before it counts.
-      expect(reads).toEqual({ getRequest: 0, listVotes: 1, getRequestWithVotes: 2 });
+      // The vote looks at earlier approvers in the votes read with the request (its transaction checks
+      // under the lock that no approval arrived since), so nothing else is read.
+      expect(reads).toEqual({ getRequest: 0, listVotes: 0, getRequestWithVotes: 2 });
     } finally {
       for (const spy of spies) spy.mockRestore();
     }

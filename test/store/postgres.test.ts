@@ -65,7 +65,7 @@ describe('several App replicas on one PostgreSQL database', () => {
       expect((await blocker.query('SELECT id FROM timers WHERE request_id = $1 FOR UPDATE', [request.id])).rows).toHaveLength(1);
       const vote = a.castVote({ requestId: request.id, login: 'carol', choice: 'approve', via: 'button', tally: quorum(1) });
       const deadline = Date.now() + 10_000;
-      const waiting = `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM timers%'`;
+      const waiting = `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM timers WHERE request_id%'`;
       while ((await backend.sql(waiting)).length === 0) {
         if (Date.now() > deadline) throw new Error('the vote never reached the locked timer');
         await new Promise((resolve) => setTimeout(resolve, 20));
