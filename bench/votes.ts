@@ -13,8 +13,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { NewRequest, Store, Tally } from '../app/store/store.js';
+import type { Store } from '../app/store/store.js';
 import { PrivatePostgres } from '../test/chaos/private-postgres.js';
+import { newRequest, quorum } from '../test/store/new-request.js';
 import { type BenchReport, percentile } from './report.js';
 
 const HERE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,8 +25,6 @@ const ROUNDS = Number(process.env.BENCH_VOTE_ROUNDS ?? 4);
 
 type OpenStore = (options: { databaseUrl: string; schema: string }) => Promise<Store>;
 interface Round { cpuMs: number; perSecond: number }
-
-const twoApprovals: Tally = (votes) => (votes.filter((vote) => vote.choice === 'approve').length >= 2 ? 'approved' : 'pending');
 
 export async function measureVotes(): Promise<BenchReport> {
   const trees = [{ label: 'this tree', root: HERE }];
@@ -77,27 +76,11 @@ async function openRequests(store: Store): Promise<string[]> {
   const repositoryId = String(randomInt(1, 2 ** 40));
   for (let i = 0; i < REQUESTS; i += 20) {
     const made = await Promise.all(
-      Array.from({ length: Math.min(20, REQUESTS - i) }, (_, j) => store.createRequest(benchRequest(repositoryId, i + j))),
+      Array.from({ length: Math.min(20, REQUESTS - i) }, () => store.createRequest(newRequest({ repositoryId, deadline: new Date(Date.now() + 3_600_000) }))),
     );
     ids.push(...made.map((m) => m.request.id));
   }
   return ids;
-}
-
-function benchRequest(repositoryId: string, n: number): NewRequest {
-  return {
-    repositoryId,
-    runId: String(1_000_000 + n),
-    runAttempt: '1',
-    action: 'deploy',
-    jobKey: 'check_run:1',
-    repository: 'acme/web',
-    requester: 'octocat',
-    environmentKey: 'production',
-    commitSha: 'abc123',
-    facts: { ref: 'refs/heads/main', sha: 'abc123', environment: 'production' },
-    deadline: new Date(Date.now() + 3_600_000),
-  };
 }
 
 async function castAll(store: Store, ids: readonly string[], login: string, expected: 'pending' | 'approved'): Promise<Round> {
@@ -108,7 +91,7 @@ async function castAll(store: Store, ids: readonly string[], login: string, expe
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < ids.length) {
         const id = ids[next++]!;
-        const result = await store.castVote({ requestId: id, login, choice: 'approve', via: 'dashboard', facts: { voter: { login } }, tally: twoApprovals });
+        const result = await store.castVote({ requestId: id, login, choice: 'approve', via: 'dashboard', facts: { voter: { login } }, tally: quorum(2) });
         const status = result.outcome === 'recorded' ? result.request.status : result.outcome;
         if (status !== expected) throw new Error(`${login}'s vote on ${id}: ${status}, expected ${expected}`);
       }

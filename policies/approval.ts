@@ -99,7 +99,7 @@ export interface Tally {
 
 export const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
 
-const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+export const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 /** The same account: by id when both are known (renames keep ids), else by login. */
 function samePerson(voter: Voter, requester: Requester): boolean {

@@ -8,7 +8,7 @@
  * webhook is answered as soon as its effect is durable, and a crash never loses what to show.
  */
 import type { Logger } from 'probot';
-import { checkEligibility, overrideWithoutReason, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
+import { checkEligibility, overrideWithoutReason, sameLogin, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
@@ -644,7 +644,7 @@ export class Gate {
       return { eligible: false, reason: `the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.join(', ')}; votes count once it is released` };
     }
     const votes = typeof request === 'string' ? await this.options.store.listVotes(row.id) : request.votes;
-    if (votes.some((v) => v.login.toLowerCase() === who.login.toLowerCase())) return { eligible: false, reason: `@${who.login} has already voted on this request; each person counts once` };
+    if (votes.some((v) => sameLogin(v.login, who.login))) return { eligible: false, reason: `@${who.login} has already voted on this request; each person counts once` };
     const facts = row.facts as unknown as RunFacts;
     const lookUp = async () => {
       const github = await this.options.installations.client(facts.installationId);
@@ -756,10 +756,6 @@ class UncheckedApprovers extends Error {
   constructor(readonly logins: string[]) {
     super(`approvers not looked up again: ${logins.join(', ')}`);
   }
-}
-
-function sameLogin(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 /**

@@ -273,7 +273,7 @@ export class SqlStore implements Store {
          RETURNING *),
        dropped AS (
          DELETE FROM timers WHERE request_id = $1 AND NOT (kind = ANY($6)) AND EXISTS (SELECT FROM updated)),
-       ${publicationOfUpdated('$5', '$7', '$8')}
+       queued AS (${publicationOf('updated', '$5', '$7', '$8')})
        SELECT updated.*, ${notifyChange('updated', "'completed'", '$9')} FROM updated`,
       [id, completion.status, completion.reason, completion.actor, now, [...OUTBOX_KINDS], PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
     );
@@ -428,14 +428,15 @@ export class SqlStore implements Store {
       );
       let votes = rows.map(toVote);
       if (!rows.some((row) => row.inserted === true)) return { outcome: 'duplicate', request, votes };
-      for (const refreshed of vote.refreshedVoters ?? []) {
+      const refreshedVoters = vote.refreshedVoters ?? [];
+      for (const refreshed of refreshedVoters) {
         await tx.query(
           `UPDATE votes SET facts = jsonb_set(facts, '{voter}', $3::jsonb)
            WHERE request_id = $1 AND lower(login) = lower($2) AND withdrawn_at IS NULL`,
           [request.id, refreshed.login, json(refreshed.voter)],
         );
       }
-      if ((vote.refreshedVoters ?? []).length > 0) votes = await listVotes(tx, request.id);
+      if (refreshedVoters.length > 0) votes = await listVotes(tx, request.id);
       for (const event of vote.audit ?? []) this.#append(tx, { ...event, requestId: request.id });
       await this.#markHandled(tx, vote.handledBy);
 
@@ -995,23 +996,21 @@ const SCHEDULE_TIMER = `
   INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
   VALUES ($1, $2, $3, $4, $5::jsonb, $6)
   ${RESCHEDULE_ON_CONFLICT}`;
-// The publication job, and for a job-level gate (shown on, and finally answered through, the run's
-// deployment protection rule) the deployment review job too: one statement.
-const SCHEDULE_PUBLICATION = `
-  INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
-  SELECT job.kind, $1::text::uuid, job.kind || ':' || $1::text, $2, '{}'::jsonb, $2
-  FROM (VALUES ($3::text, true), ($4::text, false)) AS job (kind, always)
-  WHERE job.always OR EXISTS (SELECT 1 FROM requests WHERE id = $1::text::uuid AND (facts -> 'deployment') IS NOT NULL)
-  ${RESCHEDULE_ON_CONFLICT}`;
-/** The same jobs as SCHEDULE_PUBLICATION, for the row an `updated` CTE wrote, as a CTE of that statement. */
-function publicationOfUpdated(now: string, publishJob: string, reviewJob: string): string {
-  return `queued AS (
-    INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
-    SELECT job.kind, updated.id, job.kind || ':' || updated.id::text, ${now}::timestamptz, '{}'::jsonb, ${now}::timestamptz
-    FROM updated CROSS JOIN LATERAL (VALUES (${publishJob}::text, true), (${reviewJob}::text, (updated.facts -> 'deployment') IS NOT NULL)) AS job (kind, wanted)
+/**
+ * The publication job, and for a job-level gate (shown on, and finally answered through, the run's
+ * deployment protection rule) the deployment review job too, of the request `row` names (a FROM item
+ * with `id` and `facts`): one statement. `now`, `publishJob` and `reviewJob` are parameters.
+ */
+function publicationOf(row: string, now: string, publishJob: string, reviewJob: string): string {
+  return `INSERT INTO timers (kind, request_id, key, due_at, payload, created_at)
+    SELECT job.kind, r.id, job.kind || ':' || r.id::text, ${now}::timestamptz, '{}'::jsonb, ${now}::timestamptz
+    FROM ${row} AS r CROSS JOIN LATERAL (VALUES (${publishJob}::text, true), (${reviewJob}::text, (r.facts -> 'deployment') IS NOT NULL)) AS job (kind, wanted)
     WHERE job.wanted
-    ${RESCHEDULE_ON_CONFLICT})`;
+    ${RESCHEDULE_ON_CONFLICT}`;
 }
+// A request by its id ($1); the publication job is queued whether or not the row is found, so a
+// missing request fails on the timers' foreign key rather than queuing nothing.
+const SCHEDULE_PUBLICATION = publicationOf('(SELECT $1::text::uuid AS id, (SELECT facts FROM requests WHERE id = $1::text::uuid) AS facts)', '$2', '$3', '$4');
 
 function json(value: unknown): string {
   return JSON.stringify(value);

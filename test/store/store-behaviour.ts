@@ -11,39 +11,13 @@ import {
   type NewRequest,
   PendingLimitError,
   REPLY_JOB,
-  type Tally,
   type VoteResult,
 } from '../../app/store/index.js';
 import { auditHash } from '../../app/store/audit-chain.js';
 import type { Backend } from './harness.js';
+import { newRequest, quorum } from './new-request.js';
 
-/** The shape of the policy library's tally: any reject rejects, `approvals` approvals approve. */
-export function quorum(approvals: number): Tally {
-  return (votes) => {
-    if (votes.some((vote) => vote.choice === 'reject')) return 'rejected';
-    return votes.filter((vote) => vote.choice === 'approve').length >= approvals ? 'approved' : 'pending';
-  };
-}
-
-const repositoryId = String(randomInt(1, 2 ** 40));
-let runs = 0;
-
-export function newRequest(overrides: Partial<NewRequest> = {}): NewRequest {
-  runs += 1;
-  return {
-    repositoryId,
-    runId: String(1_000_000 + runs),
-    runAttempt: '1',
-    action: 'deploy',
-    jobKey: 'check_run:1',
-    repository: 'acme/web',
-    requester: 'octocat',
-    environmentKey: 'production',
-    commitSha: 'abc123',
-    facts: { ref: 'refs/heads/main', sha: 'abc123', environment: 'production' },
-    ...overrides,
-  };
-}
+export { newRequest, quorum };
 
 /**
  * Resolves with the events a listener saw once `count` arrived, or rejects after `ms`.
@@ -197,12 +171,12 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       const viaIssue = await create();
       await backend.store.updateRequest(viaIssue.id, { issueNumber: 43, issueUrl: 'https://github.example/acme/web/issues/43' });
       // A command comment's first read: the thread's requests (by PR or by approval issue), and whether that comment was handled.
-      expect(await backend.store.commandThread(repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: false });
-      expect(await backend.store.commandThread(repositoryId, 43, 99)).toEqual({ requests: [expect.objectContaining({ id: viaIssue.id, issueNumber: 43 })], handled: false });
-      await backend.store.completeComment(repositoryId, 99);
-      expect(await backend.store.commandThread(repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: true });
-      expect(await backend.store.commandThread(repositoryId, 44, 99)).toEqual({ requests: [], handled: true });
-      expect(await backend.store.commandThread(repositoryId, 44, 100)).toEqual({ requests: [], handled: false });
+      expect(await backend.store.commandThread(request.repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: false });
+      expect(await backend.store.commandThread(request.repositoryId, 43, 99)).toEqual({ requests: [expect.objectContaining({ id: viaIssue.id, issueNumber: 43 })], handled: false });
+      await backend.store.completeComment(request.repositoryId, 99);
+      expect(await backend.store.commandThread(request.repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: true });
+      expect(await backend.store.commandThread(request.repositoryId, 44, 99)).toEqual({ requests: [], handled: true });
+      expect(await backend.store.commandThread(request.repositoryId, 44, 100)).toEqual({ requests: [], handled: false });
     });
 
     test("a new request's deadline and evaluation jobs are scheduled with it, and a recorded decision replaces them", async () => {
