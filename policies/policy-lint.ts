@@ -39,6 +39,13 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     }
   };
   approvers(raw.defaults?.approvers, '/defaults/approvers');
+  if (raw.defaults?.allow_bots === true) {
+    warnings.push({
+      pointer: '/defaults/allow_bots',
+      message:
+        'no bot can approve, whatever `allow_bots` says: the App takes no `/approve` or `/reject` from a bot\'s comment, and a check run\'s buttons and the dashboard are used by people',
+    });
+  }
   (raw.rules ?? []).forEach((rule, i) => {
     const at = `/rules/${i}`;
     conditions(rule.if, `${at}/if`);

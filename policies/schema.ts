@@ -83,7 +83,7 @@ export const policySchema = {
           type: 'boolean',
           default: false,
         },
-        allow_bots: { description: 'Whether bot accounts may approve. Default: false.', type: 'boolean', default: false },
+        allow_bots: { description: 'Whether a bot account\'s vote may count. No bot can vote today: the App takes no command from a bot\'s comment, and check run buttons and the dashboard are used by people. Default: false.', type: 'boolean', default: false },
         min_permission: {
           description: 'The lowest repository permission an approver must have. Default: write.',
           enum: ['write', 'maintain', 'admin'],

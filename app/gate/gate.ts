@@ -486,15 +486,79 @@ export class Gate {
     this.options.notifications.reminder(request);
   }
 
-  /** An escalation timer fired: record it and show the widened requirement while the request still waits. */
+  /**
+   * An escalation timer fired: record it and show the widened requirement while the request still
+   * waits. The people it lets approve may have approved already (counted then for another rule), so
+   * the standing votes are counted again, and approve the request now if they are enough, as a vote
+   * would: every approver looked up again first, on the code the request is about.
+   */
   async escalate(requestId: string, facts: Record<string, unknown>): Promise<void> {
-    const row = await this.options.store.getRequest(requestId);
-    if (row?.status !== 'pending') return;
-    await this.options.store.appendAudit({ type: 'escalated', actor: APP_ACTOR, requestId, facts });
-    await this.options.store.enqueuePublish(requestId);
+    const { store } = this.options;
+    const read = await store.getRequestWithVotes(requestId);
+    if (read?.request.status !== 'pending') return;
+    const escalated = { type: 'escalated', actor: APP_ACTOR, facts };
+    const counted = await this.recount(read.request, read.votes, escalated);
+    if (counted === 'closed') return;
+    if (counted === 'not_counted') {
+      await store.appendAudit({ ...escalated, requestId });
+      await store.enqueuePublish(requestId);
+    }
     const request = await this.view(requestId);
     const escalation = request?.decision?.requirements[Number(facts.requirement)]?.scheduled[Number(facts.step)];
-    if (request && escalation) this.options.notifications.escalated(request, approverStrings(escalation.approvers), escalation.notify);
+    if (request?.status === 'pending' && escalation) this.options.notifications.escalated(request, approverStrings(escalation.approvers), escalation.notify);
+  }
+
+  /**
+   * Counts the standing votes again, `event` first on record. 'not_counted' when GitHub could not be
+   * asked, when approvals kept arriving while the approvers were looked up again, or when the request
+   * cannot be decided now (held by a window): the next vote counts them all, and `event` is then not
+   * recorded here.
+   */
+  private async recount(row: ApprovalRequest, votes: readonly StoredVote[], event: { type: string; actor: string; facts: object }): Promise<'counted' | 'not_counted' | 'closed'> {
+    const { store, installations } = this.options;
+    const decision = row.decision as unknown as Decision | null;
+    if (!decision || decision.outcome === 'held') return 'not_counted';
+    const facts = row.facts as unknown as RunFacts;
+    const repo = { owner: facts.owner, repo: facts.repo };
+    for (let attempt = 1; ; attempt++) {
+      let recheck: Awaited<ReturnType<Gate['recheckApprovers']>>;
+      let superseded: string | undefined;
+      try {
+        const github = await installations.client(facts.installationId);
+        recheck = await this.recheckApprovers(row, decision, undefined, github, repo, attempt === 1 ? votes : undefined);
+        if (recheck.wouldApprove && row.prNumber !== null) superseded = await this.supersededReason(github, repo, row.prNumber, facts.headSha);
+      } catch (err) {
+        // What prompted the count (an escalation paging the on-call) must not wait for GitHub; the votes count at the next vote.
+        this.options.log.warn({ err, requestId: row.id }, 'the approvers could not be looked up again: the votes are counted at the next vote');
+        return 'not_counted';
+      }
+      if (superseded) {
+        await store.appendAudit({ ...event, requestId: row.id });
+        await this.complete(row.id, { status: 'failed', reason: `superseded: ${superseded}` });
+        return 'closed';
+      }
+      try {
+        const result = await store.recountVotes({
+          requestId: row.id,
+          refreshedVoters: recheck.refreshedVoters,
+          audit: [event, ...recheck.audit],
+          tally: (counted, current) => {
+            const status = tallyVotes((current.decision as unknown as Decision | null) ?? decision, counted.map(asCast), this.approvalOptions(current)).status;
+            if (status !== 'approved') return 'pending';
+            const unchecked = counted.filter((v) => v.choice === 'approve' && !recheck.covered.has(v.login.toLowerCase()));
+            if (unchecked.length > 0) throw new UncheckedApprovers(unchecked.map((v) => v.login));
+            return 'approved';
+          },
+        });
+        if (result.outcome !== 'counted') return 'closed';
+        if (result.completed) await this.completed(result.request);
+        return 'counted';
+      } catch (err) {
+        if (!(err instanceof UncheckedApprovers)) throw err;
+        this.options.log.info({ requestId: row.id, approvers: err.logins, attempt }, 'votes arrived while the votes were counted again: looking up the approvers again');
+        if (attempt >= MAX_RECHECKS) return 'not_counted';
+      }
+    }
   }
 
   private async complete(requestId: string, completion: { status: 'approved' | 'rejected' | 'failed' | 'timed_out' | 'cancelled'; reason: string; actor?: string; auditType?: string; facts?: object }): Promise<boolean> {
@@ -549,9 +613,8 @@ export class Gate {
     const github = await installations.client(facts.installationId);
     const repo = { owner: facts.owner, repo: facts.repo };
     if (row.prNumber !== null) {
-      const superseded = await this.supersededBy(github, repo, row.prNumber, facts.headSha);
-      if (superseded) {
-        const why = `pull request #${row.prNumber} has moved on to ${superseded.slice(0, 7)} since this run tested ${facts.headSha.slice(0, 7)}, so approving this run would approve code nobody sees on the pull request; re-run the workflow on the new head`;
+      const why = await this.supersededReason(github, repo, row.prNumber, facts.headSha);
+      if (why) {
         // Should the App stop between the two, the request's next vote, or its deadline, ends it.
         const outcome = await refuse(why);
         await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` });
@@ -681,30 +744,31 @@ export class Gate {
     return { ok: true, defaultBranch, decision: evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners, now: this.now() }) };
   }
 
-  /** The PR's head now, when it is no longer the commit the request is about. */
-  private async supersededBy(github: GitHubClient, repo: { owner: string; repo: string }, prNumber: number, headSha: string): Promise<string | undefined> {
-    const pull = await github.pullRequest(repo, prNumber);
-    return pull.headSha !== headSha ? pull.headSha : undefined;
+  /** Why the request can no longer be approved, when its pull request's head is no longer the commit it is about. */
+  private async supersededReason(github: GitHubClient, repo: { owner: string; repo: string }, prNumber: number, headSha: string): Promise<string | undefined> {
+    const { headSha: now } = await github.pullRequest(repo, prNumber);
+    if (now === headSha) return undefined;
+    return `pull request #${prNumber} has moved on to ${now.slice(0, 7)} since this run tested ${headSha.slice(0, 7)}, so approving this run would approve code nobody sees on the pull request; re-run the workflow on the new head`;
   }
 
   /**
-   * When this approval could complete the request, every earlier approver is looked up again: one who
-   * lost permission or team membership since voting no longer counts, and the audit trail says so.
+   * When this approval (or, without one, the votes that stand) could complete the request, every
+   * earlier approver is looked up again: one who lost permission or team membership since voting no
+   * longer counts, and the audit trail says so.
    */
   private async recheckApprovers(
     row: ApprovalRequest,
     decision: Decision,
-    voter: Voter,
+    voter: Voter | undefined,
     github: GitHubClient,
     repo: { owner: string; repo: string },
     read?: readonly StoredVote[],
-  ): Promise<{ refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[]; covered: Set<string> }> {
+  ): Promise<{ wouldApprove: boolean; refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[]; covered: Set<string> }> {
     const votes = read ?? (await this.options.store.listVotes(row.id));
     const options = this.approvalOptions(row);
-    const asCast = (v: StoredVote) => ({ voter: v.facts.voter as Voter, verdict: v.choice });
-    const prospective = tallyVotes(decision, [...votes.map(asCast), { voter, verdict: 'approve' }], options);
-    if (prospective.status !== 'approved') return { refreshedVoters: [], audit: [], covered: new Set() };
-    const earlier = votes.filter((v) => v.choice === 'approve' && !sameLogin(v.login, voter.login));
+    const prospective = tallyVotes(decision, [...votes.map(asCast), ...(voter ? [{ voter, verdict: 'approve' as const }] : [])], options);
+    if (prospective.status !== 'approved') return { wouldApprove: false, refreshedVoters: [], audit: [], covered: new Set() };
+    const earlier = votes.filter((v) => v.choice === 'approve' && !(voter && sameLogin(v.login, voter.login)));
     const refreshedVoters = await Promise.all(
       earlier.map(async (v) => {
         const stored = v.facts.voter as Voter;
@@ -715,7 +779,7 @@ export class Gate {
       const now = checkEligibility(decision, fresh, options);
       return now.eligible ? [] : [{ type: 'vote_no_longer_counts', actor: APP_ACTOR, facts: { login, reason: now.reason } }];
     });
-    return { refreshedVoters, audit, covered: new Set(earlier.map((v) => v.login.toLowerCase())) };
+    return { wouldApprove: true, refreshedVoters, audit, covered: new Set(earlier.map((v) => v.login.toLowerCase())) };
   }
 
   /** A command comment was deleted: the votes it cast on pending requests stop counting. */
@@ -764,11 +828,16 @@ class UncheckedApprovers extends Error {
  * rejects it then, even where a time escalation has since made the earlier approvals enough.
  */
 function tally(decision: Decision, votes: readonly StoredVote[], options: ApprovalOptions) {
-  const cast = votes.map((vote) => ({ voter: vote.facts.voter as Voter, verdict: vote.choice }));
+  const cast = votes.map(asCast);
   const latest = cast.at(-1);
   if (latest?.verdict === 'reject' && checkEligibility(decision, latest.voter, options).eligible) return 'rejected';
   const result = tallyVotes(decision, cast, options);
   return result.status === 'blocked' ? 'pending' : result.status;
+}
+
+/** A stored vote as the policy library's arithmetic takes it: the voter as last looked up. */
+function asCast(vote: StoredVote) {
+  return { voter: vote.facts.voter as Voter, verdict: vote.choice };
 }
 
 function commentFacts(voting: Voting): object {

@@ -34,6 +34,8 @@ import {
   type Completion,
   type NewAuditEvent,
   type NewRequest,
+  type Recount,
+  type RecountResult,
   type PendingLimits,
   PendingLimitError,
   type NewTimer,
@@ -426,17 +428,8 @@ export class SqlStore implements Store {
          ORDER BY id`,
         [request.id, vote.login, vote.choice, vote.note ?? '', vote.via, json(vote.facts ?? {}), now, vote.commentId ?? null],
       );
-      let votes = rows.map(toVote);
-      if (!rows.some((row) => row.inserted === true)) return { outcome: 'duplicate', request, votes };
-      const refreshedVoters = vote.refreshedVoters ?? [];
-      for (const refreshed of refreshedVoters) {
-        await tx.query(
-          `UPDATE votes SET facts = jsonb_set(facts, '{voter}', $3::jsonb)
-           WHERE request_id = $1 AND lower(login) = lower($2) AND withdrawn_at IS NULL`,
-          [request.id, refreshed.login, json(refreshed.voter)],
-        );
-      }
-      if (refreshedVoters.length > 0) votes = await listVotes(tx, request.id);
+      if (!rows.some((row) => row.inserted === true)) return { outcome: 'duplicate', request, votes: rows.map(toVote) };
+      const votes = await this.#refreshVoters(tx, request.id, rows.map(toVote), vote.refreshedVoters);
       for (const event of vote.audit ?? []) this.#append(tx, { ...event, requestId: request.id });
       await this.#markHandled(tx, vote.handledBy);
 
@@ -459,6 +452,41 @@ export class SqlStore implements Store {
       });
       return { outcome: 'recorded', request: result!.request, votes, completed: result!.changed };
     });
+  }
+
+  async recountVotes(recount: Recount): Promise<RecountResult> {
+    if (!UUID.test(recount.requestId)) return { outcome: 'not_found' };
+    return this.#transaction(async (tx): Promise<RecountResult> => {
+      const locked = await tx.query('SELECT * FROM requests WHERE id = $1 FOR UPDATE', [recount.requestId]);
+      if (locked.length === 0) return { outcome: 'not_found' };
+      const request = toRequest(locked[0]);
+      if (request.status !== 'pending' || (request.deadline && request.deadline <= this.#clock())) return { outcome: 'closed', request };
+      const votes = await this.#refreshVoters(tx, request.id, await listVotes(tx, request.id), recount.refreshedVoters);
+      for (const event of recount.audit ?? []) this.#append(tx, { ...event, requestId: request.id });
+      if (recount.tally(votes, request) !== 'approved') {
+        await this.#enqueuePublishAndNotify(tx, request, 'updated');
+        return { outcome: 'counted', request, votes, completed: false };
+      }
+      const result = await this.#complete(tx, request.id, {
+        status: 'approved',
+        reason: 'quorum',
+        actor: APP_ACTOR,
+        facts: { votes: votes.map((v) => ({ login: v.login, choice: v.choice })) },
+      });
+      return { outcome: 'counted', request: result!.request, votes, completed: result!.changed };
+    });
+  }
+
+  /** Earlier voters as looked up again replace their stored facts before a tally; the votes as they then stand. */
+  async #refreshVoters(tx: SqlExecutor, requestId: string, votes: Vote[], refreshedVoters: Recount['refreshedVoters'] = []): Promise<Vote[]> {
+    for (const refreshed of refreshedVoters) {
+      await tx.query(
+        `UPDATE votes SET facts = jsonb_set(facts, '{voter}', $3::jsonb)
+         WHERE request_id = $1 AND lower(login) = lower($2) AND withdrawn_at IS NULL`,
+        [requestId, refreshed.login, json(refreshed.voter)],
+      );
+    }
+    return refreshedVoters.length > 0 ? listVotes(tx, requestId) : votes;
   }
 
   async listVotes(requestId: string, options: { includeWithdrawn?: boolean } = {}): Promise<Vote[]> {

@@ -195,6 +195,27 @@ export interface NewVote {
   rejectReason?: string;
 }
 
+/**
+ * The votes that stand counted again without a new one: a time escalation has widened who counts,
+ * so approvals already cast may now be enough.
+ */
+export interface Recount {
+  requestId: string;
+  /** As a vote's: earlier voters looked up again, replacing their stored `facts.voter` first. */
+  refreshedVoters?: { login: string; voter: object }[];
+  /** Written first, in the same transaction (what prompted the count, an earlier vote that no longer counts). */
+  audit?: NewAuditEvent[];
+  /** As a vote's; only `approved` completes the request (a reject completes it when it is cast). */
+  tally: Tally;
+}
+
+export type RecountResult =
+  | { outcome: 'not_found' }
+  /** The request was no longer pending, or its deadline had passed (its timer ends it): nothing was recorded. */
+  | { outcome: 'closed'; request: ApprovalRequest }
+  /** Counted; `completed` is true when this count approved the request. */
+  | { outcome: 'counted'; request: ApprovalRequest; votes: Vote[]; completed: boolean };
+
 /** A vote withdrawn because its comment was deleted. */
 export interface WithdrawnVote {
   request: ApprovalRequest;
@@ -398,6 +419,8 @@ export interface Store {
   countPendingRequests(run: { repositoryId: string; runId: string; runAttempt: string }): Promise<{ repository: number; runAttempt: number }>;
 
   castVote(vote: NewVote): Promise<VoteResult>;
+  /** Counts the standing votes again under the request's lock, and completes it if they now approve it. */
+  recountVotes(recount: Recount): Promise<RecountResult>;
   /** The votes that count (withdrawn ones only with `includeWithdrawn`), in the order cast. */
   listVotes(requestId: string, options?: { includeWithdrawn?: boolean }): Promise<Vote[]>;
   /**

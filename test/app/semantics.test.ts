@@ -10,6 +10,8 @@ import { eventually, job, World, cancelledAfterEach } from './harness.js';
 
 const REPO = 'acme/mono';
 const ONCALL_AFTER_SECONDS = 2;
+/** Long enough for two votes to be counted before it is due, even on a busy machine. */
+const STANDBY_AFTER_SECONDS = 10;
 const POLICY = `version: 1
 rules:
   - name: production
@@ -20,6 +22,15 @@ rules:
         require: { approvals: 1, approvers: ["@acme/security"] }
       - after: ${ONCALL_AFTER_SECONDS}s
         also_eligible: ["@acme/oncall"]
+  - name: migration
+    if: { action: migrate }
+    require: { approvals: 2, approvers: ["@acme/dba"] }
+    escalate:
+      - after: ${STANDBY_AFTER_SECONDS}s
+        also_eligible: ["@acme/oncall"]
+  - name: migration-watch
+    if: { action: migrate }
+    require: { approvals: 1, approvers: ["@acme/oncall"] }
   - name: hotfix
     if: { action: hotfix, severity: { at_least: high } }
     require: { approvals: 1, approvers: [carol] }
@@ -50,13 +61,14 @@ beforeAll(async () => {
       { org: 'acme', slug: 'docs', members: ['dan'] },
       { org: 'acme', slug: 'security', members: ['sec'] },
       { org: 'acme', slug: 'oncall', members: ['olga', 'omar'] },
+      { org: 'acme', slug: 'dba', members: ['dina'] },
     ],
     repos: [
       {
         owner: 'acme',
         name: 'mono',
         branches: { main: { '.github/jit-approval.yml': POLICY, '.github/CODEOWNERS': CODEOWNERS, 'payments/charge.ts': 'export {};\n', 'README.md': '# Mono\n' } },
-        collaborators: { alice: 'admin', pia: 'write', dan: 'write', sec: 'write', carol: 'write', mallory: 'write', olga: 'write', omar: 'write' },
+        collaborators: { alice: 'admin', pia: 'write', dan: 'write', sec: 'write', carol: 'write', mallory: 'write', olga: 'write', omar: 'write', dina: 'write' },
       },
       {
         owner: 'acme',
@@ -136,6 +148,77 @@ describe('a condition escalation adds a requirement', () => {
     await vote(pr.number, 'sec');
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['pia', 'olga', 'omar', 'sec'] });
   });
+});
+
+describe('a time escalation counts the approvals already given when it falls due', () => {
+  /**
+   * Two approvals from @acme/dba, or after a while the on-call in a DBA's place; the on-call also
+   * watches every migration. An on-call member approves for the watch and dina for the DBAs before the
+   * escalation is due: once it is, the on-call's approval counts for the DBAs too, and nobody needs to
+   * vote again. Three such requests wait at once, one for each test.
+   */
+  const flows: Record<'plain' | 'lostAccess' | 'moved' | 'githubDown', { pr: { number: number }; run: RunnerJob; id: string }> = {} as never;
+  beforeAll(async () => {
+    const approvedForBoth = async (oncall: string) => {
+      const { pr, run } = await pullRun({ [`migrations/${oncall}-${pulls}.sql`]: 'select 1;\n' });
+      // Answered as soon as it is evaluated; its check run and thread comment are published meanwhile.
+      const { body } = await world.openAsIs(run, { action: 'migrate', environment: 'staging', severity: 'low' });
+      expect(body.status).toBe('pending');
+      // Counted once its delivery is answered; the outbox publishing meanwhile is not waited for.
+      for (const user of [oncall, 'dina']) {
+        await world.control.comment({ repository: REPO, issue_number: pr.number, user, body: '/approve' });
+        await world.control.deliveriesIdle();
+      }
+      return { pr, run, id: body.id as string };
+    };
+    [flows.plain, flows.lostAccess, flows.moved] = await Promise.all([approvedForBoth('olga'), approvedForBoth('omar'), approvedForBoth('olga')]);
+    await world.control.setPermission(REPO, 'omar', 'read');
+    // A fourth, due later: GitHub fails the look-ups when it falls due.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    flows.githubDown = await approvedForBoth('olga');
+    await world.control.pushCommit(REPO, { branch: flows.moved.run.head_ref as string, files: { 'migrations/002.sql': 'drop table users;\n' }, author: 'mallory' });
+    for (const { run, id } of Object.values(flows)) {
+      // Not yet due: had the escalation fired before these votes, dina's would have approved.
+      expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', awaiting: ['1 more from @acme/dba'] });
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await world.control.clearFaults();
+    await world.control.setPermission(REPO, 'omar', 'write');
+    for (const { run, id } of [flows.lostAccess, flows.githubDown]) {
+      await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+    }
+  });
+  const settled = ({ run, id }: { run: RunnerJob; id: string }) =>
+    eventually(async () => ({ answer: (await world.poll(run, id)).body, audit: (await world.audit(id)).map((event) => event.type) }), ({ audit }) => audit.includes('escalated'), (STANDBY_AFTER_SECONDS + 15) * 1000);
+
+  it('approves the request then, without another vote', async () => {
+    const { answer, audit } = await settled(flows.plain);
+    expect(answer).toMatchObject({ status: 'approved', reason: 'quorum', approved_by: ['olga', 'dina'] });
+    expect(audit.slice(-2)).toEqual(['escalated', 'approved']);
+  }, 30_000);
+
+  it('looks up the earlier approvers again first: one who lost write access no longer counts', async () => {
+    const { answer, audit } = await settled(flows.lostAccess);
+    expect(answer).toMatchObject({ status: 'pending' });
+    expect(audit.slice(-2)).toEqual(['escalated', 'vote_no_longer_counts']);
+    expect((await world.audit(flows.lostAccess.id)).at(-1)!.facts).toMatchObject({ login: 'omar', reason: expect.stringContaining('write') });
+  }, 30_000);
+
+  it('escalates on time when GitHub cannot be asked, and approves nothing: the votes count at the next vote', async () => {
+    expect(await world.audit(flows.githubDown.id)).not.toContainEqual(expect.objectContaining({ type: 'escalated' }));
+    await world.control.fault({ route: '/repos/{owner}/{repo}/collaborators/{username}/permission', status: 500, times: 1_000 });
+    const { answer, audit } = await settled(flows.githubDown);
+    expect(answer).toMatchObject({ status: 'pending' });
+    expect(audit.at(-1)).toBe('escalated');
+    await world.control.clearFaults();
+  }, 30_000);
+
+  it('does not approve code the pull request no longer holds: a moved head fails the request as superseded', async () => {
+    const { answer, audit } = await settled(flows.moved);
+    expect(answer).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${flows.moved.pr.number} has moved on`) });
+    expect(audit.slice(-2)).toEqual(['escalated', 'failed']);
+  }, 30_000);
 });
 
 describe('a step that states no severity is as severe as the policy allows', () => {

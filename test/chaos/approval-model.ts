@@ -192,7 +192,8 @@ interface StandingVote extends CastVote {
  * vote time the pull request's head is read again; if it moved, the vote does not count and the
  * request fails as superseded. Any eligible reject rejects at once. Before a vote completes the
  * request, every earlier approver's permission and membership is looked up again. Past its timeout
- * a request can no longer be decided by votes: it times out.
+ * a request can no longer be decided by votes: it times out. When a time escalation falls due (its
+ * timer runs at a tick), the votes that stand are counted again, as a vote would count them.
  *
  * One rule the documents do not state, taken from the App: bots never vote by comment, whatever
  * `allow_bots` says (a bot's comment could be this App's own); `allow_bots` lets them vote with the
@@ -211,6 +212,8 @@ export function expectedTrace(scenario: Scenario): Trace & { decision: ModelDeci
   let completedBy: string | null = APP_ACTOR;
   let minutes = 0;
   let headMoved = false;
+  /** Whether a due time escalation has counted the votes again (its timer fires once). */
+  let escalationCounted = false;
   const votes: StandingVote[] = [];
   const comments: Comment[] = [];
   /** Comments whose vote was recorded (whether or not it still stands). */
@@ -303,6 +306,16 @@ export function expectedTrace(scenario: Scenario): Trace & { decision: ModelDeci
         if (status === 'pending' && expired()) {
           status = 'timed_out';
           completedBy = APP_ACTOR;
+          return;
+        }
+        // A time escalation that fell due counts the standing votes again, once: approved, if they now
+        // are enough, unless the pull request moved on (then it fails as superseded).
+        if (status === 'pending' && !escalationCounted && decision.requirements.some((r) => r.later !== undefined && minutes >= r.later.afterMinutes)) {
+          escalationCounted = true;
+          if (met()) {
+            status = headMoved ? 'failed' : 'approved';
+            completedBy = APP_ACTOR;
+          }
         }
         return;
       case 'give-up':

@@ -64,6 +64,35 @@ describe('a /reject', () => {
   });
 });
 
+describe('a time escalation that falls due', () => {
+  // bob approves for the critical escalation's requirement; after 10 minutes he counts for dave's too.
+  const policy: PolicySpec = {
+    defaults: { timeoutMinutes: 60 },
+    deploy: {
+      require: { approvals: 1, approvers: ['dave'] },
+      unlessDocsOnly: false,
+      escalation: { if: { severity: 'critical' }, require: { approvals: 1, approvers: ['bob'] } },
+      later: { afterMinutes: 10, alsoEligible: ['bob'] },
+    },
+  };
+
+  it('approves with the votes already cast when its timer runs, without another vote', async () => {
+    const { steps, final } = await play(policy, [{ kind: 'comment', by: 'bob', says: 'approve' }, { kind: 'wait', minutes: 15 }, { kind: 'tick' }]);
+    expect(steps.map((step) => step.status)).toEqual(['pending', 'pending', 'approved']);
+    expect(final).toMatchObject({ status: 'approved', completedBy: 'app', votes: [{ login: 'bob', choice: 'approve' }] });
+  });
+
+  it('does not count an approver who has lost access since', async () => {
+    const { final } = await play(policy, [{ kind: 'comment', by: 'bob', says: 'approve' }, { kind: 'revoke', who: 'bob' }, { kind: 'wait', minutes: 15 }, { kind: 'tick' }]);
+    expect(final).toMatchObject({ status: 'pending' });
+  });
+
+  it('fails the request as superseded when the pull request has moved on', async () => {
+    const { final } = await play(policy, [{ kind: 'comment', by: 'bob', says: 'approve' }, { kind: 'push' }, { kind: 'wait', minutes: 15 }, { kind: 'tick' }]);
+    expect(final).toMatchObject({ status: 'failed', completedBy: 'app' });
+  });
+});
+
 describe('past its deadline, before its timer fires', () => {
   const policy: PolicySpec = { defaults: { timeoutMinutes: 30 }, deploy: { require: { approvals: 1, approvers: ['bob'] }, unlessDocsOnly: false } };
 

@@ -40,7 +40,7 @@ describe('loadPolicy: valid policies normalise', () => {
   });
 
   test('defaults: durations in seconds, approvers parsed', () => {
-    const policy = mustLoad(
+    const loaded = loadPolicy(
       yaml(
         'version: 1',
         'defaults:',
@@ -53,7 +53,12 @@ describe('loadPolicy: valid policies normalise', () => {
         '  reminder: 15m',
         'unmatched: require',
       ),
+      FILE,
     );
+    if (!loaded.ok) throw new Error(loaded.diagnostics.map(formatDiagnostic).join('\n'));
+    const { policy } = loaded;
+    // Loaded as written, and said to have no effect: no path lets a bot vote.
+    expect(loaded.warnings.map(formatDiagnostic)).toEqual([`${FILE}:7:15: no bot can approve, whatever \`allow_bots\` says: the App takes no \`/approve\` or \`/reject\` from a bot's comment, and a check run's buttons and the dashboard are used by people`]);
     expect(policy.defaults).toEqual({
       approvals: 2,
       approvers: [

@@ -11,6 +11,7 @@ import {
   type NewRequest,
   PendingLimitError,
   REPLY_JOB,
+  type Tally,
   type VoteResult,
 } from '../../app/store/index.js';
 import { auditHash } from '../../app/store/audit-chain.js';
@@ -416,6 +417,64 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       const later = await backend.store.castVote({ requestId: request.id, login: 'bob', choice: 'approve', via: 'comment', tally: quorum(1) });
       expect(later).toMatchObject({ outcome: 'closed', completed: false, request: { status: 'timed_out' } });
       expect(await auditTypes(request.id)).toEqual(['requested', 'timed_out']);
+    });
+
+    test('counting again without a vote: the standing votes, as refreshed, approve under the lock', async () => {
+      const request = await create();
+      for (const login of ['alice', 'bob']) {
+        await backend.store.castVote({ requestId: request.id, login, choice: 'approve', via: 'comment', facts: { voter: { login, permission: 'write' } }, tally: quorum(3) });
+      }
+      const seen: string[][] = [];
+      const twoWithWrite: Tally = (votes) => {
+        seen.push(votes.map((vote) => `${vote.login}:${(vote.facts.voter as { permission: string }).permission}`));
+        return votes.filter((vote) => (vote.facts.voter as { permission: string }).permission === 'write').length >= 2 ? 'approved' : 'pending';
+      };
+      const notYet = await backend.store.recountVotes({
+        requestId: request.id,
+        refreshedVoters: [{ login: 'Bob', voter: { login: 'bob', permission: 'read' } }],
+        audit: [{ type: 'escalated', actor: 'app', facts: { step: 0 } }, { type: 'vote_no_longer_counts', actor: 'app', facts: { login: 'bob' } }],
+        tally: twoWithWrite,
+      });
+      expect(notYet).toMatchObject({ outcome: 'counted', completed: false, request: { status: 'pending' } });
+      expect(seen).toEqual([['alice:write', 'bob:read']]);
+      expect(await auditTypes(request.id)).toEqual(['requested', 'vote', 'vote', 'escalated', 'vote_no_longer_counts']);
+
+      const approved = await backend.store.recountVotes({
+        requestId: request.id,
+        refreshedVoters: [{ login: 'bob', voter: { login: 'bob', permission: 'write' } }],
+        audit: [{ type: 'escalated', actor: 'app', facts: { step: 1 } }],
+        tally: twoWithWrite,
+      });
+      expect(approved).toMatchObject({ outcome: 'counted', completed: true, request: { status: 'approved', reason: 'quorum', completedBy: 'app' } });
+      expect(approved.outcome === 'counted' && approved.votes.map((vote) => vote.login)).toEqual(['alice', 'bob']);
+      expect(await auditTypes(request.id)).toEqual(['requested', 'vote', 'vote', 'escalated', 'vote_no_longer_counts', 'escalated', 'approved']);
+      // Final now: a further count records nothing and calls no tally.
+      expect(await backend.store.recountVotes({ requestId: request.id, audit: [{ type: 'escalated', actor: 'app', facts: {} }], tally: twoWithWrite })).toMatchObject({ outcome: 'closed', request: { status: 'approved' } });
+      expect(seen).toHaveLength(2);
+      expect((await auditTypes(request.id)).filter((type) => type === 'escalated')).toHaveLength(2);
+    });
+
+    test('counting again records nothing when the tally throws, past the deadline, or for no request', async () => {
+      const request = await create({ deadline: new Date(backend.clock.now.getTime() + 60_000) });
+      await backend.store.castVote({ requestId: request.id, login: 'alice', choice: 'approve', via: 'comment', facts: { voter: { login: 'alice', permission: 'write' } }, tally: quorum(2) });
+      const recount = (tally: Tally) => backend.store.recountVotes({
+        requestId: request.id,
+        refreshedVoters: [{ login: 'alice', voter: { login: 'alice', permission: 'read' } }],
+        audit: [{ type: 'escalated', actor: 'app', facts: {} }],
+        tally,
+      });
+      await expect(recount(() => {
+        throw new Error('approvers not looked up again');
+      })).rejects.toThrow('approvers not looked up again');
+      expect((await backend.store.listVotes(request.id))[0].facts.voter).toEqual({ login: 'alice', permission: 'write' });
+      expect(await auditTypes(request.id)).toEqual(['requested', 'vote']);
+
+      backend.clock.advance(61_000);
+      // Past its deadline the request is its deadline timer's to end, never approved by a count.
+      expect(await recount(() => 'approved')).toMatchObject({ outcome: 'closed', request: { status: 'pending' } });
+      expect(await auditTypes(request.id)).toEqual(['requested', 'vote']);
+      expect(await backend.store.recountVotes({ requestId: '00000000-0000-4000-8000-000000000000', tally: () => 'approved' })).toEqual({ outcome: 'not_found' });
+      expect(await backend.store.recountVotes({ requestId: 'not-an-id', tally: () => 'approved' })).toEqual({ outcome: 'not_found' });
     });
 
     test('concurrent late votes: exactly one of them times the request out', async () => {
