@@ -396,7 +396,14 @@ export class Gate {
     if (decision.outcome === 'rejected' && windows) {
       await this.complete(request.id, { status: 'rejected', reason: decision.summary, auditType: 'window_rejected', facts: { windows: windows.closedBy, messages: windows.messages } });
     }
-    if (decision.outcome === 'approval_required' && previous) await this.retally(request.id, decision, github, repo);
+    if (decision.outcome === 'approval_required' && previous) {
+      // Decided again, the request may already have the approvals it needs (people approved the rule
+      // while an override was asked for, and the freeze has ended).
+      const read = await store.getRequestWithVotes(request.id);
+      if (read?.request.status === 'pending' && read.votes.some((v) => v.choice === 'approve')) {
+        await this.recount(read.request, read.votes, { counted: 'when the request was decided again' });
+      }
+    }
   }
 
   /**
@@ -421,27 +428,6 @@ export class Gate {
       // A first decision has no timer to cancel: only a recorded decision schedules one.
       await this.options.store.cancelTimers({ key });
     }
-  }
-
-  /**
-   * Decided again, the request may already have the approvals it needs (people approved the rule
-   * while an override was asked for, and the freeze has ended): every approver is looked up again,
-   * since permissions change, and the votes are counted against the new decision.
-   */
-  private async retally(requestId: string, decision: Decision, github: GitHubClient, repo: { owner: string; repo: string }): Promise<void> {
-    const row = await this.options.store.getRequest(requestId);
-    if (row?.status !== 'pending') return;
-    const votes = (await this.options.store.listVotes(requestId)).filter((v) => v.choice === 'approve');
-    if (votes.length === 0) return;
-    const voters = await Promise.all(
-      votes.map(async (v) => {
-        const stored = v.facts.voter as Voter;
-        return { voter: await lookUpVoter(github, repo, { login: stored.login, id: stored.id, type: stored.isBot ? 'Bot' : 'User' }, decision), verdict: 'approve' as const };
-      }),
-    );
-    const result = tallyVotes(decision, voters, this.approvalOptions(row));
-    if (result.status !== 'approved') return;
-    await this.complete(requestId, { status: 'approved', reason: 'quorum', facts: { votes: votes.map((v) => ({ login: v.login, choice: v.choice })), counted: 'when the request was decided again' } });
   }
 
   /** Time escalations (`after: 30m`) widen who may approve; a timer re-publishes so the new approvers are mentioned. */
@@ -497,7 +483,7 @@ export class Gate {
     const read = await store.getRequestWithVotes(requestId);
     if (read?.request.status !== 'pending') return;
     const escalated = { type: 'escalated', actor: APP_ACTOR, facts };
-    const counted = await this.recount(read.request, read.votes, escalated);
+    const counted = await this.recount(read.request, read.votes, { event: escalated, counted: 'when a time escalation fell due' });
     if (counted === 'closed') return;
     if (counted === 'not_counted') {
       await store.appendAudit({ ...escalated, requestId });
@@ -509,12 +495,13 @@ export class Gate {
   }
 
   /**
-   * Counts the standing votes again, `event` first on record. 'not_counted' when GitHub could not be
-   * asked, when approvals kept arriving while the approvers were looked up again, or when the request
-   * cannot be decided now (held by a window): the next vote counts them all, and `event` is then not
-   * recorded here.
+   * Counts the standing votes again, `event` (what prompted it) first on record, and approves the
+   * request if they are enough, as a vote would: every approver looked up again first, on the code
+   * the request is about. 'not_counted' when GitHub could not be asked, when approvals kept arriving
+   * while the approvers were looked up again, or when the request cannot be decided now (held by a
+   * window): the next vote counts them all, and `event` is then not recorded here.
    */
-  private async recount(row: ApprovalRequest, votes: readonly StoredVote[], event: { type: string; actor: string; facts: object }): Promise<'counted' | 'not_counted' | 'closed'> {
+  private async recount(row: ApprovalRequest, votes: readonly StoredVote[], { event, counted }: { event?: { type: string; actor: string; facts: object }; counted: string }): Promise<'counted' | 'not_counted' | 'closed'> {
     const { store, installations } = this.options;
     const decision = row.decision as unknown as Decision | null;
     if (!decision || decision.outcome === 'held') return 'not_counted';
@@ -533,7 +520,7 @@ export class Gate {
         return 'not_counted';
       }
       if (superseded) {
-        await store.appendAudit({ ...event, requestId: row.id });
+        if (event) await store.appendAudit({ ...event, requestId: row.id });
         await this.complete(row.id, { status: 'failed', reason: `superseded: ${superseded}` });
         return 'closed';
       }
@@ -541,11 +528,12 @@ export class Gate {
         const result = await store.recountVotes({
           requestId: row.id,
           refreshedVoters: recheck.refreshedVoters,
-          audit: [event, ...recheck.audit],
-          tally: (counted, current) => {
-            const status = tallyVotes((current.decision as unknown as Decision | null) ?? decision, counted.map(asCast), this.approvalOptions(current)).status;
+          audit: [...(event ? [event] : []), ...recheck.audit],
+          facts: { counted },
+          tally: (standing, current) => {
+            const status = tallyVotes((current.decision as unknown as Decision | null) ?? decision, standing.map(asCast), this.approvalOptions(current)).status;
             if (status !== 'approved') return 'pending';
-            const unchecked = counted.filter((v) => v.choice === 'approve' && !recheck.covered.has(v.login.toLowerCase()));
+            const unchecked = standing.filter((v) => v.choice === 'approve' && !recheck.covered.has(v.login.toLowerCase()));
             if (unchecked.length > 0) throw new UncheckedApprovers(unchecked.map((v) => v.login));
             return 'approved';
           },

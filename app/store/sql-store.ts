@@ -471,7 +471,7 @@ export class SqlStore implements Store {
         status: 'approved',
         reason: 'quorum',
         actor: APP_ACTOR,
-        facts: { votes: votes.map((v) => ({ login: v.login, choice: v.choice })) },
+        facts: { votes: votes.map((v) => ({ login: v.login, choice: v.choice })), ...recount.facts },
       });
       return { outcome: 'counted', request: result!.request, votes, completed: result!.changed };
     });

@@ -207,6 +207,8 @@ export interface Recount {
   audit?: NewAuditEvent[];
   /** As a vote's; only `approved` completes the request (a reject completes it when it is cast). */
   tally: Tally;
+  /** Recorded with the approval, beside the votes counted (for example when and why they were counted). */
+  facts?: object;
 }
 
 export type RecountResult =

@@ -7,7 +7,7 @@
  * comment older than its request never votes, so each test opens its requests at offset 0 and only
  * then moves time on.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
 import { cancelledAfterEach, eventually, job, World, type ApiAnswer, type Notification } from './harness.js';
 
@@ -196,6 +196,85 @@ describe('a freeze with mode: require', () => {
     // Decided again when the freeze ends, alice's approval is all it needs.
     const done = await after(HOUR + 5_000, run, id, (a) => a.status !== 'pending');
     expect(done).toMatchObject({ status: 'approved', reason: 'quorum' });
+  });
+});
+
+describe('a request decided again when a freeze ends counts its standing approvals as a vote would', () => {
+  const freeze = (now: number) => `  - name: short
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+`;
+  /** A pull request run waiting in the freeze, with alice's approval for the rule. */
+  async function approvedPull(repository: string, head: string) {
+    const pr = await world.control.openPull({ repository, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+    const run = job({ repository, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+    const { status, body } = await world.open(run, { action: 'deploy' });
+    expect(status).toBe(200);
+    opened.push({ run, id: body.id as string });
+    await world.comment(pr.number, 'alice', '/approve', repository);
+    expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+    return { pr, run, id: body.id as string };
+  }
+
+  it('fails the request when its pull request has moved on meanwhile', async () => {
+    const repository = await repoWithFreeze(freeze(clock()));
+    const { pr, run, id } = await approvedPull(repository, 'moved-in-freeze');
+    await world.control.pushCommit(repository, { branch: 'moved-in-freeze', files: { 'src/later.ts': 'export const later = 1;\n' }, author: 'mallory' });
+    const done = await after(HOUR + 5_000, run, id, (a) => a.status !== 'pending');
+    expect(done).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${pr.number} was updated after this run started`) });
+  });
+
+  it('counts only the approvals that stand when it counts: one withdrawn while the approvers are looked up again does not approve', async () => {
+    const repository = await repoWithFreeze(freeze(clock()));
+    const head = 'withdrawn-in-freeze';
+    const pr = await world.control.openPull({ repository, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+    const run = job({ repository, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+    const { body } = await world.open(run, { action: 'deploy' });
+    const id = body.id as string;
+    opened.push({ run, id });
+    const { comment } = await world.control.comment({ repository, issue_number: pr.number, user: 'alice', body: '/approve' });
+    await world.settle();
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+    // When the freeze ends, alice's approval has been read and looked up again; before it is counted,
+    // she deletes her comment, which withdraws it.
+    const { store } = world.app;
+    const recountVotes = store.recountVotes.bind(store);
+    const spy = jest.spyOn(store, 'recountVotes').mockImplementation(async (recount) => {
+      if (spy.mock.calls.length === 1) {
+        await world.control.deleteComment({ repository, comment_id: comment.id as number, user: 'alice' });
+        await eventually(() => store.listVotes(id), (votes) => votes.length === 0);
+      }
+      const result = await recountVotes(recount);
+      counted = true;
+      return result;
+    });
+    let counted = false;
+    try {
+      await after(HOUR + 5_000, run, id, (a) => a.window === null || (a.window as { closed_by: string[] }).closed_by.length === 0);
+      await eventually(() => Promise.resolve(counted), (done) => done);
+      expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+      expect(await auditTypes(id)).toContain('vote_withdrawn');
+    } finally {
+      spy.mockRestore();
+    }
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+    await world.settle();
+  });
+
+  it('does not count an approver who has lost write access meanwhile, and says so in the audit trail', async () => {
+    const repository = await repoWithFreeze(freeze(clock()));
+    const { run, id } = await approvedPull(repository, 'lost-access-in-freeze');
+    await world.control.setPermission(repository, 'alice', 'read');
+    await after(HOUR + 5_000, run, id, (a) => a.window === null || (a.window as { closed_by: string[] }).closed_by.length === 0);
+    const audit = await eventually(() => auditTypes(id), (types) => types.includes('vote_no_longer_counts'));
+    expect(audit).toContain('vote_no_longer_counts');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending' });
+    // Ended while the App's clock is still ahead, so that its publication is not queued an hour into the next test's future.
+    await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+    await world.settle();
   });
 });
 

@@ -443,11 +443,16 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
         requestId: request.id,
         refreshedVoters: [{ login: 'bob', voter: { login: 'bob', permission: 'write' } }],
         audit: [{ type: 'escalated', actor: 'app', facts: { step: 1 } }],
+        facts: { counted: 'when a time escalation fell due' },
         tally: twoWithWrite,
       });
       expect(approved).toMatchObject({ outcome: 'counted', completed: true, request: { status: 'approved', reason: 'quorum', completedBy: 'app' } });
       expect(approved.outcome === 'counted' && approved.votes.map((vote) => vote.login)).toEqual(['alice', 'bob']);
       expect(await auditTypes(request.id)).toEqual(['requested', 'vote', 'vote', 'escalated', 'vote_no_longer_counts', 'escalated', 'approved']);
+      expect((await backend.store.listAudit({ requestId: request.id })).at(-1)!.facts).toMatchObject({
+        votes: [{ login: 'alice', choice: 'approve' }, { login: 'bob', choice: 'approve' }],
+        counted: 'when a time escalation fell due',
+      });
       // Final now: a further count records nothing and calls no tally.
       expect(await backend.store.recountVotes({ requestId: request.id, audit: [{ type: 'escalated', actor: 'app', facts: {} }], tally: twoWithWrite })).toMatchObject({ outcome: 'closed', request: { status: 'approved' } });
       expect(seen).toHaveLength(2);
