@@ -10,6 +10,8 @@ import { killRunningSteps, type StepResult } from '../action/action-process.js';
 import { CHANGED_FILE, REPOSITORY, Stage, until } from './stage.js';
 
 const STORY_TIMEOUT_MS = 120_000;
+/** How long a write the App paces (a comment, a deployment status report) may take to appear: seconds on a quiet machine. */
+const PACED_WRITE_MS = 30_000;
 const verbose = process.env.DEMO_VERBOSE === '1';
 const t0 = performance.now();
 
@@ -57,10 +59,12 @@ async function play(stage: Stage): Promise<number> {
   await stage.comment(issue.number, 'bob', '/approve');
   await control.deliveriesIdle();
   let reply: string | undefined;
+  // The reply is a comment, and GitHub's guidance spaces an installation's comments a few seconds
+  // apart (the approval issue went out just before it): on a busy machine that takes a while.
   await until('the App to answer bob', async () => {
     reply = (await stage.appCommentsOn(issue.number)).find((body) => body.startsWith('@bob'));
     return reply !== undefined;
-  }, 10_000);
+  }, PACED_WRITE_MS);
   expectThat(/not counted/.test(reply!), `expected the App to refuse bob's vote, it replied: ${reply}`);
   say(`   The App refused it, replying on #${issue.number}:`);
   detail(`> ${reply!.split('\n')[0]}`);
@@ -86,13 +90,13 @@ async function play(stage: Stage): Promise<number> {
   type Review = Awaited<ReturnType<typeof control.deploymentReviews>>[number];
   let reviews: Review[] = [];
   const readReviews = async () => (reviews = (await control.deploymentReviews()).filter((review) => review.runId === gate.run_id));
-  await until('the App to report on the waiting job', async () => (await readReviews()).length > 0, 10_000);
+  await until('the App to report on the waiting job', async () => (await readReviews()).length > 0, PACED_WRITE_MS);
   expectThat(reviews.every((review) => review.state === null), `expected the job to wait, GitHub received ${JSON.stringify(reviews)}`);
   say(`   The job waits. The App opened approval issue #${jobIssue.number}, and the run page shows its status report:`);
   detail(`> ${reviews[0].comment}`);
   say('5. carol comments "/approve" on the job\'s issue');
   await stage.comment(jobIssue.number, 'carol', '/approve', REPOSITORY);
-  await until('the App to answer the deployment protection rule', async () => (await readReviews()).some((review) => review.state !== null), 10_000);
+  await until('the App to answer the deployment protection rule', async () => (await readReviews()).some((review) => review.state !== null), PACED_WRITE_MS);
   const answer = reviews.find((review) => review.state !== null)!;
   expectThat(answer.state === 'approved', `expected the App to approve the job, it answered ${JSON.stringify(answer)}`);
   say(`   The App answered GitHub "${answer.state}" through the run's callback, and the job starts:`);
