@@ -196,8 +196,8 @@ export interface NewVote {
 }
 
 /**
- * The votes that stand counted again without a new one: a time escalation has widened who counts,
- * so approvals already cast may now be enough.
+ * The votes that stand counted again without a new one: a time escalation has widened who counts, or
+ * the request was decided again, so approvals already cast may now be enough.
  */
 export interface Recount {
   requestId: string;
