@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'probot';
 import { backoffMs, isTransient } from '../github/transient.js';
-import { ALL_REQUESTS, OUTBOX_KINDS, type ClaimedTimer, type Store, type Unsubscribe } from '../store/store.js';
+import { ALL_REQUESTS, OUTBOX_KINDS, type ClaimedTimer, type Store, type TimerClaim, type Unsubscribe } from '../store/store.js';
 
 /** Runs one job (`job.attempts` > 1: an earlier attempt may have done part of it). */
 export type OutboxHandler = (job: ClaimedTimer) => Promise<void>;
@@ -33,6 +33,8 @@ export interface OutboxOptions {
   clock?: () => number;
 }
 
+// A job waits behind its installation's earlier ones: its try and its lease begin when it does.
+const OUTBOX_CLAIM: TimerClaim = { only: OUTBOX_KINDS, startsLater: true };
 const ONLY_OUTBOX = { only: OUTBOX_KINDS };
 const BATCH = 50;
 /**
@@ -118,7 +120,7 @@ export class OutboxWorker {
       // be claimed, however many are due. Asking when the next one falls due would answer "now" and spin.
       if (room > 0) {
         const now = this.options.clock ?? Date.now;
-        const due = await store.claimDueTimers(new Date(now()), room, ONLY_OUTBOX);
+        const due = await store.claimDueTimers(new Date(now()), room, OUTBOX_CLAIM);
         for (const job of due) this.enqueue(job);
         const nextDue = due.length === room ? new Date(now()) : await store.nextTimerDue(ONLY_OUTBOX);
         if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - now()));
@@ -157,16 +159,25 @@ export class OutboxWorker {
   }
 
   /** Runs the job, or not (false) when it is no longer this replica's to run. */
-  private async run(job: ClaimedTimer): Promise<boolean> {
+  private async run(claimed: ClaimedTimer): Promise<boolean> {
     const { store, log } = this.options;
+    const now = this.options.clock ?? Date.now;
     if (this.stopped) {
-      await store.releaseTimer(job, new Date((this.options.clock ?? Date.now)())).catch(() => undefined);
+      await store.releaseTimer(claimed, new Date(now())).catch(() => undefined);
       return false;
     }
-    // Its lease ended while it waited behind its installation's earlier jobs: the store hands it out
-    // again (here or to another replica), and that claim runs it. Running this one too would make its
-    // GitHub writes twice, and under a backlog the re-claimed copies crowd out the jobs never run.
-    if (job.leaseUntil.getTime() <= (this.options.clock ?? Date.now)()) return false;
+    // Its lease ended while it waited behind its installation's earlier jobs (the store hands it out
+    // again, here or to another replica, and that claim runs it), or it was queued again meanwhile.
+    // Running this one too would make its GitHub writes twice, and under a backlog the re-claimed
+    // copies crowd out the jobs never run.
+    if (claimed.leaseUntil.getTime() <= now()) return false;
+    let job: ClaimedTimer | undefined;
+    try {
+      job = await store.startTimer(claimed, new Date(now()));
+    } catch (err) {
+      log.error({ err, job: claimed.id }, 'could not begin an outbox job; it runs when its lease ends');
+    }
+    if (!job) return false;
     try {
       const handler = this.options.handlers[job.kind];
       if (handler) await handler(job);
@@ -178,7 +189,7 @@ export class OutboxWorker {
       const gaveUp = !isTransient(err) || job.attempts >= attempts;
       if (!gaveUp) {
         log.warn({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; will retry');
-        await store.releaseTimer(job, new Date((this.options.clock ?? Date.now)() + backoffMs(job.attempts, err))).catch(() => undefined);
+        await store.releaseTimer(job, new Date(now() + backoffMs(job.attempts, err))).catch(() => undefined);
         return true;
       }
       log.error({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; giving up');

@@ -1,5 +1,5 @@
 /** Rows as either driver returns them → the Store's types. int8 arrives as a string from `pg`. */
-import type { ApprovalRequest, AuditEvent, DashboardSession, RequestStatus, Timer, Vote } from './store.js';
+import type { ApprovalRequest, AuditEvent, ClaimedTimer, DashboardSession, RequestStatus, Timer, Vote } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -67,6 +67,10 @@ export function toTimer(row: Row): Timer {
     attempts: Number(row.attempts),
     createdAt: row.created_at as Date,
   };
+}
+
+export function toClaimedTimer(row: Row): ClaimedTimer {
+  return { ...toTimer(row), claimToken: String(row.claim_token), leaseUntil: row.lease_until as Date };
 }
 
 export function toAuditEvent(row: Row): AuditEvent {

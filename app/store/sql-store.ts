@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditHashParts, ChainVerifier } from './audit-chain.js';
 import type { Database, SqlExecutor, TransactionExecutor } from './database.js';
-import { toAuditEvent, toRequest, toSession, toTimer, toVote } from './rows.js';
+import { toAuditEvent, toClaimedTimer, toRequest, toSession, toTimer, toVote } from './rows.js';
 import {
   ALL_REQUESTS,
   EVALUATE_JOB,
@@ -28,6 +28,7 @@ import {
   type ChangeEvent,
   type ChangeKind,
   type ClaimedTimer,
+  type TimerClaim,
   type AuditSearch,
   type DashboardSession,
   type RequestSearch,
@@ -624,9 +625,9 @@ export class SqlStore implements Store {
     }
   }
 
-  async claimDueTimers(now: Date, limit: number, kinds: { only?: readonly string[]; except?: readonly string[] } = {}): Promise<ClaimedTimer[]> {
+  async claimDueTimers(now: Date, limit: number, claim: TimerClaim = {}): Promise<ClaimedTimer[]> {
     const rows = await this.#db.query(
-      `UPDATE timers SET claim_token = $3, lease_until = $4, attempts = attempts + 1
+      `UPDATE timers SET claim_token = $3, lease_until = $4, attempts = attempts + $7::int
        WHERE id IN (
          SELECT id FROM timers
          WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
@@ -635,13 +636,27 @@ export class SqlStore implements Store {
          LIMIT $2
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [now, limit, randomUUID(), new Date(now.getTime() + this.#leaseMs), kinds.only ? [...kinds.only] : null, kinds.except ? [...kinds.except] : null],
+      [
+        now,
+        limit,
+        randomUUID(),
+        new Date(now.getTime() + this.#leaseMs),
+        claim.only ? [...claim.only] : null,
+        claim.except ? [...claim.except] : null,
+        claim.startsLater ? 0 : 1,
+      ],
     );
-    return rows.map((row) => ({
-      ...toTimer(row),
-      claimToken: String(row.claim_token),
-      leaseUntil: row.lease_until as Date,
-    }));
+    return rows.map(toClaimedTimer);
+  }
+
+  async startTimer(timer: ClaimedTimer, now: Date): Promise<ClaimedTimer | undefined> {
+    const rows = await this.#db.query(
+      `UPDATE timers SET attempts = attempts + 1, lease_until = $3
+       WHERE id = $1 AND claim_token = $2 AND lease_until > $4
+       RETURNING *`,
+      [timer.id, timer.claimToken, new Date(now.getTime() + this.#leaseMs), now],
+    );
+    return rows.length === 1 ? toClaimedTimer(rows[0]) : undefined;
   }
 
   async completeTimer(timer: ClaimedTimer): Promise<boolean> {

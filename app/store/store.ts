@@ -269,6 +269,17 @@ export interface ClaimedTimer extends Timer {
   leaseUntil: Date;
 }
 
+/** Which due timers a claim takes, and when their attempts are counted. */
+export interface TimerClaim {
+  only?: readonly string[];
+  except?: readonly string[];
+  /**
+   * The claimer queues what it claims and begins each later (`startTimer`), as the outbox queues an
+   * installation's jobs one behind another: an attempt is counted when a timer begins, not when it is claimed.
+   */
+  startsLater?: boolean;
+}
+
 export type ChangeKind = 'created' | 'updated' | 'vote' | 'completed';
 
 /** A request changed, or (seen only by `ALL_REQUESTS` listeners) a job was queued for the outbox. */
@@ -456,10 +467,17 @@ export interface Store {
 
   scheduleTimer(timer: NewTimer): Promise<Timer>;
   /**
-   * Claims up to `limit` timers due at `now`, of the kinds in `kinds.only` (or all but `kinds.except`);
-   * each is claimed by one caller until its lease ends.
+   * Claims up to `limit` timers due at `now`, of the kinds in `claim.only` (or all but `claim.except`);
+   * each is claimed by one caller until its lease ends. Each claim counts as an attempt, unless
+   * `claim.startsLater`: then only `startTimer` counts one.
    */
-  claimDueTimers(now: Date, limit: number, kinds?: { only?: readonly string[]; except?: readonly string[] }): Promise<ClaimedTimer[]>;
+  claimDueTimers(now: Date, limit: number, claim?: TimerClaim): Promise<ClaimedTimer[]>;
+  /**
+   * A timer claimed with `startsLater` is begun: counts the attempt and leases it afresh from `now`, so
+   * the time it waited for its turn uses up neither its tries nor its lease. Undefined when the claim
+   * is no longer the caller's (its lease ended, or the timer was scheduled again meanwhile).
+   */
+  startTimer(timer: ClaimedTimer, now: Date): Promise<ClaimedTimer | undefined>;
   /** Deletes a handled timer; false if it was rescheduled or re-claimed meanwhile. */
   completeTimer(timer: ClaimedTimer): Promise<boolean>;
   /** Handling failed: make it due again at `retryAt`. */

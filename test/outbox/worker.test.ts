@@ -77,6 +77,50 @@ it("a job whose lease ended while it waited behind its installation's earlier jo
   }
 }, 60_000);
 
+it("time spent waiting behind its installation's earlier jobs uses up neither a job's tries nor its lease", async () => {
+  // Leases shorter than the installation's backlog takes: the third job's first claim lapses before its turn.
+  const leased = await openStore({ dataDir: 'memory://', leaseMs: 2000 });
+  try {
+    const now = Date.now();
+    for (const n of [1, 2, 3]) await leased.scheduleTimer({ kind: PUBLISH_JOB, dueAt: new Date(now - 10_000 + n), payload: { installationId: 7, n } });
+    const runs: Array<{ n: number; attempts: number; leaseLeftMs: number }> = [];
+    const gaveUp: number[] = [];
+    const worker = new OutboxWorker({
+      store: leased,
+      log: pino({ level: 'silent' }),
+      pollMs: 100,
+      spacingMs: 1200,
+      // Two tries: a job whose lapsed claim had counted as one would be given up at its first failure.
+      maxAttempts: 2,
+      handlers: {
+        [PUBLISH_JOB]: async (job: ClaimedTimer) => {
+          const n = (job.payload as { n: number }).n;
+          runs.push({ n, attempts: job.attempts, leaseLeftMs: job.leaseUntil.getTime() - Date.now() });
+          // GitHub answers the third job's first try with a 502.
+          if (n === 3 && job.attempts === 1) throw Object.assign(new Error('Bad Gateway'), { status: 502 });
+        },
+      },
+      onGiveUp: async (job) => void gaveUp.push((job.payload as { n: number }).n),
+    });
+    await worker.start();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await leased.nextTimerDue({ only: [PUBLISH_JOB] })) !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker.stop();
+    expect(gaveUp).toEqual([]);
+    expect(runs.map(({ n, attempts }) => [n, attempts])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [3, 2],
+    ]);
+    // Each began with a whole lease before it, however long it had waited for its turn.
+    for (const run of runs) expect(run.leaseLeftMs).toBeGreaterThan(1500);
+    expect(await leased.nextTimerDue({ only: [PUBLISH_JOB] })).toBeUndefined();
+  } finally {
+    await leased.close();
+  }
+}, 60_000);
+
 it('with every claimed job still under way, the worker waits for one to finish instead of asking the store again and again', async () => {
   const busy = await openStore({ dataDir: 'memory://' });
   const looks = { claims: 0, nextDue: 0 };

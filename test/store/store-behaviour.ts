@@ -618,6 +618,41 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.completeTimer(again)).toBe(true);
     });
 
+    test('a timer claimed to begin later counts its attempt and its lease from when it begins', async () => {
+      const k = kind();
+      const now = backend.clock.now;
+      await backend.store.scheduleTimer({ kind: k, dueAt: now });
+      const [claimed] = mine(await backend.store.claimDueTimers(now, 100, { only: [k], startsLater: true }), k);
+      expect(claimed.attempts).toBe(0);
+      const begun = await backend.store.startTimer(claimed, new Date(now.getTime() + 50_000));
+      expect(begun).toMatchObject({ id: claimed.id, attempts: 1, claimToken: claimed.claimToken, leaseUntil: new Date(now.getTime() + 110_000) });
+      // Leased from when it began: not claimable where the claim's own lease would have ended.
+      expect(mine(await backend.store.claimDueTimers(new Date(now.getTime() + 61_000), 100), k)).toEqual([]);
+      expect(await backend.store.completeTimer(begun!)).toBe(true);
+    });
+
+    test('a timer cannot be begun on a claim that lapsed, was taken over or was scheduled again', async () => {
+      const now = backend.clock.now;
+      const lapsed = kind();
+      await backend.store.scheduleTimer({ kind: lapsed, dueAt: now });
+      const [first] = mine(await backend.store.claimDueTimers(now, 100, { only: [lapsed], startsLater: true }), lapsed);
+      expect(await backend.store.startTimer(first, new Date(now.getTime() + 60_000))).toBeUndefined();
+      const [again] = mine(await backend.store.claimDueTimers(new Date(now.getTime() + 61_000), 100, { only: [lapsed], startsLater: true }), lapsed);
+      expect(again.attempts).toBe(0);
+      // The first claimant, late, cannot begin what another now holds; the holder can.
+      expect(await backend.store.startTimer(first, new Date(now.getTime() + 61_000))).toBeUndefined();
+      expect(await backend.store.startTimer(again, new Date(now.getTime() + 61_000))).toMatchObject({ attempts: 1 });
+
+      const moved = kind();
+      const key = `publish:${moved}`;
+      await backend.store.scheduleTimer({ kind: moved, key, dueAt: now });
+      const [claimed] = mine(await backend.store.claimDueTimers(now, 100, { only: [moved], startsLater: true }), moved);
+      await backend.store.scheduleTimer({ kind: moved, key, dueAt: now, payload: { round: 2 } });
+      expect(await backend.store.startTimer(claimed, now)).toBeUndefined();
+      const [due] = mine(await backend.store.claimDueTimers(now, 100, { only: [moved], startsLater: true }), moved);
+      expect(due).toMatchObject({ id: claimed.id, payload: { round: 2 } });
+    });
+
     test('the next timer is the earliest one claimable, not one leased to someone else', async () => {
       const k = kind();
       const now = new Date(backend.clock.now.getTime() + 7 * 24 * 3600_000);
