@@ -115,13 +115,13 @@ export class SqlStore implements Store {
           input.requester,
           json(input.facts),
           input.decision === undefined ? null : json(input.decision),
-          input.deadline ?? null,
+          validDate(input.deadline, 'the request\'s deadline') ?? null,
           input.prNumber ?? null,
           now,
           input.environmentKey,
           input.commitSha ?? null,
           EVALUATE_JOB,
-          input.evaluateAt ?? null,
+          validDate(input.evaluateAt, 'the request\'s evaluation time') ?? null,
           this.#channel,
         ],
       );
@@ -239,7 +239,7 @@ export class SqlStore implements Store {
           id,
           update.decision === undefined ? null : json(update.decision),
           update.facts === undefined ? null : json(update.facts),
-          update.deadline ?? null,
+          validDate(update.deadline, 'the request\'s deadline') ?? null,
           update.prNumber ?? null,
           update.checkRunId ?? null,
           update.checkRunUrl ?? null,
@@ -323,7 +323,7 @@ export class SqlStore implements Store {
          WHERE job.due_at IS NOT NULL
          ${RESCHEDULE_ON_CONFLICT})
        SELECT updated.*, ${notifyChange('updated', "'updated'", '$11')} FROM updated`,
-      [id, json(record.decision), json(record.facts), record.deadline, record.prNumber ?? null, now, record.replace ?? false, EVALUATE_JOB, PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
+      [id, json(record.decision), json(record.facts), validDate(record.deadline, 'the request\'s deadline'), record.prNumber ?? null, now, record.replace ?? false, EVALUATE_JOB, PUBLISH_JOB, DEPLOYMENT_REVIEW_JOB, this.#channel],
     );
     if (rows.length === 0) return { recorded: false, request: await this.getRequest(id) };
     return { recorded: true, request: toRequest(rows[0]) };
@@ -596,7 +596,7 @@ export class SqlStore implements Store {
   async #scheduleTimer(sql: SqlExecutor, timer: NewTimer): Promise<Timer> {
     const notice = OUTBOX_KINDS.includes(timer.kind) ? [this.#channel, JSON.stringify({ requestId: OUTBOX_QUEUE, change: 'queued' } satisfies ChangeEvent)] : [];
     const returning = notice.length > 0 ? 'RETURNING *, pg_notify($7, $8) AS notified' : 'RETURNING *';
-    const values = [timer.kind, timer.requestId ?? null, timer.key ?? null, timer.dueAt, json(timer.payload ?? {}), this.#clock(), ...notice];
+    const values = [timer.kind, timer.requestId ?? null, timer.key ?? null, validDate(timer.dueAt, `the ${timer.kind} timer's due time`), json(timer.payload ?? {}), this.#clock(), ...notice];
     if (timer.keepExisting && timer.key) {
       const kept = await sql.query(
         `INSERT INTO timers (kind, request_id, key, due_at, payload, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
@@ -933,6 +933,15 @@ export class SqlStore implements Store {
     this.#listeners.clear();
     await this.#db.close();
   }
+}
+
+/**
+ * A date the store is given, refused when invalid: PostgreSQL would be sent text it cannot read (or,
+ * by later versions of pg, nothing at all), and a timer with no time would never fall due.
+ */
+function validDate<T extends Date | null | undefined>(date: T, what: string): T {
+  if (date && Number.isNaN(date.getTime())) throw new TypeError(`${what} is not a valid date`);
+  return date;
 }
 
 const KEY_MATCH = 'repository_id = $1 AND run_id = $2 AND run_attempt = $3 AND action = $4 AND job_key = $5';

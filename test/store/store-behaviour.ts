@@ -97,6 +97,19 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.findRequest(input)).toEqual(first.request);
     });
 
+    test('an invalid date is refused, naming it, and nothing is written', async () => {
+      const invalid = new Date(Number.NaN);
+      const input = newRequest({ deadline: invalid });
+      await expect(backend.store.createRequest(input)).rejects.toThrow("the request's deadline is not a valid date");
+      expect(await backend.store.findRequest(input)).toBeUndefined();
+      const request = await create({ deadline: new Date(backend.clock.now.getTime() + 3600_000) });
+      await expect(backend.store.updateRequest(request.id, { deadline: invalid })).rejects.toThrow("the request's deadline is not a valid date");
+      await expect(backend.store.recordDecision(request.id, { decision: request.decision ?? {}, facts: request.facts, deadline: invalid })).rejects.toThrow(
+        "the request's deadline is not a valid date",
+      );
+      expect((await backend.store.getRequest(request.id))?.deadline).toEqual(request.deadline);
+    });
+
     test('concurrent creates of one request make exactly one', async () => {
       const input = newRequest();
       const results = await Promise.all(Array.from({ length: 8 }, () => backend.store.createRequest(input)));
@@ -537,7 +550,7 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       // A reply that cannot be queued: the record of the refusal goes too, and neither is marked handled.
       const unqueueable = { ...reply, dueAt: new Date(Number.NaN) };
       const refused = { type: 'vote_refused', actor: 'mallory', requestId: request.id, facts: { reason: 'not eligible' } };
-      await expect(backend.store.recordHandled({ audit: [refused], timers: [unqueueable], handledBy: { delivery, comment } })).rejects.toThrow();
+      await expect(backend.store.recordHandled({ audit: [refused], timers: [unqueueable], handledBy: { delivery, comment } })).rejects.toThrow("the reply timer's due time is not a valid date");
       expect(await auditTypes(request.id)).not.toContain('vote_refused');
       expect(await backend.store.cancelTimers({ key: reply.key })).toBe(0);
       expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(false);
