@@ -16,7 +16,7 @@ import type { OAuthCredentials } from './github/user-access.js';
 import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
-import type { Store } from './store/store.js';
+import type { ClaimedTimer, Store } from './store/store.js';
 import { OutboxWorker, requestOutbox } from './outbox/index.js';
 import { RECONCILE_JOB, Reconciler } from './reconciler/reconciler.js';
 import { handlePolicyPreview, runPolicyPreview } from './preview/policy-preview.js';
@@ -121,8 +121,8 @@ export function jitApp(options: JitAppOptions): JitApp {
     addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, metricsToken: options.metricsToken, metricsElsewhere: options.metricsElsewhere, shutdown: shutdown.signal }));
 
     const reconciler = new Reconciler({ store, gate, github: (id) => installations.client(id), log, intervalMs: options.reconcileIntervalMs, listingLagMs: options.reconcileListingLagMs, clock });
-    const reconcile = async () => {
-      await reconciler.run();
+    const reconcile = async (job: ClaimedTimer) => {
+      await reconciler.run(job);
       await recoverLostRules({ store, gate, github: (id) => installations.client(id), appId: options.appId, log, now: clock });
     };
     timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: reconcile }, clock });

@@ -15,7 +15,7 @@ import type { Voter } from '../../policies/approval.js';
 import type { Gate, RequestRead, StoredRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
 import { GitHubUserAccess, type OAuthCredentials } from '../github/user-access.js';
-import { FINAL_STATUSES, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
+import { FINAL_STATUSES, isRequestId, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
 import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
 import { Sessions } from './sessions.js';
 import { DASHBOARD_CSS } from './style.js';
@@ -46,7 +46,6 @@ const WAITING_LIMIT = 100;
 const ELIGIBILITY_BATCH = 8;
 const FORM_LIMIT_BYTES = 64 * 1024;
 const VERIFICATION_TTL_MS = 30_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** No script at all, styles only from the App's own stylesheet, no framing, forms only back to the App. */
@@ -139,7 +138,7 @@ export function createDashboardHandler(options: DashboardOptions) {
 
   /** A request the viewer may see: it exists and GitHub lets them read its repository. */
   const visibleRequest = async (id: string, view: Viewer): Promise<RequestRead> => {
-    if (!UUID.test(id)) throw notFound();
+    if (!isRequestId(id)) throw notFound();
     const read = await gate.read(id);
     if (!read || !(await github!.canRead(view.session.accessToken, `${read.request.owner}/${read.request.repo}`))) throw notFound();
     return read;
@@ -427,6 +426,6 @@ function auditSearch(filters: Filters, readable: string[]): Omit<AuditSearch, 'l
 function afterCursor(raw: string | null): { createdAt: Date; id: string } | undefined {
   if (!raw) return undefined;
   const [at, id] = raw.split('_');
-  if (!at || !id || !UUID.test(id) || Number.isNaN(Date.parse(at))) throw new PageError(400, 'Invalid page', 'after: not a page of this list');
+  if (!at || !id || !isRequestId(id) || Number.isNaN(Date.parse(at))) throw new PageError(400, 'Invalid page', 'after: not a page of this list');
   return { createdAt: new Date(at), id };
 }

@@ -27,13 +27,8 @@ export interface RecoveryOptions {
 /** One round; a repository that fails is logged and looked at again next round. Answers how many requests it opened. */
 export async function recoverLostRules(options: RecoveryOptions): Promise<number> {
   const { store, log } = options;
-  const requests = [
-    ...(await store.listRequests({ status: 'pending', limit: 500 })),
-    ...(await store.listRequests({ completedAfter: new Date(options.now() - SERVED_LATELY_MS), limit: 500 })),
-  ];
-  const installations = new Set(requests.map((r) => Number((r.facts as { installationId?: unknown }).installationId)).filter((id) => Number.isSafeInteger(id) && id > 0));
   let opened = 0;
-  for (const installationId of installations) {
+  for (const installationId of await store.listServedInstallations(new Date(options.now() - SERVED_LATELY_MS))) {
     try {
       const github = await options.github(installationId);
       for (const repository of await github.installationRepositories()) {

@@ -2,7 +2,9 @@
  * The reconciler: what GitHub never sent. GitHub does not redeliver a webhook on its own, so a lost
  * `/approve` would strand its request until the deadline, and a check run or thread could keep
  * showing an old state if the outbox ever gave up. Every interval, one replica (the `reconcile` job is
- * claimed like any timer) goes over the pending requests and those that ended recently:
+ * claimed like any timer) goes over the pending requests and those that ended recently, a page of
+ * each per round, taking up where the last round left off and starting over after the last one, so
+ * that every request is looked at however many there are:
  *
  * - it reads each thread's comments since the request opened (a conditional request: an unchanged
  *   thread costs nothing against the rate limit) and acts on commands no delivery brought, under the
@@ -15,13 +17,13 @@ import type { Gate } from '../gate/gate.js';
 import type { RunFacts } from '../gate/request.js';
 import type { GitHubClient } from '../github/github.js';
 import { CONCLUSIONS, APPROVE_BUTTON } from '../render/check-run.js';
-import type { ApprovalRequest, Store } from '../store/store.js';
+import { isRequestId, type ApprovalRequest, type RequestPosition, type Store } from '../store/store.js';
 import { processCommandComment } from '../webhooks/comments.js';
 
 export const RECONCILE_JOB = 'reconcile';
 export const DEFAULT_RECONCILE_INTERVAL_MS = 2 * 60_000;
-/** Requests looked at per round; the oldest first, so none waits forever behind newer ones. */
-const PER_ROUND = 500;
+/** Pending requests, and requests ended lately, looked at per round (of each). */
+const DEFAULT_PER_ROUND = 500;
 /** How long after it ended a request's check run is still compared with the store. */
 const RECENTLY_ENDED_MS = 24 * 3600_000;
 const DEFAULT_LISTING_LAG_MS = 60_000;
@@ -36,6 +38,14 @@ export interface ReconcilerOptions {
   listingLagMs?: number;
   /** The App's clock (milliseconds since the epoch). */
   clock?: () => number;
+  /** Requests of each kind looked at per round. */
+  perRound?: number;
+}
+
+/** Where the next round takes up, kept in the `reconcile` job's payload. */
+interface RoundStart {
+  pending?: RequestPosition;
+  ended?: RequestPosition;
 }
 
 export class Reconciler {
@@ -54,20 +64,42 @@ export class Reconciler {
     await this.options.store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(this.now() + this.intervalMs), keepExisting: true });
   }
 
-  /** One round, then the next is scheduled. A request that fails is logged and left for the next round. */
-  async run(): Promise<void> {
+  /**
+   * One round, taking up where `job`'s payload says the last one left off, then the next is
+   * scheduled. A request that fails is logged and left for the next time round.
+   */
+  async run(job?: { payload: Record<string, unknown> }): Promise<void> {
     const { store, log } = this.options;
+    const start = roundStart(job?.payload);
+    const pending = await this.page({ status: 'pending' }, start.pending);
+    const ended = await this.page({ completedAfter: new Date(this.now() - RECENTLY_ENDED_MS) }, start.ended);
     // The next round is durable first: a crash in this one does not end reconciling.
-    await store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(this.now() + this.intervalMs) });
-    const pending = await store.listRequests({ status: 'pending', limit: PER_ROUND });
-    const ended = await store.listRequests({ completedAfter: new Date(this.now() - RECENTLY_ENDED_MS), limit: PER_ROUND });
-    for (const request of [...pending, ...ended.filter((r) => r.status !== 'pending')]) {
+    const next: RoundStart = { pending: pending.next, ended: ended.next };
+    await store.scheduleTimer({ kind: RECONCILE_JOB, key: RECONCILE_JOB, dueAt: new Date(this.now() + this.intervalMs), payload: { ...next } });
+    for (const request of [...pending.requests, ...ended.requests.filter((r) => r.status !== 'pending')]) {
       try {
         await this.reconcile(request);
       } catch (err) {
         log.warn({ err, requestId: request.id }, 'could not reconcile a request; trying again next round');
       }
     }
+  }
+
+  /**
+   * The requests after `from`, up to a round's worth, continued from the first when the last comes
+   * sooner; and where the next round takes up (nowhere, meaning the first, when all of them fit).
+   */
+  private async page(filter: { status?: 'pending'; completedAfter?: Date }, from: RequestPosition | undefined): Promise<{ requests: ApprovalRequest[]; next?: RequestPosition }> {
+    const { store } = this.options;
+    const perRound = this.options.perRound ?? DEFAULT_PER_ROUND;
+    const requests = await store.listRequests({ ...filter, after: from, limit: perRound });
+    if (from && requests.length < perRound) {
+      const seen = new Set(requests.map((request) => request.id));
+      const first = await store.listRequests({ ...filter, limit: perRound - requests.length });
+      requests.push(...first.filter((request) => !seen.has(request.id)));
+    }
+    const last = requests.at(-1);
+    return { requests, next: requests.length === perRound && last ? { createdAt: last.createdAt, id: last.id } : undefined };
   }
 
   private async reconcile(request: ApprovalRequest): Promise<void> {
@@ -114,4 +146,14 @@ export class Reconciler {
     const wantsButtons = request.status === 'pending';
     return shown.conclusion !== CONCLUSIONS[request.status] || shown.buttons.includes(APPROVE_BUTTON.identifier) !== wantsButtons;
   }
+}
+
+/** The positions in a `reconcile` job's payload (JSON); one that is not a position is ignored: that round starts from the first. */
+function roundStart(payload: Record<string, unknown> | undefined): RoundStart {
+  const position = (value: unknown): RequestPosition | undefined => {
+    const { createdAt, id } = (value ?? {}) as { createdAt?: unknown; id?: unknown };
+    const at = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
+    return at && !Number.isNaN(at.getTime()) && typeof id === 'string' && isRequestId(id) ? { createdAt: at, id } : undefined;
+  };
+  return { pending: position(payload?.pending), ended: position(payload?.ended) };
 }

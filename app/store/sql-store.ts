@@ -28,6 +28,8 @@ import {
   type ChangeEvent,
   type ChangeKind,
   type ClaimedTimer,
+  isRequestId,
+  type RequestPosition,
   type TimerClaim,
   type AuditSearch,
   type DashboardSession,
@@ -62,7 +64,6 @@ export interface SqlStoreOptions {
 
 const DEFAULT_LEASE_MS = 60_000;
 const VERIFY_BATCH = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The actor recorded for what the App does on its own, such as a deadline passing. */
 const APP_ACTOR = 'app';
 
@@ -139,13 +140,13 @@ export class SqlStore implements Store {
   }
 
   async getRequest(id: string): Promise<ApprovalRequest | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isRequestId(id)) return undefined;
     const rows = await this.#db.query('SELECT * FROM requests WHERE id = $1', [id]);
     return rows[0] && toRequest(rows[0]);
   }
 
   async getRequestWithVotes(id: string): Promise<{ request: ApprovalRequest; votes: Vote[] } | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isRequestId(id)) return undefined;
     // One round trip instead of two: a waiting step's poll reads this on every change of its request.
     const rows = await this.#db.query<Record<string, unknown> & { standing_votes: Record<string, unknown>[] }>(
       `SELECT r.*, COALESCE(
@@ -194,13 +195,23 @@ export class SqlStore implements Store {
     return rows[0] && toRequest(rows[0]);
   }
 
-  async listRequests(filter: { status?: RequestStatus; completedAfter?: Date; limit?: number } = {}): Promise<ApprovalRequest[]> {
+  async listRequests(filter: { status?: RequestStatus; completedAfter?: Date; after?: RequestPosition; limit?: number } = {}): Promise<ApprovalRequest[]> {
     const rows = await this.#db.query(
       `SELECT * FROM requests WHERE ($1::text IS NULL OR status = $1) AND ($3::timestamptz IS NULL OR completed_at >= $3)
+         AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5::uuid))
        ORDER BY created_at, id LIMIT $2`,
-      [filter.status ?? null, filter.limit ?? 1000, filter.completedAfter ?? null],
+      [filter.status ?? null, filter.limit ?? 1000, filter.completedAfter ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null],
     );
     return rows.map(toRequest);
+  }
+
+  async listServedInstallations(since: Date): Promise<number[]> {
+    const rows = await this.#db.query<{ installation: string }>(
+      `SELECT DISTINCT facts ->> 'installationId' AS installation FROM requests
+       WHERE (status = 'pending' OR completed_at >= $1) AND facts ->> 'installationId' ~ '^[1-9][0-9]{0,15}$'`,
+      [since],
+    );
+    return rows.map((row) => Number(row.installation)).filter(Number.isSafeInteger).sort((a, b) => a - b);
   }
 
   async listRecentRequests(repositoryId: string, limit: number): Promise<ApprovalRequest[]> {
@@ -218,7 +229,7 @@ export class SqlStore implements Store {
   }
 
   async updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isRequestId(id)) return undefined;
     return this.#transaction(async (tx) => {
       const rows = await tx.query(
         `UPDATE requests SET
@@ -259,7 +270,7 @@ export class SqlStore implements Store {
   }
 
   async completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isRequestId(id)) return undefined;
     return this.#transaction((tx) => this.#complete(tx, id, completion));
   }
 
@@ -301,7 +312,7 @@ export class SqlStore implements Store {
   }
 
   async recordDecision(id: string, record: DecisionRecord): Promise<{ recorded: boolean; request: ApprovalRequest | undefined }> {
-    if (!UUID.test(id)) return { recorded: false, request: undefined };
+    if (!isRequestId(id)) return { recorded: false, request: undefined };
     const now = this.#clock();
     // One statement, its own transaction, records the decision, drops the evaluation job, moves the
     // deadline, queues the publication (and a job-level gate's deployment review) and sends the notice
@@ -335,7 +346,7 @@ export class SqlStore implements Store {
   }
 
   async enqueuePublish(requestId: string): Promise<void> {
-    if (!UUID.test(requestId)) return;
+    if (!isRequestId(requestId)) return;
     await this.#transaction((tx) => this.#enqueuePublish(tx, requestId));
   }
 
@@ -393,7 +404,7 @@ export class SqlStore implements Store {
   // ── votes ───────────────────────────────────────────────────────────────────────────────────
 
   async castVote(vote: NewVote): Promise<VoteResult> {
-    if (!UUID.test(vote.requestId)) return { outcome: 'not_found' };
+    if (!isRequestId(vote.requestId)) return { outcome: 'not_found' };
     return this.#castVote(vote).catch((err: unknown) => {
       if (err instanceof AlreadyHandled) return { outcome: 'already_handled' };
       throw err;
@@ -456,7 +467,7 @@ export class SqlStore implements Store {
   }
 
   async recountVotes(recount: Recount): Promise<RecountResult> {
-    if (!UUID.test(recount.requestId)) return { outcome: 'not_found' };
+    if (!isRequestId(recount.requestId)) return { outcome: 'not_found' };
     return this.#transaction(async (tx): Promise<RecountResult> => {
       const locked = await tx.query('SELECT * FROM requests WHERE id = $1 FOR UPDATE', [recount.requestId]);
       if (locked.length === 0) return { outcome: 'not_found' };
@@ -491,7 +502,7 @@ export class SqlStore implements Store {
   }
 
   async listVotes(requestId: string, options: { includeWithdrawn?: boolean } = {}): Promise<Vote[]> {
-    if (!UUID.test(requestId)) return [];
+    if (!isRequestId(requestId)) return [];
     return listVotes(this.#db, requestId, options.includeWithdrawn);
   }
 
@@ -801,7 +812,7 @@ export class SqlStore implements Store {
   }
 
   async listAudit(filter: { requestId?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditEvent[]> {
-    if (filter.requestId !== undefined && !UUID.test(filter.requestId)) return [];
+    if (filter.requestId !== undefined && !isRequestId(filter.requestId)) return [];
     const rows = await this.#db.query(
       `SELECT * FROM audit_events WHERE ($1::uuid IS NULL OR request_id = $1) AND seq > $2 ORDER BY seq LIMIT $3`,
       [filter.requestId ?? null, filter.afterSeq ?? 0, filter.limit ?? 1000],
@@ -859,7 +870,7 @@ export class SqlStore implements Store {
   }
 
   async searchAudit(filter: AuditSearch): Promise<AuditEvent[]> {
-    if (filter.requestId !== undefined && !UUID.test(filter.requestId)) return [];
+    if (filter.requestId !== undefined && !isRequestId(filter.requestId)) return [];
     const rows = await this.#db.query(
       `SELECT a.* FROM audit_events a JOIN requests r ON r.id = a.request_id
        WHERE lower(r.repository) = ANY($1::text[])

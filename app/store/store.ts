@@ -9,6 +9,13 @@
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'failed';
 export type FinalStatus = Exclude<RequestStatus, 'pending'>;
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` has the form of a request's id (a UUID): anything else names no request. */
+export function isRequestId(id: string): boolean {
+  return REQUEST_ID.test(id);
+}
+
 export const FINAL_STATUSES: readonly FinalStatus[] = ['approved', 'rejected', 'timed_out', 'cancelled', 'failed'];
 
 /** What makes a request unique: a retried step reattaches to the same request. */
@@ -57,6 +64,12 @@ export class PendingLimitError extends Error {
 }
 
 /** A policy decision for a pending request that has none yet (or, with `replace`, a new one for a pending request). */
+/** Where a request stands in the order of `listRequests`. */
+export interface RequestPosition {
+  createdAt: Date;
+  id: string;
+}
+
 export interface DecisionRecord {
   decision: object;
   facts: object;
@@ -404,8 +417,13 @@ export interface Store {
   findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
   /** The most recently approved request of this action and environment in the repository, created before `before`. */
   findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; before: Date }): Promise<ApprovalRequest | undefined>;
-  /** Oldest first; `completedAfter`: only requests that ended since then. */
-  listRequests(filter?: { status?: RequestStatus; completedAfter?: Date; limit?: number }): Promise<ApprovalRequest[]>;
+  /**
+   * Oldest first (by creation, then id); `completedAfter`: only requests that ended since then;
+   * `after`: only those that come after that request in this order, to go through them page by page.
+   */
+  listRequests(filter?: { status?: RequestStatus; completedAfter?: Date; after?: RequestPosition; limit?: number }): Promise<ApprovalRequest[]>;
+  /** The installations of the requests pending, or ended since `since`. */
+  listServedInstallations(since: Date): Promise<number[]>;
   /** The repository's most recent requests, newest first. */
   listRecentRequests(repositoryId: string, limit: number): Promise<ApprovalRequest[]>;
   countRequestsByStatus(): Promise<Record<RequestStatus, number>>;

@@ -229,6 +229,39 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await timers(gate.id)).map((timer) => timer.kind)).toEqual(['deadline', 'deployment_review', 'publish']);
     });
 
+    test('requests are listed page by page from where the last page ended, as in one listing', async () => {
+      for (let i = 0; i < 4; i++) await create();
+      const whole = await backend.store.listRequests({ status: 'pending', limit: 100_000 });
+      const paged: ApprovalRequest[] = [];
+      for (let page = await backend.store.listRequests({ status: 'pending', limit: 3 }); page.length > 0; ) {
+        paged.push(...page);
+        const last = page.at(-1)!;
+        page = await backend.store.listRequests({ status: 'pending', limit: 3, after: { createdAt: last.createdAt, id: last.id } });
+      }
+      expect(paged.map((request) => request.id)).toEqual(whole.map((request) => request.id));
+    });
+
+    test('the installations served are those of pending requests and of requests ended since, each once', async () => {
+      const installation = () => randomInt(1, 2 ** 40);
+      const [waiting, endedLately, endedLongAgo] = [installation(), installation(), installation()];
+      const withInstallation = (installationId: unknown) => create({ facts: { installationId } });
+      await withInstallation(waiting);
+      await withInstallation(waiting);
+      const old = await withInstallation(endedLongAgo);
+      await backend.store.completeRequest(old.id, { status: 'approved', reason: 'quorum', actor: 'alice' });
+      backend.clock.advance(31 * 24 * 3600_000);
+      const lately = await withInstallation(endedLately);
+      await backend.store.completeRequest(lately.id, { status: 'rejected', reason: 'rejected', actor: 'bob' });
+      // Facts the App never writes name no installation.
+      for (const odd of ['12abc', 0, -5, '9'.repeat(20), null]) await withInstallation(odd);
+
+      const served = await backend.store.listServedInstallations(new Date(backend.clock.now.getTime() - 30 * 24 * 3600_000));
+      expect(served.filter((id) => id === waiting)).toEqual([waiting]);
+      expect(served).toContain(endedLately);
+      expect(served).not.toContain(endedLongAgo);
+      expect(served.every((id) => Number.isSafeInteger(id) && id > 0)).toBe(true);
+    });
+
     test('counts requests by status', async () => {
       const before = await backend.store.countRequestsByStatus();
       const request = await create();

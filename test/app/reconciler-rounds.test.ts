@@ -1,0 +1,119 @@
+/**
+ * However many requests wait, the reconciler looks at every one: each round takes a page of the
+ * pending requests and one of those ended lately, taking up where the last round left off and
+ * starting over after the last, so a lost `/approve` on the newest of thousands is still found. And
+ * it looks for runs whose protection-rule webhook was lost in every installation served lately.
+ */
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { recoverLostRules } from '../../app/deployments/recover.js';
+import type { Gate } from '../../app/gate/gate.js';
+import type { GitHubClient } from '../../app/github/github.js';
+import { RECONCILE_JOB, Reconciler } from '../../app/reconciler/reconciler.js';
+import { CONCLUSIONS } from '../../app/render/check-run.js';
+import { openStore, type ApprovalRequest, type ClaimedTimer, type Store } from '../../app/store/index.js';
+import { newRequest } from '../store/new-request.js';
+
+let store: Store;
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+});
+afterAll(async () => store?.close());
+
+/** What one round read on GitHub: the threads of pending requests, the check runs of ended ones. */
+interface Round {
+  threads: number[];
+  checkRuns: number[];
+}
+
+/** A GitHub whose threads have no comments and whose check runs show what the store holds; it notes what it is asked. */
+function recordingGitHub(round: () => Round): GitHubClient {
+  const client: Partial<GitHubClient> = {
+    async listComments(_repo, issueNumber) {
+      round().threads.push(issueNumber);
+      return [];
+    },
+    async checkRunState(_repo, id) {
+      round().checkRuns.push(id);
+      const request = (await store.listRequests({ limit: 10_000 })).find((r) => r.checkRunId === id);
+      return { conclusion: CONCLUSIONS[request!.status], buttons: [] };
+    },
+  };
+  return client as GitHubClient;
+}
+
+async function open(prNumber: number): Promise<ApprovalRequest> {
+  const facts = { installationId: 7, owner: 'acme', repo: 'web' };
+  const { request } = await store.createRequest(newRequest({ prNumber, facts }));
+  return request;
+}
+
+it('goes round every pending request and every one ended lately, a page a round', async () => {
+  // Five pending (threads 1 to 5) and three ended lately (check runs 11 to 13); two of each a round.
+  for (const n of [1, 2, 3, 4, 5]) await open(n);
+  for (const n of [11, 12, 13]) {
+    const request = await open(100 + n);
+    await store.updateRequest(request.id, { checkRunId: n });
+    await store.completeRequest(request.id, { status: 'approved', reason: 'quorum', actor: 'alice' });
+  }
+  const pending = (await store.listRequests({ status: 'pending' })).map((r) => r.prNumber);
+  const ended = (await store.listRequests({ completedAfter: new Date(0) })).map((r) => r.checkRunId);
+
+  const rounds: Round[] = [];
+  const reconciler = new Reconciler({ store, gate: {} as Gate, github: async () => recordingGitHub(() => rounds.at(-1)!), log: pino({ level: 'silent' }), perRound: 2 });
+  let job: ClaimedTimer | undefined;
+  for (let i = 0; i < 4; i++) {
+    rounds.push({ threads: [], checkRuns: [] });
+    await reconciler.run(job);
+    // The next round, as the timer worker would hand it over.
+    [job] = await store.claimDueTimers(new Date(Date.now() + 3600_000), 1, { only: [RECONCILE_JOB] });
+    expect(job).toBeDefined();
+  }
+  expect(rounds.map((round) => round.threads)).toEqual([
+    [pending[0], pending[1]],
+    [pending[2], pending[3]],
+    [pending[4], pending[0]],
+    [pending[1], pending[2]],
+  ]);
+  expect(rounds.map((round) => round.checkRuns)).toEqual([
+    [ended[0], ended[1]],
+    [ended[2], ended[0]],
+    [ended[1], ended[2]],
+    [ended[0], ended[1]],
+  ]);
+
+  // A payload that is no position (written by hand, say) starts that round from the first.
+  rounds.push({ threads: [], checkRuns: [] });
+  await reconciler.run({ payload: { pending: { createdAt: 'yesterday', id: 'x' }, ended: 42 } });
+  expect(rounds.at(-1)).toEqual({ threads: [pending[0], pending[1]], checkRuns: [ended[0], ended[1]] });
+  [job] = await store.claimDueTimers(new Date(Date.now() + 3600_000), 1, { only: [RECONCILE_JOB] });
+
+  // When all of them fit in a round, every round looks at all of them: the first from where the last
+  // round left off, round to it again, and the next from the first.
+  const whole = new Reconciler({ store, gate: {} as Gate, github: async () => recordingGitHub(() => rounds.at(-1)!), log: pino({ level: 'silent' }) });
+  for (let i = 0; i < 2; i++) {
+    rounds.push({ threads: [], checkRuns: [] });
+    await whole.run(job);
+    [job] = await store.claimDueTimers(new Date(Date.now() + 3600_000), 1, { only: [RECONCILE_JOB] });
+  }
+  expect(rounds.at(-2)).toEqual({ threads: [...pending.slice(2), ...pending.slice(0, 2)], checkRuns: [...ended.slice(2), ...ended.slice(0, 2)] });
+  expect(rounds.at(-1)).toEqual({ threads: pending, checkRuns: ended });
+});
+
+it('looks for runs whose protection-rule webhook was lost in every installation served lately, however many requests each has', async () => {
+  // A busy installation's 500 requests, ended; then one of a quieter installation's, ended later.
+  const ended = async (installationId: number) => {
+    const { request } = await store.createRequest(newRequest({ facts: { installationId } }));
+    await store.completeRequest(request.id, { status: 'approved', reason: 'quorum', actor: 'alice' });
+  };
+  for (let i = 0; i < 500; i++) await ended(41);
+  await ended(42);
+  const asked: number[] = [];
+  const github = async (installationId: number) => {
+    asked.push(installationId);
+    return { installationRepositories: async () => [] } as unknown as GitHubClient;
+  };
+  await recoverLostRules({ store, gate: {} as Gate, github, appId: 1, log: pino({ level: 'silent' }), now: Date.now });
+  expect(asked).toEqual(expect.arrayContaining([41, 42]));
+  expect(new Set(asked).size).toBe(asked.length);
+}, 60_000);
