@@ -159,9 +159,13 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 
   async findCheckRun(repo: RepoCoordinates, sha: string, name: string, externalId: string): Promise<CheckRunRef | undefined> {
-    const { data } = await this.octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: name, filter: 'all', per_page: 100 });
-    const found = data.check_runs.find((run) => run.external_id === externalId && run.app?.id === this.app.appId);
-    return found && { id: found.id, htmlUrl: found.html_url ?? '' };
+    // One commit can carry more than a page of them: a matrix of jobs gated on one action.
+    const pages = this.octokit.paginate.iterator(this.octokit.rest.checks.listForRef, { ...repo, ref: sha, check_name: name, filter: 'all', per_page: 100 });
+    for await (const { data } of pages) {
+      const found = data.find((run) => run.external_id === externalId && run.app?.id === this.app.appId);
+      if (found) return { id: found.id, htmlUrl: found.html_url ?? '' };
+    }
+    return undefined;
   }
 
   async updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef> {
@@ -221,8 +225,8 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 
   async waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]> {
-    const { data } = await this.octokit.rest.actions.listWorkflowRunsForRepo({ ...repo, status: 'waiting', per_page: 100 });
-    return data.workflow_runs.map((run) => ({ id: run.id, headSha: run.head_sha, event: run.event }));
+    const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, { ...repo, status: 'waiting', per_page: 100 });
+    return runs.map((run) => ({ id: run.id, headSha: run.head_sha, event: run.event }));
   }
 
   async pendingEnvironments(repo: RepoCoordinates, runId: number): Promise<string[]> {
