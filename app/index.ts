@@ -22,7 +22,7 @@ import { RECONCILE_JOB, Reconciler } from './reconciler/reconciler.js';
 import { handlePolicyPreview, runPolicyPreview } from './preview/policy-preview.js';
 import { DEPLOYMENT_REVIEW_JOB, PREVIEW_JOB } from './store/store.js';
 import { handleButton, handleRerun } from './webhooks/buttons.js';
-import { handleComment, handleDeletedComment, mayBeCommand } from './webhooks/comments.js';
+import { editedIntoCommand, handleComment, handleDeletedComment, handleEditedComment, mayBeCommand } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
 import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
 
@@ -110,6 +110,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     answerForgedSignaturesWith401(app);
     app.on(['installation', 'installation_repositories'], async () => installations.forget());
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store), { concerns: mayBeCommand, dedupedByHandler: true }));
+    app.on('issue_comment.edited', once(store, metrics, handleEditedComment(store), { concerns: editedIntoCommand, dedupedByHandler: true }));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));
     app.on('check_run.requested_action', once(store, metrics, handleButton(gate)));
     app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));

@@ -8,7 +8,8 @@
  *
  * - it reads each thread's comments since the request opened (a conditional request: an unchanged
  *   thread costs nothing against the rate limit) and acts on commands no delivery brought, under the
- *   same rules (only comments created after the request, never edited ones; each comment once), and
+ *   same rules (only comments created after the request, never edited ones, including those edited
+ *   in the second they were written, which only the edit's webhook tells; each comment once), and
  *   withdraws votes whose comment is gone;
  * - it compares each check run with the stored state, and queues a publication where they differ.
  */
@@ -18,6 +19,7 @@ import type { RunFacts } from '../gate/request.js';
 import type { GitHubClient } from '../github/github.js';
 import { CONCLUSIONS, APPROVE_BUTTON } from '../render/check-run.js';
 import { isRequestId, type ApprovalRequest, type RequestPosition, type Store } from '../store/store.js';
+import { parseCommand } from '../webhooks/commands.js';
 import { processCommandComment } from '../webhooks/comments.js';
 
 export const RECONCILE_JOB = 'reconcile';
@@ -27,6 +29,8 @@ const DEFAULT_PER_ROUND = 500;
 /** How long after it ended a request's check run is still compared with the store. */
 const RECENTLY_ENDED_MS = 24 * 3600_000;
 const DEFAULT_LISTING_LAG_MS = 60_000;
+/** How long after a comment is written its edit's webhook may still be on the way (at most the listing lag). */
+const EDIT_WEBHOOK_LAG_MS = 10_000;
 
 export interface ReconcilerOptions {
   store: Store;
@@ -116,13 +120,24 @@ export class Reconciler {
 
   private async missedCommands(github: GitHubClient, repo: { owner: string; repo: string }, request: ApprovalRequest, thread: number): Promise<void> {
     const opened = Math.floor(request.createdAt.getTime() / 1000) * 1000;
+    const listingLagMs = this.options.listingLagMs ?? DEFAULT_LISTING_LAG_MS;
     // Votes cast since shortly before this listing may come from comments it does not show yet.
-    const settledBefore = this.now() - (this.options.listingLagMs ?? DEFAULT_LISTING_LAG_MS);
+    const settledBefore = this.now() - listingLagMs;
+    // A comment edited in the second it was written lists as never edited (GitHub's timestamps have
+    // whole seconds): only the edit's webhook tells, so a comment is taken once that has had time to come.
+    const editHeardBefore = this.now() - Math.min(listingLagMs, EDIT_WEBHOOK_LAG_MS);
     const comments = await github.listComments(repo, thread, new Date(opened));
-    for (const comment of comments) {
-      // Only what was written for this request, as written: an edited comment's first words are gone.
-      if (Date.parse(comment.createdAt) < opened || comment.updatedAt !== comment.createdAt) continue;
+    // Only what was written for this request, as written: an edited comment's first words are gone.
+    const commands = comments.flatMap((comment) => {
+      const created = Date.parse(comment.createdAt);
+      const command = created >= opened && created <= editHeardBefore && comment.updatedAt === comment.createdAt ? parseCommand(comment.body) : undefined;
+      return command ? [{ comment, command }] : [];
+    });
+    const edited = await this.options.store.editedComments(request.repositoryId, commands.map(({ comment }) => comment.id));
+    for (const { comment, command } of commands) {
+      if (edited.has(comment.id)) continue;
       const { acted } = await processCommandComment(this.options.gate, this.options.store, {
+        command,
         repositoryId: request.repositoryId,
         issueNumber: thread,
         id: comment.id,

@@ -311,6 +311,20 @@ END
 $$;
 `,
   },
+  {
+    version: 8,
+    name: 'comments edited into a command',
+    sql: `
+-- GitHub's timestamps have whole seconds, so a comment edited in the second it was written lists as
+-- never edited: the edit's webhook is what tells the reconciler not to count it.
+CREATE TABLE edited_comments (
+  repository_id bigint NOT NULL,
+  comment_id bigint NOT NULL,
+  edited_at timestamptz NOT NULL,
+  PRIMARY KEY (repository_id, comment_id)
+);
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

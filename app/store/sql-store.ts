@@ -564,6 +564,22 @@ export class SqlStore implements Store {
     );
   }
 
+  async markCommentEdited(repositoryId: string, commentId: number): Promise<void> {
+    await this.#db.query(
+      'INSERT INTO edited_comments (repository_id, comment_id, edited_at) VALUES ($1, $2, $3) ON CONFLICT (repository_id, comment_id) DO NOTHING',
+      [repositoryId, commentId, this.#clock()],
+    );
+  }
+
+  async editedComments(repositoryId: string, commentIds: readonly number[]): Promise<Set<number>> {
+    if (commentIds.length === 0) return new Set();
+    const rows = await this.#db.query<{ comment_id: unknown }>('SELECT comment_id FROM edited_comments WHERE repository_id = $1 AND comment_id = ANY($2::bigint[])', [
+      repositoryId,
+      [...commentIds],
+    ]);
+    return new Set(rows.map((row) => Number(row.comment_id)));
+  }
+
   // ── webhook deliveries ──────────────────────────────────────────────────────────────────────
 
   async claimDelivery(deliveryId: string, event: string): Promise<boolean> {

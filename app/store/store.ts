@@ -469,6 +469,10 @@ export interface Store {
   commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean }>;
   /** Marks a command comment acted on when what it did was recorded without the mark. */
   completeComment(repositoryId: string, commentId: number): Promise<void>;
+  /** Notes that a comment was edited (into a command): its text now is not what was written. */
+  markCommentEdited(repositoryId: string, commentId: number): Promise<void>;
+  /** Which of these comments were noted as edited. */
+  editedComments(repositoryId: string, commentIds: readonly number[]): Promise<Set<number>>;
 
   /**
    * True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere).

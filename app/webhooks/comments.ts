@@ -141,6 +141,22 @@ async function handleCommand(
 }
 
 /** A deleted command comment withdraws the vote it cast, while the request is still pending. */
+/** Whether an edit left a command in the comment: what the reconciler, reading comments as they are now, would act on. */
+export function editedIntoCommand(context: Context<'issue_comment.edited'>): boolean {
+  return commandOf(context.payload.comment) !== undefined;
+}
+
+/**
+ * An edit never votes, and is noted: GitHub's timestamps have whole seconds, so a comment edited in
+ * the second it was written lists as never edited, and only this note keeps the reconciler from
+ * taking its text now for a command no delivery brought.
+ */
+export function handleEditedComment(store: Store) {
+  return async (context: Context<'issue_comment.edited'>): Promise<void> => {
+    await store.markCommentEdited(String(context.payload.repository.id), context.payload.comment.id);
+  };
+}
+
 export function handleDeletedComment(gate: Gate) {
   return async (context: Context<'issue_comment.deleted'>): Promise<void> => {
     const { comment, repository, sender } = context.payload;

@@ -75,6 +75,36 @@ describe('a command whose webhook GitHub never delivered', () => {
   }, 30_000);
 });
 
+describe('a comment edited into a command in the second it was written', () => {
+  // GitHub's timestamps have whole seconds: such a comment lists as never edited. Here the edit's
+  // webhook arrives, and the reconciler waits a little for it (its lag is more than the edit's).
+  let edits: World;
+  beforeAll(async () => {
+    edits = await World.start({ reconcileIntervalMs: INTERVAL_MS, reconcileListingLagMs: 3000 });
+  }, 60_000);
+  afterAll(async () => edits?.stop());
+
+  it('is never counted by the reconciler', async () => {
+    const head = 'edited-at-once';
+    const pr = await edits.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+    const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+    const { body } = await edits.open(run, { action: 'deploy', environment: 'production' });
+    let written: Comment & { created_at: string; updated_at: string };
+    do {
+      // Just after a second begins, so that the comment and its edit fall in the same second.
+      await new Promise((resolve) => setTimeout(resolve, 1010 - (Date.now() % 1000)));
+      const { comment } = await edits.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: 'looks fine' });
+      await edits.control.editComment({ repository: REPO, comment_id: comment.id as number, user: 'bob', body: '/approve' });
+      written = ((await edits.control.comments(REPO, pr.number)) as unknown as Array<typeof written>).find((c) => c.id === comment.id)!;
+    } while (written.updated_at !== written.created_at);
+    expect(written.body).toBe('/approve');
+    await new Promise((resolve) => setTimeout(resolve, 3000 + 3 * INTERVAL_MS));
+    await edits.settle();
+    expect((await edits.poll(run, body.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await edits.audit(body.id as string)).filter((event) => event.type === 'vote')).toHaveLength(0);
+  }, 60_000);
+});
+
 describe('a vote whose comment was deleted without a webhook', () => {
   it('is withdrawn before it can make a quorum', async () => {
     // prod-db needs two code owners: bob votes, deletes his comment unheard, then alice votes.

@@ -573,6 +573,16 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.claimDelivery(abandoned, 'issue_comment')).toBe(true);
     });
 
+    test('comments noted as edited are told apart, per repository, however often noted', async () => {
+      const repositoryId = String(randomInt(1, 2 ** 40));
+      const [edited, untouched] = [randomInt(2 ** 40), randomInt(2 ** 40)];
+      await backend.store.markCommentEdited(repositoryId, edited);
+      await backend.store.markCommentEdited(repositoryId, edited);
+      expect(await backend.store.editedComments(repositoryId, [edited, untouched])).toEqual(new Set([edited]));
+      expect(await backend.store.editedComments(String(Number(repositoryId) + 1), [edited])).toEqual(new Set());
+      expect(await backend.store.editedComments(repositoryId, [])).toEqual(new Set());
+    });
+
     test('what a handled delivery did that changed no request is recorded, queued and marked handled together, or not at all', async () => {
       const request = await create();
       const delivery = { id: `delivery-${randomInt(2 ** 40)}`, event: 'check_run.requested_action' };
