@@ -105,6 +105,30 @@ describe('a comment edited into a command in the second it was written', () => {
   }, 60_000);
 });
 
+describe('a command written in the second before its request opened', () => {
+  it('is never counted by the reconciler, though the seconds are the same', async () => {
+    let round = 0;
+    let opened: { run: ReturnType<typeof job>; id: string; createdAt: string };
+    let written: { created_at: string };
+    do {
+      const head = `written-first-${++round}`;
+      const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+      // Just after a second begins: bob's command, heard while nothing waits here, then the request.
+      await new Promise((resolve) => setTimeout(resolve, 1010 - (Date.now() % 1000)));
+      const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+      written = comment as unknown as typeof written;
+      await world.control.deliveriesIdle();
+      const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+      const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+      opened = { run, id: body.id as string, createdAt: body.created_at as string };
+    } while (Math.floor(Date.parse(opened.createdAt) / 1000) !== Math.floor(Date.parse(written.created_at) / 1000) && round < 5);
+    expect(Math.floor(Date.parse(opened.createdAt) / 1000)).toBe(Math.floor(Date.parse(written.created_at) / 1000));
+    await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
+    await world.settle();
+    expect((await world.poll(opened.run, opened.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  }, 60_000);
+});
+
 describe('a vote whose comment was deleted without a webhook', () => {
   it('is withdrawn before it can make a quorum', async () => {
     // prod-db needs two code owners: bob votes, deletes his comment unheard, then alice votes.
