@@ -40,6 +40,8 @@ export interface DashboardOptions {
 
 const PAGE_SIZE = 50;
 const AUDIT_PAGE_SIZE = 100;
+/** Events of a request's timeline shown at once. */
+const TIMELINE_PAGE_SIZE = 500;
 const EXPORT_BATCH = 1000;
 /** "Waiting for me" checks eligibility for at most this many pending requests, oldest first. */
 const WAITING_LIMIT = 100;
@@ -154,11 +156,16 @@ export function createDashboardHandler(options: DashboardOptions) {
     }
   };
 
-  const requestPage = async (res: ServerResponse, view: Viewer, { request, ...stored }: RequestRead, result?: { counted: boolean; text: string }) => {
-    const events = await store.listAudit({ requestId: request.id, limit: 500 });
+  /** `eventsAfter`: the timeline goes on after that event (a request with more events than a page shows them a page at a time). */
+  const requestPage = async (res: ServerResponse, view: Viewer, { request, ...stored }: RequestRead, result?: { counted: boolean; text: string }, eventsAfter = 0) => {
+    const events = await store.listAudit({ requestId: request.id, afterSeq: eventsAfter, limit: TIMELINE_PAGE_SIZE + 1 });
+    const shown = events.slice(0, TIMELINE_PAGE_SIZE);
     const eligibility = await eligibilityOf(stored, view.session);
+    const pageUrl = `${base}/requests/${request.id}`;
     return render(res, 200, '@request', {
-      ...requestView(request, events, webUrl, clock()),
+      ...requestView(request, shown, webUrl, clock()),
+      laterEventsUrl: events.length > shown.length ? `${pageUrl}?events_after=${shown.at(-1)!.seq}#timeline` : undefined,
+      firstEventsUrl: eventsAfter > 0 ? `${pageUrl}#timeline` : undefined,
       eligibility,
       result,
       csrf: view.session.csrfToken,
@@ -234,7 +241,12 @@ export function createDashboardHandler(options: DashboardOptions) {
       }, chrome('All requests', 'requests'));
     }
     const single = /^\/dashboard\/requests\/([^/]+)$/.exec(path);
-    if (single && method === 'GET') return requestPage(res, view, await visibleRequest(single[1]!, view));
+    if (single && method === 'GET') {
+      const raw = url.searchParams.get('events_after');
+      const eventsAfter = raw === null ? 0 : Number(raw);
+      if (!Number.isSafeInteger(eventsAfter) || eventsAfter < 0) throw new PageError(400, 'Invalid page', 'events_after: not an event of this request');
+      return requestPage(res, view, await visibleRequest(single[1]!, view), undefined, eventsAfter);
+    }
     const vote = /^\/dashboard\/requests\/([^/]+)\/vote$/.exec(path);
     if (vote && method === 'POST') {
       const form = await readForm(req, view.session);

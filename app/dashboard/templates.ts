@@ -204,7 +204,9 @@ const REQUEST = `<h1><span class="status status-<%= it.status %>"><%= it.statusT
 
 <section aria-labelledby="timeline">
 <h2 id="timeline">Timeline</h2>
+<% if (it.firstEventsUrl) { %><p><a href="<%= it.firstEventsUrl %>">From the first event</a></p><% } %>
 <ol class="timeline"><% it.timeline.forEach(function (e) { %><li><time datetime="<%= e.at %>"><%= e.atText %></time> <strong><%= e.type %></strong> by @<%= e.actor %><% if (e.detail) { %> — <%= e.detail %><% } %></li><% }) %></ol>
+<% if (it.laterEventsUrl) { %><p><a href="<%= it.laterEventsUrl %>">Later events</a></p><% } %>
 </section>
 `;
 

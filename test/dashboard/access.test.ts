@@ -257,6 +257,31 @@ describe('the audit export', () => {
   }, 60_000);
 });
 
+describe('a long timeline', () => {
+  it('is shown a page at a time, to its last event', async () => {
+    const id = await openPending(job(), { action: 'long-timeline', environment: 'production' });
+    for (let i = 0; i < 620; i++) await world.app.store.appendAudit({ type: 'notification_attempt', actor: 'app', requestId: id, facts: { i } });
+    await world.app.store.appendAudit({ type: 'last_word', actor: 'app', requestId: id, facts: {} });
+    const stored = await world.app.store.listAudit({ requestId: id, limit: 10_000 });
+    const carol = await signedIn('carol');
+    const entries = (html: string) => html.split('<li><time datetime=').length - 1;
+
+    const first = await carol.get(`/dashboard/requests/${id}`);
+    expect(entries(first.text)).toBe(500);
+    expect(first.text).not.toContain('last word');
+    expect(first.text).not.toContain('From the first event');
+    const later = /<a href="([^"]+)">Later events<\/a>/.exec(first.text)?.[1];
+    expect(later).toBe(`/dashboard/requests/${id}?events_after=${stored[499].seq}#timeline`);
+
+    const second = await carol.get(later!.replace('#timeline', ''));
+    expect(entries(second.text)).toBe(stored.length - 500);
+    expect(second.text).toContain('last word');
+    expect(second.text).toContain('From the first event');
+    expect(second.text).not.toContain('Later events');
+    expect((await carol.get(`/dashboard/requests/${id}?events_after=-1`)).status).toBe(400);
+  }, 60_000);
+});
+
 describe('when GitHub cannot answer', () => {
   it('the request page says it could not check who may approve, and offers no buttons', async () => {
     const id = await openPending();
