@@ -117,3 +117,26 @@ it('looks for runs whose protection-rule webhook was lost in every installation 
   expect(asked).toEqual(expect.arrayContaining([41, 42]));
   expect(new Set(asked).size).toBe(asked.length);
 }, 60_000);
+
+it("takes a command from a listing only once its edit's webhook would have come, and never one noted as edited", async () => {
+  const request = await open(900);
+  // The round runs 30 s after the request opened; GitHub's timestamps have whole seconds.
+  const now = request.createdAt.getTime() + 30_000;
+  const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000', '');
+  const comment = (id: number, writtenAt: number) => ({ id, body: '/approve', createdAt: at(writtenAt), updatedAt: at(writtenAt), author: { login: 'bob', id: '2', type: 'User' } });
+  const settled = comment(9001, request.createdAt.getTime() + 2_000);
+  const justWritten = comment(9002, now - 3_000);
+  const editedAtOnce = comment(9003, request.createdAt.getTime() + 4_000);
+  await store.markCommentEdited(request.repositoryId, editedAtOnce.id);
+  const github = { listComments: async (_repo: unknown, thread: number) => (thread === 900 ? [settled, justWritten, editedAtOnce] : []) } as unknown as GitHubClient;
+  const voted: number[] = [];
+  const gate = {
+    vote: async (voting: { comment?: { id: number } }) => {
+      voted.push(voting.comment!.id);
+      return { counted: true, handled: false, request };
+    },
+  } as unknown as Gate;
+  const reconciler = new Reconciler({ store, gate, github: async () => github, log: pino({ level: 'silent' }), clock: () => now, perRound: 10_000 });
+  await reconciler.run();
+  expect(voted).toEqual([settled.id]);
+});
