@@ -1,8 +1,9 @@
 /**
  * However many requests wait, the reconciler looks at every one: each round takes a page of the
  * pending requests and one of those ended lately, taking up where the last round left off and
- * starting over after the last, so a lost `/approve` on the newest of thousands is still found. And
- * it looks for runs whose protection-rule webhook was lost in every installation served lately.
+ * starting over after the last, so a lost `/approve` on the newest of thousands is still found. It
+ * looks for runs whose protection-rule webhook was lost in every installation served lately. And it
+ * takes no command from a comment edited in the second it was written.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { pino } from 'pino';
