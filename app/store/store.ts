@@ -63,13 +63,13 @@ export class PendingLimitError extends Error {
   }
 }
 
-/** A policy decision for a pending request that has none yet (or, with `replace`, a new one for a pending request). */
 /** Where a request stands in the order of `listRequests`. */
 export interface RequestPosition {
   createdAt: Date;
   id: string;
 }
 
+/** A policy decision for a pending request that has none yet (or, with `replace`, a new one for a pending request). */
 export interface DecisionRecord {
   decision: object;
   facts: object;
