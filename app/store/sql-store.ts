@@ -963,8 +963,9 @@ export class SqlStore implements Store {
 }
 
 /**
- * A date the store is given, refused when invalid: PostgreSQL would be sent text it cannot read (or,
- * by later versions of pg, nothing at all), and a timer with no time would never fall due.
+ * A date the store is given, refused when invalid with an error that names it: pg would send
+ * PostgreSQL text it cannot read, failing with an error that names nothing (its next major version
+ * throws on such a date instead).
  */
 function validDate<T extends Date | null | undefined>(date: T, what: string): T {
   if (date && Number.isNaN(date.getTime())) throw new TypeError(`${what} is not a valid date`);
