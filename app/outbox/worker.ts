@@ -35,7 +35,6 @@ export interface OutboxOptions {
 
 // A job waits behind its installation's earlier ones: its try and its lease begin when it does.
 const OUTBOX_CLAIM: TimerClaim = { only: OUTBOX_KINDS, startsLater: true };
-const ONLY_OUTBOX = { only: OUTBOX_KINDS };
 const BATCH = 50;
 /**
  * Least time between two looks for due jobs. Every committed change pokes the outbox; under a burst
@@ -122,7 +121,7 @@ export class OutboxWorker {
         const now = this.options.clock ?? Date.now;
         const due = await store.claimDueTimers(new Date(now()), room, OUTBOX_CLAIM);
         for (const job of due) this.enqueue(job);
-        const nextDue = due.length === room ? new Date(now()) : await store.nextTimerDue(ONLY_OUTBOX);
+        const nextDue = due.length === room ? new Date(now()) : await store.nextTimerDue(OUTBOX_CLAIM);
         if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - now()));
       }
     } catch (err) {

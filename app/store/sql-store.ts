@@ -712,7 +712,7 @@ export class SqlStore implements Store {
     return rows.length;
   }
 
-  async nextTimerDue(kinds: { only?: readonly string[]; except?: readonly string[] } = {}): Promise<Date | undefined> {
+  async nextTimerDue(kinds: Pick<TimerClaim, 'only' | 'except'> = {}): Promise<Date | undefined> {
     // A timer leased to a replica is not claimable before its lease ends, so it must not wake anyone sooner.
     const rows = await this.#db.query<{ due: Date | null }>(
       `SELECT min(GREATEST(due_at, COALESCE(lease_until, due_at))) AS due FROM timers

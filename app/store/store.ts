@@ -506,7 +506,7 @@ export interface Store {
   releaseTimer(timer: ClaimedTimer, retryAt: Date): Promise<void>;
   cancelTimers(filter: { requestId: string; kind?: string } | { key: string }): Promise<number>;
   /** When the next timer (of those kinds) becomes claimable (due, and not leased), so a replica knows how long it may sleep. */
-  nextTimerDue(kinds?: { only?: readonly string[]; except?: readonly string[] }): Promise<Date | undefined>;
+  nextTimerDue(kinds?: Pick<TimerClaim, 'only' | 'except'>): Promise<Date | undefined>;
 
   /** Resolves once listening, so a change committed after it resolves is always delivered. */
   subscribe(requestId: string, listener: (event: ChangeEvent) => void): Promise<Unsubscribe>;
