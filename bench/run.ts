@@ -20,6 +20,7 @@ const measurements: Record<string, () => Promise<BenchReport | BenchReport[]>> =
   burst: async () => (await import('./burst.js')).measureBurst(),
   scale: async () => (await import('./scale.js')).measureScale(),
   votes: async () => (await import('./votes.js')).measureVotes(),
+  housekeeping: async () => (await import('./housekeeping.js')).measureHousekeeping(),
 };
 
 const [name] = process.argv.slice(2);

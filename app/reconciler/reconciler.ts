@@ -12,6 +12,9 @@
  *   in the second they were written, which only the edit's webhook tells; each comment once), and
  *   withdraws votes whose comment is gone;
  * - it compares each check run with the stored state, and queues a publication where they differ.
+ *
+ * Each round also forgets a batch of the marks of handled deliveries and comments that nothing can
+ * need any more: older than GitHub lets anyone redeliver, and than every pending request.
  */
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
@@ -31,6 +34,13 @@ const RECENTLY_ENDED_MS = 24 * 3600_000;
 const DEFAULT_LISTING_LAG_MS = 60_000;
 /** How long after a comment is written its edit's webhook may still be on the way (at most the listing lag). */
 const EDIT_WEBHOOK_LAG_MS = 10_000;
+/**
+ * How long the mark of a handled delivery or comment is kept: twice the longest window in which
+ * GitHub redelivers a delivery (3 days on github.com, 7 on GitHub Enterprise Server).
+ */
+export const HANDLED_MARK_RETENTION_MS = 14 * 24 * 3600_000;
+/** Marks of each kind forgotten per round at most, so that a round's deletes stay short. */
+const MARKS_FORGOTTEN_PER_ROUND = 5000;
 
 export interface ReconcilerOptions {
   store: Store;
@@ -87,6 +97,12 @@ export class Reconciler {
         log.warn({ err, requestId: request.id }, 'could not reconcile a request; trying again next round');
       }
     }
+    await this.forgetOldMarks().catch((err: unknown) => log.warn({ err }, 'could not forget old handled marks; trying again next round'));
+  }
+
+  private async forgetOldMarks(): Promise<void> {
+    const forgotten = await this.options.store.pruneHandledMarks(new Date(this.now() - HANDLED_MARK_RETENTION_MS), MARKS_FORGOTTEN_PER_ROUND);
+    if (forgotten.deliveries + forgotten.comments + forgotten.edits > 0) this.options.log.info(forgotten, 'forgot old marks of handled deliveries and comments');
   }
 
   /**

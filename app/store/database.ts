@@ -4,9 +4,18 @@
  * timestamptz as Date); int8 may be a string or a number depending on the driver.
  */
 export interface SqlExecutor {
-  query<Row extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row extends object = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<Row[]>;
   /** Several statements separated by semicolons, without parameters. */
   exec(text: string): Promise<void>;
+}
+
+export interface QueryOptions {
+  /**
+   * Plan the statement with its values every time rather than keep a plan for it: for a statement
+   * whose filters are optional, or whose best index depends on the values (a range that holds a
+   * handful of rows or nearly all), a plan kept without the values can read the whole table.
+   */
+  planEachTime?: boolean;
 }
 
 /** A connection inside a transaction. */

@@ -325,6 +325,17 @@ CREATE TABLE edited_comments (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'handled marks forgotten by age',
+    sql: `
+-- Handled marks are forgotten once old (see pruneHandledMarks); the requests that ended lately are read each reconcile round.
+CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at);
+CREATE INDEX command_comments_received ON command_comments (received_at);
+CREATE INDEX edited_comments_edited ON edited_comments (edited_at);
+CREATE INDEX requests_completed ON requests (completed_at) WHERE completed_at IS NOT NULL;
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

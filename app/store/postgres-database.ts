@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, SqlExecutor, TransactionExecutor } from './database.js';
+import type { Database, QueryOptions, SqlExecutor, TransactionExecutor } from './database.js';
 
 const RECONNECT_DELAY_MS = 1000;
 /** The store's statements are a few dozen fixed texts; past this many, texts must be built at run time and stay unnamed. */
@@ -27,9 +27,10 @@ class StatementNames {
   #renamings = 0;
   #off = false;
 
-  config(text: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+  config(text: string, params: readonly unknown[] | undefined, options: QueryOptions = {}): pg.QueryConfig {
     const values = params ? [...params] : undefined;
-    if (this.#off) return { text, values };
+    // An unnamed statement is planned with its values each time.
+    if (this.#off || options.planEachTime) return { text, values };
     let name = this.#names.get(text);
     if (name === undefined) {
       if (this.#names.size >= MAX_NAMED_STATEMENTS) return { text, values };
@@ -62,12 +63,12 @@ export function openPostgresDatabase(connectionString: string, schema?: string):
   const listener = new Listener(config);
   const names = new StatementNames();
   return {
-    query: async (text, params) => {
+    query: async (text, params, options) => {
       try {
-        return (await pool.query(names.config(text, params))).rows;
+        return (await pool.query(names.config(text, params, options))).rows;
       } catch (err) {
         if (!names.recovers(err)) throw err;
-        return (await pool.query(names.config(text, params))).rows;
+        return (await pool.query(names.config(text, params, options))).rows;
       }
     },
     exec: async (text) => {
@@ -124,7 +125,7 @@ async function transaction<T>(pool: pg.Pool, names: StatementNames, work: (tx: T
 
 function executor(client: pg.PoolClient, names: StatementNames): SqlExecutor {
   return {
-    query: async (text, params) => (await client.query(names.config(text, params))).rows,
+    query: async (text, params, options) => (await client.query(names.config(text, params, options))).rows,
     exec: async (text) => {
       await client.query(text);
     },

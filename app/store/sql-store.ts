@@ -52,6 +52,7 @@ import {
   type Unsubscribe,
   type Vote,
   type VoteResult,
+  type PrunedMarks,
 } from './store.js';
 
 export interface SqlStoreOptions {
@@ -201,6 +202,8 @@ export class SqlStore implements Store {
          AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5::uuid))
        ORDER BY created_at, id LIMIT $2`,
       [filter.status ?? null, filter.limit ?? 1000, filter.completedAfter ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null],
+      // Kept without its values, the plan walks every request in creation order to find the few that ended lately.
+      { planEachTime: true },
     );
     return rows.map(toRequest);
   }
@@ -210,6 +213,7 @@ export class SqlStore implements Store {
       `SELECT DISTINCT facts ->> 'installationId' AS installation FROM requests
        WHERE (status = 'pending' OR completed_at >= $1) AND facts ->> 'installationId' ~ '^[1-9][0-9]{0,15}$'`,
       [since],
+      { planEachTime: true },
     );
     return rows.map((row) => Number(row.installation)).filter(Number.isSafeInteger).sort((a, b) => a - b);
   }
@@ -608,6 +612,25 @@ export class SqlStore implements Store {
   async releaseDelivery(deliveryId: string): Promise<boolean> {
     const rows = await this.#db.query(`DELETE FROM webhook_deliveries WHERE delivery_id = $1 AND state = 'processing' RETURNING delivery_id`, [deliveryId]);
     return rows.length === 1;
+  }
+
+  async pruneHandledMarks(before: Date, limit: number): Promise<PrunedMarks> {
+    validDate(before, 'the handled marks\' cutoff');
+    // A mark made after a pending request opened may still be needed: a replayed button press or
+    // comment could otherwise count for it. A second's margin, as GitHub's comment times are whole seconds.
+    const cutoff = `(SELECT LEAST($1::timestamptz, (SELECT min(created_at) - interval '1 second' FROM requests WHERE status = 'pending')))`;
+    const prune = async (table: string, key: string, madeAt: string) => {
+      const rows = await this.#db.query(
+        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ${madeAt} < ${cutoff} LIMIT $2) RETURNING 1`,
+        [before, limit],
+      );
+      return rows.length;
+    };
+    return {
+      deliveries: await prune('webhook_deliveries', 'delivery_id', 'received_at'),
+      comments: await prune('command_comments', 'repository_id, comment_id', 'received_at'),
+      edits: await prune('edited_comments', 'repository_id, comment_id', 'edited_at'),
+    };
   }
 
   // ── timers ──────────────────────────────────────────────────────────────────────────────────

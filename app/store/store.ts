@@ -172,6 +172,13 @@ export interface HandledBy {
   comment?: { repositoryId: string; commentId: number };
 }
 
+/** How many handled marks of each kind were forgotten. */
+export interface PrunedMarks {
+  deliveries: number;
+  comments: number;
+  edits: number;
+}
+
 /** The delivery or comment was handled by someone else first (a replay, a duplicate, the reconciler): nothing was recorded. */
 export class AlreadyHandled extends Error {
   constructor(what: string) {
@@ -486,6 +493,12 @@ export interface Store {
    * was already marked done by the transaction that recorded its effect (then it stays done).
    */
   releaseDelivery(deliveryId: string): Promise<boolean>;
+  /**
+   * Forgets up to `limit` of each kind of handled mark (deliveries, command comments, edit notes)
+   * made before `before` and before every pending request was opened: nothing GitHub redelivers or
+   * the reconciler reads can need them any more (see docs/SECURITY.md). How many of each went.
+   */
+  pruneHandledMarks(before: Date, limit: number): Promise<PrunedMarks>;
 
   scheduleTimer(timer: NewTimer): Promise<Timer>;
   /**

@@ -141,3 +141,37 @@ it("takes a command from a listing only once its edit's webhook would have come,
   await reconciler.run();
   expect(voted).toEqual([settled.id]);
 });
+
+it("forgets a handled comment's mark only once no pending request could take the comment again", async () => {
+  // Only this test's request waits: another pending request would hold the mark back on its own.
+  for (const waiting of await store.listRequests({ status: 'pending', limit: 10_000 })) {
+    await store.completeRequest(waiting.id, { status: 'cancelled', reason: 'cleared for this test', actor: 'test' });
+  }
+  const request = await open(950);
+  const writtenAt = new Date(Math.floor(request.createdAt.getTime() / 1000) * 1000 + 2000).toISOString().replace('.000', '');
+  // bob's `/approve`, counted when its webhook came (and, say, overruled by his `/reject` since).
+  const approval = { id: 9501, body: '/approve', createdAt: writtenAt, updatedAt: writtenAt, author: { login: 'bob', id: '2', type: 'User' } };
+  await store.completeComment(request.repositoryId, approval.id);
+  const github = { listComments: async (_repo: unknown, thread: number) => (thread === 950 ? [approval] : []) } as unknown as GitHubClient;
+  const voted: number[] = [];
+  const gate = {
+    vote: async (voting: { comment?: { id: number } }) => {
+      voted.push(voting.comment!.id);
+      return { counted: true, handled: false, request };
+    },
+  } as unknown as Gate;
+  // Fifteen days on, past how long marks are kept, the request still waits (a long timeout).
+  let now = request.createdAt.getTime() + 15 * 24 * 3600_000;
+  const reconciler = new Reconciler({ store, gate, github: async () => github, log: pino({ level: 'silent' }), clock: () => now, perRound: 10_000 });
+  for (let round = 0; round < 2; round++) {
+    await reconciler.run();
+    now += 120_000;
+  }
+  expect(voted).toEqual([]);
+  expect((await store.commandThread(request.repositoryId, 950, approval.id)).handled).toBe(true);
+
+  // Once it ended, nothing can take the comment any more: the mark goes.
+  await store.completeRequest(request.id, { status: 'rejected', reason: 'rejected', actor: 'bob' });
+  await reconciler.run();
+  expect((await store.commandThread(request.repositoryId, 950, approval.id)).handled).toBe(false);
+});

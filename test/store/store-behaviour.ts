@@ -629,6 +629,59 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await backend.store.getRequest(request.id))?.status).toBe('pending');
     });
 
+    test('handled marks are forgotten once old, a batch at a time, but none made since a request still pending opened', async () => {
+      // Only this test's request waits: earlier tests' pending requests would hold back every mark.
+      for (const waiting of await backend.store.listRequests({ status: 'pending', limit: 10_000 })) {
+        await backend.store.completeRequest(waiting.id, { status: 'cancelled', reason: 'cleared for this test', actor: 'test' });
+      }
+      const retention = 14 * 24 * 3600_000;
+      const prune = (limit = 1000) => backend.store.pruneHandledMarks(new Date(backend.clock.now.getTime() - retention), limit);
+      // Earlier tests' marks go first, so that what follows counts only this test's.
+      backend.clock.advance(retention + 1000);
+      while (Object.values(await prune()).some((n) => n > 0));
+
+      const repositoryId = String(randomInt(1, 2 ** 40));
+      const mark = async () => {
+        const marked = { delivery: `delivery-${randomInt(2 ** 40)}`, comment: randomInt(2 ** 40) };
+        await backend.store.claimDelivery(marked.delivery, 'check_run.requested_action');
+        await backend.store.completeDelivery(marked.delivery, 'check_run.requested_action');
+        await backend.store.completeComment(repositoryId, marked.comment);
+        await backend.store.markCommentEdited(repositoryId, marked.comment);
+        return marked;
+      };
+      const kept = async (marked: { delivery: string; comment: number }) => {
+        const comment = (await backend.store.commandThread(repositoryId, 1, marked.comment)).handled;
+        const edit = (await backend.store.editedComments(repositoryId, [marked.comment])).has(marked.comment);
+        // Claiming again is what a replay would do: it succeeds only once the mark is gone.
+        const delivery = !(await backend.store.claimDelivery(marked.delivery, 'check_run.requested_action'));
+        if (!delivery) await backend.store.completeDelivery(marked.delivery, 'check_run.requested_action');
+        expect([comment, edit]).toEqual([delivery, delivery]);
+        return delivery;
+      };
+
+      const old = await mark();
+      backend.clock.advance(24 * 3600_000);
+      // Made in the second before the request opened: a comment written then may count for it.
+      const justBefore = await mark();
+      backend.clock.advance(500);
+      const waiting = await create({ repositoryId });
+      backend.clock.advance(24 * 3600_000);
+      const since = await mark();
+      backend.clock.advance(20 * 24 * 3600_000);
+      expect(await prune()).toEqual({ deliveries: 1, comments: 1, edits: 1 });
+      expect([await kept(old), await kept(justBefore), await kept(since)]).toEqual([false, true, true]);
+      expect(await prune()).toEqual({ deliveries: 0, comments: 0, edits: 0 });
+
+      // Once it ended, the two go as well, a batch at a time; a recent one stays.
+      await backend.store.completeRequest(waiting.id, { status: 'approved', reason: 'quorum', actor: 'alice' });
+      const recent = await mark();
+      expect(await prune(1)).toEqual({ deliveries: 1, comments: 1, edits: 1 });
+      expect(await prune(1)).toEqual({ deliveries: 1, comments: 1, edits: 1 });
+      expect(await prune(1)).toEqual({ deliveries: 0, comments: 0, edits: 0 });
+      expect([await kept(justBefore), await kept(since), await kept(recent)]).toEqual([false, false, true]);
+      await expect(backend.store.pruneHandledMarks(new Date(Number.NaN), 1)).rejects.toThrow("the handled marks' cutoff is not a valid date");
+    });
+
     test('a comment marked handled without a record of its own stays handled', async () => {
       const comment = { repositoryId: String(randomInt(2 ** 40)), commentId: randomInt(2 ** 40) };
       expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(false);
