@@ -11,7 +11,7 @@ let stage: Stage;
 beforeAll(async () => {
   // The stage's own first deploy is approved through the built App already.
   stage = await Stage.start({ built: true });
-}, 120_000);
+}, 180_000);
 afterAll(async () => {
   killRunningSteps();
   await stage?.stop();

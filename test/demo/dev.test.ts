@@ -10,7 +10,7 @@ const emitted: string[] = [];
 beforeAll(async () => {
   stage = await Stage.start();
   devConsole = new DevConsole(stage, (line) => emitted.push(line));
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   if (devConsole) expect(await devConsole.quit()).toBe('Stopped.');
