@@ -594,8 +594,15 @@ export class Gate {
     if (decision.outcome === 'held' && decision.windows) {
       return refuse(`the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.map((w) => `\`${w}\``).join(', ')} (${decision.windows.messages.join(' ')}); votes count once it is released`);
     }
-    if (voting.comment && Math.floor(Date.parse(voting.comment.createdAt) / 1000) < Math.floor(row.createdAt.getTime() / 1000)) {
-      return refuse(`the comment was written at ${voting.comment.createdAt}, before this request was opened (${row.createdAt.toISOString()}); only commands written for it count`);
+    // GitHub stamps a comment with whole seconds: one stamped with the second the request opened in may
+    // have been written before it (for an earlier request on the thread, say). Nobody answers a request
+    // within the second it opens, so only a later second counts.
+    if (voting.comment) {
+      const [written, opened] = [Math.floor(Date.parse(voting.comment.createdAt) / 1000), Math.floor(row.createdAt.getTime() / 1000)];
+      if (written <= opened) {
+        const when = written < opened ? 'before this request was opened' : 'in the second this request was opened, perhaps before it';
+        return refuse(`the comment was written at ${voting.comment.createdAt}, ${when} (${row.createdAt.toISOString()}); only commands written for it count`);
+      }
     }
     const facts = row.facts as unknown as RunFacts;
     const github = await installations.client(facts.installationId);

@@ -8,8 +8,9 @@
  *
  * - it reads each thread's comments since the request opened (a conditional request: an unchanged
  *   thread costs nothing against the rate limit) and acts on commands no delivery brought, under the
- *   same rules (only comments created after the request, never edited ones, including those edited
- *   in the second they were written, which only the edit's webhook tells; each comment once), and
+ *   same rules (only comments created in a later second than the request, never edited ones,
+ *   including those edited in the second they were written, which only the edit's webhook tells;
+ *   each comment once), and
  *   withdraws votes whose comment is gone;
  * - it compares each check run with the stored state, and queues a publication where they differ.
  *
@@ -146,7 +147,7 @@ export class Reconciler {
     // Only what was written for this request, as written: an edited comment's first words are gone.
     const commands = comments.flatMap((comment) => {
       const created = Date.parse(comment.createdAt);
-      const command = created >= opened && created <= editHeardBefore && comment.updatedAt === comment.createdAt ? parseCommand(comment.body) : undefined;
+      const command = created > opened && created <= editHeardBefore && comment.updatedAt === comment.createdAt ? parseCommand(comment.body) : undefined;
       return command ? [{ comment, command }] : [];
     });
     const edited = await this.options.store.editedComments(request.repositoryId, commands.map(({ comment }) => comment.id));

@@ -67,13 +67,8 @@ export async function processCommandComment(gate: Gate, store: Store, comment: C
   const command = 'command' in comment ? comment.command : parseCommand(comment.body);
   if (!command) return { acted: false };
   const { requests, handled } = await store.commandThread(comment.repositoryId, comment.issueNumber, comment.id);
-  if (requests.length === 0) {
-    // Not a thread of the gate's: the command is about no request, so there is nothing to record it
-    // against. It is marked all the same: a request opened here in the same second (GitHub's
-    // timestamps have whole seconds) must not have the reconciler take it for a command written for it.
-    if (!handled) await store.completeComment(comment.repositoryId, comment.id);
-    return { acted: false };
-  }
+  // Not a thread of the gate's: the command is about no request, so there is nothing to record it against.
+  if (requests.length === 0) return { acted: false };
   if (handled) return { acted: true };
   const marked = await handleCommand(gate, store, command, requests, comment);
   if (!marked) await store.completeComment(comment.repositoryId, comment.id);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
 import { job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const JOBS = 'acme/jobs';
 const JOBS_POLICY = `version: 1
@@ -272,6 +273,26 @@ describe('votes count once, from the right person, on the code under review', ()
     await world.settle();
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await commentsOn(pr.number)).at(-1)!.body).toContain('before this request was opened');
+  });
+
+  it('a comment written in the second the request opened, before it, does not count for it', async () => {
+    // GitHub stamps comments with whole seconds, so this one reads as written when the request opened.
+    for (let attempt = 1; ; attempt++) {
+      const { pr, run } = await pullRun();
+      await untilTheSecondAfter(Date.now());
+      await world.control.pauseDeliveries();
+      const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+      const request = await openPending(run, { action: 'deploy', environment: 'production' });
+      await world.control.releaseDeliveries('fifo');
+      await world.settle();
+      const opened = (await world.app.store.getRequest(request.id as string))!.createdAt;
+      // A slow machine may have opened it in the next second: that case is the test above; try again.
+      if (Math.floor(opened.getTime() / 1000) !== Math.floor(Date.parse(comment.created_at as string) / 1000) && attempt < 5) continue;
+      expect(Math.floor(opened.getTime() / 1000)).toBe(Math.floor(Date.parse(comment.created_at as string) / 1000));
+      expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+      expect((await commentsOn(pr.number)).at(-1)!.body).toContain('in the second this request was opened, perhaps before it');
+      return;
+    }
   });
 
   it('a refused comment delivered again under a new delivery id is not handled again', async () => {

@@ -12,6 +12,7 @@ import { parseNotifiersConfig } from '../../app/notify/index.js';
 import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { OUTBOX_KINDS } from '../../app/store/store.js';
 import { generateAppKeyPair, oauthCredentials, startGitHubDouble, type RunnerJob, type RunningGitHubDouble, type Seed } from '../github-double/index.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 
 export const APP_ID = 5151;
 export const INSTALLATION_ID = 8181;
@@ -295,7 +296,12 @@ export class World {
     return issues.find((issue) => issue.body?.includes(`request ${requestId}`));
   }
 
+  /** `user` comments as a person would: not within the second a pending request opened (see untilTheSecondAfter). */
   async comment(issueNumber: number, user: string, body: string, repository = REPO) {
+    if (this.appRunning) {
+      const pending = await this.app.store.listRequests({ status: 'pending', limit: 10_000 });
+      if (pending.length > 0) await untilTheSecondAfter(Math.max(...pending.map((request) => request.createdAt.getTime())));
+    }
     const result = await this.control.comment({ repository, issue_number: issueNumber, user, body });
     await this.settle();
     return result;

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
 import { eventually, job, World, cancelledAfterEach } from './harness.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const REPO = 'acme/mono';
 const ONCALL_AFTER_SECONDS = 2;
@@ -164,6 +165,7 @@ describe('a time escalation counts the approvals already given when it falls due
       // Answered as soon as it is evaluated; its check run and thread comment are published meanwhile.
       const { body } = await world.openAsIs(run, { action: 'migrate', environment: 'staging', severity: 'low' });
       expect(body.status).toBe('pending');
+      await untilTheSecondAfter(Date.parse(body.created_at as string));
       // Counted once its delivery is answered; the outbox publishing meanwhile is not waited for.
       for (const user of [oncall, 'dina']) {
         await world.control.comment({ repository: REPO, issue_number: pr.number, user, body: '/approve' });

@@ -211,6 +211,8 @@ export class FastWorld {
       await this.store.updateRequest(request.id, { issueNumber: thread, issueUrl: `https://github.test/${repository}/issues/${thread}` });
     }
     const opened: Observation = { status: request.status as Status, votes: request.votes.map((v) => ({ login: v.login, choice: v.choice })) };
+    // Nobody answers within the second a request opened (a comment stamped with it may predate it).
+    this.clock.now = new Date(this.clock.now.getTime() + 1000);
 
     const comments: PostedComment[] = [];
     let pushes = 0;

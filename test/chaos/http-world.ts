@@ -10,6 +10,7 @@ import { ControlError } from '../github-double/index.js';
 import type { ApprovalRequest } from '../../app/store/index.js';
 import { observeRequest, observeStep } from './observation.js';
 import { ACCOUNTS, codeownersText, commentBody, FILES, isBotLogin, policyYaml, TEAMS, type ChaosEvent, type Observation, type Scenario, type Status, type Trace } from './scenario.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const OWNER = 'acme';
 
@@ -94,6 +95,7 @@ export class HttpWorld {
     const checkRunId = row.checkRunId!;
     const thread = pull?.number ?? row.issueNumber ?? undefined;
     const opened = await observeRequest(world.app.store, id);
+    await untilTheSecondAfter(row.createdAt);
 
     const comments: PostedComment[] = [];
     const pick = (i: number) => (comments.length === 0 ? undefined : comments[i % comments.length]);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freePort } from '../free-port.js';
 import { processCpuMs, processRssMb } from '../process-usage.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -318,7 +319,11 @@ export class Stage {
   }
 
   /** `user` posts `body` on the issue; resolves once GitHub would have queued the webhook. */
+  /** `user` comments as a person would: not within the second the App opened the issue (see untilTheSecondAfter). */
   async comment(issueNumber: number, user: string, body: string, repository = REPOSITORY): Promise<void> {
+    const issues = (await this.control.issues(repository)) as unknown as Array<{ number: number; created_at: string }>;
+    const issue = issues.find((candidate) => candidate.number === issueNumber);
+    if (issue) await untilTheSecondAfter(Date.parse(issue.created_at));
     await this.control.comment({ repository, issue_number: issueNumber, user, body });
   }
 
