@@ -43,6 +43,24 @@ function recordingGitHub(round: () => Round): GitHubClient {
   return client as GitHubClient;
 }
 
+/** bob's `/approve` as GitHub lists it, written at `writtenAt` (GitHub's timestamps have whole seconds). */
+function bobsApproval(id: number, writtenAt: number) {
+  const at = new Date(Math.floor(writtenAt / 1000) * 1000).toISOString().replace('.000', '');
+  return { id, body: '/approve', createdAt: at, updatedAt: at, author: { login: 'bob', id: '2', type: 'User' } };
+}
+
+/** A gate that counts every vote it is handed, noting the comments they came from. */
+function votingGate(request: ApprovalRequest): { gate: Gate; voted: number[] } {
+  const voted: number[] = [];
+  const gate = {
+    vote: async (voting: { comment?: { id: number } }) => {
+      voted.push(voting.comment!.id);
+      return { counted: true, handled: false, request };
+    },
+  } as unknown as Gate;
+  return { gate, voted };
+}
+
 async function open(prNumber: number): Promise<ApprovalRequest> {
   const facts = { installationId: 7, owner: 'acme', repo: 'web' };
   const { request } = await store.createRequest(newRequest({ prNumber, facts }));
@@ -123,20 +141,12 @@ it("takes a command from a listing only once its edit's webhook would have come,
   const request = await open(900);
   // The round runs 30 s after the request opened; GitHub's timestamps have whole seconds.
   const now = request.createdAt.getTime() + 30_000;
-  const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000', '');
-  const comment = (id: number, writtenAt: number) => ({ id, body: '/approve', createdAt: at(writtenAt), updatedAt: at(writtenAt), author: { login: 'bob', id: '2', type: 'User' } });
-  const settled = comment(9001, request.createdAt.getTime() + 2_000);
-  const justWritten = comment(9002, now - 3_000);
-  const editedAtOnce = comment(9003, request.createdAt.getTime() + 4_000);
+  const settled = bobsApproval(9001, request.createdAt.getTime() + 2_000);
+  const justWritten = bobsApproval(9002, now - 3_000);
+  const editedAtOnce = bobsApproval(9003, request.createdAt.getTime() + 4_000);
   await store.markCommentEdited(request.repositoryId, editedAtOnce.id);
   const github = { listComments: async (_repo: unknown, thread: number) => (thread === 900 ? [settled, justWritten, editedAtOnce] : []) } as unknown as GitHubClient;
-  const voted: number[] = [];
-  const gate = {
-    vote: async (voting: { comment?: { id: number } }) => {
-      voted.push(voting.comment!.id);
-      return { counted: true, handled: false, request };
-    },
-  } as unknown as Gate;
+  const { gate, voted } = votingGate(request);
   const reconciler = new Reconciler({ store, gate, github: async () => github, log: pino({ level: 'silent' }), clock: () => now, perRound: 10_000 });
   await reconciler.run();
   expect(voted).toEqual([settled.id]);
@@ -148,18 +158,11 @@ it("forgets a handled comment's mark only once no pending request could take the
     await store.completeRequest(waiting.id, { status: 'cancelled', reason: 'cleared for this test', actor: 'test' });
   }
   const request = await open(950);
-  const writtenAt = new Date(Math.floor(request.createdAt.getTime() / 1000) * 1000 + 2000).toISOString().replace('.000', '');
   // bob's `/approve`, counted when its webhook came (and, say, overruled by his `/reject` since).
-  const approval = { id: 9501, body: '/approve', createdAt: writtenAt, updatedAt: writtenAt, author: { login: 'bob', id: '2', type: 'User' } };
+  const approval = bobsApproval(9501, request.createdAt.getTime() + 2_000);
   await store.completeComment(request.repositoryId, approval.id);
   const github = { listComments: async (_repo: unknown, thread: number) => (thread === 950 ? [approval] : []) } as unknown as GitHubClient;
-  const voted: number[] = [];
-  const gate = {
-    vote: async (voting: { comment?: { id: number } }) => {
-      voted.push(voting.comment!.id);
-      return { counted: true, handled: false, request };
-    },
-  } as unknown as Gate;
+  const { gate, voted } = votingGate(request);
   // Fifteen days on, past how long marks are kept, the request still waits (a long timeout).
   let now = request.createdAt.getTime() + 15 * 24 * 3600_000;
   const reconciler = new Reconciler({ store, gate, github: async () => github, log: pino({ level: 'silent' }), clock: () => now, perRound: 10_000 });
