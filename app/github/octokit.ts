@@ -9,7 +9,9 @@
  * Octokit's throttling spaces writes a second apart (comments and other notifying writes three
  * seconds), as GitHub's best practices ask, per limiter id; Probot gives each installation's Octokit
  * its installation id, so installations never queue behind each other
- * (test/app/installation-pacing.test.ts).
+ * (test/app/installation-pacing.test.ts). It spaces them as they start waiting for a free slot among
+ * the installation's ten requests in flight, though, so writes held there behind slow reads would
+ * leave together; each installation's writes are therefore also spaced as they are sent.
  */
 import { ProbotOctokit } from 'probot';
 
@@ -25,12 +27,52 @@ const retryWhile = (retryAfter: number, options: ThrottledRequest) => options.re
 /** One quick retry of a server error (Octokit's retry plugin waits (retries + 1)² seconds between tries). */
 const SERVER_ERROR_RETRIES = 1;
 
-export const AppOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  retry: { ...(options.retry as object), retries: SERVER_ERROR_RETRIES },
-  throttle: {
-    ...(options.throttle as object),
-    onRateLimit: retryWhile,
-    onSecondaryRateLimit: retryWhile,
-  },
-}));
+/** GitHub's best practices: "wait at least one second between each" POST, PATCH, PUT or DELETE request. */
+export const WRITE_SPACING_MS = 1000;
+/** Beyond this many installations' entries, those whose next write may leave at once are dropped. */
+const SPACING_ENTRIES = 10_000;
+
+/** When each installation's next write may be sent, by API address and limiter id. */
+const nextWriteAt = new Map<string, number>();
+
+type Fetch = typeof globalThis.fetch;
+const UNPACED = Symbol('unpaced fetch');
+type PacedFetch = Fetch & { [UNPACED]?: Fetch };
+
+/** Requests for tokens, which Octokit's throttling leaves out of an installation's writes too. */
+const TOKEN_REQUEST = /\/(?:app\/installations\/[^/]+\/access_tokens|applications\/[^/]+\/token(?:\/scoped)?|login\/oauth\/access_token)$/;
+
+/** `fetch`, with the writes of one installation (`key`) sent at least WRITE_SPACING_MS apart. */
+function pacedFetch(unpaced: Fetch, key: string): PacedFetch {
+  const paced: PacedFetch = async (input, init) => {
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (method !== 'GET' && method !== 'HEAD' && !TOKEN_REQUEST.test(new URL(url).pathname)) {
+      const now = Date.now();
+      const at = Math.max(now, nextWriteAt.get(key) ?? 0);
+      if (nextWriteAt.size >= SPACING_ENTRIES) for (const [k, next] of nextWriteAt) if (next <= now) nextWriteAt.delete(k);
+      nextWriteAt.set(key, at + WRITE_SPACING_MS);
+      if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+    }
+    return unpaced(input, init);
+  };
+  paced[UNPACED] = unpaced;
+  return paced;
+}
+
+export const AppOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {
+  const throttle = options.throttle as { id?: string } | undefined;
+  const request = (options.request ?? {}) as { fetch?: PacedFetch };
+  // An installation's Octokit is built from the App's options, whose fetch is already paced (as the App's).
+  const unpaced = request.fetch?.[UNPACED] ?? request.fetch ?? globalThis.fetch;
+  return {
+    ...options,
+    request: { ...request, fetch: pacedFetch(unpaced, `${String(options.baseUrl ?? '')} ${throttle?.id ?? 'app'}`) },
+    retry: { ...(options.retry as object), retries: SERVER_ERROR_RETRIES },
+    throttle: {
+      ...throttle,
+      onRateLimit: retryWhile,
+      onSecondaryRateLimit: retryWhile,
+    },
+  };
+});

@@ -33,8 +33,10 @@ describe('write pacing', () => {
   });
 
   test("an installation's writes are spaced a second apart and never wait behind another installation's", async () => {
+    const installationOf = new Map<string, string>();
     const writer = async (owner: string) => {
       const { data: installation } = await (await probot.auth()).rest.apps.getRepoInstallation({ owner, repo: 'payments' });
+      installationOf.set(String(installation.id), owner);
       const octokit = await probot.auth(installation.id);
       const { data: commit } = await octokit.rest.repos.getCommit({ owner, repo: 'payments', ref: 'main' });
       const started = Date.now();
@@ -46,5 +48,32 @@ describe('write pacing', () => {
     for (const ms of took) expect(ms).toBeGreaterThanOrEqual((WRITES - 1) * SPACING_MS - 50);
     // ...but neither waits for the other's: one limiter for the whole App would need (2 × WRITES − 1) s for the later one.
     expect(Math.max(...took)).toBeLessThan((2 * WRITES - 2) * SPACING_MS);
+    // Asking for the installation's token is not one of its writes: the first write need not wait a second after it.
+    const exchanges = await github.control.exchanges();
+    for (const owner of ORGS) {
+      const token = exchanges.find((e) => e.route === '/app/installations/{installation_id}/access_tokens' && installationOf.get(e.request.params.installation_id) === owner);
+      const firstWrite = exchanges.find((e) => e.method === 'POST' && e.route === '/repos/{owner}/{repo}/check-runs' && e.request.params.owner === owner);
+      expect(firstWrite!.at - token!.at).toBeLessThan(SPACING_MS - 100);
+    }
+  }, 60_000);
+
+  test('writes held up behind slow reads still leave a second apart', async () => {
+    const owner = ORGS[0];
+    const { data: installation } = await (await probot.auth()).rest.apps.getRepoInstallation({ owner, repo: 'payments' });
+    const octokit = await probot.auth(installation.id);
+    const { data: commit } = await octokit.rest.repos.getCommit({ owner, repo: 'payments', ref: 'main' });
+    // Ten slow reads fill the ten requests Octokit lets an installation have in flight at once, so the
+    // writes, spaced as they start waiting, queue behind them and would all leave as the reads end.
+    await github.control.latency({ route: '/repos/{owner}/{repo}', method: 'GET', ms: 2500, times: 10 });
+    const reads = Array.from({ length: 10 }, () => octokit.rest.repos.get({ owner, repo: 'payments' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const names = ['held-0', 'held-1', 'held-2'];
+    await Promise.all([...reads, ...names.map((name) => octokit.rest.checks.create({ owner, repo: 'payments', name, head_sha: commit.sha }))]);
+    const sent = (await github.control.exchanges())
+      .filter((e) => e.method === 'POST' && names.includes((e.request.body as { name?: string } | undefined)?.name ?? ''))
+      .map((e) => e.at)
+      .sort((a, b) => a - b);
+    expect(sent).toHaveLength(names.length);
+    for (let i = 1; i < sent.length; i++) expect(sent[i] - sent[i - 1]).toBeGreaterThanOrEqual(SPACING_MS - 50);
   }, 60_000);
 });
