@@ -12,6 +12,7 @@ import { freePort } from '../test/free-port.js';
 import { generateAppKeyPair } from '../test/github-double/index.js';
 import { APP_ID, Stage, until, WEBHOOK_SECRET } from '../test/demo/stage.js';
 import { processCpuMs, processRssMb } from '../test/process-usage.js';
+import { appProfileArgs } from './profile.js';
 import type { BenchReport } from './report.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -28,7 +29,7 @@ interface Load {
 }
 
 export async function measureDeliveries(): Promise<BenchReport> {
-  const stage = await Stage.start({ orgs: ['acme'] });
+  const stage = await Stage.start({ orgs: ['acme'], nodeArgs: appProfileArgs() });
   let noop: ChildProcess | undefined;
   try {
     const body = await ordinaryCommentDelivery(stage);
