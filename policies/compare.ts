@@ -2,13 +2,15 @@
  * What a policy change does, before it merges: the decisions of the old and the new policy side by
  * side for the situations that matter (each action × environment × severity the policies name, and
  * requests recorded with their facts), each classed as stricter, looser, blocked, unblocked,
- * changed or the same. Pure: the caller passes both policies and every situation.
+ * changed or the same; and the freezes and deploy windows added, removed or changed, whatever the
+ * time (decisions are judged at one instant, where a freeze that is not on changes nothing).
+ * Pure: the caller passes both policies, every situation and the instant.
  */
 import { activeRequirements, PERMISSION_RANK } from './approval.js';
 import { describeApprovers, isTeamOwner, requirementName } from './approvers.js';
 import type { ApproverSet, Decision, Requirement } from './decision.js';
 import { evaluate, type OwnersLookup } from './evaluate.js';
-import type { Conditions, PermissionLevel, Policy, RequestFacts } from './types.js';
+import type { ApproverRef, Conditions, PermissionLevel, Policy, RequestFacts, TimeWindow } from './types.js';
 
 export interface PolicyVersion {
   policy: Policy;
@@ -175,6 +177,83 @@ export function comparePolicies(before: PolicyVersion | null, after: PolicyVersi
     const now = evaluate(after.policy, situation.facts, { codeowners: after.codeowners, now: at });
     return { situation, before: was ? summarise(was) : null, after: summarise(now), change: classify(was, now) };
   });
+}
+
+export interface WindowChange {
+  kind: 'freeze' | 'deploy window';
+  name: string;
+  /** `org`: from the file named by `_extends`. */
+  layer: 'org' | 'repository';
+  change: 'added' | 'removed' | 'changed';
+  /** For the requests in its scope, at the times it covers: stricter, looser, or changed when it depends on when. */
+  effect: 'stricter' | 'looser' | 'changed';
+  /** The window as the policy defines it; null where it is not there. */
+  before: string | null;
+  after: string | null;
+}
+
+/**
+ * The freezes and deploy windows one version has and the other lacks or defines differently, matched
+ * by name. A freeze added is stricter, one removed looser. A file's deploy windows combine as "any of
+ * them is open": one added beside others is looser, the first one stricter; one removed beside others
+ * stricter, the last one looser. A changed window may be either, depending on when.
+ */
+export function compareWindows(before: Policy | null, after: Policy): WindowChange[] {
+  const keyOf = (w: TimeWindow) => `${w.layer} ${w.kind} ${w.name}`;
+  const old = new Map((before?.windows ?? []).map((w) => [keyOf(w), w]));
+  const now = new Map((after.windows ?? []).map((w) => [keyOf(w), w]));
+  const deployWindows = (policy: Policy | null, layer: TimeWindow['layer']) => (policy?.windows ?? []).filter((w) => w.kind === 'deploy_window' && w.layer === layer).length;
+  const changes: WindowChange[] = [];
+  for (const key of new Set([...old.keys(), ...now.keys()])) {
+    const [was, is] = [old.get(key), now.get(key)];
+    const window = (is ?? was)!;
+    const [textBefore, textAfter] = [was ? describeWindow(was) : null, is ? describeWindow(is) : null];
+    if (textBefore === textAfter) continue;
+    const change = !was ? 'added' : !is ? 'removed' : 'changed';
+    let effect: WindowChange['effect'] = 'changed';
+    if (window.kind === 'freeze' && change !== 'changed') effect = change === 'added' ? 'stricter' : 'looser';
+    if (window.kind === 'deploy_window' && change === 'added') effect = deployWindows(before, window.layer) === 0 ? 'stricter' : 'looser';
+    if (window.kind === 'deploy_window' && change === 'removed') effect = deployWindows(after, window.layer) === 0 ? 'looser' : 'stricter';
+    changes.push({ kind: window.kind === 'freeze' ? 'freeze' : 'deploy window', name: window.name, layer: window.layer, change, effect, before: textBefore, after: textAfter });
+  }
+  return changes;
+}
+
+/** Everything that decides what a window does, in one line: two windows that read the same act the same. */
+function describeWindow(w: TimeWindow): string {
+  const when = w.schedule.kind === 'cron' ? `from cron \`${w.schedule.start}\` to cron \`${w.schedule.end}\`` : `from ${w.schedule.start} to ${w.schedule.end}`;
+  const scope = Object.keys(w.if).length > 0 ? `, if ${stableJson(w.if)}` : '';
+  const override = w.override ? ` (${w.override.approvals} from ${w.override.approvers.map(approverText).join(', ')})` : '';
+  const message = w.message !== undefined ? `, message ${JSON.stringify(w.message)}` : '';
+  return `${when} ${w.timeZone}${scope}, mode ${w.mode}${override}${message}`;
+}
+
+/** An approver as a policy writes it. */
+function approverText(ref: ApproverRef): string {
+  if (ref.kind === 'codeowners') return ref.any ? 'codeowners:any' : 'codeowners';
+  if (ref.kind === 'team') return `@${ref.org}/${ref.slug}`;
+  if (ref.kind === 'user') return ref.login;
+  return `role:${ref.role}`;
+}
+
+/** JSON with each object's keys sorted, so equal conditions written in another order read the same. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A Markdown table of the freezes and deploy windows that changed; empty when none did. */
+export function windowTable(changes: readonly WindowChange[]): string {
+  if (changes.length === 0) return '';
+  const cell = (text: string | null) => (text === null ? '—' : text.replace(/\|/g, '\\|').replace(/[\r\n\u2028\u2029]+/g, ' '));
+  const rows = [...changes]
+    .sort((a, b) => ORDER[a.effect] - ORDER[b.effect])
+    .map((c) => `| ${c.effect} | ${c.kind} \`${c.name.replace(/[`|\r\n\u2028\u2029]/g, ' ')}\`${c.layer === 'org' ? ' (org)' : ''} ${c.change} | ${cell(c.before)} | ${cell(c.after)} |`);
+  return ['| Change | Freeze or deploy window | Before | After |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 /** Stricter, looser and blocked first: what a reviewer of the change must look at. */

@@ -1,21 +1,23 @@
 /** `mercurial-jit diff`: what a policy change does, before it merges — the App's policy preview, offline. */
-import { comparePolicies, comparisonTable, namedSituations } from '../../policies/compare.js';
-import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, json, parseCommandArgs, type CliIo } from './io.js';
+import { comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable } from '../../policies/compare.js';
+import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, instantOption, json, parseCommandArgs, type CliIo } from './io.js';
 import { loadCodeownersFile } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
 
 export const DIFF_USAGE = `Usage: mercurial-jit diff --before OLD.yml --after NEW.yml [--codeowners FILE]
-         [--codeowners-after FILE] [--extends ORG_FILE] [--format json|text]
+         [--codeowners-after FILE] [--extends ORG_FILE] [--at TIME] [--format json|text]
 
 Compares the decisions of two versions of a policy for each action × environment × severity they
 name (path conditions judged as for an unknown change set, the worst case), and lists those that
-become stricter, looser or blocked. Problems in either file are printed on stderr.
+become stricter, looser or blocked; and lists the freezes and deploy windows added, removed or
+changed, whatever the time. Problems in either file are printed on stderr.
 
   --before FILE           the policy as it is (for example from the default branch)
   --after FILE            the policy as it would be
   --codeowners FILE       CODEOWNERS for both versions
   --codeowners-after FILE CODEOWNERS for the new version, when the change edits it too
   --extends ORG_FILE      the org policy both versions _extends
+  --at TIME               judge the decisions at this instant, ISO 8601 with a zone; default: now
   --format FORMAT         json (default) or text (a Markdown table)
 
 Exit codes: 0 the new policy is valid (whatever changed); 1 it is invalid; 2 bad arguments.
@@ -30,6 +32,7 @@ export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
       codeowners: { type: 'string' },
       'codeowners-after': { type: 'string' },
       extends: { type: 'string' },
+      at: { type: 'string' },
       ...FORMAT_OPTION,
       ...HELP_OPTION,
     },
@@ -40,6 +43,7 @@ export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (values.before === undefined || values.after === undefined) throw new UsageError('--before FILE and --after FILE are required');
   const format = formatOf(values.format);
+  const at = instantOption(values.at);
 
   const before = await loadPolicyFile(io, values.before, values.extends, 'error');
   const after = await loadPolicyFile(io, values.after, values.extends, 'error');
@@ -53,8 +57,9 @@ export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
   const oldVersion = before.ok ? { policy: before.policy, codeowners: owners?.ok ? owners.codeowners : undefined } : null;
   const newVersion = { policy: after.policy, codeowners: ownersAfter?.ok ? ownersAfter.codeowners : undefined };
   const situations = namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]);
-  const comparisons = comparePolicies(oldVersion, newVersion, situations, Date.now());
-  if (format === 'json') io.stdout(json({ valid: true, comparisons }));
-  else io.stdout(`${comparisonTable(comparisons)}\n`);
+  const comparisons = comparePolicies(oldVersion, newVersion, situations, at);
+  const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy);
+  if (format === 'json') io.stdout(json({ valid: true, windows, comparisons }));
+  else io.stdout(`${windows.length > 0 ? `${windowTable(windows)}\n\n` : ''}${comparisonTable(comparisons)}\n`);
   return EXIT.ok;
 }

@@ -3,7 +3,7 @@ import { evaluate } from '../../policies/evaluate.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { formatDecision } from './format-decision.js';
-import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, parseCommandArgs, readTextInput, writeJson, type CliIo } from './io.js';
+import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, instantOption, parseCommandArgs, readTextInput, writeJson, type CliIo } from './io.js';
 import { loadCodeownersFile, repositoryPath } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
 
@@ -70,7 +70,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     throw new UsageError('give one of --files, --files-from and --unknown-changes');
   }
   const format = formatOf(values.format);
-  const at = values.at === undefined ? Date.now() : instantOf(values.at);
+  const at = instantOption(values.at);
 
   let changedFiles = commaList(values.files) ?? [];
   if (values['files-from'] !== undefined) {
@@ -103,13 +103,6 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
   if (format === 'json') writeJson(io, decision);
   else io.stdout(formatDecision(decision));
   return codeowners?.hasErrors ? EXIT.invalidInput : EXIT.ok;
-}
-
-/** An instant with its zone: a time without one would depend on the machine's zone. */
-function instantOf(text: string): number {
-  const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(instant)) throw new UsageError(`--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, not "${text}"`);
-  return instant;
 }
 
 function commaList(value: string | undefined): string[] | undefined {

@@ -46,6 +46,14 @@ export function formatOf(value: string | undefined): Format {
   throw new UsageError(`--format must be json or text, not "${value}"`);
 }
 
+/** `--at`: an instant with its zone (a time without one would depend on the machine's zone); now when absent. */
+export function instantOption(text: string | undefined): number {
+  if (text === undefined) return Date.now();
+  const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(instant)) throw new UsageError(`--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, not "${text}"`);
+  return instant;
+}
+
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
 export async function readInput(io: CliIo, file: string): Promise<ReadResult> {

@@ -9,7 +9,7 @@
  */
 import type { Context } from 'probot';
 import { CODEOWNERS_LOCATIONS } from '../../policies/codeowners.js';
-import { comparePolicies, comparisonTable, namedSituations, type Comparison, type PolicyVersion, type Situation } from '../../policies/compare.js';
+import { comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/policy-source.js';
@@ -132,10 +132,17 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   const oldVersion = version(before);
   const situations = [...namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]), ...recordedSituations(input.recorded)];
   const comparisons = comparePolicies(oldVersion, newVersion, situations, input.at);
-  const counts = countChanges(comparisons);
+  const counts = countChanges(comparisons.map((c) => c.change));
+  // A freeze on no day of the comparison changes no decision above, so windows are compared as written.
+  const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy);
+  const windowCounts = countChanges(windows.map((w) => w.effect));
   const warnings = after.warnings;
-  // The warnings first (they are about this file), then the table, whose rows a cut leaves out from the end.
+  // The warnings first (they are about this file), then the tables, whose rows a cut leaves out from
+  // the end: the windows' rows first, as they change decisions at times the comparison was not made for.
   const [tableHead, tableRule, ...tableRows] = comparisonTable(comparisons).split('\n');
+  const decisionsHeading = [oldVersion ? 'Decisions before and after this change:' : 'The default branch has no valid policy; decisions under this one:', ''];
+  const decisionsTableHead = tableRule === undefined ? [tableHead] : [tableHead, tableRule];
+  const [windowHead, windowRule, ...windowRows] = windowTable(windows).split('\n');
   const summary = fitDocument(
     {
       head: [
@@ -146,21 +153,25 @@ export function previewContent(input: PreviewInput): CheckRunContent {
               warnings.length > WARNINGS_SHOWN ? [`- … and ${warnings.length - WARNINGS_SHOWN} more, at their lines`, ''] : [''],
             ]
           : []),
-        [oldVersion ? 'Decisions before and after this change:' : 'The default branch has no valid policy; decisions under this one:', ''],
-        tableRule === undefined ? [tableHead] : [tableHead, tableRule],
+        ...(windows.length > 0 ? [['Freezes and deploy windows added, removed or changed (whatever the time):', ''], [windowHead, windowRule]] : [decisionsHeading, decisionsTableHead]),
       ],
-      middle: tableRows.map((row) => [row]),
+      middle: [
+        ...(windows.length > 0 ? [...windowRows.map((row) => [row]), ['', ...decisionsHeading, ...decisionsTableHead]] : []),
+        ...tableRows.map((row) => [row]),
+      ],
       tail: [],
     },
     LIMITS.checkRunOutput,
   );
-  const title = counts.changed === 0 ? 'Valid policy; no decision changes' : `Valid policy; ${counts.changed} decision${counts.changed === 1 ? '' : 's'} change (${counts.describe})`;
+  const decisions = counts.changed === 0 ? 'no decision changes' : `${counts.changed} decision${counts.changed === 1 ? '' : 's'} change (${counts.describe})`;
+  const windowText = windowCounts.changed === 0 ? '' : `; ${windowCounts.changed} freeze or deploy window change${windowCounts.changed === 1 ? '' : 's'} (${windowCounts.describe})`;
+  const title = `Valid policy; ${decisions}${windowText}`;
   return { ...base, conclusion: 'success', title, summary };
 }
 
-function countChanges(comparisons: readonly Comparison[]): { changed: number; describe: string } {
+function countChanges(changes: readonly string[]): { changed: number; describe: string } {
   const tally = new Map<string, number>();
-  for (const c of comparisons) if (c.change !== 'same') tally.set(c.change, (tally.get(c.change) ?? 0) + 1);
+  for (const change of changes) if (change !== 'same') tally.set(change, (tally.get(change) ?? 0) + 1);
   return { changed: [...tally.values()].reduce((a, b) => a + b, 0), describe: [...tally].map(([change, n]) => `${n} ${change}`).join(', ') };
 }
 

@@ -65,6 +65,15 @@ describe('a pull request that changes the policy', () => {
     expect(check.output.summary).toMatch(/\| stricter \| `request [0-9a-f]{8} \(run \d+\): deploy to staging` \| no approval needed \|/);
   });
 
+  it('shows a freeze added even when it is not on today, so no decision changes yet', async () => {
+    const frozen = `${POLICY}freezes:\n  - name: launch\n    time_zone: UTC\n    start: 2099-01-01\n    end: 2099-01-02\n`;
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': frozen });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check).toMatchObject({ conclusion: 'success', output: { title: 'Valid policy; no decision changes; 1 freeze or deploy window change (1 stricter)' } });
+    expect(check.output.summary).toContain('| stricter | freeze `launch` added | — | from 2099-01-01 to 2099-01-02 UTC, mode wait |');
+    expect(check.output.summary).toContain('Decisions before and after this change:');
+  });
+
   it('fails for an invalid policy and shows each problem at its line', async () => {
     const { pull } = await openPolicyPull({ '.github/jit-approval.yml': `${POLICY}  - name: broken\n    require: { approvals: zero }\n` });
     const check = (await policyCheck(pull.head_sha))!;

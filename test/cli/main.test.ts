@@ -32,6 +32,7 @@ const workspace = makeWorkspace({
   'diff-before.yml': DIFF_BEFORE,
   // Production: anyone with write permission instead of security (looser); staging now needs a lead (stricter).
   'diff-after.yml': DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]').replace('auto_approve: true', 'require: { approvers: ["@acme/leads"] }'),
+  'diff-frozen.yml': `${DIFF_BEFORE}freezes:\n  - name: new-year\n    time_zone: Europe/Berlin\n    start: 2026-12-21\n    end: 2027-01-04\n    if: { environment: production }\n`,
   'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
 });
 afterAll(workspace.cleanup);
@@ -242,6 +243,28 @@ describe('diff', () => {
     const r = await run('diff', '--before', 'diff-after.yml', '--after', 'diff-before.yml');
     const changes = (JSON.parse(r.stdout) as { comparisons: Array<{ change: string }> }).comparisons.map((c) => c.change);
     expect(changes).toEqual(['stricter', 'stricter', 'looser', 'looser', 'same', 'same']);
+  });
+
+  test('a freeze removed is reported whatever the time; --at judges the decisions at that instant', async () => {
+    const frozen = (at: string) => run('diff', '--before', 'diff-frozen.yml', '--after', 'diff-before.yml', '--at', at, '--format', 'text');
+    const summer = await frozen('2026-07-01T12:00:00Z');
+    expect(summer.code).toBe(0);
+    expect(summer.stdout).toBe(
+      [
+        '| Change | Freeze or deploy window | Before | After |',
+        '|---|---|---|---|',
+        '| looser | freeze `new-year` removed | from 2026-12-21 to 2027-01-04 Europe/Berlin, if {"environment":["production"]}, mode wait | — |',
+        '',
+        'No decision changes in the 6 situations compared.',
+        '',
+      ].join('\n'),
+    );
+    const christmas = await frozen('2026-12-24T12:00:00+01:00');
+    expect(christmas.stdout).toContain('| looser | freeze `new-year` removed |');
+    expect(christmas.stdout).toMatch(/^\| looser \| `deploy to production, severity low` \| Held until 2027-01-04 00:00 Europe\/Berlin by freeze `new-year`/m);
+    const json = JSON.parse((await run('diff', '--before', 'diff-frozen.yml', '--after', 'diff-before.yml', '--at', '2026-07-01T12:00:00Z')).stdout) as { windows: unknown[] };
+    expect(json.windows).toEqual([{ kind: 'freeze', name: 'new-year', layer: 'repository', change: 'removed', effect: 'looser', before: expect.stringContaining('2026-12-21'), after: null }]);
+    expect(await run('diff', '--before', 'diff-frozen.yml', '--after', 'diff-before.yml', '--at', '2026-12-24 12:00')).toMatchObject({ code: 2, stderr: expect.stringContaining('--at must be an ISO 8601 instant with a zone') });
   });
 
   test('no change: the table says so', async () => {

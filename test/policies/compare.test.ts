@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseCodeowners } from '../../policies/codeowners.js';
-import { classify, comparePolicies, comparisonTable, namedSituations, type Change } from '../../policies/compare.js';
+import { classify, comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable, type Change } from '../../policies/compare.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { loadPolicy } from '../../policies/loader.js';
 import type { Policy, RequestFacts } from '../../policies/types.js';
@@ -77,5 +77,58 @@ describe('comparePolicies and the table', () => {
       '| looser | `deploy to production, severity low` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
       '| stricter | `deploy to staging, severity low` | 1 from @acme/leads (rule `staging`) | 2 from @acme/leads (rule `staging`) |',
     ]);
+  });
+});
+
+describe('compareWindows: freezes and deploy windows, whatever the time', () => {
+  /** A policy with these freezes and deploy windows (YAML list bodies; empty: none). */
+  function windowed(freezes: string[], deployWindows: string[] = []): Policy {
+    const list = (key: string, items: string[]) => (items.length > 0 ? `${key}:\n${items.map((item) => `  - ${item}\n`).join('')}` : '');
+    const loaded = loadPolicy(`version: 1\nrules: []\n${list('freezes', freezes)}${list('deploy_windows', deployWindows)}`, 'p.yml');
+    if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n'));
+    return loaded.policy;
+  }
+  const NEW_YEAR = '{ name: new-year, time_zone: Europe/Berlin, start: 2026-12-21, end: 2027-01-04, if: { environment: production, action: deploy } }';
+  const FRIDAYS = '{ name: fridays, time_zone: UTC, cron: { start: "0 17 * * 5", end: "0 8 * * 1" } }';
+  const OFFICE = '{ name: office, time_zone: Europe/London, cron: { start: "0 9 * * 1-5", end: "0 17 * * 1-5" } }';
+  const LATE = '{ name: late, time_zone: Europe/London, cron: { start: "0 20 * * 1-5", end: "0 22 * * 1-5" } }';
+  const effects = (before: Policy | null, after: Policy) => compareWindows(before, after).map((c) => `${c.kind} ${c.name} ${c.change}: ${c.effect}`);
+
+  const rows: [string, Policy | null, Policy, string[]][] = [
+    ['the same windows', windowed([NEW_YEAR, FRIDAYS], [OFFICE]), windowed([FRIDAYS, NEW_YEAR], [OFFICE]), []],
+    ['the same scope written in another order', windowed([NEW_YEAR]), windowed([NEW_YEAR.replace('environment: production, action: deploy', 'action: deploy, environment: production')]), []],
+    ['a freeze removed', windowed([NEW_YEAR, FRIDAYS]), windowed([FRIDAYS]), ['freeze new-year removed: looser']],
+    ['a freeze added', windowed([FRIDAYS]), windowed([FRIDAYS, NEW_YEAR]), ['freeze new-year added: stricter']],
+    ['a freeze moved', windowed([FRIDAYS]), windowed([FRIDAYS.replace('0 17 * * 5', '0 18 * * 5')]), ['freeze fridays changed: changed']],
+    ["a freeze's scope widened", windowed([NEW_YEAR]), windowed([NEW_YEAR.replace(', action: deploy', '')]), ['freeze new-year changed: changed']],
+    ["a freeze's mode changed", windowed([FRIDAYS]), windowed([`${FRIDAYS.slice(0, -2)}, mode: reject }`]), ['freeze fridays changed: changed']],
+    ['the first deploy window', windowed([]), windowed([], [OFFICE]), ['deploy window office added: stricter']],
+    ['a deploy window beside another', windowed([], [OFFICE]), windowed([], [OFFICE, LATE]), ['deploy window late added: looser']],
+    ['one of two deploy windows removed', windowed([], [OFFICE, LATE]), windowed([], [OFFICE]), ['deploy window late removed: stricter']],
+    ['the last deploy window removed', windowed([], [OFFICE]), windowed([]), ['deploy window office removed: looser']],
+    ['no valid policy before', null, windowed([FRIDAYS]), ['freeze fridays added: stricter']],
+  ];
+  test.each(rows)('%s', (_case, before, after, expected) => {
+    expect(effects(before, after)).toEqual(expected);
+  });
+
+  test('the table shows each window as written, the looser first', () => {
+    const table = windowTable(compareWindows(windowed([NEW_YEAR]), windowed([FRIDAYS])));
+    expect(table.split('\n')).toEqual([
+      '| Change | Freeze or deploy window | Before | After |',
+      '|---|---|---|---|',
+      '| looser | freeze `new-year` removed | from 2026-12-21 to 2027-01-04 Europe/Berlin, if {"action":["deploy"],"environment":["production"]}, mode wait | — |',
+      '| stricter | freeze `fridays` added | — | from cron `0 17 * * 5` to cron `0 8 * * 1` UTC, mode wait |',
+    ]);
+    expect(windowTable([])).toBe('');
+  });
+
+  test('removing a freeze that is not on now changes no decision, and is still reported', () => {
+    const before = windowed([NEW_YEAR]);
+    const after = windowed([]);
+    const summer = Date.parse('2026-07-01T12:00:00Z');
+    const comparisons = comparePolicies({ policy: before }, { policy: after }, namedSituations([before, after]), summer);
+    expect(comparisons.every((c) => c.change === 'same')).toBe(true);
+    expect(effects(before, after)).toEqual(['freeze new-year removed: looser']);
   });
 });
