@@ -9,6 +9,7 @@
 import { activeRequirements, PERMISSION_RANK } from './approval.js';
 import { describeApprovers, isTeamOwner, requirementName } from './approvers.js';
 import type { ApproverSet, Decision, Requirement } from './decision.js';
+import { formatDuration } from './duration.js';
 import { evaluate, type OwnersLookup } from './evaluate.js';
 import type { ApproverRef, Conditions, PermissionLevel, Policy, RequestFacts, TimeWindow } from './types.js';
 
@@ -86,7 +87,14 @@ export function summarise(decision: Decision): DecisionSummary {
   // Held or rejected by a window: as strict as blocked while it lasts, so a change to it is never read as looser.
   if (decision.outcome === 'held' || decision.outcome === 'rejected') return { outcome: decision.outcome, text: decision.summary, approvals: Infinity };
   if (decision.outcome === 'auto_approve') return { outcome: 'auto_approve', text: 'no approval needed', approvals: 0 };
-  const parts = decision.requirements.map((r) => `${r.approvals} from ${describeApprovers(r.approvers)} (${requirementName(r)})`);
+  // Who may vote is part of the decision: a change to it alone is a change a reviewer must see.
+  const parts = decision.requirements.map((r) => {
+    const widened = r.scheduled.filter((s) => describeApprovers(s.approvers) !== 'nobody').map((s) => `, after ${formatDuration(s.afterSeconds)} also ${describeApprovers(s.approvers)}`);
+    return `${r.approvals} from ${describeApprovers(r.approvers)} (${requirementName(r)})${widened.join('')}${r.allowSelfApproval ? ', the requesters may approve' : ''}`;
+  });
+  const { minPermission, allowBots } = decision.eligibility;
+  if (minPermission !== 'write') parts.push(`approvers need ${minPermission} permission`);
+  if (allowBots) parts.push('bots may approve');
   return { outcome: 'approval_required', text: parts.join('; '), approvals: decision.requirements.reduce((sum, r) => sum + r.approvals, 0) };
 }
 

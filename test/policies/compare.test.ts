@@ -8,15 +8,16 @@ import type { Policy, RequestFacts } from '../../policies/types.js';
 const codeowners = parseCodeowners('* @acme/web\n/payments/ @acme/payments\n*.md @acme/docs\n', 'CODEOWNERS');
 const facts: RequestFacts = { action: 'deploy', environment: 'production', severity: 'high', actor: 'bob', changedFiles: ['payments/charge.ts', 'README.md'] };
 
-/** A policy with one production rule: `require` as written in YAML, and any more lines of the rule. */
-function policy(require: string, more = ''): Policy {
-  const loaded = loadPolicy(`version: 1\nrules:\n  - name: production\n    if: { environment: production }\n    require: ${require}\n${more}`, 'p.yml');
+/** A policy with one production rule: `require` as written in YAML, any more lines of the rule, and `defaults` (a flow mapping's entries). */
+function policy(require: string, more = '', defaults = ''): Policy {
+  const loaded = loadPolicy(`version: 1\n${defaults ? `defaults: { ${defaults} }\n` : ''}rules:\n  - name: production\n    if: { environment: production }\n    require: ${require}\n${more}`, 'p.yml');
   if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n'));
   return loaded.policy;
 }
 
 const decide = (p: Policy) => evaluate(p, facts, { codeowners });
 const security = (n: number) => `{ approvals: ${n}, approvers: ["@acme/security"] }`;
+const WIDENED_AFTER_A_MINUTE = '    escalate:\n      - after: 1m\n        also_eligible: ["role:write"]\n';
 const HIGH_NEEDS_SECURITY = '    escalate:\n      - if: { severity: { at_least: high } }\n        require: { approvers: ["@acme/security"] }\n';
 
 describe('classify: how a decision changed', () => {
@@ -44,6 +45,12 @@ describe('classify: how a decision changed', () => {
     ['code owners of each group added beside a team', policy('{ approvers: ["@acme/leads"] }'), policy('{ approvers: [codeowners, "@acme/leads"] }'), 'changed'],
     ['a condition escalation adds a requirement', policy('{ approvers: ["@acme/leads"] }'), policy('{ approvers: ["@acme/leads"] }', HIGH_NEEDS_SECURITY), 'stricter'],
     ['a condition escalation taken away', policy('{ approvers: ["@acme/leads"] }', HIGH_NEEDS_SECURITY), policy('{ approvers: ["@acme/leads"] }'), 'looser'],
+    ['a time escalation lets anyone with write permission approve after a minute', policy(security(1)), policy(security(1), WIDENED_AFTER_A_MINUTE), 'looser'],
+    ['that time escalation taken away', policy(security(1), WIDENED_AFTER_A_MINUTE), policy(security(1)), 'stricter'],
+    ['the requesters may approve their own request', policy(security(1)), policy(security(1), '    allow_self_approval: true\n'), 'looser'],
+    ['the requesters may no longer approve their own request', policy(security(1), '    allow_self_approval: true\n'), policy(security(1)), 'stricter'],
+    ['approvers need a lower permission', policy(security(1), '', 'min_permission: admin'), policy(security(1)), 'looser'],
+    ['approvers need a higher permission', policy(security(1)), policy(security(1), '', 'min_permission: maintain'), 'stricter'],
   ];
   test.each(rows)('%s', (_case, before, after, change) => {
     expect(classify(decide(before), decide(after))).toBe(change);
