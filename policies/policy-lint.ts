@@ -16,6 +16,16 @@ export interface LintWarning {
 }
 
 const KEYWORDS = ['codeowners', 'codeowners:any'];
+/**
+ * The events that start a workflow run, as `github.event_name` names them (GitHub's "Events that
+ * trigger workflows"; `dynamic` for the runs GitHub starts itself, such as Dependabot's).
+ */
+const WORKFLOW_EVENTS = [
+  'branch_protection_rule', 'check_run', 'check_suite', 'create', 'delete', 'deployment', 'deployment_status', 'discussion', 'discussion_comment',
+  'dynamic', 'fork', 'gollum', 'image_version', 'issue_comment', 'issues', 'label', 'merge_group', 'milestone', 'page_build', 'project', 'project_card',
+  'project_column', 'public', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'pull_request_target', 'push', 'registry_package',
+  'release', 'repository_dispatch', 'schedule', 'status', 'watch', 'workflow_call', 'workflow_dispatch', 'workflow_run',
+];
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 const HAS_WILDCARD = /[*?[{]/;
@@ -30,6 +40,13 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     });
   const conditions = (value: RawConditions | undefined, at: string) => {
     if (!isRecord(value)) return;
+    for (const key of ['event', 'branch', 'target_branch', 'actor'] as const) {
+      const patterns = value[key];
+      list(patterns).forEach((pattern, k) => {
+        const warning = typeof pattern === 'string' ? conditionWarning(key, pattern) : undefined;
+        if (warning) warnings.push({ pointer: Array.isArray(patterns) ? joinPointer(`${at}/${key}`, k) : `${at}/${key}`, message: warning });
+      });
+    }
     for (const key of ['paths', 'only_paths'] as const) {
       const patterns = value[key];
       list(patterns).forEach((pattern, k) => {
@@ -46,10 +63,25 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
         'no bot can approve, whatever `allow_bots` says: the App takes no `/approve` or `/reject` from a bot\'s comment, and a check run\'s buttons and the dashboard are used by people',
     });
   }
+  const tooFew = (approvals: unknown, listed: unknown, widenedBy: unknown[], at: string, whose: string) => {
+    const warning = tooFewWarning(approvals, listed, widenedBy, whose);
+    if (warning) warnings.push({ pointer: at, message: warning });
+  };
+  const defaultApprovals = raw.defaults?.approvals ?? 1;
+  const defaultApprovers = raw.defaults?.approvers;
+  if (raw.defaults?.approvers !== undefined) tooFew(defaultApprovals, defaultApprovers, [], raw.defaults.approvals !== undefined ? '/defaults/approvals' : '/defaults/approvers', 'the default requirement');
   (raw.rules ?? []).forEach((rule, i) => {
     const at = `/rules/${i}`;
     conditions(rule.if, `${at}/if`);
+    conditions(rule.unless, `${at}/unless`);
     approvers(rule.require?.approvers, `${at}/require/approvers`);
+    const approvals = rule.require?.approvals ?? defaultApprovals;
+    const listed = rule.require?.approvers ?? defaultApprovers;
+    const widenedBy = (rule.escalate ?? []).flatMap((escalation) => (escalation.after !== undefined ? list(escalation.also_eligible) : []));
+    if (rule.require?.approvals !== undefined || rule.require?.approvers !== undefined) tooFew(approvals, listed, widenedBy, rule.require.approvals !== undefined ? `${at}/require/approvals` : `${at}/require`, `rule "${rule.name}"`);
+    (rule.escalate ?? []).forEach((escalation, j) => {
+      if (escalation.require) tooFew(escalation.require.approvals ?? approvals, escalation.require.approvers ?? listed, [], `${at}/escalate/${j}/require`, `an escalation of rule "${rule.name}"`);
+    });
     if (rule.auto_approve === true && isRecord(rule.if) && rule.if.paths !== undefined) {
       warnings.push({
         pointer: `${at}/if/paths`,
@@ -63,7 +95,44 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
       approvers(escalation.also_eligible, `${at}/escalate/${j}/also_eligible`);
     });
   });
+  for (const [key] of WINDOW_LISTS) {
+    (raw[key] ?? []).forEach((window, i) => {
+      conditions(window.if, `/${key}/${i}/if`);
+      if (window.override) tooFew(window.override.approvals ?? 1, window.override.approvers, [], `/${key}/${i}/override`, `the override of "${window.name}"`);
+    });
+  }
   return warnings;
+}
+
+/** A value a condition compares with what GitHub sends, written so that it never matches. */
+function conditionWarning(key: 'event' | 'branch' | 'target_branch' | 'actor', pattern: string): string | undefined {
+  if (key === 'event' && !HAS_WILDCARD.test(pattern) && !WORKFLOW_EVENTS.includes(pattern)) {
+    const nearest = closest(pattern.toLowerCase(), WORKFLOW_EVENTS);
+    const hint = distance(pattern.toLowerCase(), nearest) <= 3 ? `did you mean \`${nearest}\`?` : 'write the event as `github.event_name` names it, such as `push`, `pull_request` or `workflow_dispatch`';
+    return `\`${pattern}\` is not an event that starts a workflow run, so this never matches; ${hint}`;
+  }
+  if ((key === 'branch' || key === 'target_branch') && pattern.startsWith('refs/')) {
+    return `\`${pattern}\` never matches: branches are compared by name, without \`refs/heads/\`; write \`${pattern.replace(/^refs\/(?:heads|tags)\//, '')}\``;
+  }
+  if (key === 'actor' && pattern.startsWith('@')) {
+    return `\`${pattern}\` never matches: logins are compared without "@"; write \`${pattern.slice(1)}\``;
+  }
+  return undefined;
+}
+
+/**
+ * A requirement that only ever names people, fewer than the approvals it asks for: nobody can meet
+ * it, so every request under it is blocked. Teams, roles and code owners are counted when requests
+ * come, so a requirement that lists any is left alone; people a time escalation adds count too.
+ */
+function tooFewWarning(approvals: unknown, listed: unknown, widenedBy: unknown[], whose: string): string | undefined {
+  if (typeof approvals !== 'number' || !Array.isArray(listed)) return undefined;
+  const all = [...listed, ...widenedBy];
+  const isPerson = (a: unknown) => typeof a === 'string' && !a.includes('/') && !a.startsWith('role:') && !KEYWORDS.includes(a);
+  if (!all.every(isPerson)) return undefined;
+  const people = new Set(all.map((a) => (a as string).replace(/^@/, '').toLowerCase()));
+  if (people.size >= approvals) return undefined;
+  return `${whose} asks for ${approvals} approvals but names only ${people.size} ${people.size === 1 ? 'person' : 'people'} (${[...people].join(', ')}), so no request under it can ever be approved; name more people, a team or a role, or ask for fewer approvals`;
 }
 
 /** CODEOWNERS writes directories as `/infra/` or `infra/`; a policy glob matches whole file paths. */
