@@ -103,7 +103,10 @@ function checkWindow(window: Record<string, unknown>, at: string, report: Report
   const zone = typeof window.time_zone === 'string' && window.time_zone !== '' ? window.time_zone : undefined;
   const zoneOk = zone !== undefined && isValidTimeZone(zone);
   if (zone !== undefined && !zoneOk) {
-    report(`${at}/time_zone`, `unknown time zone "${zone}"${suggestion(zone, knownTimeZones())} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
+    // "UTC+1" is nearest to "UTC", an hour away from what was meant: an offset gets no such suggestion.
+    const offset = /^(?:UTC|GMT)\s*[+-]\s*\d/i.test(zone);
+    const hint = offset ? ': a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time).' : suggestion(zone, knownTimeZones());
+    report(`${at}/time_zone`, `unknown time zone "${zone}"${hint} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
   }
   // Cron and date-time syntax do not depend on the zone: with a bad zone they are still checked, in UTC.
   const checkZone = zoneOk ? zone : 'UTC';
@@ -117,6 +120,12 @@ function checkWindow(window: Record<string, unknown>, at: string, report: Report
     for (const key of ['start', 'end'] as const) {
       const pattern = window.cron[key];
       if (typeof pattern !== 'string' || pattern === '') continue;
+      const fields = pattern.trim().split(/\s+/).length;
+      if (fields !== 5) {
+        // The cron library would read six fields with seconds first and a seventh as the year: "17 * * 5 * *" is not Fridays at 17:00.
+        report(`${at}/cron/${key}`, `invalid cron expression "${pattern}": write five fields, minute hour day-of-month month day-of-week (as crontab and GitLab's deploy freezes do), not ${fields}; for example "0 17 * * 5" is Fridays at 17:00`);
+        continue;
+      }
       const compiled = compileCron(pattern, checkZone);
       if (!compiled.ok) report(`${at}/cron/${key}`, compiled.message);
     }

@@ -163,6 +163,10 @@ describe('validation', () => {
   const window = (body: string, list = 'freezes') => `version: 1\n${list}:\n  - name: w\n${body}`;
   test.each([
     ['an unknown zone, with a suggestion', window('    time_zone: Europe/Berln\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n'), `${FILE}:4:16: freezes[0].time_zone: unknown time zone "Europe/Berln"; did you mean "Europe/Berlin"?`],
+    ['an offset for a zone, with no suggestion an hour away', window('    time_zone: UTC+1\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n'), `${FILE}:4:16: freezes[0].time_zone: unknown time zone "UTC+1": a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time). Write an IANA name such as Europe/Berlin`],
+    ['six cron fields, which would be read with seconds first', window('    time_zone: UTC\n    cron: { start: "17 * * 5 * *", end: "0 8 * * 1" }\n'), `${FILE}:5:20: freezes[0].cron.start: invalid cron expression "17 * * 5 * *": write five fields, minute hour day-of-month month day-of-week (as crontab and GitLab's deploy freezes do), not 6`],
+    ['seven cron fields', window('    time_zone: UTC\n    cron: { start: "0 17 * * 5", end: "0 0 8 * * 1 2027" }\n'), `${FILE}:5:39: freezes[0].cron.end: invalid cron expression "0 0 8 * * 1 2027": write five fields`],
+    ['a cron nickname', window('    time_zone: UTC\n    cron: { start: "@weekly", end: "0 8 * * 1" }\n'), `${FILE}:5:20: freezes[0].cron.start: invalid cron expression "@weekly": write five fields`],
     ['a bad cron field', window('    time_zone: UTC\n    cron: { start: "0 17 * * 8", end: "0 8 * * 1" }\n'), `${FILE}:5:20: freezes[0].cron.start: invalid cron expression "0 17 * * 8"`],
     ['a date that does not exist', window('    time_zone: UTC\n    start: 2026-02-30\n    end: 2026-03-02\n'), `${FILE}:5:12: freezes[0].start: "2026-02-30" is not a real date and time`],
     ['an end before the start', window('    time_zone: Europe/Berlin\n    start: 2026-12-24T18:00\n    end: 2026-12-24T09:00\n'), `${FILE}:6:10: freezes[0].end: end 2026-12-24T09:00 is not after start 2026-12-24T18:00 in Europe/Berlin`],
