@@ -110,8 +110,13 @@ export interface WindowsDecision {
   mode: WindowMode | null;
   /** The closing windows' messages, for people. */
   messages: string[];
-  /** When the request may next go ahead: `at` when open now; null when not within a year. */
+  /**
+   * When the request may next go ahead: `at` when open now; for a held request, when nothing holds it
+   * any more (it may need an override then, see `overridesThen`); null when not within a year.
+   */
   opensAt: string | null;
+  /** For a held request: the windows that will ask for an override when it is released. */
+  overridesThen?: string[];
   /** When the request must be judged again because a window in scope changes: a freeze starts or ends, a deploy window opens or closes. Null: none within a year. */
   recheckAt: string | null;
 }

@@ -428,7 +428,9 @@ function summarise(
     const said = windows.messages.join(' ');
     if (outcome === 'rejected') return `Rejected: ${names} ${holding.length === 1 ? 'holds' : 'hold'} this request ${untilText(windows)}: ${said}`;
     const then = requirements.length > 0 ? `then ${summarise('approval_required', rules, requirements, problems, unmatched, null).replace(/^Approval required/, 'approval required')}` : 'then no approval needed';
-    return `Held ${untilText(windows)} by ${names}: ${said} (${then})`;
+    const overrides = (windows.overridesThen ?? []).map((name) => windowNoun(windows.windows.find((w) => w.name === name) ?? { kind: 'freeze', name }));
+    const override = overrides.length > 0 ? `, and an override of ${overrides.join(' and ')}, each with a reason` : '';
+    return `Held ${untilText(windows)} by ${names}: ${said} (${then}${override})`;
   }
   if (outcome === 'auto_approve') {
     return matched.length === 0

@@ -61,7 +61,10 @@ export function judgeWindows(
   const open = allowedAt(timed, now);
   const closing = open ? [] : closingWindows(applying, now);
   const mode = closing.reduce<WindowMode | null>((strictest, w) => (strictest === null || STRICTNESS[w.mode] > STRICTNESS[strictest] ? w.mode : strictest), null);
-  const opensAt = open ? now : nextAllowed(timed, now);
+  // A held request is released when no window that holds (wait) or ends (reject) closes it any more,
+  // though a window that asks for an override (require) may still: then it needs that override.
+  const opensAt = open ? now : mode === 'wait' ? releasedAt(applying, timed, now) : nextAllowed(timed, now);
+  const overridesThen = mode === 'wait' && opensAt !== null && !allowedAt(timed, opensAt) ? closingWindows(applying, opensAt).map((w) => w.name) : [];
   const recheckAt = nextChange(timed, now);
   return {
     decision: {
@@ -72,10 +75,27 @@ export function judgeWindows(
       mode,
       messages: closing.map((w) => w.message ?? `${windowNoun(w)} ${w.kind === 'freeze' ? 'is in force' : 'is closed'}`),
       opensAt: opensAt === null ? null : iso(opensAt),
+      ...(overridesThen.length > 0 ? { overridesThen } : {}),
       recheckAt: recheckAt === null ? null : iso(recheckAt),
     },
     closing,
   };
+}
+
+/** Boundaries walked at most looking for a held request's release. */
+const MAX_RELEASE_STEPS = 2_000;
+
+/** The first instant at or after `now` at which no window in `wait` or `reject` mode closes the request; null when not within a year. */
+function releasedAt(applying: readonly { window: TimeWindow; clock: WindowClock }[], timed: readonly TimedWindow[], now: number): number | null {
+  const held = (t: number) => !allowedAt(timed, t) && closingWindows(applying, t).some((w) => w.mode !== 'require');
+  let at = now;
+  for (let step = 0; step < MAX_RELEASE_STEPS && at <= now + WINDOW_HORIZON_MS; step++) {
+    if (!held(at)) return at;
+    const next = nextChange(timed, at);
+    if (next === null) return null;
+    at = next;
+  }
+  return null;
 }
 
 /** What holds a request at `now`: the freezes in force, and each file's deploy windows when none of them is open. */

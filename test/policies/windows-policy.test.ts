@@ -87,11 +87,17 @@ describe('what a closed window does to a request', () => {
     expect(open.windows).toMatchObject({ open: true, closedBy: [], mode: null, opensAt: '2026-12-02T10:00:00.000Z', recheckAt: '2026-12-04T16:00:00.000Z' });
   });
 
-  test('the held weekend ends into the end-of-year freeze: opens only when both are over', () => {
+  test('the held weekend ends into the end-of-year freeze: released then, needing its override', () => {
     const decision = evaluate(policy, facts(), at('2026-12-19T12:00:00Z'));
     // The weekend ends Monday 21 December 08:00, when the end-of-year freeze is already on: it needs an override from then on.
     expect(decision.windows?.recheckAt).toBe('2026-12-20T23:00:00.000Z');
-    expect(decision.windows?.opensAt).toBe('2027-01-04T07:00:00.000Z');
+    expect(decision.windows?.opensAt).toBe('2026-12-21T07:00:00.000Z');
+    expect(decision.windows?.overridesThen).toEqual(['end-of-year']);
+    expect(decision.summary).toMatch(/^Held until 2026-12-21 08:00 Europe\/Berlin by freeze `weekend`: .*, and an override of freeze `end-of-year`, each with a reason\)$/);
+    // Held by the weekend alone, with nothing asking for an override when it ends.
+    const december = evaluate(policy, facts(), at('2026-12-05T12:00:00Z'));
+    expect(december.windows?.overridesThen).toBeUndefined();
+    expect(december.summary).not.toContain('override');
   });
 
   test('each window says whether it applies and why', () => {
