@@ -234,3 +234,20 @@ describe('docs/POLICY.md: freezes and windows', () => {
     }
   });
 });
+
+/** The README's `explain` example: the command it shows prints the lines it shows, up to its "…". */
+describe("the README's explain example", () => {
+  it('is what the command prints on the example policy and CODEOWNERS', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /```console\n\$ (mercurial-jit explain [\s\S]*?)\n```/.exec(readme)?.[1] ?? '';
+    const lines = block.split('\n');
+    const commandLines = lines.findIndex((line) => !line.endsWith('\\')) + 1;
+    const argv = lines.slice(0, commandLines).join(' ').replace(/\\/g, ' ').trim().split(/\s+/).slice(1);
+    const shown = lines.slice(commandLines, lines.indexOf('…'));
+    expect(shown.length).toBeGreaterThan(10);
+    let stdout = '';
+    const code = await main(argv, { stdout: (s) => (stdout += s), stderr: () => undefined, cwd: ROOT });
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(0, shown.length)).toEqual(shown);
+  });
+});
