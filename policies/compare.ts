@@ -254,13 +254,17 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Text in a Markdown table cell: a `|` would end the cell, a line break the row. */
+const tableCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/[\r\n\u2028\u2029]+/g, ' ');
+/** A name that may hold what a workflow sent (an environment name), as code, which renders literally. */
+const codeSpan = (text: string): string => `\`${text.replace(/[`|\r\n\u2028\u2029]/g, ' ')}\``;
+
 /** A Markdown table of the freezes and deploy windows that changed; empty when none did. */
 export function windowTable(changes: readonly WindowChange[]): string {
   if (changes.length === 0) return '';
-  const cell = (text: string | null) => (text === null ? '—' : text.replace(/\|/g, '\\|').replace(/[\r\n\u2028\u2029]+/g, ' '));
   const rows = [...changes]
     .sort((a, b) => ORDER[a.effect] - ORDER[b.effect])
-    .map((c) => `| ${c.effect} | ${c.kind} \`${c.name.replace(/[`|\r\n\u2028\u2029]/g, ' ')}\`${c.layer === 'org' ? ' (org)' : ''} ${c.change} | ${cell(c.before)} | ${cell(c.after)} |`);
+    .map((c) => `| ${c.effect} | ${c.kind} ${codeSpan(c.name)}${c.layer === 'org' ? ' (org)' : ''} ${c.change} | ${tableCell(c.before ?? '—')} | ${tableCell(c.after ?? '—')} |`);
   return ['| Change | Freeze or deploy window | Before | After |', '|---|---|---|---|', ...rows].join('\n');
 }
 
@@ -272,10 +276,7 @@ export function comparisonTable(comparisons: readonly Comparison[]): string {
   const changed = [...comparisons].filter((c) => c.change !== 'same').sort((a, b) => ORDER[a.change] - ORDER[b.change]);
   const same = comparisons.length - changed.length;
   if (changed.length === 0) return `No decision changes in the ${comparisons.length} situations compared.`;
-  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/[\r\n\u2028\u2029]+/g, ' ');
-  // A label may hold what a workflow sent (an environment name): shown as code, which renders literally.
-  const code = (text: string) => `\`${text.replace(/[`|\r\n\u2028\u2029]/g, ' ')}\``;
-  const rows = changed.map((c) => `| ${c.change} | ${code(c.situation.label)} | ${cell(c.before?.text ?? '(no valid policy)')} | ${cell(c.after.text)} |`);
+  const rows = changed.map((c) => `| ${c.change} | ${codeSpan(c.situation.label)} | ${tableCell(c.before?.text ?? '(no valid policy)')} | ${tableCell(c.after.text)} |`);
   return [
     '| Change | Situation | Before | After |',
     '|---|---|---|---|',

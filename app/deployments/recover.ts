@@ -4,6 +4,13 @@
  * the App has served lately, for runs waiting on an environment whose protection rules include this
  * App, and opens the request of each one that has none. A request that exists is left as it is (the
  * key is the same as the webhook's), so a late webhook and a round never open two.
+ *
+ * GitHub's lists do not say which deployment is a waiting job's, and anyone with write access can
+ * create a deployment of the same commit to the same environment. So a run whose job in that
+ * environment has any request already is left alone, and the facts come from the run as GitHub lists
+ * it (its branch, who started it, its pull requests' authors); a deployment is used only when its ref
+ * and creator are that branch and that person. Without one the run is not opened (it waits, never
+ * approved) and the log says why.
  */
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
@@ -52,8 +59,15 @@ async function recoverRepository(options: RecoveryOptions, github: GitHubClient,
     for (const environment of await github.pendingEnvironments(repository, run.id)) {
       if (!gatedByUs.has(environment)) gatedByUs.set(environment, (await github.protectionRuleApps(repository, environment)).includes(options.appId));
       if (!gatedByUs.get(environment)) continue;
-      const [deployment] = await github.deployments(repository, run.headSha, environment);
-      if (!deployment) continue;
+      if (await options.gate.hasDeploymentRequest(repository.id, String(run.id), environment)) continue;
+      const actor = run.triggeringActor;
+      const [deployment] = (await github.deployments(repository, run.headSha, environment)).filter(
+        (d) => d.sha === run.headSha && run.headBranch !== null && d.ref === run.headBranch && actor !== undefined && d.creator?.id === actor.id,
+      );
+      if (!deployment) {
+        options.log.error({ repository: `${repository.owner}/${repository.repo}`, runId: run.id, environment }, "a run waits on the App without a request, and none of its commit's deployments is of the run's branch by whoever started it; it is left waiting");
+        continue;
+      }
       let found;
       try {
         found = ruleRequestOf({ repository, runId: run.id, event: run.event, environment, deployment });
@@ -62,7 +76,11 @@ async function recoverRepository(options: RecoveryOptions, github: GitHubClient,
         options.log.error({ reason: err.message }, 'a run waiting on the App cannot be gated');
         continue;
       }
-      const { created, request } = await options.gate.openDeployment(found.run, found.deployment, found.pullAuthors);
+      const pullAuthors = await Promise.all(run.pullNumbers.map(async (number) => {
+        const pull = await github.pullRequest(repository, number);
+        return { login: pull.author, id: pull.authorId };
+      }));
+      const { created, request } = await options.gate.openDeployment(found.run, found.deployment, pullAuthors);
       if (!created) continue;
       opened += 1;
       options.log.info({ requestId: request.id, runId: run.id, environment }, 'opened the request of a run whose deployment_protection_rule webhook never arrived');

@@ -124,7 +124,7 @@ export function ruleRequestOf(found: {
     eventName: found.event,
     environment: found.environment,
   };
-  // GitHub's list of waiting runs names their pull requests without authors: a reviewer sees them in the thread.
+  // GitHub's list of waiting runs names their pull requests without authors: the caller reads them.
   return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id }, pullAuthors: [] };
 }
 

@@ -174,13 +174,12 @@ export class Gate {
    * request never counts for it. Its decision is sent through the rule's callback by the outbox.
    */
   async openDeployment(run: RunIdentity, deployment: DeploymentFacts, pullAuthors: { login: string; id: string }[] = []): Promise<{ created: boolean; request: GateRequest }> {
-    const environmentKey = deployment.environment.toLowerCase();
     const key: RequestKey = {
       repositoryId: run.repositoryId,
       runId: run.runId,
       runAttempt: run.runAttempt,
       action: DEPLOYMENT_ACTION,
-      jobKey: `deployment:${environmentKey}:${run.sha}:${deployment.deploymentId}`,
+      jobKey: `${deploymentJobKeyPrefix(deployment.environment)}${run.sha}:${deployment.deploymentId}`,
     };
     const existing = await this.options.store.findRequest(key);
     if (existing) return { created: false, request: (await this.view(existing.id))! };
@@ -189,6 +188,11 @@ export class Gate {
       ...pullAuthors.map((author): Requester => ({ login: author.login, id: author.id, role: 'opened the pull request' })),
     ];
     return { created: true, request: await this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment, requesters }) };
+  }
+
+  /** Whether a job of this run waiting in this environment has a request already, in any attempt and state. */
+  async hasDeploymentRequest(repositoryId: string, runId: string, environment: string): Promise<boolean> {
+    return this.options.store.hasRunRequest({ repositoryId, runId, action: DEPLOYMENT_ACTION, jobKeyPrefix: deploymentJobKeyPrefix(environment) });
   }
 
   private async create(run: RunIdentity, input: RequestInput, key: RequestKey, environment: string | undefined, extra: Partial<RunFacts>, limits?: PendingLimits): Promise<GateRequest> {
@@ -323,13 +327,17 @@ export class Gate {
     const repo = { owner: facts.owner, repo: facts.repo };
     // Read at the default branch's head commit: one request names it, and its files are read once per commit.
     const defaultBranchHead = await github.defaultBranchHead(repo);
+    // The last approved run of the same branch: another branch's approval (one its rules let through
+    // without anyone, say) says nothing about what this branch's commits change.
     const base = await store.findLastApproved({
       repositoryId: request.repositoryId,
       action: request.action,
       environmentKey: request.environmentKey,
+      ref: facts.ref,
       before: request.createdAt,
     });
-    const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'}`;
+    const from = facts.ref.startsWith('refs/heads/') ? facts.ref.slice('refs/heads/'.length) : facts.ref;
+    const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'} from \`${from}\``;
     const [context, inputs] = await Promise.all([
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
@@ -599,6 +607,7 @@ export class Gate {
     // within the second it opens, so only a later second counts.
     if (voting.comment) {
       const [written, opened] = [Math.floor(Date.parse(voting.comment.createdAt) / 1000), Math.floor(row.createdAt.getTime() / 1000)];
+      if (Number.isNaN(written)) return refuse(`the comment's time, "${voting.comment.createdAt}", is not a time, so it cannot be shown to come after this request`);
       if (written <= opened) {
         const when = written < opened ? 'before this request was opened' : 'in the second this request was opened, perhaps before it';
         return refuse(`the comment was written at ${voting.comment.createdAt}, ${when} (${row.createdAt.toISOString()}); only commands written for it count`);
@@ -615,6 +624,11 @@ export class Gate {
         await this.complete(row.id, { status: 'failed', reason: `superseded: ${why}` });
         return outcome;
       }
+    }
+    // A dashboard session knows the login it signed in with, up to hours ago: should that login now
+    // name another account (renamed, and the old name taken), its permission and teams are not the voter's.
+    if (voting.via === 'dashboard' && voting.senderId !== undefined && (await github.user(voting.login)).id !== voting.senderId) {
+      return refuse(`@${voting.login} now names another GitHub account than the one signed in to the dashboard (an account was renamed); sign in again`);
     }
     const voter = await lookUpVoter(github, repo, { login: voting.login, id: voting.senderId, type: voting.senderType }, decision);
     const approvalOptions = this.approvalOptions(row);
@@ -837,4 +851,9 @@ function asCast(vote: StoredVote) {
 
 function commentFacts(voting: Voting): object {
   return voting.comment ? { comment_id: voting.comment.id, comment_created_at: voting.comment.createdAt } : {};
+}
+
+/** The start of a deployment protection rule request's job key: its environment, lowercased (then the sha and the deployment). */
+function deploymentJobKeyPrefix(environment: string): string {
+  return `deployment:${environment.toLowerCase()}:`;
 }

@@ -114,7 +114,13 @@ export interface DeploymentReview {
 export interface WaitingRun {
   id: number;
   headSha: string;
+  /** The branch the run is for (null when GitHub names none). */
+  headBranch: string | null;
   event: string;
+  /** Who started this attempt of the run. */
+  triggeringActor?: { login: string; id: string };
+  /** The pull requests of this repository the run is about. */
+  pullNumbers: number[];
 }
 
 /** A deployment GitHub made for a job that targets an environment. */

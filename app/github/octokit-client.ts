@@ -226,7 +226,17 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]> {
     const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, { ...repo, status: 'waiting', per_page: 100 });
-    return runs.map((run) => ({ id: run.id, headSha: run.head_sha, event: run.event }));
+    return runs.map((run) => {
+      const actor = run.triggering_actor ?? run.actor;
+      return {
+        id: run.id,
+        headSha: run.head_sha,
+        headBranch: run.head_branch ?? null,
+        event: run.event,
+        ...(actor ? { triggeringActor: { login: actor.login, id: String(actor.id) } } : {}),
+        pullNumbers: (run.pull_requests ?? []).map((pull) => pull.number),
+      };
+    });
   }
 
   async pendingEnvironments(repo: RepoCoordinates, runId: number): Promise<string[]> {

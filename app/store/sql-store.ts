@@ -185,13 +185,21 @@ export class SqlStore implements Store {
     return rows[0] && toRequest(rows[0]);
   }
 
-  async findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; before: Date }): Promise<ApprovalRequest | undefined> {
+  async hasRunRequest(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<boolean> {
+    const rows = await this.#db.query(
+      `SELECT 1 FROM requests WHERE repository_id = $1 AND run_id = $2 AND action = $3 AND left(job_key, length($4)) = $4 LIMIT 1`,
+      [filter.repositoryId, filter.runId, filter.action, filter.jobKeyPrefix],
+    );
+    return rows.length > 0;
+  }
+
+  async findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; ref: string; before: Date }): Promise<ApprovalRequest | undefined> {
     const rows = await this.#db.query(
       `SELECT * FROM requests
-       WHERE repository_id = $1 AND action = $2 AND environment_key = $3 AND status = 'approved' AND created_at < $4
+       WHERE repository_id = $1 AND action = $2 AND environment_key = $3 AND status = 'approved' AND created_at < $4 AND facts->>'ref' = $5
        ORDER BY completed_at DESC, id DESC
        LIMIT 1`,
-      [filter.repositoryId, filter.action, filter.environmentKey, filter.before],
+      [filter.repositoryId, filter.action, filter.environmentKey, filter.before, filter.ref],
     );
     return rows[0] && toRequest(rows[0]);
   }

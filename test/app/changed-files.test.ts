@@ -80,7 +80,7 @@ describe('what a run of its own commit changes: everything since the last approv
     const body = await open(run);
     expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
     const decision = await decisionOf(body);
-    expect(decision.facts.unknownChanges).toBe(`no earlier run of \`deploy\` to \`production\` was approved, so there is nothing to compare ${pushed.sha.slice(0, 7)} with`);
+    expect(decision.facts.unknownChanges).toBe(`no earlier run of \`deploy\` to \`production\` from \`main\` was approved, so there is nothing to compare ${pushed.sha.slice(0, 7)} with`);
     expect(decision.rules.find((r) => r.name === 'docs-only')!.conditions[0].reason).toContain('never satisfies a condition that loosens the gate');
     await approve(body);
     expect((await world.poll(run, body.id as string)).body.status).toBe('approved');
@@ -125,8 +125,24 @@ describe('what a run of its own commit changes: everything since the last approv
     const staging = await open(runOf(docs.sha, { environment: 'staging' }));
     expect(staging.status).toBe('pending');
     const decision = await decisionOf(staging);
-    expect(decision.facts.unknownChanges).toContain('no earlier run of `deploy` to `staging` was approved');
+    expect(decision.facts.unknownChanges).toContain('no earlier run of `deploy` to `staging` from `main` was approved');
     await world.api('POST', `/api/v1/requests/${String(staging.id)}/cancel`, await world.token(runOf(docs.sha)), { reason: 'job_cancelled' });
+  });
+
+  it('is measured per branch: a run approved on another branch is no base for main', async () => {
+    // mallory's branch changes infra, and its run to production is approved there (a policy could as
+    // well let a branch's runs through without anyone). That says nothing about what main's next run ships.
+    const branch = await world.control.push(INFRA, { branch: 'feat', author: 'mallory', commits: [{ files: { 'infra/main.tf': 'replicas = 9\n' } }] });
+    const onBranch = await open(runOf(branch.sha, { ref: 'refs/heads/feat' }));
+    expect((await decisionOf(onBranch)).facts.unknownChanges).toContain('no earlier run of `deploy` to `production` from `feat` was approved');
+    await approve(onBranch);
+    // main catches up with the branch: deploying main deploys the infra change, measured from main's last approval.
+    await world.control.forcePush(INFRA, { branch: 'main', sha: branch.sha, author: 'mallory' });
+    const onMain = await open(runOf(branch.sha));
+    expect(onMain).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(onMain)).facts.unknownChanges).toBeUndefined();
+    approvedSha = branch.sha;
+    await approve(onMain);
   });
 
   it('is unknown for a rollback: the last approved commit is not an ancestor of the one deployed', async () => {
@@ -134,7 +150,7 @@ describe('what a run of its own commit changes: everything since the last approv
     const body = await open(runOf(firstSha, { event_name: 'workflow_dispatch' }));
     expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
     expect((await decisionOf(body)).facts.unknownChanges).toBe(
-      `the last approved commit of \`deploy\` to \`production\`, ${approvedSha.slice(0, 7)} (request ${(await lastApprovedId())}), is not an ancestor of ${firstSha.slice(0, 7)} (behind: a force push, a rollback or another branch)`,
+      `the last approved commit of \`deploy\` to \`production\` from \`main\`, ${approvedSha.slice(0, 7)} (request ${(await lastApprovedId())}), is not an ancestor of ${firstSha.slice(0, 7)} (behind: a force push, a rollback or another branch)`,
     );
     await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(runOf(firstSha)), { reason: 'job_cancelled' });
   });

@@ -24,6 +24,15 @@ rules:
     require: { approvals: 1, approvers: [alice] }
     timeout: 4s
 `;
+/** Production deploys from main need alice; anything else needs nobody. */
+const MAIN_ONLY = 'acme/main-only';
+const MAIN_ONLY_POLICY = `version: 1
+unmatched: approve
+rules:
+  - name: production
+    if: { environment: [production], branch: [main] }
+    require: { approvals: 1, approvers: [alice] }
+`;
 /** The same production rule, but requests without a severity are \`low\`. */
 const RELAXED_POLICY = POLICY.replace('severities: [low, high]', 'severities: [low, high]\ndefaults: { severity: low }');
 
@@ -41,6 +50,7 @@ beforeAll(async () => {
         pulls: [{ number: 3, title: 'Feature', head: 'feature', user: 'alice' }],
       },
       { owner: 'acme', name: 'relaxed', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': RELAXED_POLICY, ...files } }, collaborators: { alice: 'admin', mallory: 'write' } },
+      { owner: 'acme', name: 'main-only', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': MAIN_ONLY_POLICY, ...files } }, collaborators: { alice: 'admin', mallory: 'write' } },
     ],
   });
 }, 60_000);
@@ -198,6 +208,32 @@ describe('a lost webhook', () => {
     // Answered, the run no longer waits: later rounds open nothing more for it.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await world.app.store.listRequests()).filter((r) => r.runId === String(gate.run_id))).toHaveLength(1);
+  }, 90_000);
+});
+
+describe('a deployment of the same commit that is not the job\'s', () => {
+  const requestsOf = async (runId: number) => (await world.app.store.listRequests()).filter((r) => r.runId === String(runId));
+  /** mallory's deployment of the commit to production, named by its sha rather than a branch, with no webhook (made through the API, not by a job). */
+  const plant = (sha: string) => world.withoutWebhooks(() => world.control.deploymentGate({ repository: MAIN_ONLY, actor: 'mallory', environment: 'production', ref: sha }));
+
+  it('never gives a run that has its request a second one', async () => {
+    const run = await deploy('production', { repository: MAIN_ONLY });
+    expect(run.request).toMatchObject({ status: 'pending' });
+    await plant(run.request.commitSha!);
+    // Several reconcile rounds.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    expect(await requestsOf(run.runId)).toEqual([expect.objectContaining({ id: run.request.id, status: 'pending' })]);
+    expect((await reviewsOf(run.runId)).filter((r) => r.state !== null)).toEqual([]);
+  }, 60_000);
+
+  it('is not what a lost webhook is recovered from: the run keeps its branch, so its rule still applies', async () => {
+    const { sha } = await world.control.pushCommit(MAIN_ONLY, { branch: 'main', files: { 'src/app.ts': 'export const v = 2;\n' } });
+    const lost = await world.withoutWebhooks(() => world.control.deploymentGate({ repository: MAIN_ONLY, actor: 'mallory', environment: 'production' }));
+    await plant(sha);
+    const request = await eventually(async () => (await requestsOf(lost.run_id))[0], (found) => found !== undefined, 30_000);
+    expect(request).toMatchObject({ status: 'pending', requester: 'mallory' });
+    expect((request!.facts as { ref?: string }).ref).toBe('refs/heads/main');
+    expect((await reviewsOf(lost.run_id)).filter((r) => r.state !== null)).toEqual([]);
   }, 90_000);
 });
 

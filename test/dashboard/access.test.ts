@@ -348,3 +348,30 @@ describe('the end of a session', () => {
     expect(later.headers.get('location')).toContain('/dashboard/sign-in');
   });
 });
+
+describe('an account renamed since it signed in', () => {
+  it("votes as itself, never with the permission of whoever took its old login", async () => {
+    // The session-expiry test moved the App's clock past the lifetime of GitHub's user tokens.
+    clockOffsetMs = 0;
+    const repository = 'acme/renames';
+    await world.control.seed({
+      repos: [{
+        owner: 'acme', name: 'renames', defaultBranch: 'main',
+        branches: { main: { '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: any-writer\n    require: { approvers: ["role:write"] }\n', 'src/a.ts': 'export {};\n' } },
+        collaborators: { yara: 'write', xena: 'read' },
+      }],
+    });
+    // xena, who may only read, signs in; then she takes another name, and yara, who asks for the
+    // approval, takes hers: the session still says "xena".
+    const xena = await signedIn('xena');
+    const run = job({ repository, actor: 'yara' });
+    const id = await openPending(run, { action: 'deploy' });
+    await world.control.renameUser('xena', 'xena-was-here');
+    await world.control.renameUser('yara', 'xena');
+    const vote = await xena.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', csrf: await xena.csrf() });
+    expect(vote.text).toContain('Your vote was not counted');
+    expect(vote.text).toContain('now names another GitHub account than the one signed in to the dashboard');
+    expect(await world.app.store.listVotes(id)).toEqual([]);
+    expect((await world.app.store.getRequest(id))!.status).toBe('pending');
+  }, 60_000);
+});

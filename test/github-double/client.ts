@@ -85,6 +85,11 @@ export class ControlClient {
     return this.call<{ before: string; sha: string; shas: string[] }>('POST', `/repos/${repository}/pushes`, push);
   }
 
+  /** Renames an account: its id, access and teams stay with it; the old login is free. */
+  renameUser(login: string, to: string) {
+    return this.call<{ id: number; login: string }>('POST', `/users/${login}/rename`, { to });
+  }
+
   /** Moves an existing branch to any commit of the repository: a `force_push` activity (a `push` if it only fast-forwards). */
   forcePush(repository: string, push: { branch: string; sha: string; author?: string }) {
     return this.call<ActivityRecord>('POST', `/repos/${repository}/force-push`, push);

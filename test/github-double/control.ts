@@ -64,6 +64,16 @@ const router = new Router<ControlHandler>()
     d.state.applySeed(body as Seed);
     return ok();
   })
+  .add('POST', '/_control/users/{login}/rename', (d, p, body) => {
+    const to = body.to;
+    if (typeof to !== 'string' || to === '') throw badRequest('to (string) is required');
+    try {
+      const user = d.state.renameUser(p.login, to);
+      return ok({ id: user.id, login: user.login });
+    } catch (err) {
+      throw new HttpError(422, { message: (err as Error).message });
+    }
+  })
   .add('POST', '/_control/reset', (d, _p, body) => {
     d.reset(body.seed as Seed | undefined);
     return ok();

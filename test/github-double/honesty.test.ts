@@ -522,6 +522,14 @@ async function driveTheApp(world: World): Promise<void> {
   await world.comment(7, 'bob', '/approve ship it');
   expect((await world.poll(prRun, onPull.body.id as string)).body.status).toBe('approved');
 
+  // A push run approved on main: the base the next one's changes are measured from (a comparison).
+  const first = await world.control.push(APP_REPO, { branch: 'main', commits: [{ files: { 'src/first.ts': 'export {};\n' } }] });
+  const firstRun = job({ ref: 'refs/heads/main', sha: first.sha, event_name: 'push' });
+  const onFirst = await world.open(firstRun, { action: 'deploy', environment: 'production' });
+  await world.control.clickCheckRunButton({ repository: APP_REPO, check_run_id: onFirst.body.check_run_id as number, user: 'bob', identifier: 'jit-approve' });
+  await world.settle();
+  expect((await world.poll(firstRun, onFirst.body.id as string)).body.status).toBe('approved');
+
   const pushed = await world.control.push(APP_REPO, { branch: 'main', commits: [{ renames: { 'src/app.ts': 'src/main.ts' } }] });
   const pushRun = job({ ref: 'refs/heads/main', sha: pushed.sha, event_name: 'push' });
   const onPush = await world.open(pushRun, { action: 'deploy', environment: 'production' });

@@ -137,6 +137,32 @@ export class DoubleState {
     return user;
   }
 
+  /**
+   * GitHub's account rename: the account keeps its id, access and team memberships under its new
+   * login, and the old login is free for anyone to take. Throws when `to` is taken.
+   */
+  renameUser(from: string, to: string): User {
+    const user = this.users.get(from.toLowerCase());
+    if (!user) throw new Error(`unknown user ${from}`);
+    if (this.users.has(to.toLowerCase())) throw new Error(`the login ${to} is taken`);
+    const [old, now] = [from.toLowerCase(), to.toLowerCase()];
+    const rekey = <V>(map: Map<string, V>) => {
+      const value = map.get(old);
+      if (value === undefined) return;
+      map.delete(old);
+      map.set(now, value);
+    };
+    this.users.delete(old);
+    user.login = to;
+    this.users.set(now, user);
+    for (const repo of this.repos.values()) rekey(repo.collaborators);
+    for (const team of this.teams.values()) {
+      rekey(team.members);
+      rekey(team.pending);
+    }
+    return user;
+  }
+
   ensureUser(login: string, type?: User['type']): User {
     return this.users.get(login.toLowerCase()) ?? this.addUser(login, type ?? (login.endsWith('[bot]') ? 'Bot' : 'User'));
   }
