@@ -627,10 +627,13 @@ export class Gate {
     }
     // A dashboard session knows the login it signed in with, up to hours ago: should that login now
     // name another account (renamed, and the old name taken), its permission and teams are not the voter's.
-    if (voting.via === 'dashboard' && voting.senderId !== undefined && (await github.user(voting.login)).id !== voting.senderId) {
+    const [account, voter] = await Promise.all([
+      voting.via === 'dashboard' && voting.senderId !== undefined ? github.user(voting.login) : undefined,
+      lookUpVoter(github, repo, { login: voting.login, id: voting.senderId, type: voting.senderType }, decision),
+    ]);
+    if (account && account.id !== voting.senderId) {
       return refuse(`@${voting.login} now names another GitHub account than the one signed in to the dashboard (an account was renamed); sign in again`);
     }
-    const voter = await lookUpVoter(github, repo, { login: voting.login, id: voting.senderId, type: voting.senderType }, decision);
     const approvalOptions = this.approvalOptions(row);
     const eligibility = checkEligibility(decision, voter, approvalOptions);
     if (!eligibility.eligible) return refuse(eligibility.reason);
