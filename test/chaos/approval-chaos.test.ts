@@ -77,10 +77,14 @@ test(`${SEQUENCES} generated vote sequences: the App approves exactly what the m
   console.log(`approval chaos: ${result.numRuns} sequences agreed in ${seconds.toFixed(1)} s; ${JSON.stringify(coverage)}`);
   expect(result.numRuns).toBe(PATH ? 1 : SEQUENCES);
   if (SEQUENCES >= 500 && !PATH) {
-    // Each corner the suite claims to probe must actually come up.
+    // Each corner the suite claims to probe must actually come up. The seed is random, so each floor
+    // sits far under what the generator gives (per 1,000 sequences, over 200 seeds: refused votes
+    // 1,096 ± 48, withdrawn votes 14.8 ± 3.9, auto-approvals 28 ± 5, everything else above 60):
+    // only a generator that stops reaching a corner falls below it, not an unlucky seed.
     for (const status of ['approved', 'rejected', 'timed_out', 'failed', 'pending'] as const) expect(coverage.final[status]).toBeGreaterThan(SEQUENCES / 100);
-    for (const key of ['approvedByVote', 'blocked', 'auto', 'withdrawn', 'superseded', 'escalations', 'selfVotes'] as const) expect(coverage[key]).toBeGreaterThan(SEQUENCES / 200);
-    expect(coverage.refusedVotes).toBeGreaterThan(SEQUENCES);
+    for (const key of ['approvedByVote', 'blocked', 'auto', 'superseded', 'escalations', 'selfVotes'] as const) expect(coverage[key]).toBeGreaterThan(SEQUENCES / 200);
+    expect(coverage.withdrawn).toBeGreaterThanOrEqual(SEQUENCES / 1000);
+    expect(coverage.refusedVotes).toBeGreaterThan(SEQUENCES / 2);
   }
 }, 3_600_000);
 
