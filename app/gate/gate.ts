@@ -23,8 +23,8 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
-import { loadRunContext, RunContextError } from './run-context.js';
-import { listedTeams, lookUpVoter } from './voters.js';
+import { branchOfRef, loadRunContext, RunContextError } from './run-context.js';
+import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
 
@@ -336,7 +336,7 @@ export class Gate {
       ref: facts.ref,
       before: request.createdAt,
     });
-    const from = facts.ref.startsWith('refs/heads/') ? facts.ref.slice('refs/heads/'.length) : facts.ref;
+    const from = branchOfRef(facts.ref) ?? facts.ref;
     const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'} from \`${from}\``;
     const [context, inputs] = await Promise.all([
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }, this.policies),
@@ -625,14 +625,14 @@ export class Gate {
         return outcome;
       }
     }
-    // A dashboard session knows the login it signed in with, up to hours ago: should that login now
-    // name another account (renamed, and the old name taken), its permission and teams are not the voter's.
-    const [account, voter] = await Promise.all([
-      voting.via === 'dashboard' && voting.senderId !== undefined ? github.user(voting.login) : undefined,
-      lookUpVoter(github, repo, { login: voting.login, id: voting.senderId, type: voting.senderType }, decision),
-    ]);
-    if (account && account.id !== voting.senderId) {
-      return refuse(`@${voting.login} now names another GitHub account than the one signed in to the dashboard (an account was renamed); sign in again`);
+    let voter: Voter;
+    try {
+      voter = await lookUpVoter(github, repo, { login: voting.login, id: voting.senderId, type: voting.senderType }, decision);
+    } catch (err) {
+      // A dashboard session keeps the login it signed in with for hours; a comment's webhook may be
+      // handled after its author renamed. Either way that login's permission and teams are someone else's.
+      if (!(err instanceof LoginNamesAnotherAccount)) throw err;
+      return refuse(voting.via === 'dashboard' ? `${err.message}; sign in to the dashboard again` : err.message);
     }
     const approvalOptions = this.approvalOptions(row);
     const eligibility = checkEligibility(decision, voter, approvalOptions);
@@ -703,8 +703,7 @@ export class Gate {
    * Whether `who` could vote on the request now: the checks `vote` makes before counting (status,
    * evaluation, windows, the voter's permission, teams, bot, requester and code-owner groups), without
    * voting. Looked up afresh each time, as a vote would be.
-   */
-  /**
+   *
    * `shared`: lookups of one person made for one page, kept for the page's other requests of the same
    * repository and teams (GitHub's answer would be the same; a list of 100 requests asked it 100 times).
    * `stored`: the request and its votes as the caller read them a moment ago, so they are not read again.
@@ -725,20 +724,27 @@ export class Gate {
       const github = await this.options.installations.client(facts.installationId);
       return lookUpVoter(github, { owner: facts.owner, repo: facts.repo }, { login: who.login, id: who.id, type: who.id === undefined ? undefined : 'User' }, decision);
     };
-    let voter: Voter;
-    if (shared) {
-      const key = JSON.stringify([facts.installationId, facts.owner.toLowerCase(), facts.repo.toLowerCase(), who.login.toLowerCase(), who.id ?? null, [...listedTeams(decision)].sort()]);
-      let pending = shared.get(key);
-      if (!pending) {
-        pending = lookUp();
-        shared.set(key, pending);
-        // A failed lookup is not kept: the next request asks GitHub again.
-        pending.catch(() => shared.delete(key));
-      }
-      voter = await pending;
-    } else voter = await lookUp();
-    const verdict = checkEligibility(decision, voter, this.approvalOptions(row));
-    return { eligible: verdict.eligible, reason: verdict.reason };
+    try {
+      const voter = shared ? await this.sharedLookUp(shared, facts, who, decision, lookUp) : await lookUp();
+      const verdict = checkEligibility(decision, voter, this.approvalOptions(row));
+      return { eligible: verdict.eligible, reason: verdict.reason };
+    } catch (err) {
+      if (!(err instanceof LoginNamesAnotherAccount)) throw err;
+      return { eligible: false, reason: `${err.message}; sign in again` };
+    }
+  }
+
+  /** One lookup per person, repository and listed teams for a page: `shared` holds them while it renders. */
+  private sharedLookUp(shared: Map<string, Promise<Voter>>, facts: RunFacts, who: { login: string; id?: string }, decision: Decision, lookUp: () => Promise<Voter>): Promise<Voter> {
+    const key = JSON.stringify([facts.installationId, facts.owner.toLowerCase(), facts.repo.toLowerCase(), who.login.toLowerCase(), who.id ?? null, [...listedTeams(decision)].sort()]);
+    let pending = shared.get(key);
+    if (!pending) {
+      pending = lookUp();
+      shared.set(key, pending);
+      // A failed lookup is not kept: the next request asks GitHub again.
+      pending.catch(() => shared.delete(key));
+    }
+    return pending;
   }
 
   /**
@@ -784,11 +790,17 @@ export class Gate {
     const refreshedVoters = await Promise.all(
       earlier.map(async (v) => {
         const stored = v.facts.voter as Voter;
-        return { login: v.login, voter: await lookUpVoter(github, repo, { login: stored.login, id: stored.id, type: stored.isBot ? 'Bot' : 'User' }, decision) };
+        try {
+          return { login: v.login, voter: await lookUpVoter(github, repo, { login: stored.login, id: stored.id, type: stored.isBot ? 'Bot' : 'User' }, decision) };
+        } catch (err) {
+          if (!(err instanceof LoginNamesAnotherAccount)) throw err;
+          // What GitHub says of that login now is another person's: the vote stands on nothing.
+          return { login: v.login, voter: { ...stored, permission: 'none' as const, teams: [] }, moved: `${err.message} since voting` };
+        }
       }),
     );
-    const audit = refreshedVoters.flatMap(({ login, voter: fresh }) => {
-      const now = checkEligibility(decision, fresh, options);
+    const audit = refreshedVoters.flatMap(({ login, voter: fresh, moved }) => {
+      const now = moved ? { eligible: false, reason: moved } : checkEligibility(decision, fresh, options);
       return now.eligible ? [] : [{ type: 'vote_no_longer_counts', actor: APP_ACTOR, facts: { login, reason: now.reason } }];
     });
     return { wouldApprove: true, refreshedVoters, audit, covered: new Set(earlier.map((v) => v.login.toLowerCase())) };

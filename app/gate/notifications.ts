@@ -9,6 +9,7 @@ import { approverStrings } from '../notify/index.js';
 import type { FinalStatus } from '../store/store.js';
 import { currentRequirements } from './progress.js';
 import type { GateRequest } from './request.js';
+import { branchOfRef } from './run-context.js';
 
 export class RequestNotifications {
   constructor(
@@ -86,7 +87,7 @@ function base(request: GateRequest, now: number): EventBase {
     repository: `${request.owner}/${request.repo}`,
     action: request.action,
     requester: request.requester,
-    branch: request.ref.startsWith('refs/heads/') ? request.ref.slice('refs/heads/'.length) : undefined,
+    branch: branchOfRef(request.ref),
     sha: request.headSha,
     environment: request.environment,
     severity: request.severity,

@@ -58,6 +58,11 @@ function filesOrUnknown(list: ChangedFiles, what: string): { changedFiles: strin
  * request of it, if any.
  */
 /** What the token said about the run's commit: the ref and sha it ran, and the event that started it. */
+/** The branch a `refs/heads/…` ref names; undefined for tags, pull request refs and anything else. */
+export function branchOfRef(ref: string): string | undefined {
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}
+
 export interface RunCommit {
   ref: string;
   sha: string;
@@ -73,7 +78,7 @@ export async function loadRunContext(
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber));
-  const branch = run.ref.startsWith('refs/heads/') ? run.ref.slice('refs/heads/'.length) : undefined;
+  const branch = branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   if (!RUNS_ITS_OWN_COMMIT.has(run.eventName)) {
     return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which` };

@@ -24,9 +24,21 @@ export interface VoterIdentity {
   type?: string;
 }
 
+/**
+ * The login now names another account than the one that voted or signed in: renamed, and the old
+ * name taken by someone else. Whatever GitHub says about that login is the other person's.
+ */
+export class LoginNamesAnotherAccount extends Error {
+  constructor(readonly login: string) {
+    super(`@${login} now names another GitHub account (an account was renamed)`);
+    this.name = 'LoginNamesAnotherAccount';
+  }
+}
+
+/** Throws `LoginNamesAnotherAccount` when `who.id` is known and the login GitHub looked up is another account's now. */
 export async function lookUpVoter(github: GitHubClient, repo: RepoCoordinates, who: VoterIdentity, decision: Decision): Promise<Voter> {
   const { login } = who;
-  const [permission, user, teams] = await Promise.all([
+  const [access, user, teams] = await Promise.all([
     github.permission(repo, login),
     // The webhook's sender is GitHub's word too; only ask when it is missing something.
     who.type !== undefined && who.id !== undefined ? Promise.resolve({ login, id: who.id, type: who.type }) : github.user(login),
@@ -37,5 +49,7 @@ export async function lookUpVoter(github: GitHubClient, repo: RepoCoordinates, w
       }),
     ),
   ]);
-  return { login, id: user.id, isBot: user.type === 'Bot', permission, teams: teams.filter((t): t is string => t !== undefined) };
+  // Permission and teams are read by login; the permission answer says whose account that was.
+  if (who.id !== undefined && access.account !== undefined && access.account.id !== who.id) throw new LoginNamesAnotherAccount(login);
+  return { login, id: user.id, isBot: user.type === 'Bot', permission: access.permission, teams: teams.filter((t): t is string => t !== undefined) };
 }

@@ -20,6 +20,13 @@ export interface PullRequestInfo {
   htmlUrl: string;
 }
 
+/** A person's access to a repository: the level, and which account the login named when GitHub answered. */
+export interface RepositoryAccess {
+  permission: RepositoryPermission;
+  /** Absent when GitHub knows no such account (its answer is then a 404). */
+  account?: GitHubUser;
+}
+
 export interface GitHubUser {
   login: string;
   id: string;
@@ -145,7 +152,8 @@ export interface GitHubClient {
   compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<ChangedFiles & { status: ComparisonStatus }>;
   /** The commit's parents (one request). */
   commitParents(repo: RepoCoordinates, sha: string): Promise<string[]>;
-  permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission>;
+  /** Their permission, and the account GitHub found under that login (it says which, in the same answer). */
+  permission(repo: RepoCoordinates, login: string): Promise<RepositoryAccess>;
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
   user(login: string): Promise<GitHubUser>;
   createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef>;

@@ -15,6 +15,7 @@ import type {
   IssueRef,
   PullRequestInfo,
   RepoCoordinates,
+  RepositoryAccess,
   RepositoryPermission,
   WaitingRun,
 } from './github.js';
@@ -109,14 +110,15 @@ export class OctokitGitHubClient implements GitHubClient {
     return data.parents.map((parent) => parent.sha);
   }
 
-  async permission(repo: RepoCoordinates, login: string): Promise<RepositoryPermission> {
+  async permission(repo: RepoCoordinates, login: string): Promise<RepositoryAccess> {
     try {
       const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: login });
       // role_name carries the fine levels (triage, maintain) that `permission` folds away.
       const level = (data as { role_name?: string }).role_name ?? data.permission;
-      return PERMISSION_LEVELS.has(level) ? (level as RepositoryPermission) : data.permission === 'none' ? 'none' : 'read';
+      const permission = PERMISSION_LEVELS.has(level) ? (level as RepositoryPermission) : data.permission === 'none' ? 'none' : 'read';
+      return data.user ? { permission, account: { login: data.user.login, id: String(data.user.id), type: data.user.type } } : { permission };
     } catch (err) {
-      if (isNotFound(err)) return 'none';
+      if (isNotFound(err)) return { permission: 'none' };
       throw err;
     }
   }

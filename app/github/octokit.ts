@@ -28,7 +28,7 @@ const retryWhile = (retryAfter: number, options: ThrottledRequest) => options.re
 const SERVER_ERROR_RETRIES = 1;
 
 /** GitHub's best practices: "wait at least one second between each" POST, PATCH, PUT or DELETE request. */
-export const WRITE_SPACING_MS = 1000;
+const WRITE_SPACING_MS = 1000;
 /** Beyond this many installations' entries, those whose next write may leave at once are dropped. */
 const SPACING_ENTRIES = 10_000;
 

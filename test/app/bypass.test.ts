@@ -374,6 +374,30 @@ describe('votes are re-checked', () => {
     }
   });
 
+  it('an approver whose login another account took since voting does not complete the quorum', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
+    await world.comment(pr.number, 'bob', '/approve');
+    // bob takes another name and leaves the repository; carol takes "bob". Looked up by login alone,
+    // bob's vote would now stand on her write access, and as "bob" on her code ownership.
+    await world.control.renameUser('bob', 'bob-left');
+    await world.control.setPermission(REPO, 'bob-left', null);
+    await world.control.renameUser('carol', 'bob');
+    try {
+      await world.comment(pr.number, 'alice', '/approve');
+      expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['alice'] });
+      const events = await world.audit(request.id as string);
+      expect(events.find((e) => e.type === 'vote_no_longer_counts')?.facts).toMatchObject({
+        login: 'bob',
+        reason: '@bob now names another GitHub account (an account was renamed) since voting',
+      });
+    } finally {
+      await world.control.renameUser('bob', 'carol');
+      await world.control.renameUser('bob-left', 'bob');
+      await world.control.setPermission(REPO, 'bob', 'write');
+    }
+  });
+
   it('an approval that lands while another is checked, from someone who then lost permission, does not complete the quorum', async () => {
     const { pr, run } = await pullRun();
     const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });

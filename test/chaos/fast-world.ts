@@ -26,6 +26,7 @@ import type {
   IssueRef,
   PullRequestInfo,
   RepoCoordinates,
+  RepositoryAccess,
   RepositoryPermission,
   WaitingRun,
 } from '../../app/github/github.js';
@@ -83,8 +84,8 @@ class InMemoryGitHub implements GitHubClient {
     const pull = this.repo(r).pull;
     return pull && sha === pull.mergeSha ? ['b'.repeat(40), pull.testedSha] : ['b'.repeat(40)];
   }
-  async permission(r: RepoCoordinates, login: string): Promise<RepositoryPermission> {
-    return this.repo(r).permissions[login] ?? 'none';
+  async permission(r: RepoCoordinates, login: string): Promise<RepositoryAccess> {
+    return { permission: this.repo(r).permissions[login] ?? 'none', account: account(login) };
   }
   async isTeamMember(org: string, slug: string, login: string): Promise<boolean> {
     return (TEAMS[`${org}/${slug}`] ?? []).some((m) => m.toLowerCase() === login.toLowerCase());

@@ -370,7 +370,7 @@ describe('an account renamed since it signed in', () => {
     await world.control.renameUser('yara', 'xena');
     const vote = await xena.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', csrf: await xena.csrf() });
     expect(vote.text).toContain('Your vote was not counted');
-    expect(vote.text).toContain('now names another GitHub account than the one signed in to the dashboard');
+    expect(vote.text).toContain('@xena now names another GitHub account (an account was renamed); sign in to the dashboard again');
     expect(await world.app.store.listVotes(id)).toEqual([]);
     expect((await world.app.store.getRequest(id))!.status).toBe('pending');
   }, 60_000);
