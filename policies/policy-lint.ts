@@ -8,7 +8,7 @@ import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
 import { WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
 import type { Rule, WindowSchedule } from './types.js';
-import { compileCron, compileSchedule, everInForce } from './windows.js';
+import { abbreviatedZone, compileCron, compileSchedule, everInForce } from './windows.js';
 
 export interface LintWarning {
   pointer: string;
@@ -204,6 +204,8 @@ export function lintWindows(raw: RawPolicy): LintWarning[] {
   for (const [list, kind] of WINDOW_LISTS) {
     (raw[list] ?? []).forEach((window, i) => {
       const at = `/${list}/${i}`;
+      const zoneWarning = abbreviationWarning(window.time_zone);
+      if (zoneWarning) warnings.push({ pointer: `${at}/time_zone`, message: zoneWarning });
       const schedule: WindowSchedule = window.cron ? { kind: 'cron', ...window.cron } : { kind: 'once', start: window.start ?? '', end: window.end ?? '' };
       const clock = compileSchedule(schedule, window.time_zone);
       if (!clock.ok) return;
@@ -227,4 +229,15 @@ export function lintWindows(raw: RawPolicy): LintWarning[] {
     });
   }
   return warnings;
+}
+
+/** An abbreviation is read as one zone of the several it names to people, and some never observe daylight saving time. */
+function abbreviationWarning(zone: string): string | undefined {
+  const read = abbreviatedZone(zone);
+  if (!read) return undefined;
+  const offset = (minutes: number) => `UTC${minutes < 0 ? '−' : '+'}${String(Math.floor(Math.abs(minutes) / 60)).padStart(2, '0')}:${String(Math.abs(minutes) % 60).padStart(2, '0')}`;
+  const offsets = read.january === read.july ? `${offset(read.january)} all year` : `${offset(read.january)} in January and ${offset(read.july)} in July`;
+  // Newer JavaScript engines may answer with the name as written: then the offsets say it all.
+  const name = read.readAs.toUpperCase() === zone ? '' : `${read.readAs}, `;
+  return `time zone "${zone}" is an abbreviation, read here as ${name}${offsets}; abbreviations name different zones to different people: write the IANA name you mean, such as Europe/London or America/New_York`;
 }

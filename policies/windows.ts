@@ -43,6 +43,19 @@ export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
+/**
+ * What an abbreviation the time zone database still takes stands for here, when `zone` is one:
+ * `BST` is Asia/Dhaka (not British Summer Time), `IST` India, `CST` Chicago; `EST`, `MST` and `HST`
+ * never change for daylight saving time. Offsets are given for January and July (of a fixed year, so
+ * the answer never depends on today's date), in minutes east of UTC.
+ */
+export function abbreviatedZone(zone: string): { readAs: string; january: number; july: number } | undefined {
+  if (!/^[A-Z]{3,5}$/.test(zone) || ['UTC', 'GMT', 'UCT', 'PRC', 'ROC', 'ROK'].includes(zone) || !isValidTimeZone(zone)) return undefined;
+  const readAs = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+  const offsets = IANAZone.create(zone);
+  return { readAs, january: offsets.offset(Date.UTC(2026, 0, 15)), july: offsets.offset(Date.UTC(2026, 6, 15)) };
+}
+
 /** IANA names, for suggesting one in place of a misspelt zone. */
 export function knownTimeZones(): string[] {
   return [...Intl.supportedValuesOf('timeZone'), 'UTC'];

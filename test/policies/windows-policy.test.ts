@@ -210,6 +210,20 @@ freezes:
       `${FILE}:9:39: freeze "forever" never ends once it starts: "0 0 30 2 *" never comes, so requests in its scope could never go ahead again`,
     ]);
   });
+
+  test('a time zone written as an abbreviation is warned about, with what it is read as', () => {
+    const zones = ['BST', 'EST', 'PST', 'IST', 'UTC', 'GMT', 'Europe/London', 'US/Pacific'];
+    const text = `version: 1\nfreezes:\n${zones.map((zone, i) => `  - { name: f${i}, time_zone: ${zone}, cron: { start: "0 17 * * 5", end: "0 8 * * 1" } }\n`).join('')}`;
+    const advice = 'abbreviations name different zones to different people: write the IANA name you mean, such as Europe/London or America/New_York';
+    expect(warnings(text)).toEqual([
+      // Not British Summer Time: a UK freeze written so would start five hours early all summer.
+      `${FILE}:3:28: time zone "BST" is an abbreviation, read here as Asia/Dhaka, UTC+06:00 all year; ${advice}`,
+      // Never on daylight time: an hour off New York's clocks all summer.
+      `${FILE}:4:28: time zone "EST" is an abbreviation, read here as America/Panama, UTC−05:00 all year; ${advice}`,
+      `${FILE}:5:28: time zone "PST" is an abbreviation, read here as America/Los_Angeles, UTC−08:00 in January and UTC−07:00 in July; ${advice}`,
+      `${FILE}:6:28: time zone "IST" is an abbreviation, read here as Asia/Calcutta, UTC+05:30 all year; ${advice}`,
+    ]);
+  });
 });
 
 describe('org freezes through _extends', () => {
