@@ -1,6 +1,6 @@
 /** The Action's request bodies, validated by ajv against request-body-schema.ts (compiled ahead by `npm run schema`). */
 import type { ValidateFunction } from 'ajv';
-import type { RequestInput } from '../gate/request.js';
+import { DEPLOYMENT_ACTION, type RequestInput } from '../gate/request.js';
 import { validateCancelBody, validateOpenBody } from './generated/request-body-validators.js';
 import { HttpError } from './http.js';
 
@@ -11,14 +11,18 @@ function problems(errors: typeof validateOpen.errors): string {
   return (errors ?? []).map((e) => `${e.instancePath || 'body'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
 }
 
-/** Its check run would be named `jit: policy`, the policy preview's, and be mistaken for it. */
-const RESERVED_ACTIONS = new Set(['policy']);
+const RESERVED_ACTIONS = new Map([
+  // Its check run would be named `jit: policy`, the policy preview's, and be mistaken for it.
+  ['policy', 'the check run `jit: policy` is the policy preview\'s'],
+  // A step's approval would stand as the job gate's last approved run, the base its next run's
+  // changes are measured from, and a step could set a severity the job gate's rules never see.
+  [DEPLOYMENT_ACTION, 'it names the job-level gate\'s requests (environments that ask this App before a job starts)'],
+]);
 
 export function parseOpenBody(body: unknown): RequestInput {
   if (!validateOpen(body)) throw new HttpError(422, 'invalid_request', problems(validateOpen.errors));
-  if (RESERVED_ACTIONS.has(body.action.toLowerCase())) {
-    throw new HttpError(422, 'invalid_request', `/action "${body.action}" is reserved: the check run \`jit: policy\` is the policy preview's; name the gated step's action something else`);
-  }
+  const reserved = RESERVED_ACTIONS.get(body.action.toLowerCase());
+  if (reserved) throw new HttpError(422, 'invalid_request', `/action "${body.action}" is reserved: ${reserved}; name the gated step's action something else`);
   return {
     action: body.action,
     environment: body.environment,

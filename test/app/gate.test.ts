@@ -212,6 +212,19 @@ describe('authentication and scoping', () => {
     expect(answer.body.error).toEqual({ code: 'invalid_request', message: 'environment "production" does not match this job\'s environment "staging"' });
   });
 
+  it('keeps the action names of the policy preview and the job-level gate for them', async () => {
+    const preview = await world.open(job(), { action: 'policy' });
+    expect(preview.status).toBe(422);
+    expect(preview.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining("/action \"policy\" is reserved: the check run `jit: policy` is the policy preview's") });
+    // Approved, a step named so would become the job gate's base: its next job's changes measured from there.
+    const deployment = await world.open(job({ environment: 'production' }), { action: 'Deployment', severity: 'low' });
+    expect(deployment.status).toBe(422);
+    expect(deployment.body.error).toEqual({
+      code: 'invalid_request',
+      message: '/action "Deployment" is reserved: it names the job-level gate\'s requests (environments that ask this App before a job starts); name the gated step\'s action something else',
+    });
+  });
+
   it('rejects a body that does not follow the API, saying what is wrong', async () => {
     const answer = await world.open(job(), { action: 'deploy', timeout: 5 });
     expect(answer.status).toBe(422);
