@@ -11,6 +11,8 @@ export interface CliIo {
   stdoutBytes?(chunk: Uint8Array): void;
   /** Relative file arguments are read from here. */
   cwd: string;
+  /** The installed package's version, for `--version`. */
+  version?: string;
 }
 
 /** Exit codes, documented in `mercurial-jit --help` and the README. */

@@ -54,7 +54,7 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
   .join('\n')}
 
-Run \`mercurial-jit COMMAND --help\` for a command's options.
+Run \`mercurial-jit COMMAND --help\` for a command's options, \`mercurial-jit --version\` for the version.
 Output is JSON unless --format text is given.
 
 Exit codes:
@@ -70,6 +70,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout)(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`mercurial-jit ${io.version ?? '(version unknown)'}\n`);
+    return EXIT.ok;
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {

@@ -1,7 +1,7 @@
 /** The installed command: the compiled CLI run through bin/mercurial-jit.js as a child process. */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,9 @@ test('validate, owners and explain through the built bin, with their exit codes'
     facts: { severity: 'critical', severityAssumed: true },
     requirements: [{ rule: 'production', approvals: 1, escalation: null }, { rule: 'production', approvals: 2, escalation: { location: { line: 12 } } }],
   });
+
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  expect(await bin('--version')).toEqual({ code: 0, stdout: `mercurial-jit ${version}\n`, stderr: '' });
 
   const usage = await bin('explain', '--policy');
   expect(usage.code).toBe(2);
