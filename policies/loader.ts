@@ -116,7 +116,7 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
     diagnostics.push(at(base.source, '/_extends', '_extends: the org policy cannot itself use _extends; only one level of _extends is supported'));
   }
   if (repo.raw?._extends !== undefined && !base) {
-    const problem = at(repo.source, '/_extends', `_extends "${repo.raw._extends}" is not resolved: the org policy it names must be loaded together with this file`);
+    const problem = at(repo.source, '/_extends', `_extends "${repo.raw._extends}" is not resolved: this file was checked without the org policy it names; give that file with --extends ORG_FILE to check the two together`);
     (options.unresolvedExtends === 'warn' ? warnings : diagnostics).push(problem);
   }
   if (diagnostics.length > 0 || !repo.raw || (base && !base.raw)) return failed(diagnostics);

@@ -76,6 +76,10 @@ function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProb
       return here(`expected ${describeTypes(params.type)}, got ${options.echoValues ? describeValue(error.data) : describeKind(error.data)}`);
     case 'const':
       if (!options.echoValues) break;
+      // `version: "1"`: YAML's quotes make a string of what was meant as a number.
+      if (typeof params.allowedValue === 'number' && typeof error.data === 'string' && error.data.trim() === String(params.allowedValue)) {
+        return here(`expected the number ${params.allowedValue}, got the string ${describeValue(error.data)}: write it without quotes`);
+      }
       return here(`expected ${JSON.stringify(params.allowedValue)}${got(error.data)}`);
     case 'enum':
       if (!options.echoValues) break;

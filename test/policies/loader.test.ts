@@ -216,6 +216,7 @@ const errorCases: ErrorCase[] = [
   ['not a mapping', yaml('- version: 1'), undefined, [['1:1', '(top level): expected a mapping, got a list']]],
   ['no version', yaml('rules: []'), undefined, [['1:1', 'missing required key "version"']]],
   ['version 2', yaml('version: 2'), undefined, [['1:10', 'version: expected 1, got 2']]],
+  ['version quoted', yaml('version: "1"'), undefined, [['1:10', 'version: expected the number 1, got the string "1": write it without quotes']]],
   ['a custom tag', yaml('version: !custom 1'), undefined, [['1:10', '!custom', 'custom tags']]],
   [
     'unknown key with a suggestion',
@@ -423,7 +424,7 @@ describe('loadPolicy: every error is located and says what was expected', () => 
   test('an unresolved _extends is only a warning when the caller asks for it (single-file validation)', () => {
     const result = loadPolicy(yaml('version: 1', '_extends: .github'), FILE, { unresolvedExtends: 'warn' });
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.warnings.map(formatDiagnostic)).toEqual([`${FILE}:2:11: _extends ".github" is not resolved: the org policy it names must be loaded together with this file`]);
+    if (result.ok) expect(result.warnings.map(formatDiagnostic)).toEqual([`${FILE}:2:11: _extends ".github" is not resolved: this file was checked without the org policy it names; give that file with --extends ORG_FILE to check the two together`]);
   });
 
   test('absurd nesting is reported, not thrown', () => {
