@@ -5,12 +5,34 @@ const PART = /(\d+)([smhdw])/g;
 
 export type DurationResult = { ok: true; seconds: number } | { ok: false; message: string };
 
+/** Units as people spell them out; "m" is minutes here, so months get no suggestion. */
+const SPELLED_UNITS: Record<string, string> = {
+  sec: 's', secs: 's', second: 's', seconds: 's',
+  min: 'm', mins: 'm', minute: 'm', minutes: 'm',
+  hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
+  day: 'd', days: 'd',
+  wk: 'w', wks: 'w', week: 'w', weeks: 'w',
+};
+
+/** `1hr`, `30 mins`, `1H 30M`: the duration meant, written as a policy takes it, if that is clear. */
+function meant(text: string): string | undefined {
+  const parts = [...text.toLowerCase().matchAll(/(\d+)\s*([a-z]+)/g)];
+  const rest = text.toLowerCase().replace(/(\d+)\s*([a-z]+)/g, '').replace(/[\s,]|and/g, '');
+  if (parts.length === 0 || rest !== '') return undefined;
+  const written = parts.map(([, amount, unit]) => {
+    const short = unit in UNIT_SECONDS ? unit : SPELLED_UNITS[unit];
+    return short ? `${amount}${short}` : undefined;
+  });
+  return written.every((w) => w !== undefined) ? written.join('') : undefined;
+}
+
 export function parseDuration(text: string): DurationResult {
   const trimmed = text.trim();
   if (!DURATION.test(trimmed)) {
+    const guess = meant(trimmed);
     return {
       ok: false,
-      message: `invalid duration "${text}": expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`,
+      message: `invalid duration "${text}": ${guess ? `did you mean "${guess}"? ` : ''}expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`,
     };
   }
   let seconds = 0;
