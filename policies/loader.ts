@@ -129,7 +129,10 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
     for (const { pointer, message } of lintFile(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }
   for (const { rule, message } of lintShadowedRules(merged.policy.rules, merged.policy.severities)) {
-    warnings.push({ ...rule.location, pointer: '', message });
+    // Names are unique within a file, so the rule's place in its own file's list is found by name.
+    const layer = merged.layers.find((l) => l.source.file === rule.location.file);
+    const index = layer?.raw.rules?.findIndex((r) => r.name === rule.name) ?? -1;
+    warnings.push({ ...rule.location, pointer: index >= 0 ? `/rules/${index}` : '', message });
   }
   for (const layer of merged.layers) {
     for (const { pointer, message } of lintWindows(layer.raw)) warnings.push(at(layer.source, pointer, message));

@@ -142,6 +142,18 @@ describe('warnings for a valid policy that probably does not say what was meant'
   test.each(rows)('%s', (_case, text, expected) => {
     expect(warningsOf(text)).toEqual(expected);
   });
+
+  test("a rule that never has an effect is pointed at in its own file, the org's or the repository's", () => {
+    const org = { file: 'acme/.github:.github/jit-approval.yml', text: yaml('version: 1', 'rules:', '  - name: org-docs', '    if: { only_paths: ["docs/**"] }', '    auto_approve: true') };
+    const repo = yaml('version: 1', '_extends: .github', 'rules:', '  - name: first', '    if: { environment: staging }', '    require: { approvals: 1 }', '  - name: everything', '    require: { approvals: 1 }', '  - name: docs', '    if: { only_paths: ["docs/**"] }', '    auto_approve: true');
+    const result = loadPolicy(repo, FILE, { base: { file: org.file, text: org.text } });
+    if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+    const shadowed = result.warnings.filter((w) => w.message.includes('never has an effect'));
+    expect(shadowed.map(({ file, pointer, line }) => ({ file, pointer, line }))).toEqual([
+      { file: FILE, pointer: '/rules/2', line: 9 },
+      { file: org.file, pointer: '/rules/0', line: 3 },
+    ]);
+  });
 });
 
 describe('conditionsImply: certain only from how the conditions are written', () => {
