@@ -49,7 +49,11 @@ export async function lookUpVoter(github: GitHubClient, repo: RepoCoordinates, w
       }),
     ),
   ]);
-  // Permission and teams are read by login; the permission answer says whose account that was.
-  if (who.id !== undefined && access.account !== undefined && access.account.id !== who.id) throw new LoginNamesAnotherAccount(login);
+  // Permission and teams are read by login; the permission answer says whose account that was. GitHub's
+  // schema lets it leave the account out: then it is asked, unless the login has no access to count.
+  if (who.id !== undefined && access.permission !== 'none') {
+    const account = access.account ?? (await github.user(login));
+    if (account.id !== who.id) throw new LoginNamesAnotherAccount(login);
+  }
   return { login, id: user.id, isBot: user.type === 'Bot', permission: access.permission, teams: teams.filter((t): t is string => t !== undefined) };
 }
