@@ -25803,12 +25803,43 @@ function checkRunFallbackFromEnvironment(token, step) {
 var UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 var DURATION = /^(?:\d+[smhdw])+$/;
 var PART = /(\d+)([smhdw])/g;
+var SPELLED_UNITS = {
+  sec: "s",
+  secs: "s",
+  second: "s",
+  seconds: "s",
+  min: "m",
+  mins: "m",
+  minute: "m",
+  minutes: "m",
+  hr: "h",
+  hrs: "h",
+  hour: "h",
+  hours: "h",
+  day: "d",
+  days: "d",
+  wk: "w",
+  wks: "w",
+  week: "w",
+  weeks: "w"
+};
+function meant(text) {
+  const parts = [...text.toLowerCase().matchAll(/(\d+)\s*([a-z]+)/g)];
+  const rest = text.toLowerCase().replace(/(\d+)\s*([a-z]+)/g, "").replace(/[\s,]|and/g, "");
+  if (parts.length === 0 || rest !== "") return void 0;
+  const written = parts.map(([, amount, unit]) => {
+    const short = unit in UNIT_SECONDS ? unit : SPELLED_UNITS[unit];
+    return short ? `${amount}${short}` : void 0;
+  });
+  return written.every((w) => w !== void 0) ? written.join("") : void 0;
+}
 function parseDuration(text) {
   const trimmed = text.trim();
   if (!DURATION.test(trimmed)) {
+    const guess = meant(trimmed);
     return {
       ok: false,
-      message: `invalid duration "${text}": expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`
+      message: `invalid duration "${text}": ${guess ? `did you mean "${guess}"? ` : ""}expected a number with a unit s, m, h, d or w (for example 30m, 1h or 1h30m)`
     };
   }
   let seconds = 0;
