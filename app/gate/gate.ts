@@ -632,7 +632,7 @@ export class Gate {
       // A dashboard session keeps the login it signed in with for hours; a comment's webhook may be
       // handled after its author renamed. Either way that login's permission and teams are someone else's.
       if (!(err instanceof LoginNamesAnotherAccount)) throw err;
-      return refuse(voting.via === 'dashboard' ? `${err.message}; sign in to the dashboard again` : err.message);
+      return refuse(voting.via === 'dashboard' ? `${err.message}; ${SIGN_IN_AGAIN}` : err.message);
     }
     const approvalOptions = this.approvalOptions(row);
     const eligibility = checkEligibility(decision, voter, approvalOptions);
@@ -730,7 +730,7 @@ export class Gate {
       return { eligible: verdict.eligible, reason: verdict.reason };
     } catch (err) {
       if (!(err instanceof LoginNamesAnotherAccount)) throw err;
-      return { eligible: false, reason: `${err.message}; sign in again` };
+      return { eligible: false, reason: `${err.message}; ${SIGN_IN_AGAIN}` };
     }
   }
 
@@ -867,6 +867,9 @@ function asCast(vote: StoredVote) {
 function commentFacts(voting: Voting): object {
   return voting.comment ? { comment_id: voting.comment.id, comment_created_at: voting.comment.createdAt } : {};
 }
+
+/** What a dashboard user whose session's login now names another account is told to do. */
+const SIGN_IN_AGAIN = 'sign in to the dashboard again';
 
 /** The start of a deployment protection rule request's job key: its environment, lowercased (then the sha and the deployment). */
 function deploymentJobKeyPrefix(environment: string): string {
