@@ -23,7 +23,7 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
-import { branchOfRef, loadRunContext, RunContextError } from './run-context.js';
+import { branchOfRef, loadRunContext, rerunStarter, RunContextError } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
@@ -338,12 +338,18 @@ export class Gate {
     });
     const from = branchOfRef(facts.ref) ?? facts.ref;
     const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'} from \`${from}\``;
-    const [context, inputs] = await Promise.all([
+    // A job-level gate's run names whoever started its attempt; a re-run step's token does not.
+    const rerunKnown = request.action === DEPLOYMENT_ACTION || facts.requesters?.some((r) => r.role === 're-ran the run');
+    const [context, inputs, rerunner] = await Promise.all([
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
+      rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
     ]);
     // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
-    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role === 'started the run' || !context.pull)];
+    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role !== 'opened the pull request' || !context.pull)];
+    if (rerunner && !requesters.some((r) => (r.id !== undefined ? r.id === rerunner.id : sameLogin(r.login, rerunner.login)))) {
+      requesters.push({ ...rerunner, role: 're-ran the run' });
+    }
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters };
     if (!inputs.ok) {

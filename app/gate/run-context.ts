@@ -89,6 +89,22 @@ export async function loadRunContext(
   return { ...context, ...since };
 }
 
+/**
+ * Who started this attempt of the run, when it is a re-run: the token's `actor` is whoever started the
+ * first attempt, so whoever pressed Re-run is only known from GitHub. Undefined for a first attempt.
+ */
+export async function rerunStarter(github: GitHubClient, repo: RepoCoordinates, runId: string, attempt: string): Promise<{ login: string; id: string } | undefined> {
+  if (Number(attempt) <= 1) return undefined;
+  try {
+    const starter = await github.runAttemptStarter(repo, Number(runId), Number(attempt));
+    if (!starter) throw new RunContextError(`GitHub does not say who started attempt ${attempt} of run ${runId}, who may not approve it`);
+    return starter;
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) throw new RunContextError(`GitHub does not know attempt ${attempt} of run ${runId}, so who started it (and may not approve it) is unknown`);
+    throw err;
+  }
+}
+
 async function changesSince(
   github: GitHubClient,
   repo: RepoCoordinates,

@@ -177,6 +177,8 @@ export interface GitHubClient {
   reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void>;
   /** The repositories this installation may access, with their ids. */
   installationRepositories(): Promise<Array<RepoCoordinates & { id: string }>>;
+  /** Who started that attempt of the run (GitHub's `triggering_actor`: who pressed Re-run); undefined when GitHub names nobody. */
+  runAttemptStarter(repo: RepoCoordinates, runId: number, attempt: number): Promise<{ login: string; id: string } | undefined>;
   /** The repository's runs waiting on a protection rule or reviewers (the first 100). */
   waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]>;
   /** The environments a waiting run's jobs wait on. */

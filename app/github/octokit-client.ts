@@ -226,6 +226,12 @@ export class OctokitGitHubClient implements GitHubClient {
     return repositories.map((r) => ({ owner: r.owner.login, repo: r.name, id: String(r.id) }));
   }
 
+  async runAttemptStarter(repo: RepoCoordinates, runId: number, attempt: number): Promise<{ login: string; id: string } | undefined> {
+    const { data } = await this.octokit.rest.actions.getWorkflowRunAttempt({ ...repo, run_id: runId, attempt_number: attempt, exclude_pull_requests: true });
+    const actor = data.triggering_actor;
+    return actor ? { login: actor.login, id: String(actor.id) } : undefined;
+  }
+
   async waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]> {
     const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, { ...repo, status: 'waiting', per_page: 100 });
     return runs.map((run) => {

@@ -169,6 +169,38 @@ describe('a request belongs to one job of one run attempt', () => {
   });
 });
 
+describe('whoever re-ran a run asked for its deploy too', () => {
+  // GitHub's token names who started the first attempt; who pressed Re-run is read from GitHub.
+  const runId = 556_000;
+
+  it('an approver who re-ran someone else\'s run may not approve the re-run', async () => {
+    const rerun = job({ repository: JOBS, run_id: runId, run_attempt: 2, actor: 'mallory', triggering_actor: 'alice', environment: 'production' });
+    const request = await openPending(rerun, { action: 'deploy' });
+    const issue = await world.issueOf(request.id as string, JOBS);
+    expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who re-ran the run');
+    await world.comment(issue!.number, 'alice', '/approve', JOBS);
+    const replies = (await world.control.comments(JOBS, issue!.number)) as Array<{ body: string }>;
+    expect(replies.map((c) => c.body).join('\n')).toContain('@alice re-ran the run and may not approve it (self-approval is not allowed)');
+    expect((await world.poll(rerun, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('a re-run by whoever started the run leaves the approver free to approve', async () => {
+    const rerun = job({ repository: JOBS, run_id: runId + 1, run_attempt: 3, actor: 'mallory', environment: 'production' });
+    const request = await openPending(rerun, { action: 'deploy' });
+    const issue = await world.issueOf(request.id as string, JOBS);
+    await world.comment(issue!.number, 'alice', '/approve', JOBS);
+    expect((await world.poll(rerun, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+    opened.splice(opened.findIndex((o) => o.id === request.id), 1);
+  });
+
+  it('an attempt GitHub does not know fails closed, naming it', async () => {
+    // A token the issuer signed for attempt 4 of a run whose attempts it never saw (its claims given verbatim).
+    const unknown = job({ repository: JOBS, run_id: runId + 2, environment: 'production', extra_claims: { run_attempt: '4' } });
+    const answer = await world.open(unknown, { action: 'deploy' });
+    expect(answer.body).toMatchObject({ status: 'failed', reason: `GitHub does not know attempt 4 of run ${runId + 2}, so who started it (and may not approve it) is unknown` });
+  });
+});
+
 describe('_extends reads only what the App\'s operator allows, and never quotes another repository', () => {
   it('refuses another private repository without reading it, with the same message as a missing one', async () => {
     const leaky = await world.open(job({ repository: 'acme/leaky', actor: 'mallory' }), { action: 'deploy' });

@@ -80,6 +80,9 @@ class InMemoryGitHub implements GitHubClient {
   async compareFiles(): Promise<ChangedFiles & { status: ComparisonStatus }> {
     throw new Error('no scenario compares commits: a push run is the first of its action and environment');
   }
+  async runAttemptStarter(): Promise<{ login: string; id: string } | undefined> {
+    throw new Error('no scenario re-runs a run: every step is of its first attempt');
+  }
   async commitParents(r: RepoCoordinates, sha: string): Promise<string[]> {
     const pull = this.repo(r).pull;
     return pull && sha === pull.mergeSha ? ['b'.repeat(40), pull.testedSha] : ['b'.repeat(40)];

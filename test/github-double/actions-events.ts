@@ -11,9 +11,13 @@ export interface WorkflowRunSpec {
   run_id?: number;
   run_number?: number;
   run_attempt?: number;
+  /** Who started this attempt, default the actor. */
+  triggering_actor?: string;
   workflow?: string;
   workflow_path?: string;
   head_branch?: string;
+  /** The commit the run ran, default the tip of its branch. */
+  head_sha?: string;
   event?: string;
   conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'neutral' | null;
 }
@@ -36,8 +40,9 @@ const WORKFLOW_ID = 161335;
 
 export function workflowRunBody(state: DoubleState, urls: Urls, repo: Repo, actor: User, spec: WorkflowRunSpec, runId: number) {
   const branch = spec.head_branch ?? repo.defaultBranch;
-  const commit = state.resolveRef(repo, branch);
-  if (!commit) throw new Error(`${repo.fullName}: unknown branch ${branch}`);
+  const commit = spec.head_sha ? repo.commits.get(spec.head_sha) : state.resolveRef(repo, branch);
+  if (!commit) throw new Error(`${repo.fullName}: unknown ${spec.head_sha ? `commit ${spec.head_sha}` : `branch ${branch}`}`);
+  const attempt = spec.run_attempt ?? 1;
   const path = spec.workflow_path ?? '.github/workflows/ci.yml';
   const api = `${urls.api}/repos/${repo.fullName}/actions/runs/${runId}`;
   const now = timestamp();
@@ -57,10 +62,10 @@ export function workflowRunBody(state: DoubleState, urls: Urls, repo: Repo, acto
       conclusion: spec.action === 'completed' ? spec.conclusion ?? 'success' : null, workflow_id: WORKFLOW_ID,
       check_suite_id: runId + 1, check_suite_node_id: nodeId('CheckSuite', runId + 1), url: api,
       html_url: `${urls.web}/${repo.fullName}/actions/runs/${runId}`, pull_requests: [], created_at: now, updated_at: now,
-      actor: userJson(actor, urls), triggering_actor: userJson(actor, urls), run_attempt: spec.run_attempt ?? 1,
+      actor: userJson(actor, urls), triggering_actor: userJson(spec.triggering_actor ? state.ensureUser(spec.triggering_actor) : actor, urls), run_attempt: attempt,
       referenced_workflows: [], run_started_at: now, jobs_url: `${api}/jobs`, logs_url: `${api}/logs`,
       check_suite_url: `${urls.api}/repos/${repo.fullName}/check-suites/${runId + 1}`, artifacts_url: `${api}/artifacts`,
-      cancel_url: `${api}/cancel`, rerun_url: `${api}/rerun`, previous_attempt_url: null, workflow_url: workflowUrl,
+      cancel_url: `${api}/cancel`, rerun_url: `${api}/rerun`, previous_attempt_url: attempt > 1 ? `${api}/attempts/${attempt - 1}` : null, workflow_url: workflowUrl,
       head_commit: { id: commit.sha, tree_id: commit.sha, message: commit.message, timestamp: commit.date, author: person, committer: person },
       repository: repoJson(repo, state, urls), head_repository: repoJson(repo, state, urls),
     },

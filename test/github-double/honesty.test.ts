@@ -240,6 +240,11 @@ async function exercise(): Promise<void> {
   const { data: deployments } = await octokit.rest.repos.listDeployments({ owner, repo, sha: waiting.workflow_runs[0].head_sha, environment: 'production' });
   expect(deployments.map((d) => d.id)).toEqual([gate.deployment_id]);
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', state: 'approved', comment: 'ok' });
+  // Who started a re-run: known from the attempt a job's token was issued for.
+  await gh.control.registerJob({ repository: REPO, actor: 'bob', triggering_actor: 'carol', run_id: 77, run_attempt: 2 });
+  const { data: attempt } = await octokit.rest.actions.getWorkflowRunAttempt({ owner, repo, run_id: 77, attempt_number: 2 });
+  expect([attempt.actor?.login, attempt.triggering_actor?.login, attempt.run_attempt, attempt.previous_attempt_url]).toEqual(['bob', 'carol', 2, `${gh.apiUrl}/repos/${REPO}/actions/runs/77/attempts/1`]);
+  await expect(octokit.rest.actions.getWorkflowRunAttempt({ owner, repo, run_id: 77, attempt_number: 3 })).rejects.toMatchObject({ status: 404 });
 
   // Webhooks of every kind the double sends.
   await gh.control.setWebhook(APP_ID, { url: `${gh.url}/_control/info`, secret: 's' }); // any endpoint: only payloads matter here
@@ -537,6 +542,10 @@ async function driveTheApp(world: World): Promise<void> {
   await world.comment(issue!.number, 'alice', '/reject not today');
   expect((await world.poll(pushRun, onPush.body.id as string)).body.status).toBe('rejected');
 
+  // A re-run someone else started: the App asks GitHub who.
+  const rerun = job({ run_attempt: 2, triggering_actor: 'carol' });
+  expect((await world.open(rerun, { action: 'deploy', environment: 'staging' })).body).toMatchObject({ status: 'pending' });
+
   const stagingRun = job();
   const staging = await world.open(stagingRun, { action: 'deploy', environment: 'staging' });
   await world.control.clickCheckRunButton({ repository: APP_REPO, check_run_id: staging.body.check_run_id as number, user: 'bob', identifier: 'jit-approve' });
@@ -588,7 +597,7 @@ describe('requests the App sends', () => {
       'GET /orgs/{org}/teams/{team_slug}/memberships/{username}', 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
-      'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule',
+      'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}',
     ]));
   });
 

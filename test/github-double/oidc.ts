@@ -19,6 +19,8 @@ export interface RunnerJob {
   run_id?: number;
   run_number?: number;
   run_attempt?: number;
+  /** Who started this attempt (pressed Re-run), default the actor; GitHub's token names only the actor, who started the first. */
+  triggering_actor?: string;
   workflow?: string;
   /** The job's id in the workflow (default `build`); with the run it names the job's check run. */
   job?: string;
@@ -104,6 +106,9 @@ export class OidcIssuer {
     const workflowRef = `${repo.fullName}/${job.workflow_path ?? '.github/workflows/ci.yml'}@${ref}`;
     const subject = job.environment ? `environment:${job.environment}` : eventName === 'pull_request' ? 'pull_request' : `ref:${ref}`;
     const runAttempt = job.run_attempt ?? 1;
+    // The run is GitHub's from here on: the REST API answers for this attempt.
+    const triggeringActor = state.ensureUser(job.triggering_actor ?? job.actor);
+    state.runAttempts.set(`${repo.id}:${runId}:${runAttempt}`, { repoId: repo.id, runId, attempt: runAttempt, actor: actor.login, triggeringActor: triggeringActor.login, sha, ref, event: eventName });
     // Each job of each attempt has its own check run; the same job always gets the same id here.
     const checkRunId = job.check_run_id ?? 30_000_000_000 + (parseInt(createHash('sha256').update(`${repo.id}:${runId}:${runAttempt}:${job.job ?? 'build'}`).digest('hex').slice(0, 8), 16) % 1_000_000_000);
     return {

@@ -51,6 +51,18 @@ export interface PendingGate {
   deployment: { id: number; sha: string; ref: string; [field: string]: unknown };
 }
 
+/** One attempt of a workflow run, as the runner's token issuer saw it: who started the run, and who started this attempt. */
+export interface RunAttempt {
+  repoId: number;
+  runId: number;
+  attempt: number;
+  actor: string;
+  triggeringActor: string;
+  sha: string;
+  ref: string;
+  event: string;
+}
+
 export class DoubleState {
   readonly users = new Map<string, User>();
   readonly repos = new Map<string, Repo>();
@@ -68,6 +80,8 @@ export class DoubleState {
   readonly pendingGates: PendingGate[] = [];
   /** Deployment protection rules the App has answered: answering again is refused (422). */
   readonly decidedGates: PendingGate[] = [];
+  /** Attempts of runs whose jobs asked for an ID token, by `repoId:runId:attempt`. */
+  readonly runAttempts = new Map<string, RunAttempt>();
   private readonly counters = new Map<keyof typeof ID_BASES, number>();
   private readonly issueNumbers = new Map<number, number>();
   private readonly checkSuites = new Map<string, number>();

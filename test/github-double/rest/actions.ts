@@ -1,7 +1,8 @@
 /**
  * Custom deployment protection rules: the callback an App uses to answer one (or to report progress on
  * it), and what an App reads to find the runs waiting on it (waiting runs, their pending deployments,
- * an environment's rules, deployments). The double's only runs are those a rule holds or held.
+ * an environment's rules, deployments), and who started an attempt of a run. The double's runs are
+ * those a rule holds or held, and the attempts whose jobs asked its issuer for an ID token.
  */
 import { workflowRunBody } from '../actions-events.js';
 import { forbiddenForIntegration, githubError, notFound, paginate, validationFailed } from '../http.js';
@@ -68,6 +69,20 @@ export const registerActions: RestRegistrar = (add) => {
           }),
         },
       };
+    },
+  });
+
+  add('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}', {
+    auth: 'token', permission: ['actions', 'read'],
+    handler: (ctx) => {
+      const attempt = ctx.state.runAttempts.get(`${ctx.repo.id}:${Number(ctx.params.run_id)}:${Number(ctx.params.attempt_number)}`);
+      if (!attempt) throw notFound();
+      const branch = attempt.ref.startsWith('refs/heads/') ? attempt.ref.slice('refs/heads/'.length) : undefined;
+      const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, ctx.state.ensureUser(attempt.actor), {
+        repository: ctx.repo.fullName, actor: attempt.actor, triggering_actor: attempt.triggeringActor, action: 'in_progress',
+        run_id: attempt.runId, run_attempt: attempt.attempt, event: attempt.event, head_sha: attempt.sha, ...(branch ? { head_branch: branch } : {}),
+      }, attempt.runId);
+      return { status: 200, body: { ...run, head_branch: branch ?? null } };
     },
   });
 
