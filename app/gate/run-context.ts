@@ -100,7 +100,9 @@ export async function rerunStarter(github: GitHubClient, repo: RepoCoordinates, 
     if (!starter) throw new RunContextError(`GitHub does not say who started attempt ${attempt} of run ${runId}, who may not approve it`);
     return starter;
   } catch (err) {
-    if ((err as { status?: number }).status === 404) throw new RunContextError(`GitHub does not know attempt ${attempt} of run ${runId}, so who started it (and may not approve it) is unknown`);
+    const status = (err as { status?: number }).status;
+    if (status === 404) throw new RunContextError(`GitHub does not know attempt ${attempt} of run ${runId}, so who started it (and may not approve it) is unknown`);
+    if (status === 403) throw new RunContextError(`the App may not read attempt ${attempt} of run ${runId} to learn who re-ran it: grant the App's installation the Actions (read) permission it asks for`);
     throw err;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
-import { job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
+import { APP_ID, job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
 import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const JOBS = 'acme/jobs';
@@ -179,7 +179,7 @@ describe('whoever re-ran a run asked for its deploy too', () => {
     const issue = await world.issueOf(request.id as string, JOBS);
     expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who re-ran the run');
     await world.comment(issue!.number, 'alice', '/approve', JOBS);
-    const replies = (await world.control.comments(JOBS, issue!.number)) as Array<{ body: string }>;
+    const replies = (await world.control.comments(JOBS, issue!.number)) as unknown as Array<{ body: string }>;
     expect(replies.map((c) => c.body).join('\n')).toContain('@alice re-ran the run and may not approve it (self-approval is not allowed)');
     expect((await world.poll(rerun, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
@@ -191,6 +191,19 @@ describe('whoever re-ran a run asked for its deploy too', () => {
     await world.comment(issue!.number, 'alice', '/approve', JOBS);
     expect((await world.poll(rerun, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
     opened.splice(opened.findIndex((o) => o.id === request.id), 1);
+  });
+
+  it('an installation that may not read runs fails a re-run closed, saying what to grant', async () => {
+    await world.control.seed({
+      repos: [{ owner: 'narrowco', name: 'app', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin' } }],
+      installations: [{ appId: APP_ID, account: 'narrowco', permissions: { checks: 'write', issues: 'write', pull_requests: 'write', contents: 'read', metadata: 'read', members: 'read' } }],
+    });
+    const rerun = job({ repository: 'narrowco/app', run_id: runId + 3, run_attempt: 2, actor: 'mallory', triggering_actor: 'alice', environment: 'production' });
+    const answer = await world.open(rerun, { action: 'deploy' });
+    expect(answer.body).toMatchObject({
+      status: 'failed',
+      reason: `the App may not read attempt 2 of run ${runId + 3} to learn who re-ran it: grant the App's installation the Actions (read) permission it asks for`,
+    });
   });
 
   it('an attempt GitHub does not know fails closed, naming it', async () => {
