@@ -102,9 +102,9 @@ export const PERMISSION_RANK: Record<PermissionLevel | 'none', number> = { none:
 export const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 /** The same account: by id when both are known (renames keep ids), else by login. */
-function samePerson(voter: Voter, requester: Requester): boolean {
-  if (voter.id !== undefined && requester.id !== undefined) return voter.id === requester.id;
-  return sameLogin(voter.login, requester.login);
+export function samePerson(a: { login: string; id?: string }, b: { login: string; id?: string }): boolean {
+  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
+  return sameLogin(a.login, b.login);
 }
 
 /**

@@ -8,7 +8,7 @@
  * webhook is answered as soon as its effect is durable, and a crash never loses what to show.
  */
 import type { Logger } from 'probot';
-import { checkEligibility, overrideWithoutReason, sameLogin, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
+import { checkEligibility, overrideWithoutReason, sameLogin, samePerson, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
@@ -347,7 +347,7 @@ export class Gate {
     ]);
     // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
     const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role !== 'opened the pull request' || !context.pull)];
-    if (rerunner && !requesters.some((r) => (r.id !== undefined ? r.id === rerunner.id : sameLogin(r.login, rerunner.login)))) {
+    if (rerunner && !requesters.some((r) => samePerson(r, rerunner))) {
       requesters.push({ ...rerunner, role: 're-ran the run' });
     }
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });

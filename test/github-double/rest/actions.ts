@@ -80,7 +80,7 @@ export const registerActions: RestRegistrar = (add) => {
       const branch = attempt.ref.startsWith('refs/heads/') ? attempt.ref.slice('refs/heads/'.length) : undefined;
       const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, ctx.state.ensureUser(attempt.actor), {
         repository: ctx.repo.fullName, actor: attempt.actor, triggering_actor: attempt.triggeringActor, action: 'in_progress',
-        run_id: attempt.runId, run_attempt: attempt.attempt, event: attempt.event, head_sha: attempt.sha, ...(branch ? { head_branch: branch } : {}),
+        run_id: attempt.runId, run_attempt: attempt.attempt, event: attempt.event, head_sha: attempt.sha,
       }, attempt.runId);
       return { status: 200, body: { ...run, head_branch: branch ?? null } };
     },
