@@ -213,8 +213,9 @@ const isMet = (t: RequirementTally): boolean => t.awaiting === 0;
 /**
  * Votes in the order they were cast. The first eligible reject rejects; otherwise the request is
  * approved by the first vote after which every requirement has its quorum of distinct eligible
- * approvers and, where it lists `codeowners`, each owned group of changed files has an approval from
- * one of its owners. Later votes do not change a final result.
+ * approvers (distinct accounts: a rename between two votes does not make two people) and, where it
+ * lists `codeowners`, each owned group of changed files has an approval from one of its owners.
+ * Later votes do not change a final result.
  */
 export function tallyVotes(decision: ApprovalSubject, votes: readonly Vote[], options: ApprovalOptions): Tally {
   const requirements = activeRequirements(decision.requirements, options.elapsedSeconds);
@@ -243,7 +244,8 @@ export function tallyVotes(decision: ApprovalSubject, votes: readonly Vote[], op
       return { status: 'rejected', reason: `rejected by @${vote.voter.login}`, requirements: summary(), rejectedBy: vote.voter.login, ignored };
     }
     for (const i of eligibility.requirements) {
-      if (!approvedBy[i].some((voter) => sameLogin(voter.login, vote.voter.login))) approvedBy[i].push(vote.voter);
+      // By account: someone who renamed between two votes is still one person.
+      if (!approvedBy[i].some((voter) => samePerson(voter, vote.voter))) approvedBy[i].push(vote.voter);
     }
     const tallies = summary();
     if (tallies.every(isMet)) {

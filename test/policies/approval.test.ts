@@ -171,6 +171,8 @@ describe('tally', () => {
     ['no votes', [], 'pending', 'waiting for 2 more from a code owner of the changed files; 1 more from @acme/security'],
     ['quorum met by distinct eligible people', [approve(carol), approve(sam), approve(sec)], 'approved', 'approved by @carol, @sam, @sec'],
     ['one person approving twice counts once', [approve(carol), approve(voter('Carol')), approve(sec)], 'pending', 'waiting for 1 more from a code owner'],
+    ['one account approving under two logins (renamed in between) counts once', [approve(voter('sam', { id: '7', teams: ['acme/sre'] })), approve(voter('sam-renamed', { id: '7', teams: ['acme/sre'] })), approve(sec)], 'pending', 'waiting for 1 more from a code owner'],
+    ['two accounts that held one login in turn are two people', [approve(voter('sam', { id: '7', teams: ['acme/sre'] })), approve(voter('sam', { id: '8', teams: ['acme/sre'] })), approve(sec)], 'approved', 'approved by @sam, @sec'],
     ['one person in two groups counts once per requirement', [approve(both), approve(carol)], 'approved', 'approved by @pat, @carol'],
     ['ineligible approvals do not count', [approve(voter('bob', { teams: ['acme/sre'] })), approve(voter('mallory')), approve(sec)], 'pending', 'waiting for 2 more'],
     ['an eligible reject rejects at once', [approve(carol), reject(sec), approve(sam)], 'rejected', 'rejected by @sec'],
