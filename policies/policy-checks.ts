@@ -8,7 +8,8 @@ import { parseDuration } from './duration.js';
 import { parseExtendsRef } from './extends-ref.js';
 import { ACTOR_GLOB, compileGlob } from './glob.js';
 import { WINDOW_LISTS } from './normalise.js';
-import { readablePath, suggestion, type SchemaProblem } from './schema-check.js';
+import { policySchema } from './schema.js';
+import { misspeltAs, readablePath, suggestion, type SchemaProblem } from './schema-check.js';
 import { compileCron, isValidTimeZone, knownTimeZones, localInstant } from './windows.js';
 import { joinPointer } from './yaml-source.js';
 
@@ -17,6 +18,7 @@ export const MAX_DURATION_SECONDS = 365 * 86400;
 
 const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'only_paths', 'event', 'actor', 'labels'];
 const CONDITION_KEYS = [...GLOB_CONDITIONS, 'severity'];
+const WINDOW_KEYS = Object.keys(policySchema.$defs.window.properties);
 
 type Report = (pointer: string, message: string) => void;
 
@@ -113,7 +115,7 @@ function checkWindow(window: Record<string, unknown>, at: string, report: Report
   const once = window.start !== undefined || window.end !== undefined;
   if (window.cron !== undefined && once) {
     report(`${at}/cron`, 'give either cron: { start, end } (a recurrence) or start and end (one period), not both');
-  } else if (window.cron === undefined && !once) {
+  } else if (window.cron === undefined && !once && !['cron', 'start', 'end'].some((key) => misspeltAs(window, key, WINDOW_KEYS))) {
     report(at, 'a window needs its times: cron: { start, end } for a recurrence, or start and end for one period');
   }
   if (isRecord(window.cron)) {
@@ -131,8 +133,9 @@ function checkWindow(window: Record<string, unknown>, at: string, report: Report
     }
   }
   if (window.cron === undefined && once) {
-    if (window.start === undefined) report(at, 'a window with "end" needs "start" as well');
-    if (window.end === undefined) report(at, 'a window with "start" needs "end" as well');
+    // A misspelt `strat:` is reported at its key with "did you mean "start"?"; saying here that start is missing would repeat it.
+    if (window.start === undefined && !misspeltAs(window, 'start', WINDOW_KEYS)) report(at, 'a window with "end" needs "start" as well');
+    if (window.end === undefined && !misspeltAs(window, 'end', WINDOW_KEYS)) report(at, 'a window with "start" needs "end" as well');
     const instants: Record<string, number> = {};
     for (const key of ['start', 'end'] as const) {
       const text = window[key];

@@ -40,6 +40,8 @@ export function schemaChecker(validate: ValidateFunction, options: SchemaChecker
       seen.add(problem.message);
       problems.push(problem);
     }
+    // Every error was left to another that says it; should none be left, the value is still refused.
+    if (problems.length === 0) problems.push({ pointer: '', target: 'value', message: `${readablePath('')}: violates the schema` });
     return problems;
   };
 }
@@ -70,8 +72,12 @@ function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProb
       const known = Object.keys((schema.properties ?? {}) as object);
       return { pointer, target: 'key', message: `${readablePath(pointer)}: unknown key "${key}"${suggestion(key, known)} Expected one of: ${known.join(', ')}` };
     }
-    case 'required':
-      return here(`missing required key "${String(params.missingProperty)}"`);
+    case 'required': {
+      const missing = String(params.missingProperty);
+      // `nmae: x` where `name` is required: the unknown key's own message says "did you mean "name"?".
+      if (schema.additionalProperties === false && misspeltAs(error.data, missing, Object.keys((schema.properties ?? {}) as object))) return undefined;
+      return here(`missing required key "${missing}"`);
+    }
     case 'type':
       return here(`expected ${describeTypes(params.type)}, got ${options.echoValues ? describeValue(error.data) : describeKind(error.data)}`);
     case 'const':
@@ -113,14 +119,31 @@ function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProb
  * distance or the same ignoring case, `_` and `-`; else just `.`.
  */
 export function suggestion(word: string, candidates: readonly string[]): string {
-  if (candidates.length === 0) return '.';
+  const meant = meantWord(word, candidates);
+  return meant === undefined ? '.' : `; did you mean "${meant}"?`;
+}
+
+/** The candidate a misspelt word was probably meant as: close by edit distance or the same ignoring case, `_` and `-`. */
+function meantWord(word: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
   const squash = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   const sameLetters = candidates.find((c) => squash(c) === squash(word));
   // `escalations` for `escalate`: one word grown from the other.
   const grown = candidates.find((c) => Math.min(c.length, word.length) >= 5 && (squash(word).startsWith(squash(c).slice(0, -1)) || squash(c).startsWith(squash(word))));
   const nearest = sameLetters ?? grown ?? closest(word, [...candidates]);
-  const close = sameLetters !== undefined || grown !== undefined || distance(word, nearest) <= Math.max(2, Math.floor(word.length / 3));
-  return close ? `; did you mean "${nearest}"?` : '.';
+  // Never a word that shares nothing with it: "tz" is not a misspelling of "if".
+  const edits = distance(word, nearest);
+  const close = sameLetters !== undefined || grown !== undefined || (edits <= Math.max(2, Math.floor(word.length / 3)) && edits < word.length);
+  return close ? nearest : undefined;
+}
+
+/**
+ * Whether `value` (a mapping) holds an unknown key that reads as a misspelling of `key`: then what
+ * says the key is missing only repeats the unknown key's "did you mean" at another line.
+ */
+export function misspeltAs(value: unknown, key: string, known: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.keys(value).some((k) => !known.includes(k) && meantWord(k, known) === key);
 }
 
 /** `/rules/0/if/branch` → `rules[0].if.branch` (the file's own spelling of where a value is). */

@@ -249,6 +249,13 @@ const errorCases: ErrorCase[] = [
   ['min_permission read', yaml('version: 1', 'defaults: { min_permission: read }'), undefined, [['2:29', 'expected one of: write, maintain, admin']]],
   ['approvals below 1', yaml('version: 1', 'rules:', '  - name: r', '    require: { approvals: 0 }'), undefined, [['4:27', 'require.approvals: expected a number of at least 1, got 0']]],
   ['a rule without a name', yaml('version: 1', 'rules:', '  - if: { action: deploy }'), undefined, [['3:5', 'rules[0]: missing required key "name"']]],
+  ['a misspelt name is said once, at the misspelling', yaml('version: 1', 'rules:', '  - nmae: r'), undefined, [['3:5', 'rules[0].nmae: unknown key "nmae"; did you mean "name"?']]],
+  [
+    'a missing name beside an unknown key meant as something else is said too',
+    yaml('version: 1', 'rules:', '  - colour: red'),
+    undefined,
+    [['3:5', 'rules[0]: missing required key "name"'], ['3:5', 'rules[0].colour: unknown key "colour"']],
+  ],
   ['an empty condition list', yaml('version: 1', 'rules:', '  - name: r', '    if: { branch: [] }'), undefined, [['4:19', 'expected a list with at least 1 item']]],
   ['duplicate severities', yaml('version: 1', 'severities: [low, high, low]'), undefined, [['2:25', 'severities[2]: duplicate "low" (same as item 1)']]],
   [

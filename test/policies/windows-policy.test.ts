@@ -190,6 +190,16 @@ describe('validation', () => {
     expect(problems(text).join('\n')).toContain(expected);
   });
 
+  test.each([
+    ['start', window('    time_zone: UTC\n    strat: 2026-12-24\n    end: 2026-12-25\n'), [`${FILE}:5:5: freezes[0].strat: unknown key "strat"; did you mean "start"?`]],
+    ['end', window('    time_zone: UTC\n    start: 2026-12-24\n    edn: 2026-12-25\n'), [`${FILE}:6:5: freezes[0].edn: unknown key "edn"; did you mean "end"?`]],
+    ['cron', window('    time_zone: UTC\n    crno: { start: "0 17 * * 5", end: "0 8 * * 1" }\n'), [`${FILE}:5:5: freezes[0].crno: unknown key "crno"; did you mean "cron"?`]],
+    ['time_zone (as tz, which is no misspelling: both are said)', window('    tz: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n'), [`${FILE}:3:5: freezes[0]: missing required key "time_zone"`, `${FILE}:4:5: freezes[0].tz: unknown key "tz".`]],
+    ['time_zone, misspelt', window('    time_zone_: UTC\n    start: 2026-12-24\n    end: 2026-12-25\n'), [`${FILE}:4:5: freezes[0].time_zone_: unknown key "time_zone_"; did you mean "time_zone"?`]],
+  ])('a misspelt %s is one problem, said at the misspelling', (_key, text, expected) => {
+    expect(problems(text).map((p) => p.replace(/ Expected one of: .*$/, ''))).toEqual(expected);
+  });
+
   test('a deploy window that can never open and a freeze that never ends are warned about', () => {
     expect(
       warnings(`version: 1
