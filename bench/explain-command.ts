@@ -10,6 +10,10 @@
  *
  * BENCH_BASELINE=<another checkout, built>: the same runs from that tree too, alternating run by run
  * with this one (as bench/startup.ts does), and each tree's answer is checked to be byte for byte the same.
+ *
+ * BENCH_NODE=<node binary>[,<node binary>…]: the command runs with each of these Node binaries, again
+ * alternating run by run, instead of the bench's own. The CLI needs Node 22 or later; a machine whose
+ * `node` is older measures a supported one, side by side with its own, this way.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,12 +36,23 @@ interface Run {
   systemMs: number | undefined;
 }
 
+interface Variant {
+  label: string;
+  root: string;
+  node: string;
+}
+
 export async function measureExplainCommand(): Promise<BenchReport> {
   const trees = [{ label: 'this tree', root: HERE }];
   if (process.env.BENCH_BASELINE) trees.unshift({ label: 'baseline', root: resolve(process.env.BENCH_BASELINE) });
   for (const { root } of trees) {
     if (!existsSync(join(root, 'build/app/cli/main.js'))) throw new Error(`${root}/build/app/cli/main.js is missing: run 'npm run build' there`);
   }
+  const nodes = (process.env.BENCH_NODE ?? '').split(',').filter((n) => n.trim() !== '').map((n) => resolve(n.trim()));
+  const versions = (nodes.length > 0 ? nodes : [process.execPath]).map((node) => ({ node, version: nodeVersion(node) }));
+  const variants: Variant[] = trees.flatMap((tree) =>
+    versions.map(({ node, version }) => ({ label: versions.length > 1 ? `${tree.label}, Node ${version}` : tree.label, root: tree.root, node })),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'jit-explain-'));
   const withTime = existsSync(GNU_TIME);
   const results = new Map<string, Run[]>();
@@ -55,9 +70,9 @@ export async function measureExplainCommand(): Promise<BenchReport> {
     for (const format of ['json', 'text']) {
       const answers = new Map<string, Buffer>();
       for (let run = 0; run <= RUNS; run++) {
-        for (const { label, root } of trees) {
-          const out = join(dir, `out-${format}-${trees.indexOf(trees.find((t) => t.root === root)!)}`);
-          const measured = runOnce(root, dir, args(format), out, withTime);
+        for (const [index, { label, root, node }] of variants.entries()) {
+          const out = join(dir, `out-${format}-${index}`);
+          const measured = runOnce(node, root, dir, args(format), out, withTime);
           if (run === 0) {
             answers.set(label, readFileSync(out));
             continue; // the warm-up
@@ -66,7 +81,7 @@ export async function measureExplainCommand(): Promise<BenchReport> {
         }
       }
       const [first, ...others] = [...answers.values()];
-      if (others.some((answer) => !answer.equals(first))) throw new Error(`the trees' --format ${format} answers differ`);
+      if (others.some((answer) => !answer.equals(first))) throw new Error(`the --format ${format} answers of ${variants.map((v) => v.label).join(', ')} differ`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -83,17 +98,18 @@ export async function measureExplainCommand(): Promise<BenchReport> {
     rows.push([label, format, fmt(percentile(wall, 50)), fmt(percentile(wall, 90)), `${fmt(wall[0])} to ${fmt(wall.at(-1)!)}`, cpuCell(cpu, 50), cpuCell(cpu, 90), cpuCell(user, 50), cpuCell(system, 50), String(TARGET_MS)]);
   }
   return {
-    title: `explain as a one-shot command: node bin/mercurial-jit.js explain (500 rules, 5,000 CODEOWNERS rules, 10,000 paths; ${RUNS} runs each)`,
+    title: `explain as a one-shot command: node bin/mercurial-jit.js explain (500 rules, 5,000 CODEOWNERS rules, 10,000 paths; ${RUNS} runs each; Node ${versions.map((v) => v.version).join(' and ')})`,
     columns: ['tree', 'format', 'wall p50 ms', 'wall p90 ms', 'range', 'CPU p50 ms', 'CPU p90 ms', 'user p50', 'system p50', 'target ms'],
     rows,
     notes: [
       'Wall: spawnSync of the command to its exit, answer written to a file; CPU: the child\'s user + system time from wait4 (GNU time), all threads, 10 ms resolution.',
       `After 1 warm-up run per tree and format (not counted); ${trees.length > 1 ? `baseline: ${trees[0].root}, alternating run by run with this tree; answers byte for byte the same` : 'BENCH_BASELINE=<built checkout> compares another tree side by side'}.`,
+      versions.length > 1 ? `Each Node in turn, run by run: ${versions.map((v) => `${v.version} (${v.node})`).join(', ')}.` : 'BENCH_NODE=<node>,<node> runs the command with other Node binaries side by side.',
     ],
   };
 }
 
-function runOnce(root: string, cwd: string, args: string[], outFile: string, withTime: boolean): Run {
+function runOnce(node: string, root: string, cwd: string, args: string[], outFile: string, withTime: boolean): Run {
   const timeFile = join(cwd, 'time.txt');
   const command = [join(root, 'bin/mercurial-jit.js'), ...args];
   const out = openSync(outFile, 'w');
@@ -101,18 +117,23 @@ function runOnce(root: string, cwd: string, args: string[], outFile: string, wit
   const began = performance.now();
   try {
     child = withTime
-      ? spawnSync(GNU_TIME, ['-o', timeFile, '-f', '%U %S', process.execPath, ...command], { cwd, stdio: ['ignore', out, 'pipe'] })
-      : spawnSync(process.execPath, command, { cwd, stdio: ['ignore', out, 'pipe'] });
+      ? spawnSync(GNU_TIME, ['-o', timeFile, '-f', '%U %S', node, ...command], { cwd, stdio: ['ignore', out, 'pipe'] })
+      : spawnSync(node, command, { cwd, stdio: ['ignore', out, 'pipe'] });
   } finally {
     closeSync(out);
   }
   const wallMs = performance.now() - began;
-  if (child.status !== 0) throw new Error(`explain from ${root} exited ${child.status ?? child.signal}:\n${child.stderr?.toString()}`);
+  if (child.status !== 0) throw new Error(`explain from ${root} on ${node} exited ${child.status ?? child.signal}:\n${child.stderr?.toString()}`);
   if (!withTime) return { wallMs, cpuMs: undefined, userMs: undefined, systemMs: undefined };
   const [user, system] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map((s) => Number(s) * 1000);
   return { wallMs, cpuMs: user + system, userMs: user, systemMs: system };
 }
 
+function nodeVersion(node: string): string {
+  const answer = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  if (answer.status !== 0) throw new Error(`${node} does not run: ${answer.error?.message ?? answer.stderr}`);
+  return answer.stdout.trim().replace(/^v/, '');
+}
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en');
