@@ -238,6 +238,6 @@ function abbreviationWarning(zone: string): string | undefined {
   const offset = (minutes: number) => `UTC${minutes < 0 ? '−' : '+'}${String(Math.floor(Math.abs(minutes) / 60)).padStart(2, '0')}:${String(Math.abs(minutes) % 60).padStart(2, '0')}`;
   const offsets = read.january === read.july ? `${offset(read.january)} all year` : `${offset(read.january)} in January and ${offset(read.july)} in July`;
   // Newer JavaScript engines may answer with the name as written: then the offsets say it all.
-  const name = read.readAs.toUpperCase() === zone ? '' : `${read.readAs}, `;
+  const name = read.readAs.toUpperCase() === zone.toUpperCase() ? '' : `${read.readAs}, `;
   return `time zone "${zone}" is an abbreviation, read here as ${name}${offsets}; abbreviations name different zones to different people: write the IANA name you mean, such as Europe/London or America/New_York`;
 }

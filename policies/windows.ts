@@ -50,7 +50,9 @@ export function isValidTimeZone(zone: string): boolean {
  * the answer never depends on today's date), in minutes east of UTC.
  */
 export function abbreviatedZone(zone: string): { readAs: string; january: number; july: number } | undefined {
-  if (!/^[A-Z]{3,5}$/.test(zone) || ['UTC', 'GMT', 'UCT', 'PRC', 'ROC', 'ROK'].includes(zone) || !isValidTimeZone(zone)) return undefined;
+  // The database takes names in any case: `est` is EST.
+  const upper = zone.toUpperCase();
+  if (!/^[A-Z]{3,5}$/.test(upper) || ['UTC', 'GMT', 'UCT', 'PRC', 'ROC', 'ROK'].includes(upper) || !isValidTimeZone(zone)) return undefined;
   const readAs = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
   const offsets = IANAZone.create(zone);
   return { readAs, january: offsets.offset(Date.UTC(2026, 0, 15)), july: offsets.offset(Date.UTC(2026, 6, 15)) };

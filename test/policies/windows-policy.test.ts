@@ -222,7 +222,7 @@ freezes:
   });
 
   test('a time zone written as an abbreviation is warned about, with what it is read as', () => {
-    const zones = ['BST', 'EST', 'PST', 'IST', 'UTC', 'GMT', 'Europe/London', 'US/Pacific'];
+    const zones = ['BST', 'EST', 'PST', 'IST', 'UTC', 'GMT', 'Europe/London', 'US/Pacific', 'est', 'Cet', 'utc'];
     const text = `version: 1\nfreezes:\n${zones.map((zone, i) => `  - { name: f${i}, time_zone: ${zone}, cron: { start: "0 17 * * 5", end: "0 8 * * 1" } }\n`).join('')}`;
     const advice = 'abbreviations name different zones to different people: write the IANA name you mean, such as Europe/London or America/New_York';
     expect(warnings(text)).toEqual([
@@ -232,6 +232,9 @@ freezes:
       `${FILE}:4:28: time zone "EST" is an abbreviation, read here as America/Panama, UTC−05:00 all year; ${advice}`,
       `${FILE}:5:28: time zone "PST" is an abbreviation, read here as America/Los_Angeles, UTC−08:00 in January and UTC−07:00 in July; ${advice}`,
       `${FILE}:6:28: time zone "IST" is an abbreviation, read here as Asia/Calcutta, UTC+05:30 all year; ${advice}`,
+      // The database takes any case.
+      `${FILE}:11:28: time zone "est" is an abbreviation, read here as America/Panama, UTC−05:00 all year; ${advice}`,
+      `${FILE}:12:28: time zone "Cet" is an abbreviation, read here as Europe/Brussels, UTC+01:00 in January and UTC+02:00 in July; ${advice}`,
     ]);
   });
 });
