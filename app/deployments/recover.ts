@@ -7,7 +7,7 @@
  *
  * GitHub's lists do not say which deployment is a waiting job's, and anyone with write access can
  * create a deployment of the same commit to the same environment. So a run whose job in that
- * environment has any request already is left alone, and the facts come from the run as GitHub lists
+ * environment has a request already that may be of its latest attempt is left alone, and the facts come from the run as GitHub lists
  * it (its branch, who started it, its pull requests' authors); a deployment is used only when its ref
  * and creator are that branch and that person. Without one the run is not opened (it waits, never
  * approved) and the log says why.
@@ -59,7 +59,7 @@ async function recoverRepository(options: RecoveryOptions, github: GitHubClient,
     for (const environment of await github.pendingEnvironments(repository, run.id)) {
       if (!gatedByUs.has(environment)) gatedByUs.set(environment, (await github.protectionRuleApps(repository, environment)).includes(options.appId));
       if (!gatedByUs.get(environment)) continue;
-      if (await options.gate.hasDeploymentRequest(repository.id, String(run.id), environment)) continue;
+      if (await options.gate.hasDeploymentRequest(repository.id, String(run.id), environment, run)) continue;
       const actor = run.triggeringActor;
       const [deployment] = (await github.deployments(repository, run.headSha, environment)).filter(
         (d) => d.sha === run.headSha && run.headBranch !== null && d.ref === run.headBranch && actor !== undefined && d.creator?.id === actor.id,

@@ -12,7 +12,7 @@ import type { RunIdentity } from '../oidc.js';
 /** The facts of one deployment protection rule, read from its payload. */
 export interface RuleRequest {
   run: RunIdentity;
-  deployment: { callbackRunId: number; environment: string; deploymentId: number };
+  deployment: { callbackRunId: number; environment: string; deploymentId: number; createdAt: string };
   /** Who opened the pull requests the run is about: requesters too, so they cannot approve it unless the policy allows. */
   pullAuthors: { login: string; id: string }[];
 }
@@ -58,6 +58,8 @@ export function readRuleRequest(payload: Json): RuleRequest {
   if (!SHA.test(sha)) throw new PayloadError('deployment_protection_rule payload: `deployment.sha` is not a commit sha');
   const ref = text(payload, 'deployment.ref');
   const deploymentId = id(payload, 'deployment.id');
+  const createdAt = text(payload, 'deployment.created_at');
+  if (Number.isNaN(Date.parse(createdAt))) throw new PayloadError('deployment_protection_rule payload: `deployment.created_at` is not a time');
   // The run is named only by the callback URL; it must be this repository's.
   let path: string;
   try {
@@ -71,7 +73,7 @@ export function readRuleRequest(payload: Json): RuleRequest {
     throw new PayloadError(`deployment_protection_rule payload: \`deployment_callback_url\` names ${match[1]}, not the repository ${repository}`);
   }
   const runId = Number(match[2]);
-  // The run's actor: who created the deployment (the run's triggering actor), else the sender.
+  // Who created the deployment (whoever started the run's attempt), else the sender; who started the run is read from the run.
   const creator = field(payload, 'deployment.creator') ? 'deployment.creator' : 'sender';
   const actor = text(payload, `${creator}.login`);
   const actorId = id(payload, `${creator}.id`);
@@ -93,7 +95,7 @@ export function readRuleRequest(payload: Json): RuleRequest {
   };
   const pulls = Array.isArray(payload.pull_requests) ? (payload.pull_requests as Json[]) : [];
   const pullAuthors = pulls.map((_, i) => ({ login: text(payload, `pull_requests.${i}.user.login`), id: String(id(payload, `pull_requests.${i}.user.id`)) }));
-  return { run, deployment: { callbackRunId: runId, environment, deploymentId }, pullAuthors };
+  return { run, deployment: { callbackRunId: runId, environment, deploymentId, createdAt }, pullAuthors };
 }
 
 /**
@@ -105,7 +107,7 @@ export function ruleRequestOf(found: {
   runId: number;
   event: string;
   environment: string;
-  deployment: { id: number; sha: string; ref: string; creator?: { login: string; id: string } };
+  deployment: { id: number; sha: string; ref: string; createdAt: string; creator?: { login: string; id: string } };
 }): RuleRequest {
   const repository = `${found.repository.owner}/${found.repository.repo}`;
   const { deployment } = found;
@@ -125,7 +127,7 @@ export function ruleRequestOf(found: {
     environment: found.environment,
   };
   // GitHub's list of waiting runs names their pull requests without authors: the caller reads them.
-  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id }, pullAuthors: [] };
+  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id, createdAt: deployment.createdAt }, pullAuthors: [] };
 }
 
 export function handleRuleRequested(gate: Gate) {

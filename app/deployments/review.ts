@@ -6,8 +6,8 @@
  * answered (a replica that sent it but died before noting it, or a person who decided elsewhere) means
  * there is nothing left to do.
  */
-import type { DeploymentFacts, Gate, GateRequest } from '../gate/gate.js';
-import type { GitHubClient } from '../github/github.js';
+import { ofEarlierAttempt, type DeploymentFacts, type Gate, type GateRequest } from '../gate/gate.js';
+import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 import { answerComment, statusReport } from '../render/deployment.js';
 import type { ClaimedTimer, Store } from '../store/store.js';
 
@@ -33,6 +33,12 @@ export function reviewDeploymentJob(options: ReviewOptions) {
     const repo = { owner: request.owner, repo: request.repo };
     if (request.status !== 'pending') {
       const state = request.status === 'approved' ? 'approved' : 'rejected';
+      const stale = await ofEarlierAttemptNow(github, repo, deployment, state);
+      if (stale) {
+        await note(options.store, request, { answered: 'withheld' });
+        await options.store.appendAudit({ type: 'deployment_answer_withheld', actor: 'app', requestId: request.id, facts: { state, run_id: deployment.callbackRunId, environment: deployment.environment, reason: stale } });
+        return;
+      }
       try {
         await github.reviewDeployment(repo, deployment.callbackRunId, { environmentName: deployment.environment, state, comment: answerComment(request) });
       } catch (err) {
@@ -55,6 +61,26 @@ export function reviewDeploymentJob(options: ReviewOptions) {
     }
     await note(options.store, request, { reports: (deployment.reports ?? 0) + 1, lastReport: report });
   };
+}
+
+/**
+ * Why the answer must not be sent, if it must not: GitHub takes it by run and environment alone, so
+ * once the run was re-run (or is gone), an earlier attempt's answer would be taken as the latest's. The
+ * run is read again just before answering. A rejection is sent when the run cannot be read: it can only
+ * hold a job back.
+ */
+async function ofEarlierAttemptNow(github: GitHubClient, repo: RepoCoordinates, deployment: DeploymentFacts, state: 'approved' | 'rejected'): Promise<string | undefined> {
+  let run;
+  try {
+    run = await github.workflowRun(repo, deployment.callbackRunId);
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404) return `GitHub no longer knows run ${deployment.callbackRunId}`;
+    if (state === 'rejected' && status === 403) return undefined;
+    throw err;
+  }
+  if (!ofEarlierAttempt(deployment, run)) return undefined;
+  return `run ${deployment.callbackRunId} was re-run: attempt ${run.attempt} waits on \`${deployment.environment}\` now, and this request is of an earlier attempt`;
 }
 
 /** Records what was told to GitHub, on the request's facts as they are now. */

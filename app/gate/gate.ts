@@ -23,10 +23,11 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
-import { branchOfRef, loadRunContext, rerunStarter, RunContextError } from './run-context.js';
+import { branchOfRef, loadRunContext, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
+export { ofEarlierAttempt } from './run-context.js';
 
 /** The actor recorded for what the App decides on its own. */
 export const APP_ACTOR = 'app';
@@ -190,9 +191,32 @@ export class Gate {
     return { created: true, request: await this.create(run, { action: DEPLOYMENT_ACTION, environment: deployment.environment }, key, deployment.environment, { deployment, requesters }) };
   }
 
-  /** Whether a job of this run waiting in this environment has a request already, in any attempt and state. */
-  async hasDeploymentRequest(repositoryId: string, runId: string, environment: string): Promise<boolean> {
-    return this.options.store.hasRunRequest({ repositoryId, runId, action: DEPLOYMENT_ACTION, jobKeyPrefix: deploymentJobKeyPrefix(environment) });
+  /**
+   * Whether a job of this run waiting in this environment has a request already that may be of the
+   * run's latest attempt (in any state). One of an earlier attempt does not count: after a re-run whose
+   * webhook was lost, the new attempt still needs its own.
+   */
+  async hasDeploymentRequest(repositoryId: string, runId: string, environment: string, run: { attempt: number; startedAt?: string }): Promise<boolean> {
+    const requests = await this.deploymentRequests(repositoryId, runId, environment);
+    return requests.some((r) => !ofEarlierAttempt((r.facts as unknown as RunFacts).deployment ?? {}, run));
+  }
+
+  private deploymentRequests(repositoryId: string, runId: string, environment: string): Promise<ApprovalRequest[]> {
+    return this.options.store.runRequests({ repositoryId, runId, action: DEPLOYMENT_ACTION, jobKeyPrefix: deploymentJobKeyPrefix(environment) });
+  }
+
+  /**
+   * GitHub takes the answer to a rule by run and environment alone: once a run is re-run, an earlier
+   * attempt's request would answer for the new attempt's job. So the earlier attempts' requests that
+   * still wait end as superseded, and their answer is never sent (the outbox checks the run again).
+   */
+  private async supersedeEarlierAttempts(request: ApprovalRequest, environment: string, run: RunStarters): Promise<void> {
+    for (const other of await this.deploymentRequests(request.repositoryId, request.runId, environment)) {
+      if (other.id === request.id || other.status !== 'pending') continue;
+      if (!ofEarlierAttempt((other.facts as unknown as RunFacts).deployment ?? {}, run)) continue;
+      this.options.log.info({ requestId: other.id, by: request.id, runId: request.runId, attempt: run.attempt }, 'an earlier attempt\'s job-level request is superseded');
+      await this.complete(other.id, { status: 'failed', reason: `superseded: ${rerunText(request.runId, run.attempt, environment)} (request ${request.id})` });
+    }
   }
 
   private async create(run: RunIdentity, input: RequestInput, key: RequestKey, environment: string | undefined, extra: Partial<RunFacts>, limits?: PendingLimits): Promise<GateRequest> {
@@ -338,20 +362,27 @@ export class Gate {
     });
     const from = branchOfRef(facts.ref) ?? facts.ref;
     const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'} from \`${from}\``;
-    // A job-level gate's run names whoever started its attempt; a re-run step's token does not.
-    const rerunKnown = request.action === DEPLOYMENT_ACTION || facts.requesters?.some((r) => r.role === 're-ran the run');
-    const [context, inputs, rerunner] = await Promise.all([
+    // A job-level gate's run is read once, when it is first decided: who started it, and which attempt the deployment is of.
+    const deployment = request.action === DEPLOYMENT_ACTION ? facts.deployment : undefined;
+    const rerunKnown = deployment !== undefined || facts.requesters?.some((r) => r.role === 're-ran the run');
+    const [context, inputs, rerunner, run] = await Promise.all([
       loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
       rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
+      deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined,
     ]);
+    if (deployment && run && ofEarlierAttempt(deployment, run)) {
+      await this.complete(request.id, { status: 'failed', reason: `superseded: ${rerunText(request.runId, run.attempt, deployment.environment)}` });
+      return;
+    }
     // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
-    const requesters: Requester[] = [...(facts.requesters ?? []).filter((r) => r.role !== 'opened the pull request' || !context.pull)];
+    const kept = (facts.requesters ?? []).filter((r) => r.role !== 'opened the pull request' || !context.pull);
+    const requesters: Requester[] = run ? withRunStarters(kept, run) : kept;
     if (rerunner && !requesters.some((r) => samePerson(r, rerunner))) {
       requesters.push({ ...rerunner, role: 're-ran the run' });
     }
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
-    const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters };
+    const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters, ...(deployment && run ? { deployment: { ...deployment, attempt: run.attempt } } : {}) };
     if (!inputs.ok) {
       await store.updateRequest(request.id, { facts: { ...updatedFacts, problems: inputs.problems }, prNumber: context.pull?.number });
       await this.complete(request.id, { status: 'failed', reason: 'the approval policy is invalid', auditType: 'policy_error', facts: { problems: inputs.problems } });
@@ -383,6 +414,7 @@ export class Gate {
     });
     // Another evaluation of the same request (its job, on another replica) got there first.
     if (!recorded) return;
+    if (deployment && run) await this.supersedeEarlierAttempts(request, deployment.environment, run);
     await this.scheduleWindowCheck(request.id, decision, previous);
     const windows = decision.windows;
     if (decision.outcome === 'held' && previous?.outcome !== 'held' && windows) {
@@ -878,6 +910,11 @@ function commentFacts(voting: Voting): object {
 const SIGN_IN_AGAIN = 'sign in to the dashboard again';
 
 /** The start of a deployment protection rule request's job key: its environment, lowercased (then the sha and the deployment). */
+/** Why an earlier attempt's job-level request can no longer be answered. */
+function rerunText(runId: string, attempt: number, environment: string): string {
+  return `run ${runId} was re-run, and attempt ${attempt} now waits on \`${environment}\`; GitHub would take an answer to this earlier attempt as that one's`;
+}
+
 function deploymentJobKeyPrefix(environment: string): string {
   return `deployment:${environment.toLowerCase()}:`;
 }

@@ -35,10 +35,17 @@ export interface DeploymentFacts {
   callbackRunId: number;
   environment: string;
   deploymentId: number;
-  /** What the outbox has told GitHub so far: status reports made, the last one, and the answer once sent. */
+  /** When GitHub made the deployment (GitHub's clock): one made before the run's latest attempt started is an earlier attempt's. */
+  createdAt?: string;
+  /** The run's attempt the deployment is of, read from the run when the request is first decided. */
+  attempt?: number;
+  /**
+   * What the outbox has told GitHub so far: status reports made, the last one, and the answer once
+   * sent, or `withheld` when the run had been re-run and the answer would have been taken as the new attempt's.
+   */
   reports?: number;
   lastReport?: string;
-  answered?: 'approved' | 'rejected';
+  answered?: 'approved' | 'rejected' | 'withheld';
 }
 
 /** What the Action sends; everything else about the run comes from the OIDC token. */

@@ -10,7 +10,9 @@
  * is **unknown**, said with the reason, and the policy treats it as the worst case. A run whose facts
  * GitHub contradicts fails closed with a `RunContextError`.
  */
+import { samePerson, type Requester } from '../../policies/approval.js';
 import type { ChangedFiles, GitHubClient, PullRequestInfo, RepoCoordinates } from '../github/github.js';
+import type { DeploymentFacts } from './request.js';
 import type { PolicyCache } from './policy-source.js';
 
 export interface RunContext {
@@ -95,16 +97,68 @@ export async function loadRunContext(
  */
 export async function rerunStarter(github: GitHubClient, repo: RepoCoordinates, runId: string, attempt: string): Promise<{ login: string; id: string } | undefined> {
   if (Number(attempt) <= 1) return undefined;
-  try {
-    const starter = await github.runAttemptStarter(repo, Number(runId), Number(attempt));
-    if (!starter) throw new RunContextError(`GitHub does not say who started attempt ${attempt} of run ${runId}, who may not approve it`);
-    return starter;
-  } catch (err) {
-    const status = (err as { status?: number }).status;
-    if (status === 404) throw new RunContextError(`GitHub does not know attempt ${attempt} of run ${runId}, so who started it (and may not approve it) is unknown`);
-    if (status === 403) throw new RunContextError(`the App may not read attempt ${attempt} of run ${runId} to learn who re-ran it: grant the App's installation the Actions (read) permission it asks for`);
-    throw err;
-  }
+  const what = `attempt ${attempt} of run ${runId}`;
+  const starter = await github.runAttemptStarter(repo, Number(runId), Number(attempt)).catch((err: unknown) => runReadFailed(err, what, 'who re-ran it'));
+  if (!starter) throw new RunContextError(`GitHub does not say who started ${what}, who may not approve it`);
+  return starter;
+}
+
+/** A run as a job-level gate needs it: its latest attempt, when that started, and who started the run and that attempt. */
+export interface RunStarters {
+  attempt: number;
+  startedAt?: string;
+  starter: { login: string; id: string };
+  attemptStarter: { login: string; id: string };
+}
+
+/**
+ * The run a job-level gate's deployment belongs to, as it is now. GitHub's deployment names only
+ * whoever started the attempt it was made for (on a re-run, whoever pressed Re-run), so whoever started
+ * the run, who may not approve it either, is read from the run.
+ */
+export async function runStarters(github: GitHubClient, repo: RepoCoordinates, runId: string): Promise<RunStarters> {
+  const what = `run ${runId}`;
+  const run = await github.workflowRun(repo, Number(runId)).catch((err: unknown) => runReadFailed(err, what, 'who started it'));
+  if (!run.starter || !run.attemptStarter) throw new RunContextError(`GitHub does not say who started ${what}, who may not approve it`);
+  return { attempt: run.attempt, ...(run.startedAt ? { startedAt: run.startedAt } : {}), starter: run.starter, attemptStarter: run.attemptStarter };
+}
+
+/**
+ * A job-level gate's requesters once its run is read. The deployment named whoever started the attempt
+ * it is of; the run names whoever started the run and whoever started its latest attempt. None of them
+ * may approve it unless the policy allows.
+ */
+export function withRunStarters(requesters: Requester[], run: RunStarters): Requester[] {
+  const people: Requester[] = [{ ...run.starter, role: 'started the run' }];
+  const add = (person: { login: string; id?: string }, role: Requester['role']) => {
+    if (!people.some((known) => samePerson(known, person))) people.push({ login: person.login, ...(person.id ? { id: person.id } : {}), role });
+  };
+  for (const requester of requesters) add(requester, requester.role === 'started the run' ? 're-ran the run' : requester.role);
+  add(run.attemptStarter, 're-ran the run');
+  return people;
+}
+
+/**
+ * Whether a job-level gate's deployment is of an earlier attempt of its run than the latest. GitHub takes
+ * a rule's answer by run and environment alone, so an earlier attempt's answer would be taken as the
+ * latest's. The attempt is known once the request was first decided; before that, a deployment made
+ * before the latest attempt started (GitHub's clock, whole seconds) is an earlier attempt's. A request
+ * that knows neither is taken as an earlier attempt's once the run was re-run at all.
+ */
+export function ofEarlierAttempt(deployment: Pick<DeploymentFacts, 'attempt' | 'createdAt'>, run: { attempt: number; startedAt?: string }): boolean {
+  if (deployment.attempt !== undefined) return deployment.attempt < run.attempt;
+  if (deployment.createdAt === undefined || run.startedAt === undefined) return run.attempt > 1;
+  return wholeSecond(deployment.createdAt) < wholeSecond(run.startedAt);
+}
+
+const wholeSecond = (time: string) => Math.floor(Date.parse(time) / 1000);
+
+/** A run GitHub would not show: who started it, and so who may not approve it, is unknown. */
+function runReadFailed(err: unknown, what: string, who: string): never {
+  const status = (err as { status?: number }).status;
+  if (status === 404) throw new RunContextError(`GitHub does not know ${what}, so who started it (and may not approve it) is unknown`);
+  if (status === 403) throw new RunContextError(`the App may not read ${what} to learn ${who}: grant the App's installation the Actions (read) permission it asks for`);
+  throw err;
 }
 
 async function changesSince(

@@ -118,8 +118,23 @@ export interface DeploymentReview {
 }
 
 /** A workflow run waiting for its jobs' environments' protection rules. */
+/** A workflow run as GitHub shows it now. */
+export interface WorkflowRunInfo {
+  /** Its latest attempt (1 until it is re-run). */
+  attempt: number;
+  /** GitHub's `actor`: who started the run's first attempt. */
+  starter?: { login: string; id: string };
+  /** GitHub's `triggering_actor`: who started the latest attempt (pressed Re-run, say). */
+  attemptStarter?: { login: string; id: string };
+  /** GitHub's `run_started_at`: when the latest attempt started. */
+  startedAt?: string;
+}
+
 export interface WaitingRun {
   id: number;
+  /** Its latest attempt, the one that waits, and when it started (`run_started_at`). */
+  attempt: number;
+  startedAt?: string;
   headSha: string;
   /** The branch the run is for (null when GitHub names none). */
   headBranch: string | null;
@@ -137,6 +152,7 @@ export interface DeploymentInfo {
   ref: string;
   environment: string;
   creator?: { login: string; id: string };
+  createdAt: string;
 }
 
 export interface GitHubClient {
@@ -179,6 +195,8 @@ export interface GitHubClient {
   installationRepositories(): Promise<Array<RepoCoordinates & { id: string }>>;
   /** Who started that attempt of the run (GitHub's `triggering_actor`: who pressed Re-run); undefined when GitHub names nobody. */
   runAttemptStarter(repo: RepoCoordinates, runId: number, attempt: number): Promise<{ login: string; id: string } | undefined>;
+  /** The run as it is now: its latest attempt, who started the run and who started that attempt. */
+  workflowRun(repo: RepoCoordinates, runId: number): Promise<WorkflowRunInfo>;
   /** The repository's runs waiting on a protection rule or reviewers (the first 100). */
   waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]>;
   /** The environments a waiting run's jobs wait on. */

@@ -18,6 +18,7 @@ import type {
   RepositoryAccess,
   RepositoryPermission,
   WaitingRun,
+  WorkflowRunInfo,
 } from './github.js';
 
 import type { FreshReads } from './fresh-reads.js';
@@ -232,12 +233,20 @@ export class OctokitGitHubClient implements GitHubClient {
     return actor ? { login: actor.login, id: String(actor.id) } : undefined;
   }
 
+  async workflowRun(repo: RepoCoordinates, runId: number): Promise<WorkflowRunInfo> {
+    const { data } = await this.octokit.rest.actions.getWorkflowRun({ ...repo, run_id: runId, exclude_pull_requests: true });
+    const person = (user: { login: string; id: number } | null | undefined) => (user ? { login: user.login, id: String(user.id) } : undefined);
+    return { attempt: data.run_attempt ?? 1, starter: person(data.actor), attemptStarter: person(data.triggering_actor), ...(data.run_started_at ? { startedAt: data.run_started_at } : {}) };
+  }
+
   async waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]> {
     const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, { ...repo, status: 'waiting', per_page: 100 });
     return runs.map((run) => {
       const actor = run.triggering_actor ?? run.actor;
       return {
         id: run.id,
+        attempt: run.run_attempt ?? 1,
+        ...(run.run_started_at ? { startedAt: run.run_started_at } : {}),
         headSha: run.head_sha,
         headBranch: run.head_branch ?? null,
         event: run.event,
@@ -260,7 +269,7 @@ export class OctokitGitHubClient implements GitHubClient {
   async deployments(repo: RepoCoordinates, sha: string, environment: string): Promise<DeploymentInfo[]> {
     const { data } = await this.octokit.rest.repos.listDeployments({ ...repo, sha, environment, per_page: 100 });
     return data
-      .map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, ...(d.creator ? { creator: { login: d.creator.login, id: String(d.creator.id) } } : {}) }))
+      .map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, createdAt: d.created_at, ...(d.creator ? { creator: { login: d.creator.login, id: String(d.creator.id) } } : {}) }))
       .sort((a, b) => b.id - a.id);
   }
 }

@@ -185,12 +185,12 @@ export class SqlStore implements Store {
     return rows[0] && toRequest(rows[0]);
   }
 
-  async hasRunRequest(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<boolean> {
+  async runRequests(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<ApprovalRequest[]> {
     const rows = await this.#db.query(
-      `SELECT 1 FROM requests WHERE repository_id = $1 AND run_id = $2 AND action = $3 AND left(job_key, length($4)) = $4 LIMIT 1`,
+      `SELECT * FROM requests WHERE repository_id = $1 AND run_id = $2 AND action = $3 AND left(job_key, length($4)) = $4 ORDER BY created_at, id`,
       [filter.repositoryId, filter.runId, filter.action, filter.jobKeyPrefix],
     );
-    return rows.length > 0;
+    return rows.map(toRequest);
   }
 
   async findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; ref: string; before: Date }): Promise<ApprovalRequest | undefined> {

@@ -422,8 +422,8 @@ export interface Store {
   getRequestWithVotes(id: string): Promise<{ request: ApprovalRequest; votes: Vote[] } | undefined>;
   findRequest(key: RequestKey): Promise<ApprovalRequest | undefined>;
   findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
-  /** Whether the run has a request of this action whose key's job part starts with `jobKeyPrefix`, in any attempt and state. */
-  hasRunRequest(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<boolean>;
+  /** The run's requests of this action whose key's job part starts with `jobKeyPrefix`, in any attempt and state, oldest first. */
+  runRequests(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<ApprovalRequest[]>;
   /** The most recently approved request of this action and environment in the repository, created before `before`. */
   findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; ref: string; before: Date }): Promise<ApprovalRequest | undefined>;
   /**

@@ -33,6 +33,14 @@ rules:
     if: { environment: [production], branch: [main] }
     require: { approvals: 1, approvers: [alice] }
 `;
+/** Any of three people may approve production: so whoever started or re-ran a run must be kept from it by being its requester. */
+const RERUN = 'acme/rerun';
+const RERUN_POLICY = `version: 1
+rules:
+  - name: production
+    if: { environment: [production] }
+    require: { approvals: 1, approvers: [alice, carol, mallory] }
+`;
 /** The same production rule, but requests without a severity are \`low\`. */
 const RELAXED_POLICY = POLICY.replace('severities: [low, high]', 'severities: [low, high]\ndefaults: { severity: low }');
 
@@ -51,6 +59,7 @@ beforeAll(async () => {
       },
       { owner: 'acme', name: 'relaxed', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': RELAXED_POLICY, ...files } }, collaborators: { alice: 'admin', mallory: 'write' } },
       { owner: 'acme', name: 'main-only', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': MAIN_ONLY_POLICY, ...files } }, collaborators: { alice: 'admin', mallory: 'write' } },
+      { owner: 'acme', name: 'rerun', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': RERUN_POLICY, ...files } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } },
     ],
   });
 }, 60_000);
@@ -211,6 +220,83 @@ describe('a lost webhook', () => {
   }, 90_000);
 });
 
+describe('a re-run', () => {
+  const requestsOf = async (runId: number) => (await world.app.store.listRequests()).filter((r) => r.runId === String(runId));
+  const ofDeployment = async (runId: number, deploymentId: number) =>
+    (await requestsOf(runId)).find((r) => (r.facts as { deployment?: { deploymentId: number } }).deployment?.deploymentId === deploymentId);
+  /** mallory starts a run whose job waits on production; carol re-runs it (attempt 2). */
+  const startRun = (options: { created_at?: string } = {}) => world.control.deploymentGate({ repository: RERUN, actor: 'mallory', environment: 'production', ...options });
+  const rerun = (runId: number) => world.control.deploymentGate({ repository: RERUN, actor: 'mallory', triggering_actor: 'carol', run_id: runId, run_attempt: 2, environment: 'production' });
+
+  it('may be approved neither by whoever started the run nor by whoever re-ran it', async () => {
+    const first = await startRun();
+    await world.settle();
+    const second = await rerun(first.run_id);
+    await world.settle();
+    const request = (await ofDeployment(first.run_id, second.deployment_id))!;
+    // GitHub made the new attempt's deployment as carol; the run says mallory started it.
+    expect((request.facts as { requesters: unknown[] }).requesters).toEqual([
+      expect.objectContaining({ login: 'mallory', role: 'started the run' }),
+      expect.objectContaining({ login: 'carol', role: 're-ran the run' }),
+    ]);
+    const issue = await issueNumberOf(request.id, RERUN);
+    await world.comment(issue, 'mallory', '/approve', RERUN);
+    await world.comment(issue, 'carol', '/approve', RERUN);
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
+    expect((await world.audit(request.id)).filter((e) => e.type === 'vote_refused').map((e) => e.actor)).toEqual(['mallory', 'carol']);
+    expect((await reviewsOf(first.run_id)).filter((r) => r.state !== null)).toEqual([]);
+    await world.comment(issue, 'alice', '/approve', RERUN);
+    expect(await answerOf(first.run_id)).toMatchObject({ environmentName: 'production', state: 'approved', comment: expect.stringContaining('@alice') });
+  }, 60_000);
+
+  it("ends the earlier attempt's waiting request as superseded", async () => {
+    const first = await startRun();
+    await world.settle();
+    const stale = (await ofDeployment(first.run_id, first.deployment_id))!;
+    expect(stale.status).toBe('pending');
+    await rerun(first.run_id);
+    await world.settle();
+    expect(await world.app.store.getRequest(stale.id)).toMatchObject({ status: 'failed', reason: expect.stringContaining(`run ${first.run_id} was re-run, and attempt 2 now waits`) });
+    // Its end is never sent: GitHub would take it as the new attempt's.
+    const audit = await eventually(() => world.audit(stale.id), (events) => events.some((e) => e.type === 'deployment_answer_withheld'));
+    expect(audit.find((e) => e.type === 'deployment_answer_withheld')!.facts).toMatchObject({ state: 'rejected', reason: expect.stringContaining('attempt 2') });
+    expect((await reviewsOf(first.run_id)).filter((r) => r.state !== null)).toEqual([]);
+  }, 60_000);
+
+  it("never answers for the new attempt through the earlier attempt's request, even when the re-run's webhook is lost", async () => {
+    const first = await startRun();
+    await world.settle();
+    const stale = (await ofDeployment(first.run_id, first.deployment_id))!;
+    const second = await world.withoutWebhooks(() => rerun(first.run_id));
+    // The earlier attempt's request still waits, and an approver approves it.
+    await world.comment(await issueNumberOf(stale.id, RERUN), 'alice', '/approve', RERUN);
+    const audit = await eventually(() => world.audit(stale.id), (events) => events.some((e) => e.type === 'deployment_answer_withheld'));
+    expect(audit.find((e) => e.type === 'deployment_answer_withheld')!.facts).toMatchObject({ state: 'approved' });
+    expect((await reviewsOf(first.run_id)).filter((r) => r.state !== null)).toEqual([]);
+    // The reconciler opens the new attempt's own request: the earlier attempt's does not stand for it.
+    const request = await eventually(() => ofDeployment(first.run_id, second.deployment_id), (found) => found !== undefined, 30_000);
+    await eventually(async () => (await world.app.store.getRequest(request!.id))!.decision, (decision) => decision !== null);
+    expect((await reviewsOf(first.run_id)).filter((r) => r.state !== null)).toEqual([]);
+    await world.comment(await issueNumberOf(request!.id, RERUN), 'alice', '/approve', RERUN);
+    expect(await answerOf(first.run_id)).toMatchObject({ environmentName: 'production', state: 'approved' });
+  }, 90_000);
+
+  it("takes an earlier attempt's webhook that arrives after the re-run as superseded", async () => {
+    // Attempt 1's job began waiting a minute ago; its webhook was lost, and arrives again only after carol's re-run.
+    const first = await world.withoutWebhooks(() => startRun({ created_at: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z') }));
+    const second = await rerun(first.run_id);
+    await world.settle();
+    const current = (await ofDeployment(first.run_id, second.deployment_id))!;
+    const [late] = (await world.control.deliveries({ event: 'deployment_protection_rule' })).filter((d) => (d.payload as { deployment: { id: number } }).deployment.id === first.deployment_id);
+    await world.control.redeliver(late.seq);
+    await world.settle();
+    const stale = await eventually(() => ofDeployment(first.run_id, first.deployment_id), (found) => found?.status === 'failed');
+    expect(stale!.reason).toContain('superseded');
+    expect((await world.app.store.getRequest(current.id))!.status).toBe('pending');
+    expect((await reviewsOf(first.run_id)).filter((r) => r.state !== null)).toEqual([]);
+  }, 60_000);
+});
+
 describe('a deployment of the same commit that is not the job\'s', () => {
   const requestsOf = async (runId: number) => (await world.app.store.listRequests()).filter((r) => r.runId === String(runId));
   /** mallory's deployment of the commit to production, named by its sha rather than a branch, with no webhook (made through the API, not by a job). */
@@ -243,15 +329,15 @@ describe('reading the payload', () => {
     environment: 'production',
     event: 'push',
     deployment_callback_url: 'https://api.github.com/repos/acme/web/actions/runs/42/deployment_protection_rule',
-    deployment: { id: 7, sha: 'a'.repeat(40), ref: 'main', creator: { login: 'bob', id: 2 } },
+    deployment: { id: 7, sha: 'a'.repeat(40), ref: 'main', creator: { login: 'bob', id: 2 }, created_at: '2026-12-05T12:00:00Z' },
     repository: { id: 9, full_name: 'acme/web' },
     sender: { login: 'github-actions[bot]', id: 3 },
   });
 
-  it('takes the run from the callback, the commit and actor from the deployment', () => {
+  it('takes the run from the callback, the commit, actor and time from the deployment', () => {
     expect(readRuleRequest(payload())).toEqual({
       run: expect.objectContaining({ repository: 'acme/web', repositoryId: '9', runId: '42', sha: 'a'.repeat(40), ref: 'refs/heads/main', actor: 'bob', actorId: '2', eventName: 'push', environment: 'production' }),
-      deployment: { callbackRunId: 42, environment: 'production', deploymentId: 7 },
+      deployment: { callbackRunId: 42, environment: 'production', deploymentId: 7, createdAt: '2026-12-05T12:00:00Z' },
       pullAuthors: [],
     });
   });
@@ -269,5 +355,7 @@ describe('reading the payload', () => {
     expect(() => readRuleRequest(noSha)).toThrow(/deployment\.sha/);
     const { environment: _, ...noEnvironment } = payload();
     expect(() => readRuleRequest(noEnvironment)).toThrow(/`environment`/);
+    const noTime = { ...payload(), deployment: { ...payload().deployment, created_at: 'yesterday' } };
+    expect(() => readRuleRequest(noTime)).toThrow(/`deployment\.created_at` is not a time/);
   });
 });

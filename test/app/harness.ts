@@ -293,7 +293,7 @@ export class World {
   /** The approval issue of a request (issues and PRs without a body have `body: null`). */
   async issueOf(requestId: string, repository = REPO): Promise<IssueJson | undefined> {
     const issues = (await this.control.issues(repository)) as unknown as IssueJson[];
-    return issues.find((issue) => issue.body?.includes(`request ${requestId}`));
+    return issues.find((issue) => issue.body?.includes(`mercurial-jit request ${requestId} -->`));
   }
 
   /** `user` comments as a person would: not within the second a pending request opened (see untilTheSecondAfter). */

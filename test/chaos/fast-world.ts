@@ -29,6 +29,7 @@ import type {
   RepositoryAccess,
   RepositoryPermission,
   WaitingRun,
+  WorkflowRunInfo,
 } from '../../app/github/github.js';
 import type { Installations } from '../../app/github/installations.js';
 import { NotificationDispatcher, storeAudit } from '../../app/notify/index.js';
@@ -116,6 +117,7 @@ class InMemoryGitHub implements GitHubClient {
   pendingEnvironments = notShown<string[]>;
   protectionRuleApps = notShown<number[]>;
   deployments = notShown<DeploymentInfo[]>;
+  workflowRun = notShown<WorkflowRunInfo>;
 }
 
 async function notShown<T>(): Promise<T> {

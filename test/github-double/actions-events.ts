@@ -13,6 +13,8 @@ export interface WorkflowRunSpec {
   run_attempt?: number;
   /** Who started this attempt, default the actor. */
   triggering_actor?: string;
+  /** When this attempt started, default now. */
+  run_started_at?: string;
   workflow?: string;
   workflow_path?: string;
   head_branch?: string;
@@ -24,9 +26,16 @@ export interface WorkflowRunSpec {
 
 export interface DeploymentGateSpec {
   repository: string;
+  /** Who started the run. */
   actor: string;
   environment: string;
   run_id?: number;
+  /** The run's attempt whose job waits (default 1). A later attempt of a run replaces the earlier one's waiting jobs, as a re-run does. */
+  run_attempt?: number;
+  /** Who started this attempt (default the actor): GitHub makes the job's deployment as them. */
+  triggering_actor?: string;
+  /** When GitHub made the deployment and started the attempt (default now): a test's way to have a webhook arrive late. */
+  created_at?: string;
   /** A branch, tag or commit sha; the default branch when absent. */
   ref?: string;
   /** The event that started the run (`push` unless told otherwise; `pull_request` with `pull_request`). */
@@ -63,7 +72,7 @@ export function workflowRunBody(state: DoubleState, urls: Urls, repo: Repo, acto
       check_suite_id: runId + 1, check_suite_node_id: nodeId('CheckSuite', runId + 1), url: api,
       html_url: `${urls.web}/${repo.fullName}/actions/runs/${runId}`, pull_requests: [], created_at: now, updated_at: now,
       actor: userJson(actor, urls), triggering_actor: userJson(spec.triggering_actor ? state.ensureUser(spec.triggering_actor) : actor, urls), run_attempt: attempt,
-      referenced_workflows: [], run_started_at: now, jobs_url: `${api}/jobs`, logs_url: `${api}/logs`,
+      referenced_workflows: [], run_started_at: spec.run_started_at ?? now, jobs_url: `${api}/jobs`, logs_url: `${api}/logs`,
       check_suite_url: `${urls.api}/repos/${repo.fullName}/check-suites/${runId + 1}`, artifacts_url: `${api}/artifacts`,
       cancel_url: `${api}/cancel`, rerun_url: `${api}/rerun`, previous_attempt_url: attempt > 1 ? `${api}/attempts/${attempt - 1}` : null, workflow_url: workflowUrl,
       head_commit: { id: commit.sha, tree_id: commit.sha, message: commit.message, timestamp: commit.date, author: person, committer: person },
@@ -79,7 +88,7 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
   const commit = state.resolveRef(repo, ref);
   if (!commit) throw new Error(`${repo.fullName}: unknown ref ${ref}`);
   const api = `${urls.api}/repos/${repo.fullName}`;
-  const now = timestamp();
+  const now = spec.created_at ?? timestamp();
   return {
     environment: spec.environment, event: spec.event ?? (pull ? 'pull_request' : 'push'),
     deployment_callback_url: `${api}/actions/runs/${runId}/deployment_protection_rule`,

@@ -213,13 +213,25 @@ const router = new Router<ControlHandler>()
     const spec = body as unknown as DeploymentGateSpec;
     const repo = repoOf(d, str(body, 'repository'));
     const actor = d.state.ensureUser(str(body, 'actor'));
+    // GitHub makes the job's deployment as whoever started the attempt, and says so as the sender.
+    const starter = d.state.ensureUser(spec.triggering_actor ?? actor.login);
     const appId = spec.app_id ?? d.state.defaultAppId();
     const runId = spec.run_id ?? d.state.nextId('checkSuite');
+    const attempt = spec.run_attempt ?? 1;
     const deploymentId = d.state.nextId('checkSuite');
-    const gateBody = deploymentGateBody(d.state, d.urls, repo, actor, spec, runId, deploymentId);
-    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId, reports: 0, actor: actor.login, event: gateBody.event, deployment: gateBody.deployment });
+    const gateBody = deploymentGateBody(d.state, d.urls, repo, starter, spec, runId, deploymentId);
+    // A run is re-run only once its attempt has ended: that attempt's jobs wait no more (their deployments stay).
+    for (let i = d.state.pendingGates.length - 1; i >= 0; i--) {
+      const waiting = d.state.pendingGates[i];
+      if (waiting.repoId === repo.id && waiting.runId === runId && waiting.attempt < attempt) d.state.decidedGates.push(...d.state.pendingGates.splice(i, 1));
+    }
+    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId, reports: 0, attempt, actor: actor.login, triggeringActor: starter.login, event: gateBody.event, deployment: gateBody.deployment });
+    const ref = /^[0-9a-f]{40}$/.test(gateBody.deployment.ref) ? gateBody.deployment.ref : `refs/heads/${gateBody.deployment.ref}`;
+    const attemptKey = `${repo.id}:${runId}:${attempt}`;
+    const startedAt = d.state.runAttempts.get(attemptKey)?.startedAt ?? gateBody.deployment.created_at;
+    d.state.runAttempts.set(attemptKey, { repoId: repo.id, runId, attempt, actor: actor.login, triggeringActor: starter.login, sha: gateBody.deployment.sha, ref, event: gateBody.event, startedAt });
     const { deliveries } = withDeliveries(d, () => d.state.announce({
-      name: 'deployment_protection_rule', action: 'requested', repo, sender: actor, appId, body: gateBody,
+      name: 'deployment_protection_rule', action: 'requested', repo, sender: starter, appId, body: gateBody,
     }));
     return ok({ run_id: runId, deployment_id: deploymentId, deliveries: deliveries.map((x) => x.seq) }, 201);
   })

@@ -245,6 +245,13 @@ async function exercise(): Promise<void> {
   const { data: attempt } = await octokit.rest.actions.getWorkflowRunAttempt({ owner, repo, run_id: 77, attempt_number: 2 });
   expect([attempt.actor?.login, attempt.triggering_actor?.login, attempt.run_attempt, attempt.previous_attempt_url]).toEqual(['bob', 'carol', 2, `${gh.apiUrl}/repos/${REPO}/actions/runs/77/attempts/1`]);
   await expect(octokit.rest.actions.getWorkflowRunAttempt({ owner, repo, run_id: 77, attempt_number: 3 })).rejects.toMatchObject({ status: 404 });
+  // The run as it is now: its latest attempt. A re-run of a job-level gate makes its deployment as whoever re-ran it.
+  const rerunGate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', triggering_actor: 'carol', run_id: gate.run_id, run_attempt: 2, environment: 'production' });
+  const { data: latest } = await octokit.rest.actions.getWorkflowRun({ owner, repo, run_id: gate.run_id });
+  expect([latest.actor?.login, latest.triggering_actor?.login, latest.run_attempt]).toEqual(['bob', 'carol', 2]);
+  const { data: rerunDeployments } = await octokit.rest.repos.listDeployments({ owner, repo, sha: latest.head_sha, environment: 'production' });
+  expect(rerunDeployments.map((d) => [d.id, d.creator?.login])).toEqual([[rerunGate.deployment_id, 'carol'], [gate.deployment_id, 'bob']]);
+  await expect(octokit.rest.actions.getWorkflowRun({ owner, repo, run_id: 999_999 })).rejects.toMatchObject({ status: 404 });
 
   // Webhooks of every kind the double sends.
   await gh.control.setWebhook(APP_ID, { url: `${gh.url}/_control/info`, secret: 's' }); // any endpoint: only payloads matter here
@@ -598,6 +605,7 @@ describe('requests the App sends', () => {
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
       'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}',
+      'GET /repos/{owner}/{repo}/actions/runs/{run_id}',
     ]));
   });
 

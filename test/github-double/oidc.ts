@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { githubError, type Reply } from './http.js';
-import type { DoubleState } from './state.js';
+import { timestamp, type DoubleState } from './state.js';
 
 export const OIDC_PATH = '/_services/token';
 /** GitHub's ID tokens live about 5 minutes (the runner asks for a fresh one per use). */
@@ -108,7 +108,9 @@ export class OidcIssuer {
     const runAttempt = job.run_attempt ?? 1;
     // The run is GitHub's from here on: the REST API answers for this attempt.
     const triggeringActor = state.ensureUser(job.triggering_actor ?? job.actor);
-    state.runAttempts.set(`${repo.id}:${runId}:${runAttempt}`, { repoId: repo.id, runId, attempt: runAttempt, actor: actor.login, triggeringActor: triggeringActor.login, sha, ref, event: eventName });
+    const attemptKey = `${repo.id}:${runId}:${runAttempt}`;
+    const startedAt = state.runAttempts.get(attemptKey)?.startedAt ?? timestamp();
+    state.runAttempts.set(attemptKey, { repoId: repo.id, runId, attempt: runAttempt, actor: actor.login, triggeringActor: triggeringActor.login, sha, ref, event: eventName, startedAt });
     // Each job of each attempt has its own check run; the same job always gets the same id here.
     const checkRunId = job.check_run_id ?? 30_000_000_000 + (parseInt(createHash('sha256').update(`${repo.id}:${runId}:${runAttempt}:${job.job ?? 'build'}`).digest('hex').slice(0, 8), 16) % 1_000_000_000);
     return {

@@ -45,8 +45,10 @@ export interface PendingGate {
   environment: string;
   appId: number;
   reports: number;
-  /** Who started the run, the event, and the deployment GitHub made for the job (as the webhook carried it). */
+  /** The run's attempt, who started the run and who started this attempt, the event, and the deployment GitHub made for the job (as the webhook carried it). */
+  attempt: number;
   actor: string;
+  triggeringActor: string;
   event: string;
   deployment: { id: number; sha: string; ref: string; [field: string]: unknown };
 }
@@ -61,6 +63,8 @@ export interface RunAttempt {
   sha: string;
   ref: string;
   event: string;
+  /** When the attempt started (GitHub's `run_started_at`). */
+  startedAt: string;
 }
 
 export class DoubleState {
@@ -78,7 +82,7 @@ export class DoubleState {
   readonly deploymentReviews: DeploymentReview[] = [];
   /** Deployment protection rules announced to an App and not yet answered through the callback, with the status reports made on each. */
   readonly pendingGates: PendingGate[] = [];
-  /** Deployment protection rules the App has answered: answering again is refused (422). */
+  /** Deployment protection rules answered, or whose attempt ended before they were (re-run): answering again is refused (422). */
   readonly decidedGates: PendingGate[] = [];
   /** Attempts of runs whose jobs asked for an ID token, by `repoId:runId:attempt`. */
   readonly runAttempts = new Map<string, RunAttempt>();

@@ -7,8 +7,8 @@
 import { workflowRunBody } from '../actions-events.js';
 import { forbiddenForIntegration, githubError, notFound, paginate, validationFailed } from '../http.js';
 import { nodeId } from '../shapes.js';
-import { timestamp, type PendingGate } from '../state.js';
-import { callerAppId, stringField, type RestRegistrar } from './context.js';
+import { timestamp, type PendingGate, type RunAttempt } from '../state.js';
+import { callerAppId, stringField, type RestContext, type RestRegistrar } from './context.js';
 
 /** GitHub shows at most this many status reports per deployment, each at most this long. */
 export const STATUS_REPORTS_PER_DEPLOYMENT = 10;
@@ -64,11 +64,25 @@ export const registerActions: RestRegistrar = (add) => {
           total_count: runs.length,
           workflow_runs: page.map((gate) => {
             const actor = ctx.state.ensureUser(gate.actor);
-            const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, actor, { repository: ctx.repo.fullName, actor: gate.actor, action: 'in_progress', run_id: gate.runId, head_branch: gate.deployment.ref, event: gate.event }, gate.runId);
+            const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, actor, {
+              repository: ctx.repo.fullName, actor: gate.actor, triggering_actor: gate.triggeringActor, action: 'in_progress', run_id: gate.runId, run_attempt: gate.attempt, head_branch: gate.deployment.ref, event: gate.event,
+              run_started_at: ctx.state.runAttempts.get(`${gate.repoId}:${gate.runId}:${gate.attempt}`)?.startedAt,
+            }, gate.runId);
             return { ...run, status: 'waiting', head_sha: gate.deployment.sha };
           }),
         },
       };
+    },
+  });
+
+  add('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}', {
+    auth: 'token', permission: ['actions', 'read'],
+    handler: (ctx) => {
+      // The run as it is now: its latest attempt.
+      const runId = Number(ctx.params.run_id);
+      const attempts = [...ctx.state.runAttempts.values()].filter((a) => a.repoId === ctx.repo.id && a.runId === runId);
+      if (attempts.length === 0) throw notFound();
+      return { status: 200, body: attemptBody(ctx, attempts.reduce((latest, a) => (a.attempt > latest.attempt ? a : latest))) };
     },
   });
 
@@ -77,12 +91,7 @@ export const registerActions: RestRegistrar = (add) => {
     handler: (ctx) => {
       const attempt = ctx.state.runAttempts.get(`${ctx.repo.id}:${Number(ctx.params.run_id)}:${Number(ctx.params.attempt_number)}`);
       if (!attempt) throw notFound();
-      const branch = attempt.ref.startsWith('refs/heads/') ? attempt.ref.slice('refs/heads/'.length) : undefined;
-      const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, ctx.state.ensureUser(attempt.actor), {
-        repository: ctx.repo.fullName, actor: attempt.actor, triggering_actor: attempt.triggeringActor, action: 'in_progress',
-        run_id: attempt.runId, run_attempt: attempt.attempt, event: attempt.event, head_sha: attempt.sha,
-      }, attempt.runId);
-      return { status: 200, body: { ...run, head_branch: branch ?? null } };
+      return { status: 200, body: attemptBody(ctx, attempt) };
     },
   });
 
@@ -134,6 +143,16 @@ export const registerActions: RestRegistrar = (add) => {
     },
   });
 };
+
+/** A run as GitHub shows one attempt of it: `actor` started the run, `triggering_actor` this attempt. */
+function attemptBody(ctx: RestContext, attempt: RunAttempt) {
+  const branch = attempt.ref.startsWith('refs/heads/') ? attempt.ref.slice('refs/heads/'.length) : undefined;
+  const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, ctx.state.ensureUser(attempt.actor), {
+    repository: ctx.repo.fullName, actor: attempt.actor, triggering_actor: attempt.triggeringActor, action: 'in_progress',
+    run_id: attempt.runId, run_attempt: attempt.attempt, event: attempt.event, head_sha: attempt.sha, run_started_at: attempt.startedAt,
+  }, attempt.runId);
+  return { ...run, head_branch: branch ?? null };
+}
 
 /** A stable id for an environment name (the double keeps no environments of its own). */
 function environmentId(name: string): number {
