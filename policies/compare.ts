@@ -3,7 +3,8 @@
  * side for the situations that matter (each action × environment × severity the policies name, and
  * requests recorded with their facts), each classed as stricter, looser, blocked, unblocked,
  * changed or the same; and the freezes and deploy windows added, removed or changed, whatever the
- * time (decisions are judged at one instant, where a freeze that is not on changes nothing).
+ * time (decisions are judged at one instant, where a freeze that is not on changes nothing, and with
+ * the windows set aside where one is on).
  * Pure: the caller passes both policies, every situation and the instant.
  */
 import { activeRequirements, PERMISSION_RANK } from './approval.js';
@@ -178,12 +179,26 @@ const includes = (list: readonly string[], item: string): boolean => list.some((
 
 const stoppedByWindow = (decision: Decision) => decision.outcome === 'held' || decision.outcome === 'rejected';
 
-/** `at`: the instant freezes and deploy windows are judged at, for both versions. */
+/**
+ * `at`: the instant freezes and deploy windows are judged at, for both versions. Where a window holds
+ * or rejects a situation at that instant, the window's verdict hides what its rules ask for the rest of
+ * the time: a weakened rule would read "same" during a freeze both versions have, or "stricter" when
+ * the change also adds a freeze. So such a situation is compared a second time with the windows set
+ * aside, and that comparison is listed too when it tells something else.
+ */
 export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[], at?: number): Comparison[] {
-  return situations.map((situation) => {
-    const was = before ? evaluate(before.policy, situation.facts, { codeowners: before.codeowners, now: at }) : null;
-    const now = evaluate(after.policy, situation.facts, { codeowners: after.codeowners, now: at });
-    return { situation, before: was ? summarise(was) : null, after: summarise(now), change: classify(was, now) };
+  const decide = (version: PolicyVersion | null, facts: RequestFacts, windows: boolean) =>
+    version && evaluate(windows ? version.policy : { ...version.policy, windows: [] }, facts, { codeowners: version.codeowners, now: at });
+  return situations.flatMap((situation) => {
+    const [was, now] = [decide(before, situation.facts, true), decide(after, situation.facts, true)!];
+    const change = classify(was, now);
+    const atInstant: Comparison = { situation, before: was ? summarise(was) : null, after: summarise(now), change };
+    if (!stoppedByWindow(now) && !(was && stoppedByWindow(was))) return [atInstant];
+    const [wasByRules, nowByRules] = [decide(before, situation.facts, false), decide(after, situation.facts, false)!];
+    const byRules = classify(wasByRules, nowByRules);
+    if (byRules === 'same' || byRules === change) return [atInstant];
+    const label = `${situation.label}, freezes and deploy windows set aside`;
+    return [atInstant, { situation: { ...situation, label }, before: wasByRules ? summarise(wasByRules) : null, after: summarise(nowByRules), change: byRules }];
   });
 }
 

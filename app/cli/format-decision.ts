@@ -37,7 +37,7 @@ export function formatDecision(decision: Decision): string {
   if (decision.requirements.length > 0) {
     out.push('', 'Requirements (each must be met):');
     for (const r of decision.requirements) {
-      const from = r.rule === null ? 'defaults (no rule matched)' : requirementName(r).replace(/`/g, '');
+      const from = r.rule === null && !r.override ? 'defaults (no rule matched)' : requirementName(r).replace(/`/g, '');
       out.push(`  ${from}: ${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}`);
       if (r.escalation) out.push(`      added by the escalation at ${where(r.escalation.location)}: ${r.escalation.reason}`);
       out.push(...approverLines(r.approvers, '      '));

@@ -146,7 +146,7 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
   } else {
     // As with Probot configs, a repository without its own file uses the org's `.github` repository.
     const orgRepo = { owner: repo.owner, repo: '.github' };
-    const orgText = repo.repo === '.github' ? undefined : await readDefaultBranchFile(github, orgRepo, DEFAULT_POLICY_PATH);
+    const orgText = repo.repo === '.github' ? undefined : await readDefaultBranchFile(github, orgRepo, DEFAULT_POLICY_PATH, cache);
     if (orgText === undefined) {
       return {
         ok: false,
@@ -167,7 +167,7 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
   if (extendsRef.ref) {
     const { owner = repo.owner, repo: baseRepo, path, location } = extendsRef.ref;
     const target = { owner, repo: baseRepo };
-    const text = mayExtend(repo, target, options.extendsRepositories) ? await readDefaultBranchFile(github, target, path) : undefined;
+    const text = mayExtend(repo, target, options.extendsRepositories) ? await readDefaultBranchFile(github, target, path, cache) : undefined;
     if (text === undefined) {
       const where = `${location.file}:${location.line}:${location.col}`;
       const message = `_extends names ${owner}/${baseRepo}:${path}, which does not exist, cannot be read by the App, or is not one it may extend (the owner's .github repository, or one the App's operator allows)`;
@@ -197,9 +197,10 @@ function withheld(d: Pick<PolicyDiagnostic, 'file' | 'line' | 'col'>): string {
   return `${d.file}:${d.line}:${d.col}: this file of another repository has a problem here; its text is not shown in this repository (check it with \`mercurial-jit validate\` there)`;
 }
 
-async function readDefaultBranchFile(github: GitHubClient, repo: RepoCoordinates, path: string): Promise<string | undefined> {
+/** Read at the default branch's head commit, not its name: one snapshot, whose files are kept as the repository's own are. */
+async function readDefaultBranchFile(github: GitHubClient, repo: RepoCoordinates, path: string, cache: PolicyCache): Promise<string | undefined> {
   try {
-    return await github.fileAt(repo, path, await github.defaultBranch(repo));
+    return await cache.fileAt(github, repo, path, await github.defaultBranchHead(repo));
   } catch (err) {
     // Missing, private to another installation, or refused: all the same to whoever reads the answer.
     const status = (err as { status?: number }).status;

@@ -247,6 +247,18 @@ describe('_extends reads only what the App\'s operator allows, and never quotes 
     expect(listed).toMatchObject({ matched_rules: ['listed-production'], eligible_approvers: ['@alice'] });
   });
 
+  it('reads the owner\'s .github policy at its default branch\'s head commit, once per commit', async () => {
+    type Read = { method: string; route: string; request: { params: Record<string, string>; query: Record<string, string | string[]> } };
+    // A new commit of the org's repository, so its files have not been read at its head yet.
+    const { sha } = await world.control.pushCommit('acme/.github', { branch: 'main', files: { 'README.md': '# Org defaults\n' } });
+    const since = ((await world.control.exchanges()) as unknown[]).length;
+    for (let i = 0; i < 2; i++) expect(await openPending(job({ repository: 'acme/child' }), { action: 'deploy', environment: 'production' })).toMatchObject({ matched_rules: ['org-production'] });
+    const orgReads = ((await world.control.exchanges()) as Read[]).slice(since)
+      .filter((e) => e.method === 'GET' && e.route === '/repos/{owner}/{repo}/contents/{path}' && e.request.params.repo === '.github');
+    // A commit, never the branch's name (which a tag of that name could be read for); the second request reads nothing.
+    expect(orgReads.map((e) => e.request.query.ref)).toEqual([sha]);
+  });
+
   it('refuses another owner\'s .github repository without reading it', async () => {
     await world.control.resetRequestCounts();
     const foreign = await world.open(job({ repository: 'acme/foreign' }), { action: 'deploy' });

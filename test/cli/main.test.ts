@@ -33,7 +33,10 @@ const workspace = makeWorkspace({
   // Production: anyone with write permission instead of security (looser); staging now needs a lead (stricter).
   'diff-after.yml': DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]').replace('auto_approve: true', 'require: { approvers: ["@acme/leads"] }'),
   'diff-frozen.yml': `${DIFF_BEFORE}freezes:\n  - name: new-year\n    time_zone: Europe/Berlin\n    start: 2026-12-21\n    end: 2027-01-04\n    if: { environment: production }\n`,
+  // The same freeze before and after; production needs anyone with write permission instead of security.
+  'diff-frozen-weaker.yml': `${DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]')}freezes:\n  - name: new-year\n    time_zone: Europe/Berlin\n    start: 2026-12-21\n    end: 2027-01-04\n    if: { environment: production }\n`,
   'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
+  'weekend-override.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    mode: require\n    override: { approvers: ["@acme/release-managers"] }\n',
 });
 afterAll(workspace.cleanup);
 // Latin-1 text, as an editor might save it: "* @jos\xe9" is not UTF-8.
@@ -267,6 +270,15 @@ describe('diff', () => {
     expect(await run('diff', '--before', 'diff-frozen.yml', '--after', 'diff-before.yml', '--at', '2026-12-24 12:00')).toMatchObject({ code: 2, stderr: expect.stringContaining('--at must be an ISO 8601 instant with a zone') });
   });
 
+  test('a freeze added beside a weakened rule does not pass for only stricter', async () => {
+    const r = await run('diff', '--before', 'diff-before.yml', '--after', 'diff-frozen-weaker.yml', '--at', '2026-12-24T12:00:00+01:00');
+    const changes = (JSON.parse(r.stdout) as { comparisons: Array<{ change: string; situation: { label: string } }> }).comparisons.filter((c) => c.change !== 'same');
+    expect(changes.map((c) => [c.change, c.situation.label])).toEqual(expect.arrayContaining([
+      ['stricter', 'deploy to production, severity low'],
+      ['looser', 'deploy to production, severity low, freezes and deploy windows set aside'],
+    ]));
+  });
+
   test('no change: the table says so', async () => {
     const r = await diff('--after', 'diff-before.yml', '--format', 'text');
     expect(r).toEqual({ code: 0, stdout: 'No decision changes in the 6 situations compared.\n', stderr: '' });
@@ -330,6 +342,12 @@ describe('explain', () => {
     const text = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00Z', '--format', 'text');
     expect(text.stdout).toContain('✗ freeze weekend — in force; now: 2026-12-04 17:00 Europe/Berlin – 2026-12-07 08:00 Europe/Berlin');
     expect(text.stdout).toContain('may go ahead from 2026-12-07T07:00:00.000Z');
+  });
+
+  test('a freeze that asks for an override names the override as the requirement, not the defaults', async () => {
+    const text = await run('explain', '--policy', 'weekend-override.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00Z', '--format', 'text');
+    expect(text.stdout).toMatch(/^ {2}the override of freeze weekend: 1 approval from @acme\/release-managers$/m);
+    expect(text.stdout).not.toContain('no rule matched');
   });
 
   test('--at without a zone is a usage error: the machine\'s zone must not decide', async () => {
