@@ -99,8 +99,7 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     });
   }
 
-  const unknownAction = unknownActionProblem(policy, matchedRules, facts.action);
-  if (unknownAction) problems.push(unknownAction);
+  problems.push(...nearMissProblems(policy, matchedRules, facts));
 
   if (matchedRules.length === 0 && policy.unmatched === 'require') {
     pending.push({
@@ -444,17 +443,29 @@ function summarise(
 }
 
 /**
- * An action that no rule matched and that is a near miss of one the policy names (`deploi` for
- * `deploy`) is a typo in the step: refuse it rather than let `unmatched: approve` wave it through.
- * Actions far from every named one are ordinary unmatched requests.
+ * An action or environment that no rule matched and that is a near miss of one the policy names
+ * (`deploi` for `deploy`, `prodution` for `production`) is a typo in the workflow: refuse it rather
+ * than let `unmatched: approve` wave it through. Names far from every named one are ordinary
+ * unmatched requests, and so is a name the policy names itself (its other conditions failed).
  */
-function unknownActionProblem(policy: Policy, matchedRules: readonly Rule[], action: string): string | undefined {
-  if (matchedRules.length > 0 || policy.unmatched !== 'approve') return undefined;
-  const named = [...new Set(policy.rules.flatMap((rule) => rule.if.action ?? []))];
-  if (named.length === 0 || named.includes(action)) return undefined;
-  const nearest = closest(action, named);
-  if (distance(action, nearest) > MAX_ACTION_TYPO_DISTANCE) return undefined;
-  return `unknown action \`${action}\`: no rule matched it and it looks like a typo of \`${nearest}\`, which the policy names; fix the step's \`action\` input or add a rule for it`;
+function nearMissProblems(policy: Policy, matchedRules: readonly Rule[], facts: RequestFacts): string[] {
+  if (matchedRules.length > 0 || policy.unmatched !== 'approve') return [];
+  const named = (key: 'action' | 'environment') => [...new Set(policy.rules.flatMap((rule) => rule.if[key] ?? []))];
+  const problems: string[] = [];
+  const action = nearMiss(facts.action, named('action'), false);
+  if (action) problems.push(`unknown action \`${facts.action}\`: no rule matched it and it looks like a typo of \`${action}\`, which the policy names; fix the step's \`action\` input or add a rule for it`);
+  // Environments compare ignoring case, as GitHub names them; a pattern (`preview-*`) is no name to misspell.
+  const environment = facts.environment === undefined ? undefined : nearMiss(facts.environment.toLowerCase(), named('environment').filter((name) => !/[*?[\]{}]/.test(name)).map((name) => name.toLowerCase()), true);
+  if (environment) problems.push(`unknown environment \`${facts.environment}\`: no rule matched it and it looks like a typo of \`${environment}\`, which the policy names; fix the job's \`environment\` (or the step's \`environment\` input) or add a rule for it`);
+  return problems;
 }
 
-const MAX_ACTION_TYPO_DISTANCE = 2;
+/** The named value `value` is a typo of, if any: at most two edits away, and fewer for short names (`qa` is no typo of `uat`). */
+function nearMiss(value: string, named: readonly string[], scaled: boolean): string | undefined {
+  if (named.length === 0 || named.includes(value)) return undefined;
+  const nearest = closest(value, named as string[]);
+  const allowed = scaled ? Math.min(MAX_TYPO_DISTANCE, Math.floor(nearest.length / 3)) : MAX_TYPO_DISTANCE;
+  return distance(value, nearest) <= allowed ? nearest : undefined;
+}
+
+const MAX_TYPO_DISTANCE = 2;

@@ -72,6 +72,31 @@ describe('outcome', () => {
     });
   });
 
+  describe('an environment no rule matched that is a near miss of a named one', () => {
+    const prod: Partial<Rule> = { name: 'production', if: { environment: ['production'] }, require: { approvals: 1, approvers: [team('leads')] } };
+    const uat: Partial<Rule> = { name: 'uat', if: { environment: ['uat', 'preview-*'] }, require: { approvals: 1, approvers: [team('leads')] } };
+    const rows: [string, Policy, RequestFacts, string][] = [
+      ['is blocked as a typo when unmatched requests are waved through', policy([prod]), facts({ environment: 'prodution' }), 'blocked'],
+      ['is blocked in any case, as GitHub compares names', policy([prod]), facts({ environment: 'Prodcution' }), 'blocked'],
+      ['is the named environment in another case, which matches', policy([prod]), facts({ environment: 'PRODUCTION' }), 'approval_required'],
+      ['is an ordinary unmatched request when far from every named environment', policy([prod]), facts({ environment: 'staging' }), 'auto_approve'],
+      ['is no typo of a short name two edits away', policy([uat]), facts({ environment: 'qa' }), 'auto_approve'],
+      ['is no typo of a pattern', policy([uat]), facts({ environment: 'preview_1' }), 'auto_approve'],
+      ['is not checked when unmatched requests already need approval', policy([prod], { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('leads')] } }), facts({ environment: 'prodution' }), 'approval_required'],
+    ];
+    test.each(rows)('%s', (_case, p, f, outcome) => {
+      const decision = evaluate(p, f);
+      expect(decision.outcome).toBe(outcome);
+      expect(decision.problems.some((problem) => problem.startsWith(`unknown environment \`${f.environment}\``))).toBe(outcome === 'blocked');
+    });
+
+    test('the problem names the environment it resembles', () => {
+      expect(evaluate(policy([prod]), facts({ environment: 'prodution' })).problems).toEqual([
+        "unknown environment `prodution`: no rule matched it and it looks like a typo of `production`, which the policy names; fix the job's `environment` (or the step's `environment` input) or add a rule for it",
+      ]);
+    });
+  });
+
   test('every rule is listed with its per-condition results', () => {
     const decision = evaluate(policy([docs, prod]), facts({ environment: 'staging', changedFiles: ['docs/a.md'] }));
     expect(decision.rules).toEqual([
