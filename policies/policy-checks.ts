@@ -97,6 +97,13 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
   return problems;
 }
 
+/** `Berlin` or `new york`: the one zone named after that city; else the nearest spelling. */
+function zoneSuggestion(zone: string): string {
+  const city = zone.trim().toLowerCase().replace(/ /g, '_');
+  const named = knownTimeZones().filter((known) => known.split('/').pop()!.toLowerCase() === city);
+  return named.length === 1 ? `; did you mean "${named[0]}"?` : suggestion(zone, knownTimeZones());
+}
+
 /** A freeze or deploy window: its zone, its times (cron or one period, in order), its mode and override. */
 function checkWindow(window: Record<string, unknown>, at: string, report: Report, reportKey: Report): void {
   for (const key of Object.keys(window)) {
@@ -107,7 +114,7 @@ function checkWindow(window: Record<string, unknown>, at: string, report: Report
   if (zone !== undefined && !zoneOk) {
     // "UTC+1" is nearest to "UTC", an hour away from what was meant: an offset gets no such suggestion.
     const offset = /^(?:UTC|GMT)\s*[+-]\s*\d/i.test(zone);
-    const hint = offset ? ': a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time).' : suggestion(zone, knownTimeZones());
+    const hint = offset ? ': a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time).' : zoneSuggestion(zone);
     report(`${at}/time_zone`, `unknown time zone "${zone}"${hint} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
   }
   // Cron and date-time syntax do not depend on the zone: with a bad zone they are still checked, in UTC.

@@ -79,7 +79,7 @@ function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProb
       return here(`missing required key "${missing}"`);
     }
     case 'type':
-      return here(`expected ${describeTypes(params.type)}, got ${options.echoValues ? describeValue(error.data) : describeKind(error.data)}`);
+      return here(`expected ${describeTypes(params.type)}, got ${options.echoValues ? describeValue(error.data) : describeKind(error.data)}${options.echoValues ? shapeHint(params.type, schema, error.data) : ''}`);
     case 'const':
       if (!options.echoValues) break;
       // `version: "1"`: YAML's quotes make a string of what was meant as a number.
@@ -115,6 +115,18 @@ function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProb
 }
 
 /**
+ * How to write a scalar where a list or a mapping is wanted: `approvers: codeowners` as a list of
+ * one, `cron: "0 17 * * 5"` as the mapping of the keys it needs.
+ */
+function shapeHint(types: unknown, schema: Record<string, unknown>, data: unknown): string {
+  if (typeof data !== 'string' && typeof data !== 'number') return '';
+  if (types === 'array') return `; write a list: [${JSON.stringify(data)}]`;
+  const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
+  if (types === 'object' && required.length > 0) return `; write a mapping: { ${required.map((key) => `${key}: …`).join(', ')} }`;
+  return '';
+}
+
+/**
  * Ends the sentence about a misspelt word: `; did you mean "x"?` when a candidate is close by edit
  * distance or the same ignoring case, `_` and `-`; else just `.`.
  */
@@ -130,10 +142,13 @@ function meantWord(word: string, candidates: readonly string[]): string | undefi
   const sameLetters = candidates.find((c) => squash(c) === squash(word));
   // `escalations` for `escalate`: one word grown from the other.
   const grown = candidates.find((c) => Math.min(c.length, word.length) >= 5 && (squash(word).startsWith(squash(c).slice(0, -1)) || squash(c).startsWith(squash(word))));
-  const nearest = sameLetters ?? grown ?? closest(word, [...candidates]);
+  // `env` for `environment`: the start of one candidate only.
+  const starts = word.length >= 3 ? candidates.filter((c) => squash(c).startsWith(squash(word))) : [];
+  const abbreviated = starts.length === 1 ? starts[0] : undefined;
+  const nearest = sameLetters ?? grown ?? abbreviated ?? closest(word, [...candidates]);
   // Never a word that shares nothing with it: "tz" is not a misspelling of "if".
   const edits = distance(word, nearest);
-  const close = sameLetters !== undefined || grown !== undefined || (edits <= Math.max(2, Math.floor(word.length / 3)) && edits < word.length);
+  const close = sameLetters !== undefined || grown !== undefined || abbreviated !== undefined || (edits <= Math.max(2, Math.floor(word.length / 3)) && edits < word.length);
   return close ? nearest : undefined;
 }
 
