@@ -115,10 +115,12 @@ function describe(error: ErrorObject, options: SchemaCheckerOptions): SchemaProb
 }
 
 /**
- * How to write a scalar where a list or a mapping is wanted: `approvers: codeowners` as a list of
- * one, `cron: "0 17 * * 5"` as the mapping of the keys it needs.
+ * How to write what a list or a mapping is wanted for: `approvers: codeowners` as a list of one,
+ * `cron: "0 17 * * 5"` as the mapping of the keys it needs, an empty key's value indented under it.
  */
 function shapeHint(types: unknown, schema: Record<string, unknown>, data: unknown): string {
+  // `require:` with its keys below it at its own indentation: they are read as its neighbours.
+  if (data === null && (types === 'object' || types === 'array')) return '; if the lines below it belong to it, indent them under it';
   if (typeof data !== 'string' && typeof data !== 'number') return '';
   if (types === 'array') return `; write a list: [${JSON.stringify(data)}]`;
   const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];

@@ -77,11 +77,15 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
   parsed.doc = doc;
   if (!doc) return fail(0, emptyMessage);
   const seen = new Set<string>();
+  const syntaxErrorLines = new Set<number>();
   for (const problem of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lineCounter.linePos(problem.pos[0]);
     const message = describeYamlProblem(doc, problem.code, problem.message, problem.pos[0], subject, options.yamlDuplicateKeyMessage ?? false);
-    // One mistake (an unclosed bracket) can cascade into hundreds of reports; the first few say it.
+    // One mistake (an unclosed bracket) can cascade into hundreds of reports; the first few say it,
+    // and the parser's first complaint about a line (a mis-indented one, say) is the one that helps.
     if (seen.has(message) || seen.size >= MAX_YAML_PROBLEMS) continue;
+    if (problem.code !== 'DUPLICATE_KEY' && syntaxErrorLines.has(line)) continue;
+    if (problem.code !== 'DUPLICATE_KEY') syntaxErrorLines.add(line);
     seen.add(message);
     source.diagnostics.push({ file, line, col, pointer: '', message });
   }
@@ -116,6 +120,8 @@ function describeYamlProblem(doc: Document, code: string, message: string, offse
   }
   if (message.includes('call stack')) return 'the YAML is nested too deeply';
   if (code === 'TAG_RESOLVE_FAILED') return `${message}: ${subject} files use plain YAML without custom tags`;
+  // The parser's own wording names its option; say what it means.
+  if (message.startsWith('With stringKeys')) return 'YAML syntax error: a key must be plain text, not a list or a mapping (check the indentation and the "-" of list items)';
   return `YAML syntax error: ${message}${quotingHint(message)}`;
 }
 

@@ -209,6 +209,19 @@ type ErrorCase = [string, string | Uint8Array, LoadOptions | undefined, [string,
 
 const errorCases: ErrorCase[] = [
   ['YAML syntax error', yaml('version: 1', 'rules: [', '  name: x'), undefined, [['4:1', 'YAML syntax error', 'Flow sequence']]],
+  [
+    'a line indented wrongly is one syntax error, not the parser\'s every complaint about it',
+    yaml('version: 1', 'rules:', '  - name: prod', '    if: { environment: production }', '    - require: { approvals: 1 }'),
+    undefined,
+    [['5:1', 'YAML syntax error: A block sequence may not be used as an implicit map key']],
+  ],
+  ['a list as a key, said without the parser\'s option name', yaml('version: 1', '? [a, b]', ': c'), undefined, [['2:3', 'YAML syntax error: a key must be plain text, not a list or a mapping']]],
+  [
+    'keys meant under an empty key but written beside it',
+    yaml('version: 1', 'rules:', '  - name: prod', '    require:', '    approvals: 2'),
+    undefined,
+    [['4:5', 'rules[0].require: expected a mapping, got nothing; if the lines below it belong to it, indent them under it'], ['5:5', 'rules[0].approvals: unknown key "approvals"']],
+  ],
   ['duplicate key', yaml('version: 1', 'unmatched: approve', 'unmatched: require'), undefined, [['3:1', 'duplicate key "unmatched"']]],
   ['several documents', yaml('version: 1', '---', 'version: 1'), undefined, [['2:1', 'single YAML document']]],
   ['an empty file', '', undefined, [['1:1', 'empty', 'version: 1']]],
