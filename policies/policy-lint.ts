@@ -144,6 +144,10 @@ function pathWarning(key: string, pattern: string): string | undefined {
   if (pattern.endsWith('/')) {
     return `\`${pattern}\` never matches: a changed file's path never ends in "/"; for everything under that directory write ${fix(pattern)}`;
   }
+  // `*.tf` as CODEOWNERS reads it (anywhere); here `*` never crosses "/", so only the root's files match.
+  if (pattern.startsWith('*') && !pattern.startsWith('**') && !pattern.includes('/')) {
+    return `\`${pattern}\` matches only files at the repository's root ("*" never crosses "/"); for every directory write \`**/${pattern}\``;
+  }
   const last = pattern.slice(pattern.lastIndexOf('/') + 1);
   if (!HAS_WILDCARD.test(pattern) && !last.includes('.') && /^[a-z0-9_-]+$/.test(last)) {
     return `\`${pattern}\` matches only a file named exactly that, not what is inside a directory of that name; for the directory write ${fix(pattern)}`;

@@ -21,6 +21,7 @@ describe('warnings for a valid policy that probably does not say what was meant'
         `${FILE}:4:19: \`/infra/\` never matches: changed files are written without a leading "/" (paths are globs over file paths, not CODEOWNERS patterns); for everything under that directory write \`infra/**\``,
         `${FILE}:4:30: \`infra/\` never matches: a changed file's path never ends in "/"; for everything under that directory write \`infra/**\``,
         `${FILE}:4:40: \`infra\` matches only a file named exactly that, not what is inside a directory of that name; for the directory write \`infra/**\``,
+        `${FILE}:4:73: \`*.tf\` matches only files at the repository's root ("*" never crosses "/"); for every directory write \`**/*.tf\``,
       ],
     ],
     [
