@@ -142,7 +142,7 @@ export function needsRegistration(env: NodeJS.ProcessEnv = process.env, cwd = pr
 export function setupSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SetupSettings {
   const problems = new SettingProblems();
   const check = <T>(read: () => T) => problems.check(read);
-  if (!env.APP_URL) problems.add(`APP_URL: missing; expected ${EXPECTED.APP_URL}`);
+  if (!env.APP_URL) problems.add(`APP_URL: missing; expected ${EXPECTED.APP_URL} (with it alone the App serves its setup page, APP_URL/setup, to register the GitHub App; README.md, "Set up for real", lists every variable)`);
   const appUrl = check(() => urlFromEnv(env, 'APP_URL'));
   const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
   const github = check(() => githubFromEnv(env));

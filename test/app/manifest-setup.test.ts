@@ -75,6 +75,8 @@ describe('with no credentials', () => {
       rmSync(join(dir, 'app.pem'));
     }
     expect(() => setupSettingsFromEnv({ APP_URL: 'notaurl', PORT: 'x' })).toThrow('invalid configuration:\n  - APP_URL: expected the public base URL of the App, e.g. https://jit.example.com, got "notaurl"\n  - PORT: expected');
+    // Nothing set: the one variable needed, and where the rest are.
+    expect(() => setupSettingsFromEnv({})).toThrow(/APP_URL: missing; .*APP_URL\/setup, to register the GitHub App; README\.md, "Set up for real", lists every variable/);
   });
 
   it("serves a page whose form posts app.yml's permissions and events, pointed at this App, to GitHub", async () => {
