@@ -49,48 +49,36 @@ describe('outcome', () => {
     expect(decision.problems.length > 0).toBe(outcome === 'blocked');
   });
 
-  describe('an action no rule matched that is a near miss of a named one', () => {
+  describe('an action or environment no rule matched that is a near miss of a named one', () => {
     const deploy: Partial<Rule> = { name: 'deploy', if: { action: ['deploy'], environment: ['production'] }, require: { approvals: 1, approvers: [team('leads')] } };
     const prod: Partial<Rule> = { name: 'production', if: { environment: ['production'] }, require: { approvals: 1, approvers: [team('leads')] } };
-    const rows: [string, Policy, RequestFacts, string][] = [
-      ['is blocked as a typo when unmatched requests are waved through', policy([deploy]), facts({ action: 'deploi' }), 'blocked'],
-      ['is an ordinary unmatched request when far from every named action', policy([deploy]), facts({ action: 'publish-docs' }), 'auto_approve'],
-      ['is fine when it is the named action and other conditions fail', policy([deploy]), facts({ action: 'deploy', environment: 'staging' }), 'auto_approve'],
-      ['is gated normally when another rule matches it', policy([deploy, prod]), facts({ action: 'deploi', environment: 'production' }), 'approval_required'],
-      ['is not checked when unmatched requests already need approval', policy([deploy], { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('leads')] } }), facts({ action: 'deploi' }), 'approval_required'],
+    const uat: Partial<Rule> = { name: 'uat', if: { environment: ['uat', 'preview-*'] }, require: { approvals: 1, approvers: [team('leads')] } };
+    const requireByDefault = (rule: Partial<Rule>) => policy([rule], { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('leads')] } });
+    /** [case, policy, facts, outcome, the fact a typo is reported of (when blocked)] */
+    const rows: [string, Policy, RequestFacts, string, 'action' | 'environment'][] = [
+      ['an action is blocked as a typo when unmatched requests are waved through', policy([deploy]), facts({ action: 'deploi' }), 'blocked', 'action'],
+      ['an action far from every named one is an ordinary unmatched request', policy([deploy]), facts({ action: 'publish-docs' }), 'auto_approve', 'action'],
+      ['the named action is fine when other conditions fail', policy([deploy]), facts({ action: 'deploy', environment: 'staging' }), 'auto_approve', 'action'],
+      ['an action is gated normally when another rule matches it', policy([deploy, prod]), facts({ action: 'deploi', environment: 'production' }), 'approval_required', 'action'],
+      ['an action is not checked when unmatched requests already need approval', requireByDefault(deploy), facts({ action: 'deploi' }), 'approval_required', 'action'],
+      ['an environment is blocked as a typo when unmatched requests are waved through', policy([prod]), facts({ environment: 'prodution' }), 'blocked', 'environment'],
+      ['an environment is blocked in any case, as GitHub compares names', policy([prod]), facts({ environment: 'Prodcution' }), 'blocked', 'environment'],
+      ['the named environment in another case matches', policy([prod]), facts({ environment: 'PRODUCTION' }), 'approval_required', 'environment'],
+      ['an environment far from every named one is an ordinary unmatched request', policy([prod]), facts({ environment: 'staging' }), 'auto_approve', 'environment'],
+      ['an environment is no typo of a short name two edits away', policy([uat]), facts({ environment: 'qa' }), 'auto_approve', 'environment'],
+      ['an environment is no typo of a pattern', policy([uat]), facts({ environment: 'preview_1' }), 'auto_approve', 'environment'],
+      ['an environment is not checked when unmatched requests already need approval', requireByDefault(prod), facts({ environment: 'prodution' }), 'approval_required', 'environment'],
     ];
-    test.each(rows)('%s', (_case, p, f, outcome) => {
+    test.each(rows)('%s', (_case, p, f, outcome, fact) => {
       const decision = evaluate(p, f);
       expect(decision.outcome).toBe(outcome);
-      expect(decision.problems.some((problem) => problem.startsWith(`unknown action \`${f.action}\``))).toBe(outcome === 'blocked');
+      expect(decision.problems.some((problem) => problem.startsWith(`unknown ${fact} \`${f[fact]}\``))).toBe(outcome === 'blocked');
     });
 
-    test('the problem names the action it resembles', () => {
+    test('the problem names what it resembles', () => {
       expect(evaluate(policy([deploy]), facts({ action: 'deploi' })).problems).toEqual([
         "unknown action `deploi`: no rule matched it and it looks like a typo of `deploy`, which the policy names; fix the step's `action` input or add a rule for it",
       ]);
-    });
-  });
-
-  describe('an environment no rule matched that is a near miss of a named one', () => {
-    const prod: Partial<Rule> = { name: 'production', if: { environment: ['production'] }, require: { approvals: 1, approvers: [team('leads')] } };
-    const uat: Partial<Rule> = { name: 'uat', if: { environment: ['uat', 'preview-*'] }, require: { approvals: 1, approvers: [team('leads')] } };
-    const rows: [string, Policy, RequestFacts, string][] = [
-      ['is blocked as a typo when unmatched requests are waved through', policy([prod]), facts({ environment: 'prodution' }), 'blocked'],
-      ['is blocked in any case, as GitHub compares names', policy([prod]), facts({ environment: 'Prodcution' }), 'blocked'],
-      ['is the named environment in another case, which matches', policy([prod]), facts({ environment: 'PRODUCTION' }), 'approval_required'],
-      ['is an ordinary unmatched request when far from every named environment', policy([prod]), facts({ environment: 'staging' }), 'auto_approve'],
-      ['is no typo of a short name two edits away', policy([uat]), facts({ environment: 'qa' }), 'auto_approve'],
-      ['is no typo of a pattern', policy([uat]), facts({ environment: 'preview_1' }), 'auto_approve'],
-      ['is not checked when unmatched requests already need approval', policy([prod], { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('leads')] } }), facts({ environment: 'prodution' }), 'approval_required'],
-    ];
-    test.each(rows)('%s', (_case, p, f, outcome) => {
-      const decision = evaluate(p, f);
-      expect(decision.outcome).toBe(outcome);
-      expect(decision.problems.some((problem) => problem.startsWith(`unknown environment \`${f.environment}\``))).toBe(outcome === 'blocked');
-    });
-
-    test('the problem names the environment it resembles', () => {
       expect(evaluate(policy([prod]), facts({ environment: 'prodution' })).problems).toEqual([
         "unknown environment `prodution`: no rule matched it and it looks like a typo of `production`, which the policy names; fix the job's `environment` (or the step's `environment` input) or add a rule for it",
       ]);
