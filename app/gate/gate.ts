@@ -22,7 +22,7 @@ import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, ty
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
-import { DEPLOYMENT_ACTION, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
+import { DEPLOYMENT_ACTION, requestersOf, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { branchOfRef, loadRunContext, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
@@ -376,7 +376,7 @@ export class Gate {
       return;
     }
     // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
-    const kept = (facts.requesters ?? []).filter((r) => r.role !== 'opened the pull request' || !context.pull);
+    const kept = requestersOf(facts, request.requester).filter((r) => r.role !== 'opened the pull request' || !context.pull);
     const requesters: Requester[] = run ? withRunStarters(kept, run) : kept;
     if (rerunner && !requesters.some((r) => samePerson(r, rerunner))) {
       requesters.push({ ...rerunner, role: 're-ran the run' });
@@ -851,7 +851,7 @@ export class Gate {
 
   private approvalOptions(row: ApprovalRequest): ApprovalOptions {
     const facts = row.facts as unknown as RunFacts;
-    return { requesters: facts.requesters ?? [{ login: row.requester, role: 'started the run' }], elapsedSeconds: this.elapsedSeconds(row) };
+    return { requesters: requestersOf(facts, row.requester), elapsedSeconds: this.elapsedSeconds(row) };
   }
 
   /** The Action gave up waiting (`timeout`) or its job was cancelled. */

@@ -48,6 +48,11 @@ export interface DeploymentFacts {
   answered?: 'approved' | 'rejected' | 'withheld';
 }
 
+/** Who the request is for; a request stored before they were kept names only who started the run. */
+export function requestersOf(facts: RunFacts, requester: string): Requester[] {
+  return facts.requesters ?? [{ login: requester, role: 'started the run' }];
+}
+
 /** What the Action sends; everything else about the run comes from the OIDC token. */
 export interface RequestInput {
   action: string;
@@ -145,6 +150,7 @@ export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]
     runAttempt: row.runAttempt,
     action: row.action,
     requester: row.requester,
+    requesters: requestersOf(facts, row.requester),
     pullNumber: row.prNumber ?? undefined,
     status: row.status,
     reason: row.reason ?? '',

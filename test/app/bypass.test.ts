@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
-import { APP_ID, job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
+import { APP_ID, eventually, job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
 import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const JOBS = 'acme/jobs';
@@ -38,6 +38,8 @@ beforeAll(async () => {
   await world.control.seed({
     repos: [
       { owner: 'acme', name: 'jobs', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin', mallory: 'write' } },
+      // Its policy is written by the test: a freeze that ends a few seconds after the request opens.
+      { owner: 'acme', name: 'legacy', branches: { main: { 'README.md': '# Legacy\n' } }, collaborators: { alice: 'admin', mallory: 'write' } },
       // Private repositories the App's installation can read, which no policy may name.
       { owner: 'acme', name: 'vault', branches: { main: { 'secrets/prod.env': 'API_KEY=hunter2-production-secret\nDB_PASSWORD=correct-horse\n' } } },
       {
@@ -192,6 +194,36 @@ describe('whoever re-ran a run asked for its deploy too', () => {
     expect((await world.poll(rerun, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
     opened.splice(opened.findIndex((o) => o.id === request.id), 1);
   });
+
+  it('a request stored before its requesters were kept still names who started the run when it is decided again', async () => {
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString().slice(0, 19);
+    const policy = [
+      'version: 1',
+      'rules:',
+      '  - name: all',
+      '    if: {}',
+      '    require: { approvals: 1, approvers: [alice, mallory] }',
+      'freezes:',
+      '  - name: brief',
+      '    time_zone: UTC',
+      `    start: ${at(-3_600_000)}`,
+      `    end: ${at(6_000)}`,
+    ].join('\n');
+    await world.control.pushCommit('acme/legacy', { branch: 'main', files: { '.github/jit-approval.yml': `${policy}\n` } });
+    const run = job({ repository: 'acme/legacy', actor: 'mallory' });
+    const request = await openPending(run, { action: 'deploy' });
+    // As an older version stored it: no requesters in its facts.
+    const row = (await world.app.store.getRequest(request.id as string))!;
+    const { requesters: _, ...facts } = row.facts as { requesters?: unknown };
+    await world.app.store.updateRequest(row.id, { facts });
+    // The freeze ends and the request is decided again.
+    await eventually(async () => (await world.app.store.getRequest(row.id))!.decision as { outcome?: string } | null, (decision) => decision?.outcome === 'approval_required', 20_000);
+    const issue = await eventually(() => world.issueOf(row.id, 'acme/legacy'), (found) => found !== undefined);
+    await world.comment(issue!.number, 'mallory', '/approve', 'acme/legacy');
+    const replies = (await world.control.comments('acme/legacy', issue!.number)) as unknown as Array<{ body: string }>;
+    expect(replies.map((c) => c.body).join('\n')).toContain('@mallory started the run and may not approve it');
+    expect((await world.poll(run, row.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  }, 60_000);
 
   it('an installation that may not read runs fails a re-run closed, saying what to grant', async () => {
     await world.control.seed({
