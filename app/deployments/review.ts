@@ -8,6 +8,7 @@
  */
 import { ofEarlierAttempt, type DeploymentFacts, type Gate, type GateRequest } from '../gate/gate.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
+import { isTransient } from '../github/transient.js';
 import { answerComment, statusReport } from '../render/deployment.js';
 import type { ClaimedTimer, Store } from '../store/store.js';
 
@@ -33,15 +34,21 @@ export function reviewDeploymentJob(options: ReviewOptions) {
     const repo = { owner: request.owner, repo: request.repo };
     if (request.status !== 'pending') {
       const state = request.status === 'approved' ? 'approved' : 'rejected';
-      const stale = await ofEarlierAttemptNow(github, repo, deployment, state);
-      if (stale) {
-        await note(options.store, request, { answered: 'withheld' });
-        await options.store.appendAudit({ type: 'deployment_answer_withheld', actor: 'app', requestId: request.id, facts: { state, run_id: deployment.callbackRunId, environment: deployment.environment, reason: stale } });
-        return;
-      }
+      // Checked when the answer's turn among the installation's writes has come, just before it leaves:
+      // a re-run while it waited in that queue would otherwise receive it.
+      let stale: string | undefined;
+      const stillDue = async () => {
+        stale = await ofEarlierAttemptNow(github, repo, deployment, state);
+        if (stale) throw new Error(`the answer is withheld: ${stale}`);
+      };
       try {
-        await github.reviewDeployment(repo, deployment.callbackRunId, { environmentName: deployment.environment, state, comment: answerComment(request) });
+        await github.reviewDeployment(repo, deployment.callbackRunId, { environmentName: deployment.environment, state, comment: answerComment(request), stillDue });
       } catch (err) {
+        if (stale) {
+          await note(options.store, request, { answered: 'withheld' });
+          await options.store.appendAudit({ type: 'deployment_answer_withheld', actor: 'app', requestId: request.id, facts: { state, run_id: deployment.callbackRunId, environment: deployment.environment, reason: stale } });
+          return;
+        }
         if (!isUnprocessable(err)) throw err;
         await options.store.appendAudit({ type: 'deployment_already_answered', actor: 'app', requestId: request.id, facts: { state, error: (err as Error).message } });
       }
@@ -66,8 +73,8 @@ export function reviewDeploymentJob(options: ReviewOptions) {
 /**
  * Why the answer must not be sent, if it must not: GitHub takes it by run and environment alone, so
  * once the run was re-run (or is gone), an earlier attempt's answer would be taken as the latest's. The
- * run is read again just before answering. A rejection is sent when the run cannot be read: it can only
- * hold a job back.
+ * run is read again just before answering. A rejection is sent when the installation may not read runs
+ * at all: it can only hold a job back.
  */
 async function ofEarlierAttemptNow(github: GitHubClient, repo: RepoCoordinates, deployment: DeploymentFacts, state: 'approved' | 'rejected'): Promise<string | undefined> {
   let run;
@@ -76,7 +83,8 @@ async function ofEarlierAttemptNow(github: GitHubClient, repo: RepoCoordinates, 
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 404) return `GitHub no longer knows run ${deployment.callbackRunId}`;
-    if (state === 'rejected' && status === 403) return undefined;
+    // A rate limit passes: read again later. Only an installation that may not read runs at all is answered blind.
+    if (state === 'rejected' && status === 403 && !isTransient(err)) return undefined;
     throw err;
   }
   if (!ofEarlierAttempt(deployment, run)) return undefined;

@@ -23,7 +23,7 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestersOf, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
-import { branchOfRef, loadRunContext, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
+import { branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
@@ -205,6 +205,12 @@ export class Gate {
     return this.options.store.runRequests({ repositoryId, runId, action: DEPLOYMENT_ACTION, jobKeyPrefix: deploymentJobKeyPrefix(environment) });
   }
 
+  /** Whether this run has a request of a later deployment to the environment (GitHub's deployment ids only grow). */
+  private async laterDeploymentWaits(request: ApprovalRequest, deployment: DeploymentFacts): Promise<boolean> {
+    const others = await this.deploymentRequests(request.repositoryId, request.runId, deployment.environment);
+    return others.some((other) => ((other.facts as unknown as RunFacts).deployment?.deploymentId ?? 0) > deployment.deploymentId);
+  }
+
   /**
    * GitHub takes the answer to a rule by run and environment alone: once a run is re-run, an earlier
    * attempt's request would answer for the new attempt's job. So the earlier attempts' requests that
@@ -371,7 +377,7 @@ export class Gate {
       rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
       deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined,
     ]);
-    if (deployment && run && ofEarlierAttempt(deployment, run)) {
+    if (deployment && run && (ofEarlierAttempt(deployment, run) || (madeAsAttemptStarted(deployment, run) && (await this.laterDeploymentWaits(request, deployment))))) {
       await this.complete(request.id, { status: 'failed', reason: `superseded: ${rerunText(request.runId, run.attempt, deployment.environment)}` });
       return;
     }

@@ -12,6 +12,7 @@
  */
 import { samePerson, type Requester } from '../../policies/approval.js';
 import type { ChangedFiles, GitHubClient, PullRequestInfo, RepoCoordinates } from '../github/github.js';
+import { isTransient } from '../github/transient.js';
 import type { DeploymentFacts } from './request.js';
 import type { PolicyCache } from './policy-source.js';
 
@@ -151,10 +152,22 @@ export function ofEarlierAttempt(deployment: Pick<DeploymentFacts, 'attempt' | '
   return wholeSecond(deployment.createdAt) < wholeSecond(run.startedAt);
 }
 
+/**
+ * Whether a deployment not yet tied to an attempt was made in the very second a re-run attempt started:
+ * then its time cannot tell whether it is that attempt's or an earlier one's (the caller asks whether a
+ * later deployment of the run waits in that environment).
+ */
+export function madeAsAttemptStarted(deployment: Pick<DeploymentFacts, 'attempt' | 'createdAt'>, run: { attempt: number; startedAt?: string }): boolean {
+  if (deployment.attempt !== undefined || deployment.createdAt === undefined || run.startedAt === undefined || run.attempt <= 1) return false;
+  return wholeSecond(deployment.createdAt) === wholeSecond(run.startedAt);
+}
+
 const wholeSecond = (time: string) => Math.floor(Date.parse(time) / 1000);
 
 /** A run GitHub would not show: who started it, and so who may not approve it, is unknown. */
 function runReadFailed(err: unknown, what: string, who: string): never {
+  // A rate limit (403 with retry-after) passes: the caller reads again later.
+  if (isTransient(err)) throw err;
   const status = (err as { status?: number }).status;
   if (status === 404) throw new RunContextError(`GitHub does not know ${what}, so who started it (and may not approve it) is unknown`);
   if (status === 403) throw new RunContextError(`the App may not read ${what} to learn ${who}: grant the App's installation the Actions (read) permission it asks for`);

@@ -115,6 +115,8 @@ export interface DeploymentReview {
   environmentName: string;
   state?: 'approved' | 'rejected';
   comment: string;
+  /** Runs just before the answer is sent, once its turn among the installation's writes has come; what it throws stops it. */
+  stillDue?: () => Promise<void>;
 }
 
 /** A workflow run waiting for its jobs' environments' protection rules. */

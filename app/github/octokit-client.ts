@@ -22,6 +22,7 @@ import type {
 } from './github.js';
 
 import type { FreshReads } from './fresh-reads.js';
+import { checkedBeforeSending } from './octokit.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -215,10 +216,12 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void> {
     const body = { environment_name: review.environmentName, comment: review.comment };
+    const fetch = this.octokit.request.endpoint.DEFAULTS.request?.fetch as typeof globalThis.fetch | undefined;
     await this.octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
       ...repo,
       run_id: runId,
       ...(review.state ? { ...body, state: review.state } : body),
+      ...(review.stillDue ? { request: { fetch: checkedBeforeSending(fetch, review.stillDue) } } : {}),
     });
   }
 

@@ -38,6 +38,9 @@ const nextWriteAt = new Map<string, number>();
 type Fetch = typeof globalThis.fetch;
 const UNPACED = Symbol('unpaced fetch');
 type PacedFetch = Fetch & { [UNPACED]?: Fetch };
+/** A check a write carries to the moment it is sent (see checkedBeforeSending). */
+const BEFORE_SEND = Symbol('before send');
+type CheckedInit = RequestInit & { [BEFORE_SEND]?: () => Promise<void> };
 
 /** Requests for tokens, which Octokit's throttling leaves out of an installation's writes too. */
 const TOKEN_REQUEST = /\/(?:app\/installations\/[^/]+\/access_tokens|applications\/[^/]+\/token(?:\/scoped)?|login\/oauth\/access_token)$/;
@@ -54,10 +57,21 @@ function pacedFetch(unpaced: Fetch, key: string): PacedFetch {
       nextWriteAt.set(key, at + WRITE_SPACING_MS);
       if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
     }
+    await (init as CheckedInit | undefined)?.[BEFORE_SEND]?.();
     return unpaced(input, init);
   };
   paced[UNPACED] = unpaced;
   return paced;
+}
+
+/**
+ * The fetch for one write that is right only while `check` holds: the check runs when the write's
+ * turn has come (after Octokit's queue and the spacing above, which can hold a write for seconds), just
+ * before it is sent, and what it throws stops the write. `fetch`: the Octokit's own.
+ */
+export function checkedBeforeSending(fetch: Fetch | undefined, check: () => Promise<void>): Fetch {
+  const send = fetch ?? globalThis.fetch;
+  return (input, init) => send(input, { ...init, [BEFORE_SEND]: check } as CheckedInit);
 }
 
 export const AppOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {

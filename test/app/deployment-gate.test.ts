@@ -297,6 +297,36 @@ describe('a re-run', () => {
   }, 60_000);
 });
 
+describe('a re-run, at the edges', () => {
+  const requestsOf = async (runId: number) => (await world.app.store.listRequests()).filter((r) => r.runId === String(runId));
+  const ofDeployment = async (runId: number, deploymentId: number) =>
+    (await requestsOf(runId)).find((r) => (r.facts as { deployment?: { deploymentId: number } }).deployment?.deploymentId === deploymentId);
+
+  it("takes an earlier attempt's late webhook as superseded when the re-run started in the same second", async () => {
+    // GitHub's times have whole seconds: attempt 1's deployment and attempt 2's start read the same.
+    const second = new Date(Date.now() - 30_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const first = await world.withoutWebhooks(() => world.control.deploymentGate({ repository: RERUN, actor: 'mallory', environment: 'production', created_at: second }));
+    const rerun = await world.control.deploymentGate({ repository: RERUN, actor: 'mallory', triggering_actor: 'carol', run_id: first.run_id, run_attempt: 2, environment: 'production', created_at: second });
+    await world.settle();
+    const current = (await ofDeployment(first.run_id, rerun.deployment_id))!;
+    const [late] = (await world.control.deliveries({ event: 'deployment_protection_rule' })).filter((d) => (d.payload as { deployment: { id: number } }).deployment.id === first.deployment_id);
+    await world.control.redeliver(late.seq);
+    await world.settle();
+    const stale = await eventually(() => ofDeployment(first.run_id, first.deployment_id), (found) => found?.status === 'failed');
+    expect(stale!.reason).toContain('superseded');
+    expect((await world.app.store.getRequest(current.id))!.status).toBe('pending');
+  }, 60_000);
+
+  it('waits out a rate limit on reading the run, rather than failing the job', async () => {
+    // More 403s with retry-after than Octokit retries itself: the App sees the rate limit.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/actions/runs/{run_id}', method: 'GET', status: 403, headers: { 'retry-after': '1' }, times: 4 });
+    const gate = await world.control.deploymentGate({ repository: RERUN, actor: 'mallory', environment: 'production' });
+    const request = await eventually(async () => (await requestsOf(gate.run_id))[0], (found) => found?.decision !== null && found?.decision !== undefined, 30_000);
+    expect(request).toMatchObject({ status: 'pending', decision: expect.objectContaining({ outcome: 'approval_required' }) });
+    expect((await reviewsOf(gate.run_id)).filter((r) => r.state !== null)).toEqual([]);
+  }, 60_000);
+});
+
 describe('a deployment of the same commit that is not the job\'s', () => {
   const requestsOf = async (runId: number) => (await world.app.store.listRequests()).filter((r) => r.runId === String(runId));
   /** mallory's deployment of the commit to production, named by its sha rather than a branch, with no webhook (made through the API, not by a job). */

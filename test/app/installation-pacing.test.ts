@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { Probot } from 'probot';
-import { AppOctokit } from '../../app/github/octokit.js';
+import { AppOctokit, checkedBeforeSending } from '../../app/github/octokit.js';
 import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble } from '../github-double/index.js';
 
 const APP_ID = 7;
@@ -55,6 +55,30 @@ describe('write pacing', () => {
       const firstWrite = exchanges.find((e) => e.method === 'POST' && e.route === '/repos/{owner}/{repo}/check-runs' && e.request.params.owner === owner);
       expect(firstWrite!.at - token!.at).toBeLessThan(SPACING_MS - 100);
     }
+  }, 60_000);
+
+  test('a write that must still hold when it leaves is checked at its turn, after the writes queued before it, and a failed check stops it', async () => {
+    const owner = ORGS[1];
+    const { data: installation } = await (await probot.auth()).rest.apps.getRepoInstallation({ owner, repo: 'payments' });
+    const octokit = await probot.auth(installation.id);
+    const { data: commit } = await octokit.rest.repos.getCommit({ owner, repo: 'payments', ref: 'main' });
+    const started = Date.now();
+    const queued = ['before-0', 'before-1', 'before-2'].map((name) => octokit.rest.checks.create({ owner, repo: 'payments', name, head_sha: commit.sha }));
+    // The Octokit's own fetch, as the App's client takes it for a deployment's answer.
+    const fetch = octokit.request.endpoint.DEFAULTS.request?.fetch as typeof globalThis.fetch | undefined;
+    expect(fetch).toBeDefined();
+    const checkedAt: number[] = [];
+    const check = async () => {
+      checkedAt.push(Date.now() - started);
+      throw new Error('no longer due');
+    };
+    const stopped = octokit.rest.checks.create({ owner, repo: 'payments', name: 'checked', head_sha: commit.sha, request: { fetch: checkedBeforeSending(fetch, check) } });
+    await Promise.all(queued);
+    await expect(stopped).rejects.toThrow('no longer due');
+    // Its turn came after the three writes before it, a second apart: checked then, not when it was asked for.
+    expect(checkedAt[0]).toBeGreaterThanOrEqual(3 * SPACING_MS - 100);
+    const sent = (await github.control.exchanges()).filter((e) => e.method === 'POST' && (e.request.body as { name?: string } | undefined)?.name === 'checked');
+    expect(sent).toEqual([]);
   }, 60_000);
 
   test('writes held up behind slow reads still leave a second apart', async () => {
