@@ -378,6 +378,8 @@ export class Gate {
       deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined,
     ]);
     if (deployment && run && (ofEarlierAttempt(deployment, run) || (madeAsAttemptStarted(deployment, run) && (await this.laterDeploymentWaits(request, deployment))))) {
+      // Of an earlier attempt (which one is not known), so that its end is never sent for the latest.
+      await store.updateRequest(request.id, { facts: { ...facts, deployment: { ...deployment, attempt: run.attempt - 1 } } });
       await this.complete(request.id, { status: 'failed', reason: `superseded: ${rerunText(request.runId, run.attempt, deployment.environment)}` });
       return;
     }
