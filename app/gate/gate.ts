@@ -198,7 +198,7 @@ export class Gate {
    */
   async hasDeploymentRequest(repositoryId: string, runId: string, environment: string, run: { attempt: number; startedAt?: string }): Promise<boolean> {
     const requests = await this.deploymentRequests(repositoryId, runId, environment);
-    return requests.some((r) => !ofEarlierAttempt((r.facts as unknown as RunFacts).deployment ?? {}, run));
+    return requests.some((r) => !ofEarlierAttempt(deploymentOf(r) ?? {}, run));
   }
 
   private deploymentRequests(repositoryId: string, runId: string, environment: string): Promise<ApprovalRequest[]> {
@@ -208,7 +208,7 @@ export class Gate {
   /** Whether this run has a request of a later deployment to the environment (GitHub's deployment ids only grow). */
   private async laterDeploymentWaits(request: ApprovalRequest, deployment: DeploymentFacts): Promise<boolean> {
     const others = await this.deploymentRequests(request.repositoryId, request.runId, deployment.environment);
-    return others.some((other) => ((other.facts as unknown as RunFacts).deployment?.deploymentId ?? 0) > deployment.deploymentId);
+    return others.some((other) => (deploymentOf(other)?.deploymentId ?? 0) > deployment.deploymentId);
   }
 
   /**
@@ -219,7 +219,7 @@ export class Gate {
   private async supersedeEarlierAttempts(request: ApprovalRequest, environment: string, run: RunStarters): Promise<void> {
     for (const other of await this.deploymentRequests(request.repositoryId, request.runId, environment)) {
       if (other.id === request.id || other.status !== 'pending') continue;
-      if (!ofEarlierAttempt((other.facts as unknown as RunFacts).deployment ?? {}, run)) continue;
+      if (!ofEarlierAttempt(deploymentOf(other) ?? {}, run)) continue;
       this.options.log.info({ requestId: other.id, by: request.id, runId: request.runId, attempt: run.attempt }, 'an earlier attempt\'s job-level request is superseded');
       await this.complete(other.id, { status: 'failed', reason: `superseded: ${rerunText(request.runId, run.attempt, environment)} (request ${request.id})` });
     }
@@ -917,12 +917,17 @@ function commentFacts(voting: Voting): object {
 /** What a dashboard user whose session's login now names another account is told to do. */
 const SIGN_IN_AGAIN = 'sign in to the dashboard again';
 
-/** The start of a deployment protection rule request's job key: its environment, lowercased (then the sha and the deployment). */
 /** Why an earlier attempt's job-level request can no longer be answered. */
 function rerunText(runId: string, attempt: number, environment: string): string {
   return `run ${runId} was re-run, and attempt ${attempt} now waits on \`${environment}\`; GitHub would take an answer to this earlier attempt as that one's`;
 }
 
+/** The deployment protection rule a stored job-level request answers (none for a step's). */
+function deploymentOf(row: ApprovalRequest): DeploymentFacts | undefined {
+  return (row.facts as unknown as RunFacts).deployment;
+}
+
+/** The start of a deployment protection rule request's job key: its environment, lowercased (then the sha and the deployment). */
 function deploymentJobKeyPrefix(environment: string): string {
   return `deployment:${environment.toLowerCase()}:`;
 }

@@ -119,7 +119,6 @@ export interface DeploymentReview {
   stillDue?: () => Promise<void>;
 }
 
-/** A workflow run waiting for its jobs' environments' protection rules. */
 /** A workflow run as GitHub shows it now. */
 export interface WorkflowRunInfo {
   /** Its latest attempt (1 until it is re-run). */
@@ -132,6 +131,7 @@ export interface WorkflowRunInfo {
   startedAt?: string;
 }
 
+/** A workflow run waiting for its jobs' environments' protection rules. */
 export interface WaitingRun {
   id: number;
   /** Its latest attempt, the one that waits, and when it started (`run_started_at`). */
