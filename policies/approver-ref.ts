@@ -17,9 +17,11 @@ export function parseApproverRef(text: string): ApproverRefResult {
   if (text.startsWith('codeowners:') && text !== 'codeowners:any') {
     return { ok: false, message: `"${text}" is not an approver: write codeowners (each group of changed files needs one of its owners) or codeowners:any (any owner of any changed file)` };
   }
-  // `acme/dba`: a team without its `@`.
-  if (!VALID.test(text) && /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(text)) return { ok: false, message: `invalid approver "${text}": a team is written with @, "@${text}"` };
-  if (!VALID.test(text)) return { ok: false, message: `invalid approver "${text}": ${EXPECTED}` };
+  if (!VALID.test(text)) {
+    // `acme/dba`: a team without its `@`.
+    const teamWithoutAt = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(text);
+    return { ok: false, message: `invalid approver "${text}": ${teamWithoutAt ? `a team is written with @, "@${text}"` : EXPECTED}` };
+  }
   if (text === 'codeowners') return { ok: true, ref: { kind: 'codeowners' } };
   if (text === 'codeowners:any') return { ok: true, ref: { kind: 'codeowners', any: true } };
   const team = /^@([^/]+)\/(.+)$/.exec(text);

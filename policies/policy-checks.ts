@@ -100,8 +100,9 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
 /** `Berlin` or `new york`: the one zone named after that city; else the nearest spelling. */
 function zoneSuggestion(zone: string): string {
   const city = zone.trim().toLowerCase().replace(/ /g, '_');
-  const named = knownTimeZones().filter((known) => known.split('/').pop()!.toLowerCase() === city);
-  return named.length === 1 ? `; did you mean "${named[0]}"?` : suggestion(zone, knownTimeZones());
+  const zones = knownTimeZones();
+  const named = zones.filter((known) => known.split('/').pop()!.toLowerCase() === city);
+  return named.length === 1 ? `; did you mean "${named[0]}"?` : suggestion(zone, zones);
 }
 
 /** A freeze or deploy window: its zone, its times (cron or one period, in order), its mode and override. */

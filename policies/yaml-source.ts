@@ -84,8 +84,10 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
     // One mistake (an unclosed bracket) can cascade into hundreds of reports; the first few say it,
     // and the parser's first complaint about a line (a mis-indented one, say) is the one that helps.
     if (seen.has(message) || seen.size >= MAX_YAML_PROBLEMS) continue;
-    if (problem.code !== 'DUPLICATE_KEY' && syntaxErrorLines.has(line)) continue;
-    if (problem.code !== 'DUPLICATE_KEY') syntaxErrorLines.add(line);
+    if (problem.code !== 'DUPLICATE_KEY') {
+      if (syntaxErrorLines.has(line)) continue;
+      syntaxErrorLines.add(line);
+    }
     seen.add(message);
     source.diagnostics.push({ file, line, col, pointer: '', message });
   }
