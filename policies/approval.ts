@@ -28,7 +28,7 @@ export interface Requester {
   /** Compared first when both sides have one: a renamed account is still the same person. */
   id?: string;
   /** How they relate to the request, for the reason a vote is refused. */
-  role: 'started the run' | 're-ran the run' | 'opened the pull request';
+  role: 'started the run' | 're-ran the run' | 'opened the pull request' | 'opened a pull request the run ships';
 }
 
 export interface ApprovalOptions {

@@ -383,13 +383,15 @@ export class Gate {
       await this.complete(request.id, { status: 'failed', reason: `superseded: ${rerunText(request.runId, run.attempt, deployment.environment)}` });
       return;
     }
-    // A pull request run's author is looked up again from the pull request; other requests keep the requesters they were opened with.
-    const kept = requestersOf(facts, request.requester).filter((r) => r.role !== 'opened the pull request' || !context.pull);
+    // Pull request authors are looked up again from GitHub; other requesters are kept as the request was opened with them.
+    const kept = requestersOf(facts, request.requester).filter((r) => !(r.role === 'opened the pull request' && context.pull) && r.role !== 'opened a pull request the run ships');
     const requesters: Requester[] = run ? withRunStarters(kept, run) : kept;
-    if (rerunner && !requesters.some((r) => samePerson(r, rerunner))) {
-      requesters.push({ ...rerunner, role: 're-ran the run' });
-    }
+    const add = (person: { login: string; id?: string }, role: Requester['role']) => {
+      if (!requesters.some((r) => samePerson(r, person))) requesters.push({ login: person.login, ...(person.id ? { id: person.id } : {}), role });
+    };
+    if (rerunner) add(rerunner, 're-ran the run');
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
+    for (const pull of context.shippedPulls ?? []) add({ login: pull.author, id: pull.authorId }, 'opened a pull request the run ships');
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters, ...(deployment && run ? { deployment: { ...deployment, attempt: run.attempt } } : {}) };
     if (!inputs.ok) {
       await store.updateRequest(request.id, { facts: { ...updatedFacts, problems: inputs.problems }, prNumber: context.pull?.number });

@@ -1,6 +1,6 @@
 /**
  * What GitHub knows about the run a token speaks for: where its check run goes, which branch and
- * PR it belongs to, and which files it changes.
+ * PR it belongs to, which merged PR brought its commit in, and which files it changes.
  *
  * "What changes" is what would reach the environment if this request were approved: for a pull
  * request run, the PR's files; for any other run whose code is its own commit, the files changed
@@ -11,7 +11,7 @@
  * GitHub contradicts fails closed with a `RunContextError`.
  */
 import { samePerson, type Requester } from '../../policies/approval.js';
-import type { ChangedFiles, GitHubClient, PullRequestInfo, RepoCoordinates } from '../github/github.js';
+import type { ChangedFiles, GitHubClient, MergedPull, PullRequestInfo, RepoCoordinates } from '../github/github.js';
 import { isTransient } from '../github/transient.js';
 import type { DeploymentFacts } from './request.js';
 import type { PolicyCache } from './policy-source.js';
@@ -25,6 +25,11 @@ export interface RunContext {
   changedFiles: string[];
   /** Why the change set is unknown; undefined when `changedFiles` is the whole of it. */
   unknownChanges?: string;
+  /**
+   * For a run of its own commit: the merged pull requests that brought that commit in. Their authors
+   * wrote the code the run ships, so they are requesters too. Undefined for other runs.
+   */
+  shippedPulls?: MergedPull[];
 }
 
 /** The approved request a non-PR run is compared with (see the header), if there is one. */
@@ -87,9 +92,26 @@ export async function loadRunContext(
     return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which` };
   }
   const { base, subject } = comparison;
-  if (!base) return { ...context, unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with` };
-  const since = await changesSince(github, repo, base, run.sha, subject, cache);
-  return { ...context, ...since };
+  const [shippedPulls, since] = await Promise.all([
+    shippedPullsOf(github, repo, run.sha),
+    base ? changesSince(github, repo, base, run.sha, subject, cache) : { changedFiles: [], unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with` },
+  ]);
+  return { ...context, ...since, shippedPulls };
+}
+
+/**
+ * The pull requests whose merge a run of its own commit ships: a `push` after a merge is started by
+ * whoever merged, while the code is the pull request author's. Unknown, the request fails closed.
+ */
+async function shippedPullsOf(github: GitHubClient, repo: RepoCoordinates, sha: string): Promise<MergedPull[]> {
+  return github.mergedPullsOf(repo, sha).catch((err: unknown) => {
+    if (isTransient(err)) throw err;
+    const status = (err as { status?: number }).status;
+    const what = `which pull request brought in commit ${short(sha)}`;
+    if (status === 404 || status === 422) throw new RunContextError(`GitHub does not say ${what}, so who wrote it (and may not approve it) is unknown`);
+    if (status === 403) throw new RunContextError(`the App may not read ${what}, to learn who wrote it: grant the App's installation the Pull requests (read) permission it asks for`);
+    throw err;
+  });
 }
 
 /**

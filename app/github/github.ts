@@ -20,6 +20,14 @@ export interface PullRequestInfo {
   htmlUrl: string;
 }
 
+/** A merged pull request, and who opened it. */
+export interface MergedPull {
+  number: number;
+  author: string;
+  /** The author's account id (logins can be renamed). */
+  authorId: string;
+}
+
 /** A person's access to a repository: the level, and which account the login named when GitHub answered. */
 export interface RepositoryAccess {
   permission: RepositoryPermission;
@@ -164,6 +172,11 @@ export interface GitHubClient {
   /** The file's text at `ref`, or undefined when there is no such file. */
   fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;
   pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo>;
+  /**
+   * The merged pull requests GitHub associates with the commit: on the default branch, the one that
+   * brought it in (for a merge commit, the pull request it merged).
+   */
+  mergedPullsOf(repo: RepoCoordinates, sha: string): Promise<MergedPull[]>;
   /** All pages of the PR's files (GitHub lists at most 3000). */
   pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles>;
   /** Files changed from the merge base of `base` and `head` to `head` (three-dot compare; GitHub lists at most 300). */
@@ -189,8 +202,8 @@ export interface GitHubClient {
   createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef>;
   /** An issue this App opened since `since` whose body contains `marker`. */
   findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined>;
-  updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void>;
-  closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void>;
+  /** Rewrites the issue's body and, with `close`, closes it for that reason, in one request. */
+  updateIssue(repo: RepoCoordinates, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void>;
   /** Answers (or reports on) the deployment protection rule a run waits on; GitHub says 422 once it is answered. */
   reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void>;
   /** The repositories this installation may access, with their ids. */

@@ -13,6 +13,7 @@ import type {
   GitHubClient,
   GitHubUser,
   IssueRef,
+  MergedPull,
   PullRequestInfo,
   RepoCoordinates,
   RepositoryAccess,
@@ -90,6 +91,12 @@ export class OctokitGitHubClient implements GitHubClient {
       labels: data.labels.map((label) => label.name),
       htmlUrl: data.html_url,
     };
+  }
+
+  async mergedPullsOf(repo: RepoCoordinates, sha: string): Promise<MergedPull[]> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha, per_page: 100 });
+    // A pull request whose author's account is gone (GitHub's ghost) names nobody who could vote.
+    return data.flatMap((pull) => (pull.merged_at && pull.user ? [{ number: pull.number, author: pull.user.login, authorId: String(pull.user.id) }] : []));
   }
 
   async pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles> {
@@ -206,12 +213,8 @@ export class OctokitGitHubClient implements GitHubClient {
     return { number: data.number, htmlUrl: data.html_url };
   }
 
-  async updateIssue(repo: RepoCoordinates, issueNumber: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, body });
-  }
-
-  async closeIssue(repo: RepoCoordinates, issueNumber: number, reason: 'completed' | 'not_planned'): Promise<void> {
-    await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, state: 'closed', state_reason: reason });
+  async updateIssue(repo: RepoCoordinates, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void> {
+    await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, body, ...(close ? { state: 'closed', state_reason: close } : {}) });
   }
 
   async reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void> {

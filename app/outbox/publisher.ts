@@ -92,8 +92,8 @@ export class Publisher {
       await store.updateRequest(request.id, { issueNumber: created.number, issueUrl: created.htmlUrl });
       return { ...request, issue: { number: created.number, url: created.htmlUrl } };
     }
-    await github.updateIssue(repo, issue.number, body);
-    if (request.status !== 'pending') await github.closeIssue(repo, issue.number, request.status === 'approved' ? 'completed' : 'not_planned');
+    const close = request.status === 'pending' ? undefined : request.status === 'approved' ? 'completed' : 'not_planned';
+    await github.updateIssue(repo, issue.number, body, close);
     return { ...request, issue };
   }
 }

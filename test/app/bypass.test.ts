@@ -246,6 +246,32 @@ describe('whoever re-ran a run asked for its deploy too', () => {
   });
 });
 
+describe('whoever wrote the code a run ships asked for its deploy too', () => {
+  it('the author of a merged pull request may not approve the deploy that its merge started', async () => {
+    // alice, the only approver, opens a pull request and mallory merges it: the push run is mallory's, the code alice's.
+    const pr = await world.control.openPull({ repository: JOBS, user: 'alice', title: 'Ship it', head: 'ship-it', files: { 'src/ship.ts': 'export const shipped = true;\n' } });
+    const { sha } = await world.control.mergePull({ repository: JOBS, number: pr.number, user: 'mallory' });
+    const run = job({ repository: JOBS, actor: 'mallory', sha, environment: 'production' });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await world.issueOf(request.id as string, JOBS);
+    expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who opened a pull request the run ships');
+    await world.comment(issue!.number, 'alice', '/approve', JOBS);
+    const replies = (await world.control.comments(JOBS, issue!.number)) as unknown as Array<{ body: string }>;
+    expect(replies.map((c) => c.body).join('\n')).toContain('@alice opened a pull request the run ships and may not approve it (self-approval is not allowed)');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('an installation that may not read pull requests fails a push run closed, saying what to grant', async () => {
+    await world.control.seed({
+      repos: [{ owner: 'prless', name: 'app', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin' } }],
+      installations: [{ appId: APP_ID, account: 'prless', permissions: { checks: 'write', issues: 'write', contents: 'read', metadata: 'read', members: 'read', actions: 'read' } }],
+    });
+    const run = job({ repository: 'prless/app', actor: 'mallory', environment: 'production' });
+    const answer = await world.open(run, { action: 'deploy' });
+    expect(answer.body).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^the App may not read which pull request brought in commit [0-9a-f]{7}, to learn who wrote it: grant the App's installation the Pull requests \(read\) permission it asks for$/) });
+  });
+});
+
 describe('_extends reads only what the App\'s operator allows, and never quotes another repository', () => {
   it('refuses another private repository without reading it, with the same message as a missing one', async () => {
     const leaky = await world.open(job({ repository: 'acme/leaky', actor: 'mallory' }), { action: 'deploy' });

@@ -173,6 +173,20 @@ describe('a job that targets an environment', () => {
     expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
   }, 60_000);
 
+  it('counts the author of a merged pull request among the requesters of the push run that ships it', async () => {
+    // carol's pull request, merged by mallory: the push run is mallory's, the code carol's.
+    const pr = await world.control.openPull({ repository: RERUN, user: 'carol', title: 'Tune', head: 'tune', files: { 'src/tune.ts': 'export const tuned = true;\n' } });
+    await world.control.mergePull({ repository: RERUN, number: pr.number, user: 'mallory' });
+    const { request } = await deploy('production', { repository: RERUN });
+    const issue = await issueNumberOf(request.id, RERUN);
+    await world.comment(issue, 'carol', '/approve', RERUN);
+    const refusal = (await world.audit(request.id)).find((e) => e.type === 'vote_refused');
+    expect(refusal).toMatchObject({ actor: 'carol', facts: { reason: expect.stringContaining('@carol opened a pull request the run ships and may not approve it') } });
+    await world.comment(issue, 'alice', '/approve', RERUN);
+    await eventually(async () => (await world.app.store.getRequest(request.id))!.status, (status) => status === 'approved');
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('approved');
+  }, 60_000);
+
   it("takes the policy's default severity when it sets one, else the highest", async () => {
     // In acme/relaxed a request without a severity is low, below the production rule's threshold.
     const relaxed = await deploy('production', { repository: RELAXED });

@@ -24,6 +24,7 @@ import type {
   GitHubUser,
   IssueComment,
   IssueRef,
+  MergedPull,
   PullRequestInfo,
   RepoCoordinates,
   RepositoryAccess,
@@ -75,6 +76,10 @@ class InMemoryGitHub implements GitHubClient {
     if (!pull || pull.number !== number) throw Object.assign(new Error('no such pull request'), { status: 404 });
     return { number, headSha: pull.headSha, headRef: 'feature', baseRef: 'main', author: pull.author, authorId: accountId(pull.author), labels: [], htmlUrl: `https://github.test/${r.owner}/${r.repo}/pull/${number}` };
   }
+  /** A push run's commit in a scenario is never a pull request's merge. */
+  async mergedPullsOf(): Promise<MergedPull[]> {
+    return [];
+  }
   async pullRequestFiles(r: RepoCoordinates): Promise<ChangedFiles> {
     return { files: [...(this.repo(r).pull?.files ?? [])], complete: true };
   }
@@ -109,7 +114,6 @@ class InMemoryGitHub implements GitHubClient {
   createIssue = notShown<IssueRef>;
   findIssue = notShown<IssueRef | undefined>;
   updateIssue = notShown<void>;
-  closeIssue = notShown<void>;
   reviewDeployment = notShown<void>;
   // The scenarios are steps, never job-level gates: the reconciler's reads of waiting runs are not played.
   installationRepositories = notShown<Array<RepoCoordinates & { id: string }>>;

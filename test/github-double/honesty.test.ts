@@ -605,7 +605,7 @@ describe('requests the App sends', () => {
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', 'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
       'POST /repos/{owner}/{repo}/check-runs', 'POST /repos/{owner}/{repo}/issues', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
       'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}',
-      'GET /repos/{owner}/{repo}/actions/runs/{run_id}',
+      'GET /repos/{owner}/{repo}/actions/runs/{run_id}', 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls',
     ]));
   });
 

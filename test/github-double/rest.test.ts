@@ -376,6 +376,8 @@ describe('repository history: labels, renames, large commits, force pushes, dele
     // On the default branch, the merged pull request is the one associated with its commits.
     const { data: associated } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: before.head.sha });
     expect(associated.map((p) => p.number)).toEqual([1]);
+    const { data: ofMerge } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: sha });
+    expect(ofMerge.map((p) => [p.number, p.merged_at !== null])).toEqual([[1, true]]);
     await expect(gh.control.mergePull({ repository: REPO, number: 1, user: 'alice' })).rejects.toMatchObject({ status: 422 });
     await gh.control.deleteBranch(REPO, { branch: 'feature' }); // the merged pull request's branch may go now
   });

@@ -503,7 +503,8 @@ export class DoubleState {
     const contains = (head: string) => ancestry(repo.commits, head).some((c) => c.sha === sha);
     const onDefault = contains(repo.branches.get(repo.defaultBranch) as string);
     return [...(this.pulls.get(repo.id)?.values() ?? [])]
-      .filter((p) => contains(p.headSha) && !contains(p.baseSha) && (!onDefault || p.merged));
+      // A merge commit belongs to the pull request it merged, as the commits it brought in do.
+      .filter((p) => (p.merged && p.mergeSha === sha) || (contains(p.headSha) && !contains(p.baseSha) && (!onDefault || p.merged)));
   }
 
   // ---- check runs ----------------------------------------------------------------------------
