@@ -139,6 +139,8 @@ export interface RuleEvaluation {
   unless?: ConditionResult[];
   /** What the rule contributes: nothing (not matched), auto-approval, or a requirement. */
   effect: 'none' | 'auto_approve' | 'require';
+  /** For a rule that requires approval: its timeout (its own, else the defaults'). The shortest of them applies. */
+  timeoutSeconds?: number;
   escalations: EscalationEvaluation[];
 }
 

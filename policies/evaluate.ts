@@ -84,9 +84,10 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
     matchedRules.push(rule);
     addAll(notify, rule.notify);
     const { requirements, escalations } = applyRule(rule, policy, ctx, reportErrors, notify);
+    const timeoutSeconds = rule.timeoutSeconds ?? policy.defaults.timeoutSeconds;
     if (requirements.length > 0) {
       pending.push(...requirements);
-      timeouts.push(rule.timeoutSeconds ?? policy.defaults.timeoutSeconds);
+      timeouts.push(timeoutSeconds);
     }
     rules.push({
       name: rule.name,
@@ -95,6 +96,7 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
       conditions,
       ...(unless ? { unless } : {}),
       effect: requirements.length > 0 ? 'require' : 'auto_approve',
+      ...(requirements.length > 0 ? { timeoutSeconds } : {}),
       escalations,
     });
   }

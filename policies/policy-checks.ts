@@ -98,7 +98,7 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
 }
 
 /** `Berlin` or `new york`: the one zone named after that city; else the nearest spelling. */
-function zoneSuggestion(zone: string): string {
+export function zoneSuggestion(zone: string): string {
   const city = zone.trim().toLowerCase().replace(/ /g, '_');
   const zones = knownTimeZones();
   const named = zones.filter((known) => known.split('/').pop()!.toLowerCase() === city);

@@ -109,6 +109,10 @@ function closingWindows(applying: readonly { window: TimeWindow; clock: WindowCl
 /** "until 2027-01-04 08:00 Europe/Berlin", in the zone of the first window that holds the request. */
 export function untilText(decision: WindowsDecision): string {
   if (decision.opensAt === null) return 'with no opening within a year';
-  const zone = decision.windows.find((w) => w.name === decision.closedBy[0])?.timeZone ?? 'UTC';
-  return `until ${wallClock(Date.parse(decision.opensAt), zone)}`;
+  return `until ${wallClock(Date.parse(decision.opensAt), closingZone(decision))}`;
+}
+
+/** The zone of the first window that holds the request (of the first window when none does), in which its times are told. */
+export function closingZone(decision: WindowsDecision): string {
+  return (decision.windows.find((w) => w.name === decision.closedBy[0]) ?? decision.windows[0])?.timeZone ?? 'UTC';
 }

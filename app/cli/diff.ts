@@ -17,7 +17,8 @@ changed, whatever the time. Problems in either file are printed on stderr.
   --codeowners FILE       CODEOWNERS for both versions
   --codeowners-after FILE CODEOWNERS for the new version, when the change edits it too
   --extends ORG_FILE      the org policy both versions _extends
-  --at TIME               judge the decisions at this instant, ISO 8601 with a zone; default: now
+  --at TIME               judge the decisions at this instant, ISO 8601 with a zone, or a wall-clock
+                          time in a time zone (2026-12-24T19:00[Europe/Berlin]); default: now
   --format FORMAT         json (default) or text (a Markdown table)
 
 Exit codes: 0 the new policy is valid (whatever changed); 1 it is invalid; 2 bad arguments.

@@ -33,7 +33,8 @@ and when the request may next go ahead.
   --unknown-changes WHY the changed files are not known (the App's case after a force push or on a
                         first run): path conditions then hold for rules that require approval only
   --at TIME             judge freezes and deploy windows at this instant, ISO 8601 with a zone
-                        (2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00); default: now
+                        (2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00), or a wall-clock
+                        time in a time zone (2026-12-24T19:00[Europe/Berlin]); default: now
   --format FORMAT       json (default) or text
 `;
 

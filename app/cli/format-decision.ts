@@ -2,6 +2,8 @@
 import { describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
 import type { ApproverSet, Decision, WindowsDecision } from '../../policies/decision.js';
 import { formatDuration } from '../../policies/duration.js';
+import { closingZone } from '../../policies/window-judgement.js';
+import { wallClock } from '../../policies/windows.js';
 import type { SourceLocation } from '../../policies/types.js';
 
 /** Long file lists are cut here; the JSON output always has them all. */
@@ -68,11 +70,19 @@ export function formatDecision(decision: Decision): string {
 
   if (decision.windows) out.push('', ...windowLines(decision.windows));
 
-  out.push('', `Timeout: ${formatDuration(decision.timeoutSeconds)}`);
+  out.push('', `Timeout: ${formatDuration(decision.timeoutSeconds)}${timeoutSource(decision)}`);
   if (decision.reminderSeconds) out.push(`Reminders: every ${formatDuration(decision.reminderSeconds)}`);
   if (decision.notify.length > 0) out.push(`Notify: ${decision.notify.join(', ')}`);
   out.push(`Approvers need ${decision.eligibility.minPermission} permission${decision.eligibility.allowBots ? '' : '; bots may not approve'}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Which matching rule the timeout is from: " (rule production)", or every requiring rule's when several match. */
+function timeoutSource(decision: Decision): string {
+  const requiring = decision.rules.filter((rule) => rule.effect === 'require' && rule.timeoutSeconds !== undefined);
+  if (requiring.length === 1) return ` (rule ${requiring[0]!.name})`;
+  if (requiring.length > 1) return ` (the shortest of the matching rules': ${requiring.map((rule) => `${rule.name} ${formatDuration(rule.timeoutSeconds!)}`).join(', ')})`;
+  return decision.requirements.some((r) => r.rule === null && !r.override) ? ' (defaults: no rule matched)' : '';
 }
 
 function readsSeverity(decision: Decision): boolean {
@@ -83,8 +93,14 @@ function readsSeverity(decision: Decision): boolean {
   return conditions.some((c) => c.key === 'severity');
 }
 
+/** An instant as the windows' zone reads it, as the periods are shown, and in UTC: `2026-12-07 08:00 Europe/Berlin (2026-12-07T07:00:00Z)`. */
+function moment(iso: string, zone: string): string {
+  return `${wallClock(Date.parse(iso), zone)} (${iso.replace(/\.000Z$/, 'Z')})`;
+}
+
 function windowLines(w: WindowsDecision): string[] {
-  const lines = [`Freezes and deploy windows at ${w.at}: ${w.open ? 'open' : `closed by ${w.closedBy.join(', ')} (${w.mode})`}`];
+  const zone = closingZone(w);
+  const lines = [`Freezes and deploy windows at ${moment(w.at, zone)}: ${w.open ? 'open' : `closed by ${w.closedBy.join(', ')} (${w.mode})`}`];
   for (const window of w.windows) {
     const kind = window.kind === 'freeze' ? 'freeze' : 'deploy window';
     const state = window.kind === 'freeze' ? (window.inForce ? 'in force' : 'not in force') : window.inForce ? 'open' : 'closed';
@@ -93,8 +109,8 @@ function windowLines(w: WindowsDecision): string[] {
     for (const c of window.conditions) lines.push(`      ${c.error ? '!' : mark(c.matched)} ${c.reason}`);
     if (window.message && window.applies) lines.push(`      "${window.message}"`);
   }
-  if (!w.open) lines.push(w.opensAt ? `  may go ahead from ${w.opensAt}` : '  no opening within a year');
-  if (w.recheckAt) lines.push(`  a window in scope next changes at ${w.recheckAt}`);
+  if (!w.open) lines.push(w.opensAt ? `  may go ahead from ${moment(w.opensAt, zone)}` : '  no opening within a year');
+  if (w.recheckAt) lines.push(`  a window in scope next changes at ${moment(w.recheckAt, zone)}`);
   return lines;
 }
 

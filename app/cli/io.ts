@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { zoneSuggestion } from '../../policies/policy-checks.js';
+import { isValidTimeZone, localInstant } from '../../policies/windows.js';
 import { jsonChunks } from './json-text.js';
 
 export interface CliIo {
@@ -48,11 +50,27 @@ export function formatOf(value: string | undefined): Format {
   throw new UsageError(`--format must be json or text, not "${value}"`);
 }
 
-/** `--at`: an instant with its zone (a time without one would depend on the machine's zone); now when absent. */
+const ZONED_WALL_CLOCK = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)\[([^\]]+)\]$/;
+
+/**
+ * `--at`: an instant with its offset, or a wall-clock time with its IANA zone in brackets
+ * (`2026-12-24T18:00[Europe/Berlin]`, as RFC 9557 writes it), read as the policy reads its windows'
+ * times. A time with neither would depend on the machine's zone. Now when absent.
+ */
 export function instantOption(text: string | undefined): number {
   if (text === undefined) return Date.now();
+  const zoned = ZONED_WALL_CLOCK.exec(text);
+  if (zoned) {
+    const [, wallClock, zone] = zoned as unknown as [string, string, string];
+    if (!isValidTimeZone(zone)) throw new UsageError(`--at: unknown time zone "${zone}"${zoneSuggestion(zone)} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
+    const instant = localInstant(wallClock, zone);
+    if (!instant.ok) throw new UsageError(`--at: ${instant.message}`);
+    return instant.value;
+  }
   const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(instant)) throw new UsageError(`--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, not "${text}"`);
+  if (Number.isNaN(instant)) {
+    throw new UsageError(`--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, or a wall-clock time with its time zone, such as 2026-12-24T19:00[Europe/Berlin], not "${text}"`);
+  }
   return instant;
 }
 

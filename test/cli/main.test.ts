@@ -27,6 +27,7 @@ const workspace = makeWorkspace({
   'child.yml': '_extends: .github\nversion: 1\nrules:\n  - name: repo-rule\n    if: { action: [x] }\n    auto_approve: true\n',
   'org.yml': 'version: 1\nunmatched: require\nrules:\n  - name: org-rule\n    if: { action: [y] }\n    require: { approvers: ["@acme/org-leads"] }\n',
   'owners-only.yml': 'version: 1\nrules:\n  - name: reviewed\n    if: { action: [deploy] }\n    require: { approvers: [codeowners] }\n',
+  'two-timeouts.yml': 'version: 1\nunmatched: require\ndefaults: { timeout: 2h }\nrules:\n  - name: hotfix\n    if: { action: [deploy] }\n    require: { approvers: [alice] }\n    timeout: 30m\n  - name: production\n    if: { action: [deploy] }\n    require: { approvers: [bob] }\n',
   'files.txt': 'infra/main.tf\n\ndocs/guide.md\r\nvendor/lib.js\n',
   'warns.yml': 'version: 1\nrules:\n  - name: docs\n    if: { paths: ["docs/**"] }\n    auto_approve: true\n',
   'diff-before.yml': DIFF_BEFORE,
@@ -341,7 +342,27 @@ describe('explain', () => {
     expect(open).toMatchObject({ outcome: 'auto_approve', windows: { open: true, recheckAt: '2026-12-04T16:00:00.000Z' } });
     const text = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00:00Z', '--format', 'text');
     expect(text.stdout).toContain('✗ freeze weekend — in force; now: 2026-12-04 17:00 Europe/Berlin – 2026-12-07 08:00 Europe/Berlin');
-    expect(text.stdout).toContain('may go ahead from 2026-12-07T07:00:00.000Z');
+    expect(text.stdout).toContain('Freezes and deploy windows at 2026-12-05 13:00 Europe/Berlin (2026-12-05T12:00:00Z): closed by weekend (wait)');
+    expect(text.stdout).toContain('may go ahead from 2026-12-07 08:00 Europe/Berlin (2026-12-07T07:00:00Z)');
+  });
+
+  test('--at takes a wall-clock time in a time zone, read as the policy reads its windows\' times', async () => {
+    const at = async (time: string) => JSON.parse((await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', time)).stdout) as { outcome: string; windows: { at: string } };
+    // Friday 17:00 in Berlin is when the weekend freeze starts; 16:59 there is still open, and New York's 17:00 is 23:00 in Berlin.
+    expect(await at('2026-12-04T17:00[Europe/Berlin]')).toMatchObject({ outcome: 'held', windows: { at: '2026-12-04T16:00:00.000Z' } });
+    expect(await at('2026-12-04T16:59[Europe/Berlin]')).toMatchObject({ outcome: 'auto_approve' });
+    expect(await at('2026-12-03T17:00[America/New_York]')).toMatchObject({ outcome: 'auto_approve', windows: { at: '2026-12-03T22:00:00.000Z' } });
+    expect(await at('2026-12-04T17:00[America/New_York]')).toMatchObject({ outcome: 'held', windows: { at: '2026-12-04T22:00:00.000Z' } });
+    // A wall-clock time that occurs twice (clocks going back) is its first occurrence, as a window's start is.
+    expect(await at('2026-10-25T02:30[Europe/Berlin]')).toMatchObject({ windows: { at: '2026-10-25T00:30:00.000Z' } });
+  });
+
+  test.each([
+    ['2026-12-04T17:00[Berlin]', '--at: unknown time zone "Berlin"; did you mean "Europe/Berlin"? Write an IANA name such as Europe/Berlin, America/New_York or UTC'],
+    ['2026-02-30T17:00[Europe/Berlin]', '--at: "2026-02-30T17:00" is not a real date and time'],
+    ['2026-12-04 17:00', '--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, or a wall-clock time with its time zone, such as 2026-12-24T19:00[Europe/Berlin], not "2026-12-04 17:00"'],
+  ])('--at %s is refused, saying how to write it', async (time, message) => {
+    expect(await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', time)).toMatchObject({ code: 2, stderr: expect.stringContaining(message) });
   });
 
   test('a freeze that asks for an override names the override as the requirement, not the defaults', async () => {
@@ -441,10 +462,16 @@ describe('explain', () => {
       '      after 30m still pending: also eligible: @acme/sre-oncall; notify pager',
       '  @acme/sre @carol — CODEOWNERS line 2 (/infra/):',
       '  unowned:\n      vendor/lib.js',
-      'Timeout: 2h',
+      'Timeout: 2h (rule production)',
     ]) {
       expect(r.stdout).toContain(line);
     }
+  });
+
+  test('text format says which matching rule the timeout is from', async () => {
+    const timeout = async (action: string) => (await run('explain', '--policy', 'two-timeouts.yml', '--action', action, '--format', 'text')).stdout.split('\n').find((line) => line.startsWith('Timeout:'));
+    expect(await timeout('deploy')).toBe("Timeout: 30m (the shortest of the matching rules': hotfix 30m, production 2h)");
+    expect(await timeout('migrate')).toBe('Timeout: 2h (defaults: no rule matched)');
   });
 
   test('text format of a blocked decision says why', async () => {

@@ -397,6 +397,12 @@ describe('timeouts, notifications and self-approval', () => {
     ['an auto-approving rule has nothing to wait for', [{ require: { approvers: [team('a')] }, timeoutSeconds: 7200 }, { autoApprove: true, timeoutSeconds: 60 }, { autoApprove: true }], 7200],
     ['a rule without its own timeout brings the default', [{ require: { approvers: [team('a')] }, timeoutSeconds: 7200 }, { require: { approvers: [team('b')] } }], 3600],
   ];
+  test('each rule that requires approval says its own timeout; one that auto-approves says none', () => {
+    const decision = evaluate(policy(rows[3]![1]), facts());
+    expect(decision.rules.map((rule) => rule.timeoutSeconds)).toEqual([7200, undefined, undefined]);
+    expect(evaluate(policy(rows[2]![1]), facts()).rules.map((rule) => rule.timeoutSeconds)).toEqual([7200, 600, 3600]);
+  });
+
   test.each(rows)('timeout: %s', (_case, rules, seconds) => {
     expect(evaluate(policy(rules), facts()).timeoutSeconds).toBe(seconds);
   });
