@@ -79,7 +79,7 @@ export const policySchema = {
         approvers: approvers('Who may approve when a rule does not say. Default: [codeowners].'),
         timeout: duration('How long a request waits for a decision before it times out. Default: 1h.'),
         allow_self_approval: {
-          description: 'Whether the requesters may approve their own request: who started or re-ran the run, for a pull request run who opened the pull request, and for a run of its own commit who opened the merged pull request that brought it in. Default: false.',
+          description: 'Whether the requesters may approve their own request: who started or re-ran the run, for a pull request run who opened the pull request, and for any other run who opened the merged pull requests it ships. Default: false.',
           type: 'boolean',
           default: false,
         },
@@ -248,7 +248,7 @@ export const policySchema = {
         escalate: { description: 'Escalations, by condition or by time.', type: 'array', items: { $ref: '#/$defs/escalation' } },
         notify,
         timeout: duration('How long a request under this rule waits for a decision.'),
-        allow_self_approval: { description: 'Whether the requesters (who started or re-ran the run; who opened the pull request it runs for, or the merged one that brought its commit in) may approve under this rule.', type: 'boolean' },
+        allow_self_approval: { description: 'Whether the requesters (who started or re-ran the run; who opened the pull request it runs for, or the merged ones it ships) may approve under this rule.', type: 'boolean' },
       },
     },
   },

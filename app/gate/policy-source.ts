@@ -11,7 +11,7 @@ import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from '../../po
 import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type LoadResult, type PolicySource, type ReadExtendsResult } from '../../policies/loader.js';
 import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
 import { ExpiringCache } from '../github/expiring-cache.js';
-import type { GitHubClient, RepoCoordinates } from '../github/github.js';
+import type { Comparison, GitHubClient, RepoCoordinates } from '../github/github.js';
 
 /** A problem or warning in the repository's own policy file, which can be shown at its line. */
 export interface OwnFileNote {
@@ -104,8 +104,6 @@ export class PolicyCache {
     return parsed;
   }
 }
-
-type Comparison = Awaited<ReturnType<GitHubClient['compareFiles']>>;
 
 function repositoryKey(repo: RepoCoordinates): string {
   return `${repo.owner.toLowerCase()}/${repo.repo.toLowerCase()}`;

@@ -11,7 +11,7 @@
  * GitHub contradicts fails closed with a `RunContextError`.
  */
 import { samePerson, type Requester } from '../../policies/approval.js';
-import type { ChangedFiles, GitHubClient, MergedPull, PullRequestInfo, RepoCoordinates } from '../github/github.js';
+import type { ChangedFiles, Comparison, GitHubClient, MergedPull, PullRequestInfo, RepoCoordinates } from '../github/github.js';
 import { isTransient } from '../github/transient.js';
 import type { DeploymentFacts } from './request.js';
 import type { PolicyCache } from './policy-source.js';
@@ -26,8 +26,9 @@ export interface RunContext {
   /** Why the change set is unknown; undefined when `changedFiles` is the whole of it. */
   unknownChanges?: string;
   /**
-   * For a run of its own commit: the merged pull requests that brought that commit in. Their authors
-   * wrote the code the run ships, so they are requesters too. Undefined for other runs.
+   * For a run that is not a pull request's: the merged pull requests that brought its commit in and,
+   * when it is compared with the last approved deploy, those of the commits the branch went through
+   * since. Their authors wrote the code the run ships, so they are requesters too.
    */
   shippedPulls?: MergedPull[];
 }
@@ -88,22 +89,51 @@ export async function loadRunContext(
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber));
   const branch = branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
+  // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
+  const atHead = mergedPullsOfCommit(github, repo, run.sha);
   if (!RUNS_ITS_OWN_COMMIT.has(run.eventName)) {
-    return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which` };
+    return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which`, shippedPulls: await atHead };
   }
   const { base, subject } = comparison;
-  const [shippedPulls, since] = await Promise.all([
-    shippedPullsOf(github, repo, run.sha),
-    base ? changesSince(github, repo, base, run.sha, subject, cache) : { changedFiles: [], unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with` },
-  ]);
-  return { ...context, ...since, shippedPulls };
+  if (!base) {
+    return { ...context, unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with`, shippedPulls: await atHead };
+  }
+  const [{ earlierCommits, ...since }, headPulls] = await Promise.all([changesSince(github, repo, base, run.sha, subject, cache), atHead]);
+  const earlier = await Promise.all(earlierCommits.map((sha) => mergedPullsOfCommit(github, repo, sha)));
+  return { ...context, ...since, shippedPulls: uniquePulls([...headPulls, ...earlier.flat()]) };
 }
 
 /**
- * The pull requests whose merge a run of its own commit ships: a `push` after a merge is started by
- * whoever merged, while the code is the pull request author's. Unknown, the request fails closed.
+ * At most this many commits before the run's own, along the branch since the last approved deploy, are
+ * asked for their pull request: each is one request.
  */
-async function shippedPullsOf(github: GitHubClient, repo: RepoCoordinates, sha: string): Promise<MergedPull[]> {
+export const EARLIER_COMMITS_LOOKED_UP = 20;
+
+/**
+ * The commits the branch went through from `base` to `head`, newest first, without `head`: its first
+ * parents, as far as the comparison lists them. A merge commit stands for the commits it merged, and
+ * squashed or rebased pull requests and direct pushes are first parents themselves.
+ */
+export function branchCommitsBefore(commits: Comparison['commits'], head: string, base: string): string[] {
+  const bySha = new Map(commits.map((commit) => [commit.sha, commit]));
+  const chain: string[] = [];
+  let at = bySha.get(head)?.parents[0];
+  while (at !== undefined && at !== base && bySha.has(at) && chain.length < EARLIER_COMMITS_LOOKED_UP) {
+    chain.push(at);
+    at = bySha.get(at)?.parents[0];
+  }
+  return chain;
+}
+
+function uniquePulls(pulls: MergedPull[]): MergedPull[] {
+  return [...new Map(pulls.map((pull) => [pull.number, pull])).values()];
+}
+
+/**
+ * The merged pull requests that brought a commit in: a `push` after a merge is started by whoever
+ * merged, while the code is the pull request author's. Unknown, the request fails closed.
+ */
+async function mergedPullsOfCommit(github: GitHubClient, repo: RepoCoordinates, sha: string): Promise<MergedPull[]> {
   return github.mergedPullsOf(repo, sha).catch((err: unknown) => {
     if (isTransient(err)) throw err;
     const status = (err as { status?: number }).status;
@@ -203,15 +233,15 @@ async function changesSince(
   head: string,
   subject: string,
   cache: PolicyCache,
-): Promise<{ changedFiles: string[]; unknownChanges?: string }> {
-  let comparison: Awaited<ReturnType<GitHubClient['compareFiles']>>;
+): Promise<{ changedFiles: string[]; unknownChanges?: string; earlierCommits: string[] }> {
+  let comparison: Comparison;
   try {
     // Requests on one commit, with one approved base, share the comparison.
     comparison = await cache.compareFiles(github, repo, base.sha, head);
   } catch (err) {
     // The base commit may be gone (a force push and garbage collection): then nothing can be compared.
     if ((err as { status?: number }).status === 404) {
-      return { changedFiles: [], unknownChanges: `the last approved commit of ${subject}, ${short(base.sha)} (${base.label}), can no longer be compared with ${short(head)}` };
+      return { changedFiles: [], unknownChanges: `the last approved commit of ${subject}, ${short(base.sha)} (${base.label}), can no longer be compared with ${short(head)}`, earlierCommits: [] };
     }
     throw err;
   }
@@ -219,9 +249,10 @@ async function changesSince(
     return {
       changedFiles: [],
       unknownChanges: `the last approved commit of ${subject}, ${short(base.sha)} (${base.label}), is not an ancestor of ${short(head)} (${comparison.status}: a force push, a rollback or another branch)`,
+      earlierCommits: [],
     };
   }
-  return filesOrUnknown(comparison, `the files changed from ${short(base.sha)} (${base.label}) to ${short(head)}`);
+  return { ...filesOrUnknown(comparison, `the files changed from ${short(base.sha)} (${base.label}) to ${short(head)}`), earlierCommits: branchCommitsBefore(comparison.commits, head, base.sha) };
 }
 
 async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunCommit, number: number): Promise<RunContext> {

@@ -115,6 +115,12 @@ export interface ChangedFiles {
 /** How `head` relates to `base` in a comparison (GitHub's compare `status`). */
 export type ComparisonStatus = 'ahead' | 'behind' | 'diverged' | 'identical';
 
+export interface Comparison extends ChangedFiles {
+  status: ComparisonStatus;
+  /** Commits of `head` not in `base`, oldest first: GitHub's first page of them. */
+  commits: Array<{ sha: string; parents: string[] }>;
+}
+
 /**
  * An answer to a custom deployment protection rule (`state`), or without one a status report shown
  * on the run (GitHub keeps at most 10 per deployment, each at most 1,024 characters).
@@ -179,8 +185,11 @@ export interface GitHubClient {
   mergedPullsOf(repo: RepoCoordinates, sha: string): Promise<MergedPull[]>;
   /** All pages of the PR's files (GitHub lists at most 3000). */
   pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles>;
-  /** Files changed from the merge base of `base` and `head` to `head` (three-dot compare; GitHub lists at most 300). */
-  compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<ChangedFiles & { status: ComparisonStatus }>;
+  /**
+   * Files changed from the merge base of `base` and `head` to `head` (three-dot compare; GitHub lists at
+   * most 300), and the first page of the commits in between (the oldest 100, each with its parents).
+   */
+  compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<Comparison>;
   /** The commit's parents (one request). */
   commitParents(repo: RepoCoordinates, sha: string): Promise<string[]>;
   /** Their permission, and the account GitHub found under that login (it says which, in the same answer). */

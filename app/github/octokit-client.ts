@@ -6,10 +6,10 @@ import type {
   CheckRunRef,
   CheckRunState,
   CommentRef,
+  Comparison,
   DeploymentInfo,
   DeploymentReview,
   IssueComment,
-  ComparisonStatus,
   GitHubClient,
   GitHubUser,
   IssueRef,
@@ -32,6 +32,8 @@ const PERMISSION_LEVELS = new Set(['read', 'triage', 'write', 'maintain', 'admin
 /** GitHub's documented caps: a list this long may have been cut short. */
 export const MAX_PULL_FILES = 3000;
 export const MAX_COMPARE_FILES = 300;
+/** Commits a compare page lists (GitHub's most): enough to follow a deploy's merges back to the last approved one. */
+const COMPARE_COMMITS_PAGE = 100;
 
 /**
  * A create that GitHub performed but whose answer was lost must not be sent again blindly (it would
@@ -94,9 +96,10 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 
   async mergedPullsOf(repo: RepoCoordinates, sha: string): Promise<MergedPull[]> {
-    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha, per_page: 100 });
+    // Every page: off the default branch GitHub lists open pull requests too, and anyone may open those.
+    const pulls = await this.octokit.paginate(this.octokit.rest.repos.listPullRequestsAssociatedWithCommit, { ...repo, commit_sha: sha, per_page: 100 });
     // A pull request whose author's account is gone (GitHub's ghost) names nobody who could vote.
-    return data.flatMap((pull) => (pull.merged_at && pull.user ? [{ number: pull.number, author: pull.user.login, authorId: String(pull.user.id) }] : []));
+    return pulls.flatMap((pull) => (pull.merged_at && pull.user ? [{ number: pull.number, author: pull.user.login, authorId: String(pull.user.id) }] : []));
   }
 
   async pullRequestFiles(repo: RepoCoordinates, number: number): Promise<ChangedFiles> {
@@ -104,14 +107,14 @@ export class OctokitGitHubClient implements GitHubClient {
     return { files: changedPaths(files), complete: files.length < MAX_PULL_FILES };
   }
 
-  async compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<ChangedFiles & { status: ComparisonStatus }> {
-    // With paging parameters the files come on the first page only, up to 300 for the whole comparison;
-    // one commit per page keeps that page small.
-    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 1, page: 1 });
+  async compareFiles(repo: RepoCoordinates, base: string, head: string): Promise<Comparison> {
+    // With paging parameters the files come on the first page only, up to 300 for the whole comparison.
+    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: COMPARE_COMMITS_PAGE, page: 1 });
     const files = data.files ?? [];
     // No `files` at all for a non-empty comparison: GitHub gave up on the diff.
     const complete = files.length < MAX_COMPARE_FILES && (data.files !== undefined || data.status === 'identical');
-    return { files: changedPaths(files), complete, status: data.status };
+    const commits = data.commits.map((commit) => ({ sha: commit.sha, parents: commit.parents.map((parent) => parent.sha) }));
+    return { files: changedPaths(files), complete, status: data.status, commits };
   }
 
   async commitParents(repo: RepoCoordinates, sha: string): Promise<string[]> {

@@ -247,17 +247,45 @@ describe('whoever re-ran a run asked for its deploy too', () => {
 });
 
 describe('whoever wrote the code a run ships asked for its deploy too', () => {
+  // alice or carol may approve production: carol approves the deploys the next ones are compared with.
+  const SHIPPED = 'acme/shipped';
+  beforeAll(async () => {
+    const policy = JOBS_POLICY.replace('approvers: [alice]', 'approvers: [alice, carol]');
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'shipped', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }] });
+  });
+
   it('the author of a merged pull request may not approve the deploy that its merge started', async () => {
-    // alice, the only approver, opens a pull request and mallory merges it: the push run is mallory's, the code alice's.
-    const pr = await world.control.openPull({ repository: JOBS, user: 'alice', title: 'Ship it', head: 'ship-it', files: { 'src/ship.ts': 'export const shipped = true;\n' } });
-    const { sha } = await world.control.mergePull({ repository: JOBS, number: pr.number, user: 'mallory' });
-    const run = job({ repository: JOBS, actor: 'mallory', sha, environment: 'production' });
+    // alice opens a pull request and mallory merges it: the push run is mallory's, the code alice's.
+    const pr = await world.control.openPull({ repository: SHIPPED, user: 'alice', title: 'Ship it', head: 'ship-it', files: { 'src/ship.ts': 'export const shipped = true;\n' } });
+    const { sha } = await world.control.mergePull({ repository: SHIPPED, number: pr.number, user: 'mallory' });
+    const run = job({ repository: SHIPPED, actor: 'mallory', sha, environment: 'production' });
     const request = await openPending(run, { action: 'deploy' });
-    const issue = await world.issueOf(request.id as string, JOBS);
+    const issue = await world.issueOf(request.id as string, SHIPPED);
     expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who opened a pull request the run ships');
-    await world.comment(issue!.number, 'alice', '/approve', JOBS);
-    const replies = (await world.control.comments(JOBS, issue!.number)) as unknown as Array<{ body: string }>;
+    await world.comment(issue!.number, 'alice', '/approve', SHIPPED);
+    const replies = (await world.control.comments(SHIPPED, issue!.number)) as unknown as Array<{ body: string }>;
     expect(replies.map((c) => c.body).join('\n')).toContain('@alice opened a pull request the run ships and may not approve it (self-approval is not allowed)');
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it.each([
+    ['a commit pushed on top of the merge, since the last approved deploy', 'push'],
+    ['the merge commit, in a run of an event that can run other code', 'deployment_status'],
+  ])('nor may they approve a deploy of %s', async (_case, event) => {
+    // An approved deploy of main's head: what the next deploy is compared with.
+    const approvedRun = job({ repository: SHIPPED, actor: 'mallory', environment: 'production' });
+    const approved = await openPending(approvedRun, { action: 'deploy' });
+    await world.comment((await world.issueOf(approved.id as string, SHIPPED))!.number, 'carol', '/approve', SHIPPED);
+    expect((await world.poll(approvedRun, approved.id as string)).body).toMatchObject({ status: 'approved' });
+    opened.splice(opened.findIndex((o) => o.id === approved.id), 1);
+    const pr = await world.control.openPull({ repository: SHIPPED, user: 'alice', title: `Ship ${event}`, head: `ship-${event}`, files: { [`src/${event}.ts`]: 'export const shipped = true;\n' } });
+    const merged = await world.control.mergePull({ repository: SHIPPED, number: pr.number, user: 'mallory' });
+    const sha = event === 'push' ? (await world.control.pushCommit(SHIPPED, { branch: 'main', files: { VERSION: `${pr.number}\n` }, author: 'mallory' })).sha : merged.sha;
+    const run = job({ repository: SHIPPED, actor: 'mallory', sha, environment: 'production', event_name: event });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await world.issueOf(request.id as string, SHIPPED);
+    expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who opened a pull request the run ships');
+    await world.comment(issue!.number, 'alice', '/approve', SHIPPED);
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 

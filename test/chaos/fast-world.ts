@@ -18,7 +18,7 @@ import type {
   CheckRunRef,
   CheckRunState,
   CommentRef,
-  ComparisonStatus,
+  Comparison,
   DeploymentInfo,
   GitHubClient,
   GitHubUser,
@@ -83,7 +83,7 @@ class InMemoryGitHub implements GitHubClient {
   async pullRequestFiles(r: RepoCoordinates): Promise<ChangedFiles> {
     return { files: [...(this.repo(r).pull?.files ?? [])], complete: true };
   }
-  async compareFiles(): Promise<ChangedFiles & { status: ComparisonStatus }> {
+  async compareFiles(): Promise<Comparison> {
     throw new Error('no scenario compares commits: a push run is the first of its action and environment');
   }
   async runAttemptStarter(): Promise<{ login: string; id: string } | undefined> {
