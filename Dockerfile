@@ -1,6 +1,6 @@
 # The Mercurial JIT App. Build: docker build -t mercurial-jit .
 # Run:   docker run -p 3000:3000 -v jit-data:/app/.data --env-file jit.env mercurial-jit
-# (jit.env: APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, APP_URL, …; see README "Run the App").
+# (jit.env: unquoted NAME=value lines, APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, APP_URL, …; see README "Run the App").
 
 FROM node:24-slim AS build
 WORKDIR /app

@@ -56,7 +56,8 @@ export class AppApiError extends Error {
 
 /** Every attempt failed with a network error, a 5xx or a 429. */
 export class AppUnreachableError extends Error {
-  constructor(message: string) {
+  /** `answered`: the HTTP status of the last attempt, when the App answered it (a 5xx or 429): then it was reached, and failed. */
+  constructor(message: string, readonly answered?: number) {
     super(message);
     this.name = 'AppUnreachableError';
   }
@@ -224,6 +225,7 @@ export class AppClient {
     try {
       for (let attempt = 1; ; attempt++) {
         let failure: string;
+        let answered: number | undefined;
         let waitAtLeastMs = 0;
         try {
           const idToken = await this.idToken();
@@ -237,13 +239,14 @@ export class AppClient {
           if (status >= 200 && status < 300) return this.ownAnswer(parseRequestView(parseJson(text)), idToken, options.requestId);
           if (status !== 429 && status < 500) throw apiError(status, text, method, path);
           failure = `HTTP ${status}`;
+          answered = status;
           waitAtLeastMs = retryAfterMs(response.message.headers['retry-after']);
         } catch (err) {
           if (err instanceof AppApiError || err instanceof MissingIdTokenPermissionError || err instanceof IdTokenError) throw err;
           failure = err instanceof Error ? err.message : String(err);
         }
         if (attempt >= backoff.attempts) {
-          throw new AppUnreachableError(`${method} ${url} failed after ${attempt} attempts: ${failure}`);
+          throw new AppUnreachableError(`${method} ${url} failed after ${attempt} attempts: ${failure}`, answered);
         }
         const delay = Math.max(waitAtLeastMs, backoffDelayMs(attempt - 1, backoff));
         this.options.onRetry?.(`${method} ${path}: ${failure}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1}/${backoff.attempts})`);

@@ -84,10 +84,16 @@ export function progressLine(view: RequestView, msLeft: number): string {
   return `${head}: ${[approved, awaited, left].filter(Boolean).join('; ')}${view.checkRunUrl ? ` — ${view.checkRunUrl}` : ''}`;
 }
 
+/** Why the step ends without a request: the App out of reach, or answering with errors (whose cause its log holds). */
+function neverOpened(appUrl: string, answered: number | undefined, lastFailure: string): string {
+  if (answered === undefined || answered === 429) return `The App at ${appUrl} was never reached; nothing was approved. ${lastFailure}`;
+  return `The App at ${appUrl} answered HTTP ${answered} each time it was asked to open the request; nothing was approved. Its log says why (GitHub refusing the App's credentials, or its database, say). ${lastFailure}`;
+}
+
 /** The line printed about every 30 s while the App is unreachable. */
 export function unreachableProgressLine(appUrl: string, view: RequestView | undefined, reading: CheckRunReading | undefined, msLeft: number): string {
   const left = `${formatDuration(Math.ceil(msLeft / 1000))} left`;
-  if (!view) return `The App at ${appUrl} has not been reached yet, and nothing is approved without it; retrying; ${left}`;
+  if (!view) return `The App at ${appUrl} has not opened the request yet, and nothing is approved without it; retrying; ${left}`;
   if (!reading) return `The App is unreachable; retrying; ${left}`;
   return `The App is unreachable; its check run is still pending (${reading.checkRunUrl}); retrying; ${left}`;
 }
@@ -132,6 +138,7 @@ export async function waitForDecision(
   let view: RequestView | undefined;
   let degraded = false;
   let lastFailure = '';
+  let lastAnswered: number | undefined;
   let lastFallbackProblem = '';
   let lastProgress = { at: 0, state: '' };
 
@@ -151,7 +158,7 @@ export async function waitForDecision(
   for (;;) {
     const msLeft = deadline() - now();
     if (msLeft <= 0) {
-      if (!view) throw new AppUnreachableError(`The App at ${deps.client.appUrl} was never reached; nothing was approved. ${lastFailure}`);
+      if (!view) throw new AppUnreachableError(neverOpened(deps.client.appUrl, lastAnswered, lastFailure));
       return timeOut(view, deps, waited());
     }
     const backoff = degraded ? SINGLE_ATTEMPT : undefined;
@@ -171,6 +178,7 @@ export async function waitForDecision(
     } catch (err) {
       if (!(err instanceof AppUnreachableError)) throw err;
       lastFailure = `Last error: ${err.message}.`;
+      lastAnswered = err.answered;
       if (!degraded) deps.warn(`${err.message}. ${whileUnreachable(deps, view)}`);
       degraded = true;
       const { reading, problem = '' } = await readFallback(deps, view);

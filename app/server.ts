@@ -9,6 +9,7 @@ import { createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
 import { jitApp, type JitApp } from './index.js';
@@ -19,7 +20,8 @@ import { readAppYml, SETUP_PATH, startSetup } from './setup/setup.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
-import { openStore, type Store } from './store/index.js';
+import { DEFAULT_DATA_DIR, openStore, type Store } from './store/index.js';
+import { verifyAppCredentials } from './github/app-credentials.js';
 import { withWebhookBodyLimit } from './webhooks/body-limit.js';
 import { parseDuration } from '../policies/duration.js';
 
@@ -80,6 +82,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const check = <T>(read: () => T) => problems.check(read);
   for (const name of ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL'] as const) {
     if (!env[name]) problems.add(`${name}: missing; expected ${EXPECTED[name]}`);
+  }
+  for (const name of QUOTABLE_SETTINGS) {
+    if (/^(["']).*\1$/s.test(env[name] ?? '')) problems.add(`${name}: the value is wrapped in quotes, which \`docker run --env-file\` keeps as part of it; remove them`);
   }
   const appId = check(() => positiveIntegerFromEnv(env, 'APP_ID'));
   const privateKey = check(() => privateKeyFromEnv(env));
@@ -191,6 +196,9 @@ function githubFromEnv(env: NodeJS.ProcessEnv): { githubUrl: string; githubApiUr
 }
 
 const LOG_LEVELS = [...Object.keys(pinoLevels.values), 'silent'];
+
+/** Settings a `.env` file writes in quotes: given through `docker run --env-file`, the quotes stay in the value (a webhook secret would then fail every delivery). */
+const QUOTABLE_SETTINGS = ['APP_ID', 'WEBHOOK_SECRET', 'APP_URL', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET', 'DATABASE_URL', 'DATA_DIR', 'METRICS_TOKEN'];
 
 const EXPECTED = {
   APP_ID: "the App's numeric id from its settings page, e.g. 123456",
@@ -304,12 +312,15 @@ function privateKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
     throw new Error(`${from}: ${(err as Error).message.replace(/^\[@probot\/get-private-key\] /, '')}`);
   }
   if (!key) throw new Error("PRIVATE_KEY or PRIVATE_KEY_PATH: missing; expected the App's private key as PEM text, or the path of its .pem file");
+  const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : env.PRIVATE_KEY_PATH ? `PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})` : 'the .pem file in the working directory';
+  let type: string | undefined;
   try {
-    createPrivateKey(key);
+    type = createPrivateKey(key).asymmetricKeyType;
   } catch {
-    const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : env.PRIVATE_KEY_PATH ? `PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})` : 'the .pem file in the working directory';
     throw new Error(`${from}: expected a PEM private key (-----BEGIN RSA PRIVATE KEY----- …), but it does not parse as one`);
   }
+  // GitHub signs nothing else for an App: another key would only be refused at GitHub.
+  if (type !== 'rsa') throw new Error(`${from}: expected the GitHub App's RSA private key, got an ${type} key`);
   return key;
 }
 
@@ -342,9 +353,24 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** Why the store would not open, naming the setting to fix: the driver's own words name neither. */
+function storeOpenFailed(settings: Pick<AppSettings, 'databaseUrl' | 'dataDir'>, err: Error): string {
+  if (settings.databaseUrl) {
+    const url = new URL(settings.databaseUrl);
+    return `DATABASE_URL: cannot open the database ${url.host}${url.pathname}: ${err.message}; check the host, port, user, password and database name, and that the server is up`;
+  }
+  const dir = resolve(settings.dataDir ?? DEFAULT_DATA_DIR);
+  const access = /EACCES|EPERM|EROFS/.test(err.message)
+    ? "; point DATA_DIR at a directory the App's user may write (in Docker: a named volume, or a bind mount owned by the node user, uid 1000)"
+    : '';
+  return `DATA_DIR: cannot open the embedded database in ${dir}: ${err.message}${access}`;
+}
+
 export async function startApp(settings: AppSettings): Promise<RunningApp> {
   const clock = settings.clock ?? Date.now;
-  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.databaseSchema, clock: () => new Date(clock()) });
+  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.databaseSchema, clock: () => new Date(clock()) }).catch((err: unknown) => {
+    throw new Error(storeOpenFailed(settings, err as Error));
+  });
   const app = jitApp({
     store,
     appId: settings.appId,
@@ -367,6 +393,9 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     clock,
   });
   const log = createAppLogger({ level: settings.logLevel, destination: settings.logDestination, secrets: [settings.webhookSecret, settings.privateKey, ...(settings.metricsToken ? [settings.metricsToken] : []), ...(settings.oauth ? [settings.oauth.clientSecret] : [])] });
+  // Checked while the App loads; awaited before it listens. A rejection is handled there (or dropped, when loading fails first).
+  const credentials = verifyAppCredentials(settings, (message) => log.warn(message));
+  credentials.catch(() => undefined);
   const server = new Server({
     Probot: withWebhookBodyLimit(Probot.defaults({
       appId: settings.appId,
@@ -385,6 +414,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   let metricsServer: HttpServer | undefined;
   try {
     await server.load(app.appFn);
+    await credentials;
     if (settings.metricsPort !== undefined) metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, settings.metricsHost ?? settings.host);
     httpServer = await server.start();
   } catch (err) {

@@ -21396,10 +21396,13 @@ var AppApiError = class extends Error {
   code;
 };
 var AppUnreachableError = class extends Error {
-  constructor(message) {
+  /** `answered`: the HTTP status of the last attempt, when the App answered it (a 5xx or 429): then it was reached, and failed. */
+  constructor(message, answered) {
     super(message);
+    this.answered = answered;
     this.name = "AppUnreachableError";
   }
+  answered;
 };
 var MissingIdTokenPermissionError = class extends Error {
   constructor() {
@@ -21511,6 +21514,7 @@ var AppClient = class {
     try {
       for (let attempt = 1; ; attempt++) {
         let failure;
+        let answered;
         let waitAtLeastMs = 0;
         try {
           const idToken = await this.idToken();
@@ -21521,13 +21525,14 @@ var AppClient = class {
           if (status >= 200 && status < 300) return this.ownAnswer(parseRequestView(parseJson(text)), idToken, options.requestId);
           if (status !== 429 && status < 500) throw apiError(status, text, method, path);
           failure = `HTTP ${status}`;
+          answered = status;
           waitAtLeastMs = retryAfterMs(response.message.headers["retry-after"]);
         } catch (err) {
           if (err instanceof AppApiError || err instanceof MissingIdTokenPermissionError || err instanceof IdTokenError) throw err;
           failure = err instanceof Error ? err.message : String(err);
         }
         if (attempt >= backoff.attempts) {
-          throw new AppUnreachableError(`${method} ${url} failed after ${attempt} attempts: ${failure}`);
+          throw new AppUnreachableError(`${method} ${url} failed after ${attempt} attempts: ${failure}`, answered);
         }
         const delay = Math.max(waitAtLeastMs, backoffDelayMs(attempt - 1, backoff));
         this.options.onRetry?.(`${method} ${path}: ${failure}; retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${backoff.attempts})`);
@@ -25997,9 +26002,13 @@ function progressLine(view, msLeft) {
   const left = `${formatDuration(Math.ceil(msLeft / 1e3))} left`;
   return `${head}: ${[approved, awaited, left].filter(Boolean).join("; ")}${view.checkRunUrl ? ` \u2014 ${view.checkRunUrl}` : ""}`;
 }
+function neverOpened(appUrl, answered, lastFailure) {
+  if (answered === void 0 || answered === 429) return `The App at ${appUrl} was never reached; nothing was approved. ${lastFailure}`;
+  return `The App at ${appUrl} answered HTTP ${answered} each time it was asked to open the request; nothing was approved. Its log says why (GitHub refusing the App's credentials, or its database, say). ${lastFailure}`;
+}
 function unreachableProgressLine(appUrl, view, reading, msLeft) {
   const left = `${formatDuration(Math.ceil(msLeft / 1e3))} left`;
-  if (!view) return `The App at ${appUrl} has not been reached yet, and nothing is approved without it; retrying; ${left}`;
+  if (!view) return `The App at ${appUrl} has not opened the request yet, and nothing is approved without it; retrying; ${left}`;
   if (!reading) return `The App is unreachable; retrying; ${left}`;
   return `The App is unreachable; its check run is still pending (${reading.checkRunUrl}); retrying; ${left}`;
 }
@@ -26035,6 +26044,7 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
   let view;
   let degraded = false;
   let lastFailure = "";
+  let lastAnswered;
   let lastFallbackProblem = "";
   let lastProgress = { at: 0, state: "" };
   const deadline = () => {
@@ -26051,7 +26061,7 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
   for (; ; ) {
     const msLeft = deadline() - now();
     if (msLeft <= 0) {
-      if (!view) throw new AppUnreachableError(`The App at ${deps.client.appUrl} was never reached; nothing was approved. ${lastFailure}`);
+      if (!view) throw new AppUnreachableError(neverOpened(deps.client.appUrl, lastAnswered, lastFailure));
       return timeOut(view, deps, waited());
     }
     const backoff = degraded ? SINGLE_ATTEMPT : void 0;
@@ -26069,6 +26079,7 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
     } catch (err) {
       if (!(err instanceof AppUnreachableError)) throw err;
       lastFailure = `Last error: ${err.message}.`;
+      lastAnswered = err.answered;
       if (!degraded) deps.warn(`${err.message}. ${whileUnreachable(deps, view)}`);
       degraded = true;
       const { reading, problem = "" } = await readFallback(deps, view);

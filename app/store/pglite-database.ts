@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Transaction } from '@electric-sql/pglite';
+import { join } from 'node:path';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 import type { Database, TransactionExecutor } from './database.js';
 import { seedFromTemplate } from './pglite-template.js';
 
@@ -16,10 +19,25 @@ const SHARED_BUFFERS = '16MB';
  * transaction, so row locks never wait; the SQL is still the same as on a server.
  */
 export async function openPgliteDatabase(dataDir: string, schema?: string): Promise<Database> {
-  if (!dataDir.startsWith(IN_MEMORY) && !(await seedFromTemplate(dataDir))) await mkdir(dataDir, { recursive: true });
+  const onDisk = !dataDir.startsWith(IN_MEMORY);
+  if (onDisk && !(await seedFromTemplate(dataDir))) await mkdir(dataDir, { recursive: true });
+  // Locked before a cluster is opened; a new one is locked once PGlite's initdb, which wants an empty directory, has made it.
+  let unlock = onDisk && existsSync(join(dataDir, 'PG_VERSION')) ? await lockDataDir(dataDir) : undefined;
   // Imported here, not at the top: the App's start bundle would otherwise load PGlite on PostgreSQL too.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
+  const { PGlite: Embedded } = await import('@electric-sql/pglite');
+  let db: PGlite;
+  try {
+    db = await Embedded.create(dataDir, { startParams: [...Embedded.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
+  } catch (err) {
+    await unlock?.();
+    throw err;
+  }
+  if (onDisk && !unlock) {
+    unlock = await lockDataDir(dataDir).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
+  }
   // The single session keeps this setting for every later query and transaction.
   if (schema) await db.exec(`SET search_path TO ${schema}`);
   return {
@@ -29,7 +47,10 @@ export async function openPgliteDatabase(dataDir: string, schema?: string): Prom
     },
     transaction: (work) => db.transaction((tx) => work(executor(tx))),
     listen: (channel, onNotify) => db.listen(channel, onNotify),
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      await unlock?.();
+    },
   };
 }
 

@@ -286,6 +286,17 @@ describe('the check run in place of an unreachable App', () => {
     expect(warnings[0]).toContain('The App has not answered yet, so nothing can be read in its place');
   });
 
+  it('says the App answered, and where to look, when it failed every attempt to open the request', async () => {
+    unscripted = () => ({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
+    const wait = waitForDecision(
+      { action: 'deploy', environment: 'production', timeoutSeconds: 1 },
+      { client: client({ attempts: 2, baseMs: 10, maxMs: 20 }).client, fallback: fallback(), log: () => {}, warn: () => {} },
+      fast,
+    );
+    await expect(wait).rejects.toThrow(/^The App at \S+ answered HTTP 500 each time it was asked to open the request; nothing was approved\. Its log says why/);
+    expect(checkRunReads()).toEqual([]);
+  });
+
   it("reads only the check run the App named, and only if the App's GitHub App made it", async () => {
     const view = { ...pending, check_run_id: 7, check_run_url: 'https://github.test/acme/web/runs/7', app_id: 5151, deadline: '2999-01-01T00:00:00Z' };
     const record = { request: 'r1', action: 'deploy', run: { id: '900', attempt: '2' }, status: 'approved', reason: 'quorum', votes: [] };

@@ -39,7 +39,7 @@ describe('progressLine', () => {
 describe('unreachableProgressLine', () => {
   const reading: CheckRunReading = { status: 'pending', checkRunId: 3, checkRunUrl: 'https://github.test/o/r/runs/3', reason: '', approvedBy: [] };
   it.each([
-    { opened: undefined, reading: undefined, line: 'The App at https://jit.test has not been reached yet, and nothing is approved without it; retrying; 5m left' },
+    { opened: undefined, reading: undefined, line: 'The App at https://jit.test has not opened the request yet, and nothing is approved without it; retrying; 5m left' },
     { opened: view({}), reading: undefined, line: 'The App is unreachable; retrying; 5m left' },
     { opened: view({}), reading, line: 'The App is unreachable; its check run is still pending (https://github.test/o/r/runs/3); retrying; 5m left' },
   ])('$line', ({ opened, reading: input, line }) => {

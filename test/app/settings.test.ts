@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { settingsFromEnv } from '../../app/server.js';
+import { settingsFromEnv, startApp } from '../../app/server.js';
+import { generateAppKeyPair, startGitHubDouble } from '../github-double/index.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const good = { APP_ID: '123456', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: privateKey };
@@ -154,10 +155,49 @@ describe('the settings', () => {
       expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: join(dir, 'missing.pem') })).toEqual([expect.stringMatching(/^PRIVATE_KEY_PATH: Private key does not exists at path/)]);
       writeFileSync(path, privateKey);
       expect(settingsFromEnv({ ...withoutKey, PRIVATE_KEY_PATH: path }).privateKey).toBe(privateKey);
+      const ed25519 = generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+      expect(problemsOf({ ...good, PRIVATE_KEY: ed25519 })).toEqual(["PRIVATE_KEY: expected the GitHub App's RSA private key, got an ed25519 key"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuse a value in quotes, which `docker run --env-file` keeps', () => {
+    expect(problemsOf({ ...good, WEBHOOK_SECRET: '"secret"', GITHUB_CLIENT_SECRET: "'s3cret'", GITHUB_CLIENT_ID: 'Iv1.abc' })).toEqual([
+      'WEBHOOK_SECRET: the value is wrapped in quotes, which `docker run --env-file` keeps as part of it; remove them',
+      'GITHUB_CLIENT_SECRET: the value is wrapped in quotes, which `docker run --env-file` keeps as part of it; remove them',
+    ]);
+  });
+
+  it('name the setting to fix when the store will not open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jit-settings-'));
+    try {
+      const file = join(dir, 'not-a-directory');
+      writeFileSync(file, '');
+      await expect(startApp(settingsOf({ ...good, DATA_DIR: file }))).rejects.toThrow(`DATA_DIR: cannot open the embedded database in ${file}: `);
+      await expect(startApp(settingsOf({ ...good, DATABASE_URL: 'postgres://jit:hunter2@127.0.0.1:1/jit' }))).rejects.toThrow(
+        /^DATABASE_URL: cannot open the database 127\.0\.0\.1:1\/jit: .*ECONNREFUSED.*; check the host, port, user, password and database name, and that the server is up$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('stop the App before it listens when GitHub refuses its id and key, saying which settings to check', async () => {
+    const theApps = generateAppKeyPair();
+    const github = await startGitHubDouble({ seed: { apps: [{ id: 4242, slug: 'jit', name: 'JIT', publicKey: theApps.publicKey }] } });
+    const settings = { ...settingsOf({ ...good, APP_ID: '4242', PRIVATE_KEY: theApps.privateKey }), githubApiUrl: github.apiUrl, dataDir: 'memory://', port: 0, logLevel: 'silent' as const };
+    try {
+      // Another App's key (the one the test settings hold), then another App's id.
+      const refused = /^APP_ID and PRIVATE_KEY: GitHub refused the App's token \(HTTP 401: .+\); APP_ID must be the id of the GitHub App whose private key PRIVATE_KEY \(or PRIVATE_KEY_PATH\) holds$/;
+      await expect(startApp({ ...settings, privateKey })).rejects.toThrow(refused);
+      await expect(startApp({ ...settings, appId: 4243 })).rejects.toThrow(refused);
+      const running = await startApp(settings);
+      await running.stop();
+    } finally {
+      await github.close();
+    }
+  }, 30_000);
 
   it('stop `npm start` before it listens, printing every problem', async () => {
     const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
