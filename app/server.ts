@@ -308,6 +308,8 @@ function privateKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   try {
     key = getPrivateKey({ env });
   } catch (err) {
+    if (!env.PRIVATE_KEY && (err as NodeJS.ErrnoException).code === 'EISDIR') throw new Error(`PRIVATE_KEY_PATH: ${env.PRIVATE_KEY_PATH} is a directory; expected the path of the App's .pem file`);
+    if (!env.PRIVATE_KEY && /does not exists? at path/.test((err as Error).message)) throw new Error(`PRIVATE_KEY_PATH: no such file: ${env.PRIVATE_KEY_PATH}`);
     const from = env.PRIVATE_KEY ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH';
     throw new Error(`${from}: ${(err as Error).message.replace(/^\[@probot\/get-private-key\] /, '')}`);
   }

@@ -152,7 +152,8 @@ describe('the settings', () => {
       writeFileSync(path, truncated);
       const { PRIVATE_KEY: _unused, ...withoutKey } = good;
       expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: path })).toEqual([expect.stringMatching(new RegExp(`^PRIVATE_KEY_PATH \\(${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): expected a PEM private key`))]);
-      expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: join(dir, 'missing.pem') })).toEqual([expect.stringMatching(/^PRIVATE_KEY_PATH: Private key does not exists at path/)]);
+      expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: join(dir, 'missing.pem') })).toEqual([`PRIVATE_KEY_PATH: no such file: ${join(dir, 'missing.pem')}`]);
+      expect(problemsOf({ ...withoutKey, PRIVATE_KEY_PATH: dir })).toEqual([`PRIVATE_KEY_PATH: ${dir} is a directory; expected the path of the App's .pem file`]);
       writeFileSync(path, privateKey);
       expect(settingsFromEnv({ ...withoutKey, PRIVATE_KEY_PATH: path }).privateKey).toBe(privateKey);
       const ed25519 = generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
