@@ -8,7 +8,7 @@
  * webhook is answered as soon as its effect is durable, and a crash never loses what to show.
  */
 import type { Logger } from 'probot';
-import { checkEligibility, overrideWithoutReason, sameLogin, samePerson, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
+import { checkEligibility, overrideWithoutReason, sameLogin, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
@@ -23,7 +23,7 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestersOf, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
-import { branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
+import { addRequester, branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
@@ -386,12 +386,9 @@ export class Gate {
     // Pull request authors are looked up again from GitHub; other requesters are kept as the request was opened with them.
     const kept = requestersOf(facts, request.requester).filter((r) => !(r.role === 'opened the pull request' && context.pull) && r.role !== 'opened a pull request the run ships');
     const requesters: Requester[] = run ? withRunStarters(kept, run) : kept;
-    const add = (person: { login: string; id?: string }, role: Requester['role']) => {
-      if (!requesters.some((r) => samePerson(r, person))) requesters.push({ login: person.login, ...(person.id ? { id: person.id } : {}), role });
-    };
-    if (rerunner) add(rerunner, 're-ran the run');
+    if (rerunner) addRequester(requesters, rerunner, 're-ran the run');
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
-    for (const pull of context.shippedPulls ?? []) add({ login: pull.author, id: pull.authorId }, 'opened a pull request the run ships');
+    for (const pull of context.shippedPulls ?? []) addRequester(requesters, { login: pull.author, id: pull.authorId }, 'opened a pull request the run ships');
     const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters, ...(deployment && run ? { deployment: { ...deployment, attempt: run.attempt } } : {}) };
     if (!inputs.ok) {
       await store.updateRequest(request.id, { facts: { ...updatedFacts, problems: inputs.problems }, prNumber: context.pull?.number });

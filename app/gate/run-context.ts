@@ -183,12 +183,14 @@ export async function runStarters(github: GitHubClient, repo: RepoCoordinates, r
  */
 export function withRunStarters(requesters: Requester[], run: RunStarters): Requester[] {
   const people: Requester[] = [{ ...run.starter, role: 'started the run' }];
-  const add = (person: { login: string; id?: string }, role: Requester['role']) => {
-    if (!people.some((known) => samePerson(known, person))) people.push({ login: person.login, ...(person.id ? { id: person.id } : {}), role });
-  };
-  for (const requester of requesters) add(requester, requester.role === 'started the run' ? 're-ran the run' : requester.role);
-  add(run.attemptStarter, 're-ran the run');
+  for (const requester of requesters) addRequester(people, requester, requester.role === 'started the run' ? 're-ran the run' : requester.role);
+  addRequester(people, run.attemptStarter, 're-ran the run');
   return people;
+}
+
+/** Adds a person to the requesters in that role, unless they are one already (by account id, else login). */
+export function addRequester(requesters: Requester[], person: { login: string; id?: string }, role: Requester['role']): void {
+  if (!requesters.some((known) => samePerson(known, person))) requesters.push({ login: person.login, ...(person.id ? { id: person.id } : {}), role });
 }
 
 /**
