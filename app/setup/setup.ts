@@ -16,6 +16,7 @@ import { saveCredentials } from './env-file.js';
 export const SETUP_PATH = '/setup';
 export const CALLBACK_PATH = '/setup/callback';
 export const WEBHOOK_PATH = '/api/github/webhooks';
+const HEALTH_PATH = '/healthz';
 
 export interface SetupOptions {
   port: number;
@@ -75,6 +76,13 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
       if (org !== '' && !ORGANIZATION.test(org)) return page(res, 400, 'Not an organization name', `<p>"${escapeHtml(org)}" is not a GitHub organization name. <a href="${SETUP_PATH}">Back</a></p>`);
       const target = org === '' ? `${githubUrl}/settings/apps/new` : `${githubUrl}/organizations/${encodeURIComponent(org)}/settings/apps/new`;
       return page(res, 200, 'Register the Mercurial JIT App', setupBody(target, state, manifest, org, githubUrl));
+    }
+    if (url.pathname === HEALTH_PATH) {
+      // Alive, but gating nothing yet: a health check says why instead of a bare 404.
+      const message = done ? 'registered; the App is starting' : `no credentials yet; register the GitHub App at ${options.appUrl.replace(/\/+$/, '')}${SETUP_PATH}`;
+      res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: 'unavailable', error: { code: 'not_registered', message } }));
+      return;
     }
     if (url.pathname === CALLBACK_PATH) {
       if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));

@@ -110,6 +110,12 @@ describe('with no credentials', () => {
     expect(existsSync(envFile)).toBe(false);
   });
 
+  it('answers a health check with 503 and where to register, not a bare 404', async () => {
+    const answer = await fetch(`${appUrl}/healthz`);
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toEqual({ status: 'unavailable', error: { code: 'not_registered', message: `no credentials yet; register the GitHub App at ${appUrl}/setup` } });
+  });
+
   it("refuses a callback that does not carry this page's state, and saves nothing", async () => {
     const { action, manifest } = await setupForm();
     const location = new URL(await submit(action, manifest));
@@ -169,6 +175,9 @@ describe('registering', () => {
     const html = await answer.text();
     expect(html).toContain(`App id ${appId}`);
     expect(html).not.toContain('name="manifest"');
+    const health = await fetch(`${appUrl}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ error: { code: 'not_registered', message: 'registered; the App is starting' } });
   });
 });
 
