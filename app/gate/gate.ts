@@ -359,20 +359,18 @@ export class Gate {
     const defaultBranchHead = await github.defaultBranchHead(repo);
     // The last approved run of the same branch: another branch's approval (one its rules let through
     // without anyone, say) says nothing about what this branch's commits change.
-    const base = await store.findLastApproved({
-      repositoryId: request.repositoryId,
-      action: request.action,
-      environmentKey: request.environmentKey,
-      ref: facts.ref,
-      before: request.createdAt,
-    });
-    const from = branchOfRef(facts.ref) ?? facts.ref;
-    const subject = `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'} from \`${from}\``;
+    const lastApproved = async (ref: string) => {
+      const base = await store.findLastApproved({ repositoryId: request.repositoryId, action: request.action, environmentKey: request.environmentKey, ref, before: request.createdAt });
+      return {
+        subject: `\`${request.action}\`${facts.environment ? ` to \`${facts.environment}\`` : ' (no environment)'} from \`${branchOfRef(ref) ?? ref}\``,
+        base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined,
+      };
+    };
     // A job-level gate's run is read once, when it is first decided: who started it, and which attempt the deployment is of.
     const deployment = request.action === DEPLOYMENT_ACTION ? facts.deployment : undefined;
     const rerunKnown = deployment !== undefined || facts.requesters?.some((r) => r.role === 're-ran the run');
     const [context, inputs, rerunner, run] = await Promise.all([
-      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { subject, base: base?.commitSha ? { sha: base.commitSha, label: `request ${base.id}, run ${base.runId}` } : undefined }, this.policies),
+      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName }, { lastApproved, defaultBranchHead }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
       rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
       deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined,

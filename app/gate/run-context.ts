@@ -3,12 +3,13 @@
  * PR it belongs to, which merged PR brought its commit in, and which files it changes.
  *
  * "What changes" is what would reach the environment if this request were approved: for a pull
- * request run, the PR's files; for any other run whose code is its own commit, the files changed
- * since the commit of the last approved request of the same action and environment, when that commit
- * is an ancestor of this one. Where that base cannot be established (the first run, a force push or
- * rollback, an event that runs code other than its commit, a list GitHub cuts short) the change set
- * is **unknown**, said with the reason, and the policy treats it as the worst case. A run whose facts
- * GitHub contradicts fails closed with a `RunContextError`.
+ * request run, the PR's files and what its base branch holds beyond that branch's last approved deploy
+ * (or, never deployed, beyond the default branch); for any other run whose code is its own commit, the
+ * files changed since the commit of the last approved request of the same action and environment,
+ * when that commit is an ancestor of this one. Where that base cannot be established (the first run,
+ * a force push or rollback, an event that runs code other than its commit, a list GitHub cuts short)
+ * the change set is **unknown**, said with the reason, and the policy treats it as the worst case. A
+ * run whose facts GitHub contradicts fails closed with a `RunContextError`.
  */
 import { samePerson, type Requester } from '../../policies/approval.js';
 import type { ChangedFiles, Comparison, GitHubClient, MergedPull, PullRequestInfo, RepoCoordinates } from '../github/github.js';
@@ -33,12 +34,20 @@ export interface RunContext {
   shippedPulls?: MergedPull[];
 }
 
-/** The approved request a non-PR run is compared with (see the header), if there is one. */
+/** The approved request a run is compared with (see the header), if there is one. */
 export interface ApprovedBase {
   /** The commit it approved. */
   sha: string;
   /** How people recognise it in a reason: "request 1b2c… (run 123)". */
   label: string;
+}
+
+/** What a run's changes are measured from. */
+export interface ComparisonBases {
+  /** The last approved request of the same action and environment on `ref`, and how reasons name what it was looked for ("`deploy` to `production` from `main`"). */
+  lastApproved(ref: string): Promise<{ subject: string; base: ApprovedBase | undefined }>;
+  /** The default branch's head: a pull request's base branch never deployed is measured from it. */
+  defaultBranchHead: string;
 }
 
 /** A run GitHub's facts contradict, or whose changes cannot be established; the request fails closed with this message. */
@@ -62,16 +71,12 @@ function filesOrUnknown(list: ChangedFiles, what: string): { changedFiles: strin
   return { changedFiles: [...list.files] };
 }
 
-/**
- * `subject` names what the base is looked for ("deploy to production"); `base` is the last approved
- * request of it, if any.
- */
-/** What the token said about the run's commit: the ref and sha it ran, and the event that started it. */
 /** The branch a `refs/heads/…` ref names; undefined for tags, pull request refs and anything else. */
 export function branchOfRef(ref: string): string | undefined {
   return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
 }
 
+/** What the token said about the run's commit: the ref and sha it ran, and the event that started it. */
 export interface RunCommit {
   ref: string;
   sha: string;
@@ -82,11 +87,11 @@ export async function loadRunContext(
   github: GitHubClient,
   repo: RepoCoordinates,
   run: RunCommit,
-  comparison: { subject: string; base: ApprovedBase | undefined },
+  bases: ComparisonBases,
   cache: PolicyCache,
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
-  if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber));
+  if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber), bases, cache);
   const branch = branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
@@ -94,7 +99,7 @@ export async function loadRunContext(
   if (!RUNS_ITS_OWN_COMMIT.has(run.eventName)) {
     return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which`, shippedPulls: await atHead };
   }
-  const { base, subject } = comparison;
+  const { base, subject } = await bases.lastApproved(run.ref);
   if (!base) {
     return { ...context, unknownChanges: `no earlier run of ${subject} was approved, so there is nothing to compare ${short(run.sha)} with`, shippedPulls: await atHead };
   }
@@ -257,7 +262,7 @@ async function changesSince(
   return { ...filesOrUnknown(comparison, `the files changed from ${short(base.sha)} (${base.label}) to ${short(head)}`), earlierCommits: branchCommitsBefore(comparison.commits, head, base.sha) };
 }
 
-async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunCommit, number: number): Promise<RunContext> {
+async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunCommit, number: number, bases: ComparisonBases, cache: PolicyCache): Promise<RunContext> {
   const [pull, parents] = await Promise.all([github.pullRequest(repo, number), github.commitParents(repo, run.sha)]);
   // The run tested merge commit (base, head-at-run-time). If the PR moved since, approving it would
   // approve code the reviewers no longer see on the PR.
@@ -266,12 +271,60 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
       `pull request #${number} was updated after this run started (run tested ${short(parents[1])}, head is now ${short(pull.headSha)}); re-run the workflow on the new head`,
     );
   }
+  // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
+  const mergedInto = parents.length === 2 ? parents[0]! : run.sha;
+  const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull.baseRef, mergedInto, number, bases, cache)]);
+  const own = filesOrUnknown(files, `pull request #${number}'s files`);
+  const unknownChanges = own.unknownChanges ?? base.unknownChanges;
+  const shipped = await Promise.all(base.shippedCommits.map((sha) => mergedPullsOfCommit(github, repo, sha)));
   return {
     headSha: pull.headSha,
     pull,
     branch: pull.headRef,
     targetBranch: pull.baseRef,
     labels: pull.labels,
-    ...filesOrUnknown(await github.pullRequestFiles(repo, number), `pull request #${number}'s files`),
+    changedFiles: unknownChanges === undefined ? [...new Set([...own.changedFiles, ...base.changedFiles])] : [],
+    ...(unknownChanges !== undefined ? { unknownChanges } : {}),
+    shippedPulls: uniquePulls(shipped.flat()),
+  };
+}
+
+/**
+ * What a pull request run ships from its base branch beyond what was approved: the base as the merge
+ * took it (`mergedInto`), measured from the last approved deploy of that branch or, when it has none,
+ * from the default branch, whose content the policy itself is read from. The commits it lists are
+ * asked for their pull requests, whose authors wrote that code.
+ */
+async function baseBranchChanges(
+  github: GitHubClient,
+  repo: RepoCoordinates,
+  baseRef: string,
+  mergedInto: string,
+  number: number,
+  bases: ComparisonBases,
+  cache: PolicyCache,
+): Promise<{ changedFiles: string[]; unknownChanges?: string; shippedCommits: string[] }> {
+  const nothing = { changedFiles: [], shippedCommits: [] };
+  const { subject, base } = await bases.lastApproved(`refs/heads/${baseRef}`);
+  const what = `${subject}, the branch pull request #${number} merges into`;
+  if (base) {
+    if (base.sha === mergedInto) return nothing;
+    const { earlierCommits, ...since } = await changesSince(github, repo, base, mergedInto, what, cache);
+    return { ...since, shippedCommits: since.unknownChanges === undefined ? [mergedInto, ...earlierCommits] : [mergedInto] };
+  }
+  if (bases.defaultBranchHead === mergedInto) return nothing;
+  let comparison: Comparison;
+  try {
+    comparison = await cache.compareFiles(github, repo, bases.defaultBranchHead, mergedInto);
+  } catch (err) {
+    // No common history with the default branch: nothing says what the base adds to it.
+    if ((err as { status?: number }).status === 404) return { changedFiles: [], unknownChanges: `\`${baseRef}\`, the branch pull request #${number} merges into, cannot be compared with the default branch`, shippedCommits: [mergedInto] };
+    throw err;
+  }
+  // Behind or level with the default branch, the base adds nothing to it.
+  if (comparison.status === 'behind' || comparison.status === 'identical') return nothing;
+  return {
+    ...filesOrUnknown(comparison, `the files \`${baseRef}\`, the branch pull request #${number} merges into, adds to the default branch`),
+    shippedCommits: [mergedInto, ...branchCommitsBefore(comparison.commits, mergedInto, bases.defaultBranchHead)],
   };
 }

@@ -2,7 +2,7 @@
  * The changed files decide which rules match, so they must be what approving the request would
  * really ship: for a run of its own commit, everything since the last approved request of the same
  * action and environment (not just the tip commit, not just the last push); for a pull request, all
- * of its files. Where that cannot be established, the change set is unknown and the policy treats it
+ * of its files and what its base branch holds that was never approved. Where that cannot be established, the change set is unknown and the policy treats it
  * as the worst case: approval is needed, and the decision says why.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -184,6 +184,80 @@ describe('what a run of its own commit changes: everything since the last approv
       await world.control.clearFaults();
     }
   }, 60_000);
+});
+
+describe('what a pull request run changes: all of the pull request\'s files, and what its base holds that was never approved', () => {
+  // alice or carol approves infrastructure here; the requests open as mallory's.
+  const BASED = 'acme/based';
+  beforeAll(async () => {
+    const policy = PATHS_POLICY.replace('approvers: [alice]', 'approvers: [alice, carol]');
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'based', branches: { main: { '.github/jit-approval.yml': policy, 'infra/main.tf': 'replicas = 1\n' } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }] });
+  });
+  const onBased = (overrides: Partial<RunnerJob>) => job({ repository: BASED, environment: 'production', ...overrides });
+  const pullRunOf = (pull: { number: number; merge_sha: string }, head: string, base = 'main') =>
+    onBased({ ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: base });
+  async function decisionOn(body: Record<string, unknown>) {
+    const checkRun = (await world.checkRunOf(body.id as string, BASED))!;
+    return (JSON.parse(/```json\n([\s\S]*)\n```/.exec(checkRun.output.text)![1]) as { decision: { facts: { changedFileCount: number; unknownChanges?: string } } }).decision.facts;
+  }
+  async function approvedByCarol(run: RunnerJob) {
+    const body = await open(run);
+    expect(body.status).toBe('pending');
+    await world.control.clickCheckRunButton({ repository: BASED, check_run_id: body.check_run_id as number, user: 'carol', identifier: 'jit-approve' });
+    await world.settle();
+    expect((await world.poll(run, body.id as string)).body.status).toBe('approved');
+  }
+  const cancel = async (run: RunnerJob, body: Record<string, unknown>) => world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+
+  it('a docs-only pull request into a branch pushed straight to it, never approved, still carries that branch\'s infra change', async () => {
+    // The run deploys the merge of the pull request into its base: the base's infra change ships with the docs.
+    const base = await world.control.pushCommit(BASED, { branch: 'unreviewed', files: { 'infra/main.tf': 'replicas = 0\n' }, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: BASED, user: 'mallory', title: 'Docs', head: 'docs-on-unreviewed', base: 'unreviewed', files: { 'docs/a.md': 'a\n' } });
+    const run = pullRunOf(pull, 'docs-on-unreviewed', 'unreviewed');
+    const body = await open(run);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect(await decisionOn(body)).not.toHaveProperty('unknownChanges');
+    expect(await decisionOn(body)).toMatchObject({ changedFileCount: 2 });
+    await cancel(run, body);
+    // The same branch once deployed with approval: only the pull request's docs are new.
+    await approvedByCarol(onBased({ ref: 'refs/heads/unreviewed', sha: base.sha, event_name: 'push' }));
+    const again = await open(pullRunOf(pull, 'docs-on-unreviewed', 'unreviewed'));
+    expect(again).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: ['docs-only'] });
+  });
+
+  it('a docs-only pull request into the default branch carries what the branch took since its last approved deploy, whose authors may not approve it', async () => {
+    // Nothing deployed from main yet: its content is the default branch's own, and a docs pull request is only docs.
+    const first = await world.control.openPull({ repository: BASED, user: 'mallory', title: 'Docs first', head: 'docs-first', files: { 'docs/first.md': 'first\n' } });
+    expect(await open(pullRunOf(first, 'docs-first'))).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: ['docs-only'] });
+    await approvedByCarol(onBased({ ref: 'refs/heads/main', sha: first.base_sha, event_name: 'push' }));
+    // alice's infra change is merged into main and not deployed since; mallory's docs pull request would ship it.
+    const infra = await world.control.openPull({ repository: BASED, user: 'alice', title: 'Scale down', head: 'scale-down', files: { 'infra/main.tf': 'replicas = 2\n' } });
+    await world.control.mergePull({ repository: BASED, number: infra.number, user: 'mallory' });
+    const docs = await world.control.openPull({ repository: BASED, user: 'mallory', title: 'Docs', head: 'docs-after-infra', files: { 'docs/b.md': 'b\n' } });
+    const run = pullRunOf(docs, 'docs-after-infra');
+    const body = await open(run);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect(await decisionOn(body)).not.toHaveProperty('unknownChanges');
+    expect(await decisionOn(body)).toMatchObject({ changedFileCount: 2 });
+    await world.comment(docs.number, 'alice', '/approve', BASED);
+    const replies = (await world.control.comments(BASED, docs.number)) as unknown as Array<{ body: string }>;
+    expect(replies.map((c) => c.body).join('\n')).toContain('@alice opened a pull request the run ships and may not approve it (self-approval is not allowed)');
+    expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    await cancel(run, body);
+  });
+
+  it('is unknown when the base branch was rewound past its last approved deploy', async () => {
+    const start = await world.control.pushCommit(BASED, { branch: 'rewound', files: { 'docs/r.md': 'r\n' }, author: 'mallory' });
+    const approved = await world.control.pushCommit(BASED, { branch: 'rewound', files: { 'docs/r.md': 'r, again\n' }, author: 'mallory' });
+    await approvedByCarol(onBased({ ref: 'refs/heads/rewound', sha: approved.sha, event_name: 'push' }));
+    await world.control.forcePush(BASED, { branch: 'rewound', sha: start.sha, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: BASED, user: 'mallory', title: 'Docs', head: 'docs-on-rewound', base: 'rewound', files: { 'docs/c.md': 'c\n' } });
+    const run = pullRunOf(pull, 'docs-on-rewound', 'rewound');
+    const body = await open(run);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOn(body)).unknownChanges).toContain(`the last approved commit of \`deploy\` to \`production\` from \`rewound\`, the branch pull request #${pull.number} merges into, ${approved.sha.slice(0, 7)}`);
+    await cancel(run, body);
+  });
 });
 
 describe('what a pull request run changes: all of the pull request\'s files', () => {
