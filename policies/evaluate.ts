@@ -454,7 +454,7 @@ function nearMissProblems(policy: Policy, matchedRules: readonly Rule[], facts: 
   if (matchedRules.length > 0 || policy.unmatched !== 'approve') return [];
   const named = (key: 'action' | 'environment') => [...new Set(policy.rules.flatMap((rule) => rule.if[key] ?? []))];
   const problems: string[] = [];
-  const action = nearMiss(facts.action, named('action'), false);
+  const action = nearMiss(facts.action.toLowerCase(), named('action').map((name) => name.toLowerCase()), false);
   if (action) problems.push(`unknown action \`${facts.action}\`: no rule matched it and it looks like a typo of \`${action}\`, which the policy names; fix the step's \`action\` input or add a rule for it`);
   // Environments compare ignoring case, as GitHub names them; a pattern (`preview-*`) is no name to misspell.
   const environment = facts.environment === undefined ? undefined : nearMiss(facts.environment.toLowerCase(), named('environment').filter((name) => !/[*?[\]{}]/.test(name)).map((name) => name.toLowerCase()), true);

@@ -46,7 +46,11 @@ export const ACTOR_GLOB: Readonly<GlobOptions> = Object.freeze({ literalBrackets
 export function compileGlob(pattern: string, options: Readonly<GlobOptions> = {}): GlobResult {
   const problem = globProblem(pattern, options);
   if (problem) return { ok: false, message: `invalid glob "${pattern}": ${problem}` };
-  if (!/[*?[{]/.test(pattern)) return { ok: true, match: (value) => value === pattern };
+  if (!/[*?[{]/.test(pattern)) {
+    // A leading `./` is ignored here as in patterns with wildcards: `./Dockerfile` is `Dockerfile`.
+    const literal = pattern.replace(/^(?:\.\/)+/, '');
+    return { ok: true, match: (value) => value === literal };
+  }
   const parsed = parse(pattern, options);
   if (typeof parsed === 'string') return { ok: false, message: `invalid glob "${pattern}": ${parsed}` };
   const automaton = new Automaton(parsed);

@@ -148,8 +148,9 @@ function matchScalar(
   return { key, matched: false, reason: `${label} ${code(value)} matches none of ${codeList(patterns)}` };
 }
 
+/** Ignoring case: a step's `DEPLOY` is the `deploy` the policy gates, never an action no rule names. */
 export const matchAction = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
-  matchScalar('action', 'action', ctx.facts.action, patterns, ctx);
+  matchScalar('action', 'action', ctx.facts.action, patterns, ctx, (s) => s.toLowerCase());
 
 /** GitHub's environment names are case-insensitive: `Production` is `production`. */
 export const matchEnvironment = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
@@ -254,8 +255,9 @@ export function matchLabels(patterns: readonly string[], ctx: PredicateContext):
     return { key, matched: false, reason: `labels: the request has no labels, so labels ${codeList(patterns)} does not match` };
   }
   for (const pattern of patterns) {
-    const compiled = ctx.glob(pattern);
-    const label = compiled.ok ? labels.find((l) => compiled.match(l)) : undefined;
+    // GitHub's label names ignore case (a repository cannot have both `security` and `Security`).
+    const compiled = ctx.glob(pattern.toLowerCase());
+    const label = compiled.ok ? labels.find((l) => compiled.match(l.toLowerCase())) : undefined;
     if (label !== undefined) return { key, matched: true, reason: `label ${code(label)} matches ${code(pattern)}` };
   }
   return { key, matched: false, reason: `labels ${codeList(labels)} match none of ${codeList(patterns)}` };

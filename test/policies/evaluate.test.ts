@@ -57,6 +57,8 @@ describe('outcome', () => {
     /** [case, policy, facts, outcome, the fact a typo is reported of (when blocked)] */
     const rows: [string, Policy, RequestFacts, string, 'action' | 'environment'][] = [
       ['an action is blocked as a typo when unmatched requests are waved through', policy([deploy]), facts({ action: 'deploi' }), 'blocked', 'action'],
+      ['an action is blocked as a typo in any case', policy([deploy]), facts({ action: 'DEPLOI' }), 'blocked', 'action'],
+      ['the named action in another case matches', policy([deploy]), facts({ action: 'DEPLOY', environment: 'production' }), 'approval_required', 'action'],
       ['an action far from every named one is an ordinary unmatched request', policy([deploy]), facts({ action: 'publish-docs' }), 'auto_approve', 'action'],
       ['the named action is fine when other conditions fail', policy([deploy]), facts({ action: 'deploy', environment: 'staging' }), 'auto_approve', 'action'],
       ['an action is gated normally when another rule matches it', policy([deploy, prod]), facts({ action: 'deploi', environment: 'production' }), 'approval_required', 'action'],

@@ -17,7 +17,8 @@ import { compileGlob } from '../../policies/glob.js';
 /** What compileGlob did before the glob engine, for a valid pattern. */
 function previousPolicyGlob(pattern: string, options: { literalBrackets?: boolean } = {}): (value: string) => boolean {
   const glob = options.literalBrackets ? pattern.replace(/\\.|[[\]]/g, (c) => (c.length === 1 ? `\\${c}` : c)) : pattern;
-  if (!/[*?[{]/.test(glob)) return (value) => value === pattern;
+  // A leading `./` on a pattern without wildcards is ignored now, as picomatch ignores it on the others.
+  if (!/[*?[{]/.test(glob)) return (value) => value === pattern.replace(/^(?:\.\/)+/, '');
   const re = picomatch.makeRe(glob, { dot: true, nonegate: true, noextglob: true, strictBrackets: true });
   return (value) => re.test(value);
 }

@@ -55,6 +55,10 @@ describe('policy globs', () => {
     ['a\\/**', 'a/b/c', true],
     ['./infra/**', 'infra/x', true],
     ['./infra/**', './infra/x', false],
+    // …and so is it with no wildcard at all.
+    ['./Dockerfile', 'Dockerfile', true],
+    ['././Dockerfile', 'Dockerfile', true],
+    ['./Dockerfile', './Dockerfile', false],
     // Characters without a meaning in globs are literal, with or without wildcards around them.
     ['deploy (prod)*', 'deploy (prod) eu', true],
     ['deploy (prod)*', 'deploy prod eu', false],

@@ -26,7 +26,8 @@ describe.each([
     ['exact name', { action: 'deploy' }, ['deploy'], true, 'action `deploy` matches `deploy`'],
     ['glob', { action: 'db-migrate' }, ['db-*'], true, 'action `db-migrate` matches `db-*`'],
     ['other name', { action: 'deploy' }, ['release', 'db-*'], false, 'action `deploy` matches none of `release`, `db-*`'],
-    ['case matters', { action: 'Deploy' }, ['deploy'], false, 'matches none of'],
+    ['names ignore case: a step cannot dodge `deploy` as `DEPLOY`', { action: 'DEPLOY' }, ['deploy'], true, 'action `DEPLOY` matches `deploy`'],
+    ['globs ignore case too', { action: 'DB-Migrate' }, ['db-*'], true, 'matches `db-*`'],
   ] as Row[]],
   ['environment', matchEnvironment, [
     ['listed', { environment: 'production' }, ['staging', 'production'], true, 'environment `production` matches `production`'],
@@ -211,6 +212,8 @@ describe('labels', () => {
   const rows: [string, string[] | undefined, string[], boolean, string][] = [
     ['one of the labels', ['bug', 'deploy:prod'], ['deploy:*'], true, 'label `deploy:prod` matches `deploy:*`'],
     ['none', ['bug'], ['deploy:*', 'hotfix'], false, 'labels `bug` match none of `deploy:*`, `hotfix`'],
+    ['ignoring case, as GitHub names labels', ['Security'], ['security'], true, 'label `Security` matches `security`'],
+    ['globs ignore case too', ['Deploy:PROD'], ['deploy:*'], true, 'label `Deploy:PROD` matches `deploy:*`'],
     ['no labels', [], ['hotfix'], false, 'the request has no labels'],
     ['labels missing', undefined, ['hotfix'], false, 'the request has no labels'],
   ];
