@@ -55,6 +55,8 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
       });
     }
   };
+  const severityOrder = severityOrderWarning(raw.severities);
+  if (severityOrder) warnings.push({ pointer: '/severities', message: severityOrder });
   approvers(raw.defaults?.approvers, '/defaults/approvers');
   if (raw.defaults?.allow_bots === true) {
     warnings.push({
@@ -82,6 +84,21 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     (rule.escalate ?? []).forEach((escalation, j) => {
       if (escalation.require) tooFew(escalation.require.approvals ?? approvals, escalation.require.approvers ?? listed, [], `${at}/escalate/${j}/require`, `an escalation of rule "${rule.name}"`);
     });
+    const requires = rule.auto_approve !== true || rule.require !== undefined;
+    if (requires && isRecord(rule.if) && rule.if.only_paths !== undefined) {
+      warnings.push({
+        pointer: `${at}/if/only_paths`,
+        message:
+          '`only_paths` holds only when *every* changed file matches, so a change that touches these files and any other file (one docs file in an infra change) escapes this rule; for any change that touches these files, write `paths`',
+      });
+    }
+    if (requires && isRecord(rule.unless) && rule.unless.paths !== undefined) {
+      warnings.push({
+        pointer: `${at}/unless/paths`,
+        message:
+          '`unless: { paths }` takes the rule away when *any* changed file matches, so one such file added to any change (a docs file in an infra change) lifts the requirement; to lift it only for changes made entirely of these files, write `unless: { only_paths }`',
+      });
+    }
     if (rule.auto_approve === true && isRecord(rule.if) && rule.if.paths !== undefined) {
       warnings.push({
         pointer: `${at}/if/paths`,
@@ -102,6 +119,27 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     });
   }
   return warnings;
+}
+
+/** How severe the usual names are, by convention; a list in another order was most likely written most severe first. */
+const CONVENTIONAL_RANK = new Map([
+  ['trivial', 0], ['info', 0], ['low', 1], ['minor', 1], ['medium', 2], ['moderate', 2], ['high', 3], ['major', 3], ['critical', 4], ['blocker', 4],
+]);
+
+/**
+ * `severities` runs from the lowest to the highest. Written the other way round (`[critical, high, …]`,
+ * or `[sev1, sev2]` where sev1 is the worst), every `at_least` holds for the wrong ones and a step
+ * that states no severity is taken as the mildest.
+ */
+function severityOrderWarning(severities: unknown): string | undefined {
+  if (!Array.isArray(severities) || !severities.every((s): s is string => typeof s === 'string')) return undefined;
+  const fix = `it runs from the lowest to the highest, so \`${severities.at(-1)}\` is taken as the most severe (and for a step that states none), and \`at_least\` counts upwards from there; if \`${severities[0]}\` is the most severe, reverse the list`;
+  const ranked = severities.map((name) => CONVENTIONAL_RANK.get(name.toLowerCase())).filter((rank) => rank !== undefined);
+  if (ranked.some((rank, i) => i > 0 && rank < ranked[i - 1]!)) return `\`severities\` lists a more severe name before a milder one; ${fix}`;
+  // sev1 and P0 are the worst of their kind: numbered names should count down.
+  const numbers = severities.map((name) => /^(?:sev|p)-?(\d+)$/i.exec(name)?.[1]).filter((n) => n !== undefined).map(Number);
+  if (numbers.length >= 2 && numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)) return `\`severities\` numbers its names upwards (${severities.join(', ')}), while a lower number usually names a worse incident; ${fix}`;
+  return undefined;
 }
 
 /** A value a condition compares with what GitHub sends, written so that it never matches. */
@@ -208,8 +246,16 @@ export function lintWindows(raw: RawPolicy): LintWarning[] {
   for (const [list, kind] of WINDOW_LISTS) {
     (raw[list] ?? []).forEach((window, i) => {
       const at = `/${list}/${i}`;
-      const zoneWarning = abbreviationWarning(window.time_zone);
+      const zoneWarning = abbreviationWarning(window.time_zone) ?? fixedOffsetWarning(window.time_zone);
       if (zoneWarning) warnings.push({ pointer: `${at}/time_zone`, message: zoneWarning });
+      if (window.cron) {
+        for (const key of ['start', 'end'] as const) {
+          const eitherDay = eitherDayWarning(window.cron[key]);
+          if (eitherDay) warnings.push({ pointer: `${at}/cron/${key}`, message: eitherDay });
+        }
+      } else if (window.end !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(window.end)) {
+        warnings.push({ pointer: `${at}/end`, message: dateOnlyEndWarning(window.end, kind === 'freeze' ? `freeze "${window.name}"` : `deploy window "${window.name}"`) });
+      }
       const schedule: WindowSchedule = window.cron ? { kind: 'cron', ...window.cron } : { kind: 'once', start: window.start ?? '', end: window.end ?? '' };
       const clock = compileSchedule(schedule, window.time_zone);
       if (!clock.ok) return;
@@ -233,6 +279,30 @@ export function lintWindows(raw: RawPolicy): LintWarning[] {
     });
   }
   return warnings;
+}
+
+/** `Etc/GMT+1` is UTC−01:00: the Etc zones' sign is POSIX's, the opposite of what people write, and they ignore daylight saving time. */
+function fixedOffsetWarning(zone: string): string | undefined {
+  const etc = /^Etc\/GMT([+-])(\d{1,2})$/i.exec(zone);
+  if (!etc || Number(etc[2]) === 0) return undefined;
+  return `time zone "${zone}" is UTC${etc[1] === '+' ? '−' : '+'}${etc[2].padStart(2, '0')}:00 all year: in the Etc zones the sign is inverted, and they never follow daylight saving time; write the IANA name of the place you mean, such as Europe/Berlin or America/New_York`;
+}
+
+/** With both restricted, cron (croner as Vixie cron) runs on either day: `1-7 * 1` is days 1 to 7 and every Monday, not the first Monday. */
+function eitherDayWarning(pattern: string): string | undefined {
+  const fields = pattern.trim().split(/\s+/);
+  if (fields.length !== 5) return undefined;
+  const [, , day, , weekday] = fields as [string, string, string, string, string];
+  const free = (field: string) => field === '*' || field === '?';
+  if (free(day) || free(weekday) || weekday.startsWith('+')) return undefined;
+  return `"${pattern}" restricts both the day of the month (${day}) and the day of the week (${weekday}), and cron then takes either of them, not both; to require both, put "+" before the day of the week (+${weekday}); for the nth weekday of a month write it as weekday#n (1#1 is the first Monday) and leave the day of the month "*"`;
+}
+
+/** A date alone is its midnight: `end: 2026-12-26` ends as the 26th begins. */
+function dateOnlyEndWarning(end: string, what: string): string {
+  const [year, month, day] = end.split('-').map(Number) as [number, number, number];
+  const next = new Date(Date.UTC(year, month - 1, day + 1)).toISOString().slice(0, 10);
+  return `${what} ends as ${end} begins (00:00), so ${end} itself is not part of it; to include that day write ${next}, or write ${end}T00:00 if it should end as the day begins`;
 }
 
 /** An abbreviation is read as one zone of the several it names to people, and some never observe daylight saving time. */

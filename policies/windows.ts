@@ -86,7 +86,9 @@ export function parseLocalDateTime(text: string): Compiled<{ year: number; month
 /** A cron expression as croner reads it, in `zone`. */
 export function compileCron(pattern: string, zone: string): Compiled<Cron> {
   try {
-    const cron = new Cron(pattern, { timezone: zone, paused: true });
+    // Lists and ranges of hours (`2,14`, `9-17`) keep the daylight saving rule single hours follow:
+    // a skipped time falls at the jump, a repeated one counts once.
+    const cron = new Cron(pattern, { timezone: zone, paused: true, fixedTimeRule: 'no-wildcard' });
     return { ok: true, value: cron };
   } catch (err) {
     return { ok: false, message: `invalid cron expression "${pattern}": ${(err as Error).message.replace(/^CronPattern: /, '')}` };

@@ -89,7 +89,7 @@ describe('warnings for a valid policy that probably does not say what was meant'
         '    if: { event: [psh, push, "pull_*"], branch: refs/heads/main, target_branch: [main, refs/heads/release] }',
         '    unless: { actor: "@dependabot[bot]", event: deploy }',
         'freezes:',
-        '  - { name: f, time_zone: UTC, start: 2026-12-24, end: 2026-12-25, if: { event: schedul } }',
+        '  - { name: f, time_zone: UTC, start: 2026-12-24, end: 2026-12-25T00:00, if: { event: schedul } }',
       ),
       [
         `${FILE}:4:19: \`psh\` is not an event that starts a workflow run, so this never matches; did you mean \`push\`?`,
@@ -97,7 +97,7 @@ describe('warnings for a valid policy that probably does not say what was meant'
         `${FILE}:4:88: \`refs/heads/release\` never matches: branches are compared by name, without \`refs/heads/\`; write \`release\``,
         `${FILE}:5:22: \`@dependabot[bot]\` never matches: logins are compared without "@"; write \`dependabot[bot]\``,
         `${FILE}:5:49: \`deploy\` is not an event that starts a workflow run, so this never matches; write the event as \`github.event_name\` names it, such as \`push\`, \`pull_request\` or \`workflow_dispatch\``,
-        `${FILE}:7:81: \`schedul\` is not an event that starts a workflow run, so this never matches; did you mean \`schedule\`?`,
+        `${FILE}:7:87: \`schedul\` is not an event that starts a workflow run, so this never matches; did you mean \`schedule\`?`,
       ],
     ],
     [
@@ -116,14 +116,46 @@ describe('warnings for a valid policy that probably does not say what was meant'
         '      - { after: 1h, also_eligible: [carol] }',
         '      - { if: { severity: critical }, require: { approvers: [dave] } }',
         'freezes:',
-        '  - { name: f, time_zone: UTC, start: 2026-12-24, end: 2026-12-25, mode: require, override: { approvals: 2, approvers: [erin] } }',
+        '  - { name: f, time_zone: UTC, start: 2026-12-24, end: 2026-12-25T00:00, mode: require, override: { approvals: 2, approvers: [erin] } }',
       ),
       [
         `${FILE}:2:24: the default requirement asks for 2 approvals but names only 1 person (alice), so no request under it can ever be approved; name more people, a team or a role, or ask for fewer approvals`,
         `${FILE}:5:27: rule "production" asks for 3 approvals but names only 2 people (alice, bob), so no request under it can ever be approved; name more people, a team or a role, or ask for fewer approvals`,
         `${FILE}:12:48: an escalation of rule "widened" asks for 2 approvals but names only 1 person (dave), so no request under it can ever be approved; name more people, a team or a role, or ask for fewer approvals`,
-        `${FILE}:14:93: the override of "f" asks for 2 approvals but names only 1 person (erin), so no request under it can ever be approved; name more people, a team or a role, or ask for fewer approvals`,
+        `${FILE}:14:99: the override of "f" asks for 2 approvals but names only 1 person (erin), so no request under it can ever be approved; name more people, a team or a role, or ask for fewer approvals`,
       ],
+    ],
+    [
+      'a path condition that lets a requiring rule go where any other file is in the change',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production }',
+        '    unless: { paths: ["docs/**"] }',
+        '  - name: infra',
+        '    if: { only_paths: ["infra/**"] }',
+        '    require: { approvers: ["@acme/sre"] }',
+      ),
+      [
+        `${FILE}:5:22: \`unless: { paths }\` takes the rule away when *any* changed file matches, so one such file added to any change (a docs file in an infra change) lifts the requirement; to lift it only for changes made entirely of these files, write \`unless: { only_paths }\``,
+        `${FILE}:7:23: \`only_paths\` holds only when *every* changed file matches, so a change that touches these files and any other file (one docs file in an infra change) escapes this rule; for any change that touches these files, write \`paths\``,
+      ],
+    ],
+    [
+      'severities written most severe first',
+      yaml('version: 1', 'severities: [critical, high, medium, low]'),
+      [`${FILE}:2:13: \`severities\` lists a more severe name before a milder one; it runs from the lowest to the highest, so \`low\` is taken as the most severe (and for a step that states none), and \`at_least\` counts upwards from there; if \`critical\` is the most severe, reverse the list`],
+    ],
+    [
+      'severities numbered upwards, as incidents are numbered from the worst',
+      yaml('version: 1', 'severities: [sev1, sev2, sev3]'),
+      [`${FILE}:2:13: \`severities\` numbers its names upwards (sev1, sev2, sev3), while a lower number usually names a worse incident; it runs from the lowest to the highest, so \`sev3\` is taken as the most severe (and for a step that states none), and \`at_least\` counts upwards from there; if \`sev1\` is the most severe, reverse the list`],
+    ],
+    [
+      'nothing to say about severities from the mildest up, known names or not',
+      yaml('version: 1', 'severities: [P3, P2, P1, P0]', 'rules:', '  - name: r', '    if: { severity: { at_least: P1 } }'),
+      [],
     ],
     [
       'nothing to say about a policy that means what it says',

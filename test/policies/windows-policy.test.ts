@@ -242,6 +242,46 @@ freezes:
   });
 });
 
+describe('windows written so that they mean something else than they seem to', () => {
+  test('an Etc zone, whose sign is inverted and which ignores daylight saving time, is warned about', () => {
+    const zones = ['Etc/GMT+1', 'Etc/GMT-10', 'Etc/GMT+0', 'Etc/UTC'];
+    const text = `version: 1\nfreezes:\n${zones.map((zone, i) => `  - { name: f${i}, time_zone: ${zone}, cron: { start: "0 17 * * 5", end: "0 8 * * 1" } }\n`).join('')}`;
+    const advice = 'in the Etc zones the sign is inverted, and they never follow daylight saving time; write the IANA name of the place you mean, such as Europe/Berlin or America/New_York';
+    expect(warnings(text)).toEqual([`${FILE}:3:28: time zone "Etc/GMT+1" is UTC−01:00 all year: ${advice}`, `${FILE}:4:28: time zone "Etc/GMT-10" is UTC+10:00 all year: ${advice}`]);
+  });
+
+  test('a cron day of the month beside a day of the week, which cron takes as either, is warned about', () => {
+    const text = `version: 1
+deploy_windows:
+  - name: first-monday
+    time_zone: Europe/Berlin
+    cron: { start: "0 9 1-7 * 1", end: "0 17 1-7 * 1" }
+  - name: both-on-purpose
+    time_zone: Europe/Berlin
+    cron: { start: "0 9 1-7 * +1", end: "0 17 * * 1#1" }
+`;
+    const either = (pattern: string) =>
+      `"${pattern}" restricts both the day of the month (1-7) and the day of the week (1), and cron then takes either of them, not both; to require both, put "+" before the day of the week (+1); for the nth weekday of a month write it as weekday#n (1#1 is the first Monday) and leave the day of the month "*"`;
+    expect(warnings(text)).toEqual([`${FILE}:5:20: ${either('0 9 1-7 * 1')}`, `${FILE}:5:40: ${either('0 17 1-7 * 1')}`]);
+    // As warned: the window opens on Thursday the 3rd, and "+" keeps it to the first Monday.
+    const heldAt = (cron: string, iso: string) =>
+      evaluate(load(`version: 1\ndeploy_windows:\n  - { name: w, time_zone: Europe/Berlin, cron: ${cron} }\n`), facts(), at(iso)).outcome === 'held';
+    expect(heldAt('{ start: "0 9 1-7 * 1", end: "0 17 1-7 * 1" }', '2026-12-03T10:00:00Z')).toBe(false);
+    expect(heldAt('{ start: "0 9 1-7 * +1", end: "0 17 * * 1#1" }', '2026-12-03T10:00:00Z')).toBe(true);
+    expect(heldAt('{ start: "0 9 1-7 * +1", end: "0 17 * * 1#1" }', '2026-12-07T10:00:00Z')).toBe(false);
+  });
+
+  test('a date alone as the end, which ends as that day begins, is warned about', () => {
+    const text = `version: 1
+freezes:
+  - { name: christmas, time_zone: Europe/Berlin, start: 2026-12-24, end: 2026-12-26 }
+  - { name: launch, time_zone: Europe/Berlin, start: 2026-11-17, end: 2026-11-18T00:00 }
+  - { name: year-end, time_zone: Europe/Berlin, start: 2026-12-28, end: 2026-12-31T18:00 }
+`;
+    expect(warnings(text)).toEqual([`${FILE}:3:74: freeze "christmas" ends as 2026-12-26 begins (00:00), so 2026-12-26 itself is not part of it; to include that day write 2026-12-27, or write 2026-12-26T00:00 if it should end as the day begins`]);
+  });
+});
+
 describe('org freezes through _extends', () => {
   const ORG = `version: 1
 freezes:

@@ -49,6 +49,15 @@ describe('wall-clock times across daylight saving changes', () => {
     expect(nightly.at(t('2026-11-02T06:30:00Z'))).toEqual({ start: t('2026-11-02T06:00:00Z'), end: t('2026-11-02T07:00:00Z') });
   });
 
+  test('a list of hours follows the same rule as a single hour, in spring and in autumn', () => {
+    const batches = cron('30 2,14 * * *', '0 4,16 * * *', NY);
+    expect(batches.at(t('2026-03-08T07:10:00Z'))).toEqual({ start: t('2026-03-08T07:00:00Z'), end: t('2026-03-08T08:00:00Z') });
+    const twice = cron('0 1,13 * * *', '30 1,13 * * *', NY);
+    expect(twice.at(t('2026-11-01T05:10:00Z'))).toEqual({ start: t('2026-11-01T05:00:00Z'), end: t('2026-11-01T05:30:00Z') });
+    // 01:10 EST, the repeat of the hour: the window opened once, at its first occurrence, and is over.
+    expect(twice.at(t('2026-11-01T06:10:00Z'))).toBeNull();
+  });
+
   test('a window in another zone follows that zone: Berlin changes a week before New York', () => {
     // 2026-03-29 Europe/Berlin: 02:00 CET → 03:00 CEST. Nine to five is 08:00–16:00Z before, 07:00–15:00Z after.
     const office = cron('0 9 * * 1-5', '0 17 * * 1-5', 'Europe/Berlin');
