@@ -101,14 +101,19 @@ export function describeApprovers(set: ApproverSet): string {
   return parts.length === 0 ? 'nobody' : anyOf(parts);
 }
 
+/** Why the defaults apply: "defaults: no rule matched", or the org's when no org rule matched. */
+export function defaultsReason(r: Pick<Requirement, 'org'>): string {
+  return r.org ? "the org's defaults: no org rule matched" : 'defaults: no rule matched';
+}
+
 function anyOf(parts: readonly string[]): string {
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }
 
 /** "rule `production`", "rule `production` (escalation at line 12)", "the default requirement". */
-export function requirementName(r: Pick<Requirement, 'rule' | 'escalation' | 'override'>): string {
+export function requirementName(r: Pick<Requirement, 'rule' | 'escalation' | 'override' | 'org'>): string {
   if (r.override) return `the override of ${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${r.override.window}\``;
-  if (r.rule === null) return 'the default requirement';
+  if (r.rule === null) return r.org ? "the org policy's default requirement" : 'the default requirement';
   return `rule \`${r.rule}\`${r.escalation ? ` (escalation at line ${r.escalation.location.line})` : ''}`;
 }
 

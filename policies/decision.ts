@@ -67,6 +67,8 @@ export interface Requirement {
    * be met as well as the rules' requirements, and whose approvals need a reason.
    */
   override?: WindowOverride;
+  /** Set on the org policy's defaults, which its `unmatched: require` asks for when no org rule matched. */
+  org?: true;
 }
 
 /** The window an override requirement lifts. */

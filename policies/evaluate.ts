@@ -8,7 +8,7 @@
  * Anything that cannot be judged, or a requirement nobody could meet, blocks the request: it is
  * never approved by default.
  */
-import { approverSetFrom, describeApprovers, describeOwnerGroup, isTeamOwner, mergeApproverSets, NO_OWNERS, requirementName, unionIgnoringCase, type ChangedFileOwners } from './approvers.js';
+import { approverSetFrom, describeApprovers, describeOwnerGroup, isTeamOwner, mergeApproverSets, NO_OWNERS, defaultsReason, requirementName, unionIgnoringCase, type ChangedFileOwners } from './approvers.js';
 import type {
   ApproverSet,
   CodeownersSummary,
@@ -53,6 +53,7 @@ interface PendingRequirement {
   allowSelfApproval: boolean;
   scheduled: Escalation[];
   override?: WindowOverride;
+  org?: true;
 }
 
 export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateOptions = {}): Decision {
@@ -66,7 +67,7 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   const pending: PendingRequirement[] = [];
   const rules: RuleEvaluation[] = [];
   const matchedRules: Rule[] = [];
-  /** Of the rules that require approval: an auto-approving rule has nothing to wait for. */
+  /** Of what requires approval (matching rules that do, defaults that apply): an auto-approving rule has nothing to wait for. */
   const timeouts: number[] = [];
 
   for (const rule of policy.rules) {
@@ -103,15 +104,17 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
 
   problems.push(...nearMissProblems(policy, matchedRules, facts));
 
+  const fallback = { approvals: policy.defaults.approvals, approvers: policy.defaults.approvers, allowSelfApproval: policy.defaults.allowSelfApproval };
   if (matchedRules.length === 0 && policy.unmatched === 'require') {
-    pending.push({
-      rule: null,
-      escalation: null,
-      approvals: policy.defaults.approvals,
-      approvers: policy.defaults.approvers,
-      allowSelfApproval: policy.defaults.allowSelfApproval,
-      scheduled: [],
-    });
+    pending.push({ rule: null, escalation: null, ...fallback, scheduled: [] });
+    timeouts.push(policy.defaults.timeoutSeconds);
+  }
+  // The org's `unmatched: require` covers what no org rule matched, whatever the repository's rules did.
+  const org = policy.orgUnmatched;
+  if (org && !matchedRules.some((rule) => rule.fromOrg) && !(matchedRules.length === 0 && sameRequirement(org, fallback))) {
+    const { timeoutSeconds, ...terms } = org;
+    pending.push({ rule: null, escalation: null, ...terms, scheduled: [], org: true });
+    timeouts.push(timeoutSeconds);
   }
 
   const windows = judgeWindowsIn(policy, ctx, options.now, reportErrors, problems);
@@ -319,6 +322,7 @@ function resolveRequirement(
     scheduled,
     unsatisfiable: unsatisfiableReason(everyone, approvals, pending.allowSelfApproval, requester, codeowners),
     ...(pending.override ? { override: pending.override } : {}),
+    ...(pending.org ? { org: true as const } : {}),
   };
 }
 
@@ -439,7 +443,7 @@ function summarise(
       : `No approval needed: ${matched.join(', ')} auto-approve${matched.length === 1 ? 's' : ''}`;
   }
   const needs = requirements.map(
-    (r) => `${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}${r.rule === null && !r.override ? ' (defaults: no rule matched)' : ` (${requirementName(r)})`}${r.override ? ', each with a reason' : ''}`,
+    (r) => `${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}${r.rule === null && !r.override ? ` (${defaultsReason(r)})` : ` (${requirementName(r)})`}${r.override ? ', each with a reason' : ''}`,
   );
   return `Approval required: ${needs.join('; and ')}`;
 }
@@ -471,3 +475,10 @@ function nearMiss(value: string, named: readonly string[], scaled: boolean): str
 }
 
 const MAX_TYPO_DISTANCE = 2;
+
+type RequirementTerms = Pick<PendingRequirement, 'approvals' | 'approvers' | 'allowSelfApproval'>;
+
+/** Two requirements that ask the same people the same: one of them says it all. */
+function sameRequirement(a: RequirementTerms, b: RequirementTerms): boolean {
+  return a.approvals === b.approvals && a.allowSelfApproval === b.allowSelfApproval && JSON.stringify(a.approvers) === JSON.stringify(b.approvers);
+}

@@ -20,7 +20,7 @@ import { DEFAULT_SEVERITIES } from './schema.js';
 import { checkSchema, describeValue, readablePath, type SchemaProblem } from './schema-check.js';
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
-import { approverRefs, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
+import { approverRefs, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
 import { lintFile, lintShadowedRules, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
@@ -134,6 +134,19 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
     const index = layer?.raw.rules?.findIndex((r) => r.name === rule.name) ?? -1;
     warnings.push({ ...rule.location, pointer: index >= 0 ? `/rules/${index}` : '', message });
   }
+  const org = merged.layers.length > 1 ? merged.layers[0]! : undefined;
+  if (org && merged.policy.orgUnmatched) {
+    for (const entry of merged.rules) {
+      if (entry.fromBase || entry.raw.auto_approve !== true || entry.raw.require) continue;
+      warnings.push(
+        at(
+          entry.layer.source,
+          `/rules/${entry.index}/auto_approve`,
+          `rule "${entry.raw.name}" lets nothing through: the org policy (${where(org, '/unmatched')}) sets unmatched: require, which asks for the org's default approval of every request no org rule matches, whatever this file's rules say`,
+        ),
+      );
+    }
+  }
   for (const layer of merged.layers) {
     for (const { pointer, message } of lintWindows(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }
@@ -215,7 +228,7 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
     }
     // A request that states no severity must stay at least as severe as the org assumes.
     const severities: readonly string[] = repo.raw.severities ?? base.raw.severities ?? DEFAULT_SEVERITIES;
-    const orgSeverity = baseDefaults.severity ?? severities[severities.length - 1];
+    const orgSeverity = baseDefaults.severity ?? (base.raw.severities ?? DEFAULT_SEVERITIES).at(-1);
     const rank = (name: string | undefined) => (name === undefined ? severities.length - 1 : severities.indexOf(name));
     if (repo.raw.defaults?.severity !== undefined && rank(repo.raw.defaults.severity) >= 0 && rank(orgSeverity) >= 0 && rank(repo.raw.defaults.severity) < rank(orgSeverity)) {
       floor(`severity: ${repo.raw.defaults.severity}`, '/defaults/severity', `the org policy assumes \`${orgSeverity}\` for a request that states no severity`);
@@ -247,6 +260,9 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
       unmatched,
       rules,
       ...(windows.length > 0 ? { windows } : {}),
+      ...(base?.raw.unmatched === 'require'
+        ? { orgUnmatched: { approvals: orgDefaults.approvals, approvers: [...orgDefaults.approvers], allowSelfApproval: orgDefaults.allowSelfApproval, timeoutSeconds: orgDefaults.timeoutSeconds } }
+        : {}),
     },
     layers: base ? [base, repo] : [repo],
     rules: entries,
@@ -296,11 +312,44 @@ function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
   const sealEscalation = (e: Escalation): Escalation => (e.require !== undefined ? { ...e, require: complete(e.require) } : e);
   return {
     ...rule,
+    fromOrg: true,
     require: autoApproves ? undefined : complete(rule.require),
     timeoutSeconds: rule.timeoutSeconds ?? orgDefaults.timeoutSeconds,
     allowSelfApproval: rule.allowSelfApproval ?? orgDefaults.allowSelfApproval,
     escalate: autoApproves ? rule.escalate.map(sealEscalation) : rule.escalate,
   };
+}
+
+/**
+ * The severities an org policy's rules, windows and defaults name keep their meaning in a repository's
+ * own list: in the org's order, with none above the highest of them (a step that states no severity
+ * is the highest, and an org rule on `critical` must still see it).
+ */
+function severitiesOrderProblem(org: RawPolicy, repoSeverities: readonly string[]): string | undefined {
+  const orgOrder: readonly string[] = org.severities ?? DEFAULT_SEVERITIES;
+  const named = new Set<string>(org.severities ?? []);
+  const add = (condition: RawConditions['severity']) => {
+    if (condition === undefined) return;
+    for (const name of typeof condition === 'string' ? [condition] : Array.isArray(condition) ? condition : [condition.at_least]) named.add(name);
+  };
+  if (org.defaults?.severity !== undefined) named.add(org.defaults.severity);
+  for (const rule of org.rules ?? []) {
+    add(rule.if?.severity);
+    add(rule.unless?.severity);
+    for (const escalation of rule.escalate ?? []) add(escalation.if?.severity);
+  }
+  for (const [list] of WINDOW_LISTS) for (const window of org[list] ?? []) add(window.if?.severity);
+  const used = orgOrder.filter((name) => named.has(name));
+  if (used.length === 0) return undefined;
+  const positions = used.map((name) => repoSeverities.indexOf(name));
+  if (positions.some((position) => position < 0)) return undefined; // an unknown name is reported where the org uses it
+  if (positions.some((position, i) => i > 0 && position < positions[i - 1]!)) return `the org's ${used.join(' < ')} must keep that order here`;
+  const highest = orgOrder.at(-1)!;
+  const top = repoSeverities.indexOf(highest);
+  if (top < 0) return `the org's highest severity, \`${highest}\`, must stay the highest here`;
+  const above = repoSeverities.slice(top + 1);
+  if (above.length > 0) return `${above.map((name) => `\`${name}\``).join(', ')} would rank above \`${highest}\`, the org's highest severity`;
+  return undefined;
 }
 
 function where(layer: Layer, pointer: string): string {
@@ -314,6 +363,12 @@ function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
   const { severities } = merged.policy;
   for (const layer of merged.layers) {
     checkDefaultSeverity(layer.raw.defaults?.severity, severities, (p, message) => diagnostics.push(at(layer.source, p, `${readablePath(p)}: ${message}`)));
+  }
+  const base = merged.layers.length > 1 ? merged.layers[0] : undefined;
+  const repo = merged.layers.at(-1)!;
+  if (base && repo.raw.severities) {
+    const problem = severitiesOrderProblem(base.raw, repo.raw.severities);
+    if (problem) diagnostics.push(at(repo.source, '/severities', `severities: ${problem} (the org policy, ${where(base, base.raw.severities ? '/severities' : '')}); a repository can tighten the org policy, not loosen it`));
   }
   const firstByName = new Map<string, RuleEntry>();
   for (const entry of merged.rules) {

@@ -88,6 +88,8 @@ export interface Rule {
   notify: string[];
   timeoutSeconds?: number;
   allowSelfApproval?: boolean;
+  /** A rule of the org policy a repository's file extends. */
+  fromOrg?: true;
 }
 
 export interface PolicyDefaults {
@@ -110,6 +112,11 @@ export interface Policy {
   defaults: PolicyDefaults;
   /** What happens when no rule matches: `approve` (no approval needed) or `require` (defaults apply). */
   unmatched: 'approve' | 'require';
+  /**
+   * The org policy's `unmatched: require`, with the org's defaults: it applies to every request that
+   * no org rule matches, whatever the repository's rules do, so they can add to it but never replace it.
+   */
+  orgUnmatched?: { approvals: number; approvers: ApproverRef[]; allowSelfApproval: boolean; timeoutSeconds: number };
   rules: Rule[];
   /** Freezes and deploy windows, the org's first; none when absent. */
   windows?: TimeWindow[];

@@ -1,5 +1,5 @@
 /** A decision as text for people (`explain --format text`); the JSON form is the decision itself. */
-import { describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
+import { defaultsReason, describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
 import type { ApproverSet, Decision, WindowsDecision } from '../../policies/decision.js';
 import { formatDuration } from '../../policies/duration.js';
 import { closingZone } from '../../policies/window-judgement.js';
@@ -39,7 +39,7 @@ export function formatDecision(decision: Decision): string {
   if (decision.requirements.length > 0) {
     out.push('', 'Requirements (each must be met):');
     for (const r of decision.requirements) {
-      const from = r.rule === null && !r.override ? 'defaults (no rule matched)' : requirementName(r).replace(/`/g, '');
+      const from = r.rule === null && !r.override ? (r.org ? "the org's defaults (no org rule matched)" : 'defaults (no rule matched)') : requirementName(r).replace(/`/g, '');
       out.push(`  ${from}: ${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}`);
       if (r.escalation) out.push(`      added by the escalation at ${where(r.escalation.location)}: ${r.escalation.reason}`);
       out.push(...approverLines(r.approvers, '      '));
@@ -82,7 +82,8 @@ function timeoutSource(decision: Decision): string {
   const requiring = decision.rules.filter((rule) => rule.effect === 'require' && rule.timeoutSeconds !== undefined);
   if (requiring.length === 1) return ` (rule ${requiring[0]!.name})`;
   if (requiring.length > 1) return ` (the shortest of the matching rules': ${requiring.map((rule) => `${rule.name} ${formatDuration(rule.timeoutSeconds!)}`).join(', ')})`;
-  return decision.requirements.some((r) => r.rule === null && !r.override) ? ' (defaults: no rule matched)' : '';
+  const defaults = decision.requirements.find((r) => r.rule === null && !r.override);
+  return defaults ? ` (${defaultsReason(defaults)})` : '';
 }
 
 function readsSeverity(decision: Decision): boolean {

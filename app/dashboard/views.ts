@@ -71,7 +71,7 @@ function whoText(requirement: Requirement): string {
 
 export function requirementViews(decision: Decision | undefined) {
   return (decision?.requirements ?? []).map((requirement) => ({
-    name: requirement.override ? `override of ${requirement.override.window}` : requirement.escalation ? `${requirement.rule ?? 'defaults'} (escalated: ${requirement.escalation.reason})` : (requirement.rule ?? 'defaults'),
+    name: requirement.override ? `override of ${requirement.override.window}` : requirement.escalation ? `${requirement.rule ?? 'defaults'} (escalated: ${requirement.escalation.reason})` : (requirement.rule ?? (requirement.org ? 'org defaults' : 'defaults')),
     approvals: requirement.approvals,
     who: whoText(requirement),
     unsatisfiable: requirement.unsatisfiable,

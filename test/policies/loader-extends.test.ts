@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { evaluate } from '../../policies/evaluate.js';
 import { formatDiagnostic, loadPolicy, readExtends, type LoadResult } from '../../policies/loader.js';
 import type { Policy } from '../../policies/types.js';
 
@@ -97,6 +98,64 @@ describe('_extends merge precedence', () => {
     expect(floors).toHaveLength(1);
     expect(floors[0]).toContain(`${REPO}:${position}: `);
     expect(floors[0]).toContain(fragment);
+  });
+
+  describe("the org's unmatched: require covers every request no org rule matched, with the org's defaults", () => {
+    const ORG = yaml(
+      'version: 1',
+      'unmatched: require',
+      'defaults: { approvals: 2, approvers: ["@acme/leads"], timeout: 4h }',
+      'rules:',
+      '  - name: org-prod',
+      '    if: { environment: production }',
+      '    require: { approvers: ["@acme/sre"] }',
+    );
+    const decide = (repo: string, environment = 'staging') =>
+      evaluate(merged(ORG, yaml('version: 1', '_extends: .github', ...repo.split('\n'))).policy, { action: 'deploy', environment, actor: 'mallory', changedFiles: ['docs/a.md'] });
+    const leads = { approvals: 2, approvers: expect.objectContaining({ teams: ['@acme/leads'] }), allowSelfApproval: false, org: true };
+
+    test.each([
+      ['a repository rule that auto-approves everything', 'rules:\n  - name: anything\n    auto_approve: true'],
+      ['a repository rule that asks the requester alone', 'rules:\n  - name: mine\n    require: { approvals: 1, approvers: [mallory] }\n    allow_self_approval: true'],
+      ['repository defaults naming the requester, self-approval allowed', 'defaults: { approvals: 1, approvers: [mallory], allow_self_approval: true }'],
+    ])('%s adds to it, never replaces it', (_case, repo) => {
+      const decision = decide(repo);
+      expect(decision.outcome).toBe('approval_required');
+      expect(decision.requirements).toContainEqual(expect.objectContaining({ rule: null, ...leads }));
+      expect(decision.summary).toContain("2 approvals from @acme/leads (the org's defaults: no org rule matched)");
+      expect(decision.timeoutSeconds).toBeLessThanOrEqual(4 * 3600);
+    });
+
+    test('a repository rule that auto-approves is warned about: it lets nothing through', () => {
+      expect(merged(ORG, yaml('version: 1', '_extends: .github', 'rules:', '  - name: docs', '    if: { only_paths: ["docs/**"] }', '    auto_approve: true')).warnings).toContainEqual(
+        `${REPO}:6:19: rule "docs" lets nothing through: the org policy (${BASE}:2:12) sets unmatched: require, which asks for the org's default approval of every request no org rule matches, whatever this file's rules say`,
+      );
+    });
+
+    test('an org rule that matched stands in for it, and an unchanged default is asked once', () => {
+      expect(decide('rules:\n  - name: anything\n    auto_approve: true', 'production').requirements).toEqual([expect.objectContaining({ rule: 'org-prod' })]);
+      const alone = decide('rules: []');
+      expect(alone.requirements).toEqual([expect.objectContaining({ rule: null, approvals: 2 })]);
+      expect(alone.requirements[0]).not.toHaveProperty('org');
+    });
+  });
+
+  test.each([
+    ['written the other way round', 'severities: [critical, high, medium, low]', "the org's high < critical must keep that order here"],
+    ['with a level above the org\'s highest', 'severities: [low, medium, high, critical, sev0]', "`sev0` would rank above `critical`, the org's highest severity"],
+    ['without the org\'s highest', 'severities: [low, medium, high]', ''],
+  ])('a repository cannot reorder the severities the org names: %s is refused', (_case, line, problem) => {
+    const org = yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { severity: { at_least: high } }', '    escalate:', '      - if: { severity: critical }', '        require: { approvers: ["@acme/security"] }');
+    const found = errors(org, yaml('version: 1', '_extends: .github', line));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(problem || 'unknown severity "critical"');
+    if (problem) expect(found[0]).toBe(`${REPO}:3:13: severities: ${problem} (the org policy, ${BASE}:1:1); a repository can tighten the org policy, not loosen it`);
+  });
+
+  test('a repository may add severities below the org\'s highest, and name its own when the org names none', () => {
+    const org = yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { severity: { at_least: high } }');
+    expect(merged(org, yaml('version: 1', '_extends: .github', 'severities: [trivial, low, medium, high, urgent, critical]')).policy.severities).toHaveLength(6);
+    expect(merged('version: 1\n', yaml('version: 1', '_extends: .github', 'severities: [p3, p2, p1]')).policy.severities).toEqual(['p3', 'p2', 'p1']);
   });
 
   test('what the org leaves unsaid, the repository decides', () => {
