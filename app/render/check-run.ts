@@ -22,8 +22,15 @@ export const CONCLUSIONS: Record<RequestStatus, CheckRunConclusion> = {
   cancelled: 'cancelled',
 };
 
-export function checkRunName(action: string): string {
-  return `jit: ${action}`;
+/**
+ * `jit: deploy`, and for a pull request's run `jit: deploy (into main)`: a branch's rules require the
+ * check of requests into that branch, and GitHub counts the newest check of a name on the pull
+ * request's head. Named for the action alone, a request about the same head commit and other facts
+ * (another pull request of that branch into `dev`, a push run of it) would answer for this one.
+ */
+export function checkRunName(request: Pick<GateRequest, 'action' | 'pullNumber' | 'evaluated'>): string {
+  const into = request.pullNumber !== undefined ? request.evaluated?.targetBranch : undefined;
+  return into === undefined ? `jit: ${request.action}` : `jit: ${request.action} (into ${into})`;
 }
 
 export function checkRunContent(request: GateRequest, detailsUrl: string): CheckRunContent {
@@ -41,7 +48,7 @@ export function checkRunContent(request: GateRequest, detailsUrl: string): Check
       : [],
   }, LIMITS.checkRunOutput);
   return {
-    name: checkRunName(request.action),
+    name: checkRunName(request),
     headSha: request.headSha,
     externalId: request.id,
     detailsUrl,

@@ -380,6 +380,33 @@ describe('a change cannot weaken its own gate', () => {
   });
 });
 
+describe("a pull request's required check answers for requests into its own base branch only", () => {
+  const RELEASE = 'acme/release';
+  beforeAll(async () => {
+    const policy = 'version: 1\nrules:\n  - name: release\n    if: { target_branch: main }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'release', branches: { main: { '.github/jit-approval.yml': policy }, dev: { 'README.md': '# dev\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+  });
+
+  it('a request about the same head commit and other facts never puts a green check of the same name on it', async () => {
+    const toMain = await world.control.openPull({ repository: RELEASE, user: 'mallory', title: 'Release', head: 'feat', base: 'main', files: { 'src/x.ts': 'export const x = 1;\n' } });
+    const mainRun = job({ repository: RELEASE, ref: `refs/pull/${toMain.number}/merge`, sha: toMain.merge_sha, event_name: 'pull_request', head_ref: 'feat', base_ref: 'main' });
+    await openPending(mainRun, { action: 'deploy' });
+    // The same head into dev, which the policy lets through, and a push run of the head branch itself.
+    const toDev = await world.control.openPull({ repository: RELEASE, user: 'mallory', title: 'Release to dev', head: 'feat', base: 'dev' });
+    const devRun = job({ repository: RELEASE, ref: `refs/pull/${toDev.number}/merge`, sha: toDev.merge_sha, event_name: 'pull_request', head_ref: 'feat', base_ref: 'dev' });
+    expect((await world.open(devRun, { action: 'deploy' })).body.status).toBe('approved');
+    const pushRun = job({ repository: RELEASE, ref: 'refs/heads/feat', sha: toMain.head_sha, event_name: 'push' });
+    expect((await world.open(pushRun, { action: 'deploy' })).body.status).toBe('approved');
+    await world.settle();
+    const onHead = ((await world.control.checkRuns(RELEASE)) as unknown as Array<{ id: number; name: string; head_sha: string; conclusion: string }>).filter((r) => r.head_sha === toMain.head_sha);
+    // What main's rules require, the newest check of that name on the head: still waiting for alice.
+    const newest = (name: string) => onHead.filter((r) => r.name === name).sort((a, b) => b.id - a.id)[0]?.conclusion;
+    expect(newest('jit: deploy (into main)')).toBe('action_required');
+    expect(newest('jit: deploy (into dev)')).toBe('success');
+    expect(newest('jit: deploy')).toBe('success');
+  });
+});
+
 describe('votes count once, from the right person, on the code under review', () => {
   it('a replayed /approve delivery under a new delivery id does not approve a newer request', async () => {
     const { pr, run } = await pullRun();

@@ -58,6 +58,14 @@ function request(overrides: Partial<GateRequest> = {}): GateRequest {
 }
 
 describe('check run content', () => {
+  it.each([
+    ['a run of its own commit', {}, 'jit: deploy'],
+    ["a pull request's run, by the base branch it was judged for", { pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'release/2.x' } }, 'jit: deploy (into release/2.x)'],
+    ["a pull request's run that failed before it was judged", { pullNumber: 7 }, 'jit: deploy'],
+  ] as [string, Partial<GateRequest>, string][])('is named for the action, and for %s', (_case, overrides, name) => {
+    expect(checkRunContent(request(overrides), 'https://jit.example/requests/x').name).toBe(name);
+  });
+
   it('offers Approve and Reject only while pending, within GitHub\'s limits', () => {
     const pending = checkRunContent(request(), 'https://jit.example/requests/x');
     expect(pending).toMatchObject({ name: 'jit: deploy', conclusion: 'action_required', externalId: request().id });
