@@ -81,6 +81,8 @@ export interface RunCommit {
   ref: string;
   sha: string;
   eventName: string;
+  /** The ref is a deployment's, which names a branch and a tag alike (`main`): see `branchHolding`. */
+  refFromDeployment?: boolean;
 }
 
 export async function loadRunContext(
@@ -92,7 +94,7 @@ export async function loadRunContext(
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber), bases, cache);
-  const branch = branchOfRef(run.ref);
+  const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
   const atHead = mergedPullsOfCommit(github, repo, run.sha);
@@ -106,6 +108,23 @@ export async function loadRunContext(
   const [{ earlierCommits, ...since }, headPulls] = await Promise.all([changesSince(github, repo, base, run.sha, subject, cache), atHead]);
   const earlier = await Promise.all(earlierCommits.map((sha) => mergedPullsOfCommit(github, repo, sha)));
   return { ...context, ...since, shippedPulls: uniquePulls([...headPulls, ...earlier.flat()]) };
+}
+
+/**
+ * A deployment's ref names a tag as it names a branch (`main`), so a tag named like a protected branch
+ * would pass for it. The run is the branch's only when the branch holds its commit (its head, or an
+ * ancestor of it); otherwise it has no branch, and no `branch` condition holds for it.
+ */
+async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, sha: string): Promise<string | undefined> {
+  if (branch === undefined) return undefined;
+  try {
+    const { status } = await github.compareFiles(repo, branch, sha);
+    return status === 'identical' || status === 'behind' ? branch : undefined;
+  } catch (err) {
+    // A branch that no longer exists holds nothing.
+    if ((err as { status?: number }).status === 404) return undefined;
+    throw err;
+  }
 }
 
 /**

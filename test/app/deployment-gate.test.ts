@@ -352,6 +352,28 @@ describe('a deployment of the same commit that is not the job\'s', () => {
   }, 90_000);
 });
 
+describe('a tag named like a branch', () => {
+  // Staging deploys from main go through; from anywhere else alice approves them.
+  const TAGGED = 'acme/tagged';
+  beforeAll(async () => {
+    const policy = 'version: 1\nunmatched: require\ndefaults: { approvers: [alice] }\nrules:\n  - name: main-to-staging\n    if: { environment: staging, branch: main }\n    auto_approve: true\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'tagged', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+  });
+
+  it('is not that branch: its commit, which the branch does not hold, needs approval', async () => {
+    // mallory tags an unmerged commit `main`: GitHub's deployment then names the ref `main` as for the branch.
+    const { sha } = await world.control.pushCommit(TAGGED, { branch: 'unmerged', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    const tagged = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main', tag_sha: sha });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(tagged.run_id))!;
+    expect(request).toMatchObject({ status: 'pending', commitSha: sha });
+    expect((request.facts as { evaluated?: { branch?: string } }).evaluated).not.toHaveProperty('branch');
+    // The branch's own run, whose commit main holds, goes through.
+    const branch = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main' });
+    expect(await answerOf(branch.run_id)).toMatchObject({ state: 'approved' });
+  });
+});
+
 describe('reading the payload', () => {
   const payload = () => ({
     action: 'requested',
