@@ -9,7 +9,7 @@ import type { Conditions, SeverityCondition } from './types.js';
 type GlobKey = 'action' | 'environment' | 'branch' | 'targetBranch' | 'event' | 'actor' | 'labels';
 const GLOB_KEYS: readonly GlobKey[] = ['action', 'environment', 'branch', 'targetBranch', 'event', 'actor', 'labels'];
 /** Compared as GitHub compares them. */
-const CASE_INSENSITIVE = new Set<GlobKey>(['environment', 'actor']);
+const CASE_INSENSITIVE = new Set<GlobKey>(['action', 'environment', 'actor', 'labels']);
 
 export function conditionsImply(a: Conditions, b: Conditions, severities: readonly string[] = []): boolean {
   for (const key of GLOB_KEYS) {

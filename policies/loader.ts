@@ -21,7 +21,7 @@ import { checkSchema, describeValue, readablePath, type SchemaProblem } from './
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
-import { lintFile, lintShadowedRules, lintWindows } from './policy-lint.js';
+import { lintFile, lintNarrowedGates, lintShadowedRules, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
 
@@ -128,7 +128,8 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   for (const layer of merged.layers) {
     for (const { pointer, message } of lintFile(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }
-  for (const { rule, message } of lintShadowedRules(merged.policy.rules, merged.policy.severities)) {
+  const narrowed = merged.policy.unmatched === 'approve' ? lintNarrowedGates(merged.policy.rules, merged.policy.severities) : [];
+  for (const { rule, message } of [...lintShadowedRules(merged.policy.rules, merged.policy.severities), ...narrowed]) {
     // Names are unique within a file, so the rule's place in its own file's list is found by name.
     const layer = merged.layers.find((l) => l.source.file === rule.location.file);
     const index = layer?.raw.rules?.findIndex((r) => r.name === rule.name) ?? -1;

@@ -7,7 +7,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
 import { WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
-import type { Rule, WindowSchedule } from './types.js';
+import type { Conditions, Rule, WindowSchedule } from './types.js';
 import { abbreviatedZone, compileCron, compileSchedule, everInForce } from './windows.js';
 
 export interface LintWarning {
@@ -149,8 +149,11 @@ function conditionWarning(key: 'event' | 'branch' | 'target_branch' | 'actor', p
     const hint = distance(pattern.toLowerCase(), nearest) <= 3 ? `did you mean \`${nearest}\`?` : 'write the event as `github.event_name` names it, such as `push`, `pull_request` or `workflow_dispatch`';
     return `\`${pattern}\` is not an event that starts a workflow run, so this never matches; ${hint}`;
   }
+  if ((key === 'branch' || key === 'target_branch') && pattern.startsWith('refs/tags/')) {
+    return `\`${pattern}\` never matches: a run of a tag has no branch, so no \`${key}\` condition holds for it`;
+  }
   if ((key === 'branch' || key === 'target_branch') && pattern.startsWith('refs/')) {
-    return `\`${pattern}\` never matches: branches are compared by name, without \`refs/heads/\`; write \`${pattern.replace(/^refs\/(?:heads|tags)\//, '')}\``;
+    return `\`${pattern}\` never matches: branches are compared by name, without \`refs/heads/\`; write \`${pattern.replace(/^refs\/heads\//, '')}\``;
   }
   if (key === 'actor' && pattern.startsWith('@')) {
     return `\`${pattern}\` never matches: logins are compared without "@"; write \`${pattern.slice(1)}\``;
@@ -232,6 +235,43 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
         message: `where a request also matches rule "${overriding.name}" (${overriding.location.file}:${overriding.location.line}), that rule still requires approval whatever changed, and a requirement wins over auto_approve; to let it pass such changes, give "${overriding.name}" unless: { only_paths: [${globs}] }`,
       });
     }
+  }
+  return found;
+}
+
+/** Conditions that say where a request comes from rather than what it is: narrowed by them, a gate has a way around. */
+const ORIGIN_KEYS = [
+  ['branch', 'branch'],
+  ['targetBranch', 'target branch'],
+  ['event', 'event'],
+] as const;
+
+/**
+ * With `unmatched: approve`, a rule that requires approval only for requests from some branches or
+ * events leaves the same requests from anywhere else with no rule and no approval: a production
+ * deploy from a tag, another branch or a `repository_dispatch`. Reported when no rule that requires
+ * approval covers the rule's other conditions whatever the origin.
+ */
+export function lintNarrowedGates(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
+  const found: { rule: Rule; message: string }[] = [];
+  const requires = (rule: Rule) => !(rule.autoApprove && !rule.require);
+  for (const rule of rules) {
+    const narrowing = ORIGIN_KEYS.filter(([key]) => rule.if[key] !== undefined);
+    if (!requires(rule) || narrowing.length === 0) continue;
+    const scope = { ...rule.if };
+    const origin: Conditions = {};
+    for (const [key] of narrowing) {
+      origin[key] = rule.if[key];
+      delete scope[key];
+    }
+    // Covered by another rule that requires approval whatever the origin, or everywhere but where this one does (`unless: { event: push }`).
+    const covers = (other: Rule) => other !== rule && requires(other) && conditionsImply(scope, other.if, severities) && (!other.unless || conditionsImply(other.unless, origin, severities));
+    if (rules.some(covers)) continue;
+    const where = narrowing.map(([key, label]) => `${label} ${rule.if[key]!.map((v) => `\`${v}\``).join(' or ')}`).join(' and ');
+    found.push({
+      rule,
+      message: `rule "${rule.name}" requires approval only where ${where}; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without ${narrowing.map(([, label]) => label).join(' and ')}, or set unmatched: require`,
+    });
   }
   return found;
 }

@@ -24,6 +24,10 @@ rules:
   - name: docs
     if: { only_paths: ["docs/**"] }
     auto_approve: true
+  - name: production-elsewhere
+    if: { environment: [production, "prod-*"] }
+    unless: { branch: [main, "release/**"] }
+    require: { approvals: 1, approvers: ["@acme/release-managers"] }
 `;
 
 export const CODEOWNERS = `* @acme/platform

@@ -81,12 +81,12 @@ describe('validate', () => {
   test('the default file, valid: exit 0', async () => {
     const r = await run('validate');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ valid: true, file: '.github/jit-approval.yml', rules: 2, warnings: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true, file: '.github/jit-approval.yml', rules: 3, warnings: [] });
     expect(r.stderr).toBe('');
   });
 
   test('text format', async () => {
-    expect(await run('validate', 'policy.yml', '--format', 'text')).toEqual({ code: 0, stdout: 'policy.yml: valid (2 rules)\n', stderr: '' });
+    expect(await run('validate', 'policy.yml', '--format', 'text')).toEqual({ code: 0, stdout: 'policy.yml: valid (3 rules)\n', stderr: '' });
   });
 
   test('unknown keys: FILE:LINE:COL lines with a suggestion, exit 1', async () => {
@@ -125,7 +125,7 @@ describe('validate', () => {
   });
 
   test('--strict on a policy without warnings: exit 0', async () => {
-    expect(await run('validate', 'policy.yml', '--strict', '--format', 'text')).toEqual({ code: 0, stdout: 'policy.yml: valid (2 rules)\n', stderr: '' });
+    expect(await run('validate', 'policy.yml', '--strict', '--format', 'text')).toEqual({ code: 0, stdout: 'policy.yml: valid (3 rules)\n', stderr: '' });
   });
 
   test('an unresolved _extends is a warning; with --extends the two are checked together', async () => {
@@ -391,6 +391,7 @@ describe('explain', () => {
     expect(decision.rules.map((x: { name: string; matched: boolean; effect: string }) => [x.name, x.matched, x.effect])).toEqual([
       ['production', true, 'require'],
       ['docs', false, 'none'],
+      ['production-elsewhere', false, 'none'],
     ]);
     expect(decision.requirements).toEqual([
       expect.objectContaining({
@@ -445,7 +446,8 @@ describe('explain', () => {
   test('text format explains in words', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'feature/x', '--files', 'docs/a.md', '--format', 'text');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('No approval needed: `docs` auto-approves');
+    // A production deploy from another branch is `production-elsewhere`'s, whose requirement wins over `docs`.
+    expect(r.stdout).toContain('Approval required: 1 approval from @acme/release-managers (rule `production-elsewhere`)');
     expect(r.stdout).toContain('✗ production — not matched (policy.yml:5:5)');
     expect(r.stdout).toContain('✗ branch `feature/x` matches none of `main`, `release/**`');
   });

@@ -92,6 +92,7 @@ describe('warnings for a valid policy that probably does not say what was meant'
         '  - { name: f, time_zone: UTC, start: 2026-12-24, end: 2026-12-25T00:00, if: { event: schedul } }',
       ),
       [
+        `${FILE}:3:5: rule "production" requires approval only where branch \`refs/heads/main\` and target branch \`main\` or \`refs/heads/release\` and event \`psh\` or \`push\` or \`pull_*\`; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without branch and target branch and event, or set unmatched: require`,
         `${FILE}:4:19: \`psh\` is not an event that starts a workflow run, so this never matches; did you mean \`push\`?`,
         `${FILE}:4:49: \`refs/heads/main\` never matches: branches are compared by name, without \`refs/heads/\`; write \`main\``,
         `${FILE}:4:88: \`refs/heads/release\` never matches: branches are compared by name, without \`refs/heads/\`; write \`release\``,
@@ -141,6 +142,35 @@ describe('warnings for a valid policy that probably does not say what was meant'
         `${FILE}:5:22: \`unless: { paths }\` takes the rule away when *any* changed file matches, so one such file added to any change (a docs file in an infra change) lifts the requirement; to lift it only for changes made entirely of these files, write \`unless: { only_paths }\``,
         `${FILE}:7:23: \`only_paths\` holds only when *every* changed file matches, so a change that touches these files and any other file (one docs file in an infra change) escapes this rule; for any change that touches these files, write \`paths\``,
       ],
+    ],
+    [
+      'a rule that requires approval only from some branches or events, with nothing for the rest',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production, branch: [main, "release/**"], event: push }',
+        '  - name: migrations',
+        '    if: { action: migrate, target_branch: main }',
+        '  - name: migrations-elsewhere',
+        '    if: { action: migrate }',
+        '    unless: { target_branch: main }',
+        '  - name: previews',
+        '    if: { environment: "preview-*", event: pull_request }',
+        '    auto_approve: true',
+        '  - name: tags',
+        '    if: { branch: refs/tags/v* }',
+      ),
+      [
+        `${FILE}:3:5: rule "production" requires approval only where branch \`main\` or \`release/**\` and event \`push\`; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without branch and event, or set unmatched: require`,
+        `${FILE}:13:5: rule "tags" requires approval only where branch \`refs/tags/v*\`; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without branch, or set unmatched: require`,
+        `${FILE}:14:19: \`refs/tags/v*\` never matches: a run of a tag has no branch, so no \`branch\` condition holds for it`,
+      ],
+    ],
+    [
+      'nothing to say about a narrowed rule once another covers the rest, or unmatched requests need approval anyway',
+      yaml('version: 1', 'unmatched: require', 'rules:', '  - name: production', '    if: { environment: production, branch: main }'),
+      [],
     ],
     [
       'severities written most severe first',

@@ -91,6 +91,7 @@ describe('loadPolicy: valid policies normalise', () => {
     const policy = mustLoad(
       yaml(
         'version: 1',
+        'unmatched: require',
         'rules:',
         '  - name: every-condition',
         '    if:',
