@@ -240,7 +240,8 @@ function applyRule(
           escalation: { location: escalation.location, reason },
           approvals: escalation.require.approvals ?? base.approvals,
           approvers: escalation.require.approvers ?? base.approvers,
-          allowSelfApproval,
+          // Someone else's scrutiny unless the escalation itself says otherwise, whatever the rule allows.
+          allowSelfApproval: escalation.allowSelfApproval ?? false,
           scheduled: [],
         });
       }

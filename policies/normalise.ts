@@ -31,6 +31,7 @@ export interface RawEscalation {
   after?: string;
   require?: RawRequirement;
   also_eligible?: string[];
+  allow_self_approval?: boolean;
   notify?: string[];
 }
 
@@ -151,6 +152,7 @@ export function rule(raw: RawRule, pointer: string, locate: Locate): Rule {
   if (raw.unless !== undefined) out.unless = conditions(raw.unless);
   const require = requirement(raw.require);
   if (require) out.require = require;
+  if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
   if (raw.timeout !== undefined) out.timeoutSeconds = seconds(raw.timeout);
   if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
   return out;

@@ -76,6 +76,12 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
           'a time escalation cannot add a requirement (the request would get harder to approve the longer it waits); use "also_eligible" to let more people approve, or move "require" to an escalation with "if"',
         );
       }
+      if (escalation.allow_self_approval !== undefined && escalation.require === undefined) {
+        report(
+          `${here}/allow_self_approval`,
+          '"allow_self_approval" on an escalation says whether the requesters count towards the requirement it adds, so it needs "require" (with "if")',
+        );
+      }
       if (!timed && escalation.also_eligible !== undefined) {
         report(
           `${here}/also_eligible`,

@@ -172,6 +172,10 @@ export const policySchema = {
         after: duration('Escalate when the request is still pending after this long.'),
         require: { $ref: '#/$defs/requirement' },
         also_eligible: approvers("Time escalations only: people who may also approve for the rule's own requirement once it fires, never for one a condition escalation added. They widen who counts; the number of approvals stays."),
+        allow_self_approval: {
+          description: "Condition escalations only: whether the requesters may count towards the requirement it adds. Default false, whatever the rule's own allow_self_approval: an escalation asks for someone else's scrutiny.",
+          type: 'boolean',
+        },
         notify,
       },
     },

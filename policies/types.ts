@@ -70,6 +70,8 @@ export interface Escalation {
   require?: RequirementSpec;
   /** Time escalations only: people who may also approve once it fires (they widen, never add). */
   alsoEligible?: ApproverRef[];
+  /** Condition escalations only: whether the requesters count towards `require` (default false, whatever the rule says). */
+  allowSelfApproval?: boolean;
   notify: string[];
 }
 

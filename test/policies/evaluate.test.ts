@@ -440,6 +440,20 @@ describe('timeouts, notifications and self-approval', () => {
     expect(evaluate(p, facts()).requirements.map((r) => r.allowSelfApproval)).toEqual([true, false]);
   });
 
+  test("a condition escalation's requirement is someone else's unless the escalation itself allows self-approval, whatever the rule does", () => {
+    const critical = (allowSelfApproval?: boolean): Escalation => ({
+      location: { file: 'p.yml', line: 9, col: 9 },
+      if: { severity: { anyOf: ['critical'] } },
+      require: { approvers: [team('security')] },
+      notify: [],
+      ...(allowSelfApproval !== undefined ? { allowSelfApproval } : {}),
+    });
+    const decide = (escalation: Escalation) =>
+      evaluate(policy([{ require: { approvers: [team('leads')] }, allowSelfApproval: true, escalate: [escalation] }]), facts({ severity: 'critical' })).requirements.map((r) => r.allowSelfApproval);
+    expect(decide(critical())).toEqual([true, false]);
+    expect(decide(critical(true))).toEqual([true, true]);
+  });
+
   test('eligibility settings come from the defaults', () => {
     const p = policy([], { defaults: { ...policy([]).defaults, allowBots: true, minPermission: 'maintain' } });
     expect(evaluate(p, facts()).eligibility).toEqual({ minPermission: 'maintain', allowBots: true });

@@ -370,12 +370,16 @@ const errorCases: ErrorCase[] = [
       '        require: { approvals: 2 }',
       '      - if: { severity: critical }',
       '        also_eligible: ["@acme/security"]',
+      '      - after: 1h',
+      '        notify: [pager]',
+      '        allow_self_approval: true',
     ),
     undefined,
     [
       ['6:9', 'rules[0].escalate[0].approvers: an escalation has no "approvers": write "require: { approvers: [...] }" (with "if") for people who must approve as well, or "also_eligible: [...]" (with "after")'],
       ['8:18', 'rules[0].escalate[1].require: a time escalation cannot add a requirement'],
       ['10:24', 'rules[0].escalate[2].also_eligible: "also_eligible" lets more people approve once a request has waited, so it needs "after"'],
+      ['13:30', 'rules[0].escalate[3].allow_self_approval: "allow_self_approval" on an escalation says whether the requesters count towards the requirement it adds, so it needs "require" (with "if")'],
     ],
   ],
   [
