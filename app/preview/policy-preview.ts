@@ -8,7 +8,7 @@
  * It only shows: nothing the pull request's files say is used for a decision.
  */
 import type { Context } from 'probot';
-import { CODEOWNERS_LOCATIONS } from '../../policies/codeowners.js';
+import { CODEOWNERS_LOCATIONS, type CodeownersError } from '../../policies/codeowners.js';
 import { comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
@@ -85,7 +85,7 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
     const [before, after] = await Promise.all([loadPolicyInputs(github, repo, job.defaultBranch, sources), loadPolicyInputs(github, repo, job.headSha, sources)]);
     const recorded = await options.store.listRecentRequests(job.repositoryId, RECORDED_SITUATIONS);
     const content = previewContent({ before, after, recorded, headSha: job.headSha, externalId, detailsUrl: options.appUrl, at: (options.clock ?? Date.now)() });
-    await publish(github, repo, content, annotationsOf(after.notes));
+    await publish(github, repo, content, [...annotationsOf(after.notes), ...skippedLineAnnotations(after)]);
   };
 }
 
@@ -136,7 +136,7 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   // A freeze on no day of the comparison changes no decision above, so windows are compared as written.
   const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy);
   const windowCounts = countChanges(windows.map((w) => w.effect));
-  const warnings = after.warnings;
+  const warnings = [...after.warnings, ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${skippedLineText(error)}`)];
   // The warnings first (they are about this file), then the tables, whose rows a cut leaves out from
   // the end: the windows' rows first, as they change decisions at times the comparison was not made for.
   const [tableHead, tableRule, ...tableRows] = comparisonTable(comparisons).split('\n');
@@ -183,6 +183,29 @@ function annotationsOf(notes: readonly OwnFileNote[]): CheckRunAnnotation[] {
     level: note.level,
     title: note.level === 'failure' ? 'Policy error' : 'Policy warning',
     message: shorten(note.message, 64 * 1024, LIMITS.checkRunOutput.measure),
+  }));
+}
+
+/**
+ * CODEOWNERS lines GitHub skips (a GitLab `[Section]`, a `!` negation, an owner it cannot read): the
+ * App skips them too, so the owners they name are never asked, and a policy author sees it here.
+ */
+function skippedLines(inputs: PolicyInputs): CodeownersError[] {
+  return inputs.ok && inputs.codeowners ? [...inputs.codeowners.errors] : [];
+}
+
+function skippedLineText(error: CodeownersError): string {
+  return `CODEOWNERS line skipped, as GitHub skips it, so nobody it names is asked as a code owner: ${error.message.split('\n')[0]}${error.suggestion ? ` (${error.suggestion})` : ''}`;
+}
+
+function skippedLineAnnotations(inputs: PolicyInputs): CheckRunAnnotation[] {
+  return skippedLines(inputs).map((error) => ({
+    path: error.path,
+    startLine: error.line,
+    endLine: error.line,
+    level: 'warning',
+    title: 'CODEOWNERS line skipped',
+    message: shorten(skippedLineText(error), 64 * 1024, LIMITS.checkRunOutput.measure),
   }));
 }
 

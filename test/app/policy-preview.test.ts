@@ -92,6 +92,15 @@ describe('a pull request that changes the policy', () => {
     expect(check.output.summary).toContain('… and 40 more, at their lines');
   });
 
+  it('shows the CODEOWNERS lines GitHub skips, whose owners are never asked', async () => {
+    const { pull } = await openPolicyPull({ '.github/CODEOWNERS': '* @acme/developers\n[Infrastructure] @acme/sre\n/infra/ @acme/sre\n!/infra/legacy/\n' });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check.conclusion).toBe('success');
+    expect(check.output.annotations_count).toBe(2);
+    expect(check.output.summary).toMatch(/- \.github\/CODEOWNERS:2:1: CODEOWNERS line skipped, as GitHub skips it, so nobody it names is asked as a code owner: /);
+    expect(check.output.summary).toMatch(/- \.github\/CODEOWNERS:4:1: CODEOWNERS line skipped/);
+  });
+
   it('previews each new head once, and a fix on the branch turns the check green', async () => {
     const { pull, head } = await openPolicyPull({ '.github/jit-approval.yml': 'version: 2\n' });
     expect((await policyCheck(pull.head_sha))!.conclusion).toBe('failure');
