@@ -7,7 +7,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
 import { WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
-import type { Conditions, Rule, WindowSchedule } from './types.js';
+import type { Conditions, Rule, TimeWindow, WindowSchedule } from './types.js';
 import { abbreviatedZone, compileCron, compileSchedule, everInForce } from './windows.js';
 
 export interface LintWarning {
@@ -271,6 +271,25 @@ export function lintNarrowedGates(rules: readonly Rule[], severities: readonly s
     found.push({
       rule,
       message: `rule "${rule.name}" requires approval only where ${where}; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without ${narrowing.map(([, label]) => label).join(' and ')}, or set unmatched: require`,
+    });
+  }
+  return found;
+}
+
+/**
+ * Deploy windows of one file add up: any of them open lets a request through. A window narrower than
+ * another beside it (`office-hours` for production, `maintenance` for every request) is then open
+ * whenever the wider one is, which its author rarely means.
+ */
+export function lintWidenedWindows(windows: readonly TimeWindow[], severities: readonly string[]): { window: TimeWindow; message: string }[] {
+  const found: { window: TimeWindow; message: string }[] = [];
+  const deploy = windows.filter((w) => w.kind === 'deploy_window');
+  for (const narrow of deploy) {
+    const wider = deploy.find((other) => other !== narrow && other.layer === narrow.layer && conditionsImply(narrow.if, other.if, severities) && !conditionsImply(other.if, narrow.if, severities));
+    if (!wider) continue;
+    found.push({
+      window: narrow,
+      message: `deploy window "${narrow.name}" is not all its requests get: they also go ahead while "${wider.name}" (${wider.location.file}:${wider.location.line}) is open, as deploy windows of one file add up (any open lets a request through); to keep them to "${narrow.name}", give "${wider.name}" an \`if\` that leaves them out`,
     });
   }
   return found;

@@ -271,6 +271,30 @@ deploy_windows:
     expect(heldAt('{ start: "0 9 1-7 * +1", end: "0 17 * * 1#1" }', '2026-12-07T10:00:00Z')).toBe(false);
   });
 
+  test('a deploy window that a wider one beside it opens too is warned about', () => {
+    const text = `version: 1
+deploy_windows:
+  - name: office-hours
+    time_zone: Europe/Berlin
+    cron: { start: "0 9 * * 1-5", end: "0 17 * * 1-5" }
+    if: { environment: production }
+  - name: maintenance
+    time_zone: Europe/Berlin
+    cron: { start: "0 22 * * 6", end: "0 6 * * 0" }
+  - name: staging-nights
+    time_zone: Europe/Berlin
+    cron: { start: "0 20 * * *", end: "0 23 * * *" }
+    if: { environment: staging }
+`;
+    expect(warnings(text).filter((w) => w.includes('add up'))).toEqual([
+      `${FILE}:3:5: deploy window "office-hours" is not all its requests get: they also go ahead while "maintenance" (${FILE}:7) is open, as deploy windows of one file add up (any open lets a request through); to keep them to "office-hours", give "maintenance" an \`if\` that leaves them out`,
+      `${FILE}:10:5: deploy window "staging-nights" is not all its requests get: they also go ahead while "maintenance" (${FILE}:7) is open, as deploy windows of one file add up (any open lets a request through); to keep them to "staging-nights", give "maintenance" an \`if\` that leaves them out`,
+    ]);
+    // As warned: production goes ahead on Saturday night, though not on Saturday afternoon.
+    expect(evaluate(load(text), facts(), at('2026-12-05T22:30:00Z')).outcome).not.toBe('held');
+    expect(evaluate(load(text), facts(), at('2026-12-05T14:00:00Z')).outcome).toBe('held');
+  });
+
   test('a date alone as the end, which ends as that day begins, is warned about', () => {
     const text = `version: 1
 freezes:
