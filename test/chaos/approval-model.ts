@@ -130,7 +130,8 @@ export function decide(scenario: Scenario): ModelDecision {
           name: 'deploy (escalation)',
           approvals: escalation.require.approvals ?? own.approvals,
           approvers: parseApprovers(escalation.require.approvers ?? own.approvers),
-          allowSelfApproval,
+          // Someone else's scrutiny: the rule's allow_self_approval does not reach it (POLICY.md).
+          allowSelfApproval: false,
           // A time escalation widens the rule's own requirement only, never one an escalation added (POLICY.md).
         });
       }

@@ -40,6 +40,7 @@ import { observeRequest, observeStep } from './observation.js';
 import { accountId, codeownersText, commentBody, isBotLogin, policyYaml, TEAMS, type ChaosEvent, type Observation, type Scenario, type Status, type Trace } from './scenario.js';
 
 const OWNER = 'acme';
+const DEFAULT_BRANCH_HEAD = 'd'.repeat(40);
 const INSTALLATION_ID = 1;
 
 const account = (login: string) => ({ login, id: accountId(login), type: isBotLogin(login) ? 'Bot' : 'User' });
@@ -66,7 +67,7 @@ class InMemoryGitHub implements GitHubClient {
   }
   /** Each scenario's repository is new and its files never change, so one head serves them all. */
   async defaultBranchHead(): Promise<string> {
-    return 'd'.repeat(40);
+    return DEFAULT_BRANCH_HEAD;
   }
   async fileAt(r: RepoCoordinates, path: string): Promise<string | undefined> {
     return this.repo(r).files[path];
@@ -89,9 +90,10 @@ class InMemoryGitHub implements GitHubClient {
   async runAttemptStarter(): Promise<{ login: string; id: string } | undefined> {
     throw new Error('no scenario re-runs a run: every step is of its first attempt');
   }
+  /** A pull request's merge is of its tested head into main as it is: its base adds nothing to the default branch. */
   async commitParents(r: RepoCoordinates, sha: string): Promise<string[]> {
     const pull = this.repo(r).pull;
-    return pull && sha === pull.mergeSha ? ['b'.repeat(40), pull.testedSha] : ['b'.repeat(40)];
+    return pull && sha === pull.mergeSha ? [DEFAULT_BRANCH_HEAD, pull.testedSha] : [DEFAULT_BRANCH_HEAD];
   }
   async permission(r: RepoCoordinates, login: string): Promise<RepositoryAccess> {
     return { permission: this.repo(r).permissions[login] ?? 'none', account: account(login) };
