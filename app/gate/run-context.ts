@@ -94,7 +94,9 @@ export async function loadRunContext(
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber), bases, cache);
-  const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
+  // A pull request's run deploys under its head branch's name (a branch: heads are never tags), maybe at its test merge, which no branch holds.
+  const ambiguous = run.refFromDeployment && !run.eventName.startsWith('pull_request');
+  const branch = ambiguous ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
   const atHead = mergedPullsOfCommit(github, repo, run.sha);
@@ -113,18 +115,19 @@ export async function loadRunContext(
 /**
  * A deployment's ref names a tag as it names a branch (`main`), so a tag named like a protected branch
  * would pass for it. The run is the branch's only when the branch holds its commit (its head, or an
- * ancestor of it); otherwise it has no branch, and no `branch` condition holds for it.
+ * ancestor of it); otherwise which rules apply is not known, and the request fails rather than being
+ * judged as a run of no branch, which rules written for the branch would let through.
  */
 async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, sha: string): Promise<string | undefined> {
   if (branch === undefined) return undefined;
+  const notHeld = `the deployment names \`${branch}\`, but that branch does not hold commit ${short(sha)} (a tag of that name, or the branch was moved or deleted since), so the rules for \`${branch}\` cannot be trusted to apply; re-run the job from the branch`;
   try {
     const { status } = await github.compareFiles(repo, branch, sha);
-    return status === 'identical' || status === 'behind' ? branch : undefined;
+    if (status === 'identical' || status === 'behind') return branch;
   } catch (err) {
-    // A branch that no longer exists holds nothing.
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
+    if ((err as { status?: number }).status !== 404) throw err;
   }
+  throw new RunContextError(notHeld);
 }
 
 /**
@@ -292,7 +295,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
   }
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
   const mergedInto = parents.length === 2 ? parents[0]! : run.sha;
-  const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull.baseRef, mergedInto, number, bases, cache)]);
+  const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull, mergedInto, bases, cache)]);
   const own = filesOrUnknown(files, `pull request #${number}'s files`);
   const unknownChanges = own.unknownChanges ?? base.unknownChanges;
   const shipped = await Promise.all(base.shippedCommits.map((sha) => mergedPullsOfCommit(github, repo, sha)));
@@ -311,39 +314,42 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
 /**
  * What a pull request run ships from its base branch beyond what was approved: the base as the merge
  * took it (`mergedInto`), measured from the last approved deploy of that branch or, when it has none,
- * from the default branch, whose content the policy itself is read from. The commits it lists are
- * asked for their pull requests, whose authors wrote that code.
+ * from the default branch's (a branch cut from it carries what it took since), else from the default
+ * branch's head, whose content the policy itself is read from. The commits it lists are asked for
+ * their pull requests, whose authors wrote that code.
  */
 async function baseBranchChanges(
   github: GitHubClient,
   repo: RepoCoordinates,
-  baseRef: string,
+  pull: PullRequestInfo,
   mergedInto: string,
-  number: number,
   bases: ComparisonBases,
   cache: PolicyCache,
 ): Promise<{ changedFiles: string[]; unknownChanges?: string; shippedCommits: string[] }> {
   const nothing = { changedFiles: [], shippedCommits: [] };
-  const { subject, base } = await bases.lastApproved(`refs/heads/${baseRef}`);
-  const what = `${subject}, the branch pull request #${number} merges into`;
-  if (base) {
-    if (base.sha === mergedInto) return nothing;
-    const { earlierCommits, ...since } = await changesSince(github, repo, base, mergedInto, what, cache);
+  const merging = `the branch pull request #${pull.number} merges into`;
+  const own = await bases.lastApproved(`refs/heads/${pull.baseRef}`);
+  if (own.base) {
+    if (own.base.sha === mergedInto) return nothing;
+    const { earlierCommits, ...since } = await changesSince(github, repo, own.base, mergedInto, `${own.subject}, ${merging}`, cache);
     return { ...since, shippedCommits: since.unknownChanges === undefined ? [mergedInto, ...earlierCommits] : [mergedInto] };
   }
-  if (bases.defaultBranchHead === mergedInto) return nothing;
+  const fromDefault = pull.baseRef === pull.defaultBranch ? undefined : (await bases.lastApproved(`refs/heads/${pull.defaultBranch}`)).base;
+  const from = fromDefault?.sha ?? bases.defaultBranchHead;
+  if (from === mergedInto) return nothing;
   let comparison: Comparison;
   try {
-    comparison = await cache.compareFiles(github, repo, bases.defaultBranchHead, mergedInto);
+    comparison = await cache.compareFiles(github, repo, from, mergedInto);
   } catch (err) {
     // No common history with the default branch: nothing says what the base adds to it.
-    if ((err as { status?: number }).status === 404) return { changedFiles: [], unknownChanges: `\`${baseRef}\`, the branch pull request #${number} merges into, cannot be compared with the default branch`, shippedCommits: [mergedInto] };
+    if ((err as { status?: number }).status === 404) return { changedFiles: [], unknownChanges: `\`${pull.baseRef}\`, ${merging}, cannot be compared with the default branch`, shippedCommits: [mergedInto] };
     throw err;
   }
-  // Behind or level with the default branch, the base adds nothing to it.
+  // Behind or level with it, the base adds nothing; ahead or diverged, the three-dot comparison lists what the base added since they parted.
   if (comparison.status === 'behind' || comparison.status === 'identical') return nothing;
+  const what = fromDefault ? `the default branch's last approved deploy, ${short(from)} (${fromDefault.label})` : 'the default branch';
   return {
-    ...filesOrUnknown(comparison, `the files \`${baseRef}\`, the branch pull request #${number} merges into, adds to the default branch`),
-    shippedCommits: [mergedInto, ...branchCommitsBefore(comparison.commits, mergedInto, bases.defaultBranchHead)],
+    ...filesOrUnknown(comparison, `the files \`${pull.baseRef}\`, ${merging}, adds to ${what}`),
+    shippedCommits: [mergedInto, ...branchCommitsBefore(comparison.commits, mergedInto, from)],
   };
 }

@@ -13,6 +13,8 @@ export interface PullRequestInfo {
   headSha: string;
   headRef: string;
   baseRef: string;
+  /** The repository's default branch, which GitHub names in the pull request's base. */
+  defaultBranch: string;
   author: string;
   /** The author's account id (logins can be renamed). */
   authorId: string;

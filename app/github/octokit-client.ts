@@ -88,6 +88,7 @@ export class OctokitGitHubClient implements GitHubClient {
       headSha: data.head.sha,
       headRef: data.head.ref,
       baseRef: data.base.ref,
+      defaultBranch: data.base.repo.default_branch,
       author: data.user.login,
       authorId: String(data.user.id),
       labels: data.labels.map((label) => label.name),

@@ -246,6 +246,18 @@ describe('what a pull request run changes: all of the pull request\'s files, and
     await cancel(run, body);
   });
 
+  it("a docs-only pull request into a new branch cut from the default branch carries what that branch took since the default branch's last approved deploy", async () => {
+    // main holds alice's undeployed infra change (above); a fresh branch cut from it has never been deployed.
+    await world.control.pushCommit(BASED, { branch: 'cut-from-main', files: { 'docs/cut.md': 'cut\n' }, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: BASED, user: 'mallory', title: 'Docs', head: 'docs-on-cut', base: 'cut-from-main', files: { 'docs/d.md': 'd\n' } });
+    const run = pullRunOf(pull, 'docs-on-cut', 'cut-from-main');
+    const body = await open(run);
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect(await decisionOn(body)).not.toHaveProperty('unknownChanges');
+    expect(await decisionOn(body)).toMatchObject({ changedFileCount: 3 });
+    await cancel(run, body);
+  });
+
   it('is unknown when the base branch was rewound past its last approved deploy', async () => {
     const start = await world.control.pushCommit(BASED, { branch: 'rewound', files: { 'docs/r.md': 'r\n' }, author: 'mallory' });
     const approved = await world.control.pushCommit(BASED, { branch: 'rewound', files: { 'docs/r.md': 'r, again\n' }, author: 'mallory' });

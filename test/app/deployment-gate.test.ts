@@ -360,14 +360,14 @@ describe('a tag named like a branch', () => {
     await world.control.seed({ repos: [{ owner: 'acme', name: 'tagged', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
   });
 
-  it('is not that branch: its commit, which the branch does not hold, needs approval', async () => {
+  it('is not that branch: a commit the branch does not hold fails the request, never passes as the branch or as no branch', async () => {
     // mallory tags an unmerged commit `main`: GitHub's deployment then names the ref `main` as for the branch.
     const { sha } = await world.control.pushCommit(TAGGED, { branch: 'unmerged', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
     const tagged = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main', tag_sha: sha });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(tagged.run_id))!;
-    expect(request).toMatchObject({ status: 'pending', commitSha: sha });
-    expect((request.facts as { evaluated?: { branch?: string } }).evaluated).not.toHaveProperty('branch');
+    expect(request).toMatchObject({ status: 'failed', commitSha: sha, reason: expect.stringContaining(`the deployment names \`main\`, but that branch does not hold commit ${sha.slice(0, 7)}`) });
+    expect(await answerOf(tagged.run_id)).toMatchObject({ state: 'rejected' });
     // The branch's own run, whose commit main holds, goes through.
     const branch = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main' });
     expect(await answerOf(branch.run_id)).toMatchObject({ state: 'approved' });
