@@ -101,9 +101,14 @@ export function describeApprovers(set: ApproverSet): string {
   return parts.length === 0 ? 'nobody' : anyOf(parts);
 }
 
-/** Why the defaults apply: "defaults: no rule matched", or the org's when no org rule matched. */
+/** Which defaults a requirement of no rule is, and why they apply: ["defaults", "no rule matched"], or the org's. */
+export function defaultsSource(r: Pick<Requirement, 'org'>): [which: string, why: string] {
+  return r.org ? ["the org's defaults", 'no org rule matched'] : ['defaults', 'no rule matched'];
+}
+
+/** "defaults: no rule matched", or "the org's defaults: no org rule matched". */
 export function defaultsReason(r: Pick<Requirement, 'org'>): string {
-  return r.org ? "the org's defaults: no org rule matched" : 'defaults: no rule matched';
+  return defaultsSource(r).join(': ');
 }
 
 function anyOf(parts: readonly string[]): string {

@@ -135,7 +135,7 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
     const index = layer?.raw.rules?.findIndex((r) => r.name === rule.name) ?? -1;
     warnings.push({ ...rule.location, pointer: index >= 0 ? `/rules/${index}` : '', message });
   }
-  const org = merged.layers.length > 1 ? merged.layers[0]! : undefined;
+  const { org } = merged;
   if (org && merged.policy.orgUnmatched) {
     for (const entry of merged.rules) {
       if (entry.fromBase || entry.raw.auto_approve !== true || entry.raw.require) continue;
@@ -203,6 +203,8 @@ interface Merged {
   policy: Policy;
   /** The org's file (if any), then the repository's. */
   layers: Layer[];
+  /** The org's file, when the repository's extends one. */
+  org?: Layer;
   rules: RuleEntry[];
   windows: WindowEntry[];
   /** Where the severities in force were set (undefined: the built-in list). */
@@ -270,6 +272,7 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
         : {}),
     },
     layers: base ? [base, repo] : [repo],
+    ...(base ? { org: base } : {}),
     rules: entries,
     windows: windowEntries,
     severitiesFrom,
@@ -327,8 +330,8 @@ function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
 
 /**
  * The severities an org policy's rules, windows and defaults name keep their meaning in a repository's
- * own list: in the org's order, with none above the highest of them (a step that states no severity
- * is the highest, and an org rule on `critical` must still see it).
+ * own list: in the org's order, with none above the org's highest (a step that states no severity is
+ * the highest, and an org rule on `critical` must still see it).
  */
 function severitiesOrderProblem(org: RawPolicy, repoSeverities: readonly string[]): string | undefined {
   const orgOrder: readonly string[] = org.severities ?? DEFAULT_SEVERITIES;
@@ -369,11 +372,11 @@ function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
   for (const layer of merged.layers) {
     checkDefaultSeverity(layer.raw.defaults?.severity, severities, (p, message) => diagnostics.push(at(layer.source, p, `${readablePath(p)}: ${message}`)));
   }
-  const base = merged.layers.length > 1 ? merged.layers[0] : undefined;
+  const { org } = merged;
   const repo = merged.layers.at(-1)!;
-  if (base && repo.raw.severities) {
-    const problem = severitiesOrderProblem(base.raw, repo.raw.severities);
-    if (problem) diagnostics.push(at(repo.source, '/severities', `severities: ${problem} (the org policy, ${where(base, base.raw.severities ? '/severities' : '')}); a repository can tighten the org policy, not loosen it`));
+  if (org && repo.raw.severities) {
+    const problem = severitiesOrderProblem(org.raw, repo.raw.severities);
+    if (problem) diagnostics.push(at(repo.source, '/severities', `severities: ${problem} (the org policy, ${where(org, org.raw.severities ? '/severities' : '')}); a repository can tighten the org policy, not loosen it`));
   }
   const firstByName = new Map<string, RuleEntry>();
   for (const entry of merged.rules) {

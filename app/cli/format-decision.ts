@@ -1,5 +1,5 @@
 /** A decision as text for people (`explain --format text`); the JSON form is the decision itself. */
-import { defaultsReason, describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
+import { defaultsReason, defaultsSource, describeApprovers, describeOwnerGroup, requirementName } from '../../policies/approvers.js';
 import type { ApproverSet, Decision, WindowsDecision } from '../../policies/decision.js';
 import { formatDuration } from '../../policies/duration.js';
 import { closingZone } from '../../policies/window-judgement.js';
@@ -39,7 +39,8 @@ export function formatDecision(decision: Decision): string {
   if (decision.requirements.length > 0) {
     out.push('', 'Requirements (each must be met):');
     for (const r of decision.requirements) {
-      const from = r.rule === null && !r.override ? (r.org ? "the org's defaults (no org rule matched)" : 'defaults (no rule matched)') : requirementName(r).replace(/`/g, '');
+      const [which, why] = defaultsSource(r);
+      const from = r.rule === null && !r.override ? `${which} (${why})` : requirementName(r).replace(/`/g, '');
       out.push(`  ${from}: ${r.approvals} approval${r.approvals === 1 ? '' : 's'} from ${describeApprovers(r.approvers)}`);
       if (r.escalation) out.push(`      added by the escalation at ${where(r.escalation.location)}: ${r.escalation.reason}`);
       out.push(...approverLines(r.approvers, '      '));

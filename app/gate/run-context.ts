@@ -4,9 +4,9 @@
  *
  * "What changes" is what would reach the environment if this request were approved: for a pull
  * request run, the PR's files and what its base branch holds beyond that branch's last approved deploy
- * (or, never deployed, beyond the default branch); for any other run whose code is its own commit, the
- * files changed since the commit of the last approved request of the same action and environment,
- * when that commit is an ancestor of this one. Where that base cannot be established (the first run,
+ * (or, never deployed, beyond the default branch's, else beyond the default branch); for any other
+ * run whose code is its own commit, the files changed since the commit of the last approved request
+ * of the same action and environment, when that commit is an ancestor of this one. Where that base cannot be established (the first run,
  * a force push or rollback, an event that runs code other than its commit, a list GitHub cuts short)
  * the change set is **unknown**, said with the reason, and the policy treats it as the worst case. A
  * run whose facts GitHub contradicts fails closed with a `RunContextError`.
@@ -46,7 +46,7 @@ export interface ApprovedBase {
 export interface ComparisonBases {
   /** The last approved request of the same action and environment on `ref`, and how reasons name what it was looked for ("`deploy` to `production` from `main`"). */
   lastApproved(ref: string): Promise<{ subject: string; base: ApprovedBase | undefined }>;
-  /** The default branch's head: a pull request's base branch never deployed is measured from it. */
+  /** The default branch's head: a pull request into a branch is measured from it when neither that branch nor the default branch was ever deployed. */
   defaultBranchHead: string;
 }
 

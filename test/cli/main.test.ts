@@ -512,6 +512,10 @@ describe('explain', () => {
     expect(alone.stderr).toMatch(/^child\.yml:1:\d+: _extends/m);
     const both = await run('explain', '--policy', 'child.yml', '--extends', 'org.yml', '--action', 'y');
     expect(JSON.parse(both.stdout)).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'org-rule' }] });
+    // The repository's auto-approving rule does not lift the org's unmatched: require.
+    const lifted = await run('explain', '--policy', 'child.yml', '--extends', 'org.yml', '--action', 'x', '--format', 'text');
+    expect(lifted.stdout).toContain("  the org's defaults (no org rule matched): 1 approval from a code owner of each group of changed files");
+    expect(lifted.stdout).toContain("Timeout: 1h (the org's defaults: no org rule matched)");
   });
 
   test('CODEOWNERS errors: the decision is still printed, exit 1', async () => {
