@@ -121,9 +121,13 @@ export async function loadRunContext(
 async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, sha: string): Promise<string | undefined> {
   if (branch === undefined) return undefined;
   const notHeld = `the deployment names \`${branch}\`, but that branch does not hold commit ${short(sha)} (a tag of that name, or the branch was moved or deleted since), so the rules for \`${branch}\` cannot be trusted to apply; re-run the job from the branch`;
+  // Compared by commit: a name in the comparison's path would need its "/" escaped.
+  const head = await github.branchHead(repo, branch);
+  if (head === undefined) throw new RunContextError(notHeld);
+  if (head === sha) return branch;
   try {
-    const { status } = await github.compareFiles(repo, branch, sha);
-    if (status === 'identical' || status === 'behind') return branch;
+    const { status } = await github.compareFiles(repo, head, sha);
+    if (status === 'behind') return branch;
   } catch (err) {
     if ((err as { status?: number }).status !== 404) throw err;
   }

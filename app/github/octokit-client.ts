@@ -70,6 +70,17 @@ export class OctokitGitHubClient implements GitHubClient {
     return this.app.branchHeads ? this.app.branchHeads.read(`${repo.owner}/${repo.repo}`.toLowerCase(), read) : read();
   }
 
+  async branchHead(repo: RepoCoordinates, branch: string): Promise<string | undefined> {
+    try {
+      // The name goes in the query, where a "/" in it (`release/1.x`) is no path separator.
+      const { data } = await this.octokit.rest.repos.listCommits({ ...repo, sha: branch, per_page: 1 });
+      return data[0]?.sha;
+    } catch (err) {
+      if (isNotFound(err) || (err as { status?: number }).status === 422) return undefined;
+      throw err;
+    }
+  }
+
   async fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {
     try {
       const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref });

@@ -371,6 +371,13 @@ describe('a tag named like a branch', () => {
     // The branch's own run, whose commit main holds, goes through.
     const branch = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main' });
     expect(await answerOf(branch.run_id)).toMatchObject({ state: 'approved' });
+    // A branch whose name has a "/" is that branch too, judged by its own rules (here: alice approves).
+    await world.control.pushCommit(TAGGED, { branch: 'release/1.x', files: { 'src/app.ts': 'export const release = 1;\n' }, author: 'mallory' });
+    const release = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'release/1.x' });
+    await world.settle();
+    const pending = (await world.app.store.listRequests()).find((r) => r.runId === String(release.run_id))!;
+    expect(pending).toMatchObject({ status: 'pending' });
+    expect((pending.facts as { evaluated?: { branch?: string } }).evaluated).toMatchObject({ branch: 'release/1.x' });
   });
 });
 

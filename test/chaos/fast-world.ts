@@ -69,6 +69,9 @@ class InMemoryGitHub implements GitHubClient {
   async defaultBranchHead(): Promise<string> {
     return DEFAULT_BRANCH_HEAD;
   }
+  async branchHead(): Promise<string | undefined> {
+    throw new Error('no scenario has a job-level gate');
+  }
   async fileAt(r: RepoCoordinates, path: string): Promise<string | undefined> {
     return this.repo(r).files[path];
   }
