@@ -23,6 +23,7 @@ import type {
 } from './decision.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { formatDuration } from './duration.js';
+import { autoApproves } from './normalise.js';
 import { evaluateConditions, PredicateContext, type ConditionPurpose, type ConditionResult } from './predicates.js';
 import type { ApproverRef, Escalation, Policy, RequestFacts, Rule, SourceLocation } from './types.js';
 import { judgeWindows, untilText, windowNoun } from './window-judgement.js';
@@ -196,7 +197,6 @@ function severityOf(policy: Policy, facts: RequestFacts, problems: string[]): { 
   return { severity: policy.defaults.severity ?? policy.severities[policy.severities.length - 1], assumed: true, unknown: false };
 }
 
-const autoApproves = (rule: Rule): boolean => rule.autoApprove && !rule.require;
 
 function applyRule(
   rule: Rule,

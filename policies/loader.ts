@@ -20,7 +20,7 @@ import { DEFAULT_SEVERITIES } from './schema.js';
 import { checkSchema, describeValue, readablePath, type SchemaProblem } from './schema-check.js';
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
-import { approverRefs, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
+import { approverRefs, autoApproves, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
 import { lintFile, lintNarrowedGates, lintShadowedRules, lintWidenedWindows, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
@@ -316,15 +316,15 @@ function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
     approvals: spec?.approvals ?? orgDefaults.approvals,
     approvers: spec?.approvers ?? [...orgDefaults.approvers],
   });
-  const autoApproves = rule.autoApprove && !rule.require;
+  const letsThrough = autoApproves(rule);
   const sealEscalation = (e: Escalation): Escalation => (e.require !== undefined ? { ...e, require: complete(e.require) } : e);
   return {
     ...rule,
     fromOrg: true,
-    require: autoApproves ? undefined : complete(rule.require),
+    require: letsThrough ? undefined : complete(rule.require),
     timeoutSeconds: rule.timeoutSeconds ?? orgDefaults.timeoutSeconds,
     allowSelfApproval: rule.allowSelfApproval ?? orgDefaults.allowSelfApproval,
-    escalate: autoApproves ? rule.escalate.map(sealEscalation) : rule.escalate,
+    escalate: letsThrough ? rule.escalate.map(sealEscalation) : rule.escalate,
   };
 }
 

@@ -87,6 +87,9 @@ export const WINDOW_LISTS = [
   ['deploy_windows', 'deploy_window'],
 ] as const;
 
+/** A rule that lets its requests through without asking anyone (`auto_approve` and no `require`). */
+export const autoApproves = (rule: Rule): boolean => rule.autoApprove && !rule.require;
+
 /** Locates a JSON pointer within the file a rule came from. */
 export type Locate = (pointer: string) => SourceLocation;
 

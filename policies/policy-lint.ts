@@ -6,7 +6,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
-import { WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
+import { autoApproves, WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
 import type { Conditions, Rule, TimeWindow, WindowSchedule } from './types.js';
 import { abbreviatedZone, compileCron, compileSchedule, everInForce } from './windows.js';
 
@@ -212,9 +212,9 @@ function approverWarning(approver: string): string | undefined {
 export function lintShadowedRules(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
   const found: { rule: Rule; message: string }[] = [];
   for (const auto of rules) {
-    if (!auto.autoApprove || auto.require) continue;
+    if (!autoApproves(auto)) continue;
     // A requiring rule with `unless` may carve the auto-approved changes out: never certain enough to warn.
-    const requiring = rules.find((other) => other !== auto && !(other.autoApprove && !other.require) && !other.unless && conditionsImply(auto.if, other.if, severities));
+    const requiring = rules.find((other) => other !== auto && !autoApproves(other) && !other.unless && conditionsImply(auto.if, other.if, severities));
     if (requiring) {
       found.push({
         rule: auto,
@@ -226,7 +226,7 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
     if (!carveOut) continue;
     // A path carve-out next to a rule that requires approval whatever changed: where both match, the requirement wins.
     const overriding = rules.find(
-      (other) => other !== auto && !(other.autoApprove && !other.require) && !other.unless && !other.if.paths && !other.if.onlyPaths && !conditionsContradict(auto.if, other.if, severities),
+      (other) => other !== auto && !autoApproves(other) && !other.unless && !other.if.paths && !other.if.onlyPaths && !conditionsContradict(auto.if, other.if, severities),
     );
     if (overriding) {
       const globs = carveOut.map((g) => `"${g}"`).join(', ');
@@ -254,7 +254,7 @@ const ORIGIN_KEYS = [
  */
 export function lintNarrowedGates(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
   const found: { rule: Rule; message: string }[] = [];
-  const requires = (rule: Rule) => !(rule.autoApprove && !rule.require);
+  const requires = (rule: Rule) => !autoApproves(rule);
   for (const rule of rules) {
     const narrowing = ORIGIN_KEYS.filter(([key]) => rule.if[key] !== undefined);
     if (!requires(rule) || narrowing.length === 0) continue;
