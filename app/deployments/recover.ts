@@ -70,7 +70,7 @@ async function recoverRepository(options: RecoveryOptions, github: GitHubClient,
       }
       let found;
       try {
-        found = ruleRequestOf({ repository, runId: run.id, event: run.event, environment, deployment });
+        found = ruleRequestOf({ repository, runId: run.id, event: run.event, environment, deployment, pullNumbers: run.pullNumbers });
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;
         options.log.error({ reason: err.message }, 'a run waiting on the App cannot be gated');

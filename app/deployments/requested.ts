@@ -12,7 +12,7 @@ import type { RunIdentity } from '../oidc.js';
 /** The facts of one deployment protection rule, read from its payload. */
 export interface RuleRequest {
   run: RunIdentity;
-  deployment: { callbackRunId: number; environment: string; deploymentId: number; createdAt: string };
+  deployment: { callbackRunId: number; environment: string; deploymentId: number; createdAt: string; pullNumbers: number[] };
   /** Who opened the pull requests the run is about: requesters too, so they cannot approve it unless the policy allows. */
   pullAuthors: { login: string; id: string }[];
 }
@@ -95,7 +95,8 @@ export function readRuleRequest(payload: Json): RuleRequest {
   };
   const pulls = Array.isArray(payload.pull_requests) ? (payload.pull_requests as Json[]) : [];
   const pullAuthors = pulls.map((_, i) => ({ login: text(payload, `pull_requests.${i}.user.login`), id: String(id(payload, `pull_requests.${i}.user.id`)) }));
-  return { run, deployment: { callbackRunId: runId, environment, deploymentId, createdAt }, pullAuthors };
+  const pullNumbers = pulls.map((_, i) => id(payload, `pull_requests.${i}.number`));
+  return { run, deployment: { callbackRunId: runId, environment, deploymentId, createdAt, pullNumbers }, pullAuthors };
 }
 
 /**
@@ -107,6 +108,7 @@ export function ruleRequestOf(found: {
   runId: number;
   event: string;
   environment: string;
+  pullNumbers: number[];
   deployment: { id: number; sha: string; ref: string; createdAt: string; creator?: { login: string; id: string } };
 }): RuleRequest {
   const repository = `${found.repository.owner}/${found.repository.repo}`;
@@ -127,7 +129,7 @@ export function ruleRequestOf(found: {
     environment: found.environment,
   };
   // GitHub's list of waiting runs names their pull requests without authors: the caller reads them.
-  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id, createdAt: deployment.createdAt }, pullAuthors: [] };
+  return { run, deployment: { callbackRunId: found.runId, environment: found.environment, deploymentId: deployment.id, createdAt: deployment.createdAt, pullNumbers: found.pullNumbers }, pullAuthors: [] };
 }
 
 export function handleRuleRequested(gate: Gate) {

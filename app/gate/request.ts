@@ -37,6 +37,8 @@ export interface DeploymentFacts {
   deploymentId: number;
   /** When GitHub made the deployment (GitHub's clock): one made before the run's latest attempt started is an earlier attempt's. */
   createdAt?: string;
+  /** The pull requests GitHub names for the run: a pull request run's job deploys one of them (absent in requests stored before they were kept). */
+  pullNumbers?: number[];
   /** The run's attempt the deployment is of, read from the run when the request is first decided. */
   attempt?: number;
   /**

@@ -1,6 +1,7 @@
 /**
- * What GitHub knows about the run a token speaks for: where its check run goes, which branch and
- * PR it belongs to, which merged PR brought its commit in, and which files it changes.
+ * What GitHub knows about the run a token or a job-level gate's deployment speaks for: where its
+ * check run goes, which branch and PR it belongs to, which merged PR brought its commit in, and which
+ * files it changes.
  *
  * "What changes" is what would reach the environment if this request were approved: for a pull
  * request run, the PR's files and what its base branch holds beyond that branch's last approved deploy
@@ -83,7 +84,15 @@ export interface RunCommit {
   eventName: string;
   /** The ref is a deployment's, which names a branch and a tag alike (`main`): see `branchHolding`. */
   refFromDeployment?: boolean;
+  /** For a deployment: the pull requests GitHub names for its run (a pull request run's job deploys one of them). */
+  pullNumbers?: number[];
 }
+
+/**
+ * Events whose run checks out its pull request's test merge: a job-level gate's deployment names the
+ * pull request's head branch and commit, while the job ships that head merged into the base.
+ */
+const RUNS_A_PULL_REQUEST_MERGE = new Set(['pull_request', 'pull_request_review', 'pull_request_review_comment']);
 
 export async function loadRunContext(
   github: GitHubClient,
@@ -94,9 +103,10 @@ export async function loadRunContext(
 ): Promise<RunContext> {
   const pullNumber = PULL_REF.exec(run.ref)?.[1];
   if (pullNumber) return pullRequestContext(github, repo, run, Number(pullNumber), bases, cache);
-  // A pull request's run deploys under its head branch's name (a branch: heads are never tags), maybe at its test merge, which no branch holds.
-  const ambiguous = run.refFromDeployment && !run.eventName.startsWith('pull_request');
-  const branch = ambiguous ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
+  if (run.refFromDeployment && RUNS_A_PULL_REQUEST_MERGE.has(run.eventName)) {
+    return pullRequestContext(github, repo, run, deployedPullRequest(run.pullNumbers ?? [], run.eventName), bases, cache);
+  }
+  const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
   const atHead = mergedPullsOfCommit(github, repo, run.sha);
@@ -110,6 +120,19 @@ export async function loadRunContext(
   const [{ earlierCommits, ...since }, headPulls] = await Promise.all([changesSince(github, repo, base, run.sha, subject, cache), atHead]);
   const earlier = await Promise.all(earlierCommits.map((sha) => mergedPullsOfCommit(github, repo, sha)));
   return { ...context, ...since, shippedPulls: uniquePulls([...headPulls, ...earlier.flat()]) };
+}
+
+/**
+ * The pull request a pull request run's deployment is of. Its ref names only the head branch, which a
+ * fork's pull request names in the fork (a fork's branch may be called `main`): without exactly one
+ * pull request named by GitHub, neither the branch nor the code the job ships is known.
+ */
+function deployedPullRequest(numbers: number[], eventName: string): number {
+  if (numbers.length === 1) return numbers[0]!;
+  const which = numbers.length === 0
+    ? 'GitHub names no pull request for it (it names none for a pull request from a fork)'
+    : `GitHub names several pull requests for it (${numbers.map((n) => `#${n}`).join(', ')}), one branch open into several bases`;
+  throw new RunContextError(`this job of a \`${eventName}\` run deploys a pull request merged into its base, but ${which}, so which code it ships and which branch it merges into are unknown; gate the deploy with the step, whose token names its pull request`);
 }
 
 /**
@@ -289,16 +312,9 @@ async function changesSince(
 }
 
 async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunCommit, number: number, bases: ComparisonBases, cache: PolicyCache): Promise<RunContext> {
-  const [pull, parents] = await Promise.all([github.pullRequest(repo, number), github.commitParents(repo, run.sha)]);
-  // The run tested merge commit (base, head-at-run-time). If the PR moved since, approving it would
-  // approve code the reviewers no longer see on the PR.
-  if (parents.length === 2 && parents[1] !== pull.headSha) {
-    throw new RunContextError(
-      `pull request #${number} was updated after this run started (run tested ${short(parents[1])}, head is now ${short(pull.headSha)}); re-run the workflow on the new head`,
-    );
-  }
+  const [pull, parents] = await Promise.all([github.pullRequest(repo, number), run.refFromDeployment ? undefined : github.commitParents(repo, run.sha)]);
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
-  const mergedInto = parents.length === 2 ? parents[0]! : run.sha;
+  const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull);
   const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull, mergedInto, bases, cache)]);
   const own = filesOrUnknown(files, `pull request #${number}'s files`);
   const unknownChanges = own.unknownChanges ?? base.unknownChanges;
@@ -313,6 +329,30 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
     ...(unknownChanges !== undefined ? { unknownChanges } : {}),
     shippedPulls: uniquePulls(shipped.flat()),
   };
+}
+
+const movedOn = (pull: PullRequestInfo, ran: string) =>
+  new RunContextError(`pull request #${pull.number} was updated after this run started (run tested ${short(ran)}, head is now ${short(pull.headSha)}); re-run the workflow on the new head`);
+
+/**
+ * The base a step's token names through the test merge (base, head at run time). If the pull request
+ * moved since, approving would approve code the reviewers no longer see on it.
+ */
+function testedMergeBase(parents: string[], sha: string, pull: PullRequestInfo): string {
+  if (parents.length !== 2) return sha;
+  if (parents[1] !== pull.headSha) throw movedOn(pull, parents[1]!);
+  return parents[0]!;
+}
+
+/**
+ * A deployment names the pull request's head, not the merge its job checks out, so the base is taken
+ * as the base branch is now, which holds what the merge took unless the branch was rewound since.
+ */
+async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo): Promise<string> {
+  if (pull.headSha !== sha) throw movedOn(pull, sha);
+  const base = await github.branchHead(repo, pull.baseRef);
+  if (base === undefined) throw new RunContextError(`\`${pull.baseRef}\`, the branch pull request #${pull.number} merges into, is gone, so what the job ships from it is unknown`);
+  return base;
 }
 
 /**

@@ -166,8 +166,10 @@ describe('a job that targets an environment', () => {
     const gate = await world.control.deploymentGate({ repository: GATED, actor: 'carol', environment: 'production', pull_request: 3 });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
-    expect(request).toMatchObject({ status: 'pending', requester: 'carol' });
-    await world.comment(await issueNumberOf(request.id), 'alice', '/approve', GATED);
+    expect(request).toMatchObject({ status: 'pending', requester: 'carol', prNumber: 3 });
+    // Asked for on the pull request itself, as a gated step of its run is.
+    await eventually(async () => (await world.control.comments(GATED, 3)).length, (count) => count > 0);
+    await world.comment(3, 'alice', '/approve', GATED);
     const refusal = (await world.audit(request.id)).find((e) => e.type === 'vote_refused');
     expect(refusal).toMatchObject({ actor: 'alice', facts: { reason: expect.stringContaining('opened the pull request') } });
     expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
@@ -363,7 +365,7 @@ describe('a tag named like a branch', () => {
   it('is not that branch: a commit the branch does not hold fails the request, never passes as the branch or as no branch', async () => {
     // mallory tags an unmerged commit `main`: GitHub's deployment then names the ref `main` as for the branch.
     const { sha } = await world.control.pushCommit(TAGGED, { branch: 'unmerged', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
-    const tagged = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main', tag_sha: sha });
+    const tagged = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main', sha });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(tagged.run_id))!;
     expect(request).toMatchObject({ status: 'failed', commitSha: sha, reason: expect.stringContaining(`the deployment names \`main\`, but that branch does not hold commit ${sha.slice(0, 7)}`) });
@@ -381,6 +383,65 @@ describe('a tag named like a branch', () => {
   });
 });
 
+describe("a pull request run's job", () => {
+  // Anyone of three may approve production; a fork's pull request from a branch named `main` must not pass for main.
+  const PULLED = 'acme/pulled';
+  beforeAll(async () => {
+    const policy = `version: 1
+rules:
+  - name: production
+    if: { environment: [production] }
+    require: { approvals: 1, approvers: [alice, carol, mallory] }
+  - name: staging
+    if: { environment: [staging] }
+    unless: { branch: [main] }
+    require: { approvals: 1, approvers: [alice] }
+`;
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'pulled', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }] });
+  });
+
+  it('ships its base too: the author of a merged pull request the base holds, never deployed, may not approve it', async () => {
+    // main is deployed with approval; then carol's change is merged into it (by mallory) and not deployed since.
+    const first = await deploy('production', { repository: PULLED });
+    await world.comment(await issueNumberOf(first.request.id, PULLED), 'alice', '/approve', PULLED);
+    expect(await answerOf(first.runId)).toMatchObject({ state: 'approved' });
+    const tune = await world.control.openPull({ repository: PULLED, user: 'carol', title: 'Tune', head: 'tune', files: { 'src/tune.ts': 'export const tuned = true;\n' } });
+    await world.control.mergePull({ repository: PULLED, number: tune.number, user: 'mallory' });
+    // alice's docs pull request; mallory starts its run, whose job deploys alice's docs merged into main, carol's change with them.
+    const docs = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Docs', head: 'docs', files: { 'docs/a.md': 'a\n' } });
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'production', pull_request: docs.number });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'pending', prNumber: docs.number });
+    expect((request.facts as { evaluated?: { changedFiles?: string[] } }).evaluated?.changedFiles?.sort()).toEqual(['docs/a.md', 'src/tune.ts']);
+    await world.comment(docs.number, 'carol', '/approve', PULLED);
+    const refusal = (await world.audit(request.id)).find((e) => e.type === 'vote_refused');
+    expect(refusal).toMatchObject({ actor: 'carol', facts: { reason: expect.stringContaining('@carol opened a pull request the run ships and may not approve it') } });
+    expect((await world.app.store.getRequest(request.id))!.status).toBe('pending');
+    expect((await reviewsOf(gate.run_id)).every((r) => r.state === null)).toBe(true);
+  }, 60_000);
+
+  it('fails when GitHub names no pull request for it, as for a fork\'s: its branch `main` is not this repository\'s main', async () => {
+    // A fork's pull request from its own `main`: the deployment names `main` and the fork's commit, and no pull request.
+    const { sha } = await world.control.pushCommit(PULLED, { branch: 'fork-head', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'staging', event: 'pull_request', ref: 'main', sha });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining('GitHub names no pull request for it') });
+    expect(await answerOf(gate.run_id)).toMatchObject({ state: 'rejected' });
+  }, 60_000);
+
+  it('fails when the pull request moved on since its run started', async () => {
+    const pull = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Moving', head: 'moving', files: { 'docs/m.md': 'm\n' } });
+    const ran = pull.head_sha;
+    await world.control.pushCommit(PULLED, { branch: 'moving', files: { 'docs/m.md': 'm, again\n' }, author: 'alice' });
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'production', pull_request: pull.number, sha: ran });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${pull.number} was updated after this run started (run tested ${ran.slice(0, 7)}`) });
+  }, 60_000);
+});
+
 describe('reading the payload', () => {
   const payload = () => ({
     action: 'requested',
@@ -395,15 +456,17 @@ describe('reading the payload', () => {
   it('takes the run from the callback, the commit, actor and time from the deployment', () => {
     expect(readRuleRequest(payload())).toEqual({
       run: expect.objectContaining({ repository: 'acme/web', repositoryId: '9', runId: '42', sha: 'a'.repeat(40), ref: 'refs/heads/main', actor: 'bob', actorId: '2', eventName: 'push', environment: 'production' }),
-      deployment: { callbackRunId: 42, environment: 'production', deploymentId: 7, createdAt: '2026-12-05T12:00:00Z' },
+      deployment: { callbackRunId: 42, environment: 'production', deploymentId: 7, createdAt: '2026-12-05T12:00:00Z', pullNumbers: [] },
       pullAuthors: [],
     });
   });
 
-  it('counts the authors of the pull requests the run is about as requesters', () => {
+  it('counts the authors of the pull requests the run is about as requesters, and keeps their numbers', () => {
     const withPull = { ...payload(), pull_requests: [{ number: 5, user: { login: 'carol', id: 4 } }] };
     expect(readRuleRequest(withPull).pullAuthors).toEqual([{ login: 'carol', id: '4' }]);
+    expect(readRuleRequest(withPull).deployment.pullNumbers).toEqual([5]);
     expect(() => readRuleRequest({ ...payload(), pull_requests: [{ number: 5, user: { login: 'carol' } }] })).toThrow(/`pull_requests\.0\.user\.id`/);
+    expect(() => readRuleRequest({ ...payload(), pull_requests: [{ number: '5', user: { login: 'carol', id: 4 } }] })).toThrow(/`pull_requests\.0\.number`/);
   });
 
   it('refuses a payload it cannot trust, naming the field', () => {

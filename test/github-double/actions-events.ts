@@ -39,10 +39,11 @@ export interface DeploymentGateSpec {
   /** A branch, tag or commit sha; the default branch when absent. */
   ref?: string;
   /**
-   * The commit deployed when it is not what `ref` names as a branch: a tag named like a branch (`main`)
-   * on another commit. The double keeps no tags, so the test says which commit the tag is on.
+   * The commit deployed when it is not what `ref` names as a branch of this repository: a tag named
+   * like a branch (`main`) on another commit, or a fork's branch of that name. The double keeps no tags
+   * or forks, so the test says which commit it is.
    */
-  tag_sha?: string;
+  sha?: string;
   /** The event that started the run (`push` unless told otherwise; `pull_request` with `pull_request`). */
   event?: string;
   /** The run is about this pull request: it deploys its head, and the payload lists it. */
@@ -90,7 +91,7 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
   const pull = spec.pull_request === undefined ? undefined : state.pulls.get(repo.id)?.get(spec.pull_request);
   if (spec.pull_request !== undefined && !pull) throw new Error(`${repo.fullName}: unknown pull request #${spec.pull_request}`);
   const ref = spec.ref ?? pull?.headRef ?? repo.defaultBranch;
-  const commit = spec.tag_sha ? repo.commits.get(spec.tag_sha) : state.resolveRef(repo, ref);
+  const commit = spec.sha ? repo.commits.get(spec.sha) : state.resolveRef(repo, ref);
   if (!commit) throw new Error(`${repo.fullName}: unknown ref ${ref}`);
   const api = `${urls.api}/repos/${repo.fullName}`;
   const now = spec.created_at ?? timestamp();
