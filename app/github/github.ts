@@ -177,7 +177,7 @@ export interface GitHubClient {
   defaultBranch(repo: RepoCoordinates): Promise<string>;
   /** The commit at the tip of the default branch (one request). Files read at a commit never change, so they can be kept. */
   defaultBranchHead(repo: RepoCoordinates): Promise<string>;
-  /** The commit at the tip of a branch as it is now, or undefined when there is no such branch. */
+  /** The commit at the tip of a branch as it is now (never a tag of that name), or undefined when there is no such branch. */
   branchHead(repo: RepoCoordinates, branch: string): Promise<string | undefined>;
   /** The file's text at `ref`, or undefined when there is no such file. */
   fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;

@@ -72,11 +72,13 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async branchHead(repo: RepoCoordinates, branch: string): Promise<string | undefined> {
     try {
-      // The name goes in the query, where a "/" in it (`release/1.x`) is no path separator.
-      const { data } = await this.octokit.rest.repos.listCommits({ ...repo, sha: branch, per_page: 1 });
-      return data[0]?.sha;
+      // The branch endpoint, not `commits?sha=<name>`, which takes a tag of the same name first, as git does.
+      // Octokit sends a "/" in the name (`release/1.x`) as %2F.
+      const { data } = await this.octokit.rest.repos.getBranch({ ...repo, branch });
+      // A renamed branch's old name redirects to the new one, which is another branch.
+      return data.name === branch ? data.commit.sha : undefined;
     } catch (err) {
-      if (isNotFound(err) || (err as { status?: number }).status === 422) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

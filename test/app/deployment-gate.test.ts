@@ -363,8 +363,10 @@ describe('a tag named like a branch', () => {
   });
 
   it('is not that branch: a commit the branch does not hold fails the request, never passes as the branch or as no branch', async () => {
-    // mallory tags an unmerged commit `main`: GitHub's deployment then names the ref `main` as for the branch.
+    // mallory tags an unmerged commit `main`: GitHub's deployment then names the ref `main` as for the branch,
+    // and `commits?sha=main` would list the tag's commit, a bare name being a tag's before a branch's.
     const { sha } = await world.control.pushCommit(TAGGED, { branch: 'unmerged', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    await world.control.createTag(TAGGED, { tag: 'main', sha });
     const tagged = await world.control.deploymentGate({ repository: TAGGED, actor: 'mallory', environment: 'staging', ref: 'main', sha });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(tagged.run_id))!;

@@ -91,7 +91,8 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
   const pull = spec.pull_request === undefined ? undefined : state.pulls.get(repo.id)?.get(spec.pull_request);
   if (spec.pull_request !== undefined && !pull) throw new Error(`${repo.fullName}: unknown pull request #${spec.pull_request}`);
   const ref = spec.ref ?? pull?.headRef ?? repo.defaultBranch;
-  const commit = spec.sha ? repo.commits.get(spec.sha) : state.resolveRef(repo, ref);
+  // A run of a branch deploys the branch, even where a tag has the same name.
+  const commit = spec.sha ? repo.commits.get(spec.sha) : state.resolveRef(repo, `refs/heads/${ref}`) ?? state.resolveRef(repo, ref);
   if (!commit) throw new Error(`${repo.fullName}: unknown ref ${ref}`);
   const api = `${urls.api}/repos/${repo.fullName}`;
   const now = spec.created_at ?? timestamp();

@@ -95,6 +95,11 @@ export class ControlClient {
     return this.call<ActivityRecord>('POST', `/repos/${repository}/force-push`, push);
   }
 
+  /** Tags a commit (a lightweight tag; no event is sent). A name may be a branch's too, as git allows. */
+  createTag(repository: string, tag: { tag: string; sha: string }) {
+    return this.call<{ tag: string; sha: string }>('POST', `/repos/${repository}/tags`, tag);
+  }
+
   /** Deletes a branch: a `branch_deletion` activity. Refused for the default branch and for branches of open pull requests. */
   deleteBranch(repository: string, deletion: { branch: string; author?: string }) {
     return this.call<ActivityRecord>('POST', `/repos/${repository}/delete-branch`, deletion);

@@ -113,6 +113,15 @@ const router = new Router<ControlHandler>()
     d.state.pushedTo(repo, str(body, 'branch'), activity.before, activity.after, d.state.ensureUser(author));
     return ok({ before: activity.before, after: activity.after, activity_type: activity.type }, 201);
   })
+  .add('POST', '/_control/repos/{owner}/{repo}/tags', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    const tag = str(body, 'tag');
+    const sha = str(body, 'sha');
+    if (!repo.commits.has(sha)) throw new HttpError(422, { message: `${repo.fullName}: no commit ${sha}` });
+    if (repo.tags.has(tag)) throw new HttpError(422, { message: `${repo.fullName}: tag ${tag} exists` });
+    repo.tags.set(tag, sha);
+    return ok({ tag, sha }, 201);
+  })
   .add('POST', '/_control/repos/{owner}/{repo}/delete-branch', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
     const activity = deleteBranch(d.state, repo, str(body, 'branch'), String(body.author ?? repo.owner.login));

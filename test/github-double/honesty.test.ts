@@ -172,6 +172,13 @@ async function exercise(): Promise<void> {
   const { data: main } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'main' });
   expect((await octokit.rest.repos.listCommits({ owner, repo, per_page: 1 })).data.map((c) => c.sha)).toEqual([main.sha]);
   await octokit.rest.repos.listCommits({ owner, repo, sha: 'feature' });
+  // A tag named like a branch: a bare name is the tag's, as in git; the branch endpoint names only branches.
+  await gh.control.pushCommit(REPO, { branch: 'release/1.x', files: { 'r.txt': 'r\n' } });
+  const { data: feature } = await octokit.rest.repos.getCommit({ owner, repo, ref: 'feature' });
+  await gh.control.createTag(REPO, { tag: 'release/1.x', sha: feature.sha });
+  expect((await octokit.rest.repos.listCommits({ owner, repo, sha: 'release/1.x', per_page: 1 })).data[0]?.sha).toBe(feature.sha);
+  expect((await octokit.rest.repos.getBranch({ owner, repo, branch: 'release/1.x' })).data).toMatchObject({ name: 'release/1.x', commit: { sha: expect.not.stringMatching(feature.sha) } });
+  await fail(octokit.rest.repos.getBranch({ owner, repo, branch: 'no-such-branch' }));
   await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: 'main...feature' });
   const pushed = await gh.control.push(REPO, { branch: 'feature', commits: [{ files: { 'a.txt': 'a\n' } }, { files: { 'b.txt': 'b\n' } }] });
   const { data: pagedCompare } = await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${pushed.before}...${pushed.sha}`, per_page: 1, page: 2 });

@@ -145,6 +145,18 @@ export function reactionJson(r: Reaction, urls: Urls) {
   return { id: r.id, node_id: nodeId('Reaction', r.id), user: userJson(r.user, urls), content: r.content, created_at: r.createdAt };
 }
 
+/** `GET …/branches/{branch}`: the double protects no branch. */
+export function branchWithProtectionJson(repo: Repo, name: string, commit: Commit, state: DoubleState, urls: Urls) {
+  const api = `${urls.api}/repos/${repo.fullName}/branches/${encodeURIComponent(name)}`;
+  return {
+    name, commit: commitJson(commit, repo, state, urls),
+    _links: { self: api, html: `${urls.web}/${repo.fullName}/tree/${name}` },
+    protected: false,
+    protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
+    protection_url: `${api}/protection`,
+  };
+}
+
 function branchJson(repo: Repo, ref: string, sha: string, state: DoubleState, urls: Urls) {
   return { label: `${repo.owner.login}:${ref}`, ref, sha, user: userJson(repo.owner, urls), repo: repoJson(repo, state, urls) };
 }

@@ -190,7 +190,7 @@ export class DoubleState {
     const defaultBranch = seed.defaultBranch ?? 'main';
     const repo: Repo = {
       id: seed.id ?? this.nextId('repo'), owner, name: seed.name, fullName: `${owner.login}/${seed.name}`,
-      private: seed.private ?? true, defaultBranch, branches: new Map(), commits: new Map(), activities: [], collaborators: new Map(),
+      private: seed.private ?? true, defaultBranch, branches: new Map(), tags: new Map(), commits: new Map(), activities: [], collaborators: new Map(),
       createdAt: timestamp(), pushedAt: timestamp(),
     };
     this.repos.set(repo.fullName.toLowerCase(), repo);
@@ -261,11 +261,17 @@ export class DoubleState {
       const pull = this.pulls.get(repo.id)?.get(Number(pullRef[1]));
       return pull && repo.commits.get(pullRef[2] === 'head' ? pull.headSha : pull.mergeSha);
     }
-    const branch = ref.replace(/^refs\/heads\//, '');
-    const head = repo.branches.get(branch);
-    if (head) return repo.commits.get(head);
+    if (ref.startsWith('refs/heads/')) return this.commitAt(repo, repo.branches.get(ref.slice('refs/heads/'.length)));
+    if (ref.startsWith('refs/tags/')) return this.commitAt(repo, repo.tags.get(ref.slice('refs/tags/'.length)));
+    // A bare name is looked up as git does (gitrevisions(7)): a tag of that name before a branch of it.
+    const named = repo.tags.get(ref) ?? repo.branches.get(ref);
+    if (named) return repo.commits.get(named);
     if (/^[0-9a-f]{7,40}$/.test(ref)) return [...repo.commits.values()].find((c) => c.sha.startsWith(ref));
     return undefined;
+  }
+
+  private commitAt(repo: Repo, sha: string | undefined): Commit | undefined {
+    return sha === undefined ? undefined : repo.commits.get(sha);
   }
 
   installationFor(repo: Repo, appId?: number): Installation | undefined {

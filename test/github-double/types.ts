@@ -140,6 +140,8 @@ export interface Repo {
   private: boolean;
   defaultBranch: string;
   branches: Map<string, string>;
+  /** Lightweight tags: name → commit sha. */
+  tags: Map<string, string>;
   commits: Map<string, Commit>;
   /** Every push that moved a branch, oldest first. */
   activities: Activity[];

@@ -1,7 +1,7 @@
 /** Repository: metadata, contents per ref, commits, a commit, compare, and the repository's activity (pushes). */
 import { ancestry, blobSha, diffTrees } from '../git.js';
 import { githubError, notFound, paginate } from '../http.js';
-import { activityJson, commitJson, contentFileJson, directoryEntryJson, repoJson } from '../shapes.js';
+import { activityJson, branchWithProtectionJson, commitJson, contentFileJson, directoryEntryJson, repoJson } from '../shapes.js';
 import type { Activity, Commit } from '../types.js';
 import type { RestContext, RestRegistrar } from './context.js';
 
@@ -37,8 +37,9 @@ export const registerRepos: RestRegistrar = (add) => {
   add('GET', '/repos/{owner}/{repo}/contents/{path}', {
     auth: 'token', permission: ['contents', 'read'],
     handler: (ctx) => {
-      const ref = ctx.url.searchParams.get('ref') || ctx.repo.defaultBranch;
-      const commit = resolve(ctx, ref);
+      const asked = ctx.url.searchParams.get('ref');
+      const ref = asked || ctx.repo.defaultBranch;
+      const commit = resolve(ctx, asked || `refs/heads/${ref}`);
       const path = ctx.params.path.replace(/^\/+|\/+$/g, '');
       const content = commit.files.get(path);
       if (content !== undefined) {
@@ -70,9 +71,19 @@ export const registerRepos: RestRegistrar = (add) => {
   add('GET', '/repos/{owner}/{repo}/commits', {
     auth: 'token', permission: ['contents', 'read'],
     handler: (ctx) => {
-      const head = resolve(ctx, ctx.url.searchParams.get('sha') || ctx.repo.defaultBranch);
+      const head = resolve(ctx, ctx.url.searchParams.get('sha') || `refs/heads/${ctx.repo.defaultBranch}`);
       const { page, headers } = paginate(ancestry(ctx.repo.commits, head.sha), ctx.url);
       return { status: 200, headers, body: page.map((c) => commitJson(c, ctx.repo, ctx.state, ctx.urls)) };
+    },
+  });
+
+  // A branch by name, never a tag of the same name. Octokit sends a "/" in the name as %2F.
+  add('GET', '/repos/{owner}/{repo}/branches/{branch}', {
+    auth: 'token', permission: ['contents', 'read'],
+    handler: (ctx) => {
+      const sha = ctx.repo.branches.get(ctx.params.branch);
+      if (sha === undefined) throw githubError(404, 'Branch not found');
+      return { status: 200, body: branchWithProtectionJson(ctx.repo, ctx.params.branch, ctx.repo.commits.get(sha) as Commit, ctx.state, ctx.urls) };
     },
   });
 
