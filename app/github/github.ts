@@ -11,6 +11,7 @@ export type RepositoryPermission = PermissionLevel | 'none';
 export interface PullRequestInfo {
   number: number;
   headSha: string;
+  /** The head branch; a fork's as GitHub labels it, `owner:branch`, so that it is never taken for this repository's branch of that name. */
   headRef: string;
   baseRef: string;
   /** The repository's default branch, which GitHub names in the pull request's base. */

@@ -99,7 +99,8 @@ export class OctokitGitHubClient implements GitHubClient {
     return {
       number: data.number,
       headSha: data.head.sha,
-      headRef: data.head.ref,
+      // A fork's branch (`main`, say) is no branch of this repository: it goes by GitHub's label, `owner:branch`.
+      headRef: data.head.repo?.id === data.base.repo.id ? data.head.ref : data.head.label,
       baseRef: data.base.ref,
       defaultBranch: data.base.repo.default_branch,
       author: data.user.login,

@@ -380,6 +380,27 @@ describe('a change cannot weaken its own gate', () => {
   });
 });
 
+describe("a fork's branch is not this repository's branch of the same name", () => {
+  // Staging deploys from main go through; anything else asks alice.
+  const FORKED = 'acme/forked';
+  beforeAll(async () => {
+    const policy = 'version: 1\nunmatched: require\ndefaults: { approvers: [alice] }\nrules:\n  - name: main-to-staging\n    if: { environment: staging, branch: main }\n    auto_approve: true\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'forked', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin' } }] });
+  });
+
+  it("a pull request from a fork's main is judged as the fork's branch, never as main", async () => {
+    const { full_name: fork } = await world.control.fork(FORKED, 'mallory');
+    const pr = await world.control.openPull({ repository: FORKED, user: 'mallory', title: 'Tidy', head: 'main', head_repository: fork, files: { 'src/app.ts': 'export const backdoor = 1;\n' } });
+    const run = job({ repository: FORKED, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: 'main', base_ref: 'main', environment: 'staging', actor: 'mallory' });
+    const request = await openPending(run, { action: 'deploy' });
+    expect(request).toMatchObject({ matched_rules: [] });
+    const { body } = await world.poll(run, request.id as string);
+    expect(body).toMatchObject({ status: 'pending' });
+    const stored = await world.app.store.getRequest(request.id as string);
+    expect((stored!.facts as { evaluated?: { branch?: string } }).evaluated?.branch).toBe('mallory:main');
+  });
+});
+
 describe("a pull request's required check answers for requests into its own base branch only", () => {
   const RELEASE = 'acme/release';
   beforeAll(async () => {

@@ -95,6 +95,11 @@ export class ControlClient {
     return this.call<ActivityRecord>('POST', `/repos/${repository}/force-push`, push);
   }
 
+  /** Forks a repository to `owner`'s account: the fork's branches start as the parent's; its commits are served by the parent's API too. */
+  fork(repository: string, owner: string) {
+    return this.call<{ full_name: string }>('POST', `/repos/${repository}/forks`, { owner });
+  }
+
   /** Tags a commit (a lightweight tag; no event is sent). A name may be a branch's too, as git allows. */
   createTag(repository: string, tag: { tag: string; sha: string }) {
     return this.call<{ tag: string; sha: string }>('POST', `/repos/${repository}/tags`, tag);
@@ -119,7 +124,7 @@ export class ControlClient {
   editComment(a: { repository: string; comment_id: number; user: string; body: string }) { return this.call<{ comment: GitHubJson; deliveries: number[] }>('POST', '/act/edit-comment', a); }
   deleteComment(a: { repository: string; comment_id: number; user: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/delete-comment', a); }
   clickCheckRunButton(a: { repository: string; check_run_id: number; user: string; identifier: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/click', a); }
-  openPull(a: { repository: string; user: string; title: string; head: string; base?: string; body?: string; draft?: boolean; files?: FileMap; labels?: string[] }) {
+  openPull(a: { repository: string; user: string; title: string; head: string; head_repository?: string; base?: string; body?: string; draft?: boolean; files?: FileMap; labels?: string[] }) {
     return this.call<{ number: number; head_sha: string; merge_sha: string; base_sha: string; deliveries: number[] }>('POST', '/act/open-pull', a);
   }
   /** Merges an open pull request with a merge commit: a `pr_merge` activity on the base branch and `pull_request.closed`. */

@@ -113,6 +113,10 @@ const router = new Router<ControlHandler>()
     d.state.pushedTo(repo, str(body, 'branch'), activity.before, activity.after, d.state.ensureUser(author));
     return ok({ before: activity.before, after: activity.after, activity_type: activity.type }, 201);
   })
+  .add('POST', '/_control/repos/{owner}/{repo}/forks', (d, p, body) => {
+    const fork = d.state.fork(repoOf(d, `${p.owner}/${p.repo}`), d.state.ensureUser(str(body, 'owner')));
+    return ok({ full_name: fork.fullName }, 201);
+  })
   .add('POST', '/_control/repos/{owner}/{repo}/tags', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
     const tag = str(body, 'tag');
@@ -183,7 +187,8 @@ const router = new Router<ControlHandler>()
   .add('POST', '/_control/act/open-pull', (d, _p, body) => {
     const repo = repoOf(d, str(body, 'repository'));
     const { result, deliveries } = withDeliveries(d, () => d.state.openPull(repo, d.state.ensureUser(str(body, 'user')), {
-      title: str(body, 'title'), head: str(body, 'head'), base: body.base as string | undefined, body: body.body as string | undefined,
+      title: str(body, 'title'), head: str(body, 'head'), ...(body.head_repository ? { headRepo: repoOf(d, str(body, 'head_repository')) } : {}),
+      base: body.base as string | undefined, body: body.body as string | undefined,
       draft: body.draft as boolean | undefined, files: body.files as FileMap | undefined, labels: body.labels as string[] | undefined,
     }, { notify: true }));
     return ok({ number: result.number, head_sha: result.headSha, merge_sha: result.mergeSha, base_sha: result.baseSha, deliveries: deliveries.map((x) => x.seq) }, 201);

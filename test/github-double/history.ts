@@ -11,7 +11,7 @@ export class HistoryError extends Error {}
 
 function openPullsOn(state: DoubleState, repo: Repo, branch: string): Pull[] {
   return [...(state.pulls.get(repo.id)?.values() ?? [])]
-    .filter((p) => (p.headRef === branch || p.baseRef === branch) && state.issue(repo, p.number)?.state === 'open');
+    .filter((p) => ((p.headRef === branch && p.headRepoId === undefined) || p.baseRef === branch) && state.issue(repo, p.number)?.state === 'open');
 }
 
 /** Points `branch` at `to` (null deletes it), records the activity and brings open pull requests along. */
@@ -61,7 +61,7 @@ export function mergePull(state: DoubleState, repo: Repo, number: number, merger
   if (pull.merged || issue.state !== 'open') throw new HistoryError(`${repo.fullName}#${number} is not open`);
   if (pull.draft) throw new HistoryError(`${repo.fullName}#${number} is still a draft`);
   const testMerge = repo.commits.get(pull.mergeSha) as Commit;
-  const owner = repo.owner.login;
+  const owner = state.headRepoOf(repo, pull).owner.login;
   const commit = state.addCommit(repo, {
     parents: [pull.baseSha, pull.headSha], files: new Map(testMerge.files), author: merger.login, salt: `merge/${number}`,
     message: `Merge pull request #${number} from ${owner}/${pull.headRef}`,

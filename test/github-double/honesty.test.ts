@@ -188,6 +188,10 @@ async function exercise(): Promise<void> {
   expect(activities[activities.length - 1]).toMatchObject({ activity_type: 'branch_creation', before: '0'.repeat(40) });
   await octokit.rest.repos.listActivities({ owner, repo, activity_type: 'push', direction: 'asc', time_period: 'day' });
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: 1 });
+  // A pull request from a fork's branch of the same name as one of the repository's.
+  const { full_name: fork } = await gh.control.fork(REPO, 'carol');
+  const fromFork = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'From a fork', head: 'main', head_repository: fork, files: { 'fork.txt': 'f\n' } });
+  expect((await octokit.rest.pulls.get({ owner, repo, pull_number: fromFork.number })).data.head).toMatchObject({ ref: 'main', label: 'carol:main', repo: { full_name: fork, fork: true } });
   await octokit.rest.pulls.list({ owner, repo, state: 'all' });
   await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1, per_page: 4 });
   await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: pull.head.sha });

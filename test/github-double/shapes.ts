@@ -39,7 +39,7 @@ export function repoJson(r: Repo, state: DoubleState, urls: Urls) {
   const openIssues = [...(state.issues.get(r.id)?.values() ?? [])].filter((i) => i.state === 'open').length;
   return {
     id: r.id, node_id: nodeId('Repository', r.id), name: r.name, full_name: r.fullName, owner: userJson(r.owner, urls),
-    private: r.private, visibility: r.private ? 'private' : 'public', html_url: html, description: null, fork: false, url: api,
+    private: r.private, visibility: r.private ? 'private' : 'public', html_url: html, description: null, fork: r.parentId !== undefined, url: api,
     archive_url: `${api}/{archive_format}{/ref}`, assignees_url: `${api}/assignees{/user}`, blobs_url: `${api}/git/blobs{/sha}`,
     branches_url: `${api}/branches{/branch}`, collaborators_url: `${api}/collaborators{/collaborator}`,
     comments_url: `${api}/comments{/number}`, commits_url: `${api}/commits{/sha}`, compare_url: `${api}/compare/{base}...{head}`,
@@ -177,7 +177,7 @@ export function pullJson(pull: Pull, repo: Repo, state: DoubleState, urls: Urls,
     user: userJson(issue.author, urls), body: issue.body, labels: labelsJson(issue, repo, urls), milestone: null, active_lock_reason: null,
     created_at: issue.createdAt, updated_at: issue.updatedAt, closed_at: issue.closedAt, merged_at: pull.mergedAt,
     merge_commit_sha: pull.mergeSha, assignee: assignees[0] ?? null, assignees, requested_reviewers: [], requested_teams: [],
-    head: branchJson(repo, pull.headRef, pull.headSha, state, urls), base: branchJson(repo, pull.baseRef, pull.baseSha, state, urls),
+    head: branchJson(state.headRepoOf(repo, pull), pull.headRef, pull.headSha, state, urls), base: branchJson(repo, pull.baseRef, pull.baseSha, state, urls),
     _links: {
       self: href(api), html: href(html), issue: href(issueApi), comments: href(`${issueApi}/comments`),
       review_comments: href(`${api}/comments`), review_comment: href(`${urls.api}/repos/${repo.fullName}/pulls/comments{/number}`),

@@ -336,9 +336,34 @@ export class DoubleState {
     repo.pushedAt = commit.date;
     if (record) this.recordActivity(repo, branch, before, sha, author);
     for (const pull of this.pulls.get(repo.id)?.values() ?? []) {
-      if (pull.headRef === branch || pull.baseRef === branch) this.refreshPullCommits(repo, pull);
+      if ((pull.headRef === branch && pull.headRepoId === undefined) || pull.baseRef === branch) this.refreshPullCommits(repo, pull);
     }
+    for (const [parent, pull] of this.pullsFromFork(repo)) if (pull.headRef === branch) this.refreshPullCommits(parent, pull);
     return commit;
+  }
+
+  /** A fork of `repo` owned by `owner`: its own branches (those of `repo` as they are), the same commits, as GitHub keeps a fork's objects in one network with its parent's. */
+  fork(repo: Repo, owner: User): Repo {
+    const fullName = `${owner.login}/${repo.name}`;
+    if (this.repos.has(fullName.toLowerCase())) throw new Error(`${fullName} exists`);
+    const fork: Repo = {
+      id: this.nextId('repo'), parentId: repo.id, owner, name: repo.name, fullName, private: repo.private, defaultBranch: repo.defaultBranch,
+      branches: new Map(repo.branches), tags: new Map(), commits: repo.commits, activities: [], collaborators: new Map(), createdAt: timestamp(), pushedAt: timestamp(),
+    };
+    this.repos.set(fullName.toLowerCase(), fork);
+    this.issues.set(fork.id, new Map());
+    this.pulls.set(fork.id, new Map());
+    return fork;
+  }
+
+  /** The pull requests, of any repository, whose head branch is in `fork`. */
+  private pullsFromFork(fork: Repo): Array<[Repo, Pull]> {
+    return [...this.repos.values()].flatMap((parent) => [...(this.pulls.get(parent.id)?.values() ?? [])].filter((p) => p.headRepoId === fork.id).map((p): [Repo, Pull] => [parent, p]));
+  }
+
+  /** The repository a pull request's head branch is in. */
+  headRepoOf(repo: Repo, pull: Pull): Repo {
+    return pull.headRepoId === undefined ? repo : (this.repoById(pull.headRepoId) as Repo);
   }
 
   /** One `git push` of several commits (oldest first) onto `branch`: one activity from the old head to the last commit. */
@@ -366,8 +391,9 @@ export class DoubleState {
    * A merged pull request, or one whose branch is gone, keeps the commits it had.
    */
   refreshPullCommits(repo: Repo, pull: Pull): void {
-    if (pull.merged || !repo.branches.has(pull.headRef) || !repo.branches.has(pull.baseRef)) return;
-    pull.headSha = repo.branches.get(pull.headRef) as string;
+    const headRepo = this.headRepoOf(repo, pull);
+    if (pull.merged || !headRepo.branches.has(pull.headRef) || !repo.branches.has(pull.baseRef)) return;
+    pull.headSha = headRepo.branches.get(pull.headRef) as string;
     pull.baseSha = repo.branches.get(pull.baseRef) as string;
     const head = repo.commits.get(pull.headSha) as Commit;
     const base = repo.commits.get(pull.baseSha) as Commit;
@@ -459,7 +485,7 @@ export class DoubleState {
   pushedTo(repo: Repo, branch: string, before: string, after: string, pusher: User): void {
     for (const pull of this.pulls.get(repo.id)?.values() ?? []) {
       const issue = this.issue(repo, pull.number) as Issue;
-      if (pull.headRef !== branch || issue.state !== 'open') continue;
+      if (pull.headRef !== branch || pull.headRepoId !== undefined || issue.state !== 'open') continue;
       this.emit({ name: 'pull_request', action: 'synchronize', repo, sender: pusher, body: { number: pull.number, before, after, pull } });
     }
   }
@@ -484,14 +510,16 @@ export class DoubleState {
 
   // ---- pull requests -------------------------------------------------------------------------
 
-  openPull(repo: Repo, author: User, spec: { title: string; head: string; base?: string; body?: string; draft?: boolean; number?: number; files?: FileMap; labels?: string[] }, options: { notify: boolean }): Pull {
+  openPull(repo: Repo, author: User, spec: { title: string; head: string; headRepo?: Repo; base?: string; body?: string; draft?: boolean; number?: number; files?: FileMap; labels?: string[] }, options: { notify: boolean }): Pull {
     const base = spec.base ?? repo.defaultBranch;
-    if (spec.files) this.commit(repo, spec.head, spec.files, spec.title, author.login);
-    if (!repo.branches.has(spec.head)) throw new Error(`${repo.fullName}: unknown head branch ${spec.head}`);
+    const headRepo = spec.headRepo ?? repo;
+    if (headRepo !== repo && headRepo.commits !== repo.commits) throw new Error(`${headRepo.fullName} is not a fork of ${repo.fullName}`);
+    if (spec.files) this.commit(headRepo, spec.head, spec.files, spec.title, author.login);
+    if (!headRepo.branches.has(spec.head)) throw new Error(`${headRepo.fullName}: unknown head branch ${spec.head}`);
     if (!repo.branches.has(base)) throw new Error(`${repo.fullName}: unknown base branch ${base}`);
     const issue = this.createIssue(repo, author, { title: spec.title, body: spec.body ?? null, labels: spec.labels ?? [], number: spec.number });
     const pull: Pull = {
-      id: this.nextId('pull'), repoId: repo.id, number: issue.number, headRef: spec.head, baseRef: base,
+      id: this.nextId('pull'), repoId: repo.id, number: issue.number, headRef: spec.head, ...(headRepo !== repo ? { headRepoId: headRepo.id } : {}), baseRef: base,
       headSha: '', baseSha: '', mergeSha: '', draft: spec.draft ?? false, merged: false, mergedAt: null, mergedBy: null,
     };
     issue.pullNumber = pull.number;

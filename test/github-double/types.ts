@@ -140,6 +140,8 @@ export interface Repo {
   private: boolean;
   defaultBranch: string;
   branches: Map<string, string>;
+  /** The repository this one is a fork of. */
+  parentId?: number;
   /** Lightweight tags: name → commit sha. */
   tags: Map<string, string>;
   commits: Map<string, Commit>;
@@ -187,6 +189,8 @@ export interface Pull {
   repoId: number;
   number: number;
   headRef: string;
+  /** The fork whose branch `headRef` is; absent when it is the pull request's own repository's. */
+  headRepoId?: number;
   baseRef: string;
   headSha: string;
   baseSha: string;

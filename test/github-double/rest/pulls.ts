@@ -37,7 +37,7 @@ export const registerPulls: RestRegistrar = (add) => {
       const state = q.get('state') ?? 'open';
       const pulls = [...(ctx.state.pulls.get(ctx.repo.id)?.values() ?? [])]
         .filter((p) => state === 'all' || ctx.state.issue(ctx.repo, p.number)?.state === state)
-        .filter((p) => !q.get('head') || `${ctx.repo.owner.login}:${p.headRef}` === q.get('head'))
+        .filter((p) => !q.get('head') || `${ctx.state.headRepoOf(ctx.repo, p).owner.login}:${p.headRef}` === q.get('head'))
         .filter((p) => !q.get('base') || p.baseRef === q.get('base'))
         .sort((a, b) => b.number - a.number);
       const { page, headers } = paginate(pulls, ctx.url);
