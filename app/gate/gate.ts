@@ -370,7 +370,7 @@ export class Gate {
     const deployment = request.action === DEPLOYMENT_ACTION ? facts.deployment : undefined;
     const rerunKnown = deployment !== undefined || facts.requesters?.some((r) => r.role === 're-ran the run');
     const [context, inputs, rerunner, run] = await Promise.all([
-      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName, refFromDeployment: deployment !== undefined, pullNumbers: deployment?.pullNumbers }, { lastApproved, defaultBranchHead }, this.policies),
+      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName, refFromDeployment: deployment !== undefined, pullNumbers: deployment?.pullNumbers, runId: request.runId }, { lastApproved, defaultBranchHead }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
       rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
       deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined,

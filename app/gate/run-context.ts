@@ -86,6 +86,8 @@ export interface RunCommit {
   refFromDeployment?: boolean;
   /** For a deployment: the pull requests GitHub names for its run (a pull request run's job deploys one of them). */
   pullNumbers?: number[];
+  /** The run: when it was made tells which base its pull request's test merge took. */
+  runId?: string;
 }
 
 /**
@@ -312,9 +314,14 @@ async function changesSince(
 }
 
 async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, run: RunCommit, number: number, bases: ComparisonBases, cache: PolicyCache): Promise<RunContext> {
-  const [pull, parents] = await Promise.all([github.pullRequest(repo, number), run.refFromDeployment ? undefined : github.commitParents(repo, run.sha)]);
+  const [pull, parents, madeAt] = await Promise.all([
+    github.pullRequest(repo, number),
+    run.refFromDeployment ? undefined : github.commitParents(repo, run.sha),
+    runMadeAt(github, repo, run.runId),
+  ]);
+  await notRetargetedSince(github, repo, pull, madeAt);
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
-  const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull);
+  const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull, madeAt);
   const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull, mergedInto, bases, cache)]);
   const own = filesOrUnknown(files, `pull request #${number}'s files`);
   const unknownChanges = own.unknownChanges ?? base.unknownChanges;
@@ -344,15 +351,44 @@ function testedMergeBase(parents: string[], sha: string, pull: PullRequestInfo):
   return parents[0]!;
 }
 
+/** When a pull request's run was made: its test merge took the base as it was then. */
+async function runMadeAt(github: GitHubClient, repo: RepoCoordinates, runId: string | undefined): Promise<{ runId: string; at: string }> {
+  if (runId === undefined) throw new RunContextError('the run is not known, so which base its pull request merge took is unknown');
+  const { createdAt } = await github.workflowRun(repo, Number(runId)).catch((err: unknown) => runReadFailed(err, `run ${runId}`, 'when it was made'));
+  if (createdAt === undefined) throw new RunContextError(`GitHub does not say when run ${runId} was made, so which base its pull request merge took is unknown`);
+  return { runId, at: createdAt };
+}
+
 /**
- * A deployment names the pull request's head, not the merge its job checks out, so the base is taken
- * as the base branch is now, which holds what the merge took unless the branch was rewound since.
+ * A pull request whose base was changed after its run was made is judged on a base its merge did not
+ * take: its `target_branch` and the base's changes would be the new base's, while the job ships the old.
+ * GitHub's times have whole seconds, so a change in the second the run was made counts as after it.
  */
-async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo): Promise<string> {
+async function notRetargetedSince(github: GitHubClient, repo: RepoCoordinates, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<void> {
+  const changedAt = await github.pullBaseChangedAt(repo, pull.number);
+  if (changedAt !== undefined && wholeSecond(changedAt) >= wholeSecond(made.at)) {
+    throw new RunContextError(`the base of pull request #${pull.number} was changed to \`${pull.baseRef}\` after run ${made.runId} was made, so its merge took another branch; re-run the workflow`);
+  }
+}
+
+/**
+ * A deployment names the pull request's head, not the merge its job checks out. That merge took the
+ * base branch as it was when the run was made: its head then is the one before the branch's first
+ * change since (a revert or force push after the run started must not hide what the job ships), or
+ * its head now when it has not changed since.
+ */
+async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<string> {
   if (pull.headSha !== sha) throw movedOn(pull, sha);
-  const base = await github.branchHead(repo, pull.baseRef);
-  if (base === undefined) throw new RunContextError(`\`${pull.baseRef}\`, the branch pull request #${pull.number} merges into, is gone, so what the job ships from it is unknown`);
-  return base;
+  const into = `\`${pull.baseRef}\`, the branch pull request #${pull.number} merges into`;
+  const { changes, complete } = await github.branchChangesSince(repo, pull.baseRef, made.at);
+  if (!complete) throw new RunContextError(`${into}, changed too often since run ${made.runId} was made to tell which commit its merge took`);
+  // GitHub's times have whole seconds: a change in the second the run was made may be before or after its merge.
+  if (changes.some((change) => wholeSecond(change.timestamp) === wholeSecond(made.at))) {
+    throw new RunContextError(`${into}, changed in the second run ${made.runId} was made, so which commit its merge took is unknown; re-run the workflow`);
+  }
+  const head = changes.length > 0 ? changes[changes.length - 1]!.before : await github.branchHead(repo, pull.baseRef);
+  if (head === undefined || /^0+$/.test(head)) throw new RunContextError(`${into}, did not exist when run ${made.runId} was made, so what the job ships from it is unknown`);
+  return head;
 }
 
 /**

@@ -146,6 +146,15 @@ export interface WorkflowRunInfo {
   attemptStarter?: { login: string; id: string };
   /** GitHub's `run_started_at`: when the latest attempt started. */
   startedAt?: string;
+  /** GitHub's `created_at`: when the run was made, which is when a pull request run's test merge was taken. */
+  createdAt?: string;
+}
+
+/** A branch's changes from a moment on, newest first, as GitHub's repository activity lists them. */
+export interface BranchChanges {
+  changes: { before: string; after: string; timestamp: string }[];
+  /** False when GitHub listed more than was read, so an earlier change may be missing. */
+  complete: boolean;
 }
 
 /** A workflow run waiting for its jobs' environments' protection rules. */
@@ -180,6 +189,10 @@ export interface GitHubClient {
   defaultBranchHead(repo: RepoCoordinates): Promise<string>;
   /** The commit at the tip of a branch as it is now (never a tag of that name), or undefined when there is no such branch. */
   branchHead(repo: RepoCoordinates, branch: string): Promise<string | undefined>;
+  /** When the pull request's base branch was last changed (GitHub's `base_ref_changed` issue event), if ever. */
+  pullBaseChangedAt(repo: RepoCoordinates, number: number): Promise<string | undefined>;
+  /** The branch's changes (pushes, force pushes, its creation or deletion) at or after `since`, newest first. */
+  branchChangesSince(repo: RepoCoordinates, branch: string, since: string): Promise<BranchChanges>;
   /** The file's text at `ref`, or undefined when there is no such file. */
   fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;
   pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo>;

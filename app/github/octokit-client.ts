@@ -1,6 +1,7 @@
 /** GitHubClient over an installation Octokit from Probot (which keeps its retry and throttling plugins). */
 import type { ProbotOctokit } from 'probot';
 import type {
+  BranchChanges,
   ChangedFiles,
   CheckRunContent,
   CheckRunRef,
@@ -34,6 +35,8 @@ export const MAX_PULL_FILES = 3000;
 export const MAX_COMPARE_FILES = 300;
 /** Commits a compare page lists (GitHub's most): enough to follow a deploy's merges back to the last approved one. */
 const COMPARE_COMMITS_PAGE = 100;
+/** Pages of a branch's activity read back to a moment: 300 changes since then is a branch moved too often to tell. */
+const BRANCH_CHANGE_PAGES = 3;
 
 /**
  * A create that GitHub performed but whose answer was lost must not be sent again blindly (it would
@@ -81,6 +84,24 @@ export class OctokitGitHubClient implements GitHubClient {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  async pullBaseChangedAt(repo: RepoCoordinates, number: number): Promise<string | undefined> {
+    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...repo, issue_number: number, per_page: 100 });
+    return events.filter((event) => event.event === 'base_ref_changed').map((event) => event.created_at).sort().at(-1);
+  }
+
+  async branchChangesSince(repo: RepoCoordinates, branch: string, since: string): Promise<BranchChanges> {
+    const changes: BranchChanges['changes'] = [];
+    let pages = 0;
+    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.repos.listActivities, { ...repo, ref: `refs/heads/${branch}`, direction: 'desc', per_page: 100 })) {
+      for (const activity of data) {
+        if (Date.parse(activity.timestamp) < Date.parse(since)) return { changes, complete: true };
+        changes.push({ before: activity.before, after: activity.after, timestamp: activity.timestamp });
+      }
+      if (++pages >= BRANCH_CHANGE_PAGES) return { changes, complete: false };
+    }
+    return { changes, complete: true };
   }
 
   async fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined> {
@@ -260,7 +281,7 @@ export class OctokitGitHubClient implements GitHubClient {
   async workflowRun(repo: RepoCoordinates, runId: number): Promise<WorkflowRunInfo> {
     const { data } = await this.octokit.rest.actions.getWorkflowRun({ ...repo, run_id: runId, exclude_pull_requests: true });
     const person = (user: { login: string; id: number } | null | undefined) => (user ? { login: user.login, id: String(user.id) } : undefined);
-    return { attempt: data.run_attempt ?? 1, starter: person(data.actor), attemptStarter: person(data.triggering_actor), ...(data.run_started_at ? { startedAt: data.run_started_at } : {}) };
+    return { attempt: data.run_attempt ?? 1, starter: person(data.actor), attemptStarter: person(data.triggering_actor), ...(data.run_started_at ? { startedAt: data.run_started_at } : {}), createdAt: data.created_at };
   }
 
   async waitingRuns(repo: RepoCoordinates): Promise<WaitingRun[]> {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
 import { eventually, job, World } from './harness.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const INFRA = 'acme/infra';
 const PATHS_POLICY = `version: 1
@@ -256,6 +257,19 @@ describe('what a pull request run changes: all of the pull request\'s files, and
     expect(await decisionOn(body)).not.toHaveProperty('unknownChanges');
     expect(await decisionOn(body)).toMatchObject({ changedFileCount: 3 });
     await cancel(run, body);
+  });
+
+  it("fails when the pull request's base was changed after its run was made: its target branch would be the new base's", async () => {
+    await world.control.pushCommit(BASED, { branch: 'infra-base', files: { 'infra/main.tf': 'replicas = 9\n' }, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: BASED, user: 'mallory', title: 'Docs', head: 'docs-retarget', base: 'infra-base', files: { 'docs/rt.md': 'rt\n' } });
+    await untilTheSecondAfter(Date.now());
+    const run = pullRunOf(pull, 'docs-retarget', 'infra-base');
+    await world.token(run); // the run is made, its merge taken
+    await untilTheSecondAfter(Date.now());
+    await world.control.retargetPull({ repository: BASED, number: pull.number, base: 'main', user: 'mallory' });
+    const opened = await world.openAsIs(run, { action: 'deploy' });
+    const body = (await eventually(() => world.poll(run, opened.body.id as string), (answer) => answer.body.status !== 'pending')).body;
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`the base of pull request #${pull.number} was changed to \`main\` after run`) });
   });
 
   it('is unknown when the base branch was rewound past its last approved deploy', async () => {

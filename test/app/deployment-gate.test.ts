@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readRuleRequest } from '../../app/deployments/index.js';
 import { eventually, INSTALLATION_ID, World } from './harness.js';
+import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const GATED = 'acme/gated';
 const RELAXED = 'acme/relaxed';
@@ -411,6 +412,8 @@ rules:
     await world.control.mergePull({ repository: PULLED, number: tune.number, user: 'mallory' });
     // alice's docs pull request; mallory starts its run, whose job deploys alice's docs merged into main, carol's change with them.
     const docs = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Docs', head: 'docs', files: { 'docs/a.md': 'a\n' } });
+    // The run is made a moment later (a change of the base in the very second it was made fails it).
+    await untilTheSecondAfter(Date.now());
     const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'production', pull_request: docs.number });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
@@ -430,6 +433,40 @@ rules:
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
     expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining('GitHub names no pull request for it') });
+    expect(await answerOf(gate.run_id)).toMatchObject({ state: 'rejected' });
+  }, 60_000);
+
+  it('ships the base its merge took when the run was made: a revert pushed to the base since does not hide it', async () => {
+    // mallory's branch takes an infra change; her docs pull request into it starts a run, whose merge holds that change.
+    const REVERTED = 'acme/reverted';
+    const policy = 'version: 1\nrules:\n  - name: infrastructure\n    if: { environment: [production], paths: ["infra/**"] }\n    require: { approvals: 1, approvers: [alice] }\n  - name: docs\n    if: { environment: [production], only_paths: ["docs/**"] }\n    auto_approve: true\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'reverted', branches: { main: { '.github/jit-approval.yml': policy, 'docs/index.md': '# Docs\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    await world.control.pushCommit(REVERTED, { branch: 'unreviewed', files: { 'infra/evil.tf': 'open = true\n' }, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: REVERTED, user: 'mallory', title: 'Docs', head: 'docs', base: 'unreviewed', files: { 'docs/a.md': 'a\n' } });
+    await untilTheSecondAfter(Date.now());
+    const madeAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    // While the run builds, she reverts the change on the base: the branch's net difference is nothing again.
+    await untilTheSecondAfter(madeAt);
+    await world.control.pushCommit(REVERTED, { branch: 'unreviewed', files: { 'infra/evil.tf': null }, author: 'mallory' });
+    const gate = await world.control.deploymentGate({ repository: REVERTED, actor: 'mallory', environment: 'production', pull_request: pull.number, created_at: madeAt.toISOString() });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'pending' });
+    expect((request.facts as { evaluated?: { changedFiles?: string[] } }).evaluated?.changedFiles?.sort()).toEqual(['docs/a.md', 'infra/evil.tf']);
+  }, 60_000);
+
+  it("fails when the pull request's base was changed after its run was made: the job ships the old base", async () => {
+    // Her docs pull request into her infra branch starts a run; she then points it at main, which holds no infra change.
+    await world.control.pushCommit(PULLED, { branch: 'infra-base', files: { 'infra/evil.tf': 'open = true\n' }, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: PULLED, user: 'mallory', title: 'Docs', head: 'docs-retarget', base: 'infra-base', files: { 'docs/r.md': 'r\n' } });
+    await untilTheSecondAfter(Date.now());
+    const madeAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await untilTheSecondAfter(madeAt);
+    await world.control.retargetPull({ repository: PULLED, number: pull.number, base: 'main', user: 'mallory' });
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'staging', pull_request: pull.number, created_at: madeAt.toISOString() });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining(`the base of pull request #${pull.number} was changed to \`main\` after run ${gate.run_id} was made`) });
     expect(await answerOf(gate.run_id)).toMatchObject({ state: 'rejected' });
   }, 60_000);
 

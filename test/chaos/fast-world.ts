@@ -14,6 +14,7 @@ import { APP_ACTOR, DEADLINE_TIMER, ESCALATION_TIMER, Gate } from '../../app/gat
 import { RequestNotifications } from '../../app/gate/notifications.js';
 import type { RunIdentity } from '../../app/oidc.js';
 import type {
+  BranchChanges,
   ChangedFiles,
   CheckRunRef,
   CheckRunState,
@@ -72,6 +73,13 @@ class InMemoryGitHub implements GitHubClient {
   async branchHead(): Promise<string | undefined> {
     throw new Error('no scenario has a job-level gate');
   }
+  async branchChangesSince(): Promise<BranchChanges> {
+    throw new Error('no scenario has a job-level gate');
+  }
+  /** No scenario changes a pull request's base. */
+  async pullBaseChangedAt(): Promise<string | undefined> {
+    return undefined;
+  }
   async fileAt(r: RepoCoordinates, path: string): Promise<string | undefined> {
     return this.repo(r).files[path];
   }
@@ -126,7 +134,10 @@ class InMemoryGitHub implements GitHubClient {
   pendingEnvironments = notShown<string[]>;
   protectionRuleApps = notShown<number[]>;
   deployments = notShown<DeploymentInfo[]>;
-  workflowRun = notShown<WorkflowRunInfo>;
+  /** Every run is a first attempt, made at the start of time: no base change a scenario makes is before it. */
+  async workflowRun(): Promise<WorkflowRunInfo> {
+    return { attempt: 1, createdAt: new Date(0).toISOString() };
+  }
 }
 
 async function notShown<T>(): Promise<T> {

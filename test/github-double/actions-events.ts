@@ -15,6 +15,8 @@ export interface WorkflowRunSpec {
   triggering_actor?: string;
   /** When this attempt started, default now. */
   run_started_at?: string;
+  /** When the run was made (its first attempt started), default when this attempt started. */
+  created_at?: string;
   workflow?: string;
   workflow_path?: string;
   head_branch?: string;
@@ -76,7 +78,7 @@ export function workflowRunBody(state: DoubleState, urls: Urls, repo: Repo, acto
       path, display_title: commit.message, run_number: spec.run_number ?? 1, event: spec.event ?? 'push', status,
       conclusion: spec.action === 'completed' ? spec.conclusion ?? 'success' : null, workflow_id: WORKFLOW_ID,
       check_suite_id: runId + 1, check_suite_node_id: nodeId('CheckSuite', runId + 1), url: api,
-      html_url: `${urls.web}/${repo.fullName}/actions/runs/${runId}`, pull_requests: [], created_at: now, updated_at: now,
+      html_url: `${urls.web}/${repo.fullName}/actions/runs/${runId}`, pull_requests: [], created_at: spec.created_at ?? spec.run_started_at ?? now, updated_at: now,
       actor: userJson(actor, urls), triggering_actor: userJson(spec.triggering_actor ? state.ensureUser(spec.triggering_actor) : actor, urls), run_attempt: attempt,
       referenced_workflows: [], run_started_at: spec.run_started_at ?? now, jobs_url: `${api}/jobs`, logs_url: `${api}/logs`,
       check_suite_url: `${urls.api}/repos/${repo.fullName}/check-suites/${runId + 1}`, artifacts_url: `${api}/artifacts`,

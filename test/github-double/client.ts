@@ -127,6 +127,8 @@ export class ControlClient {
   openPull(a: { repository: string; user: string; title: string; head: string; head_repository?: string; base?: string; body?: string; draft?: boolean; files?: FileMap; labels?: string[] }) {
     return this.call<{ number: number; head_sha: string; merge_sha: string; base_sha: string; deliveries: number[] }>('POST', '/act/open-pull', a);
   }
+  /** Changes an open pull request's base branch: a `base_ref_changed` issue event and `pull_request.edited`. */
+  retargetPull(a: { repository: string; number: number; base: string; user: string }) { return this.call<{ base: string; deliveries: number[] }>('POST', '/act/retarget-pull', a); }
   /** Merges an open pull request with a merge commit: a `pr_merge` activity on the base branch and `pull_request.closed`. */
   mergePull(a: { repository: string; number: number; user: string }) { return this.call<{ sha: string; deliveries: number[] }>('POST', '/act/merge-pull', a); }
   /** Someone clicks "Re-run" on a check run: `check_run.rerequested` to the App that owns it. */

@@ -193,6 +193,13 @@ const router = new Router<ControlHandler>()
     }, { notify: true }));
     return ok({ number: result.number, head_sha: result.headSha, merge_sha: result.mergeSha, base_sha: result.baseSha, deliveries: deliveries.map((x) => x.seq) }, 201);
   })
+  .add('POST', '/_control/act/retarget-pull', (d, _p, body) => {
+    const repo = repoOf(d, str(body, 'repository'));
+    const pull = d.state.pull(repo, Number(body.number));
+    if (!pull) throw new HttpError(404, { message: `${repo.fullName}: no pull request #${String(body.number)}` });
+    const { deliveries } = withDeliveries(d, () => d.state.retargetPull(repo, pull, str(body, 'base'), d.state.ensureUser(str(body, 'user'))));
+    return ok({ base: pull.baseRef, deliveries: deliveries.map((x) => x.seq) });
+  })
   .add('POST', '/_control/act/merge-pull', (d, _p, body) => {
     const repo = repoOf(d, str(body, 'repository'));
     const merger = d.state.ensureUser(str(body, 'user'));

@@ -192,6 +192,10 @@ async function exercise(): Promise<void> {
   const { full_name: fork } = await gh.control.fork(REPO, 'carol');
   const fromFork = await gh.control.openPull({ repository: REPO, user: 'carol', title: 'From a fork', head: 'main', head_repository: fork, files: { 'fork.txt': 'f\n' } });
   expect((await octokit.rest.pulls.get({ owner, repo, pull_number: fromFork.number })).data.head).toMatchObject({ ref: 'main', label: 'carol:main', repo: { full_name: fork, fork: true } });
+  // A pull request whose base is changed: an issue event, and `pull_request.edited` with the base it had.
+  await gh.control.pushCommit(REPO, { branch: 'retarget-to', files: { 'rt.txt': 'rt\n' } });
+  await gh.control.retargetPull({ repository: REPO, number: fromFork.number, base: 'retarget-to', user: 'carol' });
+  expect((await octokit.rest.issues.listEvents({ owner, repo, issue_number: fromFork.number })).data).toEqual([expect.objectContaining({ event: 'base_ref_changed', actor: expect.objectContaining({ login: 'carol' }) })]);
   await octokit.rest.pulls.list({ owner, repo, state: 'all' });
   await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: 1, per_page: 4 });
   await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: pull.head.sha });
@@ -334,7 +338,7 @@ describe('honesty against GitHub\'s published descriptions', () => {
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
       'check_run.requested_action', 'check_run.rerequested', 'deployment_protection_rule.requested', 'installation.created', 'issue_comment.created',
-      'issue_comment.deleted', 'issue_comment.edited', 'pull_request.closed', 'pull_request.opened', 'pull_request.synchronize',
+      'issue_comment.deleted', 'issue_comment.edited', 'pull_request.closed', 'pull_request.edited', 'pull_request.opened', 'pull_request.synchronize',
       'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
     ]);
   });

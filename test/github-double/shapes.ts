@@ -1,6 +1,6 @@
 /** GitHub-shaped JSON for the double's state (the REST and webhook representations share these). */
 import { blobSha, type FileChange } from './git.js';
-import type { DoubleState } from './state.js';
+import type { DoubleState, IssueEvent } from './state.js';
 import { REACTION_CONTENTS, type Activity, type App, type CheckRun, type Comment, type Commit, type Installation, type Issue, type Pull, type Reaction, type Repo, type User } from './types.js';
 
 export interface Urls {
@@ -143,6 +143,14 @@ export function commentJson(c: Comment, repo: Repo, state: DoubleState, urls: Ur
 
 export function reactionJson(r: Reaction, urls: Urls) {
   return { id: r.id, node_id: nodeId('Reaction', r.id), user: userJson(r.user, urls), content: r.content, created_at: r.createdAt };
+}
+
+/** An issue event with only the common properties, as GitHub gives a `base_ref_changed`. */
+export function issueEventJson(e: IssueEvent, repo: Repo, urls: Urls) {
+  return {
+    id: e.id, node_id: nodeId('IssueEvent', e.id), url: `${urls.api}/repos/${repo.fullName}/issues/events/${e.id}`, actor: userJson(e.actor, urls),
+    event: e.event, commit_id: null, commit_url: null, created_at: e.createdAt, performed_via_github_app: null,
+  };
 }
 
 /** `GET …/branches/{branch}`: the double protects no branch. */

@@ -36,8 +36,17 @@ const DEFAULT_APP_PERMISSIONS: Record<string, 'read' | 'write'> = {
 /** Distinct starting points keep ids of different kinds from colliding, as on GitHub. */
 const ID_BASES = {
   user: 1000, repo: 5000, team: 200, issue: 3_000_000, comment: 9_000_000, reaction: 4_000_000,
-  checkRun: 7_000_000, checkSuite: 6_000_000, pull: 2_000_000, installation: 40_000, token: 1, activity: 8_000_000,
+  checkRun: 7_000_000, checkSuite: 6_000_000, pull: 2_000_000, installation: 40_000, token: 1, activity: 8_000_000, issueEvent: 11_000_000,
 };
+
+export interface IssueEvent {
+  id: number;
+  repoId: number;
+  issueNumber: number;
+  actor: User;
+  event: 'base_ref_changed';
+  createdAt: string;
+}
 
 export interface PendingGate {
   repoId: number;
@@ -86,6 +95,8 @@ export class DoubleState {
   readonly decidedGates: PendingGate[] = [];
   /** Attempts of runs whose jobs asked for an ID token, by `repoId:runId:attempt`. */
   readonly runAttempts = new Map<string, RunAttempt>();
+  /** The issue events the double records: a pull request's base changed (`base_ref_changed`). */
+  readonly issueEvents: IssueEvent[] = [];
   private readonly counters = new Map<keyof typeof ID_BASES, number>();
   private readonly issueNumbers = new Map<number, number>();
   private readonly checkSuites = new Map<string, number>();
@@ -359,6 +370,17 @@ export class DoubleState {
   /** The pull requests, of any repository, whose head branch is in `fork`. */
   private pullsFromFork(fork: Repo): Array<[Repo, Pull]> {
     return [...this.repos.values()].flatMap((parent) => [...(this.pulls.get(parent.id)?.values() ?? [])].filter((p) => p.headRepoId === fork.id).map((p): [Repo, Pull] => [parent, p]));
+  }
+
+  /** Changes an open pull request's base branch: a `base_ref_changed` issue event and `pull_request.edited` with `changes.base`. */
+  retargetPull(repo: Repo, pull: Pull, base: string, actor: User): void {
+    if (pull.merged || this.issue(repo, pull.number)?.state !== 'open') throw new Error(`${repo.fullName}#${pull.number} is not open`);
+    if (!repo.branches.has(base)) throw new Error(`${repo.fullName}: unknown base branch ${base}`);
+    const from = { ref: { from: pull.baseRef }, sha: { from: pull.baseSha } };
+    pull.baseRef = base;
+    this.refreshPullCommits(repo, pull);
+    this.issueEvents.push({ id: this.nextId('issueEvent'), repoId: repo.id, issueNumber: pull.number, actor, event: 'base_ref_changed', createdAt: timestamp() });
+    this.emit({ name: 'pull_request', action: 'edited', repo, sender: actor, body: { number: pull.number, pull, changes: { base: from } } });
   }
 
   /** The repository a pull request's head branch is in. */

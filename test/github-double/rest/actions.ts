@@ -150,6 +150,7 @@ function attemptBody(ctx: RestContext, attempt: RunAttempt) {
   const { workflow_run: run } = workflowRunBody(ctx.state, ctx.urls, ctx.repo, ctx.state.ensureUser(attempt.actor), {
     repository: ctx.repo.fullName, actor: attempt.actor, triggering_actor: attempt.triggeringActor, action: 'in_progress',
     run_id: attempt.runId, run_attempt: attempt.attempt, event: attempt.event, head_sha: attempt.sha, run_started_at: attempt.startedAt,
+    created_at: ctx.state.runAttempts.get(`${ctx.repo.id}:${attempt.runId}:1`)?.startedAt ?? attempt.startedAt,
   }, attempt.runId);
   return { ...run, head_branch: branch ?? null };
 }

@@ -1,7 +1,7 @@
 /** Issues, issue comments and reactions. */
 import { forbiddenForIntegration, notFound, paginate, validationFailed } from '../http.js';
 import { assertCommentBody, assertIssueBody, assertIssueTitle } from '../limits.js';
-import { commentJson, issueJson, reactionJson } from '../shapes.js';
+import { commentJson, issueEventJson, issueJson, reactionJson } from '../shapes.js';
 import { REACTION_CONTENTS, type Comment, type Issue, type ReactionContent, type User } from '../types.js';
 import { actingUser, callerAppId, stringField, type RestContext, type RestRegistrar } from './context.js';
 
@@ -74,6 +74,17 @@ export const registerIssues: RestRegistrar = (add) => {
   add('GET', '/repos/{owner}/{repo}/issues/{issue_number}', {
     auth: 'token', permission: ['issues', 'read'],
     handler: (ctx) => ({ status: 200, body: issueJson(findIssue(ctx), ctx.repo, ctx.state, ctx.urls) }),
+  });
+
+  // Oldest first, as GitHub lists them. The double records only a pull request's `base_ref_changed`.
+  add('GET', '/repos/{owner}/{repo}/issues/{issue_number}/events', {
+    auth: 'token', permission: ['issues', 'read'],
+    handler: (ctx) => {
+      const issue = findIssue(ctx);
+      const events = ctx.state.issueEvents.filter((e) => e.repoId === ctx.repo.id && e.issueNumber === issue.number);
+      const { page, headers } = paginate(events, ctx.url);
+      return { status: 200, headers, body: page.map((e) => issueEventJson(e, ctx.repo, ctx.urls)) };
+    },
   });
 
   add('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', {
