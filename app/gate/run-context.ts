@@ -55,6 +55,8 @@ export interface ComparisonBases {
 export class RunContextError extends Error {}
 
 const PULL_REF = /^refs\/pull\/(\d+)\/(?:merge|head)$/;
+/** A merge queue entry's branch: `gh-readonly-queue/<base>/pr-<number>-<head sha>`. */
+const MERGE_QUEUE_REF = /^refs\/heads\/gh-readonly-queue\/.+\/pr-(\d+)-[0-9a-f]{40}$/;
 
 /**
  * Events whose run builds and deploys the commit the token names. Other events (`pull_request_target`,
@@ -111,7 +113,7 @@ export async function loadRunContext(
   const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
-  const atHead = mergedPullsOfCommit(github, repo, run.sha);
+  const atHead = Promise.all([mergedPullsOfCommit(github, repo, run.sha), queuedPull(github, repo, run)]).then(([merged, queued]) => [...merged, ...queued]);
   if (!RUNS_ITS_OWN_COMMIT.has(run.eventName)) {
     return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which`, shippedPulls: await atHead };
   }
@@ -157,6 +159,17 @@ async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch
     if ((err as { status?: number }).status !== 404) throw err;
   }
   throw new RunContextError(notHeld);
+}
+
+/**
+ * The pull request a merge queue entry is for, named by its branch: not merged yet, so GitHub names
+ * it as no merged pull request of the commit, while its author wrote what the entry ships.
+ */
+async function queuedPull(github: GitHubClient, repo: RepoCoordinates, run: RunCommit): Promise<MergedPull[]> {
+  const number = run.eventName === 'merge_group' ? MERGE_QUEUE_REF.exec(run.ref)?.[1] : undefined;
+  if (number === undefined) return [];
+  const pull = await github.pullRequest(repo, Number(number));
+  return [{ number: pull.number, author: pull.author, authorId: pull.authorId }];
 }
 
 /**

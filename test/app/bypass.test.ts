@@ -289,6 +289,17 @@ describe('whoever wrote the code a run ships asked for its deploy too', () => {
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
+  it('nor may the author of the pull request a merge queue entry is for approve its run', async () => {
+    // alice's pull request enters the merge queue (mallory queued it): the entry's run ships her code, not merged yet.
+    const pr = await world.control.openPull({ repository: SHIPPED, user: 'alice', title: 'Queued', head: 'queued', files: { 'src/queued.ts': 'export const queued = true;\n' } });
+    const run = job({ repository: SHIPPED, actor: 'mallory', ref: `refs/heads/gh-readonly-queue/main/pr-${pr.number}-${pr.head_sha}`, sha: pr.merge_sha, environment: 'production', event_name: 'merge_group' });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await world.issueOf(request.id as string, SHIPPED);
+    expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who opened a pull request the run ships');
+    await world.comment(issue!.number, 'alice', '/approve', SHIPPED);
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
   it('an installation that may not read pull requests fails a push run closed, saying what to grant', async () => {
     await world.control.seed({
       repos: [{ owner: 'prless', name: 'app', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin' } }],
