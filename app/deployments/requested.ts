@@ -95,7 +95,8 @@ export function readRuleRequest(payload: Json): RuleRequest {
   };
   const pulls = Array.isArray(payload.pull_requests) ? (payload.pull_requests as Json[]) : [];
   const pullAuthors = pulls.map((_, i) => ({ login: text(payload, `pull_requests.${i}.user.login`), id: String(id(payload, `pull_requests.${i}.user.id`)) }));
-  const pullNumbers = pulls.map((_, i) => id(payload, `pull_requests.${i}.number`));
+  // The run's pull request merges into this repository from the branch the deployment names; GitHub lists others too (one into another repository, say).
+  const pullNumbers = pulls.flatMap((_, i) => (field(payload, `pull_requests.${i}.base.repo.id`) === repositoryId && field(payload, `pull_requests.${i}.head.ref`) === ref ? [id(payload, `pull_requests.${i}.number`)] : []));
   return { run, deployment: { callbackRunId: runId, environment, deploymentId, createdAt, pullNumbers }, pullAuthors };
 }
 

@@ -134,7 +134,7 @@ export async function loadRunContext(
 function deployedPullRequest(numbers: number[], eventName: string): number {
   if (numbers.length === 1) return numbers[0]!;
   const which = numbers.length === 0
-    ? 'GitHub names no pull request for it (it names none for a pull request from a fork)'
+    ? 'GitHub names no open pull request of this repository for it (it names none for a pull request from a fork, nor for one that is closed)'
     : `GitHub names several pull requests for it (${numbers.map((n) => `#${n}`).join(', ')}), one branch open into several bases`;
   throw new RunContextError(`this job of a \`${eventName}\` run deploys a pull request merged into its base, but ${which}, so which code it ships and which branch it merges into are unknown; gate the deploy with the step, whose token names its pull request`);
 }
@@ -380,7 +380,7 @@ async function runMadeAt(github: GitHubClient, repo: RepoCoordinates, runId: str
 async function notRetargetedSince(github: GitHubClient, repo: RepoCoordinates, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<void> {
   const changedAt = await github.pullBaseChangedAt(repo, pull.number);
   if (changedAt !== undefined && wholeSecond(changedAt) >= wholeSecond(made.at)) {
-    throw new RunContextError(`the base of pull request #${pull.number} was changed to \`${pull.baseRef}\` after run ${made.runId} was made, so its merge took another branch; re-run the workflow`);
+    throw new RunContextError(`the base of pull request #${pull.number} was changed to \`${pull.baseRef}\` after run ${made.runId} was made, so its merge took another branch; push a new commit to the pull request (a re-run keeps the run's merge)`);
   }
 }
 
@@ -392,12 +392,16 @@ async function notRetargetedSince(github: GitHubClient, repo: RepoCoordinates, p
  */
 async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<string> {
   if (pull.headSha !== sha) throw movedOn(pull, sha);
+  // GitHub names the open pull requests of the run's branch as they are now: one opened since is not the run's.
+  if (wholeSecond(pull.createdAt) >= wholeSecond(made.at)) {
+    throw new RunContextError(`pull request #${pull.number} was opened after run ${made.runId} was made, so it is not the pull request the run merged; push a new commit to it`);
+  }
   const into = `\`${pull.baseRef}\`, the branch pull request #${pull.number} merges into`;
   const { changes, complete } = await github.branchChangesSince(repo, pull.baseRef, made.at);
   if (!complete) throw new RunContextError(`${into}, changed too often since run ${made.runId} was made to tell which commit its merge took`);
   // GitHub's times have whole seconds: a change in the second the run was made may be before or after its merge.
   if (changes.some((change) => wholeSecond(change.timestamp) === wholeSecond(made.at))) {
-    throw new RunContextError(`${into}, changed in the second run ${made.runId} was made, so which commit its merge took is unknown; re-run the workflow`);
+    throw new RunContextError(`${into}, changed in the second run ${made.runId} was made, so which commit its merge took is unknown; push a new commit to the pull request (a re-run keeps the run's merge)`);
   }
   const head = changes.length > 0 ? changes[changes.length - 1]!.before : await github.branchHead(repo, pull.baseRef);
   if (head === undefined || /^0+$/.test(head)) throw new RunContextError(`${into}, did not exist when run ${made.runId} was made, so what the job ships from it is unknown`);

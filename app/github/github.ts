@@ -21,6 +21,8 @@ export interface PullRequestInfo {
   authorId: string;
   labels: string[];
   htmlUrl: string;
+  /** When it was opened: a run made before then is not of this pull request. */
+  createdAt: string;
 }
 
 /** A merged pull request, and who opened it. */
@@ -189,7 +191,7 @@ export interface GitHubClient {
   defaultBranchHead(repo: RepoCoordinates): Promise<string>;
   /** The commit at the tip of a branch as it is now (never a tag of that name), or undefined when there is no such branch. */
   branchHead(repo: RepoCoordinates, branch: string): Promise<string | undefined>;
-  /** When the pull request's base branch was last changed (GitHub's `base_ref_changed` issue event), if ever. */
+  /** When the pull request's base branch was last changed (GitHub's `base_ref_changed` or `automatic_base_change_succeeded` issue event), if ever. */
   pullBaseChangedAt(repo: RepoCoordinates, number: number): Promise<string | undefined>;
   /** The branch's changes (pushes, force pushes, its creation or deletion) at or after `since`, newest first. */
   branchChangesSince(repo: RepoCoordinates, branch: string, since: string): Promise<BranchChanges>;

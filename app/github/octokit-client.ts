@@ -35,6 +35,8 @@ export const MAX_PULL_FILES = 3000;
 export const MAX_COMPARE_FILES = 300;
 /** Commits a compare page lists (GitHub's most): enough to follow a deploy's merges back to the last approved one. */
 const COMPARE_COMMITS_PAGE = 100;
+/** Issue events that change a pull request's base branch. */
+const BASE_CHANGES = new Set(['base_ref_changed', 'automatic_base_change_succeeded']);
 /** Pages of a branch's activity read back to a moment: 300 changes since then is a branch moved too often to tell. */
 const BRANCH_CHANGE_PAGES = 3;
 
@@ -88,7 +90,8 @@ export class OctokitGitHubClient implements GitHubClient {
 
   async pullBaseChangedAt(repo: RepoCoordinates, number: number): Promise<string | undefined> {
     const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...repo, issue_number: number, per_page: 100 });
-    return events.filter((event) => event.event === 'base_ref_changed').map((event) => event.created_at).sort().at(-1);
+    // GitHub's own retarget, when the branch a pull request merged into is merged and deleted, is an event of its own.
+    return events.filter((event) => BASE_CHANGES.has(event.event)).map((event) => event.created_at).sort().at(-1);
   }
 
   async branchChangesSince(repo: RepoCoordinates, branch: string, since: string): Promise<BranchChanges> {
@@ -128,6 +131,7 @@ export class OctokitGitHubClient implements GitHubClient {
       authorId: String(data.user.id),
       labels: data.labels.map((label) => label.name),
       htmlUrl: data.html_url,
+      createdAt: data.created_at,
     };
   }
 

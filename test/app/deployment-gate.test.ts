@@ -432,7 +432,7 @@ rules:
     const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'staging', event: 'pull_request', ref: 'main', sha });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
-    expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining('GitHub names no pull request for it') });
+    expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining('GitHub names no open pull request of this repository for it') });
     expect(await answerOf(gate.run_id)).toMatchObject({ state: 'rejected' });
   }, 60_000);
 
@@ -470,6 +470,18 @@ rules:
     expect(await answerOf(gate.run_id)).toMatchObject({ state: 'rejected' });
   }, 60_000);
 
+  it('fails when the pull request GitHub names was opened after its run was made: it is not the one the run merged', async () => {
+    // The run was made for a pull request of this branch into main, since closed; GitHub now names one into another base.
+    await world.control.pushCommit(PULLED, { branch: 'reopened', files: { 'docs/o.md': 'o\n' }, author: 'mallory' });
+    const madeAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await untilTheSecondAfter(madeAt);
+    const later = await world.control.openPull({ repository: PULLED, user: 'mallory', title: 'Into sandbox', head: 'reopened' });
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'staging', pull_request: later.number, created_at: madeAt.toISOString() });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${later.number} was opened after run ${gate.run_id} was made`) });
+  }, 60_000);
+
   it('fails when the pull request moved on since its run started', async () => {
     const pull = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Moving', head: 'moving', files: { 'docs/m.md': 'm\n' } });
     const ran = pull.head_sha;
@@ -501,11 +513,14 @@ describe('reading the payload', () => {
   });
 
   it('counts the authors of the pull requests the run is about as requesters, and keeps their numbers', () => {
-    const withPull = { ...payload(), pull_requests: [{ number: 5, user: { login: 'carol', id: 4 } }] };
+    const pull = (number: number, repoId: number, head = 'main') => ({ number, user: { login: 'carol', id: 4 }, head: { ref: head }, base: { repo: { id: repoId } } });
+    const withPull = { ...payload(), pull_requests: [pull(5, 9)] };
     expect(readRuleRequest(withPull).pullAuthors).toEqual([{ login: 'carol', id: '4' }]);
     expect(readRuleRequest(withPull).deployment.pullNumbers).toEqual([5]);
+    // Only a pull request from the deployed branch into this repository can be the run's.
+    expect(readRuleRequest({ ...payload(), pull_requests: [pull(5, 9), pull(6, 10), pull(7, 9, 'other')] }).deployment.pullNumbers).toEqual([5]);
     expect(() => readRuleRequest({ ...payload(), pull_requests: [{ number: 5, user: { login: 'carol' } }] })).toThrow(/`pull_requests\.0\.user\.id`/);
-    expect(() => readRuleRequest({ ...payload(), pull_requests: [{ number: '5', user: { login: 'carol', id: 4 } }] })).toThrow(/`pull_requests\.0\.number`/);
+    expect(() => readRuleRequest({ ...payload(), pull_requests: [{ ...pull(5, 9), number: '5' }] })).toThrow(/`pull_requests\.0\.number`/);
   });
 
   it('refuses a payload it cannot trust, naming the field', () => {

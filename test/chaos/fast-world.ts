@@ -86,7 +86,7 @@ class InMemoryGitHub implements GitHubClient {
   async pullRequest(r: RepoCoordinates, number: number): Promise<PullRequestInfo> {
     const pull = this.repo(r).pull;
     if (!pull || pull.number !== number) throw Object.assign(new Error('no such pull request'), { status: 404 });
-    return { number, headSha: pull.headSha, headRef: 'feature', baseRef: 'main', defaultBranch: 'main', author: pull.author, authorId: accountId(pull.author), labels: [], htmlUrl: `https://github.test/${r.owner}/${r.repo}/pull/${number}` };
+    return { number, headSha: pull.headSha, headRef: 'feature', baseRef: 'main', defaultBranch: 'main', author: pull.author, authorId: accountId(pull.author), labels: [], htmlUrl: `https://github.test/${r.owner}/${r.repo}/pull/${number}`, createdAt: new Date(0).toISOString() };
   }
   /** A push run's commit in a scenario is never a pull request's merge. */
   async mergedPullsOf(): Promise<MergedPull[]> {
