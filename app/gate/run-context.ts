@@ -392,8 +392,9 @@ async function notRetargetedSince(github: GitHubClient, repo: RepoCoordinates, p
  */
 async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<string> {
   if (pull.headSha !== sha) throw movedOn(pull, sha);
-  // GitHub names the open pull requests of the run's branch as they are now: one opened since is not the run's.
-  if (wholeSecond(pull.createdAt) >= wholeSecond(made.at)) {
+  // GitHub names the open pull requests of the run's branch as they are now: one opened since is not the run's
+  // (one opened in the same second is: its opening makes the run).
+  if (wholeSecond(pull.createdAt) > wholeSecond(made.at)) {
     throw new RunContextError(`pull request #${pull.number} was opened after run ${made.runId} was made, so it is not the pull request the run merged; push a new commit to it`);
   }
   const into = `\`${pull.baseRef}\`, the branch pull request #${pull.number} merges into`;
