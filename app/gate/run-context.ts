@@ -65,6 +65,13 @@ const MERGE_QUEUE_REF = /^refs\/heads\/gh-readonly-queue\/.+\/pr-(\d+)-[0-9a-f]{
  */
 const RUNS_ITS_OWN_COMMIT = new Set(['push', 'workflow_dispatch', 'schedule', 'repository_dispatch', 'merge_group', 'release', 'create', 'deployment']);
 
+/**
+ * A `pull_request` run's ref names a branch only once its pull request was merged (`closed`): GitHub
+ * then runs it on the merge's commit on the base branch, which is what a checkout gets, as for a push of
+ * that commit. Before that its ref is the pull request's (`refs/pull/<n>/merge`).
+ */
+const runsMergedPullRequest = (run: RunCommit) => run.eventName === 'pull_request' && !run.refFromDeployment && branchOfRef(run.ref) !== undefined;
+
 const short = (sha: string) => sha.slice(0, 7);
 
 /** A list GitHub may have cut short is no list at all: the change set is then unknown. */
@@ -114,7 +121,7 @@ export async function loadRunContext(
   const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
   const atHead = Promise.all([mergedPullsOfCommit(github, repo, run.sha), queuedPull(github, repo, run)]).then(([merged, queued]) => [...merged, ...queued]);
-  if (!RUNS_ITS_OWN_COMMIT.has(run.eventName)) {
+  if (!RUNS_ITS_OWN_COMMIT.has(run.eventName) && !runsMergedPullRequest(run)) {
     return { ...context, unknownChanges: `a \`${run.eventName}\` run can run code other than its commit ${short(run.sha)}, and its token does not say which`, shippedPulls: await atHead };
   }
   const { base, subject } = await bases.lastApproved(run.ref);

@@ -121,6 +121,30 @@ describe('what a run of its own commit changes: everything since the last approv
     lastApproved = `${String(body.id)}, run ${String(body.run_id)}`;
   });
 
+  it("a merged pull request's run is measured as a push of its merge commit: docs pass, infra waits for someone other than its author", async () => {
+    // GitHub runs a merged pull request's \`pull_request\` workflow on the base branch, at the merge's commit.
+    const mergedRun = async (branch: string, files: Record<string, string>) => {
+      const pr = await world.control.openPull({ repository: INFRA, user: 'carol', title: branch, head: branch, files });
+      const merged = await world.control.mergePull({ repository: INFRA, number: pr.number, user: 'mallory' });
+      return runOf(merged.sha, { event_name: 'pull_request' });
+    };
+    const docs = await mergedRun('merged-docs', { 'docs/merged.md': 'merged\n' });
+    const passed = await open(docs);
+    expect(passed).toMatchObject({ status: 'approved', reason: 'auto', matched_rules: ['docs-only'] });
+    expect((await decisionOf(passed)).facts).toMatchObject({ changedFileCount: 1 });
+    approvedSha = docs.sha!;
+    lastApproved = `${String(passed.id)}, run ${String(passed.run_id)}`;
+
+    const infraRun = await mergedRun('merged-infra', { 'infra/main.tf': 'replicas = 3\n' });
+    const infra = await open(infraRun);
+    expect(infra).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((await decisionOf(infra)).facts).toMatchObject({ changedFileCount: 1 });
+    expect((await world.app.store.getRequest(infra.id as string))!.facts).toMatchObject({
+      requesters: expect.arrayContaining([expect.objectContaining({ login: 'carol', role: 'opened a pull request the run ships' })]),
+    });
+    await world.api('POST', `/api/v1/requests/${String(infra.id)}/cancel`, await world.token(infraRun), { reason: 'job_cancelled' });
+  });
+
   it('is measured per environment: approving staging is no base for production', async () => {
     const docs = await pushTo('main', { 'docs/staging.md': 'staging\n' });
     const staging = await open(runOf(docs.sha, { environment: 'staging' }));
