@@ -520,7 +520,10 @@ export class SqlStore implements Store {
 
   async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
     return this.#transaction(async (tx) => {
-      // Lock the pending requests first (lock order: request, then the rest), then their votes.
+      // The comment is marked handled first: its creation, delivered later or being handled now, then
+      // casts nothing (the vote's own mark finds it done), and a vote it cast already is found below.
+      await this.#markCommentDone(tx, repositoryId, commentId);
+      // Then the pending requests (lock order: request, then the rest), then their votes.
       const requests = await tx.query(
         `SELECT r.* FROM requests r
          WHERE r.repository_id = $1 AND r.status = 'pending'
@@ -568,8 +571,12 @@ export class SqlStore implements Store {
   }
 
   async completeComment(repositoryId: string, commentId: number): Promise<void> {
+    await this.#markCommentDone(this.#db, repositoryId, commentId);
+  }
+
+  async #markCommentDone(db: SqlExecutor, repositoryId: string, commentId: number): Promise<void> {
     const now = this.#clock();
-    await this.#db.query(
+    await db.query(
       `INSERT INTO command_comments (repository_id, comment_id, state, received_at, lease_until) VALUES ($1, $2, 'done', $3, $3)
        ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done'`,
       [repositoryId, commentId, now],

@@ -140,7 +140,6 @@ async function handleCommand(
   return outcome.counted || outcome.handled;
 }
 
-/** A deleted command comment withdraws the vote it cast, while the request is still pending. */
 /** Whether an edit left a command in the comment: what the reconciler, reading comments as they are now, would act on. */
 export function editedIntoCommand(context: Context<'issue_comment.edited'>): boolean {
   return commandOf(context.payload.comment) !== undefined;
@@ -157,6 +156,10 @@ export function handleEditedComment(store: Store) {
   };
 }
 
+/**
+ * A deleted command comment withdraws the vote it cast, while the request is still pending, and never
+ * votes afterwards: GitHub may deliver its creation after its deletion.
+ */
 export function handleDeletedComment(gate: Gate) {
   return async (context: Context<'issue_comment.deleted'>): Promise<void> => {
     const { comment, repository, sender } = context.payload;

@@ -561,6 +561,19 @@ describe('votes are re-checked', () => {
     expect((await world.audit(request.id as string)).map((e) => e.type)).toContain('vote_withdrawn');
   });
 
+  it('an /approve deleted before its creation is delivered never counts', async () => {
+    // GitHub promises no order: the deletion may arrive first, when there is no vote yet to withdraw.
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.control.pauseDeliveries();
+    const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+    await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'bob' });
+    await world.control.releaseDeliveries('reverse');
+    await world.settle();
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await world.audit(request.id as string)).map((e) => e.type)).not.toContain('vote');
+  });
+
   it('an approver who lost write permission since voting does not complete the quorum', async () => {
     const { pr, run } = await pullRun();
     const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
