@@ -18,6 +18,8 @@ export const MAX_DURATION_SECONDS = 365 * 86400;
 
 const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'only_paths', 'event', 'actor', 'labels'];
 const CONDITION_KEYS = [...GLOB_CONDITIONS, 'severity'];
+/** Matched as GitHub compares them, ignoring case: pattern and value are lowercased first. */
+const CASE_INSENSITIVE_CONDITIONS = new Set(['action', 'environment', 'actor', 'labels']);
 const WINDOW_KEYS = Object.keys(policySchema.$defs.window.properties);
 
 type Report = (pointer: string, message: string) => void;
@@ -182,8 +184,15 @@ function checkConditions(conditions: unknown, at: string, report: Report): void 
       : [[`${at}/${key}`, value]];
     for (const [pointer, pattern] of items) {
       if (typeof pattern !== 'string' || pattern === '') continue;
-      const glob = compileGlob(pattern, key === 'actor' ? ACTOR_GLOB : {});
-      if (!glob.ok) report(pointer, glob.message);
+      const options = key === 'actor' ? ACTOR_GLOB : {};
+      const glob = compileGlob(pattern, options);
+      if (!glob.ok) {
+        report(pointer, glob.message);
+        continue;
+      }
+      // A range between letters of different case (`[Y-b]`) reads differently once lowercased.
+      const lowered = CASE_INSENSITIVE_CONDITIONS.has(key) ? compileGlob(pattern.toLowerCase(), options) : glob;
+      if (!lowered.ok) report(pointer, `${key} ignores case, so \`${pattern}\` is matched lowercased: ${lowered.message}; write the pattern in one case`);
     }
   }
 }

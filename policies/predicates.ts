@@ -133,7 +133,8 @@ function matchScalar(
   normalise: (s: string) => string = (s) => s,
   options?: Readonly<GlobOptions>,
 ): ConditionResult {
-  const invalid = invalidGlobs(key, patterns, ctx, options);
+  // Checked as matched: a pattern valid only before normalising must block, not quietly never match.
+  const invalid = invalidGlobs(key, patterns.map(normalise), ctx, options);
   if (invalid) return invalid;
   if (value === undefined || value === '') {
     return { key, matched: false, reason: `${label}: the request has no ${label}, so ${label} ${codeList(patterns)} does not match` };
@@ -248,7 +249,7 @@ export function matchOnlyPaths(patterns: readonly string[], ctx: PredicateContex
 
 export function matchLabels(patterns: readonly string[], ctx: PredicateContext): ConditionResult {
   const key = 'labels';
-  const invalid = invalidGlobs(key, patterns, ctx);
+  const invalid = invalidGlobs(key, patterns.map((pattern) => pattern.toLowerCase()), ctx);
   if (invalid) return invalid;
   const labels = ctx.facts.labels ?? [];
   if (labels.length === 0) {

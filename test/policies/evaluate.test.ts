@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { evaluate, type OwnersLookup } from '../../policies/evaluate.js';
 import { emptyApproverSet } from '../../policies/approvers.js';
 import { parseCodeowners } from '../../policies/codeowners.js';
-import type { ApproverRef, Escalation, Policy, RequestFacts, Rule } from '../../policies/types.js';
+import type { ApproverRef, Conditions, Escalation, Policy, RequestFacts, Rule } from '../../policies/types.js';
 
 const at = (line: number) => ({ file: '.github/jit-approval.yml', line, col: 5 });
 const CODEOWNERS: ApproverRef = { kind: 'codeowners' };
@@ -112,6 +112,16 @@ describe('fail closed', () => {
   test('an invalid glob in a rule that did not match still blocks', () => {
     const p = policy([{ name: 'bad', if: { action: ['other'], branch: ['['] } }]);
     expect(evaluate(p, facts({ branch: 'main' })).outcome).toBe('blocked');
+  });
+
+  test.each<[string, Conditions, Partial<RequestFacts>]>([
+    ['environment', { environment: ['[Y-b]rod'] }, { environment: '_rod' }],
+    ['action', { action: ['[Y-b]eploy'] }, { action: '_eploy' }],
+    ['labels', { labels: ['[Y-b]lock'] }, { labels: ['_lock'] }],
+  ])('a glob of the %s valid only before it is lowercased still blocks', (_key, conditions, requestFacts) => {
+    // `[Y-b]` is a range; `[y-b]`, as the case-insensitive match reads it, is not.
+    const p = policy([{ name: 'gate', if: conditions, require: { approvals: 1, approvers: [team('sre')] } }]);
+    expect(evaluate(p, facts(requestFacts)).outcome).toBe('blocked');
   });
 
   test('a zero approval count still needs one approval', () => {

@@ -285,6 +285,12 @@ const errorCases: ErrorCase[] = [
     ],
   ],
   [
+    'a glob of a fact that ignores case, valid only before it is lowercased',
+    yaml('version: 1', 'rules:', '  - name: r', '    if:', '      environment: "[Y-b]rod"', '      branch: "[Y-b]ranch"'),
+    undefined,
+    [['5:20', 'rules[0].if.environment: environment ignores case, so `[Y-b]rod` is matched lowercased: invalid glob "[y-b]rod"', 'write the pattern in one case']],
+  ],
+  [
     'bad durations',
     yaml('version: 1', 'defaults: { timeout: 1y }', 'rules:', '  - name: r', '    timeout: 400d', '    escalate:', '      - after: 0m', '        notify: [pager]'),
     undefined,
