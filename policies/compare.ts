@@ -12,7 +12,8 @@ import { describeApprovers, isTeamOwner, requirementName } from './approvers.js'
 import type { ApproverSet, Decision, Requirement } from './decision.js';
 import { formatDuration } from './duration.js';
 import { evaluate, type OwnersLookup } from './evaluate.js';
-import type { ApproverRef, Conditions, PermissionLevel, Policy, RequestFacts, TimeWindow } from './types.js';
+import { autoApproves } from './normalise.js';
+import type { ApproverRef, Conditions, PermissionLevel, Policy, RequestFacts, Rule, TimeWindow } from './types.js';
 
 export interface PolicyVersion {
   policy: Policy;
@@ -200,6 +201,66 @@ export function comparePolicies(before: PolicyVersion | null, after: PolicyVersi
     const label = `${situation.label}, freezes and deploy windows set aside`;
     return [atInstant, { situation: { ...situation, label }, before: wasByRules ? summarise(wasByRules) : null, after: summarise(nowByRules), change: byRules }];
   });
+}
+
+/**
+ * Facts a named situation leaves out: it has no branch, event, actor or labels, and its changed paths,
+ * judged as any change, hide only a path condition that loosens the gate (an auto-approving rule's `if`,
+ * an `unless`).
+ */
+const LEFT_OUT: readonly [keyof Conditions, string][] = [['branch', 'branch'], ['targetBranch', 'target_branch'], ['event', 'event'], ['actor', 'actor'], ['labels', 'labels']];
+const PATHS: readonly [keyof Conditions, string][] = [['paths', 'paths'], ['onlyPaths', 'only_paths']];
+
+export interface RuleBeyondSituations {
+  rule: string;
+  change: 'added' | 'removed' | 'changed';
+  /** The facts its conditions read (as the policy spells them) that the named situations leave out. */
+  reads: string[];
+}
+
+/**
+ * The rules a change adds, removes or rewrites whose conditions (`if`, `unless`, an escalation's `if`)
+ * read facts the named situations leave out: what such a change does, the situations cannot show.
+ * `unless: { actor: "*" }` added to a requiring rule changes no decision for a situation without an
+ * actor, and a rule for `branch: main` never applies to one; a reviewer must read these rules.
+ */
+export function rulesBeyondSituations(before: Policy | null, after: Policy): RuleBeyondSituations[] {
+  if (!before) return [];
+  const old = new Map(before.rules.map((rule) => [rule.name, rule]));
+  const now = new Map(after.rules.map((rule) => [rule.name, rule]));
+  const found: RuleBeyondSituations[] = [];
+  for (const name of new Set([...old.keys(), ...now.keys()])) {
+    const [was, is] = [old.get(name), now.get(name)];
+    if (was && is && ruleText(was) === ruleText(is)) continue;
+    const parts = [was, is].flatMap((rule) => (rule ? conditionParts(rule) : []));
+    const reads = [...LEFT_OUT, ...PATHS]
+      .filter(([key]) => parts.some(({ conditions, loosens }) => conditions[key] !== undefined && (loosens || !PATHS.some(([path]) => path === key))))
+      .map(([, spelt]) => spelt);
+    if (reads.length > 0) found.push({ rule: name, change: !was ? 'added' : !is ? 'removed' : 'changed', reads });
+  }
+  return found;
+}
+
+const conditionParts = (rule: Rule): { conditions: Conditions; loosens: boolean }[] => [
+  { conditions: rule.if, loosens: autoApproves(rule) },
+  ...(rule.unless ? [{ conditions: rule.unless, loosens: true }] : []),
+  ...rule.escalate.flatMap((e) => (e.if ? [{ conditions: e.if, loosens: false }] : [])),
+];
+
+/** A rule as it decides: where it is written in the file is no part of it. */
+const ruleText = (rule: Rule): string => stableJson({ ...rule, location: undefined, escalate: rule.escalate.map((e) => ({ ...e, location: undefined })) });
+
+/** A Markdown table of the rules the situations cannot judge; empty when there are none. */
+export function beyondSituationsTable(rules: readonly RuleBeyondSituations[]): string {
+  if (rules.length === 0) return '';
+  const rows = rules.map((r) => `| ${codeSpan(r.rule)} ${r.change} | ${r.reads.map((fact) => `\`${fact}\``).join(', ')} |`);
+  return [
+    'Rules changed in ways the situations cannot show, as they read facts the situations leave out: read these yourself.',
+    '',
+    '| Rule | Reads |',
+    '|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 export interface WindowChange {

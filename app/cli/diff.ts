@@ -1,5 +1,5 @@
 /** `mercurial-jit diff`: what a policy change does, before it merges — the App's policy preview, offline. */
-import { comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable } from '../../policies/compare.js';
+import { beyondSituationsTable, comparePolicies, compareWindows, comparisonTable, namedSituations, rulesBeyondSituations, windowTable } from '../../policies/compare.js';
 import { EXIT, FORMAT_OPTION, HELP_OPTION, UsageError, formatOf, instantOption, json, parseCommandArgs, type CliIo } from './io.js';
 import { loadCodeownersFile } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
@@ -9,8 +9,10 @@ export const DIFF_USAGE = `Usage: mercurial-jit diff --before OLD.yml --after NE
 
 Compares the decisions of two versions of a policy for each action × environment × severity they
 name (path conditions judged as for an unknown change set, the worst case), and lists those that
-become stricter, looser or blocked; and lists the freezes and deploy windows added, removed or
-changed, whatever the time. Problems in either file are printed on stderr.
+become stricter, looser or blocked; lists the rules changed in ways those situations cannot show
+(they read a branch, event, actor, labels or, to loosen the gate, changed paths, which the situations
+leave out); and lists the freezes and deploy windows added, removed or changed, whatever the time.
+Problems in either file are printed on stderr.
 
   --before FILE           the policy as it is (for example from the default branch)
   --after FILE            the policy as it would be
@@ -60,7 +62,8 @@ export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
   const situations = namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]);
   const comparisons = comparePolicies(oldVersion, newVersion, situations, at);
   const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy);
-  if (format === 'json') io.stdout(json({ valid: true, windows, comparisons }));
-  else io.stdout(`${windows.length > 0 ? `${windowTable(windows)}\n\n` : ''}${comparisonTable(comparisons)}\n`);
+  const unjudged = rulesBeyondSituations(oldVersion?.policy ?? null, newVersion.policy);
+  if (format === 'json') io.stdout(json({ valid: true, windows, comparisons, rulesBeyondSituations: unjudged }));
+  else io.stdout([windowTable(windows), comparisonTable(comparisons), beyondSituationsTable(unjudged)].filter((part) => part !== '').join('\n\n') + '\n');
   return EXIT.ok;
 }

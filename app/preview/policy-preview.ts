@@ -9,7 +9,7 @@
  */
 import type { Context } from 'probot';
 import { CODEOWNERS_LOCATIONS, type CodeownersError } from '../../policies/codeowners.js';
-import { comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
+import { beyondSituationsTable, comparePolicies, compareWindows, comparisonTable, namedSituations, rulesBeyondSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/policy-source.js';
@@ -136,8 +136,9 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   // A freeze on no day of the comparison changes no decision above, so windows are compared as written.
   const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy);
   const windowCounts = countChanges(windows.map((w) => w.effect));
+  const unjudged = rulesBeyondSituations(oldVersion?.policy ?? null, newVersion.policy);
   const warnings = [...after.warnings, ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${skippedLineText(error)}`)];
-  // The warnings first (they are about this file), then the tables, whose rows a cut leaves out from
+  // The warnings first (they are about this file), then the rules the tables cannot judge, then the tables, whose rows a cut leaves out from
   // the end: the windows' rows first, as they change decisions at times the comparison was not made for.
   const [tableHead, tableRule, ...tableRows] = comparisonTable(comparisons).split('\n');
   const decisionsHeading = [oldVersion ? 'Decisions before and after this change:' : 'The default branch has no valid policy; decisions under this one:', ''];
@@ -153,6 +154,8 @@ export function previewContent(input: PreviewInput): CheckRunContent {
               warnings.length > WARNINGS_SHOWN ? [`- … and ${warnings.length - WARNINGS_SHOWN} more, at their lines`, ''] : [''],
             ]
           : []),
+        // Never cut: what the tables below cannot show.
+        ...(unjudged.length > 0 ? [[...beyondSituationsTable(unjudged).split('\n'), '']] : []),
         ...(windows.length > 0 ? [['Freezes and deploy windows added, removed or changed (whatever the time):', ''], [windowHead, windowRule]] : [decisionsHeading, decisionsTableHead]),
       ],
       middle: [
@@ -165,7 +168,8 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   );
   const decisions = counts.changed === 0 ? 'no decision changes' : `${counts.changed} decision${counts.changed === 1 ? '' : 's'} change (${counts.describe})`;
   const windowText = windowCounts.changed === 0 ? '' : `; ${windowCounts.changed} freeze or deploy window change${windowCounts.changed === 1 ? '' : 's'} (${windowCounts.describe})`;
-  const title = `Valid policy; ${decisions}${windowText}`;
+  const unjudgedText = unjudged.length === 0 ? '' : `; ${unjudged.length} rule change${unjudged.length === 1 ? '' : 's'} to read (the situations cannot show ${unjudged.length === 1 ? 'it' : 'them'})`;
+  const title = `Valid policy; ${decisions}${windowText}${unjudgedText}`;
   return { ...base, conclusion: 'success', title, summary };
 }
 

@@ -74,6 +74,16 @@ describe('a pull request that changes the policy', () => {
     expect(check.output.summary).toContain('Decisions before and after this change:');
   });
 
+  it('lists a rule changed in a way no situation shows: production waived for every actor', async () => {
+    // The recorded request is staging's, and the named situations have no actor: no decision changes.
+    const waived = POLICY.replace('    require: { approvals: 1, approvers: [alice] }', '    unless: { actor: "*" }\n    require: { approvals: 1, approvers: [alice] }');
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': waived });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check).toMatchObject({ conclusion: 'success', output: { title: 'Valid policy; no decision changes; 1 rule change to read (the situations cannot show it)' } });
+    expect(check.output.summary).toContain('Rules changed in ways the situations cannot show, as they read facts the situations leave out: read these yourself.');
+    expect(check.output.summary).toContain('| `production` changed | `actor` |');
+  });
+
   it('fails for an invalid policy and shows each problem at its line', async () => {
     const { pull } = await openPolicyPull({ '.github/jit-approval.yml': `${POLICY}  - name: broken\n    require: { approvals: zero }\n` });
     const check = (await policyCheck(pull.head_sha))!;

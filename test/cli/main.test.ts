@@ -36,6 +36,8 @@ const workspace = makeWorkspace({
   'diff-frozen.yml': `${DIFF_BEFORE}freezes:\n  - name: new-year\n    time_zone: Europe/Berlin\n    start: 2026-12-21\n    end: 2027-01-04\n    if: { environment: production }\n`,
   // The same freeze before and after; production needs anyone with write permission instead of security.
   'diff-frozen-weaker.yml': `${DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]')}freezes:\n  - name: new-year\n    time_zone: Europe/Berlin\n    start: 2026-12-21\n    end: 2027-01-04\n    if: { environment: production }\n`,
+  // Production waived for every actor: no named situation has an actor, so none decides differently.
+  'diff-unless-actor.yml': DIFF_BEFORE.replace('    require: { approvals: 1, approvers: ["@acme/security"] }', '    unless: { actor: "*" }\n    require: { approvals: 1, approvers: ["@acme/security"] }'),
   'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
   'weekend-override.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    mode: require\n    override: { approvers: ["@acme/release-managers"] }\n',
 });
@@ -278,6 +280,26 @@ describe('diff', () => {
       ['stricter', 'deploy to production, severity low'],
       ['looser', 'deploy to production, severity low, freezes and deploy windows set aside'],
     ]));
+  });
+
+  test('a rule changed in a way no situation shows is listed to be read, not passed over as no change', async () => {
+    const text = await diff('--after', 'diff-unless-actor.yml', '--format', 'text');
+    expect(text).toEqual({
+      code: 0,
+      stdout: [
+        'No decision changes in the 6 situations compared.',
+        '',
+        'Rules changed in ways the situations cannot show, as they read facts the situations leave out: read these yourself.',
+        '',
+        '| Rule | Reads |',
+        '|---|---|',
+        '| `production` changed | `actor` |',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+    const json = JSON.parse((await diff('--after', 'diff-unless-actor.yml')).stdout) as { rulesBeyondSituations: unknown };
+    expect(json.rulesBeyondSituations).toEqual([{ rule: 'production', change: 'changed', reads: ['actor'] }]);
   });
 
   test('no change: the table says so', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseCodeowners } from '../../policies/codeowners.js';
-import { classify, comparePolicies, compareWindows, comparisonTable, namedSituations, windowTable, type Change } from '../../policies/compare.js';
+import { classify, comparePolicies, compareWindows, comparisonTable, namedSituations, rulesBeyondSituations, windowTable, type Change } from '../../policies/compare.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { loadPolicy } from '../../policies/loader.js';
 import type { Policy, RequestFacts } from '../../policies/types.js';
@@ -84,6 +84,43 @@ describe('comparePolicies and the table', () => {
       '| looser | `deploy to production, severity low` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
       '| stricter | `deploy to staging, severity low` | 1 from @acme/leads (rule `staging`) | 2 from @acme/leads (rule `staging`) |',
     ]);
+  });
+});
+
+describe('rulesBeyondSituations: rule changes the named situations cannot show', () => {
+  const load = (rules: string): Policy => {
+    const loaded = loadPolicy(`version: 1\nrules:\n${rules}`, 'p.yml');
+    if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+    return loaded.policy;
+  };
+  const PRODUCTION = '  - name: production\n    if: { environment: production }\n    require: { approvers: ["@acme/security"] }\n';
+  const ON_MAIN = (n: number) => `  - name: main\n    if: { environment: production, branch: main }\n    require: { approvals: ${n}, approvers: ["role:write"] }\n`;
+  const INFRA = (n: number) => `  - name: infra\n    if: { paths: ["infra/**"] }\n    require: { approvals: ${n}, approvers: ["@acme/sre"] }\n`;
+  const DOCS = (glob: string) => `  - name: docs\n    if: { only_paths: ["${glob}"] }\n    auto_approve: true\n`;
+  const rows: [string, string, string, ReturnType<typeof rulesBeyondSituations>][] = [
+    ['an `unless` on the actor added to a requiring rule', PRODUCTION, PRODUCTION.replace('    require', '    unless: { actor: "*" }\n    require'), [{ rule: 'production', change: 'changed', reads: ['actor'] }]],
+    ['an `unless` on the changed paths added', PRODUCTION, PRODUCTION.replace('    require', '    unless: { only_paths: ["**"] }\n    require'), [{ rule: 'production', change: 'changed', reads: ['only_paths'] }]],
+    ['fewer approvals on a rule for one branch, which no situation is on', ON_MAIN(2), ON_MAIN(1), [{ rule: 'main', change: 'changed', reads: ['branch'] }]],
+    ["an auto-approving rule's paths widened", DOCS('docs/**'), DOCS('**'), [{ rule: 'docs', change: 'changed', reads: ['only_paths'] }]],
+    ['a rule on labels removed', `${PRODUCTION}  - name: hotfix\n    if: { labels: [hotfix] }\n    auto_approve: true\n`, PRODUCTION, [{ rule: 'hotfix', change: 'removed', reads: ['labels'] }]],
+    ['an escalation on the event added', PRODUCTION, `${PRODUCTION}    escalate:\n      - if: { event: workflow_dispatch }\n        require: { approvers: ["@acme/leads"] }\n`, [{ rule: 'production', change: 'changed', reads: ['event'] }]],
+    // The situations judge the change set as any change, which a requiring rule's paths always match: the table shows it.
+    ["fewer approvals on a requiring rule's paths", INFRA(2), INFRA(1), []],
+    ['the same rules', ON_MAIN(1), ON_MAIN(1), []],
+  ];
+  test.each(rows)('%s', (_name, before, after, expected) => {
+    expect(rulesBeyondSituations(load(before), load(after))).toEqual(expected);
+  });
+
+  test('a rule moved down the file is the same rule', () => {
+    const before = load(`${PRODUCTION}${ON_MAIN(1)}`);
+    const after = load(`${ON_MAIN(1)}${PRODUCTION}`);
+    expect(after.rules[1]!.location).not.toEqual(before.rules[0]!.location);
+    expect(rulesBeyondSituations(before, after)).toEqual([]);
+  });
+
+  test('nothing before: every decision is new, and the table shows them', () => {
+    expect(rulesBeyondSituations(null, load(ON_MAIN(1)))).toEqual([]);
   });
 });
 
