@@ -168,10 +168,21 @@ export const matchEvent = (patterns: readonly string[], ctx: PredicateContext): 
 
 /**
  * GitHub logins are case-insensitive, so `Alice` is the same person as `alice`; brackets are literal,
- * so `dependabot[bot]` names that bot and `*[bot]` any bot (see ACTOR_GLOB).
+ * so `dependabot[bot]` names that bot and `*[bot]` any bot (see ACTOR_GLOB). A run someone else re-ran
+ * was started by both: a condition that loosens the gate holds only when both match (a re-run of the
+ * release bot's run is a person's deploy), one that tightens it when either does.
  */
-export const matchActor = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
-  matchScalar('actor', 'actor', ctx.facts.actor, patterns, ctx, (s) => s.toLowerCase(), ACTOR_GLOB);
+export function matchActor(patterns: readonly string[], ctx: PredicateContext, purpose: ConditionPurpose = 'tighten'): ConditionResult {
+  const match = (login: string | undefined) => matchScalar('actor', 'actor', login, patterns, ctx, (s) => s.toLowerCase(), ACTOR_GLOB);
+  const started = match(ctx.facts.actor);
+  const rerunBy = (ctx.facts.rerunBy ?? []).filter((login) => login.toLowerCase() !== ctx.facts.actor?.toLowerCase());
+  if (started.error || rerunBy.length === 0) return started;
+  const reruns = rerunBy.map((login) => ({ login, result: match(login) }));
+  const matched = purpose === 'loosen' ? started.matched && reruns.every(({ result }) => result.matched) : started.matched || reruns.some(({ result }) => result.matched);
+  const rule = purpose === 'loosen' ? 'it holds only when both match' : 'it holds when either matches';
+  const rerunText = reruns.map(({ login, result }) => `re-run by ${code(login)}, who ${result.matched ? 'matches' : 'does not match'}`).join('; ');
+  return { key: 'actor', matched, reason: `${started.reason}; ${rerunText}: ${rule}` };
+}
 
 export function matchSeverity(condition: SeverityCondition, ctx: PredicateContext): ConditionResult {
   const key = 'severity';
@@ -276,7 +287,7 @@ export function evaluateConditions(conditions: Conditions, ctx: PredicateContext
   if (conditions.targetBranch) results.push(matchTargetBranch(conditions.targetBranch, ctx));
   if (conditions.severity) results.push(matchSeverity(conditions.severity, ctx));
   if (conditions.event) results.push(matchEvent(conditions.event, ctx));
-  if (conditions.actor) results.push(matchActor(conditions.actor, ctx));
+  if (conditions.actor) results.push(matchActor(conditions.actor, ctx, purpose));
   if (conditions.labels) results.push(matchLabels(conditions.labels, ctx));
   if (conditions.paths) results.push(matchPaths(conditions.paths, ctx, purpose));
   if (conditions.onlyPaths) results.push(matchOnlyPaths(conditions.onlyPaths, ctx, purpose));

@@ -165,7 +165,10 @@ export interface RequestFacts {
   targetBranch?: string;
   severity?: string;
   event?: string;
+  /** Who started the run. */
   actor?: string;
+  /** Who re-ran it, where that is someone else: an `actor` condition that loosens the gate must hold for them too. */
+  rerunBy?: string[];
   labels?: string[];
   /** The changed files; empty when `unknownChanges` is set. */
   changedFiles: string[];

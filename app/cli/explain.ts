@@ -9,7 +9,7 @@ import { loadPolicyFile } from './load-policy.js';
 
 export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--extends ORG_FILE] [--codeowners FILE] --action A
          [--environment E] [--branch B] [--target-branch B] [--severity S] [--event E]
-         [--actor U] [--labels a,b] [--files a,b | --files-from FILE | --unknown-changes WHY]
+         [--actor U] [--rerun-by U] [--labels a,b] [--files a,b | --files-from FILE | --unknown-changes WHY]
          [--at TIME] [--format json|text]
 
 Prints the decision for one request: no approval needed, or the requirements; which rules
@@ -26,7 +26,8 @@ and when the request may next go ahead.
   --target-branch B     a pull request's base branch
   --severity S          one of the policy's severities (without it: defaults.severity, else the highest)
   --event E             the triggering event, e.g. push, pull_request, workflow_dispatch
-  --actor U             the requester's login
+  --actor U             who started the run
+  --rerun-by U          who re-ran it, where that is someone else (repeat for several)
   --labels a,b          pull request labels, comma-separated
   --files a,b           changed files, comma-separated
   --files-from FILE     changed files, one per line
@@ -52,6 +53,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
       severity: { type: 'string' },
       event: { type: 'string' },
       actor: { type: 'string' },
+      'rerun-by': { type: 'string', multiple: true },
       labels: { type: 'string' },
       files: { type: 'string' },
       'files-from': { type: 'string' },
@@ -96,6 +98,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     ...optional('severity', values.severity),
     ...optional('event', values.event),
     ...optional('actor', values.actor),
+    ...(values['rerun-by'] !== undefined ? { rerunBy: values['rerun-by'] } : {}),
     ...(values.labels !== undefined ? { labels: commaList(values.labels) } : {}),
     changedFiles: changedFiles.map(repositoryPath),
     ...optional('unknownChanges', values['unknown-changes']),

@@ -400,7 +400,7 @@ export class Gate {
       targetBranch: context.targetBranch,
       severity: facts.severity,
       event: facts.eventName,
-      actor: request.requester,
+      ...startersOf(requesters, request.requester),
       labels: context.labels,
       changedFiles: context.changedFiles,
       ...(context.unknownChanges !== undefined ? { unknownChanges: context.unknownChanges } : {}),
@@ -877,6 +877,12 @@ export class Gate {
     const since = (request.facts as unknown as RunFacts).waitingSince;
     return Math.max(0, (this.now().getTime() - (since ? Date.parse(since) : request.createdAt.getTime())) / 1000);
   }
+}
+
+/** Who started the run, and who re-ran it where that is someone else: an `actor` condition judges both. */
+function startersOf(requesters: readonly Requester[], requester: string): Pick<RequestFacts, 'actor' | 'rerunBy'> {
+  const rerunBy = requesters.filter((r) => r.role === 're-ran the run').map((r) => r.login);
+  return { actor: requesters.find((r) => r.role === 'started the run')?.login ?? requester, ...(rerunBy.length > 0 ? { rerunBy } : {}) };
 }
 
 /** How many times a vote looks up earlier approvers again when approvals keep arriving while it is checked. */

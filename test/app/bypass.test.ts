@@ -186,6 +186,16 @@ describe('whoever re-ran a run asked for its deploy too', () => {
     expect((await world.poll(rerun, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
+  it("a person's re-run of the release bot's run is a person's deploy: `unless: { actor: release-bot }` does not waive it", async () => {
+    const released = 'acme/released';
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: { environment: production }\n    unless: { actor: release-bot }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'released', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const bots = job({ repository: released, run_id: runId + 10, actor: 'release-bot', environment: 'production' });
+    expect((await world.open(bots, { action: 'deploy' })).body).toMatchObject({ status: 'approved', reason: 'auto' });
+    const rerun = await openPending({ ...bots, run_attempt: 2, triggering_actor: 'mallory' }, { action: 'deploy' });
+    expect(rerun).toMatchObject({ matched_rules: ['production'], eligible_approvers: ['@alice'] });
+  });
+
   it('a re-run by whoever started the run leaves the approver free to approve', async () => {
     const rerun = job({ repository: JOBS, run_id: runId + 1, run_attempt: 3, actor: 'mallory', environment: 'production' });
     const request = await openPending(rerun, { action: 'deploy' });

@@ -38,6 +38,7 @@ const workspace = makeWorkspace({
   'diff-frozen-weaker.yml': `${DIFF_BEFORE.replace('approvers: ["@acme/security"]', 'approvers: ["role:write"]')}freezes:\n  - name: new-year\n    time_zone: Europe/Berlin\n    start: 2026-12-21\n    end: 2027-01-04\n    if: { environment: production }\n`,
   // Production waived for every actor: no named situation has an actor, so none decides differently.
   'diff-unless-actor.yml': DIFF_BEFORE.replace('    require: { approvals: 1, approvers: ["@acme/security"] }', '    unless: { actor: "*" }\n    require: { approvals: 1, approvers: ["@acme/security"] }'),
+  'bot-waived.yml': 'version: 1\nrules:\n  - name: production\n    if: { environment: production }\n    unless: { actor: "*[bot]" }\n    require: { approvers: ["@acme/sre"] }\n',
   'weekend.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    message: Not over the weekend.\n',
   'weekend-override.yml': 'version: 1\nfreezes:\n  - name: weekend\n    time_zone: Europe/Berlin\n    cron: { start: "0 17 * * 5", end: "0 8 * * 1" }\n    mode: require\n    override: { approvers: ["@acme/release-managers"] }\n',
 });
@@ -397,6 +398,15 @@ describe('explain', () => {
     const r = await run('explain', '--policy', 'weekend.yml', '--action', 'deploy', '--at', '2026-12-05T12:00');
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toContain('--at must be an ISO 8601 instant with a zone');
+  });
+
+  test('--rerun-by: a bot waived by `unless` is not waived for the person who re-ran its run', async () => {
+    const explain = (...more: string[]) => run('explain', '--policy', 'bot-waived.yml', '--action', 'deploy', '--environment', 'production', '--actor', 'renovate[bot]', ...more);
+    expect(JSON.parse((await explain()).stdout)).toMatchObject({ outcome: 'auto_approve' });
+    const rerun = JSON.parse((await explain('--rerun-by', 'mallory')).stdout);
+    expect(rerun).toMatchObject({ outcome: 'approval_required', facts: { actor: 'renovate[bot]', rerunBy: ['mallory'] } });
+    expect(JSON.stringify(rerun.rules)).toContain('re-run by `mallory`, who does not match: it holds only when both match');
+    expect(JSON.parse((await explain('--rerun-by', 'dependabot[bot]')).stdout)).toMatchObject({ outcome: 'auto_approve' });
   });
 
   test('a production deploy: requirements, matched rules and who may approve', async () => {

@@ -93,6 +93,22 @@ test('brackets stay a character class outside actor', () => {
   expect(matchActor(['v[12]'], ctxFor({ actor: 'v2' })).matched).toBe(false);
 });
 
+describe('actor of a run someone else re-ran: both started it', () => {
+  const rows: [string, Partial<RequestFacts>, string[], 'tighten' | 'loosen', boolean, string][] = [
+    ['loosening needs both: the bot started it, a person re-ran it', { actor: 'release-bot', rerunBy: ['mallory'] }, ['release-bot'], 'loosen', false, 're-run by `mallory`, who does not match: it holds only when both match'],
+    ['loosening holds when both match', { actor: 'release-bot', rerunBy: ['renovate-bot'] }, ['*-bot'], 'loosen', true, 'it holds only when both match'],
+    ['loosening: the re-runner matching is not enough', { actor: 'mallory', rerunBy: ['release-bot'] }, ['release-bot'], 'loosen', false, 'actor `mallory` matches none of `release-bot`'],
+    ['tightening holds when either matches', { actor: 'release-bot', rerunBy: ['mallory'] }, ['mallory'], 'tighten', true, 're-run by `mallory`, who matches: it holds when either matches'],
+    ['tightening: neither matches', { actor: 'release-bot', rerunBy: ['mallory'] }, ['alice'], 'tighten', false, 'it holds when either matches'],
+    ['a re-run by who started it is one person', { actor: 'release-bot', rerunBy: ['Release-Bot'] }, ['release-bot'], 'loosen', true, 'actor `release-bot` matches `release-bot`'],
+  ];
+  test.each(rows)('%s', (_case, facts, patterns, purpose, matched, reason) => {
+    const result = matchActor(patterns, ctxFor(facts), purpose);
+    expect(result).toMatchObject({ key: 'actor', matched });
+    expect(result.reason).toContain(reason);
+  });
+});
+
 describe('severity', () => {
   const rows: [string, string | undefined, SeverityCondition, boolean, string][] = [
     ['any-of hit', 'high', { anyOf: ['high', 'critical'] }, true, 'severity `high` is one of `high`, `critical`'],
