@@ -161,7 +161,7 @@ export interface RequestFacts {
   environment?: string;
   /** The run's branch (for a pull request: its head branch). */
   branch?: string;
-  /** For a pull request: its base branch. */
+  /** For a pull request: its base branch; for a merge queue entry, the branch it merges into. */
   targetBranch?: string;
   severity?: string;
   event?: string;

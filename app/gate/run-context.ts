@@ -56,7 +56,7 @@ export class RunContextError extends Error {}
 
 const PULL_REF = /^refs\/pull\/(\d+)\/(?:merge|head)$/;
 /** A merge queue entry's branch: `gh-readonly-queue/<base>/pr-<number>-<head sha>`. */
-const MERGE_QUEUE_REF = /^refs\/heads\/gh-readonly-queue\/.+\/pr-(\d+)-[0-9a-f]{40}$/;
+const MERGE_QUEUE_REF = /^refs\/heads\/gh-readonly-queue\/(.+)\/pr-(\d+)-[0-9a-f]{40}$/;
 
 /**
  * Events whose run builds and deploys the commit the token names. Other events (`pull_request_target`,
@@ -118,7 +118,9 @@ export async function loadRunContext(
     return pullRequestContext(github, repo, run, deployedPullRequest(run.pullNumbers ?? [], run.eventName), bases, cache);
   }
   const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
-  const context = { headSha: run.sha, branch, labels: [] as string[], changedFiles: [] as string[] };
+  // A merge queue entry merges into its base, as a pull request does: its rules are the base's.
+  const queuedInto = run.eventName === 'merge_group' ? MERGE_QUEUE_REF.exec(run.ref)?.[1] : undefined;
+  const context = { headSha: run.sha, branch, ...(queuedInto !== undefined ? { targetBranch: queuedInto } : {}), labels: [] as string[], changedFiles: [] as string[] };
   // Whatever the event, the commit the token names is what a checkout gets: its pull request's author is a requester.
   const atHead = Promise.all([mergedPullsOfCommit(github, repo, run.sha), queuedPull(github, repo, run)]).then(([merged, queued]) => [...merged, ...queued]);
   if (!RUNS_ITS_OWN_COMMIT.has(run.eventName) && !runsMergedPullRequest(run)) {
@@ -173,7 +175,7 @@ async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch
  * it as no merged pull request of the commit, while its author wrote what the entry ships.
  */
 async function queuedPull(github: GitHubClient, repo: RepoCoordinates, run: RunCommit): Promise<MergedPull[]> {
-  const number = run.eventName === 'merge_group' ? MERGE_QUEUE_REF.exec(run.ref)?.[1] : undefined;
+  const number = run.eventName === 'merge_group' ? MERGE_QUEUE_REF.exec(run.ref)?.[2] : undefined;
   if (number === undefined) return [];
   const pull = await github.pullRequest(repo, Number(number));
   return [{ number: pull.number, author: pull.author, authorId: pull.authorId }];

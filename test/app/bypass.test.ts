@@ -310,6 +310,15 @@ describe('whoever wrote the code a run ships asked for its deploy too', () => {
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
+  it("a merge queue entry's run merges into its base: a rule for what merges into main applies to it", async () => {
+    const queued = 'acme/queued';
+    const policy = 'version: 1\nrules:\n  - name: into-main\n    if: { target_branch: main }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'queued', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const pr = await world.control.openPull({ repository: queued, user: 'mallory', title: 'Queued', head: 'queued', files: { 'src/queued.ts': 'export const queued = true;\n' } });
+    const run = job({ repository: queued, actor: 'mallory', ref: `refs/heads/gh-readonly-queue/main/pr-${pr.number}-${pr.head_sha}`, sha: pr.merge_sha, environment: 'production', event_name: 'merge_group' });
+    expect(await openPending(run, { action: 'deploy' })).toMatchObject({ matched_rules: ['into-main'], eligible_approvers: ['@alice'] });
+  });
+
   it('an installation that may not read pull requests fails a push run closed, saying what to grant', async () => {
     await world.control.seed({
       repos: [{ owner: 'prless', name: 'app', branches: { main: { '.github/jit-approval.yml': JOBS_POLICY } }, collaborators: { alice: 'admin' } }],
