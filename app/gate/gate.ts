@@ -23,7 +23,7 @@ import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
 import { DEPLOYMENT_ACTION, requestersOf, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
-import { addRequester, branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunStarters } from './run-context.js';
+import { addRequester, branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunCommit, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
 export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
@@ -369,11 +369,22 @@ export class Gate {
     // A job-level gate's run is read once, when it is first decided: who started it, and which attempt the deployment is of.
     const deployment = request.action === DEPLOYMENT_ACTION ? facts.deployment : undefined;
     const rerunKnown = deployment !== undefined || facts.requesters?.some((r) => r.role === 're-ran the run');
+    const runRead = deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined;
+    const runCommit: RunCommit = {
+      ref: facts.ref,
+      sha: facts.sha,
+      eventName: facts.eventName,
+      refFromDeployment: deployment !== undefined,
+      pullNumbers: deployment?.pullNumbers,
+      runId: request.runId,
+      // One read of the run tells who started it and when it was made.
+      ...(runRead ? { runCreatedAt: () => runRead.then((read) => read.createdAt) } : {}),
+    };
     const [context, inputs, rerunner, run] = await Promise.all([
-      loadRunContext(github, repo, { ref: facts.ref, sha: facts.sha, eventName: facts.eventName, refFromDeployment: deployment !== undefined, pullNumbers: deployment?.pullNumbers, runId: request.runId }, { lastApproved, defaultBranchHead }, this.policies),
+      loadRunContext(github, repo, runCommit, { lastApproved, defaultBranchHead }, this.policies),
       loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
       rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
-      deployment && deployment.attempt === undefined ? runStarters(github, repo, request.runId) : undefined,
+      runRead,
     ]);
     if (deployment && run && (ofEarlierAttempt(deployment, run) || (madeAsAttemptStarted(deployment, run) && (await this.laterDeploymentWaits(request, deployment))))) {
       // Of an earlier attempt (which one is not known), so that its end is never sent for the latest.

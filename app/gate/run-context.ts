@@ -97,6 +97,8 @@ export interface RunCommit {
   pullNumbers?: number[];
   /** The run: when it was made tells which base its pull request's test merge took. */
   runId?: string;
+  /** When the run was made, where the caller reads the run anyway (called only when needed). */
+  runCreatedAt?: () => Promise<string | undefined>;
 }
 
 /**
@@ -238,6 +240,7 @@ export async function rerunStarter(github: GitHubClient, repo: RepoCoordinates, 
 export interface RunStarters {
   attempt: number;
   startedAt?: string;
+  createdAt?: string;
   starter: { login: string; id: string };
   attemptStarter: { login: string; id: string };
 }
@@ -251,7 +254,13 @@ export async function runStarters(github: GitHubClient, repo: RepoCoordinates, r
   const what = `run ${runId}`;
   const run = await github.workflowRun(repo, Number(runId)).catch((err: unknown) => runReadFailed(err, what, 'who started it'));
   if (!run.starter || !run.attemptStarter) throw new RunContextError(`GitHub does not say who started ${what}, who may not approve it`);
-  return { attempt: run.attempt, ...(run.startedAt ? { startedAt: run.startedAt } : {}), starter: run.starter, attemptStarter: run.attemptStarter };
+  return {
+    attempt: run.attempt,
+    ...(run.startedAt ? { startedAt: run.startedAt } : {}),
+    ...(run.createdAt ? { createdAt: run.createdAt } : {}),
+    starter: run.starter,
+    attemptStarter: run.attemptStarter,
+  };
 }
 
 /**
@@ -339,7 +348,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
   const [pull, parents, madeAt] = await Promise.all([
     github.pullRequest(repo, number),
     run.refFromDeployment ? undefined : github.commitParents(repo, run.sha),
-    runMadeAt(github, repo, run.runId),
+    runMadeAt(github, repo, run),
   ]);
   await notRetargetedSince(github, repo, pull, madeAt);
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
@@ -374,9 +383,10 @@ function testedMergeBase(parents: string[], sha: string, pull: PullRequestInfo):
 }
 
 /** When a pull request's run was made: its test merge took the base as it was then. */
-async function runMadeAt(github: GitHubClient, repo: RepoCoordinates, runId: string | undefined): Promise<{ runId: string; at: string }> {
+async function runMadeAt(github: GitHubClient, repo: RepoCoordinates, { runId, runCreatedAt }: RunCommit): Promise<{ runId: string; at: string }> {
   if (runId === undefined) throw new RunContextError('the run is not known, so which base its pull request merge took is unknown');
-  const { createdAt } = await github.workflowRun(repo, Number(runId)).catch((err: unknown) => runReadFailed(err, `run ${runId}`, 'when it was made'));
+  const read = () => github.workflowRun(repo, Number(runId)).then((run) => run.createdAt, (err: unknown) => runReadFailed(err, `run ${runId}`, 'when it was made'));
+  const createdAt = await (runCreatedAt ?? read)();
   if (createdAt === undefined) throw new RunContextError(`GitHub does not say when run ${runId} was made, so which base its pull request merge took is unknown`);
   return { runId, at: createdAt };
 }

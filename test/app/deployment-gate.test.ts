@@ -414,10 +414,14 @@ rules:
     const docs = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Docs', head: 'docs', files: { 'docs/a.md': 'a\n' } });
     // The run is made a moment later (a change of the base in the very second it was made fails it).
     await untilTheSecondAfter(Date.now());
+    const since = ((await world.control.exchanges()) as unknown[]).length;
     const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'production', pull_request: docs.number });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
     expect(request).toMatchObject({ status: 'pending', prNumber: docs.number });
+    // Who started the run and when it was made come from one read of it.
+    const runReads = ((await world.control.exchanges()) as { method: string; route: string }[]).slice(since).filter((e) => e.method === 'GET' && e.route === '/repos/{owner}/{repo}/actions/runs/{run_id}');
+    expect(runReads).toHaveLength(1);
     expect((request.facts as { evaluated?: { changedFiles?: string[] } }).evaluated?.changedFiles?.sort()).toEqual(['docs/a.md', 'src/tune.ts']);
     await world.comment(docs.number, 'carol', '/approve', PULLED);
     const refusal = (await world.audit(request.id)).find((e) => e.type === 'vote_refused');
