@@ -99,6 +99,12 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
           '`unless: { paths }` takes the rule away when *any* changed file matches, so one such file added to any change (a docs file in an infra change) lifts the requirement; to lift it only for changes made entirely of these files, write `unless: { only_paths }`',
       });
     }
+    if (requires && isRecord(rule.unless) && holdsForEveryone(rule.unless)) {
+      warnings.push({
+        pointer: `${at}/unless`,
+        message: `\`unless\` matches any ${Object.keys(rule.unless).map((key) => `\`${key}\``).join(' and any ')}, so rule "${rule.name}" never applies where ${Object.keys(rule.unless).length === 1 ? 'it is' : 'they are'} known (every run has an action, an event and an actor); narrow the \`unless\` to the requests it should let through`,
+      });
+    }
     if (rule.auto_approve === true && isRecord(rule.if) && rule.if.paths !== undefined) {
       warnings.push({
         pointer: `${at}/if/paths`,
@@ -119,6 +125,15 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     });
   }
   return warnings;
+}
+
+/**
+ * Conditions that hold for any value of their facts: `**` for any key, `*` for the facts that are never
+ * written with a "/" (an action, an event, a login).
+ */
+function holdsForEveryone(conditions: Record<string, unknown>): boolean {
+  const keys = Object.keys(conditions);
+  return keys.length > 0 && keys.every((key) => list(conditions[key]).some((pattern) => pattern === '**' || (pattern === '*' && ['action', 'event', 'actor'].includes(key))));
 }
 
 /** How severe the usual names are, by convention; a list in another order was most likely written most severe first. */

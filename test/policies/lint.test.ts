@@ -144,6 +144,26 @@ describe('warnings for a valid policy that probably does not say what was meant'
       ],
     ],
     [
+      'an `unless` that matches every request takes the rule away from all of them',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if: { environment: production }',
+        '    unless: { actor: "*" }',
+        '  - name: staging',
+        '    if: { environment: staging }',
+        '    unless: { actor: "*", branch: "release/*" }',
+        '  - name: any-branch',
+        '    if: { environment: qa }',
+        '    unless: { event: "*", branch: "**" }',
+      ),
+      [
+        `${FILE}:5:13: \`unless\` matches any \`actor\`, so rule "production" never applies where it is known (every run has an action, an event and an actor); narrow the \`unless\` to the requests it should let through`,
+        `${FILE}:11:13: \`unless\` matches any \`event\` and any \`branch\`, so rule "any-branch" never applies where they are known (every run has an action, an event and an actor); narrow the \`unless\` to the requests it should let through`,
+      ],
+    ],
+    [
       'a rule that requires approval only from some branches or events, with nothing for the rest',
       yaml(
         'version: 1',
