@@ -377,6 +377,7 @@ export class Gate {
       refFromDeployment: deployment !== undefined,
       pullNumbers: deployment?.pullNumbers,
       runId: request.runId,
+      ...(facts.pullMergedInto ? { mergedInto: facts.pullMergedInto } : {}),
       // One read of the run tells who started it and when it was made.
       ...(runRead ? { runCreatedAt: () => runRead.then((read) => read.createdAt) } : {}),
     };
@@ -398,7 +399,13 @@ export class Gate {
     if (rerunner) addRequester(requesters, rerunner, 're-ran the run');
     if (context.pull) requesters.push({ login: context.pull.author, id: context.pull.authorId, role: 'opened the pull request' });
     for (const pull of context.shippedPulls ?? []) addRequester(requesters, { login: pull.author, id: pull.authorId }, 'opened a pull request the run ships');
-    const updatedFacts: RunFacts = { ...facts, headSha: context.headSha, requesters, ...(deployment && run ? { deployment: { ...deployment, attempt: run.attempt } } : {}) };
+    const updatedFacts: RunFacts = {
+      ...facts,
+      headSha: context.headSha,
+      requesters,
+      ...(deployment && run ? { deployment: { ...deployment, attempt: run.attempt } } : {}),
+      ...(context.mergedInto ? { pullMergedInto: context.mergedInto } : {}),
+    };
     if (!inputs.ok) {
       await store.updateRequest(request.id, { facts: { ...updatedFacts, problems: inputs.problems }, prNumber: context.pull?.number });
       await this.complete(request.id, { status: 'failed', reason: 'the approval policy is invalid', auditType: 'policy_error', facts: { problems: inputs.problems } });

@@ -97,6 +97,11 @@ export interface RunFacts {
   waitingSince?: string;
   /** Set when the request gates a whole job through a custom deployment protection rule. */
   deployment?: DeploymentFacts;
+  /**
+   * For a pull request run's job: the base commit its merge took, found from the branch's activity when
+   * first decided. Decided again later, the request keeps it (the activity since grows, and GitHub lists only so much).
+   */
+  pullMergedInto?: string;
 }
 
 export interface Vote {

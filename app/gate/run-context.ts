@@ -33,6 +33,8 @@ export interface RunContext {
    * since. Their authors wrote the code the run ships, so they are requesters too.
    */
   shippedPulls?: MergedPull[];
+  /** For a pull request run's job: the base commit its merge took. */
+  mergedInto?: string;
 }
 
 /** The approved request a run is compared with (see the header), if there is one. */
@@ -99,6 +101,8 @@ export interface RunCommit {
   runId?: string;
   /** When the run was made, where the caller reads the run anyway (called only when needed). */
   runCreatedAt?: () => Promise<string | undefined>;
+  /** A pull request run's job decided before: the base commit its merge took (`RunContext.mergedInto`). */
+  mergedInto?: string;
 }
 
 /**
@@ -352,7 +356,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
   ]);
   await notRetargetedSince(github, repo, pull, madeAt);
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
-  const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull, madeAt);
+  const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull, madeAt, run.mergedInto);
   const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull, mergedInto, bases, cache)]);
   const own = filesOrUnknown(files, `pull request #${number}'s files`);
   const unknownChanges = own.unknownChanges ?? base.unknownChanges;
@@ -366,6 +370,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
     changedFiles: unknownChanges === undefined ? [...new Set([...own.changedFiles, ...base.changedFiles])] : [],
     ...(unknownChanges !== undefined ? { unknownChanges } : {}),
     shippedPulls: uniquePulls(shipped.flat()),
+    ...(parents ? {} : { mergedInto }),
   };
 }
 
@@ -409,13 +414,14 @@ async function notRetargetedSince(github: GitHubClient, repo: RepoCoordinates, p
  * change since (a revert or force push after the run started must not hide what the job ships), or
  * its head now when it has not changed since.
  */
-async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<string> {
+async function deployedMergeBase(github: GitHubClient, repo: RepoCoordinates, sha: string, pull: PullRequestInfo, made: { runId: string; at: string }, known: string | undefined): Promise<string> {
   if (pull.headSha !== sha) throw movedOn(pull, sha);
   // GitHub names the open pull requests of the run's branch as they are now: one opened since is not the run's
   // (one opened in the same second is: its opening makes the run).
   if (wholeSecond(pull.createdAt) > wholeSecond(made.at)) {
     throw new RunContextError(`pull request #${pull.number} was opened after run ${made.runId} was made, so it is not the pull request the run merged; push a new commit to it`);
   }
+  if (known !== undefined) return known;
   const into = `\`${pull.baseRef}\`, the branch pull request #${pull.number} merges into`;
   const { changes, complete } = await github.branchChangesSince(repo, pull.baseRef, made.at);
   if (!complete) throw new RunContextError(`${into}, changed too often since run ${made.runId} was made to tell which commit its merge took`);

@@ -459,6 +459,28 @@ rules:
     expect((request.facts as { evaluated?: { changedFiles?: string[] } }).evaluated?.changedFiles?.sort()).toEqual(['docs/a.md', 'infra/evil.tf']);
   }, 60_000);
 
+  it('decided again later, keeps the base its merge took rather than reading the base branch\'s activity again', async () => {
+    // A freeze holds the request; when it ends the request is decided again, by then with the base's activity unreadable.
+    const HELD = 'acme/held-pull';
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString().slice(0, 19);
+    const policy = ['version: 1', 'rules:', '  - name: production', '    if: { environment: [production] }', '    require: { approvals: 1, approvers: [alice] }', 'freezes:', '  - name: brief', '    time_zone: UTC', `    start: ${at(-3_600_000)}`, `    end: ${at(8_000)}`].join('\n');
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'held-pull', branches: { main: { '.github/jit-approval.yml': `${policy}\n` } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const pull = await world.control.openPull({ repository: HELD, user: 'mallory', title: 'Docs', head: 'held', files: { 'docs/h.md': 'h\n' } });
+    await untilTheSecondAfter(Date.now());
+    const gate = await world.control.deploymentGate({ repository: HELD, actor: 'mallory', environment: 'production', pull_request: pull.number });
+    await world.settle();
+    const held = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(held.decision).toMatchObject({ outcome: 'held' });
+    expect(held.facts).toMatchObject({ pullMergedInto: pull.base_sha });
+    await world.control.fault({ route: '/repos/{owner}/{repo}/activity', method: 'GET', status: 404, times: 1000 });
+    try {
+      const decided = await eventually(async () => (await world.app.store.getRequest(held.id))!, (request) => (request.decision as { outcome?: string } | null)?.outcome !== 'held', 30_000);
+      expect(decided).toMatchObject({ status: 'pending', decision: { outcome: 'approval_required' } });
+    } finally {
+      await world.control.clearFaults();
+    }
+  }, 60_000);
+
   it("fails when the pull request's base was changed after its run was made: the job ships the old base", async () => {
     // Her docs pull request into her infra branch starts a run; she then points it at main, which holds no infra change.
     await world.control.pushCommit(PULLED, { branch: 'infra-base', files: { 'infra/evil.tf': 'open = true\n' }, author: 'mallory' });
