@@ -102,12 +102,13 @@ export function describeApprovers(set: ApproverSet): string {
 }
 
 /** Which defaults a requirement of no rule is, and why they apply: ["defaults", "no rule matched"], or the org's. */
-export function defaultsSource(r: Pick<Requirement, 'org'>): [which: string, why: string] {
-  return r.org ? ["the org's defaults", 'no org rule matched'] : ['defaults', 'no rule matched'];
+export function defaultsSource(r: Pick<Requirement, 'org' | 'worstCase'>): [which: string, why: string] {
+  const why = `no ${r.org ? 'org ' : ''}rule matched${r.worstCase ? ' for certain' : ''}`;
+  return [r.org ? "the org's defaults" : 'defaults', why];
 }
 
 /** "defaults: no rule matched", or "the org's defaults: no org rule matched". */
-export function defaultsReason(r: Pick<Requirement, 'org'>): string {
+export function defaultsReason(r: Pick<Requirement, 'org' | 'worstCase'>): string {
   return defaultsSource(r).join(': ');
 }
 

@@ -69,6 +69,8 @@ export interface Requirement {
   override?: WindowOverride;
   /** Set on the org policy's defaults, which its `unmatched: require` asks for when no org rule matched. */
   org?: true;
+  /** Set on defaults asked for although a rule matched, when it matched only on the worst case (an unknown change set, a re-run). */
+  worstCase?: true;
 }
 
 /** The window an override requirement lifts. */

@@ -55,6 +55,7 @@ interface PendingRequirement {
   scheduled: Escalation[];
   override?: WindowOverride;
   org?: true;
+  worstCase?: true;
 }
 
 export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateOptions = {}): Decision {
@@ -68,6 +69,8 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
   const pending: PendingRequirement[] = [];
   const rules: RuleEvaluation[] = [];
   const matchedRules: Rule[] = [];
+  /** Matched on facts alone: a rule matched only on the worst case may not be the one a known request would match. */
+  const certainlyMatched: Rule[] = [];
   /** Of what requires approval (matching rules that do, defaults that apply): an auto-approving rule has nothing to wait for. */
   const timeouts: number[] = [];
 
@@ -84,6 +87,8 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
       continue;
     }
     matchedRules.push(rule);
+    const unlessSurelyFails = !unless || unless.length === 0 || unless.some((c) => !c.matched && !c.assumed);
+    if (!conditions.some((c) => c.assumed) && unlessSurelyFails) certainlyMatched.push(rule);
     addAll(notify, rule.notify);
     const { requirements, escalations } = applyRule(rule, policy, ctx, reportErrors, notify);
     const timeoutSeconds = rule.timeoutSeconds ?? policy.defaults.timeoutSeconds;
@@ -105,16 +110,20 @@ export function evaluate(policy: Policy, facts: RequestFacts, options: EvaluateO
 
   problems.push(...nearMissProblems(policy, matchedRules, facts));
 
+  // What no rule matches for certain is unmatched: a rule matched only on the worst case (an unknown
+  // change set, a run someone else re-ran) stands beside the defaults, never in for them.
   const fallback = { approvals: policy.defaults.approvals, approvers: policy.defaults.approvers, allowSelfApproval: policy.defaults.allowSelfApproval };
-  if (matchedRules.length === 0 && policy.unmatched === 'require') {
-    pending.push({ rule: null, escalation: null, ...fallback, scheduled: [] });
+  const fellBack = certainlyMatched.length === 0 && policy.unmatched === 'require';
+  const worstCase = matchedRules.length > certainlyMatched.length ? { worstCase: true as const } : {};
+  if (fellBack) {
+    pending.push({ rule: null, escalation: null, ...fallback, scheduled: [], ...worstCase });
     timeouts.push(policy.defaults.timeoutSeconds);
   }
   // The org's `unmatched: require` covers what no org rule matched, whatever the repository's rules did.
   const org = policy.orgUnmatched;
-  if (org && !matchedRules.some((rule) => rule.fromOrg) && !(matchedRules.length === 0 && sameRequirement(org, fallback))) {
+  if (org && !certainlyMatched.some((rule) => rule.fromOrg) && !(fellBack && sameRequirement(org, fallback))) {
     const { timeoutSeconds, ...terms } = org;
-    pending.push({ rule: null, escalation: null, ...terms, scheduled: [], org: true });
+    pending.push({ rule: null, escalation: null, ...terms, scheduled: [], org: true, ...(matchedRules.some((rule) => rule.fromOrg) ? { worstCase: true as const } : {}) });
     timeouts.push(timeoutSeconds);
   }
 
@@ -324,6 +333,7 @@ function resolveRequirement(
     unsatisfiable: unsatisfiableReason(everyone, approvals, pending.allowSelfApproval, requester, codeowners),
     ...(pending.override ? { override: pending.override } : {}),
     ...(pending.org ? { org: true as const } : {}),
+    ...(pending.worstCase ? { worstCase: true as const } : {}),
   };
 }
 

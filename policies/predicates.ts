@@ -23,6 +23,11 @@ export interface ConditionResult {
   reason: string;
   /** Set when the condition could not be judged; the decision is then blocked. */
   error?: true;
+  /**
+   * Set when the answer is the worst case rather than a fact (an unknown change set; a run two people
+   * started, for whom it differs): a rule matched on it may stand in for nothing, so `unmatched: require` still applies.
+   */
+  assumed?: true;
 }
 
 /** Per-evaluation caches: globs compiled once, changed files indexed once, however many rules use them. */
@@ -181,7 +186,8 @@ export function matchActor(patterns: readonly string[], ctx: PredicateContext, p
   const matched = purpose === 'loosen' ? started.matched && reruns.every(({ result }) => result.matched) : started.matched || reruns.some(({ result }) => result.matched);
   const rule = purpose === 'loosen' ? 'it holds only when both match' : 'it holds when either matches';
   const rerunText = reruns.map(({ login, result }) => `re-run by ${code(login)}, who ${result.matched ? 'matches' : 'does not match'}`).join('; ');
-  return { key: 'actor', matched, reason: `${started.reason}; ${rerunText}: ${rule}` };
+  const split = reruns.some(({ result }) => result.matched !== started.matched);
+  return { key: 'actor', matched, ...(split ? { assumed: true as const } : {}), reason: `${started.reason}; ${rerunText}: ${rule}` };
 }
 
 export function matchSeverity(condition: SeverityCondition, ctx: PredicateContext): ConditionResult {
@@ -216,7 +222,7 @@ function unknownChangeSet(key: ConditionKey, label: string, patterns: readonly s
   const effect = matched
     ? 'so it holds: an unknown change set always satisfies a condition that requires approval'
     : 'so it does not hold: an unknown change set never satisfies a condition that loosens the gate';
-  return { key, matched, reason: `${label} ${codeList(patterns)}: the changed files are unknown (${why}), ${effect}` };
+  return { key, matched, assumed: true, reason: `${label} ${codeList(patterns)}: the changed files are unknown (${why}), ${effect}` };
 }
 
 /** Any changed file matches one of the patterns. */

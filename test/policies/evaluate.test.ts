@@ -101,6 +101,43 @@ describe('outcome', () => {
   });
 });
 
+describe('unmatched: require covers what no rule matched for certain', () => {
+  // Two from security unless a rule says otherwise; a weaker rule may not stand in for that on the worst case alone.
+  const strict = (rules: Partial<Rule>[]) => policy(rules, { unmatched: 'require', defaults: { ...policy([]).defaults, approvals: 2, approvers: [team('security')] } });
+  const docs: Partial<Rule> = { name: 'docs', if: { paths: ['docs/**'] }, require: { approvals: 1, approvers: [team('docs')] } };
+  const bot: Partial<Rule> = { name: 'bot', if: { actor: ['release-bot'] }, require: { approvals: 1, approvers: [team('operators')] } };
+  const prod: Partial<Rule> = { name: 'production', if: { environment: ['production'] }, unless: { onlyPaths: ['docs/**'] }, require: { approvals: 1, approvers: [team('leads')] } };
+  const unknown = { changedFiles: [], unknownChanges: 'a force push' };
+  /** [case, policy, facts, the requirements asked for: rule name, or `defaults`] */
+  const rows: [string, Policy, RequestFacts, string[]][] = [
+    ['a known change outside the rule: the defaults', strict([docs]), facts({ changedFiles: ['src/a.ts'] }), ['defaults']],
+    ['a known change the rule matches: the rule alone', strict([docs]), facts({ changedFiles: ['docs/a.md'] }), ['docs']],
+    ['an unknown change set matches the rule on the worst case: the defaults too', strict([docs]), facts(unknown), ['docs', 'defaults']],
+    ["the bot's own run: the rule alone", strict([bot]), facts({ actor: 'release-bot' }), ['bot']],
+    ["a person's re-run of the bot's run matches the rule on the worst case: the defaults too", strict([bot]), facts({ actor: 'release-bot', rerunBy: ['mallory'] }), ['bot', 'defaults']],
+    ["the bot's re-run of a person's run, likewise", strict([bot]), facts({ actor: 'mallory', rerunBy: ['release-bot'] }), ['bot', 'defaults']],
+    ['a known change its `unless` does not spare: the rule alone', strict([prod]), facts({ environment: 'production', changedFiles: ['src/a.ts'] }), ['production']],
+    ['a known change its `unless` spares: the defaults', strict([prod]), facts({ environment: 'production', changedFiles: ['docs/a.md'] }), ['defaults']],
+    ['an unknown change set its `unless` cannot spare: the defaults too', strict([prod]), facts({ environment: 'production', ...unknown }), ['production', 'defaults']],
+    ['a rule matched for certain beside one on the worst case: no defaults', strict([docs, { ...bot, if: { action: ['deploy'] } }]), facts(unknown), ['docs', 'bot']],
+  ];
+  test.each(rows)('%s', (_case, p, f, asked) => {
+    const decision = evaluate(p, f);
+    expect(decision.outcome).toBe('approval_required');
+    expect(decision.requirements.map((r) => r.rule ?? 'defaults')).toEqual(asked);
+  });
+
+  test('the decision says why the defaults apply beside a rule that matched', () => {
+    expect(evaluate(strict([docs]), facts(unknown)).summary).toContain('2 approvals from @acme/security (defaults: no rule matched for certain)');
+    expect(evaluate(strict([docs]), facts({ changedFiles: ['src/a.ts'] })).summary).toContain('2 approvals from @acme/security (defaults: no rule matched)');
+  });
+
+  test('unmatched: approve lets the worst case match the rule alone, as before', () => {
+    const decision = evaluate(policy([docs]), facts(unknown));
+    expect(decision.requirements.map((r) => r.rule ?? 'defaults')).toEqual(['docs']);
+  });
+});
+
 describe('fail closed', () => {
   test('an unknown severity in the request blocks instead of skipping the gate', () => {
     const p = policy([{ name: 'sev', if: { severity: { atLeast: 'high' } }, require: { approvals: 1, approvers: [team('sre')] } }]);

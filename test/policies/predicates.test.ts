@@ -94,17 +94,19 @@ test('brackets stay a character class outside actor', () => {
 });
 
 describe('actor of a run someone else re-ran: both started it', () => {
-  const rows: [string, Partial<RequestFacts>, string[], 'tighten' | 'loosen', boolean, string][] = [
-    ['loosening needs both: the bot started it, a person re-ran it', { actor: 'release-bot', rerunBy: ['mallory'] }, ['release-bot'], 'loosen', false, 're-run by `mallory`, who does not match: it holds only when both match'],
-    ['loosening holds when both match', { actor: 'release-bot', rerunBy: ['renovate-bot'] }, ['*-bot'], 'loosen', true, 'it holds only when both match'],
-    ['loosening: the re-runner matching is not enough', { actor: 'mallory', rerunBy: ['release-bot'] }, ['release-bot'], 'loosen', false, 'actor `mallory` matches none of `release-bot`'],
-    ['tightening holds when either matches', { actor: 'release-bot', rerunBy: ['mallory'] }, ['mallory'], 'tighten', true, 're-run by `mallory`, who matches: it holds when either matches'],
-    ['tightening: neither matches', { actor: 'release-bot', rerunBy: ['mallory'] }, ['alice'], 'tighten', false, 'it holds when either matches'],
-    ['a re-run by who started it is one person', { actor: 'release-bot', rerunBy: ['Release-Bot'] }, ['release-bot'], 'loosen', true, 'actor `release-bot` matches `release-bot`'],
+  const rows: [string, Partial<RequestFacts>, string[], 'tighten' | 'loosen', boolean, true | undefined, string][] = [
+    ['loosening needs both: the bot started it, a person re-ran it', { actor: 'release-bot', rerunBy: ['mallory'] }, ['release-bot'], 'loosen', false, true, 're-run by `mallory`, who does not match: it holds only when both match'],
+    ['loosening holds when both match', { actor: 'release-bot', rerunBy: ['renovate-bot'] }, ['*-bot'], 'loosen', true, undefined, 'it holds only when both match'],
+    ['loosening: the re-runner matching is not enough', { actor: 'mallory', rerunBy: ['release-bot'] }, ['release-bot'], 'loosen', false, true, 'actor `mallory` matches none of `release-bot`'],
+    ['tightening holds when either matches', { actor: 'release-bot', rerunBy: ['mallory'] }, ['mallory'], 'tighten', true, true, 're-run by `mallory`, who matches: it holds when either matches'],
+    ['tightening: neither matches', { actor: 'release-bot', rerunBy: ['mallory'] }, ['alice'], 'tighten', false, undefined, 'it holds when either matches'],
+    ['a re-run by who started it is one person', { actor: 'release-bot', rerunBy: ['Release-Bot'] }, ['release-bot'], 'loosen', true, undefined, 'actor `release-bot` matches `release-bot`'],
   ];
-  test.each(rows)('%s', (_case, facts, patterns, purpose, matched, reason) => {
+  test.each(rows)('%s', (_case, facts, patterns, purpose, matched, assumed, reason) => {
     const result = matchActor(patterns, ctxFor(facts), purpose);
     expect(result).toMatchObject({ key: 'actor', matched });
+    // Where the two who started it differ, the answer is the worst case, not a fact about the run.
+    expect(result.assumed).toBe(assumed);
     expect(result.reason).toContain(reason);
   });
 });
@@ -188,8 +190,8 @@ describe('paths with an unknown change set', () => {
     ['tightens: holds', 'tighten', true, 'so it holds: an unknown change set always satisfies a condition that requires approval'],
     ['loosens: does not hold', 'loosen', false, 'so it does not hold: an unknown change set never satisfies a condition that loosens the gate'],
   ] as const)('%s', (_case, purpose, matched, reason) => {
-    expect(matchPaths(['infra/**'], unknown, purpose)).toEqual({ key: 'paths', matched, reason: `paths \`infra/**\`: the changed files are unknown (a force push), ${reason}` });
-    expect(matchOnlyPaths(['docs/**'], unknown, purpose)).toMatchObject({ key: 'onlyPaths', matched });
+    expect(matchPaths(['infra/**'], unknown, purpose)).toEqual({ key: 'paths', matched, assumed: true, reason: `paths \`infra/**\`: the changed files are unknown (a force push), ${reason}` });
+    expect(matchOnlyPaths(['docs/**'], unknown, purpose)).toMatchObject({ key: 'onlyPaths', matched, assumed: true });
   });
 
   test('an invalid glob is still an error', () => {
