@@ -77,7 +77,7 @@ function literals(policies: readonly Policy[], pick: (c: Conditions) => string[]
   for (const policy of policies) {
     for (const rule of policy.rules) {
       for (const conditions of [rule.if, ...rule.escalate.flatMap((e) => (e.if ? [e.if] : []))]) {
-        for (const value of pick(conditions) ?? []) if (!/[*?[{]/.test(value)) found.add(value);
+        for (const value of pick(conditions) ?? []) if (!isGlob(value)) found.add(value);
       }
     }
   }
@@ -210,6 +210,9 @@ export function comparePolicies(before: PolicyVersion | null, after: PolicyVersi
  */
 const LEFT_OUT: readonly [keyof Conditions, string][] = [['branch', 'branch'], ['targetBranch', 'target_branch'], ['event', 'event'], ['actor', 'actor'], ['labels', 'labels']];
 const PATHS: readonly [keyof Conditions, string][] = [['paths', 'paths'], ['onlyPaths', 'only_paths']];
+/** Named situations take an action or environment only as a rule spells it out: a glob (`prod*`) names none. */
+const GLOBBED: readonly [keyof Conditions, string][] = [['action', 'action'], ['environment', 'environment']];
+const isGlob = (pattern: string) => /[*?[{]/.test(pattern);
 
 export interface RuleBeyondSituations {
   rule: string;
@@ -231,10 +234,17 @@ export function rulesBeyondSituations(before: Policy | null, after: Policy): Rul
   const found: RuleBeyondSituations[] = [];
   for (const name of new Set([...old.keys(), ...now.keys()])) {
     const [was, is] = [old.get(name), now.get(name)];
-    if (was && is && ruleText(was) === ruleText(is)) continue;
+    if (was && is && ruleText(was, before) === ruleText(is, after)) continue;
     const parts = [was, is].flatMap((rule) => (rule ? conditionParts(rule) : []));
-    const reads = [...LEFT_OUT, ...PATHS]
-      .filter(([key]) => parts.some(({ conditions, loosens }) => conditions[key] !== undefined && (loosens || !PATHS.some(([path]) => path === key))))
+    const reads = [...GLOBBED, ...LEFT_OUT, ...PATHS]
+      .filter(([key]) =>
+        parts.some(({ conditions, loosens }) => {
+          const patterns = conditions[key];
+          if (patterns === undefined || !Array.isArray(patterns)) return false;
+          if (GLOBBED.some(([globbed]) => globbed === key)) return patterns.some(isGlob);
+          return loosens || !PATHS.some(([path]) => path === key);
+        }),
+      )
       .map(([, spelt]) => spelt);
     if (reads.length > 0) found.push({ rule: name, change: !was ? 'added' : !is ? 'removed' : 'changed', reads });
   }
@@ -247,8 +257,12 @@ const conditionParts = (rule: Rule): { conditions: Conditions; loosens: boolean 
   ...rule.escalate.flatMap((e) => (e.if ? [{ conditions: e.if, loosens: false }] : [])),
 ];
 
-/** A rule as it decides: where it is written in the file is no part of it. */
-const ruleText = (rule: Rule): string => stableJson({ ...rule, location: undefined, escalate: rule.escalate.map((e) => ({ ...e, location: undefined })) });
+/**
+ * A rule as it decides: where it is written in the file is no part of it, and the defaults are (what a
+ * requirement leaves out, who may vote, timeouts).
+ */
+const ruleText = (rule: Rule, policy: Policy): string =>
+  stableJson({ ...rule, location: undefined, escalate: rule.escalate.map((e) => ({ ...e, location: undefined })), defaults: autoApproves(rule) ? undefined : policy.defaults });
 
 /** A Markdown table of the rules the situations cannot judge; empty when there are none. */
 export function beyondSituationsTable(rules: readonly RuleBeyondSituations[]): string {

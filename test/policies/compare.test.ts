@@ -97,7 +97,9 @@ describe('rulesBeyondSituations: rule changes the named situations cannot show',
   const ON_MAIN = (n: number) => `  - name: main\n    if: { environment: production, branch: main }\n    require: { approvals: ${n}, approvers: ["role:write"] }\n`;
   const INFRA = (n: number) => `  - name: infra\n    if: { paths: ["infra/**"] }\n    require: { approvals: ${n}, approvers: ["@acme/sre"] }\n`;
   const DOCS = (glob: string) => `  - name: docs\n    if: { only_paths: ["${glob}"] }\n    auto_approve: true\n`;
+  const GLOBBED = (effect: string) => `  - name: prod\n    if: { environment: "prod*" }\n    ${effect}\n`;
   const rows: [string, string, string, ReturnType<typeof rulesBeyondSituations>][] = [
+    ['a rule for a glob of environments, which names none, turned to auto-approve', GLOBBED('require: { approvals: 2, approvers: ["@acme/sre"] }'), GLOBBED('auto_approve: true'), [{ rule: 'prod', change: 'changed', reads: ['environment'] }]],
     ['an `unless` on the actor added to a requiring rule', PRODUCTION, PRODUCTION.replace('    require', '    unless: { actor: "*" }\n    require'), [{ rule: 'production', change: 'changed', reads: ['actor'] }]],
     ['an `unless` on the changed paths added', PRODUCTION, PRODUCTION.replace('    require', '    unless: { only_paths: ["**"] }\n    require'), [{ rule: 'production', change: 'changed', reads: ['only_paths'] }]],
     ['fewer approvals on a rule for one branch, which no situation is on', ON_MAIN(2), ON_MAIN(1), [{ rule: 'main', change: 'changed', reads: ['branch'] }]],
@@ -110,6 +112,18 @@ describe('rulesBeyondSituations: rule changes the named situations cannot show',
   ];
   test.each(rows)('%s', (_name, before, after, expected) => {
     expect(rulesBeyondSituations(load(before), load(after))).toEqual(expected);
+  });
+
+  test('a rule for one branch that takes its requirement from the defaults changes with them', () => {
+    const withDefaults = (defaults: string) => {
+      const loaded = loadPolicy(`version: 1\ndefaults: { ${defaults} }\nrules:\n  - name: main\n    if: { branch: main }\n`, 'p.yml');
+      if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+      return loaded.policy;
+    };
+    const before = withDefaults('approvals: 2, approvers: ["@acme/sre"], min_permission: maintain');
+    expect(rulesBeyondSituations(before, withDefaults('approvals: 1, approvers: ["@acme/sre"], min_permission: maintain'))).toEqual([{ rule: 'main', change: 'changed', reads: ['branch'] }]);
+    expect(rulesBeyondSituations(before, withDefaults('approvals: 2, approvers: ["@acme/sre"], min_permission: write'))).toEqual([{ rule: 'main', change: 'changed', reads: ['branch'] }]);
+    expect(rulesBeyondSituations(before, withDefaults('approvals: 2, approvers: ["@acme/sre"], min_permission: maintain'))).toEqual([]);
   });
 
   test('a rule moved down the file is the same rule', () => {
