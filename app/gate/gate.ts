@@ -868,8 +868,8 @@ export class Gate {
   }
 
   /** A command comment was deleted: the votes it cast on pending requests stop counting. */
-  async withdrawComment(repositoryId: string, commentId: number, actor: string): Promise<void> {
-    await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor);
+  async withdrawComment(repositoryId: string, commentId: number, actor: string, options?: { neverCounts?: boolean }): Promise<void> {
+    await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor, options);
   }
 
   private approvalOptions(row: ApprovalRequest): ApprovalOptions {

@@ -518,11 +518,11 @@ export class SqlStore implements Store {
     return listVotes(this.#db, requestId, options.includeWithdrawn);
   }
 
-  async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
+  async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string, options: { neverCounts?: boolean } = {}): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
     return this.#transaction(async (tx) => {
       // The comment is marked handled first: its creation, delivered later or being handled now, then
       // casts nothing (the vote's own mark finds it done), and a vote it cast already is found below.
-      await this.#markCommentDone(tx, repositoryId, commentId);
+      if (options.neverCounts) await this.#markCommentDone(tx, repositoryId, commentId);
       // Then the pending requests (lock order: request, then the rest), then their votes.
       const requests = await tx.query(
         `SELECT r.* FROM requests r

@@ -465,10 +465,10 @@ export interface Store {
   listVotes(requestId: string, options?: { includeWithdrawn?: boolean }): Promise<Vote[]>;
   /**
    * A command comment was deleted: the votes it cast on pending requests of the repository stop
-   * counting (each withdrawal is audited), and it is marked handled, so that its creation, delivered
-   * after its deletion, casts none. Votes on final requests stay as they were.
+   * counting (each withdrawal is audited). With `neverCounts` it is marked handled too, so that its
+   * creation, delivered after its deletion, casts nothing. Votes on final requests stay as they were.
    */
-  withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<WithdrawnVote[]>;
+  withdrawCommentVotes(repositoryId: string, commentId: number, actor: string, options?: { neverCounts?: boolean }): Promise<WithdrawnVote[]>;
 
   /**
    * What a command comment needs first, in one read: the requests of its thread (those whose PR

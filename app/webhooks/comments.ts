@@ -157,13 +157,15 @@ export function handleEditedComment(store: Store) {
 }
 
 /**
- * A deleted command comment withdraws the vote it cast, while the request is still pending, and never
- * votes afterwards: GitHub may deliver its creation after its deletion.
+ * A deleted command comment withdraws the vote it cast, while the request is still pending. GitHub may
+ * deliver its creation after its deletion: a deleted `/approve` never counts then, while a `/reject`
+ * still does, since anyone who may delete comments (the requester, often) could otherwise make an
+ * approver's rejection vanish before it was counted.
  */
 export function handleDeletedComment(gate: Gate) {
   return async (context: Context<'issue_comment.deleted'>): Promise<void> => {
     const { comment, repository, sender } = context.payload;
-    await gate.withdrawComment(String(repository.id), comment.id, sender?.login ?? APP_ACTOR);
+    await gate.withdrawComment(String(repository.id), comment.id, sender?.login ?? APP_ACTOR, { neverCounts: commandOf(comment)?.kind === 'approve' });
   };
 }
 

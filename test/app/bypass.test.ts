@@ -593,6 +593,18 @@ describe('votes are re-checked', () => {
     expect((await world.audit(request.id as string)).map((e) => e.type)).not.toContain('vote');
   });
 
+  it('a /reject deleted by someone else before its creation is delivered still rejects', async () => {
+    // The requester may delete comments: an approver's rejection must not vanish that way.
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.control.pauseDeliveries();
+    const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/reject not this one' });
+    await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'mallory' });
+    await world.control.releaseDeliveries('reverse');
+    await world.settle();
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'rejected', rejected_by: 'bob' });
+  });
+
   it('an approver who lost write permission since voting does not complete the quorum', async () => {
     const { pr, run } = await pullRun();
     const request = await openPending(run, { action: 'migrate', environment: 'prod-db' });
