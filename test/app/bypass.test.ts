@@ -580,29 +580,27 @@ describe('votes are re-checked', () => {
     expect((await world.audit(request.id as string)).map((e) => e.type)).toContain('vote_withdrawn');
   });
 
-  it('an /approve deleted before its creation is delivered never counts', async () => {
-    // GitHub promises no order: the deletion may arrive first, when there is no vote yet to withdraw.
+  /** bob's command, deleted by `deleter` while its creation is still to be delivered (GitHub promises no order): the request as it then is. */
+  async function deletedBeforeDelivered(body: string, deleter: string) {
     const { pr, run } = await pullRun();
     const request = await openPending(run, { action: 'deploy', environment: 'production' });
     await world.control.pauseDeliveries();
-    const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
-    await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'bob' });
+    const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body });
+    await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: deleter });
     await world.control.releaseDeliveries('reverse');
     await world.settle();
-    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
-    expect((await world.audit(request.id as string)).map((e) => e.type)).not.toContain('vote');
+    return { answer: (await world.poll(run, request.id as string)).body, audit: await world.audit(request.id as string) };
+  }
+
+  it('an /approve deleted before its creation is delivered never counts', async () => {
+    const { answer, audit } = await deletedBeforeDelivered('/approve', 'bob');
+    expect(answer).toMatchObject({ status: 'pending', approved_by: [] });
+    expect(audit.map((e) => e.type)).not.toContain('vote');
   });
 
   it('a /reject deleted by someone else before its creation is delivered still rejects', async () => {
     // The requester may delete comments: an approver's rejection must not vanish that way.
-    const { pr, run } = await pullRun();
-    const request = await openPending(run, { action: 'deploy', environment: 'production' });
-    await world.control.pauseDeliveries();
-    const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/reject not this one' });
-    await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'mallory' });
-    await world.control.releaseDeliveries('reverse');
-    await world.settle();
-    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'rejected', rejected_by: 'bob' });
+    expect((await deletedBeforeDelivered('/reject not this one', 'mallory')).answer).toMatchObject({ status: 'rejected', rejected_by: 'bob' });
   });
 
   it('an approver who lost write permission since voting does not complete the quorum', async () => {
