@@ -240,7 +240,7 @@ export function rulesBeyondSituations(before: Policy | null, after: Policy): Rul
       .filter(([key]) =>
         parts.some(({ conditions, loosens }) => {
           const patterns = conditions[key];
-          if (patterns === undefined || !Array.isArray(patterns)) return false;
+          if (!Array.isArray(patterns)) return false;
           if (GLOBBED.some(([globbed]) => globbed === key)) return patterns.some(isGlob);
           return loosens || !PATHS.some(([path]) => path === key);
         }),

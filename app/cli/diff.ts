@@ -11,8 +11,8 @@ Compares the decisions of two versions of a policy for each action × environmen
 name (path conditions judged as for an unknown change set, the worst case), and lists those that
 become stricter, looser or blocked; lists the rules changed in ways those situations cannot show
 (they read a branch, event, actor, labels, a glob of actions or environments or, to loosen the gate,
-changed paths, which the situations leave out); and lists the freezes and deploy windows added, removed or changed, whatever the time.
-Problems in either file are printed on stderr.
+changed paths, which the situations leave out); and lists the freezes and deploy windows added,
+removed or changed, whatever the time. Problems in either file are printed on stderr.
 
   --before FILE           the policy as it is (for example from the default branch)
   --after FILE            the policy as it would be

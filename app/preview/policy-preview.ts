@@ -138,8 +138,9 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   const windowCounts = countChanges(windows.map((w) => w.effect));
   const unjudged = rulesBeyondSituations(oldVersion?.policy ?? null, newVersion.policy);
   const warnings = [...after.warnings, ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${skippedLineText(error)}`)];
-  // The warnings first (they are about this file), then the rules the tables cannot judge, then the tables, whose rows a cut leaves out from
-  // the end: the windows' rows first, as they change decisions at times the comparison was not made for.
+  // The warnings first (they are about this file), then the rules the tables cannot judge, then the
+  // tables, whose rows a cut leaves out from the end: the windows' rows first, as they change decisions
+  // at times the comparison was not made for.
   const [tableHead, tableRule, ...tableRows] = comparisonTable(comparisons).split('\n');
   const decisionsHeading = [oldVersion ? 'Decisions before and after this change:' : 'The default branch has no valid policy; decisions under this one:', ''];
   const decisionsTableHead = tableRule === undefined ? [tableHead] : [tableHead, tableRule];

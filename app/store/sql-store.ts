@@ -520,8 +520,8 @@ export class SqlStore implements Store {
 
   async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string, options: { neverCounts?: boolean } = {}): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
     return this.#transaction(async (tx) => {
-      // The comment is marked handled first: its creation, delivered later or being handled now, then
-      // casts nothing (the vote's own mark finds it done), and a vote it cast already is found below.
+      // A comment that never counts is marked handled first: its creation, delivered later or being
+      // handled now, then casts nothing (the vote's own mark finds it done); a vote it cast is found below.
       if (options.neverCounts) await this.#markCommentDone(tx, repositoryId, commentId);
       // Then the pending requests (lock order: request, then the rest), then their votes.
       const requests = await tx.query(
