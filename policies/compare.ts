@@ -12,6 +12,7 @@ import { describeApprovers, isTeamOwner, requirementName } from './approvers.js'
 import type { ApproverSet, Decision, Requirement } from './decision.js';
 import { formatDuration } from './duration.js';
 import { evaluate, type OwnersLookup } from './evaluate.js';
+import { hasWildcard } from './glob.js';
 import { autoApproves } from './normalise.js';
 import type { ApproverRef, Conditions, PermissionLevel, Policy, RequestFacts, Rule, TimeWindow } from './types.js';
 
@@ -77,7 +78,7 @@ function literals(policies: readonly Policy[], pick: (c: Conditions) => string[]
   for (const policy of policies) {
     for (const rule of policy.rules) {
       for (const conditions of [rule.if, ...rule.escalate.flatMap((e) => (e.if ? [e.if] : []))]) {
-        for (const value of pick(conditions) ?? []) if (!isGlob(value)) found.add(value);
+        for (const value of pick(conditions) ?? []) if (!hasWildcard(value)) found.add(value);
       }
     }
   }
@@ -212,7 +213,6 @@ const LEFT_OUT: readonly [keyof Conditions, string][] = [['branch', 'branch'], [
 const PATHS: readonly [keyof Conditions, string][] = [['paths', 'paths'], ['onlyPaths', 'only_paths']];
 /** Named situations take an action or environment only as a rule spells it out: a glob (`prod*`) names none. */
 const GLOBBED: readonly [keyof Conditions, string][] = [['action', 'action'], ['environment', 'environment']];
-const isGlob = (pattern: string) => /[*?[{]/.test(pattern);
 
 export interface RuleBeyondSituations {
   rule: string;
@@ -241,7 +241,7 @@ export function rulesBeyondSituations(before: Policy | null, after: Policy): Rul
         parts.some(({ conditions, loosens }) => {
           const patterns = conditions[key];
           if (!Array.isArray(patterns)) return false;
-          if (GLOBBED.some(([globbed]) => globbed === key)) return patterns.some(isGlob);
+          if (GLOBBED.some(([globbed]) => globbed === key)) return patterns.some(hasWildcard);
           return loosens || !PATHS.some(([path]) => path === key);
         }),
       )

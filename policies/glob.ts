@@ -43,10 +43,16 @@ export interface GlobOptions {
  */
 export const ACTOR_GLOB: Readonly<GlobOptions> = Object.freeze({ literalBrackets: true });
 
+/** Conditions matched as GitHub compares their facts, ignoring case: pattern and value are lowercased first. */
+export const IGNORES_CASE: ReadonlySet<string> = new Set(['action', 'environment', 'actor', 'labels']);
+
+/** Whether a pattern has a wildcard, brackets or braces; without them it names one value. */
+export const hasWildcard = (pattern: string): boolean => /[*?[{]/.test(pattern);
+
 export function compileGlob(pattern: string, options: Readonly<GlobOptions> = {}): GlobResult {
   const problem = globProblem(pattern, options);
   if (problem) return { ok: false, message: `invalid glob "${pattern}": ${problem}` };
-  if (!/[*?[{]/.test(pattern)) {
+  if (!hasWildcard(pattern)) {
     // A leading `./` is ignored here as in patterns with wildcards: `./Dockerfile` is `Dockerfile`.
     const literal = pattern.replace(/^(?:\.\/)+/, '');
     return { ok: true, match: (value) => value === literal };

@@ -4,12 +4,11 @@
  * conditions are written (the same globs, narrower severities), never by reasoning about what globs
  * could match.
  */
+import { hasWildcard, IGNORES_CASE } from './glob.js';
 import type { Conditions, SeverityCondition } from './types.js';
 
 type GlobKey = 'action' | 'environment' | 'branch' | 'targetBranch' | 'event' | 'actor' | 'labels';
 const GLOB_KEYS: readonly GlobKey[] = ['action', 'environment', 'branch', 'targetBranch', 'event', 'actor', 'labels'];
-/** Compared as GitHub compares them. */
-const CASE_INSENSITIVE = new Set<GlobKey>(['action', 'environment', 'actor', 'labels']);
 
 export function conditionsImply(a: Conditions, b: Conditions, severities: readonly string[] = []): boolean {
   for (const key of GLOB_KEYS) {
@@ -17,7 +16,7 @@ export function conditionsImply(a: Conditions, b: Conditions, severities: readon
     if (!wanted) continue;
     const have = a[key];
     // A condition on a fact the request lacks does not hold, so `a` must name the fact too.
-    if (!have || !subset(have, wanted, CASE_INSENSITIVE.has(key))) return false;
+    if (!have || !subset(have, wanted, IGNORES_CASE.has(key))) return false;
   }
   if (b.severity && !(a.severity && severityImplies(a.severity, b.severity, severities))) return false;
   if (b.paths) {
@@ -37,8 +36,8 @@ export function conditionsContradict(a: Conditions, b: Conditions, severities: r
   for (const key of GLOB_KEYS) {
     const x = a[key];
     const y = b[key];
-    if (!x || !y || [...x, ...y].some((p) => /[*?[{]/.test(p))) continue;
-    const norm = (s: string) => (CASE_INSENSITIVE.has(key) ? s.toLowerCase() : s);
+    if (!x || !y || [...x, ...y].some(hasWildcard)) continue;
+    const norm = (s: string) => (IGNORES_CASE.has(key) ? s.toLowerCase() : s);
     const ys = new Set(y.map(norm));
     if (!x.some((value) => ys.has(norm(value)))) return true;
   }

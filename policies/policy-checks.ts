@@ -6,7 +6,7 @@
 import { parseApproverRef } from './approver-ref.js';
 import { parseDuration } from './duration.js';
 import { parseExtendsRef } from './extends-ref.js';
-import { ACTOR_GLOB, compileGlob } from './glob.js';
+import { ACTOR_GLOB, compileGlob, IGNORES_CASE } from './glob.js';
 import { WINDOW_LISTS } from './normalise.js';
 import { policySchema } from './schema.js';
 import { misspeltAs, readablePath, suggestion, type SchemaProblem } from './schema-check.js';
@@ -18,8 +18,6 @@ export const MAX_DURATION_SECONDS = 365 * 86400;
 
 const GLOB_CONDITIONS = ['action', 'environment', 'branch', 'target_branch', 'paths', 'only_paths', 'event', 'actor', 'labels'];
 const CONDITION_KEYS = [...GLOB_CONDITIONS, 'severity'];
-/** Matched as GitHub compares them, ignoring case: pattern and value are lowercased first. */
-const CASE_INSENSITIVE_CONDITIONS = new Set(['action', 'environment', 'actor', 'labels']);
 const WINDOW_KEYS = Object.keys(policySchema.$defs.window.properties);
 
 type Report = (pointer: string, message: string) => void;
@@ -191,7 +189,7 @@ function checkConditions(conditions: unknown, at: string, report: Report): void 
         continue;
       }
       // A range between letters of different case (`[Y-b]`) reads differently once lowercased.
-      const lowered = CASE_INSENSITIVE_CONDITIONS.has(key) ? compileGlob(pattern.toLowerCase(), options) : glob;
+      const lowered = IGNORES_CASE.has(key) ? compileGlob(pattern.toLowerCase(), options) : glob;
       if (!lowered.ok) report(pointer, `${key} ignores case, so \`${pattern}\` is matched lowercased: ${lowered.message}; write the pattern in one case`);
     }
   }

@@ -4,6 +4,7 @@
  * fail, and the policy preview on a pull request shows them at their line.
  */
 import { closest, distance } from 'fastest-levenshtein';
+import { hasWildcard } from './glob.js';
 import { conditionsContradict, conditionsImply } from './implication.js';
 import { joinPointer } from './yaml-source.js';
 import { autoApproves, WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
@@ -28,7 +29,6 @@ const WORKFLOW_EVENTS = [
 ];
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-const HAS_WILDCARD = /[*?[{]/;
 
 /** Warnings about one file's own values (patterns, approvers), located by JSON pointer. */
 export function lintFile(raw: RawPolicy): LintWarning[] {
@@ -159,7 +159,7 @@ function severityOrderWarning(severities: unknown): string | undefined {
 
 /** A value a condition compares with what GitHub sends, written so that it never matches. */
 function conditionWarning(key: 'event' | 'branch' | 'target_branch' | 'actor', pattern: string): string | undefined {
-  if (key === 'event' && !HAS_WILDCARD.test(pattern) && !WORKFLOW_EVENTS.includes(pattern)) {
+  if (key === 'event' && !hasWildcard(pattern) && !WORKFLOW_EVENTS.includes(pattern)) {
     const nearest = closest(pattern.toLowerCase(), WORKFLOW_EVENTS);
     const hint = distance(pattern.toLowerCase(), nearest) <= 3 ? `did you mean \`${nearest}\`?` : 'write the event as `github.event_name` names it, such as `push`, `pull_request` or `workflow_dispatch`';
     return `\`${pattern}\` is not an event that starts a workflow run, so this never matches; ${hint}`;
@@ -205,7 +205,7 @@ function pathWarning(key: string, pattern: string): string | undefined {
     return `\`${pattern}\` matches only files at the repository's root ("*" never crosses "/"); for every directory write \`**/${pattern}\``;
   }
   const last = pattern.slice(pattern.lastIndexOf('/') + 1);
-  if (!HAS_WILDCARD.test(pattern) && !last.includes('.') && /^[a-z0-9_-]+$/.test(last)) {
+  if (!hasWildcard(pattern) && !last.includes('.') && /^[a-z0-9_-]+$/.test(last)) {
     return `\`${pattern}\` matches only a file named exactly that, not what is inside a directory of that name; for the directory write ${fix(pattern)}`;
   }
   return undefined;
