@@ -23,14 +23,32 @@ export const CONCLUSIONS: Record<RequestStatus, CheckRunConclusion> = {
 };
 
 /**
- * `jit: deploy`, and for a pull request's run `jit: deploy (into main)`: a branch's rules require the
- * check of requests into that branch, and GitHub counts the newest check of a name on the pull
- * request's head. Named for the action alone, a request about the same head commit and other facts
- * (another pull request of that branch into `dev`, a push run of it) would answer for this one.
+ * `jit: deploy`, with the environment and severity the request states (`jit: deploy to production,
+ * severity high`) and, for a pull request's run, the base branch it was judged for (`… (into main)`).
+ * A branch's rules require a check by name and GitHub counts the newest check of that name on the
+ * head commit, so the name must tell apart every request about that commit the policy may judge
+ * differently: without the environment, another job of the run (a preview deploy the policy lets
+ * through) would answer for the production one; without the base, another pull request of the branch
+ * or a push run of it. The stated texts are kept whole and exact (case included, hidden characters
+ * quoted where need be), since two that the name blurred together could be judged apart.
  */
-export function checkRunName(request: Pick<GateRequest, 'action' | 'pullNumber' | 'evaluated'>): string {
+export function checkRunName(request: Pick<GateRequest, 'action' | 'pullNumber' | 'evaluated' | 'environment' | 'severity'>): string {
   const into = request.pullNumber !== undefined ? request.evaluated?.targetBranch : undefined;
-  return into === undefined ? `jit: ${request.action}` : `jit: ${request.action} (into ${into})`;
+  const stated = [
+    ...(request.environment !== undefined ? [`to ${word(request.environment)}`] : []),
+    ...(request.severity !== undefined ? [`severity ${word(request.severity)}`] : []),
+  ];
+  return `jit: ${request.action}${stated.length > 0 ? ` ${stated.join(', ')}` : ''}${into === undefined ? '' : ` (into ${word(into)})`}`;
+}
+
+/**
+ * A stated text as one word of the name: as it is when it is a plain word, else quoted as JSON
+ * writes strings, with hidden characters written out, so two different texts never read the same
+ * and no text can pose as another part of the name.
+ */
+function word(text: string): string {
+  if (/^[A-Za-z0-9_./-]+$/.test(text)) return text;
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function checkRunContent(request: GateRequest, detailsUrl: string): CheckRunContent {

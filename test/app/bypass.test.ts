@@ -456,6 +456,28 @@ describe("a pull request's required check answers for requests into its own base
     expect(newest('jit: deploy (into dev)')).toBe('success');
     expect(newest('jit: deploy')).toBe('success');
   });
+
+  it('another job of the run, stating another environment or severity, never puts a green check of the same name on it', async () => {
+    const GATED = 'acme/gated-jobs';
+    const policy = 'version: 1\nseverities: [low, high]\nrules:\n  - name: production\n    if: { environment: production, severity: high }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'gated-jobs', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const pr = await world.control.openPull({ repository: GATED, user: 'mallory', title: 'Sneaky', head: 'sneaky', files: { 'src/evil.ts': 'export const evil = 1;\n' } });
+    const onPull = { repository: GATED, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: 'sneaky', base_ref: 'main', actor: 'mallory', run_id: 990_001 };
+    const production = job({ ...onPull, job: 'deploy-prod', environment: 'production' });
+    const gated = await openPending(production, { action: 'deploy', severity: 'high' });
+    await world.comment(pr.number, 'alice', '/reject not this', GATED);
+    expect((await world.poll(production, gated.id as string)).body.status).toBe('rejected');
+    // mallory's pull request adds jobs the policy lets through: a preview deploy, and the same environment at a lower severity.
+    for (const [name, environment, severity] of [['deploy-preview', 'preview', 'high'], ['deploy-prod-low', 'production', 'low'], ['deploy-quoted', 'production, severity high', undefined]] as const) {
+      const other = job({ ...onPull, job: name, environment });
+      expect((await world.open(other, { action: 'deploy', ...(severity ? { severity } : {}) })).body.status).toBe('approved');
+    }
+    await world.settle();
+    const onHead = ((await world.control.checkRuns(GATED)) as unknown as Array<{ id: number; name: string; head_sha: string; conclusion: string }>).filter((r) => r.head_sha === pr.head_sha);
+    const named = onHead.filter((r) => r.name === 'jit: deploy to production, severity high (into main)');
+    expect(named.map((r) => r.conclusion)).toEqual(['failure']);
+    expect(onHead).toHaveLength(4);
+  });
 });
 
 describe('votes count once, from the right person, on the code under review', () => {

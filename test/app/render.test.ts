@@ -59,16 +59,42 @@ function request(overrides: Partial<GateRequest> = {}): GateRequest {
 
 describe('check run content', () => {
   it.each([
-    ['a run of its own commit', {}, 'jit: deploy'],
-    ["a pull request's run, by the base branch it was judged for", { pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'release/2.x' } }, 'jit: deploy (into release/2.x)'],
-    ["a pull request's run that failed before it was judged", { pullNumber: 7 }, 'jit: deploy'],
+    ['a run of its own commit', { environment: undefined }, 'jit: deploy'],
+    ["a pull request's run, by the base branch it was judged for", { environment: undefined, pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'release/2.x' } }, 'jit: deploy (into release/2.x)'],
+    ["a pull request's run that failed before it was judged", { environment: undefined, pullNumber: 7 }, 'jit: deploy'],
+    ['the environment it states', { environment: 'production' }, 'jit: deploy to production'],
+    ['the environment and severity it states', { environment: 'Production', severity: 'high' }, 'jit: deploy to Production, severity high'],
+    ['a severity with no environment', { environment: undefined, severity: 'low' }, 'jit: deploy severity low'],
+    ['all of them', { environment: 'prod/eu-1', severity: 'critical', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } }, 'jit: deploy to prod/eu-1, severity critical (into main)'],
+    ['an environment that is not a plain word, quoted', { environment: 'staging eu' }, 'jit: deploy to "staging eu"'],
+    ['an environment with hidden characters, written out', { environment: 'prod\u200e\n' }, 'jit: deploy to "prod\\u200e\\n"'],
   ] as [string, Partial<GateRequest>, string][])('is named for the action, and for %s', (_case, overrides, name) => {
     expect(checkRunContent(request(overrides), 'https://jit.example/requests/x').name).toBe(name);
   });
 
+  it('gives different stated facts different names, whatever the texts', () => {
+    // A required check is met by the newest check of its name: a request the policy may judge apart must never share it.
+    const stated: Partial<GateRequest>[] = [
+      { environment: 'production', severity: 'high' },
+      { environment: 'production, severity high' },
+      { environment: '"production", severity "high"' },
+      { environment: 'production' },
+      { environment: 'Production' },
+      { environment: 'production\u200e' },
+      { environment: 'production (into main)' },
+      { environment: 'production', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
+      { environment: undefined, severity: 'high' },
+      { environment: undefined, severity: 'high (into main)' },
+      { environment: undefined, severity: 'high', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
+      { environment: undefined },
+    ];
+    const names = stated.map((overrides) => checkRunContent(request(overrides), 'https://jit.example/requests/x').name);
+    expect(new Set(names).size).toBe(stated.length);
+  });
+
   it('offers Approve and Reject only while pending, within GitHub\'s limits', () => {
     const pending = checkRunContent(request(), 'https://jit.example/requests/x');
-    expect(pending).toMatchObject({ name: 'jit: deploy', conclusion: 'action_required', externalId: request().id });
+    expect(pending).toMatchObject({ name: 'jit: deploy to production', conclusion: 'action_required', externalId: request().id });
     expect(pending.buttons.map((b) => b.identifier)).toEqual(['jit-approve', 'jit-reject']);
     for (const button of pending.buttons) {
       expect(button.label.length).toBeLessThanOrEqual(20);

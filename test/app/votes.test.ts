@@ -34,8 +34,8 @@ describe('a pull request run', () => {
     const { id, checkRunId, answer } = await openPending();
     expect(answer).toMatchObject({ matched_rules: ['production'], approvals_required: 1, eligible_approvers: ['@alice', '@bob'] });
     const checkRun = await world.checkRun(checkRunId);
-    // Named for the base branch too: what main's rules require of pull requests into it.
-    expect(checkRun).toMatchObject({ name: 'jit: deploy (into main)', status: 'completed', conclusion: 'action_required', details_url: `https://jit.example.test/dashboard/requests/${id}` });
+    // Named for the environment and the base branch too: what main's rules require of pull requests into it.
+    expect(checkRun).toMatchObject({ name: 'jit: deploy to production (into main)', status: 'completed', conclusion: 'action_required', details_url: `https://jit.example.test/dashboard/requests/${id}` });
     expect(checkRun.actions.map((a) => a.identifier)).toEqual(['jit-approve', 'jit-reject']);
     const { token } = await world.control.repositoryToken(REPO);
     const headSha = (await (await fetch(`${world.github.apiUrl}/repos/${REPO}/pulls/${PR}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { head: { sha: string } };

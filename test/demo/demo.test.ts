@@ -25,7 +25,7 @@ describe('npm run demo', () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/1\. alice pushed a change to infra\/production.tf; her workflow reaches the deploy step/);
     expect(stdout).toContain('Since the last approved deploy only infra/production.tf changed');
-    expect(stdout).toMatch(/the App opened check run "jit: deploy" \(action_required\)/);
+    expect(stdout).toMatch(/the App opened check run "jit: deploy to production" \(action_required\)/);
     expect(stdout).toMatch(/> @bob your vote was not counted: .*not a code owner/);
     expect(stdout).toContain('The step is still waiting.');
     expect(stdout).toMatch(/step │ Approved by carol\./);

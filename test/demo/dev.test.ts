@@ -45,7 +45,7 @@ describe('npm run dev console', () => {
     await until("the App's reply to bob", () => emitted.some((line) => /^\[#\d+\] mercurial-jit\[bot\]: @bob your vote was not counted: .*not a code owner/.test(line)), 30_000);
     const waiting = await devConsole.run('status');
     expect(waiting).toMatch(/^deploy 1 to production: step waiting, request \S+, issue #\d+$/m);
-    expect(waiting).toMatch(/^ {2}check run "jit: deploy": completed \/ action_required /m);
+    expect(waiting).toMatch(/^ {2}check run "jit: deploy to production": completed \/ action_required /m);
     expect(waiting).toMatch(/^1 pending$/m);
 
     const commented = await devConsole.run('comment carol /approve');
@@ -59,7 +59,7 @@ describe('npm run dev console', () => {
 
     // The App completes the check run right after it answers the step.
     let done = '';
-    await until('the check run to succeed', async () => /^ {2}check run "jit: deploy": completed \/ success /m.test(done = await devConsole.run('status')), 10_000);
+    await until('the check run to succeed', async () => /^ {2}check run "jit: deploy to production": completed \/ success /m.test(done = await devConsole.run('status')), 10_000);
     expect(done).toMatch(/^deploy 1 to production: step exited 0, request \S+, issue #\d+$/m);
     expect(done).toMatch(/^0 pending$/m);
     // bob's refusal was printed once, though carol's comment watched the same issue while bob's watch ran.
