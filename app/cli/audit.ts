@@ -8,12 +8,15 @@ import { resolve } from 'node:path';
 import { DEFAULT_DATA_DIR, openStore } from '../store/index.js';
 import { EXIT, HELP_OPTION, UsageError, parseCommandArgs, type CliIo } from './io.js';
 
-export const AUDIT_USAGE = `Usage: mercurial-jit audit verify [--database-url URL] [--data-dir DIR] [--schema NAME]
+export const AUDIT_USAGE = `Usage: mercurial-jit audit verify [--database-url URL] [--data-dir DIR] [--schema NAME] [--expect-head N:HASH]
 
 Checks that no audit event was edited, deleted or reordered.
   --database-url URL  PostgreSQL server (default: $DATABASE_URL); unset: the embedded store
   --data-dir DIR      embedded store directory (default: ${DEFAULT_DATA_DIR})
   --schema NAME       PostgreSQL schema holding the tables (default: the search_path)
+  --expect-head N:HASH
+                      a head an earlier run printed ("N events, head sha256 HASH"), kept outside
+                      the database: the chain must still hold it at event N, or it was rewritten
 Exit status: 0 intact, 1 tampered or not verifiable, 2 usage error.
 `;
 
@@ -35,6 +38,7 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
       'database-url': { type: 'string' },
       'data-dir': { type: 'string' },
       schema: { type: 'string' },
+      'expect-head': { type: 'string' },
       ...HELP_OPTION,
     },
   });
@@ -46,6 +50,7 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(positionals.length === 0 ? 'missing subcommand' : `unknown subcommand "${positionals.join(' ')}"`);
   }
 
+  const anchor = values['expect-head'] === undefined ? undefined : parseHead(values['expect-head']);
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   const dataDir = resolve(io.cwd, values['data-dir'] ?? DEFAULT_DATA_DIR);
   // Opening an empty directory would create a fresh, trivially intact store: say what is wrong instead.
@@ -58,7 +63,7 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
   try {
     const store = await openStore({ databaseUrl, dataDir, schema: values.schema, migrate: false });
     try {
-      result = await store.verifyAudit();
+      result = await store.verifyAudit(anchor);
     } finally {
       await store.close();
     }
@@ -75,4 +80,12 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
       `(${result.checked} events before it verified)\n`,
   );
   return EXIT.invalidInput;
+}
+
+function parseHead(text: string): { seq: number; hash: string } {
+  const match = /^([1-9]\d*):([0-9a-f]{64})$/.exec(text.trim());
+  if (!match || !Number.isSafeInteger(Number(match[1]))) {
+    throw new UsageError(`--expect-head: expected N:HASH, the number of events and the sha256 head an earlier run printed (got "${text}")`);
+  }
+  return { seq: Number(match[1]), hash: match[2]! };
 }

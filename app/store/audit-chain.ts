@@ -63,6 +63,13 @@ export class ChainVerifier {
   #prevHash = GENESIS_HASH;
   #problem: ChainProblem | undefined;
 
+  /**
+   * `anchor`: a head recorded earlier, kept where the database's writers cannot change it. The chain
+   * lives in the database with its head, so whoever can write both can rewrite them together; only
+   * a head kept elsewhere shows that.
+   */
+  constructor(private readonly anchor?: { seq: number; hash: string }) {}
+
   get checked(): number {
     return this.#expectedSeq - 1;
   }
@@ -86,6 +93,9 @@ export class ChainVerifier {
     if (computed !== row.hash) {
       return this.#fail(seq, `hash mismatch: stored ${row.hash}, computed ${computed}: the row was edited (type ${row.type}, actor ${row.actor})`);
     }
+    if (this.anchor?.seq === seq && this.anchor.hash !== row.hash) {
+      return this.#fail(seq, `hash ${row.hash} is not the ${this.anchor.hash} expected of seq ${seq}: the trail up to it was rewritten since that head was recorded`);
+    }
     this.#prevHash = row.hash;
     this.#expectedSeq++;
     return true;
@@ -95,6 +105,10 @@ export class ChainVerifier {
   finish(head: { seq: number; hash: string } | undefined): ChainProblem | undefined {
     if (this.#problem) return this.#problem;
     const last = this.#expectedSeq - 1;
+    if (this.anchor && this.anchor.seq > last) {
+      this.#fail(last + 1, `the chain ends at seq ${last}, before seq ${this.anchor.seq} of the head expected: rows were deleted from the end since that head was recorded`);
+      return this.#problem;
+    }
     if (!head) {
       this.#fail(last + 1, 'the audit head record is missing');
     } else if (head.seq > last) {

@@ -974,12 +974,12 @@ export class SqlStore implements Store {
     await this.#db.query('DELETE FROM dashboard_sessions WHERE id_hash = $1', [idHash]);
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
+  async verifyAudit(anchor?: { seq: number; hash: string }): Promise<AuditVerification> {
     return this.#transaction(async (tx) => {
       // One snapshot for the head and every row, so appends made meanwhile don't look like tampering.
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const heads = await tx.query<{ seq: unknown; hash: string }>('SELECT seq, hash FROM audit_head');
-      const verifier = new ChainVerifier();
+      const verifier = new ChainVerifier(anchor);
       let afterSeq = 0;
       for (;;) {
         const rows = await tx.query('SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, VERIFY_BATCH]);

@@ -535,7 +535,8 @@ export interface Store {
   recordHandled(outcome: HandledOutcome): Promise<boolean>;
   listAudit(filter?: { requestId?: string; afterSeq?: number; limit?: number }): Promise<AuditEvent[]>;
   /** Recomputes the whole chain; reports the first row that is missing, edited or out of place. */
-  verifyAudit(): Promise<AuditVerification>;
+  /** `anchor`: a head recorded earlier (`seq`, `hash`) that the chain must still pass through. */
+  verifyAudit(anchor?: { seq: number; hash: string }): Promise<AuditVerification>;
 
   /** The repositories (`owner/name`) that have requests: what the dashboard asks a viewer's access to. */
   listRequestRepositories(): Promise<string[]>;

@@ -103,6 +103,32 @@ describe('mercurial-jit audit verify on PostgreSQL', () => {
     }
   });
 
+  test('a trail rewritten with its head passes alone, and fails against a head kept from before', async () => {
+    const before = await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema]);
+    const hash = /head sha256 ([0-9a-f]{64})/.exec(before.stdout)![1];
+    // Whoever can write the database deletes the last event and sets the head back to the one before it.
+    await pool.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
+    const { rows } = await pool.query<{ seq: string; hash: string; payload: unknown }>('DELETE FROM audit_events WHERE seq = 4 RETURNING *');
+    await pool.query('UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit_events WHERE seq = 3)');
+    expect((await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema])).code).toBe(0);
+    const cut = await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema, '--expect-head', `4:${hash}`]);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toMatch(/first bad row is seq 4: the chain ends at seq 3, before seq 4 of the head expected/);
+    // Put back as it was (the row and the head), it holds the head again; a head of another hash at seq 3 does not.
+    await pool.query('INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, $1)', [JSON.stringify(rows[0])]);
+    await pool.query('UPDATE audit_head SET seq = 4, hash = $1', [hash]);
+    expect((await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema, '--expect-head', `4:${hash}`])).code).toBe(0);
+    const other = await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema, '--expect-head', `3:${'0'.repeat(64)}`]);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toMatch(/first bad row is seq 3: hash [0-9a-f]{64} is not the 0{64} expected of seq 3: the trail up to it was rewritten/);
+  });
+
+  test.each(['4', '4:abc', 'x:' + 'a'.repeat(64), '0:' + 'a'.repeat(64)])('--expect-head %s is a usage error (exit 2)', async (head) => {
+    const result = await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema, '--expect-head', head]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--expect-head: expected N:HASH');
+  });
+
   test('a row deleted from the end exits 1', async () => {
     await pool.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
     await pool.query('DELETE FROM audit_events WHERE seq = 4');
