@@ -138,11 +138,15 @@ export function createDashboardHandler(options: DashboardOptions) {
     return form;
   };
 
-  /** A request the viewer may see: it exists and GitHub lets them read its repository. */
+  /**
+   * A request the viewer may see: it exists and GitHub lets them read its repository, which its name
+   * still leads to (a renamed repository's old name may since be another's, whose readers see nothing of it).
+   */
   const visibleRequest = async (id: string, view: Viewer): Promise<RequestRead> => {
     if (!isRequestId(id)) throw notFound();
     const read = await gate.read(id);
-    if (!read || !(await github!.canRead(view.session.accessToken, `${read.request.owner}/${read.request.repo}`))) throw notFound();
+    const repository = read && (await github!.readableAt(view.session.accessToken, `${read.request.owner}/${read.request.repo}`));
+    if (!read || repository?.id !== read.row.repositoryId) throw notFound();
     return read;
   };
 

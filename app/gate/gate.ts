@@ -14,7 +14,7 @@ import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { untilText } from '../../policies/window-judgement.js';
-import type { GitHubClient } from '../github/github.js';
+import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { backoffMs, isTransient } from '../github/transient.js';
 import type { RunIdentity } from '../oidc.js';
@@ -44,6 +44,11 @@ export class TransientError extends Error {}
 const EVALUATE_GRACE_MS = 10_000;
 /** How long evaluation is retried through GitHub outages before the request fails closed. */
 const DEFAULT_EVALUATION_BUDGET_MS = 10 * 60_000;
+/**
+ * How long after a request opens its repository's name, which came with the run's token, is taken
+ * as it is; later, the name is looked up and must still lead to the request's repository id.
+ */
+const NAME_FROM_TOKEN_MS = 10_000;
 
 export class InputError extends Error {}
 
@@ -85,6 +90,11 @@ export interface Voting {
   handledBy?: HandledBy;
   /** The reply a vote that does not count gets, queued in the same transaction as the record of why. */
   replyIfRefused?: (why: string) => NewTimer;
+  /**
+   * The request's repository as GitHub named it in the delivery that brought the vote, whose
+   * repository id the caller matched with the request's; without it, the name is looked up.
+   */
+  repository?: RepoCoordinates;
 }
 
 /**
@@ -354,7 +364,8 @@ export class Gate {
    */
   private async evaluate(request: ApprovalRequest, github: GitHubClient, facts: RunFacts, previous: Decision | null = null): Promise<void> {
     const { store } = this.options;
-    const repo = { owner: facts.owner, repo: facts.repo };
+    const fromToken = previous === null && this.now().getTime() - request.createdAt.getTime() < NAME_FROM_TOKEN_MS;
+    const repo = fromToken ? { owner: facts.owner, repo: facts.repo } : await repositoryNow(github, request, facts);
     // Read at the default branch's head commit: one request names it, and its files are read once per commit.
     const defaultBranchHead = await github.defaultBranchHead(repo);
     // The last approved run of the same branch: another branch's approval (one its rules let through
@@ -575,12 +586,12 @@ export class Gate {
     const decision = row.decision as unknown as Decision | null;
     if (!decision || decision.outcome === 'held') return 'not_counted';
     const facts = row.facts as unknown as RunFacts;
-    const repo = { owner: facts.owner, repo: facts.repo };
     for (let attempt = 1; ; attempt++) {
       let recheck: Awaited<ReturnType<Gate['recheckApprovers']>>;
       let superseded: string | undefined;
       try {
         const github = await installations.client(facts.installationId);
+        const repo = await repositoryNow(github, row, facts);
         recheck = await this.recheckApprovers(row, decision, undefined, github, repo, attempt === 1 ? votes : undefined);
         if (recheck.wouldApprove && row.prNumber !== null) superseded = await this.supersededReason(github, repo, row.prNumber, facts.headSha);
       } catch (err) {
@@ -676,7 +687,13 @@ export class Gate {
     }
     const facts = row.facts as unknown as RunFacts;
     const github = await installations.client(facts.installationId);
-    const repo = { owner: facts.owner, repo: facts.repo };
+    let repo: RepoCoordinates;
+    try {
+      repo = voting.repository ?? (await repositoryNow(github, row, facts));
+    } catch (err) {
+      if (!(err instanceof RepositoryNameTaken)) throw err;
+      return refuse(err.message);
+    }
     if (row.prNumber !== null) {
       const why = await this.supersededReason(github, repo, row.prNumber, facts.headSha);
       if (why) {
@@ -783,21 +800,23 @@ export class Gate {
     const facts = row.facts as unknown as RunFacts;
     const lookUp = async () => {
       const github = await this.options.installations.client(facts.installationId);
-      return lookUpVoter(github, { owner: facts.owner, repo: facts.repo }, { login: who.login, id: who.id, type: who.id === undefined ? undefined : 'User' }, decision);
+      return lookUpVoter(github, await repositoryNow(github, row, facts), { login: who.login, id: who.id, type: who.id === undefined ? undefined : 'User' }, decision);
     };
     try {
-      const voter = shared ? await this.sharedLookUp(shared, facts, who, decision, lookUp) : await lookUp();
+      const voter = shared ? await this.sharedLookUp(shared, row.repositoryId, facts, who, decision, lookUp) : await lookUp();
       const verdict = checkEligibility(decision, voter, this.approvalOptions(row));
       return { eligible: verdict.eligible, reason: verdict.reason };
     } catch (err) {
+      if (err instanceof RepositoryNameTaken) return { eligible: false, reason: err.message };
       if (!(err instanceof LoginNamesAnotherAccount)) throw err;
       return { eligible: false, reason: `${err.message}; ${SIGN_IN_AGAIN}` };
     }
   }
 
   /** One lookup per person, repository and listed teams for a page: `shared` holds them while it renders. */
-  private sharedLookUp(shared: Map<string, Promise<Voter>>, facts: RunFacts, who: { login: string; id?: string }, decision: Decision, lookUp: () => Promise<Voter>): Promise<Voter> {
-    const key = JSON.stringify([facts.installationId, facts.owner.toLowerCase(), facts.repo.toLowerCase(), who.login.toLowerCase(), who.id ?? null, [...listedTeams(decision)].sort()]);
+  private sharedLookUp(shared: Map<string, Promise<Voter>>, repositoryId: string, facts: RunFacts, who: { login: string; id?: string }, decision: Decision, lookUp: () => Promise<Voter>): Promise<Voter> {
+    // By repository id: two repositories may have borne the same name, one after the other.
+    const key = JSON.stringify([facts.installationId, repositoryId, who.login.toLowerCase(), who.id ?? null, [...listedTeams(decision)].sort()]);
     let pending = shared.get(key);
     if (!pending) {
       pending = lookUp();
@@ -951,4 +970,20 @@ function deploymentOf(row: ApprovalRequest): DeploymentFacts | undefined {
 /** The start of a deployment protection rule request's job key: its environment, lowercased (then the sha and the deployment). */
 function deploymentJobKeyPrefix(environment: string): string {
   return `deployment:${environment.toLowerCase()}:`;
+}
+
+/** A request's stored repository name now leads to another repository. */
+export class RepositoryNameTaken extends RunContextError {}
+
+/**
+ * The request's repository as GitHub names it now. The stored name still leads to it after a rename
+ * or transfer (GitHub redirects the old name) until another repository takes that name; reading that
+ * one's policy or permissions would let whoever made it decide. So the id decides.
+ */
+export async function repositoryNow(github: GitHubClient, row: Pick<ApprovalRequest, 'repositoryId'>, facts: Pick<RunFacts, 'owner' | 'repo'>): Promise<RepoCoordinates> {
+  const now = await github.repository({ owner: facts.owner, repo: facts.repo });
+  if (now.id !== row.repositoryId) {
+    throw new RepositoryNameTaken(`${facts.owner}/${facts.repo} is now another repository (id ${now.id}; this request's is ${row.repositoryId}): its repository was renamed or transferred and the name taken since, so nothing about this request is read from it`);
+  }
+  return { owner: now.owner, repo: now.repo };
 }

@@ -78,6 +78,11 @@ export interface CheckRunContent {
   buttons: CheckRunButton[];
   /** At most 50: GitHub refuses more in one request (further ones go in updates, which add to them). */
   annotations?: CheckRunAnnotation[];
+  /**
+   * The time the check run says it started and completed; the time of sending unless given. Of the
+   * check runs of one name on a commit, GitHub counts the latest by `completed_at`.
+   */
+  at?: string;
 }
 
 export interface CheckRunRef {
@@ -185,7 +190,14 @@ export interface DeploymentInfo {
   createdAt: string;
 }
 
+/** A repository as GitHub names it now, and its id, which stays with it through renames and transfers. */
+export interface RepositoryNow extends RepoCoordinates {
+  id: string;
+}
+
 export interface GitHubClient {
+  /** The repository a name leads to now: a renamed one's old name leads to it under its new name, until another repository takes that name. */
+  repository(repo: RepoCoordinates): Promise<RepositoryNow>;
   defaultBranch(repo: RepoCoordinates): Promise<string>;
   /** The commit at the tip of the default branch (one request). Files read at a commit never change, so they can be kept. */
   defaultBranchHead(repo: RepoCoordinates): Promise<string>;

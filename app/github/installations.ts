@@ -3,7 +3,7 @@ import type { Probot } from 'probot';
 import { ResponseCache, useConditionalRequests } from './conditional-requests.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { FreshReads } from './fresh-reads.js';
-import type { GitHubClient } from './github.js';
+import type { GitHubClient, RepositoryNow } from './github.js';
 import { isNotFound, OctokitGitHubClient } from './octokit-client.js';
 
 export class AppNotInstalledError extends Error {
@@ -24,6 +24,7 @@ export class Installations {
   private readonly lookups = new ExpiringCache<string, number | null>(LOOKUP_CAPACITY);
   /** Default-branch heads, read once for all the requests of a repository evaluated at the same moment. */
   private readonly branchHeads = new FreshReads<string>();
+  private readonly repositories = new FreshReads<RepositoryNow>();
 
   private botLogin?: Promise<string>;
 
@@ -50,7 +51,7 @@ export class Installations {
   async client(installationId: number): Promise<GitHubClient> {
     const octokit = await this.probot.auth(installationId);
     useConditionalRequests(octokit, this.cache, installationId);
-    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin(), branchHeads: this.branchHeads });
+    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin(), branchHeads: this.branchHeads, repositories: this.repositories });
   }
 
   /** The login the App comments as (`<slug>[bot]`), asked of GitHub once. */

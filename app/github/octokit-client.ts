@@ -18,6 +18,7 @@ import type {
   PullRequestInfo,
   RepoCoordinates,
   RepositoryAccess,
+  RepositoryNow,
   RepositoryPermission,
   WaitingRun,
   WorkflowRunInfo,
@@ -54,8 +55,17 @@ export function isNotFound(err: unknown): boolean {
 export class OctokitGitHubClient implements GitHubClient {
   constructor(
     private readonly octokit: Octokit,
-    private readonly app: { appId: number; botLogin: () => Promise<string>; branchHeads?: FreshReads<string> },
+    private readonly app: { appId: number; botLogin: () => Promise<string>; branchHeads?: FreshReads<string>; repositories?: FreshReads<RepositoryNow> },
   ) {}
+
+  repository(repo: RepoCoordinates): Promise<RepositoryNow> {
+    const read = async () => {
+      const { data } = await this.octokit.rest.repos.get(repo);
+      return { id: String(data.id), owner: data.owner.login, repo: data.name };
+    };
+    // A burst of votes on one repository's requests shares a few reads, each started after the vote came.
+    return this.app.repositories ? this.app.repositories.read(`${repo.owner}/${repo.repo}`.toLowerCase(), read) : read();
+  }
 
   async defaultBranch(repo: RepoCoordinates): Promise<string> {
     const { data } = await this.octokit.rest.repos.get(repo);
@@ -348,7 +358,8 @@ function checkRunFields(content: CheckRunContent) {
     details_url: content.detailsUrl,
     status: 'completed' as const,
     conclusion: content.conclusion,
-    completed_at: new Date().toISOString(),
+    ...(content.at ? { started_at: content.at } : {}),
+    completed_at: content.at ?? new Date().toISOString(),
     output: {
       title: content.title,
       summary: content.summary,

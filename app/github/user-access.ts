@@ -7,6 +7,7 @@
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-methods';
 import { Octokit } from '@octokit/rest';
 import { ExpiringCache } from './expiring-cache.js';
+import type { RepositoryNow } from './github.js';
 import { isNotFound } from './octokit-client.js';
 
 export interface OAuthCredentials {
@@ -29,8 +30,8 @@ const ACCESS_CAPACITY = 50_000;
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class GitHubUserAccess {
-  /** Keyed by token and lower-cased `owner/name`. */
-  private readonly readable: ExpiringCache<string, boolean>;
+  /** Keyed by token and lower-cased `owner/name`: the repository the name leads to, or null when the user cannot read one there. */
+  private readonly readable: ExpiringCache<string, RepositoryNow | null>;
 
   constructor(private readonly credentials: OAuthCredentials, private readonly apiUrl: string, now: () => number = Date.now) {
     this.readable = new ExpiringCache(ACCESS_CAPACITY, now);
@@ -62,20 +63,28 @@ export class GitHubUserAccess {
 
   /** Whether GitHub lets the token's user read the repository (a 404 means no); other failures are thrown, never read as yes. */
   async canRead(token: string, repository: string): Promise<boolean> {
+    return (await this.readableAt(token, repository)) !== undefined;
+  }
+
+  /**
+   * The repository a name leads to, when the token's user may read it: its id tells whether it is
+   * still the one a request was made in (a renamed repository's old name may since be another's).
+   */
+  async readableAt(token: string, repository: string): Promise<RepositoryNow | undefined> {
     const key = `${token}\n${repository.toLowerCase()}`;
     const known = this.readable.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) return known ?? undefined;
     const [owner, repo] = repository.split('/');
-    let answer: boolean;
+    let answer: RepositoryNow | null;
     try {
-      await this.octokit(token).rest.repos.get({ owner: owner!, repo: repo! });
-      answer = true;
+      const { data } = await this.octokit(token).rest.repos.get({ owner: owner!, repo: repo! });
+      answer = { id: String(data.id), owner: data.owner.login, repo: data.name };
     } catch (err) {
       if (!isNotFound(err) && (err as { status?: number }).status !== 403) throw err;
-      answer = false;
+      answer = null;
     }
     this.readable.set(key, answer, ACCESS_TTL_MS);
-    return answer;
+    return answer ?? undefined;
   }
 
   /** Of `repositories`, those the token's user can read. */

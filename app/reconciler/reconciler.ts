@@ -18,7 +18,7 @@
  * need any more: older than GitHub lets anyone redeliver, and than every pending request.
  */
 import type { Logger } from 'probot';
-import type { Gate } from '../gate/gate.js';
+import { RepositoryNameTaken, repositoryNow, type Gate } from '../gate/gate.js';
 import type { RunFacts } from '../gate/request.js';
 import type { GitHubClient } from '../github/github.js';
 import { CONCLUSIONS, APPROVE_BUTTON } from '../render/check-run.js';
@@ -126,7 +126,14 @@ export class Reconciler {
   private async reconcile(request: ApprovalRequest): Promise<void> {
     const facts = request.facts as unknown as RunFacts;
     const github = await this.options.github(facts.installationId);
-    const repo = { owner: facts.owner, repo: facts.repo };
+    let repo: { owner: string; repo: string };
+    try {
+      repo = await repositoryNow(github, request, facts);
+    } catch (err) {
+      if (!(err instanceof RepositoryNameTaken)) throw err;
+      this.options.log.warn({ requestId: request.id }, err.message);
+      return;
+    }
     const thread = request.prNumber ?? request.issueNumber;
     if (request.status === 'pending' && thread !== null) await this.missedCommands(github, repo, request, thread);
     if (request.checkRunId !== null && (await this.checkRunDiffers(github, repo, request))) {
@@ -156,6 +163,7 @@ export class Reconciler {
       const { acted } = await processCommandComment(this.options.gate, this.options.store, {
         command,
         repositoryId: request.repositoryId,
+        repository: repo,
         issueNumber: thread,
         id: comment.id,
         body: comment.body,

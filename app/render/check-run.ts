@@ -24,21 +24,28 @@ export const CONCLUSIONS: Record<RequestStatus, CheckRunConclusion> = {
 
 /**
  * `jit: deploy`, with the environment and severity the request states (`jit: deploy to production,
- * severity high`) and, for a pull request's run, the base branch it was judged for (`… (into main)`).
- * A branch's rules require a check by name and GitHub counts the newest check of that name on the
- * head commit, so the name must tell apart every request about that commit the policy may judge
- * differently: without the environment, another job of the run (a preview deploy the policy lets
- * through) would answer for the production one; without the base, another pull request of the branch
- * or a push run of it. The stated texts are kept whole and exact (case included, hidden characters
- * quoted where need be), since two that the name blurred together could be judged apart.
+ * severity high`), for a pull request's run the base branch it was judged for (`… (into main)`), and
+ * the event when it is not the run's usual one, a push or, for a pull request, `pull_request` (`…
+ * (into main, on pull_request_review)`). A branch's rules require a check by name and GitHub counts
+ * the newest check of that name on the head commit, so the name must tell apart the requests about
+ * that commit that the policy may judge apart: without the environment, another job of the run (a
+ * preview deploy the policy lets through) would answer for the production one; without the event, a
+ * review's run of the same pull request; without the base, another pull request of the branch or a
+ * push run of it. The stated texts are kept whole and exact (case included, quoted where need be),
+ * since two that the name blurred together could be judged apart.
  */
-export function checkRunName(request: Pick<GateRequest, 'action' | 'pullNumber' | 'evaluated' | 'environment' | 'severity'>): string {
+export function checkRunName(request: Pick<GateRequest, 'action' | 'pullNumber' | 'evaluated' | 'environment' | 'severity' | 'eventName'>): string {
   const into = request.pullNumber !== undefined ? request.evaluated?.targetBranch : undefined;
   const stated = [
     ...(request.environment !== undefined ? [`to ${word(request.environment)}`] : []),
     ...(request.severity !== undefined ? [`severity ${word(request.severity)}`] : []),
   ];
-  return `jit: ${request.action}${stated.length > 0 ? ` ${stated.join(', ')}` : ''}${into === undefined ? '' : ` (into ${word(into)})`}`;
+  const usualEvent = request.pullNumber !== undefined ? 'pull_request' : 'push';
+  const run = [
+    ...(into !== undefined ? [`into ${word(into)}`] : []),
+    ...(request.eventName !== usualEvent ? [`on ${word(request.eventName)}`] : []),
+  ];
+  return `jit: ${request.action}${stated.length > 0 ? ` ${stated.join(', ')}` : ''}${run.length > 0 ? ` (${run.join(', ')})` : ''}`;
 }
 
 /**
@@ -75,5 +82,9 @@ export function checkRunContent(request: GateRequest, detailsUrl: string): Check
     summary,
     text: decisionRecordText(request, LIMITS.checkRunOutput),
     buttons: pending ? [APPROVE_BUTTON, REJECT_BUTTON] : [],
+    // When the request opened, however often it is shown again: of the check runs of one name on a
+    // commit GitHub counts the latest by `completed_at`, and an older request's, shown again after its
+    // Re-run button was clicked, must never pass for the newest.
+    at: request.createdAt,
   };
 }

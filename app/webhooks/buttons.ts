@@ -24,6 +24,7 @@ export function handleButton(gate: Gate) {
       choice,
       note: choice === 'reject' ? 'rejected with the check run button' : '',
       via: 'button',
+      repository: { owner: repository.owner.login, repo: repository.name },
       handledBy: { delivery: { id: context.id, event: 'check_run.requested_action' } },
       ...(thread !== undefined
         ? { replyIfRefused: (why: string) => replyTimer({ installationId: request.installationId, owner: request.owner, repo: request.repo, issueNumber: thread, body: refusedReply(sender.login, why), answers: `click ${context.id}` }, request.id) }

@@ -8,6 +8,7 @@ import type { Context } from 'probot';
 import { APP_ACTOR, type Gate } from '../gate/gate.js';
 import { replyTimer } from '../outbox/index.js';
 import { helpReply, refusedReply } from '../render/replies.js';
+import type { RepoCoordinates } from '../github/github.js';
 import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
 import { parseCommand, type Command } from './commands.js';
 
@@ -16,6 +17,8 @@ export interface CommandComment {
   /** Its body's command, when already parsed. */
   command?: Command;
   repositoryId: string;
+  /** The repository as GitHub names it now: in the delivery of the comment, or as looked up from its id. */
+  repository: RepoCoordinates;
   issueNumber: number;
   id: number;
   body: string;
@@ -42,6 +45,7 @@ export function handleComment(gate: Gate, store: Store) {
     await processCommandComment(gate, store, {
       command: commandOf(comment),
       repositoryId: String(repository.id),
+      repository: { owner: repository.owner.login, repo: repository.name },
       issueNumber: issue.number,
       id: comment.id,
       body: comment.body,
@@ -134,6 +138,7 @@ async function handleCommand(
     note: text,
     via: 'comment',
     comment: { id: comment.id, createdAt: comment.createdAt },
+    repository: comment.repository,
     handledBy,
     replyIfRefused: (why) => replyWith(refusedReply(login, why)),
   });

@@ -478,6 +478,103 @@ describe("a pull request's required check answers for requests into its own base
     expect(named.map((r) => r.conclusion)).toEqual(['failure']);
     expect(onHead).toHaveLength(4);
   });
+
+  it("an older request's green check, shown again by its Re-run button, does not pass for the newest of its name", async () => {
+    const RERUN = 'acme/rerun-check';
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: { environment: production }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'rerun-check', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const pr = await world.control.openPull({ repository: RERUN, user: 'mallory', title: 'Fix', head: 'fix', files: { 'src/fix.ts': 'export const fix = 1;\n' } });
+    const onPull = { repository: RERUN, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: 'fix', base_ref: 'main', actor: 'mallory', environment: 'production', run_id: 992_001 };
+    const first = job(onPull);
+    const approved = await openPending(first, { action: 'deploy' });
+    await world.comment(pr.number, 'alice', '/approve', RERUN);
+    expect((await world.poll(first, approved.id as string)).body.status).toBe('approved');
+    await world.settle();
+    // mallory re-runs the run; its request waits for alice again. Then she clicks Re-run on the first attempt's green check.
+    const second = job({ ...onPull, run_attempt: 2 });
+    await openPending(second, { action: 'deploy' });
+    await world.settle();
+    const name = 'jit: deploy to production (into main)';
+    const onHead = ((await world.control.checkRuns(RERUN)) as unknown as Array<{ id: number; name: string; head_sha: string; external_id: string }>).filter((r) => r.head_sha === pr.head_sha && r.name === name);
+    const green = onHead.find((r) => r.external_id === approved.id)!;
+    await untilTheSecondAfter(Date.now());
+    await world.control.rerunCheckRun({ repository: RERUN, check_run_id: green.id, user: 'mallory' });
+    await world.settle();
+    // What a required check reads: the latest check run of the name on the head, by GitHub's `filter=latest`.
+    const { token } = await world.control.repositoryToken(RERUN);
+    const listed = await fetch(`${world.github.apiUrl}/repos/${RERUN}/commits/${pr.head_sha}/check-runs?check_name=${encodeURIComponent(name)}`, { headers: { authorization: `Bearer ${token}` } });
+    const { check_runs: latest } = (await listed.json()) as { check_runs: Array<{ external_id: string; conclusion: string }> };
+    expect(latest).toHaveLength(1);
+    expect(latest[0]!.conclusion).toBe('action_required');
+  });
+
+  it("a run of the pull request for another event (mallory's own review) never puts a green check of the same name on it", async () => {
+    const EVENTED = 'acme/evented';
+    const policy = 'version: 1\nrules:\n  - name: pr-production\n    if: { environment: production, event: pull_request }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'evented', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const pr = await world.control.openPull({ repository: EVENTED, user: 'mallory', title: 'Sneaky', head: 'sneaky', files: { 'src/evil.ts': 'export const evil = 1;\n' } });
+    const onPull = { repository: EVENTED, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, head_ref: 'sneaky', base_ref: 'main', actor: 'mallory', environment: 'production' };
+    const gatedRun = job({ ...onPull, event_name: 'pull_request', run_id: 991_001 });
+    const gated = await openPending(gatedRun, { action: 'deploy' });
+    await world.comment(pr.number, 'alice', '/reject not this', EVENTED);
+    expect((await world.poll(gatedRun, gated.id as string)).body.status).toBe('rejected');
+    // Her pull request's workflow also runs on pull_request_review, which the policy lets through: she reviews her own pull request.
+    const reviewRun = job({ ...onPull, event_name: 'pull_request_review', run_id: 991_002 });
+    expect((await world.open(reviewRun, { action: 'deploy' })).body.status).toBe('approved');
+    await world.settle();
+    const onHead = ((await world.control.checkRuns(EVENTED)) as unknown as Array<{ id: number; name: string; head_sha: string; conclusion: string }>).filter((r) => r.head_sha === pr.head_sha);
+    expect(onHead.map((r) => [r.name, r.conclusion]).sort()).toEqual([
+      ['jit: deploy to production (into main)', 'failure'],
+      ['jit: deploy to production (into main, on pull_request_review)', 'success'],
+    ]);
+  });
+});
+
+describe("a renamed repository's old name, taken by another repository, decides nothing about its requests", () => {
+  const at = (ms: number) => new Date(Date.now() + ms).toISOString().slice(0, 19);
+
+  /** mallory, who may create repositories in the org, takes the old name and pushes the original's history with a policy of her own. */
+  function squat(original: string, renamed: string, policy: string) {
+    const { state } = world.github.double;
+    const source = state.repoByFullName(renamed);
+    const [owner, name] = original.split('/');
+    const taken = state.addRepo({ owner: owner!, name: name!, collaborators: { mallory: 'admin' } });
+    for (const [sha, commit] of source.commits) taken.commits.set(sha, commit);
+    taken.branches.set('main', source.branches.get('main')!);
+    taken.activities.push(...source.activities);
+    state.commit(taken, 'main', { '.github/jit-approval.yml': policy }, 'mine now', 'mallory');
+    expect(taken.id).not.toBe(source.id);
+  }
+
+  it('a held request decided again after the rename fails, rather than taking the policy of the repository now at its old name', async () => {
+    const policy = `version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\nfreezes:\n  - name: brief\n    time_zone: UTC\n    start: ${at(-3_600_000)}\n    end: ${at(8_000)}\n`;
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'held-deploys', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/held-deploys', actor: 'mallory', environment: 'production' });
+    const opened = await openPending(run, { action: 'deploy' });
+    expect((await world.app.store.getRequest(opened.id as string))?.decision).toMatchObject({ outcome: 'held' });
+    await world.control.rename('acme/held-deploys', 'held-deploys-2');
+    squat('acme/held-deploys', 'acme/held-deploys-2', 'version: 1\nunmatched: approve\nrules: []\n');
+    // The step, whose token names its repository as it is called now, waits on.
+    const waiting = { ...run, repository: 'acme/held-deploys-2' };
+    const final = await eventually(() => world.poll(waiting, opened.id as string), (answer) => answer.body.status !== 'pending', 30_000);
+    expect(final.body).toMatchObject({ status: 'failed', reason: expect.stringContaining('acme/held-deploys is now another repository') });
+  }, 60_000);
+
+  it("an /approve on the renamed repository is judged there, not by the permission its old name's new holder gives", async () => {
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: ["role:admin"] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'renamed-svc', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/renamed-svc', actor: 'bob', environment: 'production' });
+    const opened = await openPending(run, { action: 'deploy' });
+    const issue = await eventually(() => world.issueOf(opened.id as string, 'acme/renamed-svc'), (found) => found !== undefined);
+    await world.control.rename('acme/renamed-svc', 'renamed-svc-2');
+    squat('acme/renamed-svc', 'acme/renamed-svc-2', policy);
+    await world.comment(issue!.number, 'mallory', '/approve', 'acme/renamed-svc-2');
+    await world.settle();
+    expect((await world.poll({ ...run, repository: 'acme/renamed-svc-2' }, opened.id as string)).body.status).toBe('pending');
+    // The repository's own admin still approves it under its new name.
+    await world.comment(issue!.number, 'alice', '/approve', 'acme/renamed-svc-2');
+    expect((await world.poll({ ...run, repository: 'acme/renamed-svc-2' }, opened.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+  }, 60_000);
 });
 
 describe('votes count once, from the right person, on the code under review', () => {

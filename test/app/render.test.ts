@@ -60,12 +60,14 @@ function request(overrides: Partial<GateRequest> = {}): GateRequest {
 describe('check run content', () => {
   it.each([
     ['a run of its own commit', { environment: undefined }, 'jit: deploy'],
-    ["a pull request's run, by the base branch it was judged for", { environment: undefined, pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'release/2.x' } }, 'jit: deploy (into release/2.x)'],
-    ["a pull request's run that failed before it was judged", { environment: undefined, pullNumber: 7 }, 'jit: deploy'],
+    ["a pull request's run, by the base branch it was judged for", { environment: undefined, eventName: 'pull_request', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'release/2.x' } }, 'jit: deploy (into release/2.x)'],
+    ["a pull request's run that failed before it was judged", { environment: undefined, eventName: 'pull_request', pullNumber: 7 }, 'jit: deploy'],
     ['the environment it states', { environment: 'production' }, 'jit: deploy to production'],
     ['the environment and severity it states', { environment: 'Production', severity: 'high' }, 'jit: deploy to Production, severity high'],
     ['a severity with no environment', { environment: undefined, severity: 'low' }, 'jit: deploy severity low'],
-    ['all of them', { environment: 'prod/eu-1', severity: 'critical', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } }, 'jit: deploy to prod/eu-1, severity critical (into main)'],
+    ['all of them', { environment: 'prod/eu-1', severity: 'critical', eventName: 'pull_request', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } }, 'jit: deploy to prod/eu-1, severity critical (into main)'],
+    ["a pull request's run of another event", { eventName: 'pull_request_review', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } }, 'jit: deploy to production (into main, on pull_request_review)'],
+    ['a run of its own commit that is not a push', { eventName: 'workflow_dispatch' }, 'jit: deploy to production (on workflow_dispatch)'],
     ['an environment that is not a plain word, quoted', { environment: 'staging eu' }, 'jit: deploy to "staging eu"'],
     ['an environment with hidden characters, written out', { environment: 'prod\u200e\n' }, 'jit: deploy to "prod\\u200e\\n"'],
   ] as [string, Partial<GateRequest>, string][])('is named for the action, and for %s', (_case, overrides, name) => {
@@ -82,10 +84,13 @@ describe('check run content', () => {
       { environment: 'Production' },
       { environment: 'production\u200e' },
       { environment: 'production (into main)' },
-      { environment: 'production', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
+      { environment: 'production', eventName: 'pull_request', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
+      { environment: 'production', eventName: 'pull_request_review', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
+      { environment: 'production', eventName: 'pull_request', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main, on push' } },
+      { environment: 'production', eventName: 'workflow_dispatch' },
       { environment: undefined, severity: 'high' },
       { environment: undefined, severity: 'high (into main)' },
-      { environment: undefined, severity: 'high', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
+      { environment: undefined, severity: 'high', eventName: 'pull_request', pullNumber: 7, evaluated: { action: 'deploy', changedFiles: [], targetBranch: 'main' } },
       { environment: undefined },
     ];
     const names = stated.map((overrides) => checkRunContent(request(overrides), 'https://jit.example/requests/x').name);

@@ -28,6 +28,7 @@ import type {
   MergedPull,
   PullRequestInfo,
   RepoCoordinates,
+  RepositoryNow,
   RepositoryAccess,
   RepositoryPermission,
   WaitingRun,
@@ -47,6 +48,7 @@ const INSTALLATION_ID = 1;
 const account = (login: string) => ({ login, id: accountId(login), type: isBotLogin(login) ? 'Bot' : 'User' });
 
 interface FakeRepo {
+  id: string;
   files: Record<string, string>;
   permissions: Record<string, RepositoryPermission>;
   pull?: { number: number; headSha: string; testedSha: string; mergeSha: string; author: string; files: string[] };
@@ -63,6 +65,9 @@ class InMemoryGitHub implements GitHubClient {
     return found;
   }
 
+  async repository(r: RepoCoordinates): Promise<RepositoryNow> {
+    return { id: this.repo(r).id, ...r };
+  }
   async defaultBranch(): Promise<string> {
     return 'main';
   }
@@ -207,6 +212,7 @@ export class FastWorld {
     const pull = run.kind === 'pull';
     const sha = (tag: string) => `${tag}${n.toString(16)}`.padEnd(40, '0').slice(0, 40);
     const fake: FakeRepo = {
+      id: repositoryId,
       files: { '.github/jit-approval.yml': policyYaml(scenario.policy), '.github/CODEOWNERS': codeownersText(scenario.codeowners) },
       permissions: { ...scenario.permissions },
       pull: pull ? { number: 1, headSha: sha('c1'), testedSha: sha('c1'), mergeSha: sha('m1'), author: run.author, files: [...run.files] } : undefined,
@@ -252,7 +258,7 @@ export class FastWorld {
           // A decided request without a pull request never got an approval issue: there is nowhere to comment.
           if (thread === undefined) return false;
           const createdAt = (event.kind === 'early-comment' ? new Date(openedAt.getTime() - 60_000) : this.clock.now).toISOString().replace(/\.\d{3}Z$/, 'Z');
-          const comment: PostedComment = { repositoryId, issueNumber: thread, id: ++this.commentIds, body: commentBody(event.says), createdAt, author: account(event.by), deleted: false };
+          const comment: PostedComment = { repositoryId, repository: { owner: OWNER, repo: repoName }, issueNumber: thread, id: ++this.commentIds, body: commentBody(event.says), createdAt, author: account(event.by), deleted: false };
           comments.push(comment);
           await processCommandComment(this.gate, this.store, comment);
           return true;

@@ -95,6 +95,11 @@ export class ControlClient {
     return this.call<ActivityRecord>('POST', `/repos/${repository}/force-push`, push);
   }
 
+  /** Renames a repository within its owner's account; its old name leads to it until another repository takes the name. */
+  rename(repository: string, name: string) {
+    return this.call<{ full_name: string; id: number }>('POST', `/repos/${repository}/rename`, { name });
+  }
+
   /** Forks a repository to `owner`'s account: the fork's branches start as the parent's; its commits are served by the parent's API too. */
   fork(repository: string, owner: string) {
     return this.call<{ full_name: string }>('POST', `/repos/${repository}/forks`, { owner });

@@ -113,6 +113,11 @@ const router = new Router<ControlHandler>()
     d.state.pushedTo(repo, str(body, 'branch'), activity.before, activity.after, d.state.ensureUser(author));
     return ok({ before: activity.before, after: activity.after, activity_type: activity.type }, 201);
   })
+  .add('POST', '/_control/repos/{owner}/{repo}/rename', (d, p, body) => {
+    const repo = repoOf(d, `${p.owner}/${p.repo}`);
+    d.state.rename(repo, str(body, 'name'));
+    return ok({ full_name: repo.fullName, id: repo.id });
+  })
   .add('POST', '/_control/repos/{owner}/{repo}/forks', (d, p, body) => {
     const fork = d.state.fork(repoOf(d, `${p.owner}/${p.repo}`), d.state.ensureUser(str(body, 'owner')));
     return ok({ full_name: fork.fullName }, 201);

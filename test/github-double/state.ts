@@ -79,6 +79,8 @@ export interface RunAttempt {
 export class DoubleState {
   readonly users = new Map<string, User>();
   readonly repos = new Map<string, Repo>();
+  /** A renamed repository's earlier names (lower-cased), which lead to it until another repository takes them. */
+  private readonly formerNames = new Map<string, number>();
   readonly teams = new Map<string, Team>();
   readonly apps = new Map<number, App>();
   readonly installations = new Map<number, Installation>();
@@ -251,8 +253,22 @@ export class DoubleState {
     return this.users.get(login.toLowerCase());
   }
 
+  /** The repository a name leads to: GitHub answers a renamed repository's old name with a redirect to it, which Octokit follows. */
   repo(owner: string, name: string): Repo | undefined {
-    return this.repos.get(`${owner}/${name}`.toLowerCase());
+    const fullName = `${owner}/${name}`.toLowerCase();
+    const formerly = this.formerNames.get(fullName);
+    return this.repos.get(fullName) ?? (formerly === undefined ? undefined : this.repoById(formerly));
+  }
+
+  /** Renames a repository: the same repository (id, issues, commits) under a new name; its old name is free to be taken. */
+  rename(repo: Repo, name: string): void {
+    const fullName = `${repo.owner.login}/${name}`;
+    if (this.repos.has(fullName.toLowerCase())) throw new Error(`${fullName} exists`);
+    this.repos.delete(repo.fullName.toLowerCase());
+    this.formerNames.set(repo.fullName.toLowerCase(), repo.id);
+    repo.name = name;
+    repo.fullName = fullName;
+    this.repos.set(fullName.toLowerCase(), repo);
   }
 
   repoByFullName(fullName: string): Repo {

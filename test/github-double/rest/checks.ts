@@ -158,8 +158,10 @@ export const registerChecks: RestRegistrar = (add) => {
         .filter((r) => !q.get('status') || r.status === q.get('status'))
         .filter((r) => !q.get('app_id') || r.appId === Number(q.get('app_id')));
       if ((q.get('filter') ?? 'latest') === 'latest') {
+        // GitHub's docs: `latest` filters check runs "by their completed_at timestamp"; one still running counts as the latest.
+        const newest = [...runs].sort((a, b) => (b.completedAt ?? '\uffff').localeCompare(a.completedAt ?? '\uffff') || b.id - a.id);
         const seen = new Set<string>();
-        runs = runs.filter((r) => !seen.has(`${r.appId}:${r.name}`) && Boolean(seen.add(`${r.appId}:${r.name}`)));
+        runs = newest.filter((r) => !seen.has(`${r.appId}:${r.name}`) && Boolean(seen.add(`${r.appId}:${r.name}`)));
       }
       const { page, headers } = paginate(runs, ctx.url);
       return { status: 200, headers, body: { total_count: runs.length, check_runs: page.map((r) => checkRunJson(r, ctx.repo, ctx.state, ctx.urls)) } };
