@@ -21,6 +21,10 @@ beforeAll(async () => {
 });
 afterAll(async () => store?.close());
 
+/** Every request here is of one repository, which its name still leads to. */
+const REPOSITORY_ID = newRequest().repositoryId;
+const sameRepository: Pick<GitHubClient, 'repository'> = { repository: async (repo) => ({ id: REPOSITORY_ID, ...repo }) };
+
 /** What one round read on GitHub: the threads of pending requests, the check runs of ended ones. */
 interface Round {
   threads: number[];
@@ -30,6 +34,7 @@ interface Round {
 /** A GitHub whose threads have no comments and whose check runs show what the store holds; it notes what it is asked. */
 function recordingGitHub(round: () => Round): GitHubClient {
   const client: Partial<GitHubClient> = {
+    ...sameRepository,
     async listComments(_repo, issueNumber) {
       round().threads.push(issueNumber);
       return [];
@@ -145,7 +150,7 @@ it("takes a command from a listing only once its edit's webhook would have come,
   const justWritten = bobsApproval(9002, now - 3_000);
   const editedAtOnce = bobsApproval(9003, request.createdAt.getTime() + 4_000);
   await store.markCommentEdited(request.repositoryId, editedAtOnce.id);
-  const github = { listComments: async (_repo: unknown, thread: number) => (thread === 900 ? [settled, justWritten, editedAtOnce] : []) } as unknown as GitHubClient;
+  const github = { ...sameRepository, listComments: async (_repo: unknown, thread: number) => (thread === 900 ? [settled, justWritten, editedAtOnce] : []) } as unknown as GitHubClient;
   const { gate, voted } = votingGate(request);
   const reconciler = new Reconciler({ store, gate, github: async () => github, log: pino({ level: 'silent' }), clock: () => now, perRound: 10_000 });
   await reconciler.run();
@@ -161,7 +166,7 @@ it("forgets a handled comment's mark only once no pending request could take the
   // bob's `/approve`, counted when its webhook came (and, say, overruled by his `/reject` since).
   const approval = bobsApproval(9501, request.createdAt.getTime() + 2_000);
   await store.completeComment(request.repositoryId, approval.id);
-  const github = { listComments: async (_repo: unknown, thread: number) => (thread === 950 ? [approval] : []) } as unknown as GitHubClient;
+  const github = { ...sameRepository, listComments: async (_repo: unknown, thread: number) => (thread === 950 ? [approval] : []) } as unknown as GitHubClient;
   const { gate, voted } = votingGate(request);
   // Fifteen days on, past how long marks are kept, the request still waits (a long timeout).
   let now = request.createdAt.getTime() + 15 * 24 * 3600_000;
