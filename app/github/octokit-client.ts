@@ -48,6 +48,11 @@ const BRANCH_CHANGE_PAGES = 3;
  */
 const NO_BLIND_RETRY = { request: { retries: 0 } };
 
+/** A repository as `GET /repos/{owner}/{repo}` answers, whoever asks: its id and the name it has now. */
+export function repositoryNowOf(data: { id: number; name: string; owner: { login: string } }): RepositoryNow {
+  return { id: String(data.id), owner: data.owner.login, repo: data.name };
+}
+
 export function isNotFound(err: unknown): boolean {
   return (err as { status?: number }).status === 404;
 }
@@ -59,10 +64,7 @@ export class OctokitGitHubClient implements GitHubClient {
   ) {}
 
   repository(repo: RepoCoordinates): Promise<RepositoryNow> {
-    const read = async () => {
-      const { data } = await this.octokit.rest.repos.get(repo);
-      return { id: String(data.id), owner: data.owner.login, repo: data.name };
-    };
+    const read = async () => repositoryNowOf((await this.octokit.rest.repos.get(repo)).data);
     // A burst of votes on one repository's requests shares a few reads, each started after the vote came.
     return this.app.repositories ? this.app.repositories.read(`${repo.owner}/${repo.repo}`.toLowerCase(), read) : read();
   }

@@ -8,7 +8,7 @@ import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-
 import { Octokit } from '@octokit/rest';
 import { ExpiringCache } from './expiring-cache.js';
 import type { RepositoryNow } from './github.js';
-import { isNotFound } from './octokit-client.js';
+import { isNotFound, repositoryNowOf } from './octokit-client.js';
 
 export interface OAuthCredentials {
   clientId: string;
@@ -77,8 +77,7 @@ export class GitHubUserAccess {
     const [owner, repo] = repository.split('/');
     let answer: RepositoryNow | null;
     try {
-      const { data } = await this.octokit(token).rest.repos.get({ owner: owner!, repo: repo! });
-      answer = { id: String(data.id), owner: data.owner.login, repo: data.name };
+      answer = repositoryNowOf((await this.octokit(token).rest.repos.get({ owner: owner!, repo: repo! })).data);
     } catch (err) {
       if (!isNotFound(err) && (err as { status?: number }).status !== 403) throw err;
       answer = null;
