@@ -14,8 +14,9 @@ const STATUSES: readonly RequestStatus[] = ['pending', 'approved', 'rejected', '
 export interface RequestView {
   id: string;
   status: RequestStatus;
-  /** Whose request it is: `owner/name`, run id, attempt, action and environment. */
+  /** Whose request it is: `owner/name` (as the repository is called now), its id, run id, attempt, action and environment. */
   repository: string;
+  repositoryId?: string;
   runId: string;
   runAttempt: string;
   action: string;
@@ -136,6 +137,7 @@ export function parseRequestView(body: unknown): RequestView {
     id: json.id,
     status,
     repository: json.repository as string,
+    repositoryId: typeof json.repository_id === 'string' ? json.repository_id : undefined,
     runId: json.run_id as string,
     runAttempt: json.run_attempt as string,
     action: json.action as string,

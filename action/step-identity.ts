@@ -12,6 +12,8 @@ export interface StepIdentity {
   environment?: string;
   /** `owner/name`, from GITHUB_REPOSITORY. */
   repository: string;
+  /** GITHUB_REPOSITORY_ID: unlike the name, it stays when the repository is renamed while the step waits. */
+  repositoryId?: string;
   runId: string;
   runAttempt: string;
 }
@@ -27,6 +29,7 @@ export function stepIdentityFromEnvironment(inputs: { action: string; environmen
     action: inputs.action,
     environment: inputs.environment,
     repository: env.GITHUB_REPOSITORY!,
+    ...(env.GITHUB_REPOSITORY_ID ? { repositoryId: env.GITHUB_REPOSITORY_ID } : {}),
     runId: env.GITHUB_RUN_ID!,
     runAttempt: env.GITHUB_RUN_ATTEMPT!,
   };
@@ -72,7 +75,10 @@ export function answerMismatch(view: RequestView, step: StepIdentity, expectatio
     (expected) => expected !== undefined && (view.environment === undefined || !sameName(view.environment, expected)),
   );
   if (wrongEnvironment !== undefined) differs('environment', quoted(view.environment), quoted(wrongEnvironment));
-  if (!sameName(view.repository, step.repository)) differs('repository', view.repository, step.repository);
+  // The App names a repository as it is called now; by id, a rename while the step waits is no other repository.
+  if (view.repositoryId !== undefined && step.repositoryId !== undefined) {
+    if (view.repositoryId !== step.repositoryId) differs('repository', `${view.repository} (id ${view.repositoryId})`, `${step.repository} (id ${step.repositoryId})`);
+  } else if (!sameName(view.repository, step.repository)) differs('repository', view.repository, step.repository);
   if (view.runId !== step.runId) differs('run', view.runId, step.runId);
   if (view.runAttempt !== step.runAttempt) differs('attempt', view.runAttempt, step.runAttempt);
 

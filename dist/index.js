@@ -21349,6 +21349,7 @@ function stepIdentityFromEnvironment(inputs, env = process.env) {
     action: inputs.action,
     environment: inputs.environment,
     repository: env.GITHUB_REPOSITORY,
+    ...env.GITHUB_REPOSITORY_ID ? { repositoryId: env.GITHUB_REPOSITORY_ID } : {},
     runId: env.GITHUB_RUN_ID,
     runAttempt: env.GITHUB_RUN_ATTEMPT
   };
@@ -21376,7 +21377,9 @@ function answerMismatch(view, step, expectation = {}) {
     (expected) => expected !== void 0 && (view.environment === void 0 || !sameName(view.environment, expected))
   );
   if (wrongEnvironment !== void 0) differs("environment", quoted(view.environment), quoted(wrongEnvironment));
-  if (!sameName(view.repository, step.repository)) differs("repository", view.repository, step.repository);
+  if (view.repositoryId !== void 0 && step.repositoryId !== void 0) {
+    if (view.repositoryId !== step.repositoryId) differs("repository", `${view.repository} (id ${view.repositoryId})`, `${step.repository} (id ${step.repositoryId})`);
+  } else if (!sameName(view.repository, step.repository)) differs("repository", view.repository, step.repository);
   if (view.runId !== step.runId) differs("run", view.runId, step.runId);
   if (view.runAttempt !== step.runAttempt) differs("attempt", view.runAttempt, step.runAttempt);
   if (theirs.length === 0) return void 0;
@@ -21452,6 +21455,7 @@ function parseRequestView(body) {
     id: json.id,
     status,
     repository: json.repository,
+    repositoryId: typeof json.repository_id === "string" ? json.repository_id : void 0,
     runId: json.run_id,
     runAttempt: json.run_attempt,
     action: json.action,

@@ -28,6 +28,7 @@ export function requestView(request: GateRequest, detailsUrl: string, appId: num
     status: request.status,
     reason: request.reason,
     repository: `${request.owner}/${request.repo}`,
+    repository_id: request.repositoryId,
     run_id: request.runId,
     run_attempt: request.runAttempt,
     action: request.action,

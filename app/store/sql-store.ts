@@ -231,6 +231,18 @@ export class SqlStore implements Store {
     return rows.map(toRequest);
   }
 
+  async moveRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number> {
+    const [row] = await this.#db.query<{ moved: string }>(
+      `WITH moved AS (
+         UPDATE requests SET repository = $2, facts = facts || jsonb_build_object('owner', $3::text, 'repo', $4::text, 'installationId', $5::bigint)
+         WHERE repository_id = $1 AND (repository <> $2 OR facts -> 'installationId' IS DISTINCT FROM to_jsonb($5::bigint))
+         RETURNING 1)
+       SELECT count(*) AS moved FROM moved`,
+      [repositoryId, `${now.owner}/${now.repo}`, now.owner, now.repo, now.installationId],
+    );
+    return Number(row?.moved ?? 0);
+  }
+
   async countRequestsByStatus(): Promise<Record<RequestStatus, number>> {
     const counts: Record<RequestStatus, number> = { pending: 0, approved: 0, rejected: 0, timed_out: 0, cancelled: 0, failed: 0 };
     const rows = await this.#db.query<{ status: RequestStatus; count: unknown }>(

@@ -228,6 +228,20 @@ describe('answers about another step', () => {
     await expect(client().client.open({ action: 'deploy', environment: 'production' })).resolves.toMatchObject({ status: 'approved' });
   });
 
+  it('goes by the repository id where both sides give it: a rename while the step waits is the same repository, a same-named other one is not', async () => {
+    const withId = { ...STEP, repositoryId: '77' };
+    script = [{ status: 200, body: { ...approved, repository: 'acme/web-renamed', repository_id: '77' } }];
+    await expect(client(undefined, base, withId).client.open({ action: 'deploy', environment: 'production' })).resolves.toMatchObject({ status: 'approved' });
+
+    script = [{ status: 200, body: { ...approved, repository_id: '78' } }];
+    await expect(client(undefined, base, withId).client.open({ action: 'deploy', environment: 'production' })).rejects.toThrow(
+      "The App answered with the request for repository acme/web (id 78), not this step's repository acme/web (id 77)",
+    );
+    // An App that does not say the id is judged by name.
+    script = [{ status: 200, body: { ...approved, repository: 'acme/web-renamed' } }];
+    await expect(client(undefined, base, withId).client.open({ action: 'deploy', environment: 'production' })).rejects.toThrow('repository acme/web-renamed, not this step\'s repository acme/web');
+  });
+
   it("without an environment input, goes by the job's environment in its OIDC token", async () => {
     const withoutInput = { ...STEP, environment: undefined };
     script = [{ status: 200, body: { ...approved, environment: 'staging' } }];

@@ -101,7 +101,7 @@ async function step(inputs: Record<string, string>, job?: Job) {
   const running = startStep({
     inputs: { action: 'deploy', 'app-url': relay.url, 'github-token': token, ...inputs },
     env: {
-      GITHUB_REPOSITORY: REPOSITORY, GITHUB_REPOSITORY_OWNER: 'acme', GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
+      GITHUB_REPOSITORY: REPOSITORY, GITHUB_REPOSITORY_OWNER: 'acme', GITHUB_REPOSITORY_ID: claims.repository_id, GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
       GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: 'dev', GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
       GITHUB_API_URL: github.apiUrl, GITHUB_SERVER_URL: github.url,
       ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,

@@ -67,7 +67,7 @@ async function jobEnv(): Promise<Record<string, string>> {
   const job = await github.control.registerJob({ repository: REPOSITORY, actor: 'dev' });
   const claims = job.claims as Record<string, string>;
   return {
-    GITHUB_REPOSITORY: REPOSITORY, GITHUB_REPOSITORY_OWNER: 'acme', GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
+    GITHUB_REPOSITORY: REPOSITORY, GITHUB_REPOSITORY_OWNER: 'acme', GITHUB_REPOSITORY_ID: claims.repository_id, GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
     GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: 'dev', GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
     GITHUB_API_URL: github.apiUrl, GITHUB_SERVER_URL: github.url,
     ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,
@@ -150,6 +150,31 @@ describe('the Action under @github/local-action', () => {
     });
     expect(result.summary).toContain('| Approved by | @alice |');
     expect(result.exitCode).toBe(0);
+  }, RUN_TIMEOUT);
+
+  it('resumes with the approval when its repository is renamed while it waits', async () => {
+    const running = startLocalAction({ inputs: { action: 'deploy', 'app-url': app!.url, environment: 'production', timeout: '2m' }, env: await jobEnv() });
+    let requestId = '';
+    await eventually('the request to be opened', () => {
+      requestId = /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
+      return requestId !== '';
+    }, 60_000);
+    let checkRun: { id: number; external_id: string | null; conclusion: string | null } | undefined;
+    await eventually('the App to create the check run', async () => {
+      checkRun = ((await github.control.checkRuns(REPOSITORY)) as unknown as NonNullable<typeof checkRun>[]).find((run) => run.external_id === requestId);
+      return checkRun?.conclusion === 'action_required';
+    });
+    await github.control.rename(REPOSITORY, 'web-renamed');
+    try {
+      // The App hears of the rename and answers under the new name, which the step, named at its start, does not know.
+      await eventually('the App to answer under the new name', async () => (await app!.store.getRequest(requestId))?.repository === 'acme/web-renamed');
+      await github.control.clickCheckRunButton({ repository: 'acme/web-renamed', check_run_id: checkRun!.id, user: 'alice', identifier: 'jit-approve' });
+      const result = await running.result;
+      expect(result.outputs).toMatchObject({ decision: 'approved', 'approved-by': 'alice' });
+      expect(result.exitCode).toBe(0);
+    } finally {
+      await github.control.rename('acme/web-renamed', 'web');
+    }
   }, RUN_TIMEOUT);
 });
 

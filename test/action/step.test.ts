@@ -35,6 +35,7 @@ async function runnerEnvironment(options: { idToken: boolean }) {
   const env: Record<string, string> = {
     GITHUB_REPOSITORY: REPOSITORY,
     GITHUB_REPOSITORY_OWNER: 'acme',
+    GITHUB_REPOSITORY_ID: claims.repository_id,
     GITHUB_SHA: claims.sha,
     GITHUB_REF: claims.ref,
     GITHUB_EVENT_NAME: 'push',

@@ -546,13 +546,16 @@ describe("a renamed repository's old name, taken by another repository, decides 
     expect(taken.id).not.toBe(source.id);
   }
 
-  it('a held request decided again after the rename fails, rather than taking the policy of the repository now at its old name', async () => {
+  it('a held request decided again after a rename the App never heard of fails, rather than taking the policy of the repository now at its old name', async () => {
     const policy = `version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\nfreezes:\n  - name: brief\n    time_zone: UTC\n    start: ${at(-3_600_000)}\n    end: ${at(8_000)}\n`;
     await world.control.seed({ repos: [{ owner: 'acme', name: 'held-deploys', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
     const run = job({ repository: 'acme/held-deploys', actor: 'mallory', environment: 'production' });
     const opened = await openPending(run, { action: 'deploy' });
     expect((await world.app.store.getRequest(opened.id as string))?.decision).toMatchObject({ outcome: 'held' });
+    // The rename's delivery is lost, so the App still has the old name when the freeze ends.
+    await world.control.setDeliveryLoss({ drop_rate: 1 });
     await world.control.rename('acme/held-deploys', 'held-deploys-2');
+    await world.control.setDeliveryLoss({});
     squat('acme/held-deploys', 'acme/held-deploys-2', 'version: 1\nunmatched: approve\nrules: []\n');
     // The step, whose token names its repository as it is called now, waits on.
     const waiting = { ...run, repository: 'acme/held-deploys-2' };
@@ -566,7 +569,10 @@ describe("a renamed repository's old name, taken by another repository, decides 
     const run = job({ repository: 'acme/renamed-svc', actor: 'bob', environment: 'production' });
     const opened = await openPending(run, { action: 'deploy' });
     const issue = await eventually(() => world.issueOf(opened.id as string, 'acme/renamed-svc'), (found) => found !== undefined);
+    // The rename's delivery is lost: the App has only the old name.
+    await world.control.setDeliveryLoss({ drop_rate: 1 });
     await world.control.rename('acme/renamed-svc', 'renamed-svc-2');
+    await world.control.setDeliveryLoss({});
     squat('acme/renamed-svc', 'acme/renamed-svc-2', policy);
     await world.comment(issue!.number, 'mallory', '/approve', 'acme/renamed-svc-2');
     await world.settle();
@@ -574,6 +580,48 @@ describe("a renamed repository's old name, taken by another repository, decides 
     // The repository's own admin still approves it under its new name.
     await world.comment(issue!.number, 'alice', '/approve', 'acme/renamed-svc-2');
     expect((await world.poll({ ...run, repository: 'acme/renamed-svc-2' }, opened.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+  }, 60_000);
+
+  it('a renamed repository\'s requests are shown and answered under its new name, not in the repository that takes its old one', async () => {
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'moved-svc', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/moved-svc', actor: 'bob', environment: 'production' });
+    const opened = await openPending(run, { action: 'deploy' });
+    const issue = await eventually(() => world.issueOf(opened.id as string, 'acme/moved-svc'), (found) => found !== undefined);
+    await world.control.rename('acme/moved-svc', 'moved-svc-2', 'alice');
+    await world.settle();
+    expect((await world.app.store.getRequest(opened.id as string))?.repository).toBe('acme/moved-svc-2');
+    // mallory takes the old name, with an issue of the approval issue's number for replies to land in.
+    squat('acme/moved-svc', 'acme/moved-svc-2', policy);
+    const { state } = world.github.double;
+    const taken = state.repoByFullName('acme/moved-svc');
+    for (let n = 1; n <= issue!.number; n++) state.createIssue(taken, state.ensureUser('mallory'), { title: `bait ${n}`, body: null, labels: [], number: n });
+    await world.comment(issue!.number, 'carol', '/approve', 'acme/moved-svc-2');
+    await world.comment(issue!.number, 'alice', '/approve', 'acme/moved-svc-2');
+    expect((await world.poll({ ...run, repository: 'acme/moved-svc-2' }, opened.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+    await world.settle();
+    const runs = (await world.control.checkRuns('acme/moved-svc-2')) as unknown as Array<{ external_id: string; conclusion: string | null }>;
+    expect(runs.filter((r) => r.external_id === opened.id).map((r) => r.conclusion)).toEqual(['success']);
+    const replies = ((await world.control.comments('acme/moved-svc-2', issue!.number)) as unknown as Array<{ body: string; user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'));
+    expect(replies.some((c) => c.body.includes('@carol'))).toBe(true);
+    expect(((await world.control.comments('acme/moved-svc')) as unknown as Array<{ user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'))).toEqual([]);
+    expect(await world.control.checkRuns('acme/moved-svc')).toEqual([]);
+  }, 60_000);
+
+  it('renamed twice, with the news arriving backwards after its middle name was taken, the requests follow it to its last name', async () => {
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'twice-a', branches: { main: { '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: all\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n' } }, collaborators: { alice: 'admin' } }] });
+    const run = job({ repository: 'acme/twice-a', actor: 'bob', environment: 'production' });
+    const request = await openPending(run, { action: 'deploy' });
+    await world.settle();
+    await world.control.pauseDeliveries();
+    await world.control.rename('acme/twice-a', 'twice-b');
+    await world.control.rename('acme/twice-b', 'twice-c');
+    squat('acme/twice-b', 'acme/twice-c', 'version: 1\nunmatched: approve\nrules: []\n');
+    await world.control.releaseDeliveries('reverse');
+    await world.settle();
+    expect((await world.app.store.getRequest(request.id as string))?.repository).toBe('acme/twice-c');
+    // The step's token names the repository as it is called now when the request is cancelled after the test.
+    opened.find((o) => o.id === request.id)!.run = { ...run, repository: 'acme/twice-c' };
   }, 60_000);
 });
 

@@ -260,7 +260,7 @@ export class Stage {
     const running = startStep({
       inputs: { action: 'deploy', environment, 'app-url': this.appUrl, 'github-token': token, timeout: '10m', ...inputs },
       env: {
-        GITHUB_REPOSITORY: repository, GITHUB_REPOSITORY_OWNER: repository.split('/')[0], GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
+        GITHUB_REPOSITORY: repository, GITHUB_REPOSITORY_OWNER: repository.split('/')[0], GITHUB_REPOSITORY_ID: claims.repository_id, GITHUB_SHA: claims.sha, GITHUB_REF: claims.ref,
         GITHUB_EVENT_NAME: 'push', GITHUB_ACTOR: actor, GITHUB_RUN_ID: claims.run_id, GITHUB_RUN_ATTEMPT: claims.run_attempt,
         GITHUB_API_URL: this.github.apiUrl, GITHUB_SERVER_URL: this.github.url,
         ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken,

@@ -96,8 +96,8 @@ export class ControlClient {
   }
 
   /** Renames a repository within its owner's account; its old name leads to it until another repository takes the name. */
-  rename(repository: string, name: string) {
-    return this.call<{ full_name: string; id: number }>('POST', `/repos/${repository}/rename`, { name });
+  rename(repository: string, name: string, user?: string) {
+    return this.call<{ full_name: string; id: number; deliveries: number[] }>('POST', `/repos/${repository}/rename`, { name, user });
   }
 
   /** Forks a repository to `owner`'s account: the fork's branches start as the parent's; its commits are served by the parent's API too. */

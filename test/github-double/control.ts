@@ -115,8 +115,9 @@ const router = new Router<ControlHandler>()
   })
   .add('POST', '/_control/repos/{owner}/{repo}/rename', (d, p, body) => {
     const repo = repoOf(d, `${p.owner}/${p.repo}`);
-    d.state.rename(repo, str(body, 'name'));
-    return ok({ full_name: repo.fullName, id: repo.id });
+    const by = typeof body.user === 'string' ? d.state.ensureUser(body.user) : repo.owner;
+    const { deliveries } = withDeliveries(d, () => d.state.rename(repo, str(body, 'name'), by));
+    return ok({ full_name: repo.fullName, id: repo.id, deliveries: deliveries.map((x) => x.seq) });
   })
   .add('POST', '/_control/repos/{owner}/{repo}/forks', (d, p, body) => {
     const fork = d.state.fork(repoOf(d, `${p.owner}/${p.repo}`), d.state.ensureUser(str(body, 'owner')));

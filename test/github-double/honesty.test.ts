@@ -285,6 +285,8 @@ async function exercise(): Promise<void> {
   const { data: history } = await octokit.rest.repos.listActivities({ owner, repo, per_page: 3 });
   expect(history.map((a) => a.activity_type)).toEqual(['branch_deletion', 'pr_merge', 'push']);
   await gh.control.install({ account: 'acme', user: 'alice', repositories: ['secret'] });
+  await gh.control.seed({ repos: [{ owner: 'acme', name: 'renamed-soon', branches: { main: { 'r.txt': 'r\n' } } }] });
+  await gh.control.rename('acme/renamed-soon', 'renamed-now', 'alice');
   for (const action of ['requested', 'in_progress', 'completed'] as const) await gh.control.workflowRun({ repository: REPO, actor: 'bob', action, run_id: 5 });
 }
 
@@ -339,7 +341,7 @@ describe('honesty against GitHub\'s published descriptions', () => {
     expect([...kinds].sort()).toEqual([
       'check_run.requested_action', 'check_run.rerequested', 'deployment_protection_rule.requested', 'installation.created', 'issue_comment.created',
       'issue_comment.deleted', 'issue_comment.edited', 'pull_request.closed', 'pull_request.edited', 'pull_request.opened', 'pull_request.synchronize',
-      'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
+      'repository.renamed', 'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
     ]);
   });
 });
@@ -643,6 +645,7 @@ describe('requests the App sends', () => {
       'issue-comment-created', 'issue-comment-deleted', 'check-run-requested-action', 'check-run-rerequested',
       'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened', 'deployment-protection-rule-requested',
       'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
+      'repository-renamed', 'repository-transferred',
     ];
     // Also what the reconciler reads to find runs waiting on the App whose webhook was lost, and what the
     // dashboard asks with a signed-in user's token.

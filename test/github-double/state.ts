@@ -260,15 +260,20 @@ export class DoubleState {
     return this.repos.get(fullName) ?? (formerly === undefined ? undefined : this.repoById(formerly));
   }
 
-  /** Renames a repository: the same repository (id, issues, commits) under a new name; its old name is free to be taken. */
-  rename(repo: Repo, name: string): void {
+  /**
+   * Renames a repository: the same repository (id, issues, commits) under a new name; its old name is
+   * free to be taken. Announced as `repository.renamed`, whose repository has the new name.
+   */
+  rename(repo: Repo, name: string, by: User = repo.owner): void {
     const fullName = `${repo.owner.login}/${name}`;
     if (this.repos.has(fullName.toLowerCase())) throw new Error(`${fullName} exists`);
+    const from = repo.name;
     this.repos.delete(repo.fullName.toLowerCase());
     this.formerNames.set(repo.fullName.toLowerCase(), repo.id);
     repo.name = name;
     repo.fullName = fullName;
     this.repos.set(fullName.toLowerCase(), repo);
+    this.emit({ name: 'repository', action: 'renamed', repo, sender: by, body: { changes: { repository: { name: { from } } } } });
   }
 
   repoByFullName(fullName: string): Repo {
