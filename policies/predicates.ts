@@ -162,8 +162,20 @@ export const matchAction = (patterns: readonly string[], ctx: PredicateContext):
 export const matchEnvironment = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
   matchScalar('environment', 'environment', ctx.facts.environment, patterns, ctx, (s) => s.toLowerCase());
 
-export const matchBranch = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
-  matchScalar('branch', 'branch', ctx.facts.branch, patterns, ctx);
+/**
+ * A pull request's run ships its head branch merged into its base. When the base brings changes no
+ * approved request covered, the run is of both branches: a condition that loosens the gate holds
+ * only when both match (a pull request from `main` into a branch of unreviewed commits is not a
+ * deploy of `main`), one that tightens it goes by the head branch, as the name says.
+ */
+export function matchBranch(patterns: readonly string[], ctx: PredicateContext, purpose: ConditionPurpose = 'tighten'): ConditionResult {
+  const head = matchScalar('branch', 'branch', ctx.facts.branch, patterns, ctx);
+  const base = ctx.facts.unapprovedBase;
+  if (head.error || !head.matched || purpose === 'tighten' || base === undefined) return head;
+  const merged = matchScalar('branch', 'branch', base, patterns, ctx);
+  if (merged.matched) return { ...head, reason: `${head.reason}; the base it merges into with changes no approved request covered, ${code(base)}, matches too` };
+  return { key: 'branch', matched: false, assumed: true, reason: `${head.reason}, but the run also ships changes no approved request covered from ${code(base)}, which does not match: a condition that loosens the gate holds only when both match` };
+}
 
 export const matchTargetBranch = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>
   matchScalar('targetBranch', 'target branch', ctx.facts.targetBranch, patterns, ctx);
@@ -289,7 +301,7 @@ export function evaluateConditions(conditions: Conditions, ctx: PredicateContext
   const results: ConditionResult[] = [];
   if (conditions.action) results.push(matchAction(conditions.action, ctx));
   if (conditions.environment) results.push(matchEnvironment(conditions.environment, ctx));
-  if (conditions.branch) results.push(matchBranch(conditions.branch, ctx));
+  if (conditions.branch) results.push(matchBranch(conditions.branch, ctx, purpose));
   if (conditions.targetBranch) results.push(matchTargetBranch(conditions.targetBranch, ctx));
   if (conditions.severity) results.push(matchSeverity(conditions.severity, ctx));
   if (conditions.event) results.push(matchEvent(conditions.event, ctx));

@@ -163,6 +163,12 @@ export interface RequestFacts {
   branch?: string;
   /** For a pull request: its base branch; for a merge queue entry, the branch it merges into. */
   targetBranch?: string;
+  /**
+   * For a pull request whose merge also ships changes of its base branch that no approved request
+   * covered (or that cannot be told): that base branch. The run ships its code as well as the head
+   * branch's, so a `branch` condition that loosens the gate must hold for it too.
+   */
+  unapprovedBase?: string;
   severity?: string;
   event?: string;
   /** Who started the run. */

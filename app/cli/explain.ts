@@ -8,7 +8,7 @@ import { loadCodeownersFile, repositoryPath } from './load-codeowners.js';
 import { loadPolicyFile } from './load-policy.js';
 
 export const EXPLAIN_USAGE = `Usage: mercurial-jit explain --policy FILE [--extends ORG_FILE] [--codeowners FILE] --action A
-         [--environment E] [--branch B] [--target-branch B] [--severity S] [--event E]
+         [--environment E] [--branch B] [--target-branch B] [--unapproved-base B] [--severity S] [--event E]
          [--actor U] [--rerun-by U] [--labels a,b] [--files a,b | --files-from FILE | --unknown-changes WHY]
          [--at TIME] [--format json|text]
 
@@ -24,6 +24,9 @@ and when the request may next go ahead.
   --environment E       deployment environment
   --branch B            the run's branch (a pull request's head branch)
   --target-branch B     a pull request's base branch
+  --unapproved-base B   the base branch, when a pull request's merge also ships changes of it that
+                        no approved request covered: a branch condition that loosens the gate must
+                        then hold for it too
   --severity S          one of the policy's severities (without it: defaults.severity, else the highest)
   --event E             the triggering event, e.g. push, pull_request, workflow_dispatch
   --actor U             who started the run
@@ -50,6 +53,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
       environment: { type: 'string' },
       branch: { type: 'string' },
       'target-branch': { type: 'string' },
+      'unapproved-base': { type: 'string' },
       severity: { type: 'string' },
       event: { type: 'string' },
       actor: { type: 'string' },
@@ -95,6 +99,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     ...optional('environment', values.environment),
     ...optional('branch', values.branch),
     ...optional('targetBranch', values['target-branch']),
+    ...optional('unapprovedBase', values['unapproved-base']),
     ...optional('severity', values.severity),
     ...optional('event', values.event),
     ...optional('actor', values.actor),

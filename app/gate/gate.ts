@@ -427,6 +427,7 @@ export class Gate {
       environment: facts.environment,
       branch: context.branch,
       targetBranch: context.targetBranch,
+      ...(context.unapprovedBase !== undefined ? { unapprovedBase: context.unapprovedBase } : {}),
       severity: facts.severity,
       event: facts.eventName,
       ...startersOf(requesters, request.requester),

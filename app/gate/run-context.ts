@@ -23,6 +23,8 @@ export interface RunContext {
   pull?: PullRequestInfo;
   branch?: string;
   targetBranch?: string;
+  /** For a pull request run: its base branch, when the merge ships changes of it no approved request covered. */
+  unapprovedBase?: string;
   labels: string[];
   changedFiles: string[];
   /** Why the change set is unknown; undefined when `changedFiles` is the whole of it. */
@@ -366,6 +368,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
     pull,
     branch: pull.headRef,
     targetBranch: pull.baseRef,
+    ...(base.changedFiles.length > 0 || base.unknownChanges !== undefined ? { unapprovedBase: pull.baseRef } : {}),
     labels: pull.labels,
     changedFiles: unknownChanges === undefined ? [...new Set([...own.changedFiles, ...base.changedFiles])] : [],
     ...(unknownChanges !== undefined ? { unknownChanges } : {}),

@@ -429,6 +429,17 @@ describe("a fork's branch is not this repository's branch of the same name", () 
     const stored = await world.app.store.getRequest(request.id as string);
     expect((stored!.facts as { evaluated?: { branch?: string } }).evaluated?.branch).toBe('mallory:main');
   });
+
+  it('a pull request from main into a branch of unreviewed commits is not judged as main: its merge ships that branch too', async () => {
+    await world.control.pushCommit(FORKED, { branch: 'evil', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    await world.control.pushCommit(FORKED, { branch: 'main', files: { 'docs/a.md': 'a\n' }, author: 'alice' });
+    const pr = await world.control.openPull({ repository: FORKED, user: 'mallory', title: 'Sync main', head: 'main', base: 'evil' });
+    const run = job({ repository: FORKED, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: 'main', base_ref: 'evil', environment: 'staging', actor: 'mallory' });
+    const request = await openPending(run, { action: 'deploy' });
+    expect(request).toMatchObject({ matched_rules: [] });
+    const stored = await world.app.store.getRequest(request.id as string);
+    expect((stored!.facts as { evaluated?: Record<string, unknown> }).evaluated).toMatchObject({ branch: 'main', unapprovedBase: 'evil', changedFiles: expect.arrayContaining(['src/app.ts']) });
+  });
 });
 
 describe("a pull request's required check answers for requests into its own base branch only", () => {

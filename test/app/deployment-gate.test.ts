@@ -430,6 +430,37 @@ rules:
     expect((await reviewsOf(gate.run_id)).every((r) => r.state === null)).toBe(true);
   }, 60_000);
 
+  it("from `main` into a branch of unreviewed commits is no deploy of `main`: `unless: { branch: [main] }` does not spare it", async () => {
+    // mallory cannot push to main: she cuts `unreviewed-into` from it, pushes a backdoor there, and opens a pull request from main into it.
+    await world.control.pushCommit(PULLED, { branch: 'unreviewed-into', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    await world.control.pushCommit(PULLED, { branch: 'main', files: { 'docs/sync.md': 'sync\n' }, author: 'alice' });
+    const pull = await world.control.openPull({ repository: PULLED, user: 'mallory', title: 'Sync main', head: 'main', base: 'unreviewed-into' });
+    await untilTheSecondAfter(Date.now());
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'staging', pull_request: pull.number });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect(request.facts).toMatchObject({ evaluated: { branch: 'main', targetBranch: 'unreviewed-into', unapprovedBase: 'unreviewed-into' } });
+    expect(request).toMatchObject({ status: 'pending', decision: { outcome: 'approval_required' } });
+    const staging = (request.decision as { rules: Array<{ name: string; matched: boolean; unless?: Array<{ reason: string }> }> }).rules.find((r) => r.name === 'staging');
+    expect(JSON.stringify(staging)).toContain('also ships changes no approved request covered from `unreviewed-into`');
+    expect((await reviewsOf(gate.run_id)).every((r) => r.state === null)).toBe(true);
+  }, 60_000);
+
+  it('from `main` into a branch that holds nothing main lacks is a deploy of `main`: the same rule spares it', async () => {
+    const { sha: older } = await world.control.pushCommit(PULLED, { branch: 'main', files: { 'docs/older.md': 'o\n' }, author: 'alice' });
+    await world.control.pushCommit(PULLED, { branch: 'behind-main', files: { 'docs/tmp.md': 't\n' }, author: 'mallory' });
+    await world.control.forcePush(PULLED, { branch: 'behind-main', sha: older, author: 'mallory' });
+    await world.control.pushCommit(PULLED, { branch: 'main', files: { 'docs/newer.md': 'n\n' }, author: 'alice' });
+    const pull = await world.control.openPull({ repository: PULLED, user: 'mallory', title: 'Catch up', head: 'main', base: 'behind-main' });
+    await untilTheSecondAfter(Date.now());
+    const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'staging', pull_request: pull.number });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
+    expect((request.facts as { evaluated?: Record<string, unknown> }).evaluated).not.toHaveProperty('unapprovedBase');
+    expect(request).toMatchObject({ status: 'approved', reason: 'auto' });
+    expect(await answerOf(gate.run_id)).toMatchObject({ state: 'approved' });
+  }, 60_000);
+
   it('fails when GitHub names no pull request for it, as for a fork\'s: its branch `main` is not this repository\'s main', async () => {
     // A fork's pull request from its own `main`: the deployment names `main` and the fork's commit, and no pull request.
     const { sha } = await world.control.pushCommit(PULLED, { branch: 'fork-head', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });

@@ -111,6 +111,29 @@ describe('actor of a run someone else re-ran: both started it', () => {
   });
 });
 
+describe("branch of a pull request whose merge ships its base's unapproved changes: both branches", () => {
+  const rows: [string, Partial<RequestFacts>, string[], 'tighten' | 'loosen', boolean, true | undefined, string][] = [
+    ['loosening needs the base to match too', { branch: 'main', unapprovedBase: 'evil' }, ['main'], 'loosen', false, true, 'also ships changes no approved request covered from `evil`, which does not match'],
+    ['loosening holds when both match', { branch: 'main', unapprovedBase: 'release/1' }, ['main', 'release/*'], 'loosen', true, undefined, '`release/1`, matches too'],
+    ['loosening: the base matching is not enough', { branch: 'feature', unapprovedBase: 'main' }, ['main'], 'loosen', false, undefined, 'branch `feature` matches none of `main`'],
+    ['loosening with nothing unapproved from the base goes by the head', { branch: 'main' }, ['main'], 'loosen', true, undefined, 'branch `main` matches `main`'],
+    ['tightening goes by the head branch', { branch: 'main', unapprovedBase: 'evil' }, ['main'], 'tighten', true, undefined, 'branch `main` matches `main`'],
+    ['tightening: the base matching is not the head matching', { branch: 'feature', unapprovedBase: 'main' }, ['main'], 'tighten', false, undefined, 'branch `feature` matches none of `main`'],
+  ];
+  test.each(rows)('%s', (_case, facts, patterns, purpose, matched, assumed, reason) => {
+    const result = matchBranch(patterns, ctxFor(facts), purpose);
+    expect(result).toMatchObject({ key: 'branch', matched });
+    expect(result.assumed).toBe(assumed);
+    expect(result.reason).toContain(reason);
+  });
+
+  test('an auto-approving rule and an `unless` loosen; a requiring rule tightens', () => {
+    const facts = ctxFor({ branch: 'main', unapprovedBase: 'evil' });
+    expect(evaluateConditions({ branch: ['main'] }, facts, 'loosen').map((r) => r.matched)).toEqual([false]);
+    expect(evaluateConditions({ branch: ['main'] }, facts, 'tighten').map((r) => r.matched)).toEqual([true]);
+  });
+});
+
 describe('severity', () => {
   const rows: [string, string | undefined, SeverityCondition, boolean, string][] = [
     ['any-of hit', 'high', { anyOf: ['high', 'critical'] }, true, 'severity `high` is one of `high`, `critical`'],
