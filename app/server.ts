@@ -16,7 +16,7 @@ import { jitApp, type JitApp } from './index.js';
 import { HttpError, sendError } from './api/http.js';
 import { sendMetrics } from './api/routes.js';
 import { octokitRegistrar } from './github/manifest-conversion.js';
-import { readAppYml, SETUP_PATH, startSetup } from './setup/setup.js';
+import { readAppYml, startSetup } from './setup/setup.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
@@ -480,13 +480,14 @@ async function registerIfNeeded(): Promise<void> {
   if (!needsRegistration()) return;
   const settings = setupSettingsFromEnv();
   const setup = await startSetup({ ...settings, registrar: octokitRegistrar(settings.githubApiUrl), appYml: await readAppYml(), envFile: ENV_FILE });
-  console.error(`mercurial-jit app: no credentials yet; open ${settings.appUrl.replace(/\/+$/, '')}${SETUP_PATH} to register the GitHub App`);
+  // Only the operator reads this: the link's token is what lets a browser register the App.
+  console.error(`mercurial-jit app: no credentials yet; open ${setup.setupUrl} to register the GitHub App (the link is yours alone: it works until the App is registered)`);
   const app = await setup.registered;
   // The browser gets its answer before the port is handed to the App.
   await new Promise((resolve) => setTimeout(resolve, 500));
   await setup.stop();
   process.loadEnvFile(ENV_FILE);
-  console.error(`mercurial-jit app: registered ${app.name} (App id ${app.id}); credentials saved in ${ENV_FILE}`);
+  console.error(`mercurial-jit app: registered ${app.name} (App id ${app.id}, owned by ${app.owner}); credentials saved in ${ENV_FILE}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -268,6 +268,8 @@ export interface RegisteredApp {
   id: number;
   slug: string;
   name: string;
+  /** Who owns the App on GitHub (a user's or organization's login): they can change its key, webhook and permissions. */
+  owner: string;
   /** The App's page on GitHub; `/installations/new` under it installs the App. */
   htmlUrl: string;
   /** PEM private key. */

@@ -9,7 +9,8 @@ export function octokitRegistrar(apiUrl: string): AppRegistrar {
   return {
     async convertManifest(code: string): Promise<RegisteredApp> {
       const { data } = await octokit.rest.apps.createFromManifest({ code });
-      return { id: data.id, slug: data.slug ?? String(data.id), name: data.name, htmlUrl: data.html_url, pem: data.pem, webhookSecret: data.webhook_secret ?? '', clientId: data.client_id, clientSecret: data.client_secret };
+      const owner = 'login' in data.owner ? data.owner.login : data.owner.slug;
+      return { id: data.id, slug: data.slug ?? String(data.id), name: data.name, owner, htmlUrl: data.html_url, pem: data.pem, webhookSecret: data.webhook_secret ?? '', clientId: data.client_id, clientSecret: data.client_secret };
     },
   };
 }

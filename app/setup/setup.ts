@@ -2,9 +2,15 @@
  * First start without credentials: the App serves a page whose button registers a GitHub App from
  * `app.yml` (GitHub's manifest flow, on github.com or a GitHub Enterprise Server), receives the code
  * at its callback, exchanges it for the App's id, key and webhook secret, and saves them to `.env`.
+ *
+ * APP_URL is public (GitHub delivers webhooks to it), so the page and its callback answer only the
+ * operator: whoever opens the link with the one-time token the App prints in its log, and then the
+ * browser that holds the cookie that link sets. Anyone else could otherwise register an App of their
+ * own, with the page's `state`, and have this one save its credentials and run as it.
  */
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import escapeHtml from 'escape-html';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +40,8 @@ export interface SetupOptions {
 
 export interface RunningSetup {
   url: string;
+  /** The operator's link to the setup page, with the one-time token: print it where only the operator reads it. */
+  setupUrl: string;
   /** Settles once an App is registered and its credentials saved. */
   registered: Promise<RegisteredApp>;
   stop(): Promise<void>;
@@ -57,11 +65,16 @@ export function manifestFrom(appYml: string, appUrl: string): Record<string, unk
 }
 
 const ORGANIZATION = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const TOKEN_COOKIE = 'jit_setup';
 
 export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   const manifest = JSON.stringify(manifestFrom(options.appYml, options.appUrl));
-  // Ties the callback to a page this process served: a code from anyone else's flow is refused.
+  const base = options.appUrl.replace(/\/+$/, '');
+  // Known only to whoever reads the App's log; valid until an App is registered.
+  const token = randomBytes(32).toString('base64url');
+  // Ties the callback to a page this process served; shown only to the token's holder, and checked with their cookie.
   const state = randomBytes(24).toString('hex');
+  const tokenCookie = serializeCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: new URL(base).protocol === 'https:', path: SETUP_PATH });
   const githubUrl = options.githubUrl.replace(/\/+$/, '');
   let resolveRegistered!: (app: RegisteredApp) => void;
   const registered = new Promise<RegisteredApp>((resolve) => (resolveRegistered = resolve));
@@ -70,40 +83,47 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://setup.invalid');
     if (req.method !== 'GET') return page(res, 405, 'Not allowed', '<p>Use GET.</p>');
-    if (url.pathname === '/' || url.pathname === SETUP_PATH) {
-      if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));
+    if (url.pathname === HEALTH_PATH) {
+      // Alive, but gating nothing yet: a health check says why instead of a bare 404.
+      const message = done ? 'registered; the App is starting' : `no credentials yet; register the GitHub App from the link ${base}${SETUP_PATH}?token=… that the App printed in its log`;
+      res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: 'unavailable', error: { code: 'not_registered', message } }));
+      return;
+    }
+    if (url.pathname === '/') return redirect(res, `${SETUP_PATH}${url.search}`);
+    if (url.pathname !== SETUP_PATH && url.pathname !== CALLBACK_PATH) {
+      return page(res, 404, 'Not found', '<p>The App has no credentials yet: register it from the setup link that the App printed in its log.</p>');
+    }
+    if (url.pathname === SETUP_PATH && url.searchParams.has('token')) {
+      if (!sameSecret(url.searchParams.get('token')!, token)) return forbidden(res, base);
+      // The token moves into a cookie, and out of the address bar (so out of history and Referer headers).
+      return redirect(res, SETUP_PATH, tokenCookie);
+    }
+    // The page, and the return from GitHub, answer only the browser that holds the token's cookie.
+    if (!sameSecret(parseCookies(req.headers.cookie ?? '')[TOKEN_COOKIE] ?? '', token)) return forbidden(res, base);
+    if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));
+    if (url.pathname === SETUP_PATH) {
       const org = url.searchParams.get('org') ?? '';
       if (org !== '' && !ORGANIZATION.test(org)) return page(res, 400, 'Not an organization name', `<p>"${escapeHtml(org)}" is not a GitHub organization name. <a href="${SETUP_PATH}">Back</a></p>`);
       const target = org === '' ? `${githubUrl}/settings/apps/new` : `${githubUrl}/organizations/${encodeURIComponent(org)}/settings/apps/new`;
       return page(res, 200, 'Register the Mercurial JIT App', setupBody(target, state, manifest, org, githubUrl));
     }
-    if (url.pathname === HEALTH_PATH) {
-      // Alive, but gating nothing yet: a health check says why instead of a bare 404.
-      const message = done ? 'registered; the App is starting' : `no credentials yet; register the GitHub App at ${options.appUrl.replace(/\/+$/, '')}${SETUP_PATH}`;
-      res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: 'unavailable', error: { code: 'not_registered', message } }));
-      return;
+    // The callback: GitHub sends the browser back with the code and the page's state.
+    const code = url.searchParams.get('code');
+    if (!code || !sameSecret(url.searchParams.get('state') ?? '', state)) {
+      return page(res, 400, 'Not this App\'s registration', `<p>The callback did not come from the page this App served (missing code, or another state). Start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
     }
-    if (url.pathname === CALLBACK_PATH) {
-      if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));
-      const code = url.searchParams.get('code');
-      const given = url.searchParams.get('state') ?? '';
-      if (!code || given.length !== state.length || !timingSafeEqual(Buffer.from(given), Buffer.from(state))) {
-        return page(res, 400, 'Not this App\'s registration', `<p>The callback did not come from the page this App served (missing code, or another state). Start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
-      }
-      let app: RegisteredApp;
-      try {
-        app = await options.registrar.convertManifest(code);
-        if (!app.pem || !app.webhookSecret) throw new Error('GitHub sent no private key or webhook secret');
-      } catch (err) {
-        return page(res, 502, 'Registration not completed', `<p>GitHub did not hand over the new App's credentials: ${escapeHtml((err as Error).message)}. A code can be used once, within an hour; start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
-      }
-      await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret, GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret });
-      done = app;
-      resolveRegistered(app);
-      return page(res, 200, 'Registered', registeredBody(app, options.envFile));
+    let app: RegisteredApp;
+    try {
+      app = await options.registrar.convertManifest(code);
+      if (!app.pem || !app.webhookSecret) throw new Error('GitHub sent no private key or webhook secret');
+    } catch (err) {
+      return page(res, 502, 'Registration not completed', `<p>GitHub did not hand over the new App's credentials: ${escapeHtml((err as Error).message)}. A code can be used once, within an hour; start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
     }
-    return page(res, 404, 'Not found', `<p>The App has no credentials yet: register it from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
+    await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret, GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret });
+    done = app;
+    resolveRegistered(app);
+    return page(res, 200, 'Registered', registeredBody(app, options.envFile));
   };
 
   const server = createServer((req, res) => {
@@ -118,6 +138,7 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? 'localhost'}:${port}`,
+    setupUrl: `${base}${SETUP_PATH}?token=${token}`,
     registered,
     async stop() {
       server.closeAllConnections();
@@ -154,8 +175,22 @@ private key and webhook secret to <code>.env</code>.</p>
 }
 
 function registeredBody(app: RegisteredApp, envFile: string): string {
-  return `<p>Registered <strong>${escapeHtml(app.name)}</strong> (App id ${app.id}); its credentials are saved in <code>${escapeHtml(envFile)}</code>.
-Keep that file secret. Next, <a href="${escapeHtml(`${app.htmlUrl}/installations/new`)}">install the App</a> on the repositories it should gate.</p>`;
+  return `<p>Registered <strong>${escapeHtml(app.name)}</strong> (App id ${app.id}), owned on GitHub by <strong>${escapeHtml(app.owner)}</strong> (check that this is you, or the organization you chose);
+its credentials are saved in <code>${escapeHtml(envFile)}</code>. Keep that file secret. Next, <a href="${escapeHtml(`${app.htmlUrl}/installations/new`)}">install the App</a> on the repositories it should gate.</p>`;
+}
+
+function forbidden(res: ServerResponse, base: string): void {
+  page(res, 403, 'Open the link from the App\'s log', `<p>This page answers only the App's operator. Open the link <code>${escapeHtml(base)}${SETUP_PATH}?token=…</code> that the App printed in its log when it started, in the browser you register the GitHub App with.</p>`);
+}
+
+function redirect(res: ServerResponse, location: string, cookie?: string): void {
+  res.writeHead(303, { location, 'cache-control': 'no-store', ...(cookie ? { 'set-cookie': cookie } : {}) });
+  res.end();
+}
+
+/** Compared by digest in constant time, so timing says nothing of the secret (nor of its length). */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 }
 
 function page(res: ServerResponse, status: number, title: string, body: string): void {

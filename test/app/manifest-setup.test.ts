@@ -1,8 +1,9 @@
 /**
- * The first start without credentials, over HTTP as a browser would go through it: the setup page's
- * form registers a GitHub App from app.yml at the GitHub double, the double sends the browser back
- * with a code, and the App exchanges it and saves the credentials to `.env`; those credentials then
- * authenticate as the new App and pass the App's own settings check.
+ * The first start without credentials, over HTTP as a browser would go through it: the operator opens
+ * the link with the one-time token the App prints, the setup page's form registers a GitHub App from
+ * app.yml at the GitHub double, the double sends the browser back with a code, and the App exchanges
+ * it and saves the credentials to `.env`; those credentials then authenticate as the new App and pass
+ * the App's own settings check. Anyone without the link gets neither the page nor the callback.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPublicKey } from 'node:crypto';
@@ -25,6 +26,9 @@ let setup: RunningSetup;
 let dir: string;
 let appUrl: string;
 let envFile: string;
+/** The operator's browser: the cookie the setup link set. */
+let cookie: string;
+let registeredYet = false;
 
 beforeAll(async () => {
   github = await startGitHubDouble({ seed: {} });
@@ -36,6 +40,8 @@ beforeAll(async () => {
   const settings = setupSettingsFromEnv({ APP_URL: appUrl, PORT: String(port), HOST: '127.0.0.1', GHE_HOST: github.host, GHE_PROTOCOL: 'http' });
   expect(settings).toMatchObject({ githubUrl: github.url, githubApiUrl: github.apiUrl });
   setup = await startSetup({ ...settings, registrar: octokitRegistrar(settings.githubApiUrl), appYml: APP_YML, envFile });
+  void setup.registered.then(() => (registeredYet = true));
+  cookie = await openSetupLink(setup.setupUrl);
 }, 60_000);
 afterAll(async () => {
   await setup?.stop();
@@ -43,11 +49,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The operator opening the link the App printed: the token goes into a cookie, and the browser on to the page. */
+async function openSetupLink(link: string): Promise<string> {
+  const answer = await fetch(link, { redirect: 'manual' });
+  expect(answer.status).toBe(303);
+  expect(answer.headers.get('location')).toBe('/setup');
+  return answer.headers.get('set-cookie')!.split(';')[0]!;
+}
+
 /** The characters escape-html replaces, back. */
 const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 async function setupForm(query = ''): Promise<{ action: string; manifest: Record<string, unknown> }> {
-  const answer = await fetch(`${appUrl}/setup${query}`);
+  const answer = await fetch(`${appUrl}/setup${query}`, { headers: { cookie } });
   expect(answer.status).toBe(200);
   const html = await answer.text();
   const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
@@ -79,6 +93,12 @@ describe('with no credentials', () => {
     expect(() => setupSettingsFromEnv({})).toThrow(/APP_URL: missing; .*APP_URL\/setup, to register the GitHub App; README\.md, "Set up for real", lists every variable/);
   });
 
+  it('prints a link to the setup page with a token of 32 random bytes', () => {
+    const link = new URL(setup.setupUrl);
+    expect(`${link.origin}${link.pathname}`).toBe(`${appUrl}/setup`);
+    expect(link.searchParams.get('token')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it("serves a page whose form posts app.yml's permissions and events, pointed at this App, to GitHub", async () => {
     const { action, manifest } = await setupForm();
     const appYml = parse(APP_YML) as Record<string, unknown>;
@@ -96,7 +116,7 @@ describe('with no credentials', () => {
   it('registers for an organization when one is named, and refuses what is not an organization name', async () => {
     const { action } = await setupForm('?org=acme-labs');
     expect(new URL(action).pathname).toBe('/organizations/acme-labs/settings/apps/new');
-    const bad = await fetch(`${appUrl}/setup?org=${encodeURIComponent('acme/../x')}`);
+    const bad = await fetch(`${appUrl}/setup?org=${encodeURIComponent('acme/../x')}`, { headers: { cookie } });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('is not a GitHub organization name');
   });
@@ -104,7 +124,7 @@ describe('with no credentials', () => {
   it('says so, and saves nothing, when GitHub will not exchange the code', async () => {
     const { action } = await setupForm();
     const state = new URL(action).searchParams.get('state')!;
-    const answer = await fetch(`${appUrl}/setup/callback?code=not-a-code&state=${state}`);
+    const answer = await fetch(`${appUrl}/setup/callback?code=not-a-code&state=${state}`, { headers: { cookie } });
     expect(answer.status).toBe(502);
     expect(await answer.text()).toContain("GitHub did not hand over the new App's credentials");
     expect(existsSync(envFile)).toBe(false);
@@ -113,16 +133,85 @@ describe('with no credentials', () => {
   it('answers a health check with 503 and where to register, not a bare 404', async () => {
     const answer = await fetch(`${appUrl}/healthz`);
     expect(answer.status).toBe(503);
-    expect(await answer.json()).toEqual({ status: 'unavailable', error: { code: 'not_registered', message: `no credentials yet; register the GitHub App at ${appUrl}/setup` } });
+    expect(await answer.json()).toEqual({ status: 'unavailable', error: { code: 'not_registered', message: `no credentials yet; register the GitHub App from the link ${appUrl}/setup?token=… that the App printed in its log` } });
   });
 
   it("refuses a callback that does not carry this page's state, and saves nothing", async () => {
     const { action, manifest } = await setupForm();
     const location = new URL(await submit(action, manifest));
     location.searchParams.set('state', 'f'.repeat(48));
-    const answer = await fetch(location);
+    const answer = await fetch(location, { headers: { cookie } });
     expect(answer.status).toBe(400);
     expect(existsSync(envFile)).toBe(false);
+  });
+});
+
+// APP_URL is public: anyone can reach the setup page before the operator has registered the App.
+describe('a visitor without the setup link', () => {
+  it('gets neither the page nor its state, only where the operator finds the link', async () => {
+    const { action } = await setupForm();
+    const state = new URL(action).searchParams.get('state')!;
+    const wrongToken = 'A'.repeat(43);
+    const visitors: Record<string, string>[] = [{}, { cookie: `jit_setup=${wrongToken}` }];
+    for (const path of ['/setup', '/setup?org=evil-corp', `/setup?token=${wrongToken}`, '/setup?token=', '/setup/callback', `/setup/callback?code=x&state=${state}`]) {
+      for (const headers of visitors) {
+        const answer = await fetch(`${appUrl}${path}`, { headers, redirect: 'manual' });
+        const html = await answer.text();
+        expect([path, answer.status]).toEqual([path, 403]);
+        expect(answer.headers.get('set-cookie')).toBeNull();
+        expect(html).toContain('Open the link');
+        expect(html).toContain('printed in its log');
+        expect(html).not.toContain(state);
+        expect(html).not.toContain('name="manifest"');
+      }
+    }
+    // The site's root leads to the page, which the same rule guards.
+    const root = await fetch(`${appUrl}/`, { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([303, '/setup']);
+  });
+
+  it("cannot complete a registration of their own App with the page's state, and nothing is saved", async () => {
+    // Even holding the state (seen over the operator's shoulder, say), without the operator's cookie:
+    const { action } = await setupForm();
+    const state = new URL(action).searchParams.get('state')!;
+    const evilManifest = {
+      name: 'Mercurial JIT (acme)',
+      url: 'https://evil.example',
+      hook_attributes: { url: 'https://evil.example/hook', active: true },
+      redirect_url: `${appUrl}/setup/callback`,
+      default_permissions: { checks: 'write', contents: 'read', issues: 'write', pull_requests: 'write', deployments: 'write', actions: 'read', members: 'read' },
+      default_events: [],
+    };
+    const callback = await submit(`${github.url}/organizations/evil-corp/settings/apps/new?state=${state}`, evilManifest);
+    expect(new URL(callback).searchParams.get('state')).toBe(state);
+    const visitors: Record<string, string>[] = [{}, { cookie: 'jit_setup=' }, { cookie: `jit_setup=${state}` }];
+    for (const headers of visitors) {
+      const answer = await fetch(callback, { headers });
+      expect(answer.status).toBe(403);
+      expect(await answer.text()).not.toContain('Registered');
+    }
+    expect(existsSync(envFile)).toBe(false);
+    expect(registeredYet).toBe(false);
+    // The code was never exchanged: GitHub registered an App, but this one does not run as it.
+    expect([...github.double.state.apps.values()].some((app) => app.name === evilManifest.name)).toBe(false);
+  });
+
+  it('sets the cookie HttpOnly, SameSite=Lax, for /setup only, and Secure when APP_URL is https', async () => {
+    const plain = (await fetch(setup.setupUrl, { redirect: 'manual' })).headers.get('set-cookie')!;
+    expect(plain.split('; ').slice(1).sort()).toEqual(['HttpOnly', 'Path=/setup', 'SameSite=Lax']);
+    const port = await freePort();
+    const https = await startSetup({ port, host: '127.0.0.1', appUrl: 'https://jit.example.test', githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: join(dir, 'unused.env') });
+    try {
+      const token = new URL(https.setupUrl).searchParams.get('token')!;
+      expect(token).not.toBe(new URL(setup.setupUrl).searchParams.get('token'));
+      const answer = await fetch(`${https.url}/setup?token=${token}`, { redirect: 'manual' });
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get('set-cookie')!.split('; ').slice(1).sort()).toEqual(['HttpOnly', 'Path=/setup', 'SameSite=Lax', 'Secure']);
+      // One process's token opens no other's page.
+      expect((await fetch(setup.setupUrl.replace(appUrl, https.url), { redirect: 'manual' })).status).toBe(403);
+    } finally {
+      await https.stop();
+    }
   });
 });
 
@@ -137,12 +226,15 @@ describe('registering', () => {
     const { action, manifest } = await setupForm();
     const callback = await submit(action, manifest);
     expect(callback.startsWith(`${appUrl}/setup/callback?code=`)).toBe(true);
-    const answer = await fetch(callback);
+    const answer = await fetch(callback, { headers: { cookie } });
     const html = await answer.text();
     expect(answer.status).toBe(200);
     const registered = await setup.registered;
     appId = registered.id;
     expect(html).toContain(`App id ${appId}`);
+    // Whose App it is, as GitHub answered the exchange.
+    expect(registered.owner).toBe(github.double.state.apps.get(appId)!.owner.login);
+    expect(html).toContain(`owned on GitHub by <strong>${registered.owner}</strong>`);
     expect(html).toContain(`href="${registered.htmlUrl}/installations/new"`);
 
     const text = readFileSync(envFile, 'utf8');
@@ -171,7 +263,8 @@ describe('registering', () => {
   });
 
   it('once registered, the setup page says so rather than offering a second registration', async () => {
-    const answer = await fetch(`${appUrl}/setup`);
+    expect((await fetch(`${appUrl}/setup`)).status).toBe(403);
+    const answer = await fetch(`${appUrl}/setup`, { headers: { cookie } });
     const html = await answer.text();
     expect(html).toContain(`App id ${appId}`);
     expect(html).not.toContain('name="manifest"');
