@@ -14,7 +14,7 @@ import type { Logger } from 'probot';
 import type { Voter } from '../../policies/approval.js';
 import type { Gate, RequestRead, StoredRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
-import { GitHubUserAccess, type OAuthCredentials } from '../github/user-access.js';
+import { GitHubUserAccess, type OAuthCredentials, type ReadableRepository } from '../github/user-access.js';
 import { FINAL_STATUSES, isRequestId, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
 import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
 import { Sessions } from './sessions.js';
@@ -77,8 +77,10 @@ export function githubWebUrl(apiUrl: string): string {
 
 interface Viewer {
   session: DashboardSession;
-  /** Repositories with requests that GitHub lets this user read. */
-  readable: string[];
+  /** Repositories with requests that GitHub lets this user read: the names requests have, and the ids they lead to now. */
+  readable: ReadableRepository[];
+  /** Their names, for the filters and Explain. */
+  names: string[];
 }
 
 /** A Probot server handler: answers /dashboard and the old details links, and returns false for anything else. */
@@ -117,7 +119,8 @@ export function createDashboardHandler(options: DashboardOptions) {
       return undefined;
     }
     try {
-      return { session, readable: await github!.readableOf(session.accessToken, await store.listRequestRepositories()) };
+      const readable = await github!.readableOf(session.accessToken, await store.listRequestRepositories());
+      return { session, readable, names: readable.map((r) => r.name) };
     } catch (err) {
       // GitHub no longer takes the token (revoked, the App's authorization removed): the session is over.
       if ((err as { status?: number }).status === 401) {
@@ -218,7 +221,7 @@ export function createDashboardHandler(options: DashboardOptions) {
     const chrome = (title: string, section?: string) => ({ title, section, session: view.session });
 
     if (path === base && method === 'GET') {
-      const pending = await store.searchRequests({ repositories: view.readable, status: 'pending', oldestFirst: true, limit: WAITING_LIMIT });
+      const pending = await store.searchRequests({ repositoryIds: view.readable.map((r) => r.id), status: 'pending', oldestFirst: true, limit: WAITING_LIMIT });
       // A few at a time: each asks GitHub about the viewer (conditional requests, mostly free of rate limit).
       const mine: typeof pending = [];
       // The viewer's permission and teams are asked of GitHub once per repository for the whole page.
@@ -240,7 +243,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       const next = new URLSearchParams(url.searchParams);
       if (last) next.set('after', `${last.createdAt.toISOString()}_${last.id}`);
       return render(res, 200, '@requests', {
-        rows: page.map((r) => requestRow(r, base, clock())), filters, repositories: view.readable, statuses: ['pending', ...FINAL_STATUSES], withStatus: true,
+        rows: page.map((r) => requestRow(r, base, clock())), filters, repositories: view.names, statuses: ['pending', ...FINAL_STATUSES], withStatus: true,
         nextUrl: rows.length > PAGE_SIZE ? `${base}/requests?${next}` : undefined,
       }, chrome('All requests', 'requests'));
     }
@@ -276,7 +279,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       exportQuery.delete('after_seq');
       return render(res, 200, '@audit', {
         rows: page.map((e) => ({ seq: e.seq, at: e.at.toISOString(), atText: timeText(e.at), type: e.type, actor: e.actor, href: `${base}/requests/${e.requestId}`, requestLabel: (e.requestId ?? '').slice(0, 8), detail: auditDetail(e) })),
-        filters, repositories: view.readable, withStatus: false, verification: await verifyChain(),
+        filters, repositories: view.names, withStatus: false, verification: await verifyChain(),
         csvUrl: `${base}/audit/export.csv?${exportQuery}`, jsonlUrl: `${base}/audit/export.jsonl?${exportQuery}`,
         nextUrl: events.length > AUDIT_PAGE_SIZE ? `${base}/audit?${next}` : undefined,
       }, chrome('Audit', 'audit'));
@@ -287,11 +290,11 @@ export function createDashboardHandler(options: DashboardOptions) {
       return true;
     }
     if (path === `${base}/explain` && (method === 'GET' || method === 'POST')) {
-      const empty = { repository: view.readable[0] ?? '', action: '', environment: '', branch: '', severity: '', event: '', files: '' };
-      if (method === 'GET') return render(res, 200, '@explain', { form: empty, repositories: view.readable, csrf: view.session.csrfToken }, chrome('Explain', 'explain'));
+      const empty = { repository: view.names[0] ?? '', action: '', environment: '', branch: '', severity: '', event: '', files: '' };
+      if (method === 'GET') return render(res, 200, '@explain', { form: empty, repositories: view.names, csrf: view.session.csrfToken }, chrome('Explain', 'explain'));
       const posted = await readForm(req, view.session);
       const form = Object.fromEntries(Object.keys(empty).map((k) => [k, (posted.get(k) ?? '').trim()])) as typeof empty;
-      if (!view.readable.includes(form.repository)) throw notFound();
+      if (!view.names.includes(form.repository)) throw notFound();
       if (!form.action) throw new PageError(400, 'Refused', 'action: required, the action name a workflow step passes.');
       const optional = (value: string) => (value === '' ? undefined : value);
       const answer = await gate.explain(form.repository, {
@@ -299,7 +302,7 @@ export function createDashboardHandler(options: DashboardOptions) {
         actor: view.session.login, changedFiles: form.files.split(/\r?\n/).map((f) => f.trim()).filter((f) => f !== ''),
       });
       return render(res, 200, '@explain', {
-        form, repositories: view.readable, csrf: view.session.csrfToken,
+        form, repositories: view.names, csrf: view.session.csrfToken,
         ...(answer.ok ? { decision: answer.decision, defaultBranch: answer.defaultBranch, requirements: requirementViews(answer.decision) } : { problems: answer.problems }),
       }, chrome('Explain', 'explain'));
     }
@@ -406,17 +409,21 @@ function requestFilters(url: URL): Filters {
 
 const auditFilters = readFilters;
 
-/** Within the readable repositories, and within the one chosen (a repository the viewer cannot read matches nothing). */
-function scope(filters: Filters, readable: string[]): string[] {
-  return filters.repository === '' ? readable : readable.filter((r) => r.toLowerCase() === filters.repository.toLowerCase());
+/**
+ * The ids of the readable repositories, or of the one chosen by name (a repository the viewer cannot
+ * read matches nothing): requests are matched by id, as a name may since lead to another repository.
+ */
+function scope(filters: Filters, readable: ReadableRepository[]): string[] {
+  const chosen = filters.repository === '' ? readable : readable.filter((r) => r.name.toLowerCase() === filters.repository.toLowerCase());
+  return chosen.map((r) => r.id);
 }
 
 const dayAfter = (date: string) => new Date(Date.parse(date) + 86_400_000);
 const orUndefined = (value: string) => (value === '' ? undefined : value);
 
-function requestSearch(filters: Filters, readable: string[]): Omit<RequestSearch, 'limit'> {
+function requestSearch(filters: Filters, readable: ReadableRepository[]): Omit<RequestSearch, 'limit'> {
   return {
-    repositories: scope(filters, readable),
+    repositoryIds: scope(filters, readable),
     status: orUndefined(filters.status) as RequestStatus | undefined,
     action: orUndefined(filters.action),
     environment: orUndefined(filters.environment),
@@ -427,9 +434,9 @@ function requestSearch(filters: Filters, readable: string[]): Omit<RequestSearch
   };
 }
 
-function auditSearch(filters: Filters, readable: string[]): Omit<AuditSearch, 'limit'> {
+function auditSearch(filters: Filters, readable: ReadableRepository[]): Omit<AuditSearch, 'limit'> {
   return {
-    repositories: scope(filters, readable),
+    repositoryIds: scope(filters, readable),
     type: orUndefined(filters.type),
     actor: orUndefined(filters.actor),
     action: orUndefined(filters.action),

@@ -23,6 +23,12 @@ export interface SignedInUser {
   expiresAt?: Date;
 }
 
+/** A repository name a user can read, and the GitHub id of the repository it leads to now. */
+export interface ReadableRepository {
+  name: string;
+  id: string;
+}
+
 /** How long an answer about a user's access to a repository stands: revoked access shows within this. */
 export const ACCESS_TTL_MS = 60_000;
 const ACCESS_CAPACITY = 50_000;
@@ -61,14 +67,10 @@ export class GitHubUserAccess {
     return { login: data.login, id: String(data.id), accessToken: authentication.token, ...(expiresAt ? { expiresAt } : {}) };
   }
 
-  /** Whether GitHub lets the token's user read the repository (a 404 means no); other failures are thrown, never read as yes. */
-  async canRead(token: string, repository: string): Promise<boolean> {
-    return (await this.readableAt(token, repository)) !== undefined;
-  }
-
   /**
-   * The repository a name leads to, when the token's user may read it: its id tells whether it is
-   * still the one a request was made in (a renamed repository's old name may since be another's).
+   * The repository a name leads to, when the token's user may read it (a 404 means no; other failures
+   * are thrown, never read as yes): its id tells whether it is still the one a request was made in
+   * (a renamed or deleted repository's old name may since be another's).
    */
   async readableAt(token: string, repository: string): Promise<RepositoryNow | undefined> {
     const key = `${token}\n${repository.toLowerCase()}`;
@@ -86,10 +88,10 @@ export class GitHubUserAccess {
     return answer ?? undefined;
   }
 
-  /** Of `repositories`, those the token's user can read. */
-  async readableOf(token: string, repositories: readonly string[]): Promise<string[]> {
-    const answers = await Promise.all(repositories.map(async (repository) => ((await this.canRead(token, repository)) ? repository : undefined)));
-    return answers.filter((r): r is string => r !== undefined);
+  /** Of `repositories` (names), those the token's user can read, each with the id of the repository it leads to now. */
+  async readableOf(token: string, repositories: readonly string[]): Promise<ReadableRepository[]> {
+    const answers = await Promise.all(repositories.map(async (name) => ({ name, now: await this.readableAt(token, name) })));
+    return answers.flatMap(({ name, now }) => (now ? [{ name, id: now.id }] : []));
   }
 
   /** Signing out forgets what the token could read. */

@@ -336,6 +336,16 @@ CREATE INDEX edited_comments_edited ON edited_comments (edited_at);
 CREATE INDEX requests_completed ON requests (completed_at) WHERE completed_at IS NOT NULL;
 `,
   },
+  {
+    version: 10,
+    name: 'the dashboard\'s lists by repository id',
+    sql: `
+-- The dashboard's lists are cut to the repositories a viewer can read by their ids, not their names
+-- (an old name may since be another repository's): the index by name is no longer read.
+CREATE INDEX requests_repository_id_created ON requests (repository_id, created_at DESC, id DESC);
+DROP INDEX requests_repository_created;
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

@@ -907,7 +907,7 @@ export class SqlStore implements Store {
     const order = filter.oldestFirst ? 'ASC' : 'DESC';
     const rows = await this.#db.query(
       `SELECT * FROM requests r
-       WHERE lower(r.repository) = ANY($1::text[])
+       WHERE r.repository_id = ANY($1::bigint[])
          AND ($2::text IS NULL OR r.status = $2)
          AND ($3::text IS NULL OR r.action = $3)
          AND ($4::text IS NULL OR r.environment_key = lower($4))
@@ -919,7 +919,7 @@ export class SqlStore implements Store {
        ORDER BY r.created_at ${order}, r.id ${order}
        LIMIT $11`,
       [
-        filter.repositories.map((name) => name.toLowerCase()),
+        filter.repositoryIds,
         filter.status ?? null,
         filter.action ?? null,
         filter.environment ?? null,
@@ -937,9 +937,10 @@ export class SqlStore implements Store {
 
   async searchAudit(filter: AuditSearch): Promise<AuditEvent[]> {
     if (filter.requestId !== undefined && !isRequestId(filter.requestId)) return [];
+    // An event of no request belongs to no repository: the join leaves it out of every viewer's list.
     const rows = await this.#db.query(
       `SELECT a.* FROM audit_events a JOIN requests r ON r.id = a.request_id
-       WHERE lower(r.repository) = ANY($1::text[])
+       WHERE r.repository_id = ANY($1::bigint[])
          AND ($2::uuid IS NULL OR a.request_id = $2)
          AND ($3::text IS NULL OR a.type = $3)
          AND ($4::text IS NULL OR lower(a.actor) = lower($4))
@@ -951,7 +952,7 @@ export class SqlStore implements Store {
        ORDER BY a.seq
        LIMIT $10`,
       [
-        filter.repositories.map((name) => name.toLowerCase()),
+        filter.repositoryIds,
         filter.requestId ?? null,
         filter.type ?? null,
         filter.actor ?? null,

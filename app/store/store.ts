@@ -377,9 +377,12 @@ export interface DashboardSession {
   expiresAt: Date;
 }
 
-/** The dashboard's request filters: always within `repositories` (`owner/name`, compared ignoring case). */
+/**
+ * The dashboard's request filters: always within `repositoryIds`, GitHub's ids of the repositories,
+ * never their names (a renamed or deleted repository's old name may since be another's).
+ */
 export interface RequestSearch {
-  repositories: readonly string[];
+  repositoryIds: readonly string[];
   status?: RequestStatus;
   action?: string;
   /** Compared ignoring case, as GitHub compares environment names. */
@@ -396,9 +399,9 @@ export interface RequestSearch {
   limit: number;
 }
 
-/** The audit trail's filters: events of requests in `repositories`, with the request filters that apply to events. */
+/** The audit trail's filters: events of requests in `repositoryIds` (as for requests), with the request filters that apply to events. */
 export interface AuditSearch {
-  repositories: readonly string[];
+  repositoryIds: readonly string[];
   requestId?: string;
   type?: string;
   actor?: string;

@@ -3,7 +3,7 @@
  * of unreadable repositories as absent as requests that do not exist, CSRF, sign-out and session expiry.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { cancelledAfterEach, job, OTHER_REPO, World } from '../app/harness.js';
+import { cancelledAfterEach, eventually, job, OTHER_REPO, World } from '../app/harness.js';
 import { DashboardClient } from './http-client.js';
 
 let world: World;
@@ -373,5 +373,64 @@ describe('an account renamed since it signed in', () => {
     expect(vote.text).toContain('@xena now names another GitHub account (an account was renamed); sign in to the dashboard again');
     expect(await world.app.store.listVotes(id)).toEqual([]);
     expect((await world.app.store.getRequest(id))!.status).toBe('pending');
+  }, 60_000);
+});
+
+describe("a repository's old name, taken by another repository", () => {
+  const policy = 'version: 1\nrules:\n  - name: all\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n';
+  const secret = 'the payments token leaks through /v1/refunds';
+  const state = () => world.github.double.state;
+
+  /** A request of `repository` that alice rejected with a reason only its readers may see, as they do. */
+  async function rejected(repository: string): Promise<string> {
+    const [owner, name] = repository.split('/') as [string, string];
+    await world.control.seed({ repos: [{ owner, name, branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin' } }] });
+    const { body } = await world.open(job({ repository, actor: 'bob' }), { action: 'deploy' });
+    const id = body.id as string;
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    await world.comment(issue!.number, 'alice', `/reject embargoed: ${secret}`, repository);
+    expect(await world.app.store.getRequest(id)).toMatchObject({ status: 'rejected' });
+    await seenByAlice(id, repository);
+    return id;
+  }
+
+  async function seenByAlice(id: string, repository: string) {
+    const alice = await signedIn('alice');
+    expect((await alice.get(`/dashboard/requests?repository=${encodeURIComponent(repository)}`)).text).toContain(id);
+    expect((await alice.get(`/dashboard/audit?repository=${encodeURIComponent(repository)}`)).text).toContain('refunds');
+    expect((await alice.get('/dashboard/audit/export.jsonl')).text).toContain(secret);
+  }
+
+  /** mallory, who made the repository now at the old name, sees nothing of the old one's request. */
+  async function hiddenFromMallory(id: string, repository: string) {
+    const mallory = await signedIn('mallory');
+    expect((await mallory.get(`/dashboard/requests/${id}`)).status).toBe(404);
+    const named = encodeURIComponent(repository);
+    for (const path of ['/dashboard/', '/dashboard/requests', `/dashboard/requests?repository=${named}`, '/dashboard/audit', `/dashboard/audit?repository=${named}`, '/dashboard/audit/export.jsonl', '/dashboard/audit/export.csv']) {
+      const page = await mallory.get(path);
+      expect([path, page.status]).toEqual([path, 200]);
+      expect(page.text).not.toContain(id);
+      expect(page.text).not.toContain('refunds');
+    }
+  }
+
+  it('renamed, with the news lost: the lists and exports of whoever takes its name show none of its requests', async () => {
+    const id = await rejected('acme/payments');
+    // The rename's delivery is lost, so the App still has the old name.
+    await world.control.setDeliveryLoss({ drop_rate: 1 });
+    await world.control.rename('acme/payments', 'payments-2');
+    await world.control.setDeliveryLoss({});
+    expect((await world.app.store.getRequest(id))?.repository).toBe('acme/payments');
+    // Until another repository takes it, the old name leads to the renamed one, whose readers see its requests.
+    await seenByAlice(id, 'acme/payments');
+    state().addRepo({ owner: 'acme', name: 'payments', collaborators: { mallory: 'admin' } });
+    await hiddenFromMallory(id, 'acme/payments');
+  }, 60_000);
+
+  it('deleted, and its name taken by a new repository: the new one\'s readers see none of its requests', async () => {
+    const id = await rejected('acme/ledger');
+    state().repos.delete('acme/ledger');
+    state().addRepo({ owner: 'acme', name: 'ledger', collaborators: { mallory: 'admin' } });
+    await hiddenFromMallory(id, 'acme/ledger');
   }, 60_000);
 });

@@ -24,10 +24,12 @@ afterAll(async () => {
 });
 
 it('pages through all requests, newest first, each once', async () => {
+  // The lists take a repository's requests by its id: these are acme/web's.
+  const { id } = world.github.double.state.repoByFullName('acme/web');
   await database.query(`INSERT INTO requests (repository_id, run_id, run_attempt, action, job_key, repository, requester, facts, status, created_at, updated_at, completed_at)
-    SELECT 1, 9000000 + n, 1, 'bulk', 'environment:', 'acme/web', 'mallory', '{"environment": "staging"}'::jsonb, 'approved',
+    SELECT $1, 9000000 + n, 1, 'bulk', 'environment:', 'acme/web', 'mallory', '{"environment": "staging"}'::jsonb, 'approved',
            now() - n * interval '1 second', now(), now()
-    FROM generate_series(1, 120) AS n`);
+    FROM generate_series(1, 120) AS n`, [id]);
   const bob = new DashboardClient(world);
   await bob.signIn('bob');
   const seen: string[] = [];

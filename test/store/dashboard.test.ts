@@ -32,44 +32,52 @@ describe.each([
     expect(await store.getSession('h1', clock.now)).toBeUndefined();
   });
 
-  test('filters requests within the readable repositories, and pages without gaps or repeats', async () => {
+  test('filters requests within the readable repositories, by id, and pages without gaps or repeats', async () => {
     const { store, clock } = backend;
+    const [FILTERS, HIDDEN, GONE] = ['710001', '710002', '710003'];
     const made: ApprovalRequest[] = [];
     for (let i = 0; i < 7; i++) {
       clock.advance(1000);
-      const repository = i % 2 === 0 ? 'acme/Filters' : 'acme/hidden';
-      made.push((await store.createRequest(newRequest({ repository, requester: i === 3 ? 'Carol' : 'octocat', action: i === 5 ? 'migrate' : 'deploy', environmentKey: i === 1 ? 'staging' : 'production' }))).request);
+      const [repository, repositoryId] = i % 2 === 0 ? ['acme/Filters', FILTERS] : ['acme/hidden', HIDDEN];
+      made.push((await store.createRequest(newRequest({ repository, repositoryId, requester: i === 3 ? 'Carol' : 'octocat', action: i === 5 ? 'migrate' : 'deploy', environmentKey: i === 1 ? 'staging' : 'production' }))).request);
     }
+    // A request of an earlier repository of the same name (renamed or deleted since): not the readable one's.
+    const gone = (await store.createRequest(newRequest({ repository: 'acme/Filters', repositoryId: GONE }))).request;
     await store.castVote({ requestId: made[2]!.id, login: 'Bob', choice: 'approve', via: 'dashboard', tally: quorum(2) });
     const ids = (list: ApprovalRequest[]) => list.map((r) => r.id);
-    const visible = ['acme/filters'];
-    // Newest first, only the readable repository (compared ignoring case).
-    expect(ids(await store.searchRequests({ repositories: visible, limit: 10 }))).toEqual(ids([made[6]!, made[4]!, made[2]!, made[0]!]));
-    expect(ids(await store.searchRequests({ repositories: [], limit: 10 }))).toEqual([]);
-    expect(ids(await store.searchRequests({ repositories: visible, approver: 'bob', limit: 10 }))).toEqual([made[2]!.id]);
-    expect(ids(await store.searchRequests({ repositories: ['acme/hidden'], requester: 'carol', limit: 10 }))).toEqual([made[3]!.id]);
-    expect(ids(await store.searchRequests({ repositories: ['acme/hidden'], environment: 'STAGING', limit: 10 }))).toEqual([made[1]!.id]);
-    expect(ids(await store.searchRequests({ repositories: ['acme/hidden'], action: 'migrate', limit: 10 }))).toEqual([made[5]!.id]);
-    expect(ids(await store.searchRequests({ repositories: visible, createdFrom: made[2]!.createdAt, createdBefore: made[6]!.createdAt, limit: 10 }))).toEqual(ids([made[4]!, made[2]!]));
-    expect(ids(await store.searchRequests({ repositories: visible, oldestFirst: true, status: 'pending', limit: 2 }))).toEqual(ids([made[0]!, made[2]!]));
-    const first = await store.searchRequests({ repositories: visible, limit: 3 });
-    const second = await store.searchRequests({ repositories: visible, after: { createdAt: first.at(-1)!.createdAt, id: first.at(-1)!.id }, limit: 3 });
+    const visible = [FILTERS];
+    // Newest first, only the readable repository.
+    expect(ids(await store.searchRequests({ repositoryIds: visible, limit: 10 }))).toEqual(ids([made[6]!, made[4]!, made[2]!, made[0]!]));
+    expect(ids(await store.searchRequests({ repositoryIds: [GONE], limit: 10 }))).toEqual([gone.id]);
+    expect(ids(await store.searchRequests({ repositoryIds: [], limit: 10 }))).toEqual([]);
+    expect(ids(await store.searchRequests({ repositoryIds: visible, approver: 'bob', limit: 10 }))).toEqual([made[2]!.id]);
+    expect(ids(await store.searchRequests({ repositoryIds: [HIDDEN], requester: 'carol', limit: 10 }))).toEqual([made[3]!.id]);
+    expect(ids(await store.searchRequests({ repositoryIds: [HIDDEN], environment: 'STAGING', limit: 10 }))).toEqual([made[1]!.id]);
+    expect(ids(await store.searchRequests({ repositoryIds: [HIDDEN], action: 'migrate', limit: 10 }))).toEqual([made[5]!.id]);
+    expect(ids(await store.searchRequests({ repositoryIds: visible, createdFrom: made[2]!.createdAt, createdBefore: made[6]!.createdAt, limit: 10 }))).toEqual(ids([made[4]!, made[2]!]));
+    expect(ids(await store.searchRequests({ repositoryIds: visible, oldestFirst: true, status: 'pending', limit: 2 }))).toEqual(ids([made[0]!, made[2]!]));
+    const first = await store.searchRequests({ repositoryIds: visible, limit: 3 });
+    const second = await store.searchRequests({ repositoryIds: visible, after: { createdAt: first.at(-1)!.createdAt, id: first.at(-1)!.id }, limit: 3 });
     expect([...ids(first), ...ids(second)]).toEqual(ids([made[6]!, made[4]!, made[2]!, made[0]!]));
     expect(await store.listRequestRepositories()).toEqual(expect.arrayContaining(['acme/Filters', 'acme/hidden']));
   });
 
-  test('searches the audit trail of readable repositories only, in chain order', async () => {
+  test('searches the audit trail of readable repositories only, by id, in chain order', async () => {
     const { store } = backend;
-    const mine = (await store.createRequest(newRequest({ repository: 'acme/audited', action: 'audit-me' }))).request;
-    const theirs = (await store.createRequest(newRequest({ repository: 'acme/secret', action: 'audit-me' }))).request;
+    const [AUDITED, SECRET] = ['720001', '720002'];
+    const mine = (await store.createRequest(newRequest({ repository: 'acme/audited', repositoryId: AUDITED, action: 'audit-me' }))).request;
+    const theirs = (await store.createRequest(newRequest({ repository: 'acme/secret', repositoryId: SECRET, action: 'audit-me' }))).request;
+    // The same name, another repository: its events are not the readable repository's.
+    const namesake = (await store.createRequest(newRequest({ repository: 'acme/audited', repositoryId: SECRET, action: 'audit-me' }))).request;
     await store.castVote({ requestId: mine.id, login: 'bob', choice: 'reject', note: 'no', via: 'dashboard', tally: quorum(1) });
-    const events = await store.searchAudit({ repositories: ['acme/audited'], action: 'audit-me', limit: 100 });
+    await store.castVote({ requestId: namesake.id, login: 'bob', choice: 'reject', note: 'secret', via: 'dashboard', tally: quorum(1) });
+    const events = await store.searchAudit({ repositoryIds: [AUDITED], action: 'audit-me', limit: 100 });
     expect(events.map((e) => e.type)).toEqual(['requested', 'vote', 'rejected']);
     expect(events.every((e) => e.requestId === mine.id)).toBe(true);
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
-    expect((await store.searchAudit({ repositories: ['acme/audited'], actor: 'BOB', limit: 100 })).map((e) => e.type)).toEqual(['vote', 'rejected']);
-    expect(await store.searchAudit({ repositories: ['acme/audited'], requestId: theirs.id, limit: 100 })).toEqual([]);
-    const paged = await store.searchAudit({ repositories: ['acme/audited'], afterSeq: events[0]!.seq, limit: 1 });
+    expect((await store.searchAudit({ repositoryIds: [AUDITED], actor: 'BOB', limit: 100 })).map((e) => e.type)).toEqual(['vote', 'rejected']);
+    expect(await store.searchAudit({ repositoryIds: [AUDITED], requestId: theirs.id, limit: 100 })).toEqual([]);
+    const paged = await store.searchAudit({ repositoryIds: [AUDITED], afterSeq: events[0]!.seq, limit: 1 });
     expect(paged.map((e) => e.seq)).toEqual([events[1]!.seq]);
   });
 
@@ -83,7 +91,7 @@ describe.each([
        FROM generate_series(1, ${BULK}) AS n`,
     );
     await backend.sql('ANALYZE requests');
-    const readable = Array.from({ length: 20 }, (_, i) => `bulk/repo-${i}`);
+    const readable = Array.from({ length: 20 }, (_, i) => String(900000 + i));
     const timed = async (run: () => Promise<unknown[]>) => {
       await run();
       const started = performance.now();
@@ -91,11 +99,11 @@ describe.each([
       return { ms: performance.now() - started, rows: rows.length };
     };
     const figures = {
-      newest: await timed(() => backend.store.searchRequests({ repositories: readable, limit: 51 })),
-      pendingOldest: await timed(() => backend.store.searchRequests({ repositories: readable, status: 'pending', oldestFirst: true, limit: 100 })),
-      requester: await timed(() => backend.store.searchRequests({ repositories: readable, requester: 'user-7', limit: 51 })),
-      deepPage: await timed(() => backend.store.searchRequests({ repositories: readable, after: { createdAt: new Date('2029-01-06T00:00:00Z'), id: '00000000-0000-0000-0000-000000000000' }, limit: 51 })),
-      environmentAndDates: await timed(() => backend.store.searchRequests({ repositories: readable, environment: 'env-1', createdFrom: new Date('2029-01-02'), createdBefore: new Date('2029-01-05'), limit: 51 })),
+      newest: await timed(() => backend.store.searchRequests({ repositoryIds: readable, limit: 51 })),
+      pendingOldest: await timed(() => backend.store.searchRequests({ repositoryIds: readable, status: 'pending', oldestFirst: true, limit: 100 })),
+      requester: await timed(() => backend.store.searchRequests({ repositoryIds: readable, requester: 'user-7', limit: 51 })),
+      deepPage: await timed(() => backend.store.searchRequests({ repositoryIds: readable, after: { createdAt: new Date('2029-01-06T00:00:00Z'), id: '00000000-0000-0000-0000-000000000000' }, limit: 51 })),
+      environmentAndDates: await timed(() => backend.store.searchRequests({ repositoryIds: readable, environment: 'env-1', createdFrom: new Date('2029-01-02'), createdBefore: new Date('2029-01-05'), limit: 51 })),
     };
     for (const [name, { ms, rows }] of Object.entries(figures)) {
       expect([name, rows > 0]).toEqual([name, true]);
