@@ -10,9 +10,10 @@
  *
  * In detail:
  *   - `**` stands for whole segments only when it is a whole segment, and then for any number of
- *     them, none included: a leading `**` or one between slashes may match no directory at all, and
- *     a trailing one makes the pattern match the directory itself too (see toNodes for the exact
- *     rule). Anywhere else (`a**`) it is `*`.
+ *     them, none included: a leading `**` (of the pattern, or of an alternative that starts a
+ *     segment) or one between slashes may match no directory at all, and a trailing one makes the
+ *     pattern match the directory itself too (see toNodes for the exact rule). Anywhere else (`a**`)
+ *     it is `*`.
  *   - `[a-z]` is a range; `[^a]` is one character other than those listed (and other than `/`).
  *     `[!a]` is an error: in other glob dialects it means "not a", and here it never did. A bracket
  *     of plain characters also matches itself written out, so `app/[id]/**` matches the directory
@@ -104,6 +105,8 @@ interface Braces {
   branches: Token[][];
   /** Offset of the `{`. */
   start: number;
+  /** Whether the `{` starts a segment (the pattern's start, or after a `/`): its alternatives then start one too. */
+  startsSegment: boolean;
 }
 
 /** The pattern's nodes, or what is wrong with it. */
@@ -159,8 +162,10 @@ function parse(pattern: string, options: Readonly<GlobOptions>): GlobNode[] | st
     } else if (c === '{') {
       if (open.length === MAX_BRACE_DEPTH) return `braces nested more than ${MAX_BRACE_DEPTH} deep`;
       const outer = current;
+      const before = outer[outer.length - 1];
+      const startsSegment = before === undefined ? (open[open.length - 1]?.startsSegment ?? true) : before === SLASH;
       current = [];
-      open.push({ outer, branches: [current], start: i });
+      open.push({ outer, branches: [current], start: i, startsSegment });
       i++;
     } else if (c === ',' && open.length > 0) {
       current = [];
@@ -171,7 +176,7 @@ function parse(pattern: string, options: Readonly<GlobOptions>): GlobNode[] | st
       if (!braces) return 'unmatched "}"';
       current = braces.outer;
       if (braces.branches.length > 1) {
-        current.push(either(braces.branches.map((branch) => toNodes(branch, false))));
+        current.push(either(braces.branches.map((branch) => toNodes(branch, false, braces.startsSegment))));
       } else if (pattern.slice(braces.start, i).includes('..')) {
         return 'ranges such as "{1..3}" are not supported; write the alternatives, as in "{1,2,3}"';
       } else {
@@ -199,10 +204,11 @@ function pushText(tokens: Token[], chars: string): void {
 }
 
 // Joins each `**` that is a whole segment with a `/` beside it, so that it can stand for no segment
-// at all: `a/**/b` also matches `a/b`, and a leading `**/b` also matches `b`. A trailing `a/**` also
-// matches `a`, but only at the end of the whole pattern and not after a `*` (`src/*/**` is what is
-// inside the directories of `src`, not its files). `**/**` is `**`.
-function toNodes(tokens: readonly Token[], wholePattern: boolean): GlobNode[] {
+// at all: `a/**/b` also matches `a/b`, and a leading `**/b` also matches `b`, as does an alternative
+// that starts a segment (`{**/b,c}`, `a/{**/b,c}`). A trailing `a/**` also matches `a`, but only at
+// the end of the whole pattern and not after a `*` (`src/*/**` is what is inside the directories of
+// `src`, not its files). `**/**` is `**`.
+function toNodes(tokens: readonly Token[], wholePattern: boolean, startsSegment = wholePattern): GlobNode[] {
   const kept: Token[] = [];
   for (let k = 0; k < tokens.length; k++) {
     const repeated = tokens[k] === SLASH && tokens[k + 1] === GLOBSTAR && kept[kept.length - 1] === GLOBSTAR;
@@ -217,7 +223,7 @@ function toNodes(tokens: readonly Token[], wholePattern: boolean): GlobNode[] {
     else if (takesSlashBefore(kept, k, wholePattern)) {
       nodes.pop();
       nodes.push(optional([text('/'), many(ANY)]));
-    } else if (wholePattern && k === 0 && kept[1] === SLASH) {
+    } else if (startsSegment && k === 0 && kept[1] === SLASH) {
       nodes.push(optional([many(ANY), text('/')]));
       k++;
     } else {

@@ -191,8 +191,62 @@ function checkConditions(conditions: unknown, at: string, report: Report): void 
       // A range between letters of different case (`[Y-b]`) reads differently once lowercased.
       const lowered = IGNORES_CASE.has(key) ? compileGlob(pattern.toLowerCase(), options) : glob;
       if (!lowered.ok) report(pointer, `${key} ignores case, so \`${pattern}\` is matched lowercased: ${lowered.message}; write the pattern in one case`);
+      const list = commaList(key, pattern);
+      if (list?.error) report(pointer, list.message);
     }
   }
+}
+
+/** What the values of each condition are, and what none of them can hold: for a list written as one string, an error rather than a warning. */
+const LIST_FACTS: Record<string, { values: string; never?: 'comma' | 'space' }> = {
+  // The App takes action names of letters, digits and `_.:/-`; GitHub's event names and logins have no comma either.
+  action: { values: 'action names', never: 'comma' },
+  event: { values: 'event names', never: 'comma' },
+  actor: { values: 'logins', never: 'comma' },
+  // Git allows a comma in a branch's name, but no space.
+  branch: { values: 'branch names', never: 'space' },
+  target_branch: { values: 'branch names', never: 'space' },
+  // GitHub forbids a comma in neither an environment's name nor a label's.
+  environment: { values: 'environment names' },
+  labels: { values: 'labels' },
+  paths: { values: 'file paths' },
+  only_paths: { values: 'file paths' },
+};
+
+/**
+ * A list written as one string (`environment: production, staging`, where YAML's list is
+ * `[production, staging]`) is one pattern, which matches only a value holding that comma: an error
+ * where no value can hold it, a warning elsewhere. A file name may well hold a comma, so in paths
+ * only a comma followed by a space is taken for a list.
+ */
+export function commaList(key: string, pattern: string): { error: boolean; message: string } | undefined {
+  const fact = LIST_FACTS[key];
+  if (!fact) return undefined;
+  const items: string[] = [];
+  let spaced = false;
+  let braces = 0;
+  let from = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '{') braces++;
+    else if (c === '}') braces = Math.max(0, braces - 1);
+    else if (c === ',' && braces === 0) {
+      const space = /\s/.test(pattern[i + 1] ?? '');
+      if (!space && (key === 'paths' || key === 'only_paths')) continue;
+      spaced ||= space;
+      items.push(pattern.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  if (items.length === 0) return undefined;
+  items.push(pattern.slice(from).trim());
+  // Quoted where YAML would read the item as something else (an alias, a mapping) or end it early.
+  const yaml = (item: string) => (/^[-?:[\]{}#&*!|>'"%@`]|[,[\]{}]|: | #/.test(item) ? JSON.stringify(item) : item);
+  const list = `[${items.filter((item) => item !== '').map(yaml).join(', ')}]`;
+  const error = fact.never === 'comma' || (fact.never === 'space' && spaced);
+  const why = error ? `and never matches: ${fact.values} hold no ${fact.never}` : `so it matches only ${fact.values} holding that comma`;
+  return { error, message: `\`${pattern}\` is one pattern, not a list, ${why}; did you mean a list \`${list}\`?` };
 }
 
 function checkDuration(value: unknown, pointer: string, report: Report): void {

@@ -6,6 +6,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { hasWildcard } from './glob.js';
 import { conditionsContradict, conditionsImply } from './implication.js';
+import { commaList } from './policy-checks.js';
 import { joinPointer } from './yaml-source.js';
 import { autoApproves, WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
 import type { Conditions, Rule, TimeWindow, WindowSchedule } from './types.js';
@@ -40,7 +41,7 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     });
   const conditions = (value: RawConditions | undefined, at: string) => {
     if (!isRecord(value)) return;
-    for (const key of ['event', 'branch', 'target_branch', 'actor'] as const) {
+    for (const key of ['action', 'environment', 'event', 'branch', 'target_branch', 'actor', 'labels'] as const) {
       const patterns = value[key];
       list(patterns).forEach((pattern, k) => {
         const warning = typeof pattern === 'string' ? conditionWarning(key, pattern) : undefined;
@@ -158,7 +159,9 @@ function severityOrderWarning(severities: unknown): string | undefined {
 }
 
 /** A value a condition compares with what GitHub sends, written so that it never matches. */
-function conditionWarning(key: 'event' | 'branch' | 'target_branch' | 'actor', pattern: string): string | undefined {
+function conditionWarning(key: 'action' | 'environment' | 'event' | 'branch' | 'target_branch' | 'actor' | 'labels', pattern: string): string | undefined {
+  const list = commaList(key, pattern);
+  if (list) return list.error ? undefined : list.message;
   if (key === 'event' && !hasWildcard(pattern) && !WORKFLOW_EVENTS.includes(pattern)) {
     const nearest = closest(pattern.toLowerCase(), WORKFLOW_EVENTS);
     const hint = distance(pattern.toLowerCase(), nearest) <= 3 ? `did you mean \`${nearest}\`?` : 'write the event as `github.event_name` names it, such as `push`, `pull_request` or `workflow_dispatch`';
@@ -199,6 +202,16 @@ function pathWarning(key: string, pattern: string): string | undefined {
   }
   if (pattern.endsWith('/')) {
     return `\`${pattern}\` never matches: a changed file's path never ends in "/"; for everything under that directory write ${fix(pattern)}`;
+  }
+  const list = commaList(key, pattern);
+  if (list) return list.message;
+  // `**.tf` is every .tf file in GitHub Actions' `paths` filters; here `**` within a segment is `*`.
+  const partial = /(?<=[^/{,])\*\*|\*\*(?=[^/},])/.exec(pattern.replace(/\\./g, '__'));
+  if (partial) {
+    const before = pattern.slice(0, partial.index);
+    const where = before === '' ? "at the repository's root" : before.endsWith('/') ? `directly in \`${before.slice(0, -1)}\`` : 'in one directory';
+    const fix = before === '' || before.endsWith('/') ? `write \`${before}**/*${pattern.slice(partial.index + 2)}\`` : 'write `**` as a segment of its own, as in `**/*.tf`';
+    return `\`${pattern}\` matches only files ${where} (\`**\` within a segment is \`*\`); for every directory ${fix}`;
   }
   // `*.tf` as CODEOWNERS reads it (anywhere); here `*` never crosses "/", so only the root's files match.
   if (pattern.startsWith('*') && !pattern.startsWith('**') && !pattern.includes('/')) {
@@ -259,12 +272,15 @@ const ORIGIN_KEYS = [
   ['branch', 'branch'],
   ['targetBranch', 'target branch'],
   ['event', 'event'],
+  // Only a pull request's runs have labels: the deploy after the merge has none.
+  ['labels', 'label'],
 ] as const;
 
 /**
- * With `unmatched: approve`, a rule that requires approval only for requests from some branches or
- * events leaves the same requests from anywhere else with no rule and no approval: a production
- * deploy from a tag, another branch or a `repository_dispatch`. Reported when no rule that requires
+ * With `unmatched: approve`, a rule that requires approval only for requests from some branches,
+ * events or labels leaves the same requests from anywhere else with no rule and no approval: a
+ * production deploy from a tag, another branch, a `repository_dispatch` or the push after a pull
+ * request's merge, which has no labels. Reported when no rule that requires
  * approval covers the rule's other conditions whatever the origin.
  */
 export function lintNarrowedGates(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
@@ -283,9 +299,10 @@ export function lintNarrowedGates(rules: readonly Rule[], severities: readonly s
     const covers = (other: Rule) => other !== rule && requires(other) && conditionsImply(scope, other.if, severities) && (!other.unless || conditionsImply(other.unless, origin, severities));
     if (rules.some(covers)) continue;
     const where = narrowing.map(([key, label]) => `${label} ${rule.if[key]!.map((v) => `\`${v}\``).join(' or ')}`).join(' and ');
+    const labels = rule.if.labels ? ", a run without such a label: any but a pull request's, such as the deploy after the merge" : '';
     found.push({
       rule,
-      message: `rule "${rule.name}" requires approval only where ${where}; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without ${narrowing.map(([, label]) => label).join(' and ')}, or set unmatched: require`,
+      message: `rule "${rule.name}" requires approval only where ${where}; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event${labels}) match no rule and need no approval; if they should need it too, add a rule without ${narrowing.map(([, label]) => label).join(' and ')}, or set unmatched: require`,
     });
   }
   return found;

@@ -25,6 +25,37 @@ describe('warnings for a valid policy that probably does not say what was meant'
       ],
     ],
     [
+      '`**` within a segment, as GitHub Actions writes every .tf file',
+      yaml('version: 1', 'rules:', '  - name: infra', '    if: { paths: ["**.tf", "infra/**.tfvars", "src/a**", "**/*.tf", "a/**/b", "{**,x}/c"] }'),
+      [
+        `${FILE}:4:19: \`**.tf\` matches only files at the repository's root (\`**\` within a segment is \`*\`); for every directory write \`**/*.tf\``,
+        `${FILE}:4:28: \`infra/**.tfvars\` matches only files directly in \`infra\` (\`**\` within a segment is \`*\`); for every directory write \`infra/**/*.tfvars\``,
+        `${FILE}:4:47: \`src/a**\` matches only files in one directory (\`**\` within a segment is \`*\`); for every directory write \`**\` as a segment of its own, as in \`**/*.tf\``,
+      ],
+    ],
+    [
+      'a list written as one string where a value could hold the comma',
+      yaml(
+        'version: 1',
+        'unmatched: require',
+        'rules:',
+        '  - name: production',
+        '    if:',
+        '      environment: production, staging',
+        '      paths: infra/**, **/*.tf',
+        '      branch: main,release/*',
+        '      labels: [security, "needs review,sre"]',
+        '    unless: { only_paths: ["data/a,b.csv", "{a, b}/**"] }',
+        '    require: { approvers: ["@acme/sre"] }',
+      ),
+      [
+        `${FILE}:6:20: \`production, staging\` is one pattern, not a list, so it matches only environment names holding that comma; did you mean a list \`[production, staging]\`?`,
+        `${FILE}:7:14: \`infra/**, **/*.tf\` is one pattern, not a list, so it matches only file paths holding that comma; did you mean a list \`[infra/**, "**/*.tf"]\`?`,
+        `${FILE}:8:15: \`main,release/*\` is one pattern, not a list, so it matches only branch names holding that comma; did you mean a list \`[main, release/*]\`?`,
+        `${FILE}:9:26: \`needs review,sre\` is one pattern, not a list, so it matches only labels holding that comma; did you mean a list \`[needs review, sre]\`?`,
+      ],
+    ],
+    [
       'a near miss of codeowners among the approvers',
       yaml('version: 1', 'defaults: { approvers: [codeowner] }', 'rules:', '  - name: r', '    require: { approvers: ["code-owners", codeowners, alice] }'),
       [
@@ -185,6 +216,13 @@ describe('warnings for a valid policy that probably does not say what was meant'
         `${FILE}:3:5: rule "production" requires approval only where branch \`main\` or \`release/**\` and event \`push\`; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without branch and event, or set unmatched: require`,
         `${FILE}:13:5: rule "tags" requires approval only where branch \`refs/tags/v*\`; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event) match no rule and need no approval; if they should need it too, add a rule without branch, or set unmatched: require`,
         `${FILE}:14:19: \`refs/tags/v*\` never matches: a run of a tag has no branch, so no \`branch\` condition holds for it`,
+      ],
+    ],
+    [
+      'a rule that requires approval only for some labels, which only a pull request has',
+      yaml('version: 1', 'rules:', '  - name: security', '    if: { action: deploy, labels: [security] }'),
+      [
+        `${FILE}:3:5: rule "security" requires approval only where label \`security\`; with unmatched: approve, the same requests from anywhere else (another branch, a tag, another event, a run without such a label: any but a pull request's, such as the deploy after the merge) match no rule and need no approval; if they should need it too, add a rule without label, or set unmatched: require`,
       ],
     ],
     [

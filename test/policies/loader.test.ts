@@ -291,6 +291,27 @@ const errorCases: ErrorCase[] = [
     [['5:20', 'rules[0].if.environment: environment ignores case, so `[Y-b]rod` is matched lowercased: invalid glob "[y-b]rod"', 'write the pattern in one case']],
   ],
   [
+    'a list written as one string where no value can hold the comma',
+    yaml(
+      'version: 1',
+      'rules:',
+      '  - name: r',
+      '    if:',
+      '      action: deploy,migrate',
+      '      event: push, workflow_dispatch',
+      '      actor: alice, bob',
+      '      branch: main, release/*',
+      '      target_branch: ["{main,dev}", "release/1,2"]',
+    ),
+    undefined,
+    [
+      ['5:15', 'rules[0].if.action: `deploy,migrate` is one pattern, not a list, and never matches: action names hold no comma; did you mean a list `[deploy, migrate]`?'],
+      ['6:14', 'rules[0].if.event: `push, workflow_dispatch` is one pattern', 'event names hold no comma', '`[push, workflow_dispatch]`'],
+      ['7:14', 'rules[0].if.actor: `alice, bob` is one pattern', 'logins hold no comma', '`[alice, bob]`'],
+      ['8:15', 'rules[0].if.branch: `main, release/*` is one pattern, not a list, and never matches: branch names hold no space; did you mean a list `[main, release/*]`?'],
+    ],
+  ],
+  [
     'bad durations',
     yaml('version: 1', 'defaults: { timeout: 1y }', 'rules:', '  - name: r', '    timeout: 400d', '    escalate:', '      - after: 0m', '        notify: [pager]'),
     undefined,
