@@ -6,7 +6,9 @@
  */
 import type { Context } from 'probot';
 import { APP_ACTOR, type Gate } from '../gate/gate.js';
+import { toGateRequest, type RunFacts } from '../gate/request.js';
 import { replyTimer } from '../outbox/index.js';
+import { checkRunName } from '../render/check-run.js';
 import { helpReply, refusedReply } from '../render/replies.js';
 import type { RepoCoordinates } from '../github/github.js';
 import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
@@ -88,7 +90,7 @@ async function handleCommand(
   comment: CommandComment,
 ): Promise<boolean> {
   const login = comment.author.login;
-  const pending = newestPerAction(requests.filter((r) => r.status === 'pending'));
+  const pending = newestPerGate(requests.filter((r) => r.status === 'pending'));
   const thread = requests[requests.length - 1];
   const choice = command.kind === 'invalid' ? command.choice : command.kind;
   const handledBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id } };
@@ -175,32 +177,55 @@ export function handleDeletedComment(gate: Gate) {
 }
 
 /**
- * Several runs may wait on one PR with the same action and environment (a re-run, a new push): a
- * command is for the newest, which is the run of what the PR shows now. Requests that differ in
- * action or environment are different gates, and a command must name the one it means.
+ * Several runs may wait on one PR as the same gate (a re-run, a new push): a command is for the
+ * newest, which is the run of what the PR shows now. Requests whose check runs are named differently
+ * (another action, environment, severity, base branch or event) are different gates, each its own
+ * required check, and a command must name the one it means.
  */
-function newestPerAction(oldestFirst: readonly ApprovalRequest[]): ApprovalRequest[] {
+function newestPerGate(oldestFirst: readonly ApprovalRequest[]): ApprovalRequest[] {
   const newest = new Map<string, ApprovalRequest>();
-  for (const request of oldestFirst) newest.set(`${request.action}\n${request.environmentKey}`, request);
+  for (const request of oldestFirst) newest.set(checkRunName(toGateRequest(request, [])), request);
   return [...newest.values()];
 }
 
-/** How a command names a request: its action, and its environment too where the action alone is ambiguous. */
+/** The words that name a request in a command, in order: its action, environment and severity. */
+const NAMING: readonly ((request: ApprovalRequest) => string)[] = [
+  (r) => r.action.toLowerCase(),
+  (r) => r.environmentKey,
+  (r) => ((r.facts as unknown as RunFacts).severity ?? '').toLowerCase(),
+];
+
+/** A request's id as a command may give it: its first eight characters, as the dashboard shows it. */
+const ID_WORD = /^[0-9a-f]{8}[0-9a-f-]*$/i;
+
+/** How a command names a request: as few of its words as tell it from the others, else its id's start. */
 function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[]): string {
-  const sameAction = pending.filter((r) => r.action === request.action);
-  return sameAction.length > 1 && request.environmentKey ? `${request.action} ${request.environmentKey}` : request.action;
+  for (let count = 1; count <= NAMING.length; count++) {
+    const words = (r: ApprovalRequest) => NAMING.slice(0, count).map((name) => name(r));
+    const own = words(request);
+    if (own.at(-1) === '') break;
+    if (pending.filter((r) => words(r).join('\n') === own.join('\n')).length === 1) return own.join(' ');
+  }
+  return request.id.slice(0, 8);
 }
 
 /**
- * The request a command is for. With one waiting, that one; with several, the command's first word
- * names the action and, where two wait with that action, its second word the environment.
+ * The request a command is for. With one waiting, that one; with several, the command's first words
+ * name its action, then, where that is not enough, its environment and then its severity; or its
+ * first word is the start of its id.
  */
 function chooseTarget(text: string, pending: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string } {
   if (pending.length === 1) return { target: pending[0], rest: text };
-  const [first = '', second = '', ...others] = text.split(/\s+/);
-  const byAction = pending.filter((r) => r.action.toLowerCase() === first.toLowerCase());
-  if (byAction.length === 1) return { target: byAction[0], rest: [second, ...others].join(' ').trim() };
-  const byEnvironment = byAction.filter((r) => r.environmentKey === second.toLowerCase());
-  if (byEnvironment.length === 1) return { target: byEnvironment[0], rest: others.join(' ') };
+  const words = text.split(/\s+/);
+  const rest = (used: number) => words.slice(used).join(' ').trim();
+  const first = (words[0] ?? '').toLowerCase();
+  const byId = ID_WORD.test(first) ? pending.filter((r) => r.id.startsWith(first)) : [];
+  if (byId.length === 1) return { target: byId[0], rest: rest(1) };
+  let candidates = pending;
+  for (const [i, name] of NAMING.entries()) {
+    candidates = candidates.filter((r) => name(r) === (words[i] ?? '').toLowerCase());
+    if (candidates.length === 1) return { target: candidates[0], rest: rest(i + 1) };
+    if (candidates.length === 0) break;
+  }
   return { rest: text };
 }

@@ -150,6 +150,38 @@ describe('commands that must not count', () => {
     expect((await world.poll(migrate.run, migrate.id)).body.status).toBe('approved');
     expect((await world.poll(deploy.run, deploy.id)).body.status).toBe('pending');
   });
+
+  it('makes a command name the severity where requests of one action and environment state different ones: each is its own gate', async () => {
+    const low = await openPending({ action: 'deploy', environment: 'production', severity: 'low', summary: 'docs only' });
+    const high = await openPending({ action: 'deploy', environment: 'production', severity: 'high', summary: 'drops a table' });
+    // A bare /approve is for neither: the newer, high one is not what the older one's thread asks about.
+    await world.comment(PR, 'bob', '/approve');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`deploy production low`, `deploy production high`)');
+    expect((await world.poll(high.run, high.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    await world.comment(PR, 'bob', '/approve deploy production low docs are fine');
+    expect((await world.poll(low.run, low.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    expect((await world.poll(high.run, high.id)).body.status).toBe('pending');
+  });
+
+  it('makes a command name the request by its id where only the event tells two apart', async () => {
+    const push = await openPending();
+    const review = await openPending(undefined, job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request_review', head_ref: 'feature', base_ref: 'main' }));
+    await world.comment(PR, 'bob', '/approve');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain(`several requests are waiting here (\`${push.id.slice(0, 8)}\`, \`${review.id.slice(0, 8)}\`)`);
+    await world.comment(PR, 'bob', `/approve ${review.id} reviewed`);
+    expect((await world.poll(review.run, review.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    expect((await world.poll(push.run, push.id)).body.status).toBe('pending');
+    await world.comment(PR, 'bob', `/approve ${push.id.slice(0, 8)}`);
+    expect((await world.poll(push.run, push.id)).body.status).toBe('approved');
+  });
+
+  it('still takes a re-run of the same gate for the newest: a bare command is for it', async () => {
+    const first = await openPending();
+    const rerun = await openPending();
+    await world.comment(PR, 'bob', '/approve');
+    expect((await world.poll(rerun.run, rerun.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    expect((await world.poll(first.run, first.id)).body.status).toBe('pending');
+  });
 });
 
 describe('webhook deliveries', () => {
