@@ -1,10 +1,13 @@
 /** JSON Schema (draft 2020-12) of the NOTIFIERS_FILE: named notifiers of three kinds. */
 
+// Plain http only to this host: elsewhere it would show the URL (a Slack hook's is its secret) and the
+// signed bodies to the network between. The host must end where the pattern says, so that
+// `http://localhost.evil.example` and `http://127.0.0.1@evil.example` are refused.
 const url = {
-  description: 'An http(s) URL.',
+  description: 'An https URL; http only to a loopback address (localhost, 127.x.x.x, [::1]).',
   type: 'string',
-  pattern: '^https?://[^\\s]+$',
-  patternErrorMessage: 'expected an http:// or https:// URL',
+  pattern: '^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$',
+  patternErrorMessage: 'expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])',
 };
 
 // `alice@example.com` or `Alice <alice@example.com>`, the two forms nodemailer takes.

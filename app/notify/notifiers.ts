@@ -103,7 +103,8 @@ function webhookNotifier(config: WebhookNotifierConfig, options: NotifierOptions
     name: config.name,
     type: 'webhook',
     async send(event, delivery) {
-      const body = JSON.stringify(renderWebhook(event));
+      // Signed afresh on every attempt: a retry keeps the delivery's id and says when it was sent, so receivers can drop stale bodies.
+      const body = JSON.stringify(renderWebhook(event, { deliveryId: delivery.id, sentAt: new Date().toISOString() }));
       let response: Response;
       try {
         response = await fetch(config.url, {

@@ -1,5 +1,9 @@
 /** Wording shared by the Slack and e-mail renderers. Pure. */
+import { oneLine } from '../render/untrusted.js';
 import type { NotificationDecision, NotificationEvent, NotificationLinks } from './event.js';
+
+/** Said above the workflow's summary, which Slack and e-mail show after the App's own lines. */
+export const SUMMARY_LABEL = "Workflow's summary (not checked by the App):";
 
 const DECISION_WORDS: Record<NotificationDecision['status'], string> = {
   approved: 'Approved',
@@ -34,10 +38,10 @@ function plainHeadline(event: NotificationEvent): string {
 }
 
 /** `approved by alice: ship it`, `timed out`, … */
-export function decisionSentence(decision: NotificationDecision): string {
+export function decisionSentence(decision: NotificationDecision, caller: CallerText = oneLine): string {
   const status = DECISION_WORDS[decision.status];
   const by = decision.by && decision.by !== 'app' ? ` by ${decision.by}` : '';
-  const reason = decision.reason ? `: ${decision.reason}` : '';
+  const reason = decision.reason ? `: ${caller(decision.reason)}` : '';
   return `${status}${by}${reason}`;
 }
 
@@ -69,30 +73,38 @@ export function shortSha(sha: string): string {
   return sha.slice(0, 7);
 }
 
+/**
+ * Shows text the App did not write (the workflow's claims, a branch name, a reason) in a renderer's
+ * own way, so that it cannot pass for the App's wording. By default: one line, hidden characters
+ * dropped, so it cannot start a row of its own.
+ */
+export type CallerText = (text: string) => string;
+
 /** The facts people need to decide, as label/value pairs in reading order; absent ones are left out. */
-export function factRows(event: NotificationEvent): [string, string][] {
+export function factRows(event: NotificationEvent, caller: CallerText = oneLine): [string, string][] {
+  const claim = (text: string | undefined) => (text === undefined ? undefined : caller(text));
   const rows: [string, string | undefined][] = [
     ['Repository', event.repository],
-    ['Action', event.action],
+    ['Action', caller(event.action)],
     ['Requested by', event.requester],
-    ['Branch', event.branch],
+    ['Branch', claim(event.branch)],
     ['Commit', shortSha(event.sha)],
-    ['Environment', event.environment],
-    ['Severity', event.severity],
+    ['Environment', claim(event.environment)],
+    ['Severity', claim(event.severity)],
     ['Matched rules', event.matchedRules.length > 0 ? event.matchedRules.join(', ') : undefined],
     ['Who may approve', approverSentence(event)],
   ];
   if (event.kind === 'escalated' && event.addedApprovers.length > 0) rows.push(['Added by escalation', event.addedApprovers.join(', ')]);
   if (event.kind === 'released') rows.push(['Released from', event.releasedFrom.join(', ')]);
-  if (event.override) rows.push(['Override', overrideSentence(event.override)]);
-  if (event.kind === 'decided') rows.push(['Decision', decisionSentence(event.decision)]);
+  if (event.override) rows.push(['Override', overrideSentence(event.override, caller)]);
+  if (event.kind === 'decided') rows.push(['Decision', decisionSentence(event.decision, caller)]);
   return rows.filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '');
 }
 
-function overrideSentence(override: NonNullable<NotificationEvent['override']>): string {
+function overrideSentence(override: NonNullable<NotificationEvent['override']>, caller: CallerText): string {
   const said = override.messages.length > 0 ? ` (${override.messages.join(' ')})` : '';
   if (override.by.length === 0) return `${override.windows.join(', ')} ${override.windows.length === 1 ? 'is' : 'are'} closed${said}: approving overrides it, and needs a reason`;
-  return `${override.windows.join(', ')} overridden by ${override.by.map((o) => `${o.login}: ${o.reason}`).join('; ')}`;
+  return `${override.windows.join(', ')} overridden by ${override.by.map((o) => `${o.login}: ${caller(o.reason)}`).join('; ')}`;
 }
 
 function approverSentence(event: NotificationEvent): string | undefined {

@@ -1,6 +1,8 @@
 /**
  * The JSON body of a signed webhook delivery. Pure. Keys are snake_case, as in GitHub's payloads;
  * absent facts are `null` so receivers see a stable shape. `version` changes only on a breaking change.
+ * The delivery's id and the time of sending are in the body, which the signature covers, so that a
+ * receiver can tell a replayed body from a new one: headers are not signed.
  */
 import type { NotificationEvent } from './event.js';
 
@@ -9,7 +11,11 @@ export const WEBHOOK_PAYLOAD_VERSION = 1;
 export interface WebhookPayload {
   version: typeof WEBHOOK_PAYLOAD_VERSION;
   event: NotificationEvent['kind'];
+  /** The same on every attempt of one delivery: receivers drop repeats by it. */
+  delivery_id: string;
   occurred_at: string;
+  /** When this attempt was sent: receivers drop bodies sent too long ago. */
+  sent_at: string;
   request: {
     id: string;
     repository: string;
@@ -37,12 +43,20 @@ export interface WebhookPayload {
   decision: { status: 'approved' | 'rejected' | 'timed_out' | 'cancelled' | 'failed'; by: string | null; reason: string | null } | null;
 }
 
-export function renderWebhook(event: NotificationEvent): WebhookPayload {
+/** One attempt at one delivery: `sentAt` is ISO 8601. */
+export interface WebhookAttempt {
+  deliveryId: string;
+  sentAt: string;
+}
+
+export function renderWebhook(event: NotificationEvent, attempt: WebhookAttempt): WebhookPayload {
   const decision = event.kind === 'decided' ? { status: event.decision.status, by: event.decision.by ?? null, reason: event.decision.reason ?? null } : null;
   return {
     version: WEBHOOK_PAYLOAD_VERSION,
     event: event.kind,
+    delivery_id: attempt.deliveryId,
     occurred_at: event.occurredAt,
+    sent_at: attempt.sentAt,
     request: {
       id: event.requestId,
       repository: event.repository,

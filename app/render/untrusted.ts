@@ -39,11 +39,22 @@ export function inlineCode(text: string, max: number, measure: Measure = utf16Un
 
 /** Text as the lines of a fenced code block, cut to `max` with the cut marked below the block. */
 export function codeBlock(text: string, max: number, measure: Measure = utf16Units): string[] {
-  const clean = text.replace(HIDDEN, '').replace(LINE_BREAKS, '\n').replace(/^\n+|\s+$/g, '');
+  const clean = cleanLines(text);
   if (!clean) return [NOTHING];
   const { text: shown, omitted } = cutTo(clean, max, measure);
   const fence = '`'.repeat(Math.max(3, longestBacktickRun(shown) + 1));
   return [`${fence}text`, ...`${shown}${omitted ? ELLIPSIS : ''}`.split('\n'), fence, ...(omitted ? [omittedNote(omitted)] : [])];
+}
+
+/** Text's lines, as a code block holds them (see `codeBlock`); none for text that is empty once hidden characters are dropped. */
+export function textLines(text: string): string[] {
+  const clean = cleanLines(text);
+  return clean ? clean.split('\n') : [];
+}
+
+/** Line breaks of every kind as `\n`, hidden characters dropped, no leading blank lines or trailing whitespace. */
+function cleanLines(text: string): string {
+  return text.replace(HIDDEN, '').replace(LINE_BREAKS, '\n').replace(/^\n+|\s+$/g, '');
 }
 
 /** Lines as a block quote; a quoted code block keeps its lines inside the quote. */

@@ -7,6 +7,7 @@ import { loadPolicy } from '../../policies/loader.js';
 
 const FILE = 'notifiers.yml';
 const lines = (...text: string[]) => `${text.join('\n')}\n`;
+const NOT_HTTPS = 'expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])';
 
 function problems(text: string, env: Record<string, string> = {}): string[] {
   const result = parseNotifiersConfig(text, FILE, env);
@@ -59,6 +60,12 @@ describe('parseNotifiersConfig', () => {
     expect(result.ok && notifierNames(result.config)).toEqual(new Set(['slack-deploys', 'oncall-mail', 'pager']));
   });
 
+  test('plain http is taken for a loopback address only', () => {
+    for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://[::1]:9000']) {
+      expect(parseNotifiersConfig(lines('notifiers:', '  s:', '    type: slack', `    url: "${url}"`), FILE, {}).ok).toBe(true);
+    }
+  });
+
   test('the SMTP port defaults by `secure`, and `$${` writes a literal `${`', () => {
     const result = parseNotifiersConfig(
       lines('notifiers:', '  m:', '    type: email', '    host: h', '    from: a@example.com', '    to: [b@example.com]', '    subject_prefix: "$${ENV} jit"'),
@@ -87,7 +94,10 @@ describe('parseNotifiersConfig', () => {
       ['notifiers.yml:5:5: notifiers.p.secert: unknown key "secert"; did you mean "secret"? Expected one of: type, url, secret'],
     ],
     ['a short webhook secret, without echoing it', lines('notifiers:', '  p:', '    type: webhook', '    url: https://x', '    secret: ${S}'), { S: 'hunter2' }, ['notifiers.yml:5:13: notifiers.p.secret: expected at least 16 characters']],
-    ['a URL that is not http(s), without echoing it', lines('notifiers:', '  s:', '    type: slack', '    url: ${U}'), { U: 'hooks.slack.com/secret' }, ['notifiers.yml:4:10: notifiers.s.url: expected an http:// or https:// URL']],
+    ['a URL that is not http(s), without echoing it', lines('notifiers:', '  s:', '    type: slack', '    url: ${U}'), { U: 'hooks.slack.com/secret' }, [`notifiers.yml:4:10: notifiers.s.url: ${NOT_HTTPS}`]],
+    ['plain http to another host: the signed bodies would cross the network in clear', lines('notifiers:', '  p:', '    type: webhook', '    url: http://events.example.com/jit', '    secret: 0123456789abcdef'), {}, [`notifiers.yml:4:10: notifiers.p.url: ${NOT_HTTPS}`]],
+    ['plain http to a host named like a loopback address', lines('notifiers:', '  s:', '    type: slack', '    url: http://localhost.evil.example/hook'), {}, [`notifiers.yml:4:10: notifiers.s.url: ${NOT_HTTPS}`]],
+    ['plain http with a loopback address as its user name', lines('notifiers:', '  s:', '    type: slack', '    url: http://127.0.0.1:80@evil.example/hook'), {}, [`notifiers.yml:4:10: notifiers.s.url: ${NOT_HTTPS}`]],
     ['a bad port', lines('notifiers:', '  m:', '    type: email', '    host: h', '    port: 99999', '    from: a@example.com', '    to: [b@example.com]'), {}, ['notifiers.yml:5:11: notifiers.m.port: expected a whole number from 1 to 65535']],
     ['a non-numeric port from the environment', lines('notifiers:', '  m:', '    type: email', '    host: h', '    port: ${P}', '    from: a@example.com', '    to: [b@example.com]'), { P: 'smtp' }, ['notifiers.yml:5:11: notifiers.m.port: expected a whole number, got a string']],
     [

@@ -1,5 +1,5 @@
 /** Delivery over real loopback servers: Slack and webhook posts to an HTTP receiver, mail to an SMTP server. */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { parseNotifiersConfig } from '../../app/notify/config.js';
 import { NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
@@ -74,14 +74,14 @@ describe('Slack', () => {
     expect(request.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Approval needed: deploy in acme/payments', emoji: true } });
     const fields = request.blocks.flatMap((b: { fields?: { text: string }[] }) => b.fields ?? []).map((f: { text: string }) => f.text);
     expect(fields).toEqual(
-      expect.arrayContaining(['*Requested by*\ndana', '*Branch*\nmain', '*Commit*\n9fceb02', '*Environment*\nproduction', '*Severity*\nhigh', '*Matched rules*\nproduction']),
+      expect.arrayContaining(['*Requested by*\ndana', '*Branch*\n`main`', '*Commit*\n9fceb02', '*Environment*\n`production`', '*Severity*\n`high`', '*Matched rules*\nproduction']),
     );
     expect(fields).toContain('*Who may approve*\n@acme/sre, @lee, role:maintain (2 approvals needed)');
     const buttons = request.blocks.find((b: { type: string }) => b.type === 'actions').elements;
     expect(buttons.map((b: { url: string }) => b.url)).toEqual(['https://github.com/acme/payments/runs/123', 'https://github.com/acme/payments/pull/42']);
 
     expect(followUp.text).toBe('Approved: deploy in acme/payments');
-    expect(JSON.stringify(followUp.blocks)).toContain('*Decision*\\nApproved by lee: ship it');
+    expect(JSON.stringify(followUp.blocks)).toContain('*Decision*\\nApproved by lee: `ship it`');
     expect(attemptsOf(audit, 'slack-deploys').map((a) => [a.event, a.attempt, a.outcome, a.status])).toEqual([
       ['requested', 1, 'delivered', 200],
       ['decided', 1, 'delivered', 200],
@@ -111,10 +111,60 @@ describe('signed webhook', () => {
     const signature = String(request.headers['x-jit-signature-256']);
     expect(timingSafeEqual(Buffer.from(signature), Buffer.from(expectedSignature(request.body, WEBHOOK_SECRET)))).toBe(true);
     expect(signature).not.toBe(expectedSignature(request.body, `${WEBHOOK_SECRET}x`));
-    expect(JSON.parse(request.body)).toEqual(renderWebhook(event));
+    // The signed body names its delivery and when it was sent; the headers repeat what the body says.
+    const body = JSON.parse(request.body) as { delivery_id: string; sent_at: string };
+    expect(body).toEqual(renderWebhook(event, { deliveryId: String(request.headers['x-jit-delivery']), sentAt: body.sent_at }));
+    expect(Math.abs(Date.parse(body.sent_at) - request.at)).toBeLessThan(5000);
     expect(attemptsOf(audit, 'pager')).toEqual([
       expect.objectContaining({ attempt: 1, maxAttempts: 3, outcome: 'delivered', status: 200, deliveryId: request.headers['x-jit-delivery'] }),
     ]);
+  });
+});
+
+describe('a replayed webhook', () => {
+  const STALE_AFTER_MS = 5 * 60_000;
+
+  /** A receiver as docs/NOTIFICATIONS.md says to write one: it trusts only the signed body, never the headers. */
+  function receiverFollowingTheDocs(now: () => number) {
+    const seen = new Set<string>();
+    return (request: { body: string; headers: Record<string, unknown> }): 'accepted' | 'bad signature' | 'stale' | 'repeat' => {
+      const given = Buffer.from(String(request.headers['x-jit-signature-256'] ?? ''));
+      const expected = Buffer.from(expectedSignature(request.body, WEBHOOK_SECRET));
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad signature';
+      const body = JSON.parse(request.body) as { delivery_id: string; sent_at: string };
+      if (Math.abs(now() - Date.parse(body.sent_at)) > STALE_AFTER_MS) return 'stale';
+      if (seen.has(body.delivery_id)) return 'repeat';
+      seen.add(body.delivery_id);
+      return 'accepted';
+    };
+  }
+
+  test('with a fresh delivery id is a repeat, later it is stale, and its signed id and time cannot be changed', async () => {
+    const receiver = await http();
+    const { dispatcher } = dispatcherFor(`notifiers:\n  pager:\n    type: webhook\n    url: ${receiver.url}\n    secret: ${WEBHOOK_SECRET}\n`, {});
+    dispatcher.dispatch(decidedEvent({ status: 'approved', by: 'lee' }), ['pager']);
+    await dispatcher.idle();
+    const [captured] = await receiver.received(1);
+
+    // Someone who captured the delivery (a log, a proxy) sends it again with a new X-Jit-Delivery.
+    const replayed = await fetch(receiver.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-jit-signature-256': String(captured.headers['x-jit-signature-256']), 'x-jit-delivery': randomUUID(), 'x-jit-event': 'decided' },
+      body: captured.body,
+    });
+    expect(replayed.status).toBe(200);
+    const [, replay] = await receiver.received(2);
+    expect(replay.headers['x-jit-delivery']).not.toBe(captured.headers['x-jit-delivery']);
+
+    const accept = receiverFollowingTheDocs(Date.now);
+    expect(accept(captured)).toBe('accepted');
+    expect(accept(replay)).toBe('repeat');
+    // Replayed after the receiver forgot the id: the signed time says it is old.
+    expect(receiverFollowingTheDocs(() => Date.now() + STALE_AFTER_MS + 1000)(replay)).toBe('stale');
+    // Changing the signed id or time breaks the signature.
+    const body = JSON.parse(captured.body) as { delivery_id: string; sent_at: string };
+    expect(accept({ ...replay, body: JSON.stringify({ ...body, delivery_id: randomUUID() }) })).toBe('bad signature');
+    expect(accept({ ...replay, body: JSON.stringify({ ...body, sent_at: new Date().toISOString() }) })).toBe('bad signature');
   });
 });
 
@@ -150,7 +200,7 @@ describe('e-mail', () => {
     expect(mail.text).toContain('Deploy <script>alert(1)</script> & more');
     expect(mail.text).toMatch(/Requested by:\s+dana/);
     expect(mail.text).toContain('Review and approve: https://github.com/acme/payments/runs/123');
-    expect(mail.html).toContain('<p>Deploy &lt;script&gt;alert(1)&lt;/script&gt; &amp; more</p>');
+    expect(mail.html).toContain('<pre style="white-space: pre-wrap">Deploy &lt;script&gt;alert(1)&lt;/script&gt; &amp; more</pre>');
     expect(mail.html).not.toContain('<script>');
     expect(mail.html).toContain('<a href="https://github.com/acme/payments/runs/123">Review and approve</a>');
 
@@ -184,9 +234,15 @@ describe('retries', () => {
     await dispatcher.idle();
 
     expect(receiver.requests).toHaveLength(3);
-    // One delivery, retried: the same id and the same signed body every time.
+    // One delivery, retried: the same id every time, signed afresh with the time of each attempt.
     expect(new Set(receiver.requests.map((r) => r.headers['x-jit-delivery'])).size).toBe(1);
-    expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(1);
+    const bodies = receiver.requests.map((r) => JSON.parse(r.body) as { delivery_id: string; sent_at: string });
+    expect(new Set(bodies.map((b) => b.delivery_id))).toEqual(new Set([receiver.requests[0].headers['x-jit-delivery']]));
+    expect(new Set(bodies.map(({ sent_at: _, ...rest }) => JSON.stringify(rest))).size).toBe(1);
+    const sent = bodies.map((b) => Date.parse(b.sent_at));
+    expect(sent[1]).toBeGreaterThan(sent[0]);
+    expect(sent[2]).toBeGreaterThan(sent[1]);
+    for (const request of receiver.requests) expect(request.headers['x-jit-signature-256']).toBe(expectedSignature(request.body, WEBHOOK_SECRET));
     expect(attemptsOf(audit, 'pager').map((a) => [a.attempt, a.outcome, a.status])).toEqual([
       [1, 'failed', 500],
       [2, 'failed', 500],
