@@ -14,18 +14,14 @@ export interface ChangedFileOwners {
 
 export const NO_OWNERS: ChangedFileOwners = Object.freeze({ owners: [], groups: [] });
 
-/**
- * `owned`: the owners of the changed files, used when the refs include `codeowners`. A set made only to
- * widen who may approve (`widening`, for time escalations) never adds groups to cover: code owners it
- * names become eligible as `any`.
- */
-export function approverSetFrom(refs: readonly ApproverRef[], owned: ChangedFileOwners, widening = false): ApproverSet {
+/** `owned`: the owners of the changed files, used when the refs include `codeowners`. */
+export function approverSetFrom(refs: readonly ApproverRef[], owned: ChangedFileOwners): ApproverSet {
   const set = emptyApproverSet();
   for (const ref of refs) {
     switch (ref.kind) {
       case 'codeowners':
         set.owners = unionIgnoringCase(set.owners, owned.owners);
-        if (ref.any || widening) {
+        if (ref.any) {
           if (!set.codeowners) set.codeowners = 'any';
         } else {
           set.codeowners = 'each_group';

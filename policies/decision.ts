@@ -179,7 +179,10 @@ export type Outcome = 'auto_approve' | 'approval_required' | 'blocked' | 'held' 
 /** The facts the decision was taken on, as recorded with it (the changed files are counted, not listed). */
 export type DecisionFacts = Omit<RequestFacts, 'changedFiles'> & {
   changedFileCount: number;
-  /** True when the request stated no severity and `severity` is the one assumed (`defaults.severity`, else the highest). */
+  /**
+   * True when the request stated no severity: `severity` is then `defaults.severity`, or absent when the
+   * policy sets none, and every severity condition that tightens the gate held and none that loosens it.
+   */
   severityAssumed?: boolean;
 };
 

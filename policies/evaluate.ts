@@ -193,9 +193,10 @@ function judgeWindowsIn(
   return judgeWindows(policy.windows, ctx, instant, reportErrors, problems);
 }
 /**
- * A request that states no severity is as severe as the policy allows (`defaults.severity`, else the
- * highest): leaving the input out must never dodge a severity rule. A severity the policy does not
- * list blocks the request, whether or not a rule reads it, since it is most likely a typo.
+ * A request that states no severity has `defaults.severity`; without one it has none, and every
+ * severity condition is judged as the worst case (see matchSeverity): leaving the input out must never
+ * dodge a severity rule. A severity the policy does not list blocks the request, whether or not a rule
+ * reads it, since it is most likely a typo.
  */
 function severityOf(policy: Policy, facts: RequestFacts, problems: string[]): { severity: string | undefined; assumed: boolean; unknown: boolean } {
   if (facts.severity !== undefined && facts.severity !== '') {
@@ -203,7 +204,7 @@ function severityOf(policy: Policy, facts: RequestFacts, problems: string[]): { 
     if (unknown) problems.push(`severity \`${facts.severity}\` is not one of the policy's severities (${policy.severities.join(' < ')})`);
     return { severity: facts.severity, assumed: false, unknown };
   }
-  return { severity: policy.defaults.severity ?? policy.severities[policy.severities.length - 1], assumed: true, unknown: false };
+  return { severity: policy.defaults.severity, assumed: true, unknown: false };
 }
 
 
@@ -317,7 +318,7 @@ function resolveRequirement(
     location: e.location,
     afterSeconds: e.afterSeconds ?? 0,
     notify: e.notify,
-    approvers: approverSetFrom(e.alsoEligible ?? [], owned, true),
+    approvers: approverSetFrom(e.alsoEligible ?? [], owned),
   }));
   // A zero count would approve with no votes; auto_approve is how a policy says "no approval".
   const approvals = Math.max(1, pending.approvals);

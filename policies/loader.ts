@@ -21,7 +21,7 @@ import { checkSchema, describeValue, readablePath, type SchemaProblem } from './
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, autoApproves, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
-import { lintFile, lintNarrowedGates, lintShadowedRules, lintWidenedWindows, lintWindows } from './policy-lint.js';
+import { lintFile, lintNarrowedGates, lintSeverityGaps, lintShadowedRules, lintWidenedWindows, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
 
@@ -129,7 +129,8 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
     for (const { pointer, message } of lintFile(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }
   const narrowed = merged.policy.unmatched === 'approve' ? lintNarrowedGates(merged.policy.rules, merged.policy.severities) : [];
-  for (const { rule, message } of [...lintShadowedRules(merged.policy.rules, merged.policy.severities), ...narrowed]) {
+  const severityGaps = lintSeverityGaps(merged.policy.rules, merged.policy.severities);
+  for (const { rule, message } of [...lintShadowedRules(merged.policy.rules, merged.policy.severities), ...narrowed, ...severityGaps]) {
     // Names are unique within a file, so the rule's place in its own file's list is found by name.
     const layer = merged.layers.find((l) => l.source.file === rule.location.file);
     const index = layer?.raw.rules?.findIndex((r) => r.name === rule.name) ?? -1;
@@ -233,12 +234,17 @@ function mergeLayers(base: Layer | undefined, repo: Layer, warnings: PolicyDiagn
       floor('allow_bots: true', '/defaults/allow_bots', `the org policy (${where(base, '/defaults/allow_bots')}) sets allow_bots: false`);
       defaults.allowBots = false;
     }
-    // A request that states no severity must stay at least as severe as the org assumes.
+    // A request that states no severity must stay at least as severe as the org takes it. Without the
+    // org's `defaults.severity` it has none, which any severity named would loosen.
     const severities: readonly string[] = repo.raw.severities ?? base.raw.severities ?? DEFAULT_SEVERITIES;
-    const orgSeverity = baseDefaults.severity ?? (base.raw.severities ?? DEFAULT_SEVERITIES).at(-1);
-    const rank = (name: string | undefined) => (name === undefined ? severities.length - 1 : severities.indexOf(name));
-    if (repo.raw.defaults?.severity !== undefined && rank(repo.raw.defaults.severity) >= 0 && rank(orgSeverity) >= 0 && rank(repo.raw.defaults.severity) < rank(orgSeverity)) {
-      floor(`severity: ${repo.raw.defaults.severity}`, '/defaults/severity', `the org policy assumes \`${orgSeverity}\` for a request that states no severity`);
+    const orgSeverity = baseDefaults.severity;
+    const rank = (name: string) => severities.indexOf(name);
+    const repoSeverity = repo.raw.defaults?.severity;
+    if (repoSeverity !== undefined && orgSeverity === undefined) {
+      floor(`severity: ${repoSeverity}`, '/defaults/severity', 'the org policy sets no `defaults.severity`, so a request that states none meets every severity condition that tightens the gate');
+      delete defaults.severity;
+    } else if (repoSeverity !== undefined && orgSeverity !== undefined && rank(repoSeverity) >= 0 && rank(orgSeverity) >= 0 && rank(repoSeverity) < rank(orgSeverity)) {
+      floor(`severity: ${repoSeverity}`, '/defaults/severity', `the org policy assumes \`${orgSeverity}\` for a request that states no severity`);
       defaults.severity = orgSeverity;
     }
   }
@@ -330,8 +336,8 @@ function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
 
 /**
  * The severities an org policy's rules, windows and defaults name keep their meaning in a repository's
- * own list: in the org's order, with none above the org's highest (a step that states no severity is
- * the highest, and an org rule on `critical` must still see it).
+ * own list: in the org's order, with none above the org's highest (an org rule on `critical` must
+ * still see the most severe requests).
  */
 function severitiesOrderProblem(org: RawPolicy, repoSeverities: readonly string[]): string | undefined {
   const orgOrder: readonly string[] = org.severities ?? DEFAULT_SEVERITIES;

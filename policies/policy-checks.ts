@@ -92,6 +92,15 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
       checkDuration(escalation.after, `${here}/after`, report);
       if (isRecord(escalation.require)) checkApprovers(escalation.require.approvers, `${here}/require/approvers`, report);
       checkApprovers(escalation.also_eligible, `${here}/also_eligible`, report);
+      // Plain `codeowners` means one owner per group; widening a requirement cannot say that, only "any owner".
+      for (const [k, approver] of entries(escalation.also_eligible)) {
+        if (approver === 'codeowners') {
+          report(
+            `${here}/also_eligible/${k}`,
+            'in also_eligible, write "codeowners:any" if any code owner of any changed file may approve for the whole requirement once it has waited (a docs owner for a payments change, say), or name the teams that may; "codeowners" (an owner for each group of files) can only be required, in "approvers"',
+          );
+        }
+      }
       checkNotify(escalation.notify, `${here}/notify`, knownNotifiers, report);
     }
   }

@@ -144,12 +144,11 @@ const CONVENTIONAL_RANK = new Map([
 
 /**
  * `severities` runs from the lowest to the highest. Written the other way round (`[critical, high, …]`,
- * or `[sev1, sev2]` where sev1 is the worst), every `at_least` holds for the wrong ones and a step
- * that states no severity is taken as the mildest.
+ * or `[sev1, sev2]` where sev1 is the worst), every `at_least` holds for the wrong ones.
  */
 function severityOrderWarning(severities: unknown): string | undefined {
   if (!Array.isArray(severities) || !severities.every((s): s is string => typeof s === 'string')) return undefined;
-  const fix = `it runs from the lowest to the highest, so \`${severities.at(-1)}\` is taken as the most severe (and for a step that states none), and \`at_least\` counts upwards from there; if \`${severities[0]}\` is the most severe, reverse the list`;
+  const fix = `it runs from the lowest to the highest, so \`${severities.at(-1)}\` is taken as the most severe, and \`at_least\` counts upwards from there; if \`${severities[0]}\` is the most severe, reverse the list`;
   const ranked = severities.map((name) => CONVENTIONAL_RANK.get(name.toLowerCase())).filter((rank) => rank !== undefined);
   if (ranked.some((rank, i) => i > 0 && rank < ranked[i - 1]!)) return `\`severities\` lists a more severe name before a milder one; ${fix}`;
   // sev1 and P0 are the worst of their kind: numbered names should count down.
@@ -263,6 +262,31 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
         message: `where a request also matches rule "${overriding.name}" (${overriding.location.file}:${overriding.location.line}), that rule still requires approval whatever changed, and a requirement wins over auto_approve; to let it pass such changes, give "${overriding.name}" unless: { only_paths: [${globs}] }`,
       });
     }
+  }
+  return found;
+}
+
+/**
+ * A rule that requires approval for some severities by name (`[high]`) leaves out the more severe ones
+ * above them (`critical`), which a step may state to escape it. Reported when no other rule that
+ * requires approval covers the same requests at those severities.
+ */
+export function lintSeverityGaps(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
+  const found: { rule: Rule; message: string }[] = [];
+  for (const rule of rules) {
+    const named = rule.if.severity && 'anyOf' in rule.if.severity ? rule.if.severity.anyOf : undefined;
+    if (autoApproves(rule) || !named) continue;
+    const lowest = Math.min(...named.map((name) => severities.indexOf(name)));
+    if (lowest < 0) continue;
+    const covered = (severity: string) =>
+      rules.some((other) => other !== rule && !autoApproves(other) && !other.unless && conditionsImply({ ...rule.if, severity: { anyOf: [severity] } }, other.if, severities));
+    const missed = severities.slice(lowest + 1).filter((severity) => !named.includes(severity) && !covered(severity));
+    if (missed.length === 0) continue;
+    const list = missed.map((name) => `\`${name}\``).join(', ');
+    found.push({
+      rule,
+      message: `rule "${rule.name}" requires approval for severity ${named.map((name) => `\`${name}\``).join(', ')} but not for the more severe ${list}, and no other rule requires it there, so a step that states ${missed.length === 1 ? list : `one of ${list}`} escapes it; if more severe requests should need it too, write \`severity: { at_least: ${severities[lowest]} }\``,
+    });
   }
   return found;
 }

@@ -6,8 +6,9 @@
  *
  * Conditions are judged for a `purpose`: whether holding them tightens the gate (a rule that
  * requires approval, an escalation that adds a requirement) or loosens it (an auto-approving rule, a
- * time escalation that lets more people approve). When the change set is unknown, the path
- * conditions hold for what tightens and never for what loosens.
+ * time escalation that lets more people approve). A fact the request cannot tell is judged as the
+ * worst case: when the change set is unknown, the path conditions hold for what tightens and never
+ * for what loosens, and so do the severity conditions when the request has no severity.
  */
 import { ACTOR_GLOB, compileGlob, type GlobMatcher, type GlobOptions } from './glob.js';
 import type { Conditions, RequestFacts, SeverityCondition } from './types.js';
@@ -24,8 +25,8 @@ export interface ConditionResult {
   /** Set when the condition could not be judged; the decision is then blocked. */
   error?: true;
   /**
-   * Set when the answer is the worst case rather than a fact (an unknown change set; a run two people
-   * started, for whom it differs): a rule matched on it may stand in for nothing, so `unmatched: require` still applies.
+   * Set when the answer is the worst case rather than a fact (an unknown change set; no severity; a run
+   * two people started, for whom it differs): a rule matched on it may stand in for nothing, so `unmatched: require` still applies.
    */
   assumed?: true;
 }
@@ -40,8 +41,8 @@ export class PredicateContext {
   private readonly sortedFiles: string[];
 
   /**
-   * `facts.severity` is the severity in force: the evaluator fills in the policy's default for a
-   * request that states none.
+   * `facts.severity` is the severity in force: the evaluator fills in the policy's `defaults.severity`
+   * for a request that states none, and leaves it out when the policy sets none either.
    */
   constructor(
     readonly facts: RequestFacts,
@@ -202,7 +203,12 @@ export function matchActor(patterns: readonly string[], ctx: PredicateContext, p
   return { key: 'actor', matched, ...(split ? { assumed: true as const } : {}), reason: `${started.reason}; ${rerunText}: ${rule}` };
 }
 
-export function matchSeverity(condition: SeverityCondition, ctx: PredicateContext): ConditionResult {
+/**
+ * A request without a severity (its step states none, and the policy sets no `defaults.severity`)
+ * may be of any severity, so a severity condition holds exactly when holding it tightens the gate:
+ * leaving the input out never dodges a rule on `[high]`, nor meets an `unless` on `[low]`.
+ */
+export function matchSeverity(condition: SeverityCondition, ctx: PredicateContext, purpose: ConditionPurpose = 'tighten'): ConditionResult {
   const key = 'severity';
   const order = ctx.severities;
   const known = (s: string): boolean => order.includes(s);
@@ -213,9 +219,7 @@ export function matchSeverity(condition: SeverityCondition, ctx: PredicateContex
   }
   const severity = ctx.facts.severity;
   const describe = 'atLeast' in condition ? `at least ${code(condition.atLeast)}` : `one of ${codeList(condition.anyOf)}`;
-  if (severity === undefined || severity === '') {
-    return { key, matched: false, reason: `severity: the request has no severity, so severity ${describe} does not match` };
-  }
+  if (severity === undefined || severity === '') return worstCase(key, `severity ${describe}`, 'the step states no severity', 'an unstated severity', purpose);
   if (!known(severity)) {
     // A typo such as `Critical` must not slip past a gate written for `critical`.
     return { key, matched: false, error: true, reason: `severity ${code(severity)} is not one of the policy's severities (${order.join(' < ')})` };
@@ -228,14 +232,20 @@ export function matchSeverity(condition: SeverityCondition, ctx: PredicateContex
   return { key, matched, reason: `severity ${code(severity)} is ${matched ? '' : 'not '}one of ${codeList(condition.anyOf)}` };
 }
 
-/** With an unknown change set, a path condition holds exactly when holding it tightens the gate. */
-function unknownChangeSet(key: ConditionKey, label: string, patterns: readonly string[], why: string, purpose: ConditionPurpose): ConditionResult {
+/**
+ * A condition on a fact the request cannot tell (an unknown change set, no severity) holds exactly
+ * when holding it tightens the gate.
+ */
+function worstCase(key: ConditionKey, condition: string, unknown: string, fact: string, purpose: ConditionPurpose): ConditionResult {
   const matched = purpose === 'tighten';
   const effect = matched
-    ? 'so it holds: an unknown change set always satisfies a condition that requires approval'
-    : 'so it does not hold: an unknown change set never satisfies a condition that loosens the gate';
-  return { key, matched, assumed: true, reason: `${label} ${codeList(patterns)}: the changed files are unknown (${why}), ${effect}` };
+    ? `so it holds: ${fact} always satisfies a condition that requires approval`
+    : `so it does not hold: ${fact} never satisfies a condition that loosens the gate`;
+  return { key, matched, assumed: true, reason: `${condition}: ${unknown}, ${effect}` };
 }
+
+const unknownChangeSet = (key: ConditionKey, label: string, patterns: readonly string[], why: string, purpose: ConditionPurpose): ConditionResult =>
+  worstCase(key, `${label} ${codeList(patterns)}`, `the changed files are unknown (${why})`, 'an unknown change set', purpose);
 
 /** Any changed file matches one of the patterns. */
 export function matchPaths(patterns: readonly string[], ctx: PredicateContext, purpose: ConditionPurpose = 'tighten'): ConditionResult {
@@ -303,7 +313,7 @@ export function evaluateConditions(conditions: Conditions, ctx: PredicateContext
   if (conditions.environment) results.push(matchEnvironment(conditions.environment, ctx));
   if (conditions.branch) results.push(matchBranch(conditions.branch, ctx, purpose));
   if (conditions.targetBranch) results.push(matchTargetBranch(conditions.targetBranch, ctx));
-  if (conditions.severity) results.push(matchSeverity(conditions.severity, ctx));
+  if (conditions.severity) results.push(matchSeverity(conditions.severity, ctx, purpose));
   if (conditions.event) results.push(matchEvent(conditions.event, ctx));
   if (conditions.actor) results.push(matchActor(conditions.actor, ctx, purpose));
   if (conditions.labels) results.push(matchLabels(conditions.labels, ctx));

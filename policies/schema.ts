@@ -91,7 +91,7 @@ export const policySchema = {
         },
         reminder: duration('Re-notify approvers of a pending request at this interval. Default: no reminders.'),
         severity: {
-          description: 'The severity of a request whose step states none. Default: the highest of severities, so leaving it out never dodges a severity rule.',
+          description: 'The severity of a request whose step states none. Without it, such a request meets every severity condition that tightens the gate and none that loosens it, so leaving it out never dodges a severity rule.',
           type: 'string',
           minLength: 1,
         },
@@ -171,7 +171,7 @@ export const policySchema = {
         if: { $ref: '#/$defs/conditions' },
         after: duration('Escalate when the request is still pending after this long.'),
         require: { $ref: '#/$defs/requirement' },
-        also_eligible: approvers("Time escalations only: people who may also approve for the rule's own requirement once it fires, never for one a condition escalation added. They widen who counts; the number of approvals stays."),
+        also_eligible: approvers("Time escalations only: people who may also approve for the rule's own requirement once it fires, never for one a condition escalation added. They widen who counts; the number of approvals stays. Code owners are written codeowners:any here."),
         allow_self_approval: {
           description: "Condition escalations only: whether the requesters may count towards the requirement it adds. Default false, whatever the rule's own allow_self_approval: an escalation asks for someone else's scrutiny.",
           type: 'boolean',

@@ -103,7 +103,10 @@ export interface PolicyDefaults {
   minPermission: PermissionLevel;
   /** Re-notify pending requests at this interval; undefined means no reminders. */
   reminderSeconds?: number;
-  /** The severity of a request that states none; undefined means the highest of `severities`. */
+  /**
+   * The severity of a request that states none; undefined means it has none, and meets every severity
+   * condition that tightens the gate and none that loosens it.
+   */
   severity?: string;
 }
 

@@ -27,7 +27,8 @@ and when the request may next go ahead.
   --unapproved-base B   the base branch, when a pull request's merge also ships changes of it that
                         no approved request covered: a branch condition that loosens the gate must
                         then hold for it too
-  --severity S          one of the policy's severities (without it: defaults.severity, else the highest)
+  --severity S          one of the policy's severities (without it: defaults.severity, else none, and
+                        every severity condition that tightens the gate holds)
   --event E             the triggering event, e.g. push, pull_request, workflow_dispatch
   --actor U             who started the run
   --rerun-by U          who re-ran it, where that is someone else (repeat for several)

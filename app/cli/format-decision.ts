@@ -15,7 +15,13 @@ const mark = (ok: boolean): string => (ok ? '✓' : '✗');
 export function formatDecision(decision: Decision): string {
   const out: string[] = [decision.summary];
   // Conditions print the severity in force; say when the step left it out, or a reader takes it as stated.
-  if (decision.facts.severityAssumed && readsSeverity(decision)) out.push(`The step states no severity, so it is taken as \`${decision.facts.severity}\`.`);
+  if (decision.facts.severityAssumed && readsSeverity(decision)) {
+    out.push(
+      decision.facts.severity === undefined
+        ? 'The step states no severity, so every severity condition that tightens the gate holds, and none that loosens it.'
+        : `The step states no severity, so it is taken as \`${decision.facts.severity}\`.`,
+    );
+  }
   out.push('');
   if (decision.problems.length > 0) {
     out.push('Blocked because:', ...decision.problems.map((p) => `  - ${p}`), '');

@@ -1,8 +1,8 @@
 /**
  * The policy means what it says, end to end through the App: a condition escalation adds a
  * requirement that a time escalation never widens, `codeowners` needs each owned group of changed
- * files, a step without a severity is the highest, environment names ignore case, and no glob and
- * no path name can stall the App.
+ * files, a step without a severity meets every severity condition that tightens the gate,
+ * environment names ignore case, and no glob and no path name can stall the App.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunnerJob } from '../github-double/index.js';
@@ -223,7 +223,7 @@ describe('a time escalation counts the approvals already given when it falls due
   }, 30_000);
 });
 
-describe('a step that states no severity is as severe as the policy allows', () => {
+describe('a step that states no severity meets every severity condition that tightens the gate', () => {
   it('leaving the input out does not dodge the high-severity rule', async () => {
     const { run } = await pullRun({ 'src/x.ts': 'export {};\n' });
     const body = await openPending(run, { action: 'hotfix' });

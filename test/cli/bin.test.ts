@@ -42,10 +42,10 @@ test('validate, owners and explain through the built bin, with their exit codes'
 
   const explain = await bin('explain', '--policy', '.github/jit-approval.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy', '--environment', 'production', '--branch', 'main', '--files', 'infra/x.tf');
   expect(explain.code).toBe(0);
-  // No --severity: the request is as severe as the policy allows, so the critical escalation applies too.
+  // No --severity: every severity condition that tightens the gate holds, so the critical escalation applies too.
   expect(JSON.parse(explain.stdout)).toMatchObject({
     outcome: 'approval_required',
-    facts: { severity: 'critical', severityAssumed: true },
+    facts: { severityAssumed: true },
     requirements: [{ rule: 'production', approvals: 1, escalation: null }, { rule: 'production', approvals: 2, escalation: { location: { line: 12 } } }],
   });
 

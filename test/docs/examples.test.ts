@@ -166,7 +166,7 @@ describe('each example does what its comments say', () => {
     ]);
     const high = await explain('policies/severity-escalation.yml', '--action', 'hotfix', '--severity', 'high');
     expect(high.requirements.map((r) => r.approvers.teams)).toEqual([['@your-org/oncall-leads']]);
-    // A hotfix step that states no severity is critical.
+    // A hotfix step that states no severity meets the critical escalation's condition (it tightens the gate).
     expect((await explain('policies/severity-escalation.yml', '--action', 'hotfix')).requirements).toHaveLength(2);
     // After 30 minutes the SRE on-call may approve in the lead's place, never in security's.
     expect(critical.requirements.map((r) => r.scheduled.map((s) => [s.afterSeconds, s.approvers.teams]))).toEqual([[[1800, ['@your-org/sre-oncall']]], []]);

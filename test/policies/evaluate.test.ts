@@ -410,10 +410,61 @@ describe('unless: a requiring rule carves out what needs no approval', () => {
 describe('severity', () => {
   const critical: Partial<Rule> = { name: 'critical', if: { severity: { atLeast: 'critical' } }, require: { approvers: [team('security')] } };
 
-  test('a request that states no severity is the highest', () => {
+  test('a request that states no severity has none: its severity conditions are judged as the worst case', () => {
     const decision = evaluate(policy([critical]), facts());
     expect(decision.outcome).toBe('approval_required');
-    expect(decision.facts).toMatchObject({ severity: 'critical', severityAssumed: true });
+    expect(decision.facts).toMatchObject({ severityAssumed: true });
+    expect(decision.facts.severity).toBeUndefined();
+  });
+
+  describe('leaving the severity out never dodges a severity condition that tightens the gate, nor meets one that loosens it', () => {
+    const leads = { approvals: 1, approvers: [team('leads')] };
+    const high: Partial<Rule> = { name: 'high', if: { severity: { anyOf: ['high'] } }, require: leads };
+    const production: Partial<Rule> = {
+      name: 'production',
+      if: { environment: ['production'] },
+      require: leads,
+      escalate: [esc({ if: { severity: { anyOf: ['high'] } }, require: { approvals: 1, approvers: [team('security')] } })],
+    };
+    const exceptLow: Partial<Rule> = { name: 'except-low', unless: { severity: { anyOf: ['low'] } }, require: leads };
+    const low: Partial<Rule> = { name: 'low', if: { severity: { anyOf: ['low'] } }, autoApprove: true };
+    const requireLeads = (rules: Partial<Rule>[]) => policy(rules, { unmatched: 'require', defaults: { ...policy([]).defaults, approvers: [team('leads')] } });
+    const oncallLater: Partial<Rule> = { ...production, escalate: [esc({ if: { severity: { anyOf: ['low'] } }, afterSeconds: 600, alsoEligible: [team('oncall')] })] };
+    /** [case, policy, severity stated (undefined: none), outcome, requirements] */
+    const rows: [string, Policy, string | undefined, string, number][] = [
+      ['a requiring rule on an exact name applies', policy([high]), undefined, 'approval_required', 1],
+      ['…as it does to that severity stated', policy([high]), 'high', 'approval_required', 1],
+      ['…and not to a more severe one stated: the author listed the names', policy([high]), 'critical', 'auto_approve', 0],
+      ['a condition escalation on an exact name applies', policy([production]), undefined, 'approval_required', 2],
+      ['…and not to a stated severity it does not name', policy([production]), 'critical', 'approval_required', 1],
+      ['`unless` on the lowest does not spare it', policy([exceptLow]), undefined, 'approval_required', 1],
+      ['…though it spares that severity stated', policy([exceptLow]), 'low', 'auto_approve', 0],
+      ['an auto-approving rule on the lowest does not match', requireLeads([low]), undefined, 'approval_required', 1],
+      ['…though it matches that severity stated', requireLeads([low]), 'low', 'auto_approve', 0],
+      ['the policy\'s defaults.severity is taken as stated', policy([high], { defaults: { ...policy([]).defaults, severity: 'critical' } }), undefined, 'auto_approve', 0],
+    ];
+    test.each(rows)('%s', (_case, p, severity, outcome, requirements) => {
+      const decision = evaluate(p, facts({ environment: 'production', ...(severity ? { severity } : {}) }));
+      expect(decision.outcome).toBe(outcome);
+      expect(decision.requirements).toHaveLength(requirements);
+    });
+
+    test('an auto-approving rule on the lowest is not matched, whatever else applies', () => {
+      expect(evaluate(policy([low]), facts()).rules[0]).toMatchObject({ name: 'low', matched: false, effect: 'none' });
+      expect(evaluate(policy([low]), facts({ severity: 'low' })).rules[0]).toMatchObject({ name: 'low', matched: true, effect: 'auto_approve' });
+    });
+
+    test('a time escalation on a severity (it lets more people approve) is not scheduled', () => {
+      const [rule] = evaluate(policy([oncallLater]), facts({ environment: 'production' })).rules;
+      expect(rule.escalations[0]).toMatchObject({ kind: 'time', applied: false });
+      expect(evaluate(policy([oncallLater]), facts({ environment: 'production', severity: 'low' })).rules[0].escalations[0]).toMatchObject({ kind: 'time', applied: true });
+    });
+
+    test('with unmatched: require, a rule matched only on the missing severity stands beside the defaults', () => {
+      const decision = evaluate(requireLeads([{ ...high, require: { approvals: 2, approvers: [team('sre')] } }]), facts());
+      expect(decision.requirements.map((r) => [r.rule, r.worstCase ?? false])).toEqual([['high', false], [null, true]]);
+      expect(decision.summary).toContain('defaults: no rule matched for certain');
+    });
   });
 
   test('or the policy\'s defaults.severity', () => {
@@ -541,8 +592,8 @@ describe('who may approve', () => {
       users: ['erin'],
       roles: ['admin'],
     });
-    // Each file once, however often the change lists it; the severity the request left out is the highest.
-    expect(decision.facts).toEqual({ action: 'deploy', actor: 'requester', changedFileCount: 5, severity: 'critical', severityAssumed: true });
+    // Each file once, however often the change lists it; the request states no severity, and has none.
+    expect(decision.facts).toEqual({ action: 'deploy', actor: 'requester', changedFileCount: 5, severityAssumed: true });
   });
 
   test('CODEOWNERS is not consulted when no requirement lists codeowners', () => {

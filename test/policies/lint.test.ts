@@ -231,14 +231,46 @@ describe('warnings for a valid policy that probably does not say what was meant'
       [],
     ],
     [
+      'a requiring rule on exact severities that leaves out a more severe one no other rule requires approval for',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: high-risk',
+        '    if: { severity: [high] }',
+        '    require: { approvals: 2, approvers: ["@acme/sre"] }',
+        '  - name: medium',
+        '    if: { environment: production, severity: medium }',
+        '  - name: critical',
+        '    if: { environment: production, severity: critical }',
+      ),
+      [
+        `${FILE}:3:5: rule "high-risk" requires approval for severity \`high\` but not for the more severe \`critical\`, and no other rule requires it there, so a step that states \`critical\` escapes it; if more severe requests should need it too, write \`severity: { at_least: high }\``,
+      ],
+    ],
+    [
+      'nothing to say about severities up to the highest, at_least, or an auto-approving rule on the lowest',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: high',
+        '    if: { severity: [high, critical] }',
+        '  - name: medium',
+        '    if: { environment: production, severity: { at_least: medium } }',
+        '  - name: low',
+        '    if: { severity: low }',
+        '    auto_approve: true',
+      ),
+      [],
+    ],
+    [
       'severities written most severe first',
       yaml('version: 1', 'severities: [critical, high, medium, low]'),
-      [`${FILE}:2:13: \`severities\` lists a more severe name before a milder one; it runs from the lowest to the highest, so \`low\` is taken as the most severe (and for a step that states none), and \`at_least\` counts upwards from there; if \`critical\` is the most severe, reverse the list`],
+      [`${FILE}:2:13: \`severities\` lists a more severe name before a milder one; it runs from the lowest to the highest, so \`low\` is taken as the most severe, and \`at_least\` counts upwards from there; if \`critical\` is the most severe, reverse the list`],
     ],
     [
       'severities numbered upwards, as incidents are numbered from the worst',
       yaml('version: 1', 'severities: [sev1, sev2, sev3]'),
-      [`${FILE}:2:13: \`severities\` numbers its names upwards (sev1, sev2, sev3), while a lower number usually names a worse incident; it runs from the lowest to the highest, so \`sev3\` is taken as the most severe (and for a step that states none), and \`at_least\` counts upwards from there; if \`sev1\` is the most severe, reverse the list`],
+      [`${FILE}:2:13: \`severities\` numbers its names upwards (sev1, sev2, sev3), while a lower number usually names a worse incident; it runs from the lowest to the highest, so \`sev3\` is taken as the most severe, and \`at_least\` counts upwards from there; if \`sev1\` is the most severe, reverse the list`],
     ],
     [
       'nothing to say about severities from the mildest up, known names or not',

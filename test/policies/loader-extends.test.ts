@@ -89,6 +89,16 @@ describe('_extends merge precedence', () => {
       'min_permission: write is ignored: the org policy (acme/.github:.github/jit-approval.yml:2:29) requires maintain',
     ],
     ['allow_bots: false', 'defaults: { allow_bots: false }', 'defaults: { allow_bots: true }', (p: Policy) => p.defaults.allowBots, false, '3:25', 'allow_bots: true is ignored'],
+    ['severity', 'defaults: { severity: high }', 'defaults: { severity: low }', (p: Policy) => p.defaults.severity, 'high', '3:23', 'severity: low is ignored: the org policy assumes `high`'],
+    [
+      'severity, left out (a request that states none has none)',
+      'defaults: { approvals: 1 }',
+      'defaults: { severity: critical }',
+      (p: Policy) => p.defaults.severity,
+      undefined,
+      '3:23',
+      'severity: critical is ignored: the org policy sets no `defaults.severity`, so a request that states none meets every severity condition that tightens the gate',
+    ],
   ])('a repository cannot loosen an org %s: the stricter value stays, with a located warning', (_name, baseLine, repoLine, read, expected, position, fragment) => {
     const { policy, warnings } = merged(yaml('version: 1', baseLine), yaml('version: 1', '_extends: .github', repoLine));
     expect(read(policy)).toBe(expected);

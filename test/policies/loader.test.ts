@@ -79,7 +79,7 @@ describe('loadPolicy: valid policies normalise', () => {
   });
 
   test.each([
-    ['a single string', 'severity: high', { anyOf: ['high'] }],
+    ['a single string', 'severity: critical', { anyOf: ['critical'] }],
     ['a list', 'severity: [high, critical]', { anyOf: ['high', 'critical'] }],
     ['at_least', 'severity: { at_least: medium }', { atLeast: 'medium' }],
   ])('severity as %s', (_name, line, expected) => {
@@ -408,6 +408,22 @@ const errorCases: ErrorCase[] = [
       ['10:24', 'rules[0].escalate[2].also_eligible: "also_eligible" lets more people approve once a request has waited, so it needs "after"'],
       ['13:30', 'rules[0].escalate[3].allow_self_approval: "allow_self_approval" on an escalation says whether the requesters count towards the requirement it adds, so it needs "require" (with "if")'],
     ],
+  ],
+  [
+    'plain codeowners in also_eligible, which cannot mean one owner per group there',
+    yaml(
+      'version: 1',
+      'rules:',
+      '  - name: payments',
+      '    require: { approvers: ["@acme/payments-leads"] }',
+      '    escalate:',
+      '      - after: 30m',
+      '        also_eligible: ["@acme/sre", codeowners]',
+      '      - after: 1h',
+      '        also_eligible: ["codeowners:any"]',
+    ),
+    undefined,
+    [['7:38', 'rules[0].escalate[0].also_eligible[1]: in also_eligible, write "codeowners:any" if any code owner of any changed file may approve for the whole requirement once it has waited (a docs owner for a payments change, say), or name the teams that may; "codeowners" (an owner for each group of files) can only be required, in "approvers"']],
   ],
   [
     'a default severity the policy does not list',

@@ -135,19 +135,47 @@ describe("branch of a pull request whose merge ships its base's unapproved chang
 });
 
 describe('severity', () => {
-  const rows: [string, string | undefined, SeverityCondition, boolean, string][] = [
+  const rows: [string, string, SeverityCondition, boolean, string][] = [
     ['any-of hit', 'high', { anyOf: ['high', 'critical'] }, true, 'severity `high` is one of `high`, `critical`'],
     ['any-of miss', 'medium', { anyOf: ['high', 'critical'] }, false, 'severity `medium` is not one of `high`, `critical`'],
     ['at least, equal', 'high', { atLeast: 'high' }, true, 'severity `high` is at least `high` (low < medium < high < critical)'],
     ['at least, above', 'critical', { atLeast: 'high' }, true, 'severity `critical` is at least `high`'],
     ['at least, below', 'medium', { atLeast: 'high' }, false, 'severity `medium` is not at least `high`'],
     ['at least lowest matches everything known', 'low', { atLeast: 'low' }, true, 'is at least `low`'],
-    ['missing', undefined, { atLeast: 'low' }, false, 'severity: the request has no severity, so severity at least `low` does not match'],
   ];
   test.each(rows)('%s', (_case, severity, condition, matched, reason) => {
     const result = matchSeverity(condition, ctxFor({ severity }));
     expect(result).toMatchObject({ matched, reason: expect.stringContaining(reason) });
     expect(result.error).toBeUndefined();
+  });
+
+  describe('the step states none (and the policy sets no default): the worst case, as for an unknown change set', () => {
+    const none = ctxFor({});
+    const holds = 'so it holds: an unstated severity always satisfies a condition that requires approval';
+    const fails = 'so it does not hold: an unstated severity never satisfies a condition that loosens the gate';
+    test.each([
+      ['a requiring rule on a name below the highest holds', { anyOf: ['high'] }, 'tighten', true, `severity one of \`high\`: the step states no severity, ${holds}`],
+      ['an `unless` or auto-approval on the lowest does not hold', { anyOf: ['low'] }, 'loosen', false, `severity one of \`low\`: the step states no severity, ${fails}`],
+      ['at_least tightening holds', { atLeast: 'critical' }, 'tighten', true, `severity at least \`critical\`: the step states no severity, ${holds}`],
+      ['at_least loosening does not hold, even from the lowest', { atLeast: 'low' }, 'loosen', false, `severity at least \`low\`: the step states no severity, ${fails}`],
+    ] as const)('%s', (_case, condition, purpose, matched, reason) => {
+      expect(matchSeverity(condition as SeverityCondition, none, purpose)).toEqual({ key: 'severity', matched, assumed: true, reason });
+    });
+
+    test('evaluateConditions judges it for the purpose given', () => {
+      expect(evaluateConditions({ severity: { anyOf: ['low'] } }, none, 'tighten')[0].matched).toBe(true);
+      expect(evaluateConditions({ severity: { anyOf: ['low'] } }, none, 'loosen')[0].matched).toBe(false);
+    });
+
+    test('a stated severity is judged as stated, whatever the purpose', () => {
+      expect(matchSeverity({ anyOf: ['high'] }, ctxFor({ severity: 'critical' }), 'tighten')).toMatchObject({ matched: false, reason: 'severity `critical` is not one of `high`' });
+      expect(matchSeverity({ anyOf: ['low'] }, ctxFor({ severity: 'low' }), 'loosen')).toMatchObject({ matched: true, reason: 'severity `low` is one of `low`' });
+      expect(matchSeverity({ anyOf: ['low'] }, ctxFor({ severity: 'low' }), 'loosen').assumed).toBeUndefined();
+    });
+
+    test('a condition naming an unknown severity is still an error', () => {
+      expect(matchSeverity({ anyOf: ['urgent'] }, none, 'loosen')).toMatchObject({ matched: false, error: true });
+    });
   });
 
   test('the order is the policy\'s, not alphabetical or built in', () => {

@@ -128,6 +128,28 @@ freezes:
     expect(evaluate(scoped, facts({ changedFiles: [], unknownChanges: 'first deploy' }), at('2026-12-24T00:00:00Z')).outcome).toBe('rejected');
   });
 
+  test('a step that states no severity is in scope of a window on any severity: rejected, held, closed out', () => {
+    const scoped = (kind: string, mode: string) =>
+      load(`version: 1
+${kind}:
+  - name: risky
+    time_zone: UTC
+    start: 2026-12-01
+    end: 2027-01-01
+    if: { severity: [high] }
+    mode: ${mode}
+`);
+    const december = at('2026-12-24T00:00:00Z');
+    const november = at('2026-11-24T00:00:00Z');
+    expect(evaluate(scoped('freezes', 'reject'), facts(), december).outcome).toBe('rejected');
+    expect(evaluate(scoped('freezes', 'wait'), facts(), december).outcome).toBe('held');
+    expect(evaluate(scoped('deploy_windows', 'wait'), facts(), november).outcome).toBe('held');
+    // Stated severities are judged as stated.
+    expect(evaluate(scoped('freezes', 'reject'), facts({ severity: 'high' }), december).outcome).toBe('rejected');
+    expect(evaluate(scoped('freezes', 'reject'), facts({ severity: 'critical' }), december).outcome).toBe('auto_approve');
+    expect(evaluate(scoped('deploy_windows', 'wait'), facts({ severity: 'low' }), november).outcome).toBe('auto_approve');
+  });
+
   test('an override only the requester could give is blocked', () => {
     const self = load(POLICY.replace('override: { approvers: [carol, dave] }', 'override: { approvers: [mallory] }'));
     const decision = evaluate(self, facts(), at('2026-12-22T10:00:00Z'));
