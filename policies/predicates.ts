@@ -167,15 +167,19 @@ export const matchEnvironment = (patterns: readonly string[], ctx: PredicateCont
  * A pull request's run ships its head branch merged into its base. When the base brings changes no
  * approved request covered, the run is of both branches: a condition that loosens the gate holds
  * only when both match (a pull request from `main` into a branch of unreviewed commits is not a
- * deploy of `main`), one that tightens it goes by the head branch, as the name says.
+ * deploy of `main`); one that tightens it goes by the head branch, as the name says, but where only
+ * the head matches, a rule it makes match stands in for nothing (the defaults of `unmatched: require`
+ * still apply beside a rule that asks less of `main`'s deploys).
  */
 export function matchBranch(patterns: readonly string[], ctx: PredicateContext, purpose: ConditionPurpose = 'tighten'): ConditionResult {
   const head = matchScalar('branch', 'branch', ctx.facts.branch, patterns, ctx);
   const base = ctx.facts.unapprovedBase;
-  if (head.error || !head.matched || purpose === 'tighten' || base === undefined) return head;
-  const merged = matchScalar('branch', 'branch', base, patterns, ctx);
-  if (merged.matched) return { ...head, reason: `${head.reason}; the base it merges into with changes no approved request covered, ${code(base)}, matches too` };
-  return { key: 'branch', matched: false, assumed: true, reason: `${head.reason}, but the run also ships changes no approved request covered from ${code(base)}, which does not match: a condition that loosens the gate holds only when both match` };
+  if (head.error || !head.matched || base === undefined) return head;
+  const shipped = `the run also ships changes no approved request covered from ${code(base)}`;
+  if (matchScalar('branch', 'branch', base, patterns, ctx).matched) return { ...head, reason: `${head.reason}; ${shipped}, which matches too` };
+  return purpose === 'loosen'
+    ? { key: 'branch', matched: false, assumed: true, reason: `${head.reason}, but ${shipped}, which does not match: a condition that loosens the gate holds only when both match` }
+    : { key: 'branch', matched: true, assumed: true, reason: `${head.reason}, but ${shipped}, which does not match: it holds for the head branch only, as the worst case` };
 }
 
 export const matchTargetBranch = (patterns: readonly string[], ctx: PredicateContext): ConditionResult =>

@@ -119,10 +119,12 @@ async function handleCommand(
     const why = 'nothing is waiting for approval here any more';
     return onRecord('vote_ignored', why, { reply: refusedReply(login, why) });
   }
-  const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending);
+  const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending, requests);
   if (!chosen.target) {
     const names = pending.map((r) => `\`${targetName(r, pending)}\``).join(', ');
-    const problem = `several requests are waiting here (${names}); name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``;
+    const waiting = pending.length === 1 ? `only ${names} is waiting here` : `several requests are waiting here (${names})`;
+    const named = chosen.named === undefined ? '' : `\`${chosen.named}\` ${chosen.fits ? 'fits more than one of the requests waiting' : 'names none of the requests waiting'}, and `;
+    const problem = `${named}${waiting}; name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``;
     return onRecord('vote_ignored', problem, { reply: helpReply(login, problem) });
   }
   const { target, rest: text } = chosen;
@@ -210,22 +212,29 @@ function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[
 }
 
 /**
- * The request a command is for. With one waiting, that one; with several, the command's first words
- * name its action, then, where that is not enough, its environment and then its severity; or its
- * first word is the start of its id.
+ * The request a command is for. Its first words may name one of the thread's requests: the start of
+ * its id, or its action, then its environment and then its severity, as far as they go; what follows
+ * is the note. Named, it is the one waiting request that fits the words, or none (a command for a
+ * request that has ended never counts for another). Unnamed, it is the one request waiting.
+ * `named`: the words that named something no single waiting request fits; `fits`: whether several do.
  */
-function chooseTarget(text: string, pending: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string } {
-  if (pending.length === 1) return { target: pending[0], rest: text };
-  const words = text.split(/\s+/);
-  const rest = (used: number) => words.slice(used).join(' ').trim();
+function chooseTarget(text: string, pending: readonly ApprovalRequest[], thread: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string; named?: string; fits?: boolean } {
+  const words = text.split(/\s+/).filter((word) => word !== '');
+  const rest = (used: number) => words.slice(used).join(' ');
   const first = (words[0] ?? '').toLowerCase();
-  const byId = ID_WORD.test(first) ? pending.filter((r) => r.id.startsWith(first)) : [];
-  if (byId.length === 1) return { target: byId[0], rest: rest(1) };
-  let candidates = pending;
-  for (const [i, name] of NAMING.entries()) {
-    candidates = candidates.filter((r) => name(r) === (words[i] ?? '').toLowerCase());
-    if (candidates.length === 1) return { target: candidates[0], rest: rest(i + 1) };
-    if (candidates.length === 0) break;
+  if (ID_WORD.test(first)) {
+    const byId = pending.filter((r) => r.id.startsWith(first));
+    return byId.length === 1 ? { target: byId[0], rest: rest(1) } : { rest: text, named: words[0], fits: byId.length > 1 };
   }
-  return { rest: text };
+  let used = 0;
+  let fitting = thread;
+  for (const [i, name] of NAMING.entries()) {
+    const narrower = i < words.length ? fitting.filter((r) => name(r) === words[i]!.toLowerCase()) : [];
+    if (narrower.length === 0) break;
+    fitting = narrower;
+    used = i + 1;
+  }
+  const waiting = pending.filter((r) => fitting.includes(r));
+  if (waiting.length === 1) return { target: waiting[0], rest: rest(used) };
+  return used === 0 ? { rest: text } : { rest: text, named: words.slice(0, used).join(' '), fits: waiting.length > 1 };
 }

@@ -440,6 +440,20 @@ describe("a fork's branch is not this repository's branch of the same name", () 
     const stored = await world.app.store.getRequest(request.id as string);
     expect((stored!.facts as { evaluated?: Record<string, unknown> }).evaluated).toMatchObject({ branch: 'main', unapprovedBase: 'evil', changedFiles: expect.arrayContaining(['src/app.ts']) });
   });
+
+  it("a pull request from main into a branch of unreviewed commits does not get a lighter rule for main's deploys in place of the defaults", async () => {
+    const LIGHTER = 'acme/lighter';
+    const policy = 'version: 1\nunmatched: require\ndefaults: { approvals: 2, approvers: [alice, bob, carol] }\nrules:\n  - name: main-to-production\n    if: { environment: production, branch: main }\n    require: { approvals: 1, approvers: [alice, bob, carol] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'lighter', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' } }] });
+    await world.control.pushCommit(LIGHTER, { branch: 'evil', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    await world.control.pushCommit(LIGHTER, { branch: 'main', files: { 'docs/a.md': 'a\n' }, author: 'alice' });
+    const pr = await world.control.openPull({ repository: LIGHTER, user: 'mallory', title: 'Sync main', head: 'main', base: 'evil' });
+    const run = job({ repository: LIGHTER, ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: 'main', base_ref: 'evil', environment: 'production', actor: 'mallory' });
+    const request = await openPending(run, { action: 'deploy' });
+    expect(request).toMatchObject({ matched_rules: ['main-to-production'], approvals_required: 2 });
+    await world.comment(pr.number, 'bob', '/approve', LIGHTER);
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+  });
 });
 
 describe("a pull request's required check answers for requests into its own base branch only", () => {

@@ -175,6 +175,28 @@ describe('commands that must not count', () => {
     expect((await world.poll(push.run, push.id)).body.status).toBe('approved');
   });
 
+  it('never takes a command that names a request which has ended for the one still waiting', async () => {
+    const staging = await openPending({ action: 'deploy', environment: 'staging' });
+    const production = await openPending({ action: 'deploy', environment: 'production' });
+    // The pull request's author ends the staging request; bob's approval of staging must not become production's.
+    expect((await world.api('POST', `/api/v1/requests/${staging.id}/cancel`, await world.token(staging.run), { reason: 'job_cancelled' })).status).toBe(200);
+    await world.comment(PR, 'bob', '/approve deploy staging');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('`deploy staging` names none of the requests waiting, and only `deploy` is waiting here');
+    await world.comment(PR, 'bob', `/approve ${staging.id.slice(0, 8)}`);
+    expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    await world.comment(PR, 'bob', '/approve deploy production');
+    expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+  });
+
+  it("reads a command's words as far as they go: fewer than tell two waiting requests apart name neither", async () => {
+    const low = await openPending({ action: 'deploy', environment: 'production', severity: 'low' });
+    const unstated = await openPending({ action: 'deploy', environment: 'production' });
+    await world.comment(PR, 'bob', '/approve deploy production');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`deploy production\` fits more than one of the requests waiting, and several requests are waiting here (\`deploy production low\`, \`${unstated.id.slice(0, 8)}\`)`);
+    expect((await world.poll(unstated.run, unstated.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await world.poll(low.run, low.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
   it('still takes a re-run of the same gate for the newest: a bare command is for it', async () => {
     const first = await openPending();
     const rerun = await openPending();

@@ -114,10 +114,11 @@ describe('actor of a run someone else re-ran: both started it', () => {
 describe("branch of a pull request whose merge ships its base's unapproved changes: both branches", () => {
   const rows: [string, Partial<RequestFacts>, string[], 'tighten' | 'loosen', boolean, true | undefined, string][] = [
     ['loosening needs the base to match too', { branch: 'main', unapprovedBase: 'evil' }, ['main'], 'loosen', false, true, 'also ships changes no approved request covered from `evil`, which does not match'],
-    ['loosening holds when both match', { branch: 'main', unapprovedBase: 'release/1' }, ['main', 'release/*'], 'loosen', true, undefined, '`release/1`, matches too'],
+    ['loosening holds when both match', { branch: 'main', unapprovedBase: 'release/1' }, ['main', 'release/*'], 'loosen', true, undefined, '`release/1`, which matches too'],
     ['loosening: the base matching is not enough', { branch: 'feature', unapprovedBase: 'main' }, ['main'], 'loosen', false, undefined, 'branch `feature` matches none of `main`'],
     ['loosening with nothing unapproved from the base goes by the head', { branch: 'main' }, ['main'], 'loosen', true, undefined, 'branch `main` matches `main`'],
-    ['tightening goes by the head branch', { branch: 'main', unapprovedBase: 'evil' }, ['main'], 'tighten', true, undefined, 'branch `main` matches `main`'],
+    ['tightening goes by the head branch, as the worst case where the base does not match', { branch: 'main', unapprovedBase: 'evil' }, ['main'], 'tighten', true, true, 'it holds for the head branch only, as the worst case'],
+    ['tightening where both match is a fact', { branch: 'main', unapprovedBase: 'main-next' }, ['main*'], 'tighten', true, undefined, 'which matches too'],
     ['tightening: the base matching is not the head matching', { branch: 'feature', unapprovedBase: 'main' }, ['main'], 'tighten', false, undefined, 'branch `feature` matches none of `main`'],
   ];
   test.each(rows)('%s', (_case, facts, patterns, purpose, matched, assumed, reason) => {
