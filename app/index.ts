@@ -24,7 +24,7 @@ import { DEPLOYMENT_REVIEW_JOB, PREVIEW_JOB } from './store/store.js';
 import { handleButton, handleRerun } from './webhooks/buttons.js';
 import { editedIntoCommand, handleComment, handleDeletedComment, handleEditedComment, mayBeCommand } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
-import { handleRepositoryMoved } from './webhooks/repository.js';
+import { handleRepositoryRenamed } from './webhooks/repository.js';
 import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
 
 export interface JitAppOptions {
@@ -117,7 +117,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on('check_run.rerequested', once(store, metrics, handleRerun(gate, store)));
     app.on('deployment_protection_rule.requested', once(store, metrics, handleRuleRequested(gate)));
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
-    app.on(['repository.renamed', 'repository.transferred'], once(store, metrics, handleRepositoryMoved(store, (id) => installations.client(id))));
+    app.on('repository.renamed', once(store, metrics, handleRepositoryRenamed(store, (id) => installations.client(id))));
     const admission = new Admission(store, options.admission);
     const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
     addHandler(createDashboardHandler({ gate, store, appUrl, githubApiUrl: options.githubApiUrl, oauth: options.oauth, log, clock, sessionTtlMs: options.sessionTtlMs }));

@@ -231,16 +231,16 @@ export class SqlStore implements Store {
     return rows.map(toRequest);
   }
 
-  async moveRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number> {
-    const [row] = await this.#db.query<{ moved: string }>(
-      `WITH moved AS (
-         UPDATE requests SET repository = $2, facts = facts || jsonb_build_object('owner', $3::text, 'repo', $4::text, 'installationId', $5::bigint)
-         WHERE repository_id = $1 AND (repository <> $2 OR facts -> 'installationId' IS DISTINCT FROM to_jsonb($5::bigint))
+  async renameRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number> {
+    const [row] = await this.#db.query<{ renamed: string }>(
+      `WITH renamed AS (
+         UPDATE requests SET repository = $2, facts = facts || jsonb_build_object('owner', $3::text, 'repo', $4::text)
+         WHERE repository_id = $1 AND facts -> 'installationId' = to_jsonb($5::bigint) AND repository <> $2
          RETURNING 1)
-       SELECT count(*) AS moved FROM moved`,
+       SELECT count(*) AS renamed FROM renamed`,
       [repositoryId, `${now.owner}/${now.repo}`, now.owner, now.repo, now.installationId],
     );
-    return Number(row?.moved ?? 0);
+    return Number(row?.renamed ?? 0);
   }
 
   async countRequestsByStatus(): Promise<Record<RequestStatus, number>> {

@@ -439,10 +439,10 @@ export interface Store {
   /** The repository's most recent requests, newest first. */
   listRecentRequests(repositoryId: string, limit: number): Promise<ApprovalRequest[]>;
   /**
-   * The repository `repositoryId` is called `owner/repo` now, in the App's installation
-   * `installationId`: its requests are shown, answered and listed there. Returns how many it moved.
+   * The repository `repositoryId` is called `owner/repo` now: its requests of the installation
+   * `installationId` are shown, answered and listed under that name. Returns how many it renamed.
    */
-  moveRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number>;
+  renameRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number>;
   countRequestsByStatus(): Promise<Record<RequestStatus, number>>;
   updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
   /** Moves a pending request to a final status, exactly once (and queues its publication); undefined when there is no such request. */

@@ -645,7 +645,7 @@ describe('requests the App sends', () => {
       'issue-comment-created', 'issue-comment-deleted', 'check-run-requested-action', 'check-run-rerequested',
       'pull-request-opened', 'pull-request-synchronize', 'pull-request-reopened', 'deployment-protection-rule-requested',
       'installation-created', 'installation-deleted', 'installation-repositories-added', 'installation-repositories-removed',
-      'repository-renamed', 'repository-transferred',
+      'repository-renamed',
     ];
     // Also what the reconciler reads to find runs waiting on the App whose webhook was lost, and what the
     // dashboard asks with a signed-in user's token.

@@ -110,17 +110,17 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await backend.store.getRequest(request.id))?.deadline).toEqual(request.deadline);
     });
 
-    test("a moved repository's requests, and only its, take its new name and installation, facts included", async () => {
+    test("a renamed repository's requests of the same installation, and only those, take its new name, facts included", async () => {
       const repositoryId = String(9_000_000 + Math.floor(Math.random() * 1_000_000));
       const facts = { owner: 'acme', repo: 'old-name', installationId: 7, ref: 'refs/heads/main' };
       const [first, second] = [await create({ repositoryId, repository: 'acme/old-name', facts }), await create({ repositoryId, repository: 'acme/old-name', facts })];
       const other = await create({ repository: 'acme/old-name', facts });
-      expect(await backend.store.moveRepository(repositoryId, { owner: 'acme', repo: 'new-name', installationId: 7 })).toBe(2);
-      expect(await backend.store.moveRepository(repositoryId, { owner: 'acme', repo: 'new-name', installationId: 7 })).toBe(0);
-      // Transferred to another account, where the App has another installation.
-      expect(await backend.store.moveRepository(repositoryId, { owner: 'acme-labs', repo: 'new-name', installationId: 8 })).toBe(2);
+      // Another installation's word about the repository (one it was transferred to) moves nothing.
+      expect(await backend.store.renameRepository(repositoryId, { owner: 'acme-labs', repo: 'new-name', installationId: 8 })).toBe(0);
+      expect(await backend.store.renameRepository(repositoryId, { owner: 'acme', repo: 'new-name', installationId: 7 })).toBe(2);
+      expect(await backend.store.renameRepository(repositoryId, { owner: 'acme', repo: 'new-name', installationId: 7 })).toBe(0);
       for (const id of [first.id, second.id]) {
-        expect(await backend.store.getRequest(id)).toMatchObject({ repository: 'acme-labs/new-name', facts: { owner: 'acme-labs', repo: 'new-name', installationId: 8, ref: 'refs/heads/main' } });
+        expect(await backend.store.getRequest(id)).toMatchObject({ repository: 'acme/new-name', facts: { owner: 'acme', repo: 'new-name', installationId: 7, ref: 'refs/heads/main' } });
       }
       expect(await backend.store.getRequest(other.id)).toMatchObject({ repository: 'acme/old-name', facts });
     });
