@@ -54,6 +54,22 @@ beforeAll(async () => {
   await github.control.setWebhook(APP_ID, { url: `${appUrl}/api/github/webhooks`, secret: WEBHOOK_SECRET });
 }, 120_000);
 
+/** A production deploy step started, its request opened and its check run waiting for the approver. */
+async function waitingForProduction() {
+  const running = startLocalAction({ inputs: { action: 'deploy', 'app-url': app!.url, environment: 'production', timeout: '2m' }, env: await jobEnv() });
+  let requestId = '';
+  await eventually('the request to be opened', () => {
+    requestId = /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
+    return requestId !== '';
+  }, 60_000);
+  let checkRun: { id: number; html_url: string; external_id: string | null; conclusion: string | null } | undefined;
+  await eventually('the App to create the check run', async () => {
+    checkRun = ((await github.control.checkRuns(REPOSITORY)) as unknown as NonNullable<typeof checkRun>[]).find((run) => run.external_id === requestId);
+    return checkRun?.conclusion === 'action_required';
+  });
+  return { running, requestId, checkRun: checkRun! };
+}
+
 afterEach(killLocalActions);
 
 afterAll(async () => {
@@ -129,46 +145,25 @@ describe('the Action under @github/local-action', () => {
   }, RUN_TIMEOUT);
 
   it("waits for the approver's click on the check run, then passes with who approved", async () => {
-    const running = startLocalAction({ inputs: { action: 'deploy', 'app-url': app!.url, environment: 'production', timeout: '2m' }, env: await jobEnv() });
-    let requestId = '';
-    await eventually('the request to be opened', () => {
-      requestId = /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
-      return requestId !== '';
-    }, 60_000);
-    let checkRun: { id: number; html_url: string; external_id: string | null; conclusion: string | null } | undefined;
-    await eventually('the App to create the check run', async () => {
-      const runs = (await github.control.checkRuns(REPOSITORY)) as unknown as NonNullable<typeof checkRun>[];
-      checkRun = runs.find((run) => run.external_id === requestId);
-      return checkRun?.conclusion === 'action_required';
-    });
-    await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun!.id, user: 'alice', identifier: 'jit-approve' });
+    const { running, requestId, checkRun } = await waitingForProduction();
+    await github.control.clickCheckRunButton({ repository: REPOSITORY, check_run_id: checkRun.id, user: 'alice', identifier: 'jit-approve' });
 
     const result = await running.result;
     expect(result.stdout).not.toContain('::error::');
     expect(result.outputs).toEqual({
-      decision: 'approved', 'approved-by': 'alice', 'request-id': requestId, 'check-run-url': checkRun!.html_url, reason: expect.any(String),
+      decision: 'approved', 'approved-by': 'alice', 'request-id': requestId, 'check-run-url': checkRun.html_url, reason: expect.any(String),
     });
     expect(result.summary).toContain('| Approved by | @alice |');
     expect(result.exitCode).toBe(0);
   }, RUN_TIMEOUT);
 
   it('resumes with the approval when its repository is renamed while it waits', async () => {
-    const running = startLocalAction({ inputs: { action: 'deploy', 'app-url': app!.url, environment: 'production', timeout: '2m' }, env: await jobEnv() });
-    let requestId = '';
-    await eventually('the request to be opened', () => {
-      requestId = /Approval request (\S+) opened/.exec(running.stdout())?.[1] ?? '';
-      return requestId !== '';
-    }, 60_000);
-    let checkRun: { id: number; external_id: string | null; conclusion: string | null } | undefined;
-    await eventually('the App to create the check run', async () => {
-      checkRun = ((await github.control.checkRuns(REPOSITORY)) as unknown as NonNullable<typeof checkRun>[]).find((run) => run.external_id === requestId);
-      return checkRun?.conclusion === 'action_required';
-    });
+    const { running, requestId, checkRun } = await waitingForProduction();
     await github.control.rename(REPOSITORY, 'web-renamed');
     try {
       // The App hears of the rename and answers under the new name, which the step, named at its start, does not know.
       await eventually('the App to answer under the new name', async () => (await app!.store.getRequest(requestId))?.repository === 'acme/web-renamed');
-      await github.control.clickCheckRunButton({ repository: 'acme/web-renamed', check_run_id: checkRun!.id, user: 'alice', identifier: 'jit-approve' });
+      await github.control.clickCheckRunButton({ repository: 'acme/web-renamed', check_run_id: checkRun.id, user: 'alice', identifier: 'jit-approve' });
       const result = await running.result;
       expect(result.outputs).toMatchObject({ decision: 'approved', 'approved-by': 'alice' });
       expect(result.exitCode).toBe(0);
