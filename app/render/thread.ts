@@ -25,7 +25,7 @@ export function threadBody(request: GateRequest, links: { checkRunUrl?: string; 
   if (request.status === 'pending') {
     if (links.approvers) tail.push(`Approvers: ${links.approvers}`, '');
     if (request.decision?.outcome === 'held') tail.push(`Votes count once a window lets the request go ahead. Deadline: ${request.deadline ?? 'none'}.`);
-    else tail.push(`Reply \`/approve [note]\` or \`/reject <reason>\`, or use the buttons on the check run${links.checkRunUrl ? ` (${links.checkRunUrl})` : ''}. Edited comments do not count. Deadline: ${request.deadline ?? 'none'}.`);
+    else tail.push(`Reply \`/approve\` (a note may follow) or \`/reject <reason>\`, or use the buttons on the check run${links.checkRunUrl ? ` (${links.checkRunUrl})` : ''}. Edited comments do not count. Deadline: ${request.deadline ?? 'none'}.`);
   } else if (links.checkRunUrl) {
     tail.push(`Decision record: ${links.checkRunUrl}`);
   }

@@ -190,51 +190,52 @@ function newestPerGate(oldestFirst: readonly ApprovalRequest[]): ApprovalRequest
   return [...newest.values()];
 }
 
-/** The words that name a request in a command, in order: its action, environment and severity. */
+/** The words of a request's name, in order: its action, environment and severity. */
 const NAMING: readonly ((request: ApprovalRequest) => string)[] = [
   (r) => r.action.toLowerCase(),
   (r) => r.environmentKey,
   (r) => ((r.facts as unknown as RunFacts).severity ?? '').toLowerCase(),
 ];
 
-/** A request's id as a command may give it: its first eight characters, as the dashboard shows it. */
+/** A request's id as a command may give it: its first eight characters, as the dashboard shows it, or more. */
 const ID_WORD = /^[0-9a-f]{8}[0-9a-f-]*$/i;
 
-/** How a command names a request: as few of its words as tell it from the others, else its id's start. */
+/**
+ * How a command names a request: in brackets, as few of its name's words as tell it from the others
+ * (`[deploy production]`), else the start of its id.
+ */
 function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[]): string {
   for (let count = 1; count <= NAMING.length; count++) {
     const words = (r: ApprovalRequest) => NAMING.slice(0, count).map((name) => name(r));
     const own = words(request);
-    if (own.at(-1) === '') break;
-    if (pending.filter((r) => words(r).join('\n') === own.join('\n')).length === 1) return own.join(' ');
+    // A word that is empty, or holds a space or a bracket, cannot be written in a name.
+    if (own.some((word) => word === '' || /[\s\]]/.test(word))) break;
+    if (pending.filter((r) => words(r).join('\n') === own.join('\n')).length === 1) return `[${own.join(' ')}]`;
   }
   return request.id.slice(0, 8);
 }
 
 /**
- * The request a command is for. Its first words may name one of the thread's requests: the start of
- * its id, or its action, then its environment and then its severity, as far as they go; what follows
- * is the note. Named, it is the one waiting request that fits the words, or none (a command for a
- * request that has ended never counts for another). Unnamed, it is the one request waiting.
- * `named`: the words that named something no single waiting request fits; `fits`: whether several do.
+ * The request a command is for. A command names one only explicitly, first thing after the command:
+ * the start of its id, or its name in brackets (`[deploy production high]`); the note follows. The
+ * action is the workflow's own word, so a name written bare could be a note's first word (`/approve
+ * ship it`) that a request was named after to catch it. Named, it is the one waiting request that
+ * fits, or none: a command for a request that has ended never counts for another. Unnamed, it is the
+ * one request waiting. `named`: the name no single waiting request fits; `fits`: whether several do.
  */
 function chooseTarget(text: string, pending: readonly ApprovalRequest[], thread: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string; named?: string; fits?: boolean } {
-  const words = text.split(/\s+/).filter((word) => word !== '');
-  const rest = (used: number) => words.slice(used).join(' ');
-  const first = (words[0] ?? '').toLowerCase();
-  if (ID_WORD.test(first)) {
-    const byId = pending.filter((r) => r.id.startsWith(first));
-    return byId.length === 1 ? { target: byId[0], rest: rest(1) } : { rest: text, named: words[0], fits: byId.length > 1 };
+  const bracketed = /^\[([^\]]*)\]/.exec(text);
+  const first = bracketed ? bracketed[1]!.trim() : (text.split(/\s/, 1)[0] ?? '');
+  const rest = text.slice(bracketed ? bracketed[0].length : first.length).trim();
+  const words = first.split(/\s+/).filter((word) => word !== '').map((word) => word.toLowerCase());
+  let waiting: readonly ApprovalRequest[];
+  if (words.length === 1 && ID_WORD.test(words[0]!)) {
+    waiting = pending.filter((r) => r.id.startsWith(words[0]!));
+  } else if (bracketed) {
+    const fitting = words.length <= NAMING.length ? thread.filter((r) => words.every((word, i) => NAMING[i]!(r) === word)) : [];
+    waiting = pending.filter((r) => fitting.includes(r));
+  } else {
+    return pending.length === 1 ? { target: pending[0], rest: text } : { rest: text };
   }
-  let used = 0;
-  let fitting = thread;
-  for (const [i, name] of NAMING.entries()) {
-    const narrower = i < words.length ? fitting.filter((r) => name(r) === words[i]!.toLowerCase()) : [];
-    if (narrower.length === 0) break;
-    fitting = narrower;
-    used = i + 1;
-  }
-  const waiting = pending.filter((r) => fitting.includes(r));
-  if (waiting.length === 1) return { target: waiting[0], rest: rest(used) };
-  return used === 0 ? { rest: text } : { rest: text, named: words.slice(0, used).join(' '), fits: waiting.length > 1 };
+  return waiting.length === 1 ? { target: waiting[0], rest } : { rest: text, named: bracketed ? bracketed[0] : first, fits: waiting.length > 1 };
 }

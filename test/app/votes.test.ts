@@ -145,8 +145,8 @@ describe('commands that must not count', () => {
     const deploy = await openPending({ action: 'deploy', environment: 'production' });
     const migrate = await openPending({ action: 'migrate', environment: 'production' });
     await world.comment(PR, 'bob', '/approve looks good');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`deploy`, `migrate`)');
-    await world.comment(PR, 'bob', '/approve migrate looks good');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy]`, `[migrate]`)');
+    await world.comment(PR, 'bob', '/approve [migrate] looks good');
     expect((await world.poll(migrate.run, migrate.id)).body.status).toBe('approved');
     expect((await world.poll(deploy.run, deploy.id)).body.status).toBe('pending');
   });
@@ -156,9 +156,9 @@ describe('commands that must not count', () => {
     const high = await openPending({ action: 'deploy', environment: 'production', severity: 'high', summary: 'drops a table' });
     // A bare /approve is for neither: the newer, high one is not what the older one's thread asks about.
     await world.comment(PR, 'bob', '/approve');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`deploy production low`, `deploy production high`)');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy production low]`, `[deploy production high]`)');
     expect((await world.poll(high.run, high.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
-    await world.comment(PR, 'bob', '/approve deploy production low docs are fine');
+    await world.comment(PR, 'bob', '/approve [deploy production low] docs are fine');
     expect((await world.poll(low.run, low.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
     expect((await world.poll(high.run, high.id)).body.status).toBe('pending');
   });
@@ -180,21 +180,31 @@ describe('commands that must not count', () => {
     const production = await openPending({ action: 'deploy', environment: 'production' });
     // The pull request's author ends the staging request; bob's approval of staging must not become production's.
     expect((await world.api('POST', `/api/v1/requests/${staging.id}/cancel`, await world.token(staging.run), { reason: 'job_cancelled' })).status).toBe(200);
-    await world.comment(PR, 'bob', '/approve deploy staging');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain('`deploy staging` names none of the requests waiting, and only `deploy` is waiting here');
+    await world.comment(PR, 'bob', '/approve [deploy staging]');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('`[deploy staging]` names none of the requests waiting, and only `[deploy]` is waiting here');
     await world.comment(PR, 'bob', `/approve ${staging.id.slice(0, 8)}`);
     expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
-    await world.comment(PR, 'bob', '/approve deploy production');
+    await world.comment(PR, 'bob', '/approve [deploy production]');
     expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
   });
 
-  it("reads a command's words as far as they go: fewer than tell two waiting requests apart name neither", async () => {
+  it("takes a name's words as they are: fewer than tell two waiting requests apart name neither", async () => {
     const low = await openPending({ action: 'deploy', environment: 'production', severity: 'low' });
     const unstated = await openPending({ action: 'deploy', environment: 'production' });
-    await world.comment(PR, 'bob', '/approve deploy production');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`deploy production\` fits more than one of the requests waiting, and several requests are waiting here (\`deploy production low\`, \`${unstated.id.slice(0, 8)}\`)`);
+    await world.comment(PR, 'bob', '/approve [deploy production]');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`[deploy production]\` fits more than one of the requests waiting, and several requests are waiting here (\`[deploy production low]\`, \`${unstated.id.slice(0, 8)}\`)`);
     expect((await world.poll(unstated.run, unstated.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await world.poll(low.run, low.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it("never reads a note's first word as a name: a request named after it does not catch the approval", async () => {
+    const deploy = await openPending({ action: 'deploy', environment: 'production', summary: 'the reviewed deploy' });
+    // The workflow's author opens a request whose action is a word approvers write in notes.
+    const catcher = await openPending({ action: 'ship', environment: 'production', summary: 'anything' });
+    await world.comment(PR, 'bob', '/approve ship it');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy]`, `[ship]`)');
+    expect((await world.poll(catcher.run, catcher.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
   it('still takes a re-run of the same gate for the newest: a bare command is for it', async () => {
