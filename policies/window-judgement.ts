@@ -1,12 +1,13 @@
 /**
  * The freezes and deploy windows of a policy, judged for one request at one instant: which apply
- * (their `if`, judged as conditions that tighten the gate), which hold the request now, what they
+ * (their `if`, judged as conditions that tighten the gate; a deploy window's also as one that loosens
+ * it, since an open one lets the request through), which hold the request now, what they
  * do to it, when it may go ahead and when it must be judged again. Pure: the instant is passed in.
  */
 import type { WindowEvaluation, WindowsDecision } from './decision.js';
 import { evaluateConditions, type ConditionResult, type PredicateContext } from './predicates.js';
 import type { TimeWindow, WindowMode } from './types.js';
-import { allowedAt, compileSchedule, nextAllowed, nextChange, wallClock, WINDOW_HORIZON_MS, type Period, type TimedWindow, type WindowClock } from './windows.js';
+import { allowedAt, compileSchedule, nextAllowed, nextChange, openLayers, wallClock, WINDOW_HORIZON_MS, type Period, type TimedWindow, type WindowClock } from './windows.js';
 
 /** Reject is the strictest: it ends the request; then wait, which holds it; require lets people override. */
 const STRICTNESS: Record<WindowMode, number> = { reject: 3, wait: 2, require: 1 };
@@ -24,20 +25,24 @@ export function judgeWindows(
   reportErrors: (where: string, conditions: readonly ConditionResult[]) => void,
   problems: string[],
 ): { decision: WindowsDecision; closing: TimeWindow[] } {
-  const applying: { window: TimeWindow; clock: WindowClock }[] = [];
+  const applying: Applying[] = [];
   const evaluations: WindowEvaluation[] = [];
   for (const window of windows) {
     // A window in scope holds requests back: an unknown change set puts a request in scope of a path condition.
     const conditions = evaluateConditions(window.if, ctx, 'tighten');
     reportErrors(windowNoun(window), conditions);
     const applies = conditions.every((c) => c.matched);
+    // An open deploy window in scope lets the request through though its file's other windows are
+    // closed, which loosens the gate: a window the request is in scope of only as the worst case holds
+    // it like the others, but never lets it through while one of them is closed.
+    const opens = window.kind === 'deploy_window' && applies && evaluateConditions(window.if, ctx, 'loosen').every((c) => c.matched);
     const compiled = compileSchedule(window.schedule, window.timeZone);
     if (!compiled.ok) {
       problems.push(`${windowNoun(window)}: ${compiled.message}`);
       continue;
     }
     const clock = compiled.value;
-    if (applies) applying.push({ window, clock });
+    if (applies) applying.push({ window, clock, opens });
     const current = clock.at(now);
     const nextStart = current ? null : clock.nextStart(now, now + WINDOW_HORIZON_MS);
     const period: Period | null = current ?? (nextStart === null ? null : clock.at(nextStart));
@@ -57,7 +62,7 @@ export function judgeWindows(
     });
   }
 
-  const timed: TimedWindow[] = applying.map(({ window, clock }) => ({ kind: window.kind, layer: window.layer, clock }));
+  const timed: TimedWindow[] = applying.map(timedWindow);
   const open = allowedAt(timed, now);
   const closing = open ? [] : closingWindows(applying, now);
   const mode = closing.reduce<WindowMode | null>((strictest, w) => (strictest === null || STRICTNESS[w.mode] > STRICTNESS[strictest] ? w.mode : strictest), null);
@@ -66,6 +71,8 @@ export function judgeWindows(
   const opensAt = open ? now : mode === 'wait' ? releasedAt(applying, timed, now) : nextAllowed(timed, now);
   const overridesThen = mode === 'wait' && opensAt !== null && !allowedAt(timed, opensAt) ? closingWindows(applying, opensAt).map((w) => w.name) : [];
   const recheckAt = nextChange(timed, now);
+  // Deploy windows open now that the request is in scope of only as the worst case.
+  const unopened = new Set(applying.filter(({ window, clock, opens }) => window.kind === 'deploy_window' && !opens && clock.at(now)).map(({ window }) => window));
   return {
     decision: {
       at: iso(now),
@@ -73,7 +80,7 @@ export function judgeWindows(
       open,
       closedBy: closing.map((w) => w.name),
       mode,
-      messages: closing.map((w) => w.message ?? `${windowNoun(w)} ${w.kind === 'freeze' ? 'is in force' : 'is closed'}`),
+      messages: closing.map((w) => w.message ?? `${windowNoun(w)} ${w.kind === 'freeze' ? 'is in force' : unopened.has(w) ? 'is open, but lets through only requests known to be in its scope' : 'is closed'}`),
       opensAt: opensAt === null ? null : iso(opensAt),
       ...(overridesThen.length > 0 ? { overridesThen } : {}),
       recheckAt: recheckAt === null ? null : iso(recheckAt),
@@ -82,11 +89,20 @@ export function judgeWindows(
   };
 }
 
+/** A window the request is in scope of; `opens`: a deploy window that may let it through (see TimedWindow). */
+interface Applying {
+  window: TimeWindow;
+  clock: WindowClock;
+  opens: boolean;
+}
+
+const timedWindow = ({ window, clock, opens }: Applying): TimedWindow => ({ kind: window.kind, layer: window.layer, clock, opens });
+
 /** Boundaries walked at most looking for a held request's release. */
 const MAX_RELEASE_STEPS = 2_000;
 
 /** The first instant at or after `now` at which no window in `wait` or `reject` mode closes the request; null when not within a year. */
-function releasedAt(applying: readonly { window: TimeWindow; clock: WindowClock }[], timed: readonly TimedWindow[], now: number): number | null {
+function releasedAt(applying: readonly Applying[], timed: readonly TimedWindow[], now: number): number | null {
   const held = (t: number) => !allowedAt(timed, t) && closingWindows(applying, t).some((w) => w.mode !== 'require');
   let at = now;
   for (let step = 0; step < MAX_RELEASE_STEPS && at <= now + WINDOW_HORIZON_MS; step++) {
@@ -98,12 +114,11 @@ function releasedAt(applying: readonly { window: TimeWindow; clock: WindowClock 
   return null;
 }
 
-/** What holds a request at `now`: the freezes in force, and each file's deploy windows when none of them is open. */
-function closingWindows(applying: readonly { window: TimeWindow; clock: WindowClock }[], now: number): TimeWindow[] {
+/** What holds a request at `now`: the freezes in force, and each file's deploy windows when they do not let it through (see `openLayers`). */
+function closingWindows(applying: readonly Applying[], now: number): TimeWindow[] {
   const freezes = applying.filter(({ window, clock }) => window.kind === 'freeze' && clock.at(now)).map(({ window }) => window);
-  const deploy = applying.filter(({ window }) => window.kind === 'deploy_window');
-  const openLayers = new Set(deploy.filter(({ clock }) => clock.at(now)).map(({ window }) => window.layer));
-  return [...freezes, ...deploy.filter(({ window }) => !openLayers.has(window.layer)).map(({ window }) => window)];
+  const open = openLayers(applying.map(timedWindow), now);
+  return [...freezes, ...applying.filter(({ window }) => window.kind === 'deploy_window' && !open.has(window.layer)).map(({ window }) => window)];
 }
 
 /** "until 2027-01-04 08:00 Europe/Berlin", in the zone of the first window that holds the request. */

@@ -170,20 +170,37 @@ export interface TimedWindow {
   kind: 'freeze' | 'deploy_window';
   layer: string;
   clock: WindowClock;
+  /**
+   * A deploy window: false when the request is in its scope only as the worst case (a fact the
+   * request cannot tell), so that it holds the request like its file's other windows, but never lets
+   * it through while one of them is closed. Unset means true.
+   */
+  opens?: boolean;
+}
+
+/**
+ * The files whose deploy windows let the request through at `t`: one that may (see `opens`) is
+ * open, or all of them are.
+ */
+export function openLayers(windows: readonly TimedWindow[], t: number): Set<string> {
+  const layers = new Map<string, { any: boolean; all: boolean }>();
+  for (const w of windows) {
+    if (w.kind !== 'deploy_window') continue;
+    const open = w.clock.at(t) !== null;
+    const layer = layers.get(w.layer) ?? { any: false, all: true };
+    layers.set(w.layer, { any: layer.any || (open && w.opens !== false), all: layer.all && open });
+  }
+  return new Set([...layers].filter(([, { any, all }]) => any || all).map(([layer]) => layer));
 }
 
 /**
  * Whether a request under these windows may go ahead at `t`: no freeze in force, and for each file
- * that has deploy windows, one of its windows open.
+ * that has deploy windows, its windows letting it through (see `openLayers`).
  */
 export function allowedAt(windows: readonly TimedWindow[], t: number): boolean {
   if (windows.some((w) => w.kind === 'freeze' && w.clock.at(t))) return false;
-  const layers = new Map<string, boolean>();
-  for (const w of windows) {
-    if (w.kind !== 'deploy_window') continue;
-    layers.set(w.layer, (layers.get(w.layer) ?? false) || w.clock.at(t) !== null);
-  }
-  return [...layers.values()].every(Boolean);
+  const open = openLayers(windows, t);
+  return windows.every((w) => w.kind !== 'deploy_window' || open.has(w.layer));
 }
 
 /**
@@ -202,11 +219,10 @@ export function nextAllowed(windows: readonly TimedWindow[], t: number, horizonM
       continue;
     }
     if (allowedAt(windows, at)) return at;
-    // Some file's deploy windows are all closed: the earliest of them to open next.
-    const closedLayers = new Set(windows.filter((w) => w.kind === 'deploy_window').map((w) => w.layer));
-    for (const w of windows) if (w.kind === 'deploy_window' && w.clock.at(at)) closedLayers.delete(w.layer);
+    // Some file's deploy windows do not let the request through: the earliest of them to open next.
+    const open = openLayers(windows, at);
     const openings = windows
-      .filter((w) => w.kind === 'deploy_window' && closedLayers.has(w.layer))
+      .filter((w) => w.kind === 'deploy_window' && !open.has(w.layer))
       .map((w) => w.clock.nextStart(at, until))
       .filter((s): s is number => s !== null);
     if (openings.length === 0) return null;

@@ -150,6 +150,36 @@ ${kind}:
     expect(evaluate(scoped('deploy_windows', 'wait'), facts({ severity: 'low' }), november).outcome).toBe('auto_approve');
   });
 
+  describe('an always-open deploy window the request is in scope of only as the worst case does not release it', () => {
+    const scoped = (scope: string) =>
+      load(`version: 1
+deploy_windows:
+  - name: office-hours
+    time_zone: UTC
+    cron: { start: "0 9 * * 1-5", end: "0 17 * * 1-5" }
+  - name: any-time
+    time_zone: UTC
+    cron: { start: "0 0 * * *", end: "59 23 * * *" }
+    if: ${scope}
+`);
+    // A Saturday evening: only `any-time` could let the request through.
+    const saturday = at('2026-12-05T20:00:00Z');
+    const rows: [string, string, Partial<RequestFacts>, Partial<RequestFacts>][] = [
+      ['no severity stated', '{ severity: low }', {}, { severity: 'low' }],
+      ['a pull request whose base ships unapproved changes', '{ branch: "hotfix/*" }', { branch: 'hotfix/x', unapprovedBase: 'evil' }, { branch: 'hotfix/x' }],
+      ['an unknown change set', '{ only_paths: ["docs/**"] }', { changedFiles: [], unknownChanges: 'force push' }, { changedFiles: ['docs/a.md'] }],
+      ['a re-run by someone else', '{ actor: release-bot }', { actor: 'release-bot', rerunBy: ['mallory'] }, { actor: 'release-bot' }],
+    ];
+    test.each(rows)('%s: held until office hours; the fact stated, it goes ahead', (_case, scope, unknown, stated) => {
+      const policy = scoped(scope);
+      const held = evaluate(policy, facts(unknown), saturday);
+      expect(held.outcome).toBe('held');
+      expect(held.windows).toMatchObject({ open: false, mode: 'wait', opensAt: '2026-12-07T09:00:00.000Z' });
+      expect(held.windows?.messages).toContain('deploy window `any-time` is open, but lets through only requests known to be in its scope');
+      expect(evaluate(policy, facts(stated), saturday).outcome).toBe('auto_approve');
+    });
+  });
+
   test('an override only the requester could give is blocked', () => {
     const self = load(POLICY.replace('override: { approvers: [carol, dave] }', 'override: { approvers: [mallory] }'));
     const decision = evaluate(self, facts(), at('2026-12-22T10:00:00Z'));

@@ -135,6 +135,16 @@ describe('several windows', () => {
     expect(allowedAt([deploy(morning, 'org'), deploy(always, 'repository')], t('2026-12-24T10:00:00Z'))).toBe(true);
     expect(nextAllowed([deploy(morning, 'org'), deploy(afternoon, 'repository')], t('2026-12-24T10:00:00Z'))).toBeNull();
   });
+
+  test('a deploy window that may not let the request through holds it like the others, and opens its file only with them', () => {
+    const morning = cron('0 9 * * *', '0 12 * * *');
+    const always: TimedWindow = { ...deploy(cron('0 0 * * *', '59 23 * * *')), opens: false };
+    expect(allowedAt([deploy(morning), always], t('2026-12-24T13:00:00Z'))).toBe(false);
+    expect(allowedAt([deploy(morning), always], t('2026-12-24T10:00:00Z'))).toBe(true);
+    expect(nextAllowed([deploy(morning), always], t('2026-12-24T13:00:00Z'))).toBe(t('2026-12-25T09:00:00Z'));
+    // When every window of the file is open, the request goes ahead whichever of them it is in scope of.
+    expect(allowedAt([always], t('2026-12-24T13:00:00Z'))).toBe(true);
+  });
 });
 
 describe('date-times', () => {
