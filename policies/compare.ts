@@ -52,18 +52,23 @@ const ANY_CHANGE = 'any change: the situation names no files, so path conditions
 /** A table people read on a check run: past this many situations, the named ones are cut. */
 export const MAX_NAMED_SITUATIONS = 60;
 
-/** Each action × environment × severity the policies name with a literal value (globs name no one value). */
+/**
+ * Each action × environment × severity the policies name with a literal value (globs name no one
+ * value), and for each action × environment a step that states no severity: it gets
+ * `defaults.severity`, so a change to that default (a low one loosens every severity condition for
+ * such steps) shows only there.
+ */
 export function namedSituations(policies: readonly Policy[]): Situation[] {
   const actions = literals(policies, (c) => c.action);
   const environments = literals(policies, (c) => c.environment);
-  const severities = [...new Set(policies.flatMap((p) => p.severities))];
+  const severities = [...new Set(policies.flatMap((p) => p.severities)), undefined];
   const out: Situation[] = [];
   for (const action of actions.length > 0 ? actions : ['deploy']) {
     for (const environment of [...environments, undefined]) {
       for (const severity of severities) {
         if (out.length >= MAX_NAMED_SITUATIONS) return out;
         out.push({
-          label: `${action}${environment ? ` to ${environment}` : ' (no environment)'}, severity ${severity}`,
+          label: `${action}${environment ? ` to ${environment}` : ' (no environment)'}, severity ${severity ?? 'not stated'}`,
           facts: { action, environment, severity, changedFiles: [], unknownChanges: ANY_CHANGE },
           source: 'named',
         });

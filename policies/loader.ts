@@ -21,7 +21,7 @@ import { checkSchema, describeValue, readablePath, type SchemaProblem } from './
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, autoApproves, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
-import { lintFile, lintNarrowedGates, lintSeverityGaps, lintShadowedRules, lintWidenedWindows, lintWindows } from './policy-lint.js';
+import { lintDefaultSeverity, lintFile, lintNarrowedGates, lintSeverityGaps, lintShadowedRules, lintWidenedWindows, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
 
@@ -152,6 +152,10 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   for (const layer of merged.layers) {
     for (const { pointer, message } of lintWindows(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }
+  const defaultSeverity = lintDefaultSeverity(merged.policy);
+  // The repository's value wins over the org's: the warning points at the one in force.
+  const setBy = [...merged.layers].reverse().find((l) => l.raw.defaults?.severity !== undefined);
+  if (defaultSeverity && setBy) warnings.push(at(setBy.source, '/defaults/severity', defaultSeverity));
   for (const { window, message } of lintWidenedWindows(merged.policy.windows ?? [], merged.policy.severities)) {
     const entry = merged.windows.find((w) => w.raw.name === window.name)!;
     warnings.push(at(entry.layer.source, entry.pointer, message));

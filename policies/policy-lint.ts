@@ -9,7 +9,7 @@ import { conditionsContradict, conditionsImply } from './implication.js';
 import { commaList } from './policy-checks.js';
 import { joinPointer } from './yaml-source.js';
 import { autoApproves, WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
-import type { Conditions, Rule, TimeWindow, WindowSchedule } from './types.js';
+import type { Conditions, Policy, Rule, SeverityCondition, TimeWindow, WindowSchedule } from './types.js';
 import { abbreviatedZone, compileCron, compileSchedule, everInForce } from './windows.js';
 
 export interface LintWarning {
@@ -330,6 +330,27 @@ export function lintNarrowedGates(rules: readonly Rule[], severities: readonly s
     });
   }
   return found;
+}
+
+/**
+ * `defaults.severity` is the severity of every step that states none. Without it such a step meets
+ * every severity condition that tightens the gate; a default below the highest severity takes it out
+ * of those it does not meet: a requiring rule's `if`, a condition escalation's, a window's.
+ */
+export function lintDefaultSeverity(policy: Policy): string | undefined {
+  const { severity } = policy.defaults;
+  const order = policy.severities;
+  if (severity === undefined || !order.includes(severity) || severity === order[order.length - 1]) return undefined;
+  const meets = (c: SeverityCondition) => ('atLeast' in c ? order.indexOf(severity) >= order.indexOf(c.atLeast) : c.anyOf.includes(severity));
+  const missed = [
+    ...policy.rules.flatMap((rule) => [
+      ...(!autoApproves(rule) && rule.if.severity && !meets(rule.if.severity) ? [`rule "${rule.name}"`] : []),
+      ...rule.escalate.filter((e) => e.afterSeconds === undefined && e.if?.severity && !meets(e.if.severity)).map((e) => `an escalation of rule "${rule.name}" (line ${e.location.line})`),
+    ]),
+    ...(policy.windows ?? []).filter((w) => w.if.severity && !meets(w.if.severity)).map((w) => `${w.kind === 'freeze' ? 'freeze' : 'deploy window'} "${w.name}"`),
+  ];
+  if (missed.length === 0) return undefined;
+  return `defaults.severity \`${severity}\` is the severity of every step that states none: without it such a step would meet the severity condition of ${missed.length === 1 ? missed[0] : `${missed.slice(0, -1).join(', ')} and ${missed[missed.length - 1]}`}, with it, it does not, so such a step gets through a looser gate; if steps that state no severity should be gated as the most severe, remove defaults.severity or have every step state its severity`;
 }
 
 /**

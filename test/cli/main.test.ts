@@ -220,10 +220,13 @@ describe('diff', () => {
     expect(comparisons.map((c) => [c.situation.label, c.change])).toEqual([
       ['deploy to production, severity low', 'looser'],
       ['deploy to production, severity high', 'looser'],
+      ['deploy to production, severity not stated', 'looser'],
       ['deploy to staging, severity low', 'stricter'],
       ['deploy to staging, severity high', 'stricter'],
+      ['deploy to staging, severity not stated', 'stricter'],
       ['deploy (no environment), severity low', 'same'],
       ['deploy (no environment), severity high', 'same'],
+      ['deploy (no environment), severity not stated', 'same'],
     ]);
     expect(comparisons[0]).toMatchObject({ before: { text: '1 from @acme/security (rule `production`)' }, after: { text: '1 from anyone with write permission (rule `production`)' } });
   });
@@ -237,10 +240,12 @@ describe('diff', () => {
         '|---|---|---|---|',
         '| looser | `deploy to production, severity low` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
         '| looser | `deploy to production, severity high` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
+        '| looser | `deploy to production, severity not stated` | 1 from @acme/security (rule `production`) | 1 from anyone with write permission (rule `production`) |',
         '| stricter | `deploy to staging, severity low` | no approval needed | 1 from @acme/leads (rule `staging`) |',
         '| stricter | `deploy to staging, severity high` | no approval needed | 1 from @acme/leads (rule `staging`) |',
+        '| stricter | `deploy to staging, severity not stated` | no approval needed | 1 from @acme/leads (rule `staging`) |',
         '',
-        '2 other situations decide the same.',
+        '3 other situations decide the same.',
         '',
       ].join('\n'),
     );
@@ -249,7 +254,7 @@ describe('diff', () => {
   test('the reverse change is stricter where it was looser, and looser where it was stricter', async () => {
     const r = await run('diff', '--before', 'diff-after.yml', '--after', 'diff-before.yml');
     const changes = (JSON.parse(r.stdout) as { comparisons: Array<{ change: string }> }).comparisons.map((c) => c.change);
-    expect(changes).toEqual(['stricter', 'stricter', 'looser', 'looser', 'same', 'same']);
+    expect(changes).toEqual(['stricter', 'stricter', 'stricter', 'looser', 'looser', 'looser', 'same', 'same', 'same']);
   });
 
   test('a freeze removed is reported whatever the time; --at judges the decisions at that instant', async () => {
@@ -262,7 +267,7 @@ describe('diff', () => {
         '|---|---|---|---|',
         '| looser | freeze `new-year` removed | from 2026-12-21 to 2027-01-04 Europe/Berlin, if {"environment":["production"]}, mode wait | — |',
         '',
-        'No decision changes in the 6 situations compared.',
+        'No decision changes in the 9 situations compared.',
         '',
       ].join('\n'),
     );
@@ -288,7 +293,7 @@ describe('diff', () => {
     expect(text).toEqual({
       code: 0,
       stdout: [
-        'No decision changes in the 6 situations compared.',
+        'No decision changes in the 9 situations compared.',
         '',
         'Rules changed in ways the situations cannot show, as they read facts the situations leave out: read these yourself.',
         '',
@@ -305,7 +310,7 @@ describe('diff', () => {
 
   test('no change: the table says so', async () => {
     const r = await diff('--after', 'diff-before.yml', '--format', 'text');
-    expect(r).toEqual({ code: 0, stdout: 'No decision changes in the 6 situations compared.\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: 'No decision changes in the 9 situations compared.\n', stderr: '' });
   });
 
   test('an invalid --after: its problems on stderr, exit 1', async () => {

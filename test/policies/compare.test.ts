@@ -87,6 +87,30 @@ describe('comparePolicies and the table', () => {
   });
 });
 
+describe('namedSituations: a step that states no severity', () => {
+  const RISKY = 'rules:\n  - name: risky\n    if: { environment: production, severity: { at_least: high } }\n    require: { approvals: 2, approvers: ["@acme/sre"] }\n';
+  const load = (text: string): Policy => {
+    const loaded = loadPolicy(`version: 1\n${text}`, 'p.yml');
+    if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+    return loaded.policy;
+  };
+
+  test('is played for each action and environment, so a low defaults.severity shows as looser', () => {
+    const [before, after] = [load(RISKY), load(`defaults: { severity: low }\n${RISKY}`)];
+    const situations = namedSituations([before, after]);
+    expect(situations.filter((s) => s.facts.severity === undefined).map((s) => s.label)).toEqual(['deploy to production, severity not stated', 'deploy (no environment), severity not stated']);
+    const changed = comparePolicies({ policy: before }, { policy: after }, situations).filter((c) => c.change !== 'same');
+    expect(changed.map((c) => [c.situation.label, c.change, c.before?.text, c.after.text])).toEqual([
+      ['deploy to production, severity not stated', 'looser', '2 from @acme/sre (rule `risky`)', 'no approval needed'],
+    ]);
+  });
+
+  test('the named situations stay within their cap', () => {
+    const environments = Array.from({ length: 30 }, (_, i) => `env${i}`);
+    expect(namedSituations([load(`rules:\n  - name: many\n    if: { environment: [${environments.join(', ')}] }\n`)])).toHaveLength(60);
+  });
+});
+
 describe('rulesBeyondSituations: rule changes the named situations cannot show', () => {
   const load = (rules: string): Policy => {
     const loaded = loadPolicy(`version: 1\nrules:\n${rules}`, 'p.yml');
