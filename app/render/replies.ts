@@ -3,7 +3,7 @@ export function helpReply(login: string, problem: string, suggestion?: string): 
   return [
     `@${login} ${problem}.${suggestion ? ` Did you mean \`${suggestion}\`?` : ''}`,
     '',
-    'Commands: `/approve` or `/approve <note>` approves; `/reject <reason>` rejects (a reason is required). Where several requests wait, name one first, as listed: `/approve [deploy production] <note>`, or the start of its id. Write the command on the first line of a new comment; edits are not counted.',
+    'Commands: `/approve` or `/approve <note>` approves; `/reject <reason>` rejects (a reason is required). Where several requests wait, name one first, in brackets as listed: `/approve [deploy production] <note>`, or the start of its id. Write the command on the first line of a new comment; edits are not counted.',
   ].join('\n');
 }
 

@@ -201,8 +201,8 @@ const NAMING: readonly ((request: ApprovalRequest) => string)[] = [
 const ID_WORD = /^[0-9a-f]{8}[0-9a-f-]*$/i;
 
 /**
- * How a command names a request: in brackets, as few of its name's words as tell it from the others
- * (`[deploy production]`), else the start of its id.
+ * How a command names a request, in brackets: as few of its name's words as tell it from the others
+ * (`[deploy production]`), else the start of its id (`[1b2c3d4e]`).
  */
 function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[]): string {
   for (let count = 1; count <= NAMING.length; count++) {
@@ -212,12 +212,12 @@ function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[
     if (own.some((word) => word === '' || /[\s\]]/.test(word))) break;
     if (pending.filter((r) => words(r).join('\n') === own.join('\n')).length === 1) return `[${own.join(' ')}]`;
   }
-  return request.id.slice(0, 8);
+  return `[${request.id.slice(0, 8)}]`;
 }
 
 /**
- * The request a command is for. A command names one only explicitly, first thing after the command:
- * the start of its id, or its name in brackets (`[deploy production high]`); the note follows. The
+ * The request a command is for. A command names one only in brackets, first thing after the command:
+ * its name (`[deploy production high]`) or the start of its id (`[1b2c3d4e]`); the note follows. The
  * action is the workflow's own word, so a name written bare could be a note's first word (`/approve
  * ship it`) that a request was named after to catch it. Named, it is the one waiting request that
  * fits, or none: a command for a request that has ended never counts for another. Unnamed, it is the
@@ -225,17 +225,10 @@ function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[
  */
 function chooseTarget(text: string, pending: readonly ApprovalRequest[], thread: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string; named?: string; fits?: boolean } {
   const bracketed = /^\[([^\]]*)\]/.exec(text);
-  const first = bracketed ? bracketed[1]!.trim() : (text.split(/\s/, 1)[0] ?? '');
-  const rest = text.slice(bracketed ? bracketed[0].length : first.length).trim();
-  const words = first.split(/\s+/).filter((word) => word !== '').map((word) => word.toLowerCase());
-  let waiting: readonly ApprovalRequest[];
-  if (words.length === 1 && ID_WORD.test(words[0]!)) {
-    waiting = pending.filter((r) => r.id.startsWith(words[0]!));
-  } else if (bracketed) {
-    const fitting = words.length <= NAMING.length ? thread.filter((r) => words.every((word, i) => NAMING[i]!(r) === word)) : [];
-    waiting = pending.filter((r) => fitting.includes(r));
-  } else {
-    return pending.length === 1 ? { target: pending[0], rest: text } : { rest: text };
-  }
-  return waiting.length === 1 ? { target: waiting[0], rest } : { rest: text, named: bracketed ? bracketed[0] : first, fits: waiting.length > 1 };
+  if (!bracketed) return pending.length === 1 ? { target: pending[0], rest: text } : { rest: text };
+  const words = bracketed[1]!.split(/\s+/).filter((word) => word !== '').map((word) => word.toLowerCase());
+  const byId = words.length === 1 && ID_WORD.test(words[0]!) ? pending.filter((r) => r.id.startsWith(words[0]!)) : undefined;
+  const fitting = words.length <= NAMING.length ? thread.filter((r) => words.every((word, i) => NAMING[i]!(r) === word)) : [];
+  const waiting = byId ?? pending.filter((r) => fitting.includes(r));
+  return waiting.length === 1 ? { target: waiting[0], rest: text.slice(bracketed[0].length).trim() } : { rest: text, named: bracketed[0], fits: waiting.length > 1 };
 }

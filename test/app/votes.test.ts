@@ -167,11 +167,11 @@ describe('commands that must not count', () => {
     const push = await openPending();
     const review = await openPending(undefined, job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request_review', head_ref: 'feature', base_ref: 'main' }));
     await world.comment(PR, 'bob', '/approve');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain(`several requests are waiting here (\`${push.id.slice(0, 8)}\`, \`${review.id.slice(0, 8)}\`)`);
-    await world.comment(PR, 'bob', `/approve ${review.id} reviewed`);
+    expect((await commentsOn(PR)).at(-1)!.body).toContain(`several requests are waiting here (\`[${push.id.slice(0, 8)}]\`, \`[${review.id.slice(0, 8)}]\`)`);
+    await world.comment(PR, 'bob', `/approve [${review.id}] reviewed`);
     expect((await world.poll(review.run, review.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
     expect((await world.poll(push.run, push.id)).body.status).toBe('pending');
-    await world.comment(PR, 'bob', `/approve ${push.id.slice(0, 8)}`);
+    await world.comment(PR, 'bob', `/approve [${push.id.slice(0, 8)}]`);
     expect((await world.poll(push.run, push.id)).body.status).toBe('approved');
   });
 
@@ -182,7 +182,7 @@ describe('commands that must not count', () => {
     expect((await world.api('POST', `/api/v1/requests/${staging.id}/cancel`, await world.token(staging.run), { reason: 'job_cancelled' })).status).toBe(200);
     await world.comment(PR, 'bob', '/approve [deploy staging]');
     expect((await commentsOn(PR)).at(-1)!.body).toContain('`[deploy staging]` names none of the requests waiting, and only `[deploy]` is waiting here');
-    await world.comment(PR, 'bob', `/approve ${staging.id.slice(0, 8)}`);
+    await world.comment(PR, 'bob', `/approve [${staging.id.slice(0, 8)}]`);
     expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     await world.comment(PR, 'bob', '/approve [deploy production]');
     expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
@@ -192,7 +192,7 @@ describe('commands that must not count', () => {
     const low = await openPending({ action: 'deploy', environment: 'production', severity: 'low' });
     const unstated = await openPending({ action: 'deploy', environment: 'production' });
     await world.comment(PR, 'bob', '/approve [deploy production]');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`[deploy production]\` fits more than one of the requests waiting, and several requests are waiting here (\`[deploy production low]\`, \`${unstated.id.slice(0, 8)}\`)`);
+    expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`[deploy production]\` fits more than one of the requests waiting, and several requests are waiting here (\`[deploy production low]\`, \`[${unstated.id.slice(0, 8)}]\`)`);
     expect((await world.poll(unstated.run, unstated.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await world.poll(low.run, low.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
@@ -205,6 +205,12 @@ describe('commands that must not count', () => {
     expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy]`, `[ship]`)');
     expect((await world.poll(catcher.run, catcher.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+  });
+
+  it('reads a note that starts like an id as a note: only brackets name a request', async () => {
+    const { run, id } = await openPending();
+    await world.comment(PR, 'bob', '/approve 20261206 release train');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
   });
 
   it('still takes a re-run of the same gate for the newest: a bare command is for it', async () => {
