@@ -6,6 +6,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { hasWildcard } from './glob.js';
 import { conditionsContradict, conditionsImply } from './implication.js';
+import { severityMeets } from './predicates.js';
 import { commaList } from './policy-checks.js';
 import { joinPointer } from './yaml-source.js';
 import { autoApproves, WINDOW_LISTS, type RawConditions, type RawPolicy } from './normalise.js';
@@ -341,7 +342,7 @@ export function lintDefaultSeverity(policy: Policy): string | undefined {
   const { severity } = policy.defaults;
   const order = policy.severities;
   if (severity === undefined || !order.includes(severity) || severity === order[order.length - 1]) return undefined;
-  const meets = (c: SeverityCondition) => ('atLeast' in c ? order.indexOf(severity) >= order.indexOf(c.atLeast) : c.anyOf.includes(severity));
+  const meets = (c: SeverityCondition) => severityMeets(c, severity, order);
   const missed = [
     ...policy.rules.flatMap((rule) => [
       ...(!autoApproves(rule) && rule.if.severity && !meets(rule.if.severity) ? [`rule "${rule.name}"`] : []),

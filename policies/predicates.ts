@@ -228,12 +228,16 @@ export function matchSeverity(condition: SeverityCondition, ctx: PredicateContex
     // A typo such as `Critical` must not slip past a gate written for `critical`.
     return { key, matched: false, error: true, reason: `severity ${code(severity)} is not one of the policy's severities (${order.join(' < ')})` };
   }
+  const matched = severityMeets(condition, severity, order);
   if ('atLeast' in condition) {
-    const matched = order.indexOf(severity) >= order.indexOf(condition.atLeast);
     return { key, matched, reason: `severity ${code(severity)} is ${matched ? '' : 'not '}at least ${code(condition.atLeast)} (${order.join(' < ')})` };
   }
-  const matched = condition.anyOf.includes(severity);
   return { key, matched, reason: `severity ${code(severity)} is ${matched ? '' : 'not '}one of ${codeList(condition.anyOf)}` };
+}
+
+/** Whether a known severity meets a severity condition, by the policy's order from least to most severe. */
+export function severityMeets(condition: SeverityCondition, severity: string, order: readonly string[]): boolean {
+  return 'atLeast' in condition ? order.indexOf(severity) >= order.indexOf(condition.atLeast) : condition.anyOf.includes(severity);
 }
 
 /**

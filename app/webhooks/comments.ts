@@ -119,7 +119,7 @@ async function handleCommand(
     const why = 'nothing is waiting for approval here any more';
     return onRecord('vote_ignored', why, { reply: refusedReply(login, why) });
   }
-  const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending, requests);
+  const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending);
   if (!chosen.target) {
     const names = pending.map((r) => `\`${targetName(r, pending)}\``).join(', ');
     const waiting = pending.length === 1 ? `only ${names} is waiting here` : `several requests are waiting here (${names})`;
@@ -223,12 +223,15 @@ function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[
  * fits, or none: a command for a request that has ended never counts for another. Unnamed, it is the
  * one request waiting. `named`: the name no single waiting request fits; `fits`: whether several do.
  */
-function chooseTarget(text: string, pending: readonly ApprovalRequest[], thread: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string; named?: string; fits?: boolean } {
+function chooseTarget(text: string, pending: readonly ApprovalRequest[]): { target?: ApprovalRequest; rest: string; named?: string; fits?: boolean } {
   const bracketed = /^\[([^\]]*)\]/.exec(text);
   if (!bracketed) return pending.length === 1 ? { target: pending[0], rest: text } : { rest: text };
   const words = bracketed[1]!.split(/\s+/).filter((word) => word !== '').map((word) => word.toLowerCase());
-  const byId = words.length === 1 && ID_WORD.test(words[0]!) ? pending.filter((r) => r.id.startsWith(words[0]!)) : undefined;
-  const fitting = words.length <= NAMING.length ? thread.filter((r) => words.every((word, i) => NAMING[i]!(r) === word)) : [];
-  const waiting = byId ?? pending.filter((r) => fitting.includes(r));
+  const byId = words.length === 1 && ID_WORD.test(words[0]!);
+  const waiting = byId
+    ? pending.filter((r) => r.id.startsWith(words[0]!))
+    : words.length <= NAMING.length
+      ? pending.filter((r) => words.every((word, i) => NAMING[i]!(r) === word))
+      : [];
   return waiting.length === 1 ? { target: waiting[0], rest: text.slice(bracketed[0].length).trim() } : { rest: text, named: bracketed[0], fits: waiting.length > 1 };
 }
