@@ -30,7 +30,11 @@ export function requestOutbox(options: { store: Store; gate: Gate; appUrl: strin
         if (await publisher.publish(job.requestId)) await options.gate.announce(job.requestId);
       },
       [REPLY_JOB]: async (job) => {
-        const reply = job.payload as unknown as ReplyJob;
+        const queued = job.payload as unknown as ReplyJob;
+        // A rename since the reply was queued moved its request: the reply follows it, not the old name another repository may have taken.
+        const request = job.requestId ? await options.store.getRequest(job.requestId) : undefined;
+        const [owner, repo] = request?.repository.split('/') ?? [];
+        const reply = owner && repo && request?.facts.installationId === queued.installationId ? { ...queued, owner, repo } : queued;
         await sendReply(await options.github(reply.installationId), reply, { retry: job.attempts > 1, queuedAt: job.createdAt });
       },
     },

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
 import { APP_ID, eventually, job, REPO, WEBHOOK_SECRET, World, cancelledAfterEach } from './harness.js';
+import { REPLY_JOB } from '../../app/store/store.js';
 import { untilTheSecondAfter } from '../whole-seconds.js';
 
 const JOBS = 'acme/jobs';
@@ -631,6 +632,32 @@ describe("a renamed repository's old name, taken by another repository, decides 
     expect(replies.some((c) => c.body.includes('@carol'))).toBe(true);
     expect(((await world.control.comments('acme/moved-svc')) as unknown as Array<{ user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'))).toEqual([]);
     expect(await world.control.checkRuns('acme/moved-svc')).toEqual([]);
+  }, 60_000);
+
+  it('a reply queued before a rename is sent under the new name, not into the repository that took the old one', async () => {
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'queued-reply', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/queued-reply', actor: 'bob', environment: 'production' });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await eventually(() => world.issueOf(request.id as string, 'acme/queued-reply'), (found) => found !== undefined);
+    await world.settle();
+    // GitHub refuses comments for a while, so the reply to carol's refused vote waits in the outbox through the rename.
+    await world.control.fault({ route: '/repos/{owner}/{repo}/issues/{issue_number}/comments', method: 'POST', status: 502, times: 100_000 });
+    await world.control.comment({ repository: 'acme/queued-reply', issue_number: issue!.number, user: 'carol', body: '/approve' });
+    await world.control.deliveriesIdle();
+    expect(await world.app.store.nextTimerDue({ only: [REPLY_JOB] })).toBeDefined();
+    await world.control.rename('acme/queued-reply', 'queued-reply-2', 'alice');
+    await world.control.deliveriesIdle();
+    expect((await world.app.store.getRequest(request.id as string))?.repository).toBe('acme/queued-reply-2');
+    squat('acme/queued-reply', 'acme/queued-reply-2', policy);
+    const taken = world.github.double.state.repoByFullName('acme/queued-reply');
+    for (let n = 1; n <= issue!.number; n++) world.github.double.state.createIssue(taken, world.github.double.state.ensureUser('mallory'), { title: `bait ${n}`, body: null, labels: [], number: n });
+    await world.control.clearFaults();
+    await eventually(() => world.app.store.nextTimerDue({ only: [REPLY_JOB] }), (due) => due === undefined, 30_000);
+    const replies = ((await world.control.comments('acme/queued-reply-2', issue!.number)) as unknown as Array<{ body: string; user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'));
+    expect(replies.some((c) => c.body.includes('@carol'))).toBe(true);
+    expect(((await world.control.comments('acme/queued-reply')) as unknown as Array<{ user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'))).toEqual([]);
+    opened.find((o) => o.id === request.id)!.run = { ...run, repository: 'acme/queued-reply-2' };
   }, 60_000);
 
   it('renamed twice, with the news arriving backwards after its middle name was taken, the requests follow it to its last name', async () => {
