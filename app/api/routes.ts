@@ -283,7 +283,9 @@ async function health(options: ApiOptions, res: ServerResponse): Promise<boolean
     await options.store.countRequestsByStatus();
     sendJson(res, 200, { status: 'ok' });
   } catch (err) {
-    sendJson(res, 503, { status: 'unavailable', error: { code: 'store_unavailable', message: (err as Error).message } });
+    // The store's error can name its host, user or database: it goes to the log, not to whoever asks.
+    options.log.error({ err }, 'health check: the store did not answer');
+    sendJson(res, 503, { status: 'unavailable', error: { code: 'store_unavailable', message: 'the store did not answer; the App log says why' } });
   }
   return true;
 }

@@ -1,5 +1,5 @@
 /** `METRICS_TOKEN`: with it set, only a scraper holding the token reads /metrics; health stays open for probes. */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { job, World } from './harness.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -40,5 +40,15 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
     const health = await fetch(`${world.app.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
+  });
+
+  it("answers 503 when the store is down without showing the store's error, which can name its host and user", async () => {
+    jest.spyOn(world.app.store, 'countRequestsByStatus').mockRejectedValueOnce(new Error('password authentication failed for user "jit_prod" at db-7.internal.example:5432'));
+    const health = await fetch(`${world.app.url}/healthz`);
+    expect(health.status).toBe(503);
+    const text = await health.text();
+    expect(JSON.parse(text)).toMatchObject({ status: 'unavailable', error: { code: 'store_unavailable' } });
+    expect(text).not.toMatch(/jit_prod|internal\.example|password/);
+    expect((await fetch(`${world.app.url}/healthz`)).status).toBe(200);
   });
 });
