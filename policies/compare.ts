@@ -81,10 +81,14 @@ export function namedSituations(policies: readonly Policy[]): Situation[] {
 function literals(policies: readonly Policy[], pick: (c: Conditions) => string[] | undefined): string[] {
   const found = new Set<string>();
   for (const policy of policies) {
-    for (const rule of policy.rules) {
-      for (const conditions of [rule.if, ...rule.escalate.flatMap((e) => (e.if ? [e.if] : []))]) {
-        for (const value of pick(conditions) ?? []) if (!hasWildcard(value)) found.add(value);
-      }
+    // An `unless` and a window's scope name actions and environments too: `unless: { environment:
+    // production }` added to a rule that requires approval changes production's decision only.
+    const scopes = [
+      ...policy.rules.flatMap((rule) => [rule.if, ...(rule.unless ? [rule.unless] : []), ...rule.escalate.flatMap((e) => (e.if ? [e.if] : []))]),
+      ...(policy.windows ?? []).map((w) => w.if),
+    ];
+    for (const conditions of scopes) {
+      for (const value of pick(conditions) ?? []) if (!hasWildcard(value)) found.add(value);
     }
   }
   return [...found].sort();

@@ -343,15 +343,34 @@ export function lintDefaultSeverity(policy: Policy): string | undefined {
   const order = policy.severities;
   if (severity === undefined || !order.includes(severity) || severity === order[order.length - 1]) return undefined;
   const meets = (c: SeverityCondition) => severityMeets(c, severity, order);
+  const windows = policy.windows ?? [];
   const missed = [
     ...policy.rules.flatMap((rule) => [
       ...(!autoApproves(rule) && rule.if.severity && !meets(rule.if.severity) ? [`rule "${rule.name}"`] : []),
       ...rule.escalate.filter((e) => e.afterSeconds === undefined && e.if?.severity && !meets(e.if.severity)).map((e) => `an escalation of rule "${rule.name}" (line ${e.location.line})`),
     ]),
-    ...(policy.windows ?? []).filter((w) => w.if.severity && !meets(w.if.severity)).map((w) => `${w.kind === 'freeze' ? 'freeze' : 'deploy window'} "${w.name}"`),
+    ...windows.filter((w) => w.if.severity && !meets(w.if.severity)).map((w) => `${w.kind === 'freeze' ? 'freeze' : 'deploy window'} "${w.name}"`),
   ];
-  if (missed.length === 0) return undefined;
-  return `defaults.severity \`${severity}\` is the severity of every step that states none: without it such a step would meet the severity condition of ${missed.length === 1 ? missed[0] : `${missed.slice(0, -1).join(', ')} and ${missed[missed.length - 1]}`}, with it, it does not, so such a step gets through a looser gate; if steps that state no severity should be gated as the most severe, remove defaults.severity or have every step state its severity`;
+  // Conditions that loosen the gate: without defaults.severity a step that states none never meets
+  // them (an unless of a rule that requires approval, a time escalation, an auto-approving rule where
+  // it stands in for unmatched: require, a deploy window that lets it through past a closed sibling).
+  const lifted = [
+    ...policy.rules.flatMap((rule) => [
+      ...(!autoApproves(rule) && rule.unless?.severity && meets(rule.unless.severity) ? [`the \`unless\` of rule "${rule.name}"`] : []),
+      ...(autoApproves(rule) && policy.unmatched === 'require' && rule.if.severity && meets(rule.if.severity) ? [`auto-approving rule "${rule.name}"`] : []),
+      ...rule.escalate.filter((e) => e.afterSeconds !== undefined && e.if?.severity && meets(e.if.severity)).map((e) => `a time escalation of rule "${rule.name}" (line ${e.location.line})`),
+    ]),
+    ...windows
+      .filter((w) => w.kind === 'deploy_window' && w.if.severity && meets(w.if.severity) && windows.some((o) => o !== w && o.kind === 'deploy_window' && o.layer === w.layer))
+      .map((w) => `deploy window "${w.name}" (which then lets it through while the others are closed)`),
+  ];
+  if (missed.length === 0 && lifted.length === 0) return undefined;
+  const list = (items: string[]) => (items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
+  const parts = [
+    ...(missed.length > 0 ? [`without it such a step would meet the severity condition of ${list(missed)}, with it, it does not`] : []),
+    ...(lifted.length > 0 ? [`without it such a step would never meet the severity condition that loosens the gate of ${list(lifted)}, with it, it does`] : []),
+  ];
+  return `defaults.severity \`${severity}\` is the severity of every step that states none: ${parts.join('; ')}, so such a step gets through a looser gate; if steps that state no severity should be gated as the most severe, remove defaults.severity or have every step state its severity`;
 }
 
 /**

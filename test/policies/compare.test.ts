@@ -214,3 +214,25 @@ describe('compareWindows: freezes and deploy windows, whatever the time', () => 
     expect(effects(before, after)).toEqual(['freeze new-year removed: looser']);
   });
 });
+
+describe('namedSituations: actions and environments an `unless` names', () => {
+  const load = (text: string): Policy => {
+    const loaded = loadPolicy(`version: 1\n${text}`, 'p.yml');
+    if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+    return loaded.policy;
+  };
+  const ALL = (unless: string) => `rules:\n  - name: all\n${unless}    require: { approvals: 2, approvers: ["@acme/sre"] }\n`;
+
+  test('`unless: { environment: production }` added to a rule for every request shows production as looser', () => {
+    const [before, after] = [load(ALL('')), load(ALL('    unless: { environment: production }\n'))];
+    const changed = comparePolicies({ policy: before }, { policy: after }, namedSituations([before, after])).filter((c) => c.change !== 'same');
+    expect(changed.map((c) => [c.situation.label, c.change])).toContainEqual(['deploy to production, severity not stated', 'looser']);
+    expect(rulesBeyondSituations(before, after).length + changed.length).toBeGreaterThan(0);
+  });
+
+  test('an action only an `unless` names is played', () => {
+    const [before, after] = [load(`${ALL('')}  - name: release\n    if: { action: release }\n    require: { approvals: 1, approvers: ["@acme/leads"] }\n`), load(`${ALL('    unless: { action: deploy }\n')}  - name: release\n    if: { action: release }\n    require: { approvals: 1, approvers: ["@acme/leads"] }\n`)];
+    const changed = comparePolicies({ policy: before }, { policy: after }, namedSituations([before, after])).filter((c) => c.change !== 'same');
+    expect(changed.map((c) => [c.situation.label, c.change])).toContainEqual(['deploy (no environment), severity not stated', 'looser']);
+  });
+});

@@ -373,3 +373,17 @@ describe('conditionsContradict: no request can match both', () => {
     expect(conditionsContradict(a, b, SEVERITIES)).toBe(expected);
   });
 });
+
+describe('defaults.severity that meets a condition loosening the gate, which a step that states none never would', () => {
+  const rows: [string, string, RegExp][] = [
+    ['the unless of a rule that requires approval', yaml('version: 1', 'defaults: { severity: low }', 'rules:', '  - name: routine', '    unless: { severity: low }', '    require: { approvals: 1, approvers: ["@acme/leads"] }'), /the `unless` of rule "routine"/],
+    ['an auto-approving rule under unmatched: require', yaml('version: 1', 'unmatched: require', 'defaults: { severity: low, approvers: ["@acme/leads"] }', 'rules:', '  - name: low', '    if: { severity: low }', '    auto_approve: true'), /auto-approving rule "low"/],
+    ['a time escalation', yaml('version: 1', 'defaults: { severity: low }', 'rules:', '  - name: prod', '    if: { environment: production }', '    require: { approvals: 1, approvers: ["@acme/leads"] }', '    escalate:', '      - if: { severity: low }', '        after: 1m', '        also_eligible: ["role:write"]'), /a time escalation of rule "prod"/],
+    ['a deploy window beside another', yaml('version: 1', 'defaults: { severity: low }', 'deploy_windows:', '  - name: office', '    time_zone: UTC', '    cron: { start: "0 9 * * 1-5", end: "0 17 * * 1-5" }', '    if: { environment: production }', '  - name: low-any-time', '    time_zone: UTC', '    cron: { start: "0 0 * * *", end: "59 23 * * *" }', '    if: { environment: production, severity: low }'), /deploy window "low-any-time"/],
+  ];
+  test.each(rows)('%s', (_case, text, expected) => {
+    const warnings = warningsOf(text).filter((w) => w.includes('defaults.severity'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(expected);
+  });
+});
