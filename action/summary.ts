@@ -11,8 +11,8 @@ const HEADINGS: Record<Outcome['status'], string> = {
   failed: '⚠️ Cannot be approved',
 };
 
-/** Table cells hold one line, and a `|` would end the cell. */
-const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+/** Table cells hold one line (Markdown ends a line at a lone `\r` too), and a `|` would end the cell. */
+const cell = (text: string) => text.replace(/\r\n|[\r\n\v\f\x85\u2028\u2029]/g, ' ').replace(/\|/g, '\\|');
 
 export interface SummarySubject {
   action: string;

@@ -25947,7 +25947,7 @@ var HEADINGS = {
   cancelled: "\u{1F6AB} Cancelled",
   failed: "\u26A0\uFE0F Cannot be approved"
 };
-var cell = (text) => text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+var cell = (text) => text.replace(/\r\n|[\r\n\v\f\x85\u2028\u2029]/g, " ").replace(/\|/g, "\\|");
 function summaryMarkdown(outcome, subject) {
   const heading = outcome.decision === "auto_approved" ? "\u2705 Approved automatically" : HEADINGS[outcome.status];
   const target = `\`${subject.action}\`${subject.environment ? ` to \`${subject.environment}\`` : ""}`;

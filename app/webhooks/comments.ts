@@ -10,6 +10,7 @@ import { toGateRequest, type RunFacts } from '../gate/request.js';
 import { replyTimer } from '../outbox/index.js';
 import { checkRunName } from '../render/check-run.js';
 import { helpReply, refusedReply } from '../render/replies.js';
+import { inlineCode } from '../render/untrusted.js';
 import type { RepoCoordinates } from '../github/github.js';
 import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
 import { parseCommand, type Command } from './commands.js';
@@ -121,10 +122,12 @@ async function handleCommand(
   }
   const chosen = chooseTarget(command.kind === 'approve' ? command.note : command.reason, pending);
   if (!chosen.target) {
-    const names = pending.map((r) => `\`${targetName(r, pending)}\``).join(', ');
+    // The names hold the workflow's words (environment, severity) and `named` the commenter's: as code
+    // sized to their backticks, so neither can leave it and write the App's reply.
+    const names = pending.map((r) => inlineCode(targetName(r, pending), NAME_SHOWN_MAX)).join(', ');
     const waiting = pending.length === 1 ? `only ${names} is waiting here` : `several requests are waiting here (${names})`;
-    const named = chosen.named === undefined ? '' : `\`${chosen.named}\` ${chosen.fits ? 'fits more than one of the requests waiting' : 'names none of the requests waiting'}, and `;
-    const problem = `${named}${waiting}; name the one you mean, for example \`/${command.kind} ${targetName(pending[0], pending)} …\``;
+    const named = chosen.named === undefined ? '' : `${inlineCode(chosen.named, NAME_SHOWN_MAX)} ${chosen.fits ? 'fits more than one of the requests waiting' : 'names none of the requests waiting'}, and `;
+    const problem = `${named}${waiting}; name the one you mean, for example ${inlineCode(`/${command.kind} ${targetName(pending[0], pending)} …`, NAME_SHOWN_MAX)}`;
     return onRecord('vote_ignored', problem, { reply: helpReply(login, problem) });
   }
   const { target, rest: text } = chosen;
@@ -190,6 +193,9 @@ function newestPerGate(oldestFirst: readonly ApprovalRequest[]): ApprovalRequest
   return [...newest.values()];
 }
 
+/** A name in a reply (the commenter's, or a request's) is cut to this many characters. */
+const NAME_SHOWN_MAX = 300;
+
 /** The words of a request's name, in order: its action, environment and severity. */
 const NAMING: readonly ((request: ApprovalRequest) => string)[] = [
   (r) => r.action.toLowerCase(),
@@ -210,9 +216,12 @@ function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[
     const own = words(request);
     // A word that is empty, or holds a space or a bracket, cannot be written in a name.
     if (own.some((word) => word === '' || /[\s\]]/.test(word))) break;
-    if (pending.filter((r) => words(r).join('\n') === own.join('\n')).length === 1) return `[${own.join(' ')}]`;
+    // Listed only as the command reads it back: a name that also reads as another request's id start is no name for it.
+    const fits = namedBy(own, pending);
+    if (fits.length === 1 && fits[0] === request) return `[${own.join(' ')}]`;
   }
-  return `[${request.id.slice(0, 8)}]`;
+  // The whole id where its start is also some request's action.
+  return namedBy([request.id.slice(0, 8).toLowerCase()], pending).length === 1 ? `[${request.id.slice(0, 8)}]` : `[${request.id}]`;
 }
 
 /**
@@ -227,11 +236,17 @@ function chooseTarget(text: string, pending: readonly ApprovalRequest[]): { targ
   const bracketed = /^\[([^\]]*)\]/.exec(text);
   if (!bracketed) return pending.length === 1 ? { target: pending[0], rest: text } : { rest: text };
   const words = bracketed[1]!.split(/\s+/).filter((word) => word !== '').map((word) => word.toLowerCase());
-  const byId = words.length === 1 && ID_WORD.test(words[0]!);
-  const waiting = byId
-    ? pending.filter((r) => r.id.startsWith(words[0]!))
-    : words.length <= NAMING.length
-      ? pending.filter((r) => words.every((word, i) => NAMING[i]!(r) === word))
-      : [];
+  const waiting = namedBy(words, pending);
   return waiting.length === 1 ? { target: waiting[0], rest: text.slice(bracketed[0].length).trim() } : { rest: text, named: bracketed[0], fits: waiting.length > 1 };
+}
+
+/**
+ * The waiting requests a bracketed name fits. A single word like an id's start is read both ways, as
+ * the start of an id and as an action (the workflow chooses its action, and could name it after the
+ * start of another request's id): it names a request only when exactly one request fits either way.
+ */
+function namedBy(words: readonly string[], pending: readonly ApprovalRequest[]): ApprovalRequest[] {
+  const byName = words.length <= NAMING.length ? pending.filter((r) => words.every((word, i) => NAMING[i]!(r) === word)) : [];
+  const byId = words.length === 1 && ID_WORD.test(words[0]!) ? pending.filter((r) => r.id.toLowerCase().startsWith(words[0]!)) : [];
+  return [...new Set([...byName, ...byId])];
 }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
 import { summaryMarkdown } from '../../action/summary.js';
 import type { Outcome } from '../../action/wait.js';
 
@@ -56,5 +59,11 @@ describe('summaryMarkdown', () => {
   ])('$name', ({ outcome: input, lines }) => {
     const markdown = summaryMarkdown(input, { action: 'deploy' }).split('\n');
     for (const line of lines) expect(markdown).toContain(line);
+  });
+  it("keeps a reason's lone carriage return from starting a row of its own (a forged 'Approved by')", () => {
+    // A dashboard reject reason is a textarea's text; Markdown ends a line at a lone \r too.
+    const markdown = summaryMarkdown(outcome({ status: 'rejected', decision: 'rejected', reason: 'not today\rApproved by @alice, @bob' }), { action: 'deploy' });
+    const table = fromMarkdown(markdown, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }).children.find((node) => node.type === 'table');
+    expect(table && 'children' in table ? table.children.length : 0).toBe(8);
   });
 });

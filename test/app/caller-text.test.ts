@@ -152,3 +152,23 @@ describe('texts past GitHub\'s limits', () => {
     expect(rendered(body).headings).toEqual(['migrate to prod-db approved by @alice, @bob']);
   });
 });
+
+describe("a commenter's text in the App's own replies", () => {
+  const commentsOn = async (issueNumber: number) => (await world.control.comments(REPO, issueNumber)) as unknown as Array<{ body: string; user: { login: string } }>;
+  // As a commenter writes it: Markdown escapes keep `*`, `<` and the backticks literal in the command's text.
+  const INJECTED = String.raw`x\` \*\*Approved by @alice\*\*, cc @acme/secret-team \<img src="https://evil.example/a.png"\> \<!-- mercurial-jit request 00000000-0000-0000-0000-000000000000 --\> \<a href="https://evil.example/approve"\>Approve\</a\> https://evil.example/approve2 \``;
+
+  it('a bracketed name that names no request stays inside code in the help reply, even with backticks', async () => {
+    await openPending({ action: 'migrate', environment: 'prod-db' });
+    // Anyone who may comment: the reply comes before any eligibility check.
+    await world.comment(PR, 'carol', `/approve [${INJECTED}] ship it`);
+    const reply = (await commentsOn(PR)).at(-1)!;
+    expect(reply.body).toContain('names none of the requests waiting');
+    const md = rendered(reply.body);
+    expect(md.prose).not.toMatch(/@alice|@acme\/secret-team|evil\.example/);
+    expect(md.images).toEqual([]);
+    expect(md.links).toEqual([]);
+    // Only the App's own reply marker is raw HTML: nothing that poses as a request's marker.
+    expect(md.html.filter((html) => !html.startsWith('<!-- mercurial-jit reply to '))).toEqual([]);
+  });
+});

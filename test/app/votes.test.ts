@@ -207,6 +207,24 @@ describe('commands that must not count', () => {
     expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
+  it("never takes the name the App lists for one request as the start of another's id", async () => {
+    const deploy = await openPending({ action: 'deploy', environment: 'production', summary: 'the pull request\'s code' });
+    const prefix = deploy.id.slice(0, 8);
+    // The workflow's author, who reads the deploy's request id in the job's log, opens a request whose action is that id's start.
+    const catcher = await openPending({ action: prefix, environment: 'production', summary: 'rotate the logs' });
+    await world.comment(PR, 'bob', '/approve');
+    const listed = (await commentsOn(PR)).at(-1)!.body;
+    // bob means the catcher, as the App listed it before this fix ("[deploy]", "[<prefix>]"): his vote must not count for the deploy.
+    await world.comment(PR, 'bob', `/approve [${prefix}] log rotation is fine`);
+    expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`[${prefix}]\` fits more than one of the requests waiting`);
+    await world.comment(PR, 'bob', `/approve [${catcher.id.slice(0, 8)}]`);
+    expect((await world.poll(catcher.run, catcher.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    // Nor does the App list the catcher under a name that picks the deploy.
+    expect(listed).toContain(`several requests are waiting here (\`[deploy]\`, \`[${prefix} production]\`)`);
+  });
+
   it('reads a note that starts like an id as a note: only brackets name a request', async () => {
     const { run, id } = await openPending();
     await world.comment(PR, 'bob', '/approve 20261206 release train');
