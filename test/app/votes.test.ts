@@ -214,7 +214,7 @@ describe('commands that must not count', () => {
     const catcher = await openPending({ action: prefix, environment: 'production', summary: 'rotate the logs' });
     await world.comment(PR, 'bob', '/approve');
     const listed = (await commentsOn(PR)).at(-1)!.body;
-    // bob means the catcher, as the App listed it before this fix ("[deploy]", "[<prefix>]"): his vote must not count for the deploy.
+    // bob means the catcher, whose action he reads as its name: his vote must not count for the deploy.
     await world.comment(PR, 'bob', `/approve [${prefix}] log rotation is fine`);
     expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await commentsOn(PR)).at(-1)!.body).toContain(`\`[${prefix}]\` fits more than one of the requests waiting`);
