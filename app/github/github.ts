@@ -237,11 +237,11 @@ export interface GitHubClient {
   createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef>;
   /** Every comment on the issue or pull request updated since `since` (conditional: an unchanged thread costs no rate limit). */
   listComments(repo: RepoCoordinates, issueNumber: number, since: Date): Promise<IssueComment[]>;
-  /** A comment this App wrote on the issue since `since` whose body contains `marker` (to find what a failed attempt did create). */
+  /** A comment this App wrote on the issue since `since` whose body starts or ends with `marker` (to find what a failed attempt did create). */
   findComment(repo: RepoCoordinates, issueNumber: number, marker: string, since: Date): Promise<CommentRef | undefined>;
   updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef>;
   createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef>;
-  /** An issue this App opened since `since` whose body contains `marker`. */
+  /** An issue this App opened since `since` whose body starts or ends with `marker`. */
   findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined>;
   /** Rewrites the issue's body and, with `close`, closes it for that reason, in one request. */
   updateIssue(repo: RepoCoordinates, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void>;

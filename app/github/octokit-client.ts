@@ -247,14 +247,14 @@ export class OctokitGitHubClient implements GitHubClient {
   async findComment(repo: RepoCoordinates, issueNumber: number, marker: string, since: Date): Promise<CommentRef | undefined> {
     const bot = await this.app.botLogin();
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, since: since.toISOString(), per_page: 100 });
-    const found = comments.find((c) => c.user?.login === bot && (c.body ?? '').includes(marker));
+    const found = comments.find((c) => c.user?.login === bot && carriesMarker(c.body ?? '', marker));
     return found && { id: found.id, htmlUrl: found.html_url };
   }
 
   async findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined> {
     const bot = await this.app.botLogin();
     const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...repo, state: 'all', creator: bot, since: since.toISOString(), per_page: 100 });
-    const found = issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker));
+    const found = issues.find((i) => !i.pull_request && carriesMarker(i.body ?? '', marker));
     return found && { number: found.number, htmlUrl: found.html_url };
   }
 
@@ -370,4 +370,13 @@ function checkRunFields(content: CheckRunContent) {
     },
     actions: content.buttons,
   };
+}
+
+/**
+ * The App writes a marker as the first line of a thread's body or the last of a reply's. Anywhere else
+ * it is text the App quoted (a commenter's, a workflow's): taken for the marker, it would make a retry
+ * rewrite the wrong comment, or skip a reply never sent.
+ */
+function carriesMarker(body: string, marker: string): boolean {
+  return body.startsWith(marker) || body.trimEnd().endsWith(marker);
 }
