@@ -580,12 +580,13 @@ export class Gate {
    * request if they are enough, as a vote would: every approver looked up again first, on the code
    * the request is about. 'not_counted' when GitHub could not be asked, when approvals kept arriving
    * while the approvers were looked up again, or when the request cannot be decided now (held by a
-   * window): the next vote counts them all, and `event` is then not recorded here.
+   * window, or a window changed since it was decided): the next vote counts them all, and `event` is
+   * then not recorded here.
    */
   private async recount(row: ApprovalRequest, votes: readonly StoredVote[], { event, counted }: { event?: { type: string; actor: string; facts: object }; counted: string }): Promise<'counted' | 'not_counted' | 'closed'> {
     const { store, installations } = this.options;
     const decision = row.decision as unknown as Decision | null;
-    if (!decision || decision.outcome === 'held') return 'not_counted';
+    if (!decision || decision.outcome === 'held' || windowChangedSince(decision, this.now())) return 'not_counted';
     const facts = row.facts as unknown as RunFacts;
     for (let attempt = 1; ; attempt++) {
       let recheck: Awaited<ReturnType<Gate['recheckApprovers']>>;
@@ -612,7 +613,10 @@ export class Gate {
           audit: [...(event ? [event] : []), ...recheck.audit],
           facts: { counted },
           tally: (standing, current) => {
-            const status = tallyVotes((current.decision as unknown as Decision | null) ?? decision, standing.map(asCast), this.approvalOptions(current)).status;
+            const stored = (current.decision as unknown as Decision | null) ?? decision;
+            // Until a window's change is decided again, nothing completes the request on the old decision.
+            if (windowChangedSince(stored, this.now())) return 'pending';
+            const status = tallyVotes(stored, standing.map(asCast), this.approvalOptions(current)).status;
             if (status !== 'approved') return 'pending';
             const unchecked = standing.filter((v) => v.choice === 'approve' && !recheck.covered.has(v.login.toLowerCase()));
             if (unchecked.length > 0) throw new UncheckedApprovers(unchecked.map((v) => v.login));
@@ -675,6 +679,8 @@ export class Gate {
     if (decision.outcome === 'held' && decision.windows) {
       return refuse(`the request is held ${untilText(decision.windows)} by ${decision.windows.closedBy.map((w) => `\`${w}\``).join(', ')} (${decision.windows.messages.join(' ')}); votes count once it is released`);
     }
+    const outdated = windowChangedSince(decision, this.now());
+    if (outdated) return refuse(outdated);
     // GitHub stamps a comment with whole seconds: one stamped with the second the request opened in may
     // have been written before it (for an earlier request on the thread, say). Nobody answers a request
     // within the second it opens, so only a later second counts.
@@ -745,13 +751,17 @@ export class Gate {
           audit: [...recheck.audit, ...(override ? [{ type: 'override', actor: voter.login, facts: { ...override, via: voting.via } }] : [])],
           // The decision as stored when the vote is counted: a window may have changed it since it was read.
           tally: (votes, current) => {
-            const status = tally((current.decision as unknown as Decision | null) ?? decision, votes, this.approvalOptions(current));
+            const standing = (current.decision as unknown as Decision | null) ?? decision;
+            const outdatedNow = windowChangedSince(standing, this.now());
+            if (outdatedNow) throw new DecisionOutdated(outdatedNow);
+            const status = tally(standing, votes, this.approvalOptions(current));
             const unchecked = votes.filter((v) => v.choice === 'approve' && !sameLogin(v.login, voter.login) && !recheck.covered.has(v.login.toLowerCase()));
             if (status === 'approved' && unchecked.length > 0) throw new UncheckedApprovers(unchecked.map((v) => v.login));
             return status;
           },
         });
       } catch (err) {
+        if (err instanceof DecisionOutdated) return refuse(err.message);
         if (!(err instanceof UncheckedApprovers)) throw err;
         this.options.log.info({ requestId: row.id, approvers: err.logins, attempt }, 'votes arrived while a vote was checked: looking up the earlier approvers again');
         if (attempt >= MAX_RECHECKS) return refuse(`other approvals (${err.logins.map((login) => `@${login}`).join(', ')}) kept arriving while this vote was checked; vote again`);
@@ -925,6 +935,19 @@ function startersOf(requesters: readonly Requester[], requester: string): Pick<R
 
 /** How many times a vote looks up earlier approvers again when approvals keep arriving while it is checked. */
 const MAX_RECHECKS = 3;
+
+/**
+ * A freeze or deploy window in the request's scope started or ended since the request was decided: a
+ * vote counted on that decision would approve in a freeze, or outside a deploy window, until the
+ * window timer decides it again (later still when GitHub is slow to answer it).
+ */
+function windowChangedSince(decision: Decision, now: Date): string | undefined {
+  const at = decision.windows?.recheckAt;
+  if (!at || Date.parse(at) > now.getTime()) return undefined;
+  return `a freeze or deploy window in the request's scope started or ended at ${at}, and the request is being decided again; vote again once it is`;
+}
+
+class DecisionOutdated extends Error {}
 
 /** The votes under the lock would approve with approvers the vote's look-up did not cover. */
 class UncheckedApprovers extends Error {

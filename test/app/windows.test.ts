@@ -135,6 +135,36 @@ describe('a freeze with mode: wait', () => {
   });
 });
 
+describe('a window that changed before the App could decide again', () => {
+  it('counts no vote on the decision before a freeze started, however long GitHub keeps the App from deciding again', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: launch
+    time_zone: UTC
+    start: ${local(now + HOUR)}
+    end: ${local(now + 3 * HOUR)}
+    message: Launch in progress.
+`);
+    const { run, id } = await open(repository);
+    const issue = await world.issueOf(id, repository);
+    await world.settle();
+    // GitHub fails the reads a new decision needs, so the freeze's start is not on record when alice votes in it.
+    for (const route of ['/repos/{owner}/{repo}/contents/{path}', '/repos/{owner}/{repo}/actions/runs/{run_id}']) {
+      await world.control.fault({ route, method: 'GET', status: 502, times: 100_000 });
+    }
+    try {
+      offset += HOUR + 5_000;
+      await world.comment(issue!.number, 'alice', '/approve', repository);
+      expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+      const refused = (await world.audit(id)).filter((e) => e.type === 'vote_refused').map((e) => (e.facts as { reason: string }).reason);
+      expect(refused).toEqual([expect.stringContaining('the request is being decided again')]);
+    } finally {
+      await world.control.clearFaults();
+    }
+    const held = await eventually(async () => (await world.poll(run, id)).body, (a) => a.window !== null, 30_000);
+    expect(held).toMatchObject({ status: 'pending', window: { held: true, closed_by: ['launch'] } });
+  });
+});
+
 describe('a freeze with mode: require', () => {
   it('needs an override with a reason from a named approver, recorded as an override and shown loudly', async () => {
     const now = clock();
