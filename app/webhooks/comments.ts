@@ -10,7 +10,7 @@ import { toGateRequest, type RunFacts } from '../gate/request.js';
 import { replyTimer } from '../outbox/index.js';
 import { checkRunName } from '../render/check-run.js';
 import { helpReply, refusedReply } from '../render/replies.js';
-import { inlineCode } from '../render/untrusted.js';
+import { inlineCode, oneLine } from '../render/untrusted.js';
 import type { RepoCoordinates } from '../github/github.js';
 import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
 import { parseCommand, type Command } from './commands.js';
@@ -218,10 +218,24 @@ function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[
     if (own.some((word) => word === '' || /[\s\]]/.test(word))) break;
     // Listed only as the command reads it back: a name that also reads as another request's id start is no name for it.
     const fits = namedBy(own, pending);
-    if (fits.length === 1 && fits[0] === request) return `[${own.join(' ')}]`;
+    const name = `[${own.join(' ')}]`;
+    if (fits.length === 1 && fits[0] === request && readsBack(name, request, pending)) return name;
   }
   // The whole id where its start is also some request's action.
   return namedBy([request.id.slice(0, 8).toLowerCase()], pending).length === 1 ? `[${request.id.slice(0, 8)}]` : `[${request.id}]`;
+}
+
+/**
+ * Whether a name, as the reply shows it (hidden characters dropped, cut to NAME_SHOWN_MAX) and as a
+ * comment that copies it reads it (rendered Markdown: escapes, HTML and entities are not text), picks
+ * `request` and no other. The environment is the workflow's text: `production\` shows as itself
+ * but, written in a comment, reads as `production`.
+ */
+function readsBack(name: string, request: ApprovalRequest, pending: readonly ApprovalRequest[]): boolean {
+  const shown = oneLine(name);
+  if (shown !== name || shown.length > NAME_SHOWN_MAX) return false;
+  const command = parseCommand(`/approve ${shown}`);
+  return command?.kind === 'approve' && command.note === shown && chooseTarget(command.note, pending).target === request;
 }
 
 /**
