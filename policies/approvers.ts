@@ -1,5 +1,6 @@
 /** Building and combining approver sets. Logins, teams and owners compare case-insensitively, as on GitHub. */
 import type { ApproverSet, OwnerGroupRequirement, Requirement, Role } from './decision.js';
+import { codeSpan } from './markdown.js';
 import type { ApproverRef } from './types.js';
 
 export function emptyApproverSet(): ApproverSet {
@@ -76,7 +77,7 @@ export function isTeamOwner(owner: string): boolean {
 
 /** How people recognise a group of files: its CODEOWNERS patterns, shortened. */
 export function describeOwnerGroup(group: OwnerGroupRequirement): string {
-  const shown = group.patterns.slice(0, 3).map((p) => `\`${p}\``).join(', ');
+  const shown = group.patterns.slice(0, 3).map(codeSpan).join(', ');
   const more = group.patterns.length > 3 ? ` and ${group.patterns.length - 3} more` : '';
   return `${shown || 'the changed files'}${more} (${group.owners.join(' ')})`;
 }
@@ -114,8 +115,8 @@ function anyOf(parts: readonly string[]): string {
 
 /** "rule `production`", "rule `production` (escalation at line 12)", "the default requirement". */
 export function requirementName(r: Pick<Requirement, 'rule' | 'escalation' | 'override' | 'org'>): string {
-  if (r.override) return `the override of ${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${r.override.window}\``;
+  if (r.override) return `the override of ${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} ${codeSpan(r.override.window)}`;
   if (r.rule === null) return r.org ? "the org policy's default requirement" : 'the default requirement';
-  return `rule \`${r.rule}\`${r.escalation ? ` (escalation at line ${r.escalation.location.line})` : ''}`;
+  return `rule ${codeSpan(r.rule)}${r.escalation ? ` (escalation at line ${r.escalation.location.line})` : ''}`;
 }
 

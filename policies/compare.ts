@@ -13,6 +13,7 @@ import type { ApproverSet, Decision, Requirement } from './decision.js';
 import { formatDuration } from './duration.js';
 import { evaluate, type OwnersLookup } from './evaluate.js';
 import { hasWildcard } from './glob.js';
+import { codeSpan, tableCell } from './markdown.js';
 import { autoApproves } from './normalise.js';
 import type { ApproverRef, Conditions, PermissionLevel, Policy, RequestFacts, Rule, TimeWindow } from './types.js';
 
@@ -46,6 +47,13 @@ export interface Comparison {
   after: DecisionSummary;
   change: Change;
 }
+
+/**
+ * How a description quotes a value the policy's author wrote (a window's scope or message, a problem, a
+ * decision's summary naming them): as written, for a terminal, or as code, for Markdown GitHub renders.
+ */
+export type Quote = (text: string) => string;
+export const AS_WRITTEN: Quote = (text) => text;
 
 /** Facts a named situation has no value for: an unknown change set stands for "any change". */
 const ANY_CHANGE = 'any change: the situation names no files, so path conditions are judged as for an unknown change set';
@@ -94,10 +102,10 @@ function literals(policies: readonly Policy[], pick: (c: Conditions) => string[]
   return [...found].sort();
 }
 
-export function summarise(decision: Decision): DecisionSummary {
-  if (decision.outcome === 'blocked') return { outcome: 'blocked', text: `blocked: ${decision.problems[0] ?? decision.summary}`, approvals: Infinity };
+export function summarise(decision: Decision, quote: Quote = AS_WRITTEN): DecisionSummary {
+  if (decision.outcome === 'blocked') return { outcome: 'blocked', text: `blocked: ${quote(decision.problems[0] ?? decision.summary)}`, approvals: Infinity };
   // Held or rejected by a window: as strict as blocked while it lasts, so a change to it is never read as looser.
-  if (decision.outcome === 'held' || decision.outcome === 'rejected') return { outcome: decision.outcome, text: decision.summary, approvals: Infinity };
+  if (decision.outcome === 'held' || decision.outcome === 'rejected') return { outcome: decision.outcome, text: quote(decision.summary), approvals: Infinity };
   if (decision.outcome === 'auto_approve') return { outcome: 'auto_approve', text: 'no approval needed', approvals: 0 };
   // Who may vote is part of the decision: a change to it alone is a change a reviewer must see.
   const parts = decision.requirements.map((r) => {
@@ -195,21 +203,22 @@ const stoppedByWindow = (decision: Decision) => decision.outcome === 'held' || d
  * or rejects a situation at that instant, the window's verdict hides what its rules ask for the rest of
  * the time: a weakened rule would read "same" during a freeze both versions have, or "stricter" when
  * the change also adds a freeze. So such a situation is compared a second time with the windows set
- * aside, and that comparison is listed too when it tells something else.
+ * aside, and that comparison is listed too when it tells something else. `quote`: how the decisions'
+ * texts quote what the policies say (see `Quote`).
  */
-export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[], at?: number): Comparison[] {
+export function comparePolicies(before: PolicyVersion | null, after: PolicyVersion, situations: readonly Situation[], at?: number, quote: Quote = AS_WRITTEN): Comparison[] {
   const decide = (version: PolicyVersion | null, facts: RequestFacts, windows: boolean) =>
     version && evaluate(windows ? version.policy : { ...version.policy, windows: [] }, facts, { codeowners: version.codeowners, now: at });
   return situations.flatMap((situation) => {
     const [was, now] = [decide(before, situation.facts, true), decide(after, situation.facts, true)!];
     const change = classify(was, now);
-    const atInstant: Comparison = { situation, before: was ? summarise(was) : null, after: summarise(now), change };
+    const atInstant: Comparison = { situation, before: was ? summarise(was, quote) : null, after: summarise(now, quote), change };
     if (!stoppedByWindow(now) && !(was && stoppedByWindow(was))) return [atInstant];
     const [wasByRules, nowByRules] = [decide(before, situation.facts, false), decide(after, situation.facts, false)!];
     const byRules = classify(wasByRules, nowByRules);
     if (byRules === 'same' || byRules === change) return [atInstant];
     const label = `${situation.label}, freezes and deploy windows set aside`;
-    return [atInstant, { situation: { ...situation, label }, before: wasByRules ? summarise(wasByRules) : null, after: summarise(nowByRules), change: byRules }];
+    return [atInstant, { situation: { ...situation, label }, before: wasByRules ? summarise(wasByRules, quote) : null, after: summarise(nowByRules, quote), change: byRules }];
   });
 }
 
@@ -276,7 +285,7 @@ const ruleText = (rule: Rule, policy: Policy): string =>
 /** A Markdown table of the rules the situations cannot judge; empty when there are none. */
 export function beyondSituationsTable(rules: readonly RuleBeyondSituations[]): string {
   if (rules.length === 0) return '';
-  const rows = rules.map((r) => `| ${codeSpan(r.rule)} ${r.change} | ${r.reads.map((fact) => `\`${fact}\``).join(', ')} |`);
+  const rows = rules.map((r) => `| ${tableCell(codeSpan(r.rule))} ${r.change} | ${r.reads.map((fact) => `\`${fact}\``).join(', ')} |`);
   return [
     'Rules changed in ways the situations cannot show, as they read facts the situations leave out: read these yourself.',
     '',
@@ -303,9 +312,10 @@ export interface WindowChange {
  * The freezes and deploy windows one version has and the other lacks or defines differently, matched
  * by name. A freeze added is stricter, one removed looser. A file's deploy windows combine as "any of
  * them is open": one added beside others is looser, the first one stricter; one removed beside others
- * stricter, the last one looser. A changed window may be either, depending on when.
+ * stricter, the last one looser. A changed window may be either, depending on when. `quote`: how the
+ * descriptions quote a window's scope and message (see `Quote`).
  */
-export function compareWindows(before: Policy | null, after: Policy): WindowChange[] {
+export function compareWindows(before: Policy | null, after: Policy, quote: Quote = AS_WRITTEN): WindowChange[] {
   const keyOf = (w: TimeWindow) => `${w.layer} ${w.kind} ${w.name}`;
   const old = new Map((before?.windows ?? []).map((w) => [keyOf(w), w]));
   const now = new Map((after.windows ?? []).map((w) => [keyOf(w), w]));
@@ -314,7 +324,7 @@ export function compareWindows(before: Policy | null, after: Policy): WindowChan
   for (const key of new Set([...old.keys(), ...now.keys()])) {
     const [was, is] = [old.get(key), now.get(key)];
     const window = (is ?? was)!;
-    const [textBefore, textAfter] = [was ? describeWindow(was) : null, is ? describeWindow(is) : null];
+    const [textBefore, textAfter] = [was ? describeWindow(was, quote) : null, is ? describeWindow(is, quote) : null];
     if (textBefore === textAfter) continue;
     const change = !was ? 'added' : !is ? 'removed' : 'changed';
     let effect: WindowChange['effect'] = 'changed';
@@ -327,11 +337,11 @@ export function compareWindows(before: Policy | null, after: Policy): WindowChan
 }
 
 /** Everything that decides what a window does, in one line: two windows that read the same act the same. */
-function describeWindow(w: TimeWindow): string {
-  const when = w.schedule.kind === 'cron' ? `from cron \`${w.schedule.start}\` to cron \`${w.schedule.end}\`` : `from ${w.schedule.start} to ${w.schedule.end}`;
-  const scope = Object.keys(w.if).length > 0 ? `, if ${stableJson(w.if)}` : '';
+function describeWindow(w: TimeWindow, quote: Quote): string {
+  const when = w.schedule.kind === 'cron' ? `from cron ${codeSpan(w.schedule.start)} to cron ${codeSpan(w.schedule.end)}` : `from ${w.schedule.start} to ${w.schedule.end}`;
+  const scope = Object.keys(w.if).length > 0 ? `, if ${quote(stableJson(w.if))}` : '';
   const override = w.override ? ` (${w.override.approvals} from ${w.override.approvers.map(approverText).join(', ')})` : '';
-  const message = w.message !== undefined ? `, message ${JSON.stringify(w.message)}` : '';
+  const message = w.message !== undefined ? `, message ${quote(JSON.stringify(w.message))}` : '';
   return `${when} ${w.timeZone}${scope}, mode ${w.mode}${override}${message}`;
 }
 
@@ -353,17 +363,13 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Text in a Markdown table cell: a `|` would end the cell, a line break the row. */
-const tableCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/[\r\n\u2028\u2029]+/g, ' ');
-/** A name that may hold what a workflow sent (an environment name), as code, which renders literally. */
-const codeSpan = (text: string): string => `\`${text.replace(/[`|\r\n\u2028\u2029]/g, ' ')}\``;
 
 /** A Markdown table of the freezes and deploy windows that changed; empty when none did. */
 export function windowTable(changes: readonly WindowChange[]): string {
   if (changes.length === 0) return '';
   const rows = [...changes]
     .sort((a, b) => ORDER[a.effect] - ORDER[b.effect])
-    .map((c) => `| ${c.effect} | ${c.kind} ${codeSpan(c.name)}${c.layer === 'org' ? ' (org)' : ''} ${c.change} | ${tableCell(c.before ?? '—')} | ${tableCell(c.after ?? '—')} |`);
+    .map((c) => `| ${c.effect} | ${c.kind} ${tableCell(codeSpan(c.name))}${c.layer === 'org' ? ' (org)' : ''} ${c.change} | ${tableCell(c.before ?? '—')} | ${tableCell(c.after ?? '—')} |`);
   return ['| Change | Freeze or deploy window | Before | After |', '|---|---|---|---|', ...rows].join('\n');
 }
 
@@ -375,7 +381,7 @@ export function comparisonTable(comparisons: readonly Comparison[]): string {
   const changed = [...comparisons].filter((c) => c.change !== 'same').sort((a, b) => ORDER[a.change] - ORDER[b.change]);
   const same = comparisons.length - changed.length;
   if (changed.length === 0) return `No decision changes in the ${comparisons.length} situations compared.`;
-  const rows = changed.map((c) => `| ${c.change} | ${codeSpan(c.situation.label)} | ${tableCell(c.before?.text ?? '(no valid policy)')} | ${tableCell(c.after.text)} |`);
+  const rows = changed.map((c) => `| ${c.change} | ${tableCell(codeSpan(c.situation.label))} | ${tableCell(c.before?.text ?? '(no valid policy)')} | ${tableCell(c.after.text)} |`);
   return [
     '| Change | Situation | Before | After |',
     '|---|---|---|---|',

@@ -23,6 +23,7 @@ import type {
 } from './decision.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { formatDuration } from './duration.js';
+import { codeSpan } from './markdown.js';
 import { autoApproves } from './normalise.js';
 import { evaluateConditions, PredicateContext, type ConditionPurpose, type ConditionResult } from './predicates.js';
 import type { ApproverRef, Escalation, Policy, RequestFacts, Rule, SourceLocation } from './types.js';
@@ -437,7 +438,7 @@ function summarise(
   unmatched: Policy['unmatched'],
   windows: WindowsDecision | null,
 ): string {
-  const matched = rules.filter((r) => r.matched).map((r) => `\`${r.name}\``);
+  const matched = rules.filter((r) => r.matched).map((r) => codeSpan(r.name));
   if (outcome === 'blocked') return `Blocked: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
   if ((outcome === 'held' || outcome === 'rejected') && windows) {
     const holding = windows.windows.filter((w) => windows.closedBy.includes(w.name));

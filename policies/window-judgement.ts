@@ -5,6 +5,7 @@
  * do to it, when it may go ahead and when it must be judged again. Pure: the instant is passed in.
  */
 import type { WindowEvaluation, WindowsDecision } from './decision.js';
+import { codeSpan } from './markdown.js';
 import { evaluateConditions, type ConditionResult, type PredicateContext } from './predicates.js';
 import type { TimeWindow, WindowMode } from './types.js';
 import { allowedAt, compileSchedule, nextAllowed, nextChange, openLayers, wallClock, WINDOW_HORIZON_MS, type Period, type TimedWindow, type WindowClock } from './windows.js';
@@ -13,7 +14,7 @@ import { allowedAt, compileSchedule, nextAllowed, nextChange, openLayers, wallCl
 const STRICTNESS: Record<WindowMode, number> = { reject: 3, wait: 2, require: 1 };
 
 export function windowNoun(window: Pick<TimeWindow, 'kind' | 'name'>): string {
-  return `${window.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${window.name}\``;
+  return `${window.kind === 'freeze' ? 'freeze' : 'deploy window'} ${codeSpan(window.name)}`;
 }
 
 const iso = (t: number): string => new Date(t).toISOString();

@@ -5,7 +5,9 @@
  * situations the policies name and for the repository's recent requests replayed on their facts.
  * An invalid new policy concludes `failure`, so a ruleset that requires the check keeps it out.
  *
- * It only shows: nothing the pull request's files say is used for a decision.
+ * It only shows: nothing the pull request's files say is used for a decision. What they say (names,
+ * values, keys, the problems and warnings that quote them) is the pull request author's, so it is
+ * shown as code, where it can neither link, ping, embed nor pose as the App's own lines.
  */
 import type { Context } from 'probot';
 import { CODEOWNERS_LOCATIONS, type CodeownersError } from '../../policies/codeowners.js';
@@ -16,6 +18,7 @@ import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/p
 import type { CheckRunAnnotation, CheckRunContent, GitHubClient, RepoCoordinates } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { fitDocument, LIMITS, shorten } from '../render/limits.js';
+import { inlineCode, oneLine } from '../render/untrusted.js';
 import { PREVIEW_JOB, type ApprovalRequest, type ClaimedTimer, type Store } from '../store/store.js';
 
 export const POLICY_CHECK_NAME = 'jit: policy';
@@ -26,6 +29,10 @@ const WARNINGS_SHOWN = 20;
 /** Recent requests replayed on the new policy. */
 const RECORDED_SITUATIONS = 20;
 const WATCHED = new Set<string>([DEFAULT_POLICY_PATH, ...CODEOWNERS_LOCATIONS]);
+/** A value a policy wrote, quoted in the summary (a window's message, a problem), is cut to this many characters. */
+const QUOTED_MAX = 1_000;
+/** What the pull request's files say, as code: see the module's comment. */
+const quote = (text: string): string => inlineCode(text, QUOTED_MAX);
 
 export interface PolicyPreviewOptions {
   store: Store;
@@ -121,23 +128,23 @@ export function previewContent(input: PreviewInput): CheckRunContent {
     const summary = fitDocument(
       {
         head: [[`The policy on this pull request is invalid: nothing would be approved under it. Fix the ${after.problems.length === 1 ? 'problem' : `${after.problems.length} problems`} below (also shown at their lines).`, '']],
-        middle: after.problems.map((problem) => [`- ${problem}`]),
+        middle: after.problems.map((problem) => [`- ${located(problem)}`]),
         tail: [],
       },
       LIMITS.checkRunOutput,
     );
-    return { ...base, conclusion: 'failure', title: shorten(`Invalid policy: ${after.problems[0] ?? 'see the summary'}`, LIMITS.checkRunTitle.max, LIMITS.checkRunTitle.measure), summary };
+    return { ...base, conclusion: 'failure', title: shorten(oneLine(`Invalid policy: ${after.problems[0] ?? 'see the summary'}`), LIMITS.checkRunTitle.max, LIMITS.checkRunTitle.measure), summary };
   }
   const newVersion = version(after)!;
   const oldVersion = version(before);
   const situations = [...namedSituations([...(oldVersion ? [oldVersion.policy] : []), newVersion.policy]), ...recordedSituations(input.recorded)];
-  const comparisons = comparePolicies(oldVersion, newVersion, situations, input.at);
+  const comparisons = comparePolicies(oldVersion, newVersion, situations, input.at, quote);
   const counts = countChanges(comparisons.map((c) => c.change));
   // A freeze on no day of the comparison changes no decision above, so windows are compared as written.
-  const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy);
+  const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy, quote);
   const windowCounts = countChanges(windows.map((w) => w.effect));
   const unjudged = rulesBeyondSituations(oldVersion?.policy ?? null, newVersion.policy);
-  const warnings = [...after.warnings, ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${skippedLineText(error)}`)];
+  const warnings = [...after.warnings.map(located), ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${SKIPPED_LINE}: ${skippedLineDetail(error, quote)}`)];
   // The warnings first (they are about this file), then the rules the tables cannot judge, then the
   // tables, whose rows a cut leaves out from the end: the windows' rows first, as they change decisions
   // at times the comparison was not made for.
@@ -151,7 +158,7 @@ export function previewContent(input: PreviewInput): CheckRunContent {
         ...(warnings.length > 0
           ? [
               ['**Warnings** (shown at their lines too)', ''],
-              ...warnings.slice(0, WARNINGS_SHOWN).map((warning) => [`- ${shorten(warning, 1_000)}`]),
+              ...warnings.slice(0, WARNINGS_SHOWN).map((warning) => [`- ${warning}`]),
               warnings.length > WARNINGS_SHOWN ? [`- … and ${warnings.length - WARNINGS_SHOWN} more, at their lines`, ''] : [''],
             ]
           : []),
@@ -199,8 +206,26 @@ function skippedLines(inputs: PolicyInputs): CodeownersError[] {
   return inputs.ok && inputs.codeowners ? [...inputs.codeowners.errors] : [];
 }
 
+const SKIPPED_LINE = 'CODEOWNERS line skipped, as GitHub skips it, so nobody it names is asked as a code owner';
+
+/** For an annotation, which GitHub shows as plain text. */
 function skippedLineText(error: CodeownersError): string {
-  return `CODEOWNERS line skipped, as GitHub skips it, so nobody it names is asked as a code owner: ${error.message.split('\n')[0]}${error.suggestion ? ` (${error.suggestion})` : ''}`;
+  return `${SKIPPED_LINE}: ${skippedLineDetail(error, (text) => text)}`;
+}
+
+/** What is wrong with the line, which quotes it. */
+function skippedLineDetail(error: CodeownersError, quoted: (text: string) => string): string {
+  return `${quoted(error.message.split('\n')[0])}${error.suggestion ? ` (${quoted(error.suggestion)})` : ''}`;
+}
+
+/**
+ * A `file:line:col: message` problem or warning: where, as it reads, when it is in a file the preview
+ * watches; the message (which quotes the file) as code. Anything else is code as a whole.
+ */
+function located(problem: string): string {
+  const at = /^(.+?):(\d+):(\d+): /.exec(problem);
+  if (!at || !WATCHED.has(at[1])) return quote(problem);
+  return `${at[0]}${quote(problem.slice(at[0].length))}`;
 }
 
 function skippedLineAnnotations(inputs: PolicyInputs): CheckRunAnnotation[] {

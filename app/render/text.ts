@@ -1,5 +1,6 @@
 /** Wording shared by the check run, the PR comment and the approval issue. */
 import { describeApprovers, describeOwnerGroup } from '../../policies/approvers.js';
+import { codeSpan } from '../../policies/markdown.js';
 import { untilText } from '../../policies/window-judgement.js';
 import { currentRequirements, requirementProgress } from '../gate/progress.js';
 import type { GateRequest, Vote } from '../gate/request.js';
@@ -47,7 +48,7 @@ export function headline(request: GateRequest, style: HeadlineStyle = MARKDOWN):
     case 'approved':
       if (request.reason === 'auto') return `${subject} approved automatically: ${oneLine(request.decision?.summary ?? 'no rule requires approval')}`;
       if (overrides.length > 0) {
-        const windowsOverridden = [...new Set(overrides.flatMap((v) => v.override?.windows ?? []))].map((w) => `\`${w}\``).join(', ');
+        const windowsOverridden = [...new Set(overrides.flatMap((v) => v.override?.windows ?? []))].map(codeSpan).join(', ');
         return `⚠️ OVERRIDE: ${subject} approved despite ${windowsOverridden} by ${logins(request.votes.filter((v) => v.choice === 'approve'), HEADLINE_APPROVERS_MAX)}; reason: ${style.sentence(overrides[0].override?.reason ?? '')}`;
       }
       return `${subject} approved by ${logins(request.votes.filter((v) => v.choice === 'approve'), HEADLINE_APPROVERS_MAX)}`;
@@ -83,7 +84,7 @@ function heldWord(request: GateRequest): string {
 /** The windows a pending request needs an override of, as `freeze \`name\``. */
 function overrideNeeded(request: GateRequest): string[] {
   if (request.decision?.outcome !== 'approval_required') return [];
-  return (request.decision.requirements ?? []).flatMap((r) => (r.override ? [`${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} \`${r.override.window}\``] : []));
+  return (request.decision.requirements ?? []).flatMap((r) => (r.override ? [`${r.override.kind === 'freeze' ? 'freeze' : 'deploy window'} ${codeSpan(r.override.window)}`] : []));
 }
 
 function overrideVotes(request: GateRequest): Vote[] {

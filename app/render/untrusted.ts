@@ -9,21 +9,13 @@
  * in Markdown too. Control and bidirectional-override characters are dropped: they can make text
  * read differently from what it is.
  */
+import { fencedSpan, HIDDEN, LINE_BREAKS, longestBacktickRun, oneLine } from '../../policies/markdown.js';
 import { cutTo, ELLIPSIS, type Measure, utf16Units } from './limits.js';
 
-/** Every line break a Markdown renderer or a browser may honour. */
-const LINE_BREAKS = /\r\n|[\n\r\v\f\x85\u2028\u2029]/g;
-/** C0 and C1 controls other than tab and line breaks, and the bidirectional controls. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const HIDDEN = /[\0-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+export { oneLine };
 
 /** Shown for text that is empty once hidden characters are dropped. */
 const NOTHING = '*(empty)*';
-
-/** One line of plain text: no controls, every run of whitespace (line breaks included) one space. */
-export function oneLine(text: string): string {
-  return text.replace(LINE_BREAKS, ' ').replace(HIDDEN, '').replace(/\s+/g, ' ').trim();
-}
 
 /** Text as an inline code span, cut to `max` (measured by `measure`) with the cut marked. */
 export function inlineCode(text: string, max: number, measure: Measure = utf16Units): string {
@@ -31,10 +23,7 @@ export function inlineCode(text: string, max: number, measure: Measure = utf16Un
   if (!line) return NOTHING;
   const { text: shown, omitted } = cutTo(line, max, measure);
   const content = omitted ? `${shown}${ELLIPSIS}` : shown;
-  const fence = '`'.repeat(longestBacktickRun(content) + 1);
-  // A span's content may not start or end with a backtick next to the fence; one space on each side is stripped again.
-  const pad = content.startsWith('`') || content.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${content}${pad}${fence}${omitted ? ` ${omittedNote(omitted)}` : ''}`;
+  return `${fencedSpan(content)}${omitted ? ` ${omittedNote(omitted)}` : ''}`;
 }
 
 /** Text as the lines of a fenced code block, cut to `max` with the cut marked below the block. */
@@ -64,10 +53,4 @@ export function blockQuote(lines: readonly string[]): string[] {
 
 function omittedNote(omitted: number): string {
   return `*(${omitted.toLocaleString('en')} more ${omitted === 1 ? 'character' : 'characters'} not shown)*`;
-}
-
-function longestBacktickRun(text: string): number {
-  let longest = 0;
-  for (const run of text.matchAll(/`+/g)) longest = Math.max(longest, run[0].length);
-  return longest;
 }

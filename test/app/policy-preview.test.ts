@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { job, World } from './harness.js';
+import { rendered } from './markdown.js';
 
 const REPO = 'acme/preview';
 const POLICY = `version: 1
@@ -135,5 +136,50 @@ describe('a pull request that changes CODEOWNERS', () => {
   it('is previewed too', async () => {
     const { pull } = await openPolicyPull({ '.github/CODEOWNERS': '* @alice\n' });
     expect((await policyCheck(pull.head_sha))!).toMatchObject({ conclusion: 'success', output: { title: 'Valid policy; no decision changes' } });
+  });
+});
+
+describe("text from the pull request's own policy", () => {
+  // What a pull request author writes into names, values and keys (at most 100 characters each), to pose as the App or ping people.
+  const LINK = '` [No decision changes](https://evil.example/l) @acme/secret-team `';
+  const IMAGE = '` ![✅ Approved](https://evil.example/i.png) <img src=x> `';
+  const FORGED = '\n## ✅ No decision changes\n';
+  const yaml = (text: string) => JSON.stringify(text);
+
+  /** The preview's output, as GitHub renders it: the hostile text stays inside code. */
+  function expectContained(check: PolicyCheck) {
+    const md = rendered(check.output.summary);
+    expect(md.prose).not.toMatch(/evil\.example|@acme\/secret-team|<img|No decision changes|Approved/);
+    expect(md.links).toEqual([]);
+    expect(md.images).toEqual([]);
+    expect(md.html).toEqual([]);
+    expect(md.headings).toEqual([]);
+    expect(check.output.title).not.toMatch(/[\r\n\u2028\u2029]/);
+  }
+
+  it('keeps rule, freeze and scope names, window messages and warnings inside code in a valid policy', async () => {
+    const hostile = POLICY.replace('name: production', `name: ${yaml(`production${LINK}x`)}`)
+      .replace('require: { approvals: 1, approvers: [alice] }', 'require: { approvals: 2, approvers: [alice, bob] }')
+      .concat(
+        `  - name: ${yaml(`paths${IMAGE}`)}\n    if: { branch: ${yaml(`main${LINK}`)}, paths: [${yaml(`/dir${IMAGE}/`)}] }\n    auto_approve: true\n`,
+        // In force now: the decisions in its scope are held, and say why in its message.
+        `freezes:\n  - name: ${yaml(`launch${IMAGE}`)}\n    time_zone: UTC\n    start: 2000-01-01\n    end: 2999-01-01\n`,
+        `    message: ${yaml(`${LINK} ${IMAGE} ${FORGED}`)}\n    if: { environment: [${yaml(`prod${LINK}`)}, production] }\n`,
+      );
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': hostile });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check.conclusion).toBe('success');
+    // The names are there, as code.
+    expect(rendered(check.output.summary).code).toContain(`production${LINK}x`);
+    expect(rendered(check.output.summary).code).toContain(`launch${IMAGE}`);
+    expectContained(check);
+  });
+
+  it('keeps the problems of an invalid policy inside code, keys and values alike', async () => {
+    const invalid = `${POLICY}  - name: broken\n    ${yaml(`key${IMAGE}${FORGED}`)}: 1\n    require: { approvals: ${yaml(`${LINK}${FORGED}`)} }\n`;
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': invalid });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check.conclusion).toBe('failure');
+    expectContained(check);
   });
 });
