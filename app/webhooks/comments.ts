@@ -207,15 +207,19 @@ const NAMING: readonly ((request: ApprovalRequest) => string)[] = [
 const ID_WORD = /^[0-9a-f]{8}[0-9a-f-]*$/i;
 
 /**
- * How a command names a request, in brackets: as few of its name's words as tell it from the others
- * (`[deploy production]`), else the start of its id (`[1b2c3d4e]`).
+ * How a command names a request, in brackets: every word of its name it states (`[deploy production
+ * high]`), else the start of its id (`[1b2c3d4e]`). Fewer words would do among the requests waiting
+ * now, but the workflow can end one and open another that the shorter name then fits instead
+ * (`[deploy]` listed for `deploy staging` picks `deploy production` opened in its place).
  */
 function targetName(request: ApprovalRequest, pending: readonly ApprovalRequest[]): string {
-  for (let count = 1; count <= NAMING.length; count++) {
-    const words = (r: ApprovalRequest) => NAMING.slice(0, count).map((name) => name(r));
-    const own = words(request);
-    // A word that is empty, or holds a space or a bracket, cannot be written in a name.
-    if (own.some((word) => word === '' || /[\s\]]/.test(word))) break;
+  const own: string[] = [];
+  // A word that is empty, or holds a space or a bracket, cannot be written in a name: the name stops before it.
+  for (const word of NAMING.map((name) => name(request))) {
+    if (word === '' || /[\s\]]/.test(word)) break;
+    own.push(word);
+  }
+  if (own.length > 0) {
     // Listed only as the command reads it back: a name that also reads as another request's id start is no name for it.
     const fits = namedBy(own, pending);
     const name = `[${own.join(' ')}]`;

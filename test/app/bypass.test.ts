@@ -985,12 +985,12 @@ describe('every vote received is in the audit trail', () => {
     const deploy = await openPending(run, { action: 'deploy', environment: 'production' });
     const migrate = await openPending(run, { action: 'migrate', environment: 'prod-db' });
     await world.comment(pr.number, 'bob', '/approve looks fine');
-    expect((await commentsOn(pr.number)).at(-1)!.body).toContain('@bob several requests are waiting here (`[deploy]`, `[migrate]`); name the one you mean');
+    expect((await commentsOn(pr.number)).at(-1)!.body).toContain('@bob several requests are waiting here (`[deploy production]`, `[migrate prod-db]`); name the one you mean');
     await world.comment(pr.number, 'alice', '/reject [deploy]');
     await world.comment(pr.number, 'carol', '/aprove');
     const votes = async (id: unknown) =>
       (await world.audit(id as string)).filter((e) => e.type.startsWith('vote')).map((e) => [e.type, e.actor, e.facts.choice, e.facts.reason]);
-    const several = 'several requests are waiting here (`[deploy]`, `[migrate]`); name the one you mean, for example `/approve [deploy] …`';
+    const several = 'several requests are waiting here (`[deploy production]`, `[migrate prod-db]`); name the one you mean, for example `/approve [deploy production] …`';
     expect(await votes(deploy.id)).toEqual([
       ['vote_ignored', 'bob', 'approve', several],
       ['vote_ignored', 'alice', 'reject', '`/reject` needs a reason'],

@@ -58,3 +58,16 @@ describe('a name the App lists for a waiting request', () => {
     });
   }
 });
+
+it('never picks a request the workflow opened in place of the one it was listed for', async () => {
+  const staging = await openPending({ action: 'deploy', environment: 'staging', summary: 'a staging deploy' });
+  await openPending({ action: 'migrate', environment: 'production', summary: 'a migration' });
+  await world.comment(PR, 'bob', '/approve');
+  const [listed] = listedNames(await lastComment());
+  // The pull request's author ends the staging deploy and opens a production one before bob answers.
+  expect((await world.api('POST', `/api/v1/requests/${staging.id}/cancel`, await world.token(staging.run), { reason: 'job_cancelled' })).status).toBe(200);
+  const production = await openPending({ action: 'deploy', environment: 'production', summary: 'the real deploy' });
+  await world.comment(PR, 'bob', `/approve ${listed} staging is fine`);
+  expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+});
+

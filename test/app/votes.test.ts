@@ -145,7 +145,7 @@ describe('commands that must not count', () => {
     const deploy = await openPending({ action: 'deploy', environment: 'production' });
     const migrate = await openPending({ action: 'migrate', environment: 'production' });
     await world.comment(PR, 'bob', '/approve looks good');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy]`, `[migrate]`)');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy production]`, `[migrate production]`)');
     await world.comment(PR, 'bob', '/approve [migrate] looks good');
     expect((await world.poll(migrate.run, migrate.id)).body.status).toBe('approved');
     expect((await world.poll(deploy.run, deploy.id)).body.status).toBe('pending');
@@ -181,7 +181,7 @@ describe('commands that must not count', () => {
     // The pull request's author ends the staging request; bob's approval of staging must not become production's.
     expect((await world.api('POST', `/api/v1/requests/${staging.id}/cancel`, await world.token(staging.run), { reason: 'job_cancelled' })).status).toBe(200);
     await world.comment(PR, 'bob', '/approve [deploy staging]');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain('`[deploy staging]` names none of the requests waiting, and only `[deploy]` is waiting here');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('`[deploy staging]` names none of the requests waiting, and only `[deploy production]` is waiting here');
     await world.comment(PR, 'bob', `/approve [${staging.id.slice(0, 8)}]`);
     expect((await world.poll(production.run, production.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     await world.comment(PR, 'bob', '/approve [deploy production]');
@@ -202,7 +202,7 @@ describe('commands that must not count', () => {
     // The workflow's author opens a request whose action is a word approvers write in notes.
     const catcher = await openPending({ action: 'ship', environment: 'production', summary: 'anything' });
     await world.comment(PR, 'bob', '/approve ship it');
-    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy]`, `[ship]`)');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('several requests are waiting here (`[deploy production]`, `[ship production]`)');
     expect((await world.poll(catcher.run, catcher.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
@@ -222,7 +222,7 @@ describe('commands that must not count', () => {
     expect((await world.poll(catcher.run, catcher.id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
     expect((await world.poll(deploy.run, deploy.id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     // Nor does the App list the catcher under a name that picks the deploy.
-    expect(listed).toContain(`several requests are waiting here (\`[deploy]\`, \`[${prefix} production]\`)`);
+    expect(listed).toContain(`several requests are waiting here (\`[deploy production]\`, \`[${prefix} production]\`)`);
   });
 
   it('reads a note that starts like an id as a note: only brackets name a request', async () => {
