@@ -363,7 +363,6 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-
 /** A Markdown table of the freezes and deploy windows that changed; empty when none did. */
 export function windowTable(changes: readonly WindowChange[]): string {
   if (changes.length === 0) return '';

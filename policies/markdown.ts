@@ -43,5 +43,5 @@ export function longestBacktickRun(text: string): number {
  * unless escaped, and a backslash before it would escape the escape; a line break would end the row.
  */
 export function tableCell(text: string): string {
-  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/(\\*)\|/g, (_, slashes: string) => `${slashes}${slashes}\\|`);
+  return text.replace(LINE_BREAKS, ' ').replace(/(\\*)\|/g, (_, slashes: string) => `${slashes}${slashes}\\|`);
 }
