@@ -1,6 +1,7 @@
 /** The job summary: the decision record, readable on the run's page without opening the App. */
 import * as core from '@actions/core';
 import { formatDuration } from '../policies/duration.js';
+import { tableCell } from '../policies/markdown.js';
 import type { Outcome } from './wait.js';
 
 const HEADINGS: Record<Outcome['status'], string> = {
@@ -10,9 +11,6 @@ const HEADINGS: Record<Outcome['status'], string> = {
   cancelled: '🚫 Cancelled',
   failed: '⚠️ Cannot be approved',
 };
-
-/** Table cells hold one line (Markdown ends a line at a lone `\r` too), and a `|` would end the cell. */
-const cell = (text: string) => text.replace(/\r\n|[\r\n\v\f\x85\u2028\u2029]/g, ' ').replace(/\|/g, '\\|');
 
 export interface SummarySubject {
   action: string;
@@ -37,7 +35,7 @@ export function summaryMarkdown(outcome: Outcome, subject: SummarySubject): stri
     '',
     '| | |',
     '|---|---|',
-    ...rows.map(([name, value]) => `| ${name} | ${cell(value)} |`),
+    ...rows.map(([name, value]) => `| ${name} | ${tableCell(value)} |`),
   ];
   if (outcome.problems.length > 0) lines.push('', '**Policy errors**', '', '```', ...outcome.problems, '```');
   return `${lines.join('\n')}\n`;

@@ -21052,11 +21052,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
         }
-        const { header, data, colspan, rowspan } = cell2;
+        const { header, data, colspan, rowspan } = cell;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -25939,6 +25939,12 @@ function readInputs() {
   };
 }
 
+// policies/markdown.ts
+var LINE_BREAKS = /\r\n|[\n\r\v\f\x85\u2028\u2029]/g;
+function tableCell(text) {
+  return text.replace(LINE_BREAKS, " ").replace(/(\\*)\|/g, (_, slashes) => `${slashes}${slashes}\\|`);
+}
+
 // action/summary.ts
 var HEADINGS = {
   approved: "\u2705 Approved",
@@ -25947,7 +25953,6 @@ var HEADINGS = {
   cancelled: "\u{1F6AB} Cancelled",
   failed: "\u26A0\uFE0F Cannot be approved"
 };
-var cell = (text) => text.replace(/\r\n|[\r\n\v\f\x85\u2028\u2029]/g, " ").replace(/\|/g, "\\|");
 function summaryMarkdown(outcome, subject) {
   const heading = outcome.decision === "auto_approved" ? "\u2705 Approved automatically" : HEADINGS[outcome.status];
   const target = `\`${subject.action}\`${subject.environment ? ` to \`${subject.environment}\`` : ""}`;
@@ -25966,7 +25971,7 @@ function summaryMarkdown(outcome, subject) {
     "",
     "| | |",
     "|---|---|",
-    ...rows.map(([name, value]) => `| ${name} | ${cell(value)} |`)
+    ...rows.map(([name, value]) => `| ${name} | ${tableCell(value)} |`)
   ];
   if (outcome.problems.length > 0) lines.push("", "**Policy errors**", "", "```", ...outcome.problems, "```");
   return `${lines.join("\n")}

@@ -9,6 +9,9 @@ const outcome = (overrides: Partial<Outcome>): Outcome => ({
   status: 'approved', decision: 'approved', reason: 'quorum', approvedBy: [], matchedRules: [], problems: [], source: 'app', waitedSeconds: 0, ...overrides,
 });
 
+/** A Markdown node's text, as the reader sees it. */
+const text = (node: object): string => ('value' in node && typeof node.value === 'string' ? node.value : 'children' in node && Array.isArray(node.children) ? node.children.map(text).join('') : '');
+
 describe('summaryMarkdown', () => {
   it('renders the whole decision record', () => {
     const markdown = summaryMarkdown(
@@ -65,5 +68,13 @@ describe('summaryMarkdown', () => {
     const markdown = summaryMarkdown(outcome({ status: 'rejected', decision: 'rejected', reason: 'not today\rApproved by @alice, @bob' }), { action: 'deploy' });
     const table = fromMarkdown(markdown, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }).children.find((node) => node.type === 'table');
     expect(table && 'children' in table ? table.children.length : 0).toBe(8);
+  });
+  it('keeps a backslash before a pipe in the reason from ending the cell', () => {
+    // `\\|` is an escaped backslash and then a pipe that ends the cell, unless the backslash is escaped too.
+    const markdown = summaryMarkdown(outcome({ status: 'rejected', decision: 'rejected', reason: 'not today \\| forged cell' }), { action: 'deploy' });
+    const table = fromMarkdown(markdown, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }).children.find((node) => node.type === 'table');
+    const rows = table && 'children' in table ? table.children : [];
+    const cells = rows.map((row) => ('children' in row ? row.children.map(text) : []));
+    expect(cells.find(([name]) => name === 'Reason')).toEqual(['Reason', 'not today \\| forged cell']);
   });
 });
