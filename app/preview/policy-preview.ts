@@ -11,7 +11,7 @@
  */
 import type { Context } from 'probot';
 import { CODEOWNERS_LOCATIONS, type CodeownersError } from '../../policies/codeowners.js';
-import { beyondSituationsTable, comparePolicies, compareWindows, comparisonTable, namedSituations, rulesBeyondSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
+import { AS_WRITTEN, beyondSituationsTable, comparePolicies, compareWindows, comparisonTable, namedSituations, rulesBeyondSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/policy-source.js';
@@ -210,7 +210,7 @@ const SKIPPED_LINE = 'CODEOWNERS line skipped, as GitHub skips it, so nobody it 
 
 /** For an annotation, which GitHub shows as plain text. */
 function skippedLineText(error: CodeownersError): string {
-  return `${SKIPPED_LINE}: ${skippedLineDetail(error, (text) => text)}`;
+  return `${SKIPPED_LINE}: ${skippedLineDetail(error, AS_WRITTEN)}`;
 }
 
 /** What is wrong with the line, which quotes it. */
