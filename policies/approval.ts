@@ -63,6 +63,12 @@ export type Verdict = 'approve' | 'reject';
 export interface Vote {
   voter: Voter;
   verdict: Verdict;
+  /**
+   * The closed windows this approval overrode, with a reason, as it was cast. An approval counts
+   * towards a window's override only when it was cast as one: an approval given before a freeze
+   * started (or without its reason) is the rules' only.
+   */
+  overrides?: readonly string[];
 }
 
 /** An owner group of a requirement and who covered it, if anyone has. */
@@ -210,6 +216,11 @@ function requirementTally(requirement: Requirement, approvers: readonly Voter[])
 
 const isMet = (t: RequirementTally): boolean => t.awaiting === 0;
 
+/** Whether the vote counts towards the requirement: an override's only when it was cast overriding that window. */
+function castAsOverride(requirement: Requirement, vote: Vote): boolean {
+  return requirement.override === undefined || (vote.overrides?.includes(requirement.override.window) ?? false);
+}
+
 /**
  * Votes in the order they were cast. The first eligible reject rejects; otherwise the request is
  * approved by the first vote after which every requirement has its quorum of distinct eligible
@@ -244,6 +255,7 @@ export function tallyVotes(decision: ApprovalSubject, votes: readonly Vote[], op
       return { status: 'rejected', reason: `rejected by @${vote.voter.login}`, requirements: summary(), rejectedBy: vote.voter.login, ignored };
     }
     for (const i of eligibility.requirements) {
+      if (!castAsOverride(requirements[i], vote)) continue;
       // By account: someone who renamed between two votes is still one person.
       if (!approvedBy[i].some((voter) => samePerson(voter, vote.voter))) approvedBy[i].push(vote.voter);
     }

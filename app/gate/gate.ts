@@ -8,7 +8,7 @@
  * webhook is answered as soon as its effect is durable, and a crash never loses what to show.
  */
 import type { Logger } from 'probot';
-import { checkEligibility, overrideWithoutReason, sameLogin, tallyVotes, type ApprovalOptions, type Requester, type Voter } from '../../policies/approval.js';
+import { checkEligibility, overrideWithoutReason, sameLogin, tallyVotes, type ApprovalOptions, type Requester, type Vote, type Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { BUILT_IN_DEFAULTS } from '../../policies/loader.js';
@@ -734,7 +734,7 @@ export class Gate {
     let result: VoteResult | undefined;
     for (let attempt = 1; !result; attempt++) {
       const recheck = voting.choice === 'approve'
-        ? await this.recheckApprovers(row, decision, voter, github, repo, attempt === 1 ? voting.readVotes : undefined)
+        ? await this.recheckApprovers(row, decision, { voter, verdict: 'approve', ...(override ? { overrides: override.windows } : {}) }, github, repo, attempt === 1 ? voting.readVotes : undefined)
         : { refreshedVoters: [], audit: [], covered: new Set<string>() };
       try {
         result = await store.castVote({
@@ -868,16 +868,16 @@ export class Gate {
   private async recheckApprovers(
     row: ApprovalRequest,
     decision: Decision,
-    voter: Voter | undefined,
+    cast: Vote | undefined,
     github: GitHubClient,
     repo: { owner: string; repo: string },
     read?: readonly StoredVote[],
   ): Promise<{ wouldApprove: boolean; refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[]; covered: Set<string> }> {
     const votes = read ?? (await this.options.store.listVotes(row.id));
     const options = this.approvalOptions(row);
-    const prospective = tallyVotes(decision, [...votes.map(asCast), ...(voter ? [{ voter, verdict: 'approve' as const }] : [])], options);
+    const prospective = tallyVotes(decision, [...votes.map(asCast), ...(cast ? [cast] : [])], options);
     if (prospective.status !== 'approved') return { wouldApprove: false, refreshedVoters: [], audit: [], covered: new Set() };
-    const earlier = votes.filter((v) => v.choice === 'approve' && !(voter && sameLogin(v.login, voter.login)));
+    const earlier = votes.filter((v) => v.choice === 'approve' && !(cast && sameLogin(v.login, cast.voter.login)));
     const refreshedVoters = await Promise.all(
       earlier.map(async (v) => {
         const stored = v.facts.voter as Voter;
@@ -970,8 +970,9 @@ function tally(decision: Decision, votes: readonly StoredVote[], options: Approv
 }
 
 /** A stored vote as the policy library's arithmetic takes it: the voter as last looked up. */
-function asCast(vote: StoredVote) {
-  return { voter: vote.facts.voter as Voter, verdict: vote.choice };
+function asCast(vote: StoredVote): Vote {
+  const override = vote.facts.override as { windows?: string[] } | undefined;
+  return { voter: vote.facts.voter as Voter, verdict: vote.choice, ...(override?.windows ? { overrides: override.windows } : {}) };
 }
 
 function commentFacts(voting: Voting): object {

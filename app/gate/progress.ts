@@ -12,7 +12,7 @@ export function currentRequirements(request: GateRequest, now: Date = new Date()
 
 export function requirementProgress(request: GateRequest, now: Date = new Date()): RequirementProgress[] {
   if (!request.decision || request.decision.outcome !== 'approval_required') return [];
-  const votes = request.votes.flatMap((v) => (v.voter ? [{ voter: v.voter, verdict: v.choice }] : []));
+  const votes = request.votes.flatMap((v) => (v.voter ? [{ voter: v.voter, verdict: v.choice, ...(v.override ? { overrides: v.override.windows } : {}) }] : []));
   const requesters = request.requesters ?? [{ login: request.requester, role: 'started the run' as const }];
   return tallyVotes(request.decision, votes, { requesters, elapsedSeconds: elapsedSeconds(request, now) }).requirements;
 }

@@ -233,6 +233,55 @@ describe('a freeze with mode: require', () => {
   });
 });
 
+describe('an approval given before a freeze with mode: require started', () => {
+  it('is not taken as its override: a named approver must still override, with a reason, once it is on', async () => {
+    const now = clock();
+    const name = `frozen-${++repos}`;
+    // carol may approve the rule and override the freeze; her approval before the freeze is only the rule's.
+    const policy = `version: 1
+defaults: { timeout: 4h }
+rules:
+  - name: deploys
+    if: { action: deploy }
+    require: { approvals: 2, approvers: [alice, carol] }
+freezes:
+  - name: quarter-close
+    time_zone: UTC
+    start: ${local(now + HOUR)}
+    end: ${local(now + 3 * HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+`;
+    await world.control.seed({
+      repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
+    });
+    const repository = `acme/${name}`;
+    const { run, id, answer } = await open(repository);
+    expect(answer).toMatchObject({ status: 'pending', window: null });
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    const { comment: beforeFreeze } = await world.comment(issue!.number, 'carol', '/approve', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['carol'] });
+
+    const frozen = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
+    expect(frozen).toMatchObject({ status: 'pending', window: { held: false, closed_by: ['quarter-close'] } });
+    expect(frozen.awaiting).toContain('1 more override of quarter-close, with a reason, from @carol');
+
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    const answered = (await world.poll(run, id)).body;
+    expect(answered).toMatchObject({ status: 'pending', approved_by: ['carol', 'alice'] });
+    expect(answered.awaiting).toEqual(['1 more override of quarter-close, with a reason, from @carol']);
+    expect(await auditTypes(id)).not.toContain('override');
+
+    // To override, carol withdraws her earlier approval (deleting its comment) and approves again with a reason.
+    await world.control.deleteComment({ repository, comment_id: beforeFreeze.id as number, user: 'carol' });
+    await world.settle();
+    await world.comment(issue!.number, 'carol', '/approve the quarter-close report is broken', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['alice', 'carol'] });
+    expect((await world.audit(id)).find((e) => e.type === 'override')).toMatchObject({ actor: 'carol', facts: { windows: ['quarter-close'] } });
+    await world.settle();
+  });
+});
+
 describe('a request decided again when a freeze ends counts its standing approvals as a vote would', () => {
   const freeze = (now: number) => `  - name: short
     time_zone: UTC

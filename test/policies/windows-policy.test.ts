@@ -205,10 +205,20 @@ describe('overrides', () => {
   });
 
   test('the rule and the override must both be met', () => {
-    const tally = (logins: string[]) => tallyVotes(decision, logins.map((login) => ({ voter: voter(login), verdict: 'approve' as const })), options).status;
+    // The override's approvers override with a reason; the vote says which windows it overrode.
+    const cast = (login: string) => ({ voter: voter(login), verdict: 'approve' as const, ...(login === 'carol' ? { overrides: ['end-of-year'] } : {}) });
+    const tally = (logins: string[]) => tallyVotes(decision, logins.map(cast), options).status;
     expect(tally(['alice'])).toBe('pending');
     expect(tally(['carol'])).toBe('pending');
     expect(tally(['alice', 'carol'])).toBe('approved');
+  });
+
+  test('an approval not cast as an override (given before the freeze started) counts for the rule, not the override', () => {
+    const notOverriding = tallyVotes(decision, [{ voter: voter('carol'), verdict: 'approve' }, { voter: voter('alice'), verdict: 'approve' }], options);
+    expect(notOverriding.status).toBe('pending');
+    expect(notOverriding.requirements.find((r) => r.override)).toMatchObject({ approvedBy: [], awaiting: 1 });
+    const anotherWindow = tallyVotes(decision, [{ voter: voter('carol'), verdict: 'approve', overrides: ['weekend'] }, { voter: voter('alice'), verdict: 'approve' }], options);
+    expect(anotherWindow.status).toBe('pending');
   });
 
   test('no vote approves a held request', () => {
