@@ -197,6 +197,7 @@ export class SqlStore implements Store {
     const rows = await this.#db.query(
       `SELECT * FROM requests
        WHERE repository_id = $1 AND action = $2 AND environment_key = $3 AND status = 'approved' AND created_at < $4 AND facts->>'ref' = $5
+         AND pr_number IS NULL
        ORDER BY completed_at DESC, id DESC
        LIMIT 1`,
       [filter.repositoryId, filter.action, filter.environmentKey, filter.before, filter.ref],

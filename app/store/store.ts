@@ -427,7 +427,12 @@ export interface Store {
   findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
   /** The run's requests of this action whose key's job part starts with `jobKeyPrefix`, in any attempt and state, oldest first. */
   runRequests(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<ApprovalRequest[]>;
-  /** The most recently approved request of this action and environment in the repository, created before `before`. */
+  /**
+   * The most recently approved request of this action and environment on `ref` in the repository, created
+   * before `before`. A pull request's run is none: it ships its head merged into its base and was judged
+   * on what that adds to the base, so it says nothing about what the head branch itself holds (a job-level
+   * gate's deployment names that branch as the run's ref).
+   */
   findLastApproved(filter: { repositoryId: string; action: string; environmentKey: string; ref: string; before: Date }): Promise<ApprovalRequest | undefined>;
   /**
    * Oldest first (by creation, then id); `completedAfter`: only requests that ended since then;

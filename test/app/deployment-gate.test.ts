@@ -550,6 +550,38 @@ rules:
   }, 60_000);
 });
 
+describe("a pull request run's approved job", () => {
+  // Docs-only deploys to staging since the branch's last approved one need nobody; anything else needs alice.
+  const ROLLBACK = 'acme/rollback';
+  const policy = 'version: 1\nrules:\n  - name: staging\n    if: { environment: [staging] }\n    unless: { only_paths: ["docs/**"] }\n    require: { approvals: 1, approvers: [alice] }\n';
+  beforeAll(async () => {
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'rollback', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export const vulnerable = true;\n' } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }] });
+  });
+
+  it('is no approved deploy of its head branch: a later push of that branch is measured from the branch\'s own last approved deploy', async () => {
+    // mallory cuts \`old\` from main before carol's fix lands, with a docs change on it.
+    await world.control.pushCommit(ROLLBACK, { branch: 'old', files: { 'docs/old.md': 'old\n' }, author: 'mallory' });
+    await world.control.pushCommit(ROLLBACK, { branch: 'main', files: { 'src/app.ts': 'export const vulnerable = false;\n' }, author: 'carol' });
+    // alice approves main, fix included, for staging.
+    const fixed = await deploy('staging', { repository: ROLLBACK });
+    await world.comment(await issueNumberOf(fixed.request.id, ROLLBACK), 'alice', '/approve', ROLLBACK);
+    expect(await answerOf(fixed.runId)).toMatchObject({ state: 'approved' });
+    // Her pull request of \`old\` into main ships main, fix included, with her docs: rightly approved at once.
+    const pull = await world.control.openPull({ repository: ROLLBACK, user: 'mallory', title: 'Docs', head: 'old' });
+    await untilTheSecondAfter(Date.now());
+    const pulled = await world.control.deploymentGate({ repository: ROLLBACK, actor: 'mallory', environment: 'staging', pull_request: pull.number });
+    await world.settle();
+    const merged = (await world.app.store.listRequests()).find((r) => r.runId === String(pulled.run_id))!;
+    expect(merged).toMatchObject({ status: 'approved', reason: 'auto', prNumber: pull.number });
+    // A docs push to \`old\` and a run of that branch: its job would deploy \`old\` itself, without the fix.
+    await world.control.pushCommit(ROLLBACK, { branch: 'old', files: { 'docs/old.md': 'older\n' }, author: 'mallory' });
+    const pushed = await deploy('staging', { repository: ROLLBACK, ref: 'old' });
+    expect(pushed.request).toMatchObject({ status: 'pending', reason: null });
+    expect(pushed.request.facts).toMatchObject({ evaluated: { branch: 'old', unknownChanges: expect.stringContaining('no earlier run of `deployment` to `staging` from `old` was approved') } });
+    expect((await reviewsOf(pushed.runId)).every((r) => r.state === null)).toBe(true);
+  }, 60_000);
+});
+
 describe('reading the payload', () => {
   const payload = () => ({
     action: 'requested',
