@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
 import { ConflictError, InputError } from '../gate/gate.js';
-import type { GateRequest } from '../gate/request.js';
+import { isRequestOfJob, type GateRequest } from '../gate/request.js';
 import { AppNotInstalledError } from '../github/installations.js';
 import { OidcError, type OidcVerifier, type RunIdentity } from '../oidc.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -142,13 +142,16 @@ async function authenticate(options: ApiOptions, req: IncomingMessage): Promise<
 }
 
 /**
- * A token only ever sees requests of its own repository, run and run attempt; anything else does not
- * exist for it. A re-run is another attempt: it opens its own requests and cannot answer for earlier ones.
+ * A token only ever sees requests of its own job of its own repository, run and run attempt; anything
+ * else does not exist for it. A re-run is another attempt: it opens its own requests and cannot answer
+ * for earlier ones. Another job of the run (one that builds unreviewed code, say) can neither read a
+ * job's request nor cancel it.
  */
 async function ownRequest(options: ApiOptions, run: RunIdentity, id: string): Promise<GateRequest> {
-  const request = await options.gate.view(id);
-  if (!request || request.repositoryId !== run.repositoryId || request.runId !== run.runId || request.runAttempt !== run.runAttempt) {
-    throw new HttpError(404, 'not_found', `no request ${id} for this run`);
+  const read = await options.gate.read(id);
+  const request = read?.request;
+  if (!read || !request || request.repositoryId !== run.repositoryId || request.runId !== run.runId || request.runAttempt !== run.runAttempt || !isRequestOfJob(read.row.jobKey, run)) {
+    throw new HttpError(404, 'not_found', `no request ${id} for this job`);
   }
   return request;
 }

@@ -26,6 +26,18 @@ export function requestKeyFor(run: RunIdentity, action: string, environment: str
   };
 }
 
+/**
+ * Whether a token's job is the one a request with this job key belongs to. A `check_run:` key needs
+ * the same check run. An environment key (older servers, whose tokens name no check run) needs a
+ * token without one, and, when the job states an environment, that environment: a job without one
+ * named it in its step's input, which a poll or cancel does not repeat.
+ */
+export function isRequestOfJob(jobKey: string, run: RunIdentity): boolean {
+  if (jobKey.startsWith('check_run:')) return run.checkRunId !== undefined && jobKey === `check_run:${run.checkRunId}`;
+  if (run.checkRunId !== undefined || !jobKey.startsWith('environment:')) return false;
+  return run.environment === undefined || jobKey === `environment:${run.environment.toLowerCase()}`;
+}
+
 /** The action name of requests a job's deployment protection rule opens (policies may match it with `action:`). */
 export const DEPLOYMENT_ACTION = 'deployment';
 

@@ -1,6 +1,6 @@
 /**
  * Who may drive the request API, and how far: the owner allow-list, the caps on pending requests,
- * cached installation lookups, and a request answering only its own run attempt.
+ * cached installation lookups, and a request answering only its own job of its own run attempt.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { settingsFromEnv } from '../../app/server.js';
@@ -168,6 +168,31 @@ describe('a request', () => {
     expectRefusal(await world.poll(rerun, id), 404, 'not_found');
     expectRefusal(await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(rerun), { reason: 'job_cancelled' }), 404, 'not_found');
     const own = await world.poll(firstAttempt, id);
+    expect({ status: own.status, decision: own.body.status }).toEqual({ status: 200, decision: 'pending' });
+  }, SLOW_TEST_MS);
+
+  it('answers only its own job: another job of the same run attempt can neither read, long-poll nor cancel it', async () => {
+    // A job that runs code nobody reviewed (a build of the pull request, say) holds a token of the same run attempt.
+    const deployJob = job({ job: 'deploy' });
+    const id = await openPending(deployJob, 'deploy');
+    const buildJob = { ...deployJob, job: 'build' };
+    expectRefusal(await world.poll(buildJob, id), 404, 'not_found');
+    expectRefusal(await world.poll(buildJob, id, 1), 404, 'not_found');
+    expectRefusal(await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(buildJob), { reason: 'job_cancelled' }), 404, 'not_found');
+    expectRefusal(await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(buildJob), { reason: 'timeout' }), 404, 'not_found');
+    const own = await world.poll(deployJob, id);
+    expect({ status: own.status, decision: own.body.status }).toEqual({ status: 200, decision: 'pending' });
+  }, SLOW_TEST_MS);
+
+  it('where GitHub gives no check_run_id claim (older servers), the job\'s environment still keeps another job out', async () => {
+    const noClaim = { check_run_id: '' };
+    const production = job({ job: 'production', environment: 'production', extra_claims: noClaim });
+    const id = await openPending(production, 'deploy');
+    const staging = { ...production, job: 'staging', environment: 'staging' };
+    expectRefusal(await world.poll(staging, id), 404, 'not_found');
+    expectRefusal(await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(staging), { reason: 'job_cancelled' }), 404, 'not_found');
+    // A job without `environment:` named the environment in its step, which a poll does not repeat: it is let through, as before.
+    const own = await world.poll(production, id);
     expect({ status: own.status, decision: own.body.status }).toEqual({ status: 200, decision: 'pending' });
   }, SLOW_TEST_MS);
 });
