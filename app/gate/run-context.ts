@@ -360,6 +360,7 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
   const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull, madeAt, run.mergedInto);
   const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull, mergedInto, bases, cache)]);
+  await filesWereOfRun(github, repo, pull, madeAt);
   const own = filesOrUnknown(files, `pull request #${number}'s files`);
   const unknownChanges = own.unknownChanges ?? base.unknownChanges;
   const shipped = await Promise.all(base.shippedCommits.map((sha) => mergedPullsOfCommit(github, repo, sha)));
@@ -379,6 +380,19 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
 
 const movedOn = (pull: PullRequestInfo, ran: string) =>
   new RunContextError(`pull request #${pull.number} was updated after this run started (run tested ${short(ran)}, head is now ${short(pull.headSha)}); re-run the workflow on the new head`);
+
+/**
+ * GitHub lists a pull request's files as of its head and base when they are read, not as of a commit:
+ * a push or a change of base between reading the pull request (whose head and base the run merged)
+ * and its files would have the run judged on other files (docs) than it ships (infra). Read after the
+ * files, an unchanged head and no change of base since the run was made say they are the run's.
+ */
+async function filesWereOfRun(github: GitHubClient, repo: RepoCoordinates, pull: PullRequestInfo, made: { runId: string; at: string }): Promise<void> {
+  const now = await github.pullRequest(repo, pull.number);
+  if (now.headSha !== pull.headSha) throw movedOn(now, pull.headSha);
+  // The base's changes are issue events: one undone again before this read is still listed.
+  await notRetargetedSince(github, repo, now, made);
+}
 
 /**
  * The base a step's token names through the test merge (base, head at run time). If the pull request

@@ -45,8 +45,9 @@ function copyOf(response: CachedResponse): CachedResponse {
 export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, installationId: number): void {
   octokit.hook.wrap('request', async (request, options) => {
     if (options.method !== 'GET') return request(options);
-    const { url } = octokit.request.endpoint.parse(options);
-    const key = `${installationId} ${url}`;
+    const { url, headers } = octokit.request.endpoint.parse(options);
+    // One URL answers in several media types (a file as JSON or raw): each is cached apart.
+    const key = `${installationId} ${String(headers.accept ?? '')} ${url}`;
     const cached = cache.get(key);
     if (cached) options.headers = { ...options.headers, 'if-none-match': cached.etag };
     try {

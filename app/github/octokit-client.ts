@@ -123,11 +123,20 @@ export class OctokitGitHubClient implements GitHubClient {
     try {
       const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref });
       if (Array.isArray(data) || data.type !== 'file') return undefined;
+      // Over 1 MB GitHub sends no content here (`encoding: none`): read as empty, a large CODEOWNERS would own nothing.
+      if (data.encoding === 'none') return await this.rawFileAt(repo, path, ref);
       return Buffer.from(data.content, 'base64').toString('utf8');
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** A file's content through the raw media type, the only one GitHub sends a file over 1 MB in. */
+  private async rawFileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string> {
+    const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref, mediaType: { format: 'raw' } });
+    if (typeof data !== 'string') throw new Error(`${repo.owner}/${repo.repo}: GitHub sent ${path} at ${ref} in no raw form`);
+    return data;
   }
 
   async pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo> {

@@ -358,3 +358,64 @@ describe('renamed files and rewritten history', () => {
     expect((await decisionOf(body)).facts.unknownChanges).toContain(`${infra.sha.slice(0, 7)} (request ${String(approved.id)}, run ${String(approved.run_id)}), is not an ancestor of ${start.sha.slice(0, 7)}`);
   });
 });
+
+describe('a pull request pushed to while its run is evaluated', () => {
+  /** Opens the run's request while GitHub holds its read of the pull request's files, and does `meanwhile` during that read. */
+  async function openDuringFilesRead(run: RunnerJob, meanwhile: () => Promise<unknown>) {
+    const token = await world.token(run);
+    // The policy preview reads the files of a pull request when it opens: that read is not the one raced.
+    await world.settle();
+    const filesRoute = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files';
+    const filesReadBefore = (await world.control.requestCounts())[filesRoute] ?? 0;
+    await world.control.latency({ route: '/repos/{owner}/{repo}/pulls/{pull_number}/files', method: 'GET', ms: 1500, times: 1 });
+    try {
+      const answer = world.api('POST', '/api/v1/requests', token, { action: 'deploy' });
+      await eventually(() => world.control.requestCounts(), (counts) => (counts[filesRoute] ?? 0) > filesReadBefore, 10_000);
+      await meanwhile();
+      return (await answer).body;
+    } finally {
+      await world.control.clearFaults();
+    }
+  }
+
+  it("is judged on the files of the head its run tested: a push between reading the pull request and its files does not pass infra as docs", async () => {
+    const pull = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Scale', head: 'swap-under-read', files: { 'infra/main.tf': 'replicas = 0\n' } });
+    const run = job({ repository: INFRA, ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: 'swap-under-read', base_ref: 'main', environment: 'production' });
+    // The App has read the pull request (head: the infra change) when it asks for the files; the push lands while it waits.
+    const body = await openDuringFilesRead(run, () =>
+      world.control.pushCommit(INFRA, { branch: 'swap-under-read', author: 'mallory', files: { 'infra/main.tf': 'replicas = 1\n', 'docs/scale.md': 'scale\n' } }));
+    // The run tested the infra change: it must not be approved as the docs-only head that replaced it.
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${pull.number} was updated after this run started`) });
+  });
+
+  it('is judged on the files against the base its run merged into: a retarget while the files are read does not pass infra as docs', async () => {
+    // The pull request's first commit changes infra, its second adds docs; `infra-ahead` already holds the first.
+    const infra = await world.control.pushCommit(INFRA, { branch: 'retarget-under-read', author: 'mallory', files: { 'infra/main.tf': 'replicas = 5\n' } });
+    await world.control.pushCommit(INFRA, { branch: 'retarget-under-read', author: 'mallory', files: { 'docs/retarget.md': 'docs\n' } });
+    await world.control.pushCommit(INFRA, { branch: 'infra-ahead', author: 'mallory', files: { 'docs/placeholder.md': 'x\n' } });
+    await world.control.forcePush(INFRA, { branch: 'infra-ahead', sha: infra.sha, author: 'mallory' });
+    const pull = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Scale', head: 'retarget-under-read' });
+    const run = job({ repository: INFRA, ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: 'retarget-under-read', base_ref: 'main', environment: 'production' });
+    // Against `infra-ahead` the pull request's files are the docs alone; the run merged it into main, infra and all.
+    const body = await openDuringFilesRead(run, () => world.control.retargetPull({ repository: INFRA, number: pull.number, base: 'infra-ahead', user: 'mallory' }));
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`the base of pull request #${pull.number} was changed`) });
+  });
+});
+
+describe('a CODEOWNERS file over 1 MB', () => {
+  it('still owns files: GitHub sends its content only raw, and read as empty it would own nothing', async () => {
+    // GitHub loads a CODEOWNERS file under 3 MB; its contents API sends one over 1 MB only through the raw media type.
+    const padding = `${'# '.padEnd(99, '-')}\n`.repeat(11_000);
+    const codeowners = `${padding}* @mallory\ninfra/ @alice\n`;
+    expect(Buffer.byteLength(codeowners)).toBeGreaterThan(1024 * 1024);
+    const policy = `version: 1\nrules:\n  - name: infrastructure\n    if: { paths: ["infra/**"] }\n    require: { approvals: 1, approvers: [codeowners, carol] }\n`;
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'big-owners', branches: { main: { '.github/jit-approval.yml': policy, '.github/CODEOWNERS': codeowners, 'infra/main.tf': 'replicas = 1\n' } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }] });
+    const pull = await world.control.openPull({ repository: 'acme/big-owners', user: 'mallory', title: 'Scale', head: 'scale', files: { 'infra/main.tf': 'replicas = 9\n' } });
+    const run = job({ repository: 'acme/big-owners', ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: 'scale', base_ref: 'main', environment: 'production' });
+    const body = await open(run);
+    // carol counts beside the code owner, never in their place: the infra files need @alice.
+    expect(body).toMatchObject({ status: 'pending', matched_rules: ['infrastructure'] });
+    expect((body.requirements as Array<{ owner_groups: unknown[] }>)[0].owner_groups).toEqual([{ owners: ['@alice'], patterns: ['infra/'], covered_by: null }]);
+    await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(run), { reason: 'job_cancelled' });
+  });
+});

@@ -257,6 +257,9 @@ export function commitJson(commit: Commit, repo: Repo, state: DoubleState, urls:
   };
 }
 
+/** The largest file whose content `GET …/contents/{path}` sends as base64 JSON; larger ones need the raw media type. */
+export const MAX_CONTENT_OBJECT_BYTES = 1024 * 1024;
+
 export function contentFileJson(path: string, content: string, repo: Repo, ref: string, urls: Urls) {
   const sha = blobSha(content);
   const encodedPath = path.split('/').map(encodeURIComponent).join('/');
@@ -265,8 +268,11 @@ export function contentFileJson(path: string, content: string, repo: Repo, ref: 
   const git = `${urls.api}/repos/${repo.fullName}/git/blobs/${sha}`;
   // GitHub wraps base64 at 60 columns; clients must tolerate the newlines.
   const base64 = Buffer.from(content, 'utf8').toString('base64').replace(/(.{60})/g, '$1\n');
+  const size = Buffer.byteLength(content);
+  // Over 1 MB GitHub sends no content in this shape (only the raw media type carries it).
+  const body = size > MAX_CONTENT_OBJECT_BYTES ? { encoding: 'none', content: '' } : { encoding: 'base64', content: base64 };
   return {
-    type: 'file', encoding: 'base64', size: Buffer.byteLength(content), name: path.split('/').pop() as string, path, content: base64,
+    type: 'file', ...body, size, name: path.split('/').pop() as string, path,
     sha, url, git_url: git, html_url: html, download_url: `${urls.web}/${repo.fullName}/raw/${ref}/${encodedPath}`,
     _links: { self: url, git, html },
   };
