@@ -396,10 +396,14 @@ async function filesWereOfRun(github: GitHubClient, repo: RepoCoordinates, pull:
 
 /**
  * The base a step's token names through the test merge (base, head at run time). If the pull request
- * moved since, approving would approve code the reviewers no longer see on it.
+ * moved since, approving would approve code the reviewers no longer see on it. A run of a commit that
+ * is no merge (the head's own ref) must be of the head itself.
  */
 function testedMergeBase(parents: string[], sha: string, pull: PullRequestInfo): string {
-  if (parents.length !== 2) return sha;
+  if (parents.length !== 2) {
+    if (sha !== pull.headSha) throw movedOn(pull, sha);
+    return sha;
+  }
   if (parents[1] !== pull.headSha) throw movedOn(pull, parents[1]!);
   return parents[0]!;
 }

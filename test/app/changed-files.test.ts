@@ -402,6 +402,18 @@ describe('a pull request pushed to while its run is evaluated', () => {
   });
 });
 
+describe("a run of a pull request's head ref", () => {
+  it('must be of the head itself: an earlier commit of the pull request is not judged on the files of the head that replaced it', async () => {
+    // The first commit changes infra; the second puts it back and adds docs, so the pull request's files are docs alone.
+    const infra = await world.control.pushCommit(INFRA, { branch: 'head-ref', author: 'mallory', files: { 'infra/main.tf': 'replicas = 0\n' } });
+    await world.control.pushCommit(INFRA, { branch: 'head-ref', author: 'mallory', files: { 'infra/main.tf': 'replicas = 1\n', 'docs/head-ref.md': 'docs\n' } });
+    const pull = await world.control.openPull({ repository: INFRA, user: 'mallory', title: 'Docs', head: 'head-ref' });
+    const run = job({ repository: INFRA, ref: `refs/pull/${pull.number}/head`, sha: infra.sha, event_name: 'pull_request', head_ref: 'head-ref', base_ref: 'main', environment: 'production' });
+    const { body } = await world.api('POST', '/api/v1/requests', await world.token(run), { action: 'deploy' });
+    expect(body).toMatchObject({ status: 'failed', reason: expect.stringContaining(`pull request #${pull.number} was updated after this run started`) });
+  });
+});
+
 describe('a CODEOWNERS file over 1 MB', () => {
   it('still owns files: GitHub sends its content only raw, and read as empty it would own nothing', async () => {
     // GitHub loads a CODEOWNERS file under 3 MB; its contents API sends one over 1 MB only through the raw media type.
