@@ -30,15 +30,15 @@ afterEach(() => {
 const local = (ms: number) => new Date(ms).toISOString().slice(0, 19);
 
 let repos = 0;
-/** A repository of its own whose policy requires alice for every deploy (waiting up to 4 hours) and has this freeze. */
-async function repoWithFreeze(freeze: string): Promise<string> {
+/** A repository of its own whose policy requires alice (or `require`) for every deploy (waiting up to 4 hours) and has this freeze. */
+async function repoWithFreeze(freeze: string, require = '{ approvals: 1, approvers: [alice] }'): Promise<string> {
   const name = `frozen-${++repos}`;
   const policy = `version: 1
 defaults: { timeout: 4h }
 rules:
   - name: deploys
     if: { action: deploy }
-    require: { approvals: 1, approvers: [alice] }
+    require: ${require}
     notify: [ops-hook]
 freezes:
 ${freeze}`;
@@ -236,26 +236,14 @@ describe('a freeze with mode: require', () => {
 describe('an approval given before a freeze with mode: require started', () => {
   it('is not taken as its override: a named approver must still override, with a reason, once it is on', async () => {
     const now = clock();
-    const name = `frozen-${++repos}`;
     // carol may approve the rule and override the freeze; her approval before the freeze is only the rule's.
-    const policy = `version: 1
-defaults: { timeout: 4h }
-rules:
-  - name: deploys
-    if: { action: deploy }
-    require: { approvals: 2, approvers: [alice, carol] }
-freezes:
-  - name: quarter-close
+    const repository = await repoWithFreeze(`  - name: quarter-close
     time_zone: UTC
     start: ${local(now + HOUR)}
     end: ${local(now + 3 * HOUR)}
     mode: require
     override: { approvers: [carol] }
-`;
-    await world.control.seed({
-      repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
-    });
-    const repository = `acme/${name}`;
+`, '{ approvals: 2, approvers: [alice, carol] }');
     const { run, id, answer } = await open(repository);
     expect(answer).toMatchObject({ status: 'pending', window: null });
     const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
