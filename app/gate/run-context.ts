@@ -356,7 +356,6 @@ async function pullRequestContext(github: GitHubClient, repo: RepoCoordinates, r
     run.refFromDeployment ? undefined : github.commitParents(repo, run.sha),
     runMadeAt(github, repo, run),
   ]);
-  await notRetargetedSince(github, repo, pull, madeAt);
   // The merge also ships its base branch as it then was: a base nobody approved must not ride along unseen.
   const mergedInto = parents ? testedMergeBase(parents, run.sha, pull) : await deployedMergeBase(github, repo, run.sha, pull, madeAt, run.mergedInto);
   const [files, base] = await Promise.all([github.pullRequestFiles(repo, number), baseBranchChanges(github, repo, pull, mergedInto, bases, cache)]);
