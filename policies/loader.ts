@@ -359,9 +359,13 @@ function severitiesOrderProblem(org: RawPolicy, repoSeverities: readonly string[
   for (const [list] of WINDOW_LISTS) for (const window of org[list] ?? []) add(window.if?.severity);
   const used = orgOrder.filter((name) => named.has(name));
   if (used.length === 0) return undefined;
-  const positions = used.map((name) => repoSeverities.indexOf(name));
-  if (positions.some((position) => position < 0)) return undefined; // an unknown name is reported where the org uses it
-  if (positions.some((position, i) => i > 0 && position < positions[i - 1]!)) return `the org's ${used.join(' < ')} must keep that order here`;
+  if (used.some((name) => !repoSeverities.includes(name))) return undefined; // an unknown name is reported where the org uses it
+  const outOfOrder = (names: string[]) => names.some((name, i) => i > 0 && repoSeverities.indexOf(name) < repoSeverities.indexOf(names[i - 1]!));
+  if (outOfOrder(used)) return `the org's ${used.join(' < ')} must keep that order here`;
+  // An org rule's `at_least: medium` also means every name the org ranks above medium (`high`, in the
+  // built-in order), though it names none of them: each of the org's names kept here keeps its rank.
+  const kept = orgOrder.filter((name) => repoSeverities.includes(name));
+  if (outOfOrder(kept)) return `the org's ${kept.join(' < ')} must keep that order here`;
   const highest = orgOrder.at(-1)!;
   const top = repoSeverities.indexOf(highest);
   if (top < 0) return `the org's highest severity, \`${highest}\`, must stay the highest here`;

@@ -162,6 +162,16 @@ describe('_extends merge precedence', () => {
     if (problem) expect(found[0]).toBe(`${REPO}:3:13: severities: ${problem} (the org policy, ${BASE}:1:1); a repository can tighten the org policy, not loosen it`);
   });
 
+  test("a repository cannot move one of the org's severities below another that an org rule compares it with", () => {
+    // The org writes no `severities`, so its order is the built-in one, where high ranks above medium.
+    const org = yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { environment: production, severity: { at_least: medium } }', '    require: { approvers: ["@acme/sre"] }');
+    const repo = yaml('version: 1', '_extends: .github', 'severities: [low, high, medium, critical]');
+    const found = errors(org, repo);
+    expect(found).toEqual([
+      `${REPO}:3:13: severities: the org's low < medium < high < critical must keep that order here (the org policy, ${BASE}:1:1); a repository can tighten the org policy, not loosen it`,
+    ]);
+  });
+
   test('a repository may add severities below the org\'s highest, and name its own when the org names none', () => {
     const org = yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { severity: { at_least: high } }');
     expect(merged(org, yaml('version: 1', '_extends: .github', 'severities: [trivial, low, medium, high, urgent, critical]')).policy.severities).toHaveLength(6);
