@@ -82,6 +82,7 @@ export class ChainVerifier {
   push(row: ChainedFields & { hash: string }): boolean {
     if (this.#problem) return false;
     const seq = this.#expectedSeq;
+    if (row.seq === seq - 1) return this.#fail(row.seq, `a second row with seq ${row.seq}: added outside the App`);
     if (row.seq !== seq) {
       const missing = row.seq > seq ? `rows ${seq}..${row.seq - 1} are missing (deleted)` : `out of order`;
       return this.#fail(seq, `expected seq ${seq} but found ${row.seq}: ${missing}`);

@@ -994,6 +994,31 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
         await restore(a, b);
       });
 
+      test('a second row with an existing seq is caught, wherever it falls, even against a head kept from before', async () => {
+        // Enough events that the chain is read in more than one batch, the forged row where one ends.
+        const [{ count }] = await backend.sql('SELECT count(*)::int AS count FROM audit_events');
+        const more = Math.max(0, 1001 - Number(count));
+        await backend.store.recordHandled({ audit: Array.from({ length: more }, (_, i) => ({ type: 'notification_attempt', actor: 'app', facts: { i } })), handledBy: {} });
+        const kept = await backend.store.verifyAudit();
+        if (!kept.ok) throw new Error('the trail should verify before the forgery');
+        // Whoever owns the table drops its key and adds a decision under an existing seq, copying that row's hashes.
+        await backend.sql('ALTER TABLE audit_events DROP CONSTRAINT audit_events_pkey');
+        await backend.sql(
+          `INSERT INTO audit_events (seq, request_id, type, actor, at, facts, prev_hash, hash)
+           SELECT seq, request_id, 'approved', 'mallory', at, '{"status": "approved"}'::jsonb, prev_hash, hash FROM audit_events WHERE seq = 1000`,
+        );
+        try {
+          expect((await backend.store.listAudit({ afterSeq: 999, limit: 3 })).map((event) => event.actor)).toContain('mallory');
+          const verified = await backend.store.verifyAudit({ seq: kept.count, hash: kept.headHash });
+          expect(verified).toMatchObject({ ok: false, seq: 1000 });
+          expect(verified.ok === false && verified.reason).toMatch(/a second row with seq 1000|hash mismatch/);
+        } finally {
+          await backend.sql(`DELETE FROM audit_events WHERE seq = 1000 AND actor = 'mallory'`);
+          await backend.sql('ALTER TABLE audit_events ADD PRIMARY KEY (seq)');
+        }
+        expect((await backend.store.verifyAudit()).ok).toBe(true);
+      });
+
       test('the App refuses to append once the head record is gone, and what the event would record is not written', async () => {
         const [head] = await backend.sql('SELECT seq, hash FROM audit_head');
         await backend.sql('DELETE FROM audit_head');
