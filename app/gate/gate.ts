@@ -22,7 +22,7 @@ import { EVALUATE_JOB, type ApprovalRequest, type RequestKey, type HandledBy, ty
 import { approverStrings } from '../notify/index.js';
 import type { RequestNotifications } from './notifications.js';
 import { loadPolicyInputs, PolicyCache, type PolicySourceOptions } from './policy-source.js';
-import { DEPLOYMENT_ACTION, requestersOf, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
+import { countedVotes, DEPLOYMENT_ACTION, requestersOf, toGateVote, requestKeyFor, toGateRequest, type DeploymentFacts, type GateRequest, type RequestInput, type RunFacts } from './request.js';
 import { addRequester, branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunCommit, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
@@ -616,7 +616,7 @@ export class Gate {
             const stored = (current.decision as unknown as Decision | null) ?? decision;
             // Until a window's change is decided again, nothing completes the request on the old decision.
             if (windowChangedSince(stored, this.now())) return 'pending';
-            const status = tallyVotes(stored, standing.map(asCast), this.approvalOptions(current)).status;
+            const status = tallyVotes(stored, asCast(standing), this.approvalOptions(current)).status;
             if (status !== 'approved') return 'pending';
             const unchecked = standing.filter((v) => v.choice === 'approve' && !recheck.covered.has(v.login.toLowerCase()));
             if (unchecked.length > 0) throw new UncheckedApprovers(unchecked.map((v) => v.login));
@@ -875,7 +875,7 @@ export class Gate {
   ): Promise<{ wouldApprove: boolean; refreshedVoters: { login: string; voter: Voter }[]; audit: { type: string; actor: string; facts: object }[]; covered: Set<string> }> {
     const votes = read ?? (await this.options.store.listVotes(row.id));
     const options = this.approvalOptions(row);
-    const prospective = tallyVotes(decision, [...votes.map(asCast), ...(cast ? [cast] : [])], options);
+    const prospective = tallyVotes(decision, [...asCast(votes), ...(cast ? [cast] : [])], options);
     if (prospective.status !== 'approved') return { wouldApprove: false, refreshedVoters: [], audit: [], covered: new Set() };
     const earlier = votes.filter((v) => v.choice === 'approve' && !(cast && sameLogin(v.login, cast.voter.login)));
     const refreshedVoters = await Promise.all(
@@ -962,18 +962,15 @@ class UncheckedApprovers extends Error {
  * rejects it then, even where a time escalation has since made the earlier approvals enough.
  */
 function tally(decision: Decision, votes: readonly StoredVote[], options: ApprovalOptions) {
-  const cast = votes.map(asCast);
+  const cast = asCast(votes);
   const latest = cast.at(-1);
   if (latest?.verdict === 'reject' && checkEligibility(decision, latest.voter, options).eligible) return 'rejected';
   const result = tallyVotes(decision, cast, options);
   return result.status === 'blocked' ? 'pending' : result.status;
 }
 
-/** A stored vote as the policy library's arithmetic takes it: the voter as last looked up. */
-function asCast(vote: StoredVote): Vote {
-  const override = vote.facts.override as { windows?: string[] } | undefined;
-  return { voter: vote.facts.voter as Voter, verdict: vote.choice, ...(override?.windows ? { overrides: override.windows } : {}) };
-}
+/** Stored votes as the policy library's arithmetic takes them. */
+const asCast = (votes: readonly StoredVote[]) => countedVotes(votes.map(toGateVote));
 
 function commentFacts(voting: Voting): object {
   return voting.comment ? { comment_id: voting.comment.id, comment_created_at: voting.comment.createdAt } : {};

@@ -1,7 +1,7 @@
 /** How far each requirement is: the policy library's tally over the votes as recorded, with the voters as last looked up. */
 import { activeRequirements, tallyVotes, type RequirementTally } from '../../policies/approval.js';
 import type { Requirement } from '../../policies/decision.js';
-import type { GateRequest } from './request.js';
+import { countedVotes, type GateRequest } from './request.js';
 
 export type RequirementProgress = RequirementTally;
 
@@ -12,7 +12,7 @@ export function currentRequirements(request: GateRequest, now: Date = new Date()
 
 export function requirementProgress(request: GateRequest, now: Date = new Date()): RequirementProgress[] {
   if (!request.decision || request.decision.outcome !== 'approval_required') return [];
-  const votes = request.votes.flatMap((v) => (v.voter ? [{ voter: v.voter, verdict: v.choice, ...(v.override ? { overrides: v.override.windows } : {}) }] : []));
+  const votes = countedVotes(request.votes);
   const requesters = request.requesters ?? [{ login: request.requester, role: 'started the run' as const }];
   return tallyVotes(request.decision, votes, { requesters, elapsedSeconds: elapsedSeconds(request, now) }).requirements;
 }

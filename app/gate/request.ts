@@ -2,7 +2,7 @@
  * The gate's view of one approval request: the store's row and votes, with the run facts and the
  * policy decision (kept as jsonb by the store) typed again.
  */
-import type { Requester, Voter } from '../../policies/approval.js';
+import type { Requester, Vote as CountedVote, Voter } from '../../policies/approval.js';
 import type { Decision } from '../../policies/decision.js';
 import type { RequestFacts } from '../../policies/types.js';
 import type { RunIdentity } from '../oidc.js';
@@ -16,14 +16,12 @@ export type { RequestStatus, VoteChoice };
  * GitHub compares names), so two jobs of one run never share a request.
  */
 export function requestKeyFor(run: RunIdentity, action: string, environment: string | undefined): RequestKey {
-  const environmentKey = (environment ?? '').toLowerCase();
-  return {
-    repositoryId: run.repositoryId,
-    runId: run.runId,
-    runAttempt: run.runAttempt,
-    action,
-    jobKey: run.checkRunId ? `check_run:${run.checkRunId}` : `environment:${environmentKey}`,
-  };
+  return { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt, action, jobKey: jobKeyOf(run, environment) };
+}
+
+/** A job's part of its requests' keys: its check run, or on older servers, whose tokens name none, the environment it names. */
+function jobKeyOf(run: RunIdentity, environment: string | undefined): string {
+  return run.checkRunId !== undefined ? `check_run:${run.checkRunId}` : `environment:${(environment ?? '').toLowerCase()}`;
 }
 
 /**
@@ -33,9 +31,8 @@ export function requestKeyFor(run: RunIdentity, action: string, environment: str
  * named it in its step's input, which a poll or cancel does not repeat.
  */
 export function isRequestOfJob(jobKey: string, run: RunIdentity): boolean {
-  if (jobKey.startsWith('check_run:')) return run.checkRunId !== undefined && jobKey === `check_run:${run.checkRunId}`;
-  if (run.checkRunId !== undefined || !jobKey.startsWith('environment:')) return false;
-  return run.environment === undefined || jobKey === `environment:${run.environment.toLowerCase()}`;
+  if (run.checkRunId !== undefined) return jobKey === jobKeyOf(run, undefined);
+  return jobKey.startsWith('environment:') && (run.environment === undefined || jobKey === jobKeyOf(run, run.environment));
 }
 
 /** The action name of requests a job's deployment protection rule opens (policies may match it with `action:`). */
@@ -159,6 +156,24 @@ export function eligibleFor(vote: StoredVote): number[] {
   return Array.isArray(value) ? value.filter((n): n is number => typeof n === 'number') : [];
 }
 
+export function toGateVote(vote: StoredVote): Vote {
+  return {
+    login: vote.login,
+    choice: vote.choice,
+    note: vote.note,
+    via: vote.via,
+    at: vote.at.toISOString(),
+    eligibleFor: eligibleFor(vote),
+    ...(vote.facts.voter ? { voter: vote.facts.voter as Voter } : {}),
+    ...(vote.facts.override ? { override: vote.facts.override as { windows: string[]; reason: string } } : {}),
+  };
+}
+
+/** Votes as the policy library's tally counts them: each voter as last looked up, and the windows it was cast overriding. */
+export function countedVotes(votes: readonly Vote[]): CountedVote[] {
+  return votes.flatMap(({ voter, choice, override }) => (voter ? [{ voter, verdict: choice, ...(override ? { overrides: override.windows } : {}) }] : []));
+}
+
 export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]): GateRequest {
   const facts = row.facts as unknown as RunFacts;
   return {
@@ -176,16 +191,7 @@ export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]
     completedBy: row.completedBy ?? undefined,
     decision: (row.decision as unknown as Decision | null) ?? undefined,
     problems: facts.problems ?? [],
-    votes: votes.map((vote) => ({
-      login: vote.login,
-      choice: vote.choice,
-      note: vote.note,
-      via: vote.via,
-      at: vote.at.toISOString(),
-      eligibleFor: eligibleFor(vote),
-      ...(vote.facts.voter ? { voter: vote.facts.voter as Voter } : {}),
-      ...(vote.facts.override ? { override: vote.facts.override as { windows: string[]; reason: string } } : {}),
-    })),
+    votes: votes.map(toGateVote),
     createdAt: row.createdAt.toISOString(),
     deadline: row.deadline?.toISOString(),
     completedAt: row.completedAt?.toISOString(),
