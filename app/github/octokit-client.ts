@@ -321,7 +321,8 @@ export class OctokitGitHubClient implements GitHubClient {
         headBranch: run.head_branch ?? null,
         event: run.event,
         ...(actor ? { triggeringActor: { login: actor.login, id: String(actor.id) } } : {}),
-        pullNumbers: (run.pull_requests ?? []).map((pull) => pull.number),
+        // The run's pull request merges into this repository from the run's branch; GitHub lists others too (one into a fork's upstream, say).
+        pullNumbers: (run.pull_requests ?? []).filter((pull) => pull.base.repo.id === run.repository.id && pull.head.ref === run.head_branch).map((pull) => pull.number),
       };
     });
   }

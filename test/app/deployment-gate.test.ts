@@ -461,6 +461,21 @@ rules:
     expect(await answerOf(gate.run_id)).toMatchObject({ state: 'approved' });
   }, 60_000);
 
+  it('whose webhook was lost is recovered on its own pull request, though GitHub lists one of another repository for the run too', async () => {
+    const docs = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Lost docs', head: 'lost-docs', files: { 'docs/lost.md': 'l\n' } });
+    // The same branch's pull request into another repository (a fork's upstream, say), which GitHub lists for the run as well.
+    const upstream = await world.control.openPull({ repository: GATED, user: 'alice', title: 'Lost docs upstream', head: 'lost-docs', files: { 'docs/lost.md': 'l\n' } });
+    await untilTheSecondAfter(Date.now());
+    const gate = await world.withoutWebhooks(() =>
+      world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'production', pull_request: docs.number, also_listed: { repository: GATED, number: upstream.number } }),
+    );
+    const requestOf = async () => (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id));
+    // Opened, then judged: wait for the judgement.
+    const request = await eventually(requestOf, (found) => (found?.facts as { evaluated?: unknown } | undefined)?.evaluated !== undefined || (found !== undefined && found.status !== 'pending'), 30_000);
+    expect(request).toMatchObject({ status: 'pending', prNumber: docs.number, requester: 'mallory' });
+    expect((request!.facts as { evaluated?: { changedFiles?: string[] } }).evaluated?.changedFiles).toContain('docs/lost.md');
+  }, 60_000);
+
   it('fails when GitHub names no pull request for it, as for a fork\'s: its branch `main` is not this repository\'s main', async () => {
     // A fork's pull request from its own `main`: the deployment names `main` and the fork's commit, and no pull request.
     const { sha } = await world.control.pushCommit(PULLED, { branch: 'fork-head', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });

@@ -1,6 +1,6 @@
 /** Payload bodies for the Actions events the double can announce: workflow_run and deployment_protection_rule. */
 import { diffTrees } from './git.js';
-import { nodeId, pullJson, repoJson, userJson, type Urls } from './shapes.js';
+import { nodeId, pullJson, pullMinimalJson, repoJson, userJson, type Urls } from './shapes.js';
 import { timestamp, type DoubleState } from './state.js';
 import type { Commit, Repo, User } from './types.js';
 
@@ -50,6 +50,11 @@ export interface DeploymentGateSpec {
   event?: string;
   /** The run is about this pull request: it deploys its head, and the payload lists it. */
   pull_request?: number;
+  /**
+   * A pull request of another repository GitHub lists for the run too, as it does one from the run's
+   * branch into a fork's upstream: an App must pick out its own repository's.
+   */
+  also_listed?: { repository: string; number: number };
   app_id?: number;
 }
 
@@ -98,6 +103,10 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
   if (!commit) throw new Error(`${repo.fullName}: unknown ref ${ref}`);
   const api = `${urls.api}/repos/${repo.fullName}`;
   const now = spec.created_at ?? timestamp();
+  const other = spec.also_listed && state.repos.get(spec.also_listed.repository.toLowerCase());
+  const otherPull = other && state.pulls.get(other.id)?.get(spec.also_listed!.number);
+  if (spec.also_listed && !otherPull) throw new Error(`unknown pull request ${spec.also_listed.repository}#${spec.also_listed.number}`);
+  const listed = [...(pull ? [{ pull, repo }] : []), ...(otherPull ? [{ pull: otherPull, repo: other! }] : [])];
   return {
     environment: spec.environment, event: spec.event ?? (pull ? 'pull_request' : 'push'),
     deployment_callback_url: `${api}/actions/runs/${runId}/deployment_protection_rule`,
@@ -107,6 +116,8 @@ export function deploymentGateBody(state: DoubleState, urls: Urls, repo: Repo, a
       creator: userJson(actor, urls), created_at: now, updated_at: now, statuses_url: `${api}/deployments/${deploymentId}/statuses`,
       repository_url: api, transient_environment: false, production_environment: false,
     },
-    pull_requests: pull ? [pullJson(pull, repo, state, urls, diffTrees((repo.commits.get(pull.baseSha) as Commit).files, (repo.commits.get(pull.mergeSha) as Commit).files))] : [],
+    pull_requests: listed.map(({ pull, repo }) => pullJson(pull, repo, state, urls, diffTrees((repo.commits.get(pull.baseSha) as Commit).files, (repo.commits.get(pull.mergeSha) as Commit).files))),
+    /** What the run's listing says of the same pull requests (GitHub's `pull-request-minimal`). */
+    listedPulls: listed.map(({ pull, repo }) => pullMinimalJson(pull, repo, urls)),
   };
 }

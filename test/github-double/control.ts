@@ -246,13 +246,13 @@ const router = new Router<ControlHandler>()
     const runId = spec.run_id ?? d.state.nextId('checkSuite');
     const attempt = spec.run_attempt ?? 1;
     const deploymentId = d.state.nextId('checkSuite');
-    const gateBody = deploymentGateBody(d.state, d.urls, repo, starter, spec, runId, deploymentId);
+    const { listedPulls, ...gateBody } = deploymentGateBody(d.state, d.urls, repo, starter, spec, runId, deploymentId);
     // A run is re-run only once its attempt has ended: that attempt's jobs wait no more (their deployments stay).
     for (let i = d.state.pendingGates.length - 1; i >= 0; i--) {
       const waiting = d.state.pendingGates[i];
       if (waiting.repoId === repo.id && waiting.runId === runId && waiting.attempt < attempt) d.state.decidedGates.push(...d.state.pendingGates.splice(i, 1));
     }
-    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId, reports: 0, attempt, actor: actor.login, triggeringActor: starter.login, event: gateBody.event, deployment: gateBody.deployment });
+    d.state.pendingGates.push({ repoId: repo.id, runId, environment: str(body, 'environment'), appId, reports: 0, attempt, actor: actor.login, triggeringActor: starter.login, event: gateBody.event, deployment: gateBody.deployment, pullRequests: listedPulls });
     const ref = /^[0-9a-f]{40}$/.test(gateBody.deployment.ref) ? gateBody.deployment.ref : `refs/heads/${gateBody.deployment.ref}`;
     const attemptKey = `${repo.id}:${runId}:${attempt}`;
     const startedAt = d.state.runAttempts.get(attemptKey)?.startedAt ?? gateBody.deployment.created_at;

@@ -243,11 +243,11 @@ async function exercise(): Promise<void> {
   const { data: pending } = await octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'team-leads-db', username: 'carol' });
   expect(pending.state).toBe('pending');
 
-  const gate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production' });
+  const gate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', environment: 'production', pull_request: 1 });
   await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', { owner, repo, run_id: gate.run_id, environment_name: 'production', comment: 'Waiting for 1 approval' });
   // What an App reads to find the runs waiting on it.
   const { data: waiting } = await octokit.rest.actions.listWorkflowRunsForRepo({ owner, repo, status: 'waiting' });
-  expect(waiting.workflow_runs.map((r) => r.id)).toEqual([gate.run_id]);
+  expect(waiting.workflow_runs.map((r) => [r.id, r.pull_requests?.map((p) => p.number)])).toEqual([[gate.run_id, [1]]]);
   const { data: pendingDeployments } = await octokit.rest.actions.getPendingDeploymentsForRun({ owner, repo, run_id: gate.run_id });
   expect(pendingDeployments.map((p) => p.environment.name)).toEqual(['production']);
   const { data: rules } = await octokit.rest.repos.getAllDeploymentProtectionRules({ owner, repo, environment_name: 'production' });
@@ -261,7 +261,7 @@ async function exercise(): Promise<void> {
   expect([attempt.actor?.login, attempt.triggering_actor?.login, attempt.run_attempt, attempt.previous_attempt_url]).toEqual(['bob', 'carol', 2, `${gh.apiUrl}/repos/${REPO}/actions/runs/77/attempts/1`]);
   await expect(octokit.rest.actions.getWorkflowRunAttempt({ owner, repo, run_id: 77, attempt_number: 3 })).rejects.toMatchObject({ status: 404 });
   // The run as it is now: its latest attempt. A re-run of a job-level gate makes its deployment as whoever re-ran it.
-  const rerunGate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', triggering_actor: 'carol', run_id: gate.run_id, run_attempt: 2, environment: 'production' });
+  const rerunGate = await gh.control.deploymentGate({ repository: REPO, actor: 'bob', triggering_actor: 'carol', run_id: gate.run_id, run_attempt: 2, environment: 'production', pull_request: 1 });
   const { data: latest } = await octokit.rest.actions.getWorkflowRun({ owner, repo, run_id: gate.run_id });
   expect([latest.actor?.login, latest.triggering_actor?.login, latest.run_attempt]).toEqual(['bob', 'carol', 2]);
   const { data: rerunDeployments } = await octokit.rest.repos.listDeployments({ owner, repo, sha: latest.head_sha, environment: 'production' });

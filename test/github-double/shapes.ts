@@ -289,12 +289,20 @@ export function directoryEntryJson(path: string, type: 'file' | 'dir', sha: stri
   };
 }
 
+/** A pull request as a check run or a workflow run lists it (`pull-request-minimal`). */
+export function pullMinimalJson(pull: Pull, repo: Repo, urls: Urls) {
+  const repoRef = { id: repo.id, url: `${urls.api}/repos/${repo.fullName}`, name: repo.name };
+  return {
+    id: pull.id, number: pull.number, url: `${urls.api}/repos/${repo.fullName}/pulls/${pull.number}`,
+    head: { ref: pull.headRef, sha: pull.headSha, repo: repoRef }, base: { ref: pull.baseRef, sha: pull.baseSha, repo: repoRef },
+  };
+}
+
 export function checkRunJson(run: CheckRun, repo: Repo, state: DoubleState, urls: Urls) {
   const app = state.apps.get(run.appId) as App;
   const url = `${urls.api}/repos/${repo.fullName}/check-runs/${run.id}`;
   // Only open pull requests whose head is the run's commit, as GitHub documents.
   const pulls = state.pullsForCommit(repo, run.headSha).filter((p) => p.headSha === run.headSha && state.issue(repo, p.number)?.state === 'open');
-  const repoRef = { id: repo.id, url: `${urls.api}/repos/${repo.fullName}`, name: repo.name };
   return {
     id: run.id, node_id: nodeId('CheckRun', run.id), head_sha: run.headSha, external_id: run.externalId ?? '', url,
     html_url: `${urls.web}/${repo.fullName}/runs/${run.id}`, details_url: run.detailsUrl, status: run.status,
@@ -304,10 +312,7 @@ export function checkRunJson(run: CheckRun, repo: Repo, state: DoubleState, urls
       annotations_url: `${url}/annotations`,
     },
     check_suite: { id: run.checkSuiteId }, app: appJson(app, urls),
-    pull_requests: pulls.map((p) => ({
-      id: p.id, number: p.number, url: `${urls.api}/repos/${repo.fullName}/pulls/${p.number}`,
-      head: { ref: p.headRef, sha: p.headSha, repo: repoRef }, base: { ref: p.baseRef, sha: p.baseSha, repo: repoRef },
-    })),
+    pull_requests: pulls.map((p) => pullMinimalJson(p, repo, urls)),
     actions: run.actions,
   };
 }

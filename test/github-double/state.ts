@@ -60,6 +60,8 @@ export interface PendingGate {
   triggeringActor: string;
   event: string;
   deployment: { id: number; sha: string; ref: string; [field: string]: unknown };
+  /** The pull requests GitHub lists for the run (`pull-request-minimal`). */
+  pullRequests: unknown[];
 }
 
 /** One attempt of a workflow run, as the runner's token issuer saw it: who started the run, and who started this attempt. */

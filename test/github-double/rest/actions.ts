@@ -68,7 +68,7 @@ export const registerActions: RestRegistrar = (add) => {
               repository: ctx.repo.fullName, actor: gate.actor, triggering_actor: gate.triggeringActor, action: 'in_progress', run_id: gate.runId, run_attempt: gate.attempt, head_branch: gate.deployment.ref, event: gate.event,
               run_started_at: ctx.state.runAttempts.get(`${gate.repoId}:${gate.runId}:${gate.attempt}`)?.startedAt,
             }, gate.runId);
-            return { ...run, status: 'waiting', head_sha: gate.deployment.sha };
+            return { ...run, status: 'waiting', head_sha: gate.deployment.sha, pull_requests: gate.pullRequests };
           }),
         },
       };
