@@ -468,7 +468,8 @@ export class Gate {
       await this.scheduleEscalations(request, decision, since);
       if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(since.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
     }
-    if (released) {
+    // "May go ahead" is said only of a request that does: one rejected or blocked the moment it is released hears only how it ended.
+    if (released && (decision.outcome === 'approval_required' || decision.outcome === 'auto_approve')) {
       const view = await this.view(request.id);
       if (view) this.options.notifications.released(view, previous?.windows?.closedBy ?? []);
     }

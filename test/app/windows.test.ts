@@ -349,6 +349,33 @@ describe('a request decided again when a freeze ends counts its standing approva
   });
 });
 
+describe('a freeze with mode: wait that gives way to one with mode: reject', () => {
+  it('never tells anyone the request may go ahead: only that it was rejected', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: maintenance
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + HOUR)}
+  - name: launch-day
+    time_zone: UTC
+    start: ${local(now + HOUR)}
+    end: ${local(now + 3 * HOUR)}
+    mode: reject
+    message: Launch day; nothing ships.
+`);
+    const { run, id, answer } = await open(repository);
+    expect(answer).toMatchObject({ status: 'pending', window: { held: true, closed_by: ['maintenance'] } });
+
+    await after(HOUR + 5_000, run, id, (a) => a.status !== 'pending');
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'rejected', reason: expect.stringContaining('Launch day; nothing ships.') });
+    const events = await eventually(async () => notificationsOf(id), (found) => found.some((n) => n.event === 'decided'));
+    await world.settle();
+    // A `released` notification here would say "may go ahead" of a request that is rejected in the same moment.
+    expect(notificationsOf(id).map((n) => n.event)).toEqual(['decided']);
+    expect(events.find((n) => n.event === 'decided')).toMatchObject({ decision: { status: 'rejected' } });
+  });
+});
+
 describe('a freeze with mode: reject', () => {
   it('ends the request at once with the message', async () => {
     const now = clock();
