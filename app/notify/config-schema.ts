@@ -36,7 +36,7 @@ const email = {
     host: { type: 'string', minLength: 1, description: 'The SMTP server.' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Default: 465 when secure, else 587.' },
     secure: { type: 'boolean', description: 'TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it.' },
-    require_tls: { type: 'boolean', description: 'Refuse to send unless STARTTLS succeeds. Default: false.' },
+    require_tls: { type: 'boolean', description: 'Refuse to send unless STARTTLS succeeds. Default: true, except to a loopback host (localhost, 127.x.x.x, ::1) or with secure.' },
     auth: {
       type: 'object',
       required: ['user', 'pass'],

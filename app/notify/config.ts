@@ -189,6 +189,11 @@ interface RawFile {
   notifiers: Record<string, RawNotifier>;
 }
 
+/** `localhost`, `127.x.x.x` or `::1`: the hosts to which a notifier may speak in clear, as for `http://` URLs. */
+export function isLoopbackHost(host: string): boolean {
+  return /^(?:localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i.test(host.trim());
+}
+
 function toConfigs(raw: RawFile): Map<string, NotifierConfig> {
   const configs = new Map<string, NotifierConfig>();
   for (const [name, n] of Object.entries(raw.notifiers)) {
@@ -202,7 +207,9 @@ function toConfigs(raw: RawFile): Map<string, NotifierConfig> {
         host: n.host!,
         port: n.port ?? (secure ? 465 : 587),
         secure,
-        requireTls: n.require_tls ?? false,
+        // Off loopback, STARTTLS is required unless the file says otherwise: a server that does not offer it, or a man in
+        // the middle who strips it from the greeting, would otherwise be sent the password and every mail in clear.
+        requireTls: n.require_tls ?? !(secure || isLoopbackHost(n.host!)),
         ...(n.auth ? { auth: { user: n.auth.user, pass: n.auth.pass } } : {}),
         from: n.from!,
         to: n.to!,

@@ -66,6 +66,19 @@ describe('parseNotifiersConfig', () => {
     }
   });
 
+  test('STARTTLS is required by default off loopback, where a server without it would be sent the password in clear', () => {
+    const requireTls = (...extra: string[]) => {
+      const result = parseNotifiersConfig(lines('notifiers:', '  m:', '    type: email', '    from: a@example.com', '    to: [b@example.com]', ...extra), FILE, {});
+      return result.ok && (result.config.notifiers.get('m') as { requireTls: boolean }).requireTls;
+    };
+    expect(requireTls('    host: smtp.example.com')).toBe(true);
+    expect(requireTls('    host: 10.0.0.25', '    port: 25')).toBe(true);
+    for (const host of ['localhost', '127.0.0.1', '"::1"']) expect(requireTls(`    host: ${host}`)).toBe(false);
+    // TLS from the first byte needs no STARTTLS; an operator may still choose clear text explicitly.
+    expect(requireTls('    host: smtp.example.com', '    secure: true')).toBe(false);
+    expect(requireTls('    host: smtp.example.com', '    require_tls: false')).toBe(false);
+  });
+
   test('the SMTP port defaults by `secure`, and `$${` writes a literal `${`', () => {
     const result = parseNotifiersConfig(
       lines('notifiers:', '  m:', '    type: email', '    host: h', '    from: a@example.com', '    to: [b@example.com]', '    subject_prefix: "$${ENV} jit"'),

@@ -1,5 +1,6 @@
 /** Delivery over real loopback servers: Slack and webhook posts to an HTTP receiver, mail to an SMTP server. */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { parseNotifiersConfig } from '../../app/notify/config.js';
 import { NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
@@ -25,8 +26,8 @@ async function http(respond?: Parameters<typeof startHttpReceiver>[0]) {
   return receiver;
 }
 
-async function smtp() {
-  const receiver = await startSmtpReceiver(SMTP_LOGIN);
+async function smtp(host?: string) {
+  const receiver = await startSmtpReceiver(SMTP_LOGIN, host);
   servers.push(receiver);
   return receiver;
 }
@@ -222,6 +223,33 @@ describe('e-mail', () => {
     expect(server.mails).toHaveLength(0);
     expect(attemptsOf(audit, 'mail')).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', error: expect.stringMatching(/535/) })]);
     expect(failuresOf(audit, 'mail')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
+  });
+});
+
+/** This machine's address on a network (not loopback), where a mail server stands for one across the network. */
+const NETWORK_ADDRESS = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+
+describe('e-mail across a network', () => {
+  // A server that offers no STARTTLS is also what a man in the middle who strips it from the greeting looks like.
+  (NETWORK_ADDRESS ? test : test.skip)('a server that offers no STARTTLS is never sent the password or a mail in clear, unless require_tls: false says so', async () => {
+    const server = await smtp(NETWORK_ADDRESS);
+    const config = (extra: string[] = []) =>
+      ['notifiers:', '  mail:', '    type: email', `    host: ${NETWORK_ADDRESS}`, `    port: ${server.port}`, '    auth: { user: jit, pass: "${SMTP_PASS}" }', '    from: jit@example.com', '    to: [oncall@example.com]', ...extra].join('\n');
+
+    const { dispatcher, audit } = dispatcherFor(config(), { SMTP_PASS: SMTP_LOGIN.pass });
+    dispatcher.dispatch(requestedEvent(), ['mail']);
+    await dispatcher.idle();
+    expect(server.mails).toHaveLength(0);
+    // Refused before AUTH, and not retried: the server will not start offering STARTTLS.
+    expect(failuresOf(audit, 'mail')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error', error: expect.stringMatching(/STARTTLS/) })]);
+
+    // The operator may still choose clear text for a server they trust the path to.
+    const optedOut = dispatcherFor(config(['    require_tls: false']), { SMTP_PASS: SMTP_LOGIN.pass });
+    optedOut.dispatcher.dispatch(requestedEvent(), ['mail']);
+    await optedOut.dispatcher.idle();
+    expect(server.mails.map((m) => m.user)).toEqual(['jit']);
   });
 });
 

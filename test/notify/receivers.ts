@@ -74,8 +74,8 @@ export interface SmtpReceiver {
   close(): Promise<void>;
 }
 
-/** A real SMTP server (plain text on loopback, AUTH required with the given credentials). */
-export async function startSmtpReceiver(credentials: { user: string; pass: string }): Promise<SmtpReceiver> {
+/** A real SMTP server (plain text, no STARTTLS, AUTH required with the given credentials), on loopback unless told another address. */
+export async function startSmtpReceiver(credentials: { user: string; pass: string }, host = '127.0.0.1'): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const server = new SMTPServer({
@@ -101,7 +101,7 @@ export async function startSmtpReceiver(credentials: { user: string; pass: strin
         .catch(callback);
     },
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server.server, 'listening');
   const { port } = server.server.address() as AddressInfo;
   return {
