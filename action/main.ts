@@ -5,7 +5,7 @@ import { checkRunFallbackFromEnvironment, type CheckRunFallback } from './fallba
 import { readInputs, type ActionInputs } from './inputs.js';
 import { stepIdentityFromEnvironment, type StepIdentity } from './step-identity.js';
 import { writeSummary } from './summary.js';
-import { cancelOnTermination, endedOutcome, waitForDecision, type Outcome } from './wait.js';
+import { cancelOnTermination, endedOutcome, requestOfStep, waitForDecision, type Outcome } from './wait.js';
 
 function fallbackFor(inputs: ActionInputs, step: StepIdentity): CheckRunFallback | undefined {
   if (!inputs.githubToken) {
@@ -62,18 +62,25 @@ export async function run(): Promise<void> {
     const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, step, onRetry: (line) => core.info(line) });
     const fallback = fallbackFor(inputs, step);
     let current: RequestView | undefined;
+    let opening: Promise<RequestView> | undefined;
+    /** Set once the runner cancels the job: the signal's handler then reports, and the wait does not as well. */
+    let jobCancelled = false;
     const startedAt = Date.now();
 
-    stopListening = cancelOnTermination(client, () => current, (line) => core.warning(line), (view) => {
+    const requestToCancel = () => {
+      jobCancelled = true;
+      return requestOfStep(current, opening);
+    };
+    stopListening = cancelOnTermination(client, requestToCancel, (line) => core.warning(line), (view) => {
       const outcome = endedOutcome('cancelled', 'the job was cancelled', view, Math.round((Date.now() - startedAt) / 1000));
       report(outcome, inputs).finally(() => process.exit(1));
     });
 
     const outcome = await waitForDecision(
       { action: inputs.action, environment: inputs.environment, severity: inputs.severity, summary: inputs.summary, timeoutSeconds: inputs.timeoutSeconds },
-      { client, fallback, log: (line) => core.info(line), warn: (line) => core.warning(line), onRequest: (view) => (current = view) },
+      { client, fallback, log: (line) => core.info(line), warn: (line) => core.warning(line), onRequest: (view) => (current = view), onOpening: (pending) => (opening = pending) },
     );
-    await report(outcome, inputs);
+    if (!jobCancelled) await report(outcome, inputs);
   } catch (err) {
     // Fail closed: whatever went wrong, the step does not pass.
     core.setFailed(err instanceof Error ? err.message : String(err));

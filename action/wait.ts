@@ -48,7 +48,7 @@ export const DEFAULT_WAIT_SETTINGS: WaitSettings = {
 
 /** One try per call while degraded: the fallback interval already spaces the attempts. */
 const SINGLE_ATTEMPT: BackoffPolicy = { attempts: 1, baseMs: 0, maxMs: 0 };
-/** Cancelling must finish before the runner kills the process (SIGINT, then SIGTERM 7.5 s later). */
+/** Cancelling must finish before the runner kills the process (SIGINT, then SIGTERM 7.5 s later and a kill 2.5 s after that). */
 const CANCEL_BACKOFF: BackoffPolicy = { attempts: 2, baseMs: 500, maxMs: 1000 };
 
 export interface WaitDependencies {
@@ -59,6 +59,8 @@ export interface WaitDependencies {
   warn: (line: string) => void;
   /** Told the request id as soon as it is known, so a cancelled job can cancel the request. */
   onRequest?: (view: RequestView) => void;
+  /** Told of each attempt to open the request as it starts: a job cancelled meanwhile cancels what it opens. */
+  onOpening?: (opening: Promise<RequestView>) => void;
   now?: () => number;
 }
 
@@ -164,9 +166,13 @@ export async function waitForDecision(
     const backoff = degraded ? SINGLE_ATTEMPT : undefined;
     try {
       const wasOpen = view !== undefined;
-      view = view
-        ? await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1000))), backoff)
-        : await deps.client.open(request, backoff);
+      if (view) {
+        view = await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1000))), backoff);
+      } else {
+        const opening = deps.client.open(request, backoff);
+        deps.onOpening?.(opening);
+        view = await opening;
+      }
       if (!wasOpen) {
         deps.onRequest?.(view);
         deps.log(`Approval request ${view.id} opened${view.checkRunUrl ? `: ${view.checkRunUrl}` : ''}`);
@@ -247,28 +253,58 @@ export function endedOutcome(status: 'timed_out' | 'cancelled', reason: string, 
 }
 
 /**
+ * How long a cancelled job waits for an open under way to answer: the App may have stored the request
+ * already, and only its answer names it. The runner kills the step 10 s after SIGINT (SIGTERM at
+ * 7.5 s, which the handler ignores once cancelling): the rest is left for the cancel itself.
+ */
+export const OPENING_WAIT_MS = 6000;
+
+/**
+ * The step's request: the one the App named, else what an open under way answers within `waitMs`
+ * (undefined when it fails or takes longer).
+ */
+export async function requestOfStep(current: RequestView | undefined, opening: Promise<RequestView> | undefined, waitMs = OPENING_WAIT_MS): Promise<RequestView | undefined> {
+  if (current || !opening) return current;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      opening.catch(() => undefined),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * When the job is cancelled the runner sends SIGINT (then SIGTERM): cancel the request at the App so
- * approvers are not asked about a step that no longer waits, then let `onDone` end the process.
+ * approvers are not asked about a step that no longer waits, then let `onDone` end the process. A
+ * request the App is still opening is waited for (see `requestOfStep`): left open, it would wait for
+ * approvers until its deadline, and an approval given to it would stand as the branch's last approved
+ * request.
  */
 export function cancelOnTermination(
   client: AppClient,
-  current: () => RequestView | undefined,
+  current: () => Promise<RequestView | undefined>,
   warn: (line: string) => void,
   onDone: (view?: RequestView) => void,
 ): () => void {
   let cancelling = false;
+  const cancel = async (signal: NodeJS.Signals) => {
+    const view = await current().catch(() => undefined);
+    if (!view) return onDone();
+    let last = view;
+    try {
+      last = await client.cancel(view.id, 'job_cancelled', CANCEL_BACKOFF);
+    } catch (err) {
+      warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    onDone(last);
+  };
   const handler = (signal: NodeJS.Signals) => {
     if (cancelling) return;
     cancelling = true;
-    const view = current();
-    if (!view) return onDone();
-    client.cancel(view.id, 'job_cancelled', CANCEL_BACKOFF).then(
-      (cancelled) => onDone(cancelled),
-      (err: unknown) => {
-        warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
-        onDone(view);
-      },
-    );
+    void cancel(signal);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

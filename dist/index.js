@@ -25941,6 +25941,23 @@ function readInputs() {
 
 // policies/markdown.ts
 var LINE_BREAKS = /\r\n|[\n\r\v\f\x85\u2028\u2029]/g;
+var HIDDEN = /[\0-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function oneLine(text) {
+  return text.replace(LINE_BREAKS, " ").replace(HIDDEN, "").replace(/\s+/g, " ").trim();
+}
+function codeSpan(text) {
+  return fencedSpan(oneLine(text) || "(empty)");
+}
+function fencedSpan(line) {
+  const fence = "`".repeat(longestBacktickRun(line) + 1);
+  const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
+  return `${fence}${pad}${line}${pad}${fence}`;
+}
+function longestBacktickRun(text) {
+  let longest = 0;
+  for (const run2 of text.matchAll(/`+/g)) longest = Math.max(longest, run2[0].length);
+  return longest;
+}
 function tableCell(text) {
   return text.replace(LINE_BREAKS, " ").replace(/(\\*)\|/g, (_, slashes) => `${slashes}${slashes}\\|`);
 }
@@ -25953,13 +25970,18 @@ var HEADINGS = {
   cancelled: "\u{1F6AB} Cancelled",
   failed: "\u26A0\uFE0F Cannot be approved"
 };
+function codeBlock(lines) {
+  const text = lines.join("\n").replace(HIDDEN, "").replace(LINE_BREAKS, "\n");
+  const fence = "`".repeat(Math.max(3, longestBacktickRun(text) + 1));
+  return [fence, ...text.split("\n"), fence];
+}
 function summaryMarkdown(outcome, subject) {
   const heading = outcome.decision === "auto_approved" ? "\u2705 Approved automatically" : HEADINGS[outcome.status];
-  const target = `\`${subject.action}\`${subject.environment ? ` to \`${subject.environment}\`` : ""}`;
+  const target = `${codeSpan(subject.action)}${subject.environment ? ` to ${codeSpan(subject.environment)}` : ""}`;
   const rows = [
     ["Decision", outcome.decision ?? "none (error)"],
     ["Approved by", outcome.approvedBy.map((login) => login.startsWith("@") ? login : `@${login}`).join(", ") || "\u2014"],
-    ["Reason", outcome.reason || "\u2014"],
+    ["Reason", outcome.reason ? codeSpan(outcome.reason) : "\u2014"],
     ["Matched rules", outcome.matchedRules.join(", ") || "\u2014"],
     ["Request", outcome.requestId ? `\`${outcome.requestId}\`` : "\u2014"],
     ["Check run", outcome.checkRunUrl ? `[${outcome.checkRunUrl}](${outcome.checkRunUrl})` : "\u2014"],
@@ -25973,7 +25995,7 @@ function summaryMarkdown(outcome, subject) {
     "|---|---|",
     ...rows.map(([name, value]) => `| ${name} | ${tableCell(value)} |`)
   ];
-  if (outcome.problems.length > 0) lines.push("", "**Policy errors**", "", "```", ...outcome.problems, "```");
+  if (outcome.problems.length > 0) lines.push("", "**Policy errors**", "", ...codeBlock(outcome.problems));
   return `${lines.join("\n")}
 `;
 }
@@ -26076,7 +26098,13 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
     const backoff = degraded ? SINGLE_ATTEMPT : void 0;
     try {
       const wasOpen = view !== void 0;
-      view = view ? await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1e3))), backoff) : await deps.client.open(request2, backoff);
+      if (view) {
+        view = await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1e3))), backoff);
+      } else {
+        const opening = deps.client.open(request2, backoff);
+        deps.onOpening?.(opening);
+        view = await opening;
+      }
       if (!wasOpen) {
         deps.onRequest?.(view);
         deps.log(`Approval request ${view.id} opened${view.checkRunUrl ? `: ${view.checkRunUrl}` : ""}`);
@@ -26149,20 +26177,36 @@ function endedOutcome(status, reason, view, waitedSeconds) {
     waitedSeconds
   };
 }
+var OPENING_WAIT_MS = 6e3;
+async function requestOfStep(current, opening, waitMs = OPENING_WAIT_MS) {
+  if (current || !opening) return current;
+  let timer;
+  try {
+    return await Promise.race([
+      opening.catch(() => void 0),
+      new Promise((resolve) => timer = setTimeout(() => resolve(void 0), waitMs))
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 function cancelOnTermination(client, current, warn, onDone) {
   let cancelling = false;
+  const cancel = async (signal) => {
+    const view = await current().catch(() => void 0);
+    if (!view) return onDone();
+    let last = view;
+    try {
+      last = await client.cancel(view.id, "job_cancelled", CANCEL_BACKOFF);
+    } catch (err) {
+      warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    onDone(last);
+  };
   const handler2 = (signal) => {
     if (cancelling) return;
     cancelling = true;
-    const view = current();
-    if (!view) return onDone();
-    client.cancel(view.id, "job_cancelled", CANCEL_BACKOFF).then(
-      (cancelled) => onDone(cancelled),
-      (err) => {
-        warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
-        onDone(view);
-      }
-    );
+    void cancel(signal);
   };
   process.on("SIGINT", handler2);
   process.on("SIGTERM", handler2);
@@ -26227,16 +26271,22 @@ async function run() {
     const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, step, onRetry: (line) => info(line) });
     const fallback = fallbackFor(inputs, step);
     let current;
+    let opening;
+    let jobCancelled = false;
     const startedAt = Date.now();
-    stopListening = cancelOnTermination(client, () => current, (line) => warning(line), (view) => {
+    const requestToCancel = () => {
+      jobCancelled = true;
+      return requestOfStep(current, opening);
+    };
+    stopListening = cancelOnTermination(client, requestToCancel, (line) => warning(line), (view) => {
       const outcome2 = endedOutcome("cancelled", "the job was cancelled", view, Math.round((Date.now() - startedAt) / 1e3));
       report(outcome2, inputs).finally(() => process.exit(1));
     });
     const outcome = await waitForDecision(
       { action: inputs.action, environment: inputs.environment, severity: inputs.severity, summary: inputs.summary, timeoutSeconds: inputs.timeoutSeconds },
-      { client, fallback, log: (line) => info(line), warn: (line) => warning(line), onRequest: (view) => current = view }
+      { client, fallback, log: (line) => info(line), warn: (line) => warning(line), onRequest: (view) => current = view, onOpening: (pending) => opening = pending }
     );
-    await report(outcome, inputs);
+    if (!jobCancelled) await report(outcome, inputs);
   } catch (err) {
     setFailed(err instanceof Error ? err.message : String(err));
   } finally {

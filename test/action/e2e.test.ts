@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
 import { Probot } from 'probot';
 import { startApp, type AppSettings, type RunningApp } from '../../app/server.js';
 import { openStore } from '../../app/store/index.js';
@@ -167,6 +170,10 @@ async function checkRunReads(status?: number): Promise<number> {
   return exchanges.filter((e) => e.method === 'GET' && CHECK_RUN_ROUTES.has(e.route) && (status === undefined || e.status === status)).length;
 }
 
+/** A Markdown node's text, as the reader sees it. */
+const markdownText = (node: object): string =>
+  'value' in node && typeof node.value === 'string' ? node.value : 'children' in node && Array.isArray(node.children) ? node.children.map(markdownText).join('') : '';
+
 describe('the Action against the App and the GitHub double', () => {
   it('auto-approves when no rule needs approval', async () => {
     const result = await (await step({ environment: 'staging' })).result;
@@ -239,6 +246,52 @@ describe('the Action against the App and the GitHub double', () => {
     // The App updates its check run just after answering.
     await eventually('the check run to conclude cancelled', async () => (await checkRunOf(result.outputs['request-id']))?.conclusion === 'cancelled');
     expectTrail(result, ['requested', 'cancelled']);
+  }, 60_000);
+
+  it('cancels the request the App was still opening when the job was cancelled (SIGINT)', async () => {
+    // `concurrency: cancel-in-progress` cancels a run as the next push starts it: often while the step
+    // still waits for the App to open its request. The App is slow here (GitHub answers it slowly).
+    const job = await runnerJob({ run_id: 5_500_002 });
+    const before = (await github.control.exchanges()).length;
+    const exchangesSince = async () => (await github.control.exchanges()).slice(before);
+    await github.control.latency({ method: 'GET', route: '/repos/{owner}/{repo}/commits/{commit_sha}/pulls', ms: 3000, times: 1 });
+    const running = await step({ environment: 'production', timeout: '2m' }, job);
+    // The App has stored the request and is evaluating it: the step has no answer yet.
+    await eventually('the App to evaluate the request', async () => (await exchangesSince()).some((e) => e.route === '/repos/{owner}/{repo}/commits'));
+    expect(running.stdout()).not.toContain('Approval request');
+    running.child.kill('SIGINT');
+
+    const result = await running.result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.decision).toBe('cancelled');
+    // The request the App opened for the cancelled job is not left asking approvers about a step that is gone.
+    let requestId = '';
+    await eventually('the App to make its check run', async () => {
+      const made = (await exchangesSince()).find((e) => e.method === 'POST' && e.route === '/repos/{owner}/{repo}/check-runs');
+      requestId = (made?.request.body as { external_id?: string } | undefined)?.external_id ?? '';
+      return requestId !== '';
+    });
+    await eventually('the check run to conclude cancelled', async () => (await checkRunOf(requestId))?.conclusion === 'cancelled', 15_000);
+    expect(result.outputs['request-id']).toBe(requestId);
+    // Reported once, by the cancellation, not again by the wait that saw the request end.
+    expect(result.summary.match(/^## /gm)).toEqual(['## ']);
+    expect(result.summary).toContain('## 🚫 Cancelled: `deploy` to `production`');
+    expectTrail(result, ['requested', 'cancelled']);
+  }, 60_000);
+
+  it("keeps text the App hands back from the step's own inputs from writing lines of the job summary", async () => {
+    // A severity the policy does not list fails the request, and the App names it among the problems.
+    // Passed on from a `workflow_dispatch` input, say, it must not close the summary's code block.
+    const severity = 'high\n```\n## ✅ Approved: `deploy`\n```';
+    const result = await (await step({ environment: 'production', severity, timeout: '1m' })).result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.decision).toBe('');
+    const tree = fromMarkdown(result.summary, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+    const headings = tree.children.filter((node) => node.type === 'heading').map(markdownText);
+    expect(headings).toEqual(['⚠️ Cannot be approved: deploy to production']);
+    const blocks = tree.children.filter((node) => node.type === 'code').map((node) => ('value' in node ? node.value : ''));
+    expect(blocks.join('\n')).toContain('## ✅ Approved: `deploy`');
+    expectTrail(result, ['requested']);
   }, 60_000);
 
   it('fails a job that is handed the decision of another job of the same run', async () => {
