@@ -899,8 +899,8 @@ export class Gate {
   }
 
   /** A command comment was deleted: the votes it cast on pending requests stop counting. */
-  async withdrawComment(repositoryId: string, commentId: number, actor: string, options?: { neverCounts?: boolean }): Promise<void> {
-    await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor, options);
+  async withdrawComment(repositoryId: string, commentId: number, actor: string): Promise<void> {
+    await this.options.store.withdrawCommentVotes(repositoryId, commentId, actor);
   }
 
   private approvalOptions(row: ApprovalRequest): ApprovalOptions {

@@ -346,6 +346,15 @@ CREATE INDEX requests_repository_id_created ON requests (repository_id, created_
 DROP INDEX requests_repository_created;
 `,
   },
+  {
+    version: 11,
+    name: 'deleted command comments',
+    // A comment deleted before its creation was handled: its creation may then still reject, never approve.
+    sql: `
+ALTER TABLE command_comments DROP CONSTRAINT command_comments_state_check;
+ALTER TABLE command_comments ADD CONSTRAINT command_comments_state_check CHECK (state IN ('processing', 'done', 'deleted'));
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

@@ -415,12 +415,13 @@ export class SqlStore implements Store {
       if (marked.length === 0) throw new AlreadyHandled(`delivery ${handledBy.delivery.id}`);
     }
     if (handledBy?.comment) {
+      // A comment deleted before it was handled is handled now only by what may count despite that.
       const marked = await tx.query(
         `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until)
          VALUES ($1, $2, 'done', $3, $3)
-         ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done' WHERE c.state = 'processing'
+         ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done' WHERE c.state = 'processing' OR (c.state = 'deleted' AND $4::boolean)
          RETURNING comment_id`,
-        [handledBy.comment.repositoryId, handledBy.comment.commentId, now],
+        [handledBy.comment.repositoryId, handledBy.comment.commentId, now, handledBy.comment.despiteDeletion === true],
       );
       if (marked.length === 0) throw new AlreadyHandled(`comment ${handledBy.comment.commentId}`);
     }
@@ -531,11 +532,16 @@ export class SqlStore implements Store {
     return listVotes(this.#db, requestId, options.includeWithdrawn);
   }
 
-  async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string, options: { neverCounts?: boolean } = {}): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
+  async withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<{ request: ApprovalRequest; vote: Vote }[]> {
     return this.#transaction(async (tx) => {
-      // A comment that never counts is marked handled first: its creation, delivered later or being
-      // handled now, then casts nothing (the vote's own mark finds it done); a vote it cast is found below.
-      if (options.neverCounts) await this.#markCommentDone(tx, repositoryId, commentId);
+      // Marked deleted first, whatever it says now (an edit, perhaps by someone else, may have changed
+      // it): its creation, delivered later or being handled now, then casts no approval (the vote's own
+      // mark finds it deleted), while a rejection still counts; a vote it cast already is found below.
+      await tx.query(
+        `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until) VALUES ($1, $2, 'deleted', $3, $3)
+         ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'deleted' WHERE c.state = 'processing'`,
+        [repositoryId, commentId, this.#clock()],
+      );
       // Then the pending requests (lock order: request, then the rest), then their votes.
       const requests = await tx.query(
         `SELECT r.* FROM requests r
@@ -571,16 +577,17 @@ export class SqlStore implements Store {
 
   // ── command comments ────────────────────────────────────────────────────────────────────────
 
-  async commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean }> {
+  async commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean; deleted: boolean }> {
     // One row at least, whether or not the thread has requests: the mark rides on it.
     const rows = await this.#db.query(
-      `SELECT r.*, mark.handled AS comment_handled
-       FROM (SELECT EXISTS (SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $3 AND state = 'done') AS handled) mark
+      `SELECT r.*, mark.handled AS comment_handled, mark.deleted AS comment_deleted
+       FROM (SELECT EXISTS (SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $3 AND state = 'done') AS handled,
+                    EXISTS (SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $3 AND state = 'deleted') AS deleted) mark
        LEFT JOIN requests r ON r.repository_id = $1 AND (r.pr_number = $2 OR r.issue_number = $2)
        ORDER BY r.created_at, r.id`,
       [repositoryId, issueNumber, commentId],
     );
-    return { requests: rows.filter((row) => row.id !== null).map(toRequest), handled: rows[0]?.comment_handled === true };
+    return { requests: rows.filter((row) => row.id !== null).map(toRequest), handled: rows[0]?.comment_handled === true, deleted: rows[0]?.comment_deleted === true };
   }
 
   async completeComment(repositoryId: string, commentId: number): Promise<void> {

@@ -169,7 +169,12 @@ export type Tally = (votes: readonly Vote[], request: ApprovalRequest) => TallyO
  */
 export interface HandledBy {
   delivery?: { id: string; event: string };
-  comment?: { repositoryId: string; commentId: number };
+  /**
+   * `despiteDeletion`: the handling may be recorded even though the comment was deleted before it
+   * was handled (a `/reject`, or a record that counts nothing); without it, a deleted comment's
+   * handling records nothing.
+   */
+  comment?: { repositoryId: string; commentId: number; despiteDeletion?: boolean };
 }
 
 /** How many handled marks of each kind were forgotten. */
@@ -478,18 +483,19 @@ export interface Store {
   listVotes(requestId: string, options?: { includeWithdrawn?: boolean }): Promise<Vote[]>;
   /**
    * A command comment was deleted: the votes it cast on pending requests of the repository stop
-   * counting (each withdrawal is audited). With `neverCounts` it is marked handled too, so that its
-   * creation, delivered after its deletion, casts nothing. Votes on final requests stay as they were.
+   * counting (each withdrawal is audited). A comment not handled yet is marked deleted, so that its
+   * creation, delivered after its deletion, casts no approval (see HandledBy's `despiteDeletion`).
+   * Votes on final requests stay as they were.
    */
-  withdrawCommentVotes(repositoryId: string, commentId: number, actor: string, options?: { neverCounts?: boolean }): Promise<WithdrawnVote[]>;
+  withdrawCommentVotes(repositoryId: string, commentId: number, actor: string): Promise<WithdrawnVote[]>;
 
   /**
    * What a command comment needs first, in one read: the requests of its thread (those whose PR
    * number or approval issue number is `issueNumber` in that repository, oldest first), and whether
    * the comment was acted on already (its effect's transaction marked it, see HandledBy, or
-   * `completeComment` did).
+   * `completeComment` did), or deleted before it was (`withdrawCommentVotes`).
    */
-  commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean }>;
+  commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean; deleted: boolean }>;
   /** Marks a command comment acted on when what it did was recorded without the mark. */
   completeComment(repositoryId: string, commentId: number): Promise<void>;
   /** Notes that a comment was edited (into a command): its text now is not what was written. */

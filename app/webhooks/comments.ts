@@ -73,11 +73,11 @@ export interface CommentOutcome {
 export async function processCommandComment(gate: Gate, store: Store, comment: CommandComment): Promise<CommentOutcome> {
   const command = 'command' in comment ? comment.command : parseCommand(comment.body);
   if (!command) return { acted: false };
-  const { requests, handled } = await store.commandThread(comment.repositoryId, comment.issueNumber, comment.id);
+  const { requests, handled, deleted } = await store.commandThread(comment.repositoryId, comment.issueNumber, comment.id);
   // Not a thread of the gate's: the command is about no request, so there is nothing to record it against.
   if (requests.length === 0) return { acted: false };
   if (handled) return { acted: true };
-  const marked = await handleCommand(gate, store, command, requests, comment);
+  const marked = await handleCommand(gate, store, command, requests, comment, deleted);
   if (!marked) await store.completeComment(comment.repositoryId, comment.id);
   return { acted: true };
 }
@@ -89,12 +89,16 @@ async function handleCommand(
   command: Command,
   requests: ApprovalRequest[],
   comment: CommandComment,
+  deleted: boolean,
 ): Promise<boolean> {
   const login = comment.author.login;
   const pending = newestPerGate(requests.filter((r) => r.status === 'pending'));
   const thread = requests[requests.length - 1];
   const choice = command.kind === 'invalid' ? command.choice : command.kind;
-  const handledBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id } };
+  // A record that counts nothing is kept even for a comment deleted before it was handled; a vote from
+  // one is kept only when it rejects (see `handleDeletedComment`).
+  const recordedBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id, despiteDeletion: true } };
+  const votedBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id, despiteDeletion: command.kind === 'reject' } };
   const replyWith = (body: string) => {
     const facts = thread.facts as { installationId: number; owner: string; repo: string };
     return replyTimer({ installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);
@@ -108,12 +112,14 @@ async function handleCommand(
     await store.recordHandled({
       audit: about.map((request) => ({ type, actor: login, requestId: request.id, facts: { choice, via: 'comment', reason, comment_id: comment.id } })),
       timers: reply === undefined ? [] : [replyWith(reply)],
-      handledBy,
+      handledBy: recordedBy,
     });
     return true;
   };
   // Bots, this App included, never vote here, and get no reply (that could loop).
   if (comment.author.type === 'Bot') return onRecord('vote_refused', `@${login} is a bot; bots never vote by comment`);
+  // Its deletion reached the App before its creation: whoever deleted it took the approval back.
+  if (deleted && command.kind === 'approve') return onRecord('vote_ignored', 'the comment was deleted before its approval was counted');
   if (command.kind === 'invalid') return onRecord('vote_ignored', command.problem, { reply: helpReply(login, command.problem, command.suggestion) });
 
   if (pending.length === 0) {
@@ -146,7 +152,7 @@ async function handleCommand(
     via: 'comment',
     comment: { id: comment.id, createdAt: comment.createdAt },
     repository: comment.repository,
-    handledBy,
+    handledBy: votedBy,
     replyIfRefused: (why) => replyWith(refusedReply(login, why)),
   });
   return outcome.counted || outcome.handled;
@@ -172,12 +178,14 @@ export function handleEditedComment(store: Store) {
  * A deleted command comment withdraws the vote it cast, while the request is still pending. GitHub may
  * deliver its creation after its deletion: a deleted `/approve` never counts then, while a `/reject`
  * still does, since anyone who may delete comments (the requester, often) could otherwise make an
- * approver's rejection vanish before it was counted.
+ * approver's rejection vanish before it was counted. Which of the two it was is judged by its
+ * creation's text, never by the text it is deleted with: anyone who may delete others' comments may
+ * edit them too, and a `/reject` edited into `/approve` before it is deleted still rejects.
  */
 export function handleDeletedComment(gate: Gate) {
   return async (context: Context<'issue_comment.deleted'>): Promise<void> => {
     const { comment, repository, sender } = context.payload;
-    await gate.withdrawComment(String(repository.id), comment.id, sender?.login ?? APP_ACTOR, { neverCounts: commandOf(comment)?.kind === 'approve' });
+    await gate.withdrawComment(String(repository.id), comment.id, sender?.login ?? APP_ACTOR);
   };
 }
 

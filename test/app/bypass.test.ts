@@ -799,12 +799,16 @@ describe('votes are re-checked', () => {
     expect((await world.audit(request.id as string)).map((e) => e.type)).toContain('vote_withdrawn');
   });
 
-  /** bob's command, deleted by `deleter` while its creation is still to be delivered (GitHub promises no order): the request as it then is. */
-  async function deletedBeforeDelivered(body: string, deleter: string) {
+  /**
+   * bob's command, deleted by `deleter` while its creation is still to be delivered (GitHub promises no
+   * order), after `deleter` edited it to `editedTo` first when given: the request as it then is.
+   */
+  async function deletedBeforeDelivered(body: string, deleter: string, editedTo?: string) {
     const { pr, run } = await pullRun();
     const request = await openPending(run, { action: 'deploy', environment: 'production' });
     await world.control.pauseDeliveries();
     const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body });
+    if (editedTo !== undefined) await world.control.editComment({ repository: REPO, comment_id: comment.id as number, user: deleter, body: editedTo });
     await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: deleter });
     await world.control.releaseDeliveries('reverse');
     await world.settle();
@@ -820,6 +824,14 @@ describe('votes are re-checked', () => {
   it('a /reject deleted by someone else before its creation is delivered still rejects', async () => {
     // The requester may delete comments: an approver's rejection must not vanish that way.
     expect((await deletedBeforeDelivered('/reject not this one', 'mallory')).answer).toMatchObject({ status: 'rejected', rejected_by: 'bob' });
+  });
+
+  it('a /reject that someone else edited into /approve, then deleted, before its creation is delivered still rejects', async () => {
+    // Whoever may write to the repository may edit others' comments: what a comment says as it is
+    // deleted is not what it said when it was written, which is what votes.
+    const { answer, audit } = await deletedBeforeDelivered('/reject not this one', 'mallory', '/approve');
+    expect(answer).toMatchObject({ status: 'rejected', rejected_by: 'bob' });
+    expect(audit.filter((e) => e.type === 'vote').map((e) => e.actor)).toEqual(['bob']);
   });
 
   it('an approver who lost write permission since voting does not complete the quorum', async () => {

@@ -200,12 +200,12 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       const viaIssue = await create();
       await backend.store.updateRequest(viaIssue.id, { issueNumber: 43, issueUrl: 'https://github.example/acme/web/issues/43' });
       // A command comment's first read: the thread's requests (by PR or by approval issue), and whether that comment was handled.
-      expect(await backend.store.commandThread(request.repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: false });
-      expect(await backend.store.commandThread(request.repositoryId, 43, 99)).toEqual({ requests: [expect.objectContaining({ id: viaIssue.id, issueNumber: 43 })], handled: false });
+      expect(await backend.store.commandThread(request.repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: false, deleted: false });
+      expect(await backend.store.commandThread(request.repositoryId, 43, 99)).toEqual({ requests: [expect.objectContaining({ id: viaIssue.id, issueNumber: 43 })], handled: false, deleted: false });
       await backend.store.completeComment(request.repositoryId, 99);
-      expect(await backend.store.commandThread(request.repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: true });
-      expect(await backend.store.commandThread(request.repositoryId, 44, 99)).toEqual({ requests: [], handled: true });
-      expect(await backend.store.commandThread(request.repositoryId, 44, 100)).toEqual({ requests: [], handled: false });
+      expect(await backend.store.commandThread(request.repositoryId, 42, 99)).toEqual({ requests: [expect.objectContaining({ id: request.id })], handled: true, deleted: false });
+      expect(await backend.store.commandThread(request.repositoryId, 44, 99)).toEqual({ requests: [], handled: true, deleted: false });
+      expect(await backend.store.commandThread(request.repositoryId, 44, 100)).toEqual({ requests: [], handled: false, deleted: false });
     });
 
     test("a new request's deadline and evaluation jobs are scheduled with it, and a recorded decision replaces them", async () => {
@@ -622,6 +622,24 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await backend.store.commandThread(comment.repositoryId, 1, comment.commentId)).handled).toBe(true);
       expect(await backend.store.cancelTimers({ key: reply.key })).toBe(1);
       expect((await backend.store.verifyAudit()).ok).toBe(true);
+    });
+
+    test('a comment deleted before it was handled casts no approval when its creation comes, while a rejection still counts', async () => {
+      const request = await create();
+      const approving = { repositoryId: request.repositoryId, commentId: randomInt(2 ** 40) };
+      const rejecting = { repositoryId: request.repositoryId, commentId: randomInt(2 ** 40) };
+      for (const comment of [approving, rejecting]) await backend.store.withdrawCommentVotes(comment.repositoryId, comment.commentId, 'mallory');
+      expect(await backend.store.commandThread(request.repositoryId, 42, approving.commentId)).toMatchObject({ handled: false, deleted: true });
+
+      const cast = (login: string, choice: 'approve' | 'reject', comment: typeof approving) =>
+        backend.store.castVote({ requestId: request.id, login, choice, via: 'comment', commentId: comment.commentId, handledBy: { comment: { ...comment, despiteDeletion: choice === 'reject' } }, tally: () => 'pending' });
+      expect(await cast('alice', 'approve', approving)).toEqual({ outcome: 'already_handled' });
+      expect(await backend.store.listVotes(request.id)).toEqual([]);
+      expect(await cast('bob', 'reject', rejecting)).toMatchObject({ outcome: 'recorded' });
+      expect(await backend.store.commandThread(request.repositoryId, 42, rejecting.commentId)).toMatchObject({ handled: true, deleted: false });
+      // A comment handled already stays handled when it is deleted.
+      await backend.store.withdrawCommentVotes(rejecting.repositoryId, rejecting.commentId, 'mallory');
+      expect(await backend.store.commandThread(request.repositoryId, 42, rejecting.commentId)).toMatchObject({ handled: true, deleted: false });
     });
 
     test('the mark is the claim: a comment handled twice, even at once, is recorded once', async () => {
