@@ -347,7 +347,9 @@ export class Gate {
     if (!row || !facts || row.status !== 'pending' || facts.announced || !row.checkRunId) return;
     // A held request is announced when it is released, if it then needs people.
     if ((row.decision as unknown as Decision | null)?.outcome === 'held') return;
-    await this.options.store.updateRequest(requestId, { facts: { ...facts, announced: true } });
+    // Marked in one statement on the request as it is then: a decision landing meanwhile is neither
+    // announced as waiting nor has its facts overwritten with the copy read above.
+    if (!(await this.options.store.markAnnounced(requestId))) return;
     const shown = await this.view(requestId);
     if (shown) this.options.notifications.requested(shown);
   }

@@ -23,7 +23,7 @@ export class RequestNotifications {
   }
 
   requested(request: GateRequest): void {
-    if (!needsPeople(request)) return;
+    if (!needsPeople(request) || request.status !== 'pending') return;
     this.dispatcher.dispatch({ ...this.base(request), kind: 'requested' }, request.decision!.notify);
   }
 

@@ -253,6 +253,17 @@ export class SqlStore implements Store {
     return counts;
   }
 
+  async markAnnounced(id: string): Promise<boolean> {
+    if (!isRequestId(id)) return false;
+    const rows = await this.#db.query(
+      `UPDATE requests SET facts = facts || '{"announced": true}'::jsonb, updated_at = $2
+       WHERE id = $1 AND status = 'pending' AND facts->'announced' IS DISTINCT FROM 'true'::jsonb
+       RETURNING id`,
+      [id, this.#clock()],
+    );
+    return rows.length === 1;
+  }
+
   async updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined> {
     if (!isRequestId(id)) return undefined;
     return this.#transaction(async (tx) => {

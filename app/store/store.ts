@@ -455,6 +455,11 @@ export interface Store {
   renameRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number>;
   countRequestsByStatus(): Promise<Record<RequestStatus, number>>;
   updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
+  /**
+   * Marks a pending request announced (its `facts.announced`), leaving its other facts as they are
+   * now. True only for the call that marked it: a request is announced once, and never once decided.
+   */
+  markAnnounced(id: string): Promise<boolean>;
   /** Moves a pending request to a final status, exactly once (and queues its publication); undefined when there is no such request. */
   completeRequest(id: string, completion: Completion): Promise<TransitionResult | undefined>;
   /**

@@ -157,6 +157,22 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await auditTypes(request.id)).toEqual(['requested', final.status]);
     });
 
+    test('a pending request is marked announced once, its facts as they are then kept, and a decided one never', async () => {
+      const request = await create();
+      // Facts written after the announcer read the request stay: the mark is made on the row as it is.
+      await backend.store.updateRequest(request.id, { facts: { ...request.facts, evaluated: { branch: 'main' } } });
+      const marks = await Promise.all([backend.store.markAnnounced(request.id), backend.store.markAnnounced(request.id)]);
+      expect(marks.filter(Boolean)).toHaveLength(1);
+      expect(await backend.store.markAnnounced(request.id)).toBe(false);
+      expect((await backend.store.getRequest(request.id))!.facts).toMatchObject({ evaluated: { branch: 'main' }, announced: true });
+
+      const decided = await create();
+      await backend.store.completeRequest(decided.id, { status: 'approved', reason: 'quorum', actor: 'alice' });
+      expect(await backend.store.markAnnounced(decided.id)).toBe(false);
+      expect((await backend.store.getRequest(decided.id))!.facts).not.toHaveProperty('announced');
+      expect(await backend.store.markAnnounced('not-a-uuid')).toBe(false);
+    });
+
     test('auto-approval is audited as auto_approved', async () => {
       const request = await create();
       const result = await backend.store.completeRequest(request.id, {
