@@ -8,9 +8,9 @@
  *     (GitHub's docs: `docs/*` owns `docs/getting-started.md`, not `docs/build-app/troubleshooting.md`);
  *   - `*` is any run of characters other than `/`, `?` one such character, a whole segment `**` any
  *     number of directories (a leading `**` any leading ones, a trailing `**` everything inside);
- *   - `\` makes the next character literal (`\#file`, `my\ file`); matching is case-sensitive;
- *   - `!` negation and `[ ]` character ranges are not supported (GitHub's docs list them as
- *     exceptions), and neither is `***`: such patterns are errors, never approximations.
+ *   - `\` makes the next character literal (`my\ file`, `\*`); matching is case-sensitive;
+ *   - `!` negation, `[ ]` character ranges and a leading `\#` are not supported (GitHub's docs list
+ *     them as exceptions), and neither is `***`: such patterns are errors, never approximations.
  * Parsed by hand rather than through picomatch or `ignore`: both implement other dialects (ranges,
  * braces, negation, gitignore's "a matched directory hides everything below it"). Matched by the
  * glob engine that policy globs use (policies/glob-engine), which never backtracks: CODEOWNERS
@@ -87,6 +87,11 @@ function lex(raw: string): Lexed | Failure {
     let c = raw[i];
     if (c === '\\') {
       if (i + 1 >= raw.length) return fail(i, 'a trailing "\\" escapes nothing');
+      // GitHub's docs list this escape among those CODEOWNERS does not support: such a line must not
+      // own "#…" files that GitHub gives to an earlier line's owners.
+      if (i === 0 && raw[1] === '#') {
+        return fail(0, 'escaping a leading "#" with "\\" is not supported in CODEOWNERS', 'Anchor the pattern instead: `/#file` at the root, `**/#file` in any directory.');
+      }
       c = raw[++i];
       // An escaped "/" is still a separator: a path segment can never contain one.
       if (c !== '/') {

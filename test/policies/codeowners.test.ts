@@ -189,7 +189,6 @@ describe('pattern semantics', () => {
     ['/{a,b}', 'a', false],
     ['/$x.^', '$x.^', true],
     // Backslash escapes.
-    ['\\#file', '#file', true],
     ['my\\ file.txt', 'dir/my file.txt', true],
     ['\\*.txt', '*.txt', true],
     ['\\*.txt', 'a.txt', false],
@@ -350,6 +349,19 @@ describe('errors', () => {
     const parsed = parseCodeowners(withBadLines);
     expect(parsed.errors.map((e) => e.line)).toEqual([2, 4, 6]);
     for (const path of paths) expect(parsed.ownersOf(path).owners).toEqual(reference.ownersOf(path).owners);
+  });
+
+  test('a pattern escaping its leading "#" owns nothing: GitHub does not support that escape', () => {
+    // GitHub's docs list "escaping a pattern starting with # using \" among the gitignore rules that do
+    // not work in CODEOWNERS. Honouring it would let a file named "#deploy.sh" go to the owners of that
+    // line rather than to the @security GitHub asks.
+    const codeowners = parseCodeowners('* @acme/security\n\\#* @acme/docs\n');
+    expect(codeowners.ownersOf('#deploy.sh').owners).toEqual(['@acme/security']);
+    expect(codeowners.errors).toMatchObject([{ line: 2, column: 1, kind: 'Invalid pattern' }]);
+    expect(codeowners.errors[0].suggestion).toMatch(/\/#/);
+    // A "#" elsewhere in a pattern is an ordinary character, escaped or not.
+    expect(parseCodeowners('/docs/\\#a @x\n/#b @y\nc#d @z\n').errors).toEqual([]);
+    expect(parseCodeowners('/#b @y\n').ownersOf('#b').owners).toEqual(['@y']);
   });
 
   test('the path defaults to CODEOWNERS', () => {
