@@ -216,7 +216,9 @@ describe('CODEOWNERS patterns agree with the regular expressions they replaced',
   );
   const pattern = fc
     .tuple(fc.boolean(), fc.array(segmentPattern, { minLength: 1, maxLength: 4 }), fc.boolean())
-    .map(([leading, segments, trailing]) => `${leading ? '/' : ''}${segments.join('/')}${trailing ? '/' : ''}`);
+    .map(([leading, segments, trailing]) => `${leading ? '/' : ''}${segments.join('/')}${trailing ? '/' : ''}`)
+    // GitHub does not support escaping a leading "#": such a pattern is an error (codeowners.test.ts).
+    .filter((raw) => !raw.startsWith('\\#'));
   const path = fc.array(fc.constantFrom(...NAMES, '*', 'xjs', 'sc'), { minLength: 1, maxLength: 5 }).map((s) => s.join('/'));
 
   test('on random patterns and paths', () => {
