@@ -123,6 +123,8 @@ export interface WindowsDecision {
   overridesThen?: string[];
   /** When the request must be judged again because a window in scope changes: a freeze starts or ends, a deploy window opens or closes. Null: none within a year. */
   recheckAt: string | null;
+  /** When closed: the last instant at or before `at` at which a window in scope started or ended, since when it has been closed at least. */
+  closedSince?: string;
 }
 
 export interface EscalationEvaluation {

@@ -72,6 +72,8 @@ export function judgeWindows(
   const opensAt = open ? now : mode === 'wait' ? releasedAt(applying, timed, now) : nextAllowed(timed, now);
   const overridesThen = mode === 'wait' && opensAt !== null && !allowedAt(timed, opensAt) ? closingWindows(applying, opensAt).map((w) => w.name) : [];
   const recheckAt = nextChange(timed, now);
+  // An override must be written after the request was closed: a comment older than that approved something else.
+  const lastChanges = open ? [] : applying.map(({ clock }) => clock.lastBoundary(now)).filter((b): b is number => b !== null);
   // Deploy windows open now that the request is in scope of only as the worst case.
   const unopened = new Set(applying.filter(({ window, clock, opens }) => window.kind === 'deploy_window' && !opens && clock.at(now)).map(({ window }) => window));
   return {
@@ -85,6 +87,7 @@ export function judgeWindows(
       opensAt: opensAt === null ? null : iso(opensAt),
       ...(overridesThen.length > 0 ? { overridesThen } : {}),
       recheckAt: recheckAt === null ? null : iso(recheckAt),
+      ...(lastChanges.length > 0 ? { closedSince: iso(Math.max(...lastChanges)) } : {}),
     },
     closing,
   };

@@ -35,6 +35,8 @@ export interface WindowClock {
   nextStart(t: number, until: number, maxSteps?: number): number | null;
   /** The first instant after `t` (up to `until`) at which this window may change state: a start or an end. */
   nextBoundary(t: number, until: number): number | null;
+  /** The last instant at or before `t` at which this window started or ended, if any. */
+  lastBoundary(t: number): number | null;
 }
 
 export type Compiled<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -131,6 +133,7 @@ function oncePeriod(start: number, end: number): WindowClock {
     at: (t) => (start <= t && t < end ? { start, end } : null),
     nextStart: (t, until) => (start > t && start < end && start <= until ? start : null),
     nextBoundary: (t, until) => [start, end].find((b) => b > t && b <= until) ?? null,
+    lastBoundary: (t) => (end <= t ? end : start <= t ? start : null),
   };
 }
 
@@ -157,6 +160,10 @@ function recurrence(starts: Cron, ends: Cron): WindowClock {
         from = start;
       }
       return null;
+    },
+    lastBoundary(t) {
+      const candidates = [latest(starts, t), latest(ends, t)].filter((b): b is number => b !== null);
+      return candidates.length > 0 ? Math.max(...candidates) : null;
     },
     nextBoundary(t, until) {
       const candidates = [next(starts, t), next(ends, t)].filter((b): b is number => b !== null && b <= until);

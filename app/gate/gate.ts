@@ -729,6 +729,8 @@ export class Gate {
     if (noReason) return refuse(noReason);
     const overridden = voting.choice === 'approve' ? eligibility.requirements.flatMap((i) => decision.requirements[i]?.override?.window ?? []) : [];
     const override = overridden.length > 0 ? { windows: overridden, reason: voting.note } : undefined;
+    const predates = voting.comment && override ? commentBeforeClosing(voting.comment.createdAt, override.windows, decision) : undefined;
+    if (predates) return refuse(predates);
 
     // The earlier approvers are looked up outside the vote's transaction (GitHub calls must not hold
     // the request's lock), from votes read a moment before it. Should the votes the transaction finds
@@ -948,6 +950,21 @@ function windowChangedSince(decision: Decision, now: Date): string | undefined {
   const at = decision.windows?.recheckAt;
   if (!at || Date.parse(at) > now.getTime()) return undefined;
   return `a freeze or deploy window in the request's scope started or ended at ${at}, and the request is being decided again; vote again once it is`;
+}
+
+/**
+ * An override must be written while the request is closed: a comment written before a freeze started
+ * or a deploy window closed (an approval of the rules) and delivered after the App decided the request
+ * again would otherwise override a window its author never saw. GitHub stamps whole seconds, so only
+ * a later second than the closing counts.
+ */
+function commentBeforeClosing(createdAt: string, windows: readonly string[], decision: Decision): string | undefined {
+  const since = decision.windows?.closedSince;
+  if (!since) return undefined;
+  const written = Math.floor(Date.parse(createdAt) / 1000);
+  if (!Number.isNaN(written) && written > Math.floor(Date.parse(since) / 1000)) return undefined;
+  const names = windows.map((name) => `\`${name}\``).join(', ');
+  return `the comment was written at ${createdAt}, before ${names} closed the request (${since}) or in that second: an approval given before then is not an override; to override, comment \`/approve <reason>\` again`;
 }
 
 class DecisionOutdated extends Error {}

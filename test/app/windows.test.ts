@@ -236,10 +236,12 @@ describe('a freeze with mode: require', () => {
 describe('an approval given before a freeze with mode: require started', () => {
   it('is not taken as its override: a named approver must still override, with a reason, once it is on', async () => {
     const now = clock();
+    // Starts a few seconds from now on GitHub's clock too, so that carol's override below is written in it.
+    const start = Math.ceil((now + 6_000) / 1000) * 1000;
     // carol may approve the rule and override the freeze; her approval before the freeze is only the rule's.
     const repository = await repoWithFreeze(`  - name: quarter-close
     time_zone: UTC
-    start: ${local(now + HOUR)}
+    start: ${local(start)}
     end: ${local(now + 3 * HOUR)}
     mode: require
     override: { approvers: [carol] }
@@ -250,7 +252,8 @@ describe('an approval given before a freeze with mode: require started', () => {
     const { comment: beforeFreeze } = await world.comment(issue!.number, 'carol', '/approve', repository);
     expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['carol'] });
 
-    const frozen = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
+    expect(Date.now()).toBeLessThan(start);
+    const frozen = await after(0, run, id, (a) => a.window !== null);
     expect(frozen).toMatchObject({ status: 'pending', window: { held: false, closed_by: ['quarter-close'] } });
     expect(frozen.awaiting).toContain('1 more override of quarter-close, with a reason, from @carol');
 
@@ -266,6 +269,70 @@ describe('an approval given before a freeze with mode: require started', () => {
     await world.comment(issue!.number, 'carol', '/approve the quarter-close report is broken', repository);
     expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['alice', 'carol'] });
     expect((await world.audit(id)).find((e) => e.type === 'override')).toMatchObject({ actor: 'carol', facts: { windows: ['quarter-close'] } });
+    await world.settle();
+  });
+});
+
+describe('an approval written before a freeze with mode: require started, received after it', () => {
+  it('is not taken as its override, though it carries words that read as a reason', async () => {
+    const now = clock();
+    const repository = await repoWithFreeze(`  - name: release-freeze
+    time_zone: UTC
+    start: ${local(now + HOUR)}
+    end: ${local(now + 3 * HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+`);
+    const { run, id } = await open(repository);
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    // The App's clock moves past the freeze's start and it decides the request again; GitHub's stays
+    // behind, so the comments below are stamped before the freeze started: written then, delivered late.
+    const frozen = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
+    expect(frozen.awaiting).toContain('1 more override of release-freeze, with a reason, from @carol');
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    await world.comment(issue!.number, 'carol', '/approve looks good to me', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending' });
+    expect(await auditTypes(id)).not.toContain('override');
+    const refused = (await world.audit(id)).filter((e) => e.type === 'vote_refused' && e.actor === 'carol').map((e) => String(e.facts.reason));
+    expect(refused).toEqual([expect.stringContaining('before `release-freeze` closed the request')]);
+    // Ended while the App's clock is still on, so what it queues is due before the clock goes back.
+    expect((await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' })).status).toBe(200);
+    opened.splice(opened.findIndex((o) => o.id === id), 1);
+    await world.settle();
+  });
+});
+
+describe('an approval written before a deploy window with mode: require closed, received after it', () => {
+  it('is not taken as its override', async () => {
+    const now = clock();
+    const name = `closing-${++repos}`;
+    await world.control.seed({
+      repos: [{ owner: 'acme', name, collaborators: { alice: 'admin', carol: 'write' }, branches: { main: { '.github/jit-approval.yml': `version: 1
+defaults: { timeout: 4h }
+rules:
+  - name: deploys
+    if: { action: deploy }
+    require: { approvals: 1, approvers: [alice] }
+deploy_windows:
+  - name: office
+    time_zone: UTC
+    start: ${local(now - HOUR)}
+    end: ${local(now + HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+` } } }],
+    });
+    const repository = `acme/${name}`;
+    const { run, id } = await open(repository);
+    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    const closed = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
+    expect(closed.awaiting).toContain('1 more override of office, with a reason, from @carol');
+    await world.comment(issue!.number, 'alice', '/approve', repository);
+    await world.comment(issue!.number, 'carol', '/approve looks good to me', repository);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending' });
+    expect(await auditTypes(id)).not.toContain('override');
+    expect((await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' })).status).toBe(200);
+    opened.splice(opened.findIndex((o) => o.id === id), 1);
     await world.settle();
   });
 });
