@@ -31,7 +31,7 @@ const local = (ms: number) => new Date(ms).toISOString().slice(0, 19);
 
 let repos = 0;
 /** A repository of its own whose policy requires alice (or `require`) for every deploy (waiting up to 4 hours) and has this freeze. */
-async function repoWithFreeze(freeze: string, require = '{ approvals: 1, approvers: [alice] }'): Promise<string> {
+async function repoWithFreeze(freeze: string, require = '{ approvals: 1, approvers: [alice] }', list: 'freezes' | 'deploy_windows' = 'freezes'): Promise<string> {
   const name = `frozen-${++repos}`;
   const policy = `version: 1
 defaults: { timeout: 4h }
@@ -40,7 +40,7 @@ rules:
     if: { action: deploy }
     require: ${require}
     notify: [ops-hook]
-freezes:
+${list}:
 ${freeze}`;
   await world.control.seed({
     repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
@@ -273,64 +273,45 @@ describe('an approval given before a freeze with mode: require started', () => {
   });
 });
 
-describe('an approval written before a freeze with mode: require started, received after it', () => {
-  it('is not taken as its override, though it carries words that read as a reason', async () => {
-    const now = clock();
-    const repository = await repoWithFreeze(`  - name: release-freeze
+describe.each([
+  {
+    closing: 'a freeze with mode: require started',
+    window: 'release-freeze',
+    repository: (now: number) => repoWithFreeze(`  - name: release-freeze
     time_zone: UTC
     start: ${local(now + HOUR)}
     end: ${local(now + 3 * HOUR)}
     mode: require
     override: { approvers: [carol] }
-`);
-    const { run, id } = await open(repository);
-    const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
-    // The App's clock moves past the freeze's start and it decides the request again; GitHub's stays
-    // behind, so the comments below are stamped before the freeze started: written then, delivered late.
-    const frozen = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
-    expect(frozen.awaiting).toContain('1 more override of release-freeze, with a reason, from @carol');
-    await world.comment(issue!.number, 'alice', '/approve', repository);
-    await world.comment(issue!.number, 'carol', '/approve looks good to me', repository);
-    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending' });
-    expect(await auditTypes(id)).not.toContain('override');
-    const refused = (await world.audit(id)).filter((e) => e.type === 'vote_refused' && e.actor === 'carol').map((e) => String(e.facts.reason));
-    expect(refused).toEqual([expect.stringContaining('before `release-freeze` closed the request')]);
-    // Ended while the App's clock is still on, so what it queues is due before the clock goes back.
-    expect((await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' })).status).toBe(200);
-    opened.splice(opened.findIndex((o) => o.id === id), 1);
-    await world.settle();
-  });
-});
-
-describe('an approval written before a deploy window with mode: require closed, received after it', () => {
-  it('is not taken as its override', async () => {
-    const now = clock();
-    const name = `closing-${++repos}`;
-    await world.control.seed({
-      repos: [{ owner: 'acme', name, collaborators: { alice: 'admin', carol: 'write' }, branches: { main: { '.github/jit-approval.yml': `version: 1
-defaults: { timeout: 4h }
-rules:
-  - name: deploys
-    if: { action: deploy }
-    require: { approvals: 1, approvers: [alice] }
-deploy_windows:
-  - name: office
+`),
+  },
+  {
+    closing: 'a deploy window with mode: require closed',
+    window: 'office',
+    repository: (now: number) => repoWithFreeze(`  - name: office
     time_zone: UTC
     start: ${local(now - HOUR)}
     end: ${local(now + HOUR)}
     mode: require
     override: { approvers: [carol] }
-` } } }],
-    });
-    const repository = `acme/${name}`;
+`, undefined, 'deploy_windows'),
+  },
+])('an approval written before $closing, received after it', ({ window, repository: seeded }) => {
+  it('is not taken as its override, though it carries words that read as a reason', async () => {
+    const repository = await seeded(clock());
     const { run, id } = await open(repository);
     const issue = await eventually(() => world.issueOf(id, repository), (found) => found !== undefined);
+    // The App's clock moves past the window's change and it decides the request again; GitHub's stays
+    // behind, so the comments below are stamped before the change: written then, delivered late.
     const closed = await after(HOUR + 5_000, run, id, (a) => a.window !== null);
-    expect(closed.awaiting).toContain('1 more override of office, with a reason, from @carol');
+    expect(closed.awaiting).toContain(`1 more override of ${window}, with a reason, from @carol`);
     await world.comment(issue!.number, 'alice', '/approve', repository);
     await world.comment(issue!.number, 'carol', '/approve looks good to me', repository);
     expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending' });
     expect(await auditTypes(id)).not.toContain('override');
+    const refused = (await world.audit(id)).filter((e) => e.type === 'vote_refused' && e.actor === 'carol').map((e) => String(e.facts.reason));
+    expect(refused).toEqual([expect.stringContaining(`before \`${window}\` closed the request`)]);
+    // Ended while the App's clock is still on, so what it queues is due before the clock goes back.
     expect((await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(run), { reason: 'job_cancelled' })).status).toBe(200);
     opened.splice(opened.findIndex((o) => o.id === id), 1);
     await world.settle();
