@@ -60,6 +60,18 @@ describe('Actions OIDC issuer', () => {
     expect(job.claims).toMatchObject({ sub: `repo:${REPO}:pull_request`, ref: 'refs/pull/1/merge', sha: pull.merge_commit_sha, head_ref: 'feature', base_ref: 'main' });
   });
 
+  it("keeps serving a job's tokens when its repository is renamed while the job runs, under the new name and the same id", async () => {
+    const job = await gh.control.registerJob({ repository: REPO, actor: 'bob', run_id: 4242 });
+    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.requestToken };
+    const renamed = await gh.control.rename(REPO, 'renamed-while-running');
+    try {
+      const { payload } = await verify(await getIdTokenInChild(env, 'app'), 'app');
+      expect(payload).toMatchObject({ repository: renamed.full_name, repository_id: job.claims.repository_id, run_id: '4242', sub: `repo:${renamed.full_name}:ref:refs/heads/main` });
+    } finally {
+      await gh.control.rename(renamed.full_name, REPO.split('/')[1]!);
+    }
+  });
+
   it('refuses the token endpoint without the job\'s request token', async () => {
     const job = await gh.control.registerJob({ repository: REPO, actor: 'bob' });
     await expect(getIdTokenInChild({ ACTIONS_ID_TOKEN_REQUEST_URL: job.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' }, 'x')).rejects.toThrow(/401/);

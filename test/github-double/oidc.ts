@@ -51,7 +51,8 @@ interface SigningKey {
 
 export class OidcIssuer {
   private keys: SigningKey[] = [];
-  private readonly jobs = new Map<string, { requestToken: string; job: RunnerJob }>();
+  /** A job belongs to its repository by id: renamed while the job runs, it keeps minting, under the new name. */
+  private readonly jobs = new Map<string, { requestToken: string; repositoryId: number; job: RunnerJob }>();
   private runIds = 9_100_000;
 
   constructor(readonly issuer: string, private readonly webBase: string) {}
@@ -152,7 +153,8 @@ export class OidcIssuer {
     const claims = this.claimsFor(state, job);
     const jobId = randomUUID();
     const requestToken = createHash('sha256').update(`${jobId}:request`).digest('base64url');
-    this.jobs.set(jobId, { requestToken, job: { ...job, run_id: Number(claims.run_id), sha: String(claims.sha), ref: String(claims.ref) } });
+    const repositoryId = Number(claims.repository_id);
+    this.jobs.set(jobId, { requestToken, repositoryId, job: { ...job, run_id: Number(claims.run_id), sha: String(claims.sha), ref: String(claims.ref) } });
     // Like the runner's URL, it already carries a query string: @actions/core appends `&audience=`.
     return { jobId, requestUrl: `${this.webBase}${OIDC_PATH}/_apis/idtoken/${jobId}?api-version=2.0`, requestToken, claims };
   }
@@ -166,7 +168,9 @@ export class OidcIssuer {
       const entry = this.jobs.get(idToken[1]);
       const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
       if (!entry || bearer !== entry.requestToken) throw githubError(401, 'Bad credentials');
-      const claims = this.claimsFor(state, entry.job);
+      const repo = state.repoById(entry.repositoryId);
+      if (!repo) throw githubError(404, 'Not Found');
+      const claims = this.claimsFor(state, { ...entry.job, repository: repo.fullName });
       const audience = url.searchParams.get('audience') ?? undefined;
       return { status: 200, body: { value: await this.mint(claims, { audience }) } };
     }
