@@ -427,14 +427,10 @@ export class SqlStore implements Store {
     }
     if (handledBy?.comment) {
       // A comment deleted before it was handled is handled now only by what may count despite that.
-      const marked = await tx.query(
-        `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until)
-         VALUES ($1, $2, 'done', $3, $3)
-         ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done' WHERE c.state = 'processing' OR (c.state = 'deleted' AND $4::boolean)
-         RETURNING comment_id`,
-        [handledBy.comment.repositoryId, handledBy.comment.commentId, now, handledBy.comment.despiteDeletion === true],
-      );
-      if (marked.length === 0) throw new AlreadyHandled(`comment ${handledBy.comment.commentId}`);
+      const { repositoryId, commentId, despiteDeletion } = handledBy.comment;
+      if (!(await this.#markComment(tx, repositoryId, commentId, 'done', despiteDeletion === true ? ['processing', 'deleted'] : ['processing']))) {
+        throw new AlreadyHandled(`comment ${commentId}`);
+      }
     }
   }
 
@@ -548,11 +544,7 @@ export class SqlStore implements Store {
       // Marked deleted first, whatever it says now (an edit, perhaps by someone else, may have changed
       // it): its creation, delivered later or being handled now, then casts no approval (the vote's own
       // mark finds it deleted), while a rejection still counts; a vote it cast already is found below.
-      await tx.query(
-        `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until) VALUES ($1, $2, 'deleted', $3, $3)
-         ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'deleted' WHERE c.state = 'processing'`,
-        [repositoryId, commentId, this.#clock()],
-      );
+      await this.#markComment(tx, repositoryId, commentId, 'deleted', ['processing']);
       // Then the pending requests (lock order: request, then the rest), then their votes.
       const requests = await tx.query(
         `SELECT r.* FROM requests r
@@ -591,27 +583,29 @@ export class SqlStore implements Store {
   async commandThread(repositoryId: string, issueNumber: number, commentId: number): Promise<{ requests: ApprovalRequest[]; handled: boolean; deleted: boolean }> {
     // One row at least, whether or not the thread has requests: the mark rides on it.
     const rows = await this.#db.query(
-      `SELECT r.*, mark.handled AS comment_handled, mark.deleted AS comment_deleted
-       FROM (SELECT EXISTS (SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $3 AND state = 'done') AS handled,
-                    EXISTS (SELECT 1 FROM command_comments WHERE repository_id = $1 AND comment_id = $3 AND state = 'deleted') AS deleted) mark
+      `SELECT r.*, mark.state AS comment_state
+       FROM (SELECT (SELECT state FROM command_comments WHERE repository_id = $1 AND comment_id = $3) AS state) mark
        LEFT JOIN requests r ON r.repository_id = $1 AND (r.pr_number = $2 OR r.issue_number = $2)
        ORDER BY r.created_at, r.id`,
       [repositoryId, issueNumber, commentId],
     );
-    return { requests: rows.filter((row) => row.id !== null).map(toRequest), handled: rows[0]?.comment_handled === true, deleted: rows[0]?.comment_deleted === true };
+    const state = rows[0]?.comment_state;
+    return { requests: rows.filter((row) => row.id !== null).map(toRequest), handled: state === 'done', deleted: state === 'deleted' };
   }
 
   async completeComment(repositoryId: string, commentId: number): Promise<void> {
-    await this.#markCommentDone(this.#db, repositoryId, commentId);
+    await this.#markComment(this.#db, repositoryId, commentId, 'done', ['processing', 'done', 'deleted']);
   }
 
-  async #markCommentDone(db: SqlExecutor, repositoryId: string, commentId: number): Promise<void> {
-    const now = this.#clock();
-    await db.query(
-      `INSERT INTO command_comments (repository_id, comment_id, state, received_at, lease_until) VALUES ($1, $2, 'done', $3, $3)
-       ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = 'done'`,
-      [repositoryId, commentId, now],
+  /** Marks a command comment `state`, over an earlier mark only when that is one of `over`. Whether it marked. */
+  async #markComment(db: SqlExecutor, repositoryId: string, commentId: number, state: 'done' | 'deleted', over: readonly string[]): Promise<boolean> {
+    const marked = await db.query(
+      `INSERT INTO command_comments AS c (repository_id, comment_id, state, received_at, lease_until) VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT (repository_id, comment_id) DO UPDATE SET state = $3 WHERE c.state = ANY($5::text[])
+       RETURNING comment_id`,
+      [repositoryId, commentId, state, this.#clock(), [...over]],
     );
+    return marked.length > 0;
   }
 
   async markCommentEdited(repositoryId: string, commentId: number): Promise<void> {
