@@ -26,6 +26,8 @@ export const POLICY_CHECK_NAME = 'jit: policy';
 const ANNOTATIONS_PER_REQUEST = 50;
 /** Warnings listed in the summary (all of them are annotations); the rest of the summary is the table. */
 const WARNINGS_SHOWN = 20;
+/** Rules the situations cannot judge, listed in the summary; the title counts them all. */
+const UNJUDGED_SHOWN = 20;
 /** Recent requests replayed on the new policy. */
 const RECORDED_SITUATIONS = 20;
 const WATCHED = new Set<string>([DEFAULT_POLICY_PATH, ...CODEOWNERS_LOCATIONS]);
@@ -33,6 +35,11 @@ const WATCHED = new Set<string>([DEFAULT_POLICY_PATH, ...CODEOWNERS_LOCATIONS]);
 const QUOTED_MAX = 1_000;
 /** What the pull request's files say, as code: see the module's comment. */
 const quote = (text: string): string => inlineCode(text, QUOTED_MAX);
+/**
+ * A warning listed above the tables is cut shorter (its annotation has it whole): twenty long ones, in
+ * wide characters, would otherwise crowd the decisions table, a loosened rule's row with it, out of the summary.
+ */
+const quoteWarning = (text: string): string => inlineCode(text, 300);
 
 export interface PolicyPreviewOptions {
   store: Store;
@@ -144,7 +151,10 @@ export function previewContent(input: PreviewInput): CheckRunContent {
   const windows = compareWindows(oldVersion?.policy ?? null, newVersion.policy, quote);
   const windowCounts = countChanges(windows.map((w) => w.effect));
   const unjudged = rulesBeyondSituations(oldVersion?.policy ?? null, newVersion.policy);
-  const warnings = [...after.warnings.map(located), ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${SKIPPED_LINE}: ${skippedLineDetail(error, quote)}`)];
+  const warnings = [
+    ...after.warnings.map((warning) => located(warning, quoteWarning)),
+    ...skippedLines(after).map((error) => `${error.path}:${error.line}:${error.column}: ${SKIPPED_LINE}: ${skippedLineDetail(error, quoteWarning)}`),
+  ];
   // The warnings first (they are about this file), then the rules the tables cannot judge, then the
   // tables, whose rows a cut leaves out from the end: the windows' rows first, as they change decisions
   // at times the comparison was not made for.
@@ -162,8 +172,15 @@ export function previewContent(input: PreviewInput): CheckRunContent {
               warnings.length > WARNINGS_SHOWN ? [`- … and ${warnings.length - WARNINGS_SHOWN} more, at their lines`, ''] : [''],
             ]
           : []),
-        // Never cut: what the tables below cannot show.
-        ...(unjudged.length > 0 ? [[...beyondSituationsTable(unjudged).split('\n'), '']] : []),
+        // Never cut: what the tables below cannot show. Past a few, only counted, so that a pull request
+        // adding hundreds of such rules cannot push the summary past GitHub's limit and the preview away.
+        ...(unjudged.length > 0
+          ? [[
+              ...beyondSituationsTable(unjudged.slice(0, UNJUDGED_SHOWN)).split('\n'),
+              ...(unjudged.length > UNJUDGED_SHOWN ? ['', `… and ${unjudged.length - UNJUDGED_SHOWN} more rules to read in the file`] : []),
+              '',
+            ]]
+          : []),
         ...(windows.length > 0 ? [['Freezes and deploy windows added, removed or changed (whatever the time):', ''], [windowHead, windowRule]] : [decisionsHeading, decisionsTableHead]),
       ],
       middle: [
@@ -222,10 +239,10 @@ function skippedLineDetail(error: CodeownersError, quoted: (text: string) => str
  * A `file:line:col: message` problem or warning: where, as it reads, when it is in a file the preview
  * watches; the message (which quotes the file) as code. Anything else is code as a whole.
  */
-function located(problem: string): string {
+function located(problem: string, quoted: (text: string) => string = quote): string {
   const at = /^(.+?):(\d+):(\d+): /.exec(problem);
-  if (!at || !WATCHED.has(at[1])) return quote(problem);
-  return `${at[0]}${quote(problem.slice(at[0].length))}`;
+  if (!at || !WATCHED.has(at[1])) return quoted(problem);
+  return `${at[0]}${quoted(problem.slice(at[0].length))}`;
 }
 
 function skippedLineAnnotations(inputs: PolicyInputs): CheckRunAnnotation[] {

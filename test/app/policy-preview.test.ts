@@ -85,6 +85,33 @@ describe('a pull request that changes the policy', () => {
     expect(check.output.summary).toContain('| `production` changed | `actor` |');
   });
 
+  it('still shows a loosened rule when hundreds of rules the situations cannot judge are added with it', async () => {
+    // Each added rule reads `branch`, which no situation states; listed in full, they would pass GitHub's limit.
+    const padding = Array.from({ length: 700 }, (_, i) => `  - name: ${`padding-${i}-`.padEnd(100, 'x')}\n    if: { branch: b${i} }\n    require: { approvers: [alice] }\n`).join('');
+    const loosened = POLICY.replace('    require: { approvals: 1, approvers: [alice] }', '    auto_approve: true').concat(padding);
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': loosened });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check).toMatchObject({ conclusion: 'success', head_sha: pull.head_sha });
+    expect(check.output.title).toMatch(/looser.*700 rule changes to read/);
+    expect(Buffer.byteLength(check.output.summary)).toBeLessThanOrEqual(65_535);
+    expect(check.output.summary).toContain('| looser | `deploy to production, severity low` | 1 from @alice (rule `production`) | no approval needed |');
+    expect(check.output.summary).toContain('| `padding-0-');
+    expect(check.output.summary).toContain('… and 680 more rules to read in the file');
+  });
+
+  it('still shows a loosened rule when twenty CODEOWNERS lines GitHub skips quote a thousand wide characters each', async () => {
+    // Each warning quotes the owner it cannot read: in full, they and the rules listed above would pass GitHub's limit.
+    const codeowners = Array.from({ length: 20 }, (_, i) => `/path-${i}/ @${'漢'.repeat(1200)}!\n`).join('');
+    const padding = Array.from({ length: 20 }, (_, i) => `  - name: ${`padding-${i}-`.padEnd(100, 'x')}\n    if: { branch: b${i} }\n    require: { approvers: [alice] }\n`).join('');
+    const loosened = POLICY.replace('version: 1\n', 'version: 1\nunmatched: require\n').replace('    require: { approvals: 1, approvers: [alice] }', '    auto_approve: true').concat(padding);
+    const { pull } = await openPolicyPull({ '.github/CODEOWNERS': codeowners, '.github/jit-approval.yml': loosened });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check).toMatchObject({ conclusion: 'success', head_sha: pull.head_sha });
+    expect(Buffer.byteLength(check.output.summary)).toBeLessThanOrEqual(65_535);
+    expect(check.output.summary).toMatch(/- \.github\/CODEOWNERS:20:\d+: CODEOWNERS line skipped.*漢…/);
+    expect(check.output.summary).toContain('| looser | `deploy to production, severity low` | 1 from @alice (rule `production`) | no approval needed |');
+  });
+
   it('fails for an invalid policy and shows each problem at its line', async () => {
     const { pull } = await openPolicyPull({ '.github/jit-approval.yml': `${POLICY}  - name: broken\n    require: { approvals: zero }\n` });
     const check = (await policyCheck(pull.head_sha))!;
