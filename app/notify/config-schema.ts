@@ -1,12 +1,15 @@
 /** JSON Schema (draft 2020-12) of the NOTIFIERS_FILE: named notifiers of three kinds. */
 
+/** A loopback host as a URL names it (IPv6 in brackets), as a regular expression: the only one spoken to in clear. */
+export const LOOPBACK_HOST = 'localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\]';
+
 // Plain http only to this host: elsewhere it would show the URL (a Slack hook's is its secret) and the
 // signed bodies to the network between. The host must end where the pattern says, so that
 // `http://localhost.evil.example` and `http://127.0.0.1@evil.example` are refused.
 const url = {
   description: 'An https URL; http only to a loopback address (localhost, 127.x.x.x, [::1]).',
   type: 'string',
-  pattern: '^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$',
+  pattern: `^(?:https://[^\\s]+|http://(?:${LOOPBACK_HOST})(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$`,
   patternErrorMessage: 'expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])',
 };
 

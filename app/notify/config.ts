@@ -13,7 +13,7 @@ import type { ValidateFunction } from 'ajv';
 import { readablePath, schemaChecker, suggestion } from '../../policies/schema-check.js';
 import { validate as validateNotifiers } from './generated/notifiers-validator.js';
 import { joinPointer, parseYamlSource } from '../../policies/yaml-source.js';
-import { NOTIFIER_TYPES } from './config-schema.js';
+import { LOOPBACK_HOST, NOTIFIER_TYPES } from './config-schema.js';
 
 export interface SlackNotifierConfig {
   name: string;
@@ -189,9 +189,11 @@ interface RawFile {
   notifiers: Record<string, RawNotifier>;
 }
 
-/** `localhost`, `127.x.x.x` or `::1`: the hosts to which a notifier may speak in clear, as for `http://` URLs. */
+/** The hosts to which a notifier may speak in clear, as for `http://` URLs; an SMTP host may write `::1` bare. */
+const LOOPBACK = new RegExp(`^(?:${LOOPBACK_HOST}|::1)$`, 'i');
+
 export function isLoopbackHost(host: string): boolean {
-  return /^(?:localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i.test(host.trim());
+  return LOOPBACK.test(host.trim());
 }
 
 function toConfigs(raw: RawFile): Map<string, NotifierConfig> {
