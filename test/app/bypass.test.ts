@@ -503,7 +503,7 @@ describe("a pull request's required check answers for requests into its own base
     const named = onHead.filter((r) => r.name === 'jit: deploy to production, severity high (into main)');
     expect(named.map((r) => r.conclusion)).toEqual(['failure']);
     expect(onHead).toHaveLength(4);
-  });
+  }, 60_000);
 
   it("an older request's green check, shown again by its Re-run button, does not pass for the newest of its name", async () => {
     const RERUN = 'acme/rerun-check';
@@ -797,7 +797,7 @@ describe('votes are re-checked', () => {
     await world.comment(pr.number, 'bob', '/approve again, for real');
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice', 'bob'] });
     expect((await world.audit(request.id as string)).map((e) => e.type)).toContain('vote_withdrawn');
-  });
+  }, 60_000);
 
   /**
    * bob's command, deleted by `deleter` while its creation is still to be delivered (GitHub promises no
@@ -990,7 +990,7 @@ describe('every vote received is in the audit trail', () => {
       ['vote_ignored', 'bob', 'you have already voted on this request; each person counts once'],
       ['vote_refused', 'carol', '@carol is not a code owner of the changed files'],
     ]);
-  });
+  }, 60_000);
 
   it('a command that names none of several waiting requests, a /reject without a reason and a mistyped command leave an event each', async () => {
     const { pr, run } = await pullRun();
@@ -1013,7 +1013,7 @@ describe('every vote received is in the audit trail', () => {
       ['vote_ignored', 'carol', 'approve', 'unknown command `/aprove`'],
     ]);
     for (const request of [deploy, migrate]) expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
-  });
+  }, 60_000);
 
   it('a bot\'s command on a thread where nothing waits any more leaves an event, and no reply', async () => {
     const { pr, run } = await pullRun();
