@@ -460,15 +460,19 @@ export class Gate {
     if (released) {
       await store.appendAudit({ type: 'released', actor: APP_ACTOR, requestId: request.id, facts: { windows: previous?.windows?.closedBy ?? [], outcome: decision.outcome } });
     }
+    // Waiting for people before and after, the request keeps its clock: what fell due under it (an
+    // escalation that paged the on-call, a reminder) is not done again.
+    const keptWaiting = previous?.outcome === 'approval_required' && decision.outcome === 'approval_required' ? now : undefined;
+    const since = new Date(waitingSince ?? request.createdAt.toISOString());
     if (previous) {
       // What was scheduled for the previous decision is replaced by what this one asks for (nothing, while held).
-      await store.cancelTimers({ requestId: request.id, kind: ESCALATION_TIMER });
+      if (keptWaiting) await this.cancelEscalations(request, previous, since, keptWaiting);
+      else await store.cancelTimers({ requestId: request.id, kind: ESCALATION_TIMER });
       await store.cancelTimers({ requestId: request.id, kind: REMINDER_TIMER });
     }
     if (decision.outcome === 'approval_required') {
-      const since = new Date(waitingSince ?? request.createdAt.toISOString());
-      await this.scheduleEscalations(request, decision, since);
-      if (decision.reminderSeconds) await this.scheduleReminder(request.id, new Date(since.getTime() + decision.reminderSeconds * 1000), decision.reminderSeconds);
+      await this.scheduleEscalations(request, decision, since, keptWaiting);
+      if (decision.reminderSeconds) await this.scheduleReminder(request.id, nextReminder(since, decision.reminderSeconds, keptWaiting), decision.reminderSeconds);
     }
     // "May go ahead" is said only of a request that does: one rejected or blocked the moment it is released hears only how it ended.
     if (released && (decision.outcome === 'approval_required' || decision.outcome === 'auto_approve')) {
@@ -514,17 +518,32 @@ export class Gate {
     }
   }
 
-  /** Time escalations (`after: 30m`) widen who may approve; a timer re-publishes so the new approvers are mentioned. */
-  private async scheduleEscalations(request: ApprovalRequest, decision: Decision, since: Date): Promise<void> {
+  /**
+   * Time escalations (`after: 30m`) widen who may approve; a timer re-publishes so the new approvers are mentioned.
+   * `fellDue`: those due by then have fired (or their timers still will), so none is scheduled again.
+   */
+  private async scheduleEscalations(request: ApprovalRequest, decision: Decision, since: Date, fellDue?: Date): Promise<void> {
     for (const [index, requirement] of decision.requirements.entries()) {
       for (const [step, escalation] of requirement.scheduled.entries()) {
+        const dueAt = new Date(since.getTime() + escalation.afterSeconds * 1000);
+        if (fellDue && dueAt <= fellDue) continue;
         await this.options.store.scheduleTimer({
           kind: ESCALATION_TIMER,
           requestId: request.id,
           key: `escalation:${request.id}:${index}:${step}`,
-          dueAt: new Date(since.getTime() + escalation.afterSeconds * 1000),
+          dueAt,
           payload: { requirement: index, step, after: escalation.afterSeconds, notify: escalation.notify, location: escalation.location },
         });
+      }
+    }
+  }
+
+  /** The previous decision's time escalations not yet due by `fellDue`; those due have fired, or their timers still will. */
+  private async cancelEscalations(request: ApprovalRequest, previous: Decision, since: Date, fellDue: Date): Promise<void> {
+    for (const [index, requirement] of previous.requirements.entries()) {
+      for (const [step, escalation] of requirement.scheduled.entries()) {
+        if (since.getTime() + escalation.afterSeconds * 1000 <= fellDue.getTime()) continue;
+        await this.options.store.cancelTimers({ key: `escalation:${request.id}:${index}:${step}` });
       }
     }
   }
@@ -930,6 +949,13 @@ export class Gate {
     const since = (request.facts as unknown as RunFacts).waitingSince;
     return Math.max(0, (this.now().getTime() - (since ? Date.parse(since) : request.createdAt.getTime())) / 1000);
   }
+}
+
+/** The first reminder: one interval after `since`, or, for a request that kept waiting, the interval's next after `after`. */
+function nextReminder(since: Date, everySeconds: number, after?: Date): Date {
+  const intervalMs = everySeconds * 1000;
+  const passed = after ? Math.max(0, Math.floor((after.getTime() - since.getTime()) / intervalMs)) : 0;
+  return new Date(since.getTime() + (passed + 1) * intervalMs);
 }
 
 /** Who started the run, and who re-ran it where that is someone else: an `actor` condition judges both. */

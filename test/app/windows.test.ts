@@ -233,6 +233,52 @@ describe('a freeze with mode: require', () => {
   });
 });
 
+describe('a request decided again while it waits for people', () => {
+  it('fires no time escalation or reminder a second time', async () => {
+    const now = clock();
+    const name = `frozen-${++repos}`;
+    await world.control.seed({
+      repos: [{
+        owner: 'acme',
+        name,
+        branches: { main: { '.github/jit-approval.yml': `version: 1
+defaults: { timeout: 4h, reminder: 20m }
+rules:
+  - name: deploys
+    if: { action: deploy }
+    require: { approvals: 1, approvers: [alice] }
+    notify: [ops-hook]
+    escalate:
+      - after: 10m
+        also_eligible: [mallory]
+freezes:
+  - name: quarter-close
+    time_zone: UTC
+    start: ${local(now + 30 * 60_000)}
+    end: ${local(now + 3 * HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+` } },
+        collaborators: { alice: 'admin', carol: 'write', mallory: 'write' },
+      }],
+    });
+    const repository = `acme/${name}`;
+    const { run, id } = await open(repository);
+    const events = (event: string) => notificationsOf(id).filter((n) => n.event === event);
+
+    // 25 minutes on: the escalation (10m) and the first reminder (20m) have fired, once each.
+    await after(25 * 60_000, run, id, () => true);
+    await eventually(async () => [events('escalated'), events('reminder')], ([e, r]) => e.length > 0 && r.length > 0);
+    // 35 minutes on: the freeze has started, and the request is decided again, before the next reminder (40m).
+    const frozen = await after(10 * 60_000, run, id, (a) => a.window !== null);
+    expect(frozen).toMatchObject({ status: 'pending', window: { held: false, closed_by: ['quarter-close'] } });
+    await world.settle();
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const escalatedOnRecord = (await auditTypes(id)).filter((type) => type === 'escalated').length;
+    expect({ escalatedOnRecord, escalated: events('escalated').length, reminders: events('reminder').length }).toEqual({ escalatedOnRecord: 1, escalated: 1, reminders: 1 });
+  });
+});
+
 describe('an approval given before a freeze with mode: require started', () => {
   it('is not taken as its override: a named approver must still override, with a reason, once it is on', async () => {
     const now = clock();
