@@ -252,8 +252,8 @@ describe('the Action against the App and the GitHub double', () => {
     // `concurrency: cancel-in-progress` cancels a run as the next push starts it: often while the step
     // still waits for the App to open its request. The App is slow here (GitHub answers it slowly).
     const job = await runnerJob({ run_id: 5_500_002 });
-    const before = (await github.control.exchanges()).length;
-    const exchangesSince = async () => (await github.control.exchanges()).slice(before);
+    const before = await github.control.exchangeMark();
+    const exchangesSince = async () => (await github.control.exchanges(before));
     await github.control.latency({ method: 'GET', route: '/repos/{owner}/{repo}/commits/{commit_sha}/pulls', ms: 3000, times: 1 });
     const running = await step({ environment: 'production', timeout: '2m' }, job);
     // The App has stored the request and is evaluating it: the step has no answer yet.

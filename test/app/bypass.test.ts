@@ -368,9 +368,9 @@ describe('_extends reads only what the App\'s operator allows, and never quotes 
     type Read = { method: string; route: string; request: { params: Record<string, string>; query: Record<string, string | string[]> } };
     // A new commit of the org's repository, so its files have not been read at its head yet.
     const { sha } = await world.control.pushCommit('acme/.github', { branch: 'main', files: { 'README.md': '# Org defaults\n' } });
-    const since = ((await world.control.exchanges()) as unknown[]).length;
+    const since = await world.control.exchangeMark();
     for (let i = 0; i < 2; i++) expect(await openPending(job({ repository: 'acme/child' }), { action: 'deploy', environment: 'production' })).toMatchObject({ matched_rules: ['org-production'] });
-    const orgReads = ((await world.control.exchanges()) as Read[]).slice(since)
+    const orgReads = ((await world.control.exchanges(since)) as Read[])
       .filter((e) => e.method === 'GET' && e.route === '/repos/{owner}/{repo}/contents/{path}' && e.request.params.repo === '.github');
     // A commit, never the branch's name (which a tag of that name could be read for); the second request reads nothing.
     expect(orgReads.map((e) => e.request.query.ref)).toEqual([sha]);

@@ -64,7 +64,7 @@ describe('opening a request', () => {
     // its check run: waiting a further second would only delay the step.
     const run = job();
     const token = await world.token(run);
-    const since = (await world.control.exchanges()).length;
+    const since = await world.control.exchangeMark();
     await world.control.latency({ route: '/repos/{owner}/{repo}/commits', method: 'GET', ms: 1200, times: 1 });
     await world.control.latency({ route: '/repos/{owner}/{repo}/check-runs', method: 'POST', ms: 3000, times: 1 });
     let id: string | undefined;
@@ -73,7 +73,7 @@ describe('opening a request', () => {
       const answered = Date.now();
       id = answer.body.id as string;
       expect([answer.status, answer.body.status, answer.body.check_run_id]).toEqual([200, 'pending', null]);
-      const slowRead = (await world.control.exchanges()).slice(since).find((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/commits');
+      const slowRead = (await world.control.exchanges(since)).find((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/commits');
       // Answered once evaluated; a wait after the open would have held it a full second longer.
       expect(answered - slowRead!.at).toBeLessThan(1000);
     } finally {
@@ -97,11 +97,11 @@ describe('opening a request', () => {
 
 describe('reading GitHub', () => {
   const reads = async (since: number, route: string) =>
-    (await world.control.exchanges()).slice(since).filter((exchange) => exchange.method === 'GET' && exchange.route === route);
+    (await world.control.exchanges(since)).filter((exchange) => exchange.method === 'GET' && exchange.route === route);
 
   it('reads the policy and CODEOWNERS once per default-branch commit, and again once the branch moves; compares two commits once', async () => {
     await world.open(job(), { action: 'lint' });
-    let before = (await world.control.exchanges()).length;
+    let before = await world.control.exchangeMark();
     await Promise.all([world.open(job(), { action: 'lint' }), world.open(job(), { action: 'lint' })]);
     expect(await reads(before, '/repos/{owner}/{repo}/contents/{path}')).toEqual([]);
     // Both are on one commit with one approved base: they share the comparison of the two.
@@ -114,7 +114,7 @@ describe('reading GitHub', () => {
     const gated = `${POLICY}  - name: lint\n    if: { action: [lint] }\n    require: { approvals: 1, approvers: [bob] }\n`;
     await world.control.pushCommit(REPO, { branch: 'main', files: { '.github/jit-approval.yml': gated } });
     try {
-      before = (await world.control.exchanges()).length;
+      before = await world.control.exchangeMark();
       const opened = await world.open(job(), { action: 'lint' });
       expect(opened.body).toMatchObject({ status: 'pending', matched_rules: ['lint'] });
       expect((await reads(before, '/repos/{owner}/{repo}/contents/{path}')).map((exchange) => exchange.status)).toContain(200);
@@ -126,7 +126,7 @@ describe('reading GitHub', () => {
 
 describe('reading GitHub under a burst', () => {
   it("requests evaluated while their repository's default branch is being read share the read that follows it", async () => {
-    const before = (await world.control.exchanges()).length;
+    const before = await world.control.exchangeMark();
     await world.control.latency({ route: '/repos/{owner}/{repo}/commits', method: 'GET', ms: 800, times: 1 });
     try {
       const answers = await Promise.all(Array.from({ length: 5 }, () => world.open(job(), { action: 'lint' })));
@@ -136,7 +136,7 @@ describe('reading GitHub under a burst', () => {
     }
     // The first request's read is slow; the four evaluated meanwhile do not take its answer (it may be
     // older than they are), and do not read once each either: they share the next read.
-    const heads = (await world.control.exchanges()).slice(before).filter((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/commits');
+    const heads = (await world.control.exchanges(before)).filter((exchange) => exchange.method === 'GET' && exchange.route === '/repos/{owner}/{repo}/commits');
     expect(heads.length).toBeGreaterThanOrEqual(2);
     expect(heads.length).toBeLessThanOrEqual(3);
   });

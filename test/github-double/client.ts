@@ -157,7 +157,10 @@ export class ControlClient {
   /** Calls per `METHOD /route/{template}`. */
   requestCounts() { return this.call<Record<string, number>>('GET', '/requests'); }
   resetRequestCounts() { return this.call<void>('DELETE', '/requests'); }
-  exchanges() { return this.call<Exchange[]>('GET', '/exchanges'); }
+  /** The exchanges kept (the latest 5,000), or only those after `mark`. */
+  exchanges(after?: number) { return this.call<Exchange[]>('GET', after === undefined ? '/exchanges' : `/exchanges?after=${after}`); }
+  /** Where the exchanges stand now, for `exchanges(mark)`: unlike a count, it holds when the oldest are dropped. */
+  async exchangeMark(): Promise<number> { return (await this.exchanges()).at(-1)?.seq ?? 0; }
 
   // webhooks
   deliveries(query: DeliveryQuery = {}) {

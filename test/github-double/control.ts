@@ -308,7 +308,7 @@ const router = new Router<ControlHandler>()
     d.counts.clear();
     return ok();
   })
-  .add('GET', '/_control/exchanges', (d) => ok(d.exchanges))
+  .add('GET', '/_control/exchanges', (d, _p, _b, url) => ok(d.exchanges.filter((e) => e.seq > Number(url.searchParams.get('after') ?? 0))))
 
   // ---- webhooks ------------------------------------------------------------------------------
   .add('GET', '/_control/deliveries', (d, _p, _b, url) => ok(d.dispatcher.list(deliveryFilter(url.searchParams)).map(deliverySummary)))

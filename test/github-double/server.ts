@@ -33,6 +33,8 @@ export interface Exchange {
   body: unknown;
   /** When the double answered, in ms since the epoch (pacing is read from these). */
   at: number;
+  /** Counts every exchange since the double started: a mark that stays put while the oldest are dropped. */
+  seq: number;
 }
 
 function requestOf(url: URL, params: Record<string, string>, raw: string): Exchange['request'] {
@@ -86,6 +88,7 @@ export class GitHubDouble {
   urls!: Urls;
   private readonly server: Server;
   private requestSerial = 0;
+  private exchangeSerial = 0;
 
   constructor(private seed: Seed) {
     this.state = this.freshState();
@@ -252,7 +255,7 @@ export class GitHubDouble {
   private record(method: string, route: string, request: Exchange['request'], reply: Reply): void {
     this.exchanges.push({
       method, route, request, status: reply.status,
-      contentType: reply.headers?.['content-type'] ?? 'application/json', body: reply.body, at: Date.now(),
+      contentType: reply.headers?.['content-type'] ?? 'application/json', body: reply.body, at: Date.now(), seq: ++this.exchangeSerial,
     });
     if (this.exchanges.length > MAX_EXCHANGES) this.exchanges.shift();
   }
