@@ -125,7 +125,7 @@ export async function loadRunContext(
   if (run.refFromDeployment && RUNS_A_PULL_REQUEST_MERGE.has(run.eventName)) {
     return pullRequestContext(github, repo, run, deployedPullRequest(run.pullNumbers ?? [], run.eventName), bases, cache);
   }
-  const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run.sha) : branchOfRef(run.ref);
+  const branch = run.refFromDeployment ? await branchHolding(github, repo, branchOfRef(run.ref), run) : branchOfRef(run.ref);
   // A merge queue entry merges into its base, as a pull request does: its rules are the base's.
   const queuedInto = run.eventName === 'merge_group' ? MERGE_QUEUE_REF.exec(run.ref)?.[1] : undefined;
   const context = { headSha: run.sha, branch, ...(queuedInto !== undefined ? { targetBranch: queuedInto } : {}), labels: [] as string[], changedFiles: [] as string[] };
@@ -159,11 +159,15 @@ function deployedPullRequest(numbers: number[], eventName: string): number {
 /**
  * A deployment's ref names a tag as it names a branch (`main`), so a tag named like a protected branch
  * would pass for it. The run is the branch's only when the branch holds its commit (its head, or an
- * ancestor of it); otherwise which rules apply is not known, and the request fails rather than being
- * judged as a run of no branch, which rules written for the branch would let through.
+ * ancestor of it) and that commit was the branch's head at some moment since the run was made: a
+ * branch also holds every commit of the pull requests merged into it, which it never was (one that
+ * added a backdoor its next commit took out again). Otherwise which rules apply is not known, and the
+ * request fails rather than being judged as a run of no branch, which rules written for the branch
+ * would let through.
  */
-async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, sha: string): Promise<string | undefined> {
+async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, run: RunCommit): Promise<string | undefined> {
   if (branch === undefined) return undefined;
+  const { sha } = run;
   const notHeld = `the deployment names \`${branch}\`, but that branch does not hold commit ${short(sha)} (a tag of that name, or the branch was moved or deleted since), so the rules for \`${branch}\` cannot be trusted to apply; re-run the job from the branch`;
   // Compared by commit: a name in the comparison's path would need its "/" escaped.
   const head = await github.branchHead(repo, branch);
@@ -171,11 +175,17 @@ async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch
   if (head === sha) return branch;
   try {
     const { status } = await github.compareFiles(repo, head, sha);
-    if (status === 'behind') return branch;
+    if (status !== 'behind') throw new RunContextError(notHeld);
   } catch (err) {
     if ((err as { status?: number }).status !== 404) throw err;
+    throw new RunContextError(notHeld);
   }
-  throw new RunContextError(notHeld);
+  const made = await runMadeAt(github, repo, run, 'whether its commit was the branch\'s');
+  const { changes, complete } = await github.branchChangesSince(repo, branch, made.at);
+  if (!complete) throw new RunContextError(`\`${branch}\` changed too often since run ${made.runId} was made to tell whether it was commit ${short(sha)}, which it holds (a tag of that name may be on it); re-run the job from the branch`);
+  // Its head when the run was made (before its first change since), or any head it had since.
+  if (changes.some((change) => change.after === sha) || changes.at(-1)?.before === sha) return branch;
+  throw new RunContextError(`the deployment names \`${branch}\`, but \`${branch}\` never was commit ${short(sha)} since run ${made.runId} was made, though it holds it (a tag of that name on a commit of a pull request merged into it, or on an old one), so the rules for \`${branch}\` cannot be trusted to apply; re-run the job from the branch`);
 }
 
 /**
@@ -408,11 +418,11 @@ function testedMergeBase(parents: string[], sha: string, pull: PullRequestInfo):
 }
 
 /** When a pull request's run was made: its test merge took the base as it was then. */
-async function runMadeAt(github: GitHubClient, repo: RepoCoordinates, { runId, runCreatedAt }: RunCommit): Promise<{ runId: string; at: string }> {
-  if (runId === undefined) throw new RunContextError('the run is not known, so which base its pull request merge took is unknown');
+async function runMadeAt(github: GitHubClient, repo: RepoCoordinates, { runId, runCreatedAt }: RunCommit, unknown = 'which base its pull request merge took'): Promise<{ runId: string; at: string }> {
+  if (runId === undefined) throw new RunContextError(`the run is not known, so ${unknown} is unknown`);
   const read = () => github.workflowRun(repo, Number(runId)).then((run) => run.createdAt, (err: unknown) => runReadFailed(err, `run ${runId}`, 'when it was made'));
   const createdAt = await (runCreatedAt ?? read)();
-  if (createdAt === undefined) throw new RunContextError(`GitHub does not say when run ${runId} was made, so which base its pull request merge took is unknown`);
+  if (createdAt === undefined) throw new RunContextError(`GitHub does not say when run ${runId} was made, so ${unknown} is unknown`);
   return { runId, at: createdAt };
 }
 

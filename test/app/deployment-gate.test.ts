@@ -384,6 +384,7 @@ describe('a tag named like a branch', () => {
     expect(pending).toMatchObject({ status: 'pending' });
     expect((pending.facts as { evaluated?: { branch?: string } }).evaluated).toMatchObject({ branch: 'release/1.x' });
   });
+
 });
 
 describe("a pull request run's job", () => {
@@ -414,13 +415,13 @@ rules:
     const docs = await world.control.openPull({ repository: PULLED, user: 'alice', title: 'Docs', head: 'docs', files: { 'docs/a.md': 'a\n' } });
     // The run is made a moment later (a change of the base in the very second it was made fails it).
     await untilTheSecondAfter(Date.now());
-    const since = ((await world.control.exchanges()) as unknown[]).length;
+    const since = await world.control.exchangeMark();
     const gate = await world.control.deploymentGate({ repository: PULLED, actor: 'mallory', environment: 'production', pull_request: docs.number });
     await world.settle();
     const request = (await world.app.store.listRequests()).find((r) => r.runId === String(gate.run_id))!;
     expect(request).toMatchObject({ status: 'pending', prNumber: docs.number });
     // Who started the run and when it was made come from one read of it.
-    const runReads = ((await world.control.exchanges()) as { method: string; route: string }[]).slice(since).filter((e) => e.method === 'GET' && e.route === '/repos/{owner}/{repo}/actions/runs/{run_id}');
+    const runReads = ((await world.control.exchanges(since)) as { method: string; route: string }[]).filter((e) => e.method === 'GET' && e.route === '/repos/{owner}/{repo}/actions/runs/{run_id}');
     expect(runReads).toHaveLength(1);
     expect((request.facts as { evaluated?: { changedFiles?: string[] } }).evaluated?.changedFiles?.sort()).toEqual(['docs/a.md', 'src/tune.ts']);
     await world.comment(docs.number, 'carol', '/approve', PULLED);
@@ -636,5 +637,32 @@ describe('reading the payload', () => {
     expect(() => readRuleRequest(noEnvironment)).toThrow(/`environment`/);
     const noTime = { ...payload(), deployment: { ...payload().deployment, created_at: 'yesterday' } };
     expect(() => readRuleRequest(noTime)).toThrow(/`deployment\.created_at` is not a time/);
+  });
+});
+
+// Last, as it reads much of the double's exchange log, which keeps only the latest exchanges.
+describe('a tag named like a branch, on a commit the branch holds', () => {
+  it('is not that branch on a commit the branch holds but never was: a merged pull request\'s own commit fails too', async () => {
+    const HELD = 'acme/tagged-held';
+    const policy = 'version: 1\nunmatched: require\ndefaults: { approvers: [alice] }\nrules:\n  - name: main-to-staging\n    if: { environment: staging, branch: main }\n    auto_approve: true\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'tagged-held', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    // mallory's pull request adds a backdoor and takes it out again; reviewed as a whole, it is merged with a merge commit,
+    // so main holds the commit with the backdoor without ever having been it.
+    const pull = await world.control.openPull({ repository: HELD, user: 'mallory', title: 'Tidy', head: 'tidy', files: { 'src/app.ts': 'export const backdoor = 1;\n' } });
+    await world.control.pushCommit(HELD, { branch: 'tidy', files: { 'src/app.ts': 'export {};\n', 'src/tidy.ts': 'export {};\n' }, author: 'mallory' });
+    await world.control.mergePull({ repository: HELD, number: pull.number, user: 'alice' });
+    await world.control.createTag(HELD, { tag: 'main', sha: pull.head_sha });
+    const tagged = await world.control.deploymentGate({ repository: HELD, actor: 'mallory', environment: 'staging', ref: 'main', sha: pull.head_sha });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(tagged.run_id))!;
+    expect(request).toMatchObject({ status: 'failed', commitSha: pull.head_sha, reason: expect.stringContaining(`the deployment names \`main\`, but \`main\` never was commit ${pull.head_sha.slice(0, 7)}`) });
+    expect(await answerOf(tagged.run_id)).toMatchObject({ state: 'rejected' });
+    // A run main's head started, whose job reaches the environment after main moved on, is still main's.
+    const { sha: ran } = await world.control.pushCommit(HELD, { branch: 'main', files: { 'docs/ran.md': 'ran\n' } });
+    const madeAt = new Date();
+    await untilTheSecondAfter(madeAt);
+    await world.control.pushCommit(HELD, { branch: 'main', files: { 'docs/later.md': 'later\n' } });
+    const made = await world.control.deploymentGate({ repository: HELD, actor: 'mallory', environment: 'staging', ref: 'main', sha: ran, created_at: madeAt.toISOString() });
+    expect(await answerOf(made.run_id)).toMatchObject({ state: 'approved' });
   });
 });
