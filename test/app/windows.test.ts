@@ -22,7 +22,10 @@ beforeAll(async () => {
 afterAll(async () => world?.stop());
 
 const opened = cancelledAfterEach(() => world);
-afterEach(() => {
+// After the cancellations above: their writes are queued at the App's time as the test left it, and
+// would wait in its future once the clock is set back, holding up the next test's settle.
+afterEach(async () => {
+  await world.settle();
   offset = 0;
 });
 
@@ -316,7 +319,7 @@ describe('an approval given before a freeze with mode: require started', () => {
     expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['alice', 'carol'] });
     expect((await world.audit(id)).find((e) => e.type === 'override')).toMatchObject({ actor: 'carol', facts: { windows: ['quarter-close'] } });
     await world.settle();
-  });
+  }, 60_000);
 });
 
 describe.each([
