@@ -640,7 +640,6 @@ describe('reading the payload', () => {
   });
 });
 
-// Last, as it reads much of the double's exchange log, which keeps only the latest exchanges.
 describe('a tag named like a branch, on a commit the branch holds', () => {
   it('is not that branch on a commit the branch holds but never was: a merged pull request\'s own commit fails too', async () => {
     const HELD = 'acme/tagged-held';
