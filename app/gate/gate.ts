@@ -523,29 +523,16 @@ export class Gate {
    * `fellDue`: those due by then have fired (or their timers still will), so none is scheduled again.
    */
   private async scheduleEscalations(request: ApprovalRequest, decision: Decision, since: Date, fellDue?: Date): Promise<void> {
-    for (const [index, requirement] of decision.requirements.entries()) {
-      for (const [step, escalation] of requirement.scheduled.entries()) {
-        const dueAt = new Date(since.getTime() + escalation.afterSeconds * 1000);
-        if (fellDue && dueAt <= fellDue) continue;
-        await this.options.store.scheduleTimer({
-          kind: ESCALATION_TIMER,
-          requestId: request.id,
-          key: `escalation:${request.id}:${index}:${step}`,
-          dueAt,
-          payload: { requirement: index, step, after: escalation.afterSeconds, notify: escalation.notify, location: escalation.location },
-        });
-      }
+    for (const timer of escalationTimers(request.id, decision, since)) {
+      if (fellDue && timer.dueAt <= fellDue) continue;
+      await this.options.store.scheduleTimer(timer);
     }
   }
 
   /** The previous decision's time escalations not yet due by `fellDue`; those due have fired, or their timers still will. */
   private async cancelEscalations(request: ApprovalRequest, previous: Decision, since: Date, fellDue: Date): Promise<void> {
-    for (const [index, requirement] of previous.requirements.entries()) {
-      for (const [step, escalation] of requirement.scheduled.entries()) {
-        if (since.getTime() + escalation.afterSeconds * 1000 <= fellDue.getTime()) continue;
-        await this.options.store.cancelTimers({ key: `escalation:${request.id}:${index}:${step}` });
-      }
-    }
+    const keys = [...escalationTimers(request.id, previous, since)].filter((timer) => timer.dueAt > fellDue).map((timer) => timer.key);
+    if (keys.length > 0) await this.options.store.cancelTimers({ keys });
   }
 
   /**
@@ -948,6 +935,21 @@ export class Gate {
   private elapsedSeconds(request: ApprovalRequest): number {
     const since = (request.facts as unknown as RunFacts).waitingSince;
     return Math.max(0, (this.now().getTime() - (since ? Date.parse(since) : request.createdAt.getTime())) / 1000);
+  }
+}
+
+/** A decision's time escalation timers, one per step of each requirement, counted from when the request started waiting. */
+function* escalationTimers(requestId: string, decision: Decision, since: Date): Generator<NewTimer & { key: string }> {
+  for (const [index, requirement] of decision.requirements.entries()) {
+    for (const [step, escalation] of requirement.scheduled.entries()) {
+      yield {
+        kind: ESCALATION_TIMER,
+        requestId,
+        key: `escalation:${requestId}:${index}:${step}`,
+        dueAt: new Date(since.getTime() + escalation.afterSeconds * 1000),
+        payload: { requirement: index, step, after: escalation.afterSeconds, notify: escalation.notify, location: escalation.location },
+      };
+    }
   }
 }
 

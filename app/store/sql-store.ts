@@ -764,14 +764,14 @@ export class SqlStore implements Store {
     );
   }
 
-  async cancelTimers(filter: { requestId: string; kind?: string } | { key: string }): Promise<number> {
+  async cancelTimers(filter: { requestId: string; kind?: string } | { key: string } | { keys: readonly string[] }): Promise<number> {
     const rows =
-      'key' in filter
-        ? await this.#db.query('DELETE FROM timers WHERE key = $1 RETURNING id', [filter.key])
-        : await this.#db.query('DELETE FROM timers WHERE request_id = $1 AND ($2::text IS NULL OR kind = $2) RETURNING id', [
+      'requestId' in filter
+        ? await this.#db.query('DELETE FROM timers WHERE request_id = $1 AND ($2::text IS NULL OR kind = $2) RETURNING id', [
             filter.requestId,
             filter.kind ?? null,
-          ]);
+          ])
+        : await this.#db.query('DELETE FROM timers WHERE key = ANY($1::text[]) RETURNING id', ['key' in filter ? [filter.key] : [...filter.keys]]);
     return rows.length;
   }
 

@@ -544,7 +544,7 @@ export interface Store {
   completeTimer(timer: ClaimedTimer): Promise<boolean>;
   /** Handling failed: make it due again at `retryAt`. */
   releaseTimer(timer: ClaimedTimer, retryAt: Date): Promise<void>;
-  cancelTimers(filter: { requestId: string; kind?: string } | { key: string }): Promise<number>;
+  cancelTimers(filter: { requestId: string; kind?: string } | { key: string } | { keys: readonly string[] }): Promise<number>;
   /** When the next timer (of those kinds) becomes claimable (due, and not leased), so a replica knows how long it may sleep. */
   nextTimerDue(kinds?: Pick<TimerClaim, 'only' | 'except'>): Promise<Date | undefined>;
 

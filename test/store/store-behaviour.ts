@@ -852,6 +852,17 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.cancelTimers({ key })).toBe(1);
     });
 
+    test('cancelling several keys at once deletes those timers and leaves the rest', async () => {
+      const k = kind();
+      const now = backend.clock.now;
+      for (const step of [0, 1, 2]) await backend.store.scheduleTimer({ kind: k, key: `escalation:${k}:${step}`, dueAt: now });
+      expect(await backend.store.cancelTimers({ keys: [`escalation:${k}:0`, `escalation:${k}:2`, `escalation:${k}:9`] })).toBe(2);
+      expect(await backend.store.cancelTimers({ keys: [] })).toBe(0);
+      const left = mine(await backend.store.claimDueTimers(now, 100), k);
+      expect(left.map((timer) => timer.key)).toEqual([`escalation:${k}:1`]);
+      await backend.store.completeTimer(left[0]);
+    });
+
     test('a deadline is a timer, and completing the request removes it, leaving only its publication', async () => {
       const deadline = new Date(backend.clock.now.getTime() + 3600_000);
       const request = await create({ deadline });
