@@ -173,13 +173,15 @@ async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch
   const head = await github.branchHead(repo, branch);
   if (head === undefined) throw new RunContextError(notHeld);
   if (head === sha) return branch;
-  try {
-    const { status } = await github.compareFiles(repo, head, sha);
-    if (status !== 'behind') throw new RunContextError(notHeld);
-  } catch (err) {
-    if ((err as { status?: number }).status !== 404) throw err;
-    throw new RunContextError(notHeld);
-  }
+  // GitHub answers 404 for a commit the branch's network does not have: not held either.
+  const status = await github.compareFiles(repo, head, sha).then(
+    (comparison) => comparison.status,
+    (err: unknown) => {
+      if ((err as { status?: number }).status === 404) return undefined;
+      throw err;
+    },
+  );
+  if (status !== 'behind') throw new RunContextError(notHeld);
   const made = await runMadeAt(github, repo, run, 'whether its commit was the branch\'s');
   const { changes, complete } = await github.branchChangesSince(repo, branch, made.at);
   if (!complete) throw new RunContextError(`\`${branch}\` changed too often since run ${made.runId} was made to tell whether it was commit ${short(sha)}, which it holds (a tag of that name may be on it); re-run the job from the branch`);
