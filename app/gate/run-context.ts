@@ -192,10 +192,11 @@ async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch
 
 /**
  * The pull request a merge queue entry is for, named by its branch: not merged yet, so GitHub names
- * it as no merged pull request of the commit, while its author wrote what the entry ships.
+ * it as no merged pull request of the commit, while its author wrote what the entry ships. Whatever
+ * the event: creating the entry's branch is also a `push`, whose run ships the same code.
  */
 async function queuedPull(github: GitHubClient, repo: RepoCoordinates, run: RunCommit): Promise<MergedPull[]> {
-  const number = run.eventName === 'merge_group' ? MERGE_QUEUE_REF.exec(run.ref)?.[2] : undefined;
+  const number = MERGE_QUEUE_REF.exec(run.ref)?.[2];
   if (number === undefined) return [];
   const pull = await github.pullRequest(repo, Number(number));
   return [{ number: pull.number, author: pull.author, authorId: pull.authorId }];

@@ -311,6 +311,17 @@ describe('whoever wrote the code a run ships asked for its deploy too', () => {
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
+  it('nor may they approve the push run GitHub also starts on the merge queue entry\'s branch', async () => {
+    // Creating the entry's branch is a push too: its run ships the same unmerged code of alice's.
+    const pr = await world.control.openPull({ repository: SHIPPED, user: 'alice', title: 'Queued push', head: 'queued-push', files: { 'src/queued-push.ts': 'export const queued = true;\n' } });
+    const run = job({ repository: SHIPPED, actor: 'mallory', ref: `refs/heads/gh-readonly-queue/main/pr-${pr.number}-${pr.head_sha}`, sha: pr.merge_sha, environment: 'production', event_name: 'push' });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await world.issueOf(request.id as string, SHIPPED);
+    await world.comment(issue!.number, 'alice', '/approve', SHIPPED);
+    expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect(issue?.body).toContain('not @mallory, who started the run, nor @alice, who opened a pull request the run ships');
+  });
+
   it("a merge queue entry's run merges into its base: a rule for what merges into main applies to it", async () => {
     const queued = 'acme/queued';
     const policy = 'version: 1\nrules:\n  - name: into-main\n    if: { target_branch: main }\n    require: { approvals: 1, approvers: [alice] }\n';
