@@ -33,8 +33,14 @@ export interface OutboxOptions {
   clock?: () => number;
 }
 
+/**
+ * Jobs of one installation claimed at once, on all replicas together. Its jobs run a second or more
+ * apart, so a backlog of one installation (a repository's workflows opening request after request)
+ * claimed whole would fill every claim and hold back every other installation's jobs behind it.
+ */
+export const JOBS_PER_INSTALLATION = 5;
 // A job waits behind its installation's earlier ones: its try and its lease begin when it does.
-const OUTBOX_CLAIM: TimerClaim = { only: OUTBOX_KINDS, startsLater: true };
+const OUTBOX_CLAIM: TimerClaim = { only: OUTBOX_KINDS, startsLater: true, perInstallation: JOBS_PER_INSTALLATION };
 const BATCH = 50;
 /**
  * Least time between two looks for due jobs. Every committed change pokes the outbox; under a burst
@@ -123,6 +129,9 @@ export class OutboxWorker {
         for (const job of due) this.enqueue(job);
         const nextDue = due.length === room ? new Date(now()) : await store.nextTimerDue(OUTBOX_CLAIM);
         if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - now()));
+        // Due, yet not claimed: held by its installation's cap until one of its jobs ends (which pokes,
+        // here; on another replica the poll sees it). Looking again at once would spin.
+        if (due.length < room && next === 0) next = pollMs;
       }
     } catch (err) {
       log.error({ err }, 'outbox check failed');

@@ -716,12 +716,24 @@ export class SqlStore implements Store {
   }
 
   async claimDueTimers(now: Date, limit: number, claim: TimerClaim = {}): Promise<ClaimedTimer[]> {
+    // With a cap per installation, a timer takes its place among its installation's: after those
+    // leased now, then by due time; only those within the cap are claimable.
+    const perInstallation = claim.perInstallation === undefined ? '' : `
+           AND id IN (
+             SELECT id FROM (
+               SELECT t.id, (t.due_at <= $1 AND (t.lease_until IS NULL OR t.lease_until <= $1)) AS due,
+                      row_number() OVER (PARTITION BY COALESCE(t.payload ->> 'installationId', r.facts ->> 'installationId', '')
+                                         ORDER BY t.lease_until > $1 DESC NULLS LAST, t.due_at, t.id) AS place
+               FROM timers t LEFT JOIN requests r ON r.id = t.request_id
+               WHERE (t.lease_until > $1 OR t.due_at <= $1)
+                 AND ($5::text[] IS NULL OR t.kind = ANY($5)) AND ($6::text[] IS NULL OR NOT (t.kind = ANY($6)))) placed
+             WHERE due AND place <= $8::int)`;
     const rows = await this.#db.query(
       `UPDATE timers SET claim_token = $3, lease_until = $4, attempts = attempts + $7::int
        WHERE id IN (
          SELECT id FROM timers
          WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
-           AND ($5::text[] IS NULL OR kind = ANY($5)) AND ($6::text[] IS NULL OR NOT (kind = ANY($6)))
+           AND ($5::text[] IS NULL OR kind = ANY($5)) AND ($6::text[] IS NULL OR NOT (kind = ANY($6)))${perInstallation}
          ORDER BY due_at, id
          LIMIT $2
          FOR UPDATE SKIP LOCKED)
@@ -734,6 +746,7 @@ export class SqlStore implements Store {
         claim.only ? [...claim.only] : null,
         claim.except ? [...claim.except] : null,
         claim.startsLater ? 0 : 1,
+        ...(claim.perInstallation === undefined ? [] : [claim.perInstallation]),
       ],
     );
     return rows.map(toClaimedTimer);

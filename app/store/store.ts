@@ -303,6 +303,12 @@ export interface TimerClaim {
    * installation's jobs one behind another: an attempt is counted when a timer begins, not when it is claimed.
    */
   startsLater?: boolean;
+  /**
+   * At most this many timers of one installation (the payload's `installationId`, else its request's)
+   * leased at once, on any replica: one installation's backlog, which runs a job a second, never
+   * fills every claim and holds back the jobs of all the others.
+   */
+  perInstallation?: number;
 }
 
 export type ChangeKind = 'created' | 'updated' | 'vote' | 'completed';

@@ -155,3 +155,33 @@ it('with every claimed job still under way, the worker waits for one to finish i
     await busy.close();
   }
 }, 30_000);
+
+it("one installation's backlog does not hold back another installation's jobs", async () => {
+  const shared = await openStore({ dataDir: 'memory://' });
+  const ran: Array<{ installation: number; at: number }> = [];
+  const worker = new OutboxWorker({
+    store: shared,
+    log: pino({ level: 'silent' }),
+    pollMs: 100,
+    // GitHub's pacing: an installation's jobs run a second apart.
+    spacingMs: 1000,
+    handlers: {
+      [PUBLISH_JOB]: async (job: ClaimedTimer) => void ran.push({ installation: (job.payload as { installationId: number }).installationId, at: Date.now() }),
+    },
+    onGiveUp: async () => undefined,
+  });
+  try {
+    const now = Date.now();
+    // One repository's workflows flooded their installation's lane; another installation's job falls due after.
+    for (let n = 0; n < 80; n++) await shared.scheduleTimer({ kind: PUBLISH_JOB, dueAt: new Date(now - 10_000 + n), payload: { installationId: 7, n } });
+    await shared.scheduleTimer({ kind: PUBLISH_JOB, dueAt: new Date(now - 1000), payload: { installationId: 8 } });
+    const started = Date.now();
+    await worker.start();
+    while (Date.now() - started < 5_000 && !ran.some((r) => r.installation === 8)) await new Promise((resolve) => setTimeout(resolve, 100));
+    // It runs at once, beside the backlog, not some eighty seconds later behind it.
+    expect(ran.find((r) => r.installation === 8)?.at).toBeLessThan(started + 3_000);
+  } finally {
+    await worker.stop();
+    await shared.close();
+  }
+}, 30_000);

@@ -8,6 +8,7 @@ import {
   ALL_REQUESTS,
   type ApprovalRequest,
   type ChangeEvent,
+  type ClaimedTimer,
   type NewRequest,
   PendingLimitError,
   REPLY_JOB,
@@ -761,6 +762,32 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(mine(await backend.store.claimDueTimers(new Date(now.getTime() + 120_000), 100), k)).toEqual([]);
       const due = mine(await backend.store.claimDueTimers(new Date(now.getTime() + 3600_000), 100), k);
       expect(due.map((timer) => timer.id)).toEqual([later.id]);
+    });
+
+    test("a claim capped per installation takes no more of one installation's timers than the cap, counting those leased on any replica", async () => {
+      const k = kind();
+      const now = backend.clock.now;
+      const installation = randomInt(2 ** 40);
+      const other = installation + 1;
+      // Timers of one installation by their payload, and by their request's facts (a publication's).
+      for (let i = 0; i < 3; i++) await backend.store.scheduleTimer({ kind: k, dueAt: new Date(now.getTime() - 10_000 + i), payload: { installationId: installation, i } });
+      for (let i = 3; i < 6; i++) {
+        const { request } = await backend.store.createRequest(newRequest({ facts: { installationId: installation } }));
+        await backend.store.scheduleTimer({ kind: k, requestId: request.id, dueAt: new Date(now.getTime() - 10_000 + i), payload: { i } });
+      }
+      await backend.store.scheduleTimer({ kind: k, dueAt: new Date(now.getTime() - 1000), payload: { installationId: other, i: 6 } });
+
+      const claim = { only: [k], perInstallation: 4 };
+      const claimed = (timers: ClaimedTimer[]) => timers.map((timer) => timer.payload.i as number).sort((a, b) => a - b);
+      const first = await backend.store.claimDueTimers(now, 2, claim);
+      expect(claimed(first)).toEqual([0, 1]);
+      // Another replica: two more of the first installation, then the other installation's, although due later.
+      const second = await backend.store.claimDueTimers(now, 10, claim);
+      expect(claimed(second)).toEqual([2, 3, 6]);
+      expect(await backend.store.claimDueTimers(now, 10, claim)).toEqual([]);
+      // One ends: one more may be claimed.
+      expect(await backend.store.completeTimer(first[0])).toBe(true);
+      expect(claimed(await backend.store.claimDueTimers(now, 10, claim))).toEqual([4]);
     });
 
     test('a claimed timer whose handler died is claimed again after its lease', async () => {
