@@ -119,7 +119,7 @@ async function handleCommand(
   // Bots, this App included, never vote here, and get no reply (that could loop).
   if (comment.author.type === 'Bot') return onRecord('vote_refused', `@${login} is a bot; bots never vote by comment`);
   // Its deletion reached the App before its creation: whoever deleted it took the approval back.
-  if (deleted && command.kind === 'approve') return onRecord('vote_ignored', 'the comment was deleted before its approval was counted');
+  if (deleted && command.kind === 'approve') return onRecord('vote_ignored', DELETED_BEFORE_COUNTED);
   if (command.kind === 'invalid') return onRecord('vote_ignored', command.problem, { reply: helpReply(login, command.problem, command.suggestion) });
 
   if (pending.length === 0) {
@@ -155,8 +155,14 @@ async function handleCommand(
     handledBy: votedBy,
     replyIfRefused: (why) => replyWith(refusedReply(login, why)),
   });
+  // Deleted while its vote was checked, the approval's record (or refusal's) found the comment's mark
+  // taken by the deletion and was not written: it is recorded as ignored, as when the deletion came
+  // first. The mark lets this record through only over the deletion's, never over another handling's.
+  if (!outcome.counted && outcome.handled && command.kind === 'approve') await onRecord('vote_ignored', DELETED_BEFORE_COUNTED, { about: [target] });
   return outcome.counted || outcome.handled;
 }
+
+const DELETED_BEFORE_COUNTED = 'the comment was deleted before its approval was counted';
 
 /** Whether an edit left a command in the comment: what the reconciler, reading comments as they are now, would act on. */
 export function editedIntoCommand(context: Context<'issue_comment.edited'>): boolean {

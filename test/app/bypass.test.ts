@@ -832,6 +832,30 @@ describe('votes are re-checked', () => {
     expect(audit.map((e) => e.type)).not.toContain('vote');
   });
 
+  it('an /approve deleted while its vote is being checked never counts, and the audit trail still records it', async () => {
+    const { pr, run } = await pullRun();
+    const request = await openPending(run, { action: 'deploy', environment: 'production' });
+    await world.control.setDeliveryMode({ mode: 'concurrent', max_jitter_ms: 0 });
+    try {
+      // bob's permission is looked up slowly: his comment is deleted while the vote waits on it.
+      await world.control.latency({ route: '/repos/{owner}/{repo}/collaborators/{username}/permission', method: 'GET', ms: 1500, times: 1 });
+      const { comment } = await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await world.control.deleteComment({ repository: REPO, comment_id: comment.id as number, user: 'bob' });
+      await world.settle();
+      expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+      const audit = await world.audit(request.id as string);
+      expect(audit.map((e) => e.type)).not.toContain('vote');
+      expect(audit.find((e) => e.actor === 'bob' && (e.facts as { comment_id?: number }).comment_id === comment.id)).toMatchObject({
+        type: 'vote_ignored',
+        facts: { choice: 'approve', reason: 'the comment was deleted before its approval was counted' },
+      });
+    } finally {
+      await world.control.setDeliveryMode({ mode: 'sequential' });
+      await world.control.clearFaults();
+    }
+  }, 60_000);
+
   it('a /reject deleted by someone else before its creation is delivered still rejects', async () => {
     // The requester may delete comments: an approver's rejection must not vanish that way.
     expect((await deletedBeforeDelivered('/reject not this one', 'mallory')).answer).toMatchObject({ status: 'rejected', rejected_by: 'bob' });
