@@ -192,7 +192,8 @@ export function createDashboardHandler(options: DashboardOptions) {
 
     if (path === `${base}/sign-in` && method === 'GET') {
       const returnTo = url.searchParams.get('return_to') ?? `${base}/`;
-      return render(res, 200, '@sign-in', { startUrl: `${base}/auth/start?return_to=${encodeURIComponent(returnTo)}`, message: url.searchParams.get('message') }, { title: 'Sign in' });
+      // No text from the link: a crafted one would put its words (a phishing address) on the App's own page.
+      return render(res, 200, '@sign-in', { startUrl: `${base}/auth/start?return_to=${encodeURIComponent(returnTo)}` }, { title: 'Sign in' });
     }
     if (path === `${base}/auth/start` && method === 'GET') {
       const state = sessions.beginSignIn(res, url.searchParams.get('return_to') ?? `${base}/`);
@@ -270,7 +271,7 @@ export function createDashboardHandler(options: DashboardOptions) {
     if (path === `${base}/audit` && method === 'GET') {
       const filters = auditFilters(url);
       const search = auditSearch(filters, view.readable);
-      const afterSeq = Number(url.searchParams.get('after_seq') ?? 0) || 0;
+      const afterSeq = seqCursor(url.searchParams.get('after_seq'));
       const events = await store.searchAudit({ ...search, afterSeq, limit: AUDIT_PAGE_SIZE + 1 });
       const page = events.slice(0, AUDIT_PAGE_SIZE);
       const next = new URLSearchParams(url.searchParams);
@@ -392,7 +393,8 @@ function readFilters(url: URL): Filters {
     approver: get('approver'), type: get('type'), actor: get('actor'), from: get('from'), to: get('to'),
   };
   for (const name of ['from', 'to'] as const) {
-    if (filters[name] !== '' && (!DATE.test(filters[name]) || Number.isNaN(Date.parse(filters[name])))) {
+    // A day that exists: Date.parse reads 2026-02-31 as March 3rd, which would widen the filter unseen.
+    if (filters[name] !== '' && (!DATE.test(filters[name]) || Number.isNaN(Date.parse(filters[name])) || new Date(filters[name]).toISOString().slice(0, 10) !== filters[name])) {
       throw new PageError(400, 'Invalid filter', `${name}: expected a date as YYYY-MM-DD, got "${filters[name]}"`);
     }
   }
@@ -444,6 +446,14 @@ function auditSearch(filters: Filters, readable: ReadableRepository[]): Omit<Aud
     from: filters.from ? new Date(filters.from) : undefined,
     before: filters.to ? dayAfter(filters.to) : undefined,
   };
+}
+
+/** The audit page's cursor: an event's number, or an error naming the field (never a database error, nor page one). */
+function seqCursor(raw: string | null): number {
+  if (raw === null || raw === '') return 0;
+  const seq = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(seq)) throw new PageError(400, 'Invalid page', 'after_seq: not a page of the audit trail');
+  return seq;
 }
 
 function afterCursor(raw: string | null): { createdAt: Date; id: string } | undefined {

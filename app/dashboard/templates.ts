@@ -54,7 +54,6 @@ The check run on GitHub shows the request's status and decision.</p>
 const SIGN_IN = `<h1>Sign in</h1>
 <p>Sign in with GitHub to see the approval requests of the repositories you can read, and to approve or reject those you may.</p>
 <p><a class="button" href="<%= it.startUrl %>">Sign in with GitHub</a></p>
-<% if (it.message) { %><p class="notice" role="alert"><%= it.message %></p><% } %>
 `;
 
 const ERROR = `<h1><%= it.heading %></h1>

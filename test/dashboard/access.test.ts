@@ -239,6 +239,31 @@ describe('filters', () => {
     expect((await carol.get('/dashboard/requests?after=not-a-page')).status).toBe(400);
     expect((await carol.get('/dashboard/audit?to=2026-13-45')).status).toBe(400);
   });
+
+  it('refuse a page of the audit trail that is not an event number, and a day that does not exist, naming the field', async () => {
+    const carol = await signedIn('carol');
+    for (const raw of ['1.5', '1e400', 'abc', '-1']) {
+      const page = await carol.get(`/dashboard/audit?after_seq=${raw}`);
+      expect(page.status).toBe(400);
+      expect(page.text).toContain('after_seq: not a page of the audit trail');
+    }
+    // February has no 31st: read as March 3rd, the filter would silently cover other days.
+    const impossible = await carol.get('/dashboard/requests?from=2026-02-31');
+    expect(impossible.status).toBe(400);
+    expect(impossible.text).toContain('from: expected a date as YYYY-MM-DD, got &quot;2026-02-31&quot;');
+    expect((await carol.get('/dashboard/audit/export.csv?to=2026-04-31')).status).toBe(400);
+  });
+});
+
+describe('the sign-in page', () => {
+  it('shows no text a link brings: a crafted link cannot put words on the App\'s own page', async () => {
+    const anonymous = new DashboardClient(world);
+    const lure = 'Your session expired. Sign in again at https://evil.example/login';
+    const page = await anonymous.get(`/dashboard/sign-in?message=${encodeURIComponent(lure)}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Sign in with GitHub');
+    expect(page.text).not.toContain('evil.example');
+  });
 });
 
 describe('the audit export', () => {
