@@ -357,6 +357,9 @@ export class SqlStore implements Store {
       `WITH updated AS (
          UPDATE requests SET decision = $2::jsonb, facts = $3::jsonb, deadline = $4, pr_number = COALESCE($5, pr_number), updated_at = $6
          WHERE id = $1 AND (decision IS NULL OR $7) AND status = 'pending'
+           -- Decided again once its deadline passed (both timers overdue after an outage), the request
+           -- keeps that deadline, for its timer to end it, as a late vote's would.
+           AND (NOT $7 OR deadline IS NULL OR deadline > $6)
          RETURNING *),
        dropped AS (
          DELETE FROM timers WHERE key = $8 || ':' || $1::text AND EXISTS (SELECT FROM updated)),

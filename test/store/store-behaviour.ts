@@ -261,6 +261,19 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await timers(gate.id)).map((timer) => timer.kind)).toEqual(['deadline', 'deployment_review', 'publish']);
     });
 
+    test('a request whose deadline has passed is not decided again: its deadline stays, for its timer to end it', async () => {
+      const now = backend.clock.now.getTime();
+      const decision = { outcome: 'approval_required', requirements: [{ approvals: 1 }] };
+      const request = await create({ deadline: new Date(now + 60_000) });
+      expect(await backend.store.recordDecision(request.id, { decision, facts: request.facts, deadline: new Date(now + 60_000) })).toMatchObject({ recorded: true });
+      // An outage: the deadline passed, and a window's re-decision is handled before the deadline's timer.
+      await backend.sql('UPDATE requests SET deadline = $2 WHERE id = $1', [request.id, new Date(now - 1000)]);
+      const late = await backend.store.recordDecision(request.id, { decision: { outcome: 'held' }, facts: request.facts, deadline: new Date(now + 7_200_000), replace: true });
+      expect(late).toMatchObject({ recorded: false, request: { status: 'pending', decision, deadline: new Date(now - 1000) } });
+      const deadlineTimer = await backend.sql("SELECT due_at FROM timers WHERE key = 'deadline:' || $1::text", [request.id]);
+      expect(new Date(String(deadlineTimer[0]?.due_at)).getTime()).toBe(now + 60_000);
+    });
+
     test('requests are listed page by page from where the last page ended, as in one listing', async () => {
       for (let i = 0; i < 4; i++) await create();
       const whole = await backend.store.listRequests({ status: 'pending', limit: 100_000 });
