@@ -98,10 +98,11 @@ export interface Voting {
 }
 
 /**
- * `handled`: the record of the vote (or of why it did not count) marked `handledBy` done in its
- * transaction, so the caller has nothing left to mark.
+ * `handled`: the record of the vote (or of why it did not count), or another handling's, marked
+ * `handledBy` done, so the caller has nothing left to mark. `recorded`: this vote's own record was
+ * written (not when the mark was found taken).
  */
-export type VoteOutcome = { counted: true; request: GateRequest; stored: StoredRequest } | { counted: false; why: string; handled: boolean };
+export type VoteOutcome = { counted: true; request: GateRequest; stored: StoredRequest } | { counted: false; why: string; handled: boolean; recorded: boolean };
 
 /** A request as the store holds it, with the votes that stand: what a vote and `eligibility` check. */
 export interface StoredRequest {
@@ -666,15 +667,15 @@ export class Gate {
   async vote(voting: Voting): Promise<VoteOutcome> {
     const { store, installations } = this.options;
     const row = voting.read?.id === voting.requestId ? voting.read : await store.getRequest(voting.requestId);
-    if (!row) return { counted: false, why: 'there is no such request', handled: false };
+    if (!row) return { counted: false, why: 'there is no such request', handled: false, recorded: false };
     // Whether this record or another handling's made the mark, nothing is left for the caller to mark.
     const refuse = async (why: string, type = 'vote_refused'): Promise<VoteOutcome> => {
-      await store.recordHandled({
+      const recorded = await store.recordHandled({
         audit: [{ type, actor: voting.login, requestId: row.id, facts: { choice: voting.choice, via: voting.via, reason: why, ...commentFacts(voting) } }],
         timers: voting.replyIfRefused ? [voting.replyIfRefused(why)] : [],
         handledBy: voting.handledBy,
       });
-      return { counted: false, why, handled: voting.handledBy !== undefined };
+      return { counted: false, why, handled: voting.handledBy !== undefined, recorded };
     };
     if (row.status !== 'pending') return refuse(`the request is already ${row.status.replace('_', ' ')}`, 'vote_ignored');
     const decision = row.decision as unknown as Decision | null;
@@ -780,7 +781,7 @@ export class Gate {
     }
     switch (result.outcome) {
       case 'not_found':
-        return { counted: false, why: 'there is no such request', handled: false };
+        return { counted: false, why: 'there is no such request', handled: false, recorded: false };
       case 'closed': {
         // A late vote after a missed deadline: this call timed the request out, so it counts it once.
         if (result.completed) await this.completed(result.request);
@@ -789,7 +790,7 @@ export class Gate {
       case 'duplicate':
         return refuse('you have already voted on this request; each person counts once', 'vote_ignored');
       case 'already_handled':
-        return { counted: false, why: 'this vote was already handled', handled: true };
+        return { counted: false, why: 'this vote was already handled', handled: true, recorded: false };
       case 'recorded': {
         // The vote's transaction read the request and its votes as it committed: they are the answer.
         const view = toGateRequest(result.request, result.votes);

@@ -158,7 +158,7 @@ async function handleCommand(
   // Deleted while its vote was checked, the approval's record (or refusal's) found the comment's mark
   // taken by the deletion and was not written: it is recorded as ignored, as when the deletion came
   // first. The mark lets this record through only over the deletion's, never over another handling's.
-  if (!outcome.counted && outcome.handled && command.kind === 'approve') await onRecord('vote_ignored', DELETED_BEFORE_COUNTED, { about: [target] });
+  if (!outcome.counted && !outcome.recorded && outcome.handled && command.kind === 'approve') await onRecord('vote_ignored', DELETED_BEFORE_COUNTED, { about: [target] });
   return outcome.counted || outcome.handled;
 }
 
