@@ -22,7 +22,7 @@ export class Installations {
   private readonly cache = new ResponseCache();
   /** Installation id by lowercased `owner/repo` (GitHub's names are case-insensitive); null: not installed. */
   private readonly lookups = new ExpiringCache<string, number | null>(LOOKUP_CAPACITY);
-  /** Default-branch heads, read once for all the requests of a repository evaluated at the same moment. */
+  /** Default-branch heads, read once for all the requests of a repository evaluated at the same moment in one installation. */
   private readonly branchHeads = new FreshReads<string>();
   private readonly repositories = new FreshReads<RepositoryNow>();
 
@@ -51,7 +51,7 @@ export class Installations {
   async client(installationId: number): Promise<GitHubClient> {
     const octokit = await this.probot.auth(installationId);
     useConditionalRequests(octokit, this.cache, installationId);
-    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin(), branchHeads: this.branchHeads, repositories: this.repositories });
+    return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin(), shared: { installationId, branchHeads: this.branchHeads, repositories: this.repositories } });
   }
 
   /** The login the App comments as (`<slug>[bot]`), asked of GitHub once. */

@@ -53,6 +53,21 @@ export function repositoryNowOf(data: { id: number; name: string; owner: { login
   return { id: String(data.id), owner: data.owner.login, repo: data.name };
 }
 
+/** Reads shared among the concurrent callers of one installation (see `FreshReads`). */
+export interface SharedReads {
+  installationId: number;
+  branchHeads: FreshReads<string>;
+  repositories: FreshReads<RepositoryNow>;
+}
+
+/**
+ * The key a read is shared under: GitHub's names are case-insensitive, so one repository has one key;
+ * and it is one installation's, as another installation's token may not reach the repository at all.
+ */
+function sharedKey(shared: SharedReads, repo: RepoCoordinates): string {
+  return `${shared.installationId} ${repo.owner}/${repo.repo}`.toLowerCase();
+}
+
 export function isNotFound(err: unknown): boolean {
   return (err as { status?: number }).status === 404;
 }
@@ -60,13 +75,14 @@ export function isNotFound(err: unknown): boolean {
 export class OctokitGitHubClient implements GitHubClient {
   constructor(
     private readonly octokit: Octokit,
-    private readonly app: { appId: number; botLogin: () => Promise<string>; branchHeads?: FreshReads<string>; repositories?: FreshReads<RepositoryNow> },
+    private readonly app: { appId: number; botLogin: () => Promise<string>; shared?: SharedReads },
   ) {}
 
   repository(repo: RepoCoordinates): Promise<RepositoryNow> {
     const read = async () => repositoryNowOf((await this.octokit.rest.repos.get(repo)).data);
     // A burst of votes on one repository's requests shares a few reads, each started after the vote came.
-    return this.app.repositories ? this.app.repositories.read(`${repo.owner}/${repo.repo}`.toLowerCase(), read) : read();
+    const { shared } = this.app;
+    return shared ? shared.repositories.read(sharedKey(shared, repo), read) : read();
   }
 
   async defaultBranch(repo: RepoCoordinates): Promise<string> {
@@ -83,8 +99,8 @@ export class OctokitGitHubClient implements GitHubClient {
       if (head === undefined) throw new Error(`${repo.owner}/${repo.repo}: GitHub listed no commit on the default branch`);
       return head;
     };
-    // GitHub's names are case-insensitive: one repository, one key.
-    return this.app.branchHeads ? this.app.branchHeads.read(`${repo.owner}/${repo.repo}`.toLowerCase(), read) : read();
+    const { shared } = this.app;
+    return shared ? shared.branchHeads.read(sharedKey(shared, repo), read) : read();
   }
 
   async branchHead(repo: RepoCoordinates, branch: string): Promise<string | undefined> {

@@ -1,0 +1,59 @@
+/**
+ * Reads shared among concurrent callers (the default branch's head, a repository's name) are shared
+ * only within one installation: another installation's token may not reach the repository at all.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { Probot } from 'probot';
+import { loadPolicyInputs, PolicyCache } from '../../app/gate/policy-source.js';
+import { Installations } from '../../app/github/installations.js';
+import { AppOctokit } from '../../app/github/octokit.js';
+import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble } from '../github-double/index.js';
+
+const APP_ID = 7;
+const BASE = 'version: 1\nrules:\n  - name: acme-internal\n    if: { environment: production }\n    require: { approvals: 2, approvers: ["@acme/sre"] }\n';
+
+describe('reads shared among concurrent callers', () => {
+  let github: RunningGitHubDouble;
+  let installations: Installations;
+
+  beforeAll(async () => {
+    const keys = generateAppKeyPair();
+    github = await startGitHubDouble({
+      seed: {
+        repos: [
+          { owner: 'acme', name: 'policies', private: true, defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': BASE } } },
+          { owner: 'globex', name: 'app', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': '_extends: acme/policies:.github/jit-approval.yml\nversion: 1\n' } } },
+        ],
+        apps: [{ id: APP_ID, slug: 'jit', name: 'JIT', publicKey: keys.publicKey }],
+        installations: [{ appId: APP_ID, account: 'acme' }, { appId: APP_ID, account: 'globex' }],
+      },
+    });
+    const probot = new Probot({ appId: APP_ID, privateKey: keys.privateKey, baseUrl: github.apiUrl, Octokit: AppOctokit, log: pino({ level: 'silent' }) });
+    installations = new Installations(probot, APP_ID);
+  });
+
+  afterAll(async () => {
+    await github?.close();
+  });
+
+  it("never gives one installation a default-branch head read with another installation's token", async () => {
+    const acme = (await installations.forRepository('acme', 'policies')).github;
+    const globex = (await installations.forRepository('globex', 'app')).github;
+    const policies = { owner: 'acme', repo: 'policies' };
+    // The operator lets policies extend acme/policies, but globex's installation cannot read it.
+    const sources = { knownNotifiers: [], extendsRepositories: ['acme/policies'], cache: new PolicyCache() };
+    await expect(globex.defaultBranchHead(policies)).rejects.toMatchObject({ status: 404 });
+    const alone = await loadPolicyInputs(globex, { owner: 'globex', repo: 'app' }, 'main', sources);
+    expect(alone).toMatchObject({ ok: false, problems: [expect.stringContaining('_extends names acme/policies:.github/jit-approval.yml, which does not exist, cannot be read by the App')] });
+
+    // acme's own requests read the file at its head, and keep it.
+    expect((await loadPolicyInputs(acme, policies, await acme.defaultBranchHead(policies), sources)).ok).toBe(true);
+    // A burst of acme's requests reads the head while globex's policy is evaluated.
+    await github.control.latency({ route: '/repos/{owner}/{repo}/commits', method: 'GET', ms: 800, times: 2 });
+    const acmeReads = [acme.defaultBranchHead(policies), acme.defaultBranchHead(policies)];
+    const during = await loadPolicyInputs(globex, { owner: 'globex', repo: 'app' }, 'main', sources);
+    await Promise.all(acmeReads);
+    expect(during).toMatchObject({ ok: false, problems: [expect.stringContaining('cannot be read by the App')] });
+  }, 30_000);
+});
