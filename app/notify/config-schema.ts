@@ -11,6 +11,15 @@ const url = {
   type: 'string',
   pattern: `^(?:https://[^\\s]+|http://(?:${LOOPBACK_HOST})(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$`,
   patternErrorMessage: 'expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])',
+  // No `user:password@` (the http:// form above allows none): fetch refuses such a URL with an error that
+  // quotes it whole, and a delivery's errors go into the audit trail, which readers of a repository export.
+  allOf: [
+    {
+      type: 'string',
+      pattern: '^(?!https://[^\\s/?#]*@)',
+      patternErrorMessage: 'expected a URL without a user name or password, which the audit trail would show when a delivery fails',
+    },
+  ],
 };
 
 // `alice@example.com` or `Alice <alice@example.com>`, the two forms nodemailer takes.

@@ -111,6 +111,12 @@ describe('parseNotifiersConfig', () => {
     ['plain http to another host: the signed bodies would cross the network in clear', lines('notifiers:', '  p:', '    type: webhook', '    url: http://events.example.com/jit', '    secret: 0123456789abcdef'), {}, [`notifiers.yml:4:10: notifiers.p.url: ${NOT_HTTPS}`]],
     ['plain http to a host named like a loopback address', lines('notifiers:', '  s:', '    type: slack', '    url: http://localhost.evil.example/hook'), {}, [`notifiers.yml:4:10: notifiers.s.url: ${NOT_HTTPS}`]],
     ['plain http with a loopback address as its user name', lines('notifiers:', '  s:', '    type: slack', '    url: http://127.0.0.1:80@evil.example/hook'), {}, [`notifiers.yml:4:10: notifiers.s.url: ${NOT_HTTPS}`]],
+    [
+      'a URL with a user name or password, without echoing it',
+      lines('notifiers:', '  s:', '    type: slack', '    url: ${U}'),
+      { U: 'https://jit:hunter2@hooks.example.com/services/T/B/x' },
+      ['notifiers.yml:4:10: notifiers.s.url: expected a URL without a user name or password, which the audit trail would show when a delivery fails'],
+    ],
     ['a bad port', lines('notifiers:', '  m:', '    type: email', '    host: h', '    port: 99999', '    from: a@example.com', '    to: [b@example.com]'), {}, ['notifiers.yml:5:11: notifiers.m.port: expected a whole number from 1 to 65535']],
     ['a non-numeric port from the environment', lines('notifiers:', '  m:', '    type: email', '    host: h', '    port: ${P}', '    from: a@example.com', '    to: [b@example.com]'), { P: 'smtp' }, ['notifiers.yml:5:11: notifiers.m.port: expected a whole number, got a string']],
     [

@@ -2,7 +2,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
-import { parseNotifiersConfig } from '../../app/notify/config.js';
+import { formatConfigDiagnostic, parseNotifiersConfig } from '../../app/notify/config.js';
 import { NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
 import { createNotifiers } from '../../app/notify/notifiers.js';
 import { renderWebhook } from '../../app/notify/render-webhook.js';
@@ -347,6 +347,29 @@ describe('retries', () => {
       ['failed', 429],
       ['delivered', 200],
     ]);
+  });
+});
+
+describe('credentials in a notifier URL', () => {
+  test('are refused when the file is read: a delivery would fail with an error quoting them, and errors go into the audit trail that readers of a repository export', async () => {
+    const receiver = await http();
+    const password = 'receiver-password-0451';
+    const parsed = parseNotifiersConfig(`notifiers:\n  pager:\n    type: webhook\n    url: \${PAGER_URL}\n    secret: ${WEBHOOK_SECRET}\n`, 'notifiers.yml', {
+      PAGER_URL: `https://jit:${password}@${new URL(receiver.url).host}/hook`,
+    });
+    const audit: AuditRecord[] = [];
+    const dispatcher = new NotificationDispatcher({
+      notifiers: parsed.ok ? createNotifiers(parsed.config) : new Map(),
+      audit: async (record) => void audit.push(record),
+      retry: { ...FAST_RETRY, attempts: 1 },
+    });
+    dispatcher.dispatch(requestedEvent(), ['pager']);
+    await dispatcher.idle();
+    expect(JSON.stringify(audit)).not.toContain(password);
+    expect(parsed.ok ? 'accepted' : parsed.diagnostics.map(formatConfigDiagnostic)).toEqual([
+      'notifiers.yml:4:10: notifiers.pager.url: expected a URL without a user name or password, which the audit trail would show when a delivery fails',
+    ]);
+    expect(receiver.requests).toEqual([]);
   });
 });
 

@@ -5,10 +5,11 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","title":"Mercurial JIT Action Approval notifiers","type":"object","required":["notifiers"],"additionalProperties":false,"properties":{"notifiers":{"description":"Notifiers by name; policies refer to these names in `notify:`.","type":"object","propertyNames":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","patternErrorMessage":"a notifier name is letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit"},"additionalProperties":{"type":"object","required":["type"],"properties":{"type":{"description":"slack, email or webhook.","type":"string"}},"discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["type","url"],"additionalProperties":false,"properties":{"type":{"const":"slack"},"url":{"description":"The Slack incoming-webhook URL (a secret: reference an environment variable).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])"}}},{"type":"object","required":["type","host","from","to"],"additionalProperties":false,"properties":{"type":{"const":"email"},"host":{"type":"string","minLength":1,"description":"The SMTP server."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Default: 465 when secure, else 587."},"secure":{"type":"boolean","description":"TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it."},"require_tls":{"type":"boolean","description":"Refuse to send unless STARTTLS succeeds. Default: true, except to a loopback host (localhost, 127.x.x.x, ::1) or with secure."},"auth":{"type":"object","required":["user","pass"],"additionalProperties":false,"properties":{"user":{"type":"string","minLength":1},"pass":{"type":"string","minLength":1}}},"from":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""},"to":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""}},"subject_prefix":{"type":"string","description":"Default: \"[JIT approval]\"."}}},{"type":"object","required":["type","url","secret"],"additionalProperties":false,"properties":{"type":{"const":"webhook"},"url":{"description":"An https URL; http only to a loopback address (localhost, 127.x.x.x, [::1]).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])"},"secret":{"type":"string","minLength":16,"description":"Key of the HMAC-SHA256 signature in X-Jit-Signature-256 (a secret: reference an environment variable)."}}}]}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","title":"Mercurial JIT Action Approval notifiers","type":"object","required":["notifiers"],"additionalProperties":false,"properties":{"notifiers":{"description":"Notifiers by name; policies refer to these names in `notify:`.","type":"object","propertyNames":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","patternErrorMessage":"a notifier name is letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit"},"additionalProperties":{"type":"object","required":["type"],"properties":{"type":{"description":"slack, email or webhook.","type":"string"}},"discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["type","url"],"additionalProperties":false,"properties":{"type":{"const":"slack"},"url":{"description":"The Slack incoming-webhook URL (a secret: reference an environment variable).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])","allOf":[{"type":"string","pattern":"^(?!https://[^\\s/?#]*@)","patternErrorMessage":"expected a URL without a user name or password, which the audit trail would show when a delivery fails"}]}}},{"type":"object","required":["type","host","from","to"],"additionalProperties":false,"properties":{"type":{"const":"email"},"host":{"type":"string","minLength":1,"description":"The SMTP server."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Default: 465 when secure, else 587."},"secure":{"type":"boolean","description":"TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it."},"require_tls":{"type":"boolean","description":"Refuse to send unless STARTTLS succeeds. Default: true, except to a loopback host (localhost, 127.x.x.x, ::1) or with secure."},"auth":{"type":"object","required":["user","pass"],"additionalProperties":false,"properties":{"user":{"type":"string","minLength":1},"pass":{"type":"string","minLength":1}}},"from":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""},"to":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""}},"subject_prefix":{"type":"string","description":"Default: \"[JIT approval]\"."}}},{"type":"object","required":["type","url","secret"],"additionalProperties":false,"properties":{"type":{"const":"webhook"},"url":{"description":"An https URL; http only to a loopback address (localhost, 127.x.x.x, [::1]).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])","allOf":[{"type":"string","pattern":"^(?!https://[^\\s/?#]*@)","patternErrorMessage":"expected a URL without a user name or password, which the audit trail would show when a delivery fails"}]},"secret":{"type":"string","minLength":16,"description":"Key of the HMAC-SHA256 signature in X-Jit-Signature-256 (a secret: reference an environment variable)."}}}]}}}};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
-const pattern5 = new RegExp("^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$", "u");
-const pattern6 = new RegExp("^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$", "u");
+const pattern5 = new RegExp("^(?!https://[^\\s/?#]*@)", "u");
+const pattern6 = new RegExp("^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$", "u");
+const pattern7 = new RegExp("^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = runtime0.default;
 
@@ -197,9 +198,18 @@ data1["url"] = coerced1;
 }
 }
 }
-if(typeof data4 === "string"){
-if(!pattern5.test(data4)){
-const err11 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"},message:"must match pattern \""+"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"+"\"",schema:"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.url,data:data4};
+if(typeof data4 !== "string"){
+let dataType2 = typeof data4;
+let coerced2 = undefined;
+if(!(coerced2 !== undefined)){
+if(dataType2 == "number" || dataType2 == "boolean"){
+coerced2 = "" + data4;
+}
+else if(data4 === null){
+coerced2 = "";
+}
+else {
+const err11 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/url/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.url.allOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.url.allOf[0],data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -209,10 +219,16 @@ vErrors.push(err11);
 errors++;
 }
 }
+if(coerced2 !== undefined){
+data4 = coerced2;
+if(data1 !== undefined){
+data1["url"] = coerced2;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0],data:data1};
+}
+if(typeof data4 === "string"){
+if(!pattern5.test(data4)){
+const err12 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(?!https://[^\\s/?#]*@)"},message:"must match pattern \""+"^(?!https://[^\\s/?#]*@)"+"\"",schema:"^(?!https://[^\\s/?#]*@)",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.url.allOf[0],data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -221,12 +237,10 @@ vErrors.push(err12);
 }
 errors++;
 }
-var props0 = true;
 }
-else if(tag0 === "email"){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.type === undefined){
-const err13 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+if(typeof data4 === "string"){
+if(!pattern6.test(data4)){
+const err13 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"},message:"must match pattern \""+"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"+"\"",schema:"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.url,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -235,8 +249,11 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data1.host === undefined){
-const err14 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0],data:data1};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -245,8 +262,12 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data1.from === undefined){
-const err15 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+var props0 = true;
+}
+else if(tag0 === "email"){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.type === undefined){
+const err15 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -255,8 +276,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data1.to === undefined){
-const err16 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+if(data1.host === undefined){
+const err16 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -265,9 +286,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-for(const key4 in data1){
-if(!(func1.call(schema31.properties.notifiers.additionalProperties.oneOf[1].properties, key4))){
-const err17 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+if(data1.from === undefined){
+const err17 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -276,11 +296,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data1.type !== undefined){
-let data5 = data1.type;
-if("email" !== data5){
-const err18 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/type/const",keyword:"const",params:{allowedValue: "email"},message:"must be equal to constant",schema:"email",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.type,data:data5};
+if(data1.to === undefined){
+const err18 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -289,21 +306,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data1.host !== undefined){
-let data6 = data1.host;
-if(typeof data6 !== "string"){
-let dataType2 = typeof data6;
-let coerced2 = undefined;
-if(!(coerced2 !== undefined)){
-if(dataType2 == "number" || dataType2 == "boolean"){
-coerced2 = "" + data6;
-}
-else if(data6 === null){
-coerced2 = "";
-}
-else {
-const err19 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data6};
+for(const key4 in data1){
+if(!(func1.call(schema31.properties.notifiers.additionalProperties.oneOf[1].properties, key4))){
+const err19 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -313,16 +318,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(coerced2 !== undefined){
-data6 = coerced2;
-if(data1 !== undefined){
-data1["host"] = coerced2;
-}
-}
-}
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err20 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data6};
+if(data1.type !== undefined){
+let data5 = data1.type;
+if("email" !== data5){
+const err20 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/type/const",keyword:"const",params:{allowedValue: "email"},message:"must be equal to constant",schema:"email",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.type,data:data5};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -332,19 +331,20 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
-if(data1.port !== undefined){
-let data7 = data1.port;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-let dataType3 = typeof data7;
+if(data1.host !== undefined){
+let data6 = data1.host;
+if(typeof data6 !== "string"){
+let dataType3 = typeof data6;
 let coerced3 = undefined;
 if(!(coerced3 !== undefined)){
-if(dataType3 === "boolean" || data7 === null
-              || (dataType3 === "string" && data7 && data7 == +data7 && !(data7 % 1))){
-coerced3 = +data7;
+if(dataType3 == "number" || dataType3 == "boolean"){
+coerced3 = "" + data6;
+}
+else if(data6 === null){
+coerced3 = "";
 }
 else {
-const err21 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
+const err21 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data6};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -355,15 +355,15 @@ errors++;
 }
 }
 if(coerced3 !== undefined){
-data7 = coerced3;
+data6 = coerced3;
 if(data1 !== undefined){
-data1["port"] = coerced3;
+data1["host"] = coerced3;
 }
 }
 }
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 65535 || isNaN(data7)){
-const err22 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
+if(typeof data6 === "string"){
+if(func2(data6) < 1){
+const err22 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data6};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -372,8 +372,20 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data7 < 1 || isNaN(data7)){
-const err23 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
+}
+}
+if(data1.port !== undefined){
+let data7 = data1.port;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+let dataType4 = typeof data7;
+let coerced4 = undefined;
+if(!(coerced4 !== undefined)){
+if(dataType4 === "boolean" || data7 === null
+              || (dataType4 === "string" && data7 && data7 == +data7 && !(data7 % 1))){
+coerced4 = +data7;
+}
+else {
+const err23 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -383,20 +395,16 @@ vErrors.push(err23);
 errors++;
 }
 }
+if(coerced4 !== undefined){
+data7 = coerced4;
+if(data1 !== undefined){
+data1["port"] = coerced4;
 }
-if(data1.secure !== undefined){
-let data8 = data1.secure;
-if(typeof data8 !== "boolean"){
-let coerced4 = undefined;
-if(!(coerced4 !== undefined)){
-if(data8 === "false" || data8 === 0 || data8 === null){
-coerced4 = false;
 }
-else if(data8 === "true" || data8 === 1){
-coerced4 = true;
 }
-else {
-const err24 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secure",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure,data:data8};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 65535 || isNaN(data7)){
+const err24 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -405,28 +413,8 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-if(coerced4 !== undefined){
-data8 = coerced4;
-if(data1 !== undefined){
-data1["secure"] = coerced4;
-}
-}
-}
-}
-if(data1.require_tls !== undefined){
-let data9 = data1.require_tls;
-if(typeof data9 !== "boolean"){
-let coerced5 = undefined;
-if(!(coerced5 !== undefined)){
-if(data9 === "false" || data9 === 0 || data9 === null){
-coerced5 = false;
-}
-else if(data9 === "true" || data9 === 1){
-coerced5 = true;
-}
-else {
-const err25 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/require_tls",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/require_tls/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls,data:data9};
+if(data7 < 1 || isNaN(data7)){
+const err25 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -436,19 +424,20 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(coerced5 !== undefined){
-data9 = coerced5;
-if(data1 !== undefined){
-data1["require_tls"] = coerced5;
 }
+if(data1.secure !== undefined){
+let data8 = data1.secure;
+if(typeof data8 !== "boolean"){
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(data8 === "false" || data8 === 0 || data8 === null){
+coerced5 = false;
 }
+else if(data8 === "true" || data8 === 1){
+coerced5 = true;
 }
-}
-if(data1.auth !== undefined){
-let data10 = data1.auth;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-if(data10.user === undefined){
-const err26 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+else {
+const err26 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secure",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure,data:data8};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -457,8 +446,28 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data10.pass === undefined){
-const err27 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "pass"},message:"must have required property '"+"pass"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+}
+if(coerced5 !== undefined){
+data8 = coerced5;
+if(data1 !== undefined){
+data1["secure"] = coerced5;
+}
+}
+}
+}
+if(data1.require_tls !== undefined){
+let data9 = data1.require_tls;
+if(typeof data9 !== "boolean"){
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(data9 === "false" || data9 === 0 || data9 === null){
+coerced6 = false;
+}
+else if(data9 === "true" || data9 === 1){
+coerced6 = true;
+}
+else {
+const err27 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/require_tls",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/require_tls/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls,data:data9};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -467,9 +476,20 @@ vErrors.push(err27);
 }
 errors++;
 }
-for(const key5 in data10){
-if(!((key5 === "user") || (key5 === "pass"))){
-const err28 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+}
+if(coerced6 !== undefined){
+data9 = coerced6;
+if(data1 !== undefined){
+data1["require_tls"] = coerced6;
+}
+}
+}
+}
+if(data1.auth !== undefined){
+let data10 = data1.auth;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.user === undefined){
+const err28 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -478,21 +498,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-if(data10.user !== undefined){
-let data11 = data10.user;
-if(typeof data11 !== "string"){
-let dataType6 = typeof data11;
-let coerced6 = undefined;
-if(!(coerced6 !== undefined)){
-if(dataType6 == "number" || dataType6 == "boolean"){
-coerced6 = "" + data11;
-}
-else if(data11 === null){
-coerced6 = "";
-}
-else {
-const err29 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data11};
+if(data10.pass === undefined){
+const err29 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "pass"},message:"must have required property '"+"pass"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -501,17 +508,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(coerced6 !== undefined){
-data11 = coerced6;
-if(data10 !== undefined){
-data10["user"] = coerced6;
-}
-}
-}
-if(typeof data11 === "string"){
-if(func2(data11) < 1){
-const err30 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data11};
+for(const key5 in data10){
+if(!((key5 === "user") || (key5 === "pass"))){
+const err30 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -521,21 +520,20 @@ vErrors.push(err30);
 errors++;
 }
 }
-}
-if(data10.pass !== undefined){
-let data12 = data10.pass;
-if(typeof data12 !== "string"){
-let dataType7 = typeof data12;
+if(data10.user !== undefined){
+let data11 = data10.user;
+if(typeof data11 !== "string"){
+let dataType7 = typeof data11;
 let coerced7 = undefined;
 if(!(coerced7 !== undefined)){
 if(dataType7 == "number" || dataType7 == "boolean"){
-coerced7 = "" + data12;
+coerced7 = "" + data11;
 }
-else if(data12 === null){
+else if(data11 === null){
 coerced7 = "";
 }
 else {
-const err31 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data12};
+const err31 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data11};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -546,15 +544,15 @@ errors++;
 }
 }
 if(coerced7 !== undefined){
-data12 = coerced7;
+data11 = coerced7;
 if(data10 !== undefined){
-data10["pass"] = coerced7;
+data10["user"] = coerced7;
 }
 }
 }
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err32 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data12};
+if(typeof data11 === "string"){
+if(func2(data11) < 1){
+const err32 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -565,9 +563,20 @@ errors++;
 }
 }
 }
+if(data10.pass !== undefined){
+let data12 = data10.pass;
+if(typeof data12 !== "string"){
+let dataType8 = typeof data12;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data12;
+}
+else if(data12 === null){
+coerced8 = "";
 }
 else {
-const err33 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+const err33 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data12};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -577,20 +586,16 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data1.from !== undefined){
-let data13 = data1.from;
-if(typeof data13 !== "string"){
-let dataType8 = typeof data13;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data13;
+if(coerced8 !== undefined){
+data12 = coerced8;
+if(data10 !== undefined){
+data10["pass"] = coerced8;
 }
-else if(data13 === null){
-coerced8 = "";
 }
-else {
-const err34 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data13};
+}
+if(typeof data12 === "string"){
+if(func2(data12) < 1){
+const err34 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -600,16 +605,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(coerced8 !== undefined){
-data13 = coerced8;
-if(data1 !== undefined){
-data1["from"] = coerced8;
 }
 }
-}
-if(typeof data13 === "string"){
-if(!pattern6.test(data13)){
-const err35 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data13};
+else {
+const err35 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -619,12 +618,20 @@ vErrors.push(err35);
 errors++;
 }
 }
+if(data1.from !== undefined){
+let data13 = data1.from;
+if(typeof data13 !== "string"){
+let dataType9 = typeof data13;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 == "number" || dataType9 == "boolean"){
+coerced9 = "" + data13;
 }
-if(data1.to !== undefined){
-let data14 = data1.to;
-if(Array.isArray(data14)){
-if(data14.length < 1){
-const err36 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
+else if(data13 === null){
+coerced9 = "";
+}
+else {
+const err36 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -633,21 +640,17 @@ vErrors.push(err36);
 }
 errors++;
 }
-const len0 = data14.length;
-for(let i0=0; i0<len0; i0++){
-let data15 = data14[i0];
-if(typeof data15 !== "string"){
-let dataType9 = typeof data15;
-let coerced9 = undefined;
-if(!(coerced9 !== undefined)){
-if(dataType9 == "number" || dataType9 == "boolean"){
-coerced9 = "" + data15;
 }
-else if(data15 === null){
-coerced9 = "";
+if(coerced9 !== undefined){
+data13 = coerced9;
+if(data1 !== undefined){
+data1["from"] = coerced9;
 }
-else {
-const err37 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data15};
+}
+}
+if(typeof data13 === "string"){
+if(!pattern7.test(data13)){
+const err37 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -657,21 +660,59 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(coerced9 !== undefined){
-data15 = coerced9;
-if(data14 !== undefined){
-data14[i0] = coerced9;
 }
-}
-}
-if(typeof data15 === "string"){
-if(!pattern6.test(data15)){
-const err38 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data15};
+if(data1.to !== undefined){
+let data14 = data1.to;
+if(Array.isArray(data14)){
+if(data14.length < 1){
+const err38 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
 if(vErrors === null){
 vErrors = [err38];
 }
 else {
 vErrors.push(err38);
+}
+errors++;
+}
+const len0 = data14.length;
+for(let i0=0; i0<len0; i0++){
+let data15 = data14[i0];
+if(typeof data15 !== "string"){
+let dataType10 = typeof data15;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data15;
+}
+else if(data15 === null){
+coerced10 = "";
+}
+else {
+const err39 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data15};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+if(coerced10 !== undefined){
+data15 = coerced10;
+if(data14 !== undefined){
+data14[i0] = coerced10;
+}
+}
+}
+if(typeof data15 === "string"){
+if(!pattern7.test(data15)){
+const err40 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data15};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
 }
 errors++;
 }
@@ -688,12 +729,12 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err39 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
+const err41 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
 if(vErrors === null){
-vErrors = [err39];
+vErrors = [err41];
 }
 else {
-vErrors.push(err39);
+vErrors.push(err41);
 }
 errors++;
 break;
@@ -703,12 +744,12 @@ indices0[item0] = i1;
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
+const err42 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
 if(vErrors === null){
-vErrors = [err40];
+vErrors = [err42];
 }
 else {
-vErrors.push(err40);
+vErrors.push(err42);
 }
 errors++;
 }
@@ -716,42 +757,42 @@ errors++;
 if(data1.subject_prefix !== undefined){
 let data16 = data1.subject_prefix;
 if(typeof data16 !== "string"){
-let dataType10 = typeof data16;
-let coerced10 = undefined;
-if(!(coerced10 !== undefined)){
-if(dataType10 == "number" || dataType10 == "boolean"){
-coerced10 = "" + data16;
+let dataType11 = typeof data16;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 == "number" || dataType11 == "boolean"){
+coerced11 = "" + data16;
 }
 else if(data16 === null){
-coerced10 = "";
+coerced11 = "";
 }
 else {
-const err41 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/subject_prefix",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/subject_prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix,data:data16};
+const err43 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/subject_prefix",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/subject_prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix,data:data16};
 if(vErrors === null){
-vErrors = [err41];
+vErrors = [err43];
 }
 else {
-vErrors.push(err41);
+vErrors.push(err43);
 }
 errors++;
 }
 }
-if(coerced10 !== undefined){
-data16 = coerced10;
+if(coerced11 !== undefined){
+data16 = coerced11;
 if(data1 !== undefined){
-data1["subject_prefix"] = coerced10;
+data1["subject_prefix"] = coerced11;
 }
 }
 }
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+const err44 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
-vErrors = [err42];
+vErrors = [err44];
 }
 else {
-vErrors.push(err42);
+vErrors.push(err44);
 }
 errors++;
 }
@@ -762,27 +803,7 @@ props0 = true;
 else if(tag0 === "webhook"){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(data1.type === undefined){
-const err43 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-if(data1.url === undefined){
-const err44 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-if(data1.secret === undefined){
-const err45 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+const err45 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -791,9 +812,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-for(const key6 in data1){
-if(!(((key6 === "type") || (key6 === "url")) || (key6 === "secret"))){
-const err46 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+if(data1.url === undefined){
+const err46 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -802,11 +822,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-if(data1.type !== undefined){
-let data17 = data1.type;
-if("webhook" !== data17){
-const err47 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/type/const",keyword:"const",params:{allowedValue: "webhook"},message:"must be equal to constant",schema:"webhook",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.type,data:data17};
+if(data1.secret === undefined){
+const err47 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -815,21 +832,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data1.url !== undefined){
-let data18 = data1.url;
-if(typeof data18 !== "string"){
-let dataType11 = typeof data18;
-let coerced11 = undefined;
-if(!(coerced11 !== undefined)){
-if(dataType11 == "number" || dataType11 == "boolean"){
-coerced11 = "" + data18;
-}
-else if(data18 === null){
-coerced11 = "";
-}
-else {
-const err48 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data18};
+for(const key6 in data1){
+if(!(((key6 === "type") || (key6 === "url")) || (key6 === "secret"))){
+const err48 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -839,16 +844,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(coerced11 !== undefined){
-data18 = coerced11;
-if(data1 !== undefined){
-data1["url"] = coerced11;
-}
-}
-}
-if(typeof data18 === "string"){
-if(!pattern5.test(data18)){
-const err49 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"},message:"must match pattern \""+"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"+"\"",schema:"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data18};
+if(data1.type !== undefined){
+let data17 = data1.type;
+if("webhook" !== data17){
+const err49 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/type/const",keyword:"const",params:{allowedValue: "webhook"},message:"must be equal to constant",schema:"webhook",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.type,data:data17};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -858,21 +857,20 @@ vErrors.push(err49);
 errors++;
 }
 }
-}
-if(data1.secret !== undefined){
-let data19 = data1.secret;
-if(typeof data19 !== "string"){
-let dataType12 = typeof data19;
+if(data1.url !== undefined){
+let data18 = data1.url;
+if(typeof data18 !== "string"){
+let dataType12 = typeof data18;
 let coerced12 = undefined;
 if(!(coerced12 !== undefined)){
 if(dataType12 == "number" || dataType12 == "boolean"){
-coerced12 = "" + data19;
+coerced12 = "" + data18;
 }
-else if(data19 === null){
+else if(data18 === null){
 coerced12 = "";
 }
 else {
-const err50 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data19};
+const err50 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data18};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -883,15 +881,24 @@ errors++;
 }
 }
 if(coerced12 !== undefined){
-data19 = coerced12;
+data18 = coerced12;
 if(data1 !== undefined){
-data1["secret"] = coerced12;
+data1["url"] = coerced12;
 }
 }
 }
-if(typeof data19 === "string"){
-if(func2(data19) < 16){
-const err51 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/minLength",keyword:"minLength",params:{limit: 16},message:"must NOT have fewer than 16 characters",schema:16,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data19};
+if(typeof data18 !== "string"){
+let dataType13 = typeof data18;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 == "number" || dataType13 == "boolean"){
+coerced13 = "" + data18;
+}
+else if(data18 === null){
+coerced13 = "";
+}
+else {
+const err51 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0],data:data18};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -901,10 +908,16 @@ vErrors.push(err51);
 errors++;
 }
 }
+if(coerced13 !== undefined){
+data18 = coerced13;
+if(data1 !== undefined){
+data1["url"] = coerced13;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+}
+if(typeof data18 === "string"){
+if(!pattern5.test(data18)){
+const err52 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(?!https://[^\\s/?#]*@)"},message:"must match pattern \""+"^(?!https://[^\\s/?#]*@)"+"\"",schema:"^(?!https://[^\\s/?#]*@)",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0],data:data18};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -913,12 +926,10 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(props0 !== true){
-props0 = true;
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(typeof data18 === "string"){
+if(!pattern6.test(data18)){
+const err53 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"},message:"must match pattern \""+"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"+"\"",schema:"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data18};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -928,8 +939,21 @@ vErrors.push(err53);
 errors++;
 }
 }
+}
+if(data1.secret !== undefined){
+let data19 = data1.secret;
+if(typeof data19 !== "string"){
+let dataType14 = typeof data19;
+let coerced14 = undefined;
+if(!(coerced14 !== undefined)){
+if(dataType14 == "number" || dataType14 == "boolean"){
+coerced14 = "" + data19;
+}
+else if(data19 === null){
+coerced14 = "";
+}
 else {
-const err54 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+const err54 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data19};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -939,8 +963,16 @@ vErrors.push(err54);
 errors++;
 }
 }
-else {
-const err55 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.type,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(coerced14 !== undefined){
+data19 = coerced14;
+if(data1 !== undefined){
+data1["secret"] = coerced14;
+}
+}
+}
+if(typeof data19 === "string"){
+if(func2(data19) < 16){
+const err55 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/minLength",keyword:"minLength",params:{limit: 16},message:"must NOT have fewer than 16 characters",schema:16,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data19};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -951,8 +983,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err56 = {instancePath:instancePath+"/notifiers",schemaPath:"#/properties/notifiers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.type,parentSchema:schema31.properties.notifiers,data:data0};
+const err56 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -961,15 +994,63 @@ vErrors.push(err56);
 }
 errors++;
 }
+if(props0 !== true){
+props0 = true;
 }
 }
 else {
-const err57 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err57 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
 if(vErrors === null){
 vErrors = [err57];
 }
 else {
 vErrors.push(err57);
+}
+errors++;
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.type,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/notifiers",schemaPath:"#/properties/notifiers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.type,parentSchema:schema31.properties.notifiers,data:data0};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+}
+else {
+const err61 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
 }
 errors++;
 }
