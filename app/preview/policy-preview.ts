@@ -61,7 +61,6 @@ interface PreviewJob {
   repositoryId: string;
   number: number;
   headSha: string;
-  defaultBranch: string;
 }
 
 /** The webhook only queues the preview (the outbox runs it), so it is answered at once. */
@@ -77,7 +76,6 @@ export function handlePolicyPreview(store: Store, clock: () => number = Date.now
       repositoryId: String(repository.id),
       number: pull.number,
       headSha: pull.head.sha,
-      defaultBranch: repository.default_branch,
     };
     await store.scheduleTimer({ kind: PREVIEW_JOB, key: `${PREVIEW_JOB}:${job.repositoryId}:${job.headSha}`, dueAt: new Date(clock()), payload: job });
   };
@@ -96,7 +94,12 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
     if (await github.findCheckRun(repo, job.headSha, POLICY_CHECK_NAME, externalId)) return;
 
     const sources = { knownNotifiers: options.knownNotifiers, extendsRepositories: options.extendsRepositories };
-    const [before, after] = await Promise.all([loadPolicyInputs(github, repo, job.defaultBranch, sources), loadPolicyInputs(github, repo, job.headSha, sources)]);
+    // Before: the policy decisions use now, at the default branch's head commit. Its name could be a
+    // tag's too (a bare name is a tag before a branch), and anyone who may push may tag.
+    const [before, after] = await Promise.all([
+      github.defaultBranchHead(repo).then((head) => loadPolicyInputs(github, repo, head, sources)),
+      loadPolicyInputs(github, repo, job.headSha, sources),
+    ]);
     const recorded = await options.store.listRecentRequests(job.repositoryId, RECORDED_SITUATIONS);
     const content = previewContent({ before, after, recorded, headSha: job.headSha, externalId, detailsUrl: options.appUrl, at: (options.clock ?? Date.now)() });
     await publish(github, repo, content, [...annotationsOf(after.notes), ...skippedLineAnnotations(after)]);

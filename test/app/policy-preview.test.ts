@@ -210,3 +210,17 @@ describe("text from the pull request's own policy", () => {
     expectContained(check);
   });
 });
+
+describe("the policy before the pull request's change", () => {
+  it("is the default branch's, never a tag's that has its name", async () => {
+    // Whoever may push may tag: a tag named `main` on their branch's loosened policy would make
+    // "before" read like "after" (a bare name is a tag before a branch), and the loosening vanish.
+    const looser = POLICY.replace('    require: { approvals: 1, approvers: [alice] }', '    auto_approve: true');
+    const { pull: decoy } = await openPolicyPull({ '.github/jit-approval.yml': looser });
+    await world.control.createTag(REPO, { tag: 'main', sha: decoy.head_sha });
+    const { pull } = await openPolicyPull({ '.github/jit-approval.yml': `${looser}# the same, once more\n` });
+    const check = (await policyCheck(pull.head_sha))!;
+    expect(check).toMatchObject({ conclusion: 'success' });
+    expect(check.output.summary).toContain('| looser | `deploy to production, severity low` | 1 from @alice (rule `production`) | no approval needed |');
+  });
+});
