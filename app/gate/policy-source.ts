@@ -11,7 +11,7 @@ import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from '../../po
 import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type LoadResult, type PolicySource, type ReadExtendsResult } from '../../policies/loader.js';
 import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
 import { ExpiringCache } from '../github/expiring-cache.js';
-import type { Comparison, GitHubClient, RepoCoordinates } from '../github/github.js';
+import { FileNotUtf8, type Comparison, type GitHubClient, type RepoCoordinates } from '../github/github.js';
 
 /** A problem or warning in the repository's own policy file, which can be shown at its line. */
 export interface OwnFileNote {
@@ -136,6 +136,20 @@ export function mayExtend(repo: RepoCoordinates, base: RepoCoordinates, allowed:
  * only to preview what a change to them would do.
  */
 export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinates, ref: string, options: PolicySourceOptions): Promise<PolicyInputs> {
+  try {
+    return await readPolicyInputs(github, repo, ref, options);
+  } catch (err) {
+    if (!(err instanceof FileNotUtf8)) throw err;
+    // Refused whole, as `validate` refuses it: decoded, a tightening rule's pattern could match nothing.
+    if (repositoryKey(err.repo) !== repositoryKey(repo)) {
+      return { ok: false, problems: [withheld({ file: `${err.repo.owner}/${err.repo.repo}:${err.path}`, line: 1, col: 1 })], notes: [] };
+    }
+    const message = 'the file is not valid UTF-8 text';
+    return { ok: false, problems: [`${err.path}:1:1: ${message}`], notes: err.path === DEFAULT_POLICY_PATH ? [{ line: 1, col: 1, level: 'failure', message }] : [] };
+  }
+}
+
+async function readPolicyInputs(github: GitHubClient, repo: RepoCoordinates, ref: string, options: PolicySourceOptions): Promise<PolicyInputs> {
   const cache = options.cache ?? KEEPS_NOTHING;
   const own = await cache.fileAt(github, repo, DEFAULT_POLICY_PATH, ref);
   let source: PolicySource;

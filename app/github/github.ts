@@ -195,6 +195,19 @@ export interface RepositoryNow extends RepoCoordinates {
   id: string;
 }
 
+/**
+ * A file whose bytes are not UTF-8 text: refused, as `validate` refuses it, rather than decoded into
+ * replacement characters that match nothing (a tightening rule's pattern would silently not apply).
+ */
+export class FileNotUtf8 extends Error {
+  constructor(
+    readonly repo: RepoCoordinates,
+    readonly path: string,
+  ) {
+    super(`${repo.owner}/${repo.repo}:${path} is not valid UTF-8 text`);
+  }
+}
+
 export interface GitHubClient {
   /** The repository a name leads to now: a renamed one's old name leads to it under its new name, until another repository takes that name. */
   repository(repo: RepoCoordinates): Promise<RepositoryNow>;
@@ -207,7 +220,7 @@ export interface GitHubClient {
   pullBaseChangedAt(repo: RepoCoordinates, number: number): Promise<string | undefined>;
   /** The branch's changes (pushes, force pushes, its creation or deletion) at or after `since`, newest first. */
   branchChangesSince(repo: RepoCoordinates, branch: string, since: string): Promise<BranchChanges>;
-  /** The file's text at `ref`, or undefined when there is no such file. */
+  /** The file's text at `ref`, or undefined when there is no such file; `FileNotUtf8` when its bytes are not UTF-8 text. */
   fileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string | undefined>;
   pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo>;
   /**

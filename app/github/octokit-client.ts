@@ -23,6 +23,7 @@ import type {
   WaitingRun,
   WorkflowRunInfo,
 } from './github.js';
+import { FileNotUtf8 } from './github.js';
 
 import type { FreshReads } from './fresh-reads.js';
 import { checkedBeforeSending } from './octokit.js';
@@ -141,7 +142,11 @@ export class OctokitGitHubClient implements GitHubClient {
       if (Array.isArray(data) || data.type !== 'file') return undefined;
       // Over 1 MB GitHub sends no content here (`encoding: none`): read as empty, a large CODEOWNERS would own nothing.
       if (data.encoding === 'none') return await this.rawFileAt(repo, path, ref);
-      return Buffer.from(data.content, 'base64').toString('utf8');
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(data.content, 'base64'));
+      } catch {
+        throw new FileNotUtf8(repo, path);
+      }
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -153,6 +153,15 @@ describe('failing closed', () => {
     expect(checkRun.conclusion).toBe('failure');
     expect(checkRun.output.summary).toContain('.github/jit-approval.yml:5:');
   });
+
+  it('fails a request under a policy that is not UTF-8 text, rather than read a rule that then matches nothing', async () => {
+    // Saved in Latin-1: "producción" holds the byte 0xF3. Decoded leniently, the rule would name
+    // "*-producci\uFFFDn", which no environment matches, and the deploy would need no approval.
+    const latin1 = 'version: 1\nunmatched: approve\nrules:\n  - name: prod\n    if: { environment: "*-producci\uDCF3n" }\n    require: { approvals: 1, approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'latin1', branches: { main: { '.github/jit-approval.yml': latin1 } }, collaborators: { alice: 'admin' } }] });
+    const { body } = await world.open(job({ repository: 'acme/latin1' }), { action: 'deploy', environment: 'eu-producción' });
+    expect(body).toMatchObject({ status: 'failed', problems: ['.github/jit-approval.yml:1:1: the file is not valid UTF-8 text'] });
+  });
 });
 
 describe('a pull request that moved after its run started', () => {

@@ -2,8 +2,28 @@
 import { createHash } from 'node:crypto';
 import type { Commit } from './types.js';
 
+/**
+ * A file's bytes: its text in UTF-8, except that a lone surrogate from U+DC80 to U+DCFF stands for
+ * one byte from 0x80 to 0xFF (Python's "surrogateescape"). That is how a test, over JSON, gives a
+ * file that is not UTF-8 text, as a repository may hold.
+ */
+export function fileBytes(content: string): Buffer {
+  if (!/[\uDC80-\uDCFF]/.test(content)) return Buffer.from(content, 'utf8');
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < content.length; i++) {
+    const code = content.charCodeAt(i);
+    const pairedWithPrevious = i > 0 && content.charCodeAt(i - 1) >= 0xd800 && content.charCodeAt(i - 1) <= 0xdbff;
+    if (code < 0xdc80 || code > 0xdcff || pairedWithPrevious) continue;
+    parts.push(Buffer.from(content.slice(start, i), 'utf8'), Buffer.of(code - 0xdc00));
+    start = i + 1;
+  }
+  parts.push(Buffer.from(content.slice(start), 'utf8'));
+  return Buffer.concat(parts);
+}
+
 export function blobSha(content: string): string {
-  const bytes = Buffer.from(content, 'utf8');
+  const bytes = fileBytes(content);
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 

@@ -253,6 +253,19 @@ describe('pull requests and repository contents', () => {
     expect(missing).toMatchObject({ status: 404, response: { data: { message: 'Not Found', documentation_url: expect.any(String) } } });
   });
 
+  it('serves a file that is not UTF-8 text as its bytes, given with surrogate escapes', async () => {
+    const octokit = await installed();
+    // "é" in Latin-1 (0xE9), a UTF-8 "é" and an emoji (a surrogate pair, never an escape) beside it.
+    const { sha } = await gh.control.pushCommit(REPO, { branch: 'feature', files: { 'latin1.txt': 'caf\uDCE9 café 😀\n' }, message: 'latin1' });
+    const expected = Buffer.concat([Buffer.from('caf'), Buffer.of(0xe9), Buffer.from(' café 😀\n')]);
+    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: 'latin1.txt', ref: sha });
+    if (Array.isArray(data) || data.type !== 'file') throw new Error('expected a file');
+    expect(Buffer.from(data.content, 'base64')).toEqual(expected);
+    expect(data.size).toBe(expected.length);
+    const raw = await fetch(`${gh.apiUrl}/repos/${REPO}/contents/latin1.txt?ref=${sha}`, { headers: { authorization: `token ${(await octokit.auth({ type: 'installation' }) as { token: string }).token}`, accept: 'application/vnd.github.raw' } });
+    expect(Buffer.from(await raw.arrayBuffer())).toEqual(expected);
+  });
+
   it('compares refs and shows a commit with its files', async () => {
     const octokit = await installed();
     const { sha } = await gh.control.pushCommit(REPO, { branch: 'feature', files: { 'docs/x.md': '# x\n' }, message: 'docs' });

@@ -54,9 +54,10 @@ function requestOf(url: URL, params: Record<string, string>, raw: string): Excha
 const MAX_EXCHANGES = 5000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function serialize(reply: Reply): string {
+function serialize(reply: Reply): string | Buffer {
   if (reply.body === undefined) return '';
-  return typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  // A Buffer is a file's raw bytes (which need not be UTF-8 text).
+  return typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
 }
 
 function etagOf(reply: Reply): string {

@@ -1,5 +1,5 @@
 /** GitHub-shaped JSON for the double's state (the REST and webhook representations share these). */
-import { blobSha, type FileChange } from './git.js';
+import { blobSha, fileBytes, type FileChange } from './git.js';
 import type { DoubleState, IssueEvent } from './state.js';
 import { REACTION_CONTENTS, type Activity, type App, type CheckRun, type Comment, type Commit, type Installation, type Issue, type Pull, type Reaction, type Repo, type User } from './types.js';
 
@@ -267,8 +267,9 @@ export function contentFileJson(path: string, content: string, repo: Repo, ref: 
   const html = `${urls.web}/${repo.fullName}/blob/${ref}/${encodedPath}`;
   const git = `${urls.api}/repos/${repo.fullName}/git/blobs/${sha}`;
   // GitHub wraps base64 at 60 columns; clients must tolerate the newlines.
-  const base64 = Buffer.from(content, 'utf8').toString('base64').replace(/(.{60})/g, '$1\n');
-  const size = Buffer.byteLength(content);
+  const bytes = fileBytes(content);
+  const base64 = bytes.toString('base64').replace(/(.{60})/g, '$1\n');
+  const size = bytes.length;
   // Over 1 MB GitHub sends no content in this shape (only the raw media type carries it).
   const body = size > MAX_CONTENT_OBJECT_BYTES ? { encoding: 'none', content: '' } : { encoding: 'base64', content: base64 };
   return {

@@ -1,5 +1,5 @@
 /** Repository: metadata, contents per ref, commits, a commit, compare, and the repository's activity (pushes). */
-import { ancestry, blobSha, diffTrees } from '../git.js';
+import { ancestry, blobSha, diffTrees, fileBytes } from '../git.js';
 import { githubError, notFound, paginate } from '../http.js';
 import { activityJson, branchWithProtectionJson, commitJson, contentFileJson, directoryEntryJson, repoJson } from '../shapes.js';
 import type { Activity, Commit } from '../types.js';
@@ -44,7 +44,7 @@ export const registerRepos: RestRegistrar = (add) => {
       const content = commit.files.get(path);
       if (content !== undefined) {
         if (/raw/.test(String(ctx.headers.accept ?? ''))) {
-          return { status: 200, body: content, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
+          return { status: 200, body: fileBytes(content), headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
         }
         return { status: 200, body: contentFileJson(path, content, ctx.repo, ref, ctx.urls) };
       }
@@ -59,7 +59,7 @@ export const registerRepos: RestRegistrar = (add) => {
       const entries = [...children].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, type]) => {
         const child = `${prefix}${name}`;
         const text = commit.files.get(child) ?? '';
-        return directoryEntryJson(child, type, type === 'file' ? blobSha(text) : blobSha(`tree:${commit.sha}:${child}`), type === 'file' ? Buffer.byteLength(text) : 0, ctx.repo, ref, ctx.urls);
+        return directoryEntryJson(child, type, type === 'file' ? blobSha(text) : blobSha(`tree:${commit.sha}:${child}`), type === 'file' ? fileBytes(text).length : 0, ctx.repo, ref, ctx.urls);
       });
       return { status: 200, body: entries };
     },
