@@ -71,12 +71,18 @@ function globProblem(pattern: string, options: Readonly<GlobOptions>): string | 
   if (pattern.includes('***')) return '"***" is not a valid wildcard; use "**"';
   let brackets = 0;
   let braces = 0;
+  let parentheses = 0;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
     if (c === '\\') {
       i++;
       continue;
     }
+    // Here, not in parse, so that a pattern without wildcards (compared as written) is refused too:
+    // `(production|staging)` would otherwise be a name that never matches.
+    if (brackets === 0 && c === '(') parentheses++;
+    else if (brackets === 0 && c === ')') parentheses = Math.max(0, parentheses - 1);
+    else if (brackets === 0 && c === '|' && parentheses > 0) return '"|" inside parentheses is not an alternative in a glob; write "{a,b}" for "a" or "b"';
     if (options.literalBrackets && (c === '[' || c === ']')) continue;
     if (c === '[') brackets++;
     else if (c === ']') brackets = Math.max(0, brackets - 1);
@@ -116,7 +122,6 @@ function parse(pattern: string, options: Readonly<GlobOptions>): GlobNode[] | st
   const root: Token[] = [];
   let current = root;
   const open: Braces[] = [];
-  let parentheses = 0;
 
   /** Whether a `**` ending just before `end` is a whole segment. */
   const wholeSegment = (end: number): boolean => {
@@ -184,9 +189,6 @@ function parse(pattern: string, options: Readonly<GlobOptions>): GlobNode[] | st
       }
       i++;
     } else {
-      if (c === '(') parentheses++;
-      else if (c === ')') parentheses = Math.max(0, parentheses - 1);
-      else if (c === '|' && parentheses > 0) return '"|" inside parentheses is not an alternative in a glob; write "{a,b}" for "a" or "b"';
       const char = String.fromCodePoint(pattern.codePointAt(i) as number);
       pushText(current, char);
       i += char.length;

@@ -123,6 +123,8 @@ describe('policy globs', () => {
     ['[[:alpha:]]*', 'character classes such as "[:alpha:]" are not supported'],
     ['release-{1..3}', 'ranges such as "{1..3}" are not supported'],
     ['deploy-(eu|us)*', '"|" inside parentheses is not an alternative'],
+    ['deploy-(eu|us)', '"|" inside parentheses is not an alternative'],
+    ['infra/(main|prod).tf', '"|" inside parentheses is not an alternative'],
     [`${'{a,'.repeat(33)}b${'}'.repeat(33)}`, 'braces nested more than 32 deep'],
   ])('%j is an error: %s', (pattern, message) => {
     const compiled = compileGlob(pattern);

@@ -285,6 +285,15 @@ const errorCases: ErrorCase[] = [
     ],
   ],
   [
+    'an alternative written in parentheses, even without a wildcard, is an error, not a name that never matches',
+    yaml('version: 1', 'rules:', '  - name: r', '    if:', '      environment: "(production|staging)"', '      paths: ["infra/(main|prod).tf"]'),
+    undefined,
+    [
+      ['5:20', 'rules[0].if.environment: invalid glob "(production|staging)"', 'write "{a,b}"'],
+      ['6:15', 'rules[0].if.paths[0]: invalid glob "infra/(main|prod).tf"', 'write "{a,b}"'],
+    ],
+  ],
+  [
     'a glob of a fact that ignores case, valid only before it is lowercased',
     yaml('version: 1', 'rules:', '  - name: r', '    if:', '      environment: "[Y-b]rod"', '      branch: "[Y-b]ranch"'),
     undefined,
