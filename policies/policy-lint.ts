@@ -4,7 +4,7 @@
  * fail, and the policy preview on a pull request shows them at their line.
  */
 import { closest, distance } from 'fastest-levenshtein';
-import { hasWildcard } from './glob.js';
+import { compileGlob, hasWildcard } from './glob.js';
 import { conditionsContradict, conditionsImply } from './implication.js';
 import { severityMeets } from './predicates.js';
 import { commaList } from './policy-checks.js';
@@ -176,7 +176,40 @@ function conditionWarning(key: 'action' | 'environment' | 'event' | 'branch' | '
   if (key === 'actor' && pattern.startsWith('@')) {
     return `\`${pattern}\` never matches: logins are compared without "@"; write \`${pattern.slice(1)}\``;
   }
-  return undefined;
+  return regexWarning(pattern, { dotStar: true });
+}
+
+/**
+ * Regular-expression syntax in a glob (`^production$`, `production|staging`, `prod.*`): each of
+ * those characters matches only itself, so the condition holds only for a value holding them. In
+ * paths `.*` is left alone: it is how a glob names dotfiles (`.*rc`).
+ */
+function regexWarning(pattern: string, { dotStar }: { dotStar: boolean }): string | undefined {
+  // Escaped characters and what is inside `{}` or `[]` are the glob's own.
+  let bare = '';
+  let depth = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') i++;
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && depth > 0) depth--;
+    bare += c === '\\' || depth > 0 || c === '}' || c === ']' ? '_' : c;
+  }
+  const anchors = [...(bare.startsWith('^') ? ['`^`'] : []), ...(bare.endsWith('$') ? ['`$`'] : [])];
+  const signs = [
+    ...(anchors.length > 0 ? [`${anchors.join(' and ')} ${anchors.length > 1 ? 'are characters' : 'is a character'}, not ${anchors.length > 1 ? 'anchors' : 'an anchor'}`] : []),
+    ...(bare.includes('|') ? ['`|` is a character, not an alternative'] : []),
+    ...(/\.\+/.test(bare) || (dotStar && /\.\*/.test(bare)) ? ['`.` is a dot, not any character'] : []),
+  ];
+  if (signs.length === 0) return undefined;
+  let glob = pattern;
+  if (bare.startsWith('^')) glob = glob.slice(1);
+  if (bare.endsWith('$')) glob = glob.slice(0, -1);
+  glob = glob.replace(/\.\+/g, '?*');
+  if (dotStar) glob = glob.replace(/\.\*/g, '*');
+  if (bare.includes('|') && !/[{}]/.test(glob)) glob = `{${glob.split('|').join(',')}}`;
+  const hint = glob !== pattern && compileGlob(glob).ok ? `; as a glob, perhaps \`${glob}\`` : '';
+  return `\`${pattern}\` reads like a regular expression, but conditions are globs: ${signs.join('; ')}, so it matches only values that hold them${hint}`;
 }
 
 /**
@@ -205,6 +238,8 @@ function pathWarning(key: string, pattern: string): string | undefined {
   }
   const list = commaList(key, pattern);
   if (list) return list.message;
+  const regex = regexWarning(pattern, { dotStar: false });
+  if (regex) return regex;
   // `**.tf` is every .tf file in GitHub Actions' `paths` filters; here `**` within a segment is `*`.
   const partial = /(?<=[^/{,])\*\*|\*\*(?=[^/},])/.exec(pattern.replace(/\\./g, '__'));
   if (partial) {

@@ -56,6 +56,24 @@ describe('warnings for a valid policy that probably does not say what was meant'
       ],
     ],
     [
+      'regular-expression syntax in a glob, which matches only itself',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: production',
+        '    if:',
+        '      environment: ["^production$", "production|staging", "prod.*", "release-{a,b}", "a\\\\|b"]',
+        '      paths: ["**/.*", "infra/.+/main.tf"]',
+        '    require: { approvers: ["@acme/sre"] }',
+      ),
+      [
+        `${FILE}:5:21: \`^production$\` reads like a regular expression, but conditions are globs: \`^\` and \`$\` are characters, not anchors, so it matches only values that hold them; as a glob, perhaps \`production\``,
+        `${FILE}:5:37: \`production|staging\` reads like a regular expression, but conditions are globs: \`|\` is a character, not an alternative, so it matches only values that hold them; as a glob, perhaps \`{production,staging}\``,
+        `${FILE}:5:59: \`prod.*\` reads like a regular expression, but conditions are globs: \`.\` is a dot, not any character, so it matches only values that hold them; as a glob, perhaps \`prod*\``,
+        `${FILE}:6:24: \`infra/.+/main.tf\` reads like a regular expression, but conditions are globs: \`.\` is a dot, not any character, so it matches only values that hold them; as a glob, perhaps \`infra/?*/main.tf\``,
+      ],
+    ],
+    [
       'a near miss of codeowners among the approvers',
       yaml('version: 1', 'defaults: { approvers: [codeowner] }', 'rules:', '  - name: r', '    require: { approvers: ["code-owners", codeowners, alice] }'),
       [
