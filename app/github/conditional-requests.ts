@@ -44,7 +44,8 @@ function copyOf(response: CachedResponse): CachedResponse {
 /** Installs the revalidating cache on one installation's Octokit; keys include the installation so no answer crosses installations. */
 export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, installationId: number): void {
   octokit.hook.wrap('request', async (request, options) => {
-    if (options.method !== 'GET') return request(options);
+    // A body left unread is a stream, read once by its caller: nothing to keep.
+    if (options.method !== 'GET' || options.request?.parseSuccessResponseBody === false) return request(options);
     const { url, headers } = octokit.request.endpoint.parse(options);
     // One URL answers in several media types (a file as JSON or raw): each is cached apart.
     const key = `${installationId} ${String(headers.accept ?? '')} ${url}`;

@@ -141,9 +141,9 @@ export class OctokitGitHubClient implements GitHubClient {
       const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref });
       if (Array.isArray(data) || data.type !== 'file') return undefined;
       // Over 1 MB GitHub sends no content here (`encoding: none`): read as empty, a large CODEOWNERS would own nothing.
-      if (data.encoding === 'none') return await this.rawFileAt(repo, path, ref);
+      const bytes = data.encoding === 'none' ? await this.rawFileAt(repo, path, ref) : Buffer.from(data.content, 'base64');
       try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(data.content, 'base64'));
+        return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       } catch {
         throw new FileNotUtf8(repo, path);
       }
@@ -153,11 +153,15 @@ export class OctokitGitHubClient implements GitHubClient {
     }
   }
 
-  /** A file's content through the raw media type, the only one GitHub sends a file over 1 MB in. */
-  private async rawFileAt(repo: RepoCoordinates, path: string, ref: string): Promise<string> {
-    const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref, mediaType: { format: 'raw' } });
-    if (typeof data !== 'string') throw new Error(`${repo.owner}/${repo.repo}: GitHub sent ${path} at ${ref} in no raw form`);
-    return data;
+  /**
+   * A file's bytes through the raw media type, the only one GitHub sends a file over 1 MB in: as
+   * bytes, since Octokit would decode them as text, replacing what is not UTF-8.
+   */
+  private async rawFileAt(repo: RepoCoordinates, path: string, ref: string): Promise<Uint8Array> {
+    const { data } = await this.octokit.rest.repos.getContent({ ...repo, path, ref, mediaType: { format: 'raw' }, request: { parseSuccessResponseBody: false } });
+    const body = data as unknown;
+    if (!(body instanceof ReadableStream)) throw new Error(`${repo.owner}/${repo.repo}: GitHub sent ${path} at ${ref} in no raw form`);
+    return new Uint8Array(await new Response(body).arrayBuffer());
   }
 
   async pullRequest(repo: RepoCoordinates, number: number): Promise<PullRequestInfo> {

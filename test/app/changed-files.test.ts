@@ -430,4 +430,15 @@ describe('a CODEOWNERS file over 1 MB', () => {
     expect((body.requirements as Array<{ owner_groups: unknown[] }>)[0].owner_groups).toEqual([{ owners: ['@alice'], patterns: ['infra/'], covered_by: null }]);
     await world.api('POST', `/api/v1/requests/${String(body.id)}/cancel`, await world.token(run), { reason: 'job_cancelled' });
   });
+
+  it('is refused, as one under 1 MB is, when it is not UTF-8 text', async () => {
+    // A Latin-1 "é" (0xE9) in an owner's line: read raw as text, it would be a replacement character.
+    const padding = `${'# '.padEnd(99, '-')}\n`.repeat(11_000);
+    const codeowners = `${padding}* @mallory\ninfra/ @alice # Andr\uDCE9\n`;
+    const policy = `version: 1\nrules:\n  - name: infrastructure\n    if: { paths: ["infra/**"] }\n    require: { approvals: 1, approvers: [codeowners] }\n`;
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'latin1-owners', branches: { main: { '.github/jit-approval.yml': policy, '.github/CODEOWNERS': codeowners, 'infra/main.tf': 'replicas = 1\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const pull = await world.control.openPull({ repository: 'acme/latin1-owners', user: 'mallory', title: 'Scale', head: 'scale', files: { 'infra/main.tf': 'replicas = 9\n' } });
+    const run = job({ repository: 'acme/latin1-owners', ref: `refs/pull/${pull.number}/merge`, sha: pull.merge_sha, event_name: 'pull_request', head_ref: 'scale', base_ref: 'main', environment: 'production' });
+    expect(await open(run)).toMatchObject({ status: 'failed', problems: ['.github/CODEOWNERS:1:1: the file is not valid UTF-8 text'] });
+  });
 });
