@@ -472,7 +472,7 @@ export class Gate {
       await store.cancelTimers({ requestId: request.id, kind: REMINDER_TIMER });
     }
     if (decision.outcome === 'approval_required') {
-      await this.scheduleEscalations(request, decision, since, keptWaiting);
+      await this.scheduleEscalations(request, decision, since, keptWaiting && previous ? { fellDue: keptWaiting, previous } : undefined);
       if (decision.reminderSeconds) await this.scheduleReminder(request.id, nextReminder(since, decision.reminderSeconds, keptWaiting), decision.reminderSeconds);
     }
     // "May go ahead" is said only of a request that does: one rejected or blocked the moment it is released hears only how it ended.
@@ -521,11 +521,14 @@ export class Gate {
 
   /**
    * Time escalations (`after: 30m`) widen who may approve; a timer re-publishes so the new approvers are mentioned.
-   * `fellDue`: those due by then have fired (or their timers still will), so none is scheduled again.
+   * `kept`: the request keeps waiting under the same clock after `previous`. Its escalations due by
+   * `fellDue` have fired (or their timers still will), so none is scheduled again; one the policy
+   * added since is due now, and is announced.
    */
-  private async scheduleEscalations(request: ApprovalRequest, decision: Decision, since: Date, fellDue?: Date): Promise<void> {
+  private async scheduleEscalations(request: ApprovalRequest, decision: Decision, since: Date, kept?: { fellDue: Date; previous: Decision }): Promise<void> {
+    const fired = new Set(kept ? [...escalationTimers(request.id, kept.previous, since)].filter((timer) => timer.dueAt <= kept.fellDue).map(escalationIdentity) : []);
     for (const timer of escalationTimers(request.id, decision, since)) {
-      if (fellDue && timer.dueAt <= fellDue) continue;
+      if (kept && timer.dueAt <= kept.fellDue && fired.has(escalationIdentity(timer))) continue;
       await this.options.store.scheduleTimer(timer);
     }
   }
@@ -952,6 +955,12 @@ function* escalationTimers(requestId: string, decision: Decision, since: Date): 
       };
     }
   }
+}
+
+/** The same escalation in two decisions: the same step, after the same time, notifying the same. */
+function escalationIdentity(timer: NewTimer & { key: string }): string {
+  const { after, notify } = timer.payload as { after: number; notify: unknown };
+  return JSON.stringify([timer.key, after, notify]);
 }
 
 /** The first reminder: one interval after `since`, or, for a request that kept waiting, the interval's next after `after`. */

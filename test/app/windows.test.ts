@@ -280,6 +280,44 @@ freezes:
     const escalatedOnRecord = (await auditTypes(id)).filter((type) => type === 'escalated').length;
     expect({ escalatedOnRecord, escalated: events('escalated').length, reminders: events('reminder').length }).toEqual({ escalatedOnRecord: 1, escalated: 1, reminders: 1 });
   });
+
+  it('announces a time escalation the policy added meanwhile, already due, once', async () => {
+    const now = clock();
+    const name = `frozen-${++repos}`;
+    const policy = (escalations: string) => `version: 1
+defaults: { timeout: 4h }
+rules:
+  - name: deploys
+    if: { action: deploy }
+    require: { approvals: 1, approvers: [alice] }
+    notify: [ops-hook]
+    escalate:
+${escalations}freezes:
+  - name: quarter-close
+    time_zone: UTC
+    start: ${local(now + 30 * 60_000)}
+    end: ${local(now + 3 * HOUR)}
+    mode: require
+    override: { approvers: [carol] }
+`;
+    const first = '      - after: 10m\n        also_eligible: [mallory]\n';
+    await world.control.seed({
+      repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy(first) } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
+    });
+    const repository = `acme/${name}`;
+    const { run, id } = await open(repository);
+    const events = (event: string) => notificationsOf(id).filter((n) => n.event === event);
+    await after(25 * 60_000, run, id, () => true);
+    await eventually(async () => events('escalated'), (e) => e.length > 0);
+    // A second step, after 15m, is merged while the request waits: at the freeze's start (35m) it is long due.
+    await world.control.pushCommit(repository, { branch: 'main', files: { '.github/jit-approval.yml': policy(`${first}      - after: 15m\n        also_eligible: [carol]\n`) } });
+    await after(10 * 60_000, run, id, (a) => a.window !== null);
+    await eventually(async () => events('escalated'), (e) => e.length > 1);
+    await world.settle();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(events('escalated').length).toBe(2);
+    expect((await auditTypes(id)).filter((type) => type === 'escalated')).toHaveLength(2);
+  });
 });
 
 describe('an approval given before a freeze with mode: require started', () => {
