@@ -20,7 +20,7 @@ import { readAppYml, startSetup } from './setup/setup.js';
 import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
-import { DEFAULT_DATA_DIR, openStore, type Store } from './store/index.js';
+import { DEFAULT_DATA_DIR, openStore, SchemaRefused, type Store } from './store/index.js';
 import { verifyAppCredentials } from './github/app-credentials.js';
 import { withWebhookBodyLimit } from './webhooks/body-limit.js';
 import { parseDuration } from '../policies/duration.js';
@@ -359,6 +359,8 @@ export interface RunningApp {
 function storeOpenFailed(settings: Pick<AppSettings, 'databaseUrl' | 'dataDir'>, err: Error): string {
   if (settings.databaseUrl) {
     const url = new URL(settings.databaseUrl);
+    // Reached and read: the connection settings are not what to check.
+    if (err instanceof SchemaRefused) return `DATABASE_URL: the database ${url.host}${url.pathname} cannot be used: ${err.message}`;
     return `DATABASE_URL: cannot open the database ${url.host}${url.pathname}: ${err.message}; check the host, port, user, password and database name, and that the server is up`;
   }
   const dir = resolve(settings.dataDir ?? DEFAULT_DATA_DIR);

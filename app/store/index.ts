@@ -4,6 +4,7 @@ import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
 export * from './store.js';
+export { SchemaRefused } from './migrations.js';
 
 export const DEFAULT_DATA_DIR = './.data';
 

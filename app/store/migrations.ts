@@ -366,6 +366,9 @@ export function assertSchemaName(schema: string): void {
   }
 }
 
+/** The store's schema will not do for this release; the database is left as it was. */
+export class SchemaRefused extends Error {}
+
 /**
  * Applies the missing migrations in one transaction under an advisory lock, so several replicas
  * starting at once apply each migration exactly once and none starts on a half-migrated schema.
@@ -383,10 +386,29 @@ export async function migrate(db: Database, schema: string | undefined): Promise
     )`);
     const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((row) => Number(row.version)));
+    // A newer release migrated this database: this one's idea of the schema is out of date, and
+    // writing with it could lose or corrupt what the newer one keeps. Refused before anything changes.
+    const known = new Set(MIGRATIONS.map((migration) => migration.version));
+    const unknown = [...applied].filter((version) => !known.has(version));
+    if (unknown.length > 0) {
+      const latest = Math.max(...known);
+      throw new SchemaRefused(
+        `the database's schema is at migration ${Math.max(...unknown)}, newer than this release of the App knows (${latest}): ` +
+          'run the release that migrated it, or a newer one',
+      );
+    }
     const missing = MIGRATIONS.filter((migration) => !applied.has(migration.version));
     for (const migration of missing) {
-      await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      try {
+        await tx.exec(migration.sql);
+        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      } catch (err) {
+        // Rolled back with the transaction: no migration of this start is kept.
+        throw new SchemaRefused(
+          `migration ${migration.version} (${migration.name}) failed, and the database was left as it was: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
     }
     return missing.map((migration) => migration.version);
   });

@@ -9,8 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { settingsFromEnv, startApp } from '../../app/server.js';
 import { generateAppKeyPair, startGitHubDouble } from '../github-double/index.js';
+import { openStore } from '../../app/store/index.js';
+import { MIGRATIONS } from '../../app/store/migrations.js';
+import { dropSchema, POSTGRES_URL, randomSchema } from '../store/harness.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const good = { APP_ID: '123456', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: privateKey };
@@ -181,6 +185,23 @@ describe('the settings', () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('refuse to start on a database a newer release has migrated, saying so', async () => {
+    const schema = randomSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    try {
+      await (await openStore({ databaseUrl: POSTGRES_URL, schema })).close();
+      const latest = Math.max(...MIGRATIONS.map((migration) => migration.version));
+      await pool.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, 'from a newer release')`, [latest + 1]);
+      const url = new URL(POSTGRES_URL);
+      await expect(startApp({ ...settingsOf({ ...good, DATABASE_URL: POSTGRES_URL }), databaseSchema: schema })).rejects.toThrow(
+        `DATABASE_URL: the database ${url.host}${url.pathname} cannot be used: the database's schema is at migration ${latest + 1}, newer than this release of the App knows (${latest}): run the release that migrated it, or a newer one`,
+      );
+    } finally {
+      await dropSchema(pool, schema);
+      await pool.end();
     }
   }, 30_000);
 

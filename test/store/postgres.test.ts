@@ -289,6 +289,37 @@ describe('migrations', () => {
     }
   });
 
+  test('an App older than the schema refuses to start, and changes nothing', async () => {
+    await (await openStore({ databaseUrl: POSTGRES_URL, schema })).close();
+    const latest = Math.max(...MIGRATIONS.map((migration) => migration.version));
+    // What a newer release of the App left: a migration this one does not know.
+    await pool.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, 'from a newer release')`, [latest + 1]);
+    try {
+      await expect(openStore({ databaseUrl: POSTGRES_URL, schema })).rejects.toThrow(
+        `the database's schema is at migration ${latest + 1}, newer than this release of the App knows (${latest})`,
+      );
+      const { rows } = await pool.query(`SELECT max(version)::int AS latest, count(*)::int AS n FROM ${schema}.schema_migrations`);
+      expect(rows[0]).toEqual({ latest: latest + 1, n: MIGRATIONS.length + 1 });
+    } finally {
+      await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version > $1`, [latest]);
+    }
+  });
+
+  test('a migration that fails leaves the database as it was and names itself', async () => {
+    await (await openStore({ databaseUrl: POSTGRES_URL, schema })).close();
+    // Its row lost, its tables kept: migration 7 runs again, and cannot.
+    await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 7`);
+    try {
+      await expect(openStore({ databaseUrl: POSTGRES_URL, schema })).rejects.toThrow(
+        'migration 7 (pending requests counted per repository as they change, for the cap) failed, and the database was left as it was: relation "pending_request_counts" already exists',
+      );
+      const { rows } = await pool.query(`SELECT array_agg(version ORDER BY version) AS versions FROM ${schema}.schema_migrations`);
+      expect(rows[0].versions).toEqual(MIGRATIONS.map((migration) => migration.version).filter((version) => version !== 7));
+    } finally {
+      await pool.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES (7, 'restored')`);
+    }
+  });
+
   test('a schema name that is not a plain identifier is refused', async () => {
     await expect(openStore({ databaseUrl: POSTGRES_URL, schema: 'x; DROP TABLE y' })).rejects.toThrow(/invalid schema name/);
   });
