@@ -237,35 +237,35 @@ describe('a freeze with mode: require', () => {
 });
 
 describe('a request decided again while it waits for people', () => {
-  it('fires no time escalation or reminder a second time', async () => {
+  const ESCALATION = '      - after: 10m\n        also_eligible: [mallory]\n';
+  /** A repository whose policy escalates deploys after 10m, and whose freeze starts 30 minutes from now. */
+  async function freezeIn30Minutes(policyDefaults: string, escalations = ESCALATION): Promise<{ repository: string; policy: (escalations: string) => string }> {
     const now = clock();
     const name = `frozen-${++repos}`;
-    await world.control.seed({
-      repos: [{
-        owner: 'acme',
-        name,
-        branches: { main: { '.github/jit-approval.yml': `version: 1
-defaults: { timeout: 4h, reminder: 20m }
+    const policy = (steps: string) => `version: 1
+defaults: ${policyDefaults}
 rules:
   - name: deploys
     if: { action: deploy }
     require: { approvals: 1, approvers: [alice] }
     notify: [ops-hook]
     escalate:
-      - after: 10m
-        also_eligible: [mallory]
-freezes:
+${steps}freezes:
   - name: quarter-close
     time_zone: UTC
     start: ${local(now + 30 * 60_000)}
     end: ${local(now + 3 * HOUR)}
     mode: require
     override: { approvers: [carol] }
-` } },
-        collaborators: { alice: 'admin', carol: 'write', mallory: 'write' },
-      }],
+`;
+    await world.control.seed({
+      repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy(escalations) } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
     });
-    const repository = `acme/${name}`;
+    return { repository: `acme/${name}`, policy };
+  }
+
+  it('fires no time escalation or reminder a second time', async () => {
+    const { repository } = await freezeIn30Minutes('{ timeout: 4h, reminder: 20m }');
     const { run, id } = await open(repository);
     const events = (event: string) => notificationsOf(id).filter((n) => n.event === event);
 
@@ -282,35 +282,13 @@ freezes:
   });
 
   it('announces a time escalation the policy added meanwhile, already due, once', async () => {
-    const now = clock();
-    const name = `frozen-${++repos}`;
-    const policy = (escalations: string) => `version: 1
-defaults: { timeout: 4h }
-rules:
-  - name: deploys
-    if: { action: deploy }
-    require: { approvals: 1, approvers: [alice] }
-    notify: [ops-hook]
-    escalate:
-${escalations}freezes:
-  - name: quarter-close
-    time_zone: UTC
-    start: ${local(now + 30 * 60_000)}
-    end: ${local(now + 3 * HOUR)}
-    mode: require
-    override: { approvers: [carol] }
-`;
-    const first = '      - after: 10m\n        also_eligible: [mallory]\n';
-    await world.control.seed({
-      repos: [{ owner: 'acme', name, branches: { main: { '.github/jit-approval.yml': policy(first) } }, collaborators: { alice: 'admin', carol: 'write', mallory: 'write' } }],
-    });
-    const repository = `acme/${name}`;
+    const { repository, policy } = await freezeIn30Minutes('{ timeout: 4h }');
     const { run, id } = await open(repository);
     const events = (event: string) => notificationsOf(id).filter((n) => n.event === event);
     await after(25 * 60_000, run, id, () => true);
     await eventually(async () => events('escalated'), (e) => e.length > 0);
     // A second step, after 15m, is merged while the request waits: at the freeze's start (35m) it is long due.
-    await world.control.pushCommit(repository, { branch: 'main', files: { '.github/jit-approval.yml': policy(`${first}      - after: 15m\n        also_eligible: [carol]\n`) } });
+    await world.control.pushCommit(repository, { branch: 'main', files: { '.github/jit-approval.yml': policy(`${ESCALATION}      - after: 15m\n        also_eligible: [carol]\n`) } });
     await after(10 * 60_000, run, id, (a) => a.window !== null);
     await eventually(async () => events('escalated'), (e) => e.length > 1);
     await world.settle();
