@@ -1,5 +1,5 @@
 /** What every CLI command gets, and the pieces they share: exit codes, usage errors, reading files. */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { zoneSuggestion } from '../../policies/policy-checks.js';
@@ -76,9 +76,23 @@ export function instantOption(text: string | undefined): number {
 
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
+/**
+ * The most an input is read of: far beyond any policy, CODEOWNERS or list of changed files, so
+ * that a device that never ends (`/dev/zero`) is refused rather than read until memory runs out.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
 export async function readInput(io: CliIo, file: string): Promise<ReadResult> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    return { ok: true, bytes: await readFile(resolve(io.cwd, file)) };
+    // A stream, not readFile: a pipe (`<(…)`) has no size to check first.
+    for await (const chunk of createReadStream(resolve(io.cwd, file), { highWaterMark: 1024 * 1024 })) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_INPUT_BYTES) return { ok: false, reason: `cannot read: larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB` };
+      chunks.push(chunk as Buffer);
+    }
+    return { ok: true, bytes: Buffer.concat(chunks) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;

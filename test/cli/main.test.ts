@@ -116,6 +116,11 @@ describe('validate', () => {
     expect(r.stdout).toMatch(new RegExp(`^${file.replace('.', '\\.')}: invalid`));
   });
 
+  test('a device that never ends is refused once it passes any input\'s size, not read until memory runs out', async () => {
+    const r = await run('validate', '/dev/zero', '--format', 'text');
+    expect(r).toMatchObject({ code: 1, stdout: '/dev/zero: invalid (1 problem)\n', stderr: '/dev/zero:1:1: cannot read: larger than 64 MiB\n' });
+  });
+
   test('--strict: a warning makes a valid policy fail, with the warning at its line', async () => {
     const lenient = await run('validate', 'warns.yml', '--format', 'text');
     expect(lenient).toMatchObject({ code: 0, stdout: 'warns.yml: valid (1 rule, 1 warning)\n' });
