@@ -100,7 +100,7 @@ export function jitApp(options: JitAppOptions): JitApp {
       log,
       notifications: new RequestNotifications(dispatcher, clock),
       now: () => new Date(clock()),
-      knownNotifiers: notifierNames(notifiersConfig),
+      notifiersFor: (owner) => notifierNames(notifiersConfig, owner),
       extendsRepositories: options.extendsRepositories,
       evaluationBudgetMs: options.evaluationBudgetMs,
       onCompleted: (request) => metrics.requestCompleted(request),
@@ -130,7 +130,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     };
     timers = new TimerWorker({ store, gate, log, pollMs: options.timerPollMs, handlers: { [RECONCILE_JOB]: reconcile }, clock });
     timers.start();
-    const preview = runPolicyPreview({ store, installations, appUrl, knownNotifiers: notifierNames(notifiersConfig), extendsRepositories: options.extendsRepositories, clock });
+    const preview = runPolicyPreview({ store, installations, appUrl, notifiersFor: (owner) => notifierNames(notifiersConfig, owner), extendsRepositories: options.extendsRepositories, clock });
     const deploymentReview = reviewDeploymentJob({ store, gate, github: (id) => installations.client(id), now: () => new Date(clock()) });
     outboxWorker = new OutboxWorker({ store, log, handlers: { ...outbox.handlers, [PREVIEW_JOB]: preview, [DEPLOYMENT_REVIEW_JOB]: deploymentReview }, onGiveUp: outbox.onGiveUp, pollMs: options.outboxPollMs, clock });
     started = Promise.all([outboxWorker.start(), reconciler.start()]).then(() => undefined);

@@ -63,8 +63,8 @@ export interface GateOptions {
   evaluationBudgetMs?: number;
   now?: () => Date;
   notifications: RequestNotifications;
-  /** Notifier names configured on the App, which policies may name. */
-  knownNotifiers: ReadonlySet<string>;
+  /** The notifier names configured on the App that the policies of an account's repositories may name. */
+  notifiersFor: (owner: string) => ReadonlySet<string>;
   /** Repositories (`owner/name`) besides each owner's `.github` that policies may `_extends`. */
   extendsRepositories?: readonly string[];
   /** Called when a request reaches a final status, for metrics. */
@@ -142,8 +142,8 @@ export class Gate {
     this.now = options.now ?? (() => new Date());
   }
 
-  private policySources(): PolicySourceOptions {
-    return { knownNotifiers: this.options.knownNotifiers, extendsRepositories: this.options.extendsRepositories, cache: this.policies };
+  private policySources(owner: string): PolicySourceOptions {
+    return { knownNotifiers: this.options.notifiersFor(owner), extendsRepositories: this.options.extendsRepositories, cache: this.policies };
   }
 
   async view(requestId: string): Promise<GateRequest | undefined> {
@@ -397,7 +397,7 @@ export class Gate {
     };
     const [context, inputs, rerunner, run] = await Promise.all([
       loadRunContext(github, repo, runCommit, { lastApproved, defaultBranchHead }, this.policies),
-      loadPolicyInputs(github, repo, defaultBranchHead, this.policySources()),
+      loadPolicyInputs(github, repo, defaultBranchHead, this.policySources(repo.owner)),
       rerunKnown ? undefined : rerunStarter(github, repo, request.runId, request.runAttempt),
       runRead,
     ]);
@@ -862,7 +862,7 @@ export class Gate {
     const { github } = await this.options.installations.forRepository(owner, repo);
     const coordinates = { owner, repo };
     const [defaultBranch, head] = await Promise.all([github.defaultBranch(coordinates), github.defaultBranchHead(coordinates)]);
-    const inputs = await loadPolicyInputs(github, coordinates, head, this.policySources());
+    const inputs = await loadPolicyInputs(github, coordinates, head, this.policySources(owner));
     if (!inputs.ok) return { ok: false, problems: inputs.problems };
     const requestFacts: RequestFacts = { ...facts, branch: facts.branch ?? defaultBranch };
     return { ok: true, defaultBranch, decision: evaluate(inputs.policy, requestFacts, { codeowners: inputs.codeowners, now: this.now() }) };

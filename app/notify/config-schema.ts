@@ -22,6 +22,16 @@ const url = {
   ],
 };
 
+// An App installed on several accounts serves them all: without this, any repository's policy could
+// send its requests (and its workflow's words) to another account's channel.
+const owners = {
+  description: "The accounts (organisations or users) whose repositories' policies may name this notifier. Without it, every repository the App is installed on may.",
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  items: { type: 'string', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', patternErrorMessage: 'expected a GitHub account name, such as acme' },
+};
+
 // `alice@example.com` or `Alice <alice@example.com>`, the two forms nodemailer takes.
 const address = {
   type: 'string',
@@ -36,6 +46,7 @@ const slack = {
   properties: {
     type: { const: 'slack' },
     url: { ...url, description: 'The Slack incoming-webhook URL (a secret: reference an environment variable).' },
+    owners,
   },
 };
 
@@ -58,6 +69,7 @@ const email = {
     from: address,
     to: { type: 'array', minItems: 1, uniqueItems: true, items: address },
     subject_prefix: { type: 'string', description: 'Default: "[JIT approval]".' },
+    owners,
   },
 };
 
@@ -73,6 +85,7 @@ const webhook = {
       minLength: 16,
       description: 'Key of the HMAC-SHA256 signature in X-Jit-Signature-256 (a secret: reference an environment variable).',
     },
+    owners,
   },
 };
 

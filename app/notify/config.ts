@@ -15,13 +15,18 @@ import { validate as validateNotifiers } from './generated/notifiers-validator.j
 import { joinPointer, parseYamlSource } from '../../policies/yaml-source.js';
 import { LOOPBACK_HOST, NOTIFIER_TYPES } from './config-schema.js';
 
-export interface SlackNotifierConfig {
+interface NotifierScope {
+  /** The accounts whose repositories' policies may name it; every account when absent. */
+  owners?: readonly string[];
+}
+
+export interface SlackNotifierConfig extends NotifierScope {
   name: string;
   type: 'slack';
   url: string;
 }
 
-export interface EmailNotifierConfig {
+export interface EmailNotifierConfig extends NotifierScope {
   name: string;
   type: 'email';
   host: string;
@@ -34,7 +39,7 @@ export interface EmailNotifierConfig {
   subjectPrefix: string;
 }
 
-export interface WebhookNotifierConfig {
+export interface WebhookNotifierConfig extends NotifierScope {
   name: string;
   type: 'webhook';
   url: string;
@@ -71,9 +76,11 @@ export class NotifiersConfigError extends Error {
   }
 }
 
-/** The names a policy's `notify:` may use (pass as the policy loader's `knownNotifiers`). */
-export function notifierNames(config: NotifiersConfig): ReadonlySet<string> {
-  return new Set(config.notifiers.keys());
+/** The names the policies of `owner`'s repositories may use in `notify:` (the policy loader's `knownNotifiers`). */
+export function notifierNames(config: NotifiersConfig, owner: string): ReadonlySet<string> {
+  const account = owner.toLowerCase();
+  const scoped = [...config.notifiers.values()].filter((n) => n.owners === undefined || n.owners.some((o) => o.toLowerCase() === account));
+  return new Set(scoped.map((n) => n.name));
 }
 
 export function formatConfigDiagnostic(d: ConfigDiagnostic): string {
@@ -183,6 +190,7 @@ interface RawNotifier {
   from?: string;
   to?: string[];
   subject_prefix?: string;
+  owners?: string[];
 }
 
 interface RawFile {
@@ -199,12 +207,14 @@ export function isLoopbackHost(host: string): boolean {
 function toConfigs(raw: RawFile): Map<string, NotifierConfig> {
   const configs = new Map<string, NotifierConfig>();
   for (const [name, n] of Object.entries(raw.notifiers)) {
-    if (n.type === 'slack') configs.set(name, { name, type: 'slack', url: n.url! });
-    else if (n.type === 'webhook') configs.set(name, { name, type: 'webhook', url: n.url!, secret: n.secret! });
+    const scope = n.owners ? { owners: n.owners } : {};
+    if (n.type === 'slack') configs.set(name, { name, type: 'slack', url: n.url!, ...scope });
+    else if (n.type === 'webhook') configs.set(name, { name, type: 'webhook', url: n.url!, secret: n.secret!, ...scope });
     else {
       const secure = n.secure ?? false;
       configs.set(name, {
         name,
+        ...scope,
         type: 'email',
         host: n.host!,
         port: n.port ?? (secure ? 465 : 587),

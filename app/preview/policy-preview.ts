@@ -45,7 +45,8 @@ export interface PolicyPreviewOptions {
   store: Store;
   installations: Installations;
   appUrl: string;
-  knownNotifiers: ReadonlySet<string>;
+  /** The notifier names configured on the App that the policies of an account's repositories may name. */
+  notifiersFor: (owner: string) => ReadonlySet<string>;
   extendsRepositories?: readonly string[];
   /** The App's clock: freezes and deploy windows are judged as they stand now. */
   clock?: () => number;
@@ -93,7 +94,7 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
     // A redelivery, a reopened pull request at the same head, or an attempt whose answer was lost: previewed already.
     if (await github.findCheckRun(repo, job.headSha, POLICY_CHECK_NAME, externalId)) return;
 
-    const sources = { knownNotifiers: options.knownNotifiers, extendsRepositories: options.extendsRepositories };
+    const sources = { knownNotifiers: options.notifiersFor(job.owner), extendsRepositories: options.extendsRepositories };
     // Before: the policy decisions use now, at the default branch's head commit. Its name could be a
     // tag's too (a bare name is a tag before a branch), and anyone who may push may tag.
     const [before, after] = await Promise.all([

@@ -154,6 +154,17 @@ describe('failing closed', () => {
     expect(checkRun.output.summary).toContain('.github/jit-approval.yml:5:');
   });
 
+  it("fails a request under a policy that names another account's notifier, without naming that account's others", async () => {
+    // The App serves acme and globex; acme's ops-hook is acme's alone.
+    await world.control.seed({
+      installations: [{ appId: APP_ID, account: 'globex' }],
+      repos: [{ owner: 'globex', name: 'shop', branches: { main: { '.github/jit-approval.yml': POLICY } }, collaborators: { alice: 'admin' } }],
+    });
+    const { body } = await world.open(job({ repository: 'globex/shop' }), { action: 'deploy', environment: 'production' });
+    expect(body).toMatchObject({ status: 'failed', problems: [expect.stringMatching(/^\.github\/jit-approval\.yml:\d+:\d+: .*unknown notifier "ops-hook".*The App has no notifiers configured/)] });
+    expect(world.notifications.filter((n) => n.request.id === body.id)).toEqual([]);
+  });
+
   it('fails a request under a policy that is not UTF-8 text, rather than read a rule that then matches nothing', async () => {
     // Saved in Latin-1: "producción" holds the byte 0xF3. Decoded leniently, the rule would name
     // "*-producci\uFFFDn", which no environment matches, and the deploy would need no approval.

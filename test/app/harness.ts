@@ -160,7 +160,8 @@ export class World {
 
   private notifiersConfig() {
     const { port } = this.receiver!.address() as { port: number };
-    const text = `notifiers:\n  ops-hook:\n    type: webhook\n    url: http://127.0.0.1:${port}/hook\n    secret: test-notifier-secret-0123\n`;
+    // acme's own: another account the App is installed on cannot send its requests there.
+    const text = `notifiers:\n  ops-hook:\n    type: webhook\n    url: http://127.0.0.1:${port}/hook\n    secret: test-notifier-secret-0123\n    owners: [acme]\n`;
     const parsed = parseNotifiersConfig(text, 'notifiers.yml', {});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.diagnostics));
     return parsed.config;

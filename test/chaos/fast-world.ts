@@ -183,7 +183,7 @@ export class FastWorld {
       log,
       now: clock.read,
       notifications: new RequestNotifications(new NotificationDispatcher({ notifiers: new Map(), audit: storeAudit(store), log })),
-      knownNotifiers: new Set(),
+      notifiersFor: () => new Set(),
     });
     return new FastWorld(store, gate, github, clock);
   }

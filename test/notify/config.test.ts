@@ -57,7 +57,7 @@ describe('parseNotifiersConfig', () => {
       },
       { name: 'pager', type: 'webhook', url: 'https://hooks.example.com/jit/a1', secret: '0123456789abcdef0123' },
     ]);
-    expect(result.ok && notifierNames(result.config)).toEqual(new Set(['slack-deploys', 'oncall-mail', 'pager']));
+    expect(result.ok && notifierNames(result.config, 'acme')).toEqual(new Set(['slack-deploys', 'oncall-mail', 'pager']));
   });
 
   test('plain http is taken for a loopback address only', () => {
@@ -104,7 +104,7 @@ describe('parseNotifiersConfig', () => {
       'a misspelt key, said once, at the key',
       lines('notifiers:', '  p:', '    type: webhook', '    url: https://x', '    secert: 0123456789abcdef'),
       {},
-      ['notifiers.yml:5:5: notifiers.p.secert: unknown key "secert"; did you mean "secret"? Expected one of: type, url, secret'],
+      ['notifiers.yml:5:5: notifiers.p.secert: unknown key "secert"; did you mean "secret"? Expected one of: type, url, secret, owners'],
     ],
     ['a short webhook secret, without echoing it', lines('notifiers:', '  p:', '    type: webhook', '    url: https://x', '    secret: ${S}'), { S: 'hunter2' }, ['notifiers.yml:5:13: notifiers.p.secret: expected at least 16 characters']],
     ['a URL that is not http(s), without echoing it', lines('notifiers:', '  s:', '    type: slack', '    url: ${U}'), { U: 'hooks.slack.com/secret' }, [`notifiers.yml:4:10: notifiers.s.url: ${NOT_HTTPS}`]],
@@ -117,6 +117,7 @@ describe('parseNotifiersConfig', () => {
       { U: 'https://jit:hunter2@hooks.example.com/services/T/B/x' },
       ['notifiers.yml:4:10: notifiers.s.url: expected a URL without a user name or password, which the audit trail would show when a delivery fails'],
     ],
+    ['owners that are not account names', lines('notifiers:', '  s:', '    type: slack', '    url: https://x', '    owners: ["acme/web"]'), {}, ['notifiers.yml:5:14: notifiers.s.owners[0]: expected a GitHub account name, such as acme']],
     ['a bad port', lines('notifiers:', '  m:', '    type: email', '    host: h', '    port: 99999', '    from: a@example.com', '    to: [b@example.com]'), {}, ['notifiers.yml:5:11: notifiers.m.port: expected a whole number from 1 to 65535']],
     ['a non-numeric port from the environment', lines('notifiers:', '  m:', '    type: email', '    host: h', '    port: ${P}', '    from: a@example.com', '    to: [b@example.com]'), { P: 'smtp' }, ['notifiers.yml:5:11: notifiers.m.port: expected a whole number, got a string']],
     [
@@ -138,7 +139,7 @@ describe('parseNotifiersConfig', () => {
 describe('loadNotifiersConfig', () => {
   test('no NOTIFIERS_FILE means no notifiers', async () => {
     const config = await loadNotifiersConfig({});
-    expect(notifierNames(config)).toEqual(new Set());
+    expect(notifierNames(config, 'acme')).toEqual(new Set());
   });
 
   test('reads the named file; a bad one throws an error listing every problem with its location', async () => {
@@ -154,7 +155,7 @@ describe('loadNotifiersConfig', () => {
       await expect(loadNotifiersConfig({ NOTIFIERS_FILE: file })).rejects.toThrow(`${file}:4:10: notifiers.s.url: environment variable SLACK_URL is not set`);
       const loaded = await loadNotifiersConfig({ NOTIFIERS_FILE: file, SLACK_URL: 'https://hooks.slack.com/x' });
       expect(loaded.file).toBe(file);
-      expect(notifierNames(loaded)).toEqual(new Set(['s']));
+      expect(notifierNames(loaded, 'acme')).toEqual(new Set(['s']));
     } finally {
       await rm(dir, { recursive: true });
     }
@@ -168,8 +169,25 @@ describe('loadNotifiersConfig', () => {
     const parsed = parseNotifiersConfig(lines('notifiers:', '  pager:', '    type: webhook', '    url: https://x', '    secret: 0123456789abcdef'), FILE, {});
     if (!parsed.ok) throw new Error('bad test config');
     const policy = (notify: string) => lines('version: 1', 'rules:', '  - name: prod', `    notify: [${notify}]`);
-    expect(loadPolicy(policy('pager'), 'p.yml', { knownNotifiers: notifierNames(parsed.config) }).ok).toBe(true);
-    const bad = loadPolicy(policy('slack-deploys'), 'p.yml', { knownNotifiers: notifierNames(parsed.config) });
+    expect(loadPolicy(policy('pager'), 'p.yml', { knownNotifiers: notifierNames(parsed.config, 'acme') }).ok).toBe(true);
+    const bad = loadPolicy(policy('slack-deploys'), 'p.yml', { knownNotifiers: notifierNames(parsed.config, 'acme') });
     expect(!bad.ok && bad.diagnostics.map((d) => `${d.line}:${d.col}`)).toEqual(['4:14']);
+  });
+
+  test("a notifier with owners is known only to those accounts' policies, whatever the case of their names", () => {
+    const parsed = parseNotifiersConfig(
+      lines('notifiers:', '  acme-pager:', '    type: webhook', '    url: https://x', '    secret: 0123456789abcdef', '    owners: [acme, Acme-Labs]', '  shared:', '    type: slack', '    url: https://y'),
+      FILE,
+      {},
+    );
+    if (!parsed.ok) throw new Error('bad test config');
+    expect(notifierNames(parsed.config, 'ACME')).toEqual(new Set(['acme-pager', 'shared']));
+    expect(notifierNames(parsed.config, 'acme-labs')).toEqual(new Set(['acme-pager', 'shared']));
+    expect(notifierNames(parsed.config, 'globex')).toEqual(new Set(['shared']));
+    const policy = lines('version: 1', 'rules:', '  - name: prod', '    notify: [acme-pager]');
+    const refused = loadPolicy(policy, 'p.yml', { knownNotifiers: notifierNames(parsed.config, 'globex') });
+    // The refusal lists what globex may name, never another account's notifiers.
+    expect(!refused.ok && refused.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining('unknown notifier "acme-pager"')]);
+    expect(!refused.ok && refused.diagnostics[0]?.message).toContain('The App knows: shared');
   });
 });

@@ -5,11 +5,12 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","title":"Mercurial JIT Action Approval notifiers","type":"object","required":["notifiers"],"additionalProperties":false,"properties":{"notifiers":{"description":"Notifiers by name; policies refer to these names in `notify:`.","type":"object","propertyNames":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","patternErrorMessage":"a notifier name is letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit"},"additionalProperties":{"type":"object","required":["type"],"properties":{"type":{"description":"slack, email or webhook.","type":"string"}},"discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["type","url"],"additionalProperties":false,"properties":{"type":{"const":"slack"},"url":{"description":"The Slack incoming-webhook URL (a secret: reference an environment variable).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])","allOf":[{"type":"string","pattern":"^(?!https://[^\\s/?#]*@)","patternErrorMessage":"expected a URL without a user name or password, which the audit trail would show when a delivery fails"}]}}},{"type":"object","required":["type","host","from","to"],"additionalProperties":false,"properties":{"type":{"const":"email"},"host":{"type":"string","minLength":1,"description":"The SMTP server."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Default: 465 when secure, else 587."},"secure":{"type":"boolean","description":"TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it."},"require_tls":{"type":"boolean","description":"Refuse to send unless STARTTLS succeeds. Default: true, except to a loopback host (localhost, 127.x.x.x, ::1) or with secure."},"auth":{"type":"object","required":["user","pass"],"additionalProperties":false,"properties":{"user":{"type":"string","minLength":1},"pass":{"type":"string","minLength":1}}},"from":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""},"to":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""}},"subject_prefix":{"type":"string","description":"Default: \"[JIT approval]\"."}}},{"type":"object","required":["type","url","secret"],"additionalProperties":false,"properties":{"type":{"const":"webhook"},"url":{"description":"An https URL; http only to a loopback address (localhost, 127.x.x.x, [::1]).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])","allOf":[{"type":"string","pattern":"^(?!https://[^\\s/?#]*@)","patternErrorMessage":"expected a URL without a user name or password, which the audit trail would show when a delivery fails"}]},"secret":{"type":"string","minLength":16,"description":"Key of the HMAC-SHA256 signature in X-Jit-Signature-256 (a secret: reference an environment variable)."}}}]}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","title":"Mercurial JIT Action Approval notifiers","type":"object","required":["notifiers"],"additionalProperties":false,"properties":{"notifiers":{"description":"Notifiers by name; policies refer to these names in `notify:`.","type":"object","propertyNames":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","patternErrorMessage":"a notifier name is letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit"},"additionalProperties":{"type":"object","required":["type"],"properties":{"type":{"description":"slack, email or webhook.","type":"string"}},"discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["type","url"],"additionalProperties":false,"properties":{"type":{"const":"slack"},"url":{"description":"The Slack incoming-webhook URL (a secret: reference an environment variable).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])","allOf":[{"type":"string","pattern":"^(?!https://[^\\s/?#]*@)","patternErrorMessage":"expected a URL without a user name or password, which the audit trail would show when a delivery fails"}]},"owners":{"description":"The accounts (organisations or users) whose repositories' policies may name this notifier. Without it, every repository the App is installed on may.","type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$","patternErrorMessage":"expected a GitHub account name, such as acme"}}}},{"type":"object","required":["type","host","from","to"],"additionalProperties":false,"properties":{"type":{"const":"email"},"host":{"type":"string","minLength":1,"description":"The SMTP server."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Default: 465 when secure, else 587."},"secure":{"type":"boolean","description":"TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it."},"require_tls":{"type":"boolean","description":"Refuse to send unless STARTTLS succeeds. Default: true, except to a loopback host (localhost, 127.x.x.x, ::1) or with secure."},"auth":{"type":"object","required":["user","pass"],"additionalProperties":false,"properties":{"user":{"type":"string","minLength":1},"pass":{"type":"string","minLength":1}}},"from":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""},"to":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$","patternErrorMessage":"expected an e-mail address such as jit@example.com or \"JIT <jit@example.com>\""}},"subject_prefix":{"type":"string","description":"Default: \"[JIT approval]\"."},"owners":{"description":"The accounts (organisations or users) whose repositories' policies may name this notifier. Without it, every repository the App is installed on may.","type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$","patternErrorMessage":"expected a GitHub account name, such as acme"}}}},{"type":"object","required":["type","url","secret"],"additionalProperties":false,"properties":{"type":{"const":"webhook"},"url":{"description":"An https URL; http only to a loopback address (localhost, 127.x.x.x, [::1]).","type":"string","pattern":"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$","patternErrorMessage":"expected an https:// URL (http:// only to localhost, 127.x.x.x or [::1])","allOf":[{"type":"string","pattern":"^(?!https://[^\\s/?#]*@)","patternErrorMessage":"expected a URL without a user name or password, which the audit trail would show when a delivery fails"}]},"secret":{"type":"string","minLength":16,"description":"Key of the HMAC-SHA256 signature in X-Jit-Signature-256 (a secret: reference an environment variable)."},"owners":{"description":"The accounts (organisations or users) whose repositories' policies may name this notifier. Without it, every repository the App is installed on may.","type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$","patternErrorMessage":"expected a GitHub account name, such as acme"}}}}]}}}};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const pattern5 = new RegExp("^(?!https://[^\\s/?#]*@)", "u");
 const pattern6 = new RegExp("^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$", "u");
-const pattern7 = new RegExp("^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$", "u");
+const pattern7 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$", "u");
+const pattern8 = new RegExp("^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = runtime0.default;
 
@@ -144,7 +145,7 @@ vErrors.push(err7);
 errors++;
 }
 for(const key3 in data1){
-if(!((key3 === "type") || (key3 === "url"))){
+if(!(((key3 === "type") || (key3 === "url")) || (key3 === "owners"))){
 const err8 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0],data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -251,9 +252,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0],data:data1};
+if(data1.owners !== undefined){
+let data5 = data1.owners;
+if(Array.isArray(data5)){
+if(data5.length < 1){
+const err14 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/owners/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -262,77 +265,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-var props0 = true;
-}
-else if(tag0 === "email"){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.type === undefined){
-const err15 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(data1.host === undefined){
-const err16 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if(data1.from === undefined){
-const err17 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-if(data1.to === undefined){
-const err18 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-for(const key4 in data1){
-if(!(func1.call(schema31.properties.notifiers.additionalProperties.oneOf[1].properties, key4))){
-const err19 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-if(data1.type !== undefined){
-let data5 = data1.type;
-if("email" !== data5){
-const err20 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/type/const",keyword:"const",params:{allowedValue: "email"},message:"must be equal to constant",schema:"email",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.type,data:data5};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-if(data1.host !== undefined){
-let data6 = data1.host;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
 if(typeof data6 !== "string"){
 let dataType3 = typeof data6;
 let coerced3 = undefined;
@@ -344,7 +279,99 @@ else if(data6 === null){
 coerced3 = "";
 }
 else {
-const err21 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data6};
+const err15 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/owners/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners.items,data:data6};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(coerced3 !== undefined){
+data6 = coerced3;
+if(data5 !== undefined){
+data5[i0] = coerced3;
+}
+}
+}
+if(typeof data6 === "string"){
+if(!pattern7.test(data6)){
+const err16 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/owners/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"+"\"",schema:"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners.items,data:data6};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+let i1 = data5.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data5[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err17 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/owners/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners,data:data5};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+break;
+}
+indices0[item0] = i1;
+}
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/properties/owners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0].properties.owners,data:data5};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[0],data:data1};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var props0 = true;
+}
+else if(tag0 === "email"){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.type === undefined){
+const err20 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data1.host === undefined){
+const err21 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -353,17 +380,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-if(coerced3 !== undefined){
-data6 = coerced3;
-if(data1 !== undefined){
-data1["host"] = coerced3;
-}
-}
-}
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err22 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data6};
+if(data1.from === undefined){
+const err22 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -372,20 +390,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-}
-if(data1.port !== undefined){
-let data7 = data1.port;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-let dataType4 = typeof data7;
-let coerced4 = undefined;
-if(!(coerced4 !== undefined)){
-if(dataType4 === "boolean" || data7 === null
-              || (dataType4 === "string" && data7 && data7 == +data7 && !(data7 % 1))){
-coerced4 = +data7;
-}
-else {
-const err23 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
+if(data1.to === undefined){
+const err23 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -394,17 +400,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(coerced4 !== undefined){
-data7 = coerced4;
-if(data1 !== undefined){
-data1["port"] = coerced4;
-}
-}
-}
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 65535 || isNaN(data7)){
-const err24 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
+for(const key4 in data1){
+if(!(func1.call(schema31.properties.notifiers.additionalProperties.oneOf[1].properties, key4))){
+const err24 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -413,8 +411,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data7 < 1 || isNaN(data7)){
-const err25 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data7};
+}
+if(data1.type !== undefined){
+let data7 = data1.type;
+if("email" !== data7){
+const err25 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/type/const",keyword:"const",params:{allowedValue: "email"},message:"must be equal to constant",schema:"email",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.type,data:data7};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -424,20 +425,20 @@ vErrors.push(err25);
 errors++;
 }
 }
+if(data1.host !== undefined){
+let data8 = data1.host;
+if(typeof data8 !== "string"){
+let dataType4 = typeof data8;
+let coerced4 = undefined;
+if(!(coerced4 !== undefined)){
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data8;
 }
-if(data1.secure !== undefined){
-let data8 = data1.secure;
-if(typeof data8 !== "boolean"){
-let coerced5 = undefined;
-if(!(coerced5 !== undefined)){
-if(data8 === "false" || data8 === 0 || data8 === null){
-coerced5 = false;
-}
-else if(data8 === "true" || data8 === 1){
-coerced5 = true;
+else if(data8 === null){
+coerced4 = "";
 }
 else {
-const err26 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secure",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure,data:data8};
+const err26 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data8};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -447,27 +448,16 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(coerced5 !== undefined){
-data8 = coerced5;
+if(coerced4 !== undefined){
+data8 = coerced4;
 if(data1 !== undefined){
-data1["secure"] = coerced5;
+data1["host"] = coerced4;
 }
 }
 }
-}
-if(data1.require_tls !== undefined){
-let data9 = data1.require_tls;
-if(typeof data9 !== "boolean"){
-let coerced6 = undefined;
-if(!(coerced6 !== undefined)){
-if(data9 === "false" || data9 === 0 || data9 === null){
-coerced6 = false;
-}
-else if(data9 === "true" || data9 === 1){
-coerced6 = true;
-}
-else {
-const err27 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/require_tls",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/require_tls/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls,data:data9};
+if(typeof data8 === "string"){
+if(func2(data8) < 1){
+const err27 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.host,data:data8};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -477,19 +467,19 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(coerced6 !== undefined){
-data9 = coerced6;
-if(data1 !== undefined){
-data1["require_tls"] = coerced6;
 }
+if(data1.port !== undefined){
+let data9 = data1.port;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+let dataType5 = typeof data9;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 === "boolean" || data9 === null
+              || (dataType5 === "string" && data9 && data9 == +data9 && !(data9 % 1))){
+coerced5 = +data9;
 }
-}
-}
-if(data1.auth !== undefined){
-let data10 = data1.auth;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-if(data10.user === undefined){
-const err28 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+else {
+const err28 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data9};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -498,8 +488,17 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data10.pass === undefined){
-const err29 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "pass"},message:"must have required property '"+"pass"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+}
+if(coerced5 !== undefined){
+data9 = coerced5;
+if(data1 !== undefined){
+data1["port"] = coerced5;
+}
+}
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 65535 || isNaN(data9)){
+const err29 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -508,9 +507,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key5 in data10){
-if(!((key5 === "user") || (key5 === "pass"))){
-const err30 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+if(data9 < 1 || isNaN(data9)){
+const err30 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.port,data:data9};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -520,20 +518,20 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data10.user !== undefined){
-let data11 = data10.user;
-if(typeof data11 !== "string"){
-let dataType7 = typeof data11;
-let coerced7 = undefined;
-if(!(coerced7 !== undefined)){
-if(dataType7 == "number" || dataType7 == "boolean"){
-coerced7 = "" + data11;
 }
-else if(data11 === null){
-coerced7 = "";
+if(data1.secure !== undefined){
+let data10 = data1.secure;
+if(typeof data10 !== "boolean"){
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(data10 === "false" || data10 === 0 || data10 === null){
+coerced6 = false;
+}
+else if(data10 === "true" || data10 === 1){
+coerced6 = true;
 }
 else {
-const err31 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data11};
+const err31 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secure",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.secure,data:data10};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -543,16 +541,27 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(coerced7 !== undefined){
-data11 = coerced7;
-if(data10 !== undefined){
-data10["user"] = coerced7;
+if(coerced6 !== undefined){
+data10 = coerced6;
+if(data1 !== undefined){
+data1["secure"] = coerced6;
 }
 }
 }
-if(typeof data11 === "string"){
-if(func2(data11) < 1){
-const err32 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data11};
+}
+if(data1.require_tls !== undefined){
+let data11 = data1.require_tls;
+if(typeof data11 !== "boolean"){
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(data11 === "false" || data11 === 0 || data11 === null){
+coerced7 = false;
+}
+else if(data11 === "true" || data11 === 1){
+coerced7 = true;
+}
+else {
+const err32 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/require_tls",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/require_tls/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.require_tls,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -562,21 +571,19 @@ vErrors.push(err32);
 errors++;
 }
 }
+if(coerced7 !== undefined){
+data11 = coerced7;
+if(data1 !== undefined){
+data1["require_tls"] = coerced7;
 }
-if(data10.pass !== undefined){
-let data12 = data10.pass;
-if(typeof data12 !== "string"){
-let dataType8 = typeof data12;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data12;
 }
-else if(data12 === null){
-coerced8 = "";
 }
-else {
-const err33 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data12};
+}
+if(data1.auth !== undefined){
+let data12 = data1.auth;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.user === undefined){
+const err33 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data12};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -585,17 +592,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(coerced8 !== undefined){
-data12 = coerced8;
-if(data10 !== undefined){
-data10["pass"] = coerced8;
-}
-}
-}
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err34 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data12};
+if(data12.pass === undefined){
+const err34 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/required",keyword:"required",params:{missingProperty: "pass"},message:"must have required property '"+"pass"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -604,11 +602,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data10};
+for(const key5 in data12){
+if(!((key5 === "user") || (key5 === "pass"))){
+const err35 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -618,20 +614,20 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data1.from !== undefined){
-let data13 = data1.from;
+if(data12.user !== undefined){
+let data13 = data12.user;
 if(typeof data13 !== "string"){
-let dataType9 = typeof data13;
-let coerced9 = undefined;
-if(!(coerced9 !== undefined)){
-if(dataType9 == "number" || dataType9 == "boolean"){
-coerced9 = "" + data13;
+let dataType8 = typeof data13;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data13;
 }
 else if(data13 === null){
-coerced9 = "";
+coerced8 = "";
 }
 else {
-const err36 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data13};
+const err36 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -641,16 +637,16 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(coerced9 !== undefined){
-data13 = coerced9;
-if(data1 !== undefined){
-data1["from"] = coerced9;
+if(coerced8 !== undefined){
+data13 = coerced8;
+if(data12 !== undefined){
+data12["user"] = coerced8;
 }
 }
 }
 if(typeof data13 === "string"){
-if(!pattern7.test(data13)){
-const err37 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data13};
+if(func2(data13) < 1){
+const err37 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/user",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.user,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -661,11 +657,20 @@ errors++;
 }
 }
 }
-if(data1.to !== undefined){
-let data14 = data1.to;
-if(Array.isArray(data14)){
-if(data14.length < 1){
-const err38 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
+if(data12.pass !== undefined){
+let data14 = data12.pass;
+if(typeof data14 !== "string"){
+let dataType9 = typeof data14;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 == "number" || dataType9 == "boolean"){
+coerced9 = "" + data14;
+}
+else if(data14 === null){
+coerced9 = "";
+}
+else {
+const err38 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data14};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -674,9 +679,41 @@ vErrors.push(err38);
 }
 errors++;
 }
-const len0 = data14.length;
-for(let i0=0; i0<len0; i0++){
-let data15 = data14[i0];
+}
+if(coerced9 !== undefined){
+data14 = coerced9;
+if(data12 !== undefined){
+data12["pass"] = coerced9;
+}
+}
+}
+if(typeof data14 === "string"){
+if(func2(data14) < 1){
+const err39 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth/pass",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/properties/pass/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.properties.pass,data:data14};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/auth",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/auth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.auth,data:data12};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data1.from !== undefined){
+let data15 = data1.from;
 if(typeof data15 !== "string"){
 let dataType10 = typeof data15;
 let coerced10 = undefined;
@@ -688,48 +725,7 @@ else if(data15 === null){
 coerced10 = "";
 }
 else {
-const err39 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data15};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-if(coerced10 !== undefined){
-data15 = coerced10;
-if(data14 !== undefined){
-data14[i0] = coerced10;
-}
-}
-}
-if(typeof data15 === "string"){
-if(!pattern7.test(data15)){
-const err40 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i0,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data15};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-}
-}
-let i1 = data14.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data14[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err41 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
+const err41 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data15};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -737,14 +733,18 @@ else {
 vErrors.push(err41);
 }
 errors++;
-break;
-}
-indices0[item0] = i1;
 }
 }
+if(coerced10 !== undefined){
+data15 = coerced10;
+if(data1 !== undefined){
+data1["from"] = coerced10;
 }
-else {
-const err42 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data14};
+}
+}
+if(typeof data15 === "string"){
+if(!pattern8.test(data15)){
+const err42 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/from/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.from,data:data15};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -754,20 +754,12 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data1.subject_prefix !== undefined){
-let data16 = data1.subject_prefix;
-if(typeof data16 !== "string"){
-let dataType11 = typeof data16;
-let coerced11 = undefined;
-if(!(coerced11 !== undefined)){
-if(dataType11 == "number" || dataType11 == "boolean"){
-coerced11 = "" + data16;
 }
-else if(data16 === null){
-coerced11 = "";
-}
-else {
-const err43 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/subject_prefix",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/subject_prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix,data:data16};
+if(data1.to !== undefined){
+let data16 = data1.to;
+if(Array.isArray(data16)){
+if(data16.length < 1){
+const err43 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data16};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -776,18 +768,21 @@ vErrors.push(err43);
 }
 errors++;
 }
+const len1 = data16.length;
+for(let i2=0; i2<len1; i2++){
+let data17 = data16[i2];
+if(typeof data17 !== "string"){
+let dataType11 = typeof data17;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 == "number" || dataType11 == "boolean"){
+coerced11 = "" + data17;
 }
-if(coerced11 !== undefined){
-data16 = coerced11;
-if(data1 !== undefined){
-data1["subject_prefix"] = coerced11;
-}
-}
-}
-}
+else if(data17 === null){
+coerced11 = "";
 }
 else {
-const err44 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
+const err44 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i2,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data17};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -796,14 +791,17 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(props0 !== true){
-props0 = true;
+}
+if(coerced11 !== undefined){
+data17 = coerced11;
+if(data16 !== undefined){
+data16[i2] = coerced11;
 }
 }
-else if(tag0 === "webhook"){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.type === undefined){
-const err45 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+}
+if(typeof data17 === "string"){
+if(!pattern8.test(data17)){
+const err45 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to/" + i2,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/items/pattern",keyword:"pattern",params:{pattern: "^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"},message:"must match pattern \""+"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$"+"\"",schema:"^(?:[^\\s<>@]+@[^\\s<>@]+|[^<>]*<[^\\s<>@]+@[^\\s<>@]+>)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.items,data:data17};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -812,8 +810,20 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data1.url === undefined){
-const err46 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+}
+}
+let i3 = data16.length;
+let j1;
+if(i3 > 1){
+const indices1 = {};
+for(;i3--;){
+let item1 = data16[i3];
+if(typeof item1 !== "string"){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err46 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i3+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data16};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -821,9 +831,14 @@ else {
 vErrors.push(err46);
 }
 errors++;
+break;
 }
-if(data1.secret === undefined){
-const err47 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+indices1[item1] = i3;
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/to",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/to/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.to,data:data16};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -832,33 +847,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-for(const key6 in data1){
-if(!(((key6 === "type") || (key6 === "url")) || (key6 === "secret"))){
-const err48 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
-if(vErrors === null){
-vErrors = [err48];
 }
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-if(data1.type !== undefined){
-let data17 = data1.type;
-if("webhook" !== data17){
-const err49 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/type/const",keyword:"const",params:{allowedValue: "webhook"},message:"must be equal to constant",schema:"webhook",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.type,data:data17};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-if(data1.url !== undefined){
-let data18 = data1.url;
+if(data1.subject_prefix !== undefined){
+let data18 = data1.subject_prefix;
 if(typeof data18 !== "string"){
 let dataType12 = typeof data18;
 let coerced12 = undefined;
@@ -870,7 +861,52 @@ else if(data18 === null){
 coerced12 = "";
 }
 else {
-const err50 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data18};
+const err48 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/subject_prefix",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/subject_prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.subject_prefix,data:data18};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(coerced12 !== undefined){
+data18 = coerced12;
+if(data1 !== undefined){
+data1["subject_prefix"] = coerced12;
+}
+}
+}
+}
+if(data1.owners !== undefined){
+let data19 = data1.owners;
+if(Array.isArray(data19)){
+if(data19.length < 1){
+const err49 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/owners/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners,data:data19};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+const len2 = data19.length;
+for(let i4=0; i4<len2; i4++){
+let data20 = data19[i4];
+if(typeof data20 !== "string"){
+let dataType13 = typeof data20;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 == "number" || dataType13 == "boolean"){
+coerced13 = "" + data20;
+}
+else if(data20 === null){
+coerced13 = "";
+}
+else {
+const err50 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners/" + i4,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/owners/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners.items,data:data20};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -880,25 +916,16 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(coerced12 !== undefined){
-data18 = coerced12;
-if(data1 !== undefined){
-data1["url"] = coerced12;
+if(coerced13 !== undefined){
+data20 = coerced13;
+if(data19 !== undefined){
+data19[i4] = coerced13;
 }
 }
 }
-if(typeof data18 !== "string"){
-let dataType13 = typeof data18;
-let coerced13 = undefined;
-if(!(coerced13 !== undefined)){
-if(dataType13 == "number" || dataType13 == "boolean"){
-coerced13 = "" + data18;
-}
-else if(data18 === null){
-coerced13 = "";
-}
-else {
-const err51 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0],data:data18};
+if(typeof data20 === "string"){
+if(!pattern7.test(data20)){
+const err51 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners/" + i4,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/owners/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"+"\"",schema:"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners.items,data:data20};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -908,16 +935,19 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(coerced13 !== undefined){
-data18 = coerced13;
-if(data1 !== undefined){
-data1["url"] = coerced13;
 }
+let i5 = data19.length;
+let j2;
+if(i5 > 1){
+const indices2 = {};
+for(;i5--;){
+let item2 = data19[i5];
+if(typeof item2 !== "string"){
+continue;
 }
-}
-if(typeof data18 === "string"){
-if(!pattern5.test(data18)){
-const err52 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(?!https://[^\\s/?#]*@)"},message:"must match pattern \""+"^(?!https://[^\\s/?#]*@)"+"\"",schema:"^(?!https://[^\\s/?#]*@)",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0],data:data18};
+if(typeof indices2[item2] == "number"){
+j2 = indices2[item2];
+const err52 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/owners/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j2},message:"must NOT have duplicate items (items ## "+j2+" and "+i5+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners,data:data19};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -925,11 +955,14 @@ else {
 vErrors.push(err52);
 }
 errors++;
+break;
+}
+indices2[item2] = i5;
 }
 }
-if(typeof data18 === "string"){
-if(!pattern6.test(data18)){
-const err53 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"},message:"must match pattern \""+"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"+"\"",schema:"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data18};
+}
+else {
+const err53 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/properties/owners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1].properties.owners,data:data19};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -940,20 +973,8 @@ errors++;
 }
 }
 }
-if(data1.secret !== undefined){
-let data19 = data1.secret;
-if(typeof data19 !== "string"){
-let dataType14 = typeof data19;
-let coerced14 = undefined;
-if(!(coerced14 !== undefined)){
-if(dataType14 == "number" || dataType14 == "boolean"){
-coerced14 = "" + data19;
-}
-else if(data19 === null){
-coerced14 = "";
-}
 else {
-const err54 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data19};
+const err54 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[1].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -962,17 +983,14 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(coerced14 !== undefined){
-data19 = coerced14;
-if(data1 !== undefined){
-data1["secret"] = coerced14;
+if(props0 !== true){
+props0 = true;
 }
 }
-}
-if(typeof data19 === "string"){
-if(func2(data19) < 16){
-const err55 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/minLength",keyword:"minLength",params:{limit: 16},message:"must NOT have fewer than 16 characters",schema:16,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data19};
+else if(tag0 === "webhook"){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.type === undefined){
+const err55 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -981,11 +999,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+if(data1.url === undefined){
+const err56 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -994,12 +1009,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(props0 !== true){
-props0 = true;
-}
-}
-else {
-const err57 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(data1.secret === undefined){
+const err57 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].required,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1008,9 +1019,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+for(const key6 in data1){
+if(!((((key6 === "type") || (key6 === "url")) || (key6 === "secret")) || (key6 === "owners"))){
+const err58 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1020,8 +1031,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-else {
-const err59 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.type,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(data1.type !== undefined){
+let data21 = data1.type;
+if("webhook" !== data21){
+const err59 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/type/const",keyword:"const",params:{allowedValue: "webhook"},message:"must be equal to constant",schema:"webhook",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.type,data:data21};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1031,9 +1044,20 @@ vErrors.push(err59);
 errors++;
 }
 }
+if(data1.url !== undefined){
+let data22 = data1.url;
+if(typeof data22 !== "string"){
+let dataType14 = typeof data22;
+let coerced14 = undefined;
+if(!(coerced14 !== undefined)){
+if(dataType14 == "number" || dataType14 == "boolean"){
+coerced14 = "" + data22;
+}
+else if(data22 === null){
+coerced14 = "";
 }
 else {
-const err60 = {instancePath:instancePath+"/notifiers",schemaPath:"#/properties/notifiers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.type,parentSchema:schema31.properties.notifiers,data:data0};
+const err60 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data22};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1043,14 +1067,270 @@ vErrors.push(err60);
 errors++;
 }
 }
+if(coerced14 !== undefined){
+data22 = coerced14;
+if(data1 !== undefined){
+data1["url"] = coerced14;
+}
+}
+}
+if(typeof data22 !== "string"){
+let dataType15 = typeof data22;
+let coerced15 = undefined;
+if(!(coerced15 !== undefined)){
+if(dataType15 == "number" || dataType15 == "boolean"){
+coerced15 = "" + data22;
+}
+else if(data22 === null){
+coerced15 = "";
 }
 else {
-const err61 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err61 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0],data:data22};
 if(vErrors === null){
 vErrors = [err61];
 }
 else {
 vErrors.push(err61);
+}
+errors++;
+}
+}
+if(coerced15 !== undefined){
+data22 = coerced15;
+if(data1 !== undefined){
+data1["url"] = coerced15;
+}
+}
+}
+if(typeof data22 === "string"){
+if(!pattern5.test(data22)){
+const err62 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(?!https://[^\\s/?#]*@)"},message:"must match pattern \""+"^(?!https://[^\\s/?#]*@)"+"\"",schema:"^(?!https://[^\\s/?#]*@)",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url.allOf[0],data:data22};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+if(typeof data22 === "string"){
+if(!pattern6.test(data22)){
+const err63 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"},message:"must match pattern \""+"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$"+"\"",schema:"^(?:https://[^\\s]+|http://(?:localhost|127(?:\\.\\d{1,3}){3}|\\[::1\\])(?::\\d{1,5})?(?:[/?#][^\\s]*)?)$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.url,data:data22};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+if(data1.secret !== undefined){
+let data23 = data1.secret;
+if(typeof data23 !== "string"){
+let dataType16 = typeof data23;
+let coerced16 = undefined;
+if(!(coerced16 !== undefined)){
+if(dataType16 == "number" || dataType16 == "boolean"){
+coerced16 = "" + data23;
+}
+else if(data23 === null){
+coerced16 = "";
+}
+else {
+const err64 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data23};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(coerced16 !== undefined){
+data23 = coerced16;
+if(data1 !== undefined){
+data1["secret"] = coerced16;
+}
+}
+}
+if(typeof data23 === "string"){
+if(func2(data23) < 16){
+const err65 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/secret",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/secret/minLength",keyword:"minLength",params:{limit: 16},message:"must NOT have fewer than 16 characters",schema:16,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.secret,data:data23};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+if(data1.owners !== undefined){
+let data24 = data1.owners;
+if(Array.isArray(data24)){
+if(data24.length < 1){
+const err66 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/owners/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners,data:data24};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+const len3 = data24.length;
+for(let i6=0; i6<len3; i6++){
+let data25 = data24[i6];
+if(typeof data25 !== "string"){
+let dataType17 = typeof data25;
+let coerced17 = undefined;
+if(!(coerced17 !== undefined)){
+if(dataType17 == "number" || dataType17 == "boolean"){
+coerced17 = "" + data25;
+}
+else if(data25 === null){
+coerced17 = "";
+}
+else {
+const err67 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners/" + i6,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/owners/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners.items.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners.items,data:data25};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(coerced17 !== undefined){
+data25 = coerced17;
+if(data24 !== undefined){
+data24[i6] = coerced17;
+}
+}
+}
+if(typeof data25 === "string"){
+if(!pattern7.test(data25)){
+const err68 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners/" + i6,schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/owners/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"+"\"",schema:"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners.items,data:data25};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+let i7 = data24.length;
+let j3;
+if(i7 > 1){
+const indices3 = {};
+for(;i7--;){
+let item3 = data24[i7];
+if(typeof item3 !== "string"){
+continue;
+}
+if(typeof indices3[item3] == "number"){
+j3 = indices3[item3];
+const err69 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/owners/uniqueItems",keyword:"uniqueItems",params:{i: i7, j: j3},message:"must NOT have duplicate items (items ## "+j3+" and "+i7+" are identical)",schema:true,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners,data:data24};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+break;
+}
+indices3[item3] = i7;
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/owners",schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/properties/owners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners.type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2].properties.owners,data:data24};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.oneOf[2].type,parentSchema:schema31.properties.notifiers.additionalProperties.oneOf[2],data:data1};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = true;
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string",schema:schema31.properties.notifiers.additionalProperties.discriminator,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/notifiers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/notifiers/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.additionalProperties.type,parentSchema:schema31.properties.notifiers.additionalProperties,data:data1};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/notifiers",schemaPath:"#/properties/notifiers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.notifiers.type,parentSchema:schema31.properties.notifiers,data:data0};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+}
+else {
+const err76 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
 }
 errors++;
 }
