@@ -147,6 +147,8 @@ export interface GateRequest extends RunFacts {
   deadline?: string;
   completedAt?: string;
   checkRun?: { id: number; url: string };
+  /** Check runs of the request a racing publication created besides `checkRun`: shown the same. */
+  otherCheckRunIds?: number[];
   comment?: { id: number; url: string };
   issue?: { number: number; url: string };
 }
@@ -196,6 +198,7 @@ export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]
     deadline: row.deadline?.toISOString(),
     completedAt: row.completedAt?.toISOString(),
     checkRun: row.checkRunId ? { id: row.checkRunId, url: row.checkRunUrl ?? '' } : undefined,
+    ...(row.otherCheckRunIds.length > 0 ? { otherCheckRunIds: row.otherCheckRunIds } : {}),
     comment: row.commentId ? { id: row.commentId, url: row.commentUrl ?? '' } : undefined,
     issue: row.issueNumber ? { number: row.issueNumber, url: row.issueUrl ?? '' } : undefined,
   };

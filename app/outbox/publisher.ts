@@ -47,17 +47,29 @@ export class Publisher {
     const repo: RepoCoordinates = { owner: request.owner, repo: request.repo };
 
     const content = checkRunContent(request, this.detailsUrl(request.id));
-    const knownRun = request.checkRun && { id: request.checkRun.id, htmlUrl: request.checkRun.url };
-    const existingRun = knownRun ?? (retry ? await github.findCheckRun(repo, request.headSha, content.name, request.id) : undefined);
-    if (existingRun) {
-      await github.updateCheckRun(repo, existingRun.id, content);
-      if (!knownRun) await store.updateRequest(request.id, { checkRunId: existingRun.id, checkRunUrl: existingRun.htmlUrl });
-      request = { ...request, checkRun: { id: existingRun.id, url: existingRun.htmlUrl } };
+    let checkRun = request.checkRun;
+    if (checkRun) {
+      await github.updateCheckRun(repo, checkRun.id, content);
     } else {
-      const checkRun = await github.createCheckRun(repo, content);
-      await store.updateRequest(request.id, { checkRunId: checkRun.id, checkRunUrl: checkRun.htmlUrl });
-      request = { ...request, checkRun: { id: checkRun.id, url: checkRun.htmlUrl } };
+      const found = retry ? await github.findCheckRun(repo, request.headSha, content.name, request.id) : undefined;
+      if (found) await github.updateCheckRun(repo, found.id, content);
+      const made = found ?? (await github.createCheckRun(repo, content));
+      const mine = { id: made.id, url: made.htmlUrl };
+      // A publication of the request running at the same time (on another replica) may have stored a
+      // check run of its own meanwhile: this one is then kept among its others, and the publication
+      // runs again so that every one shows the latest state. The thread is that publication's to show
+      // (what this one read is older), so it is left alone here.
+      checkRun = (await store.recordCheckRun(request.id, mine)) ?? mine;
+      if (checkRun.id !== mine.id) {
+        await store.enqueuePublish(request.id);
+        return { ...request, checkRun };
+      }
     }
+    // No check run the App made for the request may keep asking for approval: each shows the same.
+    for (const other of row.otherCheckRunIds) {
+      if (other !== checkRun.id) await github.updateCheckRun(repo, other, content);
+    }
+    request = { ...request, checkRun };
 
     // Only requests that need people (or will, once a window opens) get a conversation; auto-approvals and policy errors live on the check run.
     const hasThread = request.comment !== undefined || request.issue !== undefined;

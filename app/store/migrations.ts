@@ -355,6 +355,14 @@ ALTER TABLE command_comments DROP CONSTRAINT command_comments_state_check;
 ALTER TABLE command_comments ADD CONSTRAINT command_comments_state_check CHECK (state IN ('processing', 'done', 'deleted'));
 `,
   },
+  {
+    version: 12,
+    name: 'check runs created twice',
+    // Two publications racing (two replicas) may each create a check run: the one not stored as the request's is shown the same.
+    sql: `
+ALTER TABLE requests ADD COLUMN other_check_run_ids bigint[] NOT NULL DEFAULT '{}';
+`,
+  },
 ];
 
 /** Schema names become part of identifiers and of the notification channel, so keep them plain. */

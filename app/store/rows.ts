@@ -45,6 +45,7 @@ export function toRequest(row: Row): ApprovalRequest {
     prNumber: optionalNumber(row.pr_number),
     checkRunId: optionalNumber(row.check_run_id),
     checkRunUrl: optionalString(row.check_run_url),
+    otherCheckRunIds: Array.isArray(row.other_check_run_ids) ? row.other_check_run_ids.map(Number) : [],
     commentId: optionalNumber(row.comment_id),
     commentUrl: optionalString(row.comment_url),
     issueNumber: optionalNumber(row.issue_number),

@@ -384,6 +384,23 @@ export class SqlStore implements Store {
     return rows.length === 1;
   }
 
+  async recordCheckRun(requestId: string, checkRun: { id: number; url: string }): Promise<{ id: number; url: string } | undefined> {
+    if (!isRequestId(requestId)) return undefined;
+    const rows = await this.#db.query<{ check_run_id: unknown; check_run_url: unknown }>(
+      `UPDATE requests SET
+         check_run_id = COALESCE(check_run_id, $2),
+         check_run_url = CASE WHEN check_run_id IS NULL THEN $3 ELSE check_run_url END,
+         other_check_run_ids = CASE WHEN check_run_id IS NULL OR check_run_id = $2 OR $2 = ANY(other_check_run_ids)
+                                    THEN other_check_run_ids ELSE array_append(other_check_run_ids, $2::bigint) END,
+         updated_at = $4
+       WHERE id = $1
+       RETURNING check_run_id, check_run_url`,
+      [requestId, checkRun.id, checkRun.url, this.#clock()],
+    );
+    if (rows.length === 0) return undefined;
+    return { id: Number(rows[0].check_run_id), url: String(rows[0].check_run_url ?? '') };
+  }
+
   async enqueuePublish(requestId: string): Promise<void> {
     if (!isRequestId(requestId)) return;
     await this.#transaction((tx) => this.#enqueuePublish(tx, requestId));

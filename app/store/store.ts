@@ -95,6 +95,8 @@ export interface ApprovalRequest extends RequestKey {
   prNumber: number | null;
   checkRunId: number | null;
   checkRunUrl: string | null;
+  /** Check runs of the request created by a publication that raced another (see `recordCheckRun`): shown like the check run. */
+  otherCheckRunIds: number[];
   commentId: number | null;
   commentUrl: string | null;
   issueNumber: number | null;
@@ -478,6 +480,12 @@ export interface Store {
   enqueuePublish(requestId: string): Promise<void>;
   /** Notes that publication of the request starts; false when an earlier attempt had already started it. */
   markPublishStarted(requestId: string): Promise<boolean>;
+  /**
+   * Stores a check run created (or found) for the request as its check run, unless it has one: then
+   * the run is kept among its other check runs. Returns the request's check run either way
+   * (undefined when there is no such request).
+   */
+  recordCheckRun(requestId: string, checkRun: { id: number; url: string }): Promise<{ id: number; url: string } | undefined>;
   /**
    * The request under `key`, if any; and the pending requests of its repository and of its run
    * attempt, each counted up to one past its cap in `limits` (how far past does not matter to a cap).

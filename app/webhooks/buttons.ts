@@ -5,6 +5,10 @@ import { replyTimer } from '../outbox/index.js';
 import type { Store } from '../store/store.js';
 import { APPROVE_BUTTON, REJECT_BUTTON } from '../render/check-run.js';
 import { refusedReply } from '../render/replies.js';
+import type { GateRequest } from '../gate/request.js';
+
+/** The check run is one the App made for the request (its own, or one a racing publication made too). */
+const isCheckRunOf = (request: GateRequest, checkRunId: number) => request.checkRun?.id === checkRunId || (request.otherCheckRunIds ?? []).includes(checkRunId);
 
 export function handleButton(gate: Gate) {
   return async (context: Context<'check_run.requested_action'>): Promise<boolean> => {
@@ -13,7 +17,7 @@ export function handleButton(gate: Gate) {
     if (!choice || !checkRun.external_id) return false;
     const request = await gate.view(checkRun.external_id);
     // The external id is ours, but check it belongs to this repository and this very check run.
-    if (!request || request.repositoryId !== String(repository.id) || request.checkRun?.id !== checkRun.id) return false;
+    if (!request || request.repositoryId !== String(repository.id) || !isCheckRunOf(request, checkRun.id)) return false;
     // A button click has no thread of its own; a vote that does not count is answered where the request is discussed.
     const thread = request.pullNumber ?? request.issue?.number;
     const outcome = await gate.vote({
@@ -45,7 +49,7 @@ export function handleRerun(gate: Gate, store: Store) {
     const { check_run: checkRun, repository } = context.payload;
     if (!checkRun.external_id) return;
     const request = await gate.view(checkRun.external_id);
-    if (!request || request.repositoryId !== String(repository.id) || request.checkRun?.id !== checkRun.id) return;
+    if (!request || request.repositoryId !== String(repository.id) || !isCheckRunOf(request, checkRun.id)) return;
     await store.enqueuePublish(request.id);
   };
 }
