@@ -138,7 +138,7 @@ export function suggestion(word: string, candidates: readonly string[]): string 
 }
 
 /** The candidate a misspelt word was probably meant as: close by edit distance or the same ignoring case, `_` and `-`. */
-function meantWord(word: string, candidates: readonly string[]): string | undefined {
+export function meantWord(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
   const squash = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   const sameLetters = candidates.find((c) => squash(c) === squash(word));

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { zoneSuggestion } from '../../policies/policy-checks.js';
+import { meantWord } from '../../policies/schema-check.js';
 import { isValidTimeZone, localInstant } from '../../policies/windows.js';
 import { jsonChunks } from './json-text.js';
 
@@ -36,12 +37,20 @@ export type Format = 'json' | 'text';
 export const FORMAT_OPTION = { format: { type: 'string', default: 'json' } } as const;
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
-/** node's parseArgs (strict by default: unknown options are errors), its errors turned into usage errors. */
+/**
+ * node's parseArgs (strict by default: unknown options are errors), its errors turned into usage
+ * errors. A misspelt option is named with the option probably meant (`--formt`: did you mean
+ * --format?), and without node's advice about positionals starting with '-', which does not help.
+ */
 export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '(--?[^']*)'/.exec((err as Error).message) : null;
+    if (!unknown) throw new UsageError((err as Error).message);
+    const given = unknown[1] ?? '';
+    const meant = given.startsWith('--') ? meantWord(given.slice(2).split('=')[0] ?? '', Object.keys(config.options ?? {})) : undefined;
+    throw new UsageError(`Unknown option '${given}'${meant === undefined ? '' : `; did you mean --${meant}?`}`);
   }
 }
 

@@ -73,6 +73,19 @@ describe('mercurial-jit', () => {
     expect(r.stdout).toContain('mercurial-jit audit verify');
   });
 
+  test.each([
+    [['validate', 'policy.yml', '--formt', 'text'], "mercurial-jit validate: Unknown option '--formt'; did you mean --format?\n", 'validate'],
+    [['explain', '--policy', 'policy.yml', '--action', 'd', '--enviroment', 'production'], "mercurial-jit explain: Unknown option '--enviroment'; did you mean --environment?\n", 'explain'],
+    [['diff', '--before', 'diff-before.yml', '--after', 'diff-after.yml', '--codeowner', 'CODEOWNERS'], "mercurial-jit diff: Unknown option '--codeowner'; did you mean --codeowners?\n", 'diff'],
+    [['audit', 'verify', '--data-dri', 'x'], "mercurial-jit audit: Unknown option '--data-dri'; did you mean --data-dir?\n", 'audit verify'],
+    [['owners', '--codeowners', 'CODEOWNERS', '--nope', 'a'], "mercurial-jit owners: Unknown option '--nope'\n", 'owners'],
+  ])('a misspelt option %p names the one meant, with no advice about positionals: exit 2', async (argv, firstLine, command) => {
+    const r = await run(...argv);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr.slice(0, r.stderr.indexOf('\n') + 1)).toBe(firstLine);
+    expect(r.stderr).toContain(`Usage: mercurial-jit ${command}`);
+  });
+
   test.each(['frobnicate', 'constructor', '__proto__'])('unknown command %p: exit 2', async (name) => {
     const r = await run(name);
     expect(r.code).toBe(2);
