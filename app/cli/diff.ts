@@ -23,7 +23,8 @@ removed or changed, whatever the time. Problems in either file are printed on st
                           time in a time zone (2026-12-24T19:00[Europe/Berlin]); default: now
   --format FORMAT         json (default) or text (a Markdown table)
 
-Exit codes: 0 the new policy is valid (whatever changed); 1 it is invalid; 2 bad arguments.
+Exit codes: 0 the new policy is valid (whatever changed, and an old one that is invalid counts as
+none); 1 it is invalid, or a file cannot be read (a mistyped --before too); 2 bad arguments.
 `;
 
 export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
@@ -53,6 +54,12 @@ export async function diffCommand(argv: string[], io: CliIo): Promise<number> {
   const owners = values.codeowners === undefined ? undefined : await loadCodeownersFile(io, values.codeowners);
   const ownersAfter = values['codeowners-after'] === undefined ? owners : await loadCodeownersFile(io, values['codeowners-after']);
   if ((owners && !owners.ok) || (ownersAfter && !ownersAfter.ok)) return EXIT.invalidInput;
+  // An invalid old policy approved nothing, so every decision is new; one that cannot be read at all
+  // is more likely a mistyped path than no policy, and comparing with nothing would hide that.
+  if (!before.ok && before.unreadable) {
+    io.stdout(format === 'json' ? json({ valid: false, file: values.before, diagnostics: before.diagnostics }) : `${values.before}: cannot read\n`);
+    return EXIT.invalidInput;
+  }
   if (!after.ok) {
     io.stdout(format === 'json' ? json({ valid: false, file: values.after, diagnostics: after.diagnostics }) : `${values.after}: invalid\n`);
     return EXIT.invalidInput;

@@ -3,6 +3,9 @@ import { formatDiagnostic, loadPolicy, type LoadResult } from '../../policies/lo
 import { readInput, type CliIo } from './io.js';
 
 
+/** A policy file's load; `unreadable` when a file could not be read at all (missing, a directory, …). */
+export type PolicyFileResult = LoadResult & { unreadable?: true };
+
 /** Prints every problem on stderr as `FILE:LINE:COL: message`. */
 export async function loadPolicyFile(
   io: CliIo,
@@ -10,11 +13,11 @@ export async function loadPolicyFile(
   extendsFile: string | undefined,
   unresolvedExtends: 'error' | 'warn',
   lint = true,
-): Promise<LoadResult> {
-  const unreadable = (path: string, message: string): LoadResult => {
+): Promise<PolicyFileResult> {
+  const unreadable = (path: string, message: string): PolicyFileResult => {
     const diagnostic = { file: path, line: 1, col: 1, pointer: '', message };
     io.stderr(`${formatDiagnostic(diagnostic)}\n`);
-    return { ok: false, diagnostics: [diagnostic] };
+    return { ok: false, diagnostics: [diagnostic], unreadable: true };
   };
   const text = await readInput(io, file);
   if (!text.ok) return unreadable(file, text.reason);

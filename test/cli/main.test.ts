@@ -339,6 +339,11 @@ describe('diff', () => {
     expect(await diff('--after', 'missing.yml', '--format', 'text')).toEqual({ code: 1, stdout: 'missing.yml: invalid\n', stderr: 'missing.yml:1:1: cannot read: no such file\n' });
   });
 
+  test('a --before that cannot be read (a mistyped path) is not taken for no policy: exit 1', async () => {
+    const r = await run('diff', '--before', 'nope.yml', '--after', 'diff-after.yml', '--format', 'text');
+    expect(r).toEqual({ code: 1, stdout: 'nope.yml: cannot read\n', stderr: 'nope.yml:1:1: cannot read: no such file\n' });
+  });
+
   test('an invalid --before: every decision is new; exit 0', async () => {
     const r = await run('diff', '--before', 'typo.yml', '--after', 'diff-after.yml');
     expect(r.code).toBe(0);
