@@ -56,7 +56,7 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
     return source;
   };
 
-  if (text === undefined) return fail(0, 'the file is not valid UTF-8 text');
+  if (text === undefined) return fail(0, NOT_UTF8);
   if (text.length > maxChars) return fail(0, `the file is too large (${text.length} characters; at most ${maxChars})`);
 
   // Counted here rather than by the parser, which skips newlines inside multi-line quoted scalars.
@@ -107,7 +107,14 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
   return source;
 }
 
-function decodeUtf8(bytes: Uint8Array): string | undefined {
+/** What a file whose bytes are not UTF-8 is refused with, wherever it is read. */
+export const NOT_UTF8 = 'the file is not valid UTF-8 text';
+
+/**
+ * The text of UTF-8 bytes, or undefined when they are not UTF-8: never replacement characters, in
+ * which a tightening rule's pattern would silently match nothing.
+ */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {

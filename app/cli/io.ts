@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { zoneSuggestion } from '../../policies/policy-checks.js';
 import { meantWord } from '../../policies/schema-check.js';
 import { isValidTimeZone, localInstant } from '../../policies/windows.js';
+import { decodeUtf8, NOT_UTF8 } from '../../policies/yaml-source.js';
 import { jsonChunks } from './json-text.js';
 
 export interface CliIo {
@@ -118,11 +119,8 @@ export type TextResult = { ok: true; text: string } | { ok: false; message: stri
 export async function readTextInput(io: CliIo, file: string): Promise<TextResult> {
   const read = await readInput(io, file);
   if (!read.ok) return { ok: false, message: `${file}: ${read.reason}` };
-  try {
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(read.bytes) };
-  } catch {
-    return { ok: false, message: `${file}:1:1: the file is not valid UTF-8 text` };
-  }
+  const text = decodeUtf8(read.bytes);
+  return text === undefined ? { ok: false, message: `${file}:1:1: ${NOT_UTF8}` } : { ok: true, text };
 }
 
 export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -10,6 +10,7 @@
 import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from '../../policies/codeowners.js';
 import { DEFAULT_POLICY_PATH, formatDiagnostic, loadPolicy, readExtends, type LoadResult, type PolicySource, type ReadExtendsResult } from '../../policies/loader.js';
 import type { Policy, PolicyDiagnostic } from '../../policies/types.js';
+import { NOT_UTF8 } from '../../policies/yaml-source.js';
 import { ExpiringCache } from '../github/expiring-cache.js';
 import { FileNotUtf8, type Comparison, type GitHubClient, type RepoCoordinates } from '../github/github.js';
 
@@ -144,8 +145,7 @@ export async function loadPolicyInputs(github: GitHubClient, repo: RepoCoordinat
     if (repositoryKey(err.repo) !== repositoryKey(repo)) {
       return { ok: false, problems: [withheld({ file: `${err.repo.owner}/${err.repo.repo}:${err.path}`, line: 1, col: 1 })], notes: [] };
     }
-    const message = 'the file is not valid UTF-8 text';
-    return { ok: false, problems: [`${err.path}:1:1: ${message}`], notes: err.path === DEFAULT_POLICY_PATH ? [{ line: 1, col: 1, level: 'failure', message }] : [] };
+    return { ok: false, problems: [`${err.path}:1:1: ${NOT_UTF8}`], notes: err.path === DEFAULT_POLICY_PATH ? [{ line: 1, col: 1, level: 'failure', message: NOT_UTF8 }] : [] };
   }
 }
 

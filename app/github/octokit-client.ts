@@ -23,6 +23,7 @@ import type {
   WaitingRun,
   WorkflowRunInfo,
 } from './github.js';
+import { decodeUtf8 } from '../../policies/yaml-source.js';
 import { FileNotUtf8 } from './github.js';
 
 import type { FreshReads } from './fresh-reads.js';
@@ -142,11 +143,9 @@ export class OctokitGitHubClient implements GitHubClient {
       if (Array.isArray(data) || data.type !== 'file') return undefined;
       // Over 1 MB GitHub sends no content here (`encoding: none`): read as empty, a large CODEOWNERS would own nothing.
       const bytes = data.encoding === 'none' ? await this.rawFileAt(repo, path, ref) : Buffer.from(data.content, 'base64');
-      try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        throw new FileNotUtf8(repo, path);
-      }
+      const text = decodeUtf8(bytes);
+      if (text === undefined) throw new FileNotUtf8(repo, path);
+      return text;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
