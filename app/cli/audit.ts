@@ -46,9 +46,9 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
     io.stdout(AUDIT_USAGE);
     return EXIT.ok;
   }
-  if (positionals.length !== 1 || positionals[0] !== 'verify') {
-    throw new UsageError(positionals.length === 0 ? 'missing subcommand' : `unknown subcommand "${positionals.join(' ')}"`);
-  }
+  if (positionals.length === 0) throw new UsageError('missing subcommand');
+  if (positionals[0] !== 'verify') throw new UsageError(`unknown subcommand "${positionals[0]}"`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}": verify takes options only`);
 
   const anchor = values['expect-head'] === undefined ? undefined : parseHead(values['expect-head']);
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;

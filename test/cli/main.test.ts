@@ -86,6 +86,16 @@ describe('mercurial-jit', () => {
     expect(r.stderr).toContain(`Usage: mercurial-jit ${command}`);
   });
 
+  test.each([
+    [['audit'], 'mercurial-jit audit: missing subcommand\n'],
+    [['audit', 'check'], 'mercurial-jit audit: unknown subcommand "check"\n'],
+    [['audit', 'verify', 'extra'], 'mercurial-jit audit: unexpected argument "extra": verify takes options only\n'],
+  ])('audit %p names what is wrong with its words: exit 2', async (argv, firstLine) => {
+    const r = await run(...argv);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr.slice(0, r.stderr.indexOf('\n') + 1)).toBe(firstLine);
+  });
+
   test.each(['frobnicate', 'constructor', '__proto__'])('unknown command %p: exit 2', async (name) => {
     const r = await run(name);
     expect(r.code).toBe(2);
