@@ -180,11 +180,6 @@ export class SqlStore implements Store {
     };
   }
 
-  async findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined> {
-    const rows = await this.#db.query('SELECT * FROM requests WHERE check_run_id = $1', [checkRunId]);
-    return rows[0] && toRequest(rows[0]);
-  }
-
   async runRequests(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<ApprovalRequest[]> {
     const rows = await this.#db.query(
       `SELECT * FROM requests WHERE repository_id = $1 AND run_id = $2 AND action = $3 AND left(job_key, length($4)) = $4 ORDER BY created_at, id`,

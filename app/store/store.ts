@@ -437,7 +437,6 @@ export interface Store {
   /** The request and its votes that stand (not withdrawn), oldest first, read together in one statement. */
   getRequestWithVotes(id: string): Promise<{ request: ApprovalRequest; votes: Vote[] } | undefined>;
   findRequest(key: RequestKey): Promise<ApprovalRequest | undefined>;
-  findRequestByCheckRun(checkRunId: number): Promise<ApprovalRequest | undefined>;
   /** The run's requests of this action whose key's job part starts with `jobKeyPrefix`, in any attempt and state, oldest first. */
   runRequests(filter: { repositoryId: string; runId: string; action: string; jobKeyPrefix: string }): Promise<ApprovalRequest[]>;
   /**

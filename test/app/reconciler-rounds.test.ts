@@ -41,7 +41,7 @@ function recordingGitHub(round: () => Round): GitHubClient {
     },
     async checkRunState(_repo, id) {
       round().checkRuns.push(id);
-      const request = await store.findRequestByCheckRun(id);
+      const request = (await store.listRequests({ completedAfter: new Date(0) })).find((r) => r.checkRunId === id);
       return { conclusion: CONCLUSIONS[request!.status], buttons: [] };
     },
   };

@@ -212,7 +212,7 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
         prNumber: 42,
         issueNumber: null,
       });
-      expect((await backend.store.findRequestByCheckRun(checkRunId))?.id).toBe(request.id);
+      expect((await backend.store.getRequest(request.id))?.checkRunId).toBe(checkRunId);
 
       const viaIssue = await create();
       await backend.store.updateRequest(viaIssue.id, { issueNumber: 43, issueUrl: 'https://github.example/acme/web/issues/43' });
