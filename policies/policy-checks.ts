@@ -112,8 +112,11 @@ export function checkPolicyFile(value: unknown, knownNotifiers: ReadonlySet<stri
   return problems;
 }
 
-/** `Berlin` or `new york`: the one zone named after that city; else the nearest spelling. */
+/** `Berlin` or `new york`: the one zone named after that city; else the nearest spelling. An offset gets none. */
 export function zoneSuggestion(zone: string): string {
+  // "UTC+1" is nearest to "UTC", an hour away from what was meant. Offsets are often printed with a
+  // minus sign or a dash (UTC−05:00, as our own warnings write them), not a hyphen.
+  if (/^(?:UTC|GMT)\s*[+\-\u2212\u2013]\s*\d/i.test(zone)) return ': a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time).';
   const city = zone.trim().toLowerCase().replace(/ /g, '_');
   const zones = knownTimeZones();
   const named = zones.filter((known) => known.split('/').pop()!.toLowerCase() === city);
@@ -128,10 +131,7 @@ function checkWindow(window: Record<string, unknown>, at: string, report: Report
   const zone = typeof window.time_zone === 'string' && window.time_zone !== '' ? window.time_zone : undefined;
   const zoneOk = zone !== undefined && isValidTimeZone(zone);
   if (zone !== undefined && !zoneOk) {
-    // "UTC+1" is nearest to "UTC", an hour away from what was meant: an offset gets no such suggestion.
-    const offset = /^(?:UTC|GMT)\s*[+-]\s*\d/i.test(zone);
-    const hint = offset ? ': a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time).' : zoneSuggestion(zone);
-    report(`${at}/time_zone`, `unknown time zone "${zone}"${hint} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
+    report(`${at}/time_zone`, `unknown time zone "${zone}"${zoneSuggestion(zone)} Write an IANA name such as Europe/Berlin, America/New_York or UTC`);
   }
   // Cron and date-time syntax do not depend on the zone: with a bad zone they are still checked, in UTC.
   const checkZone = zoneOk ? zone : 'UTC';

@@ -93,8 +93,28 @@ export function compileCron(pattern: string, zone: string): Compiled<Cron> {
     const cron = new Cron(pattern, { timezone: zone, paused: true, fixedTimeRule: 'no-wildcard' });
     return { ok: true, value: cron };
   } catch (err) {
-    return { ok: false, message: `invalid cron expression "${pattern}": ${(err as Error).message.replace(/^CronPattern: /, '')}` };
+    return { ok: false, message: `invalid cron expression "${pattern}": ${cronProblem((err as Error).message.replace(/^CronPattern: /, ''))}` };
   }
+}
+
+/**
+ * croner counts days of the month and months from 0 and says so ("Invalid value for month: 12" of a
+ * 13): a value out of range is told as written, with the field's range.
+ */
+const CRON_FIELDS: Record<string, { name: string; offset: number; range: string }> = {
+  minute: { name: 'minute', offset: 0, range: '0-59' },
+  hour: { name: 'hour', offset: 0, range: '0-23' },
+  day: { name: 'day of the month', offset: 1, range: '1-31' },
+  nearestWeekdays: { name: 'day of the month', offset: 1, range: '1-31' },
+  month: { name: 'month', offset: 1, range: '1-12' },
+  dayOfWeek: { name: 'day of the week', offset: 0, range: '0-7' },
+};
+
+function cronProblem(message: string): string {
+  const outOfRange = /^Invalid value for (\w+): (-?\d+)$/.exec(message);
+  const field = outOfRange && Object.hasOwn(CRON_FIELDS, outOfRange[1]) ? CRON_FIELDS[outOfRange[1]] : undefined;
+  if (!outOfRange || !field) return message;
+  return `${field.name} ${Number(outOfRange[2]) + field.offset} is out of range (${field.range})`;
 }
 
 /** The first instant at which `zone`'s clock reads the local date-time `text`. */
