@@ -14,6 +14,7 @@ import type { Logger } from 'probot';
 import type { Voter } from '../../policies/approval.js';
 import type { Gate, RequestRead, StoredRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
+import { HttpError } from '../api/http.js';
 import { GitHubUserAccess, type OAuthCredentials, type ReadableRepository } from '../github/user-access.js';
 import { FINAL_STATUSES, isRequestId, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
 import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
@@ -134,7 +135,15 @@ export function createDashboardHandler(options: DashboardOptions) {
 
   const readForm = async (req: IncomingMessage, session: DashboardSession): Promise<URLSearchParams> => {
     const origin = req.headers.origin;
-    const form = new URLSearchParams((await readBody(req, FORM_LIMIT_BYTES)).toString('utf8'));
+    let body: Buffer;
+    try {
+      body = await readBody(req, FORM_LIMIT_BYTES);
+    } catch (err) {
+      // Said as a page, not a server error: the form was too large, or the browser went away mid-way.
+      if (err instanceof HttpError) throw new PageError(err.status, 'Refused', `This form was not read: ${err.message}; nothing was recorded.`);
+      throw err;
+    }
+    const form = new URLSearchParams(body.toString('utf8'));
     if ((origin !== undefined && origin !== appOrigin) || !sessions.checkCsrf(session, form.get('csrf') ?? undefined)) {
       throw new PageError(403, 'Refused', 'This form was not sent from this dashboard (its CSRF token is missing or wrong); nothing was recorded.');
     }
@@ -361,6 +370,8 @@ export function createDashboardHandler(options: DashboardOptions) {
       }
       if (err instanceof PageError) {
         const session = await sessions.current(req).catch(() => undefined);
+        // The unread rest of an oversized form is not drained: the connection ends with the answer.
+        if (err.status === 413) res.setHeader('connection', 'close');
         return render(res, err.status, '@error', { heading: err.heading, message: err.message }, { title: err.heading, session });
       }
       log.error({ err, path: url.pathname }, 'dashboard page failed');
@@ -386,6 +397,14 @@ interface Filters {
   to: string;
 }
 
+/**
+ * A refused filter's value, shown only when it is a short word: a filter is text from a link, and a
+ * crafted link must not put its sentences (a phishing address) on the App's own page.
+ */
+function refusedValue(value: string): string {
+  return /^[\w-]{1,32}$/.test(value) ? `got "${value}"` : 'got another text (not shown: it came with the link)';
+}
+
 function readFilters(url: URL): Filters {
   const get = (name: string) => (url.searchParams.get(name) ?? '').trim();
   const filters: Filters = {
@@ -395,7 +414,7 @@ function readFilters(url: URL): Filters {
   for (const name of ['from', 'to'] as const) {
     // A day that exists: Date.parse reads 2026-02-31 as March 3rd, which would widen the filter unseen.
     if (filters[name] !== '' && (!DATE.test(filters[name]) || Number.isNaN(Date.parse(filters[name])) || new Date(filters[name]).toISOString().slice(0, 10) !== filters[name])) {
-      throw new PageError(400, 'Invalid filter', `${name}: expected a date as YYYY-MM-DD, got "${filters[name]}"`);
+      throw new PageError(400, 'Invalid filter', `${name}: expected a date as YYYY-MM-DD, ${refusedValue(filters[name])}`);
     }
   }
   return filters;
@@ -404,7 +423,7 @@ function readFilters(url: URL): Filters {
 function requestFilters(url: URL): Filters {
   const filters = readFilters(url);
   if (filters.status !== '' && filters.status !== 'pending' && !(FINAL_STATUSES as readonly string[]).includes(filters.status)) {
-    throw new PageError(400, 'Invalid filter', `status: expected one of pending, ${FINAL_STATUSES.join(', ')}, got "${filters.status}"`);
+    throw new PageError(400, 'Invalid filter', `status: expected one of pending, ${FINAL_STATUSES.join(', ')}, ${refusedValue(filters.status)}`);
   }
   return filters;
 }

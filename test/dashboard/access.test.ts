@@ -184,6 +184,16 @@ describe('voting from the dashboard', () => {
     expect(await world.app.store.getRequest(id)).toMatchObject({ status: 'pending' });
   });
 
+  it('refuses a form over its size limit with a clear 413, recording nothing', async () => {
+    const id = await openPending();
+    const bob = await signedIn('bob');
+    const answer = await bob.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', note: 'x'.repeat(70_000), csrf: await bob.csrf() });
+    expect(answer.status).toBe(413);
+    expect(answer.text).toContain('larger than');
+    expect(answer.text).not.toContain('Something went wrong');
+    expect(await world.app.store.listVotes(id)).toEqual([]);
+  });
+
   it('tells an ineligible user why, and does not count their vote', async () => {
     const id = await openPending();
     const mallory = await signedIn('mallory'); // opened the pull request, and is no code owner
@@ -238,6 +248,18 @@ describe('filters', () => {
     expect(badStatus.text).toContain('status: expected one of pending, approved');
     expect((await carol.get('/dashboard/requests?after=not-a-page')).status).toBe(400);
     expect((await carol.get('/dashboard/audit?to=2026-13-45')).status).toBe(400);
+  });
+
+  it('refuse a crafted link without showing its words: the page names the field, not the lure', async () => {
+    const carol = await signedIn('carol');
+    const lure = 'Your session expired. Sign in again at https://evil.example/login';
+    for (const path of [`/dashboard/requests?from=${encodeURIComponent(lure)}`, `/dashboard/audit?to=${encodeURIComponent(lure)}`, `/dashboard/requests?status=${encodeURIComponent(lure)}`]) {
+      const page = await carol.get(path);
+      expect([path, page.status]).toEqual([path, 400]);
+      expect(page.text).toMatch(/(from|to|status): expected /);
+      expect(page.text).not.toContain('evil.example');
+      expect(page.text).not.toContain('session expired');
+    }
   });
 
   it('refuse a page of the audit trail that is not an event number, and a day that does not exist, naming the field', async () => {
