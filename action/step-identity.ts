@@ -75,6 +75,8 @@ export function answerMismatch(view: RequestView, step: StepIdentity, expectatio
     (expected) => expected !== undefined && (view.environment === undefined || !sameName(view.environment, expected)),
   );
   if (wrongEnvironment !== undefined) differs('environment', quoted(view.environment), quoted(wrongEnvironment));
+  // Neither the step nor its job names one, so the App's request names none: one that does is another job's.
+  else if (step.environment === undefined && expectation.jobEnvironment === undefined && view.environment !== undefined) differs('environment', quoted(view.environment), 'none');
   // The App names a repository as it is called now; by id, a rename while the step waits is no other repository.
   if (view.repositoryId !== undefined && step.repositoryId !== undefined) {
     if (view.repositoryId !== step.repositoryId) differs('repository', `${view.repository} (id ${view.repositoryId})`, `${step.repository} (id ${step.repositoryId})`);

@@ -21377,6 +21377,7 @@ function answerMismatch(view, step, expectation = {}) {
     (expected) => expected !== void 0 && (view.environment === void 0 || !sameName(view.environment, expected))
   );
   if (wrongEnvironment !== void 0) differs("environment", quoted(view.environment), quoted(wrongEnvironment));
+  else if (step.environment === void 0 && expectation.jobEnvironment === void 0 && view.environment !== void 0) differs("environment", quoted(view.environment), "none");
   if (view.repositoryId !== void 0 && step.repositoryId !== void 0) {
     if (view.repositoryId !== step.repositoryId) differs("repository", `${view.repository} (id ${view.repositoryId})`, `${step.repository} (id ${step.repositoryId})`);
   } else if (!sameName(view.repository, step.repository)) differs("repository", view.repository, step.repository);

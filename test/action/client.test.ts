@@ -244,13 +244,21 @@ describe('answers about another step', () => {
 
   it("without an environment input, goes by the job's environment in its OIDC token", async () => {
     const withoutInput = { ...STEP, environment: undefined };
-    script = [{ status: 200, body: { ...approved, environment: 'staging' } }];
+    script = [{ status: 200, body: { ...approved, environment: null } }];
     await expect(client(undefined, base, withoutInput).client.open({ action: 'deploy' })).resolves.toMatchObject({ status: 'approved' });
 
     tokenEnvironment = 'production';
     script = [{ status: 200, body: { ...approved, environment: 'staging' } }];
     await expect(client(undefined, base, withoutInput).client.open({ action: 'deploy' })).rejects.toThrow(
       'The App answered with the request for environment "staging", not this step\'s environment "production"',
+    );
+  });
+
+  it("fails on an approval for an environment when neither the step nor its job names one: that is another job's", async () => {
+    const withoutInput = { ...STEP, environment: undefined };
+    script = [{ status: 200, body: { ...approved, environment: 'staging' } }];
+    await expect(client(undefined, base, withoutInput).client.open({ action: 'deploy' })).rejects.toThrow(
+      'The App answered with the request for environment "staging", not this step\'s environment none (request r1); nothing was approved.',
     );
   });
 

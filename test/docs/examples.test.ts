@@ -1,5 +1,6 @@
 /** The example workflows and policies in docs/examples are what users copy: they must be right. */
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -111,6 +112,17 @@ describe('each example does what its comments say', () => {
       const result = loadPolicy(readFileSync(file, 'utf8'), basename(file));
       expect({ file: basename(file), warnings: result.ok ? result.warnings.map(formatDiagnostic) : ['invalid'] }).toEqual({ file: basename(file), warnings: [] });
     }
+  });
+
+  it("db-migration: a rejection reason on several lines (the dashboard takes them) goes into the log as one warning, never as workflow commands of its own", () => {
+    const workflow = parse(workflows.find((w) => w.name === 'db-migration.yml')!.text) as { jobs: Record<string, { steps: { name?: string; run?: string }[] }> };
+    const report = Object.values(workflow.jobs).flatMap((job) => job.steps).find((step) => step.name === 'Report the rejection');
+    const reason = 'not reversible\n::error title=Migration applied::approved by @dba-lead\r::add-mask::100%';
+    // As a runner runs a `run:` script on Linux: bash -e.
+    const log = execFileSync('bash', ['-e', '-c', report!.run!], { env: { PATH: process.env.PATH, REASON: reason, CHECK_RUN: 'https://github.test/acme/db/runs/7' }, encoding: 'utf8' });
+    expect(log.split(/\r\n|\r|\n/).filter(Boolean)).toEqual([
+      '::warning::Migration not applied: not reversible%0A::error title=Migration applied::approved by @dba-lead%0D::add-mask::100%25 (https://github.test/acme/db/runs/7)',
+    ]);
   });
 
   it('production-deploy: a docs-only push needs no approval; docs with code still does', async () => {
