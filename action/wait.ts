@@ -139,6 +139,7 @@ export async function waitForDecision(
   const ownDeadline = request.timeoutSeconds !== undefined ? startedAt + request.timeoutSeconds * 1000 : undefined;
   let view: RequestView | undefined;
   let degraded = false;
+  let checkRunShown = false;
   let lastFailure = '';
   let lastAnswered: number | undefined;
   let lastFallbackProblem = '';
@@ -176,7 +177,11 @@ export async function waitForDecision(
       if (!wasOpen) {
         deps.onRequest?.(view);
         deps.log(`Approval request ${view.id} opened${view.checkRunUrl ? `: ${view.checkRunUrl}` : ''}`);
+      } else if (view.checkRunUrl && !checkRunShown) {
+        // Published after the open answered: where to vote, and what the step reads while the App is away.
+        deps.log(`Approval check run: ${view.checkRunUrl}`);
       }
+      checkRunShown ||= view.checkRunUrl !== undefined;
       if (degraded) deps.log('The App is reachable again.');
       degraded = false;
       if (view.status !== 'pending') return outcomeFromView(view, waited());

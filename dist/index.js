@@ -26075,6 +26075,7 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
   const ownDeadline = request2.timeoutSeconds !== void 0 ? startedAt + request2.timeoutSeconds * 1e3 : void 0;
   let view;
   let degraded = false;
+  let checkRunShown = false;
   let lastFailure = "";
   let lastAnswered;
   let lastFallbackProblem = "";
@@ -26109,7 +26110,10 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
       if (!wasOpen) {
         deps.onRequest?.(view);
         deps.log(`Approval request ${view.id} opened${view.checkRunUrl ? `: ${view.checkRunUrl}` : ""}`);
+      } else if (view.checkRunUrl && !checkRunShown) {
+        deps.log(`Approval check run: ${view.checkRunUrl}`);
       }
+      checkRunShown ||= view.checkRunUrl !== void 0;
       if (degraded) deps.log("The App is reachable again.");
       degraded = false;
       if (view.status !== "pending") return outcomeFromView(view, waited());

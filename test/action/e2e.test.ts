@@ -315,6 +315,8 @@ describe('the Action against the App and the GitHub double', () => {
   it("reads only the App's own check run while the runner cannot reach the App", async () => {
     const running = await step({ environment: 'production', timeout: '2m' });
     const checkRun = await pendingCheckRun(running);
+    // Cut only once the step has heard of it: a step that never learnt its check run has none to read.
+    await eventually('the step to learn its check run', () => running.stdout().includes(checkRun.html_url), 30_000);
     const notModifiedBefore = await checkRunReads(304);
     await relay.cut();
     try {
