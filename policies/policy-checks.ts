@@ -10,7 +10,7 @@ import { ACTOR_GLOB, compileGlob, IGNORES_CASE } from './glob.js';
 import { WINDOW_LISTS } from './normalise.js';
 import { policySchema } from './schema.js';
 import { misspeltAs, readablePath, suggestion, type SchemaProblem } from './schema-check.js';
-import { compileCron, isValidTimeZone, knownTimeZones, localInstant } from './windows.js';
+import { compileCron, isValidTimeZone, knownTimeZones, localInstant, zonesDescribedAs } from './windows.js';
 import { joinPointer } from './yaml-source.js';
 
 /** A year: anything longer is a typo, and keeps every duration a safe integer. */
@@ -117,6 +117,12 @@ export function zoneSuggestion(zone: string): string {
   // "UTC+1" is nearest to "UTC", an hour away from what was meant. Offsets are often printed with a
   // minus sign or a dash (UTC−05:00, as our own warnings write them), not a hyphen.
   if (/^(?:UTC|GMT)\s*[+\-\u2212\u2013]\s*\d/i.test(zone)) return ': a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time).';
+  // "Pacific Time" is spelt nearest to Pacific/Niue, three hours away from what was meant.
+  const described = zonesDescribedAs(zone);
+  if (described.length > 0) {
+    const some = described.length > 3 ? `${described.slice(0, 3).join(', ')} (${described.length} in all)` : described.join(', ');
+    return `: that describes a zone rather than naming one; places in it include ${some}.`;
+  }
   const city = zone.trim().toLowerCase().replace(/ /g, '_');
   const zones = knownTimeZones();
   const named = zones.filter((known) => known.split('/').pop()!.toLowerCase() === city);

@@ -65,6 +65,34 @@ export function knownTimeZones(): string[] {
   return [...Intl.supportedValuesOf('timeZone'), 'UTC'];
 }
 
+let zoneDescriptions: Map<string, Set<string>> | undefined;
+
+/**
+ * The zones English describes as `description` ("Pacific Time", "Central European Summer Time"),
+ * ignoring case: what people write for a zone they know only by that name.
+ */
+export function zonesDescribedAs(description: string): string[] {
+  if (!zoneDescriptions) {
+    zoneDescriptions = new Map();
+    // Winter and summer, for both standard and daylight names; fixed days, as no clock is read here.
+    const days = [Date.UTC(2026, 0, 15), Date.UTC(2026, 6, 15)];
+    for (const zone of Intl.supportedValuesOf('timeZone')) {
+      const names = new Set<string>();
+      for (const timeZoneName of ['longGeneric', 'long'] as const) {
+        const format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName });
+        for (const day of days) {
+          const name = format.formatToParts(day).find((part) => part.type === 'timeZoneName')?.value;
+          // Zones English has no name for are written as offsets ("GMT+03:00"): no description.
+          if (name && !/^GMT[+-]/.test(name)) names.add(name.toLowerCase());
+        }
+      }
+      zoneDescriptions.set(zone, names);
+    }
+  }
+  const wanted = description.trim().replace(/\s+/g, ' ').toLowerCase();
+  return [...zoneDescriptions].filter(([, names]) => names.has(wanted)).map(([zone]) => zone);
+}
+
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
 /** `2026-12-24`, `2026-12-24T18:00` or `2026-12-24T18:00:30`: a wall-clock time, without an offset. */

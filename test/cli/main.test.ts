@@ -422,6 +422,7 @@ describe('explain', () => {
     ['2026-12-04T17:00[Berlin]', '--at: unknown time zone "Berlin"; did you mean "Europe/Berlin"? Write an IANA name such as Europe/Berlin, America/New_York or UTC'],
     // "Did you mean UTC" would be an hour away from what was meant, as in a policy's time_zone.
     ['2026-12-04T17:00[UTC+1]', '--at: unknown time zone "UTC+1": a time zone here is an IANA name, not an offset (an offset would ignore daylight saving time). Write an IANA name'],
+    ['2026-12-04T17:00[Pacific Time]', '--at: unknown time zone "Pacific Time": that describes a zone rather than naming one; places in it include America/Los_Angeles'],
     ['2026-02-30T17:00[Europe/Berlin]', '--at: "2026-02-30T17:00" is not a real date and time'],
     ['2026-12-04 17:00', '--at must be an ISO 8601 instant with a zone, such as 2026-12-24T18:00:00Z, or a wall-clock time with its time zone, such as 2026-12-24T19:00[Europe/Berlin], not "2026-12-04 17:00"'],
   ])('--at %s is refused, saying how to write it', async (time, message) => {
