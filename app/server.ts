@@ -113,7 +113,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
     host: env.HOST || undefined,
     githubApiUrl: github!.githubApiUrl,
     appUrl: appUrl!,
-    oidcIssuer: oidcIssuer ?? GITHUB_OIDC_ISSUER,
+    oidcIssuer: oidcIssuer ?? oidcIssuerOf(github!.githubUrl),
     oidcAudience: env.OIDC_AUDIENCE || undefined,
     databaseUrl,
     dataDir: env.DATA_DIR || undefined,
@@ -195,6 +195,14 @@ function githubFromEnv(env: NodeJS.ProcessEnv): { githubUrl: string; githubApiUr
   return { githubUrl: web, githubApiUrl: `${web}/api/v3` };
 }
 
+/**
+ * The issuer of the jobs' tokens on this GitHub: a GitHub Enterprise Server issues its own, at `/_services/token`.
+ * github.com's there would let a github.com workflow of a repository named like one on the server speak for it.
+ */
+function oidcIssuerOf(githubUrl: string): string {
+  return githubUrl === 'https://github.com' ? GITHUB_OIDC_ISSUER : `${githubUrl}/_services/token`;
+}
+
 const LOG_LEVELS = [...Object.keys(pinoLevels.values), 'silent'];
 
 /** Settings a `.env` file writes in quotes: given through `docker run --env-file`, the quotes stay in the value (a webhook secret would then fail every delivery). */
@@ -232,13 +240,19 @@ function urlFromEnv(env: NodeJS.ProcessEnv, name: 'APP_URL' | 'OIDC_ISSUER'): st
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
     throw new Error(`${name}: expected ${expected} (no credentials, query or fragment), got "${value}"`);
   }
+  // Tokens are taken only when their `iss` is this very string, and GitHub's never ends in a slash.
+  if (name === 'OIDC_ISSUER' && value.endsWith('/')) {
+    throw new Error(`${name}: expected ${expected} (without a trailing slash: a token's issuer must match it exactly), got "${value}"`);
+  }
   return value;
 }
 
-function portFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** PORT goes to Probot, which takes 0 for its default, 3000, rather than for any free port: it starts at 1. */
+function portFromEnv(env: NodeJS.ProcessEnv, name: 'PORT' | 'METRICS_PORT'): number | undefined {
   const value = raw(env, name);
   if (value === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`${name}: expected a port number from 0 to 65535 (0: any free port), got "${value}"`);
+  const expected = name === 'PORT' ? 'a port number from 1 to 65535' : 'a port number from 0 to 65535 (0: any free port)';
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535 || (name === 'PORT' && Number(value) === 0)) throw new Error(`${name}: expected ${expected}, got "${value}"`);
   return Number(value);
 }
 
@@ -337,11 +351,16 @@ function repositoriesFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
   return entries;
 }
 
-function durationFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** Longer, a lost approval would go unseen for more than a day (and past a few centuries, the next round's date is no date at all). */
+const MAX_RECONCILE_INTERVAL = '1d';
+
+function durationFromEnv(env: NodeJS.ProcessEnv, name: 'RECONCILE_INTERVAL'): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const parsed = parseDuration(raw);
   if (!parsed.ok) throw new Error(`${name}: ${parsed.message}`);
+  const max = parseDuration(MAX_RECONCILE_INTERVAL) as { seconds: number };
+  if (parsed.seconds > max.seconds) throw new Error(`${name}: expected at most ${MAX_RECONCILE_INTERVAL}, got "${raw}"`);
   return parsed.seconds * 1000;
 }
 

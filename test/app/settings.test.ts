@@ -82,7 +82,7 @@ describe('the settings', () => {
       `APP_ID: expected the App's numeric id from its settings page, e.g. 123456, got "abc"`,
       `PRIVATE_KEY or PRIVATE_KEY_PATH: missing; expected the App's private key as PEM text, or the path of its .pem file`,
       'APP_URL: expected the public base URL of the App, e.g. https://jit.example.com, got "notaurl"',
-      'PORT: expected a port number from 0 to 65535 (0: any free port), got "70000"',
+      'PORT: expected a port number from 1 to 65535, got "70000"',
       'GHE_PROTOCOL: expected one of http, https, got "ftp"',
       'GHE_HOST: expected a host name without scheme or path, e.g. ghe.example.com, got "https://ghe.example.com/"',
       'DATABASE_URL: expected a postgres://user:password@host:5432/database URL',
@@ -115,6 +115,22 @@ describe('the settings', () => {
     expect(problems[0]).toMatch(new RegExp(`^${name}: expected .*, got "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`));
   });
 
+  it('refuse PORT=0, which Probot would take for its default, 3000, not for any free port', () => {
+    expect(problemsOf({ ...good, PORT: '0' })).toEqual(['PORT: expected a port number from 1 to 65535, got "0"']);
+    expect(settingsOf({ ...good, METRICS_PORT: '0' }).metricsPort).toBe(0);
+  });
+
+  it('refuse a RECONCILE_INTERVAL longer than a day, which would leave a lost approval unseen that long (or past the last date there is)', () => {
+    expect(settingsOf({ ...good, RECONCILE_INTERVAL: '1d' }).reconcileIntervalMs).toBe(86_400_000);
+    expect(problemsOf({ ...good, RECONCILE_INTERVAL: '20000000w' })).toEqual(['RECONCILE_INTERVAL: expected at most 1d, got "20000000w"']);
+  });
+
+  it("refuse an OIDC_ISSUER with a trailing slash, which no GitHub token's issuer has", () => {
+    expect(problemsOf({ ...good, OIDC_ISSUER: 'https://token.actions.githubusercontent.com/' })).toEqual([
+      'OIDC_ISSUER: expected an absolute http(s) URL, e.g. https://token.actions.githubusercontent.com (without a trailing slash: a token\'s issuer must match it exactly), got "https://token.actions.githubusercontent.com/"',
+    ]);
+  });
+
   it('read METRICS_TOKEN, refusing a short or spaced token without echoing it', () => {
     expect(settingsFromEnv({ ...good, METRICS_TOKEN: 'a'.repeat(16) }).metricsToken).toBe('a'.repeat(16));
     expect(settingsFromEnv(good).metricsToken).toBeUndefined();
@@ -140,6 +156,14 @@ describe('the settings', () => {
     const [noSecret] = problemsOf({ ...good, GITHUB_CLIENT_ID: 'Iv23liabc' });
     expect(noSecret).toMatch(/^GITHUB_CLIENT_SECRET: missing while GITHUB_CLIENT_ID is set/);
     expect(problemsOf({ ...good, GITHUB_CLIENT_SECRET: 'sekrit-value' }).join('\n')).not.toContain('sekrit');
+  });
+
+  it("take the OIDC issuer of the GitHub Enterprise Server GHE_HOST names, never github.com's, unless OIDC_ISSUER says otherwise", () => {
+    // github.com's issuer would let any github.com workflow of a repository named like one on the server speak for it.
+    expect(settingsOf({ ...good, GHE_HOST: 'ghe.example.com' }).oidcIssuer).toBe('https://ghe.example.com/_services/token');
+    expect(settingsOf({ ...good, GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http', OIDC_ISSUER: '' }).oidcIssuer).toBe('http://127.0.0.1:8080/_services/token');
+    expect(settingsOf({ ...good, GHE_HOST: 'ghe.example.com', OIDC_ISSUER: 'https://issuer.example.com/token' }).oidcIssuer).toBe('https://issuer.example.com/token');
+    expect(settingsOf(good).oidcIssuer).toBe('https://token.actions.githubusercontent.com');
   });
 
   it('refuse GHE_PROTOCOL without GHE_HOST, which would otherwise be ignored', () => {
