@@ -372,6 +372,8 @@ function knownLimits(mainSha: string): KnownLimit[] {
   const annotation = { path: 'a.txt', start_line: 1, end_line: 1, annotation_level: 'notice', message: 'm' };
   const output = (fields: Json) => ({ output: { title: 't', summary: 's', ...fields } });
   const tooLong = (resource: string, code: string, field: string, message: string) => ({ status: 422, message: 'Validation Failed', errors: [{ resource, code, field, message }] });
+  // GitHub names no annotation nor field within one: the whole list is invalid.
+  const invalidAnnotations = { status: 422, message: 'Validation Failed', errors: [{ resource: 'CheckRun', code: 'invalid', field: 'annotations' }] };
   return [
     {
       limit: 'issue body: 65,536 characters', source: 'GitHub\'s answer quoted in trstringer/manual-approval#89 and JasonEtco/create-an-issue#123',
@@ -416,6 +418,42 @@ function knownLimits(mainSha: string): KnownLimit[] {
       answer: { status: 422, errors: [expect.objectContaining({ field: 'output.annotations' }) as Json] },
     },
     {
+      limit: 'check-run annotation columns: on one line only', source: 'OpenAPI description ("Omit this parameter if start_line and end_line have different values"); GitHub\'s answer quoted in jenkinsci/github-checks-plugin#20',
+      refused: (o) => checkRun(o, output({ annotations: [{ ...annotation, end_line: 2, start_column: 1, end_column: 2 }] })),
+      accepted: (o) => checkRun(o, output({ annotations: [{ ...annotation, start_column: 1, end_column: 2 }] })),
+      answer: invalidAnnotations,
+    },
+    {
+      limit: 'check-run annotation columns: from 1', source: 'OpenAPI description ("Column numbers start at 1"); jenkinsci/warnings-ng-plugin#3424',
+      refused: (o) => checkRun(o, output({ annotations: [{ ...annotation, start_column: 0, end_column: 0 }] })),
+      accepted: (o) => checkRun(o, output({ annotations: [{ ...annotation, start_column: 1, end_column: 1 }] })),
+      answer: invalidAnnotations,
+    },
+    {
+      limit: 'check-run annotation start_line: from 1', source: 'OpenAPI description ("Line numbers start at 1")',
+      refused: (o) => checkRun(o, output({ annotations: [{ ...annotation, start_line: 0 }] })), accepted: (o) => checkRun(o, output({ annotations: [annotation] })),
+      answer: invalidAnnotations,
+    },
+    {
+      limit: 'check-run annotation title: 255 characters', source: 'OpenAPI description ("The maximum size is 255 characters")',
+      refused: (o) => checkRun(o, output({ annotations: [{ ...annotation, title: overBy(255) }] })),
+      accepted: (o) => checkRun(o, output({ annotations: [{ ...annotation, title: 't'.repeat(255) }] })),
+      answer: invalidAnnotations,
+    },
+    {
+      // 32,768 two-byte characters are 64 KB: one more byte is over.
+      limit: 'check-run annotation message: 64 KB', source: 'OpenAPI description ("The maximum size is 64 KB")',
+      refused: (o) => checkRun(o, output({ annotations: [{ ...annotation, message: `${'é'.repeat(32_768)}x` }] })),
+      accepted: (o) => checkRun(o, output({ annotations: [{ ...annotation, message: 'é'.repeat(32_768) }] })),
+      answer: invalidAnnotations,
+    },
+    {
+      limit: 'check-run annotation raw_details: 64 KB', source: 'OpenAPI description ("The maximum size is 64 KB")',
+      refused: (o) => checkRun(o, output({ annotations: [{ ...annotation, raw_details: `${'é'.repeat(32_768)}x` }] })),
+      accepted: (o) => checkRun(o, output({ annotations: [{ ...annotation, raw_details: 'é'.repeat(32_768) }] })),
+      answer: invalidAnnotations,
+    },
+    {
       limit: 'check-run actions: 3', source: 'OpenAPI description of POST /repos/{owner}/{repo}/check-runs (maxItems 3)',
       refused: (o) => checkRun(o, { actions: Array(4).fill(action) }), accepted: (o) => checkRun(o, { actions: Array(3).fill(action) }),
       answer: { status: 422, errors: [expect.objectContaining({ field: 'actions' }) as Json] },
@@ -453,6 +491,18 @@ describe('limits GitHub is known to enforce', () => {
     const refusal = await known.refused(octokit).then(() => undefined, (error: { status: number; response: { data: Json } }) => error);
     expect(refusal).toMatchObject({ status: known.answer.status, response: { data: { ...(known.answer.message ? { message: known.answer.message } : {}), errors: known.answer.errors } } });
     await expect(known.accepted(octokit)).resolves.toMatchObject({ status: expect.any(Number) });
+  });
+
+  it('refuses issue writes in a repository whose issues are off, 410 (GitHub docs: "Create an issue"), and still takes pull request comments', async () => {
+    await gh.control.seed({ repos: [{ owner: 'acme', name: 'issueless', hasIssues: false, branches: { main: { 'x.txt': 'x\n' } } }] });
+    const pull = await gh.control.openPull({ repository: 'acme/issueless', user: 'alice', title: 'A change', head: 'change', files: { 'y.txt': 'y\n' } });
+    // The other App's installation covers all of acme's repositories, new ones too.
+    const { token } = await gh.control.installationToken(778);
+    const other = new Octokit({ auth: token, baseUrl: gh.apiUrl, log: octokit.log });
+    const where = { owner: 'acme', repo: 'issueless' };
+    expect((await other.rest.repos.get(where)).data.has_issues).toBe(false);
+    await expect(other.rest.issues.create({ ...where, title: 't' })).rejects.toMatchObject({ status: 410, response: { data: { message: 'Issues are disabled for this repo' } } });
+    await expect(other.rest.issues.createComment({ ...where, issue_number: pull.number, body: 'on the pull request' })).resolves.toMatchObject({ status: 201 });
   });
 
   it('refuses App JWTs that live longer than 10 minutes (GitHub docs: "Generating a JSON Web Token")', async () => {

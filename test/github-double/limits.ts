@@ -39,3 +39,24 @@ export function checkOutputTooLong(field: 'summary' | 'text', value: string) {
     ? { resource: 'CheckRun', code: 'custom' as const, field, message: `${field} exceeds a maximum bytesize of ${MAX_CHECK_OUTPUT_BYTES}` }
     : undefined;
 }
+
+/** A check-run annotation's `title`, in characters. */
+export const MAX_ANNOTATION_TITLE_CHARACTERS = 255;
+/** A check-run annotation's `message` and `raw_details`: "64 KB". */
+export const MAX_ANNOTATION_TEXT_BYTES = 64 * 1024;
+
+const isLineNumber = (value: unknown) => value === undefined || (Number.isInteger(value) && (value as number) >= 1);
+
+/**
+ * Whether an annotation breaks a documented rule: lines and columns count from 1, columns only on a single
+ * line, the title and texts within their sizes. GitHub then refuses the whole list without naming the rule.
+ */
+export function annotationBreaksLimits(annotation: Record<string, unknown>): boolean {
+  const { start_line: startLine, end_line: endLine, start_column: startColumn, end_column: endColumn, title, message, raw_details: rawDetails } = annotation;
+  if (![startLine, endLine, startColumn, endColumn].every(isLineNumber)) return true;
+  if ((startColumn !== undefined || endColumn !== undefined) && startLine !== endLine) return true;
+  if (typeof title === 'string' && characters(title) > MAX_ANNOTATION_TITLE_CHARACTERS) return true;
+  return [message, rawDetails].some((text) => typeof text === 'string' && Buffer.byteLength(text, 'utf8') > MAX_ANNOTATION_TEXT_BYTES);
+}
+
+export const invalidAnnotations = () => ({ resource: 'CheckRun', code: 'invalid' as const, field: 'annotations' });

@@ -56,7 +56,7 @@ export function repoJson(r: Repo, state: DoubleState, urls: Urls) {
     subscription_url: `${api}/subscription`, tags_url: `${api}/tags`, teams_url: `${api}/teams`, trees_url: `${api}/git/trees{/sha}`,
     clone_url: `${html}.git`, mirror_url: null, svn_url: html, homepage: null, language: null, forks_count: 0, forks: 0,
     stargazers_count: 0, watchers_count: 0, watchers: 0, size: 0, default_branch: r.defaultBranch,
-    open_issues_count: openIssues, open_issues: openIssues, is_template: false, topics: [], has_issues: true,
+    open_issues_count: openIssues, open_issues: openIssues, is_template: false, topics: [], has_issues: r.hasIssues,
     has_projects: true, has_wiki: true, has_pages: false, has_downloads: true, has_discussions: false, archived: false,
     disabled: false, pushed_at: r.pushedAt, created_at: r.createdAt, updated_at: r.pushedAt, license: null,
     allow_forking: true, web_commit_signoff_required: false,

@@ -205,7 +205,7 @@ export class DoubleState {
     const defaultBranch = seed.defaultBranch ?? 'main';
     const repo: Repo = {
       id: seed.id ?? this.nextId('repo'), owner, name: seed.name, fullName: `${owner.login}/${seed.name}`,
-      private: seed.private ?? true, defaultBranch, branches: new Map(), tags: new Map(), commits: new Map(), activities: [], collaborators: new Map(),
+      private: seed.private ?? true, defaultBranch, hasIssues: seed.hasIssues ?? true, branches: new Map(), tags: new Map(), commits: new Map(), activities: [], collaborators: new Map(),
       createdAt: timestamp(), pushedAt: timestamp(),
     };
     this.repos.set(repo.fullName.toLowerCase(), repo);
@@ -380,8 +380,9 @@ export class DoubleState {
   fork(repo: Repo, owner: User): Repo {
     const fullName = `${owner.login}/${repo.name}`;
     if (this.repos.has(fullName.toLowerCase())) throw new Error(`${fullName} exists`);
+    // A fork starts with its issues off, as on GitHub.
     const fork: Repo = {
-      id: this.nextId('repo'), parentId: repo.id, owner, name: repo.name, fullName, private: repo.private, defaultBranch: repo.defaultBranch,
+      id: this.nextId('repo'), parentId: repo.id, owner, name: repo.name, fullName, private: repo.private, defaultBranch: repo.defaultBranch, hasIssues: false,
       branches: new Map(repo.branches), tags: new Map(), commits: repo.commits, activities: [], collaborators: new Map(), createdAt: timestamp(), pushedAt: timestamp(),
     };
     this.repos.set(fullName.toLowerCase(), fork);

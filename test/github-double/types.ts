@@ -56,6 +56,8 @@ export interface SeedRepo {
   id?: number;
   private?: boolean;
   defaultBranch?: string;
+  /** Whether the repository has issues (default true); without them GitHub answers 410 to issue writes. */
+  hasIssues?: boolean;
   /** Branch name → files. The default branch is created even when absent here. */
   branches?: Record<string, FileMap>;
   /** Direct collaborators: login → permission. The owner (a user) is always admin. */
@@ -139,6 +141,7 @@ export interface Repo {
   fullName: string;
   private: boolean;
   defaultBranch: string;
+  hasIssues: boolean;
   branches: Map<string, string>;
   /** The repository this one is a fork of. */
   parentId?: number;

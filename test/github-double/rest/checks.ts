@@ -1,6 +1,6 @@
 /** Check runs, with the limits GitHub's Checks API enforces. */
 import { forbiddenForIntegration, notFound, paginate, validationFailed, type FieldError } from '../http.js';
-import { checkOutputTooLong } from '../limits.js';
+import { annotationBreaksLimits, checkOutputTooLong, invalidAnnotations } from '../limits.js';
 import { checkRunJson } from '../shapes.js';
 import { timestamp } from '../state.js';
 import type { CheckRun, CheckRunAction } from '../types.js';
@@ -63,12 +63,15 @@ function readCheckRunBody(body: Record<string, unknown>, creating: boolean): Fie
       if (annotations !== undefined) {
         if (!Array.isArray(annotations)) invalid('output.annotations', 'output.annotations must be an array');
         else if (annotations.length > LIMITS.annotations) invalid('output.annotations', `at most ${LIMITS.annotations} annotations per request`);
-        else annotations.forEach((a: Record<string, unknown>, i) => {
-          for (const key of ['path', 'start_line', 'end_line', 'annotation_level', 'message']) {
-            if (a?.[key] === undefined) errors.push({ resource: 'CheckRun', field: `output.annotations[${i}].${key}`, code: 'missing_field' });
-          }
-          if (a && !['notice', 'warning', 'failure'].includes(String(a.annotation_level))) invalid(`output.annotations[${i}].annotation_level`, 'annotation_level must be notice, warning or failure');
-        });
+        else {
+          annotations.forEach((a: Record<string, unknown>, i) => {
+            for (const key of ['path', 'start_line', 'end_line', 'annotation_level', 'message']) {
+              if (a?.[key] === undefined) errors.push({ resource: 'CheckRun', field: `output.annotations[${i}].${key}`, code: 'missing_field' });
+            }
+            if (a && !['notice', 'warning', 'failure'].includes(String(a.annotation_level))) invalid(`output.annotations[${i}].annotation_level`, 'annotation_level must be notice, warning or failure');
+          });
+          if (annotations.some((a: Record<string, unknown>) => a && annotationBreaksLimits(a))) errors.push(invalidAnnotations());
+        }
       }
       fields.output = {
         title: typeof output.title === 'string' ? output.title : null, summary: typeof output.summary === 'string' ? output.summary : null,

@@ -1,5 +1,5 @@
 /** Issues, issue comments and reactions. */
-import { forbiddenForIntegration, notFound, paginate, validationFailed } from '../http.js';
+import { forbiddenForIntegration, githubError, notFound, paginate, validationFailed } from '../http.js';
 import { assertCommentBody, assertIssueBody, assertIssueTitle } from '../limits.js';
 import { commentJson, issueEventJson, issueJson, reactionJson } from '../shapes.js';
 import { REACTION_CONTENTS, type Comment, type Issue, type ReactionContent, type User } from '../types.js';
@@ -9,6 +9,11 @@ function findIssue(ctx: RestContext): Issue {
   const issue = ctx.state.issue(ctx.repo, Number(ctx.params.issue_number));
   if (!issue) throw notFound();
   return issue;
+}
+
+/** A repository whose issues are off takes no issue writes; a pull request's conversation still takes them. */
+function assertIssuesOn(ctx: RestContext, issue?: Issue): void {
+  if (!ctx.repo.hasIssues && issue?.pullNumber === undefined) throw githubError(410, 'Issues are disabled for this repo');
 }
 
 function findComment(ctx: RestContext): Comment {
@@ -42,6 +47,7 @@ export const registerIssues: RestRegistrar = (add) => {
   add('POST', '/repos/{owner}/{repo}/issues', {
     auth: 'token', permission: ['issues', 'write'],
     handler: (ctx) => {
+      assertIssuesOn(ctx);
       const title = stringField(ctx.body, 'title');
       if (!title) throw validationFailed([{ resource: 'Issue', field: 'title', code: 'missing_field' }]);
       assertIssueTitle(title);
@@ -91,6 +97,7 @@ export const registerIssues: RestRegistrar = (add) => {
     auth: 'token', permission: ['issues', 'write'],
     handler: (ctx) => {
       const issue = findIssue(ctx);
+      assertIssuesOn(ctx, issue);
       const state = stringField(ctx.body, 'state');
       if (state !== undefined && state !== 'open' && state !== 'closed') throw validationFailed([{ resource: 'Issue', field: 'state', code: 'invalid' }]);
       const stateReason = ctx.body.state_reason as Issue['stateReason'] | undefined;
@@ -111,6 +118,7 @@ export const registerIssues: RestRegistrar = (add) => {
     auth: 'token', permission: ['issues', 'write'],
     handler: (ctx) => {
       const issue = findIssue(ctx);
+      assertIssuesOn(ctx, issue);
       const body = stringField(ctx.body, 'body');
       if (body === undefined || body === '') throw validationFailed([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
       assertCommentBody(body, 'create');
