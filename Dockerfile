@@ -12,7 +12,8 @@ COPY app ./app
 RUN npm ci --no-audit --no-fund
 
 FROM node:24-slim
-ENV NODE_ENV=production PORT=3000
+# Every address: Probot's default, localhost, is the container's own, which a published port never reaches.
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; --ignore-scripts skips `prepare`, whose compiler is a dev dependency.
