@@ -119,7 +119,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], once(store, metrics, handlePolicyPreview(store, clock)));
     app.on('repository.renamed', once(store, metrics, handleRepositoryRenamed(store, (id) => installations.client(id))));
     const admission = new Admission(store, options.admission);
-    const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id) });
+    const outbox = requestOutbox({ store, gate, appUrl, github: (id) => installations.client(id), log });
     addHandler(createDashboardHandler({ gate, store, appUrl, githubApiUrl: options.githubApiUrl, oauth: options.oauth, log, clock, sessionTtlMs: options.sessionTtlMs }));
     addHandler(createApiHandler({ gate, store, detailsUrl: (id) => outbox.publisher.detailsUrl(id), verifier, metrics, log, appId: options.appId, admission, metricsToken: options.metricsToken, metricsElsewhere: options.metricsElsewhere, shutdown: shutdown.signal }));
 

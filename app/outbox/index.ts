@@ -2,6 +2,7 @@
  * The outbox's door: the worker, and the handlers for publishing requests and sending replies.
  * Other subsystems (the policy preview) register handlers of their own in `app/index.ts`.
  */
+import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
 import type { GitHubClient } from '../github/github.js';
 import { PUBLISH_JOB, REPLY_JOB, type ClaimedTimer, type Store } from '../store/store.js';
@@ -20,8 +21,8 @@ export interface RequestOutbox {
 }
 
 /** Publishing a request (then telling its notifiers, the first time), and replies. */
-export function requestOutbox(options: { store: Store; gate: Gate; appUrl: string; github: (installationId: number) => Promise<GitHubClient> }): RequestOutbox {
-  const publisher = new Publisher({ store: options.store, appUrl: options.appUrl, github: options.github });
+export function requestOutbox(options: { store: Store; gate: Gate; appUrl: string; github: (installationId: number) => Promise<GitHubClient>; log?: Logger }): RequestOutbox {
+  const publisher = new Publisher({ store: options.store, appUrl: options.appUrl, github: options.github, log: options.log });
   return {
     publisher,
     handlers: {

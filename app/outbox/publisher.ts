@@ -6,7 +6,12 @@
  * A write that GitHub performed but whose answer was lost (a 502 after the fact, a crash) must not
  * be repeated: on a retry, what a previous attempt may have created is looked for first (the check
  * run by its external id, the comment and the issue by their hidden marker).
+ *
+ * A repository whose issues are off (as a fork's start) refuses an approval issue, and one whose
+ * issues were turned off, or whose approval issue was deleted, refuses its edits: the request is then
+ * shown on its check run alone, whose buttons, like the dashboard and the notifiers, still carry it.
  */
+import type { Logger } from 'probot';
 import { approversOf } from '../gate/notifications.js';
 import { toGateRequest, type GateRequest } from '../gate/request.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
@@ -20,7 +25,11 @@ export interface PublisherOptions {
   /** The App's public base URL, for the check run's details link. */
   appUrl: string;
   github: (installationId: number) => Promise<GitHubClient>;
+  log?: Logger;
 }
+
+/** GitHub's answer to an issue write where issues are off, or to an edit of a deleted issue. */
+const isGone = (err: unknown) => (err as { status?: number }).status === 410;
 
 /** GitHub's timestamps have whole seconds: look from the second before, so nothing made in the same second is missed. */
 const sinceOf = (createdAt: string) => new Date(Math.floor(Date.parse(createdAt) / 1000) * 1000 - 1000);
@@ -100,12 +109,22 @@ export class Publisher {
     if (!issue) {
       // A request decided before its issue was ever opened needs none: its check run says it all.
       if (request.status !== 'pending') return request;
-      const created = await github.createIssue(repo, issueTitle(request), body);
+      const created = await github.createIssue(repo, issueTitle(request), body).catch((err: unknown) => {
+        if (!isGone(err)) throw err;
+        this.options.log?.warn({ requestId: request.id, repository: `${request.owner}/${request.repo}` }, 'issues are off in this repository: the request is shown on its check run alone');
+        return undefined;
+      });
+      if (!created) return request;
       await store.updateRequest(request.id, { issueNumber: created.number, issueUrl: created.htmlUrl });
       return { ...request, issue: { number: created.number, url: created.htmlUrl } };
     }
     const close = request.status === 'pending' ? undefined : request.status === 'approved' ? 'completed' : 'not_planned';
-    await github.updateIssue(repo, issue.number, body, close);
+    try {
+      await github.updateIssue(repo, issue.number, body, close);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      this.options.log?.warn({ requestId: request.id, issue: issue.url }, 'the approval issue is gone (deleted, or issues turned off): the request is shown on its check run alone');
+    }
     return { ...request, issue };
   }
 }

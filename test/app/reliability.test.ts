@@ -144,3 +144,41 @@ describe('what was committed survives a restart', () => {
     expect(checkRun.actions).toEqual([]);
   }, 90_000);
 });
+
+describe('where GitHub takes no approval issue, the check run carries the request', () => {
+  it('a run without a pull request in a repository whose issues are off waits on its check run, and its button approves it', async () => {
+    const ISSUELESS = 'acme/issueless';
+    const policy = 'version: 1\nunmatched: require\ndefaults: { approvers: [alice] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'issueless', hasIssues: false, branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: ISSUELESS, environment: 'production' });
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    await eventually(async () => (await world.poll(run, body.id as string)).body, (b) => b.check_run_id !== null, 30_000);
+    await world.settle();
+    const { body: waiting } = await world.poll(run, body.id as string);
+    expect(waiting).toMatchObject({ status: 'pending' });
+    expect(await world.control.issues(ISSUELESS)).toEqual([]);
+    const checkRunId = waiting.check_run_id as number;
+    expect((await world.checkRun(checkRunId, ISSUELESS)).actions.map((a) => a.identifier)).toEqual(['jit-approve', 'jit-reject']);
+    await world.control.clickCheckRunButton({ repository: ISSUELESS, check_run_id: checkRunId, user: 'alice', identifier: 'jit-approve' });
+    expect((await eventually(() => world.poll(run, body.id as string), (a) => a.body.status !== 'pending', 30_000)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+  }, 60_000);
+
+  it('a request whose approval issue GitHub no longer takes (deleted, or issues turned off) keeps waiting on its check run', async () => {
+    const run = job({ environment: 'prod-db' });
+    const { body } = await world.open(run, { action: 'migrate', environment: 'prod-db' });
+    const issue = await eventually(() => world.issueOf(body.id as string), (found) => found !== undefined, 30_000);
+    expect(issue).toBeDefined();
+    await world.control.fault({ route: '/repos/{owner}/{repo}/issues/{issue_number}', method: 'PATCH', status: 410, times: 1000 });
+    try {
+      const checkRunId = (await world.poll(run, body.id as string)).body.check_run_id as number;
+      await world.control.clickCheckRunButton({ repository: REPO, check_run_id: checkRunId, user: 'bob', identifier: 'jit-approve' });
+      await eventually(async () => (await world.poll(run, body.id as string)).body, (b) => (b.approved_by as string[]).length > 0, 30_000);
+      await world.settle();
+      expect((await world.poll(run, body.id as string)).body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+      await world.control.clickCheckRunButton({ repository: REPO, check_run_id: checkRunId, user: 'alice', identifier: 'jit-approve' });
+      expect((await eventually(() => world.poll(run, body.id as string), (a) => a.body.status !== 'pending', 30_000)).body).toMatchObject({ status: 'approved' });
+    } finally {
+      await world.control.clearFaults();
+    }
+  }, 60_000);
+});
