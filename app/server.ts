@@ -95,7 +95,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const databaseUrl = check(() => databaseUrlFromEnv(env, 'DATABASE_URL'));
   const logLevel = check(() => oneOfFromEnv(env, 'LOG_LEVEL', LOG_LEVELS));
   const extendsRepositories = check(() => repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'));
-  const reconcileIntervalMs = check(() => durationFromEnv(env, 'RECONCILE_INTERVAL'));
+  const reconcileIntervalMs = check(() => reconcileIntervalFromEnv(env));
   const admission = check(() => admissionSettingsFromEnv(env));
   const metricsToken = check(() => metricsTokenFromEnv(env, 'METRICS_TOKEN'));
   const metricsPort = check(() => portFromEnv(env, 'METRICS_PORT'));
@@ -352,15 +352,15 @@ function repositoriesFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
 }
 
 /** Longer, a lost approval would go unseen for more than a day (and past a few centuries, the next round's date is no date at all). */
-const MAX_RECONCILE_INTERVAL = '1d';
+/** Longest RECONCILE_INTERVAL: a day, written as users write it. */
+const MAX_RECONCILE_INTERVAL = { text: '1d', seconds: 86_400 };
 
-function durationFromEnv(env: NodeJS.ProcessEnv, name: 'RECONCILE_INTERVAL'): number | undefined {
-  const raw = env[name];
+function reconcileIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.RECONCILE_INTERVAL;
   if (raw === undefined || raw === '') return undefined;
   const parsed = parseDuration(raw);
-  if (!parsed.ok) throw new Error(`${name}: ${parsed.message}`);
-  const max = parseDuration(MAX_RECONCILE_INTERVAL) as { seconds: number };
-  if (parsed.seconds > max.seconds) throw new Error(`${name}: expected at most ${MAX_RECONCILE_INTERVAL}, got "${raw}"`);
+  if (!parsed.ok) throw new Error(`RECONCILE_INTERVAL: ${parsed.message}`);
+  if (parsed.seconds > MAX_RECONCILE_INTERVAL.seconds) throw new Error(`RECONCILE_INTERVAL: expected at most ${MAX_RECONCILE_INTERVAL.text}, got "${raw}"`);
   return parsed.seconds * 1000;
 }
 

@@ -76,7 +76,7 @@ export function zonesDescribedAs(description: string): string[] {
     zoneDescriptions = new Map();
     // Winter and summer, for both standard and daylight names; fixed days, as no clock is read here.
     const days = [Date.UTC(2026, 0, 15), Date.UTC(2026, 6, 15)];
-    for (const zone of Intl.supportedValuesOf('timeZone')) {
+    for (const zone of knownTimeZones()) {
       const names = new Set<string>();
       for (const timeZoneName of ['longGeneric', 'long'] as const) {
         const format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName });

@@ -3,6 +3,7 @@
  * The gate and the webhook handlers depend on it, never on Octokit, so the rules stay readable.
  */
 import type { PermissionLevel } from '../../policies/types.js';
+import { NOT_UTF8 } from '../../policies/yaml-source.js';
 
 export type RepoCoordinates = { owner: string; repo: string };
 
@@ -204,7 +205,7 @@ export class FileNotUtf8 extends Error {
     readonly repo: RepoCoordinates,
     readonly path: string,
   ) {
-    super(`${repo.owner}/${repo.repo}:${path} is not valid UTF-8 text`);
+    super(`${repo.owner}/${repo.repo}:${path}: ${NOT_UTF8}`);
   }
 }
 
