@@ -17,7 +17,7 @@ import { HttpError, sendError } from './api/http.js';
 import { sendMetrics } from './api/routes.js';
 import { octokitRegistrar } from './github/manifest-conversion.js';
 import { readAppYml, startSetup } from './setup/setup.js';
-import { loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
+import { isLoopbackHost, loadNotifiersConfig, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { AppOctokit } from './github/octokit.js';
 import { createAppLogger, type LogLevel } from './ops/log.js';
 import { DEFAULT_DATA_DIR, openStore, SchemaRefused, type Store } from './store/index.js';
@@ -92,6 +92,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSettin
   const port = check(() => portFromEnv(env, 'PORT')) ?? 3000;
   const github = check(() => githubFromEnv(env));
   const oidcIssuer = check(() => urlFromEnv(env, 'OIDC_ISSUER'));
+  // The keys that sign job tokens are fetched from the issuer: over http, anyone on the way could swap them and sign tokens for any repository.
+  if (oidcIssuer?.startsWith('http:') && !isLoopbackHost(new URL(oidcIssuer).hostname) && github && !github.githubUrl.startsWith('http:')) {
+    problems.add(`OIDC_ISSUER: expected an https URL (the keys that sign job tokens are fetched from it, and over http anyone on the way could replace them); http only to a loopback address, or with GHE_PROTOCOL=http; got "${oidcIssuer}"`);
+  }
   const databaseUrl = check(() => databaseUrlFromEnv(env, 'DATABASE_URL'));
   const logLevel = check(() => oneOfFromEnv(env, 'LOG_LEVEL', LOG_LEVELS));
   const extendsRepositories = check(() => repositoriesFromEnv(env, 'EXTENDS_REPOSITORIES'));
@@ -438,8 +442,15 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   try {
     await server.load(app.appFn);
     await credentials;
-    if (settings.metricsPort !== undefined) metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, settings.metricsHost ?? settings.host);
-    httpServer = await server.start();
+    if (settings.metricsPort !== undefined) {
+      const where = { host: settings.metricsHost ?? settings.host, port: settings.metricsPort, hostSetting: settings.metricsHost === undefined ? 'HOST' : 'METRICS_HOST', portSetting: 'METRICS_PORT' };
+      metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, where.host).catch((err: unknown) => {
+        throw listenFailure(err, where);
+      });
+    }
+    httpServer = await server.start().catch((err: unknown) => {
+      throw listenFailure(err, { host: settings.host, port: settings.port, hostSetting: 'HOST', portSetting: 'PORT' });
+    });
   } catch (err) {
     if (metricsServer) await closeServer(metricsServer);
     await app.stop();
@@ -483,6 +494,20 @@ async function startMetricsServer(metrics: JitApp['metrics'], token: string | un
     server.listen(port, host, () => resolve());
   });
   return server;
+}
+
+/** Why a server could not listen, naming the setting to change rather than Node's `getaddrinfo ENOTFOUND x`. */
+function listenFailure(err: unknown, where: { host?: string; port?: number; hostSetting: string; portSetting: string }): unknown {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const host = `"${where.host ?? 'localhost'}"`;
+  const why: Record<string, string> = {
+    ENOTFOUND: `${where.hostSetting}: cannot listen on ${host}: no such host name`,
+    EAI_AGAIN: `${where.hostSetting}: cannot listen on ${host}: its name could not be looked up`,
+    EADDRNOTAVAIL: `${where.hostSetting}: cannot listen on ${host}: no network interface of this machine has that address`,
+    EADDRINUSE: `${where.portSetting}: port ${where.port} is already in use on ${host}; choose another`,
+    EACCES: `${where.portSetting}: listening on port ${where.port} needs privileges this process lacks (ports below 1024); choose 1024 or above`,
+  };
+  return code !== undefined && why[code] ? new Error(`${why[code]} (${message})`, { cause: err }) : err;
 }
 
 async function closeServer(server: HttpServer): Promise<void> {

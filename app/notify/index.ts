@@ -1,5 +1,5 @@
 /** Notifications: configuration, rendering, delivery and the @-mention helper (see docs/NOTIFICATIONS.md). */
-export { loadNotifiersConfig, parseNotifiersConfig, notifierNames, formatConfigDiagnostic, NotifiersConfigError } from './config.js';
+export { loadNotifiersConfig, parseNotifiersConfig, notifierNames, formatConfigDiagnostic, NotifiersConfigError, isLoopbackHost } from './config.js';
 export type { NotifiersConfig, NotifierConfig, ConfigDiagnostic } from './config.js';
 export { approverStrings, NOTIFICATION_KINDS } from './event.js';
 export type { NotificationEvent, NotificationKind, NotificationLinks, NotificationDecision, NotificationOverride } from './event.js';

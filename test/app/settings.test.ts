@@ -6,6 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -123,6 +125,19 @@ describe('the settings', () => {
   it('refuse a RECONCILE_INTERVAL longer than a day, which would leave a lost approval unseen that long (or past the last date there is)', () => {
     expect(settingsOf({ ...good, RECONCILE_INTERVAL: '1d' }).reconcileIntervalMs).toBe(86_400_000);
     expect(problemsOf({ ...good, RECONCILE_INTERVAL: '20000000w' })).toEqual(['RECONCILE_INTERVAL: expected at most 1d, got "20000000w"']);
+  });
+
+  it('refuse an http OIDC_ISSUER away from this machine, through which anyone on the way could swap the keys that sign job tokens', () => {
+    const issuer = 'http://issuer.example.com/_services/token';
+    expect(problemsOf({ ...good, OIDC_ISSUER: issuer })).toEqual([
+      `OIDC_ISSUER: expected an https URL (the keys that sign job tokens are fetched from it, and over http anyone on the way could replace them); http only to a loopback address, or with GHE_PROTOCOL=http; got "${issuer}"`,
+    ]);
+    expect(problemsOf({ ...good, GHE_HOST: 'ghe.example.com', OIDC_ISSUER: issuer })).toHaveLength(1);
+    // A server spoken to in clear already, and the machine itself, are the operator's to choose.
+    expect(settingsOf({ ...good, GHE_HOST: 'ghe.example.com', GHE_PROTOCOL: 'http', OIDC_ISSUER: issuer }).oidcIssuer).toBe(issuer);
+    expect(settingsOf({ ...good, OIDC_ISSUER: 'http://127.0.0.1:8080/token' }).oidcIssuer).toBe('http://127.0.0.1:8080/token');
+    expect(settingsOf({ ...good, OIDC_ISSUER: 'http://localhost:8080/token' }).oidcIssuer).toBe('http://localhost:8080/token');
+    expect(problemsOf({ ...good, OIDC_ISSUER: 'http://localhost.evil.example/token' })).toHaveLength(1);
   });
 
   it("refuse an OIDC_ISSUER with a trailing slash, which no GitHub token's issuer has", () => {
@@ -244,6 +259,29 @@ describe('the settings', () => {
       await github.close();
     }
   }, 30_000);
+
+  it('name HOST, METRICS_HOST or the port setting when the App cannot listen where they say', async () => {
+    const theApps = generateAppKeyPair();
+    const github = await startGitHubDouble({ seed: { apps: [{ id: 4242, slug: 'jit', name: 'JIT', publicKey: theApps.publicKey }] } });
+    const settings = { ...settingsOf({ ...good, APP_ID: '4242', PRIVATE_KEY: theApps.privateKey }), githubApiUrl: github.apiUrl, dataDir: 'memory://', port: 0, logLevel: 'silent' as const };
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
+    try {
+      await expect(startApp({ ...settings, host: 'no-such-host.invalid' })).rejects.toThrow(/^HOST: cannot listen on "no-such-host.invalid": no such host name/);
+      // 192.0.2.1 is kept for documentation (RFC 5737): no machine has it.
+      await expect(startApp({ ...settings, host: '192.0.2.1' })).rejects.toThrow(/^HOST: cannot listen on "192.0.2.1": no network interface of this machine has that address/);
+      await expect(startApp({ ...settings, host: '127.0.0.1', port: takenPort })).rejects.toThrow(`PORT: port ${takenPort} is already in use on "127.0.0.1"; choose another`);
+      await expect(startApp({ ...settings, metricsPort: 0, metricsHost: 'no-such-host.invalid' })).rejects.toThrow(/^METRICS_HOST: cannot listen on "no-such-host.invalid"/);
+      await expect(startApp({ ...settings, host: '127.0.0.1', metricsPort: takenPort })).rejects.toThrow(`METRICS_PORT: port ${takenPort} is already in use on "127.0.0.1"; choose another`);
+      // Nothing was left listening or holding the store: the App still starts.
+      const running = await startApp({ ...settings, host: '127.0.0.1' });
+      await running.stop();
+    } finally {
+      taken.close();
+      await github.close();
+    }
+  }, 60_000);
 
   it('stop `npm start` before it listens, printing every problem', async () => {
     const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
