@@ -14,6 +14,7 @@ import type { Logger } from 'probot';
 import type { Voter } from '../../policies/approval.js';
 import type { Gate, RequestRead, StoredRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
+import { ACTION_NAME_PATTERN } from '../api/request-body-schema.js';
 import { HttpError } from '../api/http.js';
 import { GitHubUserAccess, type OAuthCredentials, type ReadableRepository } from '../github/user-access.js';
 import { FINAL_STATUSES, isRequestId, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
@@ -405,12 +406,30 @@ function refusedValue(value: string): string {
   return /^[\w-]{1,32}$/.test(value) ? `got "${value}"` : 'got another text (not shown: it came with the link)';
 }
 
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
+/**
+ * What each free-text filter can match: a value of another form matches nothing, and refusing it keeps
+ * a crafted link's sentences out of the page's filter boxes. An environment is any name up to GitHub's
+ * 255 characters, on one line.
+ */
+const FILTER_SHAPES = {
+  action: [new RegExp(ACTION_NAME_PATTERN), 'an action name, such as deploy'],
+  environment: [/^[^\p{Cc}]{1,255}$/u, 'an environment name of at most 255 characters on one line'],
+  requester: [LOGIN, 'a GitHub login'],
+  approver: [LOGIN, 'a GitHub login'],
+  actor: [LOGIN, 'a GitHub login, or app'],
+  type: [/^[a-z_]{1,64}$/, 'an event type, such as vote'],
+} as const;
+
 function readFilters(url: URL): Filters {
   const get = (name: string) => (url.searchParams.get(name) ?? '').trim();
   const filters: Filters = {
     repository: get('repository'), status: get('status'), action: get('action'), environment: get('environment'), requester: get('requester'),
     approver: get('approver'), type: get('type'), actor: get('actor'), from: get('from'), to: get('to'),
   };
+  for (const [name, [shape, expected]] of Object.entries(FILTER_SHAPES) as Array<[keyof typeof FILTER_SHAPES, [RegExp, string]]>) {
+    if (filters[name] !== '' && !shape.test(filters[name])) throw new PageError(400, 'Invalid filter', `${name}: expected ${expected}, ${refusedValue(filters[name])}`);
+  }
   for (const name of ['from', 'to'] as const) {
     // A day that exists: Date.parse reads 2026-02-31 as March 3rd, which would widen the filter unseen.
     if (filters[name] !== '' && (!DATE.test(filters[name]) || Number.isNaN(Date.parse(filters[name])) || new Date(filters[name]).toISOString().slice(0, 10) !== filters[name])) {

@@ -262,6 +262,27 @@ describe('filters', () => {
     }
   });
 
+  it('refuse a free-text filter of another form than its field\'s, keeping a crafted link\'s sentence out of its box', async () => {
+    const carol = await signedIn('carol');
+    const lure = 'Your session expired. Sign in again at https://evil.example/login';
+    const fields = { requests: ['action', 'requester', 'approver'], audit: ['action', 'actor', 'type'] };
+    for (const [page, names] of Object.entries(fields)) {
+      for (const name of names) {
+        const path = `/dashboard/${page}?${name}=${encodeURIComponent(lure)}`;
+        const answer = await carol.get(path);
+        expect([path, answer.status]).toEqual([path, 400]);
+        expect(answer.text).toContain(`${name}: expected `);
+        expect(answer.text).not.toContain('evil.example');
+      }
+    }
+    // An environment is any one line GitHub takes; two lines are none.
+    expect((await carol.get(`/dashboard/requests?environment=${encodeURIComponent('prod\nSign in at evil.example')}`)).status).toBe(400);
+    // Values of the field's form still filter, a bot's login among them.
+    for (const path of ['/dashboard/requests?action=db:migrate/v2&requester=deploy-bot[bot]&environment=Production EU', '/dashboard/audit?actor=app&type=vote_refused']) {
+      expect([path, (await carol.get(path)).status]).toEqual([path, 200]);
+    }
+  });
+
   it('refuse a page of the audit trail that is not an event number, and a day that does not exist, naming the field', async () => {
     const carol = await signedIn('carol');
     for (const raw of ['1.5', '1e400', 'abc', '-1']) {
