@@ -214,7 +214,10 @@ export function createDashboardHandler(options: DashboardOptions) {
       if (returnTo === undefined) throw new PageError(400, 'Sign-in not completed', 'This sign-in did not start here, or took longer than ten minutes. Sign in again.');
       const code = url.searchParams.get('code');
       if (!code) throw new PageError(400, 'Sign-in not completed', `GitHub did not sign you in: ${url.searchParams.get('error_description') ?? url.searchParams.get('error') ?? 'no code'}.`);
-      await sessions.start(res, await github.signIn(code, callbackUrl));
+      const user = await github.signIn(code, callbackUrl);
+      const previous = await sessions.current(req);
+      if (previous) github.forget(previous.accessToken);
+      await sessions.start(req, res, user);
       return redirect(res, returnTo);
     }
     if (path === `${base}/sign-out` && method === 'POST') {

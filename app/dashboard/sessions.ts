@@ -48,7 +48,10 @@ export class Sessions {
     return this.store.getSession(sha256(id), new Date(this.clock()));
   }
 
-  async start(res: ServerResponse, user: { login: string; id: string; accessToken: string; expiresAt?: Date }): Promise<void> {
+  /** Signs the browser in anew: the session it held before ends, so signing in again also shuts out a copy of the old cookie. */
+  async start(req: IncomingMessage, res: ServerResponse, user: { login: string; id: string; accessToken: string; expiresAt?: Date }): Promise<void> {
+    const previous = this.read(req, this.sessionCookie);
+    if (previous) await this.store.deleteSession(sha256(previous));
     const id = randomToken();
     const now = this.clock();
     const expiresAt = new Date(Math.min(now + this.ttlMs, user.expiresAt?.getTime() ?? Infinity));

@@ -69,6 +69,19 @@ describe('signing in', () => {
     expect(replay.cookies.has('jit_session')).toBe(false);
   });
 
+  it('ends the session a browser held when it signs in again, so a copy of the old cookie no longer signs anyone in', async () => {
+    const carol = await signedIn('carol');
+    const stolen = new DashboardClient(world);
+    stolen.cookies.set('jit_session', carol.cookies.get('jit_session')!);
+    expect((await stolen.get('/dashboard/requests')).status).toBe(200);
+    await carol.signIn('carol');
+    expect(carol.cookies.get('jit_session')).not.toBe(stolen.cookies.get('jit_session'));
+    expect((await carol.get('/dashboard/requests')).status).toBe(200);
+    const after = await stolen.get('/dashboard/requests');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toMatch(/\/dashboard\/sign-in/);
+  });
+
   it('sends who is not signed in to sign in, showing nothing of the request', async () => {
     const id = await openPending();
     const anonymous = new DashboardClient(world);
