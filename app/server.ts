@@ -27,6 +27,9 @@ import { parseDuration } from '../policies/duration.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
 
+/** Where the App listens without HOST: Probot's default. */
+const DEFAULT_HOST = 'localhost';
+
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 
 export interface AppSettings {
@@ -434,22 +437,24 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     })),
     log,
     port: settings.port,
-    host: settings.host,
+    host: settings.host ?? DEFAULT_HOST,
     enableStaticFiles: false,
   });
+  // HOST's default is Probot's, localhost: unset, the metrics port must not listen on every address when the App's port does not.
+  const metricsHost = settings.metricsHost ?? settings.host ?? DEFAULT_HOST;
   let httpServer: Awaited<ReturnType<Server['start']>>;
   let metricsServer: HttpServer | undefined;
   try {
     await server.load(app.appFn);
     await credentials;
     if (settings.metricsPort !== undefined) {
-      const where = { host: settings.metricsHost ?? settings.host, port: settings.metricsPort, hostSetting: settings.metricsHost === undefined ? 'HOST' : 'METRICS_HOST', portSetting: 'METRICS_PORT' };
-      metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, where.host).catch((err: unknown) => {
+      const where = { host: metricsHost, port: settings.metricsPort, hostSetting: settings.metricsHost === undefined ? 'HOST' : 'METRICS_HOST', portSetting: 'METRICS_PORT' };
+      metricsServer = await startMetricsServer(app.metrics, settings.metricsToken, settings.metricsPort, metricsHost).catch((err: unknown) => {
         throw listenFailure(err, where);
       });
     }
     httpServer = await server.start().catch((err: unknown) => {
-      throw listenFailure(err, { host: settings.host, port: settings.port, hostSetting: 'HOST', portSetting: 'PORT' });
+      throw listenFailure(err, { host: settings.host ?? DEFAULT_HOST, port: settings.port, hostSetting: 'HOST', portSetting: 'PORT' });
     });
   } catch (err) {
     if (metricsServer) await closeServer(metricsServer);
@@ -461,7 +466,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   return {
     url: `http://${server.host}:${server.port}`,
     port: server.port,
-    metricsUrl: metricsAddress ? `http://${settings.metricsHost ?? settings.host ?? 'localhost'}:${metricsAddress.port}` : undefined,
+    metricsUrl: metricsAddress ? `http://${metricsHost}:${metricsAddress.port}` : undefined,
     store,
     async stop() {
       if (metricsServer) await closeServer(metricsServer);
@@ -497,9 +502,9 @@ async function startMetricsServer(metrics: JitApp['metrics'], token: string | un
 }
 
 /** Why a server could not listen, naming the setting to change rather than Node's `getaddrinfo ENOTFOUND x`. */
-function listenFailure(err: unknown, where: { host?: string; port?: number; hostSetting: string; portSetting: string }): unknown {
+function listenFailure(err: unknown, where: { host: string; port?: number; hostSetting: string; portSetting: string }): unknown {
   const { code, message } = err as NodeJS.ErrnoException;
-  const host = `"${where.host ?? 'localhost'}"`;
+  const host = `"${where.host}"`;
   const why: Record<string, string> = {
     ENOTFOUND: `${where.hostSetting}: cannot listen on ${host}: no such host name`,
     EAI_AGAIN: `${where.hostSetting}: cannot listen on ${host}: its name could not be looked up`,

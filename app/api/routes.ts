@@ -283,7 +283,8 @@ async function waitForChange(options: ApiOptions, run: RunIdentity, id: string, 
 
 async function health(options: ApiOptions, res: ServerResponse): Promise<boolean> {
   try {
-    await options.store.countRequestsByStatus();
+    // Open to anyone: one trivial query, not a count over every request the store holds.
+    await options.store.ping();
     sendJson(res, 200, { status: 'ok' });
   } catch (err) {
     // The store's error can name its host, user or database: it goes to the log, not to whoever asks.

@@ -36,8 +36,9 @@ const CREDENTIAL_SHAPES: RegExp[] = [
   /\bsha(?:1|256)=[0-9a-fA-F]+/g,
   // Slack incoming-webhook URLs are credentials in themselves.
   /hooks\.slack\.com\/[A-Za-z0-9_/-]+/g,
-  // PEM private keys (the App's key), escaped newlines and all.
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  // PEM private keys (the App's key), escaped newlines and all; within one JSON string, so text someone
+  // sent (a link, a header) cannot match across fields and cut the line's JSON open.
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[^"]*?-----END [A-Z ]*PRIVATE KEY-----/g,
 ];
 /**
  * HTTP credentials whatever their format; the scheme stays, so a line still says what was sent. A
@@ -46,6 +47,11 @@ const CREDENTIAL_SHAPES: RegExp[] = [
 const HTTP_CREDENTIALS = /\b(Bearer|Basic)\s+(?!(?:realm|scope|error|error_description|error_uri|charset)=)[A-Za-z0-9._~+/-]+=*/gi;
 /** The password of `scheme://user:password@host`. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"]*:)[^\s@/"]+@/gi;
+/**
+ * Credentials a link carries in its query: the code and `state` of GitHub's sign-in, which the request
+ * log would otherwise show in every dashboard callback's URL, and tokens and secrets under their usual names.
+ */
+const QUERY_CREDENTIALS = /([?&](?:code|state|token|access_token|refresh_token|id_token|client_secret)=)[^&#\s"\\]+/gi;
 
 /** Shorter known secrets would censor ordinary words; the shapes above still apply to them. */
 const MIN_KNOWN_SECRET_LENGTH = 8;
@@ -61,7 +67,7 @@ export function censorSecrets(line: string, known: readonly string[] = []): stri
     for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) censored = censored.split(form).join(CENSORED);
   }
   for (const shape of CREDENTIAL_SHAPES) censored = censored.replace(shape, CENSORED);
-  return censored.replace(HTTP_CREDENTIALS, `$1 ${CENSORED}`).replace(URL_PASSWORD, `$1${CENSORED}@`);
+  return censored.replace(HTTP_CREDENTIALS, `$1 ${CENSORED}`).replace(URL_PASSWORD, `$1${CENSORED}@`).replace(QUERY_CREDENTIALS, `$1${CENSORED}`);
 }
 
 export interface AppLoggerOptions {

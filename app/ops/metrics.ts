@@ -2,6 +2,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApprovalRequest, Store } from '../store/store.js';
 
+/** How long one count of the requests by status answers scrapes. */
+export const COUNTS_FRESH_MS = 5000;
+
 export class Metrics {
   readonly registry = new Registry();
   readonly decisionSeconds = new Histogram({
@@ -25,15 +28,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store) {
+  constructor(store: Store, now: () => number = Date.now) {
+    // Read from the store at scrape time so every replica reports the shared truth; a count is a scan of
+    // every request, so scrapes within COUNTS_FRESH_MS of it (a burst at an open /metrics, say) share it.
+    let counted: { at: number; counts: Promise<Record<string, number>> } | undefined;
+    const counts = () => {
+      if (!counted || now() - counted.at >= COUNTS_FRESH_MS) {
+        const current = { at: now(), counts: store.countRequestsByStatus() };
+        // A failed count is not kept: the next scrape asks the store again.
+        current.counts.catch(() => {
+          if (counted === current) counted = undefined;
+        });
+        counted = current;
+      }
+      return counted.counts;
+    };
     new Gauge({
       name: 'jit_requests',
       help: 'Requests in the store, by status',
       labelNames: ['status'],
       registers: [this.registry],
-      // Read from the store at scrape time so every replica reports the shared truth.
       async collect() {
-        for (const [status, count] of Object.entries(await store.countRequestsByStatus())) this.set({ status }, count);
+        for (const [status, count] of Object.entries(await counts())) this.set({ status }, count);
       },
     });
     collectDefaultMetrics({ register: this.registry });

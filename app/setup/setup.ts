@@ -126,6 +126,8 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
     return page(res, 200, 'Registered', registeredBody(app, options.envFile));
   };
 
+  // HOST's default, as the App (Probot) takes it on the same port once registered: not every address.
+  const host = options.host ?? 'localhost';
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) page(res, 500, 'Setup failed', `<p>${escapeHtml((err as Error).message)}</p>`);
@@ -133,11 +135,11 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${options.host ?? 'localhost'}:${port}`,
+    url: `http://${host}:${port}`,
     setupUrl: `${base}${SETUP_PATH}?token=${token}`,
     registered,
     async stop() {

@@ -248,6 +248,10 @@ export class SqlStore implements Store {
     return counts;
   }
 
+  async ping(): Promise<void> {
+    await this.#db.query('SELECT 1');
+  }
+
   async markAnnounced(id: string): Promise<boolean> {
     if (!isRequestId(id)) return false;
     const rows = await this.#db.query(

@@ -461,6 +461,8 @@ export interface Store {
    */
   renameRepository(repositoryId: string, now: { owner: string; repo: string; installationId: number }): Promise<number>;
   countRequestsByStatus(): Promise<Record<RequestStatus, number>>;
+  /** Resolves when the store answers a query at all: what a health check asks, at the same cost however much the store holds. */
+  ping(): Promise<void>;
   updateRequest(id: string, update: RequestUpdate): Promise<ApprovalRequest | undefined>;
   /**
    * Marks a pending request announced (its `facts.announced`), leaving its other facts as they are

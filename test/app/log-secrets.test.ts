@@ -6,8 +6,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { censorSecrets, CENSORED } from '../../app/ops/log.js';
+import { DashboardClient } from '../dashboard/http-client.js';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
-import { APP_PRIVATE_KEY, job, REPO, WEBHOOK_SECRET, World } from './harness.js';
+import { APP_PRIVATE_KEY, eventually, job, REPO, WEBHOOK_SECRET, World } from './harness.js';
 
 const PR = 7;
 const NOTIFIER_SECRET = 'test-notifier-secret-0123';
@@ -45,7 +46,9 @@ describe.each(['info', 'debug'] as const)('with the App logging at %s', (level) 
     expect(opened.body.status).toBe('pending');
     const id = opened.body.id as string;
     await world.comment(PR, 'alice', '/approve');
-    await world.control.clickCheckRunButton({ repository: REPO, check_run_id: opened.body.check_run_id as number, user: 'bob', identifier: 'jit-approve' });
+    // A cold App may publish the check run after the open has answered: its buttons exist once it has.
+    const shown = await eventually(async () => (await world.api('GET', `/api/v1/requests/${id}`, await token(run))).body, (b) => b.check_run_id !== null, 30_000);
+    await world.control.clickCheckRunButton({ repository: REPO, check_run_id: shown.check_run_id as number, user: 'bob', identifier: 'jit-approve' });
     await world.settle();
     expect((await world.api('GET', `/api/v1/requests/${id}?wait=5`, await token(run))).body.status).toBe('approved');
 
@@ -92,6 +95,39 @@ describe.each(['info', 'debug'] as const)('with the App logging at %s', (level) 
   }, 90_000);
 });
 
+describe('with people signing in to the dashboard', () => {
+  const log = new CapturedLines();
+  let world: World;
+  beforeAll(async () => {
+    world = await World.start({ logLevel: 'info', logDestination: log }, { dashboard: true });
+  }, 120_000);
+  afterAll(async () => world?.stop());
+
+  it("no line holds GitHub's sign-in code or the sign-in's state, which the request log would show in the callback's link", async () => {
+    const browser = new DashboardClient(world);
+    // As DashboardClient.signIn, keeping the code and state GitHub hands the browser.
+    const start = await browser.get('/dashboard/auth/start?return_to=%2Fdashboard%2F');
+    const authorize = new URL(start.headers.get('location')!);
+    const consent = await fetch(`${authorize.origin}${authorize.pathname}`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ ...Object.fromEntries(authorize.searchParams), login: 'alice' }),
+    });
+    const callback = new URL(consent.headers.get('location')!);
+    const code = callback.searchParams.get('code')!;
+    const state = callback.searchParams.get('state')!;
+    expect((await browser.get(`${callback.pathname}${callback.search}`)).status).toBe(303);
+    const csrf = await browser.csrf();
+    expect((await browser.post('/dashboard/sign-out', { csrf })).status).toBe(303);
+
+    const text = log.lines.join('');
+    const secrets = { code, state, csrf, ...Object.fromEntries(browser.cookies) };
+    expect(Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([name]) => name)).toEqual([]);
+    // The sign-in is still logged, link and all, without what it carried.
+    expect(text).toContain(`/dashboard/auth/callback?code=${CENSORED}&state=${CENSORED}`);
+  }, 60_000);
+});
+
 describe('censorSecrets', () => {
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvd2ViIn0.c2lnbmF0dXJlLWJ5dGVz';
   it.each([
@@ -103,9 +139,19 @@ describe('censorSecrets', () => {
     ['webhook signatures', 'sha256=0a1b2c3d sha1=ffee', `${CENSORED} ${CENSORED}`],
     ['a Slack webhook URL', 'POST https://hooks.slack.com/services/T000/B000/XXXX failed', `POST https://${CENSORED} failed`],
     ['a password in a URL', 'postgres://jit:s3cret@db:5432/jit', `postgres://jit:${CENSORED}@db:5432/jit`],
+    ['an OAuth code and state in a link', 'GET /dashboard/auth/callback?code=f5d7cc6a00aa16fe9826&state=g1AM-kg_z2 303', `GET /dashboard/auth/callback?code=${CENSORED}&state=${CENSORED} 303`],
+    ['a token in a link, whatever the case of its name', '"location":"https://x.test/a?client_id=Iv1.abc&Token=t0k3n#top"', `"location":"https://x.test/a?client_id=Iv1.abc&Token=${CENSORED}#top"`],
     ['a private key, JSON-escaped', '"-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----"', `"${CENSORED}"`],
   ])('censors %s', (_what, line, censored) => {
     expect(censorSecrets(line)).toBe(censored);
+  });
+
+  it("never censors across fields: text someone sends (a link, a header) cannot cut a line's JSON open and hide what lies between", () => {
+    const line = `${JSON.stringify({ req: { url: '/-----BEGIN PRIVATE KEY-----', headers: { 'user-agent': '-----END PRIVATE KEY-----' } }, remoteAddress: '203.0.113.7' })}\n`;
+    expect(JSON.parse(censorSecrets(line))).toEqual(JSON.parse(line));
+    // A key inside one string is still censored whole.
+    const key = `${JSON.stringify({ err: { message: `bad key -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- given` } })}\n`;
+    expect(JSON.parse(censorSecrets(key))).toEqual({ err: { message: `bad key ${CENSORED} given` } });
   });
 
   it('leaves a challenge\'s parameters alone', () => {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -194,6 +195,27 @@ describe('a visitor without the setup link', () => {
     expect(registeredYet).toBe(false);
     // The code was never exchanged: GitHub registered an App, but this one does not run as it.
     expect([...github.double.state.apps.values()].some((app) => app.name === evilManifest.name)).toBe(false);
+  });
+
+  it("listens on localhost without HOST, as the App does afterwards on the same port, not on every address", async () => {
+    const port = await freePort();
+    const local = await startSetup({ port, appUrl: 'https://jit.example.test', githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: join(dir, 'unused.env') });
+    try {
+      expect(local.url).toBe(`http://localhost:${port}`);
+      expect((await fetch(`${local.url}/healthz`)).status).toBe(503);
+      // 127.0.0.2 is this machine too, but not `localhost`: only a server listening on every address answers there.
+      const reached = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.2');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      expect(reached).toBe(false);
+    } finally {
+      await local.stop();
+    }
   });
 
   it('sets the cookie HttpOnly, SameSite=Lax, for /setup only, and Secure when APP_URL is https', async () => {

@@ -1,5 +1,6 @@
 /** `METRICS_PORT`: /metrics leaves the App's public port for a port of its own, which serves nothing else. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { job, World } from './harness.js';
 
 let world: World;
@@ -30,5 +31,32 @@ describe('with METRICS_PORT set', () => {
       const answer = await fetch(`${world.app.metricsUrl}${path}`, { method });
       expect(answer.status).toBe(404);
     }
+  });
+});
+
+describe('with METRICS_PORT set and neither HOST nor METRICS_HOST', () => {
+  let local: World;
+  beforeAll(async () => {
+    local = await World.start({ host: undefined, metricsPort: 0 });
+  }, 60_000);
+  afterAll(async () => local?.stop());
+
+  /** 127.0.0.2 is this machine too, but not `localhost`: only a server listening on every address answers there. */
+  const answersAt = (address: string, port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, address);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+
+  it("listens on localhost, as the App's own port does, not on every address", async () => {
+    const metricsPort = Number(new URL(local.app.metricsUrl!).port);
+    expect(local.app.metricsUrl).toMatch(/^http:\/\/localhost:\d+$/);
+    expect((await fetch(`${local.app.metricsUrl}/metrics`)).status).toBe(200);
+    expect(await answersAt('127.0.0.2', local.app.port)).toBe(false);
+    expect(await answersAt('127.0.0.2', metricsPort)).toBe(false);
   });
 });

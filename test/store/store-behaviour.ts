@@ -318,6 +318,10 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(after.approved).toBe(before.approved);
     });
 
+    test('answers a ping, the health check\'s one query', async () => {
+      await expect(backend.store.ping()).resolves.toBeUndefined();
+    });
+
     test('counts the pending requests of a repository and of one run attempt', async () => {
       const repository = String(randomInt(1, 2 ** 40));
       const run = { repositoryId: repository, runId: '77', runAttempt: '1' };
