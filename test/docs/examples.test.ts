@@ -1,7 +1,7 @@
 /** The example workflows and policies in docs/examples are what users copy: they must be right. */
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -106,6 +106,35 @@ function loadExample(path: string): Policy {
 
 const exampleVoter = (login: string, team: string): Voter => ({ login, isBot: false, permission: 'write', teams: [team] });
 
+/**
+ * A step's outputs as the runner reads its GITHUB_OUTPUT file (actions/runner, FileCommandManager):
+ * `NAME=VALUE` lines, and `NAME<<DELIMITER` up to the first line that is exactly the delimiter; a
+ * name set again takes the later value; any other line fails the step.
+ */
+function runnerOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    const equals = line.indexOf('=');
+    const heredoc = line.indexOf('<<');
+    if (equals >= 0 && (heredoc < 0 || equals < heredoc)) {
+      outputs[line.slice(0, equals)] = line.slice(equals + 1);
+    } else if (heredoc > 0 && heredoc + 2 < line.length) {
+      const delimiter = line.slice(heredoc + 2);
+      const end = lines.indexOf(delimiter, i + 1);
+      if (end < 0) throw new Error(`Matching delimiter not found '${delimiter}'`);
+      outputs[line.slice(0, heredoc)] = lines.slice(i + 1, end).join('\n');
+      i = end;
+    } else {
+      throw new Error(`Invalid format '${line}'`);
+    }
+  }
+  return outputs;
+}
+
 describe('each example does what its comments say', () => {
   it('every example policy loads without warnings', () => {
     for (const file of [...readdirSync(POLICIES).map((name) => join(POLICIES, name)), join(ROOT, 'docs/examples/jit-approval.yml')]) {
@@ -123,6 +152,25 @@ describe('each example does what its comments say', () => {
     expect(log.split(/\r\n|\r|\n/).filter(Boolean)).toEqual([
       '::warning::Migration not applied: not reversible%0A::error title=Migration applied::approved by @dba-lead%0D::add-mask::100%25 (https://github.test/acme/db/runs/7)',
     ]);
+  });
+
+  it('db-migration: the approvers are shown the plan the step printed, whatever lines it holds (none can end or set the output again)', () => {
+    const workflow = parse(workflows.find((w) => w.name === 'db-migration.yml')!.text) as { jobs: Record<string, { steps: { id?: string; run?: string }[] }> };
+    const plan = Object.values(workflow.jobs).flatMap((job) => job.steps).find((step) => step.id === 'plan');
+    // A migration whose SQL holds a line `EOF` (in a dollar-quoted string, say), and after it the
+    // harmless SQL the approvers would be shown in the summary instead.
+    const sql = 'DROP TABLE accounts;\nSELECT $x$\nEOF\nsql<<EOF\nSELECT 1;\n$x$;';
+    const dir = mkdtempSync(join(tmpdir(), 'jit-plan-'));
+    try {
+      mkdirSync(join(dir, 'scripts'));
+      writeFileSync(join(dir, 'scripts/migrate.sh'), `#!/bin/sh\ncat <<'SQL'\n${sql}\nSQL\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'output'), '');
+      // As a runner runs a `run:` script on Linux: bash -e, with the step's env.
+      execFileSync('bash', ['-e', '-c', plan!.run!], { cwd: dir, env: { PATH: process.env.PATH, MIGRATION: '042-accounts', GITHUB_OUTPUT: join(dir, 'output') } });
+      expect(runnerOutputs(readFileSync(join(dir, 'output'), 'utf8'))).toEqual({ sql });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('production-deploy: a docs-only push needs no approval; docs with code still does', async () => {

@@ -1,10 +1,11 @@
 /** Delivery over real loopback servers: Slack and webhook posts to an HTTP receiver, mail to an SMTP server. */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { formatConfigDiagnostic, parseNotifiersConfig } from '../../app/notify/config.js';
-import { NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
-import { createNotifiers } from '../../app/notify/notifiers.js';
+import { DEFAULT_RETRY_POLICY, NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
+import { createNotifiers, DEFAULT_NOTIFIER_OPTIONS } from '../../app/notify/notifiers.js';
 import { renderWebhook } from '../../app/notify/render-webhook.js';
 import { decidedEvent, requestedEvent } from './sample-event.js';
 import { startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from './receivers.js';
@@ -166,6 +167,18 @@ describe('a replayed webhook', () => {
     const body = JSON.parse(captured.body) as { delivery_id: string; sent_at: string };
     expect(accept({ ...replay, body: JSON.stringify({ ...body, delivery_id: randomUUID() }) })).toBe('bad signature');
     expect(accept({ ...replay, body: JSON.stringify({ ...body, sent_at: new Date().toISOString() }) })).toBe('bad signature');
+  });
+
+  test('is never taken again while the docs say to remember its id: not even the last retry of a delivery taken at its first attempt', () => {
+    // A receiver that took the first attempt but whose 2xx the App never got (it answered after the
+    // attempt's timeout) gets every retry, each signed afresh; each retry's body is fresh for 5 minutes.
+    const { attempts, minDelayMs, maxDelayMs } = DEFAULT_RETRY_POLICY;
+    const waits = Array.from({ length: attempts - 1 }, (_, i) => Math.min(minDelayMs * 2 ** i, maxDelayMs) * 2); // jitter at its largest
+    const lastRetrySentAfter = waits.reduce((sum, wait) => sum + wait, 0) + (attempts - 1) * DEFAULT_NOTIFIER_OPTIONS.timeoutMs;
+    const docs = readFileSync(new URL('../../docs/NOTIFICATIONS.md', import.meta.url), 'utf8');
+    const minutes = [...docs.matchAll(/(?:for at least|in the last) (\d+) minutes/g)].map((m) => Number(m[1]));
+    expect(minutes).toHaveLength(2);
+    for (const remembered of minutes) expect({ remembered, enough: remembered * 60_000 >= lastRetrySentAfter + STALE_AFTER_MS }).toEqual({ remembered, enough: true });
   });
 });
 
