@@ -221,15 +221,31 @@ describe('each example does what its comments say', () => {
   it('severity-escalation: critical needs security as well as the on-call lead', async () => {
     const critical = await explain('policies/severity-escalation.yml', '--action', 'hotfix', '--severity', 'critical');
     expect(critical.requirements.map((r) => [r.approvals, r.approvers.teams])).toEqual([
+      [1, []],
       [1, ['@your-org/oncall-leads']],
       [2, ['@your-org/security']],
     ]);
     const high = await explain('policies/severity-escalation.yml', '--action', 'hotfix', '--severity', 'high');
-    expect(high.requirements.map((r) => r.approvers.teams)).toEqual([['@your-org/oncall-leads']]);
+    expect(high.requirements.map((r) => r.approvers.teams)).toEqual([[], ['@your-org/oncall-leads']]);
     // A hotfix step that states no severity meets the critical escalation's condition (it tightens the gate).
-    expect((await explain('policies/severity-escalation.yml', '--action', 'hotfix')).requirements).toHaveLength(2);
+    expect((await explain('policies/severity-escalation.yml', '--action', 'hotfix')).requirements).toHaveLength(3);
     // After 30 minutes the SRE on-call may approve in the lead's place, never in security's.
-    expect(critical.requirements.map((r) => r.scheduled.map((s) => [s.afterSeconds, s.approvers.teams]))).toEqual([[[1800, ['@your-org/sre-oncall']]], []]);
+    expect(critical.requirements.map((r) => r.scheduled.map((s) => [s.afterSeconds, s.approvers.teams]))).toEqual([[], [[1800, ['@your-org/sre-oncall']]], []]);
+  });
+
+  it('severity-escalation: the severity its dispatcher picks never ships a hotfix on their word alone', () => {
+    const hotfix = (severity: string) => evaluate(loadExample('policies/severity-escalation.yml'), { action: 'hotfix', severity, actor: 'bob', changedFiles: [] });
+    const dispatcher = { requesters: [{ login: 'bob', role: 'started the run' as const }], elapsedSeconds: 60 };
+    const approve = (...voters: Voter[]) => voters.map((voter) => ({ voter, verdict: 'approve' as const }));
+    const bob = exampleVoter('bob', 'your-org/web');
+    const other = exampleVoter('wen', 'your-org/web');
+    for (const severity of ['low', 'medium']) {
+      expect(hotfix(severity).outcome).toBe('approval_required');
+      expect(tallyVotes(hotfix(severity), approve(bob), dispatcher).status).toBe('pending');
+      expect(tallyVotes(hotfix(severity), approve(other), dispatcher).status).toBe('approved');
+    }
+    // One on-call lead with write access covers a high hotfix alone.
+    expect(tallyVotes(hotfix('high'), approve(exampleVoter('lena', 'your-org/oncall-leads')), dispatcher).status).toBe('approved');
   });
 
   it('severity-escalation: two SRE on-call after 30 minutes do not ship a critical hotfix without security', () => {
