@@ -358,8 +358,7 @@ function repositoriesFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
   return entries;
 }
 
-/** Longer, a lost approval would go unseen for more than a day (and past a few centuries, the next round's date is no date at all). */
-/** Longest RECONCILE_INTERVAL: a day, written as users write it. */
+/** Longest RECONCILE_INTERVAL: longer, a lost approval would go unseen for more than a day (and past a few centuries, the next round's date is no date at all). */
 const MAX_RECONCILE_INTERVAL = { text: '1d', seconds: 86_400 };
 
 function reconcileIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
