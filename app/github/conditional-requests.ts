@@ -41,8 +41,20 @@ function copyOf(response: CachedResponse): CachedResponse {
   return { ...response, headers: { ...response.headers }, data: structuredClone(response.data) } as CachedResponse;
 }
 
-/** Installs the revalidating cache on one installation's Octokit; keys include the installation so no answer crosses installations. */
+/** The Octokits already revalidating (by the installation their keys name). */
+const revalidating = new WeakMap<Octokit, number>();
+
+/**
+ * Installs the revalidating cache on one installation's Octokit; keys include the installation so no
+ * answer crosses installations. An Octokit is wrapped once: the App's own (Probot's `auth()` without an
+ * installation) is one object for as long as the App runs, and a wrapper added at each use would pile
+ * up until its requests overflow the stack.
+ */
 export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, installationId: number): void {
+  const wrapped = revalidating.get(octokit);
+  if (wrapped === installationId) return;
+  if (wrapped !== undefined) throw new Error(`this Octokit already revalidates as installation ${wrapped}, not ${installationId}`);
+  revalidating.set(octokit, installationId);
   octokit.hook.wrap('request', async (request, options) => {
     // A body left unread is a stream, read once by its caller: nothing to keep.
     if (options.method !== 'GET' || options.request?.parseSuccessResponseBody === false) return request(options);

@@ -2,7 +2,7 @@
  * Reads shared among concurrent callers (the default branch's head, a repository's name) are shared
  * only within one installation: another installation's token may not reach the repository at all.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
 import { Probot } from 'probot';
 import { loadPolicyInputs, PolicyCache } from '../../app/gate/policy-source.js';
@@ -16,6 +16,7 @@ const BASE = 'version: 1\nrules:\n  - name: acme-internal\n    if: { environment
 describe('reads shared among concurrent callers', () => {
   let github: RunningGitHubDouble;
   let installations: Installations;
+  let probot: Probot;
 
   beforeAll(async () => {
     const keys = generateAppKeyPair();
@@ -29,7 +30,7 @@ describe('reads shared among concurrent callers', () => {
         installations: [{ appId: APP_ID, account: 'acme' }, { appId: APP_ID, account: 'globex' }],
       },
     });
-    const probot = new Probot({ appId: APP_ID, privateKey: keys.privateKey, baseUrl: github.apiUrl, Octokit: AppOctokit, log: pino({ level: 'silent' }) });
+    probot = new Probot({ appId: APP_ID, privateKey: keys.privateKey, baseUrl: github.apiUrl, Octokit: AppOctokit, log: pino({ level: 'silent' }) });
     installations = new Installations(probot, APP_ID);
   });
 
@@ -56,4 +57,26 @@ describe('reads shared among concurrent callers', () => {
     await Promise.all(acmeReads);
     expect(during).toMatchObject({ ok: false, problems: [expect.stringContaining('cannot be read by the App')] });
   }, 30_000);
+
+  it("looks up installations through the App's own Octokit without wrapping it again each time", async () => {
+    // `auth()` without an installation is the one Octokit the App has: a wrapper added per look-up
+    // would pile up for as long as the App runs, until its requests overflow the stack.
+    const appOctokit = await probot.auth();
+    const wrap = jest.spyOn(appOctokit.hook, 'wrap');
+    try {
+      for (let i = 0; i < 3; i++) {
+        installations.forget();
+        expect((await installations.forRepository('acme', 'policies')).installationId).toBeGreaterThan(0);
+      }
+      expect(wrap.mock.calls.length).toBeLessThanOrEqual(1);
+      // Still a conditional request: looking the repository up again costs GitHub a 304.
+      const mark = await github.control.exchangeMark();
+      installations.forget();
+      await installations.forRepository('acme', 'policies');
+      const lookups = (await github.control.exchanges(mark)).filter((x) => x.route === '/repos/{owner}/{repo}/installation');
+      expect(lookups.map((x) => x.status)).toEqual([304]);
+    } finally {
+      wrap.mockRestore();
+    }
+  });
 });
