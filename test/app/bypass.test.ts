@@ -664,10 +664,12 @@ describe("a renamed repository's old name, taken by another repository, decides 
     const taken = world.github.double.state.repoByFullName('acme/queued-reply');
     for (let n = 1; n <= issue!.number; n++) world.github.double.state.createIssue(taken, world.github.double.state.ensureUser('mallory'), { title: `bait ${n}`, body: null, labels: [], number: n });
     await world.control.clearFaults();
-    // Refused for as long as the rename took, the reply may be waiting out a backoff of up to a minute.
-    await eventually(() => world.app.store.nextTimerDue({ only: [REPLY_JOB] }), (due) => due === undefined, 75_000);
-    const replies = ((await world.control.comments('acme/queued-reply-2', issue!.number)) as unknown as Array<{ body: string; user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'));
+    // Refused for as long as the rename took, the reply may be waiting out a backoff of up to a minute
+    // (and a job no longer due may still be on its way to GitHub): wait for the reply itself.
+    const botReplies = async () => ((await world.control.comments('acme/queued-reply-2', issue!.number)) as unknown as Array<{ body: string; user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'));
+    const replies = await eventually(botReplies, (found) => found.some((c) => c.body.includes('@carol')), 75_000);
     expect(replies.some((c) => c.body.includes('@carol'))).toBe(true);
+    expect(await world.app.store.nextTimerDue({ only: [REPLY_JOB] })).toBeUndefined();
     expect(((await world.control.comments('acme/queued-reply')) as unknown as Array<{ user: { login: string } }>).filter((c) => c.user.login.endsWith('[bot]'))).toEqual([]);
     opened.find((o) => o.id === request.id)!.run = { ...run, repository: 'acme/queued-reply-2' };
   }, 150_000);
