@@ -13,8 +13,9 @@ export const DEPLOYMENT_COMMENT_MAX = 1024;
 /** Where to vote, for people reading the run page. */
 function where(request: GateRequest): string {
   const thread = request.pullNumber !== undefined ? `pull request #${request.pullNumber}` : request.issue ? `issue #${request.issue.number}` : undefined;
-  const links = [thread && `comment /approve or /reject on ${thread}`, request.checkRun?.url && `or use the buttons on ${request.checkRun.url}`].filter(Boolean);
-  return links.length > 0 ? ` To vote, ${links.join(' ')}.` : '';
+  // No thread where GitHub takes no approval issue (issues off): the buttons alone.
+  const links = [thread && `comment /approve or /reject on ${thread}`, request.checkRun?.url && `use the buttons on ${request.checkRun.url}`].filter(Boolean);
+  return links.length > 0 ? ` To vote, ${links.join(' or ')}.` : '';
 }
 
 /** A status report for a request still waiting; undefined when there is nothing to say yet. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Decision, Requirement } from '../../policies/decision.js';
 import type { GateRequest } from '../../app/gate/request.js';
 import { checkRunContent } from '../../app/render/check-run.js';
+import { statusReport } from '../../app/render/deployment.js';
 import { issueTitle, requestMarker, threadBody } from '../../app/render/thread.js';
 import { rendered } from './markdown.js';
 
@@ -129,6 +130,17 @@ describe('check run content', () => {
     const content = checkRunContent(request({ votes }), 'u');
     expect(content.summary.length).toBeLessThanOrEqual(65_535);
     expect(content.text!.length).toBeLessThanOrEqual(65_535);
+  });
+});
+
+describe("a job-level request's status report on the run page", () => {
+  const checkRun = { id: 9, url: 'https://github.example/acme/web/runs/9' };
+  it.each([
+    ['a pull request, and the buttons', { pullNumber: 7, checkRun }, 'To vote, comment /approve or /reject on pull request #7 or use the buttons on https://github.example/acme/web/runs/9.'],
+    ['its approval issue, and the buttons', { issue: { number: 3, url: 'https://github.example/acme/web/issues/3' }, checkRun }, 'To vote, comment /approve or /reject on issue #3 or use the buttons on https://github.example/acme/web/runs/9.'],
+    ['the buttons alone where GitHub took no approval issue', { checkRun }, 'To vote, use the buttons on https://github.example/acme/web/runs/9.'],
+  ] as [string, Partial<GateRequest>, string][])('says where to vote: %s', (_case, overrides, where) => {
+    expect(statusReport(request(overrides), new Date())).toContain(` ${where}`);
   });
 });
 
