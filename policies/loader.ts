@@ -130,11 +130,14 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   }
   const narrowed = merged.policy.unmatched === 'approve' ? lintNarrowedGates(merged.policy.rules, merged.policy.severities) : [];
   const severityGaps = lintSeverityGaps(merged.policy.rules, merged.policy.severities);
-  for (const { rule, message } of [...lintShadowedRules(merged.policy.rules, merged.policy.severities), ...narrowed, ...severityGaps]) {
+  const ruleWarnings: { rule: Rule; message: string; pointer?: string }[] = [...lintShadowedRules(merged.policy.rules, merged.policy.severities), ...narrowed, ...severityGaps];
+  for (const { rule, message, pointer } of ruleWarnings) {
     // Names are unique within a file, so the rule's place in its own file's list is found by name.
     const layer = merged.layers.find((l) => l.source.file === rule.location.file);
     const index = layer?.raw.rules?.findIndex((r) => r.name === rule.name) ?? -1;
-    warnings.push({ ...rule.location, pointer: index >= 0 ? `/rules/${index}` : '', message });
+    // A warning about a value within the rule (`pointer`) is placed at that value.
+    if (layer && index >= 0 && pointer) warnings.push(at(layer.source, `/rules/${index}${pointer}`, message));
+    else warnings.push({ ...rule.location, pointer: index >= 0 ? `/rules/${index}` : '', message });
   }
   const { org } = merged;
   if (org && merged.policy.orgUnmatched) {

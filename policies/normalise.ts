@@ -157,7 +157,6 @@ export function rule(raw: RawRule, pointer: string, locate: Locate): Rule {
   if (require) out.require = require;
   if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
   if (raw.timeout !== undefined) out.timeoutSeconds = seconds(raw.timeout);
-  if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
   return out;
 }
 
@@ -168,6 +167,8 @@ function escalation(raw: RawEscalation, pointer: string, locate: Locate): Escala
   const require = requirement(raw.require);
   if (require) out.require = require;
   if (raw.also_eligible !== undefined) out.alsoEligible = approverRefs(raw.also_eligible);
+  // Whether the requesters count towards the requirement it adds (checked: only with `require`).
+  if (raw.allow_self_approval !== undefined) out.allowSelfApproval = raw.allow_self_approval;
   return out;
 }
 

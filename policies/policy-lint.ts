@@ -88,10 +88,13 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     });
     const requires = rule.auto_approve !== true || rule.require !== undefined;
     if (requires && isRecord(rule.if) && rule.if.only_paths !== undefined) {
+      warnings.push({ pointer: `${at}/if/only_paths`, message: onlyPathsEscapes('rule') });
+    }
+    if (!requires && isRecord(rule.unless) && rule.unless.only_paths !== undefined) {
       warnings.push({
-        pointer: `${at}/if/only_paths`,
+        pointer: `${at}/unless/only_paths`,
         message:
-          '`only_paths` holds only when *every* changed file matches, so a change that touches these files and any other file (one docs file in an infra change) escapes this rule; for any change that touches these files, write `paths`',
+          '`unless: { only_paths }` takes the auto-approving rule away only when *every* changed file matches, so a change that touches these files and any other file (a workflow file beside a dependency bump) is still auto-approved; to keep any change that touches these files from being auto-approved, write `unless: { paths }`',
       });
     }
     if (requires && isRecord(rule.unless) && rule.unless.paths !== undefined) {
@@ -116,17 +119,37 @@ export function lintFile(raw: RawPolicy): LintWarning[] {
     }
     (rule.escalate ?? []).forEach((escalation, j) => {
       conditions(escalation.if, `${at}/escalate/${j}/if`);
+      // A condition escalation adds a requirement (it tightens); a time escalation widens who may approve (it loosens).
+      if (escalation.after === undefined && isRecord(escalation.if) && escalation.if.only_paths !== undefined) {
+        warnings.push({ pointer: `${at}/escalate/${j}/if/only_paths`, message: onlyPathsEscapes('escalation') });
+      }
+      if (escalation.after !== undefined && isRecord(escalation.if) && escalation.if.paths !== undefined) {
+        warnings.push({
+          pointer: `${at}/escalate/${j}/if/paths`,
+          message:
+            '`paths` holds when *any* changed file matches, so this escalation also widens who may approve a change that touches other files as well (one docs file in an infra change); to widen it only for changes made entirely of these files, write `only_paths`',
+        });
+      }
       approvers(escalation.require?.approvers, `${at}/escalate/${j}/require/approvers`);
       approvers(escalation.also_eligible, `${at}/escalate/${j}/also_eligible`);
     });
   });
-  for (const [key] of WINDOW_LISTS) {
+  for (const [key, kind] of WINDOW_LISTS) {
     (raw[key] ?? []).forEach((window, i) => {
       conditions(window.if, `/${key}/${i}/if`);
+      // A window's scope holds a request back: a change that leaves it escapes the window.
+      if (isRecord(window.if) && window.if.only_paths !== undefined) {
+        warnings.push({ pointer: `/${key}/${i}/if/only_paths`, message: onlyPathsEscapes(kind === 'freeze' ? 'freeze' : 'deploy window') });
+      }
       if (window.override) tooFew(window.override.approvals ?? 1, window.override.approvers, [], `/${key}/${i}/override`, `the override of "${window.name}"`);
     });
   }
   return warnings;
+}
+
+/** `only_paths` where holding it tightens the gate: one file of another kind in the change takes the change out of it. */
+function onlyPathsEscapes(what: string): string {
+  return `\`only_paths\` holds only when *every* changed file matches, so a change that touches these files and any other file (one docs file in an infra change) escapes this ${what}; for any change that touches these files, write \`paths\``;
 }
 
 /**
@@ -230,11 +253,20 @@ function tooFewWarning(approvals: unknown, listed: unknown, widenedBy: unknown[]
 /** CODEOWNERS writes directories as `/infra/` or `infra/`; a policy glob matches whole file paths. */
 function pathWarning(key: string, pattern: string): string | undefined {
   const fix = (dir: string) => `\`${dir.replace(/^\/+|\/+$/g, '')}/**\``;
-  if (pattern.startsWith('/')) {
-    return `\`${pattern}\` never matches: changed files are written without a leading "/" (${key} are globs over file paths, not CODEOWNERS patterns); for everything under that directory write ${fix(pattern)}`;
+  // The glob ignores a leading `./` (see glob.ts), so what follows it is what must match.
+  const bare = pattern.replace(/^(?:\.\/)+/, '');
+  if (bare.startsWith('/')) {
+    // `/infra/` is a CODEOWNERS directory; `/infra/**` or `/Dockerfile` only needs its "/" dropped.
+    const fixed = bare.endsWith('/') ? `for everything under that directory write ${fix(bare)}` : `write \`${bare.replace(/^\/+/, '')}\``;
+    return `\`${pattern}\` never matches: changed files are written without a leading "/" (${key} are globs over file paths, not CODEOWNERS patterns); ${fixed}`;
   }
   if (pattern.endsWith('/')) {
     return `\`${pattern}\` never matches: a changed file's path never ends in "/"; for everything under that directory write ${fix(pattern)}`;
+  }
+  const segments = bare.split('/');
+  const notAName = (segment: string) => segment === '' || segment === '.' || segment === '..';
+  if (segments.some(notAName)) {
+    return `\`${pattern}\` never matches: a changed file's path has no empty, "." or ".." segment (it is relative to the repository's root); write \`${segments.filter((segment) => !notAName(segment)).join('/')}\``;
   }
   const list = commaList(key, pattern);
   if (list) return list.message;
@@ -307,22 +339,51 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
  * above them (`critical`), which a step may state to escape it. Reported when no other rule that
  * requires approval covers the same requests at those severities.
  */
-export function lintSeverityGaps(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string }[] {
-  const found: { rule: Rule; message: string }[] = [];
-  for (const rule of rules) {
-    const named = rule.if.severity && 'anyOf' in rule.if.severity ? rule.if.severity.anyOf : undefined;
-    if (autoApproves(rule) || !named) continue;
+export function lintSeverityGaps(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string; pointer?: string }[] {
+  const found: { rule: Rule; message: string; pointer?: string }[] = [];
+  /** The names more severe than the lowest of `condition`'s, left out of it and not `covered`. */
+  const gap = (condition: SeverityCondition | undefined, covered: (severity: string) => boolean) => {
+    const named = condition && 'anyOf' in condition ? condition.anyOf : undefined;
+    if (!named) return undefined;
     const lowest = Math.min(...named.map((name) => severities.indexOf(name)));
-    if (lowest < 0) continue;
-    const covered = (severity: string) =>
-      rules.some((other) => other !== rule && !autoApproves(other) && !other.unless && conditionsImply({ ...rule.if, severity: { anyOf: [severity] } }, other.if, severities));
+    if (lowest < 0) return undefined;
     const missed = severities.slice(lowest + 1).filter((severity) => !named.includes(severity) && !covered(severity));
-    if (missed.length === 0) continue;
+    if (missed.length === 0) return undefined;
     const list = missed.map((name) => `\`${name}\``).join(', ');
-    found.push({
-      rule,
-      message: `rule "${rule.name}" requires approval for severity ${named.map((name) => `\`${name}\``).join(', ')} but not for the more severe ${list}, and no other rule requires it there, so a step that states ${missed.length === 1 ? list : `one of ${list}`} escapes it; if more severe requests should need it too, write \`severity: { at_least: ${severities[lowest]} }\``,
-    });
+    return { named: named.map((name) => `\`${name}\``).join(', '), list, states: missed.length === 1 ? list : `one of ${list}`, lowest: severities[lowest] };
+  };
+  const at = (conditions: Conditions, severity: string): Conditions => ({ ...conditions, severity: { anyOf: [severity] } });
+  const requiredBy = (rule: Rule, conditions: Conditions) => (severity: string) =>
+    rules.some((other) => other !== rule && !autoApproves(other) && !other.unless && conditionsImply(at(conditions, severity), other.if, severities));
+  for (const rule of rules) {
+    const own = autoApproves(rule) ? undefined : gap(rule.if.severity, requiredBy(rule, rule.if));
+    if (own) {
+      found.push({
+        rule,
+        message: `rule "${rule.name}" requires approval for severity ${own.named} but not for the more severe ${own.list}, and no other rule requires it there, so a step that states ${own.states} escapes it; if more severe requests should need it too, write \`severity: { at_least: ${own.lowest} }\``,
+      });
+    }
+    // An auto-approving rule's `unless` keeps requests from being let through (it tightens): a more severe name it leaves out is let through.
+    const unless = autoApproves(rule) && rule.unless ? gap(rule.unless.severity, requiredBy(rule, rule.if)) : undefined;
+    if (unless) {
+      found.push({
+        rule,
+        pointer: '/unless/severity',
+        message: `rule "${rule.name}" is taken away for severity ${unless.named} but not for the more severe ${unless.list}, and no rule requires approval there, so a step that states ${unless.states} is auto-approved; if more severe requests should need approval too, write \`unless: { severity: { at_least: ${unless.lowest} } }\``,
+      });
+    }
+    // A condition escalation's requirement (security for a high-severity change) is met by no other of the rule's for a more severe one.
+    const adding = rule.escalate.map((e, j) => ({ e, j })).filter(({ e }) => e.afterSeconds === undefined && e.require !== undefined && e.if !== undefined);
+    for (const { e, j } of adding) {
+      const conditions = e.if!;
+      const missed = gap(conditions.severity, (severity) => adding.some(({ e: other }) => other !== e && conditionsImply(at(conditions, severity), other.if!, severities)));
+      if (!missed) continue;
+      found.push({
+        rule,
+        pointer: `/escalate/${j}/if/severity`,
+        message: `an escalation of rule "${rule.name}" adds a requirement for severity ${missed.named} but not for the more severe ${missed.list}, and no other escalation of the rule adds one there, so a step that states ${missed.states} escapes it; if more severe requests should need it too, write \`severity: { at_least: ${missed.lowest} }\``,
+      });
+    }
   }
   return found;
 }

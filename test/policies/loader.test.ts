@@ -164,6 +164,25 @@ describe('loadPolicy: valid policies normalise', () => {
     ]);
   });
 
+  test("a condition escalation's allow_self_approval is kept, and only the escalation's says whether the requesters count towards what it adds", () => {
+    const withEscalation = (...lines: string[]) =>
+      mustLoad(
+        yaml(
+          'version: 1',
+          'rules:',
+          '  - name: production',
+          '    require: { approvers: ["@acme/leads"] }',
+          '    escalate:',
+          '      - if: { severity: critical }',
+          '        require: { approvers: ["@acme/security"] }',
+          ...lines,
+        ),
+      );
+    expect(withEscalation('        allow_self_approval: true').rules[0].escalate[0]).toMatchObject({ allowSelfApproval: true });
+    expect(withEscalation('        allow_self_approval: false').rules[0].escalate[0]).toMatchObject({ allowSelfApproval: false });
+    expect(withEscalation().rules[0].escalate[0]).not.toHaveProperty('allowSelfApproval');
+  });
+
   test('auto_approve rule, rule without if, partial requirement: nothing invented', () => {
     const policy = mustLoad(
       yaml(
