@@ -10,8 +10,8 @@
  * content-creating requests to be made serially, and counts its secondary limits per installation.
  */
 import type { Logger } from 'probot';
-import { backoffMs, isTransient } from '../github/transient.js';
-import { ALL_REQUESTS, OUTBOX_KINDS, type ClaimedTimer, type Store, type TimerClaim, type Unsubscribe } from '../store/store.js';
+import { backoffMs, isTransient, retryAfterMs } from '../github/transient.js';
+import { ALL_REQUESTS, DEPLOYMENT_REVIEW_JOB, OUTBOX_KINDS, PREVIEW_JOB, PUBLISH_JOB, REPLY_JOB, type ClaimedTimer, type Store, type TimerClaim, type Unsubscribe } from '../store/store.js';
 
 /** Runs one job (`job.attempts` > 1: an earlier attempt may have done part of it). */
 export type OutboxHandler = (job: ClaimedTimer) => Promise<void>;
@@ -39,8 +39,10 @@ export interface OutboxOptions {
  * claimed whole would fill every claim and hold back every other installation's jobs behind it.
  */
 export const JOBS_PER_INSTALLATION = 5;
-// A job waits behind its installation's earlier ones: its try and its lease begin when it does.
-const OUTBOX_CLAIM: TimerClaim = { only: OUTBOX_KINDS, startsLater: true, perInstallation: JOBS_PER_INSTALLATION };
+// A job waits behind its installation's earlier ones: its try and its lease begin when it does. Replies
+// to commands and policy previews (as many as anyone who may comment, or push to a pull request,
+// cares to provoke) wait behind what shows requests and answers deployments.
+const OUTBOX_CLAIM: TimerClaim = { only: OUTBOX_KINDS, startsLater: true, perInstallation: JOBS_PER_INSTALLATION, behind: [REPLY_JOB, PREVIEW_JOB] };
 const BATCH = 50;
 /**
  * Least time between two looks for due jobs. Every committed change pokes the outbox; under a burst
@@ -48,6 +50,20 @@ const BATCH = 50;
  * for nothing, while jobs queued in one such window are all claimed by the next look anyway.
  */
 const LOOK_SPACING_MS = 100;
+/**
+ * Longest wait GitHub's rate-limit answer is followed for (its hourly budget's window): a job asked to
+ * wait until the installation's budget resets waits for it, rather than trying again every minute, which
+ * GitHub asks integrations not to do, and using up its tries until its request fails.
+ */
+const LONGEST_RATE_LIMIT_WAIT_MS = 3_600_000;
+/**
+ * Jobs that show the state the store holds when they run (not a message sent once, like a reply):
+ * one that finds its claim taken when it ends (queued again by a change, or its lease ran out while
+ * GitHub kept it waiting) may have overlapped another run of it on another replica, whose newer
+ * writes its older ones can have overwritten. It is run once more, after, so the last writes are of
+ * the latest state.
+ */
+const SHOWS_LATEST_STATE: ReadonlySet<string> = new Set([PUBLISH_JOB, PREVIEW_JOB, DEPLOYMENT_REVIEW_JOB]);
 
 export class OutboxWorker {
   private timeout?: NodeJS.Timeout;
@@ -186,25 +202,41 @@ export class OutboxWorker {
       log.error({ err, job: claimed.id }, 'could not begin an outbox job; it runs when its lease ends');
     }
     if (!job) return false;
+    const attempts = this.options.maxAttempts ?? 12;
+    if (job.attempts > attempts) {
+      // Every try was begun and none ended: the replica running it died or hung each time (a job that
+      // kills whoever runs it). Beginning it again would only take this replica down too.
+      await this.giveUp(job, new Error(`begun ${attempts} tries without any ending; the replica running it stopped each time`));
+      return true;
+    }
     try {
       const handler = this.options.handlers[job.kind];
       if (handler) await handler(job);
       else log.warn({ job }, 'unknown outbox job; dropping it');
-      await store.completeTimer(job);
+      if (!(await store.completeTimer(job)) && handler !== undefined && job.key !== null && SHOWS_LATEST_STATE.has(job.kind)) {
+        await store.scheduleTimer({ kind: job.kind, key: job.key, requestId: job.requestId ?? undefined, payload: job.payload, dueAt: new Date(now()) }).catch((err) => {
+          log.error({ err, job: job.id }, 'could not queue an overlapped outbox job again');
+        });
+      }
     } catch (err) {
-      const attempts = this.options.maxAttempts ?? 12;
       // A 404 or a 422 will fail the same way again: only what may pass is retried.
       const gaveUp = !isTransient(err) || job.attempts >= attempts;
       if (!gaveUp) {
         log.warn({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; will retry');
-        await store.releaseTimer(job, new Date(now() + backoffMs(job.attempts, err))).catch(() => undefined);
+        const wait = Math.max(backoffMs(job.attempts, err), Math.min(LONGEST_RATE_LIMIT_WAIT_MS, retryAfterMs(err, now())));
+        await store.releaseTimer(job, new Date(now() + wait)).catch(() => undefined);
         return true;
       }
-      log.error({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; giving up');
-      await store.completeTimer(job).catch(() => undefined);
-      await this.options.onGiveUp(job, err as Error).catch((failure) => log.error({ err: failure, job: job.id }, 'could not record a failed outbox job'));
+      await this.giveUp(job, err as Error);
     }
     return true;
+  }
+
+  private async giveUp(job: ClaimedTimer, err: Error): Promise<void> {
+    const { store, log } = this.options;
+    log.error({ err, job: job.id, kind: job.kind, attempts: job.attempts }, 'outbox job failed; giving up');
+    await store.completeTimer(job).catch(() => undefined);
+    await this.options.onGiveUp(job, err).catch((failure) => log.error({ err: failure, job: job.id }, 'could not record a failed outbox job'));
   }
 }
 

@@ -742,18 +742,18 @@ export class SqlStore implements Store {
              SELECT id FROM (
                SELECT t.id, (t.due_at <= $1 AND (t.lease_until IS NULL OR t.lease_until <= $1)) AS due,
                       row_number() OVER (PARTITION BY COALESCE(t.payload ->> 'installationId', r.facts ->> 'installationId', '')
-                                         ORDER BY t.lease_until > $1 DESC NULLS LAST, t.due_at, t.id) AS place
+                                         ORDER BY t.lease_until > $1 DESC NULLS LAST, ($8::text[] IS NOT NULL AND t.kind = ANY($8)), t.due_at, t.id) AS place
                FROM timers t LEFT JOIN requests r ON r.id = t.request_id
                WHERE (t.lease_until > $1 OR t.due_at <= $1)
                  AND ($5::text[] IS NULL OR t.kind = ANY($5)) AND ($6::text[] IS NULL OR NOT (t.kind = ANY($6)))) placed
-             WHERE due AND place <= $8::int)`;
+             WHERE due AND place <= $9::int)`;
     const rows = await this.#db.query(
       `UPDATE timers SET claim_token = $3, lease_until = $4, attempts = attempts + $7::int
        WHERE id IN (
          SELECT id FROM timers
          WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
            AND ($5::text[] IS NULL OR kind = ANY($5)) AND ($6::text[] IS NULL OR NOT (kind = ANY($6)))${perInstallation}
-         ORDER BY due_at, id
+         ORDER BY ($8::text[] IS NOT NULL AND kind = ANY($8)), due_at, id
          LIMIT $2
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
@@ -765,10 +765,13 @@ export class SqlStore implements Store {
         claim.only ? [...claim.only] : null,
         claim.except ? [...claim.except] : null,
         claim.startsLater ? 0 : 1,
+        claim.behind ? [...claim.behind] : null,
         ...(claim.perInstallation === undefined ? [] : [claim.perInstallation]),
       ],
     );
-    return rows.map(toClaimedTimer);
+    // In the order they are to run (an UPDATE's rows come back in no particular order).
+    const behind = (timer: ClaimedTimer) => (claim.behind?.includes(timer.kind) ? 1 : 0);
+    return rows.map(toClaimedTimer).sort((a, b) => behind(a) - behind(b) || a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
   }
 
   async startTimer(timer: ClaimedTimer, now: Date): Promise<ClaimedTimer | undefined> {

@@ -311,6 +311,12 @@ export interface TimerClaim {
    * fills every claim and holds back the jobs of all the others.
    */
   perInstallation?: number;
+  /**
+   * Kinds claimed only after every other due timer (of their installation, with `perInstallation`):
+   * messages such as replies to commands, which anyone who may comment can queue by the hundred,
+   * never hold back what shows a request's state.
+   */
+  behind?: readonly string[];
 }
 
 export type ChangeKind = 'created' | 'updated' | 'vote' | 'completed';

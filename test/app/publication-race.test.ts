@@ -69,6 +69,53 @@ async function slowFirstPublication(head: string) {
 }
 
 describe('two replicas publishing one request at once', () => {
+  it('never leave a decided request shown as pending by a publication that read it before the decision', async () => {
+    const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: 'stale', head: 'stale', files: { 'src/stale.ts': 'export {};\n' } });
+    const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: 'stale', base_ref: 'main' });
+    const opened = await world.open(run, { action: 'deploy', environment: 'production' });
+    const id = opened.body.id as string;
+    const checkRunId = opened.body.check_run_id as number;
+    const UPDATE = 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}';
+    const before = (await world.control.requestCounts())[UPDATE] ?? 0;
+    // A change queues the publication again; the first replica reads the pending request and GitHub
+    // takes seconds to apply its update of the check run.
+    await world.control.latency({ route: '/repos/{owner}/{repo}/check-runs/{check_run_id}', method: 'PATCH', ms: 8000, times: 1 });
+    await world.app.store.enqueuePublish(id);
+    await eventually(async () => (await world.control.requestCounts())[UPDATE] ?? 0, (count) => count > before);
+    other = await startApp({
+      appId: APP_ID,
+      privateKey: APP_PRIVATE_KEY,
+      webhookSecret: WEBHOOK_SECRET,
+      port: await freePort(),
+      host: '127.0.0.1',
+      githubApiUrl: world.github.apiUrl,
+      appUrl: APP_URL,
+      oidcIssuer: world.github.oidcIssuer,
+      databaseUrl: POSTGRES_URL,
+      databaseSchema: schema,
+      logLevel: (process.env.LOG_LEVEL as AppSettings['logLevel']) ?? 'silent',
+      timerPollMs: 200,
+    });
+    const replica = other;
+    await world.control.setWebhook(APP_ID, { url: `${replica.url}/api/github/webhooks`, secret: WEBHOOK_SECRET });
+    const stopped = world.app.stop();
+    await untilTheSecondAfter(Date.parse(opened.body.created_at as string));
+    // bob approves; the second replica publishes the decision while the first one's update is still on its way.
+    await world.control.comment({ repository: REPO, issue_number: pr.number, user: 'bob', body: '/approve' });
+    await eventually(async () => (await replica.store.getRequest(id))?.status, (status) => status === 'approved');
+    await stopped;
+    const shown = await eventually(
+      async () => (await runsOf(id)).find((r) => r.id === checkRunId),
+      (r) => r?.conclusion === 'success',
+      15_000,
+    );
+    expect(shown).toMatchObject({ status: 'completed', conclusion: 'success', actions: [] });
+    await world.control.deliveriesIdle();
+    const comments = await eventually(() => commentsOf(id), (found) => found.length === 1 && !found[0].body!.includes('Reply `/approve`'));
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toContain('Decision record:');
+  }, 60_000);
+
   it('leave no check run of the request asking for approval once it is approved, and one PR comment', async () => {
     const { pr, id, createdAt, stopped, replica } = await slowFirstPublication('race-vote');
     await untilTheSecondAfter(createdAt);
