@@ -163,11 +163,14 @@ function deployedPullRequest(numbers: number[], eventName: string): number {
  * branch also holds every commit of the pull requests merged into it, which it never was (one that
  * added a backdoor its next commit took out again). Otherwise which rules apply is not known, and the
  * request fails rather than being judged as a run of no branch, which rules written for the branch
- * would let through.
+ * would let through; so does a deployment that names no branch (a sha, or a full ref of a tag).
  */
-async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, run: RunCommit): Promise<string | undefined> {
-  if (branch === undefined) return undefined;
+async function branchHolding(github: GitHubClient, repo: RepoCoordinates, branch: string | undefined, run: RunCommit): Promise<string> {
   const { sha } = run;
+  // A sha, or a full ref other than a branch's (`refs/tags/…`): judged as a run of no branch, the rules written for branches would not apply.
+  if (branch === undefined) {
+    throw new RunContextError(`the deployment names no branch (\`${run.ref}\`), so which branch's rules apply to commit ${short(sha)} is unknown, and it is not judged as a run of no branch; deploy from a branch`);
+  }
   const notHeld = `the deployment names \`${branch}\`, but that branch does not hold commit ${short(sha)} (a tag of that name, or the branch was moved or deleted since), so the rules for \`${branch}\` cannot be trusted to apply; re-run the job from the branch`;
   // Compared by commit: a name in the comparison's path would need its "/" escaped.
   const head = await github.branchHead(repo, branch);

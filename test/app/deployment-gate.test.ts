@@ -665,3 +665,29 @@ describe('a tag named like a branch, on a commit the branch holds', () => {
     expect(await answerOf(made.run_id)).toMatchObject({ state: 'approved' });
   });
 });
+
+describe('a deployment that names no branch', () => {
+  // Release tags deploy freely (a tag's run has no branch); every branch's deploy to production needs alice.
+  const NAMELESS = 'acme/nameless';
+  beforeAll(async () => {
+    const policy = "version: 1\nunmatched: approve\nrules:\n  - name: branches-to-production\n    if: { environment: production, branch: '**' }\n    require: { approvals: 1, approvers: [alice] }\n";
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'nameless', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': policy, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+  });
+
+  it('fails, never passes as a run of no branch: a job of a `deployment` run made with a sha, or with a full tag ref', async () => {
+    // mallory's unmerged commit; an API deployment of it by its sha starts an `on: deployment` run, whose job's deployment names the sha.
+    const { sha } = await world.control.pushCommit(NAMELESS, { branch: 'unmerged', files: { 'src/app.ts': 'export const backdoor = 1;\n' }, author: 'mallory' });
+    const bySha = await world.control.deploymentGate({ repository: NAMELESS, actor: 'mallory', environment: 'production', event: 'deployment', ref: sha, sha });
+    await world.settle();
+    const request = (await world.app.store.listRequests()).find((r) => r.runId === String(bySha.run_id))!;
+    expect(request).toMatchObject({ status: 'failed', commitSha: sha, reason: expect.stringContaining(`the deployment names no branch (\`${sha}\`)`) });
+    expect(await answerOf(bySha.run_id)).toMatchObject({ state: 'rejected' });
+    // The same commit named by a full tag ref.
+    await world.control.createTag(NAMELESS, { tag: 'v9', sha });
+    const byTag = await world.control.deploymentGate({ repository: NAMELESS, actor: 'mallory', environment: 'production', event: 'deployment', ref: 'refs/tags/v9', sha });
+    await world.settle();
+    const tagged = (await world.app.store.listRequests()).find((r) => r.runId === String(byTag.run_id))!;
+    expect(tagged).toMatchObject({ status: 'failed', reason: expect.stringContaining('the deployment names no branch (`refs/tags/v9`)') });
+    expect(await answerOf(byTag.run_id)).toMatchObject({ state: 'rejected' });
+  });
+});
