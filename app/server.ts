@@ -425,6 +425,9 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
   // Checked while the App loads; awaited before it listens. A rejection is handled there (or dropped, when loading fails first).
   const credentials = verifyAppCredentials(settings, (message) => log.warn(message));
   credentials.catch(() => undefined);
+  // HOST's default is Probot's, localhost: unset, the metrics port must not listen on every address when the App's port does not.
+  const host = settings.host ?? DEFAULT_HOST;
+  const metricsHost = settings.metricsHost ?? host;
   const server = new Server({
     Probot: withWebhookBodyLimit(Probot.defaults({
       appId: settings.appId,
@@ -436,11 +439,9 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     })),
     log,
     port: settings.port,
-    host: settings.host ?? DEFAULT_HOST,
+    host,
     enableStaticFiles: false,
   });
-  // HOST's default is Probot's, localhost: unset, the metrics port must not listen on every address when the App's port does not.
-  const metricsHost = settings.metricsHost ?? settings.host ?? DEFAULT_HOST;
   let httpServer: Awaited<ReturnType<Server['start']>>;
   let metricsServer: HttpServer | undefined;
   try {
@@ -453,7 +454,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
       });
     }
     httpServer = await server.start().catch((err: unknown) => {
-      throw listenFailure(err, { host: settings.host ?? DEFAULT_HOST, port: settings.port, hostSetting: 'HOST', portSetting: 'PORT' });
+      throw listenFailure(err, { host, port: settings.port, hostSetting: 'HOST', portSetting: 'PORT' });
     });
   } catch (err) {
     if (metricsServer) await closeServer(metricsServer);
