@@ -7,6 +7,13 @@ import { NOT_UTF8 } from '../../policies/yaml-source.js';
 
 export type RepoCoordinates = { owner: string; repo: string };
 
+/**
+ * A repository a write is addressed to by name, with a check run just before the write is sent, once
+ * its turn among the installation's writes has come (that queue can hold it for seconds): what the
+ * check throws stops the write. A rename meanwhile would send it to whatever holds the old name now.
+ */
+export type WriteTarget = RepoCoordinates & { beforeSending?: () => Promise<void> };
+
 export type RepositoryPermission = PermissionLevel | 'none';
 
 export interface PullRequestInfo {
@@ -242,23 +249,23 @@ export interface GitHubClient {
   permission(repo: RepoCoordinates, login: string): Promise<RepositoryAccess>;
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
   user(login: string): Promise<GitHubUser>;
-  createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef>;
+  createCheckRun(repo: WriteTarget, content: CheckRunContent): Promise<CheckRunRef>;
   /** The check run's conclusion and buttons (conditional: unchanged costs no rate limit). */
   checkRunState(repo: RepoCoordinates, id: number): Promise<CheckRunState>;
   /** This App's check run of that name and external id on the commit, if it made one. */
   findCheckRun(repo: RepoCoordinates, sha: string, name: string, externalId: string): Promise<CheckRunRef | undefined>;
-  updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef>;
-  createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef>;
+  updateCheckRun(repo: WriteTarget, id: number, content: CheckRunContent): Promise<CheckRunRef>;
+  createComment(repo: WriteTarget, issueNumber: number, body: string): Promise<CommentRef>;
   /** Every comment on the issue or pull request updated since `since` (conditional: an unchanged thread costs no rate limit). */
   listComments(repo: RepoCoordinates, issueNumber: number, since: Date): Promise<IssueComment[]>;
   /** A comment this App wrote on the issue since `since` whose body starts or ends with `marker` (to find what a failed attempt did create). */
   findComment(repo: RepoCoordinates, issueNumber: number, marker: string, since: Date): Promise<CommentRef | undefined>;
-  updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef>;
-  createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef>;
+  updateComment(repo: WriteTarget, commentId: number, body: string): Promise<CommentRef>;
+  createIssue(repo: WriteTarget, title: string, body: string): Promise<IssueRef>;
   /** An issue this App opened since `since` whose body starts or ends with `marker`. */
   findIssue(repo: RepoCoordinates, marker: string, since: Date): Promise<IssueRef | undefined>;
   /** Rewrites the issue's body and, with `close`, closes it for that reason, in one request. */
-  updateIssue(repo: RepoCoordinates, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void>;
+  updateIssue(repo: WriteTarget, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void>;
   /** Answers (or reports on) the deployment protection rule a run waits on; GitHub says 422 once it is answered. */
   reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void>;
   /** The repositories this installation may access, with their ids. */

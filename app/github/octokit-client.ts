@@ -22,6 +22,7 @@ import type {
   RepositoryPermission,
   WaitingRun,
   WorkflowRunInfo,
+  WriteTarget,
 } from './github.js';
 import { decodeUtf8 } from '../../policies/yaml-source.js';
 import { FileNotUtf8 } from './github.js';
@@ -48,7 +49,7 @@ const BRANCH_CHANGE_PAGES = 3;
  * make a second check run, comment or issue): Octokit's automatic retry is off for them, and the
  * outbox retries the whole publication, which looks for what the lost attempt made first.
  */
-const NO_BLIND_RETRY = { request: { retries: 0 } };
+const NO_BLIND_RETRY = { retries: 0 };
 
 /** A repository as `GET /repos/{owner}/{repo}` answers, whoever asks: its id and the name it has now. */
 export function repositoryNowOf(data: { id: number; name: string; owner: { login: string } }): RepositoryNow {
@@ -79,6 +80,13 @@ export class OctokitGitHubClient implements GitHubClient {
     private readonly octokit: Octokit,
     private readonly app: { appId: number; botLogin: () => Promise<string>; shared?: SharedReads },
   ) {}
+
+  /** The parameters that address a write to `target`: its check, if any, runs just before the write is sent. */
+  private addressed(target: WriteTarget, request: { retries?: number } = {}) {
+    const fetch = this.octokit.request.endpoint.DEFAULTS.request?.fetch as typeof globalThis.fetch | undefined;
+    const check = target.beforeSending;
+    return { owner: target.owner, repo: target.repo, request: check ? { ...request, fetch: checkedBeforeSending(fetch, check) } : request };
+  }
 
   repository(repo: RepoCoordinates): Promise<RepositoryNow> {
     const read = async () => repositoryNowOf((await this.octokit.rest.repos.get(repo)).data);
@@ -235,8 +243,8 @@ export class OctokitGitHubClient implements GitHubClient {
     return { login: data.login, id: String(data.id), type: data.type };
   }
 
-  async createCheckRun(repo: RepoCoordinates, content: CheckRunContent): Promise<CheckRunRef> {
-    const { data } = await this.octokit.rest.checks.create({ ...repo, head_sha: content.headSha, ...checkRunFields(content), ...NO_BLIND_RETRY });
+  async createCheckRun(repo: WriteTarget, content: CheckRunContent): Promise<CheckRunRef> {
+    const { data } = await this.octokit.rest.checks.create({ ...this.addressed(repo, NO_BLIND_RETRY), head_sha: content.headSha, ...checkRunFields(content) });
     return { id: data.id, htmlUrl: data.html_url ?? '' };
   }
 
@@ -267,13 +275,13 @@ export class OctokitGitHubClient implements GitHubClient {
     return undefined;
   }
 
-  async updateCheckRun(repo: RepoCoordinates, id: number, content: CheckRunContent): Promise<CheckRunRef> {
-    const { data } = await this.octokit.rest.checks.update({ ...repo, check_run_id: id, ...checkRunFields(content) });
+  async updateCheckRun(repo: WriteTarget, id: number, content: CheckRunContent): Promise<CheckRunRef> {
+    const { data } = await this.octokit.rest.checks.update({ ...this.addressed(repo), check_run_id: id, ...checkRunFields(content) });
     return { id: data.id, htmlUrl: data.html_url ?? '' };
   }
 
-  async createComment(repo: RepoCoordinates, issueNumber: number, body: string): Promise<CommentRef> {
-    const { data } = await this.octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body, ...NO_BLIND_RETRY });
+  async createComment(repo: WriteTarget, issueNumber: number, body: string): Promise<CommentRef> {
+    const { data } = await this.octokit.rest.issues.createComment({ ...this.addressed(repo, NO_BLIND_RETRY), issue_number: issueNumber, body });
     return { id: data.id, htmlUrl: data.html_url };
   }
 
@@ -291,28 +299,26 @@ export class OctokitGitHubClient implements GitHubClient {
     return found && { number: found.number, htmlUrl: found.html_url };
   }
 
-  async updateComment(repo: RepoCoordinates, commentId: number, body: string): Promise<CommentRef> {
-    const { data } = await this.octokit.rest.issues.updateComment({ ...repo, comment_id: commentId, body });
+  async updateComment(repo: WriteTarget, commentId: number, body: string): Promise<CommentRef> {
+    const { data } = await this.octokit.rest.issues.updateComment({ ...this.addressed(repo), comment_id: commentId, body });
     return { id: data.id, htmlUrl: data.html_url };
   }
 
-  async createIssue(repo: RepoCoordinates, title: string, body: string): Promise<IssueRef> {
-    const { data } = await this.octokit.rest.issues.create({ ...repo, title, body, ...NO_BLIND_RETRY });
+  async createIssue(repo: WriteTarget, title: string, body: string): Promise<IssueRef> {
+    const { data } = await this.octokit.rest.issues.create({ ...this.addressed(repo, NO_BLIND_RETRY), title, body });
     return { number: data.number, htmlUrl: data.html_url };
   }
 
-  async updateIssue(repo: RepoCoordinates, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void> {
-    await this.octokit.rest.issues.update({ ...repo, issue_number: issueNumber, body, ...(close ? { state: 'closed', state_reason: close } : {}) });
+  async updateIssue(repo: WriteTarget, issueNumber: number, body: string, close?: 'completed' | 'not_planned'): Promise<void> {
+    await this.octokit.rest.issues.update({ ...this.addressed(repo), issue_number: issueNumber, body, ...(close ? { state: 'closed', state_reason: close } : {}) });
   }
 
   async reviewDeployment(repo: RepoCoordinates, runId: number, review: DeploymentReview): Promise<void> {
     const body = { environment_name: review.environmentName, comment: review.comment };
-    const fetch = this.octokit.request.endpoint.DEFAULTS.request?.fetch as typeof globalThis.fetch | undefined;
     await this.octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
-      ...repo,
+      ...this.addressed({ ...repo, beforeSending: review.stillDue }),
       run_id: runId,
       ...(review.state ? { ...body, state: review.state } : body),
-      ...(review.stillDue ? { request: { fetch: checkedBeforeSending(fetch, review.stillDue) } } : {}),
     });
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
 import type { GitHubClient } from '../github/github.js';
 import { PUBLISH_JOB, REPLY_JOB, type ClaimedTimer, type Store } from '../store/store.js';
-import { Publisher } from './publisher.js';
+import { Publisher, requestRepository } from './publisher.js';
 import { sendReply, type ReplyJob } from './replies.js';
 import type { OutboxHandler } from './worker.js';
 
@@ -36,7 +36,8 @@ export function requestOutbox(options: { store: Store; gate: Gate; appUrl: strin
         const request = job.requestId ? await options.store.getRequest(job.requestId) : undefined;
         const [owner, repo] = request?.repository.split('/') ?? [];
         const reply = owner && repo && request?.facts.installationId === queued.installationId ? { ...queued, owner, repo } : queued;
-        await sendReply(await options.github(reply.installationId), reply, { retry: job.attempts > 1, queuedAt: job.createdAt });
+        const to = request ? requestRepository(options.store, request.id, reply) : undefined;
+        await sendReply(await options.github(reply.installationId), reply, { retry: job.attempts > 1, queuedAt: job.createdAt, to });
       },
     },
     // A request nobody can see on GitHub cannot be approved fairly; a reply that never arrives is only on record.

@@ -10,11 +10,15 @@
  * A repository whose issues are off (as a fork's start) refuses an approval issue, and one whose
  * issues were turned off, or whose approval issue was deleted, refuses its edits: the request is then
  * shown on its check run alone, whose buttons, like the dashboard and the notifiers, still carry it.
+ *
+ * Writes name the repository, and wait their turn among the installation's writes (seconds, under a
+ * backlog minutes): each checks, just before it leaves, that the request has not moved to another name
+ * meanwhile, so that a rename never sends it to whatever repository has taken the old name.
  */
 import type { Logger } from 'probot';
 import { approversOf } from '../gate/notifications.js';
 import { toGateRequest, type GateRequest } from '../gate/request.js';
-import type { GitHubClient, RepoCoordinates } from '../github/github.js';
+import type { GitHubClient, RepoCoordinates, WriteTarget } from '../github/github.js';
 import { mentionLine } from '../notify/index.js';
 import { checkRunContent } from '../render/check-run.js';
 import { issueTitle, requestMarker, threadBody } from '../render/thread.js';
@@ -33,6 +37,19 @@ const isGone = (err: unknown) => (err as { status?: number }).status === 410;
 
 /** GitHub's timestamps have whole seconds: look from the second before, so nothing made in the same second is missed. */
 const sinceOf = (createdAt: string) => new Date(Math.floor(Date.parse(createdAt) / 1000) * 1000 - 1000);
+
+/**
+ * The request's repository as a write's target, good only while the store still names it so: a write
+ * stopped by a rename is sent again by the outbox's retry, under the name the request has then.
+ */
+export function requestRepository(store: Store, requestId: string, repo: RepoCoordinates): WriteTarget {
+  const name = `${repo.owner}/${repo.repo}`;
+  const beforeSending = async () => {
+    const now = (await store.getRequest(requestId))?.repository;
+    if (now !== name) throw new Error(`${name} is now ${now ?? 'unknown'}: the write waiting for it was not sent to what holds the old name`);
+  };
+  return { owner: repo.owner, repo: repo.repo, beforeSending };
+}
 
 export class Publisher {
   constructor(private readonly options: PublisherOptions) {}
@@ -54,15 +71,16 @@ export class Publisher {
     let request = toGateRequest(row, await store.listVotes(requestId));
     const github = await this.options.github(request.installationId);
     const repo: RepoCoordinates = { owner: request.owner, repo: request.repo };
+    const to = requestRepository(store, request.id, repo);
 
     const content = checkRunContent(request, this.detailsUrl(request.id));
     let checkRun = request.checkRun;
     if (checkRun) {
-      await github.updateCheckRun(repo, checkRun.id, content);
+      await github.updateCheckRun(to, checkRun.id, content);
     } else {
       const found = retry ? await github.findCheckRun(repo, request.headSha, content.name, request.id) : undefined;
-      if (found) await github.updateCheckRun(repo, found.id, content);
-      const made = found ?? (await github.createCheckRun(repo, content));
+      if (found) await github.updateCheckRun(to, found.id, content);
+      const made = found ?? (await github.createCheckRun(to, content));
       const mine = { id: made.id, url: made.htmlUrl };
       // A publication of the request running at the same time (on another replica) may have stored a
       // check run of its own meanwhile: this one is then kept among its others, and the publication
@@ -76,7 +94,7 @@ export class Publisher {
     }
     // No check run the App made for the request may keep asking for approval: each shows the same.
     for (const other of row.otherCheckRunIds) {
-      if (other !== checkRun.id) await github.updateCheckRun(repo, other, content);
+      if (other !== checkRun.id) await github.updateCheckRun(to, other, content);
     }
     request = { ...request, checkRun };
 
@@ -89,10 +107,10 @@ export class Publisher {
       const known = request.comment && { id: request.comment.id, htmlUrl: request.comment.url };
       const comment = known ?? (retry ? await github.findComment(repo, request.pullNumber, marker, sinceOf(request.createdAt)) : undefined);
       if (comment) {
-        await github.updateComment(repo, comment.id, body);
+        await github.updateComment(to, comment.id, body);
         if (!known) await store.updateRequest(request.id, { commentId: comment.id, commentUrl: comment.htmlUrl });
       } else {
-        const created = await github.createComment(repo, request.pullNumber, body);
+        const created = await github.createComment(to, request.pullNumber, body);
         await store.updateRequest(request.id, { commentId: created.id, commentUrl: created.htmlUrl });
         request = { ...request, comment: { id: created.id, url: created.htmlUrl } };
       }
@@ -109,7 +127,7 @@ export class Publisher {
     if (!issue) {
       // A request decided before its issue was ever opened needs none: its check run says it all.
       if (request.status !== 'pending') return request;
-      const created = await github.createIssue(repo, issueTitle(request), body).catch((err: unknown) => {
+      const created = await github.createIssue(to, issueTitle(request), body).catch((err: unknown) => {
         if (!isGone(err)) throw err;
         this.options.log?.warn({ requestId: request.id, repository: `${request.owner}/${request.repo}` }, 'issues are off in this repository: the request is shown on its check run alone');
         return undefined;
@@ -120,7 +138,7 @@ export class Publisher {
     }
     const close = request.status === 'pending' ? undefined : request.status === 'approved' ? 'completed' : 'not_planned';
     try {
-      await github.updateIssue(repo, issue.number, body, close);
+      await github.updateIssue(to, issue.number, body, close);
     } catch (err) {
       if (!isGone(err)) throw err;
       this.options.log?.warn({ requestId: request.id, issue: issue.url }, 'the approval issue is gone (deleted, or issues turned off): the request is shown on its check run alone');
