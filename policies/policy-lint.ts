@@ -205,9 +205,10 @@ function conditionWarning(key: 'action' | 'environment' | 'event' | 'branch' | '
 /**
  * Regular-expression syntax in a glob (`^production$`, `production|staging`, `prod.*`): each of
  * those characters matches only itself, so the condition holds only for a value holding them. In
- * paths `.*` is left alone: it is how a glob names dotfiles (`.*rc`).
+ * paths `.*` is left alone (it is how a glob names dotfiles, `.*rc`) unless a regex's escaped dot
+ * stands beside it (`infra/.*\.tf`); `paths` makes the suggestion a path glob (`infra/**\/*.tf`).
  */
-function regexWarning(pattern: string, { dotStar }: { dotStar: boolean }): string | undefined {
+function regexWarning(pattern: string, { dotStar, paths = false }: { dotStar: boolean; paths?: boolean }): string | undefined {
   // Escaped characters and what is inside `{}` or `[]` are the glob's own.
   let bare = '';
   let depth = 0;
@@ -218,19 +219,32 @@ function regexWarning(pattern: string, { dotStar }: { dotStar: boolean }): strin
     else if ((c === '}' || c === ']') && depth > 0) depth--;
     bare += c === '\\' || depth > 0 || c === '}' || c === ']' ? '_' : c;
   }
+  // `\.` is how a regular expression writes a dot; a glob's dot is already one, so only a regex needs it.
+  const escapedDot = /(?<!\\)(?:\\\\)*\\\./.test(pattern);
+  // With `\.` beside it, `.*` is the regex's "anything" too, even in paths (where `.*rc` names dotfiles).
+  const anyDotStar = dotStar || escapedDot;
   const anchors = [...(bare.startsWith('^') ? ['`^`'] : []), ...(bare.endsWith('$') ? ['`$`'] : [])];
   const signs = [
     ...(anchors.length > 0 ? [`${anchors.join(' and ')} ${anchors.length > 1 ? 'are characters' : 'is a character'}, not ${anchors.length > 1 ? 'anchors' : 'an anchor'}`] : []),
     ...(bare.includes('|') ? ['`|` is a character, not an alternative'] : []),
-    ...(/\.\+/.test(bare) || (dotStar && /\.\*/.test(bare)) ? ['`.` is a dot, not any character'] : []),
+    ...(/\.\+/.test(bare) || (anyDotStar && /\.\*/.test(bare)) ? ['`.` is a dot, not any character'] : []),
+    ...(/(?<!\\)\]\+/.test(pattern) ? ['`+` is a character, not a repetition'] : []),
   ];
   if (signs.length === 0) return undefined;
   let glob = pattern;
   if (bare.startsWith('^')) glob = glob.slice(1);
   if (bare.endsWith('$')) glob = glob.slice(0, -1);
   glob = glob.replace(/\.\+/g, '?*');
-  if (dotStar) glob = glob.replace(/\.\*/g, '*');
+  if (paths && escapedDot) {
+    // A regex's `.*` crosses "/": in a path it is `**` where it starts a segment.
+    glob = glob.replace(/(^|\/)\.\*\\\./g, '$1**/*.').replace(/(^|\/)\.\*$/, '$1**');
+  }
+  if (anyDotStar) glob = glob.replace(/\.\*/g, '*');
+  glob = glob.replace(/(?<!\\)\]\+/g, ']*');
+  if (escapedDot) glob = glob.replace(/\\\./g, '.');
   if (bare.includes('|') && !/[{}]/.test(glob)) glob = `{${glob.split('|').join(',')}}`;
+  // A path's directory, as `^infra/` leaves it, is everything under it.
+  if (paths) glob = glob.replace(/^\/+/, '').replace(/\/$/, '/**');
   const hint = glob !== pattern && compileGlob(glob).ok ? `; as a glob, perhaps \`${glob}\`` : '';
   return `\`${pattern}\` reads like a regular expression, but conditions are globs: ${signs.join('; ')}, so it matches only values that hold them${hint}`;
 }
@@ -255,6 +269,9 @@ function pathWarning(key: string, pattern: string): string | undefined {
   const fix = (dir: string) => `\`${dir.replace(/^\/+|\/+$/g, '')}/**\``;
   // The glob ignores a leading `./` (see glob.ts), so what follows it is what must match.
   const bare = pattern.replace(/^(?:\.\/)+/, '');
+  // First, so that the fix of a regex (`^infra/`) is a glob that matches, not the regex with `**` added.
+  const regex = regexWarning(pattern, { dotStar: false, paths: true });
+  if (regex) return regex;
   if (bare.startsWith('/')) {
     // `/infra/` is a CODEOWNERS directory; `/infra/**` or `/Dockerfile` only needs its "/" dropped.
     const fixed = bare.endsWith('/') ? `for everything under that directory write ${fix(bare)}` : `write \`${bare.replace(/^\/+/, '')}\``;
@@ -270,8 +287,6 @@ function pathWarning(key: string, pattern: string): string | undefined {
   }
   const list = commaList(key, pattern);
   if (list) return list.message;
-  const regex = regexWarning(pattern, { dotStar: false });
-  if (regex) return regex;
   // `**.tf` is every .tf file in GitHub Actions' `paths` filters; here `**` within a segment is `*`.
   const partial = /(?<=[^/{,])\*\*|\*\*(?=[^/},])/.exec(pattern.replace(/\\./g, '__'));
   if (partial) {

@@ -79,14 +79,17 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
   const seen = new Set<string>();
   const syntaxErrorLines = new Set<number>();
   for (const problem of [...doc.errors, ...doc.warnings]) {
-    const { line, col } = lineCounter.linePos(problem.pos[0]);
-    const message = describeYamlProblem(doc, problem.code, problem.message, problem.pos[0], subject, options.yamlDuplicateKeyMessage ?? false);
+    const reported = lineCounter.linePos(problem.pos[0]);
+    const indentation = indentationProblem(text, lineCounter, problem.code, reported.line);
+    const { line, col } = indentation ?? reported;
+    const message = describeYamlProblem(doc, problem.code, problem.message, problem.pos[0], subject, options.yamlDuplicateKeyMessage ?? false) + (indentation?.hint ?? '');
     // One mistake (an unclosed bracket) can cascade into hundreds of reports; the first few say it,
     // and the parser's first complaint about a line (a mis-indented one, say) is the one that helps.
     if (seen.has(message) || seen.size >= MAX_YAML_PROBLEMS) continue;
     if (problem.code !== 'DUPLICATE_KEY') {
-      if (syntaxErrorLines.has(line)) continue;
+      if (syntaxErrorLines.has(line) || syntaxErrorLines.has(reported.line)) continue;
       syntaxErrorLines.add(line);
+      syntaxErrorLines.add(reported.line);
     }
     seen.add(message);
     source.diagnostics.push({ file, line, col, pointer: '', message });
@@ -105,6 +108,54 @@ export function parseYamlSource(input: string | Uint8Array, file: string, option
     return fail(startOf(findNode(doc, isAlias)) ?? 0, `the YAML could not be expanded: ${message} (at most ${MAX_ALIAS_COUNT} alias uses)${quotingHint(message)}`);
   }
   return source;
+}
+
+/** A line's key (after any `- `), and the column both start in; undefined for a blank, comment or keyless line. */
+function keyOfLine(text: string, lineCounter: LineCounter, line: number): { key?: string; keyCol: number; indentCol: number } | undefined {
+  const start = lineCounter.lineStarts[line - 1];
+  if (start === undefined) return undefined;
+  const end = text.indexOf('\n', start);
+  const source = text.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
+  const match = /^( *)((?:- +)*)([^\s#:'"[\]{},&*!|>%@`-][^:#]*)?/.exec(source);
+  if (!match || source.trim() === '' || source.trimStart().startsWith('#')) return undefined;
+  const indentCol = match[1]!.length + 1;
+  const keyCol = indentCol + match[2]!.length;
+  const isKey = match[3] !== undefined && source.slice(keyCol - 1 + match[3].length).startsWith(':');
+  return { key: isKey ? match[3]!.trimEnd() : undefined, keyCol, indentCol };
+}
+
+/**
+ * The parser's indentation errors name the start of a line, or a value above the line at fault: say
+ * where the mis-indented key starts, and the key it should line up with.
+ */
+function indentationProblem(text: string, lineCounter: LineCounter, code: string, line: number): { line: number; col: number; hint: string } | undefined {
+  if (code === 'BAD_INDENT') {
+    const here = keyOfLine(text, lineCounter, line);
+    if (!here?.key) return undefined;
+    // The nearest key above, in the closest column to the right of this one, before the mapping that holds both.
+    let sibling: { key: string; keyCol: number; line: number } | undefined;
+    for (let above = line - 1; above >= 1; above--) {
+      const other = keyOfLine(text, lineCounter, above);
+      if (!other) continue;
+      if (other.key && other.keyCol > here.keyCol && (!sibling || other.keyCol < sibling.keyCol)) sibling = { key: other.key, keyCol: other.keyCol, line: above };
+      if (other.indentCol <= here.keyCol) break;
+    }
+    const hint = sibling
+      ? `; \`${here.key}\` starts at column ${here.keyCol}, but \`${sibling.key}\` on line ${sibling.line} at column ${sibling.keyCol}: start the keys of one mapping in the same column`
+      : '; start the keys of one mapping in the same column';
+    return { line, col: here.keyCol, hint };
+  }
+  if (code === 'BLOCK_AS_IMPLICIT_KEY') {
+    // `approvals: 2` then `approvers:` one space further in: YAML reads `2 approvers` as one value.
+    const here = keyOfLine(text, lineCounter, line);
+    let next = line + 1;
+    while (next <= lineCounter.lineStarts.length && keyOfLine(text, lineCounter, next) === undefined) next++;
+    const below = keyOfLine(text, lineCounter, next);
+    if (!here?.key || !below?.key || below.indentCol <= here.keyCol) return undefined;
+    const hint = `; line ${next} is indented further than \`${here.key}\` on line ${line}, so YAML reads it as the rest of that value: start \`${below.key}\` in column ${here.keyCol}, as \`${here.key}\``;
+    return { line: next, col: below.keyCol, hint };
+  }
+  return undefined;
 }
 
 /** What a file whose bytes are not UTF-8 is refused with, wherever it is read. */

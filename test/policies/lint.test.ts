@@ -86,6 +86,22 @@ describe('warnings for a valid policy that probably does not say what was meant'
       ],
     ],
     [
+      'a regular expression written over paths: an escaped dot, an anchored directory',
+      yaml(
+        'version: 1',
+        'rules:',
+        '  - name: infra',
+        "    if: { paths: ['infra/.*\\.tf', '.*\\.sql', 'modules/[a-z]+\\.tf', '^infra/', '**/.*', '**/\\.env'] }",
+        '    require: { approvers: ["@acme/sre"] }',
+      ),
+      [
+        `${FILE}:4:19: \`infra/.*\\.tf\` reads like a regular expression, but conditions are globs: \`.\` is a dot, not any character, so it matches only values that hold them; as a glob, perhaps \`infra/**/*.tf\``,
+        `${FILE}:4:35: \`.*\\.sql\` reads like a regular expression, but conditions are globs: \`.\` is a dot, not any character, so it matches only values that hold them; as a glob, perhaps \`**/*.sql\``,
+        `${FILE}:4:46: \`modules/[a-z]+\\.tf\` reads like a regular expression, but conditions are globs: \`+\` is a character, not a repetition, so it matches only values that hold them; as a glob, perhaps \`modules/[a-z]*.tf\``,
+        `${FILE}:4:68: \`^infra/\` reads like a regular expression, but conditions are globs: \`^\` is a character, not an anchor, so it matches only values that hold them; as a glob, perhaps \`infra/**\``,
+      ],
+    ],
+    [
       'a near miss of codeowners among the approvers',
       yaml('version: 1', 'defaults: { approvers: [codeowner] }', 'rules:', '  - name: r', '    require: { approvers: ["code-owners", codeowners, alice] }'),
       [

@@ -235,6 +235,18 @@ const errorCases: ErrorCase[] = [
     undefined,
     [['5:1', 'YAML syntax error: A block sequence may not be used as an implicit map key']],
   ],
+  [
+    'a key indented less than the keys beside it: reported where it starts, saying where they start',
+    yaml('version: 1', 'rules:', '  - name: production', '  if:', '    environment: production'),
+    undefined,
+    [['4:3', 'YAML syntax error: All mapping items must start at the same column', '`if` starts at column 3, but `name` on line 3 at column 5: start the keys of one mapping in the same column']],
+  ],
+  [
+    'a key indented one space more than the key above it, which YAML reads as the rest of that value',
+    yaml('version: 1', 'rules:', '- name: production', '  require:', '    approvals: 2', '     approvers: [codeowners]'),
+    undefined,
+    [['6:6', 'YAML syntax error: Nested mappings are not allowed in compact mappings', 'line 6 is indented further than `approvals` on line 5, so YAML reads it as the rest of that value: start `approvers` in column 5, as `approvals`']],
+  ],
   ['a list as a key, said without the parser\'s option name', yaml('version: 1', '? [a, b]', ': c'), undefined, [['2:3', 'YAML syntax error: a key must be plain text, not a list or a mapping']]],
   [
     'keys meant under an empty key but written beside it',
