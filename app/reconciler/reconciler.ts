@@ -135,7 +135,14 @@ export class Reconciler {
       return;
     }
     const thread = request.prNumber ?? request.issueNumber;
-    if (request.status === 'pending' && thread !== null) await this.missedCommands(github, repo, request, thread);
+    if (request.status === 'pending' && thread !== null) {
+      await this.missedCommands(github, repo, request, thread).catch((err: unknown) => {
+        // Issues turned off (or the approval issue deleted): its comments cannot be read, nor written.
+        // The check run, whose buttons carry the request now, is still compared below.
+        if ((err as { status?: number }).status !== 410) throw err;
+        this.options.log.debug({ requestId: request.id }, 'the approval issue cannot be read (issues off, or the issue deleted); no commands to look for');
+      });
+    }
     if (request.checkRunId !== null && (await this.checkRunDiffers(github, repo, request))) {
       this.options.log.info({ requestId: request.id }, 'the check run differs from the request; publishing it again');
       await this.options.store.enqueuePublish(request.id);

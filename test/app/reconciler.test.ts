@@ -159,6 +159,30 @@ describe('a check run that shows an old state', () => {
   }, 30_000);
 });
 
+describe('a waiting request whose approval issue can no longer be read', () => {
+  it('still has its check run compared, and shown again, after its repository turned issues off', async () => {
+    const run = job({ environment: 'prod-db' });
+    const { body } = await world.open(run, { action: 'migrate', environment: 'prod-db' });
+    const id = body.id as string;
+    expect(await eventually(() => world.issueOf(id), (found) => found !== undefined, 30_000)).toBeDefined();
+    const checkRunId = (await eventually(async () => (await world.poll(run, id)).body, (b) => b.check_run_id !== null, 30_000)).check_run_id as number;
+    await world.settle();
+    const { state } = world.github.double;
+    const repo = state.repoByFullName(REPO);
+    repo.hasIssues = false;
+    try {
+      // Its buttons are gone (as a late write of an older publication would leave them): listing the
+      // issue's comments now answers 410, and the comparison after it must still happen.
+      state.checkRuns.get(checkRunId)!.actions = [];
+      const shown = await eventually(() => world.checkRun(checkRunId), (checkRun) => checkRun.actions.length > 0, 6 * INTERVAL_MS);
+      expect(shown.actions.map((action) => action.identifier)).toEqual(['jit-approve', 'jit-reject']);
+      expect((await world.poll(run, id)).body.status).toBe('pending');
+    } finally {
+      repo.hasIssues = true;
+    }
+  }, 60_000);
+});
+
 describe('RECONCILE_INTERVAL', () => {
   const env = { APP_ID: '1', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: APP_PRIVATE_KEY };
 

@@ -493,7 +493,7 @@ describe('limits GitHub is known to enforce', () => {
     await expect(known.accepted(octokit)).resolves.toMatchObject({ status: expect.any(Number) });
   });
 
-  it('refuses issue writes in a repository whose issues are off, 410 (GitHub docs: "Create an issue"), and still takes pull request comments', async () => {
+  it('refuses issue reads and writes in a repository whose issues are off, 410 (GitHub docs: "Create an issue", "Get an issue", "List issue comments"), and still takes pull request comments', async () => {
     await gh.control.seed({ repos: [{ owner: 'acme', name: 'issueless', hasIssues: false, branches: { main: { 'x.txt': 'x\n' } } }] });
     const pull = await gh.control.openPull({ repository: 'acme/issueless', user: 'alice', title: 'A change', head: 'change', files: { 'y.txt': 'y\n' } });
     // The other App's installation covers all of acme's repositories, new ones too.
@@ -503,6 +503,14 @@ describe('limits GitHub is known to enforce', () => {
     expect((await other.rest.repos.get(where)).data.has_issues).toBe(false);
     await expect(other.rest.issues.create({ ...where, title: 't' })).rejects.toMatchObject({ status: 410, response: { data: { message: 'Issues are disabled for this repo' } } });
     await expect(other.rest.issues.createComment({ ...where, issue_number: pull.number, body: 'on the pull request' })).resolves.toMatchObject({ status: 201 });
+    await expect(other.rest.issues.listComments({ ...where, issue_number: pull.number })).resolves.toMatchObject({ status: 200 });
+    // An issue opened before its repository turned issues off.
+    const { state } = gh.double;
+    const repo = state.repoByFullName('acme/issueless');
+    const issue = state.createIssue(repo, state.ensureUser('alice'), { title: 'from before', body: null, labels: [] });
+    for (const read of [() => other.rest.issues.get({ ...where, issue_number: issue.number }), () => other.rest.issues.listComments({ ...where, issue_number: issue.number })]) {
+      await expect(read()).rejects.toMatchObject({ status: 410, response: { data: { message: 'Issues are disabled for this repo' } } });
+    }
   });
 
   it('refuses App JWTs that live longer than 10 minutes (GitHub docs: "Generating a JSON Web Token")', async () => {

@@ -11,7 +11,7 @@ function findIssue(ctx: RestContext): Issue {
   return issue;
 }
 
-/** A repository whose issues are off takes no issue writes; a pull request's conversation still takes them. */
+/** A repository whose issues are off answers 410 for its issues, read or written; a pull request's conversation still works. */
 function assertIssuesOn(ctx: RestContext, issue?: Issue): void {
   if (!ctx.repo.hasIssues && issue?.pullNumber === undefined) throw githubError(410, 'Issues are disabled for this repo');
 }
@@ -79,7 +79,11 @@ export const registerIssues: RestRegistrar = (add) => {
 
   add('GET', '/repos/{owner}/{repo}/issues/{issue_number}', {
     auth: 'token', permission: ['issues', 'read'],
-    handler: (ctx) => ({ status: 200, body: issueJson(findIssue(ctx), ctx.repo, ctx.state, ctx.urls) }),
+    handler: (ctx) => {
+      const issue = findIssue(ctx);
+      assertIssuesOn(ctx, issue);
+      return { status: 200, body: issueJson(issue, ctx.repo, ctx.state, ctx.urls) };
+    },
   });
 
   // Oldest first, as GitHub lists them. The double records only a pull request's `base_ref_changed`.
@@ -87,6 +91,7 @@ export const registerIssues: RestRegistrar = (add) => {
     auth: 'token', permission: ['issues', 'read'],
     handler: (ctx) => {
       const issue = findIssue(ctx);
+      assertIssuesOn(ctx, issue);
       const events = ctx.state.issueEvents.filter((e) => e.repoId === ctx.repo.id && e.issueNumber === issue.number);
       const { page, headers } = paginate(events, ctx.url);
       return { status: 200, headers, body: page.map((e) => issueEventJson(e, ctx.repo, ctx.urls)) };
@@ -131,6 +136,7 @@ export const registerIssues: RestRegistrar = (add) => {
     auth: 'token', permission: ['issues', 'read'],
     handler: (ctx) => {
       const issue = findIssue(ctx);
+      assertIssuesOn(ctx, issue);
       const since = ctx.url.searchParams.get('since');
       const comments = ctx.state.commentsOf(ctx.repo, issue.number).filter((c) => !since || c.updatedAt >= since);
       const { page, headers } = paginate(comments, ctx.url);
