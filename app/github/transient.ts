@@ -32,3 +32,8 @@ export function backoffMs(attempt: number, err: unknown, maxMs = 60_000, random:
   const exponential = Math.min(maxMs, 1000 * 2 ** Math.max(0, attempt - 1));
   return Math.min(maxMs, Math.max(retryAfterMs(err), Math.round(exponential / 2 + random() * (exponential / 2))));
 }
+
+/** GitHub's 410: an issue write or read where issues are off, or an issue deleted. It will not pass on a retry. */
+export function isGone(err: unknown): boolean {
+  return (err as HttpFailure | undefined)?.status === 410;
+}

@@ -19,6 +19,7 @@ import type { Logger } from 'probot';
 import { approversOf } from '../gate/notifications.js';
 import { toGateRequest, type GateRequest } from '../gate/request.js';
 import type { GitHubClient, RepoCoordinates, WriteTarget } from '../github/github.js';
+import { isGone } from '../github/transient.js';
 import { mentionLine } from '../notify/index.js';
 import { checkRunContent } from '../render/check-run.js';
 import { issueTitle, requestMarker, threadBody } from '../render/thread.js';
@@ -31,9 +32,6 @@ export interface PublisherOptions {
   github: (installationId: number) => Promise<GitHubClient>;
   log?: Logger;
 }
-
-/** GitHub's answer to an issue write where issues are off, or to an edit of a deleted issue. */
-const isGone = (err: unknown) => (err as { status?: number }).status === 410;
 
 /** GitHub's timestamps have whole seconds: look from the second before, so nothing made in the same second is missed. */
 const sinceOf = (createdAt: string) => new Date(Math.floor(Date.parse(createdAt) / 1000) * 1000 - 1000);

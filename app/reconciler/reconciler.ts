@@ -21,6 +21,7 @@ import type { Logger } from 'probot';
 import { RepositoryNameTaken, repositoryNow, type Gate } from '../gate/gate.js';
 import type { RunFacts } from '../gate/request.js';
 import type { GitHubClient } from '../github/github.js';
+import { isGone } from '../github/transient.js';
 import { CONCLUSIONS, APPROVE_BUTTON } from '../render/check-run.js';
 import { isRequestId, type ApprovalRequest, type RequestPosition, type Store } from '../store/store.js';
 import { parseCommand } from '../webhooks/commands.js';
@@ -139,7 +140,7 @@ export class Reconciler {
       await this.missedCommands(github, repo, request, thread).catch((err: unknown) => {
         // Issues turned off (or the approval issue deleted): its comments cannot be read, nor written.
         // The check run, whose buttons carry the request now, is still compared below.
-        if ((err as { status?: number }).status !== 410) throw err;
+        if (!isGone(err)) throw err;
         this.options.log.debug({ requestId: request.id }, 'the approval issue cannot be read (issues off, or the issue deleted); no commands to look for');
       });
     }
