@@ -24,6 +24,7 @@ import { DEPLOYMENT_REVIEW_JOB, PREVIEW_JOB } from './store/store.js';
 import { handleButton, handleRerun } from './webhooks/buttons.js';
 import { editedIntoCommand, handleComment, handleDeletedComment, handleEditedComment, mayBeCommand } from './webhooks/comments.js';
 import { once } from './webhooks/deliveries.js';
+import { handleInstallationDeleted, handleRepositoriesRemoved } from './webhooks/installation.js';
 import { handleRepositoryRenamed } from './webhooks/repository.js';
 import { answerForgedSignaturesWith401 } from './webhooks/signature.js';
 
@@ -110,6 +111,8 @@ export function jitApp(options: JitAppOptions): JitApp {
 
     answerForgedSignaturesWith401(app);
     app.on(['installation', 'installation_repositories'], async () => installations.forget());
+    app.on('installation.deleted', once(store, metrics, handleInstallationDeleted(store, gate)));
+    app.on('installation_repositories.removed', once(store, metrics, handleRepositoriesRemoved(store, gate)));
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store), { concerns: mayBeCommand, dedupedByHandler: true }));
     app.on('issue_comment.edited', once(store, metrics, handleEditedComment(store), { concerns: editedIntoCommand, dedupedByHandler: true }));
     app.on('issue_comment.deleted', once(store, metrics, handleDeletedComment(gate)));

@@ -360,6 +360,11 @@ export class Gate {
     await this.complete(requestId, { status: 'failed', reason: `could not show the request on GitHub: ${why}` });
   }
 
+  /** The App lost the request's repository (uninstalled, or the repository taken out of its installation): nothing can decide it any more. */
+  async installationLost(requestId: string, why: string): Promise<boolean> {
+    return this.complete(requestId, { status: 'failed', reason: why });
+  }
+
   /**
    * Evaluates the policy for the request and acts on the decision. `previous`: the decision it had, when
    * it is decided again because a window changed (then its time escalations, reminders and deadline

@@ -91,6 +91,10 @@ export function issueRepositoryToken(state: DoubleState, repo: Repo, permissions
 export function lookupToken(state: DoubleState, token: string): TokenGrant {
   const grant = state.tokens.get(token);
   if (!grant || grant.expiresAt <= Date.now()) throw githubError(401, 'Bad credentials');
+  const installation = grant.kind === 'installation' && grant.installationId !== null ? state.installations.get(grant.installationId) : undefined;
+  if (installation?.suspended) {
+    throw githubError(403, `Sorry. This installation owned by ${installation.account.login} suspended your access at ${installation.suspended.at}.`);
+  }
   return grant;
 }
 
@@ -100,7 +104,9 @@ export function grantCoversRepo(state: DoubleState, grant: TokenGrant, repo: Rep
     if (!state.installationFor(repo, grant.appId ?? undefined)) return false;
     return !repo.private || state.permissionOf(repo, grant.login ?? '') !== 'none';
   }
-  if (grant.repositoryIds !== 'all') return grant.repositoryIds.has(repo.id);
   const installation = grant.installationId === null ? undefined : state.installations.get(grant.installationId);
+  // An installation's token reaches only what the installation still has: a repository taken out of its selection is gone for earlier tokens too.
+  if (installation && !state.installationRepos(installation).some((r) => r.id === repo.id)) return false;
+  if (grant.repositoryIds !== 'all') return grant.repositoryIds.has(repo.id);
   return installation?.account.id === repo.owner.id;
 }

@@ -139,6 +139,13 @@ export class ControlClient {
   /** Someone clicks "Re-run" on a check run: `check_run.rerequested` to the App that owns it. */
   rerunCheckRun(a: { repository: string; check_run_id: number; user: string }) { return this.call<{ deliveries: number[] }>('POST', '/act/rerun', a); }
   install(a: { account: string; user: string; repositories?: string[]; app_id?: number }) { return this.call<{ installation_id: number; deliveries: number[] }>('POST', '/act/install', a); }
+  /**
+   * The account's owner acts on an installation: `suspend` / `unsuspend` it, uninstall the App (`delete`),
+   * or take `repositories` (names) out of its selection (`remove-repositories`); each sends its webhook.
+   */
+  changeInstallation(a: { installation_id: number; user: string; action: 'suspend' | 'unsuspend' | 'delete' | 'remove-repositories'; repositories?: string[] }) {
+    return this.call<{ deliveries: number[] }>('POST', '/act/installation', a);
+  }
   workflowRun(a: WorkflowRunSpec) { return this.call<{ run_id: number; deliveries: number[] }>('POST', '/act/workflow-run', a); }
   deploymentGate(a: DeploymentGateSpec) { return this.call<{ run_id: number; deployment_id: number; deliveries: number[] }>('POST', '/act/deployment-gate', a); }
 

@@ -226,6 +226,20 @@ const router = new Router<ControlHandler>()
     const { result, deliveries } = withDeliveries(d, () => d.state.install(appId, str(body, 'account'), body.repositories as string[] | undefined, d.state.ensureUser(str(body, 'user'))));
     return ok({ installation_id: result.id, deliveries: deliveries.map((x) => x.seq) }, 201);
   })
+  .add('POST', '/_control/act/installation', (d, _p, body) => {
+    const installation = d.state.installations.get(Number(body.installation_id));
+    if (!installation) throw new HttpError(404, { message: `unknown installation ${String(body.installation_id)}` });
+    const user = d.state.ensureUser(str(body, 'user'));
+    const action = str(body, 'action');
+    const { deliveries } = withDeliveries(d, () => {
+      if (action === 'suspend') d.state.suspendInstallation(installation, user);
+      else if (action === 'unsuspend') d.state.unsuspendInstallation(installation, user);
+      else if (action === 'delete') d.state.uninstall(installation, user);
+      else if (action === 'remove-repositories') d.state.removeInstallationRepositories(installation, body.repositories as string[], user);
+      else throw badRequest('action must be suspend, unsuspend, delete or remove-repositories');
+    });
+    return ok({ deliveries: deliveries.map((x) => x.seq) });
+  })
   .add('POST', '/_control/act/workflow-run', (d, _p, body) => {
     const spec = body as unknown as WorkflowRunSpec;
     const repo = repoOf(d, str(body, 'repository'));

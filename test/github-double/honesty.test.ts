@@ -16,7 +16,7 @@ import { SignJWT, importPKCS8 } from 'jose';
 import { createPrivateKey } from 'node:crypto';
 import { Probot } from 'probot';
 import { eventually, job, REPO as APP_REPO, World } from '../app/harness.js';
-import { APP_ID, appKeys, INSTALLATION_ID, OAUTH_CALLBACK, REPO, standardSeed } from './fixtures.js';
+import { APP_ID, appKeys, INSTALLATION_ID, OAUTH_CALLBACK, REPO, standardSeed, OTHER_APP_ID, otherAppKeys } from './fixtures.js';
 import { exchangeWebFlowCode } from '@octokit/oauth-methods';
 import { oauthCredentials } from './oauth.js';
 import { startGitHubDouble, type RunningGitHubDouble } from './index.js';
@@ -288,6 +288,29 @@ async function exercise(): Promise<void> {
   await gh.control.seed({ repos: [{ owner: 'acme', name: 'renamed-soon', branches: { main: { 'r.txt': 'r\n' } } }] });
   await gh.control.rename('acme/renamed-soon', 'renamed-now', 'alice');
   for (const action of ['requested', 'in_progress', 'completed'] as const) await gh.control.workflowRun({ repository: REPO, actor: 'bob', action, run_id: 5 });
+
+  // An installation's life: suspended (its tokens refused, none issued), unsuspended, a repository taken out of it, uninstalled.
+  await gh.control.seed({
+    repos: [{ owner: 'initech', name: 'tps', branches: { main: { 't.txt': 't\n' } } }, { owner: 'initech', name: 'printer', branches: { main: { 'p.txt': 'p\n' } } }],
+    installations: [{ id: 779, appId: OTHER_APP_ID, account: 'initech' }],
+  });
+  const other = new Probot({ appId: OTHER_APP_ID, privateKey: otherAppKeys.privateKey, baseUrl: gh.apiUrl, logLevel: 'fatal' });
+  const asOther = await other.auth(779);
+  await asOther.rest.repos.get({ owner: 'initech', repo: 'tps' });
+  await gh.control.changeInstallation({ installation_id: 779, user: 'alice', action: 'suspend' });
+  await expect(asOther.rest.repos.get({ owner: 'initech', repo: 'tps' })).rejects.toMatchObject({ status: 403, message: expect.stringContaining('This installation owned by initech suspended your access at ') });
+  await expect((await other.auth()).rest.apps.createInstallationAccessToken({ installation_id: 779 })).rejects.toMatchObject({ status: 403, message: expect.stringContaining('This installation has been suspended') });
+  expect((await (await other.auth()).rest.apps.getRepoInstallation({ owner: 'initech', repo: 'tps' })).data).toMatchObject({ id: 779, suspended_by: { login: 'alice' }, suspended_at: expect.any(String) });
+  await gh.control.changeInstallation({ installation_id: 779, user: 'alice', action: 'unsuspend' });
+  const { data: fresh } = await (await other.auth()).rest.apps.createInstallationAccessToken({ installation_id: 779 });
+  const asFresh = new Octokit({ baseUrl: gh.apiUrl, auth: fresh.token, log: anonymous.log });
+  await asFresh.rest.repos.get({ owner: 'initech', repo: 'tps' });
+  await gh.control.changeInstallation({ installation_id: 779, user: 'alice', action: 'remove-repositories', repositories: ['tps'] });
+  await expect(asFresh.rest.repos.get({ owner: 'initech', repo: 'tps' })).rejects.toMatchObject({ status: 404 });
+  await asFresh.rest.repos.get({ owner: 'initech', repo: 'printer' });
+  await gh.control.changeInstallation({ installation_id: 779, user: 'alice', action: 'delete' });
+  await expect(asFresh.rest.repos.get({ owner: 'initech', repo: 'printer' })).rejects.toMatchObject({ status: 401 });
+  await expect((await other.auth()).rest.apps.createInstallationAccessToken({ installation_id: 779 })).rejects.toMatchObject({ status: 404 });
 }
 
 describe('honesty against GitHub\'s published descriptions', () => {
@@ -339,8 +362,8 @@ describe('honesty against GitHub\'s published descriptions', () => {
     }
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
-      'check_run.requested_action', 'check_run.rerequested', 'deployment_protection_rule.requested', 'installation.created', 'issue_comment.created',
-      'issue_comment.deleted', 'issue_comment.edited', 'pull_request.closed', 'pull_request.edited', 'pull_request.opened', 'pull_request.synchronize',
+      'check_run.requested_action', 'check_run.rerequested', 'deployment_protection_rule.requested', 'installation.created', 'installation.deleted',
+      'installation.suspend', 'installation.unsuspend', 'installation_repositories.removed', 'issue_comment.created', 'issue_comment.deleted', 'issue_comment.edited', 'pull_request.closed', 'pull_request.edited', 'pull_request.opened', 'pull_request.synchronize',
       'repository.renamed', 'workflow_run.completed', 'workflow_run.in_progress', 'workflow_run.requested',
     ]);
   });

@@ -79,7 +79,8 @@ export function installationJson(i: Installation, app: App, urls: Urls) {
     html_url: `${urls.web}/organizations/${i.account.login}/settings/installations/${i.id}`, app_id: app.id, app_slug: app.slug,
     client_id: `Iv1.double${app.id}`, target_id: i.account.id, target_type: i.account.type, permissions: i.permissions,
     events: appJson(app, urls).events, created_at: i.createdAt, updated_at: i.createdAt, single_file_name: null,
-    has_multiple_single_files: false, single_file_paths: [], suspended_by: null, suspended_at: null,
+    has_multiple_single_files: false, single_file_paths: [],
+    suspended_by: i.suspended ? userJson(i.suspended.by, urls) : null, suspended_at: i.suspended?.at ?? null,
   };
 }
 

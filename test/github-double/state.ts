@@ -1,6 +1,7 @@
 /** All of the double's state, in memory, with deterministic ids, plus the domain operations that change it. */
 import { ancestry, commitSha } from './git.js';
 import { oauthCredentials } from './oauth.js';
+import { nodeId } from './shapes.js';
 import { ancestorsOf, assertHierarchy } from './teams.js';
 import {
   PERMISSION_ORDER,
@@ -614,6 +615,45 @@ export class DoubleState {
     const installation = this.addInstallation({ appId, account, repositories });
     this.emit({ name: 'installation', action: 'created', repo: null, account: installation.account, sender, appId, body: { installation } });
     return installation;
+  }
+
+  /**
+   * The installation's owner suspends it (`installation.suspend`): until unsuspended GitHub issues it
+   * no token, refuses the tokens it has and sends it no other webhook.
+   */
+  suspendInstallation(installation: Installation, by: User): void {
+    installation.suspended = { at: timestamp(), by };
+    this.emit({ name: 'installation', action: 'suspend', repo: null, account: installation.account, sender: by, appId: installation.appId, body: { installation } });
+  }
+
+  unsuspendInstallation(installation: Installation, by: User): void {
+    delete installation.suspended;
+    this.emit({ name: 'installation', action: 'unsuspend', repo: null, account: installation.account, sender: by, appId: installation.appId, body: { installation } });
+  }
+
+  /** The App is uninstalled (`installation.deleted`, the last event it hears of the account): its tokens stop working at once. */
+  uninstall(installation: Installation, by: User): void {
+    this.emit({ name: 'installation', action: 'deleted', repo: null, account: installation.account, sender: by, appId: installation.appId, body: { installation } });
+    this.installations.delete(installation.id);
+    for (const [token, grant] of this.tokens) if (grant.installationId === installation.id) this.tokens.delete(token);
+  }
+
+  /**
+   * Repositories taken out of an installation's selection (`installation_repositories.removed`): its
+   * tokens, earlier ones too, no longer reach them.
+   */
+  removeInstallationRepositories(installation: Installation, names: string[], by: User): void {
+    const removed = names.map((name) => {
+      const repo = this.repo(installation.account.login, name);
+      if (!repo || !(installation.repositories === 'all' || installation.repositories.has(repo.id))) throw new Error(`${installation.account.login}/${name} is not in installation ${installation.id}`);
+      return repo;
+    });
+    const gone = new Set(removed.map((r) => r.id));
+    installation.repositories = new Set(this.installationRepos(installation).map((r) => r.id).filter((id) => !gone.has(id)));
+    this.emit({
+      name: 'installation_repositories', action: 'removed', repo: null, account: installation.account, sender: by, appId: installation.appId,
+      body: { installation, repository_selection: 'selected', repositories_added: [], repositories_removed: removed.map((r) => ({ id: r.id, node_id: nodeId('Repository', r.id), name: r.name, full_name: r.fullName, private: r.private })) },
+    });
   }
 
   /** Lets another part of the double announce an event that has no state of its own here (workflow runs). */

@@ -276,6 +276,8 @@ export interface Installation {
   repositories: Set<number> | 'all';
   permissions: Record<string, 'read' | 'write'>;
   createdAt: string;
+  /** Set while the installation is suspended: GitHub then issues it no tokens, refuses its tokens and sends it no webhooks. */
+  suspended?: { at: string; by: User };
 }
 
 export interface TokenGrant {

@@ -77,13 +77,16 @@ export class WebhookDispatcher {
     const state = this.getState();
     const recipients = [...state.installations.values()].filter((i) => {
       if (event.appId !== undefined && i.appId !== event.appId) return false;
+      // A suspended installation hears only of its own suspension ending (and of its uninstallation).
+      if (i.suspended && event.name !== 'installation') return false;
       if (event.repo) return i.account.id === event.repo.owner.id && (i.repositories === 'all' || i.repositories.has(event.repo.id));
       return event.account !== undefined && i.account.id === event.account.id;
     });
     const created: Delivery[] = [];
     for (const installation of recipients) {
       const app = state.apps.get(installation.appId) as App;
-      if (event.name !== 'installation' && app.events && !app.events.includes(event.name)) continue;
+      // Every App hears of its own installation's changes: `installation` and `installation_repositories` need no subscription.
+      if (event.name !== 'installation' && event.name !== 'installation_repositories' && app.events && !app.events.includes(event.name)) continue;
       const payload = this.payload(state, event, installation, app);
       this.seq += 1;
       const delivery: Delivery = {
@@ -131,7 +134,8 @@ export class WebhookDispatcher {
     if (body.installation) {
       const inst = body.installation as Installation;
       body.installation = installationJson(inst, app, urls);
-      body.repositories = state.installationRepos(inst).map((r) => ({ id: r.id, node_id: nodeId('Repository', r.id), name: r.name, full_name: r.fullName, private: r.private }));
+      // `installation_repositories` names what changed instead (repositories_added, repositories_removed).
+      if (event.name === 'installation') body.repositories = state.installationRepos(inst).map((r) => ({ id: r.id, node_id: nodeId('Repository', r.id), name: r.name, full_name: r.fullName, private: r.private }));
       body.requester = null;
     } else {
       body.installation = { id: installation.id, node_id: nodeId('Installation', installation.id) };

@@ -39,6 +39,7 @@ export const registerApps: RestRegistrar = (add) => {
       const app = callingApp(ctx);
       const installation = ctx.state.installations.get(Number(ctx.params.installation_id));
       if (!installation || installation.appId !== app.id) throw notFound();
+      if (installation.suspended) throw githubError(403, 'This installation has been suspended');
       const grant = issueInstallationToken(ctx.state, installation, ctx.body as Parameters<typeof issueInstallationToken>[2]);
       const repos = grant.repositoryIds === 'all' ? undefined : [...grant.repositoryIds].map((id) => ctx.state.repoById(id));
       return {
