@@ -4,7 +4,7 @@
  * Error messages never contain a notifier's URL or credentials: they go into the audit trail.
  */
 import { sign } from '@octokit/webhooks-methods';
-import type { IncomingWebhook } from '@slack/webhook';
+import type { FetchFunction, IncomingWebhook } from '@slack/webhook';
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { EmailNotifierConfig, NotifierConfig, NotifiersConfig, SlackNotifierConfig, WebhookNotifierConfig } from './config.js';
@@ -77,6 +77,9 @@ function isPermanentStatus(status: number): boolean {
 
 // The Slack and mail clients are loaded on a notifier's first delivery: most Apps use neither, and loading them costs every start.
 
+/** Node's fetch, answering a redirect as it is (lib ES2023 types its Headers without `entries`, which Node's have). */
+const fetchWithoutRedirects: FetchFunction = async (url, init) => (await fetch(url, { ...init, redirect: 'manual' })) as unknown as Awaited<ReturnType<FetchFunction>>;
+
 function slackNotifier(config: SlackNotifierConfig, options: NotifierOptions): Notifier {
   let webhook: IncomingWebhook | undefined;
   return {
@@ -84,7 +87,8 @@ function slackNotifier(config: SlackNotifierConfig, options: NotifierOptions): N
     type: 'slack',
     async send(event) {
       const { IncomingWebhook, IncomingWebhookHTTPError } = await import('@slack/webhook');
-      webhook ??= new IncomingWebhook(config.url, { timeout: options.timeoutMs });
+      // The client asks fetch to fail on a redirect, which would read as a network error and be retried: a moved hook is a configuration change, answered 3xx and not retried.
+      webhook ??= new IncomingWebhook(config.url, { timeout: options.timeoutMs, fetch: fetchWithoutRedirects });
       try {
         const result = await webhook.send(renderSlack(event));
         return { status: 200, response: result.text };

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Probot } from 'probot';
 import { readBody, WEBHOOK_BODY_LIMIT_BYTES } from '../api/body.js';
-import { HttpError, sendError } from '../api/http.js';
+import { HttpError, sendError, sendJson } from '../api/http.js';
 
 type NodeMiddlewareOptions = Parameters<Probot['getNodeMiddleware']>[0];
 
@@ -20,6 +20,12 @@ export function withWebhookBodyLimit(Base: typeof Probot, limitBytes = WEBHOOK_B
       const decoder = new TextDecoder('utf-8', { fatal: false });
       const limited: typeof route = async (req, res, next) => {
         if (req.method === 'POST' && routePath(req) === path) {
+          // Unsigned is no more authenticated than forged (401, see signature.ts); @octokit/webhooks would answer 400 for the missing header. The body is not read, and the connection ends with the answer.
+          if (req.headers['x-hub-signature-256'] === undefined) {
+            res.setHeader('connection', 'close');
+            sendJson(res, 401, { error: { code: 'unsigned', message: 'the delivery has no X-Hub-Signature-256 signature; give the GitHub App a webhook secret, the same as WEBHOOK_SECRET' } });
+            return true;
+          }
           try {
             Object.assign(req, { body: decoder.decode(await readBody(req, limitBytes)) });
           } catch (err) {

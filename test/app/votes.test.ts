@@ -256,6 +256,17 @@ describe('webhook deliveries', () => {
     expect(response.status).toBe(401);
   });
 
+  it('refuses an unsigned delivery with 401, as a forged one', async () => {
+    const body = JSON.stringify({ action: 'created', comment: { body: '/approve' } });
+    const response = await fetch(`${world.app.url}/api/github/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': 'unsigned-1' },
+      body,
+    });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toMatch(/X-Hub-Signature-256/);
+  });
+
   it('handles a replayed delivery once', async () => {
     const { run, id } = await openPending({ action: 'migrate', environment: 'prod-db' });
     const { deliveries } = await world.comment(PR, 'bob', '/approve');

@@ -351,6 +351,17 @@ describe('retries', () => {
     expect(failuresOf(audit, 'pager')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error', error: 'the webhook answered HTTP 404: receiver is down' })]);
   });
 
+  test('a redirect is not retried, from a Slack hook as from a webhook: a moved endpoint is a configuration change', async () => {
+    const receiver = await http(() => 302);
+    const { dispatcher, audit } = dispatcherFor(`notifiers:\n  s:\n    type: slack\n    url: ${receiver.url}\n  pager:\n    type: webhook\n    url: ${receiver.url}\n    secret: ${WEBHOOK_SECRET}\n`, {});
+    dispatcher.dispatch(requestedEvent(), ['s', 'pager']);
+    await dispatcher.idle();
+    // Neither follows it to the address it names.
+    expect(receiver.requests.map((r) => r.path)).toEqual(['/', '/']);
+    expect(failuresOf(audit, 's')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
+    expect(failuresOf(audit, 'pager')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
+  });
+
   test('a rate limit (429) is retried', async () => {
     const receiver = await http((index) => (index === 0 ? 429 : 200));
     const { dispatcher, audit } = dispatcherFor(`notifiers:\n  s:\n    type: slack\n    url: ${receiver.url}\n`, {});

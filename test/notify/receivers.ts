@@ -37,7 +37,7 @@ export async function startHttpReceiver(respond: Responder = () => 200): Promise
       for (const waiter of waiters.filter((w) => requests.length >= w.count)) waiter.resolve();
       const answer = respond(index);
       if (answer === 'hang') return void hanging.push(res);
-      res.writeHead(answer, { 'Content-Type': 'text/plain' }).end(answer < 300 ? 'ok' : 'receiver is down');
+      res.writeHead(answer, { 'Content-Type': 'text/plain', ...(answer >= 300 && answer < 400 ? { Location: '/moved' } : {}) }).end(answer < 300 ? 'ok' : 'receiver is down');
     });
   });
   server.listen(0, '127.0.0.1');
