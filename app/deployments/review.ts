@@ -6,7 +6,7 @@
  * answered (a replica that sent it but died before noting it, or a person who decided elsewhere) means
  * there is nothing left to do.
  */
-import { ofEarlierAttempt, type DeploymentFacts, type Gate, type GateRequest } from '../gate/gate.js';
+import { ofEarlierAttempt, stillNamed, type DeploymentFacts, type Gate, type GateRequest } from '../gate/gate.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 import { isTransient } from '../github/transient.js';
 import { answerComment, statusReport } from '../render/deployment.js';
@@ -32,13 +32,20 @@ export function reviewDeploymentJob(options: ReviewOptions) {
     if (!request || !deployment || deployment.answered) return;
     const github = await options.github(request.installationId);
     const repo = { owner: request.owner, repo: request.repo };
+    // A rename while the answer waits its turn moves the request: the look at the run, and the answer,
+    // are then not sent to whatever repository has taken the old name (whose 404 for the run would
+    // withhold the answer for good), and the outbox's retry sends them under the new name.
+    const namedSo = stillNamed(options.store, request.id, repo);
     if (request.status !== 'pending') {
       const state = request.status === 'approved' ? 'approved' : 'rejected';
       // Checked when the answer's turn among the installation's writes has come, just before it leaves:
       // a re-run while it waited in that queue would otherwise receive it.
       let stale: string | undefined;
       const stillDue = async () => {
-        stale = await ofEarlierAttemptNow(github, repo, deployment, state);
+        const found = await ofEarlierAttemptNow(github, repo, deployment, state);
+        // After the look at the run, which read whatever holds the name now.
+        await namedSo();
+        stale = found;
         if (stale) throw new Error(`the answer is withheld: ${stale}`);
       };
       try {
@@ -59,7 +66,7 @@ export function reviewDeploymentJob(options: ReviewOptions) {
     const report = statusReport(request, options.now());
     if (!report || report === deployment.lastReport || (deployment.reports ?? 0) >= MAX_STATUS_REPORTS) return;
     try {
-      await github.reviewDeployment(repo, deployment.callbackRunId, { environmentName: deployment.environment, comment: report });
+      await github.reviewDeployment(repo, deployment.callbackRunId, { environmentName: deployment.environment, comment: report, stillDue: namedSo });
     } catch (err) {
       // A rule already answered, or out of status reports: progress still shows on the check run and thread.
       if (!isUnprocessable(err)) throw err;

@@ -26,7 +26,7 @@ import { countedVotes, DEPLOYMENT_ACTION, requestersOf, toGateVote, requestKeyFo
 import { addRequester, branchOfRef, loadRunContext, madeAsAttemptStarted, ofEarlierAttempt, rerunStarter, RunContextError, runStarters, withRunStarters, type RunCommit, type RunStarters } from './run-context.js';
 import { listedTeams, LoginNamesAnotherAccount, lookUpVoter } from './voters.js';
 
-export { DEPLOYMENT_ACTION, type DeploymentFacts, type GateRequest } from './request.js';
+export { DEPLOYMENT_ACTION, stillNamed, type DeploymentFacts, type GateRequest } from './request.js';
 export { ofEarlierAttempt } from './run-context.js';
 
 /** The actor recorded for what the App decides on its own. */
@@ -92,7 +92,8 @@ export interface Voting {
   replyIfRefused?: (why: string) => NewTimer;
   /**
    * The request's repository as GitHub named it in the delivery that brought the vote, whose
-   * repository id the caller matched with the request's; without it, the name is looked up.
+   * repository id the caller matched with the request's; without it, the stored name. Either is read
+   * again before the voter is judged: a delivery handled late may name what another repository holds now.
    */
   repository?: RepoCoordinates;
 }
@@ -714,7 +715,9 @@ export class Gate {
     const github = await installations.client(facts.installationId);
     let repo: RepoCoordinates;
     try {
-      repo = voting.repository ?? (await repositoryNow(github, row, facts));
+      // A comment's delivery names the repository as it was called when the comment was written; renamed
+      // since, that name may lead to another repository now, whose permissions would judge the voter.
+      repo = await repositoryNow(github, row, voting.repository ?? facts);
     } catch (err) {
       if (!(err instanceof RepositoryNameTaken)) throw err;
       return refuse(err.message);

@@ -6,7 +6,8 @@ import type { Requester, Vote as CountedVote, Voter } from '../../policies/appro
 import type { Decision } from '../../policies/decision.js';
 import type { RequestFacts } from '../../policies/types.js';
 import type { RunIdentity } from '../oidc.js';
-import type { ApprovalRequest, RequestKey, RequestStatus, Vote as StoredVote, VoteChoice } from '../store/store.js';
+import type { RepoCoordinates, WriteTarget } from '../github/github.js';
+import type { ApprovalRequest, RequestKey, RequestStatus, Store, Vote as StoredVote, VoteChoice } from '../store/store.js';
 
 export type { RequestStatus, VoteChoice };
 
@@ -176,8 +177,18 @@ export function countedVotes(votes: readonly Vote[]): CountedVote[] {
   return votes.flatMap(({ voter, choice, override }) => (voter ? [{ voter, verdict: choice, ...(override ? { overrides: override.windows } : {}) }] : []));
 }
 
+/**
+ * A link GitHub gave to the request's check run, comment or issue, under the name its repository has
+ * now: a link stored before a rename names the old one, which another repository may have taken since,
+ * with an issue or pull request of the same number (GitHub redirects the old name only until then).
+ */
+export function linkUnderName(url: string, owner: string, repo: string): string {
+  return url.replace(/\/[^/?#]+\/[^/?#]+(\/(?:issues|pull|runs)\/\d+(?:#[^/?#]*)?)$/, (_, tail: string) => `/${owner}/${repo}${tail}`);
+}
+
 export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]): GateRequest {
   const facts = row.facts as unknown as RunFacts;
+  const link = (url: string | null | undefined) => linkUnderName(url ?? '', facts.owner, facts.repo);
   return {
     ...facts,
     id: row.id,
@@ -197,9 +208,27 @@ export function toGateRequest(row: ApprovalRequest, votes: readonly StoredVote[]
     createdAt: row.createdAt.toISOString(),
     deadline: row.deadline?.toISOString(),
     completedAt: row.completedAt?.toISOString(),
-    checkRun: row.checkRunId ? { id: row.checkRunId, url: row.checkRunUrl ?? '' } : undefined,
+    checkRun: row.checkRunId ? { id: row.checkRunId, url: link(row.checkRunUrl) } : undefined,
     ...(row.otherCheckRunIds.length > 0 ? { otherCheckRunIds: row.otherCheckRunIds } : {}),
-    comment: row.commentId ? { id: row.commentId, url: row.commentUrl ?? '' } : undefined,
-    issue: row.issueNumber ? { number: row.issueNumber, url: row.issueUrl ?? '' } : undefined,
+    comment: row.commentId ? { id: row.commentId, url: link(row.commentUrl) } : undefined,
+    issue: row.issueNumber ? { number: row.issueNumber, url: link(row.issueUrl) } : undefined,
   };
+}
+
+/**
+ * A check that the store still names the request's repository `repo`: a write addressed to it, or
+ * a read the write depends on, that waited its turn while the repository was renamed would otherwise
+ * reach whatever repository has taken the old name. What it throws is retried, under the new name.
+ */
+export function stillNamed(store: Store, requestId: string, repo: RepoCoordinates): () => Promise<void> {
+  const name = `${repo.owner}/${repo.repo}`;
+  return async () => {
+    const now = (await store.getRequest(requestId))?.repository;
+    if (now !== name) throw new Error(`${name} is now ${now ?? 'unknown'}: what waited for it was not sent to what holds the old name`);
+  };
+}
+
+/** The request's repository as a write's target, good only while the store still names it so. */
+export function requestRepository(store: Store, requestId: string, repo: RepoCoordinates): WriteTarget {
+  return { owner: repo.owner, repo: repo.repo, beforeSending: stillNamed(store, requestId, repo) };
 }

@@ -4,9 +4,10 @@
  */
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
+import { requestRepository } from '../gate/request.js';
 import type { GitHubClient } from '../github/github.js';
 import { PUBLISH_JOB, REPLY_JOB, type ClaimedTimer, type Store } from '../store/store.js';
-import { Publisher, requestRepository } from './publisher.js';
+import { Publisher } from './publisher.js';
 import { sendReply, type ReplyJob } from './replies.js';
 import type { OutboxHandler } from './worker.js';
 

@@ -17,8 +17,8 @@
  */
 import type { Logger } from 'probot';
 import { approversOf } from '../gate/notifications.js';
-import { toGateRequest, type GateRequest } from '../gate/request.js';
-import type { GitHubClient, RepoCoordinates, WriteTarget } from '../github/github.js';
+import { requestRepository, toGateRequest, type GateRequest } from '../gate/request.js';
+import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 import { isGone } from '../github/transient.js';
 import { mentionLine } from '../notify/index.js';
 import { checkRunContent } from '../render/check-run.js';
@@ -35,19 +35,6 @@ export interface PublisherOptions {
 
 /** GitHub's timestamps have whole seconds: look from the second before, so nothing made in the same second is missed. */
 const sinceOf = (createdAt: string) => new Date(Math.floor(Date.parse(createdAt) / 1000) * 1000 - 1000);
-
-/**
- * The request's repository as a write's target, good only while the store still names it so: a write
- * stopped by a rename is sent again by the outbox's retry, under the name the request has then.
- */
-export function requestRepository(store: Store, requestId: string, repo: RepoCoordinates): WriteTarget {
-  const name = `${repo.owner}/${repo.repo}`;
-  const beforeSending = async () => {
-    const now = (await store.getRequest(requestId))?.repository;
-    if (now !== name) throw new Error(`${name} is now ${now ?? 'unknown'}: the write waiting for it was not sent to what holds the old name`);
-  };
-  return { owner: repo.owner, repo: repo.repo, beforeSending };
-}
 
 export class Publisher {
   constructor(private readonly options: PublisherOptions) {}

@@ -15,7 +15,7 @@ import { AS_WRITTEN, beyondSituationsTable, comparePolicies, compareWindows, com
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
 import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/policy-source.js';
-import type { CheckRunAnnotation, CheckRunContent, GitHubClient, RepoCoordinates } from '../github/github.js';
+import type { CheckRunAnnotation, CheckRunContent, GitHubClient, RepoCoordinates, WriteTarget } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
 import { fitDocument, LIMITS, shorten } from '../render/limits.js';
 import { inlineCode, oneLine } from '../render/untrusted.js';
@@ -86,8 +86,9 @@ export function handlePolicyPreview(store: Store, clock: () => number = Date.now
 export function runPolicyPreview(options: PolicyPreviewOptions) {
   return async (queued: ClaimedTimer): Promise<void> => {
     const job = queued.payload as unknown as PreviewJob;
-    const repo = { owner: job.owner, repo: job.repo };
     const github = await options.installations.client(job.installationId);
+    const repo = await repositoryOf(github, job);
+    if (!repo) return;
     const { files } = await github.pullRequestFiles(repo, job.number);
     if (!files.some((file) => WATCHED.has(file))) return;
     const externalId = `policy-preview:${job.headSha}`;
@@ -103,8 +104,29 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
     ]);
     const recorded = await options.store.listRecentRequests(job.repositoryId, RECORDED_SITUATIONS);
     const content = previewContent({ before, after, recorded, headSha: job.headSha, externalId, detailsUrl: options.appUrl, at: (options.clock ?? Date.now)() });
-    await publish(github, repo, content, [...annotationsOf(after.notes), ...skippedLineAnnotations(after)]);
+    // The preview waits its turn among the installation's writes: a rename meanwhile, and another
+    // repository at the old name, stop it, and the outbox's retry finds the repository under its new name.
+    const beforeSending = async () => {
+      const now = await github.repository(repo);
+      if (now.id !== job.repositoryId) throw new Error(`${repo.owner}/${repo.repo} is now another repository: the preview waiting for it was not sent there`);
+    };
+    await publish(github, { ...repo, beforeSending }, content, [...annotationsOf(after.notes), ...skippedLineAnnotations(after)]);
   };
+}
+
+/**
+ * The previewed repository as GitHub names it now, by its id: the job's name leads to it after a rename
+ * until another repository takes that name, whose pull request and policy would be read, and written
+ * on, instead. None when the installation no longer reaches it.
+ */
+async function repositoryOf(github: GitHubClient, job: PreviewJob): Promise<RepoCoordinates | undefined> {
+  const named = await github.repository({ owner: job.owner, repo: job.repo }).catch((err: unknown) => {
+    if ((err as { status?: number }).status === 404) return undefined;
+    throw err;
+  });
+  if (named?.id === job.repositoryId) return { owner: named.owner, repo: named.repo };
+  const found = (await github.installationRepositories()).find((r) => r.id === job.repositoryId);
+  return found && { owner: found.owner, repo: found.repo };
 }
 
 interface PreviewInput {
@@ -261,7 +283,7 @@ function skippedLineAnnotations(inputs: PolicyInputs): CheckRunAnnotation[] {
 }
 
 /** Creates the check run with the first 50 annotations, and adds the rest 50 at a time. */
-async function publish(github: GitHubClient, repo: RepoCoordinates, content: CheckRunContent, annotations: readonly CheckRunAnnotation[]): Promise<void> {
+async function publish(github: GitHubClient, repo: WriteTarget, content: CheckRunContent, annotations: readonly CheckRunAnnotation[]): Promise<void> {
   const { id } = await github.createCheckRun(repo, { ...content, annotations: annotations.slice(0, ANNOTATIONS_PER_REQUEST) });
   for (let i = ANNOTATIONS_PER_REQUEST; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
     await github.updateCheckRun(repo, id, { ...content, annotations: annotations.slice(i, i + ANNOTATIONS_PER_REQUEST) });

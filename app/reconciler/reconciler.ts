@@ -159,6 +159,13 @@ export class Reconciler {
     // whole seconds): only the edit's webhook tells, so a comment is taken once that has had time to come.
     const editHeardBefore = this.now() - Math.min(listingLagMs, EDIT_WEBHOOK_LAG_MS);
     const comments = await github.listComments(repo, thread, new Date(opened));
+    // The name was checked before the listing, which can take a while: renamed meanwhile, and taken by
+    // another repository, it listed that one's thread of the same number, whose comments are not this
+    // request's (and whose lack of its votes' comments would withdraw them). The next round reads it anew.
+    if ((await github.repository(repo)).id !== request.repositoryId) {
+      this.options.log.warn({ requestId: request.id }, `${repo.owner}/${repo.repo} led to another repository while its thread was listed; nothing listed is acted on`);
+      return;
+    }
     // Only what was written for this request, as written: an edited comment's first words are gone.
     const commands = comments.flatMap((comment) => {
       const created = Date.parse(comment.createdAt);

@@ -706,6 +706,53 @@ describe("a renamed repository's old name, taken by another repository, decides 
     expect(await world.control.issues('acme/held-publication')).toEqual([]);
   }, 90_000);
 
+  it("a renamed repository's notifications link to its approval issue and check run under its new name, not to what the repository that took the old one holds there", async () => {
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n    notify: [ops-hook]\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'linked-svc', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/linked-svc', actor: 'bob', environment: 'production' });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await eventually(() => world.issueOf(request.id as string, 'acme/linked-svc'), (found) => found !== undefined);
+    await world.control.rename('acme/linked-svc', 'linked-svc-2', 'alice');
+    await world.settle();
+    expect((await world.app.store.getRequest(request.id as string))?.repository).toBe('acme/linked-svc-2');
+    opened.find((o) => o.id === request.id)!.run = { ...run, repository: 'acme/linked-svc-2' };
+    // mallory takes the old name, with an issue of the approval issue's number that looks like it.
+    squat('acme/linked-svc', 'acme/linked-svc-2', policy);
+    const { state } = world.github.double;
+    const taken = state.repoByFullName('acme/linked-svc');
+    for (let n = 1; n <= issue!.number; n++) state.createIssue(taken, state.ensureUser('mallory'), { title: n === issue!.number ? issue!.title : `bait ${n}`, body: null, labels: [], number: n });
+    await world.comment(issue!.number, 'alice', '/approve', 'acme/linked-svc-2');
+    type Linked = { event: string; request: { id: string; links: { check_run: string | null; issue: string | null } } };
+    const decided = await eventually(async () => (world.notifications as unknown as Linked[]).find((n) => n.event === 'decided' && n.request.id === request.id), (found) => found !== undefined);
+    const web = world.github.url;
+    expect(decided!.request.links.issue).toBe(`${web}/acme/linked-svc-2/issues/${issue!.number}`);
+    expect(decided!.request.links.check_run).toMatch(new RegExp(`^${web}/acme/linked-svc-2/runs/\\d+$`));
+  }, 60_000);
+
+  it("an /approve whose delivery comes after a rename is not judged by the permission the old name's new holder gives", async () => {
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 1, approvers: ["role:admin"] }\n';
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'late-vote', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/late-vote', actor: 'bob', environment: 'production' });
+    const request = await openPending(run, { action: 'deploy' });
+    const issue = await eventually(() => world.issueOf(request.id as string, 'acme/late-vote'), (found) => found !== undefined);
+    await world.settle();
+    // mallory's /approve is delivered late, after the repository was renamed and she took its old name:
+    // its delivery names the repository as it was called when she wrote it.
+    await untilTheSecondAfter(Date.parse(request.created_at as string));
+    await world.control.pauseDeliveries();
+    await world.control.comment({ repository: 'acme/late-vote', issue_number: issue!.number, user: 'mallory', body: '/approve' });
+    await world.control.rename('acme/late-vote', 'late-vote-2', 'alice');
+    squat('acme/late-vote', 'acme/late-vote-2', policy);
+    await world.control.releaseDeliveries('fifo');
+    await world.settle();
+    const renamed = { ...run, repository: 'acme/late-vote-2' };
+    opened.find((o) => o.id === request.id)!.run = renamed;
+    expect((await world.poll(renamed, request.id as string)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    // The repository's own admin still approves it under its new name.
+    await world.comment(issue!.number, 'alice', '/approve', 'acme/late-vote-2');
+    expect((await world.poll(renamed, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['alice'] });
+  }, 60_000);
+
   it('renamed twice, with the news arriving backwards after its middle name was taken, the requests follow it to its last name', async () => {
     await world.control.seed({ repos: [{ owner: 'acme', name: 'twice-a', branches: { main: { '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: all\n    if: {}\n    require: { approvals: 1, approvers: [alice] }\n' } }, collaborators: { alice: 'admin' } }] });
     const run = job({ repository: 'acme/twice-a', actor: 'bob', environment: 'production' });

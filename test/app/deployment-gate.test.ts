@@ -691,3 +691,32 @@ describe('a deployment that names no branch', () => {
     expect(await answerOf(byTag.run_id)).toMatchObject({ state: 'rejected' });
   });
 });
+
+describe("a repository renamed while its job's answer waits to be sent", () => {
+  it('is answered under its new name, not withheld for what the repository that took the old name lacks', async () => {
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'moved-gate', defaultBranch: 'main', branches: { main: { '.github/jit-approval.yml': RERUN_POLICY, 'src/app.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const { runId, request } = await deploy('production', { repository: 'acme/moved-gate' });
+    expect(request).toMatchObject({ status: 'pending' });
+    const issue = await issueNumberOf(request.id, 'acme/moved-gate');
+    await world.settle();
+    // The answer's last look at the run, just before it is sent, is slow: the rename, and the old name's new holder, come meanwhile.
+    const run = '/repos/{owner}/{repo}/actions/runs/{run_id}';
+    const looks = async () => (await world.control.requestCounts())[`GET ${run}`] ?? 0;
+    const looked = await looks();
+    await world.control.latency({ route: run, method: 'GET', ms: 3000, times: 1 });
+    await untilTheSecondAfter(request.createdAt.getTime());
+    await world.control.comment({ repository: 'acme/moved-gate', issue_number: issue, user: 'alice', body: '/approve' });
+    await eventually(looks, (n) => n > looked, 30_000);
+    await world.control.rename('acme/moved-gate', 'moved-gate-2', 'alice');
+    await world.control.deliveriesIdle();
+    // mallory, who may create repositories in the org, takes the old name and pushes the original's history.
+    const { state } = world.github.double;
+    const source = state.repoByFullName('acme/moved-gate-2');
+    const taken = state.addRepo({ owner: 'acme', name: 'moved-gate', collaborators: { mallory: 'admin' } });
+    for (const [sha, commit] of source.commits) taken.commits.set(sha, commit);
+    for (const [branch, head] of source.branches) taken.branches.set(branch, head);
+    await eventually(() => world.audit(request.id), (events) => events.some((e) => e.type.startsWith('deployment_answer')), 30_000);
+    expect((await world.audit(request.id)).filter((e) => e.type === 'deployment_answer_withheld').map((e) => e.facts)).toEqual([]);
+    expect(await answerOf(runId)).toMatchObject({ environmentName: 'production', state: 'approved' });
+  }, 60_000);
+});

@@ -4,7 +4,7 @@
  * after; an invalid policy fails it, so a required check keeps a broken policy out.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { job, World } from './harness.js';
+import { eventually, job, World } from './harness.js';
 import { rendered } from './markdown.js';
 
 const REPO = 'acme/preview';
@@ -223,4 +223,37 @@ describe("the policy before the pull request's change", () => {
     expect(check).toMatchObject({ conclusion: 'success' });
     expect(check.output.summary).toContain('| looser | `deploy to production, severity low` | 1 from @alice (rule `production`) | no approval needed |');
   });
+});
+
+describe('a repository renamed while its preview waits', () => {
+  it("shows the preview under the new name, never in the repository that took the old one, which is shown nothing of it", async () => {
+    await world.control.seed({ repos: [{ owner: 'acme', name: 'preview-moved', branches: { main: { '.github/jit-approval.yml': POLICY, 'src/a.ts': 'export {};\n' } }, collaborators: { alice: 'admin', mallory: 'write' } }] });
+    const { body } = await world.open(job({ repository: 'acme/preview-moved', environment: 'staging' }), { action: 'deploy', severity: 'low' });
+    expect(body.status).toBe('approved');
+    // The preview's look for a check run it made already is slow: the rename, and the old name's new holder, come meanwhile.
+    const lookup = '/repos/{owner}/{repo}/commits/{ref}/check-runs';
+    const looks = async () => (await world.control.requestCounts())[`GET ${lookup}`] ?? 0;
+    const looked = await looks();
+    await world.control.latency({ route: lookup, method: 'GET', ms: 3000, times: 1 });
+    const looser = POLICY.replace('    require: { approvals: 1, approvers: [alice] }', '    auto_approve: true');
+    const pull = await world.control.openPull({ repository: 'acme/preview-moved', user: 'mallory', title: 'Change the policy', head: 'moved-policy', files: { '.github/jit-approval.yml': looser } });
+    await eventually(looks, (n) => n > looked, 30_000);
+    await world.control.rename('acme/preview-moved', 'preview-moved-2', 'alice');
+    await world.control.deliveriesIdle();
+    // mallory, who may create repositories in the org, takes the old name and pushes the original's history.
+    const { state } = world.github.double;
+    const source = state.repoByFullName('acme/preview-moved-2');
+    const taken = state.addRepo({ owner: 'acme', name: 'preview-moved', collaborators: { mallory: 'admin' } });
+    for (const [sha, commit] of source.commits) taken.commits.set(sha, commit);
+    for (const [branch, head] of source.branches) taken.branches.set(branch, head);
+    await world.settle();
+    expect(((await world.control.checkRuns('acme/preview-moved')) as unknown as PolicyCheck[]).map((run) => [run.name, run.output.summary])).toEqual([]);
+    const moved = await eventually(
+      async () => ((await world.control.checkRuns('acme/preview-moved-2', pull.head_sha)) as unknown as PolicyCheck[]).find((run) => run.name === 'jit: policy'),
+      (found) => found !== undefined,
+      30_000,
+    );
+    expect(moved).toMatchObject({ conclusion: 'success' });
+    expect(await world.control.checkRuns('acme/preview-moved')).toEqual([]);
+  }, 60_000);
 });

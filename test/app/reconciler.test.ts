@@ -196,3 +196,44 @@ describe('RECONCILE_INTERVAL', () => {
     expect(() => settingsFromEnv({ ...env, RECONCILE_INTERVAL: '120' })).toThrow(/^ {2}- RECONCILE_INTERVAL: invalid duration "120"/m);
   });
 });
+
+describe("a renamed repository's old name, taken by another repository while the reconciler reads it", () => {
+  // A world of its own: its one pending request is the only one whose comments the reconciler lists.
+  let moved: World;
+  beforeAll(async () => {
+    moved = await World.start({ reconcileIntervalMs: INTERVAL_MS, reconcileListingLagMs: 0 });
+  }, 60_000);
+  afterAll(async () => moved?.stop());
+
+  it('withdraws no vote, and counts no command, from the thread of that number in the repository that took the name', async () => {
+    const policy = 'version: 1\nrules:\n  - name: production\n    if: {}\n    require: { approvals: 2, approvers: [alice, bob] }\n';
+    await moved.control.seed({ repos: [{ owner: 'acme', name: 'recon-moved', branches: { main: { '.github/jit-approval.yml': policy } }, collaborators: { alice: 'admin', bob: 'write', mallory: 'write' } }] });
+    const run = job({ repository: 'acme/recon-moved', actor: 'mallory', environment: 'production' });
+    const { body } = await moved.open(run, { action: 'deploy' });
+    expect(body.status).toBe('pending');
+    const id = body.id as string;
+    const issue = await eventually(() => moved.issueOf(id, 'acme/recon-moved'), (found) => found !== undefined);
+    await moved.comment(issue!.number, 'bob', '/approve', 'acme/recon-moved');
+    expect((await moved.poll(run, id)).body.approved_by).toEqual(['bob']);
+    // The reconciler's listing of the thread is slow: the rename, and the old name's new holder, come meanwhile.
+    const listing = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
+    const lists = async () => (await moved.control.requestCounts())[`GET ${listing}`] ?? 0;
+    const listed = await lists();
+    await moved.control.latency({ route: listing, method: 'GET', ms: 3000, times: 1 });
+    await eventually(lists, (n) => n > listed, 4 * INTERVAL_MS);
+    await moved.control.rename('acme/recon-moved', 'recon-moved-2', 'alice');
+    await moved.control.deliveriesIdle();
+    // mallory takes the old name, with an issue of the thread's number where bob's vote is not.
+    const { state } = moved.github.double;
+    const taken = state.addRepo({ owner: 'acme', name: 'recon-moved', collaborators: { mallory: 'admin' } });
+    for (let n = 1; n <= issue!.number; n++) state.createIssue(taken, state.ensureUser('mallory'), { title: `bait ${n}`, body: null, labels: [], number: n });
+    // Two more rounds list the thread.
+    const after = await lists();
+    await eventually(lists, (n) => n >= after + 2, 6 * INTERVAL_MS);
+    const renamed = { ...run, repository: 'acme/recon-moved-2' };
+    expect((await moved.audit(id)).filter((event) => event.type === 'vote_withdrawn')).toEqual([]);
+    expect((await moved.poll(renamed, id)).body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+    await moved.comment(issue!.number, 'alice', '/approve', 'acme/recon-moved-2');
+    expect((await moved.poll(renamed, id)).body).toMatchObject({ status: 'approved', approved_by: ['bob', 'alice'] });
+  }, 60_000);
+});
