@@ -45,6 +45,8 @@ export interface JitAppOptions {
   timerPollMs?: number;
   /** How long evaluation is retried through transient GitHub failures before the request fails closed. */
   evaluationBudgetMs?: number;
+  /** How many replies one person's commands that do not count get on a thread (default COMMAND_REPLIES). */
+  commandReplies?: { perPerson: number; windowMs: number };
   /** Longest sleep of the outbox between looks for jobs other replicas queued. */
   outboxPollMs?: number;
   /** How often the reconciler looks for what GitHub never sent (default 2 minutes). */
@@ -104,6 +106,7 @@ export function jitApp(options: JitAppOptions): JitApp {
       notifiersFor: (owner) => notifierNames(notifiersConfig, owner),
       extendsRepositories: options.extendsRepositories,
       evaluationBudgetMs: options.evaluationBudgetMs,
+      commandReplies: options.commandReplies,
       onCompleted: (request) => metrics.requestCompleted(request),
     });
     // The Action's default audience is its app-url without a trailing slash; either spelling of APP_URL is the App.

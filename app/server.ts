@@ -53,6 +53,8 @@ export interface AppSettings {
   timerPollMs?: number;
   /** Tests: how long evaluation is retried through GitHub outages (default 10 minutes). */
   evaluationBudgetMs?: number;
+  /** Tests: how many replies one person's commands that do not count get on a thread (default COMMAND_REPLIES). */
+  commandReplies?: { perPerson: number; windowMs: number };
   /** `RECONCILE_INTERVAL`: how often the reconciler looks for what GitHub never sent (default 2 minutes). */
   reconcileIntervalMs?: number;
   /** How long the reconciler trusts GitHub's comment lists to lag behind (default a minute). */
@@ -411,6 +413,7 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     oidcAudience: settings.oidcAudience,
     timerPollMs: settings.timerPollMs,
     evaluationBudgetMs: settings.evaluationBudgetMs,
+    commandReplies: settings.commandReplies,
     reconcileIntervalMs: settings.reconcileIntervalMs,
     reconcileListingLagMs: settings.reconcileListingLagMs,
     notifiers: settings.notifiers,

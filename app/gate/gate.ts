@@ -55,6 +55,14 @@ export class InputError extends Error {}
 /** A step reattached to its request with facts that differ from those the request was opened with. */
 export class ConflictError extends Error {}
 
+/**
+ * Replies to one person's commands on one thread that did not count: at most `perPerson` within any
+ * `windowMs`, the last saying so; the rest are only on record. Anyone who may comment could
+ * otherwise fill a thread with replies and spend the installation's share of GitHub's limit on
+ * content creation (80 a minute, 500 an hour).
+ */
+export const COMMAND_REPLIES = { perPerson: 5, windowMs: 60 * 60_000 } as const;
+
 export interface GateOptions {
   store: Store;
   installations: Installations;
@@ -69,6 +77,8 @@ export interface GateOptions {
   extendsRepositories?: readonly string[];
   /** Called when a request reaches a final status, for metrics. */
   onCompleted?: (request: ApprovalRequest) => void;
+  /** How many replies one person's commands that do not count get on a thread (default COMMAND_REPLIES). */
+  commandReplies?: { perPerson: number; windowMs: number };
 }
 
 export interface Voting {
@@ -139,8 +149,12 @@ export class Gate {
   private readonly now: () => Date;
   private readonly policies = new PolicyCache();
 
+  /** How many replies one person's commands that do not count get on a thread, within what window. */
+  readonly commandReplies: { perPerson: number; windowMs: number };
+
   constructor(private readonly options: GateOptions) {
     this.now = options.now ?? (() => new Date());
+    this.commandReplies = options.commandReplies ?? COMMAND_REPLIES;
   }
 
   private policySources(owner: string): PolicySourceOptions {

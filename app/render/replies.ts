@@ -10,3 +10,8 @@ export function helpReply(login: string, problem: string, suggestion?: string): 
 export function refusedReply(login: string, why: string): string {
   return `@${login} your vote was not counted: ${why}.`;
 }
+
+/** Added to the last reply a person gets on a thread before their allowance (see COMMAND_REPLIES) runs out. */
+export function lastReplyNote(max: number, windowMinutes: number): string {
+  return `Further commands of yours here that do not count are still recorded, but will not be answered for a while: each person gets at most ${max} such answers on a thread in any ${windowMinutes} minutes.`;
+}

@@ -36,6 +36,7 @@ import {
   type RequestSearch,
   type Completion,
   type NewAuditEvent,
+  type ReplyAllowance,
   type NewRequest,
   type Recount,
   type RecountResult,
@@ -725,13 +726,36 @@ export class SqlStore implements Store {
         // The marks first: a handling that lost the race stops before writing anything.
         await this.#markHandled(tx, outcome.handledBy);
         for (const event of outcome.audit) this.#append(tx, event);
-        for (const timer of outcome.timers ?? []) await this.#scheduleTimer(tx, timer);
+        for (const timer of outcome.timers ?? []) {
+          const allowed = timer.allowance ? await this.#withinAllowance(tx, timer, timer.allowance) : timer;
+          if (allowed) await this.#scheduleTimer(tx, allowed);
+        }
       });
       return true;
     } catch (err) {
       if (err instanceof AlreadyHandled) return false;
       throw err;
     }
+  }
+
+  /**
+   * The reply to queue within its author's allowance on the thread: itself, the allowance's last, or
+   * none. Counted from the audit trail under a lock per author and thread, held to the commit, whose
+   * audit append the next count then sees: two replicas never both answer past the allowance.
+   */
+  async #withinAllowance(tx: SqlExecutor, timer: NewTimer, allowance: ReplyAllowance): Promise<NewTimer | undefined> {
+    const { repositoryId, issueNumber, actor, max, windowMs } = allowance;
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('command-replies:' || $1::text || ':' || $2::text || ':' || $3::text, 0))", [repositoryId, issueNumber, actor]);
+    const rows = await tx.query<{ refused: unknown }>(
+      `SELECT count(DISTINCT a.facts ->> 'comment_id') AS refused
+       FROM requests r JOIN audit_events a ON a.request_id = r.id
+       WHERE r.repository_id = $1 AND (r.pr_number = $2 OR r.issue_number = $2)
+         AND a.actor = $3 AND a.type IN ('vote_refused', 'vote_ignored') AND a.facts ->> 'via' = 'comment' AND a.at > $4`,
+      [repositoryId, issueNumber, actor, new Date(this.#clock().getTime() - windowMs)],
+    );
+    const refused = Number(rows[0]?.refused ?? 0);
+    if (refused < max - 1) return timer;
+    return refused === max - 1 ? allowance.last : undefined;
   }
 
   async claimDueTimers(now: Date, limit: number, claim: TimerClaim = {}): Promise<ClaimedTimer[]> {

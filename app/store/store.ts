@@ -275,6 +275,26 @@ export interface NewTimer {
   payload?: object;
   /** With a key: leave a timer already scheduled under it as it is. */
   keepExisting?: boolean;
+  /** A reply to a command: queued by `recordHandled` only within its author's allowance on the thread. */
+  allowance?: ReplyAllowance;
+}
+
+/**
+ * How many of one person's commands on one thread that did not count are answered. A command is
+ * answered while fewer than `max` of theirs on the thread were recorded as refused or ignored within
+ * `windowMs` before it (counted from the audit trail, under a lock per person and thread, so replicas
+ * agree); the last answered one gets `last` instead, which says the next ones will not be. Every
+ * refusal is still on record.
+ */
+export interface ReplyAllowance {
+  repositoryId: string;
+  /** The pull request or approval issue. */
+  issueNumber: number;
+  /** The commenter, as the audit events name them. */
+  actor: string;
+  max: number;
+  windowMs: number;
+  last: NewTimer;
 }
 
 export interface Timer {

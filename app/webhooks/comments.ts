@@ -9,10 +9,10 @@ import { APP_ACTOR, type Gate } from '../gate/gate.js';
 import { toGateRequest, type RunFacts } from '../gate/request.js';
 import { replyTimer } from '../outbox/index.js';
 import { checkRunName } from '../render/check-run.js';
-import { helpReply, refusedReply } from '../render/replies.js';
+import { helpReply, lastReplyNote, refusedReply } from '../render/replies.js';
 import { inlineCode, oneLine } from '../render/untrusted.js';
 import type { RepoCoordinates } from '../github/github.js';
-import type { ApprovalRequest, HandledBy, Store } from '../store/store.js';
+import type { ApprovalRequest, HandledBy, NewTimer, Store } from '../store/store.js';
 import { parseCommand, type Command } from './commands.js';
 
 /** A command comment as both a webhook and the reconciler see it. */
@@ -99,9 +99,13 @@ async function handleCommand(
   // one is kept only when it rejects (see `handleDeletedComment`).
   const recordedBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id, despiteDeletion: true } };
   const votedBy: HandledBy = { comment: { repositoryId: comment.repositoryId, commentId: comment.id, despiteDeletion: command.kind === 'reject' } };
-  const replyWith = (body: string) => {
+  // Within the commenter's allowance of replies on this thread (COMMAND_REPLIES); past it, the command is only on record.
+  const replyWith = (body: string): NewTimer => {
     const facts = thread.facts as { installationId: number; owner: string; repo: string };
-    return replyTimer({ installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body, answers: `comment ${comment.id}` }, thread.id);
+    const reply = (text: string) => replyTimer({ installationId: facts.installationId, owner: facts.owner, repo: facts.repo, issueNumber: comment.issueNumber, body: text, answers: `comment ${comment.id}` }, thread.id);
+    const { perPerson: max, windowMs } = gate.commandReplies;
+    const last = reply(`${body}\n\n${lastReplyNote(max, windowMs / 60_000)}`);
+    return { ...reply(body), allowance: { repositoryId: comment.repositoryId, issueNumber: comment.issueNumber, actor: login, max, windowMs, last } };
   };
   /**
    * A command that never reaches a vote is still on record: against each request it may have been

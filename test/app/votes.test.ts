@@ -4,7 +4,9 @@ import { eventually, job, REPO, World, cancelledAfterEach } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
-  world = await World.start();
+  // bob writes dozens of commands on one pull request here, many of them refused: each must be answered
+  // (test/app/reply-limit.test.ts holds the allowance a person's refused commands have by default).
+  world = await World.start({ commandReplies: { perPerson: 1000, windowMs: 3600_000 } });
 }, 60_000);
 afterAll(async () => world?.stop());
 

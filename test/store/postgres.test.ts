@@ -24,6 +24,24 @@ describe('several App replicas on one PostgreSQL database', () => {
     await backend?.close();
   });
 
+  test('replies to one person\'s refused commands on a thread, handled through two replicas at once, stay within their allowance', async () => {
+    const pr = 1 + Math.floor(Math.random() * 2 ** 30);
+    const { request } = await a.createRequest(newRequest({ prNumber: pr }));
+    const refuse = async (replica: Store, i: number) => {
+      const commentId = 1_000_000 + i;
+      const reply = (key: string) => ({ kind: 'reply', key: `${key}:${request.id}:${commentId}`, requestId: request.id, dueAt: new Date() });
+      await replica.recordHandled({
+        audit: [{ type: 'vote_refused', actor: 'mallory', requestId: request.id, facts: { via: 'comment', comment_id: commentId } }],
+        timers: [{ ...reply('reply'), allowance: { repositoryId: request.repositoryId, issueNumber: pr, actor: 'mallory', max: 4, windowMs: 3600_000, last: reply('last-reply') } }],
+        handledBy: { comment: { repositoryId: request.repositoryId, commentId } },
+      });
+      return (await a.cancelTimers({ key: `reply:${request.id}:${commentId}` })) + (await a.cancelTimers({ key: `last-reply:${request.id}:${commentId}` }));
+    };
+    const queued = await Promise.all(Array.from({ length: 20 }, (_, i) => refuse(i % 2 === 0 ? a : b, i)));
+    expect(queued.reduce((sum, n) => sum + n, 0)).toBe(4);
+    expect((await a.listAudit({ requestId: request.id })).filter((event) => event.type === 'vote_refused')).toHaveLength(20);
+  });
+
   test('concurrent votes through two replicas complete each request exactly once', async () => {
     for (let round = 0; round < 5; round++) {
       const { request } = await a.createRequest(newRequest());

@@ -696,6 +696,32 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect((await backend.store.getRequest(request.id))?.status).toBe('pending');
     });
 
+    test('replies to one person\'s refused commands on a thread stay within their allowance, even at once; every refusal is recorded', async () => {
+      const pr = randomInt(1, 2 ** 30);
+      const request = await create({ prNumber: pr });
+      const refuse = (actor: string) => {
+        const commentId = randomInt(2 ** 40);
+        const reply = (key: string) => ({ kind: REPLY_JOB, key: `${key}:${commentId}`, requestId: request.id, dueAt: backend.clock.now });
+        const allowance = { repositoryId: request.repositoryId, issueNumber: pr, actor, max: 3, windowMs: 3600_000, last: reply('last-reply') };
+        return backend.store
+          .recordHandled({
+            audit: [{ type: 'vote_refused', actor, requestId: request.id, facts: { via: 'comment', comment_id: commentId } }],
+            timers: [{ ...reply('reply'), allowance }],
+            handledBy: { comment: { repositoryId: request.repositoryId, commentId } },
+          })
+          .then(async () => ((await backend.store.cancelTimers({ key: `reply:${commentId}` })) ? 'reply' : (await backend.store.cancelTimers({ key: `last-reply:${commentId}` })) ? 'last' : 'none'));
+      };
+      const answers = await Promise.all(Array.from({ length: 8 }, () => refuse('mallory')));
+      expect(answers.sort()).toEqual(['last', 'none', 'none', 'none', 'none', 'none', 'reply', 'reply']);
+      // Someone else on the thread is answered; the refusals are all on record.
+      expect(await refuse('carol')).toBe('reply');
+      expect((await auditTypes(request.id)).filter((type) => type === 'vote_refused')).toHaveLength(9);
+      // Past the window, with fewer than the allowance within it, the person is answered again.
+      backend.clock.advance(3600_000);
+      expect(await refuse('mallory')).toBe('reply');
+      expect((await backend.store.verifyAudit()).ok).toBe(true);
+    });
+
     test('handled marks are forgotten once old, a batch at a time, but none made since a request still pending opened', async () => {
       // Only this test's request waits: earlier tests' pending requests would hold back every mark.
       for (const waiting of await backend.store.listRequests({ status: 'pending', limit: 10_000 })) {
