@@ -1,3 +1,7 @@
+/**
+ * Replies to commands that do not count are limited per person and thread: anyone who may comment
+ * could otherwise fill a thread with the App's replies. Every command is still on record.
+ */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { job, REPO, World, cancelledAfterEach } from './harness.js';
 
