@@ -14,9 +14,11 @@ import { CODEOWNERS_LOCATIONS, type CodeownersError } from '../../policies/codeo
 import { AS_WRITTEN, beyondSituationsTable, comparePolicies, compareWindows, comparisonTable, namedSituations, rulesBeyondSituations, windowTable, type PolicyVersion, type Situation } from '../../policies/compare.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
+import { repositoryNow } from '../gate/gate.js';
 import { loadPolicyInputs, type OwnFileNote, type PolicyInputs } from '../gate/policy-source.js';
 import type { CheckRunAnnotation, CheckRunContent, GitHubClient, RepoCoordinates, WriteTarget } from '../github/github.js';
 import type { Installations } from '../github/installations.js';
+import { isNotFound } from '../github/octokit-client.js';
 import { fitDocument, LIMITS, shorten } from '../render/limits.js';
 import { inlineCode, oneLine } from '../render/untrusted.js';
 import { PREVIEW_JOB, type ApprovalRequest, type ClaimedTimer, type Store } from '../store/store.js';
@@ -107,8 +109,7 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
     // The preview waits its turn among the installation's writes: a rename meanwhile, and another
     // repository at the old name, stop it, and the outbox's retry finds the repository under its new name.
     const beforeSending = async () => {
-      const now = await github.repository(repo);
-      if (now.id !== job.repositoryId) throw new Error(`${repo.owner}/${repo.repo} is now another repository: the preview waiting for it was not sent there`);
+      await repositoryNow(github, { repositoryId: job.repositoryId }, repo);
     };
     await publish(github, { ...repo, beforeSending }, content, [...annotationsOf(after.notes), ...skippedLineAnnotations(after)]);
   };
@@ -121,7 +122,7 @@ export function runPolicyPreview(options: PolicyPreviewOptions) {
  */
 async function repositoryOf(github: GitHubClient, job: PreviewJob): Promise<RepoCoordinates | undefined> {
   const named = await github.repository({ owner: job.owner, repo: job.repo }).catch((err: unknown) => {
-    if ((err as { status?: number }).status === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   });
   if (named?.id === job.repositoryId) return { owner: named.owner, repo: named.repo };

@@ -162,8 +162,11 @@ export class Reconciler {
     // The name was checked before the listing, which can take a while: renamed meanwhile, and taken by
     // another repository, it listed that one's thread of the same number, whose comments are not this
     // request's (and whose lack of its votes' comments would withdraw them). The next round reads it anew.
-    if ((await github.repository(repo)).id !== request.repositoryId) {
-      this.options.log.warn({ requestId: request.id }, `${repo.owner}/${repo.repo} led to another repository while its thread was listed; nothing listed is acted on`);
+    try {
+      await repositoryNow(github, request, repo);
+    } catch (err) {
+      if (!(err instanceof RepositoryNameTaken)) throw err;
+      this.options.log.warn({ requestId: request.id }, `${err.message}; it led there while its thread was listed, so nothing listed is acted on`);
       return;
     }
     // Only what was written for this request, as written: an edited comment's first words are gone.
