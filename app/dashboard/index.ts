@@ -16,6 +16,7 @@ import type { Gate, RequestRead, StoredRequest } from '../gate/gate.js';
 import { readBody } from '../api/body.js';
 import { ACTION_NAME_PATTERN } from '../api/request-body-schema.js';
 import { HttpError } from '../api/http.js';
+import { isSuspended } from '../github/transient.js';
 import { GitHubUserAccess, type OAuthCredentials, type ReadableRepository } from '../github/user-access.js';
 import { FINAL_STATUSES, isRequestId, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
 import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
@@ -66,6 +67,9 @@ class PageError extends Error {
     super(message);
   }
 }
+
+/** Why nothing can be checked while the App's installation on `owner` is suspended, and who can change that. */
+const suspendedText = (owner: string) => `The GitHub App's installation on ${owner} is suspended, so GitHub refuses it access; nobody's vote can be checked until an owner of ${owner} unsuspends it`;
 
 const notFound = () => new PageError(404, 'Not found', 'There is no such page or request, or you cannot read its repository on GitHub.');
 
@@ -168,6 +172,7 @@ export function createDashboardHandler(options: DashboardOptions) {
     try {
       return await gate.eligibility(request, { login: session.login, id: session.userId }, shared);
     } catch (err) {
+      if (isSuspended(err) && typeof request !== 'string') return { eligible: false, reason: `${suspendedText(request.row.repository.split('/')[0]!)}.` };
       log.warn({ err, requestId: typeof request === 'string' ? request : request.row.id }, 'dashboard could not check who may approve');
       return { eligible: false, reason: 'GitHub could not be asked whether you may approve this request; try again in a moment.' };
     }
@@ -276,7 +281,10 @@ export function createDashboardHandler(options: DashboardOptions) {
       const note = (form.get('note') ?? '').trim();
       if (choice !== 'approve' && choice !== 'reject') throw new PageError(400, 'Refused', 'The form must say approve or reject.');
       if (choice === 'reject' && note === '') return requestPage(res, view, read, { counted: false, text: 'A reason is required to reject; nothing was recorded.' });
-      const outcome = await gate.vote({ requestId: read.row.id, read: read.row, readVotes: read.votes, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' });
+      const outcome = await gate.vote({ requestId: read.row.id, read: read.row, readVotes: read.votes, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' }).catch((err: unknown) => {
+        if (isSuspended(err)) throw new PageError(503, 'Installation suspended', `${suspendedText(read.request.owner)}. Your vote was not counted; nothing was recorded.`);
+        throw err;
+      });
       const text = outcome.counted ? `Your ${choice === 'approve' ? 'approval' : 'rejection'} was recorded.` : `Your vote was not counted: ${outcome.why}.`;
       const after = outcome.counted ? { request: outcome.request, ...outcome.stored } : ((await gate.read(read.row.id)) ?? read);
       return requestPage(res, view, after, { counted: outcome.counted, text });

@@ -37,3 +37,13 @@ export function backoffMs(attempt: number, err: unknown, maxMs = 60_000, random:
 export function isGone(err: unknown): boolean {
   return (err as HttpFailure | undefined)?.status === 410;
 }
+
+/**
+ * GitHub's 403 to a suspended installation, for a new token ("This installation has been suspended")
+ * and for its tokens ("… suspended your access at …"): it lasts until an owner unsuspends it, so a
+ * retry in a moment fails the same way.
+ */
+export function isSuspended(err: unknown): boolean {
+  const failure = err as (HttpFailure & { message?: string }) | undefined;
+  return failure?.status === 403 && /\bsuspended\b/.test(failure.message ?? '');
+}

@@ -5,11 +5,12 @@
  * saying why, rather than leaving their steps waiting until the deadline.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DashboardClient } from '../dashboard/http-client.js';
 import { eventually, INSTALLATION_ID, job, OTHER_REPO, REPO, World } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
-  world = await World.start({ reconcileIntervalMs: 2000 });
+  world = await World.start({ reconcileIntervalMs: 2000 }, { dashboard: true });
   await world.control.seed({ repos: [{ owner: 'acme', name: 'gated', defaultBranch: 'main', collaborators: { alice: 'admin', mallory: 'write' },
     branches: { main: { '.github/jit-approval.yml': 'version: 1\nrules:\n  - name: quick\n    if: { environment: [quick] }\n    require: { approvals: 1, approvers: [alice] }\n    timeout: 4s\n' } } }] });
 }, 60_000);
@@ -36,6 +37,29 @@ describe('the installation under pending requests', () => {
     await change('unsuspend');
     await world.comment(number, 'bob', '/approve');
     expect((await eventually(() => world.poll(run, id), (a) => a.body.status !== 'pending')).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+  }, 60_000);
+
+  it('suspended: a dashboard vote is refused saying the installation is suspended, and counts once it is unsuspended', async () => {
+    const run = job();
+    const { body } = await world.open(run, { action: 'deploy', environment: 'production' });
+    const id = body.id as string;
+    const bob = new DashboardClient(world);
+    await bob.signIn('bob');
+    const csrf = await bob.csrf();
+    await change('suspend');
+    const page = await bob.get(`/dashboard/requests/${id}`);
+    expect(page.text).toContain('suspended');
+    const refused = await bob.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', csrf });
+    expect(refused.status).toBe(503);
+    expect(refused.text).toContain('GitHub App&#39;s installation on acme is suspended');
+    expect(refused.text).toContain('nothing was recorded');
+    expect((await world.audit(id)).map((e) => e.type)).not.toContain('vote');
+    await change('unsuspend');
+    const counted = await bob.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', csrf });
+    expect(counted.text).toContain('Your approval was recorded.');
+    expect((await eventually(() => world.poll(run, id), (a) => a.body.status !== 'pending')).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+    // Its publication drains here, not into the next test's timing.
+    await world.settle();
   }, 60_000);
 
   it('a job-level gate decided while suspended gets its answer once the installation is unsuspended', async () => {
