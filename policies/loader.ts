@@ -21,7 +21,7 @@ import { checkSchema, describeValue, readablePath, type SchemaProblem } from './
 import { checkDefaultSeverity, checkPolicyFile, checkSeverityCondition } from './policy-checks.js';
 import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, autoApproves, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
-import { lintDefaultSeverity, lintFile, lintNarrowedGates, lintSeverityGaps, lintShadowedRules, lintWidenedWindows, lintWindows } from './policy-lint.js';
+import { lintDefaultSeverity, lintFile, lintNarrowedGates, lintSeverityGaps, lintShadowedRules, lintWidenedWindows, lintWindowSeverityGaps, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
 
@@ -162,6 +162,10 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   for (const { window, message } of lintWidenedWindows(merged.policy.windows ?? [], merged.policy.severities)) {
     const entry = merged.windows.find((w) => w.raw.name === window.name)!;
     warnings.push(at(entry.layer.source, entry.pointer, message));
+  }
+  for (const { window, message } of lintWindowSeverityGaps(merged.policy.windows ?? [], merged.policy.severities)) {
+    const entry = merged.windows.find((w) => w.raw.name === window.name)!;
+    warnings.push(at(entry.layer.source, `${entry.pointer}/if/severity`, message));
   }
   return { ok: true, policy: merged.policy, warnings: sortByPosition(warnings) };
 }
@@ -346,20 +350,24 @@ function sealed(rule: Rule, orgDefaults: PolicyDefaults): Rule {
  * own list: in the org's order, with none above the org's highest (an org rule on `critical` must
  * still see the most severe requests).
  */
-function severitiesOrderProblem(org: RawPolicy, repoSeverities: readonly string[]): string | undefined {
+function severitiesOrderProblem(orgLayer: Layer, repoSeverities: readonly string[]): string | undefined {
+  const org = orgLayer.raw;
   const orgOrder: readonly string[] = org.severities ?? DEFAULT_SEVERITIES;
   const named = new Set<string>(org.severities ?? []);
-  const add = (condition: RawConditions['severity']) => {
+  /** The org's conditions that list severities by name, where they are. */
+  const lists: { names: readonly string[]; pointer: string }[] = [];
+  const add = (condition: RawConditions['severity'], pointer: string) => {
     if (condition === undefined) return;
     for (const name of typeof condition === 'string' ? [condition] : Array.isArray(condition) ? condition : [condition.at_least]) named.add(name);
+    if (Array.isArray(condition) && condition.length > 1) lists.push({ names: condition, pointer });
   };
   if (org.defaults?.severity !== undefined) named.add(org.defaults.severity);
-  for (const rule of org.rules ?? []) {
-    add(rule.if?.severity);
-    add(rule.unless?.severity);
-    for (const escalation of rule.escalate ?? []) add(escalation.if?.severity);
-  }
-  for (const [list] of WINDOW_LISTS) for (const window of org[list] ?? []) add(window.if?.severity);
+  (org.rules ?? []).forEach((rule, i) => {
+    add(rule.if?.severity, `/rules/${i}/if/severity`);
+    add(rule.unless?.severity, `/rules/${i}/unless/severity`);
+    (rule.escalate ?? []).forEach((escalation, j) => add(escalation.if?.severity, `/rules/${i}/escalate/${j}/if/severity`));
+  });
+  for (const [list] of WINDOW_LISTS) (org[list] ?? []).forEach((window, i) => add(window.if?.severity, `/${list}/${i}/if/severity`));
   const used = orgOrder.filter((name) => named.has(name));
   if (used.length === 0) return undefined;
   if (used.some((name) => !repoSeverities.includes(name))) return undefined; // an unknown name is reported where the org uses it
@@ -374,6 +382,18 @@ function severitiesOrderProblem(org: RawPolicy, repoSeverities: readonly string[
   if (top < 0) return `the org's highest severity, \`${highest}\`, must stay the highest here`;
   const above = repoSeverities.slice(top + 1);
   if (above.length > 0) return `${above.map((name) => `\`${name}\``).join(', ')} would rank above \`${highest}\`, the org's highest severity`;
+  // `[high, critical]` is, in the org's order, every severity from high up: a name of the repository's
+  // own ranked between two names one condition lists would be neither, and slip out of it.
+  for (const { names, pointer } of lists) {
+    const ranks = names.map((name) => repoSeverities.indexOf(name));
+    const low = Math.min(...ranks);
+    const high = Math.max(...ranks);
+    const between = repoSeverities.find((name, rank) => rank > low && rank < high && !orgOrder.includes(name));
+    if (between === undefined) continue;
+    const below = repoSeverities.slice(0, repoSeverities.indexOf(between)).findLast((name) => names.includes(name))!;
+    const above = repoSeverities.slice(repoSeverities.indexOf(between) + 1).find((name) => names.includes(name))!;
+    return `\`${between}\` would rank between \`${below}\` and \`${above}\`, which a condition of the org policy lists by name (${where(orgLayer, pointer)}): a request that states it would meet that condition under neither name; rank it below them, or have the org write { at_least }`;
+  }
   return undefined;
 }
 
@@ -392,7 +412,7 @@ function checkAcrossFiles(merged: Merged): PolicyDiagnostic[] {
   const { org } = merged;
   const repo = merged.layers.at(-1)!;
   if (org && repo.raw.severities) {
-    const problem = severitiesOrderProblem(org.raw, repo.raw.severities);
+    const problem = severitiesOrderProblem(org, repo.raw.severities);
     if (problem) diagnostics.push(at(repo.source, '/severities', `severities: ${problem} (the org policy, ${where(org, org.raw.severities ? '/severities' : '')}); a repository can tighten the org policy, not loosen it`));
   }
   const firstByName = new Map<string, RuleEntry>();

@@ -349,6 +349,21 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
   return found;
 }
 
+/** The names more severe than the lowest of `condition`'s, left out of it and not `covered`. */
+function severityGap(condition: SeverityCondition | undefined, severities: readonly string[], covered: (severity: string) => boolean) {
+  const named = condition && 'anyOf' in condition ? condition.anyOf : undefined;
+  if (!named) return undefined;
+  const lowest = Math.min(...named.map((name) => severities.indexOf(name)));
+  if (lowest < 0) return undefined;
+  const missed = severities.slice(lowest + 1).filter((severity) => !named.includes(severity) && !covered(severity));
+  if (missed.length === 0) return undefined;
+  const list = missed.map((name) => `\`${name}\``).join(', ');
+  return { named: named.map((name) => `\`${name}\``).join(', '), list, states: missed.length === 1 ? list : `one of ${list}`, lowest: severities[lowest] };
+}
+
+/** The same conditions at one severity. */
+const atSeverity = (conditions: Conditions, severity: string): Conditions => ({ ...conditions, severity: { anyOf: [severity] } });
+
 /**
  * A rule that requires approval for some severities by name (`[high]`) leaves out the more severe ones
  * above them (`critical`), which a step may state to escape it. Reported when no other rule that
@@ -356,20 +371,9 @@ export function lintShadowedRules(rules: readonly Rule[], severities: readonly s
  */
 export function lintSeverityGaps(rules: readonly Rule[], severities: readonly string[]): { rule: Rule; message: string; pointer?: string }[] {
   const found: { rule: Rule; message: string; pointer?: string }[] = [];
-  /** The names more severe than the lowest of `condition`'s, left out of it and not `covered`. */
-  const gap = (condition: SeverityCondition | undefined, covered: (severity: string) => boolean) => {
-    const named = condition && 'anyOf' in condition ? condition.anyOf : undefined;
-    if (!named) return undefined;
-    const lowest = Math.min(...named.map((name) => severities.indexOf(name)));
-    if (lowest < 0) return undefined;
-    const missed = severities.slice(lowest + 1).filter((severity) => !named.includes(severity) && !covered(severity));
-    if (missed.length === 0) return undefined;
-    const list = missed.map((name) => `\`${name}\``).join(', ');
-    return { named: named.map((name) => `\`${name}\``).join(', '), list, states: missed.length === 1 ? list : `one of ${list}`, lowest: severities[lowest] };
-  };
-  const at = (conditions: Conditions, severity: string): Conditions => ({ ...conditions, severity: { anyOf: [severity] } });
+  const gap = (condition: SeverityCondition | undefined, covered: (severity: string) => boolean) => severityGap(condition, severities, covered);
   const requiredBy = (rule: Rule, conditions: Conditions) => (severity: string) =>
-    rules.some((other) => other !== rule && !autoApproves(other) && !other.unless && conditionsImply(at(conditions, severity), other.if, severities));
+    rules.some((other) => other !== rule && !autoApproves(other) && !other.unless && conditionsImply(atSeverity(conditions, severity), other.if, severities));
   for (const rule of rules) {
     const own = autoApproves(rule) ? undefined : gap(rule.if.severity, requiredBy(rule, rule.if));
     if (own) {
@@ -391,7 +395,7 @@ export function lintSeverityGaps(rules: readonly Rule[], severities: readonly st
     const adding = rule.escalate.map((e, j) => ({ e, j })).filter(({ e }) => e.afterSeconds === undefined && e.require !== undefined && e.if !== undefined);
     for (const { e, j } of adding) {
       const conditions = e.if!;
-      const missed = gap(conditions.severity, (severity) => adding.some(({ e: other }) => other !== e && conditionsImply(at(conditions, severity), other.if!, severities)));
+      const missed = gap(conditions.severity, (severity) => adding.some(({ e: other }) => other !== e && conditionsImply(atSeverity(conditions, severity), other.if!, severities)));
       if (!missed) continue;
       found.push({
         rule,
@@ -399,6 +403,27 @@ export function lintSeverityGaps(rules: readonly Rule[], severities: readonly st
         message: `an escalation of rule "${rule.name}" adds a requirement for severity ${missed.named} but not for the more severe ${missed.list}, and no other escalation of the rule adds one there, so a step that states ${missed.states} escapes it; if more severe requests should need it too, write \`severity: { at_least: ${missed.lowest} }\``,
       });
     }
+  }
+  return found;
+}
+
+/**
+ * A freeze or deploy window whose scope lists severities by name (`[medium, high]`) and leaves out a
+ * more severe one (`critical`) that no other window of its kind holds: a step that states it is
+ * neither frozen nor kept to the window's hours.
+ */
+export function lintWindowSeverityGaps(windows: readonly TimeWindow[], severities: readonly string[]): { window: TimeWindow; message: string }[] {
+  const found: { window: TimeWindow; message: string }[] = [];
+  for (const window of windows) {
+    const held = (severity: string) =>
+      windows.some((other) => other !== window && other.kind === window.kind && conditionsImply(atSeverity(window.if, severity), other.if, severities));
+    const missed = severityGap(window.if.severity, severities, held);
+    if (!missed) continue;
+    const kind = window.kind === 'freeze' ? 'freeze' : 'deploy window';
+    found.push({
+      window,
+      message: `${kind} "${window.name}" holds requests of severity ${missed.named} but not of the more severe ${missed.list}, and no other ${kind} holds them there, so a step that states ${missed.states} escapes it; if more severe requests should be held too, write \`severity: { at_least: ${missed.lowest} }\``,
+    });
   }
   return found;
 }

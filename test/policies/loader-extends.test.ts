@@ -172,6 +172,31 @@ describe('_extends merge precedence', () => {
     ]);
   });
 
+  describe("a repository's own severity between two that an org condition lists by name", () => {
+    // With the org's order, `[high, critical]` is every severity from high up. A repository that put
+    // `urgent` between them would take a step stating `urgent` out of the org's gate.
+    const orgRule = yaml('version: 1', 'rules:', '  - name: org-high', '    if: { environment: production, severity: [high, critical] }', '    require: { approvals: 2, approvers: ["@acme/sre"] }');
+    const orgFreeze = yaml('version: 1', 'freezes:', '  - name: big-changes', '    time_zone: UTC', '    cron: { start: "0 0 * * *", end: "0 0 * * *" }', '    if:', '      severity:', '        - high', '        - critical');
+    const orgUnless = yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { environment: production }', '    unless: { severity: [low, medium] }', '    require: { approvers: ["@acme/sre"] }');
+
+    test.each([
+      ["an org rule's `if`", orgRule, 'severities: [low, medium, high, urgent, critical]', '`urgent` would rank between `high` and `critical`', `${BASE}:4:46`],
+      ["an org freeze's scope", orgFreeze, 'severities: [low, medium, high, urgent, critical]', '`urgent` would rank between `high` and `critical`', `${BASE}:8:9`],
+      ["an org rule's `unless`", orgUnless, 'severities: [low, minor, medium, high, critical]', '`minor` would rank between `low` and `medium`', `${BASE}:5:25`],
+    ])('in %s is refused', (_case, org, line, between, condition) => {
+      expect(errors(org, yaml('version: 1', '_extends: .github', line))).toEqual([
+        `${REPO}:3:13: severities: ${between}, which a condition of the org policy lists by name (${condition}): a request that states it would meet that condition under neither name; rank it below them, or have the org write { at_least } (the org policy, ${BASE}:1:1); a repository can tighten the org policy, not loosen it`,
+      ]);
+    });
+
+    test('below or outside the names the condition lists is not', () => {
+      const policy = merged(orgRule, yaml('version: 1', '_extends: .github', 'severities: [trivial, low, urgent, medium, high, critical]')).policy;
+      expect(policy.severities).toHaveLength(6);
+      const decision = evaluate(policy, { action: 'deploy', environment: 'production', severity: 'critical', changedFiles: ['a'] });
+      expect(decision.requirements).toEqual([expect.objectContaining({ rule: 'org-high', approvals: 2 })]);
+    });
+  });
+
   test('a repository may add severities below the org\'s highest, and name its own when the org names none', () => {
     const org = yaml('version: 1', 'rules:', '  - name: org-prod', '    if: { severity: { at_least: high } }');
     expect(merged(org, yaml('version: 1', '_extends: .github', 'severities: [trivial, low, medium, high, urgent, critical]')).policy.severities).toHaveLength(6);
