@@ -90,7 +90,17 @@ export class ChainVerifier {
     if (row.prevHash !== this.#prevHash) {
       return this.#fail(seq, `prev_hash ${row.prevHash} does not match the hash of seq ${seq - 1} (${this.#prevHash}): the row before it was changed or replaced`);
     }
-    const computed = auditHash(row);
+    // A row the App could not have written (a time out of range or missing, a number out of JSON's)
+    // is named here, as any other edit is, rather than failing the whole check with no row named.
+    if (!(row.at instanceof Date) || Number.isNaN(row.at.getTime())) {
+      return this.#fail(seq, `its time (at) is ${describeValue(row.at)}, which the App never writes: the row was edited (type ${row.type}, actor ${row.actor})`);
+    }
+    let computed: string;
+    try {
+      computed = auditHash(row);
+    } catch (err) {
+      return this.#fail(seq, `its facts cannot be hashed (${(err as Error).message}), which the App never writes: the row was edited (type ${row.type}, actor ${row.actor})`);
+    }
     if (computed !== row.hash) {
       return this.#fail(seq, `hash mismatch: stored ${row.hash}, computed ${computed}: the row was edited (type ${row.type}, actor ${row.actor})`);
     }
@@ -102,16 +112,22 @@ export class ChainVerifier {
     return true;
   }
 
-  /** The head record says how long the chain is and how it ends: rows missing from the end show here. */
-  finish(head: { seq: number; hash: string } | undefined): ChainProblem | undefined {
+  /**
+   * The head record says how long the chain is and how it ends: rows missing from the end show here.
+   * `heads`: every head record the table holds; the App keeps exactly one.
+   */
+  finish(heads: ReadonlyArray<{ seq: number; hash: string }>): ChainProblem | undefined {
     if (this.#problem) return this.#problem;
     const last = this.#expectedSeq - 1;
     if (this.anchor && this.anchor.seq > last) {
       this.#fail(last + 1, `the chain ends at seq ${last}, before seq ${this.anchor.seq} of the head expected: rows were deleted from the end since that head was recorded`);
       return this.#problem;
     }
+    const head = heads[0];
     if (!head) {
       this.#fail(last + 1, 'the audit head record is missing');
+    } else if (heads.length > 1) {
+      this.#fail(last + 1, `there are ${heads.length} audit head records where the App keeps one: one was added outside the App`);
     } else if (head.seq > last) {
       this.#fail(last + 1, `the head record says the chain ends at seq ${head.seq} but it ends at seq ${last}: rows ${last + 1}..${head.seq} are missing (deleted from the end)`);
     } else if (head.seq < last) {
@@ -126,4 +142,11 @@ export class ChainVerifier {
     this.#problem = { seq, reason };
     return false;
   }
+}
+
+/** A value read from a row, as a reason may quote it. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'missing (NULL)';
+  if (value instanceof Date) return 'not a valid date';
+  return `"${String(value).slice(0, 40)}"`;
 }

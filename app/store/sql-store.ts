@@ -1074,10 +1074,9 @@ export class SqlStore implements Store {
         for (const row of rows) if (!verifier.push(toAuditEvent(row))) break;
         if (verifier.problem || rows.length < VERIFY_BATCH) break;
       }
-      const head = heads.length === 1 ? { seq: Number(heads[0].seq), hash: heads[0].hash } : undefined;
-      const problem = verifier.finish(head);
+      const problem = verifier.finish(heads.map((head) => ({ seq: Number(head.seq), hash: head.hash })));
       if (problem) return { ok: false, ...problem, checked: verifier.checked };
-      return { ok: true, count: verifier.checked, headHash: head!.hash };
+      return { ok: true, count: verifier.checked, headHash: heads[0]!.hash };
     });
   }
 

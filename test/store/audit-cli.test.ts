@@ -129,6 +129,21 @@ describe('mercurial-jit audit verify on PostgreSQL', () => {
     expect(result.stderr).toContain('--expect-head: expected N:HASH');
   });
 
+  test('a row edited to hold what the App never writes exits 1 naming the row and the field', async () => {
+    await pool.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
+    const { rows } = await pool.query<{ at: Date }>(`UPDATE audit_events a SET at = 'infinity' FROM audit_events b WHERE a.seq = 2 AND b.seq = 2 RETURNING b.at`);
+    try {
+      const result = await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema]);
+      expect(result).toMatchObject({ code: 1, stderr: '' });
+      expect(result.stdout).toMatch(/^audit trail TAMPERED: first bad row is seq 2: its time \(at\) is .*, which the App never writes: the row was edited/);
+      expect(result.stdout).toContain('(1 events before it verified)');
+    } finally {
+      await pool.query('UPDATE audit_events SET at = $1 WHERE seq = 2', [rows[0].at]);
+      await pool.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only');
+    }
+    expect((await run(['verify', '--database-url', POSTGRES_URL, '--schema', schema])).code).toBe(0);
+  });
+
   test('a row deleted from the end exits 1', async () => {
     await pool.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
     await pool.query('DELETE FROM audit_events WHERE seq = 4');

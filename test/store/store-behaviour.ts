@@ -1099,6 +1099,25 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
         expect((await backend.store.verifyAudit()).ok).toBe(true);
       });
 
+      test.each([
+        ['a time out of range', `at = '290000-01-01'`, /seq \d+: its time \(at\) is .*, which the App never writes: the row was edited \(type notification_attempt, actor app\)/],
+        ['an infinite time', `at = 'infinity'`, /its time \(at\) is .*, which the App never writes/],
+        ['no time', 'at = NULL', /its time \(at\) is missing \(NULL\), which the App never writes/],
+        ['a number JSON cannot hold', `facts = '{"i": 1e400}'`, /its facts cannot be hashed \(Infinity is not allowed\), which the App never writes/],
+      ])('a row edited to hold %s is caught at that row, not left unverifiable', async (_, change, reason) => {
+        const original = await snapshot(middle);
+        await backend.sql('ALTER TABLE audit_events ALTER COLUMN at DROP NOT NULL');
+        try {
+          await backend.sql(`UPDATE audit_events SET ${change} WHERE seq = $1`, [middle]);
+          const verified = await backend.store.verifyAudit();
+          expect(verified).toMatchObject({ ok: false, seq: middle, checked: middle - 1 });
+          expect(verified.ok === false && `seq ${verified.seq}: ${verified.reason}`).toMatch(reason);
+        } finally {
+          await restore(original);
+          await backend.sql('ALTER TABLE audit_events ALTER COLUMN at SET NOT NULL');
+        }
+      });
+
       test('rows swapped in place are caught', async () => {
         const a = await snapshot(middle);
         const b = await snapshot(middle + 1);
@@ -1130,6 +1149,19 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
         } finally {
           await backend.sql(`DELETE FROM audit_events WHERE seq = 1000 AND actor = 'mallory'`);
           await backend.sql('ALTER TABLE audit_events ADD PRIMARY KEY (seq)');
+        }
+        expect((await backend.store.verifyAudit()).ok).toBe(true);
+      });
+
+      test('a second head record, added by whoever dropped its key, is named as such', async () => {
+        await backend.sql('ALTER TABLE audit_head DROP CONSTRAINT audit_head_pkey');
+        await backend.sql('INSERT INTO audit_head (seq, hash) SELECT seq, hash FROM audit_head');
+        try {
+          const verified = await backend.store.verifyAudit();
+          expect(verified).toMatchObject({ ok: false, reason: 'there are 2 audit head records where the App keeps one: one was added outside the App' });
+        } finally {
+          await backend.sql('DELETE FROM audit_head WHERE ctid <> (SELECT min(ctid) FROM audit_head)');
+          await backend.sql('ALTER TABLE audit_head ADD PRIMARY KEY (singleton)');
         }
         expect((await backend.store.verifyAudit()).ok).toBe(true);
       });
