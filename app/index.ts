@@ -114,6 +114,7 @@ export function jitApp(options: JitAppOptions): JitApp {
 
     answerForgedSignaturesWith401(app);
     app.on(['installation', 'installation_repositories'], async () => installations.forget());
+    app.on('installation.deleted', async (context) => installations.uninstalled(context.payload.installation.id));
     app.on('installation.deleted', once(store, metrics, handleInstallationDeleted(store, gate)));
     app.on('installation_repositories.removed', once(store, metrics, handleRepositoriesRemoved(store, gate)));
     app.on('issue_comment.created', once(store, metrics, handleComment(gate, store), { concerns: mayBeCommand, dedupedByHandler: true }));

@@ -12,11 +12,31 @@ export class AppNotInstalledError extends Error {
   }
 }
 
+/**
+ * The App was uninstalled there: GitHub keeps no installation of that id, makes it no token and never
+ * gives the id out again (installing the App again makes another). Answered as GitHub answers a token
+ * request for it, 404, so that nothing retries it.
+ */
+export class InstallationGone extends Error {
+  readonly status = 404;
+  constructor(readonly installationId: number) {
+    super(`the GitHub App's installation ${installationId} was uninstalled`);
+  }
+}
+
+/** GitHub's answer to a token request for an installation it no longer has. */
+function isTokenRefusedAsGone(err: unknown): boolean {
+  const failure = err as { status?: number; request?: { method?: string; url?: string } };
+  return failure.status === 404 && failure.request?.method === 'POST' && /\/app\/installations\/\d+\/access_tokens$/.test(failure.request.url ?? '');
+}
+
 /** How long a repository's installation is used without asking GitHub again. */
 export const INSTALLED_TTL_MS = 10 * 60_000;
 /** How long "not installed" (GitHub's 404) stands; installing the App anywhere ends it at once (`forget`). */
 export const NOT_INSTALLED_TTL_MS = 60_000;
 const LOOKUP_CAPACITY = 10_000;
+/** How long an installation GitHub refused a token for (404) is taken as uninstalled before it is asked again. */
+const TOKEN_REFUSED_TTL_MS = 10 * 60_000;
 
 export class Installations {
   private readonly cache = new ResponseCache();
@@ -27,6 +47,11 @@ export class Installations {
   private readonly repositories = new FreshReads<RepositoryNow>();
 
   private botLogin?: Promise<string>;
+  /**
+   * Installations uninstalled: for good when the webhook said so; for a while when GitHub refused a
+   * token, which a new installation's first moments might answer the same way.
+   */
+  private readonly gone = new ExpiringCache<number, true>(LOOKUP_CAPACITY);
 
   /** `appId`: the GitHub App this is, so check runs it made can be told from another App's. */
   constructor(private readonly probot: Probot, private readonly appId: number) {}
@@ -48,8 +73,19 @@ export class Installations {
     this.lookups.clear();
   }
 
+  /** The App was uninstalled from this installation (`installation.deleted`). */
+  uninstalled(installationId: number): void {
+    this.gone.set(installationId, true, Infinity);
+  }
+
   async client(installationId: number): Promise<GitHubClient> {
+    if (this.gone.get(installationId)) throw new InstallationGone(installationId);
     const octokit = await this.probot.auth(installationId);
+    // Another replica heard the webhook: this one learns it from the first token GitHub refuses.
+    octokit.hook.error('request', (err) => {
+      if (isTokenRefusedAsGone(err) && !this.gone.get(installationId)) this.gone.set(installationId, true, TOKEN_REFUSED_TTL_MS);
+      throw err;
+    });
     useConditionalRequests(octokit, this.cache, installationId);
     return new OctokitGitHubClient(octokit, { appId: this.appId, botLogin: () => this.ownBotLogin(), shared: { installationId, branchHeads: this.branchHeads, repositories: this.repositories } });
   }

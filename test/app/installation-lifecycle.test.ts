@@ -94,5 +94,11 @@ describe('the installation under pending requests', () => {
     const answer = await eventually(() => world.poll(run, body.id as string), (a) => a.body.status !== 'pending', 5000);
     expect(answer.body).toMatchObject({ status: 'failed', reason: expect.stringContaining('the GitHub App was uninstalled from acme'), approved_by: [] });
     expect((await world.audit(body.id as string)).map((e) => e.type)).not.toContain('vote');
+    // GitHub takes nothing from a deleted installation again: the reconciler's rounds stop asking it.
+    await world.settle();
+    const total = async () => Object.values(await world.control.requestCounts()).reduce((sum, n) => sum + n, 0);
+    const before = await total();
+    await new Promise((resolve) => setTimeout(resolve, 5000)); // two reconciler rounds and more
+    expect((await total()) - before).toBe(0);
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
 import { Probot } from 'probot';
 import { loadPolicyInputs, PolicyCache } from '../../app/gate/policy-source.js';
-import { Installations } from '../../app/github/installations.js';
+import { InstallationGone, Installations } from '../../app/github/installations.js';
 import { AppOctokit } from '../../app/github/octokit.js';
 import { generateAppKeyPair, startGitHubDouble, type RunningGitHubDouble } from '../github-double/index.js';
 
@@ -17,6 +17,7 @@ describe('reads shared among concurrent callers', () => {
   let github: RunningGitHubDouble;
   let installations: Installations;
   let probot: Probot;
+  let privateKey: string;
 
   beforeAll(async () => {
     const keys = generateAppKeyPair();
@@ -30,7 +31,8 @@ describe('reads shared among concurrent callers', () => {
         installations: [{ appId: APP_ID, account: 'acme' }, { appId: APP_ID, account: 'globex' }],
       },
     });
-    probot = new Probot({ appId: APP_ID, privateKey: keys.privateKey, baseUrl: github.apiUrl, Octokit: AppOctokit, log: pino({ level: 'silent' }) });
+    privateKey = keys.privateKey;
+    probot = new Probot({ appId: APP_ID, privateKey, baseUrl: github.apiUrl, Octokit: AppOctokit, log: pino({ level: 'silent' }) });
     installations = new Installations(probot, APP_ID);
   });
 
@@ -78,5 +80,17 @@ describe('reads shared among concurrent callers', () => {
     } finally {
       wrap.mockRestore();
     }
+  });
+
+  it('an installation uninstalled without this replica hearing of it is not asked again once GitHub refuses it a token', async () => {
+    const { installationId } = await installations.forRepository('globex', 'app');
+    await github.control.changeInstallation({ installation_id: installationId, user: 'alice', action: 'delete' });
+    // A replica that never heard the webhook, with no token of that installation yet.
+    const elsewhere = new Installations(new Probot({ appId: APP_ID, privateKey, baseUrl: github.apiUrl, Octokit: AppOctokit, log: pino({ level: 'silent' }) }), APP_ID);
+    const app = { owner: 'globex', repo: 'app' };
+    await expect((await elsewhere.client(installationId)).repository(app)).rejects.toMatchObject({ status: 404 });
+    const mark = await github.control.exchangeMark();
+    await expect(elsewhere.client(installationId)).rejects.toBeInstanceOf(InstallationGone);
+    expect(await github.control.exchanges(mark)).toEqual([]);
   });
 });
