@@ -2,6 +2,7 @@
 import type { ValidateFunction } from 'ajv';
 import { DEPLOYMENT_ACTION, type RequestInput } from '../gate/request.js';
 import { validateCancelBody, validateOpenBody } from './generated/request-body-validators.js';
+import { unstorableText } from '../store/storable-text.js';
 import { HttpError } from './http.js';
 
 const validateOpen = validateOpenBody as ValidateFunction<{ action: string; environment?: string; severity?: string; summary?: string; timeout_seconds?: number }>;
@@ -21,6 +22,11 @@ const RESERVED_ACTIONS = new Map([
 
 export function parseOpenBody(body: unknown): RequestInput {
   if (!validateOpen(body)) throw new HttpError(422, 'invalid_request', problems(validateOpen.errors));
+  for (const field of ['environment', 'severity', 'summary'] as const) {
+    const value = body[field];
+    const problem = value === undefined ? undefined : unstorableText(value);
+    if (problem) throw new HttpError(422, 'invalid_request', `/${field} ${problem}`);
+  }
   const reserved = RESERVED_ACTIONS.get(body.action.toLowerCase());
   if (reserved) throw new HttpError(422, 'invalid_request', `/action "${body.action}" is reserved: ${reserved}; name the gated step's action something else`);
   return {

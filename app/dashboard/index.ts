@@ -19,6 +19,7 @@ import { HttpError } from '../api/http.js';
 import { isSuspended } from '../github/transient.js';
 import { GitHubUserAccess, type OAuthCredentials, type ReadableRepository } from '../github/user-access.js';
 import { FINAL_STATUSES, isRequestId, type AuditEvent, type AuditSearch, type DashboardSession, type RequestSearch, type RequestStatus, type Store } from '../store/store.js';
+import { unstorableText } from '../store/storable-text.js';
 import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
 import { Sessions } from './sessions.js';
 import { DASHBOARD_CSS } from './style.js';
@@ -281,6 +282,8 @@ export function createDashboardHandler(options: DashboardOptions) {
       const note = (form.get('note') ?? '').trim();
       if (choice !== 'approve' && choice !== 'reject') throw new PageError(400, 'Refused', 'The form must say approve or reject.');
       if (choice === 'reject' && note === '') return requestPage(res, view, read, { counted: false, text: 'A reason is required to reject; nothing was recorded.' });
+      const unstorable = unstorableText(note);
+      if (unstorable) return requestPage(res, view, read, { counted: false, text: `The note ${unstorable}. Nothing was recorded.` });
       const outcome = await gate.vote({ requestId: read.row.id, read: read.row, readVotes: read.votes, login: view.session.login, senderId: view.session.userId, senderType: 'User', choice, note, via: 'dashboard' }).catch((err: unknown) => {
         if (isSuspended(err)) throw new PageError(503, 'Installation suspended', `${suspendedText(read.request.owner)}. Your vote was not counted; nothing was recorded.`);
         throw err;

@@ -250,6 +250,31 @@ describe('authentication and scoping', () => {
     expect(answer.status).toBe(422);
     expect(answer.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('timeout') });
   });
+
+  it('refuses text the store cannot keep (NUL, a lone surrogate) with a 422 naming the field, and opens nothing', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ summary: 'ship it\u0000' }, '/summary contains NUL (U+0000) at character 8, which cannot be stored; remove it'],
+      [{ environment: 'prod\u0000uction' }, '/environment contains NUL (U+0000) at character 5, which cannot be stored; remove it'],
+      [{ environment: 'production', severity: 'hi\u0000gh' }, '/severity contains NUL (U+0000) at character 3, which cannot be stored; remove it'],
+      [{ summary: 'half an emoji \ud83d' }, '/summary contains a lone surrogate (U+D83D) at character 15, which is not Unicode text; send whole characters'],
+      [{ environment: '\udc00production' }, '/environment contains a lone surrogate (U+DC00) at character 1, which is not Unicode text; send whole characters'],
+    ];
+    for (const [fields, message] of cases) {
+      const run = job();
+      const answer = await world.open(run, { action: 'deploy', ...fields });
+      expect([answer.status, answer.body.error]).toEqual([422, { code: 'invalid_request', message }]);
+      // Refused before anything was stored: the same step opens its request once its text is fixed.
+      const fixed = await world.open(run, { action: 'deploy', environment: 'production' });
+      expect([fixed.status, fixed.body.status]).toEqual([200, 'pending']);
+      await world.api('POST', `/api/v1/requests/${fixed.body.id}/cancel`, await world.token(run), { reason: 'timeout' });
+    }
+    // Whole surrogate pairs, right-to-left and zero-width characters are text like any other.
+    const run = job();
+    const shown = await world.open(run, { action: 'deploy', environment: 'production', summary: '🚀 \u202egnp.exe\u200b' });
+    expect([shown.status, shown.body.status]).toEqual([200, 'pending']);
+    expect((await world.app.store.getRequest(shown.body.id as string))?.facts.summary).toBe('🚀 \u202egnp.exe\u200b');
+    await world.api('POST', `/api/v1/requests/${shown.body.id}/cancel`, await world.token(run), { reason: 'timeout' });
+  });
 });
 
 describe('cancel and long-poll', () => {

@@ -207,6 +207,22 @@ describe('voting from the dashboard', () => {
     expect(await world.app.store.listVotes(id)).toEqual([]);
   });
 
+  it('refuses a note holding NUL, which the store cannot keep, saying so; the vote can then be sent without it', async () => {
+    const id = await openPending();
+    const bob = await signedIn('bob');
+    for (const choice of ['approve', 'reject']) {
+      const answer = await bob.post(`/dashboard/requests/${id}/vote`, { choice, note: 'looks\u0000 right', csrf: await bob.csrf() });
+      expect(answer.status).toBe(200);
+      expect(answer.text).toContain('The note contains NUL (U+0000) at character 6, which cannot be stored; remove it. Nothing was recorded.');
+      expect(answer.text).not.toContain('Something went wrong');
+    }
+    expect(await world.app.store.listVotes(id)).toEqual([]);
+    expect(await world.app.store.getRequest(id)).toMatchObject({ status: 'pending' });
+    const approved = await bob.post(`/dashboard/requests/${id}/vote`, { choice: 'approve', note: 'looks right', csrf: await bob.csrf() });
+    expect(approved.text).toContain('Your approval was recorded.');
+    expect(await world.app.store.getRequest(id)).toMatchObject({ status: 'approved' });
+  });
+
   it('tells an ineligible user why, and does not count their vote', async () => {
     const id = await openPending();
     const mallory = await signedIn('mallory'); // opened the pull request, and is no code owner
