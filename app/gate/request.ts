@@ -20,20 +20,38 @@ export function requestKeyFor(run: RunIdentity, action: string, environment: str
   return { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt, action, jobKey: jobKeyOf(run, environment) };
 }
 
-/** A job's part of its requests' keys: its check run, or on older servers, whose tokens name none, the environment it names. */
+/** Key of a request of a job whose token names its environment (older servers). */
+const JOB_ENVIRONMENT = 'job_environment:';
+/**
+ * Key of a request of a job whose token names no environment (older servers): the step named it, if
+ * at all. Requests opened before the two were kept apart have this key whatever the job's token said.
+ */
+const CLAIMED_ENVIRONMENT = 'environment:';
+
+/**
+ * A job's part of its requests' keys: its check run, or on older servers, whose tokens name none, the
+ * environment. A job's `environment:` (in its token) and an environment a step names for a job
+ * without one (a claim) are kept apart: a job without `environment:` that names the deploy job's
+ * environment in its step never reaches the deploy job's request.
+ */
 function jobKeyOf(run: RunIdentity, environment: string | undefined): string {
-  return run.checkRunId !== undefined ? `check_run:${run.checkRunId}` : `environment:${(environment ?? '').toLowerCase()}`;
+  if (run.checkRunId !== undefined) return `check_run:${run.checkRunId}`;
+  if (run.environment !== undefined) return `${JOB_ENVIRONMENT}${run.environment.toLowerCase()}`;
+  return `${CLAIMED_ENVIRONMENT}${(environment ?? '').toLowerCase()}`;
 }
 
 /**
  * Whether a token's job is the one a request with this job key belongs to. A `check_run:` key needs
- * the same check run. An environment key (older servers, whose tokens name no check run) needs a
- * token without one, and, when the job states an environment, that environment: a job without one
- * named it in its step's input, which a poll or cancel does not repeat.
+ * the same check run. On older servers, whose tokens name no check run, a job with `environment:`
+ * reaches only requests of that environment, and a job without one only requests of jobs without one
+ * (their step named the environment, which a poll or cancel does not repeat). A request opened before
+ * the two were kept apart is still reached by its job, which may be either.
  */
 export function isRequestOfJob(jobKey: string, run: RunIdentity): boolean {
   if (run.checkRunId !== undefined) return jobKey === jobKeyOf(run, undefined);
-  return jobKey.startsWith('environment:') && (run.environment === undefined || jobKey === jobKeyOf(run, run.environment));
+  if (run.environment === undefined) return jobKey.startsWith(CLAIMED_ENVIRONMENT);
+  const environment = run.environment.toLowerCase();
+  return jobKey === `${JOB_ENVIRONMENT}${environment}` || jobKey === `${CLAIMED_ENVIRONMENT}${environment}`;
 }
 
 /** The action name of requests a job's deployment protection rule opens (policies may match it with `action:`). */

@@ -195,6 +195,27 @@ describe('a request', () => {
     const own = await world.poll(production, id);
     expect({ status: own.status, decision: own.body.status }).toEqual({ status: 200, decision: 'pending' });
   }, SLOW_TEST_MS);
+
+  it('where GitHub gives no check_run_id claim (older servers), a job without `environment:` cannot reach the request of a job with one', async () => {
+    const noClaim = { check_run_id: '' };
+    const production = job({ job: 'production', environment: 'production', extra_claims: noClaim });
+    const id = await openPending(production, 'deploy');
+    // A job that runs unreviewed code, with no `environment:`, naming the deploy job's environment in its step.
+    const build: RunnerJob = { ...production, job: 'build', environment: undefined };
+    expectRefusal(await world.poll(build, id), 404, 'not_found');
+    expectRefusal(await world.poll(build, id, 1), 404, 'not_found');
+    expectRefusal(await world.api('POST', `/api/v1/requests/${id}/cancel`, await world.token(build), { reason: 'job_cancelled' }), 404, 'not_found');
+    // Its step's request is its own, never the deploy job's.
+    const claimed = await world.openAsIs(build, { action: 'deploy', environment: 'production' });
+    expect(claimed.status).toBe(200);
+    opened.push({ run: build, id: claimed.body.id as string });
+    expect(claimed.body.id).not.toBe(id);
+    // And the deploy job, opening again, finds its own request, not the build job's.
+    const again = await world.openAsIs(production, { action: 'deploy', environment: 'production' });
+    expect({ status: again.status, id: again.body.id, decision: again.body.status }).toEqual({ status: 200, id, decision: 'pending' });
+    const own = await world.poll(production, id);
+    expect({ status: own.status, decision: own.body.status }).toEqual({ status: 200, decision: 'pending' });
+  }, SLOW_TEST_MS);
 });
 
 describe('the admission settings', () => {
