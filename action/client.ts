@@ -36,6 +36,7 @@ export interface RequestView {
   checkRunUrl?: string;
   /** The GitHub App the App runs as: only a check run made by it may stand in for the App. */
   appId?: number;
+  /** On the runner's clock (see `onRunnerClock`), so the step can compare it with its own `Date.now()`. */
   deadline?: Date;
 }
 
@@ -156,6 +157,20 @@ export function parseRequestView(body: unknown): RequestView {
   };
 }
 
+/**
+ * The App states its deadline on its own clock; a runner whose clock runs ahead of it (a self-hosted
+ * one off NTP) would otherwise give up, and cancel the request, while approvers still have time. The
+ * answer's `Date` header tells the App's time when it answered: the deadline is moved by the difference.
+ * Its whole seconds and the answer's time in transit only ever move it later, by about a second, and
+ * the App ends the request at its own deadline anyway. Without a readable `Date`, it is taken as given.
+ */
+export function onRunnerClock(view: RequestView, dateHeader: string | undefined, receivedAt: number): RequestView {
+  const appTime = dateHeader ? Date.parse(dateHeader) : NaN;
+  if (!view.deadline || Number.isNaN(appTime)) return view;
+  const deadline = new Date(view.deadline.getTime() + (receivedAt - appTime));
+  return Number.isNaN(deadline.getTime()) ? view : { ...view, deadline };
+}
+
 export interface AppClientOptions {
   appUrl: string;
   audience: string;
@@ -238,7 +253,10 @@ export class AppClient {
               : await http.post(url, JSON.stringify(options.body ?? {}), { ...headers, 'content-type': 'application/json' });
           const status = response.message.statusCode ?? 0;
           const text = await response.readBody();
-          if (status >= 200 && status < 300) return this.ownAnswer(parseRequestView(parseJson(text)), idToken, options.requestId);
+          if (status >= 200 && status < 300) {
+            const view = onRunnerClock(parseRequestView(parseJson(text)), response.message.headers.date, Date.now());
+            return this.ownAnswer(view, idToken, options.requestId);
+          }
           if (status !== 429 && status < 500) throw apiError(status, text, method, path);
           failure = `HTTP ${status}`;
           answered = status;

@@ -21474,6 +21474,12 @@ function parseRequestView(body) {
     deadline: deadline && !Number.isNaN(deadline.getTime()) ? deadline : void 0
   };
 }
+function onRunnerClock(view, dateHeader, receivedAt) {
+  const appTime = dateHeader ? Date.parse(dateHeader) : NaN;
+  if (!view.deadline || Number.isNaN(appTime)) return view;
+  const deadline = new Date(view.deadline.getTime() + (receivedAt - appTime));
+  return Number.isNaN(deadline.getTime()) ? view : { ...view, deadline };
+}
 var AppClient = class {
   constructor(options) {
     this.options = options;
@@ -21527,7 +21533,10 @@ var AppClient = class {
           const response = method === "GET" ? await http2.get(url, headers) : await http2.post(url, JSON.stringify(options.body ?? {}), { ...headers, "content-type": "application/json" });
           const status = response.message.statusCode ?? 0;
           const text = await response.readBody();
-          if (status >= 200 && status < 300) return this.ownAnswer(parseRequestView(parseJson(text)), idToken, options.requestId);
+          if (status >= 200 && status < 300) {
+            const view = onRunnerClock(parseRequestView(parseJson(text)), response.message.headers.date, Date.now());
+            return this.ownAnswer(view, idToken, options.requestId);
+          }
           if (status !== 429 && status < 500) throw apiError(status, text, method, path);
           failure = `HTTP ${status}`;
           answered = status;

@@ -372,6 +372,26 @@ describe('waitForDecision', () => {
     expect(appRequests.filter((r) => r.method === 'GET').every((r) => r.url === '/api/v1/requests/r1?wait=1')).toBe(true);
   });
 
+  it("goes by the App's clock for the App's deadline: a runner clock running ahead does not cut the wait short", async () => {
+    // The App's clock is 10 minutes behind the runner's; its request has 2 minutes left on its own clock.
+    const appNow = () => new Date(Date.now() - 10 * 60_000);
+    const headers = () => ({ date: appNow().toUTCString() });
+    let polls = 0;
+    unscripted = (method, url) => {
+      if (url.endsWith('/cancel')) return { status: 200, body: { id: 'r1', status: 'cancelled', reason: 'cancelled: timeout', ...OWN }, headers: headers() };
+      if (method === 'GET' && ++polls >= 2) return { status: 200, body: { id: 'r1', status: 'approved', reason: 'quorum', approved_by: ['alice'], ...OWN }, headers: headers() };
+      return { status: 200, body: { ...pending, deadline: new Date(appNow().getTime() + 120_000).toISOString() }, headers: headers(), delayMs: method === 'GET' ? 100 : 0 };
+    };
+    const { client: app } = client();
+    const outcome = await waitForDecision(
+      { action: 'deploy' },
+      { client: app, log: () => {}, warn: () => {} },
+      { ...DEFAULT_WAIT_SETTINGS, pollWaitSeconds: 1 },
+    );
+    expect(appRequests.filter((r) => r.url.endsWith('/cancel'))).toEqual([]);
+    expect(outcome).toMatchObject({ status: 'approved', decision: 'approved', approvedBy: ['alice'] });
+  });
+
   it('takes a decision that lands just before the cancel', async () => {
     unscripted = (method, url) =>
       url.endsWith('/cancel')
