@@ -128,9 +128,27 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   for (const layer of merged.layers) {
     for (const { pointer, message } of lintFile(layer.raw)) warnings.push(at(layer.source, pointer, message));
   }
-  const narrowed = merged.policy.unmatched === 'approve' ? lintNarrowedGates(merged.policy.rules, merged.policy.severities) : [];
-  const severityGaps = lintSeverityGaps(merged.policy.rules, merged.policy.severities);
-  const ruleWarnings: { rule: Rule; message: string; pointer?: string }[] = [...lintShadowedRules(merged.policy.rules, merged.policy.severities), ...narrowed, ...severityGaps];
+  const { rules, severities } = merged.policy;
+  const windows = merged.policy.windows ?? [];
+  // The checks that compare rules (and windows) with each other grow with their count squared times
+  // the severities: past a bound, a file of a few hundred kilobytes would take minutes, and the
+  // App reads the file of any pull request for its preview. Lint only warns, so they are left out.
+  const compared = crossChecksFor(merged.policy);
+  const compares = compared <= MAX_CROSS_CHECKS;
+  if (!compares) {
+    const layer = merged.layers[merged.layers.length - 1];
+    warnings.push(
+      at(
+        layer.source,
+        '/rules',
+        `the policy has ${rules.length} rules and ${severities.length} severities${windows.length > 0 ? ` and ${windows.length} windows` : ''}: too many to check against each other (${compared} comparisons; at most ${MAX_CROSS_CHECKS}), so shadowed rules, severity gaps and narrowed gates are not checked; split it, or use fewer severities`,
+        'key',
+      ),
+    );
+  }
+  const narrowed = compares && merged.policy.unmatched === 'approve' ? lintNarrowedGates(rules, severities) : [];
+  const severityGaps = compares ? lintSeverityGaps(rules, severities) : [];
+  const ruleWarnings: { rule: Rule; message: string; pointer?: string }[] = [...(compares ? lintShadowedRules(rules, severities) : []), ...narrowed, ...severityGaps];
   for (const { rule, message, pointer } of ruleWarnings) {
     // Names are unique within a file, so the rule's place in its own file's list is found by name.
     const layer = merged.layers.find((l) => l.source.file === rule.location.file);
@@ -159,15 +177,31 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
   // The repository's value wins over the org's: the warning points at the one in force.
   const setBy = [...merged.layers].reverse().find((l) => l.raw.defaults?.severity !== undefined);
   if (defaultSeverity && setBy) warnings.push(at(setBy.source, '/defaults/severity', defaultSeverity));
-  for (const { window, message } of lintWidenedWindows(merged.policy.windows ?? [], merged.policy.severities)) {
+  for (const { window, message } of compares ? lintWidenedWindows(windows, severities) : []) {
     const entry = merged.windows.find((w) => w.raw.name === window.name)!;
     warnings.push(at(entry.layer.source, entry.pointer, message));
   }
-  for (const { window, message } of lintWindowSeverityGaps(merged.policy.windows ?? [], merged.policy.severities)) {
+  for (const { window, message } of compares ? lintWindowSeverityGaps(windows, severities) : []) {
     const entry = merged.windows.find((w) => w.raw.name === window.name)!;
     warnings.push(at(entry.layer.source, `${entry.pointer}/if/severity`, message));
   }
   return { ok: true, policy: merged.policy, warnings: sortByPosition(warnings) };
+}
+
+/**
+ * The lint compares rules and windows with each other only when crossChecksFor is at most this: it
+ * then makes at most twice as many comparisons. A 1,000-rule policy with the four built-in severities is within it.
+ */
+const MAX_CROSS_CHECKS = 6_000_000;
+
+/**
+ * About how many comparisons the lints between rules and windows make (never more than twice this):
+ * each pair of rules, of escalations of one rule and of windows, once for each severity and twice more.
+ */
+function crossChecksFor(policy: Policy): number {
+  const escalations = policy.rules.reduce((sum, rule) => sum + rule.escalate.length ** 2, 0);
+  const windows = (policy.windows ?? []).length;
+  return (policy.rules.length ** 2 + escalations + windows ** 2) * (policy.severities.length + 2);
 }
 
 function failed(diagnostics: PolicyDiagnostic[]): LoadResult {

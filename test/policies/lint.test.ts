@@ -539,3 +539,29 @@ describe('defaults.severity that meets a condition loosening the gate, which a s
     expect(warnings[0]).toMatch(expected);
   });
 });
+
+describe('checks between rules stay bounded however large the policy', () => {
+  // Each rule requires approval for the lowest severity by name: every more severe name is a gap,
+  // and each gap is looked for in every other rule, so the checks grow with rules² × severities.
+  const policy = (rules: number, severities: number) =>
+    `version: 1\nseverities: [${Array.from({ length: severities }, (_, i) => `s${i}`).join(', ')}]\nrules:\n` +
+    Array.from({ length: rules }, (_, i) => `  - { name: r${i}, if: { action: a${i}, severity: [s0] }, require: { approvals: 1, approvers: ["@o"] } }\n`).join('');
+
+  test('a policy with too many rules and severities to compare is loaded with one warning naming its rules, without comparing them', () => {
+    const loaded = loadPolicy(policy(400, 40), 'p.yml');
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    // Compared, each of the 400 rules would be warned about the 39 severities above `s0`.
+    expect(loaded.warnings.map(formatDiagnostic)).toEqual([
+      expect.stringMatching(/^p\.yml:3:1: the policy has 400 rules and 40 severities: too many to check against each other .*not checked/),
+    ]);
+  });
+
+  test('a large policy within the bound still gets the warnings that compare its rules', () => {
+    const loaded = loadPolicy(policy(300, 4), 'p.yml');
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.warnings).toHaveLength(300);
+    expect(loaded.warnings[0].message).toMatch(/^rule "r0" requires approval for severity `s0` but not for the more severe/);
+  });
+});
