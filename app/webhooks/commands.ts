@@ -28,7 +28,7 @@ type Inline = Paragraph['children'][number];
 /** The line endings of Markdown; a lone `\r` ends a line too. */
 const LINE_ENDING = /\r\n|\r|\n/;
 /** The command word, which must be plain text at the very start of the paragraph. */
-const COMMAND_WORD = /^\/[A-Za-z][\w-]*(?=\s|$)/;
+const COMMAND_WORD = /^\/[A-Za-z]/;
 
 /**
  * A command's paragraph opens with a `/`, written as itself, escaped (`\/`) or as a character
@@ -37,25 +37,99 @@ const COMMAND_WORD = /^\/[A-Za-z][\w-]*(?=\s|$)/;
  */
 const MAY_OPEN_COMMAND = /^[\s\uFEFF]*[/\\&]/;
 
+/**
+ * The longest opening paragraph read as Markdown for a command, in UTF-16 units. Reading Markdown's
+ * inline syntax takes time that grows faster than its length (a paragraph of 65,536 characters,
+ * GitHub's limit, of `*[` pairs or `<!--` openers takes tens of seconds, in which the App answers
+ * nothing): a longer one is read only when it holds no such syntax (a long note in plain words), and
+ * otherwise a command at its start is answered, never counted.
+ */
+const COMMAND_PARAGRAPH_MAX = 2_048;
+
+/** A blank line: a line ending, then only spaces and tabs up to the next line ending or the end. */
+const BLANK_LINE = /(?:\r\n|\r(?!\n)|\n)[ \t]*(?=\r|\n|$)/g;
+
 /** The command in a comment body, or undefined when the comment is not a slash command at all. */
 export function parseCommand(body: string): Command | undefined {
   if (!MAY_OPEN_COMMAND.test(body)) return undefined;
-  const line = commandLine(body);
-  const match = line?.match(/^\/([A-Za-z][\w-]*)(?:\s+([\s\S]*))?$/);
+  const opening = openingBlock(body);
+  if (opening.length <= COMMAND_PARAGRAPH_MAX) return readCommand(opening);
+  const plain = plainFirstLine(opening);
+  if (plain !== undefined) return commandIn(plain);
+  const command = readCommand(opening.slice(0, COMMAND_PARAGRAPH_MAX));
+  if (!command) return undefined;
+  return {
+    kind: 'invalid',
+    choice: command.kind === 'invalid' ? command.choice : command.kind,
+    problem: `the paragraph that opens the comment is longer than ${COMMAND_PARAGRAPH_MAX.toLocaleString('en-US')} characters, too long to read as a command; write the command on a line of its own, followed by a blank line`,
+  };
+}
+
+/**
+ * The comment up to the end of its first block, or up to the first blank line within it: a paragraph
+ * ends there, and a block that goes on past one (code, a list, a quote, an HTML block) is that kind of
+ * block already. What follows is not read, so a link reference in the command's paragraph whose
+ * definition comes further down reads as written, brackets and all.
+ */
+function openingBlock(body: string): string {
+  const start = body.search(/[^ \t\r\n]/);
+  if (start < 0) return body;
+  BLANK_LINE.lastIndex = start;
+  const blank = BLANK_LINE.exec(body);
+  return blank ? body.slice(0, blank.index) : body;
+}
+
+/** Characters that may start inline Markdown (escapes, code, emphasis, strikethrough, links, HTML, character references), a table's cells, or that Markdown replaces (NUL). */
+const INLINE_SYNTAX = /[\\`*_~[\]<>&|\0]/;
+/** A line that turns the paragraph above it into a heading. */
+const SETEXT_UNDERLINE = /^ {0,3}(?:=+|-+)[ \t]*$/;
+
+/**
+ * The first line of an opening block of plain text that opens with a slash: read as Markdown, it is
+ * its own text (none when the block is a heading). Undefined for any other block, which must be read
+ * as Markdown.
+ */
+function plainFirstLine(opening: string): string | undefined {
+  const start = opening.search(/[^ \t\r\n]/);
+  const indent = opening.slice(0, start).split(LINE_ENDING).at(-1)!;
+  if (opening[start] !== '/' || !/^ {0,3}$/.test(indent) || INLINE_SYNTAX.test(opening)) return undefined;
+  const [first, second] = opening.slice(start).split(LINE_ENDING, 2);
+  // Underlined, the paragraph is a heading: no line of it is a command.
+  if (second !== undefined && SETEXT_UNDERLINE.test(second)) return '';
+  return first!.trim();
+}
+
+function readCommand(text: string): Command | undefined {
+  return commandIn(commandLine(text));
+}
+
+/** The command a paragraph's first line, as rendered, states. */
+function commandIn(line: string | undefined): Command | undefined {
+  const match = line?.match(/^\/([A-Za-z][\w-]*)([\s\S]*)$/);
   if (!match) return undefined;
   const name = match[1].toLowerCase();
-  const rest = (match[2] ?? '').trim();
+  if (match[2] !== '' && !/^\s/.test(match[2])) {
+    // Run into what follows (`/approve.`, `/reject: not now`, `/approve?`, which asks): answered, never
+    // counted, rather than passed over in silence as another bot's command.
+    const meant = nearestKnown(name);
+    return meant && { kind: 'invalid', choice: meant, problem: `\`/${name}\` must be followed by a space or the end of the line, as in \`/${meant} ${meant === 'reject' ? 'migration is not reversible' : 'looks good'}\`` };
+  }
+  const rest = match[2].trim();
   if (name === 'approve') return { kind: 'approve', note: rest };
   if (name === 'reject') {
     if (rest.length === 0) return { kind: 'invalid', choice: 'reject', problem: '`/reject` needs a reason, for example `/reject migration is not reversible`' };
     return { kind: 'reject', reason: rest };
   }
-  const nearest = closest(name, [...KNOWN]) as (typeof KNOWN)[number];
-  if (distance(name, nearest) <= 2 || name.startsWith(nearest)) {
-    return { kind: 'invalid', choice: nearest, problem: `unknown command \`/${name}\``, suggestion: `/${nearest}` };
-  }
+  const nearest = nearestKnown(name);
+  if (nearest) return { kind: 'invalid', choice: nearest, problem: `unknown command \`/${name}\``, suggestion: `/${nearest}` };
   // Other bots' commands (`/label`, `/cc`) are none of our business.
   return undefined;
+}
+
+/** The command a command word looks meant to be, if any: a near miss or a longer word starting with it. */
+function nearestKnown(name: string): (typeof KNOWN)[number] | undefined {
+  const nearest = closest(name, [...KNOWN]) as (typeof KNOWN)[number];
+  return distance(name, nearest) <= 2 || name.startsWith(nearest) ? nearest : undefined;
 }
 
 /** GitHub's Markdown, built once rather than for every comment. */

@@ -29,6 +29,16 @@ describe('parseCommand', () => {
     expect(parseCommand('/rejected')).toMatchObject({ kind: 'invalid', choice: 'reject', suggestion: '/reject' });
   });
 
+  it('answers, and never counts, a command run into what follows it, rather than passing over it in silence', () => {
+    for (const body of ['/reject: not during the freeze', '/reject, not now', '/approve.', '/approve?', '/approve\u200b ship it', '/APPROVE!']) {
+      const choice = body.toLowerCase().startsWith('/reject') ? 'reject' : 'approve';
+      expect(parseCommand(body)).toEqual({ kind: 'invalid', choice, problem: expect.stringContaining('must be followed by a space or the end of the line') });
+    }
+    // Other bots' commands stay theirs, however they are written.
+    expect(parseCommand('/label: bug')).toBeUndefined();
+    expect(parseCommand('/cc, @alice')).toBeUndefined();
+  });
+
   it('ignores other bots\' commands and plain text', () => {
     expect(parseCommand('/label bug')).toBeUndefined();
     expect(parseCommand('/cc @alice')).toBeUndefined();
@@ -81,6 +91,54 @@ describe('commands are read only where GitHub renders them as a plain paragraph 
     ['with a character reference', '/appr&#111;ve ok', { kind: 'approve', note: 'ok' }],
   ])('in a paragraph %s', (_, body, command) => {
     expect(parseCommand(body)).toEqual(command);
+  });
+});
+
+describe('comments up to GitHub\'s 65,536 characters', () => {
+  const GITHUB_MAX = 65_536;
+  /** Markdown whose inline syntax is slowest to read, repeated up to `length` characters. */
+  const slowMarkdown = (length: number) => '*['.repeat(Math.ceil(length / 2)).slice(0, length);
+  /** Quotes nested deeper than the Markdown reader's recursion can follow. */
+  const deepQuotes = (levels: number) => '> '.repeat(levels);
+
+  it('reads a command whose paragraph ends at a blank line, whatever follows, without reading the rest', () => {
+    const head = '/approve ship it\n\n';
+    expect(parseCommand(head + slowMarkdown(GITHUB_MAX - head.length))).toEqual({ kind: 'approve', note: 'ship it' });
+    // Read whole, these overflowed the stack: the comment's vote was lost, and the reconciler gave up on its thread.
+    expect(parseCommand(head + deepQuotes(20_000))).toEqual({ kind: 'approve', note: 'ship it' });
+    expect(parseCommand(`/approve ${deepQuotes(20_000)}`)).toMatchObject({ kind: 'invalid', choice: 'approve' });
+  });
+
+  it('answers a command whose opening paragraph is too long to read, never counting it', () => {
+    expect(parseCommand(`/approve ${slowMarkdown(GITHUB_MAX - 9)}`)).toMatchObject({ kind: 'invalid', choice: 'approve', problem: expect.stringContaining('longer than 2,048 characters') });
+    expect(parseCommand(`/reject ${'no '.repeat(1_000)}*`)).toMatchObject({ kind: 'invalid', choice: 'reject' });
+    // Not a command at all, however long: no answer.
+    expect(parseCommand(`/label ${'x'.repeat(GITHUB_MAX - 7)}`)).toBeUndefined();
+  });
+
+  it('reads a long note in plain words in full, however long', () => {
+    const note = `ship it ${'x'.repeat(GITHUB_MAX - 20)}`;
+    expect(parseCommand(`   /approve ${note}  \nmore text`)).toEqual({ kind: 'approve', note });
+    expect(parseCommand(`/reject ${'😀'.repeat(30_000)}`)).toEqual({ kind: 'reject', reason: '😀'.repeat(30_000) });
+    // Plain words that GitHub shows as something else are still not a command.
+    expect(parseCommand(`    /approve ${note}`)).toBeUndefined();
+    expect(parseCommand(`/approve ${note}\n===`)).toBeUndefined();
+  });
+
+  it('reads an opening paragraph with Markdown syntax of exactly the longest length in full', () => {
+    const note = `*${'x'.repeat(2_048 - '/approve *'.length)}`; // the longest opening paragraph read as Markdown
+    expect(parseCommand(`/approve ${note}`)).toEqual({ kind: 'approve', note });
+    expect(parseCommand(`/approve ${note}y`)).toMatchObject({ kind: 'invalid', choice: 'approve' });
+  });
+
+  it('ends the opening block at its first blank line only: code, quotes and HTML stay what they are', () => {
+    expect(parseCommand('```\n\n/approve\n```')).toBeUndefined();
+    expect(parseCommand('<!--\n\n-->/approve')).toBeUndefined();
+    expect(parseCommand('    x\n\n    /approve')).toBeUndefined();
+    expect(parseCommand('/reject no\r\n \t\r\n/approve')).toEqual({ kind: 'reject', reason: 'no' });
+    expect(parseCommand('/reject no\r\nmore\r\n\r\n')).toEqual({ kind: 'reject', reason: 'no' });
+    // A reference defined further down is not read: its brackets stay, as a name the command gives.
+    expect(parseCommand('/approve [staging] ok\n\n[staging]: https://example.com')).toEqual({ kind: 'approve', note: '[staging] ok' });
   });
 });
 

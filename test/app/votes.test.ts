@@ -120,6 +120,8 @@ describe('a pull request run', () => {
     expect((await commentsOn(PR)).at(-1)!.body).toContain('Did you mean `/approve`?');
     await world.comment(PR, 'bob', '/reject');
     expect((await commentsOn(PR)).at(-1)!.body).toContain('needs a reason');
+    await world.comment(PR, 'bob', '/reject: not during the freeze');
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('`/reject` must be followed by a space or the end of the line');
   });
 });
 
@@ -131,6 +133,18 @@ describe('commands that must not count', () => {
     expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
     expect((await commentsOn(PR)).length).toBe(before + 1); // the bot's own comment, no reply
   });
+
+  it('answers, and never counts, a command whose opening paragraph is too long to read', async () => {
+    const { run, id } = await openPending();
+    // GitHub's longest comment, every character of it in the command's paragraph.
+    const body = `/approve ${'*['.repeat(32_764)}`;
+    expect(body.length).toBe(65_537);
+    await world.comment(PR, 'bob', body.slice(0, 65_536));
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: [] });
+    expect((await commentsOn(PR)).at(-1)!.body).toContain('too long to read as a command');
+    await world.comment(PR, 'bob', `/approve ship it\n\n${'*['.repeat(32_000)}`);
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'approved', approved_by: ['bob'] });
+  }, 30_000);
 
   it('ignores a command GitHub renders as code, a table or a heading, without replying', async () => {
     const { run, id } = await openPending();
