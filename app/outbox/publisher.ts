@@ -10,6 +10,7 @@
  * A repository whose issues are off (as a fork's start) refuses an approval issue, and one whose
  * issues were turned off, or whose approval issue was deleted, refuses its edits: the request is then
  * shown on its check run alone, whose buttons, like the dashboard and the notifiers, still carry it.
+ * A PR comment of the App's that someone deleted is posted again, as a new comment.
  *
  * Writes name the repository, and wait their turn among the installation's writes (seconds, under a
  * backlog minutes): each checks, just before it leaves, that the request has not moved to another name
@@ -19,6 +20,7 @@ import type { Logger } from 'probot';
 import { approversOf } from '../gate/notifications.js';
 import { requestRepository, toGateRequest, type GateRequest } from '../gate/request.js';
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
+import { isNotFound } from '../github/octokit-client.js';
 import { isGone } from '../github/transient.js';
 import { mentionLine } from '../notify/index.js';
 import { checkRunContent } from '../render/check-run.js';
@@ -90,9 +92,15 @@ export class Publisher {
     const marker = requestMarker(request.id);
     if (request.pullNumber !== undefined) {
       const known = request.comment && { id: request.comment.id, htmlUrl: request.comment.url };
-      const comment = known ?? (retry ? await github.findComment(repo, request.pullNumber, marker, sinceOf(request.createdAt)) : undefined);
+      const found = known ?? (retry ? await github.findComment(repo, request.pullNumber, marker, sinceOf(request.createdAt)) : undefined);
+      // Someone deleted the App's comment (anyone who may delete comments on the pull request can): the
+      // request is shown in a new one, rather than left unpublishable, which would fail it.
+      const comment = found && (await github.updateComment(to, found.id, body).then(() => found, (err: unknown) => {
+        if (!isNotFound(err)) throw err;
+        this.options.log?.warn({ requestId: request.id, comment: found.htmlUrl }, "the request's comment on its pull request is gone (deleted): showing it in a new one");
+        return undefined;
+      }));
       if (comment) {
-        await github.updateComment(to, comment.id, body);
         if (!known) await store.updateRequest(request.id, { commentId: comment.id, commentUrl: comment.htmlUrl });
       } else {
         const created = await github.createComment(to, request.pullNumber, body);

@@ -1,7 +1,8 @@
 /**
  * Nothing stranded: webhooks are answered once their effect is committed, GitHub is brought in line
  * from the durable outbox (retried, without duplicates when GitHub's answer was lost), evaluation
- * rides out a GitHub outage within its budget, and what was committed survives a restart.
+ * rides out a GitHub outage within its budget, what was committed survives a restart, and a request
+ * whose comment on its pull request was deleted is shown in a new one rather than failed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, job, REPO, World } from './harness.js';
@@ -180,5 +181,41 @@ describe('where GitHub takes no approval issue, the check run carries the reques
     } finally {
       await world.control.clearFaults();
     }
+  }, 60_000);
+});
+
+describe('a comment of the App deleted by someone', () => {
+  type Comment = { id: number; body: string; user: { login: string } };
+  const appComments = async (issueNumber: number) =>
+    ((await world.control.comments(REPO, issueNumber)) as unknown as Comment[]).filter((comment) => comment.user.login === 'mercurial-jit[bot]');
+
+  it('a request whose comment on its pull request was deleted stays open, is shown in a new comment, and can still be approved', async () => {
+    const head = 'deleted-thread-comment';
+    const pr = await world.control.openPull({ repository: REPO, user: 'mallory', title: head, head, files: { [`src/${head}.ts`]: 'export {};\n' } });
+    const run = job({ ref: `refs/pull/${pr.number}/merge`, sha: pr.merge_sha, event_name: 'pull_request', head_ref: head, base_ref: 'main' });
+    // prod-db needs two approvals: bob's vote publishes the request again while it still waits.
+    const { body } = await world.open(run, { action: 'deploy', environment: 'prod-db' });
+    const id = body.id as string;
+    await world.settle();
+    const [shown] = await appComments(pr.number);
+    expect(shown).toBeDefined();
+    await world.control.deleteComment({ repository: REPO, comment_id: shown!.id, user: 'alice' });
+
+    await world.comment(pr.number, 'bob', '/approve');
+    await world.settle();
+    expect((await world.poll(run, id)).body).toMatchObject({ status: 'pending', approved_by: ['bob'] });
+    const [again, ...more] = await appComments(pr.number);
+    expect(more).toEqual([]);
+    expect(again!.id).not.toBe(shown!.id);
+    expect(again!.body).toContain(id);
+    expect((await world.audit(id)).filter((event) => event.type === 'publish_failed')).toEqual([]);
+
+    await world.comment(pr.number, 'alice', '/approve');
+    const decided = await eventually(() => world.poll(run, id), (answer) => answer.body.status !== 'pending');
+    expect(decided.body).toMatchObject({ status: 'approved' });
+    await world.settle();
+    // The new comment is the one kept up to date.
+    expect((await appComments(pr.number)).map((comment) => comment.id)).toEqual([again!.id]);
+    expect((await world.audit(id)).filter((event) => event.type === 'publish_failed')).toEqual([]);
   }, 60_000);
 });
