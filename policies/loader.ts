@@ -23,7 +23,7 @@ import { parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 import { approverRefs, autoApproves, rule as normaliseRule, seconds, timeWindow, WINDOW_LISTS, type RawConditions, type RawDefaults, type RawPolicy, type RawRule, type RawWindow } from './normalise.js';
 import { lintDefaultSeverity, lintFile, lintNarrowedGates, lintSeverityGaps, lintShadowedRules, lintWidenedWindows, lintWindowSeverityGaps, lintWindows } from './policy-lint.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
-import type { Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
+import type { Conditions, Escalation, PermissionLevel, Policy, PolicyDefaults, PolicyDiagnostic, RequirementSpec, Rule, SourceLocation, TimeWindow } from './types.js';
 
 export { DEFAULT_POLICY_PATH, parseExtendsRef, type ExtendsRef } from './extends-ref.js';
 export { parseApproverRef } from './approver-ref.js';
@@ -141,7 +141,7 @@ function load(text: string | Uint8Array, file: string, options: LoadOptions): Lo
       at(
         layer.source,
         '/rules',
-        `the policy has ${rules.length} rules and ${severities.length} severities${windows.length > 0 ? ` and ${windows.length} windows` : ''}: too many to check against each other (${compared} comparisons; at most ${MAX_CROSS_CHECKS}), so shadowed rules, severity gaps and narrowed gates are not checked; split it, or use fewer severities`,
+        `the policy has ${rules.length} rules and ${severities.length} severities${windows.length > 0 ? ` and ${windows.length} windows` : ''}: too many to check against each other (${Math.round(compared)} comparisons; at most ${MAX_CROSS_CHECKS}), so shadowed rules, severity gaps and narrowed gates are not checked; split it, or use fewer severities and shorter lists of names`,
         'key',
       ),
     );
@@ -197,11 +197,29 @@ const MAX_CROSS_CHECKS = 6_000_000;
 /**
  * About how many comparisons the lints between rules and windows make (never more than twice this):
  * each pair of rules, of escalations of one rule and of windows, once for each severity and twice more.
+ * A comparison takes time with the names its conditions list: where they list more than
+ * NAMES_PER_COMPARISON on average, each counts for that many more.
  */
 function crossChecksFor(policy: Policy): number {
   const escalations = policy.rules.reduce((sum, rule) => sum + rule.escalate.length ** 2, 0);
-  const windows = (policy.windows ?? []).length;
-  return (policy.rules.length ** 2 + escalations + windows ** 2) * (policy.severities.length + 2);
+  const windows = policy.windows ?? [];
+  const comparisons = (policy.rules.length ** 2 + escalations + windows.length ** 2) * (policy.severities.length + 2);
+  const conditions = [...policy.rules.flatMap((rule) => [rule.if, rule.unless, ...rule.escalate.map((e) => e.if)]), ...windows.map((w) => w.if)].filter((c) => c !== undefined);
+  const names = conditions.reduce((sum, condition) => sum + namesIn(condition, policy.severities.length), 0);
+  return comparisons * Math.max(1, names / Math.max(1, conditions.length) / NAMES_PER_COMPARISON);
+}
+
+/** How many names, on average, a condition may list before its comparisons count for more. */
+const NAMES_PER_COMPARISON = 8;
+
+/** The names a condition lists; `at_least` stands for every severity. */
+function namesIn(condition: Conditions, severities: number): number {
+  let names = 0;
+  for (const value of Object.values(condition)) {
+    if (Array.isArray(value)) names += value.length;
+    else if (value && typeof value === 'object') names += 'anyOf' in value ? value.anyOf.length : severities;
+  }
+  return names;
 }
 
 function failed(diagnostics: PolicyDiagnostic[]): LoadResult {

@@ -72,9 +72,11 @@ export function parseCommand(body: string): Command | undefined {
  * definition comes further down reads as written, brackets and all.
  */
 function openingBlock(body: string): string {
-  const start = body.search(/[^ \t\r\n]/);
+  // Markdown drops a byte order mark that opens the text: blank lines after it are still leading ones.
+  const bom = body.startsWith('\uFEFF') ? 1 : 0;
+  const start = body.slice(bom).search(/[^ \t\r\n]/);
   if (start < 0) return body;
-  BLANK_LINE.lastIndex = start;
+  BLANK_LINE.lastIndex = bom + start;
   const blank = BLANK_LINE.exec(body);
   return blank ? body.slice(0, blank.index) : body;
 }
@@ -83,6 +85,8 @@ function openingBlock(body: string): string {
 const INLINE_SYNTAX = /[\\`*_~[\]<>&|\0]/;
 /** A line that turns the paragraph above it into a heading. */
 const SETEXT_UNDERLINE = /^ {0,3}(?:=+|-+)[ \t]*$/;
+/** A line that, under a paragraph's first line, may make it a one-column table's header. */
+const TABLE_DELIMITER = /^[ \t]*:?-+:?[ \t]*$/;
 
 /**
  * The first line of an opening block of plain text that opens with a slash: read as Markdown, it is
@@ -93,9 +97,12 @@ function plainFirstLine(opening: string): string | undefined {
   const start = opening.search(/[^ \t\r\n]/);
   const indent = opening.slice(0, start).split(LINE_ENDING).at(-1)!;
   if (opening[start] !== '/' || !/^ {0,3}$/.test(indent) || INLINE_SYNTAX.test(opening)) return undefined;
-  const [first, second] = opening.slice(start).split(LINE_ENDING, 2);
+  const [first, second, ...further] = opening.slice(start).split(LINE_ENDING);
   // Underlined, the paragraph is a heading: no line of it is a command.
   if (second !== undefined && SETEXT_UNDERLINE.test(second)) return '';
+  // A table, or an underline further down that may make the whole paragraph a heading, is read as Markdown.
+  if (second !== undefined && TABLE_DELIMITER.test(second)) return undefined;
+  if (further.some((line) => SETEXT_UNDERLINE.test(line))) return undefined;
   return first!.trim();
 }
 

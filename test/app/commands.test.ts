@@ -125,6 +125,16 @@ describe('comments up to GitHub\'s 65,536 characters', () => {
     expect(parseCommand(`/approve ${note}\n===`)).toBeUndefined();
   });
 
+  it('never counts a long plain first line that GitHub shows as a heading or a table', () => {
+    const note = `ship it ${'x'.repeat(3_000)}`;
+    // An underline further down makes the whole paragraph a heading; a delimiter row under it, a table.
+    for (const body of [`/approve ${note}\nmore words\n===`, `/approve ${note}\nmore\nwords\n---`, `/approve ${note}\n:-:`, `/approve ${note}\n -: `]) {
+      expect(parseCommand(body)).not.toMatchObject({ kind: 'approve' });
+    }
+    // A line that is neither leaves the paragraph, and its first line, what they are.
+    expect(parseCommand(`/approve ${note}\n-:-\nmore`)).toEqual({ kind: 'approve', note });
+  });
+
   it('reads an opening paragraph with Markdown syntax of exactly the longest length in full', () => {
     const note = `*${'x'.repeat(2_048 - '/approve *'.length)}`; // the longest opening paragraph read as Markdown
     expect(parseCommand(`/approve ${note}`)).toEqual({ kind: 'approve', note });
@@ -176,6 +186,8 @@ describe('the quick turn-away of bodies that open with no slash', () => {
     ['an escaped slash', '\\/approve'],
     ['a byte order mark', '\uFEFF/approve'],
     ['blank lines', '\n \n/approve'],
+    ['a byte order mark before blank lines', '\uFEFF\n\n/approve'],
+    ['a byte order mark before blank lines and a character reference', '\uFEFF\r\n\r&#x2F;approve'],
   ])('still reads a command written with %s', (_, body) => {
     expect(parseCommand(body)).toEqual({ kind: 'approve', note: '' });
   });

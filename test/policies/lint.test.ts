@@ -557,6 +557,21 @@ describe('checks between rules stay bounded however large the policy', () => {
     ]);
   });
 
+  test('long lists of names in the conditions count towards the bound: a few rules cannot make each comparison slow', () => {
+    // 20 rules and 1,000 severities are few comparisons, but each rule lists 500 severities by name and
+    // every comparison reads them all: compared, this takes seconds, and a few more rules make it minutes.
+    const names = Array.from({ length: 1_000 }, (_, i) => `s${i}`);
+    const text =
+      `version: 1\nseverities: [${names.join(', ')}]\nrules:\n` +
+      Array.from({ length: 20 }, (_, i) => `  - { name: r${i}, if: { severity: [${names.slice(0, 500).join(', ')}] }, require: { approvals: 1, approvers: ["@o"] } }\n`).join('');
+    const loaded = loadPolicy(text, 'p.yml');
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.warnings.map(formatDiagnostic)).toEqual([
+      expect.stringMatching(/^p\.yml:3:1: the policy has 20 rules and 1000 severities: too many to check against each other .*shorter lists of names$/),
+    ]);
+  });
+
   test('a large policy within the bound still gets the warnings that compare its rules', () => {
     const loaded = loadPolicy(policy(300, 4), 'p.yml');
     expect(loaded.ok).toBe(true);
