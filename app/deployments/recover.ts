@@ -15,7 +15,7 @@
 import type { Logger } from 'probot';
 import type { Gate } from '../gate/gate.js';
 import type { GitHubClient } from '../github/github.js';
-import { InstallationGone } from '../github/installations.js';
+import { isInstallationGone } from '../github/installations.js';
 import type { Store } from '../store/store.js';
 import { PayloadError, ruleRequestOf } from './requested.js';
 
@@ -47,7 +47,7 @@ export async function recoverLostRules(options: RecoveryOptions): Promise<number
         }
       }
     } catch (err) {
-      if (err instanceof InstallationGone) continue; // uninstalled: no run waits on it any more
+      if (isInstallationGone(err)) continue; // uninstalled: no run waits on it any more
       log.warn({ err, installationId }, 'could not list the repositories of an installation; trying again next round');
     }
   }

@@ -30,13 +30,21 @@ function isTokenRefusedAsGone(err: unknown): boolean {
   return failure.status === 404 && failure.request?.method === 'POST' && /\/app\/installations\/\d+\/access_tokens$/.test(failure.request.url ?? '');
 }
 
+/** The installation is uninstalled: known already, or just learned from a token GitHub refused. */
+export function isInstallationGone(err: unknown): boolean {
+  return err instanceof InstallationGone || isTokenRefusedAsGone(err);
+}
+
 /** How long a repository's installation is used without asking GitHub again. */
 export const INSTALLED_TTL_MS = 10 * 60_000;
 /** How long "not installed" (GitHub's 404) stands; installing the App anywhere ends it at once (`forget`). */
 export const NOT_INSTALLED_TTL_MS = 60_000;
 const LOOKUP_CAPACITY = 10_000;
-/** How long an installation GitHub refused a token for (404) is taken as uninstalled before it is asked again. */
-const TOKEN_REFUSED_TTL_MS = 10 * 60_000;
+/**
+ * How long an installation GitHub refused a token for (404) is taken as uninstalled before it is asked
+ * again: as long as "not installed" stands, since a new installation's first moments might answer so.
+ */
+const TOKEN_REFUSED_TTL_MS = NOT_INSTALLED_TTL_MS;
 
 export class Installations {
   private readonly cache = new ResponseCache();

@@ -21,7 +21,7 @@ import type { Logger } from 'probot';
 import { RepositoryNameTaken, repositoryNow, type Gate } from '../gate/gate.js';
 import type { RunFacts } from '../gate/request.js';
 import type { GitHubClient } from '../github/github.js';
-import { InstallationGone } from '../github/installations.js';
+import { isInstallationGone } from '../github/installations.js';
 import { isGone } from '../github/transient.js';
 import { CONCLUSIONS, APPROVE_BUTTON } from '../render/check-run.js';
 import { isRequestId, type ApprovalRequest, type RequestPosition, type Store } from '../store/store.js';
@@ -98,7 +98,7 @@ export class Reconciler {
         await this.reconcile(request);
       } catch (err) {
         // Uninstalled: GitHub has nothing of it to show or read any more.
-        if (err instanceof InstallationGone) continue;
+        if (isInstallationGone(err)) continue;
         log.warn({ err, requestId: request.id }, 'could not reconcile a request; trying again next round');
       }
     }
