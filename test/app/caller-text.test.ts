@@ -5,7 +5,7 @@
  * buttons, the PR comment updated, the approval issue updated and closed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { job, REPO, World, type CheckRunJson, cancelledAfterEach } from './harness.js';
+import { job, REPO, World, type CheckRunJson, cancelledAfterEach, pullRequestJob } from './harness.js';
 import { rendered } from './markdown.js';
 
 let world: World;
@@ -17,7 +17,7 @@ afterAll(async () => world?.stop());
 const opened = cancelledAfterEach(() => world);
 
 const PR = 7;
-const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+const prJob = () => pullRequestJob(PR);
 
 async function openPending(body: Record<string, unknown>, run = prJob()) {
   const { status, body: answer } = await world.open(run, body);

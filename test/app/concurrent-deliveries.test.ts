@@ -3,7 +3,7 @@
  * same moment, and a replay among them, must each count once and lead to one consistent decision.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { job, REPO, World } from './harness.js';
+import { REPO, World, pullRequestJob } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => world?.stop());
 
 const PR = 7;
-const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+const prJob = () => pullRequestJob(PR);
 
 async function threadComments(id: string) {
   const comments = (await world.control.comments(REPO, PR)) as unknown as Array<{ body: string }>;

@@ -320,6 +320,11 @@ export function job(overrides: Partial<RunnerJob> = {}): RunnerJob {
   return { repository: REPO, actor: 'mallory', run_id: ++runIds, ...overrides };
 }
 
+/** A `pull_request` run of pull request `number`, from `feature` into `main`, as the seeded pull request 7 is. */
+export function pullRequestJob(number: number, overrides: Partial<RunnerJob> = {}): RunnerJob {
+  return job({ ref: `refs/pull/${number}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main', ...overrides });
+}
+
 /** Retries `read` until `accept` holds or `timeoutMs` passes; returns the last value read. */
 export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;

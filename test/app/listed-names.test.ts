@@ -5,7 +5,7 @@
  * workflow's own text.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cancelledAfterEach, job, POLICY, REPO, World } from './harness.js';
+import { cancelledAfterEach, POLICY, REPO, World, pullRequestJob } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => world?.stop());
 
 const opened = cancelledAfterEach(() => world);
 const PR = 7;
-const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+const prJob = () => pullRequestJob(PR);
 
 async function openPending(body: Record<string, unknown>) {
   const run = prJob();

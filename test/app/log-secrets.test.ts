@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { censorSecrets, CENSORED } from '../../app/ops/log.js';
 import { DashboardClient } from '../dashboard/http-client.js';
 import { signWebhookBody, type RunnerJob } from '../github-double/index.js';
-import { APP_PRIVATE_KEY, eventually, job, REPO, WEBHOOK_SECRET, World } from './harness.js';
+import { APP_PRIVATE_KEY, eventually, job, REPO, WEBHOOK_SECRET, World, pullRequestJob } from './harness.js';
 
 const PR = 7;
 const NOTIFIER_SECRET = 'test-notifier-secret-0123';
@@ -41,7 +41,7 @@ describe.each(['info', 'debug'] as const)('with the App logging at %s', (level) 
   };
 
   async function fullFlow(): Promise<{ forgedSignature: string; cookie: string }> {
-    const run = job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+    const run = pullRequestJob(PR);
     const opened = await world.api('POST', '/api/v1/requests', await token(run), { action: 'migrate', environment: 'prod-db' });
     expect(opened.body.status).toBe('pending');
     const id = opened.body.id as string;

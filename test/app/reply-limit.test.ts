@@ -3,7 +3,7 @@
  * could otherwise fill a thread with the App's replies. Every command is still on record.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { job, REPO, World, cancelledAfterEach } from './harness.js';
+import { REPO, World, cancelledAfterEach, pullRequestJob } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -14,7 +14,7 @@ afterAll(async () => world?.stop());
 const opened = cancelledAfterEach(() => world);
 
 const PR = 7;
-const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+const prJob = () => pullRequestJob(PR);
 
 async function repliesTo(login: string) {
   const comments = (await world.control.comments(REPO, PR)) as unknown as Array<{ body: string; user: { login: string } }>;

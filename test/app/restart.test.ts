@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { eventually, job, World } from './harness.js';
+import { eventually, job, World, pullRequestJob } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(async () => world?.stop());
 
 const PR = 7;
-const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+const prJob = () => pullRequestJob(PR);
 
 it('loses nothing when restarted mid-wait: votes persist, a missed delivery is handled on redelivery', async () => {
   const run = prJob();

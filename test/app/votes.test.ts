@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signWebhookBody } from '../github-double/index.js';
-import { eventually, job, REPO, World, cancelledAfterEach } from './harness.js';
+import { eventually, job, REPO, World, cancelledAfterEach, pullRequestJob } from './harness.js';
 
 let world: World;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ afterAll(async () => world?.stop());
 const opened = cancelledAfterEach(() => world);
 
 const PR = 7;
-const prJob = () => job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request', head_ref: 'feature', base_ref: 'main' });
+const prJob = () => pullRequestJob(PR);
 
 async function openPending(body: Record<string, unknown> = { action: 'deploy', environment: 'production' }, run = prJob()) {
   const { status, body: answer } = await world.open(run, body);
@@ -181,7 +181,7 @@ describe('commands that must not count', () => {
 
   it('makes a command name the request by its id where only the event tells two apart', async () => {
     const push = await openPending();
-    const review = await openPending(undefined, job({ ref: `refs/pull/${PR}/merge`, event_name: 'pull_request_review', head_ref: 'feature', base_ref: 'main' }));
+    const review = await openPending(undefined, pullRequestJob(PR, { event_name: 'pull_request_review' }));
     await world.comment(PR, 'bob', '/approve');
     expect((await commentsOn(PR)).at(-1)!.body).toContain(`several requests are waiting here (\`[${push.id.slice(0, 8)}]\`, \`[${review.id.slice(0, 8)}]\`)`);
     await world.comment(PR, 'bob', `/approve [${review.id}] reviewed`);
