@@ -188,7 +188,12 @@ interface CallOptions {
   /** Socket idle timeout; long polls need more than the wait they ask for. */
   timeoutMs: number;
   backoff?: BackoffPolicy;
+  /** The step's deadline (`Date.now()` time): no attempt waits, and no retry starts, past it. */
+  until?: number;
 }
+
+/** Past the step's deadline a socket still waits this long, for an answer the App sends just at its end. */
+const DEADLINE_SOCKET_GRACE_MS = 5_000;
 
 export class AppClient {
   private readonly backoff: BackoffPolicy;
@@ -202,7 +207,7 @@ export class AppClient {
   }
 
   /** Idempotent at the App (per run, attempt and action), so a retried POST reattaches to the same request. */
-  open(request: OpenRequest, backoff?: BackoffPolicy): Promise<RequestView> {
+  open(request: OpenRequest, backoff?: BackoffPolicy, until?: number): Promise<RequestView> {
     const body = {
       action: request.action,
       environment: request.environment,
@@ -210,13 +215,13 @@ export class AppClient {
       summary: request.summary,
       timeout_seconds: request.timeoutSeconds,
     };
-    return this.call('POST', '/api/v1/requests', { body, timeoutMs: 30_000, backoff });
+    return this.call('POST', '/api/v1/requests', { body, timeoutMs: 30_000, backoff, until });
   }
 
   /** Long poll: the App answers when the request changes or after `waitSeconds`. */
-  get(id: string, waitSeconds: number, backoff?: BackoffPolicy): Promise<RequestView> {
+  get(id: string, waitSeconds: number, backoff?: BackoffPolicy, until?: number): Promise<RequestView> {
     const path = `/api/v1/requests/${encodeURIComponent(id)}?wait=${waitSeconds}`;
-    return this.call('GET', path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1000, backoff });
+    return this.call('GET', path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1000, backoff, until });
   }
 
   cancel(id: string, reason: 'timeout' | 'job_cancelled', backoff?: BackoffPolicy): Promise<RequestView> {
@@ -238,42 +243,47 @@ export class AppClient {
   private async call(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<RequestView> {
     const backoff = options.backoff ?? this.backoff;
     const url = `${this.options.appUrl}${path}`;
-    const http = new HttpClient('mercurial-jit-action', [], { socketTimeout: options.timeoutMs, allowRetries: false });
-    try {
-      for (let attempt = 1; ; attempt++) {
-        let failure: string;
-        let answered: number | undefined;
-        let waitAtLeastMs = 0;
-        try {
-          const idToken = await this.idToken();
-          const headers = { authorization: `Bearer ${idToken}`, accept: 'application/json' };
-          const response =
-            method === 'GET'
-              ? await http.get(url, headers)
-              : await http.post(url, JSON.stringify(options.body ?? {}), { ...headers, 'content-type': 'application/json' });
-          const status = response.message.statusCode ?? 0;
-          const text = await response.readBody();
-          if (status >= 200 && status < 300) {
-            const view = onRunnerClock(parseRequestView(parseJson(text)), response.message.headers.date, Date.now());
-            return this.ownAnswer(view, idToken, options.requestId);
-          }
-          if (status !== 429 && status < 500) throw apiError(status, text, method, path);
-          failure = `HTTP ${status}`;
-          answered = status;
-          waitAtLeastMs = retryAfterMs(response.message.headers['retry-after']);
-        } catch (err) {
-          if (err instanceof AppApiError || err instanceof MissingIdTokenPermissionError || err instanceof IdTokenError) throw err;
-          failure = err instanceof Error ? err.message : String(err);
+    const left = () => (options.until === undefined ? Infinity : options.until - Date.now());
+    for (let attempt = 1; ; attempt++) {
+      let failure: string;
+      let answered: number | undefined;
+      let waitAtLeastMs = 0;
+      // A hung App, or one asking to be retried much later, must not hold the step past its own deadline.
+      const socketTimeout = Math.max(1, Math.min(options.timeoutMs, left() + DEADLINE_SOCKET_GRACE_MS));
+      const http = new HttpClient('mercurial-jit-action', [], { socketTimeout, allowRetries: false });
+      try {
+        const idToken = await this.idToken();
+        const headers = { authorization: `Bearer ${idToken}`, accept: 'application/json' };
+        const response =
+          method === 'GET'
+            ? await http.get(url, headers)
+            : await http.post(url, JSON.stringify(options.body ?? {}), { ...headers, 'content-type': 'application/json' });
+        const status = response.message.statusCode ?? 0;
+        const text = await response.readBody();
+        if (status >= 200 && status < 300) {
+          const view = onRunnerClock(parseRequestView(parseJson(text)), response.message.headers.date, Date.now());
+          return this.ownAnswer(view, idToken, options.requestId);
         }
-        if (attempt >= backoff.attempts) {
-          throw new AppUnreachableError(`${method} ${url} failed after ${attempt} attempts: ${failure}`, answered);
-        }
-        const delay = Math.max(waitAtLeastMs, backoffDelayMs(attempt - 1, backoff));
-        this.options.onRetry?.(`${method} ${path}: ${failure}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1}/${backoff.attempts})`);
-        await sleep(delay);
+        if (status !== 429 && status < 500) throw apiError(status, text, method, path);
+        failure = `HTTP ${status}`;
+        answered = status;
+        waitAtLeastMs = retryAfterMs(response.message.headers['retry-after']);
+      } catch (err) {
+        if (err instanceof AppApiError || err instanceof MissingIdTokenPermissionError || err instanceof IdTokenError) throw err;
+        failure = err instanceof Error ? err.message : String(err);
+      } finally {
+        http.dispose();
       }
-    } finally {
-      http.dispose();
+      const attempts = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
+      if (attempt >= backoff.attempts) {
+        throw new AppUnreachableError(`${method} ${url} failed after ${attempts}: ${failure}`, answered);
+      }
+      const delay = Math.max(waitAtLeastMs, backoffDelayMs(attempt - 1, backoff));
+      if (delay >= left()) {
+        throw new AppUnreachableError(`${method} ${url} failed after ${attempts}, and the step's deadline comes before another: ${failure}`, answered);
+      }
+      this.options.onRetry?.(`${method} ${path}: ${failure}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1}/${backoff.attempts})`);
+      await sleep(delay);
     }
   }
 

@@ -165,12 +165,14 @@ export async function waitForDecision(
       return timeOut(view, deps, waited());
     }
     const backoff = degraded ? SINGLE_ATTEMPT : undefined;
+    // On the client's clock, which is always the real one.
+    const until = Date.now() + msLeft;
     try {
       const wasOpen = view !== undefined;
       if (view) {
-        view = await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1000))), backoff);
+        view = await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1000))), backoff, until);
       } else {
-        const opening = deps.client.open(request, backoff);
+        const opening = deps.client.open(request, backoff, until);
         deps.onOpening?.(opening);
         view = await opening;
       }

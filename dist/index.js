@@ -21480,6 +21480,7 @@ function onRunnerClock(view, dateHeader, receivedAt) {
   const deadline = new Date(view.deadline.getTime() + (receivedAt - appTime));
   return Number.isNaN(deadline.getTime()) ? view : { ...view, deadline };
 }
+var DEADLINE_SOCKET_GRACE_MS = 5e3;
 var AppClient = class {
   constructor(options) {
     this.options = options;
@@ -21491,7 +21492,7 @@ var AppClient = class {
     return this.options.appUrl;
   }
   /** Idempotent at the App (per run, attempt and action), so a retried POST reattaches to the same request. */
-  open(request2, backoff) {
+  open(request2, backoff, until) {
     const body = {
       action: request2.action,
       environment: request2.environment,
@@ -21499,12 +21500,12 @@ var AppClient = class {
       summary: request2.summary,
       timeout_seconds: request2.timeoutSeconds
     };
-    return this.call("POST", "/api/v1/requests", { body, timeoutMs: 3e4, backoff });
+    return this.call("POST", "/api/v1/requests", { body, timeoutMs: 3e4, backoff, until });
   }
   /** Long poll: the App answers when the request changes or after `waitSeconds`. */
-  get(id, waitSeconds, backoff) {
+  get(id, waitSeconds, backoff, until) {
     const path = `/api/v1/requests/${encodeURIComponent(id)}?wait=${waitSeconds}`;
-    return this.call("GET", path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1e3, backoff });
+    return this.call("GET", path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1e3, backoff, until });
   }
   cancel(id, reason, backoff) {
     const path = `/api/v1/requests/${encodeURIComponent(id)}/cancel`;
@@ -21521,39 +21522,43 @@ var AppClient = class {
   async call(method, path, options) {
     const backoff = options.backoff ?? this.backoff;
     const url = `${this.options.appUrl}${path}`;
-    const http2 = new HttpClient("mercurial-jit-action", [], { socketTimeout: options.timeoutMs, allowRetries: false });
-    try {
-      for (let attempt = 1; ; attempt++) {
-        let failure;
-        let answered;
-        let waitAtLeastMs = 0;
-        try {
-          const idToken = await this.idToken();
-          const headers = { authorization: `Bearer ${idToken}`, accept: "application/json" };
-          const response = method === "GET" ? await http2.get(url, headers) : await http2.post(url, JSON.stringify(options.body ?? {}), { ...headers, "content-type": "application/json" });
-          const status = response.message.statusCode ?? 0;
-          const text = await response.readBody();
-          if (status >= 200 && status < 300) {
-            const view = onRunnerClock(parseRequestView(parseJson(text)), response.message.headers.date, Date.now());
-            return this.ownAnswer(view, idToken, options.requestId);
-          }
-          if (status !== 429 && status < 500) throw apiError(status, text, method, path);
-          failure = `HTTP ${status}`;
-          answered = status;
-          waitAtLeastMs = retryAfterMs(response.message.headers["retry-after"]);
-        } catch (err) {
-          if (err instanceof AppApiError || err instanceof MissingIdTokenPermissionError || err instanceof IdTokenError) throw err;
-          failure = err instanceof Error ? err.message : String(err);
+    const left = () => options.until === void 0 ? Infinity : options.until - Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let failure;
+      let answered;
+      let waitAtLeastMs = 0;
+      const socketTimeout = Math.max(1, Math.min(options.timeoutMs, left() + DEADLINE_SOCKET_GRACE_MS));
+      const http2 = new HttpClient("mercurial-jit-action", [], { socketTimeout, allowRetries: false });
+      try {
+        const idToken = await this.idToken();
+        const headers = { authorization: `Bearer ${idToken}`, accept: "application/json" };
+        const response = method === "GET" ? await http2.get(url, headers) : await http2.post(url, JSON.stringify(options.body ?? {}), { ...headers, "content-type": "application/json" });
+        const status = response.message.statusCode ?? 0;
+        const text = await response.readBody();
+        if (status >= 200 && status < 300) {
+          const view = onRunnerClock(parseRequestView(parseJson(text)), response.message.headers.date, Date.now());
+          return this.ownAnswer(view, idToken, options.requestId);
         }
-        if (attempt >= backoff.attempts) {
-          throw new AppUnreachableError(`${method} ${url} failed after ${attempt} attempts: ${failure}`, answered);
-        }
-        const delay = Math.max(waitAtLeastMs, backoffDelayMs(attempt - 1, backoff));
-        this.options.onRetry?.(`${method} ${path}: ${failure}; retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${backoff.attempts})`);
-        await sleep(delay);
+        if (status !== 429 && status < 500) throw apiError(status, text, method, path);
+        failure = `HTTP ${status}`;
+        answered = status;
+        waitAtLeastMs = retryAfterMs(response.message.headers["retry-after"]);
+      } catch (err) {
+        if (err instanceof AppApiError || err instanceof MissingIdTokenPermissionError || err instanceof IdTokenError) throw err;
+        failure = err instanceof Error ? err.message : String(err);
+      } finally {
+        http2.dispose();
       }
-    } finally {
-      http2.dispose();
+      const attempts = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+      if (attempt >= backoff.attempts) {
+        throw new AppUnreachableError(`${method} ${url} failed after ${attempts}: ${failure}`, answered);
+      }
+      const delay = Math.max(waitAtLeastMs, backoffDelayMs(attempt - 1, backoff));
+      if (delay >= left()) {
+        throw new AppUnreachableError(`${method} ${url} failed after ${attempts}, and the step's deadline comes before another: ${failure}`, answered);
+      }
+      this.options.onRetry?.(`${method} ${path}: ${failure}; retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${backoff.attempts})`);
+      await sleep(delay);
     }
   }
   ownAnswer(view, idToken, requestId) {
@@ -26107,12 +26112,13 @@ async function waitForDecision(request2, deps, settings = DEFAULT_WAIT_SETTINGS)
       return timeOut(view, deps, waited());
     }
     const backoff = degraded ? SINGLE_ATTEMPT : void 0;
+    const until = Date.now() + msLeft;
     try {
       const wasOpen = view !== void 0;
       if (view) {
-        view = await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1e3))), backoff);
+        view = await deps.client.get(view.id, Math.max(1, Math.min(settings.pollWaitSeconds, Math.ceil(msLeft / 1e3))), backoff, until);
       } else {
-        const opening = deps.client.open(request2, backoff);
+        const opening = deps.client.open(request2, backoff, until);
         deps.onOpening?.(opening);
         view = await opening;
       }

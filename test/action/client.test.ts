@@ -350,6 +350,34 @@ describe('the check run in place of an unreachable App', () => {
 });
 
 describe('waitForDecision', () => {
+  it('gives up at its own deadline when the App asks to be retried later than that', async () => {
+    unscripted = () => ({ status: 503, body: { error: { code: 'unavailable', message: 'restarting' } }, headers: { 'retry-after': '60' } });
+    const wait = waitForDecision(
+      { action: 'deploy', environment: 'production', timeoutSeconds: 1 },
+      { client: client().client, log: () => {}, warn: () => {} },
+    );
+    await expect(wait).rejects.toThrow(/answered HTTP 503 each time it was asked to open the request; nothing was approved\. .*failed after 1 attempt, and the step's deadline comes before another: HTTP 503/);
+    expect(appRequests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /api/v1/requests']);
+  });
+
+  it('gives up on an App that never answers soon after its own deadline, not after every attempt has timed out', async () => {
+    let connections = 0;
+    const hung = createServer(() => void connections++);
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const wait = waitForDecision(
+        { action: 'deploy', environment: 'production', timeoutSeconds: 1 },
+        { client: client(undefined, `http://127.0.0.1:${(hung.address() as AddressInfo).port}`).client, log: () => {}, warn: () => {} },
+      );
+      // Four attempts of 30 s each would hold the step two minutes past its deadline, beyond this test's time.
+      await expect(wait).rejects.toThrow(/was never reached; nothing was approved\. .*failed after 1 attempt, and the step's deadline comes before another/);
+      expect(connections).toBe(1);
+    } finally {
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }, 20_000);
+
   it('cancels the request on its own deadline and reports a timeout', async () => {
     unscripted = (method, url) => {
       if (url.endsWith('/cancel')) return { status: 200, body: { id: 'r1', status: 'timed_out', reason: 'cancelled: timeout', ...OWN } };
