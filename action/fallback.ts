@@ -34,7 +34,9 @@ interface DecisionRecord {
   action?: string;
   status?: string;
   reason?: string;
-  votes?: { login?: string; choice?: string }[];
+  votes?: { login?: string; choice?: string; eligibleFor?: unknown }[];
+  /** The approvers whose approvals count; absent from records an older App wrote. */
+  approved_by?: unknown;
 }
 
 interface ApiCheckRun {
@@ -76,8 +78,7 @@ export function readCheckRun(run: ApiCheckRun): CheckRunReading {
   switch (run.conclusion) {
     case 'success': {
       // The conclusion decides; the record only adds who approved.
-      const approvedBy = (record?.votes ?? []).filter((v) => v.choice === 'approve' && v.login).map((v) => v.login as string);
-      return { ...base, status: 'approved', reason, approvedBy };
+      return { ...base, status: 'approved', reason, approvedBy: approversIn(record) };
     }
     case 'failure':
       return { ...base, status: record?.status === 'failed' ? 'failed' : 'rejected', reason };
@@ -88,6 +89,13 @@ export function readCheckRun(run: ApiCheckRun): CheckRunReading {
     default:
       return { ...base, status: 'pending', reason };
   }
+}
+
+/** The approvers the record names; an older App's record lists only votes, of which those eligible for some requirement counted. */
+function approversIn(record: DecisionRecord | undefined): string[] {
+  if (Array.isArray(record?.approved_by)) return record.approved_by.filter((login): login is string => typeof login === 'string');
+  const counted = (record?.votes ?? []).filter((v) => v.choice === 'approve' && v.login && Array.isArray(v.eligibleFor) && v.eligibleFor.length > 0);
+  return [...new Set(counted.map((v) => v.login as string))];
 }
 
 export class CheckRunFallback {

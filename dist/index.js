@@ -25767,8 +25767,7 @@ function readCheckRun(run2) {
   if (run2.status !== "completed") return { ...base, status: "pending", reason };
   switch (run2.conclusion) {
     case "success": {
-      const approvedBy = (record?.votes ?? []).filter((v) => v.choice === "approve" && v.login).map((v) => v.login);
-      return { ...base, status: "approved", reason, approvedBy };
+      return { ...base, status: "approved", reason, approvedBy: approversIn(record) };
     }
     case "failure":
       return { ...base, status: record?.status === "failed" ? "failed" : "rejected", reason };
@@ -25779,6 +25778,11 @@ function readCheckRun(run2) {
     default:
       return { ...base, status: "pending", reason };
   }
+}
+function approversIn(record) {
+  if (Array.isArray(record?.approved_by)) return record.approved_by.filter((login) => typeof login === "string");
+  const counted = (record?.votes ?? []).filter((v) => v.choice === "approve" && v.login && Array.isArray(v.eligibleFor) && v.eligibleFor.length > 0);
+  return [...new Set(counted.map((v) => v.login))];
 }
 var CheckRunFallback = class {
   constructor(octokit, step) {

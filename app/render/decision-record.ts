@@ -3,6 +3,7 @@
  * It is JSON in a ```json block, which the Action reads back when the App is unreachable, so it
  * stays valid JSON with its identifying fields whole even when it must be shortened to fit.
  */
+import { requirementProgress } from '../gate/progress.js';
 import type { GateRequest } from '../gate/request.js';
 import { ELLIPSIS, limitText, shorten, type Limit } from './limits.js';
 
@@ -22,13 +23,15 @@ export function decisionRecord(request: GateRequest) {
     completed_at: request.completedAt ?? null,
     // Who voted and how; not what the App looked up about them (permission, teams), which is theirs.
     votes: request.votes.map(({ login, choice, note, via, at, eligibleFor }) => ({ login, choice, note, via, at, eligibleFor })),
+    // Whose approvals count, as the App's API says: not every approve vote does (one no longer eligible when the request completed).
+    approved_by: [...new Set(requirementProgress(request, request.completedAt ? new Date(request.completedAt) : undefined).flatMap((r) => r.approvedBy))],
     problems: request.problems,
     decision: request.decision ?? null,
   };
 }
 
 /** The fields that can grow without bound (notes, reasons, changed files); the rest are small and identify the run. */
-const BULKY = ['reason', 'votes', 'problems', 'decision'] as const;
+const BULKY = ['reason', 'votes', 'approved_by', 'problems', 'decision'] as const;
 
 /** Ever stronger shortenings, tried in turn: the longest text and the longest list kept. */
 const SHORTENINGS: ReadonlyArray<{ text: number; items: number }> = [

@@ -57,15 +57,26 @@ describe('readCheckRun', () => {
     expect(readCheckRun(run).status).toBe(status);
   });
 
-  it('takes the approvers from the record of an approved check run', () => {
+  it('takes the approvers whose approvals counted from the record of an approved check run', () => {
     const votes = [
-      { login: 'alice', choice: 'approve' },
-      { login: 'mallory', choice: 'reject' },
-      { login: 'bob', choice: 'approve' },
+      { login: 'alice', choice: 'approve', eligibleFor: [0] },
+      { login: 'mallory', choice: 'reject', eligibleFor: [0] },
+      { login: 'bob', choice: 'approve', eligibleFor: [0] },
+      // Eligible when voting, no longer when the request completed.
+      { login: 'carol', choice: 'approve', eligibleFor: [0] },
     ];
-    expect(readCheckRun(checkRun({ conclusion: 'success', record: record('approved', votes) }))).toEqual({
+    expect(readCheckRun(checkRun({ conclusion: 'success', record: { ...record('approved', votes), approved_by: ['alice', 'bob'] } }))).toEqual({
       status: 'approved', checkRunId: 7, checkRunUrl: 'https://github.test/acme/web/runs/7', reason: 'because approved', approvedBy: ['alice', 'bob'],
     });
+  });
+
+  it("reads an older App's record, without approved_by, by the votes that were eligible", () => {
+    const votes = [
+      { login: 'alice', choice: 'approve', eligibleFor: [0] },
+      { login: 'dave', choice: 'approve', eligibleFor: [] },
+      { login: 'alice', choice: 'approve', eligibleFor: [1] },
+    ];
+    expect(readCheckRun(checkRun({ conclusion: 'success', record: record('approved', votes) })).approvedBy).toEqual(['alice']);
   });
 
   it('goes by the conclusion, not by a record claiming approval', () => {

@@ -125,6 +125,20 @@ describe('check run content', () => {
     expect(broken.summary).toContain('.github/jit-approval.yml:5:27: bad');
   });
 
+  it("names in its decision record only the approvers whose approvals count, as the App's API does", () => {
+    const voter = (login: string, permission: 'write' | 'none', teams: string[] = []) => ({ login, id: login, isBot: false, permission, teams });
+    const votes = [
+      { login: 'bob', choice: 'approve' as const, note: '', via: 'comment', at: 't', eligibleFor: [0], voter: voter('bob', 'write') },
+      // Eligible when voting; looked up again before the request completed, no longer in @acme/leads.
+      { login: 'carol', choice: 'approve' as const, note: '', via: 'comment', at: 't', eligibleFor: [0], voter: voter('carol', 'write') },
+      { login: 'alice', choice: 'approve' as const, note: '', via: 'comment', at: 't', eligibleFor: [0], voter: voter('alice', 'write') },
+    ];
+    const text = checkRunContent(request({ status: 'approved', reason: 'quorum', votes }), 'u').text!;
+    const record = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(text)![1]) as { approved_by: string[]; votes: { login: string }[] };
+    expect(record.votes.map((v) => v.login)).toEqual(['bob', 'carol', 'alice']);
+    expect(record.approved_by).toEqual(['bob', 'alice']);
+  });
+
   it('keeps the output under GitHub\'s 65,535 characters', () => {
     const votes = Array.from({ length: 2000 }, (_, i) => ({ login: `user${i}`, choice: 'approve' as const, note: 'x'.repeat(40), via: 'comment', at: 't', eligibleFor: [] }));
     const content = checkRunContent(request({ votes }), 'u');
