@@ -1,4 +1,5 @@
 /** `mercurial-jit explain`: evaluate a policy for the facts given on the command line. */
+import { CODEOWNERS_LOCATIONS } from '../../policies/codeowners.js';
 import { evaluate } from '../../policies/evaluate.js';
 import { DEFAULT_POLICY_PATH } from '../../policies/loader.js';
 import type { RequestFacts } from '../../policies/types.js';
@@ -110,6 +111,10 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     ...optional('unknownChanges', values['unknown-changes']),
   };
   const decision = evaluate(loaded.policy, facts, { codeowners: codeowners?.codeowners, now: at });
+  if (codeowners === undefined && decision.codeowners) {
+    // Run in a repository that has a CODEOWNERS file, "no changed file has a code owner" would read as the App's verdict.
+    io.stderr(`mercurial-jit explain: no --codeowners FILE given, so no changed file has a code owner here; the App reads the repository's CODEOWNERS (${CODEOWNERS_LOCATIONS.slice(0, -1).join(', ')} or ${CODEOWNERS_LOCATIONS.at(-1)}): pass it, e.g. --codeowners ${CODEOWNERS_LOCATIONS[0]}\n`);
+  }
   if (format === 'json') writeJson(io, decision);
   else io.stdout(formatDecision(decision));
   return codeowners?.hasErrors ? EXIT.invalidInput : EXIT.ok;

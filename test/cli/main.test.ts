@@ -565,6 +565,16 @@ describe('explain', () => {
     expect(decision.requirements[0].unsatisfiable).toContain('there is no CODEOWNERS file');
   });
 
+  test('without --codeowners, a decision that asks code owners says on stderr how to give them; with it, or without code owners, nothing', async () => {
+    const without = await run('explain', '--policy', 'owners-only.yml', '--action', 'deploy', '--files', 'src/a.ts', '--format', 'text');
+    expect(without.code).toBe(0);
+    expect(without.stderr).toBe('mercurial-jit explain: no --codeowners FILE given, so no changed file has a code owner here; the App reads the repository\'s CODEOWNERS (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS): pass it, e.g. --codeowners .github/CODEOWNERS\n');
+    const given = await run('explain', '--policy', 'owners-only.yml', '--codeowners', 'CODEOWNERS', '--action', 'deploy', '--files', 'src/a.ts');
+    expect(given.stderr).toBe('');
+    const noOwnersAsked = await run('explain', '--policy', 'bot-waived.yml', '--action', 'deploy', '--environment', 'production', '--files', 'src/a.ts');
+    expect(noOwnersAsked.stderr).toBe('');
+  });
+
   test('an unknown severity blocks', async () => {
     const r = await run(...base, '--environment', 'production', '--branch', 'main', '--severity', 'Critical');
     const decision = JSON.parse(r.stdout);

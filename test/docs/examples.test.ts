@@ -65,6 +65,61 @@ describe('example workflows', () => {
   });
 });
 
+/** The ```yaml blocks of the README that are workflows (they have `jobs:`), with the line their YAML starts on. */
+function readmeWorkflows(markdown: string): { where: string; text: string }[] {
+  const found: { where: string; text: string }[] = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== '```yaml') continue;
+    const end = lines.indexOf('```', i + 1);
+    const text = lines.slice(i + 1, end).join('\n');
+    if (/^jobs:/m.test(text)) found.push({ where: `README.md:${i + 2}`, text: `${text}\n` });
+    i = end;
+  }
+  return found;
+}
+
+/** The names in the first column of the Markdown table whose header starts with `| HEADER |`. */
+function tableNames(markdown: string, header: string): string[] {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`| ${header} |`));
+  const names: string[] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    names.push(line.split('|')[1].trim().replace(/^`|`$/g, ''));
+  }
+  return names;
+}
+
+describe('the README\'s "Add the step to a workflow"', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const shown = readmeWorkflows(readme);
+
+  it('shows one workflow, which passes actionlint as written', async () => {
+    expect(shown.map((w) => w.where)).toHaveLength(1);
+    const problems = await lintWorkflows(shown.map(({ where, text }) => ({ path: where, text })));
+    expect(problems.map(formatProblem)).toEqual([]);
+  });
+
+  it('grants the OIDC token and the fallback, and passes the Action its required inputs and no others', () => {
+    const workflow = parse(shown[0].text) as Workflow;
+    const gates = Object.values(workflow.jobs).flatMap((job) => job.steps.filter((step) => step.uses?.includes('mercurial-jit-action-approval@')).map((step) => ({ step, permissions: job.permissions ?? workflow.permissions })));
+    expect(gates).toHaveLength(1);
+    expect(gates[0].permissions).toMatchObject({ 'id-token': 'write', checks: 'read' });
+    const given = Object.keys(gates[0].step.with ?? {});
+    expect(given.filter((input) => !(input in actionInputs))).toEqual([]);
+    expect(Object.entries(actionInputs).filter(([name, input]) => input.required && !given.includes(name))).toEqual([]);
+  });
+
+  it("lists exactly action.yml's inputs and outputs, and the outputs are the ones the step sets", () => {
+    const outputs = Object.keys((parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { outputs: Record<string, unknown> }).outputs);
+    expect(tableNames(readme, 'Input')).toEqual(Object.keys(actionInputs));
+    expect(tableNames(readme, 'Output')).toEqual(outputs);
+    const set = [...readFileSync(join(ROOT, 'action/main.ts'), 'utf8').matchAll(/core\.setOutput\('([^']+)'/g)].map((m) => m[1]);
+    expect(set.sort()).toEqual([...outputs].sort());
+  });
+});
+
 describe('example policies', () => {
   const policies = readdirSync(POLICIES).sort();
 
@@ -93,7 +148,8 @@ async function explain(policy: string, ...args: string[]): Promise<{
 }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['explain', '--policy', policy, ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: join(ROOT, 'docs/examples') });
+  // With the CODEOWNERS beside the examples, as the App would read the repository's.
+  const code = await main(['explain', '--policy', policy, '--codeowners', 'CODEOWNERS', ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: join(ROOT, 'docs/examples') });
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   return JSON.parse(stdout);
 }
@@ -181,8 +237,9 @@ describe('each example does what its comments say', () => {
       outcome: 'approval_required',
       requirements: [{ rule: 'production', approvers: { codeowners: 'each_group', teams: ['@your-org/release-managers'] } }],
     });
-    // Nobody knows what a first deploy changes: it is never waved through as docs only.
-    expect((await explain(policy, ...base, '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
+    // Nobody knows what a first deploy changes: it is never waved through as docs only. Its code owners
+    // are CODEOWNERS' catch-all `*` line's, and the example CODEOWNERS has none: blocked, never approved.
+    expect(await explain(policy, ...base, '--unknown-changes', 'first deploy')).toMatchObject({ outcome: 'blocked', summary: expect.stringContaining('CODEOWNERS has no catch-all rule (`*`)') });
   });
 
   it('job-gate: a docs-only change to staging starts at once; production and code always wait', async () => {
@@ -190,7 +247,7 @@ describe('each example does what its comments say', () => {
     const job = (environment: string) => ['--action', 'deployment', '--environment', environment, '--branch', 'main', '--event', 'push'];
     expect((await explain(policy, ...job('staging'), '--files', 'docs/guide.md,README.md')).outcome).toBe('auto_approve');
     expect(await explain(policy, ...job('staging'), '--files', 'docs/guide.md,src/server.ts')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'staging' }] });
-    expect((await explain(policy, ...job('staging'), '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
+    expect((await explain(policy, ...job('staging'), '--unknown-changes', 'first deploy')).outcome).toBe('blocked');
     expect(await explain(policy, ...job('production'), '--files', 'docs/guide.md')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'production' }] });
   });
 
