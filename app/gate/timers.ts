@@ -2,6 +2,10 @@
  * Runs the store's durable timers (request deadlines, time escalations, reminders, windows that open or close): they survive
  * restarts, and with several replicas each timer is claimed by one of them. Sleeps until the next
  * timer is due, at most `pollMs`.
+ *
+ * A timer of another subsystem's (`handlers`: the reconciler's round, which can take minutes) runs
+ * beside the batches, not in one: the deadlines and escalations that fall due meanwhile are claimed
+ * and fired as usual. While one of a kind runs, this replica claims no other of that kind.
  */
 import type { Logger } from 'probot';
 import { backoffMs } from '../github/transient.js';
@@ -27,6 +31,8 @@ export interface TimerWorkerOptions {
 export class TimerWorker {
   private timeout?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** The other subsystems' timers running beside the batches, by kind. */
+  private readonly beside = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly now: () => number;
 
@@ -42,6 +48,7 @@ export class TimerWorker {
     this.stopped = true;
     clearTimeout(this.timeout);
     await this.running;
+    await Promise.all(this.beside.values());
   }
 
   /** Looks again soon, e.g. after this replica scheduled a deadline. */
@@ -62,14 +69,30 @@ export class TimerWorker {
     const pollMs = this.options.pollMs ?? 5000;
     let next = pollMs;
     try {
-      const due = await store.claimDueTimers(new Date(this.now()), 20, NOT_OUTBOX);
-      await Promise.all(due.map((timer) => this.run(timer)));
-      const nextDue = due.length > 0 ? new Date(this.now()) : await store.nextTimerDue(NOT_OUTBOX);
+      const kinds = { except: [...NOT_OUTBOX.except, ...this.beside.keys()] };
+      const due = await store.claimDueTimers(new Date(this.now()), 20, kinds);
+      const batch = due.filter((timer) => !this.runsBeside(timer));
+      await Promise.all(batch.map((timer) => this.run(timer)));
+      const nextDue = due.length > 0 ? new Date(this.now()) : await store.nextTimerDue(kinds);
       if (nextDue) next = Math.min(pollMs, Math.max(0, nextDue.getTime() - this.now()));
     } catch (err) {
       log.error({ err }, 'timer check failed');
     }
     this.schedule(next);
+  }
+
+  /** Starts `timer` beside the batch when it is another subsystem's, after any of its kind claimed with it; whether it did. */
+  private runsBeside(timer: ClaimedTimer): boolean {
+    if (!this.options.handlers?.[timer.kind]) return false;
+    const { kind } = timer;
+    const before = this.beside.get(kind) ?? Promise.resolve();
+    const running: Promise<void> = before.then(() => this.run(timer)).finally(() => {
+      if (this.beside.get(kind) !== running) return;
+      this.beside.delete(kind);
+      this.poke();
+    });
+    this.beside.set(kind, running);
+    return true;
   }
 
   private async run(timer: ClaimedTimer): Promise<void> {

@@ -10,7 +10,7 @@
  *   thread costs nothing against the rate limit) and acts on commands no delivery brought, under the
  *   same rules (only comments created in a later second than the request, never edited ones,
  *   including those edited in the second they were written, which only the edit's webhook tells;
- *   each comment once), and
+ *   each comment once: those handled already are found with one look-up for the thread), and
  *   withdraws votes whose comment is gone;
  * - it compares each check run with the stored state, and queues a publication where they differ.
  *
@@ -178,9 +178,13 @@ export class Reconciler {
       const command = created > opened && created <= editHeardBefore && comment.updatedAt === comment.createdAt ? parseCommand(comment.body) : undefined;
       return command ? [{ comment, command }] : [];
     });
-    const edited = await this.options.store.editedComments(request.repositoryId, commands.map(({ comment }) => comment.id));
+    const ids = commands.map(({ comment }) => comment.id);
+    const edited = await this.options.store.editedComments(request.repositoryId, ids);
+    // Those acted on already (most, on a busy thread) cost one look-up together, not one each: a
+    // thread's comments are anyone's to write, and are read again every round.
+    const handled = await this.options.store.handledComments(request.repositoryId, ids);
     for (const { comment, command } of commands) {
-      if (edited.has(comment.id)) continue;
+      if (edited.has(comment.id) || handled.has(comment.id)) continue;
       const { acted } = await processCommandComment(this.options.gate, this.options.store, {
         command,
         repositoryId: request.repositoryId,

@@ -644,6 +644,15 @@ export class SqlStore implements Store {
     return new Set(rows.map((row) => Number(row.comment_id)));
   }
 
+  async handledComments(repositoryId: string, commentIds: readonly number[]): Promise<Set<number>> {
+    if (commentIds.length === 0) return new Set();
+    const rows = await this.#db.query<{ comment_id: unknown }>(
+      "SELECT comment_id FROM command_comments WHERE repository_id = $1 AND comment_id = ANY($2::bigint[]) AND state = 'done'",
+      [repositoryId, [...commentIds]],
+    );
+    return new Set(rows.map((row) => Number(row.comment_id)));
+  }
+
   // ── webhook deliveries ──────────────────────────────────────────────────────────────────────
 
   async claimDelivery(deliveryId: string, event: string): Promise<boolean> {

@@ -548,6 +548,8 @@ export interface Store {
   markCommentEdited(repositoryId: string, commentId: number): Promise<void>;
   /** Which of these comments were noted as edited. */
   editedComments(repositoryId: string, commentIds: readonly number[]): Promise<Set<number>>;
+  /** Which of these comments were acted on already (`commandThread`'s `handled`): one look-up for a whole thread. */
+  handledComments(repositoryId: string, commentIds: readonly number[]): Promise<Set<number>>;
 
   /**
    * True when this replica should handle the delivery; false for a replay (done, or in hand elsewhere).

@@ -183,3 +183,30 @@ it("forgets a handled comment's mark only once no pending request could take the
   await reconciler.run();
   expect((await store.commandThread(request.repositoryId, 950, approval.id)).handled).toBe(false);
 });
+
+it('costs a round no store look-up per command comment already handled, however many are on the thread', async () => {
+  const request = await open(960);
+  // Thousands may comment `/approve` on a public pull request; each was handled when its webhook came.
+  const handled = Array.from({ length: 300 }, (_, i) => bobsApproval(96_000 + i, request.createdAt.getTime() + 2_000));
+  for (const comment of handled) await store.completeComment(request.repositoryId, comment.id);
+  // One whose webhook was lost: it must still be taken.
+  const lost = bobsApproval(96_999, request.createdAt.getTime() + 3_000);
+  const github = { ...sameRepository, listComments: async (_repo: unknown, thread: number) => (thread === 960 ? [...handled, lost] : []) } as unknown as GitHubClient;
+  const { gate, voted } = votingGate(request);
+  const lookups: string[] = [];
+  const counting = new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (name !== 'commandThread' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        lookups.push(String(args[2]));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const now = request.createdAt.getTime() + 10 * 60_000;
+  const reconciler = new Reconciler({ store: counting, gate, github: async () => github, log: pino({ level: 'silent' }), clock: () => now, perRound: 10_000 });
+  await reconciler.run();
+  expect(voted).toEqual([lost.id]);
+  expect(lookups).toEqual([String(lost.id)]);
+});

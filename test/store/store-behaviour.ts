@@ -632,6 +632,16 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.editedComments(repositoryId, [])).toEqual(new Set());
     });
 
+    test('comments acted on already are told apart from those deleted first and those never seen, per repository', async () => {
+      const repositoryId = String(randomInt(1, 2 ** 40));
+      const [done, deleted, unseen] = [randomInt(2 ** 40), randomInt(2 ** 40), randomInt(2 ** 40)];
+      await backend.store.completeComment(repositoryId, done);
+      await backend.store.withdrawCommentVotes(repositoryId, deleted, 'app');
+      expect(await backend.store.handledComments(repositoryId, [done, deleted, unseen])).toEqual(new Set([done]));
+      expect(await backend.store.handledComments(String(Number(repositoryId) + 1), [done])).toEqual(new Set());
+      expect(await backend.store.handledComments(repositoryId, [])).toEqual(new Set());
+    });
+
     test('what a handled delivery did that changed no request is recorded, queued and marked handled together, or not at all', async () => {
       const request = await create();
       const delivery = { id: `delivery-${randomInt(2 ** 40)}`, event: 'check_run.requested_action' };
