@@ -24,7 +24,7 @@ import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
 import { Sessions } from './sessions.js';
 import { DASHBOARD_CSS } from './style.js';
 import { dashboardTemplates } from './templates.js';
-import { auditDetail, requestRow, requestView, requirementViews, timeText } from './views.js';
+import { auditEventView, auditRowProblem, damagedRequestFields, requestRow, requestView, requirementViews } from './views.js';
 
 
 export interface DashboardOptions {
@@ -162,10 +162,21 @@ export function createDashboardHandler(options: DashboardOptions) {
    */
   const visibleRequest = async (id: string, view: Viewer): Promise<RequestRead> => {
     if (!isRequestId(id)) throw notFound();
-    const read = await gate.read(id);
-    const repository = read && (await github!.readableAt(view.session.accessToken, `${read.request.owner}/${read.request.repo}`));
-    if (!read || repository?.id !== read.row.repositoryId) throw notFound();
-    return read;
+    const read = await gate.read(id).catch(async (err: unknown) => {
+      // A row changed outside the App to hold what it never writes cannot be read as a request: name what is wrong with it.
+      const row = await store.getRequest(id);
+      if (!row || damagedRequestFields(row).length === 0) throw err;
+      return { row, request: undefined, votes: [] };
+    });
+    if (!read) throw notFound();
+    // Its repository by the name the store keeps for it, and that name must still lead to its id.
+    const repository = await github!.readableAt(view.session.accessToken, read.row.repository);
+    if (repository?.id !== read.row.repositoryId) throw notFound();
+    const damaged = damagedRequestFields(read.row);
+    if (damaged.length > 0 || !read.request) {
+      throw new PageError(500, 'Damaged request', `Request ${id} of ${read.row.repository} cannot be shown: its stored record holds what the App never writes (${damaged.join('; ')}), so it was changed outside the App. Its events are on the Audit page.`);
+    }
+    return read as RequestRead;
   };
 
   /** Whether the viewer may vote, by the gate's own checks; when GitHub cannot be asked, no buttons and the reason. */
@@ -261,7 +272,8 @@ export function createDashboardHandler(options: DashboardOptions) {
       const page = rows.slice(0, PAGE_SIZE);
       const last = page.at(-1);
       const next = new URLSearchParams(url.searchParams);
-      if (last) next.set('after', `${last.createdAt.toISOString()}_${last.id}`);
+      // A page ending on a row with no valid time (changed outside the App) has no next page to point at.
+      if (last && !Number.isNaN(last.createdAt?.getTime?.())) next.set('after', `${last.createdAt.toISOString()}_${last.id}`);
       return render(res, 200, '@requests', {
         rows: page.map((r) => requestRow(r, base, clock())), filters, repositories: view.names, statuses: ['pending', ...FINAL_STATUSES], withStatus: true,
         nextUrl: rows.length > PAGE_SIZE ? `${base}/requests?${next}` : undefined,
@@ -303,7 +315,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       const exportQuery = new URLSearchParams(url.searchParams);
       exportQuery.delete('after_seq');
       return render(res, 200, '@audit', {
-        rows: page.map((e) => ({ seq: e.seq, at: e.at.toISOString(), atText: timeText(e.at), type: e.type, actor: e.actor, href: `${base}/requests/${e.requestId}`, requestLabel: (e.requestId ?? '').slice(0, 8), detail: auditDetail(e) })),
+        rows: page.map((e) => ({ ...auditEventView(e), href: `${base}/requests/${e.requestId}`, requestLabel: (e.requestId ?? '').slice(0, 8) })),
         filters, repositories: view.names, withStatus: false, verification: await verifyChain(),
         csvUrl: `${base}/audit/export.csv?${exportQuery}`, jsonlUrl: `${base}/audit/export.jsonl?${exportQuery}`,
         nextUrl: events.length > AUDIT_PAGE_SIZE ? `${base}/audit?${next}` : undefined,
@@ -352,7 +364,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8',
       'content-disposition': `attachment; filename="audit.${format}"`,
     });
-    const columns = ['seq', 'at', 'type', 'actor', 'request_id', 'facts', 'prev_hash', 'hash'];
+    const columns = ['seq', 'at', 'type', 'actor', 'request_id', 'facts', 'prev_hash', 'hash', 'problem'];
     const write = async (text: string) => {
       if (!res.write(text)) await once(res, 'drain');
     };
@@ -363,7 +375,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       if (batch.length === 0 || res.destroyed) break;
       const records = batch.map(exportRecord);
       await write(format === 'csv'
-        ? stringify(records.map((r) => [r.seq, r.at, r.type, r.actor, r.request_id, JSON.stringify(r.facts), r.prev_hash, r.hash]))
+        ? stringify(records.map((r) => [r.seq, r.at, r.type, r.actor, r.request_id, JSON.stringify(r.facts), r.prev_hash, r.hash, r.problem ?? '']))
         : records.map((r) => `${JSON.stringify(r)}\n`).join(''));
       afterSeq = batch.at(-1)!.seq;
     }
@@ -395,8 +407,15 @@ export function createDashboardHandler(options: DashboardOptions) {
   };
 }
 
+/**
+ * An event as exported. A row that does not verify on its own (it holds what the App never writes,
+ * such as a time out of range, or its hash does not match what it holds) is exported as it reads,
+ * its time null when it has none that can be written, with a `problem` saying what is wrong.
+ */
 function exportRecord(event: AuditEvent) {
-  return { seq: event.seq, at: event.at.toISOString(), type: event.type, actor: event.actor, request_id: event.requestId, facts: event.facts, prev_hash: event.prevHash, hash: event.hash };
+  const at = event.at instanceof Date && !Number.isNaN(event.at.getTime()) ? event.at.toISOString() : null;
+  const problem = auditRowProblem(event);
+  return { seq: event.seq, at, type: event.type, actor: event.actor, request_id: event.requestId, facts: event.facts, prev_hash: event.prevHash, hash: event.hash, ...(problem ? { problem } : {}) };
 }
 
 interface Filters {

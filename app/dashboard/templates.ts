@@ -74,7 +74,7 @@ const REQUEST_TABLE = `<div class="table-wrap">
 <td><%= row.severity %></td>
 <td>@<%= row.requester %></td>
 <td><span class="status status-<%= row.status %>"><%= row.statusText %></span></td>
-<td><time datetime="<%= row.createdAt %>"><%= row.age %></time></td>
+<td><% if (row.createdAt) { %><time datetime="<%= row.createdAt %>"><%= row.age %></time><% } else { %><%= row.age %><% } %></td>
 <td><% if (row.deadline) { %><time datetime="<%= row.deadline %>"><%= row.deadlineText %></time><% } else { %>—<% } %></td>
 </tr>
 <% }) %>
@@ -204,7 +204,7 @@ const REQUEST = `<h1><span class="status status-<%= it.status %>"><%= it.statusT
 <section aria-labelledby="timeline">
 <h2 id="timeline">Timeline</h2>
 <% if (it.firstEventsUrl) { %><p><a href="<%= it.firstEventsUrl %>">From the first event</a></p><% } %>
-<ol class="timeline"><% it.timeline.forEach(function (e) { %><li><time datetime="<%= e.at %>"><%= e.atText %></time> <strong><%= e.type %></strong> by @<%= e.actor %><% if (e.detail) { %> — <%= e.detail %><% } %></li><% }) %></ol>
+<ol class="timeline"><% it.timeline.forEach(function (e) { %><li><% if (e.at) { %><time datetime="<%= e.at %>"><%= e.atText %></time><% } else { %><%= e.atText %><% } %> <strong><%= e.type %></strong> by @<%= e.actor %><% if (e.detail) { %> — <%= e.detail %><% } %><% if (e.problem) { %> <strong class="refused"><%= e.problem %></strong><% } %></li><% }) %></ol>
 <% if (it.laterEventsUrl) { %><p><a href="<%= it.laterEventsUrl %>">Later events</a></p><% } %>
 </section>
 `;
@@ -222,7 +222,7 @@ const AUDIT = `<h1>Audit</h1>
 <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Request</th><th scope="col">Details</th></tr></thead>
 <tbody>
 <% it.rows.forEach(function (e) { %>
-<tr><td><%= e.seq %></td><td><time datetime="<%= e.at %>"><%= e.atText %></time></td><td><%= e.type %></td><td>@<%= e.actor %></td><td><a href="<%= e.href %>"><%= e.requestLabel %></a></td><td><%= e.detail %></td></tr>
+<tr><td><%= e.seq %></td><td><% if (e.at) { %><time datetime="<%= e.at %>"><%= e.atText %></time><% } else { %><%= e.atText %><% } %></td><td><%= e.type %></td><td>@<%= e.actor %></td><td><a href="<%= e.href %>"><%= e.requestLabel %></a></td><td><%= e.detail %><% if (e.problem) { %> <strong class="refused"><%= e.problem %></strong><% } %></td></tr>
 <% }) %>
 </tbody>
 </table>

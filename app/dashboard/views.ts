@@ -2,6 +2,7 @@
 import type { GateRequest } from '../gate/gate.js';
 import type { Decision, Requirement } from '../../policies/decision.js';
 import type { ApprovalRequest, AuditEvent } from '../store/store.js';
+import { auditHash, neverWritten } from '../store/audit-chain.js';
 
 const STATUS_TEXT: Record<string, string> = { pending: 'waiting', approved: 'approved', rejected: 'rejected', timed_out: 'timed out', cancelled: 'cancelled', failed: 'failed' };
 
@@ -39,8 +40,40 @@ export interface RequestRow {
   deadlineText?: string;
 }
 
+const isTime = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A value of a damaged row, as a page says it. */
+function shownValue(value: unknown): string {
+  if (value === null || value === undefined) return 'missing (NULL)';
+  if (value instanceof Date) return 'not a valid date';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object of another shape';
+  return `"${String(value).slice(0, 40)}"`;
+}
+
+/**
+ * What a request's stored row holds that the App never writes, one line a field (none: nothing): a
+ * time missing or out of range, facts or a decision of another shape. Such a row was changed outside
+ * the App; the dashboard names it rather than failing on it.
+ */
+export function damagedRequestFields(row: ApprovalRequest): string[] {
+  const damaged: string[] = [];
+  const times: Array<[string, unknown, boolean]> = [['created_at', row.createdAt, false], ['updated_at', row.updatedAt, false], ['deadline', row.deadline, true], ['completed_at', row.completedAt, true]];
+  for (const [name, value, optional] of times) {
+    if (!(optional && value === null) && !isTime(value)) damaged.push(`${name} is ${shownValue(value)}`);
+  }
+  if (!isObject(row.facts) || typeof row.facts.owner !== 'string' || typeof row.facts.repo !== 'string') damaged.push(`facts is ${isObject(row.facts) ? 'an object without the repository\'s owner and name' : shownValue(row.facts)}`);
+  const decision = row.decision;
+  if (decision !== null && !(isObject(decision) && typeof decision.summary === 'string' && ['problems', 'rules', 'requirements'].every((key) => Array.isArray(decision[key])))) {
+    damaged.push(`decision is ${shownValue(decision)}`);
+  }
+  return damaged;
+}
+
 export function requestRow(request: ApprovalRequest, base: string, now: number): RequestRow {
-  const facts = request.facts as { environment?: string; severity?: string };
+  const facts = (isObject(request.facts) ? request.facts : {}) as { environment?: string; severity?: string };
+  const created = isTime(request.createdAt) ? request.createdAt : undefined;
   return {
     href: `${base}/requests/${request.id}`,
     action: request.action,
@@ -50,9 +83,9 @@ export function requestRow(request: ApprovalRequest, base: string, now: number):
     requester: request.requester,
     status: request.status,
     statusText: statusText(request.status),
-    createdAt: request.createdAt.toISOString(),
-    age: ageText(request.createdAt, now),
-    ...(request.deadline && request.status === 'pending' ? { deadline: request.deadline.toISOString(), deadlineText: timeText(request.deadline) } : {}),
+    createdAt: created ? created.toISOString() : '',
+    age: created ? ageText(created, now) : `no valid time (created_at is ${shownValue(request.createdAt)})`,
+    ...(isTime(request.deadline) && request.status === 'pending' ? { deadline: request.deadline.toISOString(), deadlineText: timeText(request.deadline) } : {}),
   };
 }
 
@@ -81,7 +114,8 @@ export function requirementViews(decision: Decision | undefined) {
 
 /** A short line of an audit event's facts worth reading (the note, reason or choice), never the whole record. */
 export function auditDetail(event: AuditEvent): string {
-  const f = event.facts;
+  // Facts that are not an object were written outside the App: auditEventView says so.
+  const f: Record<string, unknown> = event.facts !== null && typeof event.facts === 'object' ? event.facts : {};
   const parts: string[] = [];
   if (typeof f.choice === 'string') parts.push(f.choice);
   if (typeof f.via === 'string') parts.push(`via ${f.via}`);
@@ -89,6 +123,36 @@ export function auditDetail(event: AuditEvent): string {
   if (typeof f.note === 'string' && f.note) parts.push(`“${f.note}”`);
   if (typeof f.notifier === 'string') parts.push(`notifier ${f.notifier}`);
   return parts.join(' · ');
+}
+
+/**
+ * Why an audit row does not verify on its own (without the rows before it), or undefined: it holds
+ * what the App never writes, or its hash does not match what it holds.
+ */
+export function auditRowProblem(event: AuditEvent): string | undefined {
+  const unwritten = neverWritten(event);
+  if (unwritten) return `${unwritten}: it was changed outside the App`;
+  return auditHash(event) === event.hash ? undefined : 'its hash does not match what it holds: it was changed outside the App';
+}
+
+/**
+ * An audit event as a page shows it. A row holding what the App never writes (its time missing or out
+ * of range, facts that are not a JSON object) is shown as it is, with what is wrong, and so is a row
+ * whose hash does not match what it holds: neither is ever shown as verified, whatever the chain's
+ * last verification said.
+ */
+export function auditEventView(event: AuditEvent) {
+  const validAt = event.at instanceof Date && !Number.isNaN(event.at.getTime());
+  const problem = auditRowProblem(event);
+  return {
+    seq: event.seq,
+    at: validAt ? event.at.toISOString() : '',
+    atText: validAt ? timeText(event.at) : `no valid time (${event.at === null || event.at === undefined ? 'missing' : String(event.at).slice(0, 40)})`,
+    type: event.type,
+    actor: event.actor,
+    detail: auditDetail(event),
+    problem: problem && `This event does not verify: ${problem}.`,
+  };
 }
 
 export function requestView(request: GateRequest, events: AuditEvent[], webUrl: string, now: number) {
@@ -117,6 +181,6 @@ export function requestView(request: GateRequest, events: AuditEvent[], webUrl: 
     decision: request.decision,
     requirements: requirementViews(request.decision),
     votes: request.votes.map((v) => ({ ...v, atText: timeText(new Date(v.at)) })),
-    timeline: events.map((e) => ({ at: e.at.toISOString(), atText: timeText(e.at), type: e.type.replaceAll('_', ' '), actor: e.actor, detail: auditDetail(e) })),
+    timeline: events.map((e) => ({ ...auditEventView(e), type: e.type.replaceAll('_', ' ') })),
   };
 }

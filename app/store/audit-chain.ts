@@ -92,15 +92,9 @@ export class ChainVerifier {
     }
     // A row the App could not have written (a time out of range or missing, a number out of JSON's)
     // is named here, as any other edit is, rather than failing the whole check with no row named.
-    if (!(row.at instanceof Date) || Number.isNaN(row.at.getTime())) {
-      return this.#fail(seq, `its time (at) is ${describeValue(row.at)}, which the App never writes: the row was edited (type ${row.type}, actor ${row.actor})`);
-    }
-    let computed: string;
-    try {
-      computed = auditHash(row);
-    } catch (err) {
-      return this.#fail(seq, `its facts cannot be hashed (${(err as Error).message}), which the App never writes: the row was edited (type ${row.type}, actor ${row.actor})`);
-    }
+    const unwritten = neverWritten(row);
+    if (unwritten) return this.#fail(seq, `${unwritten}: the row was edited (type ${row.type}, actor ${row.actor})`);
+    const computed = auditHash(row);
     if (computed !== row.hash) {
       return this.#fail(seq, `hash mismatch: stored ${row.hash}, computed ${computed}: the row was edited (type ${row.type}, actor ${row.actor})`);
     }
@@ -142,6 +136,24 @@ export class ChainVerifier {
     this.#problem = { seq, reason };
     return false;
   }
+}
+
+/**
+ * What an audit row read from the store holds that the App never writes, said in words (a time
+ * missing or out of range, facts that are not a JSON object or hold a number JSON cannot), or
+ * undefined. Such a row was edited outside the App; its hash cannot even be computed.
+ */
+export function neverWritten(row: { at: unknown; facts: unknown }): string | undefined {
+  if (!(row.at instanceof Date) || Number.isNaN(row.at.getTime())) return `its time (at) is ${describeValue(row.at)}, which the App never writes`;
+  if (row.facts === null || typeof row.facts !== 'object' || Array.isArray(row.facts)) {
+    return `its facts are ${row.facts === null || row.facts === undefined ? 'missing (NULL)' : Array.isArray(row.facts) ? 'a list' : `a ${typeof row.facts}`}, where the App always writes an object`;
+  }
+  try {
+    canonicalize(row.facts);
+  } catch (err) {
+    return `its facts cannot be hashed (${(err as Error).message}), which the App never writes`;
+  }
+  return undefined;
 }
 
 /** A value read from a row, as a reason may quote it. */
