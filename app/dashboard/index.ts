@@ -24,7 +24,7 @@ import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH } from './paths.js';
 import { Sessions } from './sessions.js';
 import { DASHBOARD_CSS } from './style.js';
 import { dashboardTemplates } from './templates.js';
-import { auditEventView, auditRowProblem, damagedRequestFields, requestRow, requestView, requirementViews } from './views.js';
+import { auditEventView, auditRowProblem, damagedRequestFields, isTime, requestRow, requestView, requirementViews } from './views.js';
 
 
 export interface DashboardOptions {
@@ -162,20 +162,23 @@ export function createDashboardHandler(options: DashboardOptions) {
    */
   const visibleRequest = async (id: string, view: Viewer): Promise<RequestRead> => {
     if (!isRequestId(id)) throw notFound();
+    // A request whose records were changed outside the App to hold what it never writes cannot be
+    // read as one; whatever failed, only its repository's readers learn that it exists.
+    let failure: { err: unknown } | undefined;
     const read = await gate.read(id).catch(async (err: unknown) => {
-      // A row changed outside the App to hold what it never writes cannot be read as a request: name what is wrong with it.
+      failure = { err };
       const row = await store.getRequest(id);
-      if (!row || damagedRequestFields(row).length === 0) throw err;
-      return { row, request: undefined, votes: [] };
+      return row && { row, request: undefined, votes: [] };
     });
     if (!read) throw notFound();
     // Its repository by the name the store keeps for it, and that name must still lead to its id.
     const repository = await github!.readableAt(view.session.accessToken, read.row.repository);
     if (repository?.id !== read.row.repositoryId) throw notFound();
     const damaged = damagedRequestFields(read.row);
-    if (damaged.length > 0 || !read.request) {
+    if (damaged.length > 0) {
       throw new PageError(500, 'Damaged request', `Request ${id} of ${read.row.repository} cannot be shown: its stored record holds what the App never writes (${damaged.join('; ')}), so it was changed outside the App. Its events are on the Audit page.`);
     }
+    if (failure) throw failure.err;
     return read as RequestRead;
   };
 
@@ -270,13 +273,14 @@ export function createDashboardHandler(options: DashboardOptions) {
       const after = afterCursor(url.searchParams.get('after'));
       const rows = await store.searchRequests({ ...search, ...(after ? { after } : {}), limit: PAGE_SIZE + 1 });
       const page = rows.slice(0, PAGE_SIZE);
-      const last = page.at(-1);
+      // The next page starts after the page's last row with a valid time: one changed outside the App to
+      // hold none (NULL, infinite) cannot be a cursor, and is shown again at the next page's start.
+      const cursor = page.findLast((r) => isTime(r.createdAt));
       const next = new URLSearchParams(url.searchParams);
-      // A page ending on a row with no valid time (changed outside the App) has no next page to point at.
-      if (last && !Number.isNaN(last.createdAt?.getTime?.())) next.set('after', `${last.createdAt.toISOString()}_${last.id}`);
+      if (cursor) next.set('after', `${cursor.createdAt.toISOString()}_${cursor.id}`);
       return render(res, 200, '@requests', {
         rows: page.map((r) => requestRow(r, base, clock())), filters, repositories: view.names, statuses: ['pending', ...FINAL_STATUSES], withStatus: true,
-        nextUrl: rows.length > PAGE_SIZE ? `${base}/requests?${next}` : undefined,
+        nextUrl: rows.length > PAGE_SIZE && cursor ? `${base}/requests?${next}` : undefined,
       }, chrome('All requests', 'requests'));
     }
     const single = /^\/dashboard\/requests\/([^/]+)$/.exec(path);

@@ -40,7 +40,7 @@ export interface RequestRow {
   deadlineText?: string;
 }
 
-const isTime = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
+export const isTime = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** A value of a damaged row, as a page says it. */

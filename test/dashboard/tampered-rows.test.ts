@@ -147,3 +147,45 @@ it('a damaged request of a repository the viewer cannot read is as absent as one
     expect(hidden.text).toBe(missing.text);
   }, OTHER_REPO);
 });
+
+it('a request of a repository the viewer cannot read is as absent as one that does not exist, whatever of its records was changed', async () => {
+  const { body } = await world.open(job({ repository: OTHER_REPO }), { action: 'publish-docs' });
+  const id = body.id as string;
+  // A vote the App never writes (a time out of range): reading the request fails on it, not on the request's own row.
+  await database.query(`INSERT INTO votes (request_id, login, choice, note, via, facts, at) VALUES ($1, 'mallory', 'approve', '', 'comment', '{}', 'infinity')`, [id]);
+  try {
+    const hidden = await bob.get(`/dashboard/requests/${id}`);
+    const missing = await bob.get('/dashboard/requests/00000000-0000-4000-8000-000000000000');
+    expect(hidden.status).toBe(404);
+    expect(hidden.text).toBe(missing.text);
+  } finally {
+    await database.query('DELETE FROM votes WHERE request_id = $1', [id]);
+  }
+});
+
+it('the request list goes on from the last row of a page with a valid time, when the page ends on one changed to hold none', async () => {
+  const { body } = await world.open(job({ actor: 'carol' }), { action: 'publish-docs' });
+  // 50 copies of it, each a second older than the one before, as rows written outside the App.
+  const { rows: copies } = await database.query<{ id: string }>(
+    `INSERT INTO requests SELECT (jsonb_populate_record(NULL::requests, to_jsonb(r) || jsonb_build_object(
+       'id', gen_random_uuid(), 'run_id', r.run_id * 1000 + n, 'check_run_id', NULL, 'created_at', r.created_at - make_interval(secs => n)))).*
+     FROM requests r, generate_series(1, 50) n WHERE r.id = $1 RETURNING id`,
+    [body.id],
+  );
+  // The two oldest changed to sort last: the first page of 50 ends on one of them.
+  const changed = copies.slice(-2).map((c) => c.id);
+  await database.query('ALTER TABLE requests DISABLE TRIGGER requests_final_is_final');
+  await database.query(`UPDATE requests SET created_at = '-infinity' WHERE id = ANY($1::uuid[])`, [changed]);
+  try {
+    const page = await bob.get('/dashboard/requests?requester=carol');
+    expect(page.status).toBe(200);
+    const next = /href="([^"]*\/dashboard\/requests\?[^"]*after=[^"]*)"/.exec(page.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toBeDefined();
+    const later = await bob.get(next!.slice(next!.indexOf('/dashboard/')));
+    expect(later.status).toBe(200);
+    for (const id of changed) expect(later.text).toContain(`/dashboard/requests/${id}`);
+  } finally {
+    await database.query('DELETE FROM requests WHERE id = ANY($1::uuid[])', [copies.map((c) => c.id)]);
+    await database.query('ALTER TABLE requests ENABLE TRIGGER requests_final_is_final');
+  }
+});
