@@ -7,7 +7,8 @@ import { emptyApproverSet, mergeApproverSets } from '../../policies/approvers.js
 import type { NotificationDispatcher, NotificationEvent, NotificationOverride } from '../notify/index.js';
 import { approverStrings } from '../notify/index.js';
 import type { FinalStatus } from '../store/store.js';
-import { currentRequirements } from './progress.js';
+import type { ApproverSet } from '../../policies/decision.js';
+import { currentRequirements, requirementProgress } from './progress.js';
 import type { GateRequest } from './request.js';
 import { branchOfRef } from './run-context.js';
 
@@ -77,10 +78,39 @@ export function approversOf(request: GateRequest): string[] {
   return approverStrings(currentRequirements(request).map((r) => r.approvers).reduce(mergeApproverSets, emptyApproverSet()));
 }
 
+/**
+ * While the request waits: who it still waits for, and how many more approvals it needs. The
+ * requirements already met are left out, and so is anyone whose approval already counts for a
+ * requirement (they cannot add to it); teams and roles stay, since another member may approve.
+ */
+function awaitedOf(request: GateRequest, now: Date): { approvers: string[]; approvalsRequired: number } | undefined {
+  if (request.status !== 'pending') return undefined;
+  const requirements = currentRequirements(request, now);
+  const progress = requirementProgress(request, now);
+  if (progress.length !== requirements.length) return undefined;
+  const waiting = requirements.flatMap((requirement, i) => (progress[i].awaiting > 0 ? [{ requirement, tally: progress[i] }] : []));
+  if (waiting.length === 0) return undefined;
+  const sets = waiting.map(({ requirement, tally }) => withoutApproved(requirement.approvers, tally.approvedBy));
+  return {
+    approvers: approverStrings(sets.reduce(mergeApproverSets, emptyApproverSet())),
+    approvalsRequired: waiting.reduce((most, { tally }) => Math.max(most, tally.awaiting), 0),
+  };
+}
+
+function withoutApproved(set: ApproverSet, approvedBy: readonly string[]): ApproverSet {
+  const approved = new Set(approvedBy.map((login) => login.toLowerCase()));
+  return {
+    ...set,
+    users: set.users.filter((login) => !approved.has(login.toLowerCase())),
+    owners: set.owners.filter((owner) => !(owner.startsWith('@') && !owner.includes('/') && approved.has(owner.slice(1).toLowerCase()))),
+  };
+}
+
 type EventBase = Omit<Extract<NotificationEvent, { kind: 'requested' | 'reminder' }>, 'kind'>;
 
 function base(request: GateRequest, now: number): EventBase {
   const requirements = currentRequirements(request, new Date(now));
+  const awaited = awaitedOf(request, new Date(now));
   const override = overrideOf(request);
   return {
     requestId: request.id,
@@ -93,8 +123,8 @@ function base(request: GateRequest, now: number): EventBase {
     severity: request.severity,
     summary: request.summary,
     matchedRules: (request.decision?.rules ?? []).filter((rule) => rule.matched).map((rule) => rule.name),
-    approvers: approversOf(request),
-    approvalsRequired: requirements.reduce((most, r) => Math.max(most, r.approvals), 0),
+    approvers: awaited?.approvers ?? approverStrings(requirements.map((r) => r.approvers).reduce(mergeApproverSets, emptyApproverSet())),
+    approvalsRequired: awaited?.approvalsRequired ?? requirements.reduce((most, r) => Math.max(most, r.approvals), 0),
     links: {
       checkRun: request.checkRun?.url,
       pullRequest: request.pullNumber !== undefined ? request.comment?.url?.replace(/#.*$/, '') : undefined,

@@ -49,8 +49,9 @@ interface NotificationBase {
   /** The workflow's own one-line description of the step, when it gave one. */
   summary?: string;
   matchedRules: string[];
-  /** Who may approve, as plain strings: `@org/team`, `@user`, `role:write`, or an e-mail from CODEOWNERS. */
+  /** Who may approve, as plain strings: `@org/team`, `@user`, `role:write`, or an e-mail from CODEOWNERS. While pending: only who is still awaited (met requirements and counted approvers left out). */
   approvers: string[];
+  /** While pending: how many more approvals are needed. */
   approvalsRequired: number;
   links: NotificationLinks;
   /** ISO 8601: when the request was made. */
@@ -63,7 +64,7 @@ interface NotificationBase {
 
 export type NotificationEvent =
   | (NotificationBase & { kind: 'requested' | 'reminder' })
-  | (NotificationBase & { kind: 'escalated'; /** Approvers the escalation added, already in `approvers`. */ addedApprovers: string[] })
+  | (NotificationBase & { kind: 'escalated'; /** Approvers the escalation added; in `approvers` too while their requirement still waits. */ addedApprovers: string[] })
   /** A freeze or deploy window held the request and has opened: it goes ahead (and may now need approval). */
   | (NotificationBase & { kind: 'released'; /** The windows that held it. */ releasedFrom: string[] })
   | (NotificationBase & { kind: 'decided'; decision: NotificationDecision });

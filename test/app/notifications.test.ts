@@ -49,12 +49,23 @@ rules:
         also_eligible: ["@acme/sre"]
 `;
 
+/** acme/infra: two approvals among three people, reminders every 2 s. */
+const INFRA_REPO = 'acme/infra';
+const INFRA_POLICY = `version: 1
+defaults: { reminder: 2s }
+rules:
+  - name: everything
+    if: {}
+    require: { approvals: 2, approvers: [bob, carol, mallory] }
+    notify: [hook]
+`;
+
 const keys = generateAppKeyPair();
 
 interface Received {
   event: string;
   ok: boolean;
-  body: { event: string; request: { id: string; approvers: string[] }; added_approvers: string[] | null; decision: { status: string } | null };
+  body: { event: string; request: { id: string; approvers: string[]; approvals_required: number }; added_approvers: string[] | null; decision: { status: string } | null };
 }
 
 /** An HTTP receiver that answers 503 while `down`, and checks every signature it gets. */
@@ -120,6 +131,13 @@ class NotifyWorld {
       name: 'ops',
       defaultBranch: 'main',
       branches: { main: { '.github/jit-approval.yml': OPS_POLICY } },
+      collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
+    });
+    world.repos!.push({
+      owner: 'acme',
+      name: 'infra',
+      defaultBranch: 'main',
+      branches: { main: { '.github/jit-approval.yml': INFRA_POLICY } },
       collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
     });
     world.teams = [{ org: 'acme', slug: 'sre', members: ['carol'], repos: { web: 'write', ops: 'write' } }];
@@ -302,6 +320,26 @@ describe('two App replicas on one PostgreSQL database', () => {
     await sleep(REMIND_EVERY_MS + 500);
     expect(world.hook.posts(id)).toHaveLength(after);
     expect(world.hook.delivered(id, 'decided')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a reminder after some have approved', () => {
+  it('names only who is still awaited, and how many approvals are still needed', async () => {
+    world = await NotifyWorld.start();
+    const app = await world.startApp({ dataDir: tempDataDir() });
+    const run = dispatched({ repository: INFRA_REPO });
+    const { body } = await world.api(app, 'POST', '/api/v1/requests', run, { action: 'deploy' });
+    expect(body).toMatchObject({ status: 'pending' });
+    const id = body.id as string;
+    const requested = await eventually(async () => world!.hook.delivered(id, 'requested'), (posts) => posts.length > 0);
+    expect(requested[0].body.request).toMatchObject({ approvers: ['@bob', '@carol', '@mallory'], approvals_required: 2 });
+
+    await world.vote(INFRA_REPO, id, 'bob', '/approve');
+    expect((await world.api(app, 'GET', `/api/v1/requests/${id}`, run)).body).toMatchObject({ status: 'pending' });
+    const before = world.hook.posts(id).filter((post) => post.event === 'reminder').length;
+    // A reminder sent after bob's approval was counted.
+    const reminders = await eventually(async () => world!.hook.delivered(id, 'reminder'), (posts) => posts.length > before + 1, 15_000);
+    expect(reminders[reminders.length - 1].body.request).toMatchObject({ approvers: ['@carol', '@mallory'], approvals_required: 1 });
   }, 60_000);
 });
 
