@@ -7,38 +7,73 @@ import type { ProbotOctokit } from 'probot';
 type Octokit = InstanceType<typeof ProbotOctokit>;
 type CachedResponse = Awaited<ReturnType<Octokit['request']>>;
 
+/**
+ * How many bytes of responses the App keeps the ETags of (64 MiB). A reconcile round reads every
+ * waiting request's thread and check run, in the same order each time: a cache that cannot hold them
+ * all evicts each one just before it is read again, and every unchanged read then costs rate limit.
+ * Bounded by size, not count: a typical entry (a check run, a thread's comments) is 2 to 6 KB, so this
+ * holds the reads of over 5,000 waiting requests, while a thread of long comments cannot grow it past it.
+ */
+export const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
+/** What an entry costs besides its key, body and headers (the map's slot, the strings' headers). */
+const ENTRY_OVERHEAD_BYTES = 200;
+
+interface Entry {
+  etag: string;
+  status: number;
+  url: string;
+  headers: string;
+  /** The body as JSON: a string is about a third of the objects it parses to, and parsing it gives each caller its own copy. */
+  body: string;
+  bytes: number;
+}
+
 export class ResponseCache {
-  private readonly entries = new Map<string, { etag: string; response: CachedResponse }>();
+  private readonly entries = new Map<string, Entry>();
+  private total = 0;
 
-  constructor(private readonly capacity = 2000) {}
+  constructor(private readonly maxBytes = RESPONSE_CACHE_BYTES) {}
 
-  get(key: string) {
+  /** The bytes the entries take now (UTF-16, as V8 may store them: twice their characters). */
+  get bytes(): number {
+    return this.total;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): { etag: string; response: CachedResponse } | undefined {
     const entry = this.entries.get(key);
-    if (entry) {
-      // Re-insert to keep the map in least-recently-used order.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-    }
-    return entry;
+    if (!entry) return undefined;
+    // Re-insert to keep the map in least-recently-used order.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    const data: unknown = entry.body === '' ? undefined : JSON.parse(entry.body);
+    return { etag: entry.etag, response: { status: entry.status, url: entry.url, headers: JSON.parse(entry.headers) as CachedResponse['headers'], data } as CachedResponse };
   }
 
   set(key: string, etag: string, response: CachedResponse): void {
-    this.entries.delete(key);
-    this.entries.set(key, { etag, response });
-    while (this.entries.size > this.capacity) {
+    this.delete(key);
+    const body = response.data === undefined ? '' : JSON.stringify(response.data);
+    const headers = JSON.stringify(response.headers);
+    const bytes = 2 * (key.length + etag.length + response.url.length + headers.length + body.length) + ENTRY_OVERHEAD_BYTES;
+    // One answer larger than the whole cache is not kept: it would evict everything else.
+    if (bytes > this.maxBytes) return;
+    this.entries.set(key, { etag, status: response.status, url: response.url, headers, body, bytes });
+    this.total += bytes;
+    while (this.total > this.maxBytes) {
       const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      this.delete(oldest);
     }
   }
-}
 
-/**
- * A response of its own for every caller: callers change what they get (Octokit's paginate turns a
- * list's `{ total_count, repositories }` into the array, in place), and a cached copy changed that way
- * would be handed out again on the next 304 as if GitHub had sent it.
- */
-function copyOf(response: CachedResponse): CachedResponse {
-  return { ...response, headers: { ...response.headers }, data: structuredClone(response.data) } as CachedResponse;
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.total -= entry.bytes;
+  }
 }
 
 /** The Octokits already revalidating (by the installation their keys name). */
@@ -66,10 +101,12 @@ export function useConditionalRequests(octokit: Octokit, cache: ResponseCache, i
     try {
       const response = await request(options);
       const etag = response.headers.etag;
-      if (typeof etag === 'string') cache.set(key, etag, copyOf(response as CachedResponse));
+      // Kept as JSON: callers change what they get (Octokit's paginate turns a list's
+      // `{ total_count, repositories }` into the array, in place), and each 304 parses a copy of its own.
+      if (typeof etag === 'string') cache.set(key, etag, response as CachedResponse);
       return response;
     } catch (err) {
-      if (cached && (err as { status?: number }).status === 304) return copyOf(cached.response);
+      if (cached && (err as { status?: number }).status === 304) return cached.response;
       throw err;
     }
   });

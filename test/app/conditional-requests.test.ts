@@ -7,8 +7,11 @@ import { ResponseCache, useConditionalRequests } from '../../app/github/conditio
 const response = (data: string) => ({ status: 200, url: 'u', headers: {}, data }) as unknown as Parameters<ResponseCache['set']>[2];
 
 describe('ResponseCache', () => {
-  it('evicts the least recently used entry beyond its capacity', () => {
-    const cache = new ResponseCache(2);
+  it('evicts the least recently used entries beyond its size in bytes', () => {
+    const one = new ResponseCache();
+    one.set('a', 'W/"1"', response('A'));
+    // Room for two entries of this size, not three.
+    const cache = new ResponseCache(2 * one.bytes + 1);
     cache.set('a', 'W/"1"', response('A'));
     cache.set('b', 'W/"2"', response('B'));
     expect(cache.get('a')?.etag).toBe('W/"1"'); // now b is the least recently used
@@ -16,10 +19,21 @@ describe('ResponseCache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')?.response.data).toBe('A');
     expect(cache.get('c')?.response.data).toBe('C');
+    expect(cache.size).toBe(2);
+  });
+
+  it('keeps no answer larger than itself, and hands every caller a copy of its own', () => {
+    const cache = new ResponseCache(1000);
+    cache.set('big', 'W/"1"', response('x'.repeat(1000)));
+    expect(cache.get('big')).toBeUndefined();
+    expect(cache.bytes).toBe(0);
+    cache.set('list', 'W/"2"', { status: 200, url: 'u', headers: {}, data: { items: [1] } } as unknown as Parameters<ResponseCache['set']>[2]);
+    (cache.get('list')!.response.data as { items: number[] }).items.push(2);
+    expect(cache.get('list')!.response.data).toEqual({ items: [1] });
   });
 
   it('replaces an entry when the resource changed', () => {
-    const cache = new ResponseCache(2);
+    const cache = new ResponseCache();
     cache.set('a', 'W/"1"', response('old'));
     cache.set('a', 'W/"2"', response('new'));
     expect(cache.get('a')).toMatchObject({ etag: 'W/"2"', response: { data: 'new' } });
