@@ -126,20 +126,15 @@ class NotifyWorld {
   static async start(): Promise<NotifyWorld> {
     const world = seed();
     world.repos![0].branches!.main!['.github/jit-approval.yml'] = WEB_POLICY;
-    world.repos!.push({
-      owner: 'acme',
-      name: 'ops',
-      defaultBranch: 'main',
-      branches: { main: { '.github/jit-approval.yml': OPS_POLICY } },
-      collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
-    });
-    world.repos!.push({
-      owner: 'acme',
-      name: 'infra',
-      defaultBranch: 'main',
-      branches: { main: { '.github/jit-approval.yml': INFRA_POLICY } },
-      collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
-    });
+    for (const [name, policy] of [['ops', OPS_POLICY], ['infra', INFRA_POLICY]]) {
+      world.repos!.push({
+        owner: 'acme',
+        name,
+        defaultBranch: 'main',
+        branches: { main: { '.github/jit-approval.yml': policy } },
+        collaborators: { alice: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
+      });
+    }
     world.teams = [{ org: 'acme', slug: 'sre', members: ['carol'], repos: { web: 'write', ops: 'write' } }];
     world.apps![0].publicKey = keys.publicKey;
     const [github, hook, pager] = await Promise.all([startGitHubDouble({ seed: world }), Receiver.start(), Receiver.start()]);
