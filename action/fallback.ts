@@ -91,7 +91,10 @@ export function readCheckRun(run: ApiCheckRun): CheckRunReading {
   }
 }
 
-/** The approvers the record names; an older App's record lists only votes, of which those eligible for some requirement counted. */
+/**
+ * The approvers the record names; an older App's record lists only votes, of which those eligible for
+ * some requirement counted. A vote that does not say it was eligible is not taken as an approver.
+ */
 function approversIn(record: DecisionRecord | undefined): string[] {
   if (Array.isArray(record?.approved_by)) return record.approved_by.filter((login): login is string => typeof login === 'string');
   const counted = (record?.votes ?? []).filter((v) => v.choice === 'approve' && v.login && Array.isArray(v.eligibleFor) && v.eligibleFor.length > 0);

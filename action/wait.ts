@@ -165,7 +165,7 @@ export async function waitForDecision(
       return timeOut(view, deps, waited());
     }
     const backoff = degraded ? SINGLE_ATTEMPT : undefined;
-    // On the client's clock, which is always the real one.
+    // On Date.now(), the clock the client compares it with (`deps.now` may be a test's).
     const until = Date.now() + msLeft;
     try {
       const wasOpen = view !== undefined;

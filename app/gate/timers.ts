@@ -5,7 +5,8 @@
  *
  * A timer of another subsystem's (`handlers`: the reconciler's round, which can take minutes) runs
  * beside the batches, not in one: the deadlines and escalations that fall due meanwhile are claimed
- * and fired as usual. While one of a kind runs, this replica claims no other of that kind.
+ * and fired as usual. While one of a kind runs, this replica claims no other of that kind (another
+ * replica may, once the round outlasts its claim's lease).
  */
 import type { Logger } from 'probot';
 import { backoffMs } from '../github/transient.js';
@@ -81,7 +82,7 @@ export class TimerWorker {
     this.schedule(next);
   }
 
-  /** Starts `timer` beside the batch when it is another subsystem's, after any of its kind claimed with it; whether it did. */
+  /** True when `timer` is another subsystem's: it is then started beside the batch (after any of its kind claimed with it). */
   private runsBeside(timer: ClaimedTimer): boolean {
     if (!this.options.handlers?.[timer.kind]) return false;
     const { kind } = timer;

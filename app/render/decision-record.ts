@@ -23,7 +23,7 @@ export function decisionRecord(request: GateRequest) {
     completed_at: request.completedAt ?? null,
     // Who voted and how; not what the App looked up about them (permission, teams), which is theirs.
     votes: request.votes.map(({ login, choice, note, via, at, eligibleFor }) => ({ login, choice, note, via, at, eligibleFor })),
-    // Whose approvals count, as the App's API says: not every approve vote does (one no longer eligible when the request completed).
+    // Whose approvals count, as the App's API gives them, reckoned when the request completed: not every approve vote does (its voter may no longer be eligible).
     approved_by: [...new Set(requirementProgress(request, request.completedAt ? new Date(request.completedAt) : undefined).flatMap((r) => r.approvedBy))],
     problems: request.problems,
     decision: request.decision ?? null,
