@@ -11,9 +11,11 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import escapeHtml from 'escape-html';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { parse } from 'yaml';
 import type { AppRegistrar, RegisteredApp } from '../github/github.js';
 import { DASHBOARD_CALLBACK_PATH } from '../dashboard/paths.js';
@@ -68,6 +70,8 @@ const ORGANIZATION = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const TOKEN_COOKIE = 'jit_setup';
 
 export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
+  // GitHub hands the credentials over once: a file that cannot be written would lose them after the App is registered.
+  await mayWrite(options.envFile);
   const manifest = JSON.stringify(manifestFrom(options.appYml, options.appUrl));
   const base = options.appUrl.replace(/\/+$/, '');
   // Known only to whoever reads the App's log; valid until an App is registered.
@@ -147,6 +151,24 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Fails, naming the file, unless the credentials can be saved to it (an existing file, or a new one in its directory). */
+async function mayWrite(envFile: string): Promise<void> {
+  const cannot = (why: string) => new Error(`${envFile}: the setup page saves the new App's credentials there, but ${why}; start the App from a directory its user may write`);
+  let existing;
+  try {
+    existing = await stat(envFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw cannot(`it cannot be read (${(err as Error).message})`);
+  }
+  if (existing && !existing.isFile()) throw cannot('it is not a file');
+  const target = existing ? envFile : dirname(envFile);
+  try {
+    await access(target, constants.W_OK);
+  } catch (err) {
+    throw cannot(`${existing ? 'it' : 'its directory'} cannot be written (${(err as Error).message})`);
+  }
 }
 
 /** `app.yml` next to the package, where the repository keeps it. */

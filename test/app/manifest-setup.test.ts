@@ -94,6 +94,16 @@ describe('with no credentials', () => {
     expect(() => setupSettingsFromEnv({})).toThrow(/APP_URL: missing; .*APP_URL\/setup, to register the GitHub App; README\.md, "Set up for real", lists every variable/);
   });
 
+  it('refuses to start, naming the file, when it could not save the credentials GitHub hands over only once', async () => {
+    const port = await freePort();
+    const start = (file: string) => startSetup({ port, host: '127.0.0.1', appUrl: 'https://jit.example.test', githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: file });
+    const missingDir = join(dir, 'no-such-dir', '.env');
+    await expect(start(missingDir)).rejects.toThrow(`${missingDir}: the setup page saves the new App's credentials there, but its directory cannot be written`);
+    await expect(start(dir)).rejects.toThrow(`${dir}: the setup page saves the new App's credentials there, but it is not a file`);
+    // Nothing listens: no page leads the operator to register an App whose key would then be lost.
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
   it('prints a link to the setup page with a token of 32 random bytes', () => {
     const link = new URL(setup.setupUrl);
     expect(`${link.origin}${link.pathname}`).toBe(`${appUrl}/setup`);
