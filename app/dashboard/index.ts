@@ -417,7 +417,7 @@ export function createDashboardHandler(options: DashboardOptions) {
  * its time null when it has none that can be written, with a `problem` saying what is wrong.
  */
 function exportRecord(event: AuditEvent) {
-  const at = event.at instanceof Date && !Number.isNaN(event.at.getTime()) ? event.at.toISOString() : null;
+  const at = isTime(event.at) ? event.at.toISOString() : null;
   const problem = auditRowProblem(event);
   return { seq: event.seq, at, type: event.type, actor: event.actor, request_id: event.requestId, facts: event.facts, prev_hash: event.prevHash, hash: event.hash, ...(problem ? { problem } : {}) };
 }

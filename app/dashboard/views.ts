@@ -142,7 +142,7 @@ export function auditRowProblem(event: AuditEvent): string | undefined {
  * last verification said.
  */
 export function auditEventView(event: AuditEvent) {
-  const validAt = event.at instanceof Date && !Number.isNaN(event.at.getTime());
+  const validAt = isTime(event.at);
   const problem = auditRowProblem(event);
   return {
     seq: event.seq,
