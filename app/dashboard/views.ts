@@ -2,7 +2,7 @@
 import type { GateRequest } from '../gate/gate.js';
 import type { Decision, Requirement } from '../../policies/decision.js';
 import type { ApprovalRequest, AuditEvent } from '../store/store.js';
-import { auditHash, neverWritten } from '../store/audit-chain.js';
+import { auditHash, describeValue, neverWritten } from '../store/audit-chain.js';
 
 const STATUS_TEXT: Record<string, string> = { pending: 'waiting', approved: 'approved', rejected: 'rejected', timed_out: 'timed out', cancelled: 'cancelled', failed: 'failed' };
 
@@ -43,15 +43,6 @@ export interface RequestRow {
 export const isTime = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** A value of a damaged row, as a page says it. */
-function shownValue(value: unknown): string {
-  if (value === null || value === undefined) return 'missing (NULL)';
-  if (value instanceof Date) return 'not a valid date';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object of another shape';
-  return `"${String(value).slice(0, 40)}"`;
-}
-
 /**
  * What a request's stored row holds that the App never writes, one line a field (none: nothing): a
  * time missing or out of range, facts or a decision of another shape. Such a row was changed outside
@@ -61,12 +52,12 @@ export function damagedRequestFields(row: ApprovalRequest): string[] {
   const damaged: string[] = [];
   const times: Array<[string, unknown, boolean]> = [['created_at', row.createdAt, false], ['updated_at', row.updatedAt, false], ['deadline', row.deadline, true], ['completed_at', row.completedAt, true]];
   for (const [name, value, optional] of times) {
-    if (!(optional && value === null) && !isTime(value)) damaged.push(`${name} is ${shownValue(value)}`);
+    if (!(optional && value === null) && !isTime(value)) damaged.push(`${name} is ${describeValue(value)}`);
   }
-  if (!isObject(row.facts) || typeof row.facts.owner !== 'string' || typeof row.facts.repo !== 'string') damaged.push(`facts is ${isObject(row.facts) ? 'an object without the repository\'s owner and name' : shownValue(row.facts)}`);
+  if (!isObject(row.facts) || typeof row.facts.owner !== 'string' || typeof row.facts.repo !== 'string') damaged.push(`facts is ${isObject(row.facts) ? 'an object without the repository\'s owner and name' : describeValue(row.facts)}`);
   const decision = row.decision;
   if (decision !== null && !(isObject(decision) && typeof decision.summary === 'string' && ['problems', 'rules', 'requirements'].every((key) => Array.isArray(decision[key])))) {
-    damaged.push(`decision is ${shownValue(decision)}`);
+    damaged.push(`decision is ${describeValue(decision)}`);
   }
   return damaged;
 }
@@ -84,7 +75,7 @@ export function requestRow(request: ApprovalRequest, base: string, now: number):
     status: request.status,
     statusText: statusText(request.status),
     createdAt: created ? created.toISOString() : '',
-    age: created ? ageText(created, now) : `no valid time (created_at is ${shownValue(request.createdAt)})`,
+    age: created ? ageText(created, now) : `no valid time (created_at is ${describeValue(request.createdAt)})`,
     ...(isTime(request.deadline) && request.status === 'pending' ? { deadline: request.deadline.toISOString(), deadlineText: timeText(request.deadline) } : {}),
   };
 }

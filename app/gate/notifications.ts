@@ -7,7 +7,7 @@ import { emptyApproverSet, mergeApproverSets } from '../../policies/approvers.js
 import type { NotificationDispatcher, NotificationEvent, NotificationOverride } from '../notify/index.js';
 import { approverStrings } from '../notify/index.js';
 import type { FinalStatus } from '../store/store.js';
-import type { ApproverSet } from '../../policies/decision.js';
+import type { ApproverSet, Requirement } from '../../policies/decision.js';
 import { currentRequirements, requirementProgress } from './progress.js';
 import type { GateRequest } from './request.js';
 import { branchOfRef } from './run-context.js';
@@ -83,9 +83,8 @@ export function approversOf(request: GateRequest): string[] {
  * requirements already met are left out, and so is anyone whose approval already counts for a
  * requirement (they cannot add to it); teams and roles stay, since another member may approve.
  */
-function awaitedOf(request: GateRequest, now: Date): { approvers: string[]; approvalsRequired: number } | undefined {
+function awaitedOf(request: GateRequest, requirements: readonly Requirement[], now: Date): { approvers: string[]; approvalsRequired: number } | undefined {
   if (request.status !== 'pending') return undefined;
-  const requirements = currentRequirements(request, now);
   const progress = requirementProgress(request, now);
   if (progress.length !== requirements.length) return undefined;
   const waiting = requirements.flatMap((requirement, i) => (progress[i].awaiting > 0 ? [{ requirement, tally: progress[i] }] : []));
@@ -110,7 +109,7 @@ type EventBase = Omit<Extract<NotificationEvent, { kind: 'requested' | 'reminder
 
 function base(request: GateRequest, now: number): EventBase {
   const requirements = currentRequirements(request, new Date(now));
-  const awaited = awaitedOf(request, new Date(now));
+  const awaited = awaitedOf(request, requirements, new Date(now));
   const override = overrideOf(request);
   return {
     requestId: request.id,

@@ -157,8 +157,10 @@ export function neverWritten(row: { at: unknown; facts: unknown }): string | und
 }
 
 /** A value read from a row, as a reason may quote it. */
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'missing (NULL)';
   if (value instanceof Date) return 'not a valid date';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object of another shape';
   return `"${String(value).slice(0, 40)}"`;
 }
