@@ -13,7 +13,7 @@ import { RequestNotifications } from './gate/notifications.js';
 import { TimerWorker } from './gate/timers.js';
 import { Installations } from './github/installations.js';
 import type { OAuthCredentials } from './github/user-access.js';
-import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
+import { createNotifiers, NotificationDispatcher, notifierNames, storeAudit, storeStillWaiting, type NotifiersConfig, type RetryPolicy } from './notify/index.js';
 import { OidcVerifier } from './oidc.js';
 import { Metrics } from './ops/metrics.js';
 import type { ClaimedTimer, Store } from './store/store.js';
@@ -96,7 +96,7 @@ export function jitApp(options: JitAppOptions): JitApp {
     const log = app.log.child({ name: 'jit' });
     const installations = new Installations(app, options.appId);
     const notifiersConfig = options.notifiers ?? { notifiers: new Map() };
-    dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log });
+    dispatcher = new NotificationDispatcher({ notifiers: createNotifiers(notifiersConfig), audit: storeAudit(store), retry: options.notificationRetry, log, stillCurrent: storeStillWaiting(store) });
     const gate = new Gate({
       store,
       installations,

@@ -564,7 +564,7 @@ export class Gate {
    * back from the replica that claimed it), and completing the request deletes it with the others.
    */
   private async scheduleReminder(requestId: string, dueAt: Date, everySeconds: number): Promise<void> {
-    await this.options.store.scheduleTimer({ kind: REMINDER_TIMER, requestId, key: `reminder:${requestId}`, dueAt, payload: { every: everySeconds } });
+    await this.options.store.scheduleTimer(reminderTimer(requestId, dueAt, everySeconds));
   }
 
   /**
@@ -581,8 +581,11 @@ export class Gate {
     const missed = Math.max(0, Math.floor((this.now().getTime() - dueAt.getTime()) / intervalMs));
     const next = new Date(dueAt.getTime() + (missed + 1) * intervalMs);
     // The next one is durable before this one is sent: a failure after this point can lose one
-    // reminder, never send it twice. Past the deadline the request ends, so none is needed.
-    if (!row.deadline || next < row.deadline) await this.scheduleReminder(requestId, next, every);
+    // reminder, never send it twice. Past the deadline the request ends, so none is needed. A
+    // decision committed since the request was read (a vote here, a deadline on another replica)
+    // leaves nothing to remind of.
+    const timers = !row.deadline || next < row.deadline ? [reminderTimer(requestId, next, every)] : [];
+    if (!(await this.options.store.recordWhilePending(requestId, { timers }))) return;
     this.options.notifications.reminder(request);
   }
 
@@ -599,10 +602,8 @@ export class Gate {
     const escalated = { type: 'escalated', actor: APP_ACTOR, facts };
     const counted = await this.recount(read.request, read.votes, { event: escalated, counted: 'when a time escalation fell due' });
     if (counted === 'closed') return;
-    if (counted === 'not_counted') {
-      await store.appendAudit({ ...escalated, requestId });
-      await store.enqueuePublish(requestId);
-    }
+    // Decided since it was read (the deadline on another replica, say), the request's trail ends with that decision.
+    if (counted === 'not_counted' && !(await store.recordWhilePending(requestId, { audit: [{ ...escalated, requestId }], publish: true }))) return;
     const request = await this.view(requestId);
     const escalation = request?.decision?.requirements[Number(facts.requirement)]?.scheduled[Number(facts.step)];
     if (request?.status === 'pending' && escalation) this.options.notifications.escalated(request, approverStrings(escalation.approvers), escalation.notify);
@@ -983,6 +984,10 @@ function* escalationTimers(requestId: string, decision: Decision, since: Date): 
 function escalationIdentity(timer: NewTimer & { key: string }): string {
   const { after, notify } = timer.payload as { after: number; notify: unknown };
   return JSON.stringify([timer.key, after, notify]);
+}
+
+function reminderTimer(requestId: string, dueAt: Date, everySeconds: number): NewTimer {
+  return { kind: REMINDER_TIMER, requestId, key: `reminder:${requestId}`, dueAt, payload: { every: everySeconds } };
 }
 
 /** The first reminder: one interval after `since`, or, for a request that kept waiting, the interval's next after `after`. */

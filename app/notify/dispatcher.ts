@@ -33,7 +33,7 @@ export interface NotificationFailureFacts {
   deliveryId: string;
   /** How many attempts were made (0 for an unknown notifier). */
   attempts: number;
-  reason: 'unknown_notifier' | 'attempts_exhausted' | 'permanent_error';
+  reason: 'unknown_notifier' | 'attempts_exhausted' | 'permanent_error' | 'request_decided';
   error: string;
 }
 
@@ -66,7 +66,12 @@ export interface DispatcherOptions {
   audit: NotificationAudit;
   retry?: Partial<RetryPolicy>;
   log?: DispatcherLog;
+  /** Asked before each attempt: false gives the event up (a reminder for a request decided meanwhile). */
+  stillCurrent?: (event: NotificationEvent) => Promise<boolean>;
 }
+
+/** Given up rather than sent: what it says is no longer so. */
+class NoLongerCurrent extends Error {}
 
 export class NotificationDispatcher {
   private readonly retry: RetryPolicy;
@@ -108,6 +113,9 @@ export class NotificationDispatcher {
     try {
       await pRetry(
         async (attempt) => {
+          if (this.options.stillCurrent && !(await this.options.stillCurrent(event))) {
+            throw new AbortError(new NoLongerCurrent(`the request was decided before this ${event.kind} notification was delivered`));
+          }
           made = attempt;
           const started = Date.now();
           let receipt: DeliveryReceipt;
@@ -128,10 +136,11 @@ export class NotificationDispatcher {
       );
     } catch (err) {
       const permanent = err instanceof DeliveryError && err.permanent;
+      const reason = err instanceof NoLongerCurrent ? 'request_decided' : permanent ? 'permanent_error' : 'attempts_exhausted';
       await this.record({
         type: 'notification_failed',
         requestId: event.requestId,
-        facts: { ...base, notifierType: notifier.type, attempts: made, reason: permanent ? 'permanent_error' : 'attempts_exhausted', error: (err as Error).message },
+        facts: { ...base, notifierType: notifier.type, attempts: made, reason, error: (err as Error).message },
       });
     }
   }
@@ -144,6 +153,18 @@ export class NotificationDispatcher {
       this.options.log?.warn({ err, audit: record }, 'could not record a notification audit event');
     }
   }
+}
+
+/**
+ * A reminder or an escalation notice is worth sending only while its request waits: one still being
+ * retried when the request is decided would arrive after the decision. A store that cannot answer
+ * does not stop a notification.
+ */
+export function storeStillWaiting(store: Pick<Store, 'getRequest'>): (event: NotificationEvent) => Promise<boolean> {
+  return async (event) => {
+    if (event.kind !== 'reminder' && event.kind !== 'escalated') return true;
+    return store.getRequest(event.requestId).then((request) => request?.status === 'pending', () => true);
+  };
 }
 
 /** The audit callback that writes to the App's hash-chained audit trail, as the App's own actor. */

@@ -5,7 +5,7 @@ export { approverStrings, NOTIFICATION_KINDS } from './event.js';
 export type { NotificationEvent, NotificationKind, NotificationLinks, NotificationDecision, NotificationOverride } from './event.js';
 export { createNotifiers, createNotifier, DeliveryError, SIGNATURE_HEADER, EVENT_HEADER, DELIVERY_HEADER } from './notifiers.js';
 export type { Notifier, NotifierOptions } from './notifiers.js';
-export { NotificationDispatcher, storeAudit, DEFAULT_RETRY_POLICY } from './dispatcher.js';
+export { NotificationDispatcher, storeAudit, storeStillWaiting, DEFAULT_RETRY_POLICY } from './dispatcher.js';
 export type { NotificationAudit, RetryPolicy, DispatcherOptions } from './dispatcher.js';
 export { mentionLine, GITHUB_MENTION_LIMIT } from './mentions.js';
 export { renderSlack } from './render-slack.js';

@@ -747,6 +747,21 @@ export class SqlStore implements Store {
     }
   }
 
+  async recordWhilePending(requestId: string, record: { audit?: NewAuditEvent[]; timers?: NewTimer[]; publish?: boolean }): Promise<boolean> {
+    if (!isRequestId(requestId)) return false;
+    return this.#transaction(async (tx) => {
+      // FOR SHARE: a decision's UPDATE of the row waits for this commit. Its timers' DELETE reads the
+      // snapshot it started with, so a reminder scheduled here can outlive it; fired, it finds the
+      // request decided and does nothing.
+      const rows = await tx.query<{ status: unknown }>('SELECT status FROM requests WHERE id = $1 FOR SHARE', [requestId]);
+      if (rows[0]?.status !== 'pending') return false;
+      for (const event of record.audit ?? []) this.#append(tx, event);
+      for (const timer of record.timers ?? []) await this.#scheduleTimer(tx, timer);
+      if (record.publish) await this.#enqueuePublish(tx, requestId);
+      return true;
+    });
+  }
+
   /**
    * The reply to queue within its author's allowance on the thread: itself, the allowance's last, or
    * none. Counted from the audit trail under a lock per author and thread, held to the commit, whose

@@ -600,6 +600,13 @@ export interface Store {
    * handled, in one transaction; false, recording nothing, when either was handled already.
    */
   recordHandled(outcome: HandledOutcome): Promise<boolean>;
+  /**
+   * Records what a timer leaves for a waiting request (a time escalation's audit event and its
+   * publication, a reminder's next timer) in one transaction that holds the request's row; false,
+   * recording nothing, once the request is decided. A decision at the same moment commits either
+   * first (nothing is recorded) or after it (its events follow these in the trail).
+   */
+  recordWhilePending(requestId: string, record: { audit?: NewAuditEvent[]; timers?: NewTimer[]; publish?: boolean }): Promise<boolean>;
   listAudit(filter?: { requestId?: string; afterSeq?: number; limit?: number }): Promise<AuditEvent[]>;
   /** Recomputes the whole chain; reports the first row that is missing, edited or out of place. */
   /** `anchor`: a head recorded earlier (`seq`, `hash`) that the chain must still pass through. */

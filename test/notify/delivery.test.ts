@@ -34,7 +34,7 @@ async function smtp(host?: string) {
 }
 
 /** A dispatcher for a notifiers file, configured through the same parser the App uses. */
-function dispatcherFor(yaml: string, env: Record<string, string>, options: { timeoutMs?: number; retry?: object } = {}) {
+function dispatcherFor(yaml: string, env: Record<string, string>, options: { timeoutMs?: number; retry?: object; stillCurrent?: () => Promise<boolean> } = {}) {
   const parsed = parseNotifiersConfig(yaml, 'notifiers.yml', env);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.diagnostics));
   const audit: AuditRecord[] = [];
@@ -42,6 +42,7 @@ function dispatcherFor(yaml: string, env: Record<string, string>, options: { tim
     notifiers: createNotifiers(parsed.config, { timeoutMs: options.timeoutMs ?? 5000 }),
     audit: async (record) => void audit.push(record),
     retry: { ...FAST_RETRY, ...options.retry },
+    stillCurrent: options.stillCurrent,
   });
   return { dispatcher, audit };
 }
@@ -293,6 +294,22 @@ describe('retries', () => {
     expect(failuresOf(audit, 'pager')).toEqual([]);
     // Backoff: the retries were spaced out, not fired back to back.
     expect(receiver.requests[1].at - receiver.requests[0].at).toBeGreaterThanOrEqual(FAST_RETRY.minDelayMs - 5);
+  });
+
+  test('a reminder still being retried when its request is decided is given up, not sent after the decision', async () => {
+    const receiver = await http(() => 500);
+    const { dispatcher, audit } = dispatcherFor(`notifiers:\n  pager:\n    type: webhook\n    url: ${receiver.url}\n    secret: ${WEBHOOK_SECRET}\n`, {}, {
+      // The request is decided while the first attempt fails.
+      stillCurrent: async () => receiver.requests.length === 0,
+    });
+
+    dispatcher.dispatch({ ...requestedEvent(), kind: 'reminder' }, ['pager']);
+    await dispatcher.idle();
+
+    expect(receiver.requests).toHaveLength(1);
+    expect(failuresOf(audit, 'pager')).toEqual([
+      expect.objectContaining({ event: 'reminder', attempts: 1, reason: 'request_decided', error: 'the request was decided before this reminder notification was delivered' }),
+    ]);
   });
 
   test('a notifier that stays down exhausts its attempts and is audited as failed, while the others are delivered without waiting for it', async () => {

@@ -105,6 +105,31 @@ describe('several App replicas on one PostgreSQL database', () => {
     }
   });
 
+  test("a timer's record for a waiting request waits for a decision under way on another replica, and then records nothing", async () => {
+    const { request } = await a.createRequest(newRequest());
+    const decider = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${backend.schema}` });
+    await decider.connect();
+    try {
+      await decider.query('BEGIN');
+      await decider.query('SELECT id FROM requests WHERE id = $1 FOR UPDATE', [request.id]);
+      const recorded = b.recordWhilePending(request.id, { audit: [{ type: 'escalated', actor: 'app', requestId: request.id, facts: {} }], timers: [{ kind: 'reminder', key: `reminder:${request.id}`, requestId: request.id, dueAt: new Date(backend.clock.now.getTime() + 60_000) }] });
+      const deadline = Date.now() + 10_000;
+      const waiting = `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%'`;
+      while ((await backend.sql(waiting)).length === 0) {
+        if (Date.now() > deadline) throw new Error('the record never waited for the row');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await decider.query("UPDATE requests SET status = 'timed_out', completed_at = now() WHERE id = $1", [request.id]);
+      await decider.query('COMMIT');
+      expect(await recorded).toBe(false);
+      expect((await a.listAudit({ requestId: request.id })).map((event) => event.type)).toEqual(['requested']);
+      expect(await a.cancelTimers({ key: `reminder:${request.id}` })).toBe(0);
+    } finally {
+      await decider.query('ROLLBACK').catch(() => {});
+      await decider.end();
+    }
+  });
+
   test('each due timer is claimed by exactly one replica', async () => {
     const now = backend.clock.now;
     const kind = 'escalation-race';

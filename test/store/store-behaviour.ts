@@ -642,6 +642,22 @@ export function describeStoreBehaviour(open: () => Promise<Backend>): void {
       expect(await backend.store.handledComments(repositoryId, [])).toEqual(new Set());
     });
 
+    test("what a timer leaves for a waiting request is recorded only while it waits: after its decision, nothing", async () => {
+      const request = await create();
+      const key = `reminder:${request.id}`;
+      const reminder = { kind: `test-${randomInt(2 ** 40)}`, key, requestId: request.id, dueAt: new Date(backend.clock.now.getTime() + 60_000) };
+      const escalated = { type: 'escalated', actor: 'app', requestId: request.id, facts: { step: 0 } };
+      expect(await backend.store.recordWhilePending(request.id, { audit: [escalated], timers: [reminder], publish: true })).toBe(true);
+      expect((await auditTypes(request.id)).filter((type) => type === 'escalated')).toHaveLength(1);
+      expect(await backend.store.cancelTimers({ key })).toBe(1);
+
+      await backend.store.completeRequest(request.id, { status: 'rejected', reason: 'no', actor: 'bob' });
+      expect(await backend.store.recordWhilePending(request.id, { audit: [escalated], timers: [reminder], publish: true })).toBe(false);
+      expect((await auditTypes(request.id)).slice(-1)).toEqual(['rejected']);
+      expect(await backend.store.cancelTimers({ key })).toBe(0);
+      expect(await backend.store.recordWhilePending('not-a-request-id', { audit: [escalated] })).toBe(false);
+    });
+
     test('what a handled delivery did that changed no request is recorded, queued and marked handled together, or not at all', async () => {
       const request = await create();
       const delivery = { id: `delivery-${randomInt(2 ** 40)}`, event: 'check_run.requested_action' };
