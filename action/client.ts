@@ -224,9 +224,9 @@ export class AppClient {
     return this.call('GET', path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1000, backoff, until });
   }
 
-  cancel(id: string, reason: 'timeout' | 'job_cancelled', backoff?: BackoffPolicy): Promise<RequestView> {
+  cancel(id: string, reason: 'timeout' | 'job_cancelled', backoff?: BackoffPolicy, until?: number): Promise<RequestView> {
     const path = `/api/v1/requests/${encodeURIComponent(id)}/cancel`;
-    return this.call('POST', path, { body: { reason }, requestId: id, timeoutMs: 10_000, backoff });
+    return this.call('POST', path, { body: { reason }, requestId: id, timeoutMs: 10_000, backoff, until });
   }
 
   private async idToken(): Promise<string> {

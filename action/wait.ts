@@ -50,6 +50,8 @@ export const DEFAULT_WAIT_SETTINGS: WaitSettings = {
 const SINGLE_ATTEMPT: BackoffPolicy = { attempts: 1, baseMs: 0, maxMs: 0 };
 /** Cancelling must finish before the runner kills the process (SIGINT, then SIGTERM 7.5 s later and a kill 2.5 s after that). */
 const CANCEL_BACKOFF: BackoffPolicy = { attempts: 2, baseMs: 500, maxMs: 1000 };
+/** No retry of a cancel starts later than this after the first (an App's Retry-After can ask for a minute). */
+const CANCEL_WITHIN_MS = 5_000;
 
 export interface WaitDependencies {
   client: AppClient;
@@ -232,7 +234,7 @@ async function readFallback(deps: WaitDependencies, view: RequestView | undefine
 async function timeOut(view: RequestView, deps: WaitDependencies, waitedSeconds: number): Promise<Outcome> {
   const reason = `no decision within ${formatDuration(waitedSeconds)}; request ${view.id} cancelled`;
   try {
-    const cancelled = await deps.client.cancel(view.id, 'timeout', CANCEL_BACKOFF);
+    const cancelled = await deps.client.cancel(view.id, 'timeout', CANCEL_BACKOFF, Date.now() + CANCEL_WITHIN_MS);
     // A decision that landed just before the cancel is still the App's decision.
     if (cancelled.status !== 'pending' && cancelled.status !== 'timed_out' && cancelled.status !== 'cancelled') {
       return outcomeFromView(cancelled, waitedSeconds);
@@ -302,7 +304,7 @@ export function cancelOnTermination(
     if (!view) return onDone();
     let last = view;
     try {
-      last = await client.cancel(view.id, 'job_cancelled', CANCEL_BACKOFF);
+      last = await client.cancel(view.id, 'job_cancelled', CANCEL_BACKOFF, Date.now() + CANCEL_WITHIN_MS);
     } catch (err) {
       warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
     }

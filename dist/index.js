@@ -21507,9 +21507,9 @@ var AppClient = class {
     const path = `/api/v1/requests/${encodeURIComponent(id)}?wait=${waitSeconds}`;
     return this.call("GET", path, { requestId: id, timeoutMs: (waitSeconds + 15) * 1e3, backoff, until });
   }
-  cancel(id, reason, backoff) {
+  cancel(id, reason, backoff, until) {
     const path = `/api/v1/requests/${encodeURIComponent(id)}/cancel`;
-    return this.call("POST", path, { body: { reason }, requestId: id, timeoutMs: 1e4, backoff });
+    return this.call("POST", path, { body: { reason }, requestId: id, timeoutMs: 1e4, backoff, until });
   }
   async idToken() {
     if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) throw new MissingIdTokenPermissionError();
@@ -26035,6 +26035,7 @@ var DEFAULT_WAIT_SETTINGS = {
 };
 var SINGLE_ATTEMPT = { attempts: 1, baseMs: 0, maxMs: 0 };
 var CANCEL_BACKOFF = { attempts: 2, baseMs: 500, maxMs: 1e3 };
+var CANCEL_WITHIN_MS = 5e3;
 function decisionOf(status, reason) {
   if (status === "approved") return reason === "auto" ? "auto_approved" : "approved";
   if (status === "pending" || status === "failed") return void 0;
@@ -26178,7 +26179,7 @@ async function readFallback(deps, view) {
 async function timeOut(view, deps, waitedSeconds) {
   const reason = `no decision within ${formatDuration(waitedSeconds)}; request ${view.id} cancelled`;
   try {
-    const cancelled = await deps.client.cancel(view.id, "timeout", CANCEL_BACKOFF);
+    const cancelled = await deps.client.cancel(view.id, "timeout", CANCEL_BACKOFF, Date.now() + CANCEL_WITHIN_MS);
     if (cancelled.status !== "pending" && cancelled.status !== "timed_out" && cancelled.status !== "cancelled") {
       return outcomeFromView(cancelled, waitedSeconds);
     }
@@ -26221,7 +26222,7 @@ function cancelOnTermination(client, current, warn, onDone) {
     if (!view) return onDone();
     let last = view;
     try {
-      last = await client.cancel(view.id, "job_cancelled", CANCEL_BACKOFF);
+      last = await client.cancel(view.id, "job_cancelled", CANCEL_BACKOFF, Date.now() + CANCEL_WITHIN_MS);
     } catch (err) {
       warn(`Received ${signal} but could not cancel request ${view.id}: ${err instanceof Error ? err.message : String(err)}`);
     }

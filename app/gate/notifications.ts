@@ -3,12 +3,12 @@
  * requested, reminder, escalated, decided. Sending never holds up or fails the gate: the dispatcher
  * retries on its own and records every attempt in the audit trail.
  */
-import { emptyApproverSet, mergeApproverSets } from '../../policies/approvers.js';
+import { emptyApproverSet, mergeApproverSets, unionIgnoringCase } from '../../policies/approvers.js';
 import type { NotificationDispatcher, NotificationEvent, NotificationOverride } from '../notify/index.js';
 import { approverStrings } from '../notify/index.js';
 import type { FinalStatus } from '../store/store.js';
 import type { ApproverSet, Requirement } from '../../policies/decision.js';
-import { currentRequirements, requirementProgress } from './progress.js';
+import { currentRequirements, requirementProgress, type RequirementProgress } from './progress.js';
 import type { GateRequest } from './request.js';
 import { branchOfRef } from './run-context.js';
 
@@ -82,6 +82,7 @@ export function approversOf(request: GateRequest): string[] {
  * While the request waits: who it still waits for, and how many more approvals it needs. The
  * requirements already met are left out, and so is anyone whose approval already counts for a
  * requirement (they cannot add to it); teams and roles stay, since another member may approve.
+ * A requirement that lacks only code owners' approvals waits only for those owners.
  */
 function awaitedOf(request: GateRequest, requirements: readonly Requirement[], now: Date): { approvers: string[]; approvalsRequired: number } | undefined {
   if (request.status !== 'pending') return undefined;
@@ -89,11 +90,21 @@ function awaitedOf(request: GateRequest, requirements: readonly Requirement[], n
   if (progress.length !== requirements.length) return undefined;
   const waiting = requirements.flatMap((requirement, i) => (progress[i].awaiting > 0 ? [{ requirement, tally: progress[i] }] : []));
   if (waiting.length === 0) return undefined;
-  const sets = waiting.map(({ requirement, tally }) => withoutApproved(requirement.approvers, tally.approvedBy));
+  const sets = waiting.map(({ requirement, tally }) => withoutApproved(whoCanMeet(requirement.approvers, tally), tally.approvedBy));
   return {
     approvers: approverStrings(sets.reduce(mergeApproverSets, emptyApproverSet())),
     approvalsRequired: waiting.reduce((most, { tally }) => Math.max(most, tally.awaiting), 0),
   };
+}
+
+/**
+ * Who can still meet a requirement: with its count of approvals reached and only groups of changed
+ * files still lacking an approval from one of their owners (`codeowners`), just those groups' owners.
+ */
+function whoCanMeet(set: ApproverSet, tally: RequirementProgress): ApproverSet {
+  if (tally.approvedBy.length < tally.approvals) return set;
+  const owners = unionIgnoringCase([], tally.groups.filter((group) => group.coveredBy === null).flatMap((group) => group.owners));
+  return owners.length === 0 ? set : { ...set, owners, teams: [], users: [], roles: [] };
 }
 
 function withoutApproved(set: ApproverSet, approvedBy: readonly string[]): ApproverSet {

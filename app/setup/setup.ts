@@ -153,7 +153,7 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   };
 }
 
-/** Fails, naming the file, unless the credentials can be saved to it (an existing file, or a new one in its directory). */
+/** Fails, naming the file, unless the credentials can be saved to it (an existing file it can read and write, or a new one in its directory). */
 async function mayWrite(envFile: string): Promise<void> {
   const cannot = (why: string) => new Error(`${envFile}: the setup page saves the new App's credentials there, but ${why}; start the App from a directory its user may write`);
   let existing;
@@ -163,6 +163,14 @@ async function mayWrite(envFile: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw cannot(`it cannot be read (${(err as Error).message})`);
   }
   if (existing && !existing.isFile()) throw cannot('it is not a file');
+  // Saving reads the file first, to keep its other lines.
+  if (existing) {
+    try {
+      await access(envFile, constants.R_OK);
+    } catch (err) {
+      throw cannot(`it cannot be read (${(err as Error).message})`);
+    }
+  }
   const target = existing ? envFile : dirname(envFile);
   try {
     await access(target, constants.W_OK);

@@ -400,6 +400,26 @@ describe('waitForDecision', () => {
     expect(appRequests.filter((r) => r.method === 'GET').every((r) => r.url === '/api/v1/requests/r1?wait=1')).toBe(true);
   });
 
+  it('does not wait past its deadline for an App that asks to be retried later before it takes the cancel', async () => {
+    unscripted = (method, url) => {
+      if (url.endsWith('/cancel')) return { status: 503, body: { error: { code: 'unavailable', message: 'restarting' } }, headers: { 'retry-after': '60' } };
+      return { status: 200, body: { ...pending, deadline: '2999-01-01T00:00:00Z' }, delayMs: method === 'GET' ? 300 : 0 };
+    };
+    const { client: app, retries } = client();
+    const warnings: string[] = [];
+    const outcome = await waitForDecision(
+      { action: 'deploy', timeoutSeconds: 1 },
+      { client: app, log: () => {}, warn: (line) => warnings.push(line) },
+      { ...DEFAULT_WAIT_SETTINGS, pollWaitSeconds: 1 },
+    );
+
+    expect(outcome).toMatchObject({ status: 'timed_out', requestId: 'r1' });
+    // One try, no retry a minute later: the step is already past its timeout.
+    expect(appRequests.filter((r) => r.url.endsWith('/cancel'))).toHaveLength(1);
+    expect(retries.filter((line) => line.includes('/cancel'))).toEqual([]);
+    expect(warnings.at(-1)).toMatch(/^Could not cancel request r1 at the App \(.*failed after 1 attempt.*HTTP 503\); it expires at its own deadline\.$/);
+  }, 20_000);
+
   it("goes by the App's clock for the App's deadline: a runner clock running ahead does not cut the wait short", async () => {
     // The App's clock is 10 minutes behind the runner's; its request has 2 minutes left on its own clock.
     const appNow = () => new Date(Date.now() - 10 * 60_000);

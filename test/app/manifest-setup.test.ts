@@ -104,6 +104,15 @@ describe('with no credentials', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
+  // Root reads any file whatever its mode, so only another user can be kept from reading one.
+  (process.getuid?.() === 0 ? it.skip : it)('refuses to start when it could write the file but not read it, which saving its other lines needs', async () => {
+    const port = await freePort();
+    const writeOnly = join(dir, 'write-only.env');
+    writeFileSync(writeOnly, 'PORT=3000\n', { mode: 0o200 });
+    const start = startSetup({ port, host: '127.0.0.1', appUrl: 'https://jit.example.test', githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: writeOnly });
+    await expect(start.then(async (running) => running.stop())).rejects.toThrow(`${writeOnly}: the setup page saves the new App's credentials there, but it cannot be read`);
+  });
+
   it('prints a link to the setup page with a token of 32 random bytes', () => {
     const link = new URL(setup.setupUrl);
     expect(`${link.origin}${link.pathname}`).toBe(`${appUrl}/setup`);
