@@ -26,19 +26,23 @@ export class InputError extends Error {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** The URL as the messages show it: without the user name and password a mistaken one carries. */
+const withoutCredentials = (text: string) => text.replace(/\/\/.*@/s, '//');
+
 /** The OIDC token is a bearer credential: it may travel in clear text only to this machine. */
 function parseAppUrl(text: string): { url?: string; problem?: string } {
+  const shown = withoutCredentials(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return { problem: `app-url "${text}" is not a URL; expected something like https://jit.example.com` };
+    return { problem: `app-url "${shown}" is not a URL; expected something like https://jit.example.com` };
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    return { problem: `app-url "${text}" must use https:// (plain http:// is allowed only for localhost)` };
+    return { problem: `app-url "${shown}" must use https:// (plain http:// is allowed only for localhost)` };
   }
-  if (url.username || url.password) return { problem: `app-url "${text}" must not contain credentials` };
-  if (url.search || url.hash) return { problem: `app-url "${text}" must not have a query or fragment` };
+  if (url.username || url.password) return { problem: `app-url "${shown}" must not contain credentials (a user name or password before the host)` };
+  if (url.search || url.hash) return { problem: `app-url "${shown}" must not have a query or fragment` };
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 }
 

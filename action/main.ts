@@ -20,12 +20,21 @@ function fallbackFor(inputs: ActionInputs, step: StepIdentity): CheckRunFallback
   }
 }
 
+/** What the outputs say; `error` when the step failed before any decision (its reason says why). */
+type Ended = Pick<Outcome, 'decision' | 'approvedBy' | 'requestId' | 'checkRunUrl' | 'reason'> & { status: Outcome['status'] | 'error' };
+
+/** Every output, on every way the step ends, so an `if: failure()` step can read why. */
+function setOutputs(ended: Ended): void {
+  core.setOutput('status', ended.status);
+  core.setOutput('decision', ended.decision ?? '');
+  core.setOutput('approved-by', ended.approvedBy.join(','));
+  core.setOutput('request-id', ended.requestId ?? '');
+  core.setOutput('check-run-url', ended.checkRunUrl ?? '');
+  core.setOutput('reason', ended.reason);
+}
+
 async function report(outcome: Outcome, inputs: ActionInputs): Promise<void> {
-  core.setOutput('decision', outcome.decision ?? '');
-  core.setOutput('approved-by', outcome.approvedBy.join(','));
-  core.setOutput('request-id', outcome.requestId ?? '');
-  core.setOutput('check-run-url', outcome.checkRunUrl ?? '');
-  core.setOutput('reason', outcome.reason);
+  setOutputs(outcome);
   await writeSummary(outcome, inputs);
 
   const where = outcome.checkRunUrl ? ` See ${outcome.checkRunUrl}` : '';
@@ -56,15 +65,15 @@ async function report(outcome: Outcome, inputs: ActionInputs): Promise<void> {
 
 export async function run(): Promise<void> {
   let stopListening = () => {};
+  let current: RequestView | undefined;
+  /** Set once the runner cancels the job: the signal's handler then reports, and the wait does not as well. */
+  let jobCancelled = false;
   try {
     const inputs = readInputs();
     const step = stepIdentityFromEnvironment(inputs);
     const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, step, onRetry: (line) => core.info(line) });
     const fallback = fallbackFor(inputs, step);
-    let current: RequestView | undefined;
     let opening: Promise<RequestView> | undefined;
-    /** Set once the runner cancels the job: the signal's handler then reports, and the wait does not as well. */
-    let jobCancelled = false;
     const startedAt = Date.now();
 
     const requestToCancel = () => {
@@ -83,7 +92,9 @@ export async function run(): Promise<void> {
     if (!jobCancelled) await report(outcome, inputs);
   } catch (err) {
     // Fail closed: whatever went wrong, the step does not pass.
-    core.setFailed(err instanceof Error ? err.message : String(err));
+    const reason = err instanceof Error ? err.message : String(err);
+    if (!jobCancelled) setOutputs({ status: 'error', reason, approvedBy: [], requestId: current?.id, checkRunUrl: current?.checkRunUrl });
+    core.setFailed(reason);
   } finally {
     stopListening();
   }

@@ -25899,18 +25899,20 @@ ${problems.map((problem) => `  - ${problem}`).join("\n")}`);
   problems;
 };
 var LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1", "[::1]"]);
+var withoutCredentials = (text) => text.replace(/\/\/.*@/s, "//");
 function parseAppUrl(text) {
+  const shown = withoutCredentials(text);
   let url;
   try {
     url = new URL(text);
   } catch {
-    return { problem: `app-url "${text}" is not a URL; expected something like https://jit.example.com` };
+    return { problem: `app-url "${shown}" is not a URL; expected something like https://jit.example.com` };
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
-    return { problem: `app-url "${text}" must use https:// (plain http:// is allowed only for localhost)` };
+    return { problem: `app-url "${shown}" must use https:// (plain http:// is allowed only for localhost)` };
   }
-  if (url.username || url.password) return { problem: `app-url "${text}" must not contain credentials` };
-  if (url.search || url.hash) return { problem: `app-url "${text}" must not have a query or fragment` };
+  if (url.username || url.password) return { problem: `app-url "${shown}" must not contain credentials (a user name or password before the host)` };
+  if (url.search || url.hash) return { problem: `app-url "${shown}" must not have a query or fragment` };
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, "")}` };
 }
 function optional(name) {
@@ -26254,12 +26256,16 @@ function fallbackFor(inputs, step) {
     return void 0;
   }
 }
+function setOutputs(ended) {
+  setOutput("status", ended.status);
+  setOutput("decision", ended.decision ?? "");
+  setOutput("approved-by", ended.approvedBy.join(","));
+  setOutput("request-id", ended.requestId ?? "");
+  setOutput("check-run-url", ended.checkRunUrl ?? "");
+  setOutput("reason", ended.reason);
+}
 async function report(outcome, inputs) {
-  setOutput("decision", outcome.decision ?? "");
-  setOutput("approved-by", outcome.approvedBy.join(","));
-  setOutput("request-id", outcome.requestId ?? "");
-  setOutput("check-run-url", outcome.checkRunUrl ?? "");
-  setOutput("reason", outcome.reason);
+  setOutputs(outcome);
   await writeSummary(outcome, inputs);
   const where = outcome.checkRunUrl ? ` See ${outcome.checkRunUrl}` : "";
   switch (outcome.decision) {
@@ -26290,14 +26296,14 @@ ${outcome.problems.join("\n")}` : "";
 async function run() {
   let stopListening = () => {
   };
+  let current;
+  let jobCancelled = false;
   try {
     const inputs = readInputs();
     const step = stepIdentityFromEnvironment(inputs);
     const client = new AppClient({ appUrl: inputs.appUrl, audience: inputs.audience, step, onRetry: (line) => info(line) });
     const fallback = fallbackFor(inputs, step);
-    let current;
     let opening;
-    let jobCancelled = false;
     const startedAt = Date.now();
     const requestToCancel = () => {
       jobCancelled = true;
@@ -26313,7 +26319,9 @@ async function run() {
     );
     if (!jobCancelled) await report(outcome, inputs);
   } catch (err) {
-    setFailed(err instanceof Error ? err.message : String(err));
+    const reason = err instanceof Error ? err.message : String(err);
+    if (!jobCancelled) setOutputs({ status: "error", reason, approvedBy: [], requestId: current?.id, checkRunUrl: current?.checkRunUrl });
+    setFailed(reason);
   } finally {
     stopListening();
   }

@@ -285,7 +285,7 @@ describe('the Action against the App and the GitHub double', () => {
     const severity = 'high\n```\n## ✅ Approved: `deploy`\n```';
     const result = await (await step({ environment: 'production', severity, timeout: '1m' })).result;
     expect(result.exitCode).toBe(1);
-    expect(result.outputs.decision).toBe('');
+    expect(result.outputs).toMatchObject({ status: 'failed', decision: '' });
     const tree = fromMarkdown(result.summary, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
     const headings = tree.children.filter((node) => node.type === 'heading').map(markdownText);
     expect(headings).toEqual(['⚠️ Cannot be approved: deploy to production']);
@@ -304,7 +304,7 @@ describe('the Action against the App and the GitHub double', () => {
     for (const inputs of [{ environment: 'production' }, {}] as Record<string, string>[]) {
       const result = await (await step({ timeout: '1m', ...inputs }, await runnerJob({ run_id: runId, environment: 'production' }))).result;
       expect(result.exitCode).toBe(1);
-      expect(result.outputs.decision).toBeUndefined();
+      expect(result.outputs).toMatchObject({ status: 'error', decision: '', 'request-id': '' });
       // Either the step notices the foreign answer, or the App refuses to hand it over.
       expect(result.stdout).toMatch(
         /::error::(The App answered with the request for environment "staging", not this step's environment "production"|The App refused POST \/api\/v1\/requests \(409 request_conflict\))/,
@@ -333,7 +333,7 @@ describe('the Action against the App and the GitHub double', () => {
       const result = await running.result;
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toContain(`Decision read from the check run ${checkRun.html_url}: rejected`);
-      expect(result.outputs).toMatchObject({ decision: 'rejected', 'check-run-url': checkRun.html_url });
+      expect(result.outputs).toMatchObject({ status: 'rejected', decision: 'rejected', 'request-id': checkRun.external_id, 'check-run-url': checkRun.html_url });
       expect(result.summary).toContain('| Read from | the check run (the App was unreachable) |');
       expectTrail(result, ['requested', 'vote', 'rejected']);
     } finally {
@@ -350,7 +350,8 @@ describe('the Action against the App and the GitHub double', () => {
       const result = await (await step({ environment: 'production', timeout: '6s' }, job)).result;
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toContain(`::error::The App at ${relay.url} was never reached; nothing was approved.`);
-      expect(result.outputs.decision).toBeUndefined();
+      expect(result.outputs).toMatchObject({ status: 'error', decision: '', 'request-id': '' });
+      expect(result.outputs.reason).toMatch(/^The App at .* was never reached; nothing was approved\./);
       expect(await checkRunReads()).toBe(readsBefore);
     } finally {
       await relay.mend();

@@ -60,6 +60,17 @@ describe('readInputs', () => {
     expect(() => readInputs()).toThrow(problem);
   });
 
+  it.each([
+    'https://deployer:s3cret@jit.example.com',
+    'http://deployer:s3cret@jit.example.com',
+    'https://deployer:s3cret@jit example.com',
+    'https://deployer:s3/cret@jit.example.com',
+  ])('does not repeat the password in %s', (appUrl) => {
+    setInputs({ action: 'deploy', 'app-url': appUrl });
+    expect(() => readInputs()).toThrow(/app-url "https?:\/\/jit/);
+    expect(() => readInputs()).not.toThrow(/s3/);
+  });
+
   it('lists every problem at once', () => {
     setInputs({ 'app-url': 'http://jit.example.com', timeout: 'soon' });
     let error: unknown;

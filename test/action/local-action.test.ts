@@ -117,7 +117,8 @@ describe('the Action under @github/local-action', () => {
     expect(result.stdout).toContain('Running Action');
     expect(result.stdout).toMatch(/::error::This job cannot request an OIDC token.*`permissions: id-token: write`/);
     expect(result.stdout).not.toContain('Not implemented');
-    expect(result.outputs).toEqual({});
+    expect(result.outputs).toMatchObject({ status: 'error', decision: '', 'request-id': '' });
+    expect(result.outputs.reason).toMatch(/^This job cannot request an OIDC token/);
     expect(result.exitCode).toBe(1);
   }, RUN_TIMEOUT);
 
@@ -151,7 +152,7 @@ describe('the Action under @github/local-action', () => {
     const result = await running.result;
     expect(result.stdout).not.toContain('::error::');
     expect(result.outputs).toEqual({
-      decision: 'approved', 'approved-by': 'alice', 'request-id': requestId, 'check-run-url': checkRun.html_url, reason: expect.any(String),
+      status: 'approved', decision: 'approved', 'approved-by': 'alice', 'request-id': requestId, 'check-run-url': checkRun.html_url, reason: expect.any(String),
     });
     expect(result.summary).toContain('| Approved by | @alice |');
     expect(result.exitCode).toBe(0);

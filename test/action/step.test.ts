@@ -58,7 +58,8 @@ describe('the bundled Action as a step', () => {
 
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/::error::.*Add `permissions: id-token: write` to the job/);
-    expect(result.outputs.decision).toBeUndefined();
+    expect(result.outputs).toMatchObject({ status: 'error', decision: '', 'request-id': '' });
+    expect(result.outputs.reason).toMatch(/Add `permissions: id-token: write` to the job/);
     expect(result.summary).toBe('');
     // Nothing reached GitHub: no token was asked for and no fallback read happened.
     expect(await github.control.requestCounts()).toEqual(counted);
@@ -71,6 +72,7 @@ describe('the bundled Action as a step', () => {
 
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain("::error::GITHUB_RUN_ATTEMPT not set: the step cannot tell which run it is, so it cannot check the App's answer.");
-    expect(result.outputs.decision).toBeUndefined();
+    expect(result.outputs).toMatchObject({ status: 'error', decision: '' });
+    expect(result.outputs.reason).toMatch(/^GITHUB_RUN_ATTEMPT not set/);
   });
 });
