@@ -4,15 +4,14 @@
  * still uncovered can meet the requirement: no one else is asked again.
  */
 import { expect, it } from '@jest/globals';
-import type { Decision, Requirement } from '../../policies/decision.js';
+import type { Requirement } from '../../policies/decision.js';
 import type { GateRequest } from '../../app/gate/request.js';
 import { RequestNotifications } from '../../app/gate/notifications.js';
 import type { NotificationDispatcher, NotificationEvent } from '../../app/notify/index.js';
+import { decisionOf, gateRequest, REQUIREMENT } from './gate-request.js';
 
 const requirement: Requirement = {
-  rule: 'production',
-  location: { file: '.github/jit-approval.yml', line: 3, col: 5 },
-  escalation: null,
+  ...REQUIREMENT,
   approvals: 1,
   approvers: {
     codeowners: 'each_group',
@@ -25,51 +24,12 @@ const requirement: Requirement = {
     users: ['erin'],
     roles: [],
   },
-  allowSelfApproval: false,
-  scheduled: [],
-  unsatisfiable: null,
 };
-
-const decision = {
-  outcome: 'approval_required',
-  summary: '1 rule requires approval',
-  problems: [],
-  facts: { action: 'deploy', changedFileCount: 2 },
-  rules: [],
-  requirements: [requirement],
-  codeowners: null,
-  timeoutSeconds: 3600,
-  reminderSeconds: 600,
-  notify: ['hook'],
-  eligibility: { minPermission: 'write', allowBots: false },
-} as unknown as Decision;
 
 const voter = (login: string) => ({ login, id: login, isBot: false, permission: 'write' as const, teams: [] });
 
-function request(votes: GateRequest['votes']): GateRequest {
-  return {
-    id: '7f1c4a4e-0000-4000-8000-000000000001',
-    repositoryId: '1',
-    owner: 'acme',
-    repo: 'web',
-    installationId: 1,
-    runId: '42',
-    runAttempt: '1',
-    action: 'deploy',
-    requester: 'mallory',
-    eventName: 'push',
-    ref: 'refs/heads/main',
-    sha: 'a'.repeat(40),
-    headSha: 'a'.repeat(40),
-    status: 'pending',
-    reason: '',
-    decision,
-    problems: [],
-    votes,
-    createdAt: '2026-03-02T10:00:00.000Z',
-    deadline: '2026-03-02T11:00:00.000Z',
-  } as GateRequest;
-}
+const request = (votes: GateRequest['votes']) =>
+  gateRequest({ environment: undefined, votes, decision: decisionOf(requirement, { facts: { action: 'deploy', changedFileCount: 2 }, reminderSeconds: 600, notify: ['hook'] }), createdAt: '2026-03-02T10:00:00.000Z', deadline: '2026-03-02T11:00:00.000Z' });
 
 function reminderFor(votes: GateRequest['votes']): NotificationEvent {
   const sent: NotificationEvent[] = [];

@@ -66,7 +66,16 @@ function decideAsTheTimerReads(store: Store, requestId: string, kind: string, re
 
 const PR = 7;
 
-async function decided(requestId: string, status: string): Promise<void> {
+/** A request on the pull request, waiting for bob; its id. */
+async function openWaiting(environment: string): Promise<string> {
+  const opened = await world.open(pullRequestJob(PR), { action: 'deploy', environment });
+  expect(opened.body.status).toBe('pending');
+  return opened.body.id as string;
+}
+
+/** bob's comment decides the request. */
+async function bobDecides(requestId: string, command: string, status: string): Promise<void> {
+  await world.comment(PR, 'bob', command);
   const request = await eventually(() => world.app.store.getRequest(requestId), (read) => read?.status !== 'pending');
   if (request?.status !== status) throw new Error(`the request is ${request?.status}, not ${status}`);
 }
@@ -78,14 +87,8 @@ async function notified(requestId: string): Promise<string[]> {
 }
 
 it('sends no reminder, and schedules none, for a request decided as its reminder fell due', async () => {
-  const opened = await world.open(pullRequestJob(PR), { action: 'deploy', environment: 'production' });
-  expect(opened.body.status).toBe('pending');
-  const id = opened.body.id as string;
-
-  await decideAsTheTimerReads(world.app.store, id, 'reminder', 'getRequest', async () => {
-    await world.comment(PR, 'bob', '/approve');
-    await decided(id, 'approved');
-  });
+  const id = await openWaiting('production');
+  await decideAsTheTimerReads(world.app.store, id, 'reminder', 'getRequest', () => bobDecides(id, '/approve', 'approved'));
   // Looked at before a next reminder would have fallen due (5 s on), so one left behind is still there.
   expect(await world.app.store.nextTimerDue({ only: ['reminder'] })).toBeUndefined();
   // Whatever was sent has been tried once the decision's notice has.
@@ -96,13 +99,9 @@ it('sends no reminder, and schedules none, for a request decided as its reminder
 }, 30_000);
 
 it('records no escalation after the decision of a request decided as its escalation fell due, while GitHub could not be asked', async () => {
-  const opened = await world.open(pullRequestJob(PR), { action: 'deploy', environment: 'staging' });
-  expect(opened.body.status).toBe('pending');
-  const id = opened.body.id as string;
-
+  const id = await openWaiting('staging');
   await decideAsTheTimerReads(world.app.store, id, 'escalation', 'getRequestWithVotes', async () => {
-    await world.comment(PR, 'bob', '/reject not during the freeze');
-    await decided(id, 'rejected');
+    await bobDecides(id, '/reject not during the freeze', 'rejected');
     // The escalation then cannot look the approvers up again, so it would record itself as it is.
     await world.control.fault({ route: '*', status: 500, times: 1000 });
   });
