@@ -5,8 +5,9 @@
  *
  * A timer of another subsystem's (`handlers`: the reconciler's round, which can take minutes) runs
  * beside the batches, not in one: the deadlines and escalations that fall due meanwhile are claimed
- * and fired as usual. While one of a kind runs, this replica claims no other of that kind (another
- * replica may, once the round outlasts its claim's lease).
+ * and fired as usual. While one of a kind runs, this replica claims no other of that kind. Another
+ * replica may: a round schedules the next before it reconciles anything, so one that outlasts the reconcile
+ * interval has the next one run beside it elsewhere.
  */
 import type { Logger } from 'probot';
 import { backoffMs } from '../github/transient.js';
