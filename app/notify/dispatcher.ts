@@ -47,15 +47,18 @@ export type NotificationAudit = (
 export interface RetryPolicy {
   /** Attempts per notifier and event, the first included. */
   attempts: number;
-  /** Wait before the first retry; each later wait doubles, up to `maxDelayMs`. */
+  /** Wait before the first retry; each later wait doubles, and no wait (jitter included) exceeds `maxDelayMs`. */
   minDelayMs: number;
   maxDelayMs: number;
   /** Multiply each wait by a random factor between 1 and 2, so replicas and notifiers do not retry in step. */
   jitter: boolean;
 }
 
-/** About 8.5 minutes of trying (2 s, 4 s, … 256 s between attempts) before a notification is given up. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 9, minDelayMs: 2000, maxDelayMs: 300_000, jitter: true };
+/**
+ * 8.5 to 17 minutes of trying (2 s, 4 s, … 256 s between attempts, each times the jitter) before a
+ * notification is given up. The cap applies after the jitter, so it is above the largest jittered wait.
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 9, minDelayMs: 2000, maxDelayMs: 600_000, jitter: true };
 
 interface DispatcherLog {
   warn(details: object, message: string): void;

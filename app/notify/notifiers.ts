@@ -169,13 +169,16 @@ function emailNotifier(config: EmailNotifierConfig, options: NotifierOptions): N
           html: message.html,
           headers: { [EVENT_HEADER]: event.kind, 'X-Jit-Request-Id': event.requestId },
           ...(event.kind === 'requested' ? { messageId: thread } : { inReplyTo: thread, references: [thread] }),
+          // The transport's timeouts bound setting up and each silence, not the whole attempt: a server that trickles its replies would hold it.
+          signal: AbortSignal.timeout(options.timeoutMs),
         });
         const rejected = info.rejected.map(String);
         return { response: rejected.length > 0 ? `${info.response}; rejected: ${rejected.join(', ')}` : info.response };
       } catch (err) {
         const responseCode = (err as { responseCode?: number }).responseCode;
         // SMTP 5xx replies are permanent by definition (RFC 5321 §4.2.1); anything else may pass later.
-        throw new DeliveryError(`the mail could not be sent: ${(err as Error).message}`, { permanent: responseCode !== undefined && responseCode >= 500, cause: err });
+        const why = (err as Error).name === 'AbortError' ? causeMessage(err) : (err as Error).message;
+        throw new DeliveryError(`the mail could not be sent: ${why}`, { permanent: responseCode !== undefined && responseCode >= 500, cause: err });
       }
     },
   };

@@ -1,11 +1,12 @@
 /** Delivery over real loopback servers: Slack and webhook posts to an HTTP receiver, mail to an SMTP server. */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { formatConfigDiagnostic, parseNotifiersConfig } from '../../app/notify/config.js';
 import { DEFAULT_RETRY_POLICY, NotificationDispatcher, type NotificationAudit } from '../../app/notify/dispatcher.js';
-import { createNotifiers, DEFAULT_NOTIFIER_OPTIONS } from '../../app/notify/notifiers.js';
+import { createNotifiers, DeliveryError, DEFAULT_NOTIFIER_OPTIONS, type Notifier } from '../../app/notify/notifiers.js';
 import { renderWebhook } from '../../app/notify/render-webhook.js';
 import { decidedEvent, requestedEvent } from './sample-event.js';
 import { startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from './receivers.js';
@@ -238,6 +239,39 @@ describe('e-mail', () => {
     expect(attemptsOf(audit, 'mail')).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', error: expect.stringMatching(/535/) })]);
     expect(failuresOf(audit, 'mail')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
   });
+  test('an attempt ends at the timeout even while the server keeps trickling its answer', async () => {
+    // The server greets at once, then answers EHLO one line of a never-ending reply at a time, each well within the timeout.
+    const TIMEOUT_MS = 500;
+    const TRICKLED_LINES = 40; // 100 ms apart: 8 timeouts' worth, after which the server falls silent
+    let linesSent = 0;
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write('220 slow.example.com ESMTP\r\n');
+      socket.once('data', () => {
+        const timer = setInterval(() => {
+          if (socket.destroyed || linesSent >= TRICKLED_LINES) return clearInterval(timer);
+          linesSent += 1;
+          socket.write(`250-slow.example.com line ${linesSent}\r\n`);
+        }, 100);
+        socket.on('close', () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { dispatcher, audit } = dispatcherFor(`notifiers:\n  mail:\n    type: email\n    host: 127.0.0.1\n    port: ${port}\n    from: jit@example.com\n    to: [a@example.com]\n`, {}, { timeoutMs: TIMEOUT_MS, retry: { attempts: 1 } });
+      let linesWhenEnded = -1;
+      dispatcher.dispatch(requestedEvent(), ['mail']);
+      await dispatcher.idle().then(() => (linesWhenEnded = linesSent));
+      expect(attemptsOf(audit, 'mail')).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', error: 'the mail could not be sent: no answer in time' })]);
+      expect({ endedWhileTrickling: linesWhenEnded < TRICKLED_LINES }).toEqual({ endedWhileTrickling: true });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
 
 /** This machine's address on a network (not loopback), where a mail server stands for one across the network. */
@@ -377,6 +411,35 @@ describe('retries', () => {
     expect(receiver.requests.map((r) => r.path)).toEqual(['/', '/']);
     expect(failuresOf(audit, 's')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
     expect(failuresOf(audit, 'pager')).toEqual([expect.objectContaining({ attempts: 1, reason: 'permanent_error' })]);
+  });
+
+  test('waits as the docs say: 2 s doubling to 256 s, each wait times a random 1 to 2, 8.5 to 17 minutes in all', async () => {
+    jest.useFakeTimers();
+    try {
+      for (const [random, minutes] of [[0, 8.5], [0.999999, 17]]) {
+        const spy = jest.spyOn(Math, 'random').mockReturnValue(random);
+        const sentAt: number[] = [];
+        const down: Notifier = {
+          name: 'pager',
+          type: 'webhook',
+          send: async () => {
+            sentAt.push(Date.now());
+            throw new DeliveryError('the webhook answered HTTP 503', { status: 503, permanent: false });
+          },
+        };
+        const dispatcher = new NotificationDispatcher({ notifiers: new Map([['pager', down]]), audit: async () => {} });
+        dispatcher.dispatch(requestedEvent(), ['pager']);
+        const idle = dispatcher.idle();
+        await jest.runAllTimersAsync();
+        await idle;
+        spy.mockRestore();
+        const waits = sentAt.slice(1).map((at, i) => (at - sentAt[i]!) / 1000);
+        expect(waits).toEqual([2, 4, 8, 16, 32, 64, 128, 256].map((s) => Math.round(s * 1000 * (1 + random)) / 1000));
+        expect((sentAt.at(-1)! - sentAt[0]!) / 60_000).toBeCloseTo(minutes, 1);
+      }
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('a rate limit (429) is retried', async () => {
