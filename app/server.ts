@@ -6,11 +6,12 @@ import { getPrivateKey } from '@probot/get-private-key';
 import { levels as pinoLevels, type DestinationStream } from 'pino';
 import { Probot, Server } from 'probot';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseEnv } from 'node:util';
 import { admissionSettingsFromEnv, type AdmissionSettings } from './api/admission.js';
 import { jitApp, type JitApp } from './index.js';
 import { HttpError, sendError } from './api/http.js';
@@ -527,6 +528,17 @@ async function closeServer(server: HttpServer): Promise<void> {
 const ENV_FILE = '.env';
 
 /**
+ * The file's values, under the variables already set: those win, unless empty. An empty one counts as
+ * unset, as for every setting (`docker compose` passes `WEBHOOK_SECRET=` for a variable the shell
+ * leaves unset), so it does not hide the credentials the setup page saved.
+ */
+function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) {
+    if (raw(env, name) === undefined) env[name] = value;
+  }
+}
+
+/**
  * Until the App is registered, serve the setup page; once it has saved the credentials, read them and
  * go on to start the App on the same port.
  */
@@ -540,15 +552,15 @@ async function registerIfNeeded(): Promise<void> {
   // The browser gets its answer before the port is handed to the App.
   await new Promise((resolve) => setTimeout(resolve, 500));
   await setup.stop();
-  process.loadEnvFile(ENV_FILE);
+  loadEnvFile(ENV_FILE);
   console.error(`mercurial-jit app: registered ${app.name} (App id ${app.id}, owned by ${app.owner}); credentials saved in ${ENV_FILE}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let running: RunningApp;
   try {
-    // Variables already set win over the file's.
-    if (existsSync(ENV_FILE)) process.loadEnvFile(ENV_FILE);
+    // Variables already set (and not empty) win over the file's.
+    if (existsSync(ENV_FILE)) loadEnvFile(ENV_FILE);
     await registerIfNeeded();
     running = await startApp({ ...settingsFromEnv(), notifiers: await loadNotifiersConfig() });
   } catch (err) {

@@ -92,10 +92,14 @@ interface Viewer {
 
 /** A Probot server handler: answers /dashboard and the old details links, and returns false for anything else. */
 export function createDashboardHandler(options: DashboardOptions) {
-  const base = DASHBOARD_PATH;
   const { store, gate, log } = options;
   const clock = options.clock ?? Date.now;
   const appUrl = options.appUrl.replace(/\/+$/, '');
+  // Where the browser finds the dashboard: under APP_URL's path, when a proxy serves the App there (and strips it before the App).
+  const prefix = new URL(appUrl).pathname.replace(/\/+$/, '');
+  const base = `${prefix}${DASHBOARD_PATH}`;
+  // Where the App receives its requests.
+  const route = DASHBOARD_PATH;
   const appOrigin = new URL(appUrl).origin;
   const callbackUrl = `${appUrl}${DASHBOARD_CALLBACK_PATH}`;
   const webUrl = githubWebUrl(options.githubApiUrl);
@@ -121,7 +125,7 @@ export function createDashboardHandler(options: DashboardOptions) {
   const viewer = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<Viewer | undefined> => {
     const session = await sessions.current(req);
     if (!session) {
-      if (req.method === 'GET') redirect(res, `${base}/sign-in?return_to=${encodeURIComponent(url.pathname + url.search)}`);
+      if (req.method === 'GET') redirect(res, `${base}/sign-in?return_to=${encodeURIComponent(prefix + url.pathname + url.search)}`);
       else throw new PageError(403, 'Not signed in', 'Your session has ended; sign in again. Nothing was recorded.');
       return undefined;
     }
@@ -211,25 +215,25 @@ export function createDashboardHandler(options: DashboardOptions) {
   };
 
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    const path = url.pathname.replace(/\/+$/, '') || base;
+    const path = url.pathname.replace(/\/+$/, '') || route;
     const method = req.method ?? 'GET';
-    if (path === `${base}/static/dashboard.css` && method === 'GET') {
+    if (path === `${route}/static/dashboard.css` && method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
       res.end(DASHBOARD_CSS);
       return true;
     }
     if (!github) return render(res, 200, '@not-configured', { callbackUrl }, { title: 'Dashboard not enabled' });
 
-    if (path === `${base}/sign-in` && method === 'GET') {
+    if (path === `${route}/sign-in` && method === 'GET') {
       const returnTo = url.searchParams.get('return_to') ?? `${base}/`;
       // No text from the link: a crafted one would put its words (a phishing address) on the App's own page.
       return render(res, 200, '@sign-in', { startUrl: `${base}/auth/start?return_to=${encodeURIComponent(returnTo)}` }, { title: 'Sign in' });
     }
-    if (path === `${base}/auth/start` && method === 'GET') {
+    if (path === `${route}/auth/start` && method === 'GET') {
       const state = sessions.beginSignIn(res, url.searchParams.get('return_to') ?? `${base}/`);
       return redirect(res, github.authorizationUrl(callbackUrl, state), 302);
     }
-    if (path === `${base}/auth/callback` && method === 'GET') {
+    if (path === `${route}/auth/callback` && method === 'GET') {
       const returnTo = sessions.finishSignIn(req, url.searchParams.get('state'));
       if (returnTo === undefined) throw new PageError(400, 'Sign-in not completed', 'This sign-in did not start here, or took longer than ten minutes. Sign in again.');
       const code = url.searchParams.get('code');
@@ -240,7 +244,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       await sessions.start(req, res, user);
       return redirect(res, returnTo);
     }
-    if (path === `${base}/sign-out` && method === 'POST') {
+    if (path === `${route}/sign-out` && method === 'POST') {
       const session = await sessions.current(req);
       if (session) {
         await readForm(req, session);
@@ -254,7 +258,7 @@ export function createDashboardHandler(options: DashboardOptions) {
     if (!view) return true;
     const chrome = (title: string, section?: string) => ({ title, section, session: view.session });
 
-    if (path === base && method === 'GET') {
+    if (path === route && method === 'GET') {
       const pending = await store.searchRequests({ repositoryIds: view.readable.map((r) => r.id), status: 'pending', oldestFirst: true, limit: WAITING_LIMIT });
       // A few at a time: each asks GitHub about the viewer (conditional requests, mostly free of rate limit).
       const mine: typeof pending = [];
@@ -267,7 +271,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       }
       return render(res, 200, '@waiting', { rows: mine.map((r) => requestRow(r, base, clock())), truncated: pending.length === WAITING_LIMIT, checked: WAITING_LIMIT }, chrome('Waiting for me', 'waiting'));
     }
-    if (path === `${base}/requests` && method === 'GET') {
+    if (path === `${route}/requests` && method === 'GET') {
       const filters = requestFilters(url);
       const search = requestSearch(filters, view.readable);
       const after = afterCursor(url.searchParams.get('after'));
@@ -308,7 +312,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       const after = outcome.counted ? { request: outcome.request, ...outcome.stored } : ((await gate.read(read.row.id)) ?? read);
       return requestPage(res, view, after, { counted: outcome.counted, text });
     }
-    if (path === `${base}/audit` && method === 'GET') {
+    if (path === `${route}/audit` && method === 'GET') {
       const filters = auditFilters(url);
       const search = auditSearch(filters, view.readable);
       const afterSeq = seqCursor(url.searchParams.get('after_seq'));
@@ -330,7 +334,7 @@ export function createDashboardHandler(options: DashboardOptions) {
       await exportAudit(res, auditSearch(auditFilters(url), view.readable), exported[1] as 'csv' | 'jsonl');
       return true;
     }
-    if (path === `${base}/explain` && (method === 'GET' || method === 'POST')) {
+    if (path === `${route}/explain` && (method === 'GET' || method === 'POST')) {
       const empty = { repository: view.names[0] ?? '', action: '', environment: '', branch: '', severity: '', event: '', files: '' };
       if (method === 'GET') return render(res, 200, '@explain', { form: empty, repositories: view.names, csrf: view.session.csrfToken }, chrome('Explain', 'explain'));
       const posted = await readForm(req, view.session);
@@ -391,7 +395,7 @@ export function createDashboardHandler(options: DashboardOptions) {
     // The check runs of earlier versions link here; the link now leads to the dashboard's page.
     const old = /^\/requests\/([^/]+)$/.exec(url.pathname);
     if (old && req.method === 'GET') return redirect(res, `${base}/requests/${encodeURIComponent(old[1]!)}`, 301);
-    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
+    if (url.pathname !== route && !url.pathname.startsWith(`${route}/`)) return false;
     try {
       return await routes(req, res, url);
     } catch (err) {

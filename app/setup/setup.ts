@@ -74,15 +74,19 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   await mayWrite(options.envFile);
   const manifest = JSON.stringify(manifestFrom(options.appYml, options.appUrl));
   const base = options.appUrl.replace(/\/+$/, '');
+  // Where the browser finds the page: under APP_URL's path, when a proxy serves the App there (and strips it before the App).
+  const setupPath = `${new URL(base).pathname.replace(/\/+$/, '')}${SETUP_PATH}`;
   // Known only to whoever reads the App's log; valid until an App is registered.
   const token = randomBytes(32).toString('base64url');
   // Ties the callback to a page this process served; shown only to the token's holder, and checked with their cookie.
   const state = randomBytes(24).toString('hex');
-  const tokenCookie = serializeCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: new URL(base).protocol === 'https:', path: SETUP_PATH });
+  const tokenCookie = serializeCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: new URL(base).protocol === 'https:', path: setupPath });
   const githubUrl = options.githubUrl.replace(/\/+$/, '');
   let resolveRegistered!: (app: RegisteredApp) => void;
   const registered = new Promise<RegisteredApp>((resolve) => (resolveRegistered = resolve));
   let done: RegisteredApp | undefined;
+  // One code exchanged at a time: a second return from GitHub (a double click, another tab) must not save another App over the first.
+  let exchanging = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://setup.invalid');
@@ -94,40 +98,48 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
       res.end(JSON.stringify({ status: 'unavailable', error: { code: 'not_registered', message } }));
       return;
     }
-    if (url.pathname === '/') return redirect(res, `${SETUP_PATH}${url.search}`);
+    if (url.pathname === '/') return redirect(res, `${setupPath}${url.search}`);
     if (url.pathname !== SETUP_PATH && url.pathname !== CALLBACK_PATH) {
       return page(res, 404, 'Not found', '<p>The App has no credentials yet: register it from the setup link that the App printed in its log.</p>');
     }
     if (url.pathname === SETUP_PATH && url.searchParams.has('token')) {
       if (!sameSecret(url.searchParams.get('token')!, token)) return forbidden(res, base);
       // The token moves into a cookie, and out of the address bar (so out of history and Referer headers).
-      return redirect(res, SETUP_PATH, tokenCookie);
+      return redirect(res, setupPath, tokenCookie);
     }
     // The page, and the return from GitHub, answer only the browser that holds the token's cookie.
     if (!sameSecret(parseCookies(req.headers.cookie ?? '')[TOKEN_COOKIE] ?? '', token)) return forbidden(res, base);
     if (done) return page(res, 200, 'Registered', registeredBody(done, options.envFile));
     if (url.pathname === SETUP_PATH) {
       const org = url.searchParams.get('org') ?? '';
-      if (org !== '' && !ORGANIZATION.test(org)) return page(res, 400, 'Not an organization name', `<p>"${escapeHtml(org)}" is not a GitHub organization name. <a href="${SETUP_PATH}">Back</a></p>`);
+      if (org !== '' && !ORGANIZATION.test(org)) return page(res, 400, 'Not an organization name', `<p>"${escapeHtml(org)}" is not a GitHub organization name. <a href="${escapeHtml(setupPath)}">Back</a></p>`);
       const target = org === '' ? `${githubUrl}/settings/apps/new` : `${githubUrl}/organizations/${encodeURIComponent(org)}/settings/apps/new`;
-      return page(res, 200, 'Register the Mercurial JIT App', setupBody(target, state, manifest, org, githubUrl));
+      return page(res, 200, 'Register the Mercurial JIT App', setupBody(target, state, manifest, org, githubUrl, setupPath));
     }
     // The callback: GitHub sends the browser back with the code and the page's state.
     const code = url.searchParams.get('code');
     if (!code || !sameSecret(url.searchParams.get('state') ?? '', state)) {
-      return page(res, 400, 'Not this App\'s registration', `<p>The callback did not come from the page this App served (missing code, or another state). Start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
+      return page(res, 400, 'Not this App\'s registration', `<p>The callback did not come from the page this App served (missing code, or another state). Start again from <a href="${escapeHtml(setupPath)}">the setup page</a>.</p>`);
     }
-    let app: RegisteredApp;
+    if (exchanging) {
+      return page(res, 409, 'Registration already under way', `<p>Another return from GitHub (a second click, or another tab) is already being completed; this one was not used, and nothing was saved from it. See which App was registered on <a href="${escapeHtml(setupPath)}">the setup page</a>. GitHub created an App each time its form was submitted: delete any other one under Settings → Developer settings → GitHub Apps.</p>`);
+    }
+    exchanging = true;
     try {
-      app = await options.registrar.convertManifest(code);
-      if (!app.pem || !app.webhookSecret) throw new Error('GitHub sent no private key or webhook secret');
-    } catch (err) {
-      return page(res, 502, 'Registration not completed', `<p>GitHub did not hand over the new App's credentials: ${escapeHtml((err as Error).message)}. A code can be used once, within an hour; start again from <a href="${SETUP_PATH}">the setup page</a>.</p>`);
+      let app: RegisteredApp;
+      try {
+        app = await options.registrar.convertManifest(code);
+        if (!app.pem || !app.webhookSecret) throw new Error('GitHub sent no private key or webhook secret');
+      } catch (err) {
+        return page(res, 502, 'Registration not completed', `<p>GitHub did not hand over the new App's credentials: ${escapeHtml((err as Error).message)}. A code can be used once, within an hour; start again from <a href="${escapeHtml(setupPath)}">the setup page</a>.</p>`);
+      }
+      await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret, GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret });
+      done = app;
+      resolveRegistered(app);
+      return page(res, 200, 'Registered', registeredBody(app, options.envFile));
+    } finally {
+      exchanging = false;
     }
-    await saveCredentials(options.envFile, { APP_ID: String(app.id), PRIVATE_KEY: app.pem, WEBHOOK_SECRET: app.webhookSecret, GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret });
-    done = app;
-    resolveRegistered(app);
-    return page(res, 200, 'Registered', registeredBody(app, options.envFile));
   };
 
   // HOST's default, as the App (Probot) takes it on the same port once registered: not every address.
@@ -191,7 +203,7 @@ export async function readAppYml(): Promise<string> {
   throw new Error('no credentials (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET), and no app.yml to register the App from: set them, or run the setup page from a checkout of the repository');
 }
 
-function setupBody(target: string, state: string, manifest: string, org: string, githubUrl: string): string {
+function setupBody(target: string, state: string, manifest: string, org: string, githubUrl: string, setupPath: string): string {
   const account = org === '' ? 'your personal account' : `the organization <strong>${escapeHtml(org)}</strong>`;
   return `<p>This App has no credentials yet. The button registers a GitHub App on ${escapeHtml(githubUrl)} for ${account},
 with the permissions and events in <code>app.yml</code>. GitHub then sends you back here, and the App saves its id,
@@ -200,7 +212,7 @@ private key and webhook secret to <code>.env</code>.</p>
 <input type="hidden" name="manifest" value="${escapeHtml(manifest)}">
 <button type="submit">Register a GitHub App</button>
 </form>
-<form method="get" action="${SETUP_PATH}">
+<form method="get" action="${escapeHtml(setupPath)}">
 <label>Register it for an organization instead: <input name="org" value="${escapeHtml(org)}" placeholder="acme"></label>
 <button type="submit">Use this organization</button>
 </form>`;

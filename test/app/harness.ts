@@ -133,10 +133,11 @@ export class World {
    * `settings` override the App's test settings (log level and destination, admission limits, …).
    * `dashboard`: the App is served at its own loopback address (APP_URL is where a browser reaches it)
    * with the GitHub App's OAuth credentials, so people can sign in; tokens keep the usual audience.
+   * `path`: APP_URL has that path, as when a proxy serves the App under it (and strips it before the App).
    */
-  static async start(settings: Partial<AppSettings> = {}, options: { dashboard?: boolean } = {}): Promise<World> {
+  static async start(settings: Partial<AppSettings> = {}, options: { dashboard?: boolean; path?: string } = {}): Promise<World> {
     const port = await freePort();
-    const local = `http://127.0.0.1:${port}`;
+    const local = `http://127.0.0.1:${port}${options.path ?? ''}`;
     const github = await startGitHubDouble({ seed: seed(options.dashboard ? { callbackUrls: [`${local}/dashboard/auth/callback`] } : {}) });
     const dashboard: Partial<AppSettings> = options.dashboard ? { appUrl: local, oidcAudience: APP_URL, oauth: oauthCredentials(APP_ID, keys.publicKey) } : {};
     const world = new World(github, mkdtempSync(join(tmpdir(), 'jit-app-')), { ...dashboard, ...settings });

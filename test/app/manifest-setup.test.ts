@@ -315,6 +315,87 @@ describe('registering', () => {
   });
 });
 
+describe('an APP_URL with a path, behind a proxy that strips it', () => {
+  it('builds the manifest, the redirects, the links and the cookie under that path', async () => {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const prefixed = await startSetup({ port, host: '127.0.0.1', appUrl: `${origin}/jit/`, githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: join(dir, 'unused.env') });
+    try {
+      const link = new URL(prefixed.setupUrl);
+      expect(link.pathname).toBe('/jit/setup');
+      // What the proxy forwards to the App: the path without its prefix. The browser resolves the answers against its own.
+      const opened = await fetch(`${origin}/setup${link.search}`, { redirect: 'manual' });
+      expect(new URL(opened.headers.get('location')!, link).href).toBe(`${origin}/jit/setup`);
+      const cookieHeader = opened.headers.get('set-cookie')!;
+      expect(cookieHeader.split('; ')).toContain('Path=/jit/setup');
+      const browser = { cookie: cookieHeader.split(';')[0]! };
+      const html = await (await fetch(`${origin}/setup`, { headers: browser })).text();
+      const manifest = JSON.parse(unescape(/<input type="hidden" name="manifest" value="([^"]+)">/.exec(html)![1]!)) as Record<string, unknown>;
+      expect(manifest).toMatchObject({
+        url: `${origin}/jit`,
+        hook_attributes: { url: `${origin}/jit/api/github/webhooks` },
+        redirect_url: `${origin}/jit/setup/callback`,
+        callback_urls: [`${origin}/jit/dashboard/auth/callback`],
+      });
+      expect(html).toContain('<form method="get" action="/jit/setup">');
+      const bad = await (await fetch(`${origin}/setup?org=-`, { headers: browser })).text();
+      expect(bad).toContain('<a href="/jit/setup">');
+      const root = await fetch(`${origin}/`, { redirect: 'manual' });
+      expect(root.headers.get('location')).toBe('/jit/setup');
+    } finally {
+      await prefixed.stop();
+    }
+  });
+});
+
+describe('two returns from GitHub at once (a double click, a second tab)', () => {
+  it('completes one registration and refuses the other clearly, saving one App\'s credentials', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const file = join(dir, 'twice.env');
+    const real = octokitRegistrar(github.apiUrl);
+    let calls = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstCalled!: () => void;
+    const called = new Promise<void>((resolve) => (firstCalled = resolve));
+    // The first exchange waits at GitHub until the second return has had its answer.
+    const registrar = {
+      async convertManifest(code: string) {
+        calls += 1;
+        if (calls === 1) {
+          firstCalled();
+          await held;
+        }
+        return real.convertManifest(code);
+      },
+    };
+    const twice = await startSetup({ port, host: '127.0.0.1', appUrl: url, githubUrl: github.url, registrar, appYml: APP_YML, envFile: file });
+    try {
+      const link = await fetch(twice.setupUrl, { redirect: 'manual' });
+      const browser = { cookie: link.headers.get('set-cookie')!.split(';')[0]! };
+      const html = await (await fetch(`${url}/setup`, { headers: browser })).text();
+      const action = unescape(/<form method="post" action="([^"]+)">/.exec(html)![1]!);
+      const manifest = JSON.parse(unescape(/<input type="hidden" name="manifest" value="([^"]+)">/.exec(html)![1]!)) as Record<string, unknown>;
+      // GitHub takes each App name once: the operator names them apart on its page.
+      const [first, second] = [await submit(action, { ...manifest, name: 'JIT twice 1' }), await submit(action, { ...manifest, name: 'JIT twice 2' })];
+      const firstAnswer = fetch(first, { headers: browser });
+      await called;
+      const secondAnswer = await fetch(second, { headers: browser });
+      const secondHtml = await secondAnswer.text();
+      release();
+      const firstHtml = await (await firstAnswer).text();
+      const registered = await twice.registered;
+      expect([secondAnswer.status, calls]).toEqual([409, 1]);
+      expect(secondHtml).toContain('already being completed');
+      expect(firstHtml).toContain(`App id ${registered.id}`);
+      expect(parseEnv(readFileSync(file, 'utf8')).APP_ID).toBe(String(registered.id));
+    } finally {
+      await twice.stop();
+    }
+  });
+});
+
 describe('the double', () => {
   it('exchanges a code once only', async () => {
     const manifest = { name: 'Once Only', url: 'https://once.example.test', hook_attributes: { url: 'https://once.example.test/hook' }, redirect_url: 'https://once.example.test/cb' };

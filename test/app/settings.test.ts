@@ -3,13 +3,14 @@
  * variable and the form expected, before anything listens or touches the database.
  */
 import { describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { settingsFromEnv, startApp } from '../../app/server.js';
@@ -17,6 +18,7 @@ import { generateAppKeyPair, startGitHubDouble } from '../github-double/index.js
 import { openStore } from '../../app/store/index.js';
 import { MIGRATIONS } from '../../app/store/migrations.js';
 import { dropSchema, POSTGRES_URL, randomSchema } from '../store/harness.js';
+import { freePort } from '../free-port.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const good = { APP_ID: '123456', WEBHOOK_SECRET: 'secret', APP_URL: 'https://jit.example.test', PRIVATE_KEY: privateKey };
@@ -294,4 +296,33 @@ describe('the settings', () => {
     expect(failure?.stderr).toContain('  - APP_URL: expected');
     expect(failure?.stderr).toContain('  - LOG_LEVEL: expected');
   }, 30_000);
+
+  it("take .env's value for a variable set empty, as `docker compose` passes one the shell leaves unset, rather than offering to register another App", async () => {
+    const theApps = generateAppKeyPair();
+    const github = await startGitHubDouble({ seed: { apps: [{ id: 4242, slug: 'jit', name: 'JIT', publicKey: theApps.publicKey }] } });
+    const dir = mkdtempSync(join(tmpdir(), 'jit-env-'));
+    // What the setup page saved on the first start.
+    writeFileSync(join(dir, '.env'), `APP_ID="4242"\nPRIVATE_KEY="${theApps.privateKey.replace(/\n/g, '\\n')}"\nWEBHOOK_SECRET="from-the-file"\n`, { mode: 0o600 });
+    const port = await freePort();
+    const env = { PATH: process.env.PATH, APP_URL: `http://127.0.0.1:${port}`, PORT: String(port), HOST: '127.0.0.1', GHE_HOST: github.host, GHE_PROTOCOL: 'http', DATA_DIR: 'memory://', LOG_LEVEL: 'silent', APP_ID: '', PRIVATE_KEY: '', WEBHOOK_SECRET: '' };
+    const child = spawn(process.execPath, ['--import', pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href, resolve('app/server.ts')], { cwd: dir, env: env as Env as NodeJS.ProcessEnv });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      // Until it answers, or stops.
+      let health: { status: number; body: unknown } | undefined;
+      for (let stopped = false; !health && !stopped;) {
+        stopped = await Promise.race([exited.then(() => true), new Promise<false>((done) => setTimeout(() => done(false), 200))]);
+        health = await fetch(`http://127.0.0.1:${port}/healthz`).then(async (answer) => ({ status: answer.status, body: await answer.json() }), () => undefined);
+      }
+      expect(stderr).not.toContain('no credentials yet');
+      expect(health).toMatchObject({ status: 200 });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await github.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
