@@ -238,8 +238,11 @@ describe('each example does what its comments say', () => {
       requirements: [{ rule: 'production', approvers: { codeowners: 'each_group', teams: ['@your-org/release-managers'] } }],
     });
     // Nobody knows what a first deploy changes: it is never waved through as docs only. Its code owners
-    // are CODEOWNERS' catch-all `*` line's, and the example CODEOWNERS has none: blocked, never approved.
-    expect(await explain(policy, ...base, '--unknown-changes', 'first deploy')).toMatchObject({ outcome: 'blocked', summary: expect.stringContaining('CODEOWNERS has no catch-all rule (`*`)') });
+    // are CODEOWNERS' catch-all `*` line's.
+    expect(await explain(policy, ...base, '--unknown-changes', 'first deploy')).toMatchObject({
+      outcome: 'approval_required',
+      requirements: [{ rule: 'production', approvers: { codeowners: 'each_group', owners: ['@acme/team-leads'] } }],
+    });
   });
 
   it('job-gate: a docs-only change to staging starts at once; production and code always wait', async () => {
@@ -247,7 +250,7 @@ describe('each example does what its comments say', () => {
     const job = (environment: string) => ['--action', 'deployment', '--environment', environment, '--branch', 'main', '--event', 'push'];
     expect((await explain(policy, ...job('staging'), '--files', 'docs/guide.md,README.md')).outcome).toBe('auto_approve');
     expect(await explain(policy, ...job('staging'), '--files', 'docs/guide.md,src/server.ts')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'staging' }] });
-    expect((await explain(policy, ...job('staging'), '--unknown-changes', 'first deploy')).outcome).toBe('blocked');
+    expect((await explain(policy, ...job('staging'), '--unknown-changes', 'first deploy')).outcome).toBe('approval_required');
     expect(await explain(policy, ...job('production'), '--files', 'docs/guide.md')).toMatchObject({ outcome: 'approval_required', requirements: [{ rule: 'production' }] });
   });
 
