@@ -96,6 +96,11 @@ class StatementRefused extends Error {}
 
 async function transaction<T>(pool: pg.Pool, names: StatementNames, work: (tx: TransactionExecutor) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // The pool listens for the errors of idle connections only: one that breaks while this transaction
+  // holds it (the server restarts, or ends it) would otherwise crash the App. The statement under way,
+  // or the next, fails with it, and the transaction with that.
+  const broken = () => {};
+  client.on('error', broken);
   let committed = false;
   const tx: TransactionExecutor = {
     ...executor(client, names),
@@ -110,14 +115,21 @@ async function transaction<T>(pool: pg.Pool, names: StatementNames, work: (tx: T
     await client.query('BEGIN');
     const result = await work(tx);
     if (!committed) await client.query('COMMIT');
+    client.off('error', broken);
     client.release();
     return result;
   } catch (err) {
     const refused = !committed && names.recovers(err);
     await client.query('ROLLBACK').then(
       // A connection whose statement broke is not used again.
-      () => client.release(refused),
-      () => client.release(true),
+      () => {
+        client.off('error', broken);
+        client.release(refused);
+      },
+      () => {
+        client.off('error', broken);
+        client.release(true);
+      },
     );
     throw refused ? new StatementRefused('a prepared statement was refused', { cause: err }) : err;
   }
