@@ -26,8 +26,11 @@ export class InputError extends Error {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** The URL as the messages show it: without the user name and password a mistaken one carries. */
-const withoutCredentials = (text: string) => text.replace(/\/\/.*@/s, '//');
+/**
+ * The URL as the messages show it: without the user name and password a mistaken one carries, also
+ * written without `//` (`https:user:password@host`, `user:password@host`), which URL parsers take too.
+ */
+const withoutCredentials = (text: string) => text.replace(/^([^:/\\@]*:[/\\]*)?.*@/s, '$1');
 
 /** The OIDC token is a bearer credential: it may travel in clear text only to this machine. */
 function parseAppUrl(text: string): { url?: string; problem?: string } {

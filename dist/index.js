@@ -25899,7 +25899,7 @@ ${problems.map((problem) => `  - ${problem}`).join("\n")}`);
   problems;
 };
 var LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1", "[::1]"]);
-var withoutCredentials = (text) => text.replace(/\/\/.*@/s, "//");
+var withoutCredentials = (text) => text.replace(/^([^:/\\@]*:[/\\]*)?.*@/s, "$1");
 function parseAppUrl(text) {
   const shown = withoutCredentials(text);
   let url;

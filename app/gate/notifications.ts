@@ -98,11 +98,12 @@ function awaitedOf(request: GateRequest, requirements: readonly Requirement[], n
 }
 
 /**
- * Who can still meet a requirement: with its count of approvals reached and only groups of changed
- * files still lacking an approval from one of their owners (`codeowners`), just those groups' owners.
+ * Who can still meet a requirement: with at most one approval short of its count and groups of
+ * changed files still lacking an approval from one of their owners (`codeowners`), just those
+ * groups' owners (anyone else's approval would leave it waiting).
  */
 function whoCanMeet(set: ApproverSet, tally: RequirementProgress): ApproverSet {
-  if (tally.approvedBy.length < tally.approvals) return set;
+  if (tally.approvedBy.length + 1 < tally.approvals) return set;
   const owners = unionIgnoringCase([], tally.groups.filter((group) => group.coveredBy === null).flatMap((group) => group.owners));
   return owners.length === 0 ? set : { ...set, owners, teams: [], users: [], roles: [] };
 }

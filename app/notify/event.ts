@@ -64,7 +64,7 @@ interface NotificationBase {
 
 export type NotificationEvent =
   | (NotificationBase & { kind: 'requested' | 'reminder' })
-  | (NotificationBase & { kind: 'escalated'; /** Approvers the escalation added; in `approvers` too while their requirement still waits. */ addedApprovers: string[] })
+  | (NotificationBase & { kind: 'escalated'; /** Approvers the escalation added; in `approvers` too while their approval could still meet their requirement (not one that lacks only code owners). */ addedApprovers: string[] })
   /** A freeze or deploy window held the request and has opened: it goes ahead (and may now need approval). */
   | (NotificationBase & { kind: 'released'; /** The windows that held it. */ releasedFrom: string[] })
   | (NotificationBase & { kind: 'decided'; decision: NotificationDecision });

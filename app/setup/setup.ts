@@ -12,7 +12,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import escapeHtml from 'escape-html';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, chmod, readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
@@ -165,7 +165,7 @@ export async function startSetup(options: SetupOptions): Promise<RunningSetup> {
   };
 }
 
-/** Fails, naming the file, unless the credentials can be saved to it (an existing file it can read and write, or a new one in its directory). */
+/** Fails, naming the file, unless the credentials can be saved to it (an existing file it can read, write and make its owner's only, or a new one in its directory). */
 async function mayWrite(envFile: string): Promise<void> {
   const cannot = (why: string) => new Error(`${envFile}: the setup page saves the new App's credentials there, but ${why}; start the App from a directory its user may write`);
   let existing;
@@ -188,6 +188,15 @@ async function mayWrite(envFile: string): Promise<void> {
     await access(target, constants.W_OK);
   } catch (err) {
     throw cannot(`${existing ? 'it' : 'its directory'} cannot be written (${(err as Error).message})`);
+  }
+  // Saving then makes it readable by its owner only, which only its owner may do: another user's
+  // file it may write (group- or world-writable) would get the private key and keep its mode.
+  if (existing) {
+    try {
+      await chmod(envFile, existing.mode & 0o7777);
+    } catch (err) {
+      throw cannot(`it cannot be made readable by its owner only (${(err as Error).message})`);
+    }
   }
 }
 

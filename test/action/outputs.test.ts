@@ -144,6 +144,12 @@ const ROWS: Row[] = [
     outputs: { status: 'error', decision: '', reason: /^Invalid inputs:\n {2}- app-url .*must not contain credentials/, 'request-id': '' },
   },
   {
+    name: 'app-url with a password in it, written without //',
+    inputs: { 'app-url': `https:deployer:${SECRET_PASSWORD}@jit.example.com` },
+    exitCode: 1,
+    outputs: { status: 'error', decision: '', reason: /^Invalid inputs:\n {2}- app-url .*must not contain credentials/, 'request-id': '' },
+  },
+  {
     name: 'the runner does not say which run this is',
     env: (env) => delete env.GITHUB_RUN_ATTEMPT,
     exitCode: 1,

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPublicKey } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,29 @@ describe('with no credentials', () => {
     writeFileSync(writeOnly, 'PORT=3000\n', { mode: 0o200 });
     const start = startSetup({ port, host: '127.0.0.1', appUrl: 'https://jit.example.test', githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: writeOnly });
     await expect(start.then(async (running) => running.stop())).rejects.toThrow(`${writeOnly}: the setup page saves the new App's credentials there, but it cannot be read`);
+  });
+
+  // Another user's file the App may write (group- or world-writable): saving would write the private key
+  // into it and then fail to make it readable by its owner only. Run as another user (only root can switch).
+  (process.geteuid?.() === 0 ? it : it.skip)("refuses to start when .env is another user's file it could write", async () => {
+    const port = await freePort();
+    const sharedDir = mkdtempSync(join(tmpdir(), 'jit-setup-shared-'));
+    const shared = join(sharedDir, '.env');
+    chmodSync(sharedDir, 0o755);
+    writeFileSync(shared, 'PORT=3000\n');
+    chmodSync(shared, 0o666);
+    let started: Promise<RunningSetup>;
+    process.setegid!(65534);
+    process.seteuid!(65534);
+    try {
+      started = startSetup({ port, host: '127.0.0.1', appUrl: 'https://jit.example.test', githubUrl: github.url, registrar: octokitRegistrar(github.apiUrl), appYml: APP_YML, envFile: shared });
+      await started.then((running) => running.stop(), () => undefined);
+    } finally {
+      process.seteuid!(0);
+      process.setegid!(0);
+      rmSync(sharedDir, { recursive: true, force: true });
+    }
+    await expect(started).rejects.toThrow(`${shared}: the setup page saves the new App's credentials there, but it cannot be made readable by its owner only`);
   });
 
   it('prints a link to the setup page with a token of 32 random bytes', () => {
