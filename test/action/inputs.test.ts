@@ -60,28 +60,21 @@ describe('readInputs', () => {
     expect(() => readInputs()).toThrow(problem);
   });
 
+  // URL parsers take those without `//` (or with backslashes) as a user name and password too.
   it.each([
     'https://deployer:s3cret@jit.example.com',
     'http://deployer:s3cret@jit.example.com',
     'https://deployer:s3cret@jit example.com',
     'https://deployer:s3/cret@jit.example.com',
     'https://deployer:p@ss:s3cret@jit.example.com',
-  ])('does not repeat the password in %s', (appUrl) => {
-    setInputs({ action: 'deploy', 'app-url': appUrl });
-    expect(() => readInputs()).toThrow(/app-url "https?:\/\/jit/);
-    expect(() => readInputs()).not.toThrow(/s3/);
-  });
-
-  // URL parsers take these without `//` (or with backslashes) as a user name and password too.
-  it.each([
     'https:deployer:s3cret@jit.example.com',
     'https:\\\\deployer:s3cret@jit.example.com',
     'https:/deployer:s3cret@jit.example.com',
     'deployer:s3cret@jit.example.com',
-  ])('does not repeat the password in %s, written without //', (appUrl) => {
+  ])('does not repeat the password in %s', (appUrl) => {
     setInputs({ action: 'deploy', 'app-url': appUrl });
-    expect(() => readInputs()).toThrow(/app-url "/);
-    expect(() => readInputs()).not.toThrow(/s3cret/);
+    expect(() => readInputs()).toThrow(/app-url "[^"]*jit/);
+    expect(() => readInputs()).not.toThrow(/s3/);
   });
 
   it('lists every problem at once', () => {
