@@ -75,21 +75,21 @@ export function isTeamOwner(owner: string): boolean {
   return owner.startsWith('@') && owner.includes('/');
 }
 
-/** How people recognise a group of files: its CODEOWNERS patterns, shortened. */
-export function describeOwnerGroup(group: OwnerGroupRequirement): string {
+/** How people recognise a group of files: its CODEOWNERS patterns, shortened; `handle` shows each owner (as written, by default). */
+export function describeOwnerGroup(group: OwnerGroupRequirement, handle: (name: string) => string = (name) => name): string {
   const shown = group.patterns.slice(0, 3).map(codeSpan).join(', ');
   const more = group.patterns.length > 3 ? ` and ${group.patterns.length - 3} more` : '';
-  return `${shown || 'the changed files'}${more} (${group.owners.join(' ')})`;
+  return `${shown || 'the changed files'}${more} (${group.owners.map(handle).join(' ')})`;
 }
 
 /**
  * Who is listed, in words: "a code owner of the changed files, @acme/leads or @alice". With
  * `codeowners` (each group) the others only add to the count, so they are not offered as an
  * alternative: "a code owner of each group of changed files (@acme/leads count towards the total,
- * not in an owner's place)".
+ * not in an owner's place)". `handle` shows each team and user (`@acme/leads`, `@alice` by default).
  */
-export function describeApprovers(set: ApproverSet): string {
-  const others = [...set.teams, ...set.users.map((u) => `@${u}`), ...set.roles.map((r) => `anyone with ${r} permission`)];
+export function describeApprovers(set: ApproverSet, handle: (name: string) => string = (name) => name): string {
+  const others = [...set.teams.map(handle), ...set.users.map((u) => handle(`@${u}`)), ...set.roles.map((r) => `anyone with ${r} permission`)];
   if (set.codeowners === 'each_group') {
     const owners = 'a code owner of each group of changed files';
     return others.length === 0 ? owners : `${owners} (${anyOf(others)} count towards the total, not in an owner's place)`;

@@ -8,6 +8,8 @@
  * cannot be mentioned; they are named in words instead.
  */
 
+import { fencedSpan } from '../../policies/markdown.js';
+
 export const GITHUB_MENTION_LIMIT = 50;
 
 export interface MentionLine {
@@ -47,7 +49,7 @@ export function mentionLine(approvers: readonly string[], limit = GITHUB_MENTION
       if (once(`@${user[1]}`)) users.push(`@${user[1]}`);
     } else if (approver !== '' && once(approver)) {
       // An e-mail owner from CODEOWNERS, or anything else: shown as code, which GitHub never turns into a mention.
-      inWords.push(codeSpan(approver));
+      inWords.push(fencedSpan(approver));
     }
   }
   const mentionable = [...teams, ...users];
@@ -56,9 +58,4 @@ export function mentionLine(approvers: readonly string[], limit = GITHUB_MENTION
   const names = [mentioned.join(', '), omitted.length > 0 ? `${omitted.length} more` : ''].filter(Boolean).join(' and ');
   const groups = [...(names ? [names] : []), ...inWords];
   return { line: alternatives.format(groups), mentioned, omitted };
-}
-
-function codeSpan(text: string): string {
-  const fence = '`'.repeat(Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
-  return `${fence}${text}${fence}`;
 }

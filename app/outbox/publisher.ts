@@ -22,9 +22,8 @@ import { requestRepository, toGateRequest, type GateRequest } from '../gate/requ
 import type { GitHubClient, RepoCoordinates } from '../github/github.js';
 import { isNotFound } from '../github/octokit-client.js';
 import { isGone } from '../github/transient.js';
-import { mentionLine } from '../notify/index.js';
 import { checkRunContent } from '../render/check-run.js';
-import { issueTitle, requestMarker, threadBody } from '../render/thread.js';
+import { approversLine, issueTitle, requestMarker, threadBody } from '../render/thread.js';
 import type { Store } from '../store/store.js';
 
 export interface PublisherOptions {
@@ -88,7 +87,7 @@ export class Publisher {
     // Only requests that need people (or will, once a window opens) get a conversation; auto-approvals and policy errors live on the check run.
     const hasThread = request.comment !== undefined || request.issue !== undefined;
     if (!request.decision || !(hasThread || ['approval_required', 'held'].includes(request.decision.outcome))) return request;
-    const body = threadBody(request, { checkRunUrl: request.checkRun?.url, approvers: mentionLine(approversOf(request)).line });
+    const body = threadBody(request, { checkRunUrl: request.checkRun?.url, approvers: approversLine(request, approversOf(request)) });
     const marker = requestMarker(request.id);
     if (request.pullNumber !== undefined) {
       const known = request.comment && { id: request.comment.id, htmlUrl: request.comment.url };

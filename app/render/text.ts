@@ -119,7 +119,8 @@ export function windowBlocks(request: GateRequest): string[][] {
 
 /**
  * Who may approve, as blocks of lines: a heading, then one block per requirement, so a text cut to
- * GitHub's limit leaves out whole entries.
+ * GitHub's limit leaves out whole entries. Approvers are named as code, not @-mentioned: the
+ * thread's Approvers line mentions them, within GitHub's limit of mentions per comment.
  */
 export function requirementBlocks(request: GateRequest): string[][] {
   const requirements = currentRequirements(request);
@@ -135,9 +136,9 @@ export function requirementBlocks(request: GateRequest): string[][] {
       const added = requirement.escalation ? ` (added because ${inlineCode(requirement.escalation.reason, HEADLINE_TEXT_MAX)})` : '';
       const self = requirement.allowSelfApproval ? '' : notSelf;
       const groups = (progress[i]?.groups ?? []).map(
-        (group) => `  - ${group.coveredBy ? `✅ covered by @${group.coveredBy}` : '⏳ waiting'}: an owner of ${describeOwnerGroup({ ...group, fileCount: 0 })}`,
+        (group) => `  - ${group.coveredBy ? `✅ covered by @${group.coveredBy}` : '⏳ waiting'}: an owner of ${describeOwnerGroup({ ...group, fileCount: 0 }, codeSpan)}`,
       );
-      return [`- ${where}${added}: ${requirement.approvals} × ${describeApprovers(requirement.approvers)}${self}`, ...groups];
+      return [`- ${where}${added}: ${requirement.approvals} × ${describeApprovers(requirement.approvers, codeSpan)}${self}`, ...groups];
     }),
     [''],
   ];

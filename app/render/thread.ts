@@ -1,5 +1,6 @@
 /** The PR comment (edited in place) or, for runs without a PR, the approval issue. */
 import type { GateRequest } from '../gate/request.js';
+import { GITHUB_MENTION_LIMIT, mentionLine } from '../notify/mentions.js';
 import { fitDocument, LIMITS, shorten } from './limits.js';
 import { headline, requirementBlocks, voteBlocks, windowBlocks } from './text.js';
 import { blockQuote, codeBlock, inlineCode, oneLine } from './untrusted.js';
@@ -16,7 +17,17 @@ export function requestMarker(requestId: string): string {
   return `<!-- mercurial-jit request ${requestId} -->`;
 }
 
-/** `approvers` is the mention line (teams first, capped at GitHub's 50 mentions). */
+/**
+ * The Approvers line of the thread: `approvers` @-mentioned, teams first, within what GitHub
+ * notifies of one comment (its first 50 distinct mentions) after the people the body mentions
+ * above the line (who requested it, who voted); the rest are counted.
+ */
+export function approversLine(request: GateRequest, approvers: readonly string[]): string {
+  const above = new Set([request.requester, ...(request.requesters ?? []).map((r) => r.login), ...request.votes.map((v) => v.login)].map((login) => login.toLowerCase()));
+  return mentionLine(approvers, GITHUB_MENTION_LIMIT - above.size).line;
+}
+
+/** `approvers` is the Approvers line (see `approversLine`). */
 export function threadBody(request: GateRequest, links: { checkRunUrl?: string; approvers: string }): string {
   const requested = `Requested by @${request.requester} in run ${request.runId}${request.runAttempt !== '0' ? ` (attempt ${request.runAttempt})` : ''} on ${inlineCode(request.ref, NAME_MAX)}${request.severity ? `, severity ${inlineCode(request.severity, NAME_MAX)}` : ''}.`;
   // The summary is the workflow's own text: a quoted code block, so it reads as quoted and renders literally.

@@ -2,8 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import type { GateRequest } from '../../app/gate/request.js';
 import { checkRunContent } from '../../app/render/check-run.js';
 import { statusReport } from '../../app/render/deployment.js';
-import { issueTitle, requestMarker, threadBody } from '../../app/render/thread.js';
-import { gateRequest as request } from './gate-request.js';
+import { approversOf } from '../../app/gate/notifications.js';
+import { approversLine, issueTitle, requestMarker, threadBody } from '../../app/render/thread.js';
+import { decisionOf, gateRequest as request, REQUIREMENT } from './gate-request.js';
 import { rendered } from './markdown.js';
 
 describe('check run content', () => {
@@ -115,6 +116,23 @@ describe('thread body', () => {
     const done = threadBody(request({ status: 'timed_out' }), { checkRunUrl: 'https://github/run/1', approvers: '@alice' });
     expect(done).not.toContain('Approvers:');
     expect(done).toContain('Decision record: https://github/run/1');
+  });
+
+  it('@-mentions at most 50 people or teams in all, the Approvers line counting the rest', () => {
+    // GitHub notifies only the first 50 distinct people or teams a comment mentions, in order.
+    const users = Array.from({ length: 60 }, (_, i) => `user${i}`);
+    const requirement = { ...REQUIREMENT, approvers: { ...REQUIREMENT.approvers, codeowners: false as const, owners: [], users, teams: ['@acme/sre'] } };
+    const vote = { login: 'user0', choice: 'approve' as const, note: '', via: 'comment', at: '2025-03-01T10:00:00Z', eligibleFor: [0] };
+    const pending = request({ decision: decisionOf(requirement), votes: [vote], requesters: [{ login: 'mallory', role: 'started the run' }, { login: 'erin', role: 'opened a pull request the run ships' }] });
+    const body = threadBody(pending, { approvers: approversLine(pending, approversOf(pending)) });
+    const handles = [...rendered(body).prose.matchAll(/(?<![\w`])@([A-Za-z0-9-]+(?:\/[A-Za-z0-9_.-]+)?)/g)].map((m) => m[1].toLowerCase());
+    const notified = [...new Set(handles)].slice(0, 50);
+    const line = body.split('\n').find((l) => l.startsWith('Approvers: '))!;
+    const named = [...line.matchAll(/@([A-Za-z0-9-]+(?:\/[A-Za-z0-9_.-]+)?)/g)].map((m) => m[1].toLowerCase());
+    expect(new Set(handles).size).toBeLessThanOrEqual(50);
+    expect(named.filter((handle) => !notified.includes(handle))).toEqual([]);
+    expect(named[0]).toBe('acme/sre');
+    expect(line).toMatch(/ and \d+ more$/);
   });
 });
 

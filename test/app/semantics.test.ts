@@ -119,7 +119,7 @@ describe('`codeowners`: each owned group of changed files needs one of its owner
       { owners: ['@acme/docs'], patterns: ['*.md'], covered_by: 'dan' },
     ]));
     const thread = (await world.control.comments(REPO, pr.number)) as unknown as Array<{ body: string }>;
-    expect(thread.find((c) => c.body.includes(`request ${String(request.id)}`))!.body).toContain('⏳ waiting: an owner of `/payments/` (@acme/payments)');
+    expect(thread.find((c) => c.body.includes(`request ${String(request.id)}`))!.body).toContain('⏳ waiting: an owner of `/payments/` (`@acme/payments`)');
     await vote(pr.number, 'pia');
     expect((await world.poll(run, request.id as string)).body).toMatchObject({ status: 'approved', approved_by: ['dan', 'pia'] });
   });

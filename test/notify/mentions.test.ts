@@ -1,5 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { GITHUB_MENTION_LIMIT, mentionLine } from '../../app/notify/mentions.js';
+import { rendered } from '../app/markdown.js';
 
 test.each([
   ['nobody', [], ''],
@@ -27,4 +28,12 @@ test(`at most ${GITHUB_MENTION_LIMIT} mentions; the rest are counted, teams kept
 test('the limit can be lowered for a comment that mentions others too', () => {
   expect(mentionLine(['@a', '@b', '@c'], 2)).toEqual({ line: '@a, @b and 1 more', mentioned: ['@a', '@b'], omitted: ['@c'] });
   expect(mentionLine(['@a', 'role:write'], 0).line).toBe('1 more or anyone with write access');
+});
+
+test('an e-mail owner that starts or ends with a backtick stays code, mentioning nobody', () => {
+  // A CODEOWNERS e-mail owner is any word with one @ and a dot after it: backticks included.
+  expect(rendered(mentionLine(['@lee', '`@victim.example']).line).prose).not.toMatch(/@victim/);
+  const line = mentionLine(['`@victim.example', 'ops@example.com`']).line;
+  expect(rendered(line).prose).not.toContain('@');
+  expect(rendered(line).code).toBe('`@victim.example\nops@example.com`');
 });
