@@ -2,6 +2,12 @@ import pg from 'pg';
 import type { Database, QueryOptions, SqlExecutor, TransactionExecutor } from './database.js';
 
 const RECONNECT_DELAY_MS = 1000;
+/**
+ * How long a new connection may take to be ready. A server that accepts and then never answers (a
+ * proxy in front of a dead one, a failover address nobody serves) would otherwise hold every call
+ * that needs a new connection for good, `/healthz` included, where it should fail and be retried.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
 /** The store's statements are a few dozen fixed texts; past this many, texts must be built at run time and stay unnamed. */
 const MAX_NAMED_STATEMENTS = 500;
 
@@ -54,10 +60,20 @@ class StatementNames {
   }
 }
 
+/** A connection whose connecting is bounded (CONNECT_TIMEOUT_MS). */
+class BoundedClient extends pg.Client {
+  constructor(config: pg.ClientConfig = {}) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  }
+}
+
 /** A PostgreSQL server through a `pg` pool; LISTEN runs on one dedicated connection per store. */
 export function openPostgresDatabase(connectionString: string, schema?: string): Database {
-  const config: pg.ClientConfig = { connectionString, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
-  const pool = new pg.Pool(config);
+  const config: pg.ClientConfig = { connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+  // The pool's own `connectionTimeoutMillis` would also bound the wait for a free connection under
+  // load; only connecting is bounded, by the connections themselves.
+  const { connectionTimeoutMillis: _connecting, ...poolConfig } = config;
+  const pool = new pg.Pool({ ...poolConfig, Client: BoundedClient });
   // An idle connection that breaks is dropped by the pool; without a listener the error would crash the App.
   pool.on('error', () => {});
   const listener = new Listener(config);
@@ -156,7 +172,7 @@ class Listener {
   #client: Promise<pg.Client> | undefined;
   #closed = false;
 
-  constructor(config: pg.ClientConfig) {
+  constructor(config: pg.ClientConfig = {}) {
     this.#config = config;
   }
 
