@@ -69,11 +69,10 @@ class BoundedClient extends pg.Client {
 
 /** A PostgreSQL server through a `pg` pool; LISTEN runs on one dedicated connection per store. */
 export function openPostgresDatabase(connectionString: string, schema?: string): Database {
-  const config: pg.ClientConfig = { connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+  const config: pg.ClientConfig = { connectionString, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
   // The pool's own `connectionTimeoutMillis` would also bound the wait for a free connection under
   // load; only connecting is bounded, by the connections themselves.
-  const { connectionTimeoutMillis: _connecting, ...poolConfig } = config;
-  const pool = new pg.Pool({ ...poolConfig, Client: BoundedClient });
+  const pool = new pg.Pool({ ...config, Client: BoundedClient });
   // An idle connection that breaks is dropped by the pool; without a listener the error would crash the App.
   pool.on('error', () => {});
   const listener = new Listener(config);
@@ -117,6 +116,10 @@ async function transaction<T>(pool: pg.Pool, names: StatementNames, work: (tx: T
   // or the next, fails with it, and the transaction with that.
   const broken = () => {};
   client.on('error', broken);
+  const release = (discard?: boolean) => {
+    client.off('error', broken);
+    client.release(discard);
+  };
   let committed = false;
   const tx: TransactionExecutor = {
     ...executor(client, names),
@@ -131,21 +134,14 @@ async function transaction<T>(pool: pg.Pool, names: StatementNames, work: (tx: T
     await client.query('BEGIN');
     const result = await work(tx);
     if (!committed) await client.query('COMMIT');
-    client.off('error', broken);
-    client.release();
+    release();
     return result;
   } catch (err) {
     const refused = !committed && names.recovers(err);
     await client.query('ROLLBACK').then(
       // A connection whose statement broke is not used again.
-      () => {
-        client.off('error', broken);
-        client.release(refused);
-      },
-      () => {
-        client.off('error', broken);
-        client.release(true);
-      },
+      () => release(refused),
+      () => release(true),
     );
     throw refused ? new StatementRefused('a prepared statement was refused', { cause: err }) : err;
   }
@@ -207,7 +203,7 @@ class Listener {
   }
 
   async #open(): Promise<pg.Client> {
-    const client = new pg.Client(this.#config);
+    const client = new BoundedClient(this.#config);
     client.on('notification', (message) => {
       for (const callback of this.#channels.get(message.channel) ?? []) callback(message.payload ?? '');
     });
